@@ -1,0 +1,72 @@
+"""Settings, read from the environment once per container on first use (never at import time).
+
+Environment variables (CDK sets them in AWS; the local stack sets them for `make dev`):
+
+| variable                         | meaning                                                        |
+|----------------------------------|----------------------------------------------------------------|
+| PAYPORTAL_TABLE                  | DynamoDB table name                                            |
+| PAYPORTAL_EVENT_BUS              | EventBridge bus for domain events                              |
+| PAYPORTAL_SENDER_EMAIL           | SES sender identity (From)                                     |
+| PAYPORTAL_PUBLIC_BASE_URL        | base URL of the pay pages, e.g. https://pay.example.com        |
+| PAYPORTAL_SUPPORT_CONTACT        | shown on error pages and emails                                |
+| PAYPORTAL_PAYMENT_METHOD_TYPES   | Checkout payment method types, comma-separated (default card)  |
+| PAYPORTAL_STRIPE_SECRET_ID       | Secrets Manager id of {"api_key": ..., "webhook_secret": ...}  |
+| PAYPORTAL_STRIPE_API_BASE        | only for the local stack: where the Stripe SDK sends requests  |
+| PAYPORTAL_PAY_LINK_TTL_DAYS      | how long a pay link stays valid (default 90)                   |
+| PAYPORTAL_BUSINESS_NAME          | the name customers see on pages and emails                     |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+
+class ConfigurationError(RuntimeError):
+    """A required setting is missing: a deployment problem, never the caller's fault."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    table_name: str
+    event_bus_name: str
+    sender_email: str
+    public_base_url: str
+    support_contact: str
+    payment_method_types: tuple[str, ...]
+    stripe_secret_id: str
+    stripe_api_base: str | None
+    pay_link_ttl_days: int
+    business_name: str
+
+    @classmethod
+    def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def required(name: str) -> str:
+            value = env.get(name, "").strip()
+            if not value:
+                raise ConfigurationError(f"{name} is not set")
+            return value
+
+        return cls(
+            table_name=required("PAYPORTAL_TABLE"),
+            event_bus_name=env.get("PAYPORTAL_EVENT_BUS", "payportal"),
+            sender_email=env.get("PAYPORTAL_SENDER_EMAIL", "billing@example.com"),
+            public_base_url=required("PAYPORTAL_PUBLIC_BASE_URL").rstrip("/"),
+            support_contact=env.get("PAYPORTAL_SUPPORT_CONTACT", "support@example.com"),
+            payment_method_types=tuple(
+                t.strip() for t in env.get("PAYPORTAL_PAYMENT_METHOD_TYPES", "card").split(",") if t.strip()
+            ),
+            stripe_secret_id=env.get("PAYPORTAL_STRIPE_SECRET_ID", "payportal/stripe"),
+            stripe_api_base=env.get("PAYPORTAL_STRIPE_API_BASE") or None,
+            pay_link_ttl_days=int(env.get("PAYPORTAL_PAY_LINK_TTL_DAYS", "90")),
+            business_name=env.get("PAYPORTAL_BUSINESS_NAME", "payportal"),
+        )
+
+
+@cache
+def settings() -> Settings:
+    """The container's settings, read on first use."""
+    return Settings.from_environment()

@@ -1,0 +1,36 @@
+"""Every HTTP route: CDK builds API Gateway from this list; the local stack dispatches with it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+Auth = Literal["iam", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    path: str  # API Gateway resource path, `{name}` for path parameters
+    function: str  # folder under functions/
+    auth: Auth
+
+
+ROUTES: Final = (
+    Route("GET", "/health", "checkout", "none"),
+    Route("GET", "/pay/{token}", "checkout", "none"),
+    Route("POST", "/pay/{token}/checkout", "checkout", "none"),
+    Route("GET", "/pay/{token}/return", "checkout", "none"),
+    Route("POST", "/webhooks/stripe", "webhooks", "none"),
+    Route("POST", "/v1/customers", "operator_api", "iam"),
+    Route("GET", "/v1/customers/{customer_id}", "operator_api", "iam"),
+    Route("GET", "/v1/customers/{customer_id}/transactions", "operator_api", "iam"),
+    Route("POST", "/v1/invoices", "operator_api", "iam"),
+    Route("GET", "/v1/invoices/{invoice_id}", "operator_api", "iam"),
+    Route("POST", "/v1/invoices/{invoice_id}/void", "operator_api", "iam"),
+    Route("POST", "/v1/invoices/{invoice_id}/checkout-sessions", "operator_api", "iam"),
+)
+
+# Functions behind HTTP routes, and those fired by other sources.
+HTTP_FUNCTIONS: Final = tuple(sorted({route.function for route in ROUTES}))
+STREAM_FUNCTIONS: Final = ("outbox",)

@@ -1,0 +1,70 @@
+"""The table's key schema and indexes: the one source CDK, the local stack and the tests build from.
+
+One table, generic keys, entity prefixes. Items and their keys:
+
+| item            | pk                         | sk                    | gsi1 (by_owner)                       |
+|-----------------|----------------------------|-----------------------|---------------------------------------|
+| customer        | CUSTOMER#{customer_id}     | CUSTOMER              |                                       |
+| invoice         | INVOICE#{invoice_id}       | INVOICE               | CUSTOMER#{cid} / INVOICE#{created}#id |
+| invoice number  | INVOICENUMBER#{number}     | INVOICENUMBER         |                                       |
+| checkout        | INVOICE#{invoice_id}       | CHECKOUT#{ref}        |                                       |
+| payment         | INVOICE#{invoice_id}       | PAYMENT#{pi_id}       | CUSTOMER#{cid} / PAYMENT#{created}#id |
+| audit           | INVOICE#{invoice_id}       | AUDIT#{at}#{id}       |                                       |
+| pay link        | PAYLINK#{sha256(token)}    | PAYLINK               |                                       |
+| stripe event    | EVENT#{event_id}           | EVENT                 |                                       |
+| outbox message  | OUTBOX#{message_id}        | OUTBOX                |                                       |
+| idempotency     | IDEMPOTENCY#{function}     | {hash}                |                                       |
+
+`next_action_at` items (scheduled work) also carry gsi2 keys: `DUE#{shard}` / `{next_action_at}#{pk}`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+PARTITION_KEY: Final = "pk"
+SORT_KEY: Final = "sk"
+TTL_ATTRIBUTE: Final = "ttl"
+
+BY_OWNER_INDEX: Final = "by_owner"
+BY_OWNER_PK: Final = "gsi1pk"
+BY_OWNER_SK: Final = "gsi1sk"
+
+DUE_WORK_INDEX: Final = "due_work"
+DUE_WORK_PK: Final = "gsi2pk"
+DUE_WORK_SK: Final = "gsi2sk"
+DUE_WORK_SHARDS: Final = 8
+
+# (index name, partition key, sort key); every index projects all attributes.
+GLOBAL_SECONDARY_INDEXES: Final = (
+    (BY_OWNER_INDEX, BY_OWNER_PK, BY_OWNER_SK),
+    (DUE_WORK_INDEX, DUE_WORK_PK, DUE_WORK_SK),
+)
+
+# Every key attribute is a string.
+KEY_ATTRIBUTES: Final = (PARTITION_KEY, SORT_KEY, BY_OWNER_PK, BY_OWNER_SK, DUE_WORK_PK, DUE_WORK_SK)
+
+
+def create_table_kwargs(table_name: str) -> dict[str, object]:
+    """Arguments for boto3 `create_table`, used by the local stack and the tests."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": [
+            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in KEY_ATTRIBUTES],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": index,
+                "KeySchema": [
+                    {"AttributeName": pk, "KeyType": "HASH"},
+                    {"AttributeName": sk, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index, pk, sk in GLOBAL_SECONDARY_INDEXES
+        ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    }
