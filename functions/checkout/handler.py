@@ -1,0 +1,125 @@
+"""Hosted pay pages: GET /pay/{token}, POST /pay/{token}/checkout, GET /pay/{token}/return, GET /health."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.checkout.pages import page, redirect
+from shared.clock import business_clock
+from shared.config import settings
+from shared.domain.errors import InvalidAmount, InvoiceNotPayable, PayLinkInvalid
+from shared.observability import logger, metrics, tracer
+from shared.services.checkout import PayPage
+
+app = APIGatewayRestResolver()
+
+
+def _pay_page(view: PayPage, token: str, *, status: int = 200, error: str = "", amount_text: str = "") -> Response[str]:
+    from shared.rendering import major_units
+
+    invoice, locale = view.invoice, view.customer.locale
+    if not invoice.accepts_payment:
+        return page(status if status != 200 else 200, "settled.html", invoice=invoice, locale=locale)
+    return page(
+        status,
+        "pay.html",
+        invoice=invoice,
+        locale=locale,
+        lang=locale.split("-")[0],
+        token=token,
+        error=error,
+        cancelled=app.current_event.get_query_string_value("cancelled") == "1",
+        minimum=invoice.minimum_payment(),
+        default_amount=amount_text or major_units(invoice.amount_remaining, invoice.currency),
+    )
+
+
+@app.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.get("/pay/<token>")
+def show_invoice(token: str) -> Response[str]:
+    from shared.services.checkout import open_pay_link
+    from shared.wiring import ledger
+
+    return _pay_page(open_pay_link(ledger(), business_clock(), token), token)
+
+
+@app.post("/pay/<token>/checkout")
+def pay(token: str) -> Response[str]:
+    from shared.domain.money import parse_major_amount
+    from shared.services.checkout import CheckoutPlan, open_pay_link, start_checkout
+    from shared.wiring import gateway, ledger
+
+    form = parse_qs(app.current_event.decoded_body or "", max_num_fields=10)
+    amount_text = (form.get("amount") or [""])[0].strip()
+    view = open_pay_link(ledger(), business_clock(), token)
+    try:
+        amount = parse_major_amount(amount_text, view.invoice.currency) if amount_text else None
+        config = settings()
+        attempt = start_checkout(
+            ledger(),
+            gateway(),
+            business_clock(),
+            CheckoutPlan(base_url=config.public_base_url, payment_method_types=config.payment_method_types),
+            token=token,
+            amount=amount,
+        )
+    except (InvalidAmount, InvoiceNotPayable) as problem:
+        return _pay_page(
+            view,
+            token,
+            status=422 if view.invoice.accepts_payment else 409,
+            error=problem.message,
+            amount_text=amount_text,
+        )
+    logger.info("checkout session created", extra={"invoice_id": attempt.invoice_id, "checkout_ref": attempt.ref})
+    return redirect(attempt.url)
+
+
+@app.get("/pay/<token>/return")
+def returned(token: str) -> Response[str]:
+    from shared.services.checkout import return_state
+    from shared.wiring import ledger
+
+    session_id = app.current_event.get_query_string_value("session_id")
+    view, state = return_state(ledger(), business_clock(), token=token, session_id=session_id)
+    return page(
+        200,
+        "return.html",
+        invoice=view.invoice,
+        locale=view.customer.locale,
+        state=state.value,
+        token=token,
+        session_id=session_id if session_id and session_id.isascii() and len(session_id) < 200 else None,
+    )
+
+
+@app.exception_handler(PayLinkInvalid)
+def invalid_link(_: PayLinkInvalid) -> Response[str]:
+    return page(404, "not_found.html")
+
+
+@app.exception_handler(Exception)
+def unexpected(error: Exception) -> Response[str]:
+    logger.exception("pay page failed")
+    return page(
+        502 if type(error).__module__.startswith("stripe") else 500,
+        "error.html",
+        heading="Something went wrong",
+        message="We could not complete this step. You have not been charged. Please try again in a minute.",
+        token=None,
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,135 @@
+"""Operator API v1 (IAM auth at API Gateway): customers, invoices, transactions, checkout sessions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.operator_api import views
+from functions.operator_api.errors import register_error_handlers
+from shared.clock import business_clock
+from shared.config import settings
+from shared.models import (
+    CheckoutSessionOut,
+    CreatedInvoice,
+    CustomerOut,
+    InvoiceOut,
+    NewCheckoutSession,
+    NewCustomer,
+    NewInvoice,
+    TransactionsPage,
+)
+from shared.observability import logger, metrics, tracer
+
+app = APIGatewayRestResolver(enable_validation=True)
+register_error_handlers(app)
+
+
+def _actor() -> str:
+    identity = app.current_event.request_context.identity
+    return identity.user_arn or identity.caller or "unknown"
+
+
+@app.post("/v1/customers", tags=["customers"], summary="Create a customer")
+def create_customer(customer: NewCustomer) -> Response[CustomerOut]:
+    from shared.services.customers import create_customer
+    from shared.wiring import ledger
+
+    created = create_customer(ledger(), business_clock(), customer, actor=_actor())
+    return Response(status_code=201, body=views.customer_out(created), content_type="application/json")
+
+
+@app.get("/v1/customers/<customer_id>", tags=["customers"], summary="Get a customer")
+def get_customer(customer_id: str) -> CustomerOut:
+    from shared.services.customers import get_customer
+    from shared.wiring import ledger
+
+    return views.customer_out(get_customer(ledger(), customer_id))
+
+
+@app.get(
+    "/v1/customers/<customer_id>/transactions",
+    tags=["customers"],
+    summary="A customer's payments, newest first",
+)
+def list_transactions(
+    customer_id: str,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+) -> TransactionsPage:
+    from shared.services.customers import list_transactions
+    from shared.wiring import ledger
+
+    page = list_transactions(ledger(), customer_id, limit=limit, cursor=cursor)
+    return TransactionsPage(data=[views.payment_out(p) for p in page.items], next_cursor=page.next_cursor)
+
+
+@app.post("/v1/invoices", tags=["invoices"], summary="Create an invoice and its pay link")
+def create_invoice(
+    invoice: NewInvoice,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", description="required; same key and body replays the first result"),
+    ] = None,
+) -> Response[CreatedInvoice]:
+    from shared.services.invoices import get_invoice_with_payments, new_pay_link
+    from shared.wiring import ledger
+
+    invoice_id = views.create_invoice_once(invoice, idempotency_key, actor=_actor(), context=app.lambda_context)
+    created, payments = get_invoice_with_payments(ledger(), invoice_id)
+    # Links are stored only as hashes, so a replay gets a fresh link to the same invoice.
+    link = new_pay_link(ledger(), business_clock(), invoice_id, ttl_days=settings().pay_link_ttl_days)
+    body = CreatedInvoice(
+        **views.invoice_out(created, payments).model_dump(), pay_url=link.url(settings().public_base_url)
+    )
+    return Response(status_code=201, body=body, content_type="application/json")
+
+
+@app.get("/v1/invoices/<invoice_id>", tags=["invoices"], summary="Get an invoice with its payments")
+def get_invoice(invoice_id: str) -> InvoiceOut:
+    from shared.services.invoices import get_invoice_with_payments
+    from shared.wiring import ledger
+
+    return views.invoice_out(*get_invoice_with_payments(ledger(), invoice_id))
+
+
+@app.post("/v1/invoices/<invoice_id>/void", tags=["invoices"], summary="Void an open invoice with no payment")
+def void_invoice(invoice_id: str) -> InvoiceOut:
+    from shared.services.invoices import get_invoice_with_payments, void_invoice
+    from shared.wiring import ledger
+
+    void_invoice(ledger(), business_clock(), invoice_id, actor=_actor())
+    return views.invoice_out(*get_invoice_with_payments(ledger(), invoice_id))
+
+
+@app.post(
+    "/v1/invoices/<invoice_id>/checkout-sessions",
+    tags=["invoices"],
+    summary="A Checkout URL for your own Pay button",
+)
+def create_checkout_session(invoice_id: str, request: NewCheckoutSession | None = None) -> Response[CheckoutSessionOut]:
+    from shared.services.checkout import CheckoutPlan, start_operator_checkout
+    from shared.wiring import gateway, ledger
+
+    config = settings()
+    attempt = start_operator_checkout(
+        ledger(),
+        gateway(),
+        business_clock(),
+        CheckoutPlan(base_url=config.public_base_url, payment_method_types=config.payment_method_types),
+        invoice_id=invoice_id,
+        amount=request.amount if request else None,
+        pay_link_ttl_days=config.pay_link_ttl_days,
+    )
+    body = CheckoutSessionOut(id=attempt.session_id, url=attempt.url, amount=attempt.amount, currency=attempt.currency)
+    return Response(status_code=201, body=body, content_type="application/json")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,112 @@
+"""From domain records to API models, and the idempotent invoice creation."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from shared.domain.invoices import Invoice
+from shared.domain.records import Customer, Payment
+from shared.models import CustomerOut, InvoiceOut, NewInvoice, PaymentOut
+
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+
+
+def customer_out(c: Customer) -> CustomerOut:
+    return CustomerOut(
+        id=c.id,
+        email=c.email,
+        name=c.name,
+        external_id=c.external_id,
+        timezone=c.timezone,
+        locale=c.locale,
+        created_at=c.created_at,
+    )
+
+
+def payment_out(p: Payment) -> PaymentOut:
+    return PaymentOut(
+        id=p.key,
+        invoice_id=p.invoice_id,
+        amount=p.amount,
+        currency=p.currency,
+        status=p.status.value,
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+        failure_reason=p.failure_reason,
+    )
+
+
+def invoice_out(i: Invoice, payments: list[Payment]) -> InvoiceOut:
+    return InvoiceOut(
+        id=i.id,
+        customer_id=i.customer_id,
+        number=i.number,
+        status=i.status.value,
+        currency=i.currency,
+        amount_due=i.amount_due,
+        amount_paid=i.amount_paid,
+        amount_remaining=i.amount_remaining,
+        amount_credit=i.amount_credit,
+        due_date=i.due_date,
+        description=i.description,
+        allow_partial=i.allow_partial,
+        min_partial_amount=i.min_partial_amount,
+        created_at=i.created_at,
+        payments=[payment_out(p) for p in payments],
+    )
+
+
+class MissingIdempotencyKey(Exception):
+    pass
+
+
+@cache
+def _idempotent_create() -> Any:
+    """Powertools idempotency over the same table, built on first use (no I/O at import)."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    from shared import schema
+    from shared.adapters.aws import client
+    from shared.clock import business_clock
+    from shared.config import settings
+    from shared.services.invoices import create_invoice
+    from shared.wiring import ledger
+
+    persistence = DynamoDBPersistenceLayer(
+        table_name=settings().table_name,
+        key_attr=schema.PARTITION_KEY,
+        sort_key_attr=schema.SORT_KEY,
+        static_pk_value="IDEMPOTENCY#create_invoice",
+        expiry_attr=schema.TTL_ATTRIBUTE,
+        boto3_client=client("dynamodb"),
+    )
+    config = IdempotencyConfig(
+        event_key_jmespath="key",
+        payload_validation_jmespath="body",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
+    )
+
+    @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)
+    def create(request: dict[str, Any]) -> dict[str, str]:
+        invoice = create_invoice(
+            ledger(), business_clock(), NewInvoice.model_validate(request["body"]), actor=request["actor"]
+        )
+        return {"invoice_id": invoice.id}
+
+    return create, config
+
+
+def create_invoice_once(invoice: NewInvoice, key: str | None, *, actor: str, context: Any) -> str:
+    if not key or not key.strip():
+        raise MissingIdempotencyKey()
+    create, config = _idempotent_create()
+    config.register_lambda_context(context)
+    # Keys are scoped to the caller: two operators may pick the same key.
+    request = {"key": f"{actor}|{key.strip()}", "actor": actor, "body": invoice.model_dump(mode="json")}
+    return str(create(request=request)["invoice_id"])

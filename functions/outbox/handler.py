@@ -1,0 +1,55 @@
+"""DynamoDB stream -> SES emails and EventBridge events. Each outbox item is delivered once; a failing
+one is reported back (partial batch response), retried by the stream, and ends in the DLQ."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.observability import MetricUnit, logger, metrics, tracer
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def deliver_record(record: DynamoDBRecord) -> None:
+    from shared.clock import business_clock
+    from shared.config import settings
+    from shared.services.outbox import Branding, Delivery, deliver
+    from shared.wiring import ledger, mailer, publisher
+
+    keys = record.dynamodb.keys if record.dynamodb else {}
+    pk = str((keys or {}).get("pk", ""))
+    if not pk.startswith("OUTBOX#"):
+        return  # the event source filter should keep these away; never fail a batch over one
+    message_id = pk.removeprefix("OUTBOX#")
+    config = settings()
+    outcome = deliver(
+        message_id,
+        store=ledger(),
+        ledger=ledger(),
+        mailer=mailer(),
+        publisher=publisher(),
+        clock=business_clock(),
+        branding=Branding(
+            business_name=config.business_name,
+            support_contact=config.support_contact,
+            public_base_url=config.public_base_url,
+            pay_link_ttl_days=config.pay_link_ttl_days,
+        ),
+    )
+    if outcome is Delivery.SENT:
+        metrics.add_metric(name="OutboxDelivered", unit=MetricUnit.Count, value=1)
+    logger.info("outbox message handled", extra={"message_id": message_id, "outcome": outcome.value})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    response = process_partial_response(
+        event=event, record_handler=deliver_record, processor=processor, context=context
+    )
+    return dict(response)

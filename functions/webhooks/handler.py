@@ -1,0 +1,60 @@
+"""POST /webhooks/stripe: verify the signature on the raw body, then record the event exactly once."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.observability import MetricUnit, logger, metrics, tracer
+
+
+def _reply(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+
+
+def _header(event: dict[str, Any], name: str) -> str | None:
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name:
+            return str(value)
+    return None
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from shared.adapters.stripe_signature import SignatureError, verify
+    from shared.clock import business_clock
+    from shared.services.payments import StripeEvent, record_stripe_event
+    from shared.wiring import ledger, stripe_credentials
+
+    body = event.get("body") or ""
+    raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
+    try:
+        verify(raw, _header(event, "stripe-signature"), stripe_credentials().webhook_secrets, now=time.time())
+    except SignatureError as error:
+        metrics.add_metric(name="WebhookSignatureFailures", unit=MetricUnit.Count, value=1)
+        logger.warning("webhook rejected", extra={"reason": str(error)})
+        return _reply(400, {"error": {"code": "invalid_signature", "message": "signature verification failed"}})
+    try:
+        stripe_event = StripeEvent.from_payload(json.loads(raw))
+    except (ValueError, TypeError):
+        return _reply(400, {"error": {"code": "invalid_event", "message": "body is not a Stripe event"}})
+
+    logger.append_keys(stripe_event_id=stripe_event.id, stripe_event_type=stripe_event.type)
+    try:
+        outcome = record_stripe_event(ledger(), business_clock(), stripe_event)
+    except Exception:
+        # Transient (throttling, a lost race that kept losing): a 5xx makes Stripe deliver it again.
+        logger.exception("stripe event not recorded; Stripe will retry")
+        return _reply(500, {"error": {"code": "retry_later", "message": "event not recorded, retry"}})
+    metrics.add_metric(name=f"WebhookEvents_{outcome.value}", unit=MetricUnit.Count, value=1)
+    if outcome.value == "flagged":
+        metrics.add_metric(name="EventsFlaggedForReview", unit=MetricUnit.Count, value=1)
+        logger.error("stripe event flagged for review")
+    logger.info("stripe event recorded", extra={"outcome": outcome.value})
+    return _reply(200, {"received": True, "outcome": outcome.value})

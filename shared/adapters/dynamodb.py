@@ -1,0 +1,555 @@
+"""The ledger over one DynamoDB table: the only place that knows item shapes (see shared/schema.py)."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from shared import schema
+from shared.domain.errors import DomainError
+from shared.domain.invoices import PAYMENT_STATUS_RANK, Invoice, InvoiceStatus, PaymentStatus
+from shared.domain.records import (
+    AuditEntry,
+    CheckoutAttempt,
+    Customer,
+    OutboxMessage,
+    PayLink,
+    Payment,
+    StripeEventRecord,
+)
+from shared.services.ports import Change, ChangeRejected, Page, PaymentContext
+
+PK, SK = schema.PARTITION_KEY, schema.SORT_KEY
+EVENT_RETENTION = timedelta(days=400)
+OUTBOX_RETENTION = timedelta(days=30)
+PAY_LINK_GRACE = timedelta(days=30)
+
+
+class InvalidCursor(DomainError):
+    code = "invalid_cursor"
+
+
+def _ts(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _serialize(item: dict[str, Any]) -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeSerializer
+
+    serializer = TypeSerializer()
+    return {k: serializer.serialize(v) for k, v in item.items() if v is not None}
+
+
+def _plain(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    return {k: _plain(deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return {PK: {"S": pk}, SK: {"S": sk}}
+
+
+# ----- item mapping -----------------------------------------------------------------------------------
+
+
+def customer_item(c: Customer) -> dict[str, Any]:
+    return {
+        PK: f"CUSTOMER#{c.id}",
+        SK: "CUSTOMER",
+        "type": "customer",
+        "id": c.id,
+        "email": c.email,
+        "name": c.name,
+        "external_id": c.external_id,
+        "timezone": c.timezone,
+        "locale": c.locale,
+        "created_at": _ts(c.created_at),
+        "stripe_customer_id": c.stripe_customer_id,
+    }
+
+
+def customer_from(item: dict[str, Any]) -> Customer:
+    return Customer(
+        id=item["id"],
+        email=item["email"],
+        name=item["name"],
+        external_id=item.get("external_id"),
+        timezone=item["timezone"],
+        locale=item["locale"],
+        created_at=datetime.fromisoformat(item["created_at"]),
+        stripe_customer_id=item.get("stripe_customer_id"),
+    )
+
+
+def invoice_item(i: Invoice, now: datetime) -> dict[str, Any]:
+    return {
+        PK: f"INVOICE#{i.id}",
+        SK: "INVOICE",
+        schema.BY_OWNER_PK: f"CUSTOMER#{i.customer_id}",
+        schema.BY_OWNER_SK: f"INVOICE#{_ts(i.created_at)}#{i.id}",
+        "type": "invoice",
+        "id": i.id,
+        "customer_id": i.customer_id,
+        "number": i.number,
+        "currency": i.currency,
+        "amount_due": i.amount_due,
+        "amount_paid": i.amount_paid,
+        "status": i.status.value,
+        "due_date": i.due_date.isoformat(),
+        "description": i.description,
+        "allow_partial": i.allow_partial,
+        "min_partial_amount": i.min_partial_amount,
+        "version": i.version,
+        "created_at": _ts(i.created_at),
+        "updated_at": _ts(now),
+    }
+
+
+def invoice_from(item: dict[str, Any]) -> Invoice:
+    return Invoice(
+        id=item["id"],
+        customer_id=item["customer_id"],
+        number=item["number"],
+        currency=item["currency"],
+        amount_due=item["amount_due"],
+        amount_paid=item["amount_paid"],
+        status=InvoiceStatus(item["status"]),
+        due_date=date.fromisoformat(item["due_date"]),
+        description=item.get("description", ""),
+        allow_partial=bool(item.get("allow_partial")),
+        min_partial_amount=item.get("min_partial_amount"),
+        version=item["version"],
+        created_at=datetime.fromisoformat(item["created_at"]),
+    )
+
+
+def pay_link_item(link: PayLink) -> dict[str, Any]:
+    return {
+        PK: f"PAYLINK#{link.token_hash}",
+        SK: "PAYLINK",
+        "type": "pay_link",
+        "invoice_id": link.invoice_id,
+        "created_at": _ts(link.created_at),
+        "expires_at": _ts(link.expires_at),
+        "revoked": link.revoked,
+        schema.TTL_ATTRIBUTE: _epoch(link.expires_at + PAY_LINK_GRACE),
+    }
+
+
+def pay_link_from(item: dict[str, Any]) -> PayLink:
+    return PayLink(
+        token_hash=item[PK].removeprefix("PAYLINK#"),
+        invoice_id=item["invoice_id"],
+        created_at=datetime.fromisoformat(item["created_at"]),
+        expires_at=datetime.fromisoformat(item["expires_at"]),
+        revoked=bool(item.get("revoked")),
+    )
+
+
+def checkout_item(a: CheckoutAttempt) -> dict[str, Any]:
+    return {
+        PK: f"INVOICE#{a.invoice_id}",
+        SK: f"CHECKOUT#{a.ref}",
+        "type": "checkout",
+        "ref": a.ref,
+        "invoice_id": a.invoice_id,
+        "customer_id": a.customer_id,
+        "session_id": a.session_id,
+        "amount": a.amount,
+        "currency": a.currency,
+        "url": a.url,
+        "created_at": _ts(a.created_at),
+    }
+
+
+def checkout_from(item: dict[str, Any]) -> CheckoutAttempt:
+    return CheckoutAttempt(
+        ref=item["ref"],
+        invoice_id=item["invoice_id"],
+        customer_id=item["customer_id"],
+        session_id=item["session_id"],
+        amount=item["amount"],
+        currency=item["currency"],
+        url=item.get("url", ""),
+        created_at=datetime.fromisoformat(item["created_at"]),
+    )
+
+
+def payment_item(p: Payment) -> dict[str, Any]:
+    return {
+        PK: f"INVOICE#{p.invoice_id}",
+        SK: f"PAYMENT#{p.key}",
+        schema.BY_OWNER_PK: f"CUSTOMER#{p.customer_id}",
+        schema.BY_OWNER_SK: f"PAYMENT#{_ts(p.created_at)}#{p.key}",
+        "type": "payment",
+        "key": p.key,
+        "invoice_id": p.invoice_id,
+        "customer_id": p.customer_id,
+        "amount": p.amount,
+        "currency": p.currency,
+        "status": p.status.value,
+        "status_rank": PAYMENT_STATUS_RANK[p.status],
+        "checkout_session_id": p.checkout_session_id,
+        "payment_intent_id": p.payment_intent_id,
+        "failure_reason": p.failure_reason,
+        "method": p.method,
+        "created_at": _ts(p.created_at),
+        "updated_at": _ts(p.updated_at),
+    }
+
+
+def payment_from(item: dict[str, Any]) -> Payment:
+    return Payment(
+        key=item["key"],
+        invoice_id=item["invoice_id"],
+        customer_id=item["customer_id"],
+        amount=item["amount"],
+        currency=item["currency"],
+        status=PaymentStatus(item["status"]),
+        checkout_session_id=item.get("checkout_session_id"),
+        payment_intent_id=item.get("payment_intent_id"),
+        failure_reason=item.get("failure_reason"),
+        method=item.get("method"),
+        created_at=datetime.fromisoformat(item["created_at"]),
+        updated_at=datetime.fromisoformat(item["updated_at"]),
+    )
+
+
+def event_item(e: StripeEventRecord) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        PK: f"EVENT#{e.event_id}",
+        SK: "EVENT",
+        "type": "stripe_event",
+        "event_type": e.type,
+        "object_id": e.object_id,
+        "outcome": e.outcome,
+        "detail": e.detail or None,
+        "received_at": _ts(e.received_at),
+    }
+    if e.outcome != "flagged":  # flagged events stay until someone has looked at them
+        item[schema.TTL_ATTRIBUTE] = _epoch(e.received_at + EVENT_RETENTION)
+    return item
+
+
+def outbox_item(m: OutboxMessage) -> dict[str, Any]:
+    return {
+        PK: f"OUTBOX#{m.id}",
+        SK: "OUTBOX",
+        "type": "outbox",
+        "id": m.id,
+        "kind": m.kind,
+        "name": m.name,
+        "data": m.data,
+        "status": "pending",
+        "attempts": 0,
+        "created_at": _ts(m.created_at),
+        schema.TTL_ATTRIBUTE: _epoch(m.created_at + OUTBOX_RETENTION),
+    }
+
+
+def outbox_from(item: dict[str, Any]) -> OutboxMessage:
+    return OutboxMessage(
+        id=item["id"],
+        kind=item["kind"],
+        name=item["name"],
+        data=item.get("data") or {},
+        created_at=datetime.fromisoformat(item["created_at"]),
+    )
+
+
+def audit_item(a: AuditEntry) -> dict[str, Any]:
+    return {
+        PK: a.entity,
+        SK: f"AUDIT#{_ts(a.at)}#{a.id}",
+        "type": "audit",
+        "action": a.action,
+        "actor": a.actor,
+        "at": _ts(a.at),
+        "details": a.details or None,
+    }
+
+
+# ----- the ledger ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Write:
+    request: dict[str, Any]
+    reason: str  # what a failed condition on this write means
+
+
+class DynamoLedger:
+    """Implements the Ledger and OutboxStore ports."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+
+    # -- writes
+
+    def _put(self, item: dict[str, Any], reason: str, condition: str | None = None, **values: Any) -> _Write:
+        put: dict[str, Any] = {"TableName": self._table, "Item": _serialize(item)}
+        if condition:
+            put["ConditionExpression"] = condition
+        if values:
+            put["ExpressionAttributeValues"] = _serialize(values)
+        return _Write({"Put": put}, reason)
+
+    def _writes(self, change: Change) -> list[_Write]:
+        from shared.clock import wall_clock_now
+
+        now = wall_clock_now()
+        new = "attribute_not_exists(pk)"
+        writes: list[_Write] = []
+        if change.stripe_event:
+            writes.append(self._put(event_item(change.stripe_event), "duplicate_event", new))
+        if change.new_customer:
+            writes.append(self._put(customer_item(change.new_customer), "exists", new))
+        if change.new_invoice:
+            inv = change.new_invoice
+            writes.append(self._put(invoice_item(inv, now), "exists", new))
+            guard = {
+                PK: f"INVOICENUMBER#{inv.number}",
+                SK: "INVOICENUMBER",
+                "type": "invoice_number",
+                "invoice_id": inv.id,
+            }
+            writes.append(self._put(guard, "duplicate_number", new))
+        if change.invoice_update:
+            inv = change.invoice_update
+            writes.append(
+                _Write(
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": _serialize(invoice_item(inv, now)),
+                            "ConditionExpression": "#version = :expected",
+                            "ExpressionAttributeNames": {"#version": "version"},
+                            "ExpressionAttributeValues": {":expected": {"N": str(inv.version - 1)}},
+                        }
+                    },
+                    "stale_invoice",
+                )
+            )
+        if change.pay_link:
+            writes.append(self._put(pay_link_item(change.pay_link), "exists", new))
+        if change.checkout:
+            writes.append(
+                self._put(
+                    checkout_item(change.checkout),
+                    "checkout_conflict",
+                    "attribute_not_exists(pk) OR session_id = :sid",
+                    **{":sid": change.checkout.session_id},
+                )
+            )
+        if change.payment:
+            writes.append(
+                self._put(
+                    payment_item(change.payment),
+                    "payment_not_forward",
+                    "attribute_not_exists(pk) OR status_rank < :rank",
+                    **{":rank": PAYMENT_STATUS_RANK[change.payment.status]},
+                )
+            )
+        writes.extend(self._put(outbox_item(m), "exists", new) for m in change.outbox)
+        writes.extend(self._put(audit_item(a), "exists", new) for a in change.audit)
+        return writes
+
+    def commit(self, change: Change) -> None:
+        writes = self._writes(change)
+        if not writes:
+            return
+        try:
+            self._db.transact_write_items(TransactItems=[w.request for w in writes])
+        except self._db.exceptions.TransactionCanceledException as error:
+            reasons = error.response.get("CancellationReasons") or []
+            for write, reason in zip(writes, reasons, strict=False):
+                if reason.get("Code") == "ConditionalCheckFailed":
+                    raise ChangeRejected(write.reason) from None
+            raise
+
+    def remember_stripe_customer(self, customer_id: str, stripe_customer_id: str) -> None:
+        # A failed condition means it is remembered already: the same Stripe customer, as creation is idempotent.
+        with contextlib.suppress(self._db.exceptions.ConditionalCheckFailedException):
+            self._db.update_item(
+                TableName=self._table,
+                Key=_key(f"CUSTOMER#{customer_id}", "CUSTOMER"),
+                UpdateExpression="SET stripe_customer_id = :s",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(stripe_customer_id)",
+                ExpressionAttributeValues={":s": {"S": stripe_customer_id}},
+            )
+
+    # -- reads
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        found = self._db.get_item(TableName=self._table, Key=_key(pk, sk), ConsistentRead=True).get("Item")
+        return _deserialize(found) if found else None
+
+    def get_customer(self, customer_id: str) -> Customer | None:
+        item = self._get(f"CUSTOMER#{customer_id}", "CUSTOMER")
+        return customer_from(item) if item else None
+
+    def get_invoice(self, invoice_id: str) -> Invoice | None:
+        item = self._get(f"INVOICE#{invoice_id}", "INVOICE")
+        return invoice_from(item) if item else None
+
+    def get_pay_link(self, token_hash: str) -> PayLink | None:
+        item = self._get(f"PAYLINK#{token_hash}", "PAYLINK")
+        return pay_link_from(item) if item else None
+
+    def get_checkout(self, invoice_id: str, ref: str) -> CheckoutAttempt | None:
+        item = self._get(f"INVOICE#{invoice_id}", f"CHECKOUT#{ref}")
+        return checkout_from(item) if item else None
+
+    def get_invoice_payments(self, invoice_id: str) -> list[Payment]:
+        items: list[dict[str, Any]] = []
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": f"INVOICE#{invoice_id}"},
+                ":prefix": {"S": "PAYMENT#"},
+            },
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._db.query(**request)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        payments = [payment_from(_deserialize(i)) for i in items]
+        return sorted(payments, key=lambda p: p.created_at, reverse=True)
+
+    def get_payment_context(self, invoice_id: str, checkout_ref: str | None, payment_key: str | None) -> PaymentContext:
+        """Invoice, checkout attempt and payment in one BatchGetItem request."""
+        wanted = [(f"INVOICE#{invoice_id}", "INVOICE")]
+        if checkout_ref:
+            wanted.append((f"INVOICE#{invoice_id}", f"CHECKOUT#{checkout_ref}"))
+        if payment_key:
+            wanted.append((f"INVOICE#{invoice_id}", f"PAYMENT#{payment_key}"))
+        found: dict[str, dict[str, Any]] = {}
+        request = {self._table: {"Keys": [_key(pk, sk) for pk, sk in wanted], "ConsistentRead": True}}
+        while request:
+            reply = self._db.batch_get_item(RequestItems=request)
+            for raw in reply.get("Responses", {}).get(self._table, []):
+                item = _deserialize(raw)
+                found[item[SK]] = item
+            request = reply.get("UnprocessedKeys") or {}
+        invoice = found.get("INVOICE")
+        checkout = found.get(f"CHECKOUT#{checkout_ref}") if checkout_ref else None
+        payment = found.get(f"PAYMENT#{payment_key}") if payment_key else None
+        return PaymentContext(
+            invoice=invoice_from(invoice) if invoice else None,
+            checkout=checkout_from(checkout) if checkout else None,
+            payment=payment_from(payment) if payment else None,
+        )
+
+    def list_customer_payments(self, customer_id: str, limit: int, cursor: str | None) -> Page:
+        owner = f"CUSTOMER#{customer_id}"
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": schema.BY_OWNER_INDEX,
+            "KeyConditionExpression": "#o = :owner AND begins_with(#s, :prefix)",
+            "ExpressionAttributeNames": {"#o": schema.BY_OWNER_PK, "#s": schema.BY_OWNER_SK},
+            "ExpressionAttributeValues": {":owner": {"S": owner}, ":prefix": {"S": "PAYMENT#"}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            request["ExclusiveStartKey"] = _decode_cursor(cursor, owner)
+        page = self._db.query(**request)
+        last = page.get("LastEvaluatedKey")
+        return Page(
+            items=[payment_from(_deserialize(i)) for i in page.get("Items", [])],
+            next_cursor=_encode_cursor(last) if last else None,
+        )
+
+    # -- outbox
+
+    def claim(self, message_id: str, lease_seconds: int) -> OutboxMessage | None:
+        now = int(time.time())
+        try:
+            reply = self._db.update_item(
+                TableName=self._table,
+                Key=_key(f"OUTBOX#{message_id}", "OUTBOX"),
+                UpdateExpression="SET #st = :claimed, claim_expires = :until ADD attempts :one",
+                ConditionExpression="#st = :pending OR (#st = :claimed AND claim_expires < :now)",
+                ExpressionAttributeNames={"#st": "status"},
+                ExpressionAttributeValues={
+                    ":claimed": {"S": "claimed"},
+                    ":pending": {"S": "pending"},
+                    ":until": {"N": str(now + lease_seconds)},
+                    ":now": {"N": str(now)},
+                    ":one": {"N": "1"},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return None
+        return outbox_from(_deserialize(reply["Attributes"]))
+
+    def mark_delivered(self, message_id: str) -> None:
+        from shared.clock import wall_clock_now
+
+        self._db.update_item(
+            TableName=self._table,
+            Key=_key(f"OUTBOX#{message_id}", "OUTBOX"),
+            UpdateExpression="SET #st = :delivered, delivered_at = :at REMOVE claim_expires",
+            ExpressionAttributeNames={"#st": "status"},
+            ExpressionAttributeValues={":delivered": {"S": "delivered"}, ":at": {"S": _ts(wall_clock_now())}},
+        )
+
+    def release(self, message_id: str, error: str) -> None:
+        self._db.update_item(
+            TableName=self._table,
+            Key=_key(f"OUTBOX#{message_id}", "OUTBOX"),
+            UpdateExpression="SET #st = :pending, last_error = :error REMOVE claim_expires",
+            ConditionExpression="#st = :claimed",
+            ExpressionAttributeNames={"#st": "status"},
+            ExpressionAttributeValues={
+                ":pending": {"S": "pending"},
+                ":claimed": {"S": "claimed"},
+                ":error": {"S": error[:200]},
+            },
+        )
+
+
+def _encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, owner: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if key[schema.BY_OWNER_PK] != {"S": owner}:
+            raise ValueError("cursor belongs to another listing")
+        allowed = {PK, SK, schema.BY_OWNER_PK, schema.BY_OWNER_SK}
+        if not isinstance(key, dict) or set(key) - allowed:
+            raise ValueError("unexpected keys")
+    except (ValueError, KeyError, TypeError):
+        raise InvalidCursor("the cursor is not valid for this listing", field="cursor") from None
+    return key

@@ -1,0 +1,57 @@
+"""SES for email, EventBridge for domain events."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from shared.services.ports import DomainEvent, Email
+
+EVENT_SOURCE = "payportal"
+
+
+class SesMailer:
+    def __init__(self, client: Any, sender: str, configuration_set: str | None = None) -> None:
+        self._ses = client
+        self._sender = sender
+        self._configuration_set = configuration_set
+
+    def send(self, email: Email, *, message_id: str) -> None:
+        request: dict[str, Any] = {
+            "Source": self._sender,
+            "Destination": {"ToAddresses": [email.to]},
+            "Message": {
+                "Subject": {"Data": email.subject, "Charset": "UTF-8"},
+                "Body": {
+                    "Text": {"Data": email.text, "Charset": "UTF-8"},
+                    "Html": {"Data": email.html, "Charset": "UTF-8"},
+                },
+            },
+            "Tags": [{"Name": "outbox_message", "Value": message_id.replace("_", "-")}],
+        }
+        if self._configuration_set:
+            request["ConfigurationSetName"] = self._configuration_set
+        self._ses.send_email(**request)
+
+
+class EventBridgePublisher:
+    def __init__(self, client: Any, bus_name: str) -> None:
+        self._events = client
+        self._bus = bus_name
+
+    def publish(self, event: DomainEvent) -> None:
+        # The outbox message id travels as `id` so consumers can drop the rare redelivery.
+        detail = {"id": event.id, **event.detail}
+        reply = self._events.put_events(
+            Entries=[
+                {
+                    "Source": EVENT_SOURCE,
+                    "DetailType": event.detail_type,
+                    "Detail": json.dumps(detail, separators=(",", ":"), default=str),
+                    "EventBusName": self._bus,
+                }
+            ]
+        )
+        if reply.get("FailedEntryCount"):
+            entry = reply["Entries"][0]
+            raise RuntimeError(f"EventBridge refused {event.detail_type}: {entry.get('ErrorCode')}")

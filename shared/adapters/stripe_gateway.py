@@ -1,0 +1,55 @@
+"""Stripe through its SDK: the only module that imports stripe (lazily: it is heavy)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.domain.records import Customer
+from shared.services.ports import CheckoutSession, CheckoutSessionRequest
+
+
+class StripeGateway:
+    def __init__(self, api_key: str, api_base: str | None = None) -> None:
+        import stripe
+
+        options: dict[str, Any] = {"max_network_retries": 2}
+        if api_base:
+            options["base_addresses"] = {"api": api_base}
+        self._client = stripe.StripeClient(api_key, **options)
+
+    def ensure_customer(self, customer: Customer) -> str:
+        created = self._client.v1.customers.create(
+            params={
+                "email": customer.email,
+                "name": customer.name,
+                "metadata": {"payportal_customer_id": customer.id},
+            },
+            options={"idempotency_key": f"payportal-customer-{customer.id}"},
+        )
+        return str(created.id)
+
+    def create_checkout_session(self, request: CheckoutSessionRequest) -> CheckoutSession:
+        session = self._client.v1.checkout.sessions.create(
+            params={  # type: ignore[arg-type]
+                "mode": "payment",
+                "customer": request.stripe_customer_id,
+                "payment_method_types": list(request.payment_method_types),
+                "line_items": [
+                    {
+                        "quantity": 1,
+                        "price_data": {
+                            "currency": request.currency.lower(),
+                            "unit_amount": request.amount,
+                            "product_data": {"name": request.description[:250]},
+                        },
+                    }
+                ],
+                "success_url": request.success_url,
+                "cancel_url": request.cancel_url,
+                "metadata": request.metadata,
+                "payment_intent_data": {"metadata": request.metadata},
+                "client_reference_id": request.metadata.get("invoice_id"),
+            },
+            options={"idempotency_key": request.idempotency_key},
+        )
+        return CheckoutSession(id=str(session.id), url=str(session.url))

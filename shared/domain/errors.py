@@ -1,0 +1,52 @@
+"""Domain errors: each means one thing a caller can act on. APIs map them to status codes in one place."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every business-rule failure."""
+
+    code = "domain_error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidAmount(DomainError):
+    code = "invalid_amount"
+
+
+class UnknownCurrency(DomainError):
+    code = "unknown_currency"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class InvoiceNotPayable(DomainError):
+    """The invoice is paid, void, or the amount asked for is not allowed."""
+
+    code = "invoice_not_payable"
+
+
+class InvalidStateTransition(DomainError):
+    code = "invalid_state_transition"
+
+
+class DuplicateInvoiceNumber(DomainError):
+    code = "duplicate_invoice_number"
+
+
+class PayLinkInvalid(DomainError):
+    """Unknown, expired or revoked pay link: all look the same to the visitor."""
+
+    code = "pay_link_invalid"
+
+
+class ConcurrentUpdate(DomainError):
+    """Someone else changed the item first; the caller may retry with fresh state."""
+
+    code = "concurrent_update"

@@ -1,0 +1,100 @@
+"""Invoice and payment rules. Pure: no I/O, no clock, no AWS or Stripe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from enum import StrEnum
+
+from shared.domain.errors import InvalidStateTransition, InvoiceNotPayable
+
+
+class InvoiceStatus(StrEnum):
+    OPEN = "open"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    VOID = "void"
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"  # delayed methods (bank debits): Checkout completed, money not yet confirmed
+    FAILED = "failed"
+    SUCCEEDED = "succeeded"
+
+
+# Payment states only move up this ladder, whatever order Stripe's events arrive in: a success is final,
+# and a late "pending" never hides a failure or a success.
+PAYMENT_STATUS_RANK: dict[PaymentStatus, int] = {
+    PaymentStatus.PENDING: 1,
+    PaymentStatus.FAILED: 2,
+    PaymentStatus.SUCCEEDED: 3,
+}
+
+
+def payment_status_moves_forward(current: PaymentStatus | None, new: PaymentStatus) -> bool:
+    return current is None or PAYMENT_STATUS_RANK[new] > PAYMENT_STATUS_RANK[current]
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    id: str
+    customer_id: str
+    number: str
+    currency: str
+    amount_due: int
+    amount_paid: int
+    status: InvoiceStatus
+    due_date: date
+    description: str
+    allow_partial: bool
+    min_partial_amount: int | None
+    version: int
+    created_at: datetime
+
+    @property
+    def amount_remaining(self) -> int:
+        return max(0, self.amount_due - self.amount_paid)
+
+    @property
+    def amount_credit(self) -> int:
+        """What was paid beyond the amount due: kept as the customer's credit, never dropped."""
+        return max(0, self.amount_paid - self.amount_due)
+
+    @property
+    def accepts_payment(self) -> bool:
+        return self.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID) and self.amount_remaining > 0
+
+    def minimum_payment(self) -> int:
+        """The least a customer may pay now: the whole remainder unless partial payments are allowed."""
+        if not self.allow_partial:
+            return self.amount_remaining
+        floor = self.min_partial_amount or 1
+        return min(floor, self.amount_remaining)
+
+    def check_payable(self, amount: int) -> None:
+        if not self.accepts_payment:
+            raise InvoiceNotPayable(f"invoice {self.number} is {self.status.value} and cannot be paid")
+        if amount > self.amount_remaining:
+            raise InvoiceNotPayable("the amount is more than what remains to pay", field="amount")
+        if amount < self.minimum_payment():
+            raise InvoiceNotPayable(
+                "this invoice must be paid in full" if not self.allow_partial else "the amount is below the minimum",
+                field="amount",
+            )
+
+    def with_payment(self, amount: int) -> Invoice:
+        """State after a succeeded payment. Money is recorded even on a void or paid invoice (as credit)."""
+        paid = self.amount_paid + amount
+        status = self.status
+        if status is not InvoiceStatus.VOID:
+            status = InvoiceStatus.PAID if paid >= self.amount_due else InvoiceStatus.PARTIALLY_PAID
+        return replace(self, amount_paid=paid, status=status, version=self.version + 1)
+
+    def voided(self) -> Invoice:
+        if self.status is InvoiceStatus.VOID:
+            return self
+        if self.status is not InvoiceStatus.OPEN or self.amount_paid > 0:
+            raise InvalidStateTransition(
+                f"invoice {self.number} is {self.status.value}; only an open invoice with no payment can be voided"
+            )
+        return replace(self, status=InvoiceStatus.VOID, version=self.version + 1)

@@ -1,0 +1,119 @@
+"""The records payportal keeps, as plain values. Adapters map them to and from storage."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shared.domain.invoices import PaymentStatus
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex}"
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    id: str
+    email: str
+    name: str
+    external_id: str | None
+    timezone: str
+    locale: str
+    created_at: datetime
+    stripe_customer_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PayLink:
+    """A pay link: only the SHA-256 of its token is ever stored."""
+
+    token_hash: str
+    invoice_id: str
+    expires_at: datetime
+    created_at: datetime
+    revoked: bool = False
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(32)  # 256 bits
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def usable_at(self, instant: datetime) -> bool:
+        return not self.revoked and instant < self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutAttempt:
+    """A Checkout Session we created: what we expect Stripe to tell us about it."""
+
+    ref: str
+    invoice_id: str
+    customer_id: str
+    session_id: str
+    amount: int
+    currency: str
+    created_at: datetime
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """One payment, identified by its PaymentIntent (or session when Stripe gave none)."""
+
+    key: str
+    invoice_id: str
+    customer_id: str
+    amount: int
+    currency: str
+    status: PaymentStatus
+    checkout_session_id: str | None
+    payment_intent_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    failure_reason: str | None = None
+    method: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StripeEventRecord:
+    """What we keep of each Stripe event: enough to audit and to replay from Stripe, no payload."""
+
+    event_id: str
+    type: str
+    object_id: str
+    outcome: str  # applied | duplicate_payment | flagged | ignored
+    received_at: datetime
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    entity: str  # e.g. "INVOICE#inv_..."
+    action: str
+    actor: str
+    at: datetime
+    details: dict[str, Any] = field(default_factory=dict)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A side effect to deliver after the transaction commits: an email or a domain event.
+
+    Emails name a template and the ids it needs; addresses and links are resolved at delivery, so no
+    email address or pay-link token sits in the table waiting.
+    """
+
+    kind: str  # "email" | "event"
+    name: str  # email template, or the domain event's detail-type
+    data: dict[str, Any]
+    created_at: datetime
+    id: str = field(default_factory=lambda: new_id("msg"))

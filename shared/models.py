@@ -1,0 +1,165 @@
+"""Request and response models of the operator API: validated at the edge, documented in OpenAPI."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+
+from shared.domain.errors import UnknownCurrency
+from shared.domain.money import normalise_currency
+
+# Stripe's ceiling for a single charge, in minor units.
+MAX_AMOUNT = 99_999_999
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError("must be an email address such as name@example.com")
+    return value
+
+
+def _timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("must be an IANA time zone such as Europe/Berlin") from None
+    return value
+
+
+def _locale(value: str) -> str:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        parsed = Locale.parse(value.replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise ValueError("must be a locale such as en-US or de-DE") from None
+    return str(parsed).replace("_", "-")
+
+
+def _currency(value: str) -> str:
+    try:
+        return normalise_currency(value)
+    except UnknownCurrency as error:
+        raise ValueError(error.message) from None
+
+
+EmailAddress = Annotated[str, AfterValidator(_email)]
+TimeZoneName = Annotated[str, AfterValidator(_timezone)]
+LocaleName = Annotated[str, AfterValidator(_locale)]
+CurrencyCode = Annotated[str, Field(min_length=3, max_length=3), AfterValidator(_currency)]
+MinorUnits = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT, description="integer in the currency's minor unit")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class NewCustomer(_Strict):
+    email: EmailAddress
+    name: str = Field(min_length=1, max_length=200)
+    external_id: str | None = Field(default=None, max_length=128)
+    timezone: TimeZoneName = "UTC"
+    locale: LocaleName = "en-US"
+
+
+class CustomerOut(BaseModel):
+    id: str
+    email: str
+    name: str
+    external_id: str | None
+    timezone: str
+    locale: str
+    created_at: datetime
+
+
+class NewInvoice(_Strict):
+    customer_id: str = Field(min_length=1, max_length=64)
+    number: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/\-]*$")
+    currency: CurrencyCode
+    amount_due: MinorUnits
+    due_date: date
+    description: str = Field(default="", max_length=500)
+    allow_partial: StrictBool = False
+    min_partial_amount: MinorUnits | None = None
+    notify: StrictBool = Field(default=False, description="email the pay link to the customer")
+
+    @model_validator(mode="after")
+    def _partial_rules(self) -> NewInvoice:
+        if self.min_partial_amount is not None:
+            if not self.allow_partial:
+                raise ValueError("min_partial_amount needs allow_partial: true")
+            if self.min_partial_amount > self.amount_due:
+                raise ValueError("min_partial_amount cannot exceed amount_due")
+        return self
+
+
+class PaymentOut(BaseModel):
+    id: str
+    invoice_id: str
+    amount: int
+    currency: str
+    status: Literal["pending", "failed", "succeeded"]
+    created_at: datetime
+    updated_at: datetime
+    failure_reason: str | None = None
+
+
+class InvoiceOut(BaseModel):
+    id: str
+    customer_id: str
+    number: str
+    status: Literal["open", "partially_paid", "paid", "void"]
+    currency: str
+    amount_due: int
+    amount_paid: int
+    amount_remaining: int
+    amount_credit: int = Field(description="paid beyond amount_due, kept as the customer's credit")
+    due_date: date
+    description: str
+    allow_partial: bool
+    min_partial_amount: int | None
+    created_at: datetime
+    payments: list[PaymentOut] = Field(default_factory=list)
+
+
+class CreatedInvoice(InvoiceOut):
+    pay_url: str = Field(description="the customer's pay link; shown once, only its hash is stored")
+
+
+class TransactionsPage(BaseModel):
+    data: list[PaymentOut]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last")
+
+
+class NewCheckoutSession(_Strict):
+    amount: MinorUnits | None = Field(default=None, description="defaults to the whole remaining amount")
+
+
+class CheckoutSessionOut(BaseModel):
+    id: str
+    url: str
+    amount: int
+    currency: str
+
+
+class ErrorField(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    fields: list[ErrorField] = Field(default_factory=list)
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody

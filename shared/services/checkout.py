@@ -1,0 +1,140 @@
+"""Pay pages and Checkout: from a pay link to a Stripe Checkout Session, and back."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from enum import StrEnum
+
+from shared.clock import Clock
+from shared.domain.errors import NotFound, PayLinkInvalid
+from shared.domain.invoices import Invoice, InvoiceStatus, PaymentStatus
+from shared.domain.records import CheckoutAttempt, Customer, PayLink
+from shared.services.ports import (
+    Change,
+    CheckoutSessionRequest,
+    Ledger,
+    PaymentGateway,
+)
+
+# Clicks on "Pay" for the same amount within this window reuse one Checkout Session.
+DOUBLE_CLICK_WINDOW_SECONDS = 600
+
+
+@dataclass(frozen=True, slots=True)
+class PayPage:
+    invoice: Invoice
+    customer: Customer
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutPlan:
+    base_url: str
+    payment_method_types: tuple[str, ...]
+
+
+def open_pay_link(ledger: Ledger, clock: Clock, token: str) -> PayPage:
+    """The invoice behind a pay link; unknown, expired and revoked links all look the same."""
+    if not token or len(token) > 128:
+        raise PayLinkInvalid("this payment link is not valid")
+    link = ledger.get_pay_link(PayLink.hash_token(token))
+    if link is None or not link.usable_at(clock.now()):
+        raise PayLinkInvalid("this payment link is not valid")
+    invoice = ledger.get_invoice(link.invoice_id)
+    customer = ledger.get_customer(invoice.customer_id) if invoice else None
+    if invoice is None or customer is None:
+        raise PayLinkInvalid("this payment link is not valid")
+    return PayPage(invoice=invoice, customer=customer)
+
+
+def start_checkout(
+    ledger: Ledger,
+    gateway: PaymentGateway,
+    clock: Clock,
+    plan: CheckoutPlan,
+    *,
+    token: str,
+    amount: int | None,
+) -> CheckoutAttempt:
+    """Create (or reuse, on a double click) a Checkout Session and record what we expect from it."""
+    page = open_pay_link(ledger, clock, token)
+    invoice, customer = page.invoice, page.customer
+    to_pay = invoice.amount_remaining if amount is None else amount
+    invoice.check_payable(to_pay)
+
+    stripe_customer_id = customer.stripe_customer_id
+    if stripe_customer_id is None:
+        stripe_customer_id = gateway.ensure_customer(customer)
+        ledger.remember_stripe_customer(customer.id, stripe_customer_id)
+
+    now = clock.now()
+    window = int(now.timestamp()) // DOUBLE_CLICK_WINDOW_SECONDS
+    identity = f"{invoice.id}:{to_pay}:{invoice.currency}:{invoice.version}:{window}"
+    ref = "chk_" + hashlib.sha256(identity.encode()).hexdigest()[:32]
+    return_url = f"{plan.base_url}/pay/{token}/return"
+    session = gateway.create_checkout_session(
+        CheckoutSessionRequest(
+            stripe_customer_id=stripe_customer_id,
+            amount=to_pay,
+            currency=invoice.currency,
+            description=f"Invoice {invoice.number}" + (f": {invoice.description}" if invoice.description else ""),
+            payment_method_types=plan.payment_method_types,
+            success_url=return_url + "?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url=f"{plan.base_url}/pay/{token}?cancelled=1",
+            metadata={"invoice_id": invoice.id, "checkout_ref": ref, "customer_id": customer.id},
+            idempotency_key=f"payportal-checkout-{ref}",
+        )
+    )
+    attempt = CheckoutAttempt(
+        ref=ref,
+        invoice_id=invoice.id,
+        customer_id=customer.id,
+        session_id=session.id,
+        amount=to_pay,
+        currency=invoice.currency,
+        created_at=now,
+        url=session.url,
+    )
+    ledger.commit(Change(checkout=attempt))
+    return attempt
+
+
+class ReturnState(StrEnum):
+    RECEIVED = "received"  # money is recorded
+    PROCESSING = "processing"  # Stripe has not told us yet, or a bank debit is settling
+    FAILED = "failed"
+
+
+def return_state(ledger: Ledger, clock: Clock, *, token: str, session_id: str | None) -> tuple[PayPage, ReturnState]:
+    """What the customer sees after Checkout: read from the ledger only, never marks anything paid."""
+    page = open_pay_link(ledger, clock, token)
+    payments = ledger.get_invoice_payments(page.invoice.id)
+    mine = [p for p in payments if session_id and p.checkout_session_id == session_id]
+    if any(p.status is PaymentStatus.SUCCEEDED for p in mine):
+        return page, ReturnState.RECEIVED
+    if mine and all(p.status is PaymentStatus.FAILED for p in mine):
+        return page, ReturnState.FAILED
+    if not session_id and page.invoice.status is InvoiceStatus.PAID:
+        return page, ReturnState.RECEIVED
+    return page, ReturnState.PROCESSING
+
+
+def start_operator_checkout(
+    ledger: Ledger,
+    gateway: PaymentGateway,
+    clock: Clock,
+    plan: CheckoutPlan,
+    *,
+    invoice_id: str,
+    amount: int | None,
+    pay_link_ttl_days: int,
+) -> CheckoutAttempt:
+    """For operators with a Pay button in their own app: a fresh pay link backs the return page."""
+    from shared.services.invoices import new_pay_link
+
+    invoice = ledger.get_invoice(invoice_id)
+    if invoice is None:
+        raise NotFound(f"no invoice {invoice_id}", field="invoice_id")
+    invoice.check_payable(invoice.amount_remaining if amount is None else amount)
+    issued = new_pay_link(ledger, clock, invoice.id, ttl_days=pay_link_ttl_days)
+    return start_checkout(ledger, gateway, clock, plan, token=issued.token, amount=amount)

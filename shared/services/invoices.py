@@ -1,0 +1,126 @@
+"""Invoices: created with a pay link, read with their payments, voided."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from shared.clock import Clock
+from shared.domain.errors import InvalidStateTransition, NotFound
+from shared.domain.invoices import Invoice, InvoiceStatus
+from shared.domain.records import AuditEntry, OutboxMessage, PayLink, Payment, new_id
+from shared.models import NewInvoice
+from shared.services.ports import Change, ChangeRejected, Ledger
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedPayLink:
+    link: PayLink
+    token: str  # handed to the caller once; never stored
+
+    def url(self, base_url: str) -> str:
+        return f"{base_url}/pay/{self.token}"
+
+
+def issue_pay_link(invoice_id: str, clock: Clock, ttl_days: int) -> IssuedPayLink:
+    now = clock.now()
+    token = PayLink.new_token()
+    link = PayLink(
+        token_hash=PayLink.hash_token(token),
+        invoice_id=invoice_id,
+        created_at=now,
+        expires_at=now + timedelta(days=ttl_days),
+    )
+    return IssuedPayLink(link=link, token=token)
+
+
+def new_pay_link(ledger: Ledger, clock: Clock, invoice_id: str, *, ttl_days: int) -> IssuedPayLink:
+    """Store a fresh pay link for an invoice and hand back its token, once."""
+    issued = issue_pay_link(invoice_id, clock, ttl_days)
+    ledger.commit(Change(pay_link=issued.link))
+    return issued
+
+
+def create_invoice(ledger: Ledger, clock: Clock, request: NewInvoice, *, actor: str) -> Invoice:
+    """The invoice, its audit entry and its events in one transaction. Pay links are minted by the
+    caller (`new_pay_link`), so a replayed request can hand out a link without any token being stored."""
+    customer = ledger.get_customer(request.customer_id)
+    if customer is None:
+        raise NotFound(f"no customer {request.customer_id}", field="customer_id")
+    now = clock.now()
+    invoice = Invoice(
+        id=new_id("inv"),
+        customer_id=customer.id,
+        number=request.number,
+        currency=request.currency,
+        amount_due=request.amount_due,
+        amount_paid=0,
+        status=InvoiceStatus.OPEN,
+        due_date=request.due_date,
+        description=request.description,
+        allow_partial=request.allow_partial,
+        min_partial_amount=request.min_partial_amount,
+        version=1,
+        created_at=now,
+    )
+    outbox = [OutboxMessage(kind="event", name="invoice.created", data=invoice_event_detail(invoice), created_at=now)]
+    if request.notify:
+        # The email gets a pay link of its own, minted at delivery: no token waits in the table.
+        outbox.append(
+            OutboxMessage(kind="email", name="invoice_issued", data={"invoice_id": invoice.id}, created_at=now)
+        )
+    audit = AuditEntry(
+        entity=f"INVOICE#{invoice.id}",
+        action="invoice.created",
+        actor=actor,
+        at=now,
+        details={"amount_due": invoice.amount_due, "currency": invoice.currency, "number": invoice.number},
+    )
+    ledger.commit(Change(new_invoice=invoice, outbox=outbox, audit=[audit]))
+    return invoice
+
+
+def get_invoice(ledger: Ledger, invoice_id: str) -> Invoice:
+    invoice = ledger.get_invoice(invoice_id)
+    if invoice is None:
+        raise NotFound(f"no invoice {invoice_id}", field="invoice_id")
+    return invoice
+
+
+def get_invoice_with_payments(ledger: Ledger, invoice_id: str) -> tuple[Invoice, list[Payment]]:
+    return get_invoice(ledger, invoice_id), ledger.get_invoice_payments(invoice_id)
+
+
+def void_invoice(ledger: Ledger, clock: Clock, invoice_id: str, *, actor: str) -> Invoice:
+    invoice = get_invoice(ledger, invoice_id)
+    voided = invoice.voided()
+    if voided is invoice:
+        return invoice  # voiding twice is a no-op, not an error
+    now = clock.now()
+    audit = AuditEntry(entity=f"INVOICE#{invoice.id}", action="invoice.voided", actor=actor, at=now)
+    event = OutboxMessage(kind="event", name="invoice.voided", data=invoice_event_detail(voided), created_at=now)
+    try:
+        ledger.commit(Change(invoice_update=voided, outbox=[event], audit=[audit]))
+    except ChangeRejected as rejected:
+        if rejected.reason == "stale_invoice":
+            # A payment landed in between; void is only for untouched invoices, so say so.
+            raise InvalidStateTransition(
+                f"invoice {invoice.number} changed while voiding; it may have been paid"
+            ) from None
+        raise
+    return voided
+
+
+def invoice_event_detail(invoice: Invoice) -> dict[str, object]:
+    return {
+        "invoice_id": invoice.id,
+        "customer_id": invoice.customer_id,
+        "number": invoice.number,
+        "status": invoice.status.value,
+        "currency": invoice.currency,
+        "amount_due": invoice.amount_due,
+        "amount_paid": invoice.amount_paid,
+        "amount_remaining": invoice.amount_remaining,
+        "amount_credit": invoice.amount_credit,
+        "due_date": invoice.due_date.isoformat(),
+    }

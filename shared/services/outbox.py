@@ -1,0 +1,89 @@
+"""Delivering the outbox: each queued email or domain event goes out once, after its transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from shared.clock import Clock
+from shared.domain.errors import NotFound
+from shared.domain.records import OutboxMessage
+from shared.services.invoices import issue_pay_link
+from shared.services.ports import Change, DomainEvent, Email, EventPublisher, Ledger, Mailer, OutboxStore
+
+CLAIM_LEASE_SECONDS = 120
+
+
+@dataclass(frozen=True, slots=True)
+class Branding:
+    business_name: str
+    support_contact: str
+    public_base_url: str
+    pay_link_ttl_days: int
+
+
+class Delivery(StrEnum):
+    SENT = "sent"
+    ALREADY_HANDLED = "already_handled"  # delivered before, or another worker holds it
+
+
+def deliver(
+    message_id: str,
+    *,
+    store: OutboxStore,
+    ledger: Ledger,
+    mailer: Mailer,
+    publisher: EventPublisher,
+    clock: Clock,
+    branding: Branding,
+) -> Delivery:
+    message = store.claim(message_id, CLAIM_LEASE_SECONDS)
+    if message is None:
+        return Delivery.ALREADY_HANDLED
+    try:
+        if message.kind == "event":
+            publisher.publish(DomainEvent(id=message.id, detail_type=message.name, detail=message.data))
+        else:
+            mailer.send(compose_email(message, ledger, clock, branding), message_id=message.id)
+    except Exception as error:
+        store.release(message.id, type(error).__name__)
+        raise
+    store.mark_delivered(message.id)
+    return Delivery.SENT
+
+
+def compose_email(message: OutboxMessage, ledger: Ledger, clock: Clock, branding: Branding) -> Email:
+    from shared.rendering import format_moment, render_email
+
+    invoice = ledger.get_invoice(str(message.data["invoice_id"]))
+    if invoice is None:
+        raise NotFound(f"outbox {message.id}: no invoice {message.data['invoice_id']}")
+    customer = ledger.get_customer(invoice.customer_id)
+    if customer is None:
+        raise NotFound(f"outbox {message.id}: no customer {invoice.customer_id}")
+    context: dict[str, object] = {
+        "invoice": invoice,
+        "customer": customer,
+        "locale": customer.locale,
+        "lang": customer.locale.split("-")[0],
+        "business_name": branding.business_name,
+        "support_contact": branding.support_contact,
+    }
+    if message.name == "receipt":
+        paid_at = datetime.fromisoformat(str(message.data["paid_at"]))
+        context |= {
+            "amount": int(message.data["amount"]),
+            "payment_id": message.data["payment_id"],
+            "paid_at_text": format_moment(paid_at, customer.locale, customer.timezone),
+            "method": message.data.get("method"),
+        }
+    elif message.name == "invoice_issued":
+        # A fresh link per email: the token exists only in the email, its hash in the table.
+        issued = issue_pay_link(invoice.id, clock, branding.pay_link_ttl_days)
+        ledger.commit(Change(pay_link=issued.link))
+        context["pay_url"] = issued.url(branding.public_base_url)
+    else:
+        raise ValueError(f"unknown email template {message.name!r}")
+    subject, text, html = render_email(message.name, **context)
+    return Email(to=customer.email, subject=subject, text=text, html=html)

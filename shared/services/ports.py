@@ -1,0 +1,124 @@
+"""Ports: what the use cases need from the outside world. Adapters implement them over DynamoDB,
+Stripe, SES and EventBridge; unit tests pass in-memory fakes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from shared.domain.invoices import Invoice, PaymentStatus
+from shared.domain.records import (
+    AuditEntry,
+    CheckoutAttempt,
+    Customer,
+    OutboxMessage,
+    PayLink,
+    Payment,
+    StripeEventRecord,
+)
+
+
+@dataclass(slots=True)
+class Change:
+    """One atomic state change: everything in it is written in one transaction, or nothing is."""
+
+    new_customer: Customer | None = None
+    new_invoice: Invoice | None = None
+    invoice_update: Invoice | None = None  # written only if the stored version is `version - 1`
+    pay_link: PayLink | None = None
+    checkout: CheckoutAttempt | None = None
+    payment: Payment | None = None  # written only if it moves the stored payment's status forward
+    stripe_event: StripeEventRecord | None = None  # written only if the event id is new
+    outbox: list[OutboxMessage] = field(default_factory=list)
+    audit: list[AuditEntry] = field(default_factory=list)
+
+
+class ChangeRejected(Exception):
+    """A guard in a Change failed; `reason` says which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # duplicate_event | payment_not_forward | stale_invoice | duplicate_number | exists
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentContext:
+    invoice: Invoice | None
+    checkout: CheckoutAttempt | None
+    payment: Payment | None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+
+
+class Ledger(Protocol):
+    def commit(self, change: Change) -> None: ...
+    def get_customer(self, customer_id: str) -> Customer | None: ...
+    def remember_stripe_customer(self, customer_id: str, stripe_customer_id: str) -> None: ...
+    def get_invoice(self, invoice_id: str) -> Invoice | None: ...
+    def get_invoice_payments(self, invoice_id: str) -> list[Payment]: ...
+    def get_pay_link(self, token_hash: str) -> PayLink | None: ...
+    def get_checkout(self, invoice_id: str, ref: str) -> CheckoutAttempt | None: ...
+    def get_payment_context(
+        self, invoice_id: str, checkout_ref: str | None, payment_key: str | None
+    ) -> PaymentContext: ...
+    def list_customer_payments(self, customer_id: str, limit: int, cursor: str | None) -> Page: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutSessionRequest:
+    stripe_customer_id: str
+    amount: int
+    currency: str
+    description: str
+    payment_method_types: tuple[str, ...]
+    success_url: str
+    cancel_url: str
+    metadata: dict[str, str]
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutSession:
+    id: str
+    url: str
+
+
+class PaymentGateway(Protocol):
+    def ensure_customer(self, customer: Customer) -> str: ...
+    def create_checkout_session(self, request: CheckoutSessionRequest) -> CheckoutSession: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Email:
+    to: str
+    subject: str
+    text: str
+    html: str
+
+
+class Mailer(Protocol):
+    def send(self, email: Email, *, message_id: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    id: str
+    detail_type: str
+    detail: dict[str, Any]
+
+
+class EventPublisher(Protocol):
+    def publish(self, event: DomainEvent) -> None: ...
+
+
+class OutboxStore(Protocol):
+    def claim(self, message_id: str, lease_seconds: int) -> OutboxMessage | None: ...
+    def mark_delivered(self, message_id: str) -> None: ...
+    def release(self, message_id: str, error: str) -> None: ...
+
+
+__all__ = ["PaymentStatus"]
