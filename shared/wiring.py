@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from shared.config import settings
 
 if TYPE_CHECKING:
+    from shared.domain.records import Customer
+    from shared.services.ports import CheckoutSession, CheckoutSessionRequest, PaymentGateway
     from shared.adapters.dynamodb import DynamoLedger
     from shared.adapters.notifications import EventBridgePublisher, SesMailer
     from shared.adapters.secrets import StripeCredentials
@@ -28,9 +30,20 @@ def stripe_credentials() -> StripeCredentials:
     return load(settings().stripe_secret_id)  # cached by Powertools Parameters
 
 
-def gateway() -> StripeGateway:
+class _LazyGateway:
+    """Fetches the Stripe key and builds the SDK client only when a call is really made, so a request
+    that fails validation costs no secret read and no SDK import."""
+
+    def ensure_customer(self, customer: Customer) -> str:
+        return _gateway(stripe_credentials().api_key).ensure_customer(customer)
+
+    def create_checkout_session(self, request: CheckoutSessionRequest) -> CheckoutSession:
+        return _gateway(stripe_credentials().api_key).create_checkout_session(request)
+
+
+def gateway() -> PaymentGateway:
     # Keyed by the API key so a rotated key takes effect without a new container.
-    return _gateway(stripe_credentials().api_key)
+    return _LazyGateway()
 
 
 @cache
@@ -54,3 +67,17 @@ def publisher() -> EventBridgePublisher:
     from shared.adapters.notifications import EventBridgePublisher
 
     return EventBridgePublisher(client("events"), settings().event_bus_name)
+
+
+def reset() -> None:
+    """Forget every cached client and setting (tests, and the local stack after it changes the environment)."""
+    from aws_lambda_powertools.utilities import parameters
+
+    from shared import config
+    from shared.adapters import aws
+
+    from shared.adapters import secrets
+
+    for cached in (config.settings, aws.client, ledger, _gateway, mailer, publisher, secrets._provider):
+        cached.cache_clear()
+    parameters.clear_caches()

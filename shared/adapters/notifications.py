@@ -17,21 +17,24 @@ class SesMailer:
         self._configuration_set = configuration_set
 
     def send(self, email: Email, *, message_id: str) -> None:
+        # A MIME message with text and HTML alternatives, sent raw: what every mail client reads best.
+        from email.message import EmailMessage
+
+        message = EmailMessage()
+        message["From"] = self._sender
+        message["To"] = email.to
+        message["Subject"] = email.subject
+        message.set_content(email.text)
+        message.add_alternative(email.html, subtype="html")
         request: dict[str, Any] = {
             "Source": self._sender,
-            "Destination": {"ToAddresses": [email.to]},
-            "Message": {
-                "Subject": {"Data": email.subject, "Charset": "UTF-8"},
-                "Body": {
-                    "Text": {"Data": email.text, "Charset": "UTF-8"},
-                    "Html": {"Data": email.html, "Charset": "UTF-8"},
-                },
-            },
+            "Destinations": [email.to],
+            "RawMessage": {"Data": message.as_bytes()},
             "Tags": [{"Name": "outbox_message", "Value": message_id.replace("_", "-")}],
         }
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set
-        self._ses.send_email(**request)
+        self._ses.send_raw_email(**request)
 
 
 class EventBridgePublisher:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 SECRET_MAX_AGE_SECONDS = 300
 
@@ -16,14 +18,17 @@ class StripeCredentials:
         return "StripeCredentials(<redacted>)"
 
 
-def stripe_credentials(secret_id: str) -> StripeCredentials:
-    from aws_lambda_powertools.utilities import parameters
+@cache
+def _provider() -> Any:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
     from shared.adapters.aws import client
 
-    value = parameters.get_secret(
-        secret_id, transform="json", max_age=SECRET_MAX_AGE_SECONDS, boto3_client=client("secretsmanager")
-    )
+    return SecretsProvider(boto3_client=client("secretsmanager"))
+
+
+def stripe_credentials(secret_id: str) -> StripeCredentials:
+    value = _provider().get(secret_id, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
     if not isinstance(value, dict) or not value.get("api_key") or not value.get("webhook_secret"):
         raise RuntimeError(f"secret {secret_id} must hold api_key and webhook_secret")
     secrets = [str(value["webhook_secret"])]

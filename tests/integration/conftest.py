@@ -1,0 +1,141 @@
+"""Handlers over moto: a fresh mocked AWS account per test, built from shared/schema.py."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from shared import schema
+from tests.support import STRIPE_KEY, WEBHOOK_SECRET, FakeLambdaContext
+
+TABLE = "payportal-test"
+BUS = "payportal-test"
+SENDER = "billing@payportal.test"
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+
+@dataclass
+class SentEmail:
+    to: list[str]
+    subject: str
+    text: str
+    html: str
+
+    @classmethod
+    def parse(cls, raw: str) -> SentEmail:
+        from email import message_from_string, policy
+
+        message = message_from_string(raw, policy=policy.default)
+        text = message.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+        html = message.get_body(preferencelist=("html",))  # type: ignore[attr-defined]
+        return cls(
+            to=[a.strip() for a in str(message["To"]).split(",")],
+            subject=str(message["Subject"]),
+            text=text.get_content() if text else "",
+            html=html.get_content() if html else "",
+        )
+
+
+@dataclass
+class Aws:
+    dynamodb: Any
+    sqs: Any
+    events_queue_url: str
+
+    def items(self, prefix: str) -> list[dict[str, Any]]:
+        from shared.adapters.dynamodb import _deserialize
+
+        pages = self.dynamodb.get_paginator("scan").paginate(TableName=TABLE)
+        found = [_deserialize(i) for page in pages for i in page["Items"]]
+        return [i for i in found if i["pk"].startswith(prefix)]
+
+    def emails(self) -> list[SentEmail]:
+        from moto.ses.models import ses_backends
+
+        return [SentEmail.parse(m.raw_data) for m in ses_backends[ACCOUNT][REGION].sent_messages]
+
+    def domain_events(self) -> list[dict[str, Any]]:
+        events = []
+        while True:
+            reply = self.sqs.receive_message(QueueUrl=self.events_queue_url, MaxNumberOfMessages=10)
+            if not reply.get("Messages"):
+                return events
+            for message in reply["Messages"]:
+                events.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=self.events_queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def drain_outbox(self) -> dict[str, Any]:
+        """What the table's stream would hand the outbox function: every pending outbox insert."""
+        from boto3.dynamodb.types import TypeSerializer
+
+        from functions.outbox.handler import lambda_handler
+
+        serializer = TypeSerializer()
+        records = []
+        for n, item in enumerate(i for i in self.items("OUTBOX#") if i["status"] == "pending"):
+            image = {k: serializer.serialize(v) for k, v in item.items()}
+            records.append(
+                {
+                    "eventID": str(n),
+                    "eventName": "INSERT",
+                    "eventSource": "aws:dynamodb",
+                    "awsRegion": REGION,
+                    "dynamodb": {
+                        "Keys": {"pk": image["pk"], "sk": image["sk"]},
+                        "NewImage": image,
+                        "SequenceNumber": f"{n:021d}",
+                        "SizeBytes": 100,
+                        "StreamViewType": "NEW_IMAGE",
+                    },
+                    "eventSourceARN": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{TABLE}/stream/x",
+                }
+            )
+        return lambda_handler({"Records": records}, FakeLambdaContext())
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    env = {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "PAYPORTAL_TABLE": TABLE,
+        "PAYPORTAL_EVENT_BUS": BUS,
+        "PAYPORTAL_SENDER_EMAIL": SENDER,
+        "PAYPORTAL_PUBLIC_BASE_URL": "https://pay.example.com",
+        "PAYPORTAL_SUPPORT_CONTACT": "help@example.com",
+        "PAYPORTAL_STRIPE_SECRET_ID": "payportal/test/stripe",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_IDEMPOTENCY_DISABLED": "false",
+    }
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("PAYPORTAL_STRIPE_API_BASE", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    from shared import wiring
+
+    wiring.reset()
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        dynamodb.create_table(**schema.create_table_kwargs(TABLE))
+        boto3.client("secretsmanager", region_name=REGION).create_secret(
+            Name="payportal/test/stripe", SecretString=json.dumps({"api_key": STRIPE_KEY, "webhook_secret": WEBHOOK_SECRET})
+        )
+        boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SENDER)
+        events = boto3.client("events", region_name=REGION)
+        events.create_event_bus(Name=BUS)
+        sqs = boto3.client("sqs", region_name=REGION)
+        queue_url = sqs.create_queue(QueueName="observed-events")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name="all", EventBusName=BUS, EventPattern=json.dumps({"source": ["payportal"]}))
+        events.put_targets(Rule="all", EventBusName=BUS, Targets=[{"Id": "q", "Arn": queue_arn}])
+        yield Aws(dynamodb=dynamodb, sqs=sqs, events_queue_url=queue_url)
+    wiring.reset()

@@ -1,0 +1,266 @@
+"""Stripe webhooks over moto: verified, deduplicated, applied once, in any order."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from shared.domain.records import CheckoutAttempt
+from shared.services.ports import Change
+from tests.integration.conftest import Aws
+from tests.integration.helpers import create_customer, create_invoice, get_invoice
+from tests.support import FakeLambdaContext, json_body, session_object, stripe_event, webhook_request
+
+
+def deliver(event: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    from functions.webhooks.handler import lambda_handler
+
+    return lambda_handler(webhook_request(event, **kwargs), FakeLambdaContext())
+
+
+def checkout_for(invoice: dict[str, Any], amount: int, currency: str = "USD") -> CheckoutAttempt:
+    """Given: a Checkout Session payportal created and recorded (as the pay page does)."""
+    from shared.wiring import ledger
+
+    attempt = CheckoutAttempt(
+        ref=f"chk_{uuid.uuid4().hex}",
+        invoice_id=invoice["id"],
+        customer_id=invoice["customer_id"],
+        session_id=f"cs_test_{uuid.uuid4().hex}",
+        amount=amount,
+        currency=currency,
+        created_at=datetime.now(UTC),
+    )
+    ledger().commit(Change(checkout=attempt))
+    return attempt
+
+
+def completed(attempt: CheckoutAttempt, *, kind: str = "checkout.session.completed", **overrides: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "session_id": attempt.session_id,
+        "invoice_id": attempt.invoice_id,
+        "checkout_ref": attempt.ref,
+        "amount": attempt.amount,
+        "currency": attempt.currency.lower(),
+        "payment_intent": f"pi_{attempt.ref[4:20]}",
+    } | overrides
+    return stripe_event(kind, session_object(**fields))
+
+
+@pytest.fixture
+def invoice(aws: Aws) -> dict[str, Any]:
+    customer = create_customer(email="pat@example.com", name="Pat Payer", locale="en-US", timezone="America/New_York")
+    return create_invoice(customer["id"], amount_due=10_000, allow_partial=True, min_partial_amount=1_000)
+
+
+def test_a_paid_checkout_marks_the_invoice_paid_sends_a_receipt_and_events(aws: Aws, invoice: dict[str, Any]) -> None:
+    attempt = checkout_for(invoice, 10_000)
+    response = deliver(completed(attempt))
+    assert response["statusCode"] == 200
+    assert json_body(response)["outcome"] == "applied"
+    after = get_invoice(invoice["id"])
+    assert (after["status"], after["amount_paid"], after["amount_remaining"]) == ("paid", 10_000, 0)
+    assert [p["status"] for p in after["payments"]] == ["succeeded"]
+    # The receipt and the domain events go out through the outbox
+    assert aws.drain_outbox() == {"batchItemFailures": []}
+    [receipt] = aws.emails()
+    assert receipt.to == ["pat@example.com"]
+    assert "$100.00" in receipt.subject and invoice["number"] in receipt.subject
+    assert "Remaining balance: $0.00" in receipt.text
+    types = sorted(e["detail-type"] for e in aws.domain_events())
+    assert types == ["invoice.created", "invoice.paid", "payment.succeeded"]
+
+
+def test_a_repeated_event_is_a_200_that_changes_nothing(aws: Aws, invoice: dict[str, Any]) -> None:
+    event = completed(checkout_for(invoice, 10_000))
+    deliver(event)
+    response = deliver(event)
+    assert response["statusCode"] == 200
+    assert json_body(response)["outcome"] == "duplicate_event"
+    assert get_invoice(invoice["id"])["amount_paid"] == 10_000
+    aws.drain_outbox()
+    assert len(aws.emails()) == 1
+
+
+def test_another_event_announcing_the_same_payment_moves_no_money(aws: Aws, invoice: dict[str, Any]) -> None:
+    attempt = checkout_for(invoice, 4_000)
+    deliver(completed(attempt))
+    # A different event id about the same session and payment intent
+    response = deliver(completed(attempt, kind="checkout.session.async_payment_succeeded"))
+    assert json_body(response)["outcome"] == "no_change"
+    after = get_invoice(invoice["id"])
+    assert (after["status"], after["amount_paid"]) == ("partially_paid", 4_000)
+    aws.drain_outbox()
+    assert len(aws.emails()) == 1
+
+
+def test_a_partial_payment_leaves_the_rest_to_pay(aws: Aws, invoice: dict[str, Any]) -> None:
+    deliver(completed(checkout_for(invoice, 2_500)))
+    after = get_invoice(invoice["id"])
+    assert (after["status"], after["amount_remaining"]) == ("partially_paid", 7_500)
+    aws.drain_outbox()
+    assert "Remaining balance: $75.00" in aws.emails()[0].text
+    assert "invoice.partially_paid" in [e["detail-type"] for e in aws.domain_events()]
+
+
+def test_overpayment_is_kept_as_credit(aws: Aws, invoice: dict[str, Any]) -> None:
+    first, second = checkout_for(invoice, 10_000), checkout_for(invoice, 3_000)
+    deliver(completed(first))
+    deliver(completed(second))
+    after = get_invoice(invoice["id"])
+    assert (after["status"], after["amount_paid"], after["amount_credit"]) == ("paid", 13_000, 3_000)
+    assert "invoice.overpaid" in [a["action"] for a in aws.items(f"INVOICE#{invoice['id']}") if a["sk"].startswith("AUDIT#")]
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [{"amount": 9_999}, {"currency": "eur"}, {"session_id": "cs_test_someone_else"}],
+)
+def test_a_mismatch_is_flagged_for_review_and_moves_no_money(
+    aws: Aws, invoice: dict[str, Any], tamper: dict[str, Any]
+) -> None:
+    event = completed(checkout_for(invoice, 10_000), **tamper)
+    response = deliver(event)
+    assert response["statusCode"] == 200
+    assert json_body(response)["outcome"] == "flagged"
+    assert get_invoice(invoice["id"])["amount_paid"] == 0
+    [kept] = aws.items(f"EVENT#{event['id']}")
+    assert kept["outcome"] == "flagged"
+    audit = [a for a in aws.items(f"INVOICE#{invoice['id']}") if a["sk"].startswith("AUDIT#")]
+    assert "stripe_event.flagged" in [a["action"] for a in audit]
+
+
+def test_delayed_payment_is_pending_until_it_succeeds(aws: Aws, invoice: dict[str, Any]) -> None:
+    attempt = checkout_for(invoice, 10_000)
+    deliver(completed(attempt, payment_status="unpaid"))
+    after = get_invoice(invoice["id"])
+    assert (after["status"], [p["status"] for p in after["payments"]]) == ("open", ["pending"])
+    deliver(completed(attempt, kind="checkout.session.async_payment_succeeded"))
+    assert get_invoice(invoice["id"])["status"] == "paid"
+
+
+def test_a_failed_delayed_payment_is_recorded_and_announced(aws: Aws, invoice: dict[str, Any]) -> None:
+    attempt = checkout_for(invoice, 10_000)
+    deliver(completed(attempt, payment_status="unpaid"))
+    deliver(completed(attempt, kind="checkout.session.async_payment_failed", payment_status="unpaid"))
+    after = get_invoice(invoice["id"])
+    assert (after["status"], after["payments"][0]["status"]) == ("open", "failed")
+    aws.drain_outbox()
+    assert aws.emails() == []
+    assert "payment.failed" in [e["detail-type"] for e in aws.domain_events()]
+
+
+def test_any_order_of_events_converges_and_a_success_is_never_downgraded(aws: Aws, invoice: dict[str, Any]) -> None:
+    kinds = [
+        ("checkout.session.completed", {"payment_status": "unpaid"}),
+        ("checkout.session.async_payment_failed", {"payment_status": "unpaid"}),
+        ("checkout.session.async_payment_succeeded", {}),
+        ("checkout.session.completed", {}),
+    ]
+    for n, order in enumerate(itertools.permutations(kinds)):
+        attempt = checkout_for(invoice, 1_000)
+        for kind, extra in order:
+            assert deliver(completed(attempt, kind=kind, **extra))["statusCode"] == 200
+        payments = {p["id"]: p for p in get_invoice(invoice["id"])["payments"]}
+        assert payments[f"pi_{attempt.ref[4:20]}"]["status"] == "succeeded", order
+        assert get_invoice(invoice["id"])["amount_paid"] == 1_000 * (n + 1)
+        if n == 5:
+            break  # six orders are plenty; each pays 1,000 of the 10,000
+
+
+def test_an_expired_session_moves_nothing(aws: Aws, invoice: dict[str, Any]) -> None:
+    attempt = checkout_for(invoice, 10_000)
+    response = deliver(completed(attempt, kind="checkout.session.expired", payment_status="unpaid", payment_intent=None))
+    assert response["statusCode"] == 200
+    assert get_invoice(invoice["id"])["payments"] == []
+
+
+def test_a_declined_payment_intent_is_recorded_as_failed(aws: Aws, invoice: dict[str, Any]) -> None:
+    attempt = checkout_for(invoice, 10_000)
+    intent = {
+        "id": "pi_declined_1",
+        "object": "payment_intent",
+        "amount": 10_000,
+        "currency": "usd",
+        "metadata": {"invoice_id": invoice["id"], "checkout_ref": attempt.ref},
+        "last_payment_error": {"code": "card_declined", "decline_code": "generic_decline"},
+    }
+    deliver(stripe_event("payment_intent.payment_failed", intent))
+    [payment] = get_invoice(invoice["id"])["payments"]
+    assert (payment["status"], payment["failure_reason"]) == ("failed", "generic_decline")
+    # The customer retries in the same session and succeeds: the failure is overtaken
+    deliver(completed(attempt, payment_intent="pi_declined_1"))
+    [payment] = get_invoice(invoice["id"])["payments"]
+    assert payment["status"] == "succeeded"
+
+
+@pytest.mark.parametrize(
+    "request_change",
+    [
+        {"headers": {}},
+        {"headers": {"Stripe-Signature": "t=1,v1=deadbeef"}},
+        {"secret": "whsec_wrong"},
+        {"offset": -301},
+        {"offset": +301},
+    ],
+)
+def test_missing_malformed_stale_or_wrong_signatures_are_a_400_and_store_nothing(
+    aws: Aws, invoice: dict[str, Any], request_change: dict[str, Any]
+) -> None:
+    from functions.webhooks.handler import lambda_handler
+
+    event = completed(checkout_for(invoice, 10_000))
+    kwargs: dict[str, Any] = {k: v for k, v in request_change.items() if k in ("secret",)}
+    if "offset" in request_change:
+        kwargs["at"] = int(time.time()) + request_change["offset"]
+    request = webhook_request(event, **kwargs)
+    if "headers" in request_change:
+        request["headers"] = {"Content-Type": "application/json", **request_change["headers"]}
+    response = lambda_handler(request, FakeLambdaContext())
+    assert response["statusCode"] == 400
+    assert aws.items("EVENT#") == []
+    assert get_invoice(invoice["id"])["amount_paid"] == 0
+
+
+def test_a_base64_encoded_body_is_verified_on_its_decoded_bytes(aws: Aws, invoice: dict[str, Any]) -> None:
+    response = deliver(completed(checkout_for(invoice, 10_000)), base64_body=True)
+    assert response["statusCode"] == 200
+    assert get_invoice(invoice["id"])["status"] == "paid"
+
+
+def test_unknown_event_types_and_foreign_objects_are_ignored(aws: Aws) -> None:
+    assert json_body(deliver(stripe_event("customer.created", {"id": "cus_1"})))["outcome"] == "ignored"
+    foreign = stripe_event("checkout.session.completed", {"id": "cs_x", "metadata": {}})
+    assert json_body(deliver(foreign))["outcome"] == "ignored"
+    assert aws.items("EVENT#") == []
+
+
+def test_a_body_that_is_not_an_event_is_a_400(aws: Aws) -> None:
+    from functions.webhooks.handler import lambda_handler
+
+    from shared.adapters.stripe_signature import sign
+    from tests.support import WEBHOOK_SECRET, api_event
+
+    raw = json.dumps({"hello": "world"})
+    request = api_event(
+        "POST", "/webhooks/stripe", body=raw, headers={"Stripe-Signature": sign(raw.encode(), WEBHOOK_SECRET, int(time.time()))}
+    )
+    assert lambda_handler(request, FakeLambdaContext())["statusCode"] == 400
+
+
+def test_a_transient_storage_failure_is_a_5xx_so_stripe_retries(aws: Aws, invoice: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.wiring import ledger
+
+    def unavailable(*_: object, **__: object) -> None:
+        raise ConnectionError("DynamoDB unreachable")
+
+    event = completed(checkout_for(invoice, 10_000))
+    monkeypatch.setattr(ledger(), "commit", unavailable)
+    response = deliver(event)
+    assert response["statusCode"] == 500
