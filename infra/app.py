@@ -1,0 +1,49 @@
+"""The CDK app (`cdk.json`: `python3 infra/app.py`): one PayportalStack for the stage in the context."""
+
+# ruff: noqa: E402  (imports follow the sys.path fix below, on purpose)
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+_INFRA_DIR = Path(__file__).resolve().parent
+_REPO_ROOT = _INFRA_DIR.parent
+# Run as a script, Python puts infra/ first on sys.path, where infra/constructs/ would shadow the
+# `constructs` library; the repo root goes there instead, so `infra` and `shared` import as packages.
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _INFRA_DIR]
+if str(_REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(_REPO_ROOT))
+
+from collections.abc import Mapping
+
+from aws_cdk import App, Aspects, Environment
+from cdk_nag import AwsSolutionsChecks
+
+from infra.config import StageConfig, nag_enabled
+from infra.stack import PayportalStack, stack_name_for
+
+
+def build_app(context: Mapping[str, object] | None = None) -> tuple[App, PayportalStack]:
+    """The app and its stack; `context` adds to what the CLI passes (tests pass cdk.json's)."""
+    app = App(context=dict(context) if context is not None else None)
+    config = StageConfig.from_context(app.node)
+    stack = PayportalStack(
+        app,
+        stack_name_for(config.stage),
+        config=config,
+        description="payportal: hosted pay pages, Stripe Checkout and webhooks, operator API, outbox",
+        env=Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
+    )
+    if nag_enabled(app.node):
+        Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
+    return app, stack
+
+
+def main() -> None:
+    app, _ = build_app()
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

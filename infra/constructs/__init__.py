@@ -1,0 +1,1 @@
+"""One construct per concern; PayportalStack (infra/stack.py) composes them."""

@@ -1,0 +1,184 @@
+"""The REST API, built from shared/routes.py: one method per route, one Lambda proxy integration per function."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Final
+
+from aws_cdk import Stack, aws_apigateway, aws_lambda, aws_logs
+from cdk_nag import NagPackSuppression, NagSuppressions
+from constructs import Construct
+
+from infra.config import StageConfig
+from shared.routes import ROUTES, Route
+
+API_ID: Final = "RestApi"
+ACCESS_LOGS_ID: Final = "AccessLogs"
+REQUEST_VALIDATOR_ID: Final = "RequestValidator"
+THROTTLING_RATE_LIMIT: Final = 50  # requests per second, steady state, per stage
+THROTTLING_BURST_LIMIT: Final = 100
+# X-Ray tracing of the stage is off on purpose: API Gateway's trace segments record the full
+# request URL, and pay links carry their bearer token in the path (`/pay/{token}`). The functions
+# are traced (X-Ray active), without the URL.
+STAGE_TRACING_ENABLED: Final = False
+
+AUTHORIZATION: Final[Mapping[str, aws_apigateway.AuthorizationType]] = {
+    "iam": aws_apigateway.AuthorizationType.IAM,
+    "none": aws_apigateway.AuthorizationType.NONE,
+}
+
+# Why a function's routes may go without AWS-side authorisation; a new unauthenticated function
+# must add its reason here, or the synth fails.
+UNAUTHENTICATED_REASONS: Final[Mapping[str, str]] = {
+    "checkout": "Payers are not account holders: each pay page is authorised by its pay link's 256-bit "
+    "token (stored only as a hash, scoped to one invoice, expiring, revocable), checked by the "
+    "function; /health is a liveness probe that returns no data.",
+    "webhooks": "Stripe cannot sign with SigV4 or a Cognito token: the function verifies the "
+    "Stripe-Signature HMAC over the raw body, with the webhook secret, before anything is parsed or stored.",
+}
+OPERATOR_NO_COGNITO_REASON: Final = (
+    "The operator API is called by the operator's systems, not end users: it is authorised with AWS "
+    "IAM (SigV4), so there is no Cognito user pool."
+)
+
+_PATH_PARAMETER = re.compile(r"\{([A-Za-z0-9_]+)\+?\}")
+
+
+def path_parameters(path: str) -> list[str]:
+    return _PATH_PARAMETER.findall(path)
+
+
+class PayportalApi(Construct):
+    """REST API; `methods` maps each route of shared/routes.py to its API Gateway method."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        functions: Mapping[str, aws_lambda.IFunction],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self.access_logs = self._build_access_logs()
+        self.rest_api = self._build_rest_api()
+        self.request_validator = self._build_request_validator()
+        integrations = {name: self._build_integration(function) for name, function in functions.items()}
+        self.methods: dict[Route, aws_apigateway.Method] = {
+            route: self._build_method(route, integrations[route.function]) for route in ROUTES
+        }
+
+    @property
+    def stage_name(self) -> str:
+        return self._config.stage
+
+    @property
+    def invoke_url(self) -> str:
+        """The stage's URL built from the API id, not `RestApi.url`.
+
+        `url` references the Stage, which depends on every Method, which depends on the functions:
+        a function whose environment used it would depend on itself.
+        """
+        stack = Stack.of(self)
+        return f"https://{self.rest_api.rest_api_id}.execute-api.{stack.region}.{stack.url_suffix}/{self.stage_name}"
+
+    def _build_access_logs(self) -> aws_logs.LogGroup:
+        return aws_logs.LogGroup(
+            self,
+            ACCESS_LOGS_ID,
+            retention=self._config.log_retention,
+            removal_policy=self._config.disposable_removal_policy,
+        )
+
+    def _build_rest_api(self) -> aws_apigateway.RestApi:
+        rest_api = aws_apigateway.RestApi(
+            self,
+            API_ID,
+            rest_api_name=f"payportal-{self._config.stage}",
+            description="payportal: pay pages, Stripe webhooks, operator API v1",
+            endpoint_types=[aws_apigateway.EndpointType.REGIONAL],
+            # Execution logs (errors only) need API Gateway's account-level CloudWatch role.
+            cloud_watch_role=True,
+            # No binary media types: a REST proxy integration hands text bodies (Stripe posts
+            # application/json) to the function unchanged, which is what the webhook signature is
+            # checked against. Declaring types would make API Gateway base64-encode those bodies.
+            deploy_options=aws_apigateway.StageOptions(
+                stage_name=self._config.stage,
+                tracing_enabled=STAGE_TRACING_ENABLED,
+                throttling_rate_limit=THROTTLING_RATE_LIMIT,
+                throttling_burst_limit=THROTTLING_BURST_LIMIT,
+                logging_level=aws_apigateway.MethodLoggingLevel.ERROR,
+                # Never log request or response bodies: they hold customer data and tokens.
+                data_trace_enabled=False,
+                metrics_enabled=True,
+                access_log_destination=aws_apigateway.LogGroupLogDestination(self.access_logs),
+                # resourcePath is the route template (`/pay/{token}`), never the token itself.
+                access_log_format=aws_apigateway.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+            ),
+        )
+        cloud_watch_role = rest_api.node.find_child("CloudWatchRole")
+        NagSuppressions.add_resource_suppressions(
+            cloud_watch_role,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-IAM4",
+                    reason="API Gateway's account-level logging role; AmazonAPIGatewayPushToCloudWatchLogs "
+                    "is the policy AWS publishes for exactly this role.",
+                    applies_to=[
+                        "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+                    ],
+                )
+            ],
+        )
+        return rest_api
+
+    def _build_request_validator(self) -> aws_apigateway.RequestValidator:
+        # Path parameters are declared required on every method; bodies are validated by the
+        # functions (Powertools + pydantic), which own the request models.
+        return self.rest_api.add_request_validator(
+            REQUEST_VALIDATOR_ID, validate_request_body=True, validate_request_parameters=True
+        )
+
+    def _build_integration(self, function: aws_lambda.IFunction) -> aws_apigateway.LambdaIntegration:
+        # allow_test_invoke=False: no extra invoke permission for the console's test button.
+        return aws_apigateway.LambdaIntegration(function, proxy=True, allow_test_invoke=False)
+
+    def _build_method(self, route: Route, integration: aws_apigateway.LambdaIntegration) -> aws_apigateway.Method:
+        resource = self.rest_api.root.resource_for_path(route.path)
+        method = resource.add_method(
+            route.method,
+            integration,
+            authorization_type=AUTHORIZATION[route.auth],
+            request_validator=self.request_validator,
+            request_parameters={f"method.request.path.{name}": True for name in path_parameters(route.path)},
+        )
+        self._suppress_authorization_findings(route, method)
+        return method
+
+    def _suppress_authorization_findings(self, route: Route, method: aws_apigateway.Method) -> None:
+        if route.auth == "iam":
+            suppressions = [NagPackSuppression(id="AwsSolutions-COG4", reason=OPERATOR_NO_COGNITO_REASON)]
+        else:
+            reason = UNAUTHENTICATED_REASONS.get(route.function)
+            if reason is None:
+                raise ValueError(
+                    f"{route.method} {route.path} has no authorisation and {route.function!r} no reason in "
+                    "UNAUTHENTICATED_REASONS"
+                )
+            suppressions = [
+                NagPackSuppression(id="AwsSolutions-APIG4", reason=reason),
+                NagPackSuppression(id="AwsSolutions-COG4", reason=reason),
+            ]
+        NagSuppressions.add_resource_suppressions(method, suppressions)

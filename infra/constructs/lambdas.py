@@ -1,0 +1,155 @@
+"""The function factory: one Lambda function per folder under `functions/`, each with its own role and logs.
+
+Every function runs the same way (Python 3.13 on arm64, X-Ray active, Powertools settings) and
+shares one dependency layer; what differs is its code asset, its role's grants (given by the
+constructs of the resources it uses) and its memory and timeout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Final
+
+from aws_cdk import Annotations, Duration, aws_iam, aws_lambda, aws_logs
+from constructs import Construct
+
+from infra import bundling
+from infra.config import StageConfig
+from shared.routes import HTTP_FUNCTIONS, STREAM_FUNCTIONS
+
+FUNCTION_NAMES: Final = (*HTTP_FUNCTIONS, *STREAM_FUNCTIONS)
+
+RUNTIME: Final = aws_lambda.Runtime.PYTHON_3_13
+ARCHITECTURE: Final = aws_lambda.Architecture.ARM_64
+HANDLER_TEMPLATE: Final = "functions.{name}.handler.lambda_handler"
+
+DEFAULT_MEMORY_MB: Final = 512
+DEFAULT_TIMEOUT_SECONDS: Final = 15  # HTTP functions; API Gateway gives up after 29 s anyway
+MEMORY_MB: Final[Mapping[str, int]] = {}
+TIMEOUT_SECONDS: Final[Mapping[str, int]] = {"outbox": 60}  # a stream batch of emails and events
+
+# Environment variable names; shared/config.py reads them.
+ENV_TABLE: Final = "PAYPORTAL_TABLE"
+ENV_EVENT_BUS: Final = "PAYPORTAL_EVENT_BUS"
+ENV_SENDER_EMAIL: Final = "PAYPORTAL_SENDER_EMAIL"
+ENV_PUBLIC_BASE_URL: Final = "PAYPORTAL_PUBLIC_BASE_URL"
+ENV_SUPPORT_CONTACT: Final = "PAYPORTAL_SUPPORT_CONTACT"
+ENV_PAYMENT_METHOD_TYPES: Final = "PAYPORTAL_PAYMENT_METHOD_TYPES"
+ENV_STRIPE_SECRET_ID: Final = "PAYPORTAL_STRIPE_SECRET_ID"
+ENV_BUSINESS_NAME: Final = "PAYPORTAL_BUSINESS_NAME"
+POWERTOOLS_METRICS_NAMESPACE: Final = "payportal"
+POWERTOOLS_LOG_LEVEL: Final = "INFO"
+
+LAYER_ID: Final = "DependenciesLayer"
+
+
+def handler_for(name: str) -> str:
+    return HANDLER_TEMPLATE.format(name=name)
+
+
+def service_name_for(name: str) -> str:
+    return f"payportal-{name}"
+
+
+def construct_id_for(name: str) -> str:
+    """`operator_api` -> `OperatorApi`: the stem of the function's construct ids."""
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+class Lambdas(Construct):
+    """Builds every function in FUNCTION_NAMES; grants are added by the constructs that own the resources."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        table_name: str,
+        event_bus_name: str,
+        stripe_secret_id: str,
+        root: Path = bundling.REPO_ROOT,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self._root = root
+        self._environment = {
+            ENV_TABLE: table_name,
+            ENV_EVENT_BUS: event_bus_name,
+            ENV_SENDER_EMAIL: config.sender_email,
+            ENV_SUPPORT_CONTACT: config.support_contact,
+            ENV_PAYMENT_METHOD_TYPES: config.payment_method_types,
+            ENV_STRIPE_SECRET_ID: stripe_secret_id,
+            ENV_BUSINESS_NAME: config.business_name,
+            "POWERTOOLS_METRICS_NAMESPACE": POWERTOOLS_METRICS_NAMESPACE,
+            "POWERTOOLS_LOG_LEVEL": POWERTOOLS_LOG_LEVEL,
+        }
+        if config.public_base_url:
+            self._environment[ENV_PUBLIC_BASE_URL] = config.public_base_url
+        self.layer = self._build_dependencies_layer()
+        self.roles: dict[str, aws_iam.Role] = {}
+        self.log_groups: dict[str, aws_logs.LogGroup] = {}
+        self.functions: dict[str, aws_lambda.Function] = {name: self._build_function(name) for name in FUNCTION_NAMES}
+
+    def set_public_base_url(self, url: str) -> None:
+        """Used when no public URL is configured: the stack passes the API's invoke URL once the API exists."""
+        for function in self.functions.values():
+            function.add_environment(ENV_PUBLIC_BASE_URL, url)
+
+    def _build_dependencies_layer(self) -> aws_lambda.LayerVersion:
+        return aws_lambda.LayerVersion(
+            self,
+            LAYER_ID,
+            code=bundling.dependency_layer_code(self._root),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="payportal runtime dependencies from requirements.lock",
+            removal_policy=self._config.disposable_removal_policy,
+        )
+
+    def _build_role(self, name: str) -> aws_iam.Role:
+        # No AWSLambdaBasicExecutionRole: its logs permissions cover every log group in the account.
+        return aws_iam.Role(
+            self,
+            f"{construct_id_for(name)}Role",
+            assumed_by=aws_iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"payportal {name} function",
+        )
+
+    def _build_log_group(self, name: str) -> aws_logs.LogGroup:
+        return aws_logs.LogGroup(
+            self,
+            f"{construct_id_for(name)}Logs",
+            retention=self._config.log_retention,
+            removal_policy=self._config.disposable_removal_policy,
+        )
+
+    def _build_function(self, name: str) -> aws_lambda.Function:
+        role = self._build_role(name)
+        log_group = self._build_log_group(name)
+        log_group.grant_write(role)
+        function = aws_lambda.Function(
+            self,
+            f"{construct_id_for(name)}Function",
+            description=f"payportal {name}",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=handler_for(name),
+            code=bundling.function_code(name, self._root),
+            layers=[self.layer],
+            role=role,
+            log_group=log_group,
+            tracing=aws_lambda.Tracing.ACTIVE,
+            memory_size=MEMORY_MB.get(name, DEFAULT_MEMORY_MB),
+            timeout=Duration.seconds(TIMEOUT_SECONDS.get(name, DEFAULT_TIMEOUT_SECONDS)),
+            environment={**self._environment, "POWERTOOLS_SERVICE_NAME": service_name_for(name)},
+        )
+        # The handler is written separately; a missing one must be visible at synth, not at first call.
+        if not (self._root / "functions" / name / "handler.py").is_file():
+            Annotations.of(function).add_warning_v2(
+                "payportal:missing-handler", f"functions/{name}/handler.py does not exist yet"
+            )
+        self.roles[name] = role
+        self.log_groups[name] = log_group
+        return function

@@ -1,0 +1,112 @@
+"""Each function has its own role, allowed exactly what its job needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.infra.conftest import Synthesized
+
+LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
+XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+TABLE_READ_WRITE = {
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:UpdateItem",
+}
+KEY = {"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"}
+STRIPE_SECRET = {"secretsmanager:GetSecretValue"}
+SEND_EMAIL = {"ses:SendEmail", "ses:SendRawEmail"}
+PUBLISH_EVENTS = {"events:PutEvents"}
+STREAM = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
+DLQ = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+
+EXPECTED_ACTIONS = {
+    "checkout": LOGS | XRAY | TABLE_READ_WRITE | KEY | STRIPE_SECRET,
+    "webhooks": LOGS | XRAY | TABLE_READ_WRITE | KEY | STRIPE_SECRET,
+    "operator_api": LOGS | XRAY | TABLE_READ_WRITE | KEY | STRIPE_SECRET,
+    "outbox": LOGS | XRAY | TABLE_READ_WRITE | KEY | SEND_EMAIL | PUBLISH_EVENTS | STREAM | DLQ,
+}
+# The only actions AWS offers no resource-level permission for.
+UNSCOPED_ACTIONS = XRAY | {"dynamodb:ListStreams"}
+
+
+def statements_of(synthesized: Synthesized, name: str) -> list[dict[str, Any]]:
+    role_id = synthesized.logical_id(synthesized.stack.lambdas.roles[name])
+    statements: list[dict[str, Any]] = []
+    for policy in synthesized.resources("AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"]["Roles"]:
+            statements.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    return statements
+
+
+def as_list(value: str | list[Any]) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def actions_of(synthesized: Synthesized, name: str) -> set[str]:
+    return {action for statement in statements_of(synthesized, name) for action in as_list(statement["Action"])}
+
+
+def test_each_function_has_its_own_role_without_managed_policies(synthesized: Synthesized) -> None:
+    roles = synthesized.stack.lambdas.roles
+    functions = synthesized.stack.lambdas.functions
+
+    assert len({synthesized.logical_id(role) for role in roles.values()}) == len(functions)
+    for name, function in functions.items():
+        assert synthesized.resource(function)["Properties"]["Role"] == {
+            "Fn::GetAtt": [synthesized.logical_id(roles[name]), "Arn"]
+        }
+        assert "ManagedPolicyArns" not in synthesized.resource(roles[name])["Properties"]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_ACTIONS))
+def test_each_function_is_allowed_exactly_what_it_needs(synthesized: Synthesized, name: str) -> None:
+    assert actions_of(synthesized, name) == EXPECTED_ACTIONS[name]
+
+
+@pytest.mark.parametrize("name", ["checkout", "webhooks", "operator_api"])
+def test_http_functions_can_neither_send_email_nor_publish_events(synthesized: Synthesized, name: str) -> None:
+    actions = actions_of(synthesized, name)
+
+    assert not {action for action in actions if action.startswith(("ses:", "events:"))}
+
+
+def test_the_outbox_cannot_read_the_stripe_secret(synthesized: Synthesized) -> None:
+    assert not {action for action in actions_of(synthesized, "outbox") if action.startswith("secretsmanager:")}
+
+
+def test_only_actions_without_resource_level_permissions_use_a_wildcard_resource(synthesized: Synthesized) -> None:
+    for name in EXPECTED_ACTIONS:
+        for statement in statements_of(synthesized, name):
+            if "*" in as_list(statement["Resource"]):
+                assert set(as_list(statement["Action"])) <= UNSCOPED_ACTIONS, (name, statement)
+
+
+def test_outbox_sends_only_from_the_sender_identity_and_publishes_only_to_the_bus(synthesized: Synthesized) -> None:
+    stack = synthesized.stack
+    statements = statements_of(synthesized, "outbox")
+
+    [send] = [s for s in statements if "ses:SendEmail" in as_list(s["Action"])]
+    [publish] = [s for s in statements if "events:PutEvents" in as_list(s["Action"])]
+    assert {"Ref": synthesized.logical_id(stack.email.identity)} in send["Resource"]["Fn::Join"][1]
+    assert publish["Resource"] == {"Fn::GetAtt": [synthesized.logical_id(stack.events.bus), "Arn"]}
+
+
+def test_the_stripe_secret_is_readable_only_as_that_one_secret(synthesized: Synthesized) -> None:
+    secret_id = synthesized.logical_id(synthesized.stack.stripe_secret.secret)
+    for name in ("checkout", "webhooks", "operator_api"):
+        [read] = [
+            s for s in statements_of(synthesized, name) if "secretsmanager:GetSecretValue" in as_list(s["Action"])
+        ]
+        assert read["Resource"] == {"Ref": secret_id}

@@ -1,0 +1,61 @@
+"""The secret, the bus, the sender, the outputs, and what a stage changes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra.config import InvalidContextError
+from infra.constructs.secrets import STRIPE_SECRET_FIELDS
+from tests.infra.conftest import Synthesized, synthesize
+
+
+def test_the_stripe_secret_is_named_per_stage_encrypted_and_holds_only_placeholders(
+    synthesized: Synthesized,
+) -> None:
+    stack = synthesized.stack
+    secret = synthesized.resource(stack.stripe_secret.secret)["Properties"]
+
+    assert secret["Name"] == "payportal/dev/stripe"
+    assert secret["KmsKeyId"] == {"Fn::GetAtt": [synthesized.logical_id(stack.storage.key), "Arn"]}
+    # The operator writes the real values after deploy; the template only has empty fields
+    assert json.loads(secret["SecretString"]) == dict.fromkeys(STRIPE_SECRET_FIELDS, "")
+
+
+def test_events_go_to_the_stage_bus_and_email_from_the_configured_sender(synthesized: Synthesized) -> None:
+    [bus] = synthesized.resources("AWS::Events::EventBus").values()
+    [identity] = synthesized.resources("AWS::SES::EmailIdentity").values()
+
+    assert bus["Properties"]["Name"] == "payportal-dev"
+    assert identity["Properties"]["EmailIdentity"] == synthesized.app.node.try_get_context("payportal:sesSender")
+
+
+def test_the_stack_tells_the_operator_where_everything_is(synthesized: Synthesized) -> None:
+    outputs = synthesized.template.to_json()["Outputs"]
+
+    assert {"ApiUrl", "TableName", "EventBusName", "StripeSecretName", "OutboxDlqUrl"} <= set(outputs)
+
+
+def test_resources_are_tagged_with_project_and_stage(synthesized: Synthesized) -> None:
+    tags = synthesized.resource(synthesized.stack.storage.table)["Properties"]["Tags"]
+
+    assert {"Key": "project", "Value": "payportal"} in tags
+    assert {"Key": "stage", "Value": "dev"} in tags
+
+
+def test_prod_keeps_logs_and_the_dlq_while_dev_deletes_them(synthesized: Synthesized) -> None:
+    # Given the same app in prod
+    prod = synthesize(stage="prod")
+
+    # Then prod retains what dev lets go
+    for stack, policy in ((synthesized, "Delete"), (prod, "Retain")):
+        log_groups = stack.resources("AWS::Logs::LogGroup").values()
+        assert {group["DeletionPolicy"] for group in log_groups} == {policy}
+        assert stack.resource(stack.stack.outbox.dlq)["DeletionPolicy"] == policy
+    assert prod.resource(prod.stack.stripe_secret.secret)["Properties"]["Name"] == "payportal/prod/stripe"
+
+
+def test_an_unknown_stage_is_refused() -> None:
+    with pytest.raises(InvalidContextError):
+        synthesize(stage="staging")
