@@ -127,7 +127,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         dynamodb.create_table(**schema.create_table_kwargs(TABLE))
         boto3.client("secretsmanager", region_name=REGION).create_secret(
-            Name="payportal/test/stripe", SecretString=json.dumps({"api_key": STRIPE_KEY, "webhook_secret": WEBHOOK_SECRET})
+            Name="payportal/test/stripe",
+            SecretString=json.dumps({"api_key": STRIPE_KEY, "webhook_secret": WEBHOOK_SECRET}),
         )
         boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SENDER)
         events = boto3.client("events", region_name=REGION)
@@ -139,3 +140,56 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         events.put_targets(Rule="all", EventBusName=BUS, Targets=[{"Id": "q", "Arn": queue_arn}])
         yield Aws(dynamodb=dynamodb, sqs=sqs, events_queue_url=queue_url)
     wiring.reset()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def stripe_front_url() -> Iterator[str]:
+    """The local Stripe stand-in (localstripe behind the front), as `make dev` runs it."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "local.stripe_front",
+            "--port", str(port), "--localstripe-port", str(_free_port()),
+            "--api-key", STRIPE_KEY, "--webhook-secret", WEBHOOK_SECRET,
+            "--webhook-url", "http://127.0.0.1:9/unused",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"{url}/_front/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the local Stripe front did not start")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def stripe(aws: Aws, stripe_front_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Handlers over moto, talking to the local Stripe front."""
+    from shared import wiring
+
+    monkeypatch.setenv("PAYPORTAL_STRIPE_API_BASE", stripe_front_url)
+    wiring.reset()
+    return stripe_front_url

@@ -1,0 +1,325 @@
+"""`make bench`: cold start against a baseline, and AWS/Stripe calls per operation. Prints ratios."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from benchmarks.cold_start import ROOT, RUNS, Case, fresh_id, measure
+
+SECRET_ID = "payportal/bench/stripe"
+TABLE = "payportal-bench"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def environment(moto_port: int, stripe_port: int | None) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "PAYPORTAL_TABLE": TABLE,
+        "PAYPORTAL_EVENT_BUS": "payportal-bench",
+        "PAYPORTAL_SENDER_EMAIL": "billing@bench.test",
+        "PAYPORTAL_PUBLIC_BASE_URL": "https://pay.bench.test",
+        "PAYPORTAL_STRIPE_SECRET_ID": SECRET_ID,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+    if stripe_port:
+        env["PAYPORTAL_STRIPE_API_BASE"] = f"http://127.0.0.1:{stripe_port}"
+    return env
+
+
+@contextmanager
+def moto_server() -> Iterator[int]:
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield port
+    finally:
+        server.stop()
+
+
+@contextmanager
+def stripe_front() -> Iterator[int]:
+    port, inner = free_port(), free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "local.stripe_front",
+            "--port",
+            str(port),
+            "--localstripe-port",
+            str(inner),
+            "--api-key",
+            "sk_test_bench",
+            "--webhook-secret",
+            "whsec_bench",
+            "--webhook-url",
+            "http://127.0.0.1:9/none",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        import urllib.request
+
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_front/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def provision() -> None:
+    import boto3
+
+    from shared import schema
+
+    boto3.client("dynamodb").create_table(**schema.create_table_kwargs(TABLE))
+    boto3.client("secretsmanager").create_secret(
+        Name=SECRET_ID, SecretString=json.dumps({"api_key": "sk_test_bench", "webhook_secret": "whsec_bench"})
+    )
+    boto3.client("events").create_event_bus(Name="payportal-bench")
+    boto3.client("ses").verify_email_identity(EmailAddress="billing@bench.test")
+
+
+def seed() -> tuple[Any, Any]:
+    from shared.clock import SystemClock
+    from shared.models import NewCustomer, NewInvoice
+    from shared.services.customers import create_customer
+    from shared.services.invoices import create_invoice
+    from shared.wiring import ledger
+
+    customer = create_customer(ledger(), SystemClock(), NewCustomer(email="b@bench.test", name="Bench"), actor="bench")
+    invoice = create_invoice(
+        ledger(),
+        SystemClock(),
+        NewInvoice(
+            customer_id=customer.id,
+            number=f"B-{fresh_id()[:8]}",
+            currency="USD",
+            amount_due=10_000_000,
+            due_date=date.today() + timedelta(days=30),
+            allow_partial=True,
+            min_partial_amount=100,
+        ),
+        actor="bench",
+    )
+    return customer, invoice
+
+
+def webhook_event(invoice: Any) -> dict[str, Any]:
+    from shared.adapters.stripe_signature import sign
+    from shared.domain.records import CheckoutAttempt
+    from shared.services.ports import Change
+    from shared.wiring import ledger
+    from tests.support import api_event, session_object, stripe_event
+
+    attempt = CheckoutAttempt(
+        ref=f"chk_{fresh_id()}",
+        invoice_id=invoice.id,
+        customer_id=invoice.customer_id,
+        session_id=f"cs_{fresh_id()}",
+        amount=100,
+        currency="USD",
+        created_at=datetime.now(UTC),
+    )
+    ledger().commit(Change(checkout=attempt))
+    event = stripe_event(
+        "checkout.session.completed",
+        session_object(
+            session_id=attempt.session_id,
+            invoice_id=invoice.id,
+            checkout_ref=attempt.ref,
+            amount=100,
+            payment_intent=f"pi_{fresh_id()}",
+        ),
+    )
+    raw = json.dumps(event)
+    return api_event(
+        "POST",
+        "/webhooks/stripe",
+        body=raw,
+        operator=False,
+        headers={"Stripe-Signature": sign(raw.encode(), "whsec_bench", int(time.time()))},
+    )
+
+
+def pay_page_event(invoice: Any) -> dict[str, Any]:
+    from shared.clock import SystemClock
+    from shared.services.invoices import new_pay_link
+    from shared.wiring import ledger
+    from tests.support import api_event
+
+    token = new_pay_link(ledger(), SystemClock(), invoice.id, ttl_days=1).token
+    return api_event("GET", f"/pay/{token}", resource="/pay/{token}", path_parameters={"token": token}, operator=False)
+
+
+def customer_event() -> dict[str, Any]:
+    from tests.support import api_event
+
+    return api_event("POST", "/v1/customers", body={"email": f"{fresh_id()[:6]}@bench.test", "name": "Cold Start"})
+
+
+def outbox_event() -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeSerializer
+
+    from shared.adapters.dynamodb import outbox_item
+    from shared.domain.records import OutboxMessage
+    from shared.services.ports import Change
+    from shared.wiring import ledger
+
+    message = OutboxMessage(kind="event", name="bench.ping", data={"n": 1}, created_at=datetime.now(UTC))
+    ledger().commit(Change(outbox=[message]))
+    image = {k: TypeSerializer().serialize(v) for k, v in outbox_item(message).items()}
+    return {
+        "Records": [
+            {
+                "eventID": "1",
+                "eventName": "INSERT",
+                "eventSource": "aws:dynamodb",
+                "awsRegion": "us-east-1",
+                "dynamodb": {
+                    "Keys": {"pk": image["pk"], "sk": image["sk"]},
+                    "NewImage": image,
+                    "SequenceNumber": "1",
+                    "SizeBytes": 1,
+                    "StreamViewType": "NEW_IMAGE",
+                },
+                "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/x/stream/1",
+            }
+        ]
+    }
+
+
+@contextmanager
+def counting_calls() -> Iterator[Counter[str]]:
+    """Counts every AWS API call made through the shared clients, and every Stripe call."""
+    from shared.adapters import aws
+    from shared.adapters.stripe_gateway import StripeGateway
+
+    counts: Counter[str] = Counter()
+    handlers = []
+    for service in ("dynamodb", "secretsmanager", "ses", "events"):
+        client = aws.client(service)
+
+        def count(model: Any, service: str = service, **_: Any) -> None:
+            counts[f"{service}.{model.name}"] += 1
+
+        client.meta.events.register("before-call", count)
+        handlers.append((client, count))
+    originals = {name: getattr(StripeGateway, name) for name in ("ensure_customer", "create_checkout_session")}
+    for name, original in originals.items():
+
+        def wrapped(self: Any, *args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
+            counts[f"stripe.{_name}"] += 1
+            return _original(self, *args, **kwargs)
+
+        setattr(StripeGateway, name, wrapped)
+    try:
+        yield counts
+    finally:
+        for client, count in handlers:
+            client.meta.events.unregister("before-call", count)
+        for name, original in originals.items():
+            setattr(StripeGateway, name, original)
+
+
+def calls_per_operation(invoice: Any) -> list[tuple[str, Counter[str]]]:
+    from functions.checkout.handler import lambda_handler as checkout
+    from functions.webhooks.handler import lambda_handler as webhooks
+    from shared.clock import SystemClock
+    from shared.services.invoices import new_pay_link
+    from shared.wiring import ledger
+    from tests.support import FakeLambdaContext, api_event
+
+    results = []
+    webhooks(webhook_event(invoice), FakeLambdaContext())  # warm: the secret is read once per 5 minutes
+    event = webhook_event(invoice)
+    with counting_calls() as counts:
+        assert webhooks(event, FakeLambdaContext())["statusCode"] == 200
+    results.append(("webhook event applied (warm)", counts))
+
+    def checkout_request(amount: str) -> dict[str, Any]:
+        token = new_pay_link(ledger(), SystemClock(), invoice.id, ttl_days=1).token
+        return api_event(
+            "POST",
+            f"/pay/{token}/checkout",
+            resource="/pay/{token}/checkout",
+            path_parameters={"token": token},
+            form={"amount": amount},
+            operator=False,
+        )
+
+    first = checkout_request("1.00")
+    with counting_calls() as counts:
+        reply = checkout(first, FakeLambdaContext())
+        assert reply["statusCode"] == 303, reply
+    results.append(("checkout created (customer new to Stripe)", counts))
+    again = checkout_request("2.00")
+    with counting_calls() as counts:
+        assert checkout(again, FakeLambdaContext())["statusCode"] == 303
+    results.append(("checkout created (customer known)", counts))
+    return results
+
+
+def main() -> None:
+    with moto_server() as moto_port, stripe_front() as stripe_port:
+        os.environ.update(environment(moto_port, stripe_port))
+        from shared import wiring
+
+        wiring.reset()
+        provision()
+        _customer, invoice = seed()
+        env = environment(moto_port, stripe_port) | {"PYTHONPATH": str(ROOT)}
+        cases = [
+            Case("webhooks", "functions.webhooks.handler", "webhook", lambda: webhook_event(invoice)),
+            Case("checkout (GET /pay)", "functions.checkout.handler", "read", lambda: pay_page_event(invoice)),
+            Case("operator_api (POST /v1/customers)", "functions.operator_api.handler", "write", customer_event),
+            Case("outbox (one event)", "functions.outbox.handler", "write", outbox_event),
+        ]
+        print(f"Cold start: import + first request in a fresh process, median of {RUNS} runs each")
+        print(f"{'handler':38} {'ours ms':>9} {'baseline ms':>12} {'ratio':>7}")
+        for row in measure(cases, env):
+            print(f"{row['handler']:38} {row['ours_ms']:9.0f} {row['baseline_ms']:12.0f} {row['ratio']:7.2f}")
+        print(
+            "(baseline: import stripe + boto3, a DynamoDB client, SDK signature check where it applies,"
+            " one DynamoDB request; webhook target ratio <= 0.8)"
+        )
+        print()
+        print("AWS and Stripe calls per operation")
+        for name, counts in calls_per_operation(invoice):
+            dynamo = {k: v for k, v in counts.items() if k.startswith("dynamodb.")}
+            print(f"  {name}: {sum(dynamo.values())} DynamoDB requests {dict(sorted(counts.items()))}")
+
+
+if __name__ == "__main__":
+    main()

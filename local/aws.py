@@ -1,0 +1,248 @@
+"""The AWS side of the offline stack: moto in server mode, the resources the functions expect, and
+read-only views of what the functions did (emails sent, domain events published)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
+
+import boto3
+import requests
+from moto.server import ThreadedMotoServer
+from moto.ses.models import Message, RawMessage, TemplateMessage, ses_backends
+
+from local.config import ACCESS_KEY_ID, ACCOUNT_ID, HOST, REGION, SECRET_ACCESS_KEY, StackConfig
+from shared import schema
+from shared.clock import business_clock
+
+logger = logging.getLogger("local.aws")
+
+
+def client(service: str, endpoint_url: str) -> Any:
+    """A boto3 client for moto, independent of whatever AWS_* the process environment holds."""
+    return boto3.session.Session().client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY_ID,
+        aws_secret_access_key=SECRET_ACCESS_KEY,
+    )
+
+
+class MotoServer:
+    """moto in server mode, in this process: the functions reach it over HTTP like they reach AWS."""
+
+    def __init__(self, port: int) -> None:
+        self._server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+        self.url = ""
+
+    def start(self) -> str:
+        # werkzeug logs every request at INFO; the stack logs what matters itself.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.url = f"http://{host}:{port}"
+        # moto's state is process-wide: a stack started earlier in this process must not leak into this one.
+        requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
+        return self.url
+
+    def stop(self) -> None:
+        if self.url:
+            self._server.stop()
+            self.url = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    table_name: str
+    stream_arn: str
+    event_bus_name: str
+    events_queue_url: str
+    stripe_secret_id: str
+    sender_email: str
+
+
+def provision(endpoint_url: str, config: StackConfig) -> Resources:
+    """Create what the deployed stack has: the table (from shared/schema.py), the Stripe secret, the SES
+    sender, the event bus, plus a queue that observes every event on the bus for `GET /_local/events`."""
+    dynamodb = client("dynamodb", endpoint_url)
+    table = dynamodb.create_table(**schema.create_table_kwargs(config.table_name))["TableDescription"]
+    dynamodb.update_time_to_live(
+        TableName=config.table_name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": schema.TTL_ATTRIBUTE},
+    )
+
+    client("secretsmanager", endpoint_url).create_secret(
+        Name=config.stripe_secret_id,
+        SecretString=json.dumps({"api_key": config.stripe_api_key, "webhook_secret": config.stripe_webhook_secret}),
+    )
+    client("ses", endpoint_url).verify_email_identity(EmailAddress=config.sender_email)
+
+    events = client("events", endpoint_url)
+    sqs = client("sqs", endpoint_url)
+    events.create_event_bus(Name=config.event_bus_name)
+    queue_url = sqs.create_queue(QueueName=config.events_queue_name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    # EventBridge has no "match everything" pattern; every event on the bus carries our account.
+    events.put_rule(
+        Name="local-observe-all",
+        EventBusName=config.event_bus_name,
+        EventPattern=json.dumps({"account": [ACCOUNT_ID]}),
+        State="ENABLED",
+    )
+    events.put_targets(
+        Rule="local-observe-all",
+        EventBusName=config.event_bus_name,
+        Targets=[{"Id": "observer", "Arn": queue_arn}],
+    )
+    return Resources(
+        table_name=config.table_name,
+        stream_arn=table["LatestStreamArn"],
+        event_bus_name=config.event_bus_name,
+        events_queue_url=queue_url,
+        stripe_secret_id=config.stripe_secret_id,
+        sender_email=config.sender_email,
+    )
+
+
+_LOOKS_LIKE_HTML = re.compile(r"<\s*(!doctype|html|head|body|p|div|table|a|br|h[1-6]|span)\b", re.I)
+
+
+class _StampedList(list[Any]):
+    """moto's list of sent messages, noting when (business time) each one was appended."""
+
+    def __init__(self, items: list[Any], on_append: Callable[[Any], None]) -> None:
+        super().__init__(items)
+        self._on_append = on_append
+
+    def append(self, item: Any) -> None:
+        super().append(item)
+        self._on_append(item)
+
+
+class SentEmails:
+    """What the functions sent through SES, read from moto's SES backend in this process.
+
+    moto keeps one body per simple (non-raw) email: the HTML part when there is one, else the text. Raw
+    MIME emails keep every part. `sent_at` is business-clock time, so emails sent after a clock jump show
+    the date the stack believes it is."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sent_at: dict[str, str] = {}
+
+    def _backend(self) -> Any:
+        return ses_backends[ACCOUNT_ID][REGION]
+
+    def install(self) -> None:
+        backend = self._backend()
+        if not isinstance(backend.sent_messages, _StampedList):
+            backend.sent_messages = _StampedList(backend.sent_messages, self._stamp)
+
+    def _stamp(self, message: Any) -> None:
+        message_id = getattr(message, "id", None)
+        if message_id:
+            with self._lock:
+                self._sent_at[message_id] = business_clock().now().isoformat()
+
+    def list(self) -> list[dict[str, Any]]:
+        self.install()  # again, in case moto was reset since
+        with self._lock:
+            sent_at = dict(self._sent_at)
+        return [
+            {**_describe(message), "sent_at": sent_at.get(getattr(message, "id", ""))}
+            for message in list(self._backend().sent_messages)
+        ]
+
+    def clear(self) -> None:
+        self._backend().sent_messages.clear()
+        with self._lock:
+            self._sent_at.clear()
+
+
+def _destinations(destinations: Any) -> dict[str, list[str]]:
+    if isinstance(destinations, dict):
+        return {
+            "to": list(destinations.get("ToAddresses", [])),
+            "cc": list(destinations.get("CcAddresses", [])),
+            "bcc": list(destinations.get("BccAddresses", [])),
+        }
+    # A raw email's list: moto appends the To/Cc/Bcc headers' addresses to the ones the caller gave.
+    return {"to": list(dict.fromkeys(destinations or [])), "cc": [], "bcc": []}
+
+
+def _describe(message: Any) -> dict[str, Any]:
+    described: dict[str, Any] = {"id": getattr(message, "id", None), "from": getattr(message, "source", None)}
+    if isinstance(message, Message):
+        is_html = bool(_LOOKS_LIKE_HTML.search(message.body or ""))
+        return {
+            **described,
+            **_destinations(message.destinations),
+            "subject": message.subject,
+            "text": None if is_html else message.body,
+            "html": message.body if is_html else None,
+        }
+    if isinstance(message, RawMessage):
+        parsed = email.message_from_string(message.raw_data, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        text_part = parsed.get_body(preferencelist=("plain",))
+        html_part = parsed.get_body(preferencelist=("html",))
+        return {
+            **described,
+            "from": described["from"] or parsed.get("From"),
+            **_destinations(message.destinations),
+            "subject": parsed.get("Subject"),
+            "text": text_part.get_content() if isinstance(text_part, EmailMessage) else None,
+            "html": html_part.get_content() if isinstance(html_part, EmailMessage) else None,
+        }
+    if isinstance(message, TemplateMessage):
+        return {
+            **described,
+            **_destinations(message.destinations),
+            "subject": None,
+            "text": None,
+            "html": None,
+            "template": message.template,
+            "template_data": message.template_data,
+        }
+    return {**described, "to": [], "cc": [], "bcc": [], "subject": None, "text": None, "html": None}
+
+
+class ObservedEvents:
+    """Domain events put on the bus, as delivered to the observer queue; kept once read, so the list
+    only ever grows (until cleared)."""
+
+    def __init__(self, endpoint_url: str, queue_url: str) -> None:
+        self._sqs = client("sqs", endpoint_url)
+        self._queue_url = queue_url
+        self._lock = threading.Lock()
+        self._events: list[dict[str, Any]] = []
+
+    def list(self) -> list[dict[str, Any]]:
+        with self._lock:
+            while True:
+                messages = self._sqs.receive_message(
+                    QueueUrl=self._queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+                ).get("Messages", [])
+                if not messages:
+                    break
+                for message in messages:
+                    try:
+                        self._events.append(json.loads(message["Body"]))
+                    except json.JSONDecodeError:
+                        self._events.append({"unparsed": message["Body"]})
+                    self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
+            return list(self._events)
+
+    def clear(self) -> None:
+        self.list()
+        with self._lock:
+            self._events.clear()
