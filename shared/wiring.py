@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 from shared.config import settings
 
 if TYPE_CHECKING:
-    from shared.domain.records import Customer
-    from shared.services.ports import CheckoutSession, CheckoutSessionRequest, PaymentGateway
     from shared.adapters.dynamodb import DynamoLedger
     from shared.adapters.notifications import EventBridgePublisher, SesMailer
     from shared.adapters.secrets import StripeCredentials
     from shared.adapters.stripe_gateway import StripeGateway
+    from shared.domain.records import Customer
+    from shared.services.ports import CheckoutSession, CheckoutSessionRequest, PaymentGateway
 
 
 @cache
@@ -74,9 +74,7 @@ def reset() -> None:
     from aws_lambda_powertools.utilities import parameters
 
     from shared import config
-    from shared.adapters import aws
-
-    from shared.adapters import secrets
+    from shared.adapters import aws, secrets
 
     for cached in (config.settings, aws.client, ledger, _gateway, mailer, publisher, secrets._provider):
         cached.cache_clear()

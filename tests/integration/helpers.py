@@ -8,14 +8,23 @@ from typing import Any
 from tests.support import FakeLambdaContext, api_event, json_body
 
 
-def operator(method: str, path: str, resource: str, params: dict[str, str] | None = None, **kwargs: Any) -> dict[str, Any]:
+def operator(
+    method: str, path: str, resource: str, params: dict[str, str] | None = None, **kwargs: Any
+) -> dict[str, Any]:
     from functions.operator_api.handler import lambda_handler
 
-    return lambda_handler(api_event(method, path, resource=resource, path_parameters=params, **kwargs), FakeLambdaContext())
+    return lambda_handler(
+        api_event(method, path, resource=resource, path_parameters=params, **kwargs), FakeLambdaContext()
+    )
 
 
 def create_customer(**overrides: Any) -> dict[str, Any]:
-    body = {"email": "ada@example.com", "name": "Ada Lovelace", "timezone": "Europe/London", "locale": "en-GB"} | overrides
+    body = {
+        "email": "ada@example.com",
+        "name": "Ada Lovelace",
+        "timezone": "Europe/London",
+        "locale": "en-GB",
+    } | overrides
     response = operator("POST", "/v1/customers", "/v1/customers", body=body)
     assert response["statusCode"] == 201, response["body"]
     return dict(json_body(response))

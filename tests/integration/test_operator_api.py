@@ -44,7 +44,9 @@ def test_bad_customer_input_is_a_422_naming_the_field(aws: Aws, body: dict[str, 
 
 
 def test_malformed_json_is_a_400(aws: Aws) -> None:
-    response = operator("POST", "/v1/customers", "/v1/customers", body="{not json", headers={"Content-Type": "application/json"})
+    response = operator(
+        "POST", "/v1/customers", "/v1/customers", body="{not json", headers={"Content-Type": "application/json"}
+    )
     assert response["statusCode"] == 400
     assert json_body(response)["error"]["code"] == "invalid_json"
 
@@ -53,7 +55,11 @@ def test_unknown_ids_are_404(aws: Aws) -> None:
     for path, resource, params in [
         ("/v1/customers/cust_nope", "/v1/customers/{customer_id}", {"customer_id": "cust_nope"}),
         ("/v1/invoices/inv_nope", "/v1/invoices/{invoice_id}", {"invoice_id": "inv_nope"}),
-        ("/v1/customers/cust_nope/transactions", "/v1/customers/{customer_id}/transactions", {"customer_id": "cust_nope"}),
+        (
+            "/v1/customers/cust_nope/transactions",
+            "/v1/customers/{customer_id}/transactions",
+            {"customer_id": "cust_nope"},
+        ),
     ]:
         response = operator("GET", path, resource, params=params)
         assert response["statusCode"] == 404, path
@@ -85,7 +91,13 @@ def test_the_same_key_with_another_body_is_a_422(aws: Aws) -> None:
     customer = create_customer()
     key = uuid.uuid4().hex
     create_invoice(customer["id"], key=key, number="INV-A")
-    body = {"customer_id": customer["id"], "number": "INV-B", "currency": "USD", "amount_due": 1, "due_date": "2026-12-01"}
+    body = {
+        "customer_id": customer["id"],
+        "number": "INV-B",
+        "currency": "USD",
+        "amount_due": 1,
+        "due_date": "2026-12-01",
+    }
     response = operator("POST", "/v1/invoices", "/v1/invoices", body=body, headers={"Idempotency-Key": key})
     assert response["statusCode"] == 422
     assert json_body(response)["error"]["code"] == "idempotency_key_reused"
@@ -93,7 +105,13 @@ def test_the_same_key_with_another_body_is_a_422(aws: Aws) -> None:
 
 def test_an_invoice_without_an_idempotency_key_is_a_400(aws: Aws) -> None:
     customer = create_customer()
-    body = {"customer_id": customer["id"], "number": "INV-1", "currency": "USD", "amount_due": 100, "due_date": "2026-12-01"}
+    body = {
+        "customer_id": customer["id"],
+        "number": "INV-1",
+        "currency": "USD",
+        "amount_due": 100,
+        "due_date": "2026-12-01",
+    }
     response = operator("POST", "/v1/invoices", "/v1/invoices", body=body)
     assert response["statusCode"] == 400
     assert json_body(response)["error"]["code"] == "idempotency_key_required"
@@ -116,7 +134,13 @@ def test_an_invoice_without_an_idempotency_key_is_a_400(aws: Aws) -> None:
 )
 def test_bad_invoice_input_is_a_422_naming_the_field(aws: Aws, changes: dict[str, object], field: str) -> None:
     customer = create_customer()
-    body = {"customer_id": customer["id"], "number": "INV-9", "currency": "USD", "amount_due": 500, "due_date": "2026-12-01"}
+    body = {
+        "customer_id": customer["id"],
+        "number": "INV-9",
+        "currency": "USD",
+        "amount_due": 500,
+        "due_date": "2026-12-01",
+    }
     response = operator("POST", "/v1/invoices", "/v1/invoices", body=body | changes, headers={"Idempotency-Key": "k1"})
     assert response["statusCode"] == 422, response["body"]
     assert field in [f["field"] for f in json_body(response)["error"]["fields"]]
@@ -124,7 +148,13 @@ def test_bad_invoice_input_is_a_422_naming_the_field(aws: Aws, changes: dict[str
 
 
 def test_an_invoice_for_an_unknown_customer_is_a_404(aws: Aws) -> None:
-    body = {"customer_id": "cust_nope", "number": "INV-9", "currency": "USD", "amount_due": 500, "due_date": "2026-12-01"}
+    body = {
+        "customer_id": "cust_nope",
+        "number": "INV-9",
+        "currency": "USD",
+        "amount_due": 500,
+        "due_date": "2026-12-01",
+    }
     response = operator("POST", "/v1/invoices", "/v1/invoices", body=body, headers={"Idempotency-Key": "k2"})
     assert response["statusCode"] == 404
 
@@ -132,7 +162,13 @@ def test_an_invoice_for_an_unknown_customer_is_a_404(aws: Aws) -> None:
 def test_invoice_numbers_are_unique(aws: Aws) -> None:
     customer = create_customer()
     create_invoice(customer["id"], number="INV-DUP")
-    body = {"customer_id": customer["id"], "number": "INV-DUP", "currency": "USD", "amount_due": 5, "due_date": "2026-12-01"}
+    body = {
+        "customer_id": customer["id"],
+        "number": "INV-DUP",
+        "currency": "USD",
+        "amount_due": 5,
+        "due_date": "2026-12-01",
+    }
     response = operator("POST", "/v1/invoices", "/v1/invoices", body=body, headers={"Idempotency-Key": "other"})
     assert response["statusCode"] == 409
     assert json_body(response)["error"]["code"] == "duplicate_invoice_number"
@@ -148,7 +184,10 @@ def test_voiding_an_open_invoice_and_then_it_cannot_be_paid(aws: Aws) -> None:
     customer = create_customer()
     invoice = create_invoice(customer["id"])
     response = operator(
-        "POST", f"/v1/invoices/{invoice['id']}/void", "/v1/invoices/{invoice_id}/void", params={"invoice_id": invoice["id"]}
+        "POST",
+        f"/v1/invoices/{invoice['id']}/void",
+        "/v1/invoices/{invoice_id}/void",
+        params={"invoice_id": invoice["id"]},
     )
     assert response["statusCode"] == 200
     assert json_body(response)["status"] == "void"

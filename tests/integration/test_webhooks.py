@@ -41,7 +41,9 @@ def checkout_for(invoice: dict[str, Any], amount: int, currency: str = "USD") ->
     return attempt
 
 
-def completed(attempt: CheckoutAttempt, *, kind: str = "checkout.session.completed", **overrides: Any) -> dict[str, Any]:
+def completed(
+    attempt: CheckoutAttempt, *, kind: str = "checkout.session.completed", **overrides: Any
+) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "session_id": attempt.session_id,
         "invoice_id": attempt.invoice_id,
@@ -115,7 +117,9 @@ def test_overpayment_is_kept_as_credit(aws: Aws, invoice: dict[str, Any]) -> Non
     deliver(completed(second))
     after = get_invoice(invoice["id"])
     assert (after["status"], after["amount_paid"], after["amount_credit"]) == ("paid", 13_000, 3_000)
-    assert "invoice.overpaid" in [a["action"] for a in aws.items(f"INVOICE#{invoice['id']}") if a["sk"].startswith("AUDIT#")]
+    assert "invoice.overpaid" in [
+        a["action"] for a in aws.items(f"INVOICE#{invoice['id']}") if a["sk"].startswith("AUDIT#")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -176,7 +180,9 @@ def test_any_order_of_events_converges_and_a_success_is_never_downgraded(aws: Aw
 
 def test_an_expired_session_moves_nothing(aws: Aws, invoice: dict[str, Any]) -> None:
     attempt = checkout_for(invoice, 10_000)
-    response = deliver(completed(attempt, kind="checkout.session.expired", payment_status="unpaid", payment_intent=None))
+    response = deliver(
+        completed(attempt, kind="checkout.session.expired", payment_status="unpaid", payment_intent=None)
+    )
     assert response["statusCode"] == 200
     assert get_invoice(invoice["id"])["payments"] == []
 
@@ -243,18 +249,22 @@ def test_unknown_event_types_and_foreign_objects_are_ignored(aws: Aws) -> None:
 
 def test_a_body_that_is_not_an_event_is_a_400(aws: Aws) -> None:
     from functions.webhooks.handler import lambda_handler
-
     from shared.adapters.stripe_signature import sign
     from tests.support import WEBHOOK_SECRET, api_event
 
     raw = json.dumps({"hello": "world"})
     request = api_event(
-        "POST", "/webhooks/stripe", body=raw, headers={"Stripe-Signature": sign(raw.encode(), WEBHOOK_SECRET, int(time.time()))}
+        "POST",
+        "/webhooks/stripe",
+        body=raw,
+        headers={"Stripe-Signature": sign(raw.encode(), WEBHOOK_SECRET, int(time.time()))},
     )
     assert lambda_handler(request, FakeLambdaContext())["statusCode"] == 400
 
 
-def test_a_transient_storage_failure_is_a_5xx_so_stripe_retries(aws: Aws, invoice: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_transient_storage_failure_is_a_5xx_so_stripe_retries(
+    aws: Aws, invoice: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from shared.wiring import ledger
 
     def unavailable(*_: object, **__: object) -> None:

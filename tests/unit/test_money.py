@@ -27,7 +27,10 @@ def test_customer_typed_amounts_become_minor_units(text: str, currency: str, min
     assert parse_major_amount(text, currency) == minor
 
 
-@pytest.mark.parametrize(("text", "currency"), [("12.345", "USD"), ("10.5", "JPY"), ("-5", "USD"), ("0", "USD"), ("abc", "USD"), ("nan", "USD"), ("inf", "USD")])
+@pytest.mark.parametrize(
+    ("text", "currency"),
+    [("12.345", "USD"), ("10.5", "JPY"), ("-5", "USD"), ("0", "USD"), ("abc", "USD"), ("nan", "USD"), ("inf", "USD")],
+)
 def test_impossible_amounts_are_refused(text: str, currency: str) -> None:
     with pytest.raises(InvalidAmount):
         parse_major_amount(text, currency)
