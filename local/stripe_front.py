@@ -1,0 +1,667 @@
+"""The local Stripe: localstripe (unmodified, its own process) behind a small front that adds what it lacks.
+
+    python -m local.stripe_front [--port 8420] [--localstripe-port 8421] [--api-key sk_test_local]
+                                 [--webhook-secret whsec_local] [--webhook-url http://127.0.0.1:3000/webhooks/stripe]
+
+Each flag falls back to an environment variable, then to the default above: PAYPORTAL_LOCAL_STRIPE_PORT,
+PAYPORTAL_LOCALSTRIPE_PORT (or the stack's PAYPORTAL_LOCAL_LOCALSTRIPE_PORT), PAYPORTAL_LOCAL_STRIPE_KEY,
+PAYPORTAL_LOCAL_WEBHOOK_SECRET, PAYPORTAL_LOCAL_WEBHOOK_URL. Port 0 means any free port. Everything
+listens on 127.0.0.1 only. SIGTERM or SIGINT stops the front and its localstripe.
+
+What the front adds (the stripe SDK only sees its base address change):
+- `/v1/*` checks the API key (Bearer, or HTTP basic with the key as user, as the SDK sends it) and
+  honours `Idempotency-Key` on every POST, as Stripe does; localstripe ignores both.
+- Checkout Sessions (`/v1/checkout/sessions...`), with a hosted test page at `/checkout/{id}` that
+  really pays through localstripe, and `checkout.session.*` / `payment_intent.payment_failed` events
+  POSTed to the webhook URL, signed as Stripe signs them and retried with backoff.
+- Everything else under `/v1/` goes to localstripe as it came.
+- `/_front/...` for tests: events sent and their delivery, redelivery, delayed payment methods, health.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import binascii
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+import aiohttp
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from local.stripe_front_checkout import CheckoutSession, StripeApiError, new_session, random_id, unflatten
+from local.stripe_front_events import EventRecord, WebhookSender
+from local.stripe_front_localstripe import HOST, LocalstripeError, LocalstripeProcess
+from local.stripe_front_pages import CardProblem, checkout_page, closed_page, read_card
+from local.stripe_front_payments import (
+    DECLINED,
+    Card,
+    LocalstripeClient,
+    LocalstripeFailure,
+    open_delayed_payment,
+    pay_by_card,
+    save_card,
+    settle_delayed_payment,
+)
+
+logger = logging.getLogger("local.stripe_front")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# Request headers localstripe may care about; Authorization is replaced by the front's own key.
+_FORWARDED_HEADERS = ("Content-Type", "Accept", "Stripe-Version", "Stripe-Account", "Idempotency-Key")
+_SWEEP_INTERVAL_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class FrontConfig:
+    port: int = 8420
+    localstripe_port: int = 8421
+    api_key: str = "sk_test_local"
+    webhook_secret: str = "whsec_local"
+    webhook_url: str = "http://127.0.0.1:3000/webhooks/stripe"
+    webhook_max_attempts: int = 5
+    webhook_first_backoff_s: float = 0.5
+    localstripe_start_timeout_s: float = 30.0
+
+
+def parse_args(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> FrontConfig:
+    """The CLI: flags win over environment variables, which win over the defaults."""
+    env = os.environ if environ is None else environ
+    defaults = FrontConfig()
+
+    def from_env(*names: str, default: Any) -> Any:
+        return next((env[name] for name in names if env.get(name, "").strip()), default)
+
+    parser = argparse.ArgumentParser(
+        prog="python -m local.stripe_front", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=from_env("PAYPORTAL_LOCAL_STRIPE_PORT", default=defaults.port),
+        help="where the front listens on 127.0.0.1 (0: any free port)",
+    )
+    parser.add_argument(
+        "--localstripe-port",
+        type=int,
+        default=from_env(
+            "PAYPORTAL_LOCALSTRIPE_PORT", "PAYPORTAL_LOCAL_LOCALSTRIPE_PORT", default=defaults.localstripe_port
+        ),
+        help="where the localstripe child listens on 127.0.0.1 (0: any free port)",
+    )
+    parser.add_argument(
+        "--api-key",
+        default=from_env("PAYPORTAL_LOCAL_STRIPE_KEY", default=defaults.api_key),
+        help="the secret key callers must present",
+    )
+    parser.add_argument(
+        "--webhook-secret",
+        default=from_env("PAYPORTAL_LOCAL_WEBHOOK_SECRET", default=defaults.webhook_secret),
+        help="the endpoint secret events are signed with",
+    )
+    parser.add_argument(
+        "--webhook-url",
+        default=from_env("PAYPORTAL_LOCAL_WEBHOOK_URL", default=defaults.webhook_url),
+        help="where events are POSTed",
+    )
+    args = parser.parse_args(argv)
+    # argparse only converts strings given on the command line; defaults from the environment arrive raw.
+    return FrontConfig(
+        port=_port(args.port, "--port"),
+        localstripe_port=_port(args.localstripe_port, "--localstripe-port"),
+        api_key=args.api_key,
+        webhook_secret=args.webhook_secret,
+        webhook_url=args.webhook_url,
+    )
+
+
+def _port(value: Any, name: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise SystemExit(f"{name} must be a port number, got {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise SystemExit(f"{name} must be between 0 and 65535, got {port}")
+    return port
+
+
+# -- the application ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Replay:
+    """The first answer to an idempotent request, replayed for the same key."""
+
+    fingerprint: str
+    status: int
+    body: bytes
+    content_type: str
+
+    def response(self) -> web.Response:
+        headers = {"Content-Type": self.content_type, "Idempotent-Replayed": "true"}
+        return web.Response(status=self.status, body=self.body, headers=headers)
+
+
+class StripeFront:
+    def __init__(self, config: FrontConfig, *, base_url: str, localstripe_url: str) -> None:
+        self.config = config
+        self.base_url = base_url
+        self.localstripe_url = localstripe_url
+        self.sessions: dict[str, CheckoutSession] = {}
+        self.webhooks = WebhookSender(
+            config.webhook_url,
+            config.webhook_secret,
+            max_attempts=config.webhook_max_attempts,
+            first_backoff_s=config.webhook_first_backoff_s,
+        )
+        self._replays: dict[str, _Replay] = {}
+        self._key_locks: dict[str, asyncio.Lock] = {}
+        self._session_locks: dict[str, asyncio.Lock] = {}
+        self._http: aiohttp.ClientSession | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+
+    async def start(self, _app: web.Application) -> None:
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        await self.webhooks.start()
+        self._sweeper = asyncio.get_running_loop().create_task(self._expire_overdue_sessions())
+
+    async def stop(self, _app: web.Application) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        await self.webhooks.close()
+        if self._http is not None:
+            await self._http.close()
+
+    @property
+    def localstripe(self) -> LocalstripeClient:
+        assert self._http is not None, "the front is not started"
+        return LocalstripeClient(self.localstripe_url, self._http)
+
+    def _session_lock(self, session_id: str) -> asyncio.Lock:
+        # One state change at a time per session: a double-clicked Pay must not charge twice.
+        return self._session_locks.setdefault(session_id, asyncio.Lock())
+
+    # -- /v1: key check, idempotency, errors -------------------------------------------------------------
+
+    @web.middleware
+    async def api_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not request.path.startswith("/v1/"):
+            return await handler(request)
+        if not self._authorized(request.headers.get("Authorization", "")):
+            refusal = _error_response(StripeApiError(401, _KEY_MESSAGE))
+            refusal.headers["WWW-Authenticate"] = 'Basic realm="Stripe"'
+            return refusal
+        key = request.headers.get("Idempotency-Key")
+        response: web.StreamResponse
+        if request.method == "POST" and key:
+            response = await self._idempotently(request, key, handler)
+        else:
+            response = await _answer(request, handler)
+        response.headers["Request-Id"] = random_id("req_", 14)
+        return response
+
+    def _authorized(self, header: str) -> bool:
+        presented = _presented_key(header)
+        return presented is not None and hmac.compare_digest(presented.encode(), self.config.api_key.encode())
+
+    async def _idempotently(self, request: web.Request, key: str, handler: Handler) -> web.StreamResponse:
+        fingerprint = _fingerprint(request.method, request.path, await request.read())
+        async with self._key_locks.setdefault(key, asyncio.Lock()):
+            replay = self._replays.get(key)
+            if replay is not None:
+                if replay.fingerprint != fingerprint:
+                    mismatch = StripeApiError(400, _idempotency_message(key), error_type="idempotency_error")
+                    return _error_response(mismatch)
+                return replay.response()
+            response = await _answer(request, handler)
+            # Like Stripe: keep results of requests that ran (card errors included), not rejected input.
+            ran = response.status < 400 or response.status == 402
+            if ran and isinstance(response, web.Response) and isinstance(response.body, bytes):
+                content_type = response.headers.get("Content-Type", "application/json")
+                self._replays[key] = _Replay(fingerprint, response.status, response.body, content_type)
+            return response
+
+    # -- /v1/checkout/sessions ---------------------------------------------------------------------------
+
+    async def create_session(self, request: web.Request) -> web.Response:
+        params = unflatten(parse_qsl(await request.text(), keep_blank_values=True))
+        session = new_session(params, now=int(time.time()))
+        if session.customer:
+            await self._require_customer(session.customer)
+        self.sessions[session.id] = session
+        logger.info(
+            "checkout session %s created (%s, %s %s)", session.id, session.mode, session.amount_total, session.currency
+        )
+        return await self._session_reply(session, params.get("expand"))
+
+    async def list_sessions(self, request: web.Request) -> web.Response:
+        query = unflatten(request.query.items())
+        found = [s for s in reversed(self.sessions.values()) if _matches(s, query)]
+        if starting_after := query.get("starting_after"):
+            ids = [s.id for s in found]
+            found = found[ids.index(starting_after) + 1 :] if starting_after in ids else []
+        limit = _limit(query.get("limit"))
+        return web.json_response(
+            {
+                "object": "list",
+                "data": [s.to_stripe(self.base_url) for s in found[:limit]],
+                "has_more": len(found) > limit,
+                "url": "/v1/checkout/sessions",
+            }
+        )
+
+    async def retrieve_session(self, request: web.Request) -> web.Response:
+        session = self._session_or_404(request)
+        return await self._session_reply(session, unflatten(request.query.items()).get("expand"))
+
+    async def session_line_items(self, request: web.Request) -> web.Response:
+        session = self._session_or_404(request)
+        url = f"/v1/checkout/sessions/{session.id}/line_items"
+        return web.json_response(_line_items_list(session, url))
+
+    async def expire_session(self, request: web.Request) -> web.Response:
+        session = self._session_or_404(request)
+        if not await self._expire(session):
+            raise StripeApiError(
+                400, f"Only Checkout Sessions with a status of `open` can be expired. This one is `{session.status}`."
+            )
+        return web.json_response(session.to_stripe(self.base_url))
+
+    async def _session_reply(self, session: CheckoutSession, expand: Any) -> web.Response:
+        body = session.to_stripe(self.base_url)
+        fields = expand if isinstance(expand, list) else [expand] if isinstance(expand, str) else []
+        for name in fields:
+            if name == "line_items":
+                body["line_items"] = _line_items_list(session, f"/v1/checkout/sessions/{session.id}/line_items")
+            elif name in {"payment_intent", "setup_intent", "customer"} and body.get(name):
+                body[name] = await self.localstripe.ok("GET", f"/v1/{name}s/{body[name]}")
+        return web.json_response(body)
+
+    def _session_or_404(self, request: web.Request) -> CheckoutSession:
+        session_id = request.match_info["id"]
+        session = self.sessions.get(session_id)
+        if session is None:
+            raise StripeApiError(
+                404, f"No such checkout.session: '{session_id}'", code="resource_missing", param="session"
+            )
+        return session
+
+    async def _require_customer(self, customer: str) -> None:
+        status, _ = await self.localstripe.call("GET", f"/v1/customers/{customer}")
+        if status == 404:
+            raise StripeApiError(400, f"No such customer: '{customer}'", code="resource_missing", param="customer")
+
+    # -- everything else under /v1 -----------------------------------------------------------------------
+
+    async def proxy(self, request: web.Request) -> web.Response:
+        headers = {name: request.headers[name] for name in _FORWARDED_HEADERS if name in request.headers}
+        status, body, content_type = await self.localstripe.forward(
+            request.method, request.raw_path, await request.read(), headers
+        )
+        if not content_type.startswith("application/json"):
+            # aiohttp's own plain-text 404/405: localstripe has no such route.
+            raise StripeApiError(
+                404,
+                f"Unrecognized request URL ({request.method}: {request.path}). "
+                "Neither the local Stripe front nor localstripe implements it.",
+            )
+        return web.Response(status=status, body=body, headers={"Content-Type": content_type})
+
+    # -- the hosted page ---------------------------------------------------------------------------------
+
+    async def checkout_page(self, request: web.Request) -> web.Response:
+        session = self.sessions.get(request.match_info["id"])
+        if session is None:
+            return closed_page(None, status=404)
+        return checkout_page(session) if session.is_open else closed_page(session, status=200)
+
+    async def pay(self, request: web.Request) -> web.StreamResponse:
+        session = self.sessions.get(request.match_info["id"])
+        if session is None:
+            return closed_page(None, status=404)
+        form = {name: value for name, value in (await request.post()).items() if isinstance(value, str)}
+        async with self._session_lock(session.id):
+            if not session.is_open:
+                return closed_page(session, status=409 if session.status == "complete" else 410)
+            try:
+                card = read_card(form)
+                if session.mode == "setup":
+                    return await self._save_card(session, card)
+                return await self._pay(session, card)
+            except CardProblem as problem:
+                return checkout_page(session, error=problem, status=400)
+            except (LocalstripeFailure, aiohttp.ClientError) as error:
+                logger.error("checkout session %s: payment failed inside localstripe: %s", session.id, error)
+                failure = CardProblem("The local Stripe stand-in failed; see the Stripe front's log.", "")
+                return checkout_page(session, error=failure, status=502)
+
+    async def _pay(self, session: CheckoutSession, card: Card) -> web.StreamResponse:
+        outcome = await pay_by_card(self.localstripe, session, card)
+        intent_id = str(outcome.payment_intent["id"])
+        if outcome.declined:
+            session.failed_payment_intents.append(intent_id)
+            logger.info("checkout session %s: card declined (%s)", session.id, intent_id)
+            self.webhooks.publish("payment_intent.payment_failed", outcome.payment_intent)
+            return checkout_page(session, error=CardProblem(DECLINED, "card_number"), status=402)
+        await self._complete(session, payment_status="paid", payment_intent=intent_id)
+        return _see_other(session.success_redirect())
+
+    async def _save_card(self, session: CheckoutSession, card: Card) -> web.StreamResponse:
+        outcome = await save_card(self.localstripe, session, card)
+        if outcome.declined:
+            return checkout_page(session, error=CardProblem(DECLINED, "card_number"), status=402)
+        session.setup_intent = str(outcome.setup_intent["id"])
+        await self._complete(session, payment_status="no_payment_required", payment_intent=None)
+        return _see_other(session.success_redirect())
+
+    # -- state changes, each followed by its event -------------------------------------------------------
+
+    async def _complete(self, session: CheckoutSession, *, payment_status: str, payment_intent: str | None) -> None:
+        details = await self._customer_details(session)
+        session.status = "complete"
+        session.payment_status = payment_status
+        session.payment_intent = payment_intent
+        session.customer_details = details
+        logger.info("checkout session %s complete (%s)", session.id, payment_status)
+        self.webhooks.publish("checkout.session.completed", session.to_stripe(self.base_url))
+
+    async def _customer_details(self, session: CheckoutSession) -> dict[str, Any]:
+        email, name = session.customer_email, None
+        if session.customer:
+            status, customer = await self.localstripe.call("GET", f"/v1/customers/{session.customer}")
+            if status == 200:
+                email, name = customer.get("email") or email, customer.get("name")
+        return {"email": email, "name": name, "address": None, "phone": None, "tax_exempt": "none", "tax_ids": []}
+
+    async def _expire(self, session: CheckoutSession) -> bool:
+        async with self._session_lock(session.id):
+            if not session.is_open:
+                return False
+            session.status = "expired"
+            logger.info("checkout session %s expired", session.id)
+            self.webhooks.publish("checkout.session.expired", session.to_stripe(self.base_url))
+            return True
+
+    async def _expire_overdue_sessions(self) -> None:
+        while True:
+            await asyncio.sleep(_SWEEP_INTERVAL_S)
+            now = time.time()
+            for session in [s for s in self.sessions.values() if s.is_open and s.expires_at <= now]:
+                await self._expire(session)
+
+    # -- /_front: test controls --------------------------------------------------------------------------
+
+    async def health(self, _request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    async def list_events(self, request: web.Request) -> web.Response:
+        wanted = request.query.get("type")
+        records = [r for r in self.webhooks.records() if wanted is None or r.event["type"] == wanted]
+        return web.json_response({"object": "list", "url": self.webhooks.url, "data": [r.to_json() for r in records]})
+
+    async def resend_event(self, request: web.Request) -> web.Response:
+        record: EventRecord | None = self.webhooks.resend(request.match_info["id"])
+        if record is None:
+            raise StripeApiError(404, f"No such event: '{request.match_info['id']}'", code="resource_missing")
+        return web.json_response(record.to_json(), status=202)
+
+    async def complete_delayed(self, request: web.Request) -> web.Response:
+        """The payer picked a delayed method (bank debit): complete now, money later."""
+        session = self._session_or_404(request)
+        async with self._session_lock(session.id):
+            if not session.is_open or session.mode != "payment":
+                raise StripeApiError(400, f"Session is {session.status} ({session.mode} mode), not an open payment.")
+            intent = await open_delayed_payment(self.localstripe, session)
+            session.awaiting_async_result = True
+            await self._complete(session, payment_status="unpaid", payment_intent=str(intent["id"]))
+        return web.json_response(session.to_stripe(self.base_url))
+
+    async def async_result(self, request: web.Request) -> web.Response:
+        session = self._session_or_404(request)
+        succeeded = await _succeeded_flag(request)
+        async with self._session_lock(session.id):
+            if not session.awaiting_async_result or session.payment_intent is None:
+                raise StripeApiError(400, "This session is not waiting for a delayed payment (use complete-delayed).")
+            intent = await settle_delayed_payment(self.localstripe, session.payment_intent, succeeded=succeeded)
+            if succeeded and intent.get("status") != "succeeded":
+                raise LocalstripeFailure(f"localstripe left {session.payment_intent} {intent.get('status')}")
+            session.awaiting_async_result = False
+            session.payment_status = "paid" if succeeded else "unpaid"
+            outcome = "succeeded" if succeeded else "failed"
+            logger.info("checkout session %s: delayed payment %s", session.id, outcome)
+            self.webhooks.publish(f"checkout.session.async_payment_{outcome}", session.to_stripe(self.base_url))
+        return web.json_response(session.to_stripe(self.base_url))
+
+
+_KEY_MESSAGE = (
+    "Invalid API Key provided, or none. Use the local key with Bearer auth "
+    "(e.g. 'Authorization: Bearer YOUR_SECRET_KEY') or HTTP basic auth with the key as the username."
+)
+
+
+def _idempotency_message(key: str) -> str:
+    return (
+        "Keys for idempotent requests can only be used with the same parameters they were first used with. "
+        f"Try using a key other than '{key}' if you meant to execute a different request."
+    )
+
+
+def _presented_key(header: str) -> str | None:
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip() or None
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return decoded.partition(":")[0] or None
+    return None
+
+
+def _fingerprint(method: str, path: str, body: bytes) -> str:
+    try:
+        # Same parameters in another order are the same request.
+        canonical = json.dumps(sorted(parse_qsl(body.decode(), keep_blank_values=True)))
+    except UnicodeDecodeError:
+        canonical = body.hex()
+    return hashlib.sha256(f"{method} {path} {canonical}".encode()).hexdigest()
+
+
+async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The handler's reply, with failures turned into the Stripe-shaped errors the SDK understands."""
+    try:
+        return await handler(request)
+    except StripeApiError as error:
+        return _error_response(error)
+    except (LocalstripeFailure, aiohttp.ClientError) as error:
+        logger.error("%s %s: localstripe failed: %s", request.method, request.path, error)
+        return _error_response(StripeApiError(502, "localstripe failed or is not reachable.", error_type="api_error"))
+
+
+def _error_response(error: StripeApiError) -> web.Response:
+    return web.json_response(error.body(), status=error.status)
+
+
+@web.middleware
+async def _front_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Stripe-shaped errors for /_front too, so tests read one format."""
+    if request.path.startswith("/_front/"):
+        return await _answer(request, handler)
+    return await handler(request)
+
+
+def _see_other(url: str) -> web.Response:
+    # Returned, not raised: the browser goes on to the merchant's page with a GET.
+    return web.Response(status=303, headers={"Location": url})
+
+
+def _matches(session: CheckoutSession, query: Mapping[str, Any]) -> bool:
+    return all(query.get(name) in (None, getattr(session, name)) for name in ("customer", "payment_intent", "status"))
+
+
+def _limit(raw: Any) -> int:
+    if raw is None or raw == "":
+        return 10
+    if not isinstance(raw, str) or not raw.isdigit() or not 1 <= int(raw) <= 100:
+        raise StripeApiError(400, "Invalid limit: must be an integer between 1 and 100", param="limit")
+    return int(raw)
+
+
+def _line_items_list(session: CheckoutSession, url: str) -> dict[str, Any]:
+    return {"object": "list", "data": [i.to_stripe() for i in session.line_items], "has_more": False, "url": url}
+
+
+async def _succeeded_flag(request: web.Request) -> bool:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("succeeded"), bool):
+        raise StripeApiError(400, 'Send JSON {"succeeded": true} or {"succeeded": false}.', param="succeeded")
+    return bool(body["succeeded"])
+
+
+FRONT = web.AppKey("stripe_front", StripeFront)
+
+
+class _AccessLogger(AbstractAccessLogger):
+    """Method, path and status only: query strings can carry emails (`/v1/customers?email=`)."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info("%s %s %d %.0fms", request.method, request.path, response.status, time * 1000)
+
+
+def create_app(config: FrontConfig, *, base_url: str, localstripe_url: str) -> web.Application:
+    """The front as an aiohttp app; `base_url` is where it is reachable, `localstripe_url` where localstripe is."""
+    front = StripeFront(config, base_url=base_url, localstripe_url=localstripe_url)
+    app = web.Application(middlewares=[front.api_middleware, _front_errors])
+    app[FRONT] = front
+    app.on_startup.append(front.start)
+    app.on_cleanup.append(front.stop)
+    app.router.add_post("/v1/checkout/sessions", front.create_session)
+    app.router.add_get("/v1/checkout/sessions", front.list_sessions)
+    app.router.add_get("/v1/checkout/sessions/{id}", front.retrieve_session)
+    app.router.add_get("/v1/checkout/sessions/{id}/line_items", front.session_line_items)
+    app.router.add_post("/v1/checkout/sessions/{id}/expire", front.expire_session)
+    app.router.add_route("*", "/v1/{tail:.*}", front.proxy)
+    app.router.add_get("/checkout/{id}", front.checkout_page)
+    app.router.add_post("/checkout/{id}/pay", front.pay)
+    app.router.add_get("/_front/health", front.health)
+    app.router.add_get("/_front/events", front.list_events)
+    app.router.add_post("/_front/events/{id}/resend", front.resend_event)
+    app.router.add_post("/_front/sessions/{id}/complete-delayed", front.complete_delayed)
+    app.router.add_post("/_front/sessions/{id}/async-result", front.async_result)
+    return app
+
+
+# -- running it --------------------------------------------------------------------------------------------
+
+
+def _listening_socket(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((HOST, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+async def serve(
+    config: FrontConfig,
+    *,
+    stop: asyncio.Event | None = None,
+    handle_signals: bool = True,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Start localstripe, serve the front until `stop` is set (or SIGTERM/SIGINT), then stop both."""
+    stop = stop or asyncio.Event()
+    if handle_signals:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+    # Bound before localstripe starts, so port 0 gives the session URLs their real port.
+    sock = _listening_socket(config.port)
+    base_url = f"http://{HOST}:{sock.getsockname()[1]}"
+    localstripe = LocalstripeProcess.start(config.localstripe_port or _free_port())
+    runner: web.AppRunner | None = None
+    try:
+        if not await _ready_unless_stopped(localstripe.wait_until_ready(config.localstripe_start_timeout_s), stop):
+            return
+        app = create_app(config, base_url=base_url, localstripe_url=localstripe.url)
+        runner = web.AppRunner(app, access_log_class=_AccessLogger)
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        logger.info(
+            "Stripe front on %s (localstripe on %s), webhooks to %s", base_url, localstripe.url, config.webhook_url
+        )
+        if on_ready is not None:
+            on_ready(base_url)
+        await stop.wait()
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+        localstripe.stop()
+        sock.close()
+
+
+async def _ready_unless_stopped(ready: Awaitable[None], stop: asyncio.Event) -> bool:
+    """Wait for `ready` unless asked to stop first (a Ctrl-C while localstripe is still starting)."""
+    readiness = asyncio.ensure_future(ready)
+    stopping = asyncio.ensure_future(stop.wait())
+    done, pending = await asyncio.wait({readiness, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    if readiness in done:
+        readiness.result()  # re-raises LocalstripeError
+        return True
+    return False
+
+
+def run_front(config: FrontConfig | None = None) -> None:
+    """Run the front (and its localstripe) in this thread until SIGTERM or SIGINT."""
+    asyncio.run(serve(config or FrontConfig()))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S"
+    )
+    config = parse_args(argv)
+    try:
+        run_front(config)
+    except (LocalstripeError, OSError) as error:
+        logger.error("the Stripe front could not start: %s", error)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
