@@ -1,0 +1,125 @@
+"""The money loop over HTTP against the whole local stack: operator API -> pay page -> Checkout ->
+webhook -> ledger -> receipt, with the same handler code as in AWS."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+
+from local.stack import LocalStack
+
+pytestmark = pytest.mark.e2e
+
+
+def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.2)
+
+
+def new_invoice(stack: LocalStack, **overrides: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    customer = stack.signed(
+        "POST", "/v1/customers", {"email": f"payer-{uuid.uuid4().hex[:6]}@example.com", "name": "Sam Payer", "locale": "en-US"}
+    )
+    assert customer.status_code == 201, customer.text
+    body = {
+        "customer_id": customer.json()["id"],
+        "number": f"INV-E2E-{uuid.uuid4().hex[:6]}",
+        "currency": "USD",
+        "amount_due": 12_500,
+        "due_date": "2026-12-31",
+        "description": "Annual support",
+    } | overrides
+    invoice = stack.signed("POST", "/v1/invoices", body, {"Idempotency-Key": uuid.uuid4().hex})
+    assert invoice.status_code == 201, invoice.text
+    return customer.json(), invoice.json()
+
+
+def pay_on_checkout(checkout_url: str, card: str) -> requests.Response:
+    """What the customer does on the (local) Stripe Checkout page."""
+    page = requests.get(checkout_url, timeout=10)
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text)
+    assert action, page.text
+    target = requests.compat.urljoin(checkout_url, action.group(1))
+    return requests.post(
+        target, data={"card_number": card, "expiry": "12 / 34", "cvc": "123"}, allow_redirects=False, timeout=20
+    )
+
+
+def invoice_state(stack: LocalStack, invoice_id: str) -> dict[str, Any]:
+    response = stack.signed("GET", f"/v1/invoices/{invoice_id}")
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_an_invoice_is_paid_through_checkout_recorded_once_and_receipted(local_stack: LocalStack) -> None:
+    customer, invoice = new_invoice(local_stack, allow_partial=True, min_partial_amount=1_000)
+    # The customer opens the link and pays part of it
+    page = requests.get(invoice["pay_url"], timeout=10)
+    assert page.status_code == 200 and "$125.00" in page.text
+    redirect = requests.post(f"{invoice['pay_url']}/checkout", data={"amount": "50.00"}, allow_redirects=False, timeout=20)
+    assert redirect.status_code == 303, redirect.text
+    paid = pay_on_checkout(redirect.headers["Location"], "4242 4242 4242 4242")
+    assert paid.status_code == 303
+    assert paid.headers["Location"].startswith(f"{invoice['pay_url']}/return?session_id=cs_")
+    # Stripe's webhook lands; the invoice is partially paid, once
+    state = eventually(lambda: (s := invoice_state(local_stack, invoice["id"]))["amount_paid"] and s)
+    assert (state["status"], state["amount_paid"], state["amount_remaining"]) == ("partially_paid", 5_000, 7_500)
+    returned = requests.get(paid.headers["Location"], timeout=10)
+    assert "Payment received" in returned.text
+    # The receipt and events go out
+    local_stack.drain_outbox()
+    emails = local_stack.get("/_local/emails").json()["emails"]
+    receipts = [e for e in emails if e["to"] == [customer["email"]]]
+    assert len(receipts) == 1 and "Receipt" in receipts[0]["subject"] and "$50.00" in receipts[0]["text"]
+    types = [e["detail-type"] for e in local_stack.get("/_local/events").json()["events"]]
+    assert {"payment.succeeded", "invoice.partially_paid"} <= set(types)
+    # Stripe delivers the same event again: nothing changes
+    front = requests.get(f"{local_stack.stripe_url}/_front/events", timeout=10).json()["data"]
+    [completed] = [e for e in front if e["type"] == "checkout.session.completed" and e["event"]["data"]["object"]["metadata"].get("invoice_id") == invoice["id"]]
+    resent = requests.post(f"{local_stack.stripe_url}/_front/events/{completed['id']}/resend", timeout=10).json()
+
+    def redelivered() -> bool:
+        events = requests.get(f"{local_stack.stripe_url}/_front/events", timeout=10).json()["data"]
+        again = next(e for e in events if e["id"] == completed["id"])
+        return bool(again["attempts"] > resent["attempts"] - 1 and again["last_status_code"] == 200 and not again["delivering"])
+
+    assert eventually(redelivered)
+    assert invoice_state(local_stack, invoice["id"])["amount_paid"] == 5_000
+    local_stack.drain_outbox()
+    emails = local_stack.get("/_local/emails").json()["emails"]
+    assert len([e for e in emails if "Receipt" in e["subject"] and customer["email"] in str(e["to"])]) == 1
+
+
+def test_a_declined_card_moves_no_money(local_stack: LocalStack) -> None:
+    _, invoice = new_invoice(local_stack)
+    redirect = requests.post(f"{invoice['pay_url']}/checkout", allow_redirects=False, timeout=20)
+    declined = pay_on_checkout(redirect.headers["Location"], "4000 0000 0000 0002")
+    assert declined.status_code in (200, 402) and "declined" in declined.text
+    failed = eventually(lambda: invoice_state(local_stack, invoice["id"])["payments"])
+    assert [p["status"] for p in failed] == ["failed"]
+    assert invoice_state(local_stack, invoice["id"])["status"] == "open"
+
+
+def test_operator_routes_refuse_unsigned_or_wrongly_signed_requests(local_stack: LocalStack) -> None:
+    unsigned = local_stack.post("/v1/customers", json={"email": "x@example.com", "name": "X"})
+    assert unsigned.status_code == 403
+    from local import sigv4
+
+    wrong = sigv4.signed_request(
+        "POST", f"{local_stack.api_url}/v1/customers", {"email": "x@example.com", "name": "X"}, secret_key="not-the-secret"
+    )
+    assert wrong.status_code == 403
+
+
+def test_health_answers(local_stack: LocalStack) -> None:
+    assert local_stack.get("/health").json() == {"status": "ok"}
