@@ -28,7 +28,9 @@ def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
 
 def new_invoice(stack: LocalStack, **overrides: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     customer = stack.signed(
-        "POST", "/v1/customers", {"email": f"payer-{uuid.uuid4().hex[:6]}@example.com", "name": "Sam Payer", "locale": "en-US"}
+        "POST",
+        "/v1/customers",
+        {"email": f"payer-{uuid.uuid4().hex[:6]}@example.com", "name": "Sam Payer", "locale": "en-US"},
     )
     assert customer.status_code == 201, customer.text
     body = {
@@ -66,7 +68,9 @@ def test_an_invoice_is_paid_through_checkout_recorded_once_and_receipted(local_s
     # The customer opens the link and pays part of it
     page = requests.get(invoice["pay_url"], timeout=10)
     assert page.status_code == 200 and "$125.00" in page.text
-    redirect = requests.post(f"{invoice['pay_url']}/checkout", data={"amount": "50.00"}, allow_redirects=False, timeout=20)
+    redirect = requests.post(
+        f"{invoice['pay_url']}/checkout", data={"amount": "50.00"}, allow_redirects=False, timeout=20
+    )
     assert redirect.status_code == 303, redirect.text
     paid = pay_on_checkout(redirect.headers["Location"], "4242 4242 4242 4242")
     assert paid.status_code == 303
@@ -85,13 +89,20 @@ def test_an_invoice_is_paid_through_checkout_recorded_once_and_receipted(local_s
     assert {"payment.succeeded", "invoice.partially_paid"} <= set(types)
     # Stripe delivers the same event again: nothing changes
     front = requests.get(f"{local_stack.stripe_url}/_front/events", timeout=10).json()["data"]
-    [completed] = [e for e in front if e["type"] == "checkout.session.completed" and e["event"]["data"]["object"]["metadata"].get("invoice_id") == invoice["id"]]
+    [completed] = [
+        e
+        for e in front
+        if e["type"] == "checkout.session.completed"
+        and e["event"]["data"]["object"]["metadata"].get("invoice_id") == invoice["id"]
+    ]
     resent = requests.post(f"{local_stack.stripe_url}/_front/events/{completed['id']}/resend", timeout=10).json()
 
     def redelivered() -> bool:
         events = requests.get(f"{local_stack.stripe_url}/_front/events", timeout=10).json()["data"]
         again = next(e for e in events if e["id"] == completed["id"])
-        return bool(again["attempts"] > resent["attempts"] - 1 and again["last_status_code"] == 200 and not again["delivering"])
+        return bool(
+            again["attempts"] > resent["attempts"] - 1 and again["last_status_code"] == 200 and not again["delivering"]
+        )
 
     assert eventually(redelivered)
     assert invoice_state(local_stack, invoice["id"])["amount_paid"] == 5_000
@@ -116,7 +127,10 @@ def test_operator_routes_refuse_unsigned_or_wrongly_signed_requests(local_stack:
     from local import sigv4
 
     wrong = sigv4.signed_request(
-        "POST", f"{local_stack.api_url}/v1/customers", {"email": "x@example.com", "name": "X"}, secret_key="not-the-secret"
+        "POST",
+        f"{local_stack.api_url}/v1/customers",
+        {"email": "x@example.com", "name": "X"},
+        secret_key="not-the-secret",
     )
     assert wrong.status_code == 403
 

@@ -1,0 +1,94 @@
+"""The money loop as a customer lives it, in headless Chromium (Debian's) driven by Playwright:
+open the pay link, pay with the test card, see the paid state."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from local.stack import LocalStack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Chromium's own background traffic has nowhere to go on a closed network: switch it off.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if CHROMIUM is None:
+        pytest.fail("Debian's chromium is not installed: `make test` installs it (make browser)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    yield context.new_page()
+    context.close()
+
+
+def test_a_customer_pays_an_invoice_on_a_phone(local_stack: LocalStack, phone: Any) -> None:
+    customer = local_stack.signed(
+        "POST",
+        "/v1/customers",
+        {"email": f"phone-{uuid.uuid4().hex[:6]}@example.com", "name": "Robin", "locale": "en-US"},
+    ).json()
+    invoice = local_stack.signed(
+        "POST",
+        "/v1/invoices",
+        {
+            "customer_id": customer["id"],
+            "number": f"INV-PHONE-{uuid.uuid4().hex[:6]}",
+            "currency": "USD",
+            "amount_due": 4_999,
+            "due_date": "2026-12-20",
+            "description": "Gym membership, December",
+        },
+        {"Idempotency-Key": uuid.uuid4().hex},
+    ).json()
+
+    # The customer opens the pay link: they see what they owe and a Pay button
+    phone.goto(invoice["pay_url"])
+    assert phone.get_by_text("$49.99").is_visible()
+    assert phone.get_by_text("Gym membership, December").is_visible()
+    phone.get_by_role("button", name="Pay").click()
+
+    # On Checkout they enter the test card
+    phone.get_by_label("Card number").fill("4242 4242 4242 4242")
+    phone.get_by_label("Expiry").fill("12 / 34")
+    phone.get_by_label("CVC").fill("123")
+    phone.get_by_role("button", name="Pay").click()
+
+    # Back on payportal: processing or received, then (once the webhook landed) received
+    phone.wait_for_url(f"{invoice['pay_url']}/return?*")
+    for _ in range(50):
+        if "Payment received" in phone.content():
+            break
+        phone.wait_for_timeout(200)
+        phone.reload()
+    assert phone.get_by_text("Payment received").is_visible()
+
+    # And the pay link now says the invoice is paid
+    phone.goto(invoice["pay_url"])
+    assert phone.get_by_text("This invoice is paid").is_visible()
+    assert local_stack.signed("GET", f"/v1/invoices/{invoice['id']}").json()["status"] == "paid"
