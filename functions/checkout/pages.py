@@ -13,9 +13,8 @@ from shared.rendering import render, stylesheet_hash
 
 
 @cache
-def checkout_origin() -> str:
+def checkout_origin(base: str | None) -> str:
     """Where the Pay form may lead: Stripe's hosted Checkout, or the local stand-in."""
-    base = settings().stripe_api_base
     if base:
         parts = urlsplit(base)
         return f"{parts.scheme}://{parts.netloc}"
@@ -28,7 +27,7 @@ def security_headers() -> dict[str, str]:
             "default-src 'none'",
             f"style-src {stylesheet_hash()}",
             "img-src 'self' data:",
-            f"form-action 'self' {checkout_origin()}",
+            f"form-action 'self' {checkout_origin(settings().stripe_api_base)}",
             "base-uri 'none'",
             "frame-ancestors 'none'",
         ]

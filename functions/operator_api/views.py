@@ -62,8 +62,9 @@ class MissingIdempotencyKey(Exception):
 
 
 @cache
-def _idempotent_create() -> Any:
-    """Powertools idempotency over the same table, built on first use (no I/O at import)."""
+def _idempotent_create(dynamodb: Any, table_name: str) -> Any:
+    """Powertools idempotency over the same table, built on first use (no I/O at import) and again
+    whenever the clients are rebuilt (`shared.wiring.reset`)."""
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
         IdempotencyConfig,
@@ -71,19 +72,17 @@ def _idempotent_create() -> Any:
     )
 
     from shared import schema
-    from shared.adapters.aws import client
     from shared.clock import business_clock
-    from shared.config import settings
     from shared.services.invoices import create_invoice
     from shared.wiring import ledger
 
     persistence = DynamoDBPersistenceLayer(
-        table_name=settings().table_name,
+        table_name=table_name,
         key_attr=schema.PARTITION_KEY,
         sort_key_attr=schema.SORT_KEY,
         static_pk_value="IDEMPOTENCY#create_invoice",
         expiry_attr=schema.TTL_ATTRIBUTE,
-        boto3_client=client("dynamodb"),
+        boto3_client=dynamodb,
     )
     config = IdempotencyConfig(
         event_key_jmespath="key",
@@ -105,7 +104,10 @@ def _idempotent_create() -> Any:
 def create_invoice_once(invoice: NewInvoice, key: str | None, *, actor: str, context: Any) -> str:
     if not key or not key.strip():
         raise MissingIdempotencyKey()
-    create, config = _idempotent_create()
+    from shared.adapters.aws import client
+    from shared.config import settings
+
+    create, config = _idempotent_create(client("dynamodb"), settings().table_name)
     config.register_lambda_context(context)
     # Keys are scoped to the caller: two operators may pick the same key.
     request = {"key": f"{actor}|{key.strip()}", "actor": actor, "body": invoice.model_dump(mode="json")}
