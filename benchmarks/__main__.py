@@ -306,6 +306,12 @@ def main() -> None:
             Case("operator_api (POST /v1/customers)", "functions.operator_api.handler", "write", customer_event),
             Case("outbox (one event)", "functions.outbox.handler", "write", outbox_event),
         ]
+        wanted = os.environ.get("PAYPORTAL_BENCH_PROFILE")
+        if wanted:
+            from benchmarks.cold_start import profile
+
+            print(profile(next(c for c in cases if c.module.endswith(wanted + ".handler")), env))
+            return
         print(f"Cold start: import + first request in a fresh process, median of {RUNS} runs each")
         print(f"{'handler':38} {'ours ms':>9} {'baseline ms':>12} {'ratio':>7}")
         for row in measure(cases, env):

@@ -96,6 +96,23 @@ def _run(script: str, arg: str, event: dict[str, Any], env: dict[str, str]) -> f
     return float(json.loads(result.stdout.strip().splitlines()[-1])["seconds"])
 
 
+def profile(case: Case, env: dict[str, str]) -> str:
+    """The cold path under cProfile (PAYPORTAL_BENCH_PROFILE=<module>): where the time goes."""
+    script = "import cProfile, pstats, sys\ncProfile.run(compile(sys.argv.pop(1), 'cold', 'exec'), '/tmp/cold.prof')\n"
+    script += "pstats.Stats('/tmp/cold.prof').sort_stats('cumulative').print_stats(30)"
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(case.make_event(), handle)
+    result = subprocess.run(
+        [sys.executable, "-c", script, OURS, case.module, handle.name],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    os.unlink(handle.name)
+    return result.stdout[-6000:] + result.stderr[-2000:]
+
+
 def measure(cases: list[Case], env: dict[str, str]) -> list[dict[str, Any]]:
     rows = []
     for case in cases:

@@ -6,15 +6,38 @@
     def lambda_handler(event, context): ...
 
 Logs carry ids only: never tokens, card data, email addresses or payloads.
+
+`tracer` is built on first import of the name: the X-Ray SDK alone costs about 0.2 s of cold start, so
+the webhook function, whose cold start Stripe waits on, does not import it and relies on Lambda's own
+active tracing (docs/decisions.md).
 """
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
+
 logger = Logger(service="payportal")
-tracer = Tracer(service="payportal")
 metrics = Metrics(namespace="payportal", service="payportal")
 
-__all__ = ["MetricUnit", "logger", "metrics", "tracer"]
+
+@cache
+def _tracer() -> Tracer:
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(service="payportal")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "tracer":
+        return _tracer()
+    raise AttributeError(name)
+
+
+__all__ = ["MetricUnit", "logger", "metrics"]  # and `tracer`, built lazily

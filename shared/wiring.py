@@ -27,7 +27,7 @@ def ledger() -> DynamoLedger:
 def stripe_credentials() -> StripeCredentials:
     from shared.adapters.secrets import stripe_credentials as load
 
-    return load(settings().stripe_secret_id)  # cached by Powertools Parameters
+    return load(settings().stripe_secret_id)  # cached for five minutes
 
 
 class _LazyGateway:
@@ -71,11 +71,9 @@ def publisher() -> EventBridgePublisher:
 
 def reset() -> None:
     """Forget every cached client and setting (tests, and the local stack after it changes the environment)."""
-    from aws_lambda_powertools.utilities import parameters
-
     from shared import config
     from shared.adapters import aws, secrets
 
-    for cached in (config.settings, aws.client, ledger, _gateway, mailer, publisher, secrets._provider):
+    for cached in (config.settings, aws.client, aws._session, ledger, _gateway, mailer, publisher):
         cached.cache_clear()
-    parameters.clear_caches()
+    secrets.clear_cache()

@@ -1,4 +1,8 @@
-"""POST /webhooks/stripe: verify the signature on the raw body, then record the event exactly once."""
+"""POST /webhooks/stripe: verify the signature on the raw body, then record the event exactly once.
+
+Kept light for cold start: no stripe SDK, no pydantic, no X-Ray SDK (Lambda's active tracing still
+records each invocation); see docs/decisions.md.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.observability import MetricUnit, logger, metrics, tracer
+from shared.observability import MetricUnit, logger, metrics
 
 
 def _reply(status: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -24,7 +28,6 @@ def _header(event: dict[str, Any], name: str) -> str | None:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from shared.adapters.stripe_signature import SignatureError, verify

@@ -1,4 +1,8 @@
-"""boto3 clients, built lazily once per container and reused across invocations."""
+"""AWS clients, built lazily once per container and reused across invocations.
+
+Built on botocore directly rather than boto3: importing boto3 also loads s3transfer, which costs the
+webhook's cold start about 50 ms and buys it nothing (docs/decisions.md).
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,19 @@ _CLIENT_CONFIG: dict[str, Any] = {
 
 
 @cache
+def _session() -> Any:
+    # One session per container: endpoint and model data load once for every client.
+    import botocore.session
+
+    return botocore.session.get_session()
+
+
+@cache
 def client(service: str) -> Any:
-    import boto3
+    import os
+
     from botocore.config import Config
 
-    return boto3.session.Session().client(service, config=Config(**_CLIENT_CONFIG))  # type: ignore[call-overload]
+    # botocore reads AWS_ENDPOINT_URL itself (the local stack); the region comes from Lambda's environment.
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    return _session().create_client(service, region_name=region, config=Config(**_CLIENT_CONFIG))

@@ -8,6 +8,7 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from shared import schema
@@ -42,30 +43,52 @@ def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-def _serialize(item: dict[str, Any]) -> dict[str, Any]:
-    from boto3.dynamodb.types import TypeSerializer
-
-    serializer = TypeSerializer()
-    return {k: serializer.serialize(v) for k, v in item.items() if v is not None}
-
-
-def _plain(value: Any) -> Any:
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else value
+def _to_attribute(value: Any) -> dict[str, Any]:
+    """DynamoDB's wire format for the few types our items hold. Written here, not taken from
+    boto3.dynamodb.types, because importing that loads all of boto3 (docs/decisions.md)."""
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, int | Decimal):
+        return {"N": str(value)}
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+        return {"M": {k: _to_attribute(v) for k, v in value.items() if v is not None}}
+    if isinstance(value, list | tuple):
+        return {"L": [_to_attribute(v) for v in value]}
+    if value is None:
+        return {"NULL": True}
+    raise TypeError(f"cannot store a {type(value).__name__} in DynamoDB (money is an int, never a float)")
+
+
+def _from_attribute(attribute: dict[str, Any]) -> Any:
+    kind, value = next(iter(attribute.items()))
+    if kind == "S":
+        return value
+    if kind == "N":
+        number = Decimal(value)
+        return int(number) if number == number.to_integral_value() else number
+    if kind == "BOOL":
+        return bool(value)
+    if kind == "NULL":
+        return None
+    if kind == "M":
+        return {k: _from_attribute(v) for k, v in value.items()}
+    if kind == "L":
+        return [_from_attribute(v) for v in value]
+    if kind == "SS":
+        return set(value)
+    if kind == "B":
+        return value
+    raise TypeError(f"unexpected DynamoDB type {kind}")
+
+
+def _serialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _to_attribute(v) for k, v in item.items() if v is not None}
 
 
 def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
-    from boto3.dynamodb.types import TypeDeserializer
-
-    deserializer = TypeDeserializer()
-    return {k: _plain(deserializer.deserialize(v)) for k, v in item.items()}
+    return {k: _from_attribute(v) for k, v in item.items()}
 
 
 def _key(pk: str, sk: str) -> dict[str, Any]:

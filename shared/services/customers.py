@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from shared.clock import Clock
 from shared.domain.errors import NotFound
 from shared.domain.records import AuditEntry, Customer, new_id
-from shared.models import NewCustomer
 from shared.services.ports import Change, Ledger, Page
+
+if TYPE_CHECKING:
+    from shared.models import NewCustomer
 
 
 def create_customer(ledger: Ledger, clock: Clock, request: NewCustomer, *, actor: str) -> Customer:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from shared.clock import Clock
 from shared.domain.errors import InvalidStateTransition, NotFound
 from shared.domain.invoices import Invoice, InvoiceStatus
 from shared.domain.records import AuditEntry, OutboxMessage, PayLink, Payment, new_id
-from shared.models import NewInvoice
 from shared.services.ports import Change, ChangeRejected, Ledger
+
+if TYPE_CHECKING:
+    from shared.models import NewInvoice
 
 
 @dataclass(frozen=True, slots=True)
