@@ -179,7 +179,7 @@ def pay_page_event(invoice: Any) -> dict[str, Any]:
     from shared.wiring import ledger
     from tests.support import api_event
 
-    token = new_pay_link(ledger(), SystemClock(), invoice.id, ttl_days=1).token
+    token = new_pay_link(ledger(), SystemClock(), invoice, ttl_days=1).token
     return api_event("GET", f"/pay/{token}", resource="/pay/{token}", path_parameters={"token": token}, operator=False)
 
 
@@ -269,7 +269,7 @@ def calls_per_operation(invoice: Any) -> list[tuple[str, Counter[str]]]:
     results.append(("webhook event applied (warm)", counts))
 
     def checkout_request(amount: str) -> dict[str, Any]:
-        token = new_pay_link(ledger(), SystemClock(), invoice.id, ttl_days=1).token
+        token = new_pay_link(ledger(), SystemClock(), invoice, ttl_days=1).token
         return api_event(
             "POST",
             f"/pay/{token}/checkout",

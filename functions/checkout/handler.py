@@ -68,6 +68,7 @@ def pay(token: str) -> Response[str]:
             gateway(),
             business_clock(),
             CheckoutPlan(base_url=config.public_base_url, payment_method_types=config.payment_method_types),
+            page=view,
             token=token,
             amount=amount,
         )

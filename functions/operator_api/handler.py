@@ -81,7 +81,7 @@ def create_invoice(
     invoice_id = views.create_invoice_once(invoice, idempotency_key, actor=_actor(), context=app.lambda_context)
     created, payments = get_invoice_with_payments(ledger(), invoice_id)
     # Links are stored only as hashes, so a replay gets a fresh link to the same invoice.
-    link = new_pay_link(ledger(), business_clock(), invoice_id, ttl_days=settings().pay_link_ttl_days)
+    link = new_pay_link(ledger(), business_clock(), created, ttl_days=settings().pay_link_ttl_days)
     body = CreatedInvoice(
         **views.invoice_out(created, payments).model_dump(), pay_url=link.url(settings().public_base_url)
     )

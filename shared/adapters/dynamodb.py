@@ -175,6 +175,7 @@ def pay_link_item(link: PayLink) -> dict[str, Any]:
         SK: "PAYLINK",
         "type": "pay_link",
         "invoice_id": link.invoice_id,
+        "customer_id": link.customer_id,
         "created_at": _ts(link.created_at),
         "expires_at": _ts(link.expires_at),
         "revoked": link.revoked,
@@ -186,6 +187,7 @@ def pay_link_from(item: dict[str, Any]) -> PayLink:
     return PayLink(
         token_hash=item[PK].removeprefix("PAYLINK#"),
         invoice_id=item["invoice_id"],
+        customer_id=item["customer_id"],
         created_at=datetime.fromisoformat(item["created_at"]),
         expires_at=datetime.fromisoformat(item["expires_at"]),
         revoked=bool(item.get("revoked")),
@@ -439,6 +441,24 @@ class DynamoLedger:
         item = self._get(f"INVOICE#{invoice_id}", "INVOICE")
         return invoice_from(item) if item else None
 
+    def _batch_get(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """Several items in one BatchGetItem request (retrying what DynamoDB leaves unprocessed)."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        request = {self._table: {"Keys": [_key(pk, sk) for pk, sk in keys], "ConsistentRead": True}}
+        while request:
+            reply = self._db.batch_get_item(RequestItems=request)
+            for raw in reply.get("Responses", {}).get(self._table, []):
+                item = _deserialize(raw)
+                found[(item[PK], item[SK])] = item
+            request = reply.get("UnprocessedKeys") or {}
+        return found
+
+    def get_invoice_and_customer(self, invoice_id: str, customer_id: str) -> tuple[Invoice | None, Customer | None]:
+        invoice_key, customer_key = (f"INVOICE#{invoice_id}", "INVOICE"), (f"CUSTOMER#{customer_id}", "CUSTOMER")
+        found = self._batch_get([invoice_key, customer_key])
+        invoice, customer = found.get(invoice_key), found.get(customer_key)
+        return (invoice_from(invoice) if invoice else None, customer_from(customer) if customer else None)
+
     def get_pay_link(self, token_hash: str) -> PayLink | None:
         item = self._get(f"PAYLINK#{token_hash}", "PAYLINK")
         return pay_link_from(item) if item else None
@@ -469,19 +489,13 @@ class DynamoLedger:
 
     def get_payment_context(self, invoice_id: str, checkout_ref: str | None, payment_key: str | None) -> PaymentContext:
         """Invoice, checkout attempt and payment in one BatchGetItem request."""
-        wanted = [(f"INVOICE#{invoice_id}", "INVOICE")]
+        pk = f"INVOICE#{invoice_id}"
+        wanted = [(pk, "INVOICE")]
         if checkout_ref:
-            wanted.append((f"INVOICE#{invoice_id}", f"CHECKOUT#{checkout_ref}"))
+            wanted.append((pk, f"CHECKOUT#{checkout_ref}"))
         if payment_key:
-            wanted.append((f"INVOICE#{invoice_id}", f"PAYMENT#{payment_key}"))
-        found: dict[str, dict[str, Any]] = {}
-        request = {self._table: {"Keys": [_key(pk, sk) for pk, sk in wanted], "ConsistentRead": True}}
-        while request:
-            reply = self._db.batch_get_item(RequestItems=request)
-            for raw in reply.get("Responses", {}).get(self._table, []):
-                item = _deserialize(raw)
-                found[item[SK]] = item
-            request = reply.get("UnprocessedKeys") or {}
+            wanted.append((pk, f"PAYMENT#{payment_key}"))
+        found = {sk: item for (_, sk), item in self._batch_get(wanted).items()}
         invoice = found.get("INVOICE")
         checkout = found.get(f"CHECKOUT#{checkout_ref}") if checkout_ref else None
         payment = found.get(f"PAYMENT#{payment_key}") if payment_key else None

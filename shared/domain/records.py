@@ -34,6 +34,7 @@ class PayLink:
 
     token_hash: str
     invoice_id: str
+    customer_id: str
     expires_at: datetime
     created_at: datetime
     revoked: bool = False

@@ -40,8 +40,7 @@ def open_pay_link(ledger: Ledger, clock: Clock, token: str) -> PayPage:
     link = ledger.get_pay_link(PayLink.hash_token(token))
     if link is None or not link.usable_at(clock.now()):
         raise PayLinkInvalid("this payment link is not valid")
-    invoice = ledger.get_invoice(link.invoice_id)
-    customer = ledger.get_customer(invoice.customer_id) if invoice else None
+    invoice, customer = ledger.get_invoice_and_customer(link.invoice_id, link.customer_id)
     if invoice is None or customer is None:
         raise PayLinkInvalid("this payment link is not valid")
     return PayPage(invoice=invoice, customer=customer)
@@ -53,11 +52,12 @@ def start_checkout(
     clock: Clock,
     plan: CheckoutPlan,
     *,
+    page: PayPage,
     token: str,
     amount: int | None,
 ) -> CheckoutAttempt:
-    """Create (or reuse, on a double click) a Checkout Session and record what we expect from it."""
-    page = open_pay_link(ledger, clock, token)
+    """Create (or reuse, on a double click) a Checkout Session and record what we expect from it.
+    `page` is what `open_pay_link` returned for `token` in this request."""
     invoice, customer = page.invoice, page.customer
     to_pay = invoice.amount_remaining if amount is None else amount
     invoice.check_payable(to_pay)
@@ -136,5 +136,9 @@ def start_operator_checkout(
     if invoice is None:
         raise NotFound(f"no invoice {invoice_id}", field="invoice_id")
     invoice.check_payable(invoice.amount_remaining if amount is None else amount)
-    issued = new_pay_link(ledger, clock, invoice.id, ttl_days=pay_link_ttl_days)
-    return start_checkout(ledger, gateway, clock, plan, token=issued.token, amount=amount)
+    issued = new_pay_link(ledger, clock, invoice, ttl_days=pay_link_ttl_days)
+    customer = ledger.get_customer(invoice.customer_id)
+    if customer is None:
+        raise NotFound(f"no customer {invoice.customer_id}", field="customer_id")
+    page = PayPage(invoice=invoice, customer=customer)
+    return start_checkout(ledger, gateway, clock, plan, page=page, token=issued.token, amount=amount)

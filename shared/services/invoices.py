@@ -25,21 +25,22 @@ class IssuedPayLink:
         return f"{base_url}/pay/{self.token}"
 
 
-def issue_pay_link(invoice_id: str, clock: Clock, ttl_days: int) -> IssuedPayLink:
+def issue_pay_link(invoice: Invoice, clock: Clock, ttl_days: int) -> IssuedPayLink:
     now = clock.now()
     token = PayLink.new_token()
     link = PayLink(
         token_hash=PayLink.hash_token(token),
-        invoice_id=invoice_id,
+        invoice_id=invoice.id,
+        customer_id=invoice.customer_id,
         created_at=now,
         expires_at=now + timedelta(days=ttl_days),
     )
     return IssuedPayLink(link=link, token=token)
 
 
-def new_pay_link(ledger: Ledger, clock: Clock, invoice_id: str, *, ttl_days: int) -> IssuedPayLink:
+def new_pay_link(ledger: Ledger, clock: Clock, invoice: Invoice, *, ttl_days: int) -> IssuedPayLink:
     """Store a fresh pay link for an invoice and hand back its token, once."""
-    issued = issue_pay_link(invoice_id, clock, ttl_days)
+    issued = issue_pay_link(invoice, clock, ttl_days)
     ledger.commit(Change(pay_link=issued.link))
     return issued
 

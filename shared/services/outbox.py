@@ -80,7 +80,7 @@ def compose_email(message: OutboxMessage, ledger: Ledger, clock: Clock, branding
         }
     elif message.name == "invoice_issued":
         # A fresh link per email: the token exists only in the email, its hash in the table.
-        issued = issue_pay_link(invoice.id, clock, branding.pay_link_ttl_days)
+        issued = issue_pay_link(invoice, clock, branding.pay_link_ttl_days)
         ledger.commit(Change(pay_link=issued.link))
         context["pay_url"] = issued.url(branding.public_base_url)
     else:

@@ -274,3 +274,23 @@ def test_a_transient_storage_failure_is_a_5xx_so_stripe_retries(
     monkeypatch.setattr(ledger(), "commit", unavailable)
     response = deliver(event)
     assert response["statusCode"] == 500
+
+
+def test_an_applied_event_costs_one_read_and_one_write_request(aws: Aws, invoice: dict[str, Any]) -> None:
+    from collections import Counter
+
+    from shared.adapters.aws import client
+
+    deliver(completed(checkout_for(invoice, 1_000)))  # warm: the secret is read once per five minutes
+    event = completed(checkout_for(invoice, 1_000))
+    calls: Counter[str] = Counter()
+
+    def count(model: Any, **_: Any) -> None:
+        calls[model.name] += 1
+
+    client("dynamodb").meta.events.register("before-call", count)
+    try:
+        assert json_body(deliver(event))["outcome"] == "applied"
+    finally:
+        client("dynamodb").meta.events.unregister("before-call", count)
+    assert calls == Counter({"BatchGetItem": 1, "TransactWriteItems": 1})
