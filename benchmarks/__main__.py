@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from local.stripe_front_process import FrontProcess
 
 from benchmarks.cold_start import ROOT, RUNS, Case, fresh_id, measure
 
@@ -49,8 +50,11 @@ def environment(moto_port: int, stripe_port: int | None) -> dict[str, str]:
 
 @contextmanager
 def moto_server() -> Iterator[int]:
+    import logging
+
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns the figures
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -60,42 +64,17 @@ def moto_server() -> Iterator[int]:
         server.stop()
 
 
-@contextmanager
-def stripe_front() -> Iterator[int]:
-    port, inner = free_port(), free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "local.stripe_front",
-            "--port",
-            str(port),
-            "--localstripe-port",
-            str(inner),
-            "--api-key",
-            "sk_test_bench",
-            "--webhook-secret",
-            "whsec_bench",
-            "--webhook-url",
-            "http://127.0.0.1:9/none",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        import urllib.request
+def stripe_front() -> FrontProcess:
+    from local.stripe_front_process import FrontProcess
 
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/_front/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    return FrontProcess(
+        port=free_port(),
+        localstripe_port=free_port(),
+        api_key="sk_test_bench",
+        webhook_secret="whsec_bench",
+        webhook_url="http://127.0.0.1:9/none",
+        quiet=True,
+    )
 
 
 def provision() -> None:
@@ -292,7 +271,9 @@ def calls_per_operation(invoice: Any) -> list[tuple[str, Counter[str]]]:
 
 
 def main() -> None:
-    with moto_server() as moto_port, stripe_front() as stripe_port:
+    front = stripe_front()
+    with moto_server() as moto_port, front:
+        stripe_port = front.port
         os.environ.update(environment(moto_port, stripe_port))
         from shared import wiring
 

@@ -11,15 +11,10 @@ clock) and `stop()` puts back what was there before, for the tests that run afte
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import logging
 import os
-import signal
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -42,6 +37,7 @@ from local.control import LocalClock, LocalControl
 from local.lambda_runtime import FunctionNotFound, FunctionResolver, Handler, LambdaContext
 from local.outbox_poller import OutboxHandlerUnavailable, OutboxPoller
 from local.seed import DemoData, seed_demo_data
+from local.stripe_front_process import FrontError, FrontProcess
 from shared import clock as clock_module
 from shared import wiring
 
@@ -109,7 +105,7 @@ class LocalStack:
 
         self._moto: MotoServer | None = None
         self._api: ApiServer | None = None
-        self._front: subprocess.Popen[bytes] | None = None
+        self._front: FrontProcess | None = None
         self._stripe_port = 0
         self._saved_environment: dict[str, str | None] = {}
         self._saved_clock: clock_module.Clock | None = None
@@ -286,56 +282,26 @@ class LocalStack:
             return
         ensure_port_free(self.config.stripe_port, "PAYPORTAL_LOCAL_STRIPE_PORT")
         ensure_port_free(self.config.localstripe_port, "PAYPORTAL_LOCAL_LOCALSTRIPE_PORT")
-        localstripe_port = self.config.localstripe_port or free_port()
-        command = [
-            sys.executable,
-            "-m",
-            STRIPE_FRONT_MODULE,
-            "--port",
-            str(self._stripe_port),
-            "--localstripe-port",
-            str(localstripe_port),
-            "--api-key",
-            self.config.stripe_api_key,
-            "--webhook-secret",
-            self.config.stripe_webhook_secret,
-            "--webhook-url",
-            f"{self.api_url}/webhooks/stripe",
-        ]
-        # Its own session: Ctrl-C reaches only us, and we stop it in order.
-        self._front = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            start_new_session=True,
+        self._front = FrontProcess(
+            port=self._stripe_port,
+            localstripe_port=self.config.localstripe_port or free_port(),
+            api_key=self.config.stripe_api_key,
+            webhook_secret=self.config.stripe_webhook_secret,
+            webhook_url=f"{self.api_url}/webhooks/stripe",
+            start_timeout_s=self.config.stripe_front_start_timeout_s,
         )
-        deadline = time.monotonic() + self.config.stripe_front_start_timeout_s
-        while True:
-            code = self._front.poll()
-            if code is not None:
-                raise StackError(f"the Stripe front exited with status {code} while starting")
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{self.stripe_url}/_front/health", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise StackError(f"the Stripe front was not healthy at {self.stripe_url} in time")
-            time.sleep(0.2)
+        try:
+            self._front.start()
+        except FrontError as error:
+            raise StackError(str(error)) from None
         self.stripe_front_running = True
         logger.info("Stripe front ready at %s", self.stripe_url)
 
     def _stop_stripe_front(self) -> None:
         front, self._front = self._front, None
         self.stripe_front_running = False
-        if front is None or front.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(front.pid, signal.SIGTERM)  # to its whole session: localstripe goes too
-        try:
-            front.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(front.pid, signal.SIGKILL)
-            front.wait(timeout=5)
+        if front is not None:
+            front.stop()
 
     # -- functions -----------------------------------------------------------------------------------------
 

@@ -153,36 +153,18 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def stripe_front_url() -> Iterator[str]:
     """The local Stripe stand-in (localstripe behind the front), as `make dev` runs it."""
-    import subprocess
-    import sys
-    import time
-    import urllib.request
+    from local.stripe_front_process import FrontProcess
 
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "local.stripe_front",
-            "--port", str(port), "--localstripe-port", str(_free_port()),
-            "--api-key", STRIPE_KEY, "--webhook-secret", WEBHOOK_SECRET,
-            "--webhook-url", "http://127.0.0.1:9/unused",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"{url}/_front/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the local Stripe front did not start")
+    front = FrontProcess(
+        port=_free_port(),
+        localstripe_port=_free_port(),
+        api_key=STRIPE_KEY,
+        webhook_secret=WEBHOOK_SECRET,
+        webhook_url="http://127.0.0.1:9/unused",
+        quiet=True,
+    )
+    with front as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture
