@@ -294,3 +294,32 @@ def test_an_applied_event_costs_one_read_and_one_write_request(aws: Aws, invoice
     finally:
         client("dynamodb").meta.events.unregister("before-call", count)
     assert calls == Counter({"BatchGetItem": 1, "TransactWriteItems": 1})
+
+
+def test_a_customers_transactions_are_listed_newest_first_page_by_page(aws: Aws, invoice: dict[str, Any]) -> None:
+    from tests.integration.helpers import operator
+
+    for amount in (1_000, 2_000, 3_000):
+        deliver(completed(checkout_for(invoice, amount)))
+        time.sleep(0.01)  # distinct timestamps
+    path = f"/v1/customers/{invoice['customer_id']}/transactions"
+    resource = "/v1/customers/{customer_id}/transactions"
+    params = {"customer_id": invoice["customer_id"]}
+    first = json_body(operator("GET", path, resource, params=params, query={"limit": "2"}))
+    assert [p["amount"] for p in first["data"]] == [3_000, 2_000]
+    assert first["next_cursor"]
+    next_page = {"limit": "2", "cursor": first["next_cursor"]}
+    second = json_body(operator("GET", path, resource, params=params, query=next_page))
+    assert [p["amount"] for p in second["data"]] == [1_000]
+    assert all(p["status"] == "succeeded" for p in first["data"] + second["data"])
+    # A cursor from elsewhere, or a bad limit, is the caller's mistake
+    other = create_customer(email="other@example.com")
+    response = operator(
+        "GET",
+        f"/v1/customers/{other['id']}/transactions",
+        resource,
+        params={"customer_id": other["id"]},
+        query={"cursor": first["next_cursor"]},
+    )
+    assert response["statusCode"] == 400
+    assert operator("GET", path, resource, params=params, query={"limit": "500"})["statusCode"] == 422
