@@ -10,20 +10,8 @@ from tests.infra.conftest import Synthesized
 
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
-TABLE_READ_WRITE = {
-    "dynamodb:BatchGetItem",
-    "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:DescribeTable",
-    "dynamodb:GetItem",
-    "dynamodb:GetRecords",
-    "dynamodb:GetShardIterator",
-    "dynamodb:PutItem",
-    "dynamodb:Query",
-    "dynamodb:Scan",
-    "dynamodb:UpdateItem",
-}
+READ_ONE, READ_MANY, QUERY = {"dynamodb:GetItem"}, {"dynamodb:BatchGetItem"}, {"dynamodb:Query"}
+PUT, UPDATE, DELETE = {"dynamodb:PutItem"}, {"dynamodb:UpdateItem"}, {"dynamodb:DeleteItem"}
 KEY = {"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"}
 STRIPE_SECRET = {"secretsmanager:GetSecretValue"}
 SEND_EMAIL = {"ses:SendEmail", "ses:SendRawEmail"}
@@ -32,10 +20,11 @@ STREAM = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIt
 DLQ = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
 
 EXPECTED_ACTIONS = {
-    "checkout": LOGS | XRAY | TABLE_READ_WRITE | KEY | STRIPE_SECRET,
-    "webhooks": LOGS | XRAY | TABLE_READ_WRITE | KEY | STRIPE_SECRET,
-    "operator_api": LOGS | XRAY | TABLE_READ_WRITE | KEY | STRIPE_SECRET,
-    "outbox": LOGS | XRAY | TABLE_READ_WRITE | KEY | SEND_EMAIL | PUBLISH_EVENTS | STREAM | DLQ,
+    "checkout": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | KEY | STRIPE_SECRET,
+    # One BatchGetItem and one TransactWriteItems of Puts: nothing else.
+    "webhooks": LOGS | XRAY | READ_MANY | PUT | KEY | STRIPE_SECRET,
+    "operator_api": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | DELETE | KEY | STRIPE_SECRET,
+    "outbox": LOGS | XRAY | READ_ONE | READ_MANY | PUT | UPDATE | KEY | SEND_EMAIL | PUBLISH_EVENTS | STREAM | DLQ,
 }
 # The only actions AWS offers no resource-level permission for.
 UNSCOPED_ACTIONS = XRAY | {"dynamodb:ListStreams"}
@@ -110,3 +99,18 @@ def test_the_stripe_secret_is_readable_only_as_that_one_secret(synthesized: Synt
             s for s in statements_of(synthesized, name) if "secretsmanager:GetSecretValue" in as_list(s["Action"])
         ]
         assert read["Resource"] == {"Ref": secret_id}
+
+
+@pytest.mark.parametrize("name", ["checkout", "webhooks", "outbox", "operator_api"])
+def test_only_the_operator_api_may_query_an_index(synthesized: Synthesized, name: str) -> None:
+    resources = [
+        str(resource)
+        for statement in statements_of(synthesized, name)
+        if any(str(a).startswith("dynamodb:") for a in as_list(statement["Action"]))
+        for resource in as_list(statement["Resource"])
+    ]
+    with_index = [r for r in resources if "/index/" in r]
+    if name == "operator_api":
+        assert with_index and all("/index/by_owner" in r for r in with_index)
+    else:
+        assert with_index == []
