@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Final
 
+from shared import schema
+
 HOST: Final = "127.0.0.1"
 
 # The fake AWS account everything runs in; moto's default account.
@@ -40,7 +42,7 @@ SCHEDULES: Final = ("reminders", "charges", "reconcile")
 # infra builds the same pattern; keep the two in step.
 OUTBOX_FILTER_PATTERN: Final[Mapping[str, object]] = {
     "eventName": ["INSERT"],
-    "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "OUTBOX#"}]}}},
+    "dynamodb": {"Keys": {schema.PARTITION_KEY: {"S": [{"prefix": schema.OUTBOX_PREFIX}]}}},
 }
 
 

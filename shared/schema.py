@@ -41,6 +41,10 @@ GLOBAL_SECONDARY_INDEXES: Final = (
     (DUE_WORK_INDEX, DUE_WORK_PK, DUE_WORK_SK),
 )
 
+# Outbox items: their stream INSERT records, and only those, reach functions/outbox (CDK's event source
+# filter and the local stack's poller both use this prefix).
+OUTBOX_PREFIX: Final = "OUTBOX#"
+
 # Every key attribute is a string.
 KEY_ATTRIBUTES: Final = (PARTITION_KEY, SORT_KEY, BY_OWNER_PK, BY_OWNER_SK, DUE_WORK_PK, DUE_WORK_SK)
 

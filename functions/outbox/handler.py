@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.observability import MetricUnit, logger, metrics, tracer
+from shared.schema import OUTBOX_PREFIX
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -22,9 +23,9 @@ def deliver_record(record: DynamoDBRecord) -> None:
 
     keys = record.dynamodb.keys if record.dynamodb else {}
     pk = str((keys or {}).get("pk", ""))
-    if not pk.startswith("OUTBOX#"):
+    if not pk.startswith(OUTBOX_PREFIX):
         return  # the event source filter should keep these away; never fail a batch over one
-    message_id = pk.removeprefix("OUTBOX#")
+    message_id = pk.removeprefix(OUTBOX_PREFIX)
     config = settings()
     outcome = deliver(
         message_id,

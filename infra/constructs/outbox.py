@@ -19,7 +19,7 @@ from shared import schema
 
 DLQ_ID: Final = "Dlq"
 # Key prefix of outbox items (see the table in shared/schema.py's docstring).
-OUTBOX_KEY_PREFIX: Final = "OUTBOX#"
+OUTBOX_KEY_PREFIX: Final = schema.OUTBOX_PREFIX
 STREAM_EVENT_NAME: Final = "INSERT"
 BATCH_SIZE: Final = 10
 RETRY_ATTEMPTS: Final = 8

@@ -281,7 +281,7 @@ def event_item(e: StripeEventRecord) -> dict[str, Any]:
 
 def outbox_item(m: OutboxMessage) -> dict[str, Any]:
     return {
-        PK: f"OUTBOX#{m.id}",
+        PK: f"{schema.OUTBOX_PREFIX}{m.id}",
         SK: "OUTBOX",
         "type": "outbox",
         "id": m.id,
@@ -532,7 +532,7 @@ class DynamoLedger:
         try:
             reply = self._db.update_item(
                 TableName=self._table,
-                Key=_key(f"OUTBOX#{message_id}", "OUTBOX"),
+                Key=_key(f"{schema.OUTBOX_PREFIX}{message_id}", "OUTBOX"),
                 UpdateExpression="SET #st = :claimed, claim_expires = :until ADD attempts :one",
                 ConditionExpression="#st = :pending OR (#st = :claimed AND claim_expires < :now)",
                 ExpressionAttributeNames={"#st": "status"},
@@ -554,7 +554,7 @@ class DynamoLedger:
 
         self._db.update_item(
             TableName=self._table,
-            Key=_key(f"OUTBOX#{message_id}", "OUTBOX"),
+            Key=_key(f"{schema.OUTBOX_PREFIX}{message_id}", "OUTBOX"),
             UpdateExpression="SET #st = :delivered, delivered_at = :at REMOVE claim_expires",
             ExpressionAttributeNames={"#st": "status"},
             ExpressionAttributeValues={":delivered": {"S": "delivered"}, ":at": {"S": _ts(wall_clock_now())}},
@@ -563,7 +563,7 @@ class DynamoLedger:
     def release(self, message_id: str, error: str) -> None:
         self._db.update_item(
             TableName=self._table,
-            Key=_key(f"OUTBOX#{message_id}", "OUTBOX"),
+            Key=_key(f"{schema.OUTBOX_PREFIX}{message_id}", "OUTBOX"),
             UpdateExpression="SET #st = :pending, last_error = :error REMOVE claim_expires",
             ConditionExpression="#st = :claimed",
             ExpressionAttributeNames={"#st": "status"},
