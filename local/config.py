@@ -48,10 +48,13 @@ OUTBOX_FILTER_PATTERN: Final[Mapping[str, object]] = {
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name, "").strip()
-    if not raw:
-        return default
+    return parse_port(raw, name) if raw else default
+
+
+def parse_port(raw: object, name: str) -> int:
+    """A TCP port from a flag or variable; 0 means any free port."""
     try:
-        port = int(raw)
+        port = int(str(raw))
     except ValueError:
         raise ValueError(f"{name} must be a port number, got {raw!r}") from None
     if not 0 <= port <= 65535:

@@ -131,13 +131,12 @@ def parse_args(argv: Sequence[str] | None = None, environ: Mapping[str, str] | N
 
 
 def _port(value: Any, name: str) -> int:
+    from local.config import parse_port
+
     try:
-        port = int(value)
-    except ValueError:
-        raise SystemExit(f"{name} must be a port number, got {value!r}") from None
-    if not 0 <= port <= 65535:
-        raise SystemExit(f"{name} must be between 0 and 65535, got {port}")
-    return port
+        return parse_port(value, name)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
 
 
 # -- the application ---------------------------------------------------------------------------------------
