@@ -323,3 +323,38 @@ def test_a_customers_transactions_are_listed_newest_first_page_by_page(aws: Aws,
     )
     assert response["statusCode"] == 400
     assert operator("GET", path, resource, params=params, query={"limit": "500"})["statusCode"] == 422
+
+
+def test_two_events_racing_for_the_same_payment_move_money_once(
+    aws: Aws, invoice: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given two different events announcing one payment, when the second one lands between the first
+    one's read and its write, then the first one's guarded write fails, it re-reads, and moves nothing."""
+    from shared.wiring import ledger
+
+    attempt = checkout_for(invoice, 4_000)
+    first = completed(attempt)
+    second = completed(attempt, kind="checkout.session.async_payment_succeeded")
+    store = ledger()
+    real_read = store.get_payment_context
+    outcomes: list[str] = []
+
+    def read_then_let_the_other_event_win(*args: Any, **kwargs: Any) -> Any:
+        context = real_read(*args, **kwargs)
+        if not outcomes:  # only during the first event's first read
+            outcomes.append("raced")
+            monkeypatch.setattr(store, "get_payment_context", real_read)
+            outcomes.append(json_body(deliver(second))["outcome"])
+            monkeypatch.setattr(store, "get_payment_context", read_then_let_the_other_event_win)
+        return context
+
+    monkeypatch.setattr(store, "get_payment_context", read_then_let_the_other_event_win)
+    first_outcome = json_body(deliver(first))["outcome"]
+    assert outcomes == ["raced", "applied"]
+    assert first_outcome == "no_change"
+    after = get_invoice(invoice["id"])
+    assert (after["amount_paid"], len(after["payments"])) == (4_000, 1)
+    aws.drain_outbox()
+    assert len(aws.emails()) == 1
+    # Both events are kept, each once
+    assert len(aws.items("EVENT#")) == 2
