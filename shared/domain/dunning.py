@@ -1,0 +1,110 @@
+"""Dunning: which reminder is due for an invoice, and when it may go out in the customer's own hours.
+
+Pure: the caller passes "now" (the business clock) and the customer's IANA time zone. Local wall-clock
+rules are applied with zoneinfo, so the sending window holds across daylight-saving changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from shared.domain.errors import DomainError
+
+
+class InvalidPolicy(DomainError):
+    code = "invalid_dunning_policy"
+
+
+@dataclass(frozen=True, slots=True)
+class DunningStep:
+    offset_days: int  # relative to the due date: -7 is a week before, 3 is three days after
+    template: str
+
+    @property
+    def key(self) -> str:
+        """Stable identity of the step, for "sent once per (invoice, step)"."""
+        return f"{self.offset_days:+d}:{self.template}"
+
+
+@dataclass(frozen=True, slots=True)
+class DunningPolicy:
+    steps: tuple[DunningStep, ...]
+    window_start: time = time(9, 0)
+    window_end: time = time(18, 0)
+
+    def __post_init__(self) -> None:
+        offsets = [s.offset_days for s in self.steps]
+        if not self.steps:
+            raise InvalidPolicy("a dunning policy needs at least one step", field="steps")
+        if len(set(offsets)) != len(offsets):
+            raise InvalidPolicy("two steps have the same offset", field="steps")
+        if not self.window_start < self.window_end:
+            raise InvalidPolicy("the sending window must start before it ends", field="window")
+        object.__setattr__(self, "steps", tuple(sorted(self.steps, key=lambda s: s.offset_days)))
+
+
+DEFAULT_POLICY = DunningPolicy(
+    steps=(
+        DunningStep(-7, "upcoming"),
+        DunningStep(0, "due_today"),
+        DunningStep(3, "overdue"),
+        DunningStep(7, "overdue"),
+        DunningStep(14, "overdue"),
+        DunningStep(30, "final_notice"),
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    step: DunningStep
+    send_at: datetime  # UTC, inside the customer's sending window
+    skipped: tuple[DunningStep, ...] = field(default=())  # earlier steps overtaken while we were away
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> datetime:
+    return moment.astimezone(zone)
+
+
+def _at_local(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant of a local wall-clock time; a time that does not exist (spring forward) maps to
+    the first instant after the gap, a time that exists twice (fall back) to its first occurrence."""
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+
+
+def next_window_opening(moment: datetime, policy: DunningPolicy, zone: ZoneInfo) -> datetime:
+    """`moment` if it lies inside the customer's sending window, else when the window next opens."""
+    local = _local(moment, zone)
+    if policy.window_start <= local.time().replace(tzinfo=None) < policy.window_end:
+        return moment.astimezone(UTC)
+    day = local.date() if local.time().replace(tzinfo=None) < policy.window_start else local.date() + timedelta(days=1)
+    return _at_local(day, policy.window_start, zone)
+
+
+def due_reminder(
+    policy: DunningPolicy, due_date: date, timezone: str, sent: frozenset[str], now: datetime
+) -> Reminder | None:
+    """The reminder to send now or next for an invoice, or None when every step is behind us.
+
+    A step becomes due on its local day (due date + offset) when the window opens. When several steps
+    are due at once (the job was down, the invoice was imported late) only the latest is sent; the
+    earlier ones are reported as skipped so they are never sent later.
+    """
+    zone = ZoneInfo(timezone)
+    today = _local(now, zone).date()
+    reached = [s for s in policy.steps if due_date + timedelta(days=s.offset_days) <= today]
+    if reached:
+        latest = reached[-1]
+        if latest.key not in sent:
+            skipped = tuple(s for s in reached[:-1] if s.key not in sent)
+            return Reminder(step=latest, send_at=next_window_opening(now, policy, zone), skipped=skipped)
+    # Not-yet-sent future steps (a step can be "sent" ahead of its day when the clock was moved back).
+    upcoming = [s for s in policy.steps if due_date + timedelta(days=s.offset_days) > today and s.key not in sent]
+    if not upcoming:
+        return None
+    step = upcoming[0]
+    return Reminder(
+        step=step, send_at=_at_local(due_date + timedelta(days=step.offset_days), policy.window_start, zone)
+    )
