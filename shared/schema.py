@@ -35,6 +35,16 @@ DUE_WORK_PK: Final = "gsi2pk"
 DUE_WORK_SK: Final = "gsi2sk"
 DUE_WORK_SHARDS: Final = 8
 
+
+def due_work_keys(entity_id: str, next_action_at: str) -> dict[str, str]:
+    """Sparse-index keys of an item with scheduled work: spread over shards so no partition is hot,
+    sorted by when the work is due (`next_action_at` as a fixed-width UTC timestamp)."""
+    import hashlib
+
+    shard = int(hashlib.sha256(entity_id.encode()).hexdigest()[:8], 16) % DUE_WORK_SHARDS
+    return {DUE_WORK_PK: f"DUE#{shard}", DUE_WORK_SK: f"{next_action_at}#{entity_id}"}
+
+
 # (index name, partition key, sort key); every index projects all attributes.
 GLOBAL_SECONDARY_INDEXES: Final = (
     (BY_OWNER_INDEX, BY_OWNER_PK, BY_OWNER_SK),

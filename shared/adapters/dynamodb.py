@@ -7,7 +7,7 @@ import contextlib
 import json
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -127,8 +127,13 @@ def customer_from(item: dict[str, Any]) -> Customer:
     )
 
 
+def _utc_stamp(moment: datetime) -> str:
+    """Fixed-width UTC, so stamps sort as strings in index keys."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def invoice_item(i: Invoice, now: datetime) -> dict[str, Any]:
-    return {
+    item = {
         PK: f"INVOICE#{i.id}",
         SK: "INVOICE",
         schema.BY_OWNER_PK: f"CUSTOMER#{i.customer_id}",
@@ -148,7 +153,13 @@ def invoice_item(i: Invoice, now: datetime) -> dict[str, Any]:
         "version": i.version,
         "created_at": _ts(i.created_at),
         "updated_at": _ts(now),
+        "customer_timezone": i.customer_timezone,
+        "reminders_sent": sorted(i.reminders_sent) or None,
     }
+    if i.next_action_at is not None:  # only invoices with reminder work sit in the sparse index
+        stamp = _utc_stamp(i.next_action_at)
+        item |= {"next_action_at": stamp, **schema.due_work_keys(i.id, stamp)}
+    return item
 
 
 def invoice_from(item: dict[str, Any]) -> Invoice:
@@ -166,6 +177,9 @@ def invoice_from(item: dict[str, Any]) -> Invoice:
         min_partial_amount=item.get("min_partial_amount"),
         version=item["version"],
         created_at=datetime.fromisoformat(item["created_at"]),
+        customer_timezone=item.get("customer_timezone", "UTC"),
+        reminders_sent=frozenset(item.get("reminders_sent") or ()),
+        next_action_at=datetime.fromisoformat(item["next_action_at"]) if item.get("next_action_at") else None,
     )
 
 

@@ -50,6 +50,11 @@ class Invoice:
     min_partial_amount: int | None
     version: int
     created_at: datetime
+    # Dunning: the customer's time zone (reminders go out in their hours), the steps already sent or
+    # skipped, and when the reminder job should next look at this invoice (None: nothing to do).
+    customer_timezone: str = "UTC"
+    reminders_sent: frozenset[str] = frozenset()
+    next_action_at: datetime | None = None
 
     @property
     def amount_remaining(self) -> int:
@@ -88,7 +93,8 @@ class Invoice:
         status = self.status
         if status is not InvoiceStatus.VOID:
             status = InvoiceStatus.PAID if paid >= self.amount_due else InvoiceStatus.PARTIALLY_PAID
-        return replace(self, amount_paid=paid, status=status, version=self.version + 1)
+        next_action_at = None if status in (InvoiceStatus.PAID, InvoiceStatus.VOID) else self.next_action_at
+        return replace(self, amount_paid=paid, status=status, version=self.version + 1, next_action_at=next_action_at)
 
     def voided(self) -> Invoice:
         if self.status is InvoiceStatus.VOID:
@@ -97,4 +103,4 @@ class Invoice:
             raise InvalidStateTransition(
                 f"invoice {self.number} is {self.status.value}; only an open invoice with no payment can be voided"
             )
-        return replace(self, status=InvoiceStatus.VOID, version=self.version + 1)
+        return replace(self, status=InvoiceStatus.VOID, version=self.version + 1, next_action_at=None)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from shared.clock import Clock
+from shared.domain.dunning import DEFAULT_POLICY, due_reminder
 from shared.domain.errors import InvalidStateTransition, NotFound
 from shared.domain.invoices import Invoice, InvoiceStatus
 from shared.domain.records import AuditEntry, OutboxMessage, PayLink, Payment, new_id
@@ -66,7 +67,10 @@ def create_invoice(ledger: Ledger, clock: Clock, request: NewInvoice, *, actor: 
         min_partial_amount=request.min_partial_amount,
         version=1,
         created_at=now,
+        customer_timezone=customer.timezone,
     )
+    first = due_reminder(DEFAULT_POLICY, invoice.due_date, customer.timezone, frozenset(), now)
+    invoice = replace(invoice, next_action_at=first.send_at if first else None)
     outbox = [OutboxMessage(kind="event", name="invoice.created", data=invoice_event_detail(invoice), created_at=now)]
     if request.notify:
         # The email gets a pay link of its own, minted at delivery: no token waits in the table.
