@@ -83,11 +83,11 @@ def stylesheet_hash() -> str:
     return "'sha256-" + base64.b64encode(digest).decode() + "'"
 
 
-def render(template: str, **context: Any) -> str:
-    return environment().get_template(template).render(**context)
+def render(template_name: str, /, **context: Any) -> str:
+    return environment().get_template(template_name).render(**context)
 
 
-def render_email(name: str, **context: Any) -> tuple[str, str, str]:
+def render_email(name: str, /, **context: Any) -> tuple[str, str, str]:
     """(subject, text, html) from `emails/<name>.subject.txt`, `.txt` and `.html`."""
     subject = render(f"emails/{name}.subject.txt", **context).strip()
     return subject, render(f"emails/{name}.txt", **context), render(f"emails/{name}.html", **context)

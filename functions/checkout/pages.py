@@ -43,7 +43,7 @@ def security_headers() -> dict[str, str]:
     }
 
 
-def page(status: int, template: str, **context: Any) -> Response[str]:
+def page(status: int, template: str, /, **context: Any) -> Response[str]:
     config = settings()
     context.setdefault("lang", "en")
     html = render(template, business_name=config.business_name, support_contact=config.support_contact, **context)

@@ -531,11 +531,33 @@ class DynamoLedger:
             "Limit": limit,
         }
         if cursor:
-            request["ExclusiveStartKey"] = _decode_cursor(cursor, owner)
+            request["ExclusiveStartKey"] = _decode_cursor(cursor, owner, schema.BY_OWNER_PK)
         page = self._db.query(**request)
         last = page.get("LastEvaluatedKey")
         return Page(
             items=[payment_from(_deserialize(i)) for i in page.get("Items", [])],
+            next_cursor=_encode_cursor(last) if last else None,
+        )
+
+    def due_invoices(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        """Invoices in one shard of the sparse due_work index whose next action is at or before `until`."""
+        partition = f"DUE#{shard}"
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": schema.DUE_WORK_INDEX,
+            "KeyConditionExpression": "#p = :shard AND #s < :upper",
+            "ExpressionAttributeNames": {"#p": schema.DUE_WORK_PK, "#s": schema.DUE_WORK_SK},
+            # "$" sorts right after "#": every key stamped at or before `until` is below it.
+            "ExpressionAttributeValues": {":shard": {"S": partition}, ":upper": {"S": f"{_utc_stamp(until)}$"}},
+            "Limit": limit,
+        }
+        if cursor:
+            request["ExclusiveStartKey"] = _decode_cursor(cursor, partition, schema.DUE_WORK_PK)
+        page = self._db.query(**request)
+        last = page.get("LastEvaluatedKey")
+        items = [_deserialize(i) for i in page.get("Items", [])]
+        return Page(
+            items=[invoice_from(i) for i in items if i.get("type") == "invoice"],
             next_cursor=_encode_cursor(last) if last else None,
         )
 
@@ -593,12 +615,12 @@ def _encode_cursor(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, owner: str) -> dict[str, Any]:
+def _decode_cursor(cursor: str, partition: str, partition_key: str) -> dict[str, Any]:
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if key[schema.BY_OWNER_PK] != {"S": owner}:
+        if key[partition_key] != {"S": partition}:
             raise ValueError("cursor belongs to another listing")
-        allowed = {PK, SK, schema.BY_OWNER_PK, schema.BY_OWNER_SK}
+        allowed = {PK, SK, schema.BY_OWNER_PK, schema.BY_OWNER_SK, schema.DUE_WORK_PK, schema.DUE_WORK_SK}
         if not isinstance(key, dict) or set(key) - allowed:
             raise ValueError("unexpected keys")
     except (ValueError, KeyError, TypeError):

@@ -78,11 +78,12 @@ def compose_email(message: OutboxMessage, ledger: Ledger, clock: Clock, branding
             "paid_at_text": format_moment(paid_at, customer.locale, customer.timezone),
             "method": message.data.get("method"),
         }
-    elif message.name == "invoice_issued":
+    elif message.name in ("invoice_issued", "reminder"):
         # A fresh link per email: the token exists only in the email, its hash in the table.
         issued = issue_pay_link(invoice, clock, branding.pay_link_ttl_days)
         ledger.commit(Change(pay_link=issued.link))
         context["pay_url"] = issued.url(branding.public_base_url)
+        context["template"] = message.data.get("template", "")
     else:
         raise ValueError(f"unknown email template {message.name!r}")
     subject, text, html = render_email(message.name, **context)

@@ -4,6 +4,7 @@ Stripe, SES and EventBridge; unit tests pass in-memory fakes."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from shared.domain.invoices import Invoice, PaymentStatus
@@ -67,6 +68,7 @@ class Ledger(Protocol):
         self, invoice_id: str, checkout_ref: str | None, payment_key: str | None
     ) -> PaymentContext: ...
     def list_customer_payments(self, customer_id: str, limit: int, cursor: str | None) -> Page: ...
+    def due_invoices(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page: ...
 
 
 @dataclass(frozen=True, slots=True)

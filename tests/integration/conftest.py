@@ -97,6 +97,8 @@ class Aws:
                     "eventSourceARN": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{TABLE}/stream/x",
                 }
             )
+        if not records:  # the stream never invokes the function with an empty batch
+            return {"batchItemFailures": []}
         return lambda_handler({"Records": records}, FakeLambdaContext())
 
 

@@ -1,0 +1,111 @@
+"""The dunning run: find the invoices whose reminder work is due, send each due step once.
+
+Reads only the sparse `due_work` index (never the whole table), shard by shard, page by page, within a
+time budget. Each reminder is one transaction, guarded by the invoice's version, so a double firing, a
+concurrent run or a retry can never send the same (invoice, step) twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from shared.clock import Clock
+from shared.domain.dunning import DEFAULT_POLICY, DunningPolicy, due_reminder
+from shared.domain.invoices import Invoice
+from shared.domain.records import AuditEntry, OutboxMessage
+from shared.schema import DUE_WORK_SHARDS
+from shared.services.invoices import invoice_event_detail
+from shared.services.ports import Change, ChangeRejected, Ledger
+
+PAGE_SIZE = 100
+
+
+@dataclass(slots=True)
+class RunReport:
+    examined: int = 0
+    sent: int = 0
+    rescheduled: int = 0
+    finished: int = 0  # invoices with no reminder left: out of the index
+    conflicts: int = 0  # someone else changed the invoice first; the next run looks again
+    complete: bool = True
+
+
+def run_reminders(
+    ledger: Ledger,
+    clock: Clock,
+    *,
+    policy: DunningPolicy = DEFAULT_POLICY,
+    out_of_time: Callable[[], bool] = lambda: False,
+) -> RunReport:
+    now = clock.now()
+    report = RunReport()
+    for shard in range(DUE_WORK_SHARDS):
+        cursor: str | None = None
+        while True:
+            if out_of_time():
+                report.complete = False  # what is left stays due: the next run picks it up
+                return report
+            page = ledger.due_invoices(shard, now, PAGE_SIZE, cursor)
+            for invoice in page.items:
+                _handle(ledger, policy, invoice, now, report)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    return report
+
+
+def _handle(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now: datetime, report: RunReport) -> None:
+    report.examined += 1
+    reminder = None
+    if invoice.accepts_payment:
+        reminder = due_reminder(policy, invoice.due_date, invoice.customer_timezone, invoice.reminders_sent, now)
+    change = Change()
+    if reminder is None:
+        change.invoice_update = replace(invoice, next_action_at=None, version=invoice.version + 1)
+        outcome = "finished"
+    elif reminder.send_at > now:  # due, but outside the customer's hours: wait for the window
+        change.invoice_update = replace(invoice, next_action_at=reminder.send_at, version=invoice.version + 1)
+        outcome = "rescheduled"
+    else:
+        sent = invoice.reminders_sent | {reminder.step.key} | {s.key for s in reminder.skipped}
+        following = due_reminder(policy, invoice.due_date, invoice.customer_timezone, sent, now)
+        updated = replace(
+            invoice,
+            reminders_sent=sent,
+            next_action_at=following.send_at if following else None,
+            version=invoice.version + 1,
+        )
+        change.invoice_update = updated
+        change.outbox.append(
+            OutboxMessage(
+                kind="email",
+                name="reminder",
+                data={"invoice_id": invoice.id, "step": reminder.step.key, "template": reminder.step.template},
+                created_at=now,
+            )
+        )
+        detail = invoice_event_detail(updated) | {"step": reminder.step.key, "template": reminder.step.template}
+        change.outbox.append(OutboxMessage(kind="event", name="invoice.reminder_sent", data=detail, created_at=now))
+        change.audit.append(
+            AuditEntry(
+                entity=f"INVOICE#{invoice.id}",
+                action="invoice.reminder_sent",
+                actor="scheduler",
+                at=now,
+                details={"step": reminder.step.key, "skipped": [s.key for s in reminder.skipped]},
+            )
+        )
+        outcome = "sent"
+    try:
+        ledger.commit(change)
+    except ChangeRejected:
+        report.conflicts += 1
+        return
+    if outcome == "sent":
+        report.sent += 1
+    elif outcome == "rescheduled":
+        report.rescheduled += 1
+    else:
+        report.finished += 1

@@ -1,0 +1,38 @@
+"""Dunning on the local stack: move the clock, fire the schedule, read the email."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from local.stack import LocalStack
+
+pytestmark = pytest.mark.e2e
+
+
+def test_moving_the_clock_and_firing_the_schedule_sends_the_reminder(local_stack: LocalStack) -> None:
+    email = f"late-{uuid.uuid4().hex[:6]}@example.com"
+    customer = local_stack.signed(
+        "POST", "/v1/customers", {"email": email, "name": "Lee", "timezone": "Europe/Berlin", "locale": "de-DE"}
+    ).json()
+    invoice = local_stack.signed(
+        "POST",
+        "/v1/invoices",
+        {"customer_id": customer["id"], "number": f"R-{uuid.uuid4().hex[:6]}", "currency": "EUR", "amount_due": 9_900,
+         "due_date": "2031-05-20"},
+        {"Idempotency-Key": uuid.uuid4().hex},
+    ).json()  # fmt: skip
+    # Three days after the due date, 10:00 in Berlin
+    assert local_stack.post("/_local/clock", json={"now": "2031-05-23T10:00:00+02:00"}).status_code == 200
+    fired = local_stack.post("/_local/schedules/reminders/run")
+    assert fired.status_code == 200, fired.text
+    local_stack.drain_outbox()
+    mine = [e for e in local_stack.get("/_local/emails").json()["emails"] if e["to"] == [email]]
+    assert len(mine) == 1
+    assert invoice["number"] in mine[0]["subject"] and "overdue" in mine[0]["subject"]
+    assert "99,00" in mine[0]["subject"]
+    # Firing again at the same instant sends nothing more
+    local_stack.post("/_local/schedules/reminders/run")
+    local_stack.drain_outbox()
+    assert len([e for e in local_stack.get("/_local/emails").json()["emails"] if e["to"] == [email]]) == 1

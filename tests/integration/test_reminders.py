@@ -1,0 +1,167 @@
+"""The dunning run over moto: the right email, in the customer's hours, exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from shared.clock import FixedClock, SystemClock, use_clock
+from tests.integration.conftest import Aws
+from tests.integration.helpers import checkout_for, completed, create_customer, create_invoice, deliver
+from tests.support import FakeLambdaContext
+
+
+@pytest.fixture
+def clock() -> Iterator[FixedClock]:
+    fixed = FixedClock(datetime(2027, 3, 1, 15, tzinfo=UTC))
+    use_clock(fixed)
+    yield fixed
+    use_clock(SystemClock())
+
+
+def run() -> dict[str, Any]:
+    from functions.reminders.handler import lambda_handler
+
+    return lambda_handler({"source": "aws.scheduler", "detail": {}}, FakeLambdaContext())
+
+
+def subjects(aws: Aws) -> list[str]:
+    aws.drain_outbox()
+    return [e.subject for e in aws.emails()]
+
+
+@pytest.fixture
+def invoice(aws: Aws, clock: FixedClock) -> dict[str, Any]:
+    customer = create_customer(timezone="America/New_York", locale="en-US", email="dana@example.com")
+    return create_invoice(customer["id"], number="INV-77", amount_due=25_000, due_date="2027-03-15")
+
+
+def test_the_upcoming_reminder_goes_out_a_week_before_in_the_customers_morning(
+    aws: Aws, clock: FixedClock, invoice: dict[str, Any]
+) -> None:
+    clock.instant = datetime(2027, 3, 8, 13, 59, tzinfo=UTC)  # 08:59 in New York: not yet
+    assert run()["sent"] == 0
+    clock.instant = datetime(2027, 3, 8, 14, 0, tzinfo=UTC)  # 09:00 EST
+    assert run()["sent"] == 1
+    [subject] = subjects(aws)
+    assert subject == "Reminder: invoice INV-77 for $250.00 is due March 15, 2027"
+    [email] = aws.emails()
+    assert email.to == ["dana@example.com"] and "https://pay.example.com/pay/" in email.text
+    assert "If you have already paid" in email.text
+
+
+def test_firing_twice_sends_once(aws: Aws, clock: FixedClock, invoice: dict[str, Any]) -> None:
+    clock.instant = datetime(2027, 3, 8, 15, tzinfo=UTC)
+    assert run()["sent"] == 1
+    assert run()["sent"] == 0
+    assert len(subjects(aws)) == 1
+
+
+def test_a_concurrent_run_cannot_send_the_same_step_again(
+    aws: Aws, clock: FixedClock, invoice: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.wiring import ledger
+
+    clock.instant = datetime(2027, 3, 8, 15, tzinfo=UTC)
+    store = ledger()
+    real = store.due_invoices
+    raced: list[dict[str, Any]] = []
+
+    def read_then_let_another_run_finish(*args: Any, **kwargs: Any) -> Any:
+        page = real(*args, **kwargs)
+        if page.items and not raced:
+            monkeypatch.setattr(store, "due_invoices", real)
+            raced.append(run())
+            monkeypatch.setattr(store, "due_invoices", read_then_let_another_run_finish)
+        return page
+
+    monkeypatch.setattr(store, "due_invoices", read_then_let_another_run_finish)
+    first = run()
+    assert raced[0]["sent"] == 1
+    assert (first["sent"], first["conflicts"]) == (0, 1)
+    assert len(subjects(aws)) == 1
+
+
+def test_the_due_day_step_keeps_nine_local_after_the_clocks_spring_forward(
+    aws: Aws, clock: FixedClock, invoice: dict[str, Any]
+) -> None:
+    clock.instant = datetime(2027, 3, 8, 15, tzinfo=UTC)
+    run()
+    clock.instant = datetime(2027, 3, 15, 12, 59, tzinfo=UTC)  # 08:59 EDT (DST began on 14 March)
+    assert run()["sent"] == 0
+    clock.instant = datetime(2027, 3, 15, 13, 0, tzinfo=UTC)  # 09:00 EDT
+    assert run()["sent"] == 1
+    assert sorted(subjects(aws)) == [
+        "Invoice INV-77 is due today: $250.00",
+        "Reminder: invoice INV-77 for $250.00 is due March 15, 2027",
+    ]
+
+
+def test_after_downtime_only_the_latest_step_is_sent(aws: Aws, clock: FixedClock, invoice: dict[str, Any]) -> None:
+    clock.instant = datetime(2027, 3, 30, 15, tzinfo=UTC)  # 15 days overdue, nothing sent yet
+    report = run()
+    assert report["sent"] == 1
+    assert subjects(aws) == ["Invoice INV-77 is overdue: $250.00"]
+    audit = [
+        i
+        for i in aws.items(f"INVOICE#{invoice['id']}")
+        if i["sk"].startswith("AUDIT#") and i["action"] == "invoice.reminder_sent"
+    ]
+    assert audit[0]["details"] == {
+        "step": "+14:overdue",
+        "skipped": ["-7:upcoming", "+0:due_today", "+3:overdue", "+7:overdue"],
+    }
+
+
+def test_outside_the_window_a_due_reminder_waits_for_the_morning(
+    aws: Aws, clock: FixedClock, invoice: dict[str, Any]
+) -> None:
+    clock.instant = datetime(2027, 3, 9, 3, tzinfo=UTC)  # 22:00 on 8 March in New York: due, but after hours
+    report = run()
+    assert (report["sent"], report["rescheduled"]) == (0, 1)
+    [item] = [i for i in aws.items(f"INVOICE#{invoice['id']}") if i["sk"] == "INVOICE"]
+    assert item["next_action_at"] == "2027-03-09T14:00:00Z"
+    assert subjects(aws) == []
+
+
+def test_a_paid_invoice_gets_no_reminder(aws: Aws, clock: FixedClock, invoice: dict[str, Any]) -> None:
+    deliver(completed(checkout_for(invoice, 25_000)))
+    aws.drain_outbox()
+    clock.instant = datetime(2027, 3, 20, 15, tzinfo=UTC)
+    assert run()["examined"] == 0
+    assert all("Reminder" not in s and "overdue" not in s for s in subjects(aws))
+
+
+def test_a_reminder_is_announced_as_a_domain_event(aws: Aws, clock: FixedClock, invoice: dict[str, Any]) -> None:
+    clock.instant = datetime(2027, 3, 18, 15, tzinfo=UTC)
+    run()
+    aws.drain_outbox()
+    events = [e for e in aws.domain_events() if e["detail-type"] == "invoice.reminder_sent"]
+    assert [(e["detail"]["invoice_id"], e["detail"]["step"]) for e in events] == [(invoice["id"], "+3:overdue")]
+
+
+def test_the_run_reads_only_the_due_index(aws: Aws, clock: FixedClock) -> None:
+    from collections import Counter
+
+    from shared.adapters.aws import client
+
+    customer = create_customer(timezone="UTC")
+    for n in range(12):
+        create_invoice(customer["id"], due_date="2027-03-08" if n < 3 else "2027-06-30")
+    clock.instant = datetime(2027, 3, 8, 10, tzinfo=UTC)
+    calls: Counter[str] = Counter()
+
+    def count(model: Any, params: dict[str, Any], **_: Any) -> None:
+        calls[f"{model.name}:{params.get('IndexName', '-')}"] += 1
+
+    client("dynamodb").meta.events.register("before-parameter-build", count)
+    try:
+        report = run()
+    finally:
+        client("dynamodb").meta.events.unregister("before-parameter-build", count)
+    assert report["sent"] == 3 and report["examined"] == 3
+    assert set(calls) == {"Query:due_work", "TransactWriteItems:-"}
+    assert calls["TransactWriteItems:-"] == 3
