@@ -24,6 +24,7 @@ from infra.constructs.email import Email
 from infra.constructs.events import DomainEvents
 from infra.constructs.lambdas import Lambdas
 from infra.constructs.outbox import Outbox
+from infra.constructs.scheduling import Scheduling
 from infra.constructs.secrets import StripeSecret
 from infra.constructs.storage import Storage
 from shared import schema
@@ -36,6 +37,7 @@ EMAIL_ID: Final = "Email"
 LAMBDAS_ID: Final = "Functions"
 API_ID: Final = "Api"
 OUTBOX_ID: Final = "Outbox"
+SCHEDULING_ID: Final = "Scheduling"
 
 OUTPUT_API_URL: Final = "ApiUrl"
 OUTPUT_TABLE_NAME: Final = "TableName"
@@ -74,9 +76,14 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
         "dynamodb:DeleteItem",
     ),
     "outbox": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+    # Reads only the due_work index; each reminder is one TransactWriteItems of Puts.
+    "reminders": ("dynamodb:Query", "dynamodb:PutItem"),
 }
 # Indexes a function queries (a customer's transactions).
-INDEX_READERS: dict[str, tuple[str, ...]] = {"operator_api": (schema.BY_OWNER_INDEX,)}
+INDEX_READERS: dict[str, tuple[str, ...]] = {
+    "operator_api": (schema.BY_OWNER_INDEX,),
+    "reminders": (schema.DUE_WORK_INDEX,),
+}
 
 
 class PayportalStack(Stack):
@@ -108,6 +115,9 @@ class PayportalStack(Stack):
             table=self.storage.table,
             key=self.storage.key,
             function=self.lambdas.functions[OUTBOX_FUNCTION],
+        )
+        self.scheduling = Scheduling(
+            self, SCHEDULING_ID, config=config, key=self.storage.key, functions=self.lambdas.functions
         )
         self._grant_access()
         self._suppress_findings()

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Final
 
 from shared import schema
+from shared.routes import SCHEDULED_FUNCTIONS
 
 HOST: Final = "127.0.0.1"
 
@@ -36,7 +37,7 @@ OPERATOR_USER_ID: Final = "AIDALOCALOPERATOR0001"
 OPERATOR_USER_ARN: Final = f"arn:aws:iam::{ACCOUNT_ID}:user/local-operator"
 
 # Scheduled functions `POST /_local/schedules/{name}/run` may fire (only those whose folder exists).
-SCHEDULES: Final = ("reminders", "charges", "reconcile")
+SCHEDULES: Final = tuple(SCHEDULED_FUNCTIONS)
 
 # The outbox function's event source mapping filter, as deployed: only new outbox items reach it.
 # infra builds the same pattern; keep the two in step.

@@ -34,3 +34,5 @@ ROUTES: Final = (
 # Functions behind HTTP routes, and those fired by other sources.
 HTTP_FUNCTIONS: Final = tuple(sorted({route.function for route in ROUTES}))
 STREAM_FUNCTIONS: Final = ("outbox",)
+# Functions fired by EventBridge Scheduler, with their schedule expression (local: /_local/schedules/{name}/run).
+SCHEDULED_FUNCTIONS: Final = {"reminders": "rate(1 hour)"}

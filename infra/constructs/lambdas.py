@@ -16,9 +16,9 @@ from constructs import Construct
 
 from infra import bundling
 from infra.config import StageConfig
-from shared.routes import HTTP_FUNCTIONS, STREAM_FUNCTIONS
+from shared.routes import HTTP_FUNCTIONS, SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS
 
-FUNCTION_NAMES: Final = (*HTTP_FUNCTIONS, *STREAM_FUNCTIONS)
+FUNCTION_NAMES: Final = (*HTTP_FUNCTIONS, *STREAM_FUNCTIONS, *SCHEDULED_FUNCTIONS)
 
 RUNTIME: Final = aws_lambda.Runtime.PYTHON_3_13
 ARCHITECTURE: Final = aws_lambda.Architecture.ARM_64
@@ -27,7 +27,10 @@ HANDLER_TEMPLATE: Final = "functions.{name}.handler.lambda_handler"
 DEFAULT_MEMORY_MB: Final = 512
 DEFAULT_TIMEOUT_SECONDS: Final = 15  # HTTP functions; API Gateway gives up after 29 s anyway
 MEMORY_MB: Final[Mapping[str, int]] = {}
-TIMEOUT_SECONDS: Final[Mapping[str, int]] = {"outbox": 60}  # a stream batch of emails and events
+TIMEOUT_SECONDS: Final[Mapping[str, int]] = {
+    "outbox": 60,  # a stream batch of emails and events
+    "reminders": 300,  # pages of due invoices; it stops starting pages 20 s before this
+}
 
 # Environment variable names; shared/config.py reads them.
 ENV_TABLE: Final = "PAYPORTAL_TABLE"

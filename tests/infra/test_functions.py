@@ -9,10 +9,10 @@ import pytest
 
 from infra.bundling import REPO_ROOT
 from infra.constructs import lambdas
-from shared.routes import HTTP_FUNCTIONS, STREAM_FUNCTIONS
+from shared.routes import HTTP_FUNCTIONS, SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS
 from tests.infra.conftest import Synthesized, find_refs, synthesize
 
-EXPECTED_FUNCTIONS = {*HTTP_FUNCTIONS, *STREAM_FUNCTIONS}
+EXPECTED_FUNCTIONS = {*HTTP_FUNCTIONS, *STREAM_FUNCTIONS, *SCHEDULED_FUNCTIONS}
 REQUIRED_ENVIRONMENT = {
     "PAYPORTAL_TABLE",
     "PAYPORTAL_EVENT_BUS",

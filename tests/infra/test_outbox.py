@@ -44,6 +44,11 @@ def test_the_dlq_is_encrypted_with_the_data_key_and_refuses_plain_http(synthesiz
     queue = synthesized.resource(stack.outbox.dlq)["Properties"]
 
     assert queue["KmsMasterKeyId"] == {"Fn::GetAtt": [synthesized.logical_id(stack.storage.key), "Arn"]}
-    [policy] = synthesized.resources("AWS::SQS::QueuePolicy").values()
+    queue_id = synthesized.logical_id(stack.outbox.dlq)
+    [policy] = [
+        p
+        for p in synthesized.resources("AWS::SQS::QueuePolicy").values()
+        if {"Ref": queue_id} in p["Properties"]["Queues"]
+    ]
     [deny] = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}

@@ -25,6 +25,8 @@ EXPECTED_ACTIONS = {
     "webhooks": LOGS | XRAY | READ_MANY | PUT | KEY | STRIPE_SECRET,
     "operator_api": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | DELETE | KEY | STRIPE_SECRET,
     "outbox": LOGS | XRAY | READ_ONE | READ_MANY | PUT | UPDATE | KEY | SEND_EMAIL | PUBLISH_EVENTS | STREAM | DLQ,
+    # Reads only the due_work index; each reminder is one TransactWriteItems of Puts.
+    "reminders": LOGS | XRAY | QUERY | PUT | KEY,
 }
 # The only actions AWS offers no resource-level permission for.
 UNSCOPED_ACTIONS = XRAY | {"dynamodb:ListStreams"}
@@ -101,8 +103,11 @@ def test_the_stripe_secret_is_readable_only_as_that_one_secret(synthesized: Synt
         assert read["Resource"] == {"Ref": secret_id}
 
 
-@pytest.mark.parametrize("name", ["checkout", "webhooks", "outbox", "operator_api"])
-def test_only_the_operator_api_may_query_an_index(synthesized: Synthesized, name: str) -> None:
+INDEXES = {"operator_api": "by_owner", "reminders": "due_work"}
+
+
+@pytest.mark.parametrize("name", ["checkout", "webhooks", "outbox", "operator_api", "reminders"])
+def test_each_index_is_queried_only_by_the_function_that_needs_it(synthesized: Synthesized, name: str) -> None:
     resources = [
         str(resource)
         for statement in statements_of(synthesized, name)
@@ -110,7 +115,7 @@ def test_only_the_operator_api_may_query_an_index(synthesized: Synthesized, name
         for resource in as_list(statement["Resource"])
     ]
     with_index = [r for r in resources if "/index/" in r]
-    if name == "operator_api":
-        assert with_index and all("/index/by_owner" in r for r in with_index)
+    if name in INDEXES:
+        assert with_index and all(f"/index/{INDEXES[name]}" in r for r in with_index)
     else:
         assert with_index == []

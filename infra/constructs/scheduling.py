@@ -1,0 +1,100 @@
+"""EventBridge Scheduler schedules for the scheduled functions (shared.routes.SCHEDULED_FUNCTIONS), each
+with retries and a dead-letter queue for invocations that keep failing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from aws_cdk import Duration, Stack, aws_iam, aws_kms, aws_lambda, aws_scheduler, aws_scheduler_targets, aws_sqs
+from cdk_nag import NagPackSuppression, NagSuppressions
+from constructs import Construct
+
+from infra.config import StageConfig
+from shared.routes import SCHEDULED_FUNCTIONS
+
+DLQ_ID: Final = "ScheduleDlq"
+RETRY_ATTEMPTS: Final = 2
+MAX_EVENT_AGE: Final = Duration.minutes(30)  # an hourly run older than this is overtaken by the next one
+DLQ_RETENTION: Final = Duration.days(14)
+
+
+def schedule_id_for(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_")) + "Schedule"
+
+
+class Scheduling(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        key: aws_kms.IKey,
+        functions: Mapping[str, aws_lambda.IFunction],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self._key = key
+        self.dlq = self._build_dlq(key)
+        self.schedules = {name: self._build_schedule(name, functions[name]) for name in SCHEDULED_FUNCTIONS}
+
+    def _build_dlq(self, key: aws_kms.IKey) -> aws_sqs.Queue:
+        queue = aws_sqs.Queue(
+            self,
+            DLQ_ID,
+            encryption=aws_sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            enforce_ssl=True,
+            retention_period=DLQ_RETENTION,
+            removal_policy=self._config.disposable_removal_policy,
+        )
+        NagSuppressions.add_resource_suppressions(
+            queue,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-SQS3",
+                    reason="This queue is itself the dead-letter queue of the EventBridge Scheduler targets.",
+                )
+            ],
+        )
+        return queue
+
+    def _build_role(self, name: str, function: aws_lambda.IFunction) -> aws_iam.Role:
+        """One role per schedule, allowed to invoke its one function and to dead-letter."""
+        role = aws_iam.Role(
+            self, f"{schedule_id_for(name)}Role", assumed_by=aws_iam.ServicePrincipal("scheduler.amazonaws.com")
+        )
+        function.grant_invoke(role)
+        # The DLQ is encrypted with the data key: dead-lettering needs to make and read its data keys.
+        self._key.grant(role, "kms:GenerateDataKey", "kms:Decrypt")
+        function_arn = Stack.of(self).get_logical_id(function.node.default_child)  # type: ignore[arg-type]
+        NagSuppressions.add_resource_suppressions(
+            role,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-IAM5",
+                    reason="grant_invoke also names the function's versions and aliases (ARN:*); the role can "
+                    "invoke this one function and nothing else.",
+                    applies_to=[f"Resource::<{function_arn}.Arn>:*"],
+                )
+            ],
+            apply_to_children=True,
+        )
+        return role
+
+    def _build_schedule(self, name: str, function: aws_lambda.IFunction) -> aws_scheduler.Schedule:
+        target = aws_scheduler_targets.LambdaInvoke(
+            function,
+            role=self._build_role(name, function),
+            dead_letter_queue=self.dlq,
+            retry_attempts=RETRY_ATTEMPTS,
+            max_event_age=MAX_EVENT_AGE,
+        )
+        return aws_scheduler.Schedule(
+            self,
+            schedule_id_for(name),
+            schedule=aws_scheduler.ScheduleExpression.expression(SCHEDULED_FUNCTIONS[name]),
+            target=target,
+            description=f"payportal {self._config.stage}: run {name}",
+        )

@@ -1,0 +1,43 @@
+"""EventBridge Scheduler runs the dunning job hourly, retries, and dead-letters what keeps failing."""
+
+from __future__ import annotations
+
+from shared.routes import SCHEDULED_FUNCTIONS
+from tests.infra.conftest import Synthesized
+
+
+def test_each_scheduled_function_has_a_schedule_with_retries_and_a_dlq(synthesized: Synthesized) -> None:
+    stack = synthesized.stack
+    schedules = synthesized.resources("AWS::Scheduler::Schedule")
+    assert len(schedules) == len(SCHEDULED_FUNCTIONS)
+    for name, expression in SCHEDULED_FUNCTIONS.items():
+        function_id = synthesized.logical_id(stack.lambdas.functions[name])
+        [schedule] = [
+            s for s in schedules.values() if s["Properties"]["Target"]["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+        ]
+        props = schedule["Properties"]
+        assert props["ScheduleExpression"] == expression
+        assert props["State"] == "ENABLED"
+        target = props["Target"]
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
+        assert target["DeadLetterConfig"]["Arn"] == {
+            "Fn::GetAtt": [synthesized.logical_id(stack.scheduling.dlq), "Arn"]
+        }
+
+
+def test_the_schedule_role_may_only_invoke_its_function(synthesized: Synthesized) -> None:
+    stack = synthesized.stack
+    function_id = synthesized.logical_id(stack.lambdas.functions["reminders"])
+    [schedule] = synthesized.resources("AWS::Scheduler::Schedule").values()
+    role_id = schedule["Properties"]["Target"]["RoleArn"]["Fn::GetAtt"][0]
+    statements = [
+        statement
+        for policy in synthesized.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    invoke = [s for s in statements if s["Action"] == "lambda:InvokeFunction"]
+    assert invoke and all(function_id in str(s["Resource"]) for s in invoke)
+    actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    # Invoke its function; dead-letter into the KMS-encrypted queue; nothing else.
+    assert actions == {"lambda:InvokeFunction", "sqs:SendMessage", "kms:GenerateDataKey", "kms:Decrypt"}
