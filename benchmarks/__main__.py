@@ -306,6 +306,10 @@ def main() -> None:
         for name, counts in calls_per_operation(invoice):
             dynamo = {k: v for k, v in counts.items() if k.startswith("dynamodb.")}
             print(f"  {name}: {sum(dynamo.values())} DynamoDB requests {dict(sorted(counts.items()))}")
+        print()
+        from benchmarks import reminders
+
+        reminders.main()
 
 
 if __name__ == "__main__":

@@ -49,14 +49,15 @@ def run_reminders(
                 return report
             page = ledger.due_invoices(shard, now, PAGE_SIZE, cursor)
             for invoice in page.items:
-                _handle(ledger, policy, invoice, now, report)
+                remind_invoice(ledger, policy, invoice, now, report)
             cursor = page.next_cursor
             if cursor is None:
                 break
     return report
 
 
-def _handle(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now: datetime, report: RunReport) -> None:
+def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now: datetime, report: RunReport) -> None:
+    """Send the reminder due for one invoice, or reschedule it; one guarded transaction."""
     report.examined += 1
     reminder = None
     if invoice.accepts_payment:
