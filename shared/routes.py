@@ -1,4 +1,5 @@
-"""Every HTTP route: CDK builds API Gateway from this list; the local stack dispatches with it."""
+"""Every HTTP route, and the functions other sources fire: CDK builds API Gateway and the schedules from
+these; the local stack dispatches with them."""
 
 from __future__ import annotations
 
