@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from shared.domain.errors import UnknownCurrency
 from shared.domain.money import normalise_currency
@@ -101,6 +101,16 @@ class NewInvoice(_Strict):
         return self
 
 
+class NewHold(_Strict):
+    reason: str = Field(min_length=1, max_length=200)
+    until: AwareDatetime | None = Field(default=None, description="omit to hold until released")
+
+
+class HoldOut(BaseModel):
+    reason: str
+    until: datetime | None
+
+
 class PaymentOut(BaseModel):
     id: str
     invoice_id: str
@@ -127,6 +137,8 @@ class InvoiceOut(BaseModel):
     allow_partial: bool
     min_partial_amount: int | None
     created_at: datetime
+    hold: HoldOut | None = Field(default=None, description="reminders are paused while this is set")
+    next_reminder_at: datetime | None = Field(default=None, description="when the dunning run looks at it next")
     payments: list[PaymentOut] = Field(default_factory=list)
 
 

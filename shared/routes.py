@@ -30,6 +30,8 @@ ROUTES: Final = (
     Route("GET", "/v1/invoices/{invoice_id}", "operator_api", "iam"),
     Route("POST", "/v1/invoices/{invoice_id}/void", "operator_api", "iam"),
     Route("POST", "/v1/invoices/{invoice_id}/checkout-sessions", "operator_api", "iam"),
+    Route("POST", "/v1/invoices/{invoice_id}/hold", "operator_api", "iam"),
+    Route("DELETE", "/v1/invoices/{invoice_id}/hold", "operator_api", "iam"),
 )
 
 # Functions behind HTTP routes, and those fired by other sources.

@@ -18,6 +18,8 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.InvalidAmount: 422,
     domain.UnknownCurrency: 422,
     domain.PayLinkInvalid: 404,
+    domain.InvalidHold: 422,
+    domain.ConcurrentUpdate: 409,
 }
 
 

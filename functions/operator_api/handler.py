@@ -19,6 +19,7 @@ from shared.models import (
     InvoiceOut,
     NewCheckoutSession,
     NewCustomer,
+    NewHold,
     NewInvoice,
     TransactionsPage,
 )
@@ -126,6 +127,24 @@ def create_checkout_session(invoice_id: str, request: NewCheckoutSession | None 
     )
     body = CheckoutSessionOut(id=attempt.session_id, url=attempt.url, amount=attempt.amount, currency=attempt.currency)
     return Response(status_code=201, body=body, content_type="application/json")
+
+
+@app.post("/v1/invoices/<invoice_id>/hold", tags=["invoices"], summary="Pause reminders, until a date or released")
+def hold_invoice(invoice_id: str, hold: NewHold) -> InvoiceOut:
+    from shared.services.invoices import get_invoice_with_payments, place_hold
+    from shared.wiring import ledger
+
+    place_hold(ledger(), business_clock(), invoice_id, reason=hold.reason, until=hold.until, actor=_actor())
+    return views.invoice_out(*get_invoice_with_payments(ledger(), invoice_id))
+
+
+@app.delete("/v1/invoices/<invoice_id>/hold", tags=["invoices"], summary="Resume reminders")
+def release_invoice_hold(invoice_id: str) -> InvoiceOut:
+    from shared.services.invoices import get_invoice_with_payments, release_hold
+    from shared.wiring import ledger
+
+    release_hold(ledger(), business_clock(), invoice_id, actor=_actor())
+    return views.invoice_out(*get_invoice_with_payments(ledger(), invoice_id))
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.domain.invoices import Invoice
 from shared.domain.records import Customer, Payment
-from shared.models import CustomerOut, InvoiceOut, NewInvoice, PaymentOut
+from shared.models import CustomerOut, HoldOut, InvoiceOut, NewInvoice, PaymentOut
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
@@ -53,6 +53,8 @@ def invoice_out(i: Invoice, payments: list[Payment]) -> InvoiceOut:
         allow_partial=i.allow_partial,
         min_partial_amount=i.min_partial_amount,
         created_at=i.created_at,
+        hold=HoldOut(reason=i.hold.reason, until=i.hold.until) if i.hold else None,
+        next_reminder_at=i.next_action_at,
         payments=[payment_out(p) for p in payments],
     )
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from shared import schema
 from shared.domain.errors import DomainError
-from shared.domain.invoices import PAYMENT_STATUS_RANK, Invoice, InvoiceStatus, PaymentStatus
+from shared.domain.invoices import PAYMENT_STATUS_RANK, Hold, Invoice, InvoiceStatus, PaymentStatus
 from shared.domain.records import (
     AuditEntry,
     CheckoutAttempt,
@@ -155,6 +155,8 @@ def invoice_item(i: Invoice, now: datetime) -> dict[str, Any]:
         "updated_at": _ts(now),
         "customer_timezone": i.customer_timezone,
         "reminders_sent": sorted(i.reminders_sent) or None,
+        "hold_reason": i.hold.reason if i.hold else None,
+        "hold_until": _ts(i.hold.until) if i.hold and i.hold.until else None,
     }
     if i.next_action_at is not None:  # only invoices with reminder work sit in the sparse index
         stamp = _utc_stamp(i.next_action_at)
@@ -180,6 +182,12 @@ def invoice_from(item: dict[str, Any]) -> Invoice:
         customer_timezone=item.get("customer_timezone", "UTC"),
         reminders_sent=frozenset(item.get("reminders_sent") or ()),
         next_action_at=datetime.fromisoformat(item["next_action_at"]) if item.get("next_action_at") else None,
+        hold=Hold(
+            reason=item["hold_reason"],
+            until=datetime.fromisoformat(item["hold_until"]) if item.get("hold_until") else None,
+        )
+        if item.get("hold_reason")
+        else None,
     )
 
 

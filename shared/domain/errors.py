@@ -46,6 +46,10 @@ class PayLinkInvalid(DomainError):
     code = "pay_link_invalid"
 
 
+class InvalidHold(DomainError):
+    code = "invalid_hold"
+
+
 class ConcurrentUpdate(DomainError):
     """Someone else changed the item first; the caller may retry with fresh state."""
 

@@ -16,6 +16,17 @@ class InvoiceStatus(StrEnum):
     VOID = "void"
 
 
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """Reminders paused by the operator: until a moment, or (until None) until released."""
+
+    reason: str
+    until: datetime | None = None
+
+    def active_at(self, instant: datetime) -> bool:
+        return self.until is None or instant < self.until
+
+
 class PaymentStatus(StrEnum):
     PENDING = "pending"  # delayed methods (bank debits): Checkout completed, money not yet confirmed
     FAILED = "failed"
@@ -55,6 +66,7 @@ class Invoice:
     customer_timezone: str = "UTC"
     reminders_sent: frozenset[str] = frozenset()
     next_action_at: datetime | None = None
+    hold: Hold | None = None
 
     @property
     def amount_remaining(self) -> int:

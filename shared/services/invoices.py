@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from shared.clock import Clock
 from shared.domain.dunning import DEFAULT_POLICY, due_reminder
-from shared.domain.errors import InvalidStateTransition, NotFound
-from shared.domain.invoices import Invoice, InvoiceStatus
+from shared.domain.errors import ConcurrentUpdate, InvalidHold, InvalidStateTransition, NotFound
+from shared.domain.invoices import Hold, Invoice, InvoiceStatus
 from shared.domain.records import AuditEntry, OutboxMessage, PayLink, Payment, new_id
 from shared.services.ports import Change, ChangeRejected, Ledger
 
@@ -132,3 +132,53 @@ def invoice_event_detail(invoice: Invoice) -> dict[str, object]:
         "amount_credit": invoice.amount_credit,
         "due_date": invoice.due_date.isoformat(),
     }
+
+
+def place_hold(
+    ledger: Ledger, clock: Clock, invoice_id: str, *, reason: str, until: datetime | None, actor: str
+) -> Invoice:
+    """Pause reminders for an invoice (a dispute with the operator, a payment arranged by phone...)."""
+    invoice = get_invoice(ledger, invoice_id)
+    now = clock.now()
+    if not invoice.accepts_payment:
+        raise InvalidStateTransition(f"invoice {invoice.number} is {invoice.status.value}: nothing to hold")
+    if until is not None and until <= now:
+        raise InvalidHold("until must be in the future", field="until")
+    held = replace(invoice, hold=Hold(reason=reason, until=until), next_action_at=until, version=invoice.version + 1)
+    audit = AuditEntry(
+        entity=f"INVOICE#{invoice.id}",
+        action="invoice.hold_placed",
+        actor=actor,
+        at=now,
+        details={"reason": reason, "until": until.isoformat() if until else None},
+    )
+    _commit_update(ledger, held, audit)
+    return held
+
+
+def release_hold(ledger: Ledger, clock: Clock, invoice_id: str, *, actor: str) -> Invoice:
+    """Resume reminders now: the latest step that applies goes out in the customer's next window."""
+    invoice = get_invoice(ledger, invoice_id)
+    if invoice.hold is None:
+        return invoice
+    now = clock.now()
+    following = (
+        due_reminder(DEFAULT_POLICY, invoice.due_date, invoice.customer_timezone, invoice.reminders_sent, now)
+        if invoice.accepts_payment
+        else None
+    )
+    released = replace(
+        invoice, hold=None, next_action_at=following.send_at if following else None, version=invoice.version + 1
+    )
+    audit = AuditEntry(entity=f"INVOICE#{invoice.id}", action="invoice.hold_released", actor=actor, at=now)
+    _commit_update(ledger, released, audit)
+    return released
+
+
+def _commit_update(ledger: Ledger, updated: Invoice, audit: AuditEntry) -> None:
+    try:
+        ledger.commit(Change(invoice_update=updated, audit=[audit]))
+    except ChangeRejected as rejected:
+        if rejected.reason == "stale_invoice":
+            raise ConcurrentUpdate(f"invoice {updated.number} changed meanwhile; try again") from None
+        raise

@@ -60,10 +60,16 @@ def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now:
     """Send the reminder due for one invoice, or reschedule it; one guarded transaction."""
     report.examined += 1
     reminder = None
+    if invoice.hold and not invoice.hold.active_at(now):
+        invoice = replace(invoice, hold=None)  # the hold ran out: dunning resumes with the latest step
     if invoice.accepts_payment:
         reminder = due_reminder(policy, invoice.due_date, invoice.customer_timezone, invoice.reminders_sent, now)
     change = Change()
-    if reminder is None:
+    if invoice.hold and invoice.hold.active_at(now):
+        # Paused: look again when the hold ends; an open-ended hold leaves the index until released.
+        change.invoice_update = replace(invoice, next_action_at=invoice.hold.until, version=invoice.version + 1)
+        outcome = "rescheduled"
+    elif reminder is None:
         change.invoice_update = replace(invoice, next_action_at=None, version=invoice.version + 1)
         outcome = "finished"
     elif reminder.send_at > now:  # due, but outside the customer's hours: wait for the window

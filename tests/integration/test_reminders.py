@@ -165,3 +165,49 @@ def test_the_run_reads_only_the_due_index(aws: Aws, clock: FixedClock) -> None:
     assert report["sent"] == 3 and report["examined"] == 3
     assert set(calls) == {"Query:due_work", "TransactWriteItems:-"}
     assert calls["TransactWriteItems:-"] == 3
+
+
+def hold(invoice_id: str, body: dict[str, Any] | None = None, method: str = "POST") -> dict[str, Any]:
+    from tests.integration.helpers import operator
+
+    return operator(
+        method, f"/v1/invoices/{invoice_id}/hold", "/v1/invoices/{invoice_id}/hold", params={"invoice_id": invoice_id},
+        body=body,
+    )  # fmt: skip
+
+
+def test_a_hold_until_a_date_pauses_reminders_then_dunning_resumes(
+    aws: Aws, clock: FixedClock, invoice: dict[str, Any]
+) -> None:
+    from tests.support import json_body
+
+    clock.instant = datetime(2027, 3, 10, 15, tzinfo=UTC)
+    response = hold(invoice["id"], {"reason": "disputed line item", "until": "2027-03-25T00:00:00Z"})
+    assert response["statusCode"] == 200, response["body"]
+    assert json_body(response)["hold"] == {"reason": "disputed line item", "until": "2027-03-25T00:00:00Z"}
+    clock.instant = datetime(2027, 3, 15, 15, tzinfo=UTC)  # due day: held, nothing goes out
+    assert run()["sent"] == 0
+    clock.instant = datetime(2027, 3, 25, 15, tzinfo=UTC)  # the hold has ended: the latest step goes out
+    assert run()["sent"] == 1
+    assert subjects(aws) == ["Invoice INV-77 is overdue: $250.00"]
+
+
+def test_an_open_ended_hold_lasts_until_released(aws: Aws, clock: FixedClock, invoice: dict[str, Any]) -> None:
+    from tests.support import json_body
+
+    hold(invoice["id"], {"reason": "customer called, paying by wire"})
+    clock.instant = datetime(2027, 4, 30, 15, tzinfo=UTC)
+    assert run()["examined"] == 0  # out of the due index altogether
+    released = hold(invoice["id"], method="DELETE")
+    assert released["statusCode"] == 200 and json_body(released)["hold"] is None
+    assert run()["sent"] == 1
+    assert subjects(aws) == ["Final notice: invoice INV-77 is overdue"]
+
+
+def test_holds_refuse_bad_input(aws: Aws, clock: FixedClock, invoice: dict[str, Any]) -> None:
+    assert hold(invoice["id"], {"reason": "x", "until": "2020-01-01T00:00:00Z"})["statusCode"] == 422
+    assert hold(invoice["id"], {"reason": "x", "until": "2027-05-01T00:00:00"})["statusCode"] == 422  # no zone
+    assert hold(invoice["id"], {"reason": ""})["statusCode"] == 422
+    assert hold("inv_nope", {"reason": "x"})["statusCode"] == 404
+    deliver(completed(checkout_for(invoice, 25_000)))
+    assert hold(invoice["id"], {"reason": "x"})["statusCode"] == 409  # paid: nothing to hold
