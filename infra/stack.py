@@ -76,8 +76,8 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
         "dynamodb:DeleteItem",
     ),
     "outbox": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
-    # Reads only the due_work index; each reminder is one TransactWriteItems of Puts.
-    "reminders": ("dynamodb:Query", "dynamodb:PutItem"),
+    # The policy (one GetItem per run), the due_work index, and one TransactWriteItems of Puts per reminder.
+    "reminders": ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"),
 }
 # Indexes a function queries (a customer's transactions).
 INDEX_READERS: dict[str, tuple[str, ...]] = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
@@ -109,6 +109,26 @@ class NewHold(_Strict):
 class HoldOut(BaseModel):
     reason: str
     until: datetime | None
+
+
+class DunningStepModel(_Strict):
+    offset_days: int = Field(ge=-90, le=365, description="days relative to the due date; negative is before")
+    template: Literal["upcoming", "due_today", "overdue", "final_notice"]
+
+
+class DunningPolicyModel(_Strict):
+    steps: list[DunningStepModel] = Field(min_length=1, max_length=20)
+    window_start: time = Field(default=time(9), description="customer's local time the sending window opens")
+    window_end: time = Field(default=time(18), description="customer's local time it closes")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> DunningPolicyModel:
+        offsets = [s.offset_days for s in self.steps]
+        if len(set(offsets)) != len(offsets):
+            raise ValueError("two steps have the same offset_days")
+        if self.window_start >= self.window_end:
+            raise ValueError("window_start must be before window_end")
+        return self
 
 
 class PaymentOut(BaseModel):

@@ -32,6 +32,8 @@ ROUTES: Final = (
     Route("POST", "/v1/invoices/{invoice_id}/checkout-sessions", "operator_api", "iam"),
     Route("POST", "/v1/invoices/{invoice_id}/hold", "operator_api", "iam"),
     Route("DELETE", "/v1/invoices/{invoice_id}/hold", "operator_api", "iam"),
+    Route("GET", "/v1/dunning-policy", "operator_api", "iam"),
+    Route("PUT", "/v1/dunning-policy", "operator_api", "iam"),
 )
 
 # Functions behind HTTP routes, and those fired by other sources.

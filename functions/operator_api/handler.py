@@ -16,6 +16,7 @@ from shared.models import (
     CheckoutSessionOut,
     CreatedInvoice,
     CustomerOut,
+    DunningPolicyModel,
     InvoiceOut,
     NewCheckoutSession,
     NewCustomer,
@@ -145,6 +146,22 @@ def release_invoice_hold(invoice_id: str) -> InvoiceOut:
 
     release_hold(ledger(), business_clock(), invoice_id, actor=_actor())
     return views.invoice_out(*get_invoice_with_payments(ledger(), invoice_id))
+
+
+@app.get("/v1/dunning-policy", tags=["dunning"], summary="The reminder steps and sending window in force")
+def get_dunning_policy() -> DunningPolicyModel:
+    from shared.services.dunning_policy import current_policy
+    from shared.wiring import ledger
+
+    return views.policy_out(current_policy(ledger()))
+
+
+@app.put("/v1/dunning-policy", tags=["dunning"], summary="Replace the reminder steps and sending window")
+def put_dunning_policy(policy: DunningPolicyModel) -> DunningPolicyModel:
+    from shared.services.dunning_policy import replace_policy
+    from shared.wiring import ledger
+
+    return views.policy_out(replace_policy(ledger(), business_clock(), views.policy_in(policy), actor=_actor()))
 
 
 @logger.inject_lambda_context(clear_state=True)

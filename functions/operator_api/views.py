@@ -5,9 +5,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from shared.domain.dunning import DunningPolicy, DunningStep
 from shared.domain.invoices import Invoice
 from shared.domain.records import Customer, Payment
-from shared.models import CustomerOut, HoldOut, InvoiceOut, NewInvoice, PaymentOut
+from shared.models import CustomerOut, DunningPolicyModel, DunningStepModel, HoldOut, InvoiceOut, NewInvoice, PaymentOut
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
@@ -56,6 +57,19 @@ def invoice_out(i: Invoice, payments: list[Payment]) -> InvoiceOut:
         hold=HoldOut(reason=i.hold.reason, until=i.hold.until) if i.hold else None,
         next_reminder_at=i.next_action_at,
         payments=[payment_out(p) for p in payments],
+    )
+
+
+def policy_in(model: DunningPolicyModel) -> DunningPolicy:
+    steps = tuple(DunningStep(s.offset_days, s.template) for s in model.steps)
+    return DunningPolicy(steps=steps, window_start=model.window_start, window_end=model.window_end)
+
+
+def policy_out(policy: DunningPolicy) -> DunningPolicyModel:
+    return DunningPolicyModel(
+        steps=[DunningStepModel(offset_days=s.offset_days, template=s.template) for s in policy.steps],
+        window_start=policy.window_start,
+        window_end=policy.window_end,
     )
 
 

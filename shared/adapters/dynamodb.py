@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from shared import schema
+from shared.domain.dunning import DunningPolicy, DunningStep
 from shared.domain.errors import DomainError
 from shared.domain.invoices import PAYMENT_STATUS_RANK, Hold, Invoice, InvoiceStatus, PaymentStatus
 from shared.domain.records import (
@@ -301,6 +301,28 @@ def event_item(e: StripeEventRecord) -> dict[str, Any]:
     return item
 
 
+POLICY_KEY = ("SETTINGS#dunning_policy", "SETTINGS")
+
+
+def policy_item(p: DunningPolicy) -> dict[str, Any]:
+    return {
+        PK: POLICY_KEY[0],
+        SK: POLICY_KEY[1],
+        "type": "dunning_policy",
+        "steps": [{"offset_days": s.offset_days, "template": s.template} for s in p.steps],
+        "window_start": p.window_start.isoformat("minutes"),
+        "window_end": p.window_end.isoformat("minutes"),
+    }
+
+
+def policy_from(item: dict[str, Any]) -> DunningPolicy:
+    return DunningPolicy(
+        steps=tuple(DunningStep(int(s["offset_days"]), str(s["template"])) for s in item["steps"]),
+        window_start=time.fromisoformat(item["window_start"]),
+        window_end=time.fromisoformat(item["window_end"]),
+    )
+
+
 def outbox_item(m: OutboxMessage) -> dict[str, Any]:
     return {
         PK: f"{schema.OUTBOX_PREFIX}{m.id}",
@@ -421,6 +443,8 @@ class DynamoLedger:
                     **{":rank": PAYMENT_STATUS_RANK[change.payment.status]},
                 )
             )
+        if change.dunning_policy:
+            writes.append(self._put(policy_item(change.dunning_policy), "never"))
         writes.extend(self._put(outbox_item(m), "exists", new) for m in change.outbox)
         writes.extend(self._put(audit_item(a), "exists", new) for a in change.audit)
         return writes
@@ -480,6 +504,10 @@ class DynamoLedger:
         found = self._batch_get([invoice_key, customer_key])
         invoice, customer = found.get(invoice_key), found.get(customer_key)
         return (invoice_from(invoice) if invoice else None, customer_from(customer) if customer else None)
+
+    def get_dunning_policy(self) -> DunningPolicy | None:
+        item = self._get(*POLICY_KEY)
+        return policy_from(item) if item else None
 
     def get_pay_link(self, token_hash: str) -> PayLink | None:
         item = self._get(f"PAYLINK#{token_hash}", "PAYLINK")
@@ -572,7 +600,7 @@ class DynamoLedger:
     # -- outbox
 
     def claim(self, message_id: str, lease_seconds: int) -> OutboxMessage | None:
-        now = int(time.time())
+        now = int(datetime.now(UTC).timestamp())  # leases use the real clock, never the business one
         try:
             reply = self._db.update_item(
                 TableName=self._table,

@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from shared.clock import Clock
-from shared.domain.dunning import DEFAULT_POLICY, due_reminder
+from shared.domain.dunning import due_reminder
 from shared.domain.errors import ConcurrentUpdate, InvalidHold, InvalidStateTransition, NotFound
 from shared.domain.invoices import Hold, Invoice, InvoiceStatus
 from shared.domain.records import AuditEntry, OutboxMessage, PayLink, Payment, new_id
+from shared.services.dunning_policy import current_policy
 from shared.services.ports import Change, ChangeRejected, Ledger
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def create_invoice(ledger: Ledger, clock: Clock, request: NewInvoice, *, actor: 
         created_at=now,
         customer_timezone=customer.timezone,
     )
-    first = due_reminder(DEFAULT_POLICY, invoice.due_date, customer.timezone, frozenset(), now)
+    first = due_reminder(current_policy(ledger), invoice.due_date, customer.timezone, frozenset(), now)
     invoice = replace(invoice, next_action_at=first.send_at if first else None)
     outbox = [OutboxMessage(kind="event", name="invoice.created", data=invoice_event_detail(invoice), created_at=now)]
     if request.notify:
@@ -163,7 +164,7 @@ def release_hold(ledger: Ledger, clock: Clock, invoice_id: str, *, actor: str) -
         return invoice
     now = clock.now()
     following = (
-        due_reminder(DEFAULT_POLICY, invoice.due_date, invoice.customer_timezone, invoice.reminders_sent, now)
+        due_reminder(current_policy(ledger), invoice.due_date, invoice.customer_timezone, invoice.reminders_sent, now)
         if invoice.accepts_payment
         else None
     )

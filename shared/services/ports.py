@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from shared.domain.dunning import DunningPolicy
 from shared.domain.invoices import Invoice, PaymentStatus
 from shared.domain.records import (
     AuditEntry,
@@ -30,6 +31,7 @@ class Change:
     checkout: CheckoutAttempt | None = None
     payment: Payment | None = None  # written only if it moves the stored payment's status forward
     stripe_event: StripeEventRecord | None = None  # written only if the event id is new
+    dunning_policy: DunningPolicy | None = None  # replaces the stored policy
     outbox: list[OutboxMessage] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
 
@@ -69,6 +71,7 @@ class Ledger(Protocol):
     ) -> PaymentContext: ...
     def list_customer_payments(self, customer_id: str, limit: int, cursor: str | None) -> Page: ...
     def due_invoices(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page: ...
+    def get_dunning_policy(self) -> DunningPolicy | None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from shared.clock import Clock
-from shared.domain.dunning import DEFAULT_POLICY, DunningPolicy, due_reminder
+from shared.domain.dunning import DunningPolicy, due_reminder
 from shared.domain.invoices import Invoice
 from shared.domain.records import AuditEntry, OutboxMessage
 from shared.schema import DUE_WORK_SHARDS
@@ -36,10 +36,13 @@ def run_reminders(
     ledger: Ledger,
     clock: Clock,
     *,
-    policy: DunningPolicy = DEFAULT_POLICY,
+    policy: DunningPolicy | None = None,
     out_of_time: Callable[[], bool] = lambda: False,
 ) -> RunReport:
+    from shared.services.dunning_policy import current_policy
+
     now = clock.now()
+    policy = policy or current_policy(ledger)  # one read per run
     report = RunReport()
     for shard in range(DUE_WORK_SHARDS):
         cursor: str | None = None

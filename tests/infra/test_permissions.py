@@ -25,8 +25,8 @@ EXPECTED_ACTIONS = {
     "webhooks": LOGS | XRAY | READ_MANY | PUT | KEY | STRIPE_SECRET,
     "operator_api": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | DELETE | KEY | STRIPE_SECRET,
     "outbox": LOGS | XRAY | READ_ONE | READ_MANY | PUT | UPDATE | KEY | SEND_EMAIL | PUBLISH_EVENTS | STREAM | DLQ,
-    # Reads only the due_work index; each reminder is one TransactWriteItems of Puts.
-    "reminders": LOGS | XRAY | QUERY | PUT | KEY,
+    # The policy, the due_work index, and one TransactWriteItems of Puts per reminder.
+    "reminders": LOGS | XRAY | READ_ONE | QUERY | PUT | KEY,
 }
 # The only actions AWS offers no resource-level permission for.
 UNSCOPED_ACTIONS = XRAY | {"dynamodb:ListStreams"}

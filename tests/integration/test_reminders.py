@@ -163,7 +163,8 @@ def test_the_run_reads_only_the_due_index(aws: Aws, clock: FixedClock) -> None:
     finally:
         client("dynamodb").meta.events.unregister("before-parameter-build", count)
     assert report["sent"] == 3 and report["examined"] == 3
-    assert set(calls) == {"Query:due_work", "TransactWriteItems:-"}
+    assert set(calls) == {"GetItem:-", "Query:due_work", "TransactWriteItems:-"}
+    assert calls["GetItem:-"] == 1  # the dunning policy, once per run
     assert calls["TransactWriteItems:-"] == 3
 
 
@@ -211,3 +212,47 @@ def test_holds_refuse_bad_input(aws: Aws, clock: FixedClock, invoice: dict[str, 
     assert hold("inv_nope", {"reason": "x"})["statusCode"] == 404
     deliver(completed(checkout_for(invoice, 25_000)))
     assert hold(invoice["id"], {"reason": "x"})["statusCode"] == 409  # paid: nothing to hold
+
+
+def test_operators_read_and_replace_the_dunning_policy(aws: Aws, clock: FixedClock) -> None:
+    from tests.integration.helpers import operator
+    from tests.support import json_body
+
+    current = json_body(operator("GET", "/v1/dunning-policy", "/v1/dunning-policy"))
+    assert [s["offset_days"] for s in current["steps"]] == [-7, 0, 3, 7, 14, 30]
+    assert (current["window_start"], current["window_end"]) == ("09:00:00", "18:00:00")
+    policy = {
+        "steps": [{"offset_days": 1, "template": "overdue"}, {"offset_days": 10, "template": "final_notice"}],
+        "window_start": "08:00",
+        "window_end": "12:00",
+    }
+    response = operator("PUT", "/v1/dunning-policy", "/v1/dunning-policy", body=policy)
+    assert response["statusCode"] == 200, response["body"]
+    assert [s["offset_days"] for s in json_body(response)["steps"]] == [1, 10]
+    # A new invoice is scheduled by the new policy: one day after due, 08:00 in the customer's zone
+    customer = create_customer(timezone="Europe/Berlin")
+    invoice = create_invoice(customer["id"], due_date="2027-03-15")
+    [item] = [i for i in aws.items(f"INVOICE#{invoice['id']}") if i["sk"] == "INVOICE"]
+    assert item["next_action_at"] == "2027-03-16T07:00:00Z"
+    clock.instant = datetime(2027, 3, 16, 7, 30, tzinfo=UTC)
+    assert run()["sent"] == 1
+    assert subjects(aws) == ["Invoice " + invoice["number"] + " is overdue: US$125.00"]  # an en-GB customer
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        {"steps": []},
+        {"steps": [{"offset_days": 1, "template": "overdue"}, {"offset_days": 1, "template": "final_notice"}]},
+        {"steps": [{"offset_days": 1, "template": "shouting"}]},
+        {"steps": [{"offset_days": 1, "template": "overdue"}], "window_start": "18:00", "window_end": "09:00"},
+        {"steps": [{"offset_days": 1000, "template": "overdue"}]},
+    ],
+)
+def test_an_impossible_policy_is_a_422_and_changes_nothing(aws: Aws, policy: dict[str, Any]) -> None:
+    from tests.integration.helpers import operator
+    from tests.support import json_body
+
+    assert operator("PUT", "/v1/dunning-policy", "/v1/dunning-policy", body=policy)["statusCode"] == 422
+    current = json_body(operator("GET", "/v1/dunning-policy", "/v1/dunning-policy"))
+    assert len(current["steps"]) == 6
