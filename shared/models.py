@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
@@ -111,9 +112,26 @@ class HoldOut(BaseModel):
     until: datetime | None
 
 
+class LateFeeModel(_Strict):
+    fixed: MinorUnits | None = Field(default=None, description="a fixed fee in minor units")
+    percent: str | None = Field(
+        default=None, pattern=r"^\d{1,3}(\.\d{1,4})?$", description='of the amount remaining, e.g. "1.5"; never a float'
+    )
+    cap: MinorUnits | None = Field(default=None, description="the most a percentage fee may be")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> LateFeeModel:
+        if (self.fixed is None) == (self.percent is None):
+            raise ValueError("a late fee has either fixed or percent")
+        if self.percent is not None and not Decimal(0) < Decimal(self.percent) <= Decimal(100):
+            raise ValueError("percent must be more than 0 and at most 100")
+        return self
+
+
 class DunningStepModel(_Strict):
     offset_days: int = Field(ge=-90, le=365, description="days relative to the due date; negative is before")
     template: Literal["upcoming", "due_today", "overdue", "final_notice"]
+    late_fee: LateFeeModel | None = Field(default=None, description="added once, as its own line, when sent")
 
 
 class DunningPolicyModel(_Strict):
@@ -129,6 +147,11 @@ class DunningPolicyModel(_Strict):
         if self.window_start >= self.window_end:
             raise ValueError("window_start must be before window_end")
         return self
+
+
+class LateFeeLineOut(BaseModel):
+    step: str
+    amount: int
 
 
 class PaymentOut(BaseModel):
@@ -148,7 +171,9 @@ class InvoiceOut(BaseModel):
     number: str
     status: Literal["open", "partially_paid", "paid", "void"]
     currency: str
-    amount_due: int
+    amount_due: int = Field(description="what is owed in all, late fees included")
+    amount_original: int = Field(description="what was invoiced, before late fees")
+    late_fees: list[LateFeeLineOut] = Field(default_factory=list)
     amount_paid: int
     amount_remaining: int
     amount_credit: int = Field(description="paid beyond amount_due, kept as the customer's credit")

@@ -5,10 +5,20 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from shared.domain.dunning import DunningPolicy, DunningStep
+from shared.domain.dunning import DunningPolicy, DunningStep, LateFee
 from shared.domain.invoices import Invoice
 from shared.domain.records import Customer, Payment
-from shared.models import CustomerOut, DunningPolicyModel, DunningStepModel, HoldOut, InvoiceOut, NewInvoice, PaymentOut
+from shared.models import (
+    CustomerOut,
+    DunningPolicyModel,
+    DunningStepModel,
+    HoldOut,
+    InvoiceOut,
+    LateFeeLineOut,
+    LateFeeModel,
+    NewInvoice,
+    PaymentOut,
+)
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
@@ -46,6 +56,8 @@ def invoice_out(i: Invoice, payments: list[Payment]) -> InvoiceOut:
         status=i.status.value,
         currency=i.currency,
         amount_due=i.amount_due,
+        amount_original=i.amount_original,
+        late_fees=[LateFeeLineOut(step=f.step, amount=f.amount) for f in i.late_fees],
         amount_paid=i.amount_paid,
         amount_remaining=i.amount_remaining,
         amount_credit=i.amount_credit,
@@ -61,13 +73,29 @@ def invoice_out(i: Invoice, payments: list[Payment]) -> InvoiceOut:
 
 
 def policy_in(model: DunningPolicyModel) -> DunningPolicy:
-    steps = tuple(DunningStep(s.offset_days, s.template) for s in model.steps)
+    steps = tuple(
+        DunningStep(
+            s.offset_days,
+            s.template,
+            LateFee(fixed=s.late_fee.fixed, percent=s.late_fee.percent, cap=s.late_fee.cap) if s.late_fee else None,
+        )
+        for s in model.steps
+    )
     return DunningPolicy(steps=steps, window_start=model.window_start, window_end=model.window_end)
 
 
 def policy_out(policy: DunningPolicy) -> DunningPolicyModel:
     return DunningPolicyModel(
-        steps=[DunningStepModel(offset_days=s.offset_days, template=s.template) for s in policy.steps],
+        steps=[
+            DunningStepModel(
+                offset_days=s.offset_days,
+                template=s.template,
+                late_fee=LateFeeModel(fixed=s.late_fee.fixed, percent=s.late_fee.percent, cap=s.late_fee.cap)
+                if s.late_fee
+                else None,
+            )
+            for s in policy.steps
+        ],
         window_start=policy.window_start,
         window_end=policy.window_end,
     )

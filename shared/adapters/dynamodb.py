@@ -11,9 +11,9 @@ from decimal import Decimal
 from typing import Any
 
 from shared import schema
-from shared.domain.dunning import DunningPolicy, DunningStep
+from shared.domain.dunning import DunningPolicy, DunningStep, LateFee
 from shared.domain.errors import DomainError
-from shared.domain.invoices import PAYMENT_STATUS_RANK, Hold, Invoice, InvoiceStatus, PaymentStatus
+from shared.domain.invoices import PAYMENT_STATUS_RANK, Hold, Invoice, InvoiceStatus, LateFeeLine, PaymentStatus
 from shared.domain.records import (
     AuditEntry,
     CheckoutAttempt,
@@ -155,6 +155,7 @@ def invoice_item(i: Invoice, now: datetime) -> dict[str, Any]:
         "updated_at": _ts(now),
         "customer_timezone": i.customer_timezone,
         "reminders_sent": sorted(i.reminders_sent) or None,
+        "late_fees": [{"step": f.step, "amount": f.amount} for f in i.late_fees] or None,
         "hold_reason": i.hold.reason if i.hold else None,
         "hold_until": _ts(i.hold.until) if i.hold and i.hold.until else None,
     }
@@ -182,6 +183,7 @@ def invoice_from(item: dict[str, Any]) -> Invoice:
         customer_timezone=item.get("customer_timezone", "UTC"),
         reminders_sent=frozenset(item.get("reminders_sent") or ()),
         next_action_at=datetime.fromisoformat(item["next_action_at"]) if item.get("next_action_at") else None,
+        late_fees=tuple(LateFeeLine(str(f["step"]), int(f["amount"])) for f in item.get("late_fees") or ()),
         hold=Hold(
             reason=item["hold_reason"],
             until=datetime.fromisoformat(item["hold_until"]) if item.get("hold_until") else None,
@@ -309,7 +311,16 @@ def policy_item(p: DunningPolicy) -> dict[str, Any]:
         PK: POLICY_KEY[0],
         SK: POLICY_KEY[1],
         "type": "dunning_policy",
-        "steps": [{"offset_days": s.offset_days, "template": s.template} for s in p.steps],
+        "steps": [
+            {
+                "offset_days": s.offset_days,
+                "template": s.template,
+                "late_fee": {"fixed": s.late_fee.fixed, "percent": s.late_fee.percent, "cap": s.late_fee.cap}
+                if s.late_fee
+                else None,
+            }
+            for s in p.steps
+        ],
         "window_start": p.window_start.isoformat("minutes"),
         "window_end": p.window_end.isoformat("minutes"),
     }
@@ -317,7 +328,14 @@ def policy_item(p: DunningPolicy) -> dict[str, Any]:
 
 def policy_from(item: dict[str, Any]) -> DunningPolicy:
     return DunningPolicy(
-        steps=tuple(DunningStep(int(s["offset_days"]), str(s["template"])) for s in item["steps"]),
+        steps=tuple(
+            DunningStep(
+                int(s["offset_days"]),
+                str(s["template"]),
+                LateFee(**{k: v for k, v in s["late_fee"].items() if v is not None}) if s.get("late_fee") else None,
+            )
+            for s in item["steps"]
+        ),
         window_start=time.fromisoformat(item["window_start"]),
         window_end=time.fromisoformat(item["window_end"]),
     )

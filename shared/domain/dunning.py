@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from shared.domain.errors import DomainError
@@ -18,9 +19,43 @@ class InvalidPolicy(DomainError):
 
 
 @dataclass(frozen=True, slots=True)
+class LateFee:
+    """A fee added when a step is sent: a fixed amount, or a percentage of what remains, optionally capped.
+    Percentages are decimal strings ("1.5"), never floats; fees round half up to the minor unit."""
+
+    fixed: int | None = None
+    percent: str | None = None
+    cap: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.fixed is None) == (self.percent is None):
+            raise InvalidPolicy("a late fee is either fixed or a percentage", field="late_fee")
+        if self.fixed is not None and self.fixed <= 0:
+            raise InvalidPolicy("a fixed late fee must be positive", field="late_fee")
+        if self.percent is not None:
+            try:
+                value = Decimal(self.percent)
+            except InvalidOperation:
+                raise InvalidPolicy("percent must be a number such as 1.5", field="late_fee") from None
+            if not value.is_finite() or not Decimal(0) < value <= Decimal(100):
+                raise InvalidPolicy("percent must be more than 0 and at most 100", field="late_fee")
+        if self.cap is not None and self.cap <= 0:
+            raise InvalidPolicy("a cap must be positive", field="late_fee")
+
+    def amount_for(self, remaining: int) -> int:
+        if self.fixed is not None:
+            fee = self.fixed
+        else:
+            exact = Decimal(remaining) * Decimal(str(self.percent)) / Decimal(100)
+            fee = int(exact.to_integral_value(rounding=ROUND_HALF_UP))
+        return min(fee, self.cap) if self.cap is not None else fee
+
+
+@dataclass(frozen=True, slots=True)
 class DunningStep:
     offset_days: int  # relative to the due date: -7 is a week before, 3 is three days after
     template: str
+    late_fee: LateFee | None = None
 
     @property
     def key(self) -> str:

@@ -17,6 +17,14 @@ class InvoiceStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class LateFeeLine:
+    """A late fee added to the invoice by a dunning step: its own line, counted in amount_due."""
+
+    step: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
 class Hold:
     """Reminders paused by the operator: until a moment, or (until None) until released."""
 
@@ -67,6 +75,20 @@ class Invoice:
     reminders_sent: frozenset[str] = frozenset()
     next_action_at: datetime | None = None
     hold: Hold | None = None
+    late_fees: tuple[LateFeeLine, ...] = ()
+
+    @property
+    def amount_original(self) -> int:
+        """What was invoiced, before any late fee."""
+        return self.amount_due - sum(line.amount for line in self.late_fees)
+
+    def with_late_fee(self, step: str, amount: int) -> Invoice:
+        """Once per step: a second call for the same step changes nothing."""
+        if amount <= 0 or any(line.step == step for line in self.late_fees):
+            return self
+        return replace(
+            self, amount_due=self.amount_due + amount, late_fees=(*self.late_fees, LateFeeLine(step, amount))
+        )
 
     @property
     def amount_remaining(self) -> int:

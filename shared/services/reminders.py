@@ -81,8 +81,20 @@ def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now:
     else:
         sent = invoice.reminders_sent | {reminder.step.key} | {s.key for s in reminder.skipped}
         following = due_reminder(policy, invoice.due_date, invoice.customer_timezone, sent, now)
+        fee = reminder.step.late_fee.amount_for(invoice.amount_remaining) if reminder.step.late_fee else 0
+        charged = invoice.with_late_fee(reminder.step.key, fee)
+        if charged is not invoice:
+            change.audit.append(
+                AuditEntry(
+                    entity=f"INVOICE#{invoice.id}",
+                    action="invoice.late_fee_added",
+                    actor="scheduler",
+                    at=now,
+                    details={"step": reminder.step.key, "amount": fee, "currency": invoice.currency},
+                )
+            )
         updated = replace(
-            invoice,
+            charged,
             reminders_sent=sent,
             next_action_at=following.send_at if following else None,
             version=invoice.version + 1,

@@ -256,3 +256,42 @@ def test_an_impossible_policy_is_a_422_and_changes_nothing(aws: Aws, policy: dic
     assert operator("PUT", "/v1/dunning-policy", "/v1/dunning-policy", body=policy)["statusCode"] == 422
     current = json_body(operator("GET", "/v1/dunning-policy", "/v1/dunning-policy"))
     assert len(current["steps"]) == 6
+
+
+def test_a_late_fee_is_added_once_as_its_own_line_shown_in_the_email_and_on_the_pay_page(
+    aws: Aws, clock: FixedClock, invoice: dict[str, Any]
+) -> None:
+    from tests.integration.helpers import get_invoice, operator, token_of
+    from tests.integration.test_pay_pages import open_link
+
+    policy = {
+        "steps": [
+            {"offset_days": 3, "template": "overdue", "late_fee": {"fixed": 1_500}},
+            {"offset_days": 10, "template": "final_notice", "late_fee": {"percent": "2", "cap": 400}},
+        ]
+    }
+    assert operator("PUT", "/v1/dunning-policy", "/v1/dunning-policy", body=policy)["statusCode"] == 200
+    clock.instant = datetime(2027, 3, 18, 15, tzinfo=UTC)
+    run()
+    run()  # a second firing adds no second fee
+    after = get_invoice(invoice["id"])
+    assert (after["amount_original"], after["amount_due"], after["amount_remaining"]) == (25_000, 26_500, 26_500)
+    assert after["late_fees"] == [{"step": "+3:overdue", "amount": 1_500}]
+    aws.drain_outbox()
+    [email] = aws.emails()
+    assert "Late fee: $15.00" in email.text and "Total due: $265.00" in email.text
+    page = open_link(token_of(invoice["pay_url"]))["body"]
+    assert "Late fee" in page and "$265.00" in page
+    audit = [i["action"] for i in aws.items(f"INVOICE#{invoice['id']}") if i["sk"].startswith("AUDIT#")]
+    assert audit.count("invoice.late_fee_added") == 1
+    # The capped percentage on the final notice: 2% of 265.00 is 5.30, capped at 4.00
+    clock.instant = datetime(2027, 3, 25, 15, tzinfo=UTC)
+    run()
+    assert get_invoice(invoice["id"])["amount_due"] == 26_900
+
+
+def test_a_late_fee_policy_with_both_kinds_is_a_422(aws: Aws) -> None:
+    from tests.integration.helpers import operator
+
+    policy = {"steps": [{"offset_days": 3, "template": "overdue", "late_fee": {"fixed": 100, "percent": "1"}}]}
+    assert operator("PUT", "/v1/dunning-policy", "/v1/dunning-policy", body=policy)["statusCode"] == 422

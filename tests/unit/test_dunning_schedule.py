@@ -115,3 +115,26 @@ def test_every_reminder_goes_out_inside_the_window_and_never_in_the_past(
     assert reminder.step.key not in sent
     wall = local(reminder.send_at, zone).time()
     assert DEFAULT_POLICY.window_start <= wall < DEFAULT_POLICY.window_end
+
+
+@pytest.mark.parametrize(
+    ("fee", "remaining", "expected"),
+    [
+        ({"fixed": 500}, 10_000, 500),
+        ({"percent": "1.5"}, 10_000, 150),
+        ({"percent": "1.5"}, 3_333, 50),  # 49.995 rounds half up
+        ({"percent": "10", "cap": 2_000}, 50_000, 2_000),
+    ],
+)
+def test_late_fees_are_exact_and_capped(fee: dict[str, object], remaining: int, expected: int) -> None:
+    from shared.domain.dunning import LateFee
+
+    assert LateFee(**fee).amount_for(remaining) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("fee", [{}, {"fixed": 1, "percent": "1"}, {"fixed": 0}, {"percent": "0"}, {"percent": "x"}])
+def test_impossible_late_fees_are_refused(fee: dict[str, object]) -> None:
+    from shared.domain.dunning import LateFee
+
+    with pytest.raises(InvalidPolicy):
+        LateFee(**fee)  # type: ignore[arg-type]
