@@ -14,6 +14,7 @@ Environment variables (CDK sets them in AWS; the local stack sets them for `make
 | PAYPORTAL_STRIPE_API_BASE        | only for the local stack: where the Stripe SDK sends requests  |
 | PAYPORTAL_PAY_LINK_TTL_DAYS      | how long a pay link stays valid (default 90)                   |
 | PAYPORTAL_BUSINESS_NAME          | the name customers see on pages and emails                     |
+| PAYPORTAL_PROMISE_MAX_DAYS       | how far ahead a customer may promise to pay (default 14)       |
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Settings:
     stripe_api_base: str | None
     pay_link_ttl_days: int
     business_name: str
+    promise_max_days: int = 14
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -63,6 +65,7 @@ class Settings:
             stripe_api_base=env.get("PAYPORTAL_STRIPE_API_BASE") or None,
             pay_link_ttl_days=int(env.get("PAYPORTAL_PAY_LINK_TTL_DAYS", "90")),
             business_name=env.get("PAYPORTAL_BUSINESS_NAME", "payportal"),
+            promise_max_days=int(env.get("PAYPORTAL_PROMISE_MAX_DAYS", "14")),
         )
 
 

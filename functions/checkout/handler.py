@@ -18,7 +18,9 @@ from shared.services.checkout import PayPage
 app = APIGatewayRestResolver()
 
 
-def _pay_page(view: PayPage, token: str, *, status: int = 200, error: str = "", amount_text: str = "") -> Response[str]:
+def _pay_page(
+    view: PayPage, token: str, *, status: int = 200, error: str = "", amount_text: str = "", promise_error: str = ""
+) -> Response[str]:
     from shared.rendering import major_units
 
     invoice, locale = view.invoice, view.customer.locale
@@ -35,7 +37,31 @@ def _pay_page(view: PayPage, token: str, *, status: int = 200, error: str = "", 
         cancelled=app.current_event.get_query_string_value("cancelled") == "1",
         minimum=invoice.minimum_payment(),
         default_amount=amount_text or major_units(invoice.amount_remaining, invoice.currency),
+        promise_error=promise_error,
+        promised=_promised_notice(view),
+        promise_latest=_promise_latest(view),
     )
+
+
+def _promised_notice(view: PayPage) -> str:
+    """The date the customer promised, when the page is shown right after they did."""
+    from datetime import date
+
+    from shared.rendering import format_day
+
+    raw = app.current_event.get_query_string_value("promised") or ""
+    try:
+        return format_day(date.fromisoformat(raw), view.customer.locale) if raw else ""
+    except ValueError:
+        return ""
+
+
+def _promise_latest(view: PayPage) -> str:
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    today = business_clock().now().astimezone(ZoneInfo(view.customer.timezone)).date()
+    return (today + timedelta(days=settings().promise_max_days)).isoformat()
 
 
 @app.get("/health")
@@ -82,6 +108,28 @@ def pay(token: str) -> Response[str]:
         )
     logger.info("checkout session created", extra={"invoice_id": attempt.invoice_id, "checkout_ref": attempt.ref})
     return redirect(attempt.url)
+
+
+@app.post("/pay/<token>/promise")
+def promise(token: str) -> Response[str]:
+    from datetime import date
+
+    from shared.domain.errors import InvalidHold, InvalidStateTransition
+    from shared.services.checkout import open_pay_link, promise_to_pay
+    from shared.wiring import ledger
+
+    form = parse_qs(app.current_event.decoded_body or "", max_num_fields=10)
+    view = open_pay_link(ledger(), business_clock(), token)
+    try:
+        promised = date.fromisoformat((form.get("date") or [""])[0].strip())
+    except ValueError:
+        return _pay_page(view, token, status=422, promise_error="Choose the date you will pay by.")
+    try:
+        promise_to_pay(ledger(), business_clock(), view, promised=promised, max_days=settings().promise_max_days)
+    except (InvalidHold, InvalidStateTransition, InvoiceNotPayable) as problem:
+        return _pay_page(view, token, status=422, promise_error=problem.message)
+    logger.info("promise to pay recorded", extra={"invoice_id": view.invoice.id})
+    return redirect(f"/pay/{token}?promised={promised.isoformat()}")
 
 
 @app.get("/pay/<token>/return")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from shared.clock import Clock
-from shared.domain.errors import NotFound, PayLinkInvalid
+from shared.domain.errors import InvoiceNotPayable, NotFound, PayLinkInvalid
 from shared.domain.invoices import Invoice, InvoiceStatus, PaymentStatus
 from shared.domain.records import CheckoutAttempt, Customer, PayLink
 from shared.services.ports import (
@@ -142,3 +143,49 @@ def start_operator_checkout(
         raise NotFound(f"no customer {invoice.customer_id}", field="customer_id")
     page = PayPage(invoice=invoice, customer=customer)
     return start_checkout(ledger, gateway, clock, plan, page=page, token=issued.token, amount=amount)
+
+
+PROMISE_REASON = "promise to pay"
+
+
+def promise_to_pay(ledger: Ledger, clock: Clock, page: PayPage, *, promised: date, max_days: int) -> Invoice:
+    """The customer promises to pay by a date: reminders pause until the end of that day in their zone,
+    the operator hears of it, and if the day passes unpaid dunning resumes with the latest step."""
+    from dataclasses import replace
+    from zoneinfo import ZoneInfo
+
+    from shared.domain.errors import InvalidHold, InvalidStateTransition
+    from shared.domain.invoices import Hold
+    from shared.domain.records import AuditEntry, OutboxMessage
+    from shared.services.invoices import invoice_event_detail
+
+    invoice, now = page.invoice, clock.now()
+    if not invoice.accepts_payment:
+        raise InvoiceNotPayable(f"invoice {invoice.number} is {invoice.status.value}")
+    if invoice.hold and invoice.hold.active_at(now) and invoice.hold.reason != PROMISE_REASON:
+        raise InvalidStateTransition("reminders for this invoice are already paused")
+    zone = ZoneInfo(page.customer.timezone)
+    today = now.astimezone(zone).date()
+    if not today <= promised <= today + timedelta(days=max_days):
+        raise InvalidHold(f"choose a date between today and {max_days} days from now", field="date")
+    until = datetime.combine(promised + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    promised_invoice = replace(
+        invoice, hold=Hold(reason=PROMISE_REASON, until=until), next_action_at=until, version=invoice.version + 1
+    )
+    detail = invoice_event_detail(promised_invoice) | {"promised_date": promised.isoformat()}
+    ledger.commit(
+        Change(
+            invoice_update=promised_invoice,
+            outbox=[OutboxMessage(kind="event", name="invoice.promise_to_pay", data=detail, created_at=now)],
+            audit=[
+                AuditEntry(
+                    entity=f"INVOICE#{invoice.id}",
+                    action="invoice.promise_to_pay",
+                    actor="customer",
+                    at=now,
+                    details={"promised_date": promised.isoformat()},
+                )
+            ],
+        )
+    )
+    return promised_invoice

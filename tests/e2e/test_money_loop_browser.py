@@ -71,13 +71,13 @@ def test_a_customer_pays_an_invoice_on_a_phone(local_stack: LocalStack, phone: A
     phone.goto(invoice["pay_url"])
     assert phone.get_by_text("$49.99").is_visible()
     assert phone.get_by_text("Gym membership, December").is_visible()
-    phone.get_by_role("button", name="Pay").click()
+    phone.get_by_role("button", name="Pay", exact=True).click()
 
     # On Checkout they enter the test card
     phone.get_by_label("Card number").fill("4242 4242 4242 4242")
     phone.get_by_label("Expiry").fill("12 / 34")
     phone.get_by_label("CVC").fill("123")
-    phone.get_by_role("button", name="Pay").click()
+    phone.get_by_role("button", name="Pay", exact=True).click()
 
     # Back on payportal: processing or received, then (once the webhook landed) received
     phone.wait_for_url(f"{invoice['pay_url']}/return?*")

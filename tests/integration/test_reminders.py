@@ -295,3 +295,50 @@ def test_a_late_fee_policy_with_both_kinds_is_a_422(aws: Aws) -> None:
 
     policy = {"steps": [{"offset_days": 3, "template": "overdue", "late_fee": {"fixed": 100, "percent": "1"}}]}
     assert operator("PUT", "/v1/dunning-policy", "/v1/dunning-policy", body=policy)["statusCode"] == 422
+
+
+def promise(token: str, day: str) -> dict[str, Any]:
+    from tests.integration.test_pay_pages import page
+
+    return page("POST", f"/pay/{token}/promise", "/pay/{token}/promise", token, form={"date": day})
+
+
+def test_a_promise_to_pay_pauses_reminders_tells_the_operator_and_dunning_resumes_if_it_is_broken(
+    aws: Aws, clock: FixedClock, invoice: dict[str, Any]
+) -> None:
+    from tests.integration.helpers import get_invoice, token_of
+    from tests.integration.test_pay_pages import headers, open_link
+
+    token = token_of(invoice["pay_url"])
+    clock.instant = datetime(2027, 3, 16, 15, tzinfo=UTC)  # the day after the due date
+    assert 'id="promise-date"' in open_link(token)["body"]
+    response = promise(token, "2027-03-26")
+    assert response["statusCode"] == 303
+    assert headers(response)["location"] == f"/pay/{token}?promised=2027-03-26"
+    assert (
+        "We will not send reminders until March 26, 2027" in open_link(token, query={"promised": "2027-03-26"})["body"]
+    )
+    assert get_invoice(invoice["id"])["hold"]["reason"] == "promise to pay"
+    aws.drain_outbox()
+    promised = [e for e in aws.domain_events() if e["detail-type"] == "invoice.promise_to_pay"]
+    assert [e["detail"]["promised_date"] for e in promised] == ["2027-03-26"]
+    # While the promise stands, nothing goes out
+    clock.instant = datetime(2027, 3, 22, 15, tzinfo=UTC)
+    assert run()["sent"] == 0
+    # The promised day passes unpaid (midnight in New York): dunning resumes with the latest step
+    clock.instant = datetime(2027, 3, 27, 14, tzinfo=UTC)
+    assert run()["sent"] == 1
+    assert subjects(aws) == ["Invoice INV-77 is overdue: $250.00"]
+
+
+@pytest.mark.parametrize("day", ["2027-03-15", "2027-04-30", "someday", ""])
+def test_a_promise_outside_the_allowed_dates_is_refused_on_the_page(
+    aws: Aws, clock: FixedClock, invoice: dict[str, Any], day: str
+) -> None:
+    from tests.integration.helpers import get_invoice, token_of
+
+    clock.instant = datetime(2027, 3, 16, 15, tzinfo=UTC)
+    response = promise(token_of(invoice["pay_url"]), day)
+    assert response["statusCode"] == 422
+    assert 'role="alert"' in response["body"]
+    assert get_invoice(invoice["id"])["hold"] is None
