@@ -59,6 +59,10 @@ def run_reminders(
     return report
 
 
+def _after_due(step_key: str) -> bool:
+    return int(step_key.split(":", 1)[0]) > 0
+
+
 def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now: datetime, report: RunReport) -> None:
     """Send the reminder due for one invoice, or reschedule it; one guarded transaction."""
     report.examined += 1
@@ -110,6 +114,11 @@ def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now:
         )
         detail = invoice_event_detail(updated) | {"step": reminder.step.key, "template": reminder.step.template}
         change.outbox.append(OutboxMessage(kind="event", name="invoice.reminder_sent", data=detail, created_at=now))
+        if reminder.step.offset_days > 0 and not any(_after_due(key) for key in invoice.reminders_sent):
+            # The first reminder past the due date: other systems learn the invoice is overdue, once.
+            change.outbox.append(
+                OutboxMessage(kind="event", name="invoice.overdue", data=invoice_event_detail(updated), created_at=now)
+            )
         change.audit.append(
             AuditEntry(
                 entity=f"INVOICE#{invoice.id}",

@@ -139,8 +139,15 @@ def test_a_reminder_is_announced_as_a_domain_event(aws: Aws, clock: FixedClock, 
     clock.instant = datetime(2027, 3, 18, 15, tzinfo=UTC)
     run()
     aws.drain_outbox()
-    events = [e for e in aws.domain_events() if e["detail-type"] == "invoice.reminder_sent"]
-    assert [(e["detail"]["invoice_id"], e["detail"]["step"]) for e in events] == [(invoice["id"], "+3:overdue")]
+    events = aws.domain_events()
+    sent = [e for e in events if e["detail-type"] == "invoice.reminder_sent"]
+    assert [(e["detail"]["invoice_id"], e["detail"]["step"]) for e in sent] == [(invoice["id"], "+3:overdue")]
+    assert [e["detail"]["invoice_id"] for e in events if e["detail-type"] == "invoice.overdue"] == [invoice["id"]]
+    # A later overdue step does not announce "overdue" again
+    clock.instant = datetime(2027, 3, 22, 15, tzinfo=UTC)
+    run()
+    aws.drain_outbox()
+    assert [e["detail-type"] for e in aws.domain_events()] == ["invoice.reminder_sent"]
 
 
 def test_the_run_reads_only_the_due_index(aws: Aws, clock: FixedClock) -> None:
