@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from aws_cdk import Duration, aws_dynamodb, aws_kms, aws_lambda, aws_lambda_event_sources, aws_sqs
-from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from infra.config import StageConfig
+from infra.constructs.queues import dead_letter_queue
 from shared import schema
 
 DLQ_ID: Final = "Dlq"
@@ -25,7 +25,6 @@ BATCH_SIZE: Final = 10
 RETRY_ATTEMPTS: Final = 8
 # Well inside the stream's 24 h retention, so a DLQ entry still points at readable records.
 MAX_RECORD_AGE: Final = Duration.hours(6)
-DLQ_RETENTION: Final = Duration.days(14)
 
 
 def outbox_filter() -> Mapping[str, Any]:
@@ -57,26 +56,9 @@ class Outbox(Construct):
         function.add_event_source(self.event_source)
 
     def _build_dlq(self) -> aws_sqs.Queue:
-        queue = aws_sqs.Queue(
-            self,
-            DLQ_ID,
-            encryption=aws_sqs.QueueEncryption.KMS,
-            encryption_master_key=self._key,
-            enforce_ssl=True,
-            retention_period=DLQ_RETENTION,
-            removal_policy=self._config.disposable_removal_policy,
+        return dead_letter_queue(
+            self, DLQ_ID, key=self._key, config=self._config, used_by="the outbox stream event source mapping"
         )
-        NagSuppressions.add_resource_suppressions(
-            queue,
-            [
-                NagPackSuppression(
-                    id="AwsSolutions-SQS3",
-                    reason="This queue is itself the dead-letter queue: the on-failure destination of the "
-                    "outbox stream event source mapping, which cdk-nag does not recognise as a DLQ use.",
-                )
-            ],
-        )
-        return queue
 
     def _build_event_source(self, table: aws_dynamodb.ITable) -> aws_lambda_event_sources.DynamoEventSource:
         return aws_lambda_event_sources.DynamoEventSource(

@@ -11,12 +11,12 @@ from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from infra.config import StageConfig
+from infra.constructs.queues import dead_letter_queue
 from shared.routes import SCHEDULED_FUNCTIONS
 
 DLQ_ID: Final = "ScheduleDlq"
 RETRY_ATTEMPTS: Final = 2
 MAX_EVENT_AGE: Final = Duration.minutes(30)  # an hourly run older than this is overtaken by the next one
-DLQ_RETENTION: Final = Duration.days(14)
 
 
 def schedule_id_for(name: str) -> str:
@@ -40,25 +40,9 @@ class Scheduling(Construct):
         self.schedules = {name: self._build_schedule(name, functions[name]) for name in SCHEDULED_FUNCTIONS}
 
     def _build_dlq(self, key: aws_kms.IKey) -> aws_sqs.Queue:
-        queue = aws_sqs.Queue(
-            self,
-            DLQ_ID,
-            encryption=aws_sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=DLQ_RETENTION,
-            removal_policy=self._config.disposable_removal_policy,
+        return dead_letter_queue(
+            self, DLQ_ID, key=key, config=self._config, used_by="the EventBridge Scheduler targets"
         )
-        NagSuppressions.add_resource_suppressions(
-            queue,
-            [
-                NagPackSuppression(
-                    id="AwsSolutions-SQS3",
-                    reason="This queue is itself the dead-letter queue of the EventBridge Scheduler targets.",
-                )
-            ],
-        )
-        return queue
 
     def _build_role(self, name: str, function: aws_lambda.IFunction) -> aws_iam.Role:
         """One role per schedule, allowed to invoke its one function and to dead-letter."""
