@@ -138,6 +138,9 @@ class DunningPolicyModel(_Strict):
     steps: list[DunningStepModel] = Field(min_length=1, max_length=20)
     window_start: time = Field(default=time(9), description="customer's local time the sending window opens")
     window_end: time = Field(default=time(18), description="customer's local time it closes")
+    mark_uncollectible_after_days: int | None = Field(
+        default=None, ge=1, le=3650, description="days after the due date an unpaid invoice is written off"
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> DunningPolicyModel:
@@ -169,7 +172,7 @@ class InvoiceOut(BaseModel):
     id: str
     customer_id: str
     number: str
-    status: Literal["open", "partially_paid", "paid", "void"]
+    status: Literal["open", "partially_paid", "paid", "void", "uncollectible"]
     currency: str
     amount_due: int = Field(description="what is owed in all, late fees included")
     amount_original: int = Field(description="what was invoiced, before late fees")

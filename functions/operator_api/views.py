@@ -81,7 +81,12 @@ def policy_in(model: DunningPolicyModel) -> DunningPolicy:
         )
         for s in model.steps
     )
-    return DunningPolicy(steps=steps, window_start=model.window_start, window_end=model.window_end)
+    return DunningPolicy(
+        steps=steps,
+        window_start=model.window_start,
+        window_end=model.window_end,
+        mark_uncollectible_after_days=model.mark_uncollectible_after_days,
+    )
 
 
 def policy_out(policy: DunningPolicy) -> DunningPolicyModel:
@@ -98,6 +103,7 @@ def policy_out(policy: DunningPolicy) -> DunningPolicyModel:
         ],
         window_start=policy.window_start,
         window_end=policy.window_end,
+        mark_uncollectible_after_days=policy.mark_uncollectible_after_days,
     )
 
 

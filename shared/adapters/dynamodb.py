@@ -323,6 +323,7 @@ def policy_item(p: DunningPolicy) -> dict[str, Any]:
         ],
         "window_start": p.window_start.isoformat("minutes"),
         "window_end": p.window_end.isoformat("minutes"),
+        "mark_uncollectible_after_days": p.mark_uncollectible_after_days,
     }
 
 
@@ -338,6 +339,7 @@ def policy_from(item: dict[str, Any]) -> DunningPolicy:
         ),
         window_start=time.fromisoformat(item["window_start"]),
         window_end=time.fromisoformat(item["window_end"]),
+        mark_uncollectible_after_days=item.get("mark_uncollectible_after_days"),
     )
 
 

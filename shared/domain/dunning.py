@@ -68,8 +68,13 @@ class DunningPolicy:
     steps: tuple[DunningStep, ...]
     window_start: time = time(9, 0)
     window_end: time = time(18, 0)
+    mark_uncollectible_after_days: int | None = None  # days after the due date; None: never
 
     def __post_init__(self) -> None:
+        if self.mark_uncollectible_after_days is not None and self.mark_uncollectible_after_days < 1:
+            raise InvalidPolicy(
+                "mark_uncollectible_after_days must be at least 1", field="mark_uncollectible_after_days"
+            )
         offsets = [s.offset_days for s in self.steps]
         if not self.steps:
             raise InvalidPolicy("a dunning policy needs at least one step", field="steps")
@@ -97,6 +102,14 @@ class Reminder:
     step: DunningStep
     send_at: datetime  # UTC, inside the customer's sending window
     skipped: tuple[DunningStep, ...] = field(default=())  # earlier steps overtaken while we were away
+
+
+def uncollectible_at(policy: DunningPolicy, due_date: date, timezone: str) -> datetime | None:
+    """When an unpaid invoice is written off: the start of that local day, or None if the policy never does."""
+    if policy.mark_uncollectible_after_days is None:
+        return None
+    day = due_date + timedelta(days=policy.mark_uncollectible_after_days)
+    return _at_local(day, time(0), ZoneInfo(timezone))
 
 
 def _local(moment: datetime, zone: ZoneInfo) -> datetime:

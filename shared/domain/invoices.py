@@ -14,6 +14,7 @@ class InvoiceStatus(StrEnum):
     PARTIALLY_PAID = "partially_paid"
     PAID = "paid"
     VOID = "void"
+    UNCOLLECTIBLE = "uncollectible"  # written off by the dunning policy; money is still welcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,12 @@ class Invoice:
 
     @property
     def accepts_payment(self) -> bool:
+        payable = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.UNCOLLECTIBLE)
+        return self.status in payable and self.amount_remaining > 0
+
+    @property
+    def in_dunning(self) -> bool:
+        """Reminders go only to invoices still being collected."""
         return self.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID) and self.amount_remaining > 0
 
     def minimum_payment(self) -> int:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from shared.clock import Clock
-from shared.domain.dunning import DunningPolicy, due_reminder
-from shared.domain.invoices import Invoice
+from shared.domain.dunning import DunningPolicy, due_reminder, uncollectible_at
+from shared.domain.invoices import Invoice, InvoiceStatus
 from shared.domain.records import AuditEntry, OutboxMessage
 from shared.schema import DUE_WORK_SHARDS
 from shared.services.invoices import invoice_event_detail
@@ -69,15 +69,35 @@ def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now:
     reminder = None
     if invoice.hold and not invoice.hold.active_at(now):
         invoice = replace(invoice, hold=None)  # the hold ran out: dunning resumes with the latest step
-    if invoice.accepts_payment:
+    if invoice.in_dunning:
         reminder = due_reminder(policy, invoice.due_date, invoice.customer_timezone, invoice.reminders_sent, now)
+    write_off = uncollectible_at(policy, invoice.due_date, invoice.customer_timezone)
+    if reminder is not None and write_off is not None and reminder.send_at >= write_off:
+        reminder = None  # nothing after the write-off: the run then looks at it on that day
     change = Change()
     if invoice.hold and invoice.hold.active_at(now):
         # Paused: look again when the hold ends; an open-ended hold leaves the index until released.
         change.invoice_update = replace(invoice, next_action_at=invoice.hold.until, version=invoice.version + 1)
         outcome = "rescheduled"
+    elif invoice.in_dunning and write_off is not None and now >= write_off:
+        written_off = replace(
+            invoice, status=InvoiceStatus.UNCOLLECTIBLE, next_action_at=None, version=invoice.version + 1
+        )
+        change.invoice_update = written_off
+        change.outbox.append(
+            OutboxMessage(
+                kind="event", name="invoice.uncollectible", data=invoice_event_detail(written_off), created_at=now
+            )
+        )
+        change.audit.append(
+            AuditEntry(entity=f"INVOICE#{invoice.id}", action="invoice.uncollectible", actor="scheduler", at=now)
+        )
+        outcome = "finished"
     elif reminder is None:
-        change.invoice_update = replace(invoice, next_action_at=None, version=invoice.version + 1)
+        # Nothing left to send: out of the index, unless a write-off is still to come.
+        change.invoice_update = replace(
+            invoice, next_action_at=write_off if invoice.in_dunning else None, version=invoice.version + 1
+        )
         outcome = "finished"
     elif reminder.send_at > now:  # due, but outside the customer's hours: wait for the window
         change.invoice_update = replace(invoice, next_action_at=reminder.send_at, version=invoice.version + 1)
@@ -85,6 +105,9 @@ def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now:
     else:
         sent = invoice.reminders_sent | {reminder.step.key} | {s.key for s in reminder.skipped}
         following = due_reminder(policy, invoice.due_date, invoice.customer_timezone, sent, now)
+        next_at = following.send_at if following else write_off
+        if following and write_off and following.send_at >= write_off:
+            next_at = write_off
         fee = reminder.step.late_fee.amount_for(invoice.amount_remaining) if reminder.step.late_fee else 0
         charged = invoice.with_late_fee(reminder.step.key, fee)
         if charged is not invoice:
@@ -100,7 +123,7 @@ def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now:
         updated = replace(
             charged,
             reminders_sent=sent,
-            next_action_at=following.send_at if following else None,
+            next_action_at=next_at,
             version=invoice.version + 1,
         )
         change.invoice_update = updated

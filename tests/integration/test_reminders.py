@@ -349,3 +349,29 @@ def test_a_promise_outside_the_allowed_dates_is_refused_on_the_page(
     assert response["statusCode"] == 422
     assert 'role="alert"' in response["body"]
     assert get_invoice(invoice["id"])["hold"] is None
+
+
+def test_an_unpaid_invoice_is_written_off_after_the_policys_days_and_can_still_be_paid(
+    aws: Aws, clock: FixedClock, invoice: dict[str, Any]
+) -> None:
+    from tests.integration.helpers import get_invoice, operator
+
+    policy = {"steps": [{"offset_days": 3, "template": "overdue"}], "mark_uncollectible_after_days": 20}
+    assert operator("PUT", "/v1/dunning-policy", "/v1/dunning-policy", body=policy)["statusCode"] == 200
+    clock.instant = datetime(2027, 3, 18, 15, tzinfo=UTC)
+    assert run()["sent"] == 1  # the +3 reminder; the run comes back on the write-off day
+    assert get_invoice(invoice["id"])["next_reminder_at"] == "2027-04-04T04:00:00Z"  # midnight EDT, 4 April
+    clock.instant = datetime(2027, 4, 4, 3, 59, tzinfo=UTC)
+    run()
+    assert get_invoice(invoice["id"])["status"] == "open"
+    clock.instant = datetime(2027, 4, 4, 4, 0, tzinfo=UTC)
+    run()
+    after = get_invoice(invoice["id"])
+    assert (after["status"], after["next_reminder_at"]) == ("uncollectible", None)
+    aws.drain_outbox()
+    assert "invoice.uncollectible" in [e["detail-type"] for e in aws.domain_events()]
+    # No reminder ever again, but money is still welcome
+    clock.instant = datetime(2027, 5, 1, 15, tzinfo=UTC)
+    assert run()["examined"] == 0
+    deliver(completed(checkout_for(invoice, 25_000)))
+    assert get_invoice(invoice["id"])["status"] == "paid"
