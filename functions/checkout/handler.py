@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -39,14 +40,13 @@ def _pay_page(
         default_amount=amount_text or major_units(invoice.amount_remaining, invoice.currency),
         promise_error=promise_error,
         promised=_promised_notice(view),
-        promise_latest=_promise_latest(view),
+        promise_earliest=_customer_today(view).isoformat(),
+        promise_latest=(_customer_today(view) + timedelta(days=settings().promise_max_days)).isoformat(),
     )
 
 
 def _promised_notice(view: PayPage) -> str:
     """The date the customer promised, when the page is shown right after they did."""
-    from datetime import date
-
     from shared.rendering import format_day
 
     raw = app.current_event.get_query_string_value("promised") or ""
@@ -56,12 +56,10 @@ def _promised_notice(view: PayPage) -> str:
         return ""
 
 
-def _promise_latest(view: PayPage) -> str:
-    from datetime import timedelta
+def _customer_today(view: PayPage) -> date:
     from zoneinfo import ZoneInfo
 
-    today = business_clock().now().astimezone(ZoneInfo(view.customer.timezone)).date()
-    return (today + timedelta(days=settings().promise_max_days)).isoformat()
+    return business_clock().now().astimezone(ZoneInfo(view.customer.timezone)).date()
 
 
 @app.get("/health")
@@ -112,8 +110,6 @@ def pay(token: str) -> Response[str]:
 
 @app.post("/pay/<token>/promise")
 def promise(token: str) -> Response[str]:
-    from datetime import date
-
     from shared.domain.errors import InvalidHold, InvalidStateTransition
     from shared.services.checkout import open_pay_link, promise_to_pay
     from shared.wiring import ledger
