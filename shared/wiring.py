@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from shared.adapters.secrets import StripeCredentials
     from shared.adapters.stripe_gateway import StripeGateway
     from shared.domain.records import Customer
+    from shared.services.checkout import CheckoutPlan
     from shared.services.ports import CheckoutSession, CheckoutSessionRequest, PaymentGateway
 
 
@@ -51,6 +52,14 @@ def _gateway(api_key: str) -> StripeGateway:
     from shared.adapters.stripe_gateway import StripeGateway
 
     return StripeGateway(api_key, settings().stripe_api_base)
+
+
+def checkout_plan() -> CheckoutPlan:
+    """Where Checkout returns to and which payment methods it offers: configuration only, never the request."""
+    from shared.services.checkout import CheckoutPlan
+
+    config = settings()
+    return CheckoutPlan(base_url=config.public_base_url, payment_method_types=config.payment_method_types)
 
 
 @cache

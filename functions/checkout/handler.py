@@ -78,20 +78,19 @@ def show_invoice(token: str) -> Response[str]:
 @app.post("/pay/<token>/checkout")
 def pay(token: str) -> Response[str]:
     from shared.domain.money import parse_major_amount
-    from shared.services.checkout import CheckoutPlan, open_pay_link, start_checkout
-    from shared.wiring import gateway, ledger
+    from shared.services.checkout import open_pay_link, start_checkout
+    from shared.wiring import checkout_plan, gateway, ledger
 
     form = parse_qs(app.current_event.decoded_body or "", max_num_fields=10)
     amount_text = (form.get("amount") or [""])[0].strip()
     view = open_pay_link(ledger(), business_clock(), token)
     try:
         amount = parse_major_amount(amount_text, view.invoice.currency) if amount_text else None
-        config = settings()
         attempt = start_checkout(
             ledger(),
             gateway(),
             business_clock(),
-            CheckoutPlan(base_url=config.public_base_url, payment_method_types=config.payment_method_types),
+            checkout_plan(),
             page=view,
             token=token,
             amount=amount,

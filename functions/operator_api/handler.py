@@ -113,18 +113,17 @@ def void_invoice(invoice_id: str) -> InvoiceOut:
     summary="A Checkout URL for your own Pay button",
 )
 def create_checkout_session(invoice_id: str, request: NewCheckoutSession | None = None) -> Response[CheckoutSessionOut]:
-    from shared.services.checkout import CheckoutPlan, start_operator_checkout
-    from shared.wiring import gateway, ledger
+    from shared.services.checkout import start_operator_checkout
+    from shared.wiring import checkout_plan, gateway, ledger
 
-    config = settings()
     attempt = start_operator_checkout(
         ledger(),
         gateway(),
         business_clock(),
-        CheckoutPlan(base_url=config.public_base_url, payment_method_types=config.payment_method_types),
+        checkout_plan(),
         invoice_id=invoice_id,
         amount=request.amount if request else None,
-        pay_link_ttl_days=config.pay_link_ttl_days,
+        pay_link_ttl_days=settings().pay_link_ttl_days,
     )
     body = CheckoutSessionOut(id=attempt.session_id, url=attempt.url, amount=attempt.amount, currency=attempt.currency)
     return Response(status_code=201, body=body, content_type="application/json")

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from shared.clock import Clock
-from shared.domain.errors import InvoiceNotPayable, NotFound, PayLinkInvalid
+from shared.domain.errors import InvoiceNotPayable, PayLinkInvalid
 from shared.domain.invoices import Invoice, InvoiceStatus, PaymentStatus
 from shared.domain.records import CheckoutAttempt, Customer, PayLink
 from shared.services.ports import (
@@ -131,17 +131,14 @@ def start_operator_checkout(
     pay_link_ttl_days: int,
 ) -> CheckoutAttempt:
     """For operators with a Pay button in their own app: a fresh pay link backs the return page."""
-    from shared.services.invoices import new_pay_link
+    from shared.services.invoices import get_invoice, new_pay_link
 
-    invoice = ledger.get_invoice(invoice_id)
-    if invoice is None:
-        raise NotFound(f"no invoice {invoice_id}", field="invoice_id")
+    invoice = get_invoice(ledger, invoice_id)
     invoice.check_payable(invoice.amount_remaining if amount is None else amount)
     issued = new_pay_link(ledger, clock, invoice, ttl_days=pay_link_ttl_days)
-    customer = ledger.get_customer(invoice.customer_id)
-    if customer is None:
-        raise NotFound(f"no customer {invoice.customer_id}", field="customer_id")
-    page = PayPage(invoice=invoice, customer=customer)
+    from shared.services.customers import get_customer
+
+    page = PayPage(invoice=invoice, customer=get_customer(ledger, invoice.customer_id))
     return start_checkout(ledger, gateway, clock, plan, page=page, token=issued.token, amount=amount)
 
 
