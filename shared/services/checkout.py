@@ -131,13 +131,12 @@ def start_operator_checkout(
     pay_link_ttl_days: int,
 ) -> CheckoutAttempt:
     """For operators with a Pay button in their own app: a fresh pay link backs the return page."""
+    from shared.services.customers import get_customer
     from shared.services.invoices import get_invoice, new_pay_link
 
     invoice = get_invoice(ledger, invoice_id)
     invoice.check_payable(invoice.amount_remaining if amount is None else amount)
     issued = new_pay_link(ledger, clock, invoice, ttl_days=pay_link_ttl_days)
-    from shared.services.customers import get_customer
-
     page = PayPage(invoice=invoice, customer=get_customer(ledger, invoice.customer_id))
     return start_checkout(ledger, gateway, clock, plan, page=page, token=issued.token, amount=amount)
 
