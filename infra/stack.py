@@ -8,6 +8,8 @@ Each construct owns one concern; this stack wires them and decides who may do wh
 | webhooks     | read/write     | GetSecretValue |          |                 |              |
 | operator_api | read/write     | GetSecretValue |          |                 |              |
 | outbox       | read/write     |                | yes      | yes             | yes          |
+| reminders    | due index, Put |                |          |                 | schedule DLQ |
+| email_feedback | Get, Put     |                |          |                 | SNS -> DLQ   |
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ OUTPUT_STRIPE_SECRET_NAME: Final = "StripeSecretName"
 OUTPUT_OUTBOX_DLQ_URL: Final = "OutboxDlqUrl"
 
 OUTBOX_FUNCTION: Final = "outbox"
+EMAIL_FEEDBACK_FUNCTION: Final = "email_feedback"
 # Functions that call Stripe and so read its secret; the outbox never does.
 STRIPE_FUNCTIONS: Final = ("checkout", "webhooks", "operator_api")
 
@@ -76,8 +79,12 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
         "dynamodb:DeleteItem",
     ),
     "outbox": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
-    # The policy (one GetItem per run), the due_work index, and one TransactWriteItems of Puts per reminder.
-    "reminders": ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"),
+    # The policy (one GetItem per run), the due_work index, and one TransactWriteItems per reminder: Puts
+    # plus a ConditionCheck that the customer is neither on hold nor unreachable; GetItem of that customer
+    # when the check fails.
+    "reminders": ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"),
+    # Read the customer named by the SES event, mark the address (one TransactWriteItems of Puts).
+    "email_feedback": ("dynamodb:GetItem", "dynamodb:PutItem"),
 }
 # Indexes a function queries (a customer's transactions).
 INDEX_READERS: dict[str, tuple[str, ...]] = {
@@ -96,7 +103,7 @@ class PayportalStack(Stack):
         self.storage = Storage(self, STORAGE_ID, config=config)
         self.stripe_secret = StripeSecret(self, SECRETS_ID, config=config, key=self.storage.key)
         self.events = DomainEvents(self, EVENTS_ID, config=config)
-        self.email = Email(self, EMAIL_ID, config=config)
+        self.email = Email(self, EMAIL_ID, config=config, key=self.storage.key)
         self.lambdas = Lambdas(
             self,
             LAMBDAS_ID,
@@ -104,6 +111,7 @@ class PayportalStack(Stack):
             table_name=self.storage.table.table_name,
             event_bus_name=self.events.bus.event_bus_name,
             stripe_secret_id=self.stripe_secret.secret.secret_arn,
+            ses_configuration_set=self.email.configuration_set_name,
         )
         self.api = PayportalApi(self, API_ID, config=config, functions=self.lambdas.functions)
         if not config.public_base_url:
@@ -135,6 +143,7 @@ class PayportalStack(Stack):
             self.storage.key.grant(function, "kms:DescribeKey")
         self.stripe_secret.grant_read([functions[name] for name in STRIPE_FUNCTIONS])
         self.email.grant_send(functions[OUTBOX_FUNCTION])
+        self.email.deliver_feedback_to(functions[EMAIL_FEEDBACK_FUNCTION])
         self.events.grant_publish(functions[OUTBOX_FUNCTION])
 
     def _suppress_findings(self) -> None:

@@ -68,6 +68,7 @@ class Resources:
     events_queue_url: str
     stripe_secret_id: str
     sender_email: str
+    ses_configuration_set: str
 
 
 def provision(endpoint_url: str, config: StackConfig) -> Resources:
@@ -84,7 +85,9 @@ def provision(endpoint_url: str, config: StackConfig) -> Resources:
         Name=config.stripe_secret_id,
         SecretString=json.dumps({"api_key": config.stripe_api_key, "webhook_secret": config.stripe_webhook_secret}),
     )
-    client("ses", endpoint_url).verify_email_identity(EmailAddress=config.sender_email)
+    ses = client("ses", endpoint_url)
+    ses.verify_email_identity(EmailAddress=config.sender_email)
+    ses.create_configuration_set(ConfigurationSet={"Name": config.ses_configuration_set})
 
     events = client("events", endpoint_url)
     sqs = client("sqs", endpoint_url)
@@ -110,6 +113,7 @@ def provision(endpoint_url: str, config: StackConfig) -> Resources:
         events_queue_url=queue_url,
         stripe_secret_id=config.stripe_secret_id,
         sender_email=config.sender_email,
+        ses_configuration_set=config.ses_configuration_set,
     )
 
 

@@ -74,6 +74,7 @@ class StackConfig:
     event_bus_name: str = "payportal-local"
     events_queue_name: str = "payportal-local-observed-events"
     sender_email: str = "billing@payportal.local"
+    ses_configuration_set: str = "payportal-local"
     support_contact: str = "support@payportal.local"
     business_name: str = "Payportal Local"
     stripe_secret_id: str = "payportal/local/stripe"

@@ -37,9 +37,11 @@ from local.control import LocalClock, LocalControl
 from local.lambda_runtime import FunctionNotFound, FunctionResolver, Handler, LambdaContext
 from local.outbox_poller import OutboxHandlerUnavailable, OutboxPoller
 from local.seed import DemoData, seed_demo_data
+from local.ses_feedback import SesFeedback
 from local.stripe_front_process import FrontError, FrontProcess
 from shared import clock as clock_module
 from shared import wiring
+from shared.adapters import aws as aws_adapter
 
 logger = logging.getLogger("local.stack")
 
@@ -96,6 +98,7 @@ class LocalStack:
         self.resolver = FunctionResolver(handlers)
         self.clock = LocalClock()
         self.emails = SentEmails()
+        self.ses_feedback = SesFeedback(self._invoke_email_feedback)
 
         self.resources: Resources | None = None
         self.events: ObservedEvents | None = None
@@ -148,6 +151,7 @@ class LocalStack:
             "PAYPORTAL_STRIPE_SECRET_ID": resources.stripe_secret_id,
             "PAYPORTAL_STRIPE_API_BASE": self.stripe_url,
             "PAYPORTAL_BUSINESS_NAME": self.config.business_name,
+            "PAYPORTAL_SES_CONFIGURATION_SET": resources.ses_configuration_set,
             "POWERTOOLS_SERVICE_NAME": "payportal",
             "POWERTOOLS_METRICS_NAMESPACE": "payportal-local",
             "POWERTOOLS_TRACE_DISABLED": "true",
@@ -316,7 +320,14 @@ class LocalStack:
             raise OutboxHandlerUnavailable("functions/outbox/handler.py does not exist (yet)") from error
         except Exception as error:
             raise OutboxHandlerUnavailable(f"functions/outbox/handler.py does not load: {error!r}") from error
-        return handler(event, LambdaContext(function_name="payportal-local-outbox", timeout_s=STREAM_TIMEOUT_S))
+        self.ses_feedback.watch(aws_adapter.client("ses"))  # the functions' SES client; rebuilt after wiring.reset()
+        try:
+            return handler(event, LambdaContext(function_name="payportal-local-outbox", timeout_s=STREAM_TIMEOUT_S))
+        finally:
+            self.ses_feedback.flush()  # SES's verdict on simulator addresses, as SNS would deliver it
+
+    def _invoke_email_feedback(self, event: dict[str, Any]) -> Any:
+        return self.resolver.invoke("email_feedback", event)
 
     # -- for tests and seeding -----------------------------------------------------------------------------
 

@@ -15,6 +15,8 @@ Environment variables (CDK sets them in AWS; the local stack sets them for `make
 | PAYPORTAL_PAY_LINK_TTL_DAYS      | how long a pay link stays valid (default 90)                   |
 | PAYPORTAL_BUSINESS_NAME          | the name customers see on pages and emails                     |
 | PAYPORTAL_PROMISE_MAX_DAYS       | how far ahead a customer may promise to pay (default 14)       |
+| PAYPORTAL_SES_CONFIGURATION_SET  | SES configuration set whose events report bounces, complaints  |
+| PAYPORTAL_REMINDERS_QUEUE_URL    | SQS queue where a dunning run out of time leaves the rest      |
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ class Settings:
     pay_link_ttl_days: int
     business_name: str
     promise_max_days: int = 14
+    ses_configuration_set: str | None = None
+    reminders_queue_url: str | None = None
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -66,6 +70,8 @@ class Settings:
             pay_link_ttl_days=int(env.get("PAYPORTAL_PAY_LINK_TTL_DAYS", "90")),
             business_name=env.get("PAYPORTAL_BUSINESS_NAME", "payportal"),
             promise_max_days=int(env.get("PAYPORTAL_PROMISE_MAX_DAYS", "14")),
+            ses_configuration_set=env.get("PAYPORTAL_SES_CONFIGURATION_SET") or None,
+            reminders_queue_url=env.get("PAYPORTAL_REMINDERS_QUEUE_URL") or None,
         )
 
 

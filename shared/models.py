@@ -71,6 +71,33 @@ class NewCustomer(_Strict):
     locale: LocaleName = "en-US"
 
 
+class NewHold(_Strict):
+    reason: str = Field(min_length=1, max_length=200)
+    until: AwareDatetime | None = Field(default=None, description="omit to hold until released")
+
+
+class HoldOut(BaseModel):
+    reason: str
+    until: datetime | None
+
+
+class CustomerChanges(_Strict):
+    email: EmailAddress | None = Field(default=None, description="a new address is deliverable again")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _something(self) -> CustomerChanges:
+        if self.email is None and self.name is None:
+            raise ValueError("give email, name or both")
+        return self
+
+
+class EmailUndeliverableOut(BaseModel):
+    reason: Literal["bounce", "complaint"]
+    at: datetime
+    detail: str
+
+
 class CustomerOut(BaseModel):
     id: str
     email: str
@@ -79,6 +106,11 @@ class CustomerOut(BaseModel):
     timezone: str
     locale: str
     created_at: datetime
+    hold: HoldOut | None = Field(default=None, description="reminders for all their invoices are paused")
+    email_undeliverable: EmailUndeliverableOut | None = Field(
+        default=None,
+        description="SES reported a permanent bounce or a complaint; nothing is sent until the address changes",
+    )
 
 
 class NewInvoice(_Strict):
@@ -100,16 +132,6 @@ class NewInvoice(_Strict):
             if self.min_partial_amount > self.amount_due:
                 raise ValueError("min_partial_amount cannot exceed amount_due")
         return self
-
-
-class NewHold(_Strict):
-    reason: str = Field(min_length=1, max_length=200)
-    until: AwareDatetime | None = Field(default=None, description="omit to hold until released")
-
-
-class HoldOut(BaseModel):
-    reason: str
-    until: datetime | None
 
 
 class LateFeeModel(_Strict):

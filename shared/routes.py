@@ -26,6 +26,9 @@ ROUTES: Final = (
     Route("POST", "/webhooks/stripe", "webhooks", "none"),
     Route("POST", "/v1/customers", "operator_api", "iam"),
     Route("GET", "/v1/customers/{customer_id}", "operator_api", "iam"),
+    Route("PATCH", "/v1/customers/{customer_id}", "operator_api", "iam"),
+    Route("POST", "/v1/customers/{customer_id}/hold", "operator_api", "iam"),
+    Route("DELETE", "/v1/customers/{customer_id}/hold", "operator_api", "iam"),
     Route("GET", "/v1/customers/{customer_id}/transactions", "operator_api", "iam"),
     Route("POST", "/v1/invoices", "operator_api", "iam"),
     Route("GET", "/v1/invoices/{invoice_id}", "operator_api", "iam"),
@@ -40,5 +43,7 @@ ROUTES: Final = (
 # Functions behind HTTP routes, and those fired by other sources.
 HTTP_FUNCTIONS: Final = tuple(sorted({route.function for route in ROUTES}))
 STREAM_FUNCTIONS: Final = ("outbox",)
+# Functions subscribed to the SNS topic SES publishes bounce and complaint events to.
+SES_EVENT_FUNCTIONS: Final = ("email_feedback",)
 # Functions fired by EventBridge Scheduler, with their schedule expression (local: /_local/schedules/{name}/run).
 SCHEDULED_FUNCTIONS: Final = {"reminders": "rate(1 hour)"}

@@ -67,7 +67,8 @@ def mailer() -> SesMailer:
     from shared.adapters.aws import client
     from shared.adapters.notifications import SesMailer
 
-    return SesMailer(client("ses"), settings().sender_email)
+    config = settings()
+    return SesMailer(client("ses"), config.sender_email, config.ses_configuration_set)
 
 
 @cache

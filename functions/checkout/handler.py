@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -23,8 +23,10 @@ def _pay_page(
     view: PayPage, token: str, *, status: int = 200, error: str = "", amount_text: str = "", promise_error: str = ""
 ) -> Response[str]:
     from shared.rendering import major_units
+    from shared.services.checkout import latest_promise_date
 
     invoice, locale = view.invoice, view.customer.locale
+    latest = latest_promise_date(invoice, view.customer.timezone, business_clock().now(), settings().promise_max_days)
     if not invoice.accepts_payment:
         return page(status if status != 200 else 200, "settled.html", invoice=invoice, locale=locale)
     return page(
@@ -41,7 +43,7 @@ def _pay_page(
         promise_error=promise_error,
         promised=_promised_notice(view),
         promise_earliest=_customer_today(view).isoformat(),
-        promise_latest=(_customer_today(view) + timedelta(days=settings().promise_max_days)).isoformat(),
+        promise_latest=latest.isoformat() if latest else "",  # empty: no promise may be made now
     )
 
 

@@ -15,6 +15,7 @@ from shared.config import settings
 from shared.models import (
     CheckoutSessionOut,
     CreatedInvoice,
+    CustomerChanges,
     CustomerOut,
     DunningPolicyModel,
     InvoiceOut,
@@ -50,6 +51,37 @@ def get_customer(customer_id: str) -> CustomerOut:
     from shared.wiring import ledger
 
     return views.customer_out(get_customer(ledger(), customer_id))
+
+
+@app.patch("/v1/customers/<customer_id>", tags=["customers"], summary="Correct a customer's name or email")
+def update_customer(customer_id: str, changes: CustomerChanges) -> CustomerOut:
+    from shared.services.customers import update_customer
+    from shared.wiring import ledger
+
+    return views.customer_out(update_customer(ledger(), business_clock(), customer_id, changes, actor=_actor()))
+
+
+@app.post(
+    "/v1/customers/<customer_id>/hold",
+    tags=["customers"],
+    summary="Pause reminders for all the customer's invoices, until a date or released",
+)
+def hold_customer(customer_id: str, hold: NewHold) -> CustomerOut:
+    from shared.services.customers import place_customer_hold
+    from shared.wiring import ledger
+
+    held = place_customer_hold(
+        ledger(), business_clock(), customer_id, reason=hold.reason, until=hold.until, actor=_actor()
+    )
+    return views.customer_out(held)
+
+
+@app.delete("/v1/customers/<customer_id>/hold", tags=["customers"], summary="Resume reminders for the customer")
+def release_customer_hold(customer_id: str) -> CustomerOut:
+    from shared.services.customers import release_customer_hold
+    from shared.wiring import ledger
+
+    return views.customer_out(release_customer_hold(ledger(), business_clock(), customer_id, actor=_actor()))
 
 
 @app.get(

@@ -12,6 +12,7 @@ from shared.models import (
     CustomerOut,
     DunningPolicyModel,
     DunningStepModel,
+    EmailUndeliverableOut,
     HoldOut,
     InvoiceOut,
     LateFeeLineOut,
@@ -32,6 +33,12 @@ def customer_out(c: Customer) -> CustomerOut:
         timezone=c.timezone,
         locale=c.locale,
         created_at=c.created_at,
+        hold=HoldOut(reason=c.hold.reason, until=c.hold.until) if c.hold else None,
+        email_undeliverable=EmailUndeliverableOut(
+            reason=c.email_undeliverable.reason, at=c.email_undeliverable.at, detail=c.email_undeliverable.detail
+        )
+        if c.email_undeliverable
+        else None,
     )
 
 

@@ -43,6 +43,8 @@ def deliver_record(record: DynamoDBRecord) -> None:
     )
     if outcome is Delivery.SENT:
         metrics.add_metric(name="OutboxDelivered", unit=MetricUnit.Count, value=1)
+    elif outcome is Delivery.SUPPRESSED:
+        metrics.add_metric(name="EmailsSuppressed", unit=MetricUnit.Count, value=1)
     logger.info("outbox message handled", extra={"message_id": message_id, "outcome": outcome.value})
 
 

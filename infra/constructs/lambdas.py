@@ -16,9 +16,9 @@ from constructs import Construct
 
 from infra import bundling
 from infra.config import StageConfig
-from shared.routes import HTTP_FUNCTIONS, SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS
+from shared.routes import HTTP_FUNCTIONS, SCHEDULED_FUNCTIONS, SES_EVENT_FUNCTIONS, STREAM_FUNCTIONS
 
-FUNCTION_NAMES: Final = (*HTTP_FUNCTIONS, *STREAM_FUNCTIONS, *SCHEDULED_FUNCTIONS)
+FUNCTION_NAMES: Final = (*HTTP_FUNCTIONS, *STREAM_FUNCTIONS, *SCHEDULED_FUNCTIONS, *SES_EVENT_FUNCTIONS)
 
 RUNTIME: Final = aws_lambda.Runtime.PYTHON_3_13
 ARCHITECTURE: Final = aws_lambda.Architecture.ARM_64
@@ -41,6 +41,8 @@ ENV_SUPPORT_CONTACT: Final = "PAYPORTAL_SUPPORT_CONTACT"
 ENV_PAYMENT_METHOD_TYPES: Final = "PAYPORTAL_PAYMENT_METHOD_TYPES"
 ENV_STRIPE_SECRET_ID: Final = "PAYPORTAL_STRIPE_SECRET_ID"
 ENV_BUSINESS_NAME: Final = "PAYPORTAL_BUSINESS_NAME"
+ENV_SES_CONFIGURATION_SET: Final = "PAYPORTAL_SES_CONFIGURATION_SET"
+ENV_REMINDERS_QUEUE_URL: Final = "PAYPORTAL_REMINDERS_QUEUE_URL"
 POWERTOOLS_METRICS_NAMESPACE: Final = "payportal"
 POWERTOOLS_LOG_LEVEL: Final = "INFO"
 
@@ -72,6 +74,7 @@ class Lambdas(Construct):
         table_name: str,
         event_bus_name: str,
         stripe_secret_id: str,
+        ses_configuration_set: str,
         root: Path = bundling.REPO_ROOT,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -85,6 +88,7 @@ class Lambdas(Construct):
             ENV_PAYMENT_METHOD_TYPES: config.payment_method_types,
             ENV_STRIPE_SECRET_ID: stripe_secret_id,
             ENV_BUSINESS_NAME: config.business_name,
+            ENV_SES_CONFIGURATION_SET: ses_configuration_set,
             "POWERTOOLS_METRICS_NAMESPACE": POWERTOOLS_METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": POWERTOOLS_LOG_LEVEL,
         }

@@ -18,6 +18,7 @@ from shared.domain.records import (
     AuditEntry,
     CheckoutAttempt,
     Customer,
+    EmailUndeliverable,
     OutboxMessage,
     PayLink,
     Payment,
@@ -111,6 +112,13 @@ def customer_item(c: Customer) -> dict[str, Any]:
         "locale": c.locale,
         "created_at": _ts(c.created_at),
         "stripe_customer_id": c.stripe_customer_id,
+        "version": c.version,
+        # Fixed-width UTC, so the reminder guard can compare it with "now" as a string (see _writes).
+        "hold_reason": c.hold.reason if c.hold else None,
+        "hold_until": _utc_stamp(c.hold.until) if c.hold and c.hold.until else None,
+        "email_undeliverable": c.email_undeliverable.reason if c.email_undeliverable else None,
+        "email_undeliverable_at": _ts(c.email_undeliverable.at) if c.email_undeliverable else None,
+        "email_undeliverable_detail": c.email_undeliverable.detail if c.email_undeliverable else None,
     }
 
 
@@ -124,12 +132,30 @@ def customer_from(item: dict[str, Any]) -> Customer:
         locale=item["locale"],
         created_at=datetime.fromisoformat(item["created_at"]),
         stripe_customer_id=item.get("stripe_customer_id"),
+        hold=Hold(
+            reason=item["hold_reason"],
+            until=_from_utc_stamp(item["hold_until"]) if item.get("hold_until") else None,
+        )
+        if item.get("hold_reason")
+        else None,
+        email_undeliverable=EmailUndeliverable(
+            reason=item["email_undeliverable"],
+            at=datetime.fromisoformat(item["email_undeliverable_at"]),
+            detail=item.get("email_undeliverable_detail", ""),
+        )
+        if item.get("email_undeliverable")
+        else None,
+        version=int(item.get("version", 0)),
     )
 
 
 def _utc_stamp(moment: datetime) -> str:
     """Fixed-width UTC, so stamps sort as strings in index keys."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _from_utc_stamp(stamp: str) -> datetime:
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def invoice_item(i: Invoice, now: datetime) -> dict[str, Any]:
@@ -158,6 +184,7 @@ def invoice_item(i: Invoice, now: datetime) -> dict[str, Any]:
         "late_fees": [{"step": f.step, "amount": f.amount} for f in i.late_fees] or None,
         "hold_reason": i.hold.reason if i.hold else None,
         "hold_until": _ts(i.hold.until) if i.hold and i.hold.until else None,
+        "promised_at": _ts(i.promised_at) if i.promised_at else None,
     }
     if i.next_action_at is not None:  # only invoices with reminder work sit in the sparse index
         stamp = _utc_stamp(i.next_action_at)
@@ -190,6 +217,7 @@ def invoice_from(item: dict[str, Any]) -> Invoice:
         )
         if item.get("hold_reason")
         else None,
+        promised_at=datetime.fromisoformat(item["promised_at"]) if item.get("promised_at") else None,
     )
 
 
@@ -417,6 +445,40 @@ class DynamoLedger:
             writes.append(self._put(event_item(change.stripe_event), "duplicate_event", new))
         if change.new_customer:
             writes.append(self._put(customer_item(change.new_customer), "exists", new))
+        if change.customer_update:
+            customer = change.customer_update
+            expected = "#version = :expected" + (" OR attribute_not_exists(#version)" if customer.version == 1 else "")
+            writes.append(
+                _Write(
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": _serialize(customer_item(customer)),
+                            "ConditionExpression": f"attribute_exists(pk) AND ({expected})",
+                            "ExpressionAttributeNames": {"#version": "version"},
+                            "ExpressionAttributeValues": {":expected": {"N": str(customer.version - 1)}},
+                        }
+                    },
+                    "stale_customer",
+                )
+            )
+        if change.customer_reachable_at:
+            customer_id, at = change.customer_reachable_at
+            # The reminder goes out only if, when it commits, the customer is neither on hold nor unreachable.
+            writes.append(
+                _Write(
+                    {
+                        "ConditionCheck": {
+                            "TableName": self._table,
+                            "Key": _key(f"CUSTOMER#{customer_id}", "CUSTOMER"),
+                            "ConditionExpression": "attribute_not_exists(email_undeliverable) AND "
+                            "(attribute_not_exists(hold_reason) OR hold_until <= :at)",
+                            "ExpressionAttributeValues": {":at": {"S": _utc_stamp(at)}},
+                        }
+                    },
+                    "customer_paused",
+                )
+            )
         if change.new_invoice:
             inv = change.new_invoice
             writes.append(self._put(invoice_item(inv, now), "exists", new))
@@ -488,9 +550,11 @@ class DynamoLedger:
             self._db.update_item(
                 TableName=self._table,
                 Key=_key(f"CUSTOMER#{customer_id}", "CUSTOMER"),
-                UpdateExpression="SET stripe_customer_id = :s",
+                # A new version, so an update that read the customer before this cannot overwrite the id.
+                UpdateExpression="SET stripe_customer_id = :s, #version = if_not_exists(#version, :zero) + :one",
                 ConditionExpression="attribute_exists(pk) AND attribute_not_exists(stripe_customer_id)",
-                ExpressionAttributeValues={":s": {"S": stripe_customer_id}},
+                ExpressionAttributeNames={"#version": "version"},
+                ExpressionAttributeValues={":s": {"S": stripe_customer_id}, ":zero": {"N": "0"}, ":one": {"N": "1"}},
             )
 
     # -- reads
@@ -576,24 +640,32 @@ class DynamoLedger:
         )
 
     def list_customer_payments(self, customer_id: str, limit: int, cursor: str | None) -> Page:
+        items, next_cursor = self._owned_by(customer_id, "PAYMENT#", limit, cursor, newest_first=True)
+        return Page(items=[payment_from(i) for i in items], next_cursor=next_cursor)
+
+    def list_customer_invoices(self, customer_id: str, limit: int, cursor: str | None) -> Page:
+        items, next_cursor = self._owned_by(customer_id, "INVOICE#", limit, cursor, newest_first=False)
+        return Page(items=[invoice_from(i) for i in items], next_cursor=next_cursor)
+
+    def _owned_by(
+        self, customer_id: str, prefix: str, limit: int, cursor: str | None, *, newest_first: bool
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a customer's items of one kind, from the by_owner index."""
         owner = f"CUSTOMER#{customer_id}"
         request: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": schema.BY_OWNER_INDEX,
             "KeyConditionExpression": "#o = :owner AND begins_with(#s, :prefix)",
             "ExpressionAttributeNames": {"#o": schema.BY_OWNER_PK, "#s": schema.BY_OWNER_SK},
-            "ExpressionAttributeValues": {":owner": {"S": owner}, ":prefix": {"S": "PAYMENT#"}},
-            "ScanIndexForward": False,
+            "ExpressionAttributeValues": {":owner": {"S": owner}, ":prefix": {"S": prefix}},
+            "ScanIndexForward": not newest_first,
             "Limit": limit,
         }
         if cursor:
             request["ExclusiveStartKey"] = _decode_cursor(cursor, owner, schema.BY_OWNER_PK)
         page = self._db.query(**request)
         last = page.get("LastEvaluatedKey")
-        return Page(
-            items=[payment_from(_deserialize(i)) for i in page.get("Items", [])],
-            next_cursor=_encode_cursor(last) if last else None,
-        )
+        return [_deserialize(i) for i in page.get("Items", [])], _encode_cursor(last) if last else None
 
     def due_invoices(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
         """Invoices in one shard of the sparse due_work index whose next action is at or before `until`."""

@@ -8,6 +8,8 @@ from typing import Any
 from shared.services.ports import DomainEvent, Email
 
 EVENT_SOURCE = "payportal"
+# The message tag that carries the customer id into SES's bounce and complaint events.
+CUSTOMER_TAG = "customer_id"
 
 
 class SesMailer:
@@ -32,6 +34,8 @@ class SesMailer:
             "RawMessage": {"Data": message.as_bytes()},
             "Tags": [{"Name": "outbox_message", "Value": message_id.replace("_", "-")}],
         }
+        if email.customer_id:
+            request["Tags"].append({"Name": CUSTOMER_TAG, "Value": email.customer_id})
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set
         self._ses.send_raw_email(**request)

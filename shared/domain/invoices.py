@@ -77,6 +77,7 @@ class Invoice:
     next_action_at: datetime | None = None
     hold: Hold | None = None
     late_fees: tuple[LateFeeLine, ...] = ()
+    promised_at: datetime | None = None  # when the customer first promised to pay: one promise per invoice
 
     @property
     def amount_original(self) -> int:

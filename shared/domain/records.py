@@ -9,11 +9,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from shared.domain.invoices import PaymentStatus
+from shared.domain.invoices import Hold, PaymentStatus
 
 
 def new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex}"
+
+
+@dataclass(frozen=True, slots=True)
+class EmailUndeliverable:
+    """SES reported a permanent bounce or a complaint for the customer's address: nothing more is sent to it."""
+
+    reason: str  # "bounce" | "complaint"
+    at: datetime
+    detail: str = ""  # e.g. the bounce subtype, never the address
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +35,19 @@ class Customer:
     locale: str
     created_at: datetime
     stripe_customer_id: str | None = None
+    hold: Hold | None = None  # reminders for all the customer's invoices are paused while this is set
+    email_undeliverable: EmailUndeliverable | None = None
+    version: int = 0  # updates are written only over the version they read
+
+    def reminders_paused_at(self, instant: datetime) -> bool:
+        """No reminder may go to this customer now: on hold, or their address bounced or complained."""
+        return self.email_undeliverable is not None or (self.hold is not None and self.hold.active_at(instant))
+
+    def reminders_resume_at(self, instant: datetime) -> datetime | None:
+        """When a pause seen at `instant` ends by itself; None when it lasts until someone acts."""
+        if self.email_undeliverable is not None or self.hold is None:
+            return None
+        return self.hold.until
 
 
 @dataclass(frozen=True, slots=True)

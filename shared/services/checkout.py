@@ -144,6 +144,25 @@ def start_operator_checkout(
 PROMISE_REASON = "promise to pay"
 
 
+def latest_promise_date(invoice: Invoice, timezone: str, now: datetime, max_days: int) -> date | None:
+    """The latest date the customer may promise to pay by, or None when no promise may be made.
+
+    One promise per invoice: while it runs the customer may change the date, but never beyond `max_days`
+    from the day of the first promise, so promising again and again cannot pause dunning for ever. Once a
+    promise has lapsed unpaid, the page no longer offers one."""
+    from zoneinfo import ZoneInfo
+
+    if not invoice.accepts_payment:
+        return None
+    zone = ZoneInfo(timezone)
+    if invoice.promised_at is None:
+        if invoice.hold and invoice.hold.active_at(now):
+            return None  # the operator has paused reminders already
+        return now.astimezone(zone).date() + timedelta(days=max_days)
+    running = invoice.hold is not None and invoice.hold.reason == PROMISE_REASON and invoice.hold.active_at(now)
+    return invoice.promised_at.astimezone(zone).date() + timedelta(days=max_days) if running else None
+
+
 def promise_to_pay(ledger: Ledger, clock: Clock, page: PayPage, *, promised: date, max_days: int) -> Invoice:
     """The customer promises to pay by a date: reminders pause until the end of that day in their zone,
     the operator hears of it, and if the day passes unpaid dunning resumes with the latest step."""
@@ -158,15 +177,22 @@ def promise_to_pay(ledger: Ledger, clock: Clock, page: PayPage, *, promised: dat
     invoice, now = page.invoice, clock.now()
     if not invoice.accepts_payment:
         raise InvoiceNotPayable(f"invoice {invoice.number} is {invoice.status.value}")
-    if invoice.hold and invoice.hold.active_at(now) and invoice.hold.reason != PROMISE_REASON:
+    latest = latest_promise_date(invoice, page.customer.timezone, now, max_days)
+    if latest is None:
+        if invoice.promised_at is not None:
+            raise InvalidStateTransition("You have already promised to pay this invoice; please pay it now.")
         raise InvalidStateTransition("reminders for this invoice are already paused")
     zone = ZoneInfo(page.customer.timezone)
     today = now.astimezone(zone).date()
-    if not today <= promised <= today + timedelta(days=max_days):
-        raise InvalidHold(f"choose a date between today and {max_days} days from now", field="date")
+    if not today <= promised <= latest:
+        raise InvalidHold(f"choose a date between {today.isoformat()} and {latest.isoformat()}", field="date")
     until = datetime.combine(promised + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
     promised_invoice = replace(
-        invoice, hold=Hold(reason=PROMISE_REASON, until=until), next_action_at=until, version=invoice.version + 1
+        invoice,
+        hold=Hold(reason=PROMISE_REASON, until=until),
+        next_action_at=until,
+        promised_at=invoice.promised_at or now,
+        version=invoice.version + 1,
     )
     detail = invoice_event_detail(promised_invoice) | {"promised_date": promised.isoformat()}
     ledger.commit(

@@ -1,16 +1,22 @@
-"""Customers: created by the operator's systems, read back with their payments."""
+"""Customers: created by the operator's systems, read back with their payments; held, corrected, and marked
+unreachable when their address bounces or complains."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from shared.clock import Clock
-from shared.domain.errors import NotFound
-from shared.domain.records import AuditEntry, Customer, new_id
-from shared.services.ports import Change, Ledger, Page
+from shared.domain.errors import ConcurrentUpdate, InvalidHold, NotFound
+from shared.domain.invoices import Hold
+from shared.domain.records import AuditEntry, Customer, EmailUndeliverable, OutboxMessage, new_id
+from shared.services.ports import Change, ChangeRejected, Ledger, Page
 
 if TYPE_CHECKING:
-    from shared.models import NewCustomer
+    from shared.models import CustomerChanges, NewCustomer
+
+WAKE_ATTEMPTS = 3
 
 
 def create_customer(ledger: Ledger, clock: Clock, request: NewCustomer, *, actor: str) -> Customer:
@@ -39,3 +45,144 @@ def get_customer(ledger: Ledger, customer_id: str) -> Customer:
 def list_transactions(ledger: Ledger, customer_id: str, *, limit: int, cursor: str | None) -> Page:
     get_customer(ledger, customer_id)
     return ledger.list_customer_payments(customer_id, limit, cursor)
+
+
+def update_customer(
+    ledger: Ledger, clock: Clock, customer_id: str, changes: CustomerChanges, *, actor: str
+) -> Customer:
+    """Correct a customer's name or address. A new address is deliverable until SES says otherwise, so
+    reminders held back by a bounce or complaint resume."""
+    customer = get_customer(ledger, customer_id)
+    now = clock.now()
+    updated = customer
+    if changes.name is not None:
+        updated = replace(updated, name=changes.name)
+    new_address = changes.email is not None and changes.email.lower() != customer.email.lower()
+    if changes.email is not None:
+        updated = replace(updated, email=changes.email)
+    if new_address:
+        updated = replace(updated, email_undeliverable=None)
+    if updated == customer:
+        return customer
+    updated = replace(updated, version=customer.version + 1)
+    details = {"fields": sorted(k for k, v in changes.model_dump(exclude_none=True).items() if v is not None)}
+    audit = AuditEntry(
+        entity=f"CUSTOMER#{customer.id}", action="customer.updated", actor=actor, at=now, details=details
+    )
+    _commit_customer(ledger, Change(customer_update=updated, audit=[audit]))
+    if customer.reminders_paused_at(now) and not updated.reminders_paused_at(now):
+        wake_reminders(ledger, customer.id, now)
+    return updated
+
+
+def place_customer_hold(
+    ledger: Ledger, clock: Clock, customer_id: str, *, reason: str, until: datetime | None, actor: str
+) -> Customer:
+    """Pause reminders for every invoice of the customer (bankruptcy, a dispute handled by phone...)."""
+    customer = get_customer(ledger, customer_id)
+    now = clock.now()
+    if until is not None and until <= now:
+        raise InvalidHold("until must be in the future", field="until")
+    held = replace(customer, hold=Hold(reason=reason, until=until), version=customer.version + 1)
+    audit = AuditEntry(
+        entity=f"CUSTOMER#{customer.id}",
+        action="customer.hold_placed",
+        actor=actor,
+        at=now,
+        details={"reason": reason, "until": until.isoformat() if until else None},
+    )
+    _commit_customer(ledger, Change(customer_update=held, audit=[audit]))
+    return held
+
+
+def release_customer_hold(ledger: Ledger, clock: Clock, customer_id: str, *, actor: str) -> Customer:
+    """Resume reminders now: each invoice's latest applicable step goes out in the customer's next window."""
+    customer = get_customer(ledger, customer_id)
+    if customer.hold is None:
+        return customer
+    now = clock.now()
+    released = replace(customer, hold=None, version=customer.version + 1)
+    audit = AuditEntry(entity=f"CUSTOMER#{customer.id}", action="customer.hold_released", actor=actor, at=now)
+    _commit_customer(ledger, Change(customer_update=released, audit=[audit]))
+    if not released.reminders_paused_at(now):
+        wake_reminders(ledger, customer.id, now)
+    return released
+
+
+def record_email_feedback(
+    ledger: Ledger, clock: Clock, customer_id: str, *, reason: str, addresses: list[str], detail: str = ""
+) -> bool:
+    """SES says mail to `addresses` bounced for good or drew a complaint: stop sending to the customer's
+    address, if it is one of them. Returns whether the customer was newly marked; repeats change nothing."""
+    customer = ledger.get_customer(customer_id)
+    if customer is None or customer.email.lower() not in {a.lower() for a in addresses}:
+        return False  # unknown, or the address has been corrected since that email went out
+    if customer.email_undeliverable is not None:
+        return False
+    now = clock.now()
+    marked = replace(
+        customer,
+        email_undeliverable=EmailUndeliverable(reason=reason, at=now, detail=detail),
+        version=customer.version + 1,
+    )
+    data = {"customer_id": customer.id, "reason": reason, "detail": detail}
+    change = Change(
+        customer_update=marked,
+        outbox=[OutboxMessage(kind="event", name="customer.email_undeliverable", data=data, created_at=now)],
+        audit=[
+            AuditEntry(
+                entity=f"CUSTOMER#{customer.id}",
+                action="customer.email_undeliverable",
+                actor="ses",
+                at=now,
+                details={"reason": reason, "detail": detail},
+            )
+        ],
+    )
+    try:
+        ledger.commit(change)
+    except ChangeRejected as rejected:
+        if rejected.reason == "stale_customer":  # changed meanwhile: judge again on fresh state
+            return record_email_feedback(ledger, clock, customer_id, reason=reason, addresses=addresses, detail=detail)
+        raise
+    return True
+
+
+def wake_reminders(ledger: Ledger, customer_id: str, now: datetime) -> int:
+    """Put the customer's invoices that are in dunning back in front of the next run. The run then works
+    out what, if anything, is due; returns how many invoices were woken."""
+    woken = 0
+    cursor: str | None = None
+    while True:
+        page = ledger.list_customer_invoices(customer_id, 100, cursor)
+        for listed in page.items:
+            woken += _wake(ledger, listed.id, now)
+        cursor = page.next_cursor
+        if cursor is None:
+            return woken
+
+
+def _wake(ledger: Ledger, invoice_id: str, now: datetime) -> int:
+    for _ in range(WAKE_ATTEMPTS):
+        invoice = ledger.get_invoice(invoice_id)  # the index copy may lag; decide on the item itself
+        if invoice is None or not invoice.in_dunning or (invoice.hold and invoice.hold.active_at(now)):
+            return 0
+        # Written even when it is already due: the new version makes a run that is about to take it out of
+        # the index (it read the pause before it was lifted) fail its guard and leave it due.
+        try:
+            ledger.commit(Change(invoice_update=replace(invoice, next_action_at=now, version=invoice.version + 1)))
+        except ChangeRejected as rejected:
+            if rejected.reason != "stale_invoice":
+                raise
+            continue
+        return 1
+    raise ConcurrentUpdate(f"invoice {invoice_id} kept changing while resuming its reminders; try again")
+
+
+def _commit_customer(ledger: Ledger, change: Change) -> None:
+    try:
+        ledger.commit(change)
+    except ChangeRejected as rejected:
+        if rejected.reason == "stale_customer":
+            raise ConcurrentUpdate("the customer changed meanwhile; try again") from None
+        raise

@@ -26,6 +26,7 @@ class Branding:
 class Delivery(StrEnum):
     SENT = "sent"
     ALREADY_HANDLED = "already_handled"  # delivered before, or another worker holds it
+    SUPPRESSED = "suppressed"  # an email to an address that bounced or complained: not sent
 
 
 def deliver(
@@ -45,7 +46,11 @@ def deliver(
         if message.kind == "event":
             publisher.publish(DomainEvent(id=message.id, detail_type=message.name, detail=message.data))
         else:
-            mailer.send(compose_email(message, ledger, clock, branding), message_id=message.id)
+            email = compose_email(message, ledger, clock, branding)
+            if email is None:
+                store.mark_delivered(message.id)
+                return Delivery.SUPPRESSED
+            mailer.send(email, message_id=message.id)
     except Exception as error:
         store.release(message.id, type(error).__name__)
         raise
@@ -53,7 +58,8 @@ def deliver(
     return Delivery.SENT
 
 
-def compose_email(message: OutboxMessage, ledger: Ledger, clock: Clock, branding: Branding) -> Email:
+def compose_email(message: OutboxMessage, ledger: Ledger, clock: Clock, branding: Branding) -> Email | None:
+    """The email, addressed and rendered now; None when the customer's address is known to be undeliverable."""
     from shared.rendering import format_moment, render_email
 
     invoice = ledger.get_invoice(str(message.data["invoice_id"]))
@@ -62,6 +68,8 @@ def compose_email(message: OutboxMessage, ledger: Ledger, clock: Clock, branding
     customer = ledger.get_customer(invoice.customer_id)
     if customer is None:
         raise NotFound(f"outbox {message.id}: no customer {invoice.customer_id}")
+    if customer.email_undeliverable is not None:
+        return None  # SES would bounce it again, or the recipient said it is unwanted: protect the sender
     context: dict[str, object] = {
         "invoice": invoice,
         "customer": customer,
@@ -87,4 +95,4 @@ def compose_email(message: OutboxMessage, ledger: Ledger, clock: Clock, branding
     else:
         raise ValueError(f"unknown email template {message.name!r}")
     subject, text, html = render_email(message.name, **context)
-    return Email(to=customer.email, subject=subject, text=text, html=html)
+    return Email(to=customer.email, subject=subject, text=text, html=html, customer_id=customer.id)

@@ -25,6 +25,9 @@ class Change:
     """One atomic state change: everything in it is written in one transaction, or nothing is."""
 
     new_customer: Customer | None = None
+    customer_update: Customer | None = None  # written only if the stored version is `version - 1`
+    # (customer id, instant): commit only if the customer is neither on hold nor unreachable at that instant
+    customer_reachable_at: tuple[str, datetime] | None = None
     new_invoice: Invoice | None = None
     invoice_update: Invoice | None = None  # written only if the stored version is `version - 1`
     pay_link: PayLink | None = None
@@ -41,7 +44,8 @@ class ChangeRejected(Exception):
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
-        self.reason = reason  # duplicate_event | payment_not_forward | stale_invoice | duplicate_number | exists
+        self.reason = reason  # duplicate_event | payment_not_forward | stale_invoice | stale_customer | customer_paused
+        # | duplicate_number | exists
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +74,7 @@ class Ledger(Protocol):
         self, invoice_id: str, checkout_ref: str | None, payment_key: str | None
     ) -> PaymentContext: ...
     def list_customer_payments(self, customer_id: str, limit: int, cursor: str | None) -> Page: ...
+    def list_customer_invoices(self, customer_id: str, limit: int, cursor: str | None) -> Page: ...
     def due_invoices(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page: ...
     def get_dunning_policy(self) -> DunningPolicy | None: ...
 
@@ -104,6 +109,7 @@ class Email:
     subject: str
     text: str
     html: str
+    customer_id: str = ""  # tagged on the message, so SES bounce and complaint events name the customer
 
 
 class Mailer(Protocol):

@@ -29,6 +29,7 @@ class RunReport:
     rescheduled: int = 0
     finished: int = 0  # invoices with no reminder left: out of the index
     conflicts: int = 0  # someone else changed the invoice first; the next run looks again
+    withheld: int = 0  # the customer is on hold or their address is undeliverable
     complete: bool = True
 
 
@@ -127,6 +128,7 @@ def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now:
             version=invoice.version + 1,
         )
         change.invoice_update = updated
+        change.customer_reachable_at = (invoice.customer_id, now)
         change.outbox.append(
             OutboxMessage(
                 kind="email",
@@ -154,8 +156,11 @@ def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now:
         outcome = "sent"
     try:
         ledger.commit(change)
-    except ChangeRejected:
-        report.conflicts += 1
+    except ChangeRejected as rejected:
+        if rejected.reason == "customer_paused":
+            _withhold(ledger, invoice, now, report)
+        else:
+            report.conflicts += 1
         return
     if outcome == "sent":
         report.sent += 1
@@ -163,3 +168,33 @@ def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now:
         report.rescheduled += 1
     else:
         report.finished += 1
+
+
+def _withhold(ledger: Ledger, invoice: Invoice, now: datetime, report: RunReport) -> None:
+    """The customer is on hold or unreachable: send nothing, and look again when the pause ends by itself.
+    A pause that lasts until someone acts takes the invoice out of the index; lifting it puts it back
+    (`wake_reminders`)."""
+    customer = ledger.get_customer(invoice.customer_id)
+    if customer is None or not customer.reminders_paused_at(now):
+        report.conflicts += 1  # lifted in between: the invoice is still due, the next run sends it
+        return
+    resume_at = customer.reminders_resume_at(now)
+    reason = "email_undeliverable" if customer.email_undeliverable else "customer_hold"
+    change = Change(
+        invoice_update=replace(invoice, next_action_at=resume_at, version=invoice.version + 1),
+        audit=[
+            AuditEntry(
+                entity=f"INVOICE#{invoice.id}",
+                action="invoice.reminder_withheld",
+                actor="scheduler",
+                at=now,
+                details={"reason": reason, "until": resume_at.isoformat() if resume_at else None},
+            )
+        ],
+    )
+    try:
+        ledger.commit(change)
+    except ChangeRejected:
+        report.conflicts += 1
+        return
+    report.withheld += 1

@@ -12,6 +12,7 @@ LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 READ_ONE, READ_MANY, QUERY = {"dynamodb:GetItem"}, {"dynamodb:BatchGetItem"}, {"dynamodb:Query"}
 PUT, UPDATE, DELETE = {"dynamodb:PutItem"}, {"dynamodb:UpdateItem"}, {"dynamodb:DeleteItem"}
+CONDITION_CHECK = {"dynamodb:ConditionCheckItem"}
 KEY = {"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"}
 STRIPE_SECRET = {"secretsmanager:GetSecretValue"}
 SEND_EMAIL = {"ses:SendEmail", "ses:SendRawEmail"}
@@ -25,8 +26,10 @@ EXPECTED_ACTIONS = {
     "webhooks": LOGS | XRAY | READ_MANY | PUT | KEY | STRIPE_SECRET,
     "operator_api": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | DELETE | KEY | STRIPE_SECRET,
     "outbox": LOGS | XRAY | READ_ONE | READ_MANY | PUT | UPDATE | KEY | SEND_EMAIL | PUBLISH_EVENTS | STREAM | DLQ,
-    # The policy, the due_work index, and one TransactWriteItems of Puts per reminder.
-    "reminders": LOGS | XRAY | READ_ONE | QUERY | PUT | KEY,
+    # The policy, the due_work index, and one TransactWriteItems per reminder: Puts and a check on the customer.
+    "reminders": LOGS | XRAY | READ_ONE | QUERY | PUT | CONDITION_CHECK | KEY,
+    # The customer an SES event names, one TransactWriteItems of Puts to mark the address; failures to its DLQ.
+    "email_feedback": LOGS | XRAY | READ_ONE | PUT | KEY | DLQ,
 }
 # The only actions AWS offers no resource-level permission for.
 UNSCOPED_ACTIONS = XRAY | {"dynamodb:ListStreams"}
@@ -88,9 +91,13 @@ def test_outbox_sends_only_from_the_sender_identity_and_publishes_only_to_the_bu
     stack = synthesized.stack
     statements = statements_of(synthesized, "outbox")
 
-    [send] = [s for s in statements if "ses:SendEmail" in as_list(s["Action"])]
+    identity, configuration_set = [s for s in statements if "ses:SendEmail" in as_list(s["Action"])]
     [publish] = [s for s in statements if "events:PutEvents" in as_list(s["Action"])]
-    assert {"Ref": synthesized.logical_id(stack.email.identity)} in send["Resource"]["Fn::Join"][1]
+    assert {"Ref": synthesized.logical_id(stack.email.identity)} in identity["Resource"]["Fn::Join"][1]
+    # Sends name the configuration set, which SES authorises too: that one set, nothing wider.
+    configuration_set_arn = configuration_set["Resource"]["Fn::Join"][1]
+    assert ":configuration-set/" in "".join(p for p in configuration_set_arn if isinstance(p, str))
+    assert {"Ref": synthesized.logical_id(stack.email.configuration_set)} in configuration_set_arn
     assert publish["Resource"] == {"Fn::GetAtt": [synthesized.logical_id(stack.events.bus), "Arn"]}
 
 

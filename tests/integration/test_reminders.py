@@ -338,6 +338,26 @@ def test_a_promise_to_pay_pauses_reminders_tells_the_operator_and_dunning_resume
     assert subjects(aws) == ["Invoice INV-77 is overdue: $250.00"]
 
 
+def test_one_promise_per_invoice_so_promising_again_cannot_pause_dunning_for_ever(
+    aws: Aws, clock: FixedClock, invoice: dict[str, Any]
+) -> None:
+    from tests.integration.helpers import get_invoice, token_of
+    from tests.integration.test_pay_pages import open_link
+
+    token = token_of(invoice["pay_url"])
+    clock.instant = datetime(2027, 3, 16, 15, tzinfo=UTC)  # promising allows up to 14 days: March 30
+    assert promise(token, "2027-03-20")["statusCode"] == 303
+    clock.instant = datetime(2027, 3, 19, 15, tzinfo=UTC)  # still running: the date may move, within the 14 days
+    assert promise(token, "2027-04-02")["statusCode"] == 422
+    assert promise(token, "2027-03-30")["statusCode"] == 303
+    clock.instant = datetime(2027, 3, 31, 15, tzinfo=UTC)  # lapsed unpaid: no second promise
+    assert 'id="promise-date"' not in open_link(token)["body"]
+    refused = promise(token, "2027-04-05")
+    assert refused["statusCode"] == 422 and "already promised" in refused["body"]
+    assert run()["sent"] == 1  # dunning resumed
+    assert get_invoice(invoice["id"])["hold"] is None
+
+
 @pytest.mark.parametrize("day", ["2027-03-15", "2027-04-30", "someday", ""])
 def test_a_promise_outside_the_allowed_dates_is_refused_on_the_page(
     aws: Aws, clock: FixedClock, invoice: dict[str, Any], day: str
