@@ -69,6 +69,7 @@ class Resources:
     stripe_secret_id: str
     sender_email: str
     ses_configuration_set: str
+    reminders_queue_url: str
 
 
 def provision(endpoint_url: str, config: StackConfig) -> Resources:
@@ -93,6 +94,7 @@ def provision(endpoint_url: str, config: StackConfig) -> Resources:
     sqs = client("sqs", endpoint_url)
     events.create_event_bus(Name=config.event_bus_name)
     queue_url = sqs.create_queue(QueueName=config.events_queue_name)["QueueUrl"]
+    reminders_queue_url = sqs.create_queue(QueueName=config.reminders_queue_name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     # EventBridge has no "match everything" pattern; every event on the bus carries our account.
     events.put_rule(
@@ -114,6 +116,7 @@ def provision(endpoint_url: str, config: StackConfig) -> Resources:
         stripe_secret_id=config.stripe_secret_id,
         sender_email=config.sender_email,
         ses_configuration_set=config.ses_configuration_set,
+        reminders_queue_url=reminders_queue_url,
     )
 
 

@@ -73,6 +73,7 @@ class StackConfig:
     table_name: str = "payportal-local"
     event_bus_name: str = "payportal-local"
     events_queue_name: str = "payportal-local-observed-events"
+    reminders_queue_name: str = "payportal-local-reminders-continuations"
     sender_email: str = "billing@payportal.local"
     ses_configuration_set: str = "payportal-local"
     support_contact: str = "support@payportal.local"

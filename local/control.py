@@ -11,7 +11,8 @@
 | POST   /_local/clock {"now": iso8601}  | fix the business clock at an instant (offset required)       |
 | DELETE /_local/clock                   | back to real time                                            |
 | GET    /_local/schedules               | scheduled functions that exist                               |
-| POST   /_local/schedules/{name}/run    | run one now, with a Scheduler-like event at business "now"   |
+| POST   /_local/schedules/{name}/run    | run one now, with a Scheduler-like event at business "now",  |
+|                                        | then any continuations it left on its queue                  |
 | GET    /_local/dead-letters            | outbox records that failed every delivery attempt            |
 | POST   /_local/outbox/drain            | deliver everything on the outbox stream now                  |
 """
@@ -28,6 +29,7 @@ from typing import Any
 from local.api_server import HttpRequest, HttpResponse, json_response
 from local.aws import ObservedEvents, SentEmails
 from local.config import ACCOUNT_ID, REGION, SCHEDULES
+from local.continuations import ContinuationQueues
 from local.lambda_runtime import FunctionResolver
 from local.outbox_poller import OutboxHandlerUnavailable, OutboxPoller
 from shared.clock import AdjustableClock, wall_clock_now
@@ -79,6 +81,7 @@ class LocalControl:
         poller: OutboxPoller | None,
         resolver: FunctionResolver,
         schedules: tuple[str, ...] = SCHEDULES,
+        continuations: ContinuationQueues | None = None,
     ) -> None:
         self._clock = clock
         self._clock_lock = threading.Lock()
@@ -87,6 +90,7 @@ class LocalControl:
         self._poller = poller
         self._resolver = resolver
         self._schedules = schedules
+        self._continuations = continuations
 
     def known_schedules(self) -> list[str]:
         return [name for name in self._schedules if self._resolver.exists(name)]
@@ -184,4 +188,5 @@ class LocalControl:
         except Exception as error:
             logger.exception("scheduled function %s raised", name)
             return json_response(500, {"message": f"{name} failed: {type(error).__name__}: {error}"})
-        return json_response(200, {"schedule": name, "event": event, "result": result})
+        continued = self._continuations.drain(name) if self._continuations else 0
+        return json_response(200, {"schedule": name, "event": event, "result": result, "continuations": continued})

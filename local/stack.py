@@ -33,7 +33,8 @@ from local.config import (
     SECRET_ACCESS_KEY,
     StackConfig,
 )
-from local.control import LocalClock, LocalControl
+from local.continuations import ContinuationQueues
+from local.control import SCHEDULE_TIMEOUT_S, LocalClock, LocalControl
 from local.lambda_runtime import FunctionNotFound, FunctionResolver, Handler, LambdaContext
 from local.outbox_poller import OutboxHandlerUnavailable, OutboxPoller
 from local.seed import DemoData, seed_demo_data
@@ -152,6 +153,7 @@ class LocalStack:
             "PAYPORTAL_STRIPE_API_BASE": self.stripe_url,
             "PAYPORTAL_BUSINESS_NAME": self.config.business_name,
             "PAYPORTAL_SES_CONFIGURATION_SET": resources.ses_configuration_set,
+            "PAYPORTAL_REMINDERS_QUEUE_URL": resources.reminders_queue_url,
             "POWERTOOLS_SERVICE_NAME": "payportal",
             "POWERTOOLS_METRICS_NAMESPACE": "payportal-local",
             "POWERTOOLS_TRACE_DISABLED": "true",
@@ -224,6 +226,11 @@ class LocalStack:
             events=self.events,
             poller=self.poller,
             resolver=self.resolver,
+            continuations=ContinuationQueues(
+                client("sqs", self.moto_url),
+                {"reminders": self.resources.reminders_queue_url},
+                lambda name, event: self.resolver.invoke(name, event, timeout_s=SCHEDULE_TIMEOUT_S),
+            ),
         )
         self._api.start()
         self.poller.start()

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from shared.adapters.notifications import EventBridgePublisher, SesMailer
     from shared.adapters.secrets import StripeCredentials
     from shared.adapters.stripe_gateway import StripeGateway
+    from shared.adapters.work_queue import SqsWorkQueue
     from shared.domain.records import Customer
     from shared.services.checkout import CheckoutPlan
     from shared.services.ports import CheckoutSession, CheckoutSessionRequest, PaymentGateway
@@ -79,11 +80,21 @@ def publisher() -> EventBridgePublisher:
     return EventBridgePublisher(client("events"), settings().event_bus_name)
 
 
+@cache
+def reminders_queue() -> SqsWorkQueue | None:
+    """Where a dunning run out of time leaves the rest; None when no queue is configured."""
+    from shared.adapters.aws import client
+    from shared.adapters.work_queue import SqsWorkQueue
+
+    url = settings().reminders_queue_url
+    return SqsWorkQueue(client("sqs"), url) if url else None
+
+
 def reset() -> None:
     """Forget every cached client and setting (tests, and the local stack after it changes the environment)."""
     from shared import config
     from shared.adapters import aws, secrets
 
-    for cached in (config.settings, aws.client, aws._session, ledger, _gateway, mailer, publisher):
+    for cached in (config.settings, aws.client, aws._session, ledger, _gateway, mailer, publisher, reminders_queue):
         cached.cache_clear()
     secrets.clear_cache()

@@ -1,22 +1,43 @@
 """EventBridge Scheduler schedules for the scheduled functions (shared.routes.SCHEDULED_FUNCTIONS), each
-with retries and a dead-letter queue for invocations that keep failing."""
+with retries and a dead-letter queue for invocations that keep failing.
+
+A run that cannot finish within one invocation leaves the rest on its continuation queue (one message per
+unfinished shard); the queue invokes the same function, one message at a time, up to a concurrency that
+matches the shards. Messages that keep failing go to the continuation DLQ.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Final
 
-from aws_cdk import Duration, Stack, aws_iam, aws_kms, aws_lambda, aws_scheduler, aws_scheduler_targets, aws_sqs
+from aws_cdk import (
+    Duration,
+    Stack,
+    aws_iam,
+    aws_kms,
+    aws_lambda,
+    aws_lambda_event_sources,
+    aws_scheduler,
+    aws_scheduler_targets,
+    aws_sqs,
+)
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from infra.config import StageConfig
 from infra.constructs.queues import dead_letter_queue
 from shared.routes import SCHEDULED_FUNCTIONS
+from shared.schema import DUE_WORK_SHARDS
 
 DLQ_ID: Final = "ScheduleDlq"
 RETRY_ATTEMPTS: Final = 2
 MAX_EVENT_AGE: Final = Duration.minutes(30)  # an hourly run older than this is overtaken by the next one
+# Scheduled functions that continue through a queue when out of time, and the variable naming it.
+CONTINUED_FUNCTIONS: Final = {"reminders": "PAYPORTAL_REMINDERS_QUEUE_URL"}
+CONTINUATION_RECEIVES: Final = 3  # deliveries of a continuation before it is dead-lettered
+# AWS's advice for a Lambda event source: visibility at least six times the function's timeout.
+VISIBILITY_PER_TIMEOUT: Final = 6
 
 
 def schedule_id_for(name: str) -> str:
@@ -31,13 +52,15 @@ class Scheduling(Construct):
         *,
         config: StageConfig,
         key: aws_kms.IKey,
-        functions: Mapping[str, aws_lambda.IFunction],
+        functions: Mapping[str, aws_lambda.Function],
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
         self._key = key
         self.dlq = self._build_dlq(key)
         self.schedules = {name: self._build_schedule(name, functions[name]) for name in SCHEDULED_FUNCTIONS}
+        self.continuation_dlqs: dict[str, aws_sqs.Queue] = {}
+        self.continuations = {name: self._build_continuation(name, functions[name]) for name in CONTINUED_FUNCTIONS}
 
     def _build_dlq(self, key: aws_kms.IKey) -> aws_sqs.Queue:
         return dead_letter_queue(
@@ -82,3 +105,30 @@ class Scheduling(Construct):
             target=target,
             description=f"payportal {self._config.stage}: run {name}",
         )
+
+    def _build_continuation(self, name: str, function: aws_lambda.Function) -> aws_sqs.Queue:
+        stem = schedule_id_for(name).removesuffix("Schedule")
+        dlq = dead_letter_queue(
+            self, f"{stem}ContinuationDlq", key=self._key, config=self._config, used_by=f"{name}'s continuation queue"
+        )
+        timeout = function.timeout.to_seconds() if function.timeout else 3
+        queue = aws_sqs.Queue(
+            self,
+            f"{stem}Continuations",
+            encryption=aws_sqs.QueueEncryption.KMS,
+            encryption_master_key=self._key,
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(timeout * VISIBILITY_PER_TIMEOUT),
+            retention_period=Duration.hours(4),  # a continuation older than a few runs is overtaken anyway
+            dead_letter_queue=aws_sqs.DeadLetterQueue(max_receive_count=CONTINUATION_RECEIVES, queue=dlq),
+            removal_policy=self._config.disposable_removal_policy,
+        )
+        self.continuation_dlqs[name] = dlq
+        function.add_event_source(
+            aws_lambda_event_sources.SqsEventSource(
+                queue, batch_size=1, report_batch_item_failures=True, max_concurrency=DUE_WORK_SHARDS
+            )
+        )
+        function.add_environment(CONTINUED_FUNCTIONS[name], queue.queue_url)
+        queue.grant_send_messages(function)
+        return queue

@@ -7,8 +7,8 @@ concurrent run or a retry can never send the same (invoice, step) twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from shared.clock import Clock
@@ -31,6 +31,11 @@ class RunReport:
     conflicts: int = 0  # someone else changed the invoice first; the next run looks again
     withheld: int = 0  # the customer is on hold or their address is undeliverable
     complete: bool = True
+    # Out of time: where each unfinished shard stands (shard, cursor), for a continuation to pick up.
+    remaining: list[tuple[int, str | None]] = field(default_factory=list)
+
+
+ALL_SHARDS: tuple[tuple[int, str | None], ...] = tuple((shard, None) for shard in range(DUE_WORK_SHARDS))
 
 
 def run_reminders(
@@ -39,19 +44,25 @@ def run_reminders(
     *,
     policy: DunningPolicy | None = None,
     out_of_time: Callable[[], bool] = lambda: False,
+    work: Sequence[tuple[int, str | None]] = ALL_SHARDS,
 ) -> RunReport:
+    """Work through `work` (shard, cursor) in order, a page at a time. When time runs short the report's
+    `remaining` says where to go on; at least one page is always done, so continuations make progress."""
     from shared.services.dunning_policy import current_policy
 
     now = clock.now()
     policy = policy or current_policy(ledger)  # one read per run
     report = RunReport()
-    for shard in range(DUE_WORK_SHARDS):
-        cursor: str | None = None
+    pages = 0
+    for position, (shard, start) in enumerate(work):
+        cursor = start
         while True:
-            if out_of_time():
-                report.complete = False  # what is left stays due: the next run picks it up
+            if pages and out_of_time():
+                report.complete = False
+                report.remaining = [(shard, cursor), *work[position + 1 :]]
                 return report
             page = ledger.due_invoices(shard, now, PAGE_SIZE, cursor)
+            pages += 1
             for invoice in page.items:
                 remind_invoice(ledger, policy, invoice, now, report)
             cursor = page.next_cursor

@@ -73,3 +73,17 @@ def test_an_address_ses_reports_undeliverable_gets_no_more_email(
     assert local_stack.post("/_local/schedules/reminders/run").json()["result"]["withheld"] >= 1
     local_stack.drain_outbox()
     assert sent_to_customer() == before
+
+
+def test_firing_the_schedule_also_runs_the_continuations_left_on_its_queue(local_stack: LocalStack) -> None:
+    from local.aws import client
+
+    assert local_stack.resources is not None
+    sqs = client("sqs", local_stack.moto_url)
+    # What a run out of time leaves behind: one shard to go on with
+    sqs.send_message(QueueUrl=local_stack.resources.reminders_queue_url, MessageBody='{"shards": [[3, null]]}')
+    fired = local_stack.post("/_local/schedules/reminders/run")
+    assert fired.status_code == 200, fired.text
+    assert fired.json()["continuations"] == 1
+    left = sqs.receive_message(QueueUrl=local_stack.resources.reminders_queue_url).get("Messages", [])
+    assert left == []

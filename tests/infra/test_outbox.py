@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from infra.constructs import outbox
 from shared import schema
 from tests.infra.conftest import Synthesized
 
 
+def stream_mappings(synthesized: Synthesized) -> list[dict[str, Any]]:
+    mappings = synthesized.resources("AWS::Lambda::EventSourceMapping").values()
+    return [m for m in mappings if "StreamArn" in str(m["Properties"]["EventSourceArn"])]
+
+
 def test_only_inserted_outbox_items_invoke_the_outbox(synthesized: Synthesized) -> None:
     stack = synthesized.stack
-    [mapping] = synthesized.resources("AWS::Lambda::EventSourceMapping").values()
+    [mapping] = stream_mappings(synthesized)
     properties = mapping["Properties"]
 
     assert properties["FunctionName"] == {"Ref": synthesized.logical_id(stack.lambdas.functions["outbox"])}
@@ -25,7 +31,7 @@ def test_only_inserted_outbox_items_invoke_the_outbox(synthesized: Synthesized) 
 
 def test_failures_are_retried_per_item_and_then_sent_to_the_dlq(synthesized: Synthesized) -> None:
     stack = synthesized.stack
-    [mapping] = synthesized.resources("AWS::Lambda::EventSourceMapping").values()
+    [mapping] = stream_mappings(synthesized)
     properties = mapping["Properties"]
 
     assert properties["StartingPosition"] == "TRIM_HORIZON"

@@ -19,6 +19,13 @@ SEND_EMAIL = {"ses:SendEmail", "ses:SendRawEmail"}
 PUBLISH_EVENTS = {"events:PutEvents"}
 STREAM = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
 DLQ = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+CONSUME = {
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+}
 
 EXPECTED_ACTIONS = {
     "checkout": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | KEY | STRIPE_SECRET,
@@ -26,8 +33,9 @@ EXPECTED_ACTIONS = {
     "webhooks": LOGS | XRAY | READ_MANY | PUT | KEY | STRIPE_SECRET,
     "operator_api": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | DELETE | KEY | STRIPE_SECRET,
     "outbox": LOGS | XRAY | READ_ONE | READ_MANY | PUT | UPDATE | KEY | SEND_EMAIL | PUBLISH_EVENTS | STREAM | DLQ,
-    # The policy, the due_work index, and one TransactWriteItems per reminder: Puts and a check on the customer.
-    "reminders": LOGS | XRAY | READ_ONE | QUERY | PUT | CONDITION_CHECK | KEY,
+    # The policy, the due_work index, and one TransactWriteItems per reminder: Puts and a check on the customer;
+    # sending and consuming its continuations.
+    "reminders": LOGS | XRAY | READ_ONE | QUERY | PUT | CONDITION_CHECK | KEY | DLQ | CONSUME,
     # The customer an SES event names, one TransactWriteItems of Puts to mark the address; failures to its DLQ.
     "email_feedback": LOGS | XRAY | READ_ONE | PUT | KEY | DLQ,
 }

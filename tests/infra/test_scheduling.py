@@ -41,3 +41,31 @@ def test_the_schedule_role_may_only_invoke_its_function(synthesized: Synthesized
     actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     # Invoke its function; dead-letter into the KMS-encrypted queue; nothing else.
     assert actions == {"lambda:InvokeFunction", "sqs:SendMessage", "kms:GenerateDataKey", "kms:Decrypt"}
+
+
+def test_a_run_out_of_time_continues_through_its_queue_one_shard_per_invocation(synthesized: Synthesized) -> None:
+    stack = synthesized.stack
+    function = stack.lambdas.functions["reminders"]
+    queue = stack.scheduling.continuations["reminders"]
+    queue_props = synthesized.resource(queue)["Properties"]
+    assert queue_props["KmsMasterKeyId"] == {"Fn::GetAtt": [synthesized.logical_id(stack.storage.key), "Arn"]}
+    assert queue_props["RedrivePolicy"] == {
+        "deadLetterTargetArn": {
+            "Fn::GetAtt": [synthesized.logical_id(stack.scheduling.continuation_dlqs["reminders"]), "Arn"]
+        },
+        "maxReceiveCount": 3,
+    }
+    assert queue_props["VisibilityTimeout"] >= 6 * synthesized.resource(function)["Properties"]["Timeout"]
+
+    [mapping] = [
+        m
+        for m in synthesized.resources("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [synthesized.logical_id(queue), "Arn"]}
+    ]
+    props = mapping["Properties"]
+    assert props["FunctionName"] == {"Ref": synthesized.logical_id(function)}
+    assert props["BatchSize"] == 1
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["ScalingConfig"] == {"MaximumConcurrency": 8}  # one per due_work shard
+    variables = synthesized.resource(function)["Properties"]["Environment"]["Variables"]
+    assert variables["PAYPORTAL_REMINDERS_QUEUE_URL"] == {"Ref": synthesized.logical_id(queue)}
