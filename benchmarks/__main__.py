@@ -287,6 +287,9 @@ def main() -> None:
             Case("operator_api (POST /v1/customers)", "functions.operator_api.handler", "write", customer_event),
             Case("outbox (one event)", "functions.outbox.handler", "write", outbox_event),
         ]
+        only = os.environ.get("PAYPORTAL_BENCH_ONLY")  # e.g. "webhooks": that cold start, nothing else
+        if only:
+            cases = [c for c in cases if c.name.startswith(only)]
         wanted = os.environ.get("PAYPORTAL_BENCH_PROFILE")
         if wanted:
             from benchmarks.cold_start import profile
@@ -301,6 +304,8 @@ def main() -> None:
             "(baseline: import stripe + boto3, a DynamoDB client, SDK signature check where it applies,"
             " one DynamoDB request; webhook target ratio <= 0.8)"
         )
+        if only:
+            return
         print()
         print("AWS and Stripe calls per operation")
         for name, counts in calls_per_operation(invoice):

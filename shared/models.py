@@ -208,6 +208,7 @@ class InvoiceOut(BaseModel):
     min_partial_amount: int | None
     created_at: datetime
     hold: HoldOut | None = Field(default=None, description="reminders are paused while this is set")
+    open_disputes: list[str] = Field(default_factory=list, description="Stripe disputes not yet closed: no reminders")
     next_reminder_at: datetime | None = Field(default=None, description="when the dunning run looks at it next")
     payments: list[PaymentOut] = Field(default_factory=list)
 

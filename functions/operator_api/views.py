@@ -74,6 +74,7 @@ def invoice_out(i: Invoice, payments: list[Payment]) -> InvoiceOut:
         min_partial_amount=i.min_partial_amount,
         created_at=i.created_at,
         hold=HoldOut(reason=i.hold.reason, until=i.hold.until) if i.hold else None,
+        open_disputes=sorted(i.open_disputes),
         next_reminder_at=i.next_action_at,
         payments=[payment_out(p) for p in payments],
     )

@@ -15,9 +15,12 @@ from shared.domain.dunning import DunningPolicy, DunningStep, LateFee
 from shared.domain.errors import DomainError
 from shared.domain.invoices import PAYMENT_STATUS_RANK, Hold, Invoice, InvoiceStatus, LateFeeLine, PaymentStatus
 from shared.domain.records import (
+    DISPUTE_STATUS_RANK,
     AuditEntry,
     CheckoutAttempt,
     Customer,
+    Dispute,
+    DisputeStatus,
     EmailUndeliverable,
     OutboxMessage,
     PayLink,
@@ -185,6 +188,7 @@ def invoice_item(i: Invoice, now: datetime) -> dict[str, Any]:
         "hold_reason": i.hold.reason if i.hold else None,
         "hold_until": _ts(i.hold.until) if i.hold and i.hold.until else None,
         "promised_at": _ts(i.promised_at) if i.promised_at else None,
+        "open_disputes": sorted(i.open_disputes) or None,
     }
     if i.next_action_at is not None:  # only invoices with reminder work sit in the sparse index
         stamp = _utc_stamp(i.next_action_at)
@@ -218,6 +222,7 @@ def invoice_from(item: dict[str, Any]) -> Invoice:
         if item.get("hold_reason")
         else None,
         promised_at=datetime.fromisoformat(item["promised_at"]) if item.get("promised_at") else None,
+        open_disputes=frozenset(item.get("open_disputes") or ()),
     )
 
 
@@ -311,6 +316,46 @@ def payment_from(item: dict[str, Any]) -> Payment:
         failure_reason=item.get("failure_reason"),
         method=item.get("method"),
         created_at=datetime.fromisoformat(item["created_at"]),
+        updated_at=datetime.fromisoformat(item["updated_at"]),
+    )
+
+
+def payment_intent_lookup_item(p: Payment) -> dict[str, Any]:
+    """PaymentIntent -> invoice: disputes name only the PaymentIntent, not our metadata."""
+    return {
+        PK: f"PAYMENTINTENT#{p.payment_intent_id}",
+        SK: "PAYMENTINTENT",
+        "type": "payment_intent",
+        "invoice_id": p.invoice_id,
+    }
+
+
+def dispute_item(d: Dispute) -> dict[str, Any]:
+    return {
+        PK: f"INVOICE#{d.invoice_id}",
+        SK: f"DISPUTE#{d.id}",
+        "type": "dispute",
+        "id": d.id,
+        "invoice_id": d.invoice_id,
+        "payment_intent_id": d.payment_intent_id,
+        "amount": d.amount,
+        "currency": d.currency,
+        "reason": d.reason,
+        "status": d.status.value,
+        "status_rank": DISPUTE_STATUS_RANK[d.status],
+        "updated_at": _ts(d.updated_at),
+    }
+
+
+def dispute_from(item: dict[str, Any]) -> Dispute:
+    return Dispute(
+        id=item["id"],
+        invoice_id=item["invoice_id"],
+        payment_intent_id=item["payment_intent_id"],
+        amount=item["amount"],
+        currency=item["currency"],
+        reason=item.get("reason", ""),
+        status=DisputeStatus(item["status"]),
         updated_at=datetime.fromisoformat(item["updated_at"]),
     )
 
@@ -525,6 +570,18 @@ class DynamoLedger:
                     **{":rank": PAYMENT_STATUS_RANK[change.payment.status]},
                 )
             )
+        if change.payment and change.payment.payment_intent_id:
+            # Same content every time: an unconditional Put is idempotent.
+            writes.append(self._put(payment_intent_lookup_item(change.payment), "never"))
+        if change.dispute:
+            writes.append(
+                self._put(
+                    dispute_item(change.dispute),
+                    "dispute_not_forward",
+                    "attribute_not_exists(pk) OR status_rank < :rank",
+                    **{":rank": DISPUTE_STATUS_RANK[change.dispute.status]},
+                )
+            )
         if change.dunning_policy:
             writes.append(self._put(policy_item(change.dunning_policy), "never"))
         writes.extend(self._put(outbox_item(m), "exists", new) for m in change.outbox)
@@ -588,6 +645,20 @@ class DynamoLedger:
         found = self._batch_get([invoice_key, customer_key])
         invoice, customer = found.get(invoice_key), found.get(customer_key)
         return (invoice_from(invoice) if invoice else None, customer_from(customer) if customer else None)
+
+    def invoice_for_payment_intent(self, payment_intent_id: str) -> str | None:
+        key = (f"PAYMENTINTENT#{payment_intent_id}", "PAYMENTINTENT")
+        item = self._batch_get([key]).get(key)  # BatchGetItem: the webhook needs no GetItem permission
+        return str(item["invoice_id"]) if item else None
+
+    def get_dispute_context(self, invoice_id: str, dispute_id: str) -> tuple[Invoice | None, Dispute | None]:
+        invoice_key, dispute_key = (
+            (f"INVOICE#{invoice_id}", "INVOICE"),
+            (f"INVOICE#{invoice_id}", f"DISPUTE#{dispute_id}"),
+        )
+        found = self._batch_get([invoice_key, dispute_key])
+        invoice, dispute = found.get(invoice_key), found.get(dispute_key)
+        return (invoice_from(invoice) if invoice else None, dispute_from(dispute) if dispute else None)
 
     def get_dunning_policy(self) -> DunningPolicy | None:
         item = self._get(*POLICY_KEY)

@@ -78,6 +78,7 @@ class Invoice:
     hold: Hold | None = None
     late_fees: tuple[LateFeeLine, ...] = ()
     promised_at: datetime | None = None  # when the customer first promised to pay: one promise per invoice
+    open_disputes: frozenset[str] = frozenset()  # Stripe disputes not yet closed: no dunning meanwhile
 
     @property
     def amount_original(self) -> int:
@@ -108,8 +109,12 @@ class Invoice:
 
     @property
     def in_dunning(self) -> bool:
-        """Reminders go only to invoices still being collected."""
-        return self.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID) and self.amount_remaining > 0
+        """Reminders go only to invoices still being collected, and never while a payment is disputed."""
+        return (
+            self.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
+            and self.amount_remaining > 0
+            and not self.open_disputes
+        )
 
     def minimum_payment(self) -> int:
         """The least a customer may pay now: the whole remainder unless partial payments are allowed."""
@@ -138,6 +143,17 @@ class Invoice:
         next_action_at = None if status in (InvoiceStatus.PAID, InvoiceStatus.VOID) else self.next_action_at
         return replace(self, amount_paid=paid, status=status, version=self.version + 1, next_action_at=next_action_at)
 
+    def with_dispute_lost(self, amount: int) -> Invoice:
+        """State after a dispute is lost: the bank took `amount` back, so it no longer counts as paid."""
+        paid = max(0, self.amount_paid - amount)
+        status = self.status
+        if status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID):
+            if paid >= self.amount_due:
+                status = InvoiceStatus.PAID
+            else:
+                status = InvoiceStatus.PARTIALLY_PAID if paid > 0 else InvoiceStatus.OPEN
+        return replace(self, amount_paid=paid, status=status, version=self.version + 1)
+
     def voided(self) -> Invoice:
         if self.status is InvoiceStatus.VOID:
             return self
@@ -146,3 +162,19 @@ class Invoice:
                 f"invoice {self.number} is {self.status.value}; only an open invoice with no payment can be voided"
             )
         return replace(self, status=InvoiceStatus.VOID, version=self.version + 1, next_action_at=None)
+
+
+def invoice_event_detail(invoice: Invoice) -> dict[str, object]:
+    """The invoice fields every invoice.* domain event carries (docs/events.md)."""
+    return {
+        "invoice_id": invoice.id,
+        "customer_id": invoice.customer_id,
+        "number": invoice.number,
+        "status": invoice.status.value,
+        "currency": invoice.currency,
+        "amount_due": invoice.amount_due,
+        "amount_paid": invoice.amount_paid,
+        "amount_remaining": invoice.amount_remaining,
+        "amount_credit": invoice.amount_credit,
+        "due_date": invoice.due_date.isoformat(),
+    }

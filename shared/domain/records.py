@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
+import os
 import secrets
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from shared.domain.invoices import Hold, PaymentStatus
 
 
+def _random_hex() -> str:
+    """128 random bits as 32 hex digits (what uuid4().hex gave, without importing uuid on cold paths)."""
+    return os.urandom(16).hex()
+
+
 def new_id(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex}"
+    return f"{prefix}_{_random_hex()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,8 @@ class PayLink:
 
     @staticmethod
     def hash_token(token: str) -> str:
+        import hashlib
+
         return hashlib.sha256(token.encode()).hexdigest()
 
     def usable_at(self, instant: datetime) -> bool:
@@ -105,6 +112,30 @@ class Payment:
     method: str | None = None
 
 
+class DisputeStatus(StrEnum):
+    OPEN = "open"
+    WON = "won"  # closed with the money kept (won, or an inquiry closed without a chargeback)
+    LOST = "lost"  # closed with the money taken back
+
+
+# A dispute only moves from open to closed, whatever order Stripe's events arrive in.
+DISPUTE_STATUS_RANK: dict[DisputeStatus, int] = {DisputeStatus.OPEN: 1, DisputeStatus.WON: 2, DisputeStatus.LOST: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    """A Stripe dispute (chargeback) of one of the invoice's payments."""
+
+    id: str
+    invoice_id: str
+    payment_intent_id: str
+    amount: int
+    currency: str
+    reason: str
+    status: DisputeStatus
+    updated_at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class StripeEventRecord:
     """What we keep of each Stripe event: enough to audit and to replay from Stripe, no payload."""
@@ -124,7 +155,7 @@ class AuditEntry:
     actor: str
     at: datetime
     details: dict[str, Any] = field(default_factory=dict)
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    id: str = field(default_factory=_random_hex)
 
 
 @dataclass(frozen=True, slots=True)

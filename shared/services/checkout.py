@@ -170,9 +170,8 @@ def promise_to_pay(ledger: Ledger, clock: Clock, page: PayPage, *, promised: dat
     from zoneinfo import ZoneInfo
 
     from shared.domain.errors import InvalidHold, InvalidStateTransition
-    from shared.domain.invoices import Hold
+    from shared.domain.invoices import Hold, invoice_event_detail
     from shared.domain.records import AuditEntry, OutboxMessage
-    from shared.services.invoices import invoice_event_detail
 
     invoice, now = page.invoice, clock.now()
     if not invoice.accepts_payment:

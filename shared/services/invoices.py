@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING
 from shared.clock import Clock
 from shared.domain.dunning import due_reminder
 from shared.domain.errors import ConcurrentUpdate, InvalidHold, InvalidStateTransition, NotFound
-from shared.domain.invoices import Hold, Invoice, InvoiceStatus
+from shared.domain.invoices import (
+    Hold,
+    Invoice,
+    InvoiceStatus,
+    invoice_event_detail,
+)
 from shared.domain.records import AuditEntry, OutboxMessage, PayLink, Payment, new_id
 from shared.services.dunning_policy import current_policy
 from shared.services.ports import Change, ChangeRejected, Ledger
@@ -118,21 +123,6 @@ def void_invoice(ledger: Ledger, clock: Clock, invoice_id: str, *, actor: str) -
             ) from None
         raise
     return voided
-
-
-def invoice_event_detail(invoice: Invoice) -> dict[str, object]:
-    return {
-        "invoice_id": invoice.id,
-        "customer_id": invoice.customer_id,
-        "number": invoice.number,
-        "status": invoice.status.value,
-        "currency": invoice.currency,
-        "amount_due": invoice.amount_due,
-        "amount_paid": invoice.amount_paid,
-        "amount_remaining": invoice.amount_remaining,
-        "amount_credit": invoice.amount_credit,
-        "due_date": invoice.due_date.isoformat(),
-    }
 
 
 def place_hold(

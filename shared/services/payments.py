@@ -12,9 +12,14 @@ from enum import StrEnum
 from typing import Any
 
 from shared.clock import Clock
-from shared.domain.invoices import Invoice, InvoiceStatus, PaymentStatus, payment_status_moves_forward
+from shared.domain.invoices import (
+    Invoice,
+    InvoiceStatus,
+    PaymentStatus,
+    invoice_event_detail,
+    payment_status_moves_forward,
+)
 from shared.domain.records import AuditEntry, CheckoutAttempt, OutboxMessage, Payment, StripeEventRecord
-from shared.services.invoices import invoice_event_detail
 from shared.services.ports import Change, ChangeRejected, Ledger
 
 HANDLED_EVENT_TYPES = frozenset(
@@ -26,6 +31,8 @@ HANDLED_EVENT_TYPES = frozenset(
         "payment_intent.payment_failed",
     }
 )
+# Handled by shared/services/disputes.py (kept here, not imported, so the payment path stays light).
+DISPUTE_EVENT_TYPES = frozenset({"charge.dispute.created", "charge.dispute.closed"})
 MAX_ATTEMPTS = 5
 
 
@@ -117,6 +124,10 @@ def _observe(event: StripeEvent) -> _Observed | None:
 
 
 def record_stripe_event(ledger: Ledger, clock: Clock, event: StripeEvent) -> Outcome:
+    if event.type in DISPUTE_EVENT_TYPES:
+        from shared.services.disputes import record_dispute_event
+
+        return record_dispute_event(ledger, clock, event)
     if event.type not in HANDLED_EVENT_TYPES:
         return Outcome.IGNORED
     observed = _observe(event)

@@ -5,19 +5,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from shared.domain.dunning import DunningPolicy
-from shared.domain.invoices import Invoice, PaymentStatus
-from shared.domain.records import (
-    AuditEntry,
-    CheckoutAttempt,
-    Customer,
-    OutboxMessage,
-    PayLink,
-    Payment,
-    StripeEventRecord,
-)
+from shared.domain.invoices import PaymentStatus
+
+if TYPE_CHECKING:  # annotations only: the webhook's cold path does not load the dunning rules
+    from shared.domain.dunning import DunningPolicy
+    from shared.domain.invoices import Invoice
+    from shared.domain.records import (
+        AuditEntry,
+        CheckoutAttempt,
+        Customer,
+        Dispute,
+        OutboxMessage,
+        PayLink,
+        Payment,
+        StripeEventRecord,
+    )
 
 
 @dataclass(slots=True)
@@ -33,6 +37,7 @@ class Change:
     pay_link: PayLink | None = None
     checkout: CheckoutAttempt | None = None
     payment: Payment | None = None  # written only if it moves the stored payment's status forward
+    dispute: Dispute | None = None  # written only if it moves the stored dispute forward (open -> closed)
     stripe_event: StripeEventRecord | None = None  # written only if the event id is new
     dunning_policy: DunningPolicy | None = None  # replaces the stored policy
     outbox: list[OutboxMessage] = field(default_factory=list)
@@ -77,6 +82,8 @@ class Ledger(Protocol):
     def list_customer_invoices(self, customer_id: str, limit: int, cursor: str | None) -> Page: ...
     def due_invoices(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page: ...
     def get_dunning_policy(self) -> DunningPolicy | None: ...
+    def invoice_for_payment_intent(self, payment_intent_id: str) -> str | None: ...
+    def get_dispute_context(self, invoice_id: str, dispute_id: str) -> tuple[Invoice | None, Dispute | None]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,9 @@ from datetime import datetime
 
 from shared.clock import Clock
 from shared.domain.dunning import DunningPolicy, due_reminder, uncollectible_at
-from shared.domain.invoices import Invoice, InvoiceStatus
+from shared.domain.invoices import Invoice, InvoiceStatus, invoice_event_detail
 from shared.domain.records import AuditEntry, OutboxMessage
 from shared.schema import DUE_WORK_SHARDS
-from shared.services.invoices import invoice_event_detail
 from shared.services.ports import Change, ChangeRejected, Ledger
 
 PAGE_SIZE = 100
