@@ -113,6 +113,18 @@ class CustomerOut(BaseModel):
     )
 
 
+class PlanOfferModel(_Strict):
+    max_installments: int = Field(ge=2, le=24, description="the most installments a customer may choose")
+    min_installment_amount: MinorUnits = Field(description="no installment may be smaller, minor units")
+    frequencies: list[Literal["weekly", "biweekly", "monthly"]] = Field(default=["monthly"], min_length=1)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> PlanOfferModel:
+        if len(set(self.frequencies)) != len(self.frequencies):
+            raise ValueError("frequencies has a duplicate")
+        return self
+
+
 class NewInvoice(_Strict):
     customer_id: str = Field(min_length=1, max_length=64)
     number: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/\-]*$")
@@ -123,6 +135,9 @@ class NewInvoice(_Strict):
     allow_partial: StrictBool = False
     min_partial_amount: MinorUnits | None = None
     notify: StrictBool = Field(default=False, description="email the pay link to the customer")
+    installments: PlanOfferModel | None = Field(
+        default=None, description="let the customer pay in installments on the pay page (first one on Checkout)"
+    )
 
     @model_validator(mode="after")
     def _partial_rules(self) -> NewInvoice:
@@ -131,6 +146,8 @@ class NewInvoice(_Strict):
                 raise ValueError("min_partial_amount needs allow_partial: true")
             if self.min_partial_amount > self.amount_due:
                 raise ValueError("min_partial_amount cannot exceed amount_due")
+        if self.installments and self.installments.min_installment_amount * 2 > self.amount_due:
+            raise ValueError("amount_due is too small for two installments of min_installment_amount")
         return self
 
 
@@ -209,6 +226,8 @@ class InvoiceOut(BaseModel):
     created_at: datetime
     hold: HoldOut | None = Field(default=None, description="reminders are paused while this is set")
     open_disputes: list[str] = Field(default_factory=list, description="Stripe disputes not yet closed: no reminders")
+    installments: PlanOfferModel | None = Field(default=None, description="the installment plans on offer")
+    active_plan: str | None = Field(default=None, description="the installment plan paying it off (no dunning)")
     next_reminder_at: datetime | None = Field(default=None, description="when the dunning run looks at it next")
     payments: list[PaymentOut] = Field(default_factory=list)
 

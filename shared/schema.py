@@ -14,8 +14,12 @@ One table, generic keys, entity prefixes. Items and their keys:
 | stripe event    | EVENT#{event_id}           | EVENT                 |                                       |
 | outbox message  | OUTBOX#{message_id}        | OUTBOX                |                                       |
 | idempotency     | IDEMPOTENCY#{function}     | {hash}                |                                       |
+| plan            | INVOICE#{invoice_id}       | PLAN#{plan_id}        |                                       |
+| dispute         | INVOICE#{invoice_id}       | DISPUTE#{dispute_id}  |                                       |
+| pi lookup       | PAYMENTINTENT#{pi_id}      | PAYMENTINTENT         |                                       |
 
-`next_action_at` items (scheduled work) also carry gsi2 keys: `DUE#{shard}` / `{next_action_at}#{pk}`.
+`next_action_at` items (scheduled work) also carry gsi2 keys: `{kind}#{shard}` / `{next_action_at}#{id}`,
+kind `DUE` for invoices' reminders and `CHARGE` for installment plans' charges.
 """
 
 from __future__ import annotations
@@ -36,13 +40,18 @@ DUE_WORK_SK: Final = "gsi2sk"
 DUE_WORK_SHARDS: Final = 8
 
 
-def due_work_keys(entity_id: str, next_action_at: str) -> dict[str, str]:
+# Kinds of scheduled work, each with its own index partitions so one job never reads the other's items.
+REMINDER_WORK: Final = "DUE"  # invoices with a reminder to consider (functions/reminders)
+CHARGE_WORK: Final = "CHARGE"  # installment plans with a charge to make (functions/charges)
+
+
+def due_work_keys(entity_id: str, next_action_at: str, kind: str = REMINDER_WORK) -> dict[str, str]:
     """Sparse-index keys of an item with scheduled work: spread over shards so no partition is hot,
     sorted by when the work is due (`next_action_at` as a fixed-width UTC timestamp)."""
     import hashlib
 
     shard = int(hashlib.sha256(entity_id.encode()).hexdigest()[:8], 16) % DUE_WORK_SHARDS
-    return {DUE_WORK_PK: f"DUE#{shard}", DUE_WORK_SK: f"{next_action_at}#{entity_id}"}
+    return {DUE_WORK_PK: f"{kind}#{shard}", DUE_WORK_SK: f"{next_action_at}#{entity_id}"}
 
 
 # (index name, partition key, sort key); every index projects all attributes.

@@ -20,10 +20,18 @@ app = APIGatewayRestResolver()
 
 
 def _pay_page(
-    view: PayPage, token: str, *, status: int = 200, error: str = "", amount_text: str = "", promise_error: str = ""
+    view: PayPage,
+    token: str,
+    *,
+    status: int = 200,
+    error: str = "",
+    amount_text: str = "",
+    promise_error: str = "",
+    plan_error: str = "",
 ) -> Response[str]:
     from shared.rendering import major_units
     from shared.services.checkout import latest_promise_date
+    from shared.services.plans import choices_for
 
     invoice, locale = view.invoice, view.customer.locale
     latest = latest_promise_date(invoice, view.customer.timezone, business_clock().now(), settings().promise_max_days)
@@ -44,6 +52,9 @@ def _pay_page(
         promised=_promised_notice(view),
         promise_earliest=_customer_today(view).isoformat(),
         promise_latest=latest.isoformat() if latest else "",  # empty: no promise may be made now
+        plans=choices_for(view, business_clock().now()),
+        plan_error=plan_error,
+        active_plan=invoice.active_plan,
     )
 
 
@@ -106,6 +117,26 @@ def pay(token: str) -> Response[str]:
             amount_text=amount_text,
         )
     logger.info("checkout session created", extra={"invoice_id": attempt.invoice_id, "checkout_ref": attempt.ref})
+    return redirect(attempt.url)
+
+
+@app.post("/pay/<token>/plan")
+def choose_plan(token: str) -> Response[str]:
+    from shared.domain.plans import InvalidPlan
+    from shared.services.checkout import open_pay_link
+    from shared.services.plans import start_plan
+    from shared.wiring import checkout_plan, gateway, ledger
+
+    form = parse_qs(app.current_event.decoded_body or "", max_num_fields=10)
+    key = (form.get("plan") or [""])[0].strip()
+    view = open_pay_link(ledger(), business_clock(), token)
+    try:
+        attempt = start_plan(ledger(), gateway(), business_clock(), checkout_plan(), page=view, token=token, key=key)
+    except InvalidPlan:
+        return _pay_page(view, token, status=422, plan_error="Choose one of the plans below.")
+    except InvoiceNotPayable as problem:
+        return _pay_page(view, token, status=409, plan_error=problem.message)
+    logger.info("installment plan chosen", extra={"invoice_id": attempt.invoice_id, "checkout_ref": attempt.ref})
     return redirect(attempt.url)
 
 

@@ -19,6 +19,7 @@ from shared.models import (
     LateFeeModel,
     NewInvoice,
     PaymentOut,
+    PlanOfferModel,
 )
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -75,6 +76,14 @@ def invoice_out(i: Invoice, payments: list[Payment]) -> InvoiceOut:
         created_at=i.created_at,
         hold=HoldOut(reason=i.hold.reason, until=i.hold.until) if i.hold else None,
         open_disputes=sorted(i.open_disputes),
+        installments=PlanOfferModel(
+            max_installments=i.plan_offer.max_installments,
+            min_installment_amount=i.plan_offer.min_installment_amount,
+            frequencies=[f.value for f in i.plan_offer.frequencies],
+        )
+        if i.plan_offer
+        else None,
+        active_plan=i.active_plan,
         next_reminder_at=i.next_action_at,
         payments=[payment_out(p) for p in payments],
     )

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared import schema
 from shared.domain.dunning import DunningPolicy, DunningStep, LateFee
@@ -22,12 +22,19 @@ from shared.domain.records import (
     Dispute,
     DisputeStatus,
     EmailUndeliverable,
+    Installment,
+    InstallmentStatus,
     OutboxMessage,
     PayLink,
     Payment,
+    Plan,
+    PlanStatus,
     StripeEventRecord,
 )
 from shared.services.ports import Change, ChangeRejected, Page, PaymentContext
+
+if TYPE_CHECKING:
+    from shared.domain.plans import PlanOffer
 
 PK, SK = schema.PARTITION_KEY, schema.SORT_KEY
 EVENT_RETENTION = timedelta(days=400)
@@ -189,6 +196,14 @@ def invoice_item(i: Invoice, now: datetime) -> dict[str, Any]:
         "hold_until": _ts(i.hold.until) if i.hold and i.hold.until else None,
         "promised_at": _ts(i.promised_at) if i.promised_at else None,
         "open_disputes": sorted(i.open_disputes) or None,
+        "plan_offer": {
+            "max_installments": i.plan_offer.max_installments,
+            "min_installment_amount": i.plan_offer.min_installment_amount,
+            "frequencies": [f.value for f in i.plan_offer.frequencies],
+        }
+        if i.plan_offer
+        else None,
+        "active_plan": i.active_plan,
     }
     if i.next_action_at is not None:  # only invoices with reminder work sit in the sparse index
         stamp = _utc_stamp(i.next_action_at)
@@ -223,6 +238,18 @@ def invoice_from(item: dict[str, Any]) -> Invoice:
         else None,
         promised_at=datetime.fromisoformat(item["promised_at"]) if item.get("promised_at") else None,
         open_disputes=frozenset(item.get("open_disputes") or ()),
+        plan_offer=_plan_offer_from(item["plan_offer"]) if item.get("plan_offer") else None,
+        active_plan=item.get("active_plan"),
+    )
+
+
+def _plan_offer_from(raw: dict[str, Any]) -> PlanOffer:
+    from shared.domain.plans import Frequency, PlanOffer
+
+    return PlanOffer(
+        max_installments=int(raw["max_installments"]),
+        min_installment_amount=int(raw["min_installment_amount"]),
+        frequencies=tuple(Frequency(f) for f in raw["frequencies"]),
     )
 
 
@@ -328,6 +355,66 @@ def payment_intent_lookup_item(p: Payment) -> dict[str, Any]:
         "type": "payment_intent",
         "invoice_id": p.invoice_id,
     }
+
+
+def plan_item(p: Plan) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        PK: f"INVOICE#{p.invoice_id}",
+        SK: f"PLAN#{p.id}",
+        "type": "plan",
+        "id": p.id,
+        "invoice_id": p.invoice_id,
+        "customer_id": p.customer_id,
+        "currency": p.currency,
+        "frequency": p.frequency,
+        "status": p.status.value,
+        "created_at": _ts(p.created_at),
+        "customer_timezone": p.customer_timezone,
+        "version": p.version,
+        "installments": [
+            {
+                "number": i.number,
+                "due_on": i.due_on.isoformat(),
+                "amount": i.amount,
+                "status": i.status.value,
+                "attempts": i.attempts,
+                "payment_intent_id": i.payment_intent_id,
+                "failure": i.failure,
+            }
+            for i in p.installments
+        ],
+    }
+    if p.next_action_at is not None:  # only plans with a charge to make sit in the charge partitions
+        stamp = _utc_stamp(p.next_action_at)
+        item |= {"next_action_at": stamp, **schema.due_work_keys(p.id, stamp, schema.CHARGE_WORK)}
+    return item
+
+
+def plan_from(item: dict[str, Any]) -> Plan:
+    return Plan(
+        id=item["id"],
+        invoice_id=item["invoice_id"],
+        customer_id=item["customer_id"],
+        currency=item["currency"],
+        frequency=item["frequency"],
+        status=PlanStatus(item["status"]),
+        created_at=datetime.fromisoformat(item["created_at"]),
+        customer_timezone=item.get("customer_timezone", "UTC"),
+        version=int(item["version"]),
+        next_action_at=_from_utc_stamp(item["next_action_at"]) if item.get("next_action_at") else None,
+        installments=tuple(
+            Installment(
+                number=int(i["number"]),
+                due_on=date.fromisoformat(i["due_on"]),
+                amount=int(i["amount"]),
+                status=InstallmentStatus(i["status"]),
+                attempts=int(i.get("attempts", 0)),
+                payment_intent_id=i.get("payment_intent_id"),
+                failure=i.get("failure"),
+            )
+            for i in item["installments"]
+        ),
+    )
 
 
 def dispute_item(d: Dispute) -> dict[str, Any]:
@@ -476,6 +563,8 @@ class DynamoLedger:
         put: dict[str, Any] = {"TableName": self._table, "Item": _serialize(item)}
         if condition:
             put["ConditionExpression"] = condition
+            if "#version" in condition:
+                put["ExpressionAttributeNames"] = {"#version": "version"}
         if values:
             put["ExpressionAttributeValues"] = _serialize(values)
         return _Write({"Put": put}, reason)
@@ -573,6 +662,13 @@ class DynamoLedger:
         if change.payment and change.payment.payment_intent_id:
             # Same content every time: an unconditional Put is idempotent.
             writes.append(self._put(payment_intent_lookup_item(change.payment), "never"))
+        if change.new_plan:
+            writes.append(self._put(plan_item(change.new_plan), "plan_exists", new))
+        if change.plan_update:
+            plan = change.plan_update
+            writes.append(
+                self._put(plan_item(plan), "stale_plan", "#version = :expected", **{":expected": plan.version - 1})
+            )
         if change.dispute:
             writes.append(
                 self._put(
@@ -692,23 +788,33 @@ class DynamoLedger:
         payments = [payment_from(_deserialize(i)) for i in items]
         return sorted(payments, key=lambda p: p.created_at, reverse=True)
 
-    def get_payment_context(self, invoice_id: str, checkout_ref: str | None, payment_key: str | None) -> PaymentContext:
-        """Invoice, checkout attempt and payment in one BatchGetItem request."""
+    def get_payment_context(
+        self, invoice_id: str, checkout_ref: str | None, payment_key: str | None, plan_id: str | None = None
+    ) -> PaymentContext:
+        """Invoice, checkout attempt, payment and plan in one BatchGetItem request."""
         pk = f"INVOICE#{invoice_id}"
         wanted = [(pk, "INVOICE")]
         if checkout_ref:
             wanted.append((pk, f"CHECKOUT#{checkout_ref}"))
         if payment_key:
             wanted.append((pk, f"PAYMENT#{payment_key}"))
+        if plan_id:
+            wanted.append((pk, f"PLAN#{plan_id}"))
         found = {sk: item for (_, sk), item in self._batch_get(wanted).items()}
         invoice = found.get("INVOICE")
         checkout = found.get(f"CHECKOUT#{checkout_ref}") if checkout_ref else None
         payment = found.get(f"PAYMENT#{payment_key}") if payment_key else None
+        plan = found.get(f"PLAN#{plan_id}") if plan_id else None
         return PaymentContext(
             invoice=invoice_from(invoice) if invoice else None,
             checkout=checkout_from(checkout) if checkout else None,
             payment=payment_from(payment) if payment else None,
+            plan=plan_from(plan) if plan else None,
         )
+
+    def get_plan(self, invoice_id: str, plan_id: str) -> Plan | None:
+        item = self._get(f"INVOICE#{invoice_id}", f"PLAN#{plan_id}")
+        return plan_from(item) if item else None
 
     def list_customer_payments(self, customer_id: str, limit: int, cursor: str | None) -> Page:
         items, next_cursor = self._owned_by(customer_id, "PAYMENT#", limit, cursor, newest_first=True)
@@ -739,8 +845,19 @@ class DynamoLedger:
         return [_deserialize(i) for i in page.get("Items", [])], _encode_cursor(last) if last else None
 
     def due_invoices(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
-        """Invoices in one shard of the sparse due_work index whose next action is at or before `until`."""
-        partition = f"DUE#{shard}"
+        """Invoices in one shard of the sparse due_work index whose next reminder is at or before `until`."""
+        items, next_cursor = self._due(schema.REMINDER_WORK, shard, until, limit, cursor)
+        return Page(items=[invoice_from(i) for i in items if i.get("type") == "invoice"], next_cursor=next_cursor)
+
+    def due_plans(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        """Installment plans in one shard of the due_work index whose next charge is at or before `until`."""
+        items, next_cursor = self._due(schema.CHARGE_WORK, shard, until, limit, cursor)
+        return Page(items=[plan_from(i) for i in items if i.get("type") == "plan"], next_cursor=next_cursor)
+
+    def _due(
+        self, kind: str, shard: int, until: datetime, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        partition = f"{kind}#{shard}"
         request: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": schema.DUE_WORK_INDEX,
@@ -754,13 +871,7 @@ class DynamoLedger:
             request["ExclusiveStartKey"] = _decode_cursor(cursor, partition, schema.DUE_WORK_PK)
         page = self._db.query(**request)
         last = page.get("LastEvaluatedKey")
-        items = [_deserialize(i) for i in page.get("Items", [])]
-        return Page(
-            items=[invoice_from(i) for i in items if i.get("type") == "invoice"],
-            next_cursor=_encode_cursor(last) if last else None,
-        )
-
-    # -- outbox
+        return [_deserialize(i) for i in page.get("Items", [])], _encode_cursor(last) if last else None
 
     def claim(self, message_id: str, lease_seconds: int) -> OutboxMessage | None:
         now = int(datetime.now(UTC).timestamp())  # leases use the real clock, never the business one

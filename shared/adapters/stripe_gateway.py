@@ -47,7 +47,8 @@ class StripeGateway:
                 "success_url": request.success_url,
                 "cancel_url": request.cancel_url,
                 "metadata": request.metadata,
-                "payment_intent_data": {"metadata": request.metadata},
+                "payment_intent_data": {"metadata": request.metadata}
+                | ({"setup_future_usage": "off_session"} if request.save_card else {}),
                 "client_reference_id": request.metadata.get("invoice_id"),
             },
             options={"idempotency_key": request.idempotency_key},

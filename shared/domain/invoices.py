@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from shared.domain.errors import InvalidStateTransition, InvoiceNotPayable
+
+if TYPE_CHECKING:  # annotations only: the webhook's cold path does not load the plan rules
+    from shared.domain.plans import PlanOffer
 
 
 class InvoiceStatus(StrEnum):
@@ -79,6 +83,8 @@ class Invoice:
     late_fees: tuple[LateFeeLine, ...] = ()
     promised_at: datetime | None = None  # when the customer first promised to pay: one promise per invoice
     open_disputes: frozenset[str] = frozenset()  # Stripe disputes not yet closed: no dunning meanwhile
+    plan_offer: PlanOffer | None = None  # installment plans the customer may choose on the pay page
+    active_plan: str | None = None  # an installment plan is paying it off: no dunning meanwhile
 
     @property
     def amount_original(self) -> int:
@@ -114,6 +120,7 @@ class Invoice:
             self.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
             and self.amount_remaining > 0
             and not self.open_disputes
+            and self.active_plan is None
         )
 
     def minimum_payment(self) -> int:

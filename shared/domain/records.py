@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -171,3 +171,51 @@ class OutboxMessage:
     data: dict[str, Any]
     created_at: datetime
     id: str = field(default_factory=lambda: new_id("msg"))
+
+
+class InstallmentStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CHARGING = "charging"  # an off-session PaymentIntent was (or is being) created for the current attempt
+    PAID = "paid"
+    FAILED = "failed"  # the last attempt failed; `retry_at` on the plan says when the next one is
+
+
+@dataclass(frozen=True, slots=True)
+class Installment:
+    number: int  # 1-based
+    due_on: date
+    amount: int
+    status: InstallmentStatus = InstallmentStatus.SCHEDULED
+    attempts: int = 0  # off-session charge attempts made so far
+    payment_intent_id: str | None = None  # the latest attempt's
+    failure: str | None = None  # the latest failure's decline code
+
+
+class PlanStatus(StrEnum):
+    AWAITING_FIRST = "awaiting_first"  # chosen on the pay page; the first installment is being paid on Checkout
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    DEFAULTED = "defaulted"  # the last attempt failed, or a hard decline: the invoice is back in dunning
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """An installment plan for one invoice: the first installment paid on Checkout (saving the card), the
+    rest charged off-session on their dates by functions/charges."""
+
+    id: str
+    invoice_id: str
+    customer_id: str
+    currency: str
+    frequency: str
+    installments: tuple[Installment, ...]
+    status: PlanStatus
+    created_at: datetime
+    customer_timezone: str = "UTC"
+    next_action_at: datetime | None = None  # when functions/charges should next look at it
+    version: int = 1
+
+    @property
+    def current(self) -> Installment | None:
+        """The first installment not yet paid."""
+        return next((i for i in self.installments if i.status is not InstallmentStatus.PAID), None)

@@ -59,10 +59,42 @@ def start_checkout(
 ) -> CheckoutAttempt:
     """Create (or reuse, on a double click) a Checkout Session and record what we expect from it.
     `page` is what `open_pay_link` returned for `token` in this request."""
-    invoice, customer = page.invoice, page.customer
+    invoice = page.invoice
     to_pay = invoice.amount_remaining if amount is None else amount
     invoice.check_payable(to_pay)
+    attempt = open_checkout_session(
+        ledger,
+        gateway,
+        clock,
+        plan,
+        page=page,
+        token=token,
+        amount=to_pay,
+        ref_identity=f"{to_pay}:{invoice.currency}",
+        description=f"Invoice {invoice.number}" + (f": {invoice.description}" if invoice.description else ""),
+    )
+    ledger.commit(Change(checkout=attempt))
+    return attempt
 
+
+def open_checkout_session(
+    ledger: Ledger,
+    gateway: PaymentGateway,
+    clock: Clock,
+    plan: CheckoutPlan,
+    *,
+    page: PayPage,
+    token: str,
+    amount: int,
+    ref_identity: str,
+    description: str,
+    extra_metadata: dict[str, str] | None = None,
+    save_card: bool = False,
+) -> CheckoutAttempt:
+    """A Checkout Session for `amount` and the attempt that records what we expect of it (not yet
+    committed: the caller commits it with whatever else belongs to the same change). The same
+    `ref_identity` within the double-click window gives the same reference, so the same session."""
+    invoice, customer = page.invoice, page.customer
     stripe_customer_id = customer.stripe_customer_id
     if stripe_customer_id is None:
         stripe_customer_id = gateway.ensure_customer(customer)
@@ -70,34 +102,34 @@ def start_checkout(
 
     now = clock.now()
     window = int(now.timestamp()) // DOUBLE_CLICK_WINDOW_SECONDS
-    identity = f"{invoice.id}:{to_pay}:{invoice.currency}:{invoice.version}:{window}"
+    identity = f"{invoice.id}:{ref_identity}:{invoice.version}:{window}"
     ref = "chk_" + hashlib.sha256(identity.encode()).hexdigest()[:32]
     return_url = f"{plan.base_url}/pay/{token}/return"
     session = gateway.create_checkout_session(
         CheckoutSessionRequest(
             stripe_customer_id=stripe_customer_id,
-            amount=to_pay,
+            amount=amount,
             currency=invoice.currency,
-            description=f"Invoice {invoice.number}" + (f": {invoice.description}" if invoice.description else ""),
+            description=description,
             payment_method_types=plan.payment_method_types,
             success_url=return_url + "?session_id={CHECKOUT_SESSION_ID}",
             cancel_url=f"{plan.base_url}/pay/{token}?cancelled=1",
-            metadata={"invoice_id": invoice.id, "checkout_ref": ref, "customer_id": customer.id},
+            metadata={"invoice_id": invoice.id, "checkout_ref": ref, "customer_id": customer.id}
+            | (extra_metadata or {}),
             idempotency_key=f"payportal-checkout-{ref}",
+            save_card=save_card,
         )
     )
-    attempt = CheckoutAttempt(
+    return CheckoutAttempt(
         ref=ref,
         invoice_id=invoice.id,
         customer_id=customer.id,
         session_id=session.id,
-        amount=to_pay,
+        amount=amount,
         currency=invoice.currency,
         created_at=now,
         url=session.url,
     )
-    ledger.commit(Change(checkout=attempt))
-    return attempt
 
 
 class ReturnState(StrEnum):

@@ -20,6 +20,7 @@ from shared.services.dunning_policy import current_policy
 from shared.services.ports import Change, ChangeRejected, Ledger
 
 if TYPE_CHECKING:
+    from shared.domain.plans import PlanOffer
     from shared.models import NewInvoice
 
 
@@ -52,6 +53,19 @@ def new_pay_link(ledger: Ledger, clock: Clock, invoice: Invoice, *, ttl_days: in
     return issued
 
 
+def _plan_offer(request: NewInvoice) -> PlanOffer | None:
+    if request.installments is None:
+        return None
+    from shared.domain.plans import Frequency, PlanOffer
+
+    offer = request.installments
+    return PlanOffer(
+        max_installments=offer.max_installments,
+        min_installment_amount=offer.min_installment_amount,
+        frequencies=tuple(Frequency(f) for f in offer.frequencies),
+    )
+
+
 def create_invoice(ledger: Ledger, clock: Clock, request: NewInvoice, *, actor: str) -> Invoice:
     """The invoice, its audit entry and its events in one transaction. Pay links are minted by the
     caller (`new_pay_link`), so a replayed request can hand out a link without any token being stored."""
@@ -74,6 +88,7 @@ def create_invoice(ledger: Ledger, clock: Clock, request: NewInvoice, *, actor: 
         version=1,
         created_at=now,
         customer_timezone=customer.timezone,
+        plan_offer=_plan_offer(request),
     )
     first = due_reminder(current_policy(ledger), invoice.due_date, customer.timezone, frozenset(), now)
     invoice = replace(invoice, next_action_at=first.send_at if first else None)

@@ -7,7 +7,7 @@ moves forward, and the invoice has not changed since we read it. Any order of ev
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -19,7 +19,7 @@ from shared.domain.invoices import (
     invoice_event_detail,
     payment_status_moves_forward,
 )
-from shared.domain.records import AuditEntry, CheckoutAttempt, OutboxMessage, Payment, StripeEventRecord
+from shared.domain.records import AuditEntry, CheckoutAttempt, OutboxMessage, Payment, PlanStatus, StripeEventRecord
 from shared.services.ports import Change, ChangeRejected, Ledger
 
 HANDLED_EVENT_TYPES = frozenset(
@@ -76,6 +76,7 @@ class _Observed:
     currency: str | None
     status: PaymentStatus | None  # None: the event moves no payment (an expired session)
     failure_reason: str | None = None
+    plan_id: str | None = None  # the first installment of this installment plan
 
 
 def _observe(event: StripeEvent) -> _Observed | None:
@@ -87,6 +88,7 @@ def _observe(event: StripeEvent) -> _Observed | None:
     raw_currency = obj.get("currency")
     currency = raw_currency.upper() if isinstance(raw_currency, str) else None
     checkout_ref = metadata.get("checkout_ref")
+    plan_id = metadata.get("plan_id") if isinstance(metadata.get("plan_id"), str) else None
     if event.type.startswith("checkout.session."):
         status: PaymentStatus | None
         if event.type == "checkout.session.completed":
@@ -108,6 +110,7 @@ def _observe(event: StripeEvent) -> _Observed | None:
             invoice_id=invoice_id,
             checkout_ref=checkout_ref,
             currency=currency,
+            plan_id=plan_id,
         )
     # payment_intent.payment_failed
     error = obj.get("last_payment_error") or {}
@@ -147,7 +150,7 @@ def record_stripe_event(ledger: Ledger, clock: Clock, event: StripeEvent) -> Out
 
 def _plan(ledger: Ledger, clock: Clock, event: StripeEvent, seen: _Observed) -> tuple[Change, Outcome]:
     now = clock.now()
-    context = ledger.get_payment_context(seen.invoice_id, seen.checkout_ref, seen.payment_key)
+    context = ledger.get_payment_context(seen.invoice_id, seen.checkout_ref, seen.payment_key, seen.plan_id)
     invoice, checkout, current = context.invoice, context.checkout, context.payment
 
     def record(outcome: Outcome, detail: str = "") -> StripeEventRecord:
@@ -244,6 +247,25 @@ def _plan(ledger: Ledger, clock: Clock, event: StripeEvent, seen: _Observed) -> 
                 created_at=now,
             )
         )
+        plan = context.plan
+        if plan is not None and plan.status is PlanStatus.AWAITING_FIRST and plan.invoice_id == invoice.id:
+            # The first installment: the plan runs from now, and pays the invoice off instead of dunning.
+            from shared.services.plans import activate
+
+            activated, announced = activate(plan, updated, payment.payment_intent_id, now)
+            change.plan_update = activated
+            if activated.status is PlanStatus.ACTIVE:
+                change.invoice_update = replace(updated, active_plan=plan.id, next_action_at=None)
+            change.outbox.extend(announced.outbox)
+            change.audit.append(
+                AuditEntry(
+                    entity=f"INVOICE#{invoice.id}",
+                    action="plan.created",
+                    actor="customer",
+                    at=now,
+                    details={"plan": plan.id, "installments": len(plan.installments), "frequency": plan.frequency},
+                )
+            )
         if updated.amount_credit > invoice.amount_credit:
             change.audit.append(
                 AuditEntry(

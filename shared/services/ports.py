@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # annotations only: the webhook's cold path does not load the
         OutboxMessage,
         PayLink,
         Payment,
+        Plan,
         StripeEventRecord,
     )
 
@@ -38,6 +39,8 @@ class Change:
     checkout: CheckoutAttempt | None = None
     payment: Payment | None = None  # written only if it moves the stored payment's status forward
     dispute: Dispute | None = None  # written only if it moves the stored dispute forward (open -> closed)
+    new_plan: Plan | None = None  # written only if no plan with that id exists
+    plan_update: Plan | None = None  # written only if the stored version is `version - 1`
     stripe_event: StripeEventRecord | None = None  # written only if the event id is new
     dunning_policy: DunningPolicy | None = None  # replaces the stored policy
     outbox: list[OutboxMessage] = field(default_factory=list)
@@ -58,6 +61,7 @@ class PaymentContext:
     invoice: Invoice | None
     checkout: CheckoutAttempt | None
     payment: Payment | None
+    plan: Plan | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +80,10 @@ class Ledger(Protocol):
     def get_pay_link(self, token_hash: str) -> PayLink | None: ...
     def get_checkout(self, invoice_id: str, ref: str) -> CheckoutAttempt | None: ...
     def get_payment_context(
-        self, invoice_id: str, checkout_ref: str | None, payment_key: str | None
+        self, invoice_id: str, checkout_ref: str | None, payment_key: str | None, plan_id: str | None = None
     ) -> PaymentContext: ...
+    def get_plan(self, invoice_id: str, plan_id: str) -> Plan | None: ...
+    def due_plans(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page: ...
     def list_customer_payments(self, customer_id: str, limit: int, cursor: str | None) -> Page: ...
     def list_customer_invoices(self, customer_id: str, limit: int, cursor: str | None) -> Page: ...
     def due_invoices(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page: ...
@@ -97,6 +103,7 @@ class CheckoutSessionRequest:
     cancel_url: str
     metadata: dict[str, str]
     idempotency_key: str
+    save_card: bool = False  # keep the payment method for off-session charges (installments, autopay)
 
 
 @dataclass(frozen=True, slots=True)

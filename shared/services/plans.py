@@ -1,0 +1,163 @@
+"""Installment plans: chosen on the pay page, the first installment paid on Checkout (which saves the card
+for later), the rest charged off-session on their dates by functions/charges.
+
+A plan is stored when the customer picks it (`awaiting_first`) and becomes `active` when the webhook
+records the first installment's payment: the invoice then leaves dunning while the plan pays it off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from shared.clock import Clock
+from shared.domain.errors import InvoiceNotPayable
+from shared.domain.records import (
+    CheckoutAttempt,
+    Installment,
+    InstallmentStatus,
+    OutboxMessage,
+    Plan,
+    PlanStatus,
+)
+from shared.services.ports import Change, ChangeRejected, Ledger, PaymentGateway
+
+if TYPE_CHECKING:
+    from shared.domain.invoices import Invoice
+    from shared.domain.plans import PlanChoice
+    from shared.services.checkout import CheckoutPlan, PayPage
+
+# Installments are charged at this local time on their due date, inside anyone's working day.
+CHARGE_LOCAL_TIME = time(10)
+# Picks of the same plan within this window reuse one plan and one Checkout Session.
+DOUBLE_CLICK_WINDOW_SECONDS = 600
+
+
+def charge_at(due_on: date, timezone: str) -> datetime:
+    """When an installment due on `due_on` is charged: 10:00 in the customer's zone, as UTC."""
+    return datetime.combine(due_on, CHARGE_LOCAL_TIME, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+
+
+def customer_today(page: PayPage, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(page.customer.timezone)).date()
+
+
+def choices_for(page: PayPage, now: datetime) -> tuple[PlanChoice, ...]:
+    """The plans this invoice may be paid by now: none unless the operator offered them, nothing is
+    disputed, and no plan is already paying it."""
+    from shared.domain.plans import plan_choices
+
+    invoice = page.invoice
+    if invoice.plan_offer is None or invoice.active_plan or invoice.open_disputes or not invoice.accepts_payment:
+        return ()
+    return plan_choices(invoice.plan_offer, invoice.amount_remaining, customer_today(page, now))
+
+
+def start_plan(
+    ledger: Ledger,
+    gateway: PaymentGateway,
+    clock: Clock,
+    checkout_plan: CheckoutPlan,
+    *,
+    page: PayPage,
+    token: str,
+    key: str,
+) -> CheckoutAttempt:
+    """The customer picked plan `key` (e.g. "monthly-3"): store it and open Checkout for the first
+    installment, saving the card for the others."""
+    from shared.domain.plans import InvalidPlan, choose
+    from shared.services.checkout import open_checkout_session
+
+    invoice, customer = page.invoice, page.customer
+    now = clock.now()
+    if invoice.plan_offer is None:
+        raise InvalidPlan("this invoice cannot be paid in installments", field="plan")
+    if invoice.active_plan or invoice.open_disputes or not invoice.accepts_payment:
+        raise InvoiceNotPayable(f"invoice {invoice.number} cannot start an installment plan now")
+    choice = choose(invoice.plan_offer, invoice.amount_remaining, customer_today(page, now), key)
+
+    window = int(now.timestamp()) // DOUBLE_CLICK_WINDOW_SECONDS
+    identity = f"{invoice.id}:{key}:{invoice.amount_remaining}:{invoice.version}:{window}"
+    plan_id = "plan_" + hashlib.sha256(identity.encode()).hexdigest()[:32]
+    plan = Plan(
+        id=plan_id,
+        invoice_id=invoice.id,
+        customer_id=customer.id,
+        currency=invoice.currency,
+        frequency=choice.frequency.value,
+        installments=tuple(Installment(i.number, i.due_on, i.amount) for i in choice.installments),
+        status=PlanStatus.AWAITING_FIRST,
+        created_at=now,
+        customer_timezone=customer.timezone,
+    )
+    first = plan.installments[0]
+    attempt = open_checkout_session(
+        ledger,
+        gateway,
+        clock,
+        checkout_plan,
+        page=page,
+        token=token,
+        amount=first.amount,
+        ref_identity=f"{plan_id}:1",
+        description=f"Invoice {invoice.number}: installment 1 of {len(plan.installments)}",
+        extra_metadata={"plan_id": plan_id},
+        save_card=True,
+    )
+    try:
+        ledger.commit(Change(checkout=attempt, new_plan=plan))
+    except ChangeRejected as rejected:
+        if rejected.reason != "plan_exists":
+            raise
+        ledger.commit(Change(checkout=attempt))  # a double click: same plan, same session
+    return attempt
+
+
+def activate(plan: Plan, invoice: Invoice, payment_intent_id: str | None, now: datetime) -> tuple[Plan, Change]:
+    """The first installment is paid: the plan runs, and the invoice leaves dunning while it does.
+    Returns the activated plan and the outbox messages announcing it (as a Change to merge)."""
+    from shared.domain.invoices import invoice_event_detail
+
+    installments = list(plan.installments)
+    installments[0] = replace(
+        installments[0], status=InstallmentStatus.PAID, attempts=1, payment_intent_id=payment_intent_id
+    )
+    following = installments[1] if len(installments) > 1 else None
+    active = replace(
+        plan,
+        installments=tuple(installments),
+        status=PlanStatus.ACTIVE if following else PlanStatus.COMPLETED,
+        next_action_at=charge_at(following.due_on, plan.customer_timezone) if following else None,
+        version=plan.version + 1,
+    )
+    detail = plan_event_detail(active) | {"invoice": invoice_event_detail(invoice)}
+    announced = Change(
+        outbox=[
+            OutboxMessage(kind="event", name="plan.created", data=detail, created_at=now),
+            OutboxMessage(
+                kind="event",
+                name="plan.installment_paid",
+                data=plan_event_detail(active) | {"installment": 1, "payment_intent_id": payment_intent_id},
+                created_at=now,
+            ),
+        ]
+    )
+    return active, announced
+
+
+def plan_event_detail(plan: Plan) -> dict[str, object]:
+    return {
+        "plan_id": plan.id,
+        "invoice_id": plan.invoice_id,
+        "customer_id": plan.customer_id,
+        "status": plan.status.value,
+        "currency": plan.currency,
+        "frequency": plan.frequency,
+        "installments": [
+            {"number": i.number, "due_on": i.due_on.isoformat(), "amount": i.amount, "status": i.status.value}
+            for i in plan.installments
+        ],
+    }
