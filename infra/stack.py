@@ -10,6 +10,7 @@ Each construct owns one concern; this stack wires them and decides who may do wh
 | outbox       | read/write     |                | yes      | yes             | yes          |
 | reminders    | due index, Put |                |          |                 | schedule DLQ |
 | email_feedback | Get, Put     |                |          |                 | SNS -> DLQ   |
+| charges      | due index, Put | GetSecretValue |          |                 | schedule DLQ |
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ OUTPUT_OUTBOX_DLQ_URL: Final = "OutboxDlqUrl"
 OUTBOX_FUNCTION: Final = "outbox"
 EMAIL_FEEDBACK_FUNCTION: Final = "email_feedback"
 # Functions that call Stripe and so read its secret; the outbox never does.
-STRIPE_FUNCTIONS: Final = ("checkout", "webhooks", "operator_api")
+STRIPE_FUNCTIONS: Final = ("checkout", "webhooks", "operator_api", "charges")
 
 TAGS: Final = {"project": "payportal"}
 
@@ -83,6 +84,9 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # plus a ConditionCheck that the customer is neither on hold nor unreachable; GetItem of that customer
     # when the check fails.
     "reminders": ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"),
+    # Due plans from the due_work index, the invoice and customer (BatchGetItem), one TransactWriteItems of
+    # Puts to claim each attempt and one to note its PaymentIntent.
+    "charges": ("dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem"),
     # Read the customer named by the SES event, mark the address (one TransactWriteItems of Puts).
     "email_feedback": ("dynamodb:GetItem", "dynamodb:PutItem"),
 }
@@ -90,6 +94,7 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
 INDEX_READERS: dict[str, tuple[str, ...]] = {
     "operator_api": (schema.BY_OWNER_INDEX,),
     "reminders": (schema.DUE_WORK_INDEX,),
+    "charges": (schema.DUE_WORK_INDEX,),
 }
 
 

@@ -15,7 +15,13 @@ if TYPE_CHECKING:
     from shared.adapters.work_queue import SqsWorkQueue
     from shared.domain.records import Customer
     from shared.services.checkout import CheckoutPlan
-    from shared.services.ports import CheckoutSession, CheckoutSessionRequest, PaymentGateway
+    from shared.services.ports import (
+        ChargeOutcome,
+        CheckoutSession,
+        CheckoutSessionRequest,
+        OffSessionCharge,
+        PaymentGateway,
+    )
 
 
 @cache
@@ -41,6 +47,9 @@ class _LazyGateway:
 
     def create_checkout_session(self, request: CheckoutSessionRequest) -> CheckoutSession:
         return _gateway(stripe_credentials().api_key).create_checkout_session(request)
+
+    def charge_off_session(self, request: OffSessionCharge) -> ChargeOutcome:
+        return _gateway(stripe_credentials().api_key).charge_off_session(request)
 
 
 def gateway() -> PaymentGateway:

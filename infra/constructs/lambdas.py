@@ -30,6 +30,7 @@ MEMORY_MB: Final[Mapping[str, int]] = {}
 TIMEOUT_SECONDS: Final[Mapping[str, int]] = {
     "outbox": 60,  # a stream batch of emails and events
     "reminders": 300,  # pages of due invoices; it stops starting pages 20 s before this
+    "charges": 300,  # pages of due plans, one Stripe call each; same margin
 }
 
 # Environment variable names; shared/config.py reads them.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.domain.records import Customer
-from shared.services.ports import CheckoutSession, CheckoutSessionRequest
+from shared.services.ports import ChargeOutcome, CheckoutSession, CheckoutSessionRequest, OffSessionCharge
 
 
 class StripeGateway:
@@ -54,3 +54,38 @@ class StripeGateway:
             options={"idempotency_key": request.idempotency_key},
         )
         return CheckoutSession(id=str(session.id), url=str(session.url))
+
+    def charge_off_session(self, request: OffSessionCharge) -> ChargeOutcome:
+        """One off-session PaymentIntent on the customer's newest saved card. The idempotency key makes a
+        repeated call return the same PaymentIntent instead of charging again."""
+        import stripe
+
+        cards = self._client.v1.payment_methods.list(
+            params={"customer": request.stripe_customer_id, "type": "card", "limit": 1}
+        )
+        if not cards.data:
+            return ChargeOutcome(payment_intent_id=None, status="no_payment_method")
+        try:
+            intent = self._client.v1.payment_intents.create(
+                params={
+                    "amount": request.amount,
+                    "currency": request.currency.lower(),
+                    "customer": request.stripe_customer_id,
+                    "payment_method": cards.data[0].id,
+                    "off_session": True,
+                    "confirm": True,
+                    "description": request.description[:250],
+                    "metadata": request.metadata,
+                },
+                options={"idempotency_key": request.idempotency_key},
+            )
+        except stripe.CardError as error:
+            failed = error.error
+            intent_obj = getattr(failed, "payment_intent", None) if failed else None
+            return ChargeOutcome(
+                payment_intent_id=str(intent_obj["id"]) if intent_obj else None,
+                status="failed",
+                code=getattr(failed, "code", None) if failed else None,
+                decline_code=getattr(failed, "decline_code", None) if failed else None,
+            )
+        return ChargeOutcome(payment_intent_id=str(intent.id), status=str(intent.status))

@@ -74,18 +74,25 @@ def _plan(
 
     def record(outcome: Outcome, detail: str = "") -> StripeEventRecord:
         return StripeEventRecord(
-            event_id=event.id, type=event.type, object_id=dispute_id, outcome=outcome.value, received_at=now,
+            event_id=event.id,
+            type=event.type,
+            object_id=dispute_id,
+            outcome=outcome.value,
+            received_at=now,
             detail=detail,
-        )  # fmt: skip
+        )
 
     obj = event.object
     amount, currency = obj.get("amount"), str(obj.get("currency") or "").upper()
     if invoice is None or not isinstance(amount, int) or currency != invoice.currency:
         problem = "unknown invoice" if invoice is None else f"amount or currency does not match {invoice.currency}"
         audit = AuditEntry(
-            entity=f"INVOICE#{invoice_id}", action="stripe_event.flagged", actor="stripe", at=now,
+            entity=f"INVOICE#{invoice_id}",
+            action="stripe_event.flagged",
+            actor="stripe",
+            at=now,
             details={"event_id": event.id, "type": event.type, "reason": problem},
-        )  # fmt: skip
+        )
         return Change(stripe_event=record(Outcome.FLAGGED, problem), audit=[audit]), Outcome.FLAGGED
     if current is not None and DISPUTE_STATUS_RANK[current.status] >= DISPUTE_STATUS_RANK[status]:
         return Change(stripe_event=record(Outcome.NO_CHANGE, current.status.value)), Outcome.NO_CHANGE

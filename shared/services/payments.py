@@ -29,6 +29,7 @@ HANDLED_EVENT_TYPES = frozenset(
         "checkout.session.async_payment_failed",
         "checkout.session.expired",
         "payment_intent.payment_failed",
+        "payment_intent.succeeded",  # off-session installment charges (shared/services/installments.py)
     }
 )
 # Handled by shared/services/disputes.py (kept here, not imported, so the payment path stays light).
@@ -133,6 +134,14 @@ def record_stripe_event(ledger: Ledger, clock: Clock, event: StripeEvent) -> Out
         return record_dispute_event(ledger, clock, event)
     if event.type not in HANDLED_EVENT_TYPES:
         return Outcome.IGNORED
+    if event.type.startswith("payment_intent."):
+        metadata = event.object.get("metadata") or {}
+        if metadata.get("plan_id") and metadata.get("installment"):
+            from shared.services.installments import record_installment_event
+
+            return record_installment_event(ledger, clock, event)
+        if event.type == "payment_intent.succeeded":
+            return Outcome.IGNORED  # a Checkout payment: its checkout.session.* events record it
     observed = _observe(event)
     if observed is None:
         return Outcome.IGNORED

@@ -112,9 +112,32 @@ class CheckoutSession:
     url: str
 
 
+@dataclass(frozen=True, slots=True)
+class OffSessionCharge:
+    """Charge a customer's saved card without them present (an installment, autopay)."""
+
+    stripe_customer_id: str
+    amount: int
+    currency: str
+    description: str
+    metadata: dict[str, str]
+    idempotency_key: str  # derived from what is charged and the attempt: a retry never charges twice
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeOutcome:
+    """What Stripe said when the PaymentIntent was created. The ledger changes only by webhook."""
+
+    payment_intent_id: str | None  # None: no saved card to charge
+    status: str  # succeeded | processing | failed | no_payment_method
+    code: str | None = None  # Stripe's error code, e.g. card_declined, authentication_required
+    decline_code: str | None = None
+
+
 class PaymentGateway(Protocol):
     def ensure_customer(self, customer: Customer) -> str: ...
     def create_checkout_session(self, request: CheckoutSessionRequest) -> CheckoutSession: ...
+    def charge_off_session(self, request: OffSessionCharge) -> ChargeOutcome: ...
 
 
 @dataclass(frozen=True, slots=True)

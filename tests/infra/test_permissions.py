@@ -36,6 +36,8 @@ EXPECTED_ACTIONS = {
     # The policy, the due_work index, and one TransactWriteItems per reminder: Puts and a check on the customer;
     # sending and consuming its continuations.
     "reminders": LOGS | XRAY | READ_ONE | QUERY | PUT | CONDITION_CHECK | KEY | DLQ | CONSUME,
+    # Due plans (due_work index), invoice and customer, one TransactWriteItems per claim; Stripe for the charge.
+    "charges": LOGS | XRAY | READ_MANY | QUERY | PUT | KEY | STRIPE_SECRET,
     # The customer an SES event names, one TransactWriteItems of Puts to mark the address; failures to its DLQ.
     "email_feedback": LOGS | XRAY | READ_ONE | PUT | KEY | DLQ,
 }
@@ -111,17 +113,17 @@ def test_outbox_sends_only_from_the_sender_identity_and_publishes_only_to_the_bu
 
 def test_the_stripe_secret_is_readable_only_as_that_one_secret(synthesized: Synthesized) -> None:
     secret_id = synthesized.logical_id(synthesized.stack.stripe_secret.secret)
-    for name in ("checkout", "webhooks", "operator_api"):
+    for name in ("checkout", "webhooks", "operator_api", "charges"):
         [read] = [
             s for s in statements_of(synthesized, name) if "secretsmanager:GetSecretValue" in as_list(s["Action"])
         ]
         assert read["Resource"] == {"Ref": secret_id}
 
 
-INDEXES = {"operator_api": "by_owner", "reminders": "due_work"}
+INDEXES = {"operator_api": "by_owner", "reminders": "due_work", "charges": "due_work"}
 
 
-@pytest.mark.parametrize("name", ["checkout", "webhooks", "outbox", "operator_api", "reminders"])
+@pytest.mark.parametrize("name", ["checkout", "webhooks", "outbox", "operator_api", "reminders", "charges"])
 def test_each_index_is_queried_only_by_the_function_that_needs_it(synthesized: Synthesized, name: str) -> None:
     resources = [
         str(resource)

@@ -1,0 +1,169 @@
+"""The charge run: find the installment plans with a charge due, create one off-session PaymentIntent per
+(installment, attempt), exactly once.
+
+Reads only the CHARGE partitions of the sparse due_work index. For each due plan:
+1. claim the attempt: the plan is written with the installment `charging` and its attempt number, guarded
+   by the plan's version, so a double firing, a concurrent run or a retry claims it once;
+2. create the PaymentIntent with an idempotency key derived from (plan, installment, attempt), so a run
+   that claimed the attempt and crashed before hearing back calls Stripe again and gets the same
+   PaymentIntent instead of a second charge;
+3. note the PaymentIntent on the plan. What happened to the money arrives by webhook
+   (`payment_intent.succeeded` / `payment_intent.payment_failed`) and is applied by
+   `shared.services.installments`, like every other payment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from shared.clock import Clock
+from shared.domain.records import AuditEntry, Installment, InstallmentStatus, Plan, PlanStatus
+from shared.schema import DUE_WORK_SHARDS
+from shared.services.ports import Change, ChangeRejected, Ledger, OffSessionCharge, PaymentGateway
+
+PAGE_SIZE = 50
+# A claimed attempt is looked at again after this long if it has no PaymentIntent yet (the run died before
+# Stripe answered: the next run calls again with the same idempotency key, well inside Stripe's 24 hours)...
+CLAIM_WAIT = timedelta(minutes=10)
+# ...and after this long if it has one that no webhook has settled yet.
+SETTLE_WAIT = timedelta(hours=1)
+# An invoice on hold or in dispute pauses its plan; the run looks again this much later.
+PAUSE_RECHECK = timedelta(days=1)
+ALL_SHARDS: tuple[tuple[int, str | None], ...] = tuple((shard, None) for shard in range(DUE_WORK_SHARDS))
+
+
+@dataclass(slots=True)
+class ChargeReport:
+    examined: int = 0
+    charged: int = 0  # PaymentIntents created (or found again by their idempotency key)
+    failed_at_stripe: int = 0  # Stripe refused at once; the webhook records why
+    paused: int = 0  # the invoice is on hold or disputed
+    conflicts: int = 0  # another run claimed it first
+    waiting: int = 0  # an attempt already has its PaymentIntent; its webhook settles it
+    complete: bool = True
+    remaining: list[tuple[int, str | None]] = field(default_factory=list)
+
+
+def idempotency_key(plan: Plan, installment: int, attempt: int) -> str:
+    return f"payportal-installment-{plan.id}-{installment}-{attempt}"
+
+
+def run_charges(
+    ledger: Ledger,
+    gateway: PaymentGateway,
+    clock: Clock,
+    *,
+    out_of_time: Callable[[], bool] = lambda: False,
+    work: Sequence[tuple[int, str | None]] = ALL_SHARDS,
+) -> ChargeReport:
+    now = clock.now()
+    report = ChargeReport()
+    pages = 0
+    for position, (shard, start) in enumerate(work):
+        cursor = start
+        while True:
+            if pages and out_of_time():
+                report.complete = False
+                report.remaining = [(shard, cursor), *work[position + 1 :]]
+                return report
+            page = ledger.due_plans(shard, now, PAGE_SIZE, cursor)
+            pages += 1
+            for plan in page.items:
+                charge_plan(ledger, gateway, plan, now, report)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    return report
+
+
+def charge_plan(ledger: Ledger, gateway: PaymentGateway, plan: Plan, now: datetime, report: ChargeReport) -> None:
+    report.examined += 1
+    installment = plan.current
+    if plan.status is not PlanStatus.ACTIVE or installment is None:
+        _commit(ledger, replace(plan, next_action_at=None, version=plan.version + 1), report)
+        return
+    invoice, customer = ledger.get_invoice_and_customer(plan.invoice_id, plan.customer_id)
+    if invoice is None or customer is None or customer.stripe_customer_id is None:
+        _commit(ledger, replace(plan, next_action_at=None, version=plan.version + 1), report)  # nothing to charge
+        return
+    if (invoice.hold and invoice.hold.active_at(now)) or invoice.open_disputes:
+        if _commit(ledger, replace(plan, next_action_at=now + PAUSE_RECHECK, version=plan.version + 1), report):
+            report.paused += 1
+        return
+
+    if installment.status is InstallmentStatus.CHARGING and installment.payment_intent_id:
+        # Created already; the webhook settles it. Look again later in case it never comes.
+        if _commit(ledger, replace(plan, next_action_at=now + SETTLE_WAIT, version=plan.version + 1), report):
+            report.waiting += 1
+        return
+    if installment.status is InstallmentStatus.CHARGING:
+        attempt, claimed = installment.attempts, plan  # claimed by a run that never heard back: same key again
+    else:
+        attempt = installment.attempts + 1
+        claimed = _with_installment(
+            plan,
+            replace(installment, status=InstallmentStatus.CHARGING, attempts=attempt, payment_intent_id=None),
+            next_action_at=now + CLAIM_WAIT,
+        )
+        audit = AuditEntry(
+            entity=f"INVOICE#{plan.invoice_id}",
+            action="plan.charge_attempted",
+            actor="scheduler",
+            at=now,
+            details={"plan": plan.id, "installment": installment.number, "attempt": attempt},
+        )
+        if not _commit(ledger, claimed, report, audit=audit):
+            return
+
+    outcome = gateway.charge_off_session(
+        OffSessionCharge(
+            stripe_customer_id=customer.stripe_customer_id,
+            amount=installment.amount,
+            currency=plan.currency,
+            description=f"Invoice {invoice.number}: installment {installment.number} of {len(plan.installments)}",
+            metadata={
+                "invoice_id": plan.invoice_id,
+                "customer_id": plan.customer_id,
+                "plan_id": plan.id,
+                "installment": str(installment.number),
+                "attempt": str(attempt),
+            },
+            idempotency_key=idempotency_key(plan, installment.number, attempt),
+        )
+    )
+    if outcome.status == "failed":
+        report.failed_at_stripe += 1
+    else:
+        report.charged += 1
+    if outcome.payment_intent_id:
+        current = claimed.current
+        assert current is not None
+        noted = _with_installment(
+            claimed, replace(current, payment_intent_id=outcome.payment_intent_id), next_action_at=now + SETTLE_WAIT
+        )
+        # A webhook may have settled it already (newer version): then there is nothing to note.
+        _commit(ledger, noted, report, count_conflict=False)
+
+
+def _with_installment(plan: Plan, installment: Installment, *, next_action_at: datetime | None = None) -> Plan:
+    installments = tuple(installment if i.number == installment.number else i for i in plan.installments)
+    return replace(
+        plan,
+        installments=installments,
+        next_action_at=next_action_at if next_action_at is not None else plan.next_action_at,
+        version=plan.version + 1,
+    )
+
+
+def _commit(
+    ledger: Ledger, plan: Plan, report: ChargeReport, *, audit: AuditEntry | None = None, count_conflict: bool = True
+) -> bool:
+    try:
+        ledger.commit(Change(plan_update=plan, audit=[audit] if audit else []))
+    except ChangeRejected:
+        if count_conflict:
+            report.conflicts += 1
+        return False
+    return True

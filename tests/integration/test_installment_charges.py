@@ -1,0 +1,221 @@
+"""functions/charges and the webhooks that settle its PaymentIntents: one PaymentIntent per (installment,
+attempt), soft declines retried, hard declines and the last failure defaulting the plan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from shared.clock import FixedClock, SystemClock, use_clock
+from shared.services.ports import ChargeOutcome, OffSessionCharge
+from tests.integration.conftest import Aws
+from tests.integration.helpers import create_customer, create_invoice, deliver, get_invoice, operator, token_of
+from tests.integration.test_installment_plans import OFFER, page, plan_item
+from tests.support import FakeLambdaContext, json_body, session_object, stripe_event
+
+# The plan below: $100 in three monthly installments from January 31, 2027, New York time
+SECOND, THIRD = datetime(2027, 2, 28, 15, tzinfo=UTC), datetime(2027, 3, 31, 14, tzinfo=UTC)  # 10:00 local
+
+
+@dataclass
+class FakeStripe:
+    """Records each off-session charge; answers with what the test queues (default: accepted)."""
+
+    calls: list[OffSessionCharge] = field(default_factory=list)
+    answers: list[ChargeOutcome | Exception] = field(default_factory=list)
+
+    def ensure_customer(self, customer: Any) -> str:
+        raise AssertionError("the customer exists at Stripe already")
+
+    def create_checkout_session(self, request: Any) -> Any:
+        raise AssertionError("no Checkout in the charge run")
+
+    def charge_off_session(self, request: OffSessionCharge) -> ChargeOutcome:
+        self.calls.append(request)
+        answer = self.answers.pop(0) if self.answers else None
+        if isinstance(answer, Exception):
+            raise answer
+        return answer or ChargeOutcome(
+            payment_intent_id=f"pi_{len(self.calls)}_{request.idempotency_key[-12:]}", status="processing"
+        )
+
+
+@pytest.fixture
+def clock() -> Iterator[FixedClock]:
+    fixed = FixedClock(datetime(2027, 1, 31, 15, tzinfo=UTC))
+    use_clock(fixed)
+    yield fixed
+    use_clock(SystemClock())
+
+
+@pytest.fixture
+def plan(aws: Aws, stripe: str, clock: FixedClock) -> dict[str, Any]:
+    """An active three-installment plan: the first $33.34 paid on Checkout."""
+    customer = create_customer(timezone="America/New_York", locale="en-US", email="hal@example.com")
+    invoice = create_invoice(
+        customer["id"], number="INV-C1", amount_due=10_000, due_date="2027-02-15", installments=OFFER
+    )
+    page("POST", token_of(invoice["pay_url"]), "/plan", form={"plan": "monthly-3"})
+    [checkout] = [i for i in aws.items("INVOICE#") if i.get("type") == "checkout"]
+    chosen = plan_item(aws)
+    session = session_object(
+        session_id=checkout["session_id"], invoice_id=invoice["id"], checkout_ref=checkout["ref"], amount=3_334,
+        payment_intent="pi_first",
+    )  # fmt: skip
+    session["metadata"]["plan_id"] = chosen["id"]
+    assert json_body(deliver(stripe_event("checkout.session.completed", session)))["outcome"] == "applied"
+    return plan_item(aws)
+
+
+@pytest.fixture
+def fake_stripe(monkeypatch: pytest.MonkeyPatch) -> FakeStripe:
+    from shared import wiring
+
+    fake = FakeStripe()
+    monkeypatch.setattr(wiring, "gateway", lambda: fake)
+    return fake
+
+
+def run() -> dict[str, Any]:
+    from functions.charges.handler import lambda_handler
+
+    return dict(lambda_handler({"source": "aws.scheduler", "detail": {}}, FakeLambdaContext()))
+
+
+def settle(call: OffSessionCharge, intent_id: str, *, decline: str | None = None, code: str = "card_declined") -> str:
+    """The webhook Stripe sends for the PaymentIntent a charge created."""
+    obj: dict[str, Any] = {
+        "id": intent_id, "object": "payment_intent", "amount": call.amount, "currency": call.currency.lower(),
+        "metadata": call.metadata, "status": "succeeded" if decline is None else "requires_payment_method",
+    }  # fmt: skip
+    kind = "payment_intent.succeeded"
+    if decline is not None:
+        kind = "payment_intent.payment_failed"
+        obj["last_payment_error"] = {"type": "card_error", "code": code, "decline_code": decline}
+    return str(json_body(deliver(stripe_event(kind, obj)))["outcome"])
+
+
+def test_a_three_installment_plan_is_charged_on_its_dates_and_completes(
+    aws: Aws, clock: FixedClock, plan: dict[str, Any], fake_stripe: FakeStripe
+) -> None:
+    clock.instant = SECOND.replace(hour=14)  # 09:00 in New York: not yet
+    assert run()["charged"] == 0
+    clock.instant = SECOND
+    assert run()["charged"] == 1
+    [second] = fake_stripe.calls
+    assert second.amount == 3_333 and second.currency == "USD"
+    assert second.idempotency_key == f"payportal-installment-{plan['id']}-2-1"
+    assert second.metadata == {
+        "invoice_id": plan["invoice_id"], "customer_id": plan["customer_id"], "plan_id": plan["id"],
+        "installment": "2", "attempt": "1",
+    }  # fmt: skip
+    assert run()["charged"] == 0  # fired again: nothing is charged twice
+    assert settle(second, "pi_second") == "applied"
+    assert get_invoice(plan["invoice_id"])["amount_paid"] == 6_667
+
+    clock.instant = THIRD
+    assert run()["charged"] == 1
+    assert settle(fake_stripe.calls[-1], "pi_third") == "applied"
+    shown = get_invoice(plan["invoice_id"])
+    assert (shown["status"], shown["amount_paid"], shown["active_plan"]) == ("paid", 10_000, None)
+    assert plan_item(aws)["status"] == "completed"
+    aws.drain_outbox()
+    names = [e["detail-type"] for e in aws.domain_events()]
+    assert names.count("plan.installment_paid") == 3 and names.count("plan.completed") == 1
+    assert len([e for e in aws.emails() if "receipt" in e.subject.lower() or "payment" in e.subject.lower()]) >= 3
+
+
+def test_concurrent_runs_create_one_payment_intent(
+    aws: Aws, clock: FixedClock, plan: dict[str, Any], fake_stripe: FakeStripe, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.wiring import ledger
+
+    clock.instant = SECOND
+    store = ledger()
+    real = store.due_plans
+    raced: list[dict[str, Any]] = []
+
+    def read_then_let_another_run_finish(*args: Any, **kwargs: Any) -> Any:
+        page_ = real(*args, **kwargs)
+        if page_.items and not raced:
+            monkeypatch.setattr(store, "due_plans", real)
+            raced.append(run())
+            monkeypatch.setattr(store, "due_plans", read_then_let_another_run_finish)
+        return page_
+
+    monkeypatch.setattr(store, "due_plans", read_then_let_another_run_finish)
+    first = run()
+    assert raced[0]["charged"] == 1 and first["charged"] == 0 and first["conflicts"] == 1
+    assert len(fake_stripe.calls) == 1
+
+
+def test_a_run_that_crashed_after_claiming_charges_again_with_the_same_key(
+    aws: Aws, clock: FixedClock, plan: dict[str, Any], fake_stripe: FakeStripe
+) -> None:
+    clock.instant = SECOND
+    fake_stripe.answers.append(ConnectionError("Stripe unreachable"))
+    with pytest.raises(ConnectionError):
+        run()  # the attempt was claimed, then the run died
+    assert run()["charged"] == 0  # a retry right away finds it claimed
+    clock.instant = SECOND + timedelta(minutes=10)
+    assert run()["charged"] == 1
+    first, again = fake_stripe.calls
+    assert first.idempotency_key == again.idempotency_key  # Stripe returns the same PaymentIntent
+
+
+def test_soft_declines_are_retried_after_3_5_and_7_days_then_the_plan_defaults(
+    aws: Aws, clock: FixedClock, plan: dict[str, Any], fake_stripe: FakeStripe
+) -> None:
+    at = SECOND
+    for attempt, wait in enumerate((3, 5, 7, None), start=1):
+        clock.instant = at
+        assert run()["charged"] == 1, attempt
+        call = fake_stripe.calls[-1]
+        assert call.idempotency_key.endswith(f"-2-{attempt}")
+        assert settle(call, f"pi_try_{attempt}", decline="insufficient_funds") == "applied"
+        if wait is not None:
+            assert plan_item(aws)["next_action_at"] == (at + timedelta(days=wait)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            at += timedelta(days=wait)
+    defaulted = plan_item(aws)
+    assert defaulted["status"] == "defaulted" and "next_action_at" not in defaulted
+    shown = get_invoice(plan["invoice_id"])
+    assert shown["active_plan"] is None and shown["next_reminder_at"] is not None  # back in dunning
+    aws.drain_outbox()
+    names = [e["detail-type"] for e in aws.domain_events()]
+    assert names.count("plan.installment_failed") == 4 and names.count("plan.defaulted") == 1
+
+
+def test_a_hard_decline_is_never_retried(
+    aws: Aws, clock: FixedClock, plan: dict[str, Any], fake_stripe: FakeStripe
+) -> None:
+    clock.instant = SECOND
+    run()
+    assert settle(fake_stripe.calls[-1], "pi_lost", decline="lost_card") == "applied"
+    assert plan_item(aws)["status"] == "defaulted"
+    clock.instant = datetime(2027, 4, 30, 15, tzinfo=UTC)
+    assert run()["charged"] == 0 and len(fake_stripe.calls) == 1
+
+
+def test_a_hold_pauses_charges(aws: Aws, clock: FixedClock, plan: dict[str, Any], fake_stripe: FakeStripe) -> None:
+    held = operator(
+        "POST", f"/v1/invoices/{plan['invoice_id']}/hold", "/v1/invoices/{invoice_id}/hold",
+        params={"invoice_id": plan["invoice_id"]}, body={"reason": "customer disputes the amount"},
+    )  # fmt: skip
+    assert held["statusCode"] == 200, held["body"]
+    clock.instant = SECOND
+    report = run()
+    assert report["paused"] == 1 and fake_stripe.calls == []
+
+
+def test_a_settlement_that_does_not_match_the_installment_is_flagged(
+    aws: Aws, clock: FixedClock, plan: dict[str, Any], fake_stripe: FakeStripe
+) -> None:
+    clock.instant = SECOND
+    run()
+    call = fake_stripe.calls[-1]
+    assert settle(replace(call, amount=call.amount + 1), "pi_odd") == "flagged"
+    assert get_invoice(plan["invoice_id"])["amount_paid"] == 3_334
