@@ -312,9 +312,11 @@ def main() -> None:
             dynamo = {k: v for k, v in counts.items() if k.startswith("dynamodb.")}
             print(f"  {name}: {sum(dynamo.values())} DynamoDB requests {dict(sorted(counts.items()))}")
         print()
-        from benchmarks import reminders
+        from benchmarks import charges, reminders
 
         reminders.main()
+        print()
+        charges.main()
 
 
 if __name__ == "__main__":
