@@ -31,7 +31,8 @@ def _pay_page(
 ) -> Response[str]:
     from shared.rendering import major_units
     from shared.services.checkout import latest_promise_date
-    from shared.services.plans import choices_for
+    from shared.services.plans import choices_for, waiting_installment
+    from shared.wiring import ledger
 
     invoice, locale = view.invoice, view.customer.locale
     latest = latest_promise_date(invoice, view.customer.timezone, business_clock().now(), settings().promise_max_days)
@@ -53,6 +54,7 @@ def _pay_page(
         promise_earliest=_customer_today(view).isoformat(),
         promise_latest=latest.isoformat() if latest else "",  # empty: no promise may be made now
         plans=choices_for(view, business_clock().now()),
+        waiting=waiting_installment(ledger(), invoice) if invoice.active_plan else None,
         plan_error=plan_error,
         active_plan=invoice.active_plan,
     )
@@ -137,6 +139,23 @@ def choose_plan(token: str) -> Response[str]:
     except InvoiceNotPayable as problem:
         return _pay_page(view, token, status=409, plan_error=problem.message)
     logger.info("installment plan chosen", extra={"invoice_id": attempt.invoice_id, "checkout_ref": attempt.ref})
+    return redirect(attempt.url)
+
+
+@app.post("/pay/<token>/installment")
+def pay_installment(token: str) -> Response[str]:
+    from shared.services.checkout import open_pay_link
+    from shared.services.plans import start_installment_checkout
+    from shared.wiring import checkout_plan, gateway, ledger
+
+    view = open_pay_link(ledger(), business_clock(), token)
+    try:
+        attempt = start_installment_checkout(
+            ledger(), gateway(), business_clock(), checkout_plan(), page=view, token=token
+        )
+    except InvoiceNotPayable as problem:
+        return _pay_page(view, token, status=409, plan_error=problem.message)
+    logger.info("installment checkout created", extra={"invoice_id": attempt.invoice_id, "checkout_ref": attempt.ref})
     return redirect(attempt.url)
 
 

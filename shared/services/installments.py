@@ -33,7 +33,7 @@ from shared.domain.records import (
     PlanStatus,
     StripeEventRecord,
 )
-from shared.services.plans import charge_at, plan_event_detail
+from shared.services.plans import plan_event_detail, settle_installment
 from shared.services.ports import Change, ChangeRejected, Ledger
 
 if TYPE_CHECKING:
@@ -149,16 +149,11 @@ def _succeeded(
     now: datetime,
 ) -> None:
     updated = invoice.with_payment(payment.amount)
-    paid = replace(installment, status=InstallmentStatus.PAID, payment_intent_id=payment.key, failure=None)
-    plan = _with(plan, paid)
-    following = plan.current
-    if following is None:
-        plan = replace(plan, status=PlanStatus.COMPLETED, next_action_at=None)
+    plan = settle_installment(plan, installment.number, payment.key)
+    if plan.status is PlanStatus.COMPLETED:
         updated = replace(updated, active_plan=None)
         if updated.in_dunning:  # late fees or a change left something owing: normal dunning takes it from here
             updated = replace(updated, next_action_at=now)
-    elif plan.status is PlanStatus.ACTIVE:
-        plan = replace(plan, next_action_at=charge_at(following.due_on, plan.customer_timezone))
     change.invoice_update = updated
     change.plan_update = plan
     change.outbox += [
@@ -254,6 +249,23 @@ def _failed(
         "next_attempt_at": plan.next_action_at.isoformat() if plan.next_action_at else None,
     }
     change.outbox.append(OutboxMessage(kind="event", name="plan.installment_failed", data=detail, created_at=now))
+    # The customer hears of it too, with a link to pay the installment (or, once defaulted, the invoice).
+    email_kind = "defaulted" if defaulted else "action_required" if kind is DeclineKind.AUTHENTICATION else "retrying"
+    change.outbox.append(
+        OutboxMessage(
+            kind="email",
+            name="plan_update",
+            data={
+                "invoice_id": invoice.id,
+                "plan_id": plan.id,
+                "installment": installment.number,
+                "amount": installment.amount,
+                "kind": email_kind,
+                "next_attempt_at": plan.next_action_at.isoformat() if plan.next_action_at else None,
+            },
+            created_at=now,
+        )
+    )
     if defaulted:
         change.outbox.append(OutboxMessage(kind="event", name="plan.defaulted", data=detail, created_at=now))
     change.audit.append(

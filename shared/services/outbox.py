@@ -86,6 +86,18 @@ def compose_email(message: OutboxMessage, ledger: Ledger, clock: Clock, branding
             "paid_at_text": format_moment(paid_at, customer.locale, customer.timezone),
             "method": message.data.get("method"),
         }
+    elif message.name == "plan_update":
+        issued = issue_pay_link(invoice, clock, branding.pay_link_ttl_days)
+        ledger.commit(Change(pay_link=issued.link))
+        next_attempt = message.data.get("next_attempt_at")
+        when = datetime.fromisoformat(str(next_attempt)) if next_attempt else None
+        context |= {
+            "pay_url": issued.url(branding.public_base_url),
+            "kind": message.data["kind"],
+            "installment": int(message.data["installment"]),
+            "amount": int(message.data["amount"]),
+            "next_attempt_text": format_moment(when, customer.locale, customer.timezone) if when else "",
+        }
     elif message.name in ("invoice_issued", "reminder"):
         # A fresh link per email: the token exists only in the email, its hash in the table.
         issued = issue_pay_link(invoice, clock, branding.pay_link_ttl_days)

@@ -77,7 +77,8 @@ class _Observed:
     currency: str | None
     status: PaymentStatus | None  # None: the event moves no payment (an expired session)
     failure_reason: str | None = None
-    plan_id: str | None = None  # the first installment of this installment plan
+    plan_id: str | None = None  # the first installment of this installment plan, or the one in `installment`
+    installment: int | None = None  # an installment the customer paid on Checkout after it failed off-session
 
 
 def _observe(event: StripeEvent) -> _Observed | None:
@@ -90,6 +91,8 @@ def _observe(event: StripeEvent) -> _Observed | None:
     currency = raw_currency.upper() if isinstance(raw_currency, str) else None
     checkout_ref = metadata.get("checkout_ref")
     plan_id = metadata.get("plan_id") if isinstance(metadata.get("plan_id"), str) else None
+    raw_installment = str(metadata.get("installment") or "")
+    installment = int(raw_installment) if raw_installment.isdigit() else None
     if event.type.startswith("checkout.session."):
         status: PaymentStatus | None
         if event.type == "checkout.session.completed":
@@ -112,6 +115,7 @@ def _observe(event: StripeEvent) -> _Observed | None:
             checkout_ref=checkout_ref,
             currency=currency,
             plan_id=plan_id,
+            installment=installment,
         )
     # payment_intent.payment_failed
     error = obj.get("last_payment_error") or {}
@@ -257,7 +261,31 @@ def _plan(ledger: Ledger, clock: Clock, event: StripeEvent, seen: _Observed) -> 
             )
         )
         plan = context.plan
-        if plan is not None and plan.status is PlanStatus.AWAITING_FIRST and plan.invoice_id == invoice.id:
+        if plan is not None and seen.installment and plan.status is PlanStatus.ACTIVE:
+            # An installment that failed off-session, paid by the customer on Checkout.
+            from shared.services.plans import plan_event_detail, settle_installment
+
+            settled = settle_installment(plan, seen.installment, payment.payment_intent_id)
+            change.plan_update = settled
+            if settled.status is PlanStatus.COMPLETED:
+                change.invoice_update = replace(
+                    updated,
+                    active_plan=None,
+                    next_action_at=now if replace(updated, active_plan=None).in_dunning else None,
+                )
+                change.outbox.append(
+                    OutboxMessage(kind="event", name="plan.completed", data=plan_event_detail(settled), created_at=now)
+                )
+            change.outbox.append(
+                OutboxMessage(
+                    kind="event",
+                    name="plan.installment_paid",
+                    data=plan_event_detail(settled)
+                    | {"installment": seen.installment, "payment_intent_id": payment.payment_intent_id},
+                    created_at=now,
+                )
+            )
+        elif plan is not None and plan.status is PlanStatus.AWAITING_FIRST and plan.invoice_id == invoice.id:
             # The first installment: the plan runs from now, and pays the invoice off instead of dunning.
             from shared.services.plans import activate
 

@@ -148,6 +148,67 @@ def activate(plan: Plan, invoice: Invoice, payment_intent_id: str | None, now: d
     return active, announced
 
 
+def settle_installment(plan: Plan, number: int, payment_intent_id: str | None) -> Plan:
+    """Installment `number` is paid: the plan waits for the next one's date, or is completed."""
+    paid = tuple(
+        replace(i, status=InstallmentStatus.PAID, payment_intent_id=payment_intent_id, failure=None)
+        if i.number == number
+        else i
+        for i in plan.installments
+    )
+    settled = replace(plan, installments=paid, version=plan.version + 1)
+    following = settled.current
+    if following is None:
+        return replace(settled, status=PlanStatus.COMPLETED, next_action_at=None)
+    if settled.status is PlanStatus.ACTIVE:
+        return replace(settled, next_action_at=charge_at(following.due_on, plan.customer_timezone))
+    return settled
+
+
+def start_installment_checkout(
+    ledger: Ledger,
+    gateway: PaymentGateway,
+    clock: Clock,
+    checkout_plan: CheckoutPlan,
+    *,
+    page: PayPage,
+    token: str,
+) -> CheckoutAttempt:
+    """The customer pays the installment that could not be charged off-session (it needed their
+    authentication, or the card was declined) on Checkout, saving the card they use for the rest."""
+    from shared.services.checkout import open_checkout_session
+
+    invoice = page.invoice
+    plan = ledger.get_plan(invoice.id, invoice.active_plan) if invoice.active_plan else None
+    installment = plan.current if plan else None
+    if plan is None or installment is None or installment.status is not InstallmentStatus.FAILED:
+        raise InvoiceNotPayable("no installment is waiting for you to pay it")
+    attempt = open_checkout_session(
+        ledger,
+        gateway,
+        clock,
+        checkout_plan,
+        page=page,
+        token=token,
+        amount=installment.amount,
+        ref_identity=f"{plan.id}:{installment.number}:{installment.attempts}",
+        description=f"Invoice {invoice.number}: installment {installment.number} of {len(plan.installments)}",
+        extra_metadata={"plan_id": plan.id, "installment": str(installment.number)},
+        save_card=True,
+    )
+    ledger.commit(Change(checkout=attempt))
+    return attempt
+
+
+def waiting_installment(ledger: Ledger, invoice: Invoice) -> tuple[Plan, Installment] | None:
+    """The installment of the invoice's plan that failed and can be paid on the pay page, if any."""
+    plan = ledger.get_plan(invoice.id, invoice.active_plan) if invoice.active_plan else None
+    installment = plan.current if plan else None
+    if plan is None or installment is None or installment.status is not InstallmentStatus.FAILED:
+        return None
+    return plan, installment
+
+
 def plan_event_detail(plan: Plan) -> dict[str, object]:
     return {
         "plan_id": plan.id,

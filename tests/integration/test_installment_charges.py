@@ -23,16 +23,18 @@ SECOND, THIRD = datetime(2027, 2, 28, 15, tzinfo=UTC), datetime(2027, 3, 31, 14,
 
 @dataclass
 class FakeStripe:
-    """Records each off-session charge; answers with what the test queues (default: accepted)."""
+    """Records each off-session charge and answers with what the test queues (default: accepted);
+    Checkout still goes to the local Stripe front."""
 
+    checkout: Any
     calls: list[OffSessionCharge] = field(default_factory=list)
     answers: list[ChargeOutcome | Exception] = field(default_factory=list)
 
     def ensure_customer(self, customer: Any) -> str:
-        raise AssertionError("the customer exists at Stripe already")
+        return str(self.checkout.ensure_customer(customer))
 
     def create_checkout_session(self, request: Any) -> Any:
-        raise AssertionError("no Checkout in the charge run")
+        return self.checkout.create_checkout_session(request)
 
     def charge_off_session(self, request: OffSessionCharge) -> ChargeOutcome:
         self.calls.append(request)
@@ -68,14 +70,14 @@ def plan(aws: Aws, stripe: str, clock: FixedClock) -> dict[str, Any]:
     )  # fmt: skip
     session["metadata"]["plan_id"] = chosen["id"]
     assert json_body(deliver(stripe_event("checkout.session.completed", session)))["outcome"] == "applied"
-    return plan_item(aws)
+    return plan_item(aws) | {"token": token_of(invoice["pay_url"])}
 
 
 @pytest.fixture
 def fake_stripe(monkeypatch: pytest.MonkeyPatch) -> FakeStripe:
     from shared import wiring
 
-    fake = FakeStripe()
+    fake = FakeStripe(checkout=wiring.gateway())
     monkeypatch.setattr(wiring, "gateway", lambda: fake)
     return fake
 
@@ -219,3 +221,50 @@ def test_a_settlement_that_does_not_match_the_installment_is_flagged(
     call = fake_stripe.calls[-1]
     assert settle(replace(call, amount=call.amount + 1), "pi_odd") == "flagged"
     assert get_invoice(plan["invoice_id"])["amount_paid"] == 3_334
+
+
+def test_a_declined_installment_can_be_paid_on_the_pay_page_and_the_plan_goes_on(
+    aws: Aws, clock: FixedClock, plan: dict[str, Any], fake_stripe: FakeStripe
+) -> None:
+    from tests.integration.test_pay_pages import headers
+
+    clock.instant = SECOND
+    run()
+    assert settle(fake_stripe.calls[-1], "pi_declined", decline="insufficient_funds") == "applied"
+    aws.drain_outbox()
+    [email] = [e for e in aws.emails() if "could not charge installment 2" in e.subject]
+    assert "try again on Mar 3, 2027" in email.text and "/pay/" in email.text
+
+    body = page("GET", plan["token"])["body"]
+    assert "Pay installment 2" in body and "$33.33" in body
+    response = page("POST", plan["token"], "/installment")
+    assert response["statusCode"] == 303 and "/checkout/" in headers(response)["location"]
+    [checkout] = [i for i in aws.items("INVOICE#") if i.get("type") == "checkout" and i["amount"] == 3_333]
+    session = session_object(
+        session_id=checkout["session_id"], invoice_id=plan["invoice_id"], checkout_ref=checkout["ref"],
+        amount=3_333, payment_intent="pi_paid_by_hand",
+    )  # fmt: skip
+    session["metadata"] |= {"plan_id": plan["id"], "installment": "2"}
+    assert json_body(deliver(stripe_event("checkout.session.completed", session)))["outcome"] == "applied"
+
+    settled = plan_item(aws)
+    assert [i["status"] for i in settled["installments"]] == ["paid", "paid", "scheduled"]
+    assert settled["next_action_at"] == THIRD.strftime("%Y-%m-%dT%H:%M:%SZ")
+    clock.instant = SECOND + timedelta(days=3)  # the retry that is no longer needed
+    assert run()["charged"] == 0
+    assert get_invoice(plan["invoice_id"])["amount_paid"] == 6_667
+
+
+def test_an_installment_that_needs_authentication_asks_the_customer_and_a_default_tells_them(
+    aws: Aws, clock: FixedClock, plan: dict[str, Any], fake_stripe: FakeStripe
+) -> None:
+    clock.instant = SECOND
+    run()
+    settle(fake_stripe.calls[-1], "pi_3ds", decline="authentication_required", code="authentication_required")
+    clock.instant = SECOND + timedelta(days=7)
+    run()
+    settle(fake_stripe.calls[-1], "pi_stolen", decline="stolen_card")
+    aws.drain_outbox()
+    subjects = [e.subject for e in aws.emails()]
+    assert "Please confirm installment 2 for invoice INV-C1" in subjects
+    assert "Your installment plan for invoice INV-C1 has ended" in subjects
