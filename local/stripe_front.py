@@ -12,9 +12,15 @@ What the front adds (the stripe SDK only sees its base address change):
 - `/v1/*` checks the API key (Bearer, or HTTP basic with the key as user, as the SDK sends it) and
   honours `Idempotency-Key` on every POST, as Stripe does; localstripe ignores both.
 - Checkout Sessions (`/v1/checkout/sessions...`), with a hosted test page at `/checkout/{id}` that
-  really pays through localstripe, and `checkout.session.*` / `payment_intent.payment_failed` events
-  POSTed to the webhook URL, signed as Stripe signs them and retried with backoff.
-- Everything else under `/v1/` goes to localstripe as it came.
+  really pays (or saves the card) through localstripe, and `checkout.session.*` /
+  `payment_intent.payment_failed` events POSTed to the webhook URL, signed as Stripe signs them and
+  retried with backoff.
+- Saved cards (stripe_front_saved_cards): a customer's cards listed newest first
+  (`/v1/payment_methods?customer=`, `/v1/customers/{id}/payment_methods`), and off-session charges
+  (`POST /v1/payment_intents` with `off_session` and `confirm=true`) that succeed or fail as Stripe's test
+  cards do, with Stripe's 402 card errors and `payment_intent.succeeded` / `payment_failed` events.
+- Everything else under `/v1/` goes to localstripe as it came; PaymentIntents coming back are shown as
+  Stripe shows them.
 - `/_front/...` for tests: events sent and their delivery, redelivery, delayed payment methods, health.
 """
 
@@ -48,14 +54,26 @@ from local.stripe_front_events import EventRecord, WebhookSender
 from local.stripe_front_localstripe import HOST, LocalstripeError, LocalstripeProcess
 from local.stripe_front_pages import CardProblem, checkout_page, closed_page, read_card
 from local.stripe_front_payments import (
-    DECLINED,
     Card,
     LocalstripeClient,
     LocalstripeFailure,
+    charge_off_session,
+    find_payment_method,
     open_delayed_payment,
+    path_id,
     pay_by_card,
     save_card,
     settle_delayed_payment,
+)
+from local.stripe_front_saved_cards import (
+    NoSuchCustomer,
+    PaymentIntentViews,
+    check_usable,
+    expanded_fields,
+    is_off_session_charge,
+    off_session_charge,
+    page_of,
+    saved_cards,
 )
 
 logger = logging.getLogger("local.stripe_front")
@@ -162,6 +180,7 @@ class StripeFront:
         self.base_url = base_url
         self.localstripe_url = localstripe_url
         self.sessions: dict[str, CheckoutSession] = {}
+        self.intents = PaymentIntentViews()
         self.webhooks = WebhookSender(
             config.webhook_url,
             config.webhook_secret,
@@ -292,7 +311,8 @@ class StripeFront:
             if name == "line_items":
                 body["line_items"] = _line_items_list(session, f"/v1/checkout/sessions/{session.id}/line_items")
             elif name in {"payment_intent", "setup_intent", "customer"} and body.get(name):
-                body[name] = await self.localstripe.ok("GET", f"/v1/{name}s/{body[name]}")
+                expanded = await self.localstripe.ok("GET", f"/v1/{name}s/{body[name]}")
+                body[name] = self.intents.present(expanded) if name == "payment_intent" else expanded
         return web.json_response(body)
 
     def _session_or_404(self, request: web.Request) -> CheckoutSession:
@@ -305,9 +325,67 @@ class StripeFront:
         return session
 
     async def _require_customer(self, customer: str) -> None:
-        status, _ = await self.localstripe.call("GET", f"/v1/customers/{customer}")
+        status, _ = await self.localstripe.call("GET", f"/v1/customers/{path_id(customer)}")
         if status == 404:
             raise StripeApiError(400, f"No such customer: '{customer}'", code="resource_missing", param="customer")
+
+    # -- saved cards and off-session charges -------------------------------------------------------------
+
+    async def create_payment_intent(self, request: web.Request) -> web.Response:
+        params = unflatten(parse_qsl(await request.text(), keep_blank_values=True))
+        if not is_off_session_charge(params):
+            return await self.proxy(request)
+        charge = off_session_charge(params)
+        if charge.customer:
+            await self._require_customer(charge.customer)
+        method = await find_payment_method(self.localstripe, charge.payment_method)
+        if method is None:
+            raise StripeApiError(
+                400,
+                f"No such PaymentMethod: '{charge.payment_method}'",
+                code="resource_missing",
+                param="payment_method",
+            )
+        check_usable(method, charge.customer)
+        outcome = await charge_off_session(self.localstripe, charge.intent_params(), method)
+        intent_id = str(outcome.payment_intent["id"])
+        if charge.description:
+            self.intents.remember(intent_id, description=charge.description)
+        if outcome.last_payment_error is None:
+            logger.info("off-session charge %s succeeded", intent_id)
+            self.webhooks.publish("payment_intent.succeeded", self.intents.present(outcome.payment_intent))
+            return web.json_response(self.intents.present(outcome.payment_intent, expanded=expanded_fields(params)))
+        self.intents.record_failure(intent_id, outcome.last_payment_error)
+        intent = self.intents.present(outcome.payment_intent)
+        logger.info("off-session charge %s failed (%s)", intent_id, outcome.last_payment_error["decline_code"])
+        self.webhooks.publish("payment_intent.payment_failed", intent)
+        # Stripe's card error: the PaymentIntent's last_payment_error, plus the PaymentIntent itself.
+        return web.json_response({"error": {**outcome.last_payment_error, "payment_intent": intent}}, status=402)
+
+    async def list_payment_methods(self, request: web.Request) -> web.Response:
+        query = unflatten(request.query.items())
+        in_path = "customer" in request.match_info
+        customer = request.match_info["customer"] if in_path else query.get("customer")
+        if query.get("type") not in (None, "", "card"):
+            raise StripeApiError(400, "The local Stripe front lists card PaymentMethods only.", param="type")
+        limit = _limit(query.get("limit"))
+        cards: list[dict[str, Any]] = []
+        # Stripe lists no cards when no customer is named.
+        if isinstance(customer, str) and customer:
+            try:
+                cards = await saved_cards(self.localstripe, customer)
+            except NoSuchCustomer:
+                raise StripeApiError(
+                    404 if in_path else 400,
+                    f"No such customer: '{customer}'",
+                    code="resource_missing",
+                    param="customer",
+                ) from None
+        data, has_more = page_of(
+            cards, limit=limit, starting_after=query.get("starting_after"), ending_before=query.get("ending_before")
+        )
+        url = f"/v1/customers/{customer}/payment_methods" if in_path else "/v1/payment_methods"
+        return web.json_response({"object": "list", "data": data, "has_more": has_more, "url": url})
 
     # -- everything else under /v1 -----------------------------------------------------------------------
 
@@ -323,6 +401,10 @@ class StripeFront:
                 f"Unrecognized request URL ({request.method}: {request.path}). "
                 "Neither the local Stripe front nor localstripe implements it.",
             )
+        if request.path.startswith("/v1/payment_intents"):
+            params = await _request_params(request)
+            shown = self.intents.present_body(json.loads(body), expanded=expanded_fields(params))
+            body = json.dumps(shown).encode()
         return web.Response(status=status, body=body, headers={"Content-Type": content_type})
 
     # -- the hosted page ---------------------------------------------------------------------------------
@@ -356,18 +438,22 @@ class StripeFront:
     async def _pay(self, session: CheckoutSession, card: Card) -> web.StreamResponse:
         outcome = await pay_by_card(self.localstripe, session, card)
         intent_id = str(outcome.payment_intent["id"])
-        if outcome.declined:
+        if session.setup_future_usage:
+            self.intents.remember(intent_id, setup_future_usage=session.setup_future_usage)
+        if outcome.last_payment_error is not None:
             session.failed_payment_intents.append(intent_id)
+            self.intents.record_failure(intent_id, outcome.last_payment_error)
             logger.info("checkout session %s: card declined (%s)", session.id, intent_id)
-            self.webhooks.publish("payment_intent.payment_failed", outcome.payment_intent)
-            return checkout_page(session, error=CardProblem(DECLINED, "card_number"), status=402)
+            self.webhooks.publish("payment_intent.payment_failed", self.intents.present(outcome.payment_intent))
+            return checkout_page(session, error=_card_problem(outcome.last_payment_error), status=402)
         await self._complete(session, payment_status="paid", payment_intent=intent_id)
         return _see_other(session.success_redirect())
 
     async def _save_card(self, session: CheckoutSession, card: Card) -> web.StreamResponse:
         outcome = await save_card(self.localstripe, session, card)
-        if outcome.declined:
-            return checkout_page(session, error=CardProblem(DECLINED, "card_number"), status=402)
+        if outcome.decline is not None:
+            problem = _card_problem({"message": outcome.decline.message, "param": outcome.decline.param})
+            return checkout_page(session, error=problem, status=402)
         session.setup_intent = str(outcome.setup_intent["id"])
         await self._complete(session, payment_status="no_payment_required", payment_intent=None)
         return _see_other(session.success_redirect())
@@ -509,6 +595,21 @@ async def _front_errors(request: web.Request, handler: Handler) -> web.StreamRes
     return await handler(request)
 
 
+async def _request_params(request: web.Request) -> dict[str, Any]:
+    if request.method == "GET":
+        return unflatten(request.query.items())
+    try:
+        return unflatten(parse_qsl(await request.text(), keep_blank_values=True))
+    except (UnicodeDecodeError, StripeApiError):
+        return {}  # not the SDK's form encoding: localstripe already answered it
+
+
+def _card_problem(error: Mapping[str, Any]) -> CardProblem:
+    """A decline on the hosted page: Stripe's message, on the field it is about."""
+    field = {"exp_month": "expiry", "cvc": "cvc"}.get(str(error.get("param")), "card_number")
+    return CardProblem(str(error["message"]), field)
+
+
 def _see_other(url: str) -> web.Response:
     # Returned, not raised: the browser goes on to the merchant's page with a GET.
     return web.Response(status=303, headers={"Location": url})
@@ -562,6 +663,9 @@ def create_app(config: FrontConfig, *, base_url: str, localstripe_url: str) -> w
     app.router.add_get("/v1/checkout/sessions/{id}", front.retrieve_session)
     app.router.add_get("/v1/checkout/sessions/{id}/line_items", front.session_line_items)
     app.router.add_post("/v1/checkout/sessions/{id}/expire", front.expire_session)
+    app.router.add_post("/v1/payment_intents", front.create_payment_intent)
+    app.router.add_get("/v1/payment_methods", front.list_payment_methods)
+    app.router.add_get("/v1/customers/{customer}/payment_methods", front.list_payment_methods)
     app.router.add_route("*", "/v1/{tail:.*}", front.proxy)
     app.router.add_get("/checkout/{id}", front.checkout_page)
     app.router.add_post("/checkout/{id}/pay", front.pay)

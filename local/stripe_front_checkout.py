@@ -30,6 +30,7 @@ _HANDLED = {
     "cancel_url",
     "metadata",
     "payment_intent_data",
+    "setup_intent_data",
     "client_reference_id",
     "expires_at",
     "currency",
@@ -58,7 +59,6 @@ _IGNORED = {
     "redirect_on_completion",
     "return_url",
     "saved_payment_method_options",
-    "setup_intent_data",
     "shipping_address_collection",
     "shipping_options",
     "submit_type",
@@ -66,6 +66,7 @@ _IGNORED = {
     "ui_mode",
 }
 _MODES = {"payment", "setup"}
+_FUTURE_USAGES = {"off_session", "on_session"}
 
 
 class StripeApiError(Exception):
@@ -190,6 +191,9 @@ class CheckoutSession:
     metadata: dict[str, str]
     payment_intent_metadata: dict[str, str]
     payment_method_types: list[str]
+    # Payment mode: save the card on the customer once paid (`payment_intent_data[setup_future_usage]`).
+    setup_future_usage: str | None = None
+    setup_intent_metadata: dict[str, str] = field(default_factory=dict)
     status: str = "open"
     payment_status: str = "unpaid"
     payment_intent: str | None = None
@@ -241,15 +245,18 @@ class CheckoutSession:
 def new_session(params: Mapping[str, Any], *, now: int) -> CheckoutSession:
     """A session from the create call's (unflattened) params, or the StripeApiError Stripe would give."""
     _reject_unknown(params)
-    mode = _required_str(params, "mode")
+    mode = required_str(params, "mode")
     if mode not in _MODES:
         raise StripeApiError(400, f"Invalid mode: must be one of {', '.join(sorted(_MODES))}", param="mode")
-    customer = _optional_str(params, "customer")
-    customer_email = _optional_str(params, "customer_email")
+    customer = optional_str(params, "customer")
+    customer_email = optional_str(params, "customer_email")
     if customer and customer_email:
         raise StripeApiError(400, "You may only specify one of these parameters: customer, customer_email.")
     line_items = _line_items(params.get("line_items"), required=mode == "payment")
-    currency = line_items[0].currency if line_items else _currency(params.get("currency"), "currency", required=False)
+    currency = (
+        line_items[0].currency if line_items else currency_param(params.get("currency"), "currency", required=False)
+    )
+    payment_intent_data = dict_param(params, "payment_intent_data")
     return CheckoutSession(
         id=random_id("cs_test_", 58),
         mode=mode,
@@ -261,12 +268,14 @@ def new_session(params: Mapping[str, Any], *, now: int) -> CheckoutSession:
         line_items=line_items,
         customer=customer,
         customer_email=customer_email,
-        client_reference_id=_optional_str(params, "client_reference_id"),
-        metadata=_metadata(params.get("metadata"), "metadata"),
-        payment_intent_metadata=_metadata(
-            _dict(params, "payment_intent_data").get("metadata"), "payment_intent_data[metadata]"
-        ),
+        client_reference_id=optional_str(params, "client_reference_id"),
+        metadata=metadata_param(params.get("metadata"), "metadata"),
+        payment_intent_metadata=metadata_param(payment_intent_data.get("metadata"), "payment_intent_data[metadata]"),
         payment_method_types=_payment_method_types(params.get("payment_method_types")),
+        setup_future_usage=_setup_future_usage(payment_intent_data.get("setup_future_usage")),
+        setup_intent_metadata=metadata_param(
+            dict_param(params, "setup_intent_data").get("metadata"), "setup_intent_data[metadata]"
+        ),
         payment_status="unpaid" if mode == "payment" else "no_payment_required",
     )
 
@@ -277,14 +286,29 @@ def _reject_unknown(params: Mapping[str, Any]) -> None:
             raise StripeApiError(400, f"Received unknown parameter: {name}", param=name)
 
 
-def _required_str(params: Mapping[str, Any], name: str) -> str:
+def _setup_future_usage(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if value not in _FUTURE_USAGES:
+        raise StripeApiError(
+            400,
+            f"Invalid payment_intent_data[setup_future_usage]: must be one of {', '.join(sorted(_FUTURE_USAGES))}",
+            param="payment_intent_data[setup_future_usage]",
+        )
+    return str(value)
+
+
+# -- parameters, also parsed this way by the front's other endpoints ---------------------------------------
+
+
+def required_str(params: Mapping[str, Any], name: str) -> str:
     value = params.get(name)
     if not isinstance(value, str) or not value:
         raise StripeApiError(400, f"Missing required param: {name}.", code="parameter_missing", param=name)
     return value
 
 
-def _optional_str(params: Mapping[str, Any], name: str) -> str | None:
+def optional_str(params: Mapping[str, Any], name: str) -> str | None:
     value = params.get(name)
     if value is None or value == "":
         return None
@@ -293,14 +317,14 @@ def _optional_str(params: Mapping[str, Any], name: str) -> str | None:
     return value
 
 
-def _dict(params: Mapping[str, Any], name: str) -> dict[str, Any]:
+def dict_param(params: Mapping[str, Any], name: str) -> dict[str, Any]:
     value = params.get(name) or {}
     if not isinstance(value, dict):
         raise StripeApiError(400, f"Invalid object: {name}", param=name)
     return value
 
 
-def _integer(value: Any, param: str, *, minimum: int) -> int:
+def integer_param(value: Any, param: str, *, minimum: int) -> int:
     if not isinstance(value, str) or not re.fullmatch(r"-?\d+", value):
         raise StripeApiError(400, f"Invalid integer: {value}", param=param)
     number = int(value)
@@ -309,7 +333,7 @@ def _integer(value: Any, param: str, *, minimum: int) -> int:
     return number
 
 
-def _currency(value: Any, param: str, *, required: bool) -> str | None:
+def currency_param(value: Any, param: str, *, required: bool) -> str | None:
     if value is None or value == "":
         if required:
             raise StripeApiError(400, f"Missing required param: {param}.", code="parameter_missing", param=param)
@@ -320,7 +344,7 @@ def _currency(value: Any, param: str, *, required: bool) -> str | None:
 
 
 def _url(params: Mapping[str, Any], name: str, *, required: bool) -> str | None:
-    value = _required_str(params, name) if required else _optional_str(params, name)
+    value = required_str(params, name) if required else optional_str(params, name)
     if value is None:
         return None
     parts = urlsplit(value)
@@ -329,7 +353,7 @@ def _url(params: Mapping[str, Any], name: str, *, required: bool) -> str | None:
     return value
 
 
-def _metadata(value: Any, param: str) -> dict[str, str]:
+def metadata_param(value: Any, param: str) -> dict[str, str]:
     if value is None or value == "":
         return {}
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
@@ -349,7 +373,7 @@ def _payment_method_types(value: Any) -> list[str]:
 def _expires_at(value: Any, now: int) -> int:
     if value is None or value == "":
         return now + SESSION_LIFETIME_S
-    expires_at = _integer(value, "expires_at", minimum=0)
+    expires_at = integer_param(value, "expires_at", minimum=0)
     if expires_at < now + MIN_EXPIRY_S:
         raise StripeApiError(
             400,
@@ -427,7 +451,7 @@ def _line_item(raw: Any, n: int) -> LineItem:
     return LineItem(
         id=random_id("li_"),
         name=name,
-        currency=_currency(price_data.get("currency"), f"{at}[price_data][currency]", required=True) or "",
-        unit_amount=_integer(price_data["unit_amount"], f"{at}[price_data][unit_amount]", minimum=0),
-        quantity=_integer(raw["quantity"], f"{at}[quantity]", minimum=1),
+        currency=currency_param(price_data.get("currency"), f"{at}[price_data][currency]", required=True) or "",
+        unit_amount=integer_param(price_data["unit_amount"], f"{at}[price_data][unit_amount]", minimum=0),
+        quantity=integer_param(raw["quantity"], f"{at}[quantity]", minimum=1),
     )

@@ -3,6 +3,7 @@ stripe SDK, a browser-like HTTP client for the hosted page, and a tiny server re
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -72,8 +73,9 @@ class WebhookInbox:
         return self.wait_for(matches)[0]
 
 
-@pytest.fixture(scope="module")
-def inbox() -> Iterator[WebhookInbox]:
+@contextlib.contextmanager
+def running_inbox() -> Iterator[WebhookInbox]:
+    """A webhook endpoint on a free port, recording what it receives."""
     box = WebhookInbox()
 
     class Receiver(BaseHTTPRequestHandler):
@@ -94,9 +96,17 @@ def inbox() -> Iterator[WebhookInbox]:
     box.url = f"http://127.0.0.1:{server.server_address[1]}/webhooks/stripe"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield box
-    server.shutdown()
-    server.server_close()
+    try:
+        yield box
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def inbox() -> Iterator[WebhookInbox]:
+    with running_inbox() as box:
+        yield box
 
 
 # -- the front, started as `make dev` starts it ------------------------------------------------------------
