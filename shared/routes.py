@@ -25,6 +25,7 @@ ROUTES: Final = (
     Route("POST", "/pay/{token}/promise", "checkout", "none"),
     Route("POST", "/pay/{token}/plan", "checkout", "none"),
     Route("POST", "/pay/{token}/installment", "checkout", "none"),
+    Route("POST", "/pay/{token}/card", "checkout", "none"),
     Route("POST", "/webhooks/stripe", "webhooks", "none"),
     Route("POST", "/v1/customers", "operator_api", "iam"),
     Route("GET", "/v1/customers/{customer_id}", "operator_api", "iam"),

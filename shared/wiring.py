@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         CheckoutSessionRequest,
         OffSessionCharge,
         PaymentGateway,
+        SetupSessionRequest,
     )
 
 
@@ -50,6 +51,9 @@ class _LazyGateway:
 
     def charge_off_session(self, request: OffSessionCharge) -> ChargeOutcome:
         return _gateway(stripe_credentials().api_key).charge_off_session(request)
+
+    def create_setup_session(self, request: SetupSessionRequest) -> CheckoutSession:
+        return _gateway(stripe_credentials().api_key).create_setup_session(request)
 
 
 def gateway() -> PaymentGateway:

@@ -55,6 +55,7 @@ def _pay_page(
         promise_latest=latest.isoformat() if latest else "",  # empty: no promise may be made now
         plans=choices_for(view, business_clock().now()),
         waiting=waiting_installment(ledger(), invoice) if invoice.active_plan else None,
+        card_saved=app.current_event.get_query_string_value("card") == "saved",
         plan_error=plan_error,
         active_plan=invoice.active_plan,
     )
@@ -157,6 +158,18 @@ def pay_installment(token: str) -> Response[str]:
         return _pay_page(view, token, status=409, plan_error=problem.message)
     logger.info("installment checkout created", extra={"invoice_id": attempt.invoice_id, "checkout_ref": attempt.ref})
     return redirect(attempt.url)
+
+
+@app.post("/pay/<token>/card")
+def update_card(token: str) -> Response[str]:
+    from shared.services.checkout import open_pay_link
+    from shared.services.plans import start_card_update
+    from shared.wiring import checkout_plan, gateway, ledger
+
+    view = open_pay_link(ledger(), business_clock(), token)
+    url = start_card_update(ledger(), gateway(), business_clock(), checkout_plan(), page=view, token=token)
+    logger.info("card update session created", extra={"invoice_id": view.invoice.id})
+    return redirect(url)
 
 
 @app.post("/pay/<token>/promise")

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from shared.domain.records import Customer
-from shared.services.ports import ChargeOutcome, CheckoutSession, CheckoutSessionRequest, OffSessionCharge
+from shared.services.ports import (
+    ChargeOutcome,
+    CheckoutSession,
+    CheckoutSessionRequest,
+    OffSessionCharge,
+    SetupSessionRequest,
+)
 
 
 class StripeGateway:
@@ -65,6 +71,8 @@ class StripeGateway:
         )
         if not cards.data:
             return ChargeOutcome(payment_intent_id=None, status="no_payment_method")
+        card = cards.data[0].card
+        expires = (int(card.exp_year), int(card.exp_month)) if card else None
         try:
             intent = self._client.v1.payment_intents.create(
                 params={
@@ -87,5 +95,21 @@ class StripeGateway:
                 status="failed",
                 code=getattr(failed, "code", None) if failed else None,
                 decline_code=getattr(failed, "decline_code", None) if failed else None,
+                card_expires=expires,
             )
-        return ChargeOutcome(payment_intent_id=str(intent.id), status=str(intent.status))
+        return ChargeOutcome(payment_intent_id=str(intent.id), status=str(intent.status), card_expires=expires)
+
+    def create_setup_session(self, request: SetupSessionRequest) -> CheckoutSession:
+        session = self._client.v1.checkout.sessions.create(
+            params={  # type: ignore[arg-type]
+                "mode": "setup",
+                "customer": request.stripe_customer_id,
+                "payment_method_types": ["card"],
+                "success_url": request.success_url,
+                "cancel_url": request.cancel_url,
+                "metadata": request.metadata,
+                "setup_intent_data": {"metadata": request.metadata},
+            },
+            options={"idempotency_key": request.idempotency_key},
+        )
+        return CheckoutSession(id=str(session.id), url=str(session.url))

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from shared.clock import Clock
-from shared.domain.records import AuditEntry, Installment, InstallmentStatus, Plan, PlanStatus
+from shared.domain.records import AuditEntry, Installment, InstallmentStatus, OutboxMessage, Plan, PlanStatus
 from shared.schema import DUE_WORK_SHARDS
 from shared.services.ports import Change, ChangeRejected, Ledger, OffSessionCharge, PaymentGateway
 
@@ -143,8 +143,38 @@ def charge_plan(ledger: Ledger, gateway: PaymentGateway, plan: Plan, now: dateti
         noted = _with_installment(
             claimed, replace(current, payment_intent_id=outcome.payment_intent_id), next_action_at=now + SETTLE_WAIT
         )
+        notice = _card_expiry_notice(plan, installment, attempt, outcome.card_expires, now)
         # A webhook may have settled it already (newer version): then there is nothing to note.
-        _commit(ledger, noted, report, count_conflict=False)
+        _commit(ledger, noted, report, count_conflict=False, outbox=[notice] if notice else [])
+
+
+def card_expires_before(expires: tuple[int, int], day: date) -> bool:
+    """A card is good through the last day of its expiry month."""
+    year, month = expires
+    return (day.year, day.month) > (year, month)
+
+
+def _card_expiry_notice(
+    plan: Plan, installment: Installment, attempt: int, expires: tuple[int, int] | None, now: datetime
+) -> OutboxMessage | None:
+    """Ask for a new card, once per installment, when the one on file expires before the next charge."""
+    following = next((i for i in plan.installments if i.number == installment.number + 1), None)
+    if attempt != 1 or expires is None or following is None or not card_expires_before(expires, following.due_on):
+        return None
+    return OutboxMessage(
+        kind="email",
+        name="plan_update",
+        data={
+            "invoice_id": plan.invoice_id,
+            "plan_id": plan.id,
+            "installment": following.number,
+            "amount": following.amount,
+            "kind": "card_expiring",
+            "next_attempt_at": None,
+            "due_on": following.due_on.isoformat(),
+        },
+        created_at=now,
+    )
 
 
 def _with_installment(plan: Plan, installment: Installment, *, next_action_at: datetime | None = None) -> Plan:
@@ -158,10 +188,16 @@ def _with_installment(plan: Plan, installment: Installment, *, next_action_at: d
 
 
 def _commit(
-    ledger: Ledger, plan: Plan, report: ChargeReport, *, audit: AuditEntry | None = None, count_conflict: bool = True
+    ledger: Ledger,
+    plan: Plan,
+    report: ChargeReport,
+    *,
+    audit: AuditEntry | None = None,
+    count_conflict: bool = True,
+    outbox: list[OutboxMessage] | None = None,
 ) -> bool:
     try:
-        ledger.commit(Change(plan_update=plan, audit=[audit] if audit else []))
+        ledger.commit(Change(plan_update=plan, audit=[audit] if audit else [], outbox=outbox or []))
     except ChangeRejected:
         if count_conflict:
             report.conflicts += 1

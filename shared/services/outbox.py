@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from shared.clock import Clock
@@ -60,7 +60,7 @@ def deliver(
 
 def compose_email(message: OutboxMessage, ledger: Ledger, clock: Clock, branding: Branding) -> Email | None:
     """The email, addressed and rendered now; None when the customer's address is known to be undeliverable."""
-    from shared.rendering import format_moment, render_email
+    from shared.rendering import format_day, format_moment, render_email
 
     invoice = ledger.get_invoice(str(message.data["invoice_id"]))
     if invoice is None:
@@ -97,6 +97,9 @@ def compose_email(message: OutboxMessage, ledger: Ledger, clock: Clock, branding
             "installment": int(message.data["installment"]),
             "amount": int(message.data["amount"]),
             "next_attempt_text": format_moment(when, customer.locale, customer.timezone) if when else "",
+            "due_on_text": format_day(date.fromisoformat(str(message.data["due_on"])), customer.locale)
+            if message.data.get("due_on")
+            else "",
         }
     elif message.name in ("invoice_issued", "reminder"):
         # A fresh link per email: the token exists only in the email, its hash in the table.

@@ -93,6 +93,8 @@ def _observe(event: StripeEvent) -> _Observed | None:
     plan_id = metadata.get("plan_id") if isinstance(metadata.get("plan_id"), str) else None
     raw_installment = str(metadata.get("installment") or "")
     installment = int(raw_installment) if raw_installment.isdigit() else None
+    if event.type.startswith("checkout.session.") and obj.get("mode") == "setup":
+        return None  # a card saved for later (setup mode): no money moves; Stripe keeps the card
     if event.type.startswith("checkout.session."):
         status: PaymentStatus | None
         if event.type == "checkout.session.completed":

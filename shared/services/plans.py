@@ -200,6 +200,37 @@ def start_installment_checkout(
     return attempt
 
 
+def start_card_update(
+    ledger: Ledger,
+    gateway: PaymentGateway,
+    clock: Clock,
+    checkout_plan: CheckoutPlan,
+    *,
+    page: PayPage,
+    token: str,
+) -> str:
+    """Checkout in setup mode: the customer saves a new card, which later off-session charges use (the
+    newest saved card is the one charged). Returns the Checkout URL."""
+    from shared.services.ports import SetupSessionRequest
+
+    customer = page.customer
+    stripe_customer_id = customer.stripe_customer_id
+    if stripe_customer_id is None:
+        stripe_customer_id = gateway.ensure_customer(customer)
+        ledger.remember_stripe_customer(customer.id, stripe_customer_id)
+    window = int(clock.now().timestamp()) // DOUBLE_CLICK_WINDOW_SECONDS
+    session = gateway.create_setup_session(
+        SetupSessionRequest(
+            stripe_customer_id=stripe_customer_id,
+            success_url=f"{checkout_plan.base_url}/pay/{token}?card=saved",
+            cancel_url=f"{checkout_plan.base_url}/pay/{token}",
+            metadata={"customer_id": customer.id, "invoice_id": page.invoice.id, "purpose": "card_update"},
+            idempotency_key=f"payportal-card-{customer.id}-{window}",
+        )
+    )
+    return session.url
+
+
 def waiting_installment(ledger: Ledger, invoice: Invoice) -> tuple[Plan, Installment] | None:
     """The installment of the invoice's plan that failed and can be paid on the pay page, if any."""
     plan = ledger.get_plan(invoice.id, invoice.active_plan) if invoice.active_plan else None

@@ -132,12 +132,25 @@ class ChargeOutcome:
     status: str  # succeeded | processing | failed | no_payment_method
     code: str | None = None  # Stripe's error code, e.g. card_declined, authentication_required
     decline_code: str | None = None
+    card_expires: tuple[int, int] | None = None  # (year, month) of the card charged
+
+
+@dataclass(frozen=True, slots=True)
+class SetupSessionRequest:
+    """Checkout in setup mode: the customer saves a card for later off-session charges."""
+
+    stripe_customer_id: str
+    success_url: str
+    cancel_url: str
+    metadata: dict[str, str]
+    idempotency_key: str
 
 
 class PaymentGateway(Protocol):
     def ensure_customer(self, customer: Customer) -> str: ...
     def create_checkout_session(self, request: CheckoutSessionRequest) -> CheckoutSession: ...
     def charge_off_session(self, request: OffSessionCharge) -> ChargeOutcome: ...
+    def create_setup_session(self, request: SetupSessionRequest) -> CheckoutSession: ...
 
 
 @dataclass(frozen=True, slots=True)

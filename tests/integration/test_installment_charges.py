@@ -36,6 +36,9 @@ class FakeStripe:
     def create_checkout_session(self, request: Any) -> Any:
         return self.checkout.create_checkout_session(request)
 
+    def create_setup_session(self, request: Any) -> Any:
+        return self.checkout.create_setup_session(request)
+
     def charge_off_session(self, request: OffSessionCharge) -> ChargeOutcome:
         self.calls.append(request)
         answer = self.answers.pop(0) if self.answers else None
@@ -268,3 +271,35 @@ def test_an_installment_that_needs_authentication_asks_the_customer_and_a_defaul
     subjects = [e.subject for e in aws.emails()]
     assert "Please confirm installment 2 for invoice INV-C1" in subjects
     assert "Your installment plan for invoice INV-C1 has ended" in subjects
+
+
+def test_a_card_that_expires_before_the_next_installment_gets_a_notice_and_can_be_replaced(
+    aws: Aws, clock: FixedClock, plan: dict[str, Any], fake_stripe: FakeStripe
+) -> None:
+    from tests.integration.test_pay_pages import headers
+
+    clock.instant = SECOND
+    fake_stripe.answers.append(ChargeOutcome(payment_intent_id="pi_2", status="processing", card_expires=(2027, 2)))
+    run()
+    aws.drain_outbox()
+    [notice] = [e for e in aws.emails() if "expires before your next installment" in e.subject]
+    assert "installment 3 ($33.33) is charged on March 31, 2027" in notice.text
+
+    response = page("POST", plan["token"], "/card")  # the pay page's "Use another card" button
+    assert response["statusCode"] == 303 and "/checkout/" in headers(response)["location"]
+    assert "Your new card is saved" in page("GET", plan["token"], query={"card": "saved"})["body"]
+    # Checkout in setup mode completes: no money moves
+    setup = {"id": "cs_setup_1", "object": "checkout.session", "mode": "setup", "status": "complete",
+             "setup_intent": "seti_1", "metadata": {"invoice_id": plan["invoice_id"], "purpose": "card_update"}}  # fmt: skip
+    assert json_body(deliver(stripe_event("checkout.session.completed", setup)))["outcome"] == "ignored"
+    assert get_invoice(plan["invoice_id"])["amount_paid"] == 3_334
+
+
+def test_no_notice_when_the_card_outlives_the_plan(
+    aws: Aws, clock: FixedClock, plan: dict[str, Any], fake_stripe: FakeStripe
+) -> None:
+    clock.instant = SECOND
+    fake_stripe.answers.append(ChargeOutcome(payment_intent_id="pi_2", status="processing", card_expires=(2027, 3)))
+    run()
+    aws.drain_outbox()
+    assert not [e for e in aws.emails() if "expires" in e.subject]

@@ -32,11 +32,15 @@ def invoice(aws: Aws, stripe: str, clock: FixedClock) -> dict[str, Any]:
     return create_invoice(customer["id"], number="INV-P1", amount_due=10_000, due_date="2027-02-15", installments=OFFER)
 
 
-def page(method: str, token: str, suffix: str = "", form: dict[str, str] | None = None) -> dict[str, Any]:
+def page(
+    method: str, token: str, suffix: str = "", form: dict[str, str] | None = None, query: dict[str, str] | None = None
+) -> dict[str, Any]:
     from functions.checkout.handler import lambda_handler
 
     resource = "/pay/{token}" + suffix
-    event = api_event(method, f"/pay/{token}{suffix}", resource=resource, path_parameters={"token": token}, form=form)
+    event = api_event(
+        method, f"/pay/{token}{suffix}", resource=resource, path_parameters={"token": token}, form=form, query=query
+    )
     return dict(lambda_handler(event, FakeLambdaContext()))
 
 
