@@ -289,8 +289,14 @@ def test_a_card_that_expires_before_the_next_installment_gets_a_notice_and_can_b
     assert response["statusCode"] == 303 and "/checkout/" in headers(response)["location"]
     assert "Your new card is saved" in page("GET", plan["token"], query={"card": "saved"})["body"]
     # Checkout in setup mode completes: no money moves
-    setup = {"id": "cs_setup_1", "object": "checkout.session", "mode": "setup", "status": "complete",
-             "setup_intent": "seti_1", "metadata": {"invoice_id": plan["invoice_id"], "purpose": "card_update"}}  # fmt: skip
+    setup = {
+        "id": "cs_setup_1",
+        "object": "checkout.session",
+        "mode": "setup",
+        "status": "complete",
+        "setup_intent": "seti_1",
+        "metadata": {"invoice_id": plan["invoice_id"], "purpose": "card_update"},
+    }
     assert json_body(deliver(stripe_event("checkout.session.completed", setup)))["outcome"] == "ignored"
     assert get_invoice(plan["invoice_id"])["amount_paid"] == 3_334
 
