@@ -207,6 +207,23 @@ class PaymentOut(BaseModel):
     failure_reason: str | None = None
 
 
+class InstallmentOut(BaseModel):
+    number: int
+    due_on: date
+    amount: int
+    status: Literal["scheduled", "charging", "paid", "failed"]
+    attempts: int = Field(description="off-session charge attempts made")
+    failure: str | None = Field(default=None, description="the last failed attempt's decline code")
+
+
+class PlanOut(BaseModel):
+    id: str
+    status: Literal["awaiting_first", "active", "completed", "defaulted"]
+    frequency: Literal["weekly", "biweekly", "monthly"]
+    installments: list[InstallmentOut]
+    next_charge_at: datetime | None = Field(default=None, description="when the charge run next looks at it")
+
+
 class InvoiceOut(BaseModel):
     id: str
     customer_id: str
@@ -228,6 +245,7 @@ class InvoiceOut(BaseModel):
     open_disputes: list[str] = Field(default_factory=list, description="Stripe disputes not yet closed: no reminders")
     installments: PlanOfferModel | None = Field(default=None, description="the installment plans on offer")
     active_plan: str | None = Field(default=None, description="the installment plan paying it off (no dunning)")
+    plan: PlanOut | None = Field(default=None, description="that plan, on GET /v1/invoices/{id}")
     next_reminder_at: datetime | None = Field(default=None, description="when the dunning run looks at it next")
     payments: list[PaymentOut] = Field(default_factory=list)
 

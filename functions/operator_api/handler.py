@@ -127,7 +127,9 @@ def get_invoice(invoice_id: str) -> InvoiceOut:
     from shared.services.invoices import get_invoice_with_payments
     from shared.wiring import ledger
 
-    return views.invoice_out(*get_invoice_with_payments(ledger(), invoice_id))
+    invoice, payments = get_invoice_with_payments(ledger(), invoice_id)
+    plan = ledger().get_plan(invoice.id, invoice.active_plan) if invoice.active_plan else None
+    return views.invoice_out(invoice, payments, plan)
 
 
 @app.post("/v1/invoices/<invoice_id>/void", tags=["invoices"], summary="Void an open invoice with no payment")

@@ -7,19 +7,21 @@ from typing import Any
 
 from shared.domain.dunning import DunningPolicy, DunningStep, LateFee
 from shared.domain.invoices import Invoice
-from shared.domain.records import Customer, Payment
+from shared.domain.records import Customer, Payment, Plan
 from shared.models import (
     CustomerOut,
     DunningPolicyModel,
     DunningStepModel,
     EmailUndeliverableOut,
     HoldOut,
+    InstallmentOut,
     InvoiceOut,
     LateFeeLineOut,
     LateFeeModel,
     NewInvoice,
     PaymentOut,
     PlanOfferModel,
+    PlanOut,
 )
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -56,7 +58,27 @@ def payment_out(p: Payment) -> PaymentOut:
     )
 
 
-def invoice_out(i: Invoice, payments: list[Payment]) -> InvoiceOut:
+def plan_out(p: Plan) -> PlanOut:
+    return PlanOut(
+        id=p.id,
+        status=p.status.value,
+        frequency=p.frequency,
+        installments=[
+            InstallmentOut(
+                number=i.number,
+                due_on=i.due_on,
+                amount=i.amount,
+                status=i.status.value,
+                attempts=i.attempts,
+                failure=i.failure,
+            )
+            for i in p.installments
+        ],
+        next_charge_at=p.next_action_at,
+    )
+
+
+def invoice_out(i: Invoice, payments: list[Payment], plan: Plan | None = None) -> InvoiceOut:
     return InvoiceOut(
         id=i.id,
         customer_id=i.customer_id,
@@ -84,6 +106,7 @@ def invoice_out(i: Invoice, payments: list[Payment]) -> InvoiceOut:
         if i.plan_offer
         else None,
         active_plan=i.active_plan,
+        plan=plan_out(plan) if plan else None,
         next_reminder_at=i.next_action_at,
         payments=[payment_out(p) for p in payments],
     )

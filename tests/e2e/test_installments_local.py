@@ -1,0 +1,117 @@
+"""Installment plans on the whole local stack, by moving the clock: the pay page, Checkout saving the card,
+off-session charges from the charge schedule, Stripe's webhooks, retries and a card update."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+import requests
+
+from local.stack import LocalStack
+from tests.e2e.test_money_loop_http import eventually, invoice_state, pay_on_checkout
+
+pytestmark = pytest.mark.e2e
+
+GOOD, CHARGE_FAILS = "4242424242424242", "4000000000000341"  # 0341: saves fine, every charge is declined
+# 10:00 in New York on each installment's date: January 31, then February 28 and March 31, 2027
+CHOSEN, SECOND, THIRD = "2027-01-31T12:00:00-05:00", "2027-02-28T10:00:00-05:00", "2027-03-31T10:00:00-04:00"
+
+
+def plan_invoice(stack: LocalStack) -> tuple[dict[str, Any], str]:
+    """An invoice of $100 offering monthly plans of up to 3 installments; returns it and its pay page URL."""
+    assert stack.post("/_local/clock", json={"now": CHOSEN}).status_code == 200
+    customer = stack.signed(
+        "POST",
+        "/v1/customers",
+        {"email": f"plan-{uuid.uuid4().hex[:6]}@example.com", "name": "Ines", "timezone": "America/New_York"},
+    ).json()
+    body = {
+        "customer_id": customer["id"], "number": f"PLAN-{uuid.uuid4().hex[:6]}", "currency": "USD",
+        "amount_due": 10_000, "due_date": "2027-02-15",
+        "installments": {"max_installments": 3, "min_installment_amount": 2_000, "frequencies": ["monthly"]},
+    }  # fmt: skip
+    invoice = stack.signed("POST", "/v1/invoices", body, {"Idempotency-Key": uuid.uuid4().hex})
+    assert invoice.status_code == 201, invoice.text
+    return invoice.json(), invoice.json()["pay_url"]
+
+
+def post_form(url: str, data: dict[str, str] | None = None) -> str:
+    """Submit a pay-page form; returns where it redirects (Checkout)."""
+    response = requests.post(url, data=data or {}, allow_redirects=False, timeout=20)
+    assert response.status_code == 303, response.text
+    return str(response.headers["Location"])
+
+
+def fire_charges(stack: LocalStack, at: str) -> dict[str, Any]:
+    assert stack.post("/_local/clock", json={"now": at}).status_code == 200
+    fired = stack.post("/_local/schedules/charges/run")
+    assert fired.status_code == 200, fired.text
+    return dict(fired.json()["result"])
+
+
+def paid(stack: LocalStack, invoice_id: str, amount: int) -> bool:
+    return bool(invoice_state(stack, invoice_id)["amount_paid"] == amount)
+
+
+def test_a_three_installment_plan_is_paid_in_full(local_stack: LocalStack) -> None:
+    invoice, pay_url = plan_invoice(local_stack)
+    page = requests.get(pay_url, timeout=10).text
+    assert "3 monthly payments" in page
+    checkout = post_form(f"{pay_url}/plan", {"plan": "monthly-3"})
+    assert pay_on_checkout(checkout, GOOD).status_code in (302, 303)
+    assert eventually(lambda: paid(local_stack, invoice["id"], 3_334)), invoice_state(local_stack, invoice["id"])
+    assert invoice_state(local_stack, invoice["id"])["active_plan"]
+
+    assert fire_charges(local_stack, SECOND)["charged"] == 1
+    assert eventually(lambda: paid(local_stack, invoice["id"], 6_667))
+    assert fire_charges(local_stack, SECOND)["charged"] == 0  # fired twice: one PaymentIntent
+
+    assert fire_charges(local_stack, THIRD)["charged"] == 1
+    assert eventually(lambda: invoice_state(local_stack, invoice["id"])["status"] == "paid")
+    final = invoice_state(local_stack, invoice["id"])
+    assert (final["amount_paid"], final["active_plan"]) == (10_000, None)
+    local_stack.drain_outbox()
+    mine = [
+        e for e in local_stack.get("/_local/events").json()["events"] if e["detail"].get("invoice_id") == invoice["id"]
+    ]
+    assert [e["detail-type"] for e in mine].count("plan.installment_paid") == 3
+
+
+def test_a_declined_second_charge_is_retried_and_recovers_after_the_customer_updates_the_card(
+    local_stack: LocalStack,
+) -> None:
+    invoice, pay_url = plan_invoice(local_stack)
+    assert pay_on_checkout(post_form(f"{pay_url}/plan", {"plan": "monthly-3"}), GOOD).status_code in (302, 303)
+    assert eventually(lambda: paid(local_stack, invoice["id"], 3_334))
+    # The customer switches to a card that saves fine but cannot be charged
+    assert pay_on_checkout(post_form(f"{pay_url}/card"), CHARGE_FAILS).status_code in (302, 303)
+
+    first = fire_charges(local_stack, SECOND)
+    assert first["charged"] + first["failed_at_stripe"] == 1
+    local_stack.drain_outbox()
+
+    def told_of_failure() -> bool:
+        local_stack.drain_outbox()
+        emails = local_stack.get("/_local/emails").json()["emails"]
+        return any(f"could not charge installment 2 for invoice {invoice['number']}" in e["subject"] for e in emails)
+
+    assert eventually(told_of_failure)
+    retry = fire_charges(local_stack, "2027-03-03T10:00:00-05:00")  # three days later
+    assert retry["charged"] + retry["failed_at_stripe"] == 1
+    assert eventually(lambda: _attempts(local_stack, invoice["id"]) == 2)
+    assert invoice_state(local_stack, invoice["id"])["plan"]["installments"][1]["status"] == "failed"
+    assert paid(local_stack, invoice["id"], 3_334)
+
+    # A good card again; the next retry (five days on) goes through
+    assert pay_on_checkout(post_form(f"{pay_url}/card"), GOOD).status_code in (302, 303)
+    recovered = fire_charges(local_stack, "2027-03-08T10:00:00-05:00")
+    assert recovered["charged"] == 1
+    assert eventually(lambda: paid(local_stack, invoice["id"], 6_667))
+
+
+def _attempts(stack: LocalStack, invoice_id: str) -> int:
+    """Off-session attempts made at the second installment, as the operator API shows the plan."""
+    plan = invoice_state(stack, invoice_id)["plan"]
+    return int(plan["installments"][1]["attempts"]) if plan else 0
