@@ -15,6 +15,7 @@ Environment variables (CDK sets them in AWS; the local stack sets them for `make
 | PAYPORTAL_PAY_LINK_TTL_DAYS      | how long a pay link stays valid (default 90)                   |
 | PAYPORTAL_BUSINESS_NAME          | the name customers see on pages and emails                     |
 | PAYPORTAL_PROMISE_MAX_DAYS       | how far ahead a customer may promise to pay (default 14)       |
+| PAYPORTAL_AUTOPAY_NOTICE_DAYS    | days before the due date an autopay charge is announced (3)   |
 | PAYPORTAL_SES_CONFIGURATION_SET  | SES configuration set whose events report bounces, complaints  |
 | PAYPORTAL_REMINDERS_QUEUE_URL    | SQS queue where a dunning run out of time leaves the rest      |
 """
@@ -44,6 +45,7 @@ class Settings:
     business_name: str
     promise_max_days: int = 14
     ses_configuration_set: str | None = None
+    autopay_notice_days: int = 3
     reminders_queue_url: str | None = None
 
     @classmethod
@@ -71,6 +73,7 @@ class Settings:
             business_name=env.get("PAYPORTAL_BUSINESS_NAME", "payportal"),
             promise_max_days=int(env.get("PAYPORTAL_PROMISE_MAX_DAYS", "14")),
             ses_configuration_set=env.get("PAYPORTAL_SES_CONFIGURATION_SET") or None,
+            autopay_notice_days=int(env.get("PAYPORTAL_AUTOPAY_NOTICE_DAYS", "3")),
             reminders_queue_url=env.get("PAYPORTAL_REMINDERS_QUEUE_URL") or None,
         )
 

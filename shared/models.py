@@ -107,6 +107,9 @@ class CustomerOut(BaseModel):
     locale: str
     created_at: datetime
     hold: HoldOut | None = Field(default=None, description="reminders for all their invoices are paused")
+    autopay_enabled_at: datetime | None = Field(
+        default=None, description="autopay is on: future invoices are charged on their due date"
+    )
     email_undeliverable: EmailUndeliverableOut | None = Field(
         default=None,
         description="SES reported a permanent bounce or a complaint; nothing is sent until the address changes",
@@ -218,8 +221,9 @@ class InstallmentOut(BaseModel):
 
 class PlanOut(BaseModel):
     id: str
-    status: Literal["awaiting_first", "active", "completed", "defaulted"]
-    frequency: Literal["weekly", "biweekly", "monthly"]
+    status: Literal["awaiting_first", "active", "completed", "defaulted", "cancelled"]
+    kind: Literal["installments", "autopay"] = "installments"
+    frequency: Literal["weekly", "biweekly", "monthly", "once"]
     installments: list[InstallmentOut]
     next_charge_at: datetime | None = Field(default=None, description="when the charge run next looks at it")
 

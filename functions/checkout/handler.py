@@ -56,6 +56,8 @@ def _pay_page(
         plans=choices_for(view, business_clock().now()),
         waiting=waiting_installment(ledger(), invoice) if invoice.active_plan else None,
         card_saved=app.current_event.get_query_string_value("card") == "saved",
+        autopay=view.customer.autopay is not None,
+        autopay_started=app.current_event.get_query_string_value("autopay") == "on",
         plan_error=plan_error,
         active_plan=invoice.active_plan,
     )
@@ -170,6 +172,30 @@ def update_card(token: str) -> Response[str]:
     url = start_card_update(ledger(), gateway(), business_clock(), checkout_plan(), page=view, token=token)
     logger.info("card update session created", extra={"invoice_id": view.invoice.id})
     return redirect(url)
+
+
+@app.post("/pay/<token>/autopay")
+def turn_on_autopay(token: str) -> Response[str]:
+    from shared.services.autopay import start_autopay_setup
+    from shared.services.checkout import open_pay_link
+    from shared.wiring import checkout_plan, gateway, ledger
+
+    view = open_pay_link(ledger(), business_clock(), token)
+    url = start_autopay_setup(ledger(), gateway(), business_clock(), checkout_plan(), page=view, token=token)
+    logger.info("autopay setup session created", extra={"customer_id": view.customer.id})
+    return redirect(url)
+
+
+@app.post("/pay/<token>/autopay/off")
+def turn_off_autopay(token: str) -> Response[str]:
+    from shared.services.autopay import disable_autopay
+    from shared.services.checkout import open_pay_link
+    from shared.wiring import ledger
+
+    view = open_pay_link(ledger(), business_clock(), token)
+    disable_autopay(ledger(), business_clock(), view.customer.id, actor="customer")
+    logger.info("autopay turned off", extra={"customer_id": view.customer.id})
+    return redirect(f"/pay/{token}?autopay=off")
 
 
 @app.post("/pay/<token>/promise")

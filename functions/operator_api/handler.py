@@ -84,6 +84,14 @@ def release_customer_hold(customer_id: str) -> CustomerOut:
     return views.customer_out(release_customer_hold(ledger(), business_clock(), customer_id, actor=_actor()))
 
 
+@app.delete("/v1/customers/<customer_id>/autopay", tags=["customers"], summary="Turn off the customer's autopay")
+def turn_off_autopay(customer_id: str) -> CustomerOut:
+    from shared.services.autopay import disable_autopay
+    from shared.wiring import ledger
+
+    return views.customer_out(disable_autopay(ledger(), business_clock(), customer_id, actor=_actor()))
+
+
 @app.get(
     "/v1/customers/<customer_id>/transactions",
     tags=["customers"],

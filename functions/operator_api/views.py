@@ -37,6 +37,7 @@ def customer_out(c: Customer) -> CustomerOut:
         locale=c.locale,
         created_at=c.created_at,
         hold=HoldOut(reason=c.hold.reason, until=c.hold.until) if c.hold else None,
+        autopay_enabled_at=c.autopay.enabled_at if c.autopay else None,
         email_undeliverable=EmailUndeliverableOut(
             reason=c.email_undeliverable.reason, at=c.email_undeliverable.at, detail=c.email_undeliverable.detail
         )
@@ -62,6 +63,7 @@ def plan_out(p: Plan) -> PlanOut:
     return PlanOut(
         id=p.id,
         status=p.status.value,
+        kind=p.kind.value,
         frequency=p.frequency,
         installments=[
             InstallmentOut(
@@ -183,8 +185,14 @@ def _idempotent_create(dynamodb: Any, table_name: str) -> Any:
 
     @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)
     def create(request: dict[str, Any]) -> dict[str, str]:
+        from shared.config import settings
+
         invoice = create_invoice(
-            ledger(), business_clock(), NewInvoice.model_validate(request["body"]), actor=request["actor"]
+            ledger(),
+            business_clock(),
+            NewInvoice.model_validate(request["body"]),
+            actor=request["actor"],
+            autopay_notice_days=settings().autopay_notice_days,
         )
         return {"invoice_id": invoice.id}
 

@@ -17,6 +17,7 @@ from shared.domain.invoices import PAYMENT_STATUS_RANK, Hold, Invoice, InvoiceSt
 from shared.domain.records import (
     DISPUTE_STATUS_RANK,
     AuditEntry,
+    Autopay,
     CheckoutAttempt,
     Customer,
     Dispute,
@@ -28,6 +29,7 @@ from shared.domain.records import (
     PayLink,
     Payment,
     Plan,
+    PlanKind,
     PlanStatus,
     StripeEventRecord,
 )
@@ -129,6 +131,7 @@ def customer_item(c: Customer) -> dict[str, Any]:
         "email_undeliverable": c.email_undeliverable.reason if c.email_undeliverable else None,
         "email_undeliverable_at": _ts(c.email_undeliverable.at) if c.email_undeliverable else None,
         "email_undeliverable_detail": c.email_undeliverable.detail if c.email_undeliverable else None,
+        "autopay_enabled_at": _ts(c.autopay.enabled_at) if c.autopay else None,
     }
 
 
@@ -154,6 +157,9 @@ def customer_from(item: dict[str, Any]) -> Customer:
             detail=item.get("email_undeliverable_detail", ""),
         )
         if item.get("email_undeliverable")
+        else None,
+        autopay=Autopay(enabled_at=datetime.fromisoformat(item["autopay_enabled_at"]))
+        if item.get("autopay_enabled_at")
         else None,
         version=int(item.get("version", 0)),
     )
@@ -371,6 +377,8 @@ def plan_item(p: Plan) -> dict[str, Any]:
         "created_at": _ts(p.created_at),
         "customer_timezone": p.customer_timezone,
         "version": p.version,
+        "kind": p.kind.value,
+        "notice_sent": p.notice_sent,
         "installments": [
             {
                 "number": i.number,
@@ -402,6 +410,8 @@ def plan_from(item: dict[str, Any]) -> Plan:
         customer_timezone=item.get("customer_timezone", "UTC"),
         version=int(item["version"]),
         next_action_at=_from_utc_stamp(item["next_action_at"]) if item.get("next_action_at") else None,
+        kind=PlanKind(item.get("kind", "installments")),
+        notice_sent=bool(item.get("notice_sent")),
         installments=tuple(
             Installment(
                 number=int(i["number"]),

@@ -31,6 +31,13 @@ class EmailUndeliverable:
 
 
 @dataclass(frozen=True, slots=True)
+class Autopay:
+    """The customer asked for their future invoices to be charged on the due date to their saved card."""
+
+    enabled_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Customer:
     id: str
     email: str
@@ -42,6 +49,7 @@ class Customer:
     stripe_customer_id: str | None = None
     hold: Hold | None = None  # reminders for all the customer's invoices are paused while this is set
     email_undeliverable: EmailUndeliverable | None = None
+    autopay: Autopay | None = None
     version: int = 0  # updates are written only over the version they read
 
     def reminders_paused_at(self, instant: datetime) -> bool:
@@ -196,6 +204,12 @@ class PlanStatus(StrEnum):
     ACTIVE = "active"
     COMPLETED = "completed"
     DEFAULTED = "defaulted"  # the last attempt failed, or a hard decline: the invoice is back in dunning
+    CANCELLED = "cancelled"  # autopay turned off before the charge: the invoice is back in dunning
+
+
+class PlanKind(StrEnum):
+    INSTALLMENTS = "installments"  # chosen on the pay page, the first installment paid on Checkout
+    AUTOPAY = "autopay"  # one charge on the due date, after a notice, for a customer on autopay
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +228,8 @@ class Plan:
     customer_timezone: str = "UTC"
     next_action_at: datetime | None = None  # when functions/charges should next look at it
     version: int = 1
+    kind: PlanKind = PlanKind.INSTALLMENTS
+    notice_sent: bool = False  # autopay: the customer was told before the charge
 
     @property
     def current(self) -> Installment | None:

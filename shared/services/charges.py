@@ -19,7 +19,15 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from shared.clock import Clock
-from shared.domain.records import AuditEntry, Installment, InstallmentStatus, OutboxMessage, Plan, PlanStatus
+from shared.domain.records import (
+    AuditEntry,
+    Installment,
+    InstallmentStatus,
+    OutboxMessage,
+    Plan,
+    PlanKind,
+    PlanStatus,
+)
 from shared.schema import DUE_WORK_SHARDS
 from shared.services.ports import Change, ChangeRejected, Ledger, OffSessionCharge, PaymentGateway
 
@@ -42,6 +50,7 @@ class ChargeReport:
     paused: int = 0  # the invoice is on hold or disputed
     conflicts: int = 0  # another run claimed it first
     waiting: int = 0  # an attempt already has its PaymentIntent; its webhook settles it
+    notices: int = 0  # autopay: the customer was told of the coming charge
     complete: bool = True
     remaining: list[tuple[int, str | None]] = field(default_factory=list)
 
@@ -92,6 +101,25 @@ def charge_plan(ledger: Ledger, gateway: PaymentGateway, plan: Plan, now: dateti
         if _commit(ledger, replace(plan, next_action_at=now + PAUSE_RECHECK, version=plan.version + 1), report):
             report.paused += 1
         return
+    if plan.kind is PlanKind.AUTOPAY:
+        if not invoice.accepts_payment:  # paid (or voided) some other way before its due date
+            finished = replace(plan, status=PlanStatus.COMPLETED, next_action_at=None, version=plan.version + 1)
+            _commit(ledger, finished, report)
+            return
+        if not plan.notice_sent:
+            from shared.services.autopay import notice_change
+
+            try:
+                ledger.commit(notice_change(plan, invoice, now))
+            except ChangeRejected:
+                report.conflicts += 1
+                return
+            report.notices += 1
+            return
+        if installment.status is InstallmentStatus.SCHEDULED and installment.amount != invoice.amount_remaining:
+            # Charge what is owed now: a partial payment or a late fee since the invoice was issued.
+            installment = replace(installment, amount=invoice.amount_remaining)
+            plan = replace(plan, installments=(installment,))  # written with the claim below
 
     if installment.status is InstallmentStatus.CHARGING and installment.payment_intent_id:
         # Created already; the webhook settles it. Look again later in case it never comes.

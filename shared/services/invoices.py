@@ -66,7 +66,9 @@ def _plan_offer(request: NewInvoice) -> PlanOffer | None:
     )
 
 
-def create_invoice(ledger: Ledger, clock: Clock, request: NewInvoice, *, actor: str) -> Invoice:
+def create_invoice(
+    ledger: Ledger, clock: Clock, request: NewInvoice, *, actor: str, autopay_notice_days: int = 3
+) -> Invoice:
     """The invoice, its audit entry and its events in one transaction. Pay links are minted by the
     caller (`new_pay_link`), so a replayed request can hand out a link without any token being stored."""
     customer = ledger.get_customer(request.customer_id)
@@ -92,6 +94,13 @@ def create_invoice(ledger: Ledger, clock: Clock, request: NewInvoice, *, actor: 
     )
     first = due_reminder(current_policy(ledger), invoice.due_date, customer.timezone, frozenset(), now)
     invoice = replace(invoice, next_action_at=first.send_at if first else None)
+    plan = None
+    if customer.autopay is not None:
+        # Charged on the due date to the saved card, after a notice: no reminders meanwhile.
+        from shared.services.autopay import autopay_plan
+
+        plan = autopay_plan(invoice, customer, now, autopay_notice_days)
+        invoice = replace(invoice, active_plan=plan.id, next_action_at=None)
     outbox = [OutboxMessage(kind="event", name="invoice.created", data=invoice_event_detail(invoice), created_at=now)]
     if request.notify:
         # The email gets a pay link of its own, minted at delivery: no token waits in the table.
@@ -105,7 +114,7 @@ def create_invoice(ledger: Ledger, clock: Clock, request: NewInvoice, *, actor: 
         at=now,
         details={"amount_due": invoice.amount_due, "currency": invoice.currency, "number": invoice.number},
     )
-    ledger.commit(Change(new_invoice=invoice, outbox=outbox, audit=[audit]))
+    ledger.commit(Change(new_invoice=invoice, new_plan=plan, outbox=outbox, audit=[audit]))
     return invoice
 
 

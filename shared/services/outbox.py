@@ -60,6 +60,8 @@ def deliver(
 
 def compose_email(message: OutboxMessage, ledger: Ledger, clock: Clock, branding: Branding) -> Email | None:
     """The email, addressed and rendered now; None when the customer's address is known to be undeliverable."""
+    from zoneinfo import ZoneInfo
+
     from shared.rendering import format_day, format_moment, render_email
 
     invoice = ledger.get_invoice(str(message.data["invoice_id"]))
@@ -85,6 +87,20 @@ def compose_email(message: OutboxMessage, ledger: Ledger, clock: Clock, branding
             "payment_id": message.data["payment_id"],
             "paid_at_text": format_moment(paid_at, customer.locale, customer.timezone),
             "method": message.data.get("method"),
+            "autopay_url": "",
+        }
+        if customer.autopay is not None:  # every email to a customer on autopay says how to turn it off
+            issued = issue_pay_link(invoice, clock, branding.pay_link_ttl_days)
+            ledger.commit(Change(pay_link=issued.link))
+            context["autopay_url"] = issued.url(branding.public_base_url)
+    elif message.name == "autopay_notice":
+        issued = issue_pay_link(invoice, clock, branding.pay_link_ttl_days)
+        ledger.commit(Change(pay_link=issued.link))
+        charge_time = datetime.fromisoformat(str(message.data["charge_at"]))
+        context |= {
+            "pay_url": issued.url(branding.public_base_url),
+            "amount": int(message.data["amount"]),
+            "charge_day": format_day(charge_time.astimezone(ZoneInfo(customer.timezone)).date(), customer.locale),
         }
     elif message.name == "plan_update":
         issued = issue_pay_link(invoice, clock, branding.pay_link_ttl_days)

@@ -140,6 +140,10 @@ def record_stripe_event(ledger: Ledger, clock: Clock, event: StripeEvent) -> Out
         return record_dispute_event(ledger, clock, event)
     if event.type not in HANDLED_EVENT_TYPES:
         return Outcome.IGNORED
+    if event.object.get("mode") == "setup" and (event.object.get("metadata") or {}).get("purpose") == "autopay":
+        from shared.services.autopay import is_autopay_setup, record_autopay_setup
+
+        return record_autopay_setup(ledger, clock, event) if is_autopay_setup(event) else Outcome.IGNORED
     if event.type.startswith("payment_intent."):
         metadata = event.object.get("metadata") or {}
         if metadata.get("plan_id") and metadata.get("installment"):

@@ -1,0 +1,205 @@
+"""Autopay: a customer saves a card from the pay page (Checkout in setup mode) and their future invoices are
+charged on the due date, after a notice email some days before. Every autopay email links to the pay page,
+where autopay can be turned off; operators can turn it off too.
+
+An autopay invoice is carried by a one-installment plan (`PlanKind.AUTOPAY`), so functions/charges, its
+exactly-once claims, retries and webhooks are the same as for installment plans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from shared.clock import Clock
+from shared.domain.records import (
+    AuditEntry,
+    Autopay,
+    Customer,
+    Installment,
+    OutboxMessage,
+    Plan,
+    PlanKind,
+    PlanStatus,
+    StripeEventRecord,
+)
+from shared.services.ports import Change, ChangeRejected, Ledger, PaymentGateway
+
+if TYPE_CHECKING:
+    from shared.domain.invoices import Invoice
+    from shared.services.checkout import CheckoutPlan, PayPage
+    from shared.services.payments import Outcome, StripeEvent
+
+AUTOPAY_PURPOSE = "autopay"
+DOUBLE_CLICK_WINDOW_SECONDS = 600
+# However late an invoice is created, the notice goes out at least this long before the charge.
+MIN_NOTICE = timedelta(days=1)
+
+
+def start_autopay_setup(
+    ledger: Ledger, gateway: PaymentGateway, clock: Clock, checkout_plan: CheckoutPlan, *, page: PayPage, token: str
+) -> str:
+    """Checkout in setup mode to save the card autopay will charge; returns its URL. Autopay is on once
+    Stripe's webhook says the card is saved."""
+    from shared.services.ports import SetupSessionRequest
+
+    customer = page.customer
+    stripe_customer_id = customer.stripe_customer_id
+    if stripe_customer_id is None:
+        stripe_customer_id = gateway.ensure_customer(customer)
+        ledger.remember_stripe_customer(customer.id, stripe_customer_id)
+    window = int(clock.now().timestamp()) // DOUBLE_CLICK_WINDOW_SECONDS
+    session = gateway.create_setup_session(
+        SetupSessionRequest(
+            stripe_customer_id=stripe_customer_id,
+            success_url=f"{checkout_plan.base_url}/pay/{token}?autopay=on",
+            cancel_url=f"{checkout_plan.base_url}/pay/{token}",
+            metadata={"customer_id": customer.id, "invoice_id": page.invoice.id, "purpose": AUTOPAY_PURPOSE},
+            idempotency_key=f"payportal-autopay-{customer.id}-{window}",
+        )
+    )
+    return session.url
+
+
+def is_autopay_setup(event: StripeEvent) -> bool:
+    obj = event.object
+    return (
+        event.type == "checkout.session.completed"
+        and obj.get("mode") == "setup"
+        and (obj.get("metadata") or {}).get("purpose") == AUTOPAY_PURPOSE
+    )
+
+
+def record_autopay_setup(ledger: Ledger, clock: Clock, event: StripeEvent) -> Outcome:
+    """The card is saved: autopay is on for the customer's future invoices. Exactly once: the event id is
+    new and the customer has not changed since it was read."""
+    from shared.services.payments import Outcome
+
+    customer_id = str((event.object.get("metadata") or {}).get("customer_id") or "")
+    for _ in range(5):
+        now = clock.now()
+        customer = ledger.get_customer(customer_id)
+        outcome = Outcome.APPLIED if customer else Outcome.IGNORED
+        change = Change(
+            stripe_event=StripeEventRecord(
+                event_id=event.id, type=event.type, object_id=str(event.object.get("id", "")),
+                outcome=outcome.value, received_at=now,
+            )
+        )  # fmt: skip
+        if customer is not None and customer.autopay is None:
+            change.customer_update = replace(customer, autopay=Autopay(enabled_at=now), version=customer.version + 1)
+            change.outbox.append(
+                OutboxMessage(kind="event", name="autopay.enabled", data={"customer_id": customer.id}, created_at=now)
+            )
+            change.audit.append(
+                AuditEntry(entity=f"CUSTOMER#{customer.id}", action="autopay.enabled", actor="customer", at=now)
+            )
+        try:
+            ledger.commit(change)
+        except ChangeRejected as rejected:
+            if rejected.reason == "duplicate_event":
+                return Outcome.DUPLICATE_EVENT
+            continue
+        return outcome
+    raise RuntimeError(f"event {event.id} kept conflicting; Stripe will retry it")
+
+
+def disable_autopay(ledger: Ledger, clock: Clock, customer_id: str, *, actor: str) -> Customer:
+    """Autopay off: no future invoice is charged automatically, and the autopay charges not yet made are
+    cancelled, their invoices going back to normal dunning."""
+    from shared.domain.errors import ConcurrentUpdate
+    from shared.services.customers import get_customer
+
+    customer = get_customer(ledger, customer_id)
+    if customer.autopay is None:
+        return customer
+    now = clock.now()
+    disabled = replace(customer, autopay=None, version=customer.version + 1)
+    change = Change(
+        customer_update=disabled,
+        outbox=[
+            OutboxMessage(kind="event", name="autopay.disabled", data={"customer_id": customer.id}, created_at=now)
+        ],
+        audit=[AuditEntry(entity=f"CUSTOMER#{customer.id}", action="autopay.disabled", actor=actor, at=now)],
+    )
+    try:
+        ledger.commit(change)
+    except ChangeRejected as rejected:
+        if rejected.reason == "stale_customer":
+            raise ConcurrentUpdate("the customer changed meanwhile; try again") from None
+        raise
+    _cancel_pending_charges(ledger, customer.id, now)
+    return disabled
+
+
+def _cancel_pending_charges(ledger: Ledger, customer_id: str, now: datetime) -> None:
+    from shared.domain.records import InstallmentStatus
+
+    cursor: str | None = None
+    while True:
+        page = ledger.list_customer_invoices(customer_id, 100, cursor)
+        for listed in page.items:
+            for _ in range(3):
+                invoice = ledger.get_invoice(listed.id)
+                plan = ledger.get_plan(invoice.id, invoice.active_plan) if invoice and invoice.active_plan else None
+                if invoice is None or plan is None or plan.kind is not PlanKind.AUTOPAY:
+                    break
+                current = plan.current
+                if plan.status is not PlanStatus.ACTIVE or (current and current.status is InstallmentStatus.CHARGING):
+                    break  # a charge is under way: its webhook settles it
+                cancelled = replace(plan, status=PlanStatus.CANCELLED, next_action_at=None, version=plan.version + 1)
+                back = replace(invoice, active_plan=None, next_action_at=now, version=invoice.version + 1)
+                try:
+                    ledger.commit(Change(plan_update=cancelled, invoice_update=back))
+                except ChangeRejected:
+                    continue
+                break
+        cursor = page.next_cursor
+        if cursor is None:
+            return
+
+
+def autopay_plan(invoice: Invoice, customer: Customer, now: datetime, notice_days: int) -> Plan:
+    """The one-charge plan that pays `invoice` on its due date for a customer on autopay. It first waits
+    for the notice time; the charge run sends the notice, then charges on the due date."""
+    from shared.services.plans import charge_at
+
+    plan_id = f"plan_autopay_{invoice.id.removeprefix('inv_')}"
+    notice_at = charge_at(invoice.due_date, customer.timezone) - timedelta(days=notice_days)
+    return Plan(
+        id=plan_id,
+        invoice_id=invoice.id,
+        customer_id=customer.id,
+        currency=invoice.currency,
+        frequency="once",
+        installments=(Installment(1, invoice.due_date, invoice.amount_remaining),),
+        status=PlanStatus.ACTIVE,
+        created_at=now,
+        customer_timezone=customer.timezone,
+        next_action_at=max(notice_at, now),
+        kind=PlanKind.AUTOPAY,
+    )
+
+
+def notice_change(plan: Plan, invoice: Invoice, now: datetime) -> Change:
+    """The autopay notice: the plan is noted as told and waits for the charge time (at least a day on)."""
+    from shared.services.plans import charge_at
+
+    charge_time = max(charge_at(plan.installments[0].due_on, plan.customer_timezone), now + MIN_NOTICE)
+    noticed = replace(plan, notice_sent=True, next_action_at=charge_time, version=plan.version + 1)
+    return Change(
+        plan_update=noticed,
+        outbox=[
+            OutboxMessage(
+                kind="email",
+                name="autopay_notice",
+                data={
+                    "invoice_id": invoice.id,
+                    "amount": invoice.amount_remaining,
+                    "charge_at": charge_time.isoformat(),
+                },
+                created_at=now,
+            )
+        ],
+    )
