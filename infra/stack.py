@@ -86,7 +86,8 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "reminders": ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"),
     # Due plans from the due_work index, the invoice and customer (BatchGetItem), one TransactWriteItems of
     # Puts to claim each attempt and one to note its PaymentIntent.
-    "charges": ("dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem"),
+    # GetItem: the customer and the dunning policy when a recurring charge's period is invoiced.
+    "charges": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem"),
     # Read the customer named by the SES event, mark the address (one TransactWriteItems of Puts).
     "email_feedback": ("dynamodb:GetItem", "dynamodb:PutItem"),
 }

@@ -128,6 +128,52 @@ class PlanOfferModel(_Strict):
         return self
 
 
+class NewRecurringCharge(_Strict):
+    customer_id: str = Field(min_length=1, max_length=64)
+    amount: MinorUnits
+    currency: CurrencyCode
+    interval: Literal["weekly", "monthly", "yearly"]
+    start_date: date = Field(description="the first period's date, which is its invoice's due date")
+    end_date: date | None = Field(default=None, description="no period after this date")
+    count: int | None = Field(default=None, ge=1, le=1000, description="or: this many periods in all")
+    description: str = Field(default="", max_length=500)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NewRecurringCharge:
+        if self.end_date is not None and self.count is not None:
+            raise ValueError("give end_date or count, not both")
+        if self.end_date is not None and self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        return self
+
+
+class RecurringChanges(_Strict):
+    paused: StrictBool | None = Field(default=None, description="true pauses, false resumes")
+    amount: MinorUnits | None = Field(default=None, description="from the next period on")
+
+    @model_validator(mode="after")
+    def _something(self) -> RecurringChanges:
+        if self.paused is None and self.amount is None:
+            raise ValueError("give paused, amount or both")
+        return self
+
+
+class RecurringChargeOut(BaseModel):
+    id: str
+    customer_id: str
+    amount: int
+    currency: str
+    interval: str
+    start_date: date
+    end_date: date | None
+    count: int | None
+    description: str
+    status: Literal["active", "paused", "ended"]
+    periods_created: int
+    next_invoice_at: datetime | None = Field(description="when the next period's invoice is created")
+    created_at: datetime
+
+
 class NewInvoice(_Strict):
     customer_id: str = Field(min_length=1, max_length=64)
     number: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/\-]*$")

@@ -17,9 +17,10 @@ One table, generic keys, entity prefixes. Items and their keys:
 | plan            | INVOICE#{invoice_id}       | PLAN#{plan_id}        |                                       |
 | dispute         | INVOICE#{invoice_id}       | DISPUTE#{dispute_id}  |                                       |
 | pi lookup       | PAYMENTINTENT#{pi_id}      | PAYMENTINTENT         |                                       |
+| recurring       | RECURRING#{id}             | RECURRING             | CUSTOMER#{cid} / RECURRING#{created}#id |
 
 `next_action_at` items (scheduled work) also carry gsi2 keys: `{kind}#{shard}` / `{next_action_at}#{id}`,
-kind `DUE` for invoices' reminders and `CHARGE` for installment plans' charges.
+kind `DUE` for invoices' reminders, `CHARGE` for plans' charges and `RECUR` for recurring charges' periods.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ DUE_WORK_SHARDS: Final = 8
 # Kinds of scheduled work, each with its own index partitions so one job never reads the other's items.
 REMINDER_WORK: Final = "DUE"  # invoices with a reminder to consider (functions/reminders)
 CHARGE_WORK: Final = "CHARGE"  # installment plans with a charge to make (functions/charges)
+RECURRING_WORK: Final = "RECUR"  # recurring charges with a period to invoice (functions/charges)
 
 
 def due_work_keys(entity_id: str, next_action_at: str, kind: str = REMINDER_WORK) -> dict[str, str]:

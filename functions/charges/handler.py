@@ -1,4 +1,5 @@
-"""EventBridge Scheduler -> the charge run: one off-session PaymentIntent per due installment, exactly once.
+"""EventBridge Scheduler -> the charge run: recurring charges' invoices for the coming periods, then one
+off-session PaymentIntent per due installment or autopay charge, each exactly once.
 
 What is not reached before Lambda's time runs short stays due; the next hourly run picks it up (charges are
 few next to reminders: one per installment date, not one per step).
@@ -21,6 +22,7 @@ SAFETY_MARGIN_MS = 20_000
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from shared.clock import business_clock
+    from shared.config import settings
     from shared.services.charges import run_charges
     from shared.wiring import gateway, ledger
 
@@ -29,6 +31,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         gateway(),
         business_clock(),
         out_of_time=lambda: context.get_remaining_time_in_millis() < SAFETY_MARGIN_MS,
+        autopay_notice_days=settings().autopay_notice_days,
     )
     metrics.add_metric(name="InstallmentChargesCreated", unit=MetricUnit.Count, value=report.charged)
     metrics.add_metric(name="InstallmentChargesRefused", unit=MetricUnit.Count, value=report.failed_at_stripe)

@@ -23,6 +23,9 @@ from shared.models import (
     NewCustomer,
     NewHold,
     NewInvoice,
+    NewRecurringCharge,
+    RecurringChanges,
+    RecurringChargeOut,
     TransactionsPage,
 )
 from shared.observability import logger, metrics, tracer
@@ -187,6 +190,43 @@ def release_invoice_hold(invoice_id: str) -> InvoiceOut:
 
     release_hold(ledger(), business_clock(), invoice_id, actor=_actor())
     return views.invoice_out(*get_invoice_with_payments(ledger(), invoice_id))
+
+
+@app.post("/v1/recurring-charges", tags=["recurring charges"], summary="Bill a fixed amount every period")
+def create_recurring_charge(request: NewRecurringCharge) -> Response[RecurringChargeOut]:
+    from shared.services.recurring import create_recurring
+    from shared.wiring import ledger
+
+    created = create_recurring(ledger(), business_clock(), request, actor=_actor())
+    return Response(status_code=201, body=views.recurring_out(created), content_type="application/json")
+
+
+@app.get("/v1/recurring-charges/<recurring_id>", tags=["recurring charges"], summary="Get a recurring charge")
+def get_recurring_charge(recurring_id: str) -> RecurringChargeOut:
+    from shared.services.recurring import get_recurring
+    from shared.wiring import ledger
+
+    return views.recurring_out(get_recurring(ledger(), recurring_id))
+
+
+@app.patch(
+    "/v1/recurring-charges/<recurring_id>",
+    tags=["recurring charges"],
+    summary="Pause, resume, or change the amount from the next period",
+)
+def update_recurring_charge(recurring_id: str, changes: RecurringChanges) -> RecurringChargeOut:
+    from shared.services.recurring import update_recurring
+    from shared.wiring import ledger
+
+    return views.recurring_out(update_recurring(ledger(), business_clock(), recurring_id, changes, actor=_actor()))
+
+
+@app.delete("/v1/recurring-charges/<recurring_id>", tags=["recurring charges"], summary="End a recurring charge")
+def end_recurring_charge(recurring_id: str) -> RecurringChargeOut:
+    from shared.services.recurring import end_recurring
+    from shared.wiring import ledger
+
+    return views.recurring_out(end_recurring(ledger(), business_clock(), recurring_id, actor=_actor()))
 
 
 @app.get("/v1/dunning-policy", tags=["dunning"], summary="The reminder steps and sending window in force")

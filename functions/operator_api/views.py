@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.domain.dunning import DunningPolicy, DunningStep, LateFee
 from shared.domain.invoices import Invoice
-from shared.domain.records import Customer, Payment, Plan
+from shared.domain.records import Customer, Payment, Plan, RecurringCharge
 from shared.models import (
     CustomerOut,
     DunningPolicyModel,
@@ -22,6 +22,7 @@ from shared.models import (
     PaymentOut,
     PlanOfferModel,
     PlanOut,
+    RecurringChargeOut,
 )
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -111,6 +112,24 @@ def invoice_out(i: Invoice, payments: list[Payment], plan: Plan | None = None) -
         plan=plan_out(plan) if plan else None,
         next_reminder_at=i.next_action_at,
         payments=[payment_out(p) for p in payments],
+    )
+
+
+def recurring_out(r: RecurringCharge) -> RecurringChargeOut:
+    return RecurringChargeOut(
+        id=r.id,
+        customer_id=r.customer_id,
+        amount=r.amount,
+        currency=r.currency,
+        interval=r.interval,
+        start_date=r.start_date,
+        end_date=r.end_date,
+        count=r.count,
+        description=r.description,
+        status=r.status.value,
+        periods_created=r.periods_created,
+        next_invoice_at=r.next_action_at,
+        created_at=r.created_at,
     )
 
 

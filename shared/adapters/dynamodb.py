@@ -31,6 +31,8 @@ from shared.domain.records import (
     Plan,
     PlanKind,
     PlanStatus,
+    RecurringCharge,
+    RecurringStatus,
     StripeEventRecord,
 )
 from shared.services.ports import Change, ChangeRejected, Page, PaymentContext
@@ -427,6 +429,52 @@ def plan_from(item: dict[str, Any]) -> Plan:
     )
 
 
+def recurring_item(r: RecurringCharge) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        PK: f"RECURRING#{r.id}",
+        SK: "RECURRING",
+        schema.BY_OWNER_PK: f"CUSTOMER#{r.customer_id}",
+        schema.BY_OWNER_SK: f"RECURRING#{_ts(r.created_at)}#{r.id}",
+        "type": "recurring",
+        "id": r.id,
+        "customer_id": r.customer_id,
+        "amount": r.amount,
+        "currency": r.currency,
+        "interval": r.interval,
+        "start_date": r.start_date.isoformat(),
+        "end_date": r.end_date.isoformat() if r.end_date else None,
+        "count": r.count,
+        "description": r.description,
+        "status": r.status.value,
+        "created_at": _ts(r.created_at),
+        "periods_created": r.periods_created,
+        "version": r.version,
+    }
+    if r.next_action_at is not None:
+        stamp = _utc_stamp(r.next_action_at)
+        item |= {"next_action_at": stamp, **schema.due_work_keys(r.id, stamp, schema.RECURRING_WORK)}
+    return item
+
+
+def recurring_from(item: dict[str, Any]) -> RecurringCharge:
+    return RecurringCharge(
+        id=item["id"],
+        customer_id=item["customer_id"],
+        amount=int(item["amount"]),
+        currency=item["currency"],
+        interval=item["interval"],
+        start_date=date.fromisoformat(item["start_date"]),
+        end_date=date.fromisoformat(item["end_date"]) if item.get("end_date") else None,
+        count=int(item["count"]) if item.get("count") is not None else None,
+        description=item.get("description", ""),
+        status=RecurringStatus(item["status"]),
+        created_at=datetime.fromisoformat(item["created_at"]),
+        periods_created=int(item.get("periods_created", 0)),
+        next_action_at=_from_utc_stamp(item["next_action_at"]) if item.get("next_action_at") else None,
+        version=int(item["version"]),
+    )
+
+
 def dispute_item(d: Dispute) -> dict[str, Any]:
     return {
         PK: f"INVOICE#{d.invoice_id}",
@@ -679,6 +727,16 @@ class DynamoLedger:
             writes.append(
                 self._put(plan_item(plan), "stale_plan", "#version = :expected", **{":expected": plan.version - 1})
             )
+        if change.new_recurring:
+            writes.append(self._put(recurring_item(change.new_recurring), "exists", new))
+        if change.recurring_update:
+            recurring = change.recurring_update
+            writes.append(
+                self._put(
+                    recurring_item(recurring), "stale_recurring", "#version = :expected",
+                    **{":expected": recurring.version - 1},
+                )
+            )  # fmt: skip
         if change.dispute:
             writes.append(
                 self._put(
@@ -858,6 +916,15 @@ class DynamoLedger:
         """Invoices in one shard of the sparse due_work index whose next reminder is at or before `until`."""
         items, next_cursor = self._due(schema.REMINDER_WORK, shard, until, limit, cursor)
         return Page(items=[invoice_from(i) for i in items if i.get("type") == "invoice"], next_cursor=next_cursor)
+
+    def get_recurring(self, recurring_id: str) -> RecurringCharge | None:
+        item = self._get(f"RECURRING#{recurring_id}", "RECURRING")
+        return recurring_from(item) if item else None
+
+    def due_recurring(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        """Recurring charges in one shard of the due_work index with a period to invoice by `until`."""
+        items, next_cursor = self._due(schema.RECURRING_WORK, shard, until, limit, cursor)
+        return Page(items=[recurring_from(i) for i in items if i.get("type") == "recurring"], next_cursor=next_cursor)
 
     def due_plans(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
         """Installment plans in one shard of the due_work index whose next charge is at or before `until`."""

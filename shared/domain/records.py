@@ -235,3 +235,30 @@ class Plan:
     def current(self) -> Installment | None:
         """The first installment not yet paid."""
         return next((i for i in self.installments if i.status is not InstallmentStatus.PAID), None)
+
+
+class RecurringStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True, slots=True)
+class RecurringCharge:
+    """A fixed amount billed on a schedule: one invoice per period, charged by autopay when the customer
+    has it, otherwise emailed with its pay link."""
+
+    id: str
+    customer_id: str
+    amount: int  # for the next period created (a change applies from then on)
+    currency: str
+    interval: str  # weekly | monthly | yearly
+    start_date: date
+    description: str
+    status: RecurringStatus
+    created_at: datetime
+    end_date: date | None = None
+    count: int | None = None  # periods in all, when limited by number
+    periods_created: int = 0
+    next_action_at: datetime | None = None  # when the next period's invoice is created
+    version: int = 1

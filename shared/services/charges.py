@@ -51,6 +51,7 @@ class ChargeReport:
     conflicts: int = 0  # another run claimed it first
     waiting: int = 0  # an attempt already has its PaymentIntent; its webhook settles it
     notices: int = 0  # autopay: the customer was told of the coming charge
+    invoiced: int = 0  # recurring charges' periods invoiced
     complete: bool = True
     remaining: list[tuple[int, str | None]] = field(default_factory=list)
 
@@ -66,9 +67,13 @@ def run_charges(
     *,
     out_of_time: Callable[[], bool] = lambda: False,
     work: Sequence[tuple[int, str | None]] = ALL_SHARDS,
+    autopay_notice_days: int = 3,
 ) -> ChargeReport:
+    """First the recurring charges with a period to invoice (so an autopay period can be charged in the same
+    cycle as its plan), then the plans with a charge due."""
     now = clock.now()
     report = ChargeReport()
+    bill_recurring(ledger, clock, report, autopay_notice_days=autopay_notice_days)
     pages = 0
     for position, (shard, start) in enumerate(work):
         cursor = start
@@ -87,6 +92,21 @@ def run_charges(
     return report
 
 
+def bill_recurring(ledger: Ledger, clock: Clock, report: ChargeReport, *, autopay_notice_days: int) -> None:
+    from shared.services.recurring import bill_period
+
+    now = clock.now()
+    for shard in range(DUE_WORK_SHARDS):
+        cursor: str | None = None
+        while True:
+            page = ledger.due_recurring(shard, now, PAGE_SIZE, cursor)
+            for charge in page.items:
+                report.invoiced += bill_period(ledger, clock, charge, autopay_notice_days=autopay_notice_days)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+
+
 def charge_plan(ledger: Ledger, gateway: PaymentGateway, plan: Plan, now: datetime, report: ChargeReport) -> None:
     report.examined += 1
     installment = plan.current
@@ -94,8 +114,17 @@ def charge_plan(ledger: Ledger, gateway: PaymentGateway, plan: Plan, now: dateti
         _commit(ledger, replace(plan, next_action_at=None, version=plan.version + 1), report)
         return
     invoice, customer = ledger.get_invoice_and_customer(plan.invoice_id, plan.customer_id)
-    if invoice is None or customer is None or customer.stripe_customer_id is None:
+    if invoice is None or customer is None:
         _commit(ledger, replace(plan, next_action_at=None, version=plan.version + 1), report)  # nothing to charge
+        return
+    if customer.stripe_customer_id is None:
+        # No saved card can exist: the plan cannot go on, and the invoice returns to normal dunning.
+        failed = replace(plan, status=PlanStatus.DEFAULTED, next_action_at=None, version=plan.version + 1)
+        back = replace(invoice, active_plan=None, next_action_at=now, version=invoice.version + 1)
+        try:
+            ledger.commit(Change(plan_update=failed, invoice_update=back))
+        except ChangeRejected:
+            report.conflicts += 1
         return
     if (invoice.hold and invoice.hold.active_at(now)) or invoice.open_disputes:
         if _commit(ledger, replace(plan, next_action_at=now + PAUSE_RECHECK, version=plan.version + 1), report):

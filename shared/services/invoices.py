@@ -71,6 +71,16 @@ def create_invoice(
 ) -> Invoice:
     """The invoice, its audit entry and its events in one transaction. Pay links are minted by the
     caller (`new_pay_link`), so a replayed request can hand out a link without any token being stored."""
+    invoice, change = invoice_creation(ledger, clock, request, actor=actor, autopay_notice_days=autopay_notice_days)
+    ledger.commit(change)
+    return invoice
+
+
+def invoice_creation(
+    ledger: Ledger, clock: Clock, request: NewInvoice, *, actor: str, autopay_notice_days: int = 3
+) -> tuple[Invoice, Change]:
+    """The new invoice and the Change that creates it (with its autopay plan, events and audit entry),
+    for callers that commit it together with changes of their own."""
     customer = ledger.get_customer(request.customer_id)
     if customer is None:
         raise NotFound(f"no customer {request.customer_id}", field="customer_id")
@@ -114,8 +124,7 @@ def create_invoice(
         at=now,
         details={"amount_due": invoice.amount_due, "currency": invoice.currency, "number": invoice.number},
     )
-    ledger.commit(Change(new_invoice=invoice, new_plan=plan, outbox=outbox, audit=[audit]))
-    return invoice
+    return invoice, Change(new_invoice=invoice, new_plan=plan, outbox=outbox, audit=[audit])
 
 
 def get_invoice(ledger: Ledger, invoice_id: str) -> Invoice:

@@ -37,7 +37,7 @@ EXPECTED_ACTIONS = {
     # sending and consuming its continuations.
     "reminders": LOGS | XRAY | READ_ONE | QUERY | PUT | CONDITION_CHECK | KEY | DLQ | CONSUME,
     # Due plans (due_work index), invoice and customer, one TransactWriteItems per claim; Stripe for the charge.
-    "charges": LOGS | XRAY | READ_MANY | QUERY | PUT | KEY | STRIPE_SECRET,
+    "charges": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | KEY | STRIPE_SECRET,
     # The customer an SES event names, one TransactWriteItems of Puts to mark the address; failures to its DLQ.
     "email_feedback": LOGS | XRAY | READ_ONE | PUT | KEY | DLQ,
 }

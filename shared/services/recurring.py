@@ -1,0 +1,180 @@
+"""Recurring charges: a fixed amount billed every week, month or year as an invoice of its own.
+
+Each period's invoice is created a week before its date (the period date is its due date) by the charge
+run, in one transaction with the recurring charge's advance, guarded by its version: a double firing or a
+concurrent run creates each period's invoice once. A customer on autopay is then charged on the due date
+(after the usual notice); anyone else gets the invoice by email with its pay link and normal dunning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from shared.clock import Clock
+from shared.domain.errors import NotFound
+from shared.domain.records import AuditEntry, OutboxMessage, RecurringCharge, RecurringStatus, new_id
+from shared.services.ports import Change, ChangeRejected, Ledger
+
+if TYPE_CHECKING:
+    from shared.models import NewRecurringCharge, RecurringChanges
+
+# A period's invoice is created this long before its date, at 09:00 in the customer's zone.
+INVOICE_LEAD = timedelta(days=7)
+INVOICE_LOCAL_TIME = time(9)
+
+
+def period_date(start: date, interval: str, index: int) -> date:
+    """The date of period `index` (0 is `start`); months and years keep the start's day, clamped to the
+    month's end, never drifting."""
+    from shared.domain.plans import Frequency, installment_date
+
+    if interval == "weekly":
+        return installment_date(start, Frequency.WEEKLY, index)
+    months = index * (12 if interval == "yearly" else 1)
+    return installment_date(start, Frequency.MONTHLY, months)
+
+
+def _next_action(charge: RecurringCharge, timezone: str) -> datetime | None:
+    """When the next period's invoice is created, or None when no period is left."""
+    index = charge.periods_created
+    if charge.status is not RecurringStatus.ACTIVE or (charge.count is not None and index >= charge.count):
+        return None
+    day = period_date(charge.start_date, charge.interval, index)
+    if charge.end_date is not None and day > charge.end_date:
+        return None
+    local = datetime.combine(day - INVOICE_LEAD, INVOICE_LOCAL_TIME, tzinfo=ZoneInfo(timezone))
+    return local.astimezone(UTC)
+
+
+def create_recurring(ledger: Ledger, clock: Clock, request: NewRecurringCharge, *, actor: str) -> RecurringCharge:
+    from shared.services.customers import get_customer
+
+    customer = get_customer(ledger, request.customer_id)
+    now = clock.now()
+    charge = RecurringCharge(
+        id=new_id("rec"),
+        customer_id=customer.id,
+        amount=request.amount,
+        currency=request.currency,
+        interval=request.interval,
+        start_date=request.start_date,
+        end_date=request.end_date,
+        count=request.count,
+        description=request.description,
+        status=RecurringStatus.ACTIVE,
+        created_at=now,
+    )
+    charge = replace(charge, next_action_at=_next_action(charge, customer.timezone))
+    audit = AuditEntry(entity=f"RECURRING#{charge.id}", action="recurring.created", actor=actor, at=now)
+    ledger.commit(Change(new_recurring=charge, audit=[audit]))
+    return charge
+
+
+def get_recurring(ledger: Ledger, recurring_id: str) -> RecurringCharge:
+    charge = ledger.get_recurring(recurring_id)
+    if charge is None:
+        raise NotFound(f"no recurring charge {recurring_id}", field="recurring_id")
+    return charge
+
+
+def update_recurring(
+    ledger: Ledger, clock: Clock, recurring_id: str, changes: RecurringChanges, *, actor: str
+) -> RecurringCharge:
+    """Pause, resume (periods whose date passed meanwhile are not billed) or change the amount from the
+    next period on."""
+    from shared.domain.errors import ConcurrentUpdate, InvalidStateTransition
+    from shared.services.customers import get_customer
+
+    charge = get_recurring(ledger, recurring_id)
+    if charge.status is RecurringStatus.ENDED:
+        raise InvalidStateTransition(f"recurring charge {recurring_id} has ended")
+    customer = get_customer(ledger, charge.customer_id)
+    now = clock.now()
+    updated = charge
+    if changes.amount is not None:
+        updated = replace(updated, amount=changes.amount)
+    if changes.paused is True:
+        updated = replace(updated, status=RecurringStatus.PAUSED)
+    elif changes.paused is False and charge.status is RecurringStatus.PAUSED:
+        today = now.astimezone(ZoneInfo(customer.timezone)).date()
+        index = charge.periods_created
+        while period_date(charge.start_date, charge.interval, index) < today:
+            index += 1  # skipped while paused
+        updated = replace(updated, status=RecurringStatus.ACTIVE, periods_created=index)
+    updated = replace(updated, next_action_at=_next_action(updated, customer.timezone), version=charge.version + 1)
+    details = changes.model_dump(exclude_none=True)
+    audit = AuditEntry(
+        entity=f"RECURRING#{charge.id}", action="recurring.updated", actor=actor, at=now, details=details
+    )
+    try:
+        ledger.commit(Change(recurring_update=updated, audit=[audit]))
+    except ChangeRejected as rejected:
+        if rejected.reason == "stale_recurring":
+            raise ConcurrentUpdate("the recurring charge changed meanwhile; try again") from None
+        raise
+    return updated
+
+
+def end_recurring(ledger: Ledger, clock: Clock, recurring_id: str, *, actor: str) -> RecurringCharge:
+    """No further periods; invoices already created stay as they are."""
+    charge = get_recurring(ledger, recurring_id)
+    if charge.status is RecurringStatus.ENDED:
+        return charge
+    now = clock.now()
+    ended = replace(charge, status=RecurringStatus.ENDED, next_action_at=None, version=charge.version + 1)
+    audit = AuditEntry(entity=f"RECURRING#{charge.id}", action="recurring.ended", actor=actor, at=now)
+    ledger.commit(Change(recurring_update=ended, audit=[audit]))
+    return ended
+
+
+def bill_period(ledger: Ledger, clock: Clock, charge: RecurringCharge, *, autopay_notice_days: int) -> bool:
+    """Create the invoice for the next period, once; returns whether this call created it."""
+    from shared.models import NewInvoice
+    from shared.services.invoices import invoice_creation
+
+    now = clock.now()
+    customer = ledger.get_customer(charge.customer_id)
+    if customer is None or _next_action(charge, customer.timezone) is None:
+        with contextlib.suppress(ChangeRejected):  # someone else moved it on: nothing to tidy
+            ledger.commit(Change(recurring_update=replace(charge, next_action_at=None, version=charge.version + 1)))
+        return False
+    index = charge.periods_created
+    day = period_date(charge.start_date, charge.interval, index)
+    request = NewInvoice(
+        customer_id=customer.id,
+        number=f"{charge.id.removeprefix('rec_')[:12]}-{index + 1}",
+        currency=charge.currency,
+        amount_due=charge.amount,
+        due_date=day,
+        description=charge.description,
+        notify=customer.autopay is None,  # autopay customers get the autopay notice instead
+    )
+    invoice, change = invoice_creation(
+        ledger, clock, request, actor="scheduler", autopay_notice_days=autopay_notice_days
+    )
+    advanced = replace(charge, periods_created=index + 1)
+    change.recurring_update = replace(
+        advanced, next_action_at=_next_action(advanced, customer.timezone), version=charge.version + 1
+    )
+    change.outbox.append(
+        OutboxMessage(
+            kind="event",
+            name="recurring.invoiced",
+            data={
+                "recurring_id": charge.id,
+                "invoice_id": invoice.id,
+                "period": index + 1,
+                "due_date": day.isoformat(),
+            },
+            created_at=now,
+        )
+    )
+    try:
+        ledger.commit(change)
+    except ChangeRejected:
+        return False  # another run billed it first
+    return True
