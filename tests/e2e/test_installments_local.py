@@ -115,3 +115,47 @@ def _attempts(stack: LocalStack, invoice_id: str) -> int:
     """Off-session attempts made at the second installment, as the operator API shows the plan."""
     plan = invoice_state(stack, invoice_id)["plan"]
     return int(plan["installments"][1]["attempts"]) if plan else 0
+
+
+def test_autopay_charges_a_new_invoice_on_its_due_date(local_stack: LocalStack) -> None:
+    first, pay_url = plan_invoice(local_stack)  # any invoice's pay page offers autopay
+    assert "Turn on autopay" in requests.get(pay_url, timeout=10).text
+    assert pay_on_checkout(post_form(f"{pay_url}/autopay"), GOOD).status_code in (302, 303)
+    customer_id = first["customer_id"]
+
+    def autopay_on() -> bool:
+        return bool(local_stack.signed("GET", f"/v1/customers/{customer_id}").json()["autopay_enabled_at"])
+
+    assert eventually(autopay_on)
+    body = {"customer_id": customer_id, "number": f"AUTO-{uuid.uuid4().hex[:6]}", "currency": "USD",
+            "amount_due": 4_200, "due_date": "2027-02-20"}  # fmt: skip
+    invoice = local_stack.signed("POST", "/v1/invoices", body, {"Idempotency-Key": uuid.uuid4().hex}).json()
+    assert fire_charges(local_stack, "2027-02-17T10:00:00-05:00")["notices"] == 1
+    local_stack.drain_outbox()
+    emails = local_stack.get("/_local/emails").json()["emails"]
+    assert any(f"Invoice {invoice['number']}: $42.00 will be charged" in e["subject"] for e in emails)
+    assert fire_charges(local_stack, "2027-02-20T10:00:00-05:00")["charged"] == 1
+    assert eventually(lambda: invoice_state(local_stack, invoice["id"])["status"] == "paid")
+
+
+def test_a_recurring_charge_over_three_periods(local_stack: LocalStack) -> None:
+    assert local_stack.post("/_local/clock", json={"now": "2027-01-20T12:00:00+00:00"}).status_code == 200
+    customer = local_stack.signed(
+        "POST", "/v1/customers", {"email": f"rec-{uuid.uuid4().hex[:6]}@example.com", "name": "Kim"}
+    ).json()
+    body = {"customer_id": customer["id"], "amount": 1_900, "currency": "USD", "interval": "monthly",
+            "start_date": "2027-02-15", "count": 3, "description": "Hosting"}  # fmt: skip
+    created = local_stack.signed("POST", "/v1/recurring-charges", body)
+    assert created.status_code == 201, created.text
+    for month in ("02", "03", "04", "05"):
+        fire_charges(local_stack, f"2027-{month}-08T09:00:00+00:00")
+    shown = local_stack.signed("GET", f"/v1/recurring-charges/{created.json()['id']}").json()
+    assert (shown["periods_created"], shown["next_invoice_at"]) == (3, None)
+    local_stack.drain_outbox()
+    events = local_stack.get("/_local/events").json()["events"]
+    mine = [
+        e for e in events if e["detail-type"] == "recurring.invoiced" and e["detail"]["recurring_id"] == shown["id"]
+    ]
+    assert sorted(e["detail"]["due_date"] for e in mine) == ["2027-02-15", "2027-03-15", "2027-04-15"]
+    emails = local_stack.get("/_local/emails").json()["emails"]
+    assert len([e for e in emails if e["to"] == [customer["email"]]]) == 3  # each invoice sent with its pay link
