@@ -229,6 +229,9 @@ class DunningPolicyModel(_Strict):
     mark_uncollectible_after_days: int | None = Field(
         default=None, ge=1, le=3650, description="days after the due date an unpaid invoice is written off"
     )
+    default_installments: PlanOfferModel | None = Field(
+        default=None, description="installment plans offered on new invoices that set none of their own"
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> DunningPolicyModel:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.domain.dunning import DunningPolicy, DunningStep, LateFee
 from shared.domain.invoices import Invoice
@@ -24,6 +24,9 @@ from shared.models import (
     PlanOut,
     RecurringChargeOut,
 )
+
+if TYPE_CHECKING:
+    from shared.domain.plans import PlanOffer
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
@@ -101,13 +104,7 @@ def invoice_out(i: Invoice, payments: list[Payment], plan: Plan | None = None) -
         created_at=i.created_at,
         hold=HoldOut(reason=i.hold.reason, until=i.hold.until) if i.hold else None,
         open_disputes=sorted(i.open_disputes),
-        installments=PlanOfferModel(
-            max_installments=i.plan_offer.max_installments,
-            min_installment_amount=i.plan_offer.min_installment_amount,
-            frequencies=[f.value for f in i.plan_offer.frequencies],
-        )
-        if i.plan_offer
-        else None,
+        installments=plan_offer_out(i.plan_offer) if i.plan_offer else None,
         active_plan=i.active_plan,
         plan=plan_out(plan) if plan else None,
         next_reminder_at=i.next_action_at,
@@ -147,6 +144,25 @@ def policy_in(model: DunningPolicyModel) -> DunningPolicy:
         window_start=model.window_start,
         window_end=model.window_end,
         mark_uncollectible_after_days=model.mark_uncollectible_after_days,
+        default_installments=plan_offer_in(model.default_installments) if model.default_installments else None,
+    )
+
+
+def plan_offer_in(model: PlanOfferModel) -> PlanOffer:
+    from shared.domain.plans import Frequency, PlanOffer
+
+    return PlanOffer(
+        max_installments=model.max_installments,
+        min_installment_amount=model.min_installment_amount,
+        frequencies=tuple(Frequency(f) for f in model.frequencies),
+    )
+
+
+def plan_offer_out(offer: PlanOffer) -> PlanOfferModel:
+    return PlanOfferModel(
+        max_installments=offer.max_installments,
+        min_installment_amount=offer.min_installment_amount,
+        frequencies=[f.value for f in offer.frequencies],
     )
 
 
@@ -165,6 +181,7 @@ def policy_out(policy: DunningPolicy) -> DunningPolicyModel:
         window_start=policy.window_start,
         window_end=policy.window_end,
         mark_uncollectible_after_days=policy.mark_uncollectible_after_days,
+        default_installments=plan_offer_out(policy.default_installments) if policy.default_installments else None,
     )
 
 

@@ -204,13 +204,7 @@ def invoice_item(i: Invoice, now: datetime) -> dict[str, Any]:
         "hold_until": _ts(i.hold.until) if i.hold and i.hold.until else None,
         "promised_at": _ts(i.promised_at) if i.promised_at else None,
         "open_disputes": sorted(i.open_disputes) or None,
-        "plan_offer": {
-            "max_installments": i.plan_offer.max_installments,
-            "min_installment_amount": i.plan_offer.min_installment_amount,
-            "frequencies": [f.value for f in i.plan_offer.frequencies],
-        }
-        if i.plan_offer
-        else None,
+        "plan_offer": _plan_offer_item(i.plan_offer) if i.plan_offer else None,
         "active_plan": i.active_plan,
     }
     if i.next_action_at is not None:  # only invoices with reminder work sit in the sparse index
@@ -249,6 +243,14 @@ def invoice_from(item: dict[str, Any]) -> Invoice:
         plan_offer=_plan_offer_from(item["plan_offer"]) if item.get("plan_offer") else None,
         active_plan=item.get("active_plan"),
     )
+
+
+def _plan_offer_item(offer: PlanOffer) -> dict[str, Any]:
+    return {
+        "max_installments": offer.max_installments,
+        "min_installment_amount": offer.min_installment_amount,
+        "frequencies": [f.value for f in offer.frequencies],
+    }
 
 
 def _plan_offer_from(raw: dict[str, Any]) -> PlanOffer:
@@ -542,6 +544,7 @@ def policy_item(p: DunningPolicy) -> dict[str, Any]:
         "window_start": p.window_start.isoformat("minutes"),
         "window_end": p.window_end.isoformat("minutes"),
         "mark_uncollectible_after_days": p.mark_uncollectible_after_days,
+        "default_installments": _plan_offer_item(p.default_installments) if p.default_installments else None,
     }
 
 
@@ -558,6 +561,9 @@ def policy_from(item: dict[str, Any]) -> DunningPolicy:
         window_start=time.fromisoformat(item["window_start"]),
         window_end=time.fromisoformat(item["window_end"]),
         mark_uncollectible_after_days=item.get("mark_uncollectible_after_days"),
+        default_installments=_plan_offer_from(item["default_installments"])
+        if item.get("default_installments")
+        else None,
     )
 
 

@@ -9,9 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from shared.domain.errors import DomainError
+
+if TYPE_CHECKING:
+    from shared.domain.plans import PlanOffer
 
 
 class InvalidPolicy(DomainError):
@@ -69,6 +73,8 @@ class DunningPolicy:
     window_start: time = time(9, 0)
     window_end: time = time(18, 0)
     mark_uncollectible_after_days: int | None = None  # days after the due date; None: never
+    # Installment plans offered on new invoices that do not set their own; None: only where set.
+    default_installments: PlanOffer | None = None
 
     def __post_init__(self) -> None:
         if self.mark_uncollectible_after_days is not None and self.mark_uncollectible_after_days < 1:

@@ -102,7 +102,11 @@ def invoice_creation(
         customer_timezone=customer.timezone,
         plan_offer=_plan_offer(request),
     )
-    first = due_reminder(current_policy(ledger), invoice.due_date, customer.timezone, frozenset(), now)
+    policy = current_policy(ledger)
+    default = policy.default_installments
+    if invoice.plan_offer is None and default and default.min_installment_amount * 2 <= invoice.amount_due:
+        invoice = replace(invoice, plan_offer=default)
+    first = due_reminder(policy, invoice.due_date, customer.timezone, frozenset(), now)
     invoice = replace(invoice, next_action_at=first.send_at if first else None)
     plan = None
     if customer.autopay is not None:

@@ -121,3 +121,17 @@ def test_operators_offer_plans_per_invoice_and_impossible_offers_are_refused(aws
                 "due_date": "2027-02-15", "installments": offer}  # fmt: skip
         response = operator("POST", "/v1/invoices", "/v1/invoices", body=body, headers={"Idempotency-Key": str(offer)})
         assert response["statusCode"] == 422, (offer, response["body"])
+
+
+def test_a_default_offer_in_the_policy_applies_to_invoices_that_set_none(aws: Aws, clock: FixedClock) -> None:
+    from tests.integration.helpers import operator
+
+    policy = json_body(operator("GET", "/v1/dunning-policy", "/v1/dunning-policy"))
+    updated = operator("PUT", "/v1/dunning-policy", "/v1/dunning-policy", body=policy | {"default_installments": OFFER})
+    assert updated["statusCode"] == 200, updated["body"]
+    assert json_body(updated)["default_installments"] == OFFER
+    customer = create_customer()
+    assert get_invoice(create_invoice(customer["id"], amount_due=10_000)["id"])["installments"] == OFFER
+    assert get_invoice(create_invoice(customer["id"], amount_due=3_000)["id"])["installments"] is None  # too small
+    own = OFFER | {"max_installments": 2}
+    assert get_invoice(create_invoice(customer["id"], amount_due=10_000, installments=own)["id"])["installments"] == own
