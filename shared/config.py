@@ -15,6 +15,7 @@ Environment variables (CDK sets them in AWS; the local stack sets them for `make
 | PAYPORTAL_PAY_LINK_TTL_DAYS      | how long a pay link stays valid (default 90)                   |
 | PAYPORTAL_BUSINESS_NAME          | the name customers see on pages and emails                     |
 | PAYPORTAL_PROMISE_MAX_DAYS       | how far ahead a customer may promise to pay (default 14)       |
+| PAYPORTAL_CHARGE_RETRY_DAYS      | days between retries of a declined off-session charge (3,5,7) |
 | PAYPORTAL_AUTOPAY_NOTICE_DAYS    | days before the due date an autopay charge is announced (3)   |
 | PAYPORTAL_SES_CONFIGURATION_SET  | SES configuration set whose events report bounces, complaints  |
 | PAYPORTAL_REMINDERS_QUEUE_URL    | SQS queue where a dunning run out of time leaves the rest      |
@@ -46,6 +47,7 @@ class Settings:
     promise_max_days: int = 14
     ses_configuration_set: str | None = None
     autopay_notice_days: int = 3
+    charge_retry_days: tuple[int, ...] = (3, 5, 7)
     reminders_queue_url: str | None = None
 
     @classmethod
@@ -74,8 +76,19 @@ class Settings:
             promise_max_days=int(env.get("PAYPORTAL_PROMISE_MAX_DAYS", "14")),
             ses_configuration_set=env.get("PAYPORTAL_SES_CONFIGURATION_SET") or None,
             autopay_notice_days=int(env.get("PAYPORTAL_AUTOPAY_NOTICE_DAYS", "3")),
+            charge_retry_days=_days(env.get("PAYPORTAL_CHARGE_RETRY_DAYS", "3,5,7"), "PAYPORTAL_CHARGE_RETRY_DAYS"),
             reminders_queue_url=env.get("PAYPORTAL_REMINDERS_QUEUE_URL") or None,
         )
+
+
+def _days(raw: str, name: str) -> tuple[int, ...]:
+    try:
+        days = tuple(int(part) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ConfigurationError(f"{name} must be whole days separated by commas, e.g. 3,5,7") from None
+    if not days or any(d < 1 for d in days):
+        raise ConfigurationError(f"{name} must list at least one day, each 1 or more")
+    return days
 
 
 @cache

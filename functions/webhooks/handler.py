@@ -32,6 +32,7 @@ def _header(event: dict[str, Any], name: str) -> str | None:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from shared.adapters.stripe_signature import SignatureError, verify
     from shared.clock import business_clock
+    from shared.config import settings
     from shared.services.payments import StripeEvent, record_stripe_event
     from shared.wiring import ledger, stripe_credentials
 
@@ -50,7 +51,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
     logger.append_keys(stripe_event_id=stripe_event.id, stripe_event_type=stripe_event.type)
     try:
-        outcome = record_stripe_event(ledger(), business_clock(), stripe_event)
+        outcome = record_stripe_event(ledger(), business_clock(), stripe_event, retry_days=settings().charge_retry_days)
     except Exception:
         # Transient (throttling, a lost race that kept losing): a 5xx makes Stripe deliver it again.
         logger.exception("stripe event not recorded; Stripe will retry")

@@ -47,11 +47,13 @@ def is_installment_event(event: StripeEvent) -> bool:
     return bool(metadata.get("plan_id")) and bool(metadata.get("installment"))
 
 
-def record_installment_event(ledger: Ledger, clock: Clock, event: StripeEvent) -> Outcome:
+def record_installment_event(
+    ledger: Ledger, clock: Clock, event: StripeEvent, *, retry_days: tuple[int, ...] = (3, 5, 7)
+) -> Outcome:
     from shared.services.payments import Outcome
 
     for _ in range(MAX_ATTEMPTS):
-        change, outcome = _plan(ledger, clock, event)
+        change, outcome = _plan(ledger, clock, event, retry_days)
         try:
             ledger.commit(change)
         except ChangeRejected as rejected:
@@ -62,7 +64,7 @@ def record_installment_event(ledger: Ledger, clock: Clock, event: StripeEvent) -
     raise RuntimeError(f"event {event.id} kept conflicting; Stripe will retry it")
 
 
-def _plan(ledger: Ledger, clock: Clock, event: StripeEvent) -> tuple[Change, Outcome]:
+def _plan(ledger: Ledger, clock: Clock, event: StripeEvent, retry_days: tuple[int, ...]) -> tuple[Change, Outcome]:
     from shared.services.payments import Outcome
 
     now = clock.now()
@@ -135,7 +137,9 @@ def _plan(ledger: Ledger, clock: Clock, event: StripeEvent) -> tuple[Change, Out
     if status is PaymentStatus.SUCCEEDED:
         _succeeded(change, invoice, plan, installment, payment, payment_detail, now)
     else:
-        _failed(change, invoice, plan, installment, attempt, payment, payment_detail, (code, decline_code), now)
+        _failed(
+            change, invoice, plan, installment, attempt, payment, payment_detail, (code, decline_code), now, retry_days
+        )
     return change, Outcome.APPLIED
 
 
@@ -213,6 +217,7 @@ def _failed(
     payment_detail: dict[str, object],
     error: tuple[str | None, str | None],
     now: datetime,
+    retry_days: tuple[int, ...],
 ) -> None:
     from shared.domain.plans import DeclineKind, classify_decline, next_retry
 
@@ -226,12 +231,14 @@ def _failed(
     if not is_current:
         return  # an old attempt's late news: the payment is recorded, the plan has moved on
     kind = classify_decline(*error)
-    days = next_retry(attempt, kind)
+    days = next_retry(attempt, kind, retry_days)
     failed = replace(
         installment, status=InstallmentStatus.FAILED, payment_intent_id=payment.key, failure=payment.failure_reason
     )
-    if kind is DeclineKind.AUTHENTICATION and days is None and attempt < 3:
-        days = 7  # interim: the customer must authenticate; the next off-session try is a week later
+    if kind is DeclineKind.AUTHENTICATION and days is None and attempt <= len(retry_days):
+        # The customer must authenticate (the email asks them to pay it on Checkout); meanwhile the next
+        # off-session try waits the longest retry interval.
+        days = max(retry_days)
     if days is not None:
         plan = replace(_with(plan, failed), next_action_at=now + timedelta(days=days))
         defaulted = False

@@ -133,7 +133,10 @@ def _observe(event: StripeEvent) -> _Observed | None:
     )
 
 
-def record_stripe_event(ledger: Ledger, clock: Clock, event: StripeEvent) -> Outcome:
+def record_stripe_event(
+    ledger: Ledger, clock: Clock, event: StripeEvent, *, retry_days: tuple[int, ...] = (3, 5, 7)
+) -> Outcome:
+    """`retry_days`: after a soft decline of an off-session charge, the days until each next attempt."""
     if event.type in DISPUTE_EVENT_TYPES:
         from shared.services.disputes import record_dispute_event
 
@@ -149,7 +152,7 @@ def record_stripe_event(ledger: Ledger, clock: Clock, event: StripeEvent) -> Out
         if metadata.get("plan_id") and metadata.get("installment"):
             from shared.services.installments import record_installment_event
 
-            return record_installment_event(ledger, clock, event)
+            return record_installment_event(ledger, clock, event, retry_days=retry_days)
         if event.type == "payment_intent.succeeded":
             return Outcome.IGNORED  # a Checkout payment: its checkout.session.* events record it
     observed = _observe(event)

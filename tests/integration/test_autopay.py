@@ -156,3 +156,12 @@ def test_operators_can_turn_autopay_off(aws: Aws, clock: FixedClock, customer: d
     assert response["statusCode"] == 200 and json_body(response)["autopay_enabled_at"] is None
     assert get_invoice(create_invoice(customer["id"], due_date="2027-03-01")["id"])["active_plan"] is None
     assert customer_call("DELETE", "cust_nope", "/autopay")["statusCode"] == 404
+
+
+def test_an_invoice_emailed_to_a_customer_on_autopay_says_how_to_turn_it_off(
+    aws: Aws, clock: FixedClock, customer: dict[str, Any]
+) -> None:
+    create_invoice(customer["id"], number="INV-A4", amount_due=4_200, due_date="2027-02-15", notify=True)
+    aws.drain_outbox()
+    [issued] = [e for e in aws.emails() if "INV-A4" in e.text]
+    assert "You are on autopay" in issued.text and "turn off autopay" in issued.text

@@ -309,3 +309,31 @@ def test_no_notice_when_the_card_outlives_the_plan(
     run()
     aws.drain_outbox()
     assert not [e for e in aws.emails() if "expires" in e.subject]
+
+
+def test_the_retry_days_are_configurable(
+    aws: Aws, clock: FixedClock, plan: dict[str, Any], fake_stripe: FakeStripe, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared import config
+
+    monkeypatch.setenv("PAYPORTAL_CHARGE_RETRY_DAYS", "1,2")
+    config.settings.cache_clear()
+    at = SECOND
+    for attempt, wait in enumerate((1, 2, None), start=1):
+        clock.instant = at
+        assert run()["charged"] == 1, attempt
+        settle(fake_stripe.calls[-1], f"pi_cfg_{attempt}", decline="insufficient_funds")
+        if wait is not None:
+            at += timedelta(days=wait)
+            assert plan_item(aws)["next_action_at"] == at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert plan_item(aws)["status"] == "defaulted"
+    config.settings.cache_clear()
+
+
+@pytest.mark.parametrize("raw", ["", "3,x", "0,5", "-1"])
+def test_impossible_retry_days_are_a_configuration_error(raw: str) -> None:
+    from shared.config import ConfigurationError, Settings
+
+    env = {"PAYPORTAL_TABLE": "t", "PAYPORTAL_PUBLIC_BASE_URL": "https://pay.example.com"}
+    with pytest.raises(ConfigurationError):
+        Settings.from_environment(env | {"PAYPORTAL_CHARGE_RETRY_DAYS": raw})
