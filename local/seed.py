@@ -73,6 +73,8 @@ def seed_demo_data(api_url: str, today: date) -> DemoData:
                 "description": "Demo invoice",
                 "allow_partial": True,
                 "min_partial_amount": 1000,
+                # So the demo pay page shows the plans too
+                "installments": {"max_installments": 3, "min_installment_amount": 2000, "frequencies": ["monthly"]},
             },
             {"Idempotency-Key": "local-seed-demo-invoice"},
         ),
