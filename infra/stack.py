@@ -25,6 +25,7 @@ from infra.config import StageConfig
 from infra.constructs.api import PayportalApi
 from infra.constructs.email import Email
 from infra.constructs.events import DomainEvents
+from infra.constructs.firewall import Firewall
 from infra.constructs.lambdas import Lambdas
 from infra.constructs.outbox import Outbox
 from infra.constructs.scheduling import Scheduling
@@ -39,6 +40,7 @@ EVENTS_ID: Final = "Events"
 EMAIL_ID: Final = "Email"
 LAMBDAS_ID: Final = "Functions"
 API_ID: Final = "Api"
+FIREWALL_ID: Final = "Firewall"
 OUTBOX_ID: Final = "Outbox"
 SCHEDULING_ID: Final = "Scheduling"
 
@@ -120,6 +122,15 @@ class PayportalStack(Stack):
             ses_configuration_set=self.email.configuration_set_name,
         )
         self.api = PayportalApi(self, API_ID, config=config, functions=self.lambdas.functions)
+        self.firewall = Firewall(
+            self,
+            FIREWALL_ID,
+            config=config,
+            stage_arn=Firewall.stage_arn(
+                self, self.api.rest_api.rest_api_id, self.api.rest_api.deployment_stage.stage_name
+            ),
+        )
+        self.firewall.association.node.add_dependency(self.api.rest_api.deployment_stage)
         if not config.public_base_url:
             self.lambdas.set_public_base_url(self.api.invoke_url)
         self.outbox = Outbox(

@@ -1,9 +1,4 @@
-"""cdk-nag's AwsSolutions pack finds nothing that is not suppressed with a reason.
-
-Unsuppressed warnings left on purpose:
-- AwsSolutions-APIG3 (no WAFv2 web ACL on the stage): stage throttling bounds abuse for now; a web
-  ACL (rate-based and AWS managed rules) is a per-account decision with its own cost.
-"""
+"""cdk-nag's AwsSolutions pack finds nothing that is not suppressed with a reason, errors or warnings."""
 
 from __future__ import annotations
 
@@ -14,7 +9,7 @@ from aws_cdk.assertions import Annotations, Match
 
 from tests.infra.conftest import Synthesized, synthesize
 
-ACCEPTED_WARNINGS = {"AwsSolutions-APIG3"}
+ACCEPTED_WARNINGS: set[str] = set()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,44 @@
+"""AWS WAF guards the API stage: managed rule sets, a per-IP rate limit and a body-size limit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.constructs.firewall import MAX_BODY_BYTES, RATE_LIMIT_PER_IP
+from tests.infra.conftest import Synthesized
+
+
+def web_acl(synthesized: Synthesized) -> dict[str, Any]:
+    [acl] = synthesized.resources("AWS::WAFv2::WebACL").values()
+    return dict(acl["Properties"])
+
+
+def test_the_web_acl_runs_the_managed_rule_sets_a_rate_limit_and_a_body_limit(synthesized: Synthesized) -> None:
+    acl = web_acl(synthesized)
+    assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
+    rules = {rule["Name"]: rule for rule in acl["Rules"]}
+    assert set(rules) == {
+        "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "RateLimitPerIp", "BodySizeLimit",
+    }  # fmt: skip
+    common = rules["AWSManagedRulesCommonRuleSet"]["Statement"]["ManagedRuleGroupStatement"]
+    # Stripe's events can exceed the managed 8 KB body rule: counted there, limited by our own rule
+    assert common["RuleActionOverrides"] == [{"Name": "SizeRestrictions_BODY", "ActionToUse": {"Count": {}}}]
+    rate = rules["RateLimitPerIp"]
+    assert rate["Statement"]["RateBasedStatement"] == {
+        "Limit": RATE_LIMIT_PER_IP, "AggregateKeyType": "IP", "EvaluationWindowSec": 300,
+    }  # fmt: skip
+    assert rate["Action"] == {"Block": {}}
+    size = rules["BodySizeLimit"]["Statement"]["SizeConstraintStatement"]
+    assert (size["ComparisonOperator"], size["Size"]) == ("GT", MAX_BODY_BYTES)
+    assert size["FieldToMatch"] == {"Body": {"OversizeHandling": "MATCH"}}
+    assert acl["AssociationConfig"]["RequestBody"]["API_GATEWAY"]["DefaultSizeInspectionLimit"] == "KB_64"
+    assert all(rule["VisibilityConfig"]["CloudWatchMetricsEnabled"] for rule in acl["Rules"])
+
+
+def test_the_web_acl_is_associated_with_the_api_stage(synthesized: Synthesized) -> None:
+    [association] = synthesized.resources("AWS::WAFv2::WebACLAssociation").values()
+    props = association["Properties"]
+    assert props["WebACLArn"] == {"Fn::GetAtt": [synthesized.logical_id(synthesized.stack.firewall.web_acl), "Arn"]}
+    arn = "".join(p if isinstance(p, str) else "" for p in props["ResourceArn"]["Fn::Join"][1])
+    assert ":apigateway:" in arn and "/restapis/" in arn and "/stages/" in arn
+    assert {"Ref": synthesized.logical_id(synthesized.stack.api.rest_api)} in props["ResourceArn"]["Fn::Join"][1]
