@@ -120,8 +120,10 @@ class PayportalStack(Stack):
             event_bus_name=self.events.bus.event_bus_name,
             stripe_secret_id=self.stripe_secret.secret.secret_arn,
             ses_configuration_set=self.email.configuration_set_name,
+            log_key=self.storage.key,
         )
-        self.api = PayportalApi(self, API_ID, config=config, functions=self.lambdas.functions)
+        self.storage.allow_log_encryption()
+        self.api = PayportalApi(self, API_ID, config=config, functions=self.lambdas.functions, log_key=self.storage.key)
         self.firewall = Firewall(
             self,
             FIREWALL_ID,

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
-from aws_cdk import Stack, aws_apigateway, aws_lambda, aws_logs
+from aws_cdk import Stack, aws_apigateway, aws_kms, aws_lambda, aws_logs
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
@@ -59,9 +59,11 @@ class PayportalApi(Construct):
         *,
         config: StageConfig,
         functions: Mapping[str, aws_lambda.IFunction],
+        log_key: aws_kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
+        self._log_key = log_key
         self.access_logs = self._build_access_logs()
         self.rest_api = self._build_rest_api()
         self.request_validator = self._build_request_validator()
@@ -88,6 +90,7 @@ class PayportalApi(Construct):
         return aws_logs.LogGroup(
             self,
             ACCESS_LOGS_ID,
+            encryption_key=self._log_key,
             retention=self._config.log_retention,
             removal_policy=self._config.disposable_removal_policy,
         )

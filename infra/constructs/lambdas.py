@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
-from aws_cdk import Annotations, Duration, aws_iam, aws_lambda, aws_logs
+from aws_cdk import Annotations, Duration, aws_iam, aws_kms, aws_lambda, aws_logs
 from constructs import Construct
 
 from infra import bundling
@@ -76,11 +76,13 @@ class Lambdas(Construct):
         event_bus_name: str,
         stripe_secret_id: str,
         ses_configuration_set: str,
+        log_key: aws_kms.IKey | None = None,
         root: Path = bundling.REPO_ROOT,
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
         self._root = root
+        self._log_key = log_key
         self._environment = {
             ENV_TABLE: table_name,
             ENV_EVENT_BUS: event_bus_name,
@@ -129,6 +131,7 @@ class Lambdas(Construct):
         return aws_logs.LogGroup(
             self,
             f"{construct_id_for(name)}Logs",
+            encryption_key=self._log_key,
             retention=self._config.log_retention,
             removal_policy=self._config.disposable_removal_policy,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from aws_cdk import Duration, RemovalPolicy, aws_dynamodb, aws_kms
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack, aws_dynamodb, aws_iam, aws_kms
 from constructs import Construct
 
 from infra.config import StageConfig
@@ -31,6 +31,29 @@ class Storage(Construct):
         self._config = config
         self.key = self._build_key()
         self.table = self._build_table()
+
+    def allow_log_encryption(self) -> None:
+        """CloudWatch Logs may use the key, for this account's log groups only (the encryption context
+        names the log group)."""
+        stack = Stack.of(self)
+        self.key.add_to_resource_policy(
+            aws_iam.PolicyStatement(
+                sid="CloudWatchLogsEncryptsThisAccountsLogGroups",
+                principals=[aws_iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                            service="logs",
+                            resource="log-group",
+                            resource_name="*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    }
+                },
+            )
+        )
 
     def _build_key(self) -> aws_kms.Key:
         return aws_kms.Key(
