@@ -27,8 +27,9 @@ from shared.domain.records import (
     Plan,
     PlanKind,
     PlanStatus,
+    RecurringCharge,
 )
-from shared.schema import DUE_WORK_SHARDS
+from shared.services.due_work import ALL_SHARDS, walk_due
 from shared.services.ports import Change, ChangeRejected, Ledger, OffSessionCharge, PaymentGateway
 
 PAGE_SIZE = 50
@@ -39,7 +40,6 @@ CLAIM_WAIT = timedelta(minutes=10)
 SETTLE_WAIT = timedelta(hours=1)
 # An invoice on hold or in dispute pauses its plan; the run looks again this much later.
 PAUSE_RECHECK = timedelta(days=1)
-ALL_SHARDS: tuple[tuple[int, str | None], ...] = tuple((shard, None) for shard in range(DUE_WORK_SHARDS))
 
 
 @dataclass(slots=True)
@@ -74,21 +74,13 @@ def run_charges(
     now = clock.now()
     report = ChargeReport()
     bill_recurring(ledger, clock, report, autopay_notice_days=autopay_notice_days)
-    pages = 0
-    for position, (shard, start) in enumerate(work):
-        cursor = start
-        while True:
-            if pages and out_of_time():
-                report.complete = False
-                report.remaining = [(shard, cursor), *work[position + 1 :]]
-                return report
-            page = ledger.due_plans(shard, now, PAGE_SIZE, cursor)
-            pages += 1
-            for plan in page.items:
-                charge_plan(ledger, gateway, plan, now, report)
-            cursor = page.next_cursor
-            if cursor is None:
-                break
+    report.remaining = walk_due(
+        work,
+        lambda shard, cursor: ledger.due_plans(shard, now, PAGE_SIZE, cursor),
+        lambda plan: charge_plan(ledger, gateway, plan, now, report),
+        out_of_time,
+    )
+    report.complete = not report.remaining
     return report
 
 
@@ -96,15 +88,11 @@ def bill_recurring(ledger: Ledger, clock: Clock, report: ChargeReport, *, autopa
     from shared.services.recurring import bill_period
 
     now = clock.now()
-    for shard in range(DUE_WORK_SHARDS):
-        cursor: str | None = None
-        while True:
-            page = ledger.due_recurring(shard, now, PAGE_SIZE, cursor)
-            for charge in page.items:
-                report.invoiced += bill_period(ledger, clock, charge, autopay_notice_days=autopay_notice_days)
-            cursor = page.next_cursor
-            if cursor is None:
-                break
+
+    def bill(charge: RecurringCharge) -> None:
+        report.invoiced += bill_period(ledger, clock, charge, autopay_notice_days=autopay_notice_days)
+
+    walk_due(ALL_SHARDS, lambda shard, cursor: ledger.due_recurring(shard, now, PAGE_SIZE, cursor), bill)
 
 
 def charge_plan(ledger: Ledger, gateway: PaymentGateway, plan: Plan, now: datetime, report: ChargeReport) -> None:

@@ -15,7 +15,7 @@ from shared.clock import Clock
 from shared.domain.dunning import DunningPolicy, due_reminder, uncollectible_at
 from shared.domain.invoices import Invoice, InvoiceStatus, invoice_event_detail
 from shared.domain.records import AuditEntry, OutboxMessage
-from shared.schema import DUE_WORK_SHARDS
+from shared.services.due_work import ALL_SHARDS, walk_due
 from shared.services.ports import Change, ChangeRejected, Ledger
 
 PAGE_SIZE = 100
@@ -34,9 +34,6 @@ class RunReport:
     remaining: list[tuple[int, str | None]] = field(default_factory=list)
 
 
-ALL_SHARDS: tuple[tuple[int, str | None], ...] = tuple((shard, None) for shard in range(DUE_WORK_SHARDS))
-
-
 def run_reminders(
     ledger: Ledger,
     clock: Clock,
@@ -52,21 +49,13 @@ def run_reminders(
     now = clock.now()
     policy = policy or current_policy(ledger)  # one read per run
     report = RunReport()
-    pages = 0
-    for position, (shard, start) in enumerate(work):
-        cursor = start
-        while True:
-            if pages and out_of_time():
-                report.complete = False
-                report.remaining = [(shard, cursor), *work[position + 1 :]]
-                return report
-            page = ledger.due_invoices(shard, now, PAGE_SIZE, cursor)
-            pages += 1
-            for invoice in page.items:
-                remind_invoice(ledger, policy, invoice, now, report)
-            cursor = page.next_cursor
-            if cursor is None:
-                break
+    report.remaining = walk_due(
+        work,
+        lambda shard, cursor: ledger.due_invoices(shard, now, PAGE_SIZE, cursor),
+        lambda invoice: remind_invoice(ledger, policy, invoice, now, report),
+        out_of_time,
+    )
+    report.complete = not report.remaining
     return report
 
 

@@ -1,0 +1,41 @@
+"""Walking the sparse due_work index: shard by shard, page by page, within a time budget.
+
+Shared by the dunning run and the charge run; each passes how to read a page of its own kind of work
+and what to do with each item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from shared.schema import DUE_WORK_SHARDS
+from shared.services.ports import Page
+
+# Where to start in each shard: (shard, cursor); None starts at the beginning.
+Work = Sequence[tuple[int, str | None]]
+ALL_SHARDS: tuple[tuple[int, str | None], ...] = tuple((shard, None) for shard in range(DUE_WORK_SHARDS))
+
+
+def walk_due(
+    work: Work,
+    read_page: Callable[[int, str | None], Page],
+    handle: Callable[[Any], None],
+    out_of_time: Callable[[], bool] = lambda: False,
+) -> list[tuple[int, str | None]]:
+    """Handle every due item of `work`. Returns what is left when time ran short (empty when done): at
+    least one page is always handled, so a continuation makes progress."""
+    pages = 0
+    for position, (shard, start) in enumerate(work):
+        cursor = start
+        while True:
+            if pages and out_of_time():
+                return [(shard, cursor), *work[position + 1 :]]
+            page = read_page(shard, cursor)
+            pages += 1
+            for item in page.items:
+                handle(item)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    return []
