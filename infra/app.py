@@ -18,7 +18,7 @@ if str(_REPO_ROOT) not in sys.path:
 from collections.abc import Mapping
 
 from aws_cdk import App, Aspects, Environment
-from cdk_nag import AwsSolutionsChecks
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from infra.config import StageConfig, nag_enabled
 from infra.stack import PayportalStack, stack_name_for
@@ -37,6 +37,7 @@ def build_app(context: Mapping[str, object] | None = None) -> tuple[App, Payport
     )
     if nag_enabled(app.node):
         Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
+        Aspects.of(app).add(ServerlessChecks(verbose=True))
     return app, stack
 
 

@@ -148,6 +148,7 @@ class PayportalStack(Stack):
         )
         self._grant_access()
         self._suppress_findings()
+        self._suppress_dead_letter_findings()
         self._build_outputs()
 
     def _grant_access(self) -> None:
@@ -189,16 +190,36 @@ class PayportalStack(Stack):
         NagSuppressions.add_resource_suppressions(role, suppressions, apply_to_children=True)
 
     def _suppress_runtime_finding(self, function: aws_lambda.Function) -> None:
+        runtime = (
+            "Pinned to Python 3.13: the dependency layer is built for cp313 wheels "
+            "(LAYER_PYTHON_VERSION in infra/bundling.py); runtime and layer move together."
+        )
         NagSuppressions.add_resource_suppressions(
             function,
             [
-                NagPackSuppression(
-                    id="AwsSolutions-L1",
-                    reason="Pinned to Python 3.13: the dependency layer is built for cp313 wheels "
-                    "(LAYER_PYTHON_VERSION in infra/bundling.py); runtime and layer move together.",
-                )
+                NagPackSuppression(id="AwsSolutions-L1", reason=runtime),
+                NagPackSuppression(id="Serverless-LambdaLatestVersion", reason=runtime),
             ],
         )
+
+    def _suppress_dead_letter_findings(self) -> None:
+        """Serverless-LambdaDLQ wants a function-level DLQ; none of these functions is invoked in a way
+        where one would ever receive anything, and each has the failure path its invocation needs."""
+        why = {
+            "checkout": "invoked synchronously by API Gateway: a failure is the HTTP response, nothing is queued",
+            "webhooks": "invoked synchronously by API Gateway: a failure is a 5xx, and Stripe redelivers",
+            "operator_api": "invoked synchronously by API Gateway: a failure is the HTTP response",
+            "outbox": "invoked by the DynamoDB stream event source, whose on-failure destination is the outbox DLQ",
+            "reminders": "invoked by EventBridge Scheduler (its target has retries and the schedule DLQ) and by "
+            "the continuation queue (its redrive policy has a DLQ)",
+            "charges": "invoked by EventBridge Scheduler, whose target has retries and the schedule DLQ",
+            "email_feedback": "invoked asynchronously by SNS: its event invoke config sends failures to the "
+            "feedback DLQ (an on-failure destination, which supersedes a function DLQ)",
+        }
+        for name, function in self.lambdas.functions.items():
+            NagSuppressions.add_resource_suppressions(
+                function, [NagPackSuppression(id="Serverless-LambdaDLQ", reason=why[name].capitalize() + ".")]
+            )
 
     def _build_outputs(self) -> None:
         CfnOutput(self, OUTPUT_API_URL, value=self.api.rest_api.url, description="API Gateway stage URL")

@@ -145,6 +145,16 @@ class PayportalApi(Construct):
                 )
             ],
         )
+        NagSuppressions.add_resource_suppressions(
+            rest_api.deployment_stage,
+            [
+                NagPackSuppression(
+                    id="Serverless-APIGWXrayEnabled",
+                    reason="Stage tracing is off on purpose: API Gateway's trace segments record the request URL, "
+                    "and pay links carry their bearer token in the path. The functions are traced.",
+                )
+            ],
+        )
         return rest_api
 
     def _build_request_validator(self) -> aws_apigateway.RequestValidator:

@@ -86,7 +86,10 @@ class Email(Construct):
 
     def deliver_feedback_to(self, function: aws_lambda.Function) -> None:
         """Bounce and complaint events invoke `function`; what keeps failing is kept in the feedback DLQ."""
-        self.feedback_topic.add_subscription(aws_sns_subscriptions.LambdaSubscription(function))
+        # Deliveries SNS itself cannot make (the function throttled away for hours) also land in the DLQ.
+        self.feedback_topic.add_subscription(
+            aws_sns_subscriptions.LambdaSubscription(function, dead_letter_queue=self.feedback_dlq)
+        )
         function.configure_async_invoke(
             retry_attempts=FEEDBACK_RETRY_ATTEMPTS,
             max_event_age=FEEDBACK_MAX_EVENT_AGE,
@@ -102,6 +105,16 @@ class Email(Construct):
 
     def _build_feedback_topic(self) -> aws_sns.Topic:
         topic = aws_sns.Topic(self, FEEDBACK_TOPIC_ID, master_key=self._key, enforce_ssl=True)
+        # SNS dead-letters undeliverable messages into the encrypted feedback DLQ.
+        self._key.add_to_resource_policy(
+            aws_iam.PolicyStatement(
+                sid="SnsDeadLettersIntoTheEncryptedQueue",
+                principals=[aws_iam.ServicePrincipal("sns.amazonaws.com")],
+                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+            )
+        )
         # SES publishes to the encrypted topic for this account only: it needs the key's data keys.
         self._key.add_to_resource_policy(
             aws_iam.PolicyStatement(

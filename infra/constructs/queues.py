@@ -32,7 +32,12 @@ def dead_letter_queue(
                 id="AwsSolutions-SQS3",
                 reason=f"This queue is itself the dead-letter queue of {used_by}, which cdk-nag does not "
                 "recognise as a DLQ use.",
-            )
+            ),
+            NagPackSuppression(
+                id="Serverless-SQSRedrivePolicy",
+                reason=f"This queue is itself the dead-letter queue of {used_by}; a DLQ of a DLQ would only "
+                "move the messages an operator must look at.",
+            ),
         ],
     )
     return queue

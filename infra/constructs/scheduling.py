@@ -129,6 +129,17 @@ class Scheduling(Construct):
                 queue, batch_size=1, report_batch_item_failures=True, max_concurrency=DUE_WORK_SHARDS
             )
         )
+        NagSuppressions.add_resource_suppressions(
+            function,
+            [
+                NagPackSuppression(
+                    id="Serverless-LambdaEventSourceMappingDestination",
+                    reason="An SQS event source takes no on-failure destination: failed continuations return to "
+                    "the queue and its redrive policy moves them to the continuation DLQ after 3 receives.",
+                )
+            ],
+            apply_to_children=True,
+        )
         function.add_environment(CONTINUED_FUNCTIONS[name], queue.queue_url)
         queue.grant_send_messages(function)
         return queue

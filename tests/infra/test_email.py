@@ -44,6 +44,13 @@ def test_the_feedback_topic_is_encrypted_and_feeds_only_the_feedback_function(sy
     assert subscription["Properties"]["Endpoint"] == {
         "Fn::GetAtt": [synthesized.logical_id(stack.lambdas.functions["email_feedback"]), "Arn"]
     }
+    # What SNS cannot deliver is dead-lettered too, into the same encrypted DLQ
+    assert subscription["Properties"]["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [synthesized.logical_id(stack.email.feedback_dlq), "Arn"]}
+    }
+    key = synthesized.resource(stack.storage.key)["Properties"]
+    [sns] = [s for s in key["KeyPolicy"]["Statement"] if s.get("Sid") == "SnsDeadLettersIntoTheEncryptedQueue"]
+    assert sns["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
 
 
 def test_ses_may_use_the_key_only_for_this_account(synthesized: Synthesized) -> None:

@@ -1,4 +1,5 @@
-"""cdk-nag's AwsSolutions pack finds nothing that is not suppressed with a reason, errors or warnings."""
+"""cdk-nag's AwsSolutions and Serverless packs find nothing that is not suppressed with a reason, errors or
+warnings."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aws_cdk.assertions import Annotations, Match
 from tests.infra.conftest import Synthesized, synthesize
 
 ACCEPTED_WARNINGS: set[str] = set()
+PACKS = "(AwsSolutions|Serverless)-.*"
 
 
 @pytest.fixture(scope="module")
@@ -22,22 +24,23 @@ def rule_of(message: object) -> str:
     return str(message.entry.data).split(":", 1)[0]  # type: ignore[attr-defined]
 
 
-def test_aws_solutions_finds_no_unsuppressed_errors(checked: Synthesized) -> None:
-    errors = Annotations.from_stack(checked.stack).find_error("*", Match.string_like_regexp("AwsSolutions-.*"))
+def test_the_packs_find_no_unsuppressed_errors(checked: Synthesized) -> None:
+    errors = Annotations.from_stack(checked.stack).find_error("*", Match.string_like_regexp(PACKS))
 
     assert [f"{error.id}: {error.entry.data}" for error in errors] == []
 
 
-def test_aws_solutions_warnings_are_only_the_accepted_ones(checked: Synthesized) -> None:
-    warnings = Annotations.from_stack(checked.stack).find_warning("*", Match.string_like_regexp("AwsSolutions-.*"))
+def test_the_packs_warn_only_of_the_accepted_findings(checked: Synthesized) -> None:
+    warnings = Annotations.from_stack(checked.stack).find_warning("*", Match.string_like_regexp(PACKS))
 
     assert {rule_of(warning) for warning in warnings} <= ACCEPTED_WARNINGS
 
 
 def test_the_checks_can_be_turned_off(synthesized: Synthesized) -> None:
     # Given the module's stack, synthesized with payportal:nag=false
-    findings = Annotations.from_stack(synthesized.stack).find_error(
-        "*", Match.string_like_regexp("AwsSolutions-.*")
-    ) + Annotations.from_stack(synthesized.stack).find_warning("*", Match.string_like_regexp("AwsSolutions-.*"))
+    annotations = Annotations.from_stack(synthesized.stack)
+    findings = annotations.find_error("*", Match.string_like_regexp(PACKS)) + annotations.find_warning(
+        "*", Match.string_like_regexp(PACKS)
+    )
 
     assert findings == []
