@@ -86,14 +86,9 @@ def _plan(
     amount, currency = obj.get("amount"), str(obj.get("currency") or "").upper()
     if invoice is None or not isinstance(amount, int) or currency != invoice.currency:
         problem = "unknown invoice" if invoice is None else f"amount or currency does not match {invoice.currency}"
-        audit = AuditEntry(
-            entity=f"INVOICE#{invoice_id}",
-            action="stripe_event.flagged",
-            actor="stripe",
-            at=now,
-            details={"event_id": event.id, "type": event.type, "reason": problem},
-        )
-        return Change(stripe_event=record(Outcome.FLAGGED, problem), audit=[audit]), Outcome.FLAGGED
+        from shared.services.payments import flagged
+
+        return flagged(event, invoice_id, record(Outcome.FLAGGED, problem), now)
     if current is not None and DISPUTE_STATUS_RANK[current.status] >= DISPUTE_STATUS_RANK[status]:
         return Change(stripe_event=record(Outcome.NO_CHANGE, current.status.value)), Outcome.NO_CHANGE
 

@@ -93,14 +93,9 @@ def _plan(ledger: Ledger, clock: Clock, event: StripeEvent, retry_days: tuple[in
     elif amount != installment.amount or currency != plan.currency:
         problem = f"amount or currency does not match installment {number} ({installment.amount} {plan.currency})"
     if problem:
-        audit = AuditEntry(
-            entity=f"INVOICE#{invoice_id}",
-            action="stripe_event.flagged",
-            actor="stripe",
-            at=now,
-            details={"event_id": event.id, "type": event.type, "reason": problem},
-        )
-        return Change(stripe_event=record(Outcome.FLAGGED, problem), audit=[audit]), Outcome.FLAGGED
+        from shared.services.payments import flagged
+
+        return flagged(event, invoice_id, record(Outcome.FLAGGED, problem), now)
     assert invoice is not None and plan is not None and installment is not None
 
     status = PaymentStatus.SUCCEEDED if event.type == "payment_intent.succeeded" else PaymentStatus.FAILED

@@ -8,6 +8,7 @@ moves forward, and the invoice has not changed since we read it. Any order of ev
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -187,14 +188,7 @@ def _plan(ledger: Ledger, clock: Clock, event: StripeEvent, seen: _Observed) -> 
 
     problem = _mismatch(seen, invoice, checkout)
     if problem:
-        audit = AuditEntry(
-            entity=f"INVOICE#{seen.invoice_id}",
-            action="stripe_event.flagged",
-            actor="stripe",
-            at=now,
-            details={"event_id": event.id, "type": event.type, "reason": problem},
-        )
-        return Change(stripe_event=record(Outcome.FLAGGED, problem), audit=[audit]), Outcome.FLAGGED
+        return flagged(event, seen.invoice_id, record(Outcome.FLAGGED, problem), now)
     assert invoice is not None and checkout is not None  # _mismatch checked both
 
     if seen.status is None:  # the session expired: nothing was paid, nothing moves
@@ -326,6 +320,18 @@ def _plan(ledger: Ledger, clock: Clock, event: StripeEvent, seen: _Observed) -> 
         payment_detail["failure_reason"] = payment.failure_reason
         change.outbox.append(OutboxMessage(kind="event", name="payment.failed", data=payment_detail, created_at=now))
     return change, Outcome.APPLIED
+
+
+def flagged(event: StripeEvent, invoice_id: str, record: StripeEventRecord, now: datetime) -> tuple[Change, Outcome]:
+    """An event that does not match what we recorded: kept, with an audit entry for review; nothing moves."""
+    audit = AuditEntry(
+        entity=f"INVOICE#{invoice_id}",
+        action="stripe_event.flagged",
+        actor="stripe",
+        at=now,
+        details={"event_id": event.id, "type": event.type, "reason": record.detail},
+    )
+    return Change(stripe_event=record, audit=[audit]), Outcome.FLAGGED
 
 
 def _mismatch(seen: _Observed, invoice: Invoice | None, checkout: CheckoutAttempt | None) -> str:
