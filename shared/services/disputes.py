@@ -25,13 +25,12 @@ from shared.domain.records import (
     OutboxMessage,
     StripeEventRecord,
 )
-from shared.services.ports import Change, ChangeRejected, Ledger
+from shared.services.ports import Change, Ledger
 
 if TYPE_CHECKING:
     from shared.services.payments import Outcome, StripeEvent
 
 LOST_HOLD_REASON = "dispute lost: review before chasing again"
-MAX_ATTEMPTS = 5
 
 
 def _status(event: StripeEvent) -> DisputeStatus:
@@ -41,7 +40,7 @@ def _status(event: StripeEvent) -> DisputeStatus:
 
 
 def record_dispute_event(ledger: Ledger, clock: Clock, event: StripeEvent) -> Outcome:
-    from shared.services.payments import Outcome
+    from shared.services.payments import Outcome, apply_once
 
     obj = event.object
     dispute_id, intent = obj.get("id"), obj.get("payment_intent")
@@ -51,16 +50,7 @@ def record_dispute_event(ledger: Ledger, clock: Clock, event: StripeEvent) -> Ou
     invoice_id = ledger.invoice_for_payment_intent(intent_id)
     if invoice_id is None:
         return Outcome.IGNORED  # a payment payportal did not take
-    for _ in range(MAX_ATTEMPTS):
-        change, outcome = _plan(ledger, clock, event, invoice_id, dispute_id, intent_id)
-        try:
-            ledger.commit(change)
-        except ChangeRejected as rejected:
-            if rejected.reason == "duplicate_event":
-                return Outcome.DUPLICATE_EVENT
-            continue  # the invoice or the dispute changed meanwhile: read again
-        return outcome
-    raise RuntimeError(f"event {event.id} kept conflicting; Stripe will retry it")
+    return apply_once(ledger, event, lambda: _plan(ledger, clock, event, invoice_id, dispute_id, intent_id))
 
 
 def _plan(

@@ -34,12 +34,10 @@ from shared.domain.records import (
     StripeEventRecord,
 )
 from shared.services.plans import plan_event_detail, settle_installment
-from shared.services.ports import Change, ChangeRejected, Ledger
+from shared.services.ports import Change, Ledger
 
 if TYPE_CHECKING:
     from shared.services.payments import Outcome, StripeEvent
-
-MAX_ATTEMPTS = 5
 
 
 def is_installment_event(event: StripeEvent) -> bool:
@@ -50,18 +48,9 @@ def is_installment_event(event: StripeEvent) -> bool:
 def record_installment_event(
     ledger: Ledger, clock: Clock, event: StripeEvent, *, retry_days: tuple[int, ...] = (3, 5, 7)
 ) -> Outcome:
-    from shared.services.payments import Outcome
+    from shared.services.payments import apply_once
 
-    for _ in range(MAX_ATTEMPTS):
-        change, outcome = _plan(ledger, clock, event, retry_days)
-        try:
-            ledger.commit(change)
-        except ChangeRejected as rejected:
-            if rejected.reason == "duplicate_event":
-                return Outcome.DUPLICATE_EVENT
-            continue  # the invoice, the plan or the payment moved meanwhile: read again
-        return outcome
-    raise RuntimeError(f"event {event.id} kept conflicting; Stripe will retry it")
+    return apply_once(ledger, event, lambda: _plan(ledger, clock, event, retry_days))
 
 
 def _plan(ledger: Ledger, clock: Clock, event: StripeEvent, retry_days: tuple[int, ...]) -> tuple[Change, Outcome]:

@@ -7,6 +7,7 @@ moves forward, and the invoice has not changed since we read it. Any order of ev
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -159,14 +160,20 @@ def record_stripe_event(
     observed = _observe(event)
     if observed is None:
         return Outcome.IGNORED
+    return apply_once(ledger, event, lambda: _plan(ledger, clock, event, observed))
+
+
+def apply_once(ledger: Ledger, event: StripeEvent, plan: Callable[[], tuple[Change, Outcome]]) -> Outcome:
+    """Read, plan and commit one Stripe event's change; when a guard fails because something else moved
+    first, read again and re-plan. A repeated event id is reported, never applied twice."""
     for _ in range(MAX_ATTEMPTS):
-        change, outcome = _plan(ledger, clock, event, observed)
+        change, outcome = plan()
         try:
             ledger.commit(change)
         except ChangeRejected as rejected:
             if rejected.reason == "duplicate_event":
                 return Outcome.DUPLICATE_EVENT
-            continue  # another event for this invoice or payment won the race: read again, re-plan
+            continue  # another event for this invoice, payment or plan won the race
         return outcome
     raise RuntimeError(f"event {event.id} kept conflicting; Stripe will retry it")
 
