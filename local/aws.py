@@ -16,8 +16,9 @@ from typing import Any
 
 import boto3
 import requests
-from moto.server import ThreadedMotoServer
+from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.ses.models import Message, RawMessage, TemplateMessage, ses_backends
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from local.config import ACCESS_KEY_ID, ACCOUNT_ID, HOST, REGION, SECRET_ACCESS_KEY, StackConfig
 from shared import schema
@@ -37,27 +38,93 @@ def client(service: str, endpoint_url: str) -> Any:
     )
 
 
+# moto's backends are not safe under concurrent requests: `TransactWriteItems` deep-copies the table to
+# roll back on failure, so a transaction that fails while another thread writes can raise mid-copy or,
+# worse, restore the copy over the other thread's committed write. AWS has no such race, so the stack
+# lets one request into moto at a time; code here that touches moto's backends directly takes it too.
+MOTO_LOCK = threading.RLock()
+
+
+def keep_stream_shards_on_rollback() -> None:
+    """Make a cancelled `TransactWriteItems` leave the table's stream as DynamoDB does: untouched.
+
+    moto applies a transaction's writes one by one, appending a stream record for each, and when a
+    condition fails it puts back a deep copy of the whole table taken beforehand: stream shard included.
+    A shard iterator handed out earlier still points at the discarded shard, so a reader sees records
+    for writes that never happened; worse, the next committed writes reuse those sequence numbers and
+    the reader, already past them, skips real records (an outbox email or event silently lost). Here
+    the live shard is kept and only the cancelled transaction's records are cut off; MOTO_LOCK makes
+    sure no reader saw them in between."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.transact_write_items
+    if getattr(original, "keeps_stream_shards", False):
+        return
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        shards = {
+            name: (table.stream_shard, len(table.stream_shard.items))
+            for name, table in self.tables.items()
+            if table.stream_shard is not None
+        }
+        try:
+            original(self, transact_items)
+        except Exception:
+            for name, (shard, length) in shards.items():
+                table = self.tables.get(name)
+                if table is not None and table.stream_shard is not shard:
+                    del shard.items[length:]
+                    shard.table = table
+                    table.stream_shard = shard
+            raise
+
+    transact_write_items.keeps_stream_shards = True  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+class _OneAtATime:
+    """WSGI middleware: each request runs moto under MOTO_LOCK. moto builds whole responses (no
+    streaming, no long polls here), so holding the lock for the call covers all of its work."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        with MOTO_LOCK:
+            return self._app(environ, start_response)
+
+
 class MotoServer:
     """moto in server mode, in this process: the functions reach it over HTTP like they reach AWS."""
 
     def __init__(self, port: int) -> None:
-        self._server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+        self._port = port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
         self.url = ""
 
     def start(self) -> str:
         # werkzeug logs every request at INFO; the stack logs what matters itself.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.url = f"http://{host}:{port}"
+        keep_stream_shards_on_rollback()
+        app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(HOST, self._port, app, threaded=True, request_handler=MotoRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+        self._thread.start()
+        self.url = f"http://{HOST}:{self._server.server_port}"
         # moto's state is process-wide: a stack started earlier in this process must not leak into this one.
         requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
         return self.url
 
     def stop(self) -> None:
-        if self.url:
-            self._server.stop()
-            self.url = ""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self.url = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,13 +231,13 @@ class SentEmails:
         self.install()  # again, in case moto was reset since
         with self._lock:
             sent_at = dict(self._sent_at)
-        return [
-            {**_describe(message), "sent_at": sent_at.get(getattr(message, "id", ""))}
-            for message in list(self._backend().sent_messages)
-        ]
+        with MOTO_LOCK:
+            messages = list(self._backend().sent_messages)
+        return [{**_describe(message), "sent_at": sent_at.get(getattr(message, "id", ""))} for message in messages]
 
     def clear(self) -> None:
-        self._backend().sent_messages.clear()
+        with MOTO_LOCK:
+            self._backend().sent_messages.clear()
         with self._lock:
             self._sent_at.clear()
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from moto.dynamodbstreams.models import dynamodbstreams_backends
 
+from local.aws import MOTO_LOCK
 from local.config import ACCOUNT_ID, REGION
 from shared.clock import wall_clock_now
 
@@ -255,6 +256,7 @@ class OutboxPoller:
         # moto keeps every shard iterator it ever handed out; at a few polls a second that adds up over a
         # day of `make dev`. Only this poller reads the stream, so its spent iterators can go.
         try:
-            dynamodbstreams_backends[ACCOUNT_ID][REGION].shard_iterators.clear()
+            with MOTO_LOCK:
+                dynamodbstreams_backends[ACCOUNT_ID][REGION].shard_iterators.clear()
         except Exception:  # moto internals: best effort only
             logger.debug("could not prune moto's shard iterators", exc_info=True)

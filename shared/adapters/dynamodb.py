@@ -35,7 +35,7 @@ from shared.domain.records import (
     RecurringStatus,
     StripeEventRecord,
 )
-from shared.services.ports import Change, ChangeRejected, Page, PaymentContext
+from shared.services.ports import Change, ChangeRejected, OutboxBusy, Page, PaymentContext
 
 if TYPE_CHECKING:
     from shared.domain.plans import PlanOffer
@@ -956,26 +956,35 @@ class DynamoLedger:
         last = page.get("LastEvaluatedKey")
         return [_deserialize(i) for i in page.get("Items", [])], _encode_cursor(last) if last else None
 
-    def claim(self, message_id: str, lease_seconds: int) -> OutboxMessage | None:
+    def claim(self, message_id: str, lease_seconds: int, token: str) -> OutboxMessage | None:
         now = int(datetime.now(UTC).timestamp())  # leases use the real clock, never the business one
         try:
             reply = self._db.update_item(
                 TableName=self._table,
                 Key=_key(f"{schema.OUTBOX_PREFIX}{message_id}", "OUTBOX"),
-                UpdateExpression="SET #st = :claimed, claim_expires = :until ADD attempts :one",
-                ConditionExpression="#st = :pending OR (#st = :claimed AND claim_expires < :now)",
+                UpdateExpression="SET #st = :claimed, claim_expires = :until, claim_token = :token ADD attempts :one",
+                # The token makes a retried request idempotent: botocore retries a call whose reply was
+                # lost, and the first try's lease must then count as this delivery's own.
+                ConditionExpression=(
+                    "#st = :pending OR (#st = :claimed AND (claim_expires < :now OR claim_token = :token))"
+                ),
                 ExpressionAttributeNames={"#st": "status"},
                 ExpressionAttributeValues={
                     ":claimed": {"S": "claimed"},
                     ":pending": {"S": "pending"},
                     ":until": {"N": str(now + lease_seconds)},
                     ":now": {"N": str(now)},
+                    ":token": {"S": token},
                     ":one": {"N": "1"},
                 },
                 ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except self._db.exceptions.ConditionalCheckFailedException:
-            return None
+        except self._db.exceptions.ConditionalCheckFailedException as failed:
+            held = failed.response.get("Item") or {}
+            if held.get("status", {}).get("S") == "claimed":
+                raise OutboxBusy(f"outbox {message_id} is being delivered by another worker") from None
+            return None  # delivered, or no such item
         return outbox_from(_deserialize(reply["Attributes"]))
 
     def mark_delivered(self, message_id: str) -> None:
@@ -984,7 +993,7 @@ class DynamoLedger:
         self._db.update_item(
             TableName=self._table,
             Key=_key(f"{schema.OUTBOX_PREFIX}{message_id}", "OUTBOX"),
-            UpdateExpression="SET #st = :delivered, delivered_at = :at REMOVE claim_expires",
+            UpdateExpression="SET #st = :delivered, delivered_at = :at REMOVE claim_expires, claim_token",
             ExpressionAttributeNames={"#st": "status"},
             ExpressionAttributeValues={":delivered": {"S": "delivered"}, ":at": {"S": _ts(wall_clock_now())}},
         )
@@ -993,7 +1002,7 @@ class DynamoLedger:
         self._db.update_item(
             TableName=self._table,
             Key=_key(f"{schema.OUTBOX_PREFIX}{message_id}", "OUTBOX"),
-            UpdateExpression="SET #st = :pending, last_error = :error REMOVE claim_expires",
+            UpdateExpression="SET #st = :pending, last_error = :error REMOVE claim_expires, claim_token",
             ConditionExpression="#st = :claimed",
             ExpressionAttributeNames={"#st": "status"},
             ExpressionAttributeValues={

@@ -12,7 +12,9 @@ from shared.domain.records import OutboxMessage
 from shared.services.invoices import issue_pay_link
 from shared.services.ports import Change, DomainEvent, Email, EventPublisher, Ledger, Mailer, OutboxStore
 
-CLAIM_LEASE_SECONDS = 120
+# Longer than the outbox function's timeout (60 s, infra/constructs/lambdas.py): a lease outlives only a
+# delivery that is certainly dead, and the stream's retry after a timed-out invocation soon finds it free.
+CLAIM_LEASE_SECONDS = 75
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +27,7 @@ class Branding:
 
 class Delivery(StrEnum):
     SENT = "sent"
-    ALREADY_HANDLED = "already_handled"  # delivered before, or another worker holds it
+    ALREADY_HANDLED = "already_handled"  # delivered before
     SUPPRESSED = "suppressed"  # an email to an address that bounced or complained: not sent
 
 
@@ -39,7 +41,9 @@ def deliver(
     clock: Clock,
     branding: Branding,
 ) -> Delivery:
-    message = store.claim(message_id, CLAIM_LEASE_SECONDS)
+    import uuid
+
+    message = store.claim(message_id, CLAIM_LEASE_SECONDS, uuid.uuid4().hex)  # OutboxBusy: the stream retries
     if message is None:
         return Delivery.ALREADY_HANDLED
     try:

@@ -182,8 +182,18 @@ class EventPublisher(Protocol):
     def publish(self, event: DomainEvent) -> None: ...
 
 
+class OutboxBusy(Exception):
+    """Another delivery holds the message's lease: it may yet send it, or it died mid-send. Either way
+    this delivery must not report it handled; the stream retries it (and dead-letters it if it stays so)."""
+
+
 class OutboxStore(Protocol):
-    def claim(self, message_id: str, lease_seconds: int) -> OutboxMessage | None: ...
+    def claim(self, message_id: str, lease_seconds: int, token: str) -> OutboxMessage | None:
+        """Take the lease on a pending message (or one whose lease ran out). The same token claims again
+        (a retried request whose first try did land). None: delivered already, or no such message;
+        OutboxBusy: another token holds a live lease."""
+        ...
+
     def mark_delivered(self, message_id: str) -> None: ...
     def release(self, message_id: str, error: str) -> None: ...
 

@@ -71,15 +71,16 @@ class Aws:
                 events.append(json.loads(message["Body"]))
                 self.sqs.delete_message(QueueUrl=self.events_queue_url, ReceiptHandle=message["ReceiptHandle"])
 
-    def drain_outbox(self) -> dict[str, Any]:
-        """What the table's stream would hand the outbox function: every pending outbox insert."""
+    def drain_outbox(self, statuses: tuple[str, ...] = ("pending",)) -> dict[str, Any]:
+        """What the table's stream would hand the outbox function: every pending outbox insert (or, to
+        replay a stream retry, those in any of `statuses`)."""
         from boto3.dynamodb.types import TypeSerializer
 
         from functions.outbox.handler import lambda_handler
 
         serializer = TypeSerializer()
         records = []
-        for n, item in enumerate(i for i in self.items("OUTBOX#") if i["status"] == "pending"):
+        for n, item in enumerate(i for i in self.items("OUTBOX#") if i["status"] in statuses):
             image = {k: serializer.serialize(v) for k, v in item.items()}
             records.append(
                 {

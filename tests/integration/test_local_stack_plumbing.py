@@ -5,6 +5,7 @@ The real functions are exercised end to end in tests/e2e."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import os
@@ -418,6 +419,89 @@ def test_a_record_failing_every_attempt_ends_in_the_dead_letters(
     dead = stack.get("/_local/dead-letters").json()["dead_letters"]
     assert [(d["record"]["dynamodb"]["Keys"]["pk"]["S"], d["attempts"]) for d in dead] == [("OUTBOX#poison", 3)]
     assert recorder.delivered_keys().count("OUTBOX#after-poison") == 1  # the shard moved on
+
+
+def test_a_cancelled_transaction_leaves_no_trace_on_the_stream(stack: LocalStack, aws: Any) -> None:
+    """DynamoDB streams only committed writes. moto rolled back by swapping in a copy of the table, so a
+    reader holding an iterator saw the cancelled writes and then skipped the committed ones that reused
+    their sequence numbers: an outbox email lost."""
+    db, streams = aws("dynamodb"), aws("dynamodbstreams")
+    stream_arn = db.describe_table(TableName="payportal-local")["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    put(aws, "OUTBOX#before-cancel")
+    iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard, ShardIteratorType="LATEST")[
+        "ShardIterator"
+    ]
+
+    # A transaction that writes one outbox item, then fails a condition on another item
+    with pytest.raises(db.exceptions.TransactionCanceledException):
+        db.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": "payportal-local",
+                        "Item": {"pk": {"S": "OUTBOX#cancelled"}, "sk": {"S": "OUTBOX"}},
+                    }
+                },
+                {
+                    "ConditionCheck": {
+                        "TableName": "payportal-local",
+                        "Key": {"pk": {"S": "OUTBOX#before-cancel"}, "sk": {"S": "OUTBOX"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    put(aws, "OUTBOX#committed")
+
+    # The iterator handed out before the transaction reads the committed write, and only that
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["OUTBOX#committed"]
+    assert "Item" not in db.get_item(
+        TableName="payportal-local", Key={"pk": {"S": "OUTBOX#cancelled"}, "sk": {"S": "OUTBOX"}}
+    )
+
+
+def test_concurrent_transactions_do_not_trip_moto(stack: LocalStack, aws: Any) -> None:
+    """moto deep-copies the table inside every transaction; a write from another thread meanwhile used to
+    fail the copy (a 500) or be undone by the rollback. The stack lets one request into moto at a time."""
+    db = aws("dynamodb")
+    errors: list[Exception] = []
+
+    def write(n: int) -> None:
+        try:
+            for i in range(15):
+                key = {"pk": {"S": f"INVOICE#race-{n}-{i}"}, "sk": {"S": "INVOICE"}}
+                with contextlib.suppress(db.exceptions.TransactionCanceledException):  # cancelled, as it should be
+                    db.transact_write_items(
+                        TransactItems=[
+                            {"Put": {"TableName": "payportal-local", "Item": key}},
+                            {
+                                "ConditionCheck": {
+                                    "TableName": "payportal-local",
+                                    "Key": {"pk": {"S": "INVOICE#missing"}, "sk": {"S": "INVOICE"}},
+                                    "ConditionExpression": "attribute_exists(pk)",
+                                }
+                            },
+                        ]
+                    )
+                db.put_item(TableName="payportal-local", Item={**key, "kept": {"S": "yes"}})
+        except Exception as error:  # collected for the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    kept = [
+        db.get_item(TableName="payportal-local", Key={"pk": {"S": f"INVOICE#race-{n}-{i}"}, "sk": {"S": "INVOICE"}})
+        for n in range(4)
+        for i in range(15)
+    ]
+    assert all(item.get("Item", {}).get("kept") == {"S": "yes"} for item in kept)
 
 
 def test_seeding_says_what_went_wrong_when_the_operator_api_misbehaves(stack: LocalStack) -> None:
