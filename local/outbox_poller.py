@@ -121,6 +121,7 @@ class OutboxPoller:
         # lowest record of a failed batch.
         self._position: dict[str, str] = {"ShardIteratorType": "TRIM_HORIZON"}
         self._attempts: dict[str, int] = {}
+        self._handed_out: list[str] = []  # shard iterators this poller got from moto, to prune
         self._retry_pending = False
         self._last_problem = ""
         self.dead_letters: list[dict[str, Any]] = []
@@ -187,7 +188,11 @@ class OutboxPoller:
         iterator = self._streams.get_shard_iterator(
             StreamArn=self._stream_arn, ShardId=self._shard(), **self._position
         )["ShardIterator"]
-        records = self._streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]
+        self._handed_out.append(iterator)
+        reply = self._streams.get_records(ShardIterator=iterator, Limit=1000)
+        if reply.get("NextShardIterator"):
+            self._handed_out.append(reply["NextShardIterator"])
+        records = reply["Records"]
         if not records:
             self._retry_pending = False
             return 0
@@ -254,9 +259,13 @@ class OutboxPoller:
 
     def _forget_iterators(self) -> None:
         # moto keeps every shard iterator it ever handed out; at a few polls a second that adds up over a
-        # day of `make dev`. Only this poller reads the stream, so its spent iterators can go.
+        # day of `make dev`. This poller's spent iterators go; anyone else's (a test reading the stream)
+        # stay.
+        spent, self._handed_out = self._handed_out, []
         try:
             with MOTO_LOCK:
-                dynamodbstreams_backends[ACCOUNT_ID][REGION].shard_iterators.clear()
+                iterators = dynamodbstreams_backends[ACCOUNT_ID][REGION].shard_iterators
+                for arn in spent:
+                    iterators.pop(arn, None)
         except Exception:  # moto internals: best effort only
             logger.debug("could not prune moto's shard iterators", exc_info=True)

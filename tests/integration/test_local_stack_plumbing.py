@@ -504,6 +504,25 @@ def test_concurrent_transactions_do_not_trip_moto(stack: LocalStack, aws: Any) -
     assert all(item.get("Item", {}).get("kept") == {"S": "yes"} for item in kept)
 
 
+def test_the_poller_prunes_only_its_own_shard_iterators(stack: LocalStack, aws: Any) -> None:
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    iterators = dynamodbstreams_backends["123456789012"]["us-east-1"].shard_iterators
+    streams = aws("dynamodbstreams")
+    stream_arn = aws("dynamodb").describe_table(TableName="payportal-local")["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    mine = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
+    stack.drain_outbox()
+    before = len(iterators)
+
+    for n in range(5):  # polls that each take an iterator and get a next one back
+        put(aws, f"OUTBOX#prune-{n}")
+        stack.drain_outbox()
+
+    assert len(iterators) == before
+    assert mine in iterators
+
+
 def test_seeding_says_what_went_wrong_when_the_operator_api_misbehaves(stack: LocalStack) -> None:
     # The stand-in operator API answers 201 without a customer id
     with pytest.raises(SeedError, match="customer_id"):
