@@ -18,7 +18,7 @@ if str(_REPO_ROOT) not in sys.path:
 from collections.abc import Mapping
 
 from aws_cdk import App, Aspects, Environment
-from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+from cdk_nag import AwsSolutionsChecks, PCIDSS321Checks, ServerlessChecks
 
 from infra.config import StageConfig, nag_enabled
 from infra.stack import PayportalStack, stack_name_for
@@ -38,6 +38,7 @@ def build_app(context: Mapping[str, object] | None = None) -> tuple[App, Payport
     if nag_enabled(app.node):
         Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
         Aspects.of(app).add(ServerlessChecks(verbose=True))
+        Aspects.of(app).add(PCIDSS321Checks(verbose=True))
     return app, stack
 
 

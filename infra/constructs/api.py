@@ -152,7 +152,19 @@ class PayportalApi(Construct):
                     id="Serverless-APIGWXrayEnabled",
                     reason="Stage tracing is off on purpose: API Gateway's trace segments record the request URL, "
                     "and pay links carry their bearer token in the path. The functions are traced.",
-                )
+                ),
+                NagPackSuppression(
+                    id="PCI.DSS.321-APIGWCacheEnabledAndEncrypted",
+                    reason="No response may be cached: each is for one payer's pay link, one operator request or "
+                    "one Stripe event, and balances change with every payment. A cache would serve stale "
+                    "balances or one customer's page to another; with no cache there is nothing to encrypt.",
+                ),
+                NagPackSuppression(
+                    id="PCI.DSS.321-APIGWSSLEnabled",
+                    reason="A stage client certificate lets an HTTP backend authenticate API Gateway. Every "
+                    "integration here is a Lambda proxy, invoked under the function's resource policy, which admits "
+                    "only this API; there is no HTTP backend to present a certificate to.",
+                ),
             ],
         )
         return rest_api

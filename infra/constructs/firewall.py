@@ -3,19 +3,27 @@ client IP, and a request-body size limit.
 
 The common rule set's own 8 KB body rule is counted, not enforced: Stripe's webhook events can be larger.
 Bodies are instead limited to 64 KB by our rule, with WAF inspecting up to that much of each body.
+
+Requests a rule blocked or counted are logged to an encrypted log group (WAF requires the `aws-waf-logs-`
+name prefix), with the URI path, Authorization and Cookie redacted: pay links carry their bearer token in
+the path, and operator requests their SigV4 signature in the header.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from aws_cdk import Stack, aws_wafv2
+from aws_cdk import ArnFormat, Stack, aws_kms, aws_logs, aws_wafv2
 from constructs import Construct
 
 from infra.config import StageConfig
 
 WEB_ACL_ID: Final = "WebAcl"
 ASSOCIATION_ID: Final = "StageAssociation"
+LOGS_ID: Final = "Logs"
+LOGGING_ID: Final = "Logging"
+LOGGED_ACTIONS: Final = ("BLOCK", "COUNT")
+REDACTED_HEADERS: Final = ("authorization", "cookie")
 # Requests per client IP in any 5 minutes; a payer or Stripe never comes close, a scraper does.
 RATE_LIMIT_PER_IP: Final = 1000
 MAX_BODY_BYTES: Final = 64 * 1024
@@ -30,8 +38,17 @@ def _visibility(name: str) -> aws_wafv2.CfnWebACL.VisibilityConfigProperty:
 
 
 class Firewall(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, stage_arn: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        stage_arn: str,
+        log_key: aws_kms.IKey | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
+        self._config = config
         self.web_acl = aws_wafv2.CfnWebACL(
             self,
             WEB_ACL_ID,
@@ -50,6 +67,52 @@ class Firewall(Construct):
         self.association = aws_wafv2.CfnWebACLAssociation(
             self, ASSOCIATION_ID, resource_arn=stage_arn, web_acl_arn=self.web_acl.attr_arn
         )
+        self.logs, self.logging = self._build_logging(log_key)
+
+    @staticmethod
+    def log_group_name_for(stage: str) -> str:
+        return f"aws-waf-logs-payportal-{stage}"
+
+    def _build_logging(
+        self, log_key: aws_kms.IKey | None
+    ) -> tuple[aws_logs.LogGroup, aws_wafv2.CfnLoggingConfiguration]:
+        name = self.log_group_name_for(self._config.stage)
+        logs = aws_logs.LogGroup(
+            self,
+            LOGS_ID,
+            log_group_name=name,
+            encryption_key=log_key,
+            retention=self._config.log_retention,
+            removal_policy=self._config.disposable_removal_policy,
+        )
+        # WAF wants the log group's ARN without the `:*` that LogGroup.log_group_arn ends with.
+        destination = Stack.of(self).format_arn(
+            service="logs", resource="log-group", resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME
+        )
+        redacted = [aws_wafv2.CfnLoggingConfiguration.FieldToMatchProperty(uri_path={})] + [
+            aws_wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": header})
+            for header in REDACTED_HEADERS
+        ]
+        logging = aws_wafv2.CfnLoggingConfiguration(
+            self,
+            LOGGING_ID,
+            resource_arn=self.web_acl.attr_arn,
+            log_destination_configs=[destination],
+            redacted_fields=redacted,
+            # Allowed requests are in the API's access logs already; WAF logs what a rule acted on.
+            logging_filter={
+                "DefaultBehavior": "DROP",
+                "Filters": [
+                    {
+                        "Behavior": "KEEP",
+                        "Requirement": "MEETS_ANY",
+                        "Conditions": [{"ActionCondition": {"Action": action}} for action in LOGGED_ACTIONS],
+                    }
+                ],
+            },
+        )
+        logging.node.add_dependency(logs)
+        return logs, logging
 
     @staticmethod
     def stage_arn(scope: Construct, rest_api_id: str, stage_name: str) -> str:

@@ -27,6 +27,7 @@ from constructs import Construct
 
 from infra.config import StageConfig
 from infra.constructs.queues import dead_letter_queue
+from infra.nag import inline_policy
 from shared.routes import SCHEDULED_FUNCTIONS
 from shared.schema import DUE_WORK_SHARDS
 
@@ -84,7 +85,8 @@ class Scheduling(Construct):
                     reason="grant_invoke also names the function's versions and aliases (ARN:*); the role can "
                     "invoke this one function and nothing else.",
                     applies_to=[f"Resource::<{function_arn}.Arn>:*"],
-                )
+                ),
+                inline_policy(),
             ],
             apply_to_children=True,
         )

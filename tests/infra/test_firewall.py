@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from infra.constructs.firewall import MAX_BODY_BYTES, RATE_LIMIT_PER_IP
@@ -42,3 +43,24 @@ def test_the_web_acl_is_associated_with_the_api_stage(synthesized: Synthesized) 
     arn = "".join(p if isinstance(p, str) else "" for p in props["ResourceArn"]["Fn::Join"][1])
     assert ":apigateway:" in arn and "/restapis/" in arn and "/stages/" in arn
     assert {"Ref": synthesized.logical_id(synthesized.stack.api.rest_api)} in props["ResourceArn"]["Fn::Join"][1]
+
+
+def test_what_a_rule_blocked_or_counted_is_logged_encrypted_with_tokens_redacted(synthesized: Synthesized) -> None:
+    [logging] = synthesized.resources("AWS::WAFv2::LoggingConfiguration").values()
+    props = logging["Properties"]
+    assert props["ResourceArn"] == {"Fn::GetAtt": [synthesized.logical_id(synthesized.stack.firewall.web_acl), "Arn"]}
+    # WAF only writes to log groups named aws-waf-logs-*, given by an ARN without the trailing ":*"
+    [destination] = props["LogDestinationConfigs"]
+    assert json.dumps(destination).endswith(':log-group:aws-waf-logs-payportal-dev"]]}')
+    logs = synthesized.resource(synthesized.stack.firewall.logs)["Properties"]
+    assert logs["LogGroupName"] == "aws-waf-logs-payportal-dev"
+    assert logs["KmsKeyId"] == {"Fn::GetAtt": [synthesized.logical_id(synthesized.stack.storage.key), "Arn"]}
+    # Pay links carry their token in the path; operator calls their signature in a header
+    assert props["RedactedFields"] == [
+        {"UriPath": {}}, {"SingleHeader": {"Name": "authorization"}}, {"SingleHeader": {"Name": "cookie"}},
+    ]  # fmt: skip
+    logged = props["LoggingFilter"]
+    assert logged["DefaultBehavior"] == "DROP"
+    [keep] = logged["Filters"]
+    assert keep["Behavior"] == "KEEP"
+    assert {c["ActionCondition"]["Action"] for c in keep["Conditions"]} == {"BLOCK", "COUNT"}

@@ -1,5 +1,5 @@
-"""cdk-nag's AwsSolutions and Serverless packs find nothing that is not suppressed with a reason, errors or
-warnings."""
+"""cdk-nag's AwsSolutions, Serverless and PCI DSS 3.2.1 packs find nothing that is not suppressed with a
+reason, errors or warnings."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from aws_cdk.assertions import Annotations, Match
 from tests.infra.conftest import Synthesized, synthesize
 
 ACCEPTED_WARNINGS: set[str] = set()
-PACKS = "(AwsSolutions|Serverless)-.*"
+PACKS = "(AwsSolutions|Serverless|PCI.DSS.321)-.*"
 
 
 @pytest.fixture(scope="module")
