@@ -14,6 +14,7 @@ active tracing (docs/decisions.md).
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,9 @@ if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
 
 logger = Logger(service="payportal")
-metrics = Metrics(namespace="payportal", service="payportal")
+# The namespace names the stage (`payportal-prod`), set by the stack, so two stages in one account keep
+# apart; the dimension is the same for every function, so an alarm names one series per metric.
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "payportal", service="payportal")
 
 
 @cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import single_metric
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -27,7 +28,7 @@ def deliver_record(record: DynamoDBRecord) -> None:
         return  # the event source filter should keep these away; never fail a batch over one
     message_id = pk.removeprefix(OUTBOX_PREFIX)
     config = settings()
-    outcome = deliver(
+    delivered = deliver(
         message_id,
         store=ledger(),
         ledger=ledger(),
@@ -41,11 +42,39 @@ def deliver_record(record: DynamoDBRecord) -> None:
             pay_link_ttl_days=config.pay_link_ttl_days,
         ),
     )
-    if outcome is Delivery.SENT:
+    if delivered.outcome is Delivery.SENT:
         metrics.add_metric(name="OutboxDelivered", unit=MetricUnit.Count, value=1)
-    elif outcome is Delivery.SUPPRESSED:
+        if delivered.message is not None and delivered.message.kind == "event":
+            business_metrics(delivered.message.name, delivered.message.data)
+    elif delivered.outcome is Delivery.SUPPRESSED:
         metrics.add_metric(name="EmailsSuppressed", unit=MetricUnit.Count, value=1)
-    logger.info("outbox message handled", extra={"message_id": message_id, "outcome": outcome.value})
+    logger.info("outbox message handled", extra={"message_id": message_id, "outcome": delivered.outcome.value})
+
+
+def business_metrics(event_name: str, data: dict[str, Any]) -> None:
+    """Money metrics from the domain events as they go out: each is delivered once, after its transaction
+    committed, and off the paths a payer or Stripe waits on. Amounts are in minor units, per currency."""
+    if event_name == "payment.succeeded":
+        metrics.add_metric(name="PaymentsSucceeded", unit=MetricUnit.Count, value=1)
+        with single_metric(
+            name="AmountCollected",
+            unit=MetricUnit.Count,
+            value=int(data.get("amount") or 0),
+            namespace=metrics.namespace,
+            default_dimensions={"service": str(metrics.service)},
+        ) as amount:
+            amount.add_dimension(name="currency", value=str(data.get("currency") or "unknown"))
+    elif event_name == "payment.failed":
+        metrics.add_metric(name="PaymentsFailed", unit=MetricUnit.Count, value=1)
+        with single_metric(
+            name="PaymentFailuresByReason",
+            unit=MetricUnit.Count,
+            value=1,
+            namespace=metrics.namespace,
+            default_dimensions={"service": str(metrics.service)},
+        ) as failure:
+            # Stripe's decline or error codes: a short, fixed vocabulary, so a bounded set of series.
+            failure.add_dimension(name="reason", value=str(data.get("failure_reason") or "unknown")[:64])
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -50,6 +50,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return _reply(400, {"error": {"code": "invalid_event", "message": "body is not a Stripe event"}})
 
     logger.append_keys(stripe_event_id=stripe_event.id, stripe_event_type=stripe_event.type)
+    if stripe_event.created:  # how long after Stripe created it the event reached us (retries included)
+        lag = max(0.0, time.time() - stripe_event.created)
+        metrics.add_metric(name="WebhookLagSeconds", unit=MetricUnit.Seconds, value=lag)
     try:
         outcome = record_stripe_event(ledger(), business_clock(), stripe_event, retry_days=settings().charge_retry_days)
     except Exception:

@@ -44,7 +44,13 @@ ENV_STRIPE_SECRET_ID: Final = "PAYPORTAL_STRIPE_SECRET_ID"
 ENV_BUSINESS_NAME: Final = "PAYPORTAL_BUSINESS_NAME"
 ENV_SES_CONFIGURATION_SET: Final = "PAYPORTAL_SES_CONFIGURATION_SET"
 ENV_REMINDERS_QUEUE_URL: Final = "PAYPORTAL_REMINDERS_QUEUE_URL"
-POWERTOOLS_METRICS_NAMESPACE: Final = "payportal"
+
+
+def metrics_namespace_for(stage: str) -> str:
+    """Where the functions' EMF metrics go: one namespace per stage, so dev never pollutes prod's alarms."""
+    return f"payportal-{stage}"
+
+
 POWERTOOLS_LOG_LEVEL: Final = "INFO"
 
 LAYER_ID: Final = "DependenciesLayer"
@@ -92,7 +98,7 @@ class Lambdas(Construct):
             ENV_STRIPE_SECRET_ID: stripe_secret_id,
             ENV_BUSINESS_NAME: config.business_name,
             ENV_SES_CONFIGURATION_SET: ses_configuration_set,
-            "POWERTOOLS_METRICS_NAMESPACE": POWERTOOLS_METRICS_NAMESPACE,
+            "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace_for(config.stage),
             "POWERTOOLS_LOG_LEVEL": POWERTOOLS_LOG_LEVEL,
         }
         if config.public_base_url:

@@ -31,6 +31,12 @@ class Delivery(StrEnum):
     SUPPRESSED = "suppressed"  # an email to an address that bounced or complained: not sent
 
 
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    outcome: Delivery
+    message: OutboxMessage | None  # what was sent or suppressed; None when already handled
+
+
 def deliver(
     message_id: str,
     *,
@@ -40,12 +46,12 @@ def deliver(
     publisher: EventPublisher,
     clock: Clock,
     branding: Branding,
-) -> Delivery:
+) -> Delivered:
     import uuid
 
     message = store.claim(message_id, CLAIM_LEASE_SECONDS, uuid.uuid4().hex)  # OutboxBusy: the stream retries
     if message is None:
-        return Delivery.ALREADY_HANDLED
+        return Delivered(Delivery.ALREADY_HANDLED, None)
     try:
         if message.kind == "event":
             publisher.publish(DomainEvent(id=message.id, detail_type=message.name, detail=message.data))
@@ -53,13 +59,13 @@ def deliver(
             email = compose_email(message, ledger, clock, branding)
             if email is None:
                 store.mark_delivered(message.id)
-                return Delivery.SUPPRESSED
+                return Delivered(Delivery.SUPPRESSED, message)
             mailer.send(email, message_id=message.id)
     except Exception as error:
         store.release(message.id, type(error).__name__)
         raise
     store.mark_delivered(message.id)
-    return Delivery.SENT
+    return Delivered(Delivery.SENT, message)
 
 
 def compose_email(message: OutboxMessage, ledger: Ledger, clock: Clock, branding: Branding) -> Email | None:

@@ -77,7 +77,7 @@ def test_each_function_gets_the_settings_shared_config_reads(synthesized: Synthe
 
     assert set(environment) == REQUIRED_ENVIRONMENT | EXTRA_ENVIRONMENT.get(name, set())
     assert environment["POWERTOOLS_SERVICE_NAME"] == f"payportal-{name}"
-    assert environment["POWERTOOLS_METRICS_NAMESPACE"] == "payportal"
+    assert environment["POWERTOOLS_METRICS_NAMESPACE"] == "payportal-dev"
     assert environment["POWERTOOLS_LOG_LEVEL"] == "INFO"
     assert environment["PAYPORTAL_SENDER_EMAIL"] == context.try_get_context("payportal:sesSender")
     assert environment["PAYPORTAL_PAYMENT_METHOD_TYPES"] == context.try_get_context("payportal:paymentMethodTypes")
