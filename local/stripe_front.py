@@ -75,6 +75,7 @@ from local.stripe_front_saved_cards import (
     page_of,
     saved_cards,
 )
+from local.stripe_front_webhook_endpoints import add_webhook_endpoint_routes
 
 logger = logging.getLogger("local.stripe_front")
 
@@ -666,6 +667,7 @@ def create_app(config: FrontConfig, *, base_url: str, localstripe_url: str) -> w
     app.router.add_post("/v1/payment_intents", front.create_payment_intent)
     app.router.add_get("/v1/payment_methods", front.list_payment_methods)
     app.router.add_get("/v1/customers/{customer}/payment_methods", front.list_payment_methods)
+    add_webhook_endpoint_routes(app)
     app.router.add_route("*", "/v1/{tail:.*}", front.proxy)
     app.router.add_get("/checkout/{id}", front.checkout_page)
     app.router.add_post("/checkout/{id}/pay", front.pay)

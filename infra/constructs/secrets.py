@@ -55,8 +55,9 @@ class StripeSecret(Construct):
             [
                 NagPackSuppression(
                     id="AwsSolutions-SMG4",
-                    reason="Stripe API keys and webhook secrets are rolled in the Stripe dashboard, which "
-                    "Secrets Manager rotation cannot drive; the operator rolls both and updates this secret.",
+                    reason="The webhook signing secret is rotated by `payportal stripe rotate-webhook-secret`: "
+                    "Stripe's API cannot be driven by a Secrets Manager rotation Lambda without the operator's key "
+                    "handling, so the operator runs the rotation with their Stripe key.",
                 )
             ],
         )
