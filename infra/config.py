@@ -10,7 +10,8 @@ Context keys (defaults in cdk.json, override with `cdk synth -c key=value`):
 | payportal:supportContact       | shown on error pages and emails                                |
 | payportal:paymentMethodTypes   | Stripe Checkout payment method types, comma-separated          |
 | payportal:businessName         | the name customers see on pages and emails                     |
-| payportal:nag                  | `false` turns the cdk-nag AwsSolutions checks off              |
+| payportal:nag                  | `false` turns the cdk-nag checks off                           |
+| payportal:alarmEmail           | subscribed to the alarm topic (confirm the email); empty: none |
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ CONTEXT_SUPPORT_CONTACT: Final = "payportal:supportContact"
 CONTEXT_PAYMENT_METHOD_TYPES: Final = "payportal:paymentMethodTypes"
 CONTEXT_BUSINESS_NAME: Final = "payportal:businessName"
 CONTEXT_NAG: Final = "payportal:nag"
+CONTEXT_ALARM_EMAIL: Final = "payportal:alarmEmail"
 
 STAGES: Final = ("dev", "prod")
 DEFAULT_BUSINESS_NAME: Final = "payportal"
@@ -45,6 +47,7 @@ class StageConfig:
     support_contact: str
     payment_method_types: str
     business_name: str
+    alarm_email: str = ""  # empty: alarms go to the topic only
 
     @classmethod
     def from_context(cls, node: Node) -> StageConfig:
@@ -58,6 +61,9 @@ class StageConfig:
         sender_email = value(CONTEXT_SES_SENDER)
         if "@" not in sender_email:
             raise InvalidContextError(f"context {CONTEXT_SES_SENDER!r} must be an email address")
+        alarm_email = value(CONTEXT_ALARM_EMAIL)
+        if alarm_email and "@" not in alarm_email:
+            raise InvalidContextError(f"context {CONTEXT_ALARM_EMAIL!r} must be an email address or empty")
         return cls(
             stage=stage,
             sender_email=sender_email,
@@ -65,6 +71,7 @@ class StageConfig:
             support_contact=value(CONTEXT_SUPPORT_CONTACT, sender_email),
             payment_method_types=value(CONTEXT_PAYMENT_METHOD_TYPES, "card"),
             business_name=value(CONTEXT_BUSINESS_NAME, DEFAULT_BUSINESS_NAME),
+            alarm_email=alarm_email,
         )
 
     @property

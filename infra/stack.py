@@ -11,6 +11,7 @@ Each construct owns one concern; this stack wires them and decides who may do wh
 | reminders    | due index, Put |                |          |                 | schedule DLQ |
 | email_feedback | Get, Put     |                |          |                 | SNS -> DLQ   |
 | charges      | due index, Put | GetSecretValue |          |                 | schedule DLQ |
+| balances     | balances index |                |          |                 | schedule DLQ |
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ from infra.constructs.email import Email
 from infra.constructs.events import DomainEvents
 from infra.constructs.firewall import Firewall
 from infra.constructs.lambdas import Lambdas
+from infra.constructs.monitoring import Monitoring, Watched
 from infra.constructs.outbox import Outbox
 from infra.constructs.scheduling import Scheduling
 from infra.constructs.secrets import StripeSecret
 from infra.constructs.storage import Storage
 from infra.nag import inline_policy
 from shared import schema
-from shared.routes import STREAM_FUNCTIONS
+from shared.routes import SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS
 
 STORAGE_ID: Final = "Storage"
 SECRETS_ID: Final = "Secrets"
@@ -44,12 +46,15 @@ API_ID: Final = "Api"
 FIREWALL_ID: Final = "Firewall"
 OUTBOX_ID: Final = "Outbox"
 SCHEDULING_ID: Final = "Scheduling"
+MONITORING_ID: Final = "Monitoring"
 
 OUTPUT_API_URL: Final = "ApiUrl"
 OUTPUT_TABLE_NAME: Final = "TableName"
 OUTPUT_EVENT_BUS_NAME: Final = "EventBusName"
 OUTPUT_STRIPE_SECRET_NAME: Final = "StripeSecretName"
 OUTPUT_OUTBOX_DLQ_URL: Final = "OutboxDlqUrl"
+OUTPUT_ALARM_TOPIC_ARN: Final = "AlarmTopicArn"
+OUTPUT_DASHBOARD_NAME: Final = "DashboardName"
 
 OUTBOX_FUNCTION: Final = "outbox"
 EMAIL_FEEDBACK_FUNCTION: Final = "email_feedback"
@@ -68,6 +73,11 @@ NO_VPC_REASON: Final = (
 
 def stack_name_for(stage: str) -> str:
     return f"payportal-{stage}"
+
+
+def function_output_for(name: str) -> str:
+    """`charges` -> `ChargesFunctionName`: the stack output naming a function's deployed name."""
+    return "".join(part.capitalize() for part in name.split("_")) + "FunctionName"
 
 
 # Exactly the table actions each function's code uses (TransactWriteItems is authorised per Put inside it).
@@ -100,13 +110,18 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "charges": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem"),
     # Read the customer named by the SES event, mark the address (one TransactWriteItems of Puts).
     "email_feedback": ("dynamodb:GetItem", "dynamodb:PutItem"),
+    # Sums the open_balances index: Query on the index only, nothing on the table.
+    "balances": ("dynamodb:Query",),
 }
 # Indexes a function queries (a customer's transactions).
 INDEX_READERS: dict[str, tuple[str, ...]] = {
     "operator_api": (schema.BY_OWNER_INDEX,),
     "reminders": (schema.DUE_WORK_INDEX,),
     "charges": (schema.DUE_WORK_INDEX,),
+    "balances": (schema.OPEN_BALANCES_INDEX,),
 }
+# Functions that read an index and never the table itself.
+INDEX_ONLY: Final = frozenset({"balances"})
 
 
 class PayportalStack(Stack):
@@ -155,6 +170,27 @@ class PayportalStack(Stack):
         self.scheduling = Scheduling(
             self, SCHEDULING_ID, config=config, key=self.storage.key, functions=self.lambdas.functions
         )
+        self.monitoring = Monitoring(
+            self,
+            MONITORING_ID,
+            config=config,
+            key=self.storage.key,
+            watched=Watched(
+                api_name=f"payportal-{config.stage}",
+                stage_name=self.api.stage_name,
+                functions=self.lambdas.functions,
+                dead_letter_queues={
+                    "Outbox": self.outbox.dlq,
+                    "Schedules": self.scheduling.dlq,
+                    "EmailFeedback": self.email.feedback_dlq,
+                    **{
+                        "".join(p.capitalize() for p in name.split("_")) + "Continuations": queue
+                        for name, queue in self.scheduling.continuation_dlqs.items()
+                    },
+                },
+                scheduled=tuple(SCHEDULED_FUNCTIONS),
+            ),
+        )
         self._grant_access()
         self._suppress_findings()
         self._suppress_dead_letter_findings()
@@ -164,7 +200,7 @@ class PayportalStack(Stack):
         functions = self.lambdas.functions
         table = self.storage.table
         for name, function in functions.items():
-            resources = [table.table_arn]
+            resources = [] if name in INDEX_ONLY else [table.table_arn]
             resources += [f"{table.table_arn}/index/{index}" for index in INDEX_READERS.get(name, ())]
             function.add_to_role_policy(aws_iam.PolicyStatement(actions=list(TABLE_ACTIONS[name]), resources=resources))
             # The table key, which the Stripe secret shares; DescribeKey as in CDK's own table grants.
@@ -224,6 +260,7 @@ class PayportalStack(Stack):
             "reminders": "invoked by EventBridge Scheduler (its target has retries and the schedule DLQ) and by "
             "the continuation queue (its redrive policy has a DLQ)",
             "charges": "invoked by EventBridge Scheduler, whose target has retries and the schedule DLQ",
+            "balances": "invoked by EventBridge Scheduler, whose target has retries and the schedule DLQ",
             "email_feedback": "invoked asynchronously by SNS: its event invoke config sends failures to the "
             "feedback DLQ (an on-failure destination, which supersedes a function DLQ)",
         }
@@ -243,3 +280,8 @@ class PayportalStack(Stack):
             description='Put {"api_key": "...", "webhook_secret": "..."} here after the first deploy',
         )
         CfnOutput(self, OUTPUT_OUTBOX_DLQ_URL, value=self.outbox.dlq.queue_url)
+        CfnOutput(self, OUTPUT_ALARM_TOPIC_ARN, value=self.monitoring.topic.topic_arn)
+        CfnOutput(self, OUTPUT_DASHBOARD_NAME, value=self.monitoring.dashboard.dashboard_name)
+        # For the operator's runbooks (docs/operations.md): re-run a job, redrive the outbox.
+        for name in (OUTBOX_FUNCTION, *SCHEDULED_FUNCTIONS):
+            CfnOutput(self, function_output_for(name), value=self.lambdas.functions[name].function_name)

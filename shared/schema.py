@@ -21,6 +21,10 @@ One table, generic keys, entity prefixes. Items and their keys:
 
 `next_action_at` items (scheduled work) also carry gsi2 keys: `{kind}#{shard}` / `{next_action_at}#{id}`,
 kind `DUE` for invoices' reminders, `CHARGE` for plans' charges and `RECUR` for recurring charges' periods.
+
+Invoices still being collected (open or partially paid, something owed) also carry gsi3 keys
+`OPEN#{shard}` / `{currency}#{id}` and `amount_open`: the open_balances index projects only those, so the
+open balance is read without reading whole invoices, let alone the table.
 """
 
 from __future__ import annotations
@@ -41,6 +45,13 @@ DUE_WORK_SK: Final = "gsi2sk"
 DUE_WORK_SHARDS: Final = 8
 
 
+OPEN_BALANCES_INDEX: Final = "open_balances"
+OPEN_BALANCES_PK: Final = "gsi3pk"
+OPEN_BALANCES_SK: Final = "gsi3sk"
+OPEN_AMOUNT: Final = "amount_open"
+OPEN_BALANCES_SHARDS: Final = 8
+
+
 # Kinds of scheduled work, each with its own index partitions so one job never reads the other's items.
 REMINDER_WORK: Final = "DUE"  # invoices with a reminder to consider (functions/reminders)
 CHARGE_WORK: Final = "CHARGE"  # installment plans with a charge to make (functions/charges)
@@ -50,16 +61,26 @@ RECURRING_WORK: Final = "RECUR"  # recurring charges with a period to invoice (f
 def due_work_keys(entity_id: str, next_action_at: str, kind: str = REMINDER_WORK) -> dict[str, str]:
     """Sparse-index keys of an item with scheduled work: spread over shards so no partition is hot,
     sorted by when the work is due (`next_action_at` as a fixed-width UTC timestamp)."""
+    return {DUE_WORK_PK: f"{kind}#{shard_of(entity_id, DUE_WORK_SHARDS)}", DUE_WORK_SK: f"{next_action_at}#{entity_id}"}
+
+
+def open_balance_keys(invoice_id: str, currency: str) -> dict[str, str]:
+    """Sparse-index keys of an invoice with something still to collect."""
+    shard = shard_of(invoice_id, OPEN_BALANCES_SHARDS)
+    return {OPEN_BALANCES_PK: f"OPEN#{shard}", OPEN_BALANCES_SK: f"{currency}#{invoice_id}"}
+
+
+def shard_of(entity_id: str, shards: int) -> int:
     import hashlib
 
-    shard = int(hashlib.sha256(entity_id.encode()).hexdigest()[:8], 16) % DUE_WORK_SHARDS
-    return {DUE_WORK_PK: f"{kind}#{shard}", DUE_WORK_SK: f"{next_action_at}#{entity_id}"}
+    return int(hashlib.sha256(entity_id.encode()).hexdigest()[:8], 16) % shards
 
 
-# (index name, partition key, sort key); every index projects all attributes.
-GLOBAL_SECONDARY_INDEXES: Final = (
-    (BY_OWNER_INDEX, BY_OWNER_PK, BY_OWNER_SK),
-    (DUE_WORK_INDEX, DUE_WORK_PK, DUE_WORK_SK),
+# (index name, partition key, sort key, projected attributes: None for all of them).
+GLOBAL_SECONDARY_INDEXES: Final[tuple[tuple[str, str, str, tuple[str, ...] | None], ...]] = (
+    (BY_OWNER_INDEX, BY_OWNER_PK, BY_OWNER_SK, None),
+    (DUE_WORK_INDEX, DUE_WORK_PK, DUE_WORK_SK, None),
+    (OPEN_BALANCES_INDEX, OPEN_BALANCES_PK, OPEN_BALANCES_SK, ("currency", OPEN_AMOUNT)),
 )
 
 # Outbox items: their stream INSERT records, and only those, reach functions/outbox (CDK's event source
@@ -67,7 +88,9 @@ GLOBAL_SECONDARY_INDEXES: Final = (
 OUTBOX_PREFIX: Final = "OUTBOX#"
 
 # Every key attribute is a string.
-KEY_ATTRIBUTES: Final = (PARTITION_KEY, SORT_KEY, BY_OWNER_PK, BY_OWNER_SK, DUE_WORK_PK, DUE_WORK_SK)
+KEY_ATTRIBUTES: Final = (
+    PARTITION_KEY, SORT_KEY, BY_OWNER_PK, BY_OWNER_SK, DUE_WORK_PK, DUE_WORK_SK, OPEN_BALANCES_PK, OPEN_BALANCES_SK,
+)  # fmt: skip
 
 
 def create_table_kwargs(table_name: str) -> dict[str, object]:
@@ -87,9 +110,11 @@ def create_table_kwargs(table_name: str) -> dict[str, object]:
                     {"AttributeName": pk, "KeyType": "HASH"},
                     {"AttributeName": sk, "KeyType": "RANGE"},
                 ],
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": {"ProjectionType": "ALL"}
+                if projected is None
+                else {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(projected)},
             }
-            for index, pk, sk in GLOBAL_SECONDARY_INDEXES
+            for index, pk, sk, projected in GLOBAL_SECONDARY_INDEXES
         ],
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
     }

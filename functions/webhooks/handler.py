@@ -57,6 +57,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         outcome = record_stripe_event(ledger(), business_clock(), stripe_event, retry_days=settings().charge_retry_days)
     except Exception:
         # Transient (throttling, a lost race that kept losing): a 5xx makes Stripe deliver it again.
+        metrics.add_metric(name="WebhookProcessingErrors", unit=MetricUnit.Count, value=1)
         logger.exception("stripe event not recorded; Stripe will retry")
         return _reply(500, {"error": {"code": "retry_later", "message": "event not recorded, retry"}})
     metrics.add_metric(name=f"WebhookEvents_{outcome.value}", unit=MetricUnit.Count, value=1)

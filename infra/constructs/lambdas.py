@@ -31,6 +31,7 @@ TIMEOUT_SECONDS: Final[Mapping[str, int]] = {
     "outbox": 60,  # a stream batch of emails and events
     "reminders": 300,  # pages of due invoices; it stops starting pages 20 s before this
     "charges": 300,  # pages of due plans, one Stripe call each; same margin
+    "balances": 120,  # 8 index partitions of a key and two numbers per open invoice: seconds per million
 }
 
 # Environment variable names; shared/config.py reads them.

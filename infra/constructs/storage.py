@@ -83,11 +83,14 @@ class Storage(Construct):
             time_to_live_attribute=schema.TTL_ATTRIBUTE,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        for index_name, partition_key, sort_key in schema.GLOBAL_SECONDARY_INDEXES:
+        for index_name, partition_key, sort_key, projected in schema.GLOBAL_SECONDARY_INDEXES:
             table.add_global_secondary_index(
                 index_name=index_name,
                 partition_key=_string_attribute(partition_key),
                 sort_key=_string_attribute(sort_key),
-                projection_type=aws_dynamodb.ProjectionType.ALL,
+                projection_type=aws_dynamodb.ProjectionType.ALL
+                if projected is None
+                else aws_dynamodb.ProjectionType.INCLUDE,
+                non_key_attributes=list(projected) if projected is not None else None,
             )
         return table

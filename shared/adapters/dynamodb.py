@@ -210,6 +210,8 @@ def invoice_item(i: Invoice, now: datetime) -> dict[str, Any]:
     if i.next_action_at is not None:  # only invoices with reminder work sit in the sparse index
         stamp = _utc_stamp(i.next_action_at)
         item |= {"next_action_at": stamp, **schema.due_work_keys(i.id, stamp)}
+    if i.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID) and i.amount_remaining > 0:
+        item |= {schema.OPEN_AMOUNT: i.amount_remaining, **schema.open_balance_keys(i.id, i.currency)}
     return item
 
 
@@ -936,6 +938,30 @@ class DynamoLedger:
         """Installment plans in one shard of the due_work index whose next charge is at or before `until`."""
         items, next_cursor = self._due(schema.CHARGE_WORK, shard, until, limit, cursor)
         return Page(items=[plan_from(i) for i in items if i.get("type") == "plan"], next_cursor=next_cursor)
+
+    def open_balances(self) -> dict[str, tuple[int, int]]:
+        """Currency -> (amount still to collect, in minor units; invoices), from the open_balances index:
+        its items are a key and two numbers each, so a million open invoices read as about 25,000 units."""
+        totals: dict[str, tuple[int, int]] = {}
+        for shard in range(schema.OPEN_BALANCES_SHARDS):
+            request: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": schema.OPEN_BALANCES_INDEX,
+                "KeyConditionExpression": "#p = :shard",
+                "ProjectionExpression": "currency, #amount",
+                "ExpressionAttributeNames": {"#p": schema.OPEN_BALANCES_PK, "#amount": schema.OPEN_AMOUNT},
+                "ExpressionAttributeValues": {":shard": {"S": f"OPEN#{shard}"}},
+            }
+            while True:
+                page = self._db.query(**request)
+                for item in page.get("Items", []):
+                    currency, amount = item["currency"]["S"], int(item[schema.OPEN_AMOUNT]["N"])
+                    total, count = totals.get(currency, (0, 0))
+                    totals[currency] = (total + amount, count + 1)
+                if "LastEvaluatedKey" not in page:
+                    break
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return totals
 
     def _due(
         self, kind: str, shard: int, until: datetime, limit: int, cursor: str | None

@@ -18,7 +18,12 @@ def test_the_configuration_set_suppresses_bounces_and_complaints_and_publishes_t
         "Ref": synthesized.logical_id(stack.email.feedback_topic)
     }
     # SES may publish to the topic only on behalf of this configuration set.
-    [policy] = synthesized.resources("AWS::SNS::TopicPolicy").values()
+    feedback_topic = {"Ref": synthesized.logical_id(stack.email.feedback_topic)}
+    [policy] = [
+        p
+        for p in synthesized.resources("AWS::SNS::TopicPolicy").values()
+        if p["Properties"]["Topics"] == [feedback_topic]
+    ]
     [allow] = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
     assert allow["Principal"] == {"Service": "ses.amazonaws.com"} and allow["Action"] == "sns:Publish"
     assert {"Ref": synthesized.logical_id(stack.email.configuration_set)} in (
