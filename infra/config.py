@@ -12,6 +12,10 @@ Context keys (defaults in cdk.json, override with `cdk synth -c key=value`):
 | payportal:businessName         | the name customers see on pages and emails                     |
 | payportal:nag                  | `false` turns the cdk-nag checks off                           |
 | payportal:alarmEmail           | subscribed to the alarm topic (confirm the email); empty: none |
+| payportal:domainName           | custom domain of the API and pay pages (`pay.example.com`)     |
+| payportal:certificateArn       | ACM certificate for it, in the stack's region; or, instead:    |
+| payportal:hostedZoneId         | Route 53 zone of the domain: a DNS-validated certificate is    |
+| payportal:hostedZoneName       | made, and an alias record pointed at the API                   |
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ CONTEXT_PAYMENT_METHOD_TYPES: Final = "payportal:paymentMethodTypes"
 CONTEXT_BUSINESS_NAME: Final = "payportal:businessName"
 CONTEXT_NAG: Final = "payportal:nag"
 CONTEXT_ALARM_EMAIL: Final = "payportal:alarmEmail"
+CONTEXT_DOMAIN_NAME: Final = "payportal:domainName"
+CONTEXT_CERTIFICATE_ARN: Final = "payportal:certificateArn"
+CONTEXT_HOSTED_ZONE_ID: Final = "payportal:hostedZoneId"
+CONTEXT_HOSTED_ZONE_NAME: Final = "payportal:hostedZoneName"
 
 STAGES: Final = ("dev", "prod")
 DEFAULT_BUSINESS_NAME: Final = "payportal"
@@ -48,6 +56,10 @@ class StageConfig:
     payment_method_types: str
     business_name: str
     alarm_email: str = ""  # empty: alarms go to the topic only
+    domain_name: str = ""  # empty: the API's execute-api URL
+    certificate_arn: str = ""
+    hosted_zone_id: str = ""
+    hosted_zone_name: str = ""
 
     @classmethod
     def from_context(cls, node: Node) -> StageConfig:
@@ -64,6 +76,22 @@ class StageConfig:
         alarm_email = value(CONTEXT_ALARM_EMAIL)
         if alarm_email and "@" not in alarm_email:
             raise InvalidContextError(f"context {CONTEXT_ALARM_EMAIL!r} must be an email address or empty")
+        domain_name = value(CONTEXT_DOMAIN_NAME).lower().rstrip(".")
+        certificate_arn, zone_id, zone_name = (
+            value(CONTEXT_CERTIFICATE_ARN), value(CONTEXT_HOSTED_ZONE_ID), value(CONTEXT_HOSTED_ZONE_NAME),
+        )  # fmt: skip
+        if domain_name:
+            if "." not in domain_name or "/" in domain_name or ":" in domain_name:
+                raise InvalidContextError(f"context {CONTEXT_DOMAIN_NAME!r} must be a host name, got {domain_name!r}")
+            if not certificate_arn and not (zone_id and zone_name):
+                raise InvalidContextError(
+                    f"a custom domain needs {CONTEXT_CERTIFICATE_ARN!r}, or {CONTEXT_HOSTED_ZONE_ID!r} and "
+                    f"{CONTEXT_HOSTED_ZONE_NAME!r} to make a certificate"
+                )
+            if certificate_arn and not certificate_arn.startswith("arn:"):
+                raise InvalidContextError(f"context {CONTEXT_CERTIFICATE_ARN!r} must be an ACM certificate ARN")
+        elif certificate_arn or zone_id:
+            raise InvalidContextError(f"a certificate or hosted zone needs {CONTEXT_DOMAIN_NAME!r}")
         return cls(
             stage=stage,
             sender_email=sender_email,
@@ -72,11 +100,20 @@ class StageConfig:
             payment_method_types=value(CONTEXT_PAYMENT_METHOD_TYPES, "card"),
             business_name=value(CONTEXT_BUSINESS_NAME, DEFAULT_BUSINESS_NAME),
             alarm_email=alarm_email,
+            domain_name=domain_name,
+            certificate_arn=certificate_arn,
+            hosted_zone_id=zone_id,
+            hosted_zone_name=zone_name,
         )
 
     @property
     def is_prod(self) -> bool:
         return self.stage == "prod"
+
+    @property
+    def custom_origin(self) -> str:
+        """`https://{domain}` with a custom domain, else empty."""
+        return f"https://{self.domain_name}" if self.domain_name else ""
 
     @property
     def log_retention(self) -> aws_logs.RetentionDays:

@@ -126,7 +126,9 @@ INDEX_ONLY: Final = frozenset({"balances"})
 
 class PayportalStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any) -> None:
-        super().__init__(scope, construct_id, **kwargs)
+        # A production stack cannot be deleted (`cdk destroy` fails) until someone deliberately turns this
+        # off; its table and key are RETAIN in every stage besides.
+        super().__init__(scope, construct_id, termination_protection=config.is_prod, **kwargs)
         self.config = config
         for key, value in {**TAGS, "stage": config.stage}.items():
             Tags.of(self).add(key, value)
@@ -270,7 +272,7 @@ class PayportalStack(Stack):
             )
 
     def _build_outputs(self) -> None:
-        CfnOutput(self, OUTPUT_API_URL, value=self.api.rest_api.url, description="API Gateway stage URL")
+        CfnOutput(self, OUTPUT_API_URL, value=self.api.url, description="The API's base URL (custom domain if set)")
         CfnOutput(self, OUTPUT_TABLE_NAME, value=self.storage.table.table_name)
         CfnOutput(self, OUTPUT_EVENT_BUS_NAME, value=self.events.bus.event_bus_name)
         CfnOutput(

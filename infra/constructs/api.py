@@ -6,7 +6,16 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
-from aws_cdk import Stack, aws_apigateway, aws_kms, aws_lambda, aws_logs
+from aws_cdk import (
+    Stack,
+    aws_apigateway,
+    aws_certificatemanager,
+    aws_kms,
+    aws_lambda,
+    aws_logs,
+    aws_route53,
+    aws_route53_targets,
+)
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
@@ -16,6 +25,10 @@ from shared.routes import ROUTES, Route
 API_ID: Final = "RestApi"
 ACCESS_LOGS_ID: Final = "AccessLogs"
 REQUEST_VALIDATOR_ID: Final = "RequestValidator"
+EXECUTION_LOGS_ID: Final = "ExecutionLogs"
+DOMAIN_ID: Final = "CustomDomain"
+CERTIFICATE_ID: Final = "Certificate"
+ALIAS_RECORD_ID: Final = "AliasRecord"
 THROTTLING_RATE_LIMIT: Final = 50  # requests per second, steady state, per stage
 THROTTLING_BURST_LIMIT: Final = 100
 # X-Ray tracing of the stage is off on purpose: API Gateway's trace segments record the full
@@ -66,6 +79,8 @@ class PayportalApi(Construct):
         self._log_key = log_key
         self.access_logs = self._build_access_logs()
         self.rest_api = self._build_rest_api()
+        self.execution_logs = self._build_execution_logs()
+        self.domain = self._build_custom_domain() if config.domain_name else None
         self.request_validator = self._build_request_validator()
         integrations = {name: self._build_integration(function) for name, function in functions.items()}
         self.methods: dict[Route, aws_apigateway.Method] = {
@@ -78,13 +93,18 @@ class PayportalApi(Construct):
 
     @property
     def invoke_url(self) -> str:
-        """The stage's URL built from the API id, not `RestApi.url`.
-
-        `url` references the Stage, which depends on every Method, which depends on the functions:
-        a function whose environment used it would depend on itself.
-        """
+        """Where pay links point: the custom domain, else the stage's URL built from the API id (not
+        `RestApi.url`, which references the Stage, which depends on every Method, which depends on the
+        functions: a function whose environment used it would depend on itself)."""
+        if self._config.domain_name:
+            return self._config.custom_origin
         stack = Stack.of(self)
         return f"https://{self.rest_api.rest_api_id}.execute-api.{stack.region}.{stack.url_suffix}/{self.stage_name}"
+
+    @property
+    def url(self) -> str:
+        """The API's base URL, ending in `/` (the webhook is `{url}webhooks/stripe`)."""
+        return f"{self._config.custom_origin}/" if self._config.domain_name else self.rest_api.url
 
     def _build_access_logs(self) -> aws_logs.LogGroup:
         return aws_logs.LogGroup(
@@ -102,6 +122,9 @@ class PayportalApi(Construct):
             rest_api_name=f"payportal-{self._config.stage}",
             description="payportal: pay pages, Stripe webhooks, operator API v1",
             endpoint_types=[aws_apigateway.EndpointType.REGIONAL],
+            # With a custom domain, that is the only way in: its TLS 1.2 policy is the one that applies,
+            # and pay links have one origin.
+            disable_execute_api_endpoint=bool(self._config.domain_name),
             # Execution logs (errors only) need API Gateway's account-level CloudWatch role.
             cloud_watch_role=True,
             # No binary media types: a REST proxy integration hands text bodies (Stripe posts
@@ -168,6 +191,60 @@ class PayportalApi(Construct):
             ],
         )
         return rest_api
+
+    def _build_execution_logs(self) -> aws_logs.LogGroup:
+        """The group API Gateway writes execution logs (errors) to, made here so that it is encrypted and
+        expires like the others; left to API Gateway it would be neither."""
+        logs = aws_logs.LogGroup(
+            self,
+            EXECUTION_LOGS_ID,
+            log_group_name=f"API-Gateway-Execution-Logs_{self.rest_api.rest_api_id}/{self._config.stage}",
+            encryption_key=self._log_key,
+            retention=self._config.log_retention,
+            removal_policy=self._config.disposable_removal_policy,
+        )
+        self.rest_api.deployment_stage.node.add_dependency(logs)
+        return logs
+
+    def _build_custom_domain(self) -> aws_apigateway.DomainName:
+        config = self._config
+        zone = (
+            aws_route53.HostedZone.from_hosted_zone_attributes(
+                self, "Zone", hosted_zone_id=config.hosted_zone_id, zone_name=config.hosted_zone_name
+            )
+            if config.hosted_zone_id
+            else None
+        )
+        if config.certificate_arn:
+            certificate = aws_certificatemanager.Certificate.from_certificate_arn(
+                self, CERTIFICATE_ID, config.certificate_arn
+            )
+        else:
+            assert zone is not None  # StageConfig requires a certificate or a zone with a domain
+            certificate = aws_certificatemanager.Certificate(
+                self,
+                CERTIFICATE_ID,
+                domain_name=config.domain_name,
+                validation=aws_certificatemanager.CertificateValidation.from_dns(zone),
+            )
+        domain = aws_apigateway.DomainName(
+            self,
+            DOMAIN_ID,
+            domain_name=config.domain_name,
+            certificate=certificate,
+            endpoint_type=aws_apigateway.EndpointType.REGIONAL,
+            security_policy=aws_apigateway.SecurityPolicy.TLS_1_2,
+        )
+        domain.add_base_path_mapping(self.rest_api, stage=self.rest_api.deployment_stage)
+        if zone is not None:
+            aws_route53.ARecord(
+                self,
+                ALIAS_RECORD_ID,
+                zone=zone,
+                record_name=config.domain_name,
+                target=aws_route53.RecordTarget.from_alias(aws_route53_targets.ApiGatewayDomain(domain)),
+            )
+        return domain
 
     def _build_request_validator(self) -> aws_apigateway.RequestValidator:
         # Path parameters are declared required on every method; bodies are validated by the

@@ -55,6 +55,9 @@ class Email(Construct):
             suppression_reasons=aws_ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
             reputation_metrics=True,
             sending_enabled=True,
+            # Emails carry pay links (bearer tokens): never hand one to a mail server in clear text. A
+            # receiving server without TLS makes the send fail rather than travel unencrypted.
+            tls_policy=aws_ses.ConfigurationSetTlsPolicy.REQUIRE,
         )
         self.feedback_topic = self._build_feedback_topic()
         self.configuration_set.add_event_destination(

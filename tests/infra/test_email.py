@@ -9,6 +9,8 @@ def test_the_configuration_set_suppresses_bounces_and_complaints_and_publishes_t
     stack = synthesized.stack
     configuration_set = synthesized.resource(stack.email.configuration_set)["Properties"]
     assert configuration_set["SuppressionOptions"]["SuppressedReasons"] == ["BOUNCE", "COMPLAINT"]
+    # Emails carry pay links: never delivered to a mail server without TLS
+    assert configuration_set["DeliveryOptions"]["TlsPolicy"] == "REQUIRE"
 
     [destination] = synthesized.resources("AWS::SES::ConfigurationSetEventDestination").values()
     props = destination["Properties"]

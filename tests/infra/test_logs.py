@@ -9,7 +9,7 @@ from tests.infra.conftest import Synthesized
 def test_every_log_group_is_encrypted_with_the_data_key(synthesized: Synthesized) -> None:
     key = {"Fn::GetAtt": [synthesized.logical_id(synthesized.stack.storage.key), "Arn"]}
     groups = synthesized.resources("AWS::Logs::LogGroup")
-    assert len(groups) == len(synthesized.stack.lambdas.functions) + 2  # one per function, API access, WAF
+    assert len(groups) == len(synthesized.stack.lambdas.functions) + 3  # per function; API access, execution; WAF
     for logical_id, group in groups.items():
         assert group["Properties"].get("KmsKeyId") == key, logical_id
 
