@@ -58,8 +58,11 @@ bench: venv
 openapi: venv
 	$(PY) -m functions.operator_api.openapi > docs/openapi.json
 
+# The real CDK CLI (pinned in package.json); then every Lambda asset's size, and cfn-lint on the templates.
 synth: venv node_modules/.installed
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk synth --quiet
+	$(PY) -m infra.asset_sizes cdk.out
+	$(VENV)/bin/cfn-lint --non-zero-exit-code error -- cdk.out/*.template.json
 
 deploy: venv node_modules/.installed
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk deploy --all

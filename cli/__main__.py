@@ -3,6 +3,8 @@
     payportal stripe setup                 [--stage dev] [--region R] [--url API_URL] [--api-key-stdin]
     payportal stripe rotate-webhook-secret [--stage dev] [--region R] [--url API_URL] [--api-key-stdin]
     payportal stripe finish-rotation       [--stage dev] [--region R] [--api-key-stdin]
+    payportal jobs run {reminders,charges,balances} [--stage dev] [--region R]
+    payportal outbox redrive               [--stage dev] [--region R] [--older-than-minutes 10] [--dry-run]
 
 The Stripe secret key comes from standard input (--api-key-stdin) or STRIPE_API_KEY, else the one the
 stage's secret already holds; never from an argument, which would show in the process list and the
@@ -12,13 +14,24 @@ shell's history. PAYPORTAL_STRIPE_API_BASE sends the Stripe calls elsewhere (the
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any, TextIO
 
 from cli import adapters
+from cli.operations import (
+    DEFAULT_OLDER_THAN_MINUTES,
+    JOBS,
+    OUTBOX_FUNCTION,
+    OUTPUT_TABLE_NAME,
+    function_output_for,
+    redrive_outbox,
+    run_job,
+)
 from cli.stripe_setup import (
     EXIT_USAGE,
     Report,
@@ -30,6 +43,7 @@ from cli.stripe_setup import (
     stack_name_for,
     webhook_url_for,
 )
+from shared.clock import wall_clock_now
 
 API_KEY_ENV = "STRIPE_API_KEY"
 API_BASE_ENV = "PAYPORTAL_STRIPE_API_BASE"
@@ -37,6 +51,14 @@ API_BASE_ENV = "PAYPORTAL_STRIPE_API_BASE"
 _SECRET_LIKE = re.compile(r"\b(sk|rk|whsec)_[A-Za-z0-9_*]+")
 
 AwsClientFactory = Callable[[str, "str | None"], Any]
+
+REDRIVE_HELP = """Deliver the outbox messages (emails, domain events) the table's stream never delivered: those
+still pending, or claimed by a worker whose lease ran out, and created more than --older-than-minutes ago
+(younger ones are the stream's, still in flight). They go to the outbox function in batches of 10, as the
+stream sends them; it claims each before sending, so a message delivered meanwhile is not sent twice.
+
+Cost: finding them is a Scan, which reads (and bills) every item in the table, whatever it returns. An
+incident tool, not something to schedule. --dry-run scans and lists, and invokes nothing."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,9 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     stripe = topics.add_parser("stripe", help="connect a stage to Stripe: webhook endpoint and secret")
     actions = stripe.add_subparsers(dest="action", required=True, metavar="ACTION")
 
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--stage", default="dev", type=_stage, help="the deployed stage (default: dev)")
-    common.add_argument("--region", help="AWS region of the stack (default: the AWS configuration's)")
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--stage", default="dev", type=_stage, help="the deployed stage (default: dev)")
+    where.add_argument("--region", help="AWS region of the stack (default: the AWS configuration's)")
+    common = argparse.ArgumentParser(add_help=False, parents=[where])
     common.add_argument(
         "--api-key-stdin",
         action="store_true",
@@ -75,6 +98,39 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="end a rotation: delete the previous endpoint and forget its signing secret",
     )
+
+    jobs = topics.add_parser("jobs", help="run a scheduled job now").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    run = jobs.add_parser(
+        "run",
+        parents=[where],
+        help="invoke a scheduled function now, as its schedule does, and print its summary",
+        description="Invoke a scheduled function now with the payload its schedule sends ({}), wait for it, and "
+        "print its summary. Safe to repeat: every job is exactly-once per item by its own guards.",
+    )
+    run.add_argument("job", choices=JOBS, help="the scheduled function to run")
+
+    outbox = topics.add_parser("outbox", help="deliver outbox messages the stream never delivered").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    redrive = outbox.add_parser(
+        "redrive",
+        parents=[where],
+        help="hand undelivered outbox messages to the outbox function (a table Scan: an incident tool)",
+        description=REDRIVE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    redrive.add_argument(
+        "--older-than-minutes",
+        type=_minutes,
+        default=DEFAULT_OLDER_THAN_MINUTES,
+        metavar="N",
+        help=f"only messages created at least N minutes ago (default: {DEFAULT_OLDER_THAN_MINUTES})",
+    )
+    redrive.add_argument(
+        "--dry-run", action="store_true", help="list the messages (ids, kinds, names) and invoke nothing"
+    )
     return parser
 
 
@@ -92,6 +148,9 @@ def main(
     env = os.environ if environ is None else environ
     api_key: str | None = None
     try:
+        if args.topic != "stripe":
+            _operate(args, aws_client=aws_client, say=lambda line: print(line, file=out, flush=True))
+            return 0
         api_key = _api_key(args.api_key_stdin, stdin or sys.stdin, env)
         report = _run(args, api_key=api_key, environ=env, aws_client=aws_client)
     except SetupError as error:
@@ -126,6 +185,29 @@ def _run(
     return use_case(stage=args.stage, webhook_url=webhook_url, api_key=api_key, secrets=secrets, connect=connect)
 
 
+def _operate(args: argparse.Namespace, *, aws_client: AwsClientFactory, say: Callable[[str], None]) -> None:
+    stack_name = stack_name_for(args.stage)
+    cloudformation = aws_client("cloudformation", args.region)
+    redeploy = "redeploy it (make deploy): stacks deployed before the operator commands do not name their functions"
+    if args.topic == "jobs":
+        output = function_output_for(args.job)
+        function_name = adapters.stack_outputs(cloudformation, stack_name, [output], otherwise=redeploy)[output]
+        functions = adapters.LambdaFunctions(aws_client("lambda", args.region))
+        say(json.dumps(run_job(args.job, function_name=function_name, functions=functions), indent=2, sort_keys=True))
+        return
+    output = function_output_for(OUTBOX_FUNCTION)
+    outputs = adapters.stack_outputs(cloudformation, stack_name, [OUTPUT_TABLE_NAME, output], otherwise=redeploy)
+    redrive_outbox(
+        table=adapters.DynamoDbOutbox(aws_client("dynamodb", args.region), outputs[OUTPUT_TABLE_NAME]),
+        functions=adapters.LambdaFunctions(aws_client("lambda", args.region)),
+        function_name=outputs[output],
+        older_than=timedelta(minutes=args.older_than_minutes),
+        now=wall_clock_now(),  # leases are on the real clock, like created_at in AWS
+        dry_run=args.dry_run,
+        say=say,
+    )
+
+
 def _api_key(from_stdin: bool, stdin: TextIO, environ: Mapping[str, str]) -> str | None:
     if not from_stdin:
         return environ.get(API_KEY_ENV, "").strip() or None
@@ -144,6 +226,16 @@ def _stage(value: str) -> str:
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,31}", value):
         raise argparse.ArgumentTypeError(f"{value!r} is not a stage name (lower-case letters, digits, hyphens)")
     return value
+
+
+def _minutes(value: str) -> int:
+    try:
+        minutes = int(value)
+    except ValueError:
+        minutes = -1
+    if minutes < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of minutes, 1 or more")
+    return minutes
 
 
 def _redacted(message: str, api_key: str | None) -> str:

@@ -4,10 +4,11 @@ one-line `SetupError`s that never carry a key or a secret."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from cli.operations import OUTBOX_PREFIX, OUTBOX_SORT_KEY, Invocation, OutboxScan
 from cli.stripe_setup import (
     EXIT_USAGE,
     OUTPUT_API_URL,
@@ -23,20 +24,35 @@ if TYPE_CHECKING:
 # -- AWS ---------------------------------------------------------------------------------------------------
 
 
+# A synchronous invocation waits for the function, up to Lambda's 15 minutes, and is never retried: a retry after
+# a read timeout would start a job a second time while the first still runs.
+_CLIENT_CONFIG: Mapping[str, Mapping[str, Any]] = {
+    "lambda": {"read_timeout": 905, "connect_timeout": 10, "tcp_keepalive": True, "retries": {"total_max_attempts": 1}}
+}
+
+
 def aws_client(service: str, region: str | None) -> Any:
     """A boto3 client; AWS_ENDPOINT_URL (the local stack's moto) and the usual credential chain apply."""
     import boto3
+    from botocore.config import Config
     from botocore.exceptions import NoRegionError
 
     session: Any = boto3.session.Session(region_name=region)  # Any: boto3-stubs types clients per service name
+    config = Config(**_CLIENT_CONFIG[service]) if service in _CLIENT_CONFIG else None
     try:
-        return session.client(service)
+        return session.client(service, config=config)
     except NoRegionError:
         raise SetupError("no AWS region: pass --region or set AWS_REGION", exit_code=EXIT_USAGE) from None
 
 
 def api_url_from_stack(cloudformation: Any, stack_name: str) -> str:
     """The stack's ApiUrl output (the API Gateway stage URL, ending in `/`)."""
+    outputs = stack_outputs(cloudformation, stack_name, [OUTPUT_API_URL], otherwise="give the API URL with --url")
+    return outputs[OUTPUT_API_URL]
+
+
+def stack_outputs(cloudformation: Any, stack_name: str, wanted: Sequence[str], *, otherwise: str) -> dict[str, str]:
+    """The stack's outputs named `wanted`, all of them, or a `SetupError` ending with `otherwise` (what else to do)."""
     region = cloudformation.meta.region_name
     with _aws_errors(f"describe CloudFormation stack {stack_name}"):
         try:
@@ -45,19 +61,88 @@ def api_url_from_stack(cloudformation: Any, stack_name: str) -> str:
             if _error_code(error) == "ValidationError" and "does not exist" in str(error):
                 raise SetupError(
                     f"CloudFormation stack {stack_name} does not exist in {region}: deploy it first "
-                    "(make deploy), pick the region with --region, or give the API URL with --url"
+                    f"(make deploy), pick the region with --region, or {otherwise}"
                 ) from None
             raise
     stacks = reply.get("Stacks") or []
-    outputs = (stacks[0].get("Outputs") or []) if stacks else []
-    for output in outputs:
-        if output.get("OutputKey") == OUTPUT_API_URL and output.get("OutputValue"):
-            return str(output["OutputValue"])
-    status = stacks[0].get("StackStatus", "unknown") if stacks else "unknown"
-    raise SetupError(
-        f"CloudFormation stack {stack_name} in {region} has no {OUTPUT_API_URL} output (status {status}); "
-        "finish its deployment, or give the API URL with --url"
+    outputs = {
+        str(o["OutputKey"]): str(o["OutputValue"])
+        for o in ((stacks[0].get("Outputs") or []) if stacks else [])
+        if o.get("OutputKey") and o.get("OutputValue")
+    }
+    missing = [key for key in wanted if key not in outputs]
+    if missing:
+        status = stacks[0].get("StackStatus", "unknown") if stacks else "unknown"
+        raise SetupError(
+            f"CloudFormation stack {stack_name} in {region} has no {', '.join(missing)} output (status {status}); "
+            f"finish its deployment, or {otherwise}"
+        )
+    return {key: outputs[key] for key in wanted}
+
+
+class LambdaFunctions:
+    """Lambda's Invoke, synchronous (RequestResponse), for the operator's jobs and redrives."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def invoke(self, function_name: str, payload: Mapping[str, Any]) -> Invocation:
+        with _aws_errors(f"invoke function {function_name}"):
+            reply = self._client.invoke(
+                FunctionName=function_name,
+                InvocationType="RequestResponse",
+                Payload=json.dumps(payload).encode(),
+            )
+            raw = reply["Payload"].read()
+        try:
+            result = json.loads(raw) if raw else None
+        except ValueError:
+            result = raw.decode(errors="replace")
+        return Invocation(result=result, function_error=reply.get("FunctionError") or None)
+
+
+class DynamoDbOutbox:
+    """The outbox items of the stage's table, found by a Scan: it reads, and bills, every item in the table."""
+
+    _FILTER = (
+        "begins_with(#pk, :prefix) AND #sk = :sk AND (#status = :pending OR (#status = :claimed AND #expires < :now))"
     )
+    _PROJECTED = ("pk", "sk", "id", "kind", "name", "status", "created_at", "attempts", "last_error", "claim_expires")
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self.name = table_name
+
+    def undelivered(self, now: int) -> OutboxScan:
+        names = {"#pk": "pk", "#sk": "sk", "#status": "status", "#expires": "claim_expires"}
+        projected = {f"#p{n}": attribute for n, attribute in enumerate(self._PROJECTED)}
+        pages = self._client.get_paginator("scan").paginate(
+            TableName=self.name,
+            FilterExpression=self._FILTER,
+            ProjectionExpression=", ".join(projected),
+            ExpressionAttributeNames=names | projected,
+            ExpressionAttributeValues={
+                ":prefix": {"S": OUTBOX_PREFIX},
+                ":sk": {"S": OUTBOX_SORT_KEY},
+                ":pending": {"S": "pending"},
+                ":claimed": {"S": "claimed"},
+                ":now": {"N": str(now)},
+            },
+            ReturnConsumedCapacity="TOTAL",
+        )
+        items: list[dict[str, Any]] = []
+        scanned, units = 0, 0.0
+        with _aws_errors(f"scan table {self.name}"):
+            for page in pages:
+                items.extend(page.get("Items", []))
+                scanned += int(page.get("ScannedCount", 0))
+                units += float((page.get("ConsumedCapacity") or {}).get("CapacityUnits") or 0)
+        return OutboxScan(items=items, scanned=scanned, capacity_units=units or None)
+
+    def stream_arn(self) -> str:
+        with _aws_errors(f"describe table {self.name}"):
+            table = self._client.describe_table(TableName=self.name)["Table"]
+        return str(table.get("LatestStreamArn") or f"{table['TableArn']}/stream/none")
 
 
 class SecretsManagerStore:
