@@ -16,6 +16,8 @@ Context keys (defaults in cdk.json, override with `cdk synth -c key=value`):
 | payportal:certificateArn       | ACM certificate for it, in the stack's region; or, instead:    |
 | payportal:hostedZoneId         | Route 53 zone of the domain: a DNS-validated certificate is    |
 | payportal:hostedZoneName       | made, and an alias record pointed at the API                   |
+| payportal:reservedConcurrency  | `true`/`false`: cap outbox and charges (SES, Stripe limits);   |
+|                                | default on in prod, off in dev (new accounts cannot reserve)   |
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ CONTEXT_DOMAIN_NAME: Final = "payportal:domainName"
 CONTEXT_CERTIFICATE_ARN: Final = "payportal:certificateArn"
 CONTEXT_HOSTED_ZONE_ID: Final = "payportal:hostedZoneId"
 CONTEXT_HOSTED_ZONE_NAME: Final = "payportal:hostedZoneName"
+CONTEXT_RESERVED_CONCURRENCY: Final = "payportal:reservedConcurrency"
 
 STAGES: Final = ("dev", "prod")
 DEFAULT_BUSINESS_NAME: Final = "payportal"
@@ -60,6 +63,7 @@ class StageConfig:
     certificate_arn: str = ""
     hosted_zone_id: str = ""
     hosted_zone_name: str = ""
+    reserve_concurrency: bool = False
 
     @classmethod
     def from_context(cls, node: Node) -> StageConfig:
@@ -92,6 +96,9 @@ class StageConfig:
                 raise InvalidContextError(f"context {CONTEXT_CERTIFICATE_ARN!r} must be an ACM certificate ARN")
         elif certificate_arn or zone_id:
             raise InvalidContextError(f"a certificate or hosted zone needs {CONTEXT_DOMAIN_NAME!r}")
+        reserve = value(CONTEXT_RESERVED_CONCURRENCY, "true" if stage == "prod" else "false").lower()
+        if reserve not in ("true", "false"):
+            raise InvalidContextError(f"context {CONTEXT_RESERVED_CONCURRENCY!r} must be true or false")
         return cls(
             stage=stage,
             sender_email=sender_email,
@@ -104,6 +111,7 @@ class StageConfig:
             certificate_arn=certificate_arn,
             hosted_zone_id=zone_id,
             hosted_zone_name=zone_name,
+            reserve_concurrency=reserve == "true",
         )
 
     @property

@@ -27,6 +27,18 @@ HANDLER_TEMPLATE: Final = "functions.{name}.handler.lambda_handler"
 DEFAULT_MEMORY_MB: Final = 512
 DEFAULT_TIMEOUT_SECONDS: Final = 15  # HTTP functions; API Gateway gives up after 29 s anyway
 MEMORY_MB: Final[Mapping[str, int]] = {}
+# Concurrency reserved (and so capped) where a function's parallelism would exceed a partner's rate limit.
+# Only where the context allows it (`payportal:reservedConcurrency`, on in prod by default): reserving
+# fails on accounts whose concurrency quota is still the new-account 10.
+RESERVED_CONCURRENCY: Final[Mapping[str, int]] = {
+    # SES accepts a fixed number of emails per second per account (14 when out of the sandbox, at first);
+    # each outbox invocation sends its batch one by one, so two at once stay near it. Raise with the quota.
+    # Throttled stream batches wait and are retried; they do not count as failed deliveries.
+    "outbox": 2,
+    # Stripe allows 100 requests per second in live mode (25 in test mode); a charge run makes two per
+    # charge, one after another. Two runs at once (the hourly one and `payportal jobs run charges`) at most.
+    "charges": 2,
+}
 TIMEOUT_SECONDS: Final[Mapping[str, int]] = {
     "outbox": 60,  # a stream batch of emails and events
     "reminders": 300,  # pages of due invoices; it stops starting pages 20 s before this
@@ -162,6 +174,7 @@ class Lambdas(Construct):
             memory_size=MEMORY_MB.get(name, DEFAULT_MEMORY_MB),
             timeout=Duration.seconds(TIMEOUT_SECONDS.get(name, DEFAULT_TIMEOUT_SECONDS)),
             environment={**self._environment, "POWERTOOLS_SERVICE_NAME": service_name_for(name)},
+            reserved_concurrent_executions=RESERVED_CONCURRENCY.get(name) if self._config.reserve_concurrency else None,
         )
         # The handler is written separately; a missing one must be visible at synth, not at first call.
         if not (self._root / "functions" / name / "handler.py").is_file():

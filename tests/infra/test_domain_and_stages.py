@@ -114,3 +114,19 @@ def test_execution_logs_are_encrypted_and_expire(synthesized: Synthesized) -> No
     assert logs["Properties"]["RetentionInDays"] == 30
     stage = synthesized.resource(synthesized.stack.api.rest_api.deployment_stage)
     assert synthesized.logical_id(synthesized.stack.api.execution_logs) in stage["DependsOn"]
+
+
+def test_concurrency_is_capped_where_partners_limit_it_in_prod_only_by_default(synthesized: Synthesized) -> None:
+    def caps(s: Synthesized) -> dict[str, Any]:
+        functions = s.stack.lambdas.functions
+        return {
+            name: s.resource(function)["Properties"].get("ReservedConcurrentExecutions")
+            for name, function in functions.items()
+        }
+
+    assert set(caps(synthesized).values()) == {None}  # dev: new accounts cannot reserve any
+    prod = caps(synthesize(stage="prod"))
+    assert {name: cap for name, cap in prod.items() if cap is not None} == {"outbox": 2, "charges": 2}
+    assert set(caps(synthesize(stage="prod", **{"payportal:reservedConcurrency": "false"})).values()) == {None}
+    with pytest.raises(InvalidContextError):
+        synthesize(**{"payportal:reservedConcurrency": "sometimes"})
