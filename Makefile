@@ -59,13 +59,14 @@ openapi: venv
 	$(PY) -m functions.operator_api.openapi > docs/openapi.json
 
 # The real CDK CLI (pinned in package.json); then every Lambda asset's size, and cfn-lint on the templates.
+# CDK_ARGS passes context, e.g. make deploy CDK_ARGS="-c stage=prod -c payportal:alarmEmail=ops@example.com".
 synth: venv node_modules/.installed
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk synth --quiet
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk synth --quiet $(CDK_ARGS)
 	$(PY) -m infra.asset_sizes cdk.out
 	$(VENV)/bin/cfn-lint --non-zero-exit-code error -- cdk.out/*.template.json
 
 deploy: venv node_modules/.installed
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk deploy --all
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk deploy --all $(CDK_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) cdk.out node_modules build .pytest_cache .mypy_cache .ruff_cache
