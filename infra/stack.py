@@ -135,7 +135,7 @@ class PayportalStack(Stack):
 
         self.storage = Storage(self, STORAGE_ID, config=config)
         self.stripe_secret = StripeSecret(self, SECRETS_ID, config=config, key=self.storage.key)
-        self.events = DomainEvents(self, EVENTS_ID, config=config)
+        self.events = DomainEvents(self, EVENTS_ID, config=config, key=self.storage.key)
         self.email = Email(self, EMAIL_ID, config=config, key=self.storage.key)
         self.lambdas = Lambdas(
             self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from aws_cdk import aws_events, aws_iam
+from aws_cdk import aws_events, aws_iam, aws_kms
 from constructs import Construct
 
 from infra.config import StageConfig
@@ -17,9 +17,10 @@ def event_bus_name_for(stage: str) -> str:
 
 
 class DomainEvents(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, key: aws_kms.IKey) -> None:
         super().__init__(scope, construct_id)
         self._config = config
+        self._key = key
         self.bus = self._build_bus()
 
     def grant_publish(self, publisher: aws_iam.IGrantable) -> None:
@@ -32,4 +33,7 @@ class DomainEvents(Construct):
             BUS_ID,
             event_bus_name=event_bus_name_for(self._config.stage),
             description="payportal domain events (invoice, payment, refund), published by the outbox",
+            # Events are stored encrypted with the stack's key (CDK adds the key policy letting
+            # EventBridge use it for this bus only).
+            kms_key=self._key,
         )

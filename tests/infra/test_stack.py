@@ -28,6 +28,12 @@ def test_events_go_to_the_stage_bus_and_email_from_the_configured_sender(synthes
     [identity] = synthesized.resources("AWS::SES::EmailIdentity").values()
 
     assert bus["Properties"]["Name"] == "payportal-dev"
+    # Stored encrypted with the stack's key, which EventBridge may use for this bus only
+    key_id = synthesized.logical_id(synthesized.stack.storage.key)
+    assert bus["Properties"]["KmsKeyIdentifier"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    key = synthesized.resource(synthesized.stack.storage.key)["Properties"]
+    [allow] = [s for s in key["KeyPolicy"]["Statement"] if s["Principal"] == {"Service": "events.amazonaws.com"}]
+    assert "kms:EncryptionContext:aws:events:event-bus:arn" in allow["Condition"]["StringEquals"]
     assert identity["Properties"]["EmailIdentity"] == synthesized.app.node.try_get_context("payportal:sesSender")
 
 
