@@ -137,3 +137,20 @@ def test_operator_routes_refuse_unsigned_or_wrongly_signed_requests(local_stack:
 
 def test_health_answers(local_stack: LocalStack) -> None:
     assert local_stack.get("/health").json() == {"status": "ok"}
+
+
+def test_the_open_balance_job_counts_a_new_invoice_and_forgets_it_once_paid(local_stack: LocalStack) -> None:
+    def open_chf() -> dict[str, int]:
+        fired = local_stack.post("/_local/schedules/balances/run")
+        assert fired.status_code == 200, fired.text
+        return dict(fired.json()["result"]["balances"].get("CHF", {"open_balance": 0, "open_invoices": 0}))
+
+    before = open_chf()
+    _, invoice = new_invoice(local_stack, currency="CHF", amount_due=4_200)
+    assert open_chf() == {
+        "open_balance": before["open_balance"] + 4_200, "open_invoices": before["open_invoices"] + 1,
+    }  # fmt: skip
+
+    redirect = requests.post(f"{invoice['pay_url']}/checkout", allow_redirects=False, timeout=20)
+    assert pay_on_checkout(redirect.headers["Location"], "4242424242424242").status_code in (302, 303)
+    assert eventually(lambda: open_chf() == before)
