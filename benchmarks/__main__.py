@@ -312,11 +312,13 @@ def main() -> None:
             dynamo = {k: v for k, v in counts.items() if k.startswith("dynamodb.")}
             print(f"  {name}: {sum(dynamo.values())} DynamoDB requests {dict(sorted(counts.items()))}")
         print()
-        from benchmarks import charges, reminders
+        from benchmarks import balances, charges, reminders
 
         reminders.main()
         print()
         charges.main()
+        print()
+        balances.main()
 
 
 if __name__ == "__main__":
