@@ -44,3 +44,18 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["MetricUnit", "logger", "metrics"]  # and `tracer`, built lazily
+
+
+def add_metric_by(name: str, value: float, dimension: str, label: str) -> None:
+    """One metric with one more dimension than the function's others (a currency, a decline reason), as its
+    own EMF record, so the other metrics keep the single `service` dimension the alarms name."""
+    from aws_lambda_powertools.metrics import single_metric
+
+    with single_metric(
+        name=name,
+        unit=MetricUnit.Count,
+        value=value,
+        namespace=metrics.namespace,
+        default_dimensions={"service": str(metrics.service)},
+    ) as metric:
+        metric.add_dimension(name=dimension, value=label)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import single_metric
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.observability import MetricUnit, logger, metrics, tracer
+from shared.observability import MetricUnit, add_metric_by, logger, metrics, tracer
 from shared.schema import OUTBOX_PREFIX
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -56,25 +55,13 @@ def business_metrics(event_name: str, data: dict[str, Any]) -> None:
     committed, and off the paths a payer or Stripe waits on. Amounts are in minor units, per currency."""
     if event_name == "payment.succeeded":
         metrics.add_metric(name="PaymentsSucceeded", unit=MetricUnit.Count, value=1)
-        with single_metric(
-            name="AmountCollected",
-            unit=MetricUnit.Count,
-            value=int(data.get("amount") or 0),
-            namespace=metrics.namespace,
-            default_dimensions={"service": str(metrics.service)},
-        ) as amount:
-            amount.add_dimension(name="currency", value=str(data.get("currency") or "unknown"))
+        add_metric_by(
+            "AmountCollected", int(data.get("amount") or 0), "currency", str(data.get("currency") or "unknown")
+        )
     elif event_name == "payment.failed":
         metrics.add_metric(name="PaymentsFailed", unit=MetricUnit.Count, value=1)
-        with single_metric(
-            name="PaymentFailuresByReason",
-            unit=MetricUnit.Count,
-            value=1,
-            namespace=metrics.namespace,
-            default_dimensions={"service": str(metrics.service)},
-        ) as failure:
-            # Stripe's decline or error codes: a short, fixed vocabulary, so a bounded set of series.
-            failure.add_dimension(name="reason", value=str(data.get("failure_reason") or "unknown")[:64])
+        # Stripe's decline or error codes: a short, fixed vocabulary, so a bounded set of series.
+        add_metric_by("PaymentFailuresByReason", 1, "reason", str(data.get("failure_reason") or "unknown")[:64])
 
 
 @logger.inject_lambda_context(clear_state=True)

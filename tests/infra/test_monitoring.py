@@ -41,7 +41,7 @@ def emitted_metric_names() -> set[str]:
     """Every EMF metric name the functions' code adds."""
     names: set[str] = set()
     for path in [*(REPO_ROOT / "functions").rglob("*.py"), *(REPO_ROOT / "shared").rglob("*.py")]:
-        names |= set(re.findall(r'name="([A-Za-z]+)"', path.read_text()))
+        names |= set(re.findall(r'(?:name=|add_metric_by\(\s*)"([A-Za-z]+)"', path.read_text()))
     return names
 
 
