@@ -22,8 +22,8 @@ from typing import Any, Final, Protocol
 from urllib.parse import urlsplit
 
 from shared.adapters.secrets import SECRET_MAX_AGE_SECONDS
+from shared.adapters.stripe_events import HANDLED_EVENT_TYPES
 from shared.routes import ROUTES
-from shared.services.payments import DISPUTE_EVENT_TYPES, HANDLED_EVENT_TYPES
 
 # The same names infra/ gives the stack, its output and the secret (tests/integration/test_stripe_cli.py
 # holds them equal). Not imported from infra: loading aws_cdk starts a Node.js process and takes seconds.
@@ -44,7 +44,7 @@ def stripe_secret_name_for(stage: str) -> str:
 
 def webhook_event_types() -> tuple[str, ...]:
     """Every event type payportal acts on: what its endpoint subscribes to, no more."""
-    return tuple(sorted(HANDLED_EVENT_TYPES | DISPUTE_EVENT_TYPES))
+    return tuple(sorted(HANDLED_EVENT_TYPES))
 
 
 class SetupError(Exception):

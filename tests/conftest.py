@@ -5,6 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
+
+# Property tests check orders and arithmetic, not speed: on a busy two-core CI machine one example can take
+# longer than hypothesis' default 200 ms deadline, which would fail a correct test.
+settings.register_profile("payportal", deadline=None)
+settings.load_profile("payportal")
 
 FAKE_AWS_ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",

@@ -13,7 +13,14 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared.adapters.stripe_events import NotAStripeEvent, parse_event
+from shared.adapters.stripe_signature import SignatureError, verify
+from shared.clock import business_clock
+from shared.config import settings
 from shared.observability import MetricUnit, logger, metrics
+from shared.services.stripe_events.engine import Outcome
+from shared.services.stripe_events.router import record_stripe_event
+from shared.wiring import ledger, stripe_credentials
 
 
 def _reply(status: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -30,12 +37,6 @@ def _header(event: dict[str, Any], name: str) -> str | None:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    from shared.adapters.stripe_signature import SignatureError, verify
-    from shared.clock import business_clock
-    from shared.config import settings
-    from shared.services.payments import StripeEvent, record_stripe_event
-    from shared.wiring import ledger, stripe_credentials
-
     body = event.get("body") or ""
     raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
     try:
@@ -45,23 +46,23 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.warning("webhook rejected", extra={"reason": str(error)})
         return _reply(400, {"error": {"code": "invalid_signature", "message": "signature verification failed"}})
     try:
-        stripe_event = StripeEvent.from_payload(json.loads(raw))
-    except (ValueError, TypeError):
+        fact = parse_event(json.loads(raw))
+    except (NotAStripeEvent, ValueError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return _reply(400, {"error": {"code": "invalid_event", "message": "body is not a Stripe event"}})
 
-    logger.append_keys(stripe_event_id=stripe_event.id, stripe_event_type=stripe_event.type)
-    if stripe_event.created:  # how long after Stripe created it the event reached us (retries included)
-        lag = max(0.0, time.time() - stripe_event.created)
+    logger.append_keys(stripe_event_id=fact.event.id, stripe_event_type=fact.event.type)
+    if fact.event.created:  # how long after Stripe created it the event reached us (retries included)
+        lag = max(0.0, time.time() - fact.event.created)
         metrics.add_metric(name="WebhookLagSeconds", unit=MetricUnit.Seconds, value=lag)
     try:
-        outcome = record_stripe_event(ledger(), business_clock(), stripe_event, retry_days=settings().charge_retry_days)
+        outcome = record_stripe_event(ledger(), business_clock(), fact, retry_days=settings().charge_retry_days)
     except Exception:
         # Transient (throttling, a lost race that kept losing): a 5xx makes Stripe deliver it again.
         metrics.add_metric(name="WebhookProcessingErrors", unit=MetricUnit.Count, value=1)
         logger.exception("stripe event not recorded; Stripe will retry")
         return _reply(500, {"error": {"code": "retry_later", "message": "event not recorded, retry"}})
     metrics.add_metric(name=f"WebhookEvents_{outcome.value}", unit=MetricUnit.Count, value=1)
-    if outcome.value == "flagged":
+    if outcome is Outcome.FLAGGED:
         metrics.add_metric(name="EventsFlaggedForReview", unit=MetricUnit.Count, value=1)
         logger.error("stripe event flagged for review")
     logger.info("stripe event recorded", extra={"outcome": outcome.value})

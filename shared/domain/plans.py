@@ -1,5 +1,5 @@
 """Installment plans: which plans an invoice may be split into, their schedules, and when a failed
-off-session installment charge is retried.
+off-session installment charge is retried (how a stored plan moves is in plan_lifecycle.py).
 
 Pure: no I/O, no clock, no AWS or Stripe. The caller passes the first due date. Amounts are integers
 in the currency's minor unit.

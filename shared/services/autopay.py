@@ -10,29 +10,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from shared.clock import Clock
-from shared.domain.records import (
-    AuditEntry,
-    Autopay,
-    Customer,
-    Installment,
-    OutboxMessage,
-    Plan,
-    PlanKind,
-    PlanStatus,
-    StripeEventRecord,
-)
-from shared.services.ports import Change, ChangeRejected, Ledger, PaymentGateway
+from shared.domain.errors import ConcurrentUpdate
+from shared.domain.invoices import Invoice
+from shared.domain.plan_lifecycle import charge_at
+from shared.domain.records import AuditEntry, Customer, InstallmentStatus, OutboxMessage, Plan, PlanKind, PlanStatus
+from shared.services.checkout import DOUBLE_CLICK_WINDOW_SECONDS, CheckoutPlan, PayPage
+from shared.services.customers import get_customer
+from shared.services.ports import Change, ChangeRejected, Ledger, PaymentGateway, Rejection, SetupSessionRequest
+from shared.services.stripe_events.facts import SetupPurpose
 
-if TYPE_CHECKING:
-    from shared.domain.invoices import Invoice
-    from shared.services.checkout import CheckoutPlan, PayPage
-    from shared.services.payments import Outcome, StripeEvent
-
-AUTOPAY_PURPOSE = "autopay"
-DOUBLE_CLICK_WINDOW_SECONDS = 600
 # However late an invoice is created, the notice goes out at least this long before the charge.
 MIN_NOTICE = timedelta(days=1)
 
@@ -42,8 +30,6 @@ def start_autopay_setup(
 ) -> str:
     """Checkout in setup mode to save the card autopay will charge; returns its URL. Autopay is on once
     Stripe's webhook says the card is saved."""
-    from shared.services.ports import SetupSessionRequest
-
     customer = page.customer
     stripe_customer_id = customer.stripe_customer_id
     if stripe_customer_id is None:
@@ -55,62 +41,16 @@ def start_autopay_setup(
             stripe_customer_id=stripe_customer_id,
             success_url=f"{checkout_plan.base_url}/pay/{token}?autopay=on",
             cancel_url=f"{checkout_plan.base_url}/pay/{token}",
-            metadata={"customer_id": customer.id, "invoice_id": page.invoice.id, "purpose": AUTOPAY_PURPOSE},
+            metadata={"customer_id": customer.id, "invoice_id": page.invoice.id, "purpose": SetupPurpose.AUTOPAY},
             idempotency_key=f"payportal-autopay-{customer.id}-{window}",
         )
     )
     return session.url
 
 
-def is_autopay_setup(event: StripeEvent) -> bool:
-    obj = event.object
-    return (
-        event.type == "checkout.session.completed"
-        and obj.get("mode") == "setup"
-        and (obj.get("metadata") or {}).get("purpose") == AUTOPAY_PURPOSE
-    )
-
-
-def record_autopay_setup(ledger: Ledger, clock: Clock, event: StripeEvent) -> Outcome:
-    """The card is saved: autopay is on for the customer's future invoices. Exactly once: the event id is
-    new and the customer has not changed since it was read."""
-    from shared.services.payments import Outcome
-
-    customer_id = str((event.object.get("metadata") or {}).get("customer_id") or "")
-    for _ in range(5):
-        now = clock.now()
-        customer = ledger.get_customer(customer_id)
-        outcome = Outcome.APPLIED if customer else Outcome.IGNORED
-        change = Change(
-            stripe_event=StripeEventRecord(
-                event_id=event.id, type=event.type, object_id=str(event.object.get("id", "")),
-                outcome=outcome.value, received_at=now,
-            )
-        )  # fmt: skip
-        if customer is not None and customer.autopay is None:
-            change.customer_update = replace(customer, autopay=Autopay(enabled_at=now), version=customer.version + 1)
-            change.outbox.append(
-                OutboxMessage(kind="event", name="autopay.enabled", data={"customer_id": customer.id}, created_at=now)
-            )
-            change.audit.append(
-                AuditEntry(entity=f"CUSTOMER#{customer.id}", action="autopay.enabled", actor="customer", at=now)
-            )
-        try:
-            ledger.commit(change)
-        except ChangeRejected as rejected:
-            if rejected.reason == "duplicate_event":
-                return Outcome.DUPLICATE_EVENT
-            continue
-        return outcome
-    raise RuntimeError(f"event {event.id} kept conflicting; Stripe will retry it")
-
-
 def disable_autopay(ledger: Ledger, clock: Clock, customer_id: str, *, actor: str) -> Customer:
     """Autopay off: no future invoice is charged automatically, and the autopay charges not yet made are
     cancelled, their invoices going back to normal dunning."""
-    from shared.domain.errors import ConcurrentUpdate
-    from shared.services.customers import get_customer
-
     customer = get_customer(ledger, customer_id)
     if customer.autopay is None:
         return customer
@@ -126,7 +66,7 @@ def disable_autopay(ledger: Ledger, clock: Clock, customer_id: str, *, actor: st
     try:
         ledger.commit(change)
     except ChangeRejected as rejected:
-        if rejected.reason == "stale_customer":
+        if rejected.reason == Rejection.STALE_CUSTOMER:
             raise ConcurrentUpdate("the customer changed meanwhile; try again") from None
         raise
     _cancel_pending_charges(ledger, customer.id, now)
@@ -134,8 +74,6 @@ def disable_autopay(ledger: Ledger, clock: Clock, customer_id: str, *, actor: st
 
 
 def _cancel_pending_charges(ledger: Ledger, customer_id: str, now: datetime) -> None:
-    from shared.domain.records import InstallmentStatus
-
     cursor: str | None = None
     while True:
         page = ledger.list_customer_invoices(customer_id, 100, cursor)
@@ -160,32 +98,8 @@ def _cancel_pending_charges(ledger: Ledger, customer_id: str, now: datetime) -> 
             return
 
 
-def autopay_plan(invoice: Invoice, customer: Customer, now: datetime, notice_days: int) -> Plan:
-    """The one-charge plan that pays `invoice` on its due date for a customer on autopay. It first waits
-    for the notice time; the charge run sends the notice, then charges on the due date."""
-    from shared.services.plans import charge_at
-
-    plan_id = f"plan_autopay_{invoice.id.removeprefix('inv_')}"
-    notice_at = charge_at(invoice.due_date, customer.timezone) - timedelta(days=notice_days)
-    return Plan(
-        id=plan_id,
-        invoice_id=invoice.id,
-        customer_id=customer.id,
-        currency=invoice.currency,
-        frequency="once",
-        installments=(Installment(1, invoice.due_date, invoice.amount_remaining),),
-        status=PlanStatus.ACTIVE,
-        created_at=now,
-        customer_timezone=customer.timezone,
-        next_action_at=max(notice_at, now),
-        kind=PlanKind.AUTOPAY,
-    )
-
-
 def notice_change(plan: Plan, invoice: Invoice, now: datetime) -> Change:
     """The autopay notice: the plan is noted as told and waits for the charge time (at least a day on)."""
-    from shared.services.plans import charge_at
-
     charge_time = max(charge_at(plan.installments[0].due_on, plan.customer_timezone), now + MIN_NOTICE)
     noticed = replace(plan, notice_sent=True, next_action_at=charge_time, version=plan.version + 1)
     return Change(

@@ -9,7 +9,7 @@ Reads only the CHARGE partitions of the sparse due_work index. For each due plan
    PaymentIntent instead of a second charge;
 3. note the PaymentIntent on the plan. What happened to the money arrives by webhook
    (`payment_intent.succeeded` / `payment_intent.payment_failed`) and is applied by
-   `shared.services.installments`, like every other payment.
+   `shared.services.stripe_events.installment_charges`, like every other payment.
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ from shared.domain.records import (
     PlanStatus,
     RecurringCharge,
 )
+from shared.services.autopay import notice_change
 from shared.services.due_work import ALL_SHARDS, walk_due
 from shared.services.ports import Change, ChangeRejected, Ledger, OffSessionCharge, PaymentGateway
+from shared.services.recurring import bill_period
 
 PAGE_SIZE = 50
 # A claimed attempt is looked at again after this long if it has no PaymentIntent yet (the run died before
@@ -85,7 +87,6 @@ def run_charges(
 
 
 def bill_recurring(ledger: Ledger, clock: Clock, report: ChargeReport, *, autopay_notice_days: int) -> None:
-    from shared.services.recurring import bill_period
 
     now = clock.now()
 
@@ -124,8 +125,6 @@ def charge_plan(ledger: Ledger, gateway: PaymentGateway, plan: Plan, now: dateti
             _commit(ledger, finished, report)
             return
         if not plan.notice_sent:
-            from shared.services.autopay import notice_change
-
             try:
                 ledger.commit(notice_change(plan, invoice, now))
             except ChangeRejected:

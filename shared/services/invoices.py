@@ -111,7 +111,7 @@ def invoice_creation(
     plan = None
     if customer.autopay is not None:
         # Charged on the due date to the saved card, after a notice: no reminders meanwhile.
-        from shared.services.autopay import autopay_plan
+        from shared.domain.plan_lifecycle import autopay_plan
 
         plan = autopay_plan(invoice, customer, now, autopay_notice_days)
         invoice = replace(invoice, active_plan=plan.id, next_action_at=None)

@@ -2,43 +2,24 @@
 for later), the rest charged off-session on their dates by functions/charges.
 
 A plan is stored when the customer picks it (`awaiting_first`) and becomes `active` when the webhook
-records the first installment's payment: the invoice then leaves dunning while the plan pays it off.
+records the first installment's payment (shared/services/stripe_events/checkout_payments.py): the invoice
+then leaves dunning while the plan pays it off.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
-from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from shared.clock import Clock
 from shared.domain.errors import InvoiceNotPayable
-from shared.domain.records import (
-    CheckoutAttempt,
-    Installment,
-    InstallmentStatus,
-    OutboxMessage,
-    Plan,
-    PlanStatus,
-)
-from shared.services.ports import Change, ChangeRejected, Ledger, PaymentGateway
-
-if TYPE_CHECKING:
-    from shared.domain.invoices import Invoice
-    from shared.domain.plans import PlanChoice
-    from shared.services.checkout import CheckoutPlan, PayPage
-
-# Installments are charged at this local time on their due date, inside anyone's working day.
-CHARGE_LOCAL_TIME = time(10)
-# Picks of the same plan within this window reuse one plan and one Checkout Session.
-DOUBLE_CLICK_WINDOW_SECONDS = 600
-
-
-def charge_at(due_on: date, timezone: str) -> datetime:
-    """When an installment due on `due_on` is charged: 10:00 in the customer's zone, as UTC."""
-    return datetime.combine(due_on, CHARGE_LOCAL_TIME, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+from shared.domain.invoices import Invoice
+from shared.domain.plans import InvalidPlan, PlanChoice, choose, plan_choices
+from shared.domain.records import CheckoutAttempt, Installment, InstallmentStatus, Plan, PlanStatus
+from shared.services.checkout import DOUBLE_CLICK_WINDOW_SECONDS, CheckoutPlan, PayPage, open_checkout_session
+from shared.services.ports import Change, ChangeRejected, Ledger, PaymentGateway, Rejection, SetupSessionRequest
+from shared.services.stripe_events.facts import SetupPurpose
 
 
 def customer_today(page: PayPage, now: datetime) -> date:
@@ -48,8 +29,6 @@ def customer_today(page: PayPage, now: datetime) -> date:
 def choices_for(page: PayPage, now: datetime) -> tuple[PlanChoice, ...]:
     """The plans this invoice may be paid by now: none unless the operator offered them, nothing is
     disputed, and no plan is already paying it."""
-    from shared.domain.plans import plan_choices
-
     invoice = page.invoice
     if invoice.plan_offer is None or invoice.active_plan or invoice.open_disputes or not invoice.accepts_payment:
         return ()
@@ -68,9 +47,6 @@ def start_plan(
 ) -> CheckoutAttempt:
     """The customer picked plan `key` (e.g. "monthly-3"): store it and open Checkout for the first
     installment, saving the card for the others."""
-    from shared.domain.plans import InvalidPlan, choose
-    from shared.services.checkout import open_checkout_session
-
     invoice, customer = page.invoice, page.customer
     now = clock.now()
     if invoice.plan_offer is None:
@@ -110,59 +86,10 @@ def start_plan(
     try:
         ledger.commit(Change(checkout=attempt, new_plan=plan))
     except ChangeRejected as rejected:
-        if rejected.reason != "plan_exists":
+        if rejected.reason != Rejection.PLAN_EXISTS:
             raise
         ledger.commit(Change(checkout=attempt))  # a double click: same plan, same session
     return attempt
-
-
-def activate(plan: Plan, invoice: Invoice, payment_intent_id: str | None, now: datetime) -> tuple[Plan, Change]:
-    """The first installment is paid: the plan runs, and the invoice leaves dunning while it does.
-    Returns the activated plan and the outbox messages announcing it (as a Change to merge)."""
-    from shared.domain.invoices import invoice_event_detail
-
-    installments = list(plan.installments)
-    installments[0] = replace(
-        installments[0], status=InstallmentStatus.PAID, attempts=1, payment_intent_id=payment_intent_id
-    )
-    following = installments[1] if len(installments) > 1 else None
-    active = replace(
-        plan,
-        installments=tuple(installments),
-        status=PlanStatus.ACTIVE if following else PlanStatus.COMPLETED,
-        next_action_at=charge_at(following.due_on, plan.customer_timezone) if following else None,
-        version=plan.version + 1,
-    )
-    detail = plan_event_detail(active) | {"invoice": invoice_event_detail(invoice)}
-    announced = Change(
-        outbox=[
-            OutboxMessage(kind="event", name="plan.created", data=detail, created_at=now),
-            OutboxMessage(
-                kind="event",
-                name="plan.installment_paid",
-                data=plan_event_detail(active) | {"installment": 1, "payment_intent_id": payment_intent_id},
-                created_at=now,
-            ),
-        ]
-    )
-    return active, announced
-
-
-def settle_installment(plan: Plan, number: int, payment_intent_id: str | None) -> Plan:
-    """Installment `number` is paid: the plan waits for the next one's date, or is completed."""
-    paid = tuple(
-        replace(i, status=InstallmentStatus.PAID, payment_intent_id=payment_intent_id, failure=None)
-        if i.number == number
-        else i
-        for i in plan.installments
-    )
-    settled = replace(plan, installments=paid, version=plan.version + 1)
-    following = settled.current
-    if following is None:
-        return replace(settled, status=PlanStatus.COMPLETED, next_action_at=None)
-    if settled.status is PlanStatus.ACTIVE:
-        return replace(settled, next_action_at=charge_at(following.due_on, plan.customer_timezone))
-    return settled
 
 
 def start_installment_checkout(
@@ -176,8 +103,6 @@ def start_installment_checkout(
 ) -> CheckoutAttempt:
     """The customer pays the installment that could not be charged off-session (it needed their
     authentication, or the card was declined) on Checkout, saving the card they use for the rest."""
-    from shared.services.checkout import open_checkout_session
-
     invoice = page.invoice
     plan = ledger.get_plan(invoice.id, invoice.active_plan) if invoice.active_plan else None
     installment = plan.current if plan else None
@@ -211,8 +136,6 @@ def start_card_update(
 ) -> str:
     """Checkout in setup mode: the customer saves a new card, which later off-session charges use (the
     newest saved card is the one charged). Returns the Checkout URL."""
-    from shared.services.ports import SetupSessionRequest
-
     customer = page.customer
     stripe_customer_id = customer.stripe_customer_id
     if stripe_customer_id is None:
@@ -224,7 +147,7 @@ def start_card_update(
             stripe_customer_id=stripe_customer_id,
             success_url=f"{checkout_plan.base_url}/pay/{token}?card=saved",
             cancel_url=f"{checkout_plan.base_url}/pay/{token}",
-            metadata={"customer_id": customer.id, "invoice_id": page.invoice.id, "purpose": "card_update"},
+            metadata={"customer_id": customer.id, "invoice_id": page.invoice.id, "purpose": SetupPurpose.CARD_UPDATE},
             idempotency_key=f"payportal-card-{customer.id}-{window}",
         )
     )
@@ -238,18 +161,3 @@ def waiting_installment(ledger: Ledger, invoice: Invoice) -> tuple[Plan, Install
     if plan is None or installment is None or installment.status is not InstallmentStatus.FAILED:
         return None
     return plan, installment
-
-
-def plan_event_detail(plan: Plan) -> dict[str, object]:
-    return {
-        "plan_id": plan.id,
-        "invoice_id": plan.invoice_id,
-        "customer_id": plan.customer_id,
-        "status": plan.status.value,
-        "currency": plan.currency,
-        "frequency": plan.frequency,
-        "installments": [
-            {"number": i.number, "due_on": i.due_on.isoformat(), "amount": i.amount, "status": i.status.value}
-            for i in plan.installments
-        ],
-    }

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
-
-from shared.domain.invoices import PaymentStatus
 
 if TYPE_CHECKING:  # annotations only: the webhook's cold path does not load the dunning rules
     from shared.domain.dunning import DunningPolicy
@@ -50,13 +49,30 @@ class Change:
     audit: list[AuditEntry] = field(default_factory=list)
 
 
+class Rejection(StrEnum):
+    """Which guard of a Change failed."""
+
+    DUPLICATE_EVENT = "duplicate_event"  # the Stripe event id is recorded already
+    EXISTS = "exists"  # a new record's key is taken
+    STALE_CUSTOMER = "stale_customer"
+    CUSTOMER_PAUSED = "customer_paused"  # on hold or unreachable at the instant checked
+    DUPLICATE_NUMBER = "duplicate_number"  # another invoice has this number
+    STALE_INVOICE = "stale_invoice"
+    CHECKOUT_CONFLICT = "checkout_conflict"
+    PAYMENT_NOT_FORWARD = "payment_not_forward"
+    PLAN_EXISTS = "plan_exists"
+    STALE_PLAN = "stale_plan"
+    STALE_RECURRING = "stale_recurring"
+    DISPUTE_NOT_FORWARD = "dispute_not_forward"
+    NEVER = "never"  # an unconditional write; never the cause
+
+
 class ChangeRejected(Exception):
     """A guard in a Change failed; `reason` says which."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: Rejection | str) -> None:
         super().__init__(reason)
-        self.reason = reason  # duplicate_event | payment_not_forward | stale_invoice | stale_customer | customer_paused
-        # | duplicate_number | exists
+        self.reason = Rejection(reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +212,3 @@ class OutboxStore(Protocol):
 
     def mark_delivered(self, message_id: str) -> None: ...
     def release(self, message_id: str, error: str) -> None: ...
-
-
-__all__ = ["PaymentStatus"]

@@ -23,7 +23,7 @@ from botocore.stub import Stubber
 from cli.__main__ import main
 from cli.adapters import api_url_from_stack
 from cli.stripe_setup import SetupError
-from shared.services.payments import DISPUTE_EVENT_TYPES, HANDLED_EVENT_TYPES
+from shared.adapters.stripe_events import HANDLED_EVENT_TYPES
 from tests.integration.helpers import checkout_for, completed, create_customer, create_invoice, deliver
 from tests.support import STRIPE_KEY, json_body, stripe_event
 
@@ -31,7 +31,7 @@ STAGE = "test"  # the conftest's secret is payportal/test/stripe, as CDK would n
 SECRET_ID = f"payportal/{STAGE}/stripe"
 REGION = "us-east-1"  # the fake AWS environment's (tests/conftest.py); this file's clients name no other
 REPO_ROOT = Path(__file__).resolve().parents[2]
-HANDLED = sorted(HANDLED_EVENT_TYPES | DISPUTE_EVENT_TYPES)
+HANDLED = sorted(HANDLED_EVENT_TYPES)
 # What CDK writes when it creates the secret (infra/constructs/secrets.py): empty fields for the operator.
 PLACEHOLDER = {"api_key": "", "webhook_secret": ""}
 

@@ -1,5 +1,6 @@
-"""Installment charges settled by webhook: `payment_intent.succeeded` and `payment_intent.payment_failed`
-for a PaymentIntent functions/charges created, applied exactly once like every payment.
+"""Installment and autopay charges settled by webhook: `payment_intent.succeeded` and
+`payment_intent.payment_failed` for a PaymentIntent functions/charges created, applied exactly once like
+every payment.
 
 One transaction per event, guarded four ways: the event id is new, the payment (keyed by PaymentIntent)
 only moves forward, and neither the invoice nor the plan changed since they were read.
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from shared.clock import Clock
 from shared.domain.invoices import (
@@ -23,76 +23,40 @@ from shared.domain.invoices import (
     invoice_event_detail,
     payment_status_moves_forward,
 )
-from shared.domain.records import (
-    AuditEntry,
-    Installment,
-    InstallmentStatus,
-    OutboxMessage,
-    Payment,
-    Plan,
-    PlanStatus,
-    StripeEventRecord,
-)
-from shared.services.plans import plan_event_detail, settle_installment
+from shared.domain.plan_lifecycle import plan_event_detail, settle_installment, with_installment
+from shared.domain.plans import DEFAULT_RETRY_DAYS, DeclineKind, classify_decline, next_retry
+from shared.domain.records import AuditEntry, Installment, InstallmentStatus, OutboxMessage, Payment, Plan, PlanStatus
 from shared.services.ports import Change, Ledger
-
-if TYPE_CHECKING:
-    from shared.services.payments import Outcome, StripeEvent
-
-
-def is_installment_event(event: StripeEvent) -> bool:
-    metadata = event.object.get("metadata") or {}
-    return bool(metadata.get("plan_id")) and bool(metadata.get("installment"))
+from shared.services.stripe_events.engine import Decision, Outcome, apply_once, event_record, flagged, unchanged
+from shared.services.stripe_events.facts import PaymentIntentFact
 
 
-def record_installment_event(
-    ledger: Ledger, clock: Clock, event: StripeEvent, *, retry_days: tuple[int, ...] = (3, 5, 7)
+def record_charge(
+    ledger: Ledger, clock: Clock, fact: PaymentIntentFact, *, retry_days: tuple[int, ...] = DEFAULT_RETRY_DAYS
 ) -> Outcome:
-    from shared.services.payments import apply_once
+    """`retry_days`: after a soft decline, the days until each next attempt."""
+    return apply_once(ledger, fact.event, lambda: _decide(ledger, clock, fact, retry_days))
 
-    return apply_once(ledger, event, lambda: _plan(ledger, clock, event, retry_days))
 
-
-def _plan(ledger: Ledger, clock: Clock, event: StripeEvent, retry_days: tuple[int, ...]) -> tuple[Change, Outcome]:
-    from shared.services.payments import Outcome
-
+def _decide(ledger: Ledger, clock: Clock, fact: PaymentIntentFact, retry_days: tuple[int, ...]) -> Decision:
     now = clock.now()
-    obj, metadata = event.object, event.object.get("metadata") or {}
-    intent_id = str(obj.get("id") or "")
-    invoice_id, plan_id = str(metadata.get("invoice_id") or ""), str(metadata["plan_id"])
-    number, attempt = _int(metadata.get("installment")), _int(metadata.get("attempt"))
+    event, intent_id = fact.event, fact.payment_intent_id
+    invoice_id, plan_id = fact.tags.invoice_id or "", fact.tags.plan_id or ""
+    number, attempt = fact.tags.installment or 0, fact.tags.attempt or 0
     context = ledger.get_payment_context(invoice_id, None, intent_id, plan_id)
     invoice, plan, current = context.invoice, context.plan, context.payment
 
-    def record(outcome: Outcome, detail: str = "") -> StripeEventRecord:
-        return StripeEventRecord(
-            event_id=event.id,
-            type=event.type,
-            object_id=intent_id,
-            outcome=outcome.value,
-            received_at=now,
-            detail=detail,
-        )
-
     installment = next((i for i in plan.installments if i.number == number), None) if plan else None
-    amount, currency = obj.get("amount"), str(obj.get("currency") or "").upper()
-    problem = ""
     if invoice is None or plan is None or installment is None or not intent_id.startswith("pi_"):
-        problem = "unknown invoice, plan or installment"
-    elif amount != installment.amount or currency != plan.currency:
+        return flagged(event, invoice_id, "unknown invoice, plan or installment", now)
+    if fact.amount != installment.amount or fact.currency != plan.currency:
         problem = f"amount or currency does not match installment {number} ({installment.amount} {plan.currency})"
-    if problem:
-        from shared.services.payments import flagged
+        return flagged(event, invoice_id, problem, now)
 
-        return flagged(event, invoice_id, record(Outcome.FLAGGED, problem), now)
-    assert invoice is not None and plan is not None and installment is not None
-
-    status = PaymentStatus.SUCCEEDED if event.type == "payment_intent.succeeded" else PaymentStatus.FAILED
+    status = PaymentStatus.SUCCEEDED if fact.succeeded else PaymentStatus.FAILED
     if current is not None and not payment_status_moves_forward(current.status, status):
-        return Change(stripe_event=record(Outcome.NO_CHANGE, current.status.value)), Outcome.NO_CHANGE
+        return unchanged(event, Outcome.NO_CHANGE, now, current.status.value)
 
-    error = obj.get("last_payment_error") or {}
-    code, decline_code = error.get("code"), error.get("decline_code")
     payment = Payment(
         key=intent_id,
         invoice_id=invoice.id,
@@ -104,9 +68,9 @@ def _plan(ledger: Ledger, clock: Clock, event: StripeEvent, retry_days: tuple[in
         payment_intent_id=intent_id,
         created_at=current.created_at if current else now,
         updated_at=now,
-        failure_reason=str(decline_code or code or "payment_failed")[:64] if status is PaymentStatus.FAILED else None,
+        failure_reason=fact.failure_reason if status is PaymentStatus.FAILED else None,
     )
-    change = Change(stripe_event=record(Outcome.APPLIED), payment=payment)
+    change = Change(stripe_event=event_record(event, Outcome.APPLIED, now), payment=payment)
     payment_detail = {
         "payment_id": intent_id,
         "invoice_id": invoice.id,
@@ -121,9 +85,8 @@ def _plan(ledger: Ledger, clock: Clock, event: StripeEvent, retry_days: tuple[in
     if status is PaymentStatus.SUCCEEDED:
         _succeeded(change, invoice, plan, installment, payment, payment_detail, now)
     else:
-        _failed(
-            change, invoice, plan, installment, attempt, payment, payment_detail, (code, decline_code), now, retry_days
-        )
+        error = (fact.error_code, fact.decline_code)
+        _failed(change, invoice, plan, installment, attempt, payment, payment_detail, error, now, retry_days)
     return change, Outcome.APPLIED
 
 
@@ -203,8 +166,6 @@ def _failed(
     now: datetime,
     retry_days: tuple[int, ...],
 ) -> None:
-    from shared.domain.plans import DeclineKind, classify_decline, next_retry
-
     payment_detail["failure_reason"] = payment.failure_reason
     change.outbox.append(OutboxMessage(kind="event", name="payment.failed", data=payment_detail, created_at=now))
     is_current = (
@@ -224,10 +185,10 @@ def _failed(
         # off-session try waits the longest retry interval.
         days = max(retry_days)
     if days is not None:
-        plan = replace(_with(plan, failed), next_action_at=now + timedelta(days=days))
+        plan = replace(with_installment(plan, failed), next_action_at=now + timedelta(days=days))
         defaulted = False
     else:
-        plan = replace(_with(plan, failed), status=PlanStatus.DEFAULTED, next_action_at=None)
+        plan = replace(with_installment(plan, failed), status=PlanStatus.DEFAULTED, next_action_at=None)
         defaulted = True
         # Back to normal dunning: the run sends the latest applicable reminder.
         change.invoice_update = replace(invoice, active_plan=None, next_action_at=now, version=invoice.version + 1)
@@ -274,15 +235,3 @@ def _failed(
             },
         )
     )
-
-
-def _with(plan: Plan, installment: Installment) -> Plan:
-    installments = tuple(installment if i.number == installment.number else i for i in plan.installments)
-    return replace(plan, installments=installments, version=plan.version + 1)
-
-
-def _int(raw: object) -> int:
-    try:
-        return int(str(raw))
-    except ValueError:
-        return 0

@@ -1,0 +1,164 @@
+"""Stripe's event JSON into typed facts: the one place payportal reads an event's shape.
+
+Kept to the standard library (no stripe SDK, no pydantic): it runs on the webhook's cold path.
+Adding an event type means a parser here, a use case, and a line in the router's table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from shared.domain.records import DisputeStatus
+from shared.services.stripe_events.facts import (
+    CheckoutSessionFact,
+    DisputeFact,
+    EventMeta,
+    OtherEvent,
+    PaymentIntentFact,
+    SessionState,
+    SetupSessionFact,
+    StripeFact,
+    Tags,
+)
+
+
+class NotAStripeEvent(ValueError):
+    """The body is not an event in Stripe's shape."""
+
+
+def parse_event(payload: object) -> StripeFact:
+    """The fact a Stripe event states. Raises NotAStripeEvent for anything that is not a Stripe event."""
+    if not isinstance(payload, dict):
+        raise NotAStripeEvent("not a JSON object")
+    data = payload.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    event_id, event_type = payload.get("id"), payload.get("type")
+    if not isinstance(event_id, str) or not isinstance(event_type, str) or not isinstance(obj, dict):
+        raise NotAStripeEvent("not a Stripe event")
+    created = payload.get("created")
+    if created is not None and not _is_int(created):
+        raise NotAStripeEvent("created is not a timestamp")
+    meta = EventMeta(id=event_id, type=event_type, created=created or 0, object_id=str(obj.get("id", "")))
+    parse = _PARSERS.get(event_type)
+    return parse(meta, obj) if parse else OtherEvent(meta)
+
+
+def _session(state: SessionState) -> Callable[[EventMeta, Mapping[str, Any]], StripeFact]:
+    def parse(meta: EventMeta, obj: Mapping[str, Any]) -> StripeFact:
+        session_id = _str(obj.get("id"))
+        if obj.get("mode") == "setup":
+            return SetupSessionFact(meta, state is SessionState.COMPLETED, session_id, _tags(obj))
+        intent = obj.get("payment_intent")
+        return CheckoutSessionFact(
+            event=meta,
+            state=state,
+            session_id=session_id,
+            paid=obj.get("payment_status") == "paid",
+            payment_intent_id=_str(intent.get("id") if isinstance(intent, dict) else intent),
+            amount=_amount(obj.get("amount_total")),
+            currency=_currency(obj.get("currency")),
+            tags=_tags(obj),
+        )
+
+    return parse
+
+
+def _payment_intent(succeeded: bool) -> Callable[[EventMeta, Mapping[str, Any]], StripeFact]:
+    def parse(meta: EventMeta, obj: Mapping[str, Any]) -> StripeFact:
+        error = obj.get("last_payment_error")
+        error = error if isinstance(error, dict) else {}
+        return PaymentIntentFact(
+            event=meta,
+            succeeded=succeeded,
+            payment_intent_id=_str(obj.get("id")) or "",
+            amount=_amount(obj.get("amount")),
+            currency=_currency(obj.get("currency")),
+            tags=_tags(obj),
+            error_code=_str(error.get("code")),
+            decline_code=_str(error.get("decline_code")),
+        )
+
+    return parse
+
+
+def _dispute(closed: bool) -> Callable[[EventMeta, Mapping[str, Any]], StripeFact]:
+    def parse(meta: EventMeta, obj: Mapping[str, Any]) -> StripeFact:
+        dispute_id, intent = obj.get("id"), obj.get("payment_intent")
+        intent_id = intent.get("id") if isinstance(intent, dict) else intent
+        if not isinstance(dispute_id, str) or not isinstance(intent_id, str):
+            return OtherEvent(meta)
+        if not closed:
+            status = DisputeStatus.OPEN
+        else:
+            status = DisputeStatus.LOST if obj.get("status") == "lost" else DisputeStatus.WON
+        return DisputeFact(
+            event=meta,
+            dispute_id=dispute_id,
+            payment_intent_id=intent_id,
+            status=status,
+            amount=_amount(obj.get("amount")),
+            currency=_currency(obj.get("currency")),
+            reason=str(obj.get("reason") or "")[:64],
+        )
+
+    return parse
+
+
+_PARSERS: dict[str, Callable[[EventMeta, Mapping[str, Any]], StripeFact]] = {
+    "checkout.session.completed": _session(SessionState.COMPLETED),
+    "checkout.session.async_payment_succeeded": _session(SessionState.ASYNC_SUCCEEDED),
+    "checkout.session.async_payment_failed": _session(SessionState.ASYNC_FAILED),
+    "checkout.session.expired": _session(SessionState.EXPIRED),
+    "payment_intent.succeeded": _payment_intent(succeeded=True),
+    "payment_intent.payment_failed": _payment_intent(succeeded=False),
+    "charge.dispute.created": _dispute(closed=False),
+    "charge.dispute.closed": _dispute(closed=True),
+}
+
+# What the webhook endpoint subscribes to at Stripe (cli: payportal stripe setup).
+HANDLED_EVENT_TYPES = frozenset(_PARSERS)
+
+
+def _tags(obj: Mapping[str, Any]) -> Tags:
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, dict):
+        return Tags()
+    return Tags(
+        invoice_id=_str(metadata.get("invoice_id")),
+        customer_id=_str(metadata.get("customer_id")),
+        checkout_ref=_str(metadata.get("checkout_ref")),
+        plan_id=_str(metadata.get("plan_id")),
+        installment=_digits(metadata.get("installment")),
+        attempt=_digits(metadata.get("attempt")),
+        purpose=_str(metadata.get("purpose")),
+    )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _digits(value: object) -> int | None:
+    """Metadata values are strings; ours are decimal counts."""
+    text = str(value) if value is not None else ""
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def _amount(value: object) -> int | None:
+    """Stripe sends amounts as integers in the minor unit. Anything else is not Stripe's (and never a
+    float we would round)."""
+    if value is None:
+        return None
+    if not _is_int(value):
+        raise NotAStripeEvent("an amount is not an integer")
+    assert isinstance(value, int)
+    return value
+
+
+def _currency(value: object) -> str | None:
+    return value.upper() if isinstance(value, str) and value else None

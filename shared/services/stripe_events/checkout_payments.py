@@ -1,0 +1,237 @@
+"""Payments taken on Checkout: a session completed, its bank debit succeeded or failed, it expired, or its
+PaymentIntent failed.
+
+What the event says is checked against the session we recorded when we created it (invoice, session,
+amount, currency), then applied in one transaction guarded three ways: the event id is new, the payment's
+status only moves forward, and the invoice has not changed since we read it. Any order of events converges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from shared.clock import Clock
+from shared.domain.invoices import (
+    Invoice,
+    InvoiceStatus,
+    PaymentStatus,
+    invoice_event_detail,
+    payment_status_moves_forward,
+)
+from shared.domain.plan_lifecycle import activate, plan_event_detail, settle_installment
+from shared.domain.records import AuditEntry, CheckoutAttempt, OutboxMessage, Payment, Plan, PlanStatus
+from shared.services.ports import Change, Ledger
+from shared.services.stripe_events.engine import Decision, Outcome, apply_once, event_record, flagged, unchanged
+from shared.services.stripe_events.facts import CheckoutSessionFact, EventMeta, PaymentIntentFact, SessionState
+
+_SESSION_STATUS: dict[SessionState, PaymentStatus | None] = {
+    SessionState.ASYNC_SUCCEEDED: PaymentStatus.SUCCEEDED,
+    SessionState.ASYNC_FAILED: PaymentStatus.FAILED,
+    SessionState.EXPIRED: None,  # nothing was paid, nothing moves
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Observed:
+    """What one event says about one payment."""
+
+    invoice_id: str
+    checkout_ref: str | None
+    session_id: str | None
+    payment_key: str | None
+    amount: int | None
+    currency: str | None
+    status: PaymentStatus | None  # None: the event moves no payment (an expired session)
+    failure_reason: str | None = None
+    plan_id: str | None = None  # the first installment of this installment plan, or the one in `installment`
+    installment: int | None = None  # an installment the customer paid on Checkout after it failed off-session
+
+
+def record_session(ledger: Ledger, clock: Clock, fact: CheckoutSessionFact) -> Outcome:
+    if not fact.tags.invoice_id:
+        return Outcome.IGNORED  # not created by payportal
+    if fact.state is SessionState.COMPLETED:
+        status: PaymentStatus | None = PaymentStatus.SUCCEEDED if fact.paid else PaymentStatus.PENDING
+    else:
+        status = _SESSION_STATUS[fact.state]
+    seen = _Observed(
+        invoice_id=fact.tags.invoice_id,
+        checkout_ref=fact.tags.checkout_ref,
+        session_id=fact.session_id,
+        payment_key=fact.payment_intent_id or fact.session_id,
+        amount=fact.amount,
+        currency=fact.currency,
+        status=status,
+        failure_reason="async_payment_failed" if status is PaymentStatus.FAILED else None,
+        plan_id=fact.tags.plan_id,
+        installment=fact.tags.installment,
+    )
+    return apply_once(ledger, fact.event, lambda: _decide(ledger, clock, fact.event, seen))
+
+
+def record_failed_intent(ledger: Ledger, clock: Clock, fact: PaymentIntentFact) -> Outcome:
+    """A Checkout payment's PaymentIntent failed (a declined card, a returned debit)."""
+    if not fact.tags.invoice_id:
+        return Outcome.IGNORED
+    seen = _Observed(
+        invoice_id=fact.tags.invoice_id,
+        checkout_ref=fact.tags.checkout_ref,
+        session_id=None,
+        payment_key=fact.payment_intent_id or None,
+        amount=fact.amount,
+        currency=fact.currency,
+        status=PaymentStatus.FAILED,
+        failure_reason=fact.failure_reason,
+    )
+    return apply_once(ledger, fact.event, lambda: _decide(ledger, clock, fact.event, seen))
+
+
+def _decide(ledger: Ledger, clock: Clock, event: EventMeta, seen: _Observed) -> Decision:
+    now = clock.now()
+    context = ledger.get_payment_context(seen.invoice_id, seen.checkout_ref, seen.payment_key, seen.plan_id)
+    invoice, checkout, current = context.invoice, context.checkout, context.payment
+    if invoice is None or checkout is None:
+        problem = "unknown invoice" if invoice is None else "no checkout session recorded for this reference"
+        return flagged(event, seen.invoice_id, problem, now)
+    problem = _mismatch(seen, checkout)
+    if problem:
+        return flagged(event, seen.invoice_id, problem, now)
+    if seen.status is None:
+        return unchanged(event, Outcome.APPLIED, now, "session expired")
+    if current is not None and not payment_status_moves_forward(current.status, seen.status):
+        return unchanged(event, Outcome.NO_CHANGE, now, current.status.value)
+
+    assert seen.payment_key is not None
+    payment = Payment(
+        key=seen.payment_key,
+        invoice_id=invoice.id,
+        customer_id=invoice.customer_id,
+        amount=checkout.amount,
+        currency=invoice.currency,
+        status=seen.status,
+        checkout_session_id=checkout.session_id,
+        payment_intent_id=seen.payment_key if seen.payment_key.startswith("pi_") else None,
+        created_at=current.created_at if current else now,
+        updated_at=now,
+        failure_reason=seen.failure_reason if seen.status is PaymentStatus.FAILED else None,
+    )
+    change = Change(stripe_event=event_record(event, Outcome.APPLIED, now), payment=payment)
+    change.audit.append(
+        AuditEntry(
+            entity=f"INVOICE#{invoice.id}",
+            action=f"payment.{seen.status.value}",
+            actor="stripe",
+            at=now,
+            details={
+                "event_id": event.id,
+                "payment": payment.key,
+                "amount": payment.amount,
+                "currency": payment.currency,
+            },
+        )
+    )
+    payment_detail = {
+        "payment_id": payment.key,
+        "invoice_id": invoice.id,
+        "customer_id": invoice.customer_id,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "status": payment.status.value,
+        "stripe_event_id": event.id,
+    }
+    if seen.status is PaymentStatus.SUCCEEDED:
+        _succeeded(change, invoice, context.plan, payment, payment_detail, seen.installment, now)
+    elif seen.status is PaymentStatus.FAILED:
+        payment_detail["failure_reason"] = payment.failure_reason
+        change.outbox.append(OutboxMessage(kind="event", name="payment.failed", data=payment_detail, created_at=now))
+    return change, Outcome.APPLIED
+
+
+def _succeeded(
+    change: Change,
+    invoice: Invoice,
+    plan: Plan | None,
+    payment: Payment,
+    payment_detail: dict[str, object],
+    installment: int | None,
+    now: datetime,
+) -> None:
+    updated = invoice.with_payment(payment.amount)
+    change.invoice_update = updated
+    change.outbox.append(OutboxMessage(kind="event", name="payment.succeeded", data=payment_detail, created_at=now))
+    became = updated.status
+    if became is InvoiceStatus.PARTIALLY_PAID or (became is InvoiceStatus.PAID and invoice.status is not became):
+        change.outbox.append(
+            OutboxMessage(
+                kind="event", name=f"invoice.{became.value}", data=invoice_event_detail(updated), created_at=now
+            )
+        )
+    change.outbox.append(
+        OutboxMessage(
+            kind="email",
+            name="receipt",
+            data={
+                "invoice_id": invoice.id,
+                "payment_id": payment.key,
+                "amount": payment.amount,
+                "paid_at": now.isoformat(),
+            },
+            created_at=now,
+        )
+    )
+    if plan is not None and installment and plan.status is PlanStatus.ACTIVE:
+        # An installment that failed off-session, paid by the customer on Checkout.
+        settled = settle_installment(plan, installment, payment.payment_intent_id)
+        change.plan_update = settled
+        if settled.status is PlanStatus.COMPLETED:
+            done = replace(updated, active_plan=None)
+            change.invoice_update = replace(done, next_action_at=now if done.in_dunning else None)
+            change.outbox.append(
+                OutboxMessage(kind="event", name="plan.completed", data=plan_event_detail(settled), created_at=now)
+            )
+        change.outbox.append(
+            OutboxMessage(
+                kind="event",
+                name="plan.installment_paid",
+                data=plan_event_detail(settled)
+                | {"installment": installment, "payment_intent_id": payment.payment_intent_id},
+                created_at=now,
+            )
+        )
+    elif plan is not None and plan.status is PlanStatus.AWAITING_FIRST and plan.invoice_id == invoice.id:
+        # The first installment: the plan runs from now, and pays the invoice off instead of dunning.
+        activated, announced = activate(plan, updated, payment.payment_intent_id, now)
+        change.plan_update = activated
+        if activated.status is PlanStatus.ACTIVE:
+            change.invoice_update = replace(updated, active_plan=plan.id, next_action_at=None)
+        change.outbox.extend(announced)
+        change.audit.append(
+            AuditEntry(
+                entity=f"INVOICE#{invoice.id}",
+                action="plan.created",
+                actor="customer",
+                at=now,
+                details={"plan": plan.id, "installments": len(plan.installments), "frequency": plan.frequency},
+            )
+        )
+    if updated.amount_credit > invoice.amount_credit:
+        change.audit.append(
+            AuditEntry(
+                entity=f"INVOICE#{invoice.id}",
+                action="invoice.overpaid",
+                actor="stripe",
+                at=now,
+                details={"credit": updated.amount_credit, "currency": invoice.currency},
+            )
+        )
+
+
+def _mismatch(seen: _Observed, checkout: CheckoutAttempt) -> str:
+    if seen.session_id is not None and seen.session_id != checkout.session_id:
+        return "session does not match the one recorded"
+    if seen.currency is not None and seen.currency != checkout.currency:
+        return f"currency {seen.currency} does not match {checkout.currency}"
+    if seen.amount is not None and seen.amount != checkout.amount:
+        return f"amount {seen.amount} does not match {checkout.amount}"
+    return ""

@@ -1,0 +1,98 @@
+"""Stripe disputes (chargebacks), exactly once: dunning stops while one is open.
+
+`charge.dispute.created` opens a dispute on the invoice the disputed PaymentIntent paid: the invoice
+leaves the due index, and the operator hears of it (`invoice.disputed`). `charge.dispute.closed` closes
+it. Won (or an inquiry closed without a chargeback): the money stays and dunning may resume. Lost: the
+bank took the money back, so it no longer counts as paid, and the invoice is put on hold for the operator
+to decide whether to chase it again; payportal never reminds a customer automatically after a chargeback.
+
+Each event is one transaction guarded like payments: the event id is new, the dispute only moves from
+open to closed (so a late "created" cannot reopen it), and the invoice has not changed since it was read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from shared.clock import Clock
+from shared.domain.invoices import Hold, invoice_event_detail
+from shared.domain.records import DISPUTE_STATUS_RANK, AuditEntry, Dispute, DisputeStatus, OutboxMessage
+from shared.services.ports import Change, Ledger
+from shared.services.stripe_events.engine import Decision, Outcome, apply_once, event_record, flagged, unchanged
+from shared.services.stripe_events.facts import DisputeFact
+
+LOST_HOLD_REASON = "dispute lost: review before chasing again"
+
+
+def record_dispute(ledger: Ledger, clock: Clock, fact: DisputeFact) -> Outcome:
+    invoice_id = ledger.invoice_for_payment_intent(fact.payment_intent_id)
+    if invoice_id is None:
+        return Outcome.IGNORED  # a payment payportal did not take
+    return apply_once(ledger, fact.event, lambda: _decide(ledger, clock, fact, invoice_id))
+
+
+def _decide(ledger: Ledger, clock: Clock, fact: DisputeFact, invoice_id: str) -> Decision:
+    now = clock.now()
+    invoice, current = ledger.get_dispute_context(invoice_id, fact.dispute_id)
+    status = fact.status
+    if invoice is None or fact.amount is None or fact.currency != invoice.currency:
+        problem = "unknown invoice" if invoice is None else f"amount or currency does not match {invoice.currency}"
+        return flagged(fact.event, invoice_id, problem, now)
+    if current is not None and DISPUTE_STATUS_RANK[current.status] >= DISPUTE_STATUS_RANK[status]:
+        return unchanged(fact.event, Outcome.NO_CHANGE, now, current.status.value)
+
+    dispute = Dispute(
+        id=fact.dispute_id,
+        invoice_id=invoice.id,
+        payment_intent_id=fact.payment_intent_id,
+        amount=fact.amount,
+        currency=fact.currency,
+        reason=fact.reason,
+        status=status,
+        updated_at=now,
+    )
+    if status is DisputeStatus.OPEN:
+        updated = replace(
+            invoice,
+            open_disputes=invoice.open_disputes | {dispute.id},
+            next_action_at=None,
+            version=invoice.version + 1,
+        )
+        name = "invoice.disputed"
+    else:
+        updated = replace(invoice, open_disputes=invoice.open_disputes - {dispute.id})
+        if status is DisputeStatus.LOST:
+            updated = replace(updated.with_dispute_lost(dispute.amount), hold=Hold(reason=LOST_HOLD_REASON))
+            updated = replace(updated, next_action_at=None, version=invoice.version + 1)
+        else:
+            # Dunning resumes (if anything is owed and no other dispute is open): the run decides what is due.
+            updated = replace(updated, next_action_at=now if updated.in_dunning else None, version=invoice.version + 1)
+        name = "invoice.dispute_closed"
+    detail = invoice_event_detail(updated) | {
+        "dispute_id": dispute.id,
+        "dispute_amount": dispute.amount,
+        "dispute_status": status.value,
+        "dispute_reason": dispute.reason,
+        "stripe_event_id": fact.event.id,
+    }
+    change = Change(
+        stripe_event=event_record(fact.event, Outcome.APPLIED, now),
+        dispute=dispute,
+        invoice_update=updated,
+        outbox=[OutboxMessage(kind="event", name=name, data=detail, created_at=now)],
+        audit=[
+            AuditEntry(
+                entity=f"INVOICE#{invoice.id}",
+                action=f"dispute.{status.value}",
+                actor="stripe",
+                at=now,
+                details={
+                    "event_id": fact.event.id,
+                    "dispute": dispute.id,
+                    "amount": dispute.amount,
+                    "currency": dispute.currency,
+                },
+            )
+        ],
+    )
+    return change, Outcome.APPLIED

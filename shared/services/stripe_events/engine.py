@@ -1,0 +1,68 @@
+"""Apply once: read, decide the change, commit; when a guard fails because something else moved first,
+read again and decide again. A repeated event id is reported, never applied twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
+
+from shared.domain.records import AuditEntry, StripeEventRecord
+from shared.services.ports import Change, ChangeRejected, Ledger, Rejection
+from shared.services.stripe_events.facts import EventMeta
+
+MAX_ATTEMPTS = 5
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE_EVENT = "duplicate_event"
+    NO_CHANGE = "no_change"  # the payment was already at this state or beyond
+    FLAGGED = "flagged"  # did not match what we recorded: kept for review, balances untouched
+    IGNORED = "ignored"  # not an event payportal acts on
+
+
+Decision = tuple[Change, Outcome]
+
+
+def apply_once(ledger: Ledger, event: EventMeta, decide: Callable[[], Decision]) -> Outcome:
+    """Commit what `decide` makes of the event, exactly once. `decide` reads the ledger afresh each call."""
+    for _ in range(MAX_ATTEMPTS):
+        change, outcome = decide()
+        try:
+            ledger.commit(change)
+        except ChangeRejected as rejected:
+            if rejected.reason == Rejection.DUPLICATE_EVENT:
+                return Outcome.DUPLICATE_EVENT
+            continue  # another event for this invoice, payment, plan or customer won the race
+        return outcome
+    raise RuntimeError(f"event {event.id} kept conflicting; Stripe will retry it")
+
+
+def event_record(event: EventMeta, outcome: Outcome, now: datetime, detail: str = "") -> StripeEventRecord:
+    """What is kept of every event acted on: its id (the duplicate guard), what became of it, and why."""
+    return StripeEventRecord(
+        event_id=event.id,
+        type=event.type,
+        object_id=event.object_id,
+        outcome=outcome.value,
+        received_at=now,
+        detail=detail,
+    )
+
+
+def unchanged(event: EventMeta, outcome: Outcome, now: datetime, detail: str = "") -> Decision:
+    """Only the event is kept: it moves nothing (already applied, or moves nothing by nature)."""
+    return Change(stripe_event=event_record(event, outcome, now, detail)), outcome
+
+
+def flagged(event: EventMeta, invoice_id: str, problem: str, now: datetime) -> Decision:
+    """An event that does not match what we recorded: kept, with an audit entry for review; nothing moves."""
+    audit = AuditEntry(
+        entity=f"INVOICE#{invoice_id}",
+        action="stripe_event.flagged",
+        actor="stripe",
+        at=now,
+        details={"event_id": event.id, "type": event.type, "reason": problem},
+    )
+    return Change(stripe_event=event_record(event, Outcome.FLAGGED, now, problem), audit=[audit]), Outcome.FLAGGED

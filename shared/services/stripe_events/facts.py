@@ -1,0 +1,116 @@
+"""What a Stripe event says, as typed facts. The adapter builds them from Stripe's JSON; the use cases read
+nothing else, so no service sees an event's shape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from shared.domain.records import DisputeStatus
+
+
+@dataclass(frozen=True, slots=True)
+class EventMeta:
+    """The envelope: which event this is, and the id of the object it is about."""
+
+    id: str
+    type: str
+    created: int  # Unix seconds at Stripe; 0 when absent
+    object_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tags:
+    """What payportal wrote into the Stripe object's metadata when it created it."""
+
+    invoice_id: str | None = None
+    customer_id: str | None = None
+    checkout_ref: str | None = None
+    plan_id: str | None = None
+    installment: int | None = None  # which installment of `plan_id` this pays
+    attempt: int | None = None  # which off-session attempt at that installment
+    purpose: str | None = None  # of a setup-mode session: "autopay" or "card_update"
+
+    @property
+    def is_installment_charge(self) -> bool:
+        return bool(self.plan_id) and self.installment is not None
+
+
+class SetupPurpose(StrEnum):
+    """Why payportal opened a setup-mode Checkout Session (its `purpose` metadata)."""
+
+    AUTOPAY = "autopay"  # the card autopay will charge
+    CARD_UPDATE = "card_update"  # a new card for the coming installments
+
+
+class SessionState(StrEnum):
+    COMPLETED = "completed"
+    ASYNC_SUCCEEDED = "async_payment_succeeded"
+    ASYNC_FAILED = "async_payment_failed"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutSessionFact:
+    """A Checkout Session in payment mode moved: completed (paid, or waiting on a bank debit), its delayed
+    payment succeeded or failed, or it expired unpaid."""
+
+    event: EventMeta
+    state: SessionState
+    session_id: str | None
+    paid: bool  # Stripe's payment_status is "paid"
+    payment_intent_id: str | None
+    amount: int | None  # amount_total, minor units
+    currency: str | None  # upper case
+    tags: Tags
+
+
+@dataclass(frozen=True, slots=True)
+class SetupSessionFact:
+    """A Checkout Session in setup mode moved: a card was saved for later (no money moves)."""
+
+    event: EventMeta
+    completed: bool
+    session_id: str | None
+    tags: Tags
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentIntentFact:
+    """A PaymentIntent succeeded or failed (off-session charges, and Checkout's own intents)."""
+
+    event: EventMeta
+    succeeded: bool
+    payment_intent_id: str
+    amount: int | None
+    currency: str | None
+    tags: Tags
+    error_code: str | None = None  # Stripe's last_payment_error.code
+    decline_code: str | None = None  # Stripe's last_payment_error.decline_code
+
+    @property
+    def failure_reason(self) -> str:
+        return (self.decline_code or self.error_code or "payment_failed")[:64]
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeFact:
+    """A dispute (chargeback) was opened or closed on one of our PaymentIntents."""
+
+    event: EventMeta
+    dispute_id: str
+    payment_intent_id: str
+    status: DisputeStatus  # open on created; won or lost on closed
+    amount: int | None
+    currency: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OtherEvent:
+    """An event payportal does not act on."""
+
+    event: EventMeta
+
+
+StripeFact = CheckoutSessionFact | SetupSessionFact | PaymentIntentFact | DisputeFact | OtherEvent
