@@ -1,4 +1,4 @@
-"""Money: an integer count of the currency's minor unit plus an ISO 4217 code. Never a float.
+"""Money rules: an amount is an integer count of the currency's minor unit plus an ISO 4217 code. Never a float.
 
 Minor-unit exponents come from CLDR through Babel (e.g. USD 2, JPY 0, KWD 3), so the rule for each
 currency lives in one well-kept place rather than a table of our own.
@@ -6,7 +6,6 @@ currency lives in one well-kept place rather than a table of our own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
 
@@ -33,31 +32,6 @@ def minor_unit_exponent(currency: str) -> int:
     from babel.numbers import get_currency_precision
 
     return int(get_currency_precision(normalise_currency(currency)))
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Money:
-    amount: int  # in the currency's minor unit
-    currency: str  # ISO 4217, upper case
-
-    def __post_init__(self) -> None:
-        if isinstance(self.amount, bool) or not isinstance(self.amount, int):
-            raise InvalidAmount("amounts are integers in the currency's minor unit", field="amount")
-
-    def _same_currency(self, other: Money) -> None:
-        if other.currency != self.currency:
-            raise InvalidAmount(f"cannot combine {self.currency} with {other.currency}", field="currency")
-
-    def __add__(self, other: Money) -> Money:
-        self._same_currency(other)
-        return Money(self.amount + other.amount, self.currency)
-
-    def __sub__(self, other: Money) -> Money:
-        self._same_currency(other)
-        return Money(self.amount - other.amount, self.currency)
-
-    def to_decimal(self) -> Decimal:
-        return Decimal(self.amount).scaleb(-minor_unit_exponent(self.currency))
 
 
 def parse_major_amount(text: str, currency: str) -> int:
