@@ -29,6 +29,7 @@ open balance is read without reading whole invoices, let alone the table.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Final
 
 PARTITION_KEY: Final = "pk"
@@ -71,8 +72,6 @@ def open_balance_keys(invoice_id: str, currency: str) -> dict[str, str]:
 
 
 def shard_of(entity_id: str, shards: int) -> int:
-    import hashlib
-
     return int(hashlib.sha256(entity_id.encode()).hexdigest()[:8], 16) % shards
 
 

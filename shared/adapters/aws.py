@@ -6,6 +6,7 @@ webhook's cold start about 50 ms and buys it nothing (docs/decisions.md).
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any
 
@@ -20,16 +21,14 @@ _CLIENT_CONFIG: dict[str, Any] = {
 @cache
 def _session() -> Any:
     # One session per container: endpoint and model data load once for every client.
-    import botocore.session
+    import botocore.session  # lazy: botocore loads when the first client is built, not at import
 
     return botocore.session.get_session()
 
 
 @cache
 def client(service: str) -> Any:
-    import os
-
-    from botocore.config import Config
+    from botocore.config import Config  # lazy: as above
 
     # botocore reads AWS_ENDPOINT_URL itself (the local stack); the region comes from Lambda's environment.
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from email.message import EmailMessage
 from typing import Any
 
 from shared.services.ports import DomainEvent, Email
@@ -20,8 +21,6 @@ class SesMailer:
 
     def send(self, email: Email, *, message_id: str) -> None:
         # A MIME message with text and HTML alternatives, sent raw: what every mail client reads best.
-        from email.message import EmailMessage
-
         message = EmailMessage()
         message["From"] = self._sender
         message["To"] = email.to

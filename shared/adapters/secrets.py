@@ -11,6 +11,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from shared.adapters.aws import client
+
 SECRET_MAX_AGE_SECONDS = 300
 
 _lock = threading.Lock()
@@ -44,8 +46,6 @@ def clear_cache() -> None:
 
 
 def _fetch(secret_id: str) -> str:
-    from shared.adapters.aws import client
-
     return str(client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"])
 
 

@@ -16,7 +16,7 @@ from shared.services.ports import (
 
 class StripeGateway:
     def __init__(self, api_key: str, api_base: str | None = None) -> None:
-        import stripe
+        import stripe  # lazy: the SDK costs about half a second of cold start
 
         options: dict[str, Any] = {"max_network_retries": 2}
         if api_base:
@@ -64,7 +64,7 @@ class StripeGateway:
     def charge_off_session(self, request: OffSessionCharge) -> ChargeOutcome:
         """One off-session PaymentIntent on the customer's newest saved card. The idempotency key makes a
         repeated call return the same PaymentIntent instead of charging again."""
-        import stripe
+        import stripe  # lazy: as in __init__
 
         cards = self._client.v1.payment_methods.list(
             params={"customer": request.stripe_customer_id, "type": "card", "limit": 1}

@@ -14,7 +14,7 @@ from shared.domain.errors import InvalidAmount, UnknownCurrency
 
 @cache
 def _known_currencies() -> frozenset[str]:
-    from babel.numbers import list_currencies
+    from babel.numbers import list_currencies  # lazy: Babel's CLDR data is heavy for paths that never format
 
     return frozenset(list_currencies())
 
@@ -29,7 +29,7 @@ def normalise_currency(code: str) -> str:
 
 @cache
 def minor_unit_exponent(currency: str) -> int:
-    from babel.numbers import get_currency_precision
+    from babel.numbers import get_currency_precision  # lazy: as above
 
     return int(get_currency_precision(normalise_currency(currency)))
 

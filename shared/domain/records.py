@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -80,8 +81,6 @@ class PayLink:
 
     @staticmethod
     def hash_token(token: str) -> str:
-        import hashlib
-
         return hashlib.sha256(token.encode()).hexdigest()
 
     def usable_at(self, instant: datetime) -> bool:
