@@ -16,9 +16,10 @@ from shared.domain.errors import ConcurrentUpdate
 from shared.domain.invoices import Invoice
 from shared.domain.plan_lifecycle import charge_at
 from shared.domain.records import AuditEntry, Customer, InstallmentStatus, OutboxMessage, Plan, PlanKind, PlanStatus
-from shared.services.checkout import DOUBLE_CLICK_WINDOW_SECONDS, CheckoutPlan, PayPage
+from shared.services.checkout import CheckoutPlan, PayPage
 from shared.services.customers import get_customer
-from shared.services.ports import Change, ChangeRejected, Ledger, PaymentGateway, Rejection, SetupSessionRequest
+from shared.services.ports import Change, ChangeRejected, Ledger, PaymentGateway, Rejection
+from shared.services.saved_cards import open_setup_session
 from shared.services.stripe_events.facts import SetupPurpose
 
 # However late an invoice is created, the notice goes out at least this long before the charge.
@@ -29,23 +30,17 @@ def start_autopay_setup(
     ledger: Ledger, gateway: PaymentGateway, clock: Clock, checkout_plan: CheckoutPlan, *, page: PayPage, token: str
 ) -> str:
     """Checkout in setup mode to save the card autopay will charge; returns its URL. Autopay is on once
-    Stripe's webhook says the card is saved."""
-    customer = page.customer
-    stripe_customer_id = customer.stripe_customer_id
-    if stripe_customer_id is None:
-        stripe_customer_id = gateway.ensure_customer(customer)
-        ledger.remember_stripe_customer(customer.id, stripe_customer_id)
-    window = int(clock.now().timestamp()) // DOUBLE_CLICK_WINDOW_SECONDS
-    session = gateway.create_setup_session(
-        SetupSessionRequest(
-            stripe_customer_id=stripe_customer_id,
-            success_url=f"{checkout_plan.base_url}/pay/{token}?autopay=on",
-            cancel_url=f"{checkout_plan.base_url}/pay/{token}",
-            metadata={"customer_id": customer.id, "invoice_id": page.invoice.id, "purpose": SetupPurpose.AUTOPAY},
-            idempotency_key=f"payportal-autopay-{customer.id}-{window}",
-        )
+    Stripe's webhook says the card is saved (shared/services/stripe_events/autopay_setup.py)."""
+    return open_setup_session(
+        ledger,
+        gateway,
+        clock,
+        checkout_plan,
+        page=page,
+        token=token,
+        purpose=SetupPurpose.AUTOPAY,
+        returned="autopay=on",
     )
-    return session.url
 
 
 def disable_autopay(ledger: Ledger, clock: Clock, customer_id: str, *, actor: str) -> Customer:

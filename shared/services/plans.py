@@ -18,7 +18,8 @@ from shared.domain.invoices import Invoice
 from shared.domain.plans import InvalidPlan, PlanChoice, choose, plan_choices
 from shared.domain.records import CheckoutAttempt, Installment, InstallmentStatus, Plan, PlanStatus
 from shared.services.checkout import DOUBLE_CLICK_WINDOW_SECONDS, CheckoutPlan, PayPage, open_checkout_session
-from shared.services.ports import Change, ChangeRejected, Ledger, PaymentGateway, Rejection, SetupSessionRequest
+from shared.services.ports import Change, ChangeRejected, Ledger, PaymentGateway, Rejection
+from shared.services.saved_cards import open_setup_session
 from shared.services.stripe_events.facts import SetupPurpose
 
 
@@ -126,32 +127,20 @@ def start_installment_checkout(
 
 
 def start_card_update(
-    ledger: Ledger,
-    gateway: PaymentGateway,
-    clock: Clock,
-    checkout_plan: CheckoutPlan,
-    *,
-    page: PayPage,
-    token: str,
+    ledger: Ledger, gateway: PaymentGateway, clock: Clock, checkout_plan: CheckoutPlan, *, page: PayPage, token: str
 ) -> str:
     """Checkout in setup mode: the customer saves a new card, which later off-session charges use (the
     newest saved card is the one charged). Returns the Checkout URL."""
-    customer = page.customer
-    stripe_customer_id = customer.stripe_customer_id
-    if stripe_customer_id is None:
-        stripe_customer_id = gateway.ensure_customer(customer)
-        ledger.remember_stripe_customer(customer.id, stripe_customer_id)
-    window = int(clock.now().timestamp()) // DOUBLE_CLICK_WINDOW_SECONDS
-    session = gateway.create_setup_session(
-        SetupSessionRequest(
-            stripe_customer_id=stripe_customer_id,
-            success_url=f"{checkout_plan.base_url}/pay/{token}?card=saved",
-            cancel_url=f"{checkout_plan.base_url}/pay/{token}",
-            metadata={"customer_id": customer.id, "invoice_id": page.invoice.id, "purpose": SetupPurpose.CARD_UPDATE},
-            idempotency_key=f"payportal-card-{customer.id}-{window}",
-        )
+    return open_setup_session(
+        ledger,
+        gateway,
+        clock,
+        checkout_plan,
+        page=page,
+        token=token,
+        purpose=SetupPurpose.CARD_UPDATE,
+        returned="card=saved",
     )
-    return session.url
 
 
 def waiting_installment(ledger: Ledger, invoice: Invoice) -> tuple[Plan, Installment] | None:
