@@ -22,17 +22,17 @@ from aws_cdk import CfnOutput, Stack, Tags, aws_iam, aws_lambda
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
+from infra.components.api import PayportalApi
+from infra.components.email import Email
+from infra.components.events import DomainEvents
+from infra.components.firewall import Firewall
+from infra.components.lambdas import Lambdas
+from infra.components.monitoring import Monitoring, Watched
+from infra.components.outbox import Outbox
+from infra.components.scheduling import Scheduling
+from infra.components.secrets import StripeSecret
+from infra.components.storage import Storage
 from infra.config import StageConfig
-from infra.constructs.api import PayportalApi
-from infra.constructs.email import Email
-from infra.constructs.events import DomainEvents
-from infra.constructs.firewall import Firewall
-from infra.constructs.lambdas import Lambdas
-from infra.constructs.monitoring import Monitoring, Watched
-from infra.constructs.outbox import Outbox
-from infra.constructs.scheduling import Scheduling
-from infra.constructs.secrets import StripeSecret
-from infra.constructs.storage import Storage
 from infra.nag import inline_policy
 from shared import schema
 from shared.routes import SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from infra.components.secrets import STRIPE_SECRET_FIELDS
 from infra.config import InvalidContextError
-from infra.constructs.secrets import STRIPE_SECRET_FIELDS
 from tests.infra.conftest import Synthesized, synthesize
 
 
