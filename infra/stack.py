@@ -128,9 +128,12 @@ class PayportalStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any) -> None:
         # A production stack cannot be deleted (`cdk destroy` fails) until someone deliberately turns this
         # off; its table and key are RETAIN in every stage besides.
-        super().__init__(scope, construct_id, termination_protection=config.is_prod, **kwargs)
+        # Stack tags are given explicitly (@aws-cdk/core:explicitStackTags): CloudFormation puts them on every
+        # resource it creates, those CDK cannot tag in the template included; Tags.of tags the template too.
+        tags = {**TAGS, "stage": config.stage}
+        super().__init__(scope, construct_id, termination_protection=config.is_prod, tags=tags, **kwargs)
         self.config = config
-        for key, value in {**TAGS, "stage": config.stage}.items():
+        for key, value in tags.items():
             Tags.of(self).add(key, value)
 
         self.storage = Storage(self, STORAGE_ID, config=config)
