@@ -1,20 +1,8 @@
-"""The CDK app (`cdk.json`: `python3 infra/app.py`): one PayportalStack for the stage in the context."""
+"""The CDK app (`cdk.json` runs `python3 -m infra.app` from the repo root): one PayportalStack for the stage."""
 
-# ruff: noqa: E402  (imports follow the sys.path fix below, on purpose)
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
-
-_INFRA_DIR = Path(__file__).resolve().parent
-_REPO_ROOT = _INFRA_DIR.parent
-# Run as a script, Python puts infra/ first on sys.path, where infra/constructs/ would shadow the
-# `constructs` library; the repo root goes there instead, so `infra` and `shared` import as packages.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _INFRA_DIR]
-if str(_REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(_REPO_ROOT))
-
 from collections.abc import Mapping
 
 from aws_cdk import App, Aspects, Environment

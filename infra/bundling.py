@@ -30,7 +30,7 @@ REPO_ROOT: Final = Path(__file__).resolve().parents[1]
 LOCK_FILE: Final = "requirements.lock"
 UV_IN_REPO: Final = Path(".tools/bin/uv")
 
-# Lambda's platform for RUNTIME and ARCHITECTURE (infra/constructs/lambdas.py); change together.
+# Lambda's platform for RUNTIME and ARCHITECTURE (infra/components/lambdas.py); change together.
 LAYER_PYTHON_PLATFORM: Final = "aarch64-manylinux2014"
 LAYER_PYTHON_VERSION: Final = "3.13"
 

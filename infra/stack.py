@@ -22,17 +22,17 @@ from aws_cdk import CfnOutput, Stack, Tags, aws_iam, aws_lambda
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
+from infra.components.api import PayportalApi
+from infra.components.email import Email
+from infra.components.events import DomainEvents
+from infra.components.firewall import Firewall
+from infra.components.lambdas import Lambdas
+from infra.components.monitoring import Monitoring, Watched
+from infra.components.outbox import Outbox
+from infra.components.scheduling import Scheduling
+from infra.components.secrets import StripeSecret
+from infra.components.storage import Storage
 from infra.config import StageConfig
-from infra.constructs.api import PayportalApi
-from infra.constructs.email import Email
-from infra.constructs.events import DomainEvents
-from infra.constructs.firewall import Firewall
-from infra.constructs.lambdas import Lambdas
-from infra.constructs.monitoring import Monitoring, Watched
-from infra.constructs.outbox import Outbox
-from infra.constructs.scheduling import Scheduling
-from infra.constructs.secrets import StripeSecret
-from infra.constructs.storage import Storage
 from infra.nag import inline_policy
 from shared import schema
 from shared.routes import SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS
@@ -128,9 +128,12 @@ class PayportalStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any) -> None:
         # A production stack cannot be deleted (`cdk destroy` fails) until someone deliberately turns this
         # off; its table and key are RETAIN in every stage besides.
-        super().__init__(scope, construct_id, termination_protection=config.is_prod, **kwargs)
+        # Stack tags are given explicitly (@aws-cdk/core:explicitStackTags): CloudFormation puts them on every
+        # resource it creates, those CDK cannot tag in the template included; Tags.of tags the template too.
+        tags = {**TAGS, "stage": config.stage}
+        super().__init__(scope, construct_id, termination_protection=config.is_prod, tags=tags, **kwargs)
         self.config = config
-        for key, value in {**TAGS, "stage": config.stage}.items():
+        for key, value in tags.items():
             Tags.of(self).add(key, value)
 
         self.storage = Storage(self, STORAGE_ID, config=config)

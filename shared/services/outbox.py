@@ -12,7 +12,7 @@ from shared.domain.records import OutboxMessage
 from shared.services.invoices import issue_pay_link
 from shared.services.ports import Change, DomainEvent, Email, EventPublisher, Ledger, Mailer, OutboxStore
 
-# Longer than the outbox function's timeout (60 s, infra/constructs/lambdas.py): a lease outlives only a
+# Longer than the outbox function's timeout (60 s, infra/components/lambdas.py): a lease outlives only a
 # delivery that is certainly dead, and the stream's retry after a timed-out invocation soon finds it free.
 CLAIM_LEASE_SECONDS = 75
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from infra.constructs.firewall import MAX_BODY_BYTES, RATE_LIMIT_PER_IP
+from infra.components.firewall import MAX_BODY_BYTES, RATE_LIMIT_PER_IP
 from tests.infra.conftest import Synthesized
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from infra.bundling import REPO_ROOT
-from infra.constructs import lambdas
+from infra.components import lambdas
 from shared.routes import HTTP_FUNCTIONS, SCHEDULED_FUNCTIONS, SES_EVENT_FUNCTIONS, STREAM_FUNCTIONS
 from tests.infra.conftest import Synthesized, find_refs, synthesize
 

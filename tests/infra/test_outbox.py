@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from infra.constructs import outbox
+from infra.components import outbox
 from shared import schema
 from tests.infra.conftest import Synthesized
 

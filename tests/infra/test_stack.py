@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from infra.components.secrets import STRIPE_SECRET_FIELDS
 from infra.config import InvalidContextError
-from infra.constructs.secrets import STRIPE_SECRET_FIELDS
 from tests.infra.conftest import Synthesized, synthesize
 
 
@@ -48,6 +48,14 @@ def test_resources_are_tagged_with_project_and_stage(synthesized: Synthesized) -
 
     assert {"Key": "project", "Value": "payportal"} in tags
     assert {"Key": "stage", "Value": "dev"} in tags
+
+
+def test_the_stack_itself_carries_the_tags_for_cloudformation_to_apply(synthesized: Synthesized) -> None:
+    # When the app is synthesized (explicitStackTags: Tags.of alone would no longer tag the stack)
+    artifact = synthesized.app.synth().get_stack_artifact(synthesized.stack.artifact_id)
+
+    # Then CloudFormation gets the tags as stack tags, for every resource it creates
+    assert artifact.tags == {"project": "payportal", "stage": "dev"}
 
 
 def test_prod_keeps_logs_and_the_dlq_while_dev_deletes_them(synthesized: Synthesized) -> None:

@@ -32,7 +32,7 @@ SECRET_ID = f"payportal/{STAGE}/stripe"
 REGION = "us-east-1"  # the fake AWS environment's (tests/conftest.py); this file's clients name no other
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HANDLED = sorted(HANDLED_EVENT_TYPES)
-# What CDK writes when it creates the secret (infra/constructs/secrets.py): empty fields for the operator.
+# What CDK writes when it creates the secret (infra/components/secrets.py): empty fields for the operator.
 PLACEHOLDER = {"api_key": "", "webhook_secret": ""}
 
 
@@ -412,7 +412,7 @@ def test_a_missing_stack_ends_the_command_with_one_line_and_status_1() -> None:
 def test_the_cli_uses_the_names_the_stack_is_deployed_with() -> None:
     # infra/ is not imported by the CLI (aws_cdk takes seconds to load), so the names are held equal here.
     from cli import stripe_setup
-    from infra.constructs.secrets import stripe_secret_name_for
+    from infra.components.secrets import stripe_secret_name_for
     from infra.stack import OUTPUT_API_URL, stack_name_for
 
     assert stripe_setup.stack_name_for("prod") == stack_name_for("prod")

@@ -13,8 +13,8 @@ from typing import Any, Final
 from aws_cdk import Duration, aws_dynamodb, aws_kms, aws_lambda, aws_lambda_event_sources, aws_sqs
 from constructs import Construct
 
+from infra.components.queues import dead_letter_queue
 from infra.config import StageConfig
-from infra.constructs.queues import dead_letter_queue
 from shared import schema
 
 DLQ_ID: Final = "Dlq"

@@ -24,8 +24,8 @@ from aws_cdk import (
 )
 from constructs import Construct
 
+from infra.components.queues import dead_letter_queue
 from infra.config import StageConfig
-from infra.constructs.queues import dead_letter_queue
 
 SENDER_ID: Final = "Sender"
 CONFIGURATION_SET_ID: Final = "ConfigurationSet"

@@ -25,8 +25,8 @@ from aws_cdk import (
 )
 from constructs import Construct
 
+from infra.components.lambdas import TIMEOUT_SECONDS, metrics_namespace_for
 from infra.config import StageConfig
-from infra.constructs.lambdas import TIMEOUT_SECONDS, metrics_namespace_for
 
 TOPIC_ID: Final = "AlarmTopic"
 DASHBOARD_ID: Final = "Dashboard"

@@ -25,8 +25,8 @@ from aws_cdk import (
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
+from infra.components.queues import dead_letter_queue
 from infra.config import StageConfig
-from infra.constructs.queues import dead_letter_queue
 from infra.nag import inline_policy
 from shared.routes import SCHEDULED_FUNCTIONS
 from shared.schema import DUE_WORK_SHARDS
