@@ -1,6 +1,6 @@
 """localstripe as the Stripe front's child process, listening on loopback only.
 
-    python -m local.stripe_front_localstripe --port 8421
+    python -m local.fake_stripe.localstripe --port 8421
 
 localstripe's own `start()` binds `::` (every interface, no flag to change it) and reloads whatever the
 last run pickled to /tmp/localstripe.pickle. This launcher serves localstripe's unmodified aiohttp
@@ -30,7 +30,7 @@ from aiohttp import web
 HOST = "127.0.0.1"
 # localstripe only checks that a secret key looks like one; the front is the real gate.
 INTERNAL_API_KEY = "sk_test_stripe_front"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class LocalstripeError(RuntimeError):
@@ -50,7 +50,7 @@ class LocalstripeProcess:
 
     @classmethod
     def start(cls, port: int) -> LocalstripeProcess:
-        command = [sys.executable, "-m", "local.stripe_front_localstripe", "--port", str(port)]
+        command = [sys.executable, "-m", "local.fake_stripe.localstripe", "--port", str(port)]
         # Our parent may have started us from anywhere: make `local` importable for the child.
         env = {
             **os.environ,
@@ -110,7 +110,7 @@ async def _serve(port: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m local.stripe_front_localstripe", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m local.fake_stripe.localstripe", description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     asyncio.run(_serve(args.port))

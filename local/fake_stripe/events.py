@@ -17,12 +17,12 @@ from typing import Any
 
 import aiohttp
 
-from local.stripe_front_checkout import random_id
+from local.fake_stripe.checkout import random_id
 from shared.adapters.stripe_signature import sign
 
 API_VERSION = "2024-06-20"
 
-logger = logging.getLogger("local.stripe_front.events")
+logger = logging.getLogger("local.fake_stripe.events")
 
 
 @dataclass(slots=True)

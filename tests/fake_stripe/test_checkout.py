@@ -137,7 +137,7 @@ def accepts_connections(port: int) -> bool:
 def start_front(webhook_url: str, log: Path) -> Front:
     port, localstripe_port = free_port(), free_port()
     command = [
-        sys.executable, "-m", "local.stripe_front",
+        sys.executable, "-m", "local.fake_stripe",
         "--port", str(port), "--localstripe-port", str(localstripe_port),
         "--api-key", API_KEY, "--webhook-secret", WEBHOOK_SECRET, "--webhook-url", webhook_url,
     ]  # fmt: skip
@@ -636,7 +636,7 @@ def test_sigterm_stops_the_front_and_its_localstripe(inbox: WebhookInbox, tmp_pa
 
 
 def test_the_cli_reads_its_settings_from_the_environment() -> None:
-    from local.stripe_front import FrontConfig, parse_args
+    from local.fake_stripe.app import FrontConfig, parse_args
 
     environ = {
         "PAYPORTAL_LOCAL_STRIPE_PORT": "9420",

@@ -23,8 +23,8 @@ from urllib.parse import quote
 
 import aiohttp
 
-from local.stripe_front_checkout import CheckoutSession
-from local.stripe_front_localstripe import INTERNAL_API_KEY
+from local.fake_stripe.checkout import CheckoutSession
+from local.fake_stripe.localstripe import INTERNAL_API_KEY
 
 DECLINED = "Your card was declined."
 # Stripe's SEPA test IBANs; localstripe settles the first and fails the second, both asynchronously.

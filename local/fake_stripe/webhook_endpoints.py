@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import web
 
-from local.stripe_front_checkout import (
+from local.fake_stripe.checkout import (
     StripeApiError,
     integer_param,
     metadata_param,
@@ -26,7 +26,7 @@ from local.stripe_front_checkout import (
     required_str,
     unflatten,
 )
-from local.stripe_front_saved_cards import page_of
+from local.fake_stripe.saved_cards import page_of
 
 _CREATE_PARAMS = {"url", "enabled_events", "description", "metadata", "api_version", "connect", "expand"}
 _UPDATE_PARAMS = {"url", "enabled_events", "description", "metadata", "disabled", "expand"}

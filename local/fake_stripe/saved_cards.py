@@ -6,7 +6,7 @@ Through the plain proxy, localstripe 1.15 gets these wrong (each tried against i
   `GET /v1/customers/{id}/payment_methods` does not exist;
 - a confirmed off-session PaymentIntent sends no webhook, a card that needs 3-D Secure stops at
   `requires_action`, 4000 0000 0000 0341's decline is a bare `invalid_request_error` without the
-  PaymentIntent the SDK's CardError carries, and lost or stolen cards charge fine (stripe_front_payments
+  PaymentIntent the SDK's CardError carries, and lost or stolen cards charge fine (payments.py
   says what the front does instead);
 - a PaymentIntent embeds its whole `latest_charge` (Stripe gives the id) and the `charges` list Stripe
   dropped in API version 2022-11-15, and keeps no `description` or `setup_future_usage`.
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from local.stripe_front_checkout import (
+from local.fake_stripe.checkout import (
     MAX_AMOUNT,
     StripeApiError,
     currency_param,
@@ -28,7 +28,7 @@ from local.stripe_front_checkout import (
     optional_str,
     required_str,
 )
-from local.stripe_front_payments import LocalstripeClient, LocalstripeFailure, Params, nested
+from local.fake_stripe.payments import LocalstripeClient, LocalstripeFailure, Params, nested
 
 # `off_session` is a boolean, or says why the customer is away (Stripe accepts both).
 _OFF_SESSION = {"true", "one_off", "recurring"}

@@ -1,6 +1,6 @@
 """The local Stripe: localstripe (unmodified, its own process) behind a small front that adds what it lacks.
 
-    python -m local.stripe_front [--port 8420] [--localstripe-port 8421] [--api-key sk_test_local]
+    python -m local.fake_stripe [--port 8420] [--localstripe-port 8421] [--api-key sk_test_local]
                                  [--webhook-secret whsec_local] [--webhook-url http://127.0.0.1:3000/webhooks/stripe]
 
 Each flag falls back to an environment variable, then to the default above: PAYPORTAL_LOCAL_STRIPE_PORT,
@@ -15,7 +15,7 @@ What the front adds (the stripe SDK only sees its base address change):
   really pays (or saves the card) through localstripe, and `checkout.session.*` /
   `payment_intent.payment_failed` events POSTed to the webhook URL, signed as Stripe signs them and
   retried with backoff.
-- Saved cards (stripe_front_saved_cards): a customer's cards listed newest first
+- Saved cards (saved_cards): a customer's cards listed newest first
   (`/v1/payment_methods?customer=`, `/v1/customers/{id}/payment_methods`), and off-session charges
   (`POST /v1/payment_intents` with `off_session` and `confirm=true`) that succeed or fail as Stripe's test
   cards do, with Stripe's 402 card errors and `payment_intent.succeeded` / `payment_failed` events.
@@ -49,11 +49,11 @@ import aiohttp
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from local.stripe_front_checkout import CheckoutSession, StripeApiError, new_session, random_id, unflatten
-from local.stripe_front_events import EventRecord, WebhookSender
-from local.stripe_front_localstripe import HOST, LocalstripeError, LocalstripeProcess
-from local.stripe_front_pages import CardProblem, checkout_page, closed_page, read_card
-from local.stripe_front_payments import (
+from local.fake_stripe.checkout import CheckoutSession, StripeApiError, new_session, random_id, unflatten
+from local.fake_stripe.events import EventRecord, WebhookSender
+from local.fake_stripe.localstripe import HOST, LocalstripeError, LocalstripeProcess
+from local.fake_stripe.pages import CardProblem, checkout_page, closed_page, read_card
+from local.fake_stripe.payments import (
     Card,
     LocalstripeClient,
     LocalstripeFailure,
@@ -65,7 +65,7 @@ from local.stripe_front_payments import (
     save_card,
     settle_delayed_payment,
 )
-from local.stripe_front_saved_cards import (
+from local.fake_stripe.saved_cards import (
     NoSuchCustomer,
     PaymentIntentViews,
     check_usable,
@@ -75,9 +75,9 @@ from local.stripe_front_saved_cards import (
     page_of,
     saved_cards,
 )
-from local.stripe_front_webhook_endpoints import add_webhook_endpoint_routes
+from local.fake_stripe.webhook_endpoints import add_webhook_endpoint_routes
 
-logger = logging.getLogger("local.stripe_front")
+logger = logging.getLogger("local.fake_stripe")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -107,7 +107,7 @@ def parse_args(argv: Sequence[str] | None = None, environ: Mapping[str, str] | N
         return next((env[name] for name in names if env.get(name, "").strip()), default)
 
     parser = argparse.ArgumentParser(
-        prog="python -m local.stripe_front", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m local.fake_stripe", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
         "--port",

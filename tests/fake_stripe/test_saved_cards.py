@@ -13,7 +13,7 @@ import pytest
 import requests
 import stripe
 
-from tests.integration.test_local_stripe_front import (
+from tests.fake_stripe.test_checkout import (
     API_KEY,
     CARD_OK,
     Front,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 
 
@@ -35,7 +35,7 @@ class FrontProcess:
     ) -> None:
         self.port = port
         self._command = [
-            sys.executable, "-m", "local.stripe_front",
+            sys.executable, "-m", "local.fake_stripe",
             "--port", str(port), "--localstripe-port", str(localstripe_port),
             "--api-key", api_key, "--webhook-secret", webhook_secret, "--webhook-url", webhook_url,
         ]  # fmt: skip
