@@ -1,36 +1,34 @@
-"""localstripe as the Stripe front's child process, listening on loopback only.
-
-    python -m local.fake_stripe.localstripe --port 8421
+"""localstripe as the front's child process, on loopback only, tied to the front by a lifeline.
 
 localstripe's own `start()` binds `::` (every interface, no flag to change it) and reloads whatever the
-last run pickled to /tmp/localstripe.pickle. This launcher serves localstripe's unmodified aiohttp
-app instead, on 127.0.0.1, always from an empty store, so an unauthenticated card-accepting server is
-never reachable from the network and every run starts clean (like moto beside it). localstripe still
-pickles its store to that fixed path on every write; we never read it back, so runs sharing the file
-do not see each other's data.
+last run pickled to /tmp/localstripe.pickle. The child (`localstripe_server`) serves localstripe's
+unmodified aiohttp app instead, on 127.0.0.1, always from an empty store, so an unauthenticated
+card-accepting server is never reachable from the network and every run starts clean (like moto beside
+it). localstripe still pickles its store to that fixed path on every write; we never read it back, so
+runs sharing the file do not see each other's data.
 
-The parent side (`LocalstripeProcess`) starts it, waits until it answers, and stops it.
+`LocalstripeProcess` is the front's side: it starts the child, waits until it answers, and stops it.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 
-HOST = "127.0.0.1"
+from local.fake_stripe.config import HOST
+from local.fake_stripe.lifeline import Lifeline
+
 # localstripe only checks that a secret key looks like one; the front is the real gate.
 INTERNAL_API_KEY = "sk_test_stripe_front"
-REPO_ROOT = Path(__file__).resolve().parents[2]
+# The folder holding `local/`: the child imports this package from there, wherever we were started from.
+IMPORT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class LocalstripeError(RuntimeError):
@@ -40,9 +38,10 @@ class LocalstripeError(RuntimeError):
 class LocalstripeProcess:
     """The running child. Use `start()`, then `await wait_until_ready()`, and always `stop()`."""
 
-    def __init__(self, process: subprocess.Popen[bytes], port: int) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], port: int, lifeline: Lifeline) -> None:
         self.process = process
         self.port = port
+        self._lifeline = lifeline
 
     @property
     def url(self) -> str:
@@ -50,13 +49,22 @@ class LocalstripeProcess:
 
     @classmethod
     def start(cls, port: int) -> LocalstripeProcess:
-        command = [sys.executable, "-m", "local.fake_stripe.localstripe", "--port", str(port)]
-        # Our parent may have started us from anywhere: make `local` importable for the child.
+        lifeline = Lifeline()
+        command = [
+            sys.executable, "-m", "local.fake_stripe.localstripe_server",
+            "--port", str(port), "--lifeline-fd", str(lifeline.child_fd),
+        ]  # fmt: skip
         env = {
             **os.environ,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(IMPORT_ROOT), os.environ.get("PYTHONPATH")])),
         }
-        return cls(subprocess.Popen(command, cwd=REPO_ROOT, env=env), port)
+        try:
+            process = subprocess.Popen(command, cwd=IMPORT_ROOT, env=env, pass_fds=(lifeline.child_fd,))
+        except BaseException:
+            lifeline.cut()
+            raise
+        lifeline.started()
+        return cls(process, port, lifeline)
 
     async def wait_until_ready(self, timeout_s: float = 30.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -73,7 +81,8 @@ class LocalstripeProcess:
                     raise LocalstripeError(f"localstripe did not answer on {self.url} within {timeout_s:.0f} s")
                 await asyncio.sleep(0.1)
 
-    def stop(self, timeout_s: float = 5.0) -> None:
+    def stop(self, timeout_s: float = 2.0) -> None:
+        self._lifeline.cut()
         if self.process.poll() is not None:
             return
         self.process.terminate()
@@ -82,40 +91,3 @@ class LocalstripeProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=timeout_s)
-
-
-# -- the child ---------------------------------------------------------------------------------------------
-
-
-async def _serve(port: int) -> None:
-    from localstripe.server import app
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-
-    # No access log: request lines would only repeat what the front already logs.
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, HOST, port).start()
-        parent = os.getppid()
-        # If the front is killed outright (SIGKILL, crash) nobody sends us SIGTERM: notice the orphaning.
-        while not stop.is_set() and os.getppid() == parent:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=1.0)
-    finally:
-        await runner.cleanup()
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m local.fake_stripe.localstripe", description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args(argv)
-    asyncio.run(_serve(args.port))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
