@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 HOST = "127.0.0.1"  # everything listens on loopback only: it accepts cards without real authentication
+# The folder holding `local/`: the children import this package from there, wherever we were started from.
+IMPORT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True, slots=True)

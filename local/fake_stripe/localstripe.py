@@ -18,17 +18,14 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import aiohttp
 
-from local.fake_stripe.config import HOST
+from local.fake_stripe.config import HOST, IMPORT_ROOT
 from local.fake_stripe.lifeline import Lifeline
 
 # localstripe only checks that a secret key looks like one; the front is the real gate.
 INTERNAL_API_KEY = "sk_test_stripe_front"
-# The folder holding `local/`: the child imports this package from there, wherever we were started from.
-IMPORT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class LocalstripeError(RuntimeError):

@@ -14,15 +14,12 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import requests
 
-from local.fake_stripe.config import HOST
+from local.fake_stripe.config import HOST, IMPORT_ROOT
 from local.fake_stripe.lifeline import Lifeline
 
-# The folder holding `local/`, so `python -m local.fake_stripe` finds it wherever we were started from.
-IMPORT_ROOT = Path(__file__).resolve().parents[2]
 # A clean stop takes about a second; then the whole session is killed.
 STOP_TIMEOUT_S = 3.0
 
@@ -61,15 +58,19 @@ class FrontProcess:
     def start(self) -> str:
         output = subprocess.DEVNULL if self._quiet else None
         self._lifeline = lifeline = Lifeline()
-        self._process = subprocess.Popen(
-            [*self._command, "--lifeline-fd", str(lifeline.child_fd)],
-            cwd=IMPORT_ROOT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            start_new_session=True,
-            pass_fds=(lifeline.child_fd,),
-            stdout=output,
-            stderr=output,
-        )
+        try:
+            self._process = subprocess.Popen(
+                [*self._command, "--lifeline-fd", str(lifeline.child_fd)],
+                cwd=IMPORT_ROOT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                start_new_session=True,
+                pass_fds=(lifeline.child_fd,),
+                stdout=output,
+                stderr=output,
+            )
+        except BaseException:
+            self.stop()
+            raise
         lifeline.started()
         deadline = time.monotonic() + self._timeout
         while True:
