@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from local.stripe_front_process import FrontProcess
+    from local.fake_stripe.process import FrontProcess
 
 from benchmarks.cold_start import ROOT, RUNS, Case, fresh_id, measure
 
@@ -65,7 +65,7 @@ def moto_server() -> Iterator[int]:
 
 
 def stripe_front() -> FrontProcess:
-    from local.stripe_front_process import FrontProcess
+    from local.fake_stripe.process import FrontProcess
 
     return FrontProcess(
         port=free_port(),

@@ -82,7 +82,7 @@ class StackConfig:
     stripe_api_key: str = "sk_test_local"
     stripe_webhook_secret: str = "whsec_local"
 
-    # "auto": start the Stripe front when local/stripe_front exists; True: it must; False: never.
+    # "auto": start the Stripe front when local/fake_stripe exists; True: it must; False: never.
     stripe_front: bool | str = "auto"
     stripe_front_start_timeout_s: float = 60.0
     seed: bool = True

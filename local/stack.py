@@ -35,11 +35,11 @@ from local.config import (
 )
 from local.continuations import ContinuationQueues
 from local.control import SCHEDULE_TIMEOUT_S, LocalClock, LocalControl
+from local.fake_stripe.process import FrontError, FrontProcess
 from local.lambda_runtime import FunctionNotFound, FunctionResolver, Handler, LambdaContext
 from local.outbox_poller import OutboxHandlerUnavailable, OutboxPoller
 from local.seed import DemoData, seed_demo_data
 from local.ses_feedback import SesFeedback
-from local.stripe_front_process import FrontError, FrontProcess
 from shared import clock as clock_module
 from shared import wiring
 from shared.adapters import aws as aws_adapter
@@ -47,7 +47,7 @@ from shared.adapters import aws as aws_adapter
 logger = logging.getLogger("local.stack")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-STRIPE_FRONT_MODULE = "local.stripe_front"
+STRIPE_FRONT_MODULE = "local.fake_stripe"
 STREAM_TIMEOUT_S = 60.0  # the outbox function's Lambda timeout
 
 

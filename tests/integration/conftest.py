@@ -156,7 +156,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def stripe_front_url() -> Iterator[str]:
     """The local Stripe stand-in (localstripe behind the front), as `make dev` runs it."""
-    from local.stripe_front_process import FrontProcess
+    from local.fake_stripe.process import FrontProcess
 
     front = FrontProcess(
         port=_free_port(),

@@ -532,7 +532,7 @@ def test_seeding_says_what_went_wrong_when_the_operator_api_misbehaves(stack: Lo
 # -- the Stripe front ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not stripe_front_available(), reason="local/stripe_front is not written yet")
+@pytest.mark.skipif(not stripe_front_available(), reason="local/fake_stripe is not there")
 def test_the_stripe_front_is_up_and_the_functions_point_at_it(stack: LocalStack) -> None:
     assert stack.stripe_front_running
     assert requests.get(f"{stack.stripe_url}/_front/health", timeout=10).status_code == 200

@@ -1,178 +1,68 @@
-"""The local Stripe: localstripe (unmodified, its own process) behind a small front that adds what it lacks.
+"""The front: what it adds to localstripe, as one aiohttp app (the stripe SDK only sees its base address change).
 
-    python -m local.stripe_front [--port 8420] [--localstripe-port 8421] [--api-key sk_test_local]
-                                 [--webhook-secret whsec_local] [--webhook-url http://127.0.0.1:3000/webhooks/stripe]
-
-Each flag falls back to an environment variable, then to the default above: PAYPORTAL_LOCAL_STRIPE_PORT,
-PAYPORTAL_LOCALSTRIPE_PORT (or the stack's PAYPORTAL_LOCAL_LOCALSTRIPE_PORT), PAYPORTAL_LOCAL_STRIPE_KEY,
-PAYPORTAL_LOCAL_WEBHOOK_SECRET, PAYPORTAL_LOCAL_WEBHOOK_URL. Port 0 means any free port. Everything
-listens on 127.0.0.1 only. SIGTERM or SIGINT stops the front and its localstripe.
-
-What the front adds (the stripe SDK only sees its base address change):
-- `/v1/*` checks the API key (Bearer, or HTTP basic with the key as user, as the SDK sends it) and
-  honours `Idempotency-Key` on every POST, as Stripe does; localstripe ignores both.
+- `/v1/*` checks the API key and honours `Idempotency-Key` on every POST, as Stripe does (api_gate.py);
+  localstripe ignores both.
 - Checkout Sessions (`/v1/checkout/sessions...`), with a hosted test page at `/checkout/{id}` that
   really pays (or saves the card) through localstripe, and `checkout.session.*` /
   `payment_intent.payment_failed` events POSTed to the webhook URL, signed as Stripe signs them and
   retried with backoff.
-- Saved cards (stripe_front_saved_cards): a customer's cards listed newest first
+- Saved cards (saved_cards.py): a customer's cards listed newest first
   (`/v1/payment_methods?customer=`, `/v1/customers/{id}/payment_methods`), and off-session charges
   (`POST /v1/payment_intents` with `off_session` and `confirm=true`) that succeed or fail as Stripe's test
   cards do, with Stripe's 402 card errors and `payment_intent.succeeded` / `payment_failed` events.
+- Webhook endpoints (`/v1/webhook_endpoints`, webhook_endpoints.py), as records.
 - Everything else under `/v1/` goes to localstripe as it came; PaymentIntents coming back are shown as
-  Stripe shows them.
+  Stripe shows them (payment_intents.py).
 - `/_front/...` for tests: events sent and their delivery, redelivery, delayed payment methods, health.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import base64
-import binascii
 import contextlib
-import hashlib
-import hmac
 import json
 import logging
-import os
-import signal
-import socket
-import sys
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
-from aiohttp.abc import AbstractAccessLogger
 
-from local.stripe_front_checkout import CheckoutSession, StripeApiError, new_session, random_id, unflatten
-from local.stripe_front_events import EventRecord, WebhookSender
-from local.stripe_front_localstripe import HOST, LocalstripeError, LocalstripeProcess
-from local.stripe_front_pages import CardProblem, checkout_page, closed_page, read_card
-from local.stripe_front_payments import (
+from local.fake_stripe.api_gate import ApiGate
+from local.fake_stripe.checkout import CheckoutSession, new_session
+from local.fake_stripe.config import FrontConfig
+from local.fake_stripe.errors import LocalstripeFailure, StripeApiError, front_errors
+from local.fake_stripe.events import EventRecord, WebhookSender
+from local.fake_stripe.localstripe_client import LocalstripeClient, path_id
+from local.fake_stripe.pages import CardProblem, checkout_page, closed_page, read_card
+from local.fake_stripe.pagination import list_limit, page_of
+from local.fake_stripe.params import unflatten
+from local.fake_stripe.payment_intents import PaymentIntentViews, expanded_fields
+from local.fake_stripe.payments import (
     Card,
-    LocalstripeClient,
-    LocalstripeFailure,
     charge_off_session,
     find_payment_method,
     open_delayed_payment,
-    path_id,
     pay_by_card,
     save_card,
     settle_delayed_payment,
 )
-from local.stripe_front_saved_cards import (
+from local.fake_stripe.saved_cards import (
     NoSuchCustomer,
-    PaymentIntentViews,
     check_usable,
-    expanded_fields,
     is_off_session_charge,
     off_session_charge,
-    page_of,
     saved_cards,
 )
-from local.stripe_front_webhook_endpoints import add_webhook_endpoint_routes
+from local.fake_stripe.webhook_endpoints import add_webhook_endpoint_routes
 
-logger = logging.getLogger("local.stripe_front")
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+logger = logging.getLogger("local.fake_stripe")
 
 # Request headers localstripe may care about; Authorization is replaced by the front's own key.
 _FORWARDED_HEADERS = ("Content-Type", "Accept", "Stripe-Version", "Stripe-Account", "Idempotency-Key")
 _SWEEP_INTERVAL_S = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class FrontConfig:
-    port: int = 8420
-    localstripe_port: int = 8421
-    api_key: str = "sk_test_local"
-    webhook_secret: str = "whsec_local"
-    webhook_url: str = "http://127.0.0.1:3000/webhooks/stripe"
-    webhook_max_attempts: int = 5
-    webhook_first_backoff_s: float = 0.5
-    localstripe_start_timeout_s: float = 30.0
-
-
-def parse_args(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> FrontConfig:
-    """The CLI: flags win over environment variables, which win over the defaults."""
-    env = os.environ if environ is None else environ
-    defaults = FrontConfig()
-
-    def from_env(*names: str, default: Any) -> Any:
-        return next((env[name] for name in names if env.get(name, "").strip()), default)
-
-    parser = argparse.ArgumentParser(
-        prog="python -m local.stripe_front", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--port",
-        type=int,
-        default=from_env("PAYPORTAL_LOCAL_STRIPE_PORT", default=defaults.port),
-        help="where the front listens on 127.0.0.1 (0: any free port)",
-    )
-    parser.add_argument(
-        "--localstripe-port",
-        type=int,
-        default=from_env(
-            "PAYPORTAL_LOCALSTRIPE_PORT", "PAYPORTAL_LOCAL_LOCALSTRIPE_PORT", default=defaults.localstripe_port
-        ),
-        help="where the localstripe child listens on 127.0.0.1 (0: any free port)",
-    )
-    parser.add_argument(
-        "--api-key",
-        default=from_env("PAYPORTAL_LOCAL_STRIPE_KEY", default=defaults.api_key),
-        help="the secret key callers must present",
-    )
-    parser.add_argument(
-        "--webhook-secret",
-        default=from_env("PAYPORTAL_LOCAL_WEBHOOK_SECRET", default=defaults.webhook_secret),
-        help="the endpoint secret events are signed with",
-    )
-    parser.add_argument(
-        "--webhook-url",
-        default=from_env("PAYPORTAL_LOCAL_WEBHOOK_URL", default=defaults.webhook_url),
-        help="where events are POSTed",
-    )
-    args = parser.parse_args(argv)
-    # argparse only converts strings given on the command line; defaults from the environment arrive raw.
-    return FrontConfig(
-        port=_port(args.port, "--port"),
-        localstripe_port=_port(args.localstripe_port, "--localstripe-port"),
-        api_key=args.api_key,
-        webhook_secret=args.webhook_secret,
-        webhook_url=args.webhook_url,
-    )
-
-
-def _port(value: Any, name: str) -> int:
-    from local.config import parse_port
-
-    try:
-        return parse_port(value, name)
-    except ValueError as error:
-        raise SystemExit(str(error)) from None
-
-
-# -- the application ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Replay:
-    """The first answer to an idempotent request, replayed for the same key."""
-
-    fingerprint: str
-    status: int
-    body: bytes
-    content_type: str
-
-    def response(self) -> web.Response:
-        headers = {"Content-Type": self.content_type, "Idempotent-Replayed": "true"}
-        return web.Response(status=self.status, body=self.body, headers=headers)
 
 
 class StripeFront:
@@ -188,8 +78,6 @@ class StripeFront:
             max_attempts=config.webhook_max_attempts,
             first_backoff_s=config.webhook_first_backoff_s,
         )
-        self._replays: dict[str, _Replay] = {}
-        self._key_locks: dict[str, asyncio.Lock] = {}
         self._session_locks: dict[str, asyncio.Lock] = {}
         self._http: aiohttp.ClientSession | None = None
         self._sweeper: asyncio.Task[None] | None = None
@@ -219,46 +107,6 @@ class StripeFront:
         # One state change at a time per session: a double-clicked Pay must not charge twice.
         return self._session_locks.setdefault(session_id, asyncio.Lock())
 
-    # -- /v1: key check, idempotency, errors -------------------------------------------------------------
-
-    @web.middleware
-    async def api_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not request.path.startswith("/v1/"):
-            return await handler(request)
-        if not self._authorized(request.headers.get("Authorization", "")):
-            refusal = _error_response(StripeApiError(401, _KEY_MESSAGE))
-            refusal.headers["WWW-Authenticate"] = 'Basic realm="Stripe"'
-            return refusal
-        key = request.headers.get("Idempotency-Key")
-        response: web.StreamResponse
-        if request.method == "POST" and key:
-            response = await self._idempotently(request, key, handler)
-        else:
-            response = await _answer(request, handler)
-        response.headers["Request-Id"] = random_id("req_", 14)
-        return response
-
-    def _authorized(self, header: str) -> bool:
-        presented = _presented_key(header)
-        return presented is not None and hmac.compare_digest(presented.encode(), self.config.api_key.encode())
-
-    async def _idempotently(self, request: web.Request, key: str, handler: Handler) -> web.StreamResponse:
-        fingerprint = _fingerprint(request.method, request.path, await request.read())
-        async with self._key_locks.setdefault(key, asyncio.Lock()):
-            replay = self._replays.get(key)
-            if replay is not None:
-                if replay.fingerprint != fingerprint:
-                    mismatch = StripeApiError(400, _idempotency_message(key), error_type="idempotency_error")
-                    return _error_response(mismatch)
-                return replay.response()
-            response = await _answer(request, handler)
-            # Like Stripe: keep results of requests that ran (card errors included), not rejected input.
-            ran = response.status < 400 or response.status == 402
-            if ran and isinstance(response, web.Response) and isinstance(response.body, bytes):
-                content_type = response.headers.get("Content-Type", "application/json")
-                self._replays[key] = _Replay(fingerprint, response.status, response.body, content_type)
-            return response
-
     # -- /v1/checkout/sessions ---------------------------------------------------------------------------
 
     async def create_session(self, request: web.Request) -> web.Response:
@@ -278,7 +126,7 @@ class StripeFront:
         if starting_after := query.get("starting_after"):
             ids = [s.id for s in found]
             found = found[ids.index(starting_after) + 1 :] if starting_after in ids else []
-        limit = _limit(query.get("limit"))
+        limit = list_limit(query.get("limit"))
         return web.json_response(
             {
                 "object": "list",
@@ -369,7 +217,7 @@ class StripeFront:
         customer = request.match_info["customer"] if in_path else query.get("customer")
         if query.get("type") not in (None, "", "card"):
             raise StripeApiError(400, "The local Stripe front lists card PaymentMethods only.", param="type")
-        limit = _limit(query.get("limit"))
+        limit = list_limit(query.get("limit"))
         cards: list[dict[str, Any]] = []
         # Stripe lists no cards when no customer is named.
         if isinstance(customer, str) and customer:
@@ -538,64 +386,6 @@ class StripeFront:
         return web.json_response(session.to_stripe(self.base_url))
 
 
-_KEY_MESSAGE = (
-    "Invalid API Key provided, or none. Use the local key with Bearer auth "
-    "(e.g. 'Authorization: Bearer YOUR_SECRET_KEY') or HTTP basic auth with the key as the username."
-)
-
-
-def _idempotency_message(key: str) -> str:
-    return (
-        "Keys for idempotent requests can only be used with the same parameters they were first used with. "
-        f"Try using a key other than '{key}' if you meant to execute a different request."
-    )
-
-
-def _presented_key(header: str) -> str | None:
-    scheme, _, value = header.strip().partition(" ")
-    if scheme.lower() == "bearer":
-        return value.strip() or None
-    if scheme.lower() == "basic":
-        try:
-            decoded = base64.b64decode(value.strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        return decoded.partition(":")[0] or None
-    return None
-
-
-def _fingerprint(method: str, path: str, body: bytes) -> str:
-    try:
-        # Same parameters in another order are the same request.
-        canonical = json.dumps(sorted(parse_qsl(body.decode(), keep_blank_values=True)))
-    except UnicodeDecodeError:
-        canonical = body.hex()
-    return hashlib.sha256(f"{method} {path} {canonical}".encode()).hexdigest()
-
-
-async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The handler's reply, with failures turned into the Stripe-shaped errors the SDK understands."""
-    try:
-        return await handler(request)
-    except StripeApiError as error:
-        return _error_response(error)
-    except (LocalstripeFailure, aiohttp.ClientError) as error:
-        logger.error("%s %s: localstripe failed: %s", request.method, request.path, error)
-        return _error_response(StripeApiError(502, "localstripe failed or is not reachable.", error_type="api_error"))
-
-
-def _error_response(error: StripeApiError) -> web.Response:
-    return web.json_response(error.body(), status=error.status)
-
-
-@web.middleware
-async def _front_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Stripe-shaped errors for /_front too, so tests read one format."""
-    if request.path.startswith("/_front/"):
-        return await _answer(request, handler)
-    return await handler(request)
-
-
 async def _request_params(request: web.Request) -> dict[str, Any]:
     if request.method == "GET":
         return unflatten(request.query.items())
@@ -620,14 +410,6 @@ def _matches(session: CheckoutSession, query: Mapping[str, Any]) -> bool:
     return all(query.get(name) in (None, getattr(session, name)) for name in ("customer", "payment_intent", "status"))
 
 
-def _limit(raw: Any) -> int:
-    if raw is None or raw == "":
-        return 10
-    if not isinstance(raw, str) or not raw.isdigit() or not 1 <= int(raw) <= 100:
-        raise StripeApiError(400, "Invalid limit: must be an integer between 1 and 100", param="limit")
-    return int(raw)
-
-
 def _line_items_list(session: CheckoutSession, url: str) -> dict[str, Any]:
     return {"object": "list", "data": [i.to_stripe() for i in session.line_items], "has_more": False, "url": url}
 
@@ -642,21 +424,10 @@ async def _succeeded_flag(request: web.Request) -> bool:
     return bool(body["succeeded"])
 
 
-FRONT = web.AppKey("stripe_front", StripeFront)
-
-
-class _AccessLogger(AbstractAccessLogger):
-    """Method, path and status only: query strings can carry emails (`/v1/customers?email=`)."""
-
-    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        self.logger.info("%s %s %d %.0fms", request.method, request.path, response.status, time * 1000)
-
-
 def create_app(config: FrontConfig, *, base_url: str, localstripe_url: str) -> web.Application:
     """The front as an aiohttp app; `base_url` is where it is reachable, `localstripe_url` where localstripe is."""
     front = StripeFront(config, base_url=base_url, localstripe_url=localstripe_url)
-    app = web.Application(middlewares=[front.api_middleware, _front_errors])
-    app[FRONT] = front
+    app = web.Application(middlewares=[ApiGate(config.api_key).middleware, front_errors])
     app.on_startup.append(front.start)
     app.on_cleanup.append(front.stop)
     app.router.add_post("/v1/checkout/sessions", front.create_session)
@@ -677,96 +448,3 @@ def create_app(config: FrontConfig, *, base_url: str, localstripe_url: str) -> w
     app.router.add_post("/_front/sessions/{id}/complete-delayed", front.complete_delayed)
     app.router.add_post("/_front/sessions/{id}/async-result", front.async_result)
     return app
-
-
-# -- running it --------------------------------------------------------------------------------------------
-
-
-def _listening_socket(port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((HOST, port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
-async def serve(
-    config: FrontConfig,
-    *,
-    stop: asyncio.Event | None = None,
-    handle_signals: bool = True,
-    on_ready: Callable[[str], None] | None = None,
-) -> None:
-    """Start localstripe, serve the front until `stop` is set (or SIGTERM/SIGINT), then stop both."""
-    stop = stop or asyncio.Event()
-    if handle_signals:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
-    # Bound before localstripe starts, so port 0 gives the session URLs their real port.
-    sock = _listening_socket(config.port)
-    base_url = f"http://{HOST}:{sock.getsockname()[1]}"
-    localstripe = LocalstripeProcess.start(config.localstripe_port or _free_port())
-    runner: web.AppRunner | None = None
-    try:
-        if not await _ready_unless_stopped(localstripe.wait_until_ready(config.localstripe_start_timeout_s), stop):
-            return
-        app = create_app(config, base_url=base_url, localstripe_url=localstripe.url)
-        runner = web.AppRunner(app, access_log_class=_AccessLogger)
-        await runner.setup()
-        await web.SockSite(runner, sock).start()
-        logger.info(
-            "Stripe front on %s (localstripe on %s), webhooks to %s", base_url, localstripe.url, config.webhook_url
-        )
-        if on_ready is not None:
-            on_ready(base_url)
-        await stop.wait()
-    finally:
-        if runner is not None:
-            await runner.cleanup()
-        localstripe.stop()
-        sock.close()
-
-
-async def _ready_unless_stopped(ready: Awaitable[None], stop: asyncio.Event) -> bool:
-    """Wait for `ready` unless asked to stop first (a Ctrl-C while localstripe is still starting)."""
-    readiness = asyncio.ensure_future(ready)
-    stopping = asyncio.ensure_future(stop.wait())
-    done, pending = await asyncio.wait({readiness, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
-    if readiness in done:
-        readiness.result()  # re-raises LocalstripeError
-        return True
-    return False
-
-
-def run_front(config: FrontConfig | None = None) -> None:
-    """Run the front (and its localstripe) in this thread until SIGTERM or SIGINT."""
-    asyncio.run(serve(config or FrontConfig()))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S"
-    )
-    config = parse_args(argv)
-    try:
-        run_front(config)
-    except (LocalstripeError, OSError) as error:
-        logger.error("the Stripe front could not start: %s", error)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

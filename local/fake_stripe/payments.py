@@ -15,23 +15,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
-import aiohttp
-
-from local.stripe_front_checkout import CheckoutSession
-from local.stripe_front_localstripe import INTERNAL_API_KEY
+from local.fake_stripe.checkout import CheckoutSession
+from local.fake_stripe.errors import LocalstripeFailure
+from local.fake_stripe.localstripe_client import LocalstripeClient, Params, nested, path_id
 
 DECLINED = "Your card was declined."
 # Stripe's SEPA test IBANs; localstripe settles the first and fails the second, both asynchronously.
 _IBAN_SETTLES = "DE89370400440532013000"
 _IBAN_FAILS = "DE62370400440532013001"
-
-Params = list[tuple[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,47 +119,6 @@ class PaymentOutcome:
 class SetupOutcome:
     setup_intent: dict[str, Any]
     decline: Decline | None = None
-
-
-class LocalstripeFailure(RuntimeError):
-    """localstripe answered something a working payment never gets (a bug here or there)."""
-
-
-class LocalstripeClient:
-    def __init__(self, base_url: str, http: aiohttp.ClientSession) -> None:
-        self.base_url = base_url
-        self._http = http
-        self._auth = {"Authorization": f"Bearer {INTERNAL_API_KEY}"}
-
-    async def call(self, method: str, path: str, params: Params | None = None) -> tuple[int, dict[str, Any]]:
-        async with self._http.request(method, self.base_url + path, data=params, headers=self._auth) as reply:
-            return reply.status, await reply.json(content_type=None)
-
-    async def ok(self, method: str, path: str, params: Params | None = None) -> dict[str, Any]:
-        status, body = await self.call(method, path, params)
-        if status != 200:
-            # Only the error's type and message: the request may have carried card details.
-            error = body.get("error", {}) if isinstance(body, dict) else {}
-            raise LocalstripeFailure(f"{method} {path.split('?')[0]}: HTTP {status} {error.get('message')}")
-        return body
-
-    async def forward(
-        self, method: str, raw_path: str, body: bytes, headers: Mapping[str, str]
-    ) -> tuple[int, bytes, str]:
-        """An API call passed through as it came (the front already checked the caller's key)."""
-        async with self._http.request(
-            method, self.base_url + raw_path, data=body or None, headers={**headers, **self._auth}
-        ) as reply:
-            return reply.status, await reply.read(), reply.headers.get("Content-Type", "")
-
-
-def nested(prefix: str, values: Mapping[str, str]) -> Params:
-    return [(f"{prefix}[{key}]", value) for key, value in values.items()]
-
-
-def path_id(object_id: str) -> str:
-    """An id from a caller, safe to put in a localstripe path."""
-    return quote(object_id, safe="")
 
 
 # -- card payments -----------------------------------------------------------------------------------------

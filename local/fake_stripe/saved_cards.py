@@ -1,15 +1,13 @@
-"""Saved cards over the API: a customer's cards as Stripe lists them, the off-session charge's parameters,
-and PaymentIntents shown with what localstripe cannot hold.
+"""Saved cards over the API: a customer's cards as Stripe lists them, and the off-session charge's parameters.
 
 Through the plain proxy, localstripe 1.15 gets these wrong (each tried against it):
 - `GET /v1/payment_methods?customer=…&type=card` lists oldest first, and
   `GET /v1/customers/{id}/payment_methods` does not exist;
 - a confirmed off-session PaymentIntent sends no webhook, a card that needs 3-D Secure stops at
   `requires_action`, 4000 0000 0000 0341's decline is a bare `invalid_request_error` without the
-  PaymentIntent the SDK's CardError carries, and lost or stolen cards charge fine (stripe_front_payments
+  PaymentIntent the SDK's CardError carries, and lost or stolen cards charge fine (payments.py
   says what the front does instead);
-- a PaymentIntent embeds its whole `latest_charge` (Stripe gives the id) and the `charges` list Stripe
-  dropped in API version 2022-11-15, and keeps no `description` or `setup_future_usage`.
+- a PaymentIntent is not shown as Stripe shows it (payment_intents.py lays the difference over it).
 """
 
 from __future__ import annotations
@@ -19,16 +17,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from local.stripe_front_checkout import (
+from local.fake_stripe.errors import LocalstripeFailure, StripeApiError
+from local.fake_stripe.localstripe_client import LocalstripeClient, Params, nested
+from local.fake_stripe.params import (
     MAX_AMOUNT,
-    StripeApiError,
     currency_param,
     integer_param,
     metadata_param,
     optional_str,
     required_str,
 )
-from local.stripe_front_payments import LocalstripeClient, LocalstripeFailure, Params, nested
 
 # `off_session` is a boolean, or says why the customer is away (Stripe accepts both).
 _OFF_SESSION = {"true", "one_off", "recurring"}
@@ -112,61 +110,6 @@ def check_usable(payment_method: Mapping[str, Any], customer: str | None) -> Non
     raise StripeApiError(400, message, param="payment_method")
 
 
-# -- PaymentIntents as Stripe shows them -------------------------------------------------------------------
-
-
-class PaymentIntentViews:
-    """What the front knows about PaymentIntents that localstripe cannot hold, laid over localstripe's JSON
-    wherever a PaymentIntent leaves the front: API replies, 402 errors and webhooks."""
-
-    def __init__(self) -> None:
-        self._fields: dict[str, dict[str, Any]] = {}
-        self._failures: dict[str, dict[str, Any]] = {}
-
-    def remember(self, intent_id: str, **fields: Any) -> None:
-        self._fields.setdefault(intent_id, {}).update(fields)
-
-    def record_failure(self, intent_id: str, last_payment_error: dict[str, Any]) -> None:
-        self._failures[intent_id] = last_payment_error
-
-    def present(self, intent: Mapping[str, Any], *, expanded: frozenset[str] = frozenset()) -> dict[str, Any]:
-        intent_id = str(intent.get("id"))
-        # `charges` went in API version 2022-11-15; Stripe always has the two fields localstripe cannot keep.
-        shown = {name: value for name, value in intent.items() if name != "charges"}
-        shown.setdefault("description", None)
-        shown.setdefault("setup_future_usage", None)
-        charge = shown.get("latest_charge")
-        if isinstance(charge, dict) and "latest_charge" not in expanded:
-            shown["latest_charge"] = charge.get("id")
-        shown |= self._fields.get(intent_id, {})
-        failure = self._failures.get(intent_id)
-        # Only while it still waits for another card: once paid or canceled, localstripe's state is the truth.
-        if failure is not None and shown.get("status") == "requires_payment_method":
-            # Stripe keeps the failed card in the error, not on the PaymentIntent.
-            shown |= {"last_payment_error": failure, "payment_method": None}
-        return shown
-
-    def present_body(self, body: Any, *, expanded: frozenset[str] = frozenset()) -> Any:
-        """A PaymentIntent, or a list of them, from a proxied reply; anything else as it is."""
-        if not isinstance(body, dict):
-            return body
-        if body.get("object") == "payment_intent":
-            return self.present(body, expanded=expanded)
-        if body.get("object") == "list" and isinstance(body.get("data"), list):
-            items = [
-                self.present(item, expanded=expanded) if item.get("object") == "payment_intent" else item
-                for item in body["data"]
-            ]
-            return {**body, "data": items}
-        return body
-
-
-def expanded_fields(params: Mapping[str, Any]) -> frozenset[str]:
-    expand = params.get("expand")
-    fields = expand if isinstance(expand, list) else [expand] if isinstance(expand, str) else []
-    return frozenset(field for field in fields if isinstance(field, str))
-
-
 # -- a customer's saved cards ------------------------------------------------------------------------------
 
 
@@ -191,17 +134,3 @@ async def saved_cards(client: LocalstripeClient, customer: str) -> list[dict[str
     # localstripe keeps creation order; `created` alone cannot order cards made in the same second.
     cards.reverse()
     return cards
-
-
-def page_of(
-    items: list[dict[str, Any]], *, limit: int, starting_after: str | None, ending_before: str | None
-) -> tuple[list[dict[str, Any]], bool]:
-    """One page of a newest-first list, and whether more lie beyond it in the direction of travel."""
-    ids = [item["id"] for item in items]
-    if starting_after:
-        rest = items[ids.index(starting_after) + 1 :] if starting_after in ids else []
-        return rest[:limit], len(rest) > limit
-    if ending_before:
-        before = items[: ids.index(ending_before)] if ending_before in ids else []
-        return before[-limit:], len(before) > limit
-    return items[:limit], len(items) > limit

@@ -17,12 +17,12 @@ from typing import Any
 
 import aiohttp
 
-from local.stripe_front_checkout import random_id
-from shared.adapters.stripe_signature import sign
+from local.fake_stripe.ids import random_id
+from local.fake_stripe.signature import stripe_signature
 
 API_VERSION = "2024-06-20"
 
-logger = logging.getLogger("local.stripe_front.events")
+logger = logging.getLogger("local.fake_stripe.events")
 
 
 @dataclass(slots=True)
@@ -101,9 +101,6 @@ class WebhookSender:
     def records(self) -> list[EventRecord]:
         return list(self._records.values())
 
-    def get(self, event_id: str) -> EventRecord | None:
-        return self._records.get(event_id)
-
     def publish(self, event_type: str, obj: dict[str, Any]) -> EventRecord:
         """Record the event and deliver it in the background (the caller's reply does not wait)."""
         event = build_event(event_type, obj, now=int(time.time()))
@@ -143,7 +140,7 @@ class WebhookSender:
         # Each attempt is signed at its own time, so a late retry still passes the receiver's tolerance.
         headers = {
             "Content-Type": "application/json; charset=utf-8",
-            "Stripe-Signature": sign(record.body, self._secret, int(time.time())),
+            "Stripe-Signature": stripe_signature(record.body, self._secret, int(time.time())),
             "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
         }
         record.attempts += 1

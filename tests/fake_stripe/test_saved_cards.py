@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 import stripe
 
-from tests.integration.test_local_stripe_front import (
+from tests.fake_stripe.helpers import (
     API_KEY,
     CARD_OK,
     Front,
@@ -21,35 +20,12 @@ from tests.integration.test_local_stripe_front import (
     assert_signed_by_stripe_scheme,
     front_events,
     pay,
-    running_inbox,
     session_params,
-    start_front,
-    stop_front,
 )
 
 CARD_DECLINES_CHARGES = "4000 0000 0000 0341"  # attaches fine, every charge is declined
 CARD_NEEDS_AUTHENTICATION = "4000 0027 6000 3184"
 CARD_LOST = "4000000000009987"
-
-
-@pytest.fixture(scope="module")
-def inbox() -> Iterator[WebhookInbox]:
-    with running_inbox() as box:
-        yield box
-
-
-@pytest.fixture(scope="module")
-def front(inbox: WebhookInbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
-    running = start_front(inbox.url, tmp_path_factory.mktemp("front") / "front.log")
-    try:
-        yield running
-    finally:
-        stop_front(running)
-
-
-@pytest.fixture
-def client(front: Front) -> stripe.StripeClient:
-    return stripe.StripeClient(API_KEY, base_addresses={"api": front.url}, max_network_retries=0)
 
 
 @pytest.fixture

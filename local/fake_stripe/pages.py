@@ -1,4 +1,4 @@
-"""The hosted test checkout page: reading the card form and rendering `stripe_front_page.html`.
+"""The hosted test checkout page: reading the card form and rendering `templates/checkout.html`.
 
 No script runs on the page: a plain form keeps it testable with any HTTP client and accessible
 without JavaScript. The page never echoes card details back, even after an error.
@@ -18,10 +18,10 @@ import jinja2
 from aiohttp import web
 from babel.numbers import format_currency, get_currency_precision
 
-from local.stripe_front_checkout import CheckoutSession
-from local.stripe_front_payments import Card
+from local.fake_stripe.checkout import CheckoutSession
+from local.fake_stripe.payments import Card
 
-_TEMPLATE = "stripe_front_page.html"
+_TEMPLATE = "checkout.html"
 
 
 class CardProblem(Exception):
@@ -89,7 +89,7 @@ def _expiry(raw: str, today: datetime) -> tuple[int, int]:
 
 @cache
 def _templates() -> jinja2.Environment:
-    loader = jinja2.FileSystemLoader(Path(__file__).resolve().parent)
+    loader = jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates")
     return jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
 
 

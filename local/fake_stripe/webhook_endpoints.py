@@ -17,16 +17,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import web
 
-from local.stripe_front_checkout import (
-    StripeApiError,
-    integer_param,
-    metadata_param,
-    optional_str,
-    random_id,
-    required_str,
-    unflatten,
-)
-from local.stripe_front_saved_cards import page_of
+from local.fake_stripe.errors import StripeApiError
+from local.fake_stripe.ids import random_id
+from local.fake_stripe.pagination import page_of
+from local.fake_stripe.params import integer_param, metadata_param, optional_str, required_str, unflatten
 
 _CREATE_PARAMS = {"url", "enabled_events", "description", "metadata", "api_version", "connect", "expand"}
 _UPDATE_PARAMS = {"url", "enabled_events", "description", "metadata", "disabled", "expand"}

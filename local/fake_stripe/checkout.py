@@ -1,5 +1,5 @@
-"""Checkout Sessions as the Stripe front keeps them: parsing the SDK's form encoding, validating like
-Stripe does, and the JSON shape Stripe returns.
+"""Checkout Sessions as the front keeps them: created from the SDK's parameters, validated like Stripe
+validates them, and shown in the JSON shape Stripe returns.
 
 Only what payportal and its tests touch is modelled; parameters Stripe knows but the front does not
 model are accepted and ignored, unknown ones are refused like Stripe refuses them, so a typo in our
@@ -8,17 +8,25 @@ adapter fails here and not first in production.
 
 from __future__ import annotations
 
-import re
-import secrets
-import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from local.fake_stripe.errors import StripeApiError
+from local.fake_stripe.ids import random_id
+from local.fake_stripe.params import (
+    MAX_AMOUNT,
+    currency_param,
+    dict_param,
+    integer_param,
+    metadata_param,
+    optional_str,
+    required_str,
+)
+
 SESSION_LIFETIME_S = 24 * 3600
 MIN_EXPIRY_S = 30 * 60
-MAX_AMOUNT = 99_999_999  # Stripe's ceiling for a card payment, in minor units
 
 _HANDLED = {
     "mode",
@@ -67,74 +75,6 @@ _IGNORED = {
 }
 _MODES = {"payment", "setup"}
 _FUTURE_USAGES = {"off_session", "on_session"}
-
-
-class StripeApiError(Exception):
-    """An error Stripe would answer with; `body()` is its JSON."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        error_type: str = "invalid_request_error",
-        code: str | None = None,
-        param: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.error_type = error_type
-        self.code = code
-        self.param = param
-
-    def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"type": self.error_type, "message": self.message}
-        if self.code:
-            error["code"] = self.code
-        if self.param:
-            error["param"] = self.param
-        return {"error": error}
-
-
-def random_id(prefix: str, length: int = 24) -> str:
-    alphabet = string.ascii_letters + string.digits
-    return prefix + "".join(secrets.choice(alphabet) for _ in range(length))
-
-
-# -- the SDK's form encoding -------------------------------------------------------------------------------
-
-
-def unflatten(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
-    """`a[b][0][c]=x` pairs (how stripe-python encodes params) into nested dicts and lists."""
-    root: dict[str, Any] = {}
-    for key, value in pairs:
-        parts = _key_parts(key)
-        node = root
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise StripeApiError(400, f"Invalid parameter: {key}", param=key)
-        last = parts[-1]
-        if last == "":  # `a[]=x`: an unindexed list item
-            node[str(len(node))] = value
-        else:
-            node[last] = value
-    return _lists_from_indexed_dicts(root)
-
-
-def _key_parts(key: str) -> list[str]:
-    head, _, rest = key.partition("[")
-    return [head, *re.findall(r"([^\[\]]*)\]", "[" + rest)] if rest else [head]
-
-
-def _lists_from_indexed_dicts(node: Any) -> Any:
-    if not isinstance(node, dict):
-        return node
-    converted = {k: _lists_from_indexed_dicts(v) for k, v in node.items()}
-    if converted and all(k.isdigit() for k in converted):
-        return [converted[k] for k in sorted(converted, key=int)]
-    return converted
 
 
 # -- the session -------------------------------------------------------------------------------------------
@@ -298,51 +238,6 @@ def _setup_future_usage(value: Any) -> str | None:
     return str(value)
 
 
-# -- parameters, also parsed this way by the front's other endpoints ---------------------------------------
-
-
-def required_str(params: Mapping[str, Any], name: str) -> str:
-    value = params.get(name)
-    if not isinstance(value, str) or not value:
-        raise StripeApiError(400, f"Missing required param: {name}.", code="parameter_missing", param=name)
-    return value
-
-
-def optional_str(params: Mapping[str, Any], name: str) -> str | None:
-    value = params.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise StripeApiError(400, f"Invalid string: {name}", param=name)
-    return value
-
-
-def dict_param(params: Mapping[str, Any], name: str) -> dict[str, Any]:
-    value = params.get(name) or {}
-    if not isinstance(value, dict):
-        raise StripeApiError(400, f"Invalid object: {name}", param=name)
-    return value
-
-
-def integer_param(value: Any, param: str, *, minimum: int) -> int:
-    if not isinstance(value, str) or not re.fullmatch(r"-?\d+", value):
-        raise StripeApiError(400, f"Invalid integer: {value}", param=param)
-    number = int(value)
-    if number < minimum:
-        raise StripeApiError(400, f"Invalid {param}: must be at least {minimum}", param=param)
-    return number
-
-
-def currency_param(value: Any, param: str, *, required: bool) -> str | None:
-    if value is None or value == "":
-        if required:
-            raise StripeApiError(400, f"Missing required param: {param}.", code="parameter_missing", param=param)
-        return None
-    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{3}", value):
-        raise StripeApiError(400, f"Invalid currency: {value}", param=param)
-    return value.lower()
-
-
 def _url(params: Mapping[str, Any], name: str, *, required: bool) -> str | None:
     value = required_str(params, name) if required else optional_str(params, name)
     if value is None:
@@ -351,15 +246,6 @@ def _url(params: Mapping[str, Any], name: str, *, required: bool) -> str | None:
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise StripeApiError(400, "Not a valid URL", code="url_invalid", param=name)
     return value
-
-
-def metadata_param(value: Any, param: str) -> dict[str, str]:
-    if value is None or value == "":
-        return {}
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise StripeApiError(400, f"Invalid object: {param}", param=param)
-    # Stripe drops keys sent with an empty value ("unset").
-    return {k: v for k, v in value.items() if v != ""}
 
 
 def _payment_method_types(value: Any) -> list[str]:
