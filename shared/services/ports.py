@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from shared.domain.errors import DomainError
 from shared.domain.invoices import PaymentStatus
 
 if TYPE_CHECKING:  # annotations only: the webhook's cold path does not load the dunning rules
@@ -50,13 +52,35 @@ class Change:
     audit: list[AuditEntry] = field(default_factory=list)
 
 
-class ChangeRejected(Exception):
-    """A guard in a Change failed; `reason` says which."""
+class Rejection(StrEnum):
+    """Which guard of a Change failed. When several fail at once, the first in Change's field order is named."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason  # duplicate_event | payment_not_forward | stale_invoice | stale_customer | customer_paused
-        # | duplicate_number | exists
+    DUPLICATE_EVENT = "duplicate_event"  # stripe_event: that event id was recorded already
+    EXISTS = "exists"  # new_customer, new_invoice, pay_link, new_recurring, outbox, audit: the item is there already
+    STALE_CUSTOMER = "stale_customer"  # customer_update: no such customer, or it changed since it was read
+    CUSTOMER_PAUSED = "customer_paused"  # customer_reachable_at: the customer is on hold or unreachable then
+    DUPLICATE_NUMBER = "duplicate_number"  # new_invoice: another invoice has that number
+    STALE_INVOICE = "stale_invoice"  # invoice_update: no such invoice, or it changed since it was read
+    CHECKOUT_CONFLICT = "checkout_conflict"  # checkout: that ref is recorded with another session
+    PAYMENT_NOT_FORWARD = "payment_not_forward"  # payment: the stored payment is as far along or further
+    PLAN_EXISTS = "plan_exists"  # new_plan: a plan with that id exists
+    STALE_PLAN = "stale_plan"  # plan_update: no such plan, or it changed since it was read
+    STALE_RECURRING = "stale_recurring"  # recurring_update: no such recurring charge, or it changed
+    DISPUTE_NOT_FORWARD = "dispute_not_forward"  # dispute: the stored dispute is as far along (open, closed)
+
+
+class ChangeRejected(Exception):
+    """A guard in a Change failed and nothing of it was written; `reason` says which guard."""
+
+    def __init__(self, reason: Rejection) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+class InvalidCursor(DomainError):
+    """A listing's cursor that this listing did not hand out (altered, or from another listing)."""
+
+    code = "invalid_cursor"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,8 @@ cursors.py       listing cursors
 Importing it loads no botocore: the client is built by shared/wiring.py and passed in.
 """
 
-from shared.adapters.dynamodb.cursors import InvalidCursor
 from shared.adapters.dynamodb.ledger import DynamoLedger
 from shared.adapters.dynamodb.outbox_store import DynamoOutboxStore
+from shared.services.ports import InvalidCursor
 
 __all__ = ["DynamoLedger", "DynamoOutboxStore", "InvalidCursor"]

@@ -7,7 +7,7 @@ import json
 from typing import Any, Final
 
 from shared import schema
-from shared.domain.errors import DomainError
+from shared.services.ports import InvalidCursor
 
 # The only attributes a LastEvaluatedKey of our listings holds (the table's and the queried index's keys).
 _KEY_ATTRIBUTES: Final = frozenset(
@@ -20,10 +20,6 @@ _KEY_ATTRIBUTES: Final = frozenset(
         schema.DUE_WORK_SK,
     }
 )
-
-
-class InvalidCursor(DomainError):
-    code = "invalid_cursor"
 
 
 def encode_cursor(last_evaluated_key: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from shared.adapters.dynamodb import items
 from shared.adapters.dynamodb.codec import serialize
 from shared.domain.invoices import PAYMENT_STATUS_RANK
 from shared.domain.records import DISPUTE_STATUS_RANK
-from shared.services.ports import Change
+from shared.services.ports import Change, Rejection
 
 NEW: Final = "attribute_not_exists(pk)"
 SAME_VERSION: Final = "#version = :expected"  # the stored version is the one the update was made from
@@ -43,7 +43,7 @@ class WriteRule:
 
     field: str  # the Change field; a list field (outbox, audit) applies the rule to each of its records
     item: Callable[[Any, datetime], dict[str, Any]]  # (record, commit instant) -> the item, or the key checked
-    reason: str | None  # what a failed condition means; None for an unconditional write
+    reason: Rejection | None  # what a failed condition means; None for an unconditional write
     condition: str | None = None
     values: Callable[[Any], dict[str, Any]] | None = None  # the condition's :placeholders, from the record
     when: Callable[[Any], bool] = _always  # whether the record needs this write at all
@@ -56,31 +56,31 @@ def _timeless(mapper: Callable[[Any], dict[str, Any]]) -> Callable[[Any, datetim
 
 
 WRITE_RULES: Final[tuple[WriteRule, ...]] = (
-    WriteRule("stripe_event", _timeless(items.event_item), "duplicate_event", NEW),
-    WriteRule("new_customer", _timeless(items.customer_item), "exists", NEW),
+    WriteRule("stripe_event", _timeless(items.event_item), Rejection.DUPLICATE_EVENT, NEW),
+    WriteRule("new_customer", _timeless(items.customer_item), Rejection.EXISTS, NEW),
     WriteRule(
-        "customer_update", _timeless(items.customer_item), "stale_customer", CUSTOMER_FIRST_VERSION,
+        "customer_update", _timeless(items.customer_item), Rejection.STALE_CUSTOMER, CUSTOMER_FIRST_VERSION,
         _expected_version, when=lambda customer: customer.version == 1,
     ),
     WriteRule(
-        "customer_update", _timeless(items.customer_item), "stale_customer", CUSTOMER_SAME_VERSION,
+        "customer_update", _timeless(items.customer_item), Rejection.STALE_CUSTOMER, CUSTOMER_SAME_VERSION,
         _expected_version, when=lambda customer: customer.version != 1,
     ),
     WriteRule(
         "customer_reachable_at", lambda reachable, _now: items.key_item(items.customer_key(reachable[0])),
-        "customer_paused", CUSTOMER_REACHABLE, lambda reachable: {":at": items.utc_stamp(reachable[1])},
+        Rejection.CUSTOMER_PAUSED, CUSTOMER_REACHABLE, lambda reachable: {":at": items.utc_stamp(reachable[1])},
         check_only=True,
     ),
-    WriteRule("new_invoice", items.invoice_item, "exists", NEW),
-    WriteRule("new_invoice", _timeless(items.invoice_number_item), "duplicate_number", NEW),
-    WriteRule("invoice_update", items.invoice_item, "stale_invoice", SAME_VERSION, _expected_version),
-    WriteRule("pay_link", _timeless(items.pay_link_item), "exists", NEW),
+    WriteRule("new_invoice", items.invoice_item, Rejection.EXISTS, NEW),
+    WriteRule("new_invoice", _timeless(items.invoice_number_item), Rejection.DUPLICATE_NUMBER, NEW),
+    WriteRule("invoice_update", items.invoice_item, Rejection.STALE_INVOICE, SAME_VERSION, _expected_version),
+    WriteRule("pay_link", _timeless(items.pay_link_item), Rejection.EXISTS, NEW),
     WriteRule(
-        "checkout", _timeless(items.checkout_item), "checkout_conflict", NEW_OR_SAME_SESSION,
+        "checkout", _timeless(items.checkout_item), Rejection.CHECKOUT_CONFLICT, NEW_OR_SAME_SESSION,
         lambda checkout: {":sid": checkout.session_id},
     ),
     WriteRule(
-        "payment", _timeless(items.payment_item), "payment_not_forward", NEW_OR_FORWARD,
+        "payment", _timeless(items.payment_item), Rejection.PAYMENT_NOT_FORWARD, NEW_OR_FORWARD,
         lambda payment: {":rank": PAYMENT_STATUS_RANK[payment.status]},
     ),
     # Same content every time: an unconditional Put is idempotent.
@@ -88,20 +88,20 @@ WRITE_RULES: Final[tuple[WriteRule, ...]] = (
         "payment", _timeless(items.payment_intent_lookup_item), None,
         when=lambda payment: bool(payment.payment_intent_id),
     ),
-    WriteRule("new_plan", _timeless(items.plan_item), "plan_exists", NEW),
-    WriteRule("plan_update", _timeless(items.plan_item), "stale_plan", SAME_VERSION, _expected_version),
-    WriteRule("new_recurring", _timeless(items.recurring_item), "exists", NEW),
+    WriteRule("new_plan", _timeless(items.plan_item), Rejection.PLAN_EXISTS, NEW),
+    WriteRule("plan_update", _timeless(items.plan_item), Rejection.STALE_PLAN, SAME_VERSION, _expected_version),
+    WriteRule("new_recurring", _timeless(items.recurring_item), Rejection.EXISTS, NEW),
     WriteRule(
-        "recurring_update", _timeless(items.recurring_item), "stale_recurring", SAME_VERSION,
+        "recurring_update", _timeless(items.recurring_item), Rejection.STALE_RECURRING, SAME_VERSION,
         _expected_version,
     ),
     WriteRule(
-        "dispute", _timeless(items.dispute_item), "dispute_not_forward", NEW_OR_FORWARD,
+        "dispute", _timeless(items.dispute_item), Rejection.DISPUTE_NOT_FORWARD, NEW_OR_FORWARD,
         lambda dispute: {":rank": DISPUTE_STATUS_RANK[dispute.status]},
     ),
     WriteRule("dunning_policy", _timeless(items.policy_item), None),  # replaces the stored policy
-    WriteRule("outbox", _timeless(items.outbox_item), "exists", NEW),
-    WriteRule("audit", _timeless(items.audit_item), "exists", NEW),
+    WriteRule("outbox", _timeless(items.outbox_item), Rejection.EXISTS, NEW),
+    WriteRule("audit", _timeless(items.audit_item), Rejection.EXISTS, NEW),
 )  # fmt: skip
 
 
@@ -110,7 +110,7 @@ class Write:
     """One TransactWriteItems element, and what its condition failing means."""
 
     request: dict[str, Any]
-    reason: str | None
+    reason: Rejection | None
 
 
 def _request(rule: WriteRule, record: Any, table: str, now: datetime) -> Write:
