@@ -796,6 +796,18 @@ class LedgerContract:
             with pytest.raises(InvalidCursor):
                 read()
 
+    def test_a_cursor_from_another_kind_of_listing_is_refused(self, ledger: LedgerUnderTest) -> None:
+        # Given a customer with invoices and payments, and a cursor from the listing of their payments
+        for n in range(3):
+            at = NOW + timedelta(minutes=n)
+            ledger.commit(Change(new_invoice=an_invoice(f"inv_{n}", created_at=at)))
+            ledger.commit(Change(payment=a_payment(f"pi_{n}", invoice_id=f"inv_{n}", created_at=at)))
+        payments = ledger.list_customer_payments("cus_1", 1, None).next_cursor
+
+        # When it is given to the listing of their invoices; Then it is refused, not read as the end
+        with pytest.raises(InvalidCursor):
+            ledger.list_customer_invoices("cus_1", 1, payments)
+
     def test_open_balances_sum_what_is_still_to_collect_per_currency(self, ledger: LedgerUnderTest) -> None:
         # Given open, partly paid, paid, void and written-off invoices in two currencies
         ledger.commit(Change(new_invoice=an_invoice("inv_1", amount_due=10_000)))
