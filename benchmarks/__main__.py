@@ -171,7 +171,7 @@ def customer_event() -> dict[str, Any]:
 def outbox_event() -> dict[str, Any]:
     from boto3.dynamodb.types import TypeSerializer
 
-    from shared.adapters.dynamodb import outbox_item
+    from shared.adapters.dynamodb.items import outbox_item
     from shared.domain.records import OutboxMessage
     from shared.services.ports import Change
     from shared.wiring import ledger

@@ -20,7 +20,8 @@ NOW = datetime(2027, 3, 20, 15, tzinfo=UTC)
 
 
 def _seed(client: Any, table: str) -> dict[str, int]:
-    from shared.adapters.dynamodb import _serialize, invoice_item
+    from shared.adapters.dynamodb.codec import serialize
+    from shared.adapters.dynamodb.items import invoice_item
     from shared.domain.invoices import Invoice, InvoiceStatus
 
     client.create_table(**schema.create_table_kwargs(table))
@@ -41,7 +42,7 @@ def _seed(client: Any, table: str) -> dict[str, int]:
         )  # fmt: skip
         if still_open:
             expected[currency] += amount - paid
-        batch.append({"PutRequest": {"Item": _serialize(invoice_item(invoice, NOW))}})
+        batch.append({"PutRequest": {"Item": serialize(invoice_item(invoice, NOW))}})
         if len(batch) == 25:
             client.batch_write_item(RequestItems={table: batch})
             batch = []
@@ -77,12 +78,12 @@ def _measure(client: Any, figures: Figures, run: Any) -> Figures:
 
 def _scan_sum(client: Any, table: str) -> dict[str, int]:
     """What a first version does: read every item, keep the open invoices, sum what they still owe."""
-    from shared.adapters.dynamodb import _deserialize
+    from shared.adapters.dynamodb.codec import deserialize
 
     totals: Counter[str] = Counter()
     for page in client.get_paginator("scan").paginate(TableName=table):
         for raw in page["Items"]:
-            item = _deserialize(raw)
+            item = deserialize(raw)
             if item.get("type") == "invoice" and item["status"] in ("open", "partially_paid"):
                 totals[item["currency"]] += max(0, int(item["amount_due"]) - int(item["amount_paid"]))
     return dict(totals)

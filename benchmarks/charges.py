@@ -21,7 +21,8 @@ NOW = datetime(2027, 3, 20, 15, tzinfo=UTC)
 
 
 def _seed(client: Any, table: str, plans: int, due: int) -> None:
-    from shared.adapters.dynamodb import _serialize, customer_item, invoice_item, plan_item
+    from shared.adapters.dynamodb.codec import serialize
+    from shared.adapters.dynamodb.items import customer_item, invoice_item, plan_item
     from shared.domain.invoices import Invoice, InvoiceStatus
     from shared.domain.records import Customer, Installment, InstallmentStatus, Plan, PlanStatus
 
@@ -30,7 +31,7 @@ def _seed(client: Any, table: str, plans: int, due: int) -> None:
         id="cust_bench", email="b@bench.test", name="Bench", external_id=None, timezone="UTC", locale="en-US",
         created_at=NOW, stripe_customer_id="cus_bench",
     )  # fmt: skip
-    batch: list[dict[str, Any]] = [{"PutRequest": {"Item": _serialize(customer_item(customer))}}]
+    batch: list[dict[str, Any]] = [{"PutRequest": {"Item": serialize(customer_item(customer))}}]
     for n in range(plans):
         second = date(2027, 3, 20) if n < due else date(2027, 4, 20)
         invoice = Invoice(
@@ -50,8 +51,8 @@ def _seed(client: Any, table: str, plans: int, due: int) -> None:
             next_action_at=datetime.combine(second, datetime.min.time(), tzinfo=UTC) + timedelta(hours=10),
         )  # fmt: skip
         batch += [
-            {"PutRequest": {"Item": _serialize(invoice_item(invoice, NOW))}},
-            {"PutRequest": {"Item": _serialize(plan_item(plan))}},
+            {"PutRequest": {"Item": serialize(invoice_item(invoice, NOW))}},
+            {"PutRequest": {"Item": serialize(plan_item(plan))}},
         ]
         while len(batch) >= 25:
             client.batch_write_item(RequestItems={table: batch[:25]})
@@ -88,7 +89,8 @@ def main() -> None:
     from botocore.config import Config
 
     from shared.adapters.aws import _session
-    from shared.adapters.dynamodb import DynamoLedger, _deserialize
+    from shared.adapters.dynamodb import DynamoLedger
+    from shared.adapters.dynamodb.codec import deserialize
     from shared.clock import FixedClock
     from shared.services.charges import run_charges
 
@@ -103,7 +105,7 @@ def main() -> None:
     stamp = NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
     for page in client.get_paginator("scan").paginate(TableName=table):
         for raw in page["Items"]:
-            item = _deserialize(raw)
+            item = deserialize(raw)
             found += item.get("type") == "plan" and item.get("next_action_at", "9999") <= stamp
     naive = (found, counts["items_read"], time.perf_counter() - started)
     client.meta.events.unregister("after-call.dynamodb", hook)

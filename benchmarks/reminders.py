@@ -21,7 +21,8 @@ NOW = datetime(2027, 3, 20, 15, tzinfo=UTC)
 
 
 def _seed(client: Any, table: str, open_invoices: int, due: int) -> None:
-    from shared.adapters.dynamodb import _serialize, invoice_item
+    from shared.adapters.dynamodb.codec import serialize
+    from shared.adapters.dynamodb.items import invoice_item
     from shared.domain.dunning import DEFAULT_POLICY, due_reminder
     from shared.domain.invoices import Invoice, InvoiceStatus
 
@@ -38,7 +39,7 @@ def _seed(client: Any, table: str, open_invoices: int, due: int) -> None:
         )  # fmt: skip
         first = due_reminder(DEFAULT_POLICY, due_date, "UTC", invoice.reminders_sent, NOW - timedelta(days=30))
         item = invoice_item(replace(invoice, next_action_at=first.send_at if first else None), NOW)
-        batch.append({"PutRequest": {"Item": _serialize(item)}})
+        batch.append({"PutRequest": {"Item": serialize(item)}})
         if len(batch) == 25:
             client.batch_write_item(RequestItems={table: batch})
             batch = []
@@ -60,7 +61,7 @@ def _counting(client: Any) -> tuple[Counter[str], Any]:
 def _naive_find(client: Any, table: str) -> RunFigures:
     """What a first version often does: scan everything and keep what is due. Only the finding is timed:
     the reminders it would then send are the same transactions as the indexed run's."""
-    from shared.adapters.dynamodb import _deserialize
+    from shared.adapters.dynamodb.codec import deserialize
 
     counts, hook = _counting(client)
     started = time.perf_counter()
@@ -68,7 +69,7 @@ def _naive_find(client: Any, table: str) -> RunFigures:
     found = 0
     for page in client.get_paginator("scan").paginate(TableName=table):
         for raw in page["Items"]:
-            item = _deserialize(raw)
+            item = deserialize(raw)
             found += item.get("type") == "invoice" and item.get("next_action_at", "9999") <= stamp
     elapsed = time.perf_counter() - started
     client.meta.events.unregister("after-call.dynamodb", hook)

@@ -32,7 +32,7 @@ OUTBOX_FUNCTION: Final = STREAM_FUNCTIONS[0]
 # The outbox function's event source mapping delivers up to this many records per invocation.
 OUTBOX_BATCH_SIZE: Final = 10
 DEFAULT_OLDER_THAN_MINUTES: Final = 10
-# What shared/adapters/dynamodb.py writes: `outbox_item`, and the statuses `claim` and `release` set.
+# What shared/adapters/dynamodb/items.py writes (`outbox_item`), and the statuses outbox_store.py sets.
 OUTBOX_PREFIX: Final = "OUTBOX#"
 OUTBOX_SORT_KEY: Final = "OUTBOX"
 

@@ -59,16 +59,27 @@ CHARGE_WORK: Final = "CHARGE"  # installment plans with a charge to make (functi
 RECURRING_WORK: Final = "RECUR"  # recurring charges with a period to invoice (functions/charges)
 
 
+def due_work_partition(kind: str, shard: int) -> str:
+    """One shard of one kind of scheduled work in the due_work index."""
+    return f"{kind}#{shard}"
+
+
 def due_work_keys(entity_id: str, next_action_at: str, kind: str = REMINDER_WORK) -> dict[str, str]:
     """Sparse-index keys of an item with scheduled work: spread over shards so no partition is hot,
     sorted by when the work is due (`next_action_at` as a fixed-width UTC timestamp)."""
-    return {DUE_WORK_PK: f"{kind}#{shard_of(entity_id, DUE_WORK_SHARDS)}", DUE_WORK_SK: f"{next_action_at}#{entity_id}"}
+    partition = due_work_partition(kind, shard_of(entity_id, DUE_WORK_SHARDS))
+    return {DUE_WORK_PK: partition, DUE_WORK_SK: f"{next_action_at}#{entity_id}"}
+
+
+def open_balances_partition(shard: int) -> str:
+    """One shard of the open_balances index."""
+    return f"OPEN#{shard}"
 
 
 def open_balance_keys(invoice_id: str, currency: str) -> dict[str, str]:
     """Sparse-index keys of an invoice with something still to collect."""
     shard = shard_of(invoice_id, OPEN_BALANCES_SHARDS)
-    return {OPEN_BALANCES_PK: f"OPEN#{shard}", OPEN_BALANCES_SK: f"{currency}#{invoice_id}"}
+    return {OPEN_BALANCES_PK: open_balances_partition(shard), OPEN_BALANCES_SK: f"{currency}#{invoice_id}"}
 
 
 def shard_of(entity_id: str, shards: int) -> int:

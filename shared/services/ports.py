@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from shared.domain.errors import DomainError
+
 if TYPE_CHECKING:  # annotations only: the webhook's cold path does not load the dunning rules
     from shared.domain.dunning import DunningPolicy
     from shared.domain.invoices import Invoice
@@ -50,29 +52,34 @@ class Change:
 
 
 class Rejection(StrEnum):
-    """Which guard of a Change failed."""
+    """Which guard of a Change failed. When several fail at once, the first in Change's field order is named."""
 
-    DUPLICATE_EVENT = "duplicate_event"  # the Stripe event id is recorded already
-    EXISTS = "exists"  # a new record's key is taken
-    STALE_CUSTOMER = "stale_customer"
-    CUSTOMER_PAUSED = "customer_paused"  # on hold or unreachable at the instant checked
-    DUPLICATE_NUMBER = "duplicate_number"  # another invoice has this number
-    STALE_INVOICE = "stale_invoice"
-    CHECKOUT_CONFLICT = "checkout_conflict"
-    PAYMENT_NOT_FORWARD = "payment_not_forward"
-    PLAN_EXISTS = "plan_exists"
-    STALE_PLAN = "stale_plan"
-    STALE_RECURRING = "stale_recurring"
-    DISPUTE_NOT_FORWARD = "dispute_not_forward"
-    NEVER = "never"  # an unconditional write; never the cause
+    DUPLICATE_EVENT = "duplicate_event"  # stripe_event: that event id was recorded already
+    EXISTS = "exists"  # new_customer, new_invoice, pay_link, new_recurring, outbox, audit: the item is there already
+    STALE_CUSTOMER = "stale_customer"  # customer_update: no such customer, or it changed since it was read
+    CUSTOMER_PAUSED = "customer_paused"  # customer_reachable_at: the customer is on hold or unreachable then
+    DUPLICATE_NUMBER = "duplicate_number"  # new_invoice: another invoice has that number
+    STALE_INVOICE = "stale_invoice"  # invoice_update: no such invoice, or it changed since it was read
+    CHECKOUT_CONFLICT = "checkout_conflict"  # checkout: that ref is recorded with another session
+    PAYMENT_NOT_FORWARD = "payment_not_forward"  # payment: the stored payment is as far along or further
+    PLAN_EXISTS = "plan_exists"  # new_plan: a plan with that id exists
+    STALE_PLAN = "stale_plan"  # plan_update: no such plan, or it changed since it was read
+    STALE_RECURRING = "stale_recurring"  # recurring_update: no such recurring charge, or it changed
+    DISPUTE_NOT_FORWARD = "dispute_not_forward"  # dispute: the stored dispute is as far along (open, closed)
 
 
 class ChangeRejected(Exception):
-    """A guard in a Change failed; `reason` says which."""
+    """A guard in a Change failed and nothing of it was written; `reason` says which guard."""
 
-    def __init__(self, reason: Rejection | str) -> None:
-        super().__init__(reason)
-        self.reason = Rejection(reason)
+    def __init__(self, reason: Rejection) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+class InvalidCursor(DomainError):
+    """A listing's cursor that this listing did not hand out (altered, or from another listing)."""
+
+    code = "invalid_cursor"
 
 
 @dataclass(frozen=True, slots=True)

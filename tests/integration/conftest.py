@@ -50,10 +50,10 @@ class Aws:
     events_queue_url: str
 
     def items(self, prefix: str) -> list[dict[str, Any]]:
-        from shared.adapters.dynamodb import _deserialize
+        from shared.adapters.dynamodb.codec import deserialize
 
         pages = self.dynamodb.get_paginator("scan").paginate(TableName=TABLE)
-        found = [_deserialize(i) for page in pages for i in page["Items"]]
+        found = [deserialize(i) for page in pages for i in page["Items"]]
         return [i for i in found if i["pk"].startswith(prefix)]
 
     def emails(self) -> list[SentEmail]:

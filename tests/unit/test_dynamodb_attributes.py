@@ -6,7 +6,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.adapters.dynamodb import _from_attribute, _to_attribute
+from shared.adapters.dynamodb.codec import from_attribute, to_attribute
 
 values = st.recursive(
     st.none() | st.booleans() | st.integers(-(10**15), 10**15) | st.text(max_size=20),
@@ -28,9 +28,9 @@ def _without_none_in_maps(value: Any) -> Any:
 @given(values)
 def test_round_trip_matches_boto3(value: Any) -> None:
     expected = _without_none_in_maps(value)
-    assert _from_attribute(_to_attribute(value)) == expected
-    assert _to_attribute(expected) == TypeSerializer().serialize(expected)
-    assert _from_attribute(TypeSerializer().serialize(expected)) == TypeDeserializer().deserialize(
+    assert from_attribute(to_attribute(value)) == expected
+    assert to_attribute(expected) == TypeSerializer().serialize(expected)
+    assert from_attribute(TypeSerializer().serialize(expected)) == TypeDeserializer().deserialize(
         TypeSerializer().serialize(expected)
     )
 
@@ -39,4 +39,4 @@ def test_floats_are_refused() -> None:
     import pytest
 
     with pytest.raises(TypeError):
-        _to_attribute(12.5)
+        to_attribute(12.5)

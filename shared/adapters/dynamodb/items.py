@@ -1,0 +1,628 @@
+"""Records <-> table items: every entity's keys, attributes and index keys (see shared/schema.py).
+
+The entity key prefixes (`CUSTOMER#...`, `INVOICE#...`) are spelt here and in shared/schema.py only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+from shared import schema
+from shared.domain.dunning import DunningPolicy, DunningStep, LateFee
+from shared.domain.invoices import PAYMENT_STATUS_RANK, Hold, Invoice, InvoiceStatus, LateFeeLine, PaymentStatus
+from shared.domain.records import (
+    DISPUTE_STATUS_RANK,
+    AuditEntry,
+    Autopay,
+    CheckoutAttempt,
+    Customer,
+    Dispute,
+    DisputeStatus,
+    EmailUndeliverable,
+    Installment,
+    InstallmentStatus,
+    OutboxMessage,
+    PayLink,
+    Payment,
+    Plan,
+    PlanKind,
+    PlanStatus,
+    RecurringCharge,
+    RecurringStatus,
+    StripeEventRecord,
+)
+
+if TYPE_CHECKING:
+    from shared.domain.plans import PlanOffer
+
+PK, SK = schema.PARTITION_KEY, schema.SORT_KEY
+EVENT_RETENTION: Final = timedelta(days=400)
+OUTBOX_RETENTION: Final = timedelta(days=30)
+PAY_LINK_GRACE: Final = timedelta(days=30)
+
+# An outbox item's delivery status (see outbox_store.py).
+OUTBOX_PENDING: Final = "pending"
+OUTBOX_CLAIMED: Final = "claimed"
+OUTBOX_DELIVERED: Final = "delivered"
+
+Key = tuple[str, str]  # (pk, sk)
+
+
+# ----- keys ---------------------------------------------------------------------------------------------
+
+
+def customer_key(customer_id: str) -> Key:
+    return f"CUSTOMER#{customer_id}", "CUSTOMER"
+
+
+def invoice_partition(invoice_id: str) -> str:
+    """The partition holding an invoice and its checkouts, payments, plans, disputes."""
+    return f"INVOICE#{invoice_id}"
+
+
+def invoice_key(invoice_id: str) -> Key:
+    return invoice_partition(invoice_id), "INVOICE"
+
+
+def invoice_number_key(number: str) -> Key:
+    return f"INVOICENUMBER#{number}", "INVOICENUMBER"
+
+
+def checkout_key(invoice_id: str, ref: str) -> Key:
+    return invoice_partition(invoice_id), f"CHECKOUT#{ref}"
+
+
+PAYMENT_SORT_PREFIX: Final = "PAYMENT#"  # an invoice's payments in its partition
+
+
+def payment_key(invoice_id: str, key: str) -> Key:
+    return invoice_partition(invoice_id), f"{PAYMENT_SORT_PREFIX}{key}"
+
+
+def payment_intent_key(payment_intent_id: str) -> Key:
+    return f"PAYMENTINTENT#{payment_intent_id}", "PAYMENTINTENT"
+
+
+def plan_key(invoice_id: str, plan_id: str) -> Key:
+    return invoice_partition(invoice_id), f"PLAN#{plan_id}"
+
+
+def dispute_key(invoice_id: str, dispute_id: str) -> Key:
+    return invoice_partition(invoice_id), f"DISPUTE#{dispute_id}"
+
+
+PAY_LINK_PREFIX: Final = "PAYLINK#"
+
+
+def pay_link_key(token_hash: str) -> Key:
+    return f"{PAY_LINK_PREFIX}{token_hash}", "PAYLINK"
+
+
+def recurring_key(recurring_id: str) -> Key:
+    return f"RECURRING#{recurring_id}", "RECURRING"
+
+
+def event_key(event_id: str) -> Key:
+    return f"EVENT#{event_id}", "EVENT"
+
+
+def outbox_key(message_id: str) -> Key:
+    return f"{schema.OUTBOX_PREFIX}{message_id}", "OUTBOX"
+
+
+POLICY_KEY: Final[Key] = ("SETTINGS#dunning_policy", "SETTINGS")
+
+
+def owner_partition(customer_id: str) -> str:
+    """A customer's partition of the by_owner index."""
+    return f"CUSTOMER#{customer_id}"
+
+
+# The kinds of items a customer owns, as by_owner sort-key prefixes.
+OWNED_INVOICES: Final = "INVOICE#"
+OWNED_PAYMENTS: Final = "PAYMENT#"
+OWNED_RECURRING: Final = "RECURRING#"
+
+
+def key_item(key: Key) -> dict[str, Any]:
+    """Just the key attributes of an item."""
+    return {PK: key[0], SK: key[1]}
+
+
+# ----- instants -----------------------------------------------------------------------------------------
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def utc_stamp(moment: datetime) -> str:
+    """Fixed-width UTC to the second, so stamps sort as strings in index keys and compare in conditions."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_utc_stamp(stamp: str) -> datetime:
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+# ----- mappers ------------------------------------------------------------------------------------------
+
+
+def customer_item(c: Customer) -> dict[str, Any]:
+    return {
+        **key_item(customer_key(c.id)),
+        "type": "customer",
+        "id": c.id,
+        "email": c.email,
+        "name": c.name,
+        "external_id": c.external_id,
+        "timezone": c.timezone,
+        "locale": c.locale,
+        "created_at": timestamp(c.created_at),
+        "stripe_customer_id": c.stripe_customer_id,
+        "version": c.version,
+        # Fixed-width UTC, so the reminder guard can compare it with "now" as a string (see writes.py).
+        "hold_reason": c.hold.reason if c.hold else None,
+        "hold_until": utc_stamp(c.hold.until) if c.hold and c.hold.until else None,
+        "email_undeliverable": c.email_undeliverable.reason if c.email_undeliverable else None,
+        "email_undeliverable_at": timestamp(c.email_undeliverable.at) if c.email_undeliverable else None,
+        "email_undeliverable_detail": c.email_undeliverable.detail if c.email_undeliverable else None,
+        "autopay_enabled_at": timestamp(c.autopay.enabled_at) if c.autopay else None,
+    }
+
+
+def customer_from(item: dict[str, Any]) -> Customer:
+    return Customer(
+        id=item["id"],
+        email=item["email"],
+        name=item["name"],
+        external_id=item.get("external_id"),
+        timezone=item["timezone"],
+        locale=item["locale"],
+        created_at=datetime.fromisoformat(item["created_at"]),
+        stripe_customer_id=item.get("stripe_customer_id"),
+        hold=Hold(
+            reason=item["hold_reason"],
+            until=from_utc_stamp(item["hold_until"]) if item.get("hold_until") else None,
+        )
+        if item.get("hold_reason")
+        else None,
+        email_undeliverable=EmailUndeliverable(
+            reason=item["email_undeliverable"],
+            at=datetime.fromisoformat(item["email_undeliverable_at"]),
+            detail=item.get("email_undeliverable_detail", ""),
+        )
+        if item.get("email_undeliverable")
+        else None,
+        autopay=Autopay(enabled_at=datetime.fromisoformat(item["autopay_enabled_at"]))
+        if item.get("autopay_enabled_at")
+        else None,
+        version=int(item.get("version", 0)),
+    )
+
+
+def invoice_item(i: Invoice, now: datetime) -> dict[str, Any]:
+    item = {
+        **key_item(invoice_key(i.id)),
+        schema.BY_OWNER_PK: owner_partition(i.customer_id),
+        schema.BY_OWNER_SK: f"{OWNED_INVOICES}{timestamp(i.created_at)}#{i.id}",
+        "type": "invoice",
+        "id": i.id,
+        "customer_id": i.customer_id,
+        "number": i.number,
+        "currency": i.currency,
+        "amount_due": i.amount_due,
+        "amount_paid": i.amount_paid,
+        "status": i.status.value,
+        "due_date": i.due_date.isoformat(),
+        "description": i.description,
+        "allow_partial": i.allow_partial,
+        "min_partial_amount": i.min_partial_amount,
+        "version": i.version,
+        "created_at": timestamp(i.created_at),
+        "updated_at": timestamp(now),
+        "customer_timezone": i.customer_timezone,
+        "reminders_sent": sorted(i.reminders_sent) or None,
+        "late_fees": [{"step": f.step, "amount": f.amount} for f in i.late_fees] or None,
+        "hold_reason": i.hold.reason if i.hold else None,
+        "hold_until": timestamp(i.hold.until) if i.hold and i.hold.until else None,
+        "promised_at": timestamp(i.promised_at) if i.promised_at else None,
+        "open_disputes": sorted(i.open_disputes) or None,
+        "plan_offer": _plan_offer_item(i.plan_offer) if i.plan_offer else None,
+        "active_plan": i.active_plan,
+    }
+    if i.next_action_at is not None:  # only invoices with reminder work sit in the sparse index
+        stamp = utc_stamp(i.next_action_at)
+        item |= {"next_action_at": stamp, **schema.due_work_keys(i.id, stamp)}
+    if i.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID) and i.amount_remaining > 0:
+        item |= {schema.OPEN_AMOUNT: i.amount_remaining, **schema.open_balance_keys(i.id, i.currency)}
+    return item
+
+
+def invoice_from(item: dict[str, Any]) -> Invoice:
+    return Invoice(
+        id=item["id"],
+        customer_id=item["customer_id"],
+        number=item["number"],
+        currency=item["currency"],
+        amount_due=item["amount_due"],
+        amount_paid=item["amount_paid"],
+        status=InvoiceStatus(item["status"]),
+        due_date=date.fromisoformat(item["due_date"]),
+        description=item.get("description", ""),
+        allow_partial=bool(item.get("allow_partial")),
+        min_partial_amount=item.get("min_partial_amount"),
+        version=item["version"],
+        created_at=datetime.fromisoformat(item["created_at"]),
+        customer_timezone=item.get("customer_timezone", "UTC"),
+        reminders_sent=frozenset(item.get("reminders_sent") or ()),
+        next_action_at=datetime.fromisoformat(item["next_action_at"]) if item.get("next_action_at") else None,
+        late_fees=tuple(LateFeeLine(str(f["step"]), int(f["amount"])) for f in item.get("late_fees") or ()),
+        hold=Hold(
+            reason=item["hold_reason"],
+            until=datetime.fromisoformat(item["hold_until"]) if item.get("hold_until") else None,
+        )
+        if item.get("hold_reason")
+        else None,
+        promised_at=datetime.fromisoformat(item["promised_at"]) if item.get("promised_at") else None,
+        open_disputes=frozenset(item.get("open_disputes") or ()),
+        plan_offer=_plan_offer_from(item["plan_offer"]) if item.get("plan_offer") else None,
+        active_plan=item.get("active_plan"),
+    )
+
+
+def invoice_number_item(i: Invoice) -> dict[str, Any]:
+    """Holds an invoice number taken: a new invoice may not reuse it."""
+    return {**key_item(invoice_number_key(i.number)), "type": "invoice_number", "invoice_id": i.id}
+
+
+def _plan_offer_item(offer: PlanOffer) -> dict[str, Any]:
+    return {
+        "max_installments": offer.max_installments,
+        "min_installment_amount": offer.min_installment_amount,
+        "frequencies": [f.value for f in offer.frequencies],
+    }
+
+
+def _plan_offer_from(raw: dict[str, Any]) -> PlanOffer:
+    from shared.domain.plans import Frequency, PlanOffer  # the webhook's cold path does not load the plan rules
+
+    return PlanOffer(
+        max_installments=int(raw["max_installments"]),
+        min_installment_amount=int(raw["min_installment_amount"]),
+        frequencies=tuple(Frequency(f) for f in raw["frequencies"]),
+    )
+
+
+def pay_link_item(link: PayLink) -> dict[str, Any]:
+    return {
+        **key_item(pay_link_key(link.token_hash)),
+        "type": "pay_link",
+        "invoice_id": link.invoice_id,
+        "customer_id": link.customer_id,
+        "created_at": timestamp(link.created_at),
+        "expires_at": timestamp(link.expires_at),
+        "revoked": link.revoked,
+        schema.TTL_ATTRIBUTE: epoch(link.expires_at + PAY_LINK_GRACE),
+    }
+
+
+def pay_link_from(item: dict[str, Any]) -> PayLink:
+    return PayLink(
+        token_hash=item[PK].removeprefix(PAY_LINK_PREFIX),
+        invoice_id=item["invoice_id"],
+        customer_id=item["customer_id"],
+        created_at=datetime.fromisoformat(item["created_at"]),
+        expires_at=datetime.fromisoformat(item["expires_at"]),
+        revoked=bool(item.get("revoked")),
+    )
+
+
+def checkout_item(a: CheckoutAttempt) -> dict[str, Any]:
+    return {
+        **key_item(checkout_key(a.invoice_id, a.ref)),
+        "type": "checkout",
+        "ref": a.ref,
+        "invoice_id": a.invoice_id,
+        "customer_id": a.customer_id,
+        "session_id": a.session_id,
+        "amount": a.amount,
+        "currency": a.currency,
+        "url": a.url,
+        "created_at": timestamp(a.created_at),
+    }
+
+
+def checkout_from(item: dict[str, Any]) -> CheckoutAttempt:
+    return CheckoutAttempt(
+        ref=item["ref"],
+        invoice_id=item["invoice_id"],
+        customer_id=item["customer_id"],
+        session_id=item["session_id"],
+        amount=item["amount"],
+        currency=item["currency"],
+        url=item.get("url", ""),
+        created_at=datetime.fromisoformat(item["created_at"]),
+    )
+
+
+def payment_item(p: Payment) -> dict[str, Any]:
+    return {
+        **key_item(payment_key(p.invoice_id, p.key)),
+        schema.BY_OWNER_PK: owner_partition(p.customer_id),
+        schema.BY_OWNER_SK: f"{OWNED_PAYMENTS}{timestamp(p.created_at)}#{p.key}",
+        "type": "payment",
+        "key": p.key,
+        "invoice_id": p.invoice_id,
+        "customer_id": p.customer_id,
+        "amount": p.amount,
+        "currency": p.currency,
+        "status": p.status.value,
+        "status_rank": PAYMENT_STATUS_RANK[p.status],
+        "checkout_session_id": p.checkout_session_id,
+        "payment_intent_id": p.payment_intent_id,
+        "failure_reason": p.failure_reason,
+        "method": p.method,
+        "created_at": timestamp(p.created_at),
+        "updated_at": timestamp(p.updated_at),
+    }
+
+
+def payment_from(item: dict[str, Any]) -> Payment:
+    return Payment(
+        key=item["key"],
+        invoice_id=item["invoice_id"],
+        customer_id=item["customer_id"],
+        amount=item["amount"],
+        currency=item["currency"],
+        status=PaymentStatus(item["status"]),
+        checkout_session_id=item.get("checkout_session_id"),
+        payment_intent_id=item.get("payment_intent_id"),
+        failure_reason=item.get("failure_reason"),
+        method=item.get("method"),
+        created_at=datetime.fromisoformat(item["created_at"]),
+        updated_at=datetime.fromisoformat(item["updated_at"]),
+    )
+
+
+def payment_intent_lookup_item(p: Payment) -> dict[str, Any]:
+    """PaymentIntent -> invoice: disputes name only the PaymentIntent, not our metadata."""
+    return {
+        **key_item(payment_intent_key(str(p.payment_intent_id))),
+        "type": "payment_intent",
+        "invoice_id": p.invoice_id,
+    }
+
+
+def plan_item(p: Plan) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        **key_item(plan_key(p.invoice_id, p.id)),
+        "type": "plan",
+        "id": p.id,
+        "invoice_id": p.invoice_id,
+        "customer_id": p.customer_id,
+        "currency": p.currency,
+        "frequency": p.frequency,
+        "status": p.status.value,
+        "created_at": timestamp(p.created_at),
+        "customer_timezone": p.customer_timezone,
+        "version": p.version,
+        "kind": p.kind.value,
+        "notice_sent": p.notice_sent,
+        "installments": [
+            {
+                "number": i.number,
+                "due_on": i.due_on.isoformat(),
+                "amount": i.amount,
+                "status": i.status.value,
+                "attempts": i.attempts,
+                "payment_intent_id": i.payment_intent_id,
+                "failure": i.failure,
+            }
+            for i in p.installments
+        ],
+    }
+    if p.next_action_at is not None:  # only plans with a charge to make sit in the charge partitions
+        stamp = utc_stamp(p.next_action_at)
+        item |= {"next_action_at": stamp, **schema.due_work_keys(p.id, stamp, schema.CHARGE_WORK)}
+    return item
+
+
+def plan_from(item: dict[str, Any]) -> Plan:
+    return Plan(
+        id=item["id"],
+        invoice_id=item["invoice_id"],
+        customer_id=item["customer_id"],
+        currency=item["currency"],
+        frequency=item["frequency"],
+        status=PlanStatus(item["status"]),
+        created_at=datetime.fromisoformat(item["created_at"]),
+        customer_timezone=item.get("customer_timezone", "UTC"),
+        version=int(item["version"]),
+        next_action_at=from_utc_stamp(item["next_action_at"]) if item.get("next_action_at") else None,
+        kind=PlanKind(item.get("kind", "installments")),
+        notice_sent=bool(item.get("notice_sent")),
+        installments=tuple(
+            Installment(
+                number=int(i["number"]),
+                due_on=date.fromisoformat(i["due_on"]),
+                amount=int(i["amount"]),
+                status=InstallmentStatus(i["status"]),
+                attempts=int(i.get("attempts", 0)),
+                payment_intent_id=i.get("payment_intent_id"),
+                failure=i.get("failure"),
+            )
+            for i in item["installments"]
+        ),
+    )
+
+
+def recurring_item(r: RecurringCharge) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        **key_item(recurring_key(r.id)),
+        schema.BY_OWNER_PK: owner_partition(r.customer_id),
+        schema.BY_OWNER_SK: f"{OWNED_RECURRING}{timestamp(r.created_at)}#{r.id}",
+        "type": "recurring",
+        "id": r.id,
+        "customer_id": r.customer_id,
+        "amount": r.amount,
+        "currency": r.currency,
+        "interval": r.interval,
+        "start_date": r.start_date.isoformat(),
+        "end_date": r.end_date.isoformat() if r.end_date else None,
+        "count": r.count,
+        "description": r.description,
+        "status": r.status.value,
+        "created_at": timestamp(r.created_at),
+        "periods_created": r.periods_created,
+        "version": r.version,
+    }
+    if r.next_action_at is not None:
+        stamp = utc_stamp(r.next_action_at)
+        item |= {"next_action_at": stamp, **schema.due_work_keys(r.id, stamp, schema.RECURRING_WORK)}
+    return item
+
+
+def recurring_from(item: dict[str, Any]) -> RecurringCharge:
+    return RecurringCharge(
+        id=item["id"],
+        customer_id=item["customer_id"],
+        amount=int(item["amount"]),
+        currency=item["currency"],
+        interval=item["interval"],
+        start_date=date.fromisoformat(item["start_date"]),
+        end_date=date.fromisoformat(item["end_date"]) if item.get("end_date") else None,
+        count=int(item["count"]) if item.get("count") is not None else None,
+        description=item.get("description", ""),
+        status=RecurringStatus(item["status"]),
+        created_at=datetime.fromisoformat(item["created_at"]),
+        periods_created=int(item.get("periods_created", 0)),
+        next_action_at=from_utc_stamp(item["next_action_at"]) if item.get("next_action_at") else None,
+        version=int(item["version"]),
+    )
+
+
+def dispute_item(d: Dispute) -> dict[str, Any]:
+    return {
+        **key_item(dispute_key(d.invoice_id, d.id)),
+        "type": "dispute",
+        "id": d.id,
+        "invoice_id": d.invoice_id,
+        "payment_intent_id": d.payment_intent_id,
+        "amount": d.amount,
+        "currency": d.currency,
+        "reason": d.reason,
+        "status": d.status.value,
+        "status_rank": DISPUTE_STATUS_RANK[d.status],
+        "updated_at": timestamp(d.updated_at),
+    }
+
+
+def dispute_from(item: dict[str, Any]) -> Dispute:
+    return Dispute(
+        id=item["id"],
+        invoice_id=item["invoice_id"],
+        payment_intent_id=item["payment_intent_id"],
+        amount=item["amount"],
+        currency=item["currency"],
+        reason=item.get("reason", ""),
+        status=DisputeStatus(item["status"]),
+        updated_at=datetime.fromisoformat(item["updated_at"]),
+    )
+
+
+def event_item(e: StripeEventRecord) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        **key_item(event_key(e.event_id)),
+        "type": "stripe_event",
+        "event_type": e.type,
+        "object_id": e.object_id,
+        "outcome": e.outcome,
+        "detail": e.detail or None,
+        "received_at": timestamp(e.received_at),
+    }
+    if e.outcome != "flagged":  # flagged events stay until someone has looked at them
+        item[schema.TTL_ATTRIBUTE] = epoch(e.received_at + EVENT_RETENTION)
+    return item
+
+
+def policy_item(p: DunningPolicy) -> dict[str, Any]:
+    return {
+        **key_item(POLICY_KEY),
+        "type": "dunning_policy",
+        "steps": [
+            {
+                "offset_days": s.offset_days,
+                "template": s.template,
+                "late_fee": {"fixed": s.late_fee.fixed, "percent": s.late_fee.percent, "cap": s.late_fee.cap}
+                if s.late_fee
+                else None,
+            }
+            for s in p.steps
+        ],
+        "window_start": p.window_start.isoformat("minutes"),
+        "window_end": p.window_end.isoformat("minutes"),
+        "mark_uncollectible_after_days": p.mark_uncollectible_after_days,
+        "default_installments": _plan_offer_item(p.default_installments) if p.default_installments else None,
+    }
+
+
+def policy_from(item: dict[str, Any]) -> DunningPolicy:
+    return DunningPolicy(
+        steps=tuple(
+            DunningStep(
+                int(s["offset_days"]),
+                str(s["template"]),
+                LateFee(**{k: v for k, v in s["late_fee"].items() if v is not None}) if s.get("late_fee") else None,
+            )
+            for s in item["steps"]
+        ),
+        window_start=time.fromisoformat(item["window_start"]),
+        window_end=time.fromisoformat(item["window_end"]),
+        mark_uncollectible_after_days=item.get("mark_uncollectible_after_days"),
+        default_installments=_plan_offer_from(item["default_installments"])
+        if item.get("default_installments")
+        else None,
+    )
+
+
+def outbox_item(m: OutboxMessage) -> dict[str, Any]:
+    return {
+        **key_item(outbox_key(m.id)),
+        "type": "outbox",
+        "id": m.id,
+        "kind": m.kind,
+        "name": m.name,
+        "data": m.data,
+        "status": OUTBOX_PENDING,
+        "attempts": 0,
+        "created_at": timestamp(m.created_at),
+        schema.TTL_ATTRIBUTE: epoch(m.created_at + OUTBOX_RETENTION),
+    }
+
+
+def outbox_from(item: dict[str, Any]) -> OutboxMessage:
+    return OutboxMessage(
+        id=item["id"],
+        kind=item["kind"],
+        name=item["name"],
+        data=item.get("data") or {},
+        created_at=datetime.fromisoformat(item["created_at"]),
+    )
+
+
+def audit_item(a: AuditEntry) -> dict[str, Any]:
+    return {
+        PK: a.entity,
+        SK: f"AUDIT#{timestamp(a.at)}#{a.id}",
+        "type": "audit",
+        "action": a.action,
+        "actor": a.actor,
+        "at": timestamp(a.at),
+        "details": a.details or None,
+    }

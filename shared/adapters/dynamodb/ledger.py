@@ -1,0 +1,272 @@
+"""The ledger over one DynamoDB table: a Change committed as one transaction, and the reads services make."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+from typing import Any
+
+from shared import schema
+from shared.adapters.dynamodb import items
+from shared.adapters.dynamodb.codec import deserialize, wire_key
+from shared.adapters.dynamodb.cursors import decode_cursor, encode_cursor
+from shared.adapters.dynamodb.items import Key
+from shared.adapters.dynamodb.outbox_store import DynamoOutboxStore
+from shared.adapters.dynamodb.writes import planned_writes
+from shared.clock import wall_clock_now
+from shared.domain.dunning import DunningPolicy
+from shared.domain.invoices import Invoice
+from shared.domain.records import (
+    CheckoutAttempt,
+    Customer,
+    Dispute,
+    OutboxMessage,
+    PayLink,
+    Payment,
+    Plan,
+    RecurringCharge,
+)
+from shared.services.ports import Change, ChangeRejected, Page, PaymentContext
+
+
+class DynamoLedger:
+    """Implements the Ledger port, and the OutboxStore port over the same table."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+        self._outbox = DynamoOutboxStore(client, table_name)
+
+    # -- writes
+
+    def commit(self, change: Change) -> None:
+        writes = planned_writes(change, self._table, wall_clock_now())
+        if not writes:
+            return
+        try:
+            self._db.transact_write_items(TransactItems=[w.request for w in writes])
+        except self._db.exceptions.TransactionCanceledException as error:
+            reasons = error.response.get("CancellationReasons") or []
+            for write, reason in zip(writes, reasons, strict=False):
+                if reason.get("Code") == "ConditionalCheckFailed" and write.reason is not None:
+                    raise ChangeRejected(write.reason) from None
+            raise
+
+    def remember_stripe_customer(self, customer_id: str, stripe_customer_id: str) -> None:
+        # A failed condition means it is remembered already: the same Stripe customer, as creation is idempotent.
+        with contextlib.suppress(self._db.exceptions.ConditionalCheckFailedException):
+            self._db.update_item(
+                TableName=self._table,
+                Key=wire_key(*items.customer_key(customer_id)),
+                # A new version, so an update that read the customer before this cannot overwrite the id.
+                UpdateExpression="SET stripe_customer_id = :s, #version = if_not_exists(#version, :zero) + :one",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(stripe_customer_id)",
+                ExpressionAttributeNames={"#version": "version"},
+                ExpressionAttributeValues={":s": {"S": stripe_customer_id}, ":zero": {"N": "0"}, ":one": {"N": "1"}},
+            )
+
+    # -- the outbox store, over the same table
+
+    def claim(self, message_id: str, lease_seconds: int, token: str) -> OutboxMessage | None:
+        return self._outbox.claim(message_id, lease_seconds, token)
+
+    def mark_delivered(self, message_id: str) -> None:
+        self._outbox.mark_delivered(message_id)
+
+    def release(self, message_id: str, error: str) -> None:
+        self._outbox.release(message_id, error)
+
+    # -- reads of one item or a few
+
+    def _get(self, key: Key) -> dict[str, Any] | None:
+        found = self._db.get_item(TableName=self._table, Key=wire_key(*key), ConsistentRead=True).get("Item")
+        return deserialize(found) if found else None
+
+    def _batch_get(self, keys: list[Key]) -> dict[Key, dict[str, Any]]:
+        """Several items in one BatchGetItem request (retrying what DynamoDB leaves unprocessed)."""
+        found: dict[Key, dict[str, Any]] = {}
+        request = {self._table: {"Keys": [wire_key(*key) for key in keys], "ConsistentRead": True}}
+        while request:
+            reply = self._db.batch_get_item(RequestItems=request)
+            for raw in reply.get("Responses", {}).get(self._table, []):
+                item = deserialize(raw)
+                found[(item[schema.PARTITION_KEY], item[schema.SORT_KEY])] = item
+            request = reply.get("UnprocessedKeys") or {}
+        return found
+
+    def get_customer(self, customer_id: str) -> Customer | None:
+        item = self._get(items.customer_key(customer_id))
+        return items.customer_from(item) if item else None
+
+    def get_invoice(self, invoice_id: str) -> Invoice | None:
+        item = self._get(items.invoice_key(invoice_id))
+        return items.invoice_from(item) if item else None
+
+    def get_invoice_and_customer(self, invoice_id: str, customer_id: str) -> tuple[Invoice | None, Customer | None]:
+        invoice_key, customer_key = items.invoice_key(invoice_id), items.customer_key(customer_id)
+        found = self._batch_get([invoice_key, customer_key])
+        invoice, customer = found.get(invoice_key), found.get(customer_key)
+        return (items.invoice_from(invoice) if invoice else None, items.customer_from(customer) if customer else None)
+
+    def invoice_for_payment_intent(self, payment_intent_id: str) -> str | None:
+        key = items.payment_intent_key(payment_intent_id)
+        item = self._batch_get([key]).get(key)  # BatchGetItem: the webhook needs no GetItem permission
+        return str(item["invoice_id"]) if item else None
+
+    def get_dispute_context(self, invoice_id: str, dispute_id: str) -> tuple[Invoice | None, Dispute | None]:
+        invoice_key, dispute_key = items.invoice_key(invoice_id), items.dispute_key(invoice_id, dispute_id)
+        found = self._batch_get([invoice_key, dispute_key])
+        invoice, dispute = found.get(invoice_key), found.get(dispute_key)
+        return (items.invoice_from(invoice) if invoice else None, items.dispute_from(dispute) if dispute else None)
+
+    def get_dunning_policy(self) -> DunningPolicy | None:
+        item = self._get(items.POLICY_KEY)
+        return items.policy_from(item) if item else None
+
+    def get_pay_link(self, token_hash: str) -> PayLink | None:
+        item = self._get(items.pay_link_key(token_hash))
+        return items.pay_link_from(item) if item else None
+
+    def get_checkout(self, invoice_id: str, ref: str) -> CheckoutAttempt | None:
+        item = self._get(items.checkout_key(invoice_id, ref))
+        return items.checkout_from(item) if item else None
+
+    def get_payment_context(
+        self, invoice_id: str, checkout_ref: str | None, payment_key: str | None, plan_id: str | None = None
+    ) -> PaymentContext:
+        """Invoice, checkout attempt, payment and plan in one BatchGetItem request."""
+        invoice_key = items.invoice_key(invoice_id)
+        checkout_key = items.checkout_key(invoice_id, checkout_ref) if checkout_ref else None
+        payment_item_key = items.payment_key(invoice_id, payment_key) if payment_key else None
+        plan_key = items.plan_key(invoice_id, plan_id) if plan_id else None
+        wanted = [key for key in (invoice_key, checkout_key, payment_item_key, plan_key) if key is not None]
+        found = self._batch_get(wanted)
+        invoice = found.get(invoice_key)
+        checkout = found.get(checkout_key) if checkout_key else None
+        payment = found.get(payment_item_key) if payment_item_key else None
+        plan = found.get(plan_key) if plan_key else None
+        return PaymentContext(
+            invoice=items.invoice_from(invoice) if invoice else None,
+            checkout=items.checkout_from(checkout) if checkout else None,
+            payment=items.payment_from(payment) if payment else None,
+            plan=items.plan_from(plan) if plan else None,
+        )
+
+    def get_plan(self, invoice_id: str, plan_id: str) -> Plan | None:
+        item = self._get(items.plan_key(invoice_id, plan_id))
+        return items.plan_from(item) if item else None
+
+    def get_recurring(self, recurring_id: str) -> RecurringCharge | None:
+        item = self._get(items.recurring_key(recurring_id))
+        return items.recurring_from(item) if item else None
+
+    # -- listings
+
+    def get_invoice_payments(self, invoice_id: str) -> list[Payment]:
+        """Every payment of the invoice, newest first."""
+        found: list[dict[str, Any]] = []
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": items.invoice_partition(invoice_id)},
+                ":prefix": {"S": items.PAYMENT_SORT_PREFIX},
+            },
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._db.query(**request)
+            found.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        payments = [items.payment_from(deserialize(i)) for i in found]
+        return sorted(payments, key=lambda p: p.created_at, reverse=True)
+
+    def list_customer_payments(self, customer_id: str, limit: int, cursor: str | None) -> Page:
+        found, next_cursor = self._owned_by(customer_id, items.OWNED_PAYMENTS, limit, cursor, newest_first=True)
+        return Page(items=[items.payment_from(i) for i in found], next_cursor=next_cursor)
+
+    def list_customer_invoices(self, customer_id: str, limit: int, cursor: str | None) -> Page:
+        found, next_cursor = self._owned_by(customer_id, items.OWNED_INVOICES, limit, cursor, newest_first=False)
+        return Page(items=[items.invoice_from(i) for i in found], next_cursor=next_cursor)
+
+    def _owned_by(
+        self, customer_id: str, prefix: str, limit: int, cursor: str | None, *, newest_first: bool
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a customer's items of one kind, from the by_owner index."""
+        owner = items.owner_partition(customer_id)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": schema.BY_OWNER_INDEX,
+            "KeyConditionExpression": "#o = :owner AND begins_with(#s, :prefix)",
+            "ExpressionAttributeNames": {"#o": schema.BY_OWNER_PK, "#s": schema.BY_OWNER_SK},
+            "ExpressionAttributeValues": {":owner": {"S": owner}, ":prefix": {"S": prefix}},
+            "ScanIndexForward": not newest_first,
+            "Limit": limit,
+        }
+        if cursor:
+            request["ExclusiveStartKey"] = decode_cursor(cursor, owner, schema.BY_OWNER_PK)
+        page = self._db.query(**request)
+        last = page.get("LastEvaluatedKey")
+        return [deserialize(i) for i in page.get("Items", [])], encode_cursor(last) if last else None
+
+    def due_invoices(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        """Invoices in one shard of the sparse due_work index whose next reminder is at or before `until`."""
+        found, next_cursor = self._due(schema.REMINDER_WORK, shard, until, limit, cursor)
+        return Page(items=[items.invoice_from(i) for i in found if i.get("type") == "invoice"], next_cursor=next_cursor)
+
+    def due_recurring(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        """Recurring charges in one shard of the due_work index with a period to invoice by `until`."""
+        found, next_cursor = self._due(schema.RECURRING_WORK, shard, until, limit, cursor)
+        return Page(
+            items=[items.recurring_from(i) for i in found if i.get("type") == "recurring"], next_cursor=next_cursor
+        )
+
+    def due_plans(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        """Installment plans in one shard of the due_work index whose next charge is at or before `until`."""
+        found, next_cursor = self._due(schema.CHARGE_WORK, shard, until, limit, cursor)
+        return Page(items=[items.plan_from(i) for i in found if i.get("type") == "plan"], next_cursor=next_cursor)
+
+    def _due(
+        self, kind: str, shard: int, until: datetime, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        partition = schema.due_work_partition(kind, shard)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": schema.DUE_WORK_INDEX,
+            "KeyConditionExpression": "#p = :shard AND #s < :upper",
+            "ExpressionAttributeNames": {"#p": schema.DUE_WORK_PK, "#s": schema.DUE_WORK_SK},
+            # "$" sorts right after "#": every key stamped at or before `until` is below it.
+            "ExpressionAttributeValues": {":shard": {"S": partition}, ":upper": {"S": f"{items.utc_stamp(until)}$"}},
+            "Limit": limit,
+        }
+        if cursor:
+            request["ExclusiveStartKey"] = decode_cursor(cursor, partition, schema.DUE_WORK_PK)
+        page = self._db.query(**request)
+        last = page.get("LastEvaluatedKey")
+        return [deserialize(i) for i in page.get("Items", [])], encode_cursor(last) if last else None
+
+    def open_balances(self) -> dict[str, tuple[int, int]]:
+        """Currency -> (amount still to collect, in minor units; invoices), from the open_balances index:
+        its items are a key and two numbers each, so a million open invoices read as about 25,000 units."""
+        totals: dict[str, tuple[int, int]] = {}
+        for shard in range(schema.OPEN_BALANCES_SHARDS):
+            request: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": schema.OPEN_BALANCES_INDEX,
+                "KeyConditionExpression": "#p = :shard",
+                "ProjectionExpression": "currency, #amount",
+                "ExpressionAttributeNames": {"#p": schema.OPEN_BALANCES_PK, "#amount": schema.OPEN_AMOUNT},
+                "ExpressionAttributeValues": {":shard": {"S": schema.open_balances_partition(shard)}},
+            }
+            while True:
+                page = self._db.query(**request)
+                for item in page.get("Items", []):
+                    currency, amount = item["currency"]["S"], int(item[schema.OPEN_AMOUNT]["N"])
+                    total, count = totals.get(currency, (0, 0))
+                    totals[currency] = (total + amount, count + 1)
+                if "LastEvaluatedKey" not in page:
+                    break
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return totals

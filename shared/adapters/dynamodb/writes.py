@@ -1,0 +1,142 @@
+"""What `DynamoLedger.commit` writes for each field of a Change: the item, the condition that guards it, and
+the rejection a failed condition means. Commit walks WRITE_RULES in order, so the transaction's items (and
+so which rejection is named when several guards fail) follow the order of the rules below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from shared.adapters.dynamodb import items
+from shared.adapters.dynamodb.codec import serialize
+from shared.domain.invoices import PAYMENT_STATUS_RANK
+from shared.domain.records import DISPUTE_STATUS_RANK
+from shared.services.ports import Change, Rejection
+
+NEW: Final = "attribute_not_exists(pk)"
+SAME_VERSION: Final = "#version = :expected"  # the stored version is the one the update was made from
+# A customer written before customers had versions has none: its first update (version 1) may replace it.
+CUSTOMER_SAME_VERSION: Final = "attribute_exists(pk) AND (#version = :expected)"
+CUSTOMER_FIRST_VERSION: Final = "attribute_exists(pk) AND (#version = :expected OR attribute_not_exists(#version))"
+# A reminder goes out only if, when it commits, the customer is neither on hold nor unreachable.
+CUSTOMER_REACHABLE: Final = (
+    "attribute_not_exists(email_undeliverable) AND (attribute_not_exists(hold_reason) OR hold_until <= :at)"
+)
+NEW_OR_SAME_SESSION: Final = "attribute_not_exists(pk) OR session_id = :sid"
+NEW_OR_FORWARD: Final = "attribute_not_exists(pk) OR status_rank < :rank"
+
+
+def _expected_version(record: Any) -> dict[str, Any]:
+    return {":expected": record.version - 1}
+
+
+def _always(_record: Any) -> bool:
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class WriteRule:
+    """One item a Change field writes (or, with `check_only`, checks) and what guards it."""
+
+    field: str  # the Change field; a list field (outbox, audit) applies the rule to each of its records
+    item: Callable[[Any, datetime], dict[str, Any]]  # (record, commit instant) -> the item, or the key checked
+    reason: Rejection | None  # what a failed condition means; None for an unconditional write
+    condition: str | None = None
+    values: Callable[[Any], dict[str, Any]] | None = None  # the condition's :placeholders, from the record
+    when: Callable[[Any], bool] = _always  # whether the record needs this write at all
+    check_only: bool = False  # a ConditionCheck on the item's key: nothing is written
+
+
+def _timeless(mapper: Callable[[Any], dict[str, Any]]) -> Callable[[Any, datetime], dict[str, Any]]:
+    """A mapper that does not stamp the commit instant."""
+    return lambda record, _now: mapper(record)
+
+
+WRITE_RULES: Final[tuple[WriteRule, ...]] = (
+    WriteRule("stripe_event", _timeless(items.event_item), Rejection.DUPLICATE_EVENT, NEW),
+    WriteRule("new_customer", _timeless(items.customer_item), Rejection.EXISTS, NEW),
+    WriteRule(
+        "customer_update", _timeless(items.customer_item), Rejection.STALE_CUSTOMER, CUSTOMER_FIRST_VERSION,
+        _expected_version, when=lambda customer: customer.version == 1,
+    ),
+    WriteRule(
+        "customer_update", _timeless(items.customer_item), Rejection.STALE_CUSTOMER, CUSTOMER_SAME_VERSION,
+        _expected_version, when=lambda customer: customer.version != 1,
+    ),
+    WriteRule(
+        "customer_reachable_at", lambda reachable, _now: items.key_item(items.customer_key(reachable[0])),
+        Rejection.CUSTOMER_PAUSED, CUSTOMER_REACHABLE, lambda reachable: {":at": items.utc_stamp(reachable[1])},
+        check_only=True,
+    ),
+    WriteRule("new_invoice", items.invoice_item, Rejection.EXISTS, NEW),
+    WriteRule("new_invoice", _timeless(items.invoice_number_item), Rejection.DUPLICATE_NUMBER, NEW),
+    WriteRule("invoice_update", items.invoice_item, Rejection.STALE_INVOICE, SAME_VERSION, _expected_version),
+    WriteRule("pay_link", _timeless(items.pay_link_item), Rejection.EXISTS, NEW),
+    WriteRule(
+        "checkout", _timeless(items.checkout_item), Rejection.CHECKOUT_CONFLICT, NEW_OR_SAME_SESSION,
+        lambda checkout: {":sid": checkout.session_id},
+    ),
+    WriteRule(
+        "payment", _timeless(items.payment_item), Rejection.PAYMENT_NOT_FORWARD, NEW_OR_FORWARD,
+        lambda payment: {":rank": PAYMENT_STATUS_RANK[payment.status]},
+    ),
+    # Same content every time: an unconditional Put is idempotent.
+    WriteRule(
+        "payment", _timeless(items.payment_intent_lookup_item), None,
+        when=lambda payment: bool(payment.payment_intent_id),
+    ),
+    WriteRule("new_plan", _timeless(items.plan_item), Rejection.PLAN_EXISTS, NEW),
+    WriteRule("plan_update", _timeless(items.plan_item), Rejection.STALE_PLAN, SAME_VERSION, _expected_version),
+    WriteRule("new_recurring", _timeless(items.recurring_item), Rejection.EXISTS, NEW),
+    WriteRule(
+        "recurring_update", _timeless(items.recurring_item), Rejection.STALE_RECURRING, SAME_VERSION,
+        _expected_version,
+    ),
+    WriteRule(
+        "dispute", _timeless(items.dispute_item), Rejection.DISPUTE_NOT_FORWARD, NEW_OR_FORWARD,
+        lambda dispute: {":rank": DISPUTE_STATUS_RANK[dispute.status]},
+    ),
+    WriteRule("dunning_policy", _timeless(items.policy_item), None),  # replaces the stored policy
+    WriteRule("outbox", _timeless(items.outbox_item), Rejection.EXISTS, NEW),
+    WriteRule("audit", _timeless(items.audit_item), Rejection.EXISTS, NEW),
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One TransactWriteItems element, and what its condition failing means."""
+
+    request: dict[str, Any]
+    reason: Rejection | None
+
+
+def _request(rule: WriteRule, record: Any, table: str, now: datetime) -> Write:
+    item = serialize(rule.item(record, now))
+    body: dict[str, Any] = {"TableName": table}
+    if rule.check_only:
+        body["Key"] = item
+    else:
+        body["Item"] = item
+    if rule.condition:
+        body["ConditionExpression"] = rule.condition
+        if "#version" in rule.condition:
+            body["ExpressionAttributeNames"] = {"#version": "version"}
+    if rule.values:
+        body["ExpressionAttributeValues"] = serialize(rule.values(record))
+    return Write({"ConditionCheck" if rule.check_only else "Put": body}, rule.reason)
+
+
+def planned_writes(change: Change, table: str, now: datetime) -> list[Write]:
+    """Every write of `change`, in rule order; `now` stamps the items that record when they were written."""
+    writes: list[Write] = []
+    for rule in WRITE_RULES:
+        value = getattr(change, rule.field)
+        if not value:
+            continue
+        for record in value if isinstance(value, list) else [value]:
+            if rule.when(record):
+                writes.append(_request(rule, record, table, now))
+    return writes

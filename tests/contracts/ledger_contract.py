@@ -1,0 +1,890 @@
+"""The Ledger and OutboxStore contract, written once and run against every implementation.
+
+A test class subclasses LedgerContract and provides a `ledger` fixture (a fresh, empty ledger per test) and
+`refused_request`, what the implementation raises for a change no transaction may hold (DynamoDB: a
+ValidationException; in memory: ValueError). tests/unit/test_ledger_contract.py runs it over InMemoryLedger,
+tests/integration/test_ledger_contract.py over DynamoLedger and moto.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, ClassVar, Protocol
+
+import pytest
+
+from shared import schema
+from shared.domain.dunning import DunningPolicy, DunningStep, LateFee
+from shared.domain.invoices import Hold, Invoice, InvoiceStatus, LateFeeLine, PaymentStatus
+from shared.domain.plans import Frequency, PlanOffer
+from shared.domain.records import (
+    AuditEntry,
+    Autopay,
+    CheckoutAttempt,
+    Customer,
+    Dispute,
+    DisputeStatus,
+    EmailUndeliverable,
+    Installment,
+    InstallmentStatus,
+    OutboxMessage,
+    PayLink,
+    Payment,
+    Plan,
+    PlanKind,
+    PlanStatus,
+    RecurringCharge,
+    RecurringStatus,
+    StripeEventRecord,
+)
+from shared.services.ports import (
+    Change,
+    ChangeRejected,
+    InvalidCursor,
+    Ledger,
+    OutboxBusy,
+    OutboxStore,
+    Page,
+    Rejection,
+)
+
+NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+SHARD = 3
+
+
+class LedgerUnderTest(Ledger, OutboxStore, Protocol):
+    def open_balances(self) -> dict[str, tuple[int, int]]: ...
+
+
+# ----- records ---------------------------------------------------------------------------------------------
+
+
+def a_customer(customer_id: str = "cus_1", **overrides: Any) -> Customer:
+    fields: dict[str, Any] = {
+        "id": customer_id,
+        "email": f"{customer_id}@example.com",
+        "name": "Ada Lovelace",
+        "external_id": None,
+        "timezone": "Europe/London",
+        "locale": "en-GB",
+        "created_at": NOW,
+    }
+    return Customer(**(fields | overrides))
+
+
+def an_invoice(invoice_id: str = "inv_1", **overrides: Any) -> Invoice:
+    fields: dict[str, Any] = {
+        "id": invoice_id,
+        "customer_id": "cus_1",
+        "number": f"N-{invoice_id}",
+        "currency": "USD",
+        "amount_due": 12_500,
+        "amount_paid": 0,
+        "status": InvoiceStatus.OPEN,
+        "due_date": date(2026, 12, 15),
+        "description": "Consulting, November",
+        "allow_partial": False,
+        "min_partial_amount": None,
+        "version": 1,
+        "created_at": NOW,
+    }
+    return Invoice(**(fields | overrides))
+
+
+def a_checkout(ref: str = "chk_1", session_id: str = "cs_1", invoice_id: str = "inv_1") -> CheckoutAttempt:
+    return CheckoutAttempt(
+        ref=ref,
+        invoice_id=invoice_id,
+        customer_id="cus_1",
+        session_id=session_id,
+        amount=12_500,
+        currency="USD",
+        created_at=NOW,
+        url=f"https://checkout.example.test/{session_id}",
+    )
+
+
+def a_payment(key: str = "pi_1", status: PaymentStatus = PaymentStatus.SUCCEEDED, **overrides: Any) -> Payment:
+    fields: dict[str, Any] = {
+        "key": key,
+        "invoice_id": "inv_1",
+        "customer_id": "cus_1",
+        "amount": 12_500,
+        "currency": "USD",
+        "status": status,
+        "checkout_session_id": "cs_1",
+        "payment_intent_id": key if key.startswith("pi_") else None,
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+    return Payment(**(fields | overrides))
+
+
+def a_plan(plan_id: str = "plan_1", **overrides: Any) -> Plan:
+    fields: dict[str, Any] = {
+        "id": plan_id,
+        "invoice_id": "inv_1",
+        "customer_id": "cus_1",
+        "currency": "USD",
+        "frequency": "monthly",
+        "installments": (
+            Installment(1, date(2026, 11, 2), 6_250, InstallmentStatus.PAID, 1, "pi_1"),
+            Installment(2, date(2026, 12, 2), 6_250, InstallmentStatus.FAILED, 2, "pi_2", "card_declined"),
+        ),
+        "status": PlanStatus.ACTIVE,
+        "created_at": NOW,
+        "customer_timezone": "Europe/London",
+        "next_action_at": NOW + timedelta(days=30),
+        "version": 1,
+    }
+    return Plan(**(fields | overrides))
+
+
+def a_recurring(recurring_id: str = "rec_1", **overrides: Any) -> RecurringCharge:
+    fields: dict[str, Any] = {
+        "id": recurring_id,
+        "customer_id": "cus_1",
+        "amount": 9_900,
+        "currency": "EUR",
+        "interval": "monthly",
+        "start_date": date(2026, 11, 1),
+        "description": "Support plan",
+        "status": RecurringStatus.ACTIVE,
+        "created_at": NOW,
+        "end_date": date(2027, 10, 31),
+        "count": 12,
+        "periods_created": 1,
+        "next_action_at": NOW + timedelta(days=29),
+        "version": 1,
+    }
+    return RecurringCharge(**(fields | overrides))
+
+
+def a_dispute(status: DisputeStatus = DisputeStatus.OPEN, dispute_id: str = "dp_1") -> Dispute:
+    return Dispute(
+        id=dispute_id,
+        invoice_id="inv_1",
+        payment_intent_id="pi_1",
+        amount=12_500,
+        currency="USD",
+        reason="fraudulent",
+        status=status,
+        updated_at=NOW,
+    )
+
+
+def a_pay_link(token_hash: str = "a" * 64) -> PayLink:
+    return PayLink(
+        token_hash=token_hash,
+        invoice_id="inv_1",
+        customer_id="cus_1",
+        expires_at=NOW + timedelta(days=30),
+        created_at=NOW,
+    )
+
+
+def an_event(event_id: str = "evt_1") -> StripeEventRecord:
+    return StripeEventRecord(
+        event_id=event_id, type="checkout.session.completed", object_id="cs_1", outcome="applied", received_at=NOW
+    )
+
+
+def a_message(name: str = "invoice.created", **data: Any) -> OutboxMessage:
+    return OutboxMessage(kind="event", name=name, data={"invoice_id": "inv_1", **data}, created_at=NOW)
+
+
+def an_audit_entry(action: str = "invoice.created") -> AuditEntry:
+    return AuditEntry(entity="INVOICE#inv_1", action=action, actor="operator:test", at=NOW, details={"n": 1})
+
+
+def ids_in_shard(prefix: str, shard: int, count: int) -> list[str]:
+    """Ids that the due_work index puts in `shard`."""
+    candidates = (f"{prefix}_{n:04d}" for n in itertools.count())
+    return list(itertools.islice((i for i in candidates if schema.shard_of(i, schema.DUE_WORK_SHARDS) == shard), count))
+
+
+def every_page(read: Any, limit: int) -> list[Page]:
+    """Every page of a listing, following its cursors; `read(limit, cursor)` reads one."""
+    pages = [read(limit, None)]
+    while pages[-1].next_cursor:
+        pages.append(read(limit, pages[-1].next_cursor))
+        assert len(pages) < 100, "the cursors go round in circles"
+    return pages
+
+
+def walked(read: Any, limit: int) -> list[Any]:
+    pages = every_page(read, limit)
+    assert all(len(p.items) <= limit for p in pages)
+    return [item for page in pages for item in page.items]
+
+
+def rejection(ledger: LedgerUnderTest, change: Change) -> Rejection:
+    with pytest.raises(ChangeRejected) as rejected:
+        ledger.commit(change)
+    return rejected.value.reason
+
+
+# ----- the contract ------------------------------------------------------------------------------------------
+
+
+class LedgerContract:
+    refused_request: ClassVar[type[Exception] | tuple[type[Exception], ...]]
+
+    # -- each Change field round-trips through commit and the reads
+
+    def test_a_customer_reads_back_as_committed(self, ledger: LedgerUnderTest) -> None:
+        # Given a customer with everything a customer can carry
+        customer = a_customer(
+            external_id="crm-7",
+            stripe_customer_id="cus_stripe_1",
+            hold=Hold("disputed by phone", NOW + timedelta(days=3)),
+            email_undeliverable=EmailUndeliverable("bounce", NOW, "General"),
+            autopay=Autopay(NOW),
+        )
+        # When it is committed
+        ledger.commit(Change(new_customer=customer))
+        # Then each read returns it as it was
+        assert ledger.get_customer("cus_1") == customer
+        assert ledger.get_invoice_and_customer("inv_none", "cus_1") == (None, customer)
+
+    def test_a_customer_update_replaces_the_customer(self, ledger: LedgerUnderTest) -> None:
+        # Given a customer; When it is updated twice, each time over the version read
+        ledger.commit(Change(new_customer=a_customer()))
+        held = replace(a_customer(), hold=Hold("asked to wait"), version=1)
+        ledger.commit(Change(customer_update=held))
+        again = replace(held, hold=None, version=2)
+        ledger.commit(Change(customer_update=again))
+
+        # Then the last update is what reads back
+        assert ledger.get_customer("cus_1") == again
+
+    def test_an_invoice_reads_back_as_committed(self, ledger: LedgerUnderTest) -> None:
+        # Given an invoice with every optional field set
+        invoice = an_invoice(
+            amount_due=13_000,
+            amount_paid=4_000,
+            status=InvoiceStatus.PARTIALLY_PAID,
+            allow_partial=True,
+            min_partial_amount=1_000,
+            customer_timezone="Europe/London",
+            reminders_sent=frozenset({"before_due", "on_due"}),
+            next_action_at=NOW + timedelta(days=2),
+            hold=Hold("promised", NOW + timedelta(days=5)),
+            late_fees=(LateFeeLine("overdue_7", 500),),
+            promised_at=NOW,
+            open_disputes=frozenset({"dp_1"}),
+            plan_offer=PlanOffer(6, 1_000, (Frequency.WEEKLY, Frequency.MONTHLY)),
+            active_plan="plan_1",
+        )
+        ledger.commit(Change(new_customer=a_customer(), new_invoice=invoice))
+
+        assert ledger.get_invoice("inv_1") == invoice
+        assert ledger.get_invoice_and_customer("inv_1", "cus_1") == (invoice, a_customer())
+        assert ledger.get_payment_context("inv_1", None, None).invoice == invoice
+
+    def test_an_invoice_update_replaces_the_invoice(self, ledger: LedgerUnderTest) -> None:
+        # Given an open invoice with a reminder due
+        ledger.commit(Change(new_invoice=an_invoice(next_action_at=NOW)))
+        paid = an_invoice(amount_paid=12_500, status=InvoiceStatus.PAID, version=2)
+
+        # When it is updated as paid
+        ledger.commit(Change(invoice_update=paid))
+
+        # Then it reads back paid, with no reminder left
+        assert ledger.get_invoice("inv_1") == paid
+
+    def test_a_pay_link_reads_back_by_its_hash(self, ledger: LedgerUnderTest) -> None:
+        # Given a pay link committed; Then it reads back by its token's hash, and only by it
+        ledger.commit(Change(pay_link=a_pay_link()))
+
+        assert ledger.get_pay_link("a" * 64) == a_pay_link()
+        assert ledger.get_pay_link("b" * 64) is None
+
+    def test_a_checkout_reads_back_and_the_same_session_may_be_recorded_again(self, ledger: LedgerUnderTest) -> None:
+        # Given a checkout attempt, When the same one is recorded again (a retried pay page)
+        ledger.commit(Change(checkout=a_checkout()))
+        ledger.commit(Change(checkout=a_checkout()))
+
+        # Then it reads back once, by its ref
+        assert ledger.get_checkout("inv_1", "chk_1") == a_checkout()
+        assert ledger.get_payment_context("inv_1", "chk_1", None).checkout == a_checkout()
+        assert ledger.get_checkout("inv_1", "chk_other") is None
+
+    def test_a_payment_reads_back_with_its_payment_intent(self, ledger: LedgerUnderTest) -> None:
+        # Given a pending bank debit
+        ledger.commit(Change(new_invoice=an_invoice(), checkout=a_checkout()))
+        ledger.commit(Change(payment=a_payment(status=PaymentStatus.PENDING)))
+        succeeded = a_payment(updated_at=NOW + timedelta(days=3))
+
+        # When it succeeds
+        ledger.commit(Change(payment=succeeded))
+
+        # Then the payment, its context and the PaymentIntent's invoice read back
+        context = ledger.get_payment_context("inv_1", "chk_1", "pi_1")
+        assert (context.invoice, context.checkout, context.payment, context.plan) == (
+            an_invoice(),
+            a_checkout(),
+            succeeded,
+            None,
+        )
+        assert ledger.get_invoice_payments("inv_1") == [succeeded]
+        assert ledger.invoice_for_payment_intent("pi_1") == "inv_1"
+        assert ledger.invoice_for_payment_intent("pi_unknown") is None
+
+    def test_a_payment_without_a_payment_intent_has_no_lookup(self, ledger: LedgerUnderTest) -> None:
+        # Given a payment Stripe gave no PaymentIntent for (keyed by its session)
+        ledger.commit(Change(payment=a_payment(key="cs_1", payment_intent_id=None)))
+
+        # Then it reads back by its key, and no PaymentIntent leads to it
+
+        assert ledger.get_payment_context("inv_1", None, "cs_1").payment == a_payment(
+            key="cs_1", payment_intent_id=None
+        )
+        assert ledger.invoice_for_payment_intent("None") is None
+
+    def test_a_plan_reads_back_and_updates(self, ledger: LedgerUnderTest) -> None:
+        # Given an autopay plan; Then it reads back, alone or with its invoice
+        plan = a_plan(kind=PlanKind.AUTOPAY, notice_sent=True)
+        ledger.commit(Change(new_invoice=an_invoice(), new_plan=plan))
+        assert ledger.get_plan("inv_1", "plan_1") == plan
+        assert ledger.get_payment_context("inv_1", None, None, "plan_1").plan == plan
+
+        # When it completes; Then the update reads back, under its own invoice only
+        completed = replace(plan, status=PlanStatus.COMPLETED, next_action_at=None, version=2)
+        ledger.commit(Change(plan_update=completed))
+
+        assert ledger.get_plan("inv_1", "plan_1") == completed
+        assert ledger.get_plan("inv_2", "plan_1") is None
+
+    def test_a_recurring_charge_reads_back_and_updates(self, ledger: LedgerUnderTest) -> None:
+        # Given a recurring charge; Then it reads back; When paused, Then the update reads back
+        ledger.commit(Change(new_recurring=a_recurring()))
+        assert ledger.get_recurring("rec_1") == a_recurring()
+
+        paused = replace(a_recurring(), status=RecurringStatus.PAUSED, next_action_at=None, end_date=None, version=2)
+        ledger.commit(Change(recurring_update=paused))
+
+        assert ledger.get_recurring("rec_1") == paused
+
+    def test_a_dispute_reads_back_with_its_invoice(self, ledger: LedgerUnderTest) -> None:
+        # Given a dispute opened, When it is lost
+        ledger.commit(Change(new_invoice=an_invoice(), dispute=a_dispute()))
+        ledger.commit(Change(dispute=a_dispute(DisputeStatus.LOST)))
+
+        # Then it reads back closed, with its invoice
+
+        assert ledger.get_dispute_context("inv_1", "dp_1") == (an_invoice(), a_dispute(DisputeStatus.LOST))
+        assert ledger.get_dispute_context("inv_1", "dp_2") == (an_invoice(), None)
+
+    def test_the_dunning_policy_is_replaced_by_the_next(self, ledger: LedgerUnderTest) -> None:
+        # Given no policy stored, When two are committed one after the other, Then the second is read
+        assert ledger.get_dunning_policy() is None
+        first = DunningPolicy(steps=(DunningStep(-3, "reminder_before"),))
+        second = DunningPolicy(
+            steps=(DunningStep(0, "due_today"), DunningStep(7, "overdue", LateFee(fixed=500)),
+                   DunningStep(14, "overdue", LateFee(percent="1.5", cap=2_000))),
+            window_start=time(8, 30),
+            window_end=time(17, 0),
+            mark_uncollectible_after_days=90,
+            default_installments=PlanOffer(3, 2_000),
+        )  # fmt: skip
+
+        ledger.commit(Change(dunning_policy=first))
+        ledger.commit(Change(dunning_policy=second))
+
+        assert ledger.get_dunning_policy() == second
+
+    def test_an_outbox_message_is_claimed_as_committed(self, ledger: LedgerUnderTest) -> None:
+        # Given a message whose data holds numbers, lists and maps
+        message = a_message(amount=12_500, lines=["a", "b"], nested={"paid": True})
+        ledger.commit(Change(outbox=[message]))
+
+        # Then claiming it gives it back as committed
+        assert ledger.claim(message.id, 60, "token-a") == message
+
+    def test_scheduled_instants_and_hold_ends_are_kept_to_the_second(self, ledger: LedgerUnderTest) -> None:
+        # Given instants with fractions of a second (they are index keys and condition operands)
+        at = NOW + timedelta(hours=1, microseconds=750_000)
+        ledger.commit(
+            Change(
+                new_customer=a_customer(hold=Hold("wait", at)),
+                new_invoice=an_invoice(next_action_at=at),
+                new_plan=a_plan(next_action_at=at),
+                new_recurring=a_recurring(next_action_at=at),
+            )
+        )
+        # Then they read back to the whole second
+        whole = NOW + timedelta(hours=1)
+        customer, invoice = ledger.get_customer("cus_1"), ledger.get_invoice("inv_1")
+        plan, recurring = ledger.get_plan("inv_1", "plan_1"), ledger.get_recurring("rec_1")
+        assert customer is not None and customer.hold is not None and customer.hold.until == whole
+        assert invoice is not None and invoice.next_action_at == whole
+        assert plan is not None and plan.next_action_at == whole
+        assert recurring is not None and recurring.next_action_at == whole
+
+    def test_nothing_is_read_where_nothing_was_written(self, ledger: LedgerUnderTest) -> None:
+        # Given an empty ledger; Then every read finds nothing
+        assert ledger.get_customer("cus_1") is None
+        assert ledger.get_invoice("inv_1") is None
+        assert ledger.get_invoice_and_customer("inv_1", "cus_1") == (None, None)
+        assert ledger.get_invoice_payments("inv_1") == []
+        assert ledger.get_dispute_context("inv_1", "dp_1") == (None, None)
+        context = ledger.get_payment_context("inv_1", "chk_1", "pi_1", "plan_1")
+        assert (context.invoice, context.checkout, context.payment, context.plan) == (None, None, None, None)
+        assert ledger.get_recurring("rec_1") is None
+        assert ledger.open_balances() == {}
+        ledger.commit(Change())  # an empty change commits nothing, and is no error
+
+    def test_a_stripe_customer_is_remembered_once(self, ledger: LedgerUnderTest) -> None:
+        # Given a customer with no Stripe customer yet
+        ledger.commit(Change(new_customer=a_customer()))
+
+        # When Stripe customers are remembered for it (twice) and for a customer never written
+        ledger.remember_stripe_customer("cus_1", "cus_stripe_1")
+        ledger.remember_stripe_customer("cus_1", "cus_stripe_2")  # a late duplicate does not replace it
+        ledger.remember_stripe_customer("cus_unknown", "cus_stripe_3")  # an unknown customer is not created
+
+        # Then it is kept under a new version, so an update made from the old one is stale
+        assert ledger.get_customer("cus_1") == a_customer(stripe_customer_id="cus_stripe_1", version=1)
+        assert ledger.get_customer("cus_unknown") is None
+        assert rejection(ledger, Change(customer_update=a_customer(name="Ada", version=1))) == Rejection.STALE_CUSTOMER
+
+    # -- each guard rejects with its reason
+
+    def test_a_stripe_event_is_recorded_once(self, ledger: LedgerUnderTest) -> None:
+        # Given an event recorded; Then the same event is rejected as a duplicate, another is not
+        ledger.commit(Change(stripe_event=an_event()))
+
+        assert rejection(ledger, Change(stripe_event=an_event())) == Rejection.DUPLICATE_EVENT
+        ledger.commit(Change(stripe_event=an_event("evt_2")))
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            Change(new_customer=a_customer()),
+            Change(new_invoice=an_invoice()),
+            Change(pay_link=a_pay_link()),
+            Change(new_recurring=a_recurring()),
+        ],
+        ids=["customer", "invoice", "pay_link", "recurring"],
+    )
+    def test_a_new_record_that_exists_is_rejected(self, ledger: LedgerUnderTest, change: Change) -> None:
+        # Given the record committed; When it is committed as new again; Then it exists
+        ledger.commit(change)
+
+        assert rejection(ledger, change) == Rejection.EXISTS
+
+    def test_an_outbox_message_or_audit_entry_is_written_once(self, ledger: LedgerUnderTest) -> None:
+        # Given a message and an audit entry written; Then writing either again is rejected
+        message, entry = a_message(), an_audit_entry()
+        ledger.commit(Change(outbox=[message], audit=[entry]))
+
+        assert rejection(ledger, Change(outbox=[a_message(), message])) == Rejection.EXISTS
+        assert rejection(ledger, Change(audit=[entry])) == Rejection.EXISTS
+
+    def test_an_invoice_number_is_used_once(self, ledger: LedgerUnderTest) -> None:
+        # Given an invoice numbered INV-7; When another invoice takes that number; Then it is rejected
+        ledger.commit(Change(new_invoice=an_invoice(number="INV-7")))
+
+        assert rejection(ledger, Change(new_invoice=an_invoice("inv_2", number="INV-7"))) == Rejection.DUPLICATE_NUMBER
+        assert ledger.get_invoice("inv_2") is None
+
+    @pytest.mark.parametrize("version", [1, 3], ids=["behind", "ahead"])
+    def test_a_customer_update_over_another_version_is_stale(self, ledger: LedgerUnderTest, version: int) -> None:
+        # Given a customer at version 1; When an update is made from another version; Then it is stale
+        ledger.commit(Change(new_customer=a_customer()))
+        ledger.commit(Change(customer_update=a_customer(name="Ada L.", version=1)))
+
+        assert rejection(ledger, Change(customer_update=a_customer(version=version))) == Rejection.STALE_CUSTOMER
+        assert ledger.get_customer("cus_1") == a_customer(name="Ada L.", version=1)
+
+    def test_an_update_of_a_record_never_written_is_stale(self, ledger: LedgerUnderTest) -> None:
+        # Given an empty ledger; When records are updated; Then each update is stale and writes nothing
+        assert rejection(ledger, Change(customer_update=a_customer(version=1))) == Rejection.STALE_CUSTOMER
+        assert rejection(ledger, Change(invoice_update=an_invoice(version=2))) == Rejection.STALE_INVOICE
+        assert rejection(ledger, Change(plan_update=a_plan(version=2))) == Rejection.STALE_PLAN
+        assert rejection(ledger, Change(recurring_update=a_recurring(version=2))) == Rejection.STALE_RECURRING
+        assert ledger.get_customer("cus_1") is None and ledger.get_invoice("inv_1") is None
+
+    def test_an_update_over_another_version_is_stale(self, ledger: LedgerUnderTest) -> None:
+        # Given an invoice, a plan and a recurring charge at version 1; When updated from other versions
+        ledger.commit(Change(new_invoice=an_invoice(), new_plan=a_plan(), new_recurring=a_recurring()))
+
+        # Then each is stale
+        assert rejection(ledger, Change(invoice_update=an_invoice(version=3))) == Rejection.STALE_INVOICE
+        assert rejection(ledger, Change(plan_update=a_plan(version=1))) == Rejection.STALE_PLAN
+        assert rejection(ledger, Change(recurring_update=a_recurring(version=3))) == Rejection.STALE_RECURRING
+
+    def test_a_plan_id_is_used_once_per_invoice(self, ledger: LedgerUnderTest) -> None:
+        # Given a plan; Then a new plan with its id is rejected on its invoice, not on another
+        ledger.commit(Change(new_plan=a_plan()))
+
+        assert rejection(ledger, Change(new_plan=a_plan(status=PlanStatus.AWAITING_FIRST))) == Rejection.PLAN_EXISTS
+        ledger.commit(Change(new_plan=a_plan(invoice_id="inv_2")))
+
+    def test_a_checkout_ref_keeps_its_session(self, ledger: LedgerUnderTest) -> None:
+        # Given a checkout attempt; When its ref is recorded with another session; Then it conflicts
+        ledger.commit(Change(checkout=a_checkout()))
+
+        assert rejection(ledger, Change(checkout=a_checkout(session_id="cs_2"))) == Rejection.CHECKOUT_CONFLICT
+        assert ledger.get_checkout("inv_1", "chk_1") == a_checkout()
+
+    @pytest.mark.parametrize(
+        ("stored", "arriving"),
+        [
+            (PaymentStatus.SUCCEEDED, PaymentStatus.SUCCEEDED),
+            (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED),
+            (PaymentStatus.SUCCEEDED, PaymentStatus.PENDING),
+            (PaymentStatus.FAILED, PaymentStatus.PENDING),
+        ],
+    )
+    def test_a_payment_only_moves_forward(
+        self, ledger: LedgerUnderTest, stored: PaymentStatus, arriving: PaymentStatus
+    ) -> None:
+        # Given a payment stored; When an event as far along or behind arrives; Then it is refused
+        ledger.commit(Change(payment=a_payment(status=stored)))
+
+        assert rejection(ledger, Change(payment=a_payment(status=arriving))) == Rejection.PAYMENT_NOT_FORWARD
+        assert ledger.get_invoice_payments("inv_1") == [a_payment(status=stored)]
+
+    def test_a_payment_moves_from_pending_to_failed_to_succeeded(self, ledger: LedgerUnderTest) -> None:
+        # When a payment moves up the ladder, Then each step is written
+        for status in (PaymentStatus.PENDING, PaymentStatus.FAILED, PaymentStatus.SUCCEEDED):
+            ledger.commit(Change(payment=a_payment(status=status)))
+
+        assert ledger.get_invoice_payments("inv_1") == [a_payment(status=PaymentStatus.SUCCEEDED)]
+
+    @pytest.mark.parametrize(
+        ("stored", "arriving"),
+        [
+            (DisputeStatus.OPEN, DisputeStatus.OPEN),
+            (DisputeStatus.WON, DisputeStatus.OPEN),
+            (DisputeStatus.WON, DisputeStatus.LOST),
+            (DisputeStatus.LOST, DisputeStatus.WON),
+        ],
+    )
+    def test_a_dispute_only_moves_from_open_to_closed(
+        self, ledger: LedgerUnderTest, stored: DisputeStatus, arriving: DisputeStatus
+    ) -> None:
+        # Given a dispute stored; When one as far along arrives; Then it is refused
+        ledger.commit(Change(dispute=a_dispute(stored)))
+
+        assert rejection(ledger, Change(dispute=a_dispute(arriving))) == Rejection.DISPUTE_NOT_FORWARD
+        assert ledger.get_dispute_context("inv_1", "dp_1") == (None, a_dispute(stored))
+
+    @pytest.mark.parametrize(
+        ("customer", "paused"),
+        [
+            (None, False),
+            (a_customer(), False),
+            (a_customer(hold=Hold("asked to wait")), True),
+            (a_customer(hold=Hold("until Friday", NOW + timedelta(seconds=1))), True),
+            (a_customer(hold=Hold("until now", NOW)), False),
+            (a_customer(hold=Hold("last week", NOW - timedelta(days=7))), False),
+            (a_customer(email_undeliverable=EmailUndeliverable("complaint", NOW)), True),
+        ],
+        ids=["unknown", "reachable", "held", "held-until-later", "hold-ends-now", "hold-ended", "undeliverable"],
+    )
+    def test_a_reminder_commits_only_while_the_customer_is_reachable(
+        self, ledger: LedgerUnderTest, customer: Customer | None, paused: bool
+    ) -> None:
+        # Given the customer as stored (or none)
+        if customer is not None:
+            ledger.commit(Change(new_customer=customer))
+        reminder = Change(customer_reachable_at=("cus_1", NOW), outbox=[a_message("invoice.reminder")])
+
+        # When a reminder is committed; Then it is refused exactly while the customer is paused
+        if paused:
+            assert rejection(ledger, reminder) == Rejection.CUSTOMER_PAUSED
+            assert ledger.claim(reminder.outbox[0].id, 60, "token-a") is None
+        else:
+            ledger.commit(reminder)
+            assert ledger.claim(reminder.outbox[0].id, 60, "token-a") == reminder.outbox[0]
+
+    def test_the_first_failed_guard_in_field_order_names_the_rejection(self, ledger: LedgerUnderTest) -> None:
+        # Given an event already recorded, an invoice whose id and number are both taken, an audit entry
+        ledger.commit(Change(stripe_event=an_event(), new_invoice=an_invoice(), audit=[an_audit_entry()]))
+
+        # Then each change is rejected for the guard that comes first
+        assert rejection(ledger, Change(stripe_event=an_event(), invoice_update=an_invoice())) == (
+            Rejection.DUPLICATE_EVENT
+        )
+        assert rejection(ledger, Change(new_invoice=an_invoice())) == Rejection.EXISTS
+        stale_and_audited = Change(invoice_update=an_invoice(), new_plan=a_plan(), audit=[an_audit_entry()])
+        assert rejection(ledger, stale_and_audited) == Rejection.STALE_INVOICE
+
+    # -- all or nothing
+
+    def test_a_rejected_change_writes_nothing(self, ledger: LedgerUnderTest) -> None:
+        # Given an invoice already at version 1
+        ledger.commit(Change(new_invoice=an_invoice("inv_0")))
+        message, entry = a_message(), an_audit_entry()
+        everything = Change(
+            new_customer=a_customer(),
+            new_invoice=an_invoice(),
+            pay_link=a_pay_link(),
+            checkout=a_checkout(),
+            payment=a_payment(),
+            new_plan=a_plan(),
+            new_recurring=a_recurring(),
+            dispute=a_dispute(),
+            stripe_event=an_event(),
+            dunning_policy=DunningPolicy(steps=(DunningStep(0, "due_today"),)),
+            outbox=[message],
+            audit=[entry],
+        )
+
+        # When a change holding one stale update is committed
+        stale = replace(everything, invoice_update=an_invoice("inv_0", version=5))
+        assert rejection(ledger, stale) == Rejection.STALE_INVOICE
+
+        # Then none of it can be read, claimed or is in the way: the same change without it commits
+        assert ledger.get_customer("cus_1") is None
+        assert ledger.get_invoice("inv_1") is None
+        assert ledger.get_pay_link(a_pay_link().token_hash) is None
+        context = ledger.get_payment_context("inv_1", "chk_1", "pi_1", "plan_1")
+        assert (context.checkout, context.payment, context.plan) == (None, None, None)
+        assert ledger.invoice_for_payment_intent("pi_1") is None
+        assert ledger.get_recurring("rec_1") is None
+        assert ledger.get_dispute_context("inv_1", "dp_1") == (None, None)
+        assert ledger.get_dunning_policy() is None
+        assert ledger.claim(message.id, 60, "token-a") is None
+        ledger.commit(everything)
+        assert ledger.get_invoice("inv_1") == an_invoice()
+
+    def test_a_change_writing_one_item_twice_is_refused_and_writes_nothing(self, ledger: LedgerUnderTest) -> None:
+        # Given a customer; When one change updates it and checks it (two operations on one item)
+        ledger.commit(Change(new_customer=a_customer()))
+        message = a_message()
+        twice = Change(customer_update=a_customer(version=1), customer_reachable_at=("cus_1", NOW), outbox=[message])
+
+        # Then the change is refused as a malformed request, and nothing of it is written
+        with pytest.raises(self.refused_request):
+            ledger.commit(twice)
+
+        assert ledger.get_customer("cus_1") == a_customer()
+        assert ledger.claim(message.id, 60, "token-a") is None
+
+    def test_a_change_of_more_than_a_hundred_items_is_refused_and_writes_nothing(self, ledger: LedgerUnderTest) -> None:
+        # Given a hundred messages; When committed with an invoice (102 items); Then it is refused
+        messages = [a_message(n=n) for n in range(100)]
+
+        with pytest.raises(self.refused_request):
+            ledger.commit(Change(new_invoice=an_invoice(), outbox=messages))
+
+        assert ledger.get_invoice("inv_1") is None
+        ledger.commit(Change(outbox=messages))  # a hundred is allowed
+        assert ledger.claim(messages[-1].id, 60, "token-a") == messages[-1]
+
+    def test_a_float_in_a_message_is_refused_and_nothing_is_written(self, ledger: LedgerUnderTest) -> None:
+        # Given a message carrying an amount as a float (money is an int in minor units)
+        message = a_message(amount=125.0)
+
+        # When it is committed with an invoice; Then nothing is written
+        with pytest.raises(TypeError):
+            ledger.commit(Change(new_invoice=an_invoice(), outbox=[message]))
+        assert ledger.get_invoice("inv_1") is None
+        assert ledger.claim(message.id, 60, "token-a") is None
+
+    # -- listings
+
+    def test_a_customers_invoices_list_oldest_first_in_pages(self, ledger: LedgerUnderTest) -> None:
+        # Given five invoices of one customer, created in a shuffled order, and one of another customer
+        created = [NOW + timedelta(minutes=m) for m in (3, 0, 4, 1, 2)]
+        for n, at in enumerate(created):
+            ledger.commit(Change(new_invoice=an_invoice(f"inv_{n}", created_at=at)))
+        ledger.commit(Change(new_invoice=an_invoice("inv_other", customer_id="cus_2")))
+        oldest_first = ["inv_1", "inv_3", "inv_4", "inv_0", "inv_2"]
+
+        # Then every page size walks them in the same order, each once
+        for limit in (1, 2, 3, 5, 6):
+            listed = walked(lambda lim, cur: ledger.list_customer_invoices("cus_1", lim, cur), limit)
+            assert [i.id for i in listed] == oldest_first, limit
+        first = ledger.list_customer_invoices("cus_1", 2, None)
+        assert [i.id for i in first.items] == oldest_first[:2] and first.next_cursor
+        assert [i.id for i in ledger.list_customer_invoices("cus_2", 10, None).items] == ["inv_other"]
+
+    def test_a_customers_payments_list_newest_first_in_pages(self, ledger: LedgerUnderTest) -> None:
+        # Given payments over two invoices of one customer, and one payment of another customer
+        for n, minutes in enumerate((5, 1, 3, 2, 4)):
+            invoice_id = "inv_1" if n % 2 else "inv_2"
+            at = NOW + timedelta(minutes=minutes)
+            ledger.commit(Change(payment=a_payment(f"pi_{n}", invoice_id=invoice_id, created_at=at)))
+        ledger.commit(Change(payment=a_payment("pi_other", invoice_id="inv_9", customer_id="cus_2")))
+        newest_first = ["pi_0", "pi_4", "pi_2", "pi_3", "pi_1"]
+
+        # Then every page size walks them newest first; an invoice's payments are newest first too
+        for limit in (1, 2, 4, 5, 7):
+            listed = walked(lambda lim, cur: ledger.list_customer_payments("cus_1", lim, cur), limit)
+            assert [p.key for p in listed] == newest_first, limit
+        assert [p.key for p in ledger.get_invoice_payments("inv_1")] == ["pi_3", "pi_1"]
+        assert [p.key for p in ledger.get_invoice_payments("inv_2")] == ["pi_0", "pi_4", "pi_2"]
+
+    def test_due_invoices_list_soonest_first_up_to_the_second(self, ledger: LedgerUnderTest) -> None:
+        # Given invoices in one shard: due in the past, within `until`'s second, later, or never
+        due_ids = ids_in_shard("inv", SHARD, 6)
+        schedule = {
+            due_ids[0]: NOW - timedelta(days=2),
+            due_ids[1]: NOW + timedelta(microseconds=900_000),  # the same second as `until`
+            due_ids[2]: NOW - timedelta(hours=1),
+            due_ids[3]: NOW - timedelta(days=2),  # the same instant as the first: by id
+            due_ids[4]: NOW + timedelta(seconds=1),
+            due_ids[5]: None,
+        }
+        for invoice_id, at in schedule.items():
+            ledger.commit(Change(new_invoice=an_invoice(invoice_id, next_action_at=at)))
+        other_shard = ids_in_shard("inv", SHARD + 1, 1)[0]
+        ledger.commit(Change(new_invoice=an_invoice(other_shard, next_action_at=NOW - timedelta(days=1))))
+        expected = [due_ids[0], due_ids[3], due_ids[2], due_ids[1]]
+
+        # Then every page size walks the due ones soonest first; the other shard has its own
+        for limit in (1, 2, 3, 4, 10):
+            listed = walked(lambda lim, cur: ledger.due_invoices(SHARD, NOW, lim, cur), limit)
+            assert [i.id for i in listed] == expected, limit
+        assert [i.id for i in ledger.due_invoices(SHARD + 1, NOW, 10, None).items] == [other_shard]
+
+    def test_due_plans_and_recurring_charges_list_by_their_own_shards(self, ledger: LedgerUnderTest) -> None:
+        # Given plans and recurring charges in one shard, two of each due
+        plan_ids, recurring_ids = ids_in_shard("plan", SHARD, 3), ids_in_shard("rec", SHARD, 3)
+        for n, (plan_id, recurring_id) in enumerate(zip(plan_ids, recurring_ids, strict=True)):
+            at = NOW - timedelta(days=n) if n < 2 else NOW + timedelta(days=1)
+            ledger.commit(
+                Change(
+                    new_plan=a_plan(plan_id, next_action_at=at),
+                    new_recurring=a_recurring(recurring_id, next_action_at=at),
+                )
+            )
+        # An invoice due in the same shard is reminder work, not a charge
+        ledger.commit(Change(new_invoice=an_invoice(ids_in_shard("inv", SHARD, 1)[0], next_action_at=NOW)))
+
+        # Then each listing walks its own due items, soonest first
+        for limit in (1, 2, 3):
+            plans = walked(lambda lim, cur: ledger.due_plans(SHARD, NOW, lim, cur), limit)
+            charges = walked(lambda lim, cur: ledger.due_recurring(SHARD, NOW, lim, cur), limit)
+            assert [p.id for p in plans] == [plan_ids[1], plan_ids[0]], limit
+            assert [r.id for r in charges] == [recurring_ids[1], recurring_ids[0]], limit
+        stored = [ledger.get_plan("inv_1", plan_ids[1]), ledger.get_plan("inv_1", plan_ids[0])]
+        assert ledger.due_plans(SHARD, NOW, 10, None).items == stored
+
+    def test_a_cursor_works_only_for_the_listing_that_gave_it(self, ledger: LedgerUnderTest) -> None:
+        # Given listings with more than one page each
+        for n in range(3):
+            ledger.commit(Change(new_invoice=an_invoice(f"inv_{n}", created_at=NOW + timedelta(minutes=n))))
+            ledger.commit(Change(payment=a_payment(f"pi_{n}", created_at=NOW + timedelta(minutes=n))))
+        for invoice_id in ids_in_shard("inv_due", SHARD, 3):
+            ledger.commit(Change(new_invoice=an_invoice(invoice_id, next_action_at=NOW)))
+        for plan_id in ids_in_shard("plan", SHARD, 3):
+            ledger.commit(Change(new_plan=a_plan(plan_id, next_action_at=NOW)))
+        invoices = ledger.list_customer_invoices("cus_1", 1, None).next_cursor
+        due = ledger.due_invoices(SHARD, NOW, 1, None).next_cursor
+        charges = ledger.due_plans(SHARD, NOW, 1, None).next_cursor
+        assert invoices and due and charges
+
+        # Then another customer's, another shard's or another kind of work's listing refuses it, as does noise
+        refused = [
+            lambda: ledger.list_customer_invoices("cus_2", 1, invoices),
+            lambda: ledger.list_customer_payments("cus_2", 1, invoices),
+            lambda: ledger.due_invoices(SHARD + 1, NOW, 1, due),
+            lambda: ledger.due_plans(SHARD, NOW, 1, due),
+            lambda: ledger.due_recurring(SHARD, NOW, 1, charges),
+            lambda: ledger.due_invoices(SHARD, NOW, 1, "not-a-cursor"),
+            lambda: ledger.list_customer_invoices("cus_1", 1, "eyJ4IjoxfQ"),  # a JSON object, not ours
+        ]
+        for read in refused:
+            with pytest.raises(InvalidCursor):
+                read()
+
+    def test_a_cursor_from_another_kind_of_listing_is_refused(self, ledger: LedgerUnderTest) -> None:
+        # Given a customer with invoices and payments, and a cursor from the listing of their payments
+        for n in range(3):
+            at = NOW + timedelta(minutes=n)
+            ledger.commit(Change(new_invoice=an_invoice(f"inv_{n}", created_at=at)))
+            ledger.commit(Change(payment=a_payment(f"pi_{n}", invoice_id=f"inv_{n}", created_at=at)))
+        payments = ledger.list_customer_payments("cus_1", 1, None).next_cursor
+
+        # When it is given to the listing of their invoices; Then it is refused, not read as the end
+        with pytest.raises(InvalidCursor):
+            ledger.list_customer_invoices("cus_1", 1, payments)
+
+    def test_open_balances_sum_what_is_still_to_collect_per_currency(self, ledger: LedgerUnderTest) -> None:
+        # Given open, partly paid, paid, void and written-off invoices in two currencies
+        ledger.commit(Change(new_invoice=an_invoice("inv_1", amount_due=10_000)))
+        ledger.commit(Change(new_invoice=an_invoice("inv_2", amount_due=5_000, amount_paid=1_000,
+                                                     status=InvoiceStatus.PARTIALLY_PAID)))  # fmt: skip
+        ledger.commit(Change(new_invoice=an_invoice("inv_3", currency="EUR", amount_due=700)))
+        ledger.commit(Change(new_invoice=an_invoice("inv_4", amount_paid=12_500, status=InvoiceStatus.PAID)))
+        ledger.commit(Change(new_invoice=an_invoice("inv_5", status=InvoiceStatus.VOID)))
+        ledger.commit(Change(new_invoice=an_invoice("inv_6", status=InvoiceStatus.UNCOLLECTIBLE)))
+
+        # Then only what is still being collected counts; When one is paid, Then it stops counting
+        assert ledger.open_balances() == {"USD": (14_000, 2), "EUR": (700, 1)}
+
+        ledger.commit(Change(invoice_update=an_invoice("inv_1", amount_due=10_000, amount_paid=10_000,
+                                                       status=InvoiceStatus.PAID, version=2)))  # fmt: skip
+        assert ledger.open_balances() == {"USD": (4_000, 1), "EUR": (700, 1)}
+
+    # -- the outbox store
+
+    def test_a_claim_retried_with_its_token_is_still_its_own(self, ledger: LedgerUnderTest) -> None:
+        # Given a pending message; When claimed twice with one token (a retried call); Then both get it
+        message = a_message()
+        ledger.commit(Change(outbox=[message]))
+
+        assert ledger.claim(message.id, 60, "token-a") == message
+        assert ledger.claim(message.id, 60, "token-a") == message
+
+    def test_a_live_lease_held_by_another_token_is_busy(self, ledger: LedgerUnderTest) -> None:
+        # Given a message claimed by one worker; When another claims it; Then it is busy, not handled
+        message = a_message()
+        ledger.commit(Change(outbox=[message]))
+        ledger.claim(message.id, 60, "token-a")
+
+        with pytest.raises(OutboxBusy):
+            ledger.claim(message.id, 60, "token-b")
+
+    def test_an_expired_lease_can_be_taken_over(self, ledger: LedgerUnderTest) -> None:
+        # Given a lease that ran out; Then another worker takes it, and then holds it against the first
+        message = a_message()
+        ledger.commit(Change(outbox=[message]))
+        ledger.claim(message.id, -1, "token-a")  # a worker that died: its lease ran out
+
+        assert ledger.claim(message.id, 60, "token-b") == message
+        with pytest.raises(OutboxBusy):
+            ledger.claim(message.id, 60, "token-a")
+
+    def test_a_released_message_can_be_claimed_again(self, ledger: LedgerUnderTest) -> None:
+        # Given a claimed message; When its delivery fails and releases it; Then another worker claims it
+        message = a_message()
+        ledger.commit(Change(outbox=[message]))
+        ledger.claim(message.id, 60, "token-a")
+
+        ledger.release(message.id, "Timeout" * 100)
+
+        assert ledger.claim(message.id, 60, "token-b") == message
+
+    def test_a_delivered_or_unknown_message_is_not_claimed(self, ledger: LedgerUnderTest) -> None:
+        # Given a message delivered; Then no one claims it again, and an unknown message is not claimed
+        message = a_message()
+        ledger.commit(Change(outbox=[message]))
+        ledger.claim(message.id, 60, "token-a")
+
+        ledger.mark_delivered(message.id)
+
+        assert ledger.claim(message.id, 60, "token-a") is None
+        assert ledger.claim(message.id, 60, "token-b") is None
+        assert ledger.claim("msg_never_written", 60, "token-b") is None
+
+    def test_a_message_not_claimed_cannot_be_released(self, ledger: LedgerUnderTest) -> None:
+        # Given a message pending, then delivered; When released; Then the release is refused each time
+        message = a_message()
+        ledger.commit(Change(outbox=[message]))
+
+        with pytest.raises(self.refused_request):
+            ledger.release(message.id, "Timeout")
+        ledger.claim(message.id, 60, "token-a")
+        ledger.mark_delivered(message.id)
+        with pytest.raises(self.refused_request):
+            ledger.release(message.id, "Timeout")
+        assert ledger.claim(message.id, 60, "token-b") is None

@@ -1,0 +1,68 @@
+"""A PaymentGateway that records what it was asked and answers as Stripe does to a retry: the same
+idempotency key gets the same session or charge back."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from shared.domain.records import Customer
+from shared.services.ports import (
+    ChargeOutcome,
+    CheckoutSession,
+    CheckoutSessionRequest,
+    OffSessionCharge,
+    SetupSessionRequest,
+)
+
+if TYPE_CHECKING:
+    from shared.services.ports import PaymentGateway
+
+CHECKOUT_BASE_URL = "https://checkout.example.test/c/pay/"
+
+
+@dataclass
+class FakeGateway:
+    """Charges succeed unless a test queues other outcomes in `charge_outcomes` (taken one per new charge)."""
+
+    charge_outcomes: deque[ChargeOutcome] = field(default_factory=deque)
+    stripe_customers: dict[str, str] = field(default_factory=dict)  # our customer id -> Stripe's
+    checkout_requests: list[CheckoutSessionRequest] = field(default_factory=list)
+    setup_requests: list[SetupSessionRequest] = field(default_factory=list)
+    charges: list[OffSessionCharge] = field(default_factory=list)
+    _replies: dict[str, CheckoutSession | ChargeOutcome] = field(default_factory=dict)
+
+    def ensure_customer(self, customer: Customer) -> str:
+        if customer.stripe_customer_id:
+            return customer.stripe_customer_id
+        return self.stripe_customers.setdefault(customer.id, f"cus_fake_{len(self.stripe_customers) + 1}")
+
+    def create_checkout_session(self, request: CheckoutSessionRequest) -> CheckoutSession:
+        self.checkout_requests.append(request)
+        return self._session(request.idempotency_key, "cs_fake")
+
+    def create_setup_session(self, request: SetupSessionRequest) -> CheckoutSession:
+        self.setup_requests.append(request)
+        return self._session(request.idempotency_key, "cs_fake_setup")
+
+    def charge_off_session(self, request: OffSessionCharge) -> ChargeOutcome:
+        self.charges.append(request)
+        reply = self._replies.get(request.idempotency_key)
+        if not isinstance(reply, ChargeOutcome):
+            reply = self.charge_outcomes.popleft() if self.charge_outcomes else None
+            reply = reply or ChargeOutcome(payment_intent_id=f"pi_fake_{len(self._replies) + 1}", status="succeeded")
+            self._replies[request.idempotency_key] = reply
+        return reply
+
+    def _session(self, idempotency_key: str, prefix: str) -> CheckoutSession:
+        reply = self._replies.get(idempotency_key)
+        if not isinstance(reply, CheckoutSession):
+            session_id = f"{prefix}_{len(self._replies) + 1}"
+            reply = CheckoutSession(id=session_id, url=f"{CHECKOUT_BASE_URL}{session_id}")
+            self._replies[idempotency_key] = reply
+        return reply
+
+
+if TYPE_CHECKING:
+    _port: PaymentGateway = FakeGateway()

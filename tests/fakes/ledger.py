@@ -1,0 +1,461 @@
+"""An in-memory Ledger and OutboxStore with DynamoLedger's guards, rejections, orders and cursors.
+
+tests/contracts/ledger_contract.py holds the two to the same behaviour. Where the table keeps less than a
+record carries, this keeps the same: scheduled instants and customer hold ends to the whole second (they are
+index keys and condition operands there), outbox data and audit details as the attribute codec stores them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+from shared import schema
+from shared.clock import wall_clock_now
+from shared.domain.dunning import DunningPolicy
+from shared.domain.invoices import PAYMENT_STATUS_RANK, Invoice, InvoiceStatus
+from shared.domain.records import (
+    DISPUTE_STATUS_RANK,
+    AuditEntry,
+    CheckoutAttempt,
+    Customer,
+    Dispute,
+    OutboxMessage,
+    PayLink,
+    Payment,
+    Plan,
+    RecurringCharge,
+    StripeEventRecord,
+)
+from shared.services.ports import (
+    Change,
+    ChangeRejected,
+    InvalidCursor,
+    OutboxBusy,
+    Page,
+    PaymentContext,
+    Rejection,
+)
+
+if TYPE_CHECKING:
+    from shared.services.ports import Ledger, OutboxStore
+
+MAX_WRITES: Final = 100  # DynamoDB's limit on the items of one transaction
+
+PENDING, CLAIMED, DELIVERED = "pending", "claimed", "delivered"
+_Scheduled = TypeVar("_Scheduled", Invoice, Plan, RecurringCharge)
+
+
+@dataclass(slots=True)
+class OutboxEntry:
+    """An outbox message and where its delivery stands."""
+
+    message: OutboxMessage
+    status: str = PENDING
+    attempts: int = 0
+    claim_expires: int | None = None  # epoch seconds
+    claim_token: str | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+
+
+class InMemoryLedger:
+    """Implements the Ledger and OutboxStore ports in memory. Leases use `wall_clock` (the real time unless
+    a test passes another), never the business clock, as DynamoDB's do."""
+
+    def __init__(self, *, wall_clock: Callable[[], datetime] = wall_clock_now) -> None:
+        self._wall_clock = wall_clock
+        self.customers: dict[str, Customer] = {}
+        self.invoices: dict[str, Invoice] = {}
+        self.invoice_numbers: dict[str, str] = {}  # number -> invoice id
+        self.pay_links: dict[str, PayLink] = {}
+        self.checkouts: dict[tuple[str, str], CheckoutAttempt] = {}  # (invoice id, ref)
+        self.payments: dict[tuple[str, str], Payment] = {}  # (invoice id, payment key)
+        self.payment_intents: dict[str, str] = {}  # PaymentIntent id -> invoice id
+        self.plans: dict[tuple[str, str], Plan] = {}  # (invoice id, plan id)
+        self.recurring: dict[str, RecurringCharge] = {}
+        self.disputes: dict[tuple[str, str], Dispute] = {}  # (invoice id, dispute id)
+        self.stripe_events: dict[str, StripeEventRecord] = {}
+        self.dunning_policy: DunningPolicy | None = None
+        self.outbox: dict[str, OutboxEntry] = {}
+        self.audit: list[AuditEntry] = []  # in commit order
+        self.commits = 0  # changes committed (rejected ones are not counted)
+
+    # -- for assertions in tests
+
+    def outbox_messages(self, status: str = PENDING) -> list[OutboxMessage]:
+        return [e.message for e in self.outbox.values() if e.status == status]
+
+    def audit_actions(self, entity: str | None = None) -> list[str]:
+        return [a.action for a in self.audit if entity is None or a.entity == entity]
+
+    # -- writes
+
+    def commit(self, change: Change) -> None:
+        writes = _identities(change)
+        if len(writes) != len(set(writes)):
+            raise ValueError("one change writes the same item twice (DynamoDB refuses such a transaction)")
+        if len(writes) > MAX_WRITES:
+            raise ValueError(f"one change writes {len(writes)} items; a transaction holds at most {MAX_WRITES}")
+        if not writes:
+            return
+        outbox = [replace(m, data=_as_stored(m.data)) for m in change.outbox]
+        audit = [replace(a, details=_as_stored(a.details)) for a in change.audit]
+        rejection = next(self._failed_guards(change), None)
+        if rejection is not None:
+            raise ChangeRejected(rejection)
+        self._apply(change, outbox, audit)
+        self.commits += 1
+
+    def _failed_guards(self, c: Change) -> Iterator[Rejection]:
+        """Every guard of the change that fails, in Change's field order (DynamoLedger names the first)."""
+        if c.stripe_event and c.stripe_event.event_id in self.stripe_events:
+            yield Rejection.DUPLICATE_EVENT
+        if c.new_customer and c.new_customer.id in self.customers:
+            yield Rejection.EXISTS
+        if c.customer_update and not _follows(self.customers.get(c.customer_update.id), c.customer_update.version):
+            yield Rejection.STALE_CUSTOMER
+        if c.customer_reachable_at and not self._reachable(*c.customer_reachable_at):
+            yield Rejection.CUSTOMER_PAUSED
+        if c.new_invoice and c.new_invoice.id in self.invoices:
+            yield Rejection.EXISTS
+        if c.new_invoice and c.new_invoice.number in self.invoice_numbers:
+            yield Rejection.DUPLICATE_NUMBER
+        if c.invoice_update and not _follows(self.invoices.get(c.invoice_update.id), c.invoice_update.version):
+            yield Rejection.STALE_INVOICE
+        if c.pay_link and c.pay_link.token_hash in self.pay_links:
+            yield Rejection.EXISTS
+        if c.checkout:
+            stored_checkout = self.checkouts.get((c.checkout.invoice_id, c.checkout.ref))
+            if stored_checkout and stored_checkout.session_id != c.checkout.session_id:
+                yield Rejection.CHECKOUT_CONFLICT
+        if c.payment:
+            stored_payment = self.payments.get((c.payment.invoice_id, c.payment.key))
+            if stored_payment and PAYMENT_STATUS_RANK[stored_payment.status] >= PAYMENT_STATUS_RANK[c.payment.status]:
+                yield Rejection.PAYMENT_NOT_FORWARD
+        if c.new_plan and (c.new_plan.invoice_id, c.new_plan.id) in self.plans:
+            yield Rejection.PLAN_EXISTS
+        if c.plan_update:
+            stored_plan = self.plans.get((c.plan_update.invoice_id, c.plan_update.id))
+            if not _follows(stored_plan, c.plan_update.version):
+                yield Rejection.STALE_PLAN
+        if c.new_recurring and c.new_recurring.id in self.recurring:
+            yield Rejection.EXISTS
+        if c.recurring_update and not _follows(self.recurring.get(c.recurring_update.id), c.recurring_update.version):
+            yield Rejection.STALE_RECURRING
+        if c.dispute:
+            stored_dispute = self.disputes.get((c.dispute.invoice_id, c.dispute.id))
+            if stored_dispute and DISPUTE_STATUS_RANK[stored_dispute.status] >= DISPUTE_STATUS_RANK[c.dispute.status]:
+                yield Rejection.DISPUTE_NOT_FORWARD
+        if any(m.id in self.outbox for m in c.outbox):
+            yield Rejection.EXISTS
+        audited = {_audit_identity(a) for a in self.audit}
+        if any(_audit_identity(a) in audited for a in c.audit):
+            yield Rejection.EXISTS
+
+    def _reachable(self, customer_id: str, at: datetime) -> bool:
+        """Neither unreachable nor on hold at `at`, compared to the second; an unknown customer passes."""
+        customer = self.customers.get(customer_id)
+        if customer is None:
+            return True
+        if customer.email_undeliverable is not None:
+            return False
+        if customer.hold is None:
+            return True
+        return customer.hold.until is not None and _to_the_second(customer.hold.until) <= _to_the_second(at)
+
+    def _apply(self, c: Change, outbox: list[OutboxMessage], audit: list[AuditEntry]) -> None:
+        if c.stripe_event:
+            self.stripe_events[c.stripe_event.event_id] = c.stripe_event
+        for customer in (c.new_customer, c.customer_update):
+            if customer:
+                self.customers[customer.id] = _stored_customer(customer)
+        if c.new_invoice:
+            self.invoice_numbers[c.new_invoice.number] = c.new_invoice.id
+        for invoice in (c.new_invoice, c.invoice_update):
+            if invoice:
+                self.invoices[invoice.id] = _stored_schedule(invoice)
+        if c.pay_link:
+            self.pay_links[c.pay_link.token_hash] = c.pay_link
+        if c.checkout:
+            self.checkouts[(c.checkout.invoice_id, c.checkout.ref)] = c.checkout
+        if c.payment:
+            self.payments[(c.payment.invoice_id, c.payment.key)] = c.payment
+            if c.payment.payment_intent_id:
+                self.payment_intents[c.payment.payment_intent_id] = c.payment.invoice_id
+        for plan in (c.new_plan, c.plan_update):
+            if plan:
+                self.plans[(plan.invoice_id, plan.id)] = _stored_schedule(plan)
+        for recurring in (c.new_recurring, c.recurring_update):
+            if recurring:
+                self.recurring[recurring.id] = _stored_schedule(recurring)
+        if c.dispute:
+            self.disputes[(c.dispute.invoice_id, c.dispute.id)] = c.dispute
+        if c.dunning_policy:
+            self.dunning_policy = c.dunning_policy
+        for message in outbox:
+            self.outbox[message.id] = OutboxEntry(message)
+        self.audit.extend(audit)
+
+    def remember_stripe_customer(self, customer_id: str, stripe_customer_id: str) -> None:
+        customer = self.customers.get(customer_id)
+        if customer is not None and customer.stripe_customer_id is None:
+            self.customers[customer_id] = replace(
+                customer, stripe_customer_id=stripe_customer_id, version=customer.version + 1
+            )
+
+    # -- the outbox store
+
+    def claim(self, message_id: str, lease_seconds: int, token: str) -> OutboxMessage | None:
+        entry = self.outbox.get(message_id)
+        if entry is None:
+            return None
+        now = int(self._wall_clock().timestamp())
+        lease_free = entry.status == PENDING or (
+            entry.status == CLAIMED and (entry.claim_expires is None or entry.claim_expires < now)
+        )
+        if lease_free or (entry.status == CLAIMED and entry.claim_token == token):
+            entry.status, entry.claim_expires, entry.claim_token = CLAIMED, now + lease_seconds, token
+            entry.attempts += 1
+            return replace(entry.message, data=copy.deepcopy(entry.message.data))
+        if entry.status == CLAIMED:
+            raise OutboxBusy(f"outbox {message_id} is being delivered by another worker")
+        return None  # delivered
+
+    def mark_delivered(self, message_id: str) -> None:
+        entry = self.outbox.get(message_id)
+        if entry is not None:
+            entry.status, entry.delivered_at = DELIVERED, self._wall_clock()
+            entry.claim_expires = entry.claim_token = None
+
+    def release(self, message_id: str, error: str) -> None:
+        entry = self.outbox.get(message_id)
+        if entry is None or entry.status != CLAIMED:
+            raise ValueError(f"outbox {message_id} is not claimed")  # DynamoDB: a failed condition
+        entry.status, entry.last_error = PENDING, error[:200]
+        entry.claim_expires = entry.claim_token = None
+
+    # -- reads
+
+    def get_customer(self, customer_id: str) -> Customer | None:
+        return self.customers.get(customer_id)
+
+    def get_invoice(self, invoice_id: str) -> Invoice | None:
+        return self.invoices.get(invoice_id)
+
+    def get_invoice_and_customer(self, invoice_id: str, customer_id: str) -> tuple[Invoice | None, Customer | None]:
+        return self.invoices.get(invoice_id), self.customers.get(customer_id)
+
+    def invoice_for_payment_intent(self, payment_intent_id: str) -> str | None:
+        return self.payment_intents.get(payment_intent_id)
+
+    def get_dispute_context(self, invoice_id: str, dispute_id: str) -> tuple[Invoice | None, Dispute | None]:
+        return self.invoices.get(invoice_id), self.disputes.get((invoice_id, dispute_id))
+
+    def get_dunning_policy(self) -> DunningPolicy | None:
+        return self.dunning_policy
+
+    def get_pay_link(self, token_hash: str) -> PayLink | None:
+        return self.pay_links.get(token_hash)
+
+    def get_checkout(self, invoice_id: str, ref: str) -> CheckoutAttempt | None:
+        return self.checkouts.get((invoice_id, ref))
+
+    def get_payment_context(
+        self, invoice_id: str, checkout_ref: str | None, payment_key: str | None, plan_id: str | None = None
+    ) -> PaymentContext:
+        return PaymentContext(
+            invoice=self.invoices.get(invoice_id),
+            checkout=self.checkouts.get((invoice_id, checkout_ref)) if checkout_ref else None,
+            payment=self.payments.get((invoice_id, payment_key)) if payment_key else None,
+            plan=self.plans.get((invoice_id, plan_id)) if plan_id else None,
+        )
+
+    def get_plan(self, invoice_id: str, plan_id: str) -> Plan | None:
+        return self.plans.get((invoice_id, plan_id))
+
+    def get_recurring(self, recurring_id: str) -> RecurringCharge | None:
+        return self.recurring.get(recurring_id)
+
+    def get_invoice_payments(self, invoice_id: str) -> list[Payment]:
+        """Newest first; payments made at the same instant in the order of their keys."""
+        payments = sorted((p for (i, _), p in self.payments.items() if i == invoice_id), key=lambda p: p.key)
+        return sorted(payments, key=lambda p: p.created_at, reverse=True)
+
+    # -- listings: the same order as the table's index, the same page sizes, their own cursors
+
+    def list_customer_invoices(self, customer_id: str, limit: int, cursor: str | None) -> Page:
+        ordered = sorted(
+            ((_created_order(i.created_at, i.id), i) for i in self.invoices.values() if i.customer_id == customer_id),
+            key=_sort_key,
+        )
+        return _page(f"invoices of {customer_id}", ordered, limit, cursor, newest_first=False)
+
+    def list_customer_payments(self, customer_id: str, limit: int, cursor: str | None) -> Page:
+        ordered = sorted(
+            ((_created_order(p.created_at, p.key), p) for p in self.payments.values() if p.customer_id == customer_id),
+            key=_sort_key,
+        )
+        return _page(f"payments of {customer_id}", ordered, limit, cursor, newest_first=True)
+
+    def due_invoices(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        due = _due(((i.id, i.next_action_at, i) for i in self.invoices.values()), shard, until)
+        return _page(f"reminders due in shard {shard}", due, limit, cursor, newest_first=False)
+
+    def due_plans(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        due = _due(((p.id, p.next_action_at, p) for p in self.plans.values()), shard, until)
+        return _page(f"charges due in shard {shard}", due, limit, cursor, newest_first=False)
+
+    def due_recurring(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        due = _due(((r.id, r.next_action_at, r) for r in self.recurring.values()), shard, until)
+        return _page(f"recurring periods due in shard {shard}", due, limit, cursor, newest_first=False)
+
+    def open_balances(self) -> dict[str, tuple[int, int]]:
+        """Currency -> (amount still to collect, invoices), over open and partially paid invoices."""
+        totals: dict[str, tuple[int, int]] = {}
+        for invoice in self.invoices.values():
+            collecting = invoice.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
+            if collecting and invoice.amount_remaining > 0:
+                total, count = totals.get(invoice.currency, (0, 0))
+                totals[invoice.currency] = (total + invoice.amount_remaining, count + 1)
+        return totals
+
+
+# ----- what the table keeps ------------------------------------------------------------------------------
+
+
+def _to_the_second(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _whole_second(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(UTC).replace(microsecond=0)
+
+
+def _stored_schedule(record: _Scheduled) -> _Scheduled:
+    return replace(record, next_action_at=_whole_second(record.next_action_at))
+
+
+def _stored_customer(customer: Customer) -> Customer:
+    if customer.hold is None or customer.hold.until is None:
+        return customer
+    return replace(customer, hold=replace(customer.hold, until=_whole_second(customer.hold.until)))
+
+
+def _as_stored(value: Any) -> Any:
+    """A map of plain values as the table gives it back: None left out of maps, tuples as lists, whole
+    Decimals as ints. Anything else (a float, a datetime) cannot be stored: TypeError, as at commit there."""
+    if isinstance(value, bool | str | int) or value is None:
+        return value
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else value
+    if isinstance(value, dict):
+        return {k: _as_stored(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_as_stored(v) for v in value]
+    raise TypeError(f"cannot store a {type(value).__name__} in DynamoDB (money is an int, never a float)")
+
+
+def _follows(stored: Customer | Invoice | Plan | RecurringCharge | None, version: int) -> bool:
+    """An update is written only over the version it was made from."""
+    return stored is not None and stored.version == version - 1
+
+
+def _audit_identity(entry: AuditEntry) -> tuple[str, str, str]:
+    return entry.entity, entry.at.isoformat(), entry.id
+
+
+def _identities(c: Change) -> list[tuple[str, ...]]:
+    """One name per item the change writes or checks: DynamoDB allows one operation per item."""
+    names: list[tuple[str, ...]] = []
+    if c.stripe_event:
+        names.append(("event", c.stripe_event.event_id))
+    names += [("customer", x.id) for x in (c.new_customer, c.customer_update) if x]
+    if c.customer_reachable_at:
+        names.append(("customer", c.customer_reachable_at[0]))
+    if c.new_invoice:
+        names += [("invoice", c.new_invoice.id), ("invoice number", c.new_invoice.number)]
+    if c.invoice_update:
+        names.append(("invoice", c.invoice_update.id))
+    if c.pay_link:
+        names.append(("pay link", c.pay_link.token_hash))
+    if c.checkout:
+        names.append(("checkout", c.checkout.invoice_id, c.checkout.ref))
+    if c.payment:
+        names.append(("payment", c.payment.invoice_id, c.payment.key))
+        if c.payment.payment_intent_id:
+            names.append(("payment intent", c.payment.payment_intent_id))
+    names += [("plan", x.invoice_id, x.id) for x in (c.new_plan, c.plan_update) if x]
+    names += [("recurring", x.id) for x in (c.new_recurring, c.recurring_update) if x]
+    if c.dispute:
+        names.append(("dispute", c.dispute.invoice_id, c.dispute.id))
+    if c.dunning_policy:
+        names.append(("dunning policy",))
+    names += [("outbox", m.id) for m in c.outbox]
+    names += [("audit", *_audit_identity(a)) for a in c.audit]
+    return names
+
+
+# ----- listings ----------------------------------------------------------------------------------------------
+
+
+def _sort_key(pair: tuple[str, Any]) -> str:
+    return pair[0]
+
+
+def _created_order(created_at: datetime, entity_id: str) -> str:
+    """The by_owner index sorts a customer's items by creation time as written (ISO 8601), then id."""
+    return f"{created_at.isoformat()}#{entity_id}"
+
+
+def _due(candidates: Iterable[tuple[str, datetime | None, Any]], shard: int, until: datetime) -> list[tuple[str, Any]]:
+    """Records of one shard whose scheduled instant is at or before `until`, to the second, soonest first."""
+    deadline = _to_the_second(until)
+    due = [
+        (f"{_to_the_second(at)}#{entity_id}", record)
+        for entity_id, at, record in candidates
+        if at is not None
+        and schema.shard_of(entity_id, schema.DUE_WORK_SHARDS) == shard
+        and _to_the_second(at) <= deadline
+    ]
+    return sorted(due, key=_sort_key)
+
+
+def _page(listing: str, ordered: list[tuple[str, Any]], limit: int, cursor: str | None, *, newest_first: bool) -> Page:
+    """One page of `ordered` (ascending (sort key, record) pairs) after the cursor's position. The next cursor
+    is given only when more items follow (DynamoDB may give one at the exact end too: then the next page is
+    empty; callers handle both)."""
+    if newest_first:
+        ordered = ordered[::-1]
+    if cursor:
+        after = _decode_cursor(cursor, listing)
+        ordered = [(k, r) for k, r in ordered if (k < after if newest_first else k > after)]
+    page, rest = ordered[:limit], ordered[limit:]
+    next_cursor = _encode_cursor(listing, page[-1][0]) if page and rest else None
+    return Page(items=[record for _, record in page], next_cursor=next_cursor)
+
+
+def _encode_cursor(listing: str, after: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([listing, after]).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, listing: str) -> str:
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error):
+        decoded = None
+    if not (isinstance(decoded, list) and len(decoded) == 2 and decoded[0] == listing and isinstance(decoded[1], str)):
+        raise InvalidCursor("the cursor is not valid for this listing", field="cursor")
+    return decoded[1]
+
+
+if TYPE_CHECKING:
+    _ledger_port: Ledger = InMemoryLedger()
+    _outbox_port: OutboxStore = InMemoryLedger()
