@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from shared.adapters.stripe_gateway import StripeGateway
     from shared.adapters.work_queue import SqsWorkQueue
     from shared.domain.records import Customer
-    from shared.services.checkout import CheckoutPlan
+    from shared.services.checkout import CheckoutConfig
+    from shared.services.pay_page import PayPageConfig
     from shared.services.ports import (
         ChargeOutcome,
         CheckoutSession,
@@ -68,12 +69,24 @@ def _gateway(api_key: str) -> StripeGateway:
     return StripeGateway(api_key, settings().stripe_api_base)
 
 
-def checkout_plan() -> CheckoutPlan:
+# Services are imported where they are first needed: the webhook's cold path loads none of the pay page's.
+
+
+def checkout_config() -> CheckoutConfig:
     """Where Checkout returns to and which payment methods it offers: configuration only, never the request."""
-    from shared.services.checkout import CheckoutPlan
+    from shared.services.checkout import CheckoutConfig  # lazy: see above
 
     config = settings()
-    return CheckoutPlan(base_url=config.public_base_url, payment_method_types=config.payment_method_types)
+    return CheckoutConfig(base_url=config.public_base_url, payment_method_types=config.payment_method_types)
+
+
+checkout_plan = checkout_config  # the old name, until the operator API says checkout_config
+
+
+def pay_page_config() -> PayPageConfig:
+    from shared.services.pay_page import PayPageConfig  # lazy: see above
+
+    return PayPageConfig(checkout=checkout_config(), promise_max_days=settings().promise_max_days)
 
 
 @cache

@@ -11,7 +11,7 @@ from shared.clock import Clock
 from shared.domain.errors import ConcurrentUpdate, InvalidHold, NotFound
 from shared.domain.invoices import Hold
 from shared.domain.records import AuditEntry, Customer, EmailUndeliverable, OutboxMessage, new_id
-from shared.services.ports import Change, ChangeRejected, Ledger, Page
+from shared.services.ports import Change, ChangeRejected, Ledger, Page, PaymentGateway
 
 if TYPE_CHECKING:
     from shared.models import CustomerChanges, NewCustomer
@@ -40,6 +40,15 @@ def get_customer(ledger: Ledger, customer_id: str) -> Customer:
     if customer is None:
         raise NotFound(f"no customer {customer_id}", field="customer_id")
     return customer
+
+
+def ensure_stripe_customer(ledger: Ledger, gateway: PaymentGateway, customer: Customer) -> str:
+    """The customer's id at Stripe, created (and remembered) the first time they pay or save a card."""
+    if customer.stripe_customer_id is not None:
+        return customer.stripe_customer_id
+    stripe_customer_id = gateway.ensure_customer(customer)
+    ledger.remember_stripe_customer(customer.id, stripe_customer_id)
+    return stripe_customer_id
 
 
 def list_transactions(ledger: Ledger, customer_id: str, *, limit: int, cursor: str | None) -> Page:
