@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING
 from shared.config import settings
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
     from shared.adapters.dynamodb import DynamoLedger
+    from shared.adapters.idempotency import PowertoolsOnce
     from shared.adapters.notifications import EventBridgePublisher, SesMailer
     from shared.adapters.secrets import StripeCredentials
     from shared.adapters.stripe_gateway import StripeGateway
@@ -80,9 +83,6 @@ def checkout_config() -> CheckoutConfig:
     return CheckoutConfig(base_url=config.public_base_url, payment_method_types=config.payment_method_types)
 
 
-checkout_plan = checkout_config  # the old name, until the operator API says checkout_config
-
-
 def pay_page_config() -> PayPageConfig:
     from shared.services.pay_page import PayPageConfig  # lazy: see above
 
@@ -116,11 +116,38 @@ def reminders_queue() -> SqsWorkQueue | None:
     return SqsWorkQueue(client("sqs"), url) if url else None
 
 
+# Replays of POST /v1/invoices within this time get the first result.
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+# The key prefix Powertools derived from the function that did this before it moved to shared/adapters:
+# kept, so a replay of a request sent before a deploy still finds its record.
+INVOICE_KEY_PREFIX = "functions.operator_api.views._idempotent_create.<locals>.create"
+
+
+@cache
+def _invoice_once() -> PowertoolsOnce:
+    from shared.adapters.aws import client
+    from shared.adapters.idempotency import PowertoolsOnce
+
+    return PowertoolsOnce(
+        client("dynamodb"),
+        settings().table_name,
+        scope="create_invoice",
+        key_prefix=INVOICE_KEY_PREFIX,
+        ttl_seconds=IDEMPOTENCY_TTL_SECONDS,
+    )
+
+
+def invoice_once(context: LambdaContext | None) -> PowertoolsOnce:
+    """Runs invoice creation once per key; `context` lets a key left in progress by a timeout free up."""
+    return _invoice_once().within(context)
+
+
 def reset() -> None:
     """Forget every cached client and setting (tests, and the local stack after it changes the environment)."""
     from shared import config
     from shared.adapters import aws, secrets
 
-    for cached in (config.settings, aws.client, aws._session, ledger, _gateway, mailer, publisher, reminders_queue):
+    cached_builders = (config.settings, aws.client, aws._session, ledger, _gateway, mailer, publisher, reminders_queue)
+    for cached in (*cached_builders, _invoice_once):
         cached.cache_clear()
     secrets.clear_cache()

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from shared.domain.invoices import PaymentStatus
 
 if TYPE_CHECKING:  # annotations only: the webhook's cold path does not load the dunning rules
+    from collections.abc import Callable
+
     from shared.domain.dunning import DunningPolicy
     from shared.domain.invoices import Invoice
     from shared.domain.records import (
@@ -180,6 +182,13 @@ class DomainEvent:
 
 class EventPublisher(Protocol):
     def publish(self, event: DomainEvent) -> None: ...
+
+
+class RunOnce(Protocol):
+    """Runs `work` once per key. A repeat with the same key and the same fingerprint (the request as sent,
+    as JSON) returns the first result; a repeat with another fingerprint is refused."""
+
+    def __call__(self, key: str, fingerprint: dict[str, Any], work: Callable[[], dict[str, str]]) -> dict[str, str]: ...
 
 
 class OutboxBusy(Exception):
