@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from shared.adapters.work_queue import SqsWorkQueue
     from shared.domain.records import Customer
     from shared.services.checkout import CheckoutConfig
+    from shared.services.outbox import Branding
     from shared.services.pay_page import PayPageConfig
     from shared.services.ports import (
         ChargeOutcome,
@@ -87,6 +88,19 @@ def pay_page_config() -> PayPageConfig:
     from shared.services.pay_page import PayPageConfig  # lazy: see above
 
     return PayPageConfig(checkout=checkout_config(), promise_max_days=settings().promise_max_days)
+
+
+def branding() -> Branding:
+    """What emails say about the business, and where their pay links lead."""
+    from shared.services.outbox import Branding  # lazy: see above
+
+    config = settings()
+    return Branding(
+        business_name=config.business_name,
+        support_contact=config.support_contact,
+        public_base_url=config.public_base_url,
+        pay_link_ttl_days=config.pay_link_ttl_days,
+    )
 
 
 @cache
