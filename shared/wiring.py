@@ -1,4 +1,8 @@
-"""The composition root: real adapters, built once per container on first use."""
+"""The composition root: real adapters, built once per container on first use.
+
+lazy: each builder imports its adapter itself, so boto3/botocore clients and the Stripe SDK load only when
+a handler first needs that client (and importing a handler stays free of them).
+"""
 
 from __future__ import annotations
 

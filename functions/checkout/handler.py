@@ -27,8 +27,7 @@ STATUS_BY_PROBLEM = {Problem.INVALID: 422, Problem.CONFLICT: 409}
 
 
 def _form(field: str) -> str:
-    form = parse_qs(app.current_event.decoded_body or "", max_num_fields=10)
-    return (form.get(field) or [""])[0].strip()
+    return (parse_qs(app.current_event.decoded_body or "", max_num_fields=10).get(field) or [""])[0].strip()
 
 
 def _notices() -> Notices:
@@ -54,7 +53,6 @@ def _render(view: PayPageView) -> Response[str]:
 
 
 def _reply(outcome: Redirect | PayPageView, done: str) -> Response[str]:
-    """Off to where the customer goes next (logging `done` with its ids), or the page with its problem."""
     if isinstance(outcome, PayPageView):
         return _render(outcome)
     ids = {"invoice_id": outcome.invoice_id, "customer_id": outcome.customer_id}
