@@ -30,9 +30,8 @@ from shared import wiring
 from shared.clock import business_clock
 from shared.config import settings
 from shared.observability import logger, metrics, tracer
-from shared.services import customers, dunning_policy, invoices, recurring
+from shared.services import customers, dunning_policy, invoices, operator_checkout, recurring
 from shared.services.autopay import disable_autopay
-from shared.services.checkout import start_operator_checkout
 
 app = APIGatewayRestResolver(enable_validation=True)
 register_error_handlers(app)
@@ -141,7 +140,7 @@ def void_invoice(invoice_id: str) -> InvoiceOut:
     summary="A Checkout URL for your own Pay button",
 )
 def create_checkout_session(invoice_id: str, request: NewCheckoutSession | None = None) -> Response[CheckoutSessionOut]:
-    attempt = start_operator_checkout(
+    attempt = operator_checkout.start_operator_checkout(
         wiring.ledger(),
         wiring.gateway(),
         business_clock(),

@@ -14,8 +14,7 @@ from shared.domain.errors import InvalidHold, InvalidStateTransition, InvoiceNot
 from shared.domain.invoices import Hold, Invoice, InvoiceStatus, PaymentStatus, invoice_event_detail
 from shared.domain.local_time import local_date
 from shared.domain.records import AuditEntry, CheckoutAttempt, Customer, OutboxMessage, PayLink
-from shared.services.customers import ensure_stripe_customer, get_customer
-from shared.services.invoices import get_invoice, new_pay_link
+from shared.services.customers import ensure_stripe_customer
 from shared.services.ports import (
     Change,
     CheckoutSessionRequest,
@@ -153,24 +152,6 @@ def return_state(ledger: Ledger, clock: Clock, *, token: str, session_id: str | 
     if not session_id and page.invoice.status is InvoiceStatus.PAID:
         return page, ReturnState.RECEIVED
     return page, ReturnState.PROCESSING
-
-
-def start_operator_checkout(
-    ledger: Ledger,
-    gateway: PaymentGateway,
-    clock: Clock,
-    config: CheckoutConfig,
-    *,
-    invoice_id: str,
-    amount: int | None,
-    pay_link_ttl_days: int,
-) -> CheckoutAttempt:
-    """For operators with a Pay button in their own app: a fresh pay link backs the return page."""
-    invoice = get_invoice(ledger, invoice_id)
-    invoice.check_payable(invoice.amount_remaining if amount is None else amount)
-    issued = new_pay_link(ledger, clock, invoice, ttl_days=pay_link_ttl_days)
-    page = PayPage(invoice=invoice, customer=get_customer(ledger, invoice.customer_id))
-    return start_checkout(ledger, gateway, clock, config, page=page, token=issued.token, amount=amount)
 
 
 PROMISE_REASON = "promise to pay"

@@ -1,10 +1,11 @@
-"""Invoices: created with a pay link (once per idempotency key), read with their payments and plan, voided."""
+"""Invoices: created with a pay link (once per idempotency key), read with their payments and plan, held,
+voided."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.clock import Clock
 from shared.domain.dunning import due_reminder
@@ -15,11 +16,13 @@ from shared.domain.invoices import (
     InvoiceStatus,
     invoice_event_detail,
 )
-from shared.domain.plans import PlanOffer
 from shared.domain.records import AuditEntry, OutboxMessage, PayLink, Payment, Plan, new_id
 from shared.services.autopay import autopay_plan
 from shared.services.dunning_policy import current_policy
 from shared.services.ports import Change, ChangeRejected, Ledger, RunOnce
+
+if TYPE_CHECKING:  # annotations only: the outbox's cold path does not load the plan rules
+    from shared.domain.plans import PlanOffer
 
 
 @dataclass(frozen=True, slots=True)
