@@ -92,16 +92,16 @@ def provision() -> None:
 
 def seed() -> tuple[Any, Any]:
     from shared.clock import SystemClock
-    from shared.models import NewCustomer, NewInvoice
-    from shared.services.customers import create_customer
-    from shared.services.invoices import create_invoice
+    from shared.services.customers import CustomerDraft, create_customer
+    from shared.services.invoices import InvoiceDraft, create_invoice
     from shared.wiring import ledger
 
-    customer = create_customer(ledger(), SystemClock(), NewCustomer(email="b@bench.test", name="Bench"), actor="bench")
+    draft = CustomerDraft(email="b@bench.test", name="Bench")
+    customer = create_customer(ledger(), SystemClock(), draft, actor="bench")
     invoice = create_invoice(
         ledger(),
         SystemClock(),
-        NewInvoice(
+        InvoiceDraft(
             customer_id=customer.id,
             number=f"B-{fresh_id()[:8]}",
             currency="USD",

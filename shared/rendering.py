@@ -12,6 +12,9 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from shared.domain.money import minor_unit_exponent
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -24,9 +27,7 @@ def babel_locale(locale: str) -> str:
 
 
 def format_money(amount: int, currency: str, locale: str) -> str:
-    from babel.numbers import format_currency
-
-    from shared.domain.money import minor_unit_exponent
+    from babel.numbers import format_currency  # lazy: babel loads on the first page or email rendered
 
     value = Decimal(amount).scaleb(-minor_unit_exponent(currency))
     return str(format_currency(value, currency, locale=babel_locale(locale)))
@@ -34,28 +35,25 @@ def format_money(amount: int, currency: str, locale: str) -> str:
 
 def major_units(amount: int, currency: str) -> str:
     """A plain decimal for form inputs, e.g. 125.00."""
-    from shared.domain.money import minor_unit_exponent
-
     exponent = minor_unit_exponent(currency)
     return f"{Decimal(amount).scaleb(-exponent):.{exponent}f}"
 
 
 def format_day(day: date, locale: str) -> str:
-    from babel.dates import format_date
+    from babel.dates import format_date  # lazy: babel loads on the first page or email rendered
 
     return str(format_date(day, format="long", locale=babel_locale(locale)))
 
 
 def format_moment(moment: datetime, locale: str, timezone: str) -> str:
-    from zoneinfo import ZoneInfo
-
-    from babel.dates import format_datetime
+    from babel.dates import format_datetime  # lazy: babel loads on the first page or email rendered
 
     return str(format_datetime(moment, format="medium", tzinfo=ZoneInfo(timezone), locale=babel_locale(locale)))
 
 
 @cache
 def environment() -> Environment:
+    # lazy: Jinja2 loads on the first render, never at import
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     env = Environment(
@@ -67,6 +65,7 @@ def environment() -> Environment:
     )
     env.filters["money"] = format_money
     env.filters["day"] = format_day
+    env.filters["major_units"] = major_units
     env.globals["stylesheet"] = stylesheet()
     return env
 

@@ -1,4 +1,8 @@
-"""The composition root: real adapters, built once per container on first use."""
+"""The composition root: real adapters, built once per container on first use.
+
+lazy: each builder imports its adapter itself, so boto3/botocore clients and the Stripe SDK load only when
+a handler first needs that client (and importing a handler stays free of them).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,18 @@ from typing import TYPE_CHECKING
 from shared.config import settings
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
     from shared.adapters.dynamodb import DynamoLedger
+    from shared.adapters.idempotency import PowertoolsOnce
     from shared.adapters.notifications import EventBridgePublisher, SesMailer
     from shared.adapters.secrets import StripeCredentials
     from shared.adapters.stripe_gateway import StripeGateway
     from shared.adapters.work_queue import SqsWorkQueue
     from shared.domain.records import Customer
-    from shared.services.checkout import CheckoutPlan
+    from shared.services.checkout import CheckoutConfig
+    from shared.services.outbox import Branding
+    from shared.services.pay_page import PayPageConfig
     from shared.services.ports import (
         ChargeOutcome,
         CheckoutSession,
@@ -68,12 +77,34 @@ def _gateway(api_key: str) -> StripeGateway:
     return StripeGateway(api_key, settings().stripe_api_base)
 
 
-def checkout_plan() -> CheckoutPlan:
+# Services are imported where they are first needed: the webhook's cold path loads none of the pay page's.
+
+
+def checkout_config() -> CheckoutConfig:
     """Where Checkout returns to and which payment methods it offers: configuration only, never the request."""
-    from shared.services.checkout import CheckoutPlan
+    from shared.services.checkout import CheckoutConfig  # lazy: see above
 
     config = settings()
-    return CheckoutPlan(base_url=config.public_base_url, payment_method_types=config.payment_method_types)
+    return CheckoutConfig(base_url=config.public_base_url, payment_method_types=config.payment_method_types)
+
+
+def pay_page_config() -> PayPageConfig:
+    from shared.services.pay_page import PayPageConfig  # lazy: see above
+
+    return PayPageConfig(checkout=checkout_config(), promise_max_days=settings().promise_max_days)
+
+
+def branding() -> Branding:
+    """What emails say about the business, and where their pay links lead."""
+    from shared.services.outbox import Branding  # lazy: see above
+
+    config = settings()
+    return Branding(
+        business_name=config.business_name,
+        support_contact=config.support_contact,
+        public_base_url=config.public_base_url,
+        pay_link_ttl_days=config.pay_link_ttl_days,
+    )
 
 
 @cache
@@ -103,11 +134,38 @@ def reminders_queue() -> SqsWorkQueue | None:
     return SqsWorkQueue(client("sqs"), url) if url else None
 
 
+# Replays of POST /v1/invoices within this time get the first result.
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+# The key prefix Powertools derived from the function that did this before it moved to shared/adapters:
+# kept, so a replay of a request sent before a deploy still finds its record.
+INVOICE_KEY_PREFIX = "functions.operator_api.views._idempotent_create.<locals>.create"
+
+
+@cache
+def _invoice_once() -> PowertoolsOnce:
+    from shared.adapters.aws import client
+    from shared.adapters.idempotency import PowertoolsOnce
+
+    return PowertoolsOnce(
+        client("dynamodb"),
+        settings().table_name,
+        scope="create_invoice",
+        key_prefix=INVOICE_KEY_PREFIX,
+        ttl_seconds=IDEMPOTENCY_TTL_SECONDS,
+    )
+
+
+def invoice_once(context: LambdaContext | None) -> PowertoolsOnce:
+    """Runs invoice creation once per key; `context` lets a key left in progress by a timeout free up."""
+    return _invoice_once().within(context)
+
+
 def reset() -> None:
     """Forget every cached client and setting (tests, and the local stack after it changes the environment)."""
     from shared import config
     from shared.adapters import aws, secrets
 
-    for cached in (config.settings, aws.client, aws._session, ledger, _gateway, mailer, publisher, reminders_queue):
+    cached_builders = (config.settings, aws.client, aws._session, ledger, _gateway, mailer, publisher, reminders_queue)
+    for cached in (*cached_builders, _invoice_once):
         cached.cache_clear()
     secrets.clear_cache()

@@ -12,7 +12,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared import wiring
+from shared.clock import business_clock
+from shared.config import settings
 from shared.observability import MetricUnit, logger, metrics, tracer
+from shared.services.charges import run_charges
 
 SAFETY_MARGIN_MS = 20_000
 
@@ -21,14 +25,9 @@ SAFETY_MARGIN_MS = 20_000
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    from shared.clock import business_clock
-    from shared.config import settings
-    from shared.services.charges import run_charges
-    from shared.wiring import gateway, ledger
-
     report = run_charges(
-        ledger(),
-        gateway(),
+        wiring.ledger(),
+        wiring.gateway(),
         business_clock(),
         out_of_time=lambda: context.get_remaining_time_in_millis() < SAFETY_MARGIN_MS,
         autopay_notice_days=settings().autopay_notice_days,

@@ -13,7 +13,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared import wiring
+from shared.clock import business_clock
 from shared.observability import MetricUnit, logger, metrics, tracer
+from shared.services.customers import record_email_feedback
 
 CUSTOMER_TAG = "customer_id"  # shared.adapters.notifications.CUSTOMER_TAG; not imported, to keep SES out
 
@@ -55,17 +58,13 @@ def feedback_from(message: dict[str, Any]) -> Feedback | None:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    from shared.clock import business_clock
-    from shared.services.customers import record_email_feedback
-    from shared.wiring import ledger
-
     marked = 0
     for record in event.get("Records", []):
         feedback = feedback_from(json.loads(record["Sns"]["Message"]))
         if feedback is None:
             continue
         newly = record_email_feedback(
-            ledger(),
+            wiring.ledger(),
             business_clock(),
             feedback.customer_id,
             reason=feedback.reason,

@@ -6,9 +6,16 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyKeyError,
+    IdempotencyValidationError,
+)
 
 from shared.domain import errors as domain
 from shared.observability import logger
+from shared.services.invoices import MissingIdempotencyKey
+from shared.services.ports import ChangeRejected
 
 STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.NotFound: 404,
@@ -29,15 +36,6 @@ def error_response(status: int, code: str, message: str, fields: list[dict[str, 
 
 
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyKeyError,
-        IdempotencyValidationError,
-    )
-
-    from functions.operator_api.views import MissingIdempotencyKey
-    from shared.services.ports import ChangeRejected
-
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response[Any]:
         problems = error.errors()

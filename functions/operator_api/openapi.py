@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
+from aws_lambda_powertools.event_handler.openapi.models import Server
+
+from functions.operator_api.handler import app
+
 
 def document() -> str:
-    from aws_lambda_powertools.event_handler.openapi.models import Server
-
-    from functions.operator_api.handler import app
-
     schema = app.get_openapi_json_schema(
         title="payportal operator API",
         version="1.0.0",

@@ -1,14 +1,9 @@
-"""From domain records to API models, and the idempotent invoice creation."""
+"""Between the API's models and the services: requests to service inputs, domain records to responses."""
 
 from __future__ import annotations
 
-from functools import cache
-from typing import TYPE_CHECKING, Any
-
-from shared.domain.dunning import DunningPolicy, DunningStep, LateFee
-from shared.domain.invoices import Invoice
-from shared.domain.records import Customer, Payment, Plan, RecurringCharge
-from shared.models import (
+from functions.operator_api.schemas import (
+    CustomerChanges,
     CustomerOut,
     DunningPolicyModel,
     DunningStepModel,
@@ -18,17 +13,62 @@ from shared.models import (
     InvoiceOut,
     LateFeeLineOut,
     LateFeeModel,
+    NewCustomer,
     NewInvoice,
+    NewRecurringCharge,
     PaymentOut,
     PlanOfferModel,
     PlanOut,
+    RecurringChanges,
     RecurringChargeOut,
 )
+from shared.domain.dunning import DunningPolicy, DunningStep, LateFee
+from shared.domain.invoices import Invoice
+from shared.domain.plans import Frequency, PlanOffer
+from shared.domain.records import Customer, Payment, Plan, RecurringCharge
+from shared.services.customers import CustomerCorrection, CustomerDraft
+from shared.services.invoices import InvoiceDetails, InvoiceDraft
+from shared.services.recurring import RecurringCorrection, RecurringDraft
 
-if TYPE_CHECKING:
-    from shared.domain.plans import PlanOffer
 
-IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+def customer_draft(m: NewCustomer) -> CustomerDraft:
+    return CustomerDraft(email=m.email, name=m.name, external_id=m.external_id, timezone=m.timezone, locale=m.locale)
+
+
+def customer_correction(m: CustomerChanges) -> CustomerCorrection:
+    return CustomerCorrection(email=m.email, name=m.name)
+
+
+def invoice_draft(m: NewInvoice) -> InvoiceDraft:
+    return InvoiceDraft(
+        customer_id=m.customer_id,
+        number=m.number,
+        currency=m.currency,
+        amount_due=m.amount_due,
+        due_date=m.due_date,
+        description=m.description,
+        allow_partial=m.allow_partial,
+        min_partial_amount=m.min_partial_amount,
+        notify=m.notify,
+        plan_offer=plan_offer_in(m.installments) if m.installments else None,
+    )
+
+
+def recurring_draft(m: NewRecurringCharge) -> RecurringDraft:
+    return RecurringDraft(
+        customer_id=m.customer_id,
+        amount=m.amount,
+        currency=m.currency,
+        interval=m.interval,
+        start_date=m.start_date,
+        end_date=m.end_date,
+        count=m.count,
+        description=m.description,
+    )
+
+
+def recurring_correction(m: RecurringChanges) -> RecurringCorrection:
+    return RecurringCorrection(paused=m.paused, amount=m.amount)
 
 
 def customer_out(c: Customer) -> CustomerOut:
@@ -82,6 +122,10 @@ def plan_out(p: Plan) -> PlanOut:
         ],
         next_charge_at=p.next_action_at,
     )
+
+
+def details_out(d: InvoiceDetails) -> InvoiceOut:
+    return invoice_out(d.invoice, d.payments, d.plan)
 
 
 def invoice_out(i: Invoice, payments: list[Payment], plan: Plan | None = None) -> InvoiceOut:
@@ -149,8 +193,6 @@ def policy_in(model: DunningPolicyModel) -> DunningPolicy:
 
 
 def plan_offer_in(model: PlanOfferModel) -> PlanOffer:
-    from shared.domain.plans import Frequency, PlanOffer
-
     return PlanOffer(
         max_installments=model.max_installments,
         min_installment_amount=model.min_installment_amount,
@@ -183,66 +225,3 @@ def policy_out(policy: DunningPolicy) -> DunningPolicyModel:
         mark_uncollectible_after_days=policy.mark_uncollectible_after_days,
         default_installments=plan_offer_out(policy.default_installments) if policy.default_installments else None,
     )
-
-
-class MissingIdempotencyKey(Exception):
-    pass
-
-
-@cache
-def _idempotent_create(dynamodb: Any, table_name: str) -> Any:
-    """Powertools idempotency over the same table, built on first use (no I/O at import) and again
-    whenever the clients are rebuilt (`shared.wiring.reset`)."""
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
-
-    from shared import schema
-    from shared.clock import business_clock
-    from shared.services.invoices import create_invoice
-    from shared.wiring import ledger
-
-    persistence = DynamoDBPersistenceLayer(
-        table_name=table_name,
-        key_attr=schema.PARTITION_KEY,
-        sort_key_attr=schema.SORT_KEY,
-        static_pk_value="IDEMPOTENCY#create_invoice",
-        expiry_attr=schema.TTL_ATTRIBUTE,
-        boto3_client=dynamodb,
-    )
-    config = IdempotencyConfig(
-        event_key_jmespath="key",
-        payload_validation_jmespath="body",
-        raise_on_no_idempotency_key=True,
-        expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
-    )
-
-    @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)
-    def create(request: dict[str, Any]) -> dict[str, str]:
-        from shared.config import settings
-
-        invoice = create_invoice(
-            ledger(),
-            business_clock(),
-            NewInvoice.model_validate(request["body"]),
-            actor=request["actor"],
-            autopay_notice_days=settings().autopay_notice_days,
-        )
-        return {"invoice_id": invoice.id}
-
-    return create, config
-
-
-def create_invoice_once(invoice: NewInvoice, key: str | None, *, actor: str, context: Any) -> str:
-    if not key or not key.strip():
-        raise MissingIdempotencyKey()
-    from shared.adapters.aws import client
-    from shared.config import settings
-
-    create, config = _idempotent_create(client("dynamodb"), settings().table_name)
-    config.register_lambda_context(context)
-    # Keys are scoped to the caller: two operators may pick the same key.
-    request = {"key": f"{actor}|{key.strip()}", "actor": actor, "body": invoice.model_dump(mode="json")}
-    return str(create(request=request)["invoice_id"])

@@ -9,37 +9,27 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared import wiring
+from shared.adapters.outbox_stream import outbox_message_id
+from shared.clock import business_clock
 from shared.observability import MetricUnit, add_metric_by, logger, metrics, tracer
-from shared.schema import OUTBOX_PREFIX
+from shared.services.outbox import Delivery, deliver
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def deliver_record(record: DynamoDBRecord) -> None:
-    from shared.clock import business_clock
-    from shared.config import settings
-    from shared.services.outbox import Branding, Delivery, deliver
-    from shared.wiring import ledger, mailer, publisher
-
-    keys = record.dynamodb.keys if record.dynamodb else {}
-    pk = str((keys or {}).get("pk", ""))
-    if not pk.startswith(OUTBOX_PREFIX):
-        return  # the event source filter should keep these away; never fail a batch over one
-    message_id = pk.removeprefix(OUTBOX_PREFIX)
-    config = settings()
+    message_id = outbox_message_id(record)
+    if message_id is None:
+        return  # not an outbox item: never fail a batch over one
     delivered = deliver(
         message_id,
-        store=ledger(),
-        ledger=ledger(),
-        mailer=mailer(),
-        publisher=publisher(),
+        store=wiring.ledger(),
+        ledger=wiring.ledger(),
+        mailer=wiring.mailer(),
+        publisher=wiring.publisher(),
         clock=business_clock(),
-        branding=Branding(
-            business_name=config.business_name,
-            support_contact=config.support_contact,
-            public_base_url=config.public_base_url,
-            pay_link_ttl_days=config.pay_link_ttl_days,
-        ),
+        branding=wiring.branding(),
     )
     if delivered.outcome is Delivery.SENT:
         metrics.add_metric(name="OutboxDelivered", unit=MetricUnit.Count, value=1)

@@ -15,7 +15,10 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared import wiring
+from shared.clock import business_clock
 from shared.observability import MetricUnit, logger, metrics, tracer
+from shared.services.reminders import ALL_SHARDS, run_reminders
 
 # Stop starting new pages this long before Lambda's timeout.
 SAFETY_MARGIN_MS = 20_000
@@ -29,13 +32,9 @@ def _out_of_time() -> bool:
 
 
 def _run(work: list[tuple[int, str | None]] | None) -> dict[str, Any]:
-    from shared.clock import business_clock
-    from shared.services.reminders import ALL_SHARDS, run_reminders
-    from shared.wiring import ledger, reminders_queue
-
-    report = run_reminders(ledger(), business_clock(), out_of_time=_out_of_time, work=work or ALL_SHARDS)
+    report = run_reminders(wiring.ledger(), business_clock(), out_of_time=_out_of_time, work=work or ALL_SHARDS)
     if report.remaining:
-        queue = reminders_queue()
+        queue = wiring.reminders_queue()
         if queue is None:
             logger.warning("dunning run out of time and no queue configured; the next run picks up the rest")
         else:

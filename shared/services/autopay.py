@@ -16,7 +16,7 @@ from shared.domain.errors import ConcurrentUpdate
 from shared.domain.invoices import Invoice
 from shared.domain.plan_lifecycle import charge_at
 from shared.domain.records import AuditEntry, Customer, InstallmentStatus, OutboxMessage, Plan, PlanKind, PlanStatus
-from shared.services.checkout import CheckoutPlan, PayPage
+from shared.services.checkout import CheckoutConfig, PayPage
 from shared.services.customers import get_customer
 from shared.services.ports import Change, ChangeRejected, Ledger, PaymentGateway, Rejection
 from shared.services.saved_cards import open_setup_session
@@ -27,7 +27,7 @@ MIN_NOTICE = timedelta(days=1)
 
 
 def start_autopay_setup(
-    ledger: Ledger, gateway: PaymentGateway, clock: Clock, checkout_plan: CheckoutPlan, *, page: PayPage, token: str
+    ledger: Ledger, gateway: PaymentGateway, clock: Clock, config: CheckoutConfig, *, page: PayPage, token: str
 ) -> str:
     """Checkout in setup mode to save the card autopay will charge; returns its URL. Autopay is on once
     Stripe's webhook says the card is saved (shared/services/stripe_events/autopay_setup.py)."""
@@ -35,7 +35,7 @@ def start_autopay_setup(
         ledger,
         gateway,
         clock,
-        checkout_plan,
+        config,
         page=page,
         token=token,
         purpose=SetupPurpose.AUTOPAY,

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from shared.clock import Clock
-from shared.domain.errors import InvoiceNotPayable, PayLinkInvalid
-from shared.domain.invoices import Invoice, InvoiceStatus, PaymentStatus
-from shared.domain.records import CheckoutAttempt, Customer, PayLink
+from shared.domain.double_click import click_window
+from shared.domain.errors import InvalidHold, InvalidStateTransition, InvoiceNotPayable, PayLinkInvalid
+from shared.domain.invoices import Hold, Invoice, InvoiceStatus, PaymentStatus, invoice_event_detail
+from shared.domain.local_time import local_date
+from shared.domain.records import AuditEntry, CheckoutAttempt, Customer, OutboxMessage, PayLink
+from shared.services.customers import ensure_stripe_customer
 from shared.services.ports import (
     Change,
     CheckoutSessionRequest,
     Ledger,
     PaymentGateway,
 )
-
-# Clicks on "Pay" for the same amount within this window reuse one Checkout Session.
-DOUBLE_CLICK_WINDOW_SECONDS = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,9 @@ class PayPage:
 
 
 @dataclass(frozen=True, slots=True)
-class CheckoutPlan:
+class CheckoutConfig:
+    """Where Checkout returns to and which payment methods it offers: configuration, never the request."""
+
     base_url: str
     payment_method_types: tuple[str, ...]
 
@@ -51,7 +54,7 @@ def start_checkout(
     ledger: Ledger,
     gateway: PaymentGateway,
     clock: Clock,
-    plan: CheckoutPlan,
+    config: CheckoutConfig,
     *,
     page: PayPage,
     token: str,
@@ -66,7 +69,7 @@ def start_checkout(
         ledger,
         gateway,
         clock,
-        plan,
+        config,
         page=page,
         token=token,
         amount=to_pay,
@@ -81,7 +84,7 @@ def open_checkout_session(
     ledger: Ledger,
     gateway: PaymentGateway,
     clock: Clock,
-    plan: CheckoutPlan,
+    config: CheckoutConfig,
     *,
     page: PayPage,
     token: str,
@@ -95,25 +98,20 @@ def open_checkout_session(
     committed: the caller commits it with whatever else belongs to the same change). The same
     `ref_identity` within the double-click window gives the same reference, so the same session."""
     invoice, customer = page.invoice, page.customer
-    stripe_customer_id = customer.stripe_customer_id
-    if stripe_customer_id is None:
-        stripe_customer_id = gateway.ensure_customer(customer)
-        ledger.remember_stripe_customer(customer.id, stripe_customer_id)
-
+    stripe_customer_id = ensure_stripe_customer(ledger, gateway, customer)
     now = clock.now()
-    window = int(now.timestamp()) // DOUBLE_CLICK_WINDOW_SECONDS
-    identity = f"{invoice.id}:{ref_identity}:{invoice.version}:{window}"
+    identity = f"{invoice.id}:{ref_identity}:{invoice.version}:{click_window(now)}"
     ref = "chk_" + hashlib.sha256(identity.encode()).hexdigest()[:32]
-    return_url = f"{plan.base_url}/pay/{token}/return"
+    return_url = f"{config.base_url}/pay/{token}/return"
     session = gateway.create_checkout_session(
         CheckoutSessionRequest(
             stripe_customer_id=stripe_customer_id,
             amount=amount,
             currency=invoice.currency,
             description=description,
-            payment_method_types=plan.payment_method_types,
+            payment_method_types=config.payment_method_types,
             success_url=return_url + "?session_id={CHECKOUT_SESSION_ID}",
-            cancel_url=f"{plan.base_url}/pay/{token}?cancelled=1",
+            cancel_url=f"{config.base_url}/pay/{token}?cancelled=1",
             metadata={"invoice_id": invoice.id, "checkout_ref": ref, "customer_id": customer.id}
             | (extra_metadata or {}),
             idempotency_key=f"payportal-checkout-{ref}",
@@ -152,27 +150,6 @@ def return_state(ledger: Ledger, clock: Clock, *, token: str, session_id: str | 
     return page, ReturnState.PROCESSING
 
 
-def start_operator_checkout(
-    ledger: Ledger,
-    gateway: PaymentGateway,
-    clock: Clock,
-    plan: CheckoutPlan,
-    *,
-    invoice_id: str,
-    amount: int | None,
-    pay_link_ttl_days: int,
-) -> CheckoutAttempt:
-    """For operators with a Pay button in their own app: a fresh pay link backs the return page."""
-    from shared.services.customers import get_customer
-    from shared.services.invoices import get_invoice, new_pay_link
-
-    invoice = get_invoice(ledger, invoice_id)
-    invoice.check_payable(invoice.amount_remaining if amount is None else amount)
-    issued = new_pay_link(ledger, clock, invoice, ttl_days=pay_link_ttl_days)
-    page = PayPage(invoice=invoice, customer=get_customer(ledger, invoice.customer_id))
-    return start_checkout(ledger, gateway, clock, plan, page=page, token=issued.token, amount=amount)
-
-
 PROMISE_REASON = "promise to pay"
 
 
@@ -182,29 +159,19 @@ def latest_promise_date(invoice: Invoice, timezone: str, now: datetime, max_days
     One promise per invoice: while it runs the customer may change the date, but never beyond `max_days`
     from the day of the first promise, so promising again and again cannot pause dunning for ever. Once a
     promise has lapsed unpaid, the page no longer offers one."""
-    from zoneinfo import ZoneInfo
-
     if not invoice.accepts_payment:
         return None
-    zone = ZoneInfo(timezone)
     if invoice.promised_at is None:
         if invoice.hold and invoice.hold.active_at(now):
             return None  # the operator has paused reminders already
-        return now.astimezone(zone).date() + timedelta(days=max_days)
+        return local_date(now, timezone) + timedelta(days=max_days)
     running = invoice.hold is not None and invoice.hold.reason == PROMISE_REASON and invoice.hold.active_at(now)
-    return invoice.promised_at.astimezone(zone).date() + timedelta(days=max_days) if running else None
+    return local_date(invoice.promised_at, timezone) + timedelta(days=max_days) if running else None
 
 
 def promise_to_pay(ledger: Ledger, clock: Clock, page: PayPage, *, promised: date, max_days: int) -> Invoice:
     """The customer promises to pay by a date: reminders pause until the end of that day in their zone,
     the operator hears of it, and if the day passes unpaid dunning resumes with the latest step."""
-    from dataclasses import replace
-    from zoneinfo import ZoneInfo
-
-    from shared.domain.errors import InvalidHold, InvalidStateTransition
-    from shared.domain.invoices import Hold, invoice_event_detail
-    from shared.domain.records import AuditEntry, OutboxMessage
-
     invoice, now = page.invoice, clock.now()
     if not invoice.accepts_payment:
         raise InvoiceNotPayable(f"invoice {invoice.number} is {invoice.status.value}")
@@ -214,7 +181,7 @@ def promise_to_pay(ledger: Ledger, clock: Clock, page: PayPage, *, promised: dat
             raise InvalidStateTransition("You have already promised to pay this invoice; please pay it now.")
         raise InvalidStateTransition("reminders for this invoice are already paused")
     zone = ZoneInfo(page.customer.timezone)
-    today = now.astimezone(zone).date()
+    today = local_date(now, page.customer.timezone)
     if not today <= promised <= latest:
         raise InvalidHold(f"choose a date between {today.isoformat()} and {latest.isoformat()}", field="date")
     until = datetime.combine(promised + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)

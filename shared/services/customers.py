@@ -3,23 +3,41 @@ unreachable when their address bounces or complains."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from shared.clock import Clock
 from shared.domain.errors import ConcurrentUpdate, InvalidHold, NotFound
 from shared.domain.invoices import Hold
 from shared.domain.records import AuditEntry, Customer, EmailUndeliverable, OutboxMessage, new_id
-from shared.services.ports import Change, ChangeRejected, Ledger, Page
-
-if TYPE_CHECKING:
-    from shared.models import CustomerChanges, NewCustomer
+from shared.services.ports import Change, ChangeRejected, Ledger, Page, PaymentGateway
 
 WAKE_ATTEMPTS = 3
 
 
-def create_customer(ledger: Ledger, clock: Clock, request: NewCustomer, *, actor: str) -> Customer:
+@dataclass(frozen=True, slots=True)
+class CustomerDraft:
+    """A new customer as the operator describes them (already validated at the edge)."""
+
+    email: str
+    name: str
+    external_id: str | None = None
+    timezone: str = "UTC"
+    locale: str = "en-US"
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerCorrection:
+    """A corrected name or address; None leaves the field as it is."""
+
+    email: str | None = None
+    name: str | None = None
+
+    def fields(self) -> list[str]:
+        return sorted(name for name in ("email", "name") if getattr(self, name) is not None)
+
+
+def create_customer(ledger: Ledger, clock: Clock, request: CustomerDraft, *, actor: str) -> Customer:
     now = clock.now()
     customer = Customer(
         id=new_id("cust"),
@@ -42,13 +60,22 @@ def get_customer(ledger: Ledger, customer_id: str) -> Customer:
     return customer
 
 
+def ensure_stripe_customer(ledger: Ledger, gateway: PaymentGateway, customer: Customer) -> str:
+    """The customer's id at Stripe, created (and remembered) the first time they pay or save a card."""
+    if customer.stripe_customer_id is not None:
+        return customer.stripe_customer_id
+    stripe_customer_id = gateway.ensure_customer(customer)
+    ledger.remember_stripe_customer(customer.id, stripe_customer_id)
+    return stripe_customer_id
+
+
 def list_transactions(ledger: Ledger, customer_id: str, *, limit: int, cursor: str | None) -> Page:
     get_customer(ledger, customer_id)
     return ledger.list_customer_payments(customer_id, limit, cursor)
 
 
 def update_customer(
-    ledger: Ledger, clock: Clock, customer_id: str, changes: CustomerChanges, *, actor: str
+    ledger: Ledger, clock: Clock, customer_id: str, changes: CustomerCorrection, *, actor: str
 ) -> Customer:
     """Correct a customer's name or address. A new address is deliverable until SES says otherwise, so
     reminders held back by a bounce or complaint resume."""
@@ -65,7 +92,7 @@ def update_customer(
     if updated == customer:
         return customer
     updated = replace(updated, version=customer.version + 1)
-    details = {"fields": sorted(k for k, v in changes.model_dump(exclude_none=True).items() if v is not None)}
+    details = {"fields": changes.fields()}
     audit = AuditEntry(
         entity=f"CUSTOMER#{customer.id}", action="customer.updated", actor=actor, at=now, details=details
     )

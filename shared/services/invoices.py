@@ -1,10 +1,11 @@
-"""Invoices: created with a pay link, read with their payments, voided."""
+"""Invoices: created with a pay link (once per idempotency key), read with their payments and plan, held,
+voided."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from shared.clock import Clock
 from shared.domain.dunning import due_reminder
@@ -15,13 +16,33 @@ from shared.domain.invoices import (
     InvoiceStatus,
     invoice_event_detail,
 )
-from shared.domain.records import AuditEntry, OutboxMessage, PayLink, Payment, new_id
+from shared.domain.plan_lifecycle import autopay_plan
+from shared.domain.records import AuditEntry, OutboxMessage, PayLink, Payment, Plan, new_id
 from shared.services.dunning_policy import current_policy
-from shared.services.ports import Change, ChangeRejected, Ledger
+from shared.services.ports import Change, ChangeRejected, Ledger, RunOnce
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: the outbox's cold path does not load the plan rules
     from shared.domain.plans import PlanOffer
-    from shared.models import NewInvoice
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceDraft:
+    """A new invoice as the operator (or a recurring charge) describes it, already validated."""
+
+    customer_id: str
+    number: str
+    currency: str
+    amount_due: int
+    due_date: date
+    description: str = ""
+    allow_partial: bool = False
+    min_partial_amount: int | None = None
+    notify: bool = False  # email the pay link to the customer
+    plan_offer: PlanOffer | None = None  # installment plans on offer; None takes the policy's default
+
+
+class MissingIdempotencyKey(Exception):
+    """A creating request came without an Idempotency-Key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,21 +74,8 @@ def new_pay_link(ledger: Ledger, clock: Clock, invoice: Invoice, *, ttl_days: in
     return issued
 
 
-def _plan_offer(request: NewInvoice) -> PlanOffer | None:
-    if request.installments is None:
-        return None
-    from shared.domain.plans import Frequency, PlanOffer
-
-    offer = request.installments
-    return PlanOffer(
-        max_installments=offer.max_installments,
-        min_installment_amount=offer.min_installment_amount,
-        frequencies=tuple(Frequency(f) for f in offer.frequencies),
-    )
-
-
 def create_invoice(
-    ledger: Ledger, clock: Clock, request: NewInvoice, *, actor: str, autopay_notice_days: int = 3
+    ledger: Ledger, clock: Clock, request: InvoiceDraft, *, actor: str, autopay_notice_days: int = 3
 ) -> Invoice:
     """The invoice, its audit entry and its events in one transaction. Pay links are minted by the
     caller (`new_pay_link`), so a replayed request can hand out a link without any token being stored."""
@@ -77,7 +85,7 @@ def create_invoice(
 
 
 def invoice_creation(
-    ledger: Ledger, clock: Clock, request: NewInvoice, *, actor: str, autopay_notice_days: int = 3
+    ledger: Ledger, clock: Clock, request: InvoiceDraft, *, actor: str, autopay_notice_days: int = 3
 ) -> tuple[Invoice, Change]:
     """The new invoice and the Change that creates it (with its autopay plan, events and audit entry),
     for callers that commit it together with changes of their own."""
@@ -100,7 +108,7 @@ def invoice_creation(
         version=1,
         created_at=now,
         customer_timezone=customer.timezone,
-        plan_offer=_plan_offer(request),
+        plan_offer=request.plan_offer,
     )
     policy = current_policy(ledger)
     default = policy.default_installments
@@ -111,8 +119,6 @@ def invoice_creation(
     plan = None
     if customer.autopay is not None:
         # Charged on the due date to the saved card, after a notice: no reminders meanwhile.
-        from shared.domain.plan_lifecycle import autopay_plan
-
         plan = autopay_plan(invoice, customer, now, autopay_notice_days)
         invoice = replace(invoice, active_plan=plan.id, next_action_at=None)
     outbox = [OutboxMessage(kind="event", name="invoice.created", data=invoice_event_detail(invoice), created_at=now)]
@@ -142,29 +148,82 @@ def get_invoice_with_payments(ledger: Ledger, invoice_id: str) -> tuple[Invoice,
     return get_invoice(ledger, invoice_id), ledger.get_invoice_payments(invoice_id)
 
 
-def void_invoice(ledger: Ledger, clock: Clock, invoice_id: str, *, actor: str) -> Invoice:
+@dataclass(frozen=True, slots=True)
+class InvoiceDetails:
+    """An invoice with its payments and, while one pays it off, its plan."""
+
+    invoice: Invoice
+    payments: list[Payment]
+    plan: Plan | None = None
+
+
+def invoice_details(ledger: Ledger, invoice_id: str) -> InvoiceDetails:
+    invoice, payments = get_invoice_with_payments(ledger, invoice_id)
+    plan = ledger.get_plan(invoice.id, invoice.active_plan) if invoice.active_plan else None
+    return InvoiceDetails(invoice=invoice, payments=payments, plan=plan)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedInvoice:
+    """A created invoice, its payments (a replay may find some) and a fresh pay link."""
+
+    invoice: Invoice
+    payments: list[Payment]
+    link: IssuedPayLink
+
+
+def create_invoice_once(
+    ledger: Ledger,
+    clock: Clock,
+    once: RunOnce,
+    draft: InvoiceDraft,
+    *,
+    key: str | None,
+    fingerprint: dict[str, Any],
+    actor: str,
+    pay_link_ttl_days: int,
+    autopay_notice_days: int,
+) -> IssuedInvoice:
+    """Create the invoice once per (caller, Idempotency-Key): a replay with the same `fingerprint` (the
+    request as sent) gets the same invoice, a different one is refused by `once`."""
+    if not key or not key.strip():
+        raise MissingIdempotencyKey()
+
+    def create() -> dict[str, str]:
+        invoice = create_invoice(ledger, clock, draft, actor=actor, autopay_notice_days=autopay_notice_days)
+        return {"invoice_id": invoice.id}
+
+    # Keys are scoped to the caller: two operators may pick the same key.
+    done = once(f"{actor}|{key.strip()}", fingerprint, create)
+    invoice, payments = get_invoice_with_payments(ledger, done["invoice_id"])
+    # Links are stored only as hashes, so a replay gets a fresh link to the same invoice.
+    link = new_pay_link(ledger, clock, invoice, ttl_days=pay_link_ttl_days)
+    return IssuedInvoice(invoice=invoice, payments=payments, link=link)
+
+
+def void_invoice(ledger: Ledger, clock: Clock, invoice_id: str, *, actor: str) -> InvoiceDetails:
+    """Void an open invoice no one has paid anything on; voiding twice is a no-op, not an error."""
     invoice = get_invoice(ledger, invoice_id)
     voided = invoice.voided()
-    if voided is invoice:
-        return invoice  # voiding twice is a no-op, not an error
-    now = clock.now()
-    audit = AuditEntry(entity=f"INVOICE#{invoice.id}", action="invoice.voided", actor=actor, at=now)
-    event = OutboxMessage(kind="event", name="invoice.voided", data=invoice_event_detail(voided), created_at=now)
-    try:
-        ledger.commit(Change(invoice_update=voided, outbox=[event], audit=[audit]))
-    except ChangeRejected as rejected:
-        if rejected.reason == "stale_invoice":
-            # A payment landed in between; void is only for untouched invoices, so say so.
-            raise InvalidStateTransition(
-                f"invoice {invoice.number} changed while voiding; it may have been paid"
-            ) from None
-        raise
-    return voided
+    if voided is not invoice:
+        now = clock.now()
+        audit = AuditEntry(entity=f"INVOICE#{invoice.id}", action="invoice.voided", actor=actor, at=now)
+        event = OutboxMessage(kind="event", name="invoice.voided", data=invoice_event_detail(voided), created_at=now)
+        try:
+            ledger.commit(Change(invoice_update=voided, outbox=[event], audit=[audit]))
+        except ChangeRejected as rejected:
+            if rejected.reason == "stale_invoice":
+                # A payment landed in between; void is only for untouched invoices, so say so.
+                raise InvalidStateTransition(
+                    f"invoice {invoice.number} changed while voiding; it may have been paid"
+                ) from None
+            raise
+    return InvoiceDetails(*get_invoice_with_payments(ledger, invoice_id))
 
 
 def place_hold(
     ledger: Ledger, clock: Clock, invoice_id: str, *, reason: str, until: datetime | None, actor: str
-) -> Invoice:
+) -> InvoiceDetails:
     """Pause reminders for an invoice (a dispute with the operator, a payment arranged by phone...)."""
     invoice = get_invoice(ledger, invoice_id)
     now = clock.now()
@@ -181,14 +240,14 @@ def place_hold(
         details={"reason": reason, "until": until.isoformat() if until else None},
     )
     _commit_update(ledger, held, audit)
-    return held
+    return InvoiceDetails(*get_invoice_with_payments(ledger, invoice_id))
 
 
-def release_hold(ledger: Ledger, clock: Clock, invoice_id: str, *, actor: str) -> Invoice:
+def release_hold(ledger: Ledger, clock: Clock, invoice_id: str, *, actor: str) -> InvoiceDetails:
     """Resume reminders now: the latest step that applies goes out in the customer's next window."""
     invoice = get_invoice(ledger, invoice_id)
     if invoice.hold is None:
-        return invoice
+        return InvoiceDetails(*get_invoice_with_payments(ledger, invoice_id))
     now = clock.now()
     following = (
         due_reminder(current_policy(ledger), invoice.due_date, invoice.customer_timezone, invoice.reminders_sent, now)
@@ -200,7 +259,7 @@ def release_hold(ledger: Ledger, clock: Clock, invoice_id: str, *, actor: str) -
     )
     audit = AuditEntry(entity=f"INVOICE#{invoice.id}", action="invoice.hold_released", actor=actor, at=now)
     _commit_update(ledger, released, audit)
-    return released
+    return InvoiceDetails(*get_invoice_with_payments(ledger, invoice_id))
 
 
 def _commit_update(ledger: Ledger, updated: Invoice, audit: AuditEntry) -> None:

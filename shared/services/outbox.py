@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
 from shared.clock import Clock
 from shared.domain.errors import NotFound
+from shared.domain.local_time import local_date
 from shared.domain.records import OutboxMessage
+from shared.rendering import format_day, format_moment, render_email
 from shared.services.invoices import issue_pay_link
 from shared.services.ports import Change, DomainEvent, Email, EventPublisher, Ledger, Mailer, OutboxStore
 
@@ -47,8 +50,6 @@ def deliver(
     clock: Clock,
     branding: Branding,
 ) -> Delivered:
-    import uuid
-
     message = store.claim(message_id, CLAIM_LEASE_SECONDS, uuid.uuid4().hex)  # OutboxBusy: the stream retries
     if message is None:
         return Delivered(Delivery.ALREADY_HANDLED, None)
@@ -70,10 +71,6 @@ def deliver(
 
 def compose_email(message: OutboxMessage, ledger: Ledger, clock: Clock, branding: Branding) -> Email | None:
     """The email, addressed and rendered now; None when the customer's address is known to be undeliverable."""
-    from zoneinfo import ZoneInfo
-
-    from shared.rendering import format_day, format_moment, render_email
-
     invoice = ledger.get_invoice(str(message.data["invoice_id"]))
     if invoice is None:
         raise NotFound(f"outbox {message.id}: no invoice {message.data['invoice_id']}")
@@ -110,7 +107,7 @@ def compose_email(message: OutboxMessage, ledger: Ledger, clock: Clock, branding
         context |= {
             "pay_url": issued.url(branding.public_base_url),
             "amount": int(message.data["amount"]),
-            "charge_day": format_day(charge_time.astimezone(ZoneInfo(customer.timezone)).date(), customer.locale),
+            "charge_day": format_day(local_date(charge_time, customer.timezone), customer.locale),
         }
     elif message.name == "plan_update":
         issued = issue_pay_link(invoice, clock, branding.pay_link_ttl_days)

@@ -9,22 +9,19 @@ then leaves dunning while the plan pays it off.
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from shared.clock import Clock
+from shared.domain.double_click import click_window
 from shared.domain.errors import InvoiceNotPayable
 from shared.domain.invoices import Invoice
+from shared.domain.local_time import local_date
 from shared.domain.plans import InvalidPlan, PlanChoice, choose, plan_choices
 from shared.domain.records import CheckoutAttempt, Installment, InstallmentStatus, Plan, PlanStatus
-from shared.services.checkout import DOUBLE_CLICK_WINDOW_SECONDS, CheckoutPlan, PayPage, open_checkout_session
+from shared.services.checkout import CheckoutConfig, PayPage, open_checkout_session
 from shared.services.ports import Change, ChangeRejected, Ledger, PaymentGateway, Rejection
 from shared.services.saved_cards import open_setup_session
 from shared.services.stripe_events.facts import SetupPurpose
-
-
-def customer_today(page: PayPage, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(page.customer.timezone)).date()
 
 
 def choices_for(page: PayPage, now: datetime) -> tuple[PlanChoice, ...]:
@@ -33,14 +30,14 @@ def choices_for(page: PayPage, now: datetime) -> tuple[PlanChoice, ...]:
     invoice = page.invoice
     if invoice.plan_offer is None or invoice.active_plan or invoice.open_disputes or not invoice.accepts_payment:
         return ()
-    return plan_choices(invoice.plan_offer, invoice.amount_remaining, customer_today(page, now))
+    return plan_choices(invoice.plan_offer, invoice.amount_remaining, local_date(now, page.customer.timezone))
 
 
 def start_plan(
     ledger: Ledger,
     gateway: PaymentGateway,
     clock: Clock,
-    checkout_plan: CheckoutPlan,
+    config: CheckoutConfig,
     *,
     page: PayPage,
     token: str,
@@ -54,10 +51,9 @@ def start_plan(
         raise InvalidPlan("this invoice cannot be paid in installments", field="plan")
     if invoice.active_plan or invoice.open_disputes or not invoice.accepts_payment:
         raise InvoiceNotPayable(f"invoice {invoice.number} cannot start an installment plan now")
-    choice = choose(invoice.plan_offer, invoice.amount_remaining, customer_today(page, now), key)
+    choice = choose(invoice.plan_offer, invoice.amount_remaining, local_date(now, page.customer.timezone), key)
 
-    window = int(now.timestamp()) // DOUBLE_CLICK_WINDOW_SECONDS
-    identity = f"{invoice.id}:{key}:{invoice.amount_remaining}:{invoice.version}:{window}"
+    identity = f"{invoice.id}:{key}:{invoice.amount_remaining}:{invoice.version}:{click_window(now)}"
     plan_id = "plan_" + hashlib.sha256(identity.encode()).hexdigest()[:32]
     plan = Plan(
         id=plan_id,
@@ -75,7 +71,7 @@ def start_plan(
         ledger,
         gateway,
         clock,
-        checkout_plan,
+        config,
         page=page,
         token=token,
         amount=first.amount,
@@ -97,7 +93,7 @@ def start_installment_checkout(
     ledger: Ledger,
     gateway: PaymentGateway,
     clock: Clock,
-    checkout_plan: CheckoutPlan,
+    config: CheckoutConfig,
     *,
     page: PayPage,
     token: str,
@@ -113,7 +109,7 @@ def start_installment_checkout(
         ledger,
         gateway,
         clock,
-        checkout_plan,
+        config,
         page=page,
         token=token,
         amount=installment.amount,
@@ -127,7 +123,7 @@ def start_installment_checkout(
 
 
 def start_card_update(
-    ledger: Ledger, gateway: PaymentGateway, clock: Clock, checkout_plan: CheckoutPlan, *, page: PayPage, token: str
+    ledger: Ledger, gateway: PaymentGateway, clock: Clock, config: CheckoutConfig, *, page: PayPage, token: str
 ) -> str:
     """Checkout in setup mode: the customer saves a new card, which later off-session charges use (the
     newest saved card is the one charged). Returns the Checkout URL."""
@@ -135,7 +131,7 @@ def start_card_update(
         ledger,
         gateway,
         clock,
-        checkout_plan,
+        config,
         page=page,
         token=token,
         purpose=SetupPurpose.CARD_UPDATE,

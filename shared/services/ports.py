@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from shared.domain.errors import DomainError
 
 if TYPE_CHECKING:  # annotations only: the webhook's cold path does not load the dunning rules
+    from collections.abc import Callable
+
     from shared.domain.dunning import DunningPolicy
     from shared.domain.invoices import Invoice
     from shared.domain.records import (
@@ -118,6 +120,9 @@ class Ledger(Protocol):
     def get_dunning_policy(self) -> DunningPolicy | None: ...
     def invoice_for_payment_intent(self, payment_intent_id: str) -> str | None: ...
     def get_dispute_context(self, invoice_id: str, dispute_id: str) -> tuple[Invoice | None, Dispute | None]: ...
+    def open_balances(self) -> dict[str, tuple[int, int]]:
+        """Currency -> (amount still to collect in minor units, number of invoices collecting it)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +208,13 @@ class DomainEvent:
 
 class EventPublisher(Protocol):
     def publish(self, event: DomainEvent) -> None: ...
+
+
+class RunOnce(Protocol):
+    """Runs `work` once per key. A repeat with the same key and the same fingerprint (the request as sent,
+    as JSON) returns the first result; a repeat with another fingerprint is refused."""
+
+    def __call__(self, key: str, fingerprint: dict[str, Any], work: Callable[[], dict[str, str]]) -> dict[str, str]: ...
 
 
 class OutboxBusy(Exception):

@@ -9,29 +9,53 @@ concurrent run creates each period's invoice once. A customer on autopay is then
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.clock import Clock
-from shared.domain.errors import NotFound
+from shared.domain.errors import ConcurrentUpdate, InvalidStateTransition, NotFound
+from shared.domain.local_time import local_date
+from shared.domain.plans import Frequency, installment_date
 from shared.domain.records import AuditEntry, OutboxMessage, RecurringCharge, RecurringStatus, new_id
+from shared.services.customers import get_customer
+from shared.services.invoices import InvoiceDraft, invoice_creation
 from shared.services.ports import Change, ChangeRejected, Ledger
-
-if TYPE_CHECKING:
-    from shared.models import NewRecurringCharge, RecurringChanges
 
 # A period's invoice is created this long before its date, at 09:00 in the customer's zone.
 INVOICE_LEAD = timedelta(days=7)
 INVOICE_LOCAL_TIME = time(9)
 
 
+@dataclass(frozen=True, slots=True)
+class RecurringDraft:
+    """A new recurring charge as the operator describes it, already validated."""
+
+    customer_id: str
+    amount: int
+    currency: str
+    interval: str  # weekly | monthly | yearly
+    start_date: date  # the first period's date, which is its invoice's due date
+    end_date: date | None = None  # no period after this date
+    count: int | None = None  # or: this many periods in all
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RecurringCorrection:
+    """Pause (True), resume (False) and/or a new amount from the next period; None changes nothing."""
+
+    paused: bool | None = None
+    amount: int | None = None
+
+    def details(self) -> dict[str, Any]:
+        return {k: v for k, v in (("paused", self.paused), ("amount", self.amount)) if v is not None}
+
+
 def period_date(start: date, interval: str, index: int) -> date:
     """The date of period `index` (0 is `start`); months and years keep the start's day, clamped to the
     month's end, never drifting."""
-    from shared.domain.plans import Frequency, installment_date
-
     if interval == "weekly":
         return installment_date(start, Frequency.WEEKLY, index)
     months = index * (12 if interval == "yearly" else 1)
@@ -50,9 +74,7 @@ def _next_action(charge: RecurringCharge, timezone: str) -> datetime | None:
     return local.astimezone(UTC)
 
 
-def create_recurring(ledger: Ledger, clock: Clock, request: NewRecurringCharge, *, actor: str) -> RecurringCharge:
-    from shared.services.customers import get_customer
-
+def create_recurring(ledger: Ledger, clock: Clock, request: RecurringDraft, *, actor: str) -> RecurringCharge:
     customer = get_customer(ledger, request.customer_id)
     now = clock.now()
     charge = RecurringCharge(
@@ -82,13 +104,10 @@ def get_recurring(ledger: Ledger, recurring_id: str) -> RecurringCharge:
 
 
 def update_recurring(
-    ledger: Ledger, clock: Clock, recurring_id: str, changes: RecurringChanges, *, actor: str
+    ledger: Ledger, clock: Clock, recurring_id: str, changes: RecurringCorrection, *, actor: str
 ) -> RecurringCharge:
     """Pause, resume (periods whose date passed meanwhile are not billed) or change the amount from the
     next period on."""
-    from shared.domain.errors import ConcurrentUpdate, InvalidStateTransition
-    from shared.services.customers import get_customer
-
     charge = get_recurring(ledger, recurring_id)
     if charge.status is RecurringStatus.ENDED:
         raise InvalidStateTransition(f"recurring charge {recurring_id} has ended")
@@ -100,13 +119,13 @@ def update_recurring(
     if changes.paused is True:
         updated = replace(updated, status=RecurringStatus.PAUSED)
     elif changes.paused is False and charge.status is RecurringStatus.PAUSED:
-        today = now.astimezone(ZoneInfo(customer.timezone)).date()
+        today = local_date(now, customer.timezone)
         index = charge.periods_created
         while period_date(charge.start_date, charge.interval, index) < today:
             index += 1  # skipped while paused
         updated = replace(updated, status=RecurringStatus.ACTIVE, periods_created=index)
     updated = replace(updated, next_action_at=_next_action(updated, customer.timezone), version=charge.version + 1)
-    details = changes.model_dump(exclude_none=True)
+    details = changes.details()
     audit = AuditEntry(
         entity=f"RECURRING#{charge.id}", action="recurring.updated", actor=actor, at=now, details=details
     )
@@ -133,9 +152,6 @@ def end_recurring(ledger: Ledger, clock: Clock, recurring_id: str, *, actor: str
 
 def bill_period(ledger: Ledger, clock: Clock, charge: RecurringCharge, *, autopay_notice_days: int) -> bool:
     """Create the invoice for the next period, once; returns whether this call created it."""
-    from shared.models import NewInvoice
-    from shared.services.invoices import invoice_creation
-
     now = clock.now()
     customer = ledger.get_customer(charge.customer_id)
     if customer is None or _next_action(charge, customer.timezone) is None:
@@ -144,7 +160,7 @@ def bill_period(ledger: Ledger, clock: Clock, charge: RecurringCharge, *, autopa
         return False
     index = charge.periods_created
     day = period_date(charge.start_date, charge.interval, index)
-    request = NewInvoice(
+    request = InvoiceDraft(
         customer_id=customer.id,
         number=f"{charge.id.removeprefix('rec_')[:12]}-{index + 1}",
         currency=charge.currency,

@@ -16,6 +16,7 @@ from shared.domain.dunning import DunningPolicy, due_reminder, uncollectible_at
 from shared.domain.invoices import Invoice, InvoiceStatus, invoice_event_detail
 from shared.domain.records import AuditEntry, OutboxMessage
 from shared.services.due_work import ALL_SHARDS, walk_due
+from shared.services.dunning_policy import current_policy
 from shared.services.ports import Change, ChangeRejected, Ledger
 
 PAGE_SIZE = 100
@@ -44,8 +45,6 @@ def run_reminders(
 ) -> RunReport:
     """Work through `work` (shard, cursor) in order, a page at a time. When time runs short the report's
     `remaining` says where to go on; at least one page is always done, so continuations make progress."""
-    from shared.services.dunning_policy import current_policy
-
     now = clock.now()
     policy = policy or current_policy(ledger)  # one read per run
     report = RunReport()

@@ -4,7 +4,9 @@ installments of a plan). No money moves; Stripe keeps the card, and the webhook 
 from __future__ import annotations
 
 from shared.clock import Clock
-from shared.services.checkout import DOUBLE_CLICK_WINDOW_SECONDS, CheckoutPlan, PayPage
+from shared.domain.double_click import click_window
+from shared.services.checkout import CheckoutConfig, PayPage
+from shared.services.customers import ensure_stripe_customer
 from shared.services.ports import Ledger, PaymentGateway, SetupSessionRequest
 from shared.services.stripe_events.facts import SetupPurpose
 
@@ -13,7 +15,7 @@ def open_setup_session(
     ledger: Ledger,
     gateway: PaymentGateway,
     clock: Clock,
-    checkout_plan: CheckoutPlan,
+    config: CheckoutConfig,
     *,
     page: PayPage,
     token: str,
@@ -23,19 +25,15 @@ def open_setup_session(
     """The Checkout URL where the customer saves a card; back on the pay page with `?{returned}` after.
     A double click within the window opens the same session (one idempotency key)."""
     customer = page.customer
-    stripe_customer_id = customer.stripe_customer_id
-    if stripe_customer_id is None:
-        stripe_customer_id = gateway.ensure_customer(customer)
-        ledger.remember_stripe_customer(customer.id, stripe_customer_id)
-    window = int(clock.now().timestamp()) // DOUBLE_CLICK_WINDOW_SECONDS
+    stripe_customer_id = ensure_stripe_customer(ledger, gateway, customer)
     key = "autopay" if purpose is SetupPurpose.AUTOPAY else "card"  # kept: keys already sent to Stripe
     session = gateway.create_setup_session(
         SetupSessionRequest(
             stripe_customer_id=stripe_customer_id,
-            success_url=f"{checkout_plan.base_url}/pay/{token}?{returned}",
-            cancel_url=f"{checkout_plan.base_url}/pay/{token}",
+            success_url=f"{config.base_url}/pay/{token}?{returned}",
+            cancel_url=f"{config.base_url}/pay/{token}",
             metadata={"customer_id": customer.id, "invoice_id": page.invoice.id, "purpose": purpose.value},
-            idempotency_key=f"payportal-{key}-{customer.id}-{window}",
+            idempotency_key=f"payportal-{key}-{customer.id}-{click_window(clock.now())}",
         )
     )
     return session.url

@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
@@ -26,8 +27,6 @@ def _email(value: str) -> str:
 
 
 def _timezone(value: str) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
@@ -36,7 +35,7 @@ def _timezone(value: str) -> str:
 
 
 def _locale(value: str) -> str:
-    from babel import Locale, UnknownLocaleError
+    from babel import Locale, UnknownLocaleError  # lazy: babel's locale data loads only when a locale is checked
 
     try:
         parsed = Locale.parse(value.replace("-", "_"))
@@ -321,18 +320,3 @@ class CheckoutSessionOut(BaseModel):
     url: str
     amount: int
     currency: str
-
-
-class ErrorField(BaseModel):
-    field: str
-    message: str
-
-
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-    fields: list[ErrorField] = Field(default_factory=list)
-
-
-class ErrorResponse(BaseModel):
-    error: ErrorBody

@@ -1,0 +1,296 @@
+"""The hosted pay page: one call per request, each returning what the page shows (a typed view) or where
+the customer goes next (a redirect to Stripe Checkout, or back to the page with a notice).
+
+Every use case here opens the pay link first, so an unknown, expired or revoked link raises
+`PayLinkInvalid` before anything else happens. What the customer entered that cannot be done comes back
+as the same page with the problem on it, never as an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from enum import StrEnum
+
+from shared.clock import Clock
+from shared.domain.errors import InvalidAmount, InvalidHold, InvalidStateTransition, InvoiceNotPayable
+from shared.domain.invoices import Invoice, InvoiceStatus
+from shared.domain.local_time import local_date
+from shared.domain.money import parse_major_amount
+from shared.domain.plans import InvalidPlan, PlanChoice
+from shared.services.autopay import disable_autopay, start_autopay_setup
+from shared.services.checkout import (
+    CheckoutConfig,
+    PayPage,
+    ReturnState,
+    latest_promise_date,
+    open_pay_link,
+    promise_to_pay,
+    return_state,
+    start_checkout,
+)
+from shared.services.plans import (
+    choices_for,
+    start_card_update,
+    start_installment_checkout,
+    start_plan,
+    waiting_installment,
+)
+from shared.services.ports import Ledger, PaymentGateway
+
+# A session id echoed into the "check again" link only when it looks like one.
+MAX_SESSION_ID_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class PayPageConfig:
+    checkout: CheckoutConfig
+    promise_max_days: int  # how far ahead a customer may promise to pay
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceSummary:
+    """What the pages show of an invoice; amounts in minor units of `currency`."""
+
+    number: str
+    status: InvoiceStatus
+    currency: str
+    description: str
+    due_date: date
+    amount_original: int
+    late_fees: tuple[int, ...]
+    amount_paid: int
+    amount_remaining: int
+    allow_partial: bool
+
+    @classmethod
+    def of(cls, invoice: Invoice) -> InvoiceSummary:
+        return cls(
+            number=invoice.number,
+            status=invoice.status,
+            currency=invoice.currency,
+            description=invoice.description,
+            due_date=invoice.due_date,
+            amount_original=invoice.amount_original,
+            late_fees=tuple(fee.amount for fee in invoice.late_fees),
+            amount_paid=invoice.amount_paid,
+            amount_remaining=invoice.amount_remaining,
+            allow_partial=invoice.allow_partial,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingInstallment:
+    """An installment the charge run could not take: the customer may pay it on Checkout."""
+
+    number: int
+    of: int
+    amount: int
+    due_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseWindow:
+    """The dates the customer may promise to pay by, in their own calendar."""
+
+    earliest: date
+    latest: date
+
+
+@dataclass(frozen=True, slots=True)
+class Notices:
+    """What the page confirms after a round trip (from its query string)."""
+
+    cancelled: bool = False  # back from Checkout without paying
+    card_saved: bool = False
+    autopay_started: bool = False
+    promised: date | None = None  # the date just promised
+
+
+class Problem(StrEnum):
+    INVALID = "invalid"  # what the customer entered cannot be done
+    CONFLICT = "conflict"  # the invoice's state does not allow it now
+
+
+@dataclass(frozen=True, slots=True)
+class PayPageView:
+    """Everything the pay page (or, once nothing is left to pay, the settled page) shows."""
+
+    token: str
+    locale: str
+    invoice: InvoiceSummary
+    payable: bool  # False: paid or void, the settled page instead
+    minimum: int  # the least that may be paid now
+    plans: tuple[PlanChoice, ...]  # installment plans on offer now
+    waiting: WaitingInstallment | None
+    in_plan: bool  # a plan (installments or autopay) is paying the invoice off
+    autopay: bool  # the customer's future invoices are charged automatically
+    promise: PromiseWindow | None  # None: no promise may be made now
+    notices: Notices
+    problem: Problem | None = None
+    amount_entered: str = ""  # shown again next to its error
+    amount_error: str = ""
+    plan_error: str = ""
+    promise_error: str = ""
+
+    @property
+    def lang(self) -> str:
+        return self.locale.split("-")[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    """Where the customer goes next, and the ids worth a log line."""
+
+    url: str
+    invoice_id: str
+    customer_id: str
+    checkout_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnView:
+    """The page after Checkout: read from the ledger only, it never marks anything paid."""
+
+    token: str
+    locale: str
+    invoice: InvoiceSummary
+    state: ReturnState
+    session_id: str | None  # echoed into the "check again" link
+
+
+def _view(
+    ledger: Ledger, clock: Clock, config: PayPageConfig, page: PayPage, token: str, notices: Notices
+) -> PayPageView:
+    invoice, customer, now = page.invoice, page.customer, clock.now()
+    latest = latest_promise_date(invoice, customer.timezone, now, config.promise_max_days)
+    waiting = waiting_installment(ledger, invoice) if invoice.active_plan else None
+    waiting_view = None
+    if waiting is not None:
+        plan, due = waiting
+        waiting_view = WaitingInstallment(due.number, of=len(plan.installments), amount=due.amount, due_on=due.due_on)
+    return PayPageView(
+        token=token,
+        locale=customer.locale,
+        invoice=InvoiceSummary.of(invoice),
+        payable=invoice.accepts_payment,
+        minimum=invoice.minimum_payment(),
+        plans=choices_for(page, now),
+        waiting=waiting_view,
+        in_plan=invoice.active_plan is not None,
+        autopay=customer.autopay is not None,
+        promise=PromiseWindow(local_date(now, customer.timezone), latest) if latest else None,
+        notices=notices,
+    )
+
+
+def show_pay_page(ledger: Ledger, clock: Clock, config: PayPageConfig, *, token: str, notices: Notices) -> PayPageView:
+    return _view(ledger, clock, config, open_pay_link(ledger, clock, token), token, notices)
+
+
+def pay(
+    ledger: Ledger,
+    gateway: PaymentGateway,
+    clock: Clock,
+    config: PayPageConfig,
+    *,
+    token: str,
+    amount_text: str,
+    notices: Notices,
+) -> Redirect | PayPageView:
+    """The customer pays what remains, or (where partial payments are allowed) the amount they typed."""
+    page = open_pay_link(ledger, clock, token)
+    try:
+        amount = parse_major_amount(amount_text, page.invoice.currency) if amount_text else None
+        attempt = start_checkout(ledger, gateway, clock, config.checkout, page=page, token=token, amount=amount)
+    except (InvalidAmount, InvoiceNotPayable) as problem:
+        view = _view(ledger, clock, config, page, token, notices)
+        kind = Problem.INVALID if view.payable else Problem.CONFLICT
+        return replace(view, problem=kind, amount_error=problem.message, amount_entered=amount_text)
+    return Redirect(attempt.url, attempt.invoice_id, attempt.customer_id, attempt.ref)
+
+
+def choose_plan(
+    ledger: Ledger,
+    gateway: PaymentGateway,
+    clock: Clock,
+    config: PayPageConfig,
+    *,
+    token: str,
+    key: str,
+    notices: Notices,
+) -> Redirect | PayPageView:
+    """The customer picked an installment plan: Checkout for its first installment."""
+    page = open_pay_link(ledger, clock, token)
+    try:
+        attempt = start_plan(ledger, gateway, clock, config.checkout, page=page, token=token, key=key)
+    except InvalidPlan:
+        view = _view(ledger, clock, config, page, token, notices)
+        return replace(view, problem=Problem.INVALID, plan_error="Choose one of the plans below.")
+    except InvoiceNotPayable as problem:
+        view = _view(ledger, clock, config, page, token, notices)
+        return replace(view, problem=Problem.CONFLICT, plan_error=problem.message)
+    return Redirect(attempt.url, attempt.invoice_id, attempt.customer_id, attempt.ref)
+
+
+def pay_installment(
+    ledger: Ledger, gateway: PaymentGateway, clock: Clock, config: PayPageConfig, *, token: str, notices: Notices
+) -> Redirect | PayPageView:
+    """Checkout for the installment the charge run could not take."""
+    page = open_pay_link(ledger, clock, token)
+    try:
+        attempt = start_installment_checkout(ledger, gateway, clock, config.checkout, page=page, token=token)
+    except InvoiceNotPayable as problem:
+        view = _view(ledger, clock, config, page, token, notices)
+        return replace(view, problem=Problem.CONFLICT, plan_error=problem.message)
+    return Redirect(attempt.url, attempt.invoice_id, attempt.customer_id, attempt.ref)
+
+
+def update_card(
+    ledger: Ledger, gateway: PaymentGateway, clock: Clock, config: PayPageConfig, *, token: str
+) -> Redirect:
+    """Checkout in setup mode: a new card for the plan's remaining installments."""
+    page = open_pay_link(ledger, clock, token)
+    url = start_card_update(ledger, gateway, clock, config.checkout, page=page, token=token)
+    return Redirect(url, page.invoice.id, page.customer.id)
+
+
+def turn_on_autopay(
+    ledger: Ledger, gateway: PaymentGateway, clock: Clock, config: PayPageConfig, *, token: str
+) -> Redirect:
+    """Checkout in setup mode: the card autopay will charge."""
+    page = open_pay_link(ledger, clock, token)
+    url = start_autopay_setup(ledger, gateway, clock, config.checkout, page=page, token=token)
+    return Redirect(url, page.invoice.id, page.customer.id)
+
+
+def turn_off_autopay(ledger: Ledger, clock: Clock, *, token: str) -> Redirect:
+    page = open_pay_link(ledger, clock, token)
+    disable_autopay(ledger, clock, page.customer.id, actor="customer")
+    return Redirect(f"/pay/{token}?autopay=off", page.invoice.id, page.customer.id)
+
+
+def promise(
+    ledger: Ledger, clock: Clock, config: PayPageConfig, *, token: str, date_text: str, notices: Notices
+) -> Redirect | PayPageView:
+    """The customer promises to pay by a date (ISO, from the date input): reminders pause until then."""
+    page = open_pay_link(ledger, clock, token)
+    try:
+        promised = date.fromisoformat(date_text)
+    except ValueError:
+        view = _view(ledger, clock, config, page, token, notices)
+        return replace(view, problem=Problem.INVALID, promise_error="Choose the date you will pay by.")
+    try:
+        promise_to_pay(ledger, clock, page, promised=promised, max_days=config.promise_max_days)
+    except (InvalidHold, InvalidStateTransition, InvoiceNotPayable) as problem:
+        view = _view(ledger, clock, config, page, token, notices)
+        return replace(view, problem=Problem.INVALID, promise_error=problem.message)
+    return Redirect(f"/pay/{token}?promised={promised.isoformat()}", page.invoice.id, page.customer.id)
+
+
+def returned(ledger: Ledger, clock: Clock, *, token: str, session_id: str | None) -> ReturnView:
+    page, state = return_state(ledger, clock, token=token, session_id=session_id)
+    echo = session_id if session_id and session_id.isascii() and len(session_id) < MAX_SESSION_ID_LENGTH else None
+    return ReturnView(
+        token=token, locale=page.customer.locale, invoice=InvoiceSummary.of(page.invoice), state=state, session_id=echo
+    )
