@@ -172,11 +172,11 @@ def outbox_event() -> dict[str, Any]:
     from boto3.dynamodb.types import TypeSerializer
 
     from shared.adapters.dynamodb.items import outbox_item
-    from shared.domain.records import OutboxMessage
+    from shared.domain.messages import Event, EventName, OutboxMessage
     from shared.services.ports import Change
     from shared.wiring import ledger
 
-    message = OutboxMessage(kind="event", name="bench.ping", data={"n": 1}, created_at=datetime.now(UTC))
+    message = OutboxMessage(Event(EventName.INVOICE_CREATED, {"invoice_id": "inv_bench"}), datetime.now(UTC))
     ledger().commit(Change(outbox=[message]))
     image = {k: TypeSerializer().serialize(v) for k, v in outbox_item(message).items()}
     return {

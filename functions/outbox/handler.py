@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared import wiring
 from shared.adapters.outbox_stream import outbox_message_id
 from shared.clock import business_clock
+from shared.domain.messages import Event, EventName
 from shared.observability import MetricUnit, add_metric_by, logger, metrics, tracer
 from shared.services.outbox import Delivery, deliver
 
@@ -33,22 +34,23 @@ def deliver_record(record: DynamoDBRecord) -> None:
     )
     if delivered.outcome is Delivery.SENT:
         metrics.add_metric(name="OutboxDelivered", unit=MetricUnit.Count, value=1)
-        if delivered.message is not None and delivered.message.kind == "event":
-            business_metrics(delivered.message.name, delivered.message.data)
+        if delivered.message is not None and isinstance(delivered.message.body, Event):
+            business_metrics(delivered.message.body)
     elif delivered.outcome is Delivery.SUPPRESSED:
         metrics.add_metric(name="EmailsSuppressed", unit=MetricUnit.Count, value=1)
     logger.info("outbox message handled", extra={"message_id": message_id, "outcome": delivered.outcome.value})
 
 
-def business_metrics(event_name: str, data: dict[str, Any]) -> None:
+def business_metrics(event: Event) -> None:
     """Money metrics from the domain events as they go out: each is delivered once, after its transaction
     committed, and off the paths a payer or Stripe waits on. Amounts are in minor units, per currency."""
-    if event_name == "payment.succeeded":
+    data = event.detail
+    if event.name is EventName.PAYMENT_SUCCEEDED:
         metrics.add_metric(name="PaymentsSucceeded", unit=MetricUnit.Count, value=1)
         add_metric_by(
             "AmountCollected", int(data.get("amount") or 0), "currency", str(data.get("currency") or "unknown")
         )
-    elif event_name == "payment.failed":
+    elif event.name is EventName.PAYMENT_FAILED:
         metrics.add_metric(name="PaymentsFailed", unit=MetricUnit.Count, value=1)
         # Stripe's decline or error codes: a short, fixed vocabulary, so a bounded set of series.
         add_metric_by("PaymentFailuresByReason", 1, "reason", str(data.get("failure_reason") or "unknown")[:64])

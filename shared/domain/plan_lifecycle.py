@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.domain.invoices import Invoice, invoice_event_detail
-from shared.domain.records import Customer, Installment, InstallmentStatus, OutboxMessage, Plan, PlanKind, PlanStatus
+from shared.domain.messages import EventName, OutboxMessage, outgoing_event
+from shared.domain.records import Customer, Installment, InstallmentStatus, Plan, PlanKind, PlanStatus
 
 # Installments are charged at this local time on their due date, inside anyone's working day.
 CHARGE_LOCAL_TIME = time(10)
@@ -56,12 +57,11 @@ def activate(
     )
     detail = plan_event_detail(active) | {"invoice": invoice_event_detail(invoice)}
     announced = [
-        OutboxMessage(kind="event", name="plan.created", data=detail, created_at=now),
-        OutboxMessage(
-            kind="event",
-            name="plan.installment_paid",
-            data=plan_event_detail(active) | {"installment": 1, "payment_intent_id": payment_intent_id},
-            created_at=now,
+        outgoing_event(EventName.PLAN_CREATED, detail, now),
+        outgoing_event(
+            EventName.PLAN_INSTALLMENT_PAID,
+            plan_event_detail(active) | {"installment": 1, "payment_intent_id": payment_intent_id},
+            now,
         ),
     ]
     return active, announced

@@ -165,21 +165,6 @@ class AuditEntry:
     id: str = field(default_factory=_random_hex)
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxMessage:
-    """A side effect to deliver after the transaction commits: an email or a domain event.
-
-    Emails name a template and the ids it needs; addresses and links are resolved at delivery, so no
-    email address or pay-link token sits in the table waiting.
-    """
-
-    kind: str  # "email" | "event"
-    name: str  # email template, or the domain event's detail-type
-    data: dict[str, Any]
-    created_at: datetime
-    id: str = field(default_factory=lambda: new_id("msg"))
-
-
 class InstallmentStatus(StrEnum):
     SCHEDULED = "scheduled"
     CHARGING = "charging"  # an off-session PaymentIntent was (or is being) created for the current attempt

@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from shared.clock import Clock
 from shared.domain.errors import ConcurrentUpdate
 from shared.domain.invoices import Invoice
+from shared.domain.messages import AutopayNoticeEmail, EventName, outgoing_email, outgoing_event
 from shared.domain.plan_lifecycle import charge_at
-from shared.domain.records import AuditEntry, Customer, InstallmentStatus, OutboxMessage, Plan, PlanKind, PlanStatus
+from shared.domain.records import AuditEntry, Customer, InstallmentStatus, Plan, PlanKind, PlanStatus
 from shared.services.checkout import CheckoutConfig, PayPage
 from shared.services.customers import get_customer
 from shared.services.ports import Change, ChangeRejected, Ledger, PaymentGateway, Rejection
@@ -53,9 +54,7 @@ def disable_autopay(ledger: Ledger, clock: Clock, customer_id: str, *, actor: st
     disabled = replace(customer, autopay=None, version=customer.version + 1)
     change = Change(
         customer_update=disabled,
-        outbox=[
-            OutboxMessage(kind="event", name="autopay.disabled", data={"customer_id": customer.id}, created_at=now)
-        ],
+        outbox=[outgoing_event(EventName.AUTOPAY_DISABLED, {"customer_id": customer.id}, now)],
         audit=[AuditEntry(entity=f"CUSTOMER#{customer.id}", action="autopay.disabled", actor=actor, at=now)],
     )
     try:
@@ -99,16 +98,5 @@ def notice_change(plan: Plan, invoice: Invoice, now: datetime) -> Change:
     noticed = replace(plan, notice_sent=True, next_action_at=charge_time, version=plan.version + 1)
     return Change(
         plan_update=noticed,
-        outbox=[
-            OutboxMessage(
-                kind="email",
-                name="autopay_notice",
-                data={
-                    "invoice_id": invoice.id,
-                    "amount": invoice.amount_remaining,
-                    "charge_at": charge_time.isoformat(),
-                },
-                created_at=now,
-            )
-        ],
+        outbox=[outgoing_email(AutopayNoticeEmail(invoice.id, invoice.amount_remaining, charge_time), now)],
     )

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from shared.clock import Clock
+from shared.domain.messages import OutboxMessage, PlanNews, PlanUpdateEmail, outgoing_email
 from shared.domain.records import (
     AuditEntry,
     Installment,
     InstallmentStatus,
-    OutboxMessage,
     Plan,
     PlanKind,
     PlanStatus,
@@ -205,20 +205,15 @@ def _card_expiry_notice(
     following = next((i for i in plan.installments if i.number == installment.number + 1), None)
     if attempt != 1 or expires is None or following is None or not card_expires_before(expires, following.due_on):
         return None
-    return OutboxMessage(
-        kind="email",
-        name="plan_update",
-        data={
-            "invoice_id": plan.invoice_id,
-            "plan_id": plan.id,
-            "installment": following.number,
-            "amount": following.amount,
-            "kind": "card_expiring",
-            "next_attempt_at": None,
-            "due_on": following.due_on.isoformat(),
-        },
-        created_at=now,
+    news = PlanUpdateEmail(
+        invoice_id=plan.invoice_id,
+        plan_id=plan.id,
+        installment=following.number,
+        amount=following.amount,
+        news=PlanNews.CARD_EXPIRING,
+        due_on=following.due_on,
     )
+    return outgoing_email(news, now)
 
 
 def _with_installment(plan: Plan, installment: Installment, *, next_action_at: datetime | None = None) -> Plan:

@@ -13,7 +13,8 @@ from shared.domain.double_click import click_window
 from shared.domain.errors import InvalidHold, InvalidStateTransition, InvoiceNotPayable, PayLinkInvalid
 from shared.domain.invoices import Hold, Invoice, InvoiceStatus, PaymentStatus, invoice_event_detail
 from shared.domain.local_time import local_date
-from shared.domain.records import AuditEntry, CheckoutAttempt, Customer, OutboxMessage, PayLink
+from shared.domain.messages import EventName, outgoing_event
+from shared.domain.records import AuditEntry, CheckoutAttempt, Customer, PayLink
 from shared.services.customers import ensure_stripe_customer
 from shared.services.ports import (
     Change,
@@ -196,7 +197,7 @@ def promise_to_pay(ledger: Ledger, clock: Clock, page: PayPage, *, promised: dat
     ledger.commit(
         Change(
             invoice_update=promised_invoice,
-            outbox=[OutboxMessage(kind="event", name="invoice.promise_to_pay", data=detail, created_at=now)],
+            outbox=[outgoing_event(EventName.INVOICE_PROMISE_TO_PAY, detail, now)],
             audit=[
                 AuditEntry(
                     entity=f"INVOICE#{invoice.id}",

@@ -9,7 +9,8 @@ from datetime import datetime
 from shared.clock import Clock
 from shared.domain.errors import ConcurrentUpdate, InvalidHold, NotFound
 from shared.domain.invoices import Hold
-from shared.domain.records import AuditEntry, Customer, EmailUndeliverable, OutboxMessage, new_id
+from shared.domain.messages import EventName, outgoing_event
+from shared.domain.records import AuditEntry, Customer, EmailUndeliverable, new_id
 from shared.services.ports import Change, ChangeRejected, Ledger, Page, PaymentGateway
 
 WAKE_ATTEMPTS = 3
@@ -155,7 +156,7 @@ def record_email_feedback(
     data = {"customer_id": customer.id, "reason": reason, "detail": detail}
     change = Change(
         customer_update=marked,
-        outbox=[OutboxMessage(kind="event", name="customer.email_undeliverable", data=data, created_at=now)],
+        outbox=[outgoing_event(EventName.CUSTOMER_EMAIL_UNDELIVERABLE, data, now)],
         audit=[
             AuditEntry(
                 entity=f"CUSTOMER#{customer.id}",

@@ -16,8 +16,9 @@ from shared.domain.invoices import (
     InvoiceStatus,
     invoice_event_detail,
 )
+from shared.domain.messages import EventName, InvoiceIssuedEmail, outgoing_email, outgoing_event
 from shared.domain.plan_lifecycle import autopay_plan
-from shared.domain.records import AuditEntry, OutboxMessage, PayLink, Payment, Plan, new_id
+from shared.domain.records import AuditEntry, PayLink, Payment, Plan, new_id
 from shared.services.dunning_policy import current_policy
 from shared.services.ports import Change, ChangeRejected, Ledger, RunOnce
 
@@ -121,12 +122,10 @@ def invoice_creation(
         # Charged on the due date to the saved card, after a notice: no reminders meanwhile.
         plan = autopay_plan(invoice, customer, now, autopay_notice_days)
         invoice = replace(invoice, active_plan=plan.id, next_action_at=None)
-    outbox = [OutboxMessage(kind="event", name="invoice.created", data=invoice_event_detail(invoice), created_at=now)]
+    outbox = [outgoing_event(EventName.INVOICE_CREATED, invoice_event_detail(invoice), now)]
     if request.notify:
         # The email gets a pay link of its own, minted at delivery: no token waits in the table.
-        outbox.append(
-            OutboxMessage(kind="email", name="invoice_issued", data={"invoice_id": invoice.id}, created_at=now)
-        )
+        outbox.append(outgoing_email(InvoiceIssuedEmail(invoice.id), now))
     audit = AuditEntry(
         entity=f"INVOICE#{invoice.id}",
         action="invoice.created",
@@ -208,7 +207,7 @@ def void_invoice(ledger: Ledger, clock: Clock, invoice_id: str, *, actor: str) -
     if voided is not invoice:
         now = clock.now()
         audit = AuditEntry(entity=f"INVOICE#{invoice.id}", action="invoice.voided", actor=actor, at=now)
-        event = OutboxMessage(kind="event", name="invoice.voided", data=invoice_event_detail(voided), created_at=now)
+        event = outgoing_event(EventName.INVOICE_VOIDED, invoice_event_detail(voided), now)
         try:
             ledger.commit(Change(invoice_update=voided, outbox=[event], audit=[audit]))
         except ChangeRejected as rejected:

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
 from enum import StrEnum
 
 from shared.clock import Clock
 from shared.domain.errors import NotFound
 from shared.domain.local_time import local_date
-from shared.domain.records import OutboxMessage
+from shared.domain.messages import (
+    AutopayNoticeEmail,
+    EmailMessage,
+    Event,
+    InvoiceIssuedEmail,
+    OutboxMessage,
+    PlanUpdateEmail,
+    ReceiptEmail,
+    ReminderEmail,
+)
 from shared.rendering import format_day, format_moment, render_email
 from shared.services.invoices import issue_pay_link
 from shared.services.ports import Change, DomainEvent, Email, EventPublisher, Ledger, Mailer, OutboxStore
@@ -54,10 +62,10 @@ def deliver(
     if message is None:
         return Delivered(Delivery.ALREADY_HANDLED, None)
     try:
-        if message.kind == "event":
-            publisher.publish(DomainEvent(id=message.id, detail_type=message.name, detail=message.data))
+        if isinstance(message.body, Event):
+            publisher.publish(DomainEvent(id=message.id, detail_type=message.name, detail=dict(message.body.detail)))
         else:
-            email = compose_email(message, ledger, clock, branding)
+            email = compose_email(message.body, message.id, ledger, clock, branding)
             if email is None:
                 store.mark_delivered(message.id)
                 return Delivered(Delivery.SUPPRESSED, message)
@@ -69,14 +77,16 @@ def deliver(
     return Delivered(Delivery.SENT, message)
 
 
-def compose_email(message: OutboxMessage, ledger: Ledger, clock: Clock, branding: Branding) -> Email | None:
+def compose_email(
+    body: EmailMessage, message_id: str, ledger: Ledger, clock: Clock, branding: Branding
+) -> Email | None:
     """The email, addressed and rendered now; None when the customer's address is known to be undeliverable."""
-    invoice = ledger.get_invoice(str(message.data["invoice_id"]))
+    invoice = ledger.get_invoice(body.invoice_id)
     if invoice is None:
-        raise NotFound(f"outbox {message.id}: no invoice {message.data['invoice_id']}")
+        raise NotFound(f"outbox {message_id}: no invoice {body.invoice_id}")
     customer = ledger.get_customer(invoice.customer_id)
     if customer is None:
-        raise NotFound(f"outbox {message.id}: no customer {invoice.customer_id}")
+        raise NotFound(f"outbox {message_id}: no customer {invoice.customer_id}")
     if customer.email_undeliverable is not None:
         return None  # SES would bounce it again, or the recipient said it is unwanted: protect the sender
     context: dict[str, object] = {
@@ -87,50 +97,42 @@ def compose_email(message: OutboxMessage, ledger: Ledger, clock: Clock, branding
         "business_name": branding.business_name,
         "support_contact": branding.support_contact,
     }
-    if message.name == "receipt":
-        paid_at = datetime.fromisoformat(str(message.data["paid_at"]))
-        context |= {
-            "amount": int(message.data["amount"]),
-            "payment_id": message.data["payment_id"],
-            "paid_at_text": format_moment(paid_at, customer.locale, customer.timezone),
-            "method": message.data.get("method"),
-            "autopay_url": "",
-        }
-        if customer.autopay is not None:  # every email to a customer on autopay says how to turn it off
-            issued = issue_pay_link(invoice, clock, branding.pay_link_ttl_days)
-            ledger.commit(Change(pay_link=issued.link))
-            context["autopay_url"] = issued.url(branding.public_base_url)
-    elif message.name == "autopay_notice":
-        issued = issue_pay_link(invoice, clock, branding.pay_link_ttl_days)
-        ledger.commit(Change(pay_link=issued.link))
-        charge_time = datetime.fromisoformat(str(message.data["charge_at"]))
-        context |= {
-            "pay_url": issued.url(branding.public_base_url),
-            "amount": int(message.data["amount"]),
-            "charge_day": format_day(local_date(charge_time, customer.timezone), customer.locale),
-        }
-    elif message.name == "plan_update":
-        issued = issue_pay_link(invoice, clock, branding.pay_link_ttl_days)
-        ledger.commit(Change(pay_link=issued.link))
-        next_attempt = message.data.get("next_attempt_at")
-        when = datetime.fromisoformat(str(next_attempt)) if next_attempt else None
-        context |= {
-            "pay_url": issued.url(branding.public_base_url),
-            "kind": message.data["kind"],
-            "installment": int(message.data["installment"]),
-            "amount": int(message.data["amount"]),
-            "next_attempt_text": format_moment(when, customer.locale, customer.timezone) if when else "",
-            "due_on_text": format_day(date.fromisoformat(str(message.data["due_on"])), customer.locale)
-            if message.data.get("due_on")
-            else "",
-        }
-    elif message.name in ("invoice_issued", "reminder"):
+
+    def pay_url() -> str:
         # A fresh link per email: the token exists only in the email, its hash in the table.
         issued = issue_pay_link(invoice, clock, branding.pay_link_ttl_days)
         ledger.commit(Change(pay_link=issued.link))
-        context["pay_url"] = issued.url(branding.public_base_url)
-        context["template"] = message.data.get("template", "")
-    else:
-        raise ValueError(f"unknown email template {message.name!r}")
-    subject, text, html = render_email(message.name, **context)
+        return issued.url(branding.public_base_url)
+
+    match body:
+        case ReceiptEmail():
+            context |= {
+                "amount": body.amount,
+                "payment_id": body.payment_id,
+                "paid_at_text": format_moment(body.paid_at, customer.locale, customer.timezone),
+                "method": None,
+                # every email to a customer on autopay says how to turn it off
+                "autopay_url": pay_url() if customer.autopay is not None else "",
+            }
+        case AutopayNoticeEmail():
+            context |= {
+                "pay_url": pay_url(),
+                "amount": body.amount,
+                "charge_day": format_day(local_date(body.charge_at, customer.timezone), customer.locale),
+            }
+        case PlanUpdateEmail():
+            when = body.next_attempt_at
+            context |= {
+                "pay_url": pay_url(),
+                "kind": body.news.value,
+                "installment": body.installment,
+                "amount": body.amount,
+                "next_attempt_text": format_moment(when, customer.locale, customer.timezone) if when else "",
+                "due_on_text": format_day(body.due_on, customer.locale) if body.due_on else "",
+            }
+        case ReminderEmail():
+            context |= {"pay_url": pay_url(), "template": body.step_template}
+        case InvoiceIssuedEmail():
+            context |= {"pay_url": pay_url(), "template": ""}
+    subject, text, html = render_email(body.template, **context)
     return Email(to=customer.email, subject=subject, text=text, html=html, customer_id=customer.id)

@@ -15,18 +15,18 @@ if TYPE_CHECKING:  # annotations only: the webhook's cold path does not load the
 
     from shared.domain.dunning import DunningPolicy
     from shared.domain.invoices import Invoice
-    from shared.domain.records import (
-        AuditEntry,
-        CheckoutAttempt,
-        Customer,
-        Dispute,
-        OutboxMessage,
-        PayLink,
-        Payment,
-        Plan,
-        RecurringCharge,
-        StripeEventRecord,
-    )
+    from shared.domain.messages import OutboxMessage
+from shared.domain.records import (
+    AuditEntry,
+    CheckoutAttempt,
+    Customer,
+    Dispute,
+    PayLink,
+    Payment,
+    Plan,
+    RecurringCharge,
+    StripeEventRecord,
+)
 
 
 @dataclass(slots=True)

@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 from shared.clock import Clock
 from shared.domain.errors import ConcurrentUpdate, InvalidStateTransition, NotFound
 from shared.domain.local_time import local_date
+from shared.domain.messages import EventName, outgoing_event
 from shared.domain.plans import Frequency, installment_date
-from shared.domain.records import AuditEntry, OutboxMessage, RecurringCharge, RecurringStatus, new_id
+from shared.domain.records import AuditEntry, RecurringCharge, RecurringStatus, new_id
 from shared.services.customers import get_customer
 from shared.services.invoices import InvoiceDraft, invoice_creation
 from shared.services.ports import Change, ChangeRejected, Ledger
@@ -177,16 +178,15 @@ def bill_period(ledger: Ledger, clock: Clock, charge: RecurringCharge, *, autopa
         advanced, next_action_at=_next_action(advanced, customer.timezone), version=charge.version + 1
     )
     change.outbox.append(
-        OutboxMessage(
-            kind="event",
-            name="recurring.invoiced",
-            data={
+        outgoing_event(
+            EventName.RECURRING_INVOICED,
+            {
                 "recurring_id": charge.id,
                 "invoice_id": invoice.id,
                 "period": index + 1,
                 "due_date": day.isoformat(),
             },
-            created_at=now,
+            now,
         )
     )
     try:

@@ -14,7 +14,8 @@ from datetime import datetime
 from shared.clock import Clock
 from shared.domain.dunning import DunningPolicy, due_reminder, uncollectible_at
 from shared.domain.invoices import Invoice, InvoiceStatus, invoice_event_detail
-from shared.domain.records import AuditEntry, OutboxMessage
+from shared.domain.messages import EventName, ReminderEmail, outgoing_email, outgoing_event
+from shared.domain.records import AuditEntry
 from shared.services.due_work import ALL_SHARDS, walk_due
 from shared.services.dunning_policy import current_policy
 from shared.services.ports import Change, ChangeRejected, Ledger
@@ -83,11 +84,7 @@ def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now:
             invoice, status=InvoiceStatus.UNCOLLECTIBLE, next_action_at=None, version=invoice.version + 1
         )
         change.invoice_update = written_off
-        change.outbox.append(
-            OutboxMessage(
-                kind="event", name="invoice.uncollectible", data=invoice_event_detail(written_off), created_at=now
-            )
-        )
+        change.outbox.append(outgoing_event(EventName.INVOICE_UNCOLLECTIBLE, invoice_event_detail(written_off), now))
         change.audit.append(
             AuditEntry(entity=f"INVOICE#{invoice.id}", action="invoice.uncollectible", actor="scheduler", at=now)
         )
@@ -127,21 +124,12 @@ def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now:
         )
         change.invoice_update = updated
         change.customer_reachable_at = (invoice.customer_id, now)
-        change.outbox.append(
-            OutboxMessage(
-                kind="email",
-                name="reminder",
-                data={"invoice_id": invoice.id, "step": reminder.step.key, "template": reminder.step.template},
-                created_at=now,
-            )
-        )
+        change.outbox.append(outgoing_email(ReminderEmail(invoice.id, reminder.step.key, reminder.step.template), now))
         detail = invoice_event_detail(updated) | {"step": reminder.step.key, "template": reminder.step.template}
-        change.outbox.append(OutboxMessage(kind="event", name="invoice.reminder_sent", data=detail, created_at=now))
+        change.outbox.append(outgoing_event(EventName.INVOICE_REMINDER_SENT, detail, now))
         if reminder.step.offset_days > 0 and not any(_after_due(key) for key in invoice.reminders_sent):
             # The first reminder past the due date: other systems learn the invoice is overdue, once.
-            change.outbox.append(
-                OutboxMessage(kind="event", name="invoice.overdue", data=invoice_event_detail(updated), created_at=now)
-            )
+            change.outbox.append(outgoing_event(EventName.INVOICE_OVERDUE, invoice_event_detail(updated), now))
         change.audit.append(
             AuditEntry(
                 entity=f"INVOICE#{invoice.id}",

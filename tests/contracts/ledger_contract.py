@@ -18,6 +18,7 @@ import pytest
 from shared import schema
 from shared.domain.dunning import DunningPolicy, DunningStep, LateFee
 from shared.domain.invoices import Hold, Invoice, InvoiceStatus, LateFeeLine, PaymentStatus
+from shared.domain.messages import Event, EventName, OutboxMessage
 from shared.domain.plans import Frequency, PlanOffer
 from shared.domain.records import (
     AuditEntry,
@@ -29,7 +30,6 @@ from shared.domain.records import (
     EmailUndeliverable,
     Installment,
     InstallmentStatus,
-    OutboxMessage,
     PayLink,
     Payment,
     Plan,
@@ -191,8 +191,8 @@ def an_event(event_id: str = "evt_1") -> StripeEventRecord:
     )
 
 
-def a_message(name: str = "invoice.created", **data: Any) -> OutboxMessage:
-    return OutboxMessage(kind="event", name=name, data={"invoice_id": "inv_1", **data}, created_at=NOW)
+def a_message(name: EventName = EventName.INVOICE_CREATED, **data: Any) -> OutboxMessage:
+    return OutboxMessage(Event(name, {"invoice_id": "inv_1", **data}), NOW)
 
 
 def an_audit_entry(action: str = "invoice.created") -> AuditEntry:
@@ -593,7 +593,7 @@ class LedgerContract:
         # Given the customer as stored (or none)
         if customer is not None:
             ledger.commit(Change(new_customer=customer))
-        reminder = Change(customer_reachable_at=("cus_1", NOW), outbox=[a_message("invoice.reminder")])
+        reminder = Change(customer_reachable_at=("cus_1", NOW), outbox=[a_message(EventName.INVOICE_REMINDER_SENT)])
 
         # When a reminder is committed; Then it is refused exactly while the customer is paused
         if paused:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -19,15 +18,16 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from shared import schema
 from shared.clock import wall_clock_now
+from shared.domain import messages
 from shared.domain.dunning import DunningPolicy
 from shared.domain.invoices import PAYMENT_STATUS_RANK, Invoice, InvoiceStatus
+from shared.domain.messages import OutboxMessage
 from shared.domain.records import (
     DISPUTE_STATUS_RANK,
     AuditEntry,
     CheckoutAttempt,
     Customer,
     Dispute,
-    OutboxMessage,
     PayLink,
     Payment,
     Plan,
@@ -106,7 +106,7 @@ class InMemoryLedger:
             raise ValueError(f"one change writes {len(writes)} items; a transaction holds at most {MAX_WRITES}")
         if not writes:
             return
-        outbox = [replace(m, data=_as_stored(m.data)) for m in change.outbox]
+        outbox = [_message_as_stored(m) for m in change.outbox]
         audit = [replace(a, details=_as_stored(a.details)) for a in change.audit]
         rejection = next(self._failed_guards(change), None)
         if rejection is not None:
@@ -224,7 +224,7 @@ class InMemoryLedger:
         if lease_free or (entry.status == CLAIMED and entry.claim_token == token):
             entry.status, entry.claim_expires, entry.claim_token = CLAIMED, now + lease_seconds, token
             entry.attempts += 1
-            return replace(entry.message, data=copy.deepcopy(entry.message.data))
+            return _message_as_stored(entry.message)
         if entry.status == CLAIMED:
             raise OutboxBusy(f"outbox {message_id} is being delivered by another worker")
         return None  # delivered
@@ -347,6 +347,12 @@ def _stored_customer(customer: Customer) -> Customer:
     if customer.hold is None or customer.hold.until is None:
         return customer
     return replace(customer, hold=replace(customer.hold, until=_whole_second(customer.hold.until)))
+
+
+def _message_as_stored(message: OutboxMessage) -> OutboxMessage:
+    """The message as the table keeps it and gives it back: in its stored form, with plain values only."""
+    kind, name, data = messages.encode(message.body)
+    return replace(message, body=messages.decode(kind, name, _as_stored(data)))
 
 
 def _as_stored(value: Any) -> Any:

@@ -16,7 +16,7 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 from cli.__main__ import main
-from shared.domain.records import OutboxMessage
+from shared.domain.messages import Event, EventName, MessageBody, OutboxMessage, ReminderEmail
 from shared.routes import SCHEDULED_FUNCTIONS
 from shared.services.ports import Change
 from tests.integration.conftest import REGION, TABLE, Aws
@@ -197,12 +197,18 @@ def test_the_cli_uses_the_output_names_the_stack_is_deployed_with() -> None:
 # -- outbox redrive -----------------------------------------------------------------------------------------
 
 
-def queued(name: str, *, age: timedelta, kind: str = "event", data: dict[str, Any] | None = None) -> OutboxMessage:
-    """An outbox message as a service's transaction writes it, `age` ago."""
+def queued(label: str, *, age: timedelta, email_for: str | None = None) -> OutboxMessage:
+    """An outbox message as a service's transaction writes it, `age` ago: a domain event told apart by the
+    `label` in its detail, or (`email_for` an invoice id) a reminder email whose copy is named `label`."""
     from shared.wiring import ledger
 
     created_at = datetime.now(UTC) - age
-    message = OutboxMessage(kind=kind, name=name, data=data or {"customer_id": PRIVATE}, created_at=created_at)
+    body: MessageBody = (
+        ReminderEmail(email_for, step="+7", step_template=label)
+        if email_for
+        else Event(EventName.INVOICE_CREATED, {"label": label, "customer_id": PRIVATE})
+    )
+    message = OutboxMessage(body, created_at)
     ledger().commit(Change(outbox=[message]))
     return message
 
@@ -236,15 +242,15 @@ def test_redrive_delivers_exactly_the_stuck_messages_once(outbox: Outbox, aws: A
     from shared.wiring import ledger
 
     # Given: two messages the stream never delivered...
-    pending = queued("invoice.stuck_pending", age=timedelta(hours=2))
-    abandoned = queued("invoice.stuck_abandoned", age=timedelta(hours=1))
+    pending = queued("stuck_pending", age=timedelta(hours=2))
+    abandoned = queued("stuck_abandoned", age=timedelta(hours=1))
     assert ledger().claim(abandoned.id, -1, "worker-that-died") is not None  # its lease has run out
     # ...and three that are not the redrive's
-    recent = queued("invoice.in_flight", age=timedelta(minutes=1))
-    delivered = queued("invoice.delivered", age=timedelta(hours=1))
+    recent = queued("in_flight", age=timedelta(minutes=1))
+    delivered = queued("delivered", age=timedelta(hours=1))
     assert ledger().claim(delivered.id, 60, "worker") is not None
     ledger().mark_delivered(delivered.id)
-    leased = queued("invoice.being_sent", age=timedelta(hours=1))
+    leased = queued("being_sent", age=timedelta(hours=1))
     assert ledger().claim(leased.id, 600, "live-worker") is not None
     # When
     result = outbox.redrive()
@@ -257,7 +263,7 @@ def test_redrive_delivers_exactly_the_stuck_messages_once(outbox: Outbox, aws: A
         delivered.id: "delivered",
         leased.id: "claimed",
     }
-    assert sorted(e["detail-type"] for e in aws.domain_events()) == ["invoice.stuck_abandoned", "invoice.stuck_pending"]
+    assert sorted(e["detail"]["label"] for e in aws.domain_events()) == ["stuck_abandoned", "stuck_pending"]
     assert outbox.function.batches == [[pending.id, abandoned.id]]
     assert "Batch 1/1: 2 sent or already handled, 0 failed" in result.out
     assert "1 undelivered message(s) younger than 10 minute(s) left to the stream" in result.out
@@ -283,15 +289,15 @@ def test_redrive_delivers_exactly_the_stuck_messages_once(outbox: Outbox, aws: A
 
 def test_a_dry_run_lists_ids_kinds_and_names_and_changes_nothing(outbox: Outbox, aws: Aws) -> None:
     # Given
-    event = queued("invoice.stuck_pending", age=timedelta(hours=2))
-    email = queued("reminder", kind="email", age=timedelta(hours=1), data={"invoice_id": "inv_1", "note": PRIVATE})
+    event = queued("stuck_pending", age=timedelta(hours=2))
+    email = queued(PRIVATE, email_for="inv_1", age=timedelta(hours=1))
     before = aws.items("OUTBOX#")
     # When
     result = outbox.redrive("--dry-run")
     # Then
     assert result.code == 0, result.err
     assert "2 outbox message(s) older than 10 minute(s) would be redriven (dry run: nothing invoked)" in result.out
-    assert f"{event.id}  event invoice.stuck_pending  pending" in result.out
+    assert f"{event.id}  event invoice.created  pending" in result.out
     assert f"{email.id}  email reminder  pending" in result.out
     assert PRIVATE not in result.out and "inv_1" not in result.out
     assert outbox.function.events == []
@@ -301,7 +307,7 @@ def test_a_dry_run_lists_ids_kinds_and_names_and_changes_nothing(outbox: Outbox,
 
 def test_redrive_hands_the_function_at_most_ten_records_at_a_time(outbox: Outbox, aws: Aws) -> None:
     # Given
-    messages = [queued(f"invoice.stuck_{n:02d}", age=timedelta(hours=1, minutes=n)) for n in range(12)]
+    messages = [queued(f"stuck_{n:02d}", age=timedelta(hours=1, minutes=n)) for n in range(12)]
     # When
     result = outbox.redrive()
     # Then
@@ -316,8 +322,8 @@ def test_a_message_the_function_cannot_deliver_is_named_and_ends_the_command_wit
     outbox: Outbox, aws: Aws
 ) -> None:
     # Given: an email whose invoice does not exist, next to an event that can go
-    broken = queued("reminder", kind="email", age=timedelta(hours=2), data={"invoice_id": "inv_missing"})
-    fine = queued("invoice.stuck_pending", age=timedelta(hours=1))
+    broken = queued("first", email_for="inv_missing", age=timedelta(hours=2))
+    fine = queued("stuck_pending", age=timedelta(hours=1))
     # When
     result = outbox.redrive()
     # Then: the other one went; the broken one is named, and waits in the table with its error
@@ -335,7 +341,7 @@ def test_a_message_the_function_cannot_deliver_is_named_and_ends_the_command_wit
 
 def test_a_batch_the_function_fails_entirely_is_reported_with_its_error(outbox: Outbox, aws: Aws) -> None:
     # Given: the only message cannot be delivered, so Powertools fails the whole invocation
-    broken = queued("reminder", kind="email", age=timedelta(hours=2), data={"invoice_id": "inv_missing"})
+    broken = queued("first", email_for="inv_missing", age=timedelta(hours=2))
     # When
     result = outbox.redrive()
     # Then
@@ -347,7 +353,7 @@ def test_a_batch_the_function_fails_entirely_is_reported_with_its_error(outbox: 
 
 def test_older_than_minutes_moves_the_line_between_stuck_and_in_flight(outbox: Outbox, aws: Aws) -> None:
     # Given: a message five minutes old
-    message = queued("invoice.five_minutes_old", age=timedelta(minutes=5))
+    message = queued("five_minutes_old", age=timedelta(minutes=5))
     # When / Then: by default it is the stream's
     assert "No outbox message older than 10 minute(s)" in outbox.redrive().out
     assert statuses(aws) == {message.id: "pending"}

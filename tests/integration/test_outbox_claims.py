@@ -7,15 +7,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.domain.records import OutboxMessage
+from shared.domain.messages import Event, EventName, OutboxMessage
 from shared.services.ports import Change, OutboxBusy
 from tests.integration.conftest import Aws
 
 
-def queued_event(name: str = "invoice.test_event") -> OutboxMessage:
+def queued_event(label: str = "test_event") -> OutboxMessage:
+    """A domain event in the outbox, told apart from others by the `label` in its detail."""
     from shared.wiring import ledger
 
-    message = OutboxMessage(kind="event", name=name, data={"invoice_id": "inv_x"}, created_at=datetime.now(UTC))
+    message = OutboxMessage(
+        Event(EventName.INVOICE_CREATED, {"invoice_id": "inv_x", "label": label}), datetime.now(UTC)
+    )
     ledger().commit(Change(outbox=[message]))
     return message
 
@@ -65,7 +68,7 @@ def test_delivered_or_unknown_messages_are_handled(aws: Aws) -> None:
 def test_the_stream_retries_a_message_another_worker_holds_and_it_is_sent_once(aws: Aws) -> None:
     from shared.wiring import ledger
 
-    message, other = queued_event("invoice.held_elsewhere"), queued_event("invoice.free")
+    message, other = queued_event("held_elsewhere"), queued_event("free")
     assert ledger().claim(message.id, 60, "someone-else") is not None  # a worker mid-send (or dead)
 
     # In a batch with another message: that one goes out, the held one is reported failed, so the
@@ -73,10 +76,10 @@ def test_the_stream_retries_a_message_another_worker_holds_and_it_is_sent_once(a
     reply = aws.drain_outbox(statuses=("pending", "claimed"))
     assert len(reply["batchItemFailures"]) == 1
     assert (status(aws, message), status(aws, other)) == ("claimed", "delivered")
-    assert [e["detail-type"] for e in aws.domain_events()] == ["invoice.free"]
+    assert [e["detail"]["label"] for e in aws.domain_events()] == ["free"]
 
     # Once the other worker's lease is gone, the retry sends it, once
     ledger().release(message.id, "Timeout")
     assert aws.drain_outbox(statuses=("pending", "claimed")) == {"batchItemFailures": []}
     assert status(aws, message) == "delivered"
-    assert [e["detail-type"] for e in aws.domain_events()].count("invoice.held_elsewhere") == 1
+    assert [e["detail"]["label"] for e in aws.domain_events()].count("held_elsewhere") == 1

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from shared.domain.messages import Event, EventName
+
 
 @pytest.fixture
 def emitted(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
@@ -33,7 +35,7 @@ def dimensions(blob: dict[str, Any]) -> list[list[str]]:
 def test_a_payment_counts_and_adds_its_amount_per_currency(emitted: Any) -> None:
     from functions.outbox.handler import business_metrics
 
-    business_metrics("payment.succeeded", {"amount": 12_500, "currency": "EUR", "payment_id": "pi_1"})
+    business_metrics(Event(EventName.PAYMENT_SUCCEEDED, {"amount": 12_500, "currency": "EUR", "payment_id": "pi_1"}))
     blobs = emitted()
 
     [amount] = [b for b in blobs if "AmountCollected" in metric_names(b)]
@@ -47,7 +49,9 @@ def test_a_payment_counts_and_adds_its_amount_per_currency(emitted: Any) -> None
 def test_a_failed_payment_counts_by_its_decline_reason(emitted: Any) -> None:
     from functions.outbox.handler import business_metrics
 
-    business_metrics("payment.failed", {"amount": 500, "currency": "USD", "failure_reason": "insufficient_funds"})
+    business_metrics(
+        Event(EventName.PAYMENT_FAILED, {"amount": 500, "currency": "USD", "failure_reason": "insufficient_funds"})
+    )
     blobs = emitted()
 
     [by_reason] = [b for b in blobs if "PaymentFailuresByReason" in metric_names(b)]
@@ -58,7 +62,7 @@ def test_a_failed_payment_counts_by_its_decline_reason(emitted: Any) -> None:
 def test_other_events_add_no_money_metrics(emitted: Any) -> None:
     from functions.outbox.handler import business_metrics
 
-    business_metrics("invoice.reminder_sent", {"invoice_id": "inv_1"})
+    business_metrics(Event(EventName.INVOICE_REMINDER_SENT, {"invoice_id": "inv_1"}))
 
     assert not [
         b for b in emitted() if {"PaymentsSucceeded", "AmountCollected", "PaymentsFailed"} & set(metric_names(b))

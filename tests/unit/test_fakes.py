@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.domain.records import Customer, OutboxMessage
+from shared.domain.messages import Event, EventName, OutboxMessage
+from shared.domain.records import Customer
 from shared.services.ports import (
     Change,
     ChargeOutcome,
@@ -92,7 +93,7 @@ def test_the_in_memory_leases_run_on_the_clock_it_is_given() -> None:
     # Given a ledger whose lease clock a test moves, and a message claimed for 60 seconds
     now = [NOW]
     ledger = InMemoryLedger(wall_clock=lambda: now[0])
-    message = OutboxMessage(kind="event", name="invoice.created", data={}, created_at=NOW)
+    message = OutboxMessage(Event(EventName.INVOICE_CREATED, {}), NOW)
     ledger.commit(Change(outbox=[message]))
     ledger.claim(message.id, 60, "token-a")
 

@@ -9,8 +9,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from shared import schema
+from shared.domain import messages
 from shared.domain.dunning import DunningPolicy, DunningStep, LateFee
 from shared.domain.invoices import PAYMENT_STATUS_RANK, Hold, Invoice, InvoiceStatus, LateFeeLine, PaymentStatus
+from shared.domain.messages import OutboxMessage
 from shared.domain.records import (
     DISPUTE_STATUS_RANK,
     AuditEntry,
@@ -22,7 +24,6 @@ from shared.domain.records import (
     EmailUndeliverable,
     Installment,
     InstallmentStatus,
-    OutboxMessage,
     PayLink,
     Payment,
     Plan,
@@ -592,13 +593,14 @@ def policy_from(item: dict[str, Any]) -> DunningPolicy:
 
 
 def outbox_item(m: OutboxMessage) -> dict[str, Any]:
+    kind, name, data = messages.encode(m.body)
     return {
         **key_item(outbox_key(m.id)),
         "type": "outbox",
         "id": m.id,
-        "kind": m.kind,
-        "name": m.name,
-        "data": m.data,
+        "kind": kind,
+        "name": name,
+        "data": data,
         "status": OUTBOX_PENDING,
         "attempts": 0,
         "created_at": timestamp(m.created_at),
@@ -609,9 +611,7 @@ def outbox_item(m: OutboxMessage) -> dict[str, Any]:
 def outbox_from(item: dict[str, Any]) -> OutboxMessage:
     return OutboxMessage(
         id=item["id"],
-        kind=item["kind"],
-        name=item["name"],
-        data=item.get("data") or {},
+        body=messages.decode(item["kind"], item["name"], item.get("data") or {}),
         created_at=datetime.fromisoformat(item["created_at"]),
     )
 

@@ -16,16 +16,8 @@ from shared.adapters.dynamodb.writes import planned_writes
 from shared.clock import wall_clock_now
 from shared.domain.dunning import DunningPolicy
 from shared.domain.invoices import Invoice
-from shared.domain.records import (
-    CheckoutAttempt,
-    Customer,
-    Dispute,
-    OutboxMessage,
-    PayLink,
-    Payment,
-    Plan,
-    RecurringCharge,
-)
+from shared.domain.messages import OutboxMessage
+from shared.domain.records import CheckoutAttempt, Customer, Dispute, PayLink, Payment, Plan, RecurringCharge
 from shared.services.ports import Change, ChangeRejected, Page, PaymentContext
 
 

@@ -15,7 +15,7 @@ from shared.adapters.dynamodb.items import (
     timestamp,
 )
 from shared.clock import wall_clock_now
-from shared.domain.records import OutboxMessage
+from shared.domain.messages import OutboxMessage
 from shared.services.ports import OutboxBusy
 
 

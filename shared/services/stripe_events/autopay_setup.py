@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from shared.clock import Clock
-from shared.domain.records import AuditEntry, Autopay, OutboxMessage
+from shared.domain.messages import EventName, outgoing_event
+from shared.domain.records import AuditEntry, Autopay
 from shared.services.ports import Change, Ledger
 from shared.services.stripe_events.engine import Decision, Outcome, apply_once, event_record, unchanged
 from shared.services.stripe_events.facts import SetupSessionFact
@@ -25,9 +26,7 @@ def _decide(ledger: Ledger, clock: Clock, fact: SetupSessionFact) -> Decision:
     change = Change(stripe_event=event_record(fact.event, Outcome.APPLIED, now))
     if customer.autopay is None:
         change.customer_update = replace(customer, autopay=Autopay(enabled_at=now), version=customer.version + 1)
-        change.outbox.append(
-            OutboxMessage(kind="event", name="autopay.enabled", data={"customer_id": customer.id}, created_at=now)
-        )
+        change.outbox.append(outgoing_event(EventName.AUTOPAY_ENABLED, {"customer_id": customer.id}, now))
         change.audit.append(
             AuditEntry(entity=f"CUSTOMER#{customer.id}", action="autopay.enabled", actor="customer", at=now)
         )

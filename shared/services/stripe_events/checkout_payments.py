@@ -19,8 +19,9 @@ from shared.domain.invoices import (
     invoice_event_detail,
     payment_status_moves_forward,
 )
+from shared.domain.messages import EventName, ReceiptEmail, invoice_paid_event, outgoing_email, outgoing_event
 from shared.domain.plan_lifecycle import activate, plan_event_detail, settle_installment
-from shared.domain.records import AuditEntry, CheckoutAttempt, OutboxMessage, Payment, Plan, PlanStatus
+from shared.domain.records import AuditEntry, CheckoutAttempt, Payment, Plan, PlanStatus
 from shared.services.ports import Change, Ledger
 from shared.services.stripe_events.engine import Decision, Outcome, apply_once, event_record, flagged, unchanged
 from shared.services.stripe_events.facts import CheckoutSessionFact, EventMeta, PaymentIntentFact, SessionState
@@ -144,7 +145,7 @@ def _decide(ledger: Ledger, clock: Clock, event: EventMeta, seen: _Observed) -> 
         _succeeded(change, invoice, context.plan, payment, payment_detail, seen.installment, now)
     elif seen.status is PaymentStatus.FAILED:
         payment_detail["failure_reason"] = payment.failure_reason
-        change.outbox.append(OutboxMessage(kind="event", name="payment.failed", data=payment_detail, created_at=now))
+        change.outbox.append(outgoing_event(EventName.PAYMENT_FAILED, payment_detail, now))
     return change, Outcome.APPLIED
 
 
@@ -159,27 +160,11 @@ def _succeeded(
 ) -> None:
     updated = invoice.with_payment(payment.amount)
     change.invoice_update = updated
-    change.outbox.append(OutboxMessage(kind="event", name="payment.succeeded", data=payment_detail, created_at=now))
+    change.outbox.append(outgoing_event(EventName.PAYMENT_SUCCEEDED, payment_detail, now))
     became = updated.status
     if became is InvoiceStatus.PARTIALLY_PAID or (became is InvoiceStatus.PAID and invoice.status is not became):
-        change.outbox.append(
-            OutboxMessage(
-                kind="event", name=f"invoice.{became.value}", data=invoice_event_detail(updated), created_at=now
-            )
-        )
-    change.outbox.append(
-        OutboxMessage(
-            kind="email",
-            name="receipt",
-            data={
-                "invoice_id": invoice.id,
-                "payment_id": payment.key,
-                "amount": payment.amount,
-                "paid_at": now.isoformat(),
-            },
-            created_at=now,
-        )
-    )
+        change.outbox.append(outgoing_event(invoice_paid_event(became), invoice_event_detail(updated), now))
+    change.outbox.append(outgoing_email(ReceiptEmail(invoice.id, payment.key, payment.amount, paid_at=now), now))
     if plan is not None and installment and plan.status is PlanStatus.ACTIVE:
         # An installment that failed off-session, paid by the customer on Checkout.
         settled = settle_installment(plan, installment, payment.payment_intent_id)
@@ -187,16 +172,13 @@ def _succeeded(
         if settled.status is PlanStatus.COMPLETED:
             done = replace(updated, active_plan=None)
             change.invoice_update = replace(done, next_action_at=now if done.in_dunning else None)
-            change.outbox.append(
-                OutboxMessage(kind="event", name="plan.completed", data=plan_event_detail(settled), created_at=now)
-            )
+            change.outbox.append(outgoing_event(EventName.PLAN_COMPLETED, plan_event_detail(settled), now))
         change.outbox.append(
-            OutboxMessage(
-                kind="event",
-                name="plan.installment_paid",
-                data=plan_event_detail(settled)
+            outgoing_event(
+                EventName.PLAN_INSTALLMENT_PAID,
+                plan_event_detail(settled)
                 | {"installment": installment, "payment_intent_id": payment.payment_intent_id},
-                created_at=now,
+                now,
             )
         )
     elif plan is not None and plan.status is PlanStatus.AWAITING_FIRST and plan.invoice_id == invoice.id:

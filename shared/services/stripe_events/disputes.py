@@ -16,7 +16,8 @@ from dataclasses import replace
 
 from shared.clock import Clock
 from shared.domain.invoices import Hold, invoice_event_detail
-from shared.domain.records import DISPUTE_STATUS_RANK, AuditEntry, Dispute, DisputeStatus, OutboxMessage
+from shared.domain.messages import EventName, outgoing_event
+from shared.domain.records import DISPUTE_STATUS_RANK, AuditEntry, Dispute, DisputeStatus
 from shared.services.ports import Change, Ledger
 from shared.services.stripe_events.engine import Decision, Outcome, apply_once, event_record, flagged, unchanged
 from shared.services.stripe_events.facts import DisputeFact
@@ -58,7 +59,7 @@ def _decide(ledger: Ledger, clock: Clock, fact: DisputeFact, invoice_id: str) ->
             next_action_at=None,
             version=invoice.version + 1,
         )
-        name = "invoice.disputed"
+        name = EventName.INVOICE_DISPUTED
     else:
         updated = replace(invoice, open_disputes=invoice.open_disputes - {dispute.id})
         if status is DisputeStatus.LOST:
@@ -67,7 +68,7 @@ def _decide(ledger: Ledger, clock: Clock, fact: DisputeFact, invoice_id: str) ->
         else:
             # Dunning resumes (if anything is owed and no other dispute is open): the run decides what is due.
             updated = replace(updated, next_action_at=now if updated.in_dunning else None, version=invoice.version + 1)
-        name = "invoice.dispute_closed"
+        name = EventName.INVOICE_DISPUTE_CLOSED
     detail = invoice_event_detail(updated) | {
         "dispute_id": dispute.id,
         "dispute_amount": dispute.amount,
@@ -79,7 +80,7 @@ def _decide(ledger: Ledger, clock: Clock, fact: DisputeFact, invoice_id: str) ->
         stripe_event=event_record(fact.event, Outcome.APPLIED, now),
         dispute=dispute,
         invoice_update=updated,
-        outbox=[OutboxMessage(kind="event", name=name, data=detail, created_at=now)],
+        outbox=[outgoing_event(name, detail, now)],
         audit=[
             AuditEntry(
                 entity=f"INVOICE#{invoice.id}",

@@ -23,9 +23,18 @@ from shared.domain.invoices import (
     invoice_event_detail,
     payment_status_moves_forward,
 )
+from shared.domain.messages import (
+    EventName,
+    PlanNews,
+    PlanUpdateEmail,
+    ReceiptEmail,
+    invoice_paid_event,
+    outgoing_email,
+    outgoing_event,
+)
 from shared.domain.plan_lifecycle import plan_event_detail, settle_installment, with_installment
 from shared.domain.plans import DEFAULT_RETRY_DAYS, DeclineKind, classify_decline, next_retry
-from shared.domain.records import AuditEntry, Installment, InstallmentStatus, OutboxMessage, Payment, Plan, PlanStatus
+from shared.domain.records import AuditEntry, Installment, InstallmentStatus, Payment, Plan, PlanStatus
 from shared.services.ports import Change, Ledger
 from shared.services.stripe_events.engine import Decision, Outcome, apply_once, event_record, flagged, unchanged
 from shared.services.stripe_events.facts import PaymentIntentFact
@@ -108,35 +117,18 @@ def _succeeded(
     change.invoice_update = updated
     change.plan_update = plan
     change.outbox += [
-        OutboxMessage(kind="event", name="payment.succeeded", data=payment_detail, created_at=now),
-        OutboxMessage(
-            kind="event",
-            name="plan.installment_paid",
-            data=plan_event_detail(plan) | {"installment": installment.number, "payment_intent_id": payment.key},
-            created_at=now,
+        outgoing_event(EventName.PAYMENT_SUCCEEDED, payment_detail, now),
+        outgoing_event(
+            EventName.PLAN_INSTALLMENT_PAID,
+            plan_event_detail(plan) | {"installment": installment.number, "payment_intent_id": payment.key},
+            now,
         ),
-        OutboxMessage(
-            kind="email",
-            name="receipt",
-            data={
-                "invoice_id": invoice.id,
-                "payment_id": payment.key,
-                "amount": payment.amount,
-                "paid_at": now.isoformat(),
-            },
-            created_at=now,
-        ),
+        outgoing_email(ReceiptEmail(invoice.id, payment.key, payment.amount, paid_at=now), now),
     ]
     if updated.status is not invoice.status or updated.status is InvoiceStatus.PARTIALLY_PAID:
-        change.outbox.append(
-            OutboxMessage(
-                kind="event", name=f"invoice.{updated.status.value}", data=invoice_event_detail(updated), created_at=now
-            )
-        )
+        change.outbox.append(outgoing_event(invoice_paid_event(updated.status), invoice_event_detail(updated), now))
     if plan.status is PlanStatus.COMPLETED:
-        change.outbox.append(
-            OutboxMessage(kind="event", name="plan.completed", data=plan_event_detail(plan), created_at=now)
-        )
+        change.outbox.append(outgoing_event(EventName.PLAN_COMPLETED, plan_event_detail(plan), now))
     change.audit.append(
         AuditEntry(
             entity=f"INVOICE#{invoice.id}",
@@ -167,7 +159,7 @@ def _failed(
     retry_days: tuple[int, ...],
 ) -> None:
     payment_detail["failure_reason"] = payment.failure_reason
-    change.outbox.append(OutboxMessage(kind="event", name="payment.failed", data=payment_detail, created_at=now))
+    change.outbox.append(outgoing_event(EventName.PAYMENT_FAILED, payment_detail, now))
     is_current = (
         plan.status is PlanStatus.ACTIVE
         and installment.status is InstallmentStatus.CHARGING
@@ -200,26 +192,23 @@ def _failed(
         "kind": kind.value,
         "next_attempt_at": plan.next_action_at.isoformat() if plan.next_action_at else None,
     }
-    change.outbox.append(OutboxMessage(kind="event", name="plan.installment_failed", data=detail, created_at=now))
+    change.outbox.append(outgoing_event(EventName.PLAN_INSTALLMENT_FAILED, detail, now))
     # The customer hears of it too, with a link to pay the installment (or, once defaulted, the invoice).
-    email_kind = "defaulted" if defaulted else "action_required" if kind is DeclineKind.AUTHENTICATION else "retrying"
-    change.outbox.append(
-        OutboxMessage(
-            kind="email",
-            name="plan_update",
-            data={
-                "invoice_id": invoice.id,
-                "plan_id": plan.id,
-                "installment": installment.number,
-                "amount": installment.amount,
-                "kind": email_kind,
-                "next_attempt_at": plan.next_action_at.isoformat() if plan.next_action_at else None,
-            },
-            created_at=now,
-        )
-    )
     if defaulted:
-        change.outbox.append(OutboxMessage(kind="event", name="plan.defaulted", data=detail, created_at=now))
+        news = PlanNews.DEFAULTED
+    else:
+        news = PlanNews.ACTION_REQUIRED if kind is DeclineKind.AUTHENTICATION else PlanNews.RETRYING
+    update = PlanUpdateEmail(
+        invoice_id=invoice.id,
+        plan_id=plan.id,
+        installment=installment.number,
+        amount=installment.amount,
+        news=news,
+        next_attempt_at=plan.next_action_at,
+    )
+    change.outbox.append(outgoing_email(update, now))
+    if defaulted:
+        change.outbox.append(outgoing_event(EventName.PLAN_DEFAULTED, detail, now))
     change.audit.append(
         AuditEntry(
             entity=f"INVOICE#{invoice.id}",

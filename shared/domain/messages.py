@@ -1,0 +1,212 @@
+"""What must happen once a state change commits: an email to send or a domain event to publish.
+
+Each kind of message is a type with one producer shape and one consumer. Emails carry the ids and the
+facts they need; addresses and links are resolved at delivery, so no email address or pay-link token waits
+in the table. Events carry the detail documented in docs/events.md.
+
+`encode` and `decode` turn a message into its stored form (kind, name, data of JSON values) and back;
+the adapter stores only that form, the same one earlier versions stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from shared.domain.invoices import InvoiceStatus
+from shared.domain.records import new_id
+
+
+class EventName(StrEnum):
+    """Every domain event payportal publishes (its EventBridge detail-type)."""
+
+    INVOICE_CREATED = "invoice.created"
+    INVOICE_VOIDED = "invoice.voided"
+    INVOICE_PARTIALLY_PAID = "invoice.partially_paid"
+    INVOICE_PAID = "invoice.paid"
+    INVOICE_REMINDER_SENT = "invoice.reminder_sent"
+    INVOICE_PROMISE_TO_PAY = "invoice.promise_to_pay"
+    INVOICE_OVERDUE = "invoice.overdue"
+    INVOICE_UNCOLLECTIBLE = "invoice.uncollectible"
+    INVOICE_DISPUTED = "invoice.disputed"
+    INVOICE_DISPUTE_CLOSED = "invoice.dispute_closed"
+    PAYMENT_SUCCEEDED = "payment.succeeded"
+    PAYMENT_FAILED = "payment.failed"
+    PLAN_CREATED = "plan.created"
+    PLAN_INSTALLMENT_PAID = "plan.installment_paid"
+    PLAN_INSTALLMENT_FAILED = "plan.installment_failed"
+    PLAN_COMPLETED = "plan.completed"
+    PLAN_DEFAULTED = "plan.defaulted"
+    AUTOPAY_ENABLED = "autopay.enabled"
+    AUTOPAY_DISABLED = "autopay.disabled"
+    RECURRING_INVOICED = "recurring.invoiced"
+    CUSTOMER_EMAIL_UNDELIVERABLE = "customer.email_undeliverable"
+
+
+_PAYMENT_STATUS_EVENTS = {
+    InvoiceStatus.PARTIALLY_PAID: EventName.INVOICE_PARTIALLY_PAID,
+    InvoiceStatus.PAID: EventName.INVOICE_PAID,
+}
+
+
+def invoice_paid_event(status: InvoiceStatus) -> EventName:
+    """The event a payment that left the invoice in `status` announces (partially paid, or paid)."""
+    return _PAYMENT_STATUS_EVENTS[status]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A domain event for other systems (EventBridge, and signed webhooks)."""
+
+    name: EventName
+    detail: Mapping[str, Any]
+
+
+class PlanNews(StrEnum):
+    """What a plan_update email tells the customer."""
+
+    RETRYING = "retrying"  # a soft decline: the charge is tried again on a date
+    ACTION_REQUIRED = "action_required"  # the bank wants the customer to authenticate: pay it on the page
+    DEFAULTED = "defaulted"  # the plan ended: the invoice is owed in full again
+    CARD_EXPIRING = "card_expiring"  # the saved card expires before the next installment
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceIssuedEmail:
+    template: ClassVar[str] = "invoice_issued"
+    invoice_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderEmail:
+    template: ClassVar[str] = "reminder"
+    invoice_id: str
+    step: str  # the dunning step's key
+    step_template: str  # which reminder copy the step uses
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptEmail:
+    template: ClassVar[str] = "receipt"
+    invoice_id: str
+    payment_id: str  # the PaymentIntent (how the customer paid is read from Stripe when it is sent)
+    amount: int
+    paid_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AutopayNoticeEmail:
+    template: ClassVar[str] = "autopay_notice"
+    invoice_id: str
+    amount: int
+    charge_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PlanUpdateEmail:
+    template: ClassVar[str] = "plan_update"
+    invoice_id: str
+    plan_id: str
+    installment: int
+    amount: int
+    news: PlanNews
+    next_attempt_at: datetime | None = None
+    due_on: date | None = None
+
+
+EmailMessage = InvoiceIssuedEmail | ReminderEmail | ReceiptEmail | AutopayNoticeEmail | PlanUpdateEmail
+MessageBody = Event | EmailMessage
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A side effect to deliver after the transaction commits, written in that same transaction."""
+
+    body: MessageBody
+    created_at: datetime
+    id: str = field(default_factory=lambda: new_id("msg"))
+
+    @property
+    def kind(self) -> str:
+        return "event" if isinstance(self.body, Event) else "email"
+
+    @property
+    def name(self) -> str:
+        """The event's detail-type, or the email's template."""
+        return self.body.name.value if isinstance(self.body, Event) else self.body.template
+
+
+def outgoing_event(name: EventName, detail: Mapping[str, Any], now: datetime) -> OutboxMessage:
+    return OutboxMessage(Event(name, detail), now)
+
+
+def outgoing_email(body: EmailMessage, now: datetime) -> OutboxMessage:
+    return OutboxMessage(body, now)
+
+
+# ----- the stored form -------------------------------------------------------------------------------
+
+
+def encode(body: MessageBody) -> tuple[str, str, dict[str, Any]]:
+    """(kind, name, data): what the table keeps. Instants and days as ISO 8601 text."""
+    if isinstance(body, Event):
+        return "event", body.name.value, dict(body.detail)
+    match body:
+        case InvoiceIssuedEmail():
+            data: dict[str, Any] = {"invoice_id": body.invoice_id}
+        case ReminderEmail():
+            data = {"invoice_id": body.invoice_id, "step": body.step, "template": body.step_template}
+        case ReceiptEmail():
+            data = {
+                "invoice_id": body.invoice_id,
+                "payment_id": body.payment_id,
+                "amount": body.amount,
+                "paid_at": body.paid_at.isoformat(),
+            }
+        case AutopayNoticeEmail():
+            data = {"invoice_id": body.invoice_id, "amount": body.amount, "charge_at": body.charge_at.isoformat()}
+        case PlanUpdateEmail():
+            data = {
+                "invoice_id": body.invoice_id,
+                "plan_id": body.plan_id,
+                "installment": body.installment,
+                "amount": body.amount,
+                "kind": body.news.value,
+                "next_attempt_at": body.next_attempt_at.isoformat() if body.next_attempt_at else None,
+                "due_on": body.due_on.isoformat() if body.due_on else None,
+            }
+    return "email", body.template, data
+
+
+def decode(kind: str, name: str, data: Mapping[str, Any]) -> MessageBody:
+    """The message from its stored form. Raises ValueError for a kind or name payportal never wrote."""
+    if kind == "event":
+        return Event(EventName(name), dict(data))
+    if kind != "email":
+        raise ValueError(f"unknown outbox message kind {kind!r}")
+    invoice_id = str(data["invoice_id"])
+    if name == InvoiceIssuedEmail.template:
+        return InvoiceIssuedEmail(invoice_id)
+    if name == ReminderEmail.template:
+        return ReminderEmail(invoice_id, str(data.get("step") or ""), str(data.get("template") or ""))
+    if name == ReceiptEmail.template:
+        return ReceiptEmail(
+            invoice_id, str(data["payment_id"]), int(data["amount"]), datetime.fromisoformat(str(data["paid_at"]))
+        )
+    if name == AutopayNoticeEmail.template:
+        return AutopayNoticeEmail(invoice_id, int(data["amount"]), datetime.fromisoformat(str(data["charge_at"])))
+    if name == PlanUpdateEmail.template:
+        next_attempt, due_on = data.get("next_attempt_at"), data.get("due_on")
+        return PlanUpdateEmail(
+            invoice_id=invoice_id,
+            plan_id=str(data.get("plan_id") or ""),
+            installment=int(data["installment"]),
+            amount=int(data["amount"]),
+            news=PlanNews(str(data["kind"])),
+            next_attempt_at=datetime.fromisoformat(str(next_attempt)) if next_attempt else None,
+            due_on=date.fromisoformat(str(due_on)) if due_on else None,
+        )
+    raise ValueError(f"unknown email template {name!r}")
