@@ -155,11 +155,26 @@ class StripeEventRecord:
     detail: str = ""
 
 
+class AuditSubject(StrEnum):
+    """What an audit entry is about; its trail is read per subject."""
+
+    INVOICE = "invoice"
+    CUSTOMER = "customer"
+    RECURRING_CHARGE = "recurring_charge"
+    DUNNING_POLICY = "dunning_policy"  # the one policy: its subject id is always DUNNING_POLICY_ID
+
+
+DUNNING_POLICY_ID = "dunning_policy"
+
+
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
-    entity: str  # e.g. "INVOICE#inv_..."
+    """Who changed what, when and why: written in the same transaction as the change it records."""
+
+    subject: AuditSubject
+    subject_id: str
     action: str
-    actor: str
+    actor: str  # "stripe", "customer", "operator:<identity>", "job:<name>"
     at: datetime
     details: dict[str, Any] = field(default_factory=dict)
     id: str = field(default_factory=_random_hex)

@@ -16,7 +16,7 @@ from shared.domain.errors import ConcurrentUpdate
 from shared.domain.invoices import Invoice
 from shared.domain.messages import AutopayNoticeEmail, EventName, outgoing_email, outgoing_event
 from shared.domain.plan_lifecycle import charge_at
-from shared.domain.records import AuditEntry, Customer, InstallmentStatus, Plan, PlanKind, PlanStatus
+from shared.domain.records import AuditEntry, AuditSubject, Customer, InstallmentStatus, Plan, PlanKind, PlanStatus
 from shared.services.checkout import CheckoutConfig, PayPage
 from shared.services.customers import get_customer
 from shared.services.ports import Change, ChangeRejected, Ledger, PaymentGateway, Rejection
@@ -55,7 +55,11 @@ def disable_autopay(ledger: Ledger, clock: Clock, customer_id: str, *, actor: st
     change = Change(
         customer_update=disabled,
         outbox=[outgoing_event(EventName.AUTOPAY_DISABLED, {"customer_id": customer.id}, now)],
-        audit=[AuditEntry(entity=f"CUSTOMER#{customer.id}", action="autopay.disabled", actor=actor, at=now)],
+        audit=[
+            AuditEntry(
+                subject=AuditSubject.CUSTOMER, subject_id=customer.id, action="autopay.disabled", actor=actor, at=now
+            )
+        ],
     )
     try:
         ledger.commit(change)

@@ -22,6 +22,7 @@ from shared.clock import Clock
 from shared.domain.messages import OutboxMessage, PlanNews, PlanUpdateEmail, outgoing_email
 from shared.domain.records import (
     AuditEntry,
+    AuditSubject,
     Installment,
     InstallmentStatus,
     Plan,
@@ -152,7 +153,8 @@ def charge_plan(ledger: Ledger, gateway: PaymentGateway, plan: Plan, now: dateti
             next_action_at=now + CLAIM_WAIT,
         )
         audit = AuditEntry(
-            entity=f"INVOICE#{plan.invoice_id}",
+            subject=AuditSubject.INVOICE,
+            subject_id=plan.invoice_id,
             action="plan.charge_attempted",
             actor="scheduler",
             at=now,

@@ -14,7 +14,7 @@ from shared.domain.errors import InvalidHold, InvalidStateTransition, InvoiceNot
 from shared.domain.invoices import Hold, Invoice, InvoiceStatus, PaymentStatus, invoice_event_detail
 from shared.domain.local_time import local_date
 from shared.domain.messages import EventName, outgoing_event
-from shared.domain.records import AuditEntry, CheckoutAttempt, Customer, PayLink
+from shared.domain.records import AuditEntry, AuditSubject, CheckoutAttempt, Customer, PayLink
 from shared.services.customers import ensure_stripe_customer
 from shared.services.ports import (
     Change,
@@ -200,7 +200,8 @@ def promise_to_pay(ledger: Ledger, clock: Clock, page: PayPage, *, promised: dat
             outbox=[outgoing_event(EventName.INVOICE_PROMISE_TO_PAY, detail, now)],
             audit=[
                 AuditEntry(
-                    entity=f"INVOICE#{invoice.id}",
+                    subject=AuditSubject.INVOICE,
+                    subject_id=invoice.id,
                     action="invoice.promise_to_pay",
                     actor="customer",
                     at=now,

@@ -10,7 +10,7 @@ from shared.clock import Clock
 from shared.domain.errors import ConcurrentUpdate, InvalidHold, NotFound
 from shared.domain.invoices import Hold
 from shared.domain.messages import EventName, outgoing_event
-from shared.domain.records import AuditEntry, Customer, EmailUndeliverable, new_id
+from shared.domain.records import AuditEntry, AuditSubject, Customer, EmailUndeliverable, new_id
 from shared.services.ports import Change, ChangeRejected, Ledger, Page, PaymentGateway
 
 WAKE_ATTEMPTS = 3
@@ -49,7 +49,9 @@ def create_customer(ledger: Ledger, clock: Clock, request: CustomerDraft, *, act
         locale=request.locale,
         created_at=now,
     )
-    audit = AuditEntry(entity=f"CUSTOMER#{customer.id}", action="customer.created", actor=actor, at=now)
+    audit = AuditEntry(
+        subject=AuditSubject.CUSTOMER, subject_id=customer.id, action="customer.created", actor=actor, at=now
+    )
     ledger.commit(Change(new_customer=customer, audit=[audit]))
     return customer
 
@@ -95,7 +97,12 @@ def update_customer(
     updated = replace(updated, version=customer.version + 1)
     details = {"fields": changes.fields()}
     audit = AuditEntry(
-        entity=f"CUSTOMER#{customer.id}", action="customer.updated", actor=actor, at=now, details=details
+        subject=AuditSubject.CUSTOMER,
+        subject_id=customer.id,
+        action="customer.updated",
+        actor=actor,
+        at=now,
+        details=details,
     )
     _commit_customer(ledger, Change(customer_update=updated, audit=[audit]))
     if customer.reminders_paused_at(now) and not updated.reminders_paused_at(now):
@@ -113,7 +120,8 @@ def place_customer_hold(
         raise InvalidHold("until must be in the future", field="until")
     held = replace(customer, hold=Hold(reason=reason, until=until), version=customer.version + 1)
     audit = AuditEntry(
-        entity=f"CUSTOMER#{customer.id}",
+        subject=AuditSubject.CUSTOMER,
+        subject_id=customer.id,
         action="customer.hold_placed",
         actor=actor,
         at=now,
@@ -130,7 +138,9 @@ def release_customer_hold(ledger: Ledger, clock: Clock, customer_id: str, *, act
         return customer
     now = clock.now()
     released = replace(customer, hold=None, version=customer.version + 1)
-    audit = AuditEntry(entity=f"CUSTOMER#{customer.id}", action="customer.hold_released", actor=actor, at=now)
+    audit = AuditEntry(
+        subject=AuditSubject.CUSTOMER, subject_id=customer.id, action="customer.hold_released", actor=actor, at=now
+    )
     _commit_customer(ledger, Change(customer_update=released, audit=[audit]))
     if not released.reminders_paused_at(now):
         wake_reminders(ledger, customer.id, now)
@@ -159,7 +169,8 @@ def record_email_feedback(
         outbox=[outgoing_event(EventName.CUSTOMER_EMAIL_UNDELIVERABLE, data, now)],
         audit=[
             AuditEntry(
-                entity=f"CUSTOMER#{customer.id}",
+                subject=AuditSubject.CUSTOMER,
+                subject_id=customer.id,
                 action="customer.email_undeliverable",
                 actor="ses",
                 at=now,

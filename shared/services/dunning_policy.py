@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shared.clock import Clock
 from shared.domain.dunning import DEFAULT_POLICY, DunningPolicy
-from shared.domain.records import AuditEntry
+from shared.domain.records import DUNNING_POLICY_ID, AuditEntry, AuditSubject
 from shared.services.ports import Change, Ledger
 
 
@@ -15,7 +15,8 @@ def current_policy(ledger: Ledger) -> DunningPolicy:
 def replace_policy(ledger: Ledger, clock: Clock, policy: DunningPolicy, *, actor: str) -> DunningPolicy:
     """Takes effect for each invoice the next time the dunning run looks at it."""
     audit = AuditEntry(
-        entity="SETTINGS#dunning_policy",
+        subject=AuditSubject.DUNNING_POLICY,
+        subject_id=DUNNING_POLICY_ID,
         action="dunning_policy.replaced",
         actor=actor,
         at=clock.now(),

@@ -18,7 +18,7 @@ from shared.domain.invoices import (
 )
 from shared.domain.messages import EventName, InvoiceIssuedEmail, outgoing_email, outgoing_event
 from shared.domain.plan_lifecycle import autopay_plan
-from shared.domain.records import AuditEntry, PayLink, Payment, Plan, new_id
+from shared.domain.records import AuditEntry, AuditSubject, PayLink, Payment, Plan, new_id
 from shared.services.dunning_policy import current_policy
 from shared.services.ports import Change, ChangeRejected, Ledger, RunOnce
 
@@ -127,7 +127,8 @@ def invoice_creation(
         # The email gets a pay link of its own, minted at delivery: no token waits in the table.
         outbox.append(outgoing_email(InvoiceIssuedEmail(invoice.id), now))
     audit = AuditEntry(
-        entity=f"INVOICE#{invoice.id}",
+        subject=AuditSubject.INVOICE,
+        subject_id=invoice.id,
         action="invoice.created",
         actor=actor,
         at=now,
@@ -206,7 +207,9 @@ def void_invoice(ledger: Ledger, clock: Clock, invoice_id: str, *, actor: str) -
     voided = invoice.voided()
     if voided is not invoice:
         now = clock.now()
-        audit = AuditEntry(entity=f"INVOICE#{invoice.id}", action="invoice.voided", actor=actor, at=now)
+        audit = AuditEntry(
+            subject=AuditSubject.INVOICE, subject_id=invoice.id, action="invoice.voided", actor=actor, at=now
+        )
         event = outgoing_event(EventName.INVOICE_VOIDED, invoice_event_detail(voided), now)
         try:
             ledger.commit(Change(invoice_update=voided, outbox=[event], audit=[audit]))
@@ -232,7 +235,8 @@ def place_hold(
         raise InvalidHold("until must be in the future", field="until")
     held = replace(invoice, hold=Hold(reason=reason, until=until), next_action_at=until, version=invoice.version + 1)
     audit = AuditEntry(
-        entity=f"INVOICE#{invoice.id}",
+        subject=AuditSubject.INVOICE,
+        subject_id=invoice.id,
         action="invoice.hold_placed",
         actor=actor,
         at=now,
@@ -256,7 +260,9 @@ def release_hold(ledger: Ledger, clock: Clock, invoice_id: str, *, actor: str) -
     released = replace(
         invoice, hold=None, next_action_at=following.send_at if following else None, version=invoice.version + 1
     )
-    audit = AuditEntry(entity=f"INVOICE#{invoice.id}", action="invoice.hold_released", actor=actor, at=now)
+    audit = AuditEntry(
+        subject=AuditSubject.INVOICE, subject_id=invoice.id, action="invoice.hold_released", actor=actor, at=now
+    )
     _commit_update(ledger, released, audit)
     return InvoiceDetails(*get_invoice_with_payments(ledger, invoice_id))
 

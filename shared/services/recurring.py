@@ -19,7 +19,7 @@ from shared.domain.errors import ConcurrentUpdate, InvalidStateTransition, NotFo
 from shared.domain.local_time import local_date
 from shared.domain.messages import EventName, outgoing_event
 from shared.domain.plans import Frequency, installment_date
-from shared.domain.records import AuditEntry, RecurringCharge, RecurringStatus, new_id
+from shared.domain.records import AuditEntry, AuditSubject, RecurringCharge, RecurringStatus, new_id
 from shared.services.customers import get_customer
 from shared.services.invoices import InvoiceDraft, invoice_creation
 from shared.services.ports import Change, ChangeRejected, Ledger
@@ -92,7 +92,9 @@ def create_recurring(ledger: Ledger, clock: Clock, request: RecurringDraft, *, a
         created_at=now,
     )
     charge = replace(charge, next_action_at=_next_action(charge, customer.timezone))
-    audit = AuditEntry(entity=f"RECURRING#{charge.id}", action="recurring.created", actor=actor, at=now)
+    audit = AuditEntry(
+        subject=AuditSubject.RECURRING_CHARGE, subject_id=charge.id, action="recurring.created", actor=actor, at=now
+    )
     ledger.commit(Change(new_recurring=charge, audit=[audit]))
     return charge
 
@@ -128,7 +130,12 @@ def update_recurring(
     updated = replace(updated, next_action_at=_next_action(updated, customer.timezone), version=charge.version + 1)
     details = changes.details()
     audit = AuditEntry(
-        entity=f"RECURRING#{charge.id}", action="recurring.updated", actor=actor, at=now, details=details
+        subject=AuditSubject.RECURRING_CHARGE,
+        subject_id=charge.id,
+        action="recurring.updated",
+        actor=actor,
+        at=now,
+        details=details,
     )
     try:
         ledger.commit(Change(recurring_update=updated, audit=[audit]))
@@ -146,7 +153,9 @@ def end_recurring(ledger: Ledger, clock: Clock, recurring_id: str, *, actor: str
         return charge
     now = clock.now()
     ended = replace(charge, status=RecurringStatus.ENDED, next_action_at=None, version=charge.version + 1)
-    audit = AuditEntry(entity=f"RECURRING#{charge.id}", action="recurring.ended", actor=actor, at=now)
+    audit = AuditEntry(
+        subject=AuditSubject.RECURRING_CHARGE, subject_id=charge.id, action="recurring.ended", actor=actor, at=now
+    )
     ledger.commit(Change(recurring_update=ended, audit=[audit]))
     return ended
 

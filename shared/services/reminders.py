@@ -15,7 +15,7 @@ from shared.clock import Clock
 from shared.domain.dunning import DunningPolicy, due_reminder, uncollectible_at
 from shared.domain.invoices import Invoice, InvoiceStatus, invoice_event_detail
 from shared.domain.messages import EventName, ReminderEmail, outgoing_email, outgoing_event
-from shared.domain.records import AuditEntry
+from shared.domain.records import AuditEntry, AuditSubject
 from shared.services.due_work import ALL_SHARDS, walk_due
 from shared.services.dunning_policy import current_policy
 from shared.services.ports import Change, ChangeRejected, Ledger
@@ -86,7 +86,13 @@ def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now:
         change.invoice_update = written_off
         change.outbox.append(outgoing_event(EventName.INVOICE_UNCOLLECTIBLE, invoice_event_detail(written_off), now))
         change.audit.append(
-            AuditEntry(entity=f"INVOICE#{invoice.id}", action="invoice.uncollectible", actor="scheduler", at=now)
+            AuditEntry(
+                subject=AuditSubject.INVOICE,
+                subject_id=invoice.id,
+                action="invoice.uncollectible",
+                actor="scheduler",
+                at=now,
+            )
         )
         outcome = "finished"
     elif reminder is None:
@@ -109,7 +115,8 @@ def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now:
         if charged is not invoice:
             change.audit.append(
                 AuditEntry(
-                    entity=f"INVOICE#{invoice.id}",
+                    subject=AuditSubject.INVOICE,
+                    subject_id=invoice.id,
                     action="invoice.late_fee_added",
                     actor="scheduler",
                     at=now,
@@ -132,7 +139,8 @@ def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now:
             change.outbox.append(outgoing_event(EventName.INVOICE_OVERDUE, invoice_event_detail(updated), now))
         change.audit.append(
             AuditEntry(
-                entity=f"INVOICE#{invoice.id}",
+                subject=AuditSubject.INVOICE,
+                subject_id=invoice.id,
                 action="invoice.reminder_sent",
                 actor="scheduler",
                 at=now,
@@ -170,7 +178,8 @@ def _withhold(ledger: Ledger, invoice: Invoice, now: datetime, report: RunReport
         invoice_update=replace(invoice, next_action_at=resume_at, version=invoice.version + 1),
         audit=[
             AuditEntry(
-                entity=f"INVOICE#{invoice.id}",
+                subject=AuditSubject.INVOICE,
+                subject_id=invoice.id,
                 action="invoice.reminder_withheld",
                 actor="scheduler",
                 at=now,

@@ -22,6 +22,7 @@ from shared.domain.messages import Event, EventName, OutboxMessage
 from shared.domain.plans import Frequency, PlanOffer
 from shared.domain.records import (
     AuditEntry,
+    AuditSubject,
     Autopay,
     CheckoutAttempt,
     Customer,
@@ -196,7 +197,9 @@ def a_message(name: EventName = EventName.INVOICE_CREATED, **data: Any) -> Outbo
 
 
 def an_audit_entry(action: str = "invoice.created") -> AuditEntry:
-    return AuditEntry(entity="INVOICE#inv_1", action=action, actor="operator:test", at=NOW, details={"n": 1})
+    return AuditEntry(
+        subject=AuditSubject.INVOICE, subject_id="inv_1", action=action, actor="operator:test", at=NOW, details={"n": 1}
+    )
 
 
 def ids_in_shard(prefix: str, shard: int, count: int) -> list[str]:

@@ -93,8 +93,8 @@ class InMemoryLedger:
     def outbox_messages(self, status: str = PENDING) -> list[OutboxMessage]:
         return [e.message for e in self.outbox.values() if e.status == status]
 
-    def audit_actions(self, entity: str | None = None) -> list[str]:
-        return [a.action for a in self.audit if entity is None or a.entity == entity]
+    def audit_actions(self, subject_id: str | None = None) -> list[str]:
+        return [a.action for a in self.audit if subject_id is None or a.subject_id == subject_id]
 
     # -- writes
 
@@ -374,8 +374,8 @@ def _follows(stored: Customer | Invoice | Plan | RecurringCharge | None, version
     return stored is not None and stored.version == version - 1
 
 
-def _audit_identity(entry: AuditEntry) -> tuple[str, str, str]:
-    return entry.entity, entry.at.isoformat(), entry.id
+def _audit_identity(entry: AuditEntry) -> tuple[str, str, str, str]:
+    return entry.subject.value, entry.subject_id, entry.at.isoformat(), entry.id
 
 
 def _identities(c: Change) -> list[tuple[str, ...]]:

@@ -5,6 +5,7 @@ The entity key prefixes (`CUSTOMER#...`, `INVOICE#...`) are spelt here and in sh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -16,6 +17,7 @@ from shared.domain.messages import OutboxMessage
 from shared.domain.records import (
     DISPUTE_STATUS_RANK,
     AuditEntry,
+    AuditSubject,
     Autopay,
     CheckoutAttempt,
     Customer,
@@ -616,9 +618,18 @@ def outbox_from(item: dict[str, Any]) -> OutboxMessage:
     )
 
 
+_AUDIT_TRAILS: Final[dict[AuditSubject, Callable[[str], Key]]] = {
+    AuditSubject.INVOICE: invoice_key,
+    AuditSubject.CUSTOMER: customer_key,
+    AuditSubject.RECURRING_CHARGE: recurring_key,
+    AuditSubject.DUNNING_POLICY: lambda _: POLICY_KEY,
+}
+
+
 def audit_item(a: AuditEntry) -> dict[str, Any]:
+    """Kept in its subject's partition, so a subject's trail is one Query, oldest first."""
     return {
-        PK: a.entity,
+        PK: _AUDIT_TRAILS[a.subject](a.subject_id)[0],
         SK: f"AUDIT#{timestamp(a.at)}#{a.id}",
         "type": "audit",
         "action": a.action,

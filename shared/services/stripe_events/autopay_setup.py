@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from shared.clock import Clock
 from shared.domain.messages import EventName, outgoing_event
-from shared.domain.records import AuditEntry, Autopay
+from shared.domain.records import AuditEntry, AuditSubject, Autopay
 from shared.services.ports import Change, Ledger
 from shared.services.stripe_events.engine import Decision, Outcome, apply_once, event_record, unchanged
 from shared.services.stripe_events.facts import SetupSessionFact
@@ -28,6 +28,12 @@ def _decide(ledger: Ledger, clock: Clock, fact: SetupSessionFact) -> Decision:
         change.customer_update = replace(customer, autopay=Autopay(enabled_at=now), version=customer.version + 1)
         change.outbox.append(outgoing_event(EventName.AUTOPAY_ENABLED, {"customer_id": customer.id}, now))
         change.audit.append(
-            AuditEntry(entity=f"CUSTOMER#{customer.id}", action="autopay.enabled", actor="customer", at=now)
+            AuditEntry(
+                subject=AuditSubject.CUSTOMER,
+                subject_id=customer.id,
+                action="autopay.enabled",
+                actor="customer",
+                at=now,
+            )
         )
     return change, Outcome.APPLIED

@@ -21,7 +21,7 @@ from shared.domain.invoices import (
 )
 from shared.domain.messages import EventName, ReceiptEmail, invoice_paid_event, outgoing_email, outgoing_event
 from shared.domain.plan_lifecycle import activate, plan_event_detail, settle_installment
-from shared.domain.records import AuditEntry, CheckoutAttempt, Payment, Plan, PlanStatus
+from shared.domain.records import AuditEntry, AuditSubject, CheckoutAttempt, Payment, Plan, PlanStatus
 from shared.services.ports import Change, Ledger
 from shared.services.stripe_events.engine import Decision, Outcome, apply_once, event_record, flagged, unchanged
 from shared.services.stripe_events.facts import CheckoutSessionFact, EventMeta, PaymentIntentFact, SessionState
@@ -120,7 +120,8 @@ def _decide(ledger: Ledger, clock: Clock, event: EventMeta, seen: _Observed) -> 
     change = Change(stripe_event=event_record(event, Outcome.APPLIED, now), payment=payment)
     change.audit.append(
         AuditEntry(
-            entity=f"INVOICE#{invoice.id}",
+            subject=AuditSubject.INVOICE,
+            subject_id=invoice.id,
             action=f"payment.{seen.status.value}",
             actor="stripe",
             at=now,
@@ -190,7 +191,8 @@ def _succeeded(
         change.outbox.extend(announced)
         change.audit.append(
             AuditEntry(
-                entity=f"INVOICE#{invoice.id}",
+                subject=AuditSubject.INVOICE,
+                subject_id=invoice.id,
                 action="plan.created",
                 actor="customer",
                 at=now,
@@ -200,7 +202,8 @@ def _succeeded(
     if updated.amount_credit > invoice.amount_credit:
         change.audit.append(
             AuditEntry(
-                entity=f"INVOICE#{invoice.id}",
+                subject=AuditSubject.INVOICE,
+                subject_id=invoice.id,
                 action="invoice.overpaid",
                 actor="stripe",
                 at=now,

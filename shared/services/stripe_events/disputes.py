@@ -17,7 +17,7 @@ from dataclasses import replace
 from shared.clock import Clock
 from shared.domain.invoices import Hold, invoice_event_detail
 from shared.domain.messages import EventName, outgoing_event
-from shared.domain.records import DISPUTE_STATUS_RANK, AuditEntry, Dispute, DisputeStatus
+from shared.domain.records import DISPUTE_STATUS_RANK, AuditEntry, AuditSubject, Dispute, DisputeStatus
 from shared.services.ports import Change, Ledger
 from shared.services.stripe_events.engine import Decision, Outcome, apply_once, event_record, flagged, unchanged
 from shared.services.stripe_events.facts import DisputeFact
@@ -83,7 +83,8 @@ def _decide(ledger: Ledger, clock: Clock, fact: DisputeFact, invoice_id: str) ->
         outbox=[outgoing_event(name, detail, now)],
         audit=[
             AuditEntry(
-                entity=f"INVOICE#{invoice.id}",
+                subject=AuditSubject.INVOICE,
+                subject_id=invoice.id,
                 action=f"dispute.{status.value}",
                 actor="stripe",
                 at=now,

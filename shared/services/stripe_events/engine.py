@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 
-from shared.domain.records import AuditEntry, StripeEventRecord
+from shared.domain.records import AuditEntry, AuditSubject, StripeEventRecord
 from shared.services.ports import Change, ChangeRejected, Ledger, Rejection
 from shared.services.stripe_events.facts import EventMeta
 
@@ -59,7 +59,8 @@ def unchanged(event: EventMeta, outcome: Outcome, now: datetime, detail: str = "
 def flagged(event: EventMeta, invoice_id: str, problem: str, now: datetime) -> Decision:
     """An event that does not match what we recorded: kept, with an audit entry for review; nothing moves."""
     audit = AuditEntry(
-        entity=f"INVOICE#{invoice_id}",
+        subject=AuditSubject.INVOICE,
+        subject_id=invoice_id,
         action="stripe_event.flagged",
         actor="stripe",
         at=now,

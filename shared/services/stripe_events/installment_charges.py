@@ -34,7 +34,7 @@ from shared.domain.messages import (
 )
 from shared.domain.plan_lifecycle import plan_event_detail, settle_installment, with_installment
 from shared.domain.plans import DEFAULT_RETRY_DAYS, DeclineKind, classify_decline, next_retry
-from shared.domain.records import AuditEntry, Installment, InstallmentStatus, Payment, Plan, PlanStatus
+from shared.domain.records import AuditEntry, AuditSubject, Installment, InstallmentStatus, Payment, Plan, PlanStatus
 from shared.services.ports import Change, Ledger
 from shared.services.stripe_events.engine import Decision, Outcome, apply_once, event_record, flagged, unchanged
 from shared.services.stripe_events.facts import PaymentIntentFact
@@ -131,7 +131,8 @@ def _succeeded(
         change.outbox.append(outgoing_event(EventName.PLAN_COMPLETED, plan_event_detail(plan), now))
     change.audit.append(
         AuditEntry(
-            entity=f"INVOICE#{invoice.id}",
+            subject=AuditSubject.INVOICE,
+            subject_id=invoice.id,
             action="plan.installment_paid",
             actor="stripe",
             at=now,
@@ -211,7 +212,8 @@ def _failed(
         change.outbox.append(outgoing_event(EventName.PLAN_DEFAULTED, detail, now))
     change.audit.append(
         AuditEntry(
-            entity=f"INVOICE#{invoice.id}",
+            subject=AuditSubject.INVOICE,
+            subject_id=invoice.id,
             action="plan.defaulted" if defaulted else "plan.installment_failed",
             actor="stripe",
             at=now,
