@@ -1,6 +1,7 @@
-# payportal: `make dev` runs the whole stack offline, `make test` runs every test.
+# payportal: `make dev` runs the whole stack offline, `make test` runs every test; `make help` lists the rest.
 # Each target sets up what it needs (virtual environment, packages, browser) on its own.
 SHELL := /bin/bash
+.DEFAULT_GOAL := help
 PYTHON ?= python3
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
@@ -9,7 +10,17 @@ PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
 export UV_NO_PROGRESS := 1
 
-.PHONY: dev test lint typecheck unit integration infra e2e bench synth deploy lock openapi browser clean
+# pytest-xdist workers for the unit, integration and infra tests (`auto`: one per core; 0 runs them in-process).
+# A module's tests stay on one worker, so module fixtures (a synthesized stack, a Stripe front) are built once.
+WORKERS ?= auto
+PARALLEL := -n $(WORKERS) --dist loadfile
+
+.PHONY: help dev test lint format typecheck unit integration infra e2e bench synth deploy lock openapi \
+	browser venv clean
+
+help: ## this list
+	@echo "make <target>, each setting up what it needs:"
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z0-9-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -20,10 +31,10 @@ $(VENV)/.synced: requirements-dev.lock | $(UV)
 	$(UV) pip sync --quiet --python $(PY) --require-hashes requirements-dev.lock
 	touch $@
 
-venv: $(VENV)/.synced
+venv: $(VENV)/.synced ## the virtual environment (.venv) from the hashed dev lock file
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
-browser:
+browser: ## Debian's Chromium, for the browser tests
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
@@ -32,41 +43,56 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-lock: | $(UV)
+lock: | $(UV) ## re-pin the packages (requirements.lock, requirements-dev.lock; uv, hashes)
 	$(UV) pip compile --quiet pyproject.toml --generate-hashes --universal --python-version 3.11 -o requirements.lock
 	$(UV) pip compile --quiet pyproject.toml --group dev --generate-hashes --universal --python-version 3.11 -o requirements-dev.lock
 
-dev: venv
+dev: venv ## the whole stack offline: API, pay pages, moto, the local Stripe
 	$(PY) -m local
 
-lint: venv
+lint: venv ## ruff: lint and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: venv
+format: venv ## ruff: format, and fix what the linter can
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: venv ## mypy
 	$(VENV)/bin/mypy
 
-unit: venv
-	$(PY) -m pytest tests/unit
+unit: venv ## unit tests
+	$(PY) -m pytest $(PARALLEL) tests/unit
 
-test: venv browser lint typecheck
-	$(PY) -m pytest tests
+integration: venv ## integration tests: handlers over moto and the local Stripe
+	$(PY) -m pytest $(PARALLEL) tests/integration
 
-bench: venv
+infra: venv ## infra tests: CDK assertions, cdk-nag, cfn-lint
+	$(PY) -m pytest $(PARALLEL) tests/infra
+
+# One local stack serves every e2e test (a session fixture), so they run in one process, after the rest.
+e2e: venv browser ## end-to-end tests: the local stack, over HTTP and in Chromium
+	$(PY) -m pytest tests/e2e
+
+test: venv browser lint typecheck ## lint, type checks and every test (unit, integration, infra, e2e)
+	$(PY) -m pytest $(PARALLEL) tests/unit tests/integration tests/infra
+	$(PY) -m pytest tests/e2e
+
+bench: venv ## benchmarks: cold start, calls per operation, scheduled work against a scan
 	$(PY) -m benchmarks
 
-openapi: venv
+openapi: venv ## regenerate docs/openapi.json
 	$(PY) -m functions.operator_api.openapi > docs/openapi.json
 
 # The real CDK CLI (pinned in package.json); then every Lambda asset's size, and cfn-lint on the templates.
 # CDK_ARGS passes context, e.g. make deploy CDK_ARGS="-c stage=prod -c payportal:alarmEmail=ops@example.com".
-synth: venv node_modules/.installed
+synth: venv node_modules/.installed ## synthesize with the CDK CLI; asset sizes, cfn-lint (CDK_ARGS=...)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk synth --quiet $(CDK_ARGS)
 	$(PY) -m infra.asset_sizes cdk.out
 	$(VENV)/bin/cfn-lint --non-zero-exit-code error -- cdk.out/*.template.json
 
-deploy: venv node_modules/.installed
+deploy: venv node_modules/.installed ## deploy every stack (CDK_ARGS=...)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk deploy --all $(CDK_ARGS)
 
-clean:
+clean: ## remove what the targets built
 	rm -rf $(VENV) $(TOOLS) cdk.out node_modules build .pytest_cache .mypy_cache .ruff_cache
