@@ -15,8 +15,23 @@ export UV_NO_PROGRESS := 1
 WORKERS ?= auto
 PARALLEL := -n $(WORKERS) --dist loadfile
 
+# Node runs the CDK CLI and jsii (aws-cdk-lib in Python). payportal is built and tested with these LTS releases.
+NODE_SUPPORTED := 22 24
+NODE_MAJOR := $(firstword $(subst ., ,$(patsubst v%,%,$(shell node --version 2>/dev/null))))
+ifeq ($(NODE_MAJOR),)
+NODE_WARNING := warning: node not found; synth, deploy and the infra tests need Node $(subst $() , or ,$(NODE_SUPPORTED)).
+else ifeq ($(filter $(NODE_MAJOR),$(NODE_SUPPORTED)),)
+NODE_WARNING := warning: this is Node $(NODE_MAJOR); payportal supports Node $(subst $() , and ,$(NODE_SUPPORTED)), the LTS \
+releases (older ones are past end of life). Carrying on.
+# On such a Node, jsii prints its own banner through Python as byte strings (b'!!  Node 20 is end-of-life ...');
+# `node-version` says it once, readably, and these keep jsii quiet about that Node major only.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(NODE_MAJOR)
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := $(NODE_MAJOR)
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := $(NODE_MAJOR)
+endif
+
 .PHONY: help dev test lint format typecheck unit integration infra e2e bench synth deploy lock openapi \
-	browser venv clean
+	browser node-version venv clean
 
 help: ## this list
 	@echo "make <target>, each setting up what it needs:"
@@ -38,6 +53,9 @@ browser: ## Debian's Chromium, for the browser tests
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+
+node-version:
+	@$(if $(NODE_WARNING),echo "$(NODE_WARNING)" >&2,:)
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -67,14 +85,14 @@ unit: venv ## unit tests
 integration: venv ## integration tests: handlers over moto and the local Stripe
 	$(PY) -m pytest $(PARALLEL) tests/integration
 
-infra: venv ## infra tests: CDK assertions, cdk-nag, cfn-lint
+infra: venv node-version ## infra tests: CDK assertions, cdk-nag, cfn-lint
 	$(PY) -m pytest $(PARALLEL) tests/infra
 
 # One local stack serves every e2e test (a session fixture), so they run in one process, after the rest.
 e2e: venv browser ## end-to-end tests: the local stack, over HTTP and in Chromium
 	$(PY) -m pytest tests/e2e
 
-test: venv browser lint typecheck ## lint, type checks and every test (unit, integration, infra, e2e)
+test: venv browser lint typecheck node-version ## lint, type checks and every test (unit, integration, infra, e2e)
 	$(PY) -m pytest $(PARALLEL) tests/unit tests/integration tests/infra
 	$(PY) -m pytest tests/e2e
 
@@ -86,12 +104,12 @@ openapi: venv ## regenerate docs/openapi.json
 
 # The real CDK CLI (pinned in package.json); then every Lambda asset's size, and cfn-lint on the templates.
 # CDK_ARGS passes context, e.g. make deploy CDK_ARGS="-c stage=prod -c payportal:alarmEmail=ops@example.com".
-synth: venv node_modules/.installed ## synthesize with the CDK CLI; asset sizes, cfn-lint (CDK_ARGS=...)
+synth: venv node_modules/.installed node-version ## synthesize with the CDK CLI; asset sizes, cfn-lint (CDK_ARGS=...)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk synth --quiet $(CDK_ARGS)
 	$(PY) -m infra.asset_sizes cdk.out
 	$(VENV)/bin/cfn-lint --non-zero-exit-code error -- cdk.out/*.template.json
 
-deploy: venv node_modules/.installed ## deploy every stack (CDK_ARGS=...)
+deploy: venv node_modules/.installed node-version ## deploy every stack (CDK_ARGS=...)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk deploy --all $(CDK_ARGS)
 
 clean: ## remove what the targets built
