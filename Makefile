@@ -10,6 +10,11 @@ PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
 export UV_NO_PROGRESS := 1
 
+# Lambda runs Python 3.13: `make test-py313` runs the unit and integration tests on it too, in their own
+# environment. The interpreter comes from pyenv when it has a 3.13, else python3.13 on PATH; or set PYTHON313.
+PYTHON313 ?= $(or $(addsuffix /bin/python3.13,$(firstword $(shell pyenv prefix 3.13 2>/dev/null))),python3.13)
+VENV313 := .venv-3.13
+
 # pytest-xdist workers for the unit, integration and infra tests (`auto`: one per core; 0 runs them in-process).
 # A module's tests stay on one worker, so module fixtures (a synthesized stack, a Stripe front) are built once.
 WORKERS ?= auto
@@ -30,7 +35,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := $(NODE_MAJOR)
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := $(NODE_MAJOR)
 endif
 
-.PHONY: help dev test lint format typecheck unit integration infra e2e bench synth deploy lock openapi \
+.PHONY: help dev test test-py313 lint format typecheck unit integration infra e2e bench synth deploy lock openapi \
 	browser node-version venv clean
 
 help: ## this list
@@ -47,6 +52,12 @@ $(VENV)/.synced: requirements-dev.lock | $(UV)
 	touch $@
 
 venv: $(VENV)/.synced ## the virtual environment (.venv) from the hashed dev lock file
+
+$(VENV313)/.synced: requirements-dev.lock | $(UV)
+	test -x $(VENV313)/bin/python || $(UV) venv --quiet --no-python-downloads --python $(PYTHON313) $(VENV313)
+	$(VENV313)/bin/python -c 'import sys; assert sys.version_info[:2] == (3, 13), sys.version'
+	$(UV) pip sync --quiet --python $(VENV313)/bin/python --require-hashes requirements-dev.lock
+	touch $@
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
 browser: ## Debian's Chromium, for the browser tests
@@ -96,6 +107,9 @@ test: venv browser lint typecheck node-version ## lint, type checks and every te
 	$(PY) -m pytest $(PARALLEL) tests/unit tests/integration tests/infra
 	$(PY) -m pytest tests/e2e
 
+test-py313: $(VENV313)/.synced ## unit and integration tests on Python 3.13, Lambda's runtime (.venv-3.13)
+	$(VENV313)/bin/python -m pytest $(PARALLEL) tests/unit tests/integration
+
 bench: venv ## benchmarks: cold start, calls per operation, scheduled work against a scan
 	$(PY) -m benchmarks
 
@@ -113,4 +127,4 @@ deploy: venv node_modules/.installed node-version ## deploy every stack (CDK_ARG
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk deploy --all $(CDK_ARGS)
 
 clean: ## remove what the targets built
-	rm -rf $(VENV) $(TOOLS) cdk.out node_modules build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV313) $(TOOLS) cdk.out node_modules build .pytest_cache .mypy_cache .ruff_cache
