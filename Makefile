@@ -1,6 +1,7 @@
-# payportal: `make dev` runs the whole stack offline, `make test` runs every test.
+# payportal: `make dev` runs the whole stack offline, `make test` runs every test; `make help` lists the rest.
 # Each target sets up what it needs (virtual environment, packages, browser) on its own.
 SHELL := /bin/bash
+.DEFAULT_GOAL := help
 PYTHON ?= python3
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
@@ -9,7 +10,37 @@ PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
 export UV_NO_PROGRESS := 1
 
-.PHONY: dev test lint typecheck unit integration infra e2e bench synth deploy lock openapi browser clean
+# Lambda runs Python 3.13: `make test-py313` runs the unit and integration tests on it too, in their own
+# environment. The interpreter comes from pyenv when it has a 3.13, else python3.13 on PATH; or set PYTHON313.
+PYTHON313 ?= $(or $(addsuffix /bin/python3.13,$(firstword $(shell pyenv prefix 3.13 2>/dev/null))),python3.13)
+VENV313 := .venv-3.13
+
+# pytest-xdist workers for the unit, integration and infra tests (`auto`: one per core; 0 runs them in-process).
+# A module's tests stay on one worker, so module fixtures (a synthesized stack, a Stripe front) are built once.
+WORKERS ?= auto
+PARALLEL := -n $(WORKERS) --dist loadfile
+
+# Node runs the CDK CLI and jsii (aws-cdk-lib in Python). payportal is built and tested with these LTS releases.
+NODE_SUPPORTED := 22 24
+NODE_MAJOR := $(firstword $(subst ., ,$(patsubst v%,%,$(shell node --version 2>/dev/null))))
+ifeq ($(NODE_MAJOR),)
+NODE_WARNING := warning: node not found; synth, deploy and the infra tests need Node $(subst $() , or ,$(NODE_SUPPORTED)).
+else ifeq ($(filter $(NODE_MAJOR),$(NODE_SUPPORTED)),)
+NODE_WARNING := warning: this is Node $(NODE_MAJOR); payportal supports Node $(subst $() , and ,$(NODE_SUPPORTED)), the LTS \
+releases (older ones are past end of life). Carrying on.
+# On such a Node, jsii prints its own banner through Python as byte strings (b'!!  Node 20 is end-of-life ...');
+# `node-version` says it once, readably, and these keep jsii quiet about that Node major only.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(NODE_MAJOR)
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := $(NODE_MAJOR)
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := $(NODE_MAJOR)
+endif
+
+.PHONY: help dev test test-py313 lint format typecheck unit integration infra e2e bench synth deploy lock openapi \
+	browser node-version venv clean
+
+help: ## this list
+	@echo "make <target>, each setting up what it needs:"
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z0-9-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -20,54 +51,81 @@ $(VENV)/.synced: requirements-dev.lock | $(UV)
 	$(UV) pip sync --quiet --python $(PY) --require-hashes requirements-dev.lock
 	touch $@
 
-venv: $(VENV)/.synced
+venv: $(VENV)/.synced ## the virtual environment (.venv) from the hashed dev lock file
+
+$(VENV313)/.synced: requirements-dev.lock | $(UV)
+	test -x $(VENV313)/bin/python || $(UV) venv --quiet --no-python-downloads --python $(PYTHON313) $(VENV313)
+	$(VENV313)/bin/python -c 'import sys; assert sys.version_info[:2] == (3, 13), sys.version'
+	$(UV) pip sync --quiet --python $(VENV313)/bin/python --require-hashes requirements-dev.lock
+	touch $@
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
-browser:
+browser: ## Debian's Chromium, for the browser tests
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+
+node-version:
+	@$(if $(NODE_WARNING),echo "$(NODE_WARNING)" >&2,:)
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-lock: | $(UV)
+lock: | $(UV) ## re-pin the packages (requirements.lock, requirements-dev.lock; uv, hashes)
 	$(UV) pip compile --quiet pyproject.toml --generate-hashes --universal --python-version 3.11 -o requirements.lock
 	$(UV) pip compile --quiet pyproject.toml --group dev --generate-hashes --universal --python-version 3.11 -o requirements-dev.lock
 
-dev: venv
+dev: venv ## the whole stack offline: API, pay pages, moto, the local Stripe
 	$(PY) -m local
 
-lint: venv
+lint: venv ## ruff: lint and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 
-typecheck: venv
+format: venv ## ruff: format, and fix what the linter can
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: venv ## mypy
 	$(VENV)/bin/mypy
 
-unit: venv
-	$(PY) -m pytest tests/unit
+unit: venv ## unit tests
+	$(PY) -m pytest $(PARALLEL) tests/unit
 
-test: venv browser lint typecheck
-	$(PY) -m pytest tests
+integration: venv ## integration tests: handlers over moto and the local Stripe
+	$(PY) -m pytest $(PARALLEL) tests/integration
 
-bench: venv
+infra: venv node-version ## infra tests: CDK assertions, cdk-nag, cfn-lint
+	$(PY) -m pytest $(PARALLEL) tests/infra
+
+# One local stack serves every e2e test (a session fixture), so they run in one process, after the rest.
+e2e: venv browser ## end-to-end tests: the local stack, over HTTP and in Chromium
+	$(PY) -m pytest tests/e2e
+
+test: venv browser lint typecheck node-version ## lint, type checks and every test (unit, integration, infra, e2e)
+	$(PY) -m pytest $(PARALLEL) tests/unit tests/integration tests/infra
+	$(PY) -m pytest tests/e2e
+
+test-py313: $(VENV313)/.synced ## unit and integration tests on Python 3.13, Lambda's runtime (.venv-3.13)
+	$(VENV313)/bin/python -m pytest $(PARALLEL) tests/unit tests/integration
+
+bench: venv ## benchmarks: cold start, calls per operation, scheduled work against a scan
 	$(PY) -m benchmarks
 
-openapi: venv
+openapi: venv ## regenerate docs/openapi.json
 	$(PY) -m functions.operator_api.openapi > docs/openapi.json
 
 # The real CDK CLI (pinned in package.json); then every Lambda asset's size, and cfn-lint on the templates.
 # CDK_ARGS passes context, e.g. make deploy CDK_ARGS="-c stage=prod -c payportal:alarmEmail=ops@example.com".
-synth: venv node_modules/.installed
+synth: venv node_modules/.installed node-version ## synthesize with the CDK CLI; asset sizes, cfn-lint (CDK_ARGS=...)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk synth --quiet $(CDK_ARGS)
 	$(PY) -m infra.asset_sizes cdk.out
 	$(VENV)/bin/cfn-lint --non-zero-exit-code error -- cdk.out/*.template.json
 
-deploy: venv node_modules/.installed
+deploy: venv node_modules/.installed node-version ## deploy every stack (CDK_ARGS=...)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk deploy --all $(CDK_ARGS)
 
-clean:
-	rm -rf $(VENV) $(TOOLS) cdk.out node_modules build .pytest_cache .mypy_cache .ruff_cache
+clean: ## remove what the targets built
+	rm -rf $(VENV) $(VENV313) $(TOOLS) cdk.out node_modules build .pytest_cache .mypy_cache .ruff_cache
