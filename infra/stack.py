@@ -7,7 +7,7 @@ Each construct owns one concern; this stack wires them and decides who may do wh
 | checkout     | read/write     | GetSecretValue |          |                 |              |
 | webhooks     | read/write     | GetSecretValue |          |                 |              |
 | operator_api | read/write     | GetSecretValue |          |                 |              |
-| outbox       | read/write     |                | yes      | yes             | yes          |
+| outbox       | read/write     | GetSecretValue | yes      | yes             | yes          |
 | reminders    | due index, Put |                |          |                 | schedule DLQ |
 | email_feedback | Get, Put     |                |          |                 | SNS -> DLQ   |
 | charges      | due index, Put | GetSecretValue |          |                 | schedule DLQ |
@@ -58,8 +58,8 @@ OUTPUT_DASHBOARD_NAME: Final = "DashboardName"
 
 OUTBOX_FUNCTION: Final = "outbox"
 EMAIL_FEEDBACK_FUNCTION: Final = "email_feedback"
-# Functions that call Stripe and so read its secret; the outbox never does.
-STRIPE_FUNCTIONS: Final = ("checkout", "webhooks", "operator_api", "charges")
+# Functions that call Stripe and so read its secret (the outbox: how a receipt's payment was made).
+STRIPE_FUNCTIONS: Final = ("checkout", "webhooks", "operator_api", "charges", "outbox")
 
 TAGS: Final = {"project": "payportal"}
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         CheckoutSessionRequest,
         OffSessionCharge,
         PaymentGateway,
+        PaymentMethodUsed,
         SetupSessionRequest,
     )
 
@@ -63,6 +64,9 @@ class _LazyGateway:
 
     def create_setup_session(self, request: SetupSessionRequest) -> CheckoutSession:
         return _gateway(stripe_credentials().api_key).create_setup_session(request)
+
+    def payment_method_used(self, payment_intent_id: str) -> PaymentMethodUsed | None:
+        return _gateway(stripe_credentials().api_key).payment_method_used(payment_intent_id)
 
 
 def gateway() -> PaymentGateway:

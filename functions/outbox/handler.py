@@ -31,6 +31,7 @@ def deliver_record(record: DynamoDBRecord) -> None:
         publisher=wiring.publisher(),
         clock=business_clock(),
         branding=wiring.branding(),
+        gateway=wiring.gateway(),
     )
     if delivered.outcome is Delivery.SENT:
         metrics.add_metric(name="OutboxDelivered", unit=MetricUnit.Count, value=1)

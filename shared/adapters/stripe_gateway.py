@@ -10,6 +10,7 @@ from shared.services.ports import (
     CheckoutSession,
     CheckoutSessionRequest,
     OffSessionCharge,
+    PaymentMethodUsed,
     SetupSessionRequest,
 )
 
@@ -99,6 +100,33 @@ class StripeGateway:
             )
         return ChargeOutcome(payment_intent_id=str(intent.id), status=str(intent.status), card_expires=expires)
 
+    def payment_method_used(self, payment_intent_id: str) -> PaymentMethodUsed | None:
+        """One request (the PaymentIntent with its payment method expanded). A receipt is worth more on time
+        than complete: when Stripe does not answer, it goes out without the method."""
+        import stripe  # lazy: as in __init__
+
+        try:
+            # No retries: the outbox's own redelivery is the retry for anything that matters more.
+            once: Any = {"max_network_retries": 0}
+            intent = self._client.v1.payment_intents.retrieve(
+                payment_intent_id, params={"expand": ["payment_method"]}, options=once
+            )
+            method = intent.payment_method
+            if isinstance(method, str):  # not expanded (some Stripe stand-ins ignore expand)
+                method = self._client.v1.payment_methods.retrieve(method, options=once)
+        except stripe.StripeError:
+            return None
+        if method is None:
+            return None
+        kind = str(method.type)
+        details = getattr(method, kind, None)
+        return PaymentMethodUsed(
+            kind=kind,
+            brand=_text(getattr(details, "brand", None)),
+            bank_name=_text(getattr(details, "bank_name", None)),
+            last4=_text(getattr(details, "last4", None)),
+        )
+
     def create_setup_session(self, request: SetupSessionRequest) -> CheckoutSession:
         session = self._client.v1.checkout.sessions.create(
             params={  # type: ignore[arg-type]
@@ -113,3 +141,7 @@ class StripeGateway:
             options={"idempotency_key": request.idempotency_key},
         )
         return CheckoutSession(id=str(session.id), url=str(session.url))
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value else None

@@ -21,7 +21,16 @@ from shared.domain.messages import (
 )
 from shared.rendering import format_day, format_moment, render_email
 from shared.services.invoices import issue_pay_link
-from shared.services.ports import Change, DomainEvent, Email, EventPublisher, Ledger, Mailer, OutboxStore
+from shared.services.ports import (
+    Change,
+    DomainEvent,
+    Email,
+    EventPublisher,
+    Ledger,
+    Mailer,
+    OutboxStore,
+    PaymentGateway,
+)
 
 # Longer than the outbox function's timeout (60 s, infra/components/lambdas.py): a lease outlives only a
 # delivery that is certainly dead, and the stream's retry after a timed-out invocation soon finds it free.
@@ -57,6 +66,7 @@ def deliver(
     publisher: EventPublisher,
     clock: Clock,
     branding: Branding,
+    gateway: PaymentGateway,
 ) -> Delivered:
     message = store.claim(message_id, CLAIM_LEASE_SECONDS, uuid.uuid4().hex)  # OutboxBusy: the stream retries
     if message is None:
@@ -65,7 +75,7 @@ def deliver(
         if isinstance(message.body, Event):
             publisher.publish(DomainEvent(id=message.id, detail_type=message.name, detail=dict(message.body.detail)))
         else:
-            email = compose_email(message.body, message.id, ledger, clock, branding)
+            email = compose_email(message.body, message.id, ledger, clock, branding, gateway)
             if email is None:
                 store.mark_delivered(message.id)
                 return Delivered(Delivery.SUPPRESSED, message)
@@ -78,7 +88,7 @@ def deliver(
 
 
 def compose_email(
-    body: EmailMessage, message_id: str, ledger: Ledger, clock: Clock, branding: Branding
+    body: EmailMessage, message_id: str, ledger: Ledger, clock: Clock, branding: Branding, gateway: PaymentGateway
 ) -> Email | None:
     """The email, addressed and rendered now; None when the customer's address is known to be undeliverable."""
     invoice = ledger.get_invoice(body.invoice_id)
@@ -110,7 +120,8 @@ def compose_email(
                 "amount": body.amount,
                 "payment_id": body.payment_id,
                 "paid_at_text": format_moment(body.paid_at, customer.locale, customer.timezone),
-                "method": None,
+                # read now, from Stripe: what paid it is Stripe's to know, and nothing of it waits in the table
+                "method": gateway.payment_method_used(body.payment_id) if body.payment_id.startswith("pi_") else None,
                 # every email to a customer on autopay says how to turn it off
                 "autopay_url": pay_url() if customer.autopay is not None else "",
             }

@@ -179,11 +179,24 @@ class SetupSessionRequest:
     idempotency_key: str
 
 
+@dataclass(frozen=True, slots=True)
+class PaymentMethodUsed:
+    """How a payment was made, as a receipt names it: never more than a brand or bank and the last four."""
+
+    kind: str  # Stripe's payment method type: card, sepa_debit, us_bank_account, ...
+    brand: str | None = None  # a card's network, e.g. visa
+    bank_name: str | None = None  # a bank debit's bank, when Stripe knows it
+    last4: str | None = None
+
+
 class PaymentGateway(Protocol):
     def ensure_customer(self, customer: Customer) -> str: ...
     def create_checkout_session(self, request: CheckoutSessionRequest) -> CheckoutSession: ...
     def charge_off_session(self, request: OffSessionCharge) -> ChargeOutcome: ...
     def create_setup_session(self, request: SetupSessionRequest) -> CheckoutSession: ...
+    def payment_method_used(self, payment_intent_id: str) -> PaymentMethodUsed | None:
+        """What paid the PaymentIntent; None when Stripe cannot say (or cannot be asked just now)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,6 +85,8 @@ def test_an_invoice_is_paid_through_checkout_recorded_once_and_receipted(local_s
     emails = local_stack.get("/_local/emails").json()["emails"]
     receipts = [e for e in emails if e["to"] == [customer["email"]]]
     assert len(receipts) == 1 and "Receipt" in receipts[0]["subject"] and "$50.00" in receipts[0]["text"]
+    # It says how the customer paid, as Stripe told the outbox when it was sent
+    assert "Payment method: Visa ending in 4242" in receipts[0]["text"]
     types = [e["detail-type"] for e in local_stack.get("/_local/events").json()["events"]]
     assert {"payment.succeeded", "invoice.partially_paid"} <= set(types)
     # Stripe delivers the same event again: nothing changes

@@ -13,6 +13,7 @@ from shared.services.ports import (
     CheckoutSession,
     CheckoutSessionRequest,
     OffSessionCharge,
+    PaymentMethodUsed,
     SetupSessionRequest,
 )
 
@@ -31,6 +32,8 @@ class FakeGateway:
     checkout_requests: list[CheckoutSessionRequest] = field(default_factory=list)
     setup_requests: list[SetupSessionRequest] = field(default_factory=list)
     charges: list[OffSessionCharge] = field(default_factory=list)
+    # What paid each PaymentIntent, as Stripe would say; unknown ones are paid by a Visa ending in 4242
+    payment_methods: dict[str, PaymentMethodUsed | None] = field(default_factory=dict)
     _replies: dict[str, CheckoutSession | ChargeOutcome] = field(default_factory=dict)
 
     def ensure_customer(self, customer: Customer) -> str:
@@ -54,6 +57,9 @@ class FakeGateway:
             reply = reply or ChargeOutcome(payment_intent_id=f"pi_fake_{len(self._replies) + 1}", status="succeeded")
             self._replies[request.idempotency_key] = reply
         return reply
+
+    def payment_method_used(self, payment_intent_id: str) -> PaymentMethodUsed | None:
+        return self.payment_methods.get(payment_intent_id, PaymentMethodUsed("card", brand="visa", last4="4242"))
 
     def _session(self, idempotency_key: str, prefix: str) -> CheckoutSession:
         reply = self._replies.get(idempotency_key)

@@ -120,7 +120,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         "POWERTOOLS_IDEMPOTENCY_DISABLED": "false",
     }
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("PAYPORTAL_STRIPE_API_BASE", raising=False)
+    # No test reaches Stripe: without the `stripe` fixture, calls meet a closed local port and fail at once.
+    monkeypatch.setenv("PAYPORTAL_STRIPE_API_BASE", "http://127.0.0.1:9")
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     from shared import wiring

@@ -39,6 +39,9 @@ class FakeStripe:
     def create_setup_session(self, request: Any) -> Any:
         return self.checkout.create_setup_session(request)
 
+    def payment_method_used(self, payment_intent_id: str) -> Any:
+        return self.checkout.payment_method_used(payment_intent_id)
+
     def charge_off_session(self, request: OffSessionCharge) -> ChargeOutcome:
         self.calls.append(request)
         answer = self.answers.pop(0) if self.answers else None
