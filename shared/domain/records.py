@@ -116,7 +116,6 @@ class Payment:
     created_at: datetime
     updated_at: datetime
     failure_reason: str | None = None
-    method: str | None = None
 
 
 class DisputeStatus(StrEnum):

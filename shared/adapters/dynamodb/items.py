@@ -370,7 +370,6 @@ def payment_item(p: Payment) -> dict[str, Any]:
         "checkout_session_id": p.checkout_session_id,
         "payment_intent_id": p.payment_intent_id,
         "failure_reason": p.failure_reason,
-        "method": p.method,
         "created_at": timestamp(p.created_at),
         "updated_at": timestamp(p.updated_at),
     }
@@ -387,7 +386,6 @@ def payment_from(item: dict[str, Any]) -> Payment:
         checkout_session_id=item.get("checkout_session_id"),
         payment_intent_id=item.get("payment_intent_id"),
         failure_reason=item.get("failure_reason"),
-        method=item.get("method"),
         created_at=datetime.fromisoformat(item["created_at"]),
         updated_at=datetime.fromisoformat(item["updated_at"]),
     )
