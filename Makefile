@@ -111,8 +111,9 @@ test: venv browser lint typecheck node-version ## lint, type checks and every te
 test-py313: $(VENV313)/.synced ## unit and integration tests on Python 3.13, Lambda's runtime (.venv-3.13)
 	$(VENV313)/bin/python -m pytest $(PARALLEL) tests/unit tests/integration
 
-bench: venv ## benchmarks: cold start, calls per operation, scheduled work against a scan
-	$(PY) -m benchmarks
+# BEFORE=<commit> also measures that commit's handlers' cold start in the same run, e.g. make bench BEFORE=main.
+bench: venv ## benchmarks: cold start (BEFORE=<commit> to compare), calls per operation, work against a scan
+	PAYPORTAL_BENCH_BEFORE=$(BEFORE) $(PY) -m benchmarks
 
 openapi: venv ## regenerate docs/openapi.json
 	$(PY) -m functions.operator_api.openapi > docs/openapi.json

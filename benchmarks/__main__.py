@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from local.fake_stripe.process import FrontProcess
 
-from benchmarks.cold_start import ROOT, RUNS, Case, fresh_id, measure
+from benchmarks.cold_start import ROOT, RUNS, Case, checkout_of, fresh_id, measure
 
 SECRET_ID = "payportal/bench/stripe"
 TABLE = "payportal-bench"
@@ -296,10 +296,17 @@ def main() -> None:
 
             print(profile(next(c for c in cases if c.module.endswith(wanted + ".handler")), env))
             return
+        before_ref = os.environ.get("PAYPORTAL_BENCH_BEFORE")  # e.g. main: that commit's handlers, same run
         print(f"Cold start: import + first request in a fresh process, median of {RUNS} runs each")
-        print(f"{'handler':38} {'ours ms':>9} {'baseline ms':>12} {'ratio':>7}")
-        for row in measure(cases, env):
-            print(f"{row['handler']:38} {row['ours_ms']:9.0f} {row['baseline_ms']:12.0f} {row['ratio']:7.2f}")
+        header = f"{'handler':38} {'ours ms':>9} {'baseline ms':>12} {'ratio':>7}"
+        print(header + (f" {'before ms':>10} {'ratio':>7}  (before: {before_ref})" if before_ref else ""))
+        with checkout_of(before_ref) as before:
+            rows = measure(cases, env, before)
+        for row in rows:
+            line = f"{row['handler']:38} {row['ours_ms']:9.0f} {row['baseline_ms']:12.0f} {row['ratio']:7.2f}"
+            if "before_ms" in row:
+                line += f" {row['before_ms']:10.0f} {row['before_ratio']:7.2f}"
+            print(line)
         print(
             "(baseline: import stripe + boto3, a DynamoDB client, SDK signature check where it applies,"
             " one DynamoDB request; webhook target ratio <= 0.8)"

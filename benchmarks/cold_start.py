@@ -15,6 +15,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,14 +79,14 @@ class Case:
     make_event: Any  # () -> dict, a fresh first request per run
 
 
-def _run(script: str, arg: str, event: dict[str, Any], env: dict[str, str]) -> float:
+def _run(script: str, arg: str, event: dict[str, Any], env: dict[str, str], root: Path = ROOT) -> float:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(event, handle)
     try:
         result = subprocess.run(
             [sys.executable, "-c", script, arg, handle.name],
-            cwd=ROOT,
-            env=env,
+            cwd=root,
+            env=env | {"PYTHONPATH": str(root)},
             capture_output=True,
             text=True,
             timeout=120,
@@ -113,16 +115,36 @@ def profile(case: Case, env: dict[str, str]) -> str:
     return result.stdout[-6000:] + result.stderr[-2000:]
 
 
-def measure(cases: list[Case], env: dict[str, str]) -> list[dict[str, Any]]:
+def measure(cases: list[Case], env: dict[str, str], before: Path | None = None) -> list[dict[str, Any]]:
+    """Medians of RUNS cold starts of each case, ours and the baseline's; with `before` (a checkout of an
+    earlier commit), that tree's handlers too, so a change is judged against its parent in the same run."""
     rows = []
     for case in cases:
-        ours, base = [], []
-        for _ in range(RUNS):  # interleaved, so drift on the machine hits both alike
+        ours, base, earlier = [], [], []
+        for _ in range(RUNS):  # interleaved, so drift on the machine hits all alike
             ours.append(_run(OURS, case.module, case.make_event(), env))
             base.append(_run(BASELINE, case.baseline_mode, case.make_event(), env))
+            if before is not None:
+                earlier.append(_run(OURS, case.module, case.make_event(), env, root=before))
         ours_ms, base_ms = statistics.median(ours) * 1000, statistics.median(base) * 1000
-        rows.append({"handler": case.name, "ours_ms": ours_ms, "baseline_ms": base_ms, "ratio": ours_ms / base_ms})
+        row = {"handler": case.name, "ours_ms": ours_ms, "baseline_ms": base_ms, "ratio": ours_ms / base_ms}
+        if earlier:
+            before_ms = statistics.median(earlier) * 1000
+            row |= {"before_ms": before_ms, "before_ratio": before_ms / base_ms}
+        rows.append(row)
     return rows
+
+
+@contextmanager
+def checkout_of(ref: str | None) -> Iterator[Path | None]:
+    """The tree of commit `ref` in a temporary folder (git archive), or None without a ref."""
+    if not ref:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="payportal-before-") as folder:
+        archive = subprocess.run(["git", "archive", "--format=tar", ref], cwd=ROOT, capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
+        yield Path(folder)
 
 
 def fresh_id() -> str:

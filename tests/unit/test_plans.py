@@ -7,20 +7,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shared.domain.declines import DEFAULT_RETRY_DAYS, HARD_DECLINE_CODES, DeclineKind, classify_decline, next_retry
 from shared.domain.errors import DomainError
 from shared.domain.plans import (
-    DEFAULT_RETRY_DAYS,
-    HARD_DECLINE_CODES,
-    DeclineKind,
     Frequency,
     InvalidPlan,
     PlanChoice,
     PlanOffer,
     ScheduledInstallment,
     choose,
-    classify_decline,
     installment_date,
-    next_retry,
     plan_choices,
     schedule,
     split_amount,

@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from shared.clock import Clock
+from shared.domain.declines import DEFAULT_RETRY_DAYS, DeclineKind, classify_decline, next_retry
 from shared.domain.invoices import (
     Invoice,
     InvoiceStatus,
@@ -33,7 +34,6 @@ from shared.domain.messages import (
     outgoing_event,
 )
 from shared.domain.plan_lifecycle import plan_event_detail, settle_installment, with_installment
-from shared.domain.plans import DEFAULT_RETRY_DAYS, DeclineKind, classify_decline, next_retry
 from shared.domain.records import AuditEntry, AuditSubject, Installment, InstallmentStatus, Payment, Plan, PlanStatus
 from shared.services.ports import Change, Ledger
 from shared.services.stripe_events.engine import Decision, Outcome, apply_once, event_record, flagged, unchanged
