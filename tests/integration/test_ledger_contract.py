@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from shared import schema
 from shared.adapters.dynamodb import DynamoLedger
-from tests.contracts.ledger_contract import LedgerContract, LedgerUnderTest
+from tests.contracts.ledger_contract import LedgerContract
 
 TABLE = "payportal-contract"
 
@@ -25,11 +25,3 @@ class TestDynamoLedger(LedgerContract):
             client = boto3.client("dynamodb", region_name="us-east-1")
             client.create_table(**schema.create_table_kwargs(TABLE))
             yield DynamoLedger(client, TABLE)
-
-    @pytest.mark.xfail(
-        strict=True,
-        reason="DynamoLedger checks only a cursor's partition: a customer's payments cursor passes for their "
-        "invoices and reads as the end of the listing (an empty page, on moto), not as InvalidCursor",
-    )
-    def test_a_cursor_from_another_kind_of_listing_is_refused(self, ledger: LedgerUnderTest) -> None:
-        super().test_a_cursor_from_another_kind_of_listing_is_refused(ledger)

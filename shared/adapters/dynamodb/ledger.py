@@ -198,7 +198,9 @@ class DynamoLedger:
             "Limit": limit,
         }
         if cursor:
-            request["ExclusiveStartKey"] = decode_cursor(cursor, owner, schema.BY_OWNER_PK)
+            request["ExclusiveStartKey"] = decode_cursor(
+                cursor, owner, schema.BY_OWNER_PK, sort_key=schema.BY_OWNER_SK, sort_prefix=prefix
+            )
         page = self._db.query(**request)
         last = page.get("LastEvaluatedKey")
         return [deserialize(i) for i in page.get("Items", [])], encode_cursor(last) if last else None
