@@ -1,7 +1,8 @@
 """The composition root: real adapters, built once per container on first use.
 
-lazy: each builder imports its adapter itself, so boto3/botocore clients and the Stripe SDK load only when
-a handler first needs that client (and importing a handler stays free of them).
+The table, the AWS clients and the secret are every function's, so they are imported here. The adapters
+only some functions use (SES and EventBridge, SQS, Stripe, Powertools idempotency, which loads boto3) are
+imported by their builder (lazy: a function's cold start pays only for the adapters it calls).
 """
 
 from __future__ import annotations
@@ -9,17 +10,20 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
+from shared import config
+from shared.adapters import aws, secrets
+from shared.adapters.aws import client
+from shared.adapters.dynamodb import DynamoLedger
 from shared.config import settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from shared.adapters.dynamodb import DynamoLedger
-    from shared.adapters.idempotency import PowertoolsOnce
+    from shared.adapters.idempotency import PowertoolsOnce  # lazy: see the module docstring
     from shared.adapters.notifications import EventBridgePublisher, SesMailer
     from shared.adapters.secrets import StripeCredentials
-    from shared.adapters.stripe_gateway import StripeGateway
-    from shared.adapters.work_queue import SqsWorkQueue
+    from shared.adapters.stripe_gateway import StripeGateway  # lazy: see the module docstring
+    from shared.adapters.work_queue import SqsWorkQueue  # lazy: see the module docstring
     from shared.domain.records import Customer
     from shared.services.checkout import CheckoutConfig
     from shared.services.outbox import Branding
@@ -37,16 +41,11 @@ if TYPE_CHECKING:
 
 @cache
 def ledger() -> DynamoLedger:
-    from shared.adapters.aws import client
-    from shared.adapters.dynamodb import DynamoLedger
-
     return DynamoLedger(client("dynamodb"), settings().table_name)
 
 
 def stripe_credentials() -> StripeCredentials:
-    from shared.adapters.secrets import stripe_credentials as load
-
-    return load(settings().stripe_secret_id)  # cached for five minutes
+    return secrets.stripe_credentials(settings().stripe_secret_id)  # cached for five minutes
 
 
 class _LazyGateway:
@@ -76,7 +75,7 @@ def gateway() -> PaymentGateway:
 
 @cache
 def _gateway(api_key: str) -> StripeGateway:
-    from shared.adapters.stripe_gateway import StripeGateway
+    from shared.adapters.stripe_gateway import StripeGateway  # lazy: see the module docstring
 
     return StripeGateway(api_key, settings().stripe_api_base)
 
@@ -113,8 +112,7 @@ def branding() -> Branding:
 
 @cache
 def mailer() -> SesMailer:
-    from shared.adapters.aws import client
-    from shared.adapters.notifications import SesMailer
+    from shared.adapters.notifications import SesMailer  # lazy: see the module docstring
 
     config = settings()
     return SesMailer(client("ses"), config.sender_email, config.ses_configuration_set)
@@ -122,8 +120,7 @@ def mailer() -> SesMailer:
 
 @cache
 def publisher() -> EventBridgePublisher:
-    from shared.adapters.aws import client
-    from shared.adapters.notifications import EventBridgePublisher
+    from shared.adapters.notifications import EventBridgePublisher  # lazy: see the module docstring
 
     return EventBridgePublisher(client("events"), settings().event_bus_name)
 
@@ -131,8 +128,7 @@ def publisher() -> EventBridgePublisher:
 @cache
 def reminders_queue() -> SqsWorkQueue | None:
     """Where a dunning run out of time leaves the rest; None when no queue is configured."""
-    from shared.adapters.aws import client
-    from shared.adapters.work_queue import SqsWorkQueue
+    from shared.adapters.work_queue import SqsWorkQueue  # lazy: see the module docstring
 
     url = settings().reminders_queue_url
     return SqsWorkQueue(client("sqs"), url) if url else None
@@ -147,8 +143,7 @@ INVOICE_KEY_PREFIX = "functions.operator_api.views._idempotent_create.<locals>.c
 
 @cache
 def _invoice_once() -> PowertoolsOnce:
-    from shared.adapters.aws import client
-    from shared.adapters.idempotency import PowertoolsOnce
+    from shared.adapters.idempotency import PowertoolsOnce  # lazy: see the module docstring
 
     return PowertoolsOnce(
         client("dynamodb"),
@@ -166,9 +161,6 @@ def invoice_once(context: LambdaContext | None) -> PowertoolsOnce:
 
 def reset() -> None:
     """Forget every cached client and setting (tests, and the local stack after it changes the environment)."""
-    from shared import config
-    from shared.adapters import aws, secrets
-
     cached_builders = (config.settings, aws.client, aws._session, ledger, _gateway, mailer, publisher, reminders_queue)
     for cached in (*cached_builders, _invoice_once):
         cached.cache_clear()
