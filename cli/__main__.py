@@ -212,7 +212,7 @@ def _api_key(from_stdin: bool, stdin: TextIO, environ: Mapping[str, str]) -> str
     if not from_stdin:
         return environ.get(API_KEY_ENV, "").strip() or None
     if stdin.isatty():
-        import getpass
+        import getpass  # lazy: only an interactive prompt needs it
 
         key = getpass.getpass("Stripe secret key (not echoed): ")
     else:

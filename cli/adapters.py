@@ -19,7 +19,7 @@ from cli.stripe_setup import (
 )
 
 if TYPE_CHECKING:
-    import stripe
+    import stripe  # lazy: only the stripe commands load the SDK
 
 # -- AWS ---------------------------------------------------------------------------------------------------
 
@@ -33,9 +33,9 @@ _CLIENT_CONFIG: Mapping[str, Mapping[str, Any]] = {
 
 def aws_client(service: str, region: str | None) -> Any:
     """A boto3 client; AWS_ENDPOINT_URL (the local stack's moto) and the usual credential chain apply."""
-    import boto3
-    from botocore.config import Config
-    from botocore.exceptions import NoRegionError
+    import boto3  # lazy: `payportal --help` and its usage errors answer without loading the AWS SDK
+    from botocore.config import Config  # lazy: as above
+    from botocore.exceptions import NoRegionError  # lazy: as above
 
     session: Any = boto3.session.Session(region_name=region)  # Any: boto3-stubs types clients per service name
     config = Config(**_CLIENT_CONFIG[service]) if service in _CLIENT_CONFIG else None
@@ -176,7 +176,7 @@ class SecretsManagerStore:
 
 @contextmanager
 def _aws_errors(action: str) -> Iterator[None]:
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError, ClientError  # lazy: as in aws_client
 
     try:
         yield
@@ -200,7 +200,7 @@ class StripeWebhookEndpoints:
     builds its client: `api_base` set only for the local Stripe front."""
 
     def __init__(self, api_key: str, api_base: str | None = None) -> None:
-        import stripe
+        import stripe  # lazy: only the stripe commands load the SDK
 
         options: dict[str, Any] = {"max_network_retries": 2}
         if api_base:
@@ -226,7 +226,7 @@ class StripeWebhookEndpoints:
         return _endpoint(updated)
 
     def delete(self, endpoint_id: str) -> bool:
-        import stripe
+        import stripe  # lazy: only the stripe commands load the SDK
 
         with _stripe_errors(f"delete webhook endpoint {endpoint_id}"):
             try:
@@ -259,7 +259,7 @@ def _endpoint(found: stripe.WebhookEndpoint) -> WebhookEndpoint:
 
 @contextmanager
 def _stripe_errors(action: str) -> Iterator[None]:
-    import stripe
+    import stripe  # lazy: only the stripe commands load the SDK
 
     try:
         yield

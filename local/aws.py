@@ -55,7 +55,7 @@ def keep_stream_shards_on_rollback() -> None:
     the reader, already past them, skips real records (an outbox email or event silently lost). Here
     the live shard is kept and only the cancelled transaction's records are cut off; MOTO_LOCK makes
     sure no reader saw them in between."""
-    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models import DynamoDBBackend  # lazy: moto loads only when the local stack starts it
 
     original = DynamoDBBackend.transact_write_items
     if getattr(original, "keeps_stream_shards", False):
