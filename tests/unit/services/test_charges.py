@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
 from shared.clock import FixedClock
 from shared.domain.invoices import Hold, InvoiceStatus
@@ -28,9 +29,7 @@ def due_plan(second: Installment | None = None, *, third: bool = False) -> Plan:
     return a_plan(installments=(PAID_FIRST, second, *later), next_action_at=NOW)
 
 
-def ledger_with(
-    plan: Plan, *, stripe_customer: str | None = "cus_stripe_1", **invoice_fields: object
-) -> InMemoryLedger:
+def ledger_with(plan: Plan, *, stripe_customer: str | None = "cus_stripe_1", **invoice_fields: Any) -> InMemoryLedger:
     ledger = InMemoryLedger()
     invoice = an_invoice(
         amount_due=sum(i.amount for i in plan.installments),
@@ -196,7 +195,7 @@ def test_a_card_good_through_the_next_installment_needs_no_notice() -> None:
     assert ledger.outbox_messages() == []
 
 
-def autopay_ledger(**invoice_fields: object) -> tuple[InMemoryLedger, Plan]:
+def autopay_ledger(**invoice_fields: Any) -> tuple[InMemoryLedger, Plan]:
     """cus_1 is on autopay; inv_1 (USD 125.00) is due today and carried by its one-charge autopay plan."""
     ledger = InMemoryLedger()
     customer = a_customer(stripe_customer_id="cus_stripe_1", autopay=Autopay(enabled_at=NOW))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ from tests.fakes.stripe_facts import a_session_fact, an_intent_fact, checkout_ta
 CLOCK = FixedClock(NOW)
 
 
-def ledger_with(**invoice_fields: object) -> InMemoryLedger:
+def ledger_with(**invoice_fields: Any) -> InMemoryLedger:
     """Given customer cus_1 owes inv_1 (USD 125.00) and was sent to Checkout session cs_1 for all of it."""
     ledger = InMemoryLedger()
     ledger.commit(Change(new_customer=a_customer(), new_invoice=an_invoice(**invoice_fields), checkout=a_checkout()))

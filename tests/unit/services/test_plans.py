@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from shared.clock import FixedClock
@@ -26,7 +28,7 @@ CONFIG = CheckoutConfig(base_url="https://pay.example.test", payment_method_type
 OFFER = PlanOffer(max_installments=3, min_installment_amount=1_000)
 
 
-def given_page(**invoice_fields: object) -> tuple[InMemoryLedger, PayPage]:
+def given_page(**invoice_fields: Any) -> tuple[InMemoryLedger, PayPage]:
     ledger = InMemoryLedger()
     customer, invoice = a_customer(), an_invoice(**({"plan_offer": OFFER} | invoice_fields))
     ledger.commit(Change(new_customer=customer, new_invoice=invoice))
@@ -46,7 +48,7 @@ def test_an_offered_invoice_shows_its_plans() -> None:
     [{"plan_offer": None}, {"active_plan": "plan_1"}, {"open_disputes": frozenset({"dp_1"})}],
     ids=["not offered", "a plan runs", "disputed"],
 )
-def test_no_plans_are_shown_when_none_may_start(fields: dict[str, object]) -> None:
+def test_no_plans_are_shown_when_none_may_start(fields: dict[str, Any]) -> None:
     _, page = given_page(**fields)
 
     assert choices_for(page, NOW) == ()
