@@ -263,3 +263,22 @@ def test_an_installment_paid_on_checkout_after_failing_off_session_completes_the
     assert paid.active_plan is None
     names = event_names(ledger)
     assert EventName.PLAN_COMPLETED in names and EventName.PLAN_INSTALLMENT_PAID in names
+
+
+def test_an_installment_paid_on_checkout_after_its_plan_defaulted_counts_the_money_only() -> None:
+    ledger = InMemoryLedger()
+    defaulted = a_plan(status=PlanStatus.DEFAULTED, next_action_at=None)
+    invoice = an_invoice(amount_paid=6_250, status=InvoiceStatus.PARTIALLY_PAID, next_action_at=NOW)
+    second = replace(a_checkout("chk_2", "cs_2"), amount=6_250)
+    ledger.commit(Change(new_invoice=invoice, checkout=second, new_plan=defaulted))
+    tags = checkout_tags(checkout_ref="chk_2", plan_id="plan_1", installment=2)
+
+    outcome = record_session(
+        ledger, CLOCK, a_session_fact(session_id="cs_2", payment_intent_id="pi_9", amount=6_250, tags=tags)
+    )
+
+    assert outcome is Outcome.APPLIED
+    assert ledger.get_plan("inv_1", "plan_1") == defaulted
+    paid = ledger.get_invoice("inv_1")
+    assert paid is not None and paid.status is InvoiceStatus.PAID and paid.amount_paid == 12_500
+    assert EventName.PLAN_INSTALLMENT_PAID not in event_names(ledger)

@@ -4,6 +4,7 @@ invoice to dunning."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -252,3 +253,20 @@ def test_an_old_attempts_late_failure_is_recorded_but_leaves_the_plan_alone() ->
     [payment] = ledger.get_invoice_payments("inv_1")
     assert payment.status is PaymentStatus.FAILED
     assert event_names(ledger) == [EventName.PAYMENT_FAILED] and plan_updates(ledger) == []
+
+
+def test_the_last_installment_paid_with_a_late_fee_still_owing_returns_the_invoice_to_dunning() -> None:
+    # Given a 10.00 late fee was added after the plan was made
+    plan = charging_plan()
+    ledger = InMemoryLedger()
+    invoice = an_invoice(
+        amount_due=13_500, amount_paid=6_250, status=InvoiceStatus.PARTIALLY_PAID, active_plan="plan_1"
+    )
+    ledger.commit(Change(new_invoice=replace(invoice, next_action_at=None), new_plan=plan))
+
+    record_charge(ledger, CLOCK, an_installment_charge_fact())
+
+    assert stored_plan(ledger).status is PlanStatus.COMPLETED
+    owing = ledger.get_invoice("inv_1")
+    assert owing is not None and owing.amount_remaining == 1_000 and owing.status is InvoiceStatus.PARTIALLY_PAID
+    assert owing.active_plan is None and owing.next_action_at == NOW and owing.in_dunning
