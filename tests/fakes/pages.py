@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
+from shared.clock import wall_clock_now
 from shared.domain.invoices import Invoice
 from shared.domain.records import Customer, PayLink
 from shared.services.ports import Change
@@ -11,9 +13,10 @@ from tests.fakes.ledger import InMemoryLedger
 from tests.fakes.records import NOW, a_customer, an_invoice
 
 
-def a_ledger_with(*records: Customer | Invoice) -> InMemoryLedger:
-    """An in-memory ledger holding the records, each committed as a new one (so guards apply as in use)."""
-    ledger = InMemoryLedger()
+def a_ledger_with(*records: Customer | Invoice, wall_clock: Callable[[], datetime] = wall_clock_now) -> InMemoryLedger:
+    """An in-memory ledger holding the records, each committed as a new one (so guards apply as in use);
+    `wall_clock` times its outbox leases."""
+    ledger = InMemoryLedger(wall_clock=wall_clock)
     for record in records:
         if isinstance(record, Customer):
             ledger.commit(Change(new_customer=record))
