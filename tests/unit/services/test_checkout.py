@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared.domain.errors import InvalidStateTransition, InvoiceNotPayable, PayLinkInvalid
 from shared.domain.invoices import Hold, InvoiceStatus
@@ -141,3 +143,35 @@ def test_a_promise_on_a_paid_invoice_is_not_payable() -> None:
     page = open_pay_link(ledger, FixedClock(NOW), token)
     with pytest.raises(InvoiceNotPayable):
         promise_to_pay(ledger, FixedClock(NOW), page, promised=date(2026, 11, 5), max_days=14)
+
+
+@given(
+    amount_due=st.integers(min_value=1, max_value=10_000_000),
+    paid_percent=st.integers(min_value=0, max_value=99),
+    minimum=st.integers(min_value=1, max_value=20_000),
+    asked=st.integers(min_value=-10, max_value=20_000_000),
+)
+def test_a_partial_payment_never_asks_for_more_than_is_owed_nor_less_than_the_minimum(
+    amount_due: int, paid_percent: int, minimum: int, asked: int
+) -> None:
+    # Given a partly paid invoice open to partial payments
+    paid = amount_due * paid_percent // 100
+    status = InvoiceStatus.PARTIALLY_PAID if paid else InvoiceStatus.OPEN
+    ledger, _, token = a_payable_setup(
+        amount_due=amount_due, amount_paid=paid, status=status, allow_partial=True, min_partial_amount=minimum
+    )
+    gateway, clock = FakeGateway(), FixedClock(NOW)
+    # When the customer asks to pay any amount
+    try:
+        start_checkout(
+            ledger, gateway, clock, CONFIG, page=open_pay_link(ledger, clock, token), token=token, amount=asked
+        )
+    except InvoiceNotPayable:
+        refused = True
+    else:
+        refused = False
+    # Then Stripe is asked only for an amount between the minimum and what remains
+    remaining = amount_due - paid
+    allowed = min(minimum, remaining) <= asked <= remaining
+    assert refused is not allowed
+    assert [r.amount for r in gateway.checkout_requests] == ([] if refused else [asked])

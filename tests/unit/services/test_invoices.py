@@ -11,7 +11,8 @@ from shared.domain.dunning import DunningPolicy, DunningStep
 from shared.domain.errors import InvalidHold, InvalidStateTransition, NotFound
 from shared.domain.invoices import Hold, InvoiceStatus
 from shared.domain.messages import Event, EventName, InvoiceIssuedEmail
-from shared.domain.records import PayLink
+from shared.domain.plans import PlanOffer
+from shared.domain.records import Autopay, PayLink
 from shared.services.invoices import (
     InvoiceDraft,
     IssuedInvoice,
@@ -241,3 +242,27 @@ def test_details_carry_the_payments_newest_first() -> None:
     ledger.commit(Change(payment=a_payment("pi_new")))
     details = invoice_details(ledger, "inv_1")
     assert [p.key for p in details.payments] == ["pi_new", "pi_old"] and details.plan is None
+
+
+def test_a_customer_on_autopay_gets_a_plan_instead_of_reminders() -> None:
+    # Given a customer who turned autopay on
+    ledger = a_ledger_with(a_customer(autopay=Autopay(enabled_at=NOW)))
+    # When an invoice is created for them
+    invoice = create_invoice(ledger, FixedClock(NOW), DRAFT, actor="operator:acme")
+    # Then an autopay plan will charge it, and no reminder is scheduled
+    assert invoice.active_plan is not None and invoice.next_action_at is None
+    plan = ledger.get_plan(invoice.id, invoice.active_plan)
+    assert plan is not None and sum(i.amount for i in plan.installments) == 30_000
+
+
+def test_the_policys_default_installments_are_offered_where_two_installments_fit() -> None:
+    ledger = a_ledger_with(a_customer())
+    offer = PlanOffer(max_installments=3, min_installment_amount=10_000)
+    ledger.commit(
+        Change(dunning_policy=DunningPolicy(steps=(DunningStep(0, "due_today"),), default_installments=offer))
+    )
+    big = create_invoice(ledger, FixedClock(NOW), DRAFT, actor="operator:acme")
+    small = create_invoice(
+        ledger, FixedClock(NOW), replace(DRAFT, number="S-1", amount_due=19_999), actor="operator:acme"
+    )
+    assert (big.plan_offer, small.plan_offer) == (offer, None)
