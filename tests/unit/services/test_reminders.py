@@ -14,6 +14,7 @@ from shared.domain.dunning import DEFAULT_POLICY, DunningPolicy, DunningStep, La
 from shared.domain.invoices import Hold, Invoice, InvoiceStatus, LateFeeLine
 from shared.domain.messages import Event, EventName, ReminderEmail
 from shared.domain.records import EmailUndeliverable
+from shared.services.customers import release_customer_hold
 from shared.services.ports import Change
 from shared.services.reminders import RunReport, remind_invoice, run_reminders
 from tests.fakes import FixedClock, InMemoryLedger
@@ -250,3 +251,30 @@ def test_an_invoice_changed_since_it_was_read_is_left_for_the_next_run() -> None
     report = RunReport()
     remind_invoice(ledger, DEFAULT_POLICY, stale, NOW, report)
     assert (report.conflicts, report.sent) == (1, 0) and _emails(ledger) == []
+
+
+def test_reminders_withheld_by_an_open_ended_customer_hold_go_out_once_it_is_released() -> None:
+    # Given a customer on hold until further notice, with a reminder due
+    ledger = a_ledger_with(a_customer(hold=Hold("bankruptcy")), _due(due_date=WEEK_AHEAD))
+    clock = FixedClock(NOW)
+    # When the run fires, Then nothing is sent and the invoice leaves the due index
+    assert run_reminders(ledger, clock).withheld == 1 and _stored(ledger).next_action_at is None
+    assert run_reminders(ledger, clock).examined == 0
+    # When the operator releases the hold an hour later and the run fires again
+    clock.instant = NOW + timedelta(hours=1)
+    release_customer_hold(ledger, clock, "cus_1", actor="operator:acme")
+    report = run_reminders(ledger, clock)
+    # Then the reminder goes out, once
+    assert report.sent == 1 and [e.step for e in _emails(ledger)] == ["-7:upcoming"]
+
+
+def test_a_reminder_on_the_day_summer_time_starts_goes_out_at_local_nine() -> None:
+    # Given a London customer whose invoice is due on 28 March 2027, the day the clocks go forward
+    ledger = a_ledger_with(
+        a_customer(), _due(due_date=date(2027, 3, 28), next_action_at=datetime(2027, 3, 28, 8, 30, tzinfo=UTC))
+    )
+    # When the run fires at 08:30 UTC (09:30 BST) on the due date
+    report = run_reminders(ledger, FixedClock(datetime(2027, 3, 28, 8, 30, tzinfo=UTC)))
+    # Then the due-today reminder is sent, and the +3 step is scheduled for 09:00 BST, 08:00 UTC
+    assert report.sent == 1 and [e.step for e in _emails(ledger)] == ["+0:due_today"]
+    assert _stored(ledger).next_action_at == datetime(2027, 3, 31, 8, 0, tzinfo=UTC)
