@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from shared.clock import wall_clock_now
 from shared.domain.invoices import Invoice
@@ -49,7 +50,7 @@ def a_stored_pay_link(
     return token
 
 
-def a_payable_setup(**invoice_fields: object) -> tuple[InMemoryLedger, Invoice, str]:
+def a_payable_setup(**invoice_fields: Any) -> tuple[InMemoryLedger, Invoice, str]:
     """Customer cus_1 owing invoice inv_1, with a live pay link: (ledger, invoice, token)."""
     invoice = an_invoice(**invoice_fields)
     ledger = a_ledger_with(a_customer(), invoice)

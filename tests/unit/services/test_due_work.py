@@ -23,7 +23,7 @@ def _pages(
         items = items_per_shard.get(shard, [])
         start = int(cursor or 0)
         end = start + size
-        return Page(items=items[start:end], next_cursor=str(end) if end < len(items) else None)
+        return Page(items=list(items[start:end]), next_cursor=str(end) if end < len(items) else None)
 
     return read, reads
 
