@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from shared.clock import Clock
+from shared.domain.invoices import Invoice
 from shared.domain.messages import OutboxMessage, PlanNews, PlanUpdateEmail, outgoing_email
 from shared.domain.records import (
     AuditEntry,
@@ -55,6 +56,7 @@ class ChargeReport:
     waiting: int = 0  # an attempt already has its PaymentIntent; its webhook settles it
     notices: int = 0  # autopay: the customer was told of the coming charge
     invoiced: int = 0  # recurring charges' periods invoiced
+    no_card: int = 0  # no saved card to charge: the plan ended and the invoice went back to dunning
     complete: bool = True
     remaining: list[tuple[int, str | None]] = field(default_factory=list)
 
@@ -108,13 +110,7 @@ def charge_plan(ledger: Ledger, gateway: PaymentGateway, plan: Plan, now: dateti
         _commit(ledger, replace(plan, next_action_at=None, version=plan.version + 1), report)  # nothing to charge
         return
     if customer.stripe_customer_id is None:
-        # No saved card can exist: the plan cannot go on, and the invoice returns to normal dunning.
-        failed = replace(plan, status=PlanStatus.DEFAULTED, next_action_at=None, version=plan.version + 1)
-        back = replace(invoice, active_plan=None, next_action_at=now, version=invoice.version + 1)
-        try:
-            ledger.commit(Change(plan_update=failed, invoice_update=back))
-        except ChangeRejected:
-            report.conflicts += 1
+        _no_card_to_charge(ledger, plan, invoice, now, report)  # no saved card can exist
         return
     if (invoice.hold and invoice.hold.active_at(now)) or invoice.open_disputes:
         if _commit(ledger, replace(plan, next_action_at=now + PAUSE_RECHECK, version=plan.version + 1), report):
@@ -179,6 +175,10 @@ def charge_plan(ledger: Ledger, gateway: PaymentGateway, plan: Plan, now: dateti
             idempotency_key=idempotency_key(plan, installment.number, attempt),
         )
     )
+    if outcome.status == "no_payment_method":
+        # Stripe holds no card to charge, so no PaymentIntent and no webhook will ever come.
+        _no_card_to_charge(ledger, claimed, invoice, now, report)
+        return
     if outcome.status == "failed":
         report.failed_at_stripe += 1
     else:
@@ -192,6 +192,18 @@ def charge_plan(ledger: Ledger, gateway: PaymentGateway, plan: Plan, now: dateti
         notice = _card_expiry_notice(plan, installment, attempt, outcome.card_expires, now)
         # A webhook may have settled it already (newer version): then there is nothing to note.
         _commit(ledger, noted, report, count_conflict=False, outbox=[notice] if notice else [])
+
+
+def _no_card_to_charge(ledger: Ledger, plan: Plan, invoice: Invoice, now: datetime, report: ChargeReport) -> None:
+    """The plan cannot go on without a card: it ends, and the invoice returns to normal dunning."""
+    failed = replace(plan, status=PlanStatus.DEFAULTED, next_action_at=None, version=plan.version + 1)
+    back = replace(invoice, active_plan=None, next_action_at=now, version=invoice.version + 1)
+    try:
+        ledger.commit(Change(plan_update=failed, invoice_update=back))
+    except ChangeRejected:
+        report.conflicts += 1
+        return
+    report.no_card += 1
 
 
 def card_expires_before(expires: tuple[int, int], day: date) -> bool:

@@ -8,8 +8,6 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
-
 from shared.clock import FixedClock
 from shared.domain.invoices import Hold, InvoiceStatus
 from shared.domain.messages import AutopayNoticeEmail, Event, EventName, PlanNews, PlanUpdateEmail
@@ -280,10 +278,6 @@ def stored_plan_of(ledger: InMemoryLedger, invoice_id: str, plan_id: str) -> Pla
     return plan
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="charge_plan counts status 'no_payment_method' (no PaymentIntent created) as charged",
-)
 def test_a_customer_with_no_saved_card_is_not_counted_as_charged() -> None:
     ledger, gateway = ledger_with(due_plan()), FakeGateway()
     gateway.charge_outcomes.append(ChargeOutcome(None, "no_payment_method"))
@@ -293,11 +287,6 @@ def test_a_customer_with_no_saved_card_is_not_counted_as_charged() -> None:
     assert report.charged == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with no saved card the plan stays 'charging' with no PaymentIntent and is tried again every "
-    "CLAIM_WAIT forever: no webhook comes, so it never defaults and the invoice never returns to dunning",
-)
 def test_a_plan_with_no_saved_card_to_charge_returns_the_invoice_to_dunning() -> None:
     ledger, gateway = ledger_with(due_plan()), FakeGateway()
     gateway.charge_outcomes.append(ChargeOutcome(None, "no_payment_method"))

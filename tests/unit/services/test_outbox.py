@@ -20,11 +20,12 @@ from shared.domain.messages import (
 )
 from shared.domain.records import Autopay, EmailUndeliverable, PayLink
 from shared.services.outbox import CLAIM_LEASE_SECONDS, Branding, Delivered, Delivery, deliver
-from shared.services.ports import Change, OutboxBusy
+from shared.services.ports import Change, OutboxBusy, PaymentMethodUsed
 from tests.fakes import FixedClock, InMemoryLedger, RecordingMailer, RecordingPublisher
+from tests.fakes.gateway import FakeGateway
 from tests.fakes.ledger import CLAIMED, DELIVERED, PENDING
 from tests.fakes.pages import a_ledger_with
-from tests.fakes.records import NOW, a_customer, a_payment, an_invoice
+from tests.fakes.records import NOW, a_customer, an_invoice
 
 BRANDING = Branding(
     business_name="Acme Consulting",
@@ -41,6 +42,7 @@ class Outbox:
     def __init__(self, ledger: InMemoryLedger | None = None) -> None:
         self.ledger = ledger or a_ledger_with(a_customer(), an_invoice())
         self.mailer, self.publisher = RecordingMailer(), RecordingPublisher()
+        self.gateway = FakeGateway()
 
     def queue(self, message: OutboxMessage) -> str:
         self.ledger.commit(Change(outbox=[message]))
@@ -55,6 +57,7 @@ class Outbox:
             publisher=self.publisher,
             clock=FixedClock(NOW),
             branding=BRANDING,
+            gateway=self.gateway,
         )
 
     def status(self, message_id: str) -> str:
@@ -194,16 +197,15 @@ def test_a_receipt_to_a_customer_on_autopay_says_how_to_turn_it_off() -> None:
     assert len(outbox.ledger.pay_links) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 9 item 4: compose_email passes method=None, so receipts never show how the customer paid",
-)
-def test_a_receipt_shows_how_the_customer_paid() -> None:
+def test_a_receipt_shows_how_the_customer_paid_as_stripe_tells_it_at_delivery() -> None:
+    # Given Stripe says a Mastercard ending in 4444 paid pi_1
     outbox = Outbox()
-    outbox.ledger.commit(Change(payment=a_payment("pi_1", method="Visa •••• 4242")))
+    outbox.gateway.payment_methods["pi_1"] = PaymentMethodUsed("card", brand="mastercard", last4="4444")
+    # When the receipt is delivered
     outbox.deliver(outbox.queue(outgoing_email(ReceiptEmail("inv_1", "pi_1", 12_500, paid_at=NOW), NOW)))
+    # Then it says so
     [sent] = outbox.mailer.sent
-    assert "Payment method: Visa •••• 4242" in sent.email.text
+    assert "Payment method: Mastercard ending in 4444" in sent.email.text
 
 
 def test_an_autopay_notice_names_the_charge_day_in_the_customers_calendar() -> None:
