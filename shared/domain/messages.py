@@ -16,8 +16,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from shared.domain.invoices import InvoiceStatus
-from shared.domain.records import new_id
+from shared.domain.invoices import InvoiceStatus, PaymentStatus
+from shared.domain.records import Payment, new_id
 
 
 class EventName(StrEnum):
@@ -55,6 +55,22 @@ _PAYMENT_STATUS_EVENTS = {
 def invoice_paid_event(status: InvoiceStatus) -> EventName:
     """The event a payment that left the invoice in `status` announces (partially paid, or paid)."""
     return _PAYMENT_STATUS_EVENTS[status]
+
+
+def payment_event_detail(payment: Payment, stripe_event_id: str) -> dict[str, Any]:
+    """The detail of `payment.succeeded` and `payment.failed` (docs/events.md)."""
+    detail: dict[str, Any] = {
+        "payment_id": payment.key,
+        "invoice_id": payment.invoice_id,
+        "customer_id": payment.customer_id,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "status": payment.status.value,
+        "stripe_event_id": stripe_event_id,
+    }
+    if payment.status is PaymentStatus.FAILED:
+        detail["failure_reason"] = payment.failure_reason
+    return detail
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,14 @@ from shared.domain.invoices import (
     invoice_event_detail,
     payment_status_moves_forward,
 )
-from shared.domain.messages import EventName, ReceiptEmail, invoice_paid_event, outgoing_email, outgoing_event
+from shared.domain.messages import (
+    EventName,
+    ReceiptEmail,
+    invoice_paid_event,
+    outgoing_email,
+    outgoing_event,
+    payment_event_detail,
+)
 from shared.domain.plan_lifecycle import activate, plan_event_detail, settle_installment
 from shared.domain.records import AuditEntry, AuditSubject, CheckoutAttempt, Payment, Plan, PlanStatus
 from shared.services.ports import Change, Ledger
@@ -133,19 +140,10 @@ def _decide(ledger: Ledger, clock: Clock, event: EventMeta, seen: _Observed) -> 
             },
         )
     )
-    payment_detail = {
-        "payment_id": payment.key,
-        "invoice_id": invoice.id,
-        "customer_id": invoice.customer_id,
-        "amount": payment.amount,
-        "currency": payment.currency,
-        "status": payment.status.value,
-        "stripe_event_id": event.id,
-    }
+    payment_detail = payment_event_detail(payment, event.id)
     if seen.status is PaymentStatus.SUCCEEDED:
         _succeeded(change, invoice, context.plan, payment, payment_detail, seen.installment, now)
     elif seen.status is PaymentStatus.FAILED:
-        payment_detail["failure_reason"] = payment.failure_reason
         change.outbox.append(outgoing_event(EventName.PAYMENT_FAILED, payment_detail, now))
     return change, Outcome.APPLIED
 

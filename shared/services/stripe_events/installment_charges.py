@@ -32,6 +32,7 @@ from shared.domain.messages import (
     invoice_paid_event,
     outgoing_email,
     outgoing_event,
+    payment_event_detail,
 )
 from shared.domain.plan_lifecycle import plan_event_detail, settle_installment, with_installment
 from shared.domain.records import AuditEntry, AuditSubject, Installment, InstallmentStatus, Payment, Plan, PlanStatus
@@ -80,17 +81,7 @@ def _decide(ledger: Ledger, clock: Clock, fact: PaymentIntentFact, retry_days: t
         failure_reason=fact.failure_reason if status is PaymentStatus.FAILED else None,
     )
     change = Change(stripe_event=event_record(event, Outcome.APPLIED, now), payment=payment)
-    payment_detail = {
-        "payment_id": intent_id,
-        "invoice_id": invoice.id,
-        "customer_id": invoice.customer_id,
-        "amount": payment.amount,
-        "currency": payment.currency,
-        "status": status.value,
-        "stripe_event_id": event.id,
-        "plan_id": plan.id,
-        "installment": number,
-    }
+    payment_detail = payment_event_detail(payment, event.id) | {"plan_id": plan.id, "installment": number}
     if status is PaymentStatus.SUCCEEDED:
         _succeeded(change, invoice, plan, installment, payment, payment_detail, now)
     else:
@@ -159,7 +150,6 @@ def _failed(
     now: datetime,
     retry_days: tuple[int, ...],
 ) -> None:
-    payment_detail["failure_reason"] = payment.failure_reason
     change.outbox.append(outgoing_event(EventName.PAYMENT_FAILED, payment_detail, now))
     is_current = (
         plan.status is PlanStatus.ACTIVE
