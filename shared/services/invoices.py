@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from shared.clock import Clock
-from shared.domain.dunning import due_reminder
+from shared.domain.dunning import DunningPolicy, due_reminder, uncollectible_at
 from shared.domain.errors import ConcurrentUpdate, InvalidHold, InvalidStateTransition, NotFound
 from shared.domain.invoices import (
     Hold,
@@ -252,19 +252,25 @@ def release_hold(ledger: Ledger, clock: Clock, invoice_id: str, *, actor: str) -
     if invoice.hold is None:
         return InvoiceDetails(*get_invoice_with_payments(ledger, invoice_id))
     now = clock.now()
-    following = (
-        due_reminder(current_policy(ledger), invoice.due_date, invoice.customer_timezone, invoice.reminders_sent, now)
-        if invoice.accepts_payment
-        else None
-    )
-    released = replace(
-        invoice, hold=None, next_action_at=following.send_at if following else None, version=invoice.version + 1
-    )
+    released = replace(invoice, hold=None, version=invoice.version + 1)
+    released = replace(released, next_action_at=_next_dunning_action(current_policy(ledger), released, now))
     audit = AuditEntry(
         subject=AuditSubject.INVOICE, subject_id=invoice.id, action="invoice.hold_released", actor=actor, at=now
     )
     _commit_update(ledger, released, audit)
     return InvoiceDetails(*get_invoice_with_payments(ledger, invoice_id))
+
+
+def _next_dunning_action(policy: DunningPolicy, invoice: Invoice, now: datetime) -> datetime | None:
+    """When the dunning run should next look at the invoice: its next reminder, or once every reminder has
+    gone out, the policy's write-off (never a reminder after it); None when it is not being collected."""
+    if not invoice.in_dunning:
+        return None
+    following = due_reminder(policy, invoice.due_date, invoice.customer_timezone, invoice.reminders_sent, now)
+    write_off = uncollectible_at(policy, invoice.due_date, invoice.customer_timezone)
+    if following is None or (write_off is not None and following.send_at >= write_off):
+        return write_off
+    return following.send_at
 
 
 def _commit_update(ledger: Ledger, updated: Invoice, audit: AuditEntry) -> None:

@@ -197,11 +197,6 @@ def test_a_hold_pauses_reminders_until_its_end_and_release_resumes_them() -> Non
     assert ledger.audit_actions("inv_1") == ["invoice.hold_placed", "invoice.hold_released"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="release_hold schedules only the next reminder: with every step sent, the policy's write-off is "
-    "dropped (next_action_at None), where the dunning run would keep it scheduled",
-)
 def test_releasing_a_hold_after_the_last_reminder_keeps_the_write_off_coming() -> None:
     # Given a policy writing off 30 days after the due date, and an invoice whose only reminder went out
     policy = DunningPolicy(steps=(DunningStep(0, "due_today"),), mark_uncollectible_after_days=30)
