@@ -287,8 +287,8 @@ def main() -> None:
             Case("operator_api (POST /v1/customers)", "functions.operator_api.handler", "write", customer_event),
             Case("outbox (one event)", "functions.outbox.handler", "write", outbox_event),
         ]
-        only = os.environ.get("PAYPORTAL_BENCH_ONLY")  # e.g. "webhooks": that cold start, nothing else
-        if only:
+        only = os.environ.get("PAYPORTAL_BENCH_ONLY")  # "webhooks": that cold start only; "cold": all of them
+        if only and only != "cold":
             cases = [c for c in cases if c.name.startswith(only)]
         wanted = os.environ.get("PAYPORTAL_BENCH_PROFILE")
         if wanted:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).parents[1]
-RUNS = int(os.environ.get("PAYPORTAL_BENCH_RUNS", "7"))
+RUNS = int(os.environ.get("PAYPORTAL_BENCH_RUNS", "11"))
 
 OURS = """
 import json, sys, time

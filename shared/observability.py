@@ -1,15 +1,16 @@
 """Logger, tracer and metrics for every function (Powertools). Handlers decorate in one order:
 
     @logger.inject_lambda_context(clear_state=True)
-    @tracer.capture_lambda_handler(capture_response=False)
+    @tracer.capture_lambda_handler(capture_response=False)   # scheduled runs only
     @metrics.log_metrics
     def lambda_handler(event, context): ...
 
 Logs carry ids only: never tokens, card data, email addresses or payloads.
 
-`tracer` is built on first import of the name: the X-Ray SDK alone costs about 0.2 s of cold start, so
-the webhook function, whose cold start Stripe waits on, does not import it and relies on Lambda's own
-active tracing (docs/decisions.md).
+`tracer` is built on first import of the name: the X-Ray SDK alone costs 0.1 to 0.2 s of cold start, so
+the functions someone waits on (the webhook, the pay pages, the operator API, the outbox stream) do not
+import it and rely on Lambda's own active tracing; the scheduled runs use it for their subsegments
+(docs/decisions.md, entry 32).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from functions.checkout.pages import page, redirect
 from shared import wiring
 from shared.clock import business_clock
 from shared.domain.errors import PayLinkInvalid
-from shared.observability import logger, metrics, tracer
+from shared.observability import logger, metrics
 from shared.services import pay_page
 from shared.services.pay_page import Notices, PayPageView, Problem, Redirect
 
@@ -168,7 +168,6 @@ def unexpected(error: Exception) -> Response[str]:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -29,7 +29,7 @@ from functions.operator_api.schemas import (
 from shared import wiring
 from shared.clock import business_clock
 from shared.config import settings
-from shared.observability import logger, metrics, tracer
+from shared.observability import logger, metrics
 from shared.services import customers, dunning_policy, invoices, operator_checkout, recurring
 from shared.services.autopay import disable_autopay
 
@@ -207,7 +207,6 @@ def put_dunning_policy(policy: DunningPolicyModel) -> DunningPolicyModel:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -13,7 +13,7 @@ from shared import wiring
 from shared.adapters.outbox_stream import outbox_message_id
 from shared.clock import business_clock
 from shared.domain.messages import Event, EventName
-from shared.observability import MetricUnit, add_metric_by, logger, metrics, tracer
+from shared.observability import MetricUnit, add_metric_by, logger, metrics
 from shared.services.outbox import Delivery, deliver
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -58,7 +58,6 @@ def business_metrics(event: Event) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     response = process_partial_response(
