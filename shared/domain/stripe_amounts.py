@@ -27,31 +27,56 @@ from shared.domain.errors import AmountNotChargeable, CurrencyNotChargeable
 
 # docs.stripe.com/currencies, "Zero-decimal currencies".
 STRIPE_ZERO_DECIMAL = frozenset(
-    "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split()
+    ["BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"]
 )  # UGX is listed here, but its special case below is what the API does
 # docs.stripe.com/currencies, "Three-decimal currencies": the last digit must be 0.
-STRIPE_THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())
+STRIPE_THREE_DECIMAL = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
 # docs.stripe.com/currencies, "Special cases": whole units, written as two-decimal values ending in 00.
 STRIPE_WHOLE_UNITS_IN_HUNDREDTHS = frozenset({"ISK", "UGX"})
 # docs.stripe.com/currencies, "Supported presentment currencies" (card payments).
-STRIPE_PRESENTMENT = frozenset(
-    """
-    USD AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BIF BMD BND BOB BRL BSD BWP BYN BZD CAD CDF
-    CHF CLP CNY COP CRC CVE CZK DJF DKK DOP DZD EGP ETB EUR FJD FKP GBP GEL GIP GMD GNF GTQ GYD HKD HNL HTG
-    HUF IDR ILS INR ISK JMD JPY KES KGS KHR KMF KRW KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP
-    MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD
-    SCR SEK SGD SHP SLE SOS SRD STD SZL THB TJS TOP TRY TTD TWD TZS UAH UGX UYU UZS VND VUV WST XAF XCD XOF
-    XPF YER ZAR ZMW
-    """.split()
-)
+# fmt: off
+STRIPE_PRESENTMENT = frozenset([
+    "USD", "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BIF",
+    "BMD", "BND", "BOB", "BRL", "BSD", "BWP", "BYN", "BZD", "CAD", "CDF", "CHF", "CLP", "CNY", "COP", "CRC", "CVE",
+    "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GIP", "GMD", "GNF", "GTQ",
+    "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "ISK", "JMD", "JPY", "KES", "KGS", "KHR", "KMF", "KRW",
+    "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MUR", "MVR",
+    "MWK", "MXN", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN",
+    "PYG", "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD", "SCR", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "STD",
+    "SZL", "THB", "TJS", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "UYU", "UZS", "VND", "VUV", "WST", "XAF",
+    "XCD", "XOF", "XPF", "YER", "ZAR", "ZMW",
+])
+# fmt: on
 STRIPE_CHARGEABLE = STRIPE_PRESENTMENT | STRIPE_THREE_DECIMAL
 
 # The chargeable currencies whose CLDR minor unit (ours) differs from Stripe's; all others agree.
-_CLDR_EXPONENT = {code: 0 for code in "AFN ALL ISK LAK LBP MMK RSD SOS STD UGX YER".split()}
+_CLDR_EXPONENT = {code: 0 for code in ["AFN", "ALL", "ISK", "LAK", "LBP", "MMK", "RSD", "SOS", "STD", "UGX", "YER"]}
 
 # ISO 4217 codes that are not money anyone can be charged in.
 _METALS = {"XAU": "gold", "XAG": "silver", "XPT": "platinum", "XPD": "palladium"}
-_FUNDS = frozenset("XDR XSU XUA XBA XBB XBC XBD XFO XFU USN USS BOV CHE CHW CLF COU MXV UYI UYW".split())
+_FUNDS = frozenset(
+    [
+        "XDR",
+        "XSU",
+        "XUA",
+        "XBA",
+        "XBB",
+        "XBC",
+        "XBD",
+        "XFO",
+        "XFU",
+        "USN",
+        "USS",
+        "BOV",
+        "CHE",
+        "CHW",
+        "CLF",
+        "COU",
+        "MXV",
+        "UYI",
+        "UYW",
+    ]
+)
 
 
 def stripe_exponent(currency: str) -> int:
@@ -155,7 +180,9 @@ def from_stripe(amount: int, currency: str) -> int:
 
 def _why_increment(code: str, increment: int) -> str:
     if code in STRIPE_THREE_DECIMAL:
-        return f"Stripe charges {code}, a three-decimal currency, only in multiples of 10 minor units ({increment_text(code)})"
+        return (
+            f"Stripe charges {code}, a three-decimal currency, in multiples of 10 minor units ({increment_text(code)})"
+        )
     return f"Stripe charges {code} only in multiples of {increment} minor units ({increment_text(code)})"
 
 
