@@ -53,8 +53,8 @@ def start_plan(
         raise InvalidPlan("this invoice cannot be paid in installments", field="plan")
     if invoice.active_plan or invoice.open_disputes or not invoice.accepts_payment:
         raise InvoiceNotPayable(f"invoice {invoice.number} cannot start an installment plan now")
-    first, increment = local_date(now, page.customer.timezone), chargeable_increment(invoice.currency)
-    choice = choose(invoice.plan_offer, invoice.amount_remaining, first, key, increment)
+    starts_on, increment = local_date(now, page.customer.timezone), chargeable_increment(invoice.currency)
+    choice = choose(invoice.plan_offer, invoice.amount_remaining, starts_on, key, increment)
 
     identity = f"{invoice.id}:{key}:{invoice.amount_remaining}:{invoice.version}:{click_window(now)}"
     plan_id = "plan_" + hashlib.sha256(identity.encode()).hexdigest()[:32]
