@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from shared.domain.errors import AmountNotChargeable, InvalidStateTransition, InvoiceNotPayable
-from shared.domain.stripe_amounts import chargeable_increment, increment_text
+from shared.domain.stripe_amounts import chargeable_increment, increment_text, is_chargeable_currency
 
 if TYPE_CHECKING:  # annotations only: the webhook's cold path does not load the plan rules
     from shared.domain.plans import PlanOffer
@@ -136,6 +136,8 @@ class Invoice:
     def check_payable(self, amount: int) -> None:
         if not self.accepts_payment:
             raise InvoiceNotPayable(f"invoice {self.number} is {self.status.value} and cannot be paid")
+        if not is_chargeable_currency(self.currency):  # only an invoice made before creation checked it
+            raise InvoiceNotPayable(f"invoice {self.number} is in {self.currency}, which cannot be charged")
         if amount > self.amount_remaining:
             raise InvoiceNotPayable("the amount is more than what remains to pay", field="amount")
         if amount < self.minimum_payment():

@@ -105,3 +105,9 @@ def test_the_minimum_partial_payment_is_rounded_up_to_a_chargeable_amount() -> N
     assert invoice.minimum_payment() == 1_010
     with pytest.raises(InvoiceNotPayable, match="below the minimum"):
         invoice.check_payable(1_000)
+
+
+def test_an_invoice_in_a_currency_stripe_cannot_charge_is_not_payable() -> None:
+    # Only an invoice stored before creation refused such currencies can be in one
+    with pytest.raises(InvoiceNotPayable, match="in XAU, which cannot be charged"):
+        an_invoice(currency="XAU").check_payable(10_000)
