@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from local.fake_stripe.currencies import check_amount
 from local.fake_stripe.errors import StripeApiError
 from local.fake_stripe.ids import random_id
 from local.fake_stripe.params import (
@@ -334,10 +335,12 @@ def _line_item(raw: Any, n: int) -> LineItem:
         raise StripeApiError(
             400, f"Missing required param: {at}[quantity].", code="parameter_missing", param=f"{at}[quantity]"
         )
-    return LineItem(
+    item = LineItem(
         id=random_id("li_"),
         name=name,
         currency=currency_param(price_data.get("currency"), f"{at}[price_data][currency]", required=True) or "",
         unit_amount=integer_param(price_data["unit_amount"], f"{at}[price_data][unit_amount]", minimum=0),
         quantity=integer_param(raw["quantity"], f"{at}[quantity]", minimum=1),
     )
+    check_amount(item.unit_amount, item.currency, f"{at}[price_data][unit_amount]")
+    return item

@@ -16,8 +16,9 @@ from typing import Any
 
 import jinja2
 from aiohttp import web
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency
 
+from local.fake_stripe import currencies
 from local.fake_stripe.checkout import CheckoutSession
 from local.fake_stripe.payments import Card
 
@@ -94,9 +95,9 @@ def _templates() -> jinja2.Environment:
 
 
 def money(amount: int, currency: str) -> str:
-    """Minor units to a display string, only here at the edge."""
+    """Stripe's `amount` to a display string, read with Stripe's decimals (ISK 500000 is ISK 5,000)."""
     code = currency.upper()
-    return format_currency(Decimal(amount).scaleb(-get_currency_precision(code)), code, locale="en_US")
+    return format_currency(Decimal(amount).scaleb(-currencies.exponent(code)), code, locale="en_US")
 
 
 def checkout_page(session: CheckoutSession, *, error: CardProblem | None = None, status: int = 200) -> web.Response:

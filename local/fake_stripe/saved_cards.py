@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from local.fake_stripe.currencies import check_amount
 from local.fake_stripe.errors import LocalstripeFailure, StripeApiError
 from local.fake_stripe.localstripe_client import LocalstripeClient, Params, nested
 from local.fake_stripe.params import (
@@ -86,9 +87,11 @@ def off_session_charge(params: Mapping[str, Any]) -> OffSessionCharge:
     amount = integer_param(params["amount"], "amount", minimum=1)
     if amount > MAX_AMOUNT:
         raise StripeApiError(400, f"Amount must be no more than {MAX_AMOUNT}.", code="amount_too_large", param="amount")
+    currency = currency_param(params.get("currency"), "currency", required=True) or ""
+    check_amount(amount, currency, "amount")
     return OffSessionCharge(
         amount=amount,
-        currency=currency_param(params.get("currency"), "currency", required=True) or "",
+        currency=currency,
         customer=optional_str(params, "customer"),
         payment_method=required_str(params, "payment_method"),
         metadata=metadata_param(params.get("metadata"), "metadata"),

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from shared.domain.records import DisputeStatus
+from shared.domain.stripe_amounts import NotRepresentable, from_stripe
 from shared.services.stripe_events.facts import (
     CheckoutSessionFact,
     DisputeFact,
@@ -56,7 +57,7 @@ def _session(state: SessionState) -> Callable[[EventMeta, Mapping[str, Any]], St
             session_id=session_id,
             paid=obj.get("payment_status") == "paid",
             payment_intent_id=_str(intent.get("id") if isinstance(intent, dict) else intent),
-            amount=_amount(obj.get("amount_total")),
+            amount=_money(obj, "amount_total"),
             currency=_currency(obj.get("currency")),
             tags=_tags(obj),
         )
@@ -72,7 +73,7 @@ def _payment_intent(succeeded: bool) -> Callable[[EventMeta, Mapping[str, Any]],
             event=meta,
             succeeded=succeeded,
             payment_intent_id=_str(obj.get("id")) or "",
-            amount=_amount(obj.get("amount")),
+            amount=_money(obj, "amount"),
             currency=_currency(obj.get("currency")),
             tags=_tags(obj),
             error_code=_str(error.get("code")),
@@ -97,7 +98,7 @@ def _dispute(closed: bool) -> Callable[[EventMeta, Mapping[str, Any]], StripeFac
             dispute_id=dispute_id,
             payment_intent_id=intent_id,
             status=status,
-            amount=_amount(obj.get("amount")),
+            amount=_money(obj, "amount"),
             currency=_currency(obj.get("currency")),
             reason=str(obj.get("reason") or "")[:64],
         )
@@ -158,6 +159,18 @@ def _amount(value: object) -> int | None:
         raise NotAStripeEvent("an amount is not an integer")
     assert isinstance(value, int)
     return value
+
+
+def _money(obj: Mapping[str, Any], key: str) -> int | None:
+    """The amount at `key` in our minor units (Stripe writes ISK 5,000 as 500000). None when it cannot be
+    one of ours: a fraction of our minor unit is never an amount we asked for, so there is nothing to record."""
+    amount, currency = _amount(obj.get(key)), _currency(obj.get("currency"))
+    if amount is None or currency is None:
+        return amount
+    try:
+        return from_stripe(amount, currency)
+    except NotRepresentable:
+        return None
 
 
 def _currency(value: object) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.domain.records import Customer
+from shared.domain.stripe_amounts import to_stripe
 from shared.services.ports import (
     ChargeOutcome,
     CheckoutSession,
@@ -46,7 +47,7 @@ class StripeGateway:
                         "quantity": 1,
                         "price_data": {
                             "currency": request.currency.lower(),
-                            "unit_amount": request.amount,
+                            "unit_amount": to_stripe(request.amount, request.currency),
                             "product_data": {"name": request.description[:250]},
                         },
                     }
@@ -77,7 +78,7 @@ class StripeGateway:
         try:
             intent = self._client.v1.payment_intents.create(
                 params={
-                    "amount": request.amount,
+                    "amount": to_stripe(request.amount, request.currency),
                     "currency": request.currency.lower(),
                     "customer": request.stripe_customer_id,
                     "payment_method": cards.data[0].id,

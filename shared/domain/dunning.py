@@ -46,13 +46,16 @@ class LateFee:
         if self.cap is not None and self.cap <= 0:
             raise InvalidPolicy("a cap must be positive", field="late_fee")
 
-    def amount_for(self, remaining: int) -> int:
-        if self.fixed is not None:
-            fee = self.fixed
-        else:
-            exact = Decimal(remaining) * Decimal(str(self.percent)) / Decimal(100)
-            fee = int(exact.to_integral_value(rounding=ROUND_HALF_UP))
-        return min(fee, self.cap) if self.cap is not None else fee
+    def amount_for(self, remaining: int, increment: int = 1) -> int:
+        """The fee on `remaining`, a multiple of `increment` (the currency's chargeable step at Stripe, so
+        the invoice stays chargeable): rounded half up to it, and never above the cap."""
+        exact = Decimal(self.fixed) if self.fixed is not None else Decimal(remaining) * Decimal(str(self.percent)) / 100
+        if self.cap is not None:
+            exact = min(exact, Decimal(self.cap))
+        fee = int((exact / increment).to_integral_value(rounding=ROUND_HALF_UP)) * increment
+        if self.cap is not None and fee > self.cap:
+            fee -= increment
+        return fee
 
 
 @dataclass(frozen=True, slots=True)

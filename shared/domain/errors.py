@@ -22,6 +22,18 @@ class UnknownCurrency(DomainError):
     code = "unknown_currency"
 
 
+class AmountNotChargeable(InvalidAmount):
+    """A valid amount Stripe cannot charge in its currency (BHD 1.234: Stripe takes thousandths ending in 0)."""
+
+    code = "amount_not_chargeable"
+
+
+class CurrencyNotChargeable(UnknownCurrency):
+    """An ISO 4217 code Stripe cannot charge in: a metal (XAU), a test code (XTS), a withdrawn currency (DEM)..."""
+
+    code = "currency_not_chargeable"
+
+
 class NotFound(DomainError):
     code = "not_found"
 

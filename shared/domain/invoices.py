@@ -7,7 +7,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from shared.domain.errors import InvalidStateTransition, InvoiceNotPayable
+from shared.domain.errors import AmountNotChargeable, InvalidStateTransition, InvoiceNotPayable
+from shared.domain.stripe_amounts import chargeable_increment, increment_text, is_chargeable_currency
 
 if TYPE_CHECKING:  # annotations only: the webhook's cold path does not load the plan rules
     from shared.domain.plans import PlanOffer
@@ -124,20 +125,29 @@ class Invoice:
         )
 
     def minimum_payment(self) -> int:
-        """The least a customer may pay now: the whole remainder unless partial payments are allowed."""
+        """The least a customer may pay now: the whole remainder unless partial payments are allowed, and
+        never less than Stripe can charge in the currency."""
         if not self.allow_partial:
             return self.amount_remaining
-        floor = self.min_partial_amount or 1
+        increment = chargeable_increment(self.currency)
+        floor = -(-(self.min_partial_amount or 1) // increment) * increment  # rounded up to a chargeable amount
         return min(floor, self.amount_remaining)
 
     def check_payable(self, amount: int) -> None:
         if not self.accepts_payment:
             raise InvoiceNotPayable(f"invoice {self.number} is {self.status.value} and cannot be paid")
+        if not is_chargeable_currency(self.currency):  # only an invoice made before creation checked it
+            raise InvoiceNotPayable(f"invoice {self.number} is in {self.currency}, which cannot be charged")
         if amount > self.amount_remaining:
             raise InvoiceNotPayable("the amount is more than what remains to pay", field="amount")
         if amount < self.minimum_payment():
             raise InvoiceNotPayable(
                 "this invoice must be paid in full" if not self.allow_partial else "the amount is below the minimum",
+                field="amount",
+            )
+        if amount % chargeable_increment(self.currency):
+            raise AmountNotChargeable(
+                f"{self.currency} is paid in steps of {increment_text(self.currency)}: enter a multiple of that",
                 field="amount",
             )
 

@@ -90,23 +90,30 @@ def installment_date(first: date, frequency: Frequency, index: int) -> date:
     return date(year, month, min(first.day, calendar.monthrange(year, month)[1]))
 
 
-def split_amount(amount: int, count: int) -> tuple[int, ...]:
-    """`count` parts summing exactly to `amount`; the first carries the remainder."""
+def split_amount(amount: int, count: int, increment: int = 1) -> tuple[int, ...]:
+    """`count` parts summing exactly to `amount`, each a multiple of `increment` (the currency's chargeable
+    step at Stripe, stripe_amounts.chargeable_increment); the first carries the remainder."""
     if not _is_int(count) or count < 1:
         raise InvalidPlan("count must be at least 1", field="count")
     if not _is_int(amount):
         raise InvalidPlan("amounts are integers in the currency's minor unit", field="amount")
-    if amount < count:
+    if not _is_int(increment) or increment < 1:
+        raise InvalidPlan("the increment is a positive number of minor units", field="increment")
+    steps, odd = divmod(amount, increment)
+    if steps < count:
         raise InvalidPlan("the amount is too small to split into that many installments", field="amount")
-    base, remainder = divmod(amount, count)
-    # The odd minor units go up front, so every later charge is the same figure the customer agreed to.
-    return (base + remainder,) + (base,) * (count - 1)
+    base, remainder = divmod(steps, count)
+    # The odd steps go up front, so every later charge is the same figure the customer agreed to. An amount
+    # that is itself no multiple of the increment (never one we let in) keeps its odd units there too.
+    return ((base + remainder) * increment + odd,) + (base * increment,) * (count - 1)
 
 
-def schedule(amount: int, count: int, first: date, frequency: Frequency) -> tuple[ScheduledInstallment, ...]:
+def schedule(
+    amount: int, count: int, first: date, frequency: Frequency, increment: int = 1
+) -> tuple[ScheduledInstallment, ...]:
     return tuple(
         ScheduledInstallment(number=index + 1, due_on=installment_date(first, frequency, index), amount=part)
-        for index, part in enumerate(split_amount(amount, count))
+        for index, part in enumerate(split_amount(amount, count, increment))
     )
 
 
@@ -139,23 +146,24 @@ class PlanChoice:
         return frequency, count
 
 
-def plan_choices(offer: PlanOffer, amount: int, first: date) -> tuple[PlanChoice, ...]:
-    """Every plan the offer allows for `amount`: by frequency as the offer lists them, then count ascending."""
+def plan_choices(offer: PlanOffer, amount: int, first: date, increment: int = 1) -> tuple[PlanChoice, ...]:
+    """Every plan the offer allows for `amount`: by frequency as the offer lists them, then count ascending.
+    Installments are multiples of `increment`, the currency's chargeable step."""
     if not _is_int(amount) or amount <= 0:
         raise InvalidPlan("the amount must be a positive amount in minor units", field="amount")
     return tuple(
-        PlanChoice(frequency=frequency, count=count, installments=schedule(amount, count, first, frequency))
+        PlanChoice(frequency=frequency, count=count, installments=schedule(amount, count, first, frequency, increment))
         for frequency in offer.frequencies
         for count in range(MIN_INSTALLMENTS, offer.max_installments + 1)
-        # amount // count is the smallest part: the first only ever carries more.
-        if amount // count >= offer.min_installment_amount
+        # The last part is the smallest: the first only ever carries more.
+        if (amount // increment) // count * increment >= offer.min_installment_amount
     )
 
 
-def choose(offer: PlanOffer, amount: int, first: date, key: str) -> PlanChoice:
+def choose(offer: PlanOffer, amount: int, first: date, key: str, increment: int = 1) -> PlanChoice:
     """The plan the customer picked, if the offer allows it for this amount."""
     PlanChoice.parse_key(key)
-    for choice in plan_choices(offer, amount, first):
+    for choice in plan_choices(offer, amount, first, increment):
         if choice.key == key:
             return choice
     raise InvalidPlan("that plan is not on offer for this amount", field="plan")

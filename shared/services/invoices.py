@@ -19,6 +19,7 @@ from shared.domain.invoices import (
 from shared.domain.messages import EventName, InvoiceIssuedEmail, outgoing_email, outgoing_event
 from shared.domain.plan_lifecycle import autopay_plan
 from shared.domain.records import AuditEntry, AuditSubject, PayLink, Payment, Plan, new_id
+from shared.domain.stripe_amounts import check_chargeable
 from shared.services.dunning_policy import current_policy
 from shared.services.ports import Change, ChangeRejected, Ledger, RunOnce
 
@@ -90,6 +91,11 @@ def invoice_creation(
 ) -> tuple[Invoice, Change]:
     """The new invoice and the Change that creates it (with its autopay plan, events and audit entry),
     for callers that commit it together with changes of their own."""
+    # Only what Stripe can charge gets in: whatever is later sent for it (the whole, a part, an installment,
+    # with late fees) can then be kept valid at Stripe.
+    check_chargeable(request.amount_due, request.currency, field="amount_due")
+    if request.min_partial_amount is not None:
+        check_chargeable(request.min_partial_amount, request.currency, field="min_partial_amount")
     customer = ledger.get_customer(request.customer_id)
     if customer is None:
         raise NotFound(f"no customer {request.customer_id}", field="customer_id")

@@ -18,6 +18,7 @@ from shared.domain.invoices import Invoice
 from shared.domain.local_time import local_date
 from shared.domain.plans import InvalidPlan, PlanChoice, choose, plan_choices
 from shared.domain.records import CheckoutAttempt, Installment, InstallmentStatus, Plan, PlanStatus
+from shared.domain.stripe_amounts import chargeable_increment
 from shared.services.checkout import CheckoutConfig, PayPage, open_checkout_session
 from shared.services.ports import Change, ChangeRejected, Ledger, PaymentGateway, Rejection
 from shared.services.saved_cards import open_setup_session
@@ -30,7 +31,8 @@ def choices_for(page: PayPage, now: datetime) -> tuple[PlanChoice, ...]:
     invoice = page.invoice
     if invoice.plan_offer is None or invoice.active_plan or invoice.open_disputes or not invoice.accepts_payment:
         return ()
-    return plan_choices(invoice.plan_offer, invoice.amount_remaining, local_date(now, page.customer.timezone))
+    first = local_date(now, page.customer.timezone)
+    return plan_choices(invoice.plan_offer, invoice.amount_remaining, first, chargeable_increment(invoice.currency))
 
 
 def start_plan(
@@ -51,7 +53,8 @@ def start_plan(
         raise InvalidPlan("this invoice cannot be paid in installments", field="plan")
     if invoice.active_plan or invoice.open_disputes or not invoice.accepts_payment:
         raise InvoiceNotPayable(f"invoice {invoice.number} cannot start an installment plan now")
-    choice = choose(invoice.plan_offer, invoice.amount_remaining, local_date(now, page.customer.timezone), key)
+    starts_on, increment = local_date(now, page.customer.timezone), chargeable_increment(invoice.currency)
+    choice = choose(invoice.plan_offer, invoice.amount_remaining, starts_on, key, increment)
 
     identity = f"{invoice.id}:{key}:{invoice.amount_remaining}:{invoice.version}:{click_window(now)}"
     plan_id = "plan_" + hashlib.sha256(identity.encode()).hexdigest()[:32]

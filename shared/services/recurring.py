@@ -15,11 +15,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.clock import Clock
-from shared.domain.errors import ConcurrentUpdate, InvalidStateTransition, NotFound
+from shared.domain.errors import (
+    AmountNotChargeable,
+    ConcurrentUpdate,
+    CurrencyNotChargeable,
+    InvalidStateTransition,
+    NotFound,
+)
 from shared.domain.local_time import local_date
 from shared.domain.messages import EventName, outgoing_event
 from shared.domain.plans import Frequency, installment_date
 from shared.domain.records import AuditEntry, AuditSubject, RecurringCharge, RecurringStatus, new_id
+from shared.domain.stripe_amounts import check_chargeable
 from shared.services.customers import get_customer
 from shared.services.invoices import InvoiceDraft, invoice_creation
 from shared.services.ports import Change, ChangeRejected, Ledger
@@ -76,6 +83,7 @@ def _next_action(charge: RecurringCharge, timezone: str) -> datetime | None:
 
 
 def create_recurring(ledger: Ledger, clock: Clock, request: RecurringDraft, *, actor: str) -> RecurringCharge:
+    check_chargeable(request.amount, request.currency, field="amount")  # refused now, not at each period
     customer = get_customer(ledger, request.customer_id)
     now = clock.now()
     charge = RecurringCharge(
@@ -118,6 +126,7 @@ def update_recurring(
     now = clock.now()
     updated = charge
     if changes.amount is not None:
+        check_chargeable(changes.amount, charge.currency, field="amount")
         updated = replace(updated, amount=changes.amount)
     if changes.paused is True:
         updated = replace(updated, status=RecurringStatus.PAUSED)
@@ -179,9 +188,24 @@ def bill_period(ledger: Ledger, clock: Clock, charge: RecurringCharge, *, autopa
         description=charge.description,
         notify=customer.autopay is None,  # autopay customers get the autopay notice instead
     )
-    invoice, change = invoice_creation(
-        ledger, clock, request, actor="scheduler", autopay_notice_days=autopay_notice_days
-    )
+    try:
+        invoice, change = invoice_creation(
+            ledger, clock, request, actor="scheduler", autopay_notice_days=autopay_notice_days
+        )
+    except (AmountNotChargeable, CurrencyNotChargeable) as refused:
+        # Created before Stripe's rules were checked: it can never be charged, so it stops here, said why.
+        audit = AuditEntry(
+            subject=AuditSubject.RECURRING_CHARGE,
+            subject_id=charge.id,
+            action="recurring.not_chargeable",
+            actor="scheduler",
+            at=now,
+            details={"reason": refused.message},
+        )
+        stopped = replace(charge, next_action_at=None, version=charge.version + 1)
+        with contextlib.suppress(ChangeRejected):
+            ledger.commit(Change(recurring_update=stopped, audit=[audit]))
+        return False
     advanced = replace(charge, periods_created=index + 1)
     change.recurring_update = replace(
         advanced, next_action_at=_next_action(advanced, customer.timezone), version=charge.version + 1

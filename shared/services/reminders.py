@@ -16,6 +16,7 @@ from shared.domain.dunning import DunningPolicy, due_reminder, uncollectible_at
 from shared.domain.invoices import Invoice, InvoiceStatus, invoice_event_detail
 from shared.domain.messages import EventName, ReminderEmail, outgoing_email, outgoing_event
 from shared.domain.records import AuditEntry, AuditSubject
+from shared.domain.stripe_amounts import chargeable_increment
 from shared.services.due_work import ALL_SHARDS, walk_due
 from shared.services.dunning_policy import current_policy
 from shared.services.ports import Change, ChangeRejected, Ledger
@@ -110,7 +111,8 @@ def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now:
         next_at = following.send_at if following else write_off
         if following and write_off and following.send_at >= write_off:
             next_at = write_off
-        fee = reminder.step.late_fee.amount_for(invoice.amount_remaining) if reminder.step.late_fee else 0
+        late_fee, increment = reminder.step.late_fee, chargeable_increment(invoice.currency)
+        fee = late_fee.amount_for(invoice.amount_remaining, increment) if late_fee else 0
         charged = invoice.with_late_fee(reminder.step.key, fee)
         if charged is not invoice:
             change.audit.append(

@@ -93,6 +93,18 @@ def test_a_session_without_a_required_param_is_refused(client: stripe.StripeClie
     assert raised.value.param == param
 
 
+@pytest.mark.parametrize(("currency", "unit_amount"), [("isk", 500_050), ("ugx", 1_001), ("bhd", 1_234)])
+def test_amounts_stripe_cannot_charge_in_the_currency_are_refused_as_stripe_does(
+    client: stripe.StripeClient, currency: str, unit_amount: int
+) -> None:
+    # ISK and UGX are two-decimal at Stripe with no fractions; three-decimal currencies must end in 0
+    params = session_params()
+    params["line_items"][0]["price_data"] |= {"currency": currency, "unit_amount": unit_amount}
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.checkout.sessions.create(params=params)
+    assert raised.value.http_status == 400 and raised.value.param == "line_items[0][price_data][unit_amount]"
+
+
 def test_an_unknown_session_is_a_stripe_404(client: stripe.StripeClient) -> None:
     # When reading a session that was never created, Then it is Stripe's resource_missing 404
     with pytest.raises(stripe.InvalidRequestError) as raised:

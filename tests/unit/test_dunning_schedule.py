@@ -1,6 +1,7 @@
 """Dunning schedule: the right step, in the customer's hours, across DST, with catch-up after downtime."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -130,6 +131,24 @@ def test_late_fees_are_exact_and_capped(fee: dict[str, object], remaining: int, 
     from shared.domain.dunning import LateFee
 
     assert LateFee(**fee).amount_for(remaining) == expected  # type: ignore[arg-type]
+
+
+@given(
+    st.integers(min_value=1, max_value=10**8),
+    st.decimals(min_value="0.01", max_value="100", places=2),
+    st.one_of(st.none(), st.integers(min_value=1, max_value=10**6)),
+    st.sampled_from([1, 10]),  # USD's chargeable step, and BHD's (three-decimal currencies end in 0 at Stripe)
+)
+def test_late_fees_are_whole_chargeable_steps_never_above_the_cap(
+    remaining: int, percent: object, cap: int | None, increment: int
+) -> None:
+    from shared.domain.dunning import LateFee
+
+    fee = LateFee(percent=str(percent), cap=cap).amount_for(remaining, increment)
+    assert fee % increment == 0 and fee >= 0
+    assert cap is None or fee <= cap
+    exact = remaining * Decimal(str(percent)) / 100
+    assert cap is not None or abs(fee - exact) <= Decimal(increment) / 2
 
 
 @pytest.mark.parametrize("fee", [{}, {"fixed": 1, "percent": "1"}, {"fixed": 0}, {"percent": "0"}, {"percent": "x"}])

@@ -6,7 +6,7 @@ from itertools import permutations
 
 import pytest
 
-from shared.domain.errors import InvalidStateTransition, InvoiceNotPayable
+from shared.domain.errors import AmountNotChargeable, InvalidAmount, InvalidStateTransition, InvoiceNotPayable
 from shared.domain.invoices import Invoice, InvoiceStatus, PaymentStatus, payment_status_moves_forward
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -88,3 +88,26 @@ def test_payment_states_converge_whatever_order_events_arrive_in() -> None:
             if payment_status_moves_forward(state, status):
                 state = status
         assert state is PaymentStatus.SUCCEEDED
+
+
+def test_a_partial_payment_stripe_cannot_charge_is_refused_saying_what_would_do() -> None:
+    # Given a BHD invoice open to partial payments (BHD has three decimals; Stripe wants the last one 0)
+    invoice = an_invoice(currency="BHD", amount_due=12_340, allow_partial=True, min_partial_amount=1_000)
+    # Then 1.234 BHD is refused, as a 422, naming the step; 1.230 BHD is fine
+    with pytest.raises(AmountNotChargeable, match=r"steps of 0\.010 BHD") as refused:
+        invoice.check_payable(1_234)
+    assert isinstance(refused.value, InvalidAmount) and refused.value.field == "amount"
+    invoice.check_payable(1_230)
+
+
+def test_the_minimum_partial_payment_is_rounded_up_to_a_chargeable_amount() -> None:
+    invoice = an_invoice(currency="KWD", amount_due=50_000, allow_partial=True, min_partial_amount=1_005)
+    assert invoice.minimum_payment() == 1_010
+    with pytest.raises(InvoiceNotPayable, match="below the minimum"):
+        invoice.check_payable(1_000)
+
+
+def test_an_invoice_in_a_currency_stripe_cannot_charge_is_not_payable() -> None:
+    # Only an invoice stored before creation refused such currencies can be in one
+    with pytest.raises(InvoiceNotPayable, match="in XAU, which cannot be charged"):
+        an_invoice(currency="XAU").check_payable(10_000)

@@ -21,6 +21,7 @@ from shared.domain.plans import (
     schedule,
     split_amount,
 )
+from shared.domain.stripe_amounts import chargeable_increment
 
 FIRST = date(2027, 1, 15)
 dates = st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31))
@@ -52,6 +53,25 @@ def test_a_split_sums_exactly_and_only_the_first_part_carries_the_remainder(coun
     assert all(isinstance(part, int) and part >= 1 for part in parts)
     assert len(set(parts[1:])) <= 1  # every later charge is the same figure
     assert parts[0] - min(parts) == amount % count < count
+
+
+@given(count=st.integers(min_value=1, max_value=24), data=st.data())
+def test_a_bhd_split_is_in_multiples_of_10_that_sum_exactly(count: int, data: st.DataObject) -> None:
+    # BHD has three decimals, and Stripe charges it only in amounts ending in 0
+    increment = chargeable_increment("BHD")
+    amount = data.draw(st.integers(min_value=count, max_value=10**9)) * increment
+    parts = split_amount(amount, count, increment)
+    assert sum(parts) == amount and len(parts) == count
+    assert all(part % 10 == 0 and part >= 10 for part in parts)
+    assert len(set(parts[1:])) <= 1
+
+
+def test_the_plans_on_offer_for_a_bhd_invoice_are_all_chargeable() -> None:
+    offer = PlanOffer(max_installments=6, min_installment_amount=1_000)
+    for choice in plan_choices(offer, 12_340, FIRST, chargeable_increment("BHD")):
+        amounts = [i.amount for i in choice.installments]
+        assert sum(amounts) == 12_340 and all(a % 10 == 0 for a in amounts), amounts
+    assert [i.amount for i in choose(offer, 12_340, FIRST, "monthly-3", 10).installments] == [4_120, 4_110, 4_110]
 
 
 @pytest.mark.parametrize(("amount", "count", "field"), [(100, 0, "count"), (100, -1, "count"), (2, 3, "amount")])

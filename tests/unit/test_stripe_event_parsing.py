@@ -148,3 +148,23 @@ def test_any_object_under_a_handled_type_gives_a_fact_or_a_clear_refusal(event_t
     except NotAStripeEvent:
         return
     assert fact.event.id == "evt_1"
+
+
+def test_amounts_are_read_back_from_stripes_form_into_ours() -> None:
+    # Given a completed session for ISK 5,000, which Stripe writes as 500000 (two decimals ending in 00)
+    obj = session_object(session_id="cs_1", invoice_id="inv_1", checkout_ref="r", amount=500_000, currency="isk")
+    fact = parse_event(stripe_event("checkout.session.completed", obj))
+    # Then the fact says ISK 5,000, in ISK's real minor unit
+    assert isinstance(fact, CheckoutSessionFact) and (fact.amount, fact.currency) == (5_000, "ISK")
+    # And so do PaymentIntents and disputes
+    intent = parse_event(stripe_event("payment_intent.succeeded", {"id": "pi_1", "amount": 120_000, "currency": "ugx"}))
+    assert isinstance(intent, PaymentIntentFact) and intent.amount == 1_200
+    dispute = {"id": "dp_1", "payment_intent": "pi_1", "amount": 500_000, "currency": "isk", "status": "lost"}
+    lost = parse_event(stripe_event("charge.dispute.closed", dispute))
+    assert isinstance(lost, DisputeFact) and lost.amount == 5_000
+
+
+def test_a_stripe_amount_that_is_not_a_whole_number_of_our_units_states_no_amount() -> None:
+    obj = session_object(session_id="cs_1", invoice_id="inv_1", checkout_ref="r", amount=500_050, currency="isk")
+    fact = parse_event(stripe_event("checkout.session.completed", obj))
+    assert isinstance(fact, CheckoutSessionFact) and fact.amount is None  # never rounded into the ledger

@@ -71,6 +71,20 @@ def test_choosing_a_plan_stores_it_and_opens_checkout_for_the_first_installment(
     assert invoice is not None and invoice.active_plan is None  # active only once the first is paid
 
 
+def test_a_bhd_plan_is_split_into_amounts_stripe_can_charge_summing_to_what_remains() -> None:
+    # Given a BHD 12.340 invoice of which 2.000 is paid (three decimals; Stripe wants the last digit 0)
+    ledger, page = given_page(currency="BHD", amount_due=12_340, amount_paid=2_000, status=InvoiceStatus.PARTIALLY_PAID)
+    gateway = FakeGateway()
+    # When the customer picks three monthly installments
+    start_plan(ledger, gateway, CLOCK, CONFIG, page=page, token="tok", key="monthly-3")
+    # Then every installment ends in 0 and together they are exactly what remains
+    [request] = gateway.checkout_requests
+    plan = ledger.get_plan("inv_1", request.metadata["plan_id"])
+    assert plan is not None
+    assert [i.amount for i in plan.installments] == [3_460, 3_440, 3_440]
+    assert sum(i.amount for i in plan.installments) == 10_340 and request.amount == 3_460
+
+
 def test_a_double_click_on_a_plan_opens_the_same_session_and_stores_one_plan() -> None:
     ledger, page = given_page()
     gateway = FakeGateway()

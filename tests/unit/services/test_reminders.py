@@ -175,6 +175,21 @@ def test_a_late_fee_is_added_once_with_its_step() -> None:
     assert ledger.audit[0].details == {"step": "+3:overdue", "amount": 500, "currency": "USD"}
 
 
+def test_a_percentage_late_fee_on_a_three_decimal_currency_keeps_the_invoice_chargeable() -> None:
+    # Given a BHD 12.340 invoice three days overdue, under a 1.5% fee (0.1851 BHD, not chargeable at Stripe)
+    policy = DunningPolicy(steps=(DunningStep(0, "due_today"), DunningStep(3, "overdue", LateFee(percent="1.5"))))
+    overdue = _due(
+        due_date=date(2026, 10, 30), currency="BHD", amount_due=12_340, reminders_sent=frozenset({"+0:due_today"})
+    )
+    ledger = a_ledger_with(a_customer(), overdue)
+    # When the run adds the fee
+    run_reminders(ledger, FixedClock(NOW), policy=policy)
+    # Then the fee is rounded to Stripe's step for BHD (0.010), so what is owed can still be charged
+    invoice = _stored(ledger)
+    assert invoice.late_fees == (LateFeeLine("+3:overdue", 190),)
+    assert invoice.amount_due == 12_530 and invoice.amount_due % 10 == 0
+
+
 @given(st.integers(min_value=0, max_value=40), st.integers(min_value=1, max_value=6))
 def test_late_fees_are_charged_at_most_once_per_step_however_often_the_run_fires(start: int, runs_a_day: int) -> None:
     # Given an invoice due on 30 October, and a run firing a few times a day for the weeks after
