@@ -51,6 +51,10 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         names = ", ".join(f["field"] for f in fields)
         return error_response(422, "validation_error", f"invalid request: {names}", fields)
 
+    @app.exception_handler(UnicodeDecodeError)
+    def not_utf8(_: UnicodeDecodeError) -> Response[Any]:
+        return error_response(400, "invalid_body", "the request body is not valid UTF-8")
+
     @app.exception_handler(domain.DomainError)
     def domain_error(error: domain.DomainError) -> Response[Any]:
         status = next((s for t, s in STATUS_BY_ERROR.items() if isinstance(error, t)), 400)

@@ -15,6 +15,10 @@ from shared.domain.money import normalise_currency
 
 # Stripe's ceiling for a single charge, in minor units.
 MAX_AMOUNT = 99_999_999
+# The dates the API takes (due dates, periods, holds): schedules computed from them (reminders up to a year
+# after, write-offs up to ten, a thousand yearly periods) stay well inside what a date can hold.
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2099, 12, 31)
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
@@ -44,6 +48,17 @@ def _locale(value: str) -> str:
     return str(parsed).replace("_", "-")
 
 
+def _business_date(value: date) -> date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(f"must be a date from {EARLIEST_DATE} to {LATEST_DATE}")
+    return value
+
+
+def _business_moment(value: datetime) -> datetime:
+    _business_date(value.date())
+    return value
+
+
 def _currency(value: str) -> str:
     try:
         return normalise_currency(value)
@@ -55,6 +70,8 @@ EmailAddress = Annotated[str, AfterValidator(_email)]
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
 LocaleName = Annotated[str, AfterValidator(_locale)]
 CurrencyCode = Annotated[str, Field(min_length=3, max_length=3), AfterValidator(_currency)]
+BusinessDate = Annotated[date, AfterValidator(_business_date)]
+BusinessMoment = Annotated[AwareDatetime, AfterValidator(_business_moment)]
 MinorUnits = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT, description="integer in the currency's minor unit")]
 
 
@@ -72,7 +89,7 @@ class NewCustomer(_Strict):
 
 class NewHold(_Strict):
     reason: str = Field(min_length=1, max_length=200)
-    until: AwareDatetime | None = Field(default=None, description="omit to hold until released")
+    until: BusinessMoment | None = Field(default=None, description="omit to hold until released")
 
 
 class HoldOut(BaseModel):
@@ -132,8 +149,8 @@ class NewRecurringCharge(_Strict):
     amount: MinorUnits
     currency: CurrencyCode
     interval: Literal["weekly", "monthly", "yearly"]
-    start_date: date = Field(description="the first period's date, which is its invoice's due date")
-    end_date: date | None = Field(default=None, description="no period after this date")
+    start_date: BusinessDate = Field(description="the first period's date, which is its invoice's due date")
+    end_date: BusinessDate | None = Field(default=None, description="no period after this date")
     count: int | None = Field(default=None, ge=1, le=1000, description="or: this many periods in all")
     description: str = Field(default="", max_length=500)
 
@@ -178,7 +195,7 @@ class NewInvoice(_Strict):
     number: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/\-]*$")
     currency: CurrencyCode
     amount_due: MinorUnits
-    due_date: date
+    due_date: BusinessDate
     description: str = Field(default="", max_length=500)
     allow_partial: StrictBool = False
     min_partial_amount: MinorUnits | None = None

@@ -199,7 +199,7 @@ class DynamoLedger:
         }
         if cursor:
             request["ExclusiveStartKey"] = decode_cursor(
-                cursor, owner, schema.BY_OWNER_PK, sort_key=schema.BY_OWNER_SK, sort_prefix=prefix
+                cursor, owner, schema.BY_OWNER_PK, schema.BY_OWNER_SK, sort_prefix=prefix
             )
         page = self._db.query(**request)
         last = page.get("LastEvaluatedKey")
@@ -236,7 +236,7 @@ class DynamoLedger:
             "Limit": limit,
         }
         if cursor:
-            request["ExclusiveStartKey"] = decode_cursor(cursor, partition, schema.DUE_WORK_PK)
+            request["ExclusiveStartKey"] = decode_cursor(cursor, partition, schema.DUE_WORK_PK, schema.DUE_WORK_SK)
         page = self._db.query(**request)
         last = page.get("LastEvaluatedKey")
         return [deserialize(i) for i in page.get("Items", [])], encode_cursor(last) if last else None
