@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from shared.domain import errors as domain
+from shared.domain.dunning import InvalidPolicy
 from shared.observability import logger
 from shared.services.invoices import MissingIdempotencyKey
 from shared.services.ports import ChangeRejected
@@ -27,6 +28,7 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.PayLinkInvalid: 404,
     domain.InvalidHold: 422,
     domain.ConcurrentUpdate: 409,
+    InvalidPolicy: 422,
 }
 
 

@@ -59,6 +59,15 @@ def _business_moment(value: datetime) -> datetime:
     return value
 
 
+def _wall_clock_time(value: time) -> time:
+    """The window is in each customer's own time zone: an offset would say whose, and seconds would be lost."""
+    if value.tzinfo is not None:
+        raise ValueError('must be a local time such as "09:00", without a UTC offset')
+    if value.second or value.microsecond:
+        raise ValueError('must be a time in whole minutes, such as "09:00"')
+    return value
+
+
 def _currency(value: str) -> str:
     try:
         return normalise_currency(value)
@@ -70,6 +79,7 @@ EmailAddress = Annotated[str, AfterValidator(_email)]
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
 LocaleName = Annotated[str, AfterValidator(_locale)]
 CurrencyCode = Annotated[str, Field(min_length=3, max_length=3), AfterValidator(_currency)]
+WallClockTime = Annotated[time, AfterValidator(_wall_clock_time)]
 BusinessDate = Annotated[date, AfterValidator(_business_date)]
 BusinessMoment = Annotated[AwareDatetime, AfterValidator(_business_moment)]
 MinorUnits = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT, description="integer in the currency's minor unit")]
@@ -240,8 +250,10 @@ class DunningStepModel(_Strict):
 
 class DunningPolicyModel(_Strict):
     steps: list[DunningStepModel] = Field(min_length=1, max_length=20)
-    window_start: time = Field(default=time(9), description="customer's local time the sending window opens")
-    window_end: time = Field(default=time(18), description="customer's local time it closes")
+    window_start: WallClockTime = Field(
+        default=time(9), description="customer's local time the sending window opens, e.g. 09:00 (no UTC offset)"
+    )
+    window_end: WallClockTime = Field(default=time(18), description="customer's local time it closes, e.g. 18:00")
     mark_uncollectible_after_days: int | None = Field(
         default=None, ge=1, le=3650, description="days after the due date an unpaid invoice is written off"
     )
