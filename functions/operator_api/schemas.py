@@ -8,10 +8,21 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
 
 from shared.domain.errors import UnknownCurrency
 from shared.domain.money import normalise_currency
+from shared.domain.text import has_bidi_controls, strip_bidi_controls
 
 # Stripe's ceiling for a single charge, in minor units.
 MAX_AMOUNT = 99_999_999
@@ -25,9 +36,15 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 def _email(value: str) -> str:
     value = value.strip()
-    if len(value) > 254 or not _EMAIL.match(value):
+    if len(value) > 254 or not _EMAIL.match(value) or has_bidi_controls(value):
         raise ValueError("must be an email address such as name@example.com")
     return value
+
+
+def _free_text(value: object) -> object:
+    """Names, descriptions, reasons: stored without bidi controls, which could make a pay page or an email
+    show text in another order than it was written (shared.domain.text)."""
+    return strip_bidi_controls(value) if isinstance(value, str) else value
 
 
 def _timezone(value: str) -> str:
@@ -76,6 +93,7 @@ def _currency(value: str) -> str:
 
 
 EmailAddress = Annotated[str, AfterValidator(_email)]
+FreeText = Annotated[str, BeforeValidator(_free_text)]
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
 LocaleName = Annotated[str, AfterValidator(_locale)]
 CurrencyCode = Annotated[str, Field(min_length=3, max_length=3), AfterValidator(_currency)]
@@ -91,14 +109,14 @@ class _Strict(BaseModel):
 
 class NewCustomer(_Strict):
     email: EmailAddress
-    name: str = Field(min_length=1, max_length=200)
-    external_id: str | None = Field(default=None, max_length=128)
+    name: FreeText = Field(min_length=1, max_length=200)
+    external_id: FreeText | None = Field(default=None, max_length=128)
     timezone: TimeZoneName = "UTC"
     locale: LocaleName = "en-US"
 
 
 class NewHold(_Strict):
-    reason: str = Field(min_length=1, max_length=200)
+    reason: FreeText = Field(min_length=1, max_length=200)
     until: BusinessMoment | None = Field(default=None, description="omit to hold until released")
 
 
@@ -109,7 +127,7 @@ class HoldOut(BaseModel):
 
 class CustomerChanges(_Strict):
     email: EmailAddress | None = Field(default=None, description="a new address is deliverable again")
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: FreeText | None = Field(default=None, min_length=1, max_length=200)
 
     @model_validator(mode="after")
     def _something(self) -> CustomerChanges:
@@ -162,7 +180,7 @@ class NewRecurringCharge(_Strict):
     start_date: BusinessDate = Field(description="the first period's date, which is its invoice's due date")
     end_date: BusinessDate | None = Field(default=None, description="no period after this date")
     count: int | None = Field(default=None, ge=1, le=1000, description="or: this many periods in all")
-    description: str = Field(default="", max_length=500)
+    description: FreeText = Field(default="", max_length=500)
 
     @model_validator(mode="after")
     def _bounds(self) -> NewRecurringCharge:
@@ -206,7 +224,7 @@ class NewInvoice(_Strict):
     currency: CurrencyCode
     amount_due: MinorUnits
     due_date: BusinessDate
-    description: str = Field(default="", max_length=500)
+    description: FreeText = Field(default="", max_length=500)
     allow_partial: StrictBool = False
     min_partial_amount: MinorUnits | None = None
     notify: StrictBool = Field(default=False, description="email the pay link to the customer")
