@@ -199,3 +199,12 @@ def test_any_value_anywhere_in_a_real_event_is_never_a_5xx(
     _put(event, path, value)
     response = post_signed(json.dumps(event).encode())
     assert response["statusCode"] in (200, 400), response["body"]
+
+
+@pytest.mark.parametrize("kind", ["payment_intent.payment_failed", "checkout.session.completed"])
+def test_an_object_without_an_id_is_ignored_not_a_crash(aws: Aws, invoice: dict[str, Any], kind: str) -> None:
+    # Hypothesis found it: a failed PaymentIntent with no id reached an assertion and answered 500
+    event = completed(checkout_for(invoice, 10_000), kind=kind, payment_intent=None)
+    event["data"]["object"]["id"] = None
+    response = deliver(event)
+    assert (response["statusCode"], json_body(response).get("ignored")) == (200, "not_a_stripe_event")
