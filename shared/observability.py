@@ -16,8 +16,9 @@ import it and rely on Lambda's own active tracing; the scheduled runs use it for
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -58,3 +59,27 @@ def add_metric_by(name: str, value: float, dimension: str, label: str) -> None:
         default_dimensions={"service": str(metrics.service)},
     ) as metric:
         metric.add_dimension(name=dimension, value=label)
+
+
+class _Skipped(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+
+
+# Enough lines to find the bad items; a run that skips thousands says how many in the metric.
+MAX_SKIPPED_LOGGED = 50
+
+
+def report_skipped(run: str, skipped: Sequence[_Skipped]) -> None:
+    """A scheduled run's bad items (shared.services.ports.SkippedItem): counted in `BadItemsSkipped`, which
+    the alarm of that name watches, and logged by id and error type."""
+    metrics.add_metric(name="BadItemsSkipped", unit=MetricUnit.Count, value=len(skipped))
+    for item in skipped[:MAX_SKIPPED_LOGGED]:
+        logger.error(
+            "bad item skipped; the run went on without it",
+            extra={"run": run, "item_kind": item.kind, "item_id": item.id, "reason": item.reason},
+        )

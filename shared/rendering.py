@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from shared.domain.money import minor_unit_exponent
+from shared.domain.money import babel_locale, minor_unit_exponent
+from shared.domain.text import strip_bidi_controls
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -22,33 +23,49 @@ if TYPE_CHECKING:
 TEMPLATES = Path(__file__).parent / "templates"
 
 
-def babel_locale(locale: str) -> str:
-    return locale.replace("-", "_")
+class Formatted(str):
+    """Text Babel formatted for a locale: its direction marks (Arabic and Hebrew amounts carry them) are
+    kept, where those in free text are taken out (`neutralise`)."""
+
+    __slots__ = ()
 
 
 def format_money(amount: int, currency: str, locale: str) -> str:
     from babel.numbers import format_currency  # lazy: babel loads on the first page or email rendered
 
     value = Decimal(amount).scaleb(-minor_unit_exponent(currency))
-    return str(format_currency(value, currency, locale=babel_locale(locale)))
+    return Formatted(format_currency(value, currency, locale=babel_locale(locale)))
 
 
-def major_units(amount: int, currency: str) -> str:
-    """A plain decimal for form inputs, e.g. 125.00."""
+def major_units(amount: int, currency: str, locale: str) -> str:
+    """A plain decimal for form inputs in the customer's locale, without grouping: 125.00, or 125,00 in
+    de-DE, so that what the page fills in reads back as the same amount (shared.domain.money)."""
+    from babel.numbers import format_decimal  # lazy: babel loads on the first page or email rendered
+
     exponent = minor_unit_exponent(currency)
-    return f"{Decimal(amount).scaleb(-exponent):.{exponent}f}"
+    pattern = "0." + "0" * exponent if exponent else "0"
+    return str(format_decimal(Decimal(amount).scaleb(-exponent), format=pattern, locale=babel_locale(locale)))
 
 
 def format_day(day: date, locale: str) -> str:
     from babel.dates import format_date  # lazy: babel loads on the first page or email rendered
 
-    return str(format_date(day, format="long", locale=babel_locale(locale)))
+    return Formatted(format_date(day, format="long", locale=babel_locale(locale)))
 
 
 def format_moment(moment: datetime, locale: str, timezone: str) -> str:
     from babel.dates import format_datetime  # lazy: babel loads on the first page or email rendered
 
-    return str(format_datetime(moment, format="medium", tzinfo=ZoneInfo(timezone), locale=babel_locale(locale)))
+    formatted = format_datetime(moment, format="medium", tzinfo=ZoneInfo(timezone), locale=babel_locale(locale))
+    return Formatted(formatted)
+
+
+def neutralise(value: Any) -> Any:
+    """Every value a template prints passes here (Jinja's `finalize`): free text loses its bidi controls,
+    even if one got into the table before input was cleaned (shared.domain.text)."""
+    if isinstance(value, str) and not isinstance(value, Formatted):
+        return strip_bidi_controls(value)
+    return value
 
 
 @cache
@@ -62,6 +79,7 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=neutralise,
     )
     env.filters["money"] = format_money
     env.filters["day"] = format_day

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared import wiring
 from shared.clock import business_clock
 from shared.config import settings
-from shared.observability import MetricUnit, logger, metrics, tracer
+from shared.observability import MetricUnit, logger, metrics, report_skipped, tracer
 from shared.services.charges import run_charges
 
 SAFETY_MARGIN_MS = 20_000
@@ -35,6 +35,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="InstallmentChargesCreated", unit=MetricUnit.Count, value=report.charged)
     metrics.add_metric(name="InstallmentChargesRefused", unit=MetricUnit.Count, value=report.failed_at_stripe)
     metrics.add_metric(name="InstallmentChargeConflicts", unit=MetricUnit.Count, value=report.conflicts)
-    summary = asdict(report) | {"remaining": len(report.remaining)}
+    report_skipped("charges", report.skipped)
+    summary = asdict(report) | {"remaining": len(report.remaining), "skipped": len(report.skipped)}
     logger.info("charge run finished", extra=summary)
     return summary

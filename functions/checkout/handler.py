@@ -26,8 +26,17 @@ app = APIGatewayRestResolver()
 STATUS_BY_PROBLEM = {Problem.INVALID: 422, Problem.CONFLICT: 409}
 
 
+class UnreadableForm(Exception):
+    """A form post that is not UTF-8 or has more fields than any of our forms: never read as an empty field
+    (an empty amount means "pay it all")."""
+
+
 def _form(field: str) -> str:
-    return (parse_qs(app.current_event.decoded_body or "", max_num_fields=10).get(field) or [""])[0].strip()
+    try:
+        fields = parse_qs(app.current_event.decoded_body or "", max_num_fields=10)
+    except ValueError:  # too many fields; UnicodeDecodeError is a ValueError too
+        raise UnreadableForm from None
+    return (fields.get(field) or [""])[0].strip()
 
 
 def _notices() -> Notices:
@@ -153,6 +162,17 @@ def returned(token: str) -> Response[str]:
 @app.exception_handler(PayLinkInvalid)
 def invalid_link(_: PayLinkInvalid) -> Response[str]:
     return page(404, "not_found.html")
+
+
+@app.exception_handler(UnreadableForm)
+def unreadable_form(_: UnreadableForm) -> Response[str]:
+    return page(
+        400,
+        "error.html",
+        heading="This form could not be read",
+        message="Nothing was charged. Please open the payment link from your email again.",
+        token=None,
+    )
 
 
 @app.exception_handler(Exception)

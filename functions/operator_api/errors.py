@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from shared.domain import errors as domain
+from shared.domain.dunning import InvalidPolicy
 from shared.observability import logger
 from shared.services.invoices import MissingIdempotencyKey
 from shared.services.ports import ChangeRejected
@@ -27,6 +28,7 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.PayLinkInvalid: 404,
     domain.InvalidHold: 422,
     domain.ConcurrentUpdate: 409,
+    InvalidPolicy: 422,
 }
 
 
@@ -50,6 +52,10 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         ]
         names = ", ".join(f["field"] for f in fields)
         return error_response(422, "validation_error", f"invalid request: {names}", fields)
+
+    @app.exception_handler(UnicodeDecodeError)
+    def not_utf8(_: UnicodeDecodeError) -> Response[Any]:
+        return error_response(400, "invalid_body", "the request body is not valid UTF-8")
 
     @app.exception_handler(domain.DomainError)
     def domain_error(error: domain.DomainError) -> Response[Any]:

@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.operator_api import views
 from functions.operator_api.errors import register_error_handlers
+from functions.operator_api.request_body import parse_json_body
 from functions.operator_api.schemas import (
     CheckoutSessionOut,
     CreatedInvoice,
@@ -33,7 +34,7 @@ from shared.observability import logger, metrics
 from shared.services import customers, dunning_policy, invoices, operator_checkout, recurring
 from shared.services.autopay import disable_autopay
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_body)
 register_error_handlers(app)
 
 

@@ -8,22 +8,43 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
 
 from shared.domain.errors import UnknownCurrency
 from shared.domain.money import normalise_currency
+from shared.domain.text import has_bidi_controls, strip_bidi_controls
 
 # Stripe's ceiling for a single charge, in minor units.
 MAX_AMOUNT = 99_999_999
+# The dates the API takes (due dates, periods, holds): schedules computed from them (reminders up to a year
+# after, write-offs up to ten, a thousand yearly periods) stay well inside what a date can hold.
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2099, 12, 31)
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
 def _email(value: str) -> str:
     value = value.strip()
-    if len(value) > 254 or not _EMAIL.match(value):
+    if len(value) > 254 or not _EMAIL.match(value) or has_bidi_controls(value):
         raise ValueError("must be an email address such as name@example.com")
     return value
+
+
+def _free_text(value: object) -> object:
+    """Names, descriptions, reasons: stored without bidi controls, which could make a pay page or an email
+    show text in another order than it was written (shared.domain.text)."""
+    return strip_bidi_controls(value) if isinstance(value, str) else value
 
 
 def _timezone(value: str) -> str:
@@ -44,6 +65,26 @@ def _locale(value: str) -> str:
     return str(parsed).replace("_", "-")
 
 
+def _business_date(value: date) -> date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(f"must be a date from {EARLIEST_DATE} to {LATEST_DATE}")
+    return value
+
+
+def _business_moment(value: datetime) -> datetime:
+    _business_date(value.date())
+    return value
+
+
+def _wall_clock_time(value: time) -> time:
+    """The window is in each customer's own time zone: an offset would say whose, and seconds would be lost."""
+    if value.tzinfo is not None:
+        raise ValueError('must be a local time such as "09:00", without a UTC offset')
+    if value.second or value.microsecond:
+        raise ValueError('must be a time in whole minutes, such as "09:00"')
+    return value
+
+
 def _currency(value: str) -> str:
     try:
         return normalise_currency(value)
@@ -52,9 +93,13 @@ def _currency(value: str) -> str:
 
 
 EmailAddress = Annotated[str, AfterValidator(_email)]
+FreeText = Annotated[str, BeforeValidator(_free_text)]
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
 LocaleName = Annotated[str, AfterValidator(_locale)]
 CurrencyCode = Annotated[str, Field(min_length=3, max_length=3), AfterValidator(_currency)]
+WallClockTime = Annotated[time, AfterValidator(_wall_clock_time)]
+BusinessDate = Annotated[date, AfterValidator(_business_date)]
+BusinessMoment = Annotated[AwareDatetime, AfterValidator(_business_moment)]
 MinorUnits = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT, description="integer in the currency's minor unit")]
 
 
@@ -64,15 +109,15 @@ class _Strict(BaseModel):
 
 class NewCustomer(_Strict):
     email: EmailAddress
-    name: str = Field(min_length=1, max_length=200)
-    external_id: str | None = Field(default=None, max_length=128)
+    name: FreeText = Field(min_length=1, max_length=200)
+    external_id: FreeText | None = Field(default=None, max_length=128)
     timezone: TimeZoneName = "UTC"
     locale: LocaleName = "en-US"
 
 
 class NewHold(_Strict):
-    reason: str = Field(min_length=1, max_length=200)
-    until: AwareDatetime | None = Field(default=None, description="omit to hold until released")
+    reason: FreeText = Field(min_length=1, max_length=200)
+    until: BusinessMoment | None = Field(default=None, description="omit to hold until released")
 
 
 class HoldOut(BaseModel):
@@ -82,7 +127,7 @@ class HoldOut(BaseModel):
 
 class CustomerChanges(_Strict):
     email: EmailAddress | None = Field(default=None, description="a new address is deliverable again")
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: FreeText | None = Field(default=None, min_length=1, max_length=200)
 
     @model_validator(mode="after")
     def _something(self) -> CustomerChanges:
@@ -132,10 +177,10 @@ class NewRecurringCharge(_Strict):
     amount: MinorUnits
     currency: CurrencyCode
     interval: Literal["weekly", "monthly", "yearly"]
-    start_date: date = Field(description="the first period's date, which is its invoice's due date")
-    end_date: date | None = Field(default=None, description="no period after this date")
+    start_date: BusinessDate = Field(description="the first period's date, which is its invoice's due date")
+    end_date: BusinessDate | None = Field(default=None, description="no period after this date")
     count: int | None = Field(default=None, ge=1, le=1000, description="or: this many periods in all")
-    description: str = Field(default="", max_length=500)
+    description: FreeText = Field(default="", max_length=500)
 
     @model_validator(mode="after")
     def _bounds(self) -> NewRecurringCharge:
@@ -178,8 +223,8 @@ class NewInvoice(_Strict):
     number: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/\-]*$")
     currency: CurrencyCode
     amount_due: MinorUnits
-    due_date: date
-    description: str = Field(default="", max_length=500)
+    due_date: BusinessDate
+    description: FreeText = Field(default="", max_length=500)
     allow_partial: StrictBool = False
     min_partial_amount: MinorUnits | None = None
     notify: StrictBool = Field(default=False, description="email the pay link to the customer")
@@ -223,8 +268,10 @@ class DunningStepModel(_Strict):
 
 class DunningPolicyModel(_Strict):
     steps: list[DunningStepModel] = Field(min_length=1, max_length=20)
-    window_start: time = Field(default=time(9), description="customer's local time the sending window opens")
-    window_end: time = Field(default=time(18), description="customer's local time it closes")
+    window_start: WallClockTime = Field(
+        default=time(9), description="customer's local time the sending window opens, e.g. 09:00 (no UTC offset)"
+    )
+    window_end: WallClockTime = Field(default=time(18), description="customer's local time it closes, e.g. 18:00")
     mark_uncollectible_after_days: int | None = Field(
         default=None, ge=1, le=3650, description="days after the due date an unpaid invoice is written off"
     )

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import wiring
 from shared.clock import business_clock
-from shared.observability import MetricUnit, logger, metrics, tracer
+from shared.observability import MetricUnit, logger, metrics, report_skipped, tracer
 from shared.services.reminders import ALL_SHARDS, run_reminders
 
 # Stop starting new pages this long before Lambda's timeout.
@@ -44,7 +44,8 @@ def _run(work: list[tuple[int, str | None]] | None) -> dict[str, Any]:
     metrics.add_metric(name="RemindersSent", unit=MetricUnit.Count, value=report.sent)
     metrics.add_metric(name="RemindersWithheld", unit=MetricUnit.Count, value=report.withheld)
     metrics.add_metric(name="ReminderConflicts", unit=MetricUnit.Count, value=report.conflicts)
-    summary = asdict(report) | {"remaining": len(report.remaining)}
+    report_skipped("reminders", report.skipped)
+    summary = asdict(report) | {"remaining": len(report.remaining), "skipped": len(report.skipped)}
     logger.info("dunning run finished", extra=summary)
     return summary
 

@@ -34,6 +34,18 @@ def _header(event: dict[str, Any], name: str) -> str | None:
     return None
 
 
+def _ignore_unreadable(payload: object, error: NotAStripeEvent) -> dict[str, Any]:
+    """Signed, so Stripe (or someone holding our secret) sent it, and it will never read better: a 4xx would
+    only be retried for three days. Answered 200, counted (an alarm) and logged (docs/decisions.md, 33)."""
+    metrics.add_metric(name="WebhookEventsUnreadable", unit=MetricUnit.Count, value=1)
+    said_id = payload.get("id") if isinstance(payload, dict) else None
+    logger.error(
+        "signed webhook body is not a Stripe event we can read",
+        extra={"reason": str(error), "stripe_event_id": said_id[:255] if isinstance(said_id, str) else None},
+    )
+    return _reply(200, {"received": True, "ignored": "not_a_stripe_event"})
+
+
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -46,9 +58,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.warning("webhook rejected", extra={"reason": str(error)})
         return _reply(400, {"error": {"code": "invalid_signature", "message": "signature verification failed"}})
     try:
-        fact = parse_event(json.loads(raw))
-    except (NotAStripeEvent, ValueError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        return _reply(400, {"error": {"code": "invalid_event", "message": "body is not a Stripe event"}})
+        payload = json.loads(raw)
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested deeper than the parser goes
+        return _reply(400, {"error": {"code": "invalid_json", "message": "body is not JSON"}})
+    try:
+        fact = parse_event(payload)
+    except NotAStripeEvent as error:
+        return _ignore_unreadable(payload, error)
 
     logger.append_keys(stripe_event_id=fact.event.id, stripe_event_type=fact.event.type)
     if fact.event.created:  # how long after Stripe created it the event reached us (retries included)

@@ -207,6 +207,20 @@ class Monitoring(Construct):
             "refused by Stripe: a card network problem, a Stripe account issue, or a wave of expired cards.",
         )
         self._alarm(
+            "BadItemsSkipped",
+            self._metric("BadItemsSkipped"),
+            threshold=1,
+            description="A scheduled run (reminders, charges) skipped an item it could not read or work on: "
+            "an invoice, plan, recurring charge or the dunning policy. The rest were sent; that one waits.",
+        )
+        self._alarm(
+            "WebhookEventsUnreadable",
+            self._metric("WebhookEventsUnreadable"),
+            threshold=1,
+            description="A correctly signed webhook body was no Stripe event payportal can read. It was answered "
+            "200 so Stripe does not retry it for days, and nothing was applied.",
+        )
+        self._alarm(
             "EventsFlaggedForReview",
             self._metric("EventsFlaggedForReview"),
             threshold=1,

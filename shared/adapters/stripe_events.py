@@ -28,26 +28,37 @@ class NotAStripeEvent(ValueError):
     """The body is not an event in Stripe's shape."""
 
 
+# Stripe's object ids are at most 255 characters; ours (invoice, checkout, plan ids) are much shorter.
+MAX_ID_LENGTH = 255
+# The last second of year 9999: a later `created` is no timestamp Stripe sends.
+MAX_TIMESTAMP = 253_402_300_799
+# Installment and attempt numbers are small counts.
+MAX_COUNT_DIGITS = 6
+
+
 def parse_event(payload: object) -> StripeFact:
     """The fact a Stripe event states. Raises NotAStripeEvent for anything that is not a Stripe event."""
     if not isinstance(payload, dict):
         raise NotAStripeEvent("not a JSON object")
     data = payload.get("data")
     obj = data.get("object") if isinstance(data, dict) else None
-    event_id, event_type = payload.get("id"), payload.get("type")
-    if not isinstance(event_id, str) or not isinstance(event_type, str) or not isinstance(obj, dict):
+    event_id, event_type = _id(payload.get("id")), _str(payload.get("type"))
+    if event_id is None or event_type is None or not isinstance(obj, dict):
         raise NotAStripeEvent("not a Stripe event")
     created = payload.get("created")
-    if created is not None and not _is_int(created):
+    if created is not None and not (_is_int(created) and 0 <= created <= MAX_TIMESTAMP):
         raise NotAStripeEvent("created is not a timestamp")
-    meta = EventMeta(id=event_id, type=event_type, created=created or 0, object_id=str(obj.get("id", "")))
+    object_id = _id(obj.get("id"))
     parse = _PARSERS.get(event_type)
+    if parse and object_id is None:  # every Stripe object has an id; payments are keyed by it
+        raise NotAStripeEvent("the event's object has no id")
+    meta = EventMeta(id=event_id, type=event_type, created=created or 0, object_id=object_id or "")
     return parse(meta, obj) if parse else OtherEvent(meta)
 
 
 def _session(state: SessionState) -> Callable[[EventMeta, Mapping[str, Any]], StripeFact]:
     def parse(meta: EventMeta, obj: Mapping[str, Any]) -> StripeFact:
-        session_id = _str(obj.get("id"))
+        session_id = _id(obj.get("id"))
         if obj.get("mode") == "setup":
             return SetupSessionFact(meta, state is SessionState.COMPLETED, session_id, _tags(obj))
         intent = obj.get("payment_intent")
@@ -56,7 +67,7 @@ def _session(state: SessionState) -> Callable[[EventMeta, Mapping[str, Any]], St
             state=state,
             session_id=session_id,
             paid=obj.get("payment_status") == "paid",
-            payment_intent_id=_str(intent.get("id") if isinstance(intent, dict) else intent),
+            payment_intent_id=_id(intent.get("id") if isinstance(intent, dict) else intent),
             amount=_money(obj, "amount_total"),
             currency=_currency(obj.get("currency")),
             tags=_tags(obj),
@@ -72,7 +83,7 @@ def _payment_intent(succeeded: bool) -> Callable[[EventMeta, Mapping[str, Any]],
         return PaymentIntentFact(
             event=meta,
             succeeded=succeeded,
-            payment_intent_id=_str(obj.get("id")) or "",
+            payment_intent_id=_id(obj.get("id")) or "",
             amount=_money(obj, "amount"),
             currency=_currency(obj.get("currency")),
             tags=_tags(obj),
@@ -85,9 +96,9 @@ def _payment_intent(succeeded: bool) -> Callable[[EventMeta, Mapping[str, Any]],
 
 def _dispute(closed: bool) -> Callable[[EventMeta, Mapping[str, Any]], StripeFact]:
     def parse(meta: EventMeta, obj: Mapping[str, Any]) -> StripeFact:
-        dispute_id, intent = obj.get("id"), obj.get("payment_intent")
-        intent_id = intent.get("id") if isinstance(intent, dict) else intent
-        if not isinstance(dispute_id, str) or not isinstance(intent_id, str):
+        dispute_id, intent = _id(obj.get("id")), obj.get("payment_intent")
+        intent_id = _id(intent.get("id") if isinstance(intent, dict) else intent)
+        if dispute_id is None or intent_id is None:
             return OtherEvent(meta)
         if not closed:
             status = DisputeStatus.OPEN
@@ -126,10 +137,10 @@ def _tags(obj: Mapping[str, Any]) -> Tags:
     if not isinstance(metadata, dict):
         return Tags()
     return Tags(
-        invoice_id=_str(metadata.get("invoice_id")),
-        customer_id=_str(metadata.get("customer_id")),
-        checkout_ref=_str(metadata.get("checkout_ref")),
-        plan_id=_str(metadata.get("plan_id")),
+        invoice_id=_id(metadata.get("invoice_id")),
+        customer_id=_id(metadata.get("customer_id")),
+        checkout_ref=_id(metadata.get("checkout_ref")),
+        plan_id=_id(metadata.get("plan_id")),
         installment=_digits(metadata.get("installment")),
         attempt=_digits(metadata.get("attempt")),
         purpose=_str(metadata.get("purpose")),
@@ -141,13 +152,20 @@ def _is_int(value: object) -> bool:
 
 
 def _str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+    """A short string (a type, a code); anything else, however long, says nothing we read."""
+    return value if isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH else None
+
+
+def _id(value: object) -> str | None:
+    """An id we may key a record by: printable ASCII without spaces, as Stripe's and ours are."""
+    text = _str(value)
+    return text if text is not None and text.isascii() and text.isprintable() and " " not in text else None
 
 
 def _digits(value: object) -> int | None:
-    """Metadata values are strings; ours are decimal counts."""
-    text = str(value) if value is not None else ""
-    return int(text) if text.isascii() and text.isdigit() else None
+    """Metadata values are strings; ours are small decimal counts."""
+    text = value if isinstance(value, str) else ""
+    return int(text) if 0 < len(text) <= MAX_COUNT_DIGITS and text.isascii() and text.isdigit() else None
 
 
 def _amount(value: object) -> int | None:

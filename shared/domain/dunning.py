@@ -89,6 +89,9 @@ class DunningPolicy:
             raise InvalidPolicy("a dunning policy needs at least one step", field="steps")
         if len(set(offsets)) != len(offsets):
             raise InvalidPolicy("two steps have the same offset", field="steps")
+        for moment in (self.window_start, self.window_end):
+            if moment.tzinfo is not None:
+                raise InvalidPolicy("the sending window is in the customer's local time: no offset", field="window")
         if not self.window_start < self.window_end:
             raise InvalidPolicy("the sending window must start before it ends", field="window")
         object.__setattr__(self, "steps", tuple(sorted(self.steps, key=lambda s: s.offset_days)))

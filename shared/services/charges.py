@@ -33,7 +33,7 @@ from shared.domain.records import (
 )
 from shared.services.autopay import notice_change
 from shared.services.due_work import ALL_SHARDS, walk_due
-from shared.services.ports import Change, ChangeRejected, Ledger, OffSessionCharge, PaymentGateway
+from shared.services.ports import Change, ChangeRejected, Ledger, OffSessionCharge, PaymentGateway, SkippedItem
 from shared.services.recurring import bill_period
 
 PAGE_SIZE = 50
@@ -59,6 +59,7 @@ class ChargeReport:
     no_card: int = 0  # no saved card to charge: the plan ended and the invoice went back to dunning
     complete: bool = True
     remaining: list[tuple[int, str | None]] = field(default_factory=list)
+    skipped: list[SkippedItem] = field(default_factory=list)  # bad plans or recurring charges; the rest ran
 
 
 def idempotency_key(plan: Plan, installment: int, attempt: int) -> str:
@@ -84,6 +85,8 @@ def run_charges(
         lambda shard, cursor: ledger.due_plans(shard, now, PAGE_SIZE, cursor),
         lambda plan: charge_plan(ledger, gateway, plan, now, report),
         out_of_time,
+        kind="plan",
+        skip=report.skipped.append,
     )
     report.complete = not report.remaining
     return report
@@ -96,7 +99,13 @@ def bill_recurring(ledger: Ledger, clock: Clock, report: ChargeReport, *, autopa
     def bill(charge: RecurringCharge) -> None:
         report.invoiced += bill_period(ledger, clock, charge, autopay_notice_days=autopay_notice_days)
 
-    walk_due(ALL_SHARDS, lambda shard, cursor: ledger.due_recurring(shard, now, PAGE_SIZE, cursor), bill)
+    walk_due(
+        ALL_SHARDS,
+        lambda shard, cursor: ledger.due_recurring(shard, now, PAGE_SIZE, cursor),
+        bill,
+        kind="recurring",
+        skip=report.skipped.append,
+    )
 
 
 def charge_plan(ledger: Ledger, gateway: PaymentGateway, plan: Plan, now: datetime, report: ChargeReport) -> None:

@@ -201,7 +201,7 @@ def pay(
     """The customer pays what remains, or (where partial payments are allowed) the amount they typed."""
     page = open_pay_link(ledger, clock, token)
     try:
-        amount = parse_major_amount(amount_text, page.invoice.currency) if amount_text else None
+        amount = parse_major_amount(amount_text, page.invoice.currency, page.customer.locale) if amount_text else None
         attempt = start_checkout(ledger, gateway, clock, config.checkout, page=page, token=token, amount=amount)
     except (InvalidAmount, InvoiceNotPayable) as problem:
         view = _view(ledger, clock, config, page, token, notices)

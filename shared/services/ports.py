@@ -93,8 +93,26 @@ class PaymentContext:
 
 
 @dataclass(frozen=True, slots=True)
+class SkippedItem:
+    """A record a scheduled run could not work on. It is left as it is, the run goes on with the rest, and
+    the handler logs it and counts it (`BadItemsSkipped`, an alarm); the next run looks at it again."""
+
+    kind: str  # "invoice", "plan", "recurring_charge", "dunning_policy"...
+    id: str
+    reason: str  # the error's type, never its message: that could carry a customer's data
+
+
+class UnreadableRecord(Exception):
+    """A stored record that no longer reads as one (written by older code, or by hand)."""
+
+    def __init__(self, skipped: SkippedItem) -> None:
+        super().__init__(f"{skipped.kind} {skipped.id}: {skipped.reason}")
+        self.skipped = skipped
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
-    items: list[Any]
+    items: list[Any]  # the records; a due-work page holds a SkippedItem in place of one that does not read
     next_cursor: str | None
 
 

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from shared.clock import Clock
-from shared.domain.dunning import DunningPolicy, due_reminder, uncollectible_at
+from shared.domain.dunning import DEFAULT_POLICY, DunningPolicy, due_reminder, uncollectible_at
 from shared.domain.invoices import Invoice, InvoiceStatus, invoice_event_detail
 from shared.domain.messages import EventName, ReminderEmail, outgoing_email, outgoing_event
 from shared.domain.records import AuditEntry, AuditSubject
 from shared.domain.stripe_amounts import chargeable_increment
 from shared.services.due_work import ALL_SHARDS, walk_due
 from shared.services.dunning_policy import current_policy
-from shared.services.ports import Change, ChangeRejected, Ledger
+from shared.services.ports import Change, ChangeRejected, Ledger, SkippedItem, UnreadableRecord
 
 PAGE_SIZE = 100
 
@@ -35,6 +35,8 @@ class RunReport:
     complete: bool = True
     # Out of time: where each unfinished shard stands (shard, cursor), for a continuation to pick up.
     remaining: list[tuple[int, str | None]] = field(default_factory=list)
+    # Bad items (an invoice that does not read or fails, the stored policy): left as they are, the rest sent.
+    skipped: list[SkippedItem] = field(default_factory=list)
 
 
 def run_reminders(
@@ -48,16 +50,28 @@ def run_reminders(
     """Work through `work` (shard, cursor) in order, a page at a time. When time runs short the report's
     `remaining` says where to go on; at least one page is always done, so continuations make progress."""
     now = clock.now()
-    policy = policy or current_policy(ledger)  # one read per run
     report = RunReport()
+    in_force = policy or _policy_in_force(ledger, report)  # one read per run
     report.remaining = walk_due(
         work,
         lambda shard, cursor: ledger.due_invoices(shard, now, PAGE_SIZE, cursor),
-        lambda invoice: remind_invoice(ledger, policy, invoice, now, report),
+        lambda invoice: remind_invoice(ledger, in_force, invoice, now, report),
         out_of_time,
+        kind="invoice",
+        skip=report.skipped.append,
     )
     report.complete = not report.remaining
     return report
+
+
+def _policy_in_force(ledger: Ledger, report: RunReport) -> DunningPolicy:
+    """The stored policy; one that no longer reads is skipped like any bad item, and the run sends under
+    the built-in policy (the one in force before any was stored) rather than sending nothing at all."""
+    try:
+        return current_policy(ledger)
+    except UnreadableRecord as unreadable:
+        report.skipped.append(unreadable.skipped)
+        return DEFAULT_POLICY
 
 
 def _after_due(step_key: str) -> bool:

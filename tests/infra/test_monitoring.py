@@ -29,6 +29,8 @@ EXPECTED_ALARMS = {
     "BalancesJobSilent",
     "ChargeRefusalRate",
     "EventsFlaggedForReview",
+    "BadItemsSkipped",
+    "WebhookEventsUnreadable",
 }
 
 
@@ -93,10 +95,19 @@ def test_alarms_and_dashboard_read_only_metrics_the_functions_emit(synthesized: 
 
     assert {"WebhookSignatureFailures", "WebhookProcessingErrors", "EventsFlaggedForReview"} <= ours
     assert {"InstallmentChargesCreated", "InstallmentChargesRefused"} <= ours
+    assert {"BadItemsSkipped", "WebhookEventsUnreadable"} <= ours  # one bad item never passes unnoticed
     # What the issue asks the dashboard to show
     assert {"PaymentsSucceeded", "AmountCollected", "PaymentFailuresByReason", "WebhookLagSeconds"} <= shown
     assert {"RemindersSent", "OpenBalance"} <= shown
     assert (ours | shown) <= emitted_metric_names()
+
+
+def test_a_skipped_bad_item_alarms_at_once(synthesized: Synthesized) -> None:
+    for name in ("BadItemsSkipped", "WebhookEventsUnreadable"):
+        alarm = alarms(synthesized)[name]
+        assert (alarm["MetricName"], alarm["Namespace"], alarm["Statistic"]) == (name, "payportal-dev", "Sum")
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+        assert alarm["Dimensions"] == [{"Name": "service", "Value": "payportal"}]
 
 
 def test_the_topic_is_encrypted_and_cloudwatch_may_use_the_key(synthesized: Synthesized) -> None:

@@ -166,8 +166,8 @@ def test_a_run_that_crashed_after_claiming_charges_again_with_the_same_key(
 ) -> None:
     clock.instant = SECOND
     fake_stripe.answers.append(ConnectionError("Stripe unreachable"))
-    with pytest.raises(ConnectionError):
-        run()  # the attempt was claimed, then the run died
+    failed = run()  # the attempt was claimed, then Stripe did not answer: skipped, the run goes on
+    assert (failed["charged"], failed["skipped"]) == (0, 1)
     assert run()["charged"] == 0  # a retry right away finds it claimed
     clock.instant = SECOND + timedelta(minutes=10)
     assert run()["charged"] == 1

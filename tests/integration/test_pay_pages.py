@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.integration.conftest import Aws
 from tests.integration.helpers import create_customer, create_invoice, get_invoice, operator, token_of
@@ -149,8 +152,14 @@ def test_the_host_header_cannot_steer_the_return_urls(stripe: str, aws: Aws, par
     [
         ("10", "below the minimum"),
         ("99999", "more than what remains"),
-        ("12.345", "at most 2 decimals"),
-        ("abc", "25.00"),
+        ("12,345", "at most 2 decimals"),  # the customer is German: "12.345" would be twelve thousand
+        ("abc", "such as 25,00"),
+        ("1e999999", "such as 25,00"),  # was a 500: Decimal overflowed moving the point
+        ("1e2", "such as 25,00"),
+        ("1_0", "such as 25,00"),
+        ("\u0661\u0660\u0660", "such as 25,00"),  # Arabic-Indic digits
+        ("9" * 5_000, "such as 25,00"),
+        ("12.50", "such as 25,00"),
     ],
 )
 def test_a_bad_partial_amount_shows_the_page_again_with_the_error(
@@ -160,6 +169,53 @@ def test_a_bad_partial_amount_shows_the_page_again_with_the_error(
     assert response["statusCode"] == 422
     assert message in response["body"]
     assert 'role="alert"' in response["body"]
+    assert not [i for i in aws.items(f"INVOICE#{partial_invoice['id']}") if i["sk"].startswith("CHECKOUT#")]
+
+
+@pytest.mark.parametrize(("amount", "minor"), [("1.234,56", 123_456), ("100,00 €", 10_000), ("€50", 5_000)])
+def test_a_german_customer_pays_an_amount_typed_the_german_way(
+    stripe: str, aws: Aws, partial_invoice: dict[str, Any], amount: str, minor: int
+) -> None:
+    response = pay(token_of(partial_invoice["pay_url"]), {"amount": amount})
+    assert response["statusCode"] == 303
+    [recorded] = [i for i in aws.items(f"INVOICE#{partial_invoice['id']}") if i["sk"].startswith("CHECKOUT#")]
+    assert recorded["amount"] == minor
+
+
+def test_the_amount_the_page_fills_in_is_in_the_customers_locale(aws: Aws, partial_invoice: dict[str, Any]) -> None:
+    html = open_link(token_of(partial_invoice["pay_url"]))["body"]
+    assert 'value="1234,56"' in html
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(amount=st.text(max_size=24))
+def test_anything_in_the_amount_field_is_never_a_5xx(stripe: str, partial_invoice: dict[str, Any], amount: str) -> None:
+    response = pay(token_of(partial_invoice["pay_url"]), {"amount": amount})
+    assert response["statusCode"] in (303, 409, 422), response["body"][:300]
+
+
+def test_a_form_we_cannot_read_is_a_400_and_never_pays_the_whole_amount(
+    aws: Aws, partial_invoice: dict[str, Any]
+) -> None:
+    token = token_of(partial_invoice["pay_url"])
+    too_many = page(
+        "POST", f"/pay/{token}/checkout", "/pay/{token}/checkout", token, body="&".join(["a=1"] * 11) + "&amount=60"
+    )
+    from functions.checkout.handler import lambda_handler
+
+    event = api_event(
+        "POST",
+        f"/pay/{token}/checkout",
+        resource="/pay/{token}/checkout",
+        path_parameters={"token": token},
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        operator=False,
+    )
+    event["body"], event["isBase64Encoded"] = base64.b64encode(b"amount=\xff\xfe").decode(), True
+    not_utf8 = lambda_handler(event, FakeLambdaContext())
+    for response in (too_many, not_utf8):
+        assert response["statusCode"] == 400
+        assert "could not be read" in response["body"]
     assert not [i for i in aws.items(f"INVOICE#{partial_invoice['id']}") if i["sk"].startswith("CHECKOUT#")]
 
 

@@ -206,7 +206,7 @@ def test_unknown_event_types_and_foreign_objects_are_ignored(aws: Aws) -> None:
     assert aws.items("EVENT#") == []
 
 
-def test_a_body_that_is_not_an_event_is_a_400(aws: Aws) -> None:
+def test_a_signed_body_that_is_not_an_event_is_ignored_with_a_200(aws: Aws) -> None:
     from functions.webhooks.handler import lambda_handler
     from shared.adapters.stripe_signature import sign
     from tests.support import WEBHOOK_SECRET, api_event
@@ -218,7 +218,8 @@ def test_a_body_that_is_not_an_event_is_a_400(aws: Aws) -> None:
         body=raw,
         headers={"Stripe-Signature": sign(raw.encode(), WEBHOOK_SECRET, int(time.time()))},
     )
-    assert lambda_handler(request, FakeLambdaContext())["statusCode"] == 400
+    response = lambda_handler(request, FakeLambdaContext())
+    assert (response["statusCode"], json_body(response)["ignored"]) == (200, "not_a_stripe_event")
 
 
 def test_a_transient_storage_failure_is_a_5xx_so_stripe_retries(

@@ -1,6 +1,6 @@
 """Dunning schedule: the right step, in the customer's hours, across DST, with catch-up after downtime."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -157,3 +157,17 @@ def test_impossible_late_fees_are_refused(fee: dict[str, object]) -> None:
 
     with pytest.raises(InvalidPolicy):
         LateFee(**fee)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (time(9, tzinfo=timezone(timedelta(hours=5))), time(18)),
+        (time(9), time(18, tzinfo=UTC)),
+        (time(9, tzinfo=UTC), time(18, tzinfo=UTC)),
+    ],
+)
+def test_a_sending_window_with_a_utc_offset_is_refused(start: time, end: time) -> None:
+    # The window is each customer's own wall clock: comparing it with an offset crashed every run
+    with pytest.raises(InvalidPolicy, match="local time"):
+        DunningPolicy(steps=(DunningStep(0, "due_today"),), window_start=start, window_end=end)

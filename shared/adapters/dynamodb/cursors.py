@@ -9,17 +9,10 @@ from typing import Any, Final
 from shared import schema
 from shared.services.ports import InvalidCursor
 
-# The only attributes a LastEvaluatedKey of our listings holds (the table's and the queried index's keys).
-_KEY_ATTRIBUTES: Final = frozenset(
-    {
-        schema.PARTITION_KEY,
-        schema.SORT_KEY,
-        schema.BY_OWNER_PK,
-        schema.BY_OWNER_SK,
-        schema.DUE_WORK_PK,
-        schema.DUE_WORK_SK,
-    }
-)
+# The table's keys: in every LastEvaluatedKey, next to the queried index's two.
+_TABLE_KEYS: Final = (schema.PARTITION_KEY, schema.SORT_KEY)
+# DynamoDB's limit for a sort key, in bytes (a partition key may have 2,048): no key we hand out is longer.
+_MAX_KEY_BYTES: Final = 1024
 
 
 def encode_cursor(last_evaluated_key: dict[str, Any]) -> str:
@@ -27,18 +20,31 @@ def encode_cursor(last_evaluated_key: dict[str, Any]) -> str:
 
 
 def decode_cursor(
-    cursor: str, partition: str, partition_key: str, *, sort_key: str | None = None, sort_prefix: str = ""
+    cursor: str, partition: str, partition_key: str, sort_key: str, *, sort_prefix: str = ""
 ) -> dict[str, Any]:
-    """The ExclusiveStartKey a cursor stands for, if it was handed out by a listing of `partition` (and, when
-    one partition holds several listings, of the kind whose sort keys start with `sort_prefix`)."""
+    """The ExclusiveStartKey a cursor stands for, if it has the shape of one a listing of `partition` handed
+    out (the index's key and the table's, each a string) and, when one partition holds several listings,
+    of the kind whose sort keys start with `sort_prefix`. Anything else is the caller's mistake, never a
+    request DynamoDB would refuse."""
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if key[partition_key] != {"S": partition}:
+        if not isinstance(key, dict) or set(key) != {partition_key, sort_key, *_TABLE_KEYS}:
+            raise ValueError("not the keys of this listing")
+        values = {name: _string(attribute) for name, attribute in key.items()}
+        if values[partition_key] != partition:
             raise ValueError("cursor belongs to another listing")
-        if sort_key is not None and not str(key[sort_key]["S"]).startswith(sort_prefix):
+        if not values[sort_key].startswith(sort_prefix):
             raise ValueError("cursor belongs to another kind of listing")
-        if not isinstance(key, dict) or set(key) - _KEY_ATTRIBUTES:
-            raise ValueError("unexpected keys")
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise InvalidCursor("the cursor is not valid for this listing", field="cursor") from None
     return key
+
+
+def _string(attribute: object) -> str:
+    """A key attribute as DynamoDB writes it in a LastEvaluatedKey: {"S": "..."}, non-empty and short."""
+    if not isinstance(attribute, dict) or set(attribute) != {"S"}:
+        raise ValueError("not a string attribute")
+    value = attribute["S"]
+    if not isinstance(value, str) or not value or len(value.encode()) > _MAX_KEY_BYTES:
+        raise ValueError("not a key value")
+    return value

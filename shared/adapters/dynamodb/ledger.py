@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from shared import schema
 from shared.adapters.dynamodb import items
@@ -15,10 +16,20 @@ from shared.adapters.dynamodb.outbox_store import DynamoOutboxStore
 from shared.adapters.dynamodb.writes import planned_writes
 from shared.clock import wall_clock_now
 from shared.domain.dunning import DunningPolicy
+from shared.domain.errors import DomainError
 from shared.domain.invoices import Invoice
 from shared.domain.messages import OutboxMessage
-from shared.domain.records import CheckoutAttempt, Customer, Dispute, PayLink, Payment, Plan, RecurringCharge
-from shared.services.ports import Change, ChangeRejected, Page, PaymentContext
+from shared.domain.records import (
+    DUNNING_POLICY_ID,
+    CheckoutAttempt,
+    Customer,
+    Dispute,
+    PayLink,
+    Payment,
+    Plan,
+    RecurringCharge,
+)
+from shared.services.ports import Change, ChangeRejected, Page, PaymentContext, SkippedItem, UnreadableRecord
 
 
 class DynamoLedger:
@@ -113,7 +124,12 @@ class DynamoLedger:
 
     def get_dunning_policy(self) -> DunningPolicy | None:
         item = self._get(items.POLICY_KEY)
-        return items.policy_from(item) if item else None
+        if not item:
+            return None
+        try:
+            return items.policy_from(item)
+        except UNREADABLE as error:  # e.g. a sending window with a UTC offset, stored before it was refused
+            raise UnreadableRecord(SkippedItem("dunning_policy", DUNNING_POLICY_ID, type(error).__name__)) from error
 
     def get_pay_link(self, token_hash: str) -> PayLink | None:
         item = self._get(items.pay_link_key(token_hash))
@@ -199,7 +215,7 @@ class DynamoLedger:
         }
         if cursor:
             request["ExclusiveStartKey"] = decode_cursor(
-                cursor, owner, schema.BY_OWNER_PK, sort_key=schema.BY_OWNER_SK, sort_prefix=prefix
+                cursor, owner, schema.BY_OWNER_PK, schema.BY_OWNER_SK, sort_prefix=prefix
             )
         page = self._db.query(**request)
         last = page.get("LastEvaluatedKey")
@@ -208,19 +224,17 @@ class DynamoLedger:
     def due_invoices(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
         """Invoices in one shard of the sparse due_work index whose next reminder is at or before `until`."""
         found, next_cursor = self._due(schema.REMINDER_WORK, shard, until, limit, cursor)
-        return Page(items=[items.invoice_from(i) for i in found if i.get("type") == "invoice"], next_cursor=next_cursor)
+        return Page(items=_each_read(found, "invoice", items.invoice_from), next_cursor=next_cursor)
 
     def due_recurring(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
         """Recurring charges in one shard of the due_work index with a period to invoice by `until`."""
         found, next_cursor = self._due(schema.RECURRING_WORK, shard, until, limit, cursor)
-        return Page(
-            items=[items.recurring_from(i) for i in found if i.get("type") == "recurring"], next_cursor=next_cursor
-        )
+        return Page(items=_each_read(found, "recurring", items.recurring_from), next_cursor=next_cursor)
 
     def due_plans(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
         """Installment plans in one shard of the due_work index whose next charge is at or before `until`."""
         found, next_cursor = self._due(schema.CHARGE_WORK, shard, until, limit, cursor)
-        return Page(items=[items.plan_from(i) for i in found if i.get("type") == "plan"], next_cursor=next_cursor)
+        return Page(items=_each_read(found, "plan", items.plan_from), next_cursor=next_cursor)
 
     def _due(
         self, kind: str, shard: int, until: datetime, limit: int, cursor: str | None
@@ -236,7 +250,7 @@ class DynamoLedger:
             "Limit": limit,
         }
         if cursor:
-            request["ExclusiveStartKey"] = decode_cursor(cursor, partition, schema.DUE_WORK_PK)
+            request["ExclusiveStartKey"] = decode_cursor(cursor, partition, schema.DUE_WORK_PK, schema.DUE_WORK_SK)
         page = self._db.query(**request)
         last = page.get("LastEvaluatedKey")
         return [deserialize(i) for i in page.get("Items", [])], encode_cursor(last) if last else None
@@ -264,3 +278,22 @@ class DynamoLedger:
                     break
                 request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return totals
+
+
+# What reading a record that is not in the shape we write raises: a missing or mistyped attribute, or a
+# value the domain refuses.
+UNREADABLE: Final = (KeyError, TypeError, ValueError, AttributeError, DomainError)
+
+
+def _each_read(found: list[dict[str, Any]], kind: str, read: Callable[[dict[str, Any]], Any]) -> list[Any]:
+    """The page's records of `kind`, each read on its own: one that does not read is a SkippedItem in its
+    place, so one bad item never stops a run."""
+    records: list[Any] = []
+    for item in found:
+        if item.get("type") != kind:
+            continue
+        try:
+            records.append(read(item))
+        except UNREADABLE as error:
+            records.append(SkippedItem(kind, str(item.get("id") or item.get("pk")), type(error).__name__))
+    return records

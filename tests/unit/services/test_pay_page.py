@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shared.domain.errors import PayLinkInvalid
 from shared.domain.invoices import InvoiceStatus, PaymentStatus
@@ -122,9 +124,42 @@ def test_an_amount_that_cannot_be_paid_comes_back_on_the_page(amount_text: str, 
 def test_a_partial_amount_at_the_minimum_goes_to_checkout_for_that_amount() -> None:
     ledger, _, token = a_payable_setup(allow_partial=True, min_partial_amount=2_000)
     gateway = FakeGateway()
-    outcome = pay(ledger, gateway, FixedClock(NOW), CONFIG, token=token, amount_text="20,00", notices=Notices())
+    outcome = pay(ledger, gateway, FixedClock(NOW), CONFIG, token=token, amount_text="US$20.00", notices=Notices())
     assert isinstance(outcome, Redirect)
     assert [r.amount for r in gateway.checkout_requests] == [2_000]
+
+
+@pytest.mark.parametrize(("amount_text", "amount"), [("1.234,56", 123_456), ("50", 5_000), ("100,00 $", 10_000)])
+def test_a_german_customer_types_an_amount_the_german_way(amount_text: str, amount: int) -> None:
+    # Given a customer whose locale is de-DE, owing USD 2,000.00, partial payments allowed
+    invoice = an_invoice(amount_due=200_000, allow_partial=True, min_partial_amount=2_000)
+    ledger = a_ledger_with(a_customer(locale="de-DE"), invoice)
+    token = a_stored_pay_link(ledger, invoice)
+    gateway = FakeGateway()
+    # When they type an amount with German separators
+    outcome = pay(ledger, gateway, FixedClock(NOW), CONFIG, token=token, amount_text=amount_text, notices=Notices())
+    # Then Checkout is for exactly that amount
+    assert isinstance(outcome, Redirect)
+    assert [r.amount for r in gateway.checkout_requests] == [amount]
+
+
+@pytest.mark.parametrize("amount_text", ["1e999999", "1e2", "1_0", "\u0661\u0660", "NaN", "9" * 5_000, "12,50"])
+def test_what_no_person_types_as_money_comes_back_with_the_pages_message(amount_text: str) -> None:
+    ledger, _, token = a_payable_setup(allow_partial=True, min_partial_amount=100)
+    gateway = FakeGateway()
+    outcome = pay(ledger, gateway, FixedClock(NOW), CONFIG, token=token, amount_text=amount_text, notices=Notices())
+    assert isinstance(outcome, PayPageView)
+    assert (outcome.problem, outcome.amount_error) == (Problem.INVALID, "enter an amount such as 25.00")
+    assert gateway.checkout_requests == []
+
+
+@settings(max_examples=200)
+@given(st.text(max_size=30))
+def test_anything_in_the_amount_field_is_checkout_or_the_page_with_its_message(amount_text: str) -> None:
+    ledger, _, token = a_payable_setup(allow_partial=True, min_partial_amount=100)
+    text = amount_text.strip()
+    outcome = pay(ledger, FakeGateway(), FixedClock(NOW), CONFIG, token=token, amount_text=text, notices=Notices())
+    assert isinstance(outcome, Redirect) or (outcome.problem is Problem.INVALID and outcome.amount_error)
 
 
 def test_an_invoice_without_partial_payments_must_be_paid_in_full() -> None:

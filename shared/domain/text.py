@@ -1,0 +1,26 @@
+"""Free text from outside (names, descriptions, reasons): without the Unicode controls that reorder it.
+
+Bidirectional embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069) and the
+direction marks (U+200E, U+200F, U+061C) are invisible, yet they make "Invoice 1007 \u202eFDP.exe" show
+as something else, on a pay page or in an email. They are taken out where text comes in and again where
+it is rendered (shared.rendering), so one that got into the table before is harmless too.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+BIDI_CONTROLS: Final = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e"  # LRE RLE PDF LRO RLO
+    "\u2066\u2067\u2068\u2069"  # LRI RLI FSI PDI
+    "\u200e\u200f\u061c"  # LRM RLM ALM
+)
+_REMOVE: Final = dict.fromkeys(map(ord, BIDI_CONTROLS))
+
+
+def strip_bidi_controls(text: str) -> str:
+    return text.translate(_REMOVE)
+
+
+def has_bidi_controls(text: str) -> bool:
+    return not BIDI_CONTROLS.isdisjoint(text)
