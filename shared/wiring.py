@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         OffSessionCharge,
         PaymentGateway,
         PaymentMethodUsed,
+        SessionClosed,
         SetupSessionRequest,
     )
 
@@ -57,6 +58,9 @@ class _LazyGateway:
 
     def create_checkout_session(self, request: CheckoutSessionRequest) -> CheckoutSession:
         return _gateway(stripe_credentials().api_key).create_checkout_session(request)
+
+    def expire_checkout_session(self, session_id: str) -> SessionClosed:
+        return _gateway(stripe_credentials().api_key).expire_checkout_session(session_id)
 
     def charge_off_session(self, request: OffSessionCharge) -> ChargeOutcome:
         return _gateway(stripe_credentials().api_key).charge_off_session(request)

@@ -20,6 +20,7 @@ from shared.services.ports import ChangeRejected
 STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.NotFound: 404,
     domain.InvoiceNotPayable: 409,
+    domain.PaymentInProgress: 409,
     domain.InvalidStateTransition: 409,
     domain.DuplicateInvoiceNumber: 409,
     domain.InvalidAmount: 422,

@@ -147,7 +147,6 @@ def create_checkout_session(invoice_id: str, request: NewCheckoutSession | None 
         wiring.checkout_config(),
         invoice_id=invoice_id,
         amount=request.amount if request else None,
-        pay_link_ttl_days=settings().pay_link_ttl_days,
     )
     body = CheckoutSessionOut(id=attempt.session_id, url=attempt.url, amount=attempt.amount, currency=attempt.currency)
     return Response(status_code=201, body=body, content_type="application/json")

@@ -28,6 +28,7 @@ from shared.domain.records import (
     CheckoutAttempt,
     Customer,
     Dispute,
+    OpenCheckout,
     PayLink,
     Payment,
     Plan,
@@ -77,6 +78,7 @@ class InMemoryLedger:
         self.invoice_numbers: dict[str, str] = {}  # number -> invoice id
         self.pay_links: dict[str, PayLink] = {}
         self.checkouts: dict[tuple[str, str], CheckoutAttempt] = {}  # (invoice id, ref)
+        self.open_checkouts: dict[str, OpenCheckout] = {}  # invoice id -> its one payable session
         self.payments: dict[tuple[str, str], Payment] = {}  # (invoice id, payment key)
         self.payment_intents: dict[str, str] = {}  # PaymentIntent id -> invoice id
         self.plans: dict[tuple[str, str], Plan] = {}  # (invoice id, plan id)
@@ -136,6 +138,10 @@ class InMemoryLedger:
             stored_checkout = self.checkouts.get((c.checkout.invoice_id, c.checkout.ref))
             if stored_checkout and stored_checkout.session_id != c.checkout.session_id:
                 yield Rejection.CHECKOUT_CONFLICT
+        if c.open_checkout:
+            stored_open = self.open_checkouts.get(c.open_checkout.invoice_id)
+            if (stored_open.version if stored_open else 0) != c.open_checkout.version - 1:
+                yield Rejection.STALE_OPEN_CHECKOUT
         if c.payment:
             stored_payment = self.payments.get((c.payment.invoice_id, c.payment.key))
             if stored_payment and PAYMENT_STATUS_RANK[stored_payment.status] >= PAYMENT_STATUS_RANK[c.payment.status]:
@@ -186,6 +192,8 @@ class InMemoryLedger:
             self.pay_links[c.pay_link.token_hash] = c.pay_link
         if c.checkout:
             self.checkouts[(c.checkout.invoice_id, c.checkout.ref)] = c.checkout
+        if c.open_checkout:
+            self.open_checkouts[c.open_checkout.invoice_id] = c.open_checkout
         if c.payment:
             self.payments[(c.payment.invoice_id, c.payment.key)] = c.payment
             if c.payment.payment_intent_id:
@@ -268,6 +276,12 @@ class InMemoryLedger:
     def get_checkout(self, invoice_id: str, ref: str) -> CheckoutAttempt | None:
         return self.checkouts.get((invoice_id, ref))
 
+    def get_open_checkout(self, invoice_id: str) -> OpenCheckout | None:
+        return self.open_checkouts.get(invoice_id)
+
+    def get_checkout_outcome(self, invoice_id: str, ref: str) -> tuple[Invoice | None, CheckoutAttempt | None]:
+        return self.invoices.get(invoice_id), self.checkouts.get((invoice_id, ref))
+
     def get_payment_context(
         self, invoice_id: str, checkout_ref: str | None, payment_key: str | None, plan_id: str | None = None
     ) -> PaymentContext:
@@ -276,6 +290,7 @@ class InMemoryLedger:
             checkout=self.checkouts.get((invoice_id, checkout_ref)) if checkout_ref else None,
             payment=self.payments.get((invoice_id, payment_key)) if payment_key else None,
             plan=self.plans.get((invoice_id, plan_id)) if plan_id else None,
+            open_checkout=self.open_checkouts.get(invoice_id) if checkout_ref else None,
         )
 
     def get_plan(self, invoice_id: str, plan_id: str) -> Plan | None:
@@ -394,6 +409,8 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
         names.append(("pay link", c.pay_link.token_hash))
     if c.checkout:
         names.append(("checkout", c.checkout.invoice_id, c.checkout.ref))
+    if c.open_checkout:
+        names.append(("open checkout", c.open_checkout.invoice_id))
     if c.payment:
         names.append(("payment", c.payment.invoice_id, c.payment.key))
         if c.payment.payment_intent_id:

@@ -26,6 +26,7 @@ from shared.domain.records import (
     EmailUndeliverable,
     Installment,
     InstallmentStatus,
+    OpenCheckout,
     PayLink,
     Payment,
     Plan,
@@ -74,6 +75,10 @@ def invoice_number_key(number: str) -> Key:
 
 def checkout_key(invoice_id: str, ref: str) -> Key:
     return invoice_partition(invoice_id), f"CHECKOUT#{ref}"
+
+
+def open_checkout_key(invoice_id: str) -> Key:
+    return invoice_partition(invoice_id), "OPEN_CHECKOUT"
 
 
 PAYMENT_SORT_PREFIX: Final = "PAYMENT#"  # an invoice's payments in its partition
@@ -326,10 +331,8 @@ def pay_link_from(item: dict[str, Any]) -> PayLink:
     )
 
 
-def checkout_item(a: CheckoutAttempt) -> dict[str, Any]:
+def _checkout_attributes(a: CheckoutAttempt) -> dict[str, Any]:
     return {
-        **key_item(checkout_key(a.invoice_id, a.ref)),
-        "type": "checkout",
         "ref": a.ref,
         "invoice_id": a.invoice_id,
         "customer_id": a.customer_id,
@@ -338,7 +341,14 @@ def checkout_item(a: CheckoutAttempt) -> dict[str, Any]:
         "currency": a.currency,
         "url": a.url,
         "created_at": timestamp(a.created_at),
+        "opened_as": a.opened_as or None,
+        "expires_at": timestamp(a.expires_at) if a.expires_at else None,
+        "payment_status": a.payment_status.value if a.payment_status else None,
     }
+
+
+def checkout_item(a: CheckoutAttempt) -> dict[str, Any]:
+    return {**key_item(checkout_key(a.invoice_id, a.ref)), "type": "checkout", **_checkout_attributes(a)}
 
 
 def checkout_from(item: dict[str, Any]) -> CheckoutAttempt:
@@ -351,6 +361,30 @@ def checkout_from(item: dict[str, Any]) -> CheckoutAttempt:
         currency=item["currency"],
         url=item.get("url", ""),
         created_at=datetime.fromisoformat(item["created_at"]),
+        opened_as=int(item.get("opened_as", 0)),
+        expires_at=datetime.fromisoformat(item["expires_at"]) if item.get("expires_at") else None,
+        payment_status=PaymentStatus(item["payment_status"]) if item.get("payment_status") else None,
+    )
+
+
+def open_checkout_item(o: OpenCheckout) -> dict[str, Any]:
+    return {
+        **key_item(open_checkout_key(o.invoice_id)),
+        "type": "open_checkout",
+        "invoice_id": o.invoice_id,
+        "version": o.version,
+        "current": _checkout_attributes(o.current) if o.current else None,
+        "identity": o.identity or None,
+    }
+
+
+def open_checkout_from(item: dict[str, Any]) -> OpenCheckout:
+    current = item.get("current")
+    return OpenCheckout(
+        invoice_id=item["invoice_id"],
+        version=int(item["version"]),
+        current=checkout_from(current) if current else None,
+        identity=item.get("identity", ""),
     )
 
 

@@ -17,7 +17,16 @@ from shared.clock import wall_clock_now
 from shared.domain.dunning import DunningPolicy
 from shared.domain.invoices import Invoice
 from shared.domain.messages import OutboxMessage
-from shared.domain.records import CheckoutAttempt, Customer, Dispute, PayLink, Payment, Plan, RecurringCharge
+from shared.domain.records import (
+    CheckoutAttempt,
+    Customer,
+    Dispute,
+    OpenCheckout,
+    PayLink,
+    Payment,
+    Plan,
+    RecurringCharge,
+)
 from shared.services.ports import Change, ChangeRejected, Page, PaymentContext
 
 
@@ -123,18 +132,33 @@ class DynamoLedger:
         item = self._get(items.checkout_key(invoice_id, ref))
         return items.checkout_from(item) if item else None
 
+    def get_open_checkout(self, invoice_id: str) -> OpenCheckout | None:
+        item = self._get(items.open_checkout_key(invoice_id))
+        return items.open_checkout_from(item) if item else None
+
+    def get_checkout_outcome(self, invoice_id: str, ref: str) -> tuple[Invoice | None, CheckoutAttempt | None]:
+        # TransactGetItems: both items as of one instant, never halfway through the webhook's transaction.
+        wanted = (items.invoice_key(invoice_id), items.checkout_key(invoice_id, ref))
+        reply = self._db.transact_get_items(
+            TransactItems=[{"Get": {"TableName": self._table, "Key": wire_key(*key)}} for key in wanted]
+        )
+        invoice, checkout = (deserialize(r["Item"]) if r.get("Item") else None for r in reply["Responses"])
+        return (items.invoice_from(invoice) if invoice else None, items.checkout_from(checkout) if checkout else None)
+
     def get_payment_context(
         self, invoice_id: str, checkout_ref: str | None, payment_key: str | None, plan_id: str | None = None
     ) -> PaymentContext:
-        """Invoice, checkout attempt, payment and plan in one BatchGetItem request."""
+        """Invoice, checkout attempt (with the invoice's open checkout), payment and plan in one BatchGetItem."""
         invoice_key = items.invoice_key(invoice_id)
         checkout_key = items.checkout_key(invoice_id, checkout_ref) if checkout_ref else None
+        open_key = items.open_checkout_key(invoice_id) if checkout_ref else None
         payment_item_key = items.payment_key(invoice_id, payment_key) if payment_key else None
         plan_key = items.plan_key(invoice_id, plan_id) if plan_id else None
-        wanted = [key for key in (invoice_key, checkout_key, payment_item_key, plan_key) if key is not None]
-        found = self._batch_get(wanted)
+        keys = (invoice_key, checkout_key, open_key, payment_item_key, plan_key)
+        found = self._batch_get([key for key in keys if key is not None])
         invoice = found.get(invoice_key)
         checkout = found.get(checkout_key) if checkout_key else None
+        open_checkout = found.get(open_key) if open_key else None
         payment = found.get(payment_item_key) if payment_item_key else None
         plan = found.get(plan_key) if plan_key else None
         return PaymentContext(
@@ -142,6 +166,7 @@ class DynamoLedger:
             checkout=items.checkout_from(checkout) if checkout else None,
             payment=items.payment_from(payment) if payment else None,
             plan=items.plan_from(plan) if plan else None,
+            open_checkout=items.open_checkout_from(open_checkout) if open_checkout else None,
         )
 
     def get_plan(self, invoice_id: str, plan_id: str) -> Plan | None:

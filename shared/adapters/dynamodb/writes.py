@@ -80,6 +80,14 @@ WRITE_RULES: Final[tuple[WriteRule, ...]] = (
         lambda checkout: {":sid": checkout.session_id},
     ),
     WriteRule(
+        "open_checkout", _timeless(items.open_checkout_item), Rejection.STALE_OPEN_CHECKOUT, NEW,
+        when=lambda slot: slot.version == 1,
+    ),
+    WriteRule(
+        "open_checkout", _timeless(items.open_checkout_item), Rejection.STALE_OPEN_CHECKOUT, SAME_VERSION,
+        _expected_version, when=lambda slot: slot.version != 1,
+    ),
+    WriteRule(
         "payment", _timeless(items.payment_item), Rejection.PAYMENT_NOT_FORWARD, NEW_OR_FORWARD,
         lambda payment: {":rank": PAYMENT_STATUS_RANK[payment.status]},
     ),
