@@ -34,6 +34,7 @@ ROUTES: Final = (
     Route("POST", "/pay/{token}/autopay/off", "checkout", "none"),
     Route("POST", "/webhooks/stripe", "webhooks", "none"),
     Route("POST", "/v1/customers", "operator_api", "iam"),
+    Route("GET", "/v1/customers", "operator_api", "iam"),
     Route("GET", "/v1/customers/{customer_id}", "operator_api", "iam"),
     Route("PATCH", "/v1/customers/{customer_id}", "operator_api", "iam"),
     Route("POST", "/v1/customers/{customer_id}/hold", "operator_api", "iam"),

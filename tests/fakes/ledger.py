@@ -76,6 +76,7 @@ class InMemoryLedger:
         self.customers: dict[str, Customer] = {}
         self.invoices: dict[str, Invoice] = {}
         self.invoice_numbers: dict[str, str] = {}  # number -> invoice id
+        self.external_ids: dict[str, str] = {}  # a customer's external id -> customer id
         self.pay_links: dict[str, PayLink] = {}
         self.checkouts: dict[tuple[str, str], CheckoutAttempt] = {}  # (invoice id, ref)
         self.open_checkouts: dict[str, OpenCheckout] = {}  # invoice id -> its one payable session
@@ -122,6 +123,8 @@ class InMemoryLedger:
             yield Rejection.DUPLICATE_EVENT
         if c.new_customer and c.new_customer.id in self.customers:
             yield Rejection.EXISTS
+        if c.new_customer and c.new_customer.external_id in self.external_ids:
+            yield Rejection.DUPLICATE_EXTERNAL_ID
         if c.customer_update and not _follows(self.customers.get(c.customer_update.id), c.customer_update.version):
             yield Rejection.STALE_CUSTOMER
         if c.customer_reachable_at and not self._reachable(*c.customer_reachable_at):
@@ -183,6 +186,8 @@ class InMemoryLedger:
         for customer in (c.new_customer, c.customer_update):
             if customer:
                 self.customers[customer.id] = _stored_customer(customer)
+        if c.new_customer and c.new_customer.external_id is not None:
+            self.external_ids[c.new_customer.external_id] = c.new_customer.id
         if c.new_invoice:
             self.invoice_numbers[c.new_invoice.number] = c.new_invoice.id
         for invoice in (c.new_invoice, c.invoice_update):
@@ -254,6 +259,10 @@ class InMemoryLedger:
 
     def get_customer(self, customer_id: str) -> Customer | None:
         return self.customers.get(customer_id)
+
+    def customer_by_external_id(self, external_id: str) -> Customer | None:
+        customer_id = self.external_ids.get(external_id)
+        return self.customers.get(customer_id) if customer_id else None
 
     def get_invoice(self, invoice_id: str) -> Invoice | None:
         return self.invoices.get(invoice_id)
@@ -399,6 +408,8 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
     if c.stripe_event:
         names.append(("event", c.stripe_event.event_id))
     names += [("customer", x.id) for x in (c.new_customer, c.customer_update) if x]
+    if c.new_customer and c.new_customer.external_id is not None:
+        names.append(("external id", c.new_customer.external_id))
     if c.customer_reachable_at:
         names.append(("customer", c.customer_reachable_at[0]))
     if c.new_invoice:

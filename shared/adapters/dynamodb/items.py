@@ -73,6 +73,10 @@ def invoice_number_key(number: str) -> Key:
     return f"INVOICENUMBER#{number}", "INVOICENUMBER"
 
 
+def external_id_key(external_id: str) -> Key:
+    return f"EXTERNALID#{external_id}", "EXTERNALID"
+
+
 def checkout_key(invoice_id: str, ref: str) -> Key:
     return invoice_partition(invoice_id), f"CHECKOUT#{ref}"
 
@@ -282,6 +286,12 @@ def invoice_from(item: dict[str, Any]) -> Invoice:
         plan_offer=_plan_offer_from(item["plan_offer"]) if item.get("plan_offer") else None,
         active_plan=item.get("active_plan"),
     )
+
+
+def external_id_item(c: Customer) -> dict[str, Any]:
+    """Holds an external id taken: another customer may not reuse it; finds the customer by it."""
+    assert c.external_id is not None
+    return {**key_item(external_id_key(c.external_id)), "type": "external_id", "customer_id": c.id}
 
 
 def invoice_number_item(i: Invoice) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ from shared.adapters.dynamodb.codec import deserialize, wire_key
 from shared.adapters.dynamodb.cursors import decode_cursor, encode_cursor
 from shared.adapters.dynamodb.items import Key
 from shared.adapters.dynamodb.outbox_store import DynamoOutboxStore
-from shared.adapters.dynamodb.writes import planned_writes
+from shared.adapters.dynamodb.writes import COMMIT_ATTRIBUTE, planned_writes, sealed
 from shared.clock import wall_clock_now
 from shared.domain.dunning import DunningPolicy
 from shared.domain.invoices import Invoice
@@ -44,14 +45,32 @@ class DynamoLedger:
         writes = planned_writes(change, self._table, wall_clock_now())
         if not writes:
             return
+        token = os.urandom(16).hex()  # this call's: botocore's retries of it send the same
+        items = sealed(writes, token)
         try:
-            self._db.transact_write_items(TransactItems=[w.request for w in writes])
+            self._db.transact_write_items(TransactItems=items, ClientRequestToken=token)
         except self._db.exceptions.TransactionCanceledException as error:
             reasons = error.response.get("CancellationReasons") or []
-            for write, reason in zip(writes, reasons, strict=False):
-                if reason.get("Code") == "ConditionalCheckFailed" and write.reason is not None:
+            failed = [
+                (write, request)
+                for write, request, reason in zip(writes, items, reasons, strict=False)
+                if reason.get("Code") == "ConditionalCheckFailed"
+            ]
+            if failed and self._committed_already(failed[0][1], token):
+                return  # a retry of this very transaction, whose first attempt committed (its reply was lost)
+            for write, _request in failed:
+                if write.reason is not None:
                     raise ChangeRejected(write.reason) from None
             raise
+
+    def _committed_already(self, request: dict[str, Any], token: str) -> bool:
+        """Whether the item a guard refused was put by the transaction with this token."""
+        put = request.get("Put")
+        if put is None:
+            return False  # a ConditionCheck writes nothing, so it cannot be ours
+        key = (put["Item"][schema.PARTITION_KEY]["S"], put["Item"][schema.SORT_KEY]["S"])
+        stored = self._batch_get([key]).get(key) or {}  # BatchGetItem: what every writer may call
+        return stored.get(COMMIT_ATTRIBUTE) == token
 
     def remember_stripe_customer(self, customer_id: str, stripe_customer_id: str) -> None:
         # A failed condition means it is remembered already: the same Stripe customer, as creation is idempotent.
@@ -98,6 +117,10 @@ class DynamoLedger:
     def get_customer(self, customer_id: str) -> Customer | None:
         item = self._get(items.customer_key(customer_id))
         return items.customer_from(item) if item else None
+
+    def customer_by_external_id(self, external_id: str) -> Customer | None:
+        taken = self._get(items.external_id_key(external_id))
+        return self.get_customer(taken["customer_id"]) if taken else None
 
     def get_invoice(self, invoice_id: str) -> Invoice | None:
         item = self._get(items.invoice_key(invoice_id))
