@@ -81,6 +81,8 @@ def function_output_for(name: str) -> str:
 
 
 # Exactly the table actions each function's code uses (TransactWriteItems is authorised per Put inside it).
+# Every function that commits may read back one item it put (BatchGetItem), to recognise its own committed
+# transaction when a retry after a lost reply meets its guards (shared/adapters/dynamodb/ledger.py).
 TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "checkout": (
         "dynamodb:GetItem",
@@ -103,13 +105,19 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # The policy (one GetItem per run), the due_work index, and one TransactWriteItems per reminder: Puts
     # plus a ConditionCheck that the customer is neither on hold nor unreachable; GetItem of that customer
     # when the check fails.
-    "reminders": ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"),
+    "reminders": (
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:ConditionCheckItem",
+    ),
     # Due plans from the due_work index, the invoice and customer (BatchGetItem), one TransactWriteItems of
     # Puts to claim each attempt and one to note its PaymentIntent.
     # GetItem: the customer and the dunning policy when a recurring charge's period is invoiced.
     "charges": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem"),
     # Read the customer named by the SES event, mark the address (one TransactWriteItems of Puts).
-    "email_feedback": ("dynamodb:GetItem", "dynamodb:PutItem"),
+    "email_feedback": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"),
     # Sums the open_balances index: Query on the index only, nothing on the table.
     "balances": ("dynamodb:Query",),
 }

@@ -19,9 +19,13 @@ class Route:
 
 ROUTES: Final = (
     Route("GET", "/health", "checkout", "none"),
+    # Where Checkout sends the customer back: the URLs name the invoice and attempt, never a pay link
+    # (listed first: a literal segment wins over a parameter, as in API Gateway).
+    Route("GET", "/pay/return/{invoice_id}/{ref}", "checkout", "none"),
+    Route("GET", "/pay/return/{invoice_id}", "checkout", "none"),
     Route("GET", "/pay/{token}", "checkout", "none"),
     Route("POST", "/pay/{token}/checkout", "checkout", "none"),
-    Route("GET", "/pay/{token}/return", "checkout", "none"),
+    Route("GET", "/pay/{token}/return", "checkout", "none"),  # sessions opened before return URLs lost the token
     Route("POST", "/pay/{token}/promise", "checkout", "none"),
     Route("POST", "/pay/{token}/plan", "checkout", "none"),
     Route("POST", "/pay/{token}/installment", "checkout", "none"),
@@ -30,6 +34,7 @@ ROUTES: Final = (
     Route("POST", "/pay/{token}/autopay/off", "checkout", "none"),
     Route("POST", "/webhooks/stripe", "webhooks", "none"),
     Route("POST", "/v1/customers", "operator_api", "iam"),
+    Route("GET", "/v1/customers", "operator_api", "iam"),
     Route("GET", "/v1/customers/{customer_id}", "operator_api", "iam"),
     Route("PATCH", "/v1/customers/{customer_id}", "operator_api", "iam"),
     Route("POST", "/v1/customers/{customer_id}/hold", "operator_api", "iam"),

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         OffSessionCharge,
         PaymentGateway,
         PaymentMethodUsed,
+        SessionClosed,
         SetupSessionRequest,
     )
 
@@ -57,6 +58,9 @@ class _LazyGateway:
 
     def create_checkout_session(self, request: CheckoutSessionRequest) -> CheckoutSession:
         return _gateway(stripe_credentials().api_key).create_checkout_session(request)
+
+    def expire_checkout_session(self, session_id: str) -> SessionClosed:
+        return _gateway(stripe_credentials().api_key).expire_checkout_session(session_id)
 
     def charge_off_session(self, request: OffSessionCharge) -> ChargeOutcome:
         return _gateway(stripe_credentials().api_key).charge_off_session(request)
@@ -134,34 +138,42 @@ def reminders_queue() -> SqsWorkQueue | None:
     return SqsWorkQueue(client("sqs"), url) if url else None
 
 
-# Replays of POST /v1/invoices within this time get the first result.
+# Replays of a creating POST within this time get the first result.
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 # The key prefix Powertools derived from the function that did this before it moved to shared/adapters:
 # kept, so a replay of a request sent before a deploy still finds its record.
 INVOICE_KEY_PREFIX = "functions.operator_api.views._idempotent_create.<locals>.create"
+# Each creating route's records: (scope, key prefix).
+_ONCE_SCOPES = {
+    "invoice": ("create_invoice", INVOICE_KEY_PREFIX),
+    "customer": ("create_customer", "create_customer"),
+    "recurring": ("create_recurring", "create_recurring"),
+}
 
 
 @cache
-def _invoice_once() -> PowertoolsOnce:
+def _run_once(kind: str) -> PowertoolsOnce:
     from shared.adapters.idempotency import PowertoolsOnce  # lazy: see the module docstring
 
+    scope, key_prefix = _ONCE_SCOPES[kind]
     return PowertoolsOnce(
         client("dynamodb"),
         settings().table_name,
-        scope="create_invoice",
-        key_prefix=INVOICE_KEY_PREFIX,
+        scope=scope,
+        key_prefix=key_prefix,
         ttl_seconds=IDEMPOTENCY_TTL_SECONDS,
     )
 
 
-def invoice_once(context: LambdaContext | None) -> PowertoolsOnce:
-    """Runs invoice creation once per key; `context` lets a key left in progress by a timeout free up."""
-    return _invoice_once().within(context)
+def run_once(kind: str, context: LambdaContext | None) -> PowertoolsOnce:
+    """Runs one creating route's work once per key (`kind`: invoice, customer, recurring); `context` lets
+    a key left in progress by a timeout free up."""
+    return _run_once(kind).within(context)
 
 
 def reset() -> None:
     """Forget every cached client and setting (tests, and the local stack after it changes the environment)."""
     cached_builders = (config.settings, aws.client, aws._session, ledger, _gateway, mailer, publisher, reminders_queue)
-    for cached in (*cached_builders, _invoice_once):
+    for cached in (*cached_builders, _run_once):
         cached.cache_clear()
     secrets.clear_cache()

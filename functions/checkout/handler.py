@@ -1,4 +1,4 @@
-"""Hosted pay pages: GET /pay/{token} and its forms, GET /pay/{token}/return, GET /health.
+"""Hosted pay pages: GET /pay/{token} and its forms, GET /pay/return/... (back from Checkout), GET /health.
 
 Each route parses the request, makes one call to shared.services.pay_page and renders what comes back: a
 redirect, or the page's view (with the problem on it, when what the customer asked cannot be done).
@@ -13,13 +13,13 @@ from urllib.parse import parse_qs
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.checkout.pages import page, redirect
+from functions.checkout.pages import page, redirect, remember_pay_link, remembered_pay_link
 from shared import wiring
 from shared.clock import business_clock
-from shared.domain.errors import PayLinkInvalid
+from shared.domain.errors import NotFound, PayLinkInvalid
 from shared.observability import logger, metrics
 from shared.services import pay_page
-from shared.services.pay_page import Notices, PayPageView, Problem, Redirect
+from shared.services.pay_page import Notices, PayPageView, Problem, Redirect, ReturnView
 
 app = APIGatewayRestResolver()
 
@@ -61,12 +61,17 @@ def _render(view: PayPageView) -> Response[str]:
     return page(status, "pay.html", view=view, lang=view.lang)
 
 
-def _reply(outcome: Redirect | PayPageView, done: str) -> Response[str]:
+def _reply(outcome: Redirect | PayPageView, done: str, *, to_checkout_from: str | None = None) -> Response[str]:
+    """The page, or the redirect; one to Checkout from pay link `to_checkout_from` remembers the link in this
+    browser (a cookie), so the return page can lead back to it without the link in Stripe's URLs."""
     if isinstance(outcome, PayPageView):
         return _render(outcome)
     ids = {"invoice_id": outcome.invoice_id, "customer_id": outcome.customer_id}
     logger.info(done, extra=ids | ({"checkout_ref": outcome.checkout_ref} if outcome.checkout_ref else {}))
-    return redirect(outcome.url)
+    response = redirect(outcome.url)
+    if to_checkout_from:
+        remember_pay_link(response, to_checkout_from)
+    return response
 
 
 @app.get("/health")
@@ -93,7 +98,7 @@ def pay(token: str) -> Response[str]:
         amount_text=_form("amount"),
         notices=_notices(),
     )
-    return _reply(outcome, "checkout session created")
+    return _reply(outcome, "checkout session created", to_checkout_from=token)
 
 
 @app.post("/pay/<token>/plan")
@@ -107,7 +112,7 @@ def choose_plan(token: str) -> Response[str]:
         key=_form("plan"),
         notices=_notices(),
     )
-    return _reply(outcome, "installment plan chosen")
+    return _reply(outcome, "installment plan chosen", to_checkout_from=token)
 
 
 @app.post("/pay/<token>/installment")
@@ -115,7 +120,7 @@ def pay_installment(token: str) -> Response[str]:
     outcome = pay_page.pay_installment(
         wiring.ledger(), wiring.gateway(), business_clock(), wiring.pay_page_config(), token=token, notices=_notices()
     )
-    return _reply(outcome, "installment checkout created")
+    return _reply(outcome, "installment checkout created", to_checkout_from=token)
 
 
 @app.post("/pay/<token>/card")
@@ -123,7 +128,7 @@ def update_card(token: str) -> Response[str]:
     outcome = pay_page.update_card(
         wiring.ledger(), wiring.gateway(), business_clock(), wiring.pay_page_config(), token=token
     )
-    return _reply(outcome, "card update session created")
+    return _reply(outcome, "card update session created", to_checkout_from=token)
 
 
 @app.post("/pay/<token>/autopay")
@@ -131,7 +136,7 @@ def turn_on_autopay(token: str) -> Response[str]:
     outcome = pay_page.turn_on_autopay(
         wiring.ledger(), wiring.gateway(), business_clock(), wiring.pay_page_config(), token=token
     )
-    return _reply(outcome, "autopay setup session created")
+    return _reply(outcome, "autopay setup session created", to_checkout_from=token)
 
 
 @app.post("/pay/<token>/autopay/off")
@@ -152,11 +157,41 @@ def promise(token: str) -> Response[str]:
     return _reply(outcome, "promise to pay recorded")
 
 
+@app.get("/pay/return/<invoice_id>/<ref>")
+def returned(invoice_id: str, ref: str) -> Response[str]:
+    outcome = pay_page.returned(
+        wiring.ledger(),
+        business_clock(),
+        invoice_id=invoice_id,
+        ref=ref,
+        cancelled=app.current_event.get_query_string_value("cancelled") == "1",
+        cookie_token=_remembered_link(),
+    )
+    if isinstance(outcome, ReturnView):
+        return page(200, "return.html", view=outcome)
+    return redirect(outcome.url)
+
+
+@app.get("/pay/return/<invoice_id>")
+def returned_from_setup(invoice_id: str) -> Response[str]:
+    query = app.current_event.get_query_string_value
+    notice = next((f"{k}={v}" for k, v in (("card", "saved"), ("autopay", "on")) if query(k) == v), "")
+    outcome = pay_page.returned_from_setup(
+        wiring.ledger(), business_clock(), invoice_id=invoice_id, notice=notice, cookie_token=_remembered_link()
+    )
+    if outcome is None:
+        return page(200, "setup_return.html", saved=bool(notice))
+    return redirect(outcome.url)
+
+
 @app.get("/pay/<token>/return")
-def returned(token: str) -> Response[str]:
-    session_id = app.current_event.get_query_string_value("session_id")
-    view = pay_page.returned(wiring.ledger(), business_clock(), token=token, session_id=session_id)
-    return page(200, "return.html", view=view)
+def returned_with_token(token: str) -> Response[str]:
+    """Sessions opened before return URLs lost the token come back here: the pay page shows the state."""
+    return redirect(f"/pay/{token}")
+
+
+def _remembered_link() -> str | None:
+    return remembered_pay_link(app.current_event.headers.get("cookie"))
 
 
 @app.exception_handler(PayLinkInvalid)
@@ -173,6 +208,11 @@ def unreadable_form(_: UnreadableForm) -> Response[str]:
         message="Nothing was charged. Please open the payment link from your email again.",
         token=None,
     )
+
+
+@app.exception_handler(NotFound)
+def not_found(_: NotFound) -> Response[str]:
+    return page(404, "not_found.html")
 
 
 @app.exception_handler(Exception)

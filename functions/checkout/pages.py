@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from http.cookies import CookieError, SimpleCookie
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from shared.config import settings
 from shared.rendering import render, stylesheet_hash
@@ -57,3 +59,35 @@ def page(status: int, template: str, /, **context: Any) -> Response[str]:
 
 def redirect(location: str) -> Response[str]:
     return Response(status_code=303, body="", headers={**security_headers(), "Location": location})
+
+
+# The pay link a browser last went to Checkout from, for the return page only (its path): HttpOnly, never in
+# a URL. SameSite=Lax, because the way back from Checkout is a navigation from Stripe's site.
+PAY_LINK_COOKIE: Final = "payportal_link"
+PAY_LINK_COOKIE_PATH: Final = "/pay/return"
+PAY_LINK_COOKIE_SECONDS: Final = 24 * 3600  # as long as a Checkout Session lives
+
+
+def remember_pay_link(response: Response[str], token: str) -> None:
+    response.cookies.append(
+        Cookie(
+            PAY_LINK_COOKIE,
+            token,
+            path=PAY_LINK_COOKIE_PATH,
+            secure=True,
+            http_only=True,
+            same_site=SameSite.LAX_MODE,
+            max_age=PAY_LINK_COOKIE_SECONDS,
+        )
+    )
+
+
+def remembered_pay_link(cookie_header: str | None) -> str | None:
+    """The pay link in the request's Cookie header, if any (a malformed header counts as none)."""
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(cookie_header or "")
+    except CookieError:
+        return None
+    morsel = jar.get(PAY_LINK_COOKIE)
+    return morsel.value if morsel else None

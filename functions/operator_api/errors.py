@@ -15,12 +15,13 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from shared.domain import errors as domain
 from shared.domain.dunning import InvalidPolicy
 from shared.observability import logger
-from shared.services.invoices import MissingIdempotencyKey
+from shared.services.once import MissingIdempotencyKey
 from shared.services.ports import ChangeRejected
 
 STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.NotFound: 404,
     domain.InvoiceNotPayable: 409,
+    domain.PaymentInProgress: 409,
     domain.InvalidStateTransition: 409,
     domain.DuplicateInvoiceNumber: 409,
     domain.InvalidAmount: 422,
@@ -71,6 +72,13 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
                 "duplicate_invoice_number",
                 "an invoice with this number exists",
                 [{"field": "number", "message": "already used"}],
+            )
+        if error.reason == "duplicate_external_id":
+            return error_response(
+                409,
+                "duplicate_external_id",
+                "a customer with this external_id exists: GET /v1/customers?external_id=... finds it",
+                [{"field": "external_id", "message": "already used"}],
             )
         return error_response(409, "conflict", "the resource changed meanwhile; retry")
 

@@ -16,6 +16,7 @@ from functions.operator_api.schemas import (
     CreatedInvoice,
     CustomerChanges,
     CustomerOut,
+    CustomersPage,
     DunningPolicyModel,
     InvoiceOut,
     NewCheckoutSession,
@@ -44,11 +45,32 @@ def _actor() -> str:
 
 
 @app.post("/v1/customers", tags=["customers"], summary="Create a customer")
-def create_customer(customer: NewCustomer) -> Response[CustomerOut]:
-    created = customers.create_customer(
-        wiring.ledger(), business_clock(), views.customer_draft(customer), actor=_actor()
+def create_customer(
+    customer: NewCustomer,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="recommended; the same key and body replays the first result instead of creating again",
+        ),
+    ] = None,
+) -> Response[CustomerOut]:
+    created = customers.create_customer_once(
+        wiring.ledger(),
+        business_clock(),
+        wiring.run_once("customer", app.lambda_context),
+        views.customer_draft(customer),
+        key=idempotency_key,
+        fingerprint=customer.model_dump(mode="json"),
+        actor=_actor(),
     )
     return Response(status_code=201, body=views.customer_out(created), content_type="application/json")
+
+
+@app.get("/v1/customers", tags=["customers"], summary="Find a customer by the id your own system gave it")
+def find_customers(external_id: Annotated[str, Query(min_length=1, max_length=128)]) -> CustomersPage:
+    found = customers.find_by_external_id(wiring.ledger(), external_id)
+    return CustomersPage(customers=[views.customer_out(found)] if found else [], next_cursor=None)
 
 
 @app.get("/v1/customers/<customer_id>", tags=["customers"], summary="Get a customer")
@@ -112,7 +134,7 @@ def create_invoice(
     issued = invoices.create_invoice_once(
         wiring.ledger(),
         business_clock(),
-        wiring.invoice_once(app.lambda_context),
+        wiring.run_once("invoice", app.lambda_context),
         views.invoice_draft(invoice),
         key=idempotency_key,
         fingerprint=invoice.model_dump(mode="json"),
@@ -148,7 +170,6 @@ def create_checkout_session(invoice_id: str, request: NewCheckoutSession | None 
         wiring.checkout_config(),
         invoice_id=invoice_id,
         amount=request.amount if request else None,
-        pay_link_ttl_days=settings().pay_link_ttl_days,
     )
     body = CheckoutSessionOut(id=attempt.session_id, url=attempt.url, amount=attempt.amount, currency=attempt.currency)
     return Response(status_code=201, body=body, content_type="application/json")
@@ -168,9 +189,21 @@ def release_invoice_hold(invoice_id: str) -> InvoiceOut:
 
 
 @app.post("/v1/recurring-charges", tags=["recurring charges"], summary="Bill a fixed amount every period")
-def create_recurring_charge(request: NewRecurringCharge) -> Response[RecurringChargeOut]:
-    created = recurring.create_recurring(
-        wiring.ledger(), business_clock(), views.recurring_draft(request), actor=_actor()
+def create_recurring_charge(
+    request: NewRecurringCharge,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", description="required; same key and body replays the first result"),
+    ] = None,
+) -> Response[RecurringChargeOut]:
+    created = recurring.create_recurring_once(
+        wiring.ledger(),
+        business_clock(),
+        wiring.run_once("recurring", app.lambda_context),
+        views.recurring_draft(request),
+        key=idempotency_key,
+        fingerprint=request.model_dump(mode="json"),
+        actor=_actor(),
     )
     return Response(status_code=201, body=views.recurring_out(created), content_type="application/json")
 

@@ -110,7 +110,8 @@ class _Strict(BaseModel):
 class NewCustomer(_Strict):
     email: EmailAddress
     name: FreeText = Field(min_length=1, max_length=200)
-    external_id: FreeText | None = Field(default=None, max_length=128)
+    # Your own system's id for the customer: unique, so a second customer with it is refused (409).
+    external_id: FreeText | None = Field(default=None, min_length=1, max_length=128)
     timezone: TimeZoneName = "UTC"
     locale: LocaleName = "en-US"
 
@@ -351,6 +352,11 @@ class InvoiceOut(BaseModel):
 
 class CreatedInvoice(InvoiceOut):
     pay_url: str = Field(description="the customer's pay link; shown once, only its hash is stored")
+
+
+class CustomersPage(BaseModel):
+    customers: list[CustomerOut]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last")
 
 
 class TransactionsPage(BaseModel):

@@ -36,7 +36,7 @@ def _header(event: dict[str, Any], name: str) -> str | None:
 
 def _ignore_unreadable(payload: object, error: NotAStripeEvent) -> dict[str, Any]:
     """Signed, so Stripe (or someone holding our secret) sent it, and it will never read better: a 4xx would
-    only be retried for three days. Answered 200, counted (an alarm) and logged (docs/decisions.md, 33)."""
+    only be retried for three days. Answered 200, counted (an alarm) and logged (docs/decisions.md, entry 34)."""
     metrics.add_metric(name="WebhookEventsUnreadable", unit=MetricUnit.Count, value=1)
     said_id = payload.get("id") if isinstance(payload, dict) else None
     logger.error(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from shared.domain.records import Customer
@@ -12,6 +14,7 @@ from shared.services.ports import (
     CheckoutSessionRequest,
     OffSessionCharge,
     PaymentMethodUsed,
+    SessionClosed,
     SetupSessionRequest,
 )
 
@@ -37,31 +40,48 @@ class StripeGateway:
         return str(created.id)
 
     def create_checkout_session(self, request: CheckoutSessionRequest) -> CheckoutSession:
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "customer": request.stripe_customer_id,
+            "payment_method_types": list(request.payment_method_types),
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": request.currency.lower(),
+                        "unit_amount": to_stripe(request.amount, request.currency),
+                        "product_data": {"name": request.description[:250]},
+                    },
+                }
+            ],
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+            "metadata": request.metadata,
+            "payment_intent_data": {"metadata": request.metadata}
+            | ({"setup_future_usage": "off_session"} if request.save_card else {}),
+            "client_reference_id": request.metadata.get("invoice_id"),
+        }
         session = self._client.v1.checkout.sessions.create(
-            params={  # type: ignore[arg-type]
-                "mode": "payment",
-                "customer": request.stripe_customer_id,
-                "payment_method_types": list(request.payment_method_types),
-                "line_items": [
-                    {
-                        "quantity": 1,
-                        "price_data": {
-                            "currency": request.currency.lower(),
-                            "unit_amount": to_stripe(request.amount, request.currency),
-                            "product_data": {"name": request.description[:250]},
-                        },
-                    }
-                ],
-                "success_url": request.success_url,
-                "cancel_url": request.cancel_url,
-                "metadata": request.metadata,
-                "payment_intent_data": {"metadata": request.metadata}
-                | ({"setup_future_usage": "off_session"} if request.save_card else {}),
-                "client_reference_id": request.metadata.get("invoice_id"),
-            },
-            options={"idempotency_key": request.idempotency_key},
+            params=params,  # type: ignore[arg-type]
+            options={"idempotency_key": idempotency_key(request.idempotency_scope, params)},
         )
         return CheckoutSession(id=str(session.id), url=str(session.url))
+
+    def expire_checkout_session(self, session_id: str) -> SessionClosed:
+        """Stripe expires only an open session; for one that is not, its status says which it is."""
+        import stripe  # lazy: as in __init__
+
+        try:
+            self._client.v1.checkout.sessions.expire(session_id)
+        except stripe.InvalidRequestError as error:
+            if error.http_status == 404:
+                return SessionClosed.EXPIRED  # Stripe does not know it: nothing can be paid on it
+            session = self._client.v1.checkout.sessions.retrieve(session_id)
+            if session.status == "complete":
+                return SessionClosed.COMPLETE
+            if session.status != "expired":
+                raise
+        return SessionClosed.EXPIRED
 
     def charge_off_session(self, request: OffSessionCharge) -> ChargeOutcome:
         """One off-session PaymentIntent on the customer's newest saved card. The idempotency key makes a
@@ -129,19 +149,27 @@ class StripeGateway:
         )
 
     def create_setup_session(self, request: SetupSessionRequest) -> CheckoutSession:
+        params: dict[str, Any] = {
+            "mode": "setup",
+            "customer": request.stripe_customer_id,
+            "payment_method_types": ["card"],
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+            "metadata": request.metadata,
+            "setup_intent_data": {"metadata": request.metadata},
+        }
         session = self._client.v1.checkout.sessions.create(
-            params={  # type: ignore[arg-type]
-                "mode": "setup",
-                "customer": request.stripe_customer_id,
-                "payment_method_types": ["card"],
-                "success_url": request.success_url,
-                "cancel_url": request.cancel_url,
-                "metadata": request.metadata,
-                "setup_intent_data": {"metadata": request.metadata},
-            },
-            options={"idempotency_key": request.idempotency_key},
+            params=params,  # type: ignore[arg-type]
+            options={"idempotency_key": idempotency_key(request.idempotency_scope, params)},
         )
         return CheckoutSession(id=str(session.id), url=str(session.url))
+
+
+def idempotency_key(scope: str, params: dict[str, Any]) -> str:
+    """`scope` and a digest of every parameter sent: the same request always gets the same key, and no two
+    different requests share one (Stripe answers a key reused with other parameters with an error)."""
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return f"{scope}-{digest[:32]}"[:255]  # Stripe's limit on a key's length
 
 
 def _text(value: object) -> str | None:

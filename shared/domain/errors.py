@@ -44,6 +44,13 @@ class InvoiceNotPayable(DomainError):
     code = "invoice_not_payable"
 
 
+class PaymentInProgress(DomainError):
+    """The customer completed a Checkout Session that Stripe has not confirmed to us yet: a new one could
+    pay the invoice twice, so none is opened until it is."""
+
+    code = "payment_in_progress"
+
+
 class InvalidStateTransition(DomainError):
     code = "invalid_state_transition"
 

@@ -89,7 +89,7 @@ class PayLink:
 
 @dataclass(frozen=True, slots=True)
 class CheckoutAttempt:
-    """A Checkout Session we created: what we expect Stripe to tell us about it."""
+    """A Checkout Session we created: what we expect Stripe to tell us about it, and what it became."""
 
     ref: str
     invoice_id: str
@@ -99,6 +99,37 @@ class CheckoutAttempt:
     currency: str
     created_at: datetime
     url: str = ""
+    # The invoice's OpenCheckout version that opened it (0: opened before invoices had one).
+    opened_as: int = 0
+    # Stripe's session closes at this instant unless paid (None: opened before we set it).
+    expires_at: datetime | None = None
+    # What the session's payment has become, written with the payment itself, so one consistent read
+    # of the invoice and the attempt tells the return page what happened (None: nothing yet).
+    payment_status: PaymentStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCheckout:
+    """The one Checkout Session of an invoice that may still be paid, if any.
+
+    Every new session moves `version` on; the one it replaces was expired at Stripe first. The webhook
+    closes it (current None) when the session completes or expires."""
+
+    invoice_id: str
+    version: int
+    current: CheckoutAttempt | None = None
+    identity: str = ""  # what the current session was opened for (amount, purpose): a repeat reuses it
+
+    def payable_at(self, now: datetime) -> CheckoutAttempt | None:
+        """The session that may still be paid at `now` (Stripe closes it at `expires_at`)."""
+        current = self.current
+        if current is None or (current.expires_at is not None and current.expires_at <= now):
+            return None
+        return current
+
+    def supersedes(self, attempt: CheckoutAttempt) -> bool:
+        """Whether `attempt` was replaced (so expired at Stripe) before it was paid."""
+        return attempt.opened_as != 0 and self.version > attempt.opened_as and attempt.payment_status is None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 Our amounts are integers in the currency's ISO 4217 / CLDR minor unit (money.py): ISK 5,000 is 5000.
 Stripe writes amounts in its own minor unit, which is not always that one (docs.stripe.com/currencies,
-docs/decisions.md 32):
+docs/decisions.md, entry 33):
 
 - zero-decimal currencies (JPY, KRW, ...) are sent as they are;
 - three-decimal currencies (BHD, JOD, KWD, OMR, TND) are sent in thousandths whose last digit is 0;

@@ -28,7 +28,7 @@ MIN_NOTICE = timedelta(days=1)
 
 
 def start_autopay_setup(
-    ledger: Ledger, gateway: PaymentGateway, clock: Clock, config: CheckoutConfig, *, page: PayPage, token: str
+    ledger: Ledger, gateway: PaymentGateway, clock: Clock, config: CheckoutConfig, *, page: PayPage
 ) -> str:
     """Checkout in setup mode to save the card autopay will charge; returns its URL. Autopay is on once
     Stripe's webhook says the card is saved (shared/services/stripe_events/autopay_setup.py)."""
@@ -38,7 +38,6 @@ def start_autopay_setup(
         clock,
         config,
         page=page,
-        token=token,
         purpose=SetupPurpose.AUTOPAY,
         returned="autopay=on",
     )

@@ -6,21 +6,32 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from shared.clock import Clock
-from shared.domain.double_click import click_window
-from shared.domain.errors import InvalidHold, InvalidStateTransition, InvoiceNotPayable, PayLinkInvalid
-from shared.domain.invoices import Hold, Invoice, InvoiceStatus, PaymentStatus, invoice_event_detail
+from shared.domain.errors import (
+    ConcurrentUpdate,
+    InvalidHold,
+    InvalidStateTransition,
+    InvoiceNotPayable,
+    NotFound,
+    PayLinkInvalid,
+    PaymentInProgress,
+)
+from shared.domain.invoices import Hold, Invoice, PaymentStatus, invoice_event_detail
 from shared.domain.local_time import local_date
 from shared.domain.messages import EventName, outgoing_event
-from shared.domain.records import AuditEntry, AuditSubject, CheckoutAttempt, Customer, PayLink
+from shared.domain.records import AuditEntry, AuditSubject, CheckoutAttempt, Customer, OpenCheckout, PayLink, Plan
 from shared.services.customers import ensure_stripe_customer
 from shared.services.ports import (
     Change,
+    ChangeRejected,
     CheckoutSessionRequest,
     Ledger,
     PaymentGateway,
+    Rejection,
+    SessionClosed,
 )
 
 
@@ -51,6 +62,15 @@ def open_pay_link(ledger: Ledger, clock: Clock, token: str) -> PayPage:
     return PayPage(invoice=invoice, customer=customer)
 
 
+# Stripe closes a session 24 hours after it is created unless told otherwise (expires_at, which Stripe
+# checks against its own clock: we leave it to its default).
+SESSION_LIFETIME: Final = timedelta(hours=24)
+# A payable session closing sooner than this is replaced rather than handed out again.
+REUSE_MARGIN: Final = timedelta(minutes=30)
+# Tries to open a session when others are opened at the same moment (two tabs, two clicks).
+OPEN_TRIES: Final = 3
+
+
 def start_checkout(
     ledger: Ledger,
     gateway: PaymentGateway,
@@ -58,27 +78,22 @@ def start_checkout(
     config: CheckoutConfig,
     *,
     page: PayPage,
-    token: str,
     amount: int | None,
 ) -> CheckoutAttempt:
-    """Create (or reuse, on a double click) a Checkout Session and record what we expect from it.
-    `page` is what `open_pay_link` returned for `token` in this request."""
+    """The invoice's Checkout Session for `amount` (None: what remains), opened or handed out again."""
     invoice = page.invoice
     to_pay = invoice.amount_remaining if amount is None else amount
     invoice.check_payable(to_pay)
-    attempt = open_checkout_session(
+    return open_checkout_session(
         ledger,
         gateway,
         clock,
         config,
         page=page,
-        token=token,
         amount=to_pay,
-        ref_identity=f"{to_pay}:{invoice.currency}",
+        purpose="pay",
         description=f"Invoice {invoice.number}" + (f": {invoice.description}" if invoice.description else ""),
     )
-    ledger.commit(Change(checkout=attempt))
-    return attempt
 
 
 def open_checkout_session(
@@ -88,22 +103,80 @@ def open_checkout_session(
     config: CheckoutConfig,
     *,
     page: PayPage,
-    token: str,
     amount: int,
-    ref_identity: str,
+    purpose: str,
     description: str,
     extra_metadata: dict[str, str] | None = None,
     save_card: bool = False,
+    new_plan: Plan | None = None,
 ) -> CheckoutAttempt:
-    """A Checkout Session for `amount` and the attempt that records what we expect of it (not yet
-    committed: the caller commits it with whatever else belongs to the same change). The same
-    `ref_identity` within the double-click window gives the same reference, so the same session."""
+    """The one Checkout Session of the invoice that may be paid, for `amount` and `purpose`, committed.
+
+    An invoice has at most one payable session. The same amount and purpose again (a double click, a
+    second tab, another email's link) gets the open session back; anything else expires the open
+    session at Stripe first, and if the customer has completed it meanwhile, nothing new is opened
+    (PaymentInProgress). `new_plan` is stored with the session when it is a new one."""
+    invoice = page.invoice
+    identity = f"{purpose}:{amount}:{invoice.currency}:{'save' if save_card else 'once'}"
+    for _ in range(OPEN_TRIES):
+        now = clock.now()
+        slot = ledger.get_open_checkout(invoice.id) or OpenCheckout(invoice_id=invoice.id, version=0)
+        current = slot.payable_at(now)
+        if current is not None:
+            if slot.identity == identity and current.expires_at and current.expires_at - now > REUSE_MARGIN:
+                return current
+            if gateway.expire_checkout_session(current.session_id) is SessionClosed.COMPLETE:
+                raise PaymentInProgress("a payment for this invoice is being confirmed; please check back shortly")
+        attempt = _new_session(
+            ledger, gateway, config, page, amount, description, extra_metadata, save_card,
+            ref=_checkout_ref(invoice.id, identity, slot.version + 1), opened_as=slot.version + 1, now=now,
+        )  # fmt: skip
+        opened = OpenCheckout(invoice_id=invoice.id, version=slot.version + 1, current=attempt, identity=identity)
+        try:
+            _commit_opened(ledger, Change(checkout=attempt, open_checkout=opened, new_plan=new_plan))
+            return attempt
+        except ChangeRejected as rejected:
+            if rejected.reason is not Rejection.STALE_OPEN_CHECKOUT:
+                raise
+            won = ledger.get_open_checkout(invoice.id)
+            if won and won.current and won.current.session_id == attempt.session_id:
+                return won.current  # the same request twice at once: Stripe gave both the one session
+            gateway.expire_checkout_session(attempt.session_id)  # another won: ours must not stay payable
+    raise ConcurrentUpdate("the invoice is being paid from elsewhere at this moment; please try again")
+
+
+def _commit_opened(ledger: Ledger, change: Change) -> None:
+    try:
+        ledger.commit(change)
+    except ChangeRejected as rejected:
+        if rejected.reason is not Rejection.PLAN_EXISTS:
+            raise
+        ledger.commit(replace(change, new_plan=None))  # the same plan, chosen twice: stored already
+
+
+def _checkout_ref(invoice_id: str, identity: str, version: int) -> str:
+    return "chk_" + hashlib.sha256(f"{invoice_id}:{identity}:{version}".encode()).hexdigest()[:32]
+
+
+def _new_session(
+    ledger: Ledger,
+    gateway: PaymentGateway,
+    config: CheckoutConfig,
+    page: PayPage,
+    amount: int,
+    description: str,
+    extra_metadata: dict[str, str] | None,
+    save_card: bool,
+    *,
+    ref: str,
+    opened_as: int,
+    now: datetime,
+) -> CheckoutAttempt:
+    """A new session at Stripe. Its return and cancel URLs name the invoice and the attempt, never the pay
+    link's token: they sit in Stripe's dashboard and in every checkout.session event."""
     invoice, customer = page.invoice, page.customer
     stripe_customer_id = ensure_stripe_customer(ledger, gateway, customer)
-    now = clock.now()
-    identity = f"{invoice.id}:{ref_identity}:{invoice.version}:{click_window(now)}"
-    ref = "chk_" + hashlib.sha256(identity.encode()).hexdigest()[:32]
-    return_url = f"{config.base_url}/pay/{token}/return"
+    back = return_path(invoice.id, ref)
     session = gateway.create_checkout_session(
         CheckoutSessionRequest(
             stripe_customer_id=stripe_customer_id,
@@ -111,11 +184,11 @@ def open_checkout_session(
             currency=invoice.currency,
             description=description,
             payment_method_types=config.payment_method_types,
-            success_url=return_url + "?session_id={CHECKOUT_SESSION_ID}",
-            cancel_url=f"{config.base_url}/pay/{token}?cancelled=1",
+            success_url=f"{config.base_url}{back}?session_id={{CHECKOUT_SESSION_ID}}",
+            cancel_url=f"{config.base_url}{back}?cancelled=1",
             metadata={"invoice_id": invoice.id, "checkout_ref": ref, "customer_id": customer.id}
             | (extra_metadata or {}),
-            idempotency_key=f"payportal-checkout-{ref}",
+            idempotency_scope=f"payportal-checkout-{ref}",
             save_card=save_card,
         )
     )
@@ -128,7 +201,19 @@ def open_checkout_session(
         currency=invoice.currency,
         created_at=now,
         url=session.url,
+        opened_as=opened_as,
+        expires_at=now + SESSION_LIFETIME,
     )
+
+
+def return_path(invoice_id: str, ref: str) -> str:
+    """Where Checkout sends the customer back to after a payment: names the attempt, carries no secret."""
+    return f"/pay/return/{invoice_id}/{ref}"
+
+
+def setup_return_path(invoice_id: str) -> str:
+    """Where Checkout in setup mode (a card saved) sends the customer back to; carries no secret."""
+    return f"/pay/return/{invoice_id}"
 
 
 class ReturnState(StrEnum):
@@ -137,18 +222,28 @@ class ReturnState(StrEnum):
     FAILED = "failed"
 
 
-def return_state(ledger: Ledger, clock: Clock, *, token: str, session_id: str | None) -> tuple[PayPage, ReturnState]:
-    """What the customer sees after Checkout: read from the ledger only, never marks anything paid."""
-    page = open_pay_link(ledger, clock, token)
-    payments = ledger.get_invoice_payments(page.invoice.id)
-    mine = [p for p in payments if session_id and p.checkout_session_id == session_id]
-    if any(p.status is PaymentStatus.SUCCEEDED for p in mine):
-        return page, ReturnState.RECEIVED
-    if mine and all(p.status is PaymentStatus.FAILED for p in mine):
-        return page, ReturnState.FAILED
-    if not session_id and page.invoice.status is InvoiceStatus.PAID:
-        return page, ReturnState.RECEIVED
-    return page, ReturnState.PROCESSING
+@dataclass(frozen=True, slots=True)
+class CheckoutOutcome:
+    invoice: Invoice
+    attempt: CheckoutAttempt
+    state: ReturnState
+
+
+def checkout_outcome(ledger: Ledger, *, invoice_id: str, ref: str) -> CheckoutOutcome:
+    """What the customer sees after Checkout, from one consistent read of the invoice and the attempt (the
+    webhook writes the payment's status onto the attempt in the transaction that applies it), so the page
+    never says "received" next to a balance that does not show it. Never marks anything paid."""
+    invoice, attempt = ledger.get_checkout_outcome(invoice_id, ref)
+    if invoice is None or attempt is None:
+        raise NotFound("no such checkout")
+    status = attempt.payment_status
+    if status is PaymentStatus.SUCCEEDED:
+        state = ReturnState.RECEIVED
+    elif status is PaymentStatus.FAILED:
+        state = ReturnState.FAILED
+    else:
+        state = ReturnState.PROCESSING
+    return CheckoutOutcome(invoice=invoice, attempt=attempt, state=state)
 
 
 PROMISE_REASON = "promise to pay"

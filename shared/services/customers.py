@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from shared.clock import Clock
 from shared.domain.errors import ConcurrentUpdate, InvalidHold, NotFound
 from shared.domain.invoices import Hold
 from shared.domain.messages import EventName, outgoing_event
 from shared.domain.records import AuditEntry, AuditSubject, Customer, EmailUndeliverable, new_id
-from shared.services.ports import Change, ChangeRejected, Ledger, Page, PaymentGateway
+from shared.services.once import create_once, scoped_key
+from shared.services.ports import Change, ChangeRejected, Ledger, Page, PaymentGateway, RunOnce
 
 WAKE_ATTEMPTS = 3
 
@@ -38,10 +40,13 @@ class CustomerCorrection:
         return sorted(name for name in ("email", "name") if getattr(self, name) is not None)
 
 
-def create_customer(ledger: Ledger, clock: Clock, request: CustomerDraft, *, actor: str) -> Customer:
+def create_customer(
+    ledger: Ledger, clock: Clock, request: CustomerDraft, *, actor: str, customer_id: str | None = None
+) -> Customer:
+    """A new customer; an `external_id` another customer holds is refused (DUPLICATE_EXTERNAL_ID)."""
     now = clock.now()
     customer = Customer(
-        id=new_id("cust"),
+        id=customer_id or new_id("cust"),
         email=request.email,
         name=request.name,
         external_id=request.external_id,
@@ -54,6 +59,36 @@ def create_customer(ledger: Ledger, clock: Clock, request: CustomerDraft, *, act
     )
     ledger.commit(Change(new_customer=customer, audit=[audit]))
     return customer
+
+
+def create_customer_once(
+    ledger: Ledger,
+    clock: Clock,
+    once: RunOnce,
+    request: CustomerDraft,
+    *,
+    key: str | None,
+    fingerprint: dict[str, Any],
+    actor: str,
+) -> Customer:
+    """With an Idempotency-Key, the customer is created once per (caller, key); without one, every request
+    creates (and the external id, when given, still keeps a second copy out)."""
+    if key is None:
+        return create_customer(ledger, clock, request, actor=actor)
+    customer_id = create_once(
+        once,
+        scoped=scoped_key(actor, key),
+        fingerprint=fingerprint,
+        prefix="cust",
+        result_key="customer_id",
+        create=lambda wanted: create_customer(ledger, clock, request, actor=actor, customer_id=wanted),
+        exists=lambda wanted: ledger.get_customer(wanted) is not None,
+    )
+    return get_customer(ledger, customer_id)
+
+
+def find_by_external_id(ledger: Ledger, external_id: str) -> Customer | None:
+    return ledger.customer_by_external_id(external_id)
 
 
 def get_customer(ledger: Ledger, customer_id: str) -> Customer:

@@ -21,6 +21,7 @@ from shared.domain.plan_lifecycle import autopay_plan
 from shared.domain.records import AuditEntry, AuditSubject, PayLink, Payment, Plan, new_id
 from shared.domain.stripe_amounts import check_chargeable
 from shared.services.dunning_policy import current_policy
+from shared.services.once import create_once, scoped_key
 from shared.services.ports import Change, ChangeRejected, Ledger, RunOnce
 
 if TYPE_CHECKING:  # annotations only: the outbox's cold path does not load the plan rules
@@ -41,10 +42,6 @@ class InvoiceDraft:
     min_partial_amount: int | None = None
     notify: bool = False  # email the pay link to the customer
     plan_offer: PlanOffer | None = None  # installment plans on offer; None takes the policy's default
-
-
-class MissingIdempotencyKey(Exception):
-    """A creating request came without an Idempotency-Key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,17 +74,31 @@ def new_pay_link(ledger: Ledger, clock: Clock, invoice: Invoice, *, ttl_days: in
 
 
 def create_invoice(
-    ledger: Ledger, clock: Clock, request: InvoiceDraft, *, actor: str, autopay_notice_days: int = 3
+    ledger: Ledger,
+    clock: Clock,
+    request: InvoiceDraft,
+    *,
+    actor: str,
+    autopay_notice_days: int = 3,
+    invoice_id: str | None = None,
 ) -> Invoice:
     """The invoice, its audit entry and its events in one transaction. Pay links are minted by the
     caller (`new_pay_link`), so a replayed request can hand out a link without any token being stored."""
-    invoice, change = invoice_creation(ledger, clock, request, actor=actor, autopay_notice_days=autopay_notice_days)
+    invoice, change = invoice_creation(
+        ledger, clock, request, actor=actor, autopay_notice_days=autopay_notice_days, invoice_id=invoice_id
+    )
     ledger.commit(change)
     return invoice
 
 
 def invoice_creation(
-    ledger: Ledger, clock: Clock, request: InvoiceDraft, *, actor: str, autopay_notice_days: int = 3
+    ledger: Ledger,
+    clock: Clock,
+    request: InvoiceDraft,
+    *,
+    actor: str,
+    autopay_notice_days: int = 3,
+    invoice_id: str | None = None,
 ) -> tuple[Invoice, Change]:
     """The new invoice and the Change that creates it (with its autopay plan, events and audit entry),
     for callers that commit it together with changes of their own."""
@@ -101,7 +112,7 @@ def invoice_creation(
         raise NotFound(f"no customer {request.customer_id}", field="customer_id")
     now = clock.now()
     invoice = Invoice(
-        id=new_id("inv"),
+        id=invoice_id or new_id("inv"),
         customer_id=customer.id,
         number=request.number,
         currency=request.currency,
@@ -192,16 +203,18 @@ def create_invoice_once(
 ) -> IssuedInvoice:
     """Create the invoice once per (caller, Idempotency-Key): a replay with the same `fingerprint` (the
     request as sent) gets the same invoice, a different one is refused by `once`."""
-    if not key or not key.strip():
-        raise MissingIdempotencyKey()
-
-    def create() -> dict[str, str]:
-        invoice = create_invoice(ledger, clock, draft, actor=actor, autopay_notice_days=autopay_notice_days)
-        return {"invoice_id": invoice.id}
-
-    # Keys are scoped to the caller: two operators may pick the same key.
-    done = once(f"{actor}|{key.strip()}", fingerprint, create)
-    invoice, payments = get_invoice_with_payments(ledger, done["invoice_id"])
+    invoice_id = create_once(
+        once,
+        scoped=scoped_key(actor, key),
+        fingerprint=fingerprint,
+        prefix="inv",
+        result_key="invoice_id",
+        create=lambda new_id: create_invoice(
+            ledger, clock, draft, actor=actor, autopay_notice_days=autopay_notice_days, invoice_id=new_id
+        ),
+        exists=lambda wanted: ledger.get_invoice(wanted) is not None,
+    )
+    invoice, payments = get_invoice_with_payments(ledger, invoice_id)
     # Links are stored only as hashes, so a replay gets a fresh link to the same invoice.
     link = new_pay_link(ledger, clock, invoice, ttl_days=pay_link_ttl_days)
     return IssuedInvoice(invoice=invoice, payments=payments, link=link)

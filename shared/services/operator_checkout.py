@@ -6,7 +6,7 @@ from shared.clock import Clock
 from shared.domain.records import CheckoutAttempt
 from shared.services.checkout import CheckoutConfig, PayPage, start_checkout
 from shared.services.customers import get_customer
-from shared.services.invoices import get_invoice, new_pay_link
+from shared.services.invoices import get_invoice
 from shared.services.ports import Ledger, PaymentGateway
 
 
@@ -18,11 +18,9 @@ def start_operator_checkout(
     *,
     invoice_id: str,
     amount: int | None,
-    pay_link_ttl_days: int,
 ) -> CheckoutAttempt:
-    """For operators with a Pay button in their own app: a fresh pay link backs the return page."""
+    """The invoice's payable Checkout Session, the same one the pay page hands out for the same amount;
+    Checkout returns the customer to payportal's return page, which needs no pay link."""
     invoice = get_invoice(ledger, invoice_id)
-    invoice.check_payable(invoice.amount_remaining if amount is None else amount)
-    issued = new_pay_link(ledger, clock, invoice, ttl_days=pay_link_ttl_days)
     page = PayPage(invoice=invoice, customer=get_customer(ledger, invoice.customer_id))
-    return start_checkout(ledger, gateway, clock, config, page=page, token=issued.token, amount=amount)
+    return start_checkout(ledger, gateway, clock, config, page=page, amount=amount)

@@ -13,7 +13,15 @@ from datetime import date
 from enum import StrEnum
 
 from shared.clock import Clock
-from shared.domain.errors import InvalidAmount, InvalidHold, InvalidStateTransition, InvoiceNotPayable
+from shared.domain.errors import (
+    ConcurrentUpdate,
+    InvalidAmount,
+    InvalidHold,
+    InvalidStateTransition,
+    InvoiceNotPayable,
+    PayLinkInvalid,
+    PaymentInProgress,
+)
 from shared.domain.invoices import Invoice, InvoiceStatus
 from shared.domain.local_time import local_date
 from shared.domain.money import parse_major_amount
@@ -23,10 +31,11 @@ from shared.services.checkout import (
     CheckoutConfig,
     PayPage,
     ReturnState,
+    checkout_outcome,
     latest_promise_date,
     open_pay_link,
     promise_to_pay,
-    return_state,
+    return_path,
     start_checkout,
 )
 from shared.services.plans import (
@@ -38,8 +47,8 @@ from shared.services.plans import (
 )
 from shared.services.ports import Ledger, PaymentGateway
 
-# A session id echoed into the "check again" link only when it looks like one.
-MAX_SESSION_ID_LENGTH = 200
+# Why a Checkout could not be opened, whatever the customer asked for: both pass in a minute.
+_BUSY = (PaymentInProgress, ConcurrentUpdate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,11 +161,11 @@ class Redirect:
 class ReturnView:
     """The page after Checkout: read from the ledger only, it never marks anything paid."""
 
-    token: str
     locale: str
     invoice: InvoiceSummary
-    state: ReturnState
-    session_id: str | None  # echoed into the "check again" link
+    state: ReturnState | None  # None: the customer left Checkout without paying
+    check_again: str  # this page's own path, to look again
+    token: str | None  # the pay link this browser came from, when it is this invoice's: links back to it
 
 
 def _view(
@@ -202,10 +211,10 @@ def pay(
     page = open_pay_link(ledger, clock, token)
     try:
         amount = parse_major_amount(amount_text, page.invoice.currency, page.customer.locale) if amount_text else None
-        attempt = start_checkout(ledger, gateway, clock, config.checkout, page=page, token=token, amount=amount)
-    except (InvalidAmount, InvoiceNotPayable) as problem:
+        attempt = start_checkout(ledger, gateway, clock, config.checkout, page=page, amount=amount)
+    except (InvalidAmount, InvoiceNotPayable, *_BUSY) as problem:
         view = _view(ledger, clock, config, page, token, notices)
-        kind = Problem.INVALID if view.payable else Problem.CONFLICT
+        kind = Problem.INVALID if view.payable and not isinstance(problem, _BUSY) else Problem.CONFLICT
         return replace(view, problem=kind, amount_error=problem.message, amount_entered=amount_text)
     return Redirect(attempt.url, attempt.invoice_id, attempt.customer_id, attempt.ref)
 
@@ -223,11 +232,11 @@ def choose_plan(
     """The customer picked an installment plan: Checkout for its first installment."""
     page = open_pay_link(ledger, clock, token)
     try:
-        attempt = start_plan(ledger, gateway, clock, config.checkout, page=page, token=token, key=key)
+        attempt = start_plan(ledger, gateway, clock, config.checkout, page=page, key=key)
     except InvalidPlan:
         view = _view(ledger, clock, config, page, token, notices)
         return replace(view, problem=Problem.INVALID, plan_error="Choose one of the plans below.")
-    except InvoiceNotPayable as problem:
+    except (InvoiceNotPayable, *_BUSY) as problem:
         view = _view(ledger, clock, config, page, token, notices)
         return replace(view, problem=Problem.CONFLICT, plan_error=problem.message)
     return Redirect(attempt.url, attempt.invoice_id, attempt.customer_id, attempt.ref)
@@ -239,8 +248,8 @@ def pay_installment(
     """Checkout for the installment the charge run could not take."""
     page = open_pay_link(ledger, clock, token)
     try:
-        attempt = start_installment_checkout(ledger, gateway, clock, config.checkout, page=page, token=token)
-    except InvoiceNotPayable as problem:
+        attempt = start_installment_checkout(ledger, gateway, clock, config.checkout, page=page)
+    except (InvoiceNotPayable, *_BUSY) as problem:
         view = _view(ledger, clock, config, page, token, notices)
         return replace(view, problem=Problem.CONFLICT, plan_error=problem.message)
     return Redirect(attempt.url, attempt.invoice_id, attempt.customer_id, attempt.ref)
@@ -251,7 +260,7 @@ def update_card(
 ) -> Redirect:
     """Checkout in setup mode: a new card for the plan's remaining installments."""
     page = open_pay_link(ledger, clock, token)
-    url = start_card_update(ledger, gateway, clock, config.checkout, page=page, token=token)
+    url = start_card_update(ledger, gateway, clock, config.checkout, page=page)
     return Redirect(url, page.invoice.id, page.customer.id)
 
 
@@ -260,7 +269,7 @@ def turn_on_autopay(
 ) -> Redirect:
     """Checkout in setup mode: the card autopay will charge."""
     page = open_pay_link(ledger, clock, token)
-    url = start_autopay_setup(ledger, gateway, clock, config.checkout, page=page, token=token)
+    url = start_autopay_setup(ledger, gateway, clock, config.checkout, page=page)
     return Redirect(url, page.invoice.id, page.customer.id)
 
 
@@ -288,9 +297,43 @@ def promise(
     return Redirect(f"/pay/{token}?promised={promised.isoformat()}", page.invoice.id, page.customer.id)
 
 
-def returned(ledger: Ledger, clock: Clock, *, token: str, session_id: str | None) -> ReturnView:
-    page, state = return_state(ledger, clock, token=token, session_id=session_id)
-    echo = session_id if session_id and session_id.isascii() and len(session_id) < MAX_SESSION_ID_LENGTH else None
+def _own_link(ledger: Ledger, clock: Clock, token: str | None, invoice_id: str) -> str | None:
+    """`token` (from this browser's cookie) when it is a usable pay link for this invoice, else None."""
+    if not token:
+        return None
+    try:
+        page = open_pay_link(ledger, clock, token)
+    except PayLinkInvalid:
+        return None
+    return token if page.invoice.id == invoice_id else None
+
+
+def returned(
+    ledger: Ledger, clock: Clock, *, invoice_id: str, ref: str, cancelled: bool, cookie_token: str | None
+) -> ReturnView | Redirect:
+    """Back from Checkout. The URL names the attempt only; the pay link, if this browser came from one for
+    this invoice, comes from its cookie. Cancelled with that link: back to the pay page."""
+    outcome = checkout_outcome(ledger, invoice_id=invoice_id, ref=ref)
+    invoice = outcome.invoice
+    token = _own_link(ledger, clock, cookie_token, invoice.id)
+    if cancelled and token:
+        return Redirect(f"/pay/{token}?cancelled=1", invoice.id, invoice.customer_id, ref)
+    customer = ledger.get_customer(invoice.customer_id)
     return ReturnView(
-        token=token, locale=page.customer.locale, invoice=InvoiceSummary.of(page.invoice), state=state, session_id=echo
+        locale=customer.locale if customer else "en",
+        invoice=InvoiceSummary.of(invoice),
+        state=None if cancelled else outcome.state,
+        check_again=return_path(invoice.id, ref),
+        token=token,
     )
+
+
+def returned_from_setup(
+    ledger: Ledger, clock: Clock, *, invoice_id: str, notice: str, cookie_token: str | None
+) -> Redirect | None:
+    """Back from Checkout in setup mode: to the pay page with `notice` (e.g. "card=saved") when this
+    browser holds the invoice's pay link; None when it does not (the page then says to open the email)."""
+    token = _own_link(ledger, clock, cookie_token, invoice_id)
+    if token is None:
+        return None
+    return Redirect(f"/pay/{token}" + (f"?{notice}" if notice else ""), invoice_id, "")

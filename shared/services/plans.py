@@ -20,7 +20,7 @@ from shared.domain.plans import InvalidPlan, PlanChoice, choose, plan_choices
 from shared.domain.records import CheckoutAttempt, Installment, InstallmentStatus, Plan, PlanStatus
 from shared.domain.stripe_amounts import chargeable_increment
 from shared.services.checkout import CheckoutConfig, PayPage, open_checkout_session
-from shared.services.ports import Change, ChangeRejected, Ledger, PaymentGateway, Rejection
+from shared.services.ports import Ledger, PaymentGateway
 from shared.services.saved_cards import open_setup_session
 from shared.services.stripe_events.facts import SetupPurpose
 
@@ -42,7 +42,6 @@ def start_plan(
     config: CheckoutConfig,
     *,
     page: PayPage,
-    token: str,
     key: str,
 ) -> CheckoutAttempt:
     """The customer picked plan `key` (e.g. "monthly-3"): store it and open Checkout for the first
@@ -70,26 +69,19 @@ def start_plan(
         customer_timezone=customer.timezone,
     )
     first = plan.installments[0]
-    attempt = open_checkout_session(
+    return open_checkout_session(
         ledger,
         gateway,
         clock,
         config,
         page=page,
-        token=token,
         amount=first.amount,
-        ref_identity=f"{plan_id}:1",
+        purpose=f"plan:{key}",
         description=f"Invoice {invoice.number}: installment 1 of {len(plan.installments)}",
         extra_metadata={"plan_id": plan_id},
         save_card=True,
+        new_plan=plan,
     )
-    try:
-        ledger.commit(Change(checkout=attempt, new_plan=plan))
-    except ChangeRejected as rejected:
-        if rejected.reason != Rejection.PLAN_EXISTS:
-            raise
-        ledger.commit(Change(checkout=attempt))  # a double click: same plan, same session
-    return attempt
 
 
 def start_installment_checkout(
@@ -99,7 +91,6 @@ def start_installment_checkout(
     config: CheckoutConfig,
     *,
     page: PayPage,
-    token: str,
 ) -> CheckoutAttempt:
     """The customer pays the installment that could not be charged off-session (it needed their
     authentication, or the card was declined) on Checkout, saving the card they use for the rest."""
@@ -108,25 +99,22 @@ def start_installment_checkout(
     installment = plan.current if plan else None
     if plan is None or installment is None or installment.status is not InstallmentStatus.FAILED:
         raise InvoiceNotPayable("no installment is waiting for you to pay it")
-    attempt = open_checkout_session(
+    return open_checkout_session(
         ledger,
         gateway,
         clock,
         config,
         page=page,
-        token=token,
         amount=installment.amount,
-        ref_identity=f"{plan.id}:{installment.number}:{installment.attempts}",
+        purpose=f"installment:{plan.id}:{installment.number}:{installment.attempts}",
         description=f"Invoice {invoice.number}: installment {installment.number} of {len(plan.installments)}",
         extra_metadata={"plan_id": plan.id, "installment": str(installment.number)},
         save_card=True,
     )
-    ledger.commit(Change(checkout=attempt))
-    return attempt
 
 
 def start_card_update(
-    ledger: Ledger, gateway: PaymentGateway, clock: Clock, config: CheckoutConfig, *, page: PayPage, token: str
+    ledger: Ledger, gateway: PaymentGateway, clock: Clock, config: CheckoutConfig, *, page: PayPage
 ) -> str:
     """Checkout in setup mode: the customer saves a new card, which later off-session charges use (the
     newest saved card is the one charged). Returns the Checkout URL."""
@@ -136,7 +124,6 @@ def start_card_update(
         clock,
         config,
         page=page,
-        token=token,
         purpose=SetupPurpose.CARD_UPDATE,
         returned="card=saved",
     )

@@ -21,6 +21,7 @@ from shared.domain.records import (
     CheckoutAttempt,
     Customer,
     Dispute,
+    OpenCheckout,
     PayLink,
     Payment,
     Plan,
@@ -41,6 +42,8 @@ class Change:
     invoice_update: Invoice | None = None  # written only if the stored version is `version - 1`
     pay_link: PayLink | None = None
     checkout: CheckoutAttempt | None = None
+    # The invoice's one payable session: written only if the stored version is `version - 1` (none for 1)
+    open_checkout: OpenCheckout | None = None
     payment: Payment | None = None  # written only if it moves the stored payment's status forward
     dispute: Dispute | None = None  # written only if it moves the stored dispute forward (open -> closed)
     new_plan: Plan | None = None  # written only if no plan with that id exists
@@ -58,11 +61,13 @@ class Rejection(StrEnum):
 
     DUPLICATE_EVENT = "duplicate_event"  # stripe_event: that event id was recorded already
     EXISTS = "exists"  # new_customer, new_invoice, pay_link, new_recurring, outbox, audit: the item is there already
+    DUPLICATE_EXTERNAL_ID = "duplicate_external_id"  # new_customer: another customer has that external id
     STALE_CUSTOMER = "stale_customer"  # customer_update: no such customer, or it changed since it was read
     CUSTOMER_PAUSED = "customer_paused"  # customer_reachable_at: the customer is on hold or unreachable then
     DUPLICATE_NUMBER = "duplicate_number"  # new_invoice: another invoice has that number
     STALE_INVOICE = "stale_invoice"  # invoice_update: no such invoice, or it changed since it was read
     CHECKOUT_CONFLICT = "checkout_conflict"  # checkout: that ref is recorded with another session
+    STALE_OPEN_CHECKOUT = "stale_open_checkout"  # open_checkout: another session was opened or closed meanwhile
     PAYMENT_NOT_FORWARD = "payment_not_forward"  # payment: the stored payment is as far along or further
     PLAN_EXISTS = "plan_exists"  # new_plan: a plan with that id exists
     STALE_PLAN = "stale_plan"  # plan_update: no such plan, or it changed since it was read
@@ -90,6 +95,7 @@ class PaymentContext:
     checkout: CheckoutAttempt | None
     payment: Payment | None
     plan: Plan | None = None
+    open_checkout: OpenCheckout | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,12 +125,19 @@ class Page:
 class Ledger(Protocol):
     def commit(self, change: Change) -> None: ...
     def get_customer(self, customer_id: str) -> Customer | None: ...
+    def customer_by_external_id(self, external_id: str) -> Customer | None: ...
     def remember_stripe_customer(self, customer_id: str, stripe_customer_id: str) -> None: ...
     def get_invoice(self, invoice_id: str) -> Invoice | None: ...
     def get_invoice_and_customer(self, invoice_id: str, customer_id: str) -> tuple[Invoice | None, Customer | None]: ...
     def get_invoice_payments(self, invoice_id: str) -> list[Payment]: ...
     def get_pay_link(self, token_hash: str) -> PayLink | None: ...
     def get_checkout(self, invoice_id: str, ref: str) -> CheckoutAttempt | None: ...
+    def get_open_checkout(self, invoice_id: str) -> OpenCheckout | None: ...
+    def get_checkout_outcome(self, invoice_id: str, ref: str) -> tuple[Invoice | None, CheckoutAttempt | None]:
+        """The invoice and one of its checkout attempts as of one instant (never one without the other's
+        last change), for the page the customer returns to from Checkout."""
+        ...
+
     def get_payment_context(
         self, invoice_id: str, checkout_ref: str | None, payment_key: str | None, plan_id: str | None = None
     ) -> PaymentContext: ...
@@ -153,7 +166,9 @@ class CheckoutSessionRequest:
     success_url: str
     cancel_url: str
     metadata: dict[str, str]
-    idempotency_key: str
+    # Names the request; the adapter adds a digest of every parameter sent, so a key is never reused
+    # with other parameters (Stripe refuses that) and a retry of the same request gets the same session.
+    idempotency_scope: str
     save_card: bool = False  # keep the payment method for off-session charges (installments, autopay)
 
 
@@ -194,7 +209,7 @@ class SetupSessionRequest:
     success_url: str
     cancel_url: str
     metadata: dict[str, str]
-    idempotency_key: str
+    idempotency_scope: str  # as CheckoutSessionRequest's
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,9 +222,20 @@ class PaymentMethodUsed:
     last4: str | None = None
 
 
+class SessionClosed(StrEnum):
+    """What a Checkout Session is once it can no longer be paid."""
+
+    EXPIRED = "expired"  # nothing was paid on it, and nothing can be any more
+    COMPLETE = "complete"  # the customer completed it: a payment is made or on its way
+
+
 class PaymentGateway(Protocol):
     def ensure_customer(self, customer: Customer) -> str: ...
     def create_checkout_session(self, request: CheckoutSessionRequest) -> CheckoutSession: ...
+    def expire_checkout_session(self, session_id: str) -> SessionClosed:
+        """Close the session at Stripe unless it is complete already; say which it is now."""
+        ...
+
     def charge_off_session(self, request: OffSessionCharge) -> ChargeOutcome: ...
     def create_setup_session(self, request: SetupSessionRequest) -> CheckoutSession: ...
     def payment_method_used(self, payment_intent_id: str) -> PaymentMethodUsed | None:

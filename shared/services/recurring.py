@@ -29,7 +29,8 @@ from shared.domain.records import AuditEntry, AuditSubject, RecurringCharge, Rec
 from shared.domain.stripe_amounts import check_chargeable
 from shared.services.customers import get_customer
 from shared.services.invoices import InvoiceDraft, invoice_creation
-from shared.services.ports import Change, ChangeRejected, Ledger
+from shared.services.once import create_once, scoped_key
+from shared.services.ports import Change, ChangeRejected, Ledger, RunOnce
 
 # A period's invoice is created this long before its date, at 09:00 in the customer's zone.
 INVOICE_LEAD = timedelta(days=7)
@@ -82,12 +83,14 @@ def _next_action(charge: RecurringCharge, timezone: str) -> datetime | None:
     return local.astimezone(UTC)
 
 
-def create_recurring(ledger: Ledger, clock: Clock, request: RecurringDraft, *, actor: str) -> RecurringCharge:
+def create_recurring(
+    ledger: Ledger, clock: Clock, request: RecurringDraft, *, actor: str, recurring_id: str | None = None
+) -> RecurringCharge:
     check_chargeable(request.amount, request.currency, field="amount")  # refused now, not at each period
     customer = get_customer(ledger, request.customer_id)
     now = clock.now()
     charge = RecurringCharge(
-        id=new_id("rec"),
+        id=recurring_id or new_id("rec"),
         customer_id=customer.id,
         amount=request.amount,
         currency=request.currency,
@@ -105,6 +108,30 @@ def create_recurring(ledger: Ledger, clock: Clock, request: RecurringDraft, *, a
     )
     ledger.commit(Change(new_recurring=charge, audit=[audit]))
     return charge
+
+
+def create_recurring_once(
+    ledger: Ledger,
+    clock: Clock,
+    once: RunOnce,
+    request: RecurringDraft,
+    *,
+    key: str | None,
+    fingerprint: dict[str, Any],
+    actor: str,
+) -> RecurringCharge:
+    """A schedule that bills money: created once per (caller, Idempotency-Key), which is required, so a
+    retried create never bills a customer twice for one period."""
+    recurring_id = create_once(
+        once,
+        scoped=scoped_key(actor, key),
+        fingerprint=fingerprint,
+        prefix="rec",
+        result_key="recurring_id",
+        create=lambda wanted: create_recurring(ledger, clock, request, actor=actor, recurring_id=wanted),
+        exists=lambda wanted: ledger.get_recurring(wanted) is not None,
+    )
+    return get_recurring(ledger, recurring_id)
 
 
 def get_recurring(ledger: Ledger, recurring_id: str) -> RecurringCharge:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from shared.clock import Clock
 from shared.domain.double_click import click_window
-from shared.services.checkout import CheckoutConfig, PayPage
+from shared.services.checkout import CheckoutConfig, PayPage, setup_return_path
 from shared.services.customers import ensure_stripe_customer
 from shared.services.ports import Ledger, PaymentGateway, SetupSessionRequest
 from shared.services.stripe_events.facts import SetupPurpose
@@ -18,22 +18,22 @@ def open_setup_session(
     config: CheckoutConfig,
     *,
     page: PayPage,
-    token: str,
     purpose: SetupPurpose,
     returned: str,
 ) -> str:
-    """The Checkout URL where the customer saves a card; back on the pay page with `?{returned}` after.
-    A double click within the window opens the same session (one idempotency key)."""
+    """The Checkout URL where the customer saves a card; back on the pay page with `?{returned}` after
+    (through a return URL that carries no secret). A double click within the window opens the same session
+    (one idempotency key); no money moves on it, so it needs no guard against a second one."""
     customer = page.customer
     stripe_customer_id = ensure_stripe_customer(ledger, gateway, customer)
     key = "autopay" if purpose is SetupPurpose.AUTOPAY else "card"  # kept: keys already sent to Stripe
     session = gateway.create_setup_session(
         SetupSessionRequest(
             stripe_customer_id=stripe_customer_id,
-            success_url=f"{config.base_url}/pay/{token}?{returned}",
-            cancel_url=f"{config.base_url}/pay/{token}",
+            success_url=f"{config.base_url}{setup_return_path(page.invoice.id)}?{returned}",
+            cancel_url=f"{config.base_url}{setup_return_path(page.invoice.id)}",
             metadata={"customer_id": customer.id, "invoice_id": page.invoice.id, "purpose": purpose.value},
-            idempotency_key=f"payportal-{key}-{customer.id}-{click_window(clock.now())}",
+            idempotency_scope=f"payportal-{key}-{customer.id}-{click_window(clock.now())}",
         )
     )
     return session.url

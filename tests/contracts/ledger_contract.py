@@ -25,6 +25,7 @@ from shared.domain.records import (
     Customer,
     DisputeStatus,
     EmailUndeliverable,
+    OpenCheckout,
     PlanKind,
     PlanStatus,
     RecurringStatus,
@@ -176,6 +177,36 @@ class LedgerContract:
         assert ledger.get_checkout("inv_1", "chk_1") == a_checkout()
         assert ledger.get_payment_context("inv_1", "chk_1", None).checkout == a_checkout()
         assert ledger.get_checkout("inv_1", "chk_other") is None
+
+    def test_an_attempt_with_what_it_became_reads_back_with_its_invoice_in_one_state(
+        self, ledger: LedgerUnderTest
+    ) -> None:
+        opened = replace(a_checkout(), opened_as=1, expires_at=NOW + timedelta(hours=24))
+        ledger.commit(Change(new_invoice=an_invoice(), checkout=opened))
+        paid = replace(opened, payment_status=PaymentStatus.SUCCEEDED)
+        ledger.commit(Change(invoice_update=an_invoice().with_payment(12_500), checkout=paid))
+
+        invoice, attempt = ledger.get_checkout_outcome("inv_1", "chk_1")
+        assert attempt == paid and invoice is not None and invoice.status is InvoiceStatus.PAID
+        assert ledger.get_checkout_outcome("inv_1", "chk_other") == (invoice, None)
+        assert ledger.get_checkout_outcome("inv_other", "chk_1") == (None, None)
+
+    def test_the_open_checkout_reads_back_and_moves_one_version_at_a_time(self, ledger: LedgerUnderTest) -> None:
+        first = replace(a_checkout(), opened_as=1, expires_at=NOW + timedelta(hours=24))
+        second = replace(a_checkout("chk_2", "cs_2"), opened_as=2, expires_at=NOW + timedelta(hours=25))
+        assert ledger.get_open_checkout("inv_1") is None
+        assert rejection(ledger, Change(open_checkout=OpenCheckout("inv_1", 2, first))) == Rejection.STALE_OPEN_CHECKOUT
+        ledger.commit(Change(open_checkout=OpenCheckout("inv_1", 1, first, "pay:12500")))
+        assert (
+            rejection(ledger, Change(open_checkout=OpenCheckout("inv_1", 1, second))) == Rejection.STALE_OPEN_CHECKOUT
+        )
+        ledger.commit(Change(checkout=second, open_checkout=OpenCheckout("inv_1", 2, second, "pay:6000")))
+        assert ledger.get_open_checkout("inv_1") == OpenCheckout("inv_1", 2, second, "pay:6000")
+        assert ledger.get_payment_context("inv_1", "chk_2", None).open_checkout == OpenCheckout(
+            "inv_1", 2, second, "pay:6000"
+        )
+        ledger.commit(Change(open_checkout=OpenCheckout("inv_1", 3)))  # closed: nothing payable
+        assert ledger.get_open_checkout("inv_1") == OpenCheckout("inv_1", 3)
 
     def test_a_payment_reads_back_with_its_payment_intent(self, ledger: LedgerUnderTest) -> None:
         # Given a pending bank debit

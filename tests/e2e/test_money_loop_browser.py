@@ -7,6 +7,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -80,13 +81,18 @@ def test_a_customer_pays_an_invoice_on_a_phone(local_stack: LocalStack, phone: A
     phone.get_by_role("button", name="Pay", exact=True).click()
 
     # Back on payportal: processing or received, then (once the webhook landed) received
-    phone.wait_for_url(f"{invoice['pay_url']}/return?*")
+    base = invoice["pay_url"].rsplit("/pay/", 1)[0]
+    phone.wait_for_url(f"{base}/pay/return/{invoice['id']}/*")  # the return URL carries no pay link
     for _ in range(50):
         if "Payment received" in phone.content():
             break
         phone.wait_for_timeout(200)
         phone.reload()
     assert phone.get_by_text("Payment received").is_visible()
+    # This browser came from the link, so the page leads back to it (the link is in a cookie, not the URL)
+    assert (
+        phone.get_by_role("link", name="Back to the invoice").get_attribute("href") == urlsplit(invoice["pay_url"]).path
+    )
 
     # And the pay link now says the invoice is paid
     phone.goto(invoice["pay_url"])

@@ -74,7 +74,9 @@ def test_an_invoice_is_paid_through_checkout_recorded_once_and_receipted(local_s
     assert redirect.status_code == 303, redirect.text
     paid = pay_on_checkout(redirect.headers["Location"], "4242 4242 4242 4242")
     assert paid.status_code == 303
-    assert paid.headers["Location"].startswith(f"{invoice['pay_url']}/return?session_id=cs_")
+    base = invoice["pay_url"].rsplit("/pay/", 1)[0]
+    assert paid.headers["Location"].startswith(f"{base}/pay/return/{invoice['id']}/chk_")  # no pay link in it
+    assert "?session_id=cs_" in paid.headers["Location"]
     # Stripe's webhook lands; the invoice is partially paid, once
     state = eventually(lambda: (s := invoice_state(local_stack, invoice["id"]))["amount_paid"] and s)
     assert (state["status"], state["amount_paid"], state["amount_remaining"]) == ("partially_paid", 5_000, 7_500)

@@ -1,5 +1,6 @@
 """A PaymentGateway that records what it was asked and answers as Stripe does to a retry: the same
-idempotency key gets the same session or charge back."""
+request under the same idempotency key gets the same session or charge back, and a session that is
+expired or complete stays so."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from shared.services.ports import (
     CheckoutSessionRequest,
     OffSessionCharge,
     PaymentMethodUsed,
+    SessionClosed,
     SetupSessionRequest,
 )
 
@@ -34,6 +36,9 @@ class FakeGateway:
     charges: list[OffSessionCharge] = field(default_factory=list)
     # What paid each PaymentIntent, as Stripe would say; unknown ones are paid by a Visa ending in 4242
     payment_methods: dict[str, PaymentMethodUsed | None] = field(default_factory=dict)
+    # Each session's status as Stripe has it: open, complete or expired (tests complete them with `pay`)
+    session_status: dict[str, str] = field(default_factory=dict)
+    expire_requests: list[str] = field(default_factory=list)
     _replies: dict[str, CheckoutSession | ChargeOutcome] = field(default_factory=dict)
 
     def ensure_customer(self, customer: Customer) -> str:
@@ -43,11 +48,24 @@ class FakeGateway:
 
     def create_checkout_session(self, request: CheckoutSessionRequest) -> CheckoutSession:
         self.checkout_requests.append(request)
-        return self._session(request.idempotency_key, "cs_fake")
+        return self._session(f"{request.idempotency_scope}:{request!r}", "cs_fake")
+
+    def expire_checkout_session(self, session_id: str) -> SessionClosed:
+        self.expire_requests.append(session_id)
+        status = self.session_status.get(session_id, "expired")
+        if status == "complete":
+            return SessionClosed.COMPLETE
+        self.session_status[session_id] = "expired"
+        return SessionClosed.EXPIRED
+
+    def pay(self, session_id: str) -> None:
+        """The customer completes the session on Stripe's page (an expired one cannot be)."""
+        assert self.session_status.get(session_id) == "open", f"{session_id} is not open"
+        self.session_status[session_id] = "complete"
 
     def create_setup_session(self, request: SetupSessionRequest) -> CheckoutSession:
         self.setup_requests.append(request)
-        return self._session(request.idempotency_key, "cs_fake_setup")
+        return self._session(f"{request.idempotency_scope}:{request!r}", "cs_fake_setup")
 
     def charge_off_session(self, request: OffSessionCharge) -> ChargeOutcome:
         self.charges.append(request)
@@ -67,6 +85,7 @@ class FakeGateway:
             session_id = f"{prefix}_{len(self._replies) + 1}"
             reply = CheckoutSession(id=session_id, url=f"{CHECKOUT_BASE_URL}{session_id}")
             self._replies[idempotency_key] = reply
+            self.session_status[session_id] = "open"
         return reply
 
 

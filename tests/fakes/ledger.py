@@ -28,6 +28,7 @@ from shared.domain.records import (
     CheckoutAttempt,
     Customer,
     Dispute,
+    OpenCheckout,
     PayLink,
     Payment,
     Plan,
@@ -75,8 +76,10 @@ class InMemoryLedger:
         self.customers: dict[str, Customer] = {}
         self.invoices: dict[str, Invoice] = {}
         self.invoice_numbers: dict[str, str] = {}  # number -> invoice id
+        self.external_ids: dict[str, str] = {}  # a customer's external id -> customer id
         self.pay_links: dict[str, PayLink] = {}
         self.checkouts: dict[tuple[str, str], CheckoutAttempt] = {}  # (invoice id, ref)
+        self.open_checkouts: dict[str, OpenCheckout] = {}  # invoice id -> its one payable session
         self.payments: dict[tuple[str, str], Payment] = {}  # (invoice id, payment key)
         self.payment_intents: dict[str, str] = {}  # PaymentIntent id -> invoice id
         self.plans: dict[tuple[str, str], Plan] = {}  # (invoice id, plan id)
@@ -120,6 +123,8 @@ class InMemoryLedger:
             yield Rejection.DUPLICATE_EVENT
         if c.new_customer and c.new_customer.id in self.customers:
             yield Rejection.EXISTS
+        if c.new_customer and c.new_customer.external_id in self.external_ids:
+            yield Rejection.DUPLICATE_EXTERNAL_ID
         if c.customer_update and not _follows(self.customers.get(c.customer_update.id), c.customer_update.version):
             yield Rejection.STALE_CUSTOMER
         if c.customer_reachable_at and not self._reachable(*c.customer_reachable_at):
@@ -136,6 +141,10 @@ class InMemoryLedger:
             stored_checkout = self.checkouts.get((c.checkout.invoice_id, c.checkout.ref))
             if stored_checkout and stored_checkout.session_id != c.checkout.session_id:
                 yield Rejection.CHECKOUT_CONFLICT
+        if c.open_checkout:
+            stored_open = self.open_checkouts.get(c.open_checkout.invoice_id)
+            if (stored_open.version if stored_open else 0) != c.open_checkout.version - 1:
+                yield Rejection.STALE_OPEN_CHECKOUT
         if c.payment:
             stored_payment = self.payments.get((c.payment.invoice_id, c.payment.key))
             if stored_payment and PAYMENT_STATUS_RANK[stored_payment.status] >= PAYMENT_STATUS_RANK[c.payment.status]:
@@ -177,6 +186,8 @@ class InMemoryLedger:
         for customer in (c.new_customer, c.customer_update):
             if customer:
                 self.customers[customer.id] = _stored_customer(customer)
+        if c.new_customer and c.new_customer.external_id is not None:
+            self.external_ids[c.new_customer.external_id] = c.new_customer.id
         if c.new_invoice:
             self.invoice_numbers[c.new_invoice.number] = c.new_invoice.id
         for invoice in (c.new_invoice, c.invoice_update):
@@ -186,6 +197,8 @@ class InMemoryLedger:
             self.pay_links[c.pay_link.token_hash] = c.pay_link
         if c.checkout:
             self.checkouts[(c.checkout.invoice_id, c.checkout.ref)] = c.checkout
+        if c.open_checkout:
+            self.open_checkouts[c.open_checkout.invoice_id] = c.open_checkout
         if c.payment:
             self.payments[(c.payment.invoice_id, c.payment.key)] = c.payment
             if c.payment.payment_intent_id:
@@ -247,6 +260,10 @@ class InMemoryLedger:
     def get_customer(self, customer_id: str) -> Customer | None:
         return self.customers.get(customer_id)
 
+    def customer_by_external_id(self, external_id: str) -> Customer | None:
+        customer_id = self.external_ids.get(external_id)
+        return self.customers.get(customer_id) if customer_id else None
+
     def get_invoice(self, invoice_id: str) -> Invoice | None:
         return self.invoices.get(invoice_id)
 
@@ -268,6 +285,12 @@ class InMemoryLedger:
     def get_checkout(self, invoice_id: str, ref: str) -> CheckoutAttempt | None:
         return self.checkouts.get((invoice_id, ref))
 
+    def get_open_checkout(self, invoice_id: str) -> OpenCheckout | None:
+        return self.open_checkouts.get(invoice_id)
+
+    def get_checkout_outcome(self, invoice_id: str, ref: str) -> tuple[Invoice | None, CheckoutAttempt | None]:
+        return self.invoices.get(invoice_id), self.checkouts.get((invoice_id, ref))
+
     def get_payment_context(
         self, invoice_id: str, checkout_ref: str | None, payment_key: str | None, plan_id: str | None = None
     ) -> PaymentContext:
@@ -276,6 +299,7 @@ class InMemoryLedger:
             checkout=self.checkouts.get((invoice_id, checkout_ref)) if checkout_ref else None,
             payment=self.payments.get((invoice_id, payment_key)) if payment_key else None,
             plan=self.plans.get((invoice_id, plan_id)) if plan_id else None,
+            open_checkout=self.open_checkouts.get(invoice_id) if checkout_ref else None,
         )
 
     def get_plan(self, invoice_id: str, plan_id: str) -> Plan | None:
@@ -384,6 +408,8 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
     if c.stripe_event:
         names.append(("event", c.stripe_event.event_id))
     names += [("customer", x.id) for x in (c.new_customer, c.customer_update) if x]
+    if c.new_customer and c.new_customer.external_id is not None:
+        names.append(("external id", c.new_customer.external_id))
     if c.customer_reachable_at:
         names.append(("customer", c.customer_reachable_at[0]))
     if c.new_invoice:
@@ -394,6 +420,8 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
         names.append(("pay link", c.pay_link.token_hash))
     if c.checkout:
         names.append(("checkout", c.checkout.invoice_id, c.checkout.ref))
+    if c.open_checkout:
+        names.append(("open checkout", c.open_checkout.invoice_id))
     if c.payment:
         names.append(("payment", c.payment.invoice_id, c.payment.key))
         if c.payment.payment_intent_id:

@@ -47,11 +47,11 @@ EXPECTED_ACTIONS = {
     | STRIPE_SECRET,
     # The policy, the due_work index, and one TransactWriteItems per reminder: Puts and a check on the customer;
     # sending and consuming its continuations.
-    "reminders": LOGS | XRAY | READ_ONE | QUERY | PUT | CONDITION_CHECK | KEY | DLQ | CONSUME,
+    "reminders": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | CONDITION_CHECK | KEY | DLQ | CONSUME,
     # Due plans (due_work index), invoice and customer, one TransactWriteItems per claim; Stripe for the charge.
     "charges": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | KEY | STRIPE_SECRET,
     # The customer an SES event names, one TransactWriteItems of Puts to mark the address; failures to its DLQ.
-    "email_feedback": LOGS | XRAY | READ_ONE | PUT | KEY | DLQ,
+    "email_feedback": LOGS | XRAY | READ_ONE | READ_MANY | PUT | KEY | DLQ,
 }
 # The only actions AWS offers no resource-level permission for.
 UNSCOPED_ACTIONS = XRAY | {"dynamodb:ListStreams"}

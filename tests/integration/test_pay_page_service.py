@@ -15,7 +15,8 @@ from shared.clock import FixedClock
 from shared.domain.errors import PayLinkInvalid
 from shared.domain.invoices import InvoiceStatus
 from shared.services import invoices, pay_page
-from shared.services.invoices import InvoiceDraft, MissingIdempotencyKey
+from shared.services.invoices import InvoiceDraft
+from shared.services.once import MissingIdempotencyKey
 from shared.services.pay_page import Notices, PayPageView, Problem
 from tests.integration.conftest import Aws
 from tests.integration.helpers import create_customer, create_invoice, operator, token_of
@@ -132,7 +133,7 @@ def create_once(request: InvoiceDraft, key: str | None, fingerprint: dict[str, A
     return invoices.create_invoice_once(
         wiring.ledger(),
         FixedClock(NOW),
-        wiring.invoice_once(FakeLambdaContext()),
+        wiring.run_once("invoice", FakeLambdaContext()),
         request,
         key=key,
         fingerprint=fingerprint,

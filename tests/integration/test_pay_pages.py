@@ -125,8 +125,15 @@ def test_pay_redirects_to_checkout_and_records_what_we_expect(
     # The session is what Stripe will show: amount, currency, return URLs from our base URL only
     session = requests.get(f"{stripe}/v1/checkout/sessions/{session_id}", auth=("sk_test_local", ""), timeout=10).json()
     assert (session["amount_total"], session["currency"], session["mode"]) == (10_000, "eur", "payment")
-    assert session["success_url"].startswith(f"https://pay.example.com/pay/{token}/return")
+    back = f"https://pay.example.com/pay/return/{partial_invoice['id']}/{recorded['ref']}"
+    assert session["success_url"] == back + "?session_id={CHECKOUT_SESSION_ID}"
+    assert session["cancel_url"] == back + "?cancelled=1"
+    assert token not in str(session)  # the pay link never reaches Stripe
     assert session["metadata"]["invoice_id"] == partial_invoice["id"]
+    # And this browser remembers the link for the way back only: HttpOnly, Secure, Lax, the return path
+    cookie = headers(response)["set-cookie"]
+    assert cookie.startswith(f"payportal_link={token}; Path=/pay/return;") and "HttpOnly" in cookie
+    assert "Secure" in cookie and "SameSite=Lax" in cookie
     # And the Stripe customer is created once and remembered
     [customer] = [i for i in aws.items(f"CUSTOMER#{partial_invoice['customer_id']}") if i["sk"] == "CUSTOMER"]
     assert customer["stripe_customer_id"] == session["customer"]
@@ -229,15 +236,38 @@ def test_without_partial_payments_the_whole_amount_is_charged(stripe: str, aws: 
     assert recorded["amount"] == 7_700
 
 
+def back_from_checkout(invoice_id: str, ref: str, cookie: str | None = None, **query: str) -> dict[str, Any]:
+    from functions.checkout.handler import lambda_handler
+
+    event = api_event(
+        "GET",
+        f"/pay/return/{invoice_id}/{ref}",
+        resource="/pay/return/{invoice_id}/{ref}",
+        path_parameters={"invoice_id": invoice_id, "ref": ref},
+        operator=False,
+        query=query or None,
+        headers={"Cookie": cookie} if cookie else None,
+    )
+    return lambda_handler(event, FakeLambdaContext())
+
+
 def test_the_return_page_says_processing_until_the_webhook_lands(
     stripe: str, aws: Aws, partial_invoice: dict[str, Any]
 ) -> None:
     token = token_of(partial_invoice["pay_url"])
     session_id = headers(pay(token, {"amount": "50"}))["location"].rstrip("/").rsplit("/", 1)[1]
-    returned = page("GET", f"/pay/{token}/return", "/pay/{token}/return", token, query={"session_id": session_id})
+    [recorded] = [i for i in aws.items(f"INVOICE#{partial_invoice['id']}") if i["sk"].startswith("CHECKOUT#")]
+    returned = back_from_checkout(partial_invoice["id"], recorded["ref"], session_id=session_id)
     assert returned["statusCode"] == 200
-    assert "processing" in returned["body"]
+    assert "processing" in returned["body"] and token not in returned["body"]
     assert get_invoice(partial_invoice["id"])["amount_paid"] == 0  # the return page never marks anything paid
+    # With the link's cookie, cancelling leads back to the pay page; an unknown attempt is a 404
+    back = back_from_checkout(partial_invoice["id"], recorded["ref"], f"payportal_link={token}", cancelled="1")
+    assert back["statusCode"] == 303 and headers(back)["location"] == f"/pay/{token}?cancelled=1"
+    assert back_from_checkout(partial_invoice["id"], "chk_nope")["statusCode"] == 404
+    # A session opened before this change returns to the old URL, which now shows the pay page
+    legacy = page("GET", f"/pay/{token}/return", "/pay/{token}/return", token, query={"session_id": session_id})
+    assert legacy["statusCode"] == 303 and headers(legacy)["location"] == f"/pay/{token}"
 
 
 def test_operators_can_get_a_checkout_url_for_their_own_button(stripe: str, aws: Aws) -> None:
@@ -254,5 +284,31 @@ def test_operators_can_get_a_checkout_url_for_their_own_button(stripe: str, aws:
     assert body["url"].startswith(stripe) and (body["amount"], body["currency"]) == (3_000, "USD")
     session = requests.get(f"{stripe}/v1/checkout/sessions/{body['id']}", auth=("sk_test_local", ""), timeout=10).json()
     return_url = urlsplit(session["success_url"])
-    assert return_url.netloc == "pay.example.com" and re.match(r"^/pay/[\w-]{43}/return$", return_url.path)
+    assert return_url.netloc == "pay.example.com" and re.match(r"^/pay/return/inv_\w+/chk_\w+$", return_url.path)
     assert parse_qs(return_url.query)["session_id"] == ["{CHECKOUT_SESSION_ID}"]
+    # Asked again (a retry, another Pay button, the customer's own link): the same session, never a 5xx
+    again = operator(
+        "POST",
+        f"/v1/invoices/{invoice['id']}/checkout-sessions",
+        "/v1/invoices/{invoice_id}/checkout-sessions",
+        params={"invoice_id": invoice["id"]},
+    )
+    assert again["statusCode"] == 201, again["body"]
+    assert json_body(again)["id"] == body["id"]
+    from_the_link = pay(token_of(invoice["pay_url"]))
+    assert from_the_link["statusCode"] == 303 and headers(from_the_link)["location"] == body["url"]
+
+
+def test_two_tabs_with_different_amounts_leave_only_the_newest_session_payable(
+    stripe: str, aws: Aws, partial_invoice: dict[str, Any]
+) -> None:
+    token = token_of(partial_invoice["pay_url"])
+    first = headers(pay(token, {"amount": "50"}))["location"].rstrip("/").rsplit("/", 1)[1]
+    second = headers(pay(token, {"amount": "60"}))["location"].rstrip("/").rsplit("/", 1)[1]
+    statuses = {
+        sid: requests.get(f"{stripe}/v1/checkout/sessions/{sid}", auth=("sk_test_local", ""), timeout=10).json()[
+            "status"
+        ]
+        for sid in (first, second)
+    }
+    assert statuses == {first: "expired", second: "open"}

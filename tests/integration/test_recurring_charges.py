@@ -3,6 +3,7 @@ re-priced and ended through the operator API; charged by autopay when the custom
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -28,11 +29,14 @@ def customer(aws: Aws, clock: FixedClock) -> dict[str, Any]:
     return create_customer(timezone="UTC", email="jo@example.com", locale="en-US")
 
 
-def recurring(method: str, suffix: str = "", body: dict[str, Any] | None = None) -> dict[str, Any]:
+def recurring(
+    method: str, suffix: str = "", body: dict[str, Any] | None = None, key: str | None = None
+) -> dict[str, Any]:
     resource = "/v1/recurring-charges" + ("/{recurring_id}" if suffix else "")
     params = {"recurring_id": suffix} if suffix else None
     path = "/v1/recurring-charges" + (f"/{suffix}" if suffix else "")
-    return operator(method, path, resource, params=params, body=body)
+    headers = {"Idempotency-Key": key or uuid.uuid4().hex} if method == "POST" else None
+    return operator(method, path, resource, params=params, body=body, headers=headers)
 
 
 def new_recurring(customer_id: str, **overrides: Any) -> dict[str, Any]:
@@ -133,3 +137,18 @@ def test_a_customer_on_autopay_is_charged_for_each_period(
     assert charge.amount == 2_500
     assert settle(charge, "pi_recurring_1") == "applied"
     assert invoices(aws)[0]["status"] == "paid"
+
+
+def test_a_recurring_charge_is_created_once_per_idempotency_key(
+    aws: Aws, clock: FixedClock, customer: dict[str, Any]
+) -> None:
+    body = {"customer_id": customer["id"], "amount": 2_500, "currency": "USD", "interval": "monthly",
+            "start_date": "2027-02-15", "count": 3, "description": "Support plan"}  # fmt: skip
+    first, again = recurring("POST", body=body, key="rec-key-1"), recurring("POST", body=body, key="rec-key-1")
+    assert first["statusCode"] == again["statusCode"] == 201
+    assert json_body(first) == json_body(again)
+    assert len([i for i in aws.items("RECURRING#") if i["sk"] == "RECURRING"]) == 1
+    other_body = recurring("POST", body=body | {"amount": 3_000}, key="rec-key-1")
+    assert other_body["statusCode"] == 422 and "idempotency_key_reused" in other_body["body"]
+    missing = operator("POST", "/v1/recurring-charges", "/v1/recurring-charges", body=body)
+    assert missing["statusCode"] == 400 and "idempotency_key_required" in missing["body"]

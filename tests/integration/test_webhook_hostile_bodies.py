@@ -1,6 +1,6 @@
 """Correctly signed webhook bodies that are no Stripe event we can apply: never a 5xx.
 
-The rule (docs/decisions.md, entry 33): a body whose signature fails, or that is not JSON at all, is a 400;
+The rule (docs/decisions.md, entry 34): a body whose signature fails, or that is not JSON at all, is a 400;
 a signed JSON body we can never apply is a 200 with `"ignored"` (a 4xx or 5xx would be retried by Stripe
 for three days, and it will never read better), counted in the `WebhookEventsUnreadable` metric.
 """

@@ -17,23 +17,24 @@ from shared.services.ports import (
     Email,
     OffSessionCharge,
     OutboxBusy,
+    SessionClosed,
 )
 from tests.fakes import FakeGateway, InMemoryLedger, RecordingMailer, RecordingPublisher
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
 
-def checkout_request(key: str) -> CheckoutSessionRequest:
+def checkout_request(key: str, amount: int = 12_500) -> CheckoutSessionRequest:
     return CheckoutSessionRequest(
         stripe_customer_id="cus_fake_1",
-        amount=12_500,
+        amount=amount,
         currency="usd",
         description="Invoice N-1",
         payment_method_types=("card",),
         success_url="https://pay.example.com/done",
         cancel_url="https://pay.example.com/pay",
         metadata={"invoice_id": "inv_1"},
-        idempotency_key=key,
+        idempotency_scope=key,
     )
 
 
@@ -45,9 +46,20 @@ def test_the_gateway_answers_a_retry_with_the_same_session() -> None:
     gateway = FakeGateway()
 
     first, retried, other = (gateway.create_checkout_session(checkout_request(k)) for k in ("k1", "k1", "k2"))
+    other_amount = gateway.create_checkout_session(checkout_request("k1", amount=6_000))
 
-    assert first == retried and first.id != other.id
-    assert len(gateway.checkout_requests) == 3
+    assert first == retried and len({first.id, other.id, other_amount.id}) == 3
+    assert len(gateway.checkout_requests) == 4
+
+
+def test_the_gateway_expires_only_what_is_not_complete() -> None:
+    gateway = FakeGateway()
+    open_one, paid_one = (gateway.create_checkout_session(checkout_request(k)) for k in ("k1", "k2"))
+    gateway.pay(paid_one.id)
+
+    assert gateway.expire_checkout_session(open_one.id) is SessionClosed.EXPIRED
+    assert gateway.expire_checkout_session(paid_one.id) is SessionClosed.COMPLETE
+    assert gateway.session_status == {open_one.id: "expired", paid_one.id: "complete"}
 
 
 def test_the_gateway_charges_as_queued_and_a_retry_gets_the_same_outcome() -> None:

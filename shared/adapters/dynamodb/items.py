@@ -26,6 +26,7 @@ from shared.domain.records import (
     EmailUndeliverable,
     Installment,
     InstallmentStatus,
+    OpenCheckout,
     PayLink,
     Payment,
     Plan,
@@ -72,8 +73,16 @@ def invoice_number_key(number: str) -> Key:
     return f"INVOICENUMBER#{number}", "INVOICENUMBER"
 
 
+def external_id_key(external_id: str) -> Key:
+    return f"EXTERNALID#{external_id}", "EXTERNALID"
+
+
 def checkout_key(invoice_id: str, ref: str) -> Key:
     return invoice_partition(invoice_id), f"CHECKOUT#{ref}"
+
+
+def open_checkout_key(invoice_id: str) -> Key:
+    return invoice_partition(invoice_id), "OPEN_CHECKOUT"
 
 
 PAYMENT_SORT_PREFIX: Final = "PAYMENT#"  # an invoice's payments in its partition
@@ -279,6 +288,12 @@ def invoice_from(item: dict[str, Any]) -> Invoice:
     )
 
 
+def external_id_item(c: Customer) -> dict[str, Any]:
+    """Holds an external id taken: another customer may not reuse it; finds the customer by it."""
+    assert c.external_id is not None
+    return {**key_item(external_id_key(c.external_id)), "type": "external_id", "customer_id": c.id}
+
+
 def invoice_number_item(i: Invoice) -> dict[str, Any]:
     """Holds an invoice number taken: a new invoice may not reuse it."""
     return {**key_item(invoice_number_key(i.number)), "type": "invoice_number", "invoice_id": i.id}
@@ -326,10 +341,8 @@ def pay_link_from(item: dict[str, Any]) -> PayLink:
     )
 
 
-def checkout_item(a: CheckoutAttempt) -> dict[str, Any]:
+def _checkout_attributes(a: CheckoutAttempt) -> dict[str, Any]:
     return {
-        **key_item(checkout_key(a.invoice_id, a.ref)),
-        "type": "checkout",
         "ref": a.ref,
         "invoice_id": a.invoice_id,
         "customer_id": a.customer_id,
@@ -338,7 +351,14 @@ def checkout_item(a: CheckoutAttempt) -> dict[str, Any]:
         "currency": a.currency,
         "url": a.url,
         "created_at": timestamp(a.created_at),
+        "opened_as": a.opened_as or None,
+        "expires_at": timestamp(a.expires_at) if a.expires_at else None,
+        "payment_status": a.payment_status.value if a.payment_status else None,
     }
+
+
+def checkout_item(a: CheckoutAttempt) -> dict[str, Any]:
+    return {**key_item(checkout_key(a.invoice_id, a.ref)), "type": "checkout", **_checkout_attributes(a)}
 
 
 def checkout_from(item: dict[str, Any]) -> CheckoutAttempt:
@@ -351,6 +371,30 @@ def checkout_from(item: dict[str, Any]) -> CheckoutAttempt:
         currency=item["currency"],
         url=item.get("url", ""),
         created_at=datetime.fromisoformat(item["created_at"]),
+        opened_as=int(item.get("opened_as", 0)),
+        expires_at=datetime.fromisoformat(item["expires_at"]) if item.get("expires_at") else None,
+        payment_status=PaymentStatus(item["payment_status"]) if item.get("payment_status") else None,
+    )
+
+
+def open_checkout_item(o: OpenCheckout) -> dict[str, Any]:
+    return {
+        **key_item(open_checkout_key(o.invoice_id)),
+        "type": "open_checkout",
+        "invoice_id": o.invoice_id,
+        "version": o.version,
+        "current": _checkout_attributes(o.current) if o.current else None,
+        "identity": o.identity or None,
+    }
+
+
+def open_checkout_from(item: dict[str, Any]) -> OpenCheckout:
+    current = item.get("current")
+    return OpenCheckout(
+        invoice_id=item["invoice_id"],
+        version=int(item["version"]),
+        current=checkout_from(current) if current else None,
+        identity=item.get("identity", ""),
     )
 
 

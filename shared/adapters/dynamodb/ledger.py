@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Final
@@ -13,7 +14,7 @@ from shared.adapters.dynamodb.codec import deserialize, wire_key
 from shared.adapters.dynamodb.cursors import decode_cursor, encode_cursor
 from shared.adapters.dynamodb.items import Key
 from shared.adapters.dynamodb.outbox_store import DynamoOutboxStore
-from shared.adapters.dynamodb.writes import planned_writes
+from shared.adapters.dynamodb.writes import COMMIT_ATTRIBUTE, planned_writes, sealed
 from shared.clock import wall_clock_now
 from shared.domain.dunning import DunningPolicy
 from shared.domain.errors import DomainError
@@ -24,6 +25,7 @@ from shared.domain.records import (
     CheckoutAttempt,
     Customer,
     Dispute,
+    OpenCheckout,
     PayLink,
     Payment,
     Plan,
@@ -46,14 +48,32 @@ class DynamoLedger:
         writes = planned_writes(change, self._table, wall_clock_now())
         if not writes:
             return
+        token = os.urandom(16).hex()  # this call's: botocore's retries of it send the same
+        items = sealed(writes, token)
         try:
-            self._db.transact_write_items(TransactItems=[w.request for w in writes])
+            self._db.transact_write_items(TransactItems=items, ClientRequestToken=token)
         except self._db.exceptions.TransactionCanceledException as error:
             reasons = error.response.get("CancellationReasons") or []
-            for write, reason in zip(writes, reasons, strict=False):
-                if reason.get("Code") == "ConditionalCheckFailed" and write.reason is not None:
+            failed = [
+                (write, request)
+                for write, request, reason in zip(writes, items, reasons, strict=False)
+                if reason.get("Code") == "ConditionalCheckFailed"
+            ]
+            if failed and self._committed_already(failed[0][1], token):
+                return  # a retry of this very transaction, whose first attempt committed (its reply was lost)
+            for write, _request in failed:
+                if write.reason is not None:
                     raise ChangeRejected(write.reason) from None
             raise
+
+    def _committed_already(self, request: dict[str, Any], token: str) -> bool:
+        """Whether the item a guard refused was put by the transaction with this token."""
+        put = request.get("Put")
+        if put is None:
+            return False  # a ConditionCheck writes nothing, so it cannot be ours
+        key = (put["Item"][schema.PARTITION_KEY]["S"], put["Item"][schema.SORT_KEY]["S"])
+        stored = self._batch_get([key]).get(key) or {}  # BatchGetItem: what every writer may call
+        return stored.get(COMMIT_ATTRIBUTE) == token
 
     def remember_stripe_customer(self, customer_id: str, stripe_customer_id: str) -> None:
         # A failed condition means it is remembered already: the same Stripe customer, as creation is idempotent.
@@ -101,6 +121,10 @@ class DynamoLedger:
         item = self._get(items.customer_key(customer_id))
         return items.customer_from(item) if item else None
 
+    def customer_by_external_id(self, external_id: str) -> Customer | None:
+        taken = self._get(items.external_id_key(external_id))
+        return self.get_customer(taken["customer_id"]) if taken else None
+
     def get_invoice(self, invoice_id: str) -> Invoice | None:
         item = self._get(items.invoice_key(invoice_id))
         return items.invoice_from(item) if item else None
@@ -139,18 +163,33 @@ class DynamoLedger:
         item = self._get(items.checkout_key(invoice_id, ref))
         return items.checkout_from(item) if item else None
 
+    def get_open_checkout(self, invoice_id: str) -> OpenCheckout | None:
+        item = self._get(items.open_checkout_key(invoice_id))
+        return items.open_checkout_from(item) if item else None
+
+    def get_checkout_outcome(self, invoice_id: str, ref: str) -> tuple[Invoice | None, CheckoutAttempt | None]:
+        # TransactGetItems: both items as of one instant, never halfway through the webhook's transaction.
+        wanted = (items.invoice_key(invoice_id), items.checkout_key(invoice_id, ref))
+        reply = self._db.transact_get_items(
+            TransactItems=[{"Get": {"TableName": self._table, "Key": wire_key(*key)}} for key in wanted]
+        )
+        invoice, checkout = (deserialize(r["Item"]) if r.get("Item") else None for r in reply["Responses"])
+        return (items.invoice_from(invoice) if invoice else None, items.checkout_from(checkout) if checkout else None)
+
     def get_payment_context(
         self, invoice_id: str, checkout_ref: str | None, payment_key: str | None, plan_id: str | None = None
     ) -> PaymentContext:
-        """Invoice, checkout attempt, payment and plan in one BatchGetItem request."""
+        """Invoice, checkout attempt (with the invoice's open checkout), payment and plan in one BatchGetItem."""
         invoice_key = items.invoice_key(invoice_id)
         checkout_key = items.checkout_key(invoice_id, checkout_ref) if checkout_ref else None
+        open_key = items.open_checkout_key(invoice_id) if checkout_ref else None
         payment_item_key = items.payment_key(invoice_id, payment_key) if payment_key else None
         plan_key = items.plan_key(invoice_id, plan_id) if plan_id else None
-        wanted = [key for key in (invoice_key, checkout_key, payment_item_key, plan_key) if key is not None]
-        found = self._batch_get(wanted)
+        keys = (invoice_key, checkout_key, open_key, payment_item_key, plan_key)
+        found = self._batch_get([key for key in keys if key is not None])
         invoice = found.get(invoice_key)
         checkout = found.get(checkout_key) if checkout_key else None
+        open_checkout = found.get(open_key) if open_key else None
         payment = found.get(payment_item_key) if payment_item_key else None
         plan = found.get(plan_key) if plan_key else None
         return PaymentContext(
@@ -158,6 +197,7 @@ class DynamoLedger:
             checkout=items.checkout_from(checkout) if checkout else None,
             payment=items.payment_from(payment) if payment else None,
             plan=items.plan_from(plan) if plan else None,
+            open_checkout=items.open_checkout_from(open_checkout) if open_checkout else None,
         )
 
     def get_plan(self, invoice_id: str, plan_id: str) -> Plan | None:

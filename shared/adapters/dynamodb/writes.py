@@ -59,6 +59,10 @@ WRITE_RULES: Final[tuple[WriteRule, ...]] = (
     WriteRule("stripe_event", _timeless(items.event_item), Rejection.DUPLICATE_EVENT, NEW),
     WriteRule("new_customer", _timeless(items.customer_item), Rejection.EXISTS, NEW),
     WriteRule(
+        "new_customer", _timeless(items.external_id_item), Rejection.DUPLICATE_EXTERNAL_ID, NEW,
+        when=lambda customer: customer.external_id is not None,
+    ),
+    WriteRule(
         "customer_update", _timeless(items.customer_item), Rejection.STALE_CUSTOMER, CUSTOMER_FIRST_VERSION,
         _expected_version, when=lambda customer: customer.version == 1,
     ),
@@ -78,6 +82,14 @@ WRITE_RULES: Final[tuple[WriteRule, ...]] = (
     WriteRule(
         "checkout", _timeless(items.checkout_item), Rejection.CHECKOUT_CONFLICT, NEW_OR_SAME_SESSION,
         lambda checkout: {":sid": checkout.session_id},
+    ),
+    WriteRule(
+        "open_checkout", _timeless(items.open_checkout_item), Rejection.STALE_OPEN_CHECKOUT, NEW,
+        when=lambda slot: slot.version == 1,
+    ),
+    WriteRule(
+        "open_checkout", _timeless(items.open_checkout_item), Rejection.STALE_OPEN_CHECKOUT, SAME_VERSION,
+        _expected_version, when=lambda slot: slot.version != 1,
     ),
     WriteRule(
         "payment", _timeless(items.payment_item), Rejection.PAYMENT_NOT_FORWARD, NEW_OR_FORWARD,
@@ -140,3 +152,21 @@ def planned_writes(change: Change, table: str, now: datetime) -> list[Write]:
             if rule.when(record):
                 writes.append(_request(rule, record, table, now))
     return writes
+
+
+COMMIT_ATTRIBUTE: Final = "commit"  # on every item a transaction puts: the token of that transaction
+
+
+def sealed(writes: list[Write], token: str) -> list[dict[str, Any]]:
+    """The transaction's items, each put marked with `token`: one per commit call, the same on every retry
+    botocore makes of it. Sent as ClientRequestToken, it makes DynamoDB answer a retry of a transaction
+    that committed (its reply was lost) with success; left on the items, it lets the ledger recognise its
+    own committed transaction when such a retry meets its guards (stores that ignore the token)."""
+    marked = []
+    for write in writes:
+        request = write.request
+        if "Put" in request:
+            put = request["Put"]
+            request = {"Put": put | {"Item": put["Item"] | {COMMIT_ATTRIBUTE: {"S": token}}}}
+        marked.append(request)
+    return marked

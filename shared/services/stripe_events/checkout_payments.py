@@ -105,8 +105,17 @@ def _decide(ledger: Ledger, clock: Clock, event: EventMeta, seen: _Observed) -> 
     problem = _mismatch(seen, checkout)
     if problem:
         return flagged(event, seen.invoice_id, problem, now)
+    slot = context.open_checkout
+    paid = seen.status in (PaymentStatus.SUCCEEDED, PaymentStatus.PENDING)
+    if paid and slot is not None and slot.supersedes(checkout):
+        # Replaced by a newer session, so expired at Stripe, yet paid: Stripe cannot do that; review it.
+        return flagged(event, seen.invoice_id, "paid on a Checkout Session that was expired or replaced", now)
+    closed = None  # the session can no longer be paid: the invoice has no payable session now
+    if seen.session_id is not None and slot is not None and slot.current and slot.current.ref == checkout.ref:
+        closed = replace(slot, version=slot.version + 1, current=None, identity="")
     if seen.status is None:
-        return unchanged(event, Outcome.APPLIED, now, "session expired")
+        change = Change(stripe_event=event_record(event, Outcome.APPLIED, now, "session expired"), open_checkout=closed)
+        return change, Outcome.APPLIED
     if current is not None and not payment_status_moves_forward(current.status, seen.status):
         return unchanged(event, Outcome.NO_CHANGE, now, current.status.value)
 
@@ -124,7 +133,9 @@ def _decide(ledger: Ledger, clock: Clock, event: EventMeta, seen: _Observed) -> 
         updated_at=now,
         failure_reason=seen.failure_reason if seen.status is PaymentStatus.FAILED else None,
     )
-    change = Change(stripe_event=event_record(event, Outcome.APPLIED, now), payment=payment)
+    change = Change(stripe_event=event_record(event, Outcome.APPLIED, now), payment=payment, open_checkout=closed)
+    if seen.session_id is not None:  # the session's own outcome, read with the invoice by the return page
+        change.checkout = replace(checkout, payment_status=seen.status)
     change.audit.append(
         AuditEntry(
             subject=AuditSubject.INVOICE,

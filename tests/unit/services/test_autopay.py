@@ -50,12 +50,10 @@ def test_setting_up_autopay_opens_a_setup_session_for_the_customer() -> None:
     ledger.commit(Change(new_customer=customer, new_invoice=invoice))
     gateway = FakeGateway()
 
-    url = start_autopay_setup(
-        ledger, gateway, CLOCK, CONFIG, page=PayPage(invoice=invoice, customer=customer), token="tok"
-    )
+    url = start_autopay_setup(ledger, gateway, CLOCK, CONFIG, page=PayPage(invoice=invoice, customer=customer))
 
     [request] = gateway.setup_requests
-    assert request.metadata["purpose"] == "autopay" and request.success_url.endswith("/pay/tok?autopay=on")
+    assert request.metadata["purpose"] == "autopay" and request.success_url.endswith("/pay/return/inv_1?autopay=on")
     assert url.endswith("cs_fake_setup_1")
     stored = ledger.get_customer("cus_1")
     assert stored is not None and stored.autopay is None  # on only when the webhook says the card is saved

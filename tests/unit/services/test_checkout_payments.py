@@ -12,7 +12,7 @@ import pytest
 from shared.clock import FixedClock
 from shared.domain.invoices import InvoiceStatus, PaymentStatus
 from shared.domain.messages import Event, EventName, ReceiptEmail
-from shared.domain.records import Installment, InstallmentStatus, PlanStatus
+from shared.domain.records import Installment, InstallmentStatus, OpenCheckout, PlanStatus
 from shared.services.ports import Change
 from shared.services.stripe_events.checkout_payments import record_failed_intent, record_session
 from shared.services.stripe_events.engine import Outcome
@@ -282,3 +282,54 @@ def test_an_installment_paid_on_checkout_after_its_plan_defaulted_counts_the_mon
     paid = ledger.get_invoice("inv_1")
     assert paid is not None and paid.status is InvoiceStatus.PAID and paid.amount_paid == 12_500
     assert EventName.PLAN_INSTALLMENT_PAID not in event_names(ledger)
+
+
+def ledger_with_open_checkouts() -> InMemoryLedger:
+    """Given inv_1 whose first session (cs_1, opened as version 1) was replaced by cs_2 (version 2)."""
+    ledger = InMemoryLedger()
+    first = replace(a_checkout(), opened_as=1)
+    second = replace(a_checkout("chk_2", "cs_2"), opened_as=2)
+    ledger.commit(Change(new_customer=a_customer(), new_invoice=an_invoice(), checkout=first))
+    ledger.commit(Change(checkout=second, open_checkout=OpenCheckout("inv_1", 1, first, "pay:12500")))
+    ledger.commit(Change(open_checkout=OpenCheckout("inv_1", 2, second, "pay:12500")))
+    return ledger
+
+
+def test_a_payment_on_a_session_that_was_replaced_is_flagged_and_moves_no_money() -> None:
+    ledger = ledger_with_open_checkouts()
+
+    outcome = record_session(ledger, CLOCK, a_session_fact())
+
+    assert outcome is Outcome.FLAGGED
+    invoice = ledger.get_invoice("inv_1")
+    assert invoice is not None and invoice.amount_paid == 0 and ledger.get_invoice_payments("inv_1") == []
+    assert ledger.stripe_events["evt_1"].detail == "paid on a Checkout Session that was expired or replaced"
+    assert ledger.audit_actions("inv_1") == ["stripe_event.flagged"]
+
+
+def test_the_open_session_paid_closes_the_invoices_open_checkout_and_records_its_outcome() -> None:
+    ledger = ledger_with_open_checkouts()
+
+    fact = a_session_fact(session_id="cs_2", paid=False, tags=checkout_tags(checkout_ref="chk_2"))
+    record_session(ledger, CLOCK, fact)  # a bank debit: completed, money on its way
+    settled = a_session_fact("evt_2", SessionState.ASYNC_SUCCEEDED, session_id="cs_2", tags=fact.tags)
+    outcome = record_session(ledger, CLOCK, settled)
+
+    assert outcome is Outcome.APPLIED
+    assert ledger.open_checkouts["inv_1"] == OpenCheckout("inv_1", 3, None, "")
+    assert ledger.checkouts[("inv_1", "chk_2")].payment_status is PaymentStatus.SUCCEEDED
+    invoice = ledger.get_invoice("inv_1")
+    assert invoice is not None and invoice.status is InvoiceStatus.PAID
+
+
+def test_a_session_that_expired_leaves_no_payable_session_and_a_late_payment_on_it_is_flagged() -> None:
+    ledger = ledger_with_open_checkouts()
+    tags = checkout_tags(checkout_ref="chk_2")
+
+    expired = record_session(ledger, CLOCK, a_session_fact("evt_x", SessionState.EXPIRED, session_id="cs_2", tags=tags))
+    late = record_session(ledger, CLOCK, a_session_fact("evt_y", session_id="cs_2", tags=tags))
+
+    assert expired is Outcome.APPLIED and ledger.open_checkouts["inv_1"].current is None
+    assert late is Outcome.FLAGGED
+    invoice = ledger.get_invoice("inv_1")
+    assert invoice is not None and invoice.amount_paid == 0

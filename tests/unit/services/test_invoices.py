@@ -17,7 +17,6 @@ from shared.domain.records import Autopay, PayLink
 from shared.services.invoices import (
     InvoiceDraft,
     IssuedInvoice,
-    MissingIdempotencyKey,
     create_invoice,
     create_invoice_once,
     invoice_details,
@@ -25,6 +24,7 @@ from shared.services.invoices import (
     release_hold,
     void_invoice,
 )
+from shared.services.once import MissingIdempotencyKey
 from shared.services.ports import Change, ChangeRejected, Rejection
 from shared.services.reminders import run_reminders
 from tests.fakes import FixedClock, InMemoryLedger

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -19,15 +20,17 @@ from shared.services.pay_page import (
     Problem,
     PromiseWindow,
     Redirect,
+    ReturnView,
     pay,
     promise,
     returned,
+    returned_from_setup,
     show_pay_page,
 )
 from shared.services.ports import Change
 from tests.fakes import FakeGateway, FixedClock
 from tests.fakes.pages import a_ledger_with, a_payable_setup, a_stored_pay_link
-from tests.fakes.records import NOW, a_customer, a_payment, an_invoice
+from tests.fakes.records import NOW, a_customer, an_invoice
 
 CONFIG = PayPageConfig(
     checkout=CheckoutConfig(base_url="https://pay.example.test", payment_method_types=("card",)), promise_max_days=14
@@ -78,7 +81,7 @@ def test_paying_in_full_sends_the_customer_to_checkout_for_what_remains() -> Non
     [request] = gateway.checkout_requests
     assert (request.amount, request.currency) == (12_500, "USD")
     assert outcome.url.endswith("cs_fake_1") and outcome.invoice_id == invoice.id
-    assert request.idempotency_key == f"payportal-checkout-{outcome.checkout_ref}"
+    assert request.idempotency_scope == f"payportal-checkout-{outcome.checkout_ref}"
     stored = ledger.get_checkout(invoice.id, outcome.checkout_ref or "")
     assert stored is not None and stored.amount == 12_500 and stored.session_id == "cs_fake_1"
 
@@ -91,11 +94,26 @@ def test_a_double_click_gives_the_same_checkout_session() -> None:
     # When they press it again a second later
     clock.instant = NOW + timedelta(seconds=1)
     second = pay(ledger, gateway, clock, CONFIG, token=token, amount_text="", notices=Notices())
-    # Then both land on the same session, asked for under the same idempotency key
+    # Then both land on the same session, asked of Stripe once
     assert isinstance(first, Redirect) and isinstance(second, Redirect)
     assert first.url == second.url and first.checkout_ref == second.checkout_ref
-    assert len({r.idempotency_key for r in gateway.checkout_requests}) == 1
+    assert len(gateway.checkout_requests) == 1
     assert len(ledger.checkouts) == 1
+
+
+def test_a_payment_being_confirmed_keeps_a_second_tab_from_opening_another() -> None:
+    # Given a customer who completed Checkout in one tab (Stripe has not told us yet)
+    ledger, _, token = a_payable_setup(allow_partial=True, min_partial_amount=1_000)
+    gateway, clock = FakeGateway(), FixedClock(NOW)
+    first = pay(ledger, gateway, clock, CONFIG, token=token, amount_text="", notices=Notices())
+    assert isinstance(first, Redirect)
+    gateway.pay(ledger.checkouts[(first.invoice_id, first.checkout_ref or "")].session_id)
+    # When the second tab pays another amount
+    second = pay(ledger, gateway, clock, CONFIG, token=token, amount_text="50.00", notices=Notices())
+    # Then it stays on the page with the reason, and Stripe was asked for nothing more
+    assert isinstance(second, PayPageView) and second.problem is Problem.CONFLICT
+    assert second.amount_error == "a payment for this invoice is being confirmed; please check back shortly"
+    assert len(gateway.checkout_requests) == 1
 
 
 @pytest.mark.parametrize(
@@ -268,28 +286,54 @@ def test_once_a_promise_lapses_unpaid_no_other_promise_is_offered() -> None:
 
 
 @pytest.mark.parametrize(
-    ("statuses", "state"),
+    ("status", "state"),
     [
-        ((PaymentStatus.SUCCEEDED,), ReturnState.RECEIVED),
-        ((PaymentStatus.FAILED,), ReturnState.FAILED),
-        ((PaymentStatus.PENDING,), ReturnState.PROCESSING),
-        ((), ReturnState.PROCESSING),
+        (PaymentStatus.SUCCEEDED, ReturnState.RECEIVED),
+        (PaymentStatus.FAILED, ReturnState.FAILED),
+        (PaymentStatus.PENDING, ReturnState.PROCESSING),
+        (None, ReturnState.PROCESSING),
     ],
 )
-def test_the_return_page_reads_the_ledger_for_that_session(statuses: tuple[PaymentStatus, ...], state: str) -> None:
-    # Given what Stripe has told us about session cs_1 so far
-    ledger, _, token = a_payable_setup()
-    for n, status in enumerate(statuses):
-        ledger.commit(Change(payment=a_payment(f"pi_{n}", status, checkout_session_id="cs_1")))
-    # When the customer comes back from Checkout
-    view = returned(ledger, FixedClock(NOW), token=token, session_id="cs_1")
-    # Then the page says where the payment stands, without marking anything paid
-    assert view.state == state and view.session_id == "cs_1"
+def test_the_return_page_reads_the_attempt_and_needs_no_pay_link(status: PaymentStatus | None, state: str) -> None:
+    # Given a Checkout opened from a pay link, and what Stripe has told us about it so far
+    ledger, invoice, token = a_payable_setup()
+    gateway, clock = FakeGateway(), FixedClock(NOW)
+    started = pay(ledger, gateway, clock, CONFIG, token=token, amount_text="", notices=Notices())
+    assert isinstance(started, Redirect) and started.checkout_ref
+    attempt = ledger.checkouts[(invoice.id, started.checkout_ref)]
+    ledger.commit(Change(checkout=replace(attempt, payment_status=status)))
+    # When the customer comes back, in a browser without the pay link's cookie
+    view = returned(ledger, clock, invoice_id=invoice.id, ref=attempt.ref, cancelled=False, cookie_token=None)
+    # Then the page says where the payment stands, links to itself and to no pay link
+    assert isinstance(view, ReturnView)
+    assert view.state == state and view.token is None
+    assert view.check_again == f"/pay/return/{invoice.id}/{attempt.ref}"
     stored = ledger.get_invoice("inv_1")
     assert stored is not None and stored.status is InvoiceStatus.OPEN
 
 
-def test_the_return_page_does_not_echo_a_session_id_that_is_not_one() -> None:
-    ledger, _, token = a_payable_setup()
-    assert returned(ledger, FixedClock(NOW), token=token, session_id="x" * 300).session_id is None
-    assert returned(ledger, FixedClock(NOW), token=token, session_id="cs_\u00e9").session_id is None
+def test_back_from_checkout_the_browser_that_came_from_the_link_gets_back_to_it() -> None:
+    ledger, invoice, token = a_payable_setup()
+    gateway, clock = FakeGateway(), FixedClock(NOW)
+    started = pay(ledger, gateway, clock, CONFIG, token=token, amount_text="", notices=Notices())
+    assert isinstance(started, Redirect) and started.checkout_ref
+    ref = started.checkout_ref
+    # Paid: the page links back to the invoice; cancelled: straight back to the pay page
+    view = returned(ledger, clock, invoice_id=invoice.id, ref=ref, cancelled=False, cookie_token=token)
+    assert isinstance(view, ReturnView) and view.token == token
+    back = returned(ledger, clock, invoice_id=invoice.id, ref=ref, cancelled=True, cookie_token=token)
+    assert isinstance(back, Redirect) and back.url == f"/pay/{token}?cancelled=1"
+    # A cookie holding another invoice's link, or one that does not work, links nowhere
+    ledger.commit(Change(new_invoice=an_invoice("inv_2", number="N-2")))
+    other = a_stored_pay_link(ledger, ledger.invoices["inv_2"], token="tok-of-inv-2")
+    for cookie in (other, "never-issued"):
+        view = returned(ledger, clock, invoice_id=invoice.id, ref=ref, cancelled=True, cookie_token=cookie)
+        assert isinstance(view, ReturnView) and view.token is None and view.state is None
+
+
+def test_back_from_saving_a_card_goes_to_the_page_with_the_notice_only_with_the_link() -> None:
+    ledger, invoice, token = a_payable_setup()
+    clock = FixedClock(NOW)
+    back = returned_from_setup(ledger, clock, invoice_id=invoice.id, notice="card=saved", cookie_token=token)
+    assert isinstance(back, Redirect) and back.url == f"/pay/{token}?card=saved"
+    assert returned_from_setup(ledger, clock, invoice_id=invoice.id, notice="", cookie_token=None) is None

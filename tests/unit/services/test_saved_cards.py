@@ -26,7 +26,7 @@ def given_page() -> tuple[InMemoryLedger, PayPage]:
 
 def open_session(ledger: InMemoryLedger, gateway: FakeGateway, page: PayPage, clock: FixedClock = CLOCK) -> str:
     return open_setup_session(
-        ledger, gateway, clock, CONFIG, page=page, token="tok", purpose=SetupPurpose.AUTOPAY, returned="autopay=on"
+        ledger, gateway, clock, CONFIG, page=page, purpose=SetupPurpose.AUTOPAY, returned="autopay=on"
     )
 
 
@@ -40,9 +40,9 @@ def test_a_setup_session_saves_the_card_for_the_stripe_customer_it_creates() -> 
     customer = ledger.get_customer("cus_1")
     assert customer is not None and customer.stripe_customer_id == request.stripe_customer_id == "cus_fake_1"
     assert request.metadata == {"customer_id": "cus_1", "invoice_id": "inv_1", "purpose": "autopay"}
-    assert request.success_url == "https://pay.example.test/pay/tok?autopay=on"
-    assert request.cancel_url == "https://pay.example.test/pay/tok"
-    assert request.idempotency_key.startswith("payportal-autopay-cus_1-")
+    assert request.success_url == "https://pay.example.test/pay/return/inv_1?autopay=on"  # no pay link in it
+    assert request.cancel_url == "https://pay.example.test/pay/return/inv_1"
+    assert request.idempotency_scope.startswith("payportal-autopay-cus_1-")
     assert url.endswith("cs_fake_setup_1")
 
 
