@@ -1,4 +1,5 @@
-"""moto's DynamoDB `TransactWriteItems`, rolled back item by item instead of table by table.
+"""moto's DynamoDB at the local stack's scale: a transaction rolled back item by item instead of table by
+table, a Query answered from its partition, and a stream that keeps its records packed.
 
 moto 5.2.5 takes `copy.deepcopy` of every table a transaction names, once per item of the transaction,
 before it writes anything, and on a cancellation swaps the copies in. A write therefore costs time and
@@ -19,12 +20,12 @@ itself), so a Query reads its partition, or makes one pass over the table for an
 And the stream keeps each record pickled: moto holds every record of the table's life as nested dicts
 (the item's whole image, about 4.5 KB a record), which at 100,000 writes was most of the stack's memory.
 
-`install()` is the one entry point; the local stack, the benchmarks and the integration tests call it.
-It refuses to patch a moto whose `transact_write_items` is not the one this copy was written against,
-and proves on a scratch table, before it returns, that a cancelled transaction leaves the whole table
-state (every attribute moto keeps on it) as it was and that a committed one matches moto's own: so a
-moto upgrade that changes what a write mutates stops the stack at start-up instead of rolling back
-wrongly.
+`install()` is the one entry point; the local stack (so its benchmark, benchmarks/local_stack.py) and the
+integration tests call it. It refuses to patch a moto whose patched functions are not the ones this was
+written against (a digest of each one's source), and proves on a scratch table, before it patches, that a
+cancelled transaction leaves the whole table state (every attribute moto keeps on it) as it was, and that a
+committed one, a set of Queries and a stream record match moto's own: so a moto upgrade that changes what a
+write mutates stops the stack at start-up instead of rolling back wrongly.
 """
 
 from __future__ import annotations
