@@ -1,10 +1,13 @@
-"""`make bench`: cold start against a baseline, and AWS/Stripe calls per operation. Prints ratios."""
+"""`make bench`: cold start against a baseline, AWS/Stripe calls per operation, scheduled work against a
+scan, and the local stack's moto at 100,000 items. Prints ratios."""
 
 from __future__ import annotations
 
 import json
 import os
 import socket
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -326,6 +329,9 @@ def main() -> None:
         charges.main()
         print()
         balances.main()
+    print()
+    # In a process of its own, so the resident memory it prints is the local stack's moto and nothing else.
+    subprocess.run([sys.executable, "-m", "benchmarks.local_stack"], cwd=ROOT, check=True)
 
 
 if __name__ == "__main__":

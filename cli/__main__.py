@@ -8,7 +8,8 @@
 
 The Stripe secret key comes from standard input (--api-key-stdin) or STRIPE_API_KEY, else the one the
 stage's secret already holds; never from an argument, which would show in the process list and the
-shell's history. PAYPORTAL_STRIPE_API_BASE sends the Stripe calls elsewhere (the local Stripe front).
+shell's history. PAYPORTAL_STRIPE_API_BASE sends the Stripe calls elsewhere (the local Stripe front). The
+`stripe` commands refuse the stage `local`: the local stack (`make dev`) is connected to its Stripe front already.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from cli.stripe_setup import (
     SetupError,
     WebhookEndpoints,
     finish_rotation,
+    refuse_local_stage,
     rotate_webhook_secret,
     set_up,
     stack_name_for,
@@ -167,6 +169,7 @@ def main(
 def _run(
     args: argparse.Namespace, *, api_key: str | None, environ: Mapping[str, str], aws_client: AwsClientFactory
 ) -> Report:
+    refuse_local_stage(args.stage)  # before any AWS or Stripe call: the one line that says why
     api_base = environ.get(API_BASE_ENV) or None
 
     def connect(key: str) -> WebhookEndpoints:

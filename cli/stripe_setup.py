@@ -32,6 +32,8 @@ STAGE_METADATA_KEY: Final = "payportal_stage"
 WEBHOOK_ROUTE: Final = next(r for r in ROUTES if r.function == "webhooks" and r.method == "POST")
 EXIT_FAILED: Final = 1
 EXIT_USAGE: Final = 2
+# The local stack's stage (`make dev`): its secret is payportal/local/stripe (local/config.py's stripe_secret_id).
+LOCAL_STAGE: Final = "local"
 
 
 def stack_name_for(stage: str) -> str:
@@ -53,6 +55,20 @@ class SetupError(Exception):
     def __init__(self, message: str, *, exit_code: int = EXIT_FAILED) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def refuse_local_stage(stage: str) -> None:
+    """The local stack needs no setup, and must not get one: its Stripe front signs every webhook with the
+    one secret the stack started with, so a stored signing secret of a new endpoint would make the webhook
+    function refuse them all, and every local payment would stay "processing" until the stack restarts."""
+    if stage == LOCAL_STAGE:
+        raise SetupError(
+            f"stage {LOCAL_STAGE} is the local stack (make dev): it is connected to its Stripe front already, "
+            "which signs webhooks with the stack's own secret. Storing another signing secret would make the "
+            "local webhook refuse every event. Nothing changed. To try the commands locally, use another stage "
+            "name (its secret is then payportal/<stage>/stripe, which the local stack does not read).",
+            exit_code=EXIT_USAGE,
+        )
 
 
 def webhook_url_for(api_url: str) -> str:
@@ -165,6 +181,7 @@ class Report:
 def set_up(
     *, stage: str, webhook_url: str, api_key: str | None, secrets: SecretStore, connect: StripeConnector
 ) -> Report:
+    refuse_local_stage(stage)
     secret_id = stripe_secret_name_for(stage)
     stored = _read(secrets, secret_id)
     key = _api_key(api_key, stored, secret_id)
@@ -214,6 +231,7 @@ def set_up(
 def rotate_webhook_secret(
     *, stage: str, webhook_url: str, api_key: str | None, secrets: SecretStore, connect: StripeConnector
 ) -> Report:
+    refuse_local_stage(stage)
     secret_id = stripe_secret_name_for(stage)
     stored = _read(secrets, secret_id)
     key = _api_key(api_key, stored, secret_id)
@@ -259,6 +277,7 @@ def rotate_webhook_secret(
 
 
 def finish_rotation(*, stage: str, api_key: str | None, secrets: SecretStore, connect: StripeConnector) -> Report:
+    refuse_local_stage(stage)
     secret_id = stripe_secret_name_for(stage)
     stored = _read(secrets, secret_id)
     if not stored.rotating:

@@ -20,6 +20,7 @@ from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_
 from moto.ses.models import Message, RawMessage, TemplateMessage, ses_backends
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from local import moto_patches
 from local.config import ACCESS_KEY_ID, ACCOUNT_ID, HOST, REGION, SECRET_ACCESS_KEY, StackConfig
 from shared import schema
 from shared.clock import business_clock
@@ -38,48 +39,12 @@ def client(service: str, endpoint_url: str) -> Any:
     )
 
 
-# moto's backends are not safe under concurrent requests: `TransactWriteItems` deep-copies the table to
-# roll back on failure, so a transaction that fails while another thread writes can raise mid-copy or,
-# worse, restore the copy over the other thread's committed write. AWS has no such race, so the stack
-# lets one request into moto at a time; code here that touches moto's backends directly takes it too.
+# moto's backends are not safe under concurrent requests: a `TransactWriteItems` applies its writes one by
+# one and puts back what it changed when a condition fails (local/moto_patches.py), so another thread's
+# request in between could see writes that never commit, or have its own write undone. AWS has no such
+# race, so the stack lets one request into moto at a time; code here that touches moto's backends directly
+# takes it too.
 MOTO_LOCK = threading.RLock()
-
-
-def keep_stream_shards_on_rollback() -> None:
-    """Make a cancelled `TransactWriteItems` leave the table's stream as DynamoDB does: untouched.
-
-    moto applies a transaction's writes one by one, appending a stream record for each, and when a
-    condition fails it puts back a deep copy of the whole table taken beforehand: stream shard included.
-    A shard iterator handed out earlier still points at the discarded shard, so a reader sees records
-    for writes that never happened; worse, the next committed writes reuse those sequence numbers and
-    the reader, already past them, skips real records (an outbox email or event silently lost). Here
-    the live shard is kept and only the cancelled transaction's records are cut off; MOTO_LOCK makes
-    sure no reader saw them in between."""
-    from moto.dynamodb.models import DynamoDBBackend  # lazy: moto loads only when the local stack starts it
-
-    original = DynamoDBBackend.transact_write_items
-    if getattr(original, "keeps_stream_shards", False):
-        return
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        shards = {
-            name: (table.stream_shard, len(table.stream_shard.items))
-            for name, table in self.tables.items()
-            if table.stream_shard is not None
-        }
-        try:
-            original(self, transact_items)
-        except Exception:
-            for name, (shard, length) in shards.items():
-                table = self.tables.get(name)
-                if table is not None and table.stream_shard is not shard:
-                    del shard.items[length:]
-                    shard.table = table
-                    table.stream_shard = shard
-            raise
-
-    transact_write_items.keeps_stream_shards = True  # type: ignore[attr-defined]
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
 class _OneAtATime:
@@ -106,7 +71,7 @@ class MotoServer:
     def start(self) -> str:
         # werkzeug logs every request at INFO; the stack logs what matters itself.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        keep_stream_shards_on_rollback()
+        moto_patches.install()  # before the first request: a moto it does not fit stops the stack here
         app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(HOST, self._port, app, threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)

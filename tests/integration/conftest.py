@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local import moto_patches
 from shared import schema
 from tests.support import STRIPE_KEY, WEBHOOK_SECRET, FakeLambdaContext
 
@@ -101,6 +102,13 @@ class Aws:
         if not records:  # the stream never invokes the function with an empty batch
             return {"batchItemFailures": []}
         return lambda_handler({"Records": records}, FakeLambdaContext())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def moto_rolls_back_items() -> None:
+    """The local stack's moto patches, here too: without them each transaction deep-copies the table (about
+    30 s of the integration tests' CPU time, measured), and the tests would run a moto the stack does not."""
+    moto_patches.install()
 
 
 @pytest.fixture

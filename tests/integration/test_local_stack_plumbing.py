@@ -463,8 +463,9 @@ def test_a_cancelled_transaction_leaves_no_trace_on_the_stream(stack: LocalStack
 
 
 def test_concurrent_transactions_do_not_trip_moto(stack: LocalStack, aws: Any) -> None:
-    """moto deep-copies the table inside every transaction; a write from another thread meanwhile used to
-    fail the copy (a 500) or be undone by the rollback. The stack lets one request into moto at a time."""
+    """moto rolls a cancelled transaction back after applying its writes one by one; a write from another
+    thread meanwhile used to fail moto's copy of the table (a 500) or be undone by the rollback. The stack
+    lets one request into moto at a time."""
     db = aws("dynamodb")
     errors: list[Exception] = []
 

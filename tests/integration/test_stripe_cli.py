@@ -22,7 +22,7 @@ from botocore.stub import Stubber
 
 from cli.__main__ import main
 from cli.adapters import api_url_from_stack
-from cli.stripe_setup import SetupError
+from cli.stripe_setup import LOCAL_STAGE, SetupError, set_up, stripe_secret_name_for
 from shared.adapters.stripe_events import HANDLED_EVENT_TYPES
 from tests.integration.helpers import checkout_for, completed, create_customer, create_invoice, deliver
 from tests.support import STRIPE_KEY, json_body, stripe_event
@@ -217,6 +217,42 @@ def test_setup_refuses_an_api_url_that_is_not_one(deployed: Deployed) -> None:
     code = main(argv, stdin=io.StringIO(STRIPE_KEY), stdout=out, stderr=err, environ=dict(os.environ))
     assert code == 2
     assert "is not an API URL" in err.getvalue()
+
+
+@pytest.mark.parametrize("action", ["setup", "rotate-webhook-secret", "finish-rotation"])
+def test_the_local_stacks_stage_is_refused_and_its_signing_secret_kept(stripe: str, action: str) -> None:
+    """The local Stripe front signs webhooks with the stack's own secret: a stored signing secret of a new
+    endpoint made the local webhook refuse every event, and local payments stayed "processing"."""
+    from local.config import StackConfig
+
+    # Given the local stack's secret, and the command pointed at its Stripe front
+    local = StackConfig()
+    assert local.stripe_secret_id == stripe_secret_name_for(LOCAL_STAGE)
+    secrets = boto3.client("secretsmanager", region_name=REGION)
+    before = {"api_key": local.stripe_api_key, "webhook_secret": local.stripe_webhook_secret}
+    secrets.create_secret(Name=local.stripe_secret_id, SecretString=json.dumps(before))
+    api_url = "http://127.0.0.1:3000/"
+    environ = {**os.environ, "PAYPORTAL_STRIPE_API_BASE": stripe}
+
+    # When
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["stripe", action, "--stage", LOCAL_STAGE, *(["--url", api_url] if action != "finish-rotation" else [])]
+    code = main([*argv, "--api-key-stdin"], stdin=io.StringIO(STRIPE_KEY), stdout=out, stderr=err, environ=environ)
+
+    # Then it says why in one line, and the local secret and Stripe's endpoints are as they were
+    assert code == 2
+    assert "local stack" in err.getvalue() and "Nothing changed" in err.getvalue()
+    assert err.getvalue().count("\n") == 1 and "Traceback" not in err.getvalue()
+    assert json.loads(secrets.get_secret_value(SecretId=local.stripe_secret_id)["SecretString"]) == before
+    listed = stripe_sdk.StripeClient(STRIPE_KEY, base_addresses={"api": stripe}).v1.webhook_endpoints.list()
+    assert [e for e in listed.auto_paging_iter() if e.url == f"{api_url}webhooks/stripe"] == []
+
+
+def test_the_local_stage_is_refused_before_its_secret_is_written() -> None:
+    # The use cases refuse it too, whoever calls them
+    with pytest.raises(SetupError, match="local stack"):
+        set_up(stage=LOCAL_STAGE, webhook_url="http://127.0.0.1:3000/webhooks/stripe", api_key=STRIPE_KEY,
+               secrets=None, connect=None)  # type: ignore[arg-type]  # fmt: skip
 
 
 # -- rotation ----------------------------------------------------------------------------------------------
