@@ -168,3 +168,13 @@ def test_a_stripe_amount_that_is_not_a_whole_number_of_our_units_states_no_amoun
     obj = session_object(session_id="cs_1", invoice_id="inv_1", checkout_ref="r", amount=500_050, currency="isk")
     fact = parse_event(stripe_event("checkout.session.completed", obj))
     assert isinstance(fact, CheckoutSessionFact) and fact.amount is None  # never rounded into the ledger
+
+
+def test_the_event_says_which_stripe_mode_it_is_from() -> None:
+    obj = session_object(session_id="cs_1", invoice_id="inv_1", checkout_ref="chk_1", amount=12500)
+    event = stripe_event("checkout.session.completed", obj)
+    assert parse_event(event).event.livemode is False
+    assert parse_event(event | {"livemode": True}).event.livemode is True
+    assert parse_event({k: v for k, v in event.items() if k != "livemode"}).event.livemode is False
+    with pytest.raises(NotAStripeEvent):
+        parse_event(event | {"livemode": "true"})
