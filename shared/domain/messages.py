@@ -27,6 +27,7 @@ class EventName(StrEnum):
     INVOICE_VOIDED = "invoice.voided"
     INVOICE_PARTIALLY_PAID = "invoice.partially_paid"
     INVOICE_PAID = "invoice.paid"
+    INVOICE_OVERPAID = "invoice.overpaid"
     INVOICE_REMINDER_SENT = "invoice.reminder_sent"
     INVOICE_PROMISE_TO_PAY = "invoice.promise_to_pay"
     INVOICE_OVERDUE = "invoice.overdue"

@@ -33,6 +33,7 @@ from shared.domain.records import AuditEntry, AuditSubject, CheckoutAttempt, Pay
 from shared.services.ports import Change, Ledger
 from shared.services.stripe_events.engine import Decision, Outcome, apply_once, event_record, flagged, unchanged
 from shared.services.stripe_events.facts import CheckoutSessionFact, EventMeta, PaymentIntentFact, SessionState
+from shared.services.stripe_events.overpayment import note_overpayment
 
 _SESSION_STATUS: dict[SessionState, PaymentStatus | None] = {
     SessionState.ASYNC_SUCCEEDED: PaymentStatus.SUCCEEDED,
@@ -213,17 +214,7 @@ def _succeeded(
                 details={"plan": plan.id, "installments": len(plan.installments), "frequency": plan.frequency},
             )
         )
-    if updated.amount_credit > invoice.amount_credit:
-        change.audit.append(
-            AuditEntry(
-                subject=AuditSubject.INVOICE,
-                subject_id=invoice.id,
-                action="invoice.overpaid",
-                actor="stripe",
-                at=now,
-                details={"credit": updated.amount_credit, "currency": invoice.currency},
-            )
-        )
+    note_overpayment(change, invoice, updated, payment.key, now)
 
 
 def _mismatch(seen: _Observed, checkout: CheckoutAttempt) -> str:

@@ -231,6 +231,13 @@ def test_an_overpayment_is_kept_as_credit_and_audited() -> None:
     assert ledger.audit_actions("inv_1") == ["payment.succeeded", "invoice.overpaid"]
     [overpaid] = [a for a in ledger.audit if a.action == "invoice.overpaid"]
     assert overpaid.details == {"credit": 10_000, "currency": "USD"}
+    # and the operator hears of it, with what was added, to refund it or keep it
+    [news] = [m.body for m in ledger.outbox_messages() if isinstance(m.body, Event) and m.name == "invoice.overpaid"]
+    assert (news.detail["amount_credit"], news.detail["credit_added"], news.detail["payment_id"]) == (
+        10_000,
+        10_000,
+        "pi_1",
+    )
 
 
 def test_a_plans_first_installment_paid_on_checkout_activates_the_plan() -> None:
