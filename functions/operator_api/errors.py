@@ -48,6 +48,7 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     404: "no such customer, invoice or recurring charge (`not_found`)",
     409: "the state does not allow it (`invalid_state_transition`, `invoice_not_payable`), the number or "
     "external id is taken, a request with this `Idempotency-Key` is still running, or it changed meanwhile",
+    415: "the request declares a Content-Type other than `application/json` (`unsupported_media_type`)",
     422: "a field is invalid (`validation_error` and the domain's own codes); `fields` names each one",
 }
 
@@ -69,6 +70,19 @@ def error_response(status: int, code: str, message: str, fields: list[dict[str, 
     problems = [FieldProblem(**field) for field in fields or []]
     body = ErrorBody(error=ErrorDetail(code=code, message=message, fields=problems))
     return Response(status_code=status, content_type="application/json", body=body.model_dump(mode="json"))
+
+
+def not_json() -> dict[str, Any]:
+    """The 415 for a body that is not JSON, as the Lambda proxy response it is (answered before routing)."""
+    body = ErrorBody(
+        error=ErrorDetail(code="unsupported_media_type", message="send the body as application/json", fields=[])
+    )
+    return {
+        "statusCode": 415,
+        "headers": {"Content-Type": "application/json"},
+        "body": body.model_dump_json(),
+        "isBase64Encoded": False,
+    }
 
 
 def _missing_key() -> Response[Any]:

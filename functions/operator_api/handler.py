@@ -9,8 +9,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.operator_api import views
-from functions.operator_api.errors import documented, register_error_handlers
-from functions.operator_api.request_body import parse_json_body
+from functions.operator_api.errors import documented, not_json, register_error_handlers
+from functions.operator_api.request_body import declares_other_than_json, parse_json_body
 from functions.operator_api.schemas import (
     CheckoutSessionOut,
     CreatedInvoice,
@@ -60,7 +60,7 @@ def _actor() -> str:
     tags=["customers"],
     summary="Create a customer",
     status_code=201,
-    responses=documented(201, 400, 409, 422),
+    responses=documented(201, 400, 409, 415, 422),
 )
 def create_customer(
     customer: NewCustomer,
@@ -109,7 +109,7 @@ def get_customer(customer_id: str) -> CustomerOut:
     "/v1/customers/<customer_id>",
     tags=["customers"],
     summary="Correct a customer's name or email",
-    responses=documented(200, 400, 404, 409, 422),
+    responses=documented(200, 400, 404, 409, 415, 422),
 )
 def update_customer(customer_id: str, changes: CustomerChanges) -> CustomerOut:
     correction = views.customer_correction(changes)
@@ -121,7 +121,7 @@ def update_customer(customer_id: str, changes: CustomerChanges) -> CustomerOut:
     "/v1/customers/<customer_id>/hold",
     tags=["customers"],
     summary="Pause reminders for all the customer's invoices, until a date or released",
-    responses=documented(200, 400, 404, 409, 422),
+    responses=documented(200, 400, 404, 409, 415, 422),
 )
 def hold_customer(customer_id: str, hold: NewHold) -> CustomerOut:
     held = customers.place_customer_hold(
@@ -171,7 +171,7 @@ def list_transactions(
     tags=["invoices"],
     summary="Create an invoice and its pay link",
     status_code=201,
-    responses=documented(201, 400, 404, 409, 422),
+    responses=documented(201, 400, 404, 409, 415, 422),
 )
 def create_invoice(
     invoice: NewInvoice,
@@ -207,7 +207,7 @@ def get_invoice(invoice_id: str) -> InvoiceOut:
     "/v1/invoices/<invoice_id>/void",
     tags=["invoices"],
     summary="Void an open invoice with no payment",
-    responses=documented(200, 404, 409),
+    responses=documented(200, 404, 409, 415),
 )
 def void_invoice(invoice_id: str) -> InvoiceOut:
     return views.details_out(invoices.void_invoice(wiring.ledger(), business_clock(), invoice_id, actor=_actor()))
@@ -218,7 +218,7 @@ def void_invoice(invoice_id: str) -> InvoiceOut:
     tags=["invoices"],
     summary="A Checkout URL for your own Pay button",
     status_code=201,
-    responses=documented(201, 400, 404, 409, 422),
+    responses=documented(201, 400, 404, 409, 415, 422),
 )
 def create_checkout_session(invoice_id: str, request: NewCheckoutSession | None = None) -> CheckoutSessionOut:
     attempt = operator_checkout.start_operator_checkout(
@@ -236,7 +236,7 @@ def create_checkout_session(invoice_id: str, request: NewCheckoutSession | None 
     "/v1/invoices/<invoice_id>/hold",
     tags=["invoices"],
     summary="Pause reminders, until a date or released",
-    responses=documented(200, 400, 404, 409, 422),
+    responses=documented(200, 400, 404, 409, 415, 422),
 )
 def hold_invoice(invoice_id: str, hold: NewHold) -> InvoiceOut:
     held = invoices.place_hold(
@@ -260,7 +260,7 @@ def release_invoice_hold(invoice_id: str) -> InvoiceOut:
     tags=["recurring charges"],
     summary="Bill a fixed amount every period",
     status_code=201,
-    responses=documented(201, 400, 404, 409, 422),
+    responses=documented(201, 400, 404, 409, 415, 422),
 )
 def create_recurring_charge(
     request: NewRecurringCharge,
@@ -292,7 +292,7 @@ def get_recurring_charge(recurring_id: str) -> RecurringChargeOut:
     "/v1/recurring-charges/<recurring_id>",
     tags=["recurring charges"],
     summary="Pause, resume, or change the amount from the next period",
-    responses=documented(200, 400, 404, 409, 422),
+    responses=documented(200, 400, 404, 409, 415, 422),
 )
 def update_recurring_charge(recurring_id: str, changes: RecurringChanges) -> RecurringChargeOut:
     correction = views.recurring_correction(changes)
@@ -324,7 +324,7 @@ def get_dunning_policy() -> DunningPolicyModel:
     "/v1/dunning-policy",
     tags=["dunning"],
     summary="Replace the reminder steps and sending window",
-    responses=documented(200, 400, 409, 422),
+    responses=documented(200, 400, 409, 415, 422),
 )
 def put_dunning_policy(policy: DunningPolicyModel) -> DunningPolicyModel:
     replaced = dunning_policy.replace_policy(wiring.ledger(), business_clock(), views.policy_in(policy), actor=_actor())
@@ -334,4 +334,6 @@ def put_dunning_policy(policy: DunningPolicyModel) -> DunningPolicyModel:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if declares_other_than_json(event):
+        return not_json()
     return app.resolve(event, context)
