@@ -68,6 +68,7 @@ def create_customer(
         str | None,
         Header(
             alias="Idempotency-Key",
+            pattern=r"\S",
             description="recommended; the same key and body replays the first result instead of creating again",
         ),
     ] = None,

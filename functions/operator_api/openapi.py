@@ -36,6 +36,19 @@ def _without_powertools_errors(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def _parameters_as_sent(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional header or query parameter is absent or a string, never JSON's null (`required: false`)."""
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                one_of = parameter["schema"].pop("anyOf", None)
+                if parameter["in"] in ("header", "query") and one_of:
+                    parameter["schema"].update(next(s for s in one_of if s.get("type") != "null"))
+                elif one_of:
+                    parameter["schema"]["anyOf"] = one_of
+    return schema
+
+
 def document() -> str:
     schema = app.get_openapi_json_schema(
         title="payportal operator API",
@@ -45,7 +58,8 @@ def document() -> str:
         security_schemes={"sigv4": SIGV4},
         security=[{"sigv4": []}],
     )
-    return json.dumps(_without_powertools_errors(json.loads(schema)), indent=2, sort_keys=True) + "\n"
+    described = _parameters_as_sent(_without_powertools_errors(json.loads(schema)))
+    return json.dumps(described, indent=2, sort_keys=True) + "\n"
 
 
 if __name__ == "__main__":

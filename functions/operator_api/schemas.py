@@ -123,12 +123,12 @@ class _Strict(BaseModel):
 
 
 class NewCustomer(_Strict):
-    email: EmailAddress
-    name: FreeText = Field(min_length=1, max_length=200)
+    email: EmailAddress = Field(examples=["ada@example.com"])
+    name: FreeText = Field(min_length=1, max_length=200, examples=["Ada Lovelace"])
     # Your own system's id for the customer: unique, so a second customer with it is refused (409).
-    external_id: FreeText | None = Field(default=None, min_length=1, max_length=128)
-    timezone: TimeZoneName = "UTC"
-    locale: LocaleName = "en-US"
+    external_id: FreeText | None = Field(default=None, min_length=1, max_length=128, examples=["crm-1815"])
+    timezone: TimeZoneName = Field(default="UTC", description="IANA time zone", examples=["Europe/London"])
+    locale: LocaleName = Field(default="en-US", examples=["en-GB"])
 
 
 class NewHold(_Strict):
@@ -191,7 +191,7 @@ class PlanOfferModel(_Strict):
 class NewRecurringCharge(_Strict):
     customer_id: str = Field(min_length=1, max_length=64)
     amount: MinorUnits
-    currency: CurrencyCode
+    currency: CurrencyCode = Field(examples=["USD"])
     interval: Literal["weekly", "monthly", "yearly"]
     start_date: BusinessDate = Field(description="the first period's date, which is its invoice's due date")
     end_date: BusinessDate | None = Field(default=None, description="no period after this date")
@@ -236,10 +236,10 @@ class RecurringChargeOut(BaseModel):
 
 class NewInvoice(_Strict):
     customer_id: str = Field(min_length=1, max_length=64)
-    number: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/\-]*$")
-    currency: CurrencyCode
+    number: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/\-]*$", examples=["INV-1001"])
+    currency: CurrencyCode = Field(examples=["USD"])
     amount_due: MinorUnits
-    due_date: BusinessDate
+    due_date: BusinessDate = Field(examples=["2027-01-31"])
     description: FreeText = Field(default="", max_length=500)
     allow_partial: StrictBool = False
     min_partial_amount: MinorUnits | None = None

@@ -90,8 +90,15 @@ def test_a_required_idempotency_key_is_documented_required_and_missing_is_our_40
     assert "400" in operation("POST", path)["responses"]
 
 
-def test_the_key_stays_optional_on_customers() -> None:
-    assert idempotency_parameter("POST", "/v1/customers").get("required", False) is False
+def test_the_key_stays_optional_on_customers_and_blank_is_still_our_400(aws: Aws) -> None:
+    body = {"email": "ada@example.com", "name": "Ada Lovelace"}
+
+    response = operator("POST", "/v1/customers", "/v1/customers", body=body, headers={"Idempotency-Key": " "})
+
+    assert response["statusCode"] == 400 and json_body(response)["error"]["code"] == "idempotency_key_required"
+    parameter = idempotency_parameter("POST", "/v1/customers")
+    assert parameter.get("required", False) is False
+    assert parameter["schema"]["type"] == "string"  # absent or a string, never null
 
 
 @pytest.mark.parametrize("written", ["18:00", "18:00:00"])
