@@ -155,7 +155,7 @@ def test_a_recurring_charge_over_three_periods(local_stack: LocalStack) -> None:
     ).json()
     body = {"customer_id": customer["id"], "amount": 1_900, "currency": "USD", "interval": "monthly",
             "start_date": "2027-02-15", "count": 3, "description": "Hosting"}  # fmt: skip
-    created = local_stack.signed("POST", "/v1/recurring-charges", body)
+    created = local_stack.signed("POST", "/v1/recurring-charges", body, {"Idempotency-Key": uuid.uuid4().hex})
     assert created.status_code == 201, created.text
     for month in ("02", "03", "04", "05"):
         fire_charges(local_stack, f"2027-{month}-08T09:00:00+00:00")
