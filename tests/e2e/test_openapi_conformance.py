@@ -33,7 +33,7 @@ from local.stack import LocalStack
 pytestmark = pytest.mark.e2e
 
 DOCUMENT = Path(__file__).parents[2] / "docs" / "openapi.json"
-CASES_PER_OPERATION = 30
+CASES_PER_OPERATION = 25
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
