@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,16 @@ def records(local_stack: LocalStack) -> dict[str, str]:
         "invoice_id": create(local_stack, "/v1/invoices", invoice | {"number": "INV-CONFORMANCE"}),
         "recurring_id": create(local_stack, "/v1/recurring-charges", recurring | {"start_date": "2027-02-01"}),
     }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _dunning_policy_put_back(local_stack: LocalStack) -> Iterator[None]:
+    """The pass replaces the dunning policy many times; the tests after it expect the one before it."""
+    before = local_stack.signed("GET", "/v1/dunning-policy")
+    assert before.status_code == 200, before.text
+    yield
+    restored = local_stack.signed("PUT", "/v1/dunning-policy", before.json())
+    assert restored.status_code == 200, restored.text
 
 
 _cases = itertools.count()
