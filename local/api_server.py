@@ -396,6 +396,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY ...) reaches the gateway too, which answers it with API Gateway's 403
+        # for a method no route has: http.server's own answer would be a 501, which API Gateway never gives.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
     def log_message(self, format: str, *args: Any) -> None:
         pass  # `_handle` logs each request once, without paths that may hold tokens
 

@@ -1,4 +1,8 @@
-"""The one place operator API errors become status codes: a client never sees a stack trace."""
+"""The one place operator API errors become status codes: a client never sees a stack trace.
+
+`documented` says the same in OpenAPI: each route lists the statuses it can really answer, with their
+bodies, so docs/openapi.json is the API on the wire (tests/e2e/test_openapi_conformance.py checks it).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,14 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyKeyError,
     IdempotencyValidationError,
 )
 
+from functions.operator_api.schemas import ErrorBody, ErrorDetail, FieldProblem, GatewayError
 from shared.domain import errors as domain
 from shared.domain.dunning import InvalidPolicy
 from shared.observability import logger
@@ -33,9 +39,59 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
 }
 
 
+IDEMPOTENCY_HEADER = "idempotency-key"  # as Powertools names it in a validation error's location
+
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "the request cannot be read: the body is not JSON or not UTF-8, a cursor is not one this API "
+    "handed out, or a required `Idempotency-Key` is missing or blank (`idempotency_key_required`)",
+    403: "from API Gateway: the request is not signed with SigV4 by an allowed IAM identity, or no such route",
+    404: "no such customer, invoice or recurring charge (`not_found`)",
+    409: "the state does not allow it (`invalid_state_transition`, `invoice_not_payable`), the number or "
+    "external id is taken, a request with this `Idempotency-Key` is still running, or it changed meanwhile",
+    415: "the request declares a Content-Type other than `application/json` (`unsupported_media_type`)",
+    422: "a field is invalid (`validation_error` and the domain's own codes); `fields` names each one",
+}
+
+
+def documented(success: int, *errors: int) -> dict[int, OpenAPIResponse]:
+    """A route's OpenAPI responses: its success status (the body its return annotation declares), the errors
+    it can answer in payportal's shape, and API Gateway's 403, which every route can answer."""
+    described: dict[int, OpenAPIResponse] = {success: {"description": "Successful Response"}}
+    for status in errors:
+        described[status] = {
+            "description": ERROR_DESCRIPTIONS[status],
+            "content": {"application/json": {"model": ErrorBody}},
+        }
+    described[403] = {"description": ERROR_DESCRIPTIONS[403], "content": {"application/json": {"model": GatewayError}}}
+    return described
+
+
 def error_response(status: int, code: str, message: str, fields: list[dict[str, str]] | None = None) -> Response[Any]:
-    body = {"error": {"code": code, "message": message, "fields": fields or []}}
-    return Response(status_code=status, content_type="application/json", body=body)
+    problems = [FieldProblem(**field) for field in fields or []]
+    body = ErrorBody(error=ErrorDetail(code=code, message=message, fields=problems))
+    return Response(status_code=status, content_type="application/json", body=body.model_dump(mode="json"))
+
+
+def not_json() -> dict[str, Any]:
+    """The 415 for a body that is not JSON, as the Lambda proxy response it is (answered before routing)."""
+    body = ErrorBody(
+        error=ErrorDetail(code="unsupported_media_type", message="send the body as application/json", fields=[])
+    )
+    return {
+        "statusCode": 415,
+        "headers": {"Content-Type": "application/json"},
+        "body": body.model_dump_json(),
+        "isBase64Encoded": False,
+    }
+
+
+def _missing_key() -> Response[Any]:
+    return error_response(
+        400,
+        "idempotency_key_required",
+        "send an Idempotency-Key header (not blank)",
+        [{"field": "Idempotency-Key", "message": "required"}],
+    )
 
 
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
@@ -44,6 +100,12 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         problems = error.errors()
         if any(p.get("type") == "json_invalid" for p in problems):
             return error_response(400, "invalid_json", "the request body is not valid JSON")
+        # A required Idempotency-Key is declared required (so OpenAPI says so) and still answers our 400, once
+        # the body is valid: as before, a request with both wrong hears about its fields first.
+        other = [p for p in problems if tuple(p.get("loc", ())) != ("header", IDEMPOTENCY_HEADER)]
+        if not other:
+            return _missing_key()
+        problems = other
         fields = [
             {
                 "field": ".".join(str(part) for part in p.get("loc", ())[1:] if part != "body") or "body",
@@ -84,16 +146,11 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(MissingIdempotencyKey)
     def missing_key(_: MissingIdempotencyKey) -> Response[Any]:
-        return error_response(
-            400,
-            "idempotency_key_required",
-            "send an Idempotency-Key header",
-            [{"field": "Idempotency-Key", "message": "required"}],
-        )
+        return _missing_key()
 
     @app.exception_handler(IdempotencyKeyError)
     def missing_key_powertools(_: IdempotencyKeyError) -> Response[Any]:
-        return missing_key(MissingIdempotencyKey())
+        return _missing_key()
 
     @app.exception_handler(IdempotencyValidationError)
     def key_reused(_: IdempotencyValidationError) -> Response[Any]:

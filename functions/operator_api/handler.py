@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.operator_api import views
-from functions.operator_api.errors import register_error_handlers
-from functions.operator_api.request_body import parse_json_body
+from functions.operator_api.errors import documented, not_json, register_error_handlers
+from functions.operator_api.request_body import declares_other_than_json, parse_json_body
 from functions.operator_api.schemas import (
     CheckoutSessionOut,
     CreatedInvoice,
@@ -39,22 +39,40 @@ app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=pars
 register_error_handlers(app)
 
 
+# Required, so OpenAPI says so; a missing or blank one is still our 400 `idempotency_key_required` (errors.py).
+RequiredIdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        pattern=r"\S",
+        description="required; the same key and body replays the first result instead of creating again",
+    ),
+]
+
+
 def _actor() -> str:
     identity = app.current_event.request_context.identity
     return identity.user_arn or identity.caller or "unknown"
 
 
-@app.post("/v1/customers", tags=["customers"], summary="Create a customer")
+@app.post(
+    "/v1/customers",
+    tags=["customers"],
+    summary="Create a customer",
+    status_code=201,
+    responses=documented(201, 400, 409, 415, 422),
+)
 def create_customer(
     customer: NewCustomer,
     idempotency_key: Annotated[
         str | None,
         Header(
             alias="Idempotency-Key",
+            pattern=r"\S",
             description="recommended; the same key and body replays the first result instead of creating again",
         ),
     ] = None,
-) -> Response[CustomerOut]:
+) -> CustomerOut:
     created = customers.create_customer_once(
         wiring.ledger(),
         business_clock(),
@@ -64,21 +82,36 @@ def create_customer(
         fingerprint=customer.model_dump(mode="json"),
         actor=_actor(),
     )
-    return Response(status_code=201, body=views.customer_out(created), content_type="application/json")
+    return views.customer_out(created)
 
 
-@app.get("/v1/customers", tags=["customers"], summary="Find a customer by the id your own system gave it")
+@app.get(
+    "/v1/customers",
+    tags=["customers"],
+    summary="Find a customer by the id your own system gave it",
+    responses=documented(200, 422),
+)
 def find_customers(external_id: Annotated[str, Query(min_length=1, max_length=128)]) -> CustomersPage:
     found = customers.find_by_external_id(wiring.ledger(), external_id)
     return CustomersPage(customers=[views.customer_out(found)] if found else [], next_cursor=None)
 
 
-@app.get("/v1/customers/<customer_id>", tags=["customers"], summary="Get a customer")
+@app.get(
+    "/v1/customers/<customer_id>",
+    tags=["customers"],
+    summary="Get a customer",
+    responses=documented(200, 404),
+)
 def get_customer(customer_id: str) -> CustomerOut:
     return views.customer_out(customers.get_customer(wiring.ledger(), customer_id))
 
 
-@app.patch("/v1/customers/<customer_id>", tags=["customers"], summary="Correct a customer's name or email")
+@app.patch(
+    "/v1/customers/<customer_id>",
+    tags=["customers"],
+    summary="Correct a customer's name or email",
+    responses=documented(200, 400, 404, 409, 415, 422),
+)
 def update_customer(customer_id: str, changes: CustomerChanges) -> CustomerOut:
     correction = views.customer_correction(changes)
     updated = customers.update_customer(wiring.ledger(), business_clock(), customer_id, correction, actor=_actor())
@@ -89,6 +122,7 @@ def update_customer(customer_id: str, changes: CustomerChanges) -> CustomerOut:
     "/v1/customers/<customer_id>/hold",
     tags=["customers"],
     summary="Pause reminders for all the customer's invoices, until a date or released",
+    responses=documented(200, 400, 404, 409, 415, 422),
 )
 def hold_customer(customer_id: str, hold: NewHold) -> CustomerOut:
     held = customers.place_customer_hold(
@@ -97,13 +131,23 @@ def hold_customer(customer_id: str, hold: NewHold) -> CustomerOut:
     return views.customer_out(held)
 
 
-@app.delete("/v1/customers/<customer_id>/hold", tags=["customers"], summary="Resume reminders for the customer")
+@app.delete(
+    "/v1/customers/<customer_id>/hold",
+    tags=["customers"],
+    summary="Resume reminders for the customer",
+    responses=documented(200, 404, 409),
+)
 def release_customer_hold(customer_id: str) -> CustomerOut:
     released = customers.release_customer_hold(wiring.ledger(), business_clock(), customer_id, actor=_actor())
     return views.customer_out(released)
 
 
-@app.delete("/v1/customers/<customer_id>/autopay", tags=["customers"], summary="Turn off the customer's autopay")
+@app.delete(
+    "/v1/customers/<customer_id>/autopay",
+    tags=["customers"],
+    summary="Turn off the customer's autopay",
+    responses=documented(200, 404, 409),
+)
 def turn_off_autopay(customer_id: str) -> CustomerOut:
     return views.customer_out(disable_autopay(wiring.ledger(), business_clock(), customer_id, actor=_actor()))
 
@@ -112,6 +156,7 @@ def turn_off_autopay(customer_id: str) -> CustomerOut:
     "/v1/customers/<customer_id>/transactions",
     tags=["customers"],
     summary="A customer's payments, newest first",
+    responses=documented(200, 400, 404, 422),
 )
 def list_transactions(
     customer_id: str,
@@ -122,14 +167,17 @@ def list_transactions(
     return TransactionsPage(data=[views.payment_out(p) for p in page.items], next_cursor=page.next_cursor)
 
 
-@app.post("/v1/invoices", tags=["invoices"], summary="Create an invoice and its pay link")
+@app.post(
+    "/v1/invoices",
+    tags=["invoices"],
+    summary="Create an invoice and its pay link",
+    status_code=201,
+    responses=documented(201, 400, 404, 409, 415, 422),
+)
 def create_invoice(
     invoice: NewInvoice,
-    idempotency_key: Annotated[
-        str | None,
-        Header(alias="Idempotency-Key", description="required; same key and body replays the first result"),
-    ] = None,
-) -> Response[CreatedInvoice]:
+    idempotency_key: RequiredIdempotencyKey,
+) -> CreatedInvoice:
     config = settings()
     issued = invoices.create_invoice_once(
         wiring.ledger(),
@@ -143,16 +191,25 @@ def create_invoice(
         autopay_notice_days=config.autopay_notice_days,
     )
     out = views.invoice_out(issued.invoice, issued.payments)
-    body = CreatedInvoice(**out.model_dump(), pay_url=issued.link.url(config.public_base_url))
-    return Response(status_code=201, body=body, content_type="application/json")
+    return CreatedInvoice(**out.model_dump(), pay_url=issued.link.url(config.public_base_url))
 
 
-@app.get("/v1/invoices/<invoice_id>", tags=["invoices"], summary="Get an invoice with its payments")
+@app.get(
+    "/v1/invoices/<invoice_id>",
+    tags=["invoices"],
+    summary="Get an invoice with its payments",
+    responses=documented(200, 404),
+)
 def get_invoice(invoice_id: str) -> InvoiceOut:
     return views.details_out(invoices.invoice_details(wiring.ledger(), invoice_id))
 
 
-@app.post("/v1/invoices/<invoice_id>/void", tags=["invoices"], summary="Void an open invoice with no payment")
+@app.post(
+    "/v1/invoices/<invoice_id>/void",
+    tags=["invoices"],
+    summary="Void an open invoice with no payment",
+    responses=documented(200, 404, 409, 415),
+)
 def void_invoice(invoice_id: str) -> InvoiceOut:
     return views.details_out(invoices.void_invoice(wiring.ledger(), business_clock(), invoice_id, actor=_actor()))
 
@@ -161,8 +218,10 @@ def void_invoice(invoice_id: str) -> InvoiceOut:
     "/v1/invoices/<invoice_id>/checkout-sessions",
     tags=["invoices"],
     summary="A Checkout URL for your own Pay button",
+    status_code=201,
+    responses=documented(201, 400, 404, 409, 415, 422),
 )
-def create_checkout_session(invoice_id: str, request: NewCheckoutSession | None = None) -> Response[CheckoutSessionOut]:
+def create_checkout_session(invoice_id: str, request: NewCheckoutSession | None = None) -> CheckoutSessionOut:
     attempt = operator_checkout.start_operator_checkout(
         wiring.ledger(),
         wiring.gateway(),
@@ -171,11 +230,15 @@ def create_checkout_session(invoice_id: str, request: NewCheckoutSession | None 
         invoice_id=invoice_id,
         amount=request.amount if request else None,
     )
-    body = CheckoutSessionOut(id=attempt.session_id, url=attempt.url, amount=attempt.amount, currency=attempt.currency)
-    return Response(status_code=201, body=body, content_type="application/json")
+    return CheckoutSessionOut(id=attempt.session_id, url=attempt.url, amount=attempt.amount, currency=attempt.currency)
 
 
-@app.post("/v1/invoices/<invoice_id>/hold", tags=["invoices"], summary="Pause reminders, until a date or released")
+@app.post(
+    "/v1/invoices/<invoice_id>/hold",
+    tags=["invoices"],
+    summary="Pause reminders, until a date or released",
+    responses=documented(200, 400, 404, 409, 415, 422),
+)
 def hold_invoice(invoice_id: str, hold: NewHold) -> InvoiceOut:
     held = invoices.place_hold(
         wiring.ledger(), business_clock(), invoice_id, reason=hold.reason, until=hold.until, actor=_actor()
@@ -183,19 +246,27 @@ def hold_invoice(invoice_id: str, hold: NewHold) -> InvoiceOut:
     return views.details_out(held)
 
 
-@app.delete("/v1/invoices/<invoice_id>/hold", tags=["invoices"], summary="Resume reminders")
+@app.delete(
+    "/v1/invoices/<invoice_id>/hold",
+    tags=["invoices"],
+    summary="Resume reminders",
+    responses=documented(200, 404, 409),
+)
 def release_invoice_hold(invoice_id: str) -> InvoiceOut:
     return views.details_out(invoices.release_hold(wiring.ledger(), business_clock(), invoice_id, actor=_actor()))
 
 
-@app.post("/v1/recurring-charges", tags=["recurring charges"], summary="Bill a fixed amount every period")
+@app.post(
+    "/v1/recurring-charges",
+    tags=["recurring charges"],
+    summary="Bill a fixed amount every period",
+    status_code=201,
+    responses=documented(201, 400, 404, 409, 415, 422),
+)
 def create_recurring_charge(
     request: NewRecurringCharge,
-    idempotency_key: Annotated[
-        str | None,
-        Header(alias="Idempotency-Key", description="required; same key and body replays the first result"),
-    ] = None,
-) -> Response[RecurringChargeOut]:
+    idempotency_key: RequiredIdempotencyKey,
+) -> RecurringChargeOut:
     created = recurring.create_recurring_once(
         wiring.ledger(),
         business_clock(),
@@ -205,10 +276,15 @@ def create_recurring_charge(
         fingerprint=request.model_dump(mode="json"),
         actor=_actor(),
     )
-    return Response(status_code=201, body=views.recurring_out(created), content_type="application/json")
+    return views.recurring_out(created)
 
 
-@app.get("/v1/recurring-charges/<recurring_id>", tags=["recurring charges"], summary="Get a recurring charge")
+@app.get(
+    "/v1/recurring-charges/<recurring_id>",
+    tags=["recurring charges"],
+    summary="Get a recurring charge",
+    responses=documented(200, 404),
+)
 def get_recurring_charge(recurring_id: str) -> RecurringChargeOut:
     return views.recurring_out(recurring.get_recurring(wiring.ledger(), recurring_id))
 
@@ -217,6 +293,7 @@ def get_recurring_charge(recurring_id: str) -> RecurringChargeOut:
     "/v1/recurring-charges/<recurring_id>",
     tags=["recurring charges"],
     summary="Pause, resume, or change the amount from the next period",
+    responses=documented(200, 400, 404, 409, 415, 422),
 )
 def update_recurring_charge(recurring_id: str, changes: RecurringChanges) -> RecurringChargeOut:
     correction = views.recurring_correction(changes)
@@ -224,17 +301,32 @@ def update_recurring_charge(recurring_id: str, changes: RecurringChanges) -> Rec
     return views.recurring_out(updated)
 
 
-@app.delete("/v1/recurring-charges/<recurring_id>", tags=["recurring charges"], summary="End a recurring charge")
+@app.delete(
+    "/v1/recurring-charges/<recurring_id>",
+    tags=["recurring charges"],
+    summary="End a recurring charge",
+    responses=documented(200, 404, 409),
+)
 def end_recurring_charge(recurring_id: str) -> RecurringChargeOut:
     return views.recurring_out(recurring.end_recurring(wiring.ledger(), business_clock(), recurring_id, actor=_actor()))
 
 
-@app.get("/v1/dunning-policy", tags=["dunning"], summary="The reminder steps and sending window in force")
+@app.get(
+    "/v1/dunning-policy",
+    tags=["dunning"],
+    summary="The reminder steps and sending window in force",
+    responses=documented(200),
+)
 def get_dunning_policy() -> DunningPolicyModel:
     return views.policy_out(dunning_policy.current_policy(wiring.ledger()))
 
 
-@app.put("/v1/dunning-policy", tags=["dunning"], summary="Replace the reminder steps and sending window")
+@app.put(
+    "/v1/dunning-policy",
+    tags=["dunning"],
+    summary="Replace the reminder steps and sending window",
+    responses=documented(200, 400, 409, 415, 422),
+)
 def put_dunning_policy(policy: DunningPolicyModel) -> DunningPolicyModel:
     replaced = dunning_policy.replace_policy(wiring.ledger(), business_clock(), views.policy_in(policy), actor=_actor())
     return views.policy_out(replaced)
@@ -243,4 +335,6 @@ def put_dunning_policy(policy: DunningPolicyModel) -> DunningPolicyModel:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if declares_other_than_json(event):
+        return not_json()
     return app.resolve(event, context)

@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     StrictBool,
     StrictInt,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -31,6 +32,10 @@ MAX_AMOUNT = 99_999_999
 EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2099, 12, 31)
 
+# A sending window's times: "09:00", or "09:00:00" as the API reads them back; no seconds, no offset.
+WALL_CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:00)?$"
+_WALL_CLOCK = re.compile(WALL_CLOCK_PATTERN)
+_WITH_OFFSET = re.compile(r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
@@ -76,12 +81,17 @@ def _business_moment(value: datetime) -> datetime:
     return value
 
 
-def _wall_clock_time(value: time) -> time:
-    """The window is in each customer's own time zone: an offset would say whose, and seconds would be lost."""
-    if value.tzinfo is not None:
-        raise ValueError('must be a local time such as "09:00", without a UTC offset')
-    if value.second or value.microsecond:
-        raise ValueError('must be a time in whole minutes, such as "09:00"')
+def _wall_clock_time(value: object) -> object:
+    """The window is in each customer's own time zone: an offset would say whose, and seconds would be lost.
+    Only "HH:MM" (or "HH:MM:00", as it is read back) gets in, the exact strings WALL_CLOCK_PATTERN documents:
+    pydantic's own time parsing would also take numbers of seconds, fractions and offsets. A `time` comes
+    only from payportal's own code (a stored policy read back), never from JSON."""
+    if isinstance(value, time) and value.tzinfo is None and not (value.second or value.microsecond):
+        return value
+    if not isinstance(value, str) or not _WALL_CLOCK.fullmatch(value):
+        if isinstance(value, str) and _WITH_OFFSET.search(value):
+            raise ValueError('must be a local time such as "09:00", without a UTC offset')
+        raise ValueError('must be a local time in whole minutes, "HH:MM" such as "09:00"')
     return value
 
 
@@ -97,7 +107,12 @@ FreeText = Annotated[str, BeforeValidator(_free_text)]
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
 LocaleName = Annotated[str, AfterValidator(_locale)]
 CurrencyCode = Annotated[str, Field(min_length=3, max_length=3), AfterValidator(_currency)]
-WallClockTime = Annotated[time, AfterValidator(_wall_clock_time)]
+WallClockTime = Annotated[
+    time,
+    BeforeValidator(_wall_clock_time),
+    # Not pydantic's `format: time`: RFC 3339 requires an offset there, so it calls "18:00:00" invalid.
+    WithJsonSchema({"type": "string", "pattern": WALL_CLOCK_PATTERN, "examples": ["09:00", "18:00"]}),
+]
 BusinessDate = Annotated[date, AfterValidator(_business_date)]
 BusinessMoment = Annotated[AwareDatetime, AfterValidator(_business_moment)]
 MinorUnits = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT, description="integer in the currency's minor unit")]
@@ -108,12 +123,12 @@ class _Strict(BaseModel):
 
 
 class NewCustomer(_Strict):
-    email: EmailAddress
-    name: FreeText = Field(min_length=1, max_length=200)
+    email: EmailAddress = Field(examples=["ada@example.com"])
+    name: FreeText = Field(min_length=1, max_length=200, examples=["Ada Lovelace"])
     # Your own system's id for the customer: unique, so a second customer with it is refused (409).
-    external_id: FreeText | None = Field(default=None, min_length=1, max_length=128)
-    timezone: TimeZoneName = "UTC"
-    locale: LocaleName = "en-US"
+    external_id: FreeText | None = Field(default=None, min_length=1, max_length=128, examples=["crm-1815"])
+    timezone: TimeZoneName = Field(default="UTC", description="IANA time zone", examples=["Europe/London"])
+    locale: LocaleName = Field(default="en-US", examples=["en-GB"])
 
 
 class NewHold(_Strict):
@@ -176,7 +191,7 @@ class PlanOfferModel(_Strict):
 class NewRecurringCharge(_Strict):
     customer_id: str = Field(min_length=1, max_length=64)
     amount: MinorUnits
-    currency: CurrencyCode
+    currency: CurrencyCode = Field(examples=["USD"])
     interval: Literal["weekly", "monthly", "yearly"]
     start_date: BusinessDate = Field(description="the first period's date, which is its invoice's due date")
     end_date: BusinessDate | None = Field(default=None, description="no period after this date")
@@ -221,10 +236,10 @@ class RecurringChargeOut(BaseModel):
 
 class NewInvoice(_Strict):
     customer_id: str = Field(min_length=1, max_length=64)
-    number: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/\-]*$")
-    currency: CurrencyCode
+    number: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/\-]*$", examples=["INV-1001"])
+    currency: CurrencyCode = Field(examples=["USD"])
     amount_due: MinorUnits
-    due_date: BusinessDate
+    due_date: BusinessDate = Field(examples=["2027-01-31"])
     description: FreeText = Field(default="", max_length=500)
     allow_partial: StrictBool = False
     min_partial_amount: MinorUnits | None = None
@@ -366,6 +381,30 @@ class TransactionsPage(BaseModel):
 
 class NewCheckoutSession(_Strict):
     amount: MinorUnits | None = Field(default=None, description="defaults to the whole remaining amount")
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description='the field at fault, e.g. "amount_due", "installments.max_installments"')
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description='what went wrong, for programs: "validation_error", "not_found" ...')
+    message: str = Field(description="what went wrong, for people")
+    fields: list[FieldProblem] = Field(description="the fields at fault; empty when it is not about one")
+
+
+class ErrorBody(BaseModel):
+    """Every error payportal itself answers (functions/operator_api/errors.py)."""
+
+    error: ErrorDetail
+
+
+class GatewayError(BaseModel):
+    """What API Gateway answers before payportal sees the request: a missing or wrong SigV4 signature,
+    or a path and method it has no route for."""
+
+    message: str
 
 
 class CheckoutSessionOut(BaseModel):

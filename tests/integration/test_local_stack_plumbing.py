@@ -206,7 +206,10 @@ def test_the_handler_response_becomes_http(stack: LocalStack) -> None:
     assert (image.headers["Content-Type"], image.content) == ("image/png", b"\x89PNG\r\n\x1a\n")
 
 
-@pytest.mark.parametrize(("method", "path"), [("GET", "/nowhere"), ("DELETE", "/health"), ("GET", "/pay/")])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/nowhere"), ("DELETE", "/health"), ("GET", "/pay/"), ("TRACE", "/v1/customers"), ("QUERY", "/health")],
+)
 def test_unknown_routes_answer_like_api_gateway(stack: LocalStack, method: str, path: str) -> None:
     response = requests.request(method, f"{stack.api_url}{path}", timeout=10)
 
