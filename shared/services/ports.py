@@ -45,6 +45,8 @@ class Change:
     # The invoice's one payable session: written only if the stored version is `version - 1` (none for 1)
     open_checkout: OpenCheckout | None = None
     payment: Payment | None = None  # written only if it moves the stored payment's status forward
+    # A succeeded payment's refunds: written only if the stored refund_version is `refund_version - 1`
+    payment_refunds: Payment | None = None
     dispute: Dispute | None = None  # written only if it moves the stored dispute forward (open -> closed)
     new_plan: Plan | None = None  # written only if no plan with that id exists
     plan_update: Plan | None = None  # written only if the stored version is `version - 1`
@@ -69,6 +71,7 @@ class Rejection(StrEnum):
     CHECKOUT_CONFLICT = "checkout_conflict"  # checkout: that ref is recorded with another session
     STALE_OPEN_CHECKOUT = "stale_open_checkout"  # open_checkout: another session was opened or closed meanwhile
     PAYMENT_NOT_FORWARD = "payment_not_forward"  # payment: the stored payment is as far along or further
+    STALE_REFUNDS = "stale_refunds"  # payment_refunds: no such succeeded payment, or its refunds changed
     PLAN_EXISTS = "plan_exists"  # new_plan: a plan with that id exists
     STALE_PLAN = "stale_plan"  # plan_update: no such plan, or it changed since it was read
     STALE_RECURRING = "stale_recurring"  # recurring_update: no such recurring charge, or it changed
