@@ -35,6 +35,8 @@ if TYPE_CHECKING:
         OffSessionCharge,
         PaymentGateway,
         PaymentMethodUsed,
+        RefundCreated,
+        RefundRequest,
         SessionClosed,
         SetupSessionRequest,
     )
@@ -70,6 +72,9 @@ class _LazyGateway:
 
     def payment_method_used(self, payment_intent_id: str) -> PaymentMethodUsed | None:
         return _gateway(stripe_credentials().api_key).payment_method_used(payment_intent_id)
+
+    def create_refund(self, request: RefundRequest) -> RefundCreated:
+        return _gateway(stripe_credentials().api_key).create_refund(request)
 
 
 def gateway() -> PaymentGateway:

@@ -120,7 +120,7 @@ def _dispute(closed: bool) -> Callable[[EventMeta, Mapping[str, Any]], StripeFac
 
 
 # requires_action waits on the customer (some bank refunds): to the ledger it is still pending.
-_REFUND_STATUS = {
+STRIPE_REFUND_STATUS = {
     "pending": RefundStatus.PENDING,
     "requires_action": RefundStatus.PENDING,
     "succeeded": RefundStatus.SUCCEEDED,
@@ -132,18 +132,19 @@ MAX_LISTED_REFUNDS = 100
 
 
 def _refund_seen(obj: Mapping[str, Any]) -> RefundSeen | None:
-    refund_id, status = _id(obj.get("id")), _REFUND_STATUS.get(str(obj.get("status")))
+    refund_id, status = _id(obj.get("id")), STRIPE_REFUND_STATUS.get(str(obj.get("status")))
     if refund_id is None or status is None:
         return None
     metadata = obj.get("metadata")
-    reopens = isinstance(metadata, dict) and metadata.get("reopen_balance") == "true"
+    ours = metadata if isinstance(metadata, dict) else {}
     return RefundSeen(
         refund_id=refund_id,
         amount=_money(obj, "amount"),
         currency=_currency(obj.get("currency")),
         status=status,
         reason=str(obj.get("reason") or "")[:64],
-        reopens_balance=reopens,
+        reopens_balance=ours.get("reopen_balance") == "true",
+        request_ref=_id(ours.get("refund_ref")) or "",
     )
 
 

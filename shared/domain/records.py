@@ -162,6 +162,7 @@ class Refund:
     reopens_balance: bool  # the refunded amount is owed again (payportal's refunds asked so; dashboard: no)
     reason: str
     updated_at: datetime
+    request_ref: str = ""  # the operator's request that made it (its Idempotency-Key's); "" from the dashboard
 
     @property
     def counts(self) -> bool:
@@ -204,6 +205,9 @@ class Payment:
 
     def refund(self, refund_id: str) -> Refund | None:
         return next((r for r in self.refunds if r.id == refund_id), None)
+
+    def refund_made_for(self, request_ref: str) -> Refund | None:
+        return next((r for r in self.refunds if request_ref and r.request_ref == request_ref), None)
 
 
 class DisputeStatus(StrEnum):

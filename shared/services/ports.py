@@ -26,6 +26,7 @@ from shared.domain.records import (
     Payment,
     Plan,
     RecurringCharge,
+    RefundStatus,
     StripeEventRecord,
 )
 
@@ -225,6 +226,28 @@ class PaymentMethodUsed:
     last4: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RefundRequest:
+    """Refund part or all of a PaymentIntent. The idempotency key is derived from the operator's request
+    (caller and Idempotency-Key) and the amount: a timed-out call and its retry never refund twice."""
+
+    payment_intent_id: str
+    amount: int
+    currency: str
+    reason: str  # Stripe's: duplicate, fraudulent or requested_by_customer
+    metadata: dict[str, str]
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefundCreated:
+    """What Stripe answered: the refund and its status (its events follow, and change nothing more)."""
+
+    id: str
+    amount: int
+    status: RefundStatus
+
+
 class SessionClosed(StrEnum):
     """What a Checkout Session is once it can no longer be paid."""
 
@@ -243,6 +266,10 @@ class PaymentGateway(Protocol):
     def create_setup_session(self, request: SetupSessionRequest) -> CheckoutSession: ...
     def payment_method_used(self, payment_intent_id: str) -> PaymentMethodUsed | None:
         """What paid the PaymentIntent; None when Stripe cannot say (or cannot be asked just now)."""
+        ...
+
+    def create_refund(self, request: RefundRequest) -> RefundCreated:
+        """Raises RefundRefused (shared.domain.errors) when Stripe refuses it for what the payment is."""
         ...
 
 

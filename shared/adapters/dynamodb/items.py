@@ -435,6 +435,7 @@ def _refund_item(r: Refund) -> dict[str, Any]:
         "reopens_balance": r.reopens_balance,
         "reason": r.reason,
         "updated_at": timestamp(r.updated_at),
+        "request_ref": r.request_ref or None,
     }
 
 
@@ -446,6 +447,7 @@ def _refund_from(item: dict[str, Any]) -> Refund:
         reopens_balance=bool(item.get("reopens_balance")),
         reason=str(item.get("reason") or ""),
         updated_at=datetime.fromisoformat(item["updated_at"]),
+        request_ref=str(item.get("request_ref") or ""),
     )
 
 

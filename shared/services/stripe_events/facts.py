@@ -116,6 +116,7 @@ class RefundSeen:
     status: RefundStatus
     reason: str
     reopens_balance: bool  # payportal asked for the refunded amount to be owed again (its metadata)
+    request_ref: str = ""  # the operator request payportal made it for (its metadata); "" from the dashboard
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,6 +90,7 @@ def plan_refunds(
             reopens_balance=before.reopens_balance if before else one.reopens_balance,
             reason=one.reason or (before.reason if before else ""),
             updated_at=now,
+            request_ref=before.request_ref if before else one.request_ref,
         )
         refunds[after.id] = after
         delta = after.amount * (int(after.counts) - int(before is not None and before.counts))
