@@ -153,6 +153,7 @@ _ONCE_SCOPES = {
     "invoice": ("create_invoice", INVOICE_KEY_PREFIX),
     "customer": ("create_customer", "create_customer"),
     "recurring": ("create_recurring", "create_recurring"),
+    "refund": ("refund_payment", "refund_payment"),
 }
 
 
@@ -171,7 +172,7 @@ def _run_once(kind: str) -> PowertoolsOnce:
 
 
 def run_once(kind: str, context: LambdaContext | None) -> PowertoolsOnce:
-    """Runs one creating route's work once per key (`kind`: invoice, customer, recurring); `context` lets
+    """Runs one creating route's work once per key (`kind`: invoice, customer, recurring, refund); `context` lets
     a key left in progress by a timeout free up."""
     return _run_once(kind).within(context)
 
