@@ -33,6 +33,14 @@ def deliver_record(record: DynamoDBRecord) -> None:
         branding=wiring.branding(),
         gateway=wiring.gateway(),
     )
+    if delivered.taken_over:  # an earlier delivery's lease ran out: it may have sent this already
+        metrics.add_metric(name="OutboxTakenOver", unit=MetricUnit.Count, value=1)
+        logger.warning(
+            "outbox message taken over from a delivery that never finished", extra={"message_id": message_id}
+        )
+    if delivered.unrecorded:
+        metrics.add_metric(name="OutboxDeliveriesUnrecorded", unit=MetricUnit.Count, value=1)
+        logger.error("outbox message sent but not marked delivered", extra={"message_id": message_id})
     if delivered.outcome is Delivery.SENT:
         metrics.add_metric(name="OutboxDelivered", unit=MetricUnit.Count, value=1)
         if delivered.message is not None and isinstance(delivered.message.body, Event):

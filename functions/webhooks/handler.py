@@ -51,8 +51,9 @@ def _ignore_unreadable(payload: object, error: NotAStripeEvent) -> dict[str, Any
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     body = event.get("body") or ""
     raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
+    credentials = stripe_credentials()
     try:
-        verify(raw, _header(event, "stripe-signature"), stripe_credentials().webhook_secrets, now=time.time())
+        verify(raw, _header(event, "stripe-signature"), credentials.webhook_secrets, now=time.time())
     except SignatureError as error:
         metrics.add_metric(name="WebhookSignatureFailures", unit=MetricUnit.Count, value=1)
         logger.warning("webhook rejected", extra={"reason": str(error)})
@@ -71,7 +72,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         lag = max(0.0, time.time() - fact.event.created)
         metrics.add_metric(name="WebhookLagSeconds", unit=MetricUnit.Seconds, value=lag)
     try:
-        outcome = record_stripe_event(ledger(), business_clock(), fact, retry_days=settings().charge_retry_days)
+        outcome = record_stripe_event(
+            ledger(), business_clock(), fact, livemode=credentials.livemode, retry_days=settings().charge_retry_days
+        )
     except Exception:
         # Transient (throttling, a lost race that kept losing): a 5xx makes Stripe deliver it again.
         metrics.add_metric(name="WebhookProcessingErrors", unit=MetricUnit.Count, value=1)

@@ -214,6 +214,13 @@ class Monitoring(Construct):
             "an invoice, plan, recurring charge or the dunning policy. The rest were sent; that one waits.",
         )
         self._alarm(
+            "OutboxDeliveriesUnrecorded",
+            self._metric("OutboxDeliveriesUnrecorded"),
+            threshold=1,
+            description="An email or event went out but recording its delivery failed every try: it stays "
+            "leased (claimed) in the table and is not sent again by the stream; a redrive would send it twice.",
+        )
+        self._alarm(
             "WebhookEventsUnreadable",
             self._metric("WebhookEventsUnreadable"),
             threshold=1,

@@ -19,7 +19,7 @@ class SesMailer:
         self._sender = sender
         self._configuration_set = configuration_set
 
-    def send(self, email: Email, *, message_id: str) -> None:
+    def send(self, email: Email, *, message_id: str) -> str | None:
         # A MIME message with text and HTML alternatives, sent raw: what every mail client reads best.
         message = EmailMessage()
         message["From"] = self._sender
@@ -37,7 +37,7 @@ class SesMailer:
             request["Tags"].append({"Name": CUSTOMER_TAG, "Value": email.customer_id})
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set
-        self._ses.send_raw_email(**request)
+        return str(self._ses.send_raw_email(**request).get("MessageId") or "") or None
 
 
 class EventBridgePublisher:

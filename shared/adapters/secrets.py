@@ -27,6 +27,11 @@ class StripeCredentials:
     def __repr__(self) -> str:  # never print a secret, even by accident
         return "StripeCredentials(<redacted>)"
 
+    @property
+    def livemode(self) -> bool:
+        """Whether the key moves real money (Stripe's live mode): only events of the same mode are ours."""
+        return self.api_key.startswith(("sk_live_", "rk_live_"))
+
 
 def stripe_credentials(secret_id: str) -> StripeCredentials:
     now = time.monotonic()

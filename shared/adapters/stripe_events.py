@@ -50,11 +50,16 @@ def parse_event(payload: object) -> StripeFact:
     created = payload.get("created")
     if created is not None and not (_is_int(created) and 0 <= created <= MAX_TIMESTAMP):
         raise NotAStripeEvent("created is not a timestamp")
+    livemode = payload.get("livemode")
+    if livemode is not None and not isinstance(livemode, bool):
+        raise NotAStripeEvent("livemode is not a boolean")
     object_id = _id(obj.get("id"))
     parse = _PARSERS.get(event_type)
     if parse and object_id is None:  # every Stripe object has an id; payments are keyed by it
         raise NotAStripeEvent("the event's object has no id")
-    meta = EventMeta(id=event_id, type=event_type, created=created or 0, object_id=object_id or "")
+    meta = EventMeta(
+        id=event_id, type=event_type, created=created or 0, object_id=object_id or "", livemode=bool(livemode)
+    )
     return parse(meta, obj) if parse else OtherEvent(meta)
 
 

@@ -27,6 +27,7 @@ class EventName(StrEnum):
     INVOICE_VOIDED = "invoice.voided"
     INVOICE_PARTIALLY_PAID = "invoice.partially_paid"
     INVOICE_PAID = "invoice.paid"
+    INVOICE_OVERPAID = "invoice.overpaid"
     INVOICE_REMINDER_SENT = "invoice.reminder_sent"
     INVOICE_PROMISE_TO_PAY = "invoice.promise_to_pay"
     INVOICE_OVERDUE = "invoice.overdue"
@@ -116,6 +117,17 @@ class ReceiptEmail:
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentFailedEmail:
+    """A delayed payment (a bank debit) that Checkout accepted failed later: the customer is told, with a
+    link to pay another way."""
+
+    template: ClassVar[str] = "payment_failed"
+    invoice_id: str
+    payment_id: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
 class AutopayNoticeEmail:
     template: ClassVar[str] = "autopay_notice"
     invoice_id: str
@@ -146,7 +158,15 @@ class RefundEmail:
     amount: int
 
 
-EmailMessage = InvoiceIssuedEmail | ReminderEmail | ReceiptEmail | AutopayNoticeEmail | PlanUpdateEmail | RefundEmail
+EmailMessage = (
+    InvoiceIssuedEmail
+    | ReminderEmail
+    | ReceiptEmail
+    | PaymentFailedEmail
+    | AutopayNoticeEmail
+    | PlanUpdateEmail
+    | RefundEmail
+)
 MessageBody = Event | EmailMessage
 
 
@@ -195,6 +215,8 @@ def encode(body: MessageBody) -> tuple[str, str, dict[str, Any]]:
                 "amount": body.amount,
                 "paid_at": body.paid_at.isoformat(),
             }
+        case PaymentFailedEmail():
+            data = {"invoice_id": body.invoice_id, "payment_id": body.payment_id, "amount": body.amount}
         case AutopayNoticeEmail():
             data = {"invoice_id": body.invoice_id, "amount": body.amount, "charge_at": body.charge_at.isoformat()}
         case PlanUpdateEmail():
@@ -232,6 +254,8 @@ def decode(kind: str, name: str, data: Mapping[str, Any]) -> MessageBody:
         return ReceiptEmail(
             invoice_id, str(data["payment_id"]), int(data["amount"]), datetime.fromisoformat(str(data["paid_at"]))
         )
+    if name == PaymentFailedEmail.template:
+        return PaymentFailedEmail(invoice_id, str(data["payment_id"]), int(data["amount"]))
     if name == AutopayNoticeEmail.template:
         return AutopayNoticeEmail(invoice_id, int(data["amount"]), datetime.fromisoformat(str(data["charge_at"])))
     if name == PlanUpdateEmail.template:

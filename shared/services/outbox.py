@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
 
 from shared.clock import Clock
 from shared.domain.errors import NotFound
@@ -15,6 +18,7 @@ from shared.domain.messages import (
     Event,
     InvoiceIssuedEmail,
     OutboxMessage,
+    PaymentFailedEmail,
     PlanUpdateEmail,
     ReceiptEmail,
     RefundEmail,
@@ -56,6 +60,16 @@ class Delivery(StrEnum):
 class Delivered:
     outcome: Delivery
     message: OutboxMessage | None  # what was sent or suppressed; None when already handled
+    # An earlier delivery's lease ran out without an outcome, so this one may have sent it a second time.
+    taken_over: bool = False
+    # Sent, but recording that failed every try: the message stays leased and is not sent again by the
+    # stream (a redrive would); counted and alarmed.
+    unrecorded: bool = False
+
+
+# Tries at recording a delivery the provider accepted, and the pause before each retry (seconds).
+MARK_TRIES: Final = 3
+MARK_BACKOFF_SECONDS: Final = 0.2
 
 
 def deliver(
@@ -68,24 +82,45 @@ def deliver(
     clock: Clock,
     branding: Branding,
     gateway: PaymentGateway,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Delivered:
-    message = store.claim(message_id, CLAIM_LEASE_SECONDS, uuid.uuid4().hex)  # OutboxBusy: the stream retries
-    if message is None:
+    """Send one outbox message at most once per lease. Email is at-least-once only in what no store can
+    close: the provider accepted it and the delivery died (or never managed to record it) before the
+    record was written; the next lease then sends it again, and says so (`taken_over`)."""
+    token = uuid.uuid4().hex
+    claim = store.claim(message_id, CLAIM_LEASE_SECONDS, token)  # OutboxBusy: the stream retries
+    if claim is None:
         return Delivered(Delivery.ALREADY_HANDLED, None)
+    message, provider_id = claim.message, None
     try:
         if isinstance(message.body, Event):
             publisher.publish(DomainEvent(id=message.id, detail_type=message.name, detail=dict(message.body.detail)))
         else:
             email = compose_email(message.body, message.id, ledger, clock, branding, gateway)
             if email is None:
-                store.mark_delivered(message.id)
-                return Delivered(Delivery.SUPPRESSED, message)
-            mailer.send(email, message_id=message.id)
+                store.mark_delivered(message.id, token)
+                return Delivered(Delivery.SUPPRESSED, message, taken_over=claim.taken_over)
+            provider_id = mailer.send(email, message_id=message.id)
     except Exception as error:
-        store.release(message.id, type(error).__name__)
+        store.release(message.id, token, type(error).__name__)
         raise
-    store.mark_delivered(message.id)
-    return Delivered(Delivery.SENT, message)
+    recorded = _record_delivery(store, message.id, token, provider_id, sleep)
+    return Delivered(Delivery.SENT, message, taken_over=claim.taken_over, unrecorded=not recorded)
+
+
+def _record_delivery(
+    store: OutboxStore, message_id: str, token: str, provider_id: str | None, sleep: Callable[[float], None]
+) -> bool:
+    """Mark it delivered, trying again on a failure: raising now would have the stream send it again."""
+    for attempt in range(MARK_TRIES):
+        try:
+            store.mark_delivered(message_id, token, provider_id)
+            return True
+        except Exception:
+            if attempt == MARK_TRIES - 1:
+                return False
+            sleep(MARK_BACKOFF_SECONDS * 2**attempt)
+    return False
 
 
 def compose_email(
@@ -126,6 +161,8 @@ def compose_email(
                 # every email to a customer on autopay says how to turn it off
                 "autopay_url": pay_url() if customer.autopay is not None else "",
             }
+        case PaymentFailedEmail():
+            context |= {"pay_url": pay_url(), "amount": body.amount, "payment_id": body.payment_id}
         case AutopayNoticeEmail():
             context |= {
                 "pay_url": pay_url(),

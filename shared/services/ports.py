@@ -283,7 +283,9 @@ class Email:
 
 
 class Mailer(Protocol):
-    def send(self, email: Email, *, message_id: str) -> None: ...
+    def send(self, email: Email, *, message_id: str) -> str | None:
+        """Send it; the provider's id for the accepted message, when it gives one."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,17 +306,32 @@ class RunOnce(Protocol):
     def __call__(self, key: str, fingerprint: dict[str, Any], work: Callable[[], dict[str, str]]) -> dict[str, str]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A message leased for delivery."""
+
+    message: OutboxMessage
+    # An earlier delivery's lease ran out without an outcome: it may have sent the message already.
+    taken_over: bool = False
+
+
 class OutboxBusy(Exception):
     """Another delivery holds the message's lease: it may yet send it, or it died mid-send. Either way
     this delivery must not report it handled; the stream retries it (and dead-letters it if it stays so)."""
 
 
 class OutboxStore(Protocol):
-    def claim(self, message_id: str, lease_seconds: int, token: str) -> OutboxMessage | None:
+    def claim(self, message_id: str, lease_seconds: int, token: str) -> Claim | None:
         """Take the lease on a pending message (or one whose lease ran out). The same token claims again
         (a retried request whose first try did land). None: delivered already, or no such message;
         OutboxBusy: another token holds a live lease."""
         ...
 
-    def mark_delivered(self, message_id: str) -> None: ...
-    def release(self, message_id: str, error: str) -> None: ...
+    def mark_delivered(self, message_id: str, token: str, provider_id: str | None = None) -> bool:
+        """Record the delivery made under `token`'s lease (and the provider's id for it). False: the lease
+        is no longer this token's (it ran out and another delivery took the message), or no such message."""
+        ...
+
+    def release(self, message_id: str, token: str, error: str) -> None:
+        """Give the message back for another try, if `token` still holds its lease; otherwise nothing."""
+        ...

@@ -35,6 +35,7 @@ from shared.domain.records import (
 from shared.services.ports import (
     Change,
     ChangeRejected,
+    Claim,
     InvalidCursor,
     Ledger,
     OutboxBusy,
@@ -308,7 +309,7 @@ class LedgerContract:
         ledger.commit(Change(outbox=[message]))
 
         # Then claiming it gives it back as committed
-        assert ledger.claim(message.id, 60, "token-a") == message
+        assert ledger.claim(message.id, 60, "token-a") == Claim(message)
 
     def test_scheduled_instants_and_hold_ends_are_kept_to_the_second(self, ledger: LedgerUnderTest) -> None:
         # Given instants with fractions of a second (they are index keys and condition operands)
@@ -542,7 +543,7 @@ class LedgerContract:
             assert ledger.claim(reminder.outbox[0].id, 60, "token-a") is None
         else:
             ledger.commit(reminder)
-            assert ledger.claim(reminder.outbox[0].id, 60, "token-a") == reminder.outbox[0]
+            assert ledger.claim(reminder.outbox[0].id, 60, "token-a") == Claim(reminder.outbox[0])
 
     def test_the_first_failed_guard_in_field_order_names_the_rejection(self, ledger: LedgerUnderTest) -> None:
         # Given an event already recorded, an invoice whose id and number are both taken, an audit entry
@@ -617,7 +618,7 @@ class LedgerContract:
 
         assert ledger.get_invoice("inv_1") is None
         ledger.commit(Change(outbox=messages))  # a hundred is allowed
-        assert ledger.claim(messages[-1].id, 60, "token-a") == messages[-1]
+        assert ledger.claim(messages[-1].id, 60, "token-a") == Claim(messages[-1])
 
     def test_a_float_in_a_message_is_refused_and_nothing_is_written(self, ledger: LedgerUnderTest) -> None:
         # Given a message carrying an amount as a float (money is an int in minor units)
@@ -773,8 +774,8 @@ class LedgerContract:
         message = a_message()
         ledger.commit(Change(outbox=[message]))
 
-        assert ledger.claim(message.id, 60, "token-a") == message
-        assert ledger.claim(message.id, 60, "token-a") == message
+        assert ledger.claim(message.id, 60, "token-a") == Claim(message)
+        assert ledger.claim(message.id, 60, "token-a") == Claim(message)
 
     def test_a_live_lease_held_by_another_token_is_busy(self, ledger: LedgerUnderTest) -> None:
         # Given a message claimed by one worker; When another claims it; Then it is busy, not handled
@@ -785,15 +786,20 @@ class LedgerContract:
         with pytest.raises(OutboxBusy):
             ledger.claim(message.id, 60, "token-b")
 
-    def test_an_expired_lease_can_be_taken_over(self, ledger: LedgerUnderTest) -> None:
-        # Given a lease that ran out; Then another worker takes it, and then holds it against the first
+    def test_an_expired_lease_is_taken_over_and_says_so(self, ledger: LedgerUnderTest) -> None:
+        # Given a lease that ran out; Then another worker takes it, knowing the first may have sent it
         message = a_message()
         ledger.commit(Change(outbox=[message]))
         ledger.claim(message.id, -1, "token-a")  # a worker that died: its lease ran out
 
-        assert ledger.claim(message.id, 60, "token-b") == message
+        assert ledger.claim(message.id, 60, "token-b") == Claim(message, taken_over=True)
         with pytest.raises(OutboxBusy):
             ledger.claim(message.id, 60, "token-a")
+        # and the first worker, back from the dead, can neither mark nor release what is no longer its own
+        assert ledger.mark_delivered(message.id, "token-a") is False
+        ledger.release(message.id, "token-a", "Timeout")
+        with pytest.raises(OutboxBusy):
+            ledger.claim(message.id, 60, "token-c")
 
     def test_a_released_message_can_be_claimed_again(self, ledger: LedgerUnderTest) -> None:
         # Given a claimed message; When its delivery fails and releases it; Then another worker claims it
@@ -801,9 +807,9 @@ class LedgerContract:
         ledger.commit(Change(outbox=[message]))
         ledger.claim(message.id, 60, "token-a")
 
-        ledger.release(message.id, "Timeout" * 100)
+        ledger.release(message.id, "token-a", "Timeout" * 100)
 
-        assert ledger.claim(message.id, 60, "token-b") == message
+        assert ledger.claim(message.id, 60, "token-b") == Claim(message)
 
     def test_a_delivered_or_unknown_message_is_not_claimed(self, ledger: LedgerUnderTest) -> None:
         # Given a message delivered; Then no one claims it again, and an unknown message is not claimed
@@ -811,21 +817,23 @@ class LedgerContract:
         ledger.commit(Change(outbox=[message]))
         ledger.claim(message.id, 60, "token-a")
 
-        ledger.mark_delivered(message.id)
+        assert ledger.mark_delivered(message.id, "token-a", "ses-1") is True
 
         assert ledger.claim(message.id, 60, "token-a") is None
         assert ledger.claim(message.id, 60, "token-b") is None
         assert ledger.claim("msg_never_written", 60, "token-b") is None
 
-    def test_a_message_not_claimed_cannot_be_released(self, ledger: LedgerUnderTest) -> None:
-        # Given a message pending, then delivered; When released; Then the release is refused each time
+    def test_marking_or_releasing_what_this_token_does_not_hold_changes_nothing(self, ledger: LedgerUnderTest) -> None:
+        # Given a message pending; When released or marked without a lease; Then nothing happens
         message = a_message()
         ledger.commit(Change(outbox=[message]))
 
-        with pytest.raises(self.refused_request):
-            ledger.release(message.id, "Timeout")
-        ledger.claim(message.id, 60, "token-a")
-        ledger.mark_delivered(message.id)
-        with pytest.raises(self.refused_request):
-            ledger.release(message.id, "Timeout")
-        assert ledger.claim(message.id, 60, "token-b") is None
+        ledger.release(message.id, "token-a", "Timeout")
+        assert ledger.mark_delivered(message.id, "token-a") is False
+        assert ledger.mark_delivered("msg_never_written", "token-a") is False  # and no stub is written
+        assert ledger.claim("msg_never_written", 60, "token-a") is None
+        # Still pending: the first real claim gets it
+        assert ledger.claim(message.id, 60, "token-b") == Claim(message)
+        assert ledger.mark_delivered(message.id, "token-b") is True
+        ledger.release(message.id, "token-b", "Timeout")  # too late: delivered stays delivered
+        assert ledger.claim(message.id, 60, "token-c") is None

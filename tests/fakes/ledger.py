@@ -38,6 +38,7 @@ from shared.domain.records import (
 from shared.services.ports import (
     Change,
     ChangeRejected,
+    Claim,
     InvalidCursor,
     OutboxBusy,
     Page,
@@ -65,6 +66,7 @@ class OutboxEntry:
     claim_token: str | None = None
     last_error: str | None = None
     delivered_at: datetime | None = None
+    provider_id: str | None = None  # the mail provider's id for the accepted message
 
 
 class InMemoryLedger:
@@ -236,7 +238,7 @@ class InMemoryLedger:
 
     # -- the outbox store
 
-    def claim(self, message_id: str, lease_seconds: int, token: str) -> OutboxMessage | None:
+    def claim(self, message_id: str, lease_seconds: int, token: str) -> Claim | None:
         entry = self.outbox.get(message_id)
         if entry is None:
             return None
@@ -245,23 +247,26 @@ class InMemoryLedger:
             entry.status == CLAIMED and (entry.claim_expires is None or entry.claim_expires < now)
         )
         if lease_free or (entry.status == CLAIMED and entry.claim_token == token):
+            taken_over = entry.status == CLAIMED and entry.claim_token != token
             entry.status, entry.claim_expires, entry.claim_token = CLAIMED, now + lease_seconds, token
             entry.attempts += 1
-            return _message_as_stored(entry.message)
+            return Claim(_message_as_stored(entry.message), taken_over=taken_over)
         if entry.status == CLAIMED:
             raise OutboxBusy(f"outbox {message_id} is being delivered by another worker")
         return None  # delivered
 
-    def mark_delivered(self, message_id: str) -> None:
+    def mark_delivered(self, message_id: str, token: str, provider_id: str | None = None) -> bool:
         entry = self.outbox.get(message_id)
-        if entry is not None:
-            entry.status, entry.delivered_at = DELIVERED, self._wall_clock()
-            entry.claim_expires = entry.claim_token = None
+        if entry is None or entry.claim_token != token:
+            return False
+        entry.status, entry.delivered_at, entry.provider_id = DELIVERED, self._wall_clock(), provider_id
+        entry.claim_expires = entry.claim_token = None
+        return True
 
-    def release(self, message_id: str, error: str) -> None:
+    def release(self, message_id: str, token: str, error: str) -> None:
         entry = self.outbox.get(message_id)
-        if entry is None or entry.status != CLAIMED:
-            raise ValueError(f"outbox {message_id} is not claimed")  # DynamoDB: a failed condition
+        if entry is None or entry.status != CLAIMED or entry.claim_token != token:
+            return  # another delivery's lease now, or gone: theirs to finish
         entry.status, entry.last_error = PENDING, error[:200]
         entry.claim_expires = entry.claim_token = None
 

@@ -24,10 +24,11 @@ class RecordingMailer:
     sent: list[SentEmail] = field(default_factory=list)
     failure: Exception | None = None
 
-    def send(self, email: Email, *, message_id: str) -> None:
+    def send(self, email: Email, *, message_id: str) -> str | None:
         if self.failure is not None:
             raise self.failure
         self.sent.append(SentEmail(email, message_id))
+        return f"ses-{len(self.sent)}"
 
     def to(self, address: str) -> list[Email]:
         return [s.email for s in self.sent if s.email.to == address]

@@ -30,6 +30,7 @@ EXPECTED_ALARMS = {
     "ChargeRefusalRate",
     "EventsFlaggedForReview",
     "BadItemsSkipped",
+    "OutboxDeliveriesUnrecorded",
     "WebhookEventsUnreadable",
     "RefundsFailed",
 }

@@ -249,7 +249,7 @@ def test_redrive_delivers_exactly_the_stuck_messages_once(outbox: Outbox, aws: A
     recent = queued("in_flight", age=timedelta(minutes=1))
     delivered = queued("delivered", age=timedelta(hours=1))
     assert ledger().claim(delivered.id, 60, "worker") is not None
-    ledger().mark_delivered(delivered.id)
+    ledger().mark_delivered(delivered.id, "worker")
     leased = queued("being_sent", age=timedelta(hours=1))
     assert ledger().claim(leased.id, 600, "live-worker") is not None
     # When

@@ -219,12 +219,14 @@ def test_emails_carry_the_customer_tag_and_the_configuration_set() -> None:
     sent: list[dict[str, Any]] = []
 
     class Recorder:
-        def send_raw_email(self, **request: Any) -> None:
+        def send_raw_email(self, **request: Any) -> dict[str, str]:
             sent.append(request)
+            return {"MessageId": "0100018c-ses"}  # what SES answers
 
-    SesMailer(Recorder(), "billing@example.com", "payportal-events").send(
+    provider_id = SesMailer(Recorder(), "billing@example.com", "payportal-events").send(
         Email(to=ADDRESS, subject="s", text="t", html="<p>h</p>", customer_id="cust_abc123"), message_id="msg_1"
     )
+    assert provider_id == "0100018c-ses"  # kept with the delivery
     [request] = sent
     assert request["ConfigurationSetName"] == "payportal-events"
     assert {"Name": "customer_id", "Value": "cust_abc123"} in request["Tags"]

@@ -35,7 +35,7 @@ def test_a_claim_retried_with_its_token_is_still_its_own(aws: Aws) -> None:
     message = queued_event()
     assert ledger().claim(message.id, 60, "token-a") is not None
     again = ledger().claim(message.id, 60, "token-a")
-    assert again is not None and again.id == message.id
+    assert again is not None and again.message.id == message.id and not again.taken_over
 
 
 def test_a_live_lease_held_by_another_worker_is_busy_not_handled(aws: Aws) -> None:
@@ -60,7 +60,7 @@ def test_delivered_or_unknown_messages_are_handled(aws: Aws) -> None:
 
     message = queued_event()
     assert ledger().claim(message.id, 60, "token-a") is not None
-    ledger().mark_delivered(message.id)
+    assert ledger().mark_delivered(message.id, "token-a") is True
     assert ledger().claim(message.id, 60, "token-b") is None
     assert ledger().claim("msg_never_written", 60, "token-b") is None
 
@@ -79,7 +79,22 @@ def test_the_stream_retries_a_message_another_worker_holds_and_it_is_sent_once(a
     assert [e["detail"]["label"] for e in aws.domain_events()] == ["free"]
 
     # Once the other worker's lease is gone, the retry sends it, once
-    ledger().release(message.id, "Timeout")
+    ledger().release(message.id, "someone-else", "Timeout")
     assert aws.drain_outbox(statuses=("pending", "claimed")) == {"batchItemFailures": []}
     assert status(aws, message) == "delivered"
     assert [e["detail"]["label"] for e in aws.domain_events()].count("held_elsewhere") == 1
+
+
+def test_a_delivery_records_the_providers_id_and_a_takeover_is_known(aws: Aws) -> None:
+    from shared.wiring import ledger
+
+    message = queued_event()
+    assert ledger().claim(message.id, -1, "token-a") is not None  # a worker that died mid-send
+    claim = ledger().claim(message.id, 60, "token-b")
+    assert claim is not None and claim.taken_over  # it may have sent it: the takeover says so
+    assert ledger().mark_delivered(message.id, "token-a") is False  # the dead worker's lease is gone
+    assert ledger().mark_delivered(message.id, "token-b", "ses-0001") is True
+    [item] = [i for i in aws.items(f"OUTBOX#{message.id}")]
+    assert (item["status"], item["provider_id"]) == ("delivered", "ses-0001")
+    assert ledger().mark_delivered("msg_never_written", "token-b") is False
+    assert aws.items("OUTBOX#msg_never_written") == []  # no stub item for what was never written

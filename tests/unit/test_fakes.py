@@ -13,6 +13,7 @@ from shared.services.ports import (
     Change,
     ChargeOutcome,
     CheckoutSessionRequest,
+    Claim,
     DomainEvent,
     Email,
     OffSessionCharge,
@@ -114,5 +115,5 @@ def test_the_in_memory_leases_run_on_the_clock_it_is_given() -> None:
     with pytest.raises(OutboxBusy):
         ledger.claim(message.id, 60, "token-b")
     now[0] = NOW + timedelta(seconds=61)
-    assert ledger.claim(message.id, 60, "token-b") == message
+    assert ledger.claim(message.id, 60, "token-b") == Claim(message, taken_over=True)
     assert ledger.outbox[message.id].attempts == 2

@@ -250,3 +250,13 @@ def test_a_refund_amount_that_is_not_an_integer_is_refused() -> None:
 
 def test_refund_events_are_subscribed() -> None:
     assert {"charge.refunded", "refund.created", "refund.updated", "refund.failed"} <= HANDLED_EVENT_TYPES
+
+
+def test_the_event_says_which_stripe_mode_it_is_from() -> None:
+    obj = session_object(session_id="cs_1", invoice_id="inv_1", checkout_ref="chk_1", amount=12500)
+    event = stripe_event("checkout.session.completed", obj)
+    assert parse_event(event).event.livemode is False
+    assert parse_event(event | {"livemode": True}).event.livemode is True
+    assert parse_event({k: v for k, v in event.items() if k != "livemode"}).event.livemode is False
+    with pytest.raises(NotAStripeEvent):
+        parse_event(event | {"livemode": "true"})

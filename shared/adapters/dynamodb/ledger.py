@@ -19,7 +19,6 @@ from shared.clock import wall_clock_now
 from shared.domain.dunning import DunningPolicy
 from shared.domain.errors import DomainError
 from shared.domain.invoices import Invoice
-from shared.domain.messages import OutboxMessage
 from shared.domain.records import (
     DUNNING_POLICY_ID,
     CheckoutAttempt,
@@ -31,7 +30,7 @@ from shared.domain.records import (
     Plan,
     RecurringCharge,
 )
-from shared.services.ports import Change, ChangeRejected, Page, PaymentContext, SkippedItem, UnreadableRecord
+from shared.services.ports import Change, ChangeRejected, Claim, Page, PaymentContext, SkippedItem, UnreadableRecord
 
 
 class DynamoLedger:
@@ -90,14 +89,14 @@ class DynamoLedger:
 
     # -- the outbox store, over the same table
 
-    def claim(self, message_id: str, lease_seconds: int, token: str) -> OutboxMessage | None:
+    def claim(self, message_id: str, lease_seconds: int, token: str) -> Claim | None:
         return self._outbox.claim(message_id, lease_seconds, token)
 
-    def mark_delivered(self, message_id: str) -> None:
-        self._outbox.mark_delivered(message_id)
+    def mark_delivered(self, message_id: str, token: str, provider_id: str | None = None) -> bool:
+        return self._outbox.mark_delivered(message_id, token, provider_id)
 
-    def release(self, message_id: str, error: str) -> None:
-        self._outbox.release(message_id, error)
+    def release(self, message_id: str, token: str, error: str) -> None:
+        self._outbox.release(message_id, token, error)
 
     # -- reads of one item or a few
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,8 +16,7 @@ from shared.adapters.dynamodb.items import (
     timestamp,
 )
 from shared.clock import wall_clock_now
-from shared.domain.messages import OutboxMessage
-from shared.services.ports import OutboxBusy
+from shared.services.ports import Claim, OutboxBusy
 
 
 class DynamoOutboxStore:
@@ -26,7 +26,7 @@ class DynamoOutboxStore:
         self._db = client
         self._table = table_name
 
-    def claim(self, message_id: str, lease_seconds: int, token: str) -> OutboxMessage | None:
+    def claim(self, message_id: str, lease_seconds: int, token: str) -> Claim | None:
         now = int(datetime.now(UTC).timestamp())  # leases use the real clock, never the business one
         try:
             reply = self._db.update_item(
@@ -47,7 +47,8 @@ class DynamoOutboxStore:
                     ":token": {"S": token},
                     ":one": {"N": "1"},
                 },
-                ReturnValues="ALL_NEW",
+                # The item as it was: the message, and whether an earlier lease ran out unfinished.
+                ReturnValues="ALL_OLD",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except self._db.exceptions.ConditionalCheckFailedException as failed:
@@ -55,30 +56,47 @@ class DynamoOutboxStore:
             if held.get("status", {}).get("S") == OUTBOX_CLAIMED:
                 raise OutboxBusy(f"outbox {message_id} is being delivered by another worker") from None
             return None  # delivered, or no such item
-        return outbox_from(deserialize(reply["Attributes"]))
+        before = deserialize(reply["Attributes"])
+        taken_over = before.get("status") == OUTBOX_CLAIMED and before.get("claim_token") != token
+        return Claim(outbox_from(before), taken_over=taken_over)
 
-    def mark_delivered(self, message_id: str) -> None:
-        self._db.update_item(
-            TableName=self._table,
-            Key=wire_key(*outbox_key(message_id)),
-            UpdateExpression="SET #st = :delivered, delivered_at = :at REMOVE claim_expires, claim_token",
-            ExpressionAttributeNames={"#st": "status"},
-            ExpressionAttributeValues={
-                ":delivered": {"S": OUTBOX_DELIVERED},
-                ":at": {"S": timestamp(wall_clock_now())},
-            },
-        )
+    def mark_delivered(self, message_id: str, token: str, provider_id: str | None = None) -> bool:
+        values = {
+            ":delivered": {"S": OUTBOX_DELIVERED},
+            ":at": {"S": timestamp(wall_clock_now())},
+            ":token": {"S": token},
+        }
+        update = "SET #st = :delivered, delivered_at = :at"
+        if provider_id:
+            update += ", provider_id = :provider"
+            values[":provider"] = {"S": provider_id[:200]}
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=wire_key(*outbox_key(message_id)),
+                UpdateExpression=update + " REMOVE claim_expires, claim_token",
+                # Only under this delivery's own lease, and never a stub for a message that is not there.
+                ConditionExpression="claim_token = :token",
+                ExpressionAttributeNames={"#st": "status"},
+                ExpressionAttributeValues=values,
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
-    def release(self, message_id: str, error: str) -> None:
-        self._db.update_item(
-            TableName=self._table,
-            Key=wire_key(*outbox_key(message_id)),
-            UpdateExpression="SET #st = :pending, last_error = :error REMOVE claim_expires, claim_token",
-            ConditionExpression="#st = :claimed",
-            ExpressionAttributeNames={"#st": "status"},
-            ExpressionAttributeValues={
-                ":pending": {"S": OUTBOX_PENDING},
-                ":claimed": {"S": OUTBOX_CLAIMED},
-                ":error": {"S": error[:200]},
-            },
-        )
+    def release(self, message_id: str, token: str, error: str) -> None:
+        # A failed condition: the lease is another delivery's now (ours ran out), or the message is gone.
+        with contextlib.suppress(self._db.exceptions.ConditionalCheckFailedException):
+            self._db.update_item(
+                TableName=self._table,
+                Key=wire_key(*outbox_key(message_id)),
+                UpdateExpression="SET #st = :pending, last_error = :error REMOVE claim_expires, claim_token",
+                ConditionExpression="#st = :claimed AND claim_token = :token",
+                ExpressionAttributeNames={"#st": "status"},
+                ExpressionAttributeValues={
+                    ":pending": {"S": OUTBOX_PENDING},
+                    ":claimed": {"S": OUTBOX_CLAIMED},
+                    ":token": {"S": token},
+                    ":error": {"S": error[:200]},
+                },
+            )

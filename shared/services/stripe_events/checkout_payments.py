@@ -21,6 +21,7 @@ from shared.domain.invoices import (
 )
 from shared.domain.messages import (
     EventName,
+    PaymentFailedEmail,
     ReceiptEmail,
     invoice_paid_event,
     outgoing_email,
@@ -32,6 +33,7 @@ from shared.domain.records import AuditEntry, AuditSubject, CheckoutAttempt, Pay
 from shared.services.ports import Change, Ledger
 from shared.services.stripe_events.engine import Decision, Outcome, apply_once, event_record, flagged, unchanged
 from shared.services.stripe_events.facts import CheckoutSessionFact, EventMeta, PaymentIntentFact, SessionState
+from shared.services.stripe_events.overpayment import note_overpayment
 
 _SESSION_STATUS: dict[SessionState, PaymentStatus | None] = {
     SessionState.ASYNC_SUCCEEDED: PaymentStatus.SUCCEEDED,
@@ -102,11 +104,13 @@ def _decide(ledger: Ledger, clock: Clock, event: EventMeta, seen: _Observed) -> 
     if invoice is None or checkout is None:
         problem = "unknown invoice" if invoice is None else "no checkout session recorded for this reference"
         return flagged(event, seen.invoice_id, problem, now)
+    paid = seen.status in (PaymentStatus.SUCCEEDED, PaymentStatus.PENDING)
     problem = _mismatch(seen, checkout)
+    if not problem and paid and (seen.amount is None or seen.currency is None):
+        problem = "the event does not say what amount and currency were paid"
     if problem:
         return flagged(event, seen.invoice_id, problem, now)
     slot = context.open_checkout
-    paid = seen.status in (PaymentStatus.SUCCEEDED, PaymentStatus.PENDING)
     if paid and slot is not None and slot.supersedes(checkout):
         # Replaced by a newer session, so expired at Stripe, yet paid: Stripe cannot do that; review it.
         return flagged(event, seen.invoice_id, "paid on a Checkout Session that was expired or replaced", now)
@@ -156,6 +160,8 @@ def _decide(ledger: Ledger, clock: Clock, event: EventMeta, seen: _Observed) -> 
         _succeeded(change, invoice, context.plan, payment, payment_detail, seen.installment, now)
     elif seen.status is PaymentStatus.FAILED:
         change.outbox.append(outgoing_event(EventName.PAYMENT_FAILED, payment_detail, now))
+        if seen.session_id is not None:  # a delayed payment Checkout had accepted: the customer left thinking it paid
+            change.outbox.append(outgoing_email(PaymentFailedEmail(invoice.id, payment.key, payment.amount), now))
     return change, Outcome.APPLIED
 
 
@@ -208,17 +214,7 @@ def _succeeded(
                 details={"plan": plan.id, "installments": len(plan.installments), "frequency": plan.frequency},
             )
         )
-    if updated.amount_credit > invoice.amount_credit:
-        change.audit.append(
-            AuditEntry(
-                subject=AuditSubject.INVOICE,
-                subject_id=invoice.id,
-                action="invoice.overpaid",
-                actor="stripe",
-                at=now,
-                details={"credit": updated.amount_credit, "currency": invoice.currency},
-            )
-        )
+    note_overpayment(change, invoice, updated, payment.key, now)
 
 
 def _mismatch(seen: _Observed, checkout: CheckoutAttempt) -> str:

@@ -17,6 +17,7 @@ class EventMeta:
     type: str
     created: int  # Unix seconds at Stripe; 0 when absent
     object_id: str
+    livemode: bool = False  # Stripe's live mode (real money), not test mode
 
 
 @dataclass(frozen=True, slots=True)

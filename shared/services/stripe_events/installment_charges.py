@@ -39,6 +39,7 @@ from shared.domain.records import AuditEntry, AuditSubject, Installment, Install
 from shared.services.ports import Change, Ledger
 from shared.services.stripe_events.engine import Decision, Outcome, apply_once, event_record, flagged, unchanged
 from shared.services.stripe_events.facts import PaymentIntentFact
+from shared.services.stripe_events.overpayment import note_overpayment
 
 
 def record_charge(
@@ -120,6 +121,7 @@ def _succeeded(
         change.outbox.append(outgoing_event(invoice_paid_event(updated.status), invoice_event_detail(updated), now))
     if plan.status is PlanStatus.COMPLETED:
         change.outbox.append(outgoing_event(EventName.PLAN_COMPLETED, plan_event_detail(plan), now))
+    note_overpayment(change, invoice, updated, payment.key, now)
     change.audit.append(
         AuditEntry(
             subject=AuditSubject.INVOICE,

@@ -15,7 +15,7 @@ from typing import Any
 from shared.clock import Clock
 from shared.domain.declines import DEFAULT_RETRY_DAYS
 from shared.services.ports import Ledger
-from shared.services.stripe_events.engine import Outcome
+from shared.services.stripe_events.engine import Outcome, apply_once, unchanged
 from shared.services.stripe_events.facts import (
     CheckoutSessionFact,
     DisputeFact,
@@ -83,11 +83,25 @@ ROUTES: tuple[Route, ...] = (
 
 
 def record_stripe_event(
-    ledger: Ledger, clock: Clock, fact: StripeFact, *, retry_days: tuple[int, ...] = DEFAULT_RETRY_DAYS
+    ledger: Ledger,
+    clock: Clock,
+    fact: StripeFact,
+    *,
+    livemode: bool = False,
+    retry_days: tuple[int, ...] = DEFAULT_RETRY_DAYS,
 ) -> Outcome:
-    """Apply what a Stripe event says, exactly once. `retry_days`: after a soft decline of an off-session
-    charge, the days until each next attempt."""
+    """Apply what a Stripe event says, exactly once. `livemode`: the stack's own Stripe mode; an event of the
+    other mode (a test event reaching production, a live one a test stack) is kept, flagged, and moves
+    nothing. `retry_days`: after a soft decline of an off-session charge, the days until each next attempt."""
     for route in ROUTES:
         if isinstance(fact, route.kind) and route.when(fact):
+            if fact.event.livemode != livemode:
+                return _other_mode(ledger, clock, fact, livemode)
             return route.record(ledger, clock, fact, retry_days)
     return Outcome.IGNORED
+
+
+def _other_mode(ledger: Ledger, clock: Clock, fact: StripeFact, livemode: bool) -> Outcome:
+    modes = {True: "live", False: "test"}
+    problem = f"a {modes[fact.event.livemode]}-mode event on a {modes[livemode]}-mode stack"
+    return apply_once(ledger, fact.event, lambda: unchanged(fact.event, Outcome.FLAGGED, clock.now(), problem))

@@ -11,7 +11,7 @@ import pytest
 
 from shared.clock import FixedClock
 from shared.domain.invoices import InvoiceStatus, PaymentStatus
-from shared.domain.messages import Event, EventName, ReceiptEmail
+from shared.domain.messages import Event, EventName, PaymentFailedEmail, ReceiptEmail
 from shared.domain.records import Installment, InstallmentStatus, OpenCheckout, PlanStatus
 from shared.services.ports import Change
 from shared.services.stripe_events.checkout_payments import record_failed_intent, record_session
@@ -174,6 +174,24 @@ def test_a_returned_bank_debit_fails_the_payment() -> None:
     [payment] = ledger.get_invoice_payments("inv_1")
     assert payment.status is PaymentStatus.FAILED and payment.failure_reason == "async_payment_failed"
     assert event_names(ledger) == [EventName.PAYMENT_FAILED]
+    # and the customer, who left Checkout thinking it was paid, is told, with a link to pay another way
+    emails = [m.body for m in ledger.outbox_messages() if isinstance(m.body, PaymentFailedEmail)]
+    assert emails == [PaymentFailedEmail("inv_1", "pi_1", 12_500)]
+
+
+@pytest.mark.parametrize(
+    "fact",
+    [a_session_fact(amount=None), a_session_fact(currency=None), a_session_fact(amount=None, currency=None)],
+    ids=["no amount", "no currency", "neither"],
+)
+def test_a_paid_session_that_does_not_say_what_was_paid_is_flagged(fact: CheckoutSessionFact) -> None:
+    ledger = ledger_with()
+
+    assert record_session(ledger, CLOCK, fact) is Outcome.FLAGGED
+
+    invoice = ledger.get_invoice("inv_1")
+    assert invoice is not None and invoice.amount_paid == 0 and ledger.get_invoice_payments("inv_1") == []
+    assert ledger.stripe_events["evt_1"].detail == "the event does not say what amount and currency were paid"
 
 
 def test_an_expired_session_is_recorded_and_moves_nothing() -> None:
@@ -213,6 +231,13 @@ def test_an_overpayment_is_kept_as_credit_and_audited() -> None:
     assert ledger.audit_actions("inv_1") == ["payment.succeeded", "invoice.overpaid"]
     [overpaid] = [a for a in ledger.audit if a.action == "invoice.overpaid"]
     assert overpaid.details == {"credit": 10_000, "currency": "USD"}
+    # and the operator hears of it, with what was added, to refund it or keep it
+    [news] = [m.body for m in ledger.outbox_messages() if isinstance(m.body, Event) and m.name == "invoice.overpaid"]
+    assert (news.detail["amount_credit"], news.detail["credit_added"], news.detail["payment_id"]) == (
+        10_000,
+        10_000,
+        "pi_1",
+    )
 
 
 def test_a_plans_first_installment_paid_on_checkout_activates_the_plan() -> None:

@@ -270,3 +270,18 @@ def test_the_last_installment_paid_with_a_late_fee_still_owing_returns_the_invoi
     owing = ledger.get_invoice("inv_1")
     assert owing is not None and owing.amount_remaining == 1_000 and owing.status is InvoiceStatus.PARTIALLY_PAID
     assert owing.active_plan is None and owing.next_action_at == NOW and owing.in_dunning
+
+
+def test_an_installment_that_brings_in_more_than_is_owed_keeps_the_excess_as_credit_and_says_so() -> None:
+    # Given the customer paid 50.00 of the last installment's 62.50 another way meanwhile (the invoice now
+    # owes 12.50), and the charge run's 62.50 lands
+    ledger = ledger_with(charging_plan())
+    invoice = ledger.invoices["inv_1"]
+    ledger.commit(Change(invoice_update=replace(invoice, amount_paid=11_250, version=invoice.version + 1)))
+
+    record_charge(ledger, CLOCK, an_installment_charge_fact())
+
+    stored = ledger.get_invoice("inv_1")
+    assert stored is not None and (stored.amount_paid, stored.amount_credit) == (17_500, 5_000)
+    assert "invoice.overpaid" in ledger.audit_actions("inv_1")
+    assert EventName.INVOICE_OVERPAID in event_names(ledger)

@@ -13,6 +13,7 @@ from shared.domain.messages import (
     EventName,
     InvoiceIssuedEmail,
     OutboxMessage,
+    PaymentFailedEmail,
     ReceiptEmail,
     RefundEmail,
     ReminderEmail,
@@ -23,7 +24,7 @@ from shared.domain.messages import (
 )
 from shared.domain.records import Autopay, EmailUndeliverable, PayLink
 from shared.services.outbox import CLAIM_LEASE_SECONDS, Branding, Delivered, Delivery, deliver
-from shared.services.ports import Change, OutboxBusy, PaymentMethodUsed
+from shared.services.ports import Change, Claim, OutboxBusy, PaymentMethodUsed
 from tests.fakes import FixedClock, InMemoryLedger, RecordingMailer, RecordingPublisher
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.ledger import CLAIMED, DELIVERED, PENDING
@@ -101,6 +102,20 @@ def test_a_reminder_is_rendered_now_with_a_fresh_link_whose_token_is_never_store
     assert (link.invoice_id, link.expires_at) == ("inv_1", NOW + timedelta(days=30))
 
 
+def test_a_failed_bank_debit_tells_the_customer_with_a_link_to_pay_another_way() -> None:
+    outbox = Outbox()
+    message_id = outbox.queue(outgoing_email(PaymentFailedEmail("inv_1", "pi_9", 12_500), NOW))
+
+    assert outbox.deliver(message_id).outcome is Delivery.SENT
+
+    [sent] = outbox.mailer.sent
+    assert sent.email.subject == "Your payment of US$125.00 for invoice N-inv_1 did not go through"
+    assert "You have not been charged." in sent.email.text and "pi_9" in sent.email.text
+    match = PAY_URL.search(sent.email.text)
+    assert match is not None and match.group(0) in sent.email.html
+    assert len(outbox.ledger.pay_links) == 1
+
+
 def test_each_email_carries_a_link_of_its_own() -> None:
     outbox = Outbox()
     ids = [outbox.queue(outgoing_email(InvoiceIssuedEmail("inv_1"), NOW)) for _ in range(2)]
@@ -165,9 +180,68 @@ def test_a_lease_that_ran_out_is_taken_over() -> None:
     message_id = outbox.queue(outgoing_email(InvoiceIssuedEmail("inv_1"), NOW))
     outbox.ledger.claim(message_id, CLAIM_LEASE_SECONDS, "dead-worker")
     wall_clock.instant += timedelta(seconds=CLAIM_LEASE_SECONDS + 1)
-    # When the stream retries it, Then this delivery takes it over and sends it
-    assert outbox.deliver(message_id).outcome is Delivery.SENT
+    # When the stream retries it, Then this delivery takes it over and sends it, saying it may be a repeat
+    delivered = outbox.deliver(message_id)
+    assert delivered.outcome is Delivery.SENT and delivered.taken_over
     assert outbox.ledger.outbox[message_id].attempts == 2
+
+
+class FlakyMarks:
+    """The in-memory store, whose mark_delivered fails the first `failures` times (a DynamoDB hiccup)."""
+
+    def __init__(self, ledger: InMemoryLedger, failures: int) -> None:
+        self.ledger, self.failures, self.tries = ledger, failures, 0
+
+    def claim(self, message_id: str, lease_seconds: int, token: str) -> Claim | None:
+        return self.ledger.claim(message_id, lease_seconds, token)
+
+    def mark_delivered(self, message_id: str, token: str, provider_id: str | None = None) -> bool:
+        self.tries += 1
+        if self.tries <= self.failures:
+            raise TimeoutError("the table did not answer")
+        return self.ledger.mark_delivered(message_id, token, provider_id)
+
+    def release(self, message_id: str, token: str, error: str) -> None:
+        self.ledger.release(message_id, token, error)
+
+
+def deliver_through(outbox: Outbox, store: FlakyMarks, message_id: str, pauses: list[float]) -> Delivered:
+    return deliver(
+        message_id,
+        store=store,
+        ledger=outbox.ledger,
+        mailer=outbox.mailer,
+        publisher=outbox.publisher,
+        clock=FixedClock(NOW),
+        branding=BRANDING,
+        gateway=outbox.gateway,
+        sleep=pauses.append,
+    )
+
+
+def test_an_accepted_email_is_marked_delivered_even_when_the_first_marks_fail() -> None:
+    # Given SES accepts the email, and the table fails the first two marks
+    outbox = Outbox()
+    message_id = outbox.queue(outgoing_email(InvoiceIssuedEmail("inv_1"), NOW))
+    store, pauses = FlakyMarks(outbox.ledger, failures=2), []
+    # When it is delivered
+    delivered = deliver_through(outbox, store, message_id, pauses)
+    # Then it was sent once, marked on the third try with SES's id, after short pauses
+    assert delivered.outcome is Delivery.SENT and not delivered.unrecorded
+    assert len(outbox.mailer.sent) == 1 and outbox.status(message_id) == DELIVERED
+    assert outbox.ledger.outbox[message_id].provider_id == "ses-1"
+    assert pauses == [0.2, 0.4]
+
+
+def test_an_accepted_email_that_cannot_be_marked_is_not_sent_again_by_the_stream() -> None:
+    # Given the table fails every mark
+    outbox = Outbox()
+    message_id = outbox.queue(outgoing_email(InvoiceIssuedEmail("inv_1"), NOW))
+    store = FlakyMarks(outbox.ledger, failures=99)
+    # When it is delivered, Then it does not raise (the stream would send it again), and says so
+    delivered = deliver_through(outbox, store, message_id, [])
+    assert delivered.outcome is Delivery.SENT and delivered.unrecorded
+    assert store.tries == 3 and len(outbox.mailer.sent) == 1 and outbox.status(message_id) == CLAIMED
 
 
 def test_an_unknown_message_is_already_handled() -> None:

@@ -3,7 +3,10 @@ not act on."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
+
+import pytest
 
 from shared.clock import FixedClock
 from shared.domain.invoices import InvoiceStatus, PaymentStatus
@@ -105,3 +108,29 @@ def test_an_event_payportal_does_not_act_on_is_ignored() -> None:
 
     assert outcome is Outcome.IGNORED
     assert ledger.stripe_events == {} and ledger.get_invoice("inv_1") == before
+
+
+@pytest.mark.parametrize(
+    ("event_live", "stack_live"), [(True, False), (False, True)], ids=["live on test", "test on live"]
+)
+def test_an_event_of_the_other_stripe_mode_is_flagged_and_moves_nothing(event_live: bool, stack_live: bool) -> None:
+    ledger = ledger_with_checkout()
+    fact = replace(a_session_fact(), event=replace(a_session_fact().event, livemode=event_live))
+
+    assert record_stripe_event(ledger, CLOCK, fact, livemode=stack_live) is Outcome.FLAGGED
+
+    invoice = ledger.get_invoice("inv_1")
+    assert invoice is not None and invoice.amount_paid == 0 and ledger.get_invoice_payments("inv_1") == []
+    modes = {True: "live", False: "test"}
+    assert (
+        ledger.stripe_events["evt_1"].detail == f"a {modes[event_live]}-mode event on a {modes[stack_live]}-mode stack"
+    )
+    # The same event again is a duplicate, not applied
+    assert record_stripe_event(ledger, CLOCK, fact, livemode=stack_live) is Outcome.DUPLICATE_EVENT
+
+
+def test_a_live_event_on_a_live_stack_is_applied() -> None:
+    ledger = ledger_with_checkout()
+    fact = replace(a_session_fact(), event=replace(a_session_fact().event, livemode=True))
+
+    assert record_stripe_event(ledger, CLOCK, fact, livemode=True) is Outcome.APPLIED
