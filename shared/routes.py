@@ -47,6 +47,7 @@ ROUTES: Final = (
     Route("POST", "/v1/invoices/{invoice_id}/checkout-sessions", "operator_api", "iam"),
     Route("POST", "/v1/invoices/{invoice_id}/hold", "operator_api", "iam"),
     Route("DELETE", "/v1/invoices/{invoice_id}/hold", "operator_api", "iam"),
+    Route("POST", "/v1/payments/{payment_id}/refunds", "operator_api", "iam"),
     Route("POST", "/v1/recurring-charges", "operator_api", "iam"),
     Route("GET", "/v1/recurring-charges/{recurring_id}", "operator_api", "iam"),
     Route("PATCH", "/v1/recurring-charges/{recurring_id}", "operator_api", "iam"),

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
         OffSessionCharge,
         PaymentGateway,
         PaymentMethodUsed,
+        RefundCreated,
+        RefundRequest,
         SessionClosed,
         SetupSessionRequest,
     )
@@ -70,6 +72,9 @@ class _LazyGateway:
 
     def payment_method_used(self, payment_intent_id: str) -> PaymentMethodUsed | None:
         return _gateway(stripe_credentials().api_key).payment_method_used(payment_intent_id)
+
+    def create_refund(self, request: RefundRequest) -> RefundCreated:
+        return _gateway(stripe_credentials().api_key).create_refund(request)
 
 
 def gateway() -> PaymentGateway:
@@ -148,6 +153,7 @@ _ONCE_SCOPES = {
     "invoice": ("create_invoice", INVOICE_KEY_PREFIX),
     "customer": ("create_customer", "create_customer"),
     "recurring": ("create_recurring", "create_recurring"),
+    "refund": ("refund_payment", "refund_payment"),
 }
 
 
@@ -166,7 +172,7 @@ def _run_once(kind: str) -> PowertoolsOnce:
 
 
 def run_once(kind: str, context: LambdaContext | None) -> PowertoolsOnce:
-    """Runs one creating route's work once per key (`kind`: invoice, customer, recurring); `context` lets
+    """Runs one creating route's work once per key (`kind`: invoice, customer, recurring, refund); `context` lets
     a key left in progress by a timeout free up."""
     return _run_once(kind).within(context)
 

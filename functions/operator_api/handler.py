@@ -24,15 +24,17 @@ from functions.operator_api.schemas import (
     NewHold,
     NewInvoice,
     NewRecurringCharge,
+    NewRefund,
     RecurringChanges,
     RecurringChargeOut,
+    RefundMadeOut,
     TransactionsPage,
 )
 from shared import wiring
 from shared.clock import business_clock
 from shared.config import settings
 from shared.observability import logger, metrics
-from shared.services import customers, dunning_policy, invoices, operator_checkout, recurring
+from shared.services import customers, dunning_policy, invoices, operator_checkout, recurring, refunds
 from shared.services.autopay import disable_autopay
 
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_body)
@@ -309,6 +311,32 @@ def update_recurring_charge(recurring_id: str, changes: RecurringChanges) -> Rec
 )
 def end_recurring_charge(recurring_id: str) -> RecurringChargeOut:
     return views.recurring_out(recurring.end_recurring(wiring.ledger(), business_clock(), recurring_id, actor=_actor()))
+
+
+@app.post(
+    "/v1/payments/<payment_id>/refunds",
+    tags=["payments"],
+    summary="Refund a payment, in part or in full, or the invoice's credit",
+    status_code=201,
+    responses=documented(201, 400, 404, 409, 415, 422),
+)
+def refund_payment(
+    payment_id: str,
+    request: NewRefund,
+    idempotency_key: RequiredIdempotencyKey,
+) -> RefundMadeOut:
+    made = refunds.refund_payment_once(
+        wiring.ledger(),
+        wiring.gateway(),
+        business_clock(),
+        wiring.run_once("refund", app.lambda_context),
+        payment_id,
+        views.refund_ask(request),
+        key=idempotency_key,
+        fingerprint=request.model_dump(mode="json"),
+        actor=_actor(),
+    )
+    return views.refund_made_out(made)
 
 
 @app.get(

@@ -310,15 +310,54 @@ class LateFeeLineOut(BaseModel):
     amount: int
 
 
+class RefundOut(BaseModel):
+    id: str = Field(description="Stripe's refund id")
+    amount: int
+    status: Literal["pending", "succeeded", "failed", "canceled"] = Field(
+        description="pending and succeeded count as refunded; failed and canceled gave the money back to the payment"
+    )
+    reopens_balance: bool = Field(description="the refunded amount is owed again (dunning resumes)")
+    reason: str
+    updated_at: datetime
+
+
 class PaymentOut(BaseModel):
     id: str
     invoice_id: str
     amount: int
     currency: str
-    status: Literal["pending", "failed", "succeeded"]
+    status: Literal["pending", "failed", "succeeded", "partially_refunded", "refunded"]
     created_at: datetime
     updated_at: datetime
     failure_reason: str | None = None
+    amount_refunded: int = Field(default=0, description="refunds pending or succeeded, as Stripe's charge counts them")
+    refunds: list[RefundOut] = Field(default_factory=list, description="oldest first")
+
+
+class NewRefund(_Strict):
+    amount: MinorUnits | None = Field(default=None, description="omitted: all that is left to refund")
+    reason: Literal["requested_by_customer", "duplicate", "fraudulent"] = "requested_by_customer"
+    reopen_balance: StrictBool = Field(
+        default=False,
+        description="false: a credit, the invoice stays settled for what remains; true: the amount is owed again",
+    )
+    credit: StrictBool = Field(
+        default=False, description="refund the invoice's credit (what an overpayment left beyond amount_due)"
+    )
+
+    @model_validator(mode="after")
+    def _credit_is_not_reopened(self) -> NewRefund:
+        if self.credit and self.reopen_balance:
+            raise ValueError("a refunded credit was never owed: give credit or reopen_balance, not both")
+        return self
+
+
+class RefundMadeOut(BaseModel):
+    refund: RefundOut
+    payment: PaymentOut
+    invoice_id: str
+    invoice_status: Literal["open", "partially_paid", "paid", "void", "uncollectible"]
+    invoice_amount_remaining: int
 
 
 class InstallmentOut(BaseModel):
@@ -350,7 +389,8 @@ class InvoiceOut(BaseModel):
     late_fees: list[LateFeeLineOut] = Field(default_factory=list)
     amount_paid: int
     amount_remaining: int
-    amount_credit: int = Field(description="paid beyond amount_due, kept as the customer's credit")
+    amount_credit: int = Field(description="paid beyond amount_due and not refunded, kept as the customer's credit")
+    amount_refunded: int = Field(default=0, description="refunds of its payments, pending or succeeded")
     due_date: date
     description: str
     allow_partial: bool

@@ -16,19 +16,23 @@ from functions.operator_api.schemas import (
     NewCustomer,
     NewInvoice,
     NewRecurringCharge,
+    NewRefund,
     PaymentOut,
     PlanOfferModel,
     PlanOut,
     RecurringChanges,
     RecurringChargeOut,
+    RefundMadeOut,
+    RefundOut,
 )
 from shared.domain.dunning import DunningPolicy, DunningStep, LateFee
 from shared.domain.invoices import Invoice
 from shared.domain.plans import Frequency, PlanOffer
-from shared.domain.records import Customer, Payment, Plan, RecurringCharge
+from shared.domain.records import Customer, Payment, Plan, RecurringCharge, Refund
 from shared.services.customers import CustomerCorrection, CustomerDraft
 from shared.services.invoices import InvoiceDetails, InvoiceDraft
 from shared.services.recurring import RecurringCorrection, RecurringDraft
+from shared.services.refunds import RefundAsk, RefundMade
 
 
 def customer_draft(m: NewCustomer) -> CustomerDraft:
@@ -96,10 +100,39 @@ def payment_out(p: Payment) -> PaymentOut:
         invoice_id=p.invoice_id,
         amount=p.amount,
         currency=p.currency,
-        status=p.status.value,
+        status=p.state,
         created_at=p.created_at,
         updated_at=p.updated_at,
         failure_reason=p.failure_reason,
+        amount_refunded=p.amount_refunded,
+        refunds=[refund_out(r) for r in p.refunds],
+    )
+
+
+def refund_out(r: Refund) -> RefundOut:
+    return RefundOut(
+        id=r.id,
+        amount=r.amount,
+        status=r.status.value,
+        reopens_balance=r.reopens_balance,
+        reason=r.reason,
+        updated_at=r.updated_at,
+    )
+
+
+def refund_made_out(made: RefundMade) -> RefundMadeOut:
+    return RefundMadeOut(
+        refund=refund_out(made.refund),
+        payment=payment_out(made.payment),
+        invoice_id=made.invoice.id,
+        invoice_status=made.invoice.status.value,
+        invoice_amount_remaining=made.invoice.amount_remaining,
+    )
+
+
+def refund_ask(request: NewRefund) -> RefundAsk:
+    return RefundAsk(
+        amount=request.amount, reason=request.reason, reopen_balance=request.reopen_balance, credit=request.credit
     )
 
 
@@ -141,6 +174,7 @@ def invoice_out(i: Invoice, payments: list[Payment], plan: Plan | None = None) -
         amount_paid=i.amount_paid,
         amount_remaining=i.amount_remaining,
         amount_credit=i.amount_credit,
+        amount_refunded=i.amount_refunded,
         due_date=i.due_date,
         description=i.description,
         allow_partial=i.allow_partial,

@@ -63,6 +63,13 @@ def business_metrics(event: Event) -> None:
         metrics.add_metric(name="PaymentsFailed", unit=MetricUnit.Count, value=1)
         # Stripe's decline or error codes: a short, fixed vocabulary, so a bounded set of series.
         add_metric_by("PaymentFailuresByReason", 1, "reason", str(data.get("failure_reason") or "unknown")[:64])
+    elif event.name is EventName.PAYMENT_REFUNDED:
+        metrics.add_metric(name="RefundsMade", unit=MetricUnit.Count, value=1)
+        add_metric_by(
+            "AmountRefunded", int(data.get("amount") or 0), "currency", str(data.get("currency") or "unknown")
+        )
+    elif event.name is EventName.REFUND_FAILED:
+        metrics.add_metric(name="RefundsFailed", unit=MetricUnit.Count, value=1)  # alarmed: the operator acts
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -234,6 +234,13 @@ class Monitoring(Construct):
             description="A Stripe event did not match what payportal expected (amount, currency, invoice) and "
             "was kept for review without moving any balance.",
         )
+        self._alarm(
+            "RefundsFailed",
+            self._metric("RefundsFailed"),
+            threshold=1,
+            description="A refund failed or was canceled at Stripe: the customer did not get the money back. "
+            "The refund.failed event names the payment and the refund; refund another way or contact them.",
+        )
 
     def _scheduled_job_alarms(self, name: str, function: aws_lambda.IFunction) -> None:
         stem = "".join(part.capitalize() for part in name.split("_"))

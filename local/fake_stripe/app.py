@@ -11,6 +11,9 @@
   (`POST /v1/payment_intents` with `off_session` and `confirm=true`) that succeed or fail as Stripe's test
   cards do, with Stripe's 402 card errors and `payment_intent.succeeded` / `payment_failed` events.
 - Webhook endpoints (`/v1/webhook_endpoints`, webhook_endpoints.py), as records.
+- Refunds (`POST /v1/refunds`, `GET /v1/refunds/{id}`, refunds.py): checked against what is left on the
+  charge, with `refund.created` and `charge.refunded` events; `/_front/refunds/{id}/fail` fails one as a
+  closed card does later (`refund.updated`, `refund.failed`).
 - Everything else under `/v1/` goes to localstripe as it came; PaymentIntents coming back are shown as
   Stripe shows them (payment_intents.py).
 - `/_front/...` for tests: events sent and their delivery, redelivery, delayed payment methods, health.
@@ -35,7 +38,7 @@ from local.fake_stripe.checkout import CheckoutSession, new_session
 from local.fake_stripe.config import FrontConfig
 from local.fake_stripe.errors import LocalstripeFailure, StripeApiError, front_errors
 from local.fake_stripe.events import EventRecord, WebhookSender
-from local.fake_stripe.localstripe_client import LocalstripeClient, path_id
+from local.fake_stripe.localstripe_client import LocalstripeClient, nested, path_id
 from local.fake_stripe.pages import CardProblem, checkout_page, closed_page, read_card
 from local.fake_stripe.pagination import list_limit, page_of
 from local.fake_stripe.params import unflatten
@@ -49,6 +52,7 @@ from local.fake_stripe.payments import (
     save_card,
     settle_delayed_payment,
 )
+from local.fake_stripe.refunds import RefundBook, refund_ask
 from local.fake_stripe.saved_cards import (
     NoSuchCustomer,
     check_usable,
@@ -72,6 +76,7 @@ class StripeFront:
         self.localstripe_url = localstripe_url
         self.sessions: dict[str, CheckoutSession] = {}
         self.intents = PaymentIntentViews()
+        self.refunds = RefundBook()
         self.webhooks = WebhookSender(
             config.webhook_url,
             config.webhook_secret,
@@ -235,6 +240,61 @@ class StripeFront:
         )
         url = f"/v1/customers/{customer}/payment_methods" if in_path else "/v1/payment_methods"
         return web.json_response({"object": "list", "data": data, "has_more": has_more, "url": url})
+
+    # -- refunds -----------------------------------------------------------------------------------------
+
+    async def create_refund(self, request: web.Request) -> web.Response:
+        ask = refund_ask(unflatten(parse_qsl(await request.text(), keep_blank_values=True)))
+        intent_id, charge = await self._refunded_charge(ask.payment_intent, ask.charge)
+        amount = self.refunds.check_amount(charge, ask.amount)
+        params = [("charge", str(charge["id"])), ("amount", str(amount)), *nested("metadata", ask.metadata)]
+        made = await self.localstripe.ok("POST", "/v1/refunds", params)
+        refund = self.refunds.record(made, payment_intent=intent_id, reason=ask.reason)
+        logger.info("refund %s of %s created (%s %s)", refund["id"], charge["id"], amount, refund["currency"])
+        self.webhooks.publish("refund.created", refund)
+        self.webhooks.publish("charge.refunded", self.refunds.charge_view(charge))
+        return web.json_response(refund)
+
+    async def retrieve_refund(self, request: web.Request) -> web.Response:
+        refund = self.refunds.get(request.match_info["id"])
+        if refund is None:
+            raise StripeApiError(404, f"No such refund: '{request.match_info['id']}'", code="resource_missing")
+        return web.json_response(refund)
+
+    async def retrieve_charge(self, request: web.Request) -> web.Response:
+        """localstripe's charge, with the refunds and amount_refunded Stripe would show."""
+        charge_id = request.match_info["id"]
+        status, charge = await self.localstripe.call("GET", f"/v1/charges/{path_id(charge_id)}")
+        if status != 200:
+            raise StripeApiError(404, f"No such charge: '{charge_id}'", code="resource_missing", param="id")
+        return web.json_response(self.refunds.charge_view(charge))
+
+    async def fail_refund(self, request: web.Request) -> web.Response:
+        """A test control: the refund fails later, as one to a closed card does."""
+        refund = self.refunds.fail(request.match_info["id"])
+        logger.info("refund %s failed", refund["id"])
+        self.webhooks.publish("refund.updated", refund)
+        self.webhooks.publish("refund.failed", refund)
+        return web.json_response(refund)
+
+    async def _refunded_charge(self, intent_id: str | None, charge_id: str | None) -> tuple[str | None, dict[str, Any]]:
+        if intent_id is not None:
+            status, intent = await self.localstripe.call("GET", f"/v1/payment_intents/{path_id(intent_id)}")
+            if status == 404:
+                raise StripeApiError(
+                    400, f"No such payment_intent: '{intent_id}'", code="resource_missing", param="payment_intent"
+                )
+            latest = intent.get("latest_charge")
+            charge_id = str(latest.get("id") if isinstance(latest, dict) else latest or "")
+            if intent.get("status") != "succeeded" or not charge_id:
+                raise StripeApiError(
+                    400, f"PaymentIntent {intent_id} has no successful charge to refund.", param="payment_intent"
+                )
+        status, charge = await self.localstripe.call("GET", f"/v1/charges/{path_id(str(charge_id))}")
+        if status == 404:
+            raise StripeApiError(400, f"No such charge: '{charge_id}'", code="resource_missing", param="charge")
+        charge_intent = charge.get("payment_intent")
+        return intent_id or (str(charge_intent) if charge_intent else None), charge
 
     # -- everything else under /v1 -----------------------------------------------------------------------
 
@@ -439,6 +499,9 @@ def create_app(config: FrontConfig, *, base_url: str, localstripe_url: str) -> w
     app.router.add_get("/v1/payment_methods", front.list_payment_methods)
     app.router.add_get("/v1/customers/{customer}/payment_methods", front.list_payment_methods)
     add_webhook_endpoint_routes(app)
+    app.router.add_post("/v1/refunds", front.create_refund)
+    app.router.add_get("/v1/refunds/{id}", front.retrieve_refund)
+    app.router.add_get("/v1/charges/{id}", front.retrieve_charge)
     app.router.add_route("*", "/v1/{tail:.*}", front.proxy)
     app.router.add_get("/checkout/{id}", front.checkout_page)
     app.router.add_post("/checkout/{id}/pay", front.pay)
@@ -447,4 +510,5 @@ def create_app(config: FrontConfig, *, base_url: str, localstripe_url: str) -> w
     app.router.add_post("/_front/events/{id}/resend", front.resend_event)
     app.router.add_post("/_front/sessions/{id}/complete-delayed", front.complete_delayed)
     app.router.add_post("/_front/sessions/{id}/async-result", front.async_result)
+    app.router.add_post("/_front/refunds/{id}/fail", front.fail_refund)
     return app

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from shared.domain.records import DisputeStatus
+from shared.domain.records import DisputeStatus, RefundStatus
 from shared.domain.stripe_amounts import NotRepresentable, from_stripe
 from shared.services.stripe_events.facts import (
     CheckoutSessionFact,
@@ -17,6 +17,8 @@ from shared.services.stripe_events.facts import (
     EventMeta,
     OtherEvent,
     PaymentIntentFact,
+    RefundFact,
+    RefundSeen,
     SessionState,
     SetupSessionFact,
     StripeFact,
@@ -122,6 +124,63 @@ def _dispute(closed: bool) -> Callable[[EventMeta, Mapping[str, Any]], StripeFac
     return parse
 
 
+# requires_action waits on the customer (some bank refunds): to the ledger it is still pending.
+STRIPE_REFUND_STATUS = {
+    "pending": RefundStatus.PENDING,
+    "requires_action": RefundStatus.PENDING,
+    "succeeded": RefundStatus.SUCCEEDED,
+    "failed": RefundStatus.FAILED,
+    "canceled": RefundStatus.CANCELED,
+}
+# A charge lists at most this many refunds in an event; more than that and refund.* events carry the rest.
+MAX_LISTED_REFUNDS = 100
+
+
+def _refund_seen(obj: Mapping[str, Any]) -> RefundSeen | None:
+    refund_id, status = _id(obj.get("id")), STRIPE_REFUND_STATUS.get(str(obj.get("status")))
+    if refund_id is None or status is None:
+        return None
+    metadata = obj.get("metadata")
+    ours = metadata if isinstance(metadata, dict) else {}
+    return RefundSeen(
+        refund_id=refund_id,
+        amount=_money(obj, "amount"),
+        currency=_currency(obj.get("currency")),
+        status=status,
+        reason=str(obj.get("reason") or "")[:64],
+        reopens_balance=ours.get("reopen_balance") == "true",
+        request_ref=_id(ours.get("refund_ref")) or "",
+    )
+
+
+def _intent_of(obj: Mapping[str, Any]) -> str | None:
+    intent = obj.get("payment_intent")
+    return _id(intent.get("id") if isinstance(intent, dict) else intent)
+
+
+def _refund(meta: EventMeta, obj: Mapping[str, Any]) -> StripeFact:
+    """refund.created, refund.updated, refund.failed: the refund object itself."""
+    seen, intent_id = _refund_seen(obj), _intent_of(obj)
+    if seen is None or intent_id is None:
+        return OtherEvent(meta)
+    return RefundFact(event=meta, payment_intent_id=intent_id, refunds=(seen,))
+
+
+def _charge_refunded(meta: EventMeta, obj: Mapping[str, Any]) -> StripeFact:
+    """charge.refunded: the charge, with its amount_refunded and (in API versions before 2022-11-15, or when
+    expanded) its refunds."""
+    intent_id = _intent_of(obj)
+    if intent_id is None:
+        return OtherEvent(meta)
+    listed = obj.get("refunds")
+    data = listed.get("data") if isinstance(listed, dict) else None
+    refunds = data[:MAX_LISTED_REFUNDS] if isinstance(data, list) else []
+    seen = tuple(r for r in (_refund_seen(d) for d in refunds if isinstance(d, dict)) if r is not None)
+    return RefundFact(
+        event=meta, payment_intent_id=intent_id, refunds=seen, amount_refunded=_money(obj, "amount_refunded")
+    )
+
+
 _PARSERS: dict[str, Callable[[EventMeta, Mapping[str, Any]], StripeFact]] = {
     "checkout.session.completed": _session(SessionState.COMPLETED),
     "checkout.session.async_payment_succeeded": _session(SessionState.ASYNC_SUCCEEDED),
@@ -131,6 +190,10 @@ _PARSERS: dict[str, Callable[[EventMeta, Mapping[str, Any]], StripeFact]] = {
     "payment_intent.payment_failed": _payment_intent(succeeded=False),
     "charge.dispute.created": _dispute(closed=False),
     "charge.dispute.closed": _dispute(closed=True),
+    "charge.refunded": _charge_refunded,
+    "refund.created": _refund,
+    "refund.updated": _refund,
+    "refund.failed": _refund,
 }
 
 # What the webhook endpoint subscribes to at Stripe (cli: payportal stripe setup).

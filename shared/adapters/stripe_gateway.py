@@ -6,14 +6,18 @@ import hashlib
 import json
 from typing import Any
 
-from shared.domain.records import Customer
-from shared.domain.stripe_amounts import to_stripe
+from shared.adapters.stripe_events import STRIPE_REFUND_STATUS
+from shared.domain.errors import RefundRefused
+from shared.domain.records import Customer, RefundStatus
+from shared.domain.stripe_amounts import from_stripe, to_stripe
 from shared.services.ports import (
     ChargeOutcome,
     CheckoutSession,
     CheckoutSessionRequest,
     OffSessionCharge,
     PaymentMethodUsed,
+    RefundCreated,
+    RefundRequest,
     SessionClosed,
     SetupSessionRequest,
 )
@@ -120,6 +124,29 @@ class StripeGateway:
                 card_expires=expires,
             )
         return ChargeOutcome(payment_intent_id=str(intent.id), status=str(intent.status), card_expires=expires)
+
+    def create_refund(self, request: RefundRequest) -> RefundCreated:
+        """One refund of the PaymentIntent; the same idempotency key returns the same refund."""
+        import stripe  # lazy: as in __init__
+
+        try:
+            refund = self._client.v1.refunds.create(
+                params={
+                    "payment_intent": request.payment_intent_id,
+                    "amount": to_stripe(request.amount, request.currency),
+                    "reason": request.reason,
+                    "metadata": request.metadata,
+                },
+                options={"idempotency_key": request.idempotency_key},
+            )
+        except stripe.InvalidRequestError as error:
+            # e.g. charge_already_refunded, charge_disputed, amount beyond what Stripe still holds
+            raise RefundRefused(f"Stripe refused the refund: {error.code or 'invalid_request'}") from error
+        return RefundCreated(
+            id=str(refund.id),
+            amount=from_stripe(int(refund.amount), request.currency),
+            status=STRIPE_REFUND_STATUS.get(str(refund.status), RefundStatus.PENDING),
+        )
 
     def payment_method_used(self, payment_intent_id: str) -> PaymentMethodUsed | None:
         """One request (the PaymentIntent with its payment method expanded). A receipt is worth more on time

@@ -73,3 +73,15 @@ class ConcurrentUpdate(DomainError):
     """Someone else changed the item first; the caller may retry with fresh state."""
 
     code = "concurrent_update"
+
+
+class RefundExceedsRefundable(InvalidAmount):
+    """More than what is left of the payment to refund (its amount less every refund not failed)."""
+
+    code = "refund_exceeds_refundable"
+
+
+class RefundRefused(InvalidStateTransition):
+    """Stripe would not refund (the charge is disputed, already refunded, or too old for its method)."""
+
+    code = "refund_refused"

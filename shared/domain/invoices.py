@@ -86,6 +86,10 @@ class Invoice:
     open_disputes: frozenset[str] = frozenset()  # Stripe disputes not yet closed: no dunning meanwhile
     plan_offer: PlanOffer | None = None  # installment plans the customer may choose on the pay page
     active_plan: str | None = None  # an installment plan is paying it off: no dunning meanwhile
+    # Refunds of its payments (pending or succeeded), and the part of them owed again (reopen_balance).
+    # amount_paid stays what was received; the rest of a refund is a credit: the invoice stays settled.
+    amount_refunded: int = 0
+    amount_reopened: int = 0
 
     @property
     def amount_original(self) -> int:
@@ -101,13 +105,41 @@ class Invoice:
         )
 
     @property
+    def amount_settled(self) -> int:
+        """What counts towards amount_due: received, less what was refunded to be owed again."""
+        return self.amount_paid - self.amount_reopened
+
+    @property
     def amount_remaining(self) -> int:
-        return max(0, self.amount_due - self.amount_paid)
+        return max(0, self.amount_due - self.amount_settled)
 
     @property
     def amount_credit(self) -> int:
-        """What was paid beyond the amount due: kept as the customer's credit, never dropped."""
-        return max(0, self.amount_paid - self.amount_due)
+        """What was paid beyond the amount due and not refunded: kept as the customer's credit, never dropped."""
+        return max(0, self.amount_paid - self.amount_due - self.amount_refunded)
+
+    def _settled_status(self) -> InvoiceStatus:
+        if self.status in (InvoiceStatus.VOID, InvoiceStatus.UNCOLLECTIBLE):
+            return self.status
+        if self.amount_settled >= self.amount_due:
+            return InvoiceStatus.PAID
+        return InvoiceStatus.PARTIALLY_PAID if self.amount_settled > 0 else InvoiceStatus.OPEN
+
+    def with_refunds(self, refunded: int, reopened: int, now: datetime) -> Invoice:
+        """State after refunds moved: `refunded` more counted (less when one failed), `reopened` of it owed
+        again. Owed again, dunning looks at it from `now`; settled again, it has nothing more to do."""
+        moved = replace(
+            self,
+            amount_refunded=self.amount_refunded + refunded,
+            amount_reopened=self.amount_reopened + reopened,
+            version=self.version + 1,
+        )
+        moved = replace(moved, status=moved._settled_status())
+        if moved.status in (InvoiceStatus.PAID, InvoiceStatus.VOID):
+            return replace(moved, next_action_at=None)
+        if reopened > 0 and moved.in_dunning:
+            return replace(moved, next_action_at=now)
+        return moved
 
     @property
     def accepts_payment(self) -> bool:
@@ -156,7 +188,8 @@ class Invoice:
         paid = self.amount_paid + amount
         status = self.status
         if status is not InvoiceStatus.VOID:
-            status = InvoiceStatus.PAID if paid >= self.amount_due else InvoiceStatus.PARTIALLY_PAID
+            settled = paid - self.amount_reopened
+            status = InvoiceStatus.PAID if settled >= self.amount_due else InvoiceStatus.PARTIALLY_PAID
         next_action_at = None if status in (InvoiceStatus.PAID, InvoiceStatus.VOID) else self.next_action_at
         return replace(self, amount_paid=paid, status=status, version=self.version + 1, next_action_at=next_action_at)
 
@@ -165,7 +198,7 @@ class Invoice:
         paid = max(0, self.amount_paid - amount)
         status = self.status
         if status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID):
-            if paid >= self.amount_due:
+            if paid - self.amount_reopened >= self.amount_due:
                 status = InvoiceStatus.PAID
             else:
                 status = InvoiceStatus.PARTIALLY_PAID if paid > 0 else InvoiceStatus.OPEN
@@ -193,5 +226,6 @@ def invoice_event_detail(invoice: Invoice) -> dict[str, object]:
         "amount_paid": invoice.amount_paid,
         "amount_remaining": invoice.amount_remaining,
         "amount_credit": invoice.amount_credit,
+        "amount_refunded": invoice.amount_refunded,
         "due_date": invoice.due_date.isoformat(),
     }

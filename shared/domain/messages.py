@@ -36,6 +36,8 @@ class EventName(StrEnum):
     INVOICE_DISPUTE_CLOSED = "invoice.dispute_closed"
     PAYMENT_SUCCEEDED = "payment.succeeded"
     PAYMENT_FAILED = "payment.failed"
+    PAYMENT_REFUNDED = "payment.refunded"
+    REFUND_FAILED = "refund.failed"
     PLAN_CREATED = "plan.created"
     PLAN_INSTALLMENT_PAID = "plan.installment_paid"
     PLAN_INSTALLMENT_FAILED = "plan.installment_failed"
@@ -145,8 +147,25 @@ class PlanUpdateEmail:
     due_on: date | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RefundEmail:
+    """Money is on its way back to the customer: one email per refund."""
+
+    template: ClassVar[str] = "refund"
+    invoice_id: str
+    payment_id: str
+    refund_id: str
+    amount: int
+
+
 EmailMessage = (
-    InvoiceIssuedEmail | ReminderEmail | ReceiptEmail | PaymentFailedEmail | AutopayNoticeEmail | PlanUpdateEmail
+    InvoiceIssuedEmail
+    | ReminderEmail
+    | ReceiptEmail
+    | PaymentFailedEmail
+    | AutopayNoticeEmail
+    | PlanUpdateEmail
+    | RefundEmail
 )
 MessageBody = Event | EmailMessage
 
@@ -210,6 +229,13 @@ def encode(body: MessageBody) -> tuple[str, str, dict[str, Any]]:
                 "next_attempt_at": body.next_attempt_at.isoformat() if body.next_attempt_at else None,
                 "due_on": body.due_on.isoformat() if body.due_on else None,
             }
+        case RefundEmail():
+            data = {
+                "invoice_id": body.invoice_id,
+                "payment_id": body.payment_id,
+                "refund_id": body.refund_id,
+                "amount": body.amount,
+            }
     return "email", body.template, data
 
 
@@ -243,4 +269,6 @@ def decode(kind: str, name: str, data: Mapping[str, Any]) -> MessageBody:
             next_attempt_at=datetime.fromisoformat(str(next_attempt)) if next_attempt else None,
             due_on=date.fromisoformat(str(due_on)) if due_on else None,
         )
+    if name == RefundEmail.template:
+        return RefundEmail(invoice_id, str(data["payment_id"]), str(data["refund_id"]), int(data["amount"]))
     raise ValueError(f"unknown email template {name!r}")

@@ -132,6 +132,43 @@ class OpenCheckout:
         return attempt.opened_as != 0 and self.version > attempt.opened_as and attempt.payment_status is None
 
 
+class RefundStatus(StrEnum):
+    """A Stripe refund's status (requires_action is waiting on the customer: pending, to us)."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+# A refund only moves up this ladder, whatever order Stripe's events arrive in: pending, then succeeded,
+# then (rarely, after succeeding) failed; canceled only ever follows pending.
+REFUND_STATUS_RANK: dict[RefundStatus, int] = {
+    RefundStatus.PENDING: 1,
+    RefundStatus.SUCCEEDED: 2,
+    RefundStatus.FAILED: 3,
+    RefundStatus.CANCELED: 3,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    """A Stripe refund of one payment. Pending and succeeded refunds count as refunded, as Stripe's charge
+    counts them in its `amount_refunded`; a failed or canceled one gives the money back to the payment."""
+
+    id: str  # Stripe's refund id (re_...)
+    amount: int
+    status: RefundStatus
+    reopens_balance: bool  # the refunded amount is owed again (payportal's refunds asked so; dashboard: no)
+    reason: str
+    updated_at: datetime
+    request_ref: str = ""  # the operator's request that made it (its Idempotency-Key's); "" from the dashboard
+
+    @property
+    def counts(self) -> bool:
+        return self.status in (RefundStatus.PENDING, RefundStatus.SUCCEEDED)
+
+
 @dataclass(frozen=True, slots=True)
 class Payment:
     """One payment, identified by its PaymentIntent (or session when Stripe gave none)."""
@@ -147,6 +184,30 @@ class Payment:
     created_at: datetime
     updated_at: datetime
     failure_reason: str | None = None
+    refunds: tuple[Refund, ...] = ()  # oldest first
+    refund_version: int = 0  # moves on with every change to `refunds`: their writes are guarded by it
+
+    @property
+    def amount_refunded(self) -> int:
+        """As Stripe's charge counts it: every refund not failed or canceled."""
+        return sum(r.amount for r in self.refunds if r.counts)
+
+    @property
+    def amount_refundable(self) -> int:
+        return max(0, self.amount - self.amount_refunded) if self.status is PaymentStatus.SUCCEEDED else 0
+
+    @property
+    def state(self) -> str:
+        """The status shown: the payment's own, or how much of it was refunded."""
+        if self.status is PaymentStatus.SUCCEEDED and self.amount_refunded:
+            return "refunded" if self.amount_refunded >= self.amount else "partially_refunded"
+        return self.status.value
+
+    def refund(self, refund_id: str) -> Refund | None:
+        return next((r for r in self.refunds if r.id == refund_id), None)
+
+    def refund_made_for(self, request_ref: str) -> Refund | None:
+        return next((r for r in self.refunds if request_ref and r.request_ref == request_ref), None)
 
 
 class DisputeStatus(StrEnum):

@@ -21,6 +21,7 @@ from shared.domain.messages import (
     PaymentFailedEmail,
     PlanUpdateEmail,
     ReceiptEmail,
+    RefundEmail,
     ReminderEmail,
 )
 from shared.rendering import format_day, format_moment, render_email
@@ -177,6 +178,14 @@ def compose_email(
                 "amount": body.amount,
                 "next_attempt_text": format_moment(when, customer.locale, customer.timezone) if when else "",
                 "due_on_text": format_day(body.due_on, customer.locale) if body.due_on else "",
+            }
+        case RefundEmail():
+            payment = next((p for p in ledger.get_invoice_payments(invoice.id) if p.key == body.payment_id), None)
+            context |= {
+                "amount": body.amount,
+                "payment_id": body.payment_id,
+                "refund_id": body.refund_id,
+                "refunded_in_full": payment is not None and payment.state == "refunded",
             }
         case ReminderEmail():
             context |= {"pay_url": pay_url(), "template": body.step_template}

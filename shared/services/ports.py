@@ -26,6 +26,7 @@ from shared.domain.records import (
     Payment,
     Plan,
     RecurringCharge,
+    RefundStatus,
     StripeEventRecord,
 )
 
@@ -45,6 +46,8 @@ class Change:
     # The invoice's one payable session: written only if the stored version is `version - 1` (none for 1)
     open_checkout: OpenCheckout | None = None
     payment: Payment | None = None  # written only if it moves the stored payment's status forward
+    # A succeeded payment's refunds: written only if the stored refund_version is `refund_version - 1`
+    payment_refunds: Payment | None = None
     dispute: Dispute | None = None  # written only if it moves the stored dispute forward (open -> closed)
     new_plan: Plan | None = None  # written only if no plan with that id exists
     plan_update: Plan | None = None  # written only if the stored version is `version - 1`
@@ -69,6 +72,7 @@ class Rejection(StrEnum):
     CHECKOUT_CONFLICT = "checkout_conflict"  # checkout: that ref is recorded with another session
     STALE_OPEN_CHECKOUT = "stale_open_checkout"  # open_checkout: another session was opened or closed meanwhile
     PAYMENT_NOT_FORWARD = "payment_not_forward"  # payment: the stored payment is as far along or further
+    STALE_REFUNDS = "stale_refunds"  # payment_refunds: no such succeeded payment, or its refunds changed
     PLAN_EXISTS = "plan_exists"  # new_plan: a plan with that id exists
     STALE_PLAN = "stale_plan"  # plan_update: no such plan, or it changed since it was read
     STALE_RECURRING = "stale_recurring"  # recurring_update: no such recurring charge, or it changed
@@ -222,6 +226,28 @@ class PaymentMethodUsed:
     last4: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RefundRequest:
+    """Refund part or all of a PaymentIntent. The idempotency key is derived from the operator's request
+    (caller and Idempotency-Key) and the amount: a timed-out call and its retry never refund twice."""
+
+    payment_intent_id: str
+    amount: int
+    currency: str
+    reason: str  # Stripe's: duplicate, fraudulent or requested_by_customer
+    metadata: dict[str, str]
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefundCreated:
+    """What Stripe answered: the refund and its status (its events follow, and change nothing more)."""
+
+    id: str
+    amount: int
+    status: RefundStatus
+
+
 class SessionClosed(StrEnum):
     """What a Checkout Session is once it can no longer be paid."""
 
@@ -240,6 +266,10 @@ class PaymentGateway(Protocol):
     def create_setup_session(self, request: SetupSessionRequest) -> CheckoutSession: ...
     def payment_method_used(self, payment_intent_id: str) -> PaymentMethodUsed | None:
         """What paid the PaymentIntent; None when Stripe cannot say (or cannot be asked just now)."""
+        ...
+
+    def create_refund(self, request: RefundRequest) -> RefundCreated:
+        """Raises RefundRefused (shared.domain.errors) when Stripe refuses it for what the payment is."""
         ...
 
 

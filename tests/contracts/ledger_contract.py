@@ -29,6 +29,8 @@ from shared.domain.records import (
     PlanKind,
     PlanStatus,
     RecurringStatus,
+    Refund,
+    RefundStatus,
 )
 from shared.services.ports import (
     Change,
@@ -85,6 +87,12 @@ def walked(read: Any, limit: int) -> list[Any]:
     pages = every_page(read, limit)
     assert all(len(p.items) <= limit for p in pages)
     return [item for page in pages for item in page.items]
+
+
+def a_refund(refund_id: str, status: RefundStatus = RefundStatus.SUCCEEDED, *, reopens_balance: bool = False) -> Refund:
+    return Refund(
+        refund_id, 2_000, status, reopens_balance, "requested_by_customer", NOW, request_ref=f"rfq_{refund_id}"
+    )
 
 
 def rejection(ledger: LedgerUnderTest, change: Change) -> Rejection:
@@ -144,6 +152,8 @@ class LedgerContract:
             open_disputes=frozenset({"dp_1"}),
             plan_offer=PlanOffer(6, 1_000, (Frequency.WEEKLY, Frequency.MONTHLY)),
             active_plan="plan_1",
+            amount_refunded=3_000,
+            amount_reopened=1_000,
         )
         ledger.commit(Change(new_customer=a_customer(), new_invoice=invoice))
 
@@ -452,6 +462,41 @@ class LedgerContract:
             ledger.commit(Change(payment=a_payment(status=status)))
 
         assert ledger.get_invoice_payments("inv_1") == [a_payment(status=PaymentStatus.SUCCEEDED)]
+
+    def test_a_succeeded_payment_s_refunds_read_back_and_move_one_version_at_a_time(
+        self, ledger: LedgerUnderTest
+    ) -> None:
+        # Given a succeeded payment; When its refunds are written version after version; Then each reads back
+        ledger.commit(Change(payment=a_payment()))
+        first = replace(a_payment(), refunds=(a_refund("re_1", RefundStatus.PENDING),), refund_version=1)
+        ledger.commit(Change(payment_refunds=first))
+        second = replace(first, refunds=(a_refund("re_1"), a_refund("re_2", reopens_balance=True)), refund_version=2)
+        ledger.commit(Change(payment_refunds=second))
+
+        assert ledger.get_invoice_payments("inv_1") == [second]
+        assert ledger.get_payment_context("inv_1", None, "pi_1").payment == second
+        assert second.amount_refunded == 2 * a_refund("re_1").amount
+
+    @pytest.mark.parametrize("version", [1, 3])
+    def test_refunds_over_another_version_are_stale(self, ledger: LedgerUnderTest, version: int) -> None:
+        # Given refunds at version 1; When refunds are written over version 0 or 2; Then they are refused
+        ledger.commit(Change(payment=a_payment()))
+        ledger.commit(Change(payment_refunds=replace(a_payment(), refunds=(a_refund("re_1"),), refund_version=1)))
+        stale = replace(a_payment(), refunds=(a_refund("re_9"),), refund_version=version)
+
+        assert rejection(ledger, Change(payment_refunds=stale)) == Rejection.STALE_REFUNDS
+        assert [r.id for r in ledger.get_invoice_payments("inv_1")[0].refunds] == ["re_1"]
+
+    @pytest.mark.parametrize("status", [None, PaymentStatus.PENDING, PaymentStatus.FAILED])
+    def test_refunds_of_a_payment_not_succeeded_are_refused(
+        self, ledger: LedgerUnderTest, status: PaymentStatus | None
+    ) -> None:
+        # Given no payment, or one pending or failed; When refunds are written to it; Then they are refused
+        if status is not None:
+            ledger.commit(Change(payment=a_payment(status=status)))
+        refunded = replace(a_payment(), refunds=(a_refund("re_1"),), refund_version=1)
+
+        assert rejection(ledger, Change(payment_refunds=refunded)) == Rejection.STALE_REFUNDS
 
     @pytest.mark.parametrize(
         ("stored", "arriving"),

@@ -8,13 +8,16 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from shared.domain.records import Customer
+from shared.domain.errors import RefundRefused
+from shared.domain.records import Customer, RefundStatus
 from shared.services.ports import (
     ChargeOutcome,
     CheckoutSession,
     CheckoutSessionRequest,
     OffSessionCharge,
     PaymentMethodUsed,
+    RefundCreated,
+    RefundRequest,
     SessionClosed,
     SetupSessionRequest,
 )
@@ -39,7 +42,10 @@ class FakeGateway:
     # Each session's status as Stripe has it: open, complete or expired (tests complete them with `pay`)
     session_status: dict[str, str] = field(default_factory=dict)
     expire_requests: list[str] = field(default_factory=list)
-    _replies: dict[str, CheckoutSession | ChargeOutcome] = field(default_factory=dict)
+    refund_requests: list[RefundRequest] = field(default_factory=list)
+    refund_status: RefundStatus = RefundStatus.SUCCEEDED  # what a new refund's status is
+    refuse_refunds: bool = False  # Stripe refuses (a charge disputed, say)
+    _replies: dict[str, CheckoutSession | ChargeOutcome | RefundCreated] = field(default_factory=dict)
 
     def ensure_customer(self, customer: Customer) -> str:
         if customer.stripe_customer_id:
@@ -73,6 +79,16 @@ class FakeGateway:
         if not isinstance(reply, ChargeOutcome):
             reply = self.charge_outcomes.popleft() if self.charge_outcomes else None
             reply = reply or ChargeOutcome(payment_intent_id=f"pi_fake_{len(self._replies) + 1}", status="succeeded")
+            self._replies[request.idempotency_key] = reply
+        return reply
+
+    def create_refund(self, request: RefundRequest) -> RefundCreated:
+        self.refund_requests.append(request)
+        if self.refuse_refunds:
+            raise RefundRefused("Stripe refused the refund: charge_disputed")
+        reply = self._replies.get(request.idempotency_key)
+        if not isinstance(reply, RefundCreated):
+            reply = RefundCreated(f"re_fake_{len(self._replies) + 1}", request.amount, self.refund_status)
             self._replies[request.idempotency_key] = reply
         return reply
 

@@ -20,7 +20,7 @@ from shared import schema
 from shared.clock import wall_clock_now
 from shared.domain import messages
 from shared.domain.dunning import DunningPolicy
-from shared.domain.invoices import PAYMENT_STATUS_RANK, Invoice, InvoiceStatus
+from shared.domain.invoices import PAYMENT_STATUS_RANK, Invoice, InvoiceStatus, PaymentStatus
 from shared.domain.messages import OutboxMessage
 from shared.domain.records import (
     DISPUTE_STATUS_RANK,
@@ -151,6 +151,14 @@ class InMemoryLedger:
             stored_payment = self.payments.get((c.payment.invoice_id, c.payment.key))
             if stored_payment and PAYMENT_STATUS_RANK[stored_payment.status] >= PAYMENT_STATUS_RANK[c.payment.status]:
                 yield Rejection.PAYMENT_NOT_FORWARD
+        if c.payment_refunds:
+            stored = self.payments.get((c.payment_refunds.invoice_id, c.payment_refunds.key))
+            if (
+                stored is None
+                or stored.status is not PaymentStatus.SUCCEEDED
+                or stored.refund_version != c.payment_refunds.refund_version - 1
+            ):
+                yield Rejection.STALE_REFUNDS
         if c.new_plan and (c.new_plan.invoice_id, c.new_plan.id) in self.plans:
             yield Rejection.PLAN_EXISTS
         if c.plan_update:
@@ -205,6 +213,8 @@ class InMemoryLedger:
             self.payments[(c.payment.invoice_id, c.payment.key)] = c.payment
             if c.payment.payment_intent_id:
                 self.payment_intents[c.payment.payment_intent_id] = c.payment.invoice_id
+        if c.payment_refunds:
+            self.payments[(c.payment_refunds.invoice_id, c.payment_refunds.key)] = c.payment_refunds
         for plan in (c.new_plan, c.plan_update):
             if plan:
                 self.plans[(plan.invoice_id, plan.id)] = _stored_schedule(plan)
@@ -431,6 +441,8 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
         names.append(("payment", c.payment.invoice_id, c.payment.key))
         if c.payment.payment_intent_id:
             names.append(("payment intent", c.payment.payment_intent_id))
+    if c.payment_refunds:
+        names.append(("payment", c.payment_refunds.invoice_id, c.payment_refunds.key))
     names += [("plan", x.invoice_id, x.id) for x in (c.new_plan, c.plan_update) if x]
     names += [("recurring", x.id) for x in (c.new_recurring, c.recurring_update) if x]
     if c.dispute:

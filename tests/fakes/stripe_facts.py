@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.domain.records import DisputeStatus
+from shared.domain.records import DisputeStatus, RefundStatus
 from shared.services.stripe_events.facts import (
     CheckoutSessionFact,
     DisputeFact,
     EventMeta,
     PaymentIntentFact,
+    RefundFact,
+    RefundSeen,
     SessionState,
     SetupPurpose,
     SetupSessionFact,
@@ -135,3 +137,35 @@ def a_setup_fact(
         session_id="cs_setup_1",
         tags=Tags(customer_id="cus_1", purpose=purpose),
     )
+
+
+def a_refund_seen(
+    refund_id: str = "re_1",
+    status: RefundStatus = RefundStatus.SUCCEEDED,
+    *,
+    amount: int | None = 5_000,
+    currency: str | None = "USD",
+    reopens_balance: bool = False,
+) -> RefundSeen:
+    return RefundSeen(refund_id, amount, currency, status, "requested_by_customer", reopens_balance)
+
+
+def a_refund_fact(
+    event_id: str = "evt_re_1",
+    refund_id: str = "re_1",
+    status: RefundStatus = RefundStatus.SUCCEEDED,
+    *,
+    amount: int | None = 5_000,
+    reopens_balance: bool = False,
+    payment_intent_id: str = "pi_1",
+) -> RefundFact:
+    """refund.created (pending), refund.updated (succeeded, canceled) or refund.failed for re_1 of pi_1."""
+    type_ = {RefundStatus.PENDING: "refund.created", RefundStatus.FAILED: "refund.failed"}.get(status, "refund.updated")
+    seen = a_refund_seen(refund_id, status, amount=amount, reopens_balance=reopens_balance)
+    return RefundFact(an_event_meta(event_id, type_, refund_id), payment_intent_id, (seen,))
+
+
+def a_charge_refunded_fact(event_id: str, *refunds: RefundSeen, payment_intent_id: str = "pi_1") -> RefundFact:
+    """charge.refunded for pi_1's charge, listing `refunds`."""
+    total = sum(r.amount or 0 for r in refunds if r.status in (RefundStatus.PENDING, RefundStatus.SUCCEEDED))
+    return RefundFact(an_event_meta(event_id, "charge.refunded", "ch_1"), payment_intent_id, refunds, total)

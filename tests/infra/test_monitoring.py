@@ -32,6 +32,7 @@ EXPECTED_ALARMS = {
     "BadItemsSkipped",
     "OutboxDeliveriesUnrecorded",
     "WebhookEventsUnreadable",
+    "RefundsFailed",
 }
 
 
@@ -104,7 +105,7 @@ def test_alarms_and_dashboard_read_only_metrics_the_functions_emit(synthesized: 
 
 
 def test_a_skipped_bad_item_alarms_at_once(synthesized: Synthesized) -> None:
-    for name in ("BadItemsSkipped", "WebhookEventsUnreadable"):
+    for name in ("BadItemsSkipped", "WebhookEventsUnreadable", "RefundsFailed"):
         alarm = alarms(synthesized)[name]
         assert (alarm["MetricName"], alarm["Namespace"], alarm["Statistic"]) == (name, "payportal-dev", "Sum")
         assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")

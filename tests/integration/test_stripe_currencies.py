@@ -9,8 +9,13 @@ from typing import Any
 
 import pytest
 import requests
+import stripe as stripe_sdk
 
-from tests.integration.conftest import Aws
+from shared.adapters.stripe_gateway import StripeGateway
+from shared.domain.errors import RefundRefused
+from shared.domain.records import RefundStatus
+from shared.services.ports import RefundRequest
+from tests.integration.conftest import STRIPE_KEY, Aws
 from tests.integration.helpers import (
     checkout_for,
     completed,
@@ -163,3 +168,42 @@ def test_a_partial_payment_typed_in_bhd_must_be_chargeable(stripe: str, aws: Aws
     accepted = pay(token, {"amount": "1.230"})
     assert accepted["statusCode"] == 303
     assert session_of(stripe, accepted)["amount_total"] == 1_230
+
+
+def test_a_refund_of_isk_2000_reaches_stripe_as_200000_once_per_key_and_more_is_refused(stripe: str, aws: Aws) -> None:
+    # Given an ISK 5,000 payment at the local Stripe (500000 there)
+    client = stripe_sdk.StripeClient(STRIPE_KEY, base_addresses={"api": stripe})
+    session = client.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {"currency": "isk", "unit_amount": 500_000, "product_data": {"name": "INV"}},
+                }
+            ],
+            "success_url": "http://127.0.0.1/done",
+            "cancel_url": "http://127.0.0.1/cancel",
+        }
+    )
+    paid = requests.post(
+        f"{stripe}/checkout/{session.id}/pay",
+        data={"card_number": "4242 4242 4242 4242", "expiry": "12 / 34", "cvc": "123"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert paid.status_code == 303
+    intent = str(client.v1.checkout.sessions.retrieve(session.id).payment_intent)
+    gateway = StripeGateway(STRIPE_KEY, api_base=stripe)
+    ask = RefundRequest(
+        intent, 2_000, "ISK", "requested_by_customer", {"refund_ref": "rfq_1"}, "payportal-refund-rfq_1"
+    )
+
+    # When payportal refunds ISK 2,000, twice under one key
+    first, again = gateway.create_refund(ask), gateway.create_refund(ask)
+
+    # Then Stripe refunded 200000 once, and we read it back as ISK 2,000
+    assert first == again and (first.amount, first.status) == (2_000, RefundStatus.SUCCEEDED)
+    assert client.v1.refunds.retrieve(first.id).amount == 200_000
+    with pytest.raises(RefundRefused):
+        gateway.create_refund(RefundRequest(intent, 3_001, "ISK", "duplicate", {}, "payportal-refund-rfq_2"))

@@ -67,3 +67,17 @@ def test_other_events_add_no_money_metrics(emitted: Any) -> None:
     assert not [
         b for b in emitted() if {"PaymentsSucceeded", "AmountCollected", "PaymentsFailed"} & set(metric_names(b))
     ]
+
+
+def test_a_refund_counts_and_adds_its_amount_and_a_failed_one_counts_for_the_alarm(emitted: Any) -> None:
+    from functions.outbox.handler import business_metrics
+
+    business_metrics(Event(EventName.PAYMENT_REFUNDED, {"amount": 3_000, "currency": "USD", "refund_id": "re_1"}))
+    business_metrics(Event(EventName.REFUND_FAILED, {"amount": 3_000, "currency": "USD", "refund_id": "re_1"}))
+    blobs = emitted()
+
+    [amount] = [b for b in blobs if "AmountRefunded" in metric_names(b)]
+    assert amount["AmountRefunded"] == [3_000.0] and amount["currency"] == "USD"
+    [counts] = [b for b in blobs if "RefundsFailed" in metric_names(b)]
+    assert counts["RefundsFailed"] == [1.0] and counts["RefundsMade"] == [1.0]
+    assert dimensions(counts) == [["service"]]  # what the RefundsFailed alarm names

@@ -11,12 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.adapters.stripe_events import HANDLED_EVENT_TYPES, NotAStripeEvent, parse_event
-from shared.domain.records import DisputeStatus
+from shared.domain.records import DisputeStatus, RefundStatus
 from shared.services.stripe_events.facts import (
     CheckoutSessionFact,
     DisputeFact,
     OtherEvent,
     PaymentIntentFact,
+    RefundFact,
     SessionState,
     SetupPurpose,
     SetupSessionFact,
@@ -168,6 +169,87 @@ def test_a_stripe_amount_that_is_not_a_whole_number_of_our_units_states_no_amoun
     obj = session_object(session_id="cs_1", invoice_id="inv_1", checkout_ref="r", amount=500_050, currency="isk")
     fact = parse_event(stripe_event("checkout.session.completed", obj))
     assert isinstance(fact, CheckoutSessionFact) and fact.amount is None  # never rounded into the ledger
+
+
+def _refund(status: str = "succeeded", **overrides: Any) -> dict[str, Any]:
+    return {
+        "id": "re_1", "object": "refund", "amount": 3_000, "currency": "usd", "charge": "ch_1",
+        "payment_intent": "pi_1", "status": status, "reason": "requested_by_customer",
+        "metadata": {"reopen_balance": "true", "refund_ref": "rfq_1"},
+    } | overrides  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("event_type", "status", "expected"),
+    [
+        ("refund.created", "pending", RefundStatus.PENDING),
+        ("refund.created", "requires_action", RefundStatus.PENDING),
+        ("refund.updated", "succeeded", RefundStatus.SUCCEEDED),
+        ("refund.updated", "canceled", RefundStatus.CANCELED),
+        ("refund.failed", "failed", RefundStatus.FAILED),
+    ],
+)
+def test_a_refund_event_is_a_refund_fact_of_its_payment_intent(
+    event_type: str, status: str, expected: RefundStatus
+) -> None:
+    fact = parse_event(stripe_event(event_type, _refund(status)))
+
+    assert isinstance(fact, RefundFact) and fact.payment_intent_id == "pi_1" and fact.amount_refunded is None
+    [seen] = fact.refunds
+    assert (seen.refund_id, seen.amount, seen.currency, seen.status) == ("re_1", 3_000, "USD", expected)
+    assert seen.reopens_balance and seen.request_ref == "rfq_1"
+
+
+def test_a_dashboard_refund_is_a_credit_without_a_request() -> None:
+    fact = parse_event(stripe_event("refund.created", _refund(metadata={})))
+
+    assert isinstance(fact, RefundFact)
+    assert not fact.refunds[0].reopens_balance and fact.refunds[0].request_ref == ""
+
+
+def test_charge_refunded_lists_the_charge_s_refunds_and_its_amount_refunded_in_our_units() -> None:
+    charge = {
+        "id": "ch_1", "object": "charge", "amount": 500_000, "currency": "isk", "payment_intent": "pi_1",
+        "amount_refunded": 200_000, "refunds": {"data": [_refund(amount=200_000, currency="isk")]},
+    }  # fmt: skip
+
+    fact = parse_event(stripe_event("charge.refunded", charge))
+
+    assert isinstance(fact, RefundFact) and fact.amount_refunded == 2_000  # ISK 2,000 is 200000 at Stripe
+    assert [r.amount for r in fact.refunds] == [2_000]
+
+
+def test_charge_refunded_without_refunds_listed_has_none() -> None:
+    charge = {"id": "ch_1", "amount": 5_000, "currency": "usd", "payment_intent": "pi_1", "amount_refunded": 5_000}
+
+    fact = parse_event(stripe_event("charge.refunded", charge))
+
+    assert isinstance(fact, RefundFact) and fact.refunds == () and fact.amount_refunded == 5_000
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        _refund(payment_intent=None),  # a refund of a charge without a PaymentIntent: not one of ours
+        _refund(status="weird"),
+        _refund(id=None),
+    ],
+)
+def test_a_refund_we_cannot_read_is_another_event(obj: dict[str, Any]) -> None:
+    if obj.get("id") is None:
+        with pytest.raises(NotAStripeEvent):
+            parse_event(stripe_event("refund.updated", obj))
+        return
+    assert isinstance(parse_event(stripe_event("refund.updated", obj)), OtherEvent)
+
+
+def test_a_refund_amount_that_is_not_an_integer_is_refused() -> None:
+    with pytest.raises(NotAStripeEvent):
+        parse_event(stripe_event("refund.created", _refund(amount=30.5)))
+
+
+def test_refund_events_are_subscribed() -> None:
+    assert {"charge.refunded", "refund.created", "refund.updated", "refund.failed"} <= HANDLED_EVENT_TYPES
 
 
 def test_the_event_says_which_stripe_mode_it_is_from() -> None:

@@ -34,6 +34,8 @@ from shared.domain.records import (
     PlanStatus,
     RecurringCharge,
     RecurringStatus,
+    Refund,
+    RefundStatus,
     StripeEventRecord,
 )
 
@@ -230,6 +232,8 @@ def invoice_item(i: Invoice, now: datetime) -> dict[str, Any]:
         "currency": i.currency,
         "amount_due": i.amount_due,
         "amount_paid": i.amount_paid,
+        "amount_refunded": i.amount_refunded or None,
+        "amount_reopened": i.amount_reopened or None,
         "status": i.status.value,
         "due_date": i.due_date.isoformat(),
         "description": i.description,
@@ -285,6 +289,8 @@ def invoice_from(item: dict[str, Any]) -> Invoice:
         open_disputes=frozenset(item.get("open_disputes") or ()),
         plan_offer=_plan_offer_from(item["plan_offer"]) if item.get("plan_offer") else None,
         active_plan=item.get("active_plan"),
+        amount_refunded=int(item.get("amount_refunded") or 0),
+        amount_reopened=int(item.get("amount_reopened") or 0),
     )
 
 
@@ -416,7 +422,33 @@ def payment_item(p: Payment) -> dict[str, Any]:
         "failure_reason": p.failure_reason,
         "created_at": timestamp(p.created_at),
         "updated_at": timestamp(p.updated_at),
+        "refunds": [_refund_item(r) for r in p.refunds] or None,
+        "refund_version": p.refund_version or None,
     }
+
+
+def _refund_item(r: Refund) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "amount": r.amount,
+        "status": r.status.value,
+        "reopens_balance": r.reopens_balance,
+        "reason": r.reason,
+        "updated_at": timestamp(r.updated_at),
+        "request_ref": r.request_ref or None,
+    }
+
+
+def _refund_from(item: dict[str, Any]) -> Refund:
+    return Refund(
+        id=str(item["id"]),
+        amount=int(item["amount"]),
+        status=RefundStatus(item["status"]),
+        reopens_balance=bool(item.get("reopens_balance")),
+        reason=str(item.get("reason") or ""),
+        updated_at=datetime.fromisoformat(item["updated_at"]),
+        request_ref=str(item.get("request_ref") or ""),
+    )
 
 
 def payment_from(item: dict[str, Any]) -> Payment:
@@ -432,6 +464,8 @@ def payment_from(item: dict[str, Any]) -> Payment:
         failure_reason=item.get("failure_reason"),
         created_at=datetime.fromisoformat(item["created_at"]),
         updated_at=datetime.fromisoformat(item["updated_at"]),
+        refunds=tuple(_refund_from(r) for r in item.get("refunds") or ()),
+        refund_version=int(item.get("refund_version") or 0),
     )
 
 

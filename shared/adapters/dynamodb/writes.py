@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from shared.adapters.dynamodb import items
 from shared.adapters.dynamodb.codec import serialize
-from shared.domain.invoices import PAYMENT_STATUS_RANK
+from shared.domain.invoices import PAYMENT_STATUS_RANK, PaymentStatus
 from shared.domain.records import DISPUTE_STATUS_RANK
 from shared.services.ports import Change, Rejection
 
@@ -27,6 +27,9 @@ CUSTOMER_REACHABLE: Final = (
 )
 NEW_OR_SAME_SESSION: Final = "attribute_not_exists(pk) OR session_id = :sid"
 NEW_OR_FORWARD: Final = "attribute_not_exists(pk) OR status_rank < :rank"
+# A succeeded payment's refunds are replaced only over the refunds read (none yet: no refund_version).
+FIRST_REFUNDS: Final = "status_rank = :succeeded AND attribute_not_exists(refund_version)"
+SAME_REFUNDS: Final = "status_rank = :succeeded AND refund_version = :expected"
 
 
 def _expected_version(record: Any) -> dict[str, Any]:
@@ -99,6 +102,18 @@ WRITE_RULES: Final[tuple[WriteRule, ...]] = (
     WriteRule(
         "payment", _timeless(items.payment_intent_lookup_item), None,
         when=lambda payment: bool(payment.payment_intent_id),
+    ),
+    WriteRule(
+        "payment_refunds", _timeless(items.payment_item), Rejection.STALE_REFUNDS, FIRST_REFUNDS,
+        lambda _payment: {":succeeded": PAYMENT_STATUS_RANK[PaymentStatus.SUCCEEDED]},
+        when=lambda payment: payment.refund_version == 1,
+    ),
+    WriteRule(
+        "payment_refunds", _timeless(items.payment_item), Rejection.STALE_REFUNDS, SAME_REFUNDS,
+        lambda payment: {
+            ":succeeded": PAYMENT_STATUS_RANK[PaymentStatus.SUCCEEDED], ":expected": payment.refund_version - 1,
+        },
+        when=lambda payment: payment.refund_version != 1,
     ),
     WriteRule("new_plan", _timeless(items.plan_item), Rejection.PLAN_EXISTS, NEW),
     WriteRule("plan_update", _timeless(items.plan_item), Rejection.STALE_PLAN, SAME_VERSION, _expected_version),

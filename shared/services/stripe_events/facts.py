@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from shared.domain.records import DisputeStatus
+from shared.domain.records import DisputeStatus, RefundStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +108,34 @@ class DisputeFact:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundSeen:
+    """One refund as an event shows it."""
+
+    refund_id: str
+    amount: int | None  # minor units
+    currency: str | None  # upper case
+    status: RefundStatus
+    reason: str
+    reopens_balance: bool  # payportal asked for the refunded amount to be owed again (its metadata)
+    request_ref: str = ""  # the operator request payportal made it for (its metadata); "" from the dashboard
+
+
+@dataclass(frozen=True, slots=True)
+class RefundFact:
+    """Refunds of one PaymentIntent moved: `refund.created`, `refund.updated` and `refund.failed` show one
+    refund; `charge.refunded` shows the charge's refunds (when Stripe lists them) and its amount_refunded."""
+
+    event: EventMeta
+    payment_intent_id: str
+    refunds: tuple[RefundSeen, ...]
+    amount_refunded: int | None = None  # the charge's, on charge.refunded
+
+
+@dataclass(frozen=True, slots=True)
 class OtherEvent:
     """An event payportal does not act on."""
 
     event: EventMeta
 
 
-StripeFact = CheckoutSessionFact | SetupSessionFact | PaymentIntentFact | DisputeFact | OtherEvent
+StripeFact = CheckoutSessionFact | SetupSessionFact | PaymentIntentFact | DisputeFact | RefundFact | OtherEvent

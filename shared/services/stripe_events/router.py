@@ -20,6 +20,7 @@ from shared.services.stripe_events.facts import (
     CheckoutSessionFact,
     DisputeFact,
     PaymentIntentFact,
+    RefundFact,
     SetupPurpose,
     SetupSessionFact,
     StripeFact,
@@ -56,6 +57,12 @@ def _dispute(ledger: Ledger, clock: Clock, fact: DisputeFact, _: tuple[int, ...]
     return record_dispute(ledger, clock, fact)
 
 
+def _refunds(ledger: Ledger, clock: Clock, fact: RefundFact, _: tuple[int, ...]) -> Outcome:
+    from shared.services.stripe_events.refunds import record_refunds  # lazy: see the docstring
+
+    return record_refunds(ledger, clock, fact)
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     kind: type
@@ -71,6 +78,7 @@ ROUTES: tuple[Route, ...] = (
     # A Checkout payment's PaymentIntent: its success is recorded by the session's events, its failure here.
     Route(PaymentIntentFact, _failed_checkout_intent, when=lambda fact: not fact.succeeded),
     Route(DisputeFact, _dispute),
+    Route(RefundFact, _refunds),
 )
 
 

@@ -15,7 +15,10 @@ from shared.domain.messages import (
     OutboxMessage,
     PaymentFailedEmail,
     ReceiptEmail,
+    RefundEmail,
     ReminderEmail,
+    decode,
+    encode,
     outgoing_email,
     outgoing_event,
 )
@@ -261,6 +264,21 @@ def test_a_receipt_shows_the_amount_the_remaining_balance_and_the_reference() ->
     assert sent.email.subject == "Receipt: US$125.00 for invoice N-inv_1"
     assert "Payment reference: pi_1" in sent.email.text and "Acme Consulting" in sent.email.text
     assert "turn it off" not in sent.email.text and outbox.ledger.pay_links == {}
+
+
+def test_a_refund_email_shows_the_amount_and_both_references_and_no_pay_link() -> None:
+    outbox = Outbox()
+    message = outgoing_email(RefundEmail("inv_1", "pi_1", "re_1", 3_000), NOW)
+    outbox.deliver(outbox.queue(message))
+    [sent] = outbox.mailer.sent
+    assert sent.email.subject == "Refund: US$30.00 for invoice N-inv_1"
+    assert "Amount refunded: US$30.00" in sent.email.text and "Refund reference: re_1" in sent.email.text
+    assert "Payment reference: pi_1" in sent.email.html and outbox.ledger.pay_links == {}
+
+
+def test_a_refund_email_survives_its_stored_form() -> None:
+    body = RefundEmail("inv_1", "pi_1", "re_1", 3_000)
+    assert decode(*encode(body)) == body
 
 
 def test_a_receipt_to_a_customer_on_autopay_says_how_to_turn_it_off() -> None:
