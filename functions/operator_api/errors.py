@@ -50,6 +50,8 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     "external id is taken, a request with this `Idempotency-Key` is still running, or it changed meanwhile",
     415: "the request declares a Content-Type other than `application/json` (`unsupported_media_type`)",
     422: "a field is invalid (`validation_error` and the domain's own codes); `fields` names each one",
+    502: "Stripe could not be reached or answered with an error (`payment_provider_error`); nothing was "
+    "recorded, and the same request (with the same `Idempotency-Key`) may be sent again",
 }
 
 
@@ -166,7 +168,10 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         return error_response(409, "request_in_progress", "a request with this Idempotency-Key is still in progress")
 
     @app.exception_handler(Exception)
-    def unexpected(_: Exception) -> Response[Any]:
+    def unexpected(error: Exception) -> Response[Any]:
+        if type(error).__module__.startswith("stripe"):  # the SDK's errors; only the adapter imports stripe
+            logger.exception("Stripe call failed")
+            return error_response(502, "payment_provider_error", "Stripe could not complete the request; try again")
         logger.exception("operator API request failed")
         return error_response(500, "internal_error", "something went wrong; it has been logged")
 

@@ -221,7 +221,7 @@ def void_invoice(invoice_id: str) -> InvoiceOut:
     tags=["invoices"],
     summary="A Checkout URL for your own Pay button",
     status_code=201,
-    responses=documented(201, 400, 404, 409, 415, 422),
+    responses=documented(201, 400, 404, 409, 415, 422, 502),
 )
 def create_checkout_session(invoice_id: str, request: NewCheckoutSession | None = None) -> CheckoutSessionOut:
     attempt = operator_checkout.start_operator_checkout(
@@ -318,7 +318,7 @@ def end_recurring_charge(recurring_id: str) -> RecurringChargeOut:
     tags=["payments"],
     summary="Refund a payment, in part or in full, or the invoice's credit",
     status_code=201,
-    responses=documented(201, 400, 404, 409, 415, 422),
+    responses=documented(201, 400, 404, 409, 415, 422, 502),
 )
 def refund_payment(
     payment_id: str,

@@ -312,3 +312,18 @@ def test_two_tabs_with_different_amounts_leave_only_the_newest_session_payable(
         for sid in (first, second)
     }
     assert statuses == {first: "expired", second: "open"}
+
+
+def test_when_stripe_cannot_be_reached_the_operator_gets_a_502_and_nothing_is_recorded(aws: Aws) -> None:
+    # No `stripe` fixture: Stripe calls meet a closed port
+    invoice = create_invoice(create_customer()["id"], amount_due=3_000)
+    response = operator(
+        "POST",
+        f"/v1/invoices/{invoice['id']}/checkout-sessions",
+        "/v1/invoices/{invoice_id}/checkout-sessions",
+        params={"invoice_id": invoice["id"]},
+    )
+    assert response["statusCode"] == 502, response["body"]
+    assert json_body(response)["error"]["code"] == "payment_provider_error"
+    kept = [i["sk"] for i in aws.items(f"INVOICE#{invoice['id']}")]
+    assert not [sk for sk in kept if sk.startswith(("CHECKOUT#", "OPEN_CHECKOUT"))]  # no session recorded
