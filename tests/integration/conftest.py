@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -13,6 +14,7 @@ from moto import mock_aws
 
 from local import moto_patches
 from shared import schema
+from shared.clock import FixedClock, SystemClock, use_clock
 from tests.support import STRIPE_KEY, WEBHOOK_SECRET, FakeLambdaContext
 
 TABLE = "payportal-test"
@@ -187,3 +189,12 @@ def stripe(aws: Aws, stripe_front_url: str, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("PAYPORTAL_STRIPE_API_BASE", stripe_front_url)
     wiring.reset()
     return stripe_front_url
+
+
+@pytest.fixture
+def clock() -> Iterator[FixedClock]:
+    """The business clock fixed at 2027-03-01 15:00 UTC for the test (a module may define its own)."""
+    fixed = FixedClock(datetime(2027, 3, 1, 15, tzinfo=UTC))
+    use_clock(fixed)
+    yield fixed
+    use_clock(SystemClock())

@@ -3,26 +3,17 @@ scheduled run: it is skipped, logged and counted (`BadItemsSkipped`, alarmed), a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from shared.clock import FixedClock, SystemClock, use_clock
+from shared.clock import FixedClock
 from tests.integration.conftest import TABLE, Aws
 from tests.integration.helpers import create_customer, create_invoice, operator
 from tests.support import FakeLambdaContext, json_body
 
 STEPS = [{"offset_days": -7, "template": "upcoming"}, {"offset_days": 3, "template": "overdue"}]
-
-
-@pytest.fixture
-def clock() -> Iterator[FixedClock]:
-    fixed = FixedClock(datetime(2027, 3, 1, 15, tzinfo=UTC))
-    use_clock(fixed)
-    yield fixed
-    use_clock(SystemClock())
 
 
 @pytest.fixture

@@ -7,26 +7,17 @@ hold, correcting the address) resumes dunning with the latest applicable step.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from shared.clock import FixedClock, SystemClock, use_clock
+from shared.clock import FixedClock
 from tests.integration.conftest import Aws
 from tests.integration.helpers import checkout_for, completed, create_customer, create_invoice, deliver, operator
 from tests.support import FakeLambdaContext, json_body
 
 ADDRESS = "erin@example.com"
-
-
-@pytest.fixture
-def clock() -> Iterator[FixedClock]:
-    fixed = FixedClock(datetime(2027, 3, 1, 15, tzinfo=UTC))
-    use_clock(fixed)
-    yield fixed
-    use_clock(SystemClock())
 
 
 @pytest.fixture

@@ -4,13 +4,11 @@ payment and the invoice, announced on the bus and to the customer; hostile reque
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from shared.clock import FixedClock, SystemClock, use_clock
+from shared.clock import FixedClock
 from tests.fakes.gateway import FakeGateway
 from tests.integration.conftest import Aws
 from tests.integration.helpers import (
@@ -23,14 +21,6 @@ from tests.integration.helpers import (
     operator,
 )
 from tests.support import json_body, stripe_event
-
-
-@pytest.fixture
-def clock() -> Iterator[FixedClock]:
-    fixed = FixedClock(datetime(2027, 3, 1, 15, tzinfo=UTC))
-    use_clock(fixed)
-    yield fixed
-    use_clock(SystemClock())
 
 
 @pytest.fixture
