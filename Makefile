@@ -15,6 +15,15 @@ export UV_NO_PROGRESS := 1
 PYTHON313 ?= $(or $(addsuffix /bin/python3.13,$(firstword $(shell pyenv prefix 3.13 2>/dev/null))),python3.13)
 VENV313 := .venv-3.13
 
+# checkov, the second infrastructure scanner (`make synth`), in an environment of its own: its dependencies
+# need not agree with the project's.
+SCAN_VENV := .venv-scan
+# The prod stage as an operator with a custom domain deploys it: synthesized and scanned beside the stage
+# that CDK_ARGS chose (dev by default), so both stages pass cdk-nag, cfn-lint and checkov.
+PROD_SYNTH_DIR := build/cdk.out.prod
+PROD_SYNTH_ARGS := -c stage=prod -c payportal:domainName=pay.example.com -c payportal:hostedZoneId=Z0000000000EXAMPLE \
+	-c payportal:hostedZoneName=example.com -c payportal:alarmEmail=oncall@example.com
+
 # pytest-xdist workers for the unit, integration and infra tests (`auto`: one per core; 0 runs them in-process).
 # A module's tests stay on one worker, so module fixtures (a synthesized stack, a Stripe front) are built once.
 WORKERS ?= auto
@@ -53,6 +62,11 @@ $(VENV)/.synced: requirements-dev.lock | $(UV)
 
 venv: $(VENV)/.synced ## the virtual environment (.venv) from the hashed dev lock file
 
+$(SCAN_VENV)/.synced: requirements-scan.lock | $(UV)
+	test -x $(SCAN_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(SCAN_VENV)
+	$(UV) pip sync --quiet --python $(SCAN_VENV)/bin/python --require-hashes requirements-scan.lock
+	touch $@
+
 $(VENV313)/.synced: requirements-dev.lock | $(UV)
 	test -x $(VENV313)/bin/python || $(UV) venv --quiet --no-python-downloads --python $(PYTHON313) $(VENV313)
 	$(VENV313)/bin/python -c 'import sys; assert sys.version_info[:2] == (3, 13), sys.version'
@@ -75,6 +89,7 @@ node_modules/.installed: package.json package-lock.json
 lock: | $(UV) ## re-pin the packages (requirements.lock, requirements-dev.lock; uv, hashes)
 	$(UV) pip compile --quiet pyproject.toml --generate-hashes --universal --python-version 3.11 -o requirements.lock
 	$(UV) pip compile --quiet pyproject.toml --group dev --generate-hashes --universal --python-version 3.11 -o requirements-dev.lock
+	$(UV) pip compile --quiet requirements-scan.in --generate-hashes --universal --python-version 3.11 -o requirements-scan.lock
 
 dev: venv ## the whole stack offline: API, pay pages, moto, the local Stripe
 	$(PY) -m local
@@ -119,15 +134,20 @@ bench: $(VENV313)/.synced ## benchmarks on Python 3.13: cold start (BEFORE=<comm
 openapi: venv ## regenerate docs/openapi.json
 	$(PY) -m functions.operator_api.openapi > docs/openapi.json
 
-# The real CDK CLI (pinned in package.json); then every Lambda asset's size, and cfn-lint on the templates.
+# The real CDK CLI (pinned in package.json); then every Lambda asset's size, cfn-lint and checkov on the
+# templates: the stage CDK_ARGS chose and the prod stage with a custom domain. checkov fails on any finding
+# that is not skipped, with its reason, on its resource (infra/nag.py; the list is in docs/security.md).
 # CDK_ARGS passes context, e.g. make deploy CDK_ARGS="-c stage=prod -c payportal:alarmEmail=ops@example.com".
-synth: venv node_modules/.installed node-version ## synthesize with the CDK CLI; asset sizes, cfn-lint (CDK_ARGS=...)
+synth: venv $(SCAN_VENV)/.synced node_modules/.installed node-version ## synthesize; asset sizes, cfn-lint, checkov (CDK_ARGS=...)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk synth --quiet $(CDK_ARGS)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk synth --quiet $(PROD_SYNTH_ARGS) --output $(PROD_SYNTH_DIR)
 	$(PY) -m infra.asset_sizes cdk.out
-	$(VENV)/bin/cfn-lint --non-zero-exit-code error -- cdk.out/*.template.json
+	$(VENV)/bin/cfn-lint --non-zero-exit-code error -- cdk.out/*.template.json $(PROD_SYNTH_DIR)/*.template.json
+	$(SCAN_VENV)/bin/checkov --framework cloudformation --skip-download --compact --quiet \
+	  $$(printf -- '--file %s ' cdk.out/*.template.json $(PROD_SYNTH_DIR)/*.template.json)
 
 deploy: venv node_modules/.installed node-version ## deploy every stack (CDK_ARGS=...)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk deploy --all $(CDK_ARGS)
 
 clean: ## remove what the targets built
-	rm -rf $(VENV) $(VENV313) $(TOOLS) cdk.out node_modules build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV313) $(SCAN_VENV) $(TOOLS) cdk.out node_modules build .pytest_cache .mypy_cache .ruff_cache

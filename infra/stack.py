@@ -33,7 +33,7 @@ from infra.components.scheduling import Scheduling
 from infra.components.secrets import StripeSecret
 from infra.components.storage import Storage
 from infra.config import StageConfig
-from infra.nag import inline_policy
+from infra.nag import Exemption, exempt, inline_policy
 from shared import schema
 from shared.routes import SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS
 
@@ -157,6 +157,7 @@ class PayportalStack(Stack):
             stripe_secret_id=self.stripe_secret.secret.secret_arn,
             ses_configuration_set=self.email.configuration_set_name,
             log_key=self.storage.key,
+            environment_key=self.storage.key,
         )
         self.storage.allow_log_encryption()
         self.api = PayportalApi(self, API_ID, config=config, functions=self.lambdas.functions, log_key=self.storage.key)
@@ -253,33 +254,32 @@ class PayportalStack(Stack):
             "Pinned to Python 3.13: the dependency layer is built for cp313 wheels "
             "(LAYER_PYTHON_VERSION in infra/bundling.py); runtime and layer move together."
         )
-        NagSuppressions.add_resource_suppressions(
+        exempt(
             function,
-            [
-                NagPackSuppression(id="AwsSolutions-L1", reason=runtime),
-                NagPackSuppression(id="Serverless-LambdaLatestVersion", reason=runtime),
-                NagPackSuppression(id="PCI.DSS.321-LambdaInsideVPC", reason=NO_VPC_REASON),
-            ],
+            Exemption(runtime, nag=("AwsSolutions-L1", "Serverless-LambdaLatestVersion")),
+            Exemption(NO_VPC_REASON, nag=("PCI.DSS.321-LambdaInsideVPC",), checkov=("CKV_AWS_117",)),
         )
 
     def _suppress_dead_letter_findings(self) -> None:
-        """Serverless-LambdaDLQ wants a function-level DLQ; none of these functions is invoked in a way
-        where one would ever receive anything, and each has the failure path its invocation needs."""
+        """A function-level DLQ keeps what an asynchronous invocation left after Lambda's own retries. The
+        scheduled functions are invoked so (by EventBridge Scheduler) and have one (Scheduling); the others are
+        not, and each has the failure path its invocation needs."""
         why = {
             "checkout": "invoked synchronously by API Gateway: a failure is the HTTP response, nothing is queued",
             "webhooks": "invoked synchronously by API Gateway: a failure is a 5xx, and Stripe redelivers",
             "operator_api": "invoked synchronously by API Gateway: a failure is the HTTP response",
             "outbox": "invoked by the DynamoDB stream event source, whose on-failure destination is the outbox DLQ",
-            "reminders": "invoked by EventBridge Scheduler (its target has retries and the schedule DLQ) and by "
-            "the continuation queue (its redrive policy has a DLQ)",
-            "charges": "invoked by EventBridge Scheduler, whose target has retries and the schedule DLQ",
-            "balances": "invoked by EventBridge Scheduler, whose target has retries and the schedule DLQ",
             "email_feedback": "invoked asynchronously by SNS: its event invoke config sends failures to the "
             "feedback DLQ (an on-failure destination, which supersedes a function DLQ)",
         }
         for name, function in self.lambdas.functions.items():
-            NagSuppressions.add_resource_suppressions(
-                function, [NagPackSuppression(id="Serverless-LambdaDLQ", reason=why[name].capitalize() + ".")]
+            if name in SCHEDULED_FUNCTIONS:
+                continue  # a real DLQ: Scheduling gives each scheduled function the schedule DLQ
+            exempt(
+                function,
+                Exemption(
+                    why[name][0].upper() + why[name][1:] + ".", nag=("Serverless-LambdaDLQ",), checkov=("CKV_AWS_116",)
+                ),
             )
 
     def _build_outputs(self) -> None:

@@ -16,6 +16,7 @@ from constructs import Construct
 
 from infra import bundling
 from infra.config import StageConfig
+from infra.nag import Exemption, exempt
 from shared.routes import HTTP_FUNCTIONS, SCHEDULED_FUNCTIONS, SES_EVENT_FUNCTIONS, STREAM_FUNCTIONS
 
 FUNCTION_NAMES: Final = (*HTTP_FUNCTIONS, *STREAM_FUNCTIONS, *SCHEDULED_FUNCTIONS, *SES_EVENT_FUNCTIONS)
@@ -39,6 +40,17 @@ RESERVED_CONCURRENCY: Final[Mapping[str, int]] = {
     # charge, one after another. Two runs at once (the hourly one and `payportal jobs run charges`) at most.
     "charges": 2,
 }
+UNCAPPED_REASON: Final = (
+    "Not capped on purpose: this function serves payers, operators, Stripe or a schedule at the rate they come, "
+    "within the account's concurrency quota and the API's throttling; a reserved cap would turn a busy hour into "
+    "throttled pay pages or delayed webhooks. Concurrency is reserved only where a partner's rate limit calls "
+    "for it (RESERVED_CONCURRENCY in infra/components/lambdas.py)."
+)
+CAP_OFF_REASON: Final = (
+    "Capped in prod (RESERVED_CONCURRENCY in infra/components/lambdas.py); this stage turns the cap off "
+    "(payportal:reservedConcurrency), as it must on accounts whose concurrency quota is still the new-account "
+    "10, which leaves nothing to reserve."
+)
 TIMEOUT_SECONDS: Final[Mapping[str, int]] = {
     "outbox": 60,  # a stream batch of emails and events
     "reminders": 300,  # pages of due invoices; it stops starting pages 20 s before this
@@ -96,12 +108,14 @@ class Lambdas(Construct):
         stripe_secret_id: str,
         ses_configuration_set: str,
         log_key: aws_kms.IKey | None = None,
+        environment_key: aws_kms.IKey | None = None,
         root: Path = bundling.REPO_ROOT,
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
         self._root = root
         self._log_key = log_key
+        self._environment_key = environment_key
         self._environment = {
             ENV_TABLE: table_name,
             ENV_EVENT_BUS: event_bus_name,
@@ -159,6 +173,7 @@ class Lambdas(Construct):
         role = self._build_role(name)
         log_group = self._build_log_group(name)
         log_group.grant_write(role)
+        reserved = RESERVED_CONCURRENCY.get(name) if self._config.reserve_concurrency else None
         function = aws_lambda.Function(
             self,
             f"{construct_id_for(name)}Function",
@@ -174,8 +189,14 @@ class Lambdas(Construct):
             memory_size=MEMORY_MB.get(name, DEFAULT_MEMORY_MB),
             timeout=Duration.seconds(TIMEOUT_SECONDS.get(name, DEFAULT_TIMEOUT_SECONDS)),
             environment={**self._environment, "POWERTOOLS_SERVICE_NAME": service_name_for(name)},
-            reserved_concurrent_executions=RESERVED_CONCURRENCY.get(name) if self._config.reserve_concurrency else None,
+            # The settings hold no secret, but they name the table, the secret and the bus: encrypted at rest with
+            # the stack's own key, as the data is, rather than Lambda's AWS-managed one.
+            environment_encryption=self._environment_key,
+            reserved_concurrent_executions=reserved,
         )
+        if reserved is None:
+            reason = CAP_OFF_REASON if name in RESERVED_CONCURRENCY else UNCAPPED_REASON
+            exempt(function, Exemption(reason, checkov=("CKV_AWS_115",)))
         # The handler is written separately; a missing one must be visible at synth, not at first call.
         if not (self._root / "functions" / name / "handler.py").is_file():
             Annotations.of(function).add_warning_v2(

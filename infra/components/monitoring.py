@@ -26,9 +26,11 @@ from aws_cdk import (
 from constructs import Construct
 
 from infra.components.lambdas import TIMEOUT_SECONDS, metrics_namespace_for
+from infra.components.queues import dead_letter_queue
 from infra.config import StageConfig
 
 TOPIC_ID: Final = "AlarmTopic"
+ALARM_EMAIL_DLQ_ID: Final = "AlarmEmailDlq"
 DASHBOARD_ID: Final = "Dashboard"
 METRIC_DIMENSIONS: Final = {"service": "payportal"}
 FIVE_MINUTES: Final = Duration.minutes(5)
@@ -89,8 +91,18 @@ class Monitoring(Construct):
                 conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
             )
         )
+        self.alarm_email_dlq: aws_sqs.Queue | None = None
         if self._config.alarm_email:
-            topic.add_subscription(aws_sns_subscriptions.EmailSubscription(self._config.alarm_email))
+            # An alarm SNS could not deliver (the mail server refusing for days) is kept, not dropped: it still
+            # shows on the console, and this queue's own alarm names it.
+            self.alarm_email_dlq = dead_letter_queue(
+                self, ALARM_EMAIL_DLQ_ID, key=key, config=self._config, used_by="the alarm topic's email subscription"
+            )
+            topic.add_subscription(
+                aws_sns_subscriptions.EmailSubscription(
+                    self._config.alarm_email, dead_letter_queue=self.alarm_email_dlq
+                )
+            )
         return topic
 
     # -- alarms ----------------------------------------------------------------------------------------
@@ -181,7 +193,10 @@ class Monitoring(Construct):
             description="Stripe events could not be recorded (answered 5xx or the function failed); Stripe "
             "retries them for 3 days, but payments are not being applied meanwhile.",
         )
-        for stem, queue in self._watched.dead_letter_queues.items():
+        watched = dict(self._watched.dead_letter_queues)
+        if self.alarm_email_dlq is not None:
+            watched["AlarmEmail"] = self.alarm_email_dlq
+        for stem, queue in watched.items():
             self._alarm(
                 f"{stem}DeadLetters",
                 queue.metric_approximate_number_of_messages_visible(statistic="Maximum", period=Duration.minutes(5)),

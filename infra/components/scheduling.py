@@ -1,5 +1,5 @@
 """EventBridge Scheduler schedules for the scheduled functions (shared.routes.SCHEDULED_FUNCTIONS), each
-with retries and a dead-letter queue for invocations that keep failing.
+with retries and a dead-letter queue for invocations that keep failing, and for runs that keep failing.
 
 A run that cannot finish within one invocation leaves the rest on its continuation queue (one message per
 unfinished shard); the queue invokes the same function, one message at a time, up to a concurrency that
@@ -60,12 +60,26 @@ class Scheduling(Construct):
         self._key = key
         self.dlq = self._build_dlq(key)
         self.schedules = {name: self._build_schedule(name, functions[name]) for name in SCHEDULED_FUNCTIONS}
+        for name in SCHEDULED_FUNCTIONS:
+            self._dead_letter_failed_runs(functions[name])
         self.continuation_dlqs: dict[str, aws_sqs.Queue] = {}
         self.continuations = {name: self._build_continuation(name, functions[name]) for name in CONTINUED_FUNCTIONS}
 
     def _build_dlq(self, key: aws_kms.IKey) -> aws_sqs.Queue:
         return dead_letter_queue(
             self, DLQ_ID, key=key, config=self._config, used_by="the EventBridge Scheduler targets"
+        )
+
+    def _dead_letter_failed_runs(self, function: aws_lambda.Function) -> None:
+        """Scheduler invokes the function asynchronously, so its own DLQ catches only invocations Lambda refused;
+        a run that fails (an error, a timeout) is retried twice by Lambda and then dropped, unless the function
+        has a DLQ of its own. The schedule DLQ is it: its alarm then fires for either kind of failure."""
+        cfn = function.node.default_child
+        assert isinstance(cfn, aws_lambda.CfnFunction)
+        cfn.dead_letter_config = aws_lambda.CfnFunction.DeadLetterConfigProperty(target_arn=self.dlq.queue_arn)
+        # What Lambda needs to dead-letter under the function's role (the data key's grants it holds already).
+        function.add_to_role_policy(
+            aws_iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self.dlq.queue_arn])
         )
 
     def _build_role(self, name: str, function: aws_lambda.IFunction) -> aws_iam.Role:

@@ -19,6 +19,8 @@ SEND_EMAIL = {"ses:SendEmail", "ses:SendRawEmail"}
 PUBLISH_EVENTS = {"events:PutEvents"}
 STREAM = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
 DLQ = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+# A scheduled function's own DLQ (the schedule DLQ): what Lambda needs to dead-letter a failed run.
+FUNCTION_DLQ = {"sqs:SendMessage"}
 CONSUME = {
     "sqs:ReceiveMessage",
     "sqs:DeleteMessage",
@@ -47,9 +49,19 @@ EXPECTED_ACTIONS = {
     | STRIPE_SECRET,
     # The policy, the due_work index, and one TransactWriteItems per reminder: Puts and a check on the customer;
     # sending and consuming its continuations.
-    "reminders": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | CONDITION_CHECK | KEY | DLQ | CONSUME,
+    "reminders": LOGS
+    | XRAY
+    | READ_ONE
+    | READ_MANY
+    | QUERY
+    | PUT
+    | CONDITION_CHECK
+    | KEY
+    | DLQ
+    | CONSUME
+    | FUNCTION_DLQ,
     # Due plans (due_work index), invoice and customer, one TransactWriteItems per claim; Stripe for the charge.
-    "charges": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | KEY | STRIPE_SECRET,
+    "charges": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | KEY | STRIPE_SECRET | FUNCTION_DLQ,
     # The customer an SES event names, one TransactWriteItems of Puts to mark the address; failures to its DLQ.
     "email_feedback": LOGS | XRAY | READ_ONE | READ_MANY | PUT | KEY | DLQ,
 }
