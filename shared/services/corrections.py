@@ -33,8 +33,14 @@ from shared.services.once import entity_id, scoped_key
 from shared.services.ports import Change, ChangeRejected, Ledger, PaymentGateway, Rejection, RunOnce, SessionClosed
 
 MAX_ATTEMPTS = 5
-# A lost race with a payment, a reminder or another session: read again and plan again.
-_RACES = (Rejection.STALE_INVOICE, Rejection.STALE_OPEN_CHECKOUT, Rejection.STALE_REFUNDS)
+# A lost race with a payment, a reminder, another session or the same request: read again and plan again.
+_RACES = (
+    Rejection.STALE_INVOICE,
+    Rejection.STALE_OPEN_CHECKOUT,
+    Rejection.STALE_REFUNDS,
+    Rejection.PAYMENT_NOT_FORWARD,
+    Rejection.ALREADY_REVERSED,
+)
 
 T = TypeVar("T")
 
