@@ -154,7 +154,8 @@ def _credit(
     credited = invoice.with_credit_note(CreditNote(note_id, ask.amount, ask.reason, now))  # 422 beyond what is owed
     change = Change(invoice_update=credited)
     change.open_checkout = close_open_checkout(ledger, gateway, invoice.id, now, completed_blocks=True)
-    detail = invoice_event_detail(credited) | {"credit_note_id": note_id, "amount": ask.amount, "reason": ask.reason}
+    # Events carry no free text (docs/security.md): the reason stays in the audit trail and on the invoice.
+    detail = invoice_event_detail(credited) | {"credit_note_id": note_id, "amount": ask.amount}
     change.outbox.append(outgoing_event(EventName.INVOICE_CREDITED, detail, now))
     change.outbox.append(
         outgoing_email(InvoiceCorrectedEmail(invoice.id, invoice.amount_due, credited.amount_due, note_id), now)
@@ -227,7 +228,9 @@ def _correct(
         change.open_checkout = close_open_checkout(ledger, gateway, invoice.id, now, completed_blocks=True)
         email = InvoiceCorrectedEmail(invoice.id, invoice.amount_due, updated.amount_due)
         change.outbox.append(outgoing_email(email, now))
-    detail = invoice_event_detail(updated) | {"changes": changed}
+    # The description's text stays out of the event, as every event keeps free text out (docs/security.md).
+    shown = {field: change for field, change in changed.items() if field != "description"}
+    detail = invoice_event_detail(updated) | {"fields": sorted(changed), "changes": shown}
     change.outbox.append(outgoing_event(EventName.INVOICE_CORRECTED, detail, now))
     change.audit.append(_audit(invoice, "invoice.corrected", actor, now, {"changes": changed}))
     return None, change

@@ -163,7 +163,7 @@ def offline_event_detail(invoice: Invoice, payment: Payment) -> dict[str, Any]:
         "received_on": payment.offline.received_on.isoformat(),
     }
     if payment.offline.reversed_at is not None:
-        detail["reversal_reason"] = payment.offline.reversal_reason
+        detail["reversed_at"] = payment.offline.reversed_at.isoformat()
     return detail
 
 
