@@ -163,29 +163,28 @@ def test_a_stripe_payment_cannot_be_reversed_and_a_cheque_cannot_be_refunded(aws
     assert reverse("off_unknown", {"reason": "bounced"})["statusCode"] == 404
 
 
-@pytest.mark.parametrize(
-    ("body", "code"),
-    [
-        (CHEQUE | {"method": "barter"}, "validation_error"),
-        (CHEQUE | {"amount": -100}, "validation_error"),
-        (CHEQUE | {"amount": 0}, "validation_error"),
-        (CHEQUE | {"amount": 10.5}, "validation_error"),
-        (CHEQUE | {"amount": "100"}, "validation_error"),
-        (CHEQUE | {"amount": 10**40}, "validation_error"),
-        (CHEQUE | {"received_on": "2027-03-05"}, "invalid_date"),
-        (CHEQUE | {"received_on": "yesterday"}, "validation_error"),
-        (CHEQUE | {"reference": "x" * 101}, "validation_error"),
-        (CHEQUE | {"unknown": 1}, "validation_error"),
-        ({k: v for k, v in CHEQUE.items() if k != "method"}, "validation_error"),
-    ],
-)
-def test_hostile_offline_payments_get_a_422_and_record_nothing(
-    aws: Aws, invoice: dict[str, Any], body: Any, code: str
-) -> None:
-    response = record(invoice["id"], body, key=uuid.uuid4().hex)
+HOSTILE_PAYMENTS: list[tuple[Any, str]] = [
+    (CHEQUE | {"method": "barter"}, "validation_error"),
+    (CHEQUE | {"amount": -100}, "validation_error"),
+    (CHEQUE | {"amount": 0}, "validation_error"),
+    (CHEQUE | {"amount": 10.5}, "validation_error"),
+    (CHEQUE | {"amount": "100"}, "validation_error"),
+    (CHEQUE | {"amount": 10**40}, "validation_error"),
+    (CHEQUE | {"received_on": "2027-03-05"}, "invalid_date"),
+    (CHEQUE | {"received_on": "yesterday"}, "validation_error"),
+    (CHEQUE | {"reference": "x" * 101}, "validation_error"),
+    (CHEQUE | {"unknown": 1}, "validation_error"),
+    ({k: v for k, v in CHEQUE.items() if k != "method"}, "validation_error"),
+]
 
-    assert response["statusCode"] == 422, response["body"]
-    assert json_body(response)["error"]["code"] == code
+
+def test_hostile_offline_payments_get_a_422_and_record_nothing(aws: Aws, invoice: dict[str, Any]) -> None:
+    # One invoice for every case: each is refused before anything is written
+    for body, code in HOSTILE_PAYMENTS:
+        response = record(invoice["id"], body, key=uuid.uuid4().hex)
+
+        assert response["statusCode"] == 422, (body, response["body"])
+        assert json_body(response)["error"]["code"] == code, body
     assert get_invoice(invoice["id"])["payments"] == []
 
 
@@ -240,14 +239,18 @@ def test_patch_corrects_the_amount_while_nothing_is_paid_and_tells_the_customer(
     assert event["fields"] == ["amount_due", "description", "due_date"] and "Corrected" not in str(event)
 
 
-@pytest.mark.parametrize(
-    "body",
-    [{}, {"amount_due": -1}, {"amount_due": 1.5}, {"due_date": "2027-02-30"}, {"number": "INV-2"}, {"status": "paid"}],
-)
-def test_hostile_patches_get_a_422(aws: Aws, invoice: dict[str, Any], body: dict[str, Any]) -> None:
-    response = patch(invoice["id"], body)
+def test_hostile_patches_get_a_422(aws: Aws, invoice: dict[str, Any]) -> None:
+    for body in (
+        {},
+        {"amount_due": -1},
+        {"amount_due": 1.5},
+        {"due_date": "2027-02-30"},
+        {"number": "INV-2"},
+        {"status": "paid"},
+    ):
+        response = patch(invoice["id"], body)
 
-    assert response["statusCode"] == 422, response["body"]
+        assert response["statusCode"] == 422, (body, response["body"])
     assert get_invoice(invoice["id"])["amount_due"] == 20_000
 
 
@@ -291,3 +294,39 @@ def test_voiding_sends_a_cancellation_email(aws: Aws, invoice: dict[str, Any]) -
     assert voided["statusCode"] == 200, voided["body"]
     aws.drain_outbox()
     assert len(emails(aws, f"Invoice {invoice['number']} is cancelled")) == 1
+
+
+def test_hostile_credit_notes_get_a_422_and_credit_nothing(aws: Aws, invoice: dict[str, Any]) -> None:
+    for body in (
+        {"amount": -1, "reason": "x"},
+        {"amount": 0, "reason": "x"},
+        {"amount": 99.5, "reason": "x"},
+        {"amount": 100},
+        {"amount": 100, "reason": "   "},
+        {"amount": 100, "reason": "x", "currency": "EUR"},
+        {"amount": 100_000_000, "reason": "x"},
+    ):
+        response = credit(invoice["id"], body, key=uuid.uuid4().hex)
+
+        assert response["statusCode"] == 422, (body, response["body"])
+    assert get_invoice(invoice["id"])["credit_notes"] == []
+
+
+def test_a_credit_note_key_reused_with_another_body_is_refused(aws: Aws, invoice: dict[str, Any]) -> None:
+    assert credit(invoice["id"], {"amount": 1_000, "reason": "a"})["statusCode"] == 201
+    assert credit(invoice["id"], {"amount": 1_000, "reason": "a"})["statusCode"] == 201  # a replay
+
+    reused = credit(invoice["id"], {"amount": 2_000, "reason": "a"})
+
+    assert reused["statusCode"] == 422 and json_body(reused)["error"]["code"] == "idempotency_key_reused"
+    assert get_invoice(invoice["id"])["amount_due"] == 19_000
+
+
+def test_hostile_reversals_get_a_422_and_reverse_nothing(aws: Aws, invoice: dict[str, Any]) -> None:
+    payment_id = json_body(record(invoice["id"], CHEQUE))["payment"]["id"]
+
+    for body in ({}, {"reason": ""}, {"reason": "x" * 201}, {"reason": "bounced", "amount": 1}):
+        response = reverse(payment_id, body, key=uuid.uuid4().hex)
+
+        assert response["statusCode"] == 422, (body, response["body"])
+    assert get_invoice(invoice["id"])["status"] == "paid"
