@@ -46,6 +46,8 @@ from shared.services.once import entity_id, scoped_key
 from shared.services.ports import Change, Ledger, PaymentGateway, RunOnce
 from shared.services.stripe_events.overpayment import note_overpayment
 
+MAX_PAYMENT_ID = 255  # Stripe's ids and ours are far shorter; a longer key would be a DynamoDB error
+
 
 @dataclass(frozen=True, slots=True)
 class OfflinePaymentAsk:
@@ -239,6 +241,8 @@ def _reverse(
 
 def _offline_payment(ledger: Ledger, payment_id: str, *, invoice_id: str | None = None) -> OfflinePaymentMade:
     """The invoice and the payment named; a Stripe payment is refused (it is refunded, not reversed)."""
+    if len(payment_id) > MAX_PAYMENT_ID:
+        raise NotFound(f"no payment {payment_id[:40]}...", field="payment_id")  # longer than any id we give
     invoice_id = invoice_id or ledger.invoice_for_payment_intent(payment_id)
     context = ledger.get_payment_context(invoice_id, None, payment_id) if invoice_id else None
     if context is None or context.invoice is None or context.payment is None:

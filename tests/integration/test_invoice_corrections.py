@@ -161,6 +161,7 @@ def test_a_stripe_payment_cannot_be_reversed_and_a_cheque_cannot_be_refunded(aws
     assert stripe_paid["statusCode"] == 409 and json_body(stripe_paid)["error"]["code"] == "payment_not_offline"
     assert refunded["statusCode"] == 409 and json_body(refunded)["error"]["code"] == "payment_is_offline"
     assert reverse("off_unknown", {"reason": "bounced"})["statusCode"] == 404
+    assert reverse("off_" + "x" * 3000, {"reason": "bounced"}, key="long")["statusCode"] == 404
 
 
 HOSTILE_PAYMENTS: list[tuple[Any, str]] = [
