@@ -154,6 +154,10 @@ _ONCE_SCOPES = {
     "customer": ("create_customer", "create_customer"),
     "recurring": ("create_recurring", "create_recurring"),
     "refund": ("refund_payment", "refund_payment"),
+    "offline_payment": ("record_offline_payment", "record_offline_payment"),
+    "reversal": ("reverse_payment", "reverse_payment"),
+    "credit_note": ("issue_credit_note", "issue_credit_note"),
+    "pay_link": ("issue_pay_link", "issue_pay_link"),
 }
 
 

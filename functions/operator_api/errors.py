@@ -34,6 +34,7 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.UnknownCurrency: 422,
     domain.PayLinkInvalid: 404,
     domain.InvalidHold: 422,
+    domain.InvalidDate: 422,
     domain.ConcurrentUpdate: 409,
     InvalidPolicy: 422,
 }
@@ -45,7 +46,7 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "the request cannot be read: the body is not JSON or not UTF-8, a cursor is not one this API "
     "handed out, or a required `Idempotency-Key` is missing or blank (`idempotency_key_required`)",
     403: "from API Gateway: the request is not signed with SigV4 by an allowed IAM identity, or no such route",
-    404: "no such customer, invoice or recurring charge (`not_found`)",
+    404: "no such customer, invoice, payment or recurring charge (`not_found`)",
     409: "the state does not allow it (`invalid_state_transition`, `invoice_not_payable`), the number or "
     "external id is taken, a request with this `Idempotency-Key` is still running, or it changed meanwhile",
     415: "the request declares a Content-Type other than `application/json` (`unsupported_media_type`)",

@@ -1,4 +1,5 @@
-"""Operator API v1 (IAM auth at API Gateway): customers, invoices, transactions, checkout sessions."""
+"""Operator API v1 (IAM auth at API Gateway): customers, invoices and their corrections, payments, refunds,
+transactions, checkout sessions, pay links."""
 
 from __future__ import annotations
 
@@ -14,17 +15,25 @@ from functions.operator_api.request_body import declares_other_than_json, parse_
 from functions.operator_api.schemas import (
     CheckoutSessionOut,
     CreatedInvoice,
+    CreditNoteIssuedOut,
     CustomerChanges,
     CustomerOut,
     CustomersPage,
     DunningPolicyModel,
+    InvoiceChanges,
     InvoiceOut,
     NewCheckoutSession,
+    NewCreditNote,
     NewCustomer,
     NewHold,
     NewInvoice,
+    NewOfflinePayment,
+    NewPayLink,
     NewRecurringCharge,
     NewRefund,
+    NewReversal,
+    OfflinePaymentMadeOut,
+    PayLinkOut,
     RecurringChanges,
     RecurringChargeOut,
     RefundMadeOut,
@@ -34,7 +43,17 @@ from shared import wiring
 from shared.clock import business_clock
 from shared.config import settings
 from shared.observability import logger, metrics
-from shared.services import customers, dunning_policy, invoices, operator_checkout, recurring, refunds
+from shared.services import (
+    corrections,
+    customers,
+    dunning_policy,
+    invoices,
+    offline_payments,
+    operator_checkout,
+    pay_links,
+    recurring,
+    refunds,
+)
 from shared.services.autopay import disable_autopay
 
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_body)
@@ -216,6 +235,119 @@ def void_invoice(invoice_id: str) -> InvoiceOut:
     return views.details_out(invoices.void_invoice(wiring.ledger(), business_clock(), invoice_id, actor=_actor()))
 
 
+@app.patch(
+    "/v1/invoices/<invoice_id>",
+    tags=["invoices"],
+    summary="Correct the description, the due date or, while nothing is paid, the amount due",
+    responses=documented(200, 400, 404, 409, 415, 422, 502),
+)
+def correct_invoice(invoice_id: str, changes: InvoiceChanges) -> InvoiceOut:
+    corrected = corrections.correct_invoice(
+        wiring.ledger(),
+        wiring.gateway(),
+        business_clock(),
+        invoice_id,
+        views.invoice_correction(changes),
+        actor=_actor(),
+    )
+    return views.details_out(corrected)
+
+
+@app.post(
+    "/v1/invoices/<invoice_id>/payments",
+    tags=["invoices"],
+    summary="Record money received outside Stripe (a cheque, a bank transfer, cash)",
+    status_code=201,
+    responses=documented(201, 400, 404, 409, 415, 422, 502),
+)
+def record_offline_payment(
+    invoice_id: str,
+    request: NewOfflinePayment,
+    idempotency_key: RequiredIdempotencyKey,
+) -> OfflinePaymentMadeOut:
+    made = offline_payments.record_offline_payment_once(
+        wiring.ledger(),
+        wiring.gateway(),
+        business_clock(),
+        wiring.run_once("offline_payment", app.lambda_context),
+        invoice_id,
+        views.offline_payment_ask(request),
+        key=idempotency_key,
+        fingerprint=request.model_dump(mode="json"),
+        actor=_actor(),
+    )
+    return views.offline_payment_out(made)
+
+
+@app.post(
+    "/v1/invoices/<invoice_id>/credit-notes",
+    tags=["invoices"],
+    summary="Issue a credit note: lower what the invoice owes",
+    status_code=201,
+    responses=documented(201, 400, 404, 409, 415, 422, 502),
+)
+def issue_credit_note(
+    invoice_id: str,
+    request: NewCreditNote,
+    idempotency_key: RequiredIdempotencyKey,
+) -> CreditNoteIssuedOut:
+    issued = corrections.issue_credit_note_once(
+        wiring.ledger(),
+        wiring.gateway(),
+        business_clock(),
+        wiring.run_once("credit_note", app.lambda_context),
+        invoice_id,
+        corrections.CreditNoteAsk(amount=request.amount, reason=request.reason),
+        key=idempotency_key,
+        fingerprint=request.model_dump(mode="json"),
+        actor=_actor(),
+    )
+    details = invoices.invoice_details(wiring.ledger(), invoice_id)
+    return CreditNoteIssuedOut(
+        credit_note=views.credit_note_out(issued.credit_note), invoice=views.details_out(details)
+    )
+
+
+@app.post(
+    "/v1/invoices/<invoice_id>/pay-links",
+    tags=["invoices"],
+    summary="Mint a fresh pay link and, with send, email the customer one",
+    status_code=201,
+    responses=documented(201, 400, 404, 409, 415, 422),
+)
+def issue_pay_link(
+    invoice_id: str,
+    idempotency_key: RequiredIdempotencyKey,
+    request: NewPayLink | None = None,
+) -> PayLinkOut:
+    config = settings()
+    asked = request or NewPayLink()
+    issued = pay_links.issue_pay_link_once(
+        wiring.ledger(),
+        business_clock(),
+        wiring.run_once("pay_link", app.lambda_context),
+        invoice_id,
+        send=asked.send,
+        key=idempotency_key,
+        fingerprint=asked.model_dump(mode="json"),
+        actor=_actor(),
+        ttl_days=config.pay_link_ttl_days,
+    )
+    url = issued.link.url(config.public_base_url)
+    return PayLinkOut(pay_url=url, expires_at=issued.link.link.expires_at, sent=issued.sent)
+
+
+@app.delete(
+    "/v1/invoices/<invoice_id>/pay-links",
+    tags=["invoices"],
+    summary="Revoke every pay link of the invoice (and expire its open Checkout Session)",
+    responses=documented(200, 404, 409, 502),
+)
+def revoke_pay_links(invoice_id: str) -> InvoiceOut:
+    pay_links.revoke_pay_links(wiring.ledger(), wiring.gateway(), business_clock(), invoice_id, actor=_actor())
+    return views.details_out(invoices.invoice_details(wiring.ledger(), invoice_id))
+
+
 @app.post(
     "/v1/invoices/<invoice_id>/checkout-sessions",
     tags=["invoices"],
@@ -337,6 +469,30 @@ def refund_payment(
         actor=_actor(),
     )
     return views.refund_made_out(made)
+
+
+@app.post(
+    "/v1/payments/<payment_id>/reversal",
+    tags=["payments"],
+    summary="Reverse money recorded outside Stripe (a bounced cheque): it is owed again",
+    responses=documented(200, 400, 404, 409, 415, 422),
+)
+def reverse_payment(
+    payment_id: str,
+    request: NewReversal,
+    idempotency_key: RequiredIdempotencyKey,
+) -> OfflinePaymentMadeOut:
+    made = offline_payments.reverse_offline_payment_once(
+        wiring.ledger(),
+        business_clock(),
+        wiring.run_once("reversal", app.lambda_context),
+        payment_id,
+        request.reason,
+        key=idempotency_key,
+        fingerprint=request.model_dump(mode="json"),
+        actor=_actor(),
+    )
+    return views.offline_payment_out(made)
 
 
 @app.get(

@@ -321,17 +321,28 @@ class RefundOut(BaseModel):
     updated_at: datetime
 
 
+class OfflineReceiptOut(BaseModel):
+    method: Literal["check", "bank_transfer", "cash", "other"]
+    reference: str
+    received_on: date
+    reversed_at: datetime | None = Field(default=None, description="it came back (a bounced cheque): owed again")
+    reversal_reason: str = ""
+
+
 class PaymentOut(BaseModel):
     id: str
     invoice_id: str
     amount: int
     currency: str
-    status: Literal["pending", "failed", "succeeded", "partially_refunded", "refunded"]
+    status: Literal["pending", "failed", "succeeded", "partially_refunded", "refunded", "reversed"]
     created_at: datetime
     updated_at: datetime
     failure_reason: str | None = None
     amount_refunded: int = Field(default=0, description="refunds pending or succeeded, as Stripe's charge counts them")
     refunds: list[RefundOut] = Field(default_factory=list, description="oldest first")
+    offline: OfflineReceiptOut | None = Field(
+        default=None, description="money received outside Stripe, recorded with POST /v1/invoices/{id}/payments"
+    )
 
 
 class NewRefund(_Strict):
@@ -360,6 +371,63 @@ class RefundMadeOut(BaseModel):
     invoice_amount_remaining: int
 
 
+class NewOfflinePayment(_Strict):
+    amount: MinorUnits
+    method: Literal["check", "bank_transfer", "cash", "other"]
+    reference: FreeText = Field(default="", max_length=100, description="a cheque number, a transfer's reference")
+    received_on: BusinessDate = Field(
+        description="the day the money came in; not in the future", examples=["2027-02-27"]
+    )
+
+
+class OfflinePaymentMadeOut(BaseModel):
+    payment: PaymentOut
+    invoice_id: str
+    invoice_status: Literal["open", "partially_paid", "paid", "void", "uncollectible"]
+    invoice_amount_remaining: int
+    invoice_amount_credit: int = Field(description="paid beyond amount_due: kept as the customer's credit")
+
+
+class NewReversal(_Strict):
+    reason: FreeText = Field(min_length=1, max_length=200, examples=["cheque returned unpaid"])
+
+
+class NewCreditNote(_Strict):
+    amount: MinorUnits = Field(description="taken off amount_due; at most what is still owed")
+    reason: FreeText = Field(min_length=1, max_length=200, examples=["goodwill discount"])
+
+
+class CreditNoteOut(BaseModel):
+    id: str
+    amount: int
+    reason: str
+    created_at: datetime
+
+
+class InvoiceChanges(_Strict):
+    description: FreeText | None = Field(default=None, max_length=500)
+    due_date: BusinessDate | None = Field(default=None, description="reminders re-plan from it")
+    amount_due: MinorUnits | None = Field(
+        default=None, description="only while nothing is paid; afterwards issue a credit note"
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> InvoiceChanges:
+        if self.description is None and self.due_date is None and self.amount_due is None:
+            raise ValueError("give description, due_date, amount_due or several")
+        return self
+
+
+class NewPayLink(_Strict):
+    send: StrictBool = Field(default=False, description="also email the customer a link (one of its own)")
+
+
+class PayLinkOut(BaseModel):
+    pay_url: str = Field(description="shown once, only its hash is stored")
+    expires_at: datetime
+    sent: bool = Field(description="an email with a pay link is on its way to the customer")
+
+
 class InstallmentOut(BaseModel):
     number: int
     due_on: date
@@ -385,7 +453,7 @@ class InvoiceOut(BaseModel):
     status: Literal["open", "partially_paid", "paid", "void", "uncollectible"]
     currency: str
     amount_due: int = Field(description="what is owed in all, late fees included")
-    amount_original: int = Field(description="what was invoiced, before late fees")
+    amount_original: int = Field(description="what was invoiced, before late fees and credit notes")
     late_fees: list[LateFeeLineOut] = Field(default_factory=list)
     amount_paid: int
     amount_remaining: int
@@ -403,6 +471,13 @@ class InvoiceOut(BaseModel):
     plan: PlanOut | None = Field(default=None, description="that plan, on GET /v1/invoices/{id}")
     next_reminder_at: datetime | None = Field(default=None, description="when the dunning run looks at it next")
     payments: list[PaymentOut] = Field(default_factory=list)
+    amount_credited: int = Field(default=0, description="what credit notes took off amount_due")
+    credit_notes: list[CreditNoteOut] = Field(default_factory=list, description="oldest first")
+
+
+class CreditNoteIssuedOut(BaseModel):
+    credit_note: CreditNoteOut
+    invoice: InvoiceOut
 
 
 class CreatedInvoice(InvoiceOut):

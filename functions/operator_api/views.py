@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functions.operator_api.schemas import (
+    CreditNoteOut,
     CustomerChanges,
     CustomerOut,
     DunningPolicyModel,
@@ -10,13 +11,17 @@ from functions.operator_api.schemas import (
     EmailUndeliverableOut,
     HoldOut,
     InstallmentOut,
+    InvoiceChanges,
     InvoiceOut,
     LateFeeLineOut,
     LateFeeModel,
     NewCustomer,
     NewInvoice,
+    NewOfflinePayment,
     NewRecurringCharge,
     NewRefund,
+    OfflinePaymentMadeOut,
+    OfflineReceiptOut,
     PaymentOut,
     PlanOfferModel,
     PlanOut,
@@ -26,11 +31,13 @@ from functions.operator_api.schemas import (
     RefundOut,
 )
 from shared.domain.dunning import DunningPolicy, DunningStep, LateFee
-from shared.domain.invoices import Invoice
+from shared.domain.invoices import CreditNote, Invoice
 from shared.domain.plans import Frequency, PlanOffer
-from shared.domain.records import Customer, Payment, Plan, RecurringCharge, Refund
+from shared.domain.records import Customer, OfflineMethod, Payment, Plan, RecurringCharge, Refund
+from shared.services.corrections import InvoiceCorrection
 from shared.services.customers import CustomerCorrection, CustomerDraft
 from shared.services.invoices import InvoiceDetails, InvoiceDraft
+from shared.services.offline_payments import OfflinePaymentAsk, OfflinePaymentMade
 from shared.services.recurring import RecurringCorrection, RecurringDraft
 from shared.services.refunds import RefundAsk, RefundMade
 
@@ -106,7 +113,40 @@ def payment_out(p: Payment) -> PaymentOut:
         failure_reason=p.failure_reason,
         amount_refunded=p.amount_refunded,
         refunds=[refund_out(r) for r in p.refunds],
+        offline=OfflineReceiptOut(
+            method=p.offline.method.value,
+            reference=p.offline.reference,
+            received_on=p.offline.received_on,
+            reversed_at=p.offline.reversed_at,
+            reversal_reason=p.offline.reversal_reason,
+        )
+        if p.offline
+        else None,
     )
+
+
+def offline_payment_ask(m: NewOfflinePayment) -> OfflinePaymentAsk:
+    return OfflinePaymentAsk(
+        amount=m.amount, method=OfflineMethod(m.method), reference=m.reference, received_on=m.received_on
+    )
+
+
+def offline_payment_out(made: OfflinePaymentMade) -> OfflinePaymentMadeOut:
+    return OfflinePaymentMadeOut(
+        payment=payment_out(made.payment),
+        invoice_id=made.invoice.id,
+        invoice_status=made.invoice.status.value,
+        invoice_amount_remaining=made.invoice.amount_remaining,
+        invoice_amount_credit=made.invoice.amount_credit,
+    )
+
+
+def credit_note_out(n: CreditNote) -> CreditNoteOut:
+    return CreditNoteOut(id=n.id, amount=n.amount, reason=n.reason, created_at=n.created_at)
+
+
+def invoice_correction(m: InvoiceChanges) -> InvoiceCorrection:
+    return InvoiceCorrection(description=m.description, due_date=m.due_date, amount_due=m.amount_due)
 
 
 def refund_out(r: Refund) -> RefundOut:
@@ -187,6 +227,8 @@ def invoice_out(i: Invoice, payments: list[Payment], plan: Plan | None = None) -
         plan=plan_out(plan) if plan else None,
         next_reminder_at=i.next_action_at,
         payments=[payment_out(p) for p in payments],
+        amount_credited=i.amount_credited,
+        credit_notes=[credit_note_out(n) for n in i.credit_notes],
     )
 
 

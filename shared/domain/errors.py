@@ -85,3 +85,37 @@ class RefundRefused(InvalidStateTransition):
     """Stripe would not refund (the charge is disputed, already refunded, or too old for its method)."""
 
     code = "refund_refused"
+
+
+class CreditExceedsRemaining(InvalidAmount):
+    """A credit note for more than the invoice still owes."""
+
+    code = "credit_exceeds_remaining"
+
+
+class InvalidDate(DomainError):
+    """A date the request may not name: a payment received in the future, for one."""
+
+    code = "invalid_date"
+
+
+class PaymentNotOffline(InvalidStateTransition):
+    """Only money recorded outside Stripe is reversed; a Stripe payment is refunded instead."""
+
+    code = "payment_not_offline"
+
+
+class OfflinePaymentNotRefundable(InvalidStateTransition):
+    """Money recorded outside Stripe cannot be refunded through Stripe: reverse it instead."""
+
+    code = "payment_is_offline"
+
+
+class PaymentAlreadyReversed(InvalidStateTransition):
+    code = "payment_already_reversed"
+
+
+class InvoiceHasPayments(InvalidStateTransition):
+    """amount_due is corrected only while nothing has been paid on the invoice (a credit note lowers it after)."""
+
+    code = "invoice_has_payments"

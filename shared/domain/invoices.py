@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from shared.domain.errors import AmountNotChargeable, InvalidStateTransition, InvoiceNotPayable
+from shared.domain.errors import AmountNotChargeable, CreditExceedsRemaining, InvalidStateTransition, InvoiceNotPayable
 from shared.domain.stripe_amounts import chargeable_increment, increment_text, is_chargeable_currency
 
 if TYPE_CHECKING:  # annotations only: the webhook's cold path does not load the plan rules
@@ -28,6 +28,16 @@ class LateFeeLine:
 
     step: str
     amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class CreditNote:
+    """A credit note the operator issued: it lowers what the invoice owes (amount_due) by `amount`."""
+
+    id: str
+    amount: int
+    reason: str
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +100,45 @@ class Invoice:
     # amount_paid stays what was received; the rest of a refund is a credit: the invoice stays settled.
     amount_refunded: int = 0
     amount_reopened: int = 0
+    credit_notes: tuple[CreditNote, ...] = ()  # oldest first; each lowered amount_due when it was issued
+    # Moves on when the operator revokes the invoice's pay links: links minted under an older one are dead.
+    pay_link_generation: int = 0
+
+    @property
+    def amount_credited(self) -> int:
+        """What credit notes took off amount_due."""
+        return sum(note.amount for note in self.credit_notes)
 
     @property
     def amount_original(self) -> int:
-        """What was invoiced, before any late fee."""
-        return self.amount_due - sum(line.amount for line in self.late_fees)
+        """What was invoiced, before any late fee or credit note."""
+        return self.amount_due - sum(line.amount for line in self.late_fees) + self.amount_credited
+
+    def credit_note(self, note_id: str) -> CreditNote | None:
+        return next((n for n in self.credit_notes if n.id == note_id), None)
+
+    def with_credit_note(self, note: CreditNote) -> Invoice:
+        """amount_due lowered by the note; settled by it, dunning has nothing more to do."""
+        if note.amount <= 0 or note.amount > self.amount_remaining:
+            raise CreditExceedsRemaining(
+                f"a credit note of {note.amount} is more than the {self.amount_remaining} {self.currency} still owed",
+                field="amount",
+            )
+        credited = replace(
+            self,
+            amount_due=self.amount_due - note.amount,
+            credit_notes=(*self.credit_notes, note),
+            version=self.version + 1,
+        )
+        credited = replace(credited, status=credited._settled_status())
+        if credited.status is InvoiceStatus.PAID:
+            return replace(credited, next_action_at=None)
+        return credited
+
+    def with_payment_reversed(self, amount: int) -> Invoice:
+        """State after money recorded outside Stripe came back (a bounced cheque): it is owed again."""
+        reversed_ = replace(self, amount_paid=max(0, self.amount_paid - amount), version=self.version + 1)
+        return replace(reversed_, status=reversed_._settled_status())
 
     def with_late_fee(self, step: str, amount: int) -> Invoice:
         """Once per step: a second call for the same step changes nothing."""

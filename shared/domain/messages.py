@@ -25,6 +25,10 @@ class EventName(StrEnum):
 
     INVOICE_CREATED = "invoice.created"
     INVOICE_VOIDED = "invoice.voided"
+    INVOICE_PAYMENT_RECORDED = "invoice.payment_recorded"
+    INVOICE_CREDITED = "invoice.credited"
+    INVOICE_CORRECTED = "invoice.corrected"
+    INVOICE_PAY_LINKS_REVOKED = "invoice.pay_links_revoked"
     INVOICE_PARTIALLY_PAID = "invoice.partially_paid"
     INVOICE_PAID = "invoice.paid"
     INVOICE_OVERPAID = "invoice.overpaid"
@@ -37,6 +41,7 @@ class EventName(StrEnum):
     PAYMENT_SUCCEEDED = "payment.succeeded"
     PAYMENT_FAILED = "payment.failed"
     PAYMENT_REFUNDED = "payment.refunded"
+    PAYMENT_REVERSED = "payment.reversed"
     REFUND_FAILED = "refund.failed"
     PLAN_CREATED = "plan.created"
     PLAN_INSTALLMENT_PAID = "plan.installment_paid"
@@ -158,6 +163,35 @@ class RefundEmail:
     amount: int
 
 
+@dataclass(frozen=True, slots=True)
+class InvoiceCorrectedEmail:
+    """What the customer owes changed (a credit note, or a corrected amount): the corrected invoice."""
+
+    template: ClassVar[str] = "invoice_corrected"
+    invoice_id: str
+    amount_before: int  # amount_due before the change
+    amount_after: int  # and after it
+    credit_note_id: str = ""  # when a credit note made the change
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceVoidedEmail:
+    """The invoice was cancelled: nothing is owed on it any more."""
+
+    template: ClassVar[str] = "invoice_voided"
+    invoice_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentReversedEmail:
+    """Money recorded outside Stripe came back (a cheque bounced): it is owed again."""
+
+    template: ClassVar[str] = "payment_reversed"
+    invoice_id: str
+    payment_id: str
+    amount: int
+
+
 EmailMessage = (
     InvoiceIssuedEmail
     | ReminderEmail
@@ -166,6 +200,9 @@ EmailMessage = (
     | AutopayNoticeEmail
     | PlanUpdateEmail
     | RefundEmail
+    | InvoiceCorrectedEmail
+    | InvoiceVoidedEmail
+    | PaymentReversedEmail
 )
 MessageBody = Event | EmailMessage
 
@@ -236,6 +273,17 @@ def encode(body: MessageBody) -> tuple[str, str, dict[str, Any]]:
                 "refund_id": body.refund_id,
                 "amount": body.amount,
             }
+        case InvoiceCorrectedEmail():
+            data = {
+                "invoice_id": body.invoice_id,
+                "amount_before": body.amount_before,
+                "amount_after": body.amount_after,
+                "credit_note_id": body.credit_note_id or None,
+            }
+        case InvoiceVoidedEmail():
+            data = {"invoice_id": body.invoice_id}
+        case PaymentReversedEmail():
+            data = {"invoice_id": body.invoice_id, "payment_id": body.payment_id, "amount": body.amount}
     return "email", body.template, data
 
 
@@ -271,4 +319,12 @@ def decode(kind: str, name: str, data: Mapping[str, Any]) -> MessageBody:
         )
     if name == RefundEmail.template:
         return RefundEmail(invoice_id, str(data["payment_id"]), str(data["refund_id"]), int(data["amount"]))
+    if name == InvoiceCorrectedEmail.template:
+        return InvoiceCorrectedEmail(
+            invoice_id, int(data["amount_before"]), int(data["amount_after"]), str(data.get("credit_note_id") or "")
+        )
+    if name == InvoiceVoidedEmail.template:
+        return InvoiceVoidedEmail(invoice_id)
+    if name == PaymentReversedEmail.template:
+        return PaymentReversedEmail(invoice_id, str(data["payment_id"]), int(data["amount"]))
     raise ValueError(f"unknown email template {name!r}")

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from shared.domain.invoices import Hold, PaymentStatus
+from shared.domain.invoices import Hold, Invoice, PaymentStatus
 
 
 def _random_hex() -> str:
@@ -74,6 +74,9 @@ class PayLink:
     expires_at: datetime
     created_at: datetime
     revoked: bool = False
+    # The invoice's pay-link generation when the link was minted: revoking an invoice's links moves the
+    # invoice's generation on, and every link minted before is dead (Invoice.pay_link_generation).
+    generation: int = 0
 
     @staticmethod
     def new_token() -> str:
@@ -85,6 +88,10 @@ class PayLink:
 
     def usable_at(self, instant: datetime) -> bool:
         return not self.revoked and instant < self.expires_at
+
+    def usable_for(self, invoice: Invoice, instant: datetime) -> bool:
+        """Usable now, and not revoked with the rest of the invoice's links since it was minted."""
+        return self.usable_at(instant) and self.generation >= invoice.pay_link_generation
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +176,28 @@ class Refund:
         return self.status in (RefundStatus.PENDING, RefundStatus.SUCCEEDED)
 
 
+class OfflineMethod(StrEnum):
+    """How money received outside Stripe came in."""
+
+    CHECK = "check"
+    BANK_TRANSFER = "bank_transfer"
+    CASH = "cash"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineReceipt:
+    """Money the operator received another way (a cheque, a bank transfer, cash) and recorded on the invoice.
+    A reversal (a bounced cheque) takes it back off: it is owed again."""
+
+    method: OfflineMethod
+    reference: str  # the operator's: a cheque number, a transfer's reference ("" when none)
+    received_on: date
+    reversed_at: datetime | None = None
+    reversal_reason: str = ""
+    reversal_ref: str = ""  # the operator's reversal request (its Idempotency-Key's)
+
+
 @dataclass(frozen=True, slots=True)
 class Payment:
     """One payment, identified by its PaymentIntent (or session when Stripe gave none)."""
@@ -186,6 +215,11 @@ class Payment:
     failure_reason: str | None = None
     refunds: tuple[Refund, ...] = ()  # oldest first
     refund_version: int = 0  # moves on with every change to `refunds`: their writes are guarded by it
+    offline: OfflineReceipt | None = None  # recorded by the operator, not taken through Stripe
+
+    @property
+    def reversed(self) -> bool:
+        return self.offline is not None and self.offline.reversed_at is not None
 
     @property
     def amount_refunded(self) -> int:
@@ -194,11 +228,15 @@ class Payment:
 
     @property
     def amount_refundable(self) -> int:
+        if self.offline is not None:
+            return 0  # Stripe never had this money: a bounced cheque is reversed instead
         return max(0, self.amount - self.amount_refunded) if self.status is PaymentStatus.SUCCEEDED else 0
 
     @property
     def state(self) -> str:
-        """The status shown: the payment's own, or how much of it was refunded."""
+        """The status shown: the payment's own, how much of it was refunded, or that it was reversed."""
+        if self.reversed:
+            return "reversed"
         if self.status is PaymentStatus.SUCCEEDED and self.amount_refunded:
             return "refunded" if self.amount_refunded >= self.amount else "partially_refunded"
         return self.status.value

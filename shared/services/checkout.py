@@ -57,8 +57,8 @@ def open_pay_link(ledger: Ledger, clock: Clock, token: str) -> PayPage:
     if link is None or not link.usable_at(clock.now()):
         raise PayLinkInvalid("this payment link is not valid")
     invoice, customer = ledger.get_invoice_and_customer(link.invoice_id, link.customer_id)
-    if invoice is None or customer is None:
-        raise PayLinkInvalid("this payment link is not valid")
+    if invoice is None or customer is None or not link.usable_for(invoice, clock.now()):
+        raise PayLinkInvalid("this payment link is not valid")  # revoked with the invoice's other links
     return PayPage(invoice=invoice, customer=customer)
 
 

@@ -16,7 +16,7 @@ from shared.domain.invoices import (
     InvoiceStatus,
     invoice_event_detail,
 )
-from shared.domain.messages import EventName, InvoiceIssuedEmail, outgoing_email, outgoing_event
+from shared.domain.messages import EventName, InvoiceIssuedEmail, InvoiceVoidedEmail, outgoing_email, outgoing_event
 from shared.domain.plan_lifecycle import autopay_plan
 from shared.domain.records import AuditEntry, AuditSubject, PayLink, Payment, Plan, new_id
 from shared.domain.stripe_amounts import check_chargeable
@@ -62,6 +62,7 @@ def issue_pay_link(invoice: Invoice, clock: Clock, ttl_days: int) -> IssuedPayLi
         customer_id=invoice.customer_id,
         created_at=now,
         expires_at=now + timedelta(days=ttl_days),
+        generation=invoice.pay_link_generation,
     )
     return IssuedPayLink(link=link, token=token)
 
@@ -230,8 +231,9 @@ def void_invoice(ledger: Ledger, clock: Clock, invoice_id: str, *, actor: str) -
             subject=AuditSubject.INVOICE, subject_id=invoice.id, action="invoice.voided", actor=actor, at=now
         )
         event = outgoing_event(EventName.INVOICE_VOIDED, invoice_event_detail(voided), now)
+        cancelled = outgoing_email(InvoiceVoidedEmail(invoice.id), now)  # the customer is told it is cancelled
         try:
-            ledger.commit(Change(invoice_update=voided, outbox=[event], audit=[audit]))
+            ledger.commit(Change(invoice_update=voided, outbox=[event, cancelled], audit=[audit]))
         except ChangeRejected as rejected:
             if rejected.reason == "stale_invoice":
                 # A payment landed in between; void is only for untouched invoices, so say so.
@@ -272,7 +274,7 @@ def release_hold(ledger: Ledger, clock: Clock, invoice_id: str, *, actor: str) -
         return InvoiceDetails(*get_invoice_with_payments(ledger, invoice_id))
     now = clock.now()
     released = replace(invoice, hold=None, version=invoice.version + 1)
-    released = replace(released, next_action_at=_next_dunning_action(current_policy(ledger), released, now))
+    released = replace(released, next_action_at=next_dunning_action(current_policy(ledger), released, now))
     audit = AuditEntry(
         subject=AuditSubject.INVOICE, subject_id=invoice.id, action="invoice.hold_released", actor=actor, at=now
     )
@@ -280,7 +282,7 @@ def release_hold(ledger: Ledger, clock: Clock, invoice_id: str, *, actor: str) -
     return InvoiceDetails(*get_invoice_with_payments(ledger, invoice_id))
 
 
-def _next_dunning_action(policy: DunningPolicy, invoice: Invoice, now: datetime) -> datetime | None:
+def next_dunning_action(policy: DunningPolicy, invoice: Invoice, now: datetime) -> datetime | None:
     """When the dunning run should next look at the invoice: its next reminder, or once every reminder has
     gone out, the policy's write-off (never a reminder after it); None when it is not being collected."""
     if not invoice.in_dunning:

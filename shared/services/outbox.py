@@ -16,9 +16,12 @@ from shared.domain.messages import (
     AutopayNoticeEmail,
     EmailMessage,
     Event,
+    InvoiceCorrectedEmail,
     InvoiceIssuedEmail,
+    InvoiceVoidedEmail,
     OutboxMessage,
     PaymentFailedEmail,
+    PaymentReversedEmail,
     PlanUpdateEmail,
     ReceiptEmail,
     RefundEmail,
@@ -35,6 +38,7 @@ from shared.services.ports import (
     Mailer,
     OutboxStore,
     PaymentGateway,
+    PaymentMethodUsed,
 )
 
 # Longer than the outbox function's timeout (60 s, infra/components/lambdas.py): a lease outlives only a
@@ -156,8 +160,11 @@ def compose_email(
                 "amount": body.amount,
                 "payment_id": body.payment_id,
                 "paid_at_text": format_moment(body.paid_at, customer.locale, customer.timezone),
-                # read now, from Stripe: what paid it is Stripe's to know, and nothing of it waits in the table
-                "method": gateway.payment_method_used(body.payment_id) if body.payment_id.startswith("pi_") else None,
+                # read now, from Stripe: what paid it is Stripe's to know, and nothing of it waits in the table;
+                # money received outside Stripe says how the operator recorded it
+                "method": gateway.payment_method_used(body.payment_id)
+                if body.payment_id.startswith("pi_")
+                else _offline_method(ledger, invoice.id, body.payment_id),
                 # every email to a customer on autopay says how to turn it off
                 "autopay_url": pay_url() if customer.autopay is not None else "",
             }
@@ -187,9 +194,33 @@ def compose_email(
                 "refund_id": body.refund_id,
                 "refunded_in_full": payment is not None and payment.state == "refunded",
             }
+        case InvoiceCorrectedEmail():
+            context |= {
+                "amount_before": body.amount_before,
+                "amount_after": body.amount_after,
+                "credit_note_id": body.credit_note_id,
+                "pay_url": pay_url() if invoice.accepts_payment else "",
+            }
+        case InvoiceVoidedEmail():
+            pass
+        case PaymentReversedEmail():
+            context |= {
+                "amount": body.amount,
+                "payment_id": body.payment_id,
+                "method": _offline_method(ledger, invoice.id, body.payment_id),
+                "pay_url": pay_url(),
+            }
         case ReminderEmail():
             context |= {"pay_url": pay_url(), "template": body.step_template}
         case InvoiceIssuedEmail():
             context |= {"pay_url": pay_url(), "template": ""}
     subject, text, html = render_email(body.template, **context)
     return Email(to=customer.email, subject=subject, text=text, html=html, customer_id=customer.id)
+
+
+def _offline_method(ledger: Ledger, invoice_id: str, payment_id: str) -> PaymentMethodUsed | None:
+    """How money recorded outside Stripe came in, as the receipt names it ("Cheque, reference 1234")."""
+    payment = next((p for p in ledger.get_invoice_payments(invoice_id) if p.key == payment_id), None)
+    if payment is None or payment.offline is None:
+        return None
+    return PaymentMethodUsed(kind=payment.offline.method.value, reference=payment.offline.reference or None)

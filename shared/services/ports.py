@@ -48,6 +48,8 @@ class Change:
     payment: Payment | None = None  # written only if it moves the stored payment's status forward
     # A succeeded payment's refunds: written only if the stored refund_version is `refund_version - 1`
     payment_refunds: Payment | None = None
+    # An offline payment reversed (a bounced cheque): written only over the same payment not yet reversed
+    payment_reversal: Payment | None = None
     dispute: Dispute | None = None  # written only if it moves the stored dispute forward (open -> closed)
     new_plan: Plan | None = None  # written only if no plan with that id exists
     plan_update: Plan | None = None  # written only if the stored version is `version - 1`
@@ -73,6 +75,7 @@ class Rejection(StrEnum):
     STALE_OPEN_CHECKOUT = "stale_open_checkout"  # open_checkout: another session was opened or closed meanwhile
     PAYMENT_NOT_FORWARD = "payment_not_forward"  # payment: the stored payment is as far along or further
     STALE_REFUNDS = "stale_refunds"  # payment_refunds: no such succeeded payment, or its refunds changed
+    ALREADY_REVERSED = "already_reversed"  # payment_reversal: no such offline payment, or it was reversed
     PLAN_EXISTS = "plan_exists"  # new_plan: a plan with that id exists
     STALE_PLAN = "stale_plan"  # plan_update: no such plan, or it changed since it was read
     STALE_RECURRING = "stale_recurring"  # recurring_update: no such recurring charge, or it changed
@@ -224,6 +227,7 @@ class PaymentMethodUsed:
     brand: str | None = None  # a card's network, e.g. visa
     bank_name: str | None = None  # a bank debit's bank, when Stripe knows it
     last4: str | None = None
+    reference: str | None = None  # money received outside Stripe: the cheque number, the transfer's reference
 
 
 @dataclass(frozen=True, slots=True)

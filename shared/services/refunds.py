@@ -15,7 +15,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from shared.clock import Clock
-from shared.domain.errors import InvalidAmount, InvalidStateTransition, NotFound, RefundExceedsRefundable
+from shared.domain.errors import (
+    InvalidAmount,
+    InvalidStateTransition,
+    NotFound,
+    OfflinePaymentNotRefundable,
+    RefundExceedsRefundable,
+)
 from shared.domain.invoices import Invoice, PaymentStatus
 from shared.domain.records import Payment, Refund
 from shared.domain.stripe_amounts import check_chargeable
@@ -97,6 +103,10 @@ def _refund(
 
 def refund_amount(invoice: Invoice, payment: Payment, ask: RefundAsk) -> int:
     """What this request refunds, or the domain error saying why it cannot."""
+    if payment.offline is not None:
+        raise OfflinePaymentNotRefundable(
+            f"payment {payment.key} was received outside Stripe: reverse it (POST /v1/payments/{payment.key}/reversal)"
+        )
     if payment.status is not PaymentStatus.SUCCEEDED:
         raise InvalidStateTransition(f"payment {payment.key} is {payment.status.value}: nothing to refund")
     if ask.credit:

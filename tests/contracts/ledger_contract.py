@@ -17,7 +17,7 @@ import pytest
 
 from shared import schema
 from shared.domain.dunning import DunningPolicy, DunningStep, LateFee
-from shared.domain.invoices import Hold, InvoiceStatus, LateFeeLine, PaymentStatus
+from shared.domain.invoices import CreditNote, Hold, InvoiceStatus, LateFeeLine, PaymentStatus
 from shared.domain.messages import EventName
 from shared.domain.plans import Frequency, PlanOffer
 from shared.domain.records import (
@@ -25,6 +25,8 @@ from shared.domain.records import (
     Customer,
     DisputeStatus,
     EmailUndeliverable,
+    OfflineMethod,
+    OfflineReceipt,
     OpenCheckout,
     PlanKind,
     PlanStatus,
@@ -497,6 +499,39 @@ class LedgerContract:
         refunded = replace(a_payment(), refunds=(a_refund("re_1"),), refund_version=1)
 
         assert rejection(ledger, Change(payment_refunds=refunded)) == Rejection.STALE_REFUNDS
+
+    def test_an_offline_payment_reads_back_finds_its_invoice_and_is_reversed_once(
+        self, ledger: LedgerUnderTest
+    ) -> None:
+        # Given a cheque recorded on the invoice
+        receipt = OfflineReceipt(OfflineMethod.CHECK, "1234", NOW.date())
+        cheque = a_payment(key="off_1", checkout_session_id=None, payment_intent_id=None, offline=receipt)
+        ledger.commit(Change(new_invoice=an_invoice(), payment=cheque))
+        assert ledger.get_invoice_payments("inv_1") == [cheque]
+        assert ledger.invoice_for_payment_intent("off_1") == "inv_1"
+
+        # When it is reversed; Then it reads back reversed, and a second reversal is refused
+        bounced = replace(
+            cheque, offline=replace(receipt, reversed_at=NOW, reversal_reason="bounced", reversal_ref="r")
+        )
+        ledger.commit(Change(payment_reversal=bounced))
+        assert ledger.get_payment_context("inv_1", None, "off_1").payment == bounced
+        assert rejection(ledger, Change(payment_reversal=bounced)) == Rejection.ALREADY_REVERSED
+
+    def test_a_stripe_payment_or_none_cannot_be_reversed(self, ledger: LedgerUnderTest) -> None:
+        receipt = OfflineReceipt(OfflineMethod.CASH, "", NOW.date(), reversed_at=NOW)
+        assert rejection(ledger, Change(payment_reversal=a_payment(offline=receipt))) == Rejection.ALREADY_REVERSED
+        ledger.commit(Change(payment=a_payment()))
+        assert rejection(ledger, Change(payment_reversal=a_payment(offline=receipt))) == Rejection.ALREADY_REVERSED
+        assert ledger.get_invoice_payments("inv_1") == [a_payment()]
+
+    def test_credit_notes_and_the_pay_link_generation_read_back(self, ledger: LedgerUnderTest) -> None:
+        notes = (CreditNote("cn_1", 1_000, "goodwill", NOW), CreditNote("cn_2", 500, "", NOW + timedelta(hours=1)))
+        invoice = an_invoice(amount_due=11_000, credit_notes=notes, pay_link_generation=2)
+        ledger.commit(Change(new_invoice=invoice, pay_link=replace(a_pay_link(), generation=2)))
+
+        assert ledger.get_invoice("inv_1") == invoice and invoice.amount_original == 12_500
+        assert ledger.get_pay_link("a" * 64) == replace(a_pay_link(), generation=2)
 
     @pytest.mark.parametrize(
         ("stored", "arriving"),

@@ -159,6 +159,10 @@ class InMemoryLedger:
                 or stored.refund_version != c.payment_refunds.refund_version - 1
             ):
                 yield Rejection.STALE_REFUNDS
+        if c.payment_reversal:
+            stored = self.payments.get((c.payment_reversal.invoice_id, c.payment_reversal.key))
+            if stored is None or stored.offline is None or stored.reversed:
+                yield Rejection.ALREADY_REVERSED
         if c.new_plan and (c.new_plan.invoice_id, c.new_plan.id) in self.plans:
             yield Rejection.PLAN_EXISTS
         if c.plan_update:
@@ -213,8 +217,12 @@ class InMemoryLedger:
             self.payments[(c.payment.invoice_id, c.payment.key)] = c.payment
             if c.payment.payment_intent_id:
                 self.payment_intents[c.payment.payment_intent_id] = c.payment.invoice_id
+            if c.payment.offline is not None:  # an offline payment's id names its invoice, as a PaymentIntent's
+                self.payment_intents[c.payment.key] = c.payment.invoice_id
         if c.payment_refunds:
             self.payments[(c.payment_refunds.invoice_id, c.payment_refunds.key)] = c.payment_refunds
+        if c.payment_reversal:
+            self.payments[(c.payment_reversal.invoice_id, c.payment_reversal.key)] = c.payment_reversal
         for plan in (c.new_plan, c.plan_update):
             if plan:
                 self.plans[(plan.invoice_id, plan.id)] = _stored_schedule(plan)
@@ -441,8 +449,12 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
         names.append(("payment", c.payment.invoice_id, c.payment.key))
         if c.payment.payment_intent_id:
             names.append(("payment intent", c.payment.payment_intent_id))
+        if c.payment.offline is not None:
+            names.append(("payment intent", c.payment.key))
     if c.payment_refunds:
         names.append(("payment", c.payment_refunds.invoice_id, c.payment_refunds.key))
+    if c.payment_reversal:
+        names.append(("payment", c.payment_reversal.invoice_id, c.payment_reversal.key))
     names += [("plan", x.invoice_id, x.id) for x in (c.new_plan, c.plan_update) if x]
     names += [("recurring", x.id) for x in (c.new_recurring, c.recurring_update) if x]
     if c.dispute:

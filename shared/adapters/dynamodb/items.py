@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any, Final
 from shared import schema
 from shared.domain import messages
 from shared.domain.dunning import DunningPolicy, DunningStep, LateFee
-from shared.domain.invoices import PAYMENT_STATUS_RANK, Hold, Invoice, InvoiceStatus, LateFeeLine, PaymentStatus
+from shared.domain.invoices import (
+    PAYMENT_STATUS_RANK,
+    CreditNote,
+    Hold,
+    Invoice,
+    InvoiceStatus,
+    LateFeeLine,
+    PaymentStatus,
+)
 from shared.domain.messages import OutboxMessage
 from shared.domain.records import (
     DISPUTE_STATUS_RANK,
@@ -26,6 +34,8 @@ from shared.domain.records import (
     EmailUndeliverable,
     Installment,
     InstallmentStatus,
+    OfflineMethod,
+    OfflineReceipt,
     OpenCheckout,
     PayLink,
     Payment,
@@ -251,6 +261,8 @@ def invoice_item(i: Invoice, now: datetime) -> dict[str, Any]:
         "open_disputes": sorted(i.open_disputes) or None,
         "plan_offer": _plan_offer_item(i.plan_offer) if i.plan_offer else None,
         "active_plan": i.active_plan,
+        "credit_notes": [_credit_note_item(n) for n in i.credit_notes] or None,
+        "pay_link_generation": i.pay_link_generation or None,
     }
     if i.next_action_at is not None:  # only invoices with reminder work sit in the sparse index
         stamp = utc_stamp(i.next_action_at)
@@ -291,6 +303,21 @@ def invoice_from(item: dict[str, Any]) -> Invoice:
         active_plan=item.get("active_plan"),
         amount_refunded=int(item.get("amount_refunded") or 0),
         amount_reopened=int(item.get("amount_reopened") or 0),
+        credit_notes=tuple(_credit_note_from(n) for n in item.get("credit_notes") or ()),
+        pay_link_generation=int(item.get("pay_link_generation") or 0),
+    )
+
+
+def _credit_note_item(n: CreditNote) -> dict[str, Any]:
+    return {"id": n.id, "amount": n.amount, "reason": n.reason, "created_at": timestamp(n.created_at)}
+
+
+def _credit_note_from(raw: dict[str, Any]) -> CreditNote:
+    return CreditNote(
+        id=str(raw["id"]),
+        amount=int(raw["amount"]),
+        reason=str(raw.get("reason") or ""),
+        created_at=datetime.fromisoformat(raw["created_at"]),
     )
 
 
@@ -332,6 +359,7 @@ def pay_link_item(link: PayLink) -> dict[str, Any]:
         "created_at": timestamp(link.created_at),
         "expires_at": timestamp(link.expires_at),
         "revoked": link.revoked,
+        "generation": link.generation or None,
         schema.TTL_ATTRIBUTE: epoch(link.expires_at + PAY_LINK_GRACE),
     }
 
@@ -344,6 +372,7 @@ def pay_link_from(item: dict[str, Any]) -> PayLink:
         created_at=datetime.fromisoformat(item["created_at"]),
         expires_at=datetime.fromisoformat(item["expires_at"]),
         revoked=bool(item.get("revoked")),
+        generation=int(item.get("generation") or 0),
     )
 
 
@@ -424,7 +453,34 @@ def payment_item(p: Payment) -> dict[str, Any]:
         "updated_at": timestamp(p.updated_at),
         "refunds": [_refund_item(r) for r in p.refunds] or None,
         "refund_version": p.refund_version or None,
+        **_offline_attributes(p.offline),
     }
+
+
+def _offline_attributes(o: OfflineReceipt | None) -> dict[str, Any]:
+    if o is None:
+        return {}
+    return {
+        "offline_method": o.method.value,
+        "offline_reference": o.reference or None,
+        "received_on": o.received_on.isoformat(),
+        "reversed_at": timestamp(o.reversed_at) if o.reversed_at else None,
+        "reversal_reason": o.reversal_reason or None,
+        "reversal_ref": o.reversal_ref or None,
+    }
+
+
+def _offline_from(item: dict[str, Any]) -> OfflineReceipt | None:
+    if not item.get("offline_method"):
+        return None
+    return OfflineReceipt(
+        method=OfflineMethod(item["offline_method"]),
+        reference=str(item.get("offline_reference") or ""),
+        received_on=date.fromisoformat(item["received_on"]),
+        reversed_at=datetime.fromisoformat(item["reversed_at"]) if item.get("reversed_at") else None,
+        reversal_reason=str(item.get("reversal_reason") or ""),
+        reversal_ref=str(item.get("reversal_ref") or ""),
+    )
 
 
 def _refund_item(r: Refund) -> dict[str, Any]:
@@ -466,6 +522,7 @@ def payment_from(item: dict[str, Any]) -> Payment:
         updated_at=datetime.fromisoformat(item["updated_at"]),
         refunds=tuple(_refund_from(r) for r in item.get("refunds") or ()),
         refund_version=int(item.get("refund_version") or 0),
+        offline=_offline_from(item),
     )
 
 
@@ -476,6 +533,12 @@ def payment_intent_lookup_item(p: Payment) -> dict[str, Any]:
         "type": "payment_intent",
         "invoice_id": p.invoice_id,
     }
+
+
+def offline_payment_lookup_item(p: Payment) -> dict[str, Any]:
+    """Offline payment id -> invoice, in the same key space as PaymentIntents: a payment id names one
+    invoice whichever way it was paid (`Ledger.invoice_for_payment_intent`)."""
+    return {**key_item(payment_intent_key(p.key)), "type": "offline_payment", "invoice_id": p.invoice_id}
 
 
 def plan_item(p: Plan) -> dict[str, Any]:

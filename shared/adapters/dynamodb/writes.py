@@ -30,6 +30,8 @@ NEW_OR_FORWARD: Final = "attribute_not_exists(pk) OR status_rank < :rank"
 # A succeeded payment's refunds are replaced only over the refunds read (none yet: no refund_version).
 FIRST_REFUNDS: Final = "status_rank = :succeeded AND attribute_not_exists(refund_version)"
 SAME_REFUNDS: Final = "status_rank = :succeeded AND refund_version = :expected"
+# An offline payment is reversed once: over the recorded payment, not reversed yet.
+NOT_YET_REVERSED: Final = "attribute_exists(offline_method) AND attribute_not_exists(reversed_at)"
 
 
 def _expected_version(record: Any) -> dict[str, Any]:
@@ -104,6 +106,10 @@ WRITE_RULES: Final[tuple[WriteRule, ...]] = (
         when=lambda payment: bool(payment.payment_intent_id),
     ),
     WriteRule(
+        "payment", _timeless(items.offline_payment_lookup_item), None,
+        when=lambda payment: payment.offline is not None,
+    ),
+    WriteRule(
         "payment_refunds", _timeless(items.payment_item), Rejection.STALE_REFUNDS, FIRST_REFUNDS,
         lambda _payment: {":succeeded": PAYMENT_STATUS_RANK[PaymentStatus.SUCCEEDED]},
         when=lambda payment: payment.refund_version == 1,
@@ -115,6 +121,7 @@ WRITE_RULES: Final[tuple[WriteRule, ...]] = (
         },
         when=lambda payment: payment.refund_version != 1,
     ),
+    WriteRule("payment_reversal", _timeless(items.payment_item), Rejection.ALREADY_REVERSED, NOT_YET_REVERSED),
     WriteRule("new_plan", _timeless(items.plan_item), Rejection.PLAN_EXISTS, NEW),
     WriteRule("plan_update", _timeless(items.plan_item), Rejection.STALE_PLAN, SAME_VERSION, _expected_version),
     WriteRule("new_recurring", _timeless(items.recurring_item), Rejection.EXISTS, NEW),

@@ -10,7 +10,9 @@ from shared.domain.records import AuditEntry, AuditSubject
 from shared.services.ports import Change
 
 
-def note_overpayment(change: Change, before: Invoice, after: Invoice, payment_key: str, now: datetime) -> None:
+def note_overpayment(
+    change: Change, before: Invoice, after: Invoice, payment_key: str, now: datetime, *, actor: str = "stripe"
+) -> None:
     """When a payment left the invoice with more credit than before: an audit entry and `invoice.overpaid`
     (the operator may refund the credit, or keep it for the customer's next invoice)."""
     added = after.amount_credit - before.amount_credit
@@ -21,7 +23,7 @@ def note_overpayment(change: Change, before: Invoice, after: Invoice, payment_ke
             subject=AuditSubject.INVOICE,
             subject_id=after.id,
             action="invoice.overpaid",
-            actor="stripe",
+            actor=actor,
             at=now,
             details={"credit": after.amount_credit, "currency": after.currency},
         )

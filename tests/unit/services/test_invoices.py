@@ -161,9 +161,9 @@ def test_voiding_an_untouched_invoice_takes_it_out_of_dunning_once() -> None:
     # When the operator voids it, twice
     details = void_invoice(ledger, FixedClock(NOW), "inv_1", actor="operator:acme")
     void_invoice(ledger, FixedClock(NOW), "inv_1", actor="operator:acme")
-    # Then it is void, out of the due index, with one event and one audit entry
+    # Then it is void, out of the due index, with one event, one cancellation email and one audit entry
     assert details.invoice.status is InvoiceStatus.VOID and details.invoice.next_action_at is None
-    assert [m.name for m in ledger.outbox_messages()] == [EventName.INVOICE_VOIDED.value]
+    assert [m.name for m in ledger.outbox_messages()] == [EventName.INVOICE_VOIDED.value, "invoice_voided"]
     assert ledger.audit_actions("inv_1") == ["invoice.voided"]
 
 
