@@ -312,7 +312,9 @@ def starting_ledger(setup: str) -> InMemoryLedger:
     ledger = InMemoryLedger()
     later = NOW + timedelta(days=3)
     if setup in ("checkout", "plan on checkout"):
-        checkout = a_checkout() if setup == "checkout" else replace(a_checkout(), amount=INSTALLMENT_AMOUNT)
+        # Opened as the invoice's first payable session, as the pay page opens it (closing it moves that on).
+        amount = INVOICE_AMOUNT if setup == "checkout" else INSTALLMENT_AMOUNT
+        checkout = replace(a_checkout(), amount=amount, opened_as=1, expires_at=NOW + timedelta(hours=24))
         choice = Change(
             new_customer=a_customer(),
             new_invoice=an_invoice(next_action_at=later),
@@ -341,7 +343,9 @@ def starting_ledger(setup: str) -> InMemoryLedger:
         invoice = an_invoice(active_plan="plan_1")
     ledger.commit(Change(new_customer=a_customer(), new_invoice=invoice, new_plan=plan))
     if setup == "installment on checkout":  # the customer opened Checkout from the decline's email
-        second = replace(a_checkout("chk_2", "cs_2"), amount=INSTALLMENT_AMOUNT)
+        second = replace(
+            a_checkout("chk_2", "cs_2"), amount=INSTALLMENT_AMOUNT, opened_as=1, expires_at=NOW + timedelta(hours=24)
+        )
         ledger.commit(Change(checkout=second, open_checkout=OpenCheckout("inv_1", 1, second, "installment:2")))
     return ledger
 
