@@ -3,32 +3,36 @@ early one answered "retry later" and delivered again), the ledger ends in the mo
 gives.
 
 Each example draws one payment history as Stripe would live it and sends it as Stripe's JSON: a Checkout
-payment (a card paid, maybe after a declined attempt; a bank debit that succeeded, failed or is still
-processing; a session that expired unpaid), or an off-session charge (an installment of a plan, an autopay
-charge) that succeeded or was declined (soft, hard, authentication required); then, on money received,
-refunds full or partial (instant, pending then succeeded, failed or canceled, from the dashboard or made to
-reopen the balance) and a dispute opened, won or lost. Each event goes through the webhook's own path
-(`parse_event`, then `record_stripe_event`) over the in-memory ledger, once in the true order and once as
-drawn; then, as reconciliation does, every event of Stripe's list is applied again in created order.
+payment of the invoice or of a plan's first installment (a card paid, maybe after a declined attempt; a bank
+debit that succeeded, failed or is still processing; a session that expired unpaid), or an off-session
+charge (an installment of a plan, an autopay charge) that succeeded or was declined (soft, hard,
+authentication required), a declined installment perhaps then paid on Checkout; then, on money received,
+refunds full or partial (instant, pending then succeeded, failed or canceled, from the Dashboard or by the
+operator's POST /v1/payments/{id}/refunds, some reopening the balance) and a dispute opened, won or lost.
+Each event goes through the webhook's own path (`parse_event`, then `record_stripe_event`) over the
+in-memory ledger, once in the true order and once as drawn; then, as reconciliation does, every event of
+Stripe's list is applied again in created order.
 
 Equal means (docs/decisions.md, "Convergence, proven"): the same money state (`money_state`), the same
 outbox with nothing in it twice, except that an out-of-order run may lack a message that announced a state
-the true history later left (a declined attempt that was then paid, a refund that then failed, a dispute
-that was closed before its opening arrived), and nothing flagged.
+the true history later left (a declined attempt that was then paid, a declined installment then paid on
+Checkout, a refund that then failed, a dispute that was closed before its opening arrived), and nothing
+flagged.
 """
 
 from __future__ import annotations
 
 import copy
 from collections import Counter, deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from random import Random
 from typing import Any
 
 from hypothesis import event, given, note, settings
 from hypothesis import strategies as st
 
-from shared.adapters.stripe_events import parse_event
+from shared.adapters.stripe_events import STRIPE_REFUND_STATUS, parse_event
 from shared.clock import FixedClock
 from shared.domain.invoices import InvoiceStatus, PaymentStatus
 from shared.domain.messages import Event, OutboxMessage, PaymentFailedEmail, PlanUpdateEmail, RefundEmail
@@ -41,11 +45,14 @@ from shared.domain.records import (
     PlanStatus,
     RefundStatus,
 )
-from shared.services.ports import Change
+from shared.services.once import entity_id, scoped_key
+from shared.services.ports import Change, RefundCreated, RefundRequest
+from shared.services.refunds import RefundAsk, refund_payment_once
 from shared.services.stripe_events.engine import Outcome
 from shared.services.stripe_events.router import record_stripe_event
-from tests.fakes import InMemoryLedger
+from tests.fakes import FakeGateway, InMemoryLedger
 from tests.fakes.records import NOW, a_checkout, a_customer, a_plan, an_invoice
+from tests.fakes.run_once import InMemoryRunOnce
 
 CLOCK = FixedClock(NOW)
 INVOICE_AMOUNT = 12_500  # USD 125.00, as tests/fakes/records.py's inv_1
@@ -90,6 +97,25 @@ SECOND_INSTALLMENT_SESSION = Session(
 )
 
 
+OPERATOR = "arn:aws:iam::123456789012:user/finance"
+OPERATOR_REFUND = "operator.refund"  # not Stripe's: the operator's request, in the history at its moment
+
+
+def refund_ref(key: str) -> str:
+    """The ref payportal gives an operator's refund (its Stripe metadata `refund_ref`)."""
+    return entity_id("rfq", scoped_key(OPERATOR, key))
+
+
+@dataclass
+class StripeRefunds(FakeGateway):
+    """Stripe's answers to the operator's refunds: each the refund the history made, as it was created."""
+
+    answers: dict[str, RefundCreated] = field(default_factory=dict)  # by Stripe idempotency key
+
+    def create_refund(self, request: RefundRequest) -> RefundCreated:
+        return self.answers[request.idempotency_key]
+
+
 class StripeWorld:
     """Stripe's side: objects in their current state, and every event in the order Stripe created them, each
     carrying its object as it was when the event was sent."""
@@ -97,6 +123,7 @@ class StripeWorld:
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
         self.refunds: dict[str, dict[str, Any]] = {}
+        self.request_keys: dict[str, str] = {}  # refund id -> the Idempotency-Key the operator sent
 
     def emit(self, type_: str, obj: dict[str, Any]) -> None:
         number = len(self.events) + 1
@@ -163,6 +190,8 @@ class StripeWorld:
         refund = self.refunds[refund_id]
         if step in ("pending", "succeeded") and refund["status"] == "new":  # created
             refund["status"] = step
+            if refund["metadata"]:  # the operator asked payportal, which asked Stripe
+                self.emit(OPERATOR_REFUND, {"refund": refund, "key": self.request_keys[refund_id]})
             self.emit("refund.created", refund)
             self.emit("charge.refunded", self.charge(*charge, lists_refunds=lists_refunds))
         elif step == "failed":
@@ -210,7 +239,13 @@ def after_payment(draw: st.DrawFn, world: StripeWorld, intent: str, amount: int)
         amounts = [first, draw(st.integers(1, amount - first))]
     paths = [draw(st.sampled_from(sorted(REFUND_PATHS))) for _ in amounts]
     for number, value in enumerate(amounts, start=1):
-        metadata = {"reopen_balance": "true", "refund_ref": f"rr_{number}"} if draw(st.booleans()) else {}
+        # From the Dashboard (no metadata: a credit), or the operator's POST /v1/payments/{id}/refunds (ours).
+        metadata: dict[str, str] = {}
+        if draw(st.booleans()):
+            key = f"key-{intent}-{number}"
+            reopen = "true" if draw(st.booleans()) else "false"
+            metadata = {"invoice_id": "inv_1", "refund_ref": refund_ref(key), "reopen_balance": reopen}
+            world.request_keys[f"re_{intent}_{number}"] = key
         world.refunds[f"re_{intent}_{number}"] = {
             "id": f"re_{intent}_{number}",
             "object": "refund",
@@ -229,6 +264,8 @@ def after_payment(draw: st.DrawFn, world: StripeWorld, intent: str, amount: int)
         taken[n] += 1
         world.refund_step(f"re_{intent}_{n + 1}", step, charge=(intent, amount), lists_refunds=lists_refunds)
     after = {f"refund {path}" for path in paths}
+    if any(r["metadata"] for r in world.refunds.values()):
+        after.add("operator refund")
     if any(value == amount for value in amounts):
         after.add("full refund")
     elif amounts:
@@ -363,23 +400,84 @@ def starting_ledger(setup: str) -> InMemoryLedger:
 
 
 def deliver(
-    ledger: InMemoryLedger, deliveries: list[dict[str, Any]], events: tuple[dict[str, Any], ...]
+    ledger: InMemoryLedger,
+    deliveries: list[dict[str, Any]],
+    events: tuple[dict[str, Any], ...],
+    shuffle: Random | None = None,
 ) -> Counter[str]:
     """Each delivery through the webhook's path; one answered "retry later" is delivered again after the
     others, as Stripe retries. Then reconciliation: Stripe's event list, oldest first, through the same path
-    (an event already recorded is a duplicate there). The outcomes, counted."""
+    (an event already recorded is a duplicate there). The outcomes, counted.
+
+    An operator's refund is made once the ledger shows the payment succeeded; nothing Stripe created after it
+    is delivered before Stripe has made it. With `shuffle`, its ledger write lands anywhere after that
+    (the refund's own webhooks may overtake the API's reply); without, at once. A copy of it is the
+    operator's retry with the same Idempotency-Key."""
     outcomes = Counter[str]()
-    queue, retries = deque(deliveries), Counter[str]()
+    gateway, once = StripeRefunds(), InMemoryRunOnce()
+    for request in (e for e in events if e["type"] == OPERATOR_REFUND):
+        refund = request["data"]["object"]["refund"]
+        answer = RefundCreated(refund["id"], refund["amount"], STRIPE_REFUND_STATUS[refund["status"]])
+        gateway.answers[f"payportal-refund-{refund['metadata']['refund_ref']}"] = answer
+    made: set[str] = set()  # the operator's refunds Stripe has made
+    queue, retries, held = deque(deliveries), Counter[str](), list[dict[str, Any]]()
+    waits = 0
     while queue:
         payload = queue.popleft()
+        waiting = [e["created"] for e in events if e["type"] == OPERATOR_REFUND and e["id"] not in made]
+        if payload["type"] == OPERATOR_REFUND:
+            request = payload["data"]["object"]
+            if payload["id"] not in made:
+                if not payment_succeeded(ledger, request["refund"]["payment_intent"]):
+                    waits += 1
+                    assert waits < 10_000, "the operator never saw the payment succeed"
+                    queue.append(payload)  # the operator sees nothing to refund yet, and comes back later
+                    continue
+                made.add(payload["id"])
+                queue.extendleft(reversed(held))
+                held.clear()
+                if shuffle is not None:  # Stripe made it; the API's ledger write lands later
+                    queue.insert(shuffle.randint(0, len(queue)), payload)
+                    continue
+            if payment_has_refund(ledger, request["refund"]["payment_intent"], request["refund"]["id"]):
+                outcomes["operator refund overtaken by its webhook"] += 1
+            refund_payment_once(
+                ledger,
+                gateway,
+                CLOCK,
+                once,
+                request["refund"]["payment_intent"],
+                RefundAsk(
+                    request["refund"]["amount"],
+                    "requested_by_customer",
+                    request["refund"]["metadata"]["reopen_balance"] == "true",
+                ),
+                key=request["key"],
+                fingerprint={"amount": request["refund"]["amount"]},
+                actor=OPERATOR,
+            )
+            outcomes["operator refund"] += 1
+            continue
+        if waiting and payload["created"] > min(waiting):
+            held.append(payload)  # not yet created at Stripe
+            continue
         outcome = record_stripe_event(ledger, CLOCK, parse_event(payload))
         outcomes[outcome.value] += 1
         if outcome is Outcome.RETRY_LATER and retries[payload["id"]] < MAX_REDELIVERIES:
             retries[payload["id"]] += 1
             queue.append(payload)
-    for payload in events:
+    assert not held
+    for payload in (e for e in events if e["type"] != OPERATOR_REFUND):
         outcomes[f"reconciled {record_stripe_event(ledger, CLOCK, parse_event(payload)).value}"] += 1
     return outcomes
+
+
+def payment_has_refund(ledger: InMemoryLedger, intent: str, refund_id: str) -> bool:
+    return any(p.refund(refund_id) is not None for (_, key), p in ledger.payments.items() if key == intent)
+
+
+def payment_succeeded(ledger: InMemoryLedger, intent: str) -> bool:
+    return any(p.status is PaymentStatus.SUCCEEDED for (_, key), p in ledger.payments.items() if key == intent)
 
 
 # ----- what "equal" compares ------------------------------------------------------------------------------------
@@ -396,7 +494,7 @@ def money_state(ledger: InMemoryLedger) -> dict[str, Any]:
             "failed": p.failure_reason is not None,  # which failure event told it first: see the module doc
             "state": p.state,
             "amount_refunded": p.amount_refunded,
-            "refunds": {r.id: (r.amount, r.status, r.reopens_balance) for r in p.refunds},
+            "refunds": {r.id: (r.amount, r.status, r.reopens_balance, r.request_ref) for r in p.refunds},
         }
         for (_, key), p in ledger.payments.items()
     }
@@ -506,7 +604,7 @@ def deliveries(draw: st.DrawFn, events: tuple[dict[str, Any], ...]) -> list[dict
 
 
 AFTER = frozenset(
-    {"full refund", "partial refund", *(f"refund {path}" for path in REFUND_PATHS)}
+    {"full refund", "partial refund", "operator refund", *(f"refund {path}" for path in REFUND_PATHS)}
     | {f"dispute {outcome}" for outcome in ("open", "won", "lost")}
 )
 
@@ -529,7 +627,7 @@ def test_any_delivery_order_converges_to_the_true_orders_ledger() -> None:
         sent = data.draw(deliveries(history.events), label="deliveries")
         note(f"delivered: {[e['id'] for e in sent]}")
         ledger = starting_ledger(history.setup)
-        outcomes = deliver(ledger, sent, history.events)
+        outcomes = deliver(ledger, sent, history.events, data.draw(st.randoms(use_true_random=False)))
         note(f"outcomes: true order {dict(true_outcomes)}, delivered {dict(outcomes)}")
         if outcomes[Outcome.RETRY_LATER.value]:
             event("an early event was delivered again")
@@ -537,6 +635,7 @@ def test_any_delivery_order_converges_to_the_true_orders_ledger() -> None:
             event("reconciliation applied an event the webhook could not")
             seen["reconciled"] += 1
         seen["retried"] += bool(outcomes[Outcome.RETRY_LATER.value])
+        seen["operator overtaken"] += bool(outcomes["operator refund overtaken by its webhook"])
         seen["out of order"] += sent != sorted(sent, key=lambda e: str(e["id"]))
 
         assert true_outcomes[Outcome.FLAGGED.value] == 0, "the true order flags nothing"
@@ -560,3 +659,4 @@ def test_any_delivery_order_converges_to_the_true_orders_ledger() -> None:
     assert set(seen) >= kinds | AFTER, f"not covered: {sorted(kinds | AFTER - set(seen))}"
     assert seen["out of order"] >= 500, "most deliveries were out of order"
     assert seen["retried"] and seen["reconciled"], "early events were delivered again, and reconciled"
+    assert seen["operator overtaken"], "an operator's refund was recorded after its own webhook"
