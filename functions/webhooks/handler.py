@@ -81,6 +81,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.exception("stripe event not recorded; Stripe will retry")
         return _reply(500, {"error": {"code": "retry_later", "message": "event not recorded, retry"}})
     metrics.add_metric(name=f"WebhookEvents_{outcome.value}", unit=MetricUnit.Count, value=1)
+    if outcome is Outcome.RETRY_LATER:
+        # About a payment whose success has not reached us yet; nothing was kept, so Stripe's next delivery
+        # (or reconciliation) applies it. Not an error: no alarm counts it.
+        logger.info("stripe event arrived before the payment it is about; Stripe will deliver it again")
+        return _reply(503, {"error": {"code": "retry_later", "message": "event arrived early, retry"}})
     if outcome is Outcome.FLAGGED:
         metrics.add_metric(name="EventsFlaggedForReview", unit=MetricUnit.Count, value=1)
         logger.error("stripe event flagged for review")

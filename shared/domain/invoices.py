@@ -239,14 +239,12 @@ class Invoice:
 
     def with_dispute_lost(self, amount: int) -> Invoice:
         """State after a dispute is lost: the bank took `amount` back, so it no longer counts as paid."""
-        paid = max(0, self.amount_paid - amount)
-        status = self.status
-        if status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID):
-            if paid - self.amount_reopened >= self.amount_due:
-                status = InvoiceStatus.PAID
-            else:
-                status = InvoiceStatus.PARTIALLY_PAID if paid > 0 else InvoiceStatus.OPEN
-        return replace(self, amount_paid=paid, status=status, version=self.version + 1)
+        moved = replace(self, amount_paid=max(0, self.amount_paid - amount), version=self.version + 1)
+        if self.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID):
+            # What still counts is what was received less what was refunded to be owed again, as after a
+            # refund: a refund that reopened the balance, before or after the loss, ends the same.
+            return replace(moved, status=moved._settled_status())
+        return moved
 
     def voided(self) -> Invoice:
         if self.status is InvoiceStatus.VOID:

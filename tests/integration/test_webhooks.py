@@ -341,3 +341,25 @@ def test_a_completed_session_that_does_not_say_what_was_paid_is_flagged(aws: Aws
     response = deliver(event)
     assert json.loads(response["body"])["outcome"] == "flagged"
     assert get_invoice(invoice["id"])["amount_paid"] == 0
+
+
+def test_a_refund_that_overtakes_the_debits_success_is_a_503_then_applies_on_redelivery(
+    aws: Aws, invoice: dict[str, Any]
+) -> None:
+    attempt = checkout_for(invoice, 10_000)
+    intent = f"pi_{attempt.ref[4:20]}"
+    deliver(completed(attempt, payment_status="unpaid"))
+    refund = {"id": "re_early_1", "object": "refund", "amount": 4_000, "currency": "usd", "status": "succeeded"}
+    early = stripe_event("refund.created", refund | {"payment_intent": intent})
+
+    # When the refund arrives while the bank debit is still pending here, it is not kept: Stripe retries it.
+    first = deliver(early)
+    assert first["statusCode"] == 503 and json_body(first)["error"]["code"] == "retry_later"
+    assert get_invoice(invoice["id"])["amount_refunded"] == 0
+    deliver(completed(attempt, kind="checkout.session.async_payment_succeeded"))
+
+    # Then Stripe's next delivery of the same event applies it.
+    again = deliver(early)
+    assert again["statusCode"] == 200 and json_body(again)["outcome"] == "applied"
+    after = get_invoice(invoice["id"])
+    assert (after["status"], after["amount_paid"], after["amount_refunded"]) == ("paid", 10_000, 4_000)

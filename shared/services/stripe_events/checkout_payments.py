@@ -13,6 +13,7 @@ from datetime import datetime
 
 from shared.clock import Clock
 from shared.domain.invoices import (
+    PAYMENT_STATUS_RANK,
     Invoice,
     InvoiceStatus,
     PaymentStatus,
@@ -29,7 +30,15 @@ from shared.domain.messages import (
     payment_event_detail,
 )
 from shared.domain.plan_lifecycle import activate, plan_event_detail, settle_installment
-from shared.domain.records import AuditEntry, AuditSubject, CheckoutAttempt, Payment, Plan, PlanStatus
+from shared.domain.records import (
+    AuditEntry,
+    AuditSubject,
+    CheckoutAttempt,
+    OpenCheckout,
+    Payment,
+    Plan,
+    PlanStatus,
+)
 from shared.services.ports import Change, Ledger
 from shared.services.stripe_events.engine import Decision, Outcome, apply_once, event_record, flagged, unchanged
 from shared.services.stripe_events.facts import CheckoutSessionFact, EventMeta, PaymentIntentFact, SessionState
@@ -121,7 +130,7 @@ def _decide(ledger: Ledger, clock: Clock, event: EventMeta, seen: _Observed) -> 
         change = Change(stripe_event=event_record(event, Outcome.APPLIED, now, "session expired"), open_checkout=closed)
         return change, Outcome.APPLIED
     if current is not None and not payment_status_moves_forward(current.status, seen.status):
-        return unchanged(event, Outcome.NO_CHANGE, now, current.status.value)
+        return _session_catches_up(event, seen, checkout, closed, current.status, now)
 
     assert seen.payment_key is not None
     payment = Payment(
@@ -163,6 +172,38 @@ def _decide(ledger: Ledger, clock: Clock, event: EventMeta, seen: _Observed) -> 
         if seen.session_id is not None:  # a delayed payment Checkout had accepted: the customer left thinking it paid
             change.outbox.append(outgoing_email(PaymentFailedEmail(invoice.id, payment.key, payment.amount), now))
     return change, Outcome.APPLIED
+
+
+def _session_catches_up(
+    event: EventMeta,
+    seen: _Observed,
+    checkout: CheckoutAttempt,
+    closed: OpenCheckout | None,
+    payment_status: PaymentStatus,
+    now: datetime,
+) -> Decision:
+    """The payment is already at this state or beyond (its PaymentIntent's event came first), so no money
+    moves; but a session's own event still closes the session and records its outcome for the return page,
+    as it would have in Stripe's order (a bank debit's payment_intent.payment_failed before the session's
+    completed and async_payment_failed left the session `pending` and payable, and the customer untold)."""
+    assert seen.status is not None
+    session_behind = seen.session_id is not None and (
+        checkout.payment_status is None
+        or PAYMENT_STATUS_RANK[checkout.payment_status] < PAYMENT_STATUS_RANK[seen.status]
+    )
+    if closed is None and not session_behind:
+        return unchanged(event, Outcome.NO_CHANGE, now, payment_status.value)
+    change = Change(
+        stripe_event=event_record(event, Outcome.NO_CHANGE, now, payment_status.value),
+        checkout=replace(checkout, payment_status=seen.status) if session_behind else None,
+        open_checkout=closed,
+    )
+    if session_behind and seen.status is PaymentStatus.FAILED and seen.payment_key is not None:
+        # The debit Checkout had accepted failed: the customer is told once, whichever event said it first.
+        change.outbox.append(
+            outgoing_email(PaymentFailedEmail(seen.invoice_id, seen.payment_key, checkout.amount), now)
+        )
+    return change, Outcome.NO_CHANGE
 
 
 def _succeeded(

@@ -6,6 +6,9 @@ it. Won (or an inquiry closed without a chargeback): the money stays and dunning
 bank took the money back, so it no longer counts as paid, and the invoice is put on hold for the operator
 to decide whether to chase it again; payportal never reminds a customer automatically after a chargeback.
 
+A dispute of a payment we still have as pending (its success not yet arrived) is not kept
+(`Outcome.RETRY_LATER`): it applies when Stripe delivers it again.
+
 Each event is one transaction guarded like payments: the event id is new, the dispute only moves from
 open to closed (so a late "created" cannot reopen it), and the invoice has not changed since it was read.
 """
@@ -15,11 +18,19 @@ from __future__ import annotations
 from dataclasses import replace
 
 from shared.clock import Clock
-from shared.domain.invoices import Hold, invoice_event_detail
+from shared.domain.invoices import Hold, PaymentStatus, invoice_event_detail
 from shared.domain.messages import EventName, outgoing_event
 from shared.domain.records import DISPUTE_STATUS_RANK, AuditEntry, AuditSubject, Dispute, DisputeStatus
 from shared.services.ports import Change, Ledger
-from shared.services.stripe_events.engine import Decision, Outcome, apply_once, event_record, flagged, unchanged
+from shared.services.stripe_events.engine import (
+    Decision,
+    Outcome,
+    apply_once,
+    event_record,
+    flagged,
+    not_yet,
+    unchanged,
+)
 from shared.services.stripe_events.facts import DisputeFact
 
 LOST_HOLD_REASON = "dispute lost: review before chasing again"
@@ -34,6 +45,11 @@ def record_dispute(ledger: Ledger, clock: Clock, fact: DisputeFact) -> Outcome:
 
 def _decide(ledger: Ledger, clock: Clock, fact: DisputeFact, invoice_id: str) -> Decision:
     now = clock.now()
+    payment = ledger.get_payment_context(invoice_id, None, fact.payment_intent_id).payment
+    if payment is not None and payment.status is not PaymentStatus.SUCCEEDED:
+        # Only money received is disputed: the payment's success (a bank debit's) is still on its way.
+        # Applied now, a lost dispute would take back money not yet counted, and the success then count it.
+        return not_yet()
     invoice, current = ledger.get_dispute_context(invoice_id, fact.dispute_id)
     status = fact.status
     if invoice is None or fact.amount is None or fact.currency != invoice.currency:

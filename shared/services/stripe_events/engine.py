@@ -20,6 +20,9 @@ class Outcome(StrEnum):
     NO_CHANGE = "no_change"  # the payment was already at this state or beyond
     FLAGGED = "flagged"  # did not match what we recorded: kept for review, balances untouched
     IGNORED = "ignored"  # not an event payportal acts on
+    # About a payment whose own success is still on its way (events arrive in any order): nothing is kept,
+    # so Stripe's next delivery (the webhook answers 503) or reconciliation applies it once it can be.
+    RETRY_LATER = "retry_later"
 
 
 Decision = tuple[Change, Outcome]
@@ -29,6 +32,8 @@ def apply_once(ledger: Ledger, event: EventMeta, decide: Callable[[], Decision])
     """Commit what `decide` makes of the event, exactly once. `decide` reads the ledger afresh each call."""
     for _ in range(MAX_ATTEMPTS):
         change, outcome = decide()
+        if outcome is Outcome.RETRY_LATER:
+            return outcome
         try:
             ledger.commit(change)
         except ChangeRejected as rejected:
@@ -49,6 +54,11 @@ def event_record(event: EventMeta, outcome: Outcome, now: datetime, detail: str 
         received_at=now,
         detail=detail,
     )
+
+
+def not_yet() -> Decision:
+    """Nothing is written, not even the event: it can be applied only after an event still on its way."""
+    return Change(), Outcome.RETRY_LATER
 
 
 def unchanged(event: EventMeta, outcome: Outcome, now: datetime, detail: str = "") -> Decision:

@@ -34,7 +34,10 @@ class Tags:
 
     @property
     def is_installment_charge(self) -> bool:
-        return bool(self.plan_id) and self.installment is not None
+        """An off-session charge functions/charges made. A Checkout Session paying an installment carries
+        the same plan tags (on its PaymentIntent too) and its checkout_ref: its PaymentIntent's events are the
+        session's, recorded as Checkout payments are, whichever of them arrives first."""
+        return bool(self.plan_id) and self.installment is not None and not self.checkout_ref
 
 
 class SetupPurpose(StrEnum):

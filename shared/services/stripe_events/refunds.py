@@ -6,6 +6,9 @@ charge counts it in `amount_refunded`; one that fails or is canceled stops count
 exactly what a refund's step changes in that count, so however Stripe's `refund.*` and `charge.refunded`
 events are ordered or repeated, the payment ends with Stripe's `amount_refunded`.
 
+A refund of a payment we still have as pending or failed arrived before the event that says it succeeded:
+it is not kept (`Outcome.RETRY_LATER`), and applies when Stripe delivers it again.
+
 One transaction per event, guarded three ways: the event id is new, the payment's refunds are the version
 read (`refund_version`), and the invoice has not changed since it was read.
 
@@ -24,7 +27,15 @@ from shared.domain.invoices import Invoice, PaymentStatus
 from shared.domain.messages import EventName, RefundEmail, outgoing_email, outgoing_event
 from shared.domain.records import REFUND_STATUS_RANK, AuditEntry, AuditSubject, Payment, Refund, RefundStatus
 from shared.services.ports import Change, Ledger
-from shared.services.stripe_events.engine import Decision, Outcome, apply_once, event_record, flagged, unchanged
+from shared.services.stripe_events.engine import (
+    Decision,
+    Outcome,
+    apply_once,
+    event_record,
+    flagged,
+    not_yet,
+    unchanged,
+)
 from shared.services.stripe_events.facts import RefundFact, RefundSeen
 
 
@@ -49,6 +60,10 @@ def _decide(ledger: Ledger, clock: Clock, fact: RefundFact, invoice_id: str) -> 
     if not fact.refunds:
         # charge.refunded without its refunds listed (API 2022-11-15 and later): refund.* events carry them.
         return unchanged(fact.event, Outcome.NO_CHANGE, now, "refunds not listed on the charge")
+    if context.payment is not None and context.payment.status is not PaymentStatus.SUCCEEDED:
+        # Stripe refunds only money it received: the payment's success (a bank debit's, or a card's after a
+        # declined attempt) was sent first and is still on its way. Flagged, the refund would be lost.
+        return not_yet()
     planned = plan_refunds(context.invoice, context.payment, fact.refunds, now, actor="stripe", cause=fact.event.id)
     if planned.problem:
         return flagged(fact.event, invoice_id, planned.problem, now)

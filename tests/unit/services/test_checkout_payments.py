@@ -358,3 +358,24 @@ def test_a_session_that_expired_leaves_no_payable_session_and_a_late_payment_on_
     assert late is Outcome.FLAGGED
     invoice = ledger.get_invoice("inv_1")
     assert invoice is not None and invoice.amount_paid == 0
+
+
+def test_a_debits_failure_told_first_by_its_payment_intent_still_closes_the_session_and_tells_the_customer() -> None:
+    """Found by tests/unit/services/test_convergence.py: with payment_intent.payment_failed first, the session's
+    own events changed nothing, so the session stayed payable and `pending` and the customer, who left
+    Checkout thinking it was paid, was never told."""
+    ledger = ledger_with()
+    ledger.commit(Change(open_checkout=OpenCheckout("inv_1", 1, a_checkout(), "pay:12500")))
+    record_failed_intent(ledger, CLOCK, an_intent_fact("evt_pi", succeeded=False, decline_code="debit_returned"))
+
+    failed = record_session(ledger, CLOCK, a_session_fact("evt_2", SessionState.ASYNC_FAILED, paid=False))
+    completed = record_session(ledger, CLOCK, a_session_fact("evt_1", paid=False))
+
+    assert (failed, completed) == (Outcome.NO_CHANGE, Outcome.NO_CHANGE)
+    assert ledger.checkouts[("inv_1", "chk_1")].payment_status is PaymentStatus.FAILED
+    assert ledger.open_checkouts["inv_1"].current is None
+    [payment] = ledger.get_invoice_payments("inv_1")
+    assert payment.status is PaymentStatus.FAILED
+    emails = [m.body for m in ledger.outbox_messages() if isinstance(m.body, PaymentFailedEmail)]
+    assert emails == [PaymentFailedEmail("inv_1", "pi_1", 12_500)]
+    assert event_names(ledger) == [EventName.PAYMENT_FAILED]

@@ -3,8 +3,10 @@ money back and holds the invoice, and a late "created" cannot reopen a closed di
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from shared.clock import FixedClock
-from shared.domain.invoices import InvoiceStatus
+from shared.domain.invoices import InvoiceStatus, PaymentStatus
 from shared.domain.messages import Event, EventName
 from shared.domain.records import DisputeStatus
 from shared.services.ports import Change
@@ -112,3 +114,36 @@ def test_a_dispute_in_another_currency_is_flagged_and_changes_nothing() -> None:
     invoice = ledger.get_invoice("inv_1")
     assert invoice is not None and invoice.open_disputes == frozenset()
     assert ledger.disputes == {} and ledger.audit_actions("inv_1") == ["stripe_event.flagged"]
+
+
+def test_a_lost_dispute_that_overtakes_the_debits_success_waits_for_it() -> None:
+    """Found by tests/unit/services/test_convergence.py: applied to a pending debit, the loss took back nothing
+    (amount_paid stayed 0) and the success then counted the money, leaving the invoice paid."""
+    ledger = InMemoryLedger()
+    pending = a_payment(status=PaymentStatus.PENDING)
+    ledger.commit(Change(new_customer=a_customer(), new_invoice=an_invoice(), payment=pending))
+
+    early = record_dispute(ledger, CLOCK, a_dispute_fact("evt_dp_2", DisputeStatus.LOST))
+
+    assert early is Outcome.RETRY_LATER and ledger.disputes == {} and "evt_dp_2" not in ledger.stripe_events
+    invoice = ledger.get_invoice("inv_1")
+    assert invoice is not None
+    ledger.commit(Change(payment=a_payment(), invoice_update=invoice.with_payment(12_500)))  # the success, then
+    assert record_dispute(ledger, CLOCK, a_dispute_fact("evt_dp_2", DisputeStatus.LOST)) is Outcome.APPLIED
+    invoice = ledger.get_invoice("inv_1")
+    assert invoice is not None and invoice.amount_paid == 0 and invoice.status is InvoiceStatus.OPEN
+
+
+def test_a_lost_dispute_after_a_refund_that_reopened_the_balance_counts_only_what_is_settled() -> None:
+    """Found by tests/unit/services/test_convergence.py: the loss read `amount_paid` and not what was left
+    after the reopening refund, so the same history in two orders ended partially paid and open."""
+    ledger = InMemoryLedger()
+    invoice = an_invoice(amount_paid=12_500, amount_refunded=2_500, amount_reopened=2_500)
+    invoice = replace(invoice, status=InvoiceStatus.PARTIALLY_PAID, next_action_at=NOW)
+    ledger.commit(Change(new_customer=a_customer(), new_invoice=invoice, payment=a_payment()))
+
+    record_dispute(ledger, CLOCK, a_dispute_fact("evt_dp_2", DisputeStatus.LOST, amount=10_000))
+
+    after = ledger.get_invoice("inv_1")
+    assert after is not None and after.amount_paid == 2_500 and after.amount_settled == 0
+    assert after.status is InvoiceStatus.OPEN and after.amount_remaining == 12_500

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.clock import FixedClock
-from shared.domain.invoices import InvoiceStatus
+from shared.domain.invoices import InvoiceStatus, PaymentStatus
 from shared.domain.messages import Event, EventName, RefundEmail
 from shared.domain.records import RefundStatus
 from shared.services.ports import Change
@@ -204,3 +204,18 @@ def test_two_partial_refunds_each_delivered_twice_in_any_order_leave_stripe_s_am
     emails = [e.refund_id for e in refund_emails(ledger)]
     assert len(emails) == len(set(emails)) and "re_1" in emails  # never twice; re_2 only if seen before failing
     assert event_names(ledger).count(EventName.REFUND_FAILED) == (1 if second_fails else 0)
+
+
+def test_a_refund_that_overtakes_the_debits_success_is_kept_for_later_then_applies() -> None:
+    """Found by tests/unit/services/test_convergence.py: flagged, it was recorded and its redelivery a duplicate."""
+    ledger = InMemoryLedger()
+    pending = a_payment(status=PaymentStatus.PENDING)
+    ledger.commit(Change(new_customer=a_customer(), new_invoice=an_invoice(), payment=pending))
+
+    early = record_refunds(ledger, CLOCK, a_refund_fact(amount=5_000))
+
+    assert early is Outcome.RETRY_LATER
+    assert "evt_re_1" not in ledger.stripe_events and ledger.audit_actions() == [] and ledger.outbox_messages() == []
+    ledger.commit(Change(payment=a_payment(status=PaymentStatus.SUCCEEDED)))
+    assert record_refunds(ledger, CLOCK, a_refund_fact(amount=5_000)) is Outcome.APPLIED
+    assert ledger.payments[("inv_1", "pi_1")].amount_refunded == 5_000

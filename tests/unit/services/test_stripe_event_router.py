@@ -10,6 +10,7 @@ import pytest
 
 from shared.clock import FixedClock
 from shared.domain.invoices import InvoiceStatus, PaymentStatus
+from shared.domain.messages import Event, EventName
 from shared.domain.records import DisputeStatus, Installment, InstallmentStatus, PlanStatus
 from shared.services.ports import Change
 from shared.services.stripe_events.engine import Outcome
@@ -24,6 +25,7 @@ from tests.fakes.stripe_facts import (
     an_event_meta,
     an_installment_charge_fact,
     an_intent_fact,
+    checkout_tags,
 )
 
 CLOCK = FixedClock(NOW)
@@ -89,6 +91,26 @@ def test_a_succeeded_checkout_intent_is_ignored_the_session_records_it() -> None
 
     assert record_stripe_event(ledger, CLOCK, an_intent_fact()) is Outcome.IGNORED
     assert ledger.get_invoice_payments("inv_1") == [] and ledger.stripe_events == {}
+
+
+def test_the_intent_of_a_checkout_session_paying_an_installment_is_the_sessions_not_an_off_session_charge() -> None:
+    """Found by tests/unit/services/test_convergence.py: its PaymentIntent carries the session's plan tags, so
+    arriving before the session's events it was recorded as an off-session charge (other events, other
+    detail), and after them it was not: two orders, two outboxes."""
+    ledger = InMemoryLedger()
+    invoice = an_invoice(amount_paid=6_250, status=InvoiceStatus.PARTIALLY_PAID, active_plan="plan_1")
+    checkout = replace(a_checkout(), amount=6_250)  # installment 2, declined off-session, paid on Checkout
+    ledger.commit(Change(new_customer=a_customer(), new_invoice=invoice, new_plan=a_plan(), checkout=checkout))
+    tags = checkout_tags(plan_id="plan_1", installment=2)
+
+    succeeded = record_stripe_event(ledger, CLOCK, an_intent_fact("evt_pi_ok", amount=6_250, tags=tags))
+    failed = record_stripe_event(ledger, CLOCK, an_intent_fact("evt_pi_no", succeeded=False, amount=6_250, tags=tags))
+
+    assert succeeded is Outcome.IGNORED  # the session's completed event records the payment
+    assert failed is Outcome.APPLIED  # as a Checkout payment's failure
+    assert ledger.get_plan("inv_1", "plan_1") == a_plan()
+    [news] = [m.body for m in ledger.outbox_messages() if isinstance(m.body, Event)]
+    assert news.name is EventName.PAYMENT_FAILED and "installment" not in news.detail
 
 
 def test_a_dispute_fact_opens_the_dispute() -> None:
