@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         SessionClosed,
         SetupSessionRequest,
     )
+    from shared.services.stripe_events.facts import StripeFact
 
 
 @cache
@@ -75,6 +76,9 @@ class _LazyGateway:
 
     def create_refund(self, request: RefundRequest) -> RefundCreated:
         return _gateway(stripe_credentials().api_key).create_refund(request)
+
+    def retrieve_event(self, event_id: str) -> StripeFact | None:
+        return _gateway(stripe_credentials().api_key).retrieve_event(event_id)
 
 
 def gateway() -> PaymentGateway:

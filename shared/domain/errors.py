@@ -85,3 +85,9 @@ class RefundRefused(InvalidStateTransition):
     """Stripe would not refund (the charge is disputed, already refunded, or too old for its method)."""
 
     code = "refund_refused"
+
+
+class StripeEventUnreadable(DomainError):
+    """Stripe handed back an event payportal cannot read (as the webhook would ignore it): nothing applied."""
+
+    code = "stripe_event_unreadable"

@@ -24,7 +24,10 @@ from shared.domain.invoices import PAYMENT_STATUS_RANK, Invoice, InvoiceStatus, 
 from shared.domain.messages import OutboxMessage
 from shared.domain.records import (
     DISPUTE_STATUS_RANK,
+    EVENT_FAILED,
+    EVENT_FLAGGED,
     AuditEntry,
+    AuditSubject,
     CheckoutAttempt,
     Customer,
     Dispute,
@@ -121,7 +124,7 @@ class InMemoryLedger:
 
     def _failed_guards(self, c: Change) -> Iterator[Rejection]:
         """Every guard of the change that fails, in Change's field order (DynamoLedger names the first)."""
-        if c.stripe_event and c.stripe_event.event_id in self.stripe_events:
+        if c.stripe_event and not _event_writable(self.stripe_events.get(c.stripe_event.event_id), c.stripe_event):
             yield Rejection.DUPLICATE_EVENT
         if c.new_customer and c.new_customer.id in self.customers:
             yield Rejection.EXISTS
@@ -192,7 +195,7 @@ class InMemoryLedger:
 
     def _apply(self, c: Change, outbox: list[OutboxMessage], audit: list[AuditEntry]) -> None:
         if c.stripe_event:
-            self.stripe_events[c.stripe_event.event_id] = c.stripe_event
+            self.stripe_events[c.stripe_event.event_id] = replace(c.stripe_event, replay=False)
         for customer in (c.new_customer, c.customer_update):
             if customer:
                 self.customers[customer.id] = _stored_customer(customer)
@@ -356,6 +359,21 @@ class InMemoryLedger:
         due = _due(((r.id, r.next_action_at, r) for r in self.recurring.values()), shard, until)
         return _page(f"recurring periods due in shard {shard}", due, limit, cursor, newest_first=False)
 
+    def get_stripe_event(self, event_id: str) -> StripeEventRecord | None:
+        return self.stripe_events.get(event_id)
+
+    def list_stripe_events(self, limit: int, cursor: str | None, *, outcome: str | None = None) -> Page:
+        kept = [(_event_order(e), e) for e in self.stripe_events.values() if outcome is None or e.outcome == outcome]
+        listing = "stripe_events" if outcome is None else f"stripe_events:{outcome}"
+        return _page(listing, sorted(kept, key=_sort_key), limit, cursor, newest_first=True)
+
+    def list_audit(self, subject: AuditSubject, subject_id: str, limit: int, cursor: str | None) -> Page:
+        trail = [
+            (f"{a.at.isoformat()}#{a.id}", a) for a in self.audit if a.subject is subject and a.subject_id == subject_id
+        ]
+        listing = f"audit:{subject.value}:{subject_id}"
+        return _page(listing, sorted(trail, key=_sort_key), limit, cursor, newest_first=True)
+
     def open_balances(self) -> dict[str, tuple[int, int]]:
         """Currency -> (amount still to collect, invoices), over open and partially paid invoices."""
         totals: dict[str, tuple[int, int]] = {}
@@ -411,6 +429,17 @@ def _as_stored(value: Any) -> Any:
 def _follows(stored: Customer | Invoice | Plan | RecurringCharge | None, version: int) -> bool:
     """An update is written only over the version it was made from."""
     return stored is not None and stored.version == version - 1
+
+
+def _event_writable(stored: StripeEventRecord | None, new: StripeEventRecord) -> bool:
+    """New, or over a failed record; a replay also over a flagged one (writes.py's conditions)."""
+    if stored is None or stored.outcome == EVENT_FAILED:
+        return True
+    return new.replay and stored.outcome == EVENT_FLAGGED
+
+
+def _event_order(event: StripeEventRecord) -> str:
+    return f"{event.received_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{event.event_id}"
 
 
 def _audit_identity(entry: AuditEntry) -> tuple[str, str, str, str]:
