@@ -158,6 +158,7 @@ _ONCE_SCOPES = {
     "customer": ("create_customer", "create_customer"),
     "recurring": ("create_recurring", "create_recurring"),
     "refund": ("refund_payment", "refund_payment"),
+    "stripe_event_replay": ("replay_stripe_event", "replay_stripe_event"),
 }
 
 
