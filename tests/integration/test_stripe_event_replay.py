@@ -217,8 +217,8 @@ def test_hostile_event_requests_are_clear_4xx_and_never_reach_stripe(aws: Aws, s
         (operator("GET", "/v1/stripe-events/evt_nope", "/v1/stripe-events/{event_id}",
                   params={"event_id": "evt_nope"}), 404, "not_found"),
     ]  # fmt: skip
-    for response, status, code in answers:
-        assert (response["statusCode"], json_body(response)["error"]["code"]) == (status, code), response["body"]
+    for response, status, error in answers:
+        assert (response["statusCode"], json_body(response)["error"]["code"]) == (status, error), response["body"]
     assert stripe_holding.asked == ["evt_gone"]
     code, _, err = cli(InProcessApi(), "webhooks", "replay", "evt_gone")
     assert code == 1 and "HTTP 404 not_found" in err
