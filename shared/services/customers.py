@@ -12,6 +12,7 @@ from shared.domain.errors import ConcurrentUpdate, InvalidHold, NotFound
 from shared.domain.invoices import Hold
 from shared.domain.messages import EventName, outgoing_event
 from shared.domain.records import AuditEntry, AuditSubject, Customer, EmailUndeliverable, new_id
+from shared.services.audit import what_changed
 from shared.services.once import create_once, scoped_key
 from shared.services.ports import Change, ChangeRejected, Ledger, Page, PaymentGateway, RunOnce
 
@@ -130,7 +131,7 @@ def update_customer(
     if updated == customer:
         return customer
     updated = replace(updated, version=customer.version + 1)
-    details = {"fields": changes.fields()}
+    details = {"fields": changes.fields(), "changes": what_changed(customer, updated, redacted=("email",))}
     audit = AuditEntry(
         subject=AuditSubject.CUSTOMER,
         subject_id=customer.id,

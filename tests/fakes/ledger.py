@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -38,6 +39,7 @@ from shared.domain.records import (
     RecurringCharge,
     StripeEventRecord,
 )
+from shared.services.audit import unaudited
 from shared.services.ports import (
     Change,
     ChangeRejected,
@@ -58,6 +60,10 @@ PENDING, CLAIMED, DELIVERED = "pending", "claimed", "delivered"
 _Scheduled = TypeVar("_Scheduled", Invoice, Plan, RecurringCharge)
 
 
+class UnauditedChange(AssertionError):
+    """A use case committed a state change without the audit entry that records it."""
+
+
 @dataclass(slots=True)
 class OutboxEntry:
     """An outbox message and where its delivery stands."""
@@ -76,8 +82,10 @@ class InMemoryLedger:
     """Implements the Ledger and OutboxStore ports in memory. Leases use `wall_clock` (the real time unless
     a test passes another), never the business clock, as DynamoDB's do."""
 
-    def __init__(self, *, wall_clock: Callable[[], datetime] = wall_clock_now) -> None:
+    def __init__(self, *, wall_clock: Callable[[], datetime] = wall_clock_now, require_audit: bool = True) -> None:
         self._wall_clock = wall_clock
+        # A change a use case (shared.services) commits must carry an audit entry for each record it moves
+        self.require_audit = require_audit
         self.customers: dict[str, Customer] = {}
         self.invoices: dict[str, Invoice] = {}
         self.invoice_numbers: dict[str, str] = {}  # number -> invoice id
@@ -96,6 +104,22 @@ class InMemoryLedger:
         self.audit: list[AuditEntry] = []  # in commit order
         self.commits = 0  # changes committed (rejected ones are not counted)
 
+    def _stored(self, record: object) -> object | None:
+        """The stored version of a record a change writes (None: new)."""
+        if isinstance(record, Customer):
+            return self.customers.get(record.id)
+        if isinstance(record, Invoice):
+            return self.invoices.get(record.id)
+        if isinstance(record, Plan):
+            return self.plans.get((record.invoice_id, record.id))
+        if isinstance(record, RecurringCharge):
+            return self.recurring.get(record.id)
+        if isinstance(record, Payment):
+            return self.payments.get((record.invoice_id, record.key))
+        if isinstance(record, Dispute):
+            return self.disputes.get((record.invoice_id, record.id))
+        return None
+
     # -- for assertions in tests
 
     def outbox_messages(self, status: str = PENDING) -> list[OutboxMessage]:
@@ -107,6 +131,11 @@ class InMemoryLedger:
     # -- writes
 
     def commit(self, change: Change) -> None:
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if self.require_audit and caller.startswith("shared.services"):
+            missing = unaudited(change, self._stored)
+            if missing:  # a test that seeds the ledger itself may; a use case may not
+                raise UnauditedChange(f"{caller} committed a change to {', '.join(missing)} without an audit entry")
         writes = _identities(change)
         if len(writes) != len(set(writes)):
             raise ValueError("one change writes the same item twice (DynamoDB refuses such a transaction)")
