@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         SetupSessionRequest,
     )
     from shared.services.stripe_events.facts import StripeFact
+    from shared.services.stripe_events.replay import StripeEvents
 
 
 @cache
@@ -83,6 +84,11 @@ class _LazyGateway:
 
 def gateway() -> PaymentGateway:
     # Keyed by the API key so a rotated key takes effect without a new container.
+    return _LazyGateway()
+
+
+def stripe_events() -> StripeEvents:
+    """Stripe's events (a replay re-fetches one), through the same lazy client as `gateway`."""
     return _LazyGateway()
 
 

@@ -410,7 +410,7 @@ def replay_stripe_event(event_id: str, idempotency_key: RequiredIdempotencyKey) 
     def work() -> dict[str, str]:
         replayed = replay.replay_event(
             wiring.ledger(),
-            wiring.gateway(),
+            wiring.stripe_events(),
             business_clock(),
             event_id,
             livemode=wiring.stripe_credentials().livemode,

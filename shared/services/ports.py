@@ -16,7 +16,6 @@ if TYPE_CHECKING:  # annotations only: the webhook's cold path does not load the
     from shared.domain.dunning import DunningPolicy
     from shared.domain.invoices import Invoice
     from shared.domain.messages import OutboxMessage
-    from shared.services.stripe_events.facts import StripeFact
 from shared.domain.records import (
     AuditEntry,
     AuditSubject,
@@ -283,11 +282,6 @@ class PaymentGateway(Protocol):
 
     def create_refund(self, request: RefundRequest) -> RefundCreated:
         """Raises RefundRefused (shared.domain.errors) when Stripe refuses it for what the payment is."""
-        ...
-
-    def retrieve_event(self, event_id: str) -> StripeFact | None:
-        """The event as Stripe holds it now (its list reaches back 30 days), read as the webhook reads one;
-        None when Stripe has no such event. Raises NotAStripeEvent (the adapter's) when it does not read."""
         ...
 
 

@@ -25,6 +25,7 @@ from shared.services.ports import (
 if TYPE_CHECKING:
     from shared.services.ports import PaymentGateway
     from shared.services.stripe_events.facts import StripeFact
+    from shared.services.stripe_events.replay import StripeEvents
 
 CHECKOUT_BASE_URL = "https://checkout.example.test/c/pay/"
 
@@ -115,3 +116,4 @@ class FakeGateway:
 
 if TYPE_CHECKING:
     _port: PaymentGateway = FakeGateway()
+    _events_port: StripeEvents = FakeGateway()

@@ -44,7 +44,7 @@ def stripe_holding(monkeypatch: pytest.MonkeyPatch) -> StripeHolding:
     from shared import wiring
 
     holding = StripeHolding()
-    monkeypatch.setattr(wiring, "gateway", lambda: holding)
+    monkeypatch.setattr(wiring, "stripe_events", lambda: holding)
     return holding
 
 

@@ -11,19 +11,31 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 from shared.clock import Clock
 from shared.domain.declines import DEFAULT_RETRY_DAYS
 from shared.domain.errors import NotFound, StripeEventUnreadable
 from shared.domain.records import EVENT_FAILED, EVENT_FLAGGED, StripeEventRecord
-from shared.services.ports import Ledger, Page, PaymentGateway
+from shared.services.ports import Ledger, Page
 from shared.services.stripe_events.engine import Outcome
+from shared.services.stripe_events.facts import StripeFact
 from shared.services.stripe_events.router import record_stripe_event
 
 # Stripe's event ids: `evt_` and letters, digits or underscores. Anything else is never sent to Stripe.
 EVENT_ID: Final = re.compile(r"evt_[A-Za-z0-9_]{1,250}")
 ATTENTION: Final = (EVENT_FAILED, EVENT_FLAGGED)  # the outcomes a listing may be narrowed to
+
+
+class StripeEvents(Protocol):
+    """Stripe's events, as the gateway reads them (StripeGateway and the fake implement it beside the
+    PaymentGateway port; it lives here, with its facts, because shared/services/ports.py must not import
+    the stripe_events package that imports it)."""
+
+    def retrieve_event(self, event_id: str) -> StripeFact | None:
+        """The event as Stripe holds it now (its list reaches back 30 days), read as the webhook reads one;
+        None when Stripe has no such event; StripeEventUnreadable when it does not read as one."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +62,7 @@ def get_event(ledger: Ledger, event_id: str) -> StripeEventRecord:
 
 def replay_event(
     ledger: Ledger,
-    gateway: PaymentGateway,
+    gateway: StripeEvents,
     clock: Clock,
     event_id: str,
     *,
