@@ -35,9 +35,9 @@ class StandInApi:
         self.calls.append((method, path, dict(query or {}), idempotency_key))
         if method == "POST":
             return self.replies.pop(0)
-        wanted = [e for e in self.events if "outcome" not in (query or {}) or e["outcome"] == query["outcome"]]
-        start = int((query or {}).get("cursor", "0"))
-        size = int((query or {})["limit"])
+        asked = dict(query or {})
+        wanted = [e for e in self.events if "outcome" not in asked or e["outcome"] == asked["outcome"]]
+        start, size = int(asked.get("cursor", "0")), int(asked["limit"])
         page = wanted[start : start + size]
         more = start + size < len(wanted)
         return ApiReply(200, {"data": page, "next_cursor": str(start + size) if more else None})
