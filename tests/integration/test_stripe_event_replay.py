@@ -222,3 +222,30 @@ def test_hostile_event_requests_are_clear_4xx_and_never_reach_stripe(aws: Aws, s
     assert stripe_holding.asked == ["evt_gone"]
     code, _, err = cli(InProcessApi(), "webhooks", "replay", "evt_gone")
     assert code == 1 and "HTTP 404 not_found" in err
+
+
+def test_an_event_whose_processing_failed_is_kept_as_failed_until_stripes_retry_applies_it(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.webhooks import handler
+
+    customer = create_customer(timezone="UTC")
+    invoice = create_invoice(customer["id"], amount_due=12_500)
+    event = completed(checkout_for(invoice, 12_500))
+
+    # Given the table throttles while the webhook applies the event
+    def throttled(*args: Any, **kwargs: Any) -> Any:
+        raise TimeoutError("DynamoDB did not answer for cus_private")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(handler, "record_stripe_event", throttled)
+        assert deliver(event)["statusCode"] == 500
+
+    # Then it is listed as failed, with the error's type only
+    failed = json_body(operator("GET", "/v1/stripe-events", "/v1/stripe-events", query={"outcome": "failed"}))
+    assert [(e["id"], e["outcome"], e["detail"]) for e in failed["data"]] == [(event["id"], "failed", "TimeoutError")]
+    # When Stripe retries it; Then it applies, and nothing is left failed
+    assert json_body(deliver(event))["outcome"] == "applied"
+    failed = json_body(operator("GET", "/v1/stripe-events", "/v1/stripe-events", query={"outcome": "failed"}))
+    every = json_body(operator("GET", "/v1/stripe-events", "/v1/stripe-events"))
+    assert failed["data"] == [] and [(e["id"], e["outcome"]) for e in every["data"]] == [(event["id"], "applied")]
