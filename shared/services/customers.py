@@ -161,7 +161,11 @@ def place_customer_hold(
         action="customer.hold_placed",
         actor=actor,
         at=now,
-        details={"reason": reason, "until": until.isoformat() if until else None},
+        details={
+            "reason": reason,
+            "until": until.isoformat() if until else None,
+            "changes": what_changed(customer, held),
+        },
     )
     _commit_customer(ledger, Change(customer_update=held, audit=[audit]))
     return held
@@ -175,7 +179,12 @@ def release_customer_hold(ledger: Ledger, clock: Clock, customer_id: str, *, act
     now = clock.now()
     released = replace(customer, hold=None, version=customer.version + 1)
     audit = AuditEntry(
-        subject=AuditSubject.CUSTOMER, subject_id=customer.id, action="customer.hold_released", actor=actor, at=now
+        subject=AuditSubject.CUSTOMER,
+        subject_id=customer.id,
+        action="customer.hold_released",
+        actor=actor,
+        at=now,
+        details={"changes": what_changed(customer, released)},
     )
     _commit_customer(ledger, Change(customer_update=released, audit=[audit]))
     if not released.reminders_paused_at(now):
