@@ -179,10 +179,9 @@ def test_audit_trails_page_newest_first_and_refuse_what_they_did_not_hand_out(aw
     assert actions == ["customer.hold_released", "customer.hold_placed", "customer.created"]
     assert rest["next_cursor"] is None
     assert all(e["caused_by"] == {"kind": "operator", "id": OPERATOR_ARN} for e in first["data"] + rest["data"])
-    assert [e["action"] for e in json_body(audit_of(invoice["id"]))["data"]] == [
-        "invoice.hold_placed",
-        "invoice.created",
-    ]
+    invoice_trail = json_body(audit_of(invoice["id"]))["data"]
+    assert [e["action"] for e in invoice_trail] == ["invoice.hold_placed", "invoice.created"]
+    assert invoice_trail[0]["details"]["changes"]["hold"] == {"to": {"reason": "checking"}}  # from none: null
 
     # And another trail's cursor, noise, a bad limit or an unknown subject are clear 4xx
     invoice_cursor = json_body(audit_of(invoice["id"], limit="1"))["next_cursor"]
