@@ -5,11 +5,15 @@
     payportal stripe finish-rotation       [--stage dev] [--region R] [--api-key-stdin]
     payportal jobs run {reminders,charges,balances} [--stage dev] [--region R]
     payportal outbox redrive               [--stage dev] [--region R] [--older-than-minutes 10] [--dry-run]
+    payportal webhooks list                [--flagged | --failed] [--limit 50] [--stage dev] [--region R] [--url URL]
+    payportal webhooks replay EVENT_ID     [--stage dev] [--region R] [--url URL]
 
 The Stripe secret key comes from standard input (--api-key-stdin) or STRIPE_API_KEY, else the one the
 stage's secret already holds; never from an argument, which would show in the process list and the
 shell's history. PAYPORTAL_STRIPE_API_BASE sends the Stripe calls elsewhere (the local Stripe front). The
 `stripe` commands refuse the stage `local`: the local stack (`make dev`) is connected to its Stripe front already.
+The `webhooks` commands call the stage's operator API, signed with your AWS credentials; `--stage local` calls
+the local stack's API (port PAYPORTAL_LOCAL_API_PORT, default 3000) as its operator.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from cli.operations import (
 )
 from cli.stripe_setup import (
     EXIT_USAGE,
+    LOCAL_STAGE,
     Report,
     SetupError,
     WebhookEndpoints,
@@ -45,6 +50,8 @@ from cli.stripe_setup import (
     stack_name_for,
     webhook_url_for,
 )
+from cli.webhooks import DEFAULT_LIST_LIMIT, OperatorApi, list_events, replay_event
+from local import config as local_config
 from shared.clock import wall_clock_now
 
 API_KEY_ENV = "STRIPE_API_KEY"
@@ -53,6 +60,17 @@ API_BASE_ENV = "PAYPORTAL_STRIPE_API_BASE"
 _SECRET_LIKE = re.compile(r"\b(sk|rk|whsec)_[A-Za-z0-9_*]+")
 
 AwsClientFactory = Callable[[str, "str | None"], Any]
+OperatorApiFactory = Callable[[str, "str | None"], OperatorApi]  # (API URL, region) -> the API
+
+WEBHOOKS_LIST_HELP = """The Stripe events the stage kept (every one it acted on, for 400 days; failed and flagged ones
+until they are applied), newest first: id, outcome, type, the Stripe object, when, and why it was flagged or
+failed. --flagged: events that did not match what payportal recorded (nothing moved); --failed: events whose
+processing raised (Stripe retries them for three days; `webhooks replay` applies one now)."""
+
+WEBHOOKS_REPLAY_HELP = """Fetch the event from Stripe again (Stripe keeps events for 30 days) and apply it through the
+webhook's own path, exactly once. A flagged event is applied once its cause is fixed (or flagged again, and
+this exits 1); an event applied already changes nothing; a failed one, or one that never reached payportal,
+is applied as the webhook would have. Runs in the stage's operator API function, which holds the Stripe key."""
 
 REDRIVE_HELP = """Deliver the outbox messages (emails, domain events) the table's stream never delivered: those
 still pending, or claimed by a worker whose lease ran out, and created more than --older-than-minutes ago
@@ -133,6 +151,32 @@ def build_parser() -> argparse.ArgumentParser:
     redrive.add_argument(
         "--dry-run", action="store_true", help="list the messages (ids, kinds, names) and invoke nothing"
     )
+    hooks = topics.add_parser("webhooks", help="Stripe events kept: list them, replay one").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    api = argparse.ArgumentParser(add_help=False, parents=[where])
+    api.add_argument("--url", help="the operator API's stage URL, instead of the stack's ApiUrl output")
+    listing = hooks.add_parser(
+        "list",
+        parents=[api],
+        help="the Stripe events kept, newest first, with what became of each",
+        description=WEBHOOKS_LIST_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    which = listing.add_mutually_exclusive_group()
+    which.add_argument("--flagged", action="store_true", help="only events flagged for review (nothing moved)")
+    which.add_argument("--failed", action="store_true", help="only events whose processing failed")
+    listing.add_argument(
+        "--limit", type=_count, default=DEFAULT_LIST_LIMIT, metavar="N", help="at most N events (default: 50)"
+    )
+    replay = hooks.add_parser(
+        "replay",
+        parents=[api],
+        help="fetch an event from Stripe again and apply it as the webhook would, exactly once",
+        description=WEBHOOKS_REPLAY_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    replay.add_argument("event_id", metavar="EVENT_ID", help="Stripe's event id, evt_...")
     return parser
 
 
@@ -144,12 +188,16 @@ def main(
     stderr: TextIO | None = None,
     environ: Mapping[str, str] | None = None,
     aws_client: AwsClientFactory = adapters.aws_client,
+    operator_api: OperatorApiFactory | None = None,
 ) -> int:
     args = build_parser().parse_args(argv)
     out, err = stdout or sys.stdout, stderr or sys.stderr
     env = os.environ if environ is None else environ
     api_key: str | None = None
     try:
+        if args.topic == "webhooks":
+            api = _operator_api(args, env, aws_client, operator_api)
+            return _webhooks(args, api, say=lambda line: print(line, file=out, flush=True))
         if args.topic != "stripe":
             _operate(args, aws_client=aws_client, say=lambda line: print(line, file=out, flush=True))
             return 0
@@ -209,6 +257,51 @@ def _operate(args: argparse.Namespace, *, aws_client: AwsClientFactory, say: Cal
         dry_run=args.dry_run,
         say=say,
     )
+
+
+def _operator_api(
+    args: argparse.Namespace,
+    environ: Mapping[str, str],
+    aws_client: AwsClientFactory,
+    factory: OperatorApiFactory | None,
+) -> OperatorApi:
+    """The stage's operator API: --url, the local stack's for --stage local, else the stack's ApiUrl output."""
+    local = args.stage == LOCAL_STAGE
+    if args.url:
+        url = args.url
+    elif local:
+        try:
+            port = local_config.StackConfig.from_environment(environ).api_port
+        except ValueError as error:
+            raise SetupError(str(error), exit_code=EXIT_USAGE) from None
+        url = f"http://{local_config.HOST}:{port}/"
+    else:
+        url = adapters.api_url_from_stack(aws_client("cloudformation", args.region), stack_name_for(args.stage))
+    if factory is not None:
+        return factory(url, args.region)
+    if local:  # signed as the local stack's one operator, whose key its API server checks
+        return adapters.SignedOperatorApi.local_operator(
+            url, local_config.REGION, local_config.ACCESS_KEY_ID, local_config.SECRET_ACCESS_KEY
+        )
+    return adapters.SignedOperatorApi.from_session(url, args.region)
+
+
+def _webhooks(args: argparse.Namespace, api: OperatorApi, *, say: Callable[[str], None]) -> int:
+    if args.action == "list":
+        outcome = "flagged" if args.flagged else "failed" if args.failed else None
+        list_events(api, outcome=outcome, limit=args.limit, say=say)
+        return 0
+    return 0 if replay_event(api, args.event_id, say=say) else 1
+
+
+def _count(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= 10_000:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number from 1 to 10000")
+    return count
 
 
 def _api_key(from_stdin: bool, stdin: TextIO, environ: Mapping[str, str]) -> str | None:

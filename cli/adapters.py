@@ -4,9 +4,12 @@ one-line `SetupError`s that never carry a key or a secret."""
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from cli.operations import OUTBOX_PREFIX, OUTBOX_SORT_KEY, Invocation, OutboxScan
 from cli.stripe_setup import (
@@ -17,6 +20,7 @@ from cli.stripe_setup import (
     SetupError,
     WebhookEndpoint,
 )
+from cli.webhooks import ApiReply
 
 if TYPE_CHECKING:
     import stripe  # lazy: only the stripe commands load the SDK
@@ -277,3 +281,65 @@ def _stripe_errors(action: str) -> Iterator[None]:
     except stripe.StripeError as error:
         reason = error.user_message or type(error).__name__
         raise SetupError(f"Stripe could not {action}: {reason} (HTTP {error.http_status})") from None
+
+
+# -- the operator API, signed with the caller's AWS credentials ---------------------------------------------
+
+
+class SignedOperatorApi:
+    """Requests to a stage's operator API, signed with SigV4 (service execute-api) as API Gateway's IAM
+    authorisation requires, with the usual credential chain's identity (or the local stack's)."""
+
+    def __init__(self, base_url: str, region: str, credentials: Any, *, timeout: float = 60.0) -> None:
+        if not base_url.startswith(("https://", "http://")):
+            raise SetupError(f"the API URL must be http(s)://...: {base_url!r}", exit_code=EXIT_USAGE)
+        self._base = base_url.rstrip("/")
+        self._region = region
+        self._credentials = credentials
+        self._timeout = timeout
+
+    @classmethod
+    def from_session(cls, base_url: str, region: str | None) -> SignedOperatorApi:
+        import boto3  # lazy: as in aws_client
+
+        session: Any = boto3.session.Session(region_name=region)
+        credentials = session.get_credentials()
+        if credentials is None:
+            raise SetupError("no AWS credentials: configure a profile or set AWS_ACCESS_KEY_ID", exit_code=EXIT_USAGE)
+        if not session.region_name:
+            raise SetupError("no AWS region: pass --region or set AWS_REGION", exit_code=EXIT_USAGE)
+        return cls(base_url, session.region_name, credentials.get_frozen_credentials())
+
+    @classmethod
+    def local_operator(cls, base_url: str, region: str, access_key: str, secret_key: str) -> SignedOperatorApi:
+        from botocore.credentials import Credentials  # lazy: as in aws_client
+
+        return cls(base_url, region, Credentials(access_key, secret_key))
+
+    def request(
+        self, method: str, path: str, *, query: Mapping[str, str] | None = None, idempotency_key: str | None = None
+    ) -> ApiReply:
+        from botocore.auth import SigV4Auth  # lazy: as in aws_client
+        from botocore.awsrequest import AWSRequest  # lazy: as in aws_client
+
+        url = f"{self._base}{path}" + (f"?{urlencode(sorted(query.items()))}" if query else "")
+        headers = {"Accept": "application/json"}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        signed = AWSRequest(method=method, url=url, headers=headers, data=b"")
+        SigV4Auth(self._credentials, "execute-api", self._region).add_auth(signed)
+        request = urllib.request.Request(url, method=method, headers=dict(signed.headers.items()))  # noqa: S310 (http(s) only)
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout) as response:  # noqa: S310 (as above)
+                return ApiReply(response.status, _json(response.read()))
+        except urllib.error.HTTPError as error:
+            return ApiReply(error.code, _json(error.read()))
+        except (urllib.error.URLError, TimeoutError) as error:
+            raise SetupError(f"could not reach the operator API at {self._base}: {error}") from None
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None

@@ -121,9 +121,9 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # Sums the open_balances index: Query on the index only, nothing on the table.
     "balances": ("dynamodb:Query",),
 }
-# Indexes a function queries (a customer's transactions).
+# Indexes a function queries (a customer's transactions, the Stripe events kept; failed or flagged ones).
 INDEX_READERS: dict[str, tuple[str, ...]] = {
-    "operator_api": (schema.BY_OWNER_INDEX,),
+    "operator_api": (schema.BY_OWNER_INDEX, schema.DUE_WORK_INDEX),
     "reminders": (schema.DUE_WORK_INDEX,),
     "charges": (schema.DUE_WORK_INDEX,),
     "balances": (schema.OPEN_BALANCES_INDEX,),

@@ -11,13 +11,16 @@ One table, generic keys, entity prefixes. Items and their keys:
 | payment         | INVOICE#{invoice_id}       | PAYMENT#{pi_id}       | CUSTOMER#{cid} / PAYMENT#{created}#id |
 | audit           | INVOICE#{invoice_id}       | AUDIT#{at}#{id}       |                                       |
 | pay link        | PAYLINK#{sha256(token)}    | PAYLINK               |                                       |
-| stripe event    | EVENT#{event_id}           | EVENT                 |                                       |
+| stripe event    | EVENT#{event_id}           | EVENT                 | STRIPE_EVENTS / {received}#{event_id} |
 | outbox message  | OUTBOX#{message_id}        | OUTBOX                |                                       |
 | idempotency     | IDEMPOTENCY#{function}     | {hash}                |                                       |
 | plan            | INVOICE#{invoice_id}       | PLAN#{plan_id}        |                                       |
 | dispute         | INVOICE#{invoice_id}       | DISPUTE#{dispute_id}  |                                       |
 | pi lookup       | PAYMENTINTENT#{pi_id}      | PAYMENTINTENT         |                                       |
 | recurring       | RECURRING#{id}             | RECURRING             | CUSTOMER#{cid} / RECURRING#{created}#id |
+
+Stripe events waiting on an operator (failed, flagged) also carry gsi2 keys `STRIPE_EVENT#{outcome}` /
+`{received}#{event_id}`.
 
 `next_action_at` items (scheduled work) also carry gsi2 keys: `{kind}#{shard}` / `{next_action_at}#{id}`,
 kind `DUE` for invoices' reminders, `CHARGE` for plans' charges and `RECUR` for recurring charges' periods.
@@ -57,6 +60,18 @@ OPEN_BALANCES_SHARDS: Final = 8
 REMINDER_WORK: Final = "DUE"  # invoices with a reminder to consider (functions/reminders)
 CHARGE_WORK: Final = "CHARGE"  # installment plans with a charge to make (functions/charges)
 RECURRING_WORK: Final = "RECUR"  # recurring charges with a period to invoice (functions/charges)
+
+
+# Kept Stripe events: all of them in one by_owner partition, newest first by when they were received (a
+# partition takes 1,000 writes a second: far beyond Stripe's webhook rate for one account); those waiting on
+# an operator (failed, flagged) also in a due_work partition per outcome, which holds nothing else.
+STRIPE_EVENTS_PARTITION: Final = "STRIPE_EVENTS"
+STRIPE_EVENT_REVIEW: Final = "STRIPE_EVENT"
+
+
+def stripe_events_to_review(outcome: str) -> str:
+    """The due_work partition of kept Stripe events with this outcome (failed, flagged)."""
+    return f"{STRIPE_EVENT_REVIEW}#{outcome}"
 
 
 def due_work_partition(kind: str, shard: int) -> str:

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
         SessionClosed,
         SetupSessionRequest,
     )
+    from shared.services.stripe_events.facts import StripeFact
+    from shared.services.stripe_events.replay import StripeEvents
 
 
 @cache
@@ -76,9 +78,17 @@ class _LazyGateway:
     def create_refund(self, request: RefundRequest) -> RefundCreated:
         return _gateway(stripe_credentials().api_key).create_refund(request)
 
+    def retrieve_event(self, event_id: str) -> StripeFact | None:
+        return _gateway(stripe_credentials().api_key).retrieve_event(event_id)
+
 
 def gateway() -> PaymentGateway:
     # Keyed by the API key so a rotated key takes effect without a new container.
+    return _LazyGateway()
+
+
+def stripe_events() -> StripeEvents:
+    """Stripe's events (a replay re-fetches one), through the same lazy client as `gateway`."""
     return _LazyGateway()
 
 
@@ -158,6 +168,7 @@ _ONCE_SCOPES = {
     "reversal": ("reverse_payment", "reverse_payment"),
     "credit_note": ("issue_credit_note", "issue_credit_note"),
     "pay_link": ("issue_pay_link", "issue_pay_link"),
+    "stripe_event_replay": ("replay_stripe_event", "replay_stripe_event"),
 }
 
 

@@ -3,7 +3,7 @@ transactions, checkout sessions, pay links."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
@@ -13,6 +13,7 @@ from functions.operator_api import views
 from functions.operator_api.errors import documented, not_json, register_error_handlers
 from functions.operator_api.request_body import declares_other_than_json, parse_json_body
 from functions.operator_api.schemas import (
+    AuditPage,
     CheckoutSessionOut,
     CreatedInvoice,
     CreditNoteIssuedOut,
@@ -37,6 +38,9 @@ from functions.operator_api.schemas import (
     RecurringChanges,
     RecurringChargeOut,
     RefundMadeOut,
+    ReplayOut,
+    StripeEventOut,
+    StripeEventsPage,
     TransactionsPage,
 )
 from shared import wiring
@@ -44,6 +48,7 @@ from shared.clock import business_clock
 from shared.config import settings
 from shared.observability import logger, metrics
 from shared.services import (
+    audit,
     corrections,
     customers,
     dunning_policy,
@@ -55,6 +60,8 @@ from shared.services import (
     refunds,
 )
 from shared.services.autopay import disable_autopay
+from shared.services.once import scoped_key
+from shared.services.stripe_events import replay
 
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_body)
 register_error_handlers(app)
@@ -69,6 +76,10 @@ RequiredIdempotencyKey = Annotated[
         description="required; the same key and body replays the first result instead of creating again",
     ),
 ]
+
+
+PageLimit = Annotated[int, Query(ge=1, le=100)]
+PageCursor = Annotated[str | None, Query(max_length=1024)]
 
 
 def _actor() -> str:
@@ -188,6 +199,17 @@ def list_transactions(
     return TransactionsPage(data=[views.payment_out(p) for p in page.items], next_cursor=page.next_cursor)
 
 
+@app.get(
+    "/v1/customers/<customer_id>/audit",
+    tags=["audit"],
+    summary="What happened to the customer record, newest first (their invoices' entries are on each invoice)",
+    responses=documented(200, 400, 404, 422),
+)
+def customer_audit(customer_id: str, limit: PageLimit = 25, cursor: PageCursor = None) -> AuditPage:
+    page = audit.customer_trail(wiring.ledger(), customer_id, limit=limit, cursor=cursor)
+    return AuditPage(data=[views.audit_entry_out(a) for a in page.items], next_cursor=page.next_cursor)
+
+
 @app.post(
     "/v1/invoices",
     tags=["invoices"],
@@ -223,6 +245,17 @@ def create_invoice(
 )
 def get_invoice(invoice_id: str) -> InvoiceOut:
     return views.details_out(invoices.invoice_details(wiring.ledger(), invoice_id))
+
+
+@app.get(
+    "/v1/invoices/<invoice_id>/audit",
+    tags=["audit"],
+    summary="Every change to the invoice, its payments, refunds, plans and disputes, newest first",
+    responses=documented(200, 400, 404, 422),
+)
+def invoice_audit(invoice_id: str, limit: PageLimit = 25, cursor: PageCursor = None) -> AuditPage:
+    page = audit.invoice_trail(wiring.ledger(), invoice_id, limit=limit, cursor=cursor)
+    return AuditPage(data=[views.audit_entry_out(a) for a in page.items], next_cursor=page.next_cursor)
 
 
 @app.post(
@@ -493,6 +526,58 @@ def reverse_payment(
         actor=_actor(),
     )
     return views.offline_payment_out(made)
+
+
+@app.get(
+    "/v1/stripe-events",
+    tags=["stripe events"],
+    summary="Stripe events kept, with what became of each, newest first",
+    responses=documented(200, 400, 422),
+)
+def list_stripe_events(
+    outcome: Annotated[
+        Literal["failed", "flagged"] | None, Query(description="only the events failed, or flagged for review")
+    ] = None,
+    limit: PageLimit = 25,
+    cursor: PageCursor = None,
+) -> StripeEventsPage:
+    page = replay.list_events(wiring.ledger(), outcome=outcome, limit=limit, cursor=cursor)
+    return StripeEventsPage(data=[views.stripe_event_out(e) for e in page.items], next_cursor=page.next_cursor)
+
+
+@app.get(
+    "/v1/stripe-events/<event_id>",
+    tags=["stripe events"],
+    summary="One Stripe event kept, with what became of it",
+    responses=documented(200, 404),
+)
+def get_stripe_event(event_id: str) -> StripeEventOut:
+    return views.stripe_event_out(replay.get_event(wiring.ledger(), event_id))
+
+
+@app.post(
+    "/v1/stripe-events/<event_id>/replay",
+    tags=["stripe events"],
+    summary="Fetch the event from Stripe again and apply it as the webhook would (once: applied ones change nothing)",
+    responses=documented(200, 400, 404, 409, 415, 502),
+)
+def replay_stripe_event(event_id: str, idempotency_key: RequiredIdempotencyKey) -> ReplayOut:
+    config = settings()
+
+    def work() -> dict[str, str]:
+        replayed = replay.replay_event(
+            wiring.ledger(),
+            wiring.stripe_events(),
+            business_clock(),
+            event_id,
+            livemode=wiring.stripe_credentials().livemode,
+            retry_days=config.charge_retry_days,
+        )
+        logger.info("stripe event replayed", extra={"stripe_event_id": event_id, "outcome": replayed.outcome.value})
+        return views.replay_out(replayed).model_dump(mode="json", exclude_none=True)
+
+    once = wiring.run_once("stripe_event_replay", app.lambda_context)
+    return ReplayOut(**once(scoped_key(_actor(), idempotency_key), {"event_id": event_id}, work))
 
 
 @app.get(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -527,3 +527,56 @@ class CheckoutSessionOut(BaseModel):
     url: str
     amount: int
     currency: str
+
+
+class CausedBy(BaseModel):
+    kind: Literal["stripe_event", "operator", "customer", "job", "system"] = Field(
+        description="a Stripe event, an operator API request, the customer (pay page, account), a scheduled job"
+    )
+    id: str | None = Field(
+        description="the Stripe event id; the caller's IAM identity (ARN) for a request; the job's name"
+    )
+
+
+class AuditEntryOut(BaseModel):
+    id: str
+    at: datetime
+    action: str = Field(examples=["invoice.voided", "payment.succeeded", "customer.updated"])
+    actor: str = Field(description='"stripe", "customer", the IAM identity of an operator request, "scheduler"')
+    caused_by: CausedBy
+    details: dict[str, Any] = Field(
+        description="what changed: ids, amounts in minor units, and for corrections each field's from and to"
+    )
+
+
+class AuditPage(BaseModel):
+    data: list[AuditEntryOut] = Field(description="newest first")
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last")
+
+
+class StripeEventOut(BaseModel):
+    id: str = Field(description="Stripe's event id")
+    type: str = Field(examples=["checkout.session.completed"])
+    object_id: str = Field(description="the Stripe object it is about")
+    outcome: Literal["applied", "no_change", "flagged", "failed", "ignored"] = Field(
+        description="applied; no_change (already at that state); flagged (did not match what we recorded: "
+        "nothing moved, replay once fixed); failed (processing raised: Stripe retries, or replay it)"
+    )
+    detail: str | None = Field(description="why it was flagged or failed")
+    received_at: datetime = Field(description="when it was last processed")
+
+
+class StripeEventsPage(BaseModel):
+    data: list[StripeEventOut] = Field(description="newest first")
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last")
+
+
+class ReplayOut(BaseModel):
+    id: str
+    type: str
+    outcome: Literal["applied", "no_change", "flagged", "ignored", "duplicate_event"] = Field(
+        description="what the replay did; duplicate_event: it was applied before, and nothing changed"
+    )
+    previous_outcome: str | None = Field(
+        default=None, description="what was kept of it before (null: it never reached us)"
+    )

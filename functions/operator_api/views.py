@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from functions.operator_api.schemas import (
+    AuditEntryOut,
+    CausedBy,
     CreditNoteOut,
     CustomerChanges,
     CustomerOut,
@@ -29,17 +31,29 @@ from functions.operator_api.schemas import (
     RecurringChargeOut,
     RefundMadeOut,
     RefundOut,
+    ReplayOut,
+    StripeEventOut,
 )
 from shared.domain.dunning import DunningPolicy, DunningStep, LateFee
 from shared.domain.invoices import CreditNote, Invoice
 from shared.domain.plans import Frequency, PlanOffer
-from shared.domain.records import Customer, OfflineMethod, Payment, Plan, RecurringCharge, Refund
+from shared.domain.records import (
+    AuditEntry,
+    Customer,
+    OfflineMethod,
+    Payment,
+    Plan,
+    RecurringCharge,
+    Refund,
+    StripeEventRecord,
+)
 from shared.services.corrections import InvoiceCorrection
 from shared.services.customers import CustomerCorrection, CustomerDraft
 from shared.services.invoices import InvoiceDetails, InvoiceDraft
 from shared.services.offline_payments import OfflinePaymentAsk, OfflinePaymentMade
 from shared.services.recurring import RecurringCorrection, RecurringDraft
 from shared.services.refunds import RefundAsk, RefundMade
+from shared.services.stripe_events.replay import Replayed
 
 
 def customer_draft(m: NewCustomer) -> CustomerDraft:
@@ -300,4 +314,46 @@ def policy_out(policy: DunningPolicy) -> DunningPolicyModel:
         window_end=policy.window_end,
         mark_uncollectible_after_days=policy.mark_uncollectible_after_days,
         default_installments=plan_offer_out(policy.default_installments) if policy.default_installments else None,
+    )
+
+
+def audit_entry_out(a: AuditEntry) -> AuditEntryOut:
+    return AuditEntryOut(
+        id=a.id, at=a.at, action=a.action, actor=a.actor, caused_by=caused_by(a), details=dict(a.details)
+    )
+
+
+def caused_by(a: AuditEntry) -> CausedBy:
+    """What made the change: the Stripe event the engine stamped, else who the actor was."""
+    if a.cause.startswith("stripe_event:"):
+        return CausedBy(kind="stripe_event", id=a.cause.removeprefix("stripe_event:"))
+    if a.actor == "stripe":  # entries written before the engine stamped the event name it in their details
+        event_id = a.details.get("event_id")
+        return CausedBy(kind="stripe_event", id=event_id if isinstance(event_id, str) else None)
+    if a.actor == "customer":
+        return CausedBy(kind="customer", id=None)
+    if a.actor == "scheduler" or a.actor.startswith("job:"):
+        return CausedBy(kind="job", id=a.actor.removeprefix("job:") if a.actor.startswith("job:") else None)
+    if a.actor.startswith("arn:") or a.actor.startswith("operator:"):
+        return CausedBy(kind="operator", id=a.actor.removeprefix("operator:"))
+    return CausedBy(kind="system", id=a.actor or None)
+
+
+def stripe_event_out(e: StripeEventRecord) -> StripeEventOut:
+    return StripeEventOut(
+        id=e.event_id,
+        type=e.type,
+        object_id=e.object_id,
+        outcome=e.outcome,  # pydantic checks it is one of the outcomes kept
+        detail=e.detail or None,
+        received_at=e.received_at,
+    )
+
+
+def replay_out(r: Replayed) -> ReplayOut:
+    return ReplayOut(
+        id=r.event_id,
+        type=r.type,
+        outcome=r.outcome.value,  # as above
+        previous_outcome=r.previous.outcome if r.previous else None,
     )

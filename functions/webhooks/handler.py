@@ -19,7 +19,8 @@ from shared.clock import business_clock
 from shared.config import settings
 from shared.observability import MetricUnit, logger, metrics
 from shared.services.stripe_events.engine import Outcome
-from shared.services.stripe_events.router import record_stripe_event
+from shared.services.stripe_events.facts import StripeFact
+from shared.services.stripe_events.router import record_stripe_event, record_stripe_event_failure
 from shared.wiring import ledger, stripe_credentials
 
 
@@ -44,6 +45,15 @@ def _ignore_unreadable(payload: object, error: NotAStripeEvent) -> dict[str, Any
         extra={"reason": str(error), "stripe_event_id": said_id[:255] if isinstance(said_id, str) else None},
     )
     return _reply(200, {"received": True, "ignored": "not_a_stripe_event"})
+
+
+def _keep_failed(fact: StripeFact, error: Exception) -> None:
+    """Listed as failed (`bin/payportal webhooks list --failed`) until Stripe's retry or a replay applies it;
+    best effort: the table may be what failed."""
+    try:
+        record_stripe_event_failure(ledger(), business_clock(), fact, error)
+    except Exception:
+        logger.exception("stripe event failure not kept")
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -75,10 +85,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         outcome = record_stripe_event(
             ledger(), business_clock(), fact, livemode=credentials.livemode, retry_days=settings().charge_retry_days
         )
-    except Exception:
+    except Exception as error:
         # Transient (throttling, a lost race that kept losing): a 5xx makes Stripe deliver it again.
         metrics.add_metric(name="WebhookProcessingErrors", unit=MetricUnit.Count, value=1)
         logger.exception("stripe event not recorded; Stripe will retry")
+        _keep_failed(fact, error)
         return _reply(500, {"error": {"code": "retry_later", "message": "event not recorded, retry"}})
     metrics.add_metric(name=f"WebhookEvents_{outcome.value}", unit=MetricUnit.Count, value=1)
     if outcome is Outcome.RETRY_LATER:

@@ -261,6 +261,15 @@ class StripeFront:
             raise StripeApiError(404, f"No such refund: '{request.match_info['id']}'", code="resource_missing")
         return web.json_response(refund)
 
+    async def retrieve_event(self, request: web.Request) -> web.Response:
+        """An event as Stripe serves it (`GET /v1/events/{id}`): what was sent, without our delivery state."""
+        record = self.webhooks.get(request.match_info["id"])
+        if record is None:
+            raise StripeApiError(
+                404, f"No such event: '{request.match_info['id']}'", code="resource_missing", param="id"
+            )
+        return web.json_response(record.event)
+
     async def retrieve_charge(self, request: web.Request) -> web.Response:
         """localstripe's charge, with the refunds and amount_refunded Stripe would show."""
         charge_id = request.match_info["id"]
@@ -502,6 +511,7 @@ def create_app(config: FrontConfig, *, base_url: str, localstripe_url: str) -> w
     app.router.add_post("/v1/refunds", front.create_refund)
     app.router.add_get("/v1/refunds/{id}", front.retrieve_refund)
     app.router.add_get("/v1/charges/{id}", front.retrieve_charge)
+    app.router.add_get("/v1/events/{id}", front.retrieve_event)
     app.router.add_route("*", "/v1/{tail:.*}", front.proxy)
     app.router.add_get("/checkout/{id}", front.checkout_page)
     app.router.add_post("/checkout/{id}/pay", front.pay)

@@ -110,6 +110,9 @@ class WebhookSender:
         self._deliver_in_background(record)
         return record
 
+    def get(self, event_id: str) -> EventRecord | None:
+        return self._records.get(event_id)
+
     def resend(self, event_id: str) -> EventRecord | None:
         record = self._records.get(event_id)
         if record is not None:

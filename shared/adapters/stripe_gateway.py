@@ -6,8 +6,8 @@ import hashlib
 import json
 from typing import Any
 
-from shared.adapters.stripe_events import STRIPE_REFUND_STATUS
-from shared.domain.errors import RefundRefused
+from shared.adapters.stripe_events import STRIPE_REFUND_STATUS, NotAStripeEvent, parse_event
+from shared.domain.errors import RefundRefused, StripeEventUnreadable
 from shared.domain.records import Customer, RefundStatus
 from shared.domain.stripe_amounts import from_stripe, to_stripe
 from shared.services.ports import (
@@ -21,6 +21,7 @@ from shared.services.ports import (
     SessionClosed,
     SetupSessionRequest,
 )
+from shared.services.stripe_events.facts import StripeFact
 
 
 class StripeGateway:
@@ -174,6 +175,21 @@ class StripeGateway:
             bank_name=_text(getattr(details, "bank_name", None)),
             last4=_text(getattr(details, "last4", None)),
         )
+
+    def retrieve_event(self, event_id: str) -> StripeFact | None:
+        """The event as Stripe holds it, parsed as the webhook parses one (`parse_event`)."""
+        import stripe  # lazy: as in __init__
+
+        try:
+            event = self._client.v1.events.retrieve(event_id)
+        except stripe.InvalidRequestError as error:
+            if error.http_status == 404:  # no such event, or older than Stripe keeps (30 days)
+                return None
+            raise
+        try:
+            return parse_event(event.to_dict())
+        except NotAStripeEvent as error:
+            raise StripeEventUnreadable(f"Stripe's event {event_id} does not read as one: {error}") from error
 
     def create_setup_session(self, request: SetupSessionRequest) -> CheckoutSession:
         params: dict[str, Any] = {

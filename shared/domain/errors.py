@@ -119,3 +119,9 @@ class InvoiceHasPayments(InvalidStateTransition):
     """amount_due is corrected only while nothing has been paid on the invoice (a credit note lowers it after)."""
 
     code = "invoice_has_payments"
+
+
+class StripeEventUnreadable(DomainError):
+    """Stripe handed back an event payportal cannot read (as the webhook would ignore it): nothing applied."""
+
+    code = "stripe_event_unreadable"

@@ -272,16 +272,29 @@ class Dispute:
     updated_at: datetime
 
 
+# Outcomes of a kept Stripe event that are not final: the record may be written over (see StripeEventRecord).
+EVENT_FAILED = "failed"  # processing raised (throttled, kept losing a race): Stripe's retry or a replay applies it
+EVENT_FLAGGED = "flagged"  # did not match what we recorded: a replay applies it once the cause is fixed
+
+
 @dataclass(frozen=True, slots=True)
 class StripeEventRecord:
-    """What we keep of each Stripe event: enough to audit and to replay from Stripe, no payload."""
+    """What we keep of each Stripe event: enough to audit and to replay from Stripe, no payload.
+
+    Written only if the event id is new, or over a `failed` record; with `replay`, also over a `flagged`
+    one. Any other outcome is final: the event is applied (or settled) exactly once."""
 
     event_id: str
     type: str
     object_id: str
-    outcome: str  # applied | duplicate_payment | flagged | ignored
+    outcome: str  # applied | no_change | flagged | failed (ignored events are not kept)
     received_at: datetime
     detail: str = ""
+    replay: bool = False  # written by an operator's replay: may replace a flagged record (not stored)
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.outcome in (EVENT_FAILED, EVENT_FLAGGED)
 
 
 class AuditSubject(StrEnum):
@@ -303,10 +316,11 @@ class AuditEntry:
     subject: AuditSubject
     subject_id: str
     action: str
-    actor: str  # "stripe", "customer", "operator:<identity>", "job:<name>"
+    actor: str  # "stripe", "customer", the operator's IAM identity (ARN), "scheduler" or "job:<name>"
     at: datetime
-    details: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)  # what changed: {"field": {"from": .., "to": ..}}, ids
     id: str = field(default_factory=_random_hex)
+    cause: str = ""  # "stripe_event:evt_..." when a Stripe event caused it (stamped by the event engine)
 
 
 class InstallmentStatus(StrEnum):

@@ -66,11 +66,11 @@ def disable_autopay(ledger: Ledger, clock: Clock, customer_id: str, *, actor: st
         if rejected.reason == Rejection.STALE_CUSTOMER:
             raise ConcurrentUpdate("the customer changed meanwhile; try again") from None
         raise
-    _cancel_pending_charges(ledger, customer.id, now)
+    _cancel_pending_charges(ledger, customer.id, now, actor=actor)
     return disabled
 
 
-def _cancel_pending_charges(ledger: Ledger, customer_id: str, now: datetime) -> None:
+def _cancel_pending_charges(ledger: Ledger, customer_id: str, now: datetime, *, actor: str) -> None:
     cursor: str | None = None
     while True:
         page = ledger.list_customer_invoices(customer_id, 100, cursor)
@@ -85,8 +85,20 @@ def _cancel_pending_charges(ledger: Ledger, customer_id: str, now: datetime) -> 
                     break  # a charge is under way: its webhook settles it
                 cancelled = replace(plan, status=PlanStatus.CANCELLED, next_action_at=None, version=plan.version + 1)
                 back = replace(invoice, active_plan=None, next_action_at=now, version=invoice.version + 1)
+                audit = AuditEntry(
+                    subject=AuditSubject.INVOICE,
+                    subject_id=invoice.id,
+                    action="plan.cancelled",
+                    actor=actor,
+                    at=now,
+                    details={
+                        "plan": plan.id,
+                        "reason": "autopay_disabled",
+                        "status": {"from": plan.status.value, "to": cancelled.status.value},
+                    },
+                )
                 try:
-                    ledger.commit(Change(plan_update=cancelled, invoice_update=back))
+                    ledger.commit(Change(plan_update=cancelled, invoice_update=back, audit=[audit]))
                 except ChangeRejected:
                     continue
                 break
@@ -95,11 +107,20 @@ def _cancel_pending_charges(ledger: Ledger, customer_id: str, now: datetime) -> 
             return
 
 
-def notice_change(plan: Plan, invoice: Invoice, now: datetime) -> Change:
+def notice_change(plan: Plan, invoice: Invoice, now: datetime, *, actor: str = "scheduler") -> Change:
     """The autopay notice: the plan is noted as told and waits for the charge time (at least a day on)."""
     charge_time = max(charge_at(plan.installments[0].due_on, plan.customer_timezone), now + MIN_NOTICE)
     noticed = replace(plan, notice_sent=True, next_action_at=charge_time, version=plan.version + 1)
+    audit = AuditEntry(
+        subject=AuditSubject.INVOICE,
+        subject_id=invoice.id,
+        action="plan.autopay_notice_sent",
+        actor=actor,
+        at=now,
+        details={"plan": plan.id, "amount": invoice.amount_remaining, "charge_at": charge_time.isoformat()},
+    )
     return Change(
         plan_update=noticed,
         outbox=[outgoing_email(AutopayNoticeEmail(invoice.id, invoice.amount_remaining, charge_time), now)],
+        audit=[audit],
     )

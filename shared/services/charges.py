@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from shared.clock import Clock
 from shared.domain.invoices import Invoice
@@ -37,6 +38,7 @@ from shared.services.ports import Change, ChangeRejected, Ledger, OffSessionChar
 from shared.services.recurring import bill_period
 
 PAGE_SIZE = 50
+JOB_ACTOR = "scheduler"  # audit entries the charges job writes (their details name the job)
 # A claimed attempt is looked at again after this long if it has no PaymentIntent yet (the run died before
 # Stripe answered: the next run calls again with the same idempotency key, well inside Stripe's 24 hours)...
 CLAIM_WAIT = timedelta(minutes=10)
@@ -128,11 +130,11 @@ def charge_plan(ledger: Ledger, gateway: PaymentGateway, plan: Plan, now: dateti
     if plan.kind is PlanKind.AUTOPAY:
         if not invoice.accepts_payment:  # paid (or voided) some other way before its due date
             finished = replace(plan, status=PlanStatus.COMPLETED, next_action_at=None, version=plan.version + 1)
-            _commit(ledger, finished, report)
+            _commit(ledger, finished, report, audit=plan_audit(plan, "plan.completed", now, reason="paid_otherwise"))
             return
         if not plan.notice_sent:
             try:
-                ledger.commit(notice_change(plan, invoice, now))
+                ledger.commit(notice_change(plan, invoice, now, actor=JOB_ACTOR))
             except ChangeRejected:
                 report.conflicts += 1
                 return
@@ -157,14 +159,7 @@ def charge_plan(ledger: Ledger, gateway: PaymentGateway, plan: Plan, now: dateti
             replace(installment, status=InstallmentStatus.CHARGING, attempts=attempt, payment_intent_id=None),
             next_action_at=now + CLAIM_WAIT,
         )
-        audit = AuditEntry(
-            subject=AuditSubject.INVOICE,
-            subject_id=plan.invoice_id,
-            action="plan.charge_attempted",
-            actor="scheduler",
-            at=now,
-            details={"plan": plan.id, "installment": installment.number, "attempt": attempt},
-        )
+        audit = plan_audit(plan, "plan.charge_attempted", now, installment=installment.number, attempt=attempt)
         if not _commit(ledger, claimed, report, audit=audit):
             return
 
@@ -199,20 +194,43 @@ def charge_plan(ledger: Ledger, gateway: PaymentGateway, plan: Plan, now: dateti
             claimed, replace(current, payment_intent_id=outcome.payment_intent_id), next_action_at=now + SETTLE_WAIT
         )
         notice = _card_expiry_notice(plan, installment, attempt, outcome.card_expires, now)
+        created = plan_audit(
+            plan, "plan.charge_created", now, installment=installment.number, attempt=attempt,
+            payment_intent=outcome.payment_intent_id, status=outcome.status,
+        )  # fmt: skip
         # A webhook may have settled it already (newer version): then there is nothing to note.
-        _commit(ledger, noted, report, count_conflict=False, outbox=[notice] if notice else [])
+        _commit(ledger, noted, report, count_conflict=False, outbox=[notice] if notice else [], audit=created)
 
 
 def _no_card_to_charge(ledger: Ledger, plan: Plan, invoice: Invoice, now: datetime, report: ChargeReport) -> None:
     """The plan cannot go on without a card: it ends, and the invoice returns to normal dunning."""
     failed = replace(plan, status=PlanStatus.DEFAULTED, next_action_at=None, version=plan.version + 1)
     back = replace(invoice, active_plan=None, next_action_at=now, version=invoice.version + 1)
+    audit = plan_audit(
+        plan,
+        "plan.defaulted",
+        now,
+        reason="no_saved_card",
+        status={"from": plan.status.value, "to": failed.status.value},
+    )
     try:
-        ledger.commit(Change(plan_update=failed, invoice_update=back))
+        ledger.commit(Change(plan_update=failed, invoice_update=back, audit=[audit]))
     except ChangeRejected:
         report.conflicts += 1
         return
     report.no_card += 1
+
+
+def plan_audit(plan: Plan, action: str, now: datetime, **details: Any) -> AuditEntry:
+    """An entry on the plan's invoice's trail, by the charges job."""
+    return AuditEntry(
+        subject=AuditSubject.INVOICE,
+        subject_id=plan.invoice_id,
+        action=action,
+        actor=JOB_ACTOR,
+        at=now,
+        details={"plan": plan.id, "job": "charges", **details},
+    )
 
 
 def card_expires_before(expires: tuple[int, int], day: date) -> bool:

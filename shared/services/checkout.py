@@ -133,7 +133,8 @@ def open_checkout_session(
         )  # fmt: skip
         opened = OpenCheckout(invoice_id=invoice.id, version=slot.version + 1, current=attempt, identity=identity)
         try:
-            _commit_opened(ledger, Change(checkout=attempt, open_checkout=opened, new_plan=new_plan))
+            chosen = [_plan_chosen(new_plan, now)] if new_plan else []
+            _commit_opened(ledger, Change(checkout=attempt, open_checkout=opened, new_plan=new_plan, audit=chosen))
             return attempt
         except ChangeRejected as rejected:
             if rejected.reason is not Rejection.STALE_OPEN_CHECKOUT:
@@ -151,7 +152,24 @@ def _commit_opened(ledger: Ledger, change: Change) -> None:
     except ChangeRejected as rejected:
         if rejected.reason is not Rejection.PLAN_EXISTS:
             raise
-        ledger.commit(replace(change, new_plan=None))  # the same plan, chosen twice: stored already
+        ledger.commit(replace(change, new_plan=None, audit=[]))  # the same plan, chosen twice: stored already
+
+
+def _plan_chosen(plan: Plan, now: datetime) -> AuditEntry:
+    return AuditEntry(
+        subject=AuditSubject.INVOICE,
+        subject_id=plan.invoice_id,
+        action="plan.chosen",
+        actor="customer",
+        at=now,
+        details={
+            "plan": plan.id,
+            "kind": plan.kind.value,
+            "frequency": plan.frequency,
+            "installments": [i.amount for i in plan.installments],
+            "currency": plan.currency,
+        },
+    )
 
 
 def _checkout_ref(invoice_id: str, identity: str, version: int) -> str:

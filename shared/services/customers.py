@@ -12,6 +12,7 @@ from shared.domain.errors import ConcurrentUpdate, InvalidHold, NotFound
 from shared.domain.invoices import Hold
 from shared.domain.messages import EventName, outgoing_event
 from shared.domain.records import AuditEntry, AuditSubject, Customer, EmailUndeliverable, new_id
+from shared.services.audit import what_changed
 from shared.services.once import create_once, scoped_key
 from shared.services.ports import Change, ChangeRejected, Ledger, Page, PaymentGateway, RunOnce
 
@@ -130,7 +131,7 @@ def update_customer(
     if updated == customer:
         return customer
     updated = replace(updated, version=customer.version + 1)
-    details = {"fields": changes.fields()}
+    details = {"fields": changes.fields(), "changes": what_changed(customer, updated, redacted=("email",))}
     audit = AuditEntry(
         subject=AuditSubject.CUSTOMER,
         subject_id=customer.id,
@@ -160,7 +161,11 @@ def place_customer_hold(
         action="customer.hold_placed",
         actor=actor,
         at=now,
-        details={"reason": reason, "until": until.isoformat() if until else None},
+        details={
+            "reason": reason,
+            "until": until.isoformat() if until else None,
+            "changes": what_changed(customer, held),
+        },
     )
     _commit_customer(ledger, Change(customer_update=held, audit=[audit]))
     return held
@@ -174,7 +179,12 @@ def release_customer_hold(ledger: Ledger, clock: Clock, customer_id: str, *, act
     now = clock.now()
     released = replace(customer, hold=None, version=customer.version + 1)
     audit = AuditEntry(
-        subject=AuditSubject.CUSTOMER, subject_id=customer.id, action="customer.hold_released", actor=actor, at=now
+        subject=AuditSubject.CUSTOMER,
+        subject_id=customer.id,
+        action="customer.hold_released",
+        actor=actor,
+        at=now,
+        details={"changes": what_changed(customer, released)},
     )
     _commit_customer(ledger, Change(customer_update=released, audit=[audit]))
     if not released.reminders_paused_at(now):

@@ -20,6 +20,7 @@ from shared.domain.messages import EventName, InvoiceIssuedEmail, InvoiceVoidedE
 from shared.domain.plan_lifecycle import autopay_plan
 from shared.domain.records import AuditEntry, AuditSubject, PayLink, Payment, Plan, new_id
 from shared.domain.stripe_amounts import check_chargeable
+from shared.services.audit import what_changed
 from shared.services.dunning_policy import current_policy
 from shared.services.once import create_once, scoped_key
 from shared.services.ports import Change, ChangeRejected, Ledger, RunOnce
@@ -228,7 +229,12 @@ def void_invoice(ledger: Ledger, clock: Clock, invoice_id: str, *, actor: str) -
     if voided is not invoice:
         now = clock.now()
         audit = AuditEntry(
-            subject=AuditSubject.INVOICE, subject_id=invoice.id, action="invoice.voided", actor=actor, at=now
+            subject=AuditSubject.INVOICE,
+            subject_id=invoice.id,
+            action="invoice.voided",
+            actor=actor,
+            at=now,
+            details={"changes": what_changed(invoice, voided)},
         )
         event = outgoing_event(EventName.INVOICE_VOIDED, invoice_event_detail(voided), now)
         cancelled = outgoing_email(InvoiceVoidedEmail(invoice.id), now)  # the customer is told it is cancelled
@@ -261,7 +267,11 @@ def place_hold(
         action="invoice.hold_placed",
         actor=actor,
         at=now,
-        details={"reason": reason, "until": until.isoformat() if until else None},
+        details={
+            "reason": reason,
+            "until": until.isoformat() if until else None,
+            "changes": what_changed(invoice, held),
+        },
     )
     _commit_update(ledger, held, audit)
     return InvoiceDetails(*get_invoice_with_payments(ledger, invoice_id))
@@ -276,7 +286,12 @@ def release_hold(ledger: Ledger, clock: Clock, invoice_id: str, *, actor: str) -
     released = replace(invoice, hold=None, version=invoice.version + 1)
     released = replace(released, next_action_at=next_dunning_action(current_policy(ledger), released, now))
     audit = AuditEntry(
-        subject=AuditSubject.INVOICE, subject_id=invoice.id, action="invoice.hold_released", actor=actor, at=now
+        subject=AuditSubject.INVOICE,
+        subject_id=invoice.id,
+        action="invoice.hold_released",
+        actor=actor,
+        at=now,
+        details={"changes": what_changed(invoice, released)},
     )
     _commit_update(ledger, released, audit)
     return InvoiceDetails(*get_invoice_with_payments(ledger, invoice_id))

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # annotations only: the webhook's cold path does not load the
     from shared.domain.messages import OutboxMessage
 from shared.domain.records import (
     AuditEntry,
+    AuditSubject,
     CheckoutAttempt,
     Customer,
     Dispute,
@@ -55,7 +56,9 @@ class Change:
     plan_update: Plan | None = None  # written only if the stored version is `version - 1`
     new_recurring: RecurringCharge | None = None
     recurring_update: RecurringCharge | None = None  # written only if the stored version is `version - 1`
-    stripe_event: StripeEventRecord | None = None  # written only if the event id is new
+    # Written only if the event id is new or its record says failed (with `replay`, or flagged): see
+    # StripeEventRecord
+    stripe_event: StripeEventRecord | None = None
     dunning_policy: DunningPolicy | None = None  # replaces the stored policy
     outbox: list[OutboxMessage] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
@@ -64,7 +67,7 @@ class Change:
 class Rejection(StrEnum):
     """Which guard of a Change failed. When several fail at once, the first in Change's field order is named."""
 
-    DUPLICATE_EVENT = "duplicate_event"  # stripe_event: that event id was recorded already
+    DUPLICATE_EVENT = "duplicate_event"  # stripe_event: that event id was recorded already, with a final outcome
     EXISTS = "exists"  # new_customer, new_invoice, pay_link, new_recurring, outbox, audit: the item is there already
     DUPLICATE_EXTERNAL_ID = "duplicate_external_id"  # new_customer: another customer has that external id
     STALE_CUSTOMER = "stale_customer"  # customer_update: no such customer, or it changed since it was read
@@ -160,6 +163,15 @@ class Ledger(Protocol):
     def get_dispute_context(self, invoice_id: str, dispute_id: str) -> tuple[Invoice | None, Dispute | None]: ...
     def open_balances(self) -> dict[str, tuple[int, int]]:
         """Currency -> (amount still to collect in minor units, number of invoices collecting it)."""
+        ...
+
+    def get_stripe_event(self, event_id: str) -> StripeEventRecord | None: ...
+    def list_stripe_events(self, limit: int, cursor: str | None, *, outcome: str | None = None) -> Page:
+        """Kept Stripe events (StripeEventRecord), newest first; `outcome` "failed" or "flagged": only those."""
+        ...
+
+    def list_audit(self, subject: AuditSubject, subject_id: str, limit: int, cursor: str | None) -> Page:
+        """A subject's audit trail (AuditEntry), newest first."""
         ...
 
 

@@ -27,6 +27,7 @@ from shared.domain.messages import EventName, outgoing_event
 from shared.domain.plans import Frequency, installment_date
 from shared.domain.records import AuditEntry, AuditSubject, RecurringCharge, RecurringStatus, new_id
 from shared.domain.stripe_amounts import check_chargeable
+from shared.services.audit import what_changed
 from shared.services.customers import get_customer
 from shared.services.invoices import InvoiceDraft, invoice_creation
 from shared.services.once import create_once, scoped_key
@@ -164,7 +165,7 @@ def update_recurring(
             index += 1  # skipped while paused
         updated = replace(updated, status=RecurringStatus.ACTIVE, periods_created=index)
     updated = replace(updated, next_action_at=_next_action(updated, customer.timezone), version=charge.version + 1)
-    details = changes.details()
+    details = changes.details() | {"changes": what_changed(charge, updated)}
     audit = AuditEntry(
         subject=AuditSubject.RECURRING_CHARGE,
         subject_id=charge.id,
@@ -236,6 +237,21 @@ def bill_period(ledger: Ledger, clock: Clock, charge: RecurringCharge, *, autopa
     advanced = replace(charge, periods_created=index + 1)
     change.recurring_update = replace(
         advanced, next_action_at=_next_action(advanced, customer.timezone), version=charge.version + 1
+    )
+    change.audit.append(
+        AuditEntry(
+            subject=AuditSubject.RECURRING_CHARGE,
+            subject_id=charge.id,
+            action="recurring.period_invoiced",
+            actor="scheduler",
+            at=now,
+            details={
+                "invoice_id": invoice.id,
+                "period": index + 1,
+                "periods_created": {"from": index, "to": index + 1},
+                "job": "charges",
+            },
+        )
     )
     change.outbox.append(
         outgoing_event(

@@ -21,6 +21,7 @@ from shared.domain.invoices import CreditNote, Hold, InvoiceStatus, LateFeeLine,
 from shared.domain.messages import EventName
 from shared.domain.plans import Frequency, PlanOffer
 from shared.domain.records import (
+    AuditSubject,
     Autopay,
     Customer,
     DisputeStatus,
@@ -368,6 +369,85 @@ class LedgerContract:
 
         assert rejection(ledger, Change(stripe_event=an_event())) == Rejection.DUPLICATE_EVENT
         ledger.commit(Change(stripe_event=an_event("evt_2")))
+
+    @pytest.mark.parametrize("settled", ["applied", "no_change"])
+    def test_an_event_settled_is_final_even_for_a_replay(self, ledger: LedgerUnderTest, settled: str) -> None:
+        # Given an event applied (or found to change nothing)
+        ledger.commit(Change(stripe_event=replace(an_event(), outcome=settled)))
+
+        # Then neither a redelivery nor an operator's replay may write its record again
+        for again in (an_event(), replace(an_event(), replay=True), replace(an_event(), outcome="failed")):
+            assert rejection(ledger, Change(stripe_event=again)) == Rejection.DUPLICATE_EVENT
+        assert ledger.get_stripe_event("evt_1") == replace(an_event(), outcome=settled)
+
+    def test_a_flagged_event_is_written_over_only_by_a_replay(self, ledger: LedgerUnderTest) -> None:
+        # Given an event kept as flagged
+        ledger.commit(Change(stripe_event=replace(an_event(), outcome="flagged", detail="amount 1 does not match 2")))
+
+        # Then a redelivery is a duplicate, and a replay applies it, after which it is final
+        assert rejection(ledger, Change(stripe_event=an_event())) == Rejection.DUPLICATE_EVENT
+        ledger.commit(Change(stripe_event=replace(an_event(), replay=True), audit=[an_audit_entry()]))
+        assert ledger.get_stripe_event("evt_1") == an_event()
+        assert rejection(ledger, Change(stripe_event=replace(an_event(), replay=True))) == Rejection.DUPLICATE_EVENT
+
+    def test_a_failed_event_is_written_over_by_stripes_retry(self, ledger: LedgerUnderTest) -> None:
+        # Given an event whose processing failed
+        ledger.commit(Change(stripe_event=replace(an_event(), outcome="failed", detail="ThrottlingException")))
+        assert ledger.list_stripe_events(10, None, outcome="failed").items == [ledger.get_stripe_event("evt_1")]
+
+        # When Stripe delivers it again and it applies; Then it is no longer waiting on anyone
+        ledger.commit(Change(stripe_event=an_event()))
+        assert ledger.get_stripe_event("evt_1") == an_event()
+        assert ledger.list_stripe_events(10, None, outcome="failed").items == []
+
+    def test_kept_events_are_listed_newest_first_and_by_what_waits_on_an_operator(
+        self, ledger: LedgerUnderTest
+    ) -> None:
+        # Given five events received a minute apart, one flagged and two failed
+        outcomes = ["applied", "flagged", "failed", "no_change", "failed"]
+        for n, outcome in enumerate(outcomes):
+            at = NOW + timedelta(minutes=n)
+            ledger.commit(Change(stripe_event=replace(an_event(f"evt_{n}"), outcome=outcome, received_at=at)))
+
+        # Then every page of each listing holds them newest first, and a cursor serves only its own listing
+        for limit in (1, 2, 10):
+            every = walked(lambda lim, cur: ledger.list_stripe_events(lim, cur), limit)
+            failed = walked(lambda lim, cur: ledger.list_stripe_events(lim, cur, outcome="failed"), limit)
+            flagged = walked(lambda lim, cur: ledger.list_stripe_events(lim, cur, outcome="flagged"), limit)
+            assert [e.event_id for e in every] == ["evt_4", "evt_3", "evt_2", "evt_1", "evt_0"], limit
+            assert [e.event_id for e in failed] == ["evt_4", "evt_2"], limit
+            assert [(e.event_id, e.outcome) for e in flagged] == [("evt_1", "flagged")], limit
+        assert ledger.get_stripe_event("evt_3") == replace(
+            an_event("evt_3"), outcome="no_change", received_at=NOW + timedelta(minutes=3)
+        )
+        assert ledger.get_stripe_event("evt_nope") is None
+        cursor = ledger.list_stripe_events(1, None).next_cursor
+        with pytest.raises(InvalidCursor):
+            ledger.list_stripe_events(1, cursor, outcome="failed")
+        with pytest.raises(InvalidCursor):
+            ledger.list_stripe_events(1, "not-a-cursor")
+
+    def test_a_subjects_audit_trail_is_read_newest_first_and_only_its_own(self, ledger: LedgerUnderTest) -> None:
+        # Given entries about an invoice, another invoice and a customer
+        entries = [
+            replace(an_audit_entry(f"invoice.step_{n}"), at=NOW + timedelta(minutes=n), cause=f"stripe_event:evt_{n}")
+            for n in range(4)
+        ]
+        other = replace(an_audit_entry("invoice.created"), subject_id="inv_2")
+        customer = replace(an_audit_entry("customer.created"), subject=AuditSubject.CUSTOMER, subject_id="cus_1")
+        ledger.commit(Change(audit=[*entries, other, customer]))
+
+        # Then each trail holds its own entries, newest first, as written, page after page
+        for limit in (1, 3, 10):
+            trail = walked(lambda lim, cur: ledger.list_audit(AuditSubject.INVOICE, "inv_1", lim, cur), limit)
+            assert trail == entries[::-1], limit
+        assert ledger.list_audit(AuditSubject.CUSTOMER, "cus_1", 10, None).items == [customer]
+        assert ledger.list_audit(AuditSubject.CUSTOMER, "cus_2", 10, None).items == []
+        cursor = ledger.list_audit(AuditSubject.INVOICE, "inv_1", 1, None).next_cursor
+        with pytest.raises(InvalidCursor):
+            ledger.list_audit(AuditSubject.INVOICE, "inv_2", 1, cursor)
+        with pytest.raises(InvalidCursor):
+            ledger.list_audit(AuditSubject.CUSTOMER, "cus_1", 1, cursor)
 
     @pytest.mark.parametrize(
         "change",

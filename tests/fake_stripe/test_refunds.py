@@ -10,7 +10,17 @@ import pytest
 import requests
 import stripe
 
-from tests.fake_stripe.helpers import CARD_OK, Front, WebhookInbox, assert_signed_by_stripe_scheme, pay, session_params
+from shared.adapters.stripe_gateway import StripeGateway
+from shared.services.stripe_events.facts import RefundFact
+from tests.fake_stripe.helpers import (
+    API_KEY,
+    CARD_OK,
+    Front,
+    WebhookInbox,
+    assert_signed_by_stripe_scheme,
+    pay,
+    session_params,
+)
 
 
 @pytest.fixture
@@ -104,3 +114,27 @@ def test_a_refund_that_fails_later_is_announced_and_no_longer_counts(
     assert inbox.event("refund.updated", made.id).event["data"]["object"]["status"] == "failed"
     assert client.v1.charges.retrieve(str(made.charge)).amount_refunded == 0
     assert refund(client, paid_intent).amount == 12_500  # the failed refund's money is refundable again
+
+
+def test_an_event_is_served_by_id_as_it_was_sent_and_reads_as_the_webhook_reads_it(
+    front: Front, client: stripe.StripeClient, inbox: WebhookInbox, paid_intent: str
+) -> None:
+    # Given a refund, announced by webhook
+    made = refund(client, paid_intent, amount=1_000)
+    sent = inbox.event("refund.created", made.id).event
+
+    # When payportal's Stripe adapter retrieves that event by id (what a replay does)
+    fact = StripeGateway(API_KEY, front.url).retrieve_event(sent["id"])
+
+    # Then Stripe's API serves the very event delivered, and it parses into the fact the webhook would get
+    assert client.v1.events.retrieve(sent["id"]).to_dict() == sent
+    assert isinstance(fact, RefundFact)
+    assert (fact.event.id, fact.payment_intent_id, [r.refund_id for r in fact.refunds]) == (
+        sent["id"],
+        paid_intent,
+        [made.id],
+    )
+    # And an event Stripe does not have is a 404, which the adapter reads as none
+    missing = requests.get(f"{front.url}/v1/events/evt_nope", headers={"Authorization": f"Bearer {API_KEY}"}, timeout=5)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "resource_missing"
+    assert StripeGateway(API_KEY, front.url).retrieve_event("evt_nope") is None

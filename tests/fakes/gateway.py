@@ -24,6 +24,8 @@ from shared.services.ports import (
 
 if TYPE_CHECKING:
     from shared.services.ports import PaymentGateway
+    from shared.services.stripe_events.facts import StripeFact
+    from shared.services.stripe_events.replay import StripeEvents
 
 CHECKOUT_BASE_URL = "https://checkout.example.test/c/pay/"
 
@@ -45,6 +47,9 @@ class FakeGateway:
     refund_requests: list[RefundRequest] = field(default_factory=list)
     refund_status: RefundStatus = RefundStatus.SUCCEEDED  # what a new refund's status is
     refuse_refunds: bool = False  # Stripe refuses (a charge disputed, say)
+    # Events Stripe holds (what retrieve_event answers): tests put the facts a webhook would have parsed
+    events: dict[str, StripeFact] = field(default_factory=dict)
+    event_requests: list[str] = field(default_factory=list)
     _replies: dict[str, CheckoutSession | ChargeOutcome | RefundCreated] = field(default_factory=dict)
 
     def ensure_customer(self, customer: Customer) -> str:
@@ -63,6 +68,10 @@ class FakeGateway:
             return SessionClosed.COMPLETE
         self.session_status[session_id] = "expired"
         return SessionClosed.EXPIRED
+
+    def retrieve_event(self, event_id: str) -> StripeFact | None:
+        self.event_requests.append(event_id)
+        return self.events.get(event_id)
 
     def pay(self, session_id: str) -> None:
         """The customer completes the session on Stripe's page (an expired one cannot be)."""
@@ -107,3 +116,4 @@ class FakeGateway:
 
 if TYPE_CHECKING:
     _port: PaymentGateway = FakeGateway()
+    _events_port: StripeEvents = FakeGateway()

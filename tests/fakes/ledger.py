@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -24,7 +25,10 @@ from shared.domain.invoices import PAYMENT_STATUS_RANK, Invoice, InvoiceStatus, 
 from shared.domain.messages import OutboxMessage
 from shared.domain.records import (
     DISPUTE_STATUS_RANK,
+    EVENT_FAILED,
+    EVENT_FLAGGED,
     AuditEntry,
+    AuditSubject,
     CheckoutAttempt,
     Customer,
     Dispute,
@@ -35,6 +39,7 @@ from shared.domain.records import (
     RecurringCharge,
     StripeEventRecord,
 )
+from shared.services.audit import unaudited
 from shared.services.ports import (
     Change,
     ChangeRejected,
@@ -55,6 +60,10 @@ PENDING, CLAIMED, DELIVERED = "pending", "claimed", "delivered"
 _Scheduled = TypeVar("_Scheduled", Invoice, Plan, RecurringCharge)
 
 
+class UnauditedChange(AssertionError):
+    """A use case committed a state change without the audit entry that records it."""
+
+
 @dataclass(slots=True)
 class OutboxEntry:
     """An outbox message and where its delivery stands."""
@@ -73,8 +82,10 @@ class InMemoryLedger:
     """Implements the Ledger and OutboxStore ports in memory. Leases use `wall_clock` (the real time unless
     a test passes another), never the business clock, as DynamoDB's do."""
 
-    def __init__(self, *, wall_clock: Callable[[], datetime] = wall_clock_now) -> None:
+    def __init__(self, *, wall_clock: Callable[[], datetime] = wall_clock_now, require_audit: bool = True) -> None:
         self._wall_clock = wall_clock
+        # A change a use case (shared.services) commits must carry an audit entry for each record it moves
+        self.require_audit = require_audit
         self.customers: dict[str, Customer] = {}
         self.invoices: dict[str, Invoice] = {}
         self.invoice_numbers: dict[str, str] = {}  # number -> invoice id
@@ -93,6 +104,22 @@ class InMemoryLedger:
         self.audit: list[AuditEntry] = []  # in commit order
         self.commits = 0  # changes committed (rejected ones are not counted)
 
+    def _stored(self, record: object) -> object | None:
+        """The stored version of a record a change writes (None: new)."""
+        if isinstance(record, Customer):
+            return self.customers.get(record.id)
+        if isinstance(record, Invoice):
+            return self.invoices.get(record.id)
+        if isinstance(record, Plan):
+            return self.plans.get((record.invoice_id, record.id))
+        if isinstance(record, RecurringCharge):
+            return self.recurring.get(record.id)
+        if isinstance(record, Payment):
+            return self.payments.get((record.invoice_id, record.key))
+        if isinstance(record, Dispute):
+            return self.disputes.get((record.invoice_id, record.id))
+        return None
+
     # -- for assertions in tests
 
     def outbox_messages(self, status: str = PENDING) -> list[OutboxMessage]:
@@ -104,6 +131,11 @@ class InMemoryLedger:
     # -- writes
 
     def commit(self, change: Change) -> None:
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if self.require_audit and caller.startswith("shared.services"):
+            missing = unaudited(change, self._stored)
+            if missing:  # a test that seeds the ledger itself may; a use case may not
+                raise UnauditedChange(f"{caller} committed a change to {', '.join(missing)} without an audit entry")
         writes = _identities(change)
         if len(writes) != len(set(writes)):
             raise ValueError("one change writes the same item twice (DynamoDB refuses such a transaction)")
@@ -121,7 +153,7 @@ class InMemoryLedger:
 
     def _failed_guards(self, c: Change) -> Iterator[Rejection]:
         """Every guard of the change that fails, in Change's field order (DynamoLedger names the first)."""
-        if c.stripe_event and c.stripe_event.event_id in self.stripe_events:
+        if c.stripe_event and not _event_writable(self.stripe_events.get(c.stripe_event.event_id), c.stripe_event):
             yield Rejection.DUPLICATE_EVENT
         if c.new_customer and c.new_customer.id in self.customers:
             yield Rejection.EXISTS
@@ -196,7 +228,7 @@ class InMemoryLedger:
 
     def _apply(self, c: Change, outbox: list[OutboxMessage], audit: list[AuditEntry]) -> None:
         if c.stripe_event:
-            self.stripe_events[c.stripe_event.event_id] = c.stripe_event
+            self.stripe_events[c.stripe_event.event_id] = replace(c.stripe_event, replay=False)
         for customer in (c.new_customer, c.customer_update):
             if customer:
                 self.customers[customer.id] = _stored_customer(customer)
@@ -364,6 +396,21 @@ class InMemoryLedger:
         due = _due(((r.id, r.next_action_at, r) for r in self.recurring.values()), shard, until)
         return _page(f"recurring periods due in shard {shard}", due, limit, cursor, newest_first=False)
 
+    def get_stripe_event(self, event_id: str) -> StripeEventRecord | None:
+        return self.stripe_events.get(event_id)
+
+    def list_stripe_events(self, limit: int, cursor: str | None, *, outcome: str | None = None) -> Page:
+        kept = [(_event_order(e), e) for e in self.stripe_events.values() if outcome is None or e.outcome == outcome]
+        listing = "stripe_events" if outcome is None else f"stripe_events:{outcome}"
+        return _page(listing, sorted(kept, key=_sort_key), limit, cursor, newest_first=True)
+
+    def list_audit(self, subject: AuditSubject, subject_id: str, limit: int, cursor: str | None) -> Page:
+        trail = [
+            (f"{a.at.isoformat()}#{a.id}", a) for a in self.audit if a.subject is subject and a.subject_id == subject_id
+        ]
+        listing = f"audit:{subject.value}:{subject_id}"
+        return _page(listing, sorted(trail, key=_sort_key), limit, cursor, newest_first=True)
+
     def open_balances(self) -> dict[str, tuple[int, int]]:
         """Currency -> (amount still to collect, invoices), over open and partially paid invoices."""
         totals: dict[str, tuple[int, int]] = {}
@@ -419,6 +466,17 @@ def _as_stored(value: Any) -> Any:
 def _follows(stored: Customer | Invoice | Plan | RecurringCharge | None, version: int) -> bool:
     """An update is written only over the version it was made from."""
     return stored is not None and stored.version == version - 1
+
+
+def _event_writable(stored: StripeEventRecord | None, new: StripeEventRecord) -> bool:
+    """New, or over a failed record; a replay also over a flagged one (writes.py's conditions)."""
+    if stored is None or stored.outcome == EVENT_FAILED:
+        return True
+    return new.replay and stored.outcome == EVENT_FLAGGED
+
+
+def _event_order(event: StripeEventRecord) -> str:
+    return f"{event.received_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{event.event_id}"
 
 
 def _audit_identity(entry: AuditEntry) -> tuple[str, str, str, str]:

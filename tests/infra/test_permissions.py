@@ -151,7 +151,8 @@ def test_the_stripe_secret_is_readable_only_as_that_one_secret(synthesized: Synt
         assert read["Resource"] == {"Ref": secret_id}
 
 
-INDEXES = {"operator_api": "by_owner", "reminders": "due_work", "charges": "due_work"}
+# operator_api: a customer's transactions and the Stripe events kept (by_owner); failed or flagged ones (due_work)
+INDEXES = {"operator_api": ("by_owner", "due_work"), "reminders": ("due_work",), "charges": ("due_work",)}
 
 
 @pytest.mark.parametrize("name", ["checkout", "webhooks", "outbox", "operator_api", "reminders", "charges"])
@@ -164,6 +165,7 @@ def test_each_index_is_queried_only_by_the_function_that_needs_it(synthesized: S
     ]
     with_index = [r for r in resources if "/index/" in r]
     if name in INDEXES:
-        assert with_index and all(f"/index/{INDEXES[name]}" in r for r in with_index)
+        assert with_index and all(any(f"/index/{index}" in r for index in INDEXES[name]) for r in with_index)
+        assert all(any(f"/index/{index}" in r for r in with_index) for index in INDEXES[name])
     else:
         assert with_index == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import http.client
+import io
 import json
 import os
 import threading
@@ -20,6 +21,7 @@ import pytest
 import requests
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventModel, DynamoDBStreamModel
 
+from cli.__main__ import main
 from local.config import StackConfig
 from local.seed import SeedError
 from local.sigv4 import signed_request
@@ -264,6 +266,29 @@ def test_a_signed_get_with_path_parameters_is_accepted(stack: LocalStack, record
 
     assert response.status_code == 200
     assert last_event(recorder)["pathParameters"] == {"customer_id": "cus_1"}
+
+
+def test_the_webhooks_commands_reach_the_local_api_signed_as_its_operator(
+    stack: LocalStack, recorder: Recorder
+) -> None:
+    # When `payportal webhooks` runs with --stage local (the port as `make dev` reads it)
+    port = str(urlsplit(stack.api_url).port)
+    out, err = io.StringIO(), io.StringIO()
+    listed = main(["webhooks", "list", "--failed", "--limit", "5", "--stage", "local"], stdout=out, stderr=err,
+                  environ={"PAYPORTAL_LOCAL_API_PORT": port})  # fmt: skip
+    listing = last_event(recorder)
+    main(["webhooks", "replay", "evt_local_1", "--stage", "local"], stdout=out, stderr=err,
+         environ={"PAYPORTAL_LOCAL_API_PORT": port})  # fmt: skip
+    replay = last_event(recorder)
+
+    # Then the local API server accepted their signatures and handed the function what API Gateway would
+    assert listed == 0, err.getvalue()
+    assert (listing["httpMethod"], listing["resource"]) == ("GET", "/v1/stripe-events")
+    assert listing["queryStringParameters"] == {"limit": "5", "outcome": "failed"}
+    assert (replay["httpMethod"], replay["resource"]) == ("POST", "/v1/stripe-events/{event_id}/replay")
+    assert replay["pathParameters"] == {"event_id": "evt_local_1"} and replay["headers"]["Idempotency-Key"]
+    for event in (listing, replay):
+        assert event["requestContext"]["identity"]["userArn"] == "arn:aws:iam::123456789012:user/local-operator"
 
 
 # -- /_local ----------------------------------------------------------------------------------------------------

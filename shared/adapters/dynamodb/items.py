@@ -678,7 +678,14 @@ def dispute_from(item: dict[str, Any]) -> Dispute:
     )
 
 
+def event_order(e: StripeEventRecord) -> str:
+    """Where an event sorts in its listings: when it was received (fixed-width UTC), then its id."""
+    return f"{e.received_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{e.event_id}"
+
+
 def event_item(e: StripeEventRecord) -> dict[str, Any]:
+    """Listed newest first in the by_owner index (every kept event) and, while it needs an operator (failed
+    or flagged), in its outcome's partition of the due_work index: neither listing scans."""
     item: dict[str, Any] = {
         **key_item(event_key(e.event_id)),
         "type": "stripe_event",
@@ -687,10 +694,26 @@ def event_item(e: StripeEventRecord) -> dict[str, Any]:
         "outcome": e.outcome,
         "detail": e.detail or None,
         "received_at": timestamp(e.received_at),
+        schema.BY_OWNER_PK: schema.STRIPE_EVENTS_PARTITION,
+        schema.BY_OWNER_SK: event_order(e),
     }
-    if e.outcome != "flagged":  # flagged events stay until someone has looked at them
+    if e.needs_attention:  # failed and flagged events stay until someone (or Stripe's retry) applies them
+        item[schema.DUE_WORK_PK] = schema.stripe_events_to_review(e.outcome)
+        item[schema.DUE_WORK_SK] = event_order(e)
+    else:
         item[schema.TTL_ATTRIBUTE] = epoch(e.received_at + EVENT_RETENTION)
     return item
+
+
+def event_from(item: dict[str, Any]) -> StripeEventRecord:
+    return StripeEventRecord(
+        event_id=item[PK].removeprefix("EVENT#"),
+        type=item.get("event_type", ""),
+        object_id=item.get("object_id", ""),
+        outcome=item["outcome"],
+        received_at=datetime.fromisoformat(item["received_at"]),
+        detail=item.get("detail") or "",
+    )
 
 
 def policy_item(p: DunningPolicy) -> dict[str, Any]:
@@ -765,14 +788,40 @@ _AUDIT_TRAILS: Final[dict[AuditSubject, Callable[[str], Key]]] = {
 }
 
 
+def audit_partition(subject: AuditSubject, subject_id: str) -> str:
+    """The partition holding a subject's trail (its own record's partition)."""
+    return _AUDIT_TRAILS[subject](subject_id)[0]
+
+
+AUDIT_SORT_PREFIX: Final = "AUDIT#"
+
+
 def audit_item(a: AuditEntry) -> dict[str, Any]:
     """Kept in its subject's partition, so a subject's trail is one Query, oldest first."""
     return {
-        PK: _AUDIT_TRAILS[a.subject](a.subject_id)[0],
-        SK: f"AUDIT#{timestamp(a.at)}#{a.id}",
+        PK: audit_partition(a.subject, a.subject_id),
+        SK: f"{AUDIT_SORT_PREFIX}{timestamp(a.at)}#{a.id}",
         "type": "audit",
+        "id": a.id,
+        "subject": a.subject.value,
+        "subject_id": a.subject_id,
         "action": a.action,
         "actor": a.actor,
+        "cause": a.cause or None,
         "at": timestamp(a.at),
         "details": a.details or None,
     }
+
+
+def audit_from(item: dict[str, Any], subject: AuditSubject, subject_id: str) -> AuditEntry:
+    """An entry of the trail of `subject` (entries written before they named it carry only the key)."""
+    return AuditEntry(
+        subject=subject,
+        subject_id=subject_id,
+        action=item["action"],
+        actor=item.get("actor") or "",
+        at=datetime.fromisoformat(item["at"]),
+        details=item.get("details") or {},
+        id=item.get("id") or item[SK].rsplit("#", 1)[-1],
+        cause=item.get("cause") or "",
+    )

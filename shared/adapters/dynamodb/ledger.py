@@ -21,6 +21,7 @@ from shared.domain.errors import DomainError
 from shared.domain.invoices import Invoice
 from shared.domain.records import (
     DUNNING_POLICY_ID,
+    AuditSubject,
     CheckoutAttempt,
     Customer,
     Dispute,
@@ -29,6 +30,7 @@ from shared.domain.records import (
     Payment,
     Plan,
     RecurringCharge,
+    StripeEventRecord,
 )
 from shared.services.ports import Change, ChangeRejected, Claim, Page, PaymentContext, SkippedItem, UnreadableRecord
 
@@ -256,6 +258,59 @@ class DynamoLedger:
             request["ExclusiveStartKey"] = decode_cursor(
                 cursor, owner, schema.BY_OWNER_PK, schema.BY_OWNER_SK, sort_prefix=prefix
             )
+        page = self._db.query(**request)
+        last = page.get("LastEvaluatedKey")
+        return [deserialize(i) for i in page.get("Items", [])], encode_cursor(last) if last else None
+
+    def get_stripe_event(self, event_id: str) -> StripeEventRecord | None:
+        item = self._get(items.event_key(event_id))
+        return items.event_from(item) if item else None
+
+    def list_stripe_events(self, limit: int, cursor: str | None, *, outcome: str | None = None) -> Page:
+        """Kept Stripe events, newest first: all of them (by_owner index), or those failed or flagged
+        (their own due_work partition, which holds only those)."""
+        if outcome is None:
+            index, pk, sk, partition = (
+                schema.BY_OWNER_INDEX, schema.BY_OWNER_PK, schema.BY_OWNER_SK, schema.STRIPE_EVENTS_PARTITION,
+            )  # fmt: skip
+        else:
+            partition = schema.stripe_events_to_review(outcome)
+            index, pk, sk = schema.DUE_WORK_INDEX, schema.DUE_WORK_PK, schema.DUE_WORK_SK
+        found, next_cursor = self._newest_first(partition, limit, cursor, index=index, keys=(pk, sk))
+        return Page(items=[items.event_from(i) for i in found], next_cursor=next_cursor)
+
+    def list_audit(self, subject: AuditSubject, subject_id: str, limit: int, cursor: str | None) -> Page:
+        """One page of a subject's audit trail, newest first: one Query of its partition's AUDIT# items."""
+        partition = items.audit_partition(subject, subject_id)
+        found, next_cursor = self._newest_first(
+            partition, limit, cursor, keys=(schema.PARTITION_KEY, schema.SORT_KEY), prefix=items.AUDIT_SORT_PREFIX
+        )
+        return Page(items=[items.audit_from(i, subject, subject_id) for i in found], next_cursor=next_cursor)
+
+    def _newest_first(
+        self,
+        partition: str,
+        limit: int,
+        cursor: str | None,
+        *,
+        keys: tuple[str, str],
+        index: str | None = None,
+        prefix: str = "",
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a partition (of the table or an index), highest sort key first."""
+        pk, sk = keys
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#p = :p AND begins_with(#s, :prefix)" if prefix else "#p = :p",
+            "ExpressionAttributeNames": {"#p": pk, "#s": sk} if prefix else {"#p": pk},
+            "ExpressionAttributeValues": {":p": {"S": partition}} | ({":prefix": {"S": prefix}} if prefix else {}),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if index:
+            request["IndexName"] = index
+        if cursor:
+            request["ExclusiveStartKey"] = decode_cursor(cursor, partition, pk, sk, sort_prefix=prefix)
         page = self._db.query(**request)
         last = page.get("LastEvaluatedKey")
         return [deserialize(i) for i in page.get("Items", [])], encode_cursor(last) if last else None

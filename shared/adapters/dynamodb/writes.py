@@ -13,7 +13,7 @@ from typing import Any, Final
 from shared.adapters.dynamodb import items
 from shared.adapters.dynamodb.codec import serialize
 from shared.domain.invoices import PAYMENT_STATUS_RANK, PaymentStatus
-from shared.domain.records import DISPUTE_STATUS_RANK
+from shared.domain.records import DISPUTE_STATUS_RANK, EVENT_FAILED, EVENT_FLAGGED
 from shared.services.ports import Change, Rejection
 
 NEW: Final = "attribute_not_exists(pk)"
@@ -27,6 +27,11 @@ CUSTOMER_REACHABLE: Final = (
 )
 NEW_OR_SAME_SESSION: Final = "attribute_not_exists(pk) OR session_id = :sid"
 NEW_OR_FORWARD: Final = "attribute_not_exists(pk) OR status_rank < :rank"
+# A Stripe event is applied once: its record is written if new, or over one whose processing failed; an
+# operator's replay may also write over a flagged one. Two replays racing: the first settles it, the second
+# meets a final outcome.
+NEW_OR_FAILED_EVENT: Final = "attribute_not_exists(pk) OR #outcome = :failed"
+NEW_OR_UNSETTLED_EVENT: Final = "attribute_not_exists(pk) OR #outcome IN (:failed, :flagged)"
 # A succeeded payment's refunds are replaced only over the refunds read (none yet: no refund_version).
 FIRST_REFUNDS: Final = "status_rank = :succeeded AND attribute_not_exists(refund_version)"
 SAME_REFUNDS: Final = "status_rank = :succeeded AND refund_version = :expected"
@@ -61,7 +66,14 @@ def _timeless(mapper: Callable[[Any], dict[str, Any]]) -> Callable[[Any, datetim
 
 
 WRITE_RULES: Final[tuple[WriteRule, ...]] = (
-    WriteRule("stripe_event", _timeless(items.event_item), Rejection.DUPLICATE_EVENT, NEW),
+    WriteRule(
+        "stripe_event", _timeless(items.event_item), Rejection.DUPLICATE_EVENT, NEW_OR_FAILED_EVENT,
+        lambda _event: {":failed": EVENT_FAILED}, when=lambda event: not event.replay,
+    ),
+    WriteRule(
+        "stripe_event", _timeless(items.event_item), Rejection.DUPLICATE_EVENT, NEW_OR_UNSETTLED_EVENT,
+        lambda _event: {":failed": EVENT_FAILED, ":flagged": EVENT_FLAGGED}, when=lambda event: event.replay,
+    ),
     WriteRule("new_customer", _timeless(items.customer_item), Rejection.EXISTS, NEW),
     WriteRule(
         "new_customer", _timeless(items.external_id_item), Rejection.DUPLICATE_EXTERNAL_ID, NEW,
@@ -156,8 +168,9 @@ def _request(rule: WriteRule, record: Any, table: str, now: datetime) -> Write:
         body["Item"] = item
     if rule.condition:
         body["ConditionExpression"] = rule.condition
-        if "#version" in rule.condition:
-            body["ExpressionAttributeNames"] = {"#version": "version"}
+        names = {f"#{name}": name for name in ("version", "outcome") if f"#{name}" in rule.condition}
+        if names:
+            body["ExpressionAttributeNames"] = names
     if rule.values:
         body["ExpressionAttributeValues"] = serialize(rule.values(record))
     return Write({"ConditionCheck" if rule.check_only else "Put": body}, rule.reason)

@@ -4,6 +4,7 @@ read again and decide again. A repeated event id is reported, never applied twic
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -19,10 +20,11 @@ class Outcome(StrEnum):
     DUPLICATE_EVENT = "duplicate_event"
     NO_CHANGE = "no_change"  # the payment was already at this state or beyond
     FLAGGED = "flagged"  # did not match what we recorded: kept for review, balances untouched
-    IGNORED = "ignored"  # not an event payportal acts on
+    IGNORED = "ignored"  # not an event payportal acts on (not kept)
     # About a payment whose own success is still on its way (events arrive in any order): nothing is kept,
     # so Stripe's next delivery (the webhook answers 503) or reconciliation applies it once it can be.
     RETRY_LATER = "retry_later"
+    FAILED = "failed"  # processing raised; kept so it can be listed and replayed (never returned by apply_once)
 
 
 Decision = tuple[Change, Outcome]
@@ -34,6 +36,7 @@ def apply_once(ledger: Ledger, event: EventMeta, decide: Callable[[], Decision])
         change, outcome = decide()
         if outcome is Outcome.RETRY_LATER:
             return outcome
+        _stamp(change, event)
         try:
             ledger.commit(change)
         except ChangeRejected as rejected:
@@ -42,6 +45,20 @@ def apply_once(ledger: Ledger, event: EventMeta, decide: Callable[[], Decision])
             continue  # another event for this invoice, payment, plan or customer won the race
         return outcome
     raise RuntimeError(f"event {event.id} kept conflicting; Stripe will retry it")
+
+
+def _stamp(change: Change, event: EventMeta) -> None:
+    """Every audit entry names the event that caused it; a replay's record may replace a flagged one."""
+    cause = f"stripe_event:{event.id}"
+    change.audit = [entry if entry.cause else replace(entry, cause=cause) for entry in change.audit]
+    if event.replay and change.stripe_event is not None:
+        change.stripe_event = replace(change.stripe_event, replay=True)
+
+
+def failed(event: EventMeta, now: datetime, error: Exception) -> Change:
+    """What is kept of an event whose processing raised: it stays listed (and replayable) until Stripe's
+    retry or an operator's replay applies it. The error's type only: its message could carry data."""
+    return Change(stripe_event=event_record(event, Outcome.FAILED, now, type(error).__name__))
 
 
 def event_record(event: EventMeta, outcome: Outcome, now: datetime, detail: str = "") -> StripeEventRecord:

@@ -18,6 +18,7 @@ class EventMeta:
     created: int  # Unix seconds at Stripe; 0 when absent
     object_id: str
     livemode: bool = False  # Stripe's live mode (real money), not test mode
+    replay: bool = False  # re-fetched from Stripe by an operator: may be applied over a flagged record
 
 
 @dataclass(frozen=True, slots=True)

@@ -158,8 +158,19 @@ def _failed(
         and installment.status is InstallmentStatus.CHARGING
         and installment.attempts == attempt
     )
-    if not is_current:
-        return  # an old attempt's late news: the payment is recorded, the plan has moved on
+    if not is_current:  # an old attempt's late news: the payment is recorded, the plan has moved on
+        change.audit.append(
+            AuditEntry(
+                subject=AuditSubject.INVOICE,
+                subject_id=invoice.id,
+                action="payment.failed",
+                actor="stripe",
+                at=now,
+                details={"payment": payment.key, "plan": plan.id, "installment": installment.number,
+                         "attempt": attempt, "decline": payment.failure_reason, "plan_moved_on": True},
+            )
+        )  # fmt: skip
+        return
     kind = classify_decline(*error)
     days = next_retry(attempt, kind, retry_days)
     failed = replace(

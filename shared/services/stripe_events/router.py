@@ -8,14 +8,15 @@ use case its event needs; about 5 ms of the webhook's budget, measured with `mak
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from shared.clock import Clock
 from shared.domain.declines import DEFAULT_RETRY_DAYS
-from shared.services.ports import Ledger
-from shared.services.stripe_events.engine import Outcome, apply_once, unchanged
+from shared.services.ports import ChangeRejected, Ledger
+from shared.services.stripe_events.engine import Outcome, apply_once, failed, unchanged
 from shared.services.stripe_events.facts import (
     CheckoutSessionFact,
     DisputeFact,
@@ -89,10 +90,15 @@ def record_stripe_event(
     *,
     livemode: bool = False,
     retry_days: tuple[int, ...] = DEFAULT_RETRY_DAYS,
+    replay: bool = False,
 ) -> Outcome:
     """Apply what a Stripe event says, exactly once. `livemode`: the stack's own Stripe mode; an event of the
     other mode (a test event reaching production, a live one a test stack) is kept, flagged, and moves
-    nothing. `retry_days`: after a soft decline of an off-session charge, the days until each next attempt."""
+    nothing. `retry_days`: after a soft decline of an off-session charge, the days until each next attempt.
+    `replay`: an operator's replay of an event re-fetched from Stripe, which may apply one kept as flagged
+    (once its cause is fixed); an event applied already changes nothing either way."""
+    if replay:
+        fact = replace(fact, event=replace(fact.event, replay=True))
     for route in ROUTES:
         if isinstance(fact, route.kind) and route.when(fact):
             if fact.event.livemode != livemode:
@@ -105,3 +111,10 @@ def _other_mode(ledger: Ledger, clock: Clock, fact: StripeFact, livemode: bool) 
     modes = {True: "live", False: "test"}
     problem = f"a {modes[fact.event.livemode]}-mode event on a {modes[livemode]}-mode stack"
     return apply_once(ledger, fact.event, lambda: unchanged(fact.event, Outcome.FLAGGED, clock.now(), problem))
+
+
+def record_stripe_event_failure(ledger: Ledger, clock: Clock, fact: StripeFact, error: Exception) -> None:
+    """Keep an event whose processing raised as failed, so it is listed and can be replayed; Stripe's own
+    retry applies over it as well. One already settled (applied meanwhile, or flagged) is left as it is."""
+    with contextlib.suppress(ChangeRejected):
+        ledger.commit(failed(fact.event, clock.now(), error))

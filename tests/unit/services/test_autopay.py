@@ -72,6 +72,8 @@ def test_turning_autopay_off_cancels_the_charges_not_yet_made() -> None:
     events = [m.body for m in ledger.outbox_messages() if isinstance(m.body, Event)]
     assert events == [Event(EventName.AUTOPAY_DISABLED, {"customer_id": "cus_1"})]
     assert ledger.audit_actions("cus_1") == ["autopay.disabled"]
+    [cancel] = [a for a in ledger.audit if a.subject_id == "inv_1"]
+    assert (cancel.action, cancel.details["status"]) == ("plan.cancelled", {"from": "active", "to": "cancelled"})
 
 
 def test_a_charge_under_way_is_left_for_its_webhook() -> None:
@@ -82,7 +84,12 @@ def test_a_charge_under_way_is_left_for_its_webhook() -> None:
     first, second = ledger.get_plan("inv_1", pending.id), ledger.get_plan("inv_2", charging.id)
     assert first is not None and first.status is PlanStatus.CANCELLED
     assert second == charging
-    assert [a.actor for a in ledger.audit] == ["operator:ops@example.com"]
+    # the customer's autopay and the one plan cancelled, each by the operator; the charge under way untouched
+    assert [(a.action, a.actor) for a in ledger.audit] == [
+        ("autopay.disabled", "operator:ops@example.com"),
+        ("plan.cancelled", "operator:ops@example.com"),
+    ]
+    assert ledger.audit_actions("inv_2") == []
 
 
 def test_turning_off_autopay_that_is_off_changes_nothing() -> None:

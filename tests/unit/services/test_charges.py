@@ -71,7 +71,9 @@ def test_a_due_installment_is_charged_once_under_its_attempts_key() -> None:
         "pi_fake_1",
     )
     assert stored_plan(ledger).next_action_at == NOW + SETTLE_WAIT
-    assert ledger.audit_actions("inv_1") == ["plan.charge_attempted"]
+    # the claim, then the PaymentIntent Stripe created for it
+    assert ledger.audit_actions("inv_1") == ["plan.charge_attempted", "plan.charge_created"]
+    assert ledger.audit[-1].details["payment_intent"] == "pi_fake_1"
     assert (report.examined, report.charged, report.complete) == (1, 1, True)
     assert ledger.get_invoice_payments("inv_1") == []  # the money is recorded by webhook
 
@@ -95,7 +97,7 @@ def test_a_run_that_died_after_claiming_asks_stripe_again_with_the_same_key() ->
     [charge] = gateway.charges
     assert charge.idempotency_key == "payportal-installment-plan_1-2-1"
     assert stored_plan(ledger).installments[1].attempts == 1
-    assert ledger.audit_actions("inv_1") == []  # no new attempt was claimed
+    assert ledger.audit_actions("inv_1") == ["plan.charge_created"]  # no new attempt was claimed
 
 
 def test_a_failed_installment_is_retried_as_the_next_attempt() -> None:

@@ -83,7 +83,12 @@ def test_a_corrected_address_makes_a_bounced_customer_reachable_and_wakes_their_
     invoice = ledger.get_invoice("inv_1")
     assert invoice is not None and invoice.next_action_at == NOW
     [audit] = [a for a in ledger.audit if a.subject_id == "cus_1"]
-    assert (audit.action, audit.details) == ("customer.updated", {"fields": ["email"]})
+    # what changed, from and to, with the addresses themselves left out of the trail
+    bounced = {"reason": "bounce", "at": "2026-11-01T09:30:00+00:00", "detail": "General"}
+    assert (audit.action, audit.details) == ("customer.updated", {
+        "fields": ["email"], "changes": {"email": {"changed": True}, "email_undeliverable": {"from": bounced}},
+    })  # fmt: skip
+    assert "@" not in str(audit.details)
 
 
 def test_the_same_address_in_other_letters_keeps_the_bounce() -> None:

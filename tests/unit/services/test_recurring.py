@@ -113,7 +113,13 @@ def test_resuming_skips_the_periods_that_passed_while_paused() -> None:
     # Then December and January are not billed; February's invoice comes a week before 1 February
     assert resumed.status is RecurringStatus.ACTIVE and resumed.periods_created == 3
     assert resumed.next_action_at == datetime(2027, 1, 25, 9, tzinfo=UTC)
-    assert [a.details for a in ledger.audit] == [{"paused": True}, {"paused": False}]
+    assert [a.details for a in ledger.audit] == [
+        {"paused": True, "changes": {"status": {"from": "active", "to": "paused"}}},
+        {
+            "paused": False,
+            "changes": {"status": {"from": "paused", "to": "active"}, "periods_created": {"from": 1, "to": 3}},
+        },
+    ]
 
 
 def test_a_new_amount_applies_from_the_next_period() -> None:
