@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         ChargeOutcome,
         CheckoutSession,
         CheckoutSessionRequest,
+        EventListPage,
         OffSessionCharge,
         PaymentGateway,
         PaymentMethodUsed,
@@ -75,6 +76,19 @@ class _LazyGateway:
 
     def create_refund(self, request: RefundRequest) -> RefundCreated:
         return _gateway(stripe_credentials().api_key).create_refund(request)
+
+    def list_events(
+        self,
+        *,
+        types: tuple[str, ...],
+        created_gte: int,
+        created_lt: int,
+        starting_after: str | None = None,
+        limit: int = 100,
+    ) -> EventListPage:
+        return _gateway(stripe_credentials().api_key).list_events(
+            types=types, created_gte=created_gte, created_lt=created_lt, starting_after=starting_after, limit=limit
+        )
 
 
 def gateway() -> PaymentGateway:

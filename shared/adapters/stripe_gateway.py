@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from shared.adapters.stripe_events import STRIPE_REFUND_STATUS
+from shared.adapters.stripe_events import STRIPE_REFUND_STATUS, NotAStripeEvent, parse_event
 from shared.domain.errors import RefundRefused
 from shared.domain.records import Customer, RefundStatus
 from shared.domain.stripe_amounts import from_stripe, to_stripe
@@ -14,6 +14,8 @@ from shared.services.ports import (
     ChargeOutcome,
     CheckoutSession,
     CheckoutSessionRequest,
+    EventListPage,
+    ListedEvent,
     OffSessionCharge,
     PaymentMethodUsed,
     RefundCreated,
@@ -190,6 +192,36 @@ class StripeGateway:
             options={"idempotency_key": idempotency_key(request.idempotency_scope, params)},
         )
         return CheckoutSession(id=str(session.id), url=str(session.url))
+
+
+    def list_events(
+        self,
+        *,
+        types: tuple[str, ...],
+        created_gte: int,
+        created_lt: int,
+        starting_after: str | None = None,
+        limit: int = 100,
+    ) -> EventListPage:
+        """One page of `GET /v1/events`, each event read by the same parser the webhook uses."""
+        params: dict[str, Any] = {
+            "types": list(types),
+            "created": {"gte": created_gte, "lt": created_lt},
+            "limit": limit,
+        }
+        if starting_after:
+            params["starting_after"] = starting_after
+        page = self._client.v1.events.list(params=params)  # type: ignore[arg-type]
+        return EventListPage(events=[_listed(event.to_dict()) for event in page.data], has_more=bool(page.has_more))
+
+
+def _listed(payload: dict[str, Any]) -> ListedEvent:
+    created = payload.get("created")
+    try:
+        fact = parse_event(payload)
+    except NotAStripeEvent:
+        fact = None
+    return ListedEvent(id=str(payload.get("id") or ""), created=created if isinstance(created, int) else 0, fact=fact)
 
 
 def idempotency_key(scope: str, params: dict[str, Any]) -> str:

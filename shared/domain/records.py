@@ -246,6 +246,27 @@ class StripeEventRecord:
     detail: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ReconcileCursor:
+    """How far reconciliation has read Stripe's event list: every event Stripe created before `through`
+    has been applied (or was found unreadable and counted). It only moves forward."""
+
+    through: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """Something reconciliation found the ledger and Stripe disagree on and could not settle by itself; kept
+    with when it was first seen (an alarm fires when one stays unresolved for a day), cleared once settled."""
+
+    kind: str  # "event": a listed Stripe event that could not be applied
+    object_id: str  # the Stripe id it is about
+    reason: str  # the error's type or the check that failed, never a payload
+    first_seen: datetime
+    last_seen: datetime
+
+
 class AuditSubject(StrEnum):
     """What an audit entry is about; its trail is read per subject."""
 

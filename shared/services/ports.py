@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # annotations only: the webhook's cold path does not load the
     from shared.domain.dunning import DunningPolicy
     from shared.domain.invoices import Invoice
     from shared.domain.messages import OutboxMessage
+    from shared.services.stripe_events.facts import StripeFact
 from shared.domain.records import (
     AuditEntry,
     CheckoutAttempt,
@@ -25,7 +26,9 @@ from shared.domain.records import (
     PayLink,
     Payment,
     Plan,
+    Drift,
     RecurringCharge,
+    ReconcileCursor,
     RefundStatus,
     StripeEventRecord,
 )
@@ -159,6 +162,25 @@ class Ledger(Protocol):
         """Currency -> (amount still to collect in minor units, number of invoices collecting it)."""
         ...
 
+    # Reconciliation's own state (functions/reconcile): one cursor and the drift it found, read by key.
+    def get_reconcile_cursor(self) -> ReconcileCursor | None: ...
+    def advance_reconcile_cursor(self, cursor: ReconcileCursor) -> None:
+        """Store the cursor if it is ahead of the stored one; otherwise nothing (a slower run never moves
+        it back, and a retry of this call is harmless)."""
+        ...
+
+    def list_drift(self) -> list[Drift]:
+        """Every unresolved drift, oldest first_seen first."""
+        ...
+
+    def record_drift(self, drift: Drift) -> None:
+        """Note the drift (or that it is still there): a stored one keeps its first_seen."""
+        ...
+
+    def resolve_drift(self, kind: str, object_id: str) -> None:
+        """It is settled: forget it (nothing if it was not recorded)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class CheckoutSessionRequest:
@@ -248,6 +270,23 @@ class RefundCreated:
     status: RefundStatus
 
 
+@dataclass(frozen=True, slots=True)
+class ListedEvent:
+    """One event of Stripe's event list: read as the webhook reads it, or None when it does not read."""
+
+    id: str
+    created: int  # Unix seconds at Stripe
+    fact: StripeFact | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventListPage:
+    """One page of Stripe's event list, newest first, as Stripe pages it."""
+
+    events: list[ListedEvent]
+    has_more: bool  # older events lie beyond the last one (pass its id as `starting_after`)
+
+
 class SessionClosed(StrEnum):
     """What a Checkout Session is once it can no longer be paid."""
 
@@ -270,6 +309,19 @@ class PaymentGateway(Protocol):
 
     def create_refund(self, request: RefundRequest) -> RefundCreated:
         """Raises RefundRefused (shared.domain.errors) when Stripe refuses it for what the payment is."""
+        ...
+
+    def list_events(
+        self,
+        *,
+        types: tuple[str, ...],
+        created_gte: int,
+        created_lt: int,
+        starting_after: str | None = None,
+        limit: int = 100,
+    ) -> EventListPage:
+        """One page of the events Stripe created in [created_gte, created_lt) of these types, newest first;
+        the next (older) page starts after the last event's id. One request."""
         ...
 
 

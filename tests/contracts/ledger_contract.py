@@ -24,10 +24,12 @@ from shared.domain.records import (
     Autopay,
     Customer,
     DisputeStatus,
+    Drift,
     EmailUndeliverable,
     OpenCheckout,
     PlanKind,
     PlanStatus,
+    ReconcileCursor,
     RecurringStatus,
     Refund,
     RefundStatus,
@@ -837,3 +839,31 @@ class LedgerContract:
         assert ledger.mark_delivered(message.id, "token-b") is True
         ledger.release(message.id, "token-b", "Timeout")  # too late: delivered stays delivered
         assert ledger.claim(message.id, 60, "token-c") is None
+
+    # -- reconciliation's state
+
+    def test_the_reconcile_cursor_only_moves_forward(self, ledger: LedgerUnderTest) -> None:
+        assert ledger.get_reconcile_cursor() is None
+        ahead = ReconcileCursor(through=NOW + timedelta(hours=1), updated_at=NOW)
+        ledger.advance_reconcile_cursor(ahead)
+        ledger.advance_reconcile_cursor(ahead)  # a retry of the same call
+        ledger.advance_reconcile_cursor(ReconcileCursor(through=NOW, updated_at=NOW + timedelta(hours=2)))
+
+        assert ledger.get_reconcile_cursor() == ahead
+        further = ReconcileCursor(through=NOW + timedelta(hours=3), updated_at=NOW + timedelta(hours=3))
+        ledger.advance_reconcile_cursor(further)
+        assert ledger.get_reconcile_cursor() == further
+
+    def test_drift_keeps_when_it_was_first_seen_until_resolved(self, ledger: LedgerUnderTest) -> None:
+        later = NOW + timedelta(hours=5)
+        ledger.record_drift(Drift("event", "evt_b", "RuntimeError", first_seen=NOW, last_seen=NOW))
+        ledger.record_drift(Drift("event", "evt_a", "ClientError", first_seen=later, last_seen=later))
+        ledger.record_drift(Drift("event", "evt_b", "ValueError", first_seen=later, last_seen=later))
+
+        assert ledger.list_drift() == [
+            Drift("event", "evt_b", "ValueError", first_seen=NOW, last_seen=later),
+            Drift("event", "evt_a", "ClientError", first_seen=later, last_seen=later),
+        ]
+        ledger.resolve_drift("event", "evt_b")
+        ledger.resolve_drift("event", "evt_unknown")
+        assert [d.object_id for d in ledger.list_drift()] == ["evt_a"]

@@ -14,6 +14,8 @@ from shared.services.ports import (
     ChargeOutcome,
     CheckoutSession,
     CheckoutSessionRequest,
+    EventListPage,
+    ListedEvent,
     OffSessionCharge,
     PaymentMethodUsed,
     RefundCreated,
@@ -45,6 +47,9 @@ class FakeGateway:
     refund_requests: list[RefundRequest] = field(default_factory=list)
     refund_status: RefundStatus = RefundStatus.SUCCEEDED  # what a new refund's status is
     refuse_refunds: bool = False  # Stripe refuses (a charge disputed, say)
+    # Stripe's event list, in the order the events were created (tests add them with `add_event`)
+    events: list[ListedEvent] = field(default_factory=list)
+    event_list_requests: list[dict[str, object]] = field(default_factory=list)
     _replies: dict[str, CheckoutSession | ChargeOutcome | RefundCreated] = field(default_factory=dict)
 
     def ensure_customer(self, customer: Customer) -> str:
@@ -91,6 +96,33 @@ class FakeGateway:
             reply = RefundCreated(f"re_fake_{len(self._replies) + 1}", request.amount, self.refund_status)
             self._replies[request.idempotency_key] = reply
         return reply
+
+    def add_event(self, event: ListedEvent) -> None:
+        self.events.append(event)
+
+    def list_events(
+        self,
+        *,
+        types: tuple[str, ...],
+        created_gte: int,
+        created_lt: int,
+        starting_after: str | None = None,
+        limit: int = 100,
+    ) -> EventListPage:
+        """As Stripe lists them: newest first (the later-made first among events of the same second)."""
+        self.event_list_requests.append(
+            {"types": types, "gte": created_gte, "lt": created_lt, "starting_after": starting_after, "limit": limit}
+        )
+        newest_first = sorted(enumerate(self.events), key=lambda pair: (pair[1].created, pair[0]), reverse=True)
+        found = [
+            e
+            for _, e in newest_first
+            if created_gte <= e.created < created_lt and (e.fact is None or e.fact.event.type in types)
+        ]
+        if starting_after is not None:
+            ids = [e.id for e in found]
+            found = found[ids.index(starting_after) + 1 :] if starting_after in ids else []
+        return EventListPage(events=found[:limit], has_more=len(found) > limit)
 
     def payment_method_used(self, payment_intent_id: str) -> PaymentMethodUsed | None:
         return self.payment_methods.get(payment_intent_id, PaymentMethodUsed("card", brand="visa", last4="4242"))

@@ -28,10 +28,12 @@ from shared.domain.records import (
     CheckoutAttempt,
     Customer,
     Dispute,
+    Drift,
     OpenCheckout,
     PayLink,
     Payment,
     Plan,
+    ReconcileCursor,
     RecurringCharge,
     StripeEventRecord,
 )
@@ -92,6 +94,8 @@ class InMemoryLedger:
         self.outbox: dict[str, OutboxEntry] = {}
         self.audit: list[AuditEntry] = []  # in commit order
         self.commits = 0  # changes committed (rejected ones are not counted)
+        self.reconcile_cursor: ReconcileCursor | None = None
+        self.drift: dict[tuple[str, str], Drift] = {}  # (kind, object id)
 
     # -- for assertions in tests
 
@@ -365,6 +369,24 @@ class InMemoryLedger:
                 total, count = totals.get(invoice.currency, (0, 0))
                 totals[invoice.currency] = (total + invoice.amount_remaining, count + 1)
         return totals
+
+    def get_reconcile_cursor(self) -> ReconcileCursor | None:
+        return self.reconcile_cursor
+
+    def advance_reconcile_cursor(self, cursor: ReconcileCursor) -> None:
+        stored = replace(cursor, through=_whole_second(cursor.through) or cursor.through)
+        if self.reconcile_cursor is None or self.reconcile_cursor.through < stored.through:
+            self.reconcile_cursor = stored
+
+    def list_drift(self) -> list[Drift]:
+        return sorted(self.drift.values(), key=lambda d: (d.first_seen, d.kind, d.object_id))
+
+    def record_drift(self, drift: Drift) -> None:
+        known = self.drift.get((drift.kind, drift.object_id))
+        self.drift[(drift.kind, drift.object_id)] = replace(drift, first_seen=known.first_seen) if known else drift
+
+    def resolve_drift(self, kind: str, object_id: str) -> None:
+        self.drift.pop((kind, object_id), None)
 
 
 # ----- what the table keeps ------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ from shared.domain.records import (
     Plan,
     PlanKind,
     PlanStatus,
+    Drift,
+    ReconcileCursor,
     RecurringCharge,
     RecurringStatus,
     Refund,
@@ -126,6 +128,15 @@ def outbox_key(message_id: str) -> Key:
 
 
 POLICY_KEY: Final[Key] = ("SETTINGS#dunning_policy", "SETTINGS")
+
+# Reconciliation's state: its cursor and the drift it found, in one partition read by key (never a scan).
+RECONCILE_PARTITION: Final = "RECONCILE"
+RECONCILE_CURSOR_KEY: Final[Key] = (RECONCILE_PARTITION, "CURSOR")
+DRIFT_SORT_PREFIX: Final = "DRIFT#"
+
+
+def drift_key(kind: str, object_id: str) -> Key:
+    return RECONCILE_PARTITION, f"{DRIFT_SORT_PREFIX}{kind}#{object_id}"
 
 
 def owner_partition(customer_id: str) -> str:
@@ -628,6 +639,32 @@ def event_item(e: StripeEventRecord) -> dict[str, Any]:
     if e.outcome != "flagged":  # flagged events stay until someone has looked at them
         item[schema.TTL_ATTRIBUTE] = epoch(e.received_at + EVENT_RETENTION)
     return item
+
+
+def reconcile_cursor_item(c: ReconcileCursor) -> dict[str, Any]:
+    return {
+        **key_item(RECONCILE_CURSOR_KEY),
+        "type": "reconcile_cursor",
+        "through": utc_stamp(c.through),
+        "through_epoch": epoch(c.through),  # the forward-only condition compares this
+        "updated_at": timestamp(c.updated_at),
+    }
+
+
+def reconcile_cursor_from(item: dict[str, Any]) -> ReconcileCursor:
+    return ReconcileCursor(
+        through=from_utc_stamp(item["through"]), updated_at=datetime.fromisoformat(item["updated_at"])
+    )
+
+
+def drift_from(item: dict[str, Any]) -> Drift:
+    return Drift(
+        kind=item["kind"],
+        object_id=item["object_id"],
+        reason=item.get("reason", ""),
+        first_seen=datetime.fromisoformat(item["first_seen"]),
+        last_seen=datetime.fromisoformat(item["last_seen"]),
+    )
 
 
 def policy_item(p: DunningPolicy) -> dict[str, Any]:
