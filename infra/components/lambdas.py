@@ -38,12 +38,15 @@ RESERVED_CONCURRENCY: Final[Mapping[str, int]] = {
     # Stripe allows 100 requests per second in live mode (25 in test mode); a charge run makes two per
     # charge, one after another. Two runs at once (the hourly one and `payportal jobs run charges`) at most.
     "charges": 2,
+    # One reconciliation at a time: two would read the same events and race on the same cursor.
+    "reconcile": 1,
 }
 TIMEOUT_SECONDS: Final[Mapping[str, int]] = {
     "outbox": 60,  # a stream batch of emails and events
     "reminders": 300,  # pages of due invoices; it stops starting pages 20 s before this
     "charges": 300,  # pages of due plans, one Stripe call each; same margin
     "balances": 120,  # 8 index partitions of a key and two numbers per open invoice: seconds per million
+    "reconcile": 900,  # pages of Stripe's events at a paced rate; it stops reading 20 s before this
 }
 
 # Environment variable names; shared/config.py reads them.

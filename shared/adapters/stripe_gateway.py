@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from shared.adapters.stripe_events import STRIPE_REFUND_STATUS, NotAStripeEvent, parse_event
+from shared.adapters.stripe_events import STRIPE_REFUND_STATUS
 from shared.domain.errors import RefundRefused
 from shared.domain.records import Customer, RefundStatus
 from shared.domain.stripe_amounts import from_stripe, to_stripe
@@ -193,7 +193,6 @@ class StripeGateway:
         )
         return CheckoutSession(id=str(session.id), url=str(session.url))
 
-
     def list_events(
         self,
         *,
@@ -203,7 +202,7 @@ class StripeGateway:
         starting_after: str | None = None,
         limit: int = 100,
     ) -> EventListPage:
-        """One page of `GET /v1/events`, each event read by the same parser the webhook uses."""
+        """One page of `GET /v1/events`, each event as the webhook would have received it."""
         params: dict[str, Any] = {
             "types": list(types),
             "created": {"gte": created_gte, "lt": created_lt},
@@ -217,11 +216,12 @@ class StripeGateway:
 
 def _listed(payload: dict[str, Any]) -> ListedEvent:
     created = payload.get("created")
-    try:
-        fact = parse_event(payload)
-    except NotAStripeEvent:
-        fact = None
-    return ListedEvent(id=str(payload.get("id") or ""), created=created if isinstance(created, int) else 0, fact=fact)
+    return ListedEvent(
+        id=str(payload.get("id") or ""),
+        created=created if isinstance(created, int) else 0,
+        type=str(payload.get("type") or ""),
+        payload=payload,
+    )
 
 
 def idempotency_key(scope: str, params: dict[str, Any]) -> str:

@@ -16,19 +16,18 @@ if TYPE_CHECKING:  # annotations only: the webhook's cold path does not load the
     from shared.domain.dunning import DunningPolicy
     from shared.domain.invoices import Invoice
     from shared.domain.messages import OutboxMessage
-    from shared.services.stripe_events.facts import StripeFact
 from shared.domain.records import (
     AuditEntry,
     CheckoutAttempt,
     Customer,
     Dispute,
+    Drift,
     OpenCheckout,
     PayLink,
     Payment,
     Plan,
-    Drift,
-    RecurringCharge,
     ReconcileCursor,
+    RecurringCharge,
     RefundStatus,
     StripeEventRecord,
 )
@@ -272,11 +271,13 @@ class RefundCreated:
 
 @dataclass(frozen=True, slots=True)
 class ListedEvent:
-    """One event of Stripe's event list: read as the webhook reads it, or None when it does not read."""
+    """One event of Stripe's event list, as Stripe sent it: the caller reads `payload` with the webhook's own
+    parser (shared.adapters.stripe_events.parse_event), so both paths read an event alike."""
 
     id: str
     created: int  # Unix seconds at Stripe
-    fact: StripeFact | None
+    type: str
+    payload: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

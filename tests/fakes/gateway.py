@@ -114,11 +114,7 @@ class FakeGateway:
             {"types": types, "gte": created_gte, "lt": created_lt, "starting_after": starting_after, "limit": limit}
         )
         newest_first = sorted(enumerate(self.events), key=lambda pair: (pair[1].created, pair[0]), reverse=True)
-        found = [
-            e
-            for _, e in newest_first
-            if created_gte <= e.created < created_lt and (e.fact is None or e.fact.event.type in types)
-        ]
+        found = [e for _, e in newest_first if created_gte <= e.created < created_lt and e.type in types]
         if starting_after is not None:
             ids = [e.id for e in found]
             found = found[ids.index(starting_after) + 1 :] if starting_after in ids else []
