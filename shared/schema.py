@@ -18,6 +18,8 @@ One table, generic keys, entity prefixes. Items and their keys:
 | dispute         | INVOICE#{invoice_id}       | DISPUTE#{dispute_id}  |                                       |
 | pi lookup       | PAYMENTINTENT#{pi_id}      | PAYMENTINTENT         |                                       |
 | recurring       | RECURRING#{id}             | RECURRING             | CUSTOMER#{cid} / RECURRING#{created}#id |
+| reconcile cursor| RECONCILE                  | CURSOR                |                                       |
+| drift           | RECONCILE                  | DRIFT#{kind}#{id}     |                                       |
 
 `next_action_at` items (scheduled work) also carry gsi2 keys: `{kind}#{shard}` / `{next_action_at}#{id}`,
 kind `DUE` for invoices' reminders, `CHARGE` for plans' charges and `RECUR` for recurring charges' periods.
