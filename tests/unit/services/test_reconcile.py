@@ -60,6 +60,11 @@ def listed(fact: StripeFact, at: datetime) -> ListedEvent:
     return ListedEvent(fact.event.id, created, fact.event.type, payload)
 
 
+def expired_fact(event_id: str) -> StripeFact:
+    expired = a_session_fact(event_id, paid=False)
+    return replace(expired, event=replace(expired.event, type="checkout.session.expired"))
+
+
 def run(ledger: InMemoryLedger, gateway: FakeGateway, *, now: datetime = NOW, **options: Any) -> ReconcileReport:
     return reconcile(
         ledger,
@@ -139,15 +144,28 @@ def test_a_run_out_of_time_keeps_its_cursor_and_the_next_run_continues() -> None
     ledger, gateway = ledger_owing(), FakeGateway()
     ledger.advance_reconcile_cursor(ReconcileCursor(through=NOW - timedelta(days=3), updated_at=NOW))
     gateway.add_event(listed(a_session_fact("evt_paid"), NOW - timedelta(hours=1)))
-    pages = iter(range(100))
+    for n in range(PAGE_SIZE):  # more than one page over the three days: read in windows
+        gateway.add_event(listed(expired_fact(f"evt_x{n}"), NOW - timedelta(hours=2)))
+    pages = iter(range(1_000))
 
-    stopped = run(ledger, gateway, out_of_time=lambda: next(pages) >= 3)  # three windows, then no time
+    stopped = run(ledger, gateway, out_of_time=lambda: next(pages) >= 4)  # the whole span, three windows, stop
 
-    assert not stopped.complete and stopped.recovered == 0
+    assert not stopped.complete and stopped.recovered == 0 and stopped.stripe_requests == 4
     assert stopped.cursor is not None and NOW - timedelta(days=3) < stopped.cursor < NOW - timedelta(days=2)
     assert stopped.cursor_lag_seconds > 2 * 86_400
     finished = run(ledger, gateway)
-    assert finished.complete and finished.recovered == 1
+    assert finished.complete and finished.listed == PAGE_SIZE + 1 and "evt_paid" in ledger.stripe_events
+
+
+def test_a_long_quiet_span_is_read_in_one_request() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    ledger.advance_reconcile_cursor(ReconcileCursor(through=NOW - timedelta(days=3), updated_at=NOW))
+    gateway.add_event(listed(a_session_fact("evt_paid"), NOW - timedelta(days=2)))
+
+    report = run(ledger, gateway)
+
+    assert (report.stripe_requests, report.recovered, report.complete) == (1, 1, True)
+    assert report.cursor == NOW + timedelta(seconds=1)
 
 
 def test_an_event_that_cannot_be_applied_is_drift_and_holds_the_cursor_until_it_applies() -> None:
