@@ -13,9 +13,9 @@
 | GET    /_local/schedules               | scheduled functions that exist                               |
 | POST   /_local/schedules/{name}/run    | run one now, with a Scheduler-like event at business "now",  |
 |                                        | then any continuations it left on its queue                  |
-| GET    /_local/stripe/delivery         | whether the local Stripe delivers webhooks                  |
-| POST   /_local/stripe/delivery          | {"enabled": false} stops delivering them (events are still  |
-|        {"enabled": bool}               | made and listed by GET /v1/events), true resumes            |
+| GET    /_local/stripe/delivery         | whether the local Stripe delivers webhooks                   |
+| POST   /_local/stripe/delivery         | {"enabled": false} stops delivering them (events are still   |
+|        {"enabled": bool}               | made and listed by GET /v1/events); true resumes             |
 | GET    /_local/dead-letters            | outbox records that failed every delivery attempt            |
 | POST   /_local/outbox/drain            | deliver everything on the outbox stream now                  |
 """
