@@ -22,7 +22,8 @@ One table, generic keys, entity prefixes. Items and their keys:
 | drift           | RECONCILE                  | DRIFT#{kind}#{id}     |                                       |
 
 `next_action_at` items (scheduled work) also carry gsi2 keys: `{kind}#{shard}` / `{next_action_at}#{id}`,
-kind `DUE` for invoices' reminders, `CHARGE` for plans' charges and `RECUR` for recurring charges' periods.
+kind `DUE` for invoices' reminders, `CHARGE` for plans' charges, `RECUR` for recurring charges' periods and
+`PENDINGPAY` for pending payments (bank debits) reconciliation looks at again when they take long.
 
 Invoices still being collected (open or partially paid, something owed) also carry gsi3 keys
 `OPEN#{shard}` / `{currency}#{id}` and `amount_open`: the open_balances index projects only those, so the
@@ -59,6 +60,7 @@ OPEN_BALANCES_SHARDS: Final = 8
 REMINDER_WORK: Final = "DUE"  # invoices with a reminder to consider (functions/reminders)
 CHARGE_WORK: Final = "CHARGE"  # installment plans with a charge to make (functions/charges)
 RECURRING_WORK: Final = "RECUR"  # recurring charges with a period to invoice (functions/charges)
+PENDING_PAYMENT_WORK: Final = "PENDINGPAY"  # bank debits to look at again at Stripe (functions/reconcile)
 
 
 def due_work_partition(kind: str, shard: int) -> str:

@@ -77,6 +77,9 @@ class _LazyGateway:
     def create_refund(self, request: RefundRequest) -> RefundCreated:
         return _gateway(stripe_credentials().api_key).create_refund(request)
 
+    def payment_intent_status(self, payment_intent_id: str) -> str | None:
+        return _gateway(stripe_credentials().api_key).payment_intent_status(payment_intent_id)
+
     def list_events(
         self,
         *,

@@ -17,7 +17,7 @@ from shared import wiring
 from shared.adapters.stripe_events import HANDLED_EVENT_TYPES, NotAStripeEvent, parse_event
 from shared.clock import business_clock, wall_clock_now
 from shared.config import settings
-from shared.observability import MetricUnit, logger, metrics, tracer
+from shared.observability import MetricUnit, logger, metrics, report_skipped, tracer
 from shared.services.reconcile import Pacer, ReconcileSettings, reconcile, requests_per_second
 from shared.services.stripe_events.facts import StripeFact
 
@@ -57,12 +57,18 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         ("ReconcileEventsUnreadable", report.unreadable),
         ("EventsFlaggedForReview", report.flagged),
         ("ReconcileUnresolvedDrift", report.unresolved_drift),
+        ("ReconcilePendingPaymentsFlagged", report.pending_flagged),
     ):
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     metrics.add_metric(name="ReconcileCursorLagSeconds", unit=MetricUnit.Seconds, value=report.cursor_lag_seconds)
     metrics.add_metric(name="ReconcileOldestDriftSeconds", unit=MetricUnit.Seconds, value=report.oldest_drift_seconds)
     for failed in report.failed[:MAX_FAILED_LOGGED]:
         logger.error("stripe event not applied; the next run tries again", extra=asdict(failed))
-    summary = asdict(report) | {"failed": len(report.failed), "cursor": str(report.cursor)}
+    report_skipped("reconcile", report.skipped)
+    summary = asdict(report) | {
+        "failed": len(report.failed),
+        "skipped": len(report.skipped),
+        "cursor": str(report.cursor),
+    }
     logger.info("reconcile run finished", extra=summary)
     return summary

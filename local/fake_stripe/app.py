@@ -492,6 +492,7 @@ class StripeFront:
             if not session.is_open or session.mode != "payment":
                 raise StripeApiError(400, f"Session is {session.status} ({session.mode} mode), not an open payment.")
             intent = await open_delayed_payment(self.localstripe, session)
+            self.intents.debiting(str(intent["id"]))
             session.awaiting_async_result = True
             await self._complete(session, payment_status="unpaid", payment_intent=str(intent["id"]))
         return web.json_response(session.to_stripe(self.base_url))
@@ -503,6 +504,7 @@ class StripeFront:
             if not session.awaiting_async_result or session.payment_intent is None:
                 raise StripeApiError(400, "This session is not waiting for a delayed payment (use complete-delayed).")
             intent = await settle_delayed_payment(self.localstripe, session.payment_intent, succeeded=succeeded)
+            self.intents.debiting(session.payment_intent, until_settled=False)
             if succeeded and intent.get("status") != "succeeded":
                 raise LocalstripeFailure(f"localstripe left {session.payment_intent} {intent.get('status')}")
             session.awaiting_async_result = False

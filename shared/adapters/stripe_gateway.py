@@ -193,6 +193,17 @@ class StripeGateway:
         )
         return CheckoutSession(id=str(session.id), url=str(session.url))
 
+    def payment_intent_status(self, payment_intent_id: str) -> str | None:
+        import stripe  # lazy: as in __init__
+
+        try:
+            intent = self._client.v1.payment_intents.retrieve(payment_intent_id)
+        except stripe.InvalidRequestError as error:
+            if error.http_status == 404:
+                return None
+            raise
+        return str(intent.status)
+
     def list_events(
         self,
         *,

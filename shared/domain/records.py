@@ -6,7 +6,7 @@ import hashlib
 import os
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -169,6 +169,10 @@ class Refund:
         return self.status in (RefundStatus.PENDING, RefundStatus.SUCCEEDED)
 
 
+# Bank debits settle within days (ACH about 4 business days, SEPA up to 14): pending longer is worth a look.
+PENDING_PAYMENT_EXPECTED = timedelta(days=14)
+
+
 @dataclass(frozen=True, slots=True)
 class Payment:
     """One payment, identified by its PaymentIntent (or session when Stripe gave none)."""
@@ -186,6 +190,12 @@ class Payment:
     failure_reason: str | None = None
     refunds: tuple[Refund, ...] = ()  # oldest first
     refund_version: int = 0  # moves on with every change to `refunds`: their writes are guarded by it
+
+    @property
+    def check_at(self) -> datetime | None:
+        """When a pending payment (a bank debit) has taken longer than expected and reconciliation asks
+        Stripe about it; None once it succeeded or failed."""
+        return self.created_at + PENDING_PAYMENT_EXPECTED if self.status is PaymentStatus.PENDING else None
 
     @property
     def amount_refunded(self) -> int:

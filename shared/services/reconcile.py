@@ -23,8 +23,9 @@ from typing import Any, Final
 from shared.clock import Clock
 from shared.domain.declines import DEFAULT_RETRY_DAYS
 from shared.domain.messages import EventName, outgoing_event
-from shared.domain.records import Drift, ReconcileCursor
-from shared.services.ports import Change, Ledger, ListedEvent, PaymentGateway
+from shared.domain.records import Drift, Payment, ReconcileCursor
+from shared.services.due_work import ALL_SHARDS, walk_due
+from shared.services.ports import Change, Ledger, ListedEvent, PaymentGateway, SkippedItem
 from shared.services.stripe_events.engine import Outcome
 from shared.services.stripe_events.facts import StripeFact
 from shared.services.stripe_events.router import record_stripe_event
@@ -42,6 +43,8 @@ PAGE_SIZE: Final = 100  # Stripe's largest page
 LIVE_REQUESTS_PER_SECOND: Final = 50.0
 TEST_REQUESTS_PER_SECOND: Final = 10.0
 DRIFT_EVENT: Final = "event"  # a listed event that could not be applied
+DRIFT_PAYMENT: Final = "payment"  # a payment pending longer than expected (its reason: what Stripe says)
+PENDING_PAGE: Final = 100
 
 
 def requests_per_second(livemode: bool) -> float:
@@ -88,6 +91,9 @@ class ReconcileReport:
     flagged: int = 0  # kept for review: did not match what payportal recorded
     unreadable: int = 0  # listed, but not an event payportal can read (skipped, as the webhook skips it)
     failed: list[FailedEvent] = field(default_factory=list)  # not applied: tried again next run
+    pending_checked: int = 0  # payments pending longer than expected, looked up at Stripe
+    pending_flagged: int = 0  # of those, kept as drift: still pending at Stripe, or settled there unrecorded
+    skipped: list[SkippedItem] = field(default_factory=list)  # pending payments that could not be looked at
     drift_resolved: int = 0
     unresolved_drift: int = 0
     oldest_drift_seconds: int = 0  # how long the oldest unresolved drift has been seen
@@ -120,7 +126,8 @@ def reconcile(
     counts in."""
     report = ReconcileReport()
     now = stripe_now()
-    drift = {d.object_id: d for d in ledger.list_drift() if d.kind == DRIFT_EVENT}
+    known = ledger.list_drift()
+    drift = {d.object_id: d for d in known if d.kind == DRIFT_EVENT}
     stored = ledger.get_reconcile_cursor()
     floor = now - STRIPE_EVENT_HISTORY + HISTORY_MARGIN
     start = max(stored.through - OVERLAP, floor) if stored else floor
@@ -154,6 +161,9 @@ def reconcile(
         window_start = window_end
     else:
         report.complete = held is None
+    if not out_of_time():
+        pending_drift = {d.object_id: d for d in known if d.kind == DRIFT_PAYMENT}
+        _check_pending_payments(ledger, gateway, clock, pacer, out_of_time, report, pending_drift, now)
     report.stripe_requests = pacer.calls
     _settle_report(ledger, report, now)
     ledger.commit(Change(outbox=[outgoing_event(EventName.RECONCILE_COMPLETED, completed_detail(report), clock.now())]))
@@ -239,6 +249,46 @@ def _apply(
     return True
 
 
+def _check_pending_payments(
+    ledger: Ledger,
+    gateway: PaymentGateway,
+    clock: Clock,
+    pacer: Pacer,
+    out_of_time: Callable[[], bool],
+    report: ReconcileReport,
+    known: dict[str, Drift],
+    now: datetime,
+) -> None:
+    """Each payment pending longer than expected (from the due_work index, never a scan) is looked up at
+    Stripe and kept as drift with what Stripe says: still pending there (the bank is slow, or it is stuck),
+    or settled there with no event recorded (replay it). Drift of payments no longer overdue is cleared."""
+    seen: set[str] = set()
+
+    def look_up(payment: Payment) -> None:
+        intent = payment.payment_intent_id or payment.key
+        pacer.wait()
+        status = gateway.payment_intent_status(intent)
+        report.pending_checked += 1
+        seen.add(payment.key)
+        reason = "unknown_at_stripe" if status is None else f"{status}_at_stripe"
+        first_seen = known[payment.key].first_seen if payment.key in known else now
+        ledger.record_drift(Drift(DRIFT_PAYMENT, payment.key, reason, first_seen=first_seen, last_seen=now))
+        report.pending_flagged += 1
+
+    left = walk_due(
+        ALL_SHARDS,
+        lambda shard, cursor: ledger.pending_payments_due(shard, clock.now(), PENDING_PAGE, cursor),
+        look_up,
+        out_of_time,
+        kind="payment",
+        skip=report.skipped.append,
+    )
+    if not left:  # every overdue payment was seen: the drift of any other is settled
+        for key in set(known) - seen - {s.id for s in report.skipped}:
+            ledger.resolve_drift(DRIFT_PAYMENT, key)
+            report.drift_resolved += 1
+
+
 def _settle_report(ledger: Ledger, report: ReconcileReport, now: datetime) -> None:
     cursor = ledger.get_reconcile_cursor()
     report.cursor = cursor.through if cursor else None
@@ -260,6 +310,8 @@ def completed_detail(report: ReconcileReport) -> dict[str, object]:
         "flagged": report.flagged,
         "unreadable": report.unreadable,
         "failed": len(report.failed),
+        "pending_payments_checked": report.pending_checked,
+        "pending_payments_flagged": report.pending_flagged,
         "drift_resolved": report.drift_resolved,
         "unresolved_drift": report.unresolved_drift,
         "cursor": report.cursor.isoformat() if report.cursor else None,

@@ -21,6 +21,7 @@ from shared.domain.invoices import Hold, InvoiceStatus, LateFeeLine, PaymentStat
 from shared.domain.messages import EventName
 from shared.domain.plans import Frequency, PlanOffer
 from shared.domain.records import (
+    PENDING_PAYMENT_EXPECTED,
     Autopay,
     Customer,
     DisputeStatus,
@@ -867,3 +868,27 @@ class LedgerContract:
         ledger.resolve_drift("event", "evt_b")
         ledger.resolve_drift("event", "evt_unknown")
         assert [d.object_id for d in ledger.list_drift()] == ["evt_a"]
+
+    def test_payments_pending_longer_than_expected_list_by_shard_until_they_settle(
+        self, ledger: LedgerUnderTest
+    ) -> None:
+        # Given bank debits in one shard: two pending past their check_at, one recent, one already settled
+        keys = ids_in_shard("pi", SHARD, 4)
+        long_ago = NOW - PENDING_PAYMENT_EXPECTED
+        ledger.commit(
+            Change(payment=a_payment(keys[0], PaymentStatus.PENDING, created_at=long_ago - timedelta(days=2)))
+        )
+        ledger.commit(
+            Change(payment=a_payment(keys[1], PaymentStatus.PENDING, created_at=long_ago - timedelta(days=3)))
+        )
+        ledger.commit(Change(payment=a_payment(keys[2], PaymentStatus.PENDING, created_at=NOW)))
+        ledger.commit(Change(payment=a_payment(keys[3], PaymentStatus.SUCCEEDED, created_at=long_ago)))
+
+        # Then the overdue ones list, longest pending first, in pages
+        for limit in (1, 2, 3):
+            overdue = walked(lambda lim, cur: ledger.pending_payments_due(SHARD, NOW, lim, cur), limit)
+            assert [p.key for p in overdue] == [keys[1], keys[0]], limit
+        # And one that settles leaves the listing
+        settled = a_payment(keys[1], PaymentStatus.SUCCEEDED, created_at=long_ago - timedelta(days=3))
+        ledger.commit(Change(payment=settled))
+        assert [p.key for p in ledger.pending_payments_due(SHARD, NOW, 10, None).items] == [keys[0]]

@@ -130,3 +130,13 @@ def test_a_dispute_is_opened_and_closed_on_a_paid_intent_with_its_events(
 def test_the_event_list_wants_the_api_key(front: Front) -> None:
     assert requests.get(f"{front.url}/v1/events", timeout=5).status_code == 401
     assert requests.get(f"{front.url}/v1/events", auth=(API_KEY, ""), timeout=5).status_code == 200
+
+
+def test_a_bank_debit_shows_processing_until_the_bank_answers(front: Front, client: stripe.StripeClient) -> None:
+    session = client.v1.checkout.sessions.create(params=session_params())
+    url = f"{front.url}/_front/sessions/{session.id}"
+    intent = requests.post(f"{url}/complete-delayed", timeout=10).json()["payment_intent"]
+
+    assert client.v1.payment_intents.retrieve(intent).status == "processing"
+    requests.post(f"{url}/async-result", json={"succeeded": True}, timeout=10)
+    assert client.v1.payment_intents.retrieve(intent).status == "succeeded"

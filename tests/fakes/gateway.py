@@ -50,6 +50,7 @@ class FakeGateway:
     # Stripe's event list, in the order the events were created (tests add them with `add_event`)
     events: list[ListedEvent] = field(default_factory=list)
     event_list_requests: list[dict[str, object]] = field(default_factory=list)
+    intent_status: dict[str, str] = field(default_factory=dict)  # PaymentIntents Stripe knows, by id
     _replies: dict[str, CheckoutSession | ChargeOutcome | RefundCreated] = field(default_factory=dict)
 
     def ensure_customer(self, customer: Customer) -> str:
@@ -96,6 +97,9 @@ class FakeGateway:
             reply = RefundCreated(f"re_fake_{len(self._replies) + 1}", request.amount, self.refund_status)
             self._replies[request.idempotency_key] = reply
         return reply
+
+    def payment_intent_status(self, payment_intent_id: str) -> str | None:
+        return self.intent_status.get(payment_intent_id)
 
     def add_event(self, event: ListedEvent) -> None:
         self.events.append(event)

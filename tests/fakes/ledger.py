@@ -356,6 +356,10 @@ class InMemoryLedger:
         due = _due(((p.id, p.next_action_at, p) for p in self.plans.values()), shard, until)
         return _page(f"charges due in shard {shard}", due, limit, cursor, newest_first=False)
 
+    def pending_payments_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        due = _due(((p.key, p.check_at, p) for p in self.payments.values()), shard, until)
+        return _page(f"pending payments due in shard {shard}", due, limit, cursor, newest_first=False)
+
     def due_recurring(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
         due = _due(((r.id, r.next_action_at, r) for r in self.recurring.values()), shard, until)
         return _page(f"recurring periods due in shard {shard}", due, limit, cursor, newest_first=False)

@@ -141,7 +141,7 @@ def test_the_stripe_secret_is_readable_only_as_that_one_secret(synthesized: Synt
         assert read["Resource"] == {"Ref": secret_id}
 
 
-INDEXES = {"operator_api": "by_owner", "reminders": "due_work", "charges": "due_work"}
+INDEXES = {"operator_api": "by_owner", "reminders": "due_work", "charges": "due_work", "reconcile": "due_work"}
 
 
 @pytest.mark.parametrize(

@@ -218,3 +218,23 @@ def test_after_a_three_day_outage_one_run_catches_up(
     assert caught_up["cursor_lag_seconds"] == 0
     assert run()["recovered"] == 0
     assert emails_now(aws) == sent
+
+
+def test_a_bank_debit_still_processing_after_two_weeks_is_flagged_from_the_index(
+    aws: Aws, front: str, clock: FixedClock
+) -> None:
+    # Given a bank debit started at Stripe, recorded as pending by a run
+    customer = create_customer(timezone="UTC", email="slow@example.com")
+    invoice = create_invoice(customer["id"], amount_due=9_000, due_date="2027-03-15")
+    session = checkout(token_of(invoice["pay_url"]))
+    assert requests.post(f"{front}/_front/sessions/{session}/complete-delayed", timeout=10).status_code == 200
+    assert run()["recovered"] == 1
+    [payment] = get_invoice(invoice["id"])["payments"]
+    assert payment["status"] == "pending"
+    # When it is still not settled fifteen days later
+    clock.instant = START + timedelta(days=15)
+    report = run()
+    # Then reconciliation asked Stripe and keeps it as drift, with what Stripe says
+    assert (report["pending_checked"], report["pending_flagged"]) == (1, 1)
+    [drift] = [i for i in aws.items("RECONCILE") if i["sk"].startswith("DRIFT#payment#")]
+    assert drift["object_id"] == payment["id"] and drift["reason"] == "processing_at_stripe"

@@ -435,6 +435,8 @@ def payment_item(p: Payment) -> dict[str, Any]:
         "updated_at": timestamp(p.updated_at),
         "refunds": [_refund_item(r) for r in p.refunds] or None,
         "refund_version": p.refund_version or None,
+        # Pending (a bank debit): in the due_work index at the instant reconciliation asks Stripe about it.
+        **(schema.due_work_keys(p.key, utc_stamp(p.check_at), schema.PENDING_PAYMENT_WORK) if p.check_at else {}),
     }
 
 

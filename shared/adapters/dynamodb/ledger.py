@@ -277,6 +277,11 @@ class DynamoLedger:
         found, next_cursor = self._due(schema.CHARGE_WORK, shard, until, limit, cursor)
         return Page(items=_each_read(found, "plan", items.plan_from), next_cursor=next_cursor)
 
+    def pending_payments_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        """Pending payments in one shard of the due_work index that have been pending longer than expected."""
+        found, next_cursor = self._due(schema.PENDING_PAYMENT_WORK, shard, until, limit, cursor)
+        return Page(items=_each_read(found, "payment", items.payment_from), next_cursor=next_cursor)
+
     def _due(
         self, kind: str, shard: int, until: datetime, limit: int, cursor: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from shared.clock import FixedClock
-from shared.domain.invoices import InvoiceStatus
+from shared.domain.invoices import InvoiceStatus, PaymentStatus
 from shared.domain.messages import Event, EventName
-from shared.domain.records import ReconcileCursor
+from shared.domain.records import PENDING_PAYMENT_EXPECTED, ReconcileCursor
 from shared.services.ports import Change, ListedEvent
 from shared.services.reconcile import (
     OVERLAP,
@@ -26,7 +26,7 @@ from shared.services.reconcile import (
 from shared.services.stripe_events.facts import StripeFact
 from tests.fakes import InMemoryLedger
 from tests.fakes.gateway import FakeGateway
-from tests.fakes.records import NOW, a_checkout, a_customer, an_invoice
+from tests.fakes.records import NOW, a_checkout, a_customer, a_payment, an_invoice
 from tests.fakes.stripe_facts import a_session_fact
 
 CLOCK = FixedClock(NOW)
@@ -238,3 +238,43 @@ def test_the_pacer_spaces_calls_to_the_rate_asked() -> None:
 
     assert [round(s, 3) for s in slept] == [0.09, 0.05]  # the 2nd waits to 0.1 s; the 4th to 0.6 s
     assert pacer.calls == 4
+
+
+def test_a_bank_debit_pending_longer_than_expected_is_looked_up_and_flagged_until_it_settles() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    started = NOW - PENDING_PAYMENT_EXPECTED - timedelta(hours=1)
+    ledger.commit(Change(payment=a_payment("pi_slow", PaymentStatus.PENDING, created_at=started)))
+    ledger.commit(Change(payment=a_payment("pi_recent", PaymentStatus.PENDING, created_at=NOW)))
+    gateway.intent_status["pi_slow"] = "processing"
+
+    first = run(ledger, gateway)
+
+    assert (first.pending_checked, first.pending_flagged) == (1, 1)  # the recent one is not due a look yet
+    [drift] = ledger.list_drift()
+    assert (drift.kind, drift.object_id, drift.reason, drift.first_seen) == (
+        "payment",
+        "pi_slow",
+        "processing_at_stripe",
+        NOW,
+    )
+    # When Stripe has settled it but its event never came, the drift says so, seen first where it was
+    gateway.intent_status["pi_slow"] = "succeeded"
+    later = run(ledger, gateway, now=NOW + timedelta(hours=1))
+    [drift] = ledger.list_drift()
+    assert (drift.reason, drift.first_seen, later.oldest_drift_seconds) == ("succeeded_at_stripe", NOW, 3_600)
+    # And once the ledger has it, the drift is gone
+    ledger.commit(Change(payment=a_payment("pi_slow", PaymentStatus.SUCCEEDED, created_at=started)))
+    settled = run(ledger, gateway, now=NOW + timedelta(hours=2))
+    assert (settled.pending_checked, settled.drift_resolved, ledger.list_drift()) == (0, 1, [])
+
+
+def test_a_pending_payment_stripe_does_not_know_is_flagged_as_such() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    old = NOW - PENDING_PAYMENT_EXPECTED - timedelta(days=1)
+    ledger.commit(Change(payment=a_payment("pi_gone", PaymentStatus.PENDING, created_at=old)))
+
+    report = run(ledger, gateway)
+
+    assert report.pending_flagged == 1 and ledger.list_drift()[0].reason == "unknown_at_stripe"
+    [done] = completed_events(ledger)
+    assert (done["pending_payments_checked"], done["pending_payments_flagged"]) == (1, 1)
