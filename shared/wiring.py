@@ -80,6 +80,9 @@ class _LazyGateway:
     def payment_intent_status(self, payment_intent_id: str) -> str | None:
         return _gateway(stripe_credentials().api_key).payment_intent_status(payment_intent_id)
 
+    def refund_status_at_stripe(self, refund_id: str) -> str | None:
+        return _gateway(stripe_credentials().api_key).refund_status_at_stripe(refund_id)
+
     def list_events(
         self,
         *,

@@ -204,6 +204,17 @@ class StripeGateway:
             raise
         return str(intent.status)
 
+    def refund_status_at_stripe(self, refund_id: str) -> str | None:
+        import stripe  # lazy: as in __init__
+
+        try:
+            refund = self._client.v1.refunds.retrieve(refund_id)
+        except stripe.InvalidRequestError as error:
+            if error.http_status == 404:
+                return None
+            raise
+        return str(refund.status)
+
     def list_events(
         self,
         *,

@@ -171,6 +171,8 @@ class Refund:
 
 # Bank debits settle within days (ACH about 4 business days, SEPA up to 14): pending longer is worth a look.
 PENDING_PAYMENT_EXPECTED = timedelta(days=14)
+# Refunds to cards land in 5-10 business days; pending at Stripe for longer than this is worth a look.
+PENDING_REFUND_EXPECTED = timedelta(days=14)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,9 +195,12 @@ class Payment:
 
     @property
     def check_at(self) -> datetime | None:
-        """When a pending payment (a bank debit) has taken longer than expected and reconciliation asks
-        Stripe about it; None once it succeeded or failed."""
-        return self.created_at + PENDING_PAYMENT_EXPECTED if self.status is PaymentStatus.PENDING else None
+        """When something of this payment has been pending longer than expected and reconciliation asks
+        Stripe about it: the payment itself (a bank debit), or one of its refunds. None: nothing pending."""
+        if self.status is PaymentStatus.PENDING:
+            return self.created_at + PENDING_PAYMENT_EXPECTED
+        pending = [r.updated_at for r in self.refunds if r.status is RefundStatus.PENDING]
+        return min(pending) + PENDING_REFUND_EXPECTED if pending else None
 
     @property
     def amount_refunded(self) -> int:

@@ -155,7 +155,8 @@ class Ledger(Protocol):
     def list_customer_invoices(self, customer_id: str, limit: int, cursor: str | None) -> Page: ...
     def due_invoices(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page: ...
     def pending_payments_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
-        """Payments still pending (bank debits) past their `check_at`, soonest first."""
+        """Payments with something pending (the payment, a bank debit; or a refund) past their `check_at`,
+        soonest first."""
         ...
 
     def get_dunning_policy(self) -> DunningPolicy | None: ...
@@ -319,6 +320,10 @@ class PaymentGateway(Protocol):
     def payment_intent_status(self, payment_intent_id: str) -> str | None:
         """Stripe's status of the PaymentIntent (`processing`, `succeeded`, ...); None when Stripe does not
         know it. One request."""
+        ...
+
+    def refund_status_at_stripe(self, refund_id: str) -> str | None:
+        """Stripe's status of the refund; None when Stripe does not know it. One request."""
         ...
 
     def list_events(

@@ -22,8 +22,9 @@ from typing import Any, Final
 
 from shared.clock import Clock
 from shared.domain.declines import DEFAULT_RETRY_DAYS
+from shared.domain.invoices import PaymentStatus
 from shared.domain.messages import EventName, outgoing_event
-from shared.domain.records import Drift, Payment, ReconcileCursor
+from shared.domain.records import PENDING_REFUND_EXPECTED, Drift, Payment, ReconcileCursor, RefundStatus
 from shared.services.due_work import ALL_SHARDS, walk_due
 from shared.services.ports import Change, Ledger, ListedEvent, PaymentGateway, SkippedItem
 from shared.services.stripe_events.engine import Outcome
@@ -44,6 +45,7 @@ LIVE_REQUESTS_PER_SECOND: Final = 50.0
 TEST_REQUESTS_PER_SECOND: Final = 10.0
 DRIFT_EVENT: Final = "event"  # a listed event that could not be applied
 DRIFT_PAYMENT: Final = "payment"  # a payment pending longer than expected (its reason: what Stripe says)
+DRIFT_REFUND: Final = "refund"  # a refund pending longer than expected (likewise)
 PENDING_PAGE: Final = 100
 
 
@@ -162,7 +164,7 @@ def reconcile(
     else:
         report.complete = held is None
     if not out_of_time():
-        pending_drift = {d.object_id: d for d in known if d.kind == DRIFT_PAYMENT}
+        pending_drift = {(d.kind, d.object_id): d for d in known if d.kind in (DRIFT_PAYMENT, DRIFT_REFUND)}
         _check_pending_payments(ledger, gateway, clock, pacer, out_of_time, report, pending_drift, now)
     report.stripe_requests = pacer.calls
     _settle_report(ledger, report, now)
@@ -256,24 +258,31 @@ def _check_pending_payments(
     pacer: Pacer,
     out_of_time: Callable[[], bool],
     report: ReconcileReport,
-    known: dict[str, Drift],
+    known: dict[tuple[str, str], Drift],
     now: datetime,
 ) -> None:
-    """Each payment pending longer than expected (from the due_work index, never a scan) is looked up at
-    Stripe and kept as drift with what Stripe says: still pending there (the bank is slow, or it is stuck),
-    or settled there with no event recorded (replay it). Drift of payments no longer overdue is cleared."""
-    seen: set[str] = set()
+    """Each payment with something pending longer than expected (the payment, a bank debit; or a refund),
+    from the due_work index, never a scan, is looked up at Stripe and kept as drift with what Stripe says:
+    still pending there (the bank is slow, or it is stuck), or settled there with no event recorded (replay
+    it). Drift of what is no longer overdue is cleared."""
+    seen: set[tuple[str, str]] = set()
+
+    def flag(kind: str, object_id: str, status: str | None) -> None:
+        reason = "unknown_at_stripe" if status is None else f"{status}_at_stripe"
+        first_seen = known[(kind, object_id)].first_seen if (kind, object_id) in known else now
+        ledger.record_drift(Drift(kind, object_id, reason, first_seen=first_seen, last_seen=now))
+        seen.add((kind, object_id))
+        report.pending_checked += 1
+        report.pending_flagged += 1
 
     def look_up(payment: Payment) -> None:
-        intent = payment.payment_intent_id or payment.key
-        pacer.wait()
-        status = gateway.payment_intent_status(intent)
-        report.pending_checked += 1
-        seen.add(payment.key)
-        reason = "unknown_at_stripe" if status is None else f"{status}_at_stripe"
-        first_seen = known[payment.key].first_seen if payment.key in known else now
-        ledger.record_drift(Drift(DRIFT_PAYMENT, payment.key, reason, first_seen=first_seen, last_seen=now))
-        report.pending_flagged += 1
+        if payment.status is PaymentStatus.PENDING:
+            pacer.wait()
+            flag(DRIFT_PAYMENT, payment.key, gateway.payment_intent_status(payment.payment_intent_id or payment.key))
+        for refund in payment.refunds:
+            if refund.status is RefundStatus.PENDING and refund.updated_at + PENDING_REFUND_EXPECTED <= clock.now():
+                pacer.wait()
+                flag(DRIFT_REFUND, refund.id, gateway.refund_status_at_stripe(refund.id))
 
     left = walk_due(
         ALL_SHARDS,
@@ -283,9 +292,9 @@ def _check_pending_payments(
         kind="payment",
         skip=report.skipped.append,
     )
-    if not left:  # every overdue payment was seen: the drift of any other is settled
-        for key in set(known) - seen - {s.id for s in report.skipped}:
-            ledger.resolve_drift(DRIFT_PAYMENT, key)
+    if not left and not report.skipped:  # every overdue item was seen: the drift of any other is settled
+        for kind, object_id in set(known) - seen:
+            ledger.resolve_drift(kind, object_id)
             report.drift_resolved += 1
 
 

@@ -892,3 +892,15 @@ class LedgerContract:
         settled = a_payment(keys[1], PaymentStatus.SUCCEEDED, created_at=long_ago - timedelta(days=3))
         ledger.commit(Change(payment=settled))
         assert [p.key for p in ledger.pending_payments_due(SHARD, NOW, 10, None).items] == [keys[0]]
+
+    def test_a_payment_with_a_refund_pending_longer_than_expected_lists_too(self, ledger: LedgerUnderTest) -> None:
+        [key] = ids_in_shard("pi", SHARD, 1)
+        pending = Refund(
+            "re_slow", 2_000, RefundStatus.PENDING, False, "requested_by_customer", NOW - timedelta(days=15)
+        )
+        ledger.commit(Change(payment=a_payment(key, PaymentStatus.SUCCEEDED, refunds=(pending,), refund_version=1)))
+
+        [listed] = ledger.pending_payments_due(SHARD, NOW, 10, None).items
+
+        assert listed.key == key and listed.refunds == (pending,)
+        assert ledger.pending_payments_due(SHARD, NOW - timedelta(days=2), 10, None).items == []

@@ -51,6 +51,7 @@ class FakeGateway:
     events: list[ListedEvent] = field(default_factory=list)
     event_list_requests: list[dict[str, object]] = field(default_factory=list)
     intent_status: dict[str, str] = field(default_factory=dict)  # PaymentIntents Stripe knows, by id
+    refund_statuses: dict[str, str] = field(default_factory=dict)  # refunds Stripe knows, by id
     _replies: dict[str, CheckoutSession | ChargeOutcome | RefundCreated] = field(default_factory=dict)
 
     def ensure_customer(self, customer: Customer) -> str:
@@ -100,6 +101,9 @@ class FakeGateway:
 
     def payment_intent_status(self, payment_intent_id: str) -> str | None:
         return self.intent_status.get(payment_intent_id)
+
+    def refund_status_at_stripe(self, refund_id: str) -> str | None:
+        return self.refund_statuses.get(refund_id)
 
     def add_event(self, event: ListedEvent) -> None:
         self.events.append(event)

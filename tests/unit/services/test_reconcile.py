@@ -13,7 +13,7 @@ import pytest
 from shared.clock import FixedClock
 from shared.domain.invoices import InvoiceStatus, PaymentStatus
 from shared.domain.messages import Event, EventName
-from shared.domain.records import PENDING_PAYMENT_EXPECTED, ReconcileCursor
+from shared.domain.records import PENDING_PAYMENT_EXPECTED, ReconcileCursor, Refund, RefundStatus
 from shared.services.ports import Change, ListedEvent
 from shared.services.reconcile import (
     OVERLAP,
@@ -278,3 +278,18 @@ def test_a_pending_payment_stripe_does_not_know_is_flagged_as_such() -> None:
     assert report.pending_flagged == 1 and ledger.list_drift()[0].reason == "unknown_at_stripe"
     [done] = completed_events(ledger)
     assert (done["pending_payments_checked"], done["pending_payments_flagged"]) == (1, 1)
+
+
+def test_a_refund_pending_longer_than_expected_is_looked_up_and_flagged() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    slow = Refund("re_slow", 2_000, RefundStatus.PENDING, False, "requested_by_customer", NOW - timedelta(days=15))
+    recent = Refund("re_new", 1_000, RefundStatus.PENDING, False, "requested_by_customer", NOW)
+    paid = a_payment("pi_1", PaymentStatus.SUCCEEDED, refunds=(slow, recent), refund_version=1)
+    ledger.commit(Change(payment=paid))
+    gateway.refund_statuses["re_slow"] = "pending"
+
+    report = run(ledger, gateway)
+
+    assert (report.pending_checked, report.pending_flagged) == (1, 1)  # the recent refund is not due a look
+    [drift] = ledger.list_drift()
+    assert (drift.kind, drift.object_id, drift.reason) == ("refund", "re_slow", "pending_at_stripe")
