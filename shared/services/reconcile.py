@@ -100,7 +100,7 @@ class ReconcileReport:
     unresolved_drift: int = 0
     oldest_drift_seconds: int = 0  # how long the oldest unresolved drift has been seen
     stripe_requests: int = 0
-    complete: bool = False  # read up to now; False: stopped for time, the next run continues
+    complete: bool = False  # read and applied up to now; False: stopped for time or held by drift (next run goes on)
     cursor: datetime | None = None
     cursor_lag_seconds: int = 0  # how far behind now the cursor is
 
