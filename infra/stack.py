@@ -12,6 +12,7 @@ Each construct owns one concern; this stack wires them and decides who may do wh
 | email_feedback | Get, Put     |                |          |                 | SNS -> DLQ   |
 | charges      | due index, Put | GetSecretValue |          |                 | schedule DLQ |
 | balances     | balances index |                |          |                 | schedule DLQ |
+| reconcile    | read/write, due index | GetSecretValue |          |                 | schedule DLQ |
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ OUTPUT_DASHBOARD_NAME: Final = "DashboardName"
 OUTBOX_FUNCTION: Final = "outbox"
 EMAIL_FEEDBACK_FUNCTION: Final = "email_feedback"
 # Functions that call Stripe and so read its secret (the outbox: how a receipt's payment was made).
-STRIPE_FUNCTIONS: Final = ("checkout", "webhooks", "operator_api", "charges", "outbox")
+STRIPE_FUNCTIONS: Final = ("checkout", "webhooks", "operator_api", "charges", "outbox", "reconcile")
 
 TAGS: Final = {"project": "payportal"}
 
@@ -120,6 +121,17 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "email_feedback": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"),
     # Sums the open_balances index: Query on the index only, nothing on the table.
     "balances": ("dynamodb:Query",),
+    # Each listed event through the webhook's path (BatchGetItem, one TransactWriteItems of Puts); its own
+    # cursor (GetItem, a conditional PutItem) and drift (Query of its one partition, UpdateItem, DeleteItem);
+    # overdue pending payments from the due_work index (Query).
+    "reconcile": (
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+    ),
 }
 # Indexes a function queries (a customer's transactions, the Stripe events kept; failed or flagged ones).
 INDEX_READERS: dict[str, tuple[str, ...]] = {
@@ -127,6 +139,7 @@ INDEX_READERS: dict[str, tuple[str, ...]] = {
     "reminders": (schema.DUE_WORK_INDEX,),
     "charges": (schema.DUE_WORK_INDEX,),
     "balances": (schema.OPEN_BALANCES_INDEX,),
+    "reconcile": (schema.DUE_WORK_INDEX,),  # payments pending longer than expected
 }
 # Functions that read an index and never the table itself.
 INDEX_ONLY: Final = frozenset({"balances"})

@@ -13,6 +13,9 @@
 | GET    /_local/schedules               | scheduled functions that exist                               |
 | POST   /_local/schedules/{name}/run    | run one now, with a Scheduler-like event at business "now",  |
 |                                        | then any continuations it left on its queue                  |
+| GET    /_local/stripe/delivery         | whether the local Stripe delivers webhooks                   |
+| POST   /_local/stripe/delivery         | {"enabled": false} stops delivering them (events are still   |
+|        {"enabled": bool}               | made and listed by GET /v1/events); true resumes             |
 | GET    /_local/dead-letters            | outbox records that failed every delivery attempt            |
 | POST   /_local/outbox/drain            | deliver everything on the outbox stream now                  |
 """
@@ -25,6 +28,8 @@ import threading
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+
+import requests
 
 from local.api_server import HttpRequest, HttpResponse, json_response
 from local.aws import ObservedEvents, SentEmails
@@ -82,6 +87,7 @@ class LocalControl:
         resolver: FunctionResolver,
         schedules: tuple[str, ...] = SCHEDULES,
         continuations: ContinuationQueues | None = None,
+        stripe_front_url: str | None = None,
     ) -> None:
         self._clock = clock
         self._clock_lock = threading.Lock()
@@ -91,6 +97,7 @@ class LocalControl:
         self._resolver = resolver
         self._schedules = schedules
         self._continuations = continuations
+        self._stripe_front_url = stripe_front_url
 
     def known_schedules(self) -> list[str]:
         return [name for name in self._schedules if self._resolver.exists(name)]
@@ -117,6 +124,10 @@ class LocalControl:
                 return self._only(method, "GET") or json_response(200, {"schedules": self.known_schedules()})
             case ["schedules", name, "run"]:
                 return self._only(method, "POST") or self._run_schedule(name)
+            case ["stripe", "delivery"]:
+                if method not in ("GET", "POST"):
+                    return json_response(405, {"message": "use GET or POST"}, [("Allow", "GET, POST")])
+                return self._stripe_delivery(method, request.body)
             case ["dead-letters"]:
                 dead = list(self._poller.dead_letters) if self._poller else []
                 return self._only(method, "GET") or json_response(200, {"dead_letters": dead})
@@ -169,6 +180,24 @@ class LocalControl:
             self._clock.set(instant)
             logger.info("business clock fixed at %s", instant.isoformat())
             return json_response(200, self._clock_state())
+
+    # -- the local Stripe's webhook delivery ------------------------------------------------------------------
+
+    def _stripe_delivery(self, method: str, body: bytes) -> HttpResponse:
+        """Passed on to the Stripe front's own control (`/_front/delivery`), which owns the switch."""
+        if self._stripe_front_url is None:
+            return json_response(503, {"message": "the local Stripe front is not running"})
+        try:
+            reply = requests.request(
+                method,
+                f"{self._stripe_front_url}/_front/delivery",
+                data=body if method == "POST" else None,
+                headers={"Content-Type": "application/json"},
+                timeout=10,
+            )
+            return json_response(reply.status_code, reply.json())
+        except (requests.RequestException, ValueError) as error:
+            return json_response(502, {"message": f"the local Stripe front did not answer: {type(error).__name__}"})
 
     # -- schedules -------------------------------------------------------------------------------------------
 

@@ -226,6 +226,7 @@ class LocalStack:
             events=self.events,
             poller=self.poller,
             resolver=self.resolver,
+            stripe_front_url=self.stripe_url if self.stripe_front_running else None,
             continuations=ContinuationQueues(
                 client("sqs", self.moto_url),
                 {"reminders": self.resources.reminders_queue_url},

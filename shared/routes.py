@@ -73,4 +73,9 @@ STREAM_FUNCTIONS: Final = ("outbox",)
 # Functions subscribed to the SNS topic SES publishes bounce and complaint events to.
 SES_EVENT_FUNCTIONS: Final = ("email_feedback",)
 # Functions fired by EventBridge Scheduler, with their schedule expression (local: /_local/schedules/{name}/run).
-SCHEDULED_FUNCTIONS: Final = {"reminders": "rate(1 hour)", "charges": "rate(1 hour)", "balances": "rate(1 hour)"}
+SCHEDULED_FUNCTIONS: Final = {
+    "reminders": "rate(1 hour)",
+    "charges": "rate(1 hour)",
+    "balances": "rate(1 hour)",
+    "reconcile": "rate(1 hour)",
+}

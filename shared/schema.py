@@ -18,12 +18,15 @@ One table, generic keys, entity prefixes. Items and their keys:
 | dispute         | INVOICE#{invoice_id}       | DISPUTE#{dispute_id}  |                                       |
 | pi lookup       | PAYMENTINTENT#{pi_id}      | PAYMENTINTENT         |                                       |
 | recurring       | RECURRING#{id}             | RECURRING             | CUSTOMER#{cid} / RECURRING#{created}#id |
+| reconcile cursor| RECONCILE                  | CURSOR                |                                       |
+| drift           | RECONCILE                  | DRIFT#{kind}#{id}     |                                       |
 
 Stripe events waiting on an operator (failed, flagged) also carry gsi2 keys `STRIPE_EVENT#{outcome}` /
 `{received}#{event_id}`.
 
 `next_action_at` items (scheduled work) also carry gsi2 keys: `{kind}#{shard}` / `{next_action_at}#{id}`,
-kind `DUE` for invoices' reminders, `CHARGE` for plans' charges and `RECUR` for recurring charges' periods.
+kind `DUE` for invoices' reminders, `CHARGE` for plans' charges, `RECUR` for recurring charges' periods and
+`PENDINGPAY` for pending payments (bank debits) reconciliation looks at again when they take long.
 
 Invoices still being collected (open or partially paid, something owed) also carry gsi3 keys
 `OPEN#{shard}` / `{currency}#{id}` and `amount_open`: the open_balances index projects only those, so the
@@ -60,6 +63,7 @@ OPEN_BALANCES_SHARDS: Final = 8
 REMINDER_WORK: Final = "DUE"  # invoices with a reminder to consider (functions/reminders)
 CHARGE_WORK: Final = "CHARGE"  # installment plans with a charge to make (functions/charges)
 RECURRING_WORK: Final = "RECUR"  # recurring charges with a period to invoice (functions/charges)
+PENDING_PAYMENT_WORK: Final = "PENDINGPAY"  # bank debits to look at again at Stripe (functions/reconcile)
 
 
 # Kept Stripe events: all of them in one by_owner partition, newest first by when they were received (a

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         ChargeOutcome,
         CheckoutSession,
         CheckoutSessionRequest,
+        EventListPage,
         OffSessionCharge,
         PaymentGateway,
         PaymentMethodUsed,
@@ -80,6 +81,25 @@ class _LazyGateway:
 
     def retrieve_event(self, event_id: str) -> StripeFact | None:
         return _gateway(stripe_credentials().api_key).retrieve_event(event_id)
+
+    def payment_intent_status(self, payment_intent_id: str) -> str | None:
+        return _gateway(stripe_credentials().api_key).payment_intent_status(payment_intent_id)
+
+    def refund_status_at_stripe(self, refund_id: str) -> str | None:
+        return _gateway(stripe_credentials().api_key).refund_status_at_stripe(refund_id)
+
+    def list_events(
+        self,
+        *,
+        types: tuple[str, ...],
+        created_gte: int,
+        created_lt: int,
+        starting_after: str | None = None,
+        limit: int = 100,
+    ) -> EventListPage:
+        return _gateway(stripe_credentials().api_key).list_events(
+            types=types, created_gte=created_gte, created_lt=created_lt, starting_after=starting_after, limit=limit
+        )
 
 
 def gateway() -> PaymentGateway:

@@ -39,6 +39,8 @@ RESERVED_CONCURRENCY: Final[Mapping[str, int]] = {
     # Stripe allows 100 requests per second in live mode (25 in test mode); a charge run makes two per
     # charge, one after another. Two runs at once (the hourly one and `payportal jobs run charges`) at most.
     "charges": 2,
+    # One reconciliation at a time: two would read the same events and race on the same cursor.
+    "reconcile": 1,
 }
 UNCAPPED_REASON: Final = (
     "Not capped on purpose: this function serves payers, operators, Stripe or a schedule at the rate they come, "
@@ -56,6 +58,7 @@ TIMEOUT_SECONDS: Final[Mapping[str, int]] = {
     "reminders": 300,  # pages of due invoices; it stops starting pages 20 s before this
     "charges": 300,  # pages of due plans, one Stripe call each; same margin
     "balances": 120,  # 8 index partitions of a key and two numbers per open invoice: seconds per million
+    "reconcile": 900,  # pages of Stripe's events at a paced rate; it stops reading 20 s before this
 }
 
 # Environment variable names; shared/config.py reads them.

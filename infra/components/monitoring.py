@@ -42,6 +42,8 @@ WEBHOOK_ERRORS_PER_5_MIN: Final = 3  # Stripe retries a few transient ones; more
 CHARGE_REFUSED_PERCENT: Final = 25  # of off-session charges in a day, when at least MIN_CHARGES were made
 MIN_CHARGES: Final = 5
 OVERRUN_FRACTION: Final = 0.9  # of the function's timeout
+RECONCILE_CURSOR_LAG: Final = Duration.days(25)  # Stripe's event list reaches back 30: five days to act
+RECONCILE_DRIFT_AGE: Final = Duration.hours(24)  # drift reconciliation could not settle by itself
 SCHEDULE_SILENCE: Final = Duration.hours(3)  # an hourly schedule that has not run for this long stopped
 
 
@@ -206,6 +208,8 @@ class Monitoring(Construct):
             )
         for name in self._watched.scheduled:
             self._scheduled_job_alarms(name, functions[name])
+        if "reconcile" in self._watched.scheduled:
+            self._reconcile_alarms()
         self._alarm(
             "ChargeRefusalRate",
             aws_cloudwatch.MathExpression(
@@ -255,6 +259,23 @@ class Monitoring(Construct):
             threshold=1,
             description="A refund failed or was canceled at Stripe: the customer did not get the money back. "
             "The refund.failed event names the payment and the refund; refund another way or contact them.",
+        )
+
+    def _reconcile_alarms(self) -> None:
+        hour = Duration.hours(1)
+        self._alarm(
+            "ReconcileCursorBehind",
+            self._metric("ReconcileCursorLagSeconds", statistic="Maximum", period=hour),
+            threshold=RECONCILE_CURSOR_LAG.to_seconds(),
+            description=f"Reconciliation's cursor is more than {RECONCILE_CURSOR_LAG.to_days()} days behind: "
+            "Stripe's event list reaches back 30, so events the webhook missed are about to be out of reach.",
+        )
+        self._alarm(
+            "ReconcileDriftUnresolved",
+            self._metric("ReconcileOldestDriftSeconds", statistic="Maximum", period=hour),
+            threshold=RECONCILE_DRIFT_AGE.to_seconds(),
+            description=f"A Stripe event reconciliation found has not applied for {RECONCILE_DRIFT_AGE.to_hours()} "
+            "hours (it is retried every run and holds the cursor meanwhile).",
         )
 
     def _scheduled_job_alarms(self, name: str, function: aws_lambda.IFunction) -> None:

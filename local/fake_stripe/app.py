@@ -16,7 +16,9 @@
   closed card does later (`refund.updated`, `refund.failed`).
 - Everything else under `/v1/` goes to localstripe as it came; PaymentIntents coming back are shown as
   Stripe shows them (payment_intents.py).
-- `/_front/...` for tests: events sent and their delivery, redelivery, delayed payment methods, health.
+- Events (`GET /v1/events`, event_list.py): every event made, listed as Stripe lists them (30 days).
+- `/_front/...` for tests: events sent and their delivery, redelivery, delivery on or off
+  (`/_front/delivery`), disputes opened and closed on a payment, delayed payment methods, health.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ from local.fake_stripe.api_gate import ApiGate
 from local.fake_stripe.checkout import CheckoutSession, new_session
 from local.fake_stripe.config import FrontConfig
 from local.fake_stripe.errors import LocalstripeFailure, StripeApiError, front_errors
+from local.fake_stripe.event_list import events_page
 from local.fake_stripe.events import EventRecord, WebhookSender
+from local.fake_stripe.ids import random_id
 from local.fake_stripe.localstripe_client import LocalstripeClient, nested, path_id
 from local.fake_stripe.pages import CardProblem, checkout_page, closed_page, read_card
 from local.fake_stripe.pagination import list_limit, page_of
@@ -77,6 +81,7 @@ class StripeFront:
         self.sessions: dict[str, CheckoutSession] = {}
         self.intents = PaymentIntentViews()
         self.refunds = RefundBook()
+        self.disputes: dict[str, dict[str, Any]] = {}
         self.webhooks = WebhookSender(
             config.webhook_url,
             config.webhook_secret,
@@ -411,6 +416,13 @@ class StripeFront:
             for session in [s for s in self.sessions.values() if s.is_open and s.expires_at <= now]:
                 await self._expire(session)
 
+    # -- /v1/events --------------------------------------------------------------------------------------
+
+    async def list_stripe_events(self, request: web.Request) -> web.Response:
+        query = unflatten(request.query.items())
+        page = events_page((r.event for r in self.webhooks.records()), query, now=int(time.time()))
+        return web.json_response(page)
+
     # -- /_front: test controls --------------------------------------------------------------------------
 
     async def health(self, _request: web.Request) -> web.Response:
@@ -427,6 +439,61 @@ class StripeFront:
             raise StripeApiError(404, f"No such event: '{request.match_info['id']}'", code="resource_missing")
         return web.json_response(record.to_json(), status=202)
 
+    async def delivery(self, request: web.Request) -> web.Response:
+        """`GET`: whether webhooks are delivered; `POST {"enabled": false}` stops delivering them (events are
+        still made and listed), `{"enabled": true}` resumes with the next event (the kept ones stay unsent)."""
+        if request.method == "POST":
+            try:
+                body = await request.json()
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                body = None
+            if not isinstance(body, dict) or not isinstance(body.get("enabled"), bool):
+                raise StripeApiError(400, 'Send JSON {"enabled": true} or {"enabled": false}.', param="enabled")
+            self.webhooks.delivery_enabled = bool(body["enabled"])
+            logger.info("webhook delivery %s", "on" if self.webhooks.delivery_enabled else "off")
+        undelivered = sum(1 for r in self.webhooks.records() if not r.delivered and not r.delivering)
+        return web.json_response({"enabled": self.webhooks.delivery_enabled, "undelivered": undelivered})
+
+    async def open_dispute(self, request: web.Request) -> web.Response:
+        """A test control: the cardholder disputes the PaymentIntent's charge (`charge.dispute.created`)."""
+        intent_id = request.match_info["id"]
+        status, intent = await self.localstripe.call("GET", f"/v1/payment_intents/{path_id(intent_id)}")
+        latest = intent.get("latest_charge") if status == 200 else None
+        if status != 200 or intent.get("status") != "succeeded" or not latest:
+            raise StripeApiError(400, f"PaymentIntent {intent_id} has no successful charge to dispute.")
+        dispute = {
+            "id": random_id("dp_"),
+            "object": "dispute",
+            "amount": intent["amount"],
+            "currency": intent["currency"],
+            "charge": latest.get("id") if isinstance(latest, dict) else latest,
+            "payment_intent": intent_id,
+            "reason": "fraudulent",
+            "status": "needs_response",
+            "created": int(time.time()),
+            "livemode": False,
+        }
+        self.disputes[dispute["id"]] = dispute
+        self.webhooks.publish("charge.dispute.created", dict(dispute))
+        return web.json_response(dispute)
+
+    async def close_dispute(self, request: web.Request) -> web.Response:
+        """A test control: the dispute is decided (`{"status": "won"}` or `"lost"`; `charge.dispute.closed`)."""
+        dispute = self.disputes.get(request.match_info["id"])
+        if dispute is None:
+            raise StripeApiError(404, f"No such dispute: '{request.match_info['id']}'", code="resource_missing")
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict) or body.get("status") not in ("won", "lost"):
+            raise StripeApiError(400, 'Send JSON {"status": "won"} or {"status": "lost"}.', param="status")
+        if dispute["status"] in ("won", "lost"):
+            raise StripeApiError(400, f"Dispute {dispute['id']} is closed already.")
+        dispute["status"] = body["status"]
+        self.webhooks.publish("charge.dispute.closed", dict(dispute))
+        return web.json_response(dispute)
+
     async def complete_delayed(self, request: web.Request) -> web.Response:
         """The payer picked a delayed method (bank debit): complete now, money later."""
         session = self._session_or_404(request)
@@ -434,6 +501,7 @@ class StripeFront:
             if not session.is_open or session.mode != "payment":
                 raise StripeApiError(400, f"Session is {session.status} ({session.mode} mode), not an open payment.")
             intent = await open_delayed_payment(self.localstripe, session)
+            self.intents.debiting(str(intent["id"]))
             session.awaiting_async_result = True
             await self._complete(session, payment_status="unpaid", payment_intent=str(intent["id"]))
         return web.json_response(session.to_stripe(self.base_url))
@@ -445,6 +513,7 @@ class StripeFront:
             if not session.awaiting_async_result or session.payment_intent is None:
                 raise StripeApiError(400, "This session is not waiting for a delayed payment (use complete-delayed).")
             intent = await settle_delayed_payment(self.localstripe, session.payment_intent, succeeded=succeeded)
+            self.intents.debiting(session.payment_intent, until_settled=False)
             if succeeded and intent.get("status") != "succeeded":
                 raise LocalstripeFailure(f"localstripe left {session.payment_intent} {intent.get('status')}")
             session.awaiting_async_result = False
@@ -511,6 +580,7 @@ def create_app(config: FrontConfig, *, base_url: str, localstripe_url: str) -> w
     app.router.add_post("/v1/refunds", front.create_refund)
     app.router.add_get("/v1/refunds/{id}", front.retrieve_refund)
     app.router.add_get("/v1/charges/{id}", front.retrieve_charge)
+    app.router.add_get("/v1/events", front.list_stripe_events)
     app.router.add_get("/v1/events/{id}", front.retrieve_event)
     app.router.add_route("*", "/v1/{tail:.*}", front.proxy)
     app.router.add_get("/checkout/{id}", front.checkout_page)
@@ -518,6 +588,10 @@ def create_app(config: FrontConfig, *, base_url: str, localstripe_url: str) -> w
     app.router.add_get("/_front/health", front.health)
     app.router.add_get("/_front/events", front.list_events)
     app.router.add_post("/_front/events/{id}/resend", front.resend_event)
+    app.router.add_get("/_front/delivery", front.delivery)
+    app.router.add_post("/_front/delivery", front.delivery)
+    app.router.add_post("/_front/payment_intents/{id}/dispute", front.open_dispute)
+    app.router.add_post("/_front/disputes/{id}/close", front.close_dispute)
     app.router.add_post("/_front/sessions/{id}/complete-delayed", front.complete_delayed)
     app.router.add_post("/_front/sessions/{id}/async-result", front.async_result)
     app.router.add_post("/_front/refunds/{id}/fail", front.fail_refund)

@@ -2,7 +2,9 @@
 background right after the state change, retried with backoff on connection errors and non-2xx.
 
 Every event is kept (in memory, oldest first) with its delivery status so tests can see what was sent
-and redeliver one to prove the receiver deduplicates.
+and redeliver one to prove the receiver deduplicates. Delivery can be switched off (an outage of the
+receiver, or Stripe giving up): events made meanwhile are kept, listed by `GET /v1/events`, and never sent
+unless resent one by one.
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ class WebhookSender:
         self._records: dict[str, EventRecord] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._http: aiohttp.ClientSession | None = None
+        self.delivery_enabled = True
 
     async def start(self) -> None:
         self._http = aiohttp.ClientSession(timeout=self._timeout)
@@ -107,7 +110,8 @@ class WebhookSender:
         record = EventRecord(event=event, body=json.dumps(event, indent=2).encode())
         self._records[record.id] = record
         logger.info("event %s %s for %s", record.id, event_type, obj.get("id"))
-        self._deliver_in_background(record)
+        if self.delivery_enabled:
+            self._deliver_in_background(record)
         return record
 
     def get(self, event_id: str) -> EventRecord | None:

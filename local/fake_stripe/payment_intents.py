@@ -18,9 +18,18 @@ class PaymentIntentViews:
     def __init__(self) -> None:
         self._fields: dict[str, dict[str, Any]] = {}
         self._failures: dict[str, dict[str, Any]] = {}
+        self._debiting: set[str] = set()  # a delayed method (bank debit) chosen at checkout, not settled yet
 
     def remember(self, intent_id: str, **fields: Any) -> None:
         self._fields.setdefault(intent_id, {}).update(fields)
+
+    def debiting(self, intent_id: str, *, until_settled: bool = True) -> None:
+        """Stripe shows a bank debit's PaymentIntent `processing` until the bank answers; localstripe, which
+        settles it only at the test's word, would show it waiting for a payment method."""
+        if until_settled:
+            self._debiting.add(intent_id)
+        else:
+            self._debiting.discard(intent_id)
 
     def record_failure(self, intent_id: str, last_payment_error: dict[str, Any]) -> None:
         self._failures[intent_id] = last_payment_error
@@ -35,6 +44,8 @@ class PaymentIntentViews:
         if isinstance(charge, dict) and "latest_charge" not in expanded:
             shown["latest_charge"] = charge.get("id")
         shown |= self._fields.get(intent_id, {})
+        if intent_id in self._debiting and shown.get("status") == "requires_payment_method":
+            shown["status"] = "processing"
         failure = self._failures.get(intent_id)
         # Only while it still waits for another card: once paid or canceled, localstripe's state is the truth.
         if failure is not None and shown.get("status") == "requires_payment_method":

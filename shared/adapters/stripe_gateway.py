@@ -14,6 +14,8 @@ from shared.services.ports import (
     ChargeOutcome,
     CheckoutSession,
     CheckoutSessionRequest,
+    EventListPage,
+    ListedEvent,
     OffSessionCharge,
     PaymentMethodUsed,
     RefundCreated,
@@ -206,6 +208,58 @@ class StripeGateway:
             options={"idempotency_key": idempotency_key(request.idempotency_scope, params)},
         )
         return CheckoutSession(id=str(session.id), url=str(session.url))
+
+    def payment_intent_status(self, payment_intent_id: str) -> str | None:
+        import stripe  # lazy: as in __init__
+
+        try:
+            intent = self._client.v1.payment_intents.retrieve(payment_intent_id)
+        except stripe.InvalidRequestError as error:
+            if error.http_status == 404:
+                return None
+            raise
+        return str(intent.status)
+
+    def refund_status_at_stripe(self, refund_id: str) -> str | None:
+        import stripe  # lazy: as in __init__
+
+        try:
+            refund = self._client.v1.refunds.retrieve(refund_id)
+        except stripe.InvalidRequestError as error:
+            if error.http_status == 404:
+                return None
+            raise
+        return str(refund.status)
+
+    def list_events(
+        self,
+        *,
+        types: tuple[str, ...],
+        created_gte: int,
+        created_lt: int,
+        starting_after: str | None = None,
+        limit: int = 100,
+    ) -> EventListPage:
+        """One page of `GET /v1/events`, each event as the webhook would have received it."""
+        params: dict[str, Any] = {
+            "types": list(types),
+            "created": {"gte": created_gte, "lt": created_lt},
+            "limit": limit,
+        }
+        if starting_after:
+            params["starting_after"] = starting_after
+        page = self._client.v1.events.list(params=params)  # type: ignore[arg-type]
+        return EventListPage(events=[_listed(event.to_dict()) for event in page.data], has_more=bool(page.has_more))
+
+
+def _listed(payload: dict[str, Any]) -> ListedEvent:
+    created = payload.get("created")
+    return ListedEvent(
+        id=str(payload.get("id") or ""),
+        created=created if isinstance(created, int) else 0,
+        type=str(payload.get("type") or ""),
+        payload=payload,
+    )
 
 
 def idempotency_key(scope: str, params: dict[str, Any]) -> str:

@@ -52,6 +52,7 @@ class EventName(StrEnum):
     AUTOPAY_DISABLED = "autopay.disabled"
     RECURRING_INVOICED = "recurring.invoiced"
     CUSTOMER_EMAIL_UNDELIVERABLE = "customer.email_undeliverable"
+    RECONCILE_COMPLETED = "reconcile.completed"
 
 
 _PAYMENT_STATUS_EVENTS = {

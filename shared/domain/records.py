@@ -6,7 +6,7 @@ import hashlib
 import os
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -198,6 +198,12 @@ class OfflineReceipt:
     reversal_ref: str = ""  # the operator's reversal request (its Idempotency-Key's)
 
 
+# Bank debits settle within days (ACH about 4 business days, SEPA up to 14): pending longer is worth a look.
+PENDING_PAYMENT_EXPECTED = timedelta(days=14)
+# Refunds to cards land in 5-10 business days; pending at Stripe for longer than this is worth a look.
+PENDING_REFUND_EXPECTED = timedelta(days=14)
+
+
 @dataclass(frozen=True, slots=True)
 class Payment:
     """One payment, identified by its PaymentIntent (or session when Stripe gave none)."""
@@ -220,6 +226,15 @@ class Payment:
     @property
     def reversed(self) -> bool:
         return self.offline is not None and self.offline.reversed_at is not None
+
+    @property
+    def check_at(self) -> datetime | None:
+        """When something of this payment has been pending longer than expected and reconciliation asks
+        Stripe about it: the payment itself (a bank debit), or one of its refunds. None: nothing pending."""
+        if self.status is PaymentStatus.PENDING:
+            return self.created_at + PENDING_PAYMENT_EXPECTED
+        pending = [r.updated_at for r in self.refunds if r.status is RefundStatus.PENDING]
+        return min(pending) + PENDING_REFUND_EXPECTED if pending else None
 
     @property
     def amount_refunded(self) -> int:
@@ -295,6 +310,27 @@ class StripeEventRecord:
     @property
     def needs_attention(self) -> bool:
         return self.outcome in (EVENT_FAILED, EVENT_FLAGGED)
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileCursor:
+    """How far reconciliation has read Stripe's event list: every event Stripe created before `through`
+    has been applied (or was found unreadable and counted). It only moves forward."""
+
+    through: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """Something reconciliation found the ledger and Stripe disagree on and could not settle by itself; kept
+    with when it was first seen (an alarm fires when one stays unresolved for a day), cleared once settled."""
+
+    kind: str  # "event": a listed Stripe event that could not be applied
+    object_id: str  # the Stripe id it is about
+    reason: str  # the error's type or the check that failed, never a payload
+    first_seen: datetime
+    last_seen: datetime
 
 
 class AuditSubject(StrEnum):

@@ -22,10 +22,12 @@ from shared.domain.records import (
     CheckoutAttempt,
     Customer,
     Dispute,
+    Drift,
     OpenCheckout,
     PayLink,
     Payment,
     Plan,
+    ReconcileCursor,
     RecurringCharge,
     RefundStatus,
     StripeEventRecord,
@@ -158,6 +160,11 @@ class Ledger(Protocol):
     def list_customer_payments(self, customer_id: str, limit: int, cursor: str | None) -> Page: ...
     def list_customer_invoices(self, customer_id: str, limit: int, cursor: str | None) -> Page: ...
     def due_invoices(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page: ...
+    def pending_payments_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        """Payments with something pending (the payment, a bank debit; or a refund) past their `check_at`,
+        soonest first."""
+        ...
+
     def get_dunning_policy(self) -> DunningPolicy | None: ...
     def invoice_for_payment_intent(self, payment_intent_id: str) -> str | None: ...
     def get_dispute_context(self, invoice_id: str, dispute_id: str) -> tuple[Invoice | None, Dispute | None]: ...
@@ -172,6 +179,25 @@ class Ledger(Protocol):
 
     def list_audit(self, subject: AuditSubject, subject_id: str, limit: int, cursor: str | None) -> Page:
         """A subject's audit trail (AuditEntry), newest first."""
+        ...
+
+    # Reconciliation's own state (functions/reconcile): one cursor and the drift it found, read by key.
+    def get_reconcile_cursor(self) -> ReconcileCursor | None: ...
+    def advance_reconcile_cursor(self, cursor: ReconcileCursor) -> None:
+        """Store the cursor if it is ahead of the stored one; otherwise nothing (a slower run never moves
+        it back, and a retry of this call is harmless)."""
+        ...
+
+    def list_drift(self) -> list[Drift]:
+        """Every unresolved drift, oldest first_seen first."""
+        ...
+
+    def record_drift(self, drift: Drift) -> None:
+        """Note the drift (or that it is still there): a stored one keeps its first_seen."""
+        ...
+
+    def resolve_drift(self, kind: str, object_id: str) -> None:
+        """It is settled: forget it (nothing if it was not recorded)."""
         ...
 
 
@@ -264,6 +290,25 @@ class RefundCreated:
     status: RefundStatus
 
 
+@dataclass(frozen=True, slots=True)
+class ListedEvent:
+    """One event of Stripe's event list, as Stripe sent it: the caller reads `payload` with the webhook's own
+    parser (shared.adapters.stripe_events.parse_event), so both paths read an event alike."""
+
+    id: str
+    created: int  # Unix seconds at Stripe
+    type: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EventListPage:
+    """One page of Stripe's event list, newest first, as Stripe pages it."""
+
+    events: list[ListedEvent]
+    has_more: bool  # older events lie beyond the last one (pass its id as `starting_after`)
+
+
 class SessionClosed(StrEnum):
     """What a Checkout Session is once it can no longer be paid."""
 
@@ -286,6 +331,28 @@ class PaymentGateway(Protocol):
 
     def create_refund(self, request: RefundRequest) -> RefundCreated:
         """Raises RefundRefused (shared.domain.errors) when Stripe refuses it for what the payment is."""
+        ...
+
+    def payment_intent_status(self, payment_intent_id: str) -> str | None:
+        """Stripe's status of the PaymentIntent (`processing`, `succeeded`, ...); None when Stripe does not
+        know it. One request."""
+        ...
+
+    def refund_status_at_stripe(self, refund_id: str) -> str | None:
+        """Stripe's status of the refund; None when Stripe does not know it. One request."""
+        ...
+
+    def list_events(
+        self,
+        *,
+        types: tuple[str, ...],
+        created_gte: int,
+        created_lt: int,
+        starting_after: str | None = None,
+        limit: int = 100,
+    ) -> EventListPage:
+        """One page of the events Stripe created in [created_gte, created_lt) of these types, newest first;
+        the next (older) page starts after the last event's id. One request."""
         ...
 
 

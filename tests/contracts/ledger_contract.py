@@ -21,16 +21,19 @@ from shared.domain.invoices import CreditNote, Hold, InvoiceStatus, LateFeeLine,
 from shared.domain.messages import EventName
 from shared.domain.plans import Frequency, PlanOffer
 from shared.domain.records import (
+    PENDING_PAYMENT_EXPECTED,
     AuditSubject,
     Autopay,
     Customer,
     DisputeStatus,
+    Drift,
     EmailUndeliverable,
     OfflineMethod,
     OfflineReceipt,
     OpenCheckout,
     PlanKind,
     PlanStatus,
+    ReconcileCursor,
     RecurringStatus,
     Refund,
     RefundStatus,
@@ -952,3 +955,67 @@ class LedgerContract:
         assert ledger.mark_delivered(message.id, "token-b") is True
         ledger.release(message.id, "token-b", "Timeout")  # too late: delivered stays delivered
         assert ledger.claim(message.id, 60, "token-c") is None
+
+    # -- reconciliation's state
+
+    def test_the_reconcile_cursor_only_moves_forward(self, ledger: LedgerUnderTest) -> None:
+        assert ledger.get_reconcile_cursor() is None
+        ahead = ReconcileCursor(through=NOW + timedelta(hours=1), updated_at=NOW)
+        ledger.advance_reconcile_cursor(ahead)
+        ledger.advance_reconcile_cursor(ahead)  # a retry of the same call
+        ledger.advance_reconcile_cursor(ReconcileCursor(through=NOW, updated_at=NOW + timedelta(hours=2)))
+
+        assert ledger.get_reconcile_cursor() == ahead
+        further = ReconcileCursor(through=NOW + timedelta(hours=3), updated_at=NOW + timedelta(hours=3))
+        ledger.advance_reconcile_cursor(further)
+        assert ledger.get_reconcile_cursor() == further
+
+    def test_drift_keeps_when_it_was_first_seen_until_resolved(self, ledger: LedgerUnderTest) -> None:
+        later = NOW + timedelta(hours=5)
+        ledger.record_drift(Drift("event", "evt_b", "RuntimeError", first_seen=NOW, last_seen=NOW))
+        ledger.record_drift(Drift("event", "evt_a", "ClientError", first_seen=later, last_seen=later))
+        ledger.record_drift(Drift("event", "evt_b", "ValueError", first_seen=later, last_seen=later))
+
+        assert ledger.list_drift() == [
+            Drift("event", "evt_b", "ValueError", first_seen=NOW, last_seen=later),
+            Drift("event", "evt_a", "ClientError", first_seen=later, last_seen=later),
+        ]
+        ledger.resolve_drift("event", "evt_b")
+        ledger.resolve_drift("event", "evt_unknown")
+        assert [d.object_id for d in ledger.list_drift()] == ["evt_a"]
+
+    def test_payments_pending_longer_than_expected_list_by_shard_until_they_settle(
+        self, ledger: LedgerUnderTest
+    ) -> None:
+        # Given bank debits in one shard: two pending past their check_at, one recent, one already settled
+        keys = ids_in_shard("pi", SHARD, 4)
+        long_ago = NOW - PENDING_PAYMENT_EXPECTED
+        ledger.commit(
+            Change(payment=a_payment(keys[0], PaymentStatus.PENDING, created_at=long_ago - timedelta(days=2)))
+        )
+        ledger.commit(
+            Change(payment=a_payment(keys[1], PaymentStatus.PENDING, created_at=long_ago - timedelta(days=3)))
+        )
+        ledger.commit(Change(payment=a_payment(keys[2], PaymentStatus.PENDING, created_at=NOW)))
+        ledger.commit(Change(payment=a_payment(keys[3], PaymentStatus.SUCCEEDED, created_at=long_ago)))
+
+        # Then the overdue ones list, longest pending first, in pages
+        for limit in (1, 2, 3):
+            overdue = walked(lambda lim, cur: ledger.pending_payments_due(SHARD, NOW, lim, cur), limit)
+            assert [p.key for p in overdue] == [keys[1], keys[0]], limit
+        # And one that settles leaves the listing
+        settled = a_payment(keys[1], PaymentStatus.SUCCEEDED, created_at=long_ago - timedelta(days=3))
+        ledger.commit(Change(payment=settled))
+        assert [p.key for p in ledger.pending_payments_due(SHARD, NOW, 10, None).items] == [keys[0]]
+
+    def test_a_payment_with_a_refund_pending_longer_than_expected_lists_too(self, ledger: LedgerUnderTest) -> None:
+        [key] = ids_in_shard("pi", SHARD, 1)
+        pending = Refund(
+            "re_slow", 2_000, RefundStatus.PENDING, False, "requested_by_customer", NOW - timedelta(days=15)
+        )
+        ledger.commit(Change(payment=a_payment(key, PaymentStatus.SUCCEEDED, refunds=(pending,), refund_version=1)))
+
+        [listed] = ledger.pending_payments_due(SHARD, NOW, 10, None).items
+
+        assert listed.key == key and listed.refunds == (pending,)
+        assert ledger.pending_payments_due(SHARD, NOW - timedelta(days=2), 10, None).items == []

@@ -14,6 +14,8 @@ from shared.services.ports import (
     ChargeOutcome,
     CheckoutSession,
     CheckoutSessionRequest,
+    EventListPage,
+    ListedEvent,
     OffSessionCharge,
     PaymentMethodUsed,
     RefundCreated,
@@ -48,8 +50,13 @@ class FakeGateway:
     refund_status: RefundStatus = RefundStatus.SUCCEEDED  # what a new refund's status is
     refuse_refunds: bool = False  # Stripe refuses (a charge disputed, say)
     # Events Stripe holds (what retrieve_event answers): tests put the facts a webhook would have parsed
-    events: dict[str, StripeFact] = field(default_factory=dict)
+    held_events: dict[str, StripeFact] = field(default_factory=dict)
     event_requests: list[str] = field(default_factory=list)
+    # Stripe's event list, in the order the events were created (tests add them with `add_event`)
+    events: list[ListedEvent] = field(default_factory=list)
+    event_list_requests: list[dict[str, object]] = field(default_factory=list)
+    intent_status: dict[str, str] = field(default_factory=dict)  # PaymentIntents Stripe knows, by id
+    refund_statuses: dict[str, str] = field(default_factory=dict)  # refunds Stripe knows, by id
     _replies: dict[str, CheckoutSession | ChargeOutcome | RefundCreated] = field(default_factory=dict)
 
     def ensure_customer(self, customer: Customer) -> str:
@@ -71,7 +78,7 @@ class FakeGateway:
 
     def retrieve_event(self, event_id: str) -> StripeFact | None:
         self.event_requests.append(event_id)
-        return self.events.get(event_id)
+        return self.held_events.get(event_id)
 
     def pay(self, session_id: str) -> None:
         """The customer completes the session on Stripe's page (an expired one cannot be)."""
@@ -100,6 +107,35 @@ class FakeGateway:
             reply = RefundCreated(f"re_fake_{len(self._replies) + 1}", request.amount, self.refund_status)
             self._replies[request.idempotency_key] = reply
         return reply
+
+    def payment_intent_status(self, payment_intent_id: str) -> str | None:
+        return self.intent_status.get(payment_intent_id)
+
+    def refund_status_at_stripe(self, refund_id: str) -> str | None:
+        return self.refund_statuses.get(refund_id)
+
+    def add_event(self, event: ListedEvent) -> None:
+        self.events.append(event)
+
+    def list_events(
+        self,
+        *,
+        types: tuple[str, ...],
+        created_gte: int,
+        created_lt: int,
+        starting_after: str | None = None,
+        limit: int = 100,
+    ) -> EventListPage:
+        """As Stripe lists them: newest first (the later-made first among events of the same second)."""
+        self.event_list_requests.append(
+            {"types": types, "gte": created_gte, "lt": created_lt, "starting_after": starting_after, "limit": limit}
+        )
+        newest_first = sorted(enumerate(self.events), key=lambda pair: (pair[1].created, pair[0]), reverse=True)
+        found = [e for _, e in newest_first if created_gte <= e.created < created_lt and e.type in types]
+        if starting_after is not None:
+            ids = [e.id for e in found]
+            found = found[ids.index(starting_after) + 1 :] if starting_after in ids else []
+        return EventListPage(events=found[:limit], has_more=len(found) > limit)
 
     def payment_method_used(self, payment_intent_id: str) -> PaymentMethodUsed | None:
         return self.payment_methods.get(payment_intent_id, PaymentMethodUsed("card", brand="visa", last4="4242"))

@@ -32,10 +32,12 @@ from shared.domain.records import (
     CheckoutAttempt,
     Customer,
     Dispute,
+    Drift,
     OpenCheckout,
     PayLink,
     Payment,
     Plan,
+    ReconcileCursor,
     RecurringCharge,
     StripeEventRecord,
 )
@@ -103,6 +105,8 @@ class InMemoryLedger:
         self.outbox: dict[str, OutboxEntry] = {}
         self.audit: list[AuditEntry] = []  # in commit order
         self.commits = 0  # changes committed (rejected ones are not counted)
+        self.reconcile_cursor: ReconcileCursor | None = None
+        self.drift: dict[tuple[str, str], Drift] = {}  # (kind, object id)
 
     def _stored(self, record: object) -> object | None:
         """The stored version of a record a change writes (None: new)."""
@@ -392,6 +396,10 @@ class InMemoryLedger:
         due = _due(((p.id, p.next_action_at, p) for p in self.plans.values()), shard, until)
         return _page(f"charges due in shard {shard}", due, limit, cursor, newest_first=False)
 
+    def pending_payments_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        due = _due(((p.key, p.check_at, p) for p in self.payments.values()), shard, until)
+        return _page(f"pending payments due in shard {shard}", due, limit, cursor, newest_first=False)
+
     def due_recurring(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
         due = _due(((r.id, r.next_action_at, r) for r in self.recurring.values()), shard, until)
         return _page(f"recurring periods due in shard {shard}", due, limit, cursor, newest_first=False)
@@ -420,6 +428,24 @@ class InMemoryLedger:
                 total, count = totals.get(invoice.currency, (0, 0))
                 totals[invoice.currency] = (total + invoice.amount_remaining, count + 1)
         return totals
+
+    def get_reconcile_cursor(self) -> ReconcileCursor | None:
+        return self.reconcile_cursor
+
+    def advance_reconcile_cursor(self, cursor: ReconcileCursor) -> None:
+        stored = replace(cursor, through=_whole_second(cursor.through) or cursor.through)
+        if self.reconcile_cursor is None or self.reconcile_cursor.through < stored.through:
+            self.reconcile_cursor = stored
+
+    def list_drift(self) -> list[Drift]:
+        return sorted(self.drift.values(), key=lambda d: (d.first_seen, d.kind, d.object_id))
+
+    def record_drift(self, drift: Drift) -> None:
+        known = self.drift.get((drift.kind, drift.object_id))
+        self.drift[(drift.kind, drift.object_id)] = replace(drift, first_seen=known.first_seen) if known else drift
+
+    def resolve_drift(self, kind: str, object_id: str) -> None:
+        self.drift.pop((kind, object_id), None)
 
 
 # ----- what the table keeps ------------------------------------------------------------------------------

@@ -126,7 +126,7 @@ def test_concurrency_is_capped_where_partners_limit_it_in_prod_only_by_default(s
 
     assert set(caps(synthesized).values()) == {None}  # dev: new accounts cannot reserve any
     prod = caps(synthesize(stage="prod"))
-    assert {name: cap for name, cap in prod.items() if cap is not None} == {"outbox": 2, "charges": 2}
+    assert {name: cap for name, cap in prod.items() if cap is not None} == {"outbox": 2, "charges": 2, "reconcile": 1}
     assert set(caps(synthesize(stage="prod", **{"payportal:reservedConcurrency": "false"})).values()) == {None}
     with pytest.raises(InvalidContextError):
         synthesize(**{"payportal:reservedConcurrency": "sometimes"})

@@ -27,6 +27,11 @@ EXPECTED_ALARMS = {
     "BalancesJobErrors",
     "BalancesJobOverrun",
     "BalancesJobSilent",
+    "ReconcileJobErrors",
+    "ReconcileJobOverrun",
+    "ReconcileJobSilent",
+    "ReconcileCursorBehind",
+    "ReconcileDriftUnresolved",
     "ChargeRefusalRate",
     "EventsFlaggedForReview",
     "BadItemsSkipped",
@@ -110,6 +115,18 @@ def test_a_skipped_bad_item_alarms_at_once(synthesized: Synthesized) -> None:
         assert (alarm["MetricName"], alarm["Namespace"], alarm["Statistic"]) == (name, "payportal-dev", "Sum")
         assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
         assert alarm["Dimensions"] == [{"Name": "service", "Value": "payportal"}]
+
+
+def test_reconciliation_alarms_when_its_cursor_is_25_days_behind_or_drift_is_a_day_old(
+    synthesized: Synthesized,
+) -> None:
+    for name, metric, threshold in (
+        ("ReconcileCursorBehind", "ReconcileCursorLagSeconds", 25 * 86_400),
+        ("ReconcileDriftUnresolved", "ReconcileOldestDriftSeconds", 24 * 3_600),
+    ):
+        alarm = alarms(synthesized)[name]
+        assert (alarm["MetricName"], alarm["Statistic"], alarm["Period"]) == (metric, "Maximum", 3_600)
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (threshold, "GreaterThanOrEqualToThreshold")
 
 
 def test_the_topic_is_encrypted_and_cloudwatch_may_use_the_key(synthesized: Synthesized) -> None:

@@ -62,6 +62,18 @@ EXPECTED_ACTIONS = {
     | FUNCTION_DLQ,
     # Due plans (due_work index), invoice and customer, one TransactWriteItems per claim; Stripe for the charge.
     "charges": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | KEY | STRIPE_SECRET | FUNCTION_DLQ,
+    # Each listed Stripe event through the webhook's path; its cursor (Get, Put) and drift (Query, Update, Delete).
+    "reconcile": LOGS
+    | XRAY
+    | READ_ONE
+    | READ_MANY
+    | QUERY
+    | PUT
+    | UPDATE
+    | DELETE
+    | KEY
+    | STRIPE_SECRET
+    | FUNCTION_DLQ,
     # The customer an SES event names, one TransactWriteItems of Puts to mark the address; failures to its DLQ.
     "email_feedback": LOGS | XRAY | READ_ONE | READ_MANY | PUT | KEY | DLQ,
 }
@@ -144,7 +156,7 @@ def test_outbox_sends_only_from_the_sender_identity_and_publishes_only_to_the_bu
 
 def test_the_stripe_secret_is_readable_only_as_that_one_secret(synthesized: Synthesized) -> None:
     secret_id = synthesized.logical_id(synthesized.stack.stripe_secret.secret)
-    for name in ("checkout", "webhooks", "operator_api", "charges"):
+    for name in ("checkout", "webhooks", "operator_api", "charges", "reconcile"):
         [read] = [
             s for s in statements_of(synthesized, name) if "secretsmanager:GetSecretValue" in as_list(s["Action"])
         ]
@@ -152,10 +164,17 @@ def test_the_stripe_secret_is_readable_only_as_that_one_secret(synthesized: Synt
 
 
 # operator_api: a customer's transactions and the Stripe events kept (by_owner); failed or flagged ones (due_work)
-INDEXES = {"operator_api": ("by_owner", "due_work"), "reminders": ("due_work",), "charges": ("due_work",)}
+INDEXES = {
+    "operator_api": ("by_owner", "due_work"),
+    "reminders": ("due_work",),
+    "charges": ("due_work",),
+    "reconcile": ("due_work",),
+}
 
 
-@pytest.mark.parametrize("name", ["checkout", "webhooks", "outbox", "operator_api", "reminders", "charges"])
+@pytest.mark.parametrize(
+    "name", ["checkout", "webhooks", "outbox", "operator_api", "reminders", "charges", "reconcile"]
+)
 def test_each_index_is_queried_only_by_the_function_that_needs_it(synthesized: Synthesized, name: str) -> None:
     resources = [
         str(resource)

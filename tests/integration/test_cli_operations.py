@@ -159,9 +159,14 @@ def test_a_stack_deployed_before_the_function_outputs_says_to_redeploy() -> None
 
 
 @pytest.mark.parametrize("job", sorted(SCHEDULED_FUNCTIONS))
-def test_each_scheduled_handler_runs_on_the_schedulers_payload(job: str, aws: Aws) -> None:
-    # Given: the real handler behind Invoke, over an empty table
+def test_each_scheduled_handler_runs_on_the_schedulers_payload(
+    job: str, aws: Aws, request: pytest.FixtureRequest
+) -> None:
+    # Given: the real handler behind Invoke, over an empty table (and the local Stripe, for the one that reads it)
     import importlib
+
+    if job == "reconcile":
+        request.getfixturevalue("stripe")
 
     handler = importlib.import_module(f"functions.{job}.handler").lambda_handler
     function = InProcessLambda(JOB_FUNCTIONS[job], handler)

@@ -310,6 +310,21 @@ def test_the_business_clock_can_be_fixed_read_and_reset(stack: LocalStack) -> No
     assert not reset["now"].startswith("2030-01-31")
 
 
+def test_the_local_stripes_webhook_delivery_can_be_stopped_and_resumed(stack: LocalStack) -> None:
+    assert stack.stripe_front_running
+    # When the developer stops delivery, the Stripe front itself says so
+    stopped = stack.post("/_local/stripe/delivery", json={"enabled": False})
+    assert stopped.status_code == 200 and stopped.json()["enabled"] is False
+    assert requests.get(f"{stack.stripe_url}/_front/delivery", timeout=10).json()["enabled"] is False
+    assert stack.get("/_local/stripe/delivery").json()["enabled"] is False
+    # And a bad request is the front's 400, not a 500
+    assert stack.post("/_local/stripe/delivery", json={"enabled": "off"}).status_code == 400
+    # And it resumes
+    assert stack.post("/_local/stripe/delivery", json={"enabled": True}).json()["enabled"] is True
+    # And reconciliation, which recovers what was not delivered, is a schedule the developer can fire
+    assert "reconcile" in stack.get("/_local/schedules").json()["schedules"]
+
+
 @pytest.mark.parametrize(
     "body",
     [b"not json", b'{"now": "2030-01-31T09:00:00"}', b'{"now": "next tuesday"}', b'{"then": "x"}', b"[]"],

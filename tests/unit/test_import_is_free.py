@@ -36,3 +36,16 @@ def test_a_handler_imports_with_an_empty_environment_and_no_io(function: str) ->
     assert "jinja2" not in result.stdout.split(",")
     # Request paths leave the X-Ray SDK out (about 0.1 s); Lambda's active tracing records them (decision 32)
     assert "aws_xray_sdk" not in result.stdout.split(",")
+
+
+def test_the_reconcile_handler_imports_with_no_io_and_no_stripe_sdk() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, "functions.reconcile.handler"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "stripe" not in result.stdout.split(",")  # loaded by the first list_events call

@@ -31,6 +31,7 @@ from shared.domain.records import (
     Customer,
     Dispute,
     DisputeStatus,
+    Drift,
     EmailUndeliverable,
     Installment,
     InstallmentStatus,
@@ -42,6 +43,7 @@ from shared.domain.records import (
     Plan,
     PlanKind,
     PlanStatus,
+    ReconcileCursor,
     RecurringCharge,
     RecurringStatus,
     Refund,
@@ -136,6 +138,15 @@ def outbox_key(message_id: str) -> Key:
 
 
 POLICY_KEY: Final[Key] = ("SETTINGS#dunning_policy", "SETTINGS")
+
+# Reconciliation's state: its cursor and the drift it found, in one partition read by key (never a scan).
+RECONCILE_PARTITION: Final = "RECONCILE"
+RECONCILE_CURSOR_KEY: Final[Key] = (RECONCILE_PARTITION, "CURSOR")
+DRIFT_SORT_PREFIX: Final = "DRIFT#"
+
+
+def drift_key(kind: str, object_id: str) -> Key:
+    return RECONCILE_PARTITION, f"{DRIFT_SORT_PREFIX}{kind}#{object_id}"
 
 
 def owner_partition(customer_id: str) -> str:
@@ -454,6 +465,8 @@ def payment_item(p: Payment) -> dict[str, Any]:
         "refunds": [_refund_item(r) for r in p.refunds] or None,
         "refund_version": p.refund_version or None,
         **_offline_attributes(p.offline),
+        # Pending (a bank debit): in the due_work index at the instant reconciliation asks Stripe about it.
+        **(schema.due_work_keys(p.key, utc_stamp(p.check_at), schema.PENDING_PAYMENT_WORK) if p.check_at else {}),
     }
 
 
@@ -713,6 +726,32 @@ def event_from(item: dict[str, Any]) -> StripeEventRecord:
         outcome=item["outcome"],
         received_at=datetime.fromisoformat(item["received_at"]),
         detail=item.get("detail") or "",
+    )
+
+
+def reconcile_cursor_item(c: ReconcileCursor) -> dict[str, Any]:
+    return {
+        **key_item(RECONCILE_CURSOR_KEY),
+        "type": "reconcile_cursor",
+        "through": utc_stamp(c.through),
+        "through_epoch": epoch(c.through),  # the forward-only condition compares this
+        "updated_at": timestamp(c.updated_at),
+    }
+
+
+def reconcile_cursor_from(item: dict[str, Any]) -> ReconcileCursor:
+    return ReconcileCursor(
+        through=from_utc_stamp(item["through"]), updated_at=datetime.fromisoformat(item["updated_at"])
+    )
+
+
+def drift_from(item: dict[str, Any]) -> Drift:
+    return Drift(
+        kind=item["kind"],
+        object_id=item["object_id"],
+        reason=item.get("reason", ""),
+        first_seen=datetime.fromisoformat(item["first_seen"]),
+        last_seen=datetime.fromisoformat(item["last_seen"]),
     )
 
 

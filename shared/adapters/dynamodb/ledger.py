@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from shared import schema
 from shared.adapters.dynamodb import items
-from shared.adapters.dynamodb.codec import deserialize, wire_key
+from shared.adapters.dynamodb.codec import deserialize, serialize, wire_key
 from shared.adapters.dynamodb.cursors import decode_cursor, encode_cursor
 from shared.adapters.dynamodb.items import Key
 from shared.adapters.dynamodb.outbox_store import DynamoOutboxStore
@@ -25,10 +25,12 @@ from shared.domain.records import (
     CheckoutAttempt,
     Customer,
     Dispute,
+    Drift,
     OpenCheckout,
     PayLink,
     Payment,
     Plan,
+    ReconcileCursor,
     RecurringCharge,
     StripeEventRecord,
 )
@@ -330,6 +332,11 @@ class DynamoLedger:
         found, next_cursor = self._due(schema.CHARGE_WORK, shard, until, limit, cursor)
         return Page(items=_each_read(found, "plan", items.plan_from), next_cursor=next_cursor)
 
+    def pending_payments_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        """Pending payments in one shard of the due_work index that have been pending longer than expected."""
+        found, next_cursor = self._due(schema.PENDING_PAYMENT_WORK, shard, until, limit, cursor)
+        return Page(items=_each_read(found, "payment", items.payment_from), next_cursor=next_cursor)
+
     def _due(
         self, kind: str, shard: int, until: datetime, limit: int, cursor: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
@@ -372,6 +379,60 @@ class DynamoLedger:
                     break
                 request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return totals
+
+    # -- reconciliation's state: one partition, read by key and Query, never a scan
+
+    def get_reconcile_cursor(self) -> ReconcileCursor | None:
+        item = self._get(items.RECONCILE_CURSOR_KEY)
+        return items.reconcile_cursor_from(item) if item else None
+
+    def advance_reconcile_cursor(self, cursor: ReconcileCursor) -> None:
+        # A failed condition: the stored cursor is as far or further (another run, or this call's retry).
+        with contextlib.suppress(self._db.exceptions.ConditionalCheckFailedException):
+            self._db.put_item(
+                TableName=self._table,
+                Item=serialize(items.reconcile_cursor_item(cursor)),
+                ConditionExpression="attribute_not_exists(pk) OR through_epoch < :through",
+                ExpressionAttributeValues={":through": {"N": str(items.epoch(cursor.through))}},
+            )
+
+    def list_drift(self) -> list[Drift]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :p AND begins_with(sk, :drift)",
+            "ExpressionAttributeValues": {
+                ":p": {"S": items.RECONCILE_PARTITION},
+                ":drift": {"S": items.DRIFT_SORT_PREFIX},
+            },
+            "ConsistentRead": True,
+        }
+        found: list[Drift] = []
+        while True:
+            page = self._db.query(**request)
+            found += [items.drift_from(deserialize(i)) for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return sorted(found, key=lambda d: (d.first_seen, d.kind, d.object_id))
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def record_drift(self, drift: Drift) -> None:
+        self._db.update_item(
+            TableName=self._table,
+            Key=wire_key(*items.drift_key(drift.kind, drift.object_id)),
+            UpdateExpression="SET #type = :type, kind = :kind, object_id = :id, reason = :reason, "
+            "last_seen = :last, first_seen = if_not_exists(first_seen, :first)",
+            ExpressionAttributeNames={"#type": "type"},
+            ExpressionAttributeValues={
+                ":type": {"S": "drift"},
+                ":kind": {"S": drift.kind},
+                ":id": {"S": drift.object_id},
+                ":reason": {"S": drift.reason},
+                ":last": {"S": items.timestamp(drift.last_seen)},
+                ":first": {"S": items.timestamp(drift.first_seen)},
+            },
+        )
+
+    def resolve_drift(self, kind: str, object_id: str) -> None:
+        self._db.delete_item(TableName=self._table, Key=wire_key(*items.drift_key(kind, object_id)))
 
 
 # What reading a record that is not in the shape we write raises: a missing or mistyped attribute, or a

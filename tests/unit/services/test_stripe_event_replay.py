@@ -34,7 +34,7 @@ def ledger_with_checkout() -> InMemoryLedger:
 
 def stripe_holding(*facts: StripeFact) -> FakeGateway:
     gateway = FakeGateway()
-    gateway.events = {fact.event.id: fact for fact in facts}
+    gateway.held_events = {fact.event.id: fact for fact in facts}
     return gateway
 
 
@@ -128,7 +128,7 @@ def test_an_event_stripe_does_not_have_is_not_found_and_changes_nothing() -> Non
 
 def test_stripe_answering_with_another_event_is_refused() -> None:
     gateway = FakeGateway()
-    gateway.events = {"evt_asked": a_session_fact("evt_other")}
+    gateway.held_events = {"evt_asked": a_session_fact("evt_other")}
 
     with pytest.raises(StripeEventUnreadable):
         replay_event(ledger_with_checkout(), gateway, CLOCK, "evt_asked", livemode=False)

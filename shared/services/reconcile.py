@@ -1,0 +1,337 @@
+"""Reconciliation from Stripe's event list: every event payportal handles, applied through the webhook's own
+exactly-once path, so what a lost or given-up webhook would have done is done now, and done once.
+
+The list is read from a stored cursor (less an overlap, for events Stripe lists a little after it created
+them) up to now, in windows of a few hours. Within a window events are applied oldest first; an event
+already recorded comes back DUPLICATE_EVENT and changes nothing, which is what makes the overlap and a
+rerun safe. The cursor moves to the end of each window once all of it is applied. An event that cannot be
+applied (a transient error, a race that kept losing) holds the cursor at it, so the next run tries it again,
+and is kept as drift with when it was first seen until it applies.
+
+Stripe is called at most `requests_per_second` times a second (its limit is 100 in live mode, 25 in test
+mode), and no new page is started once `out_of_time()` says so: the cursor keeps what was done.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from shared.clock import Clock
+from shared.domain.declines import DEFAULT_RETRY_DAYS
+from shared.domain.invoices import PaymentStatus
+from shared.domain.messages import EventName, outgoing_event
+from shared.domain.records import PENDING_REFUND_EXPECTED, Drift, Payment, ReconcileCursor, RefundStatus
+from shared.services.due_work import ALL_SHARDS, walk_due
+from shared.services.ports import Change, Ledger, ListedEvent, PaymentGateway, SkippedItem
+from shared.services.stripe_events.engine import Outcome
+from shared.services.stripe_events.facts import StripeFact
+from shared.services.stripe_events.router import record_stripe_event
+
+# Reads a listed event as the webhook reads its body; None: not an event payportal can read.
+ReadEvent = Callable[[dict[str, Any]], StripeFact | None]
+
+OVERLAP: Final = timedelta(minutes=10)  # re-read before the cursor: Stripe lists an event shortly after creating it
+WINDOW: Final = timedelta(hours=6)  # the span read, then applied, before the cursor moves
+STRIPE_EVENT_HISTORY: Final = timedelta(days=30)  # how far back Stripe's event list reaches
+HISTORY_MARGIN: Final = timedelta(minutes=5)  # not quite to its edge: Stripe would refuse created[gte] beyond it
+PAGE_SIZE: Final = 100  # Stripe's largest page
+# Below Stripe's limits (100 requests a second live, 25 in test mode): the webhook, the pay pages and the
+# charge run share them.
+LIVE_REQUESTS_PER_SECOND: Final = 50.0
+TEST_REQUESTS_PER_SECOND: Final = 10.0
+DRIFT_EVENT: Final = "event"  # a listed event that could not be applied
+DRIFT_PAYMENT: Final = "payment"  # a payment pending longer than expected (its reason: what Stripe says)
+DRIFT_REFUND: Final = "refund"  # a refund pending longer than expected (likewise)
+PENDING_PAGE: Final = 100
+
+
+def requests_per_second(livemode: bool) -> float:
+    return LIVE_REQUESTS_PER_SECOND if livemode else TEST_REQUESTS_PER_SECOND
+
+
+class Pacer:
+    """Spaces calls so no more than `per_second` start in any second."""
+
+    def __init__(
+        self,
+        per_second: float,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._interval = 1.0 / per_second
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._next: float | None = None
+        self.calls = 0
+
+    def wait(self) -> None:
+        now = self._monotonic()
+        if self._next is not None and now < self._next:
+            self._sleep(self._next - now)
+            now = self._next
+        self._next = now + self._interval
+        self.calls += 1
+
+
+@dataclass(frozen=True, slots=True)
+class FailedEvent:
+    event_id: str
+    reason: str  # the error's type, never its message
+
+
+@dataclass(slots=True)
+class ReconcileReport:
+    listed: int = 0  # events read from Stripe's list
+    recovered: int = 0  # applied now: the webhook had not brought them
+    already_recorded: int = 0  # the webhook (or an earlier run) had
+    unchanged: int = 0  # moved nothing (the ledger was there already, or not an event payportal acts on)
+    flagged: int = 0  # kept for review: did not match what payportal recorded
+    unreadable: int = 0  # listed, but not an event payportal can read (skipped, as the webhook skips it)
+    failed: list[FailedEvent] = field(default_factory=list)  # not applied: tried again next run
+    pending_checked: int = 0  # payments pending longer than expected, looked up at Stripe
+    pending_flagged: int = 0  # of those, kept as drift: still pending at Stripe, or settled there unrecorded
+    skipped: list[SkippedItem] = field(default_factory=list)  # pending payments that could not be looked at
+    drift_resolved: int = 0
+    unresolved_drift: int = 0
+    oldest_drift_seconds: int = 0  # how long the oldest unresolved drift has been seen
+    stripe_requests: int = 0
+    complete: bool = False  # read and applied up to now; False: stopped for time or held by drift (next run goes on)
+    cursor: datetime | None = None
+    cursor_lag_seconds: int = 0  # how far behind now the cursor is
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileSettings:
+    livemode: bool = False  # the stack's Stripe mode (events of the other mode are flagged, as by the webhook)
+    retry_days: tuple[int, ...] = DEFAULT_RETRY_DAYS
+    types: tuple[str, ...] = ()  # the event types payportal handles
+
+
+def reconcile(
+    ledger: Ledger,
+    gateway: PaymentGateway,
+    clock: Clock,
+    *,
+    stripe_now: Callable[[], datetime],
+    out_of_time: Callable[[], bool],
+    settings: ReconcileSettings,
+    pacer: Pacer,
+    read: ReadEvent,
+) -> ReconcileReport:
+    """One run: read and apply Stripe's events from the cursor to now; report what was found and done.
+    `clock` is the business clock the events are applied at; `stripe_now` the real time Stripe's `created`
+    counts in."""
+    report = ReconcileReport()
+    now = stripe_now()
+    known = ledger.list_drift()
+    drift = {d.object_id: d for d in known if d.kind == DRIFT_EVENT}
+    stored = ledger.get_reconcile_cursor()
+    floor = now - STRIPE_EVENT_HISTORY + HISTORY_MARGIN
+    start = max(stored.through - OVERLAP, floor) if stored else floor
+    held: int | None = None  # Stripe's `created` of the first event this run could not apply
+    window_start = _seconds(start)
+    # Through the current second: an event Stripe makes later in it is read again within the next run's overlap.
+    end = _seconds(now) + 1
+    quiet = _quiet_span(gateway, pacer, settings.types, window_start, end, out_of_time)
+    while window_start < end:
+        events: list[ListedEvent] | None
+        if quiet is not None:  # the whole span is one page: no windows needed
+            window_end, events = end, quiet
+            quiet = None
+        else:
+            window_end = min(window_start + int(WINDOW.total_seconds()), end)
+            events = _read_window(gateway, pacer, settings.types, window_start, window_end, out_of_time)
+        if events is None:
+            break
+        stopped_at: int | None = None  # Stripe's `created` of the first event left for the next run
+        for listed in events:
+            if out_of_time():
+                stopped_at = listed.created
+                break
+            report.listed += 1
+            if not _apply(ledger, clock, listed, read(listed.payload), settings, report, drift, now) and held is None:
+                held = listed.created
+        through = min(t for t in (held, stopped_at, window_end) if t is not None)
+        ledger.advance_reconcile_cursor(ReconcileCursor(through=_instant(through), updated_at=now))
+        if stopped_at is not None:
+            break
+        window_start = window_end
+    else:
+        report.complete = held is None
+    if not out_of_time():
+        pending_drift = {(d.kind, d.object_id): d for d in known if d.kind in (DRIFT_PAYMENT, DRIFT_REFUND)}
+        _check_pending_payments(ledger, gateway, clock, pacer, out_of_time, report, pending_drift, now)
+    report.stripe_requests = pacer.calls
+    _settle_report(ledger, report, now)
+    ledger.commit(Change(outbox=[outgoing_event(EventName.RECONCILE_COMPLETED, completed_detail(report), clock.now())]))
+    return report
+
+
+def _quiet_span(
+    gateway: PaymentGateway,
+    pacer: Pacer,
+    types: tuple[str, ...],
+    created_gte: int,
+    created_lt: int,
+    out_of_time: Callable[[], bool],
+) -> list[ListedEvent] | None:
+    """A span longer than a window (a first run, a catch-up) is asked for whole once: when it fits in one page
+    (most days after an outage of a quiet account), that page is all of it, oldest first. None: read it in
+    windows (one request spent to learn it)."""
+    if created_lt - created_gte <= int(WINDOW.total_seconds()) or out_of_time():
+        return None
+    pacer.wait()
+    page = gateway.list_events(types=types, created_gte=created_gte, created_lt=created_lt, limit=PAGE_SIZE)
+    return None if page.has_more else page.events[::-1]
+
+
+def _read_window(
+    gateway: PaymentGateway,
+    pacer: Pacer,
+    types: tuple[str, ...],
+    created_gte: int,
+    created_lt: int,
+    out_of_time: Callable[[], bool],
+) -> list[ListedEvent] | None:
+    """Every event of the window, oldest first; None when time ran out before the window was read."""
+    newest_first: list[ListedEvent] = []
+    after: str | None = None
+    while True:
+        if out_of_time():
+            return None
+        pacer.wait()
+        page = gateway.list_events(
+            types=types, created_gte=created_gte, created_lt=created_lt, starting_after=after, limit=PAGE_SIZE
+        )
+        newest_first += page.events
+        if not page.has_more or not page.events:
+            return newest_first[::-1]
+        after = page.events[-1].id
+
+
+def _apply(
+    ledger: Ledger,
+    clock: Clock,
+    listed: ListedEvent,
+    fact: StripeFact | None,
+    settings: ReconcileSettings,
+    report: ReconcileReport,
+    drift: dict[str, Drift],
+    now: datetime,
+) -> bool:
+    """Apply one listed event; False when it could not be (it stays drift, and holds the cursor)."""
+    if fact is None:
+        report.unreadable += 1
+        return True
+    try:
+        outcome = record_stripe_event(ledger, clock, fact, livemode=settings.livemode, retry_days=settings.retry_days)
+    except Exception as error:  # a transient fault or a race that kept losing: the next run tries again
+        reason = type(error).__name__
+        report.failed.append(FailedEvent(listed.id, reason))
+        first_seen = drift[listed.id].first_seen if listed.id in drift else now
+        ledger.record_drift(Drift(DRIFT_EVENT, listed.id, reason, first_seen=first_seen, last_seen=now))
+        drift[listed.id] = Drift(DRIFT_EVENT, listed.id, reason, first_seen=first_seen, last_seen=now)
+        return False
+    if outcome is Outcome.APPLIED:
+        report.recovered += 1
+    elif outcome is Outcome.DUPLICATE_EVENT:
+        report.already_recorded += 1
+    elif outcome is Outcome.FLAGGED:
+        report.flagged += 1
+    else:
+        report.unchanged += 1
+    if drift.pop(listed.id, None) is not None:
+        ledger.resolve_drift(DRIFT_EVENT, listed.id)
+        report.drift_resolved += 1
+    return True
+
+
+def _check_pending_payments(
+    ledger: Ledger,
+    gateway: PaymentGateway,
+    clock: Clock,
+    pacer: Pacer,
+    out_of_time: Callable[[], bool],
+    report: ReconcileReport,
+    known: dict[tuple[str, str], Drift],
+    now: datetime,
+) -> None:
+    """Each payment with something pending longer than expected (the payment, a bank debit; or a refund),
+    from the due_work index, never a scan, is looked up at Stripe and kept as drift with what Stripe says:
+    still pending there (the bank is slow, or it is stuck), or settled there with no event recorded (replay
+    it). Drift of what is no longer overdue is cleared."""
+    seen: set[tuple[str, str]] = set()
+
+    def flag(kind: str, object_id: str, status: str | None) -> None:
+        reason = "unknown_at_stripe" if status is None else f"{status}_at_stripe"
+        first_seen = known[(kind, object_id)].first_seen if (kind, object_id) in known else now
+        ledger.record_drift(Drift(kind, object_id, reason, first_seen=first_seen, last_seen=now))
+        seen.add((kind, object_id))
+        report.pending_checked += 1
+        report.pending_flagged += 1
+
+    def look_up(payment: Payment) -> None:
+        if payment.status is PaymentStatus.PENDING:
+            pacer.wait()
+            flag(DRIFT_PAYMENT, payment.key, gateway.payment_intent_status(payment.payment_intent_id or payment.key))
+        for refund in payment.refunds:
+            if refund.status is RefundStatus.PENDING and refund.updated_at + PENDING_REFUND_EXPECTED <= clock.now():
+                pacer.wait()
+                flag(DRIFT_REFUND, refund.id, gateway.refund_status_at_stripe(refund.id))
+
+    left = walk_due(
+        ALL_SHARDS,
+        lambda shard, cursor: ledger.pending_payments_due(shard, clock.now(), PENDING_PAGE, cursor),
+        look_up,
+        out_of_time,
+        kind="payment",
+        skip=report.skipped.append,
+    )
+    if not left and not report.skipped:  # every overdue item was seen: the drift of any other is settled
+        for kind, object_id in set(known) - seen:
+            ledger.resolve_drift(kind, object_id)
+            report.drift_resolved += 1
+
+
+def _settle_report(ledger: Ledger, report: ReconcileReport, now: datetime) -> None:
+    cursor = ledger.get_reconcile_cursor()
+    report.cursor = cursor.through if cursor else None
+    lag = now - cursor.through if cursor else STRIPE_EVENT_HISTORY
+    report.cursor_lag_seconds = max(0, int(lag.total_seconds()))
+    unresolved = ledger.list_drift()
+    report.unresolved_drift = len(unresolved)
+    if unresolved:
+        report.oldest_drift_seconds = max(0, int((now - unresolved[0].first_seen).total_seconds()))
+
+
+def completed_detail(report: ReconcileReport) -> dict[str, object]:
+    """The `reconcile.completed` event's detail (docs/events.md): counts and the cursor, no payloads."""
+    return {
+        "complete": report.complete,
+        "events_listed": report.listed,
+        "recovered": report.recovered,
+        "already_recorded": report.already_recorded,
+        "flagged": report.flagged,
+        "unreadable": report.unreadable,
+        "failed": len(report.failed),
+        "pending_payments_checked": report.pending_checked,
+        "pending_payments_flagged": report.pending_flagged,
+        "drift_resolved": report.drift_resolved,
+        "unresolved_drift": report.unresolved_drift,
+        "cursor": report.cursor.isoformat() if report.cursor else None,
+        "cursor_lag_seconds": report.cursor_lag_seconds,
+        "stripe_requests": report.stripe_requests,
+    }
+
+
+def _seconds(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _instant(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)

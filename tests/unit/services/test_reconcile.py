@@ -1,0 +1,295 @@
+"""Reconciliation over the in-memory ledger and the fake gateway's event list: missed events are applied
+once, a rerun changes nothing, the cursor continues where a run stopped, an event that cannot be applied is
+kept as drift and holds the cursor until it applies, and Stripe is paced."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from shared.clock import FixedClock
+from shared.domain.invoices import InvoiceStatus, PaymentStatus
+from shared.domain.messages import Event, EventName
+from shared.domain.records import PENDING_PAYMENT_EXPECTED, ReconcileCursor, Refund, RefundStatus
+from shared.services.ports import Change, ListedEvent
+from shared.services.reconcile import (
+    OVERLAP,
+    PAGE_SIZE,
+    Pacer,
+    ReconcileReport,
+    ReconcileSettings,
+    reconcile,
+)
+from shared.services.stripe_events.facts import StripeFact
+from tests.fakes import InMemoryLedger
+from tests.fakes.gateway import FakeGateway
+from tests.fakes.records import NOW, a_checkout, a_customer, a_payment, an_invoice
+from tests.fakes.stripe_facts import a_session_fact
+
+CLOCK = FixedClock(NOW)
+TYPES = ("checkout.session.completed", "checkout.session.expired")
+SETTINGS = ReconcileSettings(types=TYPES)
+
+
+class Unpaced(Pacer):
+    def __init__(self) -> None:
+        super().__init__(1_000.0, monotonic=lambda: 0.0, sleep=lambda _: None)
+
+
+def ledger_owing() -> InMemoryLedger:
+    """Given cus_1 owes inv_1 (USD 125.00) and was sent to Checkout session cs_1 for all of it."""
+    ledger = InMemoryLedger()
+    ledger.commit(Change(new_customer=a_customer(), new_invoice=an_invoice(), checkout=a_checkout()))
+    return ledger
+
+
+FACTS: dict[str, StripeFact] = {}  # what each listed event reads as (the adapter's parser is tested on its own)
+
+
+def read(payload: dict[str, Any]) -> StripeFact | None:
+    return FACTS.get(str(payload["id"]))
+
+
+def listed(fact: StripeFact, at: datetime) -> ListedEvent:
+    created = int(at.timestamp())
+    FACTS[fact.event.id] = replace(fact, event=replace(fact.event, created=created))
+    payload = {"id": fact.event.id, "type": fact.event.type, "created": created}
+    return ListedEvent(fact.event.id, created, fact.event.type, payload)
+
+
+def expired_fact(event_id: str) -> StripeFact:
+    expired = a_session_fact(event_id, paid=False)
+    return replace(expired, event=replace(expired.event, type="checkout.session.expired"))
+
+
+def run(ledger: InMemoryLedger, gateway: FakeGateway, *, now: datetime = NOW, **options: Any) -> ReconcileReport:
+    return reconcile(
+        ledger,
+        gateway,
+        CLOCK,
+        stripe_now=lambda: now,
+        out_of_time=options.pop("out_of_time", lambda: False),
+        settings=options.pop("settings", SETTINGS),
+        pacer=options.pop("pacer", Unpaced()),
+        read=read,
+    )
+
+
+def completed_events(ledger: InMemoryLedger) -> list[dict[str, Any]]:
+    return [
+        dict(m.body.detail)
+        for m in ledger.outbox_messages()
+        if isinstance(m.body, Event) and m.body.name is EventName.RECONCILE_COMPLETED
+    ]
+
+
+def test_a_missed_payment_is_applied_once_and_a_second_run_changes_nothing() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    gateway.add_event(listed(a_session_fact("evt_paid"), NOW - timedelta(hours=2)))
+
+    first = run(ledger, gateway)
+    receipts_after_first = len(ledger.outbox_messages())
+    second = run(ledger, gateway, now=NOW + timedelta(minutes=5))
+
+    invoice = ledger.get_invoice("inv_1")
+    assert invoice is not None and invoice.status is InvoiceStatus.PAID and invoice.amount_paid == 12_500
+    assert (first.recovered, first.complete, first.cursor) == (1, True, NOW + timedelta(seconds=1))
+    assert (second.recovered, second.listed) == (0, 0)  # the event lies before the cursor less the overlap
+    assert len(ledger.outbox_messages()) == receipts_after_first + 1  # only the second run's own event
+    [done, again] = completed_events(ledger)
+    assert done["recovered"] == 1 and done["complete"] is True and again["recovered"] == 0
+
+
+def test_events_within_the_overlap_are_listed_again_and_come_back_already_recorded() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    gateway.add_event(listed(a_session_fact("evt_paid"), NOW - timedelta(minutes=1)))
+    run(ledger, gateway)
+
+    again = run(ledger, gateway, now=NOW + timedelta(minutes=1))
+
+    assert (again.listed, again.already_recorded, again.recovered) == (1, 1, 0)
+    assert gateway.event_list_requests[-1]["gte"] == int((NOW + timedelta(seconds=1) - OVERLAP).timestamp())
+    assert gateway.event_list_requests[-1]["types"] == TYPES
+
+
+def test_a_first_run_reads_back_thirty_days_and_no_further() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+
+    report = run(ledger, gateway)
+
+    earliest = min(int(r["gte"]) for r in gateway.event_list_requests)  # type: ignore[call-overload]
+    assert NOW - timedelta(days=30) < datetime.fromtimestamp(earliest, NOW.tzinfo) < NOW - timedelta(days=29)
+    assert report.complete and report.cursor_lag_seconds == 0
+
+
+def test_a_long_window_is_read_page_by_page_and_applied_oldest_first() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    expired = a_session_fact("evt_expired", paid=False)
+    expired = replace(expired, event=replace(expired.event, type="checkout.session.expired"))
+    for n in range(PAGE_SIZE * 2 + 10):
+        gateway.add_event(listed(replace(expired, event=replace(expired.event, id=f"evt_x{n}")), NOW))
+    gateway.add_event(listed(a_session_fact("evt_paid"), NOW - timedelta(hours=1)))
+
+    report = run(ledger, gateway, now=NOW + timedelta(seconds=1))
+
+    assert report.listed == PAGE_SIZE * 2 + 11 and report.recovered == 1
+    assert [r["starting_after"] is None for r in gateway.event_list_requests[-3:]] == [True, False, False]
+    assert ledger.stripe_events["evt_paid"].outcome == "applied"
+
+
+def test_a_run_out_of_time_keeps_its_cursor_and_the_next_run_continues() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    ledger.advance_reconcile_cursor(ReconcileCursor(through=NOW - timedelta(days=3), updated_at=NOW))
+    gateway.add_event(listed(a_session_fact("evt_paid"), NOW - timedelta(hours=1)))
+    for n in range(PAGE_SIZE):  # more than one page over the three days: read in windows
+        gateway.add_event(listed(expired_fact(f"evt_x{n}"), NOW - timedelta(hours=2)))
+    pages = iter(range(1_000))
+
+    stopped = run(ledger, gateway, out_of_time=lambda: next(pages) >= 4)  # the whole span, three windows, stop
+
+    assert not stopped.complete and stopped.recovered == 0 and stopped.stripe_requests == 4
+    assert stopped.cursor is not None and NOW - timedelta(days=3) < stopped.cursor < NOW - timedelta(days=2)
+    assert stopped.cursor_lag_seconds > 2 * 86_400
+    finished = run(ledger, gateway)
+    assert finished.complete and finished.listed == PAGE_SIZE + 1 and "evt_paid" in ledger.stripe_events
+
+
+def test_a_long_quiet_span_is_read_in_one_request() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    ledger.advance_reconcile_cursor(ReconcileCursor(through=NOW - timedelta(days=3), updated_at=NOW))
+    gateway.add_event(listed(a_session_fact("evt_paid"), NOW - timedelta(days=2)))
+
+    report = run(ledger, gateway)
+
+    assert (report.stripe_requests, report.recovered, report.complete) == (1, 1, True)
+    assert report.cursor == NOW + timedelta(seconds=1)
+
+
+def test_an_event_that_cannot_be_applied_is_drift_and_holds_the_cursor_until_it_applies() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    failed_at = NOW - timedelta(hours=10)
+    gateway.add_event(listed(a_session_fact("evt_paid"), failed_at))
+    real_commit = ledger.commit
+
+    def throttled(change: Change) -> None:
+        if change.stripe_event is not None:
+            raise RuntimeError("throttled")
+        real_commit(change)
+
+    ledger.commit = throttled  # type: ignore[method-assign]
+    first = run(ledger, gateway)
+    ledger.commit = real_commit  # type: ignore[method-assign]
+
+    assert [(f.event_id, f.reason) for f in first.failed] == [("evt_paid", "RuntimeError")]
+    assert not first.complete and first.cursor == failed_at
+    [drift] = ledger.list_drift()
+    assert (drift.object_id, drift.reason, drift.first_seen) == ("evt_paid", "RuntimeError", NOW)
+
+    later = run(ledger, gateway, now=NOW + timedelta(hours=1))
+
+    assert later.recovered == 1 and later.drift_resolved == 1 and later.complete
+    assert ledger.list_drift() == [] and later.unresolved_drift == 0
+
+
+def test_drift_still_unresolved_reports_its_age() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    gateway.add_event(listed(a_session_fact("evt_paid"), NOW - timedelta(hours=1)))
+    ledger.commit = lambda change: (_ for _ in ()).throw(RuntimeError("down"))  # type: ignore[method-assign]
+
+    with pytest.raises(RuntimeError):  # even the completion event cannot be written: the run fails loudly
+        run(ledger, gateway)
+    assert ledger.list_drift()[0].first_seen == NOW
+    with pytest.raises(RuntimeError):
+        run(ledger, gateway, now=NOW + timedelta(hours=25))
+    [drift] = ledger.list_drift()
+    assert drift.first_seen == NOW and drift.last_seen == NOW + timedelta(hours=25)
+
+
+def test_an_unreadable_listed_event_is_counted_and_does_not_hold_the_cursor() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    created = int((NOW - timedelta(hours=1)).timestamp())
+    gateway.add_event(ListedEvent("evt_odd", created, TYPES[0], {"id": "evt_odd", "created": created}))
+
+    report = run(ledger, gateway)
+
+    assert (report.unreadable, report.complete, report.failed) == (1, True, [])
+
+
+def test_events_of_the_other_mode_are_flagged_as_the_webhook_flags_them() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    live = a_session_fact("evt_live")
+    gateway.add_event(listed(replace(live, event=replace(live.event, livemode=True)), NOW - timedelta(hours=1)))
+
+    report = run(ledger, gateway)
+
+    assert report.flagged == 1 and ledger.get_invoice("inv_1").amount_paid == 0  # type: ignore[union-attr]
+
+
+def test_the_pacer_spaces_calls_to_the_rate_asked() -> None:
+    moments = iter([0.0, 0.01, 0.5, 0.55])
+    slept: list[float] = []
+    pacer = Pacer(10.0, monotonic=lambda: next(moments), sleep=slept.append)
+
+    for _ in range(4):
+        pacer.wait()
+
+    assert [round(s, 3) for s in slept] == [0.09, 0.05]  # the 2nd waits to 0.1 s; the 4th to 0.6 s
+    assert pacer.calls == 4
+
+
+def test_a_bank_debit_pending_longer_than_expected_is_looked_up_and_flagged_until_it_settles() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    started = NOW - PENDING_PAYMENT_EXPECTED - timedelta(hours=1)
+    ledger.commit(Change(payment=a_payment("pi_slow", PaymentStatus.PENDING, created_at=started)))
+    ledger.commit(Change(payment=a_payment("pi_recent", PaymentStatus.PENDING, created_at=NOW)))
+    gateway.intent_status["pi_slow"] = "processing"
+
+    first = run(ledger, gateway)
+
+    assert (first.pending_checked, first.pending_flagged) == (1, 1)  # the recent one is not due a look yet
+    [drift] = ledger.list_drift()
+    assert (drift.kind, drift.object_id, drift.reason, drift.first_seen) == (
+        "payment",
+        "pi_slow",
+        "processing_at_stripe",
+        NOW,
+    )
+    # When Stripe has settled it but its event never came, the drift says so, seen first where it was
+    gateway.intent_status["pi_slow"] = "succeeded"
+    later = run(ledger, gateway, now=NOW + timedelta(hours=1))
+    [drift] = ledger.list_drift()
+    assert (drift.reason, drift.first_seen, later.oldest_drift_seconds) == ("succeeded_at_stripe", NOW, 3_600)
+    # And once the ledger has it, the drift is gone
+    ledger.commit(Change(payment=a_payment("pi_slow", PaymentStatus.SUCCEEDED, created_at=started)))
+    settled = run(ledger, gateway, now=NOW + timedelta(hours=2))
+    assert (settled.pending_checked, settled.drift_resolved, ledger.list_drift()) == (0, 1, [])
+
+
+def test_a_pending_payment_stripe_does_not_know_is_flagged_as_such() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    old = NOW - PENDING_PAYMENT_EXPECTED - timedelta(days=1)
+    ledger.commit(Change(payment=a_payment("pi_gone", PaymentStatus.PENDING, created_at=old)))
+
+    report = run(ledger, gateway)
+
+    assert report.pending_flagged == 1 and ledger.list_drift()[0].reason == "unknown_at_stripe"
+    [done] = completed_events(ledger)
+    assert (done["pending_payments_checked"], done["pending_payments_flagged"]) == (1, 1)
+
+
+def test_a_refund_pending_longer_than_expected_is_looked_up_and_flagged() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    slow = Refund("re_slow", 2_000, RefundStatus.PENDING, False, "requested_by_customer", NOW - timedelta(days=15))
+    recent = Refund("re_new", 1_000, RefundStatus.PENDING, False, "requested_by_customer", NOW)
+    paid = a_payment("pi_1", PaymentStatus.SUCCEEDED, refunds=(slow, recent), refund_version=1)
+    ledger.commit(Change(payment=paid))
+    gateway.refund_statuses["re_slow"] = "pending"
+
+    report = run(ledger, gateway)
+
+    assert (report.pending_checked, report.pending_flagged) == (1, 1)  # the recent refund is not due a look
+    [drift] = ledger.list_drift()
+    assert (drift.kind, drift.object_id, drift.reason) == ("refund", "re_slow", "pending_at_stripe")
