@@ -150,14 +150,16 @@ def _exit_description(code: int | None) -> str:
 class Instance:
     """One worker process of one function; one request at a time (the pool sees to it)."""
 
-    def __init__(self, function: str, environment: Mapping[str, str], logs: FunctionLogs) -> None:
+    def __init__(
+        self, function: str, environment: Mapping[str, str], logs: FunctionLogs, module: str | None = None
+    ) -> None:
         self.function = function
         self._logs = logs
         self._replies: queue.Queue[bytes | None] = queue.Queue()
         self._usable = True
         # The command is ours: this interpreter, our module, a function name that exists() checked.
         self.process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", WORKER_MODULE, function],
+            [sys.executable, "-m", WORKER_MODULE, function, *([module] if module else [])],
             cwd=REPO_ROOT,
             env={**environment, "PYTHONUNBUFFERED": "1"},
             stdin=subprocess.PIPE,
@@ -347,7 +349,8 @@ class FunctionResolver:
     for `overrides` (stand-ins, tests) and `IN_PROCESS_FUNCTIONS`.
 
     `environment` is what instances start with (read when each starts; default os.environ, as
-    LocalStack.start() sets it); `clock` gives the business clock's fixed instant per request, or None."""
+    LocalStack.start() sets it); `clock` gives the business clock's fixed instant per request, or None.
+    `modules` runs other handler modules as functions in instances (function name -> dotted module; tests)."""
 
     def __init__(
         self,
@@ -357,8 +360,10 @@ class FunctionResolver:
         environment: Callable[[], Mapping[str, str]] | None = None,
         pool_size: int = POOL_SIZE,
         forward_logs: bool = True,
+        modules: Mapping[str, str] | None = None,
     ) -> None:
         self._overrides = dict(overrides or {})
+        self._modules = dict(modules or {})
         self._override_locks = {name: threading.Lock() for name in self._overrides}
         self._clock: Clock = clock or (lambda: None)
         self._environment = environment or (lambda: os.environ)
@@ -369,7 +374,9 @@ class FunctionResolver:
         self._lock = threading.Lock()
 
     def exists(self, name: str) -> bool:
-        return name in self._overrides or (name.isidentifier() and (FUNCTIONS_DIR / name / "handler.py").is_file())
+        if name in self._overrides or name in self._modules:
+            return True
+        return name.isidentifier() and (FUNCTIONS_DIR / name / "handler.py").is_file()
 
     def resolve(self, name: str) -> Handler:
         """The handler itself, imported into this process (overrides and `IN_PROCESS_FUNCTIONS`)."""
@@ -415,7 +422,7 @@ class FunctionResolver:
             return pool
 
     def _start_instance(self, name: str) -> Instance:
-        return Instance(name, dict(self._environment()), self.logs)
+        return Instance(name, dict(self._environment()), self.logs, self._modules.get(name))
 
     def prewarm(self, names: Iterable[str]) -> None:
         """Start one instance of each function now, all at once, so the first requests skip the cold start."""

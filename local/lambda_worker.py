@@ -1,4 +1,5 @@
-"""One Lambda instance of one function: `python -m local.lambda_worker <function>`.
+"""One Lambda instance of one function: `python -m local.lambda_worker <function> [<handler module>]`
+(the module defaults to `functions.<function>.handler`; tests name stand-ins).
 
 The local stack (local/lambda_runtime.py) starts these, a small pool per function, and hands each one
 request at a time, as Lambda does, so nothing a handler keeps in module globals (Powertools' resolver state,
@@ -75,10 +76,11 @@ def _handle(handler: Any, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1 or not argv[0].isidentifier():
-        print("usage: python -m local.lambda_worker <function>", file=sys.stderr)
+    if len(argv) not in {1, 2} or not argv[0].isidentifier():
+        print("usage: python -m local.lambda_worker <function> [<handler module>]", file=sys.stderr)
         return 2
     function = argv[0]
+    module = argv[1] if len(argv) == 2 else f"functions.{function}.handler"
     # Replies on a copy of the original stdout; fd 1 itself goes to stderr from here on, for the handler.
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     sys.stdout.flush()
@@ -90,7 +92,7 @@ def main(argv: list[str]) -> int:
     handler: Any = None
     init_error: dict[str, Any] | None = None
     try:  # Lambda's init phase: the import runs once per instance, before the first request
-        handler = importlib.import_module(f"functions.{function}.handler").lambda_handler
+        handler = importlib.import_module(module).lambda_handler
     except Exception as error:
         traceback.print_exc()
         init_error = error_shape(error, "Runtime.ImportModuleError")
