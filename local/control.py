@@ -55,6 +55,11 @@ class LocalClock(AdjustableClock):
         super().reset()
         self.fixed = False
 
+    def fixed_instant(self) -> datetime | None:
+        """The instant a developer fixed the clock at, or None when it runs in real time (one read)."""
+        with self._lock:
+            return self._fixed
+
 
 logger = logging.getLogger("local.control")
 

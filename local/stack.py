@@ -5,8 +5,11 @@
     ...  # stack.api_url, stack.signed(...), stack.drain_outbox()
     stack.stop()
 
-The handlers run in this process, so `start()` points the process at the stack (os.environ, the business
-clock) and `stop()` puts back what was there before, for the tests that run after it.
+Each function runs in instances of its own (worker processes, local/lambda_runtime.py), started with the
+environment `start()` gives this process (os.environ); the outbox and email_feedback functions and any
+stand-in `handlers` run in this process, which is why `start()` also points the process at the stack (the
+business clock too) and `stop()` puts back what was there before, for the tests that run after it.
+`stop()` stops every instance.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from local.ses_feedback import SesFeedback
 from shared import clock as clock_module
 from shared import wiring
 from shared.adapters import aws as aws_adapter
+from shared.routes import HTTP_FUNCTIONS
 
 logger = logging.getLogger("local.stack")
 
@@ -96,8 +100,8 @@ class LocalStack:
         imported on first use."""
         config = config or StackConfig.from_environment()
         self.config = replace(config, **overrides) if overrides else config
-        self.resolver = FunctionResolver(handlers)
         self.clock = LocalClock()
+        self.resolver = FunctionResolver(handlers, clock=self.clock.fixed_instant)
         self.emails = SentEmails()
         self.ses_feedback = SesFeedback(self._invoke_email_feedback)
 
@@ -208,6 +212,9 @@ class LocalStack:
         self._apply_environment()
         self._saved_clock = clock_module.business_clock()
         clock_module.use_clock(self.clock)
+        # One instance of each HTTP function imports its handler while the Stripe front starts: the first
+        # requests skip the cold start.
+        self.resolver.prewarm(HTTP_FUNCTIONS)
 
         self._start_stripe_front()
 
@@ -244,6 +251,7 @@ class LocalStack:
         if self._api is not None:
             self._api.stop()
             self._api = None
+        self.resolver.stop()
         self._stop_stripe_front()
         if self._moto is not None:
             self._moto.stop()
@@ -352,6 +360,10 @@ class LocalStack:
     def seed_demo_data(self) -> DemoData:
         """The demo customer and invoice `make dev` starts with."""
         return seed_demo_data(self.api_url, self.clock.now().date())
+
+    def function_logs(self, name: str) -> list[str]:
+        """The recent lines the function's instances wrote (its Powertools log lines among them)."""
+        return self.resolver.logs.lines(name)
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         return requests.get(f"{self.api_url}{path}", timeout=30, **kwargs)

@@ -71,6 +71,13 @@ def descendants(root: int) -> set[Process]:
     return found
 
 
+def _is_function_instance(pid: int) -> bool:
+    try:
+        return b"local.lambda_worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
 def port_is_free(port: int) -> bool:
     """Bindable as the stack binds its ports at start (SO_REUSEADDR: closed connections do not count)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -149,6 +156,8 @@ def started() -> Iterator[Started]:
         # The tests mean something only if the stack runs children and says where everything listens:
         # the API, moto, the Stripe front and localstripe behind it.
         assert len(tree) >= 2, stack.output()
+        # ... among them the functions' instances (local.lambda_worker), one per HTTP function from the start
+        assert len([p for p in tree if _is_function_instance(p.pid)]) >= 3, stack.output()
         assert len(ports) >= 4 and not any(port_is_free(port) for port in ports), stack.output()
         yield Started(stack, tree, ports)
     finally:
