@@ -143,7 +143,10 @@ def test_an_instance_killed_mid_request_fails_that_request_and_is_replaced(resol
 def test_an_instance_that_died_while_idle_is_replaced(resolver: FunctionResolver) -> None:
     first = call(resolver)["pid"]
     os.kill(first, signal.SIGKILL)
+    # Gone as the pool can tell: a killed process shows as a zombie while its other threads still exit, and
+    # only once they have can it be reaped (what a long-dead instance always is)
     assert wait_until(lambda: gone(first))
+    assert wait_until(lambda: all(i.process.poll() is not None for i in resolver.instances() if i.pid == first))
     assert call(resolver)["pid"] != first
 
 
