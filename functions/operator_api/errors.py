@@ -75,17 +75,31 @@ def error_response(status: int, code: str, message: str, fields: list[dict[str, 
     return Response(status_code=status, content_type="application/json", body=body.model_dump(mode="json"))
 
 
-def not_json() -> dict[str, Any]:
-    """The 415 for a body that is not JSON, as the Lambda proxy response it is (answered before routing)."""
-    body = ErrorBody(
-        error=ErrorDetail(code="unsupported_media_type", message="send the body as application/json", fields=[])
-    )
+def _proxy_error(status: int, code: str, message: str, fields: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """An error as the Lambda proxy response it is, for what is answered before routing."""
+    problems = [FieldProblem(**field) for field in fields or []]
+    body = ErrorBody(error=ErrorDetail(code=code, message=message, fields=problems))
     return {
-        "statusCode": 415,
+        "statusCode": status,
         "headers": {"Content-Type": "application/json"},
         "body": body.model_dump_json(),
         "isBase64Encoded": False,
     }
+
+
+def not_json() -> dict[str, Any]:
+    """The 415 for a body that is not JSON."""
+    return _proxy_error(415, "unsupported_media_type", "send the body as application/json")
+
+
+def not_an_object() -> dict[str, Any]:
+    """The 422 for a JSON body that is not an object (request_body.body_is_not_an_object)."""
+    return _proxy_error(
+        422,
+        "validation_error",
+        "invalid request: body",
+        [{"field": "body", "message": "the body must be a JSON object"}],
+    )
 
 
 def _missing_key() -> Response[Any]:

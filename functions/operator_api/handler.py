@@ -10,8 +10,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.operator_api import views
-from functions.operator_api.errors import documented, not_json, register_error_handlers
-from functions.operator_api.request_body import declares_other_than_json, parse_json_body
+from functions.operator_api.errors import documented, not_an_object, not_json, register_error_handlers
+from functions.operator_api.request_body import body_is_not_an_object, declares_other_than_json, parse_json_body
 from functions.operator_api.schemas import (
     AuditPage,
     CheckoutSessionOut,
@@ -606,4 +606,6 @@ def put_dunning_policy(policy: DunningPolicyModel) -> DunningPolicyModel:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if declares_other_than_json(event):
         return not_json()
+    if body_is_not_an_object(event):
+        return not_an_object()
     return app.resolve(event, context)

@@ -8,10 +8,16 @@ Python's json raises other errors on hostile input: RecursionError on deep nesti
 integer of more than 4,300 digits. Both are JSON the API can never accept, so both become the
 JSONDecodeError Powertools turns into our 400 `invalid_json`. A long but readable integer is kept as a
 Decimal, which no integer field accepts: the caller gets a 422 naming the field instead.
+
+Every body the API takes is a JSON object. One that is JSON but not an object is refused (422) before
+Powertools sees it too: Powertools takes the first element of an array where it expects one value (its rule
+for a repeated query parameter, applied to bodies as well), so `[{...}]` would pass as `{...}`.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Mapping
 from decimal import Decimal
@@ -46,3 +52,17 @@ def declares_other_than_json(event: Mapping[str, Any]) -> bool:
     if declared is None:
         return False
     return declared.split(";", 1)[0].strip().lower() != JSON
+
+
+def body_is_not_an_object(event: Mapping[str, Any]) -> bool:
+    """A POST, PUT or PATCH whose body reads as JSON but is not an object (an array, a string, a number).
+    A body that does not read at all is left to Powertools, which answers it 400."""
+    if str(event.get("httpMethod", "")).upper() not in _WITH_BODY or not event.get("body"):
+        return False
+    try:
+        raw = event["body"]
+        text = base64.b64decode(raw).decode() if event.get("isBase64Encoded") else str(raw)
+        value = parse_json_body(text)
+    except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return not isinstance(value, dict)

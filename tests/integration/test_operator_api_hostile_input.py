@@ -55,6 +55,37 @@ def test_a_body_that_is_not_utf8_is_a_400(aws: Aws, path: str, resource: str, ra
     assert error_of(response)["code"] == "invalid_body"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "resource", "body"),
+    [
+        # Powertools would take an array's first element as the object: a well-formed customer inside one
+        (
+            "POST",
+            "/v1/customers",
+            "/v1/customers",
+            [{"email": "array@example.com", "name": "In An Array", "external_id": "in-an-array"}],
+        ),
+        ("POST", "/v1/customers", "/v1/customers", []),
+        ("POST", "/v1/invoices", "/v1/invoices", "a string"),
+        ("PUT", "/v1/dunning-policy", "/v1/dunning-policy", 12),
+        ("POST", "/v1/recurring-charges", "/v1/recurring-charges", None),
+    ],
+)
+def test_a_json_body_that_is_not_an_object_is_a_422(
+    aws: Aws, method: str, path: str, resource: str, body: object
+) -> None:
+    response = send_bytes(method, path, resource, json.dumps(body).encode())
+    assert response["statusCode"] == 422
+    error = error_of(response)
+    assert (error["code"], error["fields"]) == (
+        "validation_error",
+        [{"field": "body", "message": "the body must be a JSON object"}],
+    )
+    if body and isinstance(body, list):  # and nothing was created from the array's first element
+        found = operator("GET", "/v1/customers", "/v1/customers", query={"external_id": "in-an-array"})
+        assert (found["statusCode"], json_body(found)["customers"]) == (200, [])
+
+
 @pytest.mark.parametrize("raw", [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 100_000 + b"1" + b"}" * 100_000])
 def test_json_nested_deeper_than_we_read_is_a_400(aws: Aws, raw: bytes) -> None:
     response = send_bytes("POST", "/v1/invoices", "/v1/invoices", raw)
