@@ -322,13 +322,15 @@ def main() -> None:
             dynamo = {k: v for k, v in counts.items() if k.startswith("dynamodb.")}
             print(f"  {name}: {sum(dynamo.values())} DynamoDB requests {dict(sorted(counts.items()))}")
         print()
-        from benchmarks import balances, charges, reminders
+        from benchmarks import balances, charges, reconcile, reminders
 
         reminders.main()
         print()
         charges.main()
         print()
         balances.main()
+        print()
+        reconcile.main()
     print()
     # In a process of its own, so the resident memory it prints is the local stack's moto and nothing else.
     subprocess.run([sys.executable, "-m", "benchmarks.local_stack"], cwd=ROOT, check=True)
