@@ -30,6 +30,7 @@ _REPLAY_SAYS: Final[Mapping[str, str]] = {
     "duplicate_event": "already applied before: nothing changed",
     "ignored": "not an event payportal acts on: nothing changed",
     "flagged": "flagged again: it still does not match what we recorded (see its detail); nothing moved",
+    "retry_later": "not applied: its payment's success is not recorded yet; replay that event first",
 }
 
 
@@ -84,7 +85,7 @@ def replay_event(api: OperatorApi, event_id: str, *, say: Callable[[str], None])
     outcome = str(reply.get("outcome"))
     before = reply.get("previous_outcome") or "never received"
     say(f"{reply.get('id')}  {reply.get('type')}: {_REPLAY_SAYS.get(outcome, outcome)} (before: {before})")
-    return outcome != "flagged"
+    return outcome not in ("flagged", "retry_later")
 
 
 def _ok(reply: ApiReply, doing: str) -> dict[str, Any]:

@@ -574,8 +574,10 @@ class StripeEventsPage(BaseModel):
 class ReplayOut(BaseModel):
     id: str
     type: str
-    outcome: Literal["applied", "no_change", "flagged", "ignored", "duplicate_event"] = Field(
-        description="what the replay did; duplicate_event: it was applied before, and nothing changed"
+    outcome: Literal["applied", "no_change", "flagged", "ignored", "duplicate_event", "retry_later"] = Field(
+        description="what the replay did; duplicate_event: it was applied before, and nothing changed; "
+        "retry_later: it is about a payment whose success is not recorded yet (replay that event first), "
+        "nothing was kept"
     )
     previous_outcome: str | None = Field(
         default=None, description="what was kept of it before (null: it never reached us)"

@@ -136,9 +136,23 @@ class Invoice:
         return credited
 
     def with_payment_reversed(self, amount: int) -> Invoice:
-        """State after money recorded outside Stripe came back (a bounced cheque): it is owed again."""
+        """State after money recorded outside Stripe came back (a bounced cheque): it is owed again, less what
+        of it the invoice's unrefunded credit still covers. A refund kept as credit (not reopened) that this
+        money paid for is owed again too: the credit it came out of was never there."""
+        owed = self.amount_remaining + max(0, amount - self.amount_credit)
         reversed_ = replace(self, amount_paid=max(0, self.amount_paid - amount), version=self.version + 1)
+        if owed > 0:
+            # settled = paid - reopened: reopen exactly what makes amount_remaining `owed`
+            reopened = max(self.amount_reopened, reversed_.amount_paid - reversed_.amount_due + owed)
+            reversed_ = replace(reversed_, amount_reopened=min(reopened, reversed_.amount_refunded))
         return replace(reversed_, status=reversed_._settled_status())
+
+    def with_amount_due(self, amount_due: int) -> Invoice:
+        """amount_due corrected: settled or owed as what was paid and credited now makes it (a credit note may
+        have settled it at the old amount); settled, dunning has nothing more to do."""
+        corrected = replace(self, amount_due=amount_due)
+        corrected = replace(corrected, status=corrected._settled_status())
+        return replace(corrected, next_action_at=None) if corrected.status is InvoiceStatus.PAID else corrected
 
     def with_late_fee(self, step: str, amount: int) -> Invoice:
         """Once per step: a second call for the same step changes nothing."""

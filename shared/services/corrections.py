@@ -215,7 +215,9 @@ def _correct(
     if c.amount_due is not None and c.amount_due != invoice.amount_due:
         _check_amount_correctable(ledger, invoice, c.amount_due)
         changed["amount_due"] = {"from": invoice.amount_due, "to": c.amount_due}
-        updated = replace(updated, amount_due=c.amount_due)
+        updated = updated.with_amount_due(c.amount_due)
+        if invoice.status is InvoiceStatus.PAID and updated.status is not InvoiceStatus.PAID:
+            updated = _replanned(ledger, updated, now)  # owed again (a credit note had settled it): dunning
     if c.due_date is not None and c.due_date != invoice.due_date:
         _not_while_a_plan_pays(invoice, "due date")
         changed["due_date"] = {"from": invoice.due_date.isoformat(), "to": c.due_date.isoformat()}

@@ -155,13 +155,13 @@ def _record(
 
 
 def offline_event_detail(invoice: Invoice, payment: Payment) -> dict[str, Any]:
-    """`invoice.payment_recorded` and `payment.reversed` (docs/events.md)."""
+    """`invoice.payment_recorded` and `payment.reversed` (docs/events.md). The operator's reference stays out:
+    free text (a transfer's reference often names the payer) stays in the audit trail, as events carry none."""
     assert payment.offline is not None
     detail = invoice_event_detail(invoice) | {
         "payment_id": payment.key,
         "amount": payment.amount,
         "method": payment.offline.method.value,
-        "reference": payment.offline.reference,
         "received_on": payment.offline.received_on.isoformat(),
     }
     if payment.offline.reversed_at is not None:
@@ -213,7 +213,9 @@ def _reverse(
     # Owed again: dunning looks at it from now (a hold or a dispute keeps it quiet, as ever).
     updated = replace(updated, next_action_at=next_dunning_action(current_policy(ledger), updated, now))
     if updated.hold is not None and updated.hold.active_at(now):
-        updated = replace(updated, next_action_at=invoice.next_action_at)
+        # Looked at again when the hold ends, as a hold placed now would have it (the paid invoice had no
+        # next action to keep); an indefinite hold is released by hand, which plans it then.
+        updated = replace(updated, next_action_at=updated.hold.until)
     change = Change(payment_reversal=reversed_payment, invoice_update=updated)
     change.outbox.append(
         outgoing_event(EventName.PAYMENT_REVERSED, offline_event_detail(updated, reversed_payment), now)

@@ -237,6 +237,15 @@ def _apply(
         ledger.record_drift(Drift(DRIFT_EVENT, listed.id, reason, first_seen=first_seen, last_seen=now))
         drift[listed.id] = Drift(DRIFT_EVENT, listed.id, reason, first_seen=first_seen, last_seen=now)
         return False
+    if outcome is Outcome.RETRY_LATER:
+        # About a payment whose success is not recorded (still to come, or flagged and waiting for the
+        # operator): nothing was kept, so hold the cursor at it as at a failure; it applies once it can.
+        reason = "payment_not_yet_recorded"
+        report.failed.append(FailedEvent(listed.id, reason))
+        first_seen = drift[listed.id].first_seen if listed.id in drift else now
+        drift[listed.id] = Drift(DRIFT_EVENT, listed.id, reason, first_seen=first_seen, last_seen=now)
+        ledger.record_drift(drift[listed.id])
+        return False
     if outcome is Outcome.APPLIED:
         report.recovered += 1
     elif outcome is Outcome.DUPLICATE_EVENT:

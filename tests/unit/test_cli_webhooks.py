@@ -12,6 +12,9 @@ import pytest
 
 from cli.__main__ import main
 from cli.webhooks import ApiReply
+from functions.operator_api.views import replay_out
+from shared.services.stripe_events.engine import Outcome
+from shared.services.stripe_events.replay import Replayed
 
 
 def an_event(n: int, outcome: str = "applied", detail: str | None = None) -> dict[str, Any]:
@@ -91,6 +94,7 @@ def test_flagged_and_failed_cannot_be_asked_for_together_nor_a_limit_of_nothing(
          "already applied before: nothing changed"),
         ({"id": "evt_1", "type": "t", "outcome": "applied"}, 0, "applied (before: never received)"),
         ({"id": "evt_1", "type": "t", "outcome": "flagged", "previous_outcome": "flagged"}, 1, "flagged again"),
+        ({"id": "evt_1", "type": "t", "outcome": "retry_later"}, 1, "replay that event first"),
     ],
 )  # fmt: skip
 def test_a_replay_says_what_it_did_and_exits_1_while_the_event_stays_flagged(
@@ -116,3 +120,9 @@ def test_an_event_id_is_sent_as_one_path_segment_and_api_errors_are_one_line() -
     assert api.calls[0][1] == "/v1/stripe-events/..%2Fcustomers%2Fx%3Fy/replay"
     code, _, err = run(api, "webhooks", "replay", "evt_1")
     assert code == 1 and "HTTP 403: User is not authorized (is your IAM identity allowed" in err
+
+
+def test_the_api_can_say_a_replay_must_wait_for_its_payment() -> None:
+    """Found in review: the reply model refused retry_later, so such a replay answered 500."""
+    reply = replay_out(Replayed("evt_1", "refund.updated", Outcome.RETRY_LATER, None))
+    assert reply.outcome == "retry_later"

@@ -21,7 +21,7 @@ from shared.domain.errors import (
     PaymentInProgress,
     PaymentNotOffline,
 )
-from shared.domain.invoices import InvoiceStatus
+from shared.domain.invoices import Hold, InvoiceStatus
 from shared.domain.messages import (
     Event,
     EventName,
@@ -452,3 +452,83 @@ def test_the_new_emails_survive_their_stored_form() -> None:
         PaymentReversedEmail("inv_1", "off_1", 5_000),
     ):
         assert decode(*encode(body)) == body
+
+
+# ----- found in review: each of these left the ledger saying something other than what is owed -----------
+
+
+def test_a_bounced_cheque_whose_credit_was_refunded_is_owed_again_in_full() -> None:
+    # Given inv_1 paid by card and by a cheque, and the card refunded as credit (the cheque seemed to cover it)
+    ledger = a_ledger()
+    ledger.commit(Change(payment=a_payment(amount=12_500)))
+    ledger.commit(Change(invoice_update=ledger.invoices["inv_1"].with_payment(12_500)))
+    cheque = record(ledger, replace(CHEQUE, amount=12_500))
+    refund_payment_once(
+        ledger, FakeGateway(), CLOCK, InMemoryRunOnce(), "pi_1",
+        RefundAsk(amount=None, reason="duplicate", reopen_balance=False), key="rf", fingerprint={}, actor=OPS,
+    )  # fmt: skip
+    assert ledger.invoices["inv_1"].status is InvoiceStatus.PAID
+
+    # When the cheque bounces
+    invoice = reverse(ledger, cheque.payment.key).invoice
+
+    # Then nothing was received in the end: the whole amount is owed, and dunning picks it up
+    assert (invoice.status, invoice.amount_remaining) == (InvoiceStatus.OPEN, 12_500)
+    assert invoice.next_action_at is not None
+
+
+def test_a_bounced_cheque_that_only_overpaid_leaves_the_invoice_settled() -> None:
+    # Given inv_1 paid by card and, once more, by cheque: 125.00 of credit, none of it refunded
+    ledger = a_ledger()
+    ledger.commit(Change(payment=a_payment(amount=12_500)))
+    ledger.commit(Change(invoice_update=ledger.invoices["inv_1"].with_payment(12_500)))
+    cheque = record(ledger, replace(CHEQUE, amount=12_500))
+
+    # When the cheque bounces, the card still pays it
+    invoice = reverse(ledger, cheque.payment.key).invoice
+    assert (invoice.status, invoice.amount_remaining, invoice.amount_credit) == (InvoiceStatus.PAID, 0, 0)
+    assert invoice.amount_reopened == 0
+
+
+def test_a_cheque_bouncing_during_a_hold_is_chased_when_the_hold_ends() -> None:
+    # Given inv_1 on hold for five days, and paid in full by cheque meanwhile (nothing left to chase)
+    until = NOW + timedelta(days=5)
+    ledger = a_ledger()
+    held = ledger.invoices["inv_1"]
+    ledger.commit(
+        Change(
+            invoice_update=replace(
+                held, hold=Hold(reason="disputing a line", until=until), next_action_at=until, version=held.version + 1
+            )
+        )
+    )
+    cheque = record(ledger, replace(CHEQUE, amount=12_500))
+    assert ledger.invoices["inv_1"].next_action_at is None
+
+    # When it bounces while the hold still runs
+    invoice = reverse(ledger, cheque.payment.key).invoice
+
+    # Then the invoice is looked at again when the hold ends, not never
+    assert (invoice.status, invoice.next_action_at) == (InvoiceStatus.OPEN, until)
+
+
+def test_raising_the_amount_of_an_invoice_a_credit_note_settled_makes_it_owed_and_chased() -> None:
+    # Given inv_1 settled by a credit note for all of it
+    ledger = a_ledger()
+    credit(ledger, 12_500)
+    assert ledger.invoices["inv_1"].status is InvoiceStatus.PAID
+
+    # When the operator corrects the amount up
+    correct_invoice(ledger, FakeGateway(), CLOCK, "inv_1", InvoiceCorrection(amount_due=20_000), actor=OPS)
+
+    # Then it is owed, payable and in dunning again
+    invoice = ledger.invoices["inv_1"]
+    assert (invoice.status, invoice.amount_remaining) == (InvoiceStatus.OPEN, 20_000)
+    assert invoice.accepts_payment and invoice.next_action_at is not None
+
+
+def test_the_offline_payment_events_carry_no_reference() -> None:
+    ledger = a_ledger()
+    record(ledger, replace(CHEQUE, reference="transfer from J. Smith, acct 1234"))
+    details = [m.body.detail for m in ledger.outbox_messages() if isinstance(m.body, Event)]
+    assert details and all("J. Smith" not in str(detail) for detail in details)

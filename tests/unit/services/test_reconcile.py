@@ -16,6 +16,7 @@ from shared.domain.messages import Event, EventName
 from shared.domain.records import PENDING_PAYMENT_EXPECTED, ReconcileCursor, Refund, RefundStatus
 from shared.services.ports import Change, ListedEvent
 from shared.services.reconcile import (
+    DRIFT_EVENT,
     OVERLAP,
     PAGE_SIZE,
     Pacer,
@@ -27,7 +28,7 @@ from shared.services.stripe_events.facts import StripeFact
 from tests.fakes import InMemoryLedger
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.records import NOW, a_checkout, a_customer, a_payment, an_invoice
-from tests.fakes.stripe_facts import a_session_fact
+from tests.fakes.stripe_facts import a_refund_fact, a_session_fact
 
 CLOCK = FixedClock(NOW)
 TYPES = ("checkout.session.completed", "checkout.session.expired")
@@ -293,3 +294,26 @@ def test_a_refund_pending_longer_than_expected_is_looked_up_and_flagged() -> Non
     assert (report.pending_checked, report.pending_flagged) == (1, 1)  # the recent refund is not due a look
     [drift] = ledger.list_drift()
     assert (drift.kind, drift.object_id, drift.reason) == ("refund", "re_slow", "pending_at_stripe")
+
+
+def test_a_refund_listed_before_its_payment_is_recorded_holds_the_cursor_and_applies_once_it_can() -> None:
+    """Found in review: answered retry_later (nothing kept), it was counted unchanged and passed for good."""
+    # Given inv_1's bank debit still pending in the ledger, and a refund of it on Stripe's list
+    ledger = InMemoryLedger()
+    pending = a_payment(status=PaymentStatus.PENDING)
+    ledger.commit(Change(new_customer=a_customer(), new_invoice=an_invoice(), payment=pending))
+    gateway = FakeGateway()
+    gateway.add_event(listed(a_refund_fact("evt_refund_early"), NOW - timedelta(hours=1)))
+
+    settings = ReconcileSettings(types=(*TYPES, "refund.updated"))
+
+    # When reconciliation runs: the refund cannot apply yet
+    first = run(ledger, gateway, settings=settings)
+    assert (first.complete, [f.event_id for f in first.failed]) == (False, ["evt_refund_early"])
+    assert [(d.kind, d.object_id) for d in ledger.list_drift()] == [(DRIFT_EVENT, "evt_refund_early")]
+    assert first.cursor is not None and first.cursor <= NOW - timedelta(hours=1)
+
+    # And once the payment's success is recorded, the next run applies it and the drift is gone
+    ledger.commit(Change(payment=replace(pending, status=PaymentStatus.SUCCEEDED, updated_at=NOW)))
+    second = run(ledger, gateway, now=NOW + timedelta(hours=1), settings=settings)
+    assert (second.recovered, second.complete, ledger.list_drift()) == (1, True, [])
