@@ -65,12 +65,16 @@ def close_open_checkout(
     ledger: Ledger, gateway: PaymentGateway, invoice_id: str, now: datetime, *, completed_blocks: bool
 ) -> OpenCheckout | None:
     """The invoice's payable session expired at Stripe, and its slot closed (to commit with the change).
-    None when no session is payable. A session the customer completed meanwhile cannot be expired: its
-    webhook closes the slot; `completed_blocks` refuses the change until it has (PaymentInProgress)."""
+    With no session payable the slot still moves on: a pay page that read the invoice before this change
+    and is opening a session for the old figure meanwhile then fails its commit (the slot's version guard)
+    and re-reads the invoice. A session the customer completed meanwhile cannot be expired: its webhook
+    closes the slot; `completed_blocks` refuses the change until it has (PaymentInProgress)."""
     slot = ledger.get_open_checkout(invoice_id)
     current = slot.payable_at(now) if slot else None
-    if slot is None or current is None:
-        return None
+    if slot is None:
+        return OpenCheckout(invoice_id=invoice_id, version=1)
+    if current is None:
+        return replace(slot, version=slot.version + 1, current=None, identity="")
     if gateway.expire_checkout_session(current.session_id) is SessionClosed.COMPLETE:
         if completed_blocks:
             raise PaymentInProgress("a payment for this invoice is being confirmed; try again once it has landed")

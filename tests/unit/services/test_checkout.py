@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.domain.errors import InvalidStateTransition, InvoiceNotPayable, NotFound, PayLinkInvalid, PaymentInProgress
+from shared.domain.errors import (
+    ConcurrentUpdate,
+    InvalidStateTransition,
+    InvoiceNotPayable,
+    NotFound,
+    PayLinkInvalid,
+    PaymentInProgress,
+)
 from shared.domain.invoices import Hold, InvoiceStatus, PaymentStatus
 from shared.services.checkout import (
     CheckoutConfig,
@@ -20,10 +27,12 @@ from shared.services.checkout import (
     promise_to_pay,
     start_checkout,
 )
+from shared.services.corrections import CreditNoteAsk, issue_credit_note_once
 from shared.services.ports import Change, CheckoutSession, CheckoutSessionRequest
 from tests.fakes import FakeGateway, FixedClock
 from tests.fakes.pages import a_payable_setup, a_stored_pay_link
 from tests.fakes.records import NOW, an_invoice
+from tests.fakes.run_once import InMemoryRunOnce
 
 CONFIG = CheckoutConfig(base_url="https://pay.example.test", payment_method_types=("card", "us_bank_account"))
 
@@ -249,3 +258,30 @@ def test_a_partial_payment_never_asks_for_more_than_is_owed_nor_less_than_the_mi
     allowed = min(minimum, remaining) <= asked <= remaining
     assert refused is not allowed
     assert [r.amount for r in gateway.checkout_requests] == ([] if refused else [asked])
+
+
+def test_a_credit_note_landing_while_a_session_is_opened_for_the_old_figure_leaves_nothing_payable() -> None:
+    """Found in review: the session's commit was guarded by the open-checkout slot only, which a correction
+    with no session open did not touch, so the customer could pay the figure from before the credit note."""
+    # Given the pay page read the invoice (USD 125.00) and is asking Stripe for a session for all of it
+    ledger, invoice, token = a_payable_setup()
+    clock, gateway = FixedClock(NOW), FakeGateway()
+    page = open_pay_link(ledger, clock, token)
+    create = gateway.create_checkout_session
+
+    def create_while_a_credit_note_lands(request: CheckoutSessionRequest) -> CheckoutSession:
+        session = create(request)
+        if len(gateway.session_status) == 1:  # the operator's credit note commits meanwhile
+            issue_credit_note_once(
+                ledger, gateway, clock, InMemoryRunOnce(), invoice.id, CreditNoteAsk(amount=2_500, reason="goodwill"),
+                key="c1", fingerprint={}, actor="arn:aws:iam::1:user/ops",
+            )  # fmt: skip
+        return session
+
+    gateway.create_checkout_session = create_while_a_credit_note_lands  # type: ignore[method-assign]
+    # When the page's session commits after the credit note: it is refused, and the customer reloads
+    with pytest.raises(ConcurrentUpdate):
+        start_checkout(ledger, gateway, clock, CONFIG, page=page, amount=None)
+    # Then no session for USD 125.00 can be paid
+    assert [sid for sid, status in gateway.session_status.items() if status == "open"] == []
+    assert ledger.open_checkouts[invoice.id].current is None
