@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -80,6 +79,8 @@ class PayLink:
 
     @staticmethod
     def new_token() -> str:
+        import secrets  # lazy: minting links is the pay pages' and the outbox's, not the webhook's cold path
+
         return secrets.token_urlsafe(32)  # 256 bits
 
     @staticmethod

@@ -145,7 +145,7 @@ def open_checkout_session(
             gateway.expire_checkout_session(attempt.session_id)  # another won: ours must not stay payable
             fresh = ledger.get_invoice(invoice.id)
             if fresh is None or fresh.version != invoice.version:  # corrected, credited, paid meanwhile
-                raise ConcurrentUpdate("the invoice changed a moment ago; please reload the page")
+                raise ConcurrentUpdate("the invoice changed a moment ago; please reload the page") from None
     raise ConcurrentUpdate("the invoice is being paid from elsewhere at this moment; please try again")
 
 

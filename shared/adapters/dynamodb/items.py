@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 from shared import schema
 from shared.domain import messages
-from shared.domain.dunning import DunningPolicy, DunningStep, LateFee
 from shared.domain.invoices import (
     PAYMENT_STATUS_RANK,
     CreditNote,
@@ -51,7 +50,8 @@ from shared.domain.records import (
     StripeEventRecord,
 )
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: the dunning rules load when a policy is read (policy_from)
+    from shared.domain.dunning import DunningPolicy
     from shared.domain.plans import PlanOffer
 
 PK, SK = schema.PARTITION_KEY, schema.SORT_KEY
@@ -777,6 +777,9 @@ def policy_item(p: DunningPolicy) -> dict[str, Any]:
 
 
 def policy_from(item: dict[str, Any]) -> DunningPolicy:
+    # lazy: the dunning rules are 6 ms of a cold start, and only the jobs and the operator API read the policy
+    from shared.domain.dunning import DunningPolicy, DunningStep, LateFee
+
     return DunningPolicy(
         steps=tuple(
             DunningStep(

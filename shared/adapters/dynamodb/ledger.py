@@ -6,7 +6,7 @@ import contextlib
 import os
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from shared import schema
 from shared.adapters.dynamodb import items
@@ -16,7 +16,6 @@ from shared.adapters.dynamodb.items import Key
 from shared.adapters.dynamodb.outbox_store import DynamoOutboxStore
 from shared.adapters.dynamodb.writes import COMMIT_ATTRIBUTE, planned_writes, sealed
 from shared.clock import wall_clock_now
-from shared.domain.dunning import DunningPolicy
 from shared.domain.errors import DomainError
 from shared.domain.invoices import Invoice
 from shared.domain.records import (
@@ -35,6 +34,9 @@ from shared.domain.records import (
     StripeEventRecord,
 )
 from shared.services.ports import Change, ChangeRejected, Claim, Page, PaymentContext, SkippedItem, UnreadableRecord
+
+if TYPE_CHECKING:  # annotations only: the dunning rules load when the policy is read (items.policy_from)
+    from shared.domain.dunning import DunningPolicy
 
 
 class DynamoLedger:
