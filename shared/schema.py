@@ -25,8 +25,12 @@ Stripe events waiting on an operator (failed, flagged) also carry gsi2 keys `STR
 `{received}#{event_id}`.
 
 `next_action_at` items (scheduled work) also carry gsi2 keys: `{kind}#{shard}` / `{next_action_at}#{id}`,
-kind `DUE` for invoices' reminders, `CHARGE` for plans' charges, `RECUR` for recurring charges' periods and
-`PENDINGPAY` for pending payments (bank debits) reconciliation looks at again when they take long.
+kind `DUE` for invoices' reminders, `CHARGE` for plans' charges, `RECUR` for recurring charges' periods,
+`PENDINGPAY` for pending payments (bank debits) reconciliation looks at again when they take long, and two
+more reconciliation looks at once their time has passed with no event recorded: `OPENCHECKOUT` for an
+invoice's open Checkout Session (its `OPEN_CHECKOUT` item, at the session's expiry plus a grace) and
+`CHARGEOUT` for a plan whose installment charge was created and has no outcome (instead of `CHARGE`: the
+charge run has nothing to do for it until its webhook lands).
 
 Invoices still being collected (open or partially paid, something owed) also carry gsi3 keys
 `OPEN#{shard}` / `{currency}#{id}` and `amount_open`: the open_balances index projects only those, so the
@@ -64,6 +68,8 @@ REMINDER_WORK: Final = "DUE"  # invoices with a reminder to consider (functions/
 CHARGE_WORK: Final = "CHARGE"  # installment plans with a charge to make (functions/charges)
 RECURRING_WORK: Final = "RECUR"  # recurring charges with a period to invoice (functions/charges)
 PENDING_PAYMENT_WORK: Final = "PENDINGPAY"  # bank debits to look at again at Stripe (functions/reconcile)
+OPEN_CHECKOUT_WORK: Final = "OPENCHECKOUT"  # Checkout Sessions open past their expiry (functions/reconcile)
+CHARGE_OUTCOME_WORK: Final = "CHARGEOUT"  # installment charges created, no outcome yet (functions/reconcile)
 
 
 # Kept Stripe events: all of them in one by_owner partition, newest first by when they were received (a

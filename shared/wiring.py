@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         ChargeOutcome,
         CheckoutSession,
         CheckoutSessionRequest,
+        CheckoutSessionState,
         EventListPage,
         OffSessionCharge,
         PaymentGateway,
@@ -87,6 +88,9 @@ class _LazyGateway:
 
     def refund_status_at_stripe(self, refund_id: str) -> str | None:
         return _gateway(stripe_credentials().api_key).refund_status_at_stripe(refund_id)
+
+    def checkout_session_status(self, session_id: str) -> CheckoutSessionState | None:
+        return _gateway(stripe_credentials().api_key).checkout_session_status(session_id)
 
     def list_events(
         self,

@@ -1,9 +1,11 @@
 """EventBridge Scheduler -> reconciliation: Stripe's event list from the stored cursor, each event applied
 through the webhook's exactly-once path (shared/services/reconcile.py).
 
-It stops reading 20 s before Lambda's time runs out; the cursor keeps what was done and the next hourly run
-continues. What it recovered and flagged, how far behind the cursor is and how old the oldest unresolved
-drift is go out as metrics (the alarms watch the last two) and as a `reconcile.completed` event.
+Then it looks up at Stripe what is still open-ended past its time: pending payments and refunds, Checkout
+Sessions open past their expiry, installment charges with no outcome. It stops reading 20 s before Lambda's
+time runs out; the cursor keeps what was done and the next hourly run continues. What it recovered and
+flagged, how far behind the cursor is and how old the oldest unresolved drift is go out as metrics (the
+alarms watch the last two) and as a `reconcile.completed` event.
 """
 
 from __future__ import annotations
@@ -58,6 +60,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         ("EventsFlaggedForReview", report.flagged),
         ("ReconcileUnresolvedDrift", report.unresolved_drift),
         ("ReconcilePendingPaymentsFlagged", report.pending_flagged),
+        ("ReconcileOpenCheckoutsFlagged", report.checkouts_flagged),
+        ("ReconcileOpenCheckoutsClosed", report.checkouts_closed),
+        ("ReconcileChargesInFlightFlagged", report.charges_flagged),
     ):
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     metrics.add_metric(name="ReconcileCursorLagSeconds", unit=MetricUnit.Seconds, value=report.cursor_lag_seconds)

@@ -14,6 +14,7 @@ from shared.services.ports import (
     ChargeOutcome,
     CheckoutSession,
     CheckoutSessionRequest,
+    CheckoutSessionState,
     EventListPage,
     ListedEvent,
     OffSessionCharge,
@@ -230,6 +231,17 @@ class StripeGateway:
                 return None
             raise
         return str(refund.status)
+
+    def checkout_session_status(self, session_id: str) -> CheckoutSessionState | None:
+        import stripe  # lazy: as in __init__
+
+        try:
+            session = self._client.v1.checkout.sessions.retrieve(session_id)
+        except stripe.InvalidRequestError as error:
+            if error.http_status == 404:
+                return None
+            raise
+        return CheckoutSessionState(status=str(session.status), payment_status=str(session.payment_status))
 
     def list_events(
         self,

@@ -116,6 +116,10 @@ class CheckoutAttempt:
     payment_status: PaymentStatus | None = None
 
 
+# Stripe expires a Checkout Session within minutes of its `expires_at` and sends checkout.session.expired.
+CHECKOUT_EXPIRY_GRACE = timedelta(minutes=15)
+
+
 @dataclass(frozen=True, slots=True)
 class OpenCheckout:
     """The one Checkout Session of an invoice that may still be paid, if any.
@@ -134,6 +138,15 @@ class OpenCheckout:
         if current is None or (current.expires_at is not None and current.expires_at <= now):
             return None
         return current
+
+    @property
+    def check_at(self) -> datetime | None:
+        """When reconciliation asks Stripe about the current session if no event closed it yet: a little after
+        its expiry (Stripe expires a session within minutes of `expires_at`). None: nothing open."""
+        current = self.current
+        if current is None or current.expires_at is None:
+            return None
+        return current.expires_at + CHECKOUT_EXPIRY_GRACE
 
     def supersedes(self, attempt: CheckoutAttempt) -> bool:
         """Whether `attempt` was replaced (so expired at Stripe) before it was paid."""
@@ -414,6 +427,23 @@ class Plan:
     def current(self) -> Installment | None:
         """The first installment not yet paid."""
         return next((i for i in self.installments if i.status is not InstallmentStatus.PAID), None)
+
+    @property
+    def charge_in_flight(self) -> Installment | None:
+        """The current installment of an active plan, charging under a PaymentIntent Stripe created, whose
+        outcome (payment_intent.succeeded or payment_failed) is not recorded yet. None: no such charge."""
+        current = self.current
+        if self.status is not PlanStatus.ACTIVE or current is None:
+            return None
+        return current if current.status is InstallmentStatus.CHARGING and current.payment_intent_id else None
+
+    @property
+    def outcome_check_at(self) -> datetime | None:
+        """When reconciliation asks Stripe about the charge in flight if no outcome came: `next_action_at`,
+        which the charge run set an hour after it created the charge (charges.SETTLE_WAIT)."""
+        if self.charge_in_flight is None:
+            return None
+        return self.next_action_at or self.created_at
 
 
 class RecurringStatus(StrEnum):

@@ -165,6 +165,16 @@ class Ledger(Protocol):
         soonest first."""
         ...
 
+    def open_checkouts_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        """Invoices' OpenCheckouts whose current session is past its `check_at` (its expiry and a grace) with
+        no completed or expired event recorded, soonest first."""
+        ...
+
+    def charges_in_flight_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        """Plans with a charge in flight (created at Stripe, no outcome recorded) past their `outcome_check_at`,
+        soonest first. They are not in `due_plans` meanwhile: the charge run has nothing to do for them."""
+        ...
+
     def get_dunning_policy(self) -> DunningPolicy | None: ...
     def invoice_for_payment_intent(self, payment_intent_id: str) -> str | None: ...
     def get_dispute_context(self, invoice_id: str, dispute_id: str) -> tuple[Invoice | None, Dispute | None]: ...
@@ -221,6 +231,15 @@ class CheckoutSessionRequest:
 class CheckoutSession:
     id: str
     url: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutSessionState:
+    """A Checkout Session as Stripe has it now: `status` open, complete or expired; `payment_status` paid,
+    unpaid (a bank debit still processing) or no_payment_required."""
+
+    status: str
+    payment_status: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +359,10 @@ class PaymentGateway(Protocol):
 
     def refund_status_at_stripe(self, refund_id: str) -> str | None:
         """Stripe's status of the refund; None when Stripe does not know it. One request."""
+        ...
+
+    def checkout_session_status(self, session_id: str) -> CheckoutSessionState | None:
+        """The Checkout Session as Stripe has it; None when Stripe does not know it. One request."""
         ...
 
     def list_events(

@@ -8,6 +8,13 @@ rerun safe. The cursor moves to the end of each window once all of it is applied
 applied (a transient error, a race that kept losing) holds the cursor at it, so the next run tries it again,
 and is kept as drift with when it was first seen until it applies.
 
+Then what is still open-ended past the time its event should have come, read from the due_work index (never
+a scan), is looked up at Stripe: payments and refunds pending longer than expected, Checkout Sessions open past
+their expiry, and installment charges created with no outcome. Each disagreement is kept as drift naming what
+Stripe says (and so which event is missing); none is fixed by making up an event (docs/decisions.md, 46 and
+48). The one thing settled from Stripe's answer alone is a session Stripe has expired: the invoice's open
+session is closed, exactly as its checkout.session.expired event would close it.
+
 Stripe is called at most `requests_per_second` times a second (its limit is 100 in live mode, 25 in test
 mode), and no new page is started once `out_of_time()` says so: the cursor keeps what was done.
 """
@@ -16,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -24,9 +31,29 @@ from shared.clock import Clock
 from shared.domain.declines import DEFAULT_RETRY_DAYS
 from shared.domain.invoices import PaymentStatus
 from shared.domain.messages import EventName, outgoing_event
-from shared.domain.records import PENDING_REFUND_EXPECTED, Drift, Payment, ReconcileCursor, RefundStatus
+from shared.domain.records import (
+    PENDING_PAYMENT_EXPECTED,
+    PENDING_REFUND_EXPECTED,
+    AuditEntry,
+    AuditSubject,
+    Drift,
+    OpenCheckout,
+    Payment,
+    Plan,
+    ReconcileCursor,
+    RefundStatus,
+)
 from shared.services.due_work import ALL_SHARDS, walk_due
-from shared.services.ports import Change, Ledger, ListedEvent, PaymentGateway, SkippedItem
+from shared.services.ports import (
+    Change,
+    ChangeRejected,
+    CheckoutSessionState,
+    Ledger,
+    ListedEvent,
+    Page,
+    PaymentGateway,
+    SkippedItem,
+)
 from shared.services.stripe_events.engine import Outcome
 from shared.services.stripe_events.facts import StripeFact
 from shared.services.stripe_events.router import record_stripe_event
@@ -46,7 +73,10 @@ TEST_REQUESTS_PER_SECOND: Final = 10.0
 DRIFT_EVENT: Final = "event"  # a listed event that could not be applied
 DRIFT_PAYMENT: Final = "payment"  # a payment pending longer than expected (its reason: what Stripe says)
 DRIFT_REFUND: Final = "refund"  # a refund pending longer than expected (likewise)
+DRIFT_CHECKOUT: Final = "checkout"  # a Checkout Session open past its expiry, no event closing it (likewise)
+DRIFT_CHARGE: Final = "charge"  # an installment charge with no outcome after its grace (likewise)
 PENDING_PAGE: Final = 100
+JOB_ACTOR: Final = "job:reconcile"
 
 
 def requests_per_second(livemode: bool) -> float:
@@ -95,7 +125,12 @@ class ReconcileReport:
     failed: list[FailedEvent] = field(default_factory=list)  # not applied: tried again next run
     pending_checked: int = 0  # payments pending longer than expected, looked up at Stripe
     pending_flagged: int = 0  # of those, kept as drift: still pending at Stripe, or settled there unrecorded
-    skipped: list[SkippedItem] = field(default_factory=list)  # pending payments that could not be looked at
+    checkouts_checked: int = 0  # open Checkout Sessions past their expiry, looked up at Stripe
+    checkouts_flagged: int = 0  # of those, kept as drift: open, paid or unknown there, or expired unrecorded
+    checkouts_closed: int = 0  # of those, expired at Stripe: the invoice's open session closed from its answer
+    charges_checked: int = 0  # installment charges with no outcome after their grace, looked up at Stripe
+    charges_flagged: int = 0  # of those, kept as drift: settled or unknown at Stripe, or processing too long
+    skipped: list[SkippedItem] = field(default_factory=list)  # open-ended items that could not be looked at
     drift_resolved: int = 0
     unresolved_drift: int = 0
     oldest_drift_seconds: int = 0  # how long the oldest unresolved drift has been seen
@@ -163,9 +198,15 @@ def reconcile(
         window_start = window_end
     else:
         report.complete = held is None
-    if not out_of_time():
-        pending_drift = {(d.kind, d.object_id): d for d in known if d.kind in (DRIFT_PAYMENT, DRIFT_REFUND)}
-        _check_pending_payments(ledger, gateway, clock, pacer, out_of_time, report, pending_drift, now)
+    for check, kinds in (
+        (_check_pending_payments, (DRIFT_PAYMENT, DRIFT_REFUND)),
+        (_check_open_checkouts, (DRIFT_CHECKOUT,)),
+        (_check_charges_in_flight, (DRIFT_CHARGE,)),
+    ):
+        if out_of_time():
+            break
+        drift_of_kind = {(d.kind, d.object_id): d for d in known if d.kind in kinds}
+        check(ledger, gateway, clock, pacer, out_of_time, report, drift_of_kind, now)
     report.stripe_requests = pacer.calls
     _settle_report(ledger, report, now)
     ledger.commit(Change(outbox=[outgoing_event(EventName.RECONCILE_COMPLETED, completed_detail(report), clock.now())]))
@@ -274,13 +315,10 @@ def _check_pending_payments(
     from the due_work index, never a scan, is looked up at Stripe and kept as drift with what Stripe says:
     still pending there (the bank is slow, or it is stuck), or settled there with no event recorded (replay
     it). Drift of what is no longer overdue is cleared."""
-    seen: set[tuple[str, str]] = set()
+    flagged = _DriftKeeper(ledger, known, now)
 
     def flag(kind: str, object_id: str, status: str | None) -> None:
-        reason = "unknown_at_stripe" if status is None else f"{status}_at_stripe"
-        first_seen = known[(kind, object_id)].first_seen if (kind, object_id) in known else now
-        ledger.record_drift(Drift(kind, object_id, reason, first_seen=first_seen, last_seen=now))
-        seen.add((kind, object_id))
+        flagged.keep(kind, object_id, "unknown_at_stripe" if status is None else f"{status}_at_stripe")
         report.pending_checked += 1
         report.pending_flagged += 1
 
@@ -293,18 +331,160 @@ def _check_pending_payments(
                 pacer.wait()
                 flag(DRIFT_REFUND, refund.id, gateway.refund_status_at_stripe(refund.id))
 
+    _walk(ledger.pending_payments_due, look_up, "payment", clock, out_of_time, report, flagged)
+
+
+def _check_open_checkouts(
+    ledger: Ledger,
+    gateway: PaymentGateway,
+    clock: Clock,
+    pacer: Pacer,
+    out_of_time: Callable[[], bool],
+    report: ReconcileReport,
+    known: dict[tuple[str, str], Drift],
+    now: datetime,
+) -> None:
+    """Each invoice's open Checkout Session still open in the ledger past its expiry (and a grace: Stripe
+    expires it within minutes, then sends checkout.session.expired) is looked up at Stripe. Expired there:
+    the open session is closed as its expired event would close it (a session Stripe expired can never be
+    paid, and the write is guarded by the item's version, so it happens once and never over a newer
+    session). Anything else is drift naming the event missing: paid at Stripe (money received, ledger not
+    updated: replay checkout.session.completed), complete and unpaid (a bank debit processing), still open
+    past its expiry, or unknown to Stripe."""
+    flagged = _DriftKeeper(ledger, known, now)
+
+    def look_up(slot: OpenCheckout) -> None:
+        attempt = slot.current
+        if attempt is None:
+            return
+        pacer.wait()
+        state = gateway.checkout_session_status(attempt.session_id)
+        report.checkouts_checked += 1
+        if state is not None and state.status == "expired" and _close_expired(ledger, slot, clock):
+            report.checkouts_closed += 1
+            return
+        # Not expired, or the item moved on meanwhile (a newer session, or its event): drift until settled.
+        flagged.keep(DRIFT_CHECKOUT, attempt.session_id, _session_reason(state))
+        report.checkouts_flagged += 1
+
+    _walk(ledger.open_checkouts_due, look_up, "open_checkout", clock, out_of_time, report, flagged)
+
+
+def _session_reason(state: CheckoutSessionState | None) -> str:
+    if state is None:
+        return "unknown_at_stripe"
+    if state.status == "open":
+        return "open_at_stripe_past_expiry"
+    if state.status == "expired":
+        return "expired_at_stripe_missing_checkout.session.expired"
+    if state.status == "complete":
+        paid = state.payment_status in ("paid", "no_payment_required")
+        return f"{'paid' if paid else 'unpaid'}_at_stripe_missing_checkout.session.completed"
+    return f"{state.status}_at_stripe"
+
+
+def _close_expired(ledger: Ledger, slot: OpenCheckout, clock: Clock) -> bool:
+    """Close the invoice's open session Stripe has expired: the write its checkout.session.expired event
+    makes (the event, applied later, finds it closed and changes nothing). False: the item moved on."""
+    attempt = slot.current
+    assert attempt is not None
+    closed = replace(slot, version=slot.version + 1, current=None, identity="")
+    audit = AuditEntry(
+        subject=AuditSubject.INVOICE,
+        subject_id=slot.invoice_id,
+        action="checkout.closed",
+        actor=JOB_ACTOR,
+        at=clock.now(),
+        details={"session": attempt.session_id, "reason": "expired_at_stripe", "job": "reconcile"},
+    )
+    try:
+        ledger.commit(Change(open_checkout=closed, audit=[audit]))
+    except ChangeRejected:
+        return False
+    return True
+
+
+def _check_charges_in_flight(
+    ledger: Ledger,
+    gateway: PaymentGateway,
+    clock: Clock,
+    pacer: Pacer,
+    out_of_time: Callable[[], bool],
+    report: ReconcileReport,
+    known: dict[tuple[str, str], Drift],
+    now: datetime,
+) -> None:
+    """Each installment charge created at Stripe with no outcome recorded an hour on is looked up there.
+    Settled there (succeeded, failed: `requires_payment_method`, canceled) or unknown to Stripe: drift
+    naming what Stripe says (replay its payment_intent event). Still processing (a bank debit): nothing
+    until the bank-debit window has passed too. The charge run does not look at such a plan meanwhile."""
+    flagged = _DriftKeeper(ledger, known, now)
+
+    def look_up(plan: Plan) -> None:
+        installment, check_at = plan.charge_in_flight, plan.outcome_check_at
+        if installment is None or installment.payment_intent_id is None or check_at is None:
+            return
+        pacer.wait()
+        status = gateway.payment_intent_status(installment.payment_intent_id)
+        report.charges_checked += 1
+        if status == "processing" and clock.now() < check_at + PENDING_PAYMENT_EXPECTED:
+            return  # a bank debit takes days; its event is not late yet
+        flagged.keep(DRIFT_CHARGE, installment.payment_intent_id, _charge_reason(status))
+        report.charges_flagged += 1
+
+    _walk(ledger.charges_in_flight_due, look_up, "plan", clock, out_of_time, report, flagged)
+
+
+def _charge_reason(status: str | None) -> str:
+    if status is None:
+        return "unknown_at_stripe"
+    missing = {
+        "succeeded": "succeeded_at_stripe_missing_payment_intent.succeeded",
+        # Stripe puts a PaymentIntent whose attempt failed back to waiting for a payment method
+        "requires_payment_method": "failed_at_stripe_missing_payment_intent.payment_failed",
+    }
+    return missing.get(status, f"{status}_at_stripe")
+
+
+class _DriftKeeper:
+    """Drift of one check: kept with its first sighting; what it did not see again is settled at the end."""
+
+    def __init__(self, ledger: Ledger, known: dict[tuple[str, str], Drift], now: datetime) -> None:
+        self.ledger, self.known, self.now = ledger, known, now
+        self.seen: set[tuple[str, str]] = set()
+
+    def keep(self, kind: str, object_id: str, reason: str) -> None:
+        earlier = self.known.get((kind, object_id))
+        first_seen = earlier.first_seen if earlier else self.now
+        self.ledger.record_drift(Drift(kind, object_id, reason, first_seen=first_seen, last_seen=self.now))
+        self.seen.add((kind, object_id))
+
+    def settle_the_rest(self, report: ReconcileReport) -> None:
+        for kind, object_id in set(self.known) - self.seen:
+            self.ledger.resolve_drift(kind, object_id)
+            report.drift_resolved += 1
+
+
+def _walk(
+    read: Callable[[int, datetime, int, str | None], Page],
+    look_up: Callable[[Any], None],
+    kind: str,
+    clock: Clock,
+    out_of_time: Callable[[], bool],
+    report: ReconcileReport,
+    flagged: _DriftKeeper,
+) -> None:
+    skipped_before = len(report.skipped)
     left = walk_due(
         ALL_SHARDS,
-        lambda shard, cursor: ledger.pending_payments_due(shard, clock.now(), PENDING_PAGE, cursor),
+        lambda shard, cursor: read(shard, clock.now(), PENDING_PAGE, cursor),
         look_up,
         out_of_time,
-        kind="payment",
+        kind=kind,
         skip=report.skipped.append,
     )
-    if not left and not report.skipped:  # every overdue item was seen: the drift of any other is settled
-        for kind, object_id in set(known) - seen:
-            ledger.resolve_drift(kind, object_id)
-            report.drift_resolved += 1
+    if not left and len(report.skipped) == skipped_before:  # every overdue item was seen: the rest is settled
+        flagged.settle_the_rest(report)
 
 
 def _settle_report(ledger: Ledger, report: ReconcileReport, now: datetime) -> None:
@@ -330,6 +510,11 @@ def completed_detail(report: ReconcileReport) -> dict[str, object]:
         "failed": len(report.failed),
         "pending_payments_checked": report.pending_checked,
         "pending_payments_flagged": report.pending_flagged,
+        "open_checkouts_checked": report.checkouts_checked,
+        "open_checkouts_flagged": report.checkouts_flagged,
+        "open_checkouts_closed": report.checkouts_closed,
+        "charges_in_flight_checked": report.charges_checked,
+        "charges_in_flight_flagged": report.charges_flagged,
         "drift_resolved": report.drift_resolved,
         "unresolved_drift": report.unresolved_drift,
         "cursor": report.cursor.isoformat() if report.cursor else None,

@@ -21,6 +21,7 @@ from shared.domain.invoices import CreditNote, Hold, InvoiceStatus, LateFeeLine,
 from shared.domain.messages import EventName
 from shared.domain.plans import Frequency, PlanOffer
 from shared.domain.records import (
+    CHECKOUT_EXPIRY_GRACE,
     PENDING_PAYMENT_EXPECTED,
     AuditSubject,
     Autopay,
@@ -28,6 +29,8 @@ from shared.domain.records import (
     DisputeStatus,
     Drift,
     EmailUndeliverable,
+    Installment,
+    InstallmentStatus,
     OfflineMethod,
     OfflineReceipt,
     OpenCheckout,
@@ -1019,3 +1022,60 @@ class LedgerContract:
 
         assert listed.key == key and listed.refunds == (pending,)
         assert ledger.pending_payments_due(SHARD, NOW - timedelta(days=2), 10, None).items == []
+
+    def test_open_checkouts_past_their_expiry_list_by_shard_until_they_close(self, ledger: LedgerUnderTest) -> None:
+        # Given open sessions in one shard: two past their expiry and grace, one expiring later, one closed
+        invoices = ids_in_shard("inv", SHARD, 4)
+        late = NOW - CHECKOUT_EXPIRY_GRACE
+
+        def opened(invoice_id: str, expires_at: Any, version: int = 1) -> OpenCheckout:
+            attempt = replace(a_checkout(f"chk_{invoice_id}", f"cs_{invoice_id}", invoice_id), expires_at=expires_at)
+            return OpenCheckout(invoice_id, version, attempt, "pay:12500")
+
+        ledger.commit(Change(open_checkout=opened(invoices[0], late - timedelta(hours=1))))
+        ledger.commit(Change(open_checkout=opened(invoices[1], late - timedelta(hours=2))))
+        ledger.commit(Change(open_checkout=opened(invoices[2], NOW + timedelta(hours=23))))
+        ledger.commit(Change(open_checkout=OpenCheckout(invoices[3], 1)))
+
+        # Then the overdue ones list, longest past expiry first, in pages
+        for limit in (1, 2, 3):
+            overdue = walked(lambda lim, cur: ledger.open_checkouts_due(SHARD, NOW, lim, cur), limit)
+            assert [o.invoice_id for o in overdue] == [invoices[1], invoices[0]], limit
+        assert walked(lambda lim, cur: ledger.open_checkouts_due(SHARD, NOW, lim, cur), 5)[0] == opened(
+            invoices[1], late - timedelta(hours=2)
+        )
+        # And one closed (its session expired or completed) leaves the listing
+        ledger.commit(Change(open_checkout=OpenCheckout(invoices[1], 2)))
+        assert [o.invoice_id for o in ledger.open_checkouts_due(SHARD, NOW, 10, None).items] == [invoices[0]]
+
+    def test_charges_in_flight_list_by_shard_after_their_grace_and_not_as_charges_due(
+        self, ledger: LedgerUnderTest
+    ) -> None:
+        # Given plans in one shard: two charging under a PaymentIntent past their grace, one within it, one
+        # claimed with no PaymentIntent yet (the charge run's to call again), one cancelled mid-charge
+        plans = ids_in_shard("plan", SHARD, 5)
+
+        def charging(plan_id: str, check_at: Any, intent: str | None = "pi_x", **fields: Any) -> Any:
+            installment = Installment(
+                1, NOW.date(), 6_250, InstallmentStatus.CHARGING, 1, intent and f"{intent}_{plan_id}"
+            )
+            return a_plan(plan_id, installments=(installment,), next_action_at=check_at, **fields)
+
+        ledger.commit(Change(new_plan=charging(plans[0], NOW - timedelta(minutes=5))))
+        ledger.commit(Change(new_plan=charging(plans[1], NOW - timedelta(hours=3))))
+        ledger.commit(Change(new_plan=charging(plans[2], NOW + timedelta(minutes=30))))
+        ledger.commit(Change(new_plan=charging(plans[3], NOW - timedelta(hours=1), intent=None)))
+        ledger.commit(Change(new_plan=charging(plans[4], NOW - timedelta(hours=1), status=PlanStatus.CANCELLED)))
+
+        # Then the ones past their grace list, oldest first, in pages
+        for limit in (1, 2, 3):
+            overdue = walked(lambda lim, cur: ledger.charges_in_flight_due(SHARD, NOW, lim, cur), limit)
+            assert [p.id for p in overdue] == [plans[1], plans[0]], limit
+        # And none of those in flight is a charge due: the charge run has nothing to do for them
+        assert [p.id for p in ledger.due_plans(SHARD, NOW + timedelta(days=1), 10, None).items] == [plans[3], plans[4]]
+        # And one whose outcome lands leaves the listing, back to the charge run's partitions
+        [stored] = [p for p in ledger.charges_in_flight_due(SHARD, NOW, 10, None).items if p.id == plans[1]]
+        paid = replace(stored.installments[0], status=InstallmentStatus.PAID)
+        ledger.commit(Change(plan_update=replace(stored, installments=(paid,), version=stored.version + 1)))
+        assert [p.id for p in ledger.charges_in_flight_due(SHARD, NOW, 10, None).items] == [plans[0]]
+        assert plans[1] in [p.id for p in ledger.due_plans(SHARD, NOW + timedelta(days=1), 10, None).items]

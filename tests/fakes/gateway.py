@@ -14,6 +14,7 @@ from shared.services.ports import (
     ChargeOutcome,
     CheckoutSession,
     CheckoutSessionRequest,
+    CheckoutSessionState,
     EventListPage,
     ListedEvent,
     OffSessionCharge,
@@ -45,6 +46,8 @@ class FakeGateway:
     payment_methods: dict[str, PaymentMethodUsed | None] = field(default_factory=dict)
     # Each session's status as Stripe has it: open, complete or expired (tests complete them with `pay`)
     session_status: dict[str, str] = field(default_factory=dict)
+    # A complete session's payment_status when not paid (a bank debit processing: "unpaid")
+    session_payment_status: dict[str, str] = field(default_factory=dict)
     expire_requests: list[str] = field(default_factory=list)
     refund_requests: list[RefundRequest] = field(default_factory=list)
     refund_status: RefundStatus = RefundStatus.SUCCEEDED  # what a new refund's status is
@@ -113,6 +116,13 @@ class FakeGateway:
 
     def refund_status_at_stripe(self, refund_id: str) -> str | None:
         return self.refund_statuses.get(refund_id)
+
+    def checkout_session_status(self, session_id: str) -> CheckoutSessionState | None:
+        status = self.session_status.get(session_id)
+        if status is None:
+            return None
+        paid = "paid" if status == "complete" else "unpaid"
+        return CheckoutSessionState(status, self.session_payment_status.get(session_id, paid))
 
     def add_event(self, event: ListedEvent) -> None:
         self.events.append(event)

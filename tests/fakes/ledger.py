@@ -393,8 +393,18 @@ class InMemoryLedger:
         return _page(f"reminders due in shard {shard}", due, limit, cursor, newest_first=False)
 
     def due_plans(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
-        due = _due(((p.id, p.next_action_at, p) for p in self.plans.values()), shard, until)
+        # A plan with a charge in flight waits in reconciliation's partition instead (items.plan_item).
+        waiting = ((p.id, None if p.outcome_check_at else p.next_action_at, p) for p in self.plans.values())
+        due = _due(waiting, shard, until)
         return _page(f"charges due in shard {shard}", due, limit, cursor, newest_first=False)
+
+    def charges_in_flight_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        due = _due(((p.id, p.outcome_check_at, p) for p in self.plans.values()), shard, until)
+        return _page(f"charges in flight due in shard {shard}", due, limit, cursor, newest_first=False)
+
+    def open_checkouts_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        due = _due(((o.invoice_id, o.check_at, o) for o in self.open_checkouts.values()), shard, until)
+        return _page(f"open checkouts due in shard {shard}", due, limit, cursor, newest_first=False)
 
     def pending_payments_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
         due = _due(((p.key, p.check_at, p) for p in self.payments.values()), shard, until)

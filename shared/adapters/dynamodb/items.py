@@ -431,6 +431,9 @@ def open_checkout_item(o: OpenCheckout) -> dict[str, Any]:
         "version": o.version,
         "current": _checkout_attributes(o.current) if o.current else None,
         "identity": o.identity or None,
+        # A session open: in the due_work index at the instant reconciliation asks Stripe about it, if no
+        # completed or expired event has closed it by then.
+        **(schema.due_work_keys(o.invoice_id, utc_stamp(o.check_at), schema.OPEN_CHECKOUT_WORK) if o.check_at else {}),
     }
 
 
@@ -582,9 +585,12 @@ def plan_item(p: Plan) -> dict[str, Any]:
             for i in p.installments
         ],
     }
-    if p.next_action_at is not None:  # only plans with a charge to make sit in the charge partitions
-        stamp = utc_stamp(p.next_action_at)
-        item |= {"next_action_at": stamp, **schema.due_work_keys(p.id, stamp, schema.CHARGE_WORK)}
+    if p.next_action_at is not None:
+        item["next_action_at"] = utc_stamp(p.next_action_at)
+    if p.outcome_check_at is not None:  # a charge created, its outcome not in: reconciliation's to look at
+        item |= schema.due_work_keys(p.id, utc_stamp(p.outcome_check_at), schema.CHARGE_OUTCOME_WORK)
+    elif p.next_action_at is not None:  # only plans with a charge to make sit in the charge partitions
+        item |= schema.due_work_keys(p.id, item["next_action_at"], schema.CHARGE_WORK)
     return item
 
 

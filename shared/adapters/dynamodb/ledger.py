@@ -339,6 +339,16 @@ class DynamoLedger:
         found, next_cursor = self._due(schema.PENDING_PAYMENT_WORK, shard, until, limit, cursor)
         return Page(items=_each_read(found, "payment", items.payment_from), next_cursor=next_cursor)
 
+    def open_checkouts_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        """Invoices' open Checkout Sessions in one shard of the due_work index, past their expiry and grace."""
+        found, next_cursor = self._due(schema.OPEN_CHECKOUT_WORK, shard, until, limit, cursor)
+        return Page(items=_each_read(found, "open_checkout", items.open_checkout_from), next_cursor=next_cursor)
+
+    def charges_in_flight_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        """Plans in one shard of the due_work index whose installment charge has had no outcome in its grace."""
+        found, next_cursor = self._due(schema.CHARGE_OUTCOME_WORK, shard, until, limit, cursor)
+        return Page(items=_each_read(found, "plan", items.plan_from), next_cursor=next_cursor)
+
     def _due(
         self, kind: str, shard: int, until: datetime, limit: int, cursor: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:

@@ -84,6 +84,18 @@ def test_a_second_run_charges_nothing_more() -> None:
 
     report = run_charges(ledger, gateway, FixedClock(NOW + SETTLE_WAIT))
 
+    # The charge in flight waits for its webhook; reconciliation, not this run, looks at it after SETTLE_WAIT
+    assert len(gateway.charges) == 1 and report.examined == 0
+    assert stored_plan(ledger).outcome_check_at == NOW + SETTLE_WAIT
+
+
+def test_a_charge_in_flight_handed_to_the_run_is_left_waiting() -> None:
+    ledger, gateway = ledger_with(due_plan()), FakeGateway()
+    run_charges(ledger, gateway, CLOCK)
+
+    report = ChargeReport()
+    charge_plan(ledger, gateway, stored_plan(ledger), NOW + SETTLE_WAIT, report)
+
     assert len(gateway.charges) == 1
     assert report.waiting == 1 and stored_plan(ledger).next_action_at == NOW + 2 * SETTLE_WAIT
 

@@ -13,8 +13,20 @@ import pytest
 from shared.clock import FixedClock
 from shared.domain.invoices import InvoiceStatus, PaymentStatus
 from shared.domain.messages import Event, EventName
-from shared.domain.records import PENDING_PAYMENT_EXPECTED, ReconcileCursor, Refund, RefundStatus
-from shared.services.ports import Change, ListedEvent
+from shared.domain.records import (
+    CHECKOUT_EXPIRY_GRACE,
+    PENDING_PAYMENT_EXPECTED,
+    Installment,
+    InstallmentStatus,
+    OpenCheckout,
+    Plan,
+    PlanStatus,
+    ReconcileCursor,
+    Refund,
+    RefundStatus,
+)
+from shared.services.charges import SETTLE_WAIT
+from shared.services.ports import Change, ListedEvent, Page
 from shared.services.reconcile import (
     DRIFT_EVENT,
     OVERLAP,
@@ -24,10 +36,10 @@ from shared.services.reconcile import (
     ReconcileSettings,
     reconcile,
 )
-from shared.services.stripe_events.facts import StripeFact
+from shared.services.stripe_events.facts import SessionState, StripeFact
 from tests.fakes import InMemoryLedger
 from tests.fakes.gateway import FakeGateway
-from tests.fakes.records import NOW, a_checkout, a_customer, a_payment, an_invoice
+from tests.fakes.records import NOW, a_checkout, a_customer, a_payment, a_plan, an_invoice
 from tests.fakes.stripe_facts import a_refund_fact, a_session_fact
 
 CLOCK = FixedClock(NOW)
@@ -70,7 +82,7 @@ def run(ledger: InMemoryLedger, gateway: FakeGateway, *, now: datetime = NOW, **
     return reconcile(
         ledger,
         gateway,
-        CLOCK,
+        options.pop("clock", CLOCK),
         stripe_now=lambda: now,
         out_of_time=options.pop("out_of_time", lambda: False),
         settings=options.pop("settings", SETTINGS),
@@ -317,3 +329,197 @@ def test_a_refund_listed_before_its_payment_is_recorded_holds_the_cursor_and_app
     ledger.commit(Change(payment=replace(pending, status=PaymentStatus.SUCCEEDED, updated_at=NOW)))
     second = run(ledger, gateway, now=NOW + timedelta(hours=1), settings=settings)
     assert (second.recovered, second.complete, ledger.list_drift()) == (1, True, [])
+
+
+# ----- Checkout Sessions open past their expiry --------------------------------------------------------------
+
+
+def open_session(ledger: InMemoryLedger, *, expired_ago: timedelta) -> OpenCheckout:
+    """Given inv_1's open session cs_1 expired `expired_ago` (by its expires_at), with no event closing it."""
+    slot = OpenCheckout("inv_1", 1, replace(a_checkout(), expires_at=NOW - expired_ago), "pay:12500")
+    ledger.commit(Change(open_checkout=slot))
+    return slot
+
+
+def test_a_session_paid_at_stripe_with_no_completion_recorded_is_drift_naming_the_missing_event() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    open_session(ledger, expired_ago=CHECKOUT_EXPIRY_GRACE + timedelta(minutes=1))
+    gateway.session_status["cs_1"] = "complete"  # the customer paid; the webhook never came
+
+    report = run(ledger, gateway)
+
+    [drift] = ledger.list_drift()
+    assert (drift.kind, drift.object_id, drift.reason) == (
+        "checkout",
+        "cs_1",
+        "paid_at_stripe_missing_checkout.session.completed",
+    )
+    assert (report.checkouts_checked, report.checkouts_flagged, report.checkouts_closed) == (1, 1, 0)
+    [done] = completed_events(ledger)
+    assert (done["open_checkouts_checked"], done["open_checkouts_flagged"], done["open_checkouts_closed"]) == (1, 1, 0)
+    # Nothing was made up: the invoice still owes it all until the real event is applied
+    invoice = ledger.get_invoice("inv_1")
+    assert invoice is not None and invoice.amount_paid == 0 and ledger.get_invoice_payments("inv_1") == []
+    # When Stripe lists the completion event, it is applied, which closes the session, and the drift goes
+    gateway.add_event(listed(a_session_fact("evt_paid"), NOW + timedelta(minutes=30)))
+    later = run(ledger, gateway, now=NOW + timedelta(hours=1))
+    assert (later.recovered, later.checkouts_checked, later.drift_resolved, ledger.list_drift()) == (1, 0, 1, [])
+
+
+@pytest.mark.parametrize(
+    ("at_stripe", "payment_status", "reason"),
+    [
+        ("open", None, "open_at_stripe_past_expiry"),
+        ("complete", "unpaid", "unpaid_at_stripe_missing_checkout.session.completed"),  # a bank debit processing
+        ("complete", "no_payment_required", "paid_at_stripe_missing_checkout.session.completed"),
+        (None, None, "unknown_at_stripe"),
+    ],
+)
+def test_a_session_not_settled_by_its_events_is_drift_saying_what_stripe_says(
+    at_stripe: str | None, payment_status: str | None, reason: str
+) -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    slot = open_session(ledger, expired_ago=timedelta(hours=2))
+    if at_stripe is not None:
+        gateway.session_status["cs_1"] = at_stripe
+    if payment_status is not None:
+        gateway.session_payment_status["cs_1"] = payment_status
+
+    report = run(ledger, gateway)
+
+    assert [(d.kind, d.object_id, d.reason) for d in ledger.list_drift()] == [("checkout", "cs_1", reason)]
+    assert report.checkouts_flagged == 1 and ledger.get_open_checkout("inv_1") == slot  # left as it was
+
+
+def test_a_session_within_its_expiry_and_grace_is_not_looked_at() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    open_session(ledger, expired_ago=CHECKOUT_EXPIRY_GRACE - timedelta(minutes=1))  # Stripe may not have sent it
+    gateway.session_status["cs_1"] = "open"
+
+    report = run(ledger, gateway)
+
+    # Then the event list is the run's one request
+    assert (report.checkouts_checked, report.stripe_requests, ledger.list_drift()) == (0, 1, [])
+
+
+def test_a_session_expired_at_stripe_is_closed_once_as_its_expired_event_would() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    open_session(ledger, expired_ago=timedelta(hours=1))
+    gateway.session_status["cs_1"] = "expired"
+
+    report = run(ledger, gateway)
+
+    assert ledger.get_open_checkout("inv_1") == OpenCheckout("inv_1", 2)  # nothing payable, one version on
+    assert (report.checkouts_checked, report.checkouts_closed, report.checkouts_flagged) == (1, 1, 0)
+    assert ledger.list_drift() == [] and ledger.audit_actions("inv_1") == ["checkout.closed"]
+    assert ledger.audit[-1].actor == "job:reconcile" and ledger.audit[-1].details["session"] == "cs_1"
+    # A second run has nothing to look at; the expired event, listed late, changes nothing more
+    gateway.add_event(listed(a_session_fact("evt_expired", SessionState.EXPIRED, paid=False), NOW))
+    again = run(ledger, gateway, now=NOW + timedelta(hours=1))
+    assert (again.checkouts_checked, again.recovered) == (0, 1)
+    assert ledger.get_open_checkout("inv_1") == OpenCheckout("inv_1", 2)
+
+
+class StaleOpenCheckouts(InMemoryLedger):
+    """Lists the open session as it was before a newer one replaced it (the checkout page raced the run)."""
+
+    stale: OpenCheckout
+
+    def open_checkouts_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        page = super().open_checkouts_due(shard, until + timedelta(days=2), limit, cursor)
+        return Page([self.stale] if page.items else [], None)
+
+
+def test_a_session_expired_at_stripe_never_closes_the_newer_session_that_replaced_it() -> None:
+    ledger, gateway = StaleOpenCheckouts(), FakeGateway()
+    ledger.commit(Change(new_customer=a_customer(), new_invoice=an_invoice(), checkout=a_checkout()))
+    ledger.stale = open_session(ledger, expired_ago=timedelta(hours=1))
+    newer = OpenCheckout("inv_1", 2, replace(a_checkout("chk_2", "cs_2"), expires_at=NOW + timedelta(hours=1)), "x")
+    ledger.commit(Change(checkout=newer.current, open_checkout=newer))
+    gateway.session_status["cs_1"] = "expired"
+
+    report = run(ledger, gateway)
+
+    assert ledger.get_open_checkout("inv_1") == newer  # the version guard refused the close
+    assert (report.checkouts_closed, report.checkouts_flagged) == (0, 1)
+    assert [d.reason for d in ledger.list_drift()] == ["expired_at_stripe_missing_checkout.session.expired"]
+
+
+# ----- installment charges created with no outcome ----------------------------------------------------------
+
+
+def charging_plan(ledger: InMemoryLedger, *, created_ago: timedelta, intent: str | None = "pi_inst") -> Plan:
+    """Given plan_1's installment 2 charging under `intent`, created `created_ago` by the charge run."""
+    charging = Installment(2, NOW.date(), 6_250, InstallmentStatus.CHARGING, 1, intent)
+    plan = a_plan(installments=(a_plan().installments[0], charging), next_action_at=NOW - created_ago + SETTLE_WAIT)
+    ledger.commit(Change(new_plan=plan))
+    return plan
+
+
+@pytest.mark.parametrize(
+    ("at_stripe", "reason"),
+    [
+        ("succeeded", "succeeded_at_stripe_missing_payment_intent.succeeded"),  # money taken, ledger not told
+        ("requires_payment_method", "failed_at_stripe_missing_payment_intent.payment_failed"),
+        ("canceled", "canceled_at_stripe"),
+        ("requires_action", "requires_action_at_stripe"),
+        (None, "unknown_at_stripe"),
+    ],
+)
+def test_a_charge_with_no_outcome_after_its_grace_is_drift_saying_what_stripe_says(
+    at_stripe: str | None, reason: str
+) -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    plan = charging_plan(ledger, created_ago=SETTLE_WAIT + timedelta(minutes=5))
+    if at_stripe is not None:
+        gateway.intent_status["pi_inst"] = at_stripe
+
+    report = run(ledger, gateway)
+
+    assert [(d.kind, d.object_id, d.reason) for d in ledger.list_drift()] == [("charge", "pi_inst", reason)]
+    assert (report.charges_checked, report.charges_flagged) == (1, 1)
+    [done] = completed_events(ledger)
+    assert (done["charges_in_flight_checked"], done["charges_in_flight_flagged"]) == (1, 1)
+    assert ledger.get_plan("inv_1", "plan_1") == plan  # flagged, not settled from Stripe's answer
+
+
+def test_a_charge_within_its_grace_or_not_yet_created_is_not_looked_at() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    charging_plan(ledger, created_ago=SETTLE_WAIT - timedelta(minutes=5))
+    gateway.intent_status["pi_inst"] = "succeeded"
+
+    assert run(ledger, gateway).charges_checked == 0
+    # A claim whose PaymentIntent never came back stays with the charge run, which calls Stripe again
+    claimed = InMemoryLedger()
+    plan = charging_plan(claimed, created_ago=timedelta(days=1), intent=None)
+    assert run(claimed, gateway).charges_checked == 0
+    assert [p.id for shard in range(8) for p in claimed.due_plans(shard, NOW, 10, None).items] == [plan.id]
+
+
+def test_a_charge_still_processing_is_left_until_the_bank_debit_window_has_passed() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    charging_plan(ledger, created_ago=timedelta(days=2))
+    gateway.intent_status["pi_inst"] = "processing"
+
+    soon = run(ledger, gateway)
+    late = run(ledger, gateway, clock=FixedClock(NOW + PENDING_PAYMENT_EXPECTED))
+
+    assert (soon.charges_checked, soon.charges_flagged, soon.unresolved_drift) == (1, 0, 0)
+    assert (late.charges_checked, late.charges_flagged) == (1, 1)
+    assert [d.reason for d in ledger.list_drift()] == ["processing_at_stripe"]
+
+
+def test_the_drift_of_a_charge_goes_once_its_outcome_is_recorded() -> None:
+    ledger, gateway = ledger_owing(), FakeGateway()
+    plan = charging_plan(ledger, created_ago=timedelta(hours=3))
+    gateway.intent_status["pi_inst"] = "succeeded"
+    run(ledger, gateway)
+    assert [d.object_id for d in ledger.list_drift()] == ["pi_inst"]
+
+    # When the replayed payment_intent.succeeded settles the installment (as the webhook's path writes it)
+    paid = replace(plan.installments[1], status=InstallmentStatus.PAID)
+    settled = replace(plan, installments=(plan.installments[0], paid), status=PlanStatus.COMPLETED, version=2)
+    ledger.commit(Change(plan_update=settled, audit=[]))
+    report = run(ledger, gateway, now=NOW + timedelta(hours=1))
+
+    assert (report.charges_checked, report.drift_resolved, ledger.list_drift()) == (0, 1, [])
