@@ -212,7 +212,9 @@ def test_after_a_three_day_outage_one_run_catches_up(
     caught_up = run()
     # Then the ledger equals Stripe, the cursor is at "now", and a rerun changes nothing
     assert caught_up["complete"] is True and caught_up["recovered"] >= len(KINDS)
-    assert caught_up["stripe_requests"] == 1  # three quiet days fit in one page
+    # Three quiet days fit in one page; and the declined payer's session, open at the local Stripe (its clock
+    # is the wall clock) three business days after its expiry, is looked up once and kept as drift
+    assert (caught_up["stripe_requests"], caught_up["checkouts_flagged"]) == (2, 1)
     assert_ledger_equals_stripe(front, made)
     sent = emails_now(aws)
     assert caught_up["cursor_lag_seconds"] == 0
@@ -238,3 +240,31 @@ def test_a_bank_debit_still_processing_after_two_weeks_is_flagged_from_the_index
     assert (report["pending_checked"], report["pending_flagged"]) == (1, 1)
     [drift] = [i for i in aws.items("RECONCILE") if i["sk"].startswith("DRIFT#payment#")]
     assert drift["object_id"] == payment["id"] and drift["reason"] == "processing_at_stripe"
+
+
+def test_a_session_paid_at_stripe_whose_events_never_came_is_flagged_from_the_index(
+    aws: Aws, front: str, clock: FixedClock
+) -> None:
+    from shared import wiring
+    from shared.domain.records import ReconcileCursor
+
+    # Given a customer paid on Checkout, and neither the webhook nor Stripe's event list brought the
+    # completion (the list's cursor is already past it, as for an event Stripe never listed)
+    customer = create_customer(timezone="UTC", email="lost@example.com")
+    invoice = create_invoice(customer["id"], amount_due=7_700, due_date="2027-03-15")
+    session = checkout(token_of(invoice["pay_url"]))
+    assert pay_on_page(front, session, GOOD) == 303
+    now = wall_clock_now()
+    wiring.ledger().advance_reconcile_cursor(ReconcileCursor(through=now + timedelta(hours=1), updated_at=now))
+    # When reconciliation runs after the session's expiry (24 hours) and grace have passed
+    clock.instant = START + timedelta(days=2)
+    report = run()
+    # Then it asked Stripe for the session and keeps drift naming the missing completion; nothing was made up
+    assert (report["listed"], report["checkouts_checked"], report["checkouts_flagged"]) == (0, 1, 1)
+    [drift] = [i for i in aws.items("RECONCILE") if i["sk"].startswith("DRIFT#checkout#")]
+    assert drift["object_id"] == session and drift["reason"] == "paid_at_stripe_missing_checkout.session.completed"
+    assert (get_invoice(invoice["id"])["status"], get_invoice(invoice["id"])["amount_paid"]) == ("open", 0)
+    aws.drain_outbox()
+    [completed] = reconcile_events(aws)
+    assert (completed["open_checkouts_checked"], completed["open_checkouts_flagged"]) == (1, 1)
+    assert completed["unresolved_drift"] == 1
