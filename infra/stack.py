@@ -123,7 +123,8 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "balances": ("dynamodb:Query",),
     # Each listed event through the webhook's path (BatchGetItem, one TransactWriteItems of Puts); its own
     # cursor (GetItem, a conditional PutItem) and drift (Query of its one partition, UpdateItem, DeleteItem);
-    # overdue pending payments from the due_work index (Query).
+    # overdue pending payments, open sessions past their expiry and charges in flight from the due_work index
+    # (Query); a session Stripe expired closed (a Put of its open-checkout item, with its audit entry).
     "reconcile": (
         "dynamodb:GetItem",
         "dynamodb:BatchGetItem",
@@ -139,7 +140,7 @@ INDEX_READERS: dict[str, tuple[str, ...]] = {
     "reminders": (schema.DUE_WORK_INDEX,),
     "charges": (schema.DUE_WORK_INDEX,),
     "balances": (schema.OPEN_BALANCES_INDEX,),
-    "reconcile": (schema.DUE_WORK_INDEX,),  # payments pending longer than expected
+    "reconcile": (schema.DUE_WORK_INDEX,),  # pending payments, open sessions, charges in flight, when overdue
 }
 # Functions that read an index and never the table itself.
 INDEX_ONLY: Final = frozenset({"balances"})
