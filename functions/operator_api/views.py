@@ -318,8 +318,11 @@ def policy_out(policy: DunningPolicy) -> DunningPolicyModel:
 
 
 def audit_entry_out(a: AuditEntry) -> AuditEntryOut:
+    # An operator is its IAM identity, whichever way the entry was written (older services stored the ARN
+    # bare, newer ones as "operator:<ARN>"): the trail reads one way.
+    actor = a.actor.removeprefix("operator:")
     return AuditEntryOut(
-        id=a.id, at=a.at, action=a.action, actor=a.actor, caused_by=caused_by(a), details=dict(a.details)
+        id=a.id, at=a.at, action=a.action, actor=actor, caused_by=caused_by(a), details=dict(a.details)
     )
 
 
