@@ -16,7 +16,7 @@ payments are reversed; a Stripe payment is refunded (`shared.services.refunds`).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from shared.clock import Clock
@@ -131,25 +131,8 @@ def _record(
     if became is InvoiceStatus.PARTIALLY_PAID or (became is InvoiceStatus.PAID and invoice.status is not became):
         change.outbox.append(outgoing_event(invoice_paid_event(became), invoice_event_detail(updated), now))
     change.outbox.append(outgoing_email(ReceiptEmail(invoice.id, payment.key, payment.amount, paid_at=now), now))
-    change.audit.append(
-        AuditEntry(
-            subject=AuditSubject.INVOICE,
-            subject_id=invoice.id,
-            action="payment.recorded",
-            actor=f"operator:{actor}",
-            at=now,
-            details={
-                "payment": payment.key,
-                "amount": payment.amount,
-                "currency": payment.currency,
-                "method": ask.method.value,
-                "reference": ask.reference,
-                "received_on": ask.received_on.isoformat(),
-                "amount_paid": {"from": invoice.amount_paid, "to": updated.amount_paid},
-                "status": {"from": invoice.status.value, "to": updated.status.value},
-            },
-        )
-    )
+    extra = {"method": ask.method.value, "reference": ask.reference, "received_on": ask.received_on.isoformat()}
+    change.audit.append(_audit("payment.recorded", invoice, updated, payment, actor, now, extra))
     note_overpayment(change, invoice, updated, payment.key, now, actor=f"operator:{actor}")
     return None, change
 
@@ -221,24 +204,33 @@ def _reverse(
         outgoing_event(EventName.PAYMENT_REVERSED, offline_event_detail(updated, reversed_payment), now)
     )
     change.outbox.append(outgoing_email(PaymentReversedEmail(invoice.id, payment.key, payment.amount), now))
-    change.audit.append(
-        AuditEntry(
-            subject=AuditSubject.INVOICE,
-            subject_id=invoice.id,
-            action="payment.reversed",
-            actor=f"operator:{actor}",
-            at=now,
-            details={
-                "payment": payment.key,
-                "amount": payment.amount,
-                "currency": payment.currency,
-                "reason": reason,
-                "amount_paid": {"from": invoice.amount_paid, "to": updated.amount_paid},
-                "status": {"from": invoice.status.value, "to": updated.status.value},
-            },
-        )
-    )
+    change.audit.append(_audit("payment.reversed", invoice, updated, payment, actor, now, {"reason": reason}))
     return None, change
+
+
+def _audit(
+    action: str,
+    invoice: Invoice,
+    updated: Invoice,
+    payment: Payment,
+    actor: str,
+    now: datetime,
+    extra: dict[str, Any],
+) -> AuditEntry:
+    """The operator's entry for a recorded or reversed payment: the payment, and what it moved on the invoice."""
+    return AuditEntry(
+        subject=AuditSubject.INVOICE,
+        subject_id=invoice.id,
+        action=action,
+        actor=f"operator:{actor}",
+        at=now,
+        details={"payment": payment.key, "amount": payment.amount, "currency": payment.currency}
+        | extra
+        | {
+            "amount_paid": {"from": invoice.amount_paid, "to": updated.amount_paid},
+            "status": {"from": invoice.status.value, "to": updated.status.value},
+        },
+    )
 
 
 def _offline_payment(ledger: Ledger, payment_id: str, *, invoice_id: str | None = None) -> OfflinePaymentMade:
