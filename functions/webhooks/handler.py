@@ -1,7 +1,8 @@
 """POST /webhooks/stripe: verify the signature on the raw body, then record the event exactly once.
 
 Kept light for cold start: no stripe SDK, no pydantic, no X-Ray SDK (Lambda's active tracing still
-records each invocation); see docs/decisions.md.
+records each invocation), no Powertools (its logs' and metrics' shapes written by shared.lean_observability);
+see docs/decisions.md.
 """
 
 from __future__ import annotations
@@ -9,19 +10,20 @@ from __future__ import annotations
 import base64
 import json
 import time
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
 from shared.adapters.stripe_events import NotAStripeEvent, parse_event
 from shared.adapters.stripe_signature import SignatureError, verify
 from shared.clock import business_clock
 from shared.config import settings
-from shared.observability import MetricUnit, logger, metrics
+from shared.lean_observability import MetricUnit, logger, metrics  # Powertools' shapes, not its import cost
 from shared.services.stripe_events.engine import Outcome
 from shared.services.stripe_events.facts import StripeFact
 from shared.services.stripe_events.router import record_stripe_event, record_stripe_event_failure
 from shared.wiring import ledger, stripe_credentials
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 def _reply(status: int, body: dict[str, Any]) -> dict[str, Any]:
