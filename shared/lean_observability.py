@@ -70,8 +70,10 @@ class LeanLogger:
             def wrapped(event: Any, context: Any) -> Any:
                 if clear_state:
                     self._keys = {}
+                # As Powertools: an environment initialised for provisioned concurrency never reports a cold start.
+                provisioned = os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency"
                 self._context = {
-                    "cold_start": self._cold_start,
+                    "cold_start": self._cold_start and not provisioned,
                     "function_name": getattr(context, "function_name", None),
                     "function_memory_size": getattr(context, "memory_limit_in_mb", None),
                     "function_arn": getattr(context, "invoked_function_arn", None),

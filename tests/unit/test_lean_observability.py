@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging import logger as powertools_logger
 from aws_lambda_powertools.metrics import MetricUnit as PowertoolsUnit
 
 from shared.lean_observability import LeanLogger, LeanMetrics, MetricUnit
@@ -41,6 +42,8 @@ def test_log_records_carry_the_keys_and_values_powertools_writes(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
+    # Powertools keeps its cold start in a module global that any earlier test in this process has spent.
+    monkeypatch.setattr(powertools_logger, "is_cold_start", True)
     log_through(Logger(service="payportal-test", level="INFO"))
     theirs = lines(capsys)
     log_through(LeanLogger(service="payportal-test"))
@@ -70,6 +73,19 @@ def test_a_second_invocation_is_warm_and_starts_without_the_last_ones_keys(capsy
     handler({}, Context())
     [line] = lines(capsys)
     assert line["cold_start"] is False and "stripe_event_id" not in line and line["reason"] == "no signature"
+
+
+def test_provisioned_concurrency_is_never_a_cold_start_as_in_powertools(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "provisioned-concurrency")
+    monkeypatch.setattr(powertools_logger, "is_cold_start", True)
+    # A service name of its own: Powertools keeps one stdout handler per name, bound when first built.
+    log_through(Logger(service="payportal-provisioned", level="INFO"))
+    theirs = lines(capsys)
+    log_through(LeanLogger(service="payportal-provisioned"))
+    ours = lines(capsys)
+    assert [line["cold_start"] for line in ours] == [line["cold_start"] for line in theirs] == [False, False]
 
 
 def test_metrics_are_one_emf_record_as_powertools_writes_it(
