@@ -8,7 +8,7 @@ away. Rows are then checked against every filter exactly (`invoice_matches`): wh
 cannot say to the day (overdue in each customer's own time zone) is settled per row, and that drops at
 most the invoices due on the day or two the world's time zones disagree about.
 
-Served (docs/operator-api-lists.md says the same):
+Served (README, "Lists and search", says the same):
 - invoices: `number` (with anything: checked on that one); `customer_id` alone; `currency` with one of
   `status` (one, or open and partially_paid together), `overdue`/`days_overdue_min` (with no status or an
   owed one), `on_hold=true`, `promised=true`, `disputed=true`; and with any of those `due_after`/`due_before`.
