@@ -34,6 +34,7 @@ OWED_STATUSES: Final = frozenset({InvoiceStatus.OPEN.value, InvoiceStatus.PARTIA
 # The earliest and the latest calendar day anywhere on Earth at one instant (UTC-12 .. UTC+14).
 _WESTMOST: Final = timezone(timedelta(hours=-12))
 _EASTMOST: Final = timezone(timedelta(hours=14))
+EARLIEST, LATEST = 2000, 2099  # the years a date or moment asked for may be in (as the API's dates)
 MAX_PAYMENT_WINDOW: Final = timedelta(days=3 * 366)  # a payments page walks the months of its window
 PAYMENT_STATES: Final = ("pending", "failed", "succeeded", "partially_refunded", "refunded", "reversed")
 # Before any payment payportal holds: the start of a customer's payments when `since` is not given.
@@ -94,6 +95,10 @@ def days_overdue(invoice: Invoice, now: datetime) -> int:
 
 def plan_invoices(f: InvoiceFilters, now: datetime) -> InvoiceListing:
     """The one listing that answers these filters (its rows still pass `invoice_matches`)."""
+    for name in ("due_after", "due_before"):
+        day = getattr(f, name)
+        if day is not None and not EARLIEST <= day.year <= LATEST:
+            raise InvalidFilter(f"{name} is a day from {EARLIEST} to {LATEST}", field=name)
     given = f.given()
     if f.number:
         return InvoiceListing("number", number=f.number)
@@ -197,6 +202,10 @@ def payment_method(payment: Payment) -> str:
 
 
 def plan_payments(f: PaymentFilters, now: datetime) -> PaymentListing:
+    for name in ("since", "until"):
+        moment = getattr(f, name)
+        if moment is not None and not EARLIEST <= moment.year <= LATEST:  # the year as written: no arithmetic yet
+            raise InvalidFilter(f"{name} is a moment from {EARLIEST} to {LATEST}", field=name)
     if f.method or f.currency:
         raise FiltersNotServed(
             "method and currency have no list of their own: list by since and until (and status) or customer_id, "
