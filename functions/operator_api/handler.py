@@ -285,7 +285,7 @@ def create_invoice(
 def list_invoices(
     status: Annotated[list[InvoiceStatusName] | None, Query(description="repeatable")] = None,
     overdue: Flag = None,
-    days_overdue_min: Annotated[int | None, Query(ge=0, le=36_500)] = None,
+    days_overdue_min: Annotated[int | None, Query(ge=1, le=36_500, description="overdue at least N days")] = None,
     customer_id: Identifier = None,
     currency: Currency = None,
     due_after: Annotated[date | None, Query(description="due strictly after this day")] = None,

@@ -347,6 +347,7 @@ def test_an_unknown_parameter_is_a_400_naming_it(path: str) -> None:
         ({"currency": ["USD", "EUR"], "status": "open"}, "currency"),
         ({"format": "xml", "currency": "USD", "status": "open"}, "format"),
         ({"due_after": "9999-12-31", "currency": "USD", "status": "open"}, "due_after"),
+        ({"days_overdue_min": "0", "currency": "USD"}, "days_overdue_min"),
     ],
 )
 def test_bad_values_are_a_422_naming_the_field(query: dict[str, str | list[str]], field: str) -> None:
