@@ -45,6 +45,8 @@ it is asked, so a page reads about one item per row (shared/services/lists.py pl
 | INVOICES#{status}#{currency}     | {due_date}#{invoice_id}       | every invoice                               |
 | OWED#{currency}                  | {due_date}#{invoice_id}       | INVOICE#{id} / LIST#OWED: open or partially |
 |                                  |                               | paid with something owed (overdue lists)    |
+| OWED#*                           | {due_date}#{invoice_id}       | INVOICE#{id} / LIST#OWEDANY: the same, in   |
+|                                  |                               | every currency                              |
 | HELD#{currency}, PROMISED#{cur}, | {due_date}#{invoice_id}       | INVOICE#{id} / LIST#HELD, LIST#PROMISED,    |
 | DISPUTED#{currency}              |                               | LIST#DISPUTED: while the flag is set        |
 | PAYMENTS#{yyyy-mm}               | {received}#{payment key}      | every payment (received = created_at, UTC)  |
@@ -97,8 +99,11 @@ def invoice_status_partition(status: str, currency: str) -> str:
     return f"INVOICES#{status}#{currency}"
 
 
+EVERY_CURRENCY: Final = "*"  # the owed list across currencies (not an ISO code: "ALL" is the lek's)
+
+
 def invoice_listing_partition(listing: str, currency: str) -> str:
-    """OWED, HELD, PROMISED or DISPUTED invoices of one currency."""
+    """OWED, HELD, PROMISED or DISPUTED invoices of one currency (OWED also of EVERY_CURRENCY)."""
     return f"{listing}#{currency}"
 
 

@@ -9,7 +9,8 @@ cannot say to the day (overdue in each customer's own time zone) is settled per 
 most the invoices due on the day or two the world's time zones disagree about.
 
 Served (README, "Lists and search", says the same):
-- invoices: `number` (with anything: checked on that one); `customer_id` alone; `currency` with one of
+- invoices: `number` (with anything: checked on that one); `customer_id` alone; `overdue`/`days_overdue_min`
+  or `status=open&status=partially_paid` in every currency (with no `currency`); `currency` with one of
   `status` (one, or open and partially_paid together), `overdue`/`days_overdue_min` (with no status or an
   owed one), `on_hold=true`, `promised=true`, `disputed=true`; and with any of those `due_after`/`due_before`.
 - payments: `since` [`until`] with or without `status`; `customer_id` [`since`] [`until`].
@@ -80,9 +81,20 @@ class InvoiceRow:
     days_overdue: int
 
 
+def _owed(currency: str, f: InvoiceFilters, now: datetime) -> InvoiceListing:
+    """The owed list of `currency` ("": every one), over the due range the filters ask for."""
+    due_from = f.due_after + timedelta(days=1) if f.due_after else None
+    due_until = f.due_before
+    if f.overdue or f.days_overdue_min is not None:
+        latest_due = now.astimezone(_EASTMOST).date() - timedelta(days=max(1, f.days_overdue_min or 1))
+        due_until = _earlier(due_until, latest_due + timedelta(days=1))
+    return InvoiceListing("owed", currency, due_from=due_from, due_until=due_until)
+
+
 _FLAGS: Final = {"on_hold": "held", "promised": "promised", "disputed": "disputed"}
 _GIVE: Final = (
-    "give currency with status, overdue, days_overdue_min, on_hold, promised or disputed; or customer_id; or number"
+    "give overdue or days_overdue_min; or currency with status, overdue, on_hold, promised or disputed;"
+    " or customer_id; or number"
 )
 
 
@@ -111,6 +123,14 @@ def plan_invoices(f: InvoiceFilters, now: datetime) -> InvoiceListing:
     if f.overdue is False and f.days_overdue_min is not None:
         raise InvalidFilter("days_overdue_min asks for overdue invoices, overdue=false for the others", field="overdue")
     flags = [name for name in _FLAGS if name in given]
+    owed_asked = f.overdue or f.days_overdue_min is not None or set(f.statuses) == OWED_STATUSES
+    if not f.currency and not flags and owed_asked:
+        if not set(f.statuses) <= OWED_STATUSES or len(f.statuses) == 1:
+            raise FiltersNotServed(
+                "across currencies only owed invoices list: give overdue with no status or open and partially_paid"
+                " together, or a currency"
+            )
+        return _owed("", f, now)
     if any(getattr(f, name) is False for name in flags):
         raise FiltersNotServed(
             f"{flags[0]} lists the invoices for which it is true: give {flags[0]}=true, or list by status"

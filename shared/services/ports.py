@@ -143,7 +143,7 @@ class InvoiceListing:
 
     `by`: "number" (the one invoice with `number`), "customer" (`customer_id`'s, oldest created first, no
     range), "status" (`status` in `currency`), or a flag list of `currency`: "owed" (open or partially paid,
-    something owed), "held", "promised", "disputed"."""
+    something owed; in every currency when `currency` is ""), "held", "promised", "disputed"."""
 
     by: str
     currency: str = ""

@@ -804,6 +804,8 @@ class LedgerContract:
             for limit in (1, 2, 3, 5, 6):
                 listed = walked(lambda lim, cur, listing=listing: ledger.list_invoices(listing, lim, cur), limit)
                 assert [i.id for i in listed] == due_order, (listing, limit)
+        every_currency = ledger.list_invoices(InvoiceListing("owed", ""), 10, None).items
+        assert [i.id for i in every_currency] == ["inv_eur", *due_order]  # due 2026-12-15, before the others
         ranged = InvoiceListing("owed", "USD", due_from=date(2027, 1, 3), due_until=date(2027, 1, 9))
         assert [i.id for i in ledger.list_invoices(ranged, 10, None).items] == ["inv_1", "inv_2", "inv_0"]
         assert [i.id for i in ledger.list_invoices(InvoiceListing("status", "USD", "paid"), 10, None).items] == [

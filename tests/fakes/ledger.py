@@ -444,7 +444,7 @@ class InMemoryLedger:
             (
                 (f"{i.due_date.isoformat()}#{i.id}", i)
                 for i in self.invoices.values()
-                if i.currency == listing.currency
+                if (i.currency == listing.currency or (listing.by == "owed" and not listing.currency))
                 and listed(i)
                 and (listing.due_from is None or i.due_date >= listing.due_from)
                 and (listing.due_until is None or i.due_date < listing.due_until)
@@ -526,6 +526,8 @@ _INVOICE_LISTS: Final[dict[str, Callable[[Invoice], bool]]] = {
     "promised": lambda i: i.promised_at is not None,
     "disputed": lambda i: bool(i.open_disputes),
 }
+# The list entries an invoice write puts (the owed list has two: one per currency, one across them).
+_ENTRIES: Final = _INVOICE_LISTS | {"owed in any currency": _INVOICE_LISTS["owed"]}
 
 
 # ----- what the table keeps ------------------------------------------------------------------------------
@@ -602,12 +604,10 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
         names.append(("customer", c.customer_reachable_at[0]))
     if c.new_invoice:
         names += [("invoice", c.new_invoice.id), ("invoice number", c.new_invoice.number)]
-        names += [
-            ("invoice list", c.new_invoice.id, n) for n, listed in _INVOICE_LISTS.items() if listed(c.new_invoice)
-        ]
+        names += [("invoice list", c.new_invoice.id, n) for n, listed in _ENTRIES.items() if listed(c.new_invoice)]
     if c.invoice_update:
         names.append(("invoice", c.invoice_update.id))
-        names += [("invoice list", c.invoice_update.id, n) for n in _INVOICE_LISTS]
+        names += [("invoice list", c.invoice_update.id, n) for n in _ENTRIES]
     if c.pay_link:
         names.append(("pay link", c.pay_link.token_hash))
     if c.checkout:

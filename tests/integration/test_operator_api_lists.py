@@ -98,6 +98,11 @@ def test_overdue_invoices_of_one_currency_oldest_due_first_with_days_overdue_in_
     assert today_in_london["id"] not in [r["id"] for r in found]
     assert found[0]["number"] == old["number"] and found[0]["amount_remaining"] == old["amount_due"]
 
+    # And without a currency, every currency's overdue invoices, still oldest due first
+    everywhere = rows("/v1/invoices", "invoices", {"overdue": "true"})
+    assert [(r["currency"], r["due_date"]) for r in everywhere][:2] == [("EUR", "2027-01-10"), ("USD", "2027-01-15")]
+    assert len(everywhere) == 4
+
     # And days_overdue_min keeps those overdue at least that long
     assert [r["id"] for r in rows("/v1/invoices", "invoices", {"days_overdue_min": "30", "currency": "USD"})] == [
         old["id"]

@@ -169,6 +169,7 @@ _INDEX_KEYS: Final = frozenset(schema.KEY_ATTRIBUTES) - {PK, SK}
 # The invoice lists beside the one by status, each holding the invoices for which it is true.
 INVOICE_LISTINGS: Final[dict[str, Callable[[Invoice], bool]]] = {
     "OWED": lambda i: i.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID) and i.amount_remaining > 0,
+    "OWEDANY": lambda i: i.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID) and i.amount_remaining > 0,
     "HELD": lambda i: i.hold is not None,
     "PROMISED": lambda i: i.promised_at is not None,
     "DISPUTED": lambda i: bool(i.open_disputes),
@@ -187,7 +188,11 @@ def invoice_listing_item(listing: str, i: Invoice, now: datetime) -> dict[str, A
     key = (invoice_partition(i.id), f"{LIST_SORT_PREFIX}{listing}")
     keys = None
     if INVOICE_LISTINGS[listing](i):
-        partition = schema.invoice_listing_partition(listing, i.currency)
+        partition = (
+            schema.invoice_listing_partition("OWED", schema.EVERY_CURRENCY)
+            if listing == "OWEDANY"
+            else schema.invoice_listing_partition(listing, i.currency)
+        )
         keys = schema.lists_keys(partition, schema.due_order(i.due_date.isoformat(), i.id))
     return _listed_copy(invoice_item(i, now), key, "invoice_listing", keys)
 

@@ -44,7 +44,8 @@ def invoice_range(listing: InvoiceListing) -> KeyRange | None:
     if listing.by == "status":
         partition = schema.invoice_status_partition(listing.status, listing.currency)
     else:
-        partition = schema.invoice_listing_partition(_INVOICE_LISTS[listing.by], listing.currency)
+        currency = listing.currency or schema.EVERY_CURRENCY  # only the owed list has one across currencies
+        partition = schema.invoice_listing_partition(_INVOICE_LISTS[listing.by], currency)
     lo, hi = listing.due_from, listing.due_until
     if lo is not None and hi is not None and lo >= hi:
         return None
