@@ -279,7 +279,7 @@ def create_invoice(
 @app.get(
     "/v1/invoices",
     tags=["invoices"],
-    summary="Invoices by status, overdue, flag or due date in one currency; a customer's; or one by number",
+    summary="Invoices overdue (a currency or all); by status, flag or due date in a currency; a customer's; by number",
     responses=listed(InvoicesPage, 400, 422),
 )
 def list_invoices(
