@@ -33,6 +33,7 @@ def _seed(client: Any, table: str) -> dict[str, int]:
         customer_item,
         invoice_item,
         invoice_listing_item,
+        payment_currency_item,
         payment_item,
         payment_state_item,
     )
@@ -96,6 +97,7 @@ def _seed(client: Any, table: str) -> dict[str, int]:
             )  # fmt: skip
             put(payment_item(payment))
             put(payment_state_item(payment))
+            put(payment_currency_item(payment))
     if batch:
         client.batch_write_item(RequestItems={table: list(batch)})
     return written

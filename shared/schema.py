@@ -51,6 +51,7 @@ it is asked, so a page reads about one item per row (shared/services/lists.py pl
 | DISPUTED#{currency}              |                               | LIST#DISPUTED: while the flag is set        |
 | PAYMENTS#{yyyy-mm}               | {received}#{payment key}      | every payment (received = created_at, UTC)  |
 | PAYMENTS#{state}#{yyyy-mm}       | {received}#{payment key}      | INVOICE#{id} / LIST#PAYMENT#{key}           |
+| PAYMENTS#{currency}#{yyyy-mm}    | {received}#{payment key}      | INVOICE#{id} / LIST#PAYMENTCURRENCY#{key}   |
 | CUSTOMERSEARCH                   | {folded name}#{customer_id}   | every customer (its name)                   |
 | CUSTOMERSEARCH                   | {folded email}#{customer_id}  | CUSTOMER#{id} / LIST#EMAIL (its email)      |
 | by_owner: CUSTOMERS              | {created_at}#{customer_id}    | every customer (the list of all, newest)    |
@@ -107,9 +108,9 @@ def invoice_listing_partition(listing: str, currency: str) -> str:
     return f"{listing}#{currency}"
 
 
-def payments_partition(month: str, state: str | None = None) -> str:
-    """Payments received in one month (yyyy-mm), of every state or of one."""
-    return f"PAYMENTS#{month}" if state is None else f"PAYMENTS#{state}#{month}"
+def payments_partition(month: str, subset: str | None = None) -> str:
+    """Payments received in one month (yyyy-mm): every one, or those of one state or one currency."""
+    return f"PAYMENTS#{month}" if subset is None else f"PAYMENTS#{subset}#{month}"
 
 
 def due_order(due_date: str, entity_id: str) -> str:

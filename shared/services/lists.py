@@ -13,7 +13,7 @@ Served (README, "Lists and search", says the same):
   or `status=open&status=partially_paid` in every currency (with no `currency`); `currency` with one of
   `status` (one, or open and partially_paid together), `overdue`/`days_overdue_min` (with no status or an
   owed one), `on_hold=true`, `promised=true`, `disputed=true`; and with any of those `due_after`/`due_before`.
-- payments: `since` [`until`] with or without `status`; `customer_id` [`since`] [`until`].
+- payments: `since` [`until`] alone, with `status` or with `currency`; `customer_id` [`since`] [`until`].
 - customers: none (newest first), `email`, `external_id` or `q`, one at a time.
 """
 
@@ -222,19 +222,21 @@ def payment_method(payment: Payment) -> str:
 
 
 def plan_payments(f: PaymentFilters, now: datetime) -> PaymentListing:
+    """The listing of the window asked: every payment, one state's, one currency's, or one customer's."""
     for name in ("since", "until"):
         moment = getattr(f, name)
         if moment is not None and not EARLIEST <= moment.year <= LATEST:  # the year as written: no arithmetic yet
             raise InvalidFilter(f"{name} is a moment from {EARLIEST} to {LATEST}", field=name)
-    if f.method or f.currency:
+    if f.method:
         raise FiltersNotServed(
-            "method and currency have no list of their own: list by since and until (and status) or customer_id, "
-            "and read each row's method and currency"
+            "method has no list of its own: give since and until (with status or currency), or customer_id, "
+            "and read each row's method"
         )
+    subsets = [name for name in ("status", "currency", "customer_id") if getattr(f, name)]
+    if len(subsets) > 1:
+        raise FiltersNotServed(f"give one of status, currency, customer_id (not {' and '.join(subsets)})")
     until = f.until or now
     if f.customer_id:
-        if f.status:
-            raise FiltersNotServed("status lists every customer's payments: give customer_id or status, not both")
         since = f.since or _BEGINNING
     elif f.since is None:
         raise FiltersNotServed("give since (and until, status), or customer_id")
@@ -244,7 +246,9 @@ def plan_payments(f: PaymentFilters, now: datetime) -> PaymentListing:
             raise InvalidFilter("since and until are at most three years apart", field="since")
     if since >= until:
         raise InvalidDate("since must be before until", field="since")
-    return PaymentListing(since=since, until=until, state=f.status or "", customer_id=f.customer_id or "")
+    return PaymentListing(
+        since=since, until=until, state=f.status or "", customer_id=f.customer_id or "", currency=f.currency or ""
+    )
 
 
 def list_payments(ledger: Ledger, clock: Clock, f: PaymentFilters, *, limit: int, cursor: str | None) -> Page:

@@ -156,13 +156,14 @@ class InvoiceListing:
 
 @dataclass(frozen=True, slots=True)
 class PaymentListing:
-    """Payments received (created) in [since, until), newest first: every one, those of one `state`, or one
-    customer's (`customer_id`)."""
+    """Payments received (created) in [since, until), newest first: every one, those of one `state` or one
+    `currency`, or one customer's (`customer_id`)."""
 
     since: datetime
     until: datetime
     state: str = ""
     customer_id: str = ""
+    currency: str = ""
 
 
 @dataclass(frozen=True, slots=True)

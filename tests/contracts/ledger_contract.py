@@ -848,6 +848,9 @@ class LedgerContract:
         assert [p.key for p in ledger.list_payments(february, 10, None).items] == ["pi_other", "pi_1"]
         failed = replace(window, state="failed")
         assert [p.key for p in ledger.list_payments(failed, 10, None).items] == ["pi_failed"]
+        ledger.commit(Change(payment=a_payment("pi_eur", currency="EUR", invoice_id="inv_8", created_at=ats[3])))
+        assert [p.key for p in ledger.list_payments(replace(window, currency="EUR"), 10, None).items] == ["pi_eur"]
+        assert "pi_eur" not in [p.key for p in ledger.list_payments(replace(window, currency="USD"), 10, None).items]
         mine = replace(window, customer_id="cus_2")
         assert [p.key for p in ledger.list_payments(mine, 10, None).items] == ["pi_other"]
 

@@ -468,6 +468,7 @@ class InMemoryLedger:
                 for p in self.payments.values()
                 if (not listing.customer_id or p.customer_id == listing.customer_id)
                 and (not listing.state or p.state == listing.state)
+                and (not listing.currency or p.currency == listing.currency)
                 and low <= f"{_to_the_second(p.created_at)}#{p.key}" <= high
                 and listing.since <= p.created_at < listing.until
             ),
@@ -624,7 +625,8 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
         names.append(("payment", c.payment_refunds.invoice_id, c.payment_refunds.key))
     if c.payment_reversal:
         names.append(("payment", c.payment_reversal.invoice_id, c.payment_reversal.key))
-    names += [("payment list", p.invoice_id, p.key) for p in (c.payment, c.payment_refunds, c.payment_reversal) if p]
+    moved = [p for p in (c.payment, c.payment_refunds, c.payment_reversal) if p]
+    names += [(f"payment {by} list", p.invoice_id, p.key) for p in moved for by in ("state", "currency")]
     names += [("plan", x.invoice_id, x.id) for x in (c.new_plan, c.plan_update) if x]
     names += [("recurring", x.id) for x in (c.new_recurring, c.recurring_update) if x]
     if c.dispute:

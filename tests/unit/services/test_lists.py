@@ -108,9 +108,11 @@ def test_payment_windows_and_what_they_refuse() -> None:
     assert plan_payments(PaymentFilters(since=since), NOW) == PaymentListing(since, NOW)
     assert plan_payments(PaymentFilters(since=since, status="failed"), NOW) == PaymentListing(since, NOW, "failed")
     assert plan_payments(PaymentFilters(customer_id="cus_1"), NOW).customer_id == "cus_1"
+    assert plan_payments(PaymentFilters(since=since, currency="EUR"), NOW) == PaymentListing(since, NOW, currency="EUR")
     refused_filters = (
         PaymentFilters(),
-        PaymentFilters(since=since, currency="USD"),
+        PaymentFilters(since=since, currency="USD", status="failed"),
+        PaymentFilters(customer_id="cus_1", currency="USD"),
         PaymentFilters(since=since, method="cash"),
         PaymentFilters(customer_id="cus_1", status="failed"),
     )
