@@ -33,6 +33,7 @@ def _seed(client: Any, table: str) -> dict[str, int]:
         customer_item,
         invoice_item,
         invoice_listing_item,
+        payment_currency_item,
         payment_item,
         payment_state_item,
     )
@@ -96,6 +97,7 @@ def _seed(client: Any, table: str) -> dict[str, int]:
             )  # fmt: skip
             put(payment_item(payment))
             put(payment_state_item(payment))
+            put(payment_currency_item(payment))
     if batch:
         client.batch_write_item(RequestItems={table: list(batch)})
     return written
@@ -165,6 +167,15 @@ def main() -> None:
         overdue = sorted((i for i in found if lists.days_overdue(i, NOW) > 0), key=lambda i: (i.due_date, i.id))
         return [i.id for i in overdue[:PAGE]]
 
+    def overdue_everywhere_page() -> list[str]:
+        filters = lists.InvoiceFilters(overdue=True)
+        return [r.invoice.id for r in lists.list_invoices(ledger, clock, filters, limit=PAGE, cursor=None).items]
+
+    def overdue_everywhere_scan() -> list[str]:
+        found = [invoice_from(i) for i in scan(table) if i.get("type") == "invoice"]
+        overdue = sorted((i for i in found if lists.days_overdue(i, NOW) > 0), key=lambda i: (i.due_date, i.id))
+        return [i.id for i in overdue[:PAGE]]
+
     yesterday = datetime.combine(NOW.date() - timedelta(days=1), datetime.min.time(), UTC)
     today = yesterday + timedelta(days=1)
 
@@ -205,6 +216,7 @@ def main() -> None:
     _, scan_reads, scan_seconds = _measure(client, lambda: [str(len(scan(table)))])
     for question, listed, scanned in (
         ("overdue=true&currency=USD", overdue_page, overdue_scan),
+        ("overdue=true (every currency)", overdue_everywhere_page, overdue_everywhere_scan),
         ("payments since yesterday", payments_page, payments_scan),
         (f"customers q={prefix}", customers_page, customers_scan),
     ):

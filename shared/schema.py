@@ -45,10 +45,13 @@ it is asked, so a page reads about one item per row (shared/services/lists.py pl
 | INVOICES#{status}#{currency}     | {due_date}#{invoice_id}       | every invoice                               |
 | OWED#{currency}                  | {due_date}#{invoice_id}       | INVOICE#{id} / LIST#OWED: open or partially |
 |                                  |                               | paid with something owed (overdue lists)    |
+| OWED#*                           | {due_date}#{invoice_id}       | INVOICE#{id} / LIST#OWEDANY: the same, in   |
+|                                  |                               | every currency                              |
 | HELD#{currency}, PROMISED#{cur}, | {due_date}#{invoice_id}       | INVOICE#{id} / LIST#HELD, LIST#PROMISED,    |
 | DISPUTED#{currency}              |                               | LIST#DISPUTED: while the flag is set        |
 | PAYMENTS#{yyyy-mm}               | {received}#{payment key}      | every payment (received = created_at, UTC)  |
 | PAYMENTS#{state}#{yyyy-mm}       | {received}#{payment key}      | INVOICE#{id} / LIST#PAYMENT#{key}           |
+| PAYMENTS#{currency}#{yyyy-mm}    | {received}#{payment key}      | INVOICE#{id} / LIST#PAYMENTCURRENCY#{key}   |
 | CUSTOMERSEARCH                   | {folded name}#{customer_id}   | every customer (its name)                   |
 | CUSTOMERSEARCH                   | {folded email}#{customer_id}  | CUSTOMER#{id} / LIST#EMAIL (its email)      |
 | by_owner: CUSTOMERS              | {created_at}#{customer_id}    | every customer (the list of all, newest)    |
@@ -97,14 +100,17 @@ def invoice_status_partition(status: str, currency: str) -> str:
     return f"INVOICES#{status}#{currency}"
 
 
+EVERY_CURRENCY: Final = "*"  # the owed list across currencies (not an ISO code: "ALL" is the lek's)
+
+
 def invoice_listing_partition(listing: str, currency: str) -> str:
-    """OWED, HELD, PROMISED or DISPUTED invoices of one currency."""
+    """OWED, HELD, PROMISED or DISPUTED invoices of one currency (OWED also of EVERY_CURRENCY)."""
     return f"{listing}#{currency}"
 
 
-def payments_partition(month: str, state: str | None = None) -> str:
-    """Payments received in one month (yyyy-mm), of every state or of one."""
-    return f"PAYMENTS#{month}" if state is None else f"PAYMENTS#{state}#{month}"
+def payments_partition(month: str, subset: str | None = None) -> str:
+    """Payments received in one month (yyyy-mm): every one, or those of one state or one currency."""
+    return f"PAYMENTS#{month}" if subset is None else f"PAYMENTS#{subset}#{month}"
 
 
 def due_order(due_date: str, entity_id: str) -> str:

@@ -279,13 +279,13 @@ def create_invoice(
 @app.get(
     "/v1/invoices",
     tags=["invoices"],
-    summary="Invoices by status, overdue, flag or due date in one currency; a customer's; or one by number",
+    summary="Invoices overdue (a currency or all); by status, flag or due date in a currency; a customer's; by number",
     responses=listed(InvoicesPage, 400, 422),
 )
 def list_invoices(
     status: Annotated[list[InvoiceStatusName] | None, Query(description="repeatable")] = None,
     overdue: Flag = None,
-    days_overdue_min: Annotated[int | None, Query(ge=0, le=36_500)] = None,
+    days_overdue_min: Annotated[int | None, Query(ge=1, le=36_500, description="overdue at least N days")] = None,
     customer_id: Identifier = None,
     currency: Currency = None,
     due_after: Annotated[date | None, Query(description="due strictly after this day")] = None,

@@ -9,10 +9,11 @@ cannot say to the day (overdue in each customer's own time zone) is settled per 
 most the invoices due on the day or two the world's time zones disagree about.
 
 Served (README, "Lists and search", says the same):
-- invoices: `number` (with anything: checked on that one); `customer_id` alone; `currency` with one of
+- invoices: `number` (with anything: checked on that one); `customer_id` alone; `overdue`/`days_overdue_min`
+  or `status=open&status=partially_paid` in every currency (with no `currency`); `currency` with one of
   `status` (one, or open and partially_paid together), `overdue`/`days_overdue_min` (with no status or an
   owed one), `on_hold=true`, `promised=true`, `disputed=true`; and with any of those `due_after`/`due_before`.
-- payments: `since` [`until`] with or without `status`; `customer_id` [`since`] [`until`].
+- payments: `since` [`until`] alone, with `status` or with `currency`; `customer_id` [`since`] [`until`].
 - customers: none (newest first), `email`, `external_id` or `q`, one at a time.
 """
 
@@ -34,6 +35,7 @@ OWED_STATUSES: Final = frozenset({InvoiceStatus.OPEN.value, InvoiceStatus.PARTIA
 # The earliest and the latest calendar day anywhere on Earth at one instant (UTC-12 .. UTC+14).
 _WESTMOST: Final = timezone(timedelta(hours=-12))
 _EASTMOST: Final = timezone(timedelta(hours=14))
+EARLIEST, LATEST = 2000, 2099  # the years a date or moment asked for may be in (as the API's dates)
 MAX_PAYMENT_WINDOW: Final = timedelta(days=3 * 366)  # a payments page walks the months of its window
 PAYMENT_STATES: Final = ("pending", "failed", "succeeded", "partially_refunded", "refunded", "reversed")
 # Before any payment payportal holds: the start of a customer's payments when `since` is not given.
@@ -79,9 +81,20 @@ class InvoiceRow:
     days_overdue: int
 
 
+def _owed(currency: str, f: InvoiceFilters, now: datetime) -> InvoiceListing:
+    """The owed list of `currency` ("": every one), over the due range the filters ask for."""
+    due_from = f.due_after + timedelta(days=1) if f.due_after else None
+    due_until = f.due_before
+    if f.overdue or f.days_overdue_min is not None:
+        latest_due = now.astimezone(_EASTMOST).date() - timedelta(days=max(1, f.days_overdue_min or 1))
+        due_until = _earlier(due_until, latest_due + timedelta(days=1))
+    return InvoiceListing("owed", currency, due_from=due_from, due_until=due_until)
+
+
 _FLAGS: Final = {"on_hold": "held", "promised": "promised", "disputed": "disputed"}
 _GIVE: Final = (
-    "give currency with status, overdue, days_overdue_min, on_hold, promised or disputed; or customer_id; or number"
+    "give overdue or days_overdue_min; or currency with status, overdue, on_hold, promised or disputed;"
+    " or customer_id; or number"
 )
 
 
@@ -94,6 +107,10 @@ def days_overdue(invoice: Invoice, now: datetime) -> int:
 
 def plan_invoices(f: InvoiceFilters, now: datetime) -> InvoiceListing:
     """The one listing that answers these filters (its rows still pass `invoice_matches`)."""
+    for name in ("due_after", "due_before"):
+        day = getattr(f, name)
+        if day is not None and not EARLIEST <= day.year <= LATEST:
+            raise InvalidFilter(f"{name} is a day from {EARLIEST} to {LATEST}", field=name)
     given = f.given()
     if f.number:
         return InvoiceListing("number", number=f.number)
@@ -106,6 +123,14 @@ def plan_invoices(f: InvoiceFilters, now: datetime) -> InvoiceListing:
     if f.overdue is False and f.days_overdue_min is not None:
         raise InvalidFilter("days_overdue_min asks for overdue invoices, overdue=false for the others", field="overdue")
     flags = [name for name in _FLAGS if name in given]
+    owed_asked = f.overdue or f.days_overdue_min is not None or set(f.statuses) == OWED_STATUSES
+    if not f.currency and not flags and owed_asked:
+        if not set(f.statuses) <= OWED_STATUSES or len(f.statuses) == 1:
+            raise FiltersNotServed(
+                "across currencies only owed invoices list: give overdue with no status or open and partially_paid"
+                " together, or a currency"
+            )
+        return _owed("", f, now)
     if any(getattr(f, name) is False for name in flags):
         raise FiltersNotServed(
             f"{flags[0]} lists the invoices for which it is true: give {flags[0]}=true, or list by status"
@@ -197,15 +222,21 @@ def payment_method(payment: Payment) -> str:
 
 
 def plan_payments(f: PaymentFilters, now: datetime) -> PaymentListing:
-    if f.method or f.currency:
+    """The listing of the window asked: every payment, one state's, one currency's, or one customer's."""
+    for name in ("since", "until"):
+        moment = getattr(f, name)
+        if moment is not None and not EARLIEST <= moment.year <= LATEST:  # the year as written: no arithmetic yet
+            raise InvalidFilter(f"{name} is a moment from {EARLIEST} to {LATEST}", field=name)
+    if f.method:
         raise FiltersNotServed(
-            "method and currency have no list of their own: list by since and until (and status) or customer_id, "
-            "and read each row's method and currency"
+            "method has no list of its own: give since and until (with status or currency), or customer_id, "
+            "and read each row's method"
         )
+    subsets = [name for name in ("status", "currency", "customer_id") if getattr(f, name)]
+    if len(subsets) > 1:
+        raise FiltersNotServed(f"give one of status, currency, customer_id (not {' and '.join(subsets)})")
     until = f.until or now
     if f.customer_id:
-        if f.status:
-            raise FiltersNotServed("status lists every customer's payments: give customer_id or status, not both")
         since = f.since or _BEGINNING
     elif f.since is None:
         raise FiltersNotServed("give since (and until, status), or customer_id")
@@ -215,7 +246,9 @@ def plan_payments(f: PaymentFilters, now: datetime) -> PaymentListing:
             raise InvalidFilter("since and until are at most three years apart", field="since")
     if since >= until:
         raise InvalidDate("since must be before until", field="since")
-    return PaymentListing(since=since, until=until, state=f.status or "", customer_id=f.customer_id or "")
+    return PaymentListing(
+        since=since, until=until, state=f.status or "", customer_id=f.customer_id or "", currency=f.currency or ""
+    )
 
 
 def list_payments(ledger: Ledger, clock: Clock, f: PaymentFilters, *, limit: int, cursor: str | None) -> Page:

@@ -143,7 +143,7 @@ class InvoiceListing:
 
     `by`: "number" (the one invoice with `number`), "customer" (`customer_id`'s, oldest created first, no
     range), "status" (`status` in `currency`), or a flag list of `currency`: "owed" (open or partially paid,
-    something owed), "held", "promised", "disputed"."""
+    something owed; in every currency when `currency` is ""), "held", "promised", "disputed"."""
 
     by: str
     currency: str = ""
@@ -156,13 +156,14 @@ class InvoiceListing:
 
 @dataclass(frozen=True, slots=True)
 class PaymentListing:
-    """Payments received (created) in [since, until), newest first: every one, those of one `state`, or one
-    customer's (`customer_id`)."""
+    """Payments received (created) in [since, until), newest first: every one, those of one `state` or one
+    `currency`, or one customer's (`customer_id`)."""
 
     since: datetime
     until: datetime
     state: str = ""
     customer_id: str = ""
+    currency: str = ""
 
 
 @dataclass(frozen=True, slots=True)

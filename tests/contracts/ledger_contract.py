@@ -804,6 +804,8 @@ class LedgerContract:
             for limit in (1, 2, 3, 5, 6):
                 listed = walked(lambda lim, cur, listing=listing: ledger.list_invoices(listing, lim, cur), limit)
                 assert [i.id for i in listed] == due_order, (listing, limit)
+        every_currency = ledger.list_invoices(InvoiceListing("owed", ""), 10, None).items
+        assert [i.id for i in every_currency] == ["inv_eur", *due_order]  # due 2026-12-15, before the others
         ranged = InvoiceListing("owed", "USD", due_from=date(2027, 1, 3), due_until=date(2027, 1, 9))
         assert [i.id for i in ledger.list_invoices(ranged, 10, None).items] == ["inv_1", "inv_2", "inv_0"]
         assert [i.id for i in ledger.list_invoices(InvoiceListing("status", "USD", "paid"), 10, None).items] == [
@@ -846,6 +848,9 @@ class LedgerContract:
         assert [p.key for p in ledger.list_payments(february, 10, None).items] == ["pi_other", "pi_1"]
         failed = replace(window, state="failed")
         assert [p.key for p in ledger.list_payments(failed, 10, None).items] == ["pi_failed"]
+        ledger.commit(Change(payment=a_payment("pi_eur", currency="EUR", invoice_id="inv_8", created_at=ats[3])))
+        assert [p.key for p in ledger.list_payments(replace(window, currency="EUR"), 10, None).items] == ["pi_eur"]
+        assert "pi_eur" not in [p.key for p in ledger.list_payments(replace(window, currency="USD"), 10, None).items]
         mine = replace(window, customer_id="cus_2")
         assert [p.key for p in ledger.list_payments(mine, 10, None).items] == ["pi_other"]
 

@@ -444,7 +444,7 @@ class InMemoryLedger:
             (
                 (f"{i.due_date.isoformat()}#{i.id}", i)
                 for i in self.invoices.values()
-                if i.currency == listing.currency
+                if (i.currency == listing.currency or (listing.by == "owed" and not listing.currency))
                 and listed(i)
                 and (listing.due_from is None or i.due_date >= listing.due_from)
                 and (listing.due_until is None or i.due_date < listing.due_until)
@@ -468,6 +468,7 @@ class InMemoryLedger:
                 for p in self.payments.values()
                 if (not listing.customer_id or p.customer_id == listing.customer_id)
                 and (not listing.state or p.state == listing.state)
+                and (not listing.currency or p.currency == listing.currency)
                 and low <= f"{_to_the_second(p.created_at)}#{p.key}" <= high
                 and listing.since <= p.created_at < listing.until
             ),
@@ -526,6 +527,8 @@ _INVOICE_LISTS: Final[dict[str, Callable[[Invoice], bool]]] = {
     "promised": lambda i: i.promised_at is not None,
     "disputed": lambda i: bool(i.open_disputes),
 }
+# The list entries an invoice write puts (the owed list has two: one per currency, one across them).
+_ENTRIES: Final = _INVOICE_LISTS | {"owed in any currency": _INVOICE_LISTS["owed"]}
 
 
 # ----- what the table keeps ------------------------------------------------------------------------------
@@ -602,12 +605,10 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
         names.append(("customer", c.customer_reachable_at[0]))
     if c.new_invoice:
         names += [("invoice", c.new_invoice.id), ("invoice number", c.new_invoice.number)]
-        names += [
-            ("invoice list", c.new_invoice.id, n) for n, listed in _INVOICE_LISTS.items() if listed(c.new_invoice)
-        ]
+        names += [("invoice list", c.new_invoice.id, n) for n, listed in _ENTRIES.items() if listed(c.new_invoice)]
     if c.invoice_update:
         names.append(("invoice", c.invoice_update.id))
-        names += [("invoice list", c.invoice_update.id, n) for n in _INVOICE_LISTS]
+        names += [("invoice list", c.invoice_update.id, n) for n in _ENTRIES]
     if c.pay_link:
         names.append(("pay link", c.pay_link.token_hash))
     if c.checkout:
@@ -624,7 +625,8 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
         names.append(("payment", c.payment_refunds.invoice_id, c.payment_refunds.key))
     if c.payment_reversal:
         names.append(("payment", c.payment_reversal.invoice_id, c.payment_reversal.key))
-    names += [("payment list", p.invoice_id, p.key) for p in (c.payment, c.payment_refunds, c.payment_reversal) if p]
+    moved = [p for p in (c.payment, c.payment_refunds, c.payment_reversal) if p]
+    names += [(f"payment {by} list", p.invoice_id, p.key) for p in moved for by in ("state", "currency")]
     names += [("plan", x.invoice_id, x.id) for x in (c.new_plan, c.plan_update) if x]
     names += [("recurring", x.id) for x in (c.new_recurring, c.recurring_update) if x]
     if c.dispute:

@@ -169,6 +169,7 @@ _INDEX_KEYS: Final = frozenset(schema.KEY_ATTRIBUTES) - {PK, SK}
 # The invoice lists beside the one by status, each holding the invoices for which it is true.
 INVOICE_LISTINGS: Final[dict[str, Callable[[Invoice], bool]]] = {
     "OWED": lambda i: i.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID) and i.amount_remaining > 0,
+    "OWEDANY": lambda i: i.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID) and i.amount_remaining > 0,
     "HELD": lambda i: i.hold is not None,
     "PROMISED": lambda i: i.promised_at is not None,
     "DISPUTED": lambda i: bool(i.open_disputes),
@@ -187,7 +188,11 @@ def invoice_listing_item(listing: str, i: Invoice, now: datetime) -> dict[str, A
     key = (invoice_partition(i.id), f"{LIST_SORT_PREFIX}{listing}")
     keys = None
     if INVOICE_LISTINGS[listing](i):
-        partition = schema.invoice_listing_partition(listing, i.currency)
+        partition = (
+            schema.invoice_listing_partition("OWED", schema.EVERY_CURRENCY)
+            if listing == "OWEDANY"
+            else schema.invoice_listing_partition(listing, i.currency)
+        )
         keys = schema.lists_keys(partition, schema.due_order(i.due_date.isoformat(), i.id))
     return _listed_copy(invoice_item(i, now), key, "invoice_listing", keys)
 
@@ -200,6 +205,15 @@ def payment_state_item(p: Payment) -> dict[str, Any]:
     """The payment in the list of its state (succeeded, failed, refunded...) for the month it came in."""
     key = (invoice_partition(p.invoice_id), f"{LIST_SORT_PREFIX}PAYMENT#{p.key}")
     partition = schema.payments_partition(p.created_at.astimezone(UTC).strftime("%Y-%m"), p.state)
+    return _listed_copy(
+        payment_item(p), key, "payment_listing", schema.lists_keys(partition, payment_received_order(p))
+    )
+
+
+def payment_currency_item(p: Payment) -> dict[str, Any]:
+    """The payment in the list of its currency for the month it came in."""
+    key = (invoice_partition(p.invoice_id), f"{LIST_SORT_PREFIX}PAYMENTCURRENCY#{p.key}")
+    partition = schema.payments_partition(p.created_at.astimezone(UTC).strftime("%Y-%m"), p.currency)
     return _listed_copy(
         payment_item(p), key, "payment_listing", schema.lists_keys(partition, payment_received_order(p))
     )

@@ -44,7 +44,8 @@ def invoice_range(listing: InvoiceListing) -> KeyRange | None:
     if listing.by == "status":
         partition = schema.invoice_status_partition(listing.status, listing.currency)
     else:
-        partition = schema.invoice_listing_partition(_INVOICE_LISTS[listing.by], listing.currency)
+        currency = listing.currency or schema.EVERY_CURRENCY  # only the owed list has one across currencies
+        partition = schema.invoice_listing_partition(_INVOICE_LISTS[listing.by], currency)
     lo, hi = listing.due_from, listing.due_until
     if lo is not None and hi is not None and lo >= hi:
         return None
@@ -68,7 +69,8 @@ def payment_range(listing: PaymentListing) -> KeyRange:
             schema.BY_OWNER_INDEX, schema.BY_OWNER_PK, schema.BY_OWNER_SK, (owner,), "#s BETWEEN :lo AND :hi",
             lo, hi, forward=False,
         )  # fmt: skip
-    months = [schema.payments_partition(m, listing.state or None) for m in _months(since, until)]
+    subset = listing.state or listing.currency or None  # the planner asks for one at most
+    months = [schema.payments_partition(m, subset) for m in _months(since, until)]
     return KeyRange(
         schema.LISTS_INDEX, schema.LISTS_PK, schema.LISTS_SK, tuple(reversed(months)), "#s BETWEEN :lo AND :hi",
         items.utc_stamp(since), items.utc_stamp(until), forward=False,

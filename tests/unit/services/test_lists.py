@@ -38,6 +38,10 @@ NOW = datetime(2027, 3, 1, 15, tzinfo=UTC)  # 2 March already east of UTC+9, sti
         (InvoiceFilters(currency="USD", statuses=("open", "partially_paid")), InvoiceListing("owed", "USD")),
         # Overdue: due before the latest today anywhere (2 March), the rows checked to the day after
         (InvoiceFilters(currency="USD", overdue=True), InvoiceListing("owed", "USD", due_until=date(2027, 3, 2))),
+        # In every currency: the owed list across them
+        (InvoiceFilters(overdue=True), InvoiceListing("owed", "", due_until=date(2027, 3, 2))),
+        (InvoiceFilters(statuses=("open", "partially_paid"), due_before=date(2027, 1, 1)),
+         InvoiceListing("owed", "", due_until=date(2027, 1, 1))),
         (InvoiceFilters(currency="USD", days_overdue_min=30),
          InvoiceListing("owed", "USD", due_until=date(2027, 2, 1))),
         (InvoiceFilters(currency="USD", overdue=True, statuses=("open",), due_after=date(2027, 1, 1)),
@@ -61,7 +65,8 @@ def test_each_served_combination_reads_one_listing(filters: InvoiceFilters, list
         InvoiceFilters(),
         InvoiceFilters(currency="USD"),
         InvoiceFilters(statuses=("open",)),
-        InvoiceFilters(overdue=True),
+        InvoiceFilters(overdue=True, statuses=("open",)),
+        InvoiceFilters(statuses=("open", "paid")),
         InvoiceFilters(customer_id="cus_1", overdue=True),
         InvoiceFilters(currency="USD", statuses=("open", "paid")),
         InvoiceFilters(currency="USD", overdue=True, statuses=("paid",)),
@@ -103,9 +108,11 @@ def test_payment_windows_and_what_they_refuse() -> None:
     assert plan_payments(PaymentFilters(since=since), NOW) == PaymentListing(since, NOW)
     assert plan_payments(PaymentFilters(since=since, status="failed"), NOW) == PaymentListing(since, NOW, "failed")
     assert plan_payments(PaymentFilters(customer_id="cus_1"), NOW).customer_id == "cus_1"
+    assert plan_payments(PaymentFilters(since=since, currency="EUR"), NOW) == PaymentListing(since, NOW, currency="EUR")
     refused_filters = (
         PaymentFilters(),
-        PaymentFilters(since=since, currency="USD"),
+        PaymentFilters(since=since, currency="USD", status="failed"),
+        PaymentFilters(customer_id="cus_1", currency="USD"),
         PaymentFilters(since=since, method="cash"),
         PaymentFilters(customer_id="cus_1", status="failed"),
     )
