@@ -1115,6 +1115,7 @@ class LedgerContract:
         }
         assert ledger.read_tallies("owed#EUR", between=("D#", "D#~")) == {"D#2026-12-15": {"amount": 3}}
         assert ledger.read_tallies("owed#GBP", between=("D#", "D#~")) == {}
+        assert list(ledger.read_tallies("owed#USD", between=("", "~"))) == ["D#2026-12-15", "D#2026-12-20", "M#2026-12"]
         assert ledger.read_tallies("owed#USD", buckets=[]) == {}
 
     def test_more_than_a_hundred_buckets_read_by_name(self, ledger: LedgerUnderTest) -> None:

@@ -407,14 +407,15 @@ class DynamoLedger:
                     found[bucket] = items.tally_from(item)
             return found
         assert between is not None
+        first, last = between
+        values = {":p": {"S": items.tally_partition(scope)}, ":last": {"S": last}}
+        if first:
+            values[":first"] = {"S": first}
         request: dict[str, Any] = {
             "TableName": self._table,
-            "KeyConditionExpression": "pk = :p AND sk BETWEEN :first AND :last",
-            "ExpressionAttributeValues": {
-                ":p": {"S": items.tally_partition(scope)},
-                ":first": {"S": between[0]},
-                ":last": {"S": between[1]},
-            },
+            # A key is never the empty string: from the start of the partition is `sk <= last`.
+            "KeyConditionExpression": "pk = :p AND sk BETWEEN :first AND :last" if first else "pk = :p AND sk <= :last",
+            "ExpressionAttributeValues": values,
             "ConsistentRead": True,
         }
         ranged: dict[str, dict[str, int]] = {}
