@@ -7,7 +7,7 @@ Counters, per currency C (minor units, or counts):
 |--------------------|---------------|------------------|---------------------------------|
 | owed#C             | D#{due date}  | amount, invoices | what is still owed, by due date |
 | owed#C             | M#{due month} | amount, invoices | the same, by due month          |
-| owedmoves#C#{day}  | D#{due date}  | amount, invoices | what owed#C moved on that day   |
+| owedmoves#C        | {day}#{due}   | amount, invoices | what owed#C moved on that day   |
 | flows#C            | D#{day}       | FLOW_FIELDS      | what happened that day          |
 | flows#C            | M#{month}     | FLOW_FIELDS      | the same, by month              |
 
@@ -55,8 +55,14 @@ def owed_scope(currency: str) -> str:
     return f"owed#{currency}"
 
 
-def moves_scope(currency: str, day: date) -> str:
-    return f"owedmoves#{currency}#{day.isoformat()}"
+def moves_scope(currency: str) -> str:
+    return f"owedmoves#{currency}"
+
+
+def moves_bucket(day: date, due: date) -> str:
+    """What changes on `day` moved of what is owed on `due`: sorted by day, so the moves since a day are one
+    Query of the currency's partition."""
+    return f"{day.isoformat()}#{due.isoformat()}"
 
 
 def flows_scope(currency: str) -> str:
@@ -104,7 +110,7 @@ def _owed_tallies(before: Invoice | None, after: Invoice, today: date) -> list[T
         tallies += [
             Tally(owed_scope(owing.currency), day_bucket(owing.due), deltas),
             Tally(owed_scope(owing.currency), month_bucket(owing.due), deltas),
-            Tally(moves_scope(owing.currency, today), day_bucket(owing.due), deltas),
+            Tally(moves_scope(owing.currency), moves_bucket(today, owing.due), deltas),
         ]
     return tallies
 

@@ -182,11 +182,10 @@ def _by_customer(ledger: Ledger, today: date, currency: str | None) -> list[Cust
 def _moves_after(ledger: Ledger, currency: str, after: date, today: date) -> dict[str, int]:
     """Owed moved per due day by the changes of the days after `after` up to today."""
     moved: dict[str, int] = {}
-    day = after + timedelta(days=1)
-    while day <= today:
-        for bucket, counts in ledger.read_tallies(moves_scope(currency, day), between=("D#", "D#~")).items():
-            moved[bucket[2:]] = moved.get(bucket[2:], 0) + counts.get("amount", 0)
-        day += timedelta(days=1)
+    since = (after + timedelta(days=1)).isoformat()
+    for bucket, counts in ledger.read_tallies(moves_scope(currency), between=(since, f"{today.isoformat()}#~")).items():
+        due = bucket.split("#", 1)[1]
+        moved[due] = moved.get(due, 0) + counts.get("amount", 0)
     return moved
 
 

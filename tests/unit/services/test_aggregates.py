@@ -58,7 +58,7 @@ def test_a_new_invoice_is_owed_on_its_due_date_and_invoiced_today() -> None:
     by_key = {(t.scope, t.bucket): t.deltas for t in tallies}
     assert by_key[("owed#USD", "D#2026-12-15")] == {"amount": 12_500, "invoices": 1}
     assert by_key[("owed#USD", "M#2026-12")] == {"amount": 12_500, "invoices": 1}
-    assert by_key[(f"owedmoves#USD#{NOW.date().isoformat()}", "D#2026-12-15")] == {"amount": 12_500, "invoices": 1}
+    assert by_key[("owedmoves#USD", f"{NOW.date().isoformat()}#2026-12-15")] == {"amount": 12_500, "invoices": 1}
     assert by_key[("flows#USD", f"D#{NOW.date().isoformat()}")] == {"invoiced": 12_500, "invoices_created": 1}
     assert by_key[("currencies", "USD")] == {"invoices": 1}
 
@@ -334,11 +334,5 @@ def test_after_any_history_the_aggregates_equal_a_recomputation_from_the_invoice
             assert total("voided") == sum(i.amount_due for i in invoices if i.status is InvoiceStatus.VOID)
 
         # And what owedmoves kept per day adds up to what is owed
-        moved = 0
-        day = date(2026, 6, 1)
-        while day <= history.clock.now().date():
-            moved += sum(
-                c.get("amount", 0) for c in counters(ledger, f"owedmoves#{currency}#{day.isoformat()}").values()
-            )
-            day += timedelta(days=1)
-        assert moved == sum(owed_by(i) for i in invoices)
+        moves = counters(ledger, f"owedmoves#{currency}")
+        assert sum(c.get("amount", 0) for c in moves.values()) == sum(owed_by(i) for i in invoices)
