@@ -67,6 +67,8 @@ ROUTES: Final = (
     Route("POST", "/v1/stripe-events/{event_id}/replay", "operator_api", "iam"),
     Route("GET", "/v1/dunning-policy", "operator_api", "iam"),
     Route("PUT", "/v1/dunning-policy", "operator_api", "iam"),
+    Route("GET", "/v1/reports/aging", "operator_api", "iam"),
+    Route("GET", "/v1/reports/collections", "operator_api", "iam"),
 )
 
 # Functions behind HTTP routes, and those fired by other sources.

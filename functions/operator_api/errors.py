@@ -25,6 +25,7 @@ from shared.observability import logger
 from shared.services.lists import InvalidFilter
 from shared.services.once import MissingIdempotencyKey
 from shared.services.ports import ChangeRejected
+from shared.services.reports import InvalidReportRange, ReportUnavailable
 
 STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.NotFound: 404,
@@ -40,6 +41,8 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.ConcurrentUpdate: 409,
     InvalidPolicy: 422,
     InvalidFilter: 422,
+    InvalidReportRange: 422,
+    ReportUnavailable: 422,
 }
 
 

@@ -150,6 +150,48 @@ def drift_key(kind: str, object_id: str) -> Key:
     return RECONCILE_PARTITION, f"{DRIFT_SORT_PREFIX}{kind}#{object_id}"
 
 
+TALLY_PREFIX: Final = "TALLY#"
+
+
+def tally_partition(scope: str) -> str:
+    """A scope's counters: one partition, its buckets as sort keys (read together by one Query)."""
+    return f"{TALLY_PREFIX}{scope}"
+
+
+def tally_key(scope: str, bucket: str) -> Key:
+    return tally_partition(scope), bucket
+
+
+def tally_from(item: dict[str, Any]) -> dict[str, int]:
+    """A counter item's fields (every number on it but its bookkeeping)."""
+    return {name: int(value) for name, value in item.items() if name not in TALLY_BOOKKEEPING}
+
+
+TALLY_BOOKKEEPING: Final = frozenset({PK, SK, "type", "scope", "bucket"})
+
+
+def tally_item(scope: str, bucket: str, counts: dict[str, int]) -> dict[str, Any]:
+    """A counter item as the ADDs of writes.tally_write leave it (for building aggregates straight into a table)."""
+    return {**key_item(tally_key(scope, bucket)), "type": "tally", "scope": scope, "bucket": bucket, **counts}
+
+
+def snapshot_key(kind: str, day: date) -> Key:
+    return f"SNAPSHOT#{kind}", day.isoformat()
+
+
+def snapshot_item(kind: str, day: date, data: dict[str, dict[str, int]], keep_until: datetime) -> dict[str, Any]:
+    return {
+        **key_item(snapshot_key(kind, day)),
+        "type": "snapshot",
+        "data": data,
+        schema.TTL_ATTRIBUTE: epoch(keep_until),
+    }
+
+
+def snapshot_from(item: dict[str, Any]) -> dict[str, dict[str, int]]:
+    return {outer: {name: int(value) for name, value in inner.items()} for outer, inner in item["data"].items()}
+
+
 def owner_partition(customer_id: str) -> str:
     """A customer's partition of the by_owner index."""
     return f"CUSTOMER#{customer_id}"
