@@ -329,6 +329,13 @@ class OfflineReceiptOut(BaseModel):
     reversal_reason: str = ""
 
 
+class ReminderOut(BaseModel):
+    step: str = Field(description="the dunning step's key", examples=["7:overdue"])
+    template: str = Field(description="the reminder copy the step used")
+    channel: str = Field(description="how the reminder was sent", examples=["email"])
+    sent_at: datetime = Field(description="when the dunning run sent the reminder")
+
+
 class PaymentOut(BaseModel):
     id: str
     invoice_id: str
@@ -342,6 +349,10 @@ class PaymentOut(BaseModel):
     refunds: list[RefundOut] = Field(default_factory=list, description="oldest first")
     offline: OfflineReceiptOut | None = Field(
         default=None, description="money received outside Stripe, recorded with POST /v1/invoices/{id}/payments"
+    )
+    reminder: ReminderOut | None = Field(
+        default=None,
+        description="the reminder whose pay link opened the Checkout Session that took this payment; null: none",
     )
 
 

@@ -31,6 +31,7 @@ from functions.operator_api.schemas import (
     RecurringChargeOut,
     RefundMadeOut,
     RefundOut,
+    ReminderOut,
     ReplayOut,
     StripeEventOut,
 )
@@ -135,6 +136,11 @@ def payment_out(p: Payment) -> PaymentOut:
             reversal_reason=p.offline.reversal_reason,
         )
         if p.offline
+        else None,
+        reminder=ReminderOut(
+            step=p.reminder.step, template=p.reminder.template, channel=p.reminder.channel, sent_at=p.reminder.sent_at
+        )
+        if p.reminder
         else None,
     )
 

@@ -111,6 +111,7 @@ class ReminderEmail:
     invoice_id: str
     step: str  # the dunning step's key
     step_template: str  # which reminder copy the step uses
+    sent_at: datetime | None = None  # when the dunning run sent it (None: queued before attribution was kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +246,12 @@ def encode(body: MessageBody) -> tuple[str, str, dict[str, Any]]:
         case InvoiceIssuedEmail():
             data: dict[str, Any] = {"invoice_id": body.invoice_id}
         case ReminderEmail():
-            data = {"invoice_id": body.invoice_id, "step": body.step, "template": body.step_template}
+            data = {
+                "invoice_id": body.invoice_id,
+                "step": body.step,
+                "template": body.step_template,
+                "sent_at": body.sent_at.isoformat() if body.sent_at else None,
+            }
         case ReceiptEmail():
             data = {
                 "invoice_id": body.invoice_id,
@@ -298,7 +304,13 @@ def decode(kind: str, name: str, data: Mapping[str, Any]) -> MessageBody:
     if name == InvoiceIssuedEmail.template:
         return InvoiceIssuedEmail(invoice_id)
     if name == ReminderEmail.template:
-        return ReminderEmail(invoice_id, str(data.get("step") or ""), str(data.get("template") or ""))
+        sent_at = data.get("sent_at")
+        return ReminderEmail(
+            invoice_id,
+            str(data.get("step") or ""),
+            str(data.get("template") or ""),
+            datetime.fromisoformat(str(sent_at)) if sent_at else None,
+        )
     if name == ReceiptEmail.template:
         return ReceiptEmail(
             invoice_id, str(data["payment_id"]), int(data["amount"]), datetime.fromisoformat(str(data["paid_at"]))

@@ -27,6 +27,7 @@ from shared.domain.messages import (
     RefundEmail,
     ReminderEmail,
 )
+from shared.domain.records import REMINDER_CHANNEL_EMAIL, ReminderAttribution
 from shared.rendering import format_day, format_moment, render_email
 from shared.services.invoices import issue_pay_link
 from shared.services.ports import (
@@ -148,9 +149,9 @@ def compose_email(
         "support_contact": branding.support_contact,
     }
 
-    def pay_url() -> str:
+    def pay_url(reminder: ReminderAttribution | None = None) -> str:
         # A fresh link per email: the token exists only in the email, its hash in the table.
-        issued = issue_pay_link(invoice, clock, branding.pay_link_ttl_days)
+        issued = issue_pay_link(invoice, clock, branding.pay_link_ttl_days, reminder=reminder)
         ledger.commit(Change(pay_link=issued.link))
         return issued.url(branding.public_base_url)
 
@@ -211,7 +212,11 @@ def compose_email(
                 "pay_url": pay_url(),
             }
         case ReminderEmail():
-            context |= {"pay_url": pay_url(), "template": body.step_template}
+            # The link names the reminder it was minted for: opening it and paying through it are attributed.
+            sent = ReminderAttribution(
+                body.step, body.step_template, REMINDER_CHANNEL_EMAIL, body.sent_at or clock.now()
+            )
+            context |= {"pay_url": pay_url(sent), "template": body.step_template}
         case InvoiceIssuedEmail():
             context |= {"pay_url": pay_url(), "template": ""}
     subject, text, html = render_email(body.template, **context)

@@ -147,7 +147,9 @@ def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now:
         )
         change.invoice_update = updated
         change.customer_reachable_at = (invoice.customer_id, now)
-        change.outbox.append(outgoing_email(ReminderEmail(invoice.id, reminder.step.key, reminder.step.template), now))
+        change.outbox.append(
+            outgoing_email(ReminderEmail(invoice.id, reminder.step.key, reminder.step.template, sent_at=now), now)
+        )
         detail = invoice_event_detail(updated) | {"step": reminder.step.key, "template": reminder.step.template}
         change.outbox.append(outgoing_event(EventName.INVOICE_REMINDER_SENT, detail, now))
         if reminder.step.offset_days > 0 and not any(_after_due(key) for key in invoice.reminders_sent):

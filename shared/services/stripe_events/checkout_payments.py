@@ -145,6 +145,7 @@ def _decide(ledger: Ledger, clock: Clock, event: EventMeta, seen: _Observed) -> 
         created_at=current.created_at if current else now,
         updated_at=now,
         failure_reason=seen.failure_reason if seen.status is PaymentStatus.FAILED else None,
+        reminder=checkout.reminder,  # the reminder whose link opened the session, if one did
     )
     change = Change(stripe_event=event_record(event, Outcome.APPLIED, now), payment=payment, open_checkout=closed)
     if seen.session_id is not None:  # the session's own outcome, read with the invoice by the return page
@@ -161,7 +162,8 @@ def _decide(ledger: Ledger, clock: Clock, event: EventMeta, seen: _Observed) -> 
                 "payment": payment.key,
                 "amount": payment.amount,
                 "currency": payment.currency,
-            },
+            }
+            | ({"reminder": payment.reminder.details()} if payment.reminder else {}),
         )
     )
     payment_detail = payment_event_detail(payment, event.id)
