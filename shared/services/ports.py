@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from shared.domain.errors import DomainError
 
@@ -32,6 +32,17 @@ from shared.domain.records import (
     RefundStatus,
     StripeEventRecord,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Counter increments on one counter item (`scope`, `bucket`), written in the transaction of the Change
+    that carries them: `deltas` maps a field to how much it moves (minor units or a count; negative to
+    lower it). Tallies on the same item in one Change are merged into one write."""
+
+    scope: str  # what is counted, e.g. "owed#USD" (a partition: its buckets are read together)
+    bucket: str  # where in it, e.g. "D#2026-03-31"; buckets of a scope sort as strings
+    deltas: dict[str, int]
 
 
 @dataclass(slots=True)
@@ -67,6 +78,42 @@ class Change:
     dunning_policy: DunningPolicy | None = None  # replaces the stored policy
     outbox: list[OutboxMessage] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
+    # Counter increments (shared.services.aggregates derives them). A change carrying any must also carry a
+    # write in GUARDED_FIELDS, whose guard refuses a repeat or a race, so a change is never counted twice.
+    tallies: list[Tally] = field(default_factory=list)
+
+
+# Fields whose guard refuses both a second commit of the same change and a change planned from the same state
+# as one that committed: what makes a change's tallies count once. (A checkout, the dunning policy, outbox
+# messages and audit entries are not: the same session may be recorded again; the others have fresh ids.)
+GUARDED_FIELDS: Final = (
+    "stripe_event", "new_customer", "customer_update", "new_invoice", "invoice_update", "open_checkout",
+    "payment", "payment_refunds", "payment_reversal", "new_plan", "plan_update", "new_recurring",
+    "recurring_update", "dispute",
+)  # fmt: skip
+
+
+def merged_tallies(tallies: list[Tally]) -> list[Tally]:
+    """One Tally per counter item (a transaction may touch an item once), its deltas summed; fields that sum
+    to zero, and items left with nothing to move, dropped. In the order each item first appears.
+    Raises ValueError for a change with tallies but no guarded write (see GUARDED_FIELDS)."""
+    merged: dict[tuple[str, str], dict[str, int]] = {}
+    for tally in tallies:
+        deltas = merged.setdefault((tally.scope, tally.bucket), {})
+        for name, delta in tally.deltas.items():
+            if type(delta) is not int:  # money is an int, never a float (nor a bool)
+                raise TypeError(f"tally {tally.scope}/{tally.bucket} field {name}: {delta!r} is not an int")
+            deltas[name] = deltas.get(name, 0) + delta
+    moving = [(key, {n: d for n, d in deltas.items() if d}) for key, deltas in merged.items()]
+    return [Tally(scope, bucket, deltas) for (scope, bucket), deltas in moving if deltas]
+
+
+def check_tallies_guarded(change: Change) -> None:
+    """Raises ValueError when the change carries tallies but nothing that would refuse its repeat."""
+    if change.tallies and not any(getattr(change, name) for name in GUARDED_FIELDS):
+        raise ValueError(
+            "a change with tallies must carry a guarded write (see GUARDED_FIELDS), or it could count twice"
+        )
 
 
 class Rejection(StrEnum):
@@ -212,6 +259,15 @@ class Ledger(Protocol):
 
     def resolve_drift(self, kind: str, object_id: str) -> None:
         """It is settled: forget it (nothing if it was not recorded)."""
+        ...
+
+    # Counters written by Change.tallies, read by key, never by a scan.
+    def read_tallies(
+        self, scope: str, *, buckets: list[str] | None = None, between: tuple[str, str] | None = None
+    ) -> dict[str, dict[str, int]]:
+        """Bucket -> field -> value of one scope's counters: the `buckets` named (at most 100 per call are
+        read in one request), or every bucket from `between[0]` to `between[1]` inclusive (one Query).
+        A bucket never written is absent; exactly one of `buckets` and `between` is given."""
         ...
 
 

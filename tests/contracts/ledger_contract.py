@@ -53,6 +53,7 @@ from shared.services.ports import (
     OutboxStore,
     Page,
     Rejection,
+    Tally,
 )
 from tests.fakes.records import (
     NOW,
@@ -1114,3 +1115,92 @@ class LedgerContract:
         ledger.commit(Change(plan_update=replace(stored, installments=(paid,), version=stored.version + 1)))
         assert [p.id for p in ledger.charges_in_flight_due(SHARD, NOW, 10, None).items] == [plans[0]]
         assert plans[1] in [p.id for p in ledger.due_plans(SHARD, NOW + timedelta(days=1), 10, None).items]
+
+    # -- counters: Change.tallies
+
+    def test_tallies_add_up_over_changes_and_read_back_by_bucket_or_range(self, ledger: LedgerUnderTest) -> None:
+        # Given two changes, each with tallies, two of them on the same counter within one change
+        ledger.commit(
+            Change(
+                new_invoice=an_invoice("inv_1"),
+                tallies=[
+                    Tally("owed#USD", "D#2026-12-15", {"amount": 12_500, "invoices": 1}),
+                    Tally("owed#USD", "D#2026-12-15", {"amount": 500}),
+                    Tally("owed#USD", "M#2026-12", {"amount": 13_000}),
+                ],
+            )
+        )
+        ledger.commit(
+            Change(
+                invoice_update=an_invoice("inv_1", version=2),
+                tallies=[
+                    Tally("owed#USD", "D#2026-12-15", {"amount": -13_000, "invoices": -1}),
+                    Tally("owed#USD", "D#2026-12-20", {"amount": 7}),
+                    Tally("owed#EUR", "D#2026-12-15", {"amount": 3}),
+                ],
+            )
+        )
+
+        # Then each counter holds the sum of its deltas, and a scope's buckets read by name or by range
+        named = ledger.read_tallies("owed#USD", buckets=["D#2026-12-15", "M#2026-12", "D#2030-01-01"])
+        assert named == {"D#2026-12-15": {"amount": 0, "invoices": 0}, "M#2026-12": {"amount": 13_000}}
+        assert ledger.read_tallies("owed#USD", between=("D#2026-12-01", "D#2026-12-31")) == {
+            "D#2026-12-15": {"amount": 0, "invoices": 0},
+            "D#2026-12-20": {"amount": 7},
+        }
+        assert ledger.read_tallies("owed#EUR", between=("D#", "D#~")) == {"D#2026-12-15": {"amount": 3}}
+        assert ledger.read_tallies("owed#GBP", between=("D#", "D#~")) == {}
+        assert ledger.read_tallies("owed#USD", buckets=[]) == {}
+
+    def test_more_than_a_hundred_buckets_read_by_name(self, ledger: LedgerUnderTest) -> None:
+        # Given 120 counters written over two changes (a transaction holds at most 100 items)
+        buckets = [f"B#{n:03}" for n in range(120)]
+        ledger.commit(Change(new_invoice=an_invoice("inv_1"), tallies=[Tally("s", b, {"n": 1}) for b in buckets[:60]]))
+        ledger.commit(Change(new_invoice=an_invoice("inv_2"), tallies=[Tally("s", b, {"n": 2}) for b in buckets[60:]]))
+
+        # Then naming all of them reads all of them
+        found = ledger.read_tallies("s", buckets=buckets)
+        assert len(found) == 120 and found["B#000"] == {"n": 1} and found["B#119"] == {"n": 2}
+
+    def test_a_rejected_or_repeated_change_counts_nothing(self, ledger: LedgerUnderTest) -> None:
+        # Given a change with a tally, committed once
+        counted = Change(new_invoice=an_invoice("inv_1"), tallies=[Tally("owed#USD", "M#2026-12", {"amount": 100})])
+        ledger.commit(counted)
+
+        # When the same change is committed again, and a stale update with a tally is committed
+        assert rejection(ledger, counted) == Rejection.EXISTS
+        stale = Change(
+            invoice_update=an_invoice("inv_1", version=5), tallies=[Tally("owed#USD", "M#2026-12", {"amount": 1})]
+        )
+        assert rejection(ledger, stale) == Rejection.STALE_INVOICE
+
+        # Then the counter moved once
+        assert ledger.read_tallies("owed#USD", buckets=["M#2026-12"]) == {"M#2026-12": {"amount": 100}}
+
+    def test_tallies_without_a_guarded_write_are_refused_and_write_nothing(self, ledger: LedgerUnderTest) -> None:
+        # Given a change whose only other writes are an audit entry and a message (fresh ids: no guard on a race)
+        message = a_message()
+        unguarded = Change(outbox=[message], audit=[an_audit_entry()], tallies=[Tally("s", "b", {"n": 1})])
+
+        # When committed; Then it is refused before anything is written
+        with pytest.raises(ValueError, match="guarded"):
+            ledger.commit(unguarded)
+        assert ledger.read_tallies("s", buckets=["b"]) == {}
+        assert ledger.claim(message.id, 60, "token-a") is None
+
+    def test_tallies_count_towards_the_hundred_items_of_a_transaction(self, ledger: LedgerUnderTest) -> None:
+        # Given an invoice (two items: it and its number) and 99 counters: 101 items
+        too_many = [Tally("s", f"b{n:03}", {"n": 1}) for n in range(99)]
+
+        # When committed; Then it is refused and nothing is counted; with 98 counters it commits
+        with pytest.raises(self.refused_request):
+            ledger.commit(Change(new_invoice=an_invoice("inv_1"), tallies=too_many))
+        assert ledger.read_tallies("s", between=("b", "b~")) == {}
+        ledger.commit(Change(new_invoice=an_invoice("inv_1"), tallies=too_many[:98]))
+        assert len(ledger.read_tallies("s", between=("b", "b~"))) == 98
+
+    def test_a_delta_that_is_not_an_int_is_refused(self, ledger: LedgerUnderTest) -> None:
+        # Given an amount as a float (money is an int in minor units); Then the change is refused
+        with pytest.raises(TypeError):
+            ledger.commit(Change(new_invoice=an_invoice("inv_1"), tallies=[Tally("s", "b", {"amount": 1.5})]))  # type: ignore[dict-item]
+        assert ledger.get_invoice("inv_1") is None

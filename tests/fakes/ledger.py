@@ -51,6 +51,8 @@ from shared.services.ports import (
     Page,
     PaymentContext,
     Rejection,
+    check_tallies_guarded,
+    merged_tallies,
 )
 
 if TYPE_CHECKING:
@@ -107,6 +109,7 @@ class InMemoryLedger:
         self.commits = 0  # changes committed (rejected ones are not counted)
         self.reconcile_cursor: ReconcileCursor | None = None
         self.drift: dict[tuple[str, str], Drift] = {}  # (kind, object id)
+        self.tallies: dict[tuple[str, str], dict[str, int]] = {}  # (scope, bucket) -> field -> value
 
     def _stored(self, record: object) -> object | None:
         """The stored version of a record a change writes (None: new)."""
@@ -140,7 +143,8 @@ class InMemoryLedger:
             missing = unaudited(change, self._stored)
             if missing:  # a test that seeds the ledger itself may; a use case may not
                 raise UnauditedChange(f"{caller} committed a change to {', '.join(missing)} without an audit entry")
-        writes = _identities(change)
+        check_tallies_guarded(change)
+        writes = _identities(change) + [("tally", t.scope, t.bucket) for t in merged_tallies(change.tallies)]
         if len(writes) != len(set(writes)):
             raise ValueError("one change writes the same item twice (DynamoDB refuses such a transaction)")
         if len(writes) > MAX_WRITES:
@@ -277,6 +281,10 @@ class InMemoryLedger:
         for message in outbox:
             self.outbox[message.id] = OutboxEntry(message)
         self.audit.extend(audit)
+        for tally in merged_tallies(c.tallies):
+            counters = self.tallies.setdefault((tally.scope, tally.bucket), {})
+            for name, delta in tally.deltas.items():
+                counters[name] = counters.get(name, 0) + delta
 
     def remember_stripe_customer(self, customer_id: str, stripe_customer_id: str) -> None:
         customer = self.customers.get(customer_id)
@@ -461,6 +469,19 @@ class InMemoryLedger:
 
     def resolve_drift(self, kind: str, object_id: str) -> None:
         self.drift.pop((kind, object_id), None)
+
+    def read_tallies(
+        self, scope: str, *, buckets: list[str] | None = None, between: tuple[str, str] | None = None
+    ) -> dict[str, dict[str, int]]:
+        if (buckets is None) == (between is None):
+            raise ValueError("name the buckets or give a range of them, not both nor neither")
+        wanted = (
+            (lambda bucket: bucket in buckets)
+            if buckets is not None
+            else (lambda bucket: between is not None and between[0] <= bucket <= between[1])
+        )
+        found = {b: dict(v) for (s, b), v in self.tallies.items() if s == scope and wanted(b)}
+        return dict(sorted(found.items()))
 
 
 # ----- what the table keeps ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from shared.adapters.dynamodb.writes import WRITE_RULES, planned_writes
 from shared.domain.invoices import PaymentStatus
 from shared.domain.records import Payment
-from shared.services.ports import Change, Rejection
+from shared.services.ports import Change, Rejection, Tally
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
@@ -30,8 +30,39 @@ def payment(payment_intent_id: str | None) -> Payment:
 
 
 def test_every_change_field_has_a_write_rule() -> None:
-    # Given the fields a Change can carry; Then each is written by some rule, so none is silently dropped
-    assert {f.name for f in fields(Change)} == {rule.field for rule in WRITE_RULES}
+    # Given the fields a Change can carry; Then each is written by some rule (the tallies by their own
+    # writer, planned after the rules), so none is silently dropped
+    assert {f.name for f in fields(Change)} == {rule.field for rule in WRITE_RULES} | {"tallies"}
+
+
+def test_tallies_on_one_counter_are_one_update_after_the_guarded_writes() -> None:
+    # Given a payment and three tallies, two of them on the same counter item
+    change = Change(
+        payment=payment(None),
+        tallies=[
+            Tally("owed#USD", "D#2026-11-02", {"amount": -500}),
+            Tally("flows#USD", "2026-11-02", {"collected": 500}),
+            Tally("owed#USD", "D#2026-11-02", {"amount": 200, "invoices": -1}),
+        ],
+    )
+
+    # When planned
+    writes = planned_writes(change, "table", NOW)
+
+    # Then the payment's guarded put comes first, then one ADD per counter item, unconditionally
+    assert [w.reason for w in writes] == [Rejection.PAYMENT_NOT_FORWARD, None, None]
+    owed = writes[1].request["Update"]
+    assert owed["Key"] == {"pk": {"S": "TALLY#owed#USD"}, "sk": {"S": "D#2026-11-02"}}
+    assert "ADD #f0 :d0, #f1 :d1" in owed["UpdateExpression"] and "ConditionExpression" not in owed
+    assert owed["ExpressionAttributeNames"]["#f0"] == "amount"
+    assert owed["ExpressionAttributeValues"][":d0"] == {"N": "-300"}
+    assert owed["ExpressionAttributeValues"][":d1"] == {"N": "-1"}
+    assert writes[2].request["Update"]["Key"]["pk"] == {"S": "TALLY#flows#USD"}
+
+
+def test_tallies_that_cancel_out_write_nothing() -> None:
+    change = Change(payment=payment(None), tallies=[Tally("s", "b", {"n": 1}), Tally("s", "b", {"n": -1})])
+    assert [w.reason for w in planned_writes(change, "table", NOW)] == [Rejection.PAYMENT_NOT_FORWARD]
 
 
 def test_every_rejection_is_named_by_some_rule() -> None:

@@ -150,6 +150,26 @@ def drift_key(kind: str, object_id: str) -> Key:
     return RECONCILE_PARTITION, f"{DRIFT_SORT_PREFIX}{kind}#{object_id}"
 
 
+TALLY_PREFIX: Final = "TALLY#"
+
+
+def tally_partition(scope: str) -> str:
+    """A scope's counters: one partition, its buckets as sort keys (read together by one Query)."""
+    return f"{TALLY_PREFIX}{scope}"
+
+
+def tally_key(scope: str, bucket: str) -> Key:
+    return tally_partition(scope), bucket
+
+
+def tally_from(item: dict[str, Any]) -> dict[str, int]:
+    """A counter item's fields (every number on it but its bookkeeping)."""
+    return {name: int(value) for name, value in item.items() if name not in TALLY_BOOKKEEPING}
+
+
+TALLY_BOOKKEEPING: Final = frozenset({PK, SK, "type", "scope", "bucket"})
+
+
 def owner_partition(customer_id: str) -> str:
     """A customer's partition of the by_owner index."""
     return f"CUSTOMER#{customer_id}"

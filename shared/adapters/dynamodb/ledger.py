@@ -392,6 +392,43 @@ class DynamoLedger:
                 request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return totals
 
+    # -- counters (Change.tallies): read by key or by one Query of their scope's partition
+
+    def read_tallies(
+        self, scope: str, *, buckets: list[str] | None = None, between: tuple[str, str] | None = None
+    ) -> dict[str, dict[str, int]]:
+        if (buckets is None) == (between is None):
+            raise ValueError("name the buckets or give a range of them, not both nor neither")
+        if buckets is not None:
+            keys = [items.tally_key(scope, bucket) for bucket in dict.fromkeys(buckets)]
+            found: dict[str, dict[str, int]] = {}
+            for start in range(0, len(keys), 100):  # BatchGetItem takes 100 keys a request
+                for (_pk, bucket), item in self._batch_get(keys[start : start + 100]).items():
+                    found[bucket] = items.tally_from(item)
+            return found
+        assert between is not None
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :p AND sk BETWEEN :first AND :last",
+            "ExpressionAttributeValues": {
+                ":p": {"S": items.tally_partition(scope)},
+                ":first": {"S": between[0]},
+                ":last": {"S": between[1]},
+            },
+            "ConsistentRead": True,
+        }
+        ranged: dict[str, dict[str, int]] = {}
+        if between[0] > between[1]:
+            return ranged
+        while True:
+            page = self._db.query(**request)
+            for raw in page.get("Items", []):
+                item = deserialize(raw)
+                ranged[item[schema.SORT_KEY]] = items.tally_from(item)
+            if "LastEvaluatedKey" not in page:
+                return ranged
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     # -- reconciliation's state: one partition, read by key and Query, never a scan
 
     def get_reconcile_cursor(self) -> ReconcileCursor | None:

@@ -14,7 +14,7 @@ from shared.adapters.dynamodb import items
 from shared.adapters.dynamodb.codec import serialize
 from shared.domain.invoices import PAYMENT_STATUS_RANK, PaymentStatus
 from shared.domain.records import DISPUTE_STATUS_RANK, EVENT_FAILED, EVENT_FLAGGED
-from shared.services.ports import Change, Rejection
+from shared.services.ports import Change, Rejection, Tally, check_tallies_guarded, merged_tallies
 
 NEW: Final = "attribute_not_exists(pk)"
 SAME_VERSION: Final = "#version = :expected"  # the stored version is the one the update was made from
@@ -179,8 +179,29 @@ def _request(rule: WriteRule, record: Any, table: str, now: datetime) -> Write:
     return Write({"ConditionCheck" if rule.check_only else "Put": body}, rule.reason)
 
 
+def tally_write(tally: Tally, table: str) -> Write:
+    """One counter item moved by ADD (it is created at zero when new): unconditional, as the change's guarded
+    write is what keeps it from counting twice."""
+    names = {"#type": "type", "#scope": "scope", "#bucket": "bucket"}
+    values: dict[str, Any] = {":type": "tally", ":scope": tally.scope, ":bucket": tally.bucket}
+    adds = []
+    for n, (name, delta) in enumerate(sorted(tally.deltas.items())):
+        names[f"#f{n}"], values[f":d{n}"] = name, delta
+        adds.append(f"#f{n} :d{n}")
+    update = {
+        "TableName": table,
+        "Key": serialize(items.key_item(items.tally_key(tally.scope, tally.bucket))),
+        "UpdateExpression": f"SET #type = :type, #scope = :scope, #bucket = :bucket ADD {', '.join(adds)}",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": serialize(values),
+    }
+    return Write({"Update": update}, None)
+
+
 def planned_writes(change: Change, table: str, now: datetime) -> list[Write]:
-    """Every write of `change`, in rule order; `now` stamps the items that record when they were written."""
+    """Every write of `change`, in rule order, then its counters; `now` stamps the items that record when they
+    were written. Raises ValueError for tallies without a guarded write (ports.check_tallies_guarded)."""
+    check_tallies_guarded(change)
     writes: list[Write] = []
     for rule in WRITE_RULES:
         value = getattr(change, rule.field)
@@ -189,6 +210,7 @@ def planned_writes(change: Change, table: str, now: datetime) -> list[Write]:
         for record in value if isinstance(value, list) else [value]:
             if rule.when(record):
                 writes.append(_request(rule, record, table, now))
+    writes += [tally_write(tally, table) for tally in merged_tallies(change.tallies)]
     return writes
 
 
