@@ -8,7 +8,7 @@ Each construct owns one concern; this stack wires them and decides who may do wh
 | webhooks     | read/write     | GetSecretValue |          |                 |              |
 | operator_api | read/write     | GetSecretValue |          |                 |              |
 | outbox       | read/write     | GetSecretValue | yes      | yes             | yes          |
-| reminders    | due index, Put |                |          |                 | schedule DLQ |
+| reminders    | due index, Put, Update |                |          |                 | schedule DLQ |
 | email_feedback | Get, Put     |                |          |                 | SNS -> DLQ   |
 | charges      | due index, Put | GetSecretValue |          |                 | schedule DLQ |
 | balances     | balances index |                |          |                 | schedule DLQ |
@@ -92,7 +92,9 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
     ),
-    "webhooks": ("dynamodb:BatchGetItem", "dynamodb:PutItem"),
+    # UpdateItem: a payment through a reminder's link moves the reminder's counters (an Update inside the
+    # transaction, shared/services/reminder_report.py).
+    "webhooks": ("dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
     # DeleteItem: Powertools idempotency removes its in-progress record when a request fails.
     "operator_api": (
         "dynamodb:GetItem",
@@ -105,12 +107,13 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "outbox": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
     # The policy (one GetItem per run), the due_work index, and one TransactWriteItems per reminder: Puts
     # plus a ConditionCheck that the customer is neither on hold nor unreachable; GetItem of that customer
-    # when the check fails.
+    # when the check fails. UpdateItem: the reminder's "sent" counter, an Update in the same transaction.
     "reminders": (
         "dynamodb:GetItem",
         "dynamodb:BatchGetItem",
         "dynamodb:Query",
         "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
         "dynamodb:ConditionCheckItem",
     ),
     # Due plans from the due_work index, the invoice and customer (BatchGetItem), one TransactWriteItems of

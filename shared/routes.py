@@ -63,6 +63,7 @@ ROUTES: Final = (
     Route("GET", "/v1/stripe-events", "operator_api", "iam"),
     Route("GET", "/v1/stripe-events/{event_id}", "operator_api", "iam"),
     Route("POST", "/v1/stripe-events/{event_id}/replay", "operator_api", "iam"),
+    Route("GET", "/v1/reports/reminders", "operator_api", "iam"),
     Route("GET", "/v1/dunning-policy", "operator_api", "iam"),
     Route("PUT", "/v1/dunning-policy", "operator_api", "iam"),
 )

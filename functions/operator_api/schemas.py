@@ -593,3 +593,26 @@ class ReplayOut(BaseModel):
     previous_outcome: str | None = Field(
         default=None, description="what was kept of it before (null: it never reached us)"
     )
+
+
+class ReminderPaidOut(BaseModel):
+    currency: str
+    payments: int = Field(description="payments through the reminder's pay links made within 7 days of it")
+    amount: int = Field(description="their amount, in minor units")
+    invoices_paid: int = Field(description="of those payments, the ones that left their invoice paid in full")
+
+
+class ReminderFiguresOut(BaseModel):
+    day: date | None = Field(description="the UTC day the reminders were sent; null in the totals")
+    step: str = Field(description="the dunning step's key", examples=["+7:overdue"])
+    template: str = Field(description="the reminder copy the step used", examples=["overdue"])
+    sent: int = Field(description="reminders sent")
+    opened: int = Field(description="of their pay links, how many were opened (each link counted once)")
+    paid_within_7_days: list[ReminderPaidOut] = Field(description="per currency, by code")
+
+
+class ReminderReportOut(BaseModel):
+    from_: date = Field(alias="from", serialization_alias="from")
+    to: date
+    rows: list[ReminderFiguresOut] = Field(description="per send day, dunning step and template; days ascending")
+    totals: list[ReminderFiguresOut] = Field(description="per dunning step and template over the whole range")

@@ -31,7 +31,10 @@ from functions.operator_api.schemas import (
     RecurringChargeOut,
     RefundMadeOut,
     RefundOut,
+    ReminderFiguresOut,
     ReminderOut,
+    ReminderPaidOut,
+    ReminderReportOut,
     ReplayOut,
     StripeEventOut,
 )
@@ -54,6 +57,7 @@ from shared.services.invoices import InvoiceDetails, InvoiceDraft
 from shared.services.offline_payments import OfflinePaymentAsk, OfflinePaymentMade
 from shared.services.recurring import RecurringCorrection, RecurringDraft
 from shared.services.refunds import RefundAsk, RefundMade
+from shared.services.reminder_report import ReminderFigures, ReminderReport
 from shared.services.stripe_events.replay import Replayed
 
 
@@ -365,4 +369,29 @@ def replay_out(r: Replayed) -> ReplayOut:
         type=r.type,
         outcome=r.outcome.value,  # as above
         previous_outcome=r.previous.outcome if r.previous else None,
+    )
+
+
+def reminder_figures_out(f: ReminderFigures) -> ReminderFiguresOut:
+    return ReminderFiguresOut(
+        day=f.day,
+        step=f.step,
+        template=f.template,
+        sent=f.sent,
+        opened=f.opened,
+        paid_within_7_days=[
+            ReminderPaidOut(currency=p.currency, payments=p.payments, amount=p.amount, invoices_paid=p.invoices_paid)
+            for p in f.paid
+        ],
+    )
+
+
+def reminder_report_out(r: ReminderReport) -> ReminderReportOut:
+    return ReminderReportOut.model_validate(
+        {
+            "from": r.first_day,
+            "to": r.last_day,
+            "rows": [reminder_figures_out(f) for f in r.rows],
+            "totals": [reminder_figures_out(f) for f in r.totals],
+        }
     )

@@ -31,6 +31,7 @@ from shared.domain.records import (
     PayLink,
     Plan,
 )
+from shared.services import reminder_report
 from shared.services.customers import ensure_stripe_customer
 from shared.services.ports import (
     Change,
@@ -88,7 +89,11 @@ def _record_first_opening(ledger: Ledger, link: PayLink, now: datetime) -> PayLi
         details={"reminder": reminder.details()},
     )
     try:
-        ledger.commit(Change(pay_link_opened=opened, audit=[entry]))
+        ledger.commit(
+            Change(
+                pay_link_opened=opened, audit=[entry], tallies=[reminder_report.link_opened(link.invoice_id, reminder)]
+            )
+        )
     except ChangeRejected as rejected:
         if rejected.reason is not Rejection.ALREADY_OPENED:
             raise

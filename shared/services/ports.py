@@ -90,6 +90,7 @@ GUARDED_FIELDS: Final = (
     "stripe_event", "new_customer", "customer_update", "new_invoice", "invoice_update", "open_checkout",
     "payment", "payment_refunds", "payment_reversal", "new_plan", "plan_update", "new_recurring",
     "recurring_update", "dispute",
+    "pay_link_opened",  # a reminder's link opened: its first opening only (the opening's counter)
 )  # fmt: skip
 
 

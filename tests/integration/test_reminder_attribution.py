@@ -117,3 +117,55 @@ def test_a_payment_through_the_invoices_own_link_names_no_reminder(stripe: str, 
     [payment] = get_invoice(invoice["id"])["payments"]
     assert payment["reminder"] is None
     assert not [e for e in audit(invoice["id"]) if e["action"] == "invoice.pay_link_opened"]
+
+
+def report(query: dict[str, str]) -> dict[str, Any]:
+    return operator("GET", "/v1/reports/reminders", "/v1/reports/reminders", query=query)
+
+
+def test_the_reminders_report_counts_what_the_reminder_achieved(stripe: str, aws: Aws, clock: FixedClock) -> None:
+    from shared.adapters.dynamodb.items import checkout_from
+
+    # Given the reminder's link opened twice and the invoice paid through it the next day
+    invoice = reminded_invoice(clock)
+    token = reminder_token(aws)
+    clock.instant = SENT_AT + timedelta(days=1)
+    assert page("GET", token)["statusCode"] == 200
+    assert page("POST", token, "/checkout", form={})["statusCode"] == 303
+    [item] = [i for i in aws.items(f"INVOICE#{invoice['id']}") if i["sk"].startswith("CHECKOUT#")]
+    assert deliver(completed(checkout_from(item)))["statusCode"] == 200
+    # When the operator asks for the week's report
+    response = report({"from": "2027-03-08", "to": "2027-03-14"})
+    # Then the send day's row counts one sent, one opened, one invoice paid in full within 7 days
+    assert response["statusCode"] == 200, response["body"]
+    figures = {
+        "step": "-7:upcoming",
+        "template": "upcoming",
+        "sent": 1,
+        "opened": 1,
+        "paid_within_7_days": [{"currency": "USD", "payments": 1, "amount": 25_000, "invoices_paid": 1}],
+    }
+    assert json_body(response) == {
+        "from": "2027-03-08",
+        "to": "2027-03-14",
+        "rows": [{"day": "2027-03-08"} | figures],
+        "totals": [{"day": None} | figures],
+    }
+    # And a range without reminders is empty
+    assert json_body(report({"from": "2027-03-09", "to": "2027-03-09"}))["rows"] == []
+
+
+def test_the_reminders_report_refuses_what_it_cannot_answer(aws: Aws) -> None:
+    unknown = report({"from": "2027-03-08", "to": "2027-03-14", "currency": "USD"})
+    assert unknown["statusCode"] == 400
+    assert json_body(unknown)["error"]["code"] == "unknown_parameter"
+    assert json_body(unknown)["error"]["fields"] == [{"field": "currency", "message": "not a parameter of this route"}]
+    for query, field in [
+        ({"from": "2027-02-30", "to": "2027-03-14"}, "from"),
+        ({"from": "2027-03-08"}, "to"),
+        ({"from": "2027-03-14", "to": "2027-03-08"}, "from"),
+        ({"from": "2026-01-01", "to": "2027-02-05"}, "to"),
+    ]:
+        refused = report(query)
+        assert refused["statusCode"] == 422, (query, refused["body"])
+        assert field in [f["field"] for f in json_body(refused)["error"]["fields"]], refused["body"]

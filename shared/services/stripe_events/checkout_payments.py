@@ -39,6 +39,7 @@ from shared.domain.records import (
     Plan,
     PlanStatus,
 )
+from shared.services import reminder_report
 from shared.services.ports import Change, Ledger
 from shared.services.stripe_events.engine import Decision, Outcome, apply_once, event_record, flagged, unchanged
 from shared.services.stripe_events.facts import CheckoutSessionFact, EventMeta, PaymentIntentFact, SessionState
@@ -169,6 +170,8 @@ def _decide(ledger: Ledger, clock: Clock, event: EventMeta, seen: _Observed) -> 
     payment_detail = payment_event_detail(payment, event.id)
     if seen.status is PaymentStatus.SUCCEEDED:
         _succeeded(change, invoice, context.plan, payment, payment_detail, seen.installment, now)
+        assert change.invoice_update is not None
+        change.tallies += reminder_report.payment_succeeded(payment, change.invoice_update)
     elif seen.status is PaymentStatus.FAILED:
         change.outbox.append(outgoing_event(EventName.PAYMENT_FAILED, payment_detail, now))
         if seen.session_id is not None:  # a delayed payment Checkout had accepted: the customer left thinking it paid

@@ -5,16 +5,28 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+import pytest
+
+from shared.domain.dunning import DEFAULT_POLICY
+from shared.domain.errors import InvalidDate
 from shared.domain.messages import InvoiceIssuedEmail, ReminderEmail, outgoing_email
 from shared.domain.records import REMINDER_CHANNEL_EMAIL, PayLink, ReminderAttribution
 from shared.services.checkout import CheckoutConfig
 from shared.services.outbox import Branding, deliver
 from shared.services.pay_page import Notices, PayPageConfig, Redirect, pay, show_pay_page
 from shared.services.ports import Change
-from shared.services.reminders import run_reminders
+from shared.services.reminder_report import (
+    SHARDS,
+    PaidWithin,
+    ReminderFigures,
+    ReminderReport,
+    reminder_report,
+)
+from shared.services.reminders import RunReport, remind_invoice, run_reminders
 from shared.services.stripe_events.checkout_payments import record_session
+from shared.services.stripe_events.engine import Outcome
 from tests.fakes import FakeGateway, FixedClock, InMemoryLedger, RecordingMailer, RecordingPublisher
 from tests.fakes.pages import a_ledger_with
 from tests.fakes.records import NOW, a_customer, an_invoice
@@ -181,3 +193,129 @@ def test_a_session_handed_out_again_through_a_later_reminders_link_keeps_its_own
     assert isinstance(again, Redirect) and again.checkout_ref == first.checkout_ref
     assert again.checkout_ref is not None and ledger.checkouts[("inv_1", again.checkout_ref)].reminder == SENT
     assert _link(ledger, found.group(1)).reminder == later
+
+
+# ----- the counters and the report ------------------------------------------------------------------------
+
+
+def _pay_through(ledger: InMemoryLedger, token: str, at: datetime, amount_text: str = "") -> None:
+    """The customer pays through the link at `at` and Stripe says the session was paid."""
+    gateway = FakeGateway()
+    outcome = pay(ledger, gateway, FixedClock(at), CONFIG, token=token, amount_text=amount_text, notices=Notices())
+    assert isinstance(outcome, Redirect) and outcome.checkout_ref is not None
+    attempt = ledger.checkouts[("inv_1", outcome.checkout_ref)]
+    fact = a_session_fact(
+        f"evt_{outcome.checkout_ref}",
+        session_id=attempt.session_id,
+        amount=attempt.amount,
+        payment_intent_id=f"pi_{outcome.checkout_ref[4:12]}",
+        tags=checkout_tags(checkout_ref=attempt.ref),
+    )
+    assert record_session(ledger, FixedClock(at), fact) is Outcome.APPLIED
+
+
+SENT_DAY = NOW.date()
+
+
+def _report(ledger: InMemoryLedger, first: date = SENT_DAY, last: date = SENT_DAY) -> ReminderReport:
+    return reminder_report(ledger, first, last)
+
+
+def test_a_reminder_sent_opened_and_paid_within_the_week_is_counted_once_each() -> None:
+    ledger = _a_reminded_invoice()
+    token = _delivered(ledger)
+    # When its link is opened twice, and the invoice is paid in full through it two days later
+    show_pay_page(ledger, FixedClock(OPENED_AT), CONFIG, token=token, notices=Notices())
+    show_pay_page(ledger, FixedClock(OPENED_AT), CONFIG, token=token, notices=Notices())
+    _pay_through(ledger, token, NOW + timedelta(days=2))
+    # Then the report for its send day counts it sent, opened and paid once, in its currency
+    report = _report(ledger)
+    paid = (PaidWithin("USD", payments=1, amount=12_500, invoices_paid=1),)
+    assert report.rows == (ReminderFigures(SENT_DAY, "-7:upcoming", "upcoming", 1, 1, paid),)
+    assert report.totals == (ReminderFigures(None, "-7:upcoming", "upcoming", 1, 1, paid),)
+
+
+def test_a_payment_more_than_a_week_after_the_reminder_is_not_counted() -> None:
+    ledger = _a_reminded_invoice()
+    token = _delivered(ledger)
+    # When the customer pays through the link eight days after the reminder
+    _pay_through(ledger, token, NOW + timedelta(days=8))
+    # Then the reminder counts as sent and opened, with nothing paid within the week
+    [row] = _report(ledger).rows
+    assert (row.sent, row.opened, row.paid) == (1, 1, ())
+    # And the payment still names the reminder it was paid through
+    [payment] = ledger.get_invoice_payments("inv_1")
+    assert payment.reminder == SENT
+
+
+def test_a_part_payment_counts_as_paid_but_not_as_an_invoice_paid_in_full() -> None:
+    ledger = a_ledger_with(
+        a_customer(),
+        an_invoice(
+            due_date=WEEK_AHEAD,
+            customer_timezone="Europe/London",
+            next_action_at=NOW,
+            allow_partial=True,
+            min_partial_amount=1_000,
+        ),
+    )
+    run_reminders(ledger, FixedClock(NOW))
+    token = _delivered(ledger)
+    # When the customer pays 50.00 of 125.00 through the reminder's link, then the rest the next day
+    _pay_through(ledger, token, NOW + timedelta(days=1), amount_text="50.00")
+    first = _report(ledger).rows[0].paid
+    _pay_through(ledger, token, NOW + timedelta(days=2))
+    # Then the first counts as a payment of 50.00 that paid no invoice, and both together paid it once
+    assert first == (PaidWithin("USD", payments=1, amount=5_000, invoices_paid=0),)
+    assert _report(ledger).rows[0].paid == (PaidWithin("USD", payments=2, amount=12_500, invoices_paid=1),)
+
+
+def test_the_report_reads_only_the_days_asked_for_and_sums_their_shards() -> None:
+    # Given reminders of the same step sent to twenty invoices on one day, and another on the next day
+    ledger = a_ledger_with(a_customer())
+    for n in range(20):
+        invoice = an_invoice(f"inv_{n}", due_date=WEEK_AHEAD, customer_timezone="Europe/London", next_action_at=NOW)
+        ledger.commit(Change(new_invoice=invoice))
+    run_reminders(ledger, FixedClock(NOW))
+    ledger.commit(
+        Change(new_invoice=an_invoice("inv_late", due_date=WEEK_AHEAD + timedelta(days=1), next_action_at=NOW))
+    )
+    run_reminders(ledger, FixedClock(NOW + timedelta(days=1)))
+    # When the first day is reported
+    report = _report(ledger)
+    # Then its one row counts all twenty, read from at most one counter per shard; the next day is not in it
+    assert [(r.day, r.step, r.sent) for r in report.rows] == [(SENT_DAY, "-7:upcoming", 20)]
+    assert 1 < report.buckets_read <= SHARDS
+    # And the two days together hold both, day by day, with their totals
+    both = _report(ledger, SENT_DAY, SENT_DAY + timedelta(days=1))
+    assert [(r.day, r.sent) for r in both.rows] == [(SENT_DAY, 20), (SENT_DAY + timedelta(days=1), 1)]
+    assert [(t.step, t.sent) for t in both.totals] == [("-7:upcoming", 21)]
+
+
+def test_a_run_that_loses_its_race_counts_nothing() -> None:
+    # Given a reminder the run sent
+    ledger = _a_reminded_invoice()
+    # When the run fires again (a double firing) and a stale copy of the invoice is reminded again
+    run_reminders(ledger, FixedClock(NOW))
+    stale = replace(ledger.invoices["inv_1"], version=1, reminders_sent=frozenset(), next_action_at=NOW)
+    report = RunReport()
+    remind_invoice(ledger, DEFAULT_POLICY, stale, NOW, report)
+    # Then the conflict sends and counts nothing more
+    assert report.conflicts == 1
+    assert _report(ledger).rows[0].sent == 1
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "field"),
+    [(date(2027, 1, 2), date(2027, 1, 1), "from"), (date(2026, 1, 1), date(2027, 2, 5), "to")],
+    ids=["from after to", "over 400 days"],
+)
+def test_a_range_backwards_or_over_400_days_is_refused(first: date, last: date, field: str) -> None:
+    with pytest.raises(InvalidDate) as refused:
+        reminder_report(InMemoryLedger(), first, last)
+    assert refused.value.field == field
+
+
+def test_400_days_is_the_longest_range() -> None:
+    # 2026-01-01 to 2027-02-04, both included, is 400 days
+    assert reminder_report(InMemoryLedger(), date(2026, 1, 1), date(2027, 2, 4)).rows == ()
