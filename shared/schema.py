@@ -20,6 +20,8 @@ One table, generic keys, entity prefixes. Items and their keys:
 | recurring       | RECURRING#{id}             | RECURRING             | CUSTOMER#{cid} / RECURRING#{created}#id |
 | reconcile cursor| RECONCILE                  | CURSOR                |                                       |
 | drift           | RECONCILE                  | DRIFT#{kind}#{id}     |                                       |
+| counter (tally) | TALLY#{scope}              | {bucket}              |                                       |
+| snapshot        | SNAPSHOT#{kind}            | {YYYY-MM-DD}          |                                       |
 
 Stripe events waiting on an operator (failed, flagged) also carry gsi2 keys `STRIPE_EVENT#{outcome}` /
 `{received}#{event_id}`.
@@ -33,8 +35,12 @@ invoice's open Checkout Session (its `OPEN_CHECKOUT` item, at the session's expi
 charge run has nothing to do for it until its webhook lands).
 
 Invoices still being collected (open or partially paid, something owed) also carry gsi3 keys
-`OPEN#{shard}` / `{currency}#{id}` and `amount_open`: the open_balances index projects only those, so the
-open balance is read without reading whole invoices, let alone the table.
+`OPEN#{shard}` / `{currency}#{id}` and `amount_open`: the open_balances index projects only those (and the
+customer id and due date, for the aging report per customer), so the open balance is read without reading
+whole invoices, let alone the table.
+
+Counters (shared/services/aggregates.py) are moved by ADD in the transaction of the change they count; daily
+snapshots (the aging report's history) expire by TTL.
 """
 
 from __future__ import annotations
@@ -61,6 +67,9 @@ OPEN_BALANCES_PK: Final = "gsi3pk"
 OPEN_BALANCES_SK: Final = "gsi3sk"
 OPEN_AMOUNT: Final = "amount_open"
 OPEN_BALANCES_SHARDS: Final = 8
+# What the open_balances index holds of an invoice: enough for the open balance per currency and for the aging
+# report per customer (reports.py), nothing more.
+OPEN_BALANCES_PROJECTION: Final = ("currency", OPEN_AMOUNT, "customer_id", "due_date")
 
 
 # Kinds of scheduled work, each with its own index partitions so one job never reads the other's items.
@@ -115,7 +124,7 @@ def shard_of(entity_id: str, shards: int) -> int:
 GLOBAL_SECONDARY_INDEXES: Final[tuple[tuple[str, str, str, tuple[str, ...] | None], ...]] = (
     (BY_OWNER_INDEX, BY_OWNER_PK, BY_OWNER_SK, None),
     (DUE_WORK_INDEX, DUE_WORK_PK, DUE_WORK_SK, None),
-    (OPEN_BALANCES_INDEX, OPEN_BALANCES_PK, OPEN_BALANCES_SK, ("currency", OPEN_AMOUNT)),
+    (OPEN_BALANCES_INDEX, OPEN_BALANCES_PK, OPEN_BALANCES_SK, OPEN_BALANCES_PROJECTION),
 )
 
 # Outbox items: their stream INSERT records, and only those, reach functions/outbox (CDK's event source

@@ -32,6 +32,7 @@ from shared.domain.records import (
     Plan,
 )
 from shared.services import reminder_report
+from shared.services.aggregates import PROMISE_REASON, tallied
 from shared.services.customers import ensure_stripe_customer
 from shared.services.ports import (
     Change,
@@ -307,9 +308,6 @@ def checkout_outcome(ledger: Ledger, *, invoice_id: str, ref: str) -> CheckoutOu
     return CheckoutOutcome(invoice=invoice, attempt=attempt, state=state)
 
 
-PROMISE_REASON = "promise to pay"
-
-
 def latest_promise_date(invoice: Invoice, timezone: str, now: datetime, max_days: int) -> date | None:
     """The latest date the customer may promise to pay by, or None when no promise may be made.
 
@@ -351,19 +349,23 @@ def promise_to_pay(ledger: Ledger, clock: Clock, page: PayPage, *, promised: dat
     )
     detail = invoice_event_detail(promised_invoice) | {"promised_date": promised.isoformat()}
     ledger.commit(
-        Change(
-            invoice_update=promised_invoice,
-            outbox=[outgoing_event(EventName.INVOICE_PROMISE_TO_PAY, detail, now)],
-            audit=[
-                AuditEntry(
-                    subject=AuditSubject.INVOICE,
-                    subject_id=invoice.id,
-                    action="invoice.promise_to_pay",
-                    actor="customer",
-                    at=now,
-                    details={"promised_date": promised.isoformat()},
-                )
-            ],
+        tallied(
+            Change(
+                invoice_update=promised_invoice,
+                outbox=[outgoing_event(EventName.INVOICE_PROMISE_TO_PAY, detail, now)],
+                audit=[
+                    AuditEntry(
+                        subject=AuditSubject.INVOICE,
+                        subject_id=invoice.id,
+                        action="invoice.promise_to_pay",
+                        actor="customer",
+                        at=now,
+                        details={"promised_date": promised.isoformat()},
+                    )
+                ],
+            ),
+            now,
+            invoice_before=invoice,
         )
     )
     return promised_invoice

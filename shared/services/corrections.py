@@ -27,6 +27,7 @@ from shared.domain.local_time import local_date
 from shared.domain.messages import EventName, InvoiceCorrectedEmail, outgoing_email, outgoing_event
 from shared.domain.records import AuditEntry, AuditSubject, OpenCheckout
 from shared.domain.stripe_amounts import check_chargeable
+from shared.services.aggregates import tallied
 from shared.services.dunning_policy import current_policy
 from shared.services.invoices import InvoiceDetails, get_invoice, invoice_details, next_dunning_action
 from shared.services.once import entity_id, scoped_key
@@ -180,7 +181,7 @@ def _credit(
             },
         )
     )
-    return None, change
+    return None, tallied(change, now, invoice_before=invoice)
 
 
 # ----- PATCH /v1/invoices/{id} -----------------------------------------------------------------------------
@@ -239,7 +240,7 @@ def _correct(
     detail = invoice_event_detail(updated) | {"fields": sorted(changed), "changes": shown}
     change.outbox.append(outgoing_event(EventName.INVOICE_CORRECTED, detail, now))
     change.audit.append(_audit(invoice, "invoice.corrected", actor, now, {"changes": changed}))
-    return None, change
+    return None, tallied(change, now, invoice_before=invoice)
 
 
 def _check_amount_correctable(ledger: Ledger, invoice: Invoice, amount_due: int) -> None:

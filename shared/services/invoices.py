@@ -20,6 +20,7 @@ from shared.domain.messages import EventName, InvoiceIssuedEmail, InvoiceVoidedE
 from shared.domain.plan_lifecycle import autopay_plan
 from shared.domain.records import AuditEntry, AuditSubject, PayLink, Payment, Plan, ReminderAttribution, new_id
 from shared.domain.stripe_amounts import check_chargeable
+from shared.services.aggregates import tallied
 from shared.services.audit import what_changed
 from shared.services.dunning_policy import current_policy
 from shared.services.once import create_once, scoped_key
@@ -157,7 +158,7 @@ def invoice_creation(
         at=now,
         details={"amount_due": invoice.amount_due, "currency": invoice.currency, "number": invoice.number},
     )
-    return invoice, Change(new_invoice=invoice, new_plan=plan, outbox=outbox, audit=[audit])
+    return invoice, tallied(Change(new_invoice=invoice, new_plan=plan, outbox=outbox, audit=[audit]), now)
 
 
 def get_invoice(ledger: Ledger, invoice_id: str) -> Invoice:
@@ -243,7 +244,8 @@ def void_invoice(ledger: Ledger, clock: Clock, invoice_id: str, *, actor: str) -
         event = outgoing_event(EventName.INVOICE_VOIDED, invoice_event_detail(voided), now)
         cancelled = outgoing_email(InvoiceVoidedEmail(invoice.id), now)  # the customer is told it is cancelled
         try:
-            ledger.commit(Change(invoice_update=voided, outbox=[event, cancelled], audit=[audit]))
+            change = Change(invoice_update=voided, outbox=[event, cancelled], audit=[audit])
+            ledger.commit(tallied(change, now, invoice_before=invoice))
         except ChangeRejected as rejected:
             if rejected.reason == "stale_invoice":
                 # A payment landed in between; void is only for untouched invoices, so say so.

@@ -39,6 +39,7 @@ from shared.domain.messages import (
 )
 from shared.domain.records import AuditEntry, AuditSubject, OfflineMethod, OfflineReceipt, Payment
 from shared.domain.stripe_amounts import check_chargeable
+from shared.services.aggregates import tallied
 from shared.services.corrections import close_open_checkout, commit_planned
 from shared.services.dunning_policy import current_policy
 from shared.services.invoices import get_invoice, next_dunning_action
@@ -134,7 +135,7 @@ def _record(
     extra = {"method": ask.method.value, "reference": ask.reference, "received_on": ask.received_on.isoformat()}
     change.audit.append(_audit("payment.recorded", invoice, updated, payment, actor, now, extra))
     note_overpayment(change, invoice, updated, payment.key, now, actor=f"operator:{actor}")
-    return None, change
+    return None, tallied(change, now, invoice_before=invoice)
 
 
 def offline_event_detail(invoice: Invoice, payment: Payment) -> dict[str, Any]:
@@ -205,7 +206,7 @@ def _reverse(
     )
     change.outbox.append(outgoing_email(PaymentReversedEmail(invoice.id, payment.key, payment.amount), now))
     change.audit.append(_audit("payment.reversed", invoice, updated, payment, actor, now, {"reason": reason}))
-    return None, change
+    return None, tallied(change, now, invoice_before=invoice)
 
 
 def _audit(

@@ -4,7 +4,7 @@ Stripe, SES and EventBridge; unit tests pass in-memory fakes."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -269,6 +269,18 @@ class Ledger(Protocol):
         """Bucket -> field -> value of one scope's counters: the `buckets` named (at most 100 per call are
         read in one request), or every bucket from `between[0]` to `between[1]` inclusive (one Query).
         A bucket never written is absent; exactly one of `buckets` and `between` is given."""
+        ...
+
+    def save_snapshot(self, kind: str, day: date, data: dict[str, dict[str, int]], keep_until: datetime) -> None:
+        """Keep `data` (e.g. currency -> aging bucket -> amount) as the `kind` snapshot of `day`, replacing any
+        earlier one of that day; DynamoDB's TTL deletes it after `keep_until`."""
+        ...
+
+    def get_snapshot(self, kind: str, day: date) -> dict[str, dict[str, int]] | None: ...
+
+    def open_invoice_balances(self) -> list[tuple[str, str, date, int]]:
+        """(customer id, currency, due date, amount still owed) of every invoice being collected, from the
+        open_balances index (a few attributes per open invoice, never the table)."""
         ...
 
 

@@ -18,6 +18,7 @@ from shared.domain.messages import EventName, ReminderEmail, outgoing_email, out
 from shared.domain.records import REMINDER_CHANNEL_EMAIL, AuditEntry, AuditSubject, ReminderAttribution
 from shared.domain.stripe_amounts import chargeable_increment
 from shared.services import reminder_report
+from shared.services.aggregates import tallied
 from shared.services.due_work import ALL_SHARDS, walk_due
 from shared.services.dunning_policy import current_policy
 from shared.services.ports import Change, ChangeRejected, Ledger, SkippedItem, UnreadableRecord
@@ -82,6 +83,7 @@ def _after_due(step_key: str) -> bool:
 def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now: datetime, report: RunReport) -> None:
     """Send the reminder due for one invoice, or reschedule it; one guarded transaction."""
     report.examined += 1
+    stored = invoice
     reminder = None
     if invoice.hold and not invoice.hold.active_at(now):
         invoice = replace(invoice, hold=None)  # the hold ran out: dunning resumes with the latest step
@@ -170,7 +172,7 @@ def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now:
         )
         outcome = "sent"
     try:
-        ledger.commit(change)
+        ledger.commit(tallied(change, now, invoice_before=stored))
     except ChangeRejected as rejected:
         if rejected.reason == "customer_paused":
             _withhold(ledger, invoice, now, report)

@@ -1204,3 +1204,30 @@ class LedgerContract:
         with pytest.raises(TypeError):
             ledger.commit(Change(new_invoice=an_invoice("inv_1"), tallies=[Tally("s", "b", {"amount": 1.5})]))  # type: ignore[dict-item]
         assert ledger.get_invoice("inv_1") is None
+
+    def test_a_snapshot_reads_back_by_kind_and_day_and_is_replaced_by_the_next(self, ledger: LedgerUnderTest) -> None:
+        # Given a snapshot of a day, then another of the same day
+        day = NOW.date()
+        ledger.save_snapshot("aging", day, {"USD": {"current": 1, "days_1_30": 2}}, NOW + timedelta(days=410))
+        ledger.save_snapshot("aging", day, {"USD": {"current": 3}, "EUR": {"days_91_plus": 4}}, NOW)
+
+        # Then the day reads as the last one written, and other days and kinds hold nothing
+        assert ledger.get_snapshot("aging", day) == {"USD": {"current": 3}, "EUR": {"days_91_plus": 4}}
+        assert ledger.get_snapshot("aging", day - timedelta(days=1)) is None
+        assert ledger.get_snapshot("other", day) is None
+
+    def test_open_invoice_balances_list_what_each_invoice_being_collected_owes(self, ledger: LedgerUnderTest) -> None:
+        # Given an open invoice, a partly paid one, a paid one and a void one
+        ledger.commit(Change(new_invoice=an_invoice("inv_1", due_date=NOW.date())))
+        partly = an_invoice(
+            "inv_2", customer_id="cus_2", currency="EUR", amount_paid=500, status=InvoiceStatus.PARTIALLY_PAID
+        )
+        ledger.commit(Change(new_invoice=partly))
+        ledger.commit(Change(new_invoice=an_invoice("inv_3", amount_paid=12_500, status=InvoiceStatus.PAID)))
+        ledger.commit(Change(new_invoice=an_invoice("inv_4", status=InvoiceStatus.VOID)))
+
+        # Then only the two being collected are listed, with their customer, currency, due date and remainder
+        assert sorted(ledger.open_invoice_balances()) == [
+            ("cus_1", "USD", NOW.date(), 12_500),
+            ("cus_2", "EUR", partly.due_date, 12_000),
+        ]

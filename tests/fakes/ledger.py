@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -41,6 +41,7 @@ from shared.domain.records import (
     RecurringCharge,
     StripeEventRecord,
 )
+from shared.services import aggregates
 from shared.services.audit import unaudited
 from shared.services.ports import (
     Change,
@@ -62,6 +63,10 @@ MAX_WRITES: Final = 100  # DynamoDB's limit on the items of one transaction
 
 PENDING, CLAIMED, DELIVERED = "pending", "claimed", "delivered"
 _Scheduled = TypeVar("_Scheduled", Invoice, Plan, RecurringCharge)
+
+
+class UntalliedChange(AssertionError):
+    """A use case committed a change to an invoice without the counters (services.aggregates) it moves."""
 
 
 class UnauditedChange(AssertionError):
@@ -110,6 +115,7 @@ class InMemoryLedger:
         self.reconcile_cursor: ReconcileCursor | None = None
         self.drift: dict[tuple[str, str], Drift] = {}  # (kind, object id)
         self.tallies: dict[tuple[str, str], dict[str, int]] = {}  # (scope, bucket) -> field -> value
+        self.snapshots: dict[tuple[str, date], dict[str, dict[str, int]]] = {}  # (kind, day)
 
     def _stored(self, record: object) -> object | None:
         """The stored version of a record a change writes (None: new)."""
@@ -143,6 +149,8 @@ class InMemoryLedger:
             missing = unaudited(change, self._stored)
             if missing:  # a test that seeds the ledger itself may; a use case may not
                 raise UnauditedChange(f"{caller} committed a change to {', '.join(missing)} without an audit entry")
+        if caller.startswith("shared.services"):
+            self._check_owed_tallies(change, caller)
         check_tallies_guarded(change)
         writes = _identities(change) + [("tally", t.scope, t.bucket) for t in merged_tallies(change.tallies)]
         if len(writes) != len(set(writes)):
@@ -158,6 +166,22 @@ class InMemoryLedger:
             raise ChangeRejected(rejection)
         self._apply(change, outbox, audit)
         self.commits += 1
+
+    def _check_owed_tallies(self, change: Change, caller: str) -> None:
+        """A use case that moves what an invoice owes carries the tallies aggregates derives for it."""
+        after = change.new_invoice or change.invoice_update
+        if after is None:
+            return
+        before = None if change.new_invoice is not None else self.invoices.get(after.id)
+        if before is not None and before.version != after.version - 1:
+            return  # stale: the commit is rejected anyway
+        owed = lambda tallies: {  # noqa: E731
+            (t.scope, t.bucket, tuple(sorted(t.deltas.items())))
+            for t in merged_tallies([t for t in tallies if t.scope.startswith("owed#")])
+        }
+        expected = owed(aggregates.tallies_for(before, after, wall_clock_now()))
+        if owed(change.tallies) != expected:
+            raise UntalliedChange(f"{caller} moved what invoice {after.id} owes without the tallies of it")
 
     def _failed_guards(self, c: Change) -> Iterator[Rejection]:
         """Every guard of the change that fails, in Change's field order (DynamoLedger names the first)."""
@@ -469,6 +493,21 @@ class InMemoryLedger:
 
     def resolve_drift(self, kind: str, object_id: str) -> None:
         self.drift.pop((kind, object_id), None)
+
+    def save_snapshot(self, kind: str, day: date, data: dict[str, dict[str, int]], keep_until: datetime) -> None:
+        _as_stored(data)  # only plain values (a float is refused as DynamoDB refuses it)
+        self.snapshots[(kind, day)] = {outer: dict(inner) for outer, inner in data.items()}
+
+    def get_snapshot(self, kind: str, day: date) -> dict[str, dict[str, int]] | None:
+        found = self.snapshots.get((kind, day))
+        return None if found is None else {outer: dict(inner) for outer, inner in found.items()}
+
+    def open_invoice_balances(self) -> list[tuple[str, str, date, int]]:
+        return [
+            (i.customer_id, i.currency, i.due_date, i.amount_remaining)
+            for i in self.invoices.values()
+            if i.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID) and i.amount_remaining > 0
+        ]
 
     def read_tallies(
         self, scope: str, *, buckets: list[str] | None = None, between: tuple[str, str] | None = None

@@ -25,8 +25,9 @@ def test_table_keys_and_indexes_are_the_ones_in_shared_schema(synthesized: Synth
     assert sorted(table["AttributeDefinitions"], key=by_name) == sorted(attribute_definitions, key=by_name)
     assert table["GlobalSecondaryIndexes"] == expected["GlobalSecondaryIndexes"]
     projections = {index["IndexName"]: index["Projection"] for index in table["GlobalSecondaryIndexes"]}
+    assert schema.OPEN_BALANCES_PROJECTION == ("currency", schema.OPEN_AMOUNT, "customer_id", "due_date")
     assert projections.pop(schema.OPEN_BALANCES_INDEX) == {
-        "ProjectionType": "INCLUDE", "NonKeyAttributes": ["currency", schema.OPEN_AMOUNT],
+        "ProjectionType": "INCLUDE", "NonKeyAttributes": list(schema.OPEN_BALANCES_PROJECTION),
     }  # fmt: skip
     assert {projection["ProjectionType"] for projection in projections.values()} == {"ALL"}
 

@@ -12,6 +12,7 @@ import pytest
 
 from shared.domain.dunning import DEFAULT_POLICY
 from shared.domain.records import DUNNING_POLICY_ID, AuditEntry, AuditSubject, PlanStatus, RecurringStatus
+from shared.services.aggregates import tallied
 from shared.services.audit import unaudited, what_changed
 from shared.services.ports import Change
 from tests.fakes import InMemoryLedger
@@ -92,9 +93,6 @@ def test_the_in_memory_ledger_refuses_a_use_case_committing_a_state_change_witho
         _commit_as("shared.services.example", ledger, Change(new_invoice=an_invoice()))
     assert ledger.get_invoice("inv_1") is None
 
-    _commit_as(
-        "shared.services.example",
-        ledger,
-        Change(new_invoice=an_invoice(), audit=[entry(AuditSubject.INVOICE, "inv_1")]),
-    )
+    audited = Change(new_invoice=an_invoice(), audit=[entry(AuditSubject.INVOICE, "inv_1")])
+    _commit_as("shared.services.example", ledger, tallied(audited, NOW))  # with its counters, as every use case
     assert ledger.get_invoice("inv_1") is not None

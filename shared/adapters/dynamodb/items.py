@@ -170,6 +170,23 @@ def tally_from(item: dict[str, Any]) -> dict[str, int]:
 TALLY_BOOKKEEPING: Final = frozenset({PK, SK, "type", "scope", "bucket"})
 
 
+def snapshot_key(kind: str, day: date) -> Key:
+    return f"SNAPSHOT#{kind}", day.isoformat()
+
+
+def snapshot_item(kind: str, day: date, data: dict[str, dict[str, int]], keep_until: datetime) -> dict[str, Any]:
+    return {
+        **key_item(snapshot_key(kind, day)),
+        "type": "snapshot",
+        "data": data,
+        schema.TTL_ATTRIBUTE: epoch(keep_until),
+    }
+
+
+def snapshot_from(item: dict[str, Any]) -> dict[str, dict[str, int]]:
+    return {outer: {name: int(value) for name, value in inner.items()} for outer, inner in item["data"].items()}
+
+
 def owner_partition(customer_id: str) -> str:
     """A customer's partition of the by_owner index."""
     return f"CUSTOMER#{customer_id}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from shared import schema
@@ -428,6 +428,36 @@ class DynamoLedger:
             if "LastEvaluatedKey" not in page:
                 return ranged
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def save_snapshot(self, kind: str, day: date, data: dict[str, dict[str, int]], keep_until: datetime) -> None:
+        self._db.put_item(TableName=self._table, Item=serialize(items.snapshot_item(kind, day, data, keep_until)))
+
+    def get_snapshot(self, kind: str, day: date) -> dict[str, dict[str, int]] | None:
+        item = self._get(items.snapshot_key(kind, day))
+        return items.snapshot_from(item) if item else None
+
+    def open_invoice_balances(self) -> list[tuple[str, str, date, int]]:
+        """Every open invoice's (customer, currency, due date, amount owed), from the open_balances index."""
+        found: list[tuple[str, str, date, int]] = []
+        for shard in range(schema.OPEN_BALANCES_SHARDS):
+            request: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": schema.OPEN_BALANCES_INDEX,
+                "KeyConditionExpression": "#p = :shard",
+                "ProjectionExpression": "customer_id, currency, due_date, #amount",
+                "ExpressionAttributeNames": {"#p": schema.OPEN_BALANCES_PK, "#amount": schema.OPEN_AMOUNT},
+                "ExpressionAttributeValues": {":shard": {"S": schema.open_balances_partition(shard)}},
+            }
+            while True:
+                page = self._db.query(**request)
+                for raw in page.get("Items", []):
+                    item = deserialize(raw)
+                    due = date.fromisoformat(item["due_date"])
+                    found.append((item["customer_id"], item["currency"], due, int(item[schema.OPEN_AMOUNT])))
+                if "LastEvaluatedKey" not in page:
+                    break
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return found
 
     # -- reconciliation's state: one partition, read by key and Query, never a scan
 

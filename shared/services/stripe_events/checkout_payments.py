@@ -40,6 +40,7 @@ from shared.domain.records import (
     PlanStatus,
 )
 from shared.services import reminder_report
+from shared.services.aggregates import tallied
 from shared.services.ports import Change, Ledger
 from shared.services.stripe_events.engine import Decision, Outcome, apply_once, event_record, flagged, unchanged
 from shared.services.stripe_events.facts import CheckoutSessionFact, EventMeta, PaymentIntentFact, SessionState
@@ -176,7 +177,7 @@ def _decide(ledger: Ledger, clock: Clock, event: EventMeta, seen: _Observed) -> 
         change.outbox.append(outgoing_event(EventName.PAYMENT_FAILED, payment_detail, now))
         if seen.session_id is not None:  # a delayed payment Checkout had accepted: the customer left thinking it paid
             change.outbox.append(outgoing_email(PaymentFailedEmail(invoice.id, payment.key, payment.amount), now))
-    return change, Outcome.APPLIED
+    return tallied(change, now, invoice_before=invoice, plan_before=context.plan), Outcome.APPLIED
 
 
 def _session_catches_up(

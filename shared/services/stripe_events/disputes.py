@@ -21,6 +21,7 @@ from shared.clock import Clock
 from shared.domain.invoices import Hold, PaymentStatus, invoice_event_detail
 from shared.domain.messages import EventName, outgoing_event
 from shared.domain.records import DISPUTE_STATUS_RANK, AuditEntry, AuditSubject, Dispute, DisputeStatus
+from shared.services.aggregates import tallied
 from shared.services.ports import Change, Ledger
 from shared.services.stripe_events.engine import (
     Decision,
@@ -113,4 +114,4 @@ def _decide(ledger: Ledger, clock: Clock, fact: DisputeFact, invoice_id: str) ->
             )
         ],
     )
-    return change, Outcome.APPLIED
+    return tallied(change, now, invoice_before=invoice), Outcome.APPLIED

@@ -26,6 +26,7 @@ from shared.clock import Clock
 from shared.domain.invoices import Invoice, PaymentStatus
 from shared.domain.messages import EventName, RefundEmail, outgoing_email, outgoing_event
 from shared.domain.records import REFUND_STATUS_RANK, AuditEntry, AuditSubject, Payment, Refund, RefundStatus
+from shared.services.aggregates import tallied
 from shared.services.ports import Change, Ledger
 from shared.services.stripe_events.engine import (
     Decision,
@@ -123,7 +124,7 @@ def plan_refunds(
         change.invoice_update = updated
     for before, after in steps:
         _announce(change, updated, moved, before, after, now, actor=actor, cause=cause)
-    return RefundsPlan(change=change)
+    return RefundsPlan(change=tallied(change, now, invoice_before=invoice))
 
 
 def _announce(

@@ -1,0 +1,229 @@
+"""Running aggregates: every counter a report reads, derived in this one place from the before and after of the
+invoice (and installment plan) a Change writes, and written in that change's own transaction (Change.tallies).
+
+Counters, per currency C (minor units, or counts):
+
+| scope              | bucket        | fields           | moved by                        |
+|--------------------|---------------|------------------|---------------------------------|
+| owed#C             | D#{due date}  | amount, invoices | what is still owed, by due date |
+| owed#C             | M#{due month} | amount, invoices | the same, by due month          |
+| owedmoves#C#{day}  | D#{due date}  | amount, invoices | what owed#C moved on that day   |
+| flows#C            | D#{day}       | FLOW_FIELDS      | what happened that day          |
+| flows#C            | M#{month}     | FLOW_FIELDS      | the same, by month              |
+
+"Owed" is what the open_balances index holds: the remainder of an open or partially paid invoice (void,
+paid and uncollectible invoices owe nothing here). A day is a UTC calendar day of the business clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Final
+
+from shared.domain.invoices import Invoice, InvoiceStatus
+from shared.domain.local_time import local_date
+from shared.domain.records import InstallmentStatus, Plan, PlanKind
+from shared.services.ports import Change, Tally
+
+PROMISE_REASON: Final = "promise to pay"  # the hold a promise to pay puts on the invoice (services.checkout)
+
+# What flows#C counts, per day and per month.
+FLOW_FIELDS: Final = (
+    "invoiced",  # billed: a new invoice's amount due, a late fee, a correction of the amount (before credit notes)
+    "credited",  # credit notes issued
+    "voided",  # what was still owed when an invoice was voided
+    "written_off",  # what was still owed when an invoice was written off as uncollectible
+    "collected",  # money received (less money taken back: a bounced cheque, a lost dispute)
+    "refunded",  # refunds (pending or succeeded; less those that failed)
+    "invoices_created",
+    "invoices_paid",  # invoices settled in full by a payment (counted again if reopened and paid again)
+    "days_to_pay",  # for those: the sum of days from issue to payment, in the customer's calendar
+    "paid_on_time",  # for those: how many were paid on or before their due date
+    "promises_due",  # promises to pay falling due that day (bucketed by the promised date)
+    "promises_kept",  # of those, paid in full by the end of the promised day (bucketed by the promised date)
+    "offsession_first_attempts",  # off-session charges whose first attempt had its outcome that day
+    "offsession_first_failed",  # of those, the failed ones
+    "offsession_recovered",  # charges paid on a later attempt that day, after their first failed
+)
+
+
+CURRENCIES_SCOPE: Final = "currencies"  # one counter per currency invoiced in: the reports' list of them
+
+
+def owed_scope(currency: str) -> str:
+    return f"owed#{currency}"
+
+
+def moves_scope(currency: str, day: date) -> str:
+    return f"owedmoves#{currency}#{day.isoformat()}"
+
+
+def flows_scope(currency: str) -> str:
+    return f"flows#{currency}"
+
+
+def day_bucket(day: date) -> str:
+    return f"D#{day.isoformat()}"
+
+
+def month_bucket(day: date) -> str:
+    return f"M#{day.strftime('%Y-%m')}"
+
+
+def owed_by(invoice: Invoice) -> int:
+    """What the invoice still owes, as the aging report counts it."""
+    being_collected = invoice.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
+    return invoice.amount_remaining if being_collected else 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Owing:
+    currency: str
+    due: date
+    amount: int
+
+
+def _owing(invoice: Invoice | None) -> _Owing | None:
+    if invoice is None:
+        return None
+    owed = owed_by(invoice)
+    return _Owing(invoice.currency, invoice.due_date, owed) if owed > 0 else None
+
+
+def _owed_tallies(before: Invoice | None, after: Invoice, today: date) -> list[Tally]:
+    moved: list[tuple[_Owing, int]] = []
+    was, now_owing = _owing(before), _owing(after)
+    if was is not None:
+        moved.append((was, -1))
+    if now_owing is not None:
+        moved.append((now_owing, 1))
+    tallies: list[Tally] = []
+    for owing, sign in moved:
+        deltas = {"amount": sign * owing.amount, "invoices": sign}
+        tallies += [
+            Tally(owed_scope(owing.currency), day_bucket(owing.due), deltas),
+            Tally(owed_scope(owing.currency), month_bucket(owing.due), deltas),
+            Tally(moves_scope(owing.currency, today), day_bucket(owing.due), deltas),
+        ]
+    return tallies
+
+
+def _promised_date(invoice: Invoice) -> date | None:
+    """The day the customer promised to pay by: the promise's hold ends at the start of the next local day."""
+    hold = invoice.hold
+    if hold is None or hold.reason != PROMISE_REASON or hold.until is None:
+        return None
+    return date.fromordinal(local_date(hold.until, invoice.customer_timezone).toordinal() - 1)
+
+
+def _invoice_flows(before: Invoice | None, after: Invoice, at: datetime) -> list[Tally]:
+    """Flows of the day `at` falls on, and promises on their promised day."""
+    zero = before is None
+    billed = lambda i: i.amount_due + i.amount_credited  # noqa: E731 - what was billed, before credit notes
+    flows = {
+        "invoiced": billed(after) - (0 if before is None else billed(before)),
+        "credited": after.amount_credited - (0 if before is None else before.amount_credited),
+        "collected": after.amount_paid - (0 if before is None else before.amount_paid),
+        "refunded": after.amount_refunded - (0 if before is None else before.amount_refunded),
+        "invoices_created": 1 if zero else 0,
+    }
+    if before is not None and before.status is not after.status:
+        if after.status is InvoiceStatus.VOID:
+            flows["voided"] = owed_by(before)
+        if after.status is InvoiceStatus.UNCOLLECTIBLE:
+            flows["written_off"] = owed_by(before)
+    settled_by_payment = (
+        before is not None
+        and before.status is not InvoiceStatus.PAID
+        and after.status is InvoiceStatus.PAID
+        and after.amount_paid > before.amount_paid
+    )
+    tallies = _both_buckets(after.currency, at.date(), flows)
+    if after.hold is not None and after.hold.reason == PROMISE_REASON and (before is None or before.hold != after.hold):
+        # A promise made, or its date moved by the customer (services.checkout.promise_to_pay)
+        earlier = _promised_date(before) if before is not None else None
+        if earlier is not None:
+            tallies += _both_buckets(after.currency, earlier, {"promises_due": -1})
+        promised = _promised_date(after)
+        if promised is not None:
+            tallies += _both_buckets(after.currency, promised, {"promises_due": 1})
+    if settled_by_payment:
+        assert before is not None
+        paid_on = local_date(at, after.customer_timezone)
+        issued_on = local_date(after.created_at, after.customer_timezone)
+        paid = {
+            "invoices_paid": 1,
+            "days_to_pay": max(0, (paid_on - issued_on).days),
+            "paid_on_time": 1 if paid_on <= after.due_date else 0,
+        }
+        tallies += _both_buckets(after.currency, at.date(), paid)
+        promised = _promised_date(before)
+        until = before.hold.until if before.hold is not None else None
+        if promised is not None and until is not None and at < until:
+            tallies += _both_buckets(after.currency, promised, {"promises_kept": 1})
+    return tallies
+
+
+def _plan_flows(before: Plan | None, after: Plan, at: datetime) -> list[Tally]:
+    """Off-session charges' outcomes: an installment charged off-session that failed or was paid."""
+    flows = {"offsession_first_attempts": 0, "offsession_first_failed": 0, "offsession_recovered": 0}
+    earlier = {i.number: i for i in before.installments} if before is not None else {}
+    for installment in after.installments:
+        off_session = after.kind is PlanKind.AUTOPAY or installment.number > 1
+        was = earlier.get(installment.number)
+        if not off_session or was is None or was.status is installment.status or installment.attempts == 0:
+            continue
+        failed_first = installment.status is InstallmentStatus.FAILED and installment.attempts == 1
+        paid = installment.status is InstallmentStatus.PAID
+        if failed_first:
+            flows["offsession_first_attempts"] += 1
+            flows["offsession_first_failed"] += 1
+        elif paid and was.status is InstallmentStatus.CHARGING and installment.attempts == 1:
+            flows["offsession_first_attempts"] += 1
+        elif paid and (was.status is InstallmentStatus.FAILED or installment.attempts > 1):
+            flows["offsession_recovered"] += 1  # on a later attempt, or by the customer on Checkout
+    return _both_buckets(after.currency, at.date(), flows)
+
+
+def _both_buckets(currency: str, day: date, deltas: dict[str, int]) -> list[Tally]:
+    moving = {name: delta for name, delta in deltas.items() if delta}
+    if not moving:
+        return []
+    return [
+        Tally(flows_scope(currency), day_bucket(day), moving),
+        Tally(flows_scope(currency), month_bucket(day), moving),
+    ]
+
+
+def tallies_for(
+    before: Invoice | None, after: Invoice | None, at: datetime, *, plan_before: Plan | None = None,
+    plan_after: Plan | None = None,
+) -> list[Tally]:  # fmt: skip
+    """Every counter the move from `before` to `after` changes, at the instant `at` (the business clock)."""
+    tallies: list[Tally] = []
+    if after is not None:
+        if before is None:
+            tallies.append(Tally(CURRENCIES_SCOPE, after.currency, {"invoices": 1}))
+        tallies += _owed_tallies(before, after, at.date())
+        tallies += _invoice_flows(before, after, at)
+    if plan_after is not None:
+        tallies += _plan_flows(plan_before, plan_after, at)
+    return tallies
+
+
+def tallied(
+    change: Change, at: datetime, *, invoice_before: Invoice | None = None, plan_before: Plan | None = None
+) -> Change:
+    """The change with the tallies of what it does to its invoice (new_invoice, or invoice_update over
+    `invoice_before`) and plan (plan_update over `plan_before`) appended. Every use case that writes an invoice
+    or a plan calls this once, just before commit, with the records it read."""
+    after = change.new_invoice or change.invoice_update
+    before = None if change.new_invoice is not None else invoice_before
+    if change.invoice_update is not None and before is None:
+        raise ValueError("an invoice update's tallies need the invoice it was made from")
+    plan_after = change.plan_update
+    change.tallies += tallies_for(
+        before, after, at, plan_before=plan_before if plan_after is not None else None, plan_after=plan_after
+    )
+    return change

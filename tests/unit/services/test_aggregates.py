@@ -1,0 +1,344 @@
+"""Running aggregates over the fakes: every counter derived from the invoice's before and after, written with
+the change, and equal to a recomputation from the invoices after any history of money moving."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shared.clock import AdjustableClock
+from shared.domain.errors import DomainError
+from shared.domain.invoices import Hold, Invoice, InvoiceStatus, PaymentStatus
+from shared.domain.records import Installment, InstallmentStatus, OfflineMethod, PlanStatus
+from shared.services import aggregates
+from shared.services.aggregates import PROMISE_REASON, owed_by, tallied, tallies_for
+from shared.services.corrections import CreditNoteAsk, InvoiceCorrection, correct_invoice, issue_credit_note_once
+from shared.services.invoices import InvoiceDraft, create_invoice, void_invoice
+from shared.services.offline_payments import (
+    OfflinePaymentAsk,
+    record_offline_payment_once,
+    reverse_offline_payment_once,
+)
+from shared.services.ports import Change, merged_tallies
+from shared.services.refunds import RefundAsk, refund_payment_once
+from tests.fakes import FakeGateway, InMemoryLedger
+from tests.fakes.ledger import UntalliedChange
+from tests.fakes.records import NOW, a_customer, a_payment, a_plan, an_invoice
+from tests.fakes.run_once import InMemoryRunOnce
+
+OPS = "arn:aws:iam::1:user/ops"
+DAY = date(2026, 11, 2)
+
+
+def counters(ledger: InMemoryLedger, scope: str) -> dict[str, dict[str, int]]:
+    return ledger.read_tallies(scope, between=("", "~"))
+
+
+def flows(tallies: list[aggregates.Tally], bucket: str) -> dict[str, int]:
+    found = [t for t in merged_tallies(tallies) if t.scope.startswith("flows#") and t.bucket == bucket]
+    return found[0].deltas if found else {}
+
+
+# ----- the derivation, one move at a time ------------------------------------------------------------------
+
+
+def test_a_new_invoice_is_owed_on_its_due_date_and_invoiced_today() -> None:
+    # Given a new invoice of USD 125.00 due 2026-12-15, created on 2026-11-02
+    invoice = an_invoice(due_date=date(2026, 12, 15))
+
+    # When its tallies are derived
+    tallies = merged_tallies(tallies_for(None, invoice, NOW))
+
+    # Then it is owed on its due day and month, moved today, invoiced today, and its currency is known
+    by_key = {(t.scope, t.bucket): t.deltas for t in tallies}
+    assert by_key[("owed#USD", "D#2026-12-15")] == {"amount": 12_500, "invoices": 1}
+    assert by_key[("owed#USD", "M#2026-12")] == {"amount": 12_500, "invoices": 1}
+    assert by_key[(f"owedmoves#USD#{NOW.date().isoformat()}", "D#2026-12-15")] == {"amount": 12_500, "invoices": 1}
+    assert by_key[("flows#USD", f"D#{NOW.date().isoformat()}")] == {"invoiced": 12_500, "invoices_created": 1}
+    assert by_key[("currencies", "USD")] == {"invoices": 1}
+
+
+def test_a_payment_in_full_on_time_lowers_what_is_owed_and_counts_days_to_pay() -> None:
+    # Given an invoice created on 2026-11-02, due 2026-12-15; When paid in full ten days later
+    before = an_invoice(due_date=date(2026, 12, 15), created_at=NOW)
+    after = before.with_payment(12_500)
+    at = NOW + timedelta(days=10)
+
+    tallies = tallies_for(before, after, at)
+
+    # Then it owes nothing any more, and the day's flows count it paid, on time, after ten days
+    owed = {t.bucket: t.deltas for t in merged_tallies(tallies) if t.scope == "owed#USD"}
+    assert owed == {
+        "D#2026-12-15": {"amount": -12_500, "invoices": -1},
+        "M#2026-12": {"amount": -12_500, "invoices": -1},
+    }
+    assert flows(tallies, f"D#{at.date().isoformat()}") == {
+        "collected": 12_500, "invoices_paid": 1, "days_to_pay": 10, "paid_on_time": 1,
+    }  # fmt: skip
+
+
+def test_a_late_partial_payment_moves_what_is_owed_and_settles_nothing() -> None:
+    before = an_invoice(due_date=date(2026, 10, 1))
+    after = before.with_payment(2_500)
+
+    tallies = tallies_for(before, after, NOW)
+
+    owed = {t.bucket: t.deltas for t in merged_tallies(tallies) if t.scope == "owed#USD"}
+    assert owed == {"D#2026-10-01": {"amount": -2_500}, "M#2026-10": {"amount": -2_500}}
+    assert flows(tallies, f"D#{NOW.date().isoformat()}") == {"collected": 2_500}
+
+
+def test_a_void_and_a_write_off_count_what_was_owed() -> None:
+    invoice = an_invoice()
+    voided = flows(tallies_for(invoice, invoice.voided(), NOW), f"D#{NOW.date().isoformat()}")
+    written_off = replace(invoice, status=InvoiceStatus.UNCOLLECTIBLE, version=2)
+    off = flows(tallies_for(invoice, written_off, NOW), f"D#{NOW.date().isoformat()}")
+
+    assert voided == {"voided": 12_500}
+    assert off == {"written_off": 12_500}
+
+
+def test_a_change_that_moves_no_money_has_no_tallies() -> None:
+    invoice = an_invoice()
+    rescheduled = replace(invoice, next_action_at=NOW + timedelta(days=3), version=2)
+
+    assert merged_tallies(tallies_for(invoice, rescheduled, NOW)) == []
+
+
+def test_a_promise_is_due_on_its_date_and_kept_when_paid_before_its_end() -> None:
+    # Given a promise to pay by 2026-11-05 (the hold ends at the start of the next day)
+    invoice = an_invoice()
+    until = datetime(2026, 11, 6, tzinfo=UTC)
+    promised = replace(invoice, hold=Hold(PROMISE_REASON, until), promised_at=NOW, version=2)
+
+    # When promised, and then paid on 2026-11-04
+    made = tallies_for(invoice, promised, NOW)
+    paid = tallies_for(promised, promised.with_payment(12_500), datetime(2026, 11, 4, 12, tzinfo=UTC))
+
+    # Then the promise is due on the 5th, and kept there
+    assert flows(made, "D#2026-11-05") == {"promises_due": 1}
+    assert flows(paid, "D#2026-11-05") == {"promises_kept": 1}
+
+
+def test_a_promise_paid_after_its_day_is_not_kept() -> None:
+    promised = replace(an_invoice(), hold=Hold(PROMISE_REASON, datetime(2026, 11, 6, tzinfo=UTC)), version=2)
+
+    late = tallies_for(promised, promised.with_payment(12_500), datetime(2026, 11, 7, tzinfo=UTC))
+
+    assert flows(late, "D#2026-11-05") == {}
+
+
+def test_off_session_first_attempts_failures_and_recoveries() -> None:
+    # Given a plan whose second installment is charging on its first attempt
+    charging = Installment(2, date(2026, 12, 1), 5_000, InstallmentStatus.CHARGING, attempts=1)
+    plan = a_plan(status=PlanStatus.ACTIVE)
+    plan = replace(plan, installments=(plan.installments[0], charging))
+    failed = replace(plan, installments=(plan.installments[0], replace(charging, status=InstallmentStatus.FAILED)))
+    retried = replace(failed, installments=(plan.installments[0], replace(charging, attempts=2)))
+    paid = replace(
+        retried, installments=(plan.installments[0], replace(charging, attempts=2, status=InstallmentStatus.PAID))
+    )
+    invoice = an_invoice()
+    day = f"D#{NOW.date().isoformat()}"
+
+    # When the first attempt fails, then the second succeeds
+    first = flows(tallies_for(invoice, invoice, NOW, plan_before=plan, plan_after=failed), day)
+    second = flows(tallies_for(invoice, invoice, NOW, plan_before=retried, plan_after=paid), day)
+
+    # Then one first attempt, failed, and one recovery
+    assert first == {"offsession_first_attempts": 1, "offsession_first_failed": 1}
+    assert second == {"offsession_recovered": 1}
+
+
+def test_an_update_needs_the_invoice_it_was_made_from() -> None:
+    with pytest.raises(ValueError, match="made from"):
+        tallied(Change(invoice_update=an_invoice(version=2)), NOW)
+
+
+def test_the_fake_ledger_refuses_a_use_case_moving_money_without_its_tallies() -> None:
+    # Given a use case module that forgets the tallies (a change committed from shared.services)
+    ledger = InMemoryLedger(require_audit=False)
+    ledger.commit(Change(new_customer=a_customer(), new_invoice=an_invoice()))
+    forgetful = {"__name__": "shared.services.forgetful", "ledger": ledger, "Change": Change, "paid": an_invoice()}
+
+    # When it commits a payment without them; Then the fake says so
+    with pytest.raises(UntalliedChange):
+        exec("ledger.commit(Change(invoice_update=paid.with_payment(100)))", forgetful)
+
+
+# ----- a random history, recomputed ------------------------------------------------------------------------
+
+CURRENCIES = ("USD", "EUR")
+operation = st.one_of(
+    st.tuples(st.just("create"), st.sampled_from(CURRENCIES), st.integers(1, 40), st.integers(-120, 60)),
+    st.tuples(st.just("pay_offline"), st.integers(0, 9), st.integers(1, 100)),
+    st.tuples(st.just("pay_stripe"), st.integers(0, 9), st.integers(1, 100)),
+    st.tuples(st.just("refund"), st.integers(0, 9), st.integers(1, 100), st.booleans()),
+    st.tuples(st.just("credit"), st.integers(0, 9), st.integers(1, 100)),
+    st.tuples(st.just("void"), st.integers(0, 9)),
+    st.tuples(st.just("reverse"), st.integers(0, 9)),
+    st.tuples(st.just("due"), st.integers(0, 9), st.integers(-60, 60)),
+)
+
+
+class History:
+    def __init__(self) -> None:
+        self.ledger = InMemoryLedger()
+        self.gateway = FakeGateway()
+        self.clock = AdjustableClock()
+        self.clock.set(datetime(2026, 6, 1, 9, tzinfo=UTC))
+        self.once = InMemoryRunOnce()
+        self.invoices: list[str] = []
+        self.offline: list[str] = []
+        self.stripe: list[str] = []
+        self.keys = 0
+        self.ledger.commit(Change(new_customer=a_customer()))
+
+    def key(self) -> str:
+        self.keys += 1
+        return f"k{self.keys}"
+
+    def invoice(self, index: int) -> Invoice | None:
+        return self.ledger.get_invoice(self.invoices[index % len(self.invoices)]) if self.invoices else None
+
+    def apply(self, op: tuple[object, ...]) -> None:
+        self.clock.set(self.clock.now() + timedelta(hours=7))
+        kind, *args = op
+        with contextlib.suppress(DomainError):  # not allowed in that state (a void after a payment...)
+            getattr(self, f"_{kind}")(*args)
+
+    def _create(self, currency: str, hundreds: int, due_in: int) -> None:
+        today = self.clock.now().date()
+        draft = InvoiceDraft(
+            "cus_1", f"N{len(self.invoices)}", currency, hundreds * 100, today + timedelta(days=due_in)
+        )
+        self.invoices.append(create_invoice(self.ledger, self.clock, draft, actor=OPS).id)
+
+    def _part(self, invoice: Invoice, percent: int) -> int:
+        return max(100, invoice.amount_remaining * percent // 100 // 100 * 100)
+
+    def _pay_offline(self, index: int, percent: int) -> None:
+        invoice = self.invoice(index)
+        if invoice is None or invoice.amount_remaining == 0:
+            return
+        invoice = replace(invoice, allow_partial=True)
+        ask = OfflinePaymentAsk(self._part(invoice, percent), OfflineMethod.CHECK, "1", self.clock.now().date())
+        made = record_offline_payment_once(
+            self.ledger, self.gateway, self.clock, self.once, invoice.id, ask, key=self.key(), fingerprint={}, actor=OPS
+        )
+        self.offline.append(made.payment.key)
+
+    def _pay_stripe(self, index: int, percent: int) -> None:
+        """A card payment as the webhook records it (shared.services.stripe_events), tallied the same way."""
+        invoice = self.invoice(index)
+        if invoice is None or not invoice.accepts_payment:
+            return
+        amount = min(self._part(invoice, percent), invoice.amount_remaining)
+        key = f"pi_{len(self.stripe)}"
+        payment = a_payment(
+            key, PaymentStatus.SUCCEEDED, invoice_id=invoice.id, amount=amount, currency=invoice.currency
+        )
+        change = Change(payment=payment, invoice_update=invoice.with_payment(amount))
+        self.ledger.commit(tallied(change, self.clock.now(), invoice_before=invoice))
+        self.stripe.append(key)
+
+    def _refund(self, index: int, percent: int, reopen: bool) -> None:
+        if not self.stripe:
+            return
+        key = self.stripe[index % len(self.stripe)]
+        payment = self.ledger.get_payment_context(self.ledger.invoice_for_payment_intent(key) or "", None, key).payment
+        if payment is None or payment.amount_refundable <= 0:
+            return
+        amount = max(1, payment.amount_refundable * percent // 100)
+        ask = RefundAsk(amount, "requested_by_customer", reopen)
+        refund_payment_once(
+            self.ledger, self.gateway, self.clock, self.once, key, ask, key=self.key(), fingerprint={}, actor=OPS
+        )
+
+    def _credit(self, index: int, percent: int) -> None:
+        invoice = self.invoice(index)
+        if invoice is None or invoice.amount_remaining == 0:
+            return
+        ask = CreditNoteAsk(self._part(invoice, percent), "goodwill")
+        issue_credit_note_once(
+            self.ledger, self.gateway, self.clock, self.once, invoice.id, ask, key=self.key(), fingerprint={}, actor=OPS
+        )
+
+    def _void(self, index: int) -> None:
+        invoice = self.invoice(index)
+        if invoice is not None:
+            void_invoice(self.ledger, self.clock, invoice.id, actor=OPS)
+
+    def _reverse(self, index: int) -> None:
+        if self.offline:
+            key = self.offline[index % len(self.offline)]
+            reverse_offline_payment_once(
+                self.ledger, self.clock, self.once, key, "bounced", key=self.key(), fingerprint={}, actor=OPS
+            )
+
+    def _due(self, index: int, days: int) -> None:
+        invoice = self.invoice(index)
+        if invoice is not None:
+            moved = InvoiceCorrection(due_date=invoice.due_date + timedelta(days=days))
+            correct_invoice(self.ledger, self.gateway, self.clock, invoice.id, moved, actor=OPS)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(operation, min_size=1, max_size=40))
+def test_after_any_history_the_aggregates_equal_a_recomputation_from_the_invoices(
+    ops: list[tuple[object, ...]],
+) -> None:
+    # Given a random history of invoices, payments, refunds, credit notes, voids, reversals and due date moves
+    history = History()
+    for op in ops:
+        history.apply(op)
+    ledger = history.ledger
+
+    for currency in CURRENCIES:
+        invoices = [i for i in ledger.invoices.values() if i.currency == currency]
+        # Then what is owed per due day and per due month equals the invoices' remainders, to the cent
+        by_day: dict[str, tuple[int, int]] = {}
+        by_month: dict[str, tuple[int, int]] = {}
+        for invoice in invoices:
+            owed = owed_by(invoice)
+            if owed:
+                for table, key in (
+                    (by_day, invoice.due_date.isoformat()),
+                    (by_month, invoice.due_date.strftime("%Y-%m")),
+                ):
+                    amount, count = table.get(key, (0, 0))
+                    table[key] = (amount + owed, count + 1)
+        owed_counters = counters(ledger, f"owed#{currency}")
+        kept_days = {b[2:]: (c.get("amount", 0), c.get("invoices", 0)) for b, c in owed_counters.items() if b[0] == "D"}
+        kept_months = {
+            b[2:]: (c.get("amount", 0), c.get("invoices", 0)) for b, c in owed_counters.items() if b[0] == "M"
+        }
+        assert {k: v for k, v in kept_days.items() if v != (0, 0)} == by_day
+        assert {k: v for k, v in kept_months.items() if v != (0, 0)} == by_month
+
+        # And the flows add up to what the invoices say was billed, credited, received and refunded
+        flow_days = [c for b, c in counters(ledger, f"flows#{currency}").items() if b.startswith("D#")]
+        flow_months = [c for b, c in counters(ledger, f"flows#{currency}").items() if b.startswith("M#")]
+        for kept in (flow_days, flow_months):
+            total = lambda name, kept=kept: sum(c.get(name, 0) for c in kept)  # noqa: E731
+            assert total("invoiced") == sum(i.amount_due + i.amount_credited for i in invoices)
+            assert total("credited") == sum(i.amount_credited for i in invoices)
+            assert total("collected") == sum(i.amount_paid for i in invoices)
+            assert total("refunded") == sum(i.amount_refunded for i in invoices)
+            assert total("invoices_created") == len(invoices)
+            assert total("voided") == sum(i.amount_due for i in invoices if i.status is InvoiceStatus.VOID)
+
+        # And what owedmoves kept per day adds up to what is owed
+        moved = 0
+        day = date(2026, 6, 1)
+        while day <= history.clock.now().date():
+            moved += sum(
+                c.get("amount", 0) for c in counters(ledger, f"owedmoves#{currency}#{day.isoformat()}").values()
+            )
+            day += timedelta(days=1)
+        assert moved == sum(owed_by(i) for i in invoices)
