@@ -13,6 +13,7 @@ Each construct owns one concern; this stack wires them and decides who may do wh
 | charges      | due index, Put | GetSecretValue |          |                 | schedule DLQ |
 | balances     | balances index |                |          |                 | schedule DLQ |
 | reconcile    | read/write, due index | GetSecretValue |          |                 | schedule DLQ |
+| digest       | read, due index, Put |          |          |                 | schedule DLQ |
 """
 
 from __future__ import annotations
@@ -136,6 +137,9 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
     ),
+    # The morning digest: counters (Query of their partitions, BatchGetItem of a day's), yesterday's snapshot and
+    # the policy (GetItem), Stripe events to review and due work (due_work index), one Put of its outbox message.
+    "digest": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem"),
 }
 # Indexes a function queries (a customer's transactions, the Stripe events kept; failed or flagged ones).
 INDEX_READERS: dict[str, tuple[str, ...]] = {
@@ -144,6 +148,7 @@ INDEX_READERS: dict[str, tuple[str, ...]] = {
     "charges": (schema.DUE_WORK_INDEX,),
     "balances": (schema.OPEN_BALANCES_INDEX,),
     "reconcile": (schema.DUE_WORK_INDEX,),  # pending payments, open sessions, charges in flight, when overdue
+    "digest": (schema.DUE_WORK_INDEX,),  # Stripe events to review; invoices about to be written off
 }
 # Functions that read an index and never the table itself.
 INDEX_ONLY: Final = frozenset({"balances"})

@@ -79,4 +79,7 @@ SCHEDULED_FUNCTIONS: Final = {
     "charges": "rate(1 hour)",
     "balances": "rate(1 hour)",
     "reconcile": "rate(1 hour)",
+    # Daily at payportal:digestHour (default 7) in payportal:digestTimezone: infra/components/scheduling.py
+    # builds the expression from the context; this is what it is with the defaults.
+    "digest": "cron(0 7 * * ? *)",
 }

@@ -16,6 +16,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from shared.domain.digest import Digest
+from shared.domain.digest import from_data as digest_from
+from shared.domain.digest import to_data as digest_data
 from shared.domain.invoices import InvoiceStatus, PaymentStatus
 from shared.domain.records import Payment, new_id
 
@@ -194,7 +197,17 @@ class PaymentReversedEmail:
     amount: int
 
 
-EmailMessage = (
+@dataclass(frozen=True, slots=True)
+class DigestEmail:
+    """The operator's morning digest: to the addresses configured (payportal:digestRecipients), resolved when
+    it is sent; the figures were read when the digest run made it."""
+
+    template: ClassVar[str] = "digest"
+    digest: Digest
+
+
+# Emails to a customer about one of their invoices: addressed from the invoice when sent.
+InvoiceEmailMessage = (
     InvoiceIssuedEmail
     | ReminderEmail
     | ReceiptEmail
@@ -206,6 +219,7 @@ EmailMessage = (
     | InvoiceVoidedEmail
     | PaymentReversedEmail
 )
+EmailMessage = InvoiceEmailMessage | DigestEmail
 MessageBody = Event | EmailMessage
 
 
@@ -242,6 +256,8 @@ def encode(body: MessageBody) -> tuple[str, str, dict[str, Any]]:
     """(kind, name, data): what the table keeps. Instants and days as ISO 8601 text."""
     if isinstance(body, Event):
         return "event", body.name.value, dict(body.detail)
+    if isinstance(body, DigestEmail):
+        return "email", body.template, digest_data(body.digest)
     match body:
         case InvoiceIssuedEmail():
             data: dict[str, Any] = {"invoice_id": body.invoice_id}
@@ -300,6 +316,8 @@ def decode(kind: str, name: str, data: Mapping[str, Any]) -> MessageBody:
         return Event(EventName(name), dict(data))
     if kind != "email":
         raise ValueError(f"unknown outbox message kind {kind!r}")
+    if name == DigestEmail.template:
+        return DigestEmail(digest_from(data))
     invoice_id = str(data["invoice_id"])
     if name == InvoiceIssuedEmail.template:
         return InvoiceIssuedEmail(invoice_id)

@@ -14,9 +14,11 @@ from shared.domain.errors import NotFound
 from shared.domain.local_time import local_date
 from shared.domain.messages import (
     AutopayNoticeEmail,
+    DigestEmail,
     EmailMessage,
     Event,
     InvoiceCorrectedEmail,
+    InvoiceEmailMessage,
     InvoiceIssuedEmail,
     InvoiceVoidedEmail,
     OutboxMessage,
@@ -42,6 +44,9 @@ from shared.services.ports import (
     PaymentMethodUsed,
 )
 
+# The digest is for the operator's staff: amounts and days formatted as in English.
+DIGEST_LOCALE: Final = "en"
+
 # Longer than the outbox function's timeout (60 s, infra/components/lambdas.py): a lease outlives only a
 # delivery that is certainly dead, and the stream's retry after a timed-out invocation soon finds it free.
 CLAIM_LEASE_SECONDS = 75
@@ -53,6 +58,8 @@ class Branding:
     support_contact: str
     public_base_url: str
     pay_link_ttl_days: int
+    # Who gets the operator's morning digest (payportal:digestRecipients); none: it is not sent.
+    digest_recipients: tuple[str, ...] = ()
 
 
 class Delivery(StrEnum):
@@ -131,7 +138,31 @@ def _record_delivery(
 def compose_email(
     body: EmailMessage, message_id: str, ledger: Ledger, clock: Clock, branding: Branding, gateway: PaymentGateway
 ) -> Email | None:
-    """The email, addressed and rendered now; None when the customer's address is known to be undeliverable."""
+    """The email, addressed and rendered now; None when the customer's address is known to be undeliverable
+    (or, for the digest, when no one is configured to get it)."""
+    if isinstance(body, DigestEmail):
+        return compose_digest(body, branding)
+    return _compose_invoice_email(body, message_id, ledger, clock, branding, gateway)
+
+
+def compose_digest(body: DigestEmail, branding: Branding) -> Email | None:
+    """The morning digest to every configured address, in one message."""
+    if not branding.digest_recipients:
+        return None
+    first, *others = branding.digest_recipients
+    context = {"digest": body.digest, "locale": DIGEST_LOCALE, "business_name": branding.business_name}
+    subject, text, html = render_email(body.template, **context)
+    return Email(to=first, subject=subject, text=text, html=html, also_to=tuple(others))
+
+
+def _compose_invoice_email(
+    body: InvoiceEmailMessage,
+    message_id: str,
+    ledger: Ledger,
+    clock: Clock,
+    branding: Branding,
+    gateway: PaymentGateway,
+) -> Email | None:
     invoice = ledger.get_invoice(body.invoice_id)
     if invoice is None:
         raise NotFound(f"outbox {message_id}: no invoice {body.invoice_id}")

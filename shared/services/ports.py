@@ -459,6 +459,7 @@ class Email:
     text: str
     html: str
     customer_id: str = ""  # tagged on the message, so SES bounce and complaint events name the customer
+    also_to: tuple[str, ...] = ()  # further recipients of the same message (the operator's digest)
 
 
 class Mailer(Protocol):

@@ -1152,6 +1152,14 @@ class LedgerContract:
         assert ledger.read_tallies("owed#GBP", between=("D#", "D#~")) == {}
         assert ledger.read_tallies("owed#USD", buckets=[]) == {}
 
+    def test_a_range_from_the_empty_string_reads_every_bucket_up_to_its_end(self, ledger: LedgerUnderTest) -> None:
+        # Given counters in two buckets of one scope (the currencies invoiced in, say)
+        tallies = [Tally("currencies", "EUR", {"invoices": 1}), Tally("currencies", "USD", {"invoices": 2})]
+        ledger.commit(Change(new_invoice=an_invoice("inv_1"), tallies=tallies))
+        # Then a range from "" reads them all (DynamoDB refuses "" as a key value: the adapter asks for sk <= end)
+        assert ledger.read_tallies("currencies", between=("", "~")) == {"EUR": {"invoices": 1}, "USD": {"invoices": 2}}
+        assert ledger.read_tallies("currencies", between=("", "F")) == {"EUR": {"invoices": 1}}
+
     def test_more_than_a_hundred_buckets_read_by_name(self, ledger: LedgerUnderTest) -> None:
         # Given 120 counters written over two changes (a transaction holds at most 100 items)
         buckets = [f"B#{n:03}" for n in range(120)]

@@ -407,14 +407,14 @@ class DynamoLedger:
                     found[bucket] = items.tally_from(item)
             return found
         assert between is not None
+        # DynamoDB refuses an empty string as a key value: a range from "" is every bucket up to the last.
+        values = {":p": {"S": items.tally_partition(scope)}, ":last": {"S": between[1]}}
+        if between[0]:
+            values[":first"] = {"S": between[0]}
         request: dict[str, Any] = {
             "TableName": self._table,
-            "KeyConditionExpression": "pk = :p AND sk BETWEEN :first AND :last",
-            "ExpressionAttributeValues": {
-                ":p": {"S": items.tally_partition(scope)},
-                ":first": {"S": between[0]},
-                ":last": {"S": between[1]},
-            },
+            "KeyConditionExpression": "pk = :p AND " + ("sk BETWEEN :first AND :last" if between[0] else "sk <= :last"),
+            "ExpressionAttributeValues": values,
             "ConsistentRead": True,
         }
         ranged: dict[str, dict[str, int]] = {}
