@@ -93,8 +93,8 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
     ),
-    # UpdateItem: a payment through a reminder's link moves the reminder's counters (an Update inside the
-    # transaction, shared/services/reminder_report.py).
+    # UpdateItem: the counters (Change.tallies) a payment, refund or dispute moves, in its transaction (and
+    # the reminder's, for a payment through its link: shared/services/reminder_report.py).
     "webhooks": ("dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
     # DeleteItem: Powertools idempotency removes its in-progress record when a request fails.
     "operator_api": (
@@ -108,7 +108,8 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "outbox": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
     # The policy (one GetItem per run), the due_work index, and one TransactWriteItems per reminder: Puts
     # plus a ConditionCheck that the customer is neither on hold nor unreachable; GetItem of that customer
-    # when the check fails. UpdateItem: the reminder's "sent" counter, an Update in the same transaction.
+    # when the check fails; UpdateItem: the counters a late fee or a write-off moves, and the reminder's
+    # "sent" counter, in that transaction.
     "reminders": (
         "dynamodb:GetItem",
         "dynamodb:BatchGetItem",
@@ -119,12 +120,20 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     ),
     # Due plans from the due_work index, the invoice and customer (BatchGetItem), one TransactWriteItems of
     # Puts to claim each attempt and one to note its PaymentIntent.
-    # GetItem: the customer and the dunning policy when a recurring charge's period is invoiced.
-    "charges": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem"),
+    # GetItem: the customer and the dunning policy when a recurring charge's period is invoiced; UpdateItem:
+    # the counters that invoice moves, in its transaction.
+    "charges": (
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    ),
     # Read the customer named by the SES event, mark the address (one TransactWriteItems of Puts).
     "email_feedback": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"),
-    # Sums the open_balances index: Query on the index only, nothing on the table.
-    "balances": ("dynamodb:Query",),
+    # Sums the open_balances index; keeps the day's aging snapshot: Query of the counters' partitions, GetItem
+    # and PutItem of the snapshot item (services.reports.keep_daily_snapshots).
+    "balances": ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"),
     # Each listed event through the webhook's path (BatchGetItem, one TransactWriteItems of Puts); its own
     # cursor (GetItem, a conditional PutItem) and drift (Query of its one partition, UpdateItem, DeleteItem);
     # overdue pending payments, open sessions past their expiry and charges in flight from the due_work index
@@ -143,7 +152,7 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
 }
 # Indexes a function queries (a customer's transactions, the Stripe events kept; failed or flagged ones).
 INDEX_READERS: dict[str, tuple[str, ...]] = {
-    "operator_api": (schema.BY_OWNER_INDEX, schema.DUE_WORK_INDEX),
+    "operator_api": (schema.BY_OWNER_INDEX, schema.DUE_WORK_INDEX, schema.OPEN_BALANCES_INDEX),
     "reminders": (schema.DUE_WORK_INDEX,),
     "charges": (schema.DUE_WORK_INDEX,),
     "balances": (schema.OPEN_BALANCES_INDEX,),
@@ -151,7 +160,7 @@ INDEX_READERS: dict[str, tuple[str, ...]] = {
     "digest": (schema.DUE_WORK_INDEX,),  # Stripe events to review; invoices about to be written off
 }
 # Functions that read an index and never the table itself.
-INDEX_ONLY: Final = frozenset({"balances"})
+INDEX_ONLY: Final = frozenset[str]()
 
 
 class PayportalStack(Stack):

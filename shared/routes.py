@@ -66,6 +66,8 @@ ROUTES: Final = (
     Route("GET", "/v1/reports/reminders", "operator_api", "iam"),
     Route("GET", "/v1/dunning-policy", "operator_api", "iam"),
     Route("PUT", "/v1/dunning-policy", "operator_api", "iam"),
+    Route("GET", "/v1/reports/aging", "operator_api", "iam"),
+    Route("GET", "/v1/reports/collections", "operator_api", "iam"),
 )
 
 # Functions behind HTTP routes, and those fired by other sources.

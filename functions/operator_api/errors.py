@@ -23,6 +23,7 @@ from shared.domain.dunning import InvalidPolicy
 from shared.observability import logger
 from shared.services.once import MissingIdempotencyKey
 from shared.services.ports import ChangeRejected
+from shared.services.reports import InvalidReportRange, ReportUnavailable
 
 STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.NotFound: 404,
@@ -37,6 +38,8 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.InvalidDate: 422,
     domain.ConcurrentUpdate: 409,
     InvalidPolicy: 422,
+    InvalidReportRange: 422,
+    ReportUnavailable: 422,
 }
 
 

@@ -37,7 +37,15 @@ class ReportUnavailable(DomainError):
 
 
 class InvalidReportRange(DomainError):
+    """Dates that make no report: in the future, from after to, a range too long."""
+
     code = "invalid_range"
+
+
+class UnknownParameter(DomainError):
+    """A query parameter the report does not take (400)."""
+
+    code = "unknown_parameter"
 
 
 class SnapshotRaced(Exception):

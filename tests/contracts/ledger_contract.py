@@ -1150,6 +1150,7 @@ class LedgerContract:
         }
         assert ledger.read_tallies("owed#EUR", between=("D#", "D#~")) == {"D#2026-12-15": {"amount": 3}}
         assert ledger.read_tallies("owed#GBP", between=("D#", "D#~")) == {}
+        assert list(ledger.read_tallies("owed#USD", between=("", "~"))) == ["D#2026-12-15", "D#2026-12-20", "M#2026-12"]
         assert ledger.read_tallies("owed#USD", buckets=[]) == {}
 
     def test_a_range_from_the_empty_string_reads_every_bucket_up_to_its_end(self, ledger: LedgerUnderTest) -> None:

@@ -31,7 +31,7 @@ CONSUME = {
 
 EXPECTED_ACTIONS = {
     "checkout": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | KEY | STRIPE_SECRET,
-    # One BatchGetItem and one TransactWriteItems of Puts (and counter Updates): nothing else.
+    # One BatchGetItem and one TransactWriteItems of Puts (and Updates of counters): nothing else.
     "webhooks": LOGS | XRAY | READ_MANY | PUT | UPDATE | KEY | STRIPE_SECRET,
     "operator_api": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | DELETE | KEY | STRIPE_SECRET,
     # The Stripe secret: a receipt names how it was paid, read from Stripe when it is sent.
@@ -62,7 +62,7 @@ EXPECTED_ACTIONS = {
     | CONSUME
     | FUNCTION_DLQ,
     # Due plans (due_work index), invoice and customer, one TransactWriteItems per claim; Stripe for the charge.
-    "charges": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | KEY | STRIPE_SECRET | FUNCTION_DLQ,
+    "charges": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | KEY | STRIPE_SECRET | FUNCTION_DLQ,
     # Each listed Stripe event through the webhook's path; its cursor (Get, Put) and drift (Query, Update, Delete).
     "reconcile": LOGS
     | XRAY
@@ -166,9 +166,10 @@ def test_the_stripe_secret_is_readable_only_as_that_one_secret(synthesized: Synt
         assert read["Resource"] == {"Ref": secret_id}
 
 
-# operator_api: a customer's transactions and the Stripe events kept (by_owner); failed or flagged ones (due_work)
+# operator_api: a customer's transactions and the Stripe events kept (by_owner); failed or flagged ones (due_work);
+# the aging report per customer (open_balances)
 INDEXES = {
-    "operator_api": ("by_owner", "due_work"),
+    "operator_api": ("by_owner", "due_work", "open_balances"),
     "reminders": ("due_work",),
     "charges": ("due_work",),
     "reconcile": ("due_work",),

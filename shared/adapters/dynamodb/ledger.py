@@ -407,13 +407,14 @@ class DynamoLedger:
                     found[bucket] = items.tally_from(item)
             return found
         assert between is not None
-        # DynamoDB refuses an empty string as a key value: a range from "" is every bucket up to the last.
-        values = {":p": {"S": items.tally_partition(scope)}, ":last": {"S": between[1]}}
-        if between[0]:
-            values[":first"] = {"S": between[0]}
+        first, last = between
+        values = {":p": {"S": items.tally_partition(scope)}, ":last": {"S": last}}
+        if first:
+            values[":first"] = {"S": first}
         request: dict[str, Any] = {
             "TableName": self._table,
-            "KeyConditionExpression": "pk = :p AND " + ("sk BETWEEN :first AND :last" if between[0] else "sk <= :last"),
+            # A key is never the empty string: from the start of the partition is `sk <= last`.
+            "KeyConditionExpression": "pk = :p AND sk BETWEEN :first AND :last" if first else "pk = :p AND sk <= :last",
             "ExpressionAttributeValues": values,
             "ConsistentRead": True,
         }

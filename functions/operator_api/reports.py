@@ -1,0 +1,86 @@
+"""GET /v1/reports/aging and /v1/reports/collections: read from the running aggregates, never the invoices."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from functions.operator_api.errors import documented
+from functions.operator_api.report_schemas import (
+    AgingLineOut,
+    AgingReportOut,
+    CollectionsFigures,
+    CollectionsLineOut,
+    CollectionsReportOut,
+    CustomerAgingOut,
+)
+from functions.operator_api.schemas import CurrencyCode
+from shared import wiring
+from shared.clock import business_clock
+from shared.services import reports
+from shared.services.reports import AgingLine, UnknownParameter
+
+router = Router()
+
+
+def _only(*known: str) -> None:
+    """400 naming a query parameter the route does not take (a typo must not widen a report silently)."""
+    sent = router.current_event.query_string_parameters or {}
+    unknown = sorted(set(sent) - set(known))
+    if unknown:
+        raise UnknownParameter(f"unknown parameter: {', '.join(unknown)}", field=unknown[0])
+
+
+def _line(line: AgingLine) -> AgingLineOut:
+    return AgingLineOut(currency=line.currency, **line.as_counts(), total=line.total)
+
+
+@router.get(
+    "/v1/reports/aging",
+    tags=["reports"],
+    summary="What was still owed at the end of a day, per currency, by days past due",
+    responses=documented(200, 400, 422),
+)
+def aging(
+    as_of: Annotated[date, Query(description="YYYY-MM-DD: today, or a past day with a snapshot (400 days kept)")],
+    currency: Annotated[CurrencyCode | None, Query()] = None,
+    group_by: Annotated[Literal["customer"] | None, Query(description="as of today only")] = None,
+) -> AgingReportOut:
+    _only("as_of", "currency", "group_by")
+    report = reports.aging_report(
+        wiring.ledger(), business_clock(), as_of, currency=currency, by_customer=group_by == "customer"
+    )
+    customers = (
+        [CustomerAgingOut(customer_id=c.customer_id, currencies=[_line(x) for x in c.lines]) for c in report.customers]
+        if report.customers is not None
+        else None
+    )
+    return AgingReportOut(as_of=report.as_of, currencies=[_line(x) for x in report.currencies], customers=customers)
+
+
+@router.get(
+    "/v1/reports/collections",
+    tags=["reports"],
+    summary="Collections KPIs over a period (DSO, CEI, collection rate, days to pay, promises, off-session charges)",
+    responses=documented(200, 400, 422),
+)
+def collections(
+    from_: Annotated[date, Query(alias="from", description="YYYY-MM-DD, first day of the period")],
+    to: Annotated[date, Query(description="YYYY-MM-DD, last day (at most 400 days after from; not after today)")],
+    currency: Annotated[CurrencyCode | None, Query()] = None,
+) -> CollectionsReportOut:
+    _only("from", "to", "currency")
+    report = reports.collections_report(wiring.ledger(), business_clock(), from_, to, currency=currency)
+    lines = [
+        CollectionsLineOut(
+            currency=line.currency,
+            figures=CollectionsFigures.model_validate(line.figures),
+            inputs=line.inputs,
+            dso_capped=line.dso_capped,
+        )
+        for line in report.currencies
+    ]
+    return CollectionsReportOut.model_validate({"from": report.start, "to": report.end, "currencies": lines})
