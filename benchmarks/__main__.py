@@ -274,6 +274,13 @@ def calls_per_operation(invoice: Any) -> list[tuple[str, Counter[str]]]:
 
 
 def main() -> None:
+    if os.environ.get("PAYPORTAL_BENCH_ONLY") == "reminder_report":  # the reminders report against a scan only
+        with moto_server() as moto_port:
+            os.environ.update(environment(moto_port, None))
+            from benchmarks import reminder_report
+
+            reminder_report.main()
+        return
     front = stripe_front()
     with moto_server() as moto_port, front:
         stripe_port = front.port
@@ -322,7 +329,7 @@ def main() -> None:
             dynamo = {k: v for k, v in counts.items() if k.startswith("dynamodb.")}
             print(f"  {name}: {sum(dynamo.values())} DynamoDB requests {dict(sorted(counts.items()))}")
         print()
-        from benchmarks import balances, charges, reconcile, reminders
+        from benchmarks import balances, charges, reconcile, reminder_report, reminders
 
         reminders.main()
         print()
@@ -331,6 +338,8 @@ def main() -> None:
         balances.main()
         print()
         reconcile.main()
+        print()
+        reminder_report.main()
     print()
     # In a process of its own, so the resident memory it prints is the local stack's moto and nothing else.
     subprocess.run([sys.executable, "-m", "benchmarks.local_stack"], cwd=ROOT, check=True)
