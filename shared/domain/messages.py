@@ -82,6 +82,8 @@ def payment_event_detail(payment: Payment, stripe_event_id: str) -> dict[str, An
     }
     if payment.status is PaymentStatus.FAILED:
         detail["failure_reason"] = payment.failure_reason
+    if payment.reminder is not None:  # paid on a session opened through this reminder's pay link
+        detail["reminder"] = payment.reminder.details()
     return detail
 
 

@@ -100,6 +100,10 @@ def test_the_payment_through_the_reminders_link_names_the_reminder(stripe: str, 
     assert payment["reminder"] == EXPECTED | {"sent_at": "2027-03-08T15:00:00Z"}
     [entry] = [e for e in audit(invoice["id"]) if e["action"] == "payment.succeeded"]
     assert entry["details"]["reminder"] == EXPECTED
+    # And the payment.succeeded event other systems receive names it too
+    aws.drain_outbox()
+    [event] = [e for e in aws.domain_events() if e["detail-type"] == "payment.succeeded"]
+    assert event["detail"]["reminder"] == EXPECTED
 
 
 def test_a_payment_through_the_invoices_own_link_names_no_reminder(stripe: str, aws: Aws, clock: FixedClock) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from shared.domain.dunning import DEFAULT_POLICY
 from shared.domain.errors import InvalidDate
-from shared.domain.messages import InvoiceIssuedEmail, ReminderEmail, outgoing_email
+from shared.domain.messages import Event, InvoiceIssuedEmail, ReminderEmail, outgoing_email
 from shared.domain.records import REMINDER_CHANNEL_EMAIL, PayLink, ReminderAttribution
 from shared.services.checkout import CheckoutConfig
 from shared.services.outbox import Branding, deliver
@@ -144,6 +144,11 @@ def test_the_payment_through_the_reminders_link_is_attributed_to_it() -> None:
     assert payment.reminder == SENT
     [entry] = [a for a in ledger.audit if a.action == "payment.succeeded"]
     assert entry.details["reminder"] == SENT.details()
+    # And so does the payment.succeeded event other systems get
+    [succeeded] = [
+        m.body for m in ledger.outbox_messages() if isinstance(m.body, Event) and m.name == "payment.succeeded"
+    ]
+    assert succeeded.detail["reminder"] == SENT.details()
 
 
 def test_a_link_from_any_other_email_is_attributed_to_no_reminder() -> None:
