@@ -18,12 +18,17 @@ Context keys (defaults in cdk.json, override with `cdk synth -c key=value`):
 | payportal:hostedZoneName       | made, and an alias record pointed at the API                   |
 | payportal:reservedConcurrency  | `true`/`false`: cap outbox and charges (SES, Stripe limits);   |
 |                                | default on in prod, off in dev (new accounts cannot reserve)   |
+| payportal:digestRecipients     | the morning digest's addresses, comma-separated; empty: none   |
+| payportal:digestHour           | the local hour (0-23) it is sent at; default 7                 |
+| payportal:digestTimezone       | the IANA zone of that hour and of its "today"; default UTC     |
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aws_cdk import RemovalPolicy, aws_logs
 from constructs import Node
@@ -41,6 +46,10 @@ CONTEXT_CERTIFICATE_ARN: Final = "payportal:certificateArn"
 CONTEXT_HOSTED_ZONE_ID: Final = "payportal:hostedZoneId"
 CONTEXT_HOSTED_ZONE_NAME: Final = "payportal:hostedZoneName"
 CONTEXT_RESERVED_CONCURRENCY: Final = "payportal:reservedConcurrency"
+CONTEXT_DIGEST_RECIPIENTS: Final = "payportal:digestRecipients"
+CONTEXT_DIGEST_HOUR: Final = "payportal:digestHour"
+CONTEXT_DIGEST_TIMEZONE: Final = "payportal:digestTimezone"
+DEFAULT_DIGEST_HOUR: Final = 7
 
 STAGES: Final = ("dev", "prod")
 DEFAULT_BUSINESS_NAME: Final = "payportal"
@@ -64,6 +73,9 @@ class StageConfig:
     hosted_zone_id: str = ""
     hosted_zone_name: str = ""
     reserve_concurrency: bool = False
+    digest_recipients: tuple[str, ...] = ()  # empty: the digest runs daily and sends nothing
+    digest_hour: int = DEFAULT_DIGEST_HOUR
+    digest_timezone: str = "UTC"
 
     @classmethod
     def from_context(cls, node: Node) -> StageConfig:
@@ -99,6 +111,7 @@ class StageConfig:
         reserve = value(CONTEXT_RESERVED_CONCURRENCY, "true" if stage == "prod" else "false").lower()
         if reserve not in ("true", "false"):
             raise InvalidContextError(f"context {CONTEXT_RESERVED_CONCURRENCY!r} must be true or false")
+        recipients, hour, timezone = _digest(value)
         return cls(
             stage=stage,
             sender_email=sender_email,
@@ -112,7 +125,16 @@ class StageConfig:
             hosted_zone_id=zone_id,
             hosted_zone_name=zone_name,
             reserve_concurrency=reserve == "true",
+            digest_recipients=recipients,
+            digest_hour=hour,
+            digest_timezone=timezone,
         )
+
+    @property
+    def digest_schedule(self) -> str:
+        """The digest's EventBridge Scheduler expression, at `digest_hour` in `digest_timezone` (its own
+        ScheduleExpressionTimezone: Scheduler keeps the local hour across daylight saving changes)."""
+        return f"cron(0 {self.digest_hour} * * ? *)"
 
     @property
     def is_prod(self) -> bool:
@@ -135,6 +157,23 @@ class StageConfig:
         the key makes the table and its backups unreadable.
         """
         return RemovalPolicy.RETAIN if self.is_prod else RemovalPolicy.DESTROY
+
+
+def _digest(value: Callable[[str, str], str]) -> tuple[tuple[str, ...], int, str]:
+    recipients = tuple(a.strip() for a in value(CONTEXT_DIGEST_RECIPIENTS, "").split(",") if a.strip())
+    if any("@" not in a for a in recipients):
+        raise InvalidContextError(f"context {CONTEXT_DIGEST_RECIPIENTS!r} must be email addresses, comma-separated")
+    raw_hour = value(CONTEXT_DIGEST_HOUR, str(DEFAULT_DIGEST_HOUR))
+    if not raw_hour.isdigit() or not 0 <= int(raw_hour) <= 23:
+        raise InvalidContextError(f"context {CONTEXT_DIGEST_HOUR!r} must be an hour from 0 to 23, got {raw_hour!r}")
+    timezone = value(CONTEXT_DIGEST_TIMEZONE, "UTC")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidContextError(
+            f"context {CONTEXT_DIGEST_TIMEZONE!r} must be an IANA time zone, got {timezone!r}"
+        ) from None
+    return recipients, int(raw_hour), timezone
 
 
 def nag_enabled(node: Node) -> bool:

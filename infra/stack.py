@@ -8,11 +8,12 @@ Each construct owns one concern; this stack wires them and decides who may do wh
 | webhooks     | read/write     | GetSecretValue |          |                 |              |
 | operator_api | read/write     | GetSecretValue |          |                 |              |
 | outbox       | read/write     | GetSecretValue | yes      | yes             | yes          |
-| reminders    | due index, Put |                |          |                 | schedule DLQ |
+| reminders    | due index, Put, Update |                |          |                 | schedule DLQ |
 | email_feedback | Get, Put     |                |          |                 | SNS -> DLQ   |
 | charges      | due index, Put | GetSecretValue |          |                 | schedule DLQ |
 | balances     | balances index |                |          |                 | schedule DLQ |
 | reconcile    | read/write, due index | GetSecretValue |          |                 | schedule DLQ |
+| digest       | read, due index, Put |          |          |                 | schedule DLQ |
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
     ),
-    # UpdateItem: the counters (Change.tallies) a payment, refund or dispute moves, in its transaction.
+    # UpdateItem: the counters (Change.tallies) a payment, refund or dispute moves, in its transaction (and
+    # the reminder's, for a payment through its link: shared/services/reminder_report.py).
     "webhooks": ("dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
     # DeleteItem: Powertools idempotency removes its in-progress record when a request fails.
     "operator_api": (
@@ -106,7 +108,8 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "outbox": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
     # The policy (one GetItem per run), the due_work index, and one TransactWriteItems per reminder: Puts
     # plus a ConditionCheck that the customer is neither on hold nor unreachable; GetItem of that customer
-    # when the check fails; UpdateItem: the counters a late fee or a write-off moves, in that transaction.
+    # when the check fails; UpdateItem: the counters a late fee or a write-off moves, and the reminder's
+    # "sent" counter, in that transaction.
     "reminders": (
         "dynamodb:GetItem",
         "dynamodb:BatchGetItem",
@@ -143,6 +146,9 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
     ),
+    # The morning digest: counters (Query of their partitions, BatchGetItem of a day's), yesterday's snapshot and
+    # the policy (GetItem), Stripe events to review and due work (due_work index), one Put of its outbox message.
+    "digest": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem"),
 }
 # Indexes a function queries (a customer's transactions, the Stripe events kept; failed or flagged ones; the
 # invoice, payment and customer lists).
@@ -152,6 +158,7 @@ INDEX_READERS: dict[str, tuple[str, ...]] = {
     "charges": (schema.DUE_WORK_INDEX,),
     "balances": (schema.OPEN_BALANCES_INDEX,),
     "reconcile": (schema.DUE_WORK_INDEX,),  # pending payments, open sessions, charges in flight, when overdue
+    "digest": (schema.DUE_WORK_INDEX,),  # Stripe events to review; invoices about to be written off
 }
 # Functions that read an index and never the table itself.
 INDEX_ONLY: Final = frozenset[str]()

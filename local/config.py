@@ -78,6 +78,9 @@ class StackConfig:
     ses_configuration_set: str = "payportal-local"
     support_contact: str = "support@payportal.local"
     business_name: str = "Payportal Local"
+    # Who gets the morning digest (POST /_local/schedules/digest/run; GET /_local/emails shows it).
+    digest_recipients: str = "finance@payportal.local"
+    digest_timezone: str = "UTC"
     stripe_secret_id: str = "payportal/local/stripe"
     stripe_api_key: str = "sk_test_local"
     stripe_webhook_secret: str = "whsec_local"

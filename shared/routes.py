@@ -65,6 +65,7 @@ ROUTES: Final = (
     Route("GET", "/v1/stripe-events", "operator_api", "iam"),
     Route("GET", "/v1/stripe-events/{event_id}", "operator_api", "iam"),
     Route("POST", "/v1/stripe-events/{event_id}/replay", "operator_api", "iam"),
+    Route("GET", "/v1/reports/reminders", "operator_api", "iam"),
     Route("GET", "/v1/dunning-policy", "operator_api", "iam"),
     Route("PUT", "/v1/dunning-policy", "operator_api", "iam"),
     Route("GET", "/v1/reports/aging", "operator_api", "iam"),
@@ -82,4 +83,7 @@ SCHEDULED_FUNCTIONS: Final = {
     "charges": "rate(1 hour)",
     "balances": "rate(1 hour)",
     "reconcile": "rate(1 hour)",
+    # Daily at payportal:digestHour (default 7) in payportal:digestTimezone: infra/components/scheduling.py
+    # builds the expression from the context; this is what it is with the defaults.
+    "digest": "cron(0 7 * * ? *)",
 }

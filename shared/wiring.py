@@ -150,6 +150,7 @@ def branding() -> Branding:
         support_contact=config.support_contact,
         public_base_url=config.public_base_url,
         pay_link_ttl_days=config.pay_link_ttl_days,
+        digest_recipients=config.digest_recipients,
     )
 
 

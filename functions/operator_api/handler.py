@@ -14,6 +14,7 @@ from functions.operator_api import reports as report_routes
 from functions.operator_api import views
 from functions.operator_api.errors import documented, listed, not_an_object, not_json, register_error_handlers
 from functions.operator_api.list_query import as_utc, check_parameters, reply
+from functions.operator_api.query_params import unknown_parameters
 from functions.operator_api.request_body import body_is_not_an_object, declares_other_than_json, parse_json_body
 from functions.operator_api.schemas import (
     AuditPage,
@@ -43,6 +44,7 @@ from functions.operator_api.schemas import (
     RecurringChanges,
     RecurringChargeOut,
     RefundMadeOut,
+    ReminderReportOut,
     ReplayOut,
     StripeEventOut,
     StripeEventsPage,
@@ -64,6 +66,7 @@ from shared.services import (
     pay_links,
     recurring,
     refunds,
+    reminder_report,
 )
 from shared.services.autopay import disable_autopay
 from shared.services.once import scoped_key
@@ -684,6 +687,19 @@ def replay_stripe_event(event_id: str, idempotency_key: RequiredIdempotencyKey) 
 
 
 @app.get(
+    "/v1/reports/reminders",
+    tags=["reports"],
+    summary="What reminders achieved: sent, links opened, paid within 7 days, per send day, step and template",
+    responses=documented(200, 400, 422),
+)
+def get_reminders_report(
+    first_day: Annotated[date, Query(alias="from", description="the first UTC send day, YYYY-MM-DD")],
+    last_day: Annotated[date, Query(alias="to", description="the last UTC send day, included; at most 400 days")],
+) -> ReminderReportOut:
+    return views.reminder_report_out(reminder_report.reminder_report(wiring.ledger(), first_day, last_day))
+
+
+@app.get(
     "/v1/dunning-policy",
     tags=["dunning"],
     summary="The reminder steps and sending window in force",
@@ -711,4 +727,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return not_json()
     if body_is_not_an_object(event):
         return not_an_object()
+    unknown = unknown_parameters(event)
+    if unknown is not None:
+        return unknown
     return app.resolve(event, context)

@@ -329,6 +329,13 @@ class OfflineReceiptOut(BaseModel):
     reversal_reason: str = ""
 
 
+class ReminderOut(BaseModel):
+    step: str = Field(description="the dunning step's key", examples=["7:overdue"])
+    template: str = Field(description="the reminder copy the step used")
+    channel: str = Field(description="how the reminder was sent", examples=["email"])
+    sent_at: datetime = Field(description="when the dunning run sent the reminder")
+
+
 class PaymentOut(BaseModel):
     id: str
     invoice_id: str
@@ -342,6 +349,10 @@ class PaymentOut(BaseModel):
     refunds: list[RefundOut] = Field(default_factory=list, description="oldest first")
     offline: OfflineReceiptOut | None = Field(
         default=None, description="money received outside Stripe, recorded with POST /v1/invoices/{id}/payments"
+    )
+    reminder: ReminderOut | None = Field(
+        default=None,
+        description="the reminder whose pay link opened the Checkout Session that took this payment; null: none",
     )
 
 
@@ -626,3 +637,26 @@ class ReplayOut(BaseModel):
     previous_outcome: str | None = Field(
         default=None, description="what was kept of it before (null: it never reached us)"
     )
+
+
+class ReminderPaidOut(BaseModel):
+    currency: str
+    payments: int = Field(description="payments through the reminder's pay links made within 7 days of it")
+    amount: int = Field(description="their amount, in minor units")
+    invoices_paid: int = Field(description="of those payments, the ones that left their invoice paid in full")
+
+
+class ReminderFiguresOut(BaseModel):
+    day: date | None = Field(description="the UTC day the reminders were sent; null in the totals")
+    step: str = Field(description="the dunning step's key", examples=["+7:overdue"])
+    template: str = Field(description="the reminder copy the step used", examples=["overdue"])
+    sent: int = Field(description="reminders sent")
+    opened: int = Field(description="of their pay links, how many were opened (each link counted once)")
+    paid_within_7_days: list[ReminderPaidOut] = Field(description="per currency, by code")
+
+
+class ReminderReportOut(BaseModel):
+    from_: date = Field(alias="from", serialization_alias="from")
+    to: date
+    rows: list[ReminderFiguresOut] = Field(description="per send day, dunning step and template; days ascending")
+    totals: list[ReminderFiguresOut] = Field(description="per dunning step and template over the whole range")

@@ -33,6 +33,10 @@ from functions.operator_api.schemas import (
     RecurringChargeOut,
     RefundMadeOut,
     RefundOut,
+    ReminderFiguresOut,
+    ReminderOut,
+    ReminderPaidOut,
+    ReminderReportOut,
     ReplayOut,
     StripeEventOut,
 )
@@ -56,6 +60,7 @@ from shared.services.lists import InvoiceRow, payment_method
 from shared.services.offline_payments import OfflinePaymentAsk, OfflinePaymentMade
 from shared.services.recurring import RecurringCorrection, RecurringDraft
 from shared.services.refunds import RefundAsk, RefundMade
+from shared.services.reminder_report import ReminderFigures, ReminderReport
 from shared.services.stripe_events.replay import Replayed
 
 
@@ -138,6 +143,11 @@ def payment_out(p: Payment) -> PaymentOut:
             reversal_reason=p.offline.reversal_reason,
         )
         if p.offline
+        else None,
+        reminder=ReminderOut(
+            step=p.reminder.step, template=p.reminder.template, channel=p.reminder.channel, sent_at=p.reminder.sent_at
+        )
+        if p.reminder
         else None,
     )
 
@@ -396,4 +406,29 @@ def replay_out(r: Replayed) -> ReplayOut:
         type=r.type,
         outcome=r.outcome.value,  # as above
         previous_outcome=r.previous.outcome if r.previous else None,
+    )
+
+
+def reminder_figures_out(f: ReminderFigures) -> ReminderFiguresOut:
+    return ReminderFiguresOut(
+        day=f.day,
+        step=f.step,
+        template=f.template,
+        sent=f.sent,
+        opened=f.opened,
+        paid_within_7_days=[
+            ReminderPaidOut(currency=p.currency, payments=p.payments, amount=p.amount, invoices_paid=p.invoices_paid)
+            for p in f.paid
+        ],
+    )
+
+
+def reminder_report_out(r: ReminderReport) -> ReminderReportOut:
+    return ReminderReportOut.model_validate(
+        {
+            "from": r.first_day,
+            "to": r.last_day,
+            "rows": [reminder_figures_out(f) for f in r.rows],
+            "totals": [reminder_figures_out(f) for f in r.totals],
+        }
     )

@@ -59,7 +59,10 @@ TIMEOUT_SECONDS: Final[Mapping[str, int]] = {
     "charges": 300,  # pages of due plans, one Stripe call each; same margin
     "balances": 120,  # 8 index partitions of a key and two numbers per open invoice: seconds per million
     "reconcile": 900,  # pages of Stripe's events at a paced rate; it stops reading 20 s before this
+    "digest": 60,  # a few hundred counter items and at most 8 x 20 pages of due work
 }
+# Functions that read the morning digest's settings: the digest run (its "today") and the outbox (who gets it).
+DIGEST_FUNCTIONS: Final = ("digest", "outbox")
 
 # Environment variable names; shared/config.py reads them.
 ENV_TABLE: Final = "PAYPORTAL_TABLE"
@@ -72,6 +75,8 @@ ENV_STRIPE_SECRET_ID: Final = "PAYPORTAL_STRIPE_SECRET_ID"
 ENV_BUSINESS_NAME: Final = "PAYPORTAL_BUSINESS_NAME"
 ENV_SES_CONFIGURATION_SET: Final = "PAYPORTAL_SES_CONFIGURATION_SET"
 ENV_REMINDERS_QUEUE_URL: Final = "PAYPORTAL_REMINDERS_QUEUE_URL"
+ENV_DIGEST_RECIPIENTS: Final = "PAYPORTAL_DIGEST_RECIPIENTS"
+ENV_DIGEST_TIMEZONE: Final = "PAYPORTAL_DIGEST_TIMEZONE"
 
 
 def metrics_namespace_for(stage: str) -> str:
@@ -143,6 +148,14 @@ class Lambdas(Construct):
         for function in self.functions.values():
             function.add_environment(ENV_PUBLIC_BASE_URL, url)
 
+    def _digest_environment(self, name: str) -> dict[str, str]:
+        if name not in DIGEST_FUNCTIONS:
+            return {}
+        return {
+            ENV_DIGEST_RECIPIENTS: ",".join(self._config.digest_recipients),
+            ENV_DIGEST_TIMEZONE: self._config.digest_timezone,
+        }
+
     def _build_dependencies_layer(self) -> aws_lambda.LayerVersion:
         return aws_lambda.LayerVersion(
             self,
@@ -191,7 +204,11 @@ class Lambdas(Construct):
             tracing=aws_lambda.Tracing.ACTIVE,
             memory_size=MEMORY_MB.get(name, DEFAULT_MEMORY_MB),
             timeout=Duration.seconds(TIMEOUT_SECONDS.get(name, DEFAULT_TIMEOUT_SECONDS)),
-            environment={**self._environment, "POWERTOOLS_SERVICE_NAME": service_name_for(name)},
+            environment={
+                **self._environment,
+                **self._digest_environment(name),
+                "POWERTOOLS_SERVICE_NAME": service_name_for(name),
+            },
             # The settings hold no secret, but they name the table, the secret and the bus: encrypted at rest with
             # the stack's own key, as the data is, rather than Lambda's AWS-managed one.
             environment_encryption=self._environment_key,

@@ -45,6 +45,8 @@ OVERRUN_FRACTION: Final = 0.9  # of the function's timeout
 RECONCILE_CURSOR_LAG: Final = Duration.days(25)  # Stripe's event list reaches back 30: five days to act
 RECONCILE_DRIFT_AGE: Final = Duration.hours(24)  # drift reconciliation could not settle by itself
 SCHEDULE_SILENCE: Final = Duration.hours(3)  # an hourly schedule that has not run for this long stopped
+# Jobs that do not run hourly, and how long without a run means their schedule stopped.
+SILENCE_BY_JOB: Final = {"digest": Duration.hours(26)}  # daily; a day and a daylight-saving hour, and a margin
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,13 +296,14 @@ class Monitoring(Construct):
             description=f"A {name} run took over {int(OVERRUN_FRACTION * 100)}% of its timeout: it stops "
             "starting pages before the end and continues, but the backlog is growing.",
         )
+        silence = SILENCE_BY_JOB.get(name, SCHEDULE_SILENCE)
         self._alarm(
             f"{stem}JobSilent",
-            function.metric_invocations(period=SCHEDULE_SILENCE),
+            function.metric_invocations(period=silence),
             threshold=1,
             comparison=aws_cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
             missing=aws_cloudwatch.TreatMissingData.BREACHING,
-            description=f"The {name} job has not run for {SCHEDULE_SILENCE.to_hours()} hours: its schedule "
+            description=f"The {name} job has not run for {silence.to_hours()} hours: its schedule "
             "is disabled or failing to invoke it.",
         )
 

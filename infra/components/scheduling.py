@@ -14,6 +14,7 @@ from typing import Final
 from aws_cdk import (
     Duration,
     Stack,
+    TimeZone,
     aws_iam,
     aws_kms,
     aws_lambda,
@@ -32,6 +33,7 @@ from shared.routes import SCHEDULED_FUNCTIONS
 from shared.schema import DUE_WORK_SHARDS
 
 DLQ_ID: Final = "ScheduleDlq"
+DIGEST: Final = "digest"  # its schedule comes from the context (StageConfig.digest_schedule)
 RETRY_ATTEMPTS: Final = 2
 MAX_EVENT_AGE: Final = Duration.minutes(30)  # an hourly run older than this is overtaken by the next one
 # Scheduled functions that continue through a queue when out of time, and the variable naming it.
@@ -117,10 +119,18 @@ class Scheduling(Construct):
         return aws_scheduler.Schedule(
             self,
             schedule_id_for(name),
-            schedule=aws_scheduler.ScheduleExpression.expression(SCHEDULED_FUNCTIONS[name]),
+            schedule=self._expression(name),
             target=target,
             description=f"payportal {self._config.stage}: run {name}",
         )
+
+    def _expression(self, name: str) -> aws_scheduler.ScheduleExpression:
+        """The hourly jobs' rate; the digest at the operator's local hour, in their zone (from the context)."""
+        if name == DIGEST:
+            return aws_scheduler.ScheduleExpression.expression(
+                self._config.digest_schedule, TimeZone.of(self._config.digest_timezone)
+            )
+        return aws_scheduler.ScheduleExpression.expression(SCHEDULED_FUNCTIONS[name])
 
     def _build_continuation(self, name: str, function: aws_lambda.Function) -> aws_sqs.Queue:
         stem = schedule_id_for(name).removesuffix("Schedule")

@@ -23,13 +23,13 @@ class SesMailer:
         # A MIME message with text and HTML alternatives, sent raw: what every mail client reads best.
         message = EmailMessage()
         message["From"] = self._sender
-        message["To"] = email.to
+        message["To"] = ", ".join((email.to, *email.also_to))
         message["Subject"] = email.subject
         message.set_content(email.text)
         message.add_alternative(email.html, subtype="html")
         request: dict[str, Any] = {
             "Source": self._sender,
-            "Destinations": [email.to],
+            "Destinations": [email.to, *email.also_to],
             "RawMessage": {"Data": message.as_bytes()},
             "Tags": [{"Name": "outbox_message", "Value": message_id.replace("_", "-")}],
         }

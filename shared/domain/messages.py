@@ -16,6 +16,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from shared.domain.digest import Digest
+from shared.domain.digest import from_data as digest_from
+from shared.domain.digest import to_data as digest_data
 from shared.domain.invoices import InvoiceStatus, PaymentStatus
 from shared.domain.records import Payment, new_id
 
@@ -79,6 +82,8 @@ def payment_event_detail(payment: Payment, stripe_event_id: str) -> dict[str, An
     }
     if payment.status is PaymentStatus.FAILED:
         detail["failure_reason"] = payment.failure_reason
+    if payment.reminder is not None:  # paid on a session opened through this reminder's pay link
+        detail["reminder"] = payment.reminder.details()
     return detail
 
 
@@ -111,6 +116,7 @@ class ReminderEmail:
     invoice_id: str
     step: str  # the dunning step's key
     step_template: str  # which reminder copy the step uses
+    sent_at: datetime | None = None  # when the dunning run sent it (None: queued before attribution was kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +199,17 @@ class PaymentReversedEmail:
     amount: int
 
 
-EmailMessage = (
+@dataclass(frozen=True, slots=True)
+class DigestEmail:
+    """The operator's morning digest: to the addresses configured (payportal:digestRecipients), resolved when
+    it is sent; the figures were read when the digest run made it."""
+
+    template: ClassVar[str] = "digest"
+    digest: Digest
+
+
+# Emails to a customer about one of their invoices: addressed from the invoice when sent.
+InvoiceEmailMessage = (
     InvoiceIssuedEmail
     | ReminderEmail
     | ReceiptEmail
@@ -205,6 +221,7 @@ EmailMessage = (
     | InvoiceVoidedEmail
     | PaymentReversedEmail
 )
+EmailMessage = InvoiceEmailMessage | DigestEmail
 MessageBody = Event | EmailMessage
 
 
@@ -241,11 +258,18 @@ def encode(body: MessageBody) -> tuple[str, str, dict[str, Any]]:
     """(kind, name, data): what the table keeps. Instants and days as ISO 8601 text."""
     if isinstance(body, Event):
         return "event", body.name.value, dict(body.detail)
+    if isinstance(body, DigestEmail):
+        return "email", body.template, digest_data(body.digest)
     match body:
         case InvoiceIssuedEmail():
             data: dict[str, Any] = {"invoice_id": body.invoice_id}
         case ReminderEmail():
-            data = {"invoice_id": body.invoice_id, "step": body.step, "template": body.step_template}
+            data = {
+                "invoice_id": body.invoice_id,
+                "step": body.step,
+                "template": body.step_template,
+                "sent_at": body.sent_at.isoformat() if body.sent_at else None,
+            }
         case ReceiptEmail():
             data = {
                 "invoice_id": body.invoice_id,
@@ -294,11 +318,19 @@ def decode(kind: str, name: str, data: Mapping[str, Any]) -> MessageBody:
         return Event(EventName(name), dict(data))
     if kind != "email":
         raise ValueError(f"unknown outbox message kind {kind!r}")
+    if name == DigestEmail.template:
+        return DigestEmail(digest_from(data))
     invoice_id = str(data["invoice_id"])
     if name == InvoiceIssuedEmail.template:
         return InvoiceIssuedEmail(invoice_id)
     if name == ReminderEmail.template:
-        return ReminderEmail(invoice_id, str(data.get("step") or ""), str(data.get("template") or ""))
+        sent_at = data.get("sent_at")
+        return ReminderEmail(
+            invoice_id,
+            str(data.get("step") or ""),
+            str(data.get("template") or ""),
+            datetime.fromisoformat(str(sent_at)) if sent_at else None,
+        )
     if name == ReceiptEmail.template:
         return ReceiptEmail(
             invoice_id, str(data["payment_id"]), int(data["amount"]), datetime.fromisoformat(str(data["paid_at"]))

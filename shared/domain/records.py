@@ -63,6 +63,31 @@ class Customer:
         return self.hold.until
 
 
+# The channel a reminder went out on (email is the only one so far; the field keeps room for SMS, letters).
+REMINDER_CHANNEL_EMAIL = "email"
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderAttribution:
+    """The reminder a pay link was minted for: one dunning step of one invoice, sent once (the dunning run
+    never sends an (invoice, step) twice). Carried from the link to the Checkout Session opened through it and
+    to the payment that session produces, so a payment belongs to exactly one reminder, or to none."""
+
+    step: str  # the dunning step's key, e.g. "7:overdue"
+    template: str  # the reminder copy the step used
+    channel: str  # how it was sent: REMINDER_CHANNEL_EMAIL
+    sent_at: datetime  # when the dunning run sent it (committed the reminder)
+
+    def details(self) -> dict[str, str]:
+        """As audit entries and events name it."""
+        return {
+            "step": self.step,
+            "template": self.template,
+            "channel": self.channel,
+            "sent_at": self.sent_at.isoformat(),
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class PayLink:
     """A pay link: only the SHA-256 of its token is ever stored."""
@@ -76,6 +101,8 @@ class PayLink:
     # The invoice's pay-link generation when the link was minted: revoking an invoice's links moves the
     # invoice's generation on, and every link minted before is dead (Invoice.pay_link_generation).
     generation: int = 0
+    reminder: ReminderAttribution | None = None  # minted for this reminder's email; None: any other email or call
+    opened_at: datetime | None = None  # a reminder's link: when its page was first opened (recorded once)
 
     @staticmethod
     def new_token() -> str:
@@ -114,6 +141,9 @@ class CheckoutAttempt:
     # What the session's payment has become, written with the payment itself, so one consistent read
     # of the invoice and the attempt tells the return page what happened (None: nothing yet).
     payment_status: PaymentStatus | None = None
+    # The reminder whose pay link opened this session (None: another link, or the operator's call). A session
+    # handed out again through another link keeps the reminder it was opened for.
+    reminder: ReminderAttribution | None = None
 
 
 # Stripe expires a Checkout Session within minutes of its `expires_at` and sends checkout.session.expired.
@@ -237,6 +267,7 @@ class Payment:
     refund_version: int = 0  # moves on with every change to `refunds`: their writes are guarded by it
     offline: OfflineReceipt | None = None  # recorded by the operator, not taken through Stripe
     invoice_number: str = ""  # the invoice's (never changes): payment lists show it without reading the invoice
+    reminder: ReminderAttribution | None = None  # paid on a session opened through this reminder's pay link
 
     @property
     def reversed(self) -> bool:

@@ -22,7 +22,16 @@ from shared.domain.errors import (
 from shared.domain.invoices import Hold, Invoice, PaymentStatus, invoice_event_detail
 from shared.domain.local_time import local_date
 from shared.domain.messages import EventName, outgoing_event
-from shared.domain.records import AuditEntry, AuditSubject, CheckoutAttempt, Customer, OpenCheckout, PayLink, Plan
+from shared.domain.records import (
+    AuditEntry,
+    AuditSubject,
+    CheckoutAttempt,
+    Customer,
+    OpenCheckout,
+    PayLink,
+    Plan,
+)
+from shared.services import reminder_report
 from shared.services.aggregates import PROMISE_REASON, tallied
 from shared.services.customers import ensure_stripe_customer
 from shared.services.ports import (
@@ -40,6 +49,7 @@ from shared.services.ports import (
 class PayPage:
     invoice: Invoice
     customer: Customer
+    link: PayLink | None = None  # the pay link it was opened through (None: the operator's own call)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +70,36 @@ def open_pay_link(ledger: Ledger, clock: Clock, token: str) -> PayPage:
     invoice, customer = ledger.get_invoice_and_customer(link.invoice_id, link.customer_id)
     if invoice is None or customer is None or not link.usable_for(invoice, clock.now()):
         raise PayLinkInvalid("this payment link is not valid")  # revoked with the invoice's other links
-    return PayPage(invoice=invoice, customer=customer)
+    if link.reminder is not None and link.opened_at is None:
+        link = _record_first_opening(ledger, link, clock.now())
+    return PayPage(invoice=invoice, customer=customer, link=link)
+
+
+def _record_first_opening(ledger: Ledger, link: PayLink, now: datetime) -> PayLink:
+    """A reminder's link opened for the first time: recorded once, whoever opens it first (two tabs at once,
+    a mail scanner and the customer) wins the guarded write and the others find it recorded."""
+    reminder = link.reminder
+    assert reminder is not None
+    opened = replace(link, opened_at=now)
+    entry = AuditEntry(
+        subject=AuditSubject.INVOICE,
+        subject_id=link.invoice_id,
+        action="invoice.pay_link_opened",
+        actor="customer",
+        at=now,
+        details={"reminder": reminder.details()},
+    )
+    try:
+        ledger.commit(
+            Change(
+                pay_link_opened=opened, audit=[entry], tallies=[reminder_report.link_opened(link.invoice_id, reminder)]
+            )
+        )
+    except ChangeRejected as rejected:
+        if rejected.reason is not Rejection.ALREADY_OPENED:
+            raise
+        return ledger.get_pay_link(link.token_hash) or opened
+    return opened
 
 
 # Stripe closes a session 24 hours after it is created unless told otherwise (expires_at, which Stripe
@@ -225,6 +264,7 @@ def _new_session(
         url=session.url,
         opened_as=opened_as,
         expires_at=now + SESSION_LIFETIME,
+        reminder=page.link.reminder if page.link else None,
     )
 
 

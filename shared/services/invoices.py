@@ -18,7 +18,7 @@ from shared.domain.invoices import (
 )
 from shared.domain.messages import EventName, InvoiceIssuedEmail, InvoiceVoidedEmail, outgoing_email, outgoing_event
 from shared.domain.plan_lifecycle import autopay_plan
-from shared.domain.records import AuditEntry, AuditSubject, PayLink, Payment, Plan, new_id
+from shared.domain.records import AuditEntry, AuditSubject, PayLink, Payment, Plan, ReminderAttribution, new_id
 from shared.domain.stripe_amounts import check_chargeable
 from shared.services.aggregates import tallied
 from shared.services.audit import what_changed
@@ -55,7 +55,10 @@ class IssuedPayLink:
         return f"{base_url}/pay/{self.token}"
 
 
-def issue_pay_link(invoice: Invoice, clock: Clock, ttl_days: int) -> IssuedPayLink:
+def issue_pay_link(
+    invoice: Invoice, clock: Clock, ttl_days: int, *, reminder: ReminderAttribution | None = None
+) -> IssuedPayLink:
+    """A fresh link (not yet stored); `reminder`: the reminder whose email carries it."""
     now = clock.now()
     token = PayLink.new_token()
     link = PayLink(
@@ -65,6 +68,7 @@ def issue_pay_link(invoice: Invoice, clock: Clock, ttl_days: int) -> IssuedPayLi
         created_at=now,
         expires_at=now + timedelta(days=ttl_days),
         generation=invoice.pay_link_generation,
+        reminder=reminder,
     )
     return IssuedPayLink(link=link, token=token)
 

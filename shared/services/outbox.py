@@ -14,9 +14,11 @@ from shared.domain.errors import NotFound
 from shared.domain.local_time import local_date
 from shared.domain.messages import (
     AutopayNoticeEmail,
+    DigestEmail,
     EmailMessage,
     Event,
     InvoiceCorrectedEmail,
+    InvoiceEmailMessage,
     InvoiceIssuedEmail,
     InvoiceVoidedEmail,
     OutboxMessage,
@@ -27,6 +29,7 @@ from shared.domain.messages import (
     RefundEmail,
     ReminderEmail,
 )
+from shared.domain.records import REMINDER_CHANNEL_EMAIL, ReminderAttribution
 from shared.rendering import format_day, format_moment, render_email
 from shared.services.invoices import issue_pay_link
 from shared.services.ports import (
@@ -41,6 +44,9 @@ from shared.services.ports import (
     PaymentMethodUsed,
 )
 
+# The digest is for the operator's staff: amounts and days formatted as in English.
+DIGEST_LOCALE: Final = "en"
+
 # Longer than the outbox function's timeout (60 s, infra/components/lambdas.py): a lease outlives only a
 # delivery that is certainly dead, and the stream's retry after a timed-out invocation soon finds it free.
 CLAIM_LEASE_SECONDS = 75
@@ -52,6 +58,8 @@ class Branding:
     support_contact: str
     public_base_url: str
     pay_link_ttl_days: int
+    # Who gets the operator's morning digest (payportal:digestRecipients); none: it is not sent.
+    digest_recipients: tuple[str, ...] = ()
 
 
 class Delivery(StrEnum):
@@ -130,7 +138,31 @@ def _record_delivery(
 def compose_email(
     body: EmailMessage, message_id: str, ledger: Ledger, clock: Clock, branding: Branding, gateway: PaymentGateway
 ) -> Email | None:
-    """The email, addressed and rendered now; None when the customer's address is known to be undeliverable."""
+    """The email, addressed and rendered now; None when the customer's address is known to be undeliverable
+    (or, for the digest, when no one is configured to get it)."""
+    if isinstance(body, DigestEmail):
+        return compose_digest(body, branding)
+    return _compose_invoice_email(body, message_id, ledger, clock, branding, gateway)
+
+
+def compose_digest(body: DigestEmail, branding: Branding) -> Email | None:
+    """The morning digest to every configured address, in one message."""
+    if not branding.digest_recipients:
+        return None
+    first, *others = branding.digest_recipients
+    context = {"digest": body.digest, "locale": DIGEST_LOCALE, "business_name": branding.business_name}
+    subject, text, html = render_email(body.template, **context)
+    return Email(to=first, subject=subject, text=text, html=html, also_to=tuple(others))
+
+
+def _compose_invoice_email(
+    body: InvoiceEmailMessage,
+    message_id: str,
+    ledger: Ledger,
+    clock: Clock,
+    branding: Branding,
+    gateway: PaymentGateway,
+) -> Email | None:
     invoice = ledger.get_invoice(body.invoice_id)
     if invoice is None:
         raise NotFound(f"outbox {message_id}: no invoice {body.invoice_id}")
@@ -148,9 +180,9 @@ def compose_email(
         "support_contact": branding.support_contact,
     }
 
-    def pay_url() -> str:
+    def pay_url(reminder: ReminderAttribution | None = None) -> str:
         # A fresh link per email: the token exists only in the email, its hash in the table.
-        issued = issue_pay_link(invoice, clock, branding.pay_link_ttl_days)
+        issued = issue_pay_link(invoice, clock, branding.pay_link_ttl_days, reminder=reminder)
         ledger.commit(Change(pay_link=issued.link))
         return issued.url(branding.public_base_url)
 
@@ -211,7 +243,11 @@ def compose_email(
                 "pay_url": pay_url(),
             }
         case ReminderEmail():
-            context |= {"pay_url": pay_url(), "template": body.step_template}
+            # The link names the reminder it was minted for: opening it and paying through it are attributed.
+            sent = ReminderAttribution(
+                body.step, body.step_template, REMINDER_CHANNEL_EMAIL, body.sent_at or clock.now()
+            )
+            context |= {"pay_url": pay_url(sent), "template": body.step_template}
         case InvoiceIssuedEmail():
             context |= {"pay_url": pay_url(), "template": ""}
     subject, text, html = render_email(body.template, **context)

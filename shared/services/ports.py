@@ -56,6 +56,9 @@ class Change:
     new_invoice: Invoice | None = None
     invoice_update: Invoice | None = None  # written only if the stored version is `version - 1`
     pay_link: PayLink | None = None
+    # A reminder's pay link opened for the first time (opened_at set): written only over the stored link not
+    # yet opened, so a link opened twice, or in two tabs at once, is recorded once
+    pay_link_opened: PayLink | None = None
     checkout: CheckoutAttempt | None = None
     # The invoice's one payable session: written only if the stored version is `version - 1` (none for 1)
     open_checkout: OpenCheckout | None = None
@@ -87,6 +90,7 @@ GUARDED_FIELDS: Final = (
     "stripe_event", "new_customer", "customer_update", "new_invoice", "invoice_update", "open_checkout",
     "payment", "payment_refunds", "payment_reversal", "new_plan", "plan_update", "new_recurring",
     "recurring_update", "dispute",
+    "pay_link_opened",  # a reminder's link opened: its first opening only (the opening's counter)
 )  # fmt: skip
 
 
@@ -123,6 +127,7 @@ class Rejection(StrEnum):
     CUSTOMER_PAUSED = "customer_paused"  # customer_reachable_at: the customer is on hold or unreachable then
     DUPLICATE_NUMBER = "duplicate_number"  # new_invoice: another invoice has that number
     STALE_INVOICE = "stale_invoice"  # invoice_update: no such invoice, or it changed since it was read
+    ALREADY_OPENED = "already_opened"  # pay_link_opened: no such link, or its first opening is recorded already
     CHECKOUT_CONFLICT = "checkout_conflict"  # checkout: that ref is recorded with another session
     STALE_OPEN_CHECKOUT = "stale_open_checkout"  # open_checkout: another session was opened or closed meanwhile
     PAYMENT_NOT_FORWARD = "payment_not_forward"  # payment: the stored payment is as far along or further
@@ -508,6 +513,7 @@ class Email:
     text: str
     html: str
     customer_id: str = ""  # tagged on the message, so SES bounce and complaint events name the customer
+    also_to: tuple[str, ...] = ()  # further recipients of the same message (the operator's digest)
 
 
 class Mailer(Protocol):

@@ -15,8 +15,9 @@ from shared.clock import Clock
 from shared.domain.dunning import DEFAULT_POLICY, DunningPolicy, due_reminder, uncollectible_at
 from shared.domain.invoices import Invoice, InvoiceStatus, invoice_event_detail
 from shared.domain.messages import EventName, ReminderEmail, outgoing_email, outgoing_event
-from shared.domain.records import AuditEntry, AuditSubject
+from shared.domain.records import REMINDER_CHANNEL_EMAIL, AuditEntry, AuditSubject, ReminderAttribution
 from shared.domain.stripe_amounts import chargeable_increment
+from shared.services import reminder_report
 from shared.services.aggregates import tallied
 from shared.services.due_work import ALL_SHARDS, walk_due
 from shared.services.dunning_policy import current_policy
@@ -149,7 +150,11 @@ def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now:
         )
         change.invoice_update = updated
         change.customer_reachable_at = (invoice.customer_id, now)
-        change.outbox.append(outgoing_email(ReminderEmail(invoice.id, reminder.step.key, reminder.step.template), now))
+        change.outbox.append(
+            outgoing_email(ReminderEmail(invoice.id, reminder.step.key, reminder.step.template, sent_at=now), now)
+        )
+        sent_as = ReminderAttribution(reminder.step.key, reminder.step.template, REMINDER_CHANNEL_EMAIL, now)
+        change.tallies.append(reminder_report.reminder_sent(invoice.id, sent_as))
         detail = invoice_event_detail(updated) | {"step": reminder.step.key, "template": reminder.step.template}
         change.outbox.append(outgoing_event(EventName.INVOICE_REMINDER_SENT, detail, now))
         if reminder.step.offset_days > 0 and not any(_after_due(key) for key in invoice.reminders_sent):

@@ -23,6 +23,7 @@ from shared.domain.plans import Frequency, PlanOffer
 from shared.domain.records import (
     CHECKOUT_EXPIRY_GRACE,
     PENDING_PAYMENT_EXPECTED,
+    REMINDER_CHANNEL_EMAIL,
     AuditSubject,
     Autopay,
     Customer,
@@ -40,6 +41,7 @@ from shared.domain.records import (
     RecurringStatus,
     Refund,
     RefundStatus,
+    ReminderAttribution,
 )
 from shared.services.ports import (
     Change,
@@ -190,6 +192,39 @@ class LedgerContract:
         ledger.commit(Change(pay_link=a_pay_link()))
 
         assert ledger.get_pay_link("a" * 64) == a_pay_link()
+        assert ledger.get_pay_link("b" * 64) is None
+
+    def test_a_reminders_attribution_reads_back_on_its_link_session_and_payment(self, ledger: LedgerUnderTest) -> None:
+        # Given a reminder's pay link, a Checkout Session opened through it and the payment it took
+        sent = ReminderAttribution("7:overdue", "overdue", REMINDER_CHANNEL_EMAIL, NOW)
+        link, attempt = replace(a_pay_link(), reminder=sent), replace(a_checkout(), reminder=sent)
+        payment = replace(a_payment(), reminder=sent)
+        ledger.commit(Change(pay_link=link, checkout=attempt, payment=payment))
+        # Then each reads back naming the reminder
+        assert ledger.get_pay_link(link.token_hash) == link
+        assert ledger.get_checkout("inv_1", "chk_1") == attempt
+        assert ledger.get_invoice_payments("inv_1") == [payment]
+
+    def test_a_pay_links_first_opening_is_written_once(self, ledger: LedgerUnderTest) -> None:
+        # Given a reminder's pay link, not yet opened
+        sent = ReminderAttribution("7:overdue", "overdue", REMINDER_CHANNEL_EMAIL, NOW)
+        link = replace(a_pay_link(), reminder=sent)
+        ledger.commit(Change(pay_link=link))
+        opened = replace(link, opened_at=NOW + timedelta(hours=1))
+        # When its opening is recorded, Then it reads back opened
+        ledger.commit(Change(pay_link_opened=opened, audit=[replace(an_audit_entry(), id="aud_1")]))
+        assert ledger.get_pay_link(link.token_hash) == opened
+        # When another opening is recorded (a second tab that read it unopened), Then it is refused, whole
+        with pytest.raises(ChangeRejected) as refused:
+            later = replace(link, opened_at=NOW + timedelta(hours=2))
+            ledger.commit(Change(pay_link_opened=later, audit=[replace(an_audit_entry(), id="aud_2")]))
+        assert refused.value.reason is Rejection.ALREADY_OPENED
+        assert ledger.get_pay_link(link.token_hash) == opened
+        assert [e.id for e in ledger.list_audit(AuditSubject.INVOICE, "inv_1", 10, None).items] == ["aud_1"]
+        # And a link that was never stored is not created by an opening
+        with pytest.raises(ChangeRejected) as unknown:
+            ledger.commit(Change(pay_link_opened=replace(opened, token_hash="b" * 64)))
+        assert unknown.value.reason is Rejection.ALREADY_OPENED
         assert ledger.get_pay_link("b" * 64) is None
 
     def test_a_checkout_reads_back_and_the_same_session_may_be_recorded_again(self, ledger: LedgerUnderTest) -> None:
@@ -1226,6 +1261,14 @@ class LedgerContract:
         assert ledger.read_tallies("owed#GBP", between=("D#", "D#~")) == {}
         assert list(ledger.read_tallies("owed#USD", between=("", "~"))) == ["D#2026-12-15", "D#2026-12-20", "M#2026-12"]
         assert ledger.read_tallies("owed#USD", buckets=[]) == {}
+
+    def test_a_range_from_the_empty_string_reads_every_bucket_up_to_its_end(self, ledger: LedgerUnderTest) -> None:
+        # Given counters in two buckets of one scope (the currencies invoiced in, say)
+        tallies = [Tally("currencies", "EUR", {"invoices": 1}), Tally("currencies", "USD", {"invoices": 2})]
+        ledger.commit(Change(new_invoice=an_invoice("inv_1"), tallies=tallies))
+        # Then a range from "" reads them all (DynamoDB refuses "" as a key value: the adapter asks for sk <= end)
+        assert ledger.read_tallies("currencies", between=("", "~")) == {"EUR": {"invoices": 1}, "USD": {"invoices": 2}}
+        assert ledger.read_tallies("currencies", between=("", "F")) == {"EUR": {"invoices": 1}}
 
     def test_more_than_a_hundred_buckets_read_by_name(self, ledger: LedgerUnderTest) -> None:
         # Given 120 counters written over two changes (a transaction holds at most 100 items)

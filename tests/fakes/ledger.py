@@ -207,6 +207,10 @@ class InMemoryLedger:
             yield Rejection.STALE_INVOICE
         if c.pay_link and c.pay_link.token_hash in self.pay_links:
             yield Rejection.EXISTS
+        if c.pay_link_opened:
+            stored_link = self.pay_links.get(c.pay_link_opened.token_hash)
+            if stored_link is None or stored_link.opened_at is not None:
+                yield Rejection.ALREADY_OPENED
         if c.checkout:
             stored_checkout = self.checkouts.get((c.checkout.invoice_id, c.checkout.ref))
             if stored_checkout and stored_checkout.session_id != c.checkout.session_id:
@@ -275,8 +279,9 @@ class InMemoryLedger:
         for invoice in (c.new_invoice, c.invoice_update):
             if invoice:
                 self.invoices[invoice.id] = _stored_schedule(invoice)
-        if c.pay_link:
-            self.pay_links[c.pay_link.token_hash] = c.pay_link
+        for link in (c.pay_link, c.pay_link_opened):
+            if link:
+                self.pay_links[link.token_hash] = link
         if c.checkout:
             self.checkouts[(c.checkout.invoice_id, c.checkout.ref)] = c.checkout
         if c.open_checkout:
@@ -669,8 +674,7 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
     if c.invoice_update:
         names.append(("invoice", c.invoice_update.id))
         names += [("invoice list", c.invoice_update.id, n) for n in _ENTRIES]
-    if c.pay_link:
-        names.append(("pay link", c.pay_link.token_hash))
+    names += [("pay link", x.token_hash) for x in (c.pay_link, c.pay_link_opened) if x]
     if c.checkout:
         names.append(("checkout", c.checkout.invoice_id, c.checkout.ref))
     if c.open_checkout:

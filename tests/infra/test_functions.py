@@ -28,8 +28,14 @@ REQUIRED_ENVIRONMENT = {
     "POWERTOOLS_LOG_LEVEL",
 }
 
-# Only the functions that use them: where the dunning run leaves its continuations.
-EXTRA_ENVIRONMENT = {"reminders": {"PAYPORTAL_REMINDERS_QUEUE_URL"}}
+# Only the functions that use them: where the dunning run leaves its continuations; the morning digest's "today"
+# (the digest run) and who gets it (the outbox).
+DIGEST_ENVIRONMENT = {"PAYPORTAL_DIGEST_RECIPIENTS", "PAYPORTAL_DIGEST_TIMEZONE"}
+EXTRA_ENVIRONMENT = {
+    "reminders": {"PAYPORTAL_REMINDERS_QUEUE_URL"},
+    "digest": DIGEST_ENVIRONMENT,
+    "outbox": DIGEST_ENVIRONMENT,
+}
 
 
 def environment_of(synthesized: Synthesized, name: str) -> dict[str, Any]:

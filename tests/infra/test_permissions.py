@@ -75,6 +75,8 @@ EXPECTED_ACTIONS = {
     | KEY
     | STRIPE_SECRET
     | FUNCTION_DLQ,
+    # Counters, the snapshot and policy, the due_work index, one Put of its outbox message; failed runs to the DLQ.
+    "digest": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | KEY | FUNCTION_DLQ,
     # The customer an SES event names, one TransactWriteItems of Puts to mark the address; failures to its DLQ.
     "email_feedback": LOGS | XRAY | READ_ONE | READ_MANY | PUT | KEY | DLQ,
 }
@@ -171,11 +173,12 @@ INDEXES = {
     "reminders": ("due_work",),
     "charges": ("due_work",),
     "reconcile": ("due_work",),
+    "digest": ("due_work",),  # Stripe events to review; invoices about to be written off
 }
 
 
 @pytest.mark.parametrize(
-    "name", ["checkout", "webhooks", "outbox", "operator_api", "reminders", "charges", "reconcile"]
+    "name", ["checkout", "webhooks", "outbox", "operator_api", "reminders", "charges", "reconcile", "digest"]
 )
 def test_each_index_is_queried_only_by_the_function_that_needs_it(synthesized: Synthesized, name: str) -> None:
     resources = [

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
+from infra.config import InvalidContextError
 from shared.routes import SCHEDULED_FUNCTIONS
-from tests.infra.conftest import Synthesized
+from tests.infra.conftest import Synthesized, synthesize
 
 
 def test_each_scheduled_function_has_a_schedule_with_retries_and_a_dlq(synthesized: Synthesized) -> None:
@@ -17,6 +20,7 @@ def test_each_scheduled_function_has_a_schedule_with_retries_and_a_dlq(synthesiz
         ]
         props = schedule["Properties"]
         assert props["ScheduleExpression"] == expression
+        assert props.get("ScheduleExpressionTimezone", "UTC") in ("UTC", "Etc/UTC")  # the default zone
         assert props["State"] == "ENABLED"
         target = props["Target"]
         assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
@@ -68,3 +72,40 @@ def test_a_run_out_of_time_continues_through_its_queue_one_shard_per_invocation(
     assert props["ScalingConfig"] == {"MaximumConcurrency": 8}  # one per due_work shard
     variables = synthesized.resource(function)["Properties"]["Environment"]["Variables"]
     assert variables["PAYPORTAL_REMINDERS_QUEUE_URL"] == {"Ref": synthesized.logical_id(queue)}
+
+
+def test_the_digest_runs_daily_at_the_local_hour_and_zone_the_context_sets() -> None:
+    synthesized = synthesize(
+        **{"payportal:digestRecipients": "cfo@example.com, ar@example.com", "payportal:digestHour": "6",
+           "payportal:digestTimezone": "Europe/Berlin"}
+    )  # fmt: skip
+    stack = synthesized.stack
+    function_id = synthesized.logical_id(stack.lambdas.functions["digest"])
+    [schedule] = [
+        s
+        for s in synthesized.resources("AWS::Scheduler::Schedule").values()
+        if s["Properties"]["Target"]["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    ]
+    assert schedule["Properties"]["ScheduleExpression"] == "cron(0 6 * * ? *)"
+    assert schedule["Properties"]["ScheduleExpressionTimezone"] == "Europe/Berlin"
+    # And the digest run (its "today") and the outbox (who gets it) read the same settings
+    for name in ("digest", "outbox"):
+        variables = synthesized.resource(stack.lambdas.functions[name])["Properties"]["Environment"]["Variables"]
+        assert variables["PAYPORTAL_DIGEST_RECIPIENTS"] == "cfo@example.com,ar@example.com"
+        assert variables["PAYPORTAL_DIGEST_TIMEZONE"] == "Europe/Berlin"
+    variables = synthesized.resource(stack.lambdas.functions["reminders"])["Properties"]["Environment"]["Variables"]
+    assert "PAYPORTAL_DIGEST_RECIPIENTS" not in variables
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"payportal:digestHour": "24"},
+        {"payportal:digestHour": "seven"},
+        {"payportal:digestTimezone": "Mars/Olympus"},
+        {"payportal:digestRecipients": "cfo.example.com"},
+    ],
+)
+def test_a_digest_setting_that_cannot_work_fails_the_synth(context: dict[str, str]) -> None:
+    with pytest.raises(InvalidContextError):
+        synthesize(**context)

@@ -47,6 +47,7 @@ from shared.domain.records import (
     RecurringStatus,
     Refund,
     RefundStatus,
+    ReminderAttribution,
     StripeEventRecord,
 )
 from shared.domain.text import search_text
@@ -485,8 +486,27 @@ def pay_link_item(link: PayLink) -> dict[str, Any]:
         "expires_at": timestamp(link.expires_at),
         "revoked": link.revoked,
         "generation": link.generation or None,
+        "reminder": _reminder_item(link.reminder),
+        "opened_at": timestamp(link.opened_at) if link.opened_at else None,
         schema.TTL_ATTRIBUTE: epoch(link.expires_at + PAY_LINK_GRACE),
     }
+
+
+def _reminder_item(r: ReminderAttribution | None) -> dict[str, Any] | None:
+    if r is None:
+        return None
+    return {"step": r.step, "template": r.template, "channel": r.channel, "sent_at": timestamp(r.sent_at)}
+
+
+def _reminder_from(item: dict[str, Any] | None) -> ReminderAttribution | None:
+    if not item:
+        return None
+    return ReminderAttribution(
+        step=str(item["step"]),
+        template=str(item.get("template") or ""),
+        channel=str(item["channel"]),
+        sent_at=datetime.fromisoformat(item["sent_at"]),
+    )
 
 
 def pay_link_from(item: dict[str, Any]) -> PayLink:
@@ -498,6 +518,8 @@ def pay_link_from(item: dict[str, Any]) -> PayLink:
         expires_at=datetime.fromisoformat(item["expires_at"]),
         revoked=bool(item.get("revoked")),
         generation=int(item.get("generation") or 0),
+        reminder=_reminder_from(item.get("reminder")),
+        opened_at=datetime.fromisoformat(item["opened_at"]) if item.get("opened_at") else None,
     )
 
 
@@ -514,6 +536,7 @@ def _checkout_attributes(a: CheckoutAttempt) -> dict[str, Any]:
         "opened_as": a.opened_as or None,
         "expires_at": timestamp(a.expires_at) if a.expires_at else None,
         "payment_status": a.payment_status.value if a.payment_status else None,
+        "reminder": _reminder_item(a.reminder),
     }
 
 
@@ -534,6 +557,7 @@ def checkout_from(item: dict[str, Any]) -> CheckoutAttempt:
         opened_as=int(item.get("opened_as", 0)),
         expires_at=datetime.fromisoformat(item["expires_at"]) if item.get("expires_at") else None,
         payment_status=PaymentStatus(item["payment_status"]) if item.get("payment_status") else None,
+        reminder=_reminder_from(item.get("reminder")),
     )
 
 
@@ -586,6 +610,7 @@ def payment_item(p: Payment) -> dict[str, Any]:
         "refunds": [_refund_item(r) for r in p.refunds] or None,
         "refund_version": p.refund_version or None,
         **_offline_attributes(p.offline),
+        "reminder": _reminder_item(p.reminder),
         # Pending (a bank debit): in the due_work index at the instant reconciliation asks Stripe about it.
         **(schema.due_work_keys(p.key, utc_stamp(p.check_at), schema.PENDING_PAYMENT_WORK) if p.check_at else {}),
     }
@@ -658,6 +683,7 @@ def payment_from(item: dict[str, Any]) -> Payment:
         refund_version=int(item.get("refund_version") or 0),
         offline=_offline_from(item),
         invoice_number=item.get("invoice_number") or "",
+        reminder=_reminder_from(item.get("reminder")),
     )
 
 

@@ -25,6 +25,8 @@ CUSTOMER_FIRST_VERSION: Final = "attribute_exists(pk) AND (#version = :expected 
 CUSTOMER_REACHABLE: Final = (
     "attribute_not_exists(email_undeliverable) AND (attribute_not_exists(hold_reason) OR hold_until <= :at)"
 )
+# A pay link's first opening is recorded once: over the stored link, not opened yet.
+NOT_YET_OPENED: Final = "attribute_exists(pk) AND attribute_not_exists(opened_at)"
 NEW_OR_SAME_SESSION: Final = "attribute_not_exists(pk) OR session_id = :sid"
 NEW_OR_FORWARD: Final = "attribute_not_exists(pk) OR status_rank < :rank"
 # A Stripe event is applied once: its record is written if new, or over one whose processing failed; an
@@ -111,6 +113,7 @@ WRITE_RULES: Final[tuple[WriteRule, ...]] = (
     ),
     *(WriteRule("invoice_update", _listing(name), None) for name in items.INVOICE_LISTINGS),
     WriteRule("pay_link", _timeless(items.pay_link_item), Rejection.EXISTS, NEW),
+    WriteRule("pay_link_opened", _timeless(items.pay_link_item), Rejection.ALREADY_OPENED, NOT_YET_OPENED),
     WriteRule(
         "checkout", _timeless(items.checkout_item), Rejection.CHECKOUT_CONFLICT, NEW_OR_SAME_SESSION,
         lambda checkout: {":sid": checkout.session_id},

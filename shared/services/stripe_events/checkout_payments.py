@@ -39,6 +39,7 @@ from shared.domain.records import (
     Plan,
     PlanStatus,
 )
+from shared.services import reminder_report
 from shared.services.aggregates import tallied
 from shared.services.ports import Change, Ledger
 from shared.services.stripe_events.engine import Decision, Outcome, apply_once, event_record, flagged, unchanged
@@ -147,6 +148,7 @@ def _decide(ledger: Ledger, clock: Clock, event: EventMeta, seen: _Observed) -> 
         created_at=current.created_at if current else now,
         updated_at=now,
         failure_reason=seen.failure_reason if seen.status is PaymentStatus.FAILED else None,
+        reminder=checkout.reminder,  # the reminder whose link opened the session, if one did
     )
     change = Change(stripe_event=event_record(event, Outcome.APPLIED, now), payment=payment, open_checkout=closed)
     if seen.session_id is not None:  # the session's own outcome, read with the invoice by the return page
@@ -163,12 +165,15 @@ def _decide(ledger: Ledger, clock: Clock, event: EventMeta, seen: _Observed) -> 
                 "payment": payment.key,
                 "amount": payment.amount,
                 "currency": payment.currency,
-            },
+            }
+            | ({"reminder": payment.reminder.details()} if payment.reminder else {}),
         )
     )
     payment_detail = payment_event_detail(payment, event.id)
     if seen.status is PaymentStatus.SUCCEEDED:
         _succeeded(change, invoice, context.plan, payment, payment_detail, seen.installment, now)
+        assert change.invoice_update is not None
+        change.tallies += reminder_report.payment_succeeded(payment, change.invoice_update)
     elif seen.status is PaymentStatus.FAILED:
         change.outbox.append(outgoing_event(EventName.PAYMENT_FAILED, payment_detail, now))
         if seen.session_id is not None:  # a delayed payment Checkout had accepted: the customer left thinking it paid

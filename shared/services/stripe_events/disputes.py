@@ -21,6 +21,7 @@ from shared.clock import Clock
 from shared.domain.invoices import Hold, PaymentStatus, invoice_event_detail
 from shared.domain.messages import EventName, outgoing_event
 from shared.domain.records import DISPUTE_STATUS_RANK, AuditEntry, AuditSubject, Dispute, DisputeStatus
+from shared.services import digest_tallies
 from shared.services.aggregates import tallied
 from shared.services.ports import Change, Ledger
 from shared.services.stripe_events.engine import (
@@ -114,4 +115,6 @@ def _decide(ledger: Ledger, clock: Clock, fact: DisputeFact, invoice_id: str) ->
             )
         ],
     )
+    if current is None:  # first recorded: the digest counts it opened today
+        change.tallies.append(digest_tallies.dispute_opened(dispute, now))
     return tallied(change, now, invoice_before=invoice), Outcome.APPLIED

@@ -36,6 +36,7 @@ from shared.domain.messages import (
 )
 from shared.domain.plan_lifecycle import plan_event_detail, settle_installment, with_installment
 from shared.domain.records import AuditEntry, AuditSubject, Installment, InstallmentStatus, Payment, Plan, PlanStatus
+from shared.services import digest_tallies
 from shared.services.aggregates import tallied
 from shared.services.ports import Change, Ledger
 from shared.services.stripe_events.engine import Decision, Outcome, apply_once, event_record, flagged, unchanged
@@ -90,6 +91,7 @@ def _decide(ledger: Ledger, clock: Clock, fact: PaymentIntentFact, retry_days: t
     else:
         error = (fact.error_code, fact.decline_code)
         _failed(change, invoice, plan, installment, attempt, payment, payment_detail, error, now, retry_days)
+        change.tallies.append(digest_tallies.charge_failed(payment, now))
     return tallied(change, now, invoice_before=invoice, plan_before=plan), Outcome.APPLIED
 
 

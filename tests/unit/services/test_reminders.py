@@ -52,7 +52,7 @@ def test_the_due_step_is_sent_once_and_the_next_one_scheduled() -> None:
     # Then one "upcoming" reminder is queued with its event and audit entry, and the due-date step is next
     assert (report.examined, report.sent, report.complete) == (1, 1, True)
     assert (again.examined, again.sent) == (0, 0)
-    assert _emails(ledger) == [ReminderEmail("inv_1", "-7:upcoming", "upcoming")]
+    assert _emails(ledger) == [ReminderEmail("inv_1", "-7:upcoming", "upcoming", sent_at=NOW)]
     assert _events(ledger) == [EventName.INVOICE_REMINDER_SENT]
     invoice = _stored(ledger)
     assert invoice.reminders_sent == frozenset({"-7:upcoming"})

@@ -1,0 +1,25 @@
+"""Query parameters a route does not take are a 400 naming them, before anything else is read: a misspelt
+filter (`?form=` for `?from=`) must never be answered as if it had not been sent."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from functions.operator_api.errors import unknown_parameters_error
+
+# (method, API Gateway resource) -> the query parameters the route takes. Routes not listed are not checked.
+KNOWN_PARAMETERS: Final[dict[tuple[str, str], frozenset[str]]] = {
+    ("GET", "/v1/reports/reminders"): frozenset({"from", "to"}),
+}
+
+
+def unknown_parameters(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The 400 for a request naming query parameters its route does not take; None when it names none."""
+    known = KNOWN_PARAMETERS.get((str(event.get("httpMethod", "")), str(event.get("resource", ""))))
+    if known is None:
+        return None
+    names = set(event.get("multiValueQueryStringParameters") or {}) | set(event.get("queryStringParameters") or {})
+    unknown = sorted(names - known)
+    if not unknown:
+        return None
+    return unknown_parameters_error(unknown, sorted(known))

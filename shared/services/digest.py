@@ -1,0 +1,223 @@
+"""The operator's morning digest: one DigestEmail a day, built from what the ledger already keeps, never a scan.
+
+| section                                  | read from                                                          |
+|------------------------------------------|--------------------------------------------------------------------|
+| outstanding and overdue, per currency    | the running aggregates (services.reports.live_aging): now          |
+| ... their change since yesterday         | yesterday's aging snapshot (functions/balances), else the moves    |
+| payments received, invoices paid         | the daily flows (`collected`, `invoices_paid`) of yesterday        |
+| promises to pay due today                | the daily flows (`promises_due`, by promised date) of today        |
+| charges failed, disputes opened          | the digest's own counters (services.digest_tallies) of yesterday   |
+| Stripe events flagged for review         | the stripe events to review (due_work partitions), up to REVIEW_CAP |
+| invoices about to become uncollectible   | the invoices' due_work keys due within WRITE_OFF_HORIZON           |
+
+"Today" is the operator's local day (payportal:digestTimezone); the counters it reads are kept per UTC day, so
+"yesterday" is the UTC calendar day before today's date. The digest goes out once per day: its outbox message
+id is the day's, so a second firing (or a retry) meets the first message and queues nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Final
+
+from shared.clock import Clock
+from shared.domain.digest import CurrencyBalance, CurrencyTotal, Digest, WriteOffSoon
+from shared.domain.dunning import DEFAULT_POLICY, DunningPolicy, uncollectible_at
+from shared.domain.invoices import Invoice
+from shared.domain.local_time import local_date
+from shared.domain.messages import DigestEmail, OutboxMessage
+from shared.domain.records import EVENT_FAILED, EVENT_FLAGGED
+from shared.services import digest_tallies, reports
+from shared.services.aggregates import day_bucket, flows_scope
+from shared.services.due_work import ALL_SHARDS
+from shared.services.dunning_policy import current_policy
+from shared.services.ports import Change, ChangeRejected, Ledger, Rejection, SkippedItem, UnreadableRecord
+
+REVIEW_CAP: Final = 100  # Stripe events to review counted per outcome (beyond: "more than")
+WRITE_OFF_HORIZON: Final = timedelta(days=7)
+WRITE_OFFS_LISTED: Final = 20
+PAGE_SIZE: Final = 100
+MAX_PAGES_PER_SHARD: Final = 20  # due work read per shard for the write-offs: 2,000 invoices at most
+
+
+def digest_message_id(day: date) -> str:
+    """The one outbox message of a day's digest."""
+    return f"msg_digest_{day.isoformat()}"
+
+
+@dataclass(slots=True)
+class DigestRun:
+    day: date
+    queued: bool  # the digest is on its way (False: already queued today, or no one to send it to)
+    reason: str  # queued | already_sent | no_recipients
+    digest: Digest | None = None
+    skipped: list[SkippedItem] = field(default_factory=list)
+
+
+def send_digest(ledger: Ledger, clock: Clock, *, timezone: str, recipients: int) -> DigestRun:
+    """Queue today's digest, once. With no recipients configured nothing is read or queued."""
+    now = clock.now()
+    day = local_date(now, timezone)
+    if recipients == 0:
+        return DigestRun(day, queued=False, reason="no_recipients")
+    run = DigestRun(day, queued=False, reason="queued")
+    run.digest = build_digest(ledger, now, timezone, run.skipped)
+    message = OutboxMessage(DigestEmail(run.digest), now, id=digest_message_id(day))
+    try:
+        ledger.commit(Change(outbox=[message]))
+    except ChangeRejected as rejected:
+        if rejected.reason is not Rejection.EXISTS:
+            raise
+        run.reason = "already_sent"
+        return run
+    run.queued = True
+    return run
+
+
+def build_digest(ledger: Ledger, now: datetime, timezone: str, skipped: list[SkippedItem]) -> Digest:
+    """The digest as of `now`; what could not be read (an invoice, the stored policy) goes to `skipped`."""
+    day = local_date(now, timezone)
+    yesterday = day - timedelta(days=1)
+    codes = reports.currencies(ledger)
+    flows_yesterday, flows_today = _flows(ledger, codes, yesterday), _flows(ledger, codes, day)
+    own = _own_counters(ledger, yesterday)
+    flagged, flagged_more = _events_to_review(ledger)
+    write_offs, write_offs_more = _write_offs_soon(ledger, now, skipped)
+    return Digest(
+        day=day,
+        timezone=timezone,
+        balances=_balances(ledger, now),
+        payments_received=_totals(flows_yesterday, "collected", None),
+        invoices_paid=_totals(flows_yesterday, None, "invoices_paid"),
+        promises_due=_totals(flows_today, None, "promises_due"),
+        charges_failed=_totals(own, digest_tallies.CHARGES_FAILED_AMOUNT, digest_tallies.CHARGES_FAILED),
+        disputes_opened=_totals(own, digest_tallies.DISPUTES_OPENED_AMOUNT, digest_tallies.DISPUTES_OPENED),
+        events_to_review=flagged,
+        events_to_review_more=flagged_more,
+        write_offs=write_offs,
+        write_offs_more=write_offs_more,
+    )
+
+
+def _balances(ledger: Ledger, now: datetime) -> tuple[CurrencyBalance, ...]:
+    """What is owed now (live), against the end of yesterday (UTC): its snapshot when the balances run kept
+    one, else computed from the owed counters and the moves since."""
+    today = now.astimezone(UTC).date()
+    yesterday = today - timedelta(days=1)
+    live = {line.currency: line for line in reports.live_aging(ledger, today)}
+    before = ledger.get_snapshot(reports.AGING_SNAPSHOT, yesterday)
+    if before is None:
+        before = reports.aging_as_of_end_of(ledger, yesterday, today)
+    lines = []
+    for code in sorted(set(live) | set(before)):
+        line = live.get(code) or reports.AgingLine(code)
+        was = before.get(code, {})
+        was_total = sum(was.values())
+        was_overdue = was_total - was.get("current", 0)
+        overdue = line.total - line.current
+        lines.append(CurrencyBalance(code, line.total, overdue, line.total - was_total, overdue - was_overdue))
+    return tuple(lines)
+
+
+def _flows(ledger: Ledger, codes: list[str], day: date) -> dict[str, dict[str, int]]:
+    """Currency -> that day's flows (services.aggregates)."""
+    bucket = day_bucket(day)
+    found = {}
+    for code in codes:
+        counts = ledger.read_tallies(flows_scope(code), buckets=[bucket]).get(bucket)
+        if counts:
+            found[code] = counts
+    return found
+
+
+def _own_counters(ledger: Ledger, day: date) -> dict[str, dict[str, int]]:
+    """Currency -> field -> value of the digest's own counters for `day`, its shards summed."""
+    summed: dict[str, dict[str, int]] = {}
+    for counts in ledger.read_tallies(digest_tallies.SCOPE, between=digest_tallies.day_range(day)).values():
+        for name, value in counts.items():
+            prefix, _, code = name.partition("#")
+            into = summed.setdefault(code, {})
+            into[prefix + "#"] = into.get(prefix + "#", 0) + value
+    return summed
+
+
+def _totals(
+    by_currency: dict[str, dict[str, int]], amount_field: str | None, count_field: str | None
+) -> tuple[CurrencyTotal, ...]:
+    lines = []
+    for code, counts in sorted(by_currency.items()):
+        amount = counts.get(amount_field, 0) if amount_field else 0
+        count = counts.get(count_field, 0) if count_field else 0
+        if amount or count:
+            lines.append(CurrencyTotal(code, count, amount))
+    return tuple(lines)
+
+
+def _events_to_review(ledger: Ledger) -> tuple[int, bool]:
+    """Stripe events flagged (did not match what we recorded) or failed, waiting for a replay."""
+    count, more = 0, False
+    for outcome in (EVENT_FLAGGED, EVENT_FAILED):
+        page = ledger.list_stripe_events(REVIEW_CAP, None, outcome=outcome)
+        count += len(page.items)
+        more = more or page.next_cursor is not None
+    return count, more
+
+
+def _policy(ledger: Ledger, skipped: list[SkippedItem]) -> DunningPolicy:
+    try:
+        return current_policy(ledger)
+    except UnreadableRecord as unreadable:  # as the dunning run does: the built-in policy meanwhile
+        skipped.append(unreadable.skipped)
+        return DEFAULT_POLICY
+
+
+def _write_offs_soon(
+    ledger: Ledger, now: datetime, skipped: list[SkippedItem]
+) -> tuple[tuple[WriteOffSoon, ...], bool]:
+    """Invoices the dunning run will write off within WRITE_OFF_HORIZON: from the due_work keys due by then
+    (an invoice waiting only for its write-off sits there at that instant). Nothing is read when the policy
+    never writes off."""
+    policy = _policy(ledger, skipped)
+    if policy.mark_uncollectible_after_days is None:
+        return (), False
+    horizon = now + WRITE_OFF_HORIZON
+    found: list[WriteOffSoon] = []
+    truncated = False
+    for shard, start in ALL_SHARDS:
+        cursor, pages = start, 0
+        while True:
+            page = ledger.due_invoices(shard, horizon, PAGE_SIZE, cursor)
+            pages += 1
+            for item in page.items:
+                if isinstance(item, SkippedItem):
+                    skipped.append(item)
+                    continue
+                soon = _written_off_by(item, policy, now, horizon)
+                if soon is not None:
+                    found.append(soon)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+            if pages >= MAX_PAGES_PER_SHARD:
+                truncated = True
+                break
+    found.sort(key=lambda w: (w.write_off_on, w.number))
+    return tuple(found[:WRITE_OFFS_LISTED]), truncated or len(found) > WRITE_OFFS_LISTED
+
+
+def _written_off_by(invoice: Invoice, policy: DunningPolicy, now: datetime, horizon: datetime) -> WriteOffSoon | None:
+    if not invoice.in_dunning:
+        return None
+    at = uncollectible_at(policy, invoice.due_date, invoice.customer_timezone)
+    if at is None or not now <= at < horizon:
+        return None
+    if invoice.hold is not None and invoice.hold.active_at(at):
+        return None  # paused: the run looks again when the hold ends
+    return WriteOffSoon(
+        invoice_id=invoice.id,
+        number=invoice.number,
+        currency=invoice.currency,
+        amount_remaining=invoice.amount_remaining,
+        write_off_on=local_date(at, invoice.customer_timezone),
+    )
