@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.operator_api import reports as report_routes
 from functions.operator_api import views
 from functions.operator_api.errors import documented, listed, not_an_object, not_json, register_error_handlers
-from functions.operator_api.list_query import as_utc, check_parameters, reply
+from functions.operator_api.list_query import as_utc, check_repeats, reply
 from functions.operator_api.query_params import unknown_parameters
 from functions.operator_api.request_body import body_is_not_an_object, declares_other_than_json, parse_json_body
 from functions.operator_api.schemas import (
@@ -98,13 +98,6 @@ Flag = Annotated[bool | None, Query()]
 Identifier = Annotated[str | None, Query(min_length=1, max_length=128)]
 Currency = Annotated[str | None, Query(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. USD")]
 InvoiceStatusName = Literal["open", "partially_paid", "paid", "void", "uncollectible"]
-PAGE_PARAMETERS = frozenset({"limit", "cursor", "format"})
-INVOICE_PARAMETERS = PAGE_PARAMETERS | {
-    "status", "overdue", "days_overdue_min", "customer_id", "currency", "due_after", "due_before", "number",
-    "on_hold", "promised", "disputed",
-}  # fmt: skip
-PAYMENT_PARAMETERS = PAGE_PARAMETERS | {"since", "until", "status", "method", "customer_id", "currency"}
-CUSTOMER_PARAMETERS = PAGE_PARAMETERS | {"email", "external_id", "q"}
 INVOICE_COLUMNS = (
     "id", "number", "customer_id", "status", "currency", "amount_due", "amount_paid", "amount_remaining",
     "due_date", "days_overdue", "hold", "promised_at", "open_disputes", "active_plan", "description", "created_at",
@@ -165,7 +158,7 @@ def find_customers(
     cursor: PageCursor = None,
     output: ListFormat = None,
 ) -> Response[Any]:
-    check_parameters(app.current_event, CUSTOMER_PARAMETERS, frozenset())
+    check_repeats(app.current_event, frozenset())
     filters = lists.CustomerFilters(email=email, external_id=external_id, q=q)
     page = lists.list_customers(wiring.ledger(), filters, limit=limit, cursor=cursor)
     found = CustomersPage(customers=[views.customer_out(c) for c in page.items], next_cursor=page.next_cursor)
@@ -303,7 +296,7 @@ def list_invoices(
     cursor: PageCursor = None,
     output: ListFormat = None,
 ) -> Response[Any]:
-    check_parameters(app.current_event, INVOICE_PARAMETERS, frozenset({"status"}))
+    check_repeats(app.current_event, frozenset({"status"}))
     filters = lists.InvoiceFilters(
         statuses=tuple(status or ()), overdue=overdue, days_overdue_min=days_overdue_min, customer_id=customer_id,
         currency=currency, due_after=due_after, due_before=due_before, number=number, on_hold=on_hold,
@@ -333,7 +326,7 @@ def list_payments(
     cursor: PageCursor = None,
     output: ListFormat = None,
 ) -> Response[Any]:
-    check_parameters(app.current_event, PAYMENT_PARAMETERS, frozenset())
+    check_repeats(app.current_event, frozenset())
     filters = lists.PaymentFilters(
         since=as_utc(since), until=as_utc(until), status=status, method=method, customer_id=customer_id,
         currency=currency,

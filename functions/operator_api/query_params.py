@@ -7,8 +7,22 @@ from typing import Any, Final
 
 from functions.operator_api.errors import unknown_parameters_error
 
+PAGE_PARAMETERS: Final = frozenset({"limit", "cursor", "format"})
+INVOICE_PARAMETERS: Final = PAGE_PARAMETERS | {
+    "status", "overdue", "days_overdue_min", "customer_id", "currency", "due_after", "due_before", "number",
+    "on_hold", "promised", "disputed",
+}  # fmt: skip
+PAYMENT_PARAMETERS: Final = PAGE_PARAMETERS | {"since", "until", "status", "method", "customer_id", "currency"}
+CUSTOMER_PARAMETERS: Final = PAGE_PARAMETERS | {"email", "external_id", "q"}
+
 # (method, API Gateway resource) -> the query parameters the route takes. Routes not listed are not checked.
+# Checked before routing, so a misspelt required parameter is a 400 naming it, not a 422 saying one is missing.
 KNOWN_PARAMETERS: Final[dict[tuple[str, str], frozenset[str]]] = {
+    ("GET", "/v1/invoices"): INVOICE_PARAMETERS,
+    ("GET", "/v1/payments"): PAYMENT_PARAMETERS,
+    ("GET", "/v1/customers"): CUSTOMER_PARAMETERS,
+    ("GET", "/v1/reports/aging"): frozenset({"as_of", "currency", "group_by"}),
+    ("GET", "/v1/reports/collections"): frozenset({"from", "to", "currency"}),
     ("GET", "/v1/reports/reminders"): frozenset({"from", "to"}),
 }
 

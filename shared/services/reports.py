@@ -42,12 +42,6 @@ class InvalidReportRange(DomainError):
     code = "invalid_range"
 
 
-class UnknownParameter(DomainError):
-    """A query parameter the report does not take (400)."""
-
-    code = "unknown_parameter"
-
-
 class SnapshotRaced(Exception):
     """Changes kept landing while a snapshot was read; the next run tries again."""
 
