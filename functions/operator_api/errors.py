@@ -87,6 +87,16 @@ def listed(page: type[BaseModel], *errors: int) -> dict[int, OpenAPIResponse]:
     return described
 
 
+def reported(report: type[BaseModel], *errors: int) -> dict[int, OpenAPIResponse]:
+    """A report route's responses: the report as JSON, or its rows as CSV (csv_output.py)."""
+    described = documented(200, *errors)
+    described[200] = {
+        "description": "The report; as CSV (`Accept: text/csv` or `format=csv`) one row per line of it",
+        "content": {"application/json": {"model": report}, "text/csv": {"schema": {"type": "string"}}},
+    }
+    return described
+
+
 def error_response(status: int, code: str, message: str, fields: list[dict[str, str]] | None = None) -> Response[Any]:
     problems = [FieldProblem(**field) for field in fields or []]
     body = ErrorBody(error=ErrorDetail(code=code, message=message, fields=problems))

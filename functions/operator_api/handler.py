@@ -12,8 +12,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.operator_api import reports as report_routes
 from functions.operator_api import views
-from functions.operator_api.errors import documented, listed, not_an_object, not_json, register_error_handlers
-from functions.operator_api.list_query import as_utc, check_repeats, reply
+from functions.operator_api.errors import documented, listed, not_an_object, not_json, register_error_handlers, reported
+from functions.operator_api.list_query import OutputFormat, as_utc, check_repeats, reply, report_reply
 from functions.operator_api.query_params import unknown_parameters
 from functions.operator_api.request_body import body_is_not_an_object, declares_other_than_json, parse_json_body
 from functions.operator_api.schemas import (
@@ -44,6 +44,7 @@ from functions.operator_api.schemas import (
     RecurringChanges,
     RecurringChargeOut,
     RefundMadeOut,
+    ReminderPaidOut,
     ReminderReportOut,
     ReplayOut,
     StripeEventOut,
@@ -90,14 +91,11 @@ RequiredIdempotencyKey = Annotated[
 
 PageLimit = Annotated[int, Query(ge=1, le=100)]
 PageCursor = Annotated[str | None, Query(max_length=1024)]
-ListFormat = Annotated[
-    Literal["json", "csv"] | None,
-    Query(alias="format", description="csv: the page as CSV (as `Accept: text/csv`), the next in a Link header"),
-]
 Flag = Annotated[bool | None, Query()]
 Identifier = Annotated[str | None, Query(min_length=1, max_length=128)]
 Currency = Annotated[str | None, Query(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. USD")]
 InvoiceStatusName = Literal["open", "partially_paid", "paid", "void", "uncollectible"]
+REMINDER_COLUMNS = ("day", "step", "template", "sent", "opened", "currency", "payments", "amount", "invoices_paid")
 INVOICE_COLUMNS = (
     "id", "number", "customer_id", "status", "currency", "amount_due", "amount_paid", "amount_remaining",
     "due_date", "days_overdue", "hold", "promised_at", "open_disputes", "active_plan", "description", "created_at",
@@ -156,7 +154,7 @@ def find_customers(
     q: Annotated[str | None, Query(min_length=1, max_length=200, description="a name or email prefix")] = None,
     limit: PageLimit = 25,
     cursor: PageCursor = None,
-    output: ListFormat = None,
+    output: OutputFormat = None,
 ) -> Response[Any]:
     check_repeats(app.current_event, frozenset())
     filters = lists.CustomerFilters(email=email, external_id=external_id, q=q)
@@ -294,7 +292,7 @@ def list_invoices(
     disputed: Flag = None,
     limit: PageLimit = 25,
     cursor: PageCursor = None,
-    output: ListFormat = None,
+    output: OutputFormat = None,
 ) -> Response[Any]:
     check_repeats(app.current_event, frozenset({"status"}))
     filters = lists.InvoiceFilters(
@@ -324,7 +322,7 @@ def list_payments(
     currency: Currency = None,
     limit: PageLimit = 25,
     cursor: PageCursor = None,
-    output: ListFormat = None,
+    output: OutputFormat = None,
 ) -> Response[Any]:
     check_repeats(app.current_event, frozenset())
     filters = lists.PaymentFilters(
@@ -683,13 +681,20 @@ def replay_stripe_event(event_id: str, idempotency_key: RequiredIdempotencyKey) 
     "/v1/reports/reminders",
     tags=["reports"],
     summary="What reminders achieved: sent, links opened, paid within 7 days, per send day, step and template",
-    responses=documented(200, 400, 422),
+    responses=reported(ReminderReportOut, 400, 422),
 )
 def get_reminders_report(
     first_day: Annotated[date, Query(alias="from", description="the first UTC send day, YYYY-MM-DD")],
     last_day: Annotated[date, Query(alias="to", description="the last UTC send day, included; at most 400 days")],
-) -> ReminderReportOut:
-    return views.reminder_report_out(reminder_report.reminder_report(wiring.ledger(), first_day, last_day))
+    output: OutputFormat = None,
+) -> Response[Any]:
+    report = views.reminder_report_out(reminder_report.reminder_report(wiring.ledger(), first_day, last_day))
+    lines = [
+        {**row.model_dump(mode="json", exclude={"paid_within_7_days"}), **paid.model_dump(mode="json")}
+        for row in report.rows
+        for paid in row.paid_within_7_days or [ReminderPaidOut(currency="", payments=0, amount=0, invoices_paid=0)]
+    ]
+    return report_reply(app.current_event, report, lines, REMINDER_COLUMNS, output, "reminders")
 
 
 @app.get(

@@ -21,9 +21,9 @@ KNOWN_PARAMETERS: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("GET", "/v1/invoices"): INVOICE_PARAMETERS,
     ("GET", "/v1/payments"): PAYMENT_PARAMETERS,
     ("GET", "/v1/customers"): CUSTOMER_PARAMETERS,
-    ("GET", "/v1/reports/aging"): frozenset({"as_of", "currency", "group_by"}),
-    ("GET", "/v1/reports/collections"): frozenset({"from", "to", "currency"}),
-    ("GET", "/v1/reports/reminders"): frozenset({"from", "to"}),
+    ("GET", "/v1/reports/aging"): frozenset({"as_of", "currency", "group_by", "format"}),
+    ("GET", "/v1/reports/collections"): frozenset({"from", "to", "currency", "format"}),
+    ("GET", "/v1/reports/reminders"): frozenset({"from", "to", "format"}),
 }
 
 

@@ -155,6 +155,12 @@ def test_the_reminders_report_counts_what_the_reminder_achieved(stripe: str, aws
         "rows": [{"day": "2027-03-08"} | figures],
         "totals": [{"day": None} | figures],
     }
+    # And as CSV, one line per send day, step, template and currency paid in
+    spreadsheet = report({"from": "2027-03-08", "to": "2027-03-14", "format": "csv"})
+    assert spreadsheet["body"].splitlines() == [
+        "day,step,template,sent,opened,currency,payments,amount,invoices_paid",
+        "2027-03-08,'-7:upcoming,upcoming,1,1,USD,1,25000,1",
+    ]
     # And a range without reminders is empty
     assert json_body(report({"from": "2027-03-09", "to": "2027-03-09"}))["rows"] == []
 

@@ -3,6 +3,8 @@ change that moves money, snapshots kept by the balances run, and hostile query s
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -123,7 +125,8 @@ def test_collections_kpis_for_a_period(aws: Aws, clock: AdjustableClock) -> None
         ("/v1/reports/aging", {"as_of": "2027-03-01", "group_by": "invoice"}, 422, "group_by"),
         ("/v1/reports/collections", {"from": "2027-03-01", "to": "2027-02-01"}, 422, "from"),
         ("/v1/reports/collections", {"from": "2025-01-01", "to": "2027-02-01"}, 422, "to"),
-        ("/v1/reports/collections", {"from": "2027-03-01", "to": "2027-03-01", "format": "csv"}, 400, "format"),
+        ("/v1/reports/collections", {"from": "2027-03-01", "to": "2027-03-01", "format": "xlsx"}, 422, "format"),
+        ("/v1/reports/collections", {"form": "2027-03-01", "to": "2027-03-01"}, 400, "form"),
     ],
 )
 def test_bad_report_parameters_are_refused_naming_them(
@@ -135,6 +138,48 @@ def test_bad_report_parameters_are_refused_naming_them(
     error = json_body(response)["error"]
     named = [f["field"] for f in error.get("fields") or []] + [error.get("field")]
     assert field in named or field in error["message"]
+
+
+def csv_rows(response: dict[str, Any]) -> list[dict[str, str]]:
+    assert response["statusCode"] == 200, response["body"]
+    assert response["multiValueHeaders"]["Content-Type"][0].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(response["body"])))
+
+
+def test_each_report_comes_as_csv_with_the_json_figures(aws: Aws, clock: AdjustableClock) -> None:
+    # Given February's snapshot, then invoices owed by two customers in two currencies, one paid on time
+    clock.set(datetime(2027, 3, 1, 1, tzinfo=UTC))
+    run_balances()
+    clock.set(datetime(2027, 3, 1, 15, tzinfo=UTC))
+    ada, bob = create_customer(), create_customer(email="bob@example.com", name="Bob")
+    create_invoice(ada["id"], amount_due=1_000, due_date="2027-02-01")
+    create_invoice(bob["id"], amount_due=2_000, due_date="2027-04-01", currency="EUR")
+    paid = create_invoice(ada["id"], amount_due=3_000, due_date="2027-03-20")
+    deliver(completed(checkout_for(paid, 3_000)))
+    aging = {"as_of": "2027-03-01"}
+
+    # When each report is asked for as CSV, by format=csv or by the Accept header
+    as_json = json_body(report("/v1/reports/aging", aging))
+    by_format = csv_rows(report("/v1/reports/aging", aging | {"format": "csv"}))
+    by_accept = csv_rows(
+        operator("GET", "/v1/reports/aging", "/v1/reports/aging", query=aging, headers={"Accept": "text/csv"})
+    )
+    per_customer = csv_rows(report("/v1/reports/aging", aging | {"group_by": "customer", "format": "csv"}))
+    period = {"from": "2027-03-01", "to": "2027-03-01"}
+    kpis_json = json_body(report("/v1/reports/collections", period))
+    kpis = csv_rows(report("/v1/reports/collections", period | {"format": "csv"}))
+
+    # Then one row per currency (per customer and currency when grouped), each with the JSON's figures
+    assert by_format == by_accept
+    assert [{k: int(v) if k != "currency" else v for k, v in row.items()} for row in by_format] == as_json["currencies"]
+    assert {(row["customer_id"], row["currency"], row["total"]) for row in per_customer} == {
+        (ada["id"], "USD", "1000"), (bob["id"], "EUR", "2000"),
+    }  # fmt: skip
+    assert [row["currency"] for row in kpis] == [line["currency"] for line in kpis_json["currencies"]]
+    usd = next(line for line in kpis_json["currencies"] if line["currency"] == "USD")
+    usd_row = next(row for row in kpis if row["currency"] == "USD")
+    assert float(usd_row["paid_on_time_share"]) == usd["figures"]["paid_on_time_share"] == 1.0
+    assert usd_row["dso_capped"] in {"true", "false"}
 
 
 def test_the_reports_are_documented(aws: Aws) -> None:
