@@ -18,6 +18,7 @@ from functions.operator_api.query_params import unknown_parameters
 from functions.operator_api.request_body import body_is_not_an_object, declares_other_than_json, parse_json_body
 from functions.operator_api.schemas import (
     AuditPage,
+    BusinessDate,
     CheckoutSessionOut,
     CreatedInvoice,
     CreditNoteIssuedOut,
@@ -684,8 +685,10 @@ def replay_stripe_event(event_id: str, idempotency_key: RequiredIdempotencyKey) 
     responses=reported(ReminderReportOut, 400, 422),
 )
 def get_reminders_report(
-    first_day: Annotated[date, Query(alias="from", description="the first UTC send day, YYYY-MM-DD")],
-    last_day: Annotated[date, Query(alias="to", description="the last UTC send day, included; at most 400 days")],
+    first_day: Annotated[BusinessDate, Query(alias="from", description="the first UTC send day, YYYY-MM-DD")],
+    last_day: Annotated[
+        BusinessDate, Query(alias="to", description="the last UTC send day, included; at most 400 days")
+    ],
     output: OutputFormat = None,
 ) -> Response[Any]:
     report = views.reminder_report_out(reminder_report.reminder_report(wiring.ledger(), first_day, last_day))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
@@ -19,7 +18,7 @@ from functions.operator_api.report_schemas import (
     CollectionsReportOut,
     CustomerAgingOut,
 )
-from functions.operator_api.schemas import CurrencyCode
+from functions.operator_api.schemas import BusinessDate, CurrencyCode
 from shared import wiring
 from shared.clock import business_clock
 from shared.services import reports
@@ -40,7 +39,9 @@ def _line(line: AgingLine) -> AgingLineOut:
     responses=reported(AgingReportOut, 400, 422),
 )
 def aging(
-    as_of: Annotated[date, Query(description="YYYY-MM-DD: today, or a past day with a snapshot (400 days kept)")],
+    as_of: Annotated[
+        BusinessDate, Query(description="YYYY-MM-DD: today, or a past day with a snapshot (400 days kept)")
+    ],
     currency: Annotated[CurrencyCode | None, Query()] = None,
     group_by: Annotated[Literal["customer"] | None, Query(description="as of today only")] = None,
     output: OutputFormat = None,
@@ -69,8 +70,10 @@ def aging(
     responses=reported(CollectionsReportOut, 400, 422),
 )
 def collections(
-    from_: Annotated[date, Query(alias="from", description="YYYY-MM-DD, first day of the period")],
-    to: Annotated[date, Query(description="YYYY-MM-DD, last day (at most 400 days after from; not after today)")],
+    from_: Annotated[BusinessDate, Query(alias="from", description="YYYY-MM-DD, first day of the period")],
+    to: Annotated[
+        BusinessDate, Query(description="YYYY-MM-DD, last day (at most 400 days after from; not after today)")
+    ],
     currency: Annotated[CurrencyCode | None, Query()] = None,
     output: OutputFormat = None,
 ) -> Response[Any]:

@@ -127,6 +127,9 @@ def test_collections_kpis_for_a_period(aws: Aws, clock: AdjustableClock) -> None
         ("/v1/reports/collections", {"from": "2025-01-01", "to": "2027-02-01"}, 422, "to"),
         ("/v1/reports/collections", {"from": "2027-03-01", "to": "2027-03-01", "format": "xlsx"}, 422, "format"),
         ("/v1/reports/collections", {"form": "2027-03-01", "to": "2027-03-01"}, 400, "form"),
+        ("/v1/reports/collections", {"from": "0001-01-01", "to": "0001-01-31", "currency": "USD"}, 422, "from"),
+        ("/v1/reports/aging", {"as_of": "0001-01-01"}, 422, "as_of"),
+        ("/v1/reports/reminders", {"from": "0001-01-01", "to": "0001-01-02"}, 422, "from"),
     ],
 )
 def test_bad_report_parameters_are_refused_naming_them(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
+import time
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -15,7 +17,7 @@ from shared.adapters.dynamodb.cursors import decode_cursor, encode_cursor
 from shared.adapters.dynamodb.items import Key
 from shared.adapters.dynamodb.lists import ListReader
 from shared.adapters.dynamodb.outbox_store import DynamoOutboxStore
-from shared.adapters.dynamodb.writes import COMMIT_ATTRIBUTE, planned_writes, sealed
+from shared.adapters.dynamodb.writes import COMMIT_ATTRIBUTE, Write, planned_writes, sealed
 from shared.clock import wall_clock_now
 from shared.domain.errors import DomainError
 from shared.domain.invoices import Invoice
@@ -51,6 +53,17 @@ if TYPE_CHECKING:  # annotations only: the dunning rules load when the policy is
     from shared.domain.dunning import DunningPolicy
 
 
+# A transaction cancelled only because another one held an item (DynamoDB's TransactionConflict; botocore does
+# not retry it) is sent again, up to this many attempts in all, pausing up to 20, 40, 80 ms between them.
+CONFLICT_ATTEMPTS: Final = 4
+CONFLICT_PAUSE_SECONDS: Final = 0.01
+
+
+def _only_conflicts(error: Any) -> bool:
+    codes = {reason.get("Code") for reason in error.response.get("CancellationReasons") or []} - {"None", None}
+    return codes == {"TransactionConflict"}
+
+
 class DynamoLedger:
     """Implements the Ledger port, and the OutboxStore port over the same table."""
 
@@ -66,7 +79,19 @@ class DynamoLedger:
         writes = planned_writes(change, self._table, wall_clock_now())
         if not writes:
             return
-        token = os.urandom(16).hex()  # this call's: botocore's retries of it send the same
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            token = os.urandom(16).hex()  # this attempt's: botocore's retries of it send the same
+            try:
+                self._commit_once(writes, token)
+                return
+            except self._db.exceptions.TransactionCanceledException as error:
+                if attempt == CONFLICT_ATTEMPTS or not _only_conflicts(error):
+                    raise
+            # Another transaction held one of these items (a counter two changes move at once, typically): this
+            # one wrote nothing and its guards still stand, so it is sent again after a short, jittered pause.
+            time.sleep(random.uniform(0, CONFLICT_PAUSE_SECONDS * 2**attempt))
+
+    def _commit_once(self, writes: list[Write], token: str) -> None:
         items = sealed(writes, token)
         try:
             self._db.transact_write_items(TransactItems=items, ClientRequestToken=token)
