@@ -35,6 +35,7 @@ def _seed(client: Any, table: str) -> dict[str, int]:
         invoice_listing_item,
         payment_currency_item,
         payment_item,
+        payment_method_item,
         payment_state_item,
     )
     from shared.domain.invoices import Invoice, InvoiceStatus, PaymentStatus
@@ -98,6 +99,7 @@ def _seed(client: Any, table: str) -> dict[str, int]:
             put(payment_item(payment))
             put(payment_state_item(payment))
             put(payment_currency_item(payment))
+            put(payment_method_item(payment))
     if batch:
         client.batch_write_item(RequestItems={table: list(batch)})
     return written

@@ -58,6 +58,7 @@ it is asked, so a page reads about one item per row (shared/services/lists.py pl
 | PAYMENTS#{yyyy-mm}               | {received}#{payment key}      | every payment (received = created_at, UTC)  |
 | PAYMENTS#{state}#{yyyy-mm}       | {received}#{payment key}      | INVOICE#{id} / LIST#PAYMENT#{key}           |
 | PAYMENTS#{currency}#{yyyy-mm}    | {received}#{payment key}      | INVOICE#{id} / LIST#PAYMENTCURRENCY#{key}   |
+| PAYMENTS#{method}#{yyyy-mm}      | {received}#{payment key}      | INVOICE#{id} / LIST#PAYMENTMETHOD#{key}     |
 | CUSTOMERSEARCH                   | {folded name}#{customer_id}   | every customer (its name)                   |
 | CUSTOMERSEARCH                   | {folded email}#{customer_id}  | CUSTOMER#{id} / LIST#EMAIL (its email)      |
 | by_owner: CUSTOMERS              | {created_at}#{customer_id}    | every customer (the list of all, newest)    |
@@ -118,7 +119,8 @@ def invoice_listing_partition(listing: str, currency: str) -> str:
 
 
 def payments_partition(month: str, subset: str | None = None) -> str:
-    """Payments received in one month (yyyy-mm): every one, or those of one state or one currency."""
+    """Payments received in one month (yyyy-mm): every one, or those of one state, currency or method (the
+    three never share a name: states and methods are lower case and distinct, currencies upper case)."""
     return f"PAYMENTS#{month}" if subset is None else f"PAYMENTS#{subset}#{month}"
 
 

@@ -274,6 +274,11 @@ class Payment:
         return self.offline is not None and self.offline.reversed_at is not None
 
     @property
+    def method(self) -> str:
+        """How it was paid: through Stripe, or the offline method the operator recorded."""
+        return self.offline.method.value if self.offline else "stripe"
+
+    @property
     def check_at(self) -> datetime | None:
         """When something of this payment has been pending longer than expected and reconciliation asks
         Stripe about it: the payment itself (a bank debit), or one of its refunds. None: nothing pending."""

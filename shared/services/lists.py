@@ -13,7 +13,8 @@ Served (README, "Lists and search", says the same):
   or `status=open&status=partially_paid` in every currency (with no `currency`); `currency` with one of
   `status` (one, or open and partially_paid together), `overdue`/`days_overdue_min` (with no status or an
   owed one), `on_hold=true`, `promised=true`, `disputed=true`; and with any of those `due_after`/`due_before`.
-- payments: `since` [`until`] alone, with `status` or with `currency`; `customer_id` [`since`] [`until`].
+- payments: `since` [`until`] alone, or with one of `status`, `currency`, `method`; `customer_id` [`since`]
+  [`until`].
 - customers: none (newest first), `email`, `external_id` or `q`, one at a time.
 """
 
@@ -218,7 +219,7 @@ class PaymentFilters:
 
 def payment_method(payment: Payment) -> str:
     """How it was paid: through Stripe, or the offline method the operator recorded."""
-    return payment.offline.method.value if payment.offline else "stripe"
+    return payment.method
 
 
 def plan_payments(f: PaymentFilters, now: datetime) -> PaymentListing:
@@ -227,14 +228,9 @@ def plan_payments(f: PaymentFilters, now: datetime) -> PaymentListing:
         moment = getattr(f, name)
         if moment is not None and not EARLIEST <= moment.year <= LATEST:  # the year as written: no arithmetic yet
             raise InvalidFilter(f"{name} is a moment from {EARLIEST} to {LATEST}", field=name)
-    if f.method:
-        raise FiltersNotServed(
-            "method has no list of its own: give since and until (with status or currency), or customer_id, "
-            "and read each row's method"
-        )
-    subsets = [name for name in ("status", "currency", "customer_id") if getattr(f, name)]
+    subsets = [name for name in ("status", "currency", "method", "customer_id") if getattr(f, name)]
     if len(subsets) > 1:
-        raise FiltersNotServed(f"give one of status, currency, customer_id (not {' and '.join(subsets)})")
+        raise FiltersNotServed(f"give one of status, currency, method, customer_id (not {' and '.join(subsets)})")
     until = f.until or now
     if f.customer_id:
         since = f.since or _BEGINNING
@@ -247,7 +243,12 @@ def plan_payments(f: PaymentFilters, now: datetime) -> PaymentListing:
     if since >= until:
         raise InvalidDate("since must be before until", field="since")
     return PaymentListing(
-        since=since, until=until, state=f.status or "", customer_id=f.customer_id or "", currency=f.currency or ""
+        since=since,
+        until=until,
+        state=f.status or "",
+        customer_id=f.customer_id or "",
+        currency=f.currency or "",
+        method=f.method or "",
     )
 
 

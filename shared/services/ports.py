@@ -208,14 +208,15 @@ class InvoiceListing:
 
 @dataclass(frozen=True, slots=True)
 class PaymentListing:
-    """Payments received (created) in [since, until), newest first: every one, those of one `state` or one
-    `currency`, or one customer's (`customer_id`)."""
+    """Payments received (created) in [since, until), newest first: every one, those of one `state`, one
+    `currency` or one `method`, or one customer's (`customer_id`)."""
 
     since: datetime
     until: datetime
     state: str = ""
     customer_id: str = ""
     currency: str = ""
+    method: str = ""
 
 
 @dataclass(frozen=True, slots=True)

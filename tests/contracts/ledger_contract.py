@@ -887,6 +887,20 @@ class LedgerContract:
         ledger.commit(Change(payment=a_payment("pi_eur", currency="EUR", invoice_id="inv_8", created_at=ats[3])))
         assert [p.key for p in ledger.list_payments(replace(window, currency="EUR"), 10, None).items] == ["pi_eur"]
         assert "pi_eur" not in [p.key for p in ledger.list_payments(replace(window, currency="USD"), 10, None).items]
+        cheques = replace(window, method="check")
+        ledger.commit(
+            Change(
+                payment=a_payment(
+                    "off_1",
+                    invoice_id="inv_7",
+                    created_at=ats[0],
+                    checkout_session_id=None,
+                    offline=OfflineReceipt(OfflineMethod.CHECK, "1234", ats[0].date()),
+                )
+            )
+        )
+        assert [p.key for p in ledger.list_payments(cheques, 10, None).items] == ["off_1"]
+        assert "off_1" not in [p.key for p in ledger.list_payments(replace(window, method="stripe"), 10, None).items]
         mine = replace(window, customer_id="cus_2")
         assert [p.key for p in ledger.list_payments(mine, 10, None).items] == ["pi_other"]
 

@@ -506,6 +506,7 @@ class InMemoryLedger:
                 if (not listing.customer_id or p.customer_id == listing.customer_id)
                 and (not listing.state or p.state == listing.state)
                 and (not listing.currency or p.currency == listing.currency)
+                and (not listing.method or p.method == listing.method)
                 and low <= f"{_to_the_second(p.created_at)}#{p.key}" <= high
                 and listing.since <= p.created_at < listing.until
             ),
@@ -690,7 +691,7 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
     if c.payment_reversal:
         names.append(("payment", c.payment_reversal.invoice_id, c.payment_reversal.key))
     moved = [p for p in (c.payment, c.payment_refunds, c.payment_reversal) if p]
-    names += [(f"payment {by} list", p.invoice_id, p.key) for p in moved for by in ("state", "currency")]
+    names += [(f"payment {by} list", p.invoice_id, p.key) for p in moved for by in ("state", "currency", "method")]
     names += [("plan", x.invoice_id, x.id) for x in (c.new_plan, c.plan_update) if x]
     names += [("recurring", x.id) for x in (c.new_recurring, c.recurring_update) if x]
     if c.dispute:

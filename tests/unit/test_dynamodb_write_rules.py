@@ -82,12 +82,12 @@ def test_a_payment_with_a_payment_intent_also_writes_its_lookup() -> None:
     # Then the first writes the PaymentIntent -> invoice lookup, unconditionally, after the payment; both
     # write the payment's entries in the lists of its state and currency (unconditionally: the payment's
     # guard holds them)
-    assert [w.reason for w in with_intent] == [Rejection.PAYMENT_NOT_FORWARD, None, None, None]
+    assert [w.reason for w in with_intent] == [Rejection.PAYMENT_NOT_FORWARD, None, None, None, None]
     assert with_intent[1].request["Put"]["Item"]["type"] == {"S": "payment_intent"}
     assert with_intent[1].request["Put"]["Item"]["invoice_id"] == {"S": "inv_1"}
     assert "ConditionExpression" not in with_intent[1].request["Put"]
-    assert [w.reason for w in without] == [Rejection.PAYMENT_NOT_FORWARD, None, None]
-    assert [w.request["Put"]["Item"]["type"] for w in without[1:]] == [{"S": "payment_listing"}] * 2
+    assert [w.reason for w in without] == [Rejection.PAYMENT_NOT_FORWARD, None, None, None]
+    assert [w.request["Put"]["Item"]["type"] for w in without[1:]] == [{"S": "payment_listing"}] * 3
     assert "ConditionExpression" not in without[1].request["Put"]
 
 

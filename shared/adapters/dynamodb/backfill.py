@@ -105,7 +105,12 @@ def _items_now(
     payment = items.payment_from(stored)
     if not payment.invoice_number:
         payment = replace(payment, invoice_number=_number_of(client, table, payment.invoice_id, numbers))
-    return [items.payment_item(payment), items.payment_state_item(payment), items.payment_currency_item(payment)]
+    return [
+        items.payment_item(payment),
+        items.payment_state_item(payment),
+        items.payment_currency_item(payment),
+        items.payment_method_item(payment),
+    ]
 
 
 def _number_of(client: Any, table: str, invoice_id: str, numbers: dict[str, str]) -> str:

@@ -262,6 +262,15 @@ def payment_currency_item(p: Payment) -> dict[str, Any]:
     )
 
 
+def payment_method_item(p: Payment) -> dict[str, Any]:
+    """The payment in the list of how it was paid (stripe, check, bank_transfer...) for the month it came in."""
+    key = (invoice_partition(p.invoice_id), f"{LIST_SORT_PREFIX}PAYMENTMETHOD#{p.key}")
+    partition = schema.payments_partition(p.created_at.astimezone(UTC).strftime("%Y-%m"), p.method)
+    return _listed_copy(
+        payment_item(p), key, "payment_listing", schema.lists_keys(partition, payment_received_order(p))
+    )
+
+
 def customer_email_item(c: Customer) -> dict[str, Any]:
     """The customer in the search list under its email (the customer's own item is there under its name)."""
     key = (customer_key(c.id)[0], f"{LIST_SORT_PREFIX}EMAIL")

@@ -69,7 +69,7 @@ def payment_range(listing: PaymentListing) -> KeyRange:
             schema.BY_OWNER_INDEX, schema.BY_OWNER_PK, schema.BY_OWNER_SK, (owner,), "#s BETWEEN :lo AND :hi",
             lo, hi, forward=False,
         )  # fmt: skip
-    subset = listing.state or listing.currency or None  # the planner asks for one at most
+    subset = listing.state or listing.currency or listing.method or None  # the planner asks for one at most
     months = [schema.payments_partition(m, subset) for m in _months(since, until)]
     return KeyRange(
         schema.LISTS_INDEX, schema.LISTS_PK, schema.LISTS_SK, tuple(reversed(months)), "#s BETWEEN :lo AND :hi",

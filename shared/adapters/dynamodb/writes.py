@@ -152,9 +152,11 @@ WRITE_RULES: Final[tuple[WriteRule, ...]] = (
         when=lambda payment: payment.refund_version != 1,
     ),
     WriteRule("payment_reversal", _timeless(items.payment_item), Rejection.ALREADY_REVERSED, NOT_YET_REVERSED),
-    # The payment in the lists of its state and its currency, however it moved (a status, a refund, a reversal).
+    # The payment in the lists of its state, currency and method, however it moved (a status, a refund, a
+    # reversal).
     *(WriteRule(field, _timeless(items.payment_state_item), None) for field in PAYMENT_FIELDS),
     *(WriteRule(field, _timeless(items.payment_currency_item), None) for field in PAYMENT_FIELDS),
+    *(WriteRule(field, _timeless(items.payment_method_item), None) for field in PAYMENT_FIELDS),
     WriteRule("new_plan", _timeless(items.plan_item), Rejection.PLAN_EXISTS, NEW),
     WriteRule("plan_update", _timeless(items.plan_item), Rejection.STALE_PLAN, SAME_VERSION, _expected_version),
     WriteRule("new_recurring", _timeless(items.recurring_item), Rejection.EXISTS, NEW),

@@ -109,11 +109,12 @@ def test_payment_windows_and_what_they_refuse() -> None:
     assert plan_payments(PaymentFilters(since=since, status="failed"), NOW) == PaymentListing(since, NOW, "failed")
     assert plan_payments(PaymentFilters(customer_id="cus_1"), NOW).customer_id == "cus_1"
     assert plan_payments(PaymentFilters(since=since, currency="EUR"), NOW) == PaymentListing(since, NOW, currency="EUR")
+    assert plan_payments(PaymentFilters(since=since, method="check"), NOW) == PaymentListing(since, NOW, method="check")
     refused_filters = (
         PaymentFilters(),
         PaymentFilters(since=since, currency="USD", status="failed"),
         PaymentFilters(customer_id="cus_1", currency="USD"),
-        PaymentFilters(since=since, method="cash"),
+        PaymentFilters(since=since, method="cash", currency="USD"),
         PaymentFilters(customer_id="cus_1", status="failed"),
     )
     for refused in refused_filters:
