@@ -150,9 +150,10 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # the policy (GetItem), Stripe events to review and due work (due_work index), one Put of its outbox message.
     "digest": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem"),
 }
-# Indexes a function queries (a customer's transactions, the Stripe events kept; failed or flagged ones).
+# Indexes a function queries (a customer's transactions, the Stripe events kept; failed or flagged ones; the
+# invoice, payment and customer lists).
 INDEX_READERS: dict[str, tuple[str, ...]] = {
-    "operator_api": (schema.BY_OWNER_INDEX, schema.DUE_WORK_INDEX, schema.OPEN_BALANCES_INDEX),
+    "operator_api": (schema.BY_OWNER_INDEX, schema.DUE_WORK_INDEX, schema.OPEN_BALANCES_INDEX, schema.LISTS_INDEX),
     "reminders": (schema.DUE_WORK_INDEX,),
     "charges": (schema.DUE_WORK_INDEX,),
     "balances": (schema.OPEN_BALANCES_INDEX,),

@@ -267,6 +267,7 @@ class Payment:
     refund_version: int = 0  # moves on with every change to `refunds`: their writes are guarded by it
     offline: OfflineReceipt | None = None  # recorded by the operator, not taken through Stripe
     reminder: ReminderAttribution | None = None  # paid on a session opened through this reminder's pay link
+    invoice_number: str = ""  # the invoice's (never changes): payment lists show it without reading the invoice
 
     @property
     def reversed(self) -> bool:

@@ -167,9 +167,9 @@ def test_the_stripe_secret_is_readable_only_as_that_one_secret(synthesized: Synt
 
 
 # operator_api: a customer's transactions and the Stripe events kept (by_owner); failed or flagged ones (due_work);
-# the aging report per customer (open_balances)
+# the aging report per customer (open_balances); the invoice, payment and customer lists (lists, and by_owner)
 INDEXES = {
-    "operator_api": ("by_owner", "due_work", "open_balances"),
+    "operator_api": ("by_owner", "due_work", "open_balances", "lists"),
     "reminders": ("due_work",),
     "charges": ("due_work",),
     "reconcile": ("due_work",),

@@ -93,6 +93,7 @@ def test_metrics_are_one_emf_record_as_powertools_writes_it(
 ) -> None:
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
     powertools = Metrics(namespace="payportal-dev", service="payportal")
+    powertools.clear_metrics()  # Powertools' metric set is shared by every instance: others' tests may leave some
     powertools.add_metric(name="WebhookEvents_applied", unit=PowertoolsUnit.Count, value=1)
     powertools.add_metric(name="WebhookLagSeconds", unit=PowertoolsUnit.Seconds, value=2.5)
     powertools.add_metric(name="WebhookEvents_applied", unit=PowertoolsUnit.Count, value=1)
