@@ -120,16 +120,6 @@ def not_an_object() -> dict[str, Any]:
     )
 
 
-def unknown_parameters_error(unknown: list[str], known: list[str]) -> dict[str, Any]:
-    """The 400 for query parameters a route does not take (query_params.py), answered before routing."""
-    return _proxy_error(
-        400,
-        "unknown_parameter",
-        f"unknown query parameter: {', '.join(unknown)} (this route takes {', '.join(known)})",
-        [{"field": name, "message": "not a parameter of this route"} for name in unknown],
-    )
-
-
 def _missing_key() -> Response[Any]:
     return error_response(
         400,

@@ -14,7 +14,6 @@ from functions.operator_api import reports as report_routes
 from functions.operator_api import views
 from functions.operator_api.errors import documented, listed, not_an_object, not_json, register_error_handlers
 from functions.operator_api.list_query import as_utc, check_parameters, reply
-from functions.operator_api.query_params import unknown_parameters
 from functions.operator_api.request_body import body_is_not_an_object, declares_other_than_json, parse_json_body
 from functions.operator_api.schemas import (
     AuditPage,
@@ -686,6 +685,9 @@ def replay_stripe_event(event_id: str, idempotency_key: RequiredIdempotencyKey) 
     return ReplayOut(**once(scoped_key(_actor(), idempotency_key), {"event_id": event_id}, work))
 
 
+REMINDER_REPORT_PARAMETERS = frozenset({"from", "to"})
+
+
 @app.get(
     "/v1/reports/reminders",
     tags=["reports"],
@@ -696,6 +698,7 @@ def get_reminders_report(
     first_day: Annotated[date, Query(alias="from", description="the first UTC send day, YYYY-MM-DD")],
     last_day: Annotated[date, Query(alias="to", description="the last UTC send day, included; at most 400 days")],
 ) -> ReminderReportOut:
+    check_parameters(app.current_event, REMINDER_REPORT_PARAMETERS, frozenset())
     return views.reminder_report_out(reminder_report.reminder_report(wiring.ledger(), first_day, last_day))
 
 
@@ -727,7 +730,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return not_json()
     if body_is_not_an_object(event):
         return not_an_object()
-    unknown = unknown_parameters(event)
-    if unknown is not None:
-        return unknown
     return app.resolve(event, context)
