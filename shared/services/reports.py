@@ -103,6 +103,12 @@ def currencies(ledger: Ledger) -> list[str]:
     return sorted(ledger.read_tallies(CURRENCIES_SCOPE, between=("", "~")))
 
 
+def day_flows(ledger: Ledger, currency: str, day: date) -> dict[str, int]:
+    """One day's flows in one currency (aggregates.FLOW_FIELDS, absent ones 0): one counter item."""
+    found = ledger.read_tallies(flows_scope(currency), buckets=[day_bucket(day)]).get(day_bucket(day), {})
+    return {name: found.get(name, 0) for name in FLOW_FIELDS}
+
+
 # ----- aging -------------------------------------------------------------------------------------------------
 
 
