@@ -28,7 +28,7 @@ TABLE = "payportal-bench"
 # does not grow with the table. The scheduled-work figures stay on moto as it comes, as they always were.
 PATCHED_MOTO = "PAYPORTAL_BENCH_PATCHED_MOTO"
 # PAYPORTAL_BENCH_ONLY values that name a benchmark other than a cold start.
-OTHER_BENCHMARKS: frozenset[str] = frozenset({"lists", "reminder_report"})
+OTHER_BENCHMARKS: frozenset[str] = frozenset({"lists", "reminder_report", "reports"})
 
 
 def free_port() -> int:
@@ -318,6 +318,13 @@ def cold_starts(invoice: Any, env: dict[str, str], only: str | None) -> None:
 
 
 def main() -> None:
+    if os.environ.get("PAYPORTAL_BENCH_ONLY") == "reports":  # the reports against a scan, nothing else
+        with moto_server() as moto_port:
+            os.environ.update(environment(moto_port, None))
+            from benchmarks import reports
+
+            reports.main()
+        return
     if os.environ.get("PAYPORTAL_BENCH_ONLY") == "reminder_report":  # the reminders report against a scan only
         with moto_server() as moto_port:
             os.environ.update(environment(moto_port, None))
@@ -359,7 +366,7 @@ def main() -> None:
             dynamo = {k: v for k, v in counts.items() if k.startswith("dynamodb.")}
             print(f"  {name}: {sum(dynamo.values())} DynamoDB requests {dict(sorted(counts.items()))}")
         print()
-        from benchmarks import balances, charges, lists, reconcile, reminder_report, reminders
+        from benchmarks import balances, charges, lists, reconcile, reminder_report, reminders, reports
 
         reminders.main()
         print()
@@ -370,6 +377,8 @@ def main() -> None:
         reconcile.main()
         print()
         lists.main()
+        print()
+        reports.main()
         print()
         reminder_report.main()
     print()

@@ -171,6 +171,11 @@ def tally_from(item: dict[str, Any]) -> dict[str, int]:
 TALLY_BOOKKEEPING: Final = frozenset({PK, SK, "type", "scope", "bucket"})
 
 
+def tally_item(scope: str, bucket: str, counts: dict[str, int]) -> dict[str, Any]:
+    """A counter item as the ADDs of writes.tally_write leave it (for building aggregates straight into a table)."""
+    return {**key_item(tally_key(scope, bucket)), "type": "tally", "scope": scope, "bucket": bucket, **counts}
+
+
 def snapshot_key(kind: str, day: date) -> Key:
     return f"SNAPSHOT#{kind}", day.isoformat()
 
