@@ -3,7 +3,8 @@ three years of due dates, about 20% still owed, each with its payment, and their
 straight into a table by the same derivation the use cases commit (services.aggregates.tallies_for). Then the
 aging as of today, as of a past day (from the snapshot the balances run keeps, built here by its own code)
 and the collections KPIs for a quarter, each against a full scan computing the same answer in the same run:
-time, items read, ratio, and whether the answers agree (asserted)."""
+time, items read, ratio, and whether the answers agree (asserted). In the patched moto the local stack runs.
+"""
 
 from __future__ import annotations
 
@@ -155,10 +156,13 @@ def _owed_at_end_of(invoice: Any, payments: list[Any], day: date) -> int:
     return max(0, invoice.amount_due - paid)
 
 
-def _scan_aging(client: Any, table: str, as_of: date) -> dict[str, dict[str, int]]:
+Scanned = tuple[list[Any], dict[str, list[Any]]]
+
+
+def _scan_aging(scanned: Scanned, as_of: date) -> dict[str, dict[str, int]]:
     from shared.services.reports import AGING_BUCKETS, aging_bucket
 
-    invoices, payments = _scan(client, table)
+    invoices, payments = scanned
     totals: dict[str, dict[str, int]] = {}
     for invoice in invoices:
         owed = _owed_at_end_of(invoice, payments[invoice.id], as_of)
@@ -168,11 +172,11 @@ def _scan_aging(client: Any, table: str, as_of: date) -> dict[str, dict[str, int
     return totals
 
 
-def _scan_collections(client: Any, table: str, start: date, end: date) -> dict[str, dict[str, Any]]:
+def _scan_collections(scanned: Scanned, start: date, end: date) -> dict[str, dict[str, Any]]:
     """The quarter's KPI inputs and figures per currency, from every invoice and payment."""
     from shared.services.reports import _countback, aging_bucket
 
-    invoices, payments = _scan(client, table)
+    invoices, payments = scanned
     out: dict[str, dict[str, Any]] = {}
     for code in CURRENCIES:
         mine = [i for i in invoices if i.currency == code]
@@ -223,6 +227,12 @@ def _ours_collections(report: Any) -> dict[str, dict[str, Any]]:
 def main() -> None:
     from botocore.config import Config
 
+    from local import moto_patches
+
+    # The moto `make dev` runs (this process's moto server): a Query reads its partition, not the whole table
+    # (unpatched moto answers every Query from the whole table sorted, which would measure moto, not the design).
+    moto_patches.install()
+
     from shared.adapters.aws import _session
     from shared.adapters.dynamodb import DynamoLedger
     from shared.clock import FixedClock
@@ -259,25 +269,30 @@ def main() -> None:
     def aging(as_of: date) -> dict[str, dict[str, int]]:
         return {line.currency: line.as_counts() for line in aging_report(ledger, clock, as_of).currencies}
 
+    # One full scan (every report would need one; moto's Scan is slow enough that one is all a run can afford),
+    # timed once and counted against each report, plus what computing that report from it takes.
+    scanned, scan_reads, scan_seconds = _measured(client, lambda: _scan(client, table))
     cases = [
-        ("aging as of today", lambda: aging(today), lambda: _scan_aging(client, table, today)),
-        (f"aging as of {PAST.isoformat()}", lambda: aging(PAST), lambda: _scan_aging(client, table, PAST)),
+        ("aging as of today", lambda: aging(today), lambda: _scan_aging(scanned, today)),
+        (f"aging as of {PAST.isoformat()}", lambda: aging(PAST), lambda: _scan_aging(scanned, PAST)),
         (
             f"collections {QUARTER[0].isoformat()}..{QUARTER[1].isoformat()}",
             lambda: _ours_collections(collections_report(ledger, clock, *QUARTER)),
-            lambda: _scan_collections(client, table, *QUARTER),
+            lambda: _scan_collections(scanned, *QUARTER),
         ),
     ]
     print(f"  {'report':36} {'':10} {'requests':>8} {'items read':>10} {'time (s)':>9}")
     for name, ours, scan in cases:
         answer, reads, seconds = _measured(client, ours)
-        expected, scan_reads, scan_seconds = _measured(client, scan)
+        started = time.perf_counter()
+        expected = scan()
+        computed = scan_seconds + time.perf_counter() - started
         assert answer == expected, f"{name}: {answer} != {expected}"
         print(f"  {name:36} {'aggregates':10} {reads.requests:8d} {reads.items:10,d} {seconds:9.3f}")
-        print(f"  {'':36} {'full scan':10} {scan_reads.requests:8d} {scan_reads.items:10,d} {scan_seconds:9.3f}")
+        print(f"  {'':36} {'full scan':10} {scan_reads.requests:8d} {scan_reads.items:10,d} {computed:9.3f}")
         print(
             f"  {'':36} ratio (aggregates / scan): items {reads.items / max(scan_reads.items, 1):.4f},"
-            f" time {seconds / max(scan_seconds, 1e-9):.4f}; answers equal"
+            f" time {seconds / max(computed, 1e-9):.4f}; answers equal"
         )
 
 

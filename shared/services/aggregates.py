@@ -5,9 +5,9 @@ Counters, per currency C (minor units, or counts):
 
 | scope              | bucket        | fields           | moved by                        |
 |--------------------|---------------|------------------|---------------------------------|
-| owed#C             | D#{due date}  | amount, invoices | what is still owed, by due date |
+| owed#C#{due year}  | D#{due date}  | amount, invoices | what is still owed, by due date |
 | owed#C             | M#{due month} | amount, invoices | the same, by due month          |
-| owedmoves#C        | {day}#{due}   | amount, invoices | what owed#C moved on that day   |
+| owedmoves#C#{month}| {day}#{due}   | amount, invoices | what owed moved that day        |
 | flows#C            | D#{day}       | FLOW_FIELDS      | what happened that day          |
 | flows#C            | M#{month}     | FLOW_FIELDS      | the same, by month              |
 
@@ -52,16 +52,23 @@ CURRENCIES_SCOPE: Final = "currencies"  # one counter per currency invoiced in: 
 
 
 def owed_scope(currency: str) -> str:
+    """What is owed per due month (the days are in owed_days_scope)."""
     return f"owed#{currency}"
 
 
-def moves_scope(currency: str) -> str:
-    return f"owedmoves#{currency}"
+def owed_days_scope(currency: str, year: int) -> str:
+    """What is owed per due day, one partition per due year (a report reads at most two)."""
+    return f"owed#{currency}#{year}"
+
+
+def moves_scope(currency: str, month: date) -> str:
+    """What the changes of one calendar month moved of what is owed (one partition per month of changes)."""
+    return f"owedmoves#{currency}#{month.strftime('%Y-%m')}"
 
 
 def moves_bucket(day: date, due: date) -> str:
     """What changes on `day` moved of what is owed on `due`: sorted by day, so the moves since a day are one
-    Query of the currency's partition."""
+    Query of each month's partition from that day's month on."""
     return f"{day.isoformat()}#{due.isoformat()}"
 
 
@@ -108,9 +115,9 @@ def _owed_tallies(before: Invoice | None, after: Invoice, today: date) -> list[T
     for owing, sign in moved:
         deltas = {"amount": sign * owing.amount, "invoices": sign}
         tallies += [
-            Tally(owed_scope(owing.currency), day_bucket(owing.due), deltas),
+            Tally(owed_days_scope(owing.currency, owing.due.year), day_bucket(owing.due), deltas),
             Tally(owed_scope(owing.currency), month_bucket(owing.due), deltas),
-            Tally(moves_scope(owing.currency), moves_bucket(today, owing.due), deltas),
+            Tally(moves_scope(owing.currency, today), moves_bucket(today, owing.due), deltas),
         ]
     return tallies
 

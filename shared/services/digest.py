@@ -29,7 +29,6 @@ from shared.domain.local_time import local_date
 from shared.domain.messages import DigestEmail, OutboxMessage
 from shared.domain.records import EVENT_FAILED, EVENT_FLAGGED
 from shared.services import digest_tallies, reports
-from shared.services.aggregates import day_bucket, flows_scope
 from shared.services.due_work import ALL_SHARDS
 from shared.services.dunning_policy import current_policy
 from shared.services.ports import Change, ChangeRejected, Ledger, Rejection, SkippedItem, UnreadableRecord
@@ -121,14 +120,8 @@ def _balances(ledger: Ledger, now: datetime) -> tuple[CurrencyBalance, ...]:
 
 
 def _flows(ledger: Ledger, codes: list[str], day: date) -> dict[str, dict[str, int]]:
-    """Currency -> that day's flows (services.aggregates)."""
-    bucket = day_bucket(day)
-    found = {}
-    for code in codes:
-        counts = ledger.read_tallies(flows_scope(code), buckets=[bucket]).get(bucket)
-        if counts:
-            found[code] = counts
-    return found
+    """Currency -> that day's flows (services.reports.day_flows: one counter item each)."""
+    return {code: reports.day_flows(ledger, code, day) for code in codes}
 
 
 def _own_counters(ledger: Ledger, day: date) -> dict[str, dict[str, int]]:

@@ -17,6 +17,7 @@ from shared.services.aggregates import (
     flows_scope,
     month_bucket,
     moves_scope,
+    owed_days_scope,
     owed_scope,
 )
 from shared.services.ports import Ledger
@@ -96,15 +97,22 @@ def currencies(ledger: Ledger) -> list[str]:
     return sorted(ledger.read_tallies(CURRENCIES_SCOPE, between=("", "~")))
 
 
+def day_flows(ledger: Ledger, currency: str, day: date) -> dict[str, int]:
+    """One day's flows in one currency (aggregates.FLOW_FIELDS, absent ones 0): one counter item."""
+    found = ledger.read_tallies(flows_scope(currency), buckets=[day_bucket(day)]).get(day_bucket(day), {})
+    return {name: found.get(name, 0) for name in FLOW_FIELDS}
+
+
 # ----- aging -------------------------------------------------------------------------------------------------
 
 
 def _owed_state(ledger: Ledger, currency: str, as_of: date) -> tuple[dict[str, int], dict[str, int]]:
     """(owed per due day in the window before `as_of`, owed per due month), live."""
     first, last = as_of - timedelta(days=WINDOW_DAYS), as_of - timedelta(days=1)
-    scope = owed_scope(currency)
-    days = ledger.read_tallies(scope, between=(day_bucket(first), day_bucket(last)))
-    months = ledger.read_tallies(scope, between=("M#", "M#~"))
+    days: dict[str, dict[str, int]] = {}
+    for year in range(first.year, last.year + 1):
+        days |= ledger.read_tallies(owed_days_scope(currency, year), between=(day_bucket(first), day_bucket(last)))
+    months = ledger.read_tallies(owed_scope(currency), between=("M#", "M#~"))
     return (
         {bucket[2:]: counts.get("amount", 0) for bucket, counts in days.items()},
         {bucket[2:]: counts.get("amount", 0) for bucket, counts in months.items()},
@@ -177,9 +185,13 @@ def _moves_after(ledger: Ledger, currency: str, after: date, today: date) -> dic
     """Owed moved per due day by the changes of the days after `after` up to today."""
     moved: dict[str, int] = {}
     since = (after + timedelta(days=1)).isoformat()
-    for bucket, counts in ledger.read_tallies(moves_scope(currency), between=(since, f"{today.isoformat()}#~")).items():
-        due = bucket.split("#", 1)[1]
-        moved[due] = moved.get(due, 0) + counts.get("amount", 0)
+    month = (after + timedelta(days=1)).replace(day=1)
+    while month <= today:
+        span = (since, f"{today.isoformat()}#~")
+        for bucket, counts in ledger.read_tallies(moves_scope(currency, month), between=span).items():
+            due = bucket.split("#", 1)[1]
+            moved[due] = moved.get(due, 0) + counts.get("amount", 0)
+        month = (month + timedelta(days=32)).replace(day=1)
     return moved
 
 

@@ -1321,15 +1321,15 @@ class LedgerContract:
         assert ledger.claim(message.id, 60, "token-a") is None
 
     def test_tallies_count_towards_the_hundred_items_of_a_transaction(self, ledger: LedgerUnderTest) -> None:
-        # Given an invoice (two items: it and its number) and 99 counters: 101 items
-        too_many = [Tally("s", f"b{n:03}", {"n": 1}) for n in range(99)]
+        # Given a Stripe event's record (one item) and 100 counters: 101 items
+        too_many = [Tally("s", f"b{n:03}", {"n": 1}) for n in range(100)]
 
-        # When committed; Then it is refused and nothing is counted; with 98 counters it commits
+        # When committed; Then it is refused and nothing is counted; with 99 counters it commits
         with pytest.raises(self.refused_request):
-            ledger.commit(Change(new_invoice=an_invoice("inv_1"), tallies=too_many))
+            ledger.commit(Change(stripe_event=an_event(), tallies=too_many))
         assert ledger.read_tallies("s", between=("b", "b~")) == {}
-        ledger.commit(Change(new_invoice=an_invoice("inv_1"), tallies=too_many[:98]))
-        assert len(ledger.read_tallies("s", between=("b", "b~"))) == 98
+        ledger.commit(Change(stripe_event=an_event(), tallies=too_many[:99]))
+        assert len(ledger.read_tallies("s", between=("b", "b~"))) == 99
 
     def test_a_delta_that_is_not_an_int_is_refused(self, ledger: LedgerUnderTest) -> None:
         # Given an amount as a float (money is an int in minor units); Then the change is refused

@@ -169,7 +169,7 @@ def test_the_reminders_report_refuses_what_it_cannot_answer(aws: Aws) -> None:
     unknown = report({"from": "2027-03-08", "to": "2027-03-14", "currency": "USD"})
     assert unknown["statusCode"] == 400
     assert json_body(unknown)["error"]["code"] == "unknown_parameter"
-    assert json_body(unknown)["error"]["fields"] == [{"field": "currency", "message": "not a parameter of this route"}]
+    assert [f["field"] for f in json_body(unknown)["error"]["fields"]] == ["currency"]
     for query, field in [
         ({"from": "2027-02-30", "to": "2027-03-14"}, "from"),
         ({"from": "2027-03-08"}, "to"),

@@ -24,6 +24,7 @@ from shared.services.reports import (
     aging_bucket,
     aging_report,
     collections_report,
+    day_flows,
     keep_daily_snapshots,
 )
 from tests.fakes import FakeGateway, InMemoryLedger
@@ -223,6 +224,22 @@ def test_collections_kpis_over_a_quarter() -> None:
     assert figures["average_days_to_pay"] == (19 + 40) / 2
     assert figures["paid_on_time_share"] == 0.5
     assert figures["promises_kept_share"] is None and figures["offsession_recovery_rate"] is None
+
+
+def test_a_days_flows_read_as_one_counter() -> None:
+    books = Books()
+    invoice = books.invoice(10_000, date(2026, 3, 31))
+    books.pay(invoice, 4_000)
+
+    flows = day_flows(books.ledger, "USD", START.date())
+
+    assert (flows["invoiced"], flows["collected"], flows["invoices_created"], flows["refunded"]) == (
+        10_000,
+        4_000,
+        1,
+        0,
+    )
+    assert day_flows(books.ledger, "EUR", START.date())["collected"] == 0
 
 
 def test_collections_refuse_bad_ranges_and_days_without_snapshots() -> None:
