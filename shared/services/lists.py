@@ -20,7 +20,7 @@ Served (README, "Lists and search", says the same):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, Final
 
@@ -198,7 +198,7 @@ def invoice_matches(f: InvoiceFilters, invoice: Invoice, now: datetime) -> bool:
 def list_invoices(ledger: Ledger, clock: Clock, f: InvoiceFilters, *, limit: int, cursor: str | None) -> Page:
     """One page of InvoiceRows, oldest due first (a customer's: oldest created first)."""
     now = clock.now()
-    listing = plan_invoices(f, now)
+    listing = replace(plan_invoices(f, now), asked=repr(f))
     page = ledger.list_invoices(listing, limit, cursor)
     rows = [InvoiceRow(i, days_overdue(i, now)) for i in page.items if invoice_matches(f, i, now)]
     return Page(items=rows, next_cursor=page.next_cursor)
@@ -254,7 +254,7 @@ def plan_payments(f: PaymentFilters, now: datetime) -> PaymentListing:
 
 def list_payments(ledger: Ledger, clock: Clock, f: PaymentFilters, *, limit: int, cursor: str | None) -> Page:
     """One page of Payments received in the window, newest first."""
-    return ledger.list_payments(plan_payments(f, clock.now()), limit, cursor)
+    return ledger.list_payments(replace(plan_payments(f, clock.now()), asked=repr(f)), limit, cursor)
 
 
 # ----- customers ---------------------------------------------------------------------------------------

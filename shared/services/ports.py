@@ -204,6 +204,9 @@ class InvoiceListing:
     number: str = ""
     due_from: date | None = None
     due_until: date | None = None
+    # The filters as asked, when the range comes partly from the clock (overdue: due before today): what a
+    # cursor is bound to, so the next page is still this listing's tomorrow, when the range has moved on a day.
+    asked: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +220,14 @@ class PaymentListing:
     customer_id: str = ""
     currency: str = ""
     method: str = ""
+    asked: str = ""  # the filters as asked (`until` defaults to now): what a cursor is bound to, as above
+
+
+def listing_identity(listing: InvoiceListing | PaymentListing | CustomerListing) -> str:
+    """What a list's cursor is bound to: the filters as asked where the listing carries them (its range may
+    move with the clock between two pages), else the listing itself (partition, range and filters)."""
+    asked = getattr(listing, "asked", "")
+    return f"{type(listing).__name__}:{asked}" if asked else repr(listing)
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,7 @@ from shared.services.ports import (
     PaymentListing,
     Rejection,
     check_tallies_guarded,
+    listing_identity,
     merged_tallies,
 )
 
@@ -475,7 +476,7 @@ class InMemoryLedger:
             return Page(items=[self.invoices[invoice_id]] if invoice_id in self.invoices else [], next_cursor=None)
         if listing.by == "customer":
             owned = self._customer_invoices(listing.customer_id)
-            return _page(repr(listing), owned, limit, cursor, newest_first=False)
+            return _page(listing_identity(listing), owned, limit, cursor, newest_first=False)
         listed = _INVOICE_LISTS.get(listing.by, lambda i: i.status.value == listing.status)
         ordered = sorted(
             (
@@ -488,7 +489,7 @@ class InMemoryLedger:
             ),
             key=_sort_key,
         )
-        return _page(repr(listing), ordered, limit, cursor, newest_first=False)
+        return _page(listing_identity(listing), ordered, limit, cursor, newest_first=False)
 
     def _customer_invoices(self, customer_id: str) -> list[tuple[str, Invoice]]:
         return sorted(
@@ -512,14 +513,14 @@ class InMemoryLedger:
             ),
             key=_sort_key,
         )
-        return _page(repr(listing), ordered, limit, cursor, newest_first=True)
+        return _page(listing_identity(listing), ordered, limit, cursor, newest_first=True)
 
     def list_customers(self, listing: CustomerListing, limit: int, cursor: str | None) -> Page:
         if listing.by == "all":
             everyone = sorted(
                 ((_created_order(c.created_at, c.id), ("name", c)) for c in self.customers.values()), key=_sort_key
             )
-            return _page(repr(listing), everyone, limit, cursor, newest_first=True)
+            return _page(listing_identity(listing), everyone, limit, cursor, newest_first=True)
         prefix = listing.prefix + "#" if listing.by == "email" else listing.prefix
         entries = [
             (f"{search_text(text)}#{c.id}", (under, c))
@@ -527,7 +528,7 @@ class InMemoryLedger:
             for under, text in (("name", c.name), ("email", c.email))
         ]
         found = sorted(((k, entry) for k, entry in entries if k.startswith(prefix)), key=_sort_key)
-        return _page(repr(listing), found, limit, cursor, newest_first=False)
+        return _page(listing_identity(listing), found, limit, cursor, newest_first=False)
 
     def open_balances(self) -> dict[str, tuple[int, int]]:
         """Currency -> (amount still to collect, invoices), over open and partially paid invoices."""

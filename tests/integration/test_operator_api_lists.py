@@ -272,6 +272,35 @@ def test_payments_pages_walk_months_without_losing_one(clock: FixedClock) -> Non
     assert [p["id"] for p in found] == made[::-1]
 
 
+def test_the_next_page_is_served_after_the_clock_moved_on(clock: FixedClock) -> None:
+    # Given payments and overdue invoices, and a first page of each taken with no end asked (until: now;
+    # overdue: due before today), so the listing's range comes from the clock
+    customer = create_customer()
+    invoice = create_invoice(customer["id"], amount_due=100_000, allow_partial=True, min_partial_amount=100)
+    for day in (3, 4, 5):
+        clock.instant = datetime(2027, 2, day, 12, tzinfo=UTC)
+        _pay_offline(invoice["id"], 1_000, received_on=f"2027-02-{day:02d}")
+    for day in (1, 2, 3):
+        create_invoice(customer["id"], amount_due=500, due_date=f"2027-01-{day:02d}")
+    clock.instant = datetime(2027, 2, 10, 23, 59, tzinfo=UTC)
+    payments = json_body(listing("/v1/payments", {"since": "2027-02-01", "limit": "2"}))
+    overdue = json_body(listing("/v1/invoices", {"overdue": "true", "currency": "USD", "limit": "2"}))
+
+    # When the next pages are asked for the next day
+    clock.instant = datetime(2027, 2, 11, 10, 30, tzinfo=UTC)
+    more_payments = listing("/v1/payments", {"since": "2027-02-01", "limit": "2", "cursor": payments["next_cursor"]})
+    more_overdue = listing(
+        "/v1/invoices", {"overdue": "true", "currency": "USD", "limit": "2", "cursor": overdue["next_cursor"]}
+    )
+
+    # Then each cursor still belongs to its list, and the rows go on where they stopped
+    assert more_payments["statusCode"] == 200, more_payments["body"]
+    assert more_overdue["statusCode"] == 200, more_overdue["body"]
+    assert len(payments["payments"]) + len(json_body(more_payments)["payments"]) == 3
+    due = [i["due_date"] for i in overdue["invoices"] + json_body(more_overdue)["invoices"]]
+    assert due == ["2026-12-15", "2027-01-01", "2027-01-02", "2027-01-03"]  # the first invoice is due mid-December
+
+
 # ----- customers ---------------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from shared import schema
-from shared.services.ports import InvalidCursor
+from shared.services.ports import CustomerListing, InvalidCursor, InvoiceListing, PaymentListing, listing_identity
 
 # The table's keys: in every LastEvaluatedKey, next to the queried index's two.
 _TABLE_KEYS: Final = (schema.PARTITION_KEY, schema.SORT_KEY)
@@ -53,9 +53,9 @@ def _string(attribute: object) -> str:
     return value
 
 
-def listing_fingerprint(listing: object) -> str:
-    """What a list cursor is bound to: the listing (its partition, range and filters) it was handed out for."""
-    return hashlib.sha256(repr(listing).encode()).hexdigest()[:16]
+def listing_fingerprint(listing: InvoiceListing | PaymentListing | CustomerListing) -> str:
+    """What a list cursor is bound to (ports.listing_identity), hashed."""
+    return hashlib.sha256(listing_identity(listing).encode()).hexdigest()[:16]
 
 
 def encode_list_cursor(fingerprint: str, partition: str, last_evaluated_key: dict[str, Any] | None) -> str:

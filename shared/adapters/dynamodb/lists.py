@@ -130,7 +130,11 @@ class ListReader:
         return deserialize(found) if found else None
 
     def page(
-        self, key_range: KeyRange, listing: object, limit: int, cursor: str | None
+        self,
+        key_range: KeyRange,
+        listing: InvoiceListing | PaymentListing | CustomerListing,
+        limit: int,
+        cursor: str | None,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """Up to `limit` items of the range, walking its partitions in order, and where to go on."""
         fingerprint = listing_fingerprint(listing)
