@@ -3,6 +3,7 @@ Stripe, SES and EventBridge; unit tests pass in-memory fakes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -344,7 +345,7 @@ class Ledger(Protocol):
 
     def get_snapshot(self, kind: str, day: date) -> dict[str, dict[str, int]] | None: ...
 
-    def open_invoice_balances(self) -> list[tuple[str, str, date, int]]:
+    def open_invoice_balances(self) -> Iterable[tuple[str, str, date, int]]:
         """(customer id, currency, due date, amount still owed) of every invoice being collected, from the
         open_balances index (a few attributes per open invoice, never the table)."""
         ...

@@ -6,7 +6,7 @@ import contextlib
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -484,9 +484,9 @@ class DynamoLedger:
         item = self._get(items.snapshot_key(kind, day))
         return items.snapshot_from(item) if item else None
 
-    def open_invoice_balances(self) -> list[tuple[str, str, date, int]]:
-        """Every open invoice's (customer, currency, due date, amount owed), from the open_balances index."""
-        found: list[tuple[str, str, date, int]] = []
+    def open_invoice_balances(self) -> Iterator[tuple[str, str, date, int]]:
+        """Every open invoice's (customer, currency, due date, amount owed), from the open_balances index, read
+        a page at a time as the caller goes on."""
         for shard in range(schema.OPEN_BALANCES_SHARDS):
             request: dict[str, Any] = {
                 "TableName": self._table,
@@ -501,11 +501,10 @@ class DynamoLedger:
                 for raw in page.get("Items", []):
                     item = deserialize(raw)
                     due = date.fromisoformat(item["due_date"])
-                    found.append((item["customer_id"], item["currency"], due, int(item[schema.OPEN_AMOUNT])))
+                    yield item["customer_id"], item["currency"], due, int(item[schema.OPEN_AMOUNT])
                 if "LastEvaluatedKey" not in page:
                     break
                 request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return found
 
     # -- reconciliation's state: one partition, read by key and Query, never a scan
 

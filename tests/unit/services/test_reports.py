@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from shared.clock import AdjustableClock
 from shared.domain.invoices import Invoice
 from shared.domain.records import OfflineMethod
+from shared.services import reports
 from shared.services.aggregates import owed_by
 from shared.services.corrections import CreditNoteAsk, issue_credit_note_once
 from shared.services.invoices import InvoiceDraft, create_invoice
@@ -127,6 +128,20 @@ def test_aging_by_customer_reads_the_open_invoices() -> None:
     assert report.customers is not None
     by_customer = {c.customer_id: c.lines[0].as_counts() for c in report.customers}
     assert by_customer["cus_1"]["days_1_30"] == 1_000 and by_customer["cus_2"]["current"] == 2_000
+
+
+def test_aging_by_customer_refuses_more_open_invoices_than_it_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given three open invoices and a bound of two
+    monkeypatch.setattr(reports, "MAX_GROUPED_INVOICES", 2)
+    books = Books()
+    books.at(datetime(2026, 6, 30, 12, tzinfo=UTC))
+    for amount in (1_000, 2_000, 3_000):
+        books.invoice(amount, date(2026, 6, 1))
+
+    # When grouped by customer, then refused saying why, while the per-currency aging still answers
+    with pytest.raises(ReportUnavailable, match="more than 2 invoices are open"):
+        aging_report(books.ledger, books.clock, date(2026, 6, 30), by_customer=True)
+    assert aging_report(books.ledger, books.clock, date(2026, 6, 30)).currencies[0].total == 6_000
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
