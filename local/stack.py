@@ -158,6 +158,7 @@ class LocalStack:
             "PAYPORTAL_BUSINESS_NAME": self.config.business_name,
             "PAYPORTAL_SES_CONFIGURATION_SET": resources.ses_configuration_set,
             "PAYPORTAL_REMINDERS_QUEUE_URL": resources.reminders_queue_url,
+            "PAYPORTAL_CONSOLE_CLIENT_ID": resources.console_client_id,
             "POWERTOOLS_SERVICE_NAME": "payportal",
             "POWERTOOLS_METRICS_NAMESPACE": "payportal-local",
             "POWERTOOLS_TRACE_DISABLED": "true",

@@ -19,6 +19,7 @@ Environment variables (CDK sets them in AWS; the local stack sets them for `make
 | PAYPORTAL_AUTOPAY_NOTICE_DAYS    | days before the due date an autopay charge is announced (3)   |
 | PAYPORTAL_SES_CONFIGURATION_SET  | SES configuration set whose events report bounces, complaints  |
 | PAYPORTAL_REMINDERS_QUEUE_URL    | SQS queue where a dunning run out of time leaves the rest      |
+| PAYPORTAL_CONSOLE_CLIENT_ID      | the console's Cognito app client (the console function only)   |
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class Settings:
     autopay_notice_days: int = 3
     charge_retry_days: tuple[int, ...] = (3, 5, 7)
     reminders_queue_url: str | None = None
+    console_client_id: str | None = None
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -78,6 +80,7 @@ class Settings:
             autopay_notice_days=int(env.get("PAYPORTAL_AUTOPAY_NOTICE_DAYS", "3")),
             charge_retry_days=_days(env.get("PAYPORTAL_CHARGE_RETRY_DAYS", "3,5,7"), "PAYPORTAL_CHARGE_RETRY_DAYS"),
             reminders_queue_url=env.get("PAYPORTAL_REMINDERS_QUEUE_URL") or None,
+            console_client_id=env.get("PAYPORTAL_CONSOLE_CLIENT_ID") or None,
         )
 
 

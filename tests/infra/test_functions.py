@@ -29,7 +29,7 @@ REQUIRED_ENVIRONMENT = {
 }
 
 # Only the functions that use them: where the dunning run leaves its continuations.
-EXTRA_ENVIRONMENT = {"reminders": {"PAYPORTAL_REMINDERS_QUEUE_URL"}}
+EXTRA_ENVIRONMENT = {"reminders": {"PAYPORTAL_REMINDERS_QUEUE_URL"}, "console": {"PAYPORTAL_CONSOLE_CLIENT_ID"}}
 
 
 def environment_of(synthesized: Synthesized, name: str) -> dict[str, Any]:

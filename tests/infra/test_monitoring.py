@@ -38,6 +38,7 @@ EXPECTED_ALARMS = {
     "OutboxDeliveriesUnrecorded",
     "WebhookEventsUnreadable",
     "RefundsFailed",
+    "ConsoleSignInFailures",
 }
 
 

@@ -76,6 +76,8 @@ EXPECTED_ACTIONS = {
     | FUNCTION_DLQ,
     # The customer an SES event names, one TransactWriteItems of Puts to mark the address; failures to its DLQ.
     "email_feedback": LOGS | XRAY | READ_ONE | READ_MANY | PUT | KEY | DLQ,
+    # Sessions and pages over the table and the due_work index; nothing of Cognito (its sign-in API is public).
+    "console": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | DELETE | KEY,
 }
 # The only actions AWS offers no resource-level permission for.
 UNSCOPED_ACTIONS = XRAY | {"dynamodb:ListStreams"}
@@ -119,11 +121,16 @@ def test_each_function_is_allowed_exactly_what_it_needs(synthesized: Synthesized
     assert actions_of(synthesized, name) == EXPECTED_ACTIONS[name]
 
 
-@pytest.mark.parametrize("name", ["checkout", "webhooks", "operator_api"])
+@pytest.mark.parametrize("name", ["checkout", "webhooks", "operator_api", "console"])
 def test_http_functions_can_neither_send_email_nor_publish_events(synthesized: Synthesized, name: str) -> None:
     actions = actions_of(synthesized, name)
 
     assert not {action for action in actions if action.startswith(("ses:", "events:"))}
+
+
+def test_the_console_can_read_no_secret_and_call_nothing_of_cognito(synthesized: Synthesized) -> None:
+    # Cognito's sign-in API (InitiateAuth, RespondToAuthChallenge, software tokens, GlobalSignOut) is public.
+    assert not {a for a in actions_of(synthesized, "console") if a.startswith(("secretsmanager:", "cognito-idp:"))}
 
 
 def test_the_outbox_reads_the_stripe_secret_and_nothing_else_of_secrets_manager(synthesized: Synthesized) -> None:
@@ -169,11 +176,12 @@ INDEXES = {
     "reminders": ("due_work",),
     "charges": ("due_work",),
     "reconcile": ("due_work",),
+    "console": ("due_work",),
 }
 
 
 @pytest.mark.parametrize(
-    "name", ["checkout", "webhooks", "outbox", "operator_api", "reminders", "charges", "reconcile"]
+    "name", ["checkout", "webhooks", "outbox", "operator_api", "reminders", "charges", "reconcile", "console"]
 )
 def test_each_index_is_queried_only_by_the_function_that_needs_it(synthesized: Synthesized, name: str) -> None:
     resources = [
