@@ -20,6 +20,7 @@ One table, generic keys, entity prefixes. Items and their keys:
 | recurring       | RECURRING#{id}             | RECURRING             | CUSTOMER#{cid} / RECURRING#{created}#id |
 | reconcile cursor| RECONCILE                  | CURSOR                |                                       |
 | drift           | RECONCILE                  | DRIFT#{kind}#{id}     |                                       |
+| console session | CONSOLESESSION#{sha256(id)}| CONSOLESESSION        |                                       |
 
 Stripe events waiting on an operator (failed, flagged) also carry gsi2 keys `STRIPE_EVENT#{outcome}` /
 `{received}#{event_id}`.

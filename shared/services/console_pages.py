@@ -16,13 +16,14 @@ from shared.domain.console_session import ConsoleSession
 from shared.domain.errors import InvalidHold
 from shared.domain.invoices import Invoice
 from shared.domain.records import AuditEntry, AuditSubject, Customer, Drift, Payment, Plan, StripeEventRecord
+from shared.domain.text import strip_bidi_controls
 from shared.schema import DUE_WORK_SHARDS
 from shared.services import invoices
 from shared.services.ports import Ledger
 
 TODAY_LIMIT = 20  # items per list on Today: a worklist, each list links on to its full view
 TIMELINE_LIMIT = 50
-HOLD_REASON_MAX = 500
+HOLD_REASON_MAX = 200  # as the operator API allows (NewHold)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,7 @@ def place_hold(
     ledger: Ledger, clock: Clock, session: ConsoleSession, invoice_id: str, *, reason: str, until: datetime | None
 ) -> None:
     require(session.roles, Action.PLACE_HOLD)
-    reason = reason.strip()
+    reason = strip_bidi_controls(reason).strip()
     if not reason or len(reason) > HOLD_REASON_MAX:
         raise InvalidHold(f"a hold needs a reason of 1 to {HOLD_REASON_MAX} characters", field="reason")
     invoices.place_hold(ledger, clock, invoice_id, reason=reason, until=until, actor=session.actor)

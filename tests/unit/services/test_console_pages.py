@@ -1,0 +1,78 @@
+"""The console's pages and actions over the in-memory ledger: each checks the role policy first, and an
+action goes through the operator API's own service, audited with the staff member's identity."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from shared.domain.console_roles import Action, ActionForbidden, Role
+from shared.domain.console_session import ConsoleSession, Stage
+from shared.domain.errors import InvalidHold
+from shared.services import console_pages
+from tests.fakes import FixedClock
+from tests.fakes.pages import a_ledger_with
+from tests.fakes.records import NOW, a_customer, an_invoice
+
+
+def staff(*roles: Role) -> ConsoleSession:
+    at = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    return ConsoleSession(
+        session_hash="h", stage=Stage.SIGNED_IN, username="ada@example.com", csrf_token="t", created_at=at,
+        last_seen_at=at, staff_id="sub-1", email="ada@example.com", roles=frozenset(roles),
+    )  # fmt: skip
+
+
+def test_a_collector_places_a_hold_audited_as_themselves() -> None:
+    ledger = a_ledger_with(a_customer(), an_invoice())
+    console_pages.place_hold(ledger, FixedClock(NOW), staff(Role.COLLECTOR), "inv_1", reason="Called", until=None)
+    held = ledger.get_invoice("inv_1")
+    assert held is not None and held.hold is not None and held.hold.reason == "Called"
+    [entry] = [a for a in ledger.audit if a.action == "invoice.hold_placed"]
+    assert entry.actor == "staff:sub-1:ada@example.com"
+
+
+@pytest.mark.parametrize("roles", [(Role.VIEWER,), ()])
+def test_a_viewer_or_someone_without_a_role_cannot_hold(roles: tuple[Role, ...]) -> None:
+    ledger = a_ledger_with(a_customer(), an_invoice())
+    with pytest.raises(ActionForbidden):
+        console_pages.place_hold(ledger, FixedClock(NOW), staff(*roles), "inv_1", reason="Called", until=None)
+    invoice = ledger.get_invoice("inv_1")
+    assert invoice is not None and invoice.hold is None and ledger.audit_actions("inv_1") == []
+
+
+def test_a_viewer_cannot_release_a_hold() -> None:
+    ledger = a_ledger_with(a_customer(), an_invoice())
+    console_pages.place_hold(ledger, FixedClock(NOW), staff(Role.ADMIN), "inv_1", reason="Called", until=None)
+    with pytest.raises(ActionForbidden):
+        console_pages.release_hold(ledger, FixedClock(NOW), staff(Role.VIEWER), "inv_1")
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 201])
+def test_a_hold_needs_a_reason_of_reasonable_length(reason: str) -> None:
+    ledger = a_ledger_with(a_customer(), an_invoice())
+    with pytest.raises(InvalidHold):
+        console_pages.place_hold(ledger, FixedClock(NOW), staff(Role.ADMIN), "inv_1", reason=reason, until=None)
+
+
+def test_pages_need_a_role_to_read() -> None:
+    ledger = a_ledger_with(a_customer(), an_invoice())
+    with pytest.raises(ActionForbidden):
+        console_pages.today(ledger, FixedClock(NOW), staff())
+    with pytest.raises(ActionForbidden):
+        console_pages.invoice_page(ledger, FixedClock(NOW), staff(), "inv_1")
+
+
+def test_the_invoice_page_offers_what_the_role_allows() -> None:
+    ledger = a_ledger_with(a_customer(), an_invoice())
+    viewer = console_pages.invoice_page(ledger, FixedClock(NOW), staff(Role.VIEWER), "inv_1")
+    collector = console_pages.invoice_page(ledger, FixedClock(NOW), staff(Role.COLLECTOR), "inv_1")
+    assert Action.PLACE_HOLD not in viewer.actions and Action.PLACE_HOLD in collector.actions
+    assert Action.REFUND not in collector.actions
+
+
+def test_today_lists_invoices_whose_reminder_is_due() -> None:
+    ledger = a_ledger_with(a_customer(), an_invoice(due_date=date(2026, 11, 9), next_action_at=NOW))
+    view = console_pages.today(ledger, FixedClock(NOW), staff(Role.VIEWER))
+    assert [invoice.id for invoice in view.reminders_due] == ["inv_1"]
