@@ -48,7 +48,9 @@ def security_headers() -> dict[str, str]:
     )
     return {
         "Content-Security-Policy": csp,
-        "Referrer-Policy": "no-referrer",
+        # same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on our own forms, and
+        # the Origin check below needs the real one; other sites still get no referrer at all.
+        "Referrer-Policy": "same-origin",
         "Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload",
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
