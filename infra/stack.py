@@ -64,7 +64,8 @@ OUTBOX_FUNCTION: Final = "outbox"
 EMAIL_FEEDBACK_FUNCTION: Final = "email_feedback"
 CONSOLE_FUNCTION: Final = "console"
 # Functions that call Stripe and so read its secret (the outbox: how a receipt's payment was made).
-STRIPE_FUNCTIONS: Final = ("checkout", "webhooks", "operator_api", "charges", "outbox", "reconcile")
+# console: recording a payment received outside Stripe closes the invoice's open Checkout Session at Stripe.
+STRIPE_FUNCTIONS: Final = ("checkout", "webhooks", "operator_api", "charges", "outbox", "reconcile", "console")
 
 TAGS: Final = {"project": "payportal"}
 

@@ -79,6 +79,7 @@ ROUTES: Final = (
     Route("GET", "/console/invoices/{invoice_id}", "console", "session"),
     Route("POST", "/console/invoices/{invoice_id}/hold", "console", "session"),
     Route("POST", "/console/invoices/{invoice_id}/hold/release", "console", "session"),
+    Route("POST", "/console/invoices/{invoice_id}/payments", "console", "session"),
 )
 
 # Functions behind HTTP routes, and those fired by other sources.

@@ -34,6 +34,7 @@ from shared.domain.errors import DomainError, NotFound
 from shared.observability import logger, metrics
 from shared.rendering import qr_svg
 from shared.services import console_pages, console_sign_in
+from shared.services.console_pages import PaymentForm
 from shared.services.console_ports import SignInRefused, WeakPassword
 from shared.services.console_sign_in import Step
 
@@ -223,6 +224,28 @@ def release_hold(invoice_id: str) -> Response[str]:
     _posted(session.csrf_token)
     console_pages.release_hold(wiring.ledger(), business_clock(), session, invoice_id)
     return redirect(f"{base_path()}/invoices/{invoice_id}?done=released")
+
+
+@app.post("/console/invoices/<invoice_id>/payments")
+def record_payment(invoice_id: str) -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    console_pages.record_payment(
+        wiring.ledger(),
+        wiring.gateway(),
+        business_clock(),
+        wiring.run_once("offline_payment", app.lambda_context),
+        session,
+        invoice_id,
+        PaymentForm(
+            amount=form.get("amount", ""),
+            method=form.get("method", ""),
+            reference=form.get("reference", ""),
+            received_on=form.get("received_on", ""),
+            key=form.get("key", ""),
+        ),
+    )
+    return redirect(f"{base_path()}/invoices/{invoice_id}?done=recorded")
 
 
 def _refused(refused: SignInRefused) -> None:

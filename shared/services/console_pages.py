@@ -7,23 +7,43 @@ same services as the operator API, audited with the staff member's identity.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from shared.clock import Clock
 from shared.domain.console_roles import Action, allowed_actions, require
 from shared.domain.console_session import ConsoleSession
-from shared.domain.errors import InvalidHold
+from shared.domain.errors import DomainError, InvalidDate, InvalidHold
 from shared.domain.invoices import Invoice
-from shared.domain.records import AuditEntry, AuditSubject, Customer, Drift, Payment, Plan, StripeEventRecord
+from shared.domain.money import parse_major_amount
+from shared.domain.records import (
+    AuditEntry,
+    AuditSubject,
+    Customer,
+    Drift,
+    OfflineMethod,
+    Payment,
+    Plan,
+    StripeEventRecord,
+)
 from shared.domain.text import strip_bidi_controls
 from shared.schema import DUE_WORK_SHARDS
-from shared.services import invoices
-from shared.services.ports import Ledger
+from shared.services import invoices, offline_payments
+from shared.services.offline_payments import OfflinePaymentAsk
+from shared.services.ports import Ledger, PaymentGateway, RunOnce
 
 TODAY_LIMIT = 20  # items per list on Today: a worklist, each list links on to its full view
 TIMELINE_LIMIT = 50
 HOLD_REASON_MAX = 200  # as the operator API allows (NewHold)
+REFERENCE_MAX = 100  # as the operator API allows (NewOfflinePayment)
+STAFF_LOCALE = "en"  # how staff type amounts: 1234.56
+
+
+class InvalidValue(DomainError):
+    """A form field the console cannot take as it is (a 422 page naming it)."""
+
+    code = "invalid_value"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +64,7 @@ class InvoiceView:
     timeline: list[AuditEntry]  # newest first
     actions: frozenset[Action]
     now: datetime
+    form_key: str  # the idempotency key of this page's payment form: a second submit records nothing more
 
 
 def today(ledger: Ledger, clock: Clock, session: ConsoleSession) -> TodayView:
@@ -75,6 +96,7 @@ def invoice_page(ledger: Ledger, clock: Clock, session: ConsoleSession, invoice_
         timeline=[entry for entry in trail.items if isinstance(entry, AuditEntry)],
         actions=allowed_actions(session.roles),
         now=clock.now(),
+        form_key=secrets.token_urlsafe(16),
     )
 
 
@@ -91,3 +113,55 @@ def place_hold(
 def release_hold(ledger: Ledger, clock: Clock, session: ConsoleSession, invoice_id: str) -> None:
     require(session.roles, Action.RELEASE_HOLD)
     invoices.release_hold(ledger, clock, invoice_id, actor=session.actor)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentForm:
+    """What the Invoice page's form sends for money received outside Stripe (a cheque, a transfer)."""
+
+    amount: str
+    method: str
+    reference: str
+    received_on: str
+    key: str
+
+
+def record_payment(
+    ledger: Ledger,
+    gateway: PaymentGateway,
+    clock: Clock,
+    once: RunOnce,
+    session: ConsoleSession,
+    invoice_id: str,
+    form: PaymentForm,
+) -> None:
+    """Record money received outside Stripe, through the operator API's own service (its idempotency too)."""
+    require(session.roles, Action.RECORD_PAYMENT)
+    invoice = invoices.get_invoice(ledger, invoice_id)
+    try:
+        method = OfflineMethod(form.method)
+    except ValueError:
+        raise InvalidValue("choose how the money came in", field="method") from None
+    try:
+        received_on = date.fromisoformat(form.received_on)
+    except ValueError:
+        raise InvalidDate("received on must be a date such as 2027-02-27", field="received_on") from None
+    reference = strip_bidi_controls(form.reference).strip()
+    if len(reference) > REFERENCE_MAX:
+        raise InvalidValue(f"the reference has at most {REFERENCE_MAX} characters", field="reference")
+    ask = OfflinePaymentAsk(
+        amount=parse_major_amount(form.amount, invoice.currency, STAFF_LOCALE),
+        method=method,
+        reference=reference,
+        received_on=received_on,
+    )
+    fingerprint = {
+        "amount": ask.amount,
+        "method": method.value,
+        "reference": reference,
+        "received_on": form.received_on,
+    }
+    offline_payments.record_offline_payment_once(
+        ledger, gateway, clock, once, invoice_id, ask, key=form.key or None, fingerprint=fingerprint,
+        actor=session.actor,
+    )  # fmt: skip

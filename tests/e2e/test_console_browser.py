@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from local.cognito import DEFAULT_CONSOLE_PASSWORD
 from local.stack import LocalStack
@@ -62,7 +63,8 @@ def overdue_invoice(stack: LocalStack) -> dict[str, Any]:
 def sign_in_by_keyboard(page: Any, base: str, email: str) -> None:
     page.goto(f"{base}/console")
     assert page.url.endswith("/console/sign-in")
-    page.keyboard.type(email)  # the email field has the focus
+    expect(page.get_by_label("Email")).to_be_focused()  # autofocus: the keyboard starts there
+    page.keyboard.type(email)
     page.keyboard.press("Tab")
     page.keyboard.type(DEFAULT_CONSOLE_PASSWORD)
     with page.expect_navigation():
@@ -70,7 +72,7 @@ def sign_in_by_keyboard(page: Any, base: str, email: str) -> None:
 
 
 def enrol(page: Any) -> str:
-    assert page.locator("figure.qr svg").is_visible()
+    expect(page.locator("figure.qr svg")).to_be_visible()
     secret = str(page.locator(".key").inner_text()).strip()
     page.get_by_label("The six-digit code the app shows").fill(fresh_code(secret))
     page.get_by_role("button", name="Verify and sign in").click()
@@ -84,20 +86,33 @@ def test_the_admin_enrols_holds_an_overdue_invoice_and_signs_in_again_with_a_cod
     invoice = overdue_invoice(local_stack)
     sign_in_by_keyboard(desk, local_stack.api_url, "admin@payportal.local")
     secret = enrol(desk)
-    assert desk.get_by_role("heading", name="Today").is_visible()
+    expect(desk.get_by_role("heading", name="Today")).to_be_visible()
 
-    desk.goto(f"{local_stack.api_url}/console/invoices/{invoice['id']}")
+    # The overdue invoice is on Today (its reminder is due): the admin opens it from there
+    desk.get_by_role("link", name=invoice["number"]).click()
+    desk.wait_for_url(re.compile(rf".*/console/invoices/{invoice['id']}$"))
     desk.get_by_label("Why reminders should pause").fill("Customer called: pays on Friday")
     desk.get_by_role("button", name="Place a hold").click()
-    assert desk.get_by_text("Hold placed").is_visible()
+    expect(desk.get_by_text("Hold placed")).to_be_visible()
     assert local_stack.signed("GET", f"/v1/invoices/{invoice['id']}").json()["hold"]["reason"] == (
         "Customer called: pays on Friday"
     )
-    assert desk.get_by_text(re.compile("invoice.hold_placed by staff:.*admin@payportal.local")).is_visible()
+    expect(desk.get_by_text(re.compile("invoice.hold_placed by staff:.*admin@payportal.local"))).to_be_visible()
+
+    # A cheque came in for part of it
+    desk.get_by_label("Amount (USD)").fill("45.00")
+    desk.get_by_label("How it came in").select_option("check")
+    desk.get_by_label("Reference (cheque number, transfer reference)").fill("CHQ 1001")
+    desk.get_by_role("button", name="Record the payment").click()
+    expect(desk.get_by_text("Payment recorded")).to_be_visible()
+    desk.wait_for_url(re.compile(r".*\?done=recorded$"))
+    stored = local_stack.signed("GET", f"/v1/invoices/{invoice['id']}").json()
+    assert stored["amount_paid"] == 4_500 and stored["status"] == "partially_paid"
 
     desk.get_by_role("button", name="Sign out").click()
     desk.wait_for_url(re.compile(r".*/console/sign-in$"))
     sign_in_by_keyboard(desk, local_stack.api_url, "admin@payportal.local")
+    expect(desk.get_by_role("heading", name="Authenticator code")).to_be_visible()
     desk.get_by_label("The six-digit code your authenticator app shows").fill(fresh_code(secret))
     with desk.expect_navigation():
         desk.keyboard.press("Enter")
@@ -126,7 +141,7 @@ def test_a_viewer_on_a_phone_has_no_hold_button_and_a_forged_post_is_refused(
 def test_a_session_that_has_not_passed_mfa_reaches_no_page(local_stack: LocalStack, desk: Any) -> None:
     invoice = overdue_invoice(local_stack)
     sign_in_by_keyboard(desk, local_stack.api_url, "collector@payportal.local")
-    assert desk.locator("figure.qr svg").is_visible()  # password accepted, enrolment pending
+    expect(desk.locator("figure.qr svg")).to_be_visible()  # password accepted, enrolment pending
     for path in ("/console/today", f"/console/invoices/{invoice['id']}"):
         desk.goto(f"{local_stack.api_url}{path}")
         assert desk.url.endswith("/console/sign-in")

@@ -3,6 +3,7 @@ the table: sign-in with TOTP enrolment and codes computed here, roles on the ser
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -185,3 +186,39 @@ def test_pages_send_a_strict_csp_and_load_nothing_from_elsewhere(console: str) -
     csp = reply.headers["Content-Security-Policy"]
     assert "default-src 'none'" in csp and "script-src" not in csp and "frame-ancestors 'none'" in csp
     assert "<script" not in reply.body and "http" not in reply.body.replace(ORIGIN, "")
+
+
+def test_a_collector_records_a_cheque_and_a_second_submit_of_the_form_records_nothing_more(
+    console: str,
+    invoice: dict,  # type: ignore[type-arg]
+) -> None:
+    browser = signed_in(Role.COLLECTOR)
+    page = browser.get(f"/console/invoices/{invoice['id']}")
+    key = re.search(r'name="key" value="([^"]+)"', page.body)
+    assert key
+    form = {"amount": "40.00", "method": "check", "reference": "CHQ 1001", "received_on": "2026-12-01",
+            "key": key.group(1)}  # fmt: skip
+    for _ in range(2):
+        browser.get(f"/console/invoices/{invoice['id']}")
+        assert browser.post(f"/console/invoices/{invoice['id']}/payments", form).status == 303
+    shown = browser.follow()
+    assert "Payment recorded" in shown.body and "(recorded)" in shown.body
+    stored = get_invoice(invoice["id"])
+    assert stored["amount_paid"] == 4_000 and len(stored["payments"]) == 1
+    assert "payment.recorded by staff:" in shown.body
+
+
+def test_a_viewer_cannot_record_a_payment_and_a_bad_amount_is_a_422(
+    console: str,
+    invoice: dict,  # type: ignore[type-arg]
+) -> None:
+    viewer = signed_in(Role.VIEWER)
+    page = viewer.get(f"/console/invoices/{invoice['id']}")
+    assert "Record the payment" not in page.body
+    form = {"amount": "40.00", "method": "check", "reference": "", "received_on": "2026-12-01", "key": "k"}
+    assert viewer.post(f"/console/invoices/{invoice['id']}/payments", form).status == 403
+    admin = signed_in(Role.ADMIN)
+    admin.get(f"/console/invoices/{invoice['id']}")
+    refused = admin.post(f"/console/invoices/{invoice['id']}/payments", form | {"amount": "forty"})
+    assert refused.status == 422 and "enter an amount" in refused.body
+    assert get_invoice(invoice["id"])["amount_paid"] == 0

@@ -9,11 +9,13 @@ import pytest
 
 from shared.domain.console_roles import Action, ActionForbidden, Role
 from shared.domain.console_session import ConsoleSession, Stage
-from shared.domain.errors import InvalidHold
+from shared.domain.errors import DomainError, InvalidHold
 from shared.services import console_pages
 from tests.fakes import FixedClock
+from tests.fakes.gateway import FakeGateway
 from tests.fakes.pages import a_ledger_with
 from tests.fakes.records import NOW, a_customer, an_invoice
+from tests.fakes.run_once import InMemoryRunOnce
 
 
 def staff(*roles: Role) -> ConsoleSession:
@@ -76,3 +78,45 @@ def test_today_lists_invoices_whose_reminder_is_due() -> None:
     ledger = a_ledger_with(a_customer(), an_invoice(due_date=date(2026, 11, 9), next_action_at=NOW))
     view = console_pages.today(ledger, FixedClock(NOW), staff(Role.VIEWER))
     assert [invoice.id for invoice in view.reminders_due] == ["inv_1"]
+
+
+def a_cheque(**overrides: str) -> console_pages.PaymentForm:
+    fields = {"amount": "50.00", "method": "check", "reference": "CHQ 1001", "received_on": "2026-11-01", "key": "k1"}
+    return console_pages.PaymentForm(**(fields | overrides))
+
+
+def test_a_collector_records_a_cheque_once_however_often_the_form_is_sent() -> None:
+    ledger = a_ledger_with(a_customer(), an_invoice(amount_due=12_500))
+    once, gateway = InMemoryRunOnce(), FakeGateway()
+    for _ in range(2):
+        console_pages.record_payment(ledger, gateway, FixedClock(NOW), once, staff(Role.COLLECTOR), "inv_1", a_cheque())
+    invoice = ledger.get_invoice("inv_1")
+    assert invoice is not None and invoice.amount_paid == 5_000
+    [payment] = ledger.get_invoice_payments("inv_1")
+    assert payment.offline is not None and payment.offline.reference == "CHQ 1001"
+    [entry] = [a for a in ledger.audit if a.action == "payment.recorded"]
+    # Some services store their caller as operator:<identity> (the operator API's views strip it, as the page does)
+    assert entry.actor.removeprefix("operator:") == "staff:sub-1:ada@example.com"
+
+
+def test_a_viewer_cannot_record_a_payment() -> None:
+    ledger = a_ledger_with(a_customer(), an_invoice())
+    with pytest.raises(ActionForbidden):
+        console_pages.record_payment(
+            ledger, FakeGateway(), FixedClock(NOW), InMemoryRunOnce(), staff(Role.VIEWER), "inv_1", a_cheque()
+        )
+    assert ledger.get_invoice_payments("inv_1") == []
+
+
+@pytest.mark.parametrize(
+    "field", [{"amount": "fifty"}, {"amount": "-5"}, {"method": "bitcoin"}, {"received_on": "yesterday"},
+              {"received_on": "2030-01-01"}, {"reference": "x" * 101}],
+)  # fmt: skip
+def test_a_bad_value_is_refused_by_name(field: dict[str, str]) -> None:
+    ledger = a_ledger_with(a_customer(), an_invoice())
+    with pytest.raises(DomainError) as refused:
+        console_pages.record_payment(
+            ledger, FakeGateway(), FixedClock(NOW), InMemoryRunOnce(), staff(Role.ADMIN), "inv_1", a_cheque(**field)
+        )
+    assert refused.value.field == next(iter(field))
+    assert ledger.get_invoice_payments("inv_1") == []
