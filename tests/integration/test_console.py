@@ -222,3 +222,27 @@ def test_a_viewer_cannot_record_a_payment_and_a_bad_amount_is_a_422(
     refused = admin.post(f"/console/invoices/{invoice['id']}/payments", form | {"amount": "forty"})
     assert refused.status == 422 and "enter an amount" in refused.body
     assert get_invoice(invoice["id"])["amount_paid"] == 0
+
+
+def test_an_invited_user_chooses_a_password_then_enrols(console: str) -> None:
+    # Given someone an admin invited (Cognito's temporary password, as `admin-create-user` sends it)
+    idp = boto3.client("cognito-idp", region_name="us-east-1")
+    idp.admin_create_user(
+        UserPoolId=console,
+        Username="new@payportal.local",
+        UserAttributes=[{"Name": "email", "Value": "new@payportal.local"}],
+        TemporaryPassword="Temporary-Pass-1!",
+        MessageAction="SUPPRESS",
+    )
+    idp.admin_add_user_to_group(UserPoolId=console, Username="new@payportal.local", GroupName="collector")
+    browser = ConsoleBrowser()
+    # When they sign in with it, Then they are asked for a password of their own
+    page = browser.sign_in("new@payportal.local", "Temporary-Pass-1!")
+    assert "Choose your password" in page.body
+    weak = browser.post("/console/sign-in/new-password", {"password": "short"})
+    assert weak.status == 422 and "too weak" in weak.body
+    browser.post("/console/sign-in/new-password", {"password": "A-Password-Of-Mine-42"})
+    # Then they enrol TOTP and reach Today as a collector
+    assert "<svg" in browser.follow().body
+    _, today = browser.enrol()
+    assert today.status == 200 and "collector" in today.body

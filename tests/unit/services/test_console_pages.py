@@ -14,7 +14,7 @@ from shared.services import console_pages
 from tests.fakes import FixedClock
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.pages import a_ledger_with
-from tests.fakes.records import NOW, a_customer, an_invoice
+from tests.fakes.records import NOW, a_customer, a_plan, an_invoice
 from tests.fakes.run_once import InMemoryRunOnce
 
 
@@ -120,3 +120,17 @@ def test_a_bad_value_is_refused_by_name(field: dict[str, str]) -> None:
         )
     assert refused.value.field == next(iter(field))
     assert ledger.get_invoice_payments("inv_1") == []
+
+
+def test_the_invoice_page_renders_a_plan_reminders_and_the_actions_a_role_allows() -> None:
+    from shared.rendering import render
+
+    invoice = an_invoice(reminders_sent=frozenset({"due", "week_before"}), next_action_at=NOW)
+    view = console_pages.InvoiceView(
+        invoice=invoice, customer=a_customer(), payments=[], plan=a_plan(), timeline=[], now=NOW, form_key="k",
+        actions=frozenset({Action.VIEW}),
+    )  # fmt: skip
+    html = render("console/invoice.html", view=view, session=staff(Role.VIEWER), csrf="t", done="", base="/console",
+                  business_name="B", console_css="")  # fmt: skip
+    assert "Installment plan" in html and "due, week_before" in html
+    assert "Place a hold" not in html and "Record the payment" not in html
