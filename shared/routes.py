@@ -80,6 +80,7 @@ ROUTES: Final = (
     Route("POST", "/console/invoices/{invoice_id}/hold", "console", "session"),
     Route("POST", "/console/invoices/{invoice_id}/hold/release", "console", "session"),
     Route("POST", "/console/invoices/{invoice_id}/payments", "console", "session"),
+    Route("POST", "/console/invoices/{invoice_id}/refunds", "console", "session"),
 )
 
 # Functions behind HTTP routes, and those fired by other sources.

@@ -34,7 +34,7 @@ from shared.domain.errors import DomainError, NotFound
 from shared.observability import logger, metrics
 from shared.rendering import qr_svg
 from shared.services import console_pages, console_sign_in
-from shared.services.console_pages import PaymentForm
+from shared.services.console_pages import PaymentForm, RefundForm
 from shared.services.console_ports import SignInRefused, WeakPassword
 from shared.services.console_sign_in import Step
 
@@ -246,6 +246,27 @@ def record_payment(invoice_id: str) -> Response[str]:
         ),
     )
     return redirect(f"{base_path()}/invoices/{invoice_id}?done=recorded")
+
+
+@app.post("/console/invoices/<invoice_id>/refunds")
+def refund_payment(invoice_id: str) -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    console_pages.refund_payment(
+        wiring.ledger(),
+        wiring.gateway(),
+        business_clock(),
+        wiring.run_once("refund", app.lambda_context),
+        session,
+        invoice_id,
+        RefundForm(
+            payment_id=form.get("payment_id", ""),
+            amount=form.get("amount", ""),
+            reason=form.get("reason", ""),
+            key=form.get("key", ""),
+        ),
+    )
+    return redirect(f"{base_path()}/invoices/{invoice_id}?done=refunded")
 
 
 def _refused(refused: SignInRefused) -> None:

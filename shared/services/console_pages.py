@@ -29,9 +29,10 @@ from shared.domain.records import (
 )
 from shared.domain.text import strip_bidi_controls
 from shared.schema import DUE_WORK_SHARDS
-from shared.services import invoices, offline_payments
+from shared.services import invoices, offline_payments, refunds
 from shared.services.offline_payments import OfflinePaymentAsk
 from shared.services.ports import Ledger, PaymentGateway, RunOnce
+from shared.services.refunds import RefundAsk
 
 TODAY_LIMIT = 20  # items per list on Today: a worklist, each list links on to its full view
 TIMELINE_LIMIT = 50
@@ -163,5 +164,41 @@ def record_payment(
     }
     offline_payments.record_offline_payment_once(
         ledger, gateway, clock, once, invoice_id, ask, key=form.key or None, fingerprint=fingerprint,
+        actor=session.actor,
+    )  # fmt: skip
+
+
+REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent")  # as Stripe (and the operator API) takes them
+
+
+@dataclass(frozen=True, slots=True)
+class RefundForm:
+    """What the Invoice page's refund form for one payment sends; an empty amount refunds all that is left."""
+
+    payment_id: str
+    amount: str
+    reason: str
+    key: str
+
+
+def refund_payment(
+    ledger: Ledger,
+    gateway: PaymentGateway,
+    clock: Clock,
+    once: RunOnce,
+    session: ConsoleSession,
+    invoice_id: str,
+    form: RefundForm,
+) -> None:
+    """Refund (part of) a payment at Stripe, through the operator API's own service; the admin's alone."""
+    require(session.roles, Action.REFUND)
+    invoice = invoices.get_invoice(ledger, invoice_id)
+    if form.reason not in REFUND_REASONS:
+        raise InvalidValue("choose why the money goes back", field="reason")
+    amount = parse_major_amount(form.amount, invoice.currency, STAFF_LOCALE) if form.amount.strip() else None
+    ask = RefundAsk(amount=amount, reason=form.reason, reopen_balance=False)
+    refunds.refund_payment_once(
+        ledger, gateway, clock, once, form.payment_id, ask, key=form.key or None,
+        fingerprint={"amount": amount, "reason": form.reason, "reopen_balance": False, "credit": False},
         actor=session.actor,
     )  # fmt: skip

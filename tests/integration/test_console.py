@@ -246,3 +246,15 @@ def test_an_invited_user_chooses_a_password_then_enrols(console: str) -> None:
     assert "<svg" in browser.follow().body
     _, today = browser.enrol()
     assert today.status == 200 and "collector" in today.body
+
+
+def test_a_collector_cannot_refund_a_forged_post_is_a_403(
+    console: str,
+    invoice: dict,  # type: ignore[type-arg]
+) -> None:
+    browser = signed_in(Role.COLLECTOR)
+    page = browser.get(f"/console/invoices/{invoice['id']}")
+    assert ">Refund<" not in page.body
+    form = {"payment_id": "pi_anything", "amount": "", "reason": "requested_by_customer", "key": "k"}
+    reply = browser.post(f"/console/invoices/{invoice['id']}/refunds", form)
+    assert reply.status == 403 and "role does not allow" in reply.body

@@ -10,11 +10,13 @@ import pytest
 from shared.domain.console_roles import Action, ActionForbidden, Role
 from shared.domain.console_session import ConsoleSession, Stage
 from shared.domain.errors import DomainError, InvalidHold
+from shared.domain.invoices import InvoiceStatus
 from shared.services import console_pages
-from tests.fakes import FixedClock
+from shared.services.ports import Change
+from tests.fakes import FixedClock, InMemoryLedger
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.pages import a_ledger_with
-from tests.fakes.records import NOW, a_customer, a_plan, an_invoice
+from tests.fakes.records import NOW, a_customer, a_payment, a_plan, an_invoice
 from tests.fakes.run_once import InMemoryRunOnce
 
 
@@ -134,3 +136,45 @@ def test_the_invoice_page_renders_a_plan_reminders_and_the_actions_a_role_allows
                   business_name="B", console_css="")  # fmt: skip
     assert "Installment plan" in html and "due, week_before" in html
     assert "Place a hold" not in html and "Record the payment" not in html
+
+
+def a_paid_ledger() -> InMemoryLedger:
+    ledger = InMemoryLedger()
+    invoice = an_invoice(amount_paid=12_500, status=InvoiceStatus.PAID, next_action_at=None)
+    ledger.commit(Change(new_customer=a_customer(), new_invoice=invoice, payment=a_payment(amount=12_500)))
+    return ledger
+
+
+def a_refund(**overrides: str) -> console_pages.RefundForm:
+    fields = {"payment_id": "pi_1", "amount": "50.00", "reason": "requested_by_customer", "key": "r1"}
+    return console_pages.RefundForm(**(fields | overrides))
+
+
+def test_an_admin_refunds_part_of_a_payment_at_stripe_once() -> None:
+    ledger, gateway, once = a_paid_ledger(), FakeGateway(), InMemoryRunOnce()
+    for _ in range(2):
+        console_pages.refund_payment(ledger, gateway, FixedClock(NOW), once, staff(Role.ADMIN), "inv_1", a_refund())
+    [payment] = ledger.get_invoice_payments("inv_1")
+    assert payment.amount_refunded == 5_000 and len({r.idempotency_key for r in gateway.refund_requests}) == 1
+
+
+@pytest.mark.parametrize("role", [Role.COLLECTOR, Role.VIEWER])
+def test_a_collector_or_a_viewer_cannot_refund(role: Role) -> None:
+    ledger, gateway = a_paid_ledger(), FakeGateway()
+    with pytest.raises(ActionForbidden):
+        console_pages.refund_payment(
+            ledger, gateway, FixedClock(NOW), InMemoryRunOnce(), staff(role), "inv_1", a_refund()
+        )
+    assert gateway.refund_requests == [] and ledger.get_invoice_payments("inv_1")[0].amount_refunded == 0
+
+
+def test_an_empty_amount_refunds_what_is_left_and_a_bad_reason_is_refused() -> None:
+    ledger, gateway = a_paid_ledger(), FakeGateway()
+    with pytest.raises(console_pages.InvalidValue):
+        console_pages.refund_payment(
+            ledger, gateway, FixedClock(NOW), InMemoryRunOnce(), staff(Role.ADMIN), "inv_1", a_refund(reason="oops")
+        )
+    console_pages.refund_payment(
+        ledger, gateway, FixedClock(NOW), InMemoryRunOnce(), staff(Role.ADMIN), "inv_1", a_refund(amount="")
+    )
+    assert ledger.get_invoice_payments("inv_1")[0].amount_refunded == 12_500
