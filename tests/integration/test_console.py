@@ -258,3 +258,11 @@ def test_a_collector_cannot_refund_a_forged_post_is_a_403(
     form = {"payment_id": "pi_anything", "amount": "", "reason": "requested_by_customer", "key": "k"}
     reply = browser.post(f"/console/invoices/{invoice['id']}/refunds", form)
     assert reply.status == 403 and "role does not allow" in reply.body
+
+
+def test_a_pending_sign_in_can_start_again(console: str, aws: Aws) -> None:
+    browser = ConsoleBrowser()
+    browser.sign_in("viewer@payportal.local")
+    reply = browser.post("/console/sign-out")
+    assert reply.status == 303 and aws.items("CONSOLESESSION#") == []
+    assert "<h1>Sign in</h1>" in browser.follow().body
