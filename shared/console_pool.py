@@ -18,5 +18,6 @@ PASSWORD_POLICY: Final = {
 # The console function signs in from the server: the password flow, and refresh (never used for pages).
 AUTH_FLOWS: Final = ("ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
 ACCESS_TOKEN_MINUTES: Final = 60
+CHALLENGE_MINUTES: Final = 3  # a sign-in's challenge session (shared.domain.console_session.CHALLENGE_TIMEOUT)
 REFRESH_TOKEN_HOURS: Final = 12  # the console session's lifetime cap (shared.domain.console_session)
 ENV_CONSOLE_CLIENT_ID: Final = "PAYPORTAL_CONSOLE_CLIENT_ID"

@@ -13,6 +13,7 @@ from constructs import Construct
 from infra.config import StageConfig
 from shared.console_pool import (
     ACCESS_TOKEN_MINUTES,
+    CHALLENGE_MINUTES,
     ENV_CONSOLE_CLIENT_ID,
     PASSWORD_MIN_LENGTH,
     REFRESH_TOKEN_HOURS,
@@ -92,6 +93,7 @@ class ConsoleSignIn(Construct):
             access_token_validity=Duration.minutes(ACCESS_TOKEN_MINUTES),
             id_token_validity=Duration.minutes(ACCESS_TOKEN_MINUTES),
             refresh_token_validity=Duration.hours(REFRESH_TOKEN_HOURS),
+            auth_session_validity=Duration.minutes(CHALLENGE_MINUTES),
             disable_o_auth=True,
         )
 

@@ -28,6 +28,7 @@ _REFUSALS = frozenset(
         "TooManyRequestsException",
         "TooManyFailedAttemptsException",
         "LimitExceededException",
+        "InvalidParameterException",  # what was typed is no user name Cognito can take
     }
 )
 

@@ -12,13 +12,24 @@ from dataclasses import dataclass, replace
 from shared.clock import Clock
 from shared.domain.console_roles import roles_from_groups
 from shared.domain.console_session import ConsoleSession, Stage, new_csrf_token, new_session_id, session_hash
-from shared.services.console_ports import Challenge, ConsoleSessions, SignedIn, SignInRefused, StaffDirectory
+from shared.services.console_ports import (
+    Challenge,
+    ConsoleSessions,
+    SignedIn,
+    SignInRefused,
+    StaffDirectory,
+    WeakPassword,
+)
 
 _STAGE_BY_CHALLENGE = {
     "NEW_PASSWORD_REQUIRED": Stage.NEW_PASSWORD,
     "MFA_SETUP": Stage.ENROL_TOTP,
     "SOFTWARE_TOKEN_MFA": Stage.TOTP,
 }
+
+
+USERNAME_MAX = 128  # Cognito's limits on USERNAME and PASSWORD
+PASSWORD_MAX = 256
 
 
 class MfaNotEnforced(SignInRefused):
@@ -38,6 +49,8 @@ class Step:
 def sign_in(directory: StaffDirectory, sessions: ConsoleSessions, clock: Clock, username: str, password: str) -> Step:
     if not username or not password:
         raise SignInRefused("email and password are both needed")
+    if len(username) > USERNAME_MAX or len(password) > PASSWORD_MAX:
+        raise SignInRefused("too long for an email or a password")  # Cognito's own bounds; never sent
     outcome = directory.start_password(username, password)
     now = clock.now()
     start = ConsoleSession(
@@ -50,6 +63,8 @@ def choose_password(
     directory: StaffDirectory, sessions: ConsoleSessions, clock: Clock, pending: ConsoleSession, new_password: str
 ) -> Step:
     _expect(pending, Stage.NEW_PASSWORD)
+    if not new_password or len(new_password) > PASSWORD_MAX:
+        raise WeakPassword(f"a password has 14 to {PASSWORD_MAX} characters")
     outcome = directory.answer_new_password(pending.username, pending.challenge, new_password)
     return _advance(directory, sessions, clock, pending, outcome, mfa_proved=False)
 

@@ -38,6 +38,7 @@ def test_the_app_client_has_no_secret_and_only_the_password_flow(synthesized: Sy
     assert set(properties["ExplicitAuthFlows"]) == {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
     assert properties["PreventUserExistenceErrors"] == "ENABLED"
     assert properties["EnableTokenRevocation"] is True
+    assert properties["AuthSessionValidity"] == 3  # minutes: the console's pending sign-in lapses with it
 
 
 def test_one_group_per_role(synthesized: Synthesized) -> None:

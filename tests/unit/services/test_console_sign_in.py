@@ -167,3 +167,13 @@ def test_sign_out_ends_the_session_and_the_tokens_at_cognito(directory, sessions
 def test_the_actor_names_the_staff_member(directory, sessions, clock) -> None:  # type: ignore[no-untyped-def]
     done = enrolled(directory, sessions, clock, "viewer@payportal.local")
     assert done.session.actor == f"staff:{directory.users['viewer@payportal.local'].sub}:viewer@payportal.local"
+
+
+@pytest.mark.parametrize(
+    ("username", "password"), [("a" * 129 + "@x.example", PASSWORD), ("admin@payportal.local", "p" * 257)]
+)
+def test_what_no_email_or_password_can_be_is_refused_before_cognito(
+    directory, sessions, clock, username, password
+) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SignInRefused):
+        console_sign_in.sign_in(directory, sessions, clock, username, password)
