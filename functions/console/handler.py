@@ -307,6 +307,13 @@ def _not_found(error: NotFound) -> Response[str]:
     return page(404, "problem.html", title="Not found", problem=error.message)
 
 
+@app.not_found
+def _no_route(_: Exception) -> Response[str]:
+    """A path no console route matches (Powertools' own match: a path parameter with a character it does not
+    take, say): the page says so, as for an id we never issued."""
+    return page(404, "problem.html", title="Not found", problem="There is no such page in the console.")
+
+
 @app.exception_handler(DomainError)
 def _domain_error(error: DomainError) -> Response[str]:
     return page(422, "problem.html", title="That cannot be done", problem=error.message)

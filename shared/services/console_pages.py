@@ -7,6 +7,7 @@ same services as the operator API, audited with the staff member's identity.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,7 +15,7 @@ from datetime import date, datetime
 from shared.clock import Clock
 from shared.domain.console_roles import Action, allowed_actions, require
 from shared.domain.console_session import ConsoleSession
-from shared.domain.errors import DomainError, InvalidDate, InvalidHold
+from shared.domain.errors import DomainError, InvalidDate, InvalidHold, NotFound
 from shared.domain.invoices import Invoice
 from shared.domain.money import parse_major_amount
 from shared.domain.records import (
@@ -39,6 +40,15 @@ TIMELINE_LIMIT = 50
 HOLD_REASON_MAX = 200  # as the operator API allows (NewHold)
 REFERENCE_MAX = 100  # as the operator API allows (NewOfflinePayment)
 STAFF_LOCALE = "en"  # how staff type amounts: 1234.56
+# Our ids and Stripe's: letters, digits, _ and -, well under DynamoDB's key size. Anything else in a URL or a
+# form names nothing we hold: a 404, before a key DynamoDB would refuse (a 500) is built from it.
+_ID = re.compile(r"[A-Za-z0-9_-]{1,255}")
+
+
+def _known_shape(value: str, field: str) -> str:
+    if not _ID.fullmatch(value):
+        raise NotFound(f"no such {field.removesuffix('_id')}", field=field)
+    return value
 
 
 class InvalidValue(DomainError):
@@ -87,6 +97,7 @@ def today(ledger: Ledger, clock: Clock, session: ConsoleSession) -> TodayView:
 
 def invoice_page(ledger: Ledger, clock: Clock, session: ConsoleSession, invoice_id: str) -> InvoiceView:
     require(session.roles, Action.VIEW)
+    _known_shape(invoice_id, "invoice_id")
     details = invoices.invoice_details(ledger, invoice_id)
     trail = ledger.list_audit(AuditSubject.INVOICE, invoice_id, TIMELINE_LIMIT, None)
     return InvoiceView(
@@ -105,6 +116,7 @@ def place_hold(
     ledger: Ledger, clock: Clock, session: ConsoleSession, invoice_id: str, *, reason: str, until: datetime | None
 ) -> None:
     require(session.roles, Action.PLACE_HOLD)
+    _known_shape(invoice_id, "invoice_id")
     reason = strip_bidi_controls(reason).strip()
     if not reason or len(reason) > HOLD_REASON_MAX:
         raise InvalidHold(f"a hold needs a reason of 1 to {HOLD_REASON_MAX} characters", field="reason")
@@ -113,6 +125,7 @@ def place_hold(
 
 def release_hold(ledger: Ledger, clock: Clock, session: ConsoleSession, invoice_id: str) -> None:
     require(session.roles, Action.RELEASE_HOLD)
+    _known_shape(invoice_id, "invoice_id")
     invoices.release_hold(ledger, clock, invoice_id, actor=session.actor)
 
 
@@ -138,6 +151,7 @@ def record_payment(
 ) -> None:
     """Record money received outside Stripe, through the operator API's own service (its idempotency too)."""
     require(session.roles, Action.RECORD_PAYMENT)
+    _known_shape(invoice_id, "invoice_id")
     invoice = invoices.get_invoice(ledger, invoice_id)
     try:
         method = OfflineMethod(form.method)
@@ -192,7 +206,11 @@ def refund_payment(
 ) -> None:
     """Refund (part of) a payment at Stripe, through the operator API's own service; the admin's alone."""
     require(session.roles, Action.REFUND)
+    _known_shape(invoice_id, "invoice_id")
+    _known_shape(form.payment_id, "payment_id")
     invoice = invoices.get_invoice(ledger, invoice_id)
+    if all(payment.key != form.payment_id for payment in ledger.get_invoice_payments(invoice_id)):
+        raise NotFound(f"no payment {form.payment_id} on invoice {invoice.number}", field="payment_id")
     if form.reason not in REFUND_REASONS:
         raise InvalidValue("choose why the money goes back", field="reason")
     amount = parse_major_amount(form.amount, invoice.currency, STAFF_LOCALE) if form.amount.strip() else None

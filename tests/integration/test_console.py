@@ -266,3 +266,9 @@ def test_a_pending_sign_in_can_start_again(console: str, aws: Aws) -> None:
     reply = browser.post("/console/sign-out")
     assert reply.status == 303 and aws.items("CONSOLESESSION#") == []
     assert "<h1>Sign in</h1>" in browser.follow().body
+
+
+@pytest.mark.parametrize("invoice_id", ["x" * 3000, "inv_%00", "inv_\u202e", "no_such"])
+def test_an_invoice_id_we_never_issued_is_a_404_whatever_it_holds(console: str, invoice_id: str) -> None:
+    browser = signed_in(Role.ADMIN)
+    assert browser.get(f"/console/invoices/{invoice_id}").status == 404

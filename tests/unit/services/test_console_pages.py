@@ -9,7 +9,7 @@ import pytest
 
 from shared.domain.console_roles import Action, ActionForbidden, Role
 from shared.domain.console_session import ConsoleSession, Stage
-from shared.domain.errors import DomainError, InvalidHold
+from shared.domain.errors import DomainError, InvalidHold, NotFound
 from shared.domain.invoices import InvoiceStatus
 from shared.services import console_pages
 from shared.services.ports import Change
@@ -178,3 +178,13 @@ def test_an_empty_amount_refunds_what_is_left_and_a_bad_reason_is_refused() -> N
         ledger, gateway, FixedClock(NOW), InMemoryRunOnce(), staff(Role.ADMIN), "inv_1", a_refund(amount="")
     )
     assert ledger.get_invoice_payments("inv_1")[0].amount_refunded == 12_500
+
+
+def test_a_payment_of_another_invoice_is_not_refunded_from_this_one() -> None:
+    ledger, gateway = a_paid_ledger(), FakeGateway()
+    ledger.commit(Change(new_invoice=an_invoice("inv_2", number="INV-2")))
+    with pytest.raises(NotFound):
+        console_pages.refund_payment(
+            ledger, gateway, FixedClock(NOW), InMemoryRunOnce(), staff(Role.ADMIN), "inv_2", a_refund()
+        )
+    assert gateway.refund_requests == []
