@@ -145,3 +145,21 @@ def test_a_session_that_has_not_passed_mfa_reaches_no_page(local_stack: LocalSta
     for path in ("/console/today", f"/console/invoices/{invoice['id']}"):
         desk.goto(f"{local_stack.api_url}{path}")
         assert desk.url.endswith("/console/sign-in")
+
+
+def test_a_collector_has_no_refund_form_and_a_forged_refund_is_refused(local_stack: LocalStack, desk: Any) -> None:
+    invoice = overdue_invoice(local_stack)
+    sign_in_by_keyboard(desk, local_stack.api_url, "collector@payportal.local")
+    if desk.locator("figure.qr svg").count():  # enrolment still pending from another test: finish it
+        enrol(desk)
+    desk.goto(f"{local_stack.api_url}/console/invoices/{invoice['id']}")
+    expect(desk.get_by_role("button", name="Place a hold")).to_be_visible()  # a collector's action is there
+    assert desk.get_by_role("button", name="Refund").count() == 0
+    csrf = desk.locator("input[name=csrf]").first.get_attribute("value")
+    forged = desk.request.post(
+        f"{local_stack.api_url}/console/invoices/{invoice['id']}/refunds",
+        form={"payment_id": "pi_x", "amount": "", "reason": "requested_by_customer", "key": "k", "csrf": csrf},
+        headers={"Origin": local_stack.api_url},
+        max_redirects=0,
+    )
+    assert forged.status == 403
