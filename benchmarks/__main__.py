@@ -28,7 +28,7 @@ TABLE = "payportal-bench"
 # does not grow with the table. The scheduled-work figures stay on moto as it comes, as they always were.
 PATCHED_MOTO = "PAYPORTAL_BENCH_PATCHED_MOTO"
 # PAYPORTAL_BENCH_ONLY values that name a benchmark other than a cold start.
-OTHER_BENCHMARKS: frozenset[str] = frozenset()
+OTHER_BENCHMARKS: frozenset[str] = frozenset({"lists"})
 
 
 def free_port() -> int:
@@ -318,6 +318,13 @@ def cold_starts(invoice: Any, env: dict[str, str], only: str | None) -> None:
 
 
 def main() -> None:
+    if os.environ.get("PAYPORTAL_BENCH_ONLY") == "lists":  # the lists against a scan, and nothing else
+        with moto_server() as moto_port:
+            os.environ.update(environment(moto_port, None))
+            from benchmarks import lists
+
+            lists.main()
+        return
     only = os.environ.get("PAYPORTAL_BENCH_ONLY")  # "webhooks": that cold start only; "cold": all of them
     cold_only = bool(only) and only not in OTHER_BENCHMARKS
     if os.environ.get(PATCHED_MOTO) != "1" and (not only or cold_only):
@@ -345,7 +352,7 @@ def main() -> None:
             dynamo = {k: v for k, v in counts.items() if k.startswith("dynamodb.")}
             print(f"  {name}: {sum(dynamo.values())} DynamoDB requests {dict(sorted(counts.items()))}")
         print()
-        from benchmarks import balances, charges, reconcile, reminders
+        from benchmarks import balances, charges, lists, reconcile, reminders
 
         reminders.main()
         print()
@@ -354,6 +361,8 @@ def main() -> None:
         balances.main()
         print()
         reconcile.main()
+        print()
+        lists.main()
     print()
     # In a process of its own, so the resident memory it prints is the local stack's moto and nothing else.
     subprocess.run([sys.executable, "-m", "benchmarks.local_stack"], cwd=ROOT, check=True)

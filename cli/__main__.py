@@ -5,6 +5,7 @@
     payportal stripe finish-rotation       [--stage dev] [--region R] [--api-key-stdin]
     payportal jobs run {reminders,charges,balances} [--stage dev] [--region R]
     payportal outbox redrive               [--stage dev] [--region R] [--older-than-minutes 10] [--dry-run]
+    payportal lists backfill               [--stage dev] [--region R] [--dry-run]
     payportal webhooks list                [--flagged | --failed] [--limit 50] [--stage dev] [--region R] [--url URL]
     payportal webhooks replay EVENT_ID     [--stage dev] [--region R] [--url URL]
 
@@ -52,6 +53,7 @@ from cli.stripe_setup import (
 )
 from cli.webhooks import DEFAULT_LIST_LIMIT, OperatorApi, list_events, replay_event
 from local import config as local_config
+from shared.adapters.dynamodb.backfill import backfill_list_entries
 from shared.clock import wall_clock_now
 
 API_KEY_ENV = "STRIPE_API_KEY"
@@ -71,6 +73,12 @@ WEBHOOKS_REPLAY_HELP = """Fetch the event from Stripe again (Stripe keeps events
 webhook's own path, exactly once. A flagged event is applied once its cause is fixed (or flagged again, and
 this exits 1); an event applied already changes nothing; a failed one, or one that never reached payportal,
 is applied as the webhook would have. Runs in the stage's operator API function, which holds the Stripe key."""
+
+BACKFILL_HELP = """Once, after the deploy that adds the `lists` index (docs/deploy.md): rewrite every invoice,
+customer and payment written before it as today's code writes them, with their keys in the lists index and
+their list entries, so GET /v1/invoices, /v1/payments and /v1/customers list them too. Each rewrite is one
+transaction guarded by what was read: a record changed meanwhile is read again, never overwritten. Safe to run
+again. Cost: a Scan, which reads every item of the table once, and a write per record rewritten."""
 
 REDRIVE_HELP = """Deliver the outbox messages (emails, domain events) the table's stream never delivered: those
 still pending, or claimed by a worker whose lease ran out, and created more than --older-than-minutes ago
@@ -151,6 +159,15 @@ def build_parser() -> argparse.ArgumentParser:
     redrive.add_argument(
         "--dry-run", action="store_true", help="list the messages (ids, kinds, names) and invoke nothing"
     )
+    lists = topics.add_parser("lists", help="the operator API's lists: migrate items written before them")
+    backfill = lists.add_subparsers(dest="action", required=True, metavar="ACTION").add_parser(
+        "backfill",
+        parents=[where],
+        help="give items written before the lists index its keys and list entries (a table Scan, once)",
+        description=BACKFILL_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    backfill.add_argument("--dry-run", action="store_true", help="count what would be rewritten, write nothing")
     hooks = topics.add_parser("webhooks", help="Stripe events kept: list them, replay one").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
@@ -245,6 +262,11 @@ def _operate(args: argparse.Namespace, *, aws_client: AwsClientFactory, say: Cal
         function_name = adapters.stack_outputs(cloudformation, stack_name, [output], otherwise=redeploy)[output]
         functions = adapters.LambdaFunctions(aws_client("lambda", args.region))
         say(json.dumps(run_job(args.job, function_name=function_name, functions=functions), indent=2, sort_keys=True))
+        return
+    if args.topic == "lists":
+        table = adapters.stack_outputs(cloudformation, stack_name, [OUTPUT_TABLE_NAME], otherwise=redeploy)
+        dynamodb = aws_client("dynamodb", args.region)
+        backfill_list_entries(dynamodb, table[OUTPUT_TABLE_NAME], now=wall_clock_now(), dry_run=args.dry_run, say=say)
         return
     output = function_output_for(OUTBOX_FUNCTION)
     outputs = adapters.stack_outputs(cloudformation, stack_name, [OUTPUT_TABLE_NAME, output], otherwise=redeploy)

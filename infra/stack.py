@@ -150,9 +150,10 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
         "dynamodb:DeleteItem",
     ),
 }
-# Indexes a function queries (a customer's transactions, the Stripe events kept; failed or flagged ones).
+# Indexes a function queries (a customer's transactions, the Stripe events kept; failed or flagged ones; the
+# invoice, payment and customer lists).
 INDEX_READERS: dict[str, tuple[str, ...]] = {
-    "operator_api": (schema.BY_OWNER_INDEX, schema.DUE_WORK_INDEX),
+    "operator_api": (schema.BY_OWNER_INDEX, schema.DUE_WORK_INDEX, schema.LISTS_INDEX),
     "console": (schema.DUE_WORK_INDEX,),  # Today: reminders due, Stripe events failed or flagged
     "reminders": (schema.DUE_WORK_INDEX,),
     "charges": (schema.DUE_WORK_INDEX,),

@@ -4,7 +4,7 @@ One table, generic keys, entity prefixes. Items and their keys:
 
 | item            | pk                         | sk                    | gsi1 (by_owner)                       |
 |-----------------|----------------------------|-----------------------|---------------------------------------|
-| customer        | CUSTOMER#{customer_id}     | CUSTOMER              |                                       |
+| customer        | CUSTOMER#{customer_id}     | CUSTOMER              | CUSTOMERS / {created}#{customer_id}   |
 | invoice         | INVOICE#{invoice_id}       | INVOICE               | CUSTOMER#{cid} / INVOICE#{created}#id |
 | invoice number  | INVOICENUMBER#{number}     | INVOICENUMBER         |                                       |
 | checkout        | INVOICE#{invoice_id}       | CHECKOUT#{ref}        |                                       |
@@ -36,6 +36,27 @@ charge run has nothing to do for it until its webhook lands).
 Invoices still being collected (open or partially paid, something owed) also carry gsi3 keys
 `OPEN#{shard}` / `{currency}#{id}` and `amount_open`: the open_balances index projects only those, so the
 open balance is read without reading whole invoices, let alone the table.
+
+The operator API's lists (GET /v1/invoices, /v1/payments, /v1/customers) read the `lists` index (gsi4, every
+attribute projected, so a row is one item read) and by_owner; each partition answers one question in the order
+it is asked, so a page reads about one item per row (shared/services/lists.py plans which):
+
+| partition (gsi4pk or gsi1pk)     | sort key                      | item                                        |
+|----------------------------------|-------------------------------|---------------------------------------------|
+| INVOICES#{status}#{currency}     | {due_date}#{invoice_id}       | every invoice                               |
+| OWED#{currency}                  | {due_date}#{invoice_id}       | INVOICE#{id} / LIST#OWED: open or partially |
+|                                  |                               | paid with something owed (overdue lists)    |
+| HELD#{currency}, PROMISED#{cur}, | {due_date}#{invoice_id}       | INVOICE#{id} / LIST#HELD, LIST#PROMISED,    |
+| DISPUTED#{currency}              |                               | LIST#DISPUTED: while the flag is set        |
+| PAYMENTS#{yyyy-mm}               | {received}#{payment key}      | every payment (received = created_at, UTC)  |
+| PAYMENTS#{state}#{yyyy-mm}       | {received}#{payment key}      | INVOICE#{id} / LIST#PAYMENT#{key}           |
+| CUSTOMERSEARCH                   | {folded name}#{customer_id}   | every customer (its name)                   |
+| CUSTOMERSEARCH                   | {folded email}#{customer_id}  | CUSTOMER#{id} / LIST#EMAIL (its email)      |
+| by_owner: CUSTOMERS              | {created_at}#{customer_id}    | every customer (the list of all, newest)    |
+
+The `LIST#...` items are copies of their record's attributes (no other index keys), put in the same
+transaction as the record; one whose flag is off is put with no index keys, which takes it out of its
+partition.
 """
 
 from __future__ import annotations
@@ -62,6 +83,37 @@ OPEN_BALANCES_PK: Final = "gsi3pk"
 OPEN_BALANCES_SK: Final = "gsi3sk"
 OPEN_AMOUNT: Final = "amount_open"
 OPEN_BALANCES_SHARDS: Final = 8
+
+
+LISTS_INDEX: Final = "lists"
+LISTS_PK: Final = "gsi4pk"
+LISTS_SK: Final = "gsi4sk"
+
+# The by_owner partition of every customer, newest first (the customer list with no filter).
+ALL_CUSTOMERS_PARTITION: Final = "CUSTOMERS"
+CUSTOMER_SEARCH_PARTITION: Final = "CUSTOMERSEARCH"
+
+
+def invoice_status_partition(status: str, currency: str) -> str:
+    return f"INVOICES#{status}#{currency}"
+
+
+def invoice_listing_partition(listing: str, currency: str) -> str:
+    """OWED, HELD, PROMISED or DISPUTED invoices of one currency."""
+    return f"{listing}#{currency}"
+
+
+def payments_partition(month: str, state: str | None = None) -> str:
+    """Payments received in one month (yyyy-mm), of every state or of one."""
+    return f"PAYMENTS#{month}" if state is None else f"PAYMENTS#{state}#{month}"
+
+
+def due_order(due_date: str, entity_id: str) -> str:
+    return f"{due_date}#{entity_id}"
+
+
+def lists_keys(partition: str, sort: str) -> dict[str, str]:
+    return {LISTS_PK: partition, LISTS_SK: sort}
 
 
 # Kinds of scheduled work, each with its own index partitions so one job never reads the other's items.
@@ -117,6 +169,7 @@ GLOBAL_SECONDARY_INDEXES: Final[tuple[tuple[str, str, str, tuple[str, ...] | Non
     (BY_OWNER_INDEX, BY_OWNER_PK, BY_OWNER_SK, None),
     (DUE_WORK_INDEX, DUE_WORK_PK, DUE_WORK_SK, None),
     (OPEN_BALANCES_INDEX, OPEN_BALANCES_PK, OPEN_BALANCES_SK, ("currency", OPEN_AMOUNT)),
+    (LISTS_INDEX, LISTS_PK, LISTS_SK, None),
 )
 
 # Outbox items: their stream INSERT records, and only those, reach functions/outbox (CDK's event source
@@ -126,6 +179,7 @@ OUTBOX_PREFIX: Final = "OUTBOX#"
 # Every key attribute is a string.
 KEY_ATTRIBUTES: Final = (
     PARTITION_KEY, SORT_KEY, BY_OWNER_PK, BY_OWNER_SK, DUE_WORK_PK, DUE_WORK_SK, OPEN_BALANCES_PK, OPEN_BALANCES_SK,
+    LISTS_PK, LISTS_SK,
 )  # fmt: skip
 
 

@@ -16,11 +16,13 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyKeyError,
     IdempotencyValidationError,
 )
+from pydantic import BaseModel
 
 from functions.operator_api.schemas import ErrorBody, ErrorDetail, FieldProblem, GatewayError
 from shared.domain import errors as domain
 from shared.domain.dunning import InvalidPolicy
 from shared.observability import logger
+from shared.services.lists import InvalidFilter
 from shared.services.once import MissingIdempotencyKey
 from shared.services.ports import ChangeRejected
 
@@ -37,6 +39,7 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.InvalidDate: 422,
     domain.ConcurrentUpdate: 409,
     InvalidPolicy: 422,
+    InvalidFilter: 422,
 }
 
 
@@ -44,7 +47,9 @@ IDEMPOTENCY_HEADER = "idempotency-key"  # as Powertools names it in a validation
 
 ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "the request cannot be read: the body is not JSON or not UTF-8, a cursor is not one this API "
-    "handed out, or a required `Idempotency-Key` is missing or blank (`idempotency_key_required`)",
+    "handed out for this list (`invalid_cursor`), a required `Idempotency-Key` is missing or blank "
+    "(`idempotency_key_required`), a query parameter the route does not take (`unknown_parameter`), or "
+    "filters no list answers together (`filters_not_served`, saying which to combine)",
     403: "from API Gateway: the request is not signed with SigV4 by an allowed IAM identity, or no such route",
     404: "no such customer, invoice, payment or recurring charge (`not_found`)",
     409: "the state does not allow it (`invalid_state_transition`, `invoice_not_payable`), the number or "
@@ -66,6 +71,16 @@ def documented(success: int, *errors: int) -> dict[int, OpenAPIResponse]:
             "content": {"application/json": {"model": ErrorBody}},
         }
     described[403] = {"description": ERROR_DESCRIPTIONS[403], "content": {"application/json": {"model": GatewayError}}}
+    return described
+
+
+def listed(page: type[BaseModel], *errors: int) -> dict[int, OpenAPIResponse]:
+    """A list route's responses: its page as JSON, or its rows as CSV (csv_output.py)."""
+    described = documented(200, *errors)
+    described[200] = {
+        "description": "One page; as CSV (`Accept: text/csv` or `format=csv`) the next page is in a Link header",
+        "content": {"application/json": {"model": page}, "text/csv": {"schema": {"type": "string"}}},
+    }
     return described
 
 

@@ -3,14 +3,16 @@ transactions, checkout sessions, pay links."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.operator_api import views
-from functions.operator_api.errors import documented, not_an_object, not_json, register_error_handlers
+from functions.operator_api.errors import documented, listed, not_an_object, not_json, register_error_handlers
+from functions.operator_api.list_query import as_utc, check_parameters, reply
 from functions.operator_api.request_body import body_is_not_an_object, declares_other_than_json, parse_json_body
 from functions.operator_api.schemas import (
     AuditPage,
@@ -23,6 +25,7 @@ from functions.operator_api.schemas import (
     DunningPolicyModel,
     InvoiceChanges,
     InvoiceOut,
+    InvoicesPage,
     NewCheckoutSession,
     NewCreditNote,
     NewCustomer,
@@ -35,6 +38,7 @@ from functions.operator_api.schemas import (
     NewReversal,
     OfflinePaymentMadeOut,
     PayLinkOut,
+    PaymentsPage,
     RecurringChanges,
     RecurringChargeOut,
     RefundMadeOut,
@@ -53,6 +57,7 @@ from shared.services import (
     customers,
     dunning_policy,
     invoices,
+    lists,
     offline_payments,
     operator_checkout,
     pay_links,
@@ -80,6 +85,30 @@ RequiredIdempotencyKey = Annotated[
 
 PageLimit = Annotated[int, Query(ge=1, le=100)]
 PageCursor = Annotated[str | None, Query(max_length=1024)]
+ListFormat = Annotated[
+    Literal["json", "csv"] | None,
+    Query(alias="format", description="csv: the page as CSV (as `Accept: text/csv`), the next in a Link header"),
+]
+Flag = Annotated[bool | None, Query()]
+Identifier = Annotated[str | None, Query(min_length=1, max_length=128)]
+Currency = Annotated[str | None, Query(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. USD")]
+InvoiceStatusName = Literal["open", "partially_paid", "paid", "void", "uncollectible"]
+PAGE_PARAMETERS = frozenset({"limit", "cursor", "format"})
+INVOICE_PARAMETERS = PAGE_PARAMETERS | {
+    "status", "overdue", "days_overdue_min", "customer_id", "currency", "due_after", "due_before", "number",
+    "on_hold", "promised", "disputed",
+}  # fmt: skip
+PAYMENT_PARAMETERS = PAGE_PARAMETERS | {"since", "until", "status", "method", "customer_id", "currency"}
+CUSTOMER_PARAMETERS = PAGE_PARAMETERS | {"email", "external_id", "q"}
+INVOICE_COLUMNS = (
+    "id", "number", "customer_id", "status", "currency", "amount_due", "amount_paid", "amount_remaining",
+    "due_date", "days_overdue", "hold", "promised_at", "open_disputes", "active_plan", "description", "created_at",
+)  # fmt: skip
+PAYMENT_COLUMNS = (
+    "id", "created_at", "invoice_id", "invoice_number", "customer_id", "amount", "currency", "status", "method",
+    "amount_refunded", "failure_reason", "offline",
+)  # fmt: skip
+CUSTOMER_COLUMNS = ("id", "name", "email", "external_id", "timezone", "locale", "created_at", "hold")
 
 
 def _actor() -> str:
@@ -120,12 +149,22 @@ def create_customer(
 @app.get(
     "/v1/customers",
     tags=["customers"],
-    summary="Find a customer by the id your own system gave it",
-    responses=documented(200, 422),
+    summary="Customers, newest first; or found by email, by the id your own system gave it, or by name or email prefix",
+    responses=listed(CustomersPage, 400, 422),
 )
-def find_customers(external_id: Annotated[str, Query(min_length=1, max_length=128)]) -> CustomersPage:
-    found = customers.find_by_external_id(wiring.ledger(), external_id)
-    return CustomersPage(customers=[views.customer_out(found)] if found else [], next_cursor=None)
+def find_customers(
+    email: Annotated[str | None, Query(min_length=1, max_length=254, description="exactly this address")] = None,
+    external_id: Identifier = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=200, description="a name or email prefix")] = None,
+    limit: PageLimit = 25,
+    cursor: PageCursor = None,
+    output: ListFormat = None,
+) -> Response[Any]:
+    check_parameters(app.current_event, CUSTOMER_PARAMETERS, frozenset())
+    filters = lists.CustomerFilters(email=email, external_id=external_id, q=q)
+    page = lists.list_customers(wiring.ledger(), filters, limit=limit, cursor=cursor)
+    found = CustomersPage(customers=[views.customer_out(c) for c in page.items], next_cursor=page.next_cursor)
+    return reply(app.current_event, found, "customers", CUSTOMER_COLUMNS, output)
 
 
 @app.get(
@@ -235,6 +274,68 @@ def create_invoice(
     )
     out = views.invoice_out(issued.invoice, issued.payments)
     return CreatedInvoice(**out.model_dump(), pay_url=issued.link.url(config.public_base_url))
+
+
+@app.get(
+    "/v1/invoices",
+    tags=["invoices"],
+    summary="Invoices by status, overdue, flag or due date in one currency; a customer's; or one by number",
+    responses=listed(InvoicesPage, 400, 422),
+)
+def list_invoices(
+    status: Annotated[list[InvoiceStatusName] | None, Query(description="repeatable")] = None,
+    overdue: Flag = None,
+    days_overdue_min: Annotated[int | None, Query(ge=0, le=36_500)] = None,
+    customer_id: Identifier = None,
+    currency: Currency = None,
+    due_after: Annotated[date | None, Query(description="due strictly after this day")] = None,
+    due_before: Annotated[date | None, Query(description="due strictly before this day")] = None,
+    number: Identifier = None,
+    on_hold: Flag = None,
+    promised: Flag = None,
+    disputed: Flag = None,
+    limit: PageLimit = 25,
+    cursor: PageCursor = None,
+    output: ListFormat = None,
+) -> Response[Any]:
+    check_parameters(app.current_event, INVOICE_PARAMETERS, frozenset({"status"}))
+    filters = lists.InvoiceFilters(
+        statuses=tuple(status or ()), overdue=overdue, days_overdue_min=days_overdue_min, customer_id=customer_id,
+        currency=currency, due_after=due_after, due_before=due_before, number=number, on_hold=on_hold,
+        promised=promised, disputed=disputed,
+    )  # fmt: skip
+    page = lists.list_invoices(wiring.ledger(), business_clock(), filters, limit=limit, cursor=cursor)
+    found = InvoicesPage(invoices=[views.invoice_row_out(r) for r in page.items], next_cursor=page.next_cursor)
+    return reply(app.current_event, found, "invoices", INVOICE_COLUMNS, output)
+
+
+@app.get(
+    "/v1/payments",
+    tags=["payments"],
+    summary="Payments received in a window, newest first (who paid yesterday), of one status or one customer",
+    responses=listed(PaymentsPage, 400, 422),
+)
+def list_payments(
+    since: Annotated[datetime | None, Query(description="received at or after (UTC unless an offset is given)")] = None,
+    until: Annotated[datetime | None, Query(description="received before; default now")] = None,
+    status: Annotated[
+        Literal["pending", "failed", "succeeded", "partially_refunded", "refunded", "reversed"] | None, Query()
+    ] = None,
+    method: Annotated[Literal["stripe", "check", "bank_transfer", "cash", "other"] | None, Query()] = None,
+    customer_id: Identifier = None,
+    currency: Currency = None,
+    limit: PageLimit = 25,
+    cursor: PageCursor = None,
+    output: ListFormat = None,
+) -> Response[Any]:
+    check_parameters(app.current_event, PAYMENT_PARAMETERS, frozenset())
+    filters = lists.PaymentFilters(
+        since=as_utc(since), until=as_utc(until), status=status, method=method, customer_id=customer_id,
+        currency=currency,
+    )  # fmt: skip
+    page = lists.list_payments(wiring.ledger(), business_clock(), filters, limit=limit, cursor=cursor)
+    found = PaymentsPage(payments=[views.payment_row_out(p) for p in page.items], next_cursor=page.next_cursor)
+    return reply(app.current_event, found, "payments", PAYMENT_COLUMNS, output)
 
 
 @app.get(

@@ -489,6 +489,50 @@ class CustomersPage(BaseModel):
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last")
 
 
+class InvoiceRowOut(BaseModel):
+    """An invoice in a list: what GET /v1/invoices/{id} shows, without its payments and plan."""
+
+    id: str
+    customer_id: str
+    number: str
+    status: Literal["open", "partially_paid", "paid", "void", "uncollectible"]
+    currency: str
+    amount_due: int = Field(description="what is owed in all, late fees included")
+    amount_paid: int
+    amount_remaining: int
+    amount_credit: int = Field(description="paid beyond amount_due and not refunded, kept as the customer's credit")
+    amount_refunded: int = 0
+    due_date: date
+    days_overdue: int = Field(
+        description="whole days past the due date in the customer's time zone while something is owed; else 0"
+    )
+    description: str
+    created_at: datetime
+    hold: HoldOut | None = Field(default=None, description="reminders are paused while this is set")
+    promised_at: datetime | None = Field(default=None, description="when the customer promised to pay")
+    open_disputes: list[str] = Field(default_factory=list)
+    active_plan: str | None = None
+    next_reminder_at: datetime | None = None
+
+
+class InvoicesPage(BaseModel):
+    invoices: list[InvoiceRowOut]
+    next_cursor: str | None = Field(description="pass as ?cursor= (with the same filters) for the next page")
+
+
+class PaymentRowOut(PaymentOut):
+    invoice_number: str = Field(description="the number of the invoice it pays")
+    customer_id: str
+    method: Literal["stripe", "check", "bank_transfer", "cash", "other"] = Field(
+        description="through Stripe (Checkout or an off-session charge), or recorded by the operator"
+    )
+
+
+class PaymentsPage(BaseModel):
+    payments: list[PaymentRowOut]
+    next_cursor: str | None = Field(description="pass as ?cursor= (with the same filters) for the next page")
+
+
 class TransactionsPage(BaseModel):
     data: list[PaymentOut]
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last")

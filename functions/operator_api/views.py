@@ -15,6 +15,7 @@ from functions.operator_api.schemas import (
     InstallmentOut,
     InvoiceChanges,
     InvoiceOut,
+    InvoiceRowOut,
     LateFeeLineOut,
     LateFeeModel,
     NewCustomer,
@@ -25,6 +26,7 @@ from functions.operator_api.schemas import (
     OfflinePaymentMadeOut,
     OfflineReceiptOut,
     PaymentOut,
+    PaymentRowOut,
     PlanOfferModel,
     PlanOut,
     RecurringChanges,
@@ -50,6 +52,7 @@ from shared.domain.records import (
 from shared.services.corrections import InvoiceCorrection
 from shared.services.customers import CustomerCorrection, CustomerDraft
 from shared.services.invoices import InvoiceDetails, InvoiceDraft
+from shared.services.lists import InvoiceRow, payment_method
 from shared.services.offline_payments import OfflinePaymentAsk, OfflinePaymentMade
 from shared.services.recurring import RecurringCorrection, RecurringDraft
 from shared.services.refunds import RefundAsk, RefundMade
@@ -243,6 +246,40 @@ def invoice_out(i: Invoice, payments: list[Payment], plan: Plan | None = None) -
         payments=[payment_out(p) for p in payments],
         amount_credited=i.amount_credited,
         credit_notes=[credit_note_out(n) for n in i.credit_notes],
+    )
+
+
+def invoice_row_out(row: InvoiceRow) -> InvoiceRowOut:
+    i = row.invoice
+    return InvoiceRowOut(
+        id=i.id,
+        customer_id=i.customer_id,
+        number=i.number,
+        status=i.status.value,
+        currency=i.currency,
+        amount_due=i.amount_due,
+        amount_paid=i.amount_paid,
+        amount_remaining=i.amount_remaining,
+        amount_credit=i.amount_credit,
+        amount_refunded=i.amount_refunded,
+        due_date=i.due_date,
+        days_overdue=row.days_overdue,
+        description=i.description,
+        created_at=i.created_at,
+        hold=HoldOut(reason=i.hold.reason, until=i.hold.until) if i.hold else None,
+        promised_at=i.promised_at,
+        open_disputes=sorted(i.open_disputes),
+        active_plan=i.active_plan,
+        next_reminder_at=i.next_action_at,
+    )
+
+
+def payment_row_out(p: Payment) -> PaymentRowOut:
+    return PaymentRowOut(
+        **payment_out(p).model_dump(),
+        invoice_number=p.invoice_number,
+        customer_id=p.customer_id,
+        method=payment_method(p),
     )
 
 

@@ -236,6 +236,7 @@ class Payment:
     refunds: tuple[Refund, ...] = ()  # oldest first
     refund_version: int = 0  # moves on with every change to `refunds`: their writes are guarded by it
     offline: OfflineReceipt | None = None  # recorded by the operator, not taken through Stripe
+    invoice_number: str = ""  # the invoice's (never changes): payment lists show it without reading the invoice
 
     @property
     def reversed(self) -> bool:

@@ -8,6 +8,7 @@ it is rendered (shared.rendering), so one that got into the table before is harm
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Final
 
 BIDI_CONTROLS: Final = frozenset(
@@ -24,3 +25,12 @@ def strip_bidi_controls(text: str) -> str:
 
 def has_bidi_controls(text: str) -> bool:
     return not BIDI_CONTROLS.isdisjoint(text)
+
+
+SEARCH_TEXT_CHARS: Final = 200  # what customer search compares (and what fits an index sort key)
+
+
+def search_text(text: str) -> str:
+    """How customer search compares names and emails, and the prefix asked: compatibility-normalised,
+    case-folded, spaces collapsed, the first 200 characters."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())[:SEARCH_TEXT_CHARS]

@@ -112,6 +112,7 @@ def _record(
     payment = Payment(
         key=payment_id,
         invoice_id=invoice.id,
+        invoice_number=invoice.number,
         customer_id=invoice.customer_id,
         amount=ask.amount,
         currency=invoice.currency,

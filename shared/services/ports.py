@@ -4,7 +4,7 @@ Stripe, SES and EventBridge; unit tests pass in-memory fakes."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -134,6 +134,46 @@ class Page:
     next_cursor: str | None
 
 
+# ----- what a list reads: one partition of one listing, a key range in it (shared/services/lists.py plans it)
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceListing:
+    """Invoices from one listing, oldest due first, due in [due_from, due_until) where given.
+
+    `by`: "number" (the one invoice with `number`), "customer" (`customer_id`'s, oldest created first, no
+    range), "status" (`status` in `currency`), or a flag list of `currency`: "owed" (open or partially paid,
+    something owed), "held", "promised", "disputed"."""
+
+    by: str
+    currency: str = ""
+    status: str = ""
+    customer_id: str = ""
+    number: str = ""
+    due_from: date | None = None
+    due_until: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentListing:
+    """Payments received (created) in [since, until), newest first: every one, those of one `state`, or one
+    customer's (`customer_id`)."""
+
+    since: datetime
+    until: datetime
+    state: str = ""
+    customer_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerListing:
+    """Customers: every one, newest first (`by` "all"); or by name or email starting with `prefix` (a
+    search_text), in that text's order ("prefix"), or with exactly that email ("email")."""
+
+    by: str
+    prefix: str = ""
+
+
 class Ledger(Protocol):
     def commit(self, change: Change) -> None: ...
     def get_customer(self, customer_id: str) -> Customer | None: ...
@@ -189,6 +229,19 @@ class Ledger(Protocol):
 
     def list_audit(self, subject: AuditSubject, subject_id: str, limit: int, cursor: str | None) -> Page:
         """A subject's audit trail (AuditEntry), newest first."""
+        ...
+
+    def list_invoices(self, listing: InvoiceListing, limit: int, cursor: str | None) -> Page:
+        """One page of Invoices of the listing, reading one item per invoice; the cursor is bound to it."""
+        ...
+
+    def list_payments(self, listing: PaymentListing, limit: int, cursor: str | None) -> Page:
+        """One page of Payments of the listing (each with its invoice number), one item read per payment."""
+        ...
+
+    def list_customers(self, listing: CustomerListing, limit: int, cursor: str | None) -> Page:
+        """One page of the listing's (listed under, Customer) pairs, listed under "name" or "email": a
+        search lists each customer under both, so a caller can tell a customer met twice."""
         ...
 
     # Reconciliation's own state (functions/reconcile): one cursor and the drift it found, read by key.

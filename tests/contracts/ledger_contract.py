@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from datetime import time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar, Protocol
 
 import pytest
@@ -45,11 +45,14 @@ from shared.services.ports import (
     Change,
     ChangeRejected,
     Claim,
+    CustomerListing,
     InvalidCursor,
+    InvoiceListing,
     Ledger,
     OutboxBusy,
     OutboxStore,
     Page,
+    PaymentListing,
     Rejection,
 )
 from tests.fakes.records import (
@@ -784,6 +787,107 @@ class LedgerContract:
             assert [p.key for p in listed] == newest_first, limit
         assert [p.key for p in ledger.get_invoice_payments("inv_1")] == ["pi_3", "pi_1"]
         assert [p.key for p in ledger.get_invoice_payments("inv_2")] == ["pi_0", "pi_4", "pi_2"]
+
+    def test_invoice_lists_hold_what_they_list_in_due_order_and_follow_updates(self, ledger: LedgerUnderTest) -> None:
+        # Given invoices of two currencies, statuses and flags, some due on the same day
+        dues = [date(2027, 1, d) for d in (5, 3, 3, 9, 1)]
+        for n, due in enumerate(dues):
+            ledger.commit(Change(new_invoice=an_invoice(f"inv_{n}", due_date=due, number=f"N{n}")))
+        ledger.commit(Change(new_invoice=an_invoice("inv_eur", currency="EUR", number="NE")))
+        ledger.commit(
+            Change(new_invoice=an_invoice("inv_paid", status=InvoiceStatus.PAID, amount_paid=12_500, number="NP"))
+        )
+        due_order = ["inv_4", "inv_1", "inv_2", "inv_0", "inv_3"]
+
+        # Then the owed list and the status list hold them in due order, in pages of any size
+        for listing in (InvoiceListing("owed", "USD"), InvoiceListing("status", "USD", "open")):
+            for limit in (1, 2, 3, 5, 6):
+                listed = walked(lambda lim, cur, listing=listing: ledger.list_invoices(listing, lim, cur), limit)
+                assert [i.id for i in listed] == due_order, (listing, limit)
+        ranged = InvoiceListing("owed", "USD", due_from=date(2027, 1, 3), due_until=date(2027, 1, 9))
+        assert [i.id for i in ledger.list_invoices(ranged, 10, None).items] == ["inv_1", "inv_2", "inv_0"]
+        assert [i.id for i in ledger.list_invoices(InvoiceListing("status", "USD", "paid"), 10, None).items] == [
+            "inv_paid"
+        ]
+        assert [i.id for i in ledger.list_invoices(InvoiceListing("number", number="N3"), 10, None).items] == ["inv_3"]
+        customers = ledger.list_invoices(InvoiceListing("customer", customer_id="cus_1"), 10, None)
+        assert len(customers.items) == 7
+
+        # When one is paid and another held, their lists follow in the same commit
+        paid = replace(
+            an_invoice("inv_1", due_date=dues[1], number="N1"), amount_paid=12_500, status=InvoiceStatus.PAID
+        )
+        ledger.commit(Change(invoice_update=replace(paid, version=2)))
+        held = an_invoice("inv_0", due_date=dues[0], number="N0", hold=Hold("asked"))
+        ledger.commit(Change(invoice_update=replace(held, version=2)))
+        owed = ledger.list_invoices(InvoiceListing("owed", "USD"), 10, None).items
+        assert [i.id for i in owed] == ["inv_4", "inv_2", "inv_0", "inv_3"]
+        assert [i.id for i in ledger.list_invoices(InvoiceListing("held", "USD"), 10, None).items] == ["inv_0"]
+        assert ledger.list_invoices(InvoiceListing("held", "USD"), 10, None).items[0].hold == Hold("asked")
+        assert ledger.list_invoices(InvoiceListing("promised", "USD"), 10, None).items == []
+
+    def test_payment_lists_walk_the_months_newest_first_by_state_and_customer(self, ledger: LedgerUnderTest) -> None:
+        # Given payments over three months, one failed, one of another customer
+        ats = [datetime(2027, 1, 31, 23, tzinfo=UTC), datetime(2027, 2, 1, 1, tzinfo=UTC),
+               datetime(2027, 2, 14, tzinfo=UTC), datetime(2027, 3, 2, tzinfo=UTC)]  # fmt: skip
+        for n, at in enumerate(ats):
+            payment = a_payment(f"pi_{n}", created_at=at, invoice_number="N-7")
+            ledger.commit(Change(payment=payment))
+        ledger.commit(Change(payment=a_payment("pi_failed", PaymentStatus.FAILED, created_at=ats[2])))
+        ledger.commit(Change(payment=a_payment("pi_other", customer_id="cus_2", created_at=ats[1])))
+        window = PaymentListing(since=datetime(2027, 1, 1, tzinfo=UTC), until=datetime(2027, 4, 1, tzinfo=UTC))
+
+        # Then every page size walks the window newest first, each payment once
+        for limit in (1, 2, 3, 6, 7):
+            listed = walked(lambda lim, cur: ledger.list_payments(window, lim, cur), limit)
+            assert [p.key for p in listed] == ["pi_3", "pi_failed", "pi_2", "pi_other", "pi_1", "pi_0"], limit
+        assert ledger.list_payments(window, 1, None).items[0].invoice_number == "N-7"
+        february = PaymentListing(since=datetime(2027, 2, 1, tzinfo=UTC), until=datetime(2027, 2, 14, tzinfo=UTC))
+        assert [p.key for p in ledger.list_payments(february, 10, None).items] == ["pi_other", "pi_1"]
+        failed = replace(window, state="failed")
+        assert [p.key for p in ledger.list_payments(failed, 10, None).items] == ["pi_failed"]
+        mine = replace(window, customer_id="cus_2")
+        assert [p.key for p in ledger.list_payments(mine, 10, None).items] == ["pi_other"]
+
+        # When a payment is refunded in full, it moves to the refunded list
+        refunded = replace(a_payment("pi_2", created_at=ats[2], invoice_number="N-7"), refunds=(a_refund("re_1"),))
+        ledger.commit(Change(payment_refunds=replace(refunded, amount=2_000, refund_version=1)))
+        assert [p.key for p in ledger.list_payments(replace(window, state="refunded"), 10, None).items] == ["pi_2"]
+        assert "pi_2" not in [p.key for p in ledger.list_payments(replace(window, state="succeeded"), 10, None).items]
+
+    def test_customer_lists_by_name_and_email_and_everyone_newest_first(self, ledger: LedgerUnderTest) -> None:
+        people = [("cus_a", "Ann Smith", "zed@example.com"), ("cus_b", "Bo", "ann@example.com"),
+                  ("cus_c", "Cy", "cy@example.com")]  # fmt: skip
+        for n, (customer_id, name, email) in enumerate(people):
+            created = NOW + timedelta(minutes=n)
+            ledger.commit(Change(new_customer=a_customer(customer_id, name=name, email=email, created_at=created)))
+
+        found = ledger.list_customers(CustomerListing("prefix", "ann"), 10, None).items
+        assert [(under, c.id) for under, c in found] == [("name", "cus_a"), ("email", "cus_b")]
+        by_email = ledger.list_customers(CustomerListing("email", "ann@example.com"), 10, None).items
+        assert [(under, c.id) for under, c in by_email] == [("email", "cus_b")]
+        for limit in (1, 2, 3, 4):
+            listed = walked(lambda lim, cur: ledger.list_customers(CustomerListing("all"), lim, cur), limit)
+            assert [c.id for _, c in listed] == ["cus_c", "cus_b", "cus_a"]
+
+        # When a customer's email changes, the old one no longer finds it
+        moved = replace(a_customer("cus_b", name="Bo", email="bo@example.com", created_at=NOW + timedelta(minutes=1)))
+        ledger.commit(Change(customer_update=replace(moved, version=1)))
+        assert ledger.list_customers(CustomerListing("email", "ann@example.com"), 10, None).items == []
+        assert [c.id for _, c in ledger.list_customers(CustomerListing("prefix", "bo"), 10, None).items] == [
+            "cus_b", "cus_b",
+        ]  # fmt: skip
+
+    def test_a_list_cursor_works_only_for_its_own_listing(self, ledger: LedgerUnderTest) -> None:
+        for n in range(3):
+            ledger.commit(Change(new_invoice=an_invoice(f"inv_{n}", number=f"N{n}")))
+        cursor = ledger.list_invoices(InvoiceListing("owed", "USD"), 1, None).next_cursor
+        assert cursor
+        for other in (InvoiceListing("owed", "EUR"), InvoiceListing("status", "USD", "open")):
+            with pytest.raises(InvalidCursor):
+                ledger.list_invoices(other, 1, cursor)
+        with pytest.raises(InvalidCursor):
+            ledger.list_invoices(InvoiceListing("owed", "USD"), 1, cursor[:-3] + "abc")
 
     def test_due_invoices_list_soonest_first_up_to_the_second(self, ledger: LedgerUnderTest) -> None:
         # Given invoices in one shard: due in the past, within `until`'s second, later, or never

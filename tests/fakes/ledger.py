@@ -41,15 +41,19 @@ from shared.domain.records import (
     RecurringCharge,
     StripeEventRecord,
 )
+from shared.domain.text import search_text
 from shared.services.audit import unaudited
 from shared.services.ports import (
     Change,
     ChangeRejected,
     Claim,
+    CustomerListing,
     InvalidCursor,
+    InvoiceListing,
     OutboxBusy,
     Page,
     PaymentContext,
+    PaymentListing,
     Rejection,
 )
 
@@ -375,10 +379,7 @@ class InMemoryLedger:
     # -- listings: the same order as the table's index, the same page sizes, their own cursors
 
     def list_customer_invoices(self, customer_id: str, limit: int, cursor: str | None) -> Page:
-        ordered = sorted(
-            ((_created_order(i.created_at, i.id), i) for i in self.invoices.values() if i.customer_id == customer_id),
-            key=_sort_key,
-        )
+        ordered = self._customer_invoices(customer_id)
         return _page(f"invoices of {customer_id}", ordered, limit, cursor, newest_first=False)
 
     def list_customer_payments(self, customer_id: str, limit: int, cursor: str | None) -> Page:
@@ -429,6 +430,66 @@ class InMemoryLedger:
         listing = f"audit:{subject.value}:{subject_id}"
         return _page(listing, sorted(trail, key=_sort_key), limit, cursor, newest_first=True)
 
+    def list_invoices(self, listing: InvoiceListing, limit: int, cursor: str | None) -> Page:
+        if listing.by == "number":
+            if cursor:
+                raise InvalidCursor("the cursor is not valid for this listing", field="cursor")
+            invoice_id = self.invoice_numbers.get(listing.number)
+            return Page(items=[self.invoices[invoice_id]] if invoice_id in self.invoices else [], next_cursor=None)
+        if listing.by == "customer":
+            owned = self._customer_invoices(listing.customer_id)
+            return _page(repr(listing), owned, limit, cursor, newest_first=False)
+        listed = _INVOICE_LISTS.get(listing.by, lambda i: i.status.value == listing.status)
+        ordered = sorted(
+            (
+                (f"{i.due_date.isoformat()}#{i.id}", i)
+                for i in self.invoices.values()
+                if i.currency == listing.currency
+                and listed(i)
+                and (listing.due_from is None or i.due_date >= listing.due_from)
+                and (listing.due_until is None or i.due_date < listing.due_until)
+            ),
+            key=_sort_key,
+        )
+        return _page(repr(listing), ordered, limit, cursor, newest_first=False)
+
+    def _customer_invoices(self, customer_id: str) -> list[tuple[str, Invoice]]:
+        return sorted(
+            ((_created_order(i.created_at, i.id), i) for i in self.invoices.values() if i.customer_id == customer_id),
+            key=_sort_key,
+        )
+
+    def list_payments(self, listing: PaymentListing, limit: int, cursor: str | None) -> Page:
+        # As the table's keys: to the second, the window's end second left out; then exactly.
+        low, high = _to_the_second(listing.since), _to_the_second(listing.until)
+        ordered = sorted(
+            (
+                (f"{_to_the_second(p.created_at)}#{p.key}", p)
+                for p in self.payments.values()
+                if (not listing.customer_id or p.customer_id == listing.customer_id)
+                and (not listing.state or p.state == listing.state)
+                and low <= f"{_to_the_second(p.created_at)}#{p.key}" <= high
+                and listing.since <= p.created_at < listing.until
+            ),
+            key=_sort_key,
+        )
+        return _page(repr(listing), ordered, limit, cursor, newest_first=True)
+
+    def list_customers(self, listing: CustomerListing, limit: int, cursor: str | None) -> Page:
+        if listing.by == "all":
+            everyone = sorted(
+                ((_created_order(c.created_at, c.id), ("name", c)) for c in self.customers.values()), key=_sort_key
+            )
+            return _page(repr(listing), everyone, limit, cursor, newest_first=True)
+        prefix = listing.prefix + "#" if listing.by == "email" else listing.prefix
+        entries = [
+            (f"{search_text(text)}#{c.id}", (under, c))
+            for c in self.customers.values()
+            for under, text in (("name", c.name), ("email", c.email))
+        ]
+        found = sorted(((k, entry) for k, entry in entries if k.startswith(prefix)), key=_sort_key)
+        return _page(repr(listing), found, limit, cursor, newest_first=False)
+
     def open_balances(self) -> dict[str, tuple[int, int]]:
         """Currency -> (amount still to collect, invoices), over open and partially paid invoices."""
         totals: dict[str, tuple[int, int]] = {}
@@ -456,6 +517,15 @@ class InMemoryLedger:
 
     def resolve_drift(self, kind: str, object_id: str) -> None:
         self.drift.pop((kind, object_id), None)
+
+
+# The invoice lists beside the one by status (shared/schema.py): what puts an invoice in each.
+_INVOICE_LISTS: Final[dict[str, Callable[[Invoice], bool]]] = {
+    "owed": lambda i: i.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID) and i.amount_remaining > 0,
+    "held": lambda i: i.hold is not None,
+    "promised": lambda i: i.promised_at is not None,
+    "disputed": lambda i: bool(i.open_disputes),
+}
 
 
 # ----- what the table keeps ------------------------------------------------------------------------------
@@ -525,14 +595,19 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
     if c.stripe_event:
         names.append(("event", c.stripe_event.event_id))
     names += [("customer", x.id) for x in (c.new_customer, c.customer_update) if x]
+    names += [("customer email list", x.id) for x in (c.new_customer, c.customer_update) if x]
     if c.new_customer and c.new_customer.external_id is not None:
         names.append(("external id", c.new_customer.external_id))
     if c.customer_reachable_at:
         names.append(("customer", c.customer_reachable_at[0]))
     if c.new_invoice:
         names += [("invoice", c.new_invoice.id), ("invoice number", c.new_invoice.number)]
+        names += [
+            ("invoice list", c.new_invoice.id, n) for n, listed in _INVOICE_LISTS.items() if listed(c.new_invoice)
+        ]
     if c.invoice_update:
         names.append(("invoice", c.invoice_update.id))
+        names += [("invoice list", c.invoice_update.id, n) for n in _INVOICE_LISTS]
     if c.pay_link:
         names.append(("pay link", c.pay_link.token_hash))
     if c.checkout:
@@ -549,6 +624,7 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
         names.append(("payment", c.payment_refunds.invoice_id, c.payment_refunds.key))
     if c.payment_reversal:
         names.append(("payment", c.payment_reversal.invoice_id, c.payment_reversal.key))
+    names += [("payment list", p.invoice_id, p.key) for p in (c.payment, c.payment_refunds, c.payment_reversal) if p]
     names += [("plan", x.invoice_id, x.id) for x in (c.new_plan, c.plan_update) if x]
     names += [("recurring", x.id) for x in (c.new_recurring, c.recurring_update) if x]
     if c.dispute:

@@ -171,9 +171,10 @@ def test_the_stripe_secret_is_readable_only_as_that_one_secret(synthesized: Synt
         assert read["Resource"] == {"Ref": secret_id}
 
 
-# operator_api: a customer's transactions and the Stripe events kept (by_owner); failed or flagged ones (due_work)
+# operator_api: a customer's transactions and the Stripe events kept (by_owner); failed or flagged ones (due_work);
+# the invoice, payment and customer lists (lists, and by_owner)
 INDEXES = {
-    "operator_api": ("by_owner", "due_work"),
+    "operator_api": ("by_owner", "due_work", "lists"),
     "reminders": ("due_work",),
     "charges": ("due_work",),
     "reconcile": ("due_work",),

@@ -31,6 +31,20 @@ def test_table_keys_and_indexes_are_the_ones_in_shared_schema(synthesized: Synth
     assert {projection["ProjectionType"] for projection in projections.values()} == {"ALL"}
 
 
+def test_the_lists_index_projects_every_attribute_over_its_own_string_keys(synthesized: Synthesized) -> None:
+    # Given the stack; Then the lists index is there, so a list row is one item read (no fetch of the record)
+    table = synthesized.resource(synthesized.stack.storage.table)["Properties"]
+    [lists] = [i for i in table["GlobalSecondaryIndexes"] if i["IndexName"] == schema.LISTS_INDEX]
+    assert lists["KeySchema"] == [
+        {"AttributeName": schema.LISTS_PK, "KeyType": "HASH"}, {"AttributeName": schema.LISTS_SK, "KeyType": "RANGE"},
+    ]  # fmt: skip
+    assert lists["Projection"] == {"ProjectionType": "ALL"}
+    types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
+    assert types[schema.LISTS_PK] == types[schema.LISTS_SK] == "S"
+    # One index more than before the lists: CloudFormation adds one per update (docs/deploy.md)
+    assert len(table["GlobalSecondaryIndexes"]) == 4
+
+
 def test_table_is_on_demand_with_stream_ttl_and_point_in_time_recovery(synthesized: Synthesized) -> None:
     table = synthesized.resource(synthesized.stack.storage.table)["Properties"]
 

@@ -48,11 +48,15 @@ def test_a_payment_with_a_payment_intent_also_writes_its_lookup() -> None:
     with_intent = planned_writes(Change(payment=payment("pi_1")), "table", NOW)
     without = planned_writes(Change(payment=payment(None)), "table", NOW)
 
-    # Then the first writes the PaymentIntent -> invoice lookup, unconditionally, after the payment
-    assert [w.reason for w in with_intent] == [Rejection.PAYMENT_NOT_FORWARD, None]
+    # Then the first writes the PaymentIntent -> invoice lookup, unconditionally, after the payment; both
+    # write the payment's entry in the list of its state (unconditionally: the payment's guard holds it)
+    assert [w.reason for w in with_intent] == [Rejection.PAYMENT_NOT_FORWARD, None, None]
+    assert with_intent[1].request["Put"]["Item"]["type"] == {"S": "payment_intent"}
     assert with_intent[1].request["Put"]["Item"]["invoice_id"] == {"S": "inv_1"}
     assert "ConditionExpression" not in with_intent[1].request["Put"]
-    assert [w.reason for w in without] == [Rejection.PAYMENT_NOT_FORWARD]
+    assert [w.reason for w in without] == [Rejection.PAYMENT_NOT_FORWARD, None]
+    assert without[1].request["Put"]["Item"]["type"] == {"S": "payment_listing"}
+    assert "ConditionExpression" not in without[1].request["Put"]
 
 
 def test_an_empty_change_writes_nothing() -> None:

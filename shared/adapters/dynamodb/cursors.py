@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import binascii
+import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any, Final
 
 from shared import schema
@@ -48,3 +51,36 @@ def _string(attribute: object) -> str:
     if not isinstance(value, str) or not value or len(value.encode()) > _MAX_KEY_BYTES:
         raise ValueError("not a key value")
     return value
+
+
+def listing_fingerprint(listing: object) -> str:
+    """What a list cursor is bound to: the listing (its partition, range and filters) it was handed out for."""
+    return hashlib.sha256(repr(listing).encode()).hexdigest()[:16]
+
+
+def encode_list_cursor(fingerprint: str, partition: str, last_evaluated_key: dict[str, Any] | None) -> str:
+    """Where a list goes on: in `partition` after that key (None: from its start), for this listing only."""
+    payload = {"l": fingerprint, "p": partition, "k": last_evaluated_key}
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_list_cursor(
+    cursor: str, fingerprint: str, partitions: Sequence[str], partition_key: str, sort_key: str
+) -> tuple[str, dict[str, Any] | None]:
+    """(partition, ExclusiveStartKey or None) of a cursor this listing handed out; anything else (altered,
+    another listing's, another query's) is an InvalidCursor."""
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(payload, dict) or set(payload) != {"l", "p", "k"} or payload["l"] != fingerprint:
+            raise ValueError("not a cursor of this listing")
+        partition, key = payload["p"], payload["k"]
+        if partition not in partitions:
+            raise ValueError("not a partition of this listing")
+        if key is not None:
+            if not isinstance(key, dict) or set(key) != {partition_key, sort_key, *_TABLE_KEYS}:
+                raise ValueError("not the keys of this listing")
+            if _string(key[partition_key]) != partition or not all(_string(v) for v in key.values()):
+                raise ValueError("cursor belongs to another partition")
+    except (ValueError, KeyError, TypeError, RecursionError, binascii.Error):
+        raise InvalidCursor("the cursor is not valid for this listing", field="cursor") from None
+    return partition, key

@@ -49,6 +49,7 @@ from shared.domain.records import (
     RefundStatus,
     StripeEventRecord,
 )
+from shared.domain.text import search_text
 
 if TYPE_CHECKING:  # annotations only: the dunning rules load when a policy is read (policy_from)
     from shared.domain.dunning import DunningPolicy
@@ -160,6 +161,57 @@ OWNED_PAYMENTS: Final = "PAYMENT#"
 OWNED_RECURRING: Final = "RECURRING#"
 
 
+# ----- list entries (see shared/schema.py) -------------------------------------------------------------
+
+LIST_SORT_PREFIX: Final = "LIST#"  # an entity's copies in the lists index, in its own partition
+# Every index key: a copy of a record in a list carries none of its record's (it is listed once, there).
+_INDEX_KEYS: Final = frozenset(schema.KEY_ATTRIBUTES) - {PK, SK}
+# The invoice lists beside the one by status, each holding the invoices for which it is true.
+INVOICE_LISTINGS: Final[dict[str, Callable[[Invoice], bool]]] = {
+    "OWED": lambda i: i.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID) and i.amount_remaining > 0,
+    "HELD": lambda i: i.hold is not None,
+    "PROMISED": lambda i: i.promised_at is not None,
+    "DISPUTED": lambda i: bool(i.open_disputes),
+}
+
+
+def _listed_copy(record_item: dict[str, Any], key: Key, kind: str, keys: dict[str, str] | None) -> dict[str, Any]:
+    """The copy of a record's item in one list (or, `keys` None, the bare key: out of that list)."""
+    if keys is None:
+        return {**key_item(key), "type": kind}
+    copy = {name: value for name, value in record_item.items() if name not in _INDEX_KEYS}
+    return copy | key_item(key) | {"type": kind} | keys
+
+
+def invoice_listing_item(listing: str, i: Invoice, now: datetime) -> dict[str, Any]:
+    key = (invoice_partition(i.id), f"{LIST_SORT_PREFIX}{listing}")
+    keys = None
+    if INVOICE_LISTINGS[listing](i):
+        partition = schema.invoice_listing_partition(listing, i.currency)
+        keys = schema.lists_keys(partition, schema.due_order(i.due_date.isoformat(), i.id))
+    return _listed_copy(invoice_item(i, now), key, "invoice_listing", keys)
+
+
+def payment_received_order(p: Payment) -> str:
+    return f"{utc_stamp(p.created_at)}#{p.key}"
+
+
+def payment_state_item(p: Payment) -> dict[str, Any]:
+    """The payment in the list of its state (succeeded, failed, refunded...) for the month it came in."""
+    key = (invoice_partition(p.invoice_id), f"{LIST_SORT_PREFIX}PAYMENT#{p.key}")
+    partition = schema.payments_partition(p.created_at.astimezone(UTC).strftime("%Y-%m"), p.state)
+    return _listed_copy(
+        payment_item(p), key, "payment_listing", schema.lists_keys(partition, payment_received_order(p))
+    )
+
+
+def customer_email_item(c: Customer) -> dict[str, Any]:
+    """The customer in the search list under its email (the customer's own item is there under its name)."""
+    key = (customer_key(c.id)[0], f"{LIST_SORT_PREFIX}EMAIL")
+    keys = schema.lists_keys(schema.CUSTOMER_SEARCH_PARTITION, f"{search_text(c.email)}#{c.id}")
+    return _listed_copy(customer_item(c), key, "customer_listing", keys)
+
+
 def key_item(key: Key) -> dict[str, Any]:
     """Just the key attributes of an item."""
     return {PK: key[0], SK: key[1]}
@@ -191,6 +243,9 @@ def from_utc_stamp(stamp: str) -> datetime:
 def customer_item(c: Customer) -> dict[str, Any]:
     return {
         **key_item(customer_key(c.id)),
+        schema.BY_OWNER_PK: schema.ALL_CUSTOMERS_PARTITION,
+        schema.BY_OWNER_SK: f"{timestamp(c.created_at)}#{c.id}",
+        **schema.lists_keys(schema.CUSTOMER_SEARCH_PARTITION, f"{search_text(c.name)}#{c.id}"),
         "type": "customer",
         "id": c.id,
         "email": c.email,
@@ -246,6 +301,9 @@ def invoice_item(i: Invoice, now: datetime) -> dict[str, Any]:
         **key_item(invoice_key(i.id)),
         schema.BY_OWNER_PK: owner_partition(i.customer_id),
         schema.BY_OWNER_SK: f"{OWNED_INVOICES}{timestamp(i.created_at)}#{i.id}",
+        **schema.lists_keys(
+            schema.invoice_status_partition(i.status.value, i.currency), schema.due_order(i.due_date.isoformat(), i.id)
+        ),
         "type": "invoice",
         "id": i.id,
         "customer_id": i.customer_id,
@@ -452,9 +510,13 @@ def payment_item(p: Payment) -> dict[str, Any]:
         **key_item(payment_key(p.invoice_id, p.key)),
         schema.BY_OWNER_PK: owner_partition(p.customer_id),
         schema.BY_OWNER_SK: f"{OWNED_PAYMENTS}{timestamp(p.created_at)}#{p.key}",
+        **schema.lists_keys(
+            schema.payments_partition(p.created_at.astimezone(UTC).strftime("%Y-%m")), payment_received_order(p)
+        ),
         "type": "payment",
         "key": p.key,
         "invoice_id": p.invoice_id,
+        "invoice_number": p.invoice_number or None,
         "customer_id": p.customer_id,
         "amount": p.amount,
         "currency": p.currency,
@@ -539,6 +601,7 @@ def payment_from(item: dict[str, Any]) -> Payment:
         refunds=tuple(_refund_from(r) for r in item.get("refunds") or ()),
         refund_version=int(item.get("refund_version") or 0),
         offline=_offline_from(item),
+        invoice_number=item.get("invoice_number") or "",
     )
 
 

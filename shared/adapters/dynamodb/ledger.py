@@ -13,6 +13,7 @@ from shared.adapters.dynamodb import items
 from shared.adapters.dynamodb.codec import deserialize, serialize, wire_key
 from shared.adapters.dynamodb.cursors import decode_cursor, encode_cursor
 from shared.adapters.dynamodb.items import Key
+from shared.adapters.dynamodb.lists import ListReader
 from shared.adapters.dynamodb.outbox_store import DynamoOutboxStore
 from shared.adapters.dynamodb.writes import COMMIT_ATTRIBUTE, planned_writes, sealed
 from shared.clock import wall_clock_now
@@ -33,7 +34,18 @@ from shared.domain.records import (
     RecurringCharge,
     StripeEventRecord,
 )
-from shared.services.ports import Change, ChangeRejected, Claim, Page, PaymentContext, SkippedItem, UnreadableRecord
+from shared.services.ports import (
+    Change,
+    ChangeRejected,
+    Claim,
+    CustomerListing,
+    InvoiceListing,
+    Page,
+    PaymentContext,
+    PaymentListing,
+    SkippedItem,
+    UnreadableRecord,
+)
 
 if TYPE_CHECKING:  # annotations only: the dunning rules load when the policy is read (items.policy_from)
     from shared.domain.dunning import DunningPolicy
@@ -46,6 +58,7 @@ class DynamoLedger:
         self._db = client
         self._table = table_name
         self._outbox = DynamoOutboxStore(client, table_name)
+        self._lists = ListReader(client, table_name)
 
     # -- writes
 
@@ -290,6 +303,15 @@ class DynamoLedger:
             partition, limit, cursor, keys=(schema.PARTITION_KEY, schema.SORT_KEY), prefix=items.AUDIT_SORT_PREFIX
         )
         return Page(items=[items.audit_from(i, subject, subject_id) for i in found], next_cursor=next_cursor)
+
+    def list_invoices(self, listing: InvoiceListing, limit: int, cursor: str | None) -> Page:
+        return self._lists.invoices(listing, limit, cursor)
+
+    def list_payments(self, listing: PaymentListing, limit: int, cursor: str | None) -> Page:
+        return self._lists.payments(listing, limit, cursor)
+
+    def list_customers(self, listing: CustomerListing, limit: int, cursor: str | None) -> Page:
+        return self._lists.customers(listing, limit, cursor)
 
     def _newest_first(
         self,

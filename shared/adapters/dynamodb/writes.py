@@ -65,6 +65,12 @@ def _timeless(mapper: Callable[[Any], dict[str, Any]]) -> Callable[[Any, datetim
     return lambda record, _now: mapper(record)
 
 
+def _listing(name: str) -> Callable[[Any, datetime], dict[str, Any]]:
+    return lambda invoice, now: items.invoice_listing_item(name, invoice, now)
+
+
+PAYMENT_FIELDS: Final = ("payment", "payment_refunds", "payment_reversal")
+
 WRITE_RULES: Final[tuple[WriteRule, ...]] = (
     WriteRule(
         "stripe_event", _timeless(items.event_item), Rejection.DUPLICATE_EVENT, NEW_OR_FAILED_EVENT,
@@ -87,6 +93,8 @@ WRITE_RULES: Final[tuple[WriteRule, ...]] = (
         "customer_update", _timeless(items.customer_item), Rejection.STALE_CUSTOMER, CUSTOMER_SAME_VERSION,
         _expected_version, when=lambda customer: customer.version != 1,
     ),
+    # The customer in the search list under its email, with the customer's own guard.
+    *(WriteRule(field, _timeless(items.customer_email_item), None) for field in ("new_customer", "customer_update")),
     WriteRule(
         "customer_reachable_at", lambda reachable, _now: items.key_item(items.customer_key(reachable[0])),
         Rejection.CUSTOMER_PAUSED, CUSTOMER_REACHABLE, lambda reachable: {":at": items.utc_stamp(reachable[1])},
@@ -95,6 +103,13 @@ WRITE_RULES: Final[tuple[WriteRule, ...]] = (
     WriteRule("new_invoice", items.invoice_item, Rejection.EXISTS, NEW),
     WriteRule("new_invoice", _timeless(items.invoice_number_item), Rejection.DUPLICATE_NUMBER, NEW),
     WriteRule("invoice_update", items.invoice_item, Rejection.STALE_INVOICE, SAME_VERSION, _expected_version),
+    # Its copies in the lists (shared/schema.py): unconditional Puts, guarded by the invoice's own condition in
+    # the same transaction; a new invoice only in those it belongs to, an update in each (in or out).
+    *(
+        WriteRule("new_invoice", _listing(name), None, when=items.INVOICE_LISTINGS[name])
+        for name in items.INVOICE_LISTINGS
+    ),
+    *(WriteRule("invoice_update", _listing(name), None) for name in items.INVOICE_LISTINGS),
     WriteRule("pay_link", _timeless(items.pay_link_item), Rejection.EXISTS, NEW),
     WriteRule(
         "checkout", _timeless(items.checkout_item), Rejection.CHECKOUT_CONFLICT, NEW_OR_SAME_SESSION,
@@ -134,6 +149,8 @@ WRITE_RULES: Final[tuple[WriteRule, ...]] = (
         when=lambda payment: payment.refund_version != 1,
     ),
     WriteRule("payment_reversal", _timeless(items.payment_item), Rejection.ALREADY_REVERSED, NOT_YET_REVERSED),
+    # The payment in the list of its state, however it moved (a status, a refund, a reversal).
+    *(WriteRule(field, _timeless(items.payment_state_item), None) for field in PAYMENT_FIELDS),
     WriteRule("new_plan", _timeless(items.plan_item), Rejection.PLAN_EXISTS, NEW),
     WriteRule("plan_update", _timeless(items.plan_item), Rejection.STALE_PLAN, SAME_VERSION, _expected_version),
     WriteRule("new_recurring", _timeless(items.recurring_item), Rejection.EXISTS, NEW),

@@ -136,6 +136,7 @@ def _decide(ledger: Ledger, clock: Clock, event: EventMeta, seen: _Observed) -> 
     payment = Payment(
         key=seen.payment_key,
         invoice_id=invoice.id,
+        invoice_number=invoice.number,
         customer_id=invoice.customer_id,
         amount=checkout.amount,
         currency=invoice.currency,

@@ -71,6 +71,7 @@ def _decide(ledger: Ledger, clock: Clock, fact: PaymentIntentFact, retry_days: t
     payment = Payment(
         key=intent_id,
         invoice_id=invoice.id,
+        invoice_number=invoice.number,
         customer_id=invoice.customer_id,
         amount=installment.amount,
         currency=plan.currency,
