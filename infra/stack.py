@@ -154,7 +154,8 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
 # invoice, payment and customer lists).
 INDEX_READERS: dict[str, tuple[str, ...]] = {
     "operator_api": (schema.BY_OWNER_INDEX, schema.DUE_WORK_INDEX, schema.LISTS_INDEX),
-    "console": (schema.DUE_WORK_INDEX,),  # Today: reminders due, Stripe events failed or flagged
+    # Today: reminders due, Stripe events failed or flagged (due_work); overdue, promised, disputed, by number (lists)
+    "console": (schema.DUE_WORK_INDEX, schema.LISTS_INDEX),
     "reminders": (schema.DUE_WORK_INDEX,),
     "charges": (schema.DUE_WORK_INDEX,),
     "balances": (schema.OPEN_BALANCES_INDEX,),

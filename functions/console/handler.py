@@ -196,8 +196,17 @@ def sign_out() -> Response[str]:
 @app.get("/console/today")
 def today() -> Response[str]:
     session = _signed_in()
-    view = console_pages.today(wiring.ledger(), business_clock(), session)
+    currency = app.current_event.get_query_string_value("currency") or None
+    view = console_pages.today(wiring.ledger(), business_clock(), session, currency)
     return page(200, "today.html", session=session, csrf=session.csrf_token, view=view)
+
+
+@app.get("/console/invoices")
+def find_invoice() -> Response[str]:
+    session = _signed_in()
+    number = app.current_event.get_query_string_value("number") or ""
+    invoice_id = console_pages.find_invoice(wiring.ledger(), business_clock(), session, number)
+    return redirect(f"{base_path()}/invoices/{invoice_id}")
 
 
 @app.get("/console/invoices/<invoice_id>")

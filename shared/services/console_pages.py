@@ -17,7 +17,7 @@ from shared.domain.console_roles import Action, allowed_actions, require
 from shared.domain.console_session import ConsoleSession
 from shared.domain.errors import DomainError, InvalidDate, InvalidHold, NotFound
 from shared.domain.invoices import Invoice
-from shared.domain.money import parse_major_amount
+from shared.domain.money import normalise_currency, parse_major_amount
 from shared.domain.records import (
     AuditEntry,
     AuditSubject,
@@ -30,15 +30,18 @@ from shared.domain.records import (
 )
 from shared.domain.text import strip_bidi_controls
 from shared.schema import DUE_WORK_SHARDS
-from shared.services import invoices, offline_payments, refunds
+from shared.services import invoices, lists, offline_payments, refunds
+from shared.services.lists import InvoiceFilters, InvoiceRow
 from shared.services.offline_payments import OfflinePaymentAsk
 from shared.services.ports import Ledger, PaymentGateway, RunOnce
 from shared.services.refunds import RefundAsk
 
 TODAY_LIMIT = 20  # items per list on Today: a worklist, each list links on to its full view
+TODAY_CURRENCIES = 5  # the lists index answers per currency: at most this many currencies' lists on one page
 TIMELINE_LIMIT = 50
 HOLD_REASON_MAX = 200  # as the operator API allows (NewHold)
 REFERENCE_MAX = 100  # as the operator API allows (NewOfflinePayment)
+INVOICE_NUMBER_MAX = 64  # as the operator API allows (NewInvoice)
 STAFF_LOCALE = "en"  # how staff type amounts: 1234.56
 # Our ids and Stripe's: letters, digits, _ and -, well under DynamoDB's key size. Anything else in a URL or a
 # form names nothing we hold: a 404, before a key DynamoDB would refuse (a 500) is built from it.
@@ -64,6 +67,10 @@ class TodayView:
     failed_events: list[StripeEventRecord]
     drift: list[Drift]  # what reconciliation could not settle
     actions: frozenset[Action]
+    currencies: list[str]  # those the overdue, promised and disputed lists below are for
+    overdue: list[InvoiceRow]  # most days overdue first
+    promised: list[InvoiceRow]  # the customer promised a date on the pay page
+    disputed: list[InvoiceRow]  # a Stripe dispute is open
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +85,9 @@ class InvoiceView:
     form_key: str  # the idempotency key of this page's payment form: a second submit records nothing more
 
 
-def today(ledger: Ledger, clock: Clock, session: ConsoleSession) -> TodayView:
+def today(ledger: Ledger, clock: Clock, session: ConsoleSession, currency: str | None = None) -> TodayView:
+    """The worklist: reminders due now (the due_work index), and per currency (those of the reminders due, or
+    the one asked for) what is overdue, promised and disputed (the lists index); Stripe events to review."""
     require(session.roles, Action.VIEW)
     now = clock.now()
     due: list[Invoice] = []
@@ -86,7 +95,25 @@ def today(ledger: Ledger, clock: Clock, session: ConsoleSession) -> TodayView:
         page = ledger.due_invoices(shard, now, TODAY_LIMIT, None)
         due.extend(item for item in page.items if isinstance(item, Invoice))
     due.sort(key=lambda invoice: (invoice.due_date, invoice.number))
+    asked = [normalise_currency(currency)] if currency else []
+    currencies = list(dict.fromkeys([*asked, *sorted({invoice.currency for invoice in due})]))[:TODAY_CURRENCIES]
+
+    def rows(
+        overdue: bool | None = None, promised: bool | None = None, disputed: bool | None = None
+    ) -> list[InvoiceRow]:
+        found: list[InvoiceRow] = []
+        for code in currencies:
+            wanted = InvoiceFilters(currency=code, overdue=overdue, promised=promised, disputed=disputed)
+            page = lists.list_invoices(ledger, clock, wanted, limit=TODAY_LIMIT, cursor=None)
+            found.extend(row for row in page.items if isinstance(row, InvoiceRow))
+        return found
+
+    overdue = sorted(rows(overdue=True), key=lambda row: (-row.days_overdue, row.invoice.number))[:TODAY_LIMIT]
     return TodayView(
+        currencies=currencies,
+        overdue=overdue,
+        promised=rows(promised=True)[:TODAY_LIMIT],
+        disputed=rows(disputed=True)[:TODAY_LIMIT],
         reminders_due=due[:TODAY_LIMIT],
         flagged_events=list(ledger.list_stripe_events(TODAY_LIMIT, None, outcome="flagged").items),
         failed_events=list(ledger.list_stripe_events(TODAY_LIMIT, None, outcome="failed").items),
@@ -220,3 +247,16 @@ def refund_payment(
         fingerprint={"amount": amount, "reason": form.reason, "reopen_balance": False, "credit": False},
         actor=session.actor,
     )  # fmt: skip
+
+
+def find_invoice(ledger: Ledger, clock: Clock, session: ConsoleSession, number: str) -> str:
+    """The id of the invoice with this number (the lists index's number listing), or NotFound."""
+    require(session.roles, Action.VIEW)
+    number = strip_bidi_controls(number).strip()
+    if not number or len(number) > INVOICE_NUMBER_MAX:
+        raise NotFound("no invoice has that number", field="number")
+    page = lists.list_invoices(ledger, clock, InvoiceFilters(number=number), limit=1, cursor=None)
+    for row in page.items:
+        if isinstance(row, InvoiceRow):
+            return row.invoice.id
+    raise NotFound(f"no invoice numbered {number}", field="number")

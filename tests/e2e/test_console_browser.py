@@ -88,8 +88,9 @@ def test_the_admin_enrols_holds_an_overdue_invoice_and_signs_in_again_with_a_cod
     secret = enrol(desk)
     expect(desk.get_by_role("heading", name="Today")).to_be_visible()
 
-    # The overdue invoice is on Today (its reminder is due): the admin opens it from there
-    desk.get_by_role("link", name=invoice["number"]).click()
+    # The overdue invoice is on Today (overdue, and its reminder due): the admin opens it from there
+    overdue = desk.locator("section", has=desk.get_by_role("heading", name=re.compile("^Overdue")))
+    overdue.get_by_role("link", name=invoice["number"]).click()
     desk.wait_for_url(re.compile(rf".*/console/invoices/{invoice['id']}$"))
     desk.get_by_label("Why reminders should pause").fill("Customer called: pays on Friday")
     desk.get_by_role("button", name="Place a hold").click()

@@ -272,3 +272,15 @@ def test_a_pending_sign_in_can_start_again(console: str, aws: Aws) -> None:
 def test_an_invoice_id_we_never_issued_is_a_404_whatever_it_holds(console: str, invoice_id: str) -> None:
     browser = signed_in(Role.ADMIN)
     assert browser.get(f"/console/invoices/{invoice_id}").status == 404
+
+
+def test_today_shows_an_overdue_invoice_and_one_is_found_by_number(console: str) -> None:
+    customer = create_customer()
+    late = create_invoice(customer["id"], due_date="2026-10-01")
+    browser = signed_in(Role.VIEWER)
+    today = browser.get("/console/today?currency=USD")
+    assert today.status == 200 and late["number"] in today.body.split('id="overdue"')[1].split("</section>")[0]
+    found = browser.get(f"/console/invoices?number={late['number']}")
+    assert found.status == 303 and found.location.endswith(f"/console/invoices/{late['id']}")
+    assert browser.get("/console/invoices?number=INV-NOPE").status == 404
+    assert browser.get("/console/today?currency=XYZ").status == 422

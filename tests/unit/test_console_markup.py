@@ -14,6 +14,7 @@ from shared.domain.console_roles import Action, Role, allowed_actions
 from shared.domain.console_session import ConsoleSession, Stage
 from shared.rendering import console_stylesheet, qr_svg, render
 from shared.services.console_pages import InvoiceView, TodayView
+from shared.services.lists import InvoiceRow
 from tests.fakes.records import NOW, a_customer, a_payment, a_plan, an_event, an_invoice
 
 
@@ -64,8 +65,10 @@ def pages() -> dict[str, str]:
         invoice=an_invoice(amount_paid=2_500), customer=a_customer(), payments=[a_payment(amount=2_500)],
         plan=a_plan(), timeline=[], actions=allowed_actions({Role.ADMIN}), now=NOW, form_key="k",
     )  # fmt: skip
+    row = InvoiceRow(an_invoice(), days_overdue=12)
     today = TodayView(reminders_due=[an_invoice()], flagged_events=[an_event()], failed_events=[], drift=[],
-                      actions=frozenset({Action.VIEW}))  # fmt: skip
+                      actions=frozenset({Action.VIEW}), currencies=["USD"], overdue=[row], promised=[row],
+                      disputed=[])  # fmt: skip
     pending = staff(stage=Stage.ENROL_TOTP)
     qr = qr_svg("otpauth://totp/Acme:ada?secret=JBSWY3DPEHPK3PXP", title="QR code")
     steps: dict[str, Any] = {"csrf": "t", "problem": None, **common}

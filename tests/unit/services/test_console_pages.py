@@ -188,3 +188,24 @@ def test_a_payment_of_another_invoice_is_not_refunded_from_this_one() -> None:
             ledger, gateway, FixedClock(NOW), InMemoryRunOnce(), staff(Role.ADMIN), "inv_2", a_refund()
         )
     assert gateway.refund_requests == []
+
+
+def test_today_lists_what_is_overdue_in_the_currencies_of_the_reminders_due_or_the_one_asked_for() -> None:
+    ledger = a_ledger_with(
+        a_customer(),
+        an_invoice(due_date=date(2026, 10, 1), next_action_at=NOW),
+        an_invoice("inv_2", number="INV-2", currency="EUR", due_date=date(2026, 10, 20)),
+    )
+    view = console_pages.today(ledger, FixedClock(NOW), staff(Role.VIEWER))
+    assert view.currencies == ["USD"] and [row.invoice.id for row in view.overdue] == ["inv_1"]
+    assert view.overdue[0].days_overdue > 0
+    asked = console_pages.today(ledger, FixedClock(NOW), staff(Role.VIEWER), "eur")
+    assert asked.currencies == ["EUR", "USD"] and {row.invoice.id for row in asked.overdue} == {"inv_1", "inv_2"}
+
+
+def test_an_invoice_is_found_by_its_number() -> None:
+    ledger = a_ledger_with(a_customer(), an_invoice(number="INV-1001"))
+    assert console_pages.find_invoice(ledger, FixedClock(NOW), staff(Role.VIEWER), " INV-1001 ") == "inv_1"
+    for number in ("INV-404", "", "x" * 65):
+        with pytest.raises(NotFound):
+            console_pages.find_invoice(ledger, FixedClock(NOW), staff(Role.VIEWER), number)
