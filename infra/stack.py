@@ -155,7 +155,7 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
 INDEX_READERS: dict[str, tuple[str, ...]] = {
     "operator_api": (schema.BY_OWNER_INDEX, schema.DUE_WORK_INDEX, schema.LISTS_INDEX),
     # Today: reminders due, Stripe events failed or flagged (due_work); overdue, promised, disputed, by number (lists)
-    "console": (schema.DUE_WORK_INDEX, schema.LISTS_INDEX),
+    "console": (schema.BY_OWNER_INDEX, schema.DUE_WORK_INDEX, schema.LISTS_INDEX),  # by_owner: the Customer page
     "reminders": (schema.DUE_WORK_INDEX,),
     "charges": (schema.DUE_WORK_INDEX,),
     "balances": (schema.OPEN_BALANCES_INDEX,),

@@ -201,6 +201,13 @@ def today() -> Response[str]:
     return page(200, "today.html", session=session, csrf=session.csrf_token, view=view)
 
 
+@app.get("/console/customers/<customer_id>")
+def customer(customer_id: str) -> Response[str]:
+    session = _signed_in()
+    view = console_pages.customer_page(wiring.ledger(), business_clock(), session, customer_id)
+    return page(200, "customer.html", session=session, csrf=session.csrf_token, view=view)
+
+
 @app.get("/console/invoices")
 def find_invoice() -> Response[str]:
     session = _signed_in()

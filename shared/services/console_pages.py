@@ -260,3 +260,35 @@ def find_invoice(ledger: Ledger, clock: Clock, session: ConsoleSession, number: 
         if isinstance(row, InvoiceRow):
             return row.invoice.id
     raise NotFound(f"no invoice numbered {number}", field="number")
+
+
+CUSTOMER_PAGE_LIMIT = 50  # invoices, payments and timeline entries on the Customer page (newest payments first)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    customer: Customer
+    invoices: list[Invoice]  # oldest first
+    payments: list[Payment]  # newest first
+    timeline: list[AuditEntry]  # newest first
+    actions: frozenset[Action]
+    now: datetime
+
+
+def customer_page(ledger: Ledger, clock: Clock, session: ConsoleSession, customer_id: str) -> CustomerView:
+    require(session.roles, Action.VIEW)
+    _known_shape(customer_id, "customer_id")
+    customer = ledger.get_customer(customer_id)
+    if customer is None:
+        raise NotFound(f"no customer {customer_id}", field="customer_id")
+    owned = ledger.list_customer_invoices(customer_id, CUSTOMER_PAGE_LIMIT, None)
+    paid = ledger.list_customer_payments(customer_id, CUSTOMER_PAGE_LIMIT, None)
+    trail = ledger.list_audit(AuditSubject.CUSTOMER, customer_id, CUSTOMER_PAGE_LIMIT, None)
+    return CustomerView(
+        customer=customer,
+        invoices=[i for i in owned.items if isinstance(i, Invoice)],
+        payments=[p for p in paid.items if isinstance(p, Payment)],
+        timeline=[e for e in trail.items if isinstance(e, AuditEntry)],
+        actions=allowed_actions(session.roles),
+        now=clock.now(),
+    )

@@ -178,7 +178,7 @@ INDEXES = {
     "reminders": ("due_work",),
     "charges": ("due_work",),
     "reconcile": ("due_work",),
-    "console": ("due_work", "lists"),
+    "console": ("by_owner", "due_work", "lists"),
 }
 
 

@@ -284,3 +284,15 @@ def test_today_shows_an_overdue_invoice_and_one_is_found_by_number(console: str)
     assert found.status == 303 and found.location.endswith(f"/console/invoices/{late['id']}")
     assert browser.get("/console/invoices?number=INV-NOPE").status == 404
     assert browser.get("/console/today?currency=XYZ").status == 422
+
+
+def test_the_customer_page_shows_their_invoices_and_payments_and_is_linked_from_the_invoice(
+    console: str,
+    invoice: dict,  # type: ignore[type-arg]
+) -> None:
+    browser = signed_in(Role.VIEWER)
+    page = browser.get(f"/console/invoices/{invoice['id']}")
+    assert f"/console/customers/{invoice['customer_id']}" in page.body
+    customer = browser.get(f"/console/customers/{invoice['customer_id']}")
+    assert customer.status == 200 and "Ada Lovelace" in customer.body and invoice["number"] in customer.body
+    assert browser.get("/console/customers/cus_nope").status == 404

@@ -13,7 +13,7 @@ import pytest
 from shared.domain.console_roles import Action, Role, allowed_actions
 from shared.domain.console_session import ConsoleSession, Stage
 from shared.rendering import console_stylesheet, qr_svg, render
-from shared.services.console_pages import InvoiceView, TodayView
+from shared.services.console_pages import CustomerView, InvoiceView, TodayView
 from shared.services.lists import InvoiceRow
 from tests.fakes.records import NOW, a_customer, a_payment, a_plan, an_event, an_invoice
 
@@ -69,6 +69,8 @@ def pages() -> dict[str, str]:
     today = TodayView(reminders_due=[an_invoice()], flagged_events=[an_event()], failed_events=[], drift=[],
                       actions=frozenset({Action.VIEW}), currencies=["USD"], overdue=[row], promised=[row],
                       disputed=[])  # fmt: skip
+    customer = CustomerView(customer=a_customer(), invoices=[an_invoice()], payments=[a_payment()], timeline=[],
+                            actions=frozenset({Action.VIEW}), now=NOW)  # fmt: skip
     pending = staff(stage=Stage.ENROL_TOTP)
     qr = qr_svg("otpauth://totp/Acme:ada?secret=JBSWY3DPEHPK3PXP", title="QR code")
     steps: dict[str, Any] = {"csrf": "t", "problem": None, **common}
@@ -80,6 +82,7 @@ def pages() -> dict[str, str]:
         "today": render("console/today.html", session=admin, csrf="t", view=today, **common),
         "invoice": render("console/invoice.html", session=admin, csrf="t", view=invoice, done="held", **common),
         "problem": render("console/problem.html", title="Not found", problem="No such page.", **common),
+        "customer": render("console/customer.html", session=admin, csrf="t", view=customer, **common),
     }
 
 

@@ -209,3 +209,14 @@ def test_an_invoice_is_found_by_its_number() -> None:
     for number in ("INV-404", "", "x" * 65):
         with pytest.raises(NotFound):
             console_pages.find_invoice(ledger, FixedClock(NOW), staff(Role.VIEWER), number)
+
+
+def test_the_customer_page_needs_a_role_and_a_customer_we_hold() -> None:
+    ledger = a_ledger_with(a_customer(), an_invoice())
+    view = console_pages.customer_page(ledger, FixedClock(NOW), staff(Role.VIEWER), "cus_1")
+    assert [i.id for i in view.invoices] == ["inv_1"]
+    with pytest.raises(ActionForbidden):
+        console_pages.customer_page(ledger, FixedClock(NOW), staff(), "cus_1")
+    for customer_id in ("cus_404", "x" * 300):
+        with pytest.raises(NotFound):
+            console_pages.customer_page(ledger, FixedClock(NOW), staff(Role.VIEWER), customer_id)
