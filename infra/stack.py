@@ -25,6 +25,7 @@ from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from infra.components.api import PayportalApi
+from infra.components.console import ConsoleSignIn
 from infra.components.email import Email
 from infra.components.events import DomainEvents
 from infra.components.firewall import Firewall
@@ -49,6 +50,8 @@ FIREWALL_ID: Final = "Firewall"
 OUTBOX_ID: Final = "Outbox"
 SCHEDULING_ID: Final = "Scheduling"
 MONITORING_ID: Final = "Monitoring"
+CONSOLE_ID: Final = "Console"
+OUTPUT_CONSOLE_USER_POOL_ID: Final = "ConsoleUserPoolId"
 
 OUTPUT_API_URL: Final = "ApiUrl"
 OUTPUT_TABLE_NAME: Final = "TableName"
@@ -60,8 +63,10 @@ OUTPUT_DASHBOARD_NAME: Final = "DashboardName"
 
 OUTBOX_FUNCTION: Final = "outbox"
 EMAIL_FEEDBACK_FUNCTION: Final = "email_feedback"
+CONSOLE_FUNCTION: Final = "console"
 # Functions that call Stripe and so read its secret (the outbox: how a receipt's payment was made).
-STRIPE_FUNCTIONS: Final = ("checkout", "webhooks", "operator_api", "charges", "outbox", "reconcile")
+# console: recording a payment received outside Stripe closes the invoice's open Checkout Session at Stripe.
+STRIPE_FUNCTIONS: Final = ("checkout", "webhooks", "operator_api", "charges", "outbox", "reconcile", "console")
 
 TAGS: Final = {"project": "payportal"}
 
@@ -149,11 +154,24 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # The morning digest: counters (Query of their partitions, BatchGetItem of a day's), yesterday's snapshot and
     # the policy (GetItem), Stripe events to review and due work (due_work index), one Put of its outbox message.
     "digest": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem"),
+    # Its sessions (GetItem; a TransactWriteItems of a Put and a Delete at each sign-in step; UpdateItem for
+    # the idle time; DeleteItem at sign-out); the pages' reads (invoice, payments and audit partitions, the
+    # due_work index for Today); a hold through the ledger (Puts, BatchGetItem to recognise its own commit).
+    "console": (
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+    ),
 }
 # Indexes a function queries (a customer's transactions, the Stripe events kept; failed or flagged ones; the
 # invoice, payment and customer lists).
 INDEX_READERS: dict[str, tuple[str, ...]] = {
     "operator_api": (schema.BY_OWNER_INDEX, schema.DUE_WORK_INDEX, schema.OPEN_BALANCES_INDEX, schema.LISTS_INDEX),
+    # Today: reminders due, Stripe events failed or flagged (due_work); overdue, promised, disputed, by number (lists)
+    "console": (schema.BY_OWNER_INDEX, schema.DUE_WORK_INDEX, schema.LISTS_INDEX),  # by_owner: the Customer page
     "reminders": (schema.DUE_WORK_INDEX,),
     "charges": (schema.DUE_WORK_INDEX,),
     "balances": (schema.OPEN_BALANCES_INDEX,),
@@ -205,6 +223,13 @@ class PayportalStack(Stack):
         self.firewall.association.node.add_dependency(self.api.rest_api.deployment_stage)
         if not config.public_base_url:
             self.lambdas.set_public_base_url(self.api.invoke_url)
+        self.console = ConsoleSignIn(
+            self,
+            CONSOLE_ID,
+            config=config,
+            console_url=f"{config.public_base_url or self.api.invoke_url}/console",
+            function=self.lambdas.functions[CONSOLE_FUNCTION],
+        )
         self.outbox = Outbox(
             self,
             OUTBOX_ID,
@@ -300,6 +325,7 @@ class PayportalStack(Stack):
             "checkout": "invoked synchronously by API Gateway: a failure is the HTTP response, nothing is queued",
             "webhooks": "invoked synchronously by API Gateway: a failure is a 5xx, and Stripe redelivers",
             "operator_api": "invoked synchronously by API Gateway: a failure is the HTTP response",
+            "console": "invoked synchronously by API Gateway: a failure is the page it answers",
             "outbox": "invoked by the DynamoDB stream event source, whose on-failure destination is the outbox DLQ",
             "email_feedback": "invoked asynchronously by SNS: its event invoke config sends failures to the "
             "feedback DLQ (an on-failure destination, which supersedes a function DLQ)",
@@ -318,6 +344,12 @@ class PayportalStack(Stack):
         CfnOutput(self, OUTPUT_API_URL, value=self.api.url, description="The API's base URL (custom domain if set)")
         CfnOutput(self, OUTPUT_TABLE_NAME, value=self.storage.table.table_name)
         CfnOutput(self, OUTPUT_EVENT_BUS_NAME, value=self.events.bus.event_bus_name)
+        CfnOutput(
+            self,
+            OUTPUT_CONSOLE_USER_POOL_ID,
+            value=self.console.user_pool.user_pool_id,
+            description="The console's Cognito user pool: invite staff here (docs/operations.md)",
+        )
         CfnOutput(
             self,
             OUTPUT_STRIPE_SECRET_NAME,

@@ -21,6 +21,7 @@ import threading
 import warnings
 from types import FrameType
 
+from local.cognito import STAFF
 from local.config import StackConfig
 from local.seed import DemoData
 from local.stack import LocalStack, StackError
@@ -52,7 +53,9 @@ def _banner(stack: LocalStack, demo: DemoData | None) -> str:
     ]
     if demo is not None:
         lines.append(f"  Demo pay page {demo.pay_url}")
+    staff = ", ".join(STAFF)
     lines += [
+        f"  Console       {api}/console   ({staff}; password {stack.config.console_password!r})",
         f"  Emails sent   {api}/_local/emails",
         f"  Events        {api}/_local/events",
         f'  Clock         {api}/_local/clock   (POST {{"now": "2030-01-31T09:00:00+01:00"}} to jump)',

@@ -20,7 +20,7 @@ from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_
 from moto.ses.models import Message, RawMessage, TemplateMessage, ses_backends
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from local import moto_patches
+from local import cognito, moto_cognito, moto_patches
 from local.config import ACCESS_KEY_ID, ACCOUNT_ID, HOST, REGION, SECRET_ACCESS_KEY, StackConfig
 from shared import schema
 from shared.clock import business_clock
@@ -72,6 +72,7 @@ class MotoServer:
         # werkzeug logs every request at INFO; the stack logs what matters itself.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         moto_patches.install()  # before the first request: a moto it does not fit stops the stack here
+        moto_cognito.install()  # Cognito as the console meets it: MFA_SETUP, a TOTP secret per user
         app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(HOST, self._port, app, threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
@@ -102,6 +103,8 @@ class Resources:
     sender_email: str
     ses_configuration_set: str
     reminders_queue_url: str
+    console_user_pool_id: str
+    console_client_id: str
 
 
 def provision(endpoint_url: str, config: StackConfig) -> Resources:
@@ -140,7 +143,13 @@ def provision(endpoint_url: str, config: StackConfig) -> Resources:
         EventBusName=config.event_bus_name,
         Targets=[{"Id": "observer", "Arn": queue_arn}],
     )
+    # The console's user pool, with one user per role: they enrol TOTP at their first sign-in, as in AWS.
+    idp = client("cognito-idp", endpoint_url)
+    console_pool = cognito.provision(idp, config.console_pool_name)
+    cognito.seed_staff(idp, console_pool, config.console_password)
     return Resources(
+        console_user_pool_id=console_pool.user_pool_id,
+        console_client_id=console_pool.client_id,
         table_name=config.table_name,
         stream_arn=table["LatestStreamArn"],
         event_bus_name=config.event_bus_name,

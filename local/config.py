@@ -10,6 +10,7 @@ are fixed so every developer's stack looks the same.
 | PAYPORTAL_LOCAL_STRIPE_PORT       | 8420    |
 | PAYPORTAL_LOCAL_LOCALSTRIPE_PORT  | 8421    |
 | PAYPORTAL_LOCAL_SEED              | 1       |
+| PAYPORTAL_LOCAL_CONSOLE_PASSWORD  | Local-Console-2027! (the console's three seeded users) |
 
 A port of 0 means "any free port" (what the tests use, so they never clash with a running `make dev`).
 """
@@ -21,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Final
 
+from local.cognito import DEFAULT_CONSOLE_PASSWORD
 from shared import schema
 from shared.routes import SCHEDULED_FUNCTIONS
 
@@ -84,6 +86,8 @@ class StackConfig:
     stripe_secret_id: str = "payportal/local/stripe"
     stripe_api_key: str = "sk_test_local"
     stripe_webhook_secret: str = "whsec_local"
+    console_pool_name: str = "payportal-local-console"
+    console_password: str = DEFAULT_CONSOLE_PASSWORD
 
     # "auto": start the Stripe front when local/fake_stripe exists; True: it must; False: never.
     stripe_front: bool | str = "auto"
@@ -106,6 +110,7 @@ class StackConfig:
             stripe_port=_port(env, "PAYPORTAL_LOCAL_STRIPE_PORT", 8420),
             localstripe_port=_port(env, "PAYPORTAL_LOCAL_LOCALSTRIPE_PORT", 8421),
             seed=env.get("PAYPORTAL_LOCAL_SEED", "1").strip().lower() not in {"0", "false", "no", "off"},
+            console_password=env.get("PAYPORTAL_LOCAL_CONSOLE_PASSWORD") or DEFAULT_CONSOLE_PASSWORD,
         )
 
     @classmethod

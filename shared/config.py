@@ -21,6 +21,7 @@ Environment variables (CDK sets them in AWS; the local stack sets them for `make
 | PAYPORTAL_REMINDERS_QUEUE_URL    | SQS queue where a dunning run out of time leaves the rest      |
 | PAYPORTAL_DIGEST_RECIPIENTS      | the operator's addresses for the morning digest, comma-separated; empty: none |
 | PAYPORTAL_DIGEST_TIMEZONE        | the operator's IANA time zone: the digest's "today" (default UTC) |
+| PAYPORTAL_CONSOLE_CLIENT_ID      | the console's Cognito app client (the console function only)   |
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Settings:
     reminders_queue_url: str | None = None
     digest_recipients: tuple[str, ...] = ()
     digest_timezone: str = "UTC"
+    console_client_id: str | None = None
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -86,6 +88,7 @@ class Settings:
                 a.strip() for a in env.get("PAYPORTAL_DIGEST_RECIPIENTS", "").split(",") if a.strip()
             ),
             digest_timezone=env.get("PAYPORTAL_DIGEST_TIMEZONE", "").strip() or "UTC",
+            console_client_id=env.get("PAYPORTAL_CONSOLE_CLIENT_ID") or None,
         )
 
 

@@ -108,3 +108,22 @@ def render_email(name: str, /, **context: Any) -> tuple[str, str, str]:
     """(subject, text, html) from `emails/<name>.subject.txt`, `.txt` and `.html`."""
     subject = render(f"emails/{name}.subject.txt", **context).strip()
     return subject, render(f"emails/{name}.txt", **context), render(f"emails/{name}.html", **context)
+
+
+def qr_svg(text: str, *, title: str) -> str:
+    """A QR code as inline SVG markup, drawn here: no image from elsewhere, no script on the page."""
+    import segno  # lazy: only the console's TOTP enrolment draws one
+
+    svg: str = segno.make(text, error="m").svg_inline(scale=5, border=4, title=title, dark="#000", light="#fff")
+    return svg
+
+
+@cache
+def console_stylesheet() -> str:
+    return (TEMPLATES / "console" / "console.css").read_text()
+
+
+@cache
+def console_stylesheet_hash() -> str:
+    digest = hashlib.sha256(console_stylesheet().encode()).digest()
+    return "'sha256-" + base64.b64encode(digest).decode() + "'"

@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
-Auth = Literal["iam", "none"]
+# iam: API Gateway checks SigV4; none: open, the function authorises (pay link, Stripe signature); session:
+# open at API Gateway, the console function admits only a signed-in Cognito session (MFA passed).
+Auth = Literal["iam", "none", "session"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,22 @@ ROUTES: Final = (
     Route("PUT", "/v1/dunning-policy", "operator_api", "iam"),
     Route("GET", "/v1/reports/aging", "operator_api", "iam"),
     Route("GET", "/v1/reports/collections", "operator_api", "iam"),
+    # The operator console (functions/console): its own sign-in pages talk to Cognito from the server.
+    Route("GET", "/console", "console", "session"),
+    Route("GET", "/console/sign-in", "console", "session"),
+    Route("POST", "/console/sign-in", "console", "session"),
+    Route("POST", "/console/sign-in/new-password", "console", "session"),
+    Route("POST", "/console/sign-in/enrol", "console", "session"),
+    Route("POST", "/console/sign-in/code", "console", "session"),
+    Route("POST", "/console/sign-out", "console", "session"),
+    Route("GET", "/console/today", "console", "session"),
+    Route("GET", "/console/customers/{customer_id}", "console", "session"),
+    Route("GET", "/console/invoices", "console", "session"),  # ?number=: to the invoice with that number
+    Route("GET", "/console/invoices/{invoice_id}", "console", "session"),
+    Route("POST", "/console/invoices/{invoice_id}/hold", "console", "session"),
+    Route("POST", "/console/invoices/{invoice_id}/hold/release", "console", "session"),
+    Route("POST", "/console/invoices/{invoice_id}/payments", "console", "session"),
+    Route("POST", "/console/invoices/{invoice_id}/refunds", "console", "session"),
 )
 
 # Functions behind HTTP routes, and those fired by other sources.

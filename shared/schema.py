@@ -22,6 +22,7 @@ One table, generic keys, entity prefixes. Items and their keys:
 | drift           | RECONCILE                  | DRIFT#{kind}#{id}     |                                       |
 | counter (tally) | TALLY#{scope}              | {bucket}              |                                       |
 | snapshot        | SNAPSHOT#{kind}            | {YYYY-MM-DD}          |                                       |
+| console session | CONSOLESESSION#{sha256(id)}| CONSOLESESSION        |                                       |
 
 Stripe events waiting on an operator (failed, flagged) also carry gsi2 keys `STRIPE_EVENT#{outcome}` /
 `{received}#{event_id}`.

@@ -19,6 +19,8 @@ from shared.config import settings
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from shared.adapters.cognito import CognitoStaffDirectory  # lazy: see the module docstring
+    from shared.adapters.dynamodb.console_sessions import DynamoConsoleSessions
     from shared.adapters.idempotency import PowertoolsOnce  # lazy: see the module docstring
     from shared.adapters.notifications import EventBridgePublisher, SesMailer
     from shared.adapters.secrets import StripeCredentials
@@ -217,9 +219,27 @@ def run_once(kind: str, context: LambdaContext | None) -> PowertoolsOnce:
     return _run_once(kind).within(context)
 
 
+@cache
+def staff_directory() -> CognitoStaffDirectory:
+    """Cognito, for the console's sign-in."""
+    from shared.adapters.cognito import CognitoStaffDirectory  # lazy: see the module docstring
+
+    client_id = settings().console_client_id
+    if not client_id:
+        raise config.ConfigurationError("PAYPORTAL_CONSOLE_CLIENT_ID is not set")
+    return CognitoStaffDirectory(client("cognito-idp"), client_id)
+
+
+@cache
+def console_sessions() -> DynamoConsoleSessions:
+    from shared.adapters.dynamodb.console_sessions import DynamoConsoleSessions  # lazy: the console's only
+
+    return DynamoConsoleSessions(client("dynamodb"), settings().table_name)
+
+
 def reset() -> None:
     """Forget every cached client and setting (tests, and the local stack after it changes the environment)."""
     cached_builders = (config.settings, aws.client, aws._session, ledger, _gateway, mailer, publisher, reminders_queue)
-    for cached in (*cached_builders, _run_once):
+    for cached in (*cached_builders, _run_once, staff_directory, console_sessions):
         cached.cache_clear()
     secrets.clear_cache()

@@ -40,6 +40,7 @@ STAGE_TRACING_ENABLED: Final = False
 AUTHORIZATION: Final[Mapping[str, aws_apigateway.AuthorizationType]] = {
     "iam": aws_apigateway.AuthorizationType.IAM,
     "none": aws_apigateway.AuthorizationType.NONE,
+    "session": aws_apigateway.AuthorizationType.NONE,  # the console function admits its sessions itself
 }
 
 # Why a function's routes may go without AWS-side authorisation; a new unauthenticated function
@@ -50,6 +51,10 @@ UNAUTHENTICATED_REASONS: Final[Mapping[str, str]] = {
     "function; /health is a liveness probe that returns no data.",
     "webhooks": "Stripe cannot sign with SigV4 or a Cognito token: the function verifies the "
     "Stripe-Signature HMAC over the raw body, with the webhook secret, before anything is parsed or stored.",
+    "console": "The console's own sign-in pages talk to Cognito from the server (password, then TOTP): a "
+    "Cognito authorizer would need a token before the sign-in page that obtains it. Every other page is "
+    "admitted by the function only with a server-side session that passed MFA (HttpOnly, Secure, "
+    "SameSite=Strict cookie, CSRF-checked forms, roles from the Cognito groups).",
 }
 OPERATOR_NO_COGNITO_REASON: Final = (
     "The operator API is called by the operator's systems, not end users: it is authorised with AWS "

@@ -26,6 +26,10 @@ LOGGED_ACTIONS: Final = ("BLOCK", "COUNT")
 REDACTED_HEADERS: Final = ("authorization", "cookie")
 # Requests per client IP in any 5 minutes; a payer or Stripe never comes close, a scraper does.
 RATE_LIMIT_PER_IP: Final = 1000
+# The console's sign-in steps (password, new password, TOTP codes): a person needs a handful in 5 minutes; a
+# script guessing passwords or codes is cut off here, before Cognito's own lockouts and threat protection.
+SIGN_IN_RATE_LIMIT_PER_IP: Final = 100  # WAF's smallest limit is 10
+SIGN_IN_PATH: Final = "/console/sign-in"
 MAX_BODY_BYTES: Final = 64 * 1024
 MANAGED_RULE_SETS: Final = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet")
 COUNTED_MANAGED_RULES: Final = {"AWSManagedRulesCommonRuleSet": ("SizeRestrictions_BODY",)}
@@ -62,7 +66,7 @@ class Firewall(Construct):
                     )
                 }
             ),
-            rules=[*self._managed_rules(), self._rate_rule(), self._body_size_rule()],
+            rules=[*self._managed_rules(), self._rate_rule(), self._body_size_rule(), self._sign_in_rate_rule()],
         )
         self.association = aws_wafv2.CfnWebACLAssociation(
             self, ASSOCIATION_ID, resource_arn=stage_arn, web_acl_arn=self.web_acl.attr_arn
@@ -155,6 +159,48 @@ class Firewall(Construct):
             ),
             action=aws_wafv2.CfnWebACL.RuleActionProperty(block={}),
             visibility_config=_visibility("RateLimitPerIp"),
+        )
+
+    def _sign_in_rate_rule(self) -> Any:
+        sign_in_posts = aws_wafv2.CfnWebACL.StatementProperty(
+            and_statement=aws_wafv2.CfnWebACL.AndStatementProperty(
+                statements=[
+                    aws_wafv2.CfnWebACL.StatementProperty(
+                        byte_match_statement=aws_wafv2.CfnWebACL.ByteMatchStatementProperty(
+                            field_to_match=aws_wafv2.CfnWebACL.FieldToMatchProperty(method={}),
+                            positional_constraint="EXACTLY",
+                            search_string="POST",
+                            text_transformations=[
+                                aws_wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
+                            ],
+                        )
+                    ),
+                    aws_wafv2.CfnWebACL.StatementProperty(
+                        byte_match_statement=aws_wafv2.CfnWebACL.ByteMatchStatementProperty(
+                            field_to_match=aws_wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+                            positional_constraint="CONTAINS",  # under a stage's path too (/prod/console/...)
+                            search_string=SIGN_IN_PATH,
+                            text_transformations=[
+                                aws_wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="LOWERCASE")
+                            ],
+                        )
+                    ),
+                ]
+            )
+        )
+        return aws_wafv2.CfnWebACL.RuleProperty(
+            name="ConsoleSignInRateLimitPerIp",
+            priority=len(MANAGED_RULE_SETS) + 2,
+            statement=aws_wafv2.CfnWebACL.StatementProperty(
+                rate_based_statement=aws_wafv2.CfnWebACL.RateBasedStatementProperty(
+                    limit=SIGN_IN_RATE_LIMIT_PER_IP,
+                    aggregate_key_type="IP",
+                    evaluation_window_sec=300,
+                    scope_down_statement=sign_in_posts,
+                )
+            ),
+            action=aws_wafv2.CfnWebACL.RuleActionProperty(block={}),
+            visibility_config=_visibility("ConsoleSignInRateLimitPerIp"),
         )
 
     def _body_size_rule(self) -> Any:

@@ -38,6 +38,7 @@ AT_LEAST: Final = aws_cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THR
 
 API_5XX_PERCENT: Final = 5  # of requests in 5 minutes, 2 of 3 periods
 SIGNATURE_FAILURES_PER_5_MIN: Final = 10  # a misconfigured secret or someone probing the endpoint
+CONSOLE_SIGN_IN_FAILURES_PER_5_MIN: Final = 20  # a team mistyping is a handful; guessing is more
 WEBHOOK_ERRORS_PER_5_MIN: Final = 3  # Stripe retries a few transient ones; more is an outage
 CHARGE_REFUSED_PERCENT: Final = 25  # of off-session charges in a day, when at least MIN_CHARGES were made
 MIN_CHARGES: Final = 5
@@ -226,6 +227,13 @@ class Monitoring(Construct):
             threshold=CHARGE_REFUSED_PERCENT,
             description=f"At least {CHARGE_REFUSED_PERCENT}% of a day's installment and autopay charges were "
             "refused by Stripe: a card network problem, a Stripe account issue, or a wave of expired cards.",
+        )
+        self._alarm(
+            "ConsoleSignInFailures",
+            self._metric("ConsoleSignInsRefused"),
+            threshold=CONSOLE_SIGN_IN_FAILURES_PER_5_MIN,
+            description="Many console sign-ins were refused (wrong password or TOTP code, unknown user): "
+            "someone may be guessing staff passwords. Cognito's threat protection blocks risky ones itself.",
         )
         self._alarm(
             "BadItemsSkipped",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from infra.components.firewall import MAX_BODY_BYTES, RATE_LIMIT_PER_IP
+from infra.components.firewall import MAX_BODY_BYTES, RATE_LIMIT_PER_IP, SIGN_IN_RATE_LIMIT_PER_IP
 from tests.infra.conftest import Synthesized
 
 
@@ -20,6 +20,7 @@ def test_the_web_acl_runs_the_managed_rule_sets_a_rate_limit_and_a_body_limit(sy
     rules = {rule["Name"]: rule for rule in acl["Rules"]}
     assert set(rules) == {
         "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "RateLimitPerIp", "BodySizeLimit",
+        "ConsoleSignInRateLimitPerIp",
     }  # fmt: skip
     common = rules["AWSManagedRulesCommonRuleSet"]["Statement"]["ManagedRuleGroupStatement"]
     # Stripe's events can exceed the managed 8 KB body rule: counted there, limited by our own rule
@@ -64,3 +65,18 @@ def test_what_a_rule_blocked_or_counted_is_logged_encrypted_with_tokens_redacted
     [keep] = logged["Filters"]
     assert keep["Behavior"] == "KEEP"
     assert {c["ActionCondition"]["Action"] for c in keep["Conditions"]} == {"BLOCK", "COUNT"}
+
+
+def test_console_sign_in_posts_have_a_tighter_rate_limit(synthesized: Synthesized) -> None:
+    rules = {rule["Name"]: rule for rule in web_acl(synthesized)["Rules"]}
+    rate = rules["ConsoleSignInRateLimitPerIp"]["Statement"]["RateBasedStatement"]
+    assert (rate["Limit"], rate["AggregateKeyType"], rate["EvaluationWindowSec"]) == (
+        SIGN_IN_RATE_LIMIT_PER_IP,
+        "IP",
+        300,
+    )
+    matches = [s["ByteMatchStatement"] for s in rate["ScopeDownStatement"]["AndStatement"]["Statements"]]
+    assert {(m["PositionalConstraint"], m["SearchString"]) for m in matches} == {
+        ("EXACTLY", "POST"), ("CONTAINS", "/console/sign-in"),
+    }  # fmt: skip
+    assert rules["ConsoleSignInRateLimitPerIp"]["Action"] == {"Block": {}}

@@ -41,6 +41,7 @@ EXPECTED_ALARMS = {
     "OutboxDeliveriesUnrecorded",
     "WebhookEventsUnreadable",
     "RefundsFailed",
+    "ConsoleSignInFailures",
 }
 
 

@@ -79,6 +79,9 @@ EXPECTED_ACTIONS = {
     "digest": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | KEY | FUNCTION_DLQ,
     # The customer an SES event names, one TransactWriteItems of Puts to mark the address; failures to its DLQ.
     "email_feedback": LOGS | XRAY | READ_ONE | READ_MANY | PUT | KEY | DLQ,
+    # Sessions and pages over the table and the due_work index; nothing of Cognito (its sign-in API is public).
+    # The Stripe secret: recording a payment received outside Stripe expires the invoice's open Checkout Session.
+    "console": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | DELETE | KEY | STRIPE_SECRET,
 }
 # The only actions AWS offers no resource-level permission for.
 UNSCOPED_ACTIONS = XRAY | {"dynamodb:ListStreams"}
@@ -122,11 +125,16 @@ def test_each_function_is_allowed_exactly_what_it_needs(synthesized: Synthesized
     assert actions_of(synthesized, name) == EXPECTED_ACTIONS[name]
 
 
-@pytest.mark.parametrize("name", ["checkout", "webhooks", "operator_api"])
+@pytest.mark.parametrize("name", ["checkout", "webhooks", "operator_api", "console"])
 def test_http_functions_can_neither_send_email_nor_publish_events(synthesized: Synthesized, name: str) -> None:
     actions = actions_of(synthesized, name)
 
     assert not {action for action in actions if action.startswith(("ses:", "events:"))}
+
+
+def test_the_console_calls_nothing_of_cognito(synthesized: Synthesized) -> None:
+    # Cognito's sign-in API (InitiateAuth, RespondToAuthChallenge, software tokens, GlobalSignOut) is public.
+    assert not {a for a in actions_of(synthesized, "console") if a.startswith("cognito-idp:")}
 
 
 def test_the_outbox_reads_the_stripe_secret_and_nothing_else_of_secrets_manager(synthesized: Synthesized) -> None:
@@ -159,7 +167,7 @@ def test_outbox_sends_only_from_the_sender_identity_and_publishes_only_to_the_bu
 
 def test_the_stripe_secret_is_readable_only_as_that_one_secret(synthesized: Synthesized) -> None:
     secret_id = synthesized.logical_id(synthesized.stack.stripe_secret.secret)
-    for name in ("checkout", "webhooks", "operator_api", "charges", "reconcile"):
+    for name in ("checkout", "webhooks", "operator_api", "charges", "reconcile", "console"):
         [read] = [
             s for s in statements_of(synthesized, name) if "secretsmanager:GetSecretValue" in as_list(s["Action"])
         ]
@@ -174,11 +182,12 @@ INDEXES = {
     "charges": ("due_work",),
     "reconcile": ("due_work",),
     "digest": ("due_work",),  # Stripe events to review; invoices about to be written off
+    "console": ("by_owner", "due_work", "lists"),
 }
 
 
 @pytest.mark.parametrize(
-    "name", ["checkout", "webhooks", "outbox", "operator_api", "reminders", "charges", "reconcile", "digest"]
+    "name", ["checkout", "webhooks", "outbox", "operator_api", "reminders", "charges", "reconcile", "digest", "console"]
 )
 def test_each_index_is_queried_only_by_the_function_that_needs_it(synthesized: Synthesized, name: str) -> None:
     resources = [

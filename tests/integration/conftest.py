@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local import moto_patches
+from local import moto_cognito, moto_patches
 from shared import schema
 from shared.clock import FixedClock, SystemClock, use_clock
 from tests.support import STRIPE_KEY, WEBHOOK_SECRET, FakeLambdaContext
@@ -111,6 +111,7 @@ def moto_rolls_back_items() -> None:
     """The local stack's moto patches, here too: without them each transaction deep-copies the table (about
     30 s of the integration tests' CPU time, measured), and the tests would run a moto the stack does not."""
     moto_patches.install()
+    moto_cognito.install()
 
 
 @pytest.fixture

@@ -1,0 +1,347 @@
+"""The operator console: sign-in with Cognito (password, then TOTP), Today, and the Invoice page with its holds.
+
+Every page needs a signed-in session (MFA passed); every post needs the session's CSRF token and a same-site
+origin; every action is checked against the role policy in its service (shared.services.console_pages).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.console.pages import (
+    SESSION_COOKIE,
+    SIGN_IN_CSRF_COOKIE,
+    CsrfRefused,
+    base_path,
+    check_origin,
+    check_token,
+    cookie_value,
+    end_session,
+    page,
+    redirect,
+    set_session,
+    sign_in_form,
+)
+from shared import wiring
+from shared.clock import SystemClock, business_clock
+from shared.domain.console_roles import ActionForbidden
+from shared.domain.console_session import ConsoleSession, Stage
+from shared.domain.errors import DomainError, NotFound
+from shared.observability import logger, metrics
+from shared.rendering import qr_svg
+from shared.services import console_pages, console_sign_in
+from shared.services.console_pages import PaymentForm, RefundForm
+from shared.services.console_ports import SignInRefused, WeakPassword
+from shared.services.console_sign_in import Step
+
+app = APIGatewayRestResolver()
+# Sessions lapse by the wall clock: the local stack's business clock may jump days, a staff session must not.
+SESSION_CLOCK = SystemClock()
+STEP_TEMPLATES = {Stage.NEW_PASSWORD: "new_password.html", Stage.ENROL_TOTP: "enrol.html", Stage.TOTP: "code.html"}
+
+
+class NotSignedIn(Exception):
+    """No session, a lapsed one, or one that has not passed MFA: only the sign-in page is open to it."""
+
+
+class UnreadableForm(Exception):
+    pass
+
+
+def _form() -> dict[str, str]:
+    try:
+        fields = parse_qs(app.current_event.decoded_body or "", max_num_fields=10)
+    except ValueError:
+        raise UnreadableForm from None
+    return {name: values[0].strip() for name, values in fields.items()}
+
+
+def _header(name: str) -> str | None:
+    return app.current_event.headers.get(name)  # case-insensitive
+
+
+def _session() -> ConsoleSession | None:
+    session_id = cookie_value(_header("cookie"), SESSION_COOKIE)
+    return console_sign_in.current(wiring.console_sessions(), SESSION_CLOCK, session_id)
+
+
+def _signed_in() -> ConsoleSession:
+    session = _session()
+    if session is None or not session.signed_in:
+        raise NotSignedIn
+    return session
+
+
+def _posted(session_token: str | None) -> dict[str, str]:
+    """The form, once it proved it came from our own page: same-site origin and the right token."""
+    check_origin(_header("origin"), _header("sec-fetch-site"))
+    form = _form()
+    check_token(session_token, form.get("csrf"))
+    return form
+
+
+def _pending(stage: Stage) -> tuple[ConsoleSession, dict[str, str]]:
+    session = _session()
+    if session is None or session.stage is not stage:
+        raise NotSignedIn
+    return session, _posted(session.csrf_token)
+
+
+def _step_page(session: ConsoleSession, status: int = 200, problem: str | None = None) -> Response[str]:
+    context: dict[str, Any] = {"session": session, "csrf": session.csrf_token, "problem": problem}
+    if session.stage is Stage.ENROL_TOTP:
+        issuer = wiring.settings().business_name
+        uri = f"otpauth://totp/{_quote(issuer)}:{_quote(session.username)}?secret={session.totp_secret}&issuer={_quote(issuer)}"
+        context |= {"qr": qr_svg(uri, title="QR code for your authenticator app"), "setup_key": session.totp_secret}
+    return page(status, STEP_TEMPLATES[session.stage], **context)
+
+
+def _quote(text: str) -> str:
+    return quote(text, safe="@")
+
+
+def _after(step: Step) -> Response[str]:
+    if step.session.signed_in:
+        logger.info("console sign-in", extra={"staff_id": step.session.staff_id})
+        metrics.add_metric(name="ConsoleSignIns", unit="Count", value=1)
+        return set_session(redirect(f"{base_path()}/today"), step.session_id)
+    return set_session(redirect(f"{base_path()}/sign-in"), step.session_id)
+
+
+@app.get("/console")
+def home() -> Response[str]:
+    session = _session()
+    return redirect(f"{base_path()}/{'today' if session and session.signed_in else 'sign-in'}")
+
+
+@app.get("/console/sign-in")
+def show_sign_in() -> Response[str]:
+    session = _session()
+    if session is None:
+        return sign_in_form(200)
+    if session.signed_in:
+        return redirect(f"{base_path()}/today")
+    return _step_page(session)
+
+
+@app.post("/console/sign-in")
+def sign_in() -> Response[str]:
+    form = _posted(cookie_value(_header("cookie"), SIGN_IN_CSRF_COOKIE))
+    try:
+        step = console_sign_in.sign_in(
+            wiring.staff_directory(), wiring.console_sessions(), SESSION_CLOCK, form.get("email", ""),
+            form.get("password", ""),
+        )  # fmt: skip
+    except SignInRefused as refused:
+        _refused(refused)
+        return sign_in_form(401, "That email and password did not work.")
+    return _after(step)
+
+
+@app.post("/console/sign-in/new-password")
+def choose_password() -> Response[str]:
+    pending, form = _pending(Stage.NEW_PASSWORD)
+    try:
+        step = console_sign_in.choose_password(
+            wiring.staff_directory(), wiring.console_sessions(), SESSION_CLOCK, pending, form.get("password", "")
+        )
+    except WeakPassword:
+        return _step_page(pending, 422, "That password is too weak: see the rules below.")
+    except SignInRefused as refused:
+        _refused(refused)
+        return _start_again(pending)
+    return _after(step)
+
+
+@app.post("/console/sign-in/enrol")
+def enrol() -> Response[str]:
+    pending, form = _pending(Stage.ENROL_TOTP)
+    try:
+        step = console_sign_in.enrol_totp(
+            wiring.staff_directory(), wiring.console_sessions(), SESSION_CLOCK, pending, form.get("code", "")
+        )
+    except SignInRefused as refused:
+        _refused(refused)
+        return _step_page(pending, 401, "That code did not match. Check the app and type the code it shows now.")
+    return _after(step)
+
+
+@app.post("/console/sign-in/code")
+def code() -> Response[str]:
+    pending, form = _pending(Stage.TOTP)
+    try:
+        step = console_sign_in.answer_totp(
+            wiring.staff_directory(), wiring.console_sessions(), SESSION_CLOCK, pending, form.get("code", "")
+        )
+    except SignInRefused as refused:
+        _refused(refused)
+        return _start_again(pending)
+    return _after(step)
+
+
+@app.post("/console/sign-out")
+def sign_out() -> Response[str]:
+    session = _session()
+    if session is None:
+        return end_session(redirect(f"{base_path()}/sign-in"))
+    _posted(session.csrf_token)
+    console_sign_in.sign_out(wiring.staff_directory(), wiring.console_sessions(), session)
+    return end_session(redirect(f"{base_path()}/sign-in"))
+
+
+@app.get("/console/today")
+def today() -> Response[str]:
+    session = _signed_in()
+    currency = app.current_event.get_query_string_value("currency") or None
+    view = console_pages.today(wiring.ledger(), business_clock(), session, currency)
+    return page(200, "today.html", session=session, csrf=session.csrf_token, view=view)
+
+
+@app.get("/console/customers/<customer_id>")
+def customer(customer_id: str) -> Response[str]:
+    session = _signed_in()
+    view = console_pages.customer_page(wiring.ledger(), business_clock(), session, customer_id)
+    return page(200, "customer.html", session=session, csrf=session.csrf_token, view=view)
+
+
+@app.get("/console/invoices")
+def find_invoice() -> Response[str]:
+    session = _signed_in()
+    number = app.current_event.get_query_string_value("number") or ""
+    invoice_id = console_pages.find_invoice(wiring.ledger(), business_clock(), session, number)
+    return redirect(f"{base_path()}/invoices/{invoice_id}")
+
+
+@app.get("/console/invoices/<invoice_id>")
+def invoice(invoice_id: str) -> Response[str]:
+    session = _signed_in()
+    view = console_pages.invoice_page(wiring.ledger(), business_clock(), session, invoice_id)
+    done = app.current_event.get_query_string_value("done") or ""
+    return page(200, "invoice.html", session=session, csrf=session.csrf_token, view=view, done=done)
+
+
+@app.post("/console/invoices/<invoice_id>/hold")
+def place_hold(invoice_id: str) -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    console_pages.place_hold(
+        wiring.ledger(), business_clock(), session, invoice_id, reason=form.get("reason", ""), until=None
+    )
+    return redirect(f"{base_path()}/invoices/{invoice_id}?done=held")
+
+
+@app.post("/console/invoices/<invoice_id>/hold/release")
+def release_hold(invoice_id: str) -> Response[str]:
+    session = _signed_in()
+    _posted(session.csrf_token)
+    console_pages.release_hold(wiring.ledger(), business_clock(), session, invoice_id)
+    return redirect(f"{base_path()}/invoices/{invoice_id}?done=released")
+
+
+@app.post("/console/invoices/<invoice_id>/payments")
+def record_payment(invoice_id: str) -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    console_pages.record_payment(
+        wiring.ledger(),
+        wiring.gateway(),
+        business_clock(),
+        wiring.run_once("offline_payment", app.lambda_context),
+        session,
+        invoice_id,
+        PaymentForm(
+            amount=form.get("amount", ""),
+            method=form.get("method", ""),
+            reference=form.get("reference", ""),
+            received_on=form.get("received_on", ""),
+            key=form.get("key", ""),
+        ),
+    )
+    return redirect(f"{base_path()}/invoices/{invoice_id}?done=recorded")
+
+
+@app.post("/console/invoices/<invoice_id>/refunds")
+def refund_payment(invoice_id: str) -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    console_pages.refund_payment(
+        wiring.ledger(),
+        wiring.gateway(),
+        business_clock(),
+        wiring.run_once("refund", app.lambda_context),
+        session,
+        invoice_id,
+        RefundForm(
+            payment_id=form.get("payment_id", ""),
+            amount=form.get("amount", ""),
+            reason=form.get("reason", ""),
+            key=form.get("key", ""),
+        ),
+    )
+    return redirect(f"{base_path()}/invoices/{invoice_id}?done=refunded")
+
+
+def _refused(refused: SignInRefused) -> None:
+    # The code names Cognito's reason; never the email, password or code.
+    logger.info("console sign-in refused", extra={"reason": refused.code, "detail": refused.message[:60]})
+    metrics.add_metric(name="ConsoleSignInsRefused", unit="Count", value=1)
+
+
+def _start_again(pending: ConsoleSession) -> Response[str]:
+    """A failed challenge: Cognito's session for it is spent, so the sign-in starts over."""
+    wiring.console_sessions().delete(pending.session_hash)
+    return end_session(sign_in_form(401, "That code did not work. Sign in again."))
+
+
+@app.exception_handler(NotSignedIn)
+def _not_signed_in(_: NotSignedIn) -> Response[str]:
+    return redirect(f"{base_path()}/sign-in")
+
+
+@app.exception_handler(CsrfRefused)
+def _csrf_refused(error: CsrfRefused) -> Response[str]:
+    logger.warning("console form refused", extra={"check": str(error)})
+    return page(403, "problem.html", title="This form has expired", problem="Reload the page and try again.")
+
+
+@app.exception_handler(UnreadableForm)
+def _unreadable(_: UnreadableForm) -> Response[str]:
+    return page(400, "problem.html", title="That form could not be read", problem="Reload the page and try again.")
+
+
+@app.exception_handler(ActionForbidden)
+def _forbidden(error: ActionForbidden) -> Response[str]:
+    return page(403, "problem.html", title="Your role does not allow this", problem=error.message)
+
+
+@app.exception_handler(NotFound)
+def _not_found(error: NotFound) -> Response[str]:
+    return page(404, "problem.html", title="Not found", problem=error.message)
+
+
+@app.not_found
+def _no_route(_: Exception) -> Response[str]:
+    """A path no console route matches (Powertools' own match: a path parameter with a character it does not
+    take, say): the page says so, as for an id we never issued."""
+    return page(404, "problem.html", title="Not found", problem="There is no such page in the console.")
+
+
+@app.exception_handler(DomainError)
+def _domain_error(error: DomainError) -> Response[str]:
+    return page(422, "problem.html", title="That cannot be done", problem=error.message)
+
+
+@app.exception_handler(Exception)
+def _unexpected(_: Exception) -> Response[str]:
+    logger.exception("console page failed")
+    return page(500, "problem.html", title="Something went wrong", problem="Nothing changed. Try again in a minute.")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

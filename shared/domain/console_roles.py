@@ -1,0 +1,91 @@
+"""Who on the finance staff may do what in the console: one table, checked on the server for every action.
+
+Roles are the Cognito groups a staff member belongs to. A group this module does not know grants nothing;
+several groups grant what each grants. The operator API (IAM) is not gated here: IAM policies gate it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from typing import Final
+
+from shared.domain.errors import DomainError
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"  # reads everything
+    COLLECTOR = "collector"  # chases: holds, promises, pay links, payments received outside Stripe, notes
+    ADMIN = "admin"  # also moves money back and changes what is owed, the dunning policy and users
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    PLACE_HOLD = "place_hold"
+    RELEASE_HOLD = "release_hold"
+    NOTE_PROMISE = "note_promise"
+    RESEND_PAY_LINK = "resend_pay_link"
+    REVOKE_PAY_LINK = "revoke_pay_link"
+    RECORD_PAYMENT = "record_payment"
+    ADD_NOTE = "add_note"
+    REFUND = "refund"
+    VOID = "void"
+    CREDIT_NOTE = "credit_note"
+    CORRECT_INVOICE = "correct_invoice"
+    EDIT_DUNNING_POLICY = "edit_dunning_policy"
+    MANAGE_USERS = "manage_users"
+    # Not named by the issue; both change what the ledger holds in bulk, so they are the admin's.
+    REPLAY_STRIPE_EVENT = "replay_stripe_event"
+    IMPORT = "import"
+
+
+_EVERYONE: Final = frozenset(Role)
+_COLLECTORS: Final = frozenset({Role.COLLECTOR, Role.ADMIN})
+_ADMINS: Final = frozenset({Role.ADMIN})
+
+POLICY: Final[Mapping[Action, frozenset[Role]]] = {
+    Action.VIEW: _EVERYONE,
+    Action.PLACE_HOLD: _COLLECTORS,
+    Action.RELEASE_HOLD: _COLLECTORS,
+    Action.NOTE_PROMISE: _COLLECTORS,
+    Action.RESEND_PAY_LINK: _COLLECTORS,
+    Action.REVOKE_PAY_LINK: _COLLECTORS,
+    Action.RECORD_PAYMENT: _COLLECTORS,
+    Action.ADD_NOTE: _COLLECTORS,
+    Action.REFUND: _ADMINS,
+    Action.VOID: _ADMINS,
+    Action.CREDIT_NOTE: _ADMINS,
+    Action.CORRECT_INVOICE: _ADMINS,
+    Action.EDIT_DUNNING_POLICY: _ADMINS,
+    Action.MANAGE_USERS: _ADMINS,
+    Action.REPLAY_STRIPE_EVENT: _ADMINS,
+    Action.IMPORT: _ADMINS,
+}
+
+
+class ActionForbidden(DomainError):
+    """The signed-in staff member's roles do not allow this action."""
+
+    code = "forbidden"
+
+
+def roles_from_groups(groups: Iterable[str]) -> frozenset[Role]:
+    """The roles Cognito groups grant; unknown group names grant nothing."""
+    known = {role.value: role for role in Role}
+    return frozenset(known[group] for group in groups if group in known)
+
+
+def allowed(roles: Iterable[Role], action: Action) -> bool:
+    return not POLICY[action].isdisjoint(roles)
+
+
+def require(roles: Iterable[Role], action: Action) -> None:
+    held = frozenset(roles)
+    if not allowed(held, action):
+        raise ActionForbidden(f"{action.value} needs one of: {', '.join(sorted(POLICY[action]))}")
+
+
+def allowed_actions(roles: Iterable[Role]) -> frozenset[Action]:
+    """Every action these roles allow: pages show the controls for these, and only these."""
+    held = frozenset(roles)
+    return frozenset(action for action in Action if allowed(held, action))

@@ -1,0 +1,75 @@
+"""Ports of the console's sign-in: the staff directory (Cognito) and the session store (the table).
+
+Kept apart from ports.py: only the console function uses them, and none of the ledger's shapes appear."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from shared.domain.console_session import ConsoleSession
+from shared.domain.errors import DomainError
+
+
+class SignInRefused(DomainError):
+    """Wrong password or code, an unknown user, a lapsed challenge: the page says only that it did not work."""
+
+    code = "sign_in_refused"
+
+
+class WeakPassword(DomainError):
+    """The new password breaks the pool's password policy."""
+
+    code = "weak_password"
+
+
+@dataclass(frozen=True, slots=True)
+class Challenge:
+    """Cognito wants another step: NEW_PASSWORD_REQUIRED, MFA_SETUP or SOFTWARE_TOKEN_MFA."""
+
+    name: str
+    session: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """Cognito issued tokens; the adapter has read who it is from the ID token."""
+
+    access_token: str
+    staff_id: str
+    email: str
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TotpSetup:
+    secret: str  # base32, for the authenticator app
+    session: str
+
+
+class StaffDirectory(Protocol):
+    def start_password(self, username: str, password: str) -> Challenge | SignedIn: ...
+    def answer_new_password(self, username: str, session: str, new_password: str) -> Challenge | SignedIn: ...
+    def begin_totp_setup(self, session: str) -> TotpSetup: ...
+    def finish_totp_setup(self, username: str, session: str, code: str) -> Challenge | SignedIn:
+        """Verify the first code, then answer MFA_SETUP with the session that proved it."""
+        ...
+
+    def answer_totp(self, username: str, session: str, code: str) -> Challenge | SignedIn: ...
+    def sign_out(self, access_token: str) -> None:
+        """End every token of this sign-in at Cognito (GlobalSignOut); an already ended one is not an error."""
+        ...
+
+
+class ConsoleSessions(Protocol):
+    def get(self, session_hash: str) -> ConsoleSession | None: ...
+    def put(self, session: ConsoleSession, *, replacing: str | None = None) -> None:
+        """Store `session` (new hash, never overwriting another); `replacing` is deleted in the same
+        transaction: each sign-in step moves to a fresh id, so an id seen before a step is worth nothing after."""
+        ...
+
+    def touch(self, session: ConsoleSession) -> None:
+        """Record the session's new last_seen_at, if it still exists."""
+        ...
+
+    def delete(self, session_hash: str) -> None: ...

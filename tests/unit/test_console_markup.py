@@ -1,0 +1,127 @@
+"""The console's pages as markup: what a screen reader and a keyboard need (a language, one h1, a label for
+every field, a name for every button, a title on the QR code), and nothing the CSP would block (no script, no
+style attribute, only the one stylesheet whose hash the CSP names). Not axe-core (an npm package payportal
+does not ship yet): a check of the rules these templates could break."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+
+from shared.domain.console_roles import Action, Role, allowed_actions
+from shared.domain.console_session import ConsoleSession, Stage
+from shared.rendering import console_stylesheet, qr_svg, render
+from shared.services.console_pages import CustomerView, InvoiceView, TodayView
+from shared.services.lists import InvoiceRow
+from tests.fakes.records import NOW, a_customer, a_payment, a_plan, an_event, an_invoice
+
+
+class Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.labels_for: set[str] = set()
+        self.buttons: list[str] = []
+        self._button: list[str] | None = None
+        self.text_in: dict[str, list[str]] = {}
+        self._open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        self.tags.append((tag, found))
+        self._open.append(tag)
+        if tag == "label" and found.get("for"):
+            self.labels_for.add(str(found["for"]))
+        if tag == "button":
+            self._button = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "button" and self._button is not None:
+            self.buttons.append("".join(self._button).strip())
+            self._button = None
+        if self._open and self._open[-1] == tag:
+            self._open.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self._button is not None:
+            self._button.append(data)
+        if self._open:
+            self.text_in.setdefault(self._open[-1], []).append(data)
+
+
+def staff(*roles: Role, stage: Stage = Stage.SIGNED_IN) -> ConsoleSession:
+    return ConsoleSession(
+        session_hash="h", stage=stage, username="ada@example.com", csrf_token="t", created_at=NOW, last_seen_at=NOW,
+        staff_id="sub", email="ada@example.com", roles=frozenset(roles), totp_secret="JBSWY3DPEHPK3PXP",
+    )  # fmt: skip
+
+
+def pages() -> dict[str, str]:
+    common: dict[str, Any] = {"base": "/console", "business_name": "Acme", "console_css": console_stylesheet()}
+    admin = staff(Role.ADMIN)
+    invoice = InvoiceView(
+        invoice=an_invoice(amount_paid=2_500), customer=a_customer(), payments=[a_payment(amount=2_500)],
+        plan=a_plan(), timeline=[], actions=allowed_actions({Role.ADMIN}), now=NOW, form_key="k",
+    )  # fmt: skip
+    row = InvoiceRow(an_invoice(), days_overdue=12)
+    today = TodayView(reminders_due=[an_invoice()], flagged_events=[an_event()], failed_events=[], drift=[],
+                      actions=frozenset({Action.VIEW}), currencies=["USD"], overdue=[row], promised=[row],
+                      disputed=[])  # fmt: skip
+    customer = CustomerView(customer=a_customer(), invoices=[an_invoice()], payments=[a_payment()], timeline=[],
+                            actions=frozenset({Action.VIEW}), now=NOW)  # fmt: skip
+    pending = staff(stage=Stage.ENROL_TOTP)
+    qr = qr_svg("otpauth://totp/Acme:ada?secret=JBSWY3DPEHPK3PXP", title="QR code")
+    steps: dict[str, Any] = {"csrf": "t", "problem": None, **common}
+    return {
+        "sign_in": render("console/sign_in.html", csrf="t", problem="That did not work.", **common),
+        "new_password": render("console/new_password.html", session=staff(stage=Stage.NEW_PASSWORD), **steps),
+        "enrol": render("console/enrol.html", session=pending, setup_key="JBSWY3DPEHPK3PXP", qr=qr, **steps),
+        "code": render("console/code.html", session=staff(stage=Stage.TOTP), **steps),
+        "today": render("console/today.html", session=admin, csrf="t", view=today, **common),
+        "invoice": render("console/invoice.html", session=admin, csrf="t", view=invoice, done="held", **common),
+        "problem": render("console/problem.html", title="Not found", problem="No such page.", **common),
+        "customer": render("console/customer.html", session=admin, csrf="t", view=customer, **common),
+    }
+
+
+PAGES = pages()
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_a_page_declares_its_language_and_has_one_h1(name: str) -> None:
+    page = Page()
+    page.feed(PAGES[name])
+    assert ("html", {"lang": "en"}) in page.tags
+    assert sum(1 for tag, _ in page.tags if tag == "h1") == 1
+    assert any(tag == "meta" and attrs.get("name") == "viewport" for tag, attrs in page.tags)  # phones
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_every_field_has_a_label_and_every_button_a_name(name: str) -> None:
+    page = Page()
+    page.feed(PAGES[name])
+    fields = [a for t, a in page.tags if t in ("input", "select", "textarea") and a.get("type") != "hidden"]
+    for field in fields:
+        assert field.get("id") in page.labels_for, (name, field)
+    assert all(page.buttons), (name, page.buttons)
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_nothing_the_csp_would_block(name: str) -> None:
+    page = Page()
+    page.feed(PAGES[name])
+    assert not [t for t, _ in page.tags if t in ("script", "iframe", "object", "embed", "link")]
+    assert not [a for _, a in page.tags if "style" in a or any(k.startswith("on") for k in a)]
+    assert [t for t, _ in page.tags if t == "style"] == ["style"]
+    assert "".join(page.text_in.get("style", [])).strip() == console_stylesheet().strip()
+    assert not [a for t, a in page.tags if t in ("a", "form", "img") and str(a.get("href") or a.get("action") or
+                a.get("src") or "").startswith(("http:", "https:", "//"))]  # fmt: skip
+
+
+def test_the_qr_code_has_a_title_and_the_setup_key_is_text() -> None:
+    page = Page()
+    page.feed(PAGES["enrol"])
+    assert "svg" in [t for t, _ in page.tags] and "QR code" in "".join(page.text_in.get("title", []))
+    assert "JBSWY3DPEHPK3PXP" in "".join(page.text_in.get("span", []))
