@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from functions.operator_api.schemas import (
     AuditEntryOut,
     CausedBy,
@@ -228,31 +230,38 @@ def details_out(d: InvoiceDetails) -> InvoiceOut:
     return invoice_out(d.invoice, d.payments, d.plan)
 
 
+def _invoice_summary(i: Invoice) -> dict[str, Any]:
+    """What an invoice's detail and its list row both show."""
+    return {
+        "id": i.id,
+        "customer_id": i.customer_id,
+        "number": i.number,
+        "status": i.status.value,
+        "currency": i.currency,
+        "amount_due": i.amount_due,
+        "amount_paid": i.amount_paid,
+        "amount_remaining": i.amount_remaining,
+        "amount_credit": i.amount_credit,
+        "amount_refunded": i.amount_refunded,
+        "due_date": i.due_date,
+        "description": i.description,
+        "created_at": i.created_at,
+        "hold": HoldOut(reason=i.hold.reason, until=i.hold.until) if i.hold else None,
+        "open_disputes": sorted(i.open_disputes),
+        "active_plan": i.active_plan,
+        "next_reminder_at": i.next_action_at,
+    }
+
+
 def invoice_out(i: Invoice, payments: list[Payment], plan: Plan | None = None) -> InvoiceOut:
     return InvoiceOut(
-        id=i.id,
-        customer_id=i.customer_id,
-        number=i.number,
-        status=i.status.value,
-        currency=i.currency,
-        amount_due=i.amount_due,
+        **_invoice_summary(i),
         amount_original=i.amount_original,
         late_fees=[LateFeeLineOut(step=f.step, amount=f.amount) for f in i.late_fees],
-        amount_paid=i.amount_paid,
-        amount_remaining=i.amount_remaining,
-        amount_credit=i.amount_credit,
-        amount_refunded=i.amount_refunded,
-        due_date=i.due_date,
-        description=i.description,
         allow_partial=i.allow_partial,
         min_partial_amount=i.min_partial_amount,
-        created_at=i.created_at,
-        hold=HoldOut(reason=i.hold.reason, until=i.hold.until) if i.hold else None,
-        open_disputes=sorted(i.open_disputes),
         installments=plan_offer_out(i.plan_offer) if i.plan_offer else None,
-        active_plan=i.active_plan,
         plan=plan_out(plan) if plan else None,
-        next_reminder_at=i.next_action_at,
         payments=[payment_out(p) for p in payments],
         amount_credited=i.amount_credited,
         credit_notes=[credit_note_out(n) for n in i.credit_notes],
@@ -260,27 +269,8 @@ def invoice_out(i: Invoice, payments: list[Payment], plan: Plan | None = None) -
 
 
 def invoice_row_out(row: InvoiceRow) -> InvoiceRowOut:
-    i = row.invoice
     return InvoiceRowOut(
-        id=i.id,
-        customer_id=i.customer_id,
-        number=i.number,
-        status=i.status.value,
-        currency=i.currency,
-        amount_due=i.amount_due,
-        amount_paid=i.amount_paid,
-        amount_remaining=i.amount_remaining,
-        amount_credit=i.amount_credit,
-        amount_refunded=i.amount_refunded,
-        due_date=i.due_date,
-        days_overdue=row.days_overdue,
-        description=i.description,
-        created_at=i.created_at,
-        hold=HoldOut(reason=i.hold.reason, until=i.hold.until) if i.hold else None,
-        promised_at=i.promised_at,
-        open_disputes=sorted(i.open_disputes),
-        active_plan=i.active_plan,
-        next_reminder_at=i.next_action_at,
+        **_invoice_summary(row.invoice), days_overdue=row.days_overdue, promised_at=row.invoice.promised_at
     )
 
 
