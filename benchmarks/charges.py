@@ -79,7 +79,7 @@ class CountingStripe:
         self.calls = 0
 
     def charge_off_session(self, request: Any) -> Any:
-        from shared.services.ports import ChargeOutcome
+        from shared.services.gateway import ChargeOutcome
 
         self.calls += 1
         return ChargeOutcome(payment_intent_id=f"pi_{self.calls}", status="processing")

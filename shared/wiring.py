@@ -28,9 +28,7 @@ if TYPE_CHECKING:
     from shared.adapters.work_queue import SqsWorkQueue  # lazy: see the module docstring
     from shared.domain.records import Customer
     from shared.services.checkout import CheckoutConfig
-    from shared.services.outbox import Branding
-    from shared.services.pay_page import PayPageConfig
-    from shared.services.ports import (
+    from shared.services.gateway import (
         ChargeOutcome,
         CheckoutSession,
         CheckoutSessionRequest,
@@ -44,6 +42,8 @@ if TYPE_CHECKING:
         SessionClosed,
         SetupSessionRequest,
     )
+    from shared.services.outbox import Branding
+    from shared.services.pay_page import PayPageConfig
     from shared.services.stripe_events.facts import StripeFact
     from shared.services.stripe_events.replay import StripeEvents
 

@@ -10,7 +10,7 @@ from shared.adapters.stripe_events import STRIPE_REFUND_STATUS, NotAStripeEvent,
 from shared.domain.errors import RefundRefused, StripeEventUnreadable
 from shared.domain.records import Customer, RefundStatus
 from shared.domain.stripe_amounts import from_stripe, to_stripe
-from shared.services.ports import (
+from shared.services.gateway import (
     ChargeOutcome,
     CheckoutSession,
     CheckoutSessionRequest,

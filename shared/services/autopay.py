@@ -19,7 +19,8 @@ from shared.domain.plan_lifecycle import charge_at
 from shared.domain.records import AuditEntry, AuditSubject, Customer, InstallmentStatus, Plan, PlanKind, PlanStatus
 from shared.services.checkout import CheckoutConfig, PayPage
 from shared.services.customers import get_customer
-from shared.services.ports import Change, ChangeRejected, Ledger, PaymentGateway, Rejection
+from shared.services.gateway import PaymentGateway
+from shared.services.ports import Change, ChangeRejected, Ledger, Rejection
 from shared.services.saved_cards import open_setup_session
 from shared.services.stripe_events.facts import SetupPurpose
 

@@ -34,7 +34,8 @@ from shared.domain.records import (
 )
 from shared.services.autopay import notice_change
 from shared.services.due_work import ALL_SHARDS, walk_due
-from shared.services.ports import Change, ChangeRejected, Ledger, OffSessionCharge, PaymentGateway, SkippedItem
+from shared.services.gateway import OffSessionCharge, PaymentGateway
+from shared.services.ports import Change, ChangeRejected, Ledger, SkippedItem
 from shared.services.recurring import bill_period
 
 PAGE_SIZE = 50

@@ -34,15 +34,8 @@ from shared.domain.records import (
 from shared.services import reminder_report
 from shared.services.aggregates import PROMISE_REASON, tallied
 from shared.services.customers import ensure_stripe_customer
-from shared.services.ports import (
-    Change,
-    ChangeRejected,
-    CheckoutSessionRequest,
-    Ledger,
-    PaymentGateway,
-    Rejection,
-    SessionClosed,
-)
+from shared.services.gateway import CheckoutSessionRequest, PaymentGateway, SessionClosed
+from shared.services.ports import Change, ChangeRejected, Ledger, Rejection
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,9 +31,10 @@ from shared.domain.records import (
 from shared.domain.text import strip_bidi_controls
 from shared.schema import DUE_WORK_SHARDS
 from shared.services import invoices, lists, offline_payments, refunds
+from shared.services.gateway import PaymentGateway
 from shared.services.lists import InvoiceFilters, InvoiceRow
 from shared.services.offline_payments import OfflinePaymentAsk
-from shared.services.ports import Ledger, PaymentGateway, RunOnce
+from shared.services.ports import Ledger, RunOnce
 from shared.services.refunds import RefundAsk
 
 TODAY_LIMIT = 20  # items per list on Today: a worklist, each list links on to its full view

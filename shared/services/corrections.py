@@ -29,9 +29,10 @@ from shared.domain.records import AuditEntry, AuditSubject, OpenCheckout
 from shared.domain.stripe_amounts import check_chargeable
 from shared.services.aggregates import tallied
 from shared.services.dunning_policy import current_policy
+from shared.services.gateway import PaymentGateway, SessionClosed
 from shared.services.invoices import InvoiceDetails, get_invoice, invoice_details, next_dunning_action
 from shared.services.once import entity_id, scoped_key
-from shared.services.ports import Change, ChangeRejected, Ledger, PaymentGateway, Rejection, RunOnce, SessionClosed
+from shared.services.ports import Change, ChangeRejected, Ledger, Rejection, RunOnce
 
 MAX_ATTEMPTS = 5
 # A lost race with a payment, a reminder, another session or the same request: read again and plan again.

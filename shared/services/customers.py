@@ -13,8 +13,9 @@ from shared.domain.invoices import Hold
 from shared.domain.messages import EventName, outgoing_event
 from shared.domain.records import AuditEntry, AuditSubject, Customer, EmailUndeliverable, new_id
 from shared.services.audit import what_changed
+from shared.services.gateway import PaymentGateway
 from shared.services.once import create_once, scoped_key
-from shared.services.ports import Change, ChangeRejected, Ledger, Page, PaymentGateway, RunOnce
+from shared.services.ports import Change, ChangeRejected, Ledger, Page, RunOnce
 
 WAKE_ATTEMPTS = 3
 

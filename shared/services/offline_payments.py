@@ -42,9 +42,10 @@ from shared.domain.stripe_amounts import check_chargeable
 from shared.services.aggregates import tallied
 from shared.services.corrections import close_open_checkout, commit_planned
 from shared.services.dunning_policy import current_policy
+from shared.services.gateway import PaymentGateway
 from shared.services.invoices import get_invoice, next_dunning_action
 from shared.services.once import entity_id, scoped_key
-from shared.services.ports import Change, Ledger, PaymentGateway, RunOnce
+from shared.services.ports import Change, Ledger, RunOnce
 from shared.services.stripe_events.overpayment import note_overpayment
 
 MAX_PAYMENT_ID = 255  # Stripe's ids and ours are far shorter; a longer key would be a DynamoDB error

@@ -6,8 +6,9 @@ from shared.clock import Clock
 from shared.domain.records import CheckoutAttempt
 from shared.services.checkout import CheckoutConfig, PayPage, start_checkout
 from shared.services.customers import get_customer
+from shared.services.gateway import PaymentGateway
 from shared.services.invoices import get_invoice
-from shared.services.ports import Ledger, PaymentGateway
+from shared.services.ports import Ledger
 
 
 def start_operator_checkout(

@@ -31,18 +31,9 @@ from shared.domain.messages import (
 )
 from shared.domain.records import REMINDER_CHANNEL_EMAIL, ReminderAttribution
 from shared.rendering import format_day, format_moment, render_email
+from shared.services.gateway import PaymentGateway, PaymentMethodUsed
 from shared.services.invoices import issue_pay_link
-from shared.services.ports import (
-    Change,
-    DomainEvent,
-    Email,
-    EventPublisher,
-    Ledger,
-    Mailer,
-    OutboxStore,
-    PaymentGateway,
-    PaymentMethodUsed,
-)
+from shared.services.ports import Change, DomainEvent, Email, EventPublisher, Ledger, Mailer, OutboxStore
 
 # The digest is for the operator's staff: amounts and days formatted as in English.
 DIGEST_LOCALE: Final = "en"

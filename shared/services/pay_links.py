@@ -19,9 +19,10 @@ from shared.domain.invoices import Invoice, invoice_event_detail
 from shared.domain.messages import EventName, InvoiceIssuedEmail, outgoing_email, outgoing_event
 from shared.domain.records import AuditEntry, AuditSubject
 from shared.services.corrections import close_open_checkout, commit_planned
+from shared.services.gateway import PaymentGateway
 from shared.services.invoices import IssuedPayLink, get_invoice, new_pay_link
 from shared.services.once import scoped_key
-from shared.services.ports import Change, Ledger, PaymentGateway, RunOnce
+from shared.services.ports import Change, Ledger, RunOnce
 
 
 @dataclass(frozen=True, slots=True)

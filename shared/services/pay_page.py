@@ -38,6 +38,7 @@ from shared.services.checkout import (
     return_path,
     start_checkout,
 )
+from shared.services.gateway import PaymentGateway
 from shared.services.plans import (
     choices_for,
     start_card_update,
@@ -45,7 +46,7 @@ from shared.services.plans import (
     start_plan,
     waiting_installment,
 )
-from shared.services.ports import Ledger, PaymentGateway
+from shared.services.ports import Ledger
 
 # Why a Checkout could not be opened, whatever the customer asked for: both pass in a minute.
 _BUSY = (PaymentInProgress, ConcurrentUpdate)

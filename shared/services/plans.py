@@ -20,7 +20,8 @@ from shared.domain.plans import InvalidPlan, PlanChoice, choose, plan_choices
 from shared.domain.records import CheckoutAttempt, Installment, InstallmentStatus, Plan, PlanStatus
 from shared.domain.stripe_amounts import chargeable_increment
 from shared.services.checkout import CheckoutConfig, PayPage, open_checkout_session
-from shared.services.ports import Ledger, PaymentGateway
+from shared.services.gateway import PaymentGateway
+from shared.services.ports import Ledger
 from shared.services.saved_cards import open_setup_session
 from shared.services.stripe_events.facts import SetupPurpose
 

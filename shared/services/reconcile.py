@@ -44,16 +44,8 @@ from shared.domain.records import (
     RefundStatus,
 )
 from shared.services.due_work import ALL_SHARDS, walk_due
-from shared.services.ports import (
-    Change,
-    ChangeRejected,
-    CheckoutSessionState,
-    Ledger,
-    ListedEvent,
-    Page,
-    PaymentGateway,
-    SkippedItem,
-)
+from shared.services.gateway import CheckoutSessionState, ListedEvent, PaymentGateway
+from shared.services.ports import Change, ChangeRejected, Ledger, Page, SkippedItem
 from shared.services.stripe_events.engine import Outcome
 from shared.services.stripe_events.facts import StripeFact
 from shared.services.stripe_events.router import record_stripe_event

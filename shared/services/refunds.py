@@ -25,8 +25,9 @@ from shared.domain.errors import (
 from shared.domain.invoices import Invoice, PaymentStatus
 from shared.domain.records import Payment, Refund
 from shared.domain.stripe_amounts import check_chargeable
+from shared.services.gateway import PaymentGateway, RefundCreated, RefundRequest
 from shared.services.once import entity_id, scoped_key
-from shared.services.ports import ChangeRejected, Ledger, PaymentGateway, RefundCreated, RefundRequest, RunOnce
+from shared.services.ports import ChangeRejected, Ledger, RunOnce
 from shared.services.stripe_events.facts import RefundSeen
 from shared.services.stripe_events.refunds import plan_refunds
 

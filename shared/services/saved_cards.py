@@ -7,7 +7,8 @@ from shared.clock import Clock
 from shared.domain.double_click import click_window
 from shared.services.checkout import CheckoutConfig, PayPage, setup_return_path
 from shared.services.customers import ensure_stripe_customer
-from shared.services.ports import Ledger, PaymentGateway, SetupSessionRequest
+from shared.services.gateway import PaymentGateway, SetupSessionRequest
+from shared.services.ports import Ledger
 from shared.services.stripe_events.facts import SetupPurpose
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from shared.domain.errors import RefundRefused
 from shared.domain.records import Customer, RefundStatus
-from shared.services.ports import (
+from shared.services.gateway import (
     ChargeOutcome,
     CheckoutSession,
     CheckoutSessionRequest,
@@ -26,7 +26,7 @@ from shared.services.ports import (
 )
 
 if TYPE_CHECKING:
-    from shared.services.ports import PaymentGateway
+    from shared.services.gateway import PaymentGateway
     from shared.services.stripe_events.facts import StripeFact
     from shared.services.stripe_events.replay import StripeEvents
 

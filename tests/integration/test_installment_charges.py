@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from shared.clock import FixedClock, SystemClock, use_clock
-from shared.services.ports import ChargeOutcome, OffSessionCharge
+from shared.services.gateway import ChargeOutcome, OffSessionCharge
 from tests.integration.conftest import Aws
 from tests.integration.helpers import create_customer, create_invoice, deliver, get_invoice, operator, token_of
 from tests.integration.test_installment_plans import OFFER, page, plan_item

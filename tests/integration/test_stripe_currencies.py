@@ -14,7 +14,7 @@ import stripe as stripe_sdk
 from shared.adapters.stripe_gateway import StripeGateway
 from shared.domain.errors import RefundRefused
 from shared.domain.records import RefundStatus
-from shared.services.ports import RefundRequest
+from shared.services.gateway import RefundRequest
 from tests.integration.conftest import STRIPE_KEY, Aws
 from tests.integration.helpers import (
     checkout_for,

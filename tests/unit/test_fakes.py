@@ -9,17 +9,8 @@ import pytest
 
 from shared.domain.messages import Event, EventName, OutboxMessage
 from shared.domain.records import Customer
-from shared.services.ports import (
-    Change,
-    ChargeOutcome,
-    CheckoutSessionRequest,
-    Claim,
-    DomainEvent,
-    Email,
-    OffSessionCharge,
-    OutboxBusy,
-    SessionClosed,
-)
+from shared.services.gateway import ChargeOutcome, CheckoutSessionRequest, OffSessionCharge, SessionClosed
+from shared.services.ports import Change, Claim, DomainEvent, Email, OutboxBusy
 from tests.fakes import FakeGateway, InMemoryLedger, RecordingMailer, RecordingPublisher
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)

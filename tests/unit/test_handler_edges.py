@@ -14,7 +14,8 @@ from shared.domain.local_time import local_date
 from shared.domain.records import Customer
 from shared.services.balances import OpenBalance, open_balances
 from shared.services.customers import CustomerCorrection, ensure_stripe_customer
-from shared.services.ports import Ledger, PaymentGateway
+from shared.services.gateway import PaymentGateway
+from shared.services.ports import Ledger
 from shared.services.recurring import RecurringCorrection
 
 

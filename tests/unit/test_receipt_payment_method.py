@@ -6,8 +6,9 @@ import pytest
 
 from shared.clock import FixedClock
 from shared.domain.messages import ReceiptEmail
+from shared.services.gateway import PaymentMethodUsed
 from shared.services.outbox import Branding, compose_email
-from shared.services.ports import Change, PaymentMethodUsed
+from shared.services.ports import Change
 from tests.fakes import FakeGateway, InMemoryLedger
 from tests.fakes.records import NOW, a_customer, an_invoice
 

@@ -14,7 +14,8 @@ from shared.domain.messages import AutopayNoticeEmail, Event, EventName, PlanNew
 from shared.domain.plan_lifecycle import autopay_plan
 from shared.domain.records import Autopay, Installment, InstallmentStatus, Plan, PlanKind, PlanStatus
 from shared.services.charges import CLAIM_WAIT, PAUSE_RECHECK, SETTLE_WAIT, ChargeReport, charge_plan, run_charges
-from shared.services.ports import Change, ChargeOutcome
+from shared.services.gateway import ChargeOutcome
+from shared.services.ports import Change
 from tests.fakes import FakeGateway, InMemoryLedger
 from tests.fakes.records import NOW, a_customer, a_plan, a_recurring, an_invoice
 

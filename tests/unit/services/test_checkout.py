@@ -28,7 +28,8 @@ from shared.services.checkout import (
     start_checkout,
 )
 from shared.services.corrections import CreditNoteAsk, issue_credit_note_once
-from shared.services.ports import Change, CheckoutSession, CheckoutSessionRequest
+from shared.services.gateway import CheckoutSession, CheckoutSessionRequest
+from shared.services.ports import Change
 from tests.fakes import FakeGateway, FixedClock
 from tests.fakes.pages import a_payable_setup, a_stored_pay_link
 from tests.fakes.records import NOW, an_invoice

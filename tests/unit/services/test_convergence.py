@@ -45,8 +45,9 @@ from shared.domain.records import (
     PlanStatus,
     RefundStatus,
 )
+from shared.services.gateway import RefundCreated, RefundRequest
 from shared.services.once import entity_id, scoped_key
-from shared.services.ports import Change, RefundCreated, RefundRequest
+from shared.services.ports import Change
 from shared.services.refunds import RefundAsk, refund_payment_once
 from shared.services.stripe_events.engine import Outcome
 from shared.services.stripe_events.router import record_stripe_event

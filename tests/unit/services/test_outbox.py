@@ -23,8 +23,9 @@ from shared.domain.messages import (
     outgoing_event,
 )
 from shared.domain.records import Autopay, EmailUndeliverable, PayLink
+from shared.services.gateway import PaymentMethodUsed
 from shared.services.outbox import CLAIM_LEASE_SECONDS, Branding, Delivered, Delivery, deliver
-from shared.services.ports import Change, Claim, OutboxBusy, PaymentMethodUsed
+from shared.services.ports import Change, Claim, OutboxBusy
 from tests.fakes import FixedClock, InMemoryLedger, RecordingMailer, RecordingPublisher
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.ledger import CLAIMED, DELIVERED, PENDING

@@ -26,7 +26,8 @@ from shared.domain.records import (
     RefundStatus,
 )
 from shared.services.charges import SETTLE_WAIT
-from shared.services.ports import Change, ListedEvent, Page
+from shared.services.gateway import ListedEvent
+from shared.services.ports import Change, Page
 from shared.services.reconcile import (
     DRIFT_EVENT,
     OVERLAP,
