@@ -1,6 +1,6 @@
 """The payment gateway's port: what the use cases ask of Stripe (Checkout, off-session charges, refunds, the
-event list) and the typed requests and replies it speaks. Apart from ports.py so that the webhook's cold path,
-which never calls Stripe, does not create these types (docs/decisions.md)."""
+event list) and the typed requests and replies it speaks. Apart from ports.py, so that the webhook's cold path,
+which never calls Stripe, does not create these types (README, Benchmarks)."""
 
 from __future__ import annotations
 
