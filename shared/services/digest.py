@@ -60,6 +60,8 @@ def send_digest(ledger: Ledger, clock: Clock, *, timezone: str, recipients: int)
     day = local_date(now, timezone)
     if recipients == 0:
         return DigestRun(day, queued=False, reason="no_recipients")
+    if ledger.counters_ready() is None:  # its balances and flows would be wrong (services.reports)
+        return DigestRun(day, queued=False, reason=reports.CountersNotReady.code)
     run = DigestRun(day, queued=False, reason="queued")
     run.digest = build_digest(ledger, now, timezone, run.skipped)
     message = OutboxMessage(DigestEmail(run.digest), now, id=digest_message_id(day))
