@@ -202,3 +202,17 @@ def test_a_dry_run_counts_and_writes_nothing() -> None:
     assert (run.counted, run.ready) == (4, False)
     assert ledger.tallies == {}
     assert ledger.counters_ready() is None
+
+
+def test_the_digest_of_the_backfills_day_shows_no_change_since_a_yesterday_the_counters_did_not_hold() -> None:
+    # Given the backfill ran today on an old table
+    ledger, clock = _old_table()
+    backfill_counters(ledger, ledger.every_invoice(), clock)
+
+    # When the digest runs the same day
+    run = send_digest(ledger, clock, timezone="UTC", recipients=1)
+
+    # Then it shows what is owed now, and no change against a yesterday the counters did not hold
+    assert run.queued and run.digest is not None
+    usd = next(b for b in run.digest.balances if b.currency == "USD")
+    assert (usd.outstanding, usd.outstanding_change, usd.overdue_change) == (15_000, 0, 0)
