@@ -95,8 +95,10 @@ def provision() -> None:
     import boto3
 
     from shared import schema
+    from shared.adapters.dynamodb.counters import mark_new_table
 
     boto3.client("dynamodb").create_table(**schema.create_table_kwargs(TABLE))
+    mark_new_table(boto3.client("dynamodb"), TABLE)
     boto3.client("secretsmanager").create_secret(
         Name=SECRET_ID, SecretString=json.dumps({"api_key": "sk_test_bench", "webhook_secret": "whsec_bench"})
     )

@@ -21,10 +21,12 @@ NOW = datetime(2027, 3, 20, 15, tzinfo=UTC)
 
 def _seed(client: Any, table: str) -> dict[str, int]:
     from shared.adapters.dynamodb.codec import serialize
+    from shared.adapters.dynamodb.counters import mark_new_table
     from shared.adapters.dynamodb.items import invoice_item
     from shared.domain.invoices import Invoice, InvoiceStatus
 
     client.create_table(**schema.create_table_kwargs(table))
+    mark_new_table(client, table)
     expected: Counter[str] = Counter()
     batch: list[dict[str, Any]] = []
     for n in range(INVOICES):

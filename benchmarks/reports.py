@@ -61,6 +61,7 @@ def _history(rng: random.Random, n: int) -> tuple[Any, Any | None, datetime | No
 
 def _seed(client: Any, table: str, rng: random.Random) -> tuple[Seeded, list[tuple[Any, Any | None, datetime | None]]]:
     from shared.adapters.dynamodb.codec import serialize
+    from shared.adapters.dynamodb.counters import mark_new_table
     from shared.adapters.dynamodb.items import invoice_item, payment_item, tally_item
     from shared.domain.invoices import PaymentStatus
     from shared.domain.records import Payment
@@ -68,6 +69,7 @@ def _seed(client: Any, table: str, rng: random.Random) -> tuple[Seeded, list[tup
 
     started = time.perf_counter()
     client.create_table(**schema.create_table_kwargs(table))
+    mark_new_table(client, table)
     counters: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     histories = []
     puts: list[dict[str, Any]] = []

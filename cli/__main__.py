@@ -6,6 +6,7 @@
     payportal jobs run {reminders,charges,balances,reconcile,digest} [--stage dev] [--region R]
     payportal outbox redrive               [--stage dev] [--region R] [--older-than-minutes 10] [--dry-run]
     payportal lists backfill               [--stage dev] [--region R] [--dry-run]
+    payportal reports backfill             [--stage dev] [--region R] [--dry-run]
     payportal webhooks list                [--flagged | --failed] [--limit 50] [--stage dev] [--region R] [--url URL]
     payportal webhooks replay EVENT_ID     [--stage dev] [--region R] [--url URL]
 
@@ -53,8 +54,11 @@ from cli.stripe_setup import (
 )
 from cli.webhooks import DEFAULT_LIST_LIMIT, OperatorApi, list_events, replay_event
 from local import config as local_config
+from shared.adapters.dynamodb import DynamoLedger
 from shared.adapters.dynamodb.backfill import backfill_list_entries
-from shared.clock import wall_clock_now
+from shared.adapters.dynamodb.counters import scan_invoices
+from shared.clock import SystemClock, wall_clock_now
+from shared.services.counters_backfill import backfill_counters
 
 API_KEY_ENV = "STRIPE_API_KEY"
 API_BASE_ENV = "PAYPORTAL_STRIPE_API_BASE"
@@ -79,6 +83,14 @@ customer and payment written before it as today's code writes them, with their k
 their list entries, so GET /v1/invoices, /v1/payments and /v1/customers list them too. Each rewrite is one
 transaction guarded by what was read: a record changed meanwhile is read again, never overwritten. Safe to run
 again. Cost: a Scan, which reads every item of the table once, and a write per record rewritten."""
+
+COUNTERS_HELP = """Once, after the deploy that brings the reports' running aggregates (docs/deploy.md), and once on a
+new stage: count every invoice written before them in the owed counters. Each invoice not yet counted gets one
+transaction: the invoice marked counted, guarded by its version, with the counters of what it owes now; a live
+change that wins the race counts it itself, and the backfill reads it again. When every invoice is counted it
+writes the "counters ready" marker: until then the reports answer 503 counters_not_ready and the digest and the
+daily snapshots wait. Safe to run again (it counts nothing twice) and while the API serves. Cost: a Scan, which
+reads every item of the table once, and a write per invoice counted."""
 
 REDRIVE_HELP = """Deliver the outbox messages (emails, domain events) the table's stream never delivered: those
 still pending, or claimed by a worker whose lease ran out, and created more than --older-than-minutes ago
@@ -168,6 +180,15 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     backfill.add_argument("--dry-run", action="store_true", help="count what would be rewritten, write nothing")
+    counters = topics.add_parser("reports", help="the reports' running aggregates: count invoices written before")
+    counting = counters.add_subparsers(dest="action", required=True, metavar="ACTION").add_parser(
+        "backfill",
+        parents=[where],
+        help="count the invoices written before the running aggregates, then mark them ready (a table Scan, once)",
+        description=COUNTERS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    counting.add_argument("--dry-run", action="store_true", help="count what would be counted, write nothing")
     hooks = topics.add_parser("webhooks", help="Stripe events kept: list them, replay one").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
@@ -263,10 +284,15 @@ def _operate(args: argparse.Namespace, *, aws_client: AwsClientFactory, say: Cal
         functions = adapters.LambdaFunctions(aws_client("lambda", args.region))
         say(json.dumps(run_job(args.job, function_name=function_name, functions=functions), indent=2, sort_keys=True))
         return
-    if args.topic == "lists":
+    if args.topic in ("lists", "reports"):
         table = adapters.stack_outputs(cloudformation, stack_name, [OUTPUT_TABLE_NAME], otherwise=redeploy)
         dynamodb = aws_client("dynamodb", args.region)
-        backfill_list_entries(dynamodb, table[OUTPUT_TABLE_NAME], now=wall_clock_now(), dry_run=args.dry_run, say=say)
+        name = table[OUTPUT_TABLE_NAME]
+        if args.topic == "lists":
+            backfill_list_entries(dynamodb, name, now=wall_clock_now(), dry_run=args.dry_run, say=say)
+        else:  # a deployed stage's business clock is the wall clock
+            invoices = scan_invoices(dynamodb, name)
+            backfill_counters(DynamoLedger(dynamodb, name), invoices, SystemClock(), dry_run=args.dry_run, say=say)
         return
     output = function_output_for(OUTBOX_FUNCTION)
     outputs = adapters.stack_outputs(cloudformation, stack_name, [OUTPUT_TABLE_NAME, output], otherwise=redeploy)

@@ -23,6 +23,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from local import cognito, moto_cognito, moto_patches
 from local.config import ACCESS_KEY_ID, ACCOUNT_ID, HOST, REGION, SECRET_ACCESS_KEY, StackConfig
 from shared import schema
+from shared.adapters.dynamodb.counters import mark_new_table
 from shared.clock import business_clock
 
 logger = logging.getLogger("local.aws")
@@ -112,6 +113,7 @@ def provision(endpoint_url: str, config: StackConfig) -> Resources:
     sender, the event bus, plus a queue that observes every event on the bus for `GET /_local/events`."""
     dynamodb = client("dynamodb", endpoint_url)
     table = dynamodb.create_table(**schema.create_table_kwargs(config.table_name))["TableDescription"]
+    mark_new_table(dynamodb, config.table_name)  # a new table: its counters hold every invoice from the start
     dynamodb.update_time_to_live(
         TableName=config.table_name,
         TimeToLiveSpecification={"Enabled": True, "AttributeName": schema.TTL_ATTRIBUTE},

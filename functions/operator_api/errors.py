@@ -25,7 +25,7 @@ from shared.observability import logger
 from shared.services.lists import InvalidFilter
 from shared.services.once import MissingIdempotencyKey
 from shared.services.ports import ChangeRejected
-from shared.services.reports import InvalidReportRange, ReportUnavailable
+from shared.services.reports import CountersNotReady, InvalidReportRange, ReportUnavailable
 
 STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.NotFound: 404,
@@ -43,6 +43,7 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     InvalidFilter: 422,
     InvalidReportRange: 422,
     ReportUnavailable: 422,
+    CountersNotReady: 503,  # the deployment's one-off backfill has not run: a state of the service, not the request
 }
 
 
@@ -61,6 +62,8 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     422: "a field is invalid (`validation_error` and the domain's own codes); `fields` names each one",
     502: "Stripe could not be reached or answered with an error (`payment_provider_error`); nothing was "
     "recorded, and the same request (with the same `Idempotency-Key`) may be sent again",
+    503: "the reports' running aggregates do not hold the invoices written before them yet "
+    "(`counters_not_ready`): the deployment's `payportal reports backfill` has not run (docs/deploy.md)",
 }
 
 

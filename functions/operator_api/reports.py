@@ -36,7 +36,7 @@ def _line(line: AgingLine) -> AgingLineOut:
     "/v1/reports/aging",
     tags=["reports"],
     summary="What was still owed at the end of a day, per currency, by days past due",
-    responses=reported(AgingReportOut, 400, 422),
+    responses=reported(AgingReportOut, 400, 422, 503),
 )
 def aging(
     as_of: Annotated[
@@ -67,7 +67,7 @@ def aging(
     "/v1/reports/collections",
     tags=["reports"],
     summary="Collections KPIs over a period (DSO, CEI, collection rate, days to pay, promises, off-session charges)",
-    responses=reported(CollectionsReportOut, 400, 422),
+    responses=reported(CollectionsReportOut, 400, 422, 503),
 )
 def collections(
     from_: Annotated[BusinessDate, Query(alias="from", description="YYYY-MM-DD, first day of the period")],

@@ -103,6 +103,9 @@ class Invoice:
     credit_notes: tuple[CreditNote, ...] = ()  # oldest first; each lowered amount_due when it was issued
     # Moves on when the operator revokes the invoice's pay links: links minted under an older one are dead.
     pay_link_generation: int = 0
+    # Whether what it owes is in the running aggregates (services.aggregates): True for every invoice this code
+    # creates; False for one written before them, until a change or `payportal reports backfill` counts it.
+    counted: bool = True
 
     @property
     def amount_credited(self) -> int:

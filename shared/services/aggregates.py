@@ -11,13 +11,17 @@ Counters, per currency C (minor units, or counts):
 | flows#C            | D#{day}       | FLOW_FIELDS      | what happened that day          |
 | flows#C            | M#{month}     | FLOW_FIELDS      | the same, by month              |
 
+An invoice written before the aggregates (Invoice.counted False) is in none of the owed counters: the change that
+first writes it counted (tallied() marks it so, under its version guard) moves them by its whole state, as for
+a new invoice; until then they do not move for it. `payportal reports backfill` counts the rest the same way.
+
 "Owed" is what the open_balances index holds: the remainder of an open or partially paid invoice (void,
 paid and uncollectible invoices owe nothing here). A day is a UTC calendar day of the business clock.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Final
 
@@ -105,8 +109,11 @@ def _owing(invoice: Invoice | None) -> _Owing | None:
 
 
 def _owed_tallies(before: Invoice | None, after: Invoice, today: date) -> list[Tally]:
+    if not after.counted:
+        return []  # not in the counters yet (written before them): nothing to move
     moved: list[tuple[_Owing, int]] = []
-    was, now_owing = _owing(before), _owing(after)
+    counted_before = before if before is not None and before.counted else None
+    was, now_owing = _owing(counted_before), _owing(after)
     if was is not None:
         moved.append((was, -1))
     if now_owing is not None:
@@ -216,7 +223,7 @@ def tallies_for(
     """Every counter the move from `before` to `after` changes, at the instant `at` (the business clock)."""
     tallies: list[Tally] = []
     if after is not None:
-        if before is None:
+        if after.counted and (before is None or not before.counted):  # new, or counted for the first time
             tallies.append(Tally(CURRENCIES_SCOPE, after.currency, {"invoices": 1}))
         tallies += _owed_tallies(before, after, at.date())
         tallies += _invoice_flows(before, after, at)
@@ -230,11 +237,14 @@ def tallied(
 ) -> Change:
     """The change with the tallies of what it does to its invoice (new_invoice, or invoice_update over
     `invoice_before`) and plan (plan_update over `plan_before`) appended. Every use case that writes an invoice
-    or a plan calls this once, just before commit, with the records it read."""
-    after = change.new_invoice or change.invoice_update
+    or a plan calls this once, just before commit, with the records it read. An invoice update over one not yet
+    counted is written counted, with the counters of its whole state (its version guard makes that happen once)."""
     before = None if change.new_invoice is not None else invoice_before
     if change.invoice_update is not None and before is None:
         raise ValueError("an invoice update's tallies need the invoice it was made from")
+    if change.invoice_update is not None and not change.invoice_update.counted:
+        change.invoice_update = replace(change.invoice_update, counted=True)
+    after = change.new_invoice or change.invoice_update
     plan_after = change.plan_update
     change.tallies += tallies_for(
         before, after, at, plan_before=plan_before if plan_after is not None else None, plan_after=plan_after

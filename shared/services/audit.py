@@ -32,7 +32,7 @@ def customer_trail(ledger: Ledger, customer_id: str, *, limit: int, cursor: str 
 
 # What a record carries only to schedule work or guard writes: a change of these alone is bookkeeping (when
 # the next reminder or charge is looked at), not a state change of the record, and is not audited.
-BOOKKEEPING: Final = frozenset({"next_action_at", "version", "updated_at"})
+BOOKKEEPING: Final = frozenset({"next_action_at", "version", "updated_at", "counted"})
 
 
 def changed_fields(before: Any, after: Any) -> dict[str, dict[str, Any]]:

@@ -60,6 +60,8 @@ def send_digest(ledger: Ledger, clock: Clock, *, timezone: str, recipients: int)
     day = local_date(now, timezone)
     if recipients == 0:
         return DigestRun(day, queued=False, reason="no_recipients")
+    if ledger.counters_ready() is None:  # its balances and flows would be wrong (services.reports)
+        return DigestRun(day, queued=False, reason=reports.CountersNotReady.code)
     run = DigestRun(day, queued=False, reason="queued")
     run.digest = build_digest(ledger, now, timezone, run.skipped)
     message = OutboxMessage(DigestEmail(run.digest), now, id=digest_message_id(day))
@@ -106,7 +108,10 @@ def _balances(ledger: Ledger, now: datetime) -> tuple[CurrencyBalance, ...]:
     yesterday = today - timedelta(days=1)
     live = {line.currency: line for line in reports.live_aging(ledger, today)}
     before = ledger.get_snapshot(reports.AGING_SNAPSHOT, yesterday)
-    if before is None:
+    since = ledger.counters_ready()
+    if since is not None and yesterday < since:  # the counters did not hold every invoice then: no change shown
+        before = {code: line.as_counts() for code, line in live.items()}
+    elif before is None:
         before = reports.aging_as_of_end_of(ledger, yesterday, today)
     lines = []
     for code in sorted(set(live) | set(before)):

@@ -344,6 +344,15 @@ class Ledger(Protocol):
 
     def get_snapshot(self, kind: str, day: date) -> dict[str, dict[str, int]] | None: ...
 
+    def counters_ready(self) -> date | None:
+        """The first day the running aggregates hold every invoice (date.min for a table that had them from
+        its start), or None while invoices written before them may be uncounted (`payportal reports backfill`)."""
+        ...
+
+    def mark_counters_ready(self, since: date) -> None:
+        """Record that the aggregates hold every invoice from `since` on; an earlier mark is kept."""
+        ...
+
     def open_invoice_balances(self) -> Iterable[tuple[str, str, date, int]]:
         """(customer id, currency, due date, amount still owed) of every invoice being collected, from the
         open_balances index (a few attributes per open invoice, never the table)."""

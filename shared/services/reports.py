@@ -47,6 +47,24 @@ class InvalidReportRange(DomainError):
     code = "invalid_range"
 
 
+class CountersNotReady(DomainError):
+    """The table holds invoices from before the running aggregates, not all counted yet: the reports would be
+    wrong until `payportal reports backfill` has run (docs/deploy.md)."""
+
+    code = "counters_not_ready"
+
+
+def require_counters_ready(ledger: Ledger) -> date:
+    """The first day the counters hold every invoice; raises CountersNotReady before the backfill's marker."""
+    since = ledger.counters_ready()
+    if since is None:
+        raise CountersNotReady(
+            "the running aggregates do not hold the invoices written before them yet: run"
+            " `payportal reports backfill` (docs/deploy.md)"
+        )
+    return since
+
+
 class SnapshotRaced(Exception):
     """Changes kept landing while a snapshot was read; the next run tries again."""
 
@@ -165,6 +183,7 @@ def aging_report(
     ledger: Ledger, clock: Clock, as_of: date, *, currency: str | None = None, by_customer: bool = False
 ) -> AgingReport:
     """What was still owed at the end of `as_of`, per currency (and per customer, as of today only)."""
+    require_counters_ready(ledger)
     today = clock.now().astimezone(UTC).date()
     if as_of > today:
         raise InvalidReportRange("as_of is in the future", field="as_of")
@@ -246,13 +265,17 @@ def aging_as_of_end_of(ledger: Ledger, day: date, today: date) -> dict[str, dict
 
 def keep_daily_snapshots(ledger: Ledger, clock: Clock, *, days_back: int = 3) -> list[date]:
     """Keep the aging at the end of each of the last `days_back` days that has none yet (every run looks back
-    a few days, so a missed run leaves no hole). Returns the days written."""
+    a few days, so a missed run leaves no hole), none of a day before the counters held every invoice (what
+    the backfill counted moved the counters on its own day). Returns the days written."""
     now = clock.now().astimezone(UTC)
     today = now.date()
-    written = []
+    since = ledger.counters_ready()
+    written: list[date] = []
+    if since is None:
+        return written
     for back in range(days_back, 0, -1):
         day = today - timedelta(days=back)
-        if ledger.get_snapshot(AGING_SNAPSHOT, day) is not None:
+        if day < since or ledger.get_snapshot(AGING_SNAPSHOT, day) is not None:
             continue
         data = aging_as_of_end_of(ledger, day, today)
         keep_until = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + SNAPSHOT_KEPT
@@ -321,6 +344,7 @@ def _countback(receivables: int, end: date, daily: dict[str, int], monthly: dict
 def collections_report(
     ledger: Ledger, clock: Clock, start: date, end: date, *, currency: str | None = None
 ) -> CollectionsReport:
+    require_counters_ready(ledger)
     today = clock.now().astimezone(UTC).date()
     if end > today:
         raise InvalidReportRange("to is in the future", field="to")

@@ -1348,6 +1348,26 @@ class LedgerContract:
         assert ledger.get_snapshot("aging", day - timedelta(days=1)) is None
         assert ledger.get_snapshot("other", day) is None
 
+    def test_the_counters_ready_marker_keeps_its_first_day(self, ledger: LedgerUnderTest) -> None:
+        # Given a table without the marker (one from before the aggregates)
+        assert ledger.counters_ready() is None
+
+        # When it is marked ready, then marked again later
+        ledger.mark_counters_ready(NOW.date())
+        ledger.mark_counters_ready(NOW.date() + timedelta(days=3))
+
+        # Then it is ready from the first day marked
+        assert ledger.counters_ready() == NOW.date()
+
+    def test_an_uncounted_invoice_reads_back_uncounted_and_an_update_counts_it(self, ledger: LedgerUnderTest) -> None:
+        old = an_invoice(counted=False)
+        ledger.commit(Change(new_customer=a_customer(), new_invoice=old))
+        assert ledger.get_invoice("inv_1") == old
+
+        counted = replace(old, version=2, counted=True)
+        ledger.commit(Change(invoice_update=counted))
+        assert ledger.get_invoice("inv_1") == counted
+
     def test_open_invoice_balances_list_what_each_invoice_being_collected_owes(self, ledger: LedgerUnderTest) -> None:
         # Given an open invoice, a partly paid one, a paid one and a void one
         ledger.commit(Change(new_invoice=an_invoice("inv_1", due_date=NOW.date())))

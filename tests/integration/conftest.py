@@ -136,11 +136,13 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     from shared import wiring
+    from shared.adapters.dynamodb.counters import mark_new_table
 
     wiring.reset()
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         dynamodb.create_table(**schema.create_table_kwargs(TABLE))
+        mark_new_table(dynamodb, TABLE)
         boto3.client("secretsmanager", region_name=REGION).create_secret(
             Name="payportal/test/stripe",
             SecretString=json.dumps({"api_key": STRIPE_KEY, "webhook_secret": WEBHOOK_SECRET}),

@@ -13,4 +13,6 @@ class TestInMemoryLedger(LedgerContract):
 
     @pytest.fixture
     def ledger(self) -> InMemoryLedger:
-        return InMemoryLedger()
+        ledger = InMemoryLedger()
+        ledger.counters_ready_since = None  # as an empty table in moto: no marker
+        return ledger

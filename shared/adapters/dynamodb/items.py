@@ -193,6 +193,19 @@ def snapshot_from(item: dict[str, Any]) -> dict[str, dict[str, int]]:
     return {outer: {name: int(value) for name, value in inner.items()} for outer, inner in item["data"].items()}
 
 
+# Written once the running aggregates hold every invoice: at a table's creation by this code (local stack, tests,
+# the stack's first deploy via `payportal reports backfill`), or by that backfill on a table from before them.
+COUNTERS_READY_KEY: Final[Key] = ("SETTINGS#counters_ready", "SETTINGS")
+
+
+def counters_ready_item(since: date) -> dict[str, Any]:
+    return {**key_item(COUNTERS_READY_KEY), "type": "counters_ready", "since": since.isoformat()}
+
+
+def counters_ready_from(item: dict[str, Any]) -> date:
+    return date.fromisoformat(item["since"])
+
+
 def owner_partition(customer_id: str) -> str:
     """A customer's partition of the by_owner index."""
     return f"CUSTOMER#{customer_id}"
@@ -398,6 +411,7 @@ def invoice_item(i: Invoice, now: datetime) -> dict[str, Any]:
         "active_plan": i.active_plan,
         "credit_notes": [_credit_note_item(n) for n in i.credit_notes] or None,
         "pay_link_generation": i.pay_link_generation or None,
+        "counted": i.counted or None,
     }
     if i.next_action_at is not None:  # only invoices with reminder work sit in the sparse index
         stamp = utc_stamp(i.next_action_at)
@@ -440,6 +454,7 @@ def invoice_from(item: dict[str, Any]) -> Invoice:
         amount_reopened=int(item.get("amount_reopened") or 0),
         credit_notes=tuple(_credit_note_from(n) for n in item.get("credit_notes") or ()),
         pay_link_generation=int(item.get("pay_link_generation") or 0),
+        counted=bool(item.get("counted")),  # absent on items written before the aggregates: not counted
     )
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 from shared import schema
 from shared.adapters.dynamodb import items
 from shared.adapters.dynamodb.codec import deserialize, serialize, wire_key
+from shared.adapters.dynamodb.counters import mark_counters_ready
 from shared.adapters.dynamodb.cursors import decode_cursor, encode_cursor
 from shared.adapters.dynamodb.items import Key
 from shared.adapters.dynamodb.lists import ListReader
@@ -72,6 +73,7 @@ class DynamoLedger:
         self._table = table_name
         self._outbox = DynamoOutboxStore(client, table_name)
         self._lists = ListReader(client, table_name)
+        self._counters_ready: date | None = None
 
     # -- writes
 
@@ -483,6 +485,15 @@ class DynamoLedger:
     def get_snapshot(self, kind: str, day: date) -> dict[str, dict[str, int]] | None:
         item = self._get(items.snapshot_key(kind, day))
         return items.snapshot_from(item) if item else None
+
+    def counters_ready(self) -> date | None:
+        if self._counters_ready is None:  # once ready, ready for good: read until then, not after
+            item = self._get(items.COUNTERS_READY_KEY)
+            self._counters_ready = items.counters_ready_from(item) if item else None
+        return self._counters_ready
+
+    def mark_counters_ready(self, since: date) -> None:
+        mark_counters_ready(self._db, self._table, since)
 
     def open_invoice_balances(self) -> Iterator[tuple[str, str, date, int]]:
         """Every open invoice's (customer, currency, due date, amount owed), from the open_balances index, read
