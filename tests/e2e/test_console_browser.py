@@ -17,22 +17,9 @@ from playwright.sync_api import expect
 from local.cognito import DEFAULT_CONSOLE_PASSWORD
 from local.stack import LocalStack
 from shared.clock import wall_clock_now
-from tests.e2e.test_money_loop_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.integration.console_browser import fresh_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if CHROMIUM is None:
-        pytest.fail("Debian's chromium is not installed: `make test` installs it (make browser)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture
