@@ -358,7 +358,8 @@ def main() -> None:
         wiring.reset()
         provision()
         _customer, invoice = seed()
-        env = environment(moto_port, stripe_port) | {"PYTHONPATH": str(ROOT)}
+        # Each cold start runs as in a Lambda instance, which names its function (shared/cold_start.py).
+        env = environment(moto_port, stripe_port) | {"PYTHONPATH": str(ROOT), "AWS_LAMBDA_FUNCTION_NAME": "bench"}
         if os.environ.get(PATCHED_MOTO) == "1":
             cold_starts(invoice, env, only)
             return

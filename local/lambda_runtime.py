@@ -147,6 +147,11 @@ def _exit_description(code: int | None) -> str:
     return f"exit status {code}"
 
 
+def local_function_name(function: str) -> str:
+    """What a local instance is called, in its context and its environment (Lambda's function name)."""
+    return f"payportal-local-{function}"
+
+
 class Instance:
     """One worker process of one function; one request at a time (the pool sees to it)."""
 
@@ -161,7 +166,8 @@ class Instance:
         self.process = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", WORKER_MODULE, function, *([module] if module else [])],
             cwd=REPO_ROOT,
-            env={**environment, "PYTHONUNBUFFERED": "1"},
+            # Lambda names the function in the environment; shared/cold_start.py reads it, as in AWS.
+            env={**environment, "AWS_LAMBDA_FUNCTION_NAME": local_function_name(function), "PYTHONUNBUFFERED": "1"},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -396,7 +402,7 @@ class FunctionResolver:
             return self._loaded[name]
 
     def invoke(self, name: str, event: Any, *, timeout_s: float = 30.0) -> Any:
-        function_name = f"payportal-local-{name}"
+        function_name = local_function_name(name)
         if name in self._overrides:
             with self._override_locks[name]:  # one request at a time, as one instance
                 return self._overrides[name](event, LambdaContext(function_name=function_name, timeout_s=timeout_s))

@@ -13,11 +13,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import wiring
 from shared.clock import business_clock
+from shared.cold_start import resumes_collector
 from shared.observability import add_metric_by, logger, metrics, tracer
 from shared.services.balances import open_balances
 from shared.services.reports import keep_daily_snapshots
 
 
+@resumes_collector
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics

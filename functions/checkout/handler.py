@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.checkout.pages import page, redirect, remember_pay_link, remembered_pay_link
 from shared import wiring
 from shared.clock import business_clock
+from shared.cold_start import resumes_collector
 from shared.domain.errors import NotFound, PayLinkInvalid
 from shared.observability import logger, metrics
 from shared.services import pay_page
@@ -227,6 +228,7 @@ def unexpected(error: Exception) -> Response[str]:
     )
 
 
+@resumes_collector
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from functions.console.pages import (
 )
 from shared import wiring
 from shared.clock import SystemClock, business_clock
+from shared.cold_start import resumes_collector
 from shared.domain.console_roles import ActionForbidden
 from shared.domain.console_session import ConsoleSession, Stage
 from shared.domain.errors import DomainError, NotFound
@@ -341,6 +342,7 @@ def _unexpected(_: Exception) -> Response[str]:
     return page(500, "problem.html", title="Something went wrong", problem="Nothing changed. Try again in a minute.")
 
 
+@resumes_collector
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -12,11 +12,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import wiring
 from shared.clock import business_clock
+from shared.cold_start import resumes_collector
 from shared.config import settings
 from shared.observability import MetricUnit, logger, metrics, report_skipped, tracer
 from shared.services.digest import send_digest
 
 
+@resumes_collector
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics

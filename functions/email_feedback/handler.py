@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import wiring
 from shared.clock import business_clock
+from shared.cold_start import resumes_collector
 from shared.observability import MetricUnit, logger, metrics, tracer
 from shared.services.customers import record_email_feedback
 
@@ -54,6 +55,7 @@ def feedback_from(message: dict[str, Any]) -> Feedback | None:
     return Feedback(customer_id=str(customer_ids[0]), reason=reason, addresses=addresses, detail=detail)
 
 
+@resumes_collector
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics

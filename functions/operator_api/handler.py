@@ -54,6 +54,7 @@ from functions.operator_api.schemas import (
 )
 from shared import wiring
 from shared.clock import business_clock
+from shared.cold_start import resumes_collector
 from shared.config import settings
 from shared.observability import logger, metrics
 from shared.services import (
@@ -721,6 +722,7 @@ def put_dunning_policy(policy: DunningPolicyModel) -> DunningPolicyModel:
     return views.policy_out(replaced)
 
 
+@resumes_collector
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

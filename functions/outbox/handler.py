@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared import wiring
 from shared.adapters.outbox_stream import outbox_message_id
 from shared.clock import business_clock
+from shared.cold_start import resumes_collector
 from shared.domain.messages import Event, EventName
 from shared.observability import MetricUnit, add_metric_by, logger, metrics
 from shared.services.outbox import Delivery, deliver
@@ -72,6 +73,7 @@ def business_metrics(event: Event) -> None:
         metrics.add_metric(name="RefundsFailed", unit=MetricUnit.Count, value=1)  # alarmed: the operator acts
 
 
+@resumes_collector
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

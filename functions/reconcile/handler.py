@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared import wiring
 from shared.adapters.stripe_events import HANDLED_EVENT_TYPES, NotAStripeEvent, parse_event
 from shared.clock import business_clock, wall_clock_now
+from shared.cold_start import resumes_collector
 from shared.config import settings
 from shared.observability import MetricUnit, logger, metrics, report_skipped, tracer
 from shared.services.reconcile import Pacer, ReconcileSettings, reconcile, requests_per_second
@@ -35,6 +36,7 @@ def read_event(payload: dict[str, Any]) -> StripeFact | None:
         return None
 
 
+@resumes_collector
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics

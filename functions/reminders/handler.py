@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import wiring
 from shared.clock import business_clock
+from shared.cold_start import resumes_collector
 from shared.observability import MetricUnit, logger, metrics, report_skipped, tracer
 from shared.services.reminders import ALL_SHARDS, run_reminders
 
@@ -56,6 +57,7 @@ def continue_run(record: SQSRecord) -> None:
     _run(work)
 
 
+@resumes_collector
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from shared.adapters.stripe_events import NotAStripeEvent, parse_event
 from shared.adapters.stripe_signature import SignatureError, verify
 from shared.clock import business_clock
+from shared.cold_start import resumes_collector
 from shared.config import settings
 from shared.lean_observability import MetricUnit, logger, metrics  # Powertools' shapes, not its import cost
 from shared.services.stripe_events.engine import Outcome
@@ -58,6 +59,7 @@ def _keep_failed(fact: StripeFact, error: Exception) -> None:
         logger.exception("stripe event failure not kept")
 
 
+@resumes_collector
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

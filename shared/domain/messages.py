@@ -14,13 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from shared.domain.digest import Digest
-from shared.domain.digest import from_data as digest_from
-from shared.domain.digest import to_data as digest_data
 from shared.domain.invoices import InvoiceStatus, PaymentStatus
 from shared.domain.records import Payment, new_id
+
+if TYPE_CHECKING:
+    from shared.domain.digest import Digest
 
 
 class EventName(StrEnum):
@@ -259,7 +259,9 @@ def encode(body: MessageBody) -> tuple[str, str, dict[str, Any]]:
     if isinstance(body, Event):
         return "event", body.name.value, dict(body.detail)
     if isinstance(body, DigestEmail):
-        return "email", body.template, digest_data(body.digest)
+        from shared.domain.digest import to_data  # lazy: only the digest's run sends one (webhook cold start)
+
+        return "email", body.template, to_data(body.digest)
     match body:
         case InvoiceIssuedEmail():
             data: dict[str, Any] = {"invoice_id": body.invoice_id}
@@ -319,7 +321,9 @@ def decode(kind: str, name: str, data: Mapping[str, Any]) -> MessageBody:
     if kind != "email":
         raise ValueError(f"unknown outbox message kind {kind!r}")
     if name == DigestEmail.template:
-        return DigestEmail(digest_from(data))
+        from shared.domain.digest import from_data  # lazy: only the digest's delivery reads one (as above)
+
+        return DigestEmail(from_data(data))
     invoice_id = str(data["invoice_id"])
     if name == InvoiceIssuedEmail.template:
         return InvoiceIssuedEmail(invoice_id)

@@ -29,6 +29,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "pid": os.getpid(),
         "now": business_clock().now().isoformat(),
         "function_name": context.function_name,
+        "environment_function_name": os.environ.get("AWS_LAMBDA_FUNCTION_NAME"),
         "request_id": context.aws_request_id,
         "remaining_ms": context.get_remaining_time_in_millis(),
     }

@@ -86,6 +86,8 @@ def test_concurrent_requests_get_instances_of_their_own_up_to_the_pool_size(reso
     assert elapsed >= 2.0
     assert len({answer["request_id"] for answer in answers}) == 5
     assert {answer["function_name"] for answer in answers} == {"payportal-local-stand_in"}
+    # Named in the environment too, as Lambda does: shared/cold_start.py reads it
+    assert {answer["environment_function_name"] for answer in answers} == {"payportal-local-stand_in"}
 
 
 def test_a_handler_that_raises_answers_lambdas_error_and_its_instance_serves_on(resolver: FunctionResolver) -> None:
