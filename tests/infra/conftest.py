@@ -48,14 +48,22 @@ class Synthesized:
         }
 
 
+# One synthesis per context and test process: about 6 s each, and no test changes what it gets (they read the
+# template and the constructs). A context that fails to synthesize is not kept, so it raises every time.
+_synthesized: dict[str, Synthesized] = {}
+
+
 def synthesize(**context: object) -> Synthesized:
-    app, stack = build_app({**cdk_json_context(), CONTEXT_NAG: "false", **SKIP_BUNDLING, **context})
-    return Synthesized(app=app, stack=stack, template=Template.from_stack(stack))
+    key = json.dumps(context, sort_keys=True)
+    if key not in _synthesized:
+        app, stack = build_app({**cdk_json_context(), CONTEXT_NAG: "false", **SKIP_BUNDLING, **context})
+        _synthesized[key] = Synthesized(app=app, stack=stack, template=Template.from_stack(stack))
+    return _synthesized[key]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def synthesized() -> Iterator[Synthesized]:
-    """The dev stack as cdk.json configures it, synthesized once per test module."""
+    """The dev stack as cdk.json configures it, synthesized once per test process (each xdist worker)."""
     yield synthesize()
 
 
