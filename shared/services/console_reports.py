@@ -338,7 +338,7 @@ def reminders_section(ledger: Ledger, first_day: date, last_day: date) -> Remind
         for row in report.totals
     ]
     chart = bar_chart(
-        "reminders",
+        "reminders-chart",
         f"Reminders sent from {first_day.isoformat()} to {last_day.isoformat()}, by step",
         "Per dunning step: reminders sent, their links opened, payments through them within 7 days."
         " The table below holds the same figures.",
