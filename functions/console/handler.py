@@ -356,7 +356,7 @@ def _forbidden(error: ActionForbidden) -> Response[str]:
 
 @app.exception_handler(BadQuery)
 def _bad_query(error: BadQuery) -> Response[str]:
-    return page(400, "problem.html", title="That list cannot be downloaded", problem=error.message)
+    return page(400, "problem.html", title="That cannot be downloaded", problem=error.message)
 
 
 @app.exception_handler(CountersNotReady)

@@ -124,7 +124,8 @@ def _single(params: Mapping[str, Sequence[str]], name: str) -> str:
 def _unknown(params: Mapping[str, Sequence[str]], known: frozenset[str]) -> None:
     unknown = sorted(set(params) - known)
     if unknown:
-        raise BadQuery(f"this page does not take {', '.join(unknown)}", field=unknown[0])
+        named = ", ".join(name[:40] for name in unknown[:5])
+        raise BadQuery(f"this page does not take {named}", field=unknown[0][:40])
 
 
 def read_invoice_search(params: Mapping[str, Sequence[str]]) -> InvoiceSearch:
@@ -157,9 +158,9 @@ def invoice_filters(search: InvoiceSearch) -> InvoiceFilters:
     """The list service's filters from the form; BadQuery for a value that does not read."""
     unknown = [status for status in search.statuses if status not in STATUSES]
     if unknown:
-        raise BadQuery(f"unknown status {unknown[0]!r}: choose from {', '.join(STATUSES)}", field="status")
+        raise BadQuery(f"unknown status {unknown[0][:40]!r}: choose from {', '.join(STATUSES)}", field="status")
     if search.order not in ORDERS:
-        raise BadQuery(f"unknown order {search.order!r}: choose from {', '.join(ORDERS)}", field="order")
+        raise BadQuery(f"unknown order {search.order[:40]!r}: choose from {', '.join(ORDERS)}", field="order")
     text = search.text
     overdue = {"": None, "true": True, "false": False}.get(text.get("overdue", ""), "bad")
     if overdue == "bad":

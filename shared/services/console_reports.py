@@ -192,7 +192,8 @@ def _date(text: str, name: str, default: date) -> date:
 def read_ask(params: Mapping[str, Sequence[str]], today: date) -> ReportAsk:
     unknown = sorted(set(params) - PARAMETERS)
     if unknown:
-        raise BadQuery(f"this page does not take {', '.join(unknown)}", field=unknown[0])
+        named = ", ".join(name[:40] for name in unknown[:5])
+        raise BadQuery(f"this page does not take {named}", field=unknown[0][:40])
     as_of = _date(_value(params, "as_of"), "as of", today)
     if as_of > today:
         raise BadQuery(f"as of is a day up to today ({today.isoformat()})", field="as_of")

@@ -153,6 +153,7 @@ def test_pages_go_forward_with_the_lists_cursor_and_back_to_the_first(
         ("overdue=true&overdue=false", "overdue is given more than once"),
         ("order=largest&overdue=true", "unknown order"),
         ("customer_id=cus_%27%3E", "a customer id has letters, digits, _ and - only"),
+        ("overdue=true&status=" + "x" * 5000, "unknown status &#39;" + "x" * 40 + "&#39;"),
     ],
 )
 def test_a_refused_or_unreadable_filter_is_a_400_page_with_the_reason(book: dict, query: str, message: str) -> None:  # type: ignore[type-arg]
