@@ -120,7 +120,8 @@ def qr_svg(text: str, *, title: str) -> str:
 
 @cache
 def console_stylesheet() -> str:
-    return (TEMPLATES / "console" / "console.css").read_text()
+    """console.css, then lists.css (the list and report pages' forms, tables and charts): one inline sheet."""
+    return (TEMPLATES / "console" / "console.css").read_text() + (TEMPLATES / "console" / "lists.css").read_text()
 
 
 @cache

@@ -81,8 +81,10 @@ ROUTES: Final = (
     Route("POST", "/console/sign-in/code", "console", "session"),
     Route("POST", "/console/sign-out", "console", "session"),
     Route("GET", "/console/today", "console", "session"),
+    Route("GET", "/console/customers", "console", "session"),
     Route("GET", "/console/customers/{customer_id}", "console", "session"),
-    Route("GET", "/console/invoices", "console", "session"),  # ?number=: to the invoice with that number
+    Route("GET", "/console/invoices", "console", "session"),  # the list; ?number= alone: to that invoice
+    Route("GET", "/console/reports", "console", "session"),
     Route("GET", "/console/invoices/{invoice_id}", "console", "session"),
     Route("POST", "/console/invoices/{invoice_id}/hold", "console", "session"),
     Route("POST", "/console/invoices/{invoice_id}/hold/release", "console", "session"),

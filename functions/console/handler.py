@@ -1,4 +1,5 @@
-"""The operator console: sign-in with Cognito (password, then TOTP), Today, and the Invoice page with its holds.
+"""The operator console: sign-in with Cognito (password, then TOTP), Today, the Invoices, Customers and Reports
+pages (their CSV downloads too), and the Invoice page with its actions.
 
 Every page needs a signed-in session (MFA passed); every post needs the session's CSRF token and a same-site
 origin; every action is checked against the role policy in its service (shared.services.console_pages).
@@ -20,6 +21,7 @@ from functions.console.pages import (
     check_origin,
     check_token,
     cookie_value,
+    download,
     end_session,
     page,
     redirect,
@@ -34,10 +36,13 @@ from shared.domain.console_session import ConsoleSession, Stage
 from shared.domain.errors import DomainError, NotFound
 from shared.observability import logger, metrics
 from shared.rendering import qr_svg
-from shared.services import console_pages, console_sign_in
+from shared.services import console_lists, console_pages, console_reports, console_sign_in
+from shared.services.console_lists import BadQuery
 from shared.services.console_pages import PaymentForm, RefundForm
 from shared.services.console_ports import SignInRefused, WeakPassword
+from shared.services.console_reports import COUNTERS_NOT_READY
 from shared.services.console_sign_in import Step
+from shared.services.reports import CountersNotReady
 
 app = APIGatewayRestResolver()
 # Sessions lapse by the wall clock: the local stack's business clock may jump days, a staff session must not.
@@ -59,6 +64,13 @@ def _form() -> dict[str, str]:
     except ValueError:
         raise UnreadableForm from None
     return {name: values[0].strip() for name, values in fields.items()}
+
+
+def _query() -> dict[str, list[str]]:
+    """The query string, every value of every name (a list's status repeats)."""
+    return {
+        name: list(values) for name, values in (app.current_event.multi_value_query_string_parameters or {}).items()
+    }
 
 
 def _header(name: str) -> str | None:
@@ -209,12 +221,36 @@ def customer(customer_id: str) -> Response[str]:
     return page(200, "customer.html", session=session, csrf=session.csrf_token, view=view)
 
 
-@app.get("/console/invoices")
-def find_invoice() -> Response[str]:
+@app.get("/console/customers")
+def customers() -> Response[str]:
     session = _signed_in()
-    number = app.current_event.get_query_string_value("number") or ""
-    invoice_id = console_pages.find_invoice(wiring.ledger(), business_clock(), session, number)
-    return redirect(f"{base_path()}/invoices/{invoice_id}")
+    view = console_lists.customers_page(wiring.ledger(), session, _query())
+    return page(400 if view.notice else 200, "customers.html", session=session, csrf=session.csrf_token, view=view)
+
+
+@app.get("/console/invoices")
+def invoices() -> Response[str]:
+    session = _signed_in()
+    query = _query()
+    if set(query) == {"number"}:  # Today's "find an invoice": straight to it
+        number = query["number"][0]
+        invoice_id = console_pages.find_invoice(wiring.ledger(), business_clock(), session, number)
+        return redirect(f"{base_path()}/invoices/{invoice_id}")
+    if query.get("format") == ["csv"]:
+        export = console_lists.invoices_csv(wiring.ledger(), business_clock(), session, query)
+        return download(export, f"{base_path()}/invoices")
+    view = console_lists.invoices_page(wiring.ledger(), business_clock(), session, query)
+    return page(400 if view.notice else 200, "invoices.html", session=session, csrf=session.csrf_token, view=view)
+
+
+@app.get("/console/reports")
+def reports() -> Response[str]:
+    session = _signed_in()
+    query = _query()
+    if query.get("format") == ["csv"]:
+        return download(console_reports.report_csv(wiring.ledger(), business_clock(), session, query), "")
+    view = console_reports.reports_page(wiring.ledger(), business_clock(), session, query)
+    return page(400 if view.notice else 200, "reports.html", session=session, csrf=session.csrf_token, view=view)
 
 
 @app.get("/console/invoices/<invoice_id>")
@@ -317,6 +353,16 @@ def _unreadable(_: UnreadableForm) -> Response[str]:
 @app.exception_handler(ActionForbidden)
 def _forbidden(error: ActionForbidden) -> Response[str]:
     return page(403, "problem.html", title="Your role does not allow this", problem=error.message)
+
+
+@app.exception_handler(BadQuery)
+def _bad_query(error: BadQuery) -> Response[str]:
+    return page(400, "problem.html", title="That cannot be downloaded", problem=error.message)
+
+
+@app.exception_handler(CountersNotReady)
+def _counters_not_ready(_: CountersNotReady) -> Response[str]:
+    return page(503, "problem.html", title="Reports are not ready yet", problem=COUNTERS_NOT_READY)
 
 
 @app.exception_handler(NotFound)

@@ -11,8 +11,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from shared.config import settings
+from shared.csv_text import csv_text
 from shared.domain.console_session import new_csrf_token
 from shared.rendering import console_stylesheet, console_stylesheet_hash, render
+from shared.services.console_lists import CsvExport
 
 # __Host-: only ever set by this origin over HTTPS, for the whole origin (no Domain), so neither a sibling
 # subdomain nor plain HTTP can plant or overwrite it. No Max-Age: the server decides when it lapses.
@@ -69,6 +71,15 @@ def page(status: int, template: str, /, **context: Any) -> Response[str]:
         **context,
     )
     return Response(status_code=status, content_type="text/html; charset=utf-8", body=html, headers=security_headers())
+
+
+def download(export: CsvExport, path: str) -> Response[str]:
+    """A CSV file to save; when the rows go on past one file, `Link: <path?next query>; rel="next"`."""
+    headers = {**security_headers(), "Content-Disposition": f'attachment; filename="{export.filename}.csv"'}
+    if export.next_query and path:
+        headers["Link"] = f'<{path}?{export.next_query}>; rel="next"'
+    body = csv_text(export.columns, export.rows)
+    return Response(status_code=200, content_type="text/csv; charset=utf-8", body=body, headers=headers)
 
 
 def redirect(location: str) -> Response[str]:

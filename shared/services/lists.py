@@ -195,10 +195,14 @@ def invoice_matches(f: InvoiceFilters, invoice: Invoice, now: datetime) -> bool:
     return all(checks)
 
 
-def list_invoices(ledger: Ledger, clock: Clock, f: InvoiceFilters, *, limit: int, cursor: str | None) -> Page:
-    """One page of InvoiceRows, oldest due first (a customer's: oldest created first)."""
+def list_invoices(
+    ledger: Ledger, clock: Clock, f: InvoiceFilters, *, limit: int, cursor: str | None, newest_first: bool = False
+) -> Page:
+    """One page of InvoiceRows, oldest due first (a customer's: oldest created first); `newest_first` reads
+    the same listing backwards. A cursor is bound to the filters and the order it was handed out for."""
     now = clock.now()
-    listing = replace(plan_invoices(f, now), asked=repr(f))
+    asked = f"{f!r} newest_first" if newest_first else repr(f)
+    listing = replace(plan_invoices(f, now), asked=asked, newest_first=newest_first)
     page = ledger.list_invoices(listing, limit, cursor)
     rows = [InvoiceRow(i, days_overdue(i, now)) for i in page.items if invoice_matches(f, i, now)]
     return Page(items=rows, next_cursor=page.next_cursor)

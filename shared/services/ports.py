@@ -191,7 +191,8 @@ class Page:
 
 @dataclass(frozen=True, slots=True)
 class InvoiceListing:
-    """Invoices from one listing, oldest due first, due in [due_from, due_until) where given.
+    """Invoices from one listing, oldest due first (`newest_first`: the reverse), due in [due_from, due_until)
+    where given.
 
     `by`: "number" (the one invoice with `number`), "customer" (`customer_id`'s, oldest created first, no
     range), "status" (`status` in `currency`), or a flag list of `currency`: "owed" (open or partially paid,
@@ -204,6 +205,7 @@ class InvoiceListing:
     number: str = ""
     due_from: date | None = None
     due_until: date | None = None
+    newest_first: bool = False  # the same key range read backwards (a customer's: newest created first)
     # The filters as asked, when the range comes partly from the clock (overdue: due before today): what a
     # cursor is bound to, so the next page is still this listing's tomorrow, when the range has moved on a day.
     asked: str = ""

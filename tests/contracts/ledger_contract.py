@@ -842,6 +842,18 @@ class LedgerContract:
                 assert [i.id for i in listed] == due_order, (listing, limit)
         every_currency = ledger.list_invoices(InvoiceListing("owed", ""), 10, None).items
         assert [i.id for i in every_currency] == ["inv_eur", *due_order]  # due 2026-12-15, before the others
+        # And read backwards (the console's "newest due first"), in pages of any size, over a range too
+        for limit in (1, 2, 5, 6):
+            backwards = InvoiceListing("owed", "USD", newest_first=True)
+            listed = walked(lambda lim, cur, listing=backwards: ledger.list_invoices(listing, lim, cur), limit)
+            assert [i.id for i in listed] == due_order[::-1], limit
+        ranged_back = InvoiceListing("status", "USD", "open", due_from=date(2027, 1, 3), newest_first=True)
+        assert [i.id for i in ledger.list_invoices(ranged_back, 10, None).items] == ["inv_3", "inv_0", "inv_2", "inv_1"]
+        newest_created = ledger.list_invoices(
+            InvoiceListing("customer", customer_id="cus_1", newest_first=True), 10, None
+        )
+        oldest_created = ledger.list_invoices(InvoiceListing("customer", customer_id="cus_1"), 10, None)
+        assert [i.id for i in newest_created.items] == [i.id for i in oldest_created.items][::-1]
         ranged = InvoiceListing("owed", "USD", due_from=date(2027, 1, 3), due_until=date(2027, 1, 9))
         assert [i.id for i in ledger.list_invoices(ranged, 10, None).items] == ["inv_1", "inv_2", "inv_0"]
         assert [i.id for i in ledger.list_invoices(InvoiceListing("status", "USD", "paid"), 10, None).items] == [

@@ -479,7 +479,7 @@ class InMemoryLedger:
             return Page(items=[self.invoices[invoice_id]] if invoice_id in self.invoices else [], next_cursor=None)
         if listing.by == "customer":
             owned = self._customer_invoices(listing.customer_id)
-            return _page(listing_identity(listing), owned, limit, cursor, newest_first=False)
+            return _page(listing_identity(listing), owned, limit, cursor, newest_first=listing.newest_first)
         listed = _INVOICE_LISTS.get(listing.by, lambda i: i.status.value == listing.status)
         ordered = sorted(
             (
@@ -492,7 +492,7 @@ class InMemoryLedger:
             ),
             key=_sort_key,
         )
-        return _page(listing_identity(listing), ordered, limit, cursor, newest_first=False)
+        return _page(listing_identity(listing), ordered, limit, cursor, newest_first=listing.newest_first)
 
     def _customer_invoices(self, customer_id: str) -> list[tuple[str, Invoice]]:
         return sorted(

@@ -7,7 +7,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import boto3
 
@@ -52,11 +52,15 @@ class ConsoleBrowser:
         sent = dict(headers or {})
         if self.jar:
             sent.setdefault("Cookie", "; ".join(f"{k}={v}" for k, v in self.jar.items()))
-        query = dict(p.split("=", 1) for p in split.query.split("&")) if split.query else None
+        pairs = parse_qsl(split.query, keep_blank_values=True)
+        every: dict[str, list[str]] = {}
+        for name, value in pairs:
+            every.setdefault(name, []).append(value)
         event = api_event(
             method, split.path, resource=route.path, path_parameters=parameters or None, form=form, headers=sent,
-            query=query, operator=False,
+            query={name: values[-1] for name, values in every.items()} or None, operator=False,
         )  # fmt: skip
+        event["multiValueQueryStringParameters"] = every or None  # as API Gateway sends a repeated name
         raw: dict[str, Any] = lambda_handler(event, FakeLambdaContext())
         headers_out = {k: v[-1] for k, v in (raw.get("multiValueHeaders") or {}).items()} | (raw.get("headers") or {})
         cookies = list((raw.get("multiValueHeaders") or {}).get("Set-Cookie", []))

@@ -5,6 +5,7 @@ does not ship yet): a check of the rules these templates could break."""
 
 from __future__ import annotations
 
+from datetime import date
 from html.parser import HTMLParser
 from typing import Any
 
@@ -13,8 +14,12 @@ import pytest
 from shared.domain.console_roles import Action, Role, allowed_actions
 from shared.domain.console_session import ConsoleSession, Stage
 from shared.rendering import console_stylesheet, qr_svg, render
+from shared.services import console_lists, console_reports
 from shared.services.console_pages import CustomerView, InvoiceView, TodayView
+from shared.services.invoices import InvoiceDraft, create_invoice
 from shared.services.lists import InvoiceRow
+from shared.services.ports import Change
+from tests.fakes import FixedClock, InMemoryLedger
 from tests.fakes.records import NOW, a_customer, a_payment, a_plan, an_event, an_invoice
 
 
@@ -71,6 +76,15 @@ def pages() -> dict[str, str]:
                       disputed=[])  # fmt: skip
     customer = CustomerView(customer=a_customer(), invoices=[an_invoice()], payments=[a_payment()], timeline=[],
                             actions=frozenset({Action.VIEW}), now=NOW)  # fmt: skip
+    ledger = InMemoryLedger()
+    ledger.commit(Change(new_customer=a_customer()))
+    for due, amount in ((date(2026, 9, 1), 12_345), (date(2026, 10, 20), 500), (date(2026, 12, 1), 99_000)):
+        draft = InvoiceDraft("cus_1", f"N-{amount}", "USD", amount, due)
+        create_invoice(ledger, FixedClock(NOW), draft, actor="ops")
+    invoices = console_lists.invoices_page(ledger, FixedClock(NOW), admin, {})
+    refused = console_lists.invoices_page(ledger, FixedClock(NOW), admin, {"status": ["paid"]})
+    customers = console_lists.customers_page(ledger, admin, {})
+    reports = console_reports.reports_page(ledger, FixedClock(NOW), admin, {})
     pending = staff(stage=Stage.ENROL_TOTP)
     qr = qr_svg("otpauth://totp/Acme:ada?secret=JBSWY3DPEHPK3PXP", title="QR code")
     steps: dict[str, Any] = {"csrf": "t", "problem": None, **common}
@@ -83,6 +97,10 @@ def pages() -> dict[str, str]:
         "invoice": render("console/invoice.html", session=admin, csrf="t", view=invoice, done="held", **common),
         "problem": render("console/problem.html", title="Not found", problem="No such page.", **common),
         "customer": render("console/customer.html", session=admin, csrf="t", view=customer, **common),
+        "invoices": render("console/invoices.html", session=admin, csrf="t", view=invoices, **common),
+        "invoices_refused": render("console/invoices.html", session=admin, csrf="t", view=refused, **common),
+        "customers": render("console/customers.html", session=admin, csrf="t", view=customers, **common),
+        "reports": render("console/reports.html", session=admin, csrf="t", view=reports, **common),
     }
 
 
@@ -125,3 +143,27 @@ def test_the_qr_code_has_a_title_and_the_setup_key_is_text() -> None:
     page.feed(PAGES["enrol"])
     assert "svg" in [t for t, _ in page.tags] and "QR code" in "".join(page.text_in.get("title", []))
     assert "JBSWY3DPEHPK3PXP" in "".join(page.text_in.get("span", []))
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_ids_are_unique_and_every_chart_is_a_named_image(name: str) -> None:
+    page = Page()
+    page.feed(PAGES[name])
+    ids = [str(a["id"]) for _, a in page.tags if a.get("id")]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    for tag, attrs in page.tags:
+        if tag == "svg" and name != "enrol":  # the QR code is segno's, checked above
+            assert attrs.get("role") == "img" and attrs.get("aria-labelledby"), attrs
+            assert all(part in ids for part in str(attrs["aria-labelledby"]).split())
+
+
+def test_the_reports_page_draws_its_charts_and_the_tables_beside_them() -> None:
+    page = Page()
+    page.feed(PAGES["reports"])
+    charts = [a.get("id") for t, a in page.tags if t == "svg"]
+    assert "aging-usd" in charts and "reminders-chart" in charts
+    assert sum(1 for t, _ in page.tags if t == "table") >= 1
+    scrollers = [a for t, a in page.tags if t == "div" and a.get("class") == "table"]
+    assert scrollers and all(
+        a.get("tabindex") == "0" and (a.get("aria-label") or a.get("aria-labelledby")) for a in scrollers
+    )

@@ -39,7 +39,7 @@ def invoice_range(listing: InvoiceListing) -> KeyRange | None:
         owner = items.owner_partition(listing.customer_id)
         return KeyRange(
             schema.BY_OWNER_INDEX, schema.BY_OWNER_PK, schema.BY_OWNER_SK, (owner,), "begins_with(#s, :lo)",
-            lo=items.OWNED_INVOICES,
+            lo=items.OWNED_INVOICES, forward=not listing.newest_first,
         )  # fmt: skip
     if listing.by == "status":
         partition = schema.invoice_status_partition(listing.status, listing.currency)
@@ -49,7 +49,9 @@ def invoice_range(listing: InvoiceListing) -> KeyRange | None:
     lo, hi = listing.due_from, listing.due_until
     if lo is not None and hi is not None and lo >= hi:
         return None
-    base = KeyRange(schema.LISTS_INDEX, schema.LISTS_PK, schema.LISTS_SK, (partition,))
+    base = KeyRange(
+        schema.LISTS_INDEX, schema.LISTS_PK, schema.LISTS_SK, (partition,), forward=not listing.newest_first
+    )
     if lo is not None and hi is not None:
         return _with(base, "#s BETWEEN :lo AND :hi", lo.isoformat(), _last_of(hi - timedelta(days=1)))
     if lo is not None:
