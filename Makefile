@@ -119,8 +119,20 @@ infra: venv node-version ## infra tests: CDK assertions, cdk-nag, cfn-lint
 e2e: venv browser ## end-to-end tests: the local stack, over HTTP and in Chromium
 	$(PY) -m pytest tests/e2e
 
-test: venv browser lint typecheck node-version ## lint, type checks and every test (unit, integration, infra, e2e)
+# Three jobs side by side (the 2-core machine's cores are otherwise idle while tests wait on processes, sockets
+# and the browser): the checks, the unit/integration/infra tests on the xdist workers, and the e2e tests, which
+# share one local stack and so run in one process. Each job's output is printed whole when it ends; the first
+# failure fails the target. The wall time is printed at the end.
+test: venv browser node-version ## lint, type checks and every test (unit, integration, infra, e2e), side by side
+	@start=$$(date +%s); status=0; \
+	$(MAKE) --no-print-directory -j3 --output-sync=target test-checks test-suites test-e2e || status=$$?; \
+	echo "make test: $$(( $$(date +%s) - start )) s, $$([ $$status = 0 ] && echo passed || echo FAILED)"; exit $$status
+
+.PHONY: test-checks test-suites test-e2e
+test-checks: lint typecheck
+test-suites: venv
 	$(PY) -m pytest $(PARALLEL) tests/unit tests/integration tests/infra
+test-e2e: venv browser
 	$(PY) -m pytest tests/e2e
 
 test-py313: $(VENV313)/.synced ## unit and integration tests on Python 3.13, Lambda's runtime (.venv-3.13)
