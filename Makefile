@@ -82,6 +82,7 @@ browser: ## Debian's Chromium, for the browser tests
 node-version:
 	@$(if $(NODE_WARNING),echo "$(NODE_WARNING)" >&2,:)
 
+# The CDK CLI (synth, deploy) and axe-core (the e2e accessibility checks, tests/e2e/axe.py), as package-lock.json pins them.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -116,10 +117,11 @@ infra: venv node-version ## infra tests: CDK assertions, cdk-nag, cfn-lint
 	$(PY) -m pytest $(PARALLEL) tests/infra
 
 # One local stack serves every e2e test (a session fixture), so they run in one process, after the rest.
-e2e: venv browser ## end-to-end tests: the local stack, over HTTP and in Chromium
+# axe-core comes from node_modules (npm ci): the browser tests run it on every page.
+e2e: venv browser node_modules/.installed ## end-to-end tests: the local stack, over HTTP and in Chromium (with axe-core)
 	$(PY) -m pytest tests/e2e
 
-test: venv browser lint typecheck node-version ## lint, type checks and every test (unit, integration, infra, e2e)
+test: venv browser node_modules/.installed lint typecheck node-version ## lint, type checks and every test (unit, integration, infra, e2e)
 	$(PY) -m pytest $(PARALLEL) tests/unit tests/integration tests/infra
 	$(PY) -m pytest tests/e2e
 
