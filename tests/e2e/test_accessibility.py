@@ -12,19 +12,16 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
-import boto3
 import pytest
 from playwright.sync_api import expect
 
 from local.stack import LocalStack
 from shared.clock import wall_clock_now
 from tests.e2e.axe import check_page
+from tests.e2e.console_staff import OWN_PASSWORD, TEMPORARY_PASSWORD, new_staff_member, sign_in
 from tests.integration.console_browser import fresh_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-
-TEMPORARY_PASSWORD = "Temporary-Pass-1!"
-OWN_PASSWORD = "An-Accessible-Password-42"
 
 
 @pytest.fixture
@@ -121,25 +118,6 @@ def test_every_pay_page_passes_axe_and_the_keyboard(local_stack: LocalStack, des
     check_page(desk, "back from Checkout")
 
 
-def new_staff_member(stack: LocalStack, role: str) -> str:
-    """Someone an admin invited (a temporary password, as `admin-create-user` sends it), in `role`'s group."""
-    assert stack.resources is not None
-    idp = boto3.client("cognito-idp", region_name="us-east-1", endpoint_url=stack.moto_url)
-    email = f"a11y-{role}-{uuid.uuid4().hex[:6]}@payportal.local"
-    pool = stack.resources.console_user_pool_id
-    idp.admin_create_user(UserPoolId=pool, Username=email, UserAttributes=[{"Name": "email", "Value": email}],
-                          TemporaryPassword=TEMPORARY_PASSWORD, MessageAction="SUPPRESS")  # fmt: skip
-    idp.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName=role)
-    return email
-
-
-def sign_in(page: Any, stack: LocalStack, email: str, password: str) -> None:
-    page.goto(f"{stack.api_url}/console/sign-in")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Continue").click()
-
-
 def test_every_console_page_passes_axe_and_the_keyboard(local_stack: LocalStack, desk: Any) -> None:
     payer = customer(local_stack)
     overdue = invoice(local_stack, payer["id"], due_date=(wall_clock_now() - timedelta(days=9)).date().isoformat())
@@ -176,6 +154,9 @@ def test_every_console_page_passes_axe_and_the_keyboard(local_stack: LocalStack,
 
     desk.goto(f"{local_stack.api_url}/console/customers/{payer['id']}")
     check_page(desk, "console Customer")
+    desk.goto(f"{local_stack.api_url}/console/review")
+    expect(desk.get_by_role("heading", name="Review Stripe events")).to_be_visible()
+    check_page(desk, "console Review")  # with events, and after a replay: test_console_review_browser.py
     desk.goto(f"{local_stack.api_url}/console/invoices/inv_none")
     expect(desk.get_by_role("heading", name="Not found")).to_be_visible()
     check_page(desk, "console not found")

@@ -5,6 +5,7 @@ browser; axe-core and the keyboard walk check the pages as served, in Chromium (
 
 from __future__ import annotations
 
+from dataclasses import replace
 from html.parser import HTMLParser
 from typing import Any
 
@@ -12,9 +13,12 @@ import pytest
 
 from shared.domain.console_roles import Action, Role, allowed_actions
 from shared.domain.console_session import ConsoleSession, Stage
+from shared.domain.records import AuditEntry, AuditSubject
 from shared.rendering import console_stylesheet, qr_svg, render
 from shared.services.console_pages import CustomerView, InvoiceView, TodayView
+from shared.services.console_review import ReplayNotice, ReviewView
 from shared.services.lists import InvoiceRow
+from shared.services.stripe_events.engine import Outcome
 from tests.fakes.records import NOW, a_customer, a_payment, a_plan, an_event, an_invoice
 
 
@@ -71,6 +75,13 @@ def pages() -> dict[str, str]:
                       disputed=[])  # fmt: skip
     customer = CustomerView(customer=a_customer(), invoices=[an_invoice()], payments=[a_payment()], timeline=[],
                             actions=frozenset({Action.VIEW}), now=NOW)  # fmt: skip
+    flagged = replace(an_event(), outcome="flagged", detail="a live-mode event on a test-mode stack")
+    replayed = AuditEntry(subject=AuditSubject.STRIPE_EVENT, subject_id="evt_1", action="stripe_event.replayed",
+                          actor="staff:sub:ada@example.com", at=NOW, details={"outcome": "applied"})  # fmt: skip
+    review = ReviewView(flagged=[flagged], flagged_next="c1", failed=[replace(an_event("evt_2"), outcome="failed")],
+                        failed_next=None, actions=allowed_actions({Role.ADMIN}),
+                        replayed=ReplayNotice(Outcome.APPLIED, an_event(), [replayed]))  # fmt: skip
+    for_viewer = replace(review, actions=frozenset({Action.VIEW}), replayed=None)
     pending = staff(stage=Stage.ENROL_TOTP)
     qr = qr_svg("otpauth://totp/Acme:ada?secret=JBSWY3DPEHPK3PXP", title="QR code")
     steps: dict[str, Any] = {"csrf": "t", "problem": None, **common}
@@ -83,6 +94,8 @@ def pages() -> dict[str, str]:
         "invoice": render("console/invoice.html", session=admin, csrf="t", view=invoice, done="held", **common),
         "problem": render("console/problem.html", title="Not found", problem="No such page.", **common),
         "customer": render("console/customer.html", session=admin, csrf="t", view=customer, **common),
+        "review": render("console/review.html", session=admin, csrf="t", view=review, **common),
+        "review_viewer": render("console/review.html", session=staff(Role.VIEWER), csrf="t", view=for_viewer, **common),
     }
 
 
@@ -125,3 +138,14 @@ def test_the_qr_code_has_a_title_and_the_setup_key_is_text() -> None:
     page.feed(PAGES["enrol"])
     assert "svg" in [t for t, _ in page.tags] and "QR code" in "".join(page.text_in.get("title", []))
     assert "JBSWY3DPEHPK3PXP" in "".join(page.text_in.get("span", []))
+
+
+def test_the_review_page_offers_a_replay_per_event_only_to_a_role_that_may_replay() -> None:
+    admin, viewer = Page(), Page()
+    admin.feed(PAGES["review"])
+    viewer.feed(PAGES["review_viewer"])
+    assert admin.buttons.count("Replay") == 2 and "Replay" not in viewer.buttons
+    assert [a.get("action") for t, a in admin.tags if t == "form" and "replay" in str(a.get("action"))] == [
+        "/console/review/evt_1/replay", "/console/review/evt_2/replay",
+    ]  # fmt: skip
+    assert "a live-mode event on a test-mode stack" in PAGES["review"] and "?flagged=c1" in PAGES["review"]
