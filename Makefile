@@ -82,6 +82,7 @@ browser: ## Debian's Chromium, for the browser tests
 node-version:
 	@$(if $(NODE_WARNING),echo "$(NODE_WARNING)" >&2,:)
 
+# The CDK CLI (synth, deploy) and axe-core (the e2e accessibility checks, tests/e2e/axe.py), as package-lock.json pins them.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -116,14 +117,15 @@ infra: venv node-version ## infra tests: CDK assertions, cdk-nag, cfn-lint
 	$(PY) -m pytest $(PARALLEL) tests/infra
 
 # One local stack serves every e2e test (a session fixture), so they run in one process, after the rest.
-e2e: venv browser ## end-to-end tests: the local stack, over HTTP and in Chromium
+# axe-core comes from node_modules (npm ci): the browser tests run it on every page.
+e2e: venv browser node_modules/.installed ## end-to-end tests: the local stack, over HTTP and in Chromium (with axe-core)
 	$(PY) -m pytest tests/e2e
 
 # Three jobs side by side (the 2-core machine's cores are otherwise idle while tests wait on processes, sockets
 # and the browser): the checks, the unit/integration/infra tests on the xdist workers, and the e2e tests, which
 # share one local stack and so run in one process. Each job's output is printed whole when it ends; the first
 # failure fails the target. The wall time is printed at the end.
-test: venv browser node-version ## lint, type checks and every test (unit, integration, infra, e2e), side by side
+test: venv browser node_modules/.installed node-version ## lint, type checks and every test (unit, integration, infra, e2e), side by side
 	@start=$$(date +%s); status=0; \
 	$(MAKE) --no-print-directory -j3 --output-sync=target test-checks test-suites test-e2e || status=$$?; \
 	echo "make test: $$(( $$(date +%s) - start )) s, $$([ $$status = 0 ] && echo passed || echo FAILED)"; exit $$status
@@ -132,7 +134,7 @@ test: venv browser node-version ## lint, type checks and every test (unit, integ
 test-checks: lint typecheck
 test-suites: venv
 	$(PY) -m pytest $(PARALLEL) tests/unit tests/integration tests/infra
-test-e2e: venv browser
+test-e2e: venv browser node_modules/.installed
 	$(PY) -m pytest tests/e2e
 
 test-py313: $(VENV313)/.synced ## unit and integration tests on Python 3.13, Lambda's runtime (.venv-3.13)

@@ -90,6 +90,8 @@ ROUTES: Final = (
     Route("POST", "/console/invoices/{invoice_id}/hold/release", "console", "session"),
     Route("POST", "/console/invoices/{invoice_id}/payments", "console", "session"),
     Route("POST", "/console/invoices/{invoice_id}/refunds", "console", "session"),
+    Route("GET", "/console/review", "console", "session"),  # Stripe events flagged or failed
+    Route("POST", "/console/review/{event_id}/replay", "console", "session"),
 )
 
 # Functions behind HTTP routes, and those fired by other sources.

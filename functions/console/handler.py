@@ -1,5 +1,6 @@
 """The operator console: sign-in with Cognito (password, then TOTP), Today, the Invoices, Customers and Reports
-pages (their CSV downloads too), and the Invoice page with its actions.
+pages (their CSV downloads too), the Invoice and Customer pages with their actions, and Review (Stripe events
+flagged or failed, and their replay).
 
 Every page needs a signed-in session (MFA passed); every post needs the session's CSRF token and a same-site
 origin; every action is checked against the role policy in its service (shared.services.console_pages).
@@ -36,12 +37,13 @@ from shared.domain.console_session import ConsoleSession, Stage
 from shared.domain.errors import DomainError, NotFound
 from shared.observability import logger, metrics
 from shared.rendering import qr_svg
-from shared.services import console_lists, console_pages, console_reports, console_sign_in
+from shared.services import console_lists, console_pages, console_reports, console_review, console_sign_in
 from shared.services.console_lists import BadQuery
 from shared.services.console_pages import PaymentForm, RefundForm
 from shared.services.console_ports import SignInRefused, WeakPassword
 from shared.services.console_reports import COUNTERS_NOT_READY
 from shared.services.console_sign_in import Step
+from shared.services.ports import InvalidCursor
 from shared.services.reports import CountersNotReady
 
 app = APIGatewayRestResolver()
@@ -322,6 +324,30 @@ def refund_payment(invoice_id: str) -> Response[str]:
     return redirect(f"{base_path()}/invoices/{invoice_id}?done=refunded")
 
 
+@app.get("/console/review")
+def review() -> Response[str]:
+    session = _signed_in()
+    query = app.current_event.get_query_string_value
+    view = console_review.review_page(
+        wiring.ledger(), session, flagged_cursor=query("flagged") or None, failed_cursor=query("failed") or None,
+        replayed=query("replayed") or None, outcome=query("outcome") or None,
+    )  # fmt: skip
+    return page(200, "review.html", session=session, csrf=session.csrf_token, view=view)
+
+
+@app.post("/console/review/<event_id>/replay")
+def replay_event(event_id: str) -> Response[str]:
+    session = _signed_in()
+    _posted(session.csrf_token)
+    replayed = console_review.replay_event(
+        wiring.ledger(), wiring.stripe_events(), business_clock(), session, event_id,
+        livemode=lambda: wiring.stripe_credentials().livemode, retry_days=wiring.settings().charge_retry_days,
+    )  # fmt: skip
+    logger.info("stripe event replayed", extra={"stripe_event_id": event_id, "outcome": replayed.outcome.value,
+                                                "staff_id": session.staff_id})  # fmt: skip
+    return redirect(f"{base_path()}/review?replayed={replayed.event_id}&outcome={replayed.outcome.value}")
+
+
 def _refused(refused: SignInRefused) -> None:
     # The code names Cognito's reason; never the email, password or code.
     logger.info("console sign-in refused", extra={"reason": refused.code, "detail": refused.message[:60]})
@@ -377,15 +403,23 @@ def _no_route(_: Exception) -> Response[str]:
     return page(404, "problem.html", title="Not found", problem="There is no such page in the console.")
 
 
+@app.exception_handler(InvalidCursor)
+def _invalid_cursor(error: InvalidCursor) -> Response[str]:
+    return page(400, "problem.html", title="That page of the list is not valid", problem=error.message)
+
+
 @app.exception_handler(DomainError)
 def _domain_error(error: DomainError) -> Response[str]:
     return page(422, "problem.html", title="That cannot be done", problem=error.message)
 
 
 @app.exception_handler(Exception)
-def _unexpected(_: Exception) -> Response[str]:
+def _unexpected(error: Exception) -> Response[str]:
     logger.exception("console page failed")
-    return page(500, "problem.html", title="Something went wrong", problem="Nothing changed. Try again in a minute.")
+    again = "Nothing changed. Try again in a minute."
+    if type(error).__module__.startswith("stripe"):  # the SDK's errors (only the adapter imports stripe)
+        return page(502, "problem.html", title="Stripe did not answer", problem=again)
+    return page(500, "problem.html", title="Something went wrong", problem=again)
 
 
 @resumes_collector

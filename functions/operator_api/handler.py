@@ -670,6 +670,7 @@ def replay_stripe_event(event_id: str, idempotency_key: RequiredIdempotencyKey) 
             business_clock(),
             event_id,
             livemode=wiring.stripe_credentials().livemode,
+            actor=_actor(),
             retry_days=config.charge_retry_days,
         )
         logger.info("stripe event replayed", extra={"stripe_event_id": event_id, "outcome": replayed.outcome.value})

@@ -34,8 +34,10 @@ class Action(StrEnum):
     CORRECT_INVOICE = "correct_invoice"
     EDIT_DUNNING_POLICY = "edit_dunning_policy"
     MANAGE_USERS = "manage_users"
-    # Not named by the issue; both change what the ledger holds in bulk, so they are the admin's.
+    # Not placed by the issue. A replay applies only what Stripe says happened, through the webhook's own
+    # checks (a mismatch is flagged again), so it is a collector's, like recording money received (decision 81).
     REPLAY_STRIPE_EVENT = "replay_stripe_event"
+    # Not placed by the issue; it changes what the ledger holds in bulk, so it is the admin's.
     IMPORT = "import"
 
 
@@ -58,7 +60,7 @@ POLICY: Final[Mapping[Action, frozenset[Role]]] = {
     Action.CORRECT_INVOICE: _ADMINS,
     Action.EDIT_DUNNING_POLICY: _ADMINS,
     Action.MANAGE_USERS: _ADMINS,
-    Action.REPLAY_STRIPE_EVENT: _ADMINS,
+    Action.REPLAY_STRIPE_EVENT: _COLLECTORS,
     Action.IMPORT: _ADMINS,
 }
 

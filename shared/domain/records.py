@@ -391,6 +391,7 @@ class AuditSubject(StrEnum):
     CUSTOMER = "customer"
     RECURRING_CHARGE = "recurring_charge"
     DUNNING_POLICY = "dunning_policy"  # the one policy: its subject id is always DUNNING_POLICY_ID
+    STRIPE_EVENT = "stripe_event"  # a kept Stripe event: who replayed it, and what became of it
 
 
 DUNNING_POLICY_ID = "dunning_policy"

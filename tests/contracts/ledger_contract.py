@@ -435,6 +435,22 @@ class LedgerContract:
         assert ledger.get_stripe_event("evt_1") == an_event()
         assert rejection(ledger, Change(stripe_event=replace(an_event(), replay=True))) == Rejection.DUPLICATE_EVENT
 
+    def test_a_replay_is_on_the_events_own_trail_beside_its_record(self, ledger: LedgerUnderTest) -> None:
+        # Given a flagged event, When a replay applies it with its entry on the event's trail
+        ledger.commit(Change(stripe_event=replace(an_event(), outcome="flagged", detail="amount 1 does not match 2")))
+        replayed = replace(
+            an_audit_entry("stripe_event.replayed"), subject=AuditSubject.STRIPE_EVENT, subject_id="evt_1",
+            actor="staff:sub:ada@example.com", details={"outcome": "applied"}, cause="stripe_event:evt_1",
+        )  # fmt: skip
+        ledger.commit(Change(stripe_event=replace(an_event(), replay=True), audit=[replayed]))
+
+        # Then the trail holds it, the record reads as applied, and the listings hold the event once
+        assert ledger.list_audit(AuditSubject.STRIPE_EVENT, "evt_1", 10, None).items == [replayed]
+        assert ledger.list_audit(AuditSubject.STRIPE_EVENT, "evt_2", 10, None).items == []
+        assert ledger.get_stripe_event("evt_1") == an_event()
+        assert ledger.list_stripe_events(10, None).items == [an_event()]
+        assert ledger.list_stripe_events(10, None, outcome="flagged").items == []
+
     def test_a_failed_event_is_written_over_by_stripes_retry(self, ledger: LedgerUnderTest) -> None:
         # Given an event whose processing failed
         ledger.commit(Change(stripe_event=replace(an_event(), outcome="failed", detail="ThrottlingException")))

@@ -137,6 +137,7 @@ def test_a_flagged_event_is_listed_replayed_once_after_the_fix_and_audited(
     trail = json_body(audit_of(invoice["id"]))
     assert [e["action"] for e in trail["data"]] == ["payment.succeeded", "invoice.created"]
     assert trail["data"][0]["caused_by"] == {"kind": "stripe_event", "id": event["id"]}
+    assert trail["data"][0]["details"]["replayed_by"] == OPERATOR_ARN  # who replayed it, in the same transaction
     assert trail["data"][1]["caused_by"] == {"kind": "operator", "id": OPERATOR_ARN}
     receipts = len([m for m in aws.items("OUTBOX#") if m.get("kind") == "email"])
 

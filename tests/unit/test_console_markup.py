@@ -1,10 +1,11 @@
 """The console's pages as markup: what a screen reader and a keyboard need (a language, one h1, a label for
 every field, a name for every button, a title on the QR code), and nothing the CSP would block (no script, no
-style attribute, only the one stylesheet whose hash the CSP names). Not axe-core (an npm package payportal
-does not ship yet): a check of the rules these templates could break."""
+style attribute, only the one stylesheet whose hash the CSP names). Fast, on every template, without a
+browser; axe-core and the keyboard walk check the pages as served, in Chromium (tests/e2e/test_accessibility.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from html.parser import HTMLParser
 from typing import Any
@@ -13,12 +14,15 @@ import pytest
 
 from shared.domain.console_roles import Action, Role, allowed_actions
 from shared.domain.console_session import ConsoleSession, Stage
+from shared.domain.records import AuditEntry, AuditSubject
 from shared.rendering import console_stylesheet, qr_svg, render
 from shared.services import console_lists, console_reports
 from shared.services.console_pages import CustomerView, InvoiceView, TodayView
+from shared.services.console_review import ReplayNotice, ReviewView
 from shared.services.invoices import InvoiceDraft, create_invoice
 from shared.services.lists import InvoiceRow
 from shared.services.ports import Change
+from shared.services.stripe_events.engine import Outcome
 from tests.fakes import FixedClock, InMemoryLedger
 from tests.fakes.records import NOW, a_customer, a_payment, a_plan, an_event, an_invoice
 
@@ -85,6 +89,14 @@ def pages() -> dict[str, str]:
     refused = console_lists.invoices_page(ledger, FixedClock(NOW), admin, {"status": ["paid"]})
     customers = console_lists.customers_page(ledger, admin, {})
     reports = console_reports.reports_page(ledger, FixedClock(NOW), admin, {})
+
+    flagged = replace(an_event(), outcome="flagged", detail="a live-mode event on a test-mode stack")
+    replayed = AuditEntry(subject=AuditSubject.STRIPE_EVENT, subject_id="evt_1", action="stripe_event.replayed",
+                          actor="staff:sub:ada@example.com", at=NOW, details={"outcome": "applied"})  # fmt: skip
+    review = ReviewView(flagged=[flagged], flagged_next="c1", failed=[replace(an_event("evt_2"), outcome="failed")],
+                        failed_next=None, actions=allowed_actions({Role.ADMIN}),
+                        replayed=ReplayNotice(Outcome.APPLIED, an_event(), [replayed]))  # fmt: skip
+    for_viewer = replace(review, actions=frozenset({Action.VIEW}), replayed=None)
     pending = staff(stage=Stage.ENROL_TOTP)
     qr = qr_svg("otpauth://totp/Acme:ada?secret=JBSWY3DPEHPK3PXP", title="QR code")
     steps: dict[str, Any] = {"csrf": "t", "problem": None, **common}
@@ -101,6 +113,8 @@ def pages() -> dict[str, str]:
         "invoices_refused": render("console/invoices.html", session=admin, csrf="t", view=refused, **common),
         "customers": render("console/customers.html", session=admin, csrf="t", view=customers, **common),
         "reports": render("console/reports.html", session=admin, csrf="t", view=reports, **common),
+        "review": render("console/review.html", session=admin, csrf="t", view=review, **common),
+        "review_viewer": render("console/review.html", session=staff(Role.VIEWER), csrf="t", view=for_viewer, **common),
     }
 
 
@@ -167,3 +181,14 @@ def test_the_reports_page_draws_its_charts_and_the_tables_beside_them() -> None:
     assert scrollers and all(
         a.get("tabindex") == "0" and (a.get("aria-label") or a.get("aria-labelledby")) for a in scrollers
     )
+
+
+def test_the_review_page_offers_a_replay_per_event_only_to_a_role_that_may_replay() -> None:
+    admin, viewer = Page(), Page()
+    admin.feed(PAGES["review"])
+    viewer.feed(PAGES["review_viewer"])
+    assert admin.buttons.count("Replay") == 2 and "Replay" not in viewer.buttons
+    assert [a.get("action") for t, a in admin.tags if t == "form" and "replay" in str(a.get("action"))] == [
+        "/console/review/evt_1/replay", "/console/review/evt_2/replay",
+    ]  # fmt: skip
+    assert "a live-mode event on a test-mode stack" in PAGES["review"] and "?flagged=c1" in PAGES["review"]

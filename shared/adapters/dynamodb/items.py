@@ -1002,6 +1002,7 @@ _AUDIT_TRAILS: Final[dict[AuditSubject, Callable[[str], Key]]] = {
     AuditSubject.CUSTOMER: customer_key,
     AuditSubject.RECURRING_CHARGE: recurring_key,
     AuditSubject.DUNNING_POLICY: lambda _: POLICY_KEY,
+    AuditSubject.STRIPE_EVENT: event_key,
 }
 
 

@@ -36,7 +36,7 @@ def apply_once(ledger: Ledger, event: EventMeta, decide: Callable[[], Decision])
         change, outcome = decide()
         if outcome is Outcome.RETRY_LATER:
             return outcome
-        _stamp(change, event)
+        _stamp(change, event, outcome)
         try:
             ledger.commit(change)
         except ChangeRejected as rejected:
@@ -47,12 +47,28 @@ def apply_once(ledger: Ledger, event: EventMeta, decide: Callable[[], Decision])
     raise RuntimeError(f"event {event.id} kept conflicting; Stripe will retry it")
 
 
-def _stamp(change: Change, event: EventMeta) -> None:
-    """Every audit entry names the event that caused it; a replay's record may replace a flagged one."""
+def _stamp(change: Change, event: EventMeta, outcome: Outcome) -> None:
+    """Every audit entry names the event that caused it; a replay's record may replace a flagged one. A replay
+    also names who replayed it, on each entry and on the event's own trail (`stripe_event.replayed`), in the
+    same transaction: a replay that commits nothing (the event was applied before) leaves no entry."""
     cause = f"stripe_event:{event.id}"
     change.audit = [entry if entry.cause else replace(entry, cause=cause) for entry in change.audit]
     if event.replay and change.stripe_event is not None:
         change.stripe_event = replace(change.stripe_event, replay=True)
+    if event.replayed_by and change.stripe_event is not None:
+        who = {"replayed_by": event.replayed_by}
+        change.audit = [replace(entry, details=entry.details | who) for entry in change.audit]
+        change.audit.append(
+            AuditEntry(
+                subject=AuditSubject.STRIPE_EVENT,
+                subject_id=event.id,
+                action="stripe_event.replayed",
+                actor=event.replayed_by,
+                at=change.stripe_event.received_at,
+                details={"type": event.type, "outcome": outcome.value, "detail": change.stripe_event.detail},
+                cause=cause,
+            )
+        )
 
 
 def failed(event: EventMeta, now: datetime, error: Exception) -> Change:

@@ -19,6 +19,7 @@ class EventMeta:
     object_id: str
     livemode: bool = False  # Stripe's live mode (real money), not test mode
     replay: bool = False  # re-fetched from Stripe by an operator: may be applied over a flagged record
+    replayed_by: str = ""  # the replay's actor (an operator's IAM identity, staff:<sub>:<email>): audited
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,9 +67,11 @@ def replay_event(
     event_id: str,
     *,
     livemode: bool,
+    actor: str,
     retry_days: tuple[int, ...] = DEFAULT_RETRY_DAYS,
 ) -> Replayed:
-    """Apply the event as Stripe holds it now, exactly once (see the module docstring)."""
+    """Apply the event as Stripe holds it now, exactly once (see the module docstring). `actor` (the operator's
+    IAM identity, or a staff member's) is named on every audit entry the replay writes."""
     if not EVENT_ID.fullmatch(event_id):
         raise NotFound(f"{event_id!r} is not a Stripe event id")
     previous = ledger.get_stripe_event(event_id)
@@ -78,5 +80,5 @@ def replay_event(
         raise NotFound(f"Stripe has no event {event_id} (its events are kept for 30 days)")
     if fact.event.id != event_id:
         raise StripeEventUnreadable(f"Stripe answered {event_id} with another event")
-    outcome = record_stripe_event(ledger, clock, fact, livemode=livemode, retry_days=retry_days, replay=True)
+    outcome = record_stripe_event(ledger, clock, fact, livemode=livemode, retry_days=retry_days, replayed_by=actor)
     return Replayed(event_id=event_id, type=fact.event.type, outcome=outcome, previous=previous)

@@ -90,15 +90,15 @@ def record_stripe_event(
     *,
     livemode: bool = False,
     retry_days: tuple[int, ...] = DEFAULT_RETRY_DAYS,
-    replay: bool = False,
+    replayed_by: str = "",
 ) -> Outcome:
     """Apply what a Stripe event says, exactly once. `livemode`: the stack's own Stripe mode; an event of the
     other mode (a test event reaching production, a live one a test stack) is kept, flagged, and moves
     nothing. `retry_days`: after a soft decline of an off-session charge, the days until each next attempt.
-    `replay`: an operator's replay of an event re-fetched from Stripe, which may apply one kept as flagged
-    (once its cause is fixed); an event applied already changes nothing either way."""
-    if replay:
-        fact = replace(fact, event=replace(fact.event, replay=True))
+    `replayed_by`: who replays an event re-fetched from Stripe (an operator or a staff member), which may apply
+    one kept as flagged (once its cause is fixed); an event applied already changes nothing either way."""
+    if replayed_by:
+        fact = replace(fact, event=replace(fact.event, replay=True, replayed_by=replayed_by))
     for route in ROUTES:
         if isinstance(fact, route.kind) and route.when(fact):
             if fact.event.livemode != livemode:

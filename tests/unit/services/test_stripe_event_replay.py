@@ -11,6 +11,7 @@ import pytest
 from shared.clock import FixedClock
 from shared.domain.errors import NotFound, StripeEventUnreadable
 from shared.domain.invoices import InvoiceStatus
+from shared.domain.records import AuditSubject
 from shared.services.ports import Change, InvalidCursor
 from shared.services.stripe_events.engine import Outcome
 from shared.services.stripe_events.facts import StripeFact
@@ -22,6 +23,7 @@ from tests.fakes.records import NOW, a_checkout, a_customer, an_invoice
 from tests.fakes.stripe_facts import a_session_fact
 
 CLOCK = FixedClock(NOW)
+OPERATOR = "arn:aws:iam::123456789012:user/ops"
 LIVE_PAYMENT = replace(a_session_fact(), event=replace(a_session_fact().event, livemode=True))
 
 
@@ -48,7 +50,7 @@ def test_a_flagged_event_applies_once_its_cause_is_fixed_and_a_second_replay_cha
     # When Stripe delivers it again before the fix, nothing happens (a flagged event is not reapplied by itself)
     assert record_stripe_event(ledger, CLOCK, LIVE_PAYMENT, livemode=True) is Outcome.DUPLICATE_EVENT
     # When the operator fixes the stack's mode and replays it
-    replayed = replay_event(ledger, gateway, CLOCK, "evt_1", livemode=True)
+    replayed = replay_event(ledger, gateway, CLOCK, "evt_1", livemode=True, actor=OPERATOR)
 
     # Then it was applied, once: the invoice is paid, its receipt queued, the trail names the event
     assert (replayed.outcome, replayed.previous.outcome if replayed.previous else None) == (Outcome.APPLIED, "flagged")
@@ -57,10 +59,16 @@ def test_a_flagged_event_applies_once_its_cause_is_fixed_and_a_second_replay_cha
     assert ledger.stripe_events["evt_1"].outcome == "applied"
     assert ledger.audit_actions("inv_1") == ["payment.succeeded"]  # the flag is on the event (no invoice is sure)
     assert {a.cause for a in ledger.audit} == {"stripe_event:evt_1"}
+    # And who replayed it is on the invoice's entry and on the event's own trail, written with the change
+    assert [a.details["replayed_by"] for a in ledger.audit if a.subject is AuditSubject.INVOICE] == [OPERATOR]
+    [replay_entry] = ledger.list_audit(AuditSubject.STRIPE_EVENT, "evt_1", 10, None).items
+    assert (replay_entry.action, replay_entry.actor, replay_entry.details["outcome"]) == (
+        "stripe_event.replayed", OPERATOR, "applied",
+    )  # fmt: skip
     state = (ledger.commits, len(ledger.outbox), len(ledger.audit), dict(ledger.invoices))
 
     # And replaying it again changes nothing
-    again = replay_event(ledger, gateway, CLOCK, "evt_1", livemode=True)
+    again = replay_event(ledger, gateway, CLOCK, "evt_1", livemode=True, actor=OPERATOR)
     assert again.outcome is Outcome.DUPLICATE_EVENT
     assert (ledger.commits, len(ledger.outbox), len(ledger.audit), dict(ledger.invoices)) == state
 
@@ -69,19 +77,24 @@ def test_a_replay_of_a_flagged_event_whose_cause_is_not_fixed_flags_it_again_and
     ledger = ledger_with_checkout()
     record_stripe_event(ledger, CLOCK, LIVE_PAYMENT, livemode=False)
 
-    replayed = replay_event(ledger, stripe_holding(LIVE_PAYMENT), CLOCK, "evt_1", livemode=False)
+    replayed = replay_event(ledger, stripe_holding(LIVE_PAYMENT), CLOCK, "evt_1", livemode=False, actor=OPERATOR)
 
     assert replayed.outcome is Outcome.FLAGGED
     assert ledger.get_invoice("inv_1").status is InvoiceStatus.OPEN  # type: ignore[union-attr]
     assert ledger.outbox_messages() == []
     assert ledger.stripe_events["evt_1"].outcome == "flagged"
     assert ledger.audit_actions("inv_1") == []
+    [replay_entry] = ledger.list_audit(AuditSubject.STRIPE_EVENT, "evt_1", 10, None).items
+    assert (replay_entry.actor, replay_entry.details) == (
+        OPERATOR, {"type": "checkout.session.completed", "outcome": "flagged",
+                   "detail": "a live-mode event on a test-mode stack"},
+    )  # fmt: skip
 
 
 def test_an_event_that_never_reached_us_is_applied_by_a_replay() -> None:
     ledger = ledger_with_checkout()
 
-    replayed = replay_event(ledger, stripe_holding(a_session_fact()), CLOCK, "evt_1", livemode=False)
+    replayed = replay_event(ledger, stripe_holding(a_session_fact()), CLOCK, "evt_1", livemode=False, actor=OPERATOR)
 
     assert (replayed.outcome, replayed.previous, replayed.type) == (
         Outcome.APPLIED, None, "checkout.session.completed",
@@ -111,7 +124,7 @@ def test_what_is_not_a_stripe_event_id_is_not_found_and_never_sent_to_stripe(eve
     gateway = stripe_holding(a_session_fact())
 
     with pytest.raises(NotFound):
-        replay_event(ledger_with_checkout(), gateway, CLOCK, event_id, livemode=False)
+        replay_event(ledger_with_checkout(), gateway, CLOCK, event_id, livemode=False, actor=OPERATOR)
     with pytest.raises(NotFound):
         get_event(ledger_with_checkout(), event_id)
     assert gateway.event_requests == []
@@ -122,7 +135,7 @@ def test_an_event_stripe_does_not_have_is_not_found_and_changes_nothing() -> Non
     commits = ledger.commits
 
     with pytest.raises(NotFound):
-        replay_event(ledger, FakeGateway(), CLOCK, "evt_gone", livemode=False)
+        replay_event(ledger, FakeGateway(), CLOCK, "evt_gone", livemode=False, actor=OPERATOR)
     assert ledger.commits == commits
 
 
@@ -131,7 +144,7 @@ def test_stripe_answering_with_another_event_is_refused() -> None:
     gateway.held_events = {"evt_asked": a_session_fact("evt_other")}
 
     with pytest.raises(StripeEventUnreadable):
-        replay_event(ledger_with_checkout(), gateway, CLOCK, "evt_asked", livemode=False)
+        replay_event(ledger_with_checkout(), gateway, CLOCK, "evt_asked", livemode=False, actor=OPERATOR)
 
 
 def test_events_are_listed_by_outcome_only_for_what_waits_on_an_operator() -> None:

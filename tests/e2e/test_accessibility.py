@@ -1,0 +1,196 @@
+"""Every page a payer or a staff member can reach, in Chromium on the local stack, as it is served (its CSP
+included): axe-core finds no serious or critical violation at a phone's size (375x812) or a desk's, and the
+Tab key reaches every control in order with a visible focus style (tests/e2e/axe.py).
+
+A page added later is one more `check_page(page, "what it is")` here."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from local.stack import LocalStack
+from shared.clock import wall_clock_now
+from tests.e2e.axe import check_page
+from tests.e2e.console_staff import OWN_PASSWORD, TEMPORARY_PASSWORD, new_staff_member, sign_in
+from tests.integration.console_browser import fresh_code
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+
+@pytest.fixture
+def desk(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    yield context.new_page()
+    context.close()
+
+
+def customer(stack: LocalStack) -> dict[str, Any]:
+    created = stack.signed(
+        "POST", "/v1/customers", {"email": f"a11y-{uuid.uuid4().hex[:6]}@example.com", "name": "Alex Reader"}
+    )
+    assert created.status_code == 201, created.text
+    return dict(created.json())
+
+
+def invoice(stack: LocalStack, customer_id: str, **overrides: Any) -> dict[str, Any]:
+    due = (wall_clock_now() + timedelta(days=30)).date().isoformat()
+    body = {"customer_id": customer_id, "number": f"A11Y-{uuid.uuid4().hex[:6]}", "currency": "USD",
+            "amount_due": 30_000, "due_date": due, "description": "Accessible consulting"} | overrides  # fmt: skip
+    created = stack.signed("POST", "/v1/invoices", body, {"Idempotency-Key": uuid.uuid4().hex})
+    assert created.status_code == 201, created.text
+    return dict(created.json())
+
+
+def paid_outside_stripe(stack: LocalStack, invoice_id: str, amount: int) -> None:
+    body = {"amount": amount, "method": "check", "reference": "CHQ 7", "received_on": date.today().isoformat()}
+    paid = stack.signed("POST", f"/v1/invoices/{invoice_id}/payments", body, {"Idempotency-Key": uuid.uuid4().hex})
+    assert paid.status_code in (200, 201), paid.text
+
+
+def test_every_pay_page_passes_axe_and_the_keyboard(local_stack: LocalStack, desk: Any) -> None:
+    payer = customer(local_stack)
+    plans = {"max_installments": 3, "min_installment_amount": 2_000, "frequencies": ["monthly"]}
+    offers = {"allow_partial": True, "min_partial_amount": 1_000, "installments": plans}
+    open_invoice = invoice(local_stack, payer["id"], **offers)
+
+    # Open: the amount, partial payment, plans, autopay and the promise form
+    desk.goto(open_invoice["pay_url"])
+    expect(desk.get_by_role("button", name="Pay", exact=True)).to_be_visible()
+    check_page(desk, "pay page, open, every form offered")
+
+    # The same page with the amount refused (422): the error is announced and described
+    desk.get_by_label(re.compile("Amount to pay")).fill("not an amount")
+    desk.get_by_role("button", name="Pay", exact=True).click()
+    expect(desk.locator("#amount-error")).to_be_visible()
+    check_page(desk, "pay page, amount refused")
+
+    # Partially paid
+    part = invoice(local_stack, payer["id"])
+    paid_outside_stripe(local_stack, part["id"], 10_000)
+    desk.goto(part["pay_url"])
+    expect(desk.get_by_text("Paid so far")).to_be_visible()
+    check_page(desk, "pay page, partially paid")
+
+    # Paid, and cancelled (voided): the settled page
+    paid = invoice(local_stack, payer["id"])
+    paid_outside_stripe(local_stack, paid["id"], 30_000)
+    desk.goto(paid["pay_url"])
+    expect(desk.get_by_text("This invoice is paid")).to_be_visible()
+    check_page(desk, "pay page, paid")
+    voided = invoice(local_stack, payer["id"])
+    assert local_stack.signed("POST", f"/v1/invoices/{voided['id']}/void", {"reason": "sent twice"},
+                              {"Idempotency-Key": uuid.uuid4().hex}).status_code == 200  # fmt: skip
+    desk.goto(voided["pay_url"])
+    expect(desk.get_by_text("has been cancelled")).to_be_visible()
+    check_page(desk, "pay page, cancelled")
+
+    # A link that is not valid, and a form that cannot be read (the error page)
+    desk.goto(f"{local_stack.api_url}/pay/{'x' * 43}")
+    expect(desk.get_by_role("heading", name="This payment link is not valid")).to_be_visible()
+    check_page(desk, "pay link not valid")
+    desk.goto(open_invoice["pay_url"])
+    with desk.expect_navigation():  # more fields than any pay-page form has: a 400 page, nothing charged
+        desk.evaluate("""() => { const form = document.querySelector('form');
+            for (let i = 0; i < 12; i++) { const f = document.createElement('input'); f.type = 'hidden';
+              f.name = 'x' + i; form.append(f); }
+            form.submit(); }""")
+    expect(desk.get_by_role("heading", name="This form could not be read")).to_be_visible()
+    check_page(desk, "pay page error")
+
+    # Back from a card setup that saved nothing, and back from Checkout having paid
+    desk.goto(f"{local_stack.api_url}/pay/return/{open_invoice['id']}")
+    expect(desk.get_by_role("heading", name="Nothing changed")).to_be_visible()
+    check_page(desk, "back from a card setup")
+    desk.goto(open_invoice["pay_url"])
+    desk.get_by_role("button", name="Pay", exact=True).click()
+    desk.get_by_label("Card number").fill("4242 4242 4242 4242")
+    desk.get_by_label("Expiry").fill("12 / 34")
+    desk.get_by_label("CVC").fill("123")
+    desk.get_by_role("button", name="Pay", exact=True).click()
+    desk.wait_for_url(re.compile(rf".*/pay/return/{open_invoice['id']}/.*"))
+    check_page(desk, "back from Checkout")
+
+
+def test_every_console_page_passes_axe_and_the_keyboard(local_stack: LocalStack, desk: Any) -> None:
+    payer = customer(local_stack)
+    overdue = invoice(local_stack, payer["id"], due_date=(wall_clock_now() - timedelta(days=9)).date().isoformat())
+    paid_outside_stripe(local_stack, overdue["id"], 5_000)
+    email = new_staff_member(local_stack, "admin")
+
+    desk.goto(f"{local_stack.api_url}/console/sign-in")
+    check_page(desk, "console sign-in")
+    sign_in(desk, local_stack, email, "not the password")
+    expect(desk.get_by_role("alert")).to_be_visible()
+    check_page(desk, "console sign-in refused")
+
+    sign_in(desk, local_stack, email, TEMPORARY_PASSWORD)
+    expect(desk.get_by_role("heading", name="Choose your password")).to_be_visible()
+    check_page(desk, "console new password")
+    desk.get_by_label("New password").fill(OWN_PASSWORD)
+    desk.get_by_role("button", name="Save and continue").click()
+
+    expect(desk.get_by_role("heading", name="Set up your authenticator app")).to_be_visible()
+    check_page(desk, "console TOTP enrolment")
+    secret = str(desk.locator(".key").inner_text()).strip()
+    desk.get_by_label("The six-digit code the app shows").fill(fresh_code(secret))
+    desk.get_by_role("button", name="Verify and sign in").click()
+    desk.wait_for_url(re.compile(r".*/console/today$"))
+    check_page(desk, "console Today")
+
+    desk.goto(f"{local_stack.api_url}/console/invoices/{overdue['id']}")
+    expect(desk.get_by_role("button", name="Place a hold")).to_be_visible()
+    check_page(desk, "console Invoice, an admin's actions")
+    desk.get_by_label("Why reminders should pause").fill("Asked for a copy")
+    desk.get_by_role("button", name="Place a hold").click()
+    expect(desk.get_by_role("status")).to_be_visible()
+    check_page(desk, "console Invoice, hold placed")
+
+    desk.goto(f"{local_stack.api_url}/console/customers/{payer['id']}")
+    check_page(desk, "console Customer")
+    desk.goto(f"{local_stack.api_url}/console/invoices?overdue=true")
+    check_page(desk, "console Invoices, overdue")
+    desk.goto(f"{local_stack.api_url}/console/invoices?status=nonsense")
+    check_page(desk, "console Invoices, a filter refused")
+    desk.goto(f"{local_stack.api_url}/console/customers")
+    check_page(desk, "console Customers")
+    desk.goto(f"{local_stack.api_url}/console/reports")
+    check_page(desk, "console Reports, charts and tables")
+    desk.goto(f"{local_stack.api_url}/console/review")
+    expect(desk.get_by_role("heading", name="Review Stripe events")).to_be_visible()
+    check_page(desk, "console Review")  # with events, and after a replay: test_console_review_browser.py
+    desk.goto(f"{local_stack.api_url}/console/invoices/inv_none")
+    expect(desk.get_by_role("heading", name="Not found")).to_be_visible()
+    check_page(desk, "console not found")
+
+    desk.goto(f"{local_stack.api_url}/console/today")
+    desk.get_by_role("button", name="Sign out").click()
+    sign_in(desk, local_stack, email, OWN_PASSWORD)
+    expect(desk.get_by_role("heading", name="Authenticator code")).to_be_visible()
+    check_page(desk, "console TOTP code")
+    desk.get_by_label("The six-digit code your authenticator app shows").fill(fresh_code(secret))
+    desk.get_by_role("button", name="Sign in").click()
+    desk.wait_for_url(re.compile(r".*/console/today$"))
+
+
+def test_the_keyboard_check_fails_a_page_without_a_focus_style(local_stack: LocalStack, desk: Any) -> None:
+    """The check itself: a control whose focus is invisible is reported (so a pass above means something)."""
+    desk.goto(f"{local_stack.api_url}/console/sign-in")
+    desk.evaluate("() => { for (const el of document.querySelectorAll('input, button, a')) "
+                  "{ el.style.setProperty('outline', 'none', 'important'); } }")  # fmt: skip
+    with pytest.raises(AssertionError, match="no visible focus style"):
+        check_page(desk, "sign-in without focus styles")
+
+
+def test_axe_fails_a_page_with_a_serious_violation(local_stack: LocalStack, desk: Any) -> None:
+    """And axe-core runs in the page despite its CSP: text too faint to read is a serious violation."""
+    desk.goto(f"{local_stack.api_url}/console/sign-in")
+    desk.evaluate("() => { document.querySelector('h1').style.setProperty('color', '#dddddd', 'important'); }")
+    with pytest.raises(AssertionError, match=r"serious color-contrast: .* at \[\"h1\"\] \(https://dequeuniversity"):
+        check_page(desk, "sign-in with a faint heading")
