@@ -41,11 +41,11 @@ FLOW_FIELDS: Final = (
     "collected",  # money received (less money taken back: a bounced cheque, a lost dispute)
     "refunded",  # refunds (pending or succeeded; less those that failed)
     "invoices_created",
-    "invoices_paid",  # invoices settled in full by a payment (counted again if reopened and paid again)
+    "invoices_paid",  # invoices settled in full by a payment: once each, the first time (not again if reopened)
     "days_to_pay",  # for those: the sum of days from issue to payment, in the customer's calendar
     "paid_on_time",  # for those: how many were paid on or before their due date
     "promises_due",  # promises to pay falling due that day (bucketed by the promised date)
-    "promises_kept",  # of those, paid in full by the end of the promised day (bucketed by the promised date)
+    "promises_kept",  # of those, paid in full by the end of the promised day, once (bucketed by the promised date)
     "offsession_first_attempts",  # off-session charges whose first attempt had its outcome that day
     "offsession_first_failed",  # of those, the failed ones
     "offsession_recovered",  # charges paid on a later attempt that day, after their first failed
@@ -153,12 +153,6 @@ def _invoice_flows(before: Invoice | None, after: Invoice, at: datetime) -> list
             flows["voided"] = owed_by(before)
         if after.status is InvoiceStatus.UNCOLLECTIBLE:
             flows["written_off"] = owed_by(before)
-    settled_by_payment = (
-        before is not None
-        and before.status is not InvoiceStatus.PAID
-        and after.status is InvoiceStatus.PAID
-        and after.amount_paid > before.amount_paid
-    )
     tallies = _both_buckets(after.currency, at.date(), flows)
     if after.hold is not None and after.hold.reason == PROMISE_REASON and (before is None or before.hold != after.hold):
         # A promise made, or its date moved by the customer (services.checkout.promise_to_pay)
@@ -168,8 +162,7 @@ def _invoice_flows(before: Invoice | None, after: Invoice, at: datetime) -> list
         promised = _promised_date(after)
         if promised is not None:
             tallies += _both_buckets(after.currency, promised, {"promises_due": 1})
-    if settled_by_payment:
-        assert before is not None
+    if before is not None and _settled_by_payment(before, after) and not _held_paid(before):
         paid_on = local_date(at, after.customer_timezone)
         issued_on = local_date(after.created_at, after.customer_timezone)
         paid = {
@@ -178,11 +171,48 @@ def _invoice_flows(before: Invoice | None, after: Invoice, at: datetime) -> list
             "paid_on_time": 1 if paid_on <= after.due_date else 0,
         }
         tallies += _both_buckets(after.currency, at.date(), paid)
+    if before is not None and _keeps_promise(before, after, at):
         promised = _promised_date(before)
-        until = before.hold.until if before.hold is not None else None
-        if promised is not None and until is not None and at < until:
-            tallies += _both_buckets(after.currency, promised, {"promises_kept": 1})
+        assert promised is not None
+        tallies += _both_buckets(after.currency, promised, {"promises_kept": 1})
     return tallies
+
+
+def _settled_by_payment(before: Invoice, after: Invoice) -> bool:
+    """A payment settled it in full (the first time, or again after a refund or a lost dispute reopened it)."""
+    return (
+        before.status is not InvoiceStatus.PAID
+        and after.status is InvoiceStatus.PAID
+        and after.amount_paid > before.amount_paid
+    )
+
+
+def _held_paid(invoice: Invoice) -> bool:
+    """Whether invoices_paid holds it already, or never will: a payment settled it in full before, counted then
+    (counted_paid), or before the counters (an uncounted invoice whose payments once covered what it owes)."""
+    if invoice.counted:
+        return invoice.counted_paid
+    return invoice.amount_paid > 0 and invoice.amount_paid >= invoice.amount_due
+
+
+def _held_promise(invoice: Invoice) -> bool:
+    """Whether its one promise's keeping is counted already, or never will be: kept and counted
+    (counted_promise_kept), or made before the counters (never counted in promises_due)."""
+    if invoice.counted:
+        return invoice.counted_promise_kept
+    return invoice.promised_at is not None
+
+
+def _keeps_promise(before: Invoice, after: Invoice, at: datetime) -> bool:
+    """A payment settled it in full while its promise ran, and that promise is not counted kept yet."""
+    until = before.hold.until if before.hold is not None else None
+    return (
+        _settled_by_payment(before, after)
+        and _promised_date(before) is not None
+        and until is not None
+        and at < until
+        and not _held_promise(before)
+    )
 
 
 def _plan_flows(before: Plan | None, after: Plan, at: datetime) -> list[Tally]:
@@ -242,8 +272,16 @@ def tallied(
     before = None if change.new_invoice is not None else invoice_before
     if change.invoice_update is not None and before is None:
         raise ValueError("an invoice update's tallies need the invoice it was made from")
-    if change.invoice_update is not None and not change.invoice_update.counted:
-        change.invoice_update = replace(change.invoice_update, counted=True)
+    if change.invoice_update is not None and before is not None:
+        # Counted from now on (once, under the update's version guard), and what the KPIs hold of it: paid and
+        # its promise kept, once each, however often it is reopened and settled again.
+        update = change.invoice_update
+        change.invoice_update = replace(
+            update,
+            counted=True,
+            counted_paid=_held_paid(before) or _settled_by_payment(before, update),
+            counted_promise_kept=_held_promise(before) or _keeps_promise(before, update, at),
+        )
     after = change.new_invoice or change.invoice_update
     plan_after = change.plan_update
     change.tallies += tallies_for(

@@ -412,6 +412,8 @@ def invoice_item(i: Invoice, now: datetime) -> dict[str, Any]:
         "credit_notes": [_credit_note_item(n) for n in i.credit_notes] or None,
         "pay_link_generation": i.pay_link_generation or None,
         "counted": i.counted or None,
+        "counted_paid": i.counted_paid or None,
+        "counted_promise_kept": i.counted_promise_kept or None,
     }
     if i.next_action_at is not None:  # only invoices with reminder work sit in the sparse index
         stamp = utc_stamp(i.next_action_at)
@@ -455,6 +457,8 @@ def invoice_from(item: dict[str, Any]) -> Invoice:
         credit_notes=tuple(_credit_note_from(n) for n in item.get("credit_notes") or ()),
         pay_link_generation=int(item.get("pay_link_generation") or 0),
         counted=bool(item.get("counted")),  # absent on items written before the aggregates: not counted
+        counted_paid=bool(item.get("counted_paid")),
+        counted_promise_kept=bool(item.get("counted_promise_kept")),
     )
 
 
