@@ -45,6 +45,7 @@ from shared.domain.records import (
     ReconcileCursor,
     RecurringCharge,
     RecurringStatus,
+    ReminderOpening,
     Refund,
     RefundStatus,
     ReminderAttribution,
@@ -517,6 +518,27 @@ def pay_link_item(link: PayLink) -> dict[str, Any]:
         "reminder": _reminder_item(link.reminder),
         "opened_at": timestamp(link.opened_at) if link.opened_at else None,
         schema.TTL_ATTRIBUTE: epoch(link.expires_at + PAY_LINK_GRACE),
+    }
+
+
+# A reminder's opening marker outlives every link of that reminder (the longest pay link lifetime is far less)
+# and the longest range of the reminders report.
+REMINDER_OPENING_KEPT: Final = timedelta(days=400)
+
+
+def reminder_opening_key(invoice_id: str, reminder: ReminderAttribution) -> Key:
+    """One per reminder (an invoice's dunning step, as the run sent it), in its invoice's partition."""
+    return invoice_partition(invoice_id), f"REMINDEROPENED#{reminder.step}#{timestamp(reminder.sent_at)}"
+
+
+def reminder_opening_item(opening: ReminderOpening) -> dict[str, Any]:
+    return {
+        **key_item(reminder_opening_key(opening.invoice_id, opening.reminder)),
+        "type": "reminder_opening",
+        "invoice_id": opening.invoice_id,
+        "reminder": _reminder_item(opening.reminder),
+        "opened_at": timestamp(opening.opened_at),
+        schema.TTL_ATTRIBUTE: epoch(opening.opened_at + REMINDER_OPENING_KEPT),
     }
 
 
