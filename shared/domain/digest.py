@@ -60,6 +60,7 @@ class Digest:
     events_to_review_more: bool  # more than were counted
     write_offs: tuple[WriteOffSoon, ...]  # soonest first
     write_offs_more: bool  # more than are listed
+    write_offs_capped_at: int = 0  # 0: every candidate read; else it stopped at this many invoices (and says so)
 
 
 def _plain(items: tuple[Any, ...], fields: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -92,6 +93,7 @@ def to_data(d: Digest) -> dict[str, Any]:
         "events_to_review_more": d.events_to_review_more,
         "write_offs": _plain(d.write_offs, _WRITE_OFF),
         "write_offs_more": d.write_offs_more,
+        "write_offs_capped_at": d.write_offs_capped_at,
     }
 
 
@@ -131,4 +133,5 @@ def from_data(data: Mapping[str, Any]) -> Digest:
             for w in data.get("write_offs") or ()
         ),
         write_offs_more=bool(data.get("write_offs_more")),
+        write_offs_capped_at=int(data.get("write_offs_capped_at") or 0),
     )

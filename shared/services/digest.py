@@ -8,7 +8,7 @@
 | promises to pay due today                | the daily flows (`promises_due`, by promised date) of today        |
 | charges failed, disputes opened          | the digest's own counters (services.digest_tallies) of yesterday   |
 | Stripe events flagged for review         | the stripe events to review (due_work partitions), up to REVIEW_CAP |
-| invoices about to become uncollectible   | the invoices' due_work keys due within WRITE_OFF_HORIZON           |
+| invoices about to become uncollectible   | the owed list (lists index), due dates a write-off period ago       |
 
 "Today" is the operator's local day (payportal:digestTimezone); the counters it reads are kept per UTC day, so
 "yesterday" is the UTC calendar day before today's date. The digest goes out once per day: its outbox message
@@ -29,15 +29,26 @@ from shared.domain.local_time import local_date
 from shared.domain.messages import DigestEmail, OutboxMessage
 from shared.domain.records import EVENT_FAILED, EVENT_FLAGGED
 from shared.services import digest_tallies, reports
-from shared.services.due_work import ALL_SHARDS
 from shared.services.dunning_policy import current_policy
-from shared.services.ports import Change, ChangeRejected, Ledger, Rejection, SkippedItem, UnreadableRecord
+from shared.services.ports import (
+    Change,
+    ChangeRejected,
+    InvoiceListing,
+    Ledger,
+    Rejection,
+    SkippedItem,
+    UnreadableRecord,
+)
 
 REVIEW_CAP: Final = 100  # Stripe events to review counted per outcome (beyond: "more than")
 WRITE_OFF_HORIZON: Final = timedelta(days=7)
 WRITE_OFFS_LISTED: Final = 20
-PAGE_SIZE: Final = 100
-MAX_PAGES_PER_SHARD: Final = 20  # due work read per shard for the write-offs: 2,000 invoices at most
+# The owed list is read a page of WRITE_OFFS_LISTED + 1 at a time (the listed ones and one to say "more"),
+# and never more than WRITE_OFFS_READ invoices (the digest then says it stopped there).
+WRITE_OFFS_PAGE: Final = WRITE_OFFS_LISTED + 1
+WRITE_OFFS_READ: Final = 500
+# Local days run from UTC-12 to UTC+14: a due day's write-off instant lies in this span around its UTC midnight.
+_EARLIEST_OFFSET, _LATEST_OFFSET = timedelta(hours=14), timedelta(hours=12)
 
 
 def digest_message_id(day: date) -> str:
@@ -84,7 +95,7 @@ def build_digest(ledger: Ledger, now: datetime, timezone: str, skipped: list[Ski
     flows_yesterday, flows_today = _flows(ledger, codes, yesterday), _flows(ledger, codes, day)
     own = _own_counters(ledger, yesterday)
     flagged, flagged_more = _events_to_review(ledger)
-    write_offs, write_offs_more = _write_offs_soon(ledger, now, skipped)
+    write_offs = _write_offs_soon(ledger, now, skipped)
     return Digest(
         day=day,
         timezone=timezone,
@@ -96,8 +107,9 @@ def build_digest(ledger: Ledger, now: datetime, timezone: str, skipped: list[Ski
         disputes_opened=_totals(own, digest_tallies.DISPUTES_OPENED_AMOUNT, digest_tallies.DISPUTES_OPENED),
         events_to_review=flagged,
         events_to_review_more=flagged_more,
-        write_offs=write_offs,
-        write_offs_more=write_offs_more,
+        write_offs=write_offs.listed,
+        write_offs_more=write_offs.more,
+        write_offs_capped_at=write_offs.capped_at,
     )
 
 
@@ -170,38 +182,52 @@ def _policy(ledger: Ledger, skipped: list[SkippedItem]) -> DunningPolicy:
         return DEFAULT_POLICY
 
 
-def _write_offs_soon(
-    ledger: Ledger, now: datetime, skipped: list[SkippedItem]
-) -> tuple[tuple[WriteOffSoon, ...], bool]:
-    """Invoices the dunning run will write off within WRITE_OFF_HORIZON: from the due_work keys due by then
-    (an invoice waiting only for its write-off sits there at that instant). Nothing is read when the policy
-    never writes off."""
+@dataclass(frozen=True, slots=True)
+class WriteOffs:
+    listed: tuple[WriteOffSoon, ...]  # the soonest WRITE_OFFS_LISTED, by write-off day then number
+    more: bool  # more are written off within the horizon
+    capped_at: int  # 0, or WRITE_OFFS_READ when the read stopped there: the list is the soonest of those read
+    read: int  # invoices read
+
+
+def _write_offs_soon(ledger: Ledger, now: datetime, skipped: list[SkippedItem]) -> WriteOffs:
+    """Invoices the dunning run will write off within WRITE_OFF_HORIZON. An invoice is written off at the start
+    of the local day `mark_uncollectible_after_days` after its due date, so those are the invoices still owed
+    (the owed list, across currencies, oldest due first) due about that many days before today, and their
+    write-off day is their due date plus those days, whatever their time zone. The list is read in due order
+    and stops as soon as the soonest WRITE_OFFS_LISTED are known and one more is (an unread invoice is due on
+    or after the last one read, so written off no sooner): about the invoices shown, however many are in
+    dunning. Nothing is read when the policy never writes off."""
     policy = _policy(ledger, skipped)
-    if policy.mark_uncollectible_after_days is None:
-        return (), False
+    after_days = policy.mark_uncollectible_after_days
+    if after_days is None:
+        return WriteOffs((), more=False, capped_at=0, read=0)
     horizon = now + WRITE_OFF_HORIZON
+    span = timedelta(days=after_days)
+    listing = InvoiceListing(
+        by="owed",
+        due_from=(now - _LATEST_OFFSET).astimezone(UTC).date() - span,
+        due_until=(horizon + _EARLIEST_OFFSET).astimezone(UTC).date() - span + timedelta(days=1),
+    )
     found: list[WriteOffSoon] = []
-    truncated = False
-    for shard, start in ALL_SHARDS:
-        cursor, pages = start, 0
-        while True:
-            page = ledger.due_invoices(shard, horizon, PAGE_SIZE, cursor)
-            pages += 1
-            for item in page.items:
-                if isinstance(item, SkippedItem):
-                    skipped.append(item)
-                    continue
-                soon = _written_off_by(item, policy, now, horizon)
-                if soon is not None:
-                    found.append(soon)
-            cursor = page.next_cursor
-            if cursor is None:
-                break
-            if pages >= MAX_PAGES_PER_SHARD:
-                truncated = True
-                break
-    found.sort(key=lambda w: (w.write_off_on, w.number))
-    return tuple(found[:WRITE_OFFS_LISTED]), truncated or len(found) > WRITE_OFFS_LISTED
+    cursor: str | None = None
+    read = 0
+    while True:
+        page = ledger.list_invoices(listing, min(WRITE_OFFS_PAGE, WRITE_OFFS_READ - read), cursor)
+        last_due: date | None = None
+        for invoice in page.items:
+            read += 1
+            last_due = invoice.due_date
+            soon = _written_off_by(invoice, policy, now, horizon)
+            if soon is not None:
+                found.append(soon)
+        found.sort(key=lambda w: (w.write_off_on, w.number))
+        cursor = page.next_cursor
+        known = len(found) > WRITE_OFFS_LISTED and last_due is not None
+        if cursor is None or (known and last_due + span > found[WRITE_OFFS_LISTED - 1].write_off_on):
+            return WriteOffs(tuple(found[:WRITE_OFFS_LISTED]), len(found) > WRITE_OFFS_LISTED, 0, read)
+        if read >= WRITE_OFFS_READ:
+            return WriteOffs(tuple(found[:WRITE_OFFS_LISTED]), more=True, capped_at=WRITE_OFFS_READ, read=read)
 
 
 def _written_off_by(invoice: Invoice, policy: DunningPolicy, now: datetime, horizon: datetime) -> WriteOffSoon | None:

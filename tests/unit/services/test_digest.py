@@ -6,16 +6,19 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
+import pytest
+
 from shared.domain.digest import CurrencyBalance, CurrencyTotal, WriteOffSoon
 from shared.domain.dunning import DEFAULT_POLICY
 from shared.domain.invoices import Hold, InvoiceStatus
 from shared.domain.messages import DigestEmail, decode, encode
 from shared.domain.records import DisputeStatus
 from shared.services.checkout import PayPage, promise_to_pay
-from shared.services.digest import digest_message_id, send_digest
+from shared.services import digest as digest_service
+from shared.services.digest import WRITE_OFFS_LISTED, digest_message_id, send_digest
 from shared.services.invoices import InvoiceDraft, create_invoice
 from shared.services.outbox import Branding, Delivery, deliver
-from shared.services.ports import Change
+from shared.services.ports import Change, InvoiceListing, Page
 from shared.services.stripe_events.checkout_payments import record_session
 from shared.services.stripe_events.disputes import record_dispute
 from shared.services.stripe_events.installment_charges import record_charge
@@ -191,6 +194,76 @@ def test_invoices_written_off_within_the_week_are_listed_soonest_first() -> None
         WriteOffSoon("inv_soon", "N-inv_soon", "USD", 12_500, date(2026, 11, 6)),
     )
     assert not digest.write_offs_more
+
+
+class _CountingReads(InMemoryLedger):
+    """Counts the invoices the due_work index and the lists hand out (what DynamoDB would read for them)."""
+
+    invoices_read = 0
+
+    def due_invoices(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        page = super().due_invoices(shard, until, limit, cursor)
+        self.invoices_read += len(page.items)
+        return page
+
+    def list_invoices(self, listing: InvoiceListing, limit: int, cursor: str | None) -> Page:
+        page = super().list_invoices(listing, limit, cursor)
+        self.invoices_read += len(page.items)
+        return page
+
+
+def test_the_write_offs_read_only_about_what_the_digest_shows() -> None:
+    # Given 30 days to a write-off, 300 invoices in dunning whose next reminder is due this week, and 25 invoices
+    # (five a day) the run will write off from 4 November on
+    ledger = _CountingReads()
+    ledger.commit(Change(new_customer=a_customer()))
+    ledger.commit(Change(dunning_policy=replace(DEFAULT_POLICY, mark_uncollectible_after_days=30)))
+    for n in range(300):
+        due = date(2026, 10, 20) + timedelta(days=n % 20)
+        fields = {"due_date": due, "next_action_at": NOW + timedelta(hours=n % 150), "customer_timezone": "UTC"}
+        ledger.commit(Change(new_invoice=an_invoice(f"inv_r{n:03}", number=f"R-{n:03}", **fields)))
+    for n in range(25):
+        due = date(2026, 10, 5) + timedelta(days=n // 5)
+        written_off_at = datetime.combine(due + timedelta(days=30), datetime.min.time(), tzinfo=NOW.tzinfo)
+        fields = {"due_date": due, "next_action_at": written_off_at, "customer_timezone": "UTC"}
+        ledger.commit(Change(new_invoice=an_invoice(f"inv_w{n:02}", number=f"W-{n:02}", **fields)))
+
+    # When the digest runs
+    send_digest(ledger, FixedClock(NOW), timezone="UTC", recipients=1)
+
+    # Then it lists the 20 soonest, says there are more, and read about the invoices it shows, not all 325
+    digest = _queued(ledger).digest
+    assert [w.number for w in digest.write_offs] == [f"W-{n:02}" for n in range(20)]
+    assert digest.write_offs[0].write_off_on == date(2026, 11, 4) and digest.write_offs_more
+    assert ledger.invoices_read <= 2 * (WRITE_OFFS_LISTED + 1), ledger.invoices_read
+
+
+def test_the_write_offs_read_is_bounded_and_the_email_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a bound of 30 invoices read, and 40 invoices due for write-off this week, all on hold but the last
+    monkeypatch.setattr(digest_service, "WRITE_OFFS_READ", 30)
+    ledger = _CountingReads()
+    ledger.commit(Change(new_customer=a_customer()))
+    ledger.commit(Change(dunning_policy=replace(DEFAULT_POLICY, mark_uncollectible_after_days=30)))
+    for n in range(40):
+        hold = Hold("customer asked", until=None) if n < 39 else None
+        fields = {"due_date": date(2026, 10, 5), "customer_timezone": "UTC", "hold": hold}
+        ledger.commit(Change(new_invoice=an_invoice(f"inv_h{n:02}", number=f"H-{n:02}", **fields)))
+
+    # When the digest runs and is sent
+    send_digest(ledger, FixedClock(NOW), timezone="UTC", recipients=1)
+    digest = _queued(ledger).digest
+    mailer = RecordingMailer()
+    branding = Branding("Acme", "billing@acme.example", "https://pay.example.test", 30, ("ar@acme.example",))
+    deliver(
+        digest_message_id(TODAY), store=ledger, ledger=ledger, mailer=mailer, publisher=RecordingPublisher(),
+        clock=FixedClock(NOW), branding=branding, gateway=FakeGateway(),
+    )  # fmt: skip
+
+    # Then it stopped at the bound, and says it did, in the email too
+    assert ledger.invoices_read == 30
+    assert (digest.write_offs, digest.write_offs_more, digest.write_offs_capped_at) == ((), True, 30)
+    [sent] = mailer.sent
+    assert "the digest looks at 30 invoices at most" in sent.email.text
 
 
 def test_the_digest_reads_back_from_its_stored_form() -> None:
