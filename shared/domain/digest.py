@@ -15,7 +15,8 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class CurrencyBalance:
-    """What is owed in one currency now, and how it moved since the same time yesterday."""
+    """What was owed in one currency at the end of yesterday (the operator's local day), and how that moved over
+    yesterday (from its start to its end)."""
 
     currency: str
     outstanding: int
@@ -46,7 +47,8 @@ class WriteOffSoon:
 
 @dataclass(frozen=True, slots=True)
 class Digest:
-    """One day's digest. `day` is the operator's local day it is for; "yesterday" is the day before it."""
+    """One day's digest. `day` is the operator's local day it is for; "yesterday" is the day before it, from local
+    midnight to local midnight, and every figure "of yesterday" covers exactly that window."""
 
     day: date
     timezone: str  # the operator's, as configured (payportal:digestTimezone)

@@ -170,6 +170,22 @@ def _per_currency(codes: list[str], line: Callable[[str], T]) -> list[T]:
 MAX_GROUPED_INVOICES: Final = 20_000
 
 
+@dataclass(frozen=True, slots=True)
+class LiveOwed:
+    """What one currency's invoices owe now, as of a day: in all, the part not past due by the end of `as_of`,
+    and per due day over the WINDOW_DAYS before it."""
+
+    total: int
+    current: int
+    due_on: dict[date, int]
+
+
+def live_line(ledger: Ledger, code: str, as_of: date) -> LiveOwed:
+    days, months = _owed_state(ledger, code, as_of)
+    line = _aged(code, as_of, days, months)
+    return LiveOwed(line.total, line.current, {date.fromisoformat(day): amount for day, amount in days.items()})
+
+
 def live_aging(ledger: Ledger, today: date, currency: str | None = None) -> list[AgingLine]:
     def line(code: str) -> AgingLine:
         days, months = _owed_state(ledger, code, today)

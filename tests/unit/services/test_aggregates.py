@@ -517,9 +517,22 @@ def test_after_any_history_the_aggregates_equal_a_recomputation_from_the_invoice
         for bucket, kept_flows in counters(ledger, f"flows#{currency}").items():
             assert kept_flows.get("promises_kept", 0) <= kept_flows.get("promises_due", 0), bucket
 
-        # And what owedmoves kept per day adds up to what is owed
+        # And what owedmoves kept per day adds up to what is owed, as do the quarter hours' moves; and the quarter
+        # hours' money in and invoices paid add up to the daily flows'
         moves = within(ledger, f"owedmoves#{currency}#")
         assert sum(c.get("amount", 0) for c in moves.values()) == sum(owed_by(i) for i in invoices)
+        quarters = counters(ledger, f"quarters#{currency}")
+        assert sum(c.get("owed", 0) for c in quarters.values()) == sum(owed_by(i) for i in invoices)
+        for name in ("collected", "invoices_paid"):
+            assert sum(c.get(name, 0) for c in quarters.values()) == sum(c.get(name, 0) for c in flow_days)
+        # (each quarter's moves by due date are some of its moves, the rest due after its day)
+        for bucket, kept_quarter in quarters.items():
+            day = date.fromisoformat(bucket[:10])
+            assert all(
+                day - timedelta(days=3) <= date.fromisoformat(name[9:]) <= day
+                for name in kept_quarter
+                if name.startswith("owed_due#")
+            ), bucket
         # And every invoice is counted, once, in its currency's line of the reports
         assert all(i.counted for i in invoices)
         kept = counters(ledger, "currencies").get(currency, {}).get("invoices", 0)
