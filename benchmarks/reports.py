@@ -277,7 +277,8 @@ def _seed_dunning(client: Any, table: str, rng: random.Random, count: int) -> An
             next_action_at=_next_action(policy, due, zone),
         )  # fmt: skip
         puts.append(serialize(invoice_item(invoice, TODAY)))
-        puts += [serialize(invoice_listing_item(name, invoice, TODAY)) for name in INVOICE_LISTINGS if name.startswith("OWED")]
+        owed_lists = [name for name in INVOICE_LISTINGS if name.startswith("OWED")]
+        puts += [serialize(invoice_listing_item(name, invoice, TODAY)) for name in owed_lists]
     for start in range(0, len(puts), 25):
         batch = [{"PutRequest": {"Item": item}} for item in puts[start : start + 25]]
         while batch:

@@ -199,7 +199,8 @@ def _balances(
         if whole_from is None or start < whole_from:  # ... nor at its start: no change shown
             owed_start, overdue_start = owed_end, overdue_end
         if owed_end or owed_start:
-            lines.append(CurrencyBalance(code, owed_end, overdue_end, owed_end - owed_start, overdue_end - overdue_start))
+            change, overdue_change = owed_end - owed_start, overdue_end - overdue_start
+            lines.append(CurrencyBalance(code, owed_end, overdue_end, change, overdue_change))
     return tuple(lines)
 
 
@@ -290,8 +291,13 @@ def _write_offs_soon(ledger: Ledger, now: datetime, skipped: list[SkippedItem]) 
                 found.append(soon)
         found.sort(key=lambda w: (w.write_off_on, w.number))
         cursor = page.next_cursor
-        known = len(found) > WRITE_OFFS_LISTED and last_due is not None
-        if cursor is None or (known and last_due + span > found[WRITE_OFFS_LISTED - 1].write_off_on):
+        # Known: more than the listed are found, and nothing unread (due on or after last_due) comes before them.
+        known = (
+            len(found) > WRITE_OFFS_LISTED
+            and last_due is not None
+            and last_due + span > found[WRITE_OFFS_LISTED - 1].write_off_on
+        )
+        if cursor is None or known:
             return WriteOffs(tuple(found[:WRITE_OFFS_LISTED]), len(found) > WRITE_OFFS_LISTED, 0, read)
         if read >= WRITE_OFFS_READ:
             return WriteOffs(tuple(found[:WRITE_OFFS_LISTED]), more=True, capped_at=WRITE_OFFS_READ, read=read)

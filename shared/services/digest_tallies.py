@@ -1,6 +1,7 @@
 """The morning digest's own counters, per UTC quarter hour (so the digest can sum the operator's local day in
-any zone): off-session charge attempts declined, and disputes opened, each per currency (count and amount). Moved in the transaction that records the Stripe event, under its guards
-(the event id, the payment's and the dispute's forward-only status), so each counts once.
+any zone): off-session charge attempts declined, and disputes opened, each per currency (count and amount).
+Moved in the transaction that records the Stripe event, under its guards (the event id, the payment's and the
+dispute's forward-only status), so each counts once.
 
 Kept apart from shared/services/digest.py, which builds the digest: the webhook path imports this module and
 must not load what the digest reads (the dunning rules, the reports).

@@ -29,8 +29,8 @@ from shared.domain.records import (
     Payment,
     Plan,
     ReconcileCursor,
-    ReminderOpening,
     RecurringCharge,
+    ReminderOpening,
     StripeEventRecord,
 )
 

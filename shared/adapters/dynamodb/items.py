@@ -45,10 +45,10 @@ from shared.domain.records import (
     ReconcileCursor,
     RecurringCharge,
     RecurringStatus,
-    ReminderOpening,
     Refund,
     RefundStatus,
     ReminderAttribution,
+    ReminderOpening,
     StripeEventRecord,
 )
 from shared.domain.text import search_text

@@ -176,7 +176,8 @@ def test_a_promise_kept_is_kept_once_even_if_the_invoice_is_reopened_and_paid_ag
     # Given a promise to pay by 2026-11-20, paid on the 10th, reopened by a refund and paid again on the 15th
     invoice = an_invoice()
     until = datetime(2026, 11, 21, tzinfo=UTC)
-    promised, made = _moved(invoice, replace(invoice, hold=Hold(PROMISE_REASON, until), promised_at=NOW, version=2), NOW)
+    promise = replace(invoice, hold=Hold(PROMISE_REASON, until), promised_at=NOW, version=2)
+    promised, made = _moved(invoice, promise, NOW)
     paid, first = _moved(promised, promised.with_payment(12_500), datetime(2026, 11, 10, tzinfo=UTC))
     reopened, _ = _moved(paid, paid.with_refunds(12_500, 12_500, NOW), datetime(2026, 11, 12, tzinfo=UTC))
     _, again = _moved(reopened, reopened.with_payment(12_500), datetime(2026, 11, 15, tzinfo=UTC))
@@ -450,8 +451,15 @@ class History:
 # paid in full, reopened by a refund, paid again: one invoice paid, once (issue 12)
 @example([("create", "USD", 10, 5), ("pay_stripe", 0, 100), ("refund", 0, 50, True), ("pay_stripe", 0, 100)])
 # promised, paid in time, reopened, paid again in time: one promise kept, once
-@example([("create", "EUR", 10, 5), ("promise", 0, 3), ("pay_stripe", 0, 100), ("refund", 0, 100, True),
-          ("pay_stripe", 0, 100)])
+@example(
+    [
+        ("create", "EUR", 10, 5),
+        ("promise", 0, 3),
+        ("pay_stripe", 0, 100),
+        ("refund", 0, 100, True),
+        ("pay_stripe", 0, 100),
+    ]
+)
 def test_after_any_history_the_aggregates_equal_a_recomputation_from_the_invoices(
     ops: list[tuple[object, ...]],
 ) -> None:

@@ -14,8 +14,8 @@ from shared.domain.dunning import DEFAULT_POLICY
 from shared.domain.invoices import Hold, InvoiceStatus
 from shared.domain.messages import DigestEmail, decode, encode
 from shared.domain.records import DisputeStatus
-from shared.services.checkout import PayPage, promise_to_pay
 from shared.services import digest as digest_service
+from shared.services.checkout import PayPage, promise_to_pay
 from shared.services.digest import WRITE_OFFS_LISTED, digest_message_id, send_digest
 from shared.services.invoices import InvoiceDraft, create_invoice
 from shared.services.outbox import Branding, Delivery, deliver
