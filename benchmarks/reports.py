@@ -4,6 +4,8 @@ straight into a table by the same derivation the use cases commit (services.aggr
 aging as of today, as of a past day (from the snapshot the balances run keeps, built here by its own code)
 and the collections KPIs for a quarter, each against a full scan computing the same answer in the same run:
 time, items read, ratio, and whether the answers agree (asserted). In the patched moto the local stack runs.
+Also the digest's write-off section over ITEMS / 5 invoices in dunning (a table of their own): the owed list it
+reads now against the due_work walk it read before, items read and whether the two lists agree (asserted).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import random
 import time
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -226,6 +228,105 @@ def _ours_collections(report: Any) -> dict[str, dict[str, Any]]:
     }
 
 
+# ----- the digest's write-off section: the owed list against the due_work walk it replaced -----------------------
+
+WRITE_OFF_DAYS = 60  # the bench's policy: written off 60 days after the due date
+ZONES = ("UTC", "Pacific/Auckland", "America/Los_Angeles")
+
+
+def _next_action(policy: Any, due: date, zone: str) -> datetime:
+    """Where the dunning run leaves an invoice it has reminded of every step so far: the next step's send time,
+    or its write-off (decision on reminders: nothing is sent on or after the write-off)."""
+    from shared.domain.dunning import uncollectible_at
+
+    write_off = uncollectible_at(policy, due, zone)
+    assert write_off is not None
+    for step in policy.steps:
+        at = datetime.combine(due + timedelta(days=step.offset_days), datetime.min.time(), tzinfo=UTC)
+        at += timedelta(hours=9)
+        if at > TODAY:
+            return min(at, write_off)
+    return write_off
+
+
+def _seed_dunning(client: Any, table: str, rng: random.Random, count: int) -> Any:
+    """`count` invoices in dunning (about what 20% owed of ITEMS invoices is), due from WRITE_OFF_DAYS ago (older
+    ones are written off: out of both indexes) to 60 days ahead, each with its due_work key and owed-list entries
+    as the ledger writes them. Returns the policy, stored in the table."""
+    from shared.adapters.dynamodb import DynamoLedger
+    from shared.adapters.dynamodb.codec import serialize
+    from shared.adapters.dynamodb.counters import mark_new_table
+    from shared.adapters.dynamodb.items import INVOICE_LISTINGS, invoice_item, invoice_listing_item
+    from shared.domain.dunning import DEFAULT_POLICY
+    from shared.domain.invoices import Invoice, InvoiceStatus
+    from shared.services.ports import Change
+
+    client.create_table(**schema.create_table_kwargs(table))
+    mark_new_table(client, table)
+    policy = replace(DEFAULT_POLICY, mark_uncollectible_after_days=WRITE_OFF_DAYS)
+    DynamoLedger(client, table).commit(Change(dunning_policy=policy))
+    puts = []
+    for n in range(count):
+        due = TODAY.date() - timedelta(days=WRITE_OFF_DAYS - 1) + timedelta(days=rng.randrange(WRITE_OFF_DAYS + 60))
+        zone = ZONES[n % len(ZONES)]
+        invoice = Invoice(
+            id=f"inv_{uuid.UUID(int=rng.getrandbits(128)).hex}", customer_id=f"cus_{n % 5_000}", number=f"D-{n}",
+            currency=CURRENCIES[n % len(CURRENCIES)], amount_due=rng.randrange(10, 2_000) * 100, amount_paid=0,
+            status=InvoiceStatus.OPEN, due_date=due, description="Monthly service", allow_partial=True,
+            min_partial_amount=None, version=1, created_at=TODAY - timedelta(days=90), customer_timezone=zone,
+            next_action_at=_next_action(policy, due, zone),
+        )  # fmt: skip
+        puts.append(serialize(invoice_item(invoice, TODAY)))
+        owed_lists = [name for name in INVOICE_LISTINGS if name.startswith("OWED")]
+        puts += [serialize(invoice_listing_item(name, invoice, TODAY)) for name in owed_lists]
+    for start in range(0, len(puts), 25):
+        batch = [{"PutRequest": {"Item": item}} for item in puts[start : start + 25]]
+        while batch:
+            left = client.batch_write_item(RequestItems={table: batch}).get("UnprocessedItems", {})
+            batch = left.get(table, [])
+    return policy
+
+
+def _write_offs_by_due_work(ledger: Any, policy: Any) -> tuple[list[str], bool]:
+    """What the digest read before: every due_work key due within the week, 8 shards x 20 pages of 100."""
+    from shared.services.digest import WRITE_OFF_HORIZON, WRITE_OFFS_LISTED, _written_off_by
+
+    horizon, found, truncated = TODAY + WRITE_OFF_HORIZON, [], False
+    for shard in range(schema.DUE_WORK_SHARDS):
+        cursor, pages = None, 0
+        while True:
+            page = ledger.due_invoices(shard, horizon, 100, cursor)
+            pages += 1
+            found += [soon for item in page.items if (soon := _written_off_by(item, policy, TODAY, horizon))]
+            cursor = page.next_cursor
+            if cursor is None or pages >= 20:
+                truncated = truncated or cursor is not None
+                break
+    found.sort(key=lambda w: (w.write_off_on, w.number))
+    return [w.number for w in found[:WRITE_OFFS_LISTED]], truncated or len(found) > WRITE_OFFS_LISTED
+
+
+def _write_offs_case(client: Any) -> None:
+    from shared.adapters.dynamodb import DynamoLedger
+    from shared.services.digest import _write_offs_soon
+
+    table = f"bench-writeoffs-{uuid.uuid4().hex[:6]}"
+    count = ITEMS // 5
+    policy = _seed_dunning(client, table, random.Random(13), count)
+    ledger = DynamoLedger(client, table)
+    before, before_reads, before_seconds = _measured(client, lambda: _write_offs_by_due_work(ledger, policy))
+    after, after_reads, after_seconds = _measured(client, lambda: _write_offs_soon(ledger, TODAY, []))
+    assert ([w.number for w in after.listed], after.more) == before, f"{after} != {before}"
+    print(
+        f"Digest write-offs: {count:,} invoices in dunning (written off {WRITE_OFF_DAYS} days after due,"
+        f" three time zones), listing the {len(after.listed)} soonest, more: {after.more}"
+    )
+    print(f"  {'':36} {'requests':>8} {'items read':>10} {'time (s)':>9}")
+    print(f"  {'due_work walk (before)':36} {before_reads.requests:8d} {before_reads.items:10,d} {before_seconds:9.3f}")
+    print(f"  {'owed list (after)':36} {after_reads.requests:8d} {after_reads.items:10,d} {after_seconds:9.3f}")
+    print(f"  ratio (after / before): items {after_reads.items / max(before_reads.items, 1):.4f}; lists equal")
+
+
 def main() -> None:
     from botocore.config import Config
 
@@ -259,6 +360,7 @@ def main() -> None:
     ledger = DynamoLedger(client, table)
     clock = FixedClock(TODAY)
     today = TODAY.date()
+    _write_offs_case(client)
 
     # The balances run's own code keeps the snapshots a past as_of and the quarter read (timed: a job, not a route)
     def keep(day: date) -> None:

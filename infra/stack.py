@@ -13,7 +13,7 @@ Each construct owns one concern; this stack wires them and decides who may do wh
 | charges      | due index, Put | GetSecretValue |          |                 | schedule DLQ |
 | balances     | balances index |                |          |                 | schedule DLQ |
 | reconcile    | read/write, due index | GetSecretValue |          |                 | schedule DLQ |
-| digest       | read, due index, Put |          |          |                 | schedule DLQ |
+| digest       | read, due + lists index, Put |    |          |                 | schedule DLQ |
 """
 
 from __future__ import annotations
@@ -152,7 +152,8 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
         "dynamodb:DeleteItem",
     ),
     # The morning digest: counters (Query of their partitions, BatchGetItem of a day's), yesterday's snapshot and
-    # the policy (GetItem), Stripe events to review and due work (due_work index), one Put of its outbox message.
+    # the policy (GetItem), Stripe events to review (due_work index), the owed list (lists index: invoices about
+    # to be written off), one Put of its outbox message.
     "digest": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem"),
     # Its sessions (GetItem; a TransactWriteItems of a Put and a Delete at each sign-in step; UpdateItem for
     # the idle time; DeleteItem at sign-out); the pages' reads (invoice, payments and audit partitions, the
@@ -176,7 +177,7 @@ INDEX_READERS: dict[str, tuple[str, ...]] = {
     "charges": (schema.DUE_WORK_INDEX,),
     "balances": (schema.OPEN_BALANCES_INDEX,),
     "reconcile": (schema.DUE_WORK_INDEX,),  # pending payments, open sessions, charges in flight, when overdue
-    "digest": (schema.DUE_WORK_INDEX,),  # Stripe events to review; invoices about to be written off
+    "digest": (schema.DUE_WORK_INDEX, schema.LISTS_INDEX),  # Stripe events to review; the owed list (write-offs)
 }
 # Functions that read an index and never the table itself.
 INDEX_ONLY: Final = frozenset[str]()

@@ -11,6 +11,7 @@ One table, generic keys, entity prefixes. Items and their keys:
 | payment         | INVOICE#{invoice_id}       | PAYMENT#{pi_id}       | CUSTOMER#{cid} / PAYMENT#{created}#id |
 | audit           | INVOICE#{invoice_id}       | AUDIT#{at}#{id}       |                                       |
 | pay link        | PAYLINK#{sha256(token)}    | PAYLINK               |                                       |
+| reminder opened | INVOICE#{invoice_id}       | REMINDEROPENED#{step}#{sent_at} |                             |
 | stripe event    | EVENT#{event_id}           | EVENT                 | STRIPE_EVENTS / {received}#{event_id} |
 | outbox message  | OUTBOX#{message_id}        | OUTBOX                |                                       |
 | idempotency     | IDEMPOTENCY#{function}     | {hash}                |                                       |

@@ -15,7 +15,8 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class CurrencyBalance:
-    """What is owed in one currency now, and how it moved since the same time yesterday."""
+    """What was owed in one currency at the end of yesterday (the operator's local day), and how that moved over
+    yesterday (from its start to its end)."""
 
     currency: str
     outstanding: int
@@ -46,7 +47,8 @@ class WriteOffSoon:
 
 @dataclass(frozen=True, slots=True)
 class Digest:
-    """One day's digest. `day` is the operator's local day it is for; "yesterday" is the day before it."""
+    """One day's digest. `day` is the operator's local day it is for; "yesterday" is the day before it, from local
+    midnight to local midnight, and every figure "of yesterday" covers exactly that window."""
 
     day: date
     timezone: str  # the operator's, as configured (payportal:digestTimezone)
@@ -60,6 +62,7 @@ class Digest:
     events_to_review_more: bool  # more than were counted
     write_offs: tuple[WriteOffSoon, ...]  # soonest first
     write_offs_more: bool  # more than are listed
+    write_offs_capped_at: int = 0  # 0: every candidate read; else it stopped at this many invoices (and says so)
 
 
 def _plain(items: tuple[Any, ...], fields: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -92,6 +95,7 @@ def to_data(d: Digest) -> dict[str, Any]:
         "events_to_review_more": d.events_to_review_more,
         "write_offs": _plain(d.write_offs, _WRITE_OFF),
         "write_offs_more": d.write_offs_more,
+        "write_offs_capped_at": d.write_offs_capped_at,
     }
 
 
@@ -131,4 +135,5 @@ def from_data(data: Mapping[str, Any]) -> Digest:
             for w in data.get("write_offs") or ()
         ),
         write_offs_more=bool(data.get("write_offs_more")),
+        write_offs_capped_at=int(data.get("write_offs_capped_at") or 0),
     )

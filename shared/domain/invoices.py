@@ -106,6 +106,12 @@ class Invoice:
     # Whether what it owes is in the running aggregates (services.aggregates): True for every invoice this code
     # creates; False for one written before them, until a change or `payportal reports backfill` counts it.
     counted: bool = True
+    # Whether the collections KPIs hold it already, so a payment settling it again (after a refund or a lost
+    # dispute reopened it) counts nothing more: paid (invoices_paid, days_to_pay, paid_on_time: once, the first
+    # time a payment settled it in full) and its one promise to pay kept (promises_kept: once). Set by
+    # services.aggregates.tallied; an invoice counted late says what it held before the counters.
+    counted_paid: bool = False
+    counted_promise_kept: bool = False
 
     @property
     def amount_credited(self) -> int:

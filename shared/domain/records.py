@@ -89,6 +89,17 @@ class ReminderAttribution:
 
 
 @dataclass(frozen=True, slots=True)
+class ReminderOpening:
+    """The first opening of any pay link minted for one reminder. An email delivered twice (a delivery that
+    died after the provider accepted it is sent again) carries two links of the same reminder: each link records
+    its own opening, and the reminder counts one (reminder_report.OPENED), whichever link is opened first."""
+
+    invoice_id: str
+    reminder: ReminderAttribution
+    opened_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class PayLink:
     """A pay link: only the SHA-256 of its token is ever stored."""
 

@@ -10,6 +10,10 @@ Counters, per currency C (minor units, or counts):
 | owedmoves#C#{month}| {day}#{due}   | amount, invoices | what owed moved that day        |
 | flows#C            | D#{day}       | FLOW_FIELDS      | what happened that day          |
 | flows#C            | M#{month}     | FLOW_FIELDS      | the same, by month              |
+| quarters#C         | {UTC quarter} | QUARTER_FIELDS   | what moved in that quarter hour |
+
+The quarter hours let the morning digest cover the operator's own day (from local midnight to local midnight,
+in any zone: every UTC offset is a multiple of 15 minutes) where the flows are kept per UTC day.
 
 An invoice written before the aggregates (Invoice.counted False) is in none of the owed counters: the change that
 first writes it counted (tallied() marks it so, under its version guard) moves them by its whole state, as for
@@ -22,7 +26,7 @@ paid and uncollectible invoices owe nothing here). A day is a UTC calendar day o
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Final
 
 from shared.domain.invoices import Invoice, InvoiceStatus
@@ -41,11 +45,11 @@ FLOW_FIELDS: Final = (
     "collected",  # money received (less money taken back: a bounced cheque, a lost dispute)
     "refunded",  # refunds (pending or succeeded; less those that failed)
     "invoices_created",
-    "invoices_paid",  # invoices settled in full by a payment (counted again if reopened and paid again)
+    "invoices_paid",  # invoices settled in full by a payment: once each, the first time (not again if reopened)
     "days_to_pay",  # for those: the sum of days from issue to payment, in the customer's calendar
     "paid_on_time",  # for those: how many were paid on or before their due date
     "promises_due",  # promises to pay falling due that day (bucketed by the promised date)
-    "promises_kept",  # of those, paid in full by the end of the promised day (bucketed by the promised date)
+    "promises_kept",  # of those, paid in full by the end of the promised day, once (bucketed by the promised date)
     "offsession_first_attempts",  # off-session charges whose first attempt had its outcome that day
     "offsession_first_failed",  # of those, the failed ones
     "offsession_recovered",  # charges paid on a later attempt that day, after their first failed
@@ -53,6 +57,35 @@ FLOW_FIELDS: Final = (
 
 
 CURRENCIES_SCOPE: Final = "currencies"  # one counter per currency invoiced in: the reports' list of them
+
+# What quarters#C counts per UTC quarter hour (the digest's window in the operator's zone):
+QUARTER_MINUTES: Final = 15
+OWED_MOVED: Final = "owed"  # what is owed moved (every due date)
+# ... of it, due on a day (field OWED_DUE + the date) from RECENT_DUE_DAYS days before the quarter's UTC day to that
+# day, and due before those (OWED_DUE_OLDER): enough to tell what was overdue at the end of any local day ending
+# within the three days after (a due date later than the quarter's day is not overdue at any of those ends).
+OWED_DUE: Final = "owed_due#"
+OWED_DUE_OLDER: Final = "owed_due_older"
+RECENT_DUE_DAYS: Final = 3
+QUARTER_FLOWS: Final = ("collected", "invoices_paid")  # the flows the digest shows for a local day
+
+
+def quarters_scope(currency: str) -> str:
+    return f"quarters#{currency}"
+
+
+def quarter_bucket(at: datetime) -> str:
+    """The UTC quarter hour `at` falls in, e.g. "2026-11-01T10:45": buckets sort as the instants do."""
+    utc = at.astimezone(UTC)
+    return utc.replace(minute=utc.minute - utc.minute % QUARTER_MINUTES).strftime("%Y-%m-%dT%H:%M")
+
+
+def owed_due_field(due: date, day: date) -> str | None:
+    """The quarters#C field a move of what is owed on `due`, made on UTC `day`, is kept under besides OWED_MOVED
+    (None: due after `day`, overdue at the end of none of the days that field serves)."""
+    if due > day:
+        return None
+    return OWED_DUE_OLDER if (day - due).days > RECENT_DUE_DAYS else OWED_DUE + due.isoformat()
 
 
 def owed_scope(currency: str) -> str:
@@ -108,7 +141,7 @@ def _owing(invoice: Invoice | None) -> _Owing | None:
     return _Owing(invoice.currency, invoice.due_date, owed) if owed > 0 else None
 
 
-def _owed_tallies(before: Invoice | None, after: Invoice, today: date) -> list[Tally]:
+def _owed_tallies(before: Invoice | None, after: Invoice, at: datetime) -> list[Tally]:
     if not after.counted:
         return []  # not in the counters yet (written before them): nothing to move
     moved: list[tuple[_Owing, int]] = []
@@ -119,12 +152,18 @@ def _owed_tallies(before: Invoice | None, after: Invoice, today: date) -> list[T
     if now_owing is not None:
         moved.append((now_owing, 1))
     tallies: list[Tally] = []
+    today = at.astimezone(UTC).date()
     for owing, sign in moved:
         deltas = {"amount": sign * owing.amount, "invoices": sign}
+        quarter = {OWED_MOVED: sign * owing.amount}
+        due_field = owed_due_field(owing.due, today)
+        if due_field is not None:
+            quarter[due_field] = sign * owing.amount
         tallies += [
             Tally(owed_days_scope(owing.currency, owing.due.year), day_bucket(owing.due), deltas),
             Tally(owed_scope(owing.currency), month_bucket(owing.due), deltas),
             Tally(moves_scope(owing.currency, today), moves_bucket(today, owing.due), deltas),
+            Tally(quarters_scope(owing.currency), quarter_bucket(at), quarter),
         ]
     return tallies
 
@@ -153,13 +192,7 @@ def _invoice_flows(before: Invoice | None, after: Invoice, at: datetime) -> list
             flows["voided"] = owed_by(before)
         if after.status is InvoiceStatus.UNCOLLECTIBLE:
             flows["written_off"] = owed_by(before)
-    settled_by_payment = (
-        before is not None
-        and before.status is not InvoiceStatus.PAID
-        and after.status is InvoiceStatus.PAID
-        and after.amount_paid > before.amount_paid
-    )
-    tallies = _both_buckets(after.currency, at.date(), flows)
+    tallies = _both_buckets(after.currency, at.date(), flows) + _quarter(after.currency, at, flows)
     if after.hold is not None and after.hold.reason == PROMISE_REASON and (before is None or before.hold != after.hold):
         # A promise made, or its date moved by the customer (services.checkout.promise_to_pay)
         earlier = _promised_date(before) if before is not None else None
@@ -168,8 +201,7 @@ def _invoice_flows(before: Invoice | None, after: Invoice, at: datetime) -> list
         promised = _promised_date(after)
         if promised is not None:
             tallies += _both_buckets(after.currency, promised, {"promises_due": 1})
-    if settled_by_payment:
-        assert before is not None
+    if before is not None and _settled_by_payment(before, after) and not _held_paid(before):
         paid_on = local_date(at, after.customer_timezone)
         issued_on = local_date(after.created_at, after.customer_timezone)
         paid = {
@@ -177,12 +209,49 @@ def _invoice_flows(before: Invoice | None, after: Invoice, at: datetime) -> list
             "days_to_pay": max(0, (paid_on - issued_on).days),
             "paid_on_time": 1 if paid_on <= after.due_date else 0,
         }
-        tallies += _both_buckets(after.currency, at.date(), paid)
+        tallies += _both_buckets(after.currency, at.date(), paid) + _quarter(after.currency, at, paid)
+    if before is not None and _keeps_promise(before, after, at):
         promised = _promised_date(before)
-        until = before.hold.until if before.hold is not None else None
-        if promised is not None and until is not None and at < until:
-            tallies += _both_buckets(after.currency, promised, {"promises_kept": 1})
+        assert promised is not None
+        tallies += _both_buckets(after.currency, promised, {"promises_kept": 1})
     return tallies
+
+
+def _settled_by_payment(before: Invoice, after: Invoice) -> bool:
+    """A payment settled it in full (the first time, or again after a refund or a lost dispute reopened it)."""
+    return (
+        before.status is not InvoiceStatus.PAID
+        and after.status is InvoiceStatus.PAID
+        and after.amount_paid > before.amount_paid
+    )
+
+
+def _held_paid(invoice: Invoice) -> bool:
+    """Whether invoices_paid holds it already, or never will: a payment settled it in full before, counted then
+    (counted_paid), or before the counters (an uncounted invoice whose payments once covered what it owes)."""
+    if invoice.counted:
+        return invoice.counted_paid
+    return invoice.amount_paid > 0 and invoice.amount_paid >= invoice.amount_due
+
+
+def _held_promise(invoice: Invoice) -> bool:
+    """Whether its one promise's keeping is counted already, or never will be: kept and counted
+    (counted_promise_kept), or made before the counters (never counted in promises_due)."""
+    if invoice.counted:
+        return invoice.counted_promise_kept
+    return invoice.promised_at is not None
+
+
+def _keeps_promise(before: Invoice, after: Invoice, at: datetime) -> bool:
+    """A payment settled it in full while its promise ran, and that promise is not counted kept yet."""
+    until = before.hold.until if before.hold is not None else None
+    return (
+        _settled_by_payment(before, after)
+        and _promised_date(before) is not None
+        and until is not None
+        and at < until
+        and not _held_promise(before)
+    )
 
 
 def _plan_flows(before: Plan | None, after: Plan, at: datetime) -> list[Tally]:
@@ -206,6 +275,11 @@ def _plan_flows(before: Plan | None, after: Plan, at: datetime) -> list[Tally]:
     return _both_buckets(after.currency, at.date(), flows)
 
 
+def _quarter(currency: str, at: datetime, deltas: dict[str, int]) -> list[Tally]:
+    moving = {name: delta for name, delta in deltas.items() if delta and name in QUARTER_FLOWS}
+    return [Tally(quarters_scope(currency), quarter_bucket(at), moving)] if moving else []
+
+
 def _both_buckets(currency: str, day: date, deltas: dict[str, int]) -> list[Tally]:
     moving = {name: delta for name, delta in deltas.items() if delta}
     if not moving:
@@ -225,7 +299,7 @@ def tallies_for(
     if after is not None:
         if after.counted and (before is None or not before.counted):  # new, or counted for the first time
             tallies.append(Tally(CURRENCIES_SCOPE, after.currency, {"invoices": 1}))
-        tallies += _owed_tallies(before, after, at.date())
+        tallies += _owed_tallies(before, after, at)
         tallies += _invoice_flows(before, after, at)
     if plan_after is not None:
         tallies += _plan_flows(plan_before, plan_after, at)
@@ -242,8 +316,16 @@ def tallied(
     before = None if change.new_invoice is not None else invoice_before
     if change.invoice_update is not None and before is None:
         raise ValueError("an invoice update's tallies need the invoice it was made from")
-    if change.invoice_update is not None and not change.invoice_update.counted:
-        change.invoice_update = replace(change.invoice_update, counted=True)
+    if change.invoice_update is not None and before is not None:
+        # Counted from now on (once, under the update's version guard), and what the KPIs hold of it: paid and
+        # its promise kept, once each, however often it is reopened and settled again.
+        update = change.invoice_update
+        change.invoice_update = replace(
+            update,
+            counted=True,
+            counted_paid=_held_paid(before) or _settled_by_payment(before, update),
+            counted_promise_kept=_held_promise(before) or _keeps_promise(before, update, at),
+        )
     after = change.new_invoice or change.invoice_update
     plan_after = change.plan_update
     change.tallies += tallies_for(

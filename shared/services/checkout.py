@@ -30,6 +30,7 @@ from shared.domain.records import (
     OpenCheckout,
     PayLink,
     Plan,
+    ReminderOpening,
 )
 from shared.services import reminder_report
 from shared.services.aggregates import PROMISE_REASON, tallied
@@ -70,7 +71,9 @@ def open_pay_link(ledger: Ledger, clock: Clock, token: str) -> PayPage:
 
 def _record_first_opening(ledger: Ledger, link: PayLink, now: datetime) -> PayLink:
     """A reminder's link opened for the first time: recorded once, whoever opens it first (two tabs at once,
-    a mail scanner and the customer) wins the guarded write and the others find it recorded."""
+    a mail scanner and the customer) wins the guarded write and the others find it recorded. The reminder's
+    "opened" counter moves only with the first opening of any of its links (ReminderOpening): an email sent
+    twice carries two links, and the reminder was still sent once."""
     reminder = link.reminder
     assert reminder is not None
     opened = replace(link, opened_at=now)
@@ -82,12 +85,19 @@ def _record_first_opening(ledger: Ledger, link: PayLink, now: datetime) -> PayLi
         at=now,
         details={"reminder": reminder.details()},
     )
+    counted = Change(
+        pay_link_opened=opened,
+        reminder_opening=ReminderOpening(link.invoice_id, reminder, now),
+        audit=[entry],
+        tallies=[reminder_report.link_opened(link.invoice_id, reminder)],
+    )
     try:
-        ledger.commit(
-            Change(
-                pay_link_opened=opened, audit=[entry], tallies=[reminder_report.link_opened(link.invoice_id, reminder)]
-            )
-        )
+        try:
+            ledger.commit(counted)
+        except ChangeRejected as rejected:
+            if rejected.reason is not Rejection.REMINDER_OPENED:
+                raise
+            ledger.commit(Change(pay_link_opened=opened, audit=[entry]))  # another of its links was opened first
     except ChangeRejected as rejected:
         if rejected.reason is not Rejection.ALREADY_OPENED:
             raise

@@ -30,6 +30,7 @@ from shared.domain.records import (
     Plan,
     ReconcileCursor,
     RecurringCharge,
+    ReminderOpening,
     StripeEventRecord,
 )
 
@@ -59,6 +60,9 @@ class Change:
     # A reminder's pay link opened for the first time (opened_at set): written only over the stored link not
     # yet opened, so a link opened twice, or in two tabs at once, is recorded once
     pay_link_opened: PayLink | None = None
+    # ... and the first opening of any of its reminder's links: written only if that reminder has none yet, so a
+    # reminder whose email went out twice counts one opening
+    reminder_opening: ReminderOpening | None = None
     checkout: CheckoutAttempt | None = None
     # The invoice's one payable session: written only if the stored version is `version - 1` (none for 1)
     open_checkout: OpenCheckout | None = None
@@ -90,7 +94,8 @@ GUARDED_FIELDS: Final = (
     "stripe_event", "new_customer", "customer_update", "new_invoice", "invoice_update", "open_checkout",
     "payment", "payment_refunds", "payment_reversal", "new_plan", "plan_update", "new_recurring",
     "recurring_update", "dispute",
-    "pay_link_opened",  # a reminder's link opened: its first opening only (the opening's counter)
+    "pay_link_opened",  # a reminder's link opened: its first opening only
+    "reminder_opening",  # a reminder opened through any of its links: the first only (the opening's counter)
 )  # fmt: skip
 
 
@@ -128,6 +133,7 @@ class Rejection(StrEnum):
     DUPLICATE_NUMBER = "duplicate_number"  # new_invoice: another invoice has that number
     STALE_INVOICE = "stale_invoice"  # invoice_update: no such invoice, or it changed since it was read
     ALREADY_OPENED = "already_opened"  # pay_link_opened: no such link, or its first opening is recorded already
+    REMINDER_OPENED = "reminder_opened"  # reminder_opening: another link of that reminder was opened first
     CHECKOUT_CONFLICT = "checkout_conflict"  # checkout: that ref is recorded with another session
     STALE_OPEN_CHECKOUT = "stale_open_checkout"  # open_checkout: another session was opened or closed meanwhile
     PAYMENT_NOT_FORWARD = "payment_not_forward"  # payment: the stored payment is as far along or further

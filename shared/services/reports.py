@@ -170,6 +170,22 @@ def _per_currency(codes: list[str], line: Callable[[str], T]) -> list[T]:
 MAX_GROUPED_INVOICES: Final = 20_000
 
 
+@dataclass(frozen=True, slots=True)
+class LiveOwed:
+    """What one currency's invoices owe now, as of a day: in all, the part not past due by the end of `as_of`,
+    and per due day over the WINDOW_DAYS before it."""
+
+    total: int
+    current: int
+    due_on: dict[date, int]
+
+
+def live_line(ledger: Ledger, code: str, as_of: date) -> LiveOwed:
+    days, months = _owed_state(ledger, code, as_of)
+    line = _aged(code, as_of, days, months)
+    return LiveOwed(line.total, line.current, {date.fromisoformat(day): amount for day, amount in days.items()})
+
+
 def live_aging(ledger: Ledger, today: date, currency: str | None = None) -> list[AgingLine]:
     def line(code: str) -> AgingLine:
         days, months = _owed_state(ledger, code, today)
@@ -226,23 +242,32 @@ def _by_customer(ledger: Ledger, today: date, currency: str | None) -> list[Cust
 # ----- daily snapshots (functions/balances) --------------------------------------------------------------------
 
 
+def _next_month(month: date) -> date:
+    return (month.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
 def _moves_after(ledger: Ledger, currency: str, after: date, today: date) -> dict[str, int]:
-    """Owed moved per due day by the changes of the days after `after` up to today."""
+    """Owed moved per due day by every change of the days after `after`: up to today, and past it. A run that
+    started before midnight reads the live counters after it, with the moves of the new day (maybe of a new
+    month) in them: leaving those out would put them in the snapshot of the day before. So each month's
+    partition is read to its end, through the month after today's (no run lasts a month)."""
     moved: dict[str, int] = {}
     since = (after + timedelta(days=1)).isoformat()
     month = (after + timedelta(days=1)).replace(day=1)
-    while month <= today:
-        span = (since, f"{today.isoformat()}#~")
+    last = _next_month(today)
+    while month <= last:
+        span = (since, "~")
         for bucket, counts in ledger.read_tallies(moves_scope(currency, month), between=span).items():
             due = bucket.split("#", 1)[1]
             moved[due] = moved.get(due, 0) + counts.get("amount", 0)
-        month = (month + timedelta(days=32)).replace(day=1)
+        month = _next_month(month)
     return moved
 
 
 def aging_as_of_end_of(ledger: Ledger, day: date, today: date) -> dict[str, dict[str, int]]:
-    """The aging at the end of `day` (before today), to the cent: what is owed now, less what the changes since
-    moved (owedmoves#). Read between two reads of those moves: if a change landed meanwhile, read again."""
+    """The aging at the end of `day` (before `today`, the day the run started), to the cent: what is owed now,
+    less what every change since moved (owedmoves#, even those of a day after `today`, once a run crosses
+    midnight). Read between two reads of those moves: if a change landed meanwhile, read again."""
     result: dict[str, dict[str, int]] = {}
     for code in currencies(ledger):
         for _ in range(SNAPSHOT_TRIES):

@@ -42,6 +42,7 @@ from shared.domain.records import (
     Refund,
     RefundStatus,
     ReminderAttribution,
+    ReminderOpening,
 )
 from shared.services.ports import (
     Change,
@@ -226,6 +227,49 @@ class LedgerContract:
             ledger.commit(Change(pay_link_opened=replace(opened, token_hash="b" * 64)))
         assert unknown.value.reason is Rejection.ALREADY_OPENED
         assert ledger.get_pay_link("b" * 64) is None
+
+    def test_a_reminders_first_opening_is_written_once_whichever_of_its_links(self, ledger: LedgerUnderTest) -> None:
+        # Given two links minted for one reminder (its email delivered twice), and one for another reminder
+        sent = ReminderAttribution("7:overdue", "overdue", REMINDER_CHANNEL_EMAIL, NOW)
+        later = ReminderAttribution("14:overdue", "overdue", REMINDER_CHANNEL_EMAIL, NOW + timedelta(days=7))
+        first, second, other = (
+            replace(a_pay_link(), token_hash=c * 64, reminder=r) for c, r in (("a", sent), ("b", sent), ("c", later))
+        )
+        ledger.commit(Change(pay_link=first))
+        ledger.commit(Change(pay_link=second))
+        ledger.commit(Change(pay_link=other))
+        opened_at = NOW + timedelta(hours=1)
+        tally = Tally("reminders", "bucket", {"opened": 1})
+        # When the first link's opening counts the reminder's
+        ledger.commit(
+            Change(
+                pay_link_opened=replace(first, opened_at=opened_at),
+                reminder_opening=ReminderOpening("inv_1", sent, opened_at),
+                tallies=[tally],
+            )
+        )
+        # Then the second link's opening may not count it again: refused whole, counter and link unmoved
+        with pytest.raises(ChangeRejected) as refused:
+            ledger.commit(
+                Change(
+                    pay_link_opened=replace(second, opened_at=opened_at + timedelta(hours=1)),
+                    reminder_opening=ReminderOpening("inv_1", sent, opened_at + timedelta(hours=1)),
+                    tallies=[tally],
+                )
+            )
+        assert refused.value.reason is Rejection.REMINDER_OPENED
+        assert ledger.read_tallies("reminders", buckets=["bucket"]) == {"bucket": {"opened": 1}}
+        stored_second = ledger.get_pay_link(second.token_hash)
+        assert stored_second is not None and stored_second.opened_at is None
+        # And another reminder of the same invoice counts its own opening
+        ledger.commit(
+            Change(
+                pay_link_opened=replace(other, opened_at=opened_at),
+                reminder_opening=ReminderOpening("inv_1", later, opened_at),
+                tallies=[tally],
+            )
+        )
+        assert ledger.read_tallies("reminders", buckets=["bucket"]) == {"bucket": {"opened": 2}}
 
     def test_a_checkout_reads_back_and_the_same_session_may_be_recorded_again(self, ledger: LedgerUnderTest) -> None:
         # Given a checkout attempt, When the same one is recorded again (a retried pay page)

@@ -39,6 +39,7 @@ from shared.domain.records import (
     Plan,
     ReconcileCursor,
     RecurringCharge,
+    ReminderOpening,
     StripeEventRecord,
 )
 from shared.domain.text import search_text
@@ -105,6 +106,7 @@ class InMemoryLedger:
         self.invoice_numbers: dict[str, str] = {}  # number -> invoice id
         self.external_ids: dict[str, str] = {}  # a customer's external id -> customer id
         self.pay_links: dict[str, PayLink] = {}
+        self.reminder_openings: dict[tuple[str, str, str], ReminderOpening] = {}
         self.checkouts: dict[tuple[str, str], CheckoutAttempt] = {}  # (invoice id, ref)
         self.open_checkouts: dict[str, OpenCheckout] = {}  # invoice id -> its one payable session
         self.payments: dict[tuple[str, str], Payment] = {}  # (invoice id, payment key)
@@ -215,6 +217,8 @@ class InMemoryLedger:
             stored_link = self.pay_links.get(c.pay_link_opened.token_hash)
             if stored_link is None or stored_link.opened_at is not None:
                 yield Rejection.ALREADY_OPENED
+        if c.reminder_opening and _opening_identity(c.reminder_opening) in self.reminder_openings:
+            yield Rejection.REMINDER_OPENED
         if c.checkout:
             stored_checkout = self.checkouts.get((c.checkout.invoice_id, c.checkout.ref))
             if stored_checkout and stored_checkout.session_id != c.checkout.session_id:
@@ -286,6 +290,8 @@ class InMemoryLedger:
         for link in (c.pay_link, c.pay_link_opened):
             if link:
                 self.pay_links[link.token_hash] = link
+        if c.reminder_opening:
+            self.reminder_openings[_opening_identity(c.reminder_opening)] = c.reminder_opening
         if c.checkout:
             self.checkouts[(c.checkout.invoice_id, c.checkout.ref)] = c.checkout
         if c.open_checkout:
@@ -678,6 +684,11 @@ def _event_order(event: StripeEventRecord) -> str:
     return f"{event.received_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{event.event_id}"
 
 
+def _opening_identity(opening: ReminderOpening) -> tuple[str, str, str]:
+    """One per reminder: its invoice, its step and when the run sent it."""
+    return opening.invoice_id, opening.reminder.step, opening.reminder.sent_at.isoformat()
+
+
 def _audit_identity(entry: AuditEntry) -> tuple[str, str, str, str]:
     return entry.subject.value, entry.subject_id, entry.at.isoformat(), entry.id
 
@@ -700,6 +711,8 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
         names.append(("invoice", c.invoice_update.id))
         names += [("invoice list", c.invoice_update.id, n) for n in _ENTRIES]
     names += [("pay link", x.token_hash) for x in (c.pay_link, c.pay_link_opened) if x]
+    if c.reminder_opening:
+        names.append(("reminder opening", *_opening_identity(c.reminder_opening)))
     if c.checkout:
         names.append(("checkout", c.checkout.invoice_id, c.checkout.ref))
     if c.open_checkout:

@@ -48,6 +48,7 @@ from shared.domain.records import (
     Refund,
     RefundStatus,
     ReminderAttribution,
+    ReminderOpening,
     StripeEventRecord,
 )
 from shared.domain.text import search_text
@@ -412,6 +413,8 @@ def invoice_item(i: Invoice, now: datetime) -> dict[str, Any]:
         "credit_notes": [_credit_note_item(n) for n in i.credit_notes] or None,
         "pay_link_generation": i.pay_link_generation or None,
         "counted": i.counted or None,
+        "counted_paid": i.counted_paid or None,
+        "counted_promise_kept": i.counted_promise_kept or None,
     }
     if i.next_action_at is not None:  # only invoices with reminder work sit in the sparse index
         stamp = utc_stamp(i.next_action_at)
@@ -455,6 +458,8 @@ def invoice_from(item: dict[str, Any]) -> Invoice:
         credit_notes=tuple(_credit_note_from(n) for n in item.get("credit_notes") or ()),
         pay_link_generation=int(item.get("pay_link_generation") or 0),
         counted=bool(item.get("counted")),  # absent on items written before the aggregates: not counted
+        counted_paid=bool(item.get("counted_paid")),
+        counted_promise_kept=bool(item.get("counted_promise_kept")),
     )
 
 
@@ -513,6 +518,27 @@ def pay_link_item(link: PayLink) -> dict[str, Any]:
         "reminder": _reminder_item(link.reminder),
         "opened_at": timestamp(link.opened_at) if link.opened_at else None,
         schema.TTL_ATTRIBUTE: epoch(link.expires_at + PAY_LINK_GRACE),
+    }
+
+
+# A reminder's opening marker outlives every link of that reminder (the longest pay link lifetime is far less)
+# and the longest range of the reminders report.
+REMINDER_OPENING_KEPT: Final = timedelta(days=400)
+
+
+def reminder_opening_key(invoice_id: str, reminder: ReminderAttribution) -> Key:
+    """One per reminder (an invoice's dunning step, as the run sent it), in its invoice's partition."""
+    return invoice_partition(invoice_id), f"REMINDEROPENED#{reminder.step}#{timestamp(reminder.sent_at)}"
+
+
+def reminder_opening_item(opening: ReminderOpening) -> dict[str, Any]:
+    return {
+        **key_item(reminder_opening_key(opening.invoice_id, opening.reminder)),
+        "type": "reminder_opening",
+        "invoice_id": opening.invoice_id,
+        "reminder": _reminder_item(opening.reminder),
+        "opened_at": timestamp(opening.opened_at),
+        schema.TTL_ATTRIBUTE: epoch(opening.opened_at + REMINDER_OPENING_KEPT),
     }
 
 

@@ -114,6 +114,7 @@ WRITE_RULES: Final[tuple[WriteRule, ...]] = (
     *(WriteRule("invoice_update", _listing(name), None) for name in items.INVOICE_LISTINGS),
     WriteRule("pay_link", _timeless(items.pay_link_item), Rejection.EXISTS, NEW),
     WriteRule("pay_link_opened", _timeless(items.pay_link_item), Rejection.ALREADY_OPENED, NOT_YET_OPENED),
+    WriteRule("reminder_opening", _timeless(items.reminder_opening_item), Rejection.REMINDER_OPENED, NEW),
     WriteRule(
         "checkout", _timeless(items.checkout_item), Rejection.CHECKOUT_CONFLICT, NEW_OR_SAME_SESSION,
         lambda checkout: {":sid": checkout.session_id},

@@ -8,15 +8,17 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from shared.clock import AdjustableClock
 from shared.domain.errors import DomainError
 from shared.domain.invoices import Hold, Invoice, InvoiceStatus, PaymentStatus
+from shared.domain.local_time import local_date
 from shared.domain.records import Installment, InstallmentStatus, OfflineMethod, PlanStatus
 from shared.services import aggregates
 from shared.services.aggregates import PROMISE_REASON, owed_by, tallied, tallies_for
+from shared.services.checkout import PayPage, promise_to_pay
 from shared.services.corrections import CreditNoteAsk, InvoiceCorrection, correct_invoice, issue_credit_note_once
 from shared.services.counters_backfill import backfill_counters
 from shared.services.invoices import InvoiceDraft, create_invoice, void_invoice
@@ -145,6 +147,92 @@ def test_a_promise_paid_after_its_day_is_not_kept() -> None:
     assert flows(late, "D#2026-11-05") == {}
 
 
+def _moved(before: Invoice, after: Invoice, at: datetime) -> tuple[Invoice, list[aggregates.Tally]]:
+    """What a use case writes: the invoice as tallied() leaves it, and its tallies."""
+    change = tallied(Change(invoice_update=after), at, invoice_before=before)
+    assert change.invoice_update is not None
+    return change.invoice_update, change.tallies
+
+
+def test_an_invoice_paid_reopened_and_paid_again_counts_as_paid_once_when_first_paid() -> None:
+    # Given an invoice created on 2026-11-02, due 2026-12-15, paid in full (on time) on 2026-11-12
+    created = an_invoice(due_date=date(2026, 12, 15), created_at=NOW)
+    first_at, again_at = NOW + timedelta(days=10), NOW + timedelta(days=60)
+    paid, first = _moved(created, created.with_payment(12_500), first_at)
+
+    # When a refund reopens 50.00 of it and the customer pays that again, late, on 2027-01-01
+    reopened, _ = _moved(paid, paid.with_refunds(5_000, 5_000, first_at + timedelta(days=5)), first_at)
+    assert reopened.status is InvoiceStatus.PARTIALLY_PAID
+    _settled, again = _moved(reopened, reopened.with_payment(5_000), again_at)
+
+    # Then it was paid once, on the first day it was settled (ten days, on time); paying again collects only
+    assert flows(first, f"D#{first_at.date().isoformat()}") == {
+        "collected": 12_500, "invoices_paid": 1, "days_to_pay": 10, "paid_on_time": 1,
+    }  # fmt: skip
+    assert flows(again, f"D#{again_at.date().isoformat()}") == {"collected": 5_000}
+
+
+def test_a_promise_kept_is_kept_once_even_if_the_invoice_is_reopened_and_paid_again_in_time() -> None:
+    # Given a promise to pay by 2026-11-20, paid on the 10th, reopened by a refund and paid again on the 15th
+    invoice = an_invoice()
+    until = datetime(2026, 11, 21, tzinfo=UTC)
+    promise = replace(invoice, hold=Hold(PROMISE_REASON, until), promised_at=NOW, version=2)
+    promised, made = _moved(invoice, promise, NOW)
+    paid, first = _moved(promised, promised.with_payment(12_500), datetime(2026, 11, 10, tzinfo=UTC))
+    reopened, _ = _moved(paid, paid.with_refunds(12_500, 12_500, NOW), datetime(2026, 11, 12, tzinfo=UTC))
+    _, again = _moved(reopened, reopened.with_payment(12_500), datetime(2026, 11, 15, tzinfo=UTC))
+
+    # Then the promise is due once and kept once (a share of kept promises never exceeds 1)
+    assert flows(made, "D#2026-11-20") == {"promises_due": 1}
+    assert flows(first, "D#2026-11-20") == {"promises_kept": 1}
+    assert flows(again, "D#2026-11-20") == {}
+
+
+def test_a_promise_made_after_an_earlier_settlement_is_kept_once_when_paid_in_time() -> None:
+    # Given an invoice paid, then reopened by a refund (it counted as paid then)
+    invoice = an_invoice()
+    paid, _ = _moved(invoice, invoice.with_payment(12_500), NOW)
+    reopened, _ = _moved(paid, paid.with_refunds(2_500, 2_500, NOW), NOW + timedelta(days=1))
+    # When the customer promises to pay the rest by 2026-11-20 and pays it on the 10th, then again after a refund
+    until = datetime(2026, 11, 21, tzinfo=UTC)
+    promise = replace(reopened, hold=Hold(PROMISE_REASON, until), promised_at=NOW + timedelta(days=2), version=4)
+    promised, _ = _moved(reopened, promise, NOW + timedelta(days=2))
+    settled, kept = _moved(promised, promised.with_payment(2_500), datetime(2026, 11, 10, tzinfo=UTC))
+    again, _ = _moved(settled, settled.with_refunds(2_500, 2_500, NOW), datetime(2026, 11, 11, tzinfo=UTC))
+    _, twice = _moved(again, again.with_payment(2_500), datetime(2026, 11, 12, tzinfo=UTC))
+
+    # Then the promise counts kept once, and the invoice is not counted paid again
+    assert flows(kept, "D#2026-11-20") == {"promises_kept": 1}
+    assert flows(kept, "D#2026-11-10") == {"collected": 2_500}
+    assert flows(twice, "D#2026-11-20") == {}
+
+
+def test_an_invoice_paid_in_full_before_the_counters_is_not_counted_paid_when_paid_again() -> None:
+    # Given an invoice from before the aggregates, paid in full then, and a refund that reopened it since
+    old = replace(
+        an_invoice(), amount_paid=12_500, amount_refunded=5_000, amount_reopened=5_000,
+        status=InvoiceStatus.PARTIALLY_PAID, counted=False,
+    )  # fmt: skip
+    # When it is paid again (the change that counts it)
+    _, tallies = _moved(old, old.with_payment(5_000), NOW)
+
+    # Then it is not counted paid: its first payment in full was before the counters (they never held it)
+    assert flows(tallies, f"D#{NOW.date().isoformat()}") == {"collected": 5_000}
+
+
+def test_a_promise_made_before_the_counters_is_not_counted_kept() -> None:
+    # Given an invoice from before the aggregates with a promise running (never in promises_due)
+    until = datetime(2026, 11, 21, tzinfo=UTC)
+    old = replace(an_invoice(), hold=Hold(PROMISE_REASON, until), promised_at=NOW, counted=False)
+
+    # When it is paid in time
+    _, tallies = _moved(old, old.with_payment(12_500), NOW + timedelta(days=1))
+
+    # Then it is paid, but no promise is counted kept (none was counted due)
+    assert flows(tallies, "D#2026-11-20") == {}
+    assert flows(tallies, f"D#{(NOW + timedelta(days=1)).date().isoformat()}")["invoices_paid"] == 1
+
+
 def test_off_session_first_attempts_failures_and_recoveries() -> None:
     # Given a plan whose second installment is charging on its first attempt
     charging = Installment(2, date(2026, 12, 1), 5_000, InstallmentStatus.CHARGING, attempts=1)
@@ -186,10 +274,11 @@ def test_the_fake_ledger_refuses_a_use_case_moving_money_without_its_tallies() -
 # ----- a random history, recomputed ------------------------------------------------------------------------
 
 CURRENCIES = ("USD", "EUR")
+percent = st.one_of(st.just(100), st.integers(1, 100))  # often the whole remainder: invoices get settled
 operation = st.one_of(
     st.tuples(st.just("create"), st.sampled_from(CURRENCIES), st.integers(1, 40), st.integers(-120, 60)),
-    st.tuples(st.just("pay_offline"), st.integers(0, 9), st.integers(1, 100)),
-    st.tuples(st.just("pay_stripe"), st.integers(0, 9), st.integers(1, 100)),
+    st.tuples(st.just("pay_offline"), st.integers(0, 9), percent),
+    st.tuples(st.just("pay_stripe"), st.integers(0, 9), percent),
     st.tuples(st.just("refund"), st.integers(0, 9), st.integers(1, 100), st.booleans()),
     st.tuples(st.just("credit"), st.integers(0, 9), st.integers(1, 100)),
     st.tuples(st.just("void"), st.integers(0, 9)),
@@ -200,6 +289,7 @@ operation = st.one_of(
         st.just("old"), st.sampled_from(CURRENCIES), st.integers(1, 40), st.integers(-120, 60), st.integers(0, 90)
     ),
     st.tuples(st.just("backfill")),
+    st.tuples(st.just("promise"), st.integers(0, 9), st.integers(0, 3)),
 )
 
 
@@ -215,6 +305,11 @@ class History:
         self.stripe: list[str] = []
         self.keys = 0
         self.old: dict[str, Invoice] = {}  # invoices from before the aggregates, as they were then
+        # What a finance person counts, watched from outside the counters: the first time a payment settled
+        # each invoice in full (the instant, and whether that was on or before its due date then), and each
+        # promise kept (its promised day), once per invoice.
+        self.first_paid: dict[str, tuple[datetime, bool]] = {}
+        self.kept: dict[str, date] = {}
         self.ledger.commit(Change(new_customer=a_customer()))
 
     def key(self) -> str:
@@ -227,8 +322,31 @@ class History:
     def apply(self, op: tuple[object, ...]) -> None:
         self.clock.set(self.clock.now() + timedelta(hours=7))
         kind, *args = op
+        before = dict(self.ledger.invoices)
         with contextlib.suppress(DomainError):  # not allowed in that state (a void after a payment...)
             getattr(self, f"_{kind}")(*args)
+        self._watch(before, self.clock.now())
+
+    def _watch(self, before: dict[str, Invoice], at: datetime) -> None:
+        for invoice_id, after in self.ledger.invoices.items():
+            was = before.get(invoice_id)
+            settled = (
+                was is not None
+                and was.status is not InvoiceStatus.PAID
+                and after.status is InvoiceStatus.PAID
+                and after.amount_paid > was.amount_paid
+            )
+            if not settled or was is None:
+                continue
+            zone = after.customer_timezone
+            if invoice_id not in self.first_paid:
+                self.first_paid[invoice_id] = (at, local_date(at, zone) <= after.due_date)
+            hold = was.hold
+            if (
+                hold is not None and hold.reason == PROMISE_REASON and hold.until is not None and at < hold.until
+                and invoice_id not in self.kept
+            ):  # fmt: skip
+                self.kept[invoice_id] = local_date(hold.until, zone) - timedelta(days=1)
 
     def _create(self, currency: str, hundreds: int, due_in: int) -> None:
         today = self.clock.now().date()
@@ -248,6 +366,13 @@ class History:
         )  # fmt: skip
         self.old[invoice.id] = self.ledger.seed_uncounted(invoice)
         self.invoices.append(invoice.id)
+
+    def _promise(self, index: int, days: int) -> None:
+        invoice, customer = self.invoice(index), self.ledger.get_customer("cus_1")
+        if invoice is None or customer is None:
+            return
+        promised = self.clock.now().date() + timedelta(days=days)
+        promise_to_pay(self.ledger, self.clock, PayPage(invoice, customer), promised=promised, max_days=14)
 
     def _backfill(self) -> None:
         backfill_counters(self.ledger, self.ledger.every_invoice(), self.clock)
@@ -321,8 +446,20 @@ class History:
             correct_invoice(self.ledger, self.gateway, self.clock, invoice.id, moved, actor=OPS)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(operation, min_size=1, max_size=40))
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(operation, min_size=4, max_size=40))
+# paid in full, reopened by a refund, paid again: one invoice paid, once (issue 12)
+@example([("create", "USD", 10, 5), ("pay_stripe", 0, 100), ("refund", 0, 50, True), ("pay_stripe", 0, 100)])
+# promised, paid in time, reopened, paid again in time: one promise kept, once
+@example(
+    [
+        ("create", "EUR", 10, 5),
+        ("promise", 0, 3),
+        ("pay_stripe", 0, 100),
+        ("refund", 0, 100, True),
+        ("pay_stripe", 0, 100),
+    ]
+)
 def test_after_any_history_the_aggregates_equal_a_recomputation_from_the_invoices(
     ops: list[tuple[object, ...]],
 ) -> None:
@@ -372,10 +509,38 @@ def test_after_any_history_the_aggregates_equal_a_recomputation_from_the_invoice
             assert total("refunded") == sum(i.amount_refunded for i in invoices)
             assert total("invoices_created") == len(invoices) - len(old)
             assert total("voided") == sum(i.amount_due for i in invoices if i.status is InvoiceStatus.VOID)
+            # and each invoice settled in full by a payment is paid once, when it first was (a refund that
+            # reopened it and a second payment count nothing more), with its days to pay and punctuality then
+            paid = [(i, *history.first_paid[i.id]) for i in invoices if i.id in history.first_paid]
+            assert total("invoices_paid") == len(paid)
+            assert total("days_to_pay") == sum(
+                max(0, (local_date(at, i.customer_timezone) - local_date(i.created_at, i.customer_timezone)).days)
+                for i, at, _ in paid
+            )
+            assert total("paid_on_time") == sum(1 for _, _, on_time in paid if on_time)
+            # and every promise is due once and kept at most once, on its promised day
+            promised = [i for i in invoices if i.promised_at is not None]
+            assert total("promises_due") == len(promised)
+            assert total("promises_kept") == sum(1 for i in invoices if i.id in history.kept)
+        for bucket, kept_flows in counters(ledger, f"flows#{currency}").items():
+            assert kept_flows.get("promises_kept", 0) <= kept_flows.get("promises_due", 0), bucket
 
-        # And what owedmoves kept per day adds up to what is owed
+        # And what owedmoves kept per day adds up to what is owed, as do the quarter hours' moves; and the quarter
+        # hours' money in and invoices paid add up to the daily flows'
         moves = within(ledger, f"owedmoves#{currency}#")
         assert sum(c.get("amount", 0) for c in moves.values()) == sum(owed_by(i) for i in invoices)
+        quarters = counters(ledger, f"quarters#{currency}")
+        assert sum(c.get("owed", 0) for c in quarters.values()) == sum(owed_by(i) for i in invoices)
+        for name in ("collected", "invoices_paid"):
+            assert sum(c.get(name, 0) for c in quarters.values()) == sum(c.get(name, 0) for c in flow_days)
+        # (each quarter's moves by due date are some of its moves, the rest due after its day)
+        for bucket, kept_quarter in quarters.items():
+            day = date.fromisoformat(bucket[:10])
+            assert all(
+                day - timedelta(days=3) <= date.fromisoformat(name[9:]) <= day
+                for name in kept_quarter
+                if name.startswith("owed_due#")
+            ), bucket
         # And every invoice is counted, once, in its currency's line of the reports
         assert all(i.counted for i in invoices)
         kept = counters(ledger, "currencies").get(currency, {}).get("invoices", 0)

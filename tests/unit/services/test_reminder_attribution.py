@@ -28,6 +28,7 @@ from shared.services.reminders import RunReport, remind_invoice, run_reminders
 from shared.services.stripe_events.checkout_payments import record_session
 from shared.services.stripe_events.engine import Outcome
 from tests.fakes import FakeGateway, FixedClock, InMemoryLedger, RecordingMailer, RecordingPublisher
+from tests.fakes.ledger import CLAIMED, DELIVERED, PENDING
 from tests.fakes.pages import a_ledger_with
 from tests.fakes.records import NOW, a_customer, an_invoice
 from tests.fakes.stripe_facts import a_session_fact, checkout_tags
@@ -51,9 +52,9 @@ def _a_reminded_invoice() -> InMemoryLedger:
     return ledger
 
 
-def _delivered(ledger: InMemoryLedger, body_type: type = ReminderEmail) -> str:
+def _delivered(ledger: InMemoryLedger, body_type: type = ReminderEmail, status: str = PENDING) -> str:
     """Deliver the queued email of that type; the token of the pay link in it."""
-    [message] = [m for m in ledger.outbox_messages() if isinstance(m.body, body_type)]
+    [message] = [m for m in ledger.outbox_messages(status) if isinstance(m.body, body_type)]
     mailer = RecordingMailer()
     deliver(
         message.id,
@@ -238,6 +239,32 @@ def test_a_reminder_sent_opened_and_paid_within_the_week_is_counted_once_each() 
     paid = (PaidWithin("USD", payments=1, amount=12_500, invoices_paid=1),)
     assert report.rows == (ReminderFigures(SENT_DAY, "-7:upcoming", "upcoming", 1, 1, paid),)
     assert report.totals == (ReminderFigures(None, "-7:upcoming", "upcoming", 1, 1, paid),)
+
+
+def _delivered_again(ledger: InMemoryLedger) -> str:
+    """The reminder's email sent a second time: the first delivery died after SES accepted it, before it was
+    recorded, so the next lease sends it again (Delivered.taken_over) with a fresh link of the same reminder."""
+    [message] = [m for m in ledger.outbox_messages(DELIVERED) if isinstance(m.body, ReminderEmail)]
+    entry = ledger.outbox[message.id]
+    entry.status, entry.claim_token, entry.claim_expires = CLAIMED, "dead-delivery", 0
+    return _delivered(ledger, status=CLAIMED)
+
+
+def test_a_reminder_delivered_twice_and_both_links_opened_counts_one_opening() -> None:
+    # Given the reminder's email delivered twice (two links minted for the one reminder)
+    ledger = _a_reminded_invoice()
+    first, second = _delivered(ledger), _delivered_again(ledger)
+    assert first != second and _link(ledger, first).reminder == _link(ledger, second).reminder == SENT
+
+    # When the customer opens one, then the other
+    show_pay_page(ledger, FixedClock(OPENED_AT), CONFIG, token=first, notices=Notices())
+    show_pay_page(ledger, FixedClock(OPENED_AT + timedelta(hours=1)), CONFIG, token=second, notices=Notices())
+
+    # Then each link knows it was opened, but the reminder sent once counts one opening (never more than sent)
+    assert _link(ledger, first).opened_at == OPENED_AT
+    assert _link(ledger, second).opened_at == OPENED_AT + timedelta(hours=1)
+    [row] = _report(ledger).rows
+    assert (row.sent, row.opened) == (1, 1)
 
 
 def test_a_payment_more_than_a_week_after_the_reminder_is_not_counted() -> None:

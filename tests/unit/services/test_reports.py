@@ -194,6 +194,46 @@ def test_a_snapshot_taken_days_later_still_gives_the_end_of_that_day() -> None:
     assert (march_2.days_1_30, march_4.days_1_30) == (10_000, 5_000)
 
 
+@pytest.mark.parametrize(
+    "run_starts",
+    [datetime(2026, 3, 4, 23, 59, 58, tzinfo=UTC), datetime(2026, 3, 31, 23, 59, 58, tzinfo=UTC)],
+    ids=["midnight", "midnight at the end of a month"],
+)
+def test_a_run_crossing_midnight_keeps_the_snapshot_of_the_day_it_was_meant_for(
+    run_starts: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an invoice owing USD 100.00, and a run that starts two seconds before midnight (fixed clock)
+    books = Books()
+    books.at(run_starts - timedelta(days=3))
+    invoice = books.invoice(10_000, run_starts.date() - timedelta(days=10))
+    books.at(run_starts)
+    day_before = run_starts.date() - timedelta(days=1)
+    expected = books.recomputed_aging(day_before)
+
+    # When, while the run reads the moves since that day, midnight passes and a payment of 40.00 lands
+    read_tallies = books.ledger.read_tallies
+    landed: list[datetime] = []
+
+    def a_payment_after_midnight(scope: str, **kwargs: object) -> dict[str, dict[str, int]]:
+        if scope.startswith("owedmoves#") and not landed:
+            landed.append(run_starts + timedelta(seconds=5))
+            books.at(landed[0])
+            books.pay(invoice, 4_000)
+        return read_tallies(scope, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(books.ledger, "read_tallies", a_payment_after_midnight)
+    books.at(run_starts)
+    written = keep_daily_snapshots(books.ledger, books.clock, days_back=1)
+    monkeypatch.undo()
+
+    # Then the snapshot is of the day before the run started, as it ended: the payment after midnight is not in it
+    assert landed and landed[0].date() == run_starts.date() + timedelta(days=1)
+    assert written == [day_before]
+    kept = aging_report(books.ledger, books.clock, day_before).currencies[0].as_counts()
+    assert kept == expected
+    assert sum(kept.values()) == 10_000
+
+
 def test_aging_of_a_day_without_a_snapshot_or_in_the_future_is_refused() -> None:
     books = Books()
     with pytest.raises(ReportUnavailable):
