@@ -1,6 +1,6 @@
 """Charts as inline SVG, drawn on the server: the console's reports need no script and nothing from elsewhere.
 
-Two shapes, each small enough to read at a glance (docs/decisions.md, entry 77, says why no library):
+Two shapes, each small enough to read at a glance (docs/decisions.md, entry 73, says why no library):
 - `bar_chart`: horizontal bars in groups (an aging bucket, a dunning step), one bar per series in each.
 - `column_chart`: one value per period (a KPI per month), a gap where a period has no value.
 

@@ -35,7 +35,7 @@ class Action(StrEnum):
     EDIT_DUNNING_POLICY = "edit_dunning_policy"
     MANAGE_USERS = "manage_users"
     # Not placed by the issue. A replay applies only what Stripe says happened, through the webhook's own
-    # checks (a mismatch is flagged again), so it is a collector's, like recording money received (decision 81).
+    # checks (a mismatch is flagged again), so it is a collector's, like recording money received (decision 77).
     REPLAY_STRIPE_EVENT = "replay_stripe_event"
     # Not placed by the issue; it changes what the ledger holds in bulk, so it is the admin's.
     IMPORT = "import"

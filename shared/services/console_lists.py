@@ -5,7 +5,7 @@ The form's fields are the list's own filters, named as the operator API names th
 messages ("give currency with status ...") speak the page's language. Empty fields are not filters (a GET
 form sends every text field). A refused combination, a value that does not read, a parameter the page does
 not take or a cursor from another list comes back as the page itself with the service's message (a 400),
-never a 500. Pages go forward with the list's cursor (next only, and back to the first page: decision 75).
+never a 500. Pages go forward with the list's cursor (next only, and back to the first page: decision 71).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ server (shared.charts), with the same figures as a table and a CSV.
 Amounts stay integers in minor units; the text shown (and the chart's labels) is formatted from them exactly
 (shared.rendering.format_money). The KPI trend is one collections report per month, each reading its own
 month's counters (and the monthly counters DSO's countback walks); the page prints how many items the twelve
-read (decision 78).
+read (decision 74).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ the Tab key. One call per page (`check_page(page, "pay page, open")`); it fails 
 axe-core is the npm package pinned in package.json (node_modules/axe-core, installed by `make e2e`). Our pages
 send `default-src 'none'`, so a <script> tag (Playwright's add_script_tag) would be refused; `page.evaluate`
 runs over the DevTools protocol, which the page's CSP does not govern, so axe is evaluated into the page as it
-is served, headers and all (docs/decisions.md, 80).
+is served, headers and all (docs/decisions.md, 76).
 """
 
 from __future__ import annotations

@@ -123,7 +123,7 @@ def test_the_kpis_trend_is_twelve_months_from_the_collections_report_one_month_a
     # And the page says what the twelve reports read, a bounded number of counter items
     read = re.search(r"The 12 monthly reports read (\d+) counter items", kpis)
     assert read and 0 < int(read.group(1)) <= 12 * 60, read
-    print(f"KPI trend: {read.group(1)} counter items read")  # the figure in README and decision 78
+    print(f"KPI trend: {read.group(1)} counter items read")  # the figure in README and decision 74
     # And the CSV has the same figures, a line per month
     lines = list(
         csv.DictReader(io.StringIO(browser.get("/console/reports?currency=USD&report=collections&format=csv").body))

@@ -24,7 +24,7 @@ COLLECTOR_ACTIONS = {
     Action.REVOKE_PAY_LINK,
     Action.RECORD_PAYMENT,
     Action.ADD_NOTE,
-    Action.REPLAY_STRIPE_EVENT,  # not placed by the issue: decision 81
+    Action.REPLAY_STRIPE_EVENT,  # not placed by the issue: decision 77
 }
 EXPECTED = {
     Role.VIEWER: {Action.VIEW},
