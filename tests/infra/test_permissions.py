@@ -181,7 +181,7 @@ INDEXES = {
     "reminders": ("due_work",),
     "charges": ("due_work",),
     "reconcile": ("due_work",),
-    "digest": ("due_work",),  # Stripe events to review; invoices about to be written off
+    "digest": ("due_work", "lists"),  # Stripe events to review (due_work); invoices about to be written off (lists)
     "console": ("by_owner", "due_work", "lists"),
 }
 
