@@ -70,3 +70,19 @@ def _real_time_after_each_test(request: pytest.FixtureRequest) -> Iterator[None]
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
     if _running and (nextitem is None or E2E_DIR not in Path(nextitem.path).resolve().parents):
         _running.pop().stop()
+
+
+@pytest.fixture
+def desk(browser: Any) -> Iterator[Any]:
+    """A page in a desktop-sized context of its own."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    """A page in a phone's context of its own (390 x 844, touch)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    yield context.new_page()
+    context.close()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,13 +21,6 @@ from tests.e2e.console_staff import OWN_PASSWORD, TEMPORARY_PASSWORD, new_staff_
 from tests.integration.console_browser import fresh_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-
-
-@pytest.fixture
-def desk(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    yield context.new_page()
-    context.close()
 
 
 def customer(stack: LocalStack) -> dict[str, Any]:

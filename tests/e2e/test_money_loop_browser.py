@@ -4,7 +4,6 @@ open the pay link, pay with the test card, see the paid state."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,13 +12,6 @@ import pytest
 from local.stack import LocalStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-
-
-@pytest.fixture
-def phone(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    yield context.new_page()
-    context.close()
 
 
 def test_a_customer_pays_an_invoice_on_a_phone(local_stack: LocalStack, phone: Any) -> None:

@@ -201,3 +201,16 @@ def clock() -> Iterator[FixedClock]:
     use_clock(fixed)
     yield fixed
     use_clock(SystemClock())
+
+
+@pytest.fixture
+def console(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The console's Cognito pool in moto, its app client configured for the console's function; the pool's id."""
+    from shared import wiring
+    from tests.integration.console_browser import console_pool
+
+    pool = console_pool()
+    monkeypatch.setenv("PAYPORTAL_CONSOLE_CLIENT_ID", pool.client_id)
+    wiring.reset()
+    yield pool.user_pool_id
+    wiring.reset()

@@ -4,7 +4,6 @@ the table: sign-in with TOTP enrolment and codes computed here, roles on the ser
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
 import boto3
@@ -14,21 +13,10 @@ from shared.clock import FixedClock, wall_clock_now
 from shared.domain.console_roles import Role
 from shared.domain.console_session import IDLE_TIMEOUT
 from tests.integration.conftest import Aws
-from tests.integration.console_browser import ORIGIN, ConsoleBrowser, console_pool, signed_in
+from tests.integration.console_browser import ORIGIN, ConsoleBrowser, signed_in
 from tests.integration.helpers import create_customer, create_invoice, get_invoice
 
 PASSWORD_COOKIE_FLAGS = ("HttpOnly", "Secure", "SameSite=Strict", "Path=/")
-
-
-@pytest.fixture
-def console(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from shared import wiring
-
-    pool = console_pool()
-    monkeypatch.setenv("PAYPORTAL_CONSOLE_CLIENT_ID", pool.client_id)
-    wiring.reset()
-    yield pool.user_pool_id
-    wiring.reset()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from html import unescape
 
@@ -15,7 +14,7 @@ import pytest
 from shared.clock import FixedClock
 from shared.domain.console_roles import Role
 from shared.services import console_lists
-from tests.integration.console_browser import ConsoleBrowser, console_pool, signed_in
+from tests.integration.console_browser import ConsoleBrowser, signed_in
 from tests.integration.helpers import create_customer, create_invoice, operator
 
 ROW_LINK = re.compile(r'<tr><td><a href="/console/invoices/(inv_[A-Za-z0-9_-]+)">([^<]+)</a>')
@@ -24,14 +23,9 @@ NEXT = re.compile(r'<a href="(/console/[a-z]+\?[^"]+)" rel="next">')
 
 
 @pytest.fixture
-def console(aws: object, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from shared import wiring
-
-    pool = console_pool()
-    monkeypatch.setenv("PAYPORTAL_CONSOLE_CLIENT_ID", pool.client_id)
-    wiring.reset()
-    yield pool.user_pool_id
-    wiring.reset()
+def console(clock: FixedClock, console: str) -> str:
+    """The console's pool (tests/integration/conftest.py), with the business clock fixed first."""
+    return console
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import csv
 import io
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -17,7 +16,7 @@ import pytest
 from shared.clock import FixedClock
 from shared.domain.console_roles import Role
 from tests.integration.conftest import TABLE, Aws
-from tests.integration.console_browser import console_pool, signed_in
+from tests.integration.console_browser import signed_in
 from tests.integration.helpers import create_customer, create_invoice, operator
 from tests.integration.test_reminder_attribution import run_reminders
 from tests.support import json_body
@@ -26,14 +25,9 @@ SVG = re.compile(r"<svg .*?</svg>", re.S)
 
 
 @pytest.fixture
-def console(aws: Aws, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from shared import wiring
-
-    pool = console_pool()
-    monkeypatch.setenv("PAYPORTAL_CONSOLE_CLIENT_ID", pool.client_id)
-    wiring.reset()
-    yield pool.user_pool_id
-    wiring.reset()
+def console(clock: FixedClock, console: str) -> str:
+    """The console's pool (tests/integration/conftest.py), with the business clock fixed first."""
+    return console
 
 
 @pytest.fixture

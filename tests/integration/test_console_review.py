@@ -6,30 +6,17 @@ audited as them); a viewer sees no Replay button and a forged post is refused; a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from shared.domain.console_roles import Role
-from tests.integration.conftest import Aws
-from tests.integration.console_browser import ConsoleBrowser, console_pool, signed_in
+from tests.integration.console_browser import ConsoleBrowser, signed_in
 from tests.integration.helpers import checkout_for, completed, create_customer, create_invoice, deliver, get_invoice
 from tests.integration.test_stripe_event_replay import StripeHolding, live_stack, stripe_holding
 from tests.support import json_body
 
 __all__ = ["stripe_holding"]  # the fixture, shared with the operator API's replay tests
-
-
-@pytest.fixture
-def console(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from shared import wiring
-
-    pool = console_pool()
-    monkeypatch.setenv("PAYPORTAL_CONSOLE_CLIENT_ID", pool.client_id)
-    wiring.reset()
-    yield pool.user_pool_id
-    wiring.reset()
 
 
 @pytest.fixture
