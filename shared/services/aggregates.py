@@ -26,7 +26,7 @@ paid and uncollectible invoices owe nothing here). A day is a UTC calendar day o
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Final
 
 from shared.domain.invoices import Invoice, InvoiceStatus
@@ -72,6 +72,22 @@ QUARTER_FLOWS: Final = ("collected", "invoices_paid")  # the flows the digest sh
 
 def quarters_scope(currency: str) -> str:
     return f"quarters#{currency}"
+
+
+# How long a quarter-hour counter is kept: the digest reads the last two days of them; a month leaves room for
+# a digest run late or again, and keeps the table from growing by about 35,000 items a year per currency.
+QUARTER_KEPT: Final = timedelta(days=35)
+
+
+def quarter_expiry(at: datetime) -> int:
+    """When a counter of `at`'s UTC quarter hour may go (epoch seconds): QUARTER_KEPT after the quarter began."""
+    start = datetime.strptime(quarter_bucket(at), "%Y-%m-%dT%H:%M").replace(tzinfo=UTC)
+    return int((start + QUARTER_KEPT).timestamp())
+
+
+def quarter_tally(currency: str, at: datetime, deltas: dict[str, int]) -> Tally:
+    """The quarters#C counter of `at`'s UTC quarter hour, moved by `deltas`, expiring QUARTER_KEPT after it."""
+    return Tally(quarters_scope(currency), quarter_bucket(at), deltas, expires_at=quarter_expiry(at))
 
 
 def quarter_bucket(at: datetime) -> str:
@@ -163,7 +179,7 @@ def _owed_tallies(before: Invoice | None, after: Invoice, at: datetime) -> list[
             Tally(owed_days_scope(owing.currency, owing.due.year), day_bucket(owing.due), deltas),
             Tally(owed_scope(owing.currency), month_bucket(owing.due), deltas),
             Tally(moves_scope(owing.currency, today), moves_bucket(today, owing.due), deltas),
-            Tally(quarters_scope(owing.currency), quarter_bucket(at), quarter),
+            quarter_tally(owing.currency, at, quarter),
         ]
     return tallies
 
@@ -277,7 +293,7 @@ def _plan_flows(before: Plan | None, after: Plan, at: datetime) -> list[Tally]:
 
 def _quarter(currency: str, at: datetime, deltas: dict[str, int]) -> list[Tally]:
     moving = {name: delta for name, delta in deltas.items() if delta and name in QUARTER_FLOWS}
-    return [Tally(quarters_scope(currency), quarter_bucket(at), moving)] if moving else []
+    return [quarter_tally(currency, at, moving)] if moving else []
 
 
 def _both_buckets(currency: str, day: date, deltas: dict[str, int]) -> list[Tally]:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Final
 
 from shared.domain.records import Dispute, Payment
-from shared.services.aggregates import quarter_bucket
+from shared.services.aggregates import quarter_bucket, quarter_expiry
 from shared.services.ports import Tally
 
 SCOPE: Final = "digest"
@@ -42,6 +42,7 @@ def charge_failed(payment: Payment, at: datetime) -> Tally:
         SCOPE,
         _bucket(at, payment.key),
         {CHARGES_FAILED + payment.currency: 1, CHARGES_FAILED_AMOUNT + payment.currency: payment.amount},
+        expires_at=quarter_expiry(at),
     )
 
 
@@ -51,4 +52,5 @@ def dispute_opened(dispute: Dispute, at: datetime) -> Tally:
         SCOPE,
         _bucket(at, dispute.id),
         {DISPUTES_OPENED + dispute.currency: 1, DISPUTES_OPENED_AMOUNT + dispute.currency: dispute.amount},
+        expires_at=quarter_expiry(at),
     )

@@ -44,6 +44,9 @@ class Tally:
     scope: str  # what is counted, e.g. "owed#USD" (a partition: its buckets are read together)
     bucket: str  # where in it, e.g. "D#2026-03-31"; buckets of a scope sort as strings
     deltas: dict[str, int]
+    # When the item may go (epoch seconds; DynamoDB's TTL deletes it some time after): derived from the bucket,
+    # so every write of the item sets the same instant. None: kept for good.
+    expires_at: int | None = None
 
 
 @dataclass(slots=True)
@@ -104,14 +107,18 @@ def merged_tallies(tallies: list[Tally]) -> list[Tally]:
     to zero, and items left with nothing to move, dropped. In the order each item first appears.
     Raises ValueError for a change with tallies but no guarded write (see GUARDED_FIELDS)."""
     merged: dict[tuple[str, str], dict[str, int]] = {}
+    expiries: dict[tuple[str, str], int | None] = {}
     for tally in tallies:
-        deltas = merged.setdefault((tally.scope, tally.bucket), {})
+        key = (tally.scope, tally.bucket)
+        if expiries.setdefault(key, tally.expires_at) != tally.expires_at:
+            raise ValueError(f"tallies on {tally.scope}/{tally.bucket} disagree on when the item expires")
+        deltas = merged.setdefault(key, {})
         for name, delta in tally.deltas.items():
             if type(delta) is not int:  # money is an int, never a float (nor a bool)
                 raise TypeError(f"tally {tally.scope}/{tally.bucket} field {name}: {delta!r} is not an int")
             deltas[name] = deltas.get(name, 0) + delta
     moving = [(key, {n: d for n, d in deltas.items() if d}) for key, deltas in merged.items()]
-    return [Tally(scope, bucket, deltas) for (scope, bucket), deltas in moving if deltas]
+    return [Tally(scope, bucket, deltas, expiries[(scope, bucket)]) for (scope, bucket), deltas in moving if deltas]
 
 
 def check_tallies_guarded(change: Change) -> None:

@@ -1381,6 +1381,26 @@ class LedgerContract:
         # Then the counter moved once
         assert ledger.read_tallies("owed#USD", buckets=["M#2026-12"]) == {"M#2026-12": {"amount": 100}}
 
+    def test_an_expiring_counter_reads_back_its_counts_only_and_disagreeing_expiries_are_refused(
+        self, ledger: LedgerUnderTest
+    ) -> None:
+        # Given a counter that expires, moved twice in one change and again in another
+        expiring = [Tally("q", "b", {"n": 1}, expires_at=1_800_000_000), Tally("q", "b", {"n": 2}, 1_800_000_000)]
+        ledger.commit(Change(new_invoice=an_invoice("inv_1"), tallies=expiring))
+        ledger.commit(Change(new_invoice=an_invoice("inv_2"), tallies=[Tally("q", "b", {"n": 4}, 1_800_000_000)]))
+
+        # Then what it reads back is its counts, never its expiry
+        assert ledger.read_tallies("q", buckets=["b"]) == {"b": {"n": 7}}
+        assert ledger.read_tallies("q", between=("a", "c")) == {"b": {"n": 7}}
+        # And one change may not give the same counter two expiries
+        with pytest.raises(ValueError, match="expires"):
+            ledger.commit(
+                Change(
+                    new_invoice=an_invoice("inv_3"), tallies=[Tally("q", "b", {"n": 1}, 1), Tally("q", "b", {"n": 1})]
+                )
+            )
+        assert ledger.read_tallies("q", buckets=["b"]) == {"b": {"n": 7}}
+
     def test_tallies_without_a_guarded_write_are_refused_and_write_nothing(self, ledger: LedgerUnderTest) -> None:
         # Given a change whose only other writes are an audit entry and a message (fresh ids: no guard on a race)
         message = a_message()

@@ -122,6 +122,7 @@ class InMemoryLedger:
         self.reconcile_cursor: ReconcileCursor | None = None
         self.drift: dict[tuple[str, str], Drift] = {}  # (kind, object id)
         self.tallies: dict[tuple[str, str], dict[str, int]] = {}  # (scope, bucket) -> field -> value
+        self.tally_expiries: dict[tuple[str, str], int] = {}  # (scope, bucket) -> epoch seconds (the table's TTL)
         self.snapshots: dict[tuple[str, date], dict[str, dict[str, int]]] = {}  # (kind, day)
         # A ledger made here is a table created by this code: its counters were ready from the start
         # (a test of a table from before them sets None and seeds uncounted invoices: seed_uncounted)
@@ -321,6 +322,8 @@ class InMemoryLedger:
         self.audit.extend(audit)
         for tally in merged_tallies(c.tallies):
             counters = self.tallies.setdefault((tally.scope, tally.bucket), {})
+            if tally.expires_at is not None:
+                self.tally_expiries[(tally.scope, tally.bucket)] = tally.expires_at
             for name, delta in tally.deltas.items():
                 counters[name] = counters.get(name, 0) + delta
 

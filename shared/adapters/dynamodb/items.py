@@ -169,7 +169,7 @@ def tally_from(item: dict[str, Any]) -> dict[str, int]:
     return {name: int(value) for name, value in item.items() if name not in TALLY_BOOKKEEPING}
 
 
-TALLY_BOOKKEEPING: Final = frozenset({PK, SK, "type", "scope", "bucket"})
+TALLY_BOOKKEEPING: Final = frozenset({PK, SK, "type", "scope", "bucket", schema.TTL_ATTRIBUTE})
 
 
 def tally_item(scope: str, bucket: str, counts: dict[str, int]) -> dict[str, Any]:

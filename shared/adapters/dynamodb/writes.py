@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from shared import schema
 from shared.adapters.dynamodb import items
 from shared.adapters.dynamodb.codec import serialize
 from shared.domain.invoices import PAYMENT_STATUS_RANK, PaymentStatus
@@ -205,6 +206,10 @@ def tally_write(tally: Tally, table: str) -> Write:
     write is what keeps it from counting twice."""
     names = {"#type": "type", "#scope": "scope", "#bucket": "bucket"}
     values: dict[str, Any] = {":type": "tally", ":scope": tally.scope, ":bucket": tally.bucket}
+    sets = ["#type = :type", "#scope = :scope", "#bucket = :bucket"]
+    if tally.expires_at is not None:  # the same instant on every write of the item (see Tally)
+        names["#ttl"], values[":ttl"] = schema.TTL_ATTRIBUTE, tally.expires_at
+        sets.append("#ttl = :ttl")
     adds = []
     for n, (name, delta) in enumerate(sorted(tally.deltas.items())):
         names[f"#f{n}"], values[f":d{n}"] = name, delta
@@ -212,7 +217,7 @@ def tally_write(tally: Tally, table: str) -> Write:
     update = {
         "TableName": table,
         "Key": serialize(items.key_item(items.tally_key(tally.scope, tally.bucket))),
-        "UpdateExpression": f"SET #type = :type, #scope = :scope, #bucket = :bucket ADD {', '.join(adds)}",
+        "UpdateExpression": f"SET {', '.join(sets)} ADD {', '.join(adds)}",
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": serialize(values),
     }

@@ -541,7 +541,26 @@ def test_after_any_history_the_aggregates_equal_a_recomputation_from_the_invoice
                 for name in kept_quarter
                 if name.startswith("owed_due#")
             ), bucket
+        # (and each quarter hour's counter expires 35 days after its quarter began; no other counter does)
+        for bucket in quarters:
+            began = datetime.fromisoformat(bucket).replace(tzinfo=UTC)
+            assert ledger.tally_expiries[(f"quarters#{currency}", bucket)] == (began + timedelta(days=35)).timestamp()
         # And every invoice is counted, once, in its currency's line of the reports
         assert all(i.counted for i in invoices)
         kept = counters(ledger, "currencies").get(currency, {}).get("invoices", 0)
         assert kept == len(invoices)
+    # And only the quarter hours' counters expire (the digest's own are not moved by this history)
+    assert {scope for scope, _ in ledger.tally_expiries} <= {f"quarters#{c}" for c in CURRENCIES}
+
+
+def test_the_digests_quarter_hour_counters_expire_35_days_after_their_quarter_began() -> None:
+    from shared.services import digest_tallies
+    from tests.fakes.records import a_payment
+
+    at = datetime(2026, 12, 1, 10, 44, 59, tzinfo=UTC)
+    began = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
+    failed = digest_tallies.charge_failed(a_payment(), at)
+    assert failed.bucket.startswith("2026-12-01T10:30#")
+    assert failed.expires_at == int((began + timedelta(days=35)).timestamp())
+    # And the same instant whatever second of the quarter moved it: every write of the item agrees
+    assert digest_tallies.charge_failed(a_payment(), began).expires_at == failed.expires_at
