@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from shared.domain.console_roles import Role
+from shared.domain.console_session import ConsoleSession, Stage
 from shared.domain.invoices import Invoice, InvoiceStatus, PaymentStatus
 from shared.domain.messages import Event, EventName, OutboxMessage
 from shared.domain.records import (
@@ -169,3 +171,12 @@ def an_audit_entry(action: str = "invoice.created") -> AuditEntry:
     return AuditEntry(
         subject=AuditSubject.INVOICE, subject_id="inv_1", action=action, actor="operator:test", at=NOW, details={"n": 1}
     )
+
+
+def a_staff_session(*roles: Role) -> ConsoleSession:
+    """A console session signed in (MFA passed) by ada@example.com with `roles`, at 2026-11-02 09:00 UTC."""
+    at = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    return ConsoleSession(
+        session_hash="h", stage=Stage.SIGNED_IN, username="ada@example.com", csrf_token="t", created_at=at,
+        last_seen_at=at, staff_id="sub-1", email="ada@example.com", roles=frozenset(roles),
+    )  # fmt: skip

@@ -3,12 +3,11 @@ action goes through the operator API's own service, audited with the staff membe
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 
 from shared.domain.console_roles import Action, ActionForbidden, Role
-from shared.domain.console_session import ConsoleSession, Stage
 from shared.domain.errors import DomainError, InvalidHold, NotFound
 from shared.domain.invoices import InvoiceStatus
 from shared.services import console_pages
@@ -17,15 +16,8 @@ from tests.fakes import FixedClock, InMemoryLedger
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.pages import a_ledger_with
 from tests.fakes.records import NOW, a_customer, a_payment, a_plan, an_invoice
+from tests.fakes.records import a_staff_session as staff
 from tests.fakes.run_once import InMemoryRunOnce
-
-
-def staff(*roles: Role) -> ConsoleSession:
-    at = datetime(2026, 11, 2, 9, tzinfo=UTC)
-    return ConsoleSession(
-        session_hash="h", stage=Stage.SIGNED_IN, username="ada@example.com", csrf_token="t", created_at=at,
-        last_seen_at=at, staff_id="sub-1", email="ada@example.com", roles=frozenset(roles),
-    )  # fmt: skip
 
 
 def test_a_collector_places_a_hold_audited_as_themselves() -> None:

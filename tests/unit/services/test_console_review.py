@@ -5,12 +5,10 @@ member."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
 
 import pytest
 
 from shared.domain.console_roles import ActionForbidden, Role
-from shared.domain.console_session import ConsoleSession, Stage
 from shared.domain.errors import NotFound
 from shared.domain.invoices import InvoiceStatus
 from shared.domain.records import AuditSubject
@@ -21,19 +19,12 @@ from shared.services.stripe_events.router import record_stripe_event, record_str
 from tests.fakes import FixedClock, InMemoryLedger
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.records import NOW, a_checkout, a_customer, an_invoice
+from tests.fakes.records import a_staff_session as staff
 from tests.fakes.stripe_facts import a_session_fact
 
 CLOCK = FixedClock(NOW)
 LIVE_PAYMENT = replace(a_session_fact(), event=replace(a_session_fact().event, livemode=True))
 ACTOR = "staff:sub-1:ada@example.com"
-
-
-def staff(*roles: Role) -> ConsoleSession:
-    at = datetime(2026, 11, 2, 9, tzinfo=UTC)
-    return ConsoleSession(
-        session_hash="h", stage=Stage.SIGNED_IN, username="ada@example.com", csrf_token="t", created_at=at,
-        last_seen_at=at, staff_id="sub-1", email="ada@example.com", roles=frozenset(roles),
-    )  # fmt: skip
 
 
 def flagged_payment() -> tuple[InMemoryLedger, FakeGateway]:
