@@ -1,7 +1,8 @@
 """The operator console in headless Chromium (Debian's) on the local stack: the seeded admin signs in by
 keyboard, enrols TOTP from the setup key on the page, places a hold, signs out and in again with a code; a
 viewer on a phone sees no hold button and a forged post of the form is refused; a session that has not
-passed MFA reaches no page. Codes are computed here, as an authenticator app computes them."""
+passed MFA reaches no page; a post without the CSRF token or from another origin is refused. Codes are
+computed here, as an authenticator app computes them."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from playwright.sync_api import expect
 from local.cognito import DEFAULT_CONSOLE_PASSWORD
 from local.stack import LocalStack
 from shared.clock import wall_clock_now
+from tests.e2e.console_staff import signed_in_as_new
 from tests.integration.console_browser import fresh_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -174,3 +176,28 @@ def test_a_collector_has_no_refund_form_and_a_forged_refund_is_refused(local_sta
         max_redirects=0,
     )
     assert forged.status == 403
+
+
+def test_posts_without_the_csrf_token_or_from_another_origin_are_refused(local_stack: LocalStack, desk: Any) -> None:
+    """A collector may place a hold, so each refusal below is the CSRF check's, not the role's: the same post
+    with the page's token and origin then succeeds."""
+    invoice = overdue_invoice(local_stack)
+    signed_in_as_new(desk, local_stack, "collector")
+    desk.goto(f"{local_stack.api_url}/console/invoices/{invoice['id']}")
+    csrf = desk.locator("input[name=csrf]").first.get_attribute("value")
+    hold = f"{local_stack.api_url}/console/invoices/{invoice['id']}/hold"
+    attempts = {
+        "no token": ({"reason": "forged"}, {"Origin": local_stack.api_url}),
+        "a wrong token": ({"reason": "forged", "csrf": "x" * 43}, {"Origin": local_stack.api_url}),
+        "another origin": ({"reason": "forged", "csrf": csrf}, {"Origin": "https://evil.example"}),
+    }
+    for how, (form, headers) in attempts.items():
+        reply = desk.request.post(hold, form=form, headers=headers, max_redirects=0)
+        assert reply.status == 403, how
+        assert local_stack.signed("GET", f"/v1/invoices/{invoice['id']}").json()["hold"] is None, how
+
+    genuine = desk.request.post(
+        hold, form={"reason": "genuine", "csrf": csrf}, headers={"Origin": local_stack.api_url}, max_redirects=0
+    )
+    assert genuine.status == 303
+    assert local_stack.signed("GET", f"/v1/invoices/{invoice['id']}").json()["hold"]["reason"] == "genuine"
