@@ -44,7 +44,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := $(NODE_MAJOR)
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := $(NODE_MAJOR)
 endif
 
-.PHONY: help dev test test-py313 lint format typecheck unit integration infra e2e bench synth deploy lock openapi \
+.PHONY: help dev test test-py313 lint format typecheck unit integration infra e2e bench synth deploy lock openapi client \
 	browser node-version venv clean
 
 help: ## this list
@@ -147,6 +147,9 @@ bench: $(VENV313)/.synced ## benchmarks on Python 3.13: cold start (BEFORE=<comm
 
 openapi: venv ## regenerate docs/openapi.json
 	$(PY) -m functions.operator_api.openapi > docs/openapi.json
+
+client: venv ## regenerate the typed Python client (clients/python) from docs/openapi.json
+	$(PY) clients/python/generate.py
 
 # The real CDK CLI (pinned in package.json); then every Lambda asset's size, cfn-lint and checkov on the
 # templates: the stage CDK_ARGS chose and the prod stage with a custom domain. checkov fails on any finding

@@ -150,7 +150,7 @@ def create_customer(
     summary="Customers, newest first; or found by email, by the id your own system gave it, or by name or email prefix",
     responses=listed(CustomersPage, 400, 422),
 )
-def find_customers(
+def list_customers(
     email: Annotated[str | None, Query(min_length=1, max_length=254, description="exactly this address")] = None,
     external_id: Identifier = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200, description="a name or email prefix")] = None,
@@ -686,7 +686,7 @@ def replay_stripe_event(event_id: str, idempotency_key: RequiredIdempotencyKey) 
     summary="What reminders achieved: sent, links opened, paid within 7 days, per send day, step and template",
     responses=reported(ReminderReportOut, 400, 422),
 )
-def get_reminders_report(
+def reminders_report(
     first_day: Annotated[BusinessDate, Query(alias="from", description="the first UTC send day, YYYY-MM-DD")],
     last_day: Annotated[
         BusinessDate, Query(alias="to", description="the last UTC send day, included; at most 400 days")

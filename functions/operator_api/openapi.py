@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, Server
@@ -49,6 +50,22 @@ def _parameters_as_sent(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def _operations_named_by_their_functions(schema: dict[str, Any]) -> dict[str, Any]:
+    """Each operationId is its handler's name (`list_invoices`), not Powertools' name, path and method
+    (`list_invoices_v1_invoices_get`): the typed client's functions are named by these (clients/python)."""
+    names: set[str] = set()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            suffix = re.sub(r"\W", "_", path) + f"_{method}"
+            generated = operation["operationId"]
+            assert generated.endswith(suffix), (generated, suffix)
+            name = generated.removesuffix(suffix)
+            assert name not in names, f"two operations are both named {name}"
+            names.add(name)
+            operation["operationId"] = name
+    return schema
+
+
 def document() -> str:
     schema = app.get_openapi_json_schema(
         title="payportal operator API",
@@ -59,6 +76,7 @@ def document() -> str:
         security=[{"sigv4": []}],
     )
     described = _parameters_as_sent(_without_powertools_errors(json.loads(schema)))
+    described = _operations_named_by_their_functions(described)
     return json.dumps(described, indent=2, sort_keys=True) + "\n"
 
 

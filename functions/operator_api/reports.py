@@ -38,7 +38,7 @@ def _line(line: AgingLine) -> AgingLineOut:
     summary="What was still owed at the end of a day, per currency, by days past due",
     responses=reported(AgingReportOut, 400, 422, 503),
 )
-def aging(
+def aging_report(
     as_of: Annotated[
         BusinessDate, Query(description="YYYY-MM-DD: today, or a past day with a snapshot (400 days kept)")
     ],
@@ -69,7 +69,7 @@ def aging(
     summary="Collections KPIs over a period (DSO, CEI, collection rate, days to pay, promises, off-session charges)",
     responses=reported(CollectionsReportOut, 400, 422, 503),
 )
-def collections(
+def collections_report(
     from_: Annotated[BusinessDate, Query(alias="from", description="YYYY-MM-DD, first day of the period")],
     to: Annotated[
         BusinessDate, Query(description="YYYY-MM-DD, last day (at most 400 days after from; not after today)")

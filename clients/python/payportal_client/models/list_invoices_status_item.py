@@ -1,0 +1,12 @@
+from enum import StrEnum
+
+
+class ListInvoicesStatusItem(StrEnum):
+    OPEN = "open"
+    PAID = "paid"
+    PARTIALLY_PAID = "partially_paid"
+    UNCOLLECTIBLE = "uncollectible"
+    VOID = "void"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,11 @@
+from enum import StrEnum
+
+
+class OfflineReceiptOutMethod(StrEnum):
+    BANK_TRANSFER = "bank_transfer"
+    CASH = "cash"
+    CHECK = "check"
+    OTHER = "other"
+
+    def __str__(self) -> str:
+        return str(self.value)
