@@ -209,8 +209,11 @@ def _invoice_flows(before: Invoice | None, after: Invoice, at: datetime) -> list
         if after.status is InvoiceStatus.UNCOLLECTIBLE:
             flows["written_off"] = owed_by(before)
     tallies = _both_buckets(after.currency, at.date(), flows) + _quarter(after.currency, at, flows)
-    if after.hold is not None and after.hold.reason == PROMISE_REASON and (before is None or before.hold != after.hold):
-        # A promise made, or its date moved by the customer (services.checkout.promise_to_pay)
+    moved = before is None or before.hold != after.hold
+    if after.hold is not None and after.hold.reason == PROMISE_REASON and moved and not _promise_settled(before):
+        # A promise made, or its date moved by the customer (services.checkout.promise_to_pay). A promise
+        # already counted kept stays due and kept on its day: paid, then reversed or refunded and promised
+        # again, it is still the invoice's one promise, and its new date only pauses reminders.
         earlier = _promised_date(before) if before is not None else None
         if earlier is not None:
             tallies += _both_buckets(after.currency, earlier, {"promises_due": -1})
@@ -256,6 +259,11 @@ def _held_promise(invoice: Invoice) -> bool:
     if invoice.counted:
         return invoice.counted_promise_kept
     return invoice.promised_at is not None
+
+
+def _promise_settled(invoice: Invoice | None) -> bool:
+    """Its promise was kept and counted so: the promise's day is final."""
+    return invoice is not None and invoice.counted and invoice.counted_promise_kept
 
 
 def _keeps_promise(before: Invoice, after: Invoice, at: datetime) -> bool:
