@@ -90,6 +90,13 @@ ROUTES: Final = (
     Route("POST", "/console/invoices/{invoice_id}/hold/release", "console", "session"),
     Route("POST", "/console/invoices/{invoice_id}/payments", "console", "session"),
     Route("POST", "/console/invoices/{invoice_id}/refunds", "console", "session"),
+    Route("POST", "/console/invoices/{invoice_id}/promise", "console", "session"),
+    Route("POST", "/console/invoices/{invoice_id}/pay-links", "console", "session"),
+    Route("POST", "/console/invoices/{invoice_id}/pay-links/revoke", "console", "session"),
+    Route("POST", "/console/invoices/{invoice_id}/notes", "console", "session"),
+    Route("POST", "/console/invoices/{invoice_id}/void", "console", "session"),
+    Route("POST", "/console/invoices/{invoice_id}/credit-notes", "console", "session"),
+    Route("POST", "/console/invoices/{invoice_id}/correction", "console", "session"),
     Route("GET", "/console/review", "console", "session"),  # Stripe events flagged or failed
     Route("POST", "/console/review/{event_id}/replay", "console", "session"),
 )
