@@ -83,6 +83,11 @@ ROUTES: Final = (
     Route("GET", "/console/today", "console", "session"),
     Route("GET", "/console/customers", "console", "session"),
     Route("GET", "/console/customers/{customer_id}", "console", "session"),
+    Route("POST", "/console/customers/{customer_id}/hold", "console", "session"),
+    Route("POST", "/console/customers/{customer_id}/hold/release", "console", "session"),
+    Route("POST", "/console/customers/{customer_id}/autopay/off", "console", "session"),
+    Route("POST", "/console/customers/{customer_id}/notes", "console", "session"),
+    Route("POST", "/console/customers/{customer_id}/correction", "console", "session"),
     Route("GET", "/console/invoices", "console", "session"),  # the list; ?number= alone: to that invoice
     Route("GET", "/console/reports", "console", "session"),
     Route("GET", "/console/invoices/{invoice_id}", "console", "session"),

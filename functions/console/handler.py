@@ -47,7 +47,15 @@ from shared.services import (
     console_review,
     console_sign_in,
 )
-from shared.services.console_actions import BadField, CorrectionForm, CreditNoteForm, NoteForm, PromiseForm
+from shared.services.console_actions import (
+    BadField,
+    CorrectionForm,
+    CreditNoteForm,
+    CustomerForm,
+    HoldForm,
+    NoteForm,
+    PromiseForm,
+)
 from shared.services.console_lists import BadQuery
 from shared.services.console_pages import PaymentForm, RefundForm
 from shared.services.console_ports import SignInRefused, WeakPassword
@@ -230,7 +238,8 @@ def today() -> Response[str]:
 def customer(customer_id: str) -> Response[str]:
     session = _signed_in()
     view = console_pages.customer_page(wiring.ledger(), business_clock(), session, customer_id)
-    return page(200, "customer.html", session=session, csrf=session.csrf_token, view=view)
+    done = app.current_event.get_query_string_value("done") or ""
+    return page(200, "customer.html", session=session, csrf=session.csrf_token, view=view, done=done)
 
 
 @app.get("/console/customers")
@@ -410,6 +419,55 @@ def correct_invoice(invoice_id: str) -> Response[str]:
         wiring.ledger(), wiring.gateway(), business_clock(), session, invoice_id, correction
     )
     return _invoice_done(invoice_id, "corrected")
+
+
+@app.post("/console/customers/<customer_id>/hold")
+def hold_customer(customer_id: str) -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    hold = HoldForm(reason=form.get("reason", ""), key=form.get("key", ""))
+    console_actions.place_customer_hold(wiring.ledger(), business_clock(), _once(), session, customer_id, hold)
+    return _customer_done(customer_id, "held")
+
+
+@app.post("/console/customers/<customer_id>/hold/release")
+def release_customer_hold(customer_id: str) -> Response[str]:
+    session = _signed_in()
+    _posted(session.csrf_token)
+    console_actions.release_customer_hold(wiring.ledger(), business_clock(), session, customer_id)
+    return _customer_done(customer_id, "released")
+
+
+@app.post("/console/customers/<customer_id>/autopay/off")
+def turn_off_autopay(customer_id: str) -> Response[str]:
+    session = _signed_in()
+    _posted(session.csrf_token)
+    console_actions.turn_off_autopay(wiring.ledger(), business_clock(), session, customer_id)
+    return _customer_done(customer_id, "autopay_off")
+
+
+@app.post("/console/customers/<customer_id>/notes")
+def note_customer(customer_id: str) -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    note = NoteForm(text=form.get("note", ""), key=form.get("key", ""))
+    console_actions.add_note(
+        wiring.ledger(), business_clock(), _once(), session, AuditSubject.CUSTOMER, customer_id, note
+    )
+    return _customer_done(customer_id, "noted")
+
+
+@app.post("/console/customers/<customer_id>/correction")
+def correct_customer(customer_id: str) -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    correction = CustomerForm(name=form.get("name", ""), email=form.get("email", ""))
+    console_actions.correct_customer(wiring.ledger(), business_clock(), session, customer_id, correction)
+    return _customer_done(customer_id, "corrected")
+
+
+def _customer_done(customer_id: str, done: str) -> Response[str]:
+    return redirect(f"{base_path()}/customers/{customer_id}?done={done}")
 
 
 def _once() -> RunOnce:

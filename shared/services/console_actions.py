@@ -26,10 +26,12 @@ from shared.domain.errors import DomainError
 from shared.domain.invoices import Invoice
 from shared.domain.money import parse_major_amount
 from shared.domain.records import AuditEntry, AuditSubject, Customer
-from shared.domain.text import strip_bidi_controls
+from shared.domain.text import is_email_address, strip_bidi_controls
 from shared.services import corrections, customers, invoices, pay_links
+from shared.services.autopay import disable_autopay
 from shared.services.checkout import PayPage, promise_to_pay
 from shared.services.console_pages import STAFF_LOCALE, known_shape
+from shared.services.customers import CustomerCorrection
 from shared.services.gateway import PaymentGateway
 from shared.services.once import scoped_key
 from shared.services.ports import Change, Ledger, RunOnce
@@ -253,3 +255,61 @@ def correct_invoice(
         raise BadField("give a description, a due date or an amount due", field="description")
     correction = corrections.InvoiceCorrection(description=description, due_date=due_date, amount_due=amount_due)
     corrections.correct_invoice(ledger, gateway, clock, invoice.id, correction, actor=session.actor)
+
+
+# ----- the Customer page ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HoldForm:
+    reason: str
+    key: str
+
+
+def place_customer_hold(
+    ledger: Ledger, clock: Clock, once: RunOnce, session: ConsoleSession, customer_id: str, form: HoldForm
+) -> None:
+    """Pause reminders for every invoice of the customer until released (the operator API's service)."""
+    customer = _customer(ledger, session, Action.PLACE_HOLD, customer_id)
+    reason = _text(form.reason, "reason", REASON_MAX)
+    said = {"reason": reason}
+
+    def work() -> dict[str, str]:
+        customers.place_customer_hold(ledger, clock, customer.id, reason=reason, until=None, actor=session.actor)
+        return {"customer_id": customer.id}
+
+    _apply_once(once, session, form_key(Action.PLACE_HOLD, customer.id, form.key, said), said, work)
+
+
+def release_customer_hold(ledger: Ledger, clock: Clock, session: ConsoleSession, customer_id: str) -> None:
+    customer = _customer(ledger, session, Action.RELEASE_HOLD, customer_id)
+    customers.release_customer_hold(ledger, clock, customer.id, actor=session.actor)
+
+
+def turn_off_autopay(ledger: Ledger, clock: Clock, session: ConsoleSession, customer_id: str) -> None:
+    """Autopay off, as the operator API and the pay page turn it off: charges not yet made are cancelled."""
+    customer = _customer(ledger, session, Action.DISABLE_AUTOPAY, customer_id)
+    disable_autopay(ledger, clock, customer.id, actor=session.actor)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerForm:
+    """What PATCH /v1/customers/{id} corrects: the name and the email address; empty leaves one as it is."""
+
+    name: str
+    email: str
+
+
+def correct_customer(
+    ledger: Ledger, clock: Clock, session: ConsoleSession, customer_id: str, form: CustomerForm
+) -> None:
+    customer = _customer(ledger, session, Action.CORRECT_CUSTOMER, customer_id)
+    name = _text(form.name, "name", NAME_MAX, required=False) or None
+    email = form.email.strip() or None  # as the operator API takes it: a bidi control refuses it, not stripped
+    if email is not None and not is_email_address(email):
+        raise BadField("email must be an email address such as name@example.com", field="email")
+    if name is None and email is None:
+        raise BadField("give a name, an email address or both", field="name")
+    customers.update_customer(
+        ledger, clock, customer.id, CustomerCorrection(email=email, name=name), actor=session.actor
+    )

@@ -5,14 +5,18 @@ applied once when sent twice, and a field it cannot take a 400 page naming it.""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from functions.checkout.handler import lambda_handler as pay_page
+from shared import wiring
 from shared.clock import wall_clock_now
 from shared.domain.console_roles import Role
+from shared.domain.records import Autopay
+from shared.services.ports import Change
 from tests.integration.conftest import Aws
 from tests.integration.console_browser import ConsoleBrowser, signed_in
 from tests.integration.helpers import create_customer, create_invoice, get_invoice, operator, token_of
@@ -183,3 +187,143 @@ def test_every_action_needs_the_csrf_token(invoice: dict[str, Any], action: str)
     opened(admin, invoice["id"])
     assert admin.post(f"/console/invoices/{invoice['id']}/{action}", form, origin="https://evil.example").status == 403
     assert [entry["action"] for entry in trail(invoice["id"])] == ["invoice.created"]
+
+
+# ----- the Customer page ----------------------------------------------------------------------------------------
+
+
+def customer_trail(customer_id: str) -> list[dict[str, Any]]:
+    path = f"/v1/customers/{customer_id}/audit"
+    reply = operator("GET", path, "/v1/customers/{customer_id}/audit", params={"customer_id": customer_id})
+    return list(json_body(reply)["data"])
+
+
+def get_customer(customer_id: str) -> dict[str, Any]:
+    reply = operator(
+        "GET", f"/v1/customers/{customer_id}", "/v1/customers/{customer_id}", params={"customer_id": customer_id}
+    )
+    return dict(json_body(reply))
+
+
+def with_autopay(customer_id: str) -> None:
+    """Autopay on, as the Checkout setup's webhook leaves it (that flow has its own tests: test_autopay.py)."""
+    ledger = wiring.ledger()
+    customer = ledger.get_customer(customer_id)
+    assert customer is not None
+    on = replace(customer, autopay=Autopay(enabled_at=wall_clock_now()), version=customer.version + 1)
+    ledger.commit(Change(customer_update=on))
+
+
+def autopay_on(customer_id: str) -> bool:
+    customer = wiring.ledger().get_customer(customer_id)
+    return customer is not None and customer.autopay is not None
+
+
+def send_customer(browser: ConsoleBrowser, customer_id: str, action: str, form: dict[str, str]) -> Any:
+    page = browser.get(f"/console/customers/{customer_id}")
+    assert page.status == 200
+    found = KEY.search(page.body)
+    key = found.group(1) if found else "no-key-on-the-page"
+    return browser.post(f"/console/customers/{customer_id}/{action}", {"key": key} | form)
+
+
+CUSTOMER_BUTTONS = {"hold": "Hold the customer", "autopay/off": "Turn autopay off", "notes": "Add the note",
+                    "correction": "Save the correction"}  # fmt: skip
+CUSTOMER_FORMS = {"hold": {"reason": "In administration"}, "hold/release": {}, "autopay/off": {},
+                  "notes": {"note": "Prefers letters"}, "correction": {"name": "Ada King"}}  # fmt: skip
+
+
+def test_a_viewer_sees_no_customer_action_and_every_forged_post_is_a_403(invoice: dict[str, Any]) -> None:
+    customer_id = invoice["customer_id"]
+    with_autopay(customer_id)
+    viewer = signed_in(Role.VIEWER)
+    page = viewer.get(f"/console/customers/{customer_id}")
+    assert not [button for button in CUSTOMER_BUTTONS.values() if button in page.body]
+    for action, form in CUSTOMER_FORMS.items():
+        reply = send_customer(viewer, customer_id, action, form | {"key": "forged"})
+        assert reply.status == 403 and "role does not allow" in reply.body, action
+    stored = get_customer(customer_id)
+    assert stored["hold"] is None and stored["name"] == "Ada Lovelace" and autopay_on(customer_id)
+    assert [e["action"] for e in customer_trail(customer_id)] == ["customer.created"]
+
+
+def test_a_collector_holds_notes_and_turns_autopay_off_but_cannot_correct(invoice: dict[str, Any]) -> None:
+    customer_id = invoice["customer_id"]
+    with_autopay(customer_id)
+    collector = signed_in(Role.COLLECTOR)
+    page = collector.get(f"/console/customers/{customer_id}")
+    assert all(CUSTOMER_BUTTONS[a] in page.body for a in ("hold", "autopay/off", "notes"))
+    assert "Save the correction" not in page.body
+    assert send_customer(collector, customer_id, "correction", {"name": "Ada King"}).status == 403
+    page = collector.get(f"/console/customers/{customer_id}")
+    key = KEY.search(page.body).group(1)  # type: ignore[union-attr]
+    for _ in range(2):  # a double submit holds once
+        collector.get(f"/console/customers/{customer_id}")
+        assert (
+            collector.post(f"/console/customers/{customer_id}/hold", {"key": key, "reason": "In administration"}).status
+            == 303
+        )
+    assert "Hold placed" in collector.follow().body
+    assert send_customer(collector, customer_id, "notes", {"note": "Prefers letters"}).status == 303
+    assert send_customer(collector, customer_id, "autopay/off", {}).status == 303
+    shown = collector.follow()
+    assert (
+        "Autopay is off" in shown.body
+        and "Prefers letters" in shown.body
+        and "customer.note_added by staff:" in shown.body
+    )
+    stored = get_customer(customer_id)
+    assert stored["hold"]["reason"] == "In administration" and not autopay_on(customer_id)
+    entries = customer_trail(customer_id)
+    actions = [e["action"] for e in entries]
+    assert (
+        actions.count("customer.hold_placed") == 1
+        and "autopay.disabled" in actions
+        and "customer.note_added" in actions
+    )
+    assert all("collector@payportal.local" in e["actor"] for e in entries if e["action"] != "customer.created")
+    assert send_customer(collector, customer_id, "hold/release", {}).status == 303
+    assert get_customer(customer_id)["hold"] is None
+
+
+def test_an_admin_corrects_a_customers_name_and_email(invoice: dict[str, Any]) -> None:
+    customer_id = invoice["customer_id"]
+    admin = signed_in(Role.ADMIN)
+    for _ in range(2):
+        reply = send_customer(admin, customer_id, "correction", {"name": "Ada King", "email": "ada.king@example.com"})
+        assert reply.status == 303
+    assert "Customer corrected" in admin.follow().body
+    stored = get_customer(customer_id)
+    assert (stored["name"], stored["email"]) == ("Ada King", "ada.king@example.com")
+    entries = [e for e in customer_trail(customer_id) if e["action"] == "customer.updated"]
+    assert len(entries) == 1 and "admin@payportal.local" in entries[0]["actor"]
+
+
+@pytest.mark.parametrize(
+    ("action", "form", "named"),
+    [("correction", {"email": "not-an-address"}, "email"), ("correction", {"name": "x" * 201}, "name"),
+     ("hold", {"reason": "x" * 201}, "reason"), ("notes", {"note": "x" * 2001}, "note"),
+     ("notes", {"note": "   "}, "note")],
+)  # fmt: skip
+def test_hostile_input_on_the_customer_page_is_a_400_naming_the_field(
+    invoice: dict[str, Any], action: str, form: dict[str, str], named: str
+) -> None:
+    customer_id = invoice["customer_id"]
+    admin = signed_in(Role.ADMIN)
+    reply = send_customer(admin, customer_id, action, form)
+    assert reply.status == 400 and named in reply.body, reply.body
+    stored = get_customer(customer_id)
+    assert stored["name"] == "Ada Lovelace" and stored["email"] == "ada@example.com" and stored["hold"] is None
+    assert [e["action"] for e in customer_trail(customer_id)] == ["customer.created"]
+
+
+@pytest.mark.parametrize("action", sorted(CUSTOMER_FORMS))
+def test_every_customer_action_needs_the_csrf_token(invoice: dict[str, Any], action: str) -> None:
+    customer_id = invoice["customer_id"]
+    admin = signed_in(Role.ADMIN)
+    admin.get(f"/console/customers/{customer_id}")
+    form = CUSTOMER_FORMS[action] | {"key": "k"}
+    assert admin.post(f"/console/customers/{customer_id}/{action}", form, csrf=False).status == 403
+    admin.get(f"/console/customers/{customer_id}")
+    assert admin.post(f"/console/customers/{customer_id}/{action}", form, origin="https://evil.example").status == 403
+    assert [e["action"] for e in customer_trail(customer_id)] == ["customer.created"]

@@ -14,7 +14,7 @@ import pytest
 
 from shared.domain.console_roles import Action, Role, allowed_actions
 from shared.domain.console_session import ConsoleSession, Stage
-from shared.domain.records import AuditEntry, AuditSubject
+from shared.domain.records import AuditEntry, AuditSubject, Autopay
 from shared.rendering import console_stylesheet, qr_svg, render
 from shared.services import console_lists, console_reports
 from shared.services.console_pages import CustomerView, InvoiceView, TodayView
@@ -112,7 +112,7 @@ def pages() -> dict[str, str]:
         "invoice": render("console/invoice.html", session=admin, csrf="t", view=invoice, done="held", **common),
         "invoice_unpaid": render("console/invoice.html", session=admin, csrf="t", view=unpaid, done="", **common),
         "problem": render("console/problem.html", title="Not found", problem="No such page.", **common),
-        "customer": render("console/customer.html", session=admin, csrf="t", view=customer, **common),
+        "customer": render("console/customer.html", session=admin, csrf="t", view=customer, done="held", **common),
         "invoices": render("console/invoices.html", session=admin, csrf="t", view=invoices, **common),
         "invoices_refused": render("console/invoices.html", session=admin, csrf="t", view=refused, **common),
         "customers": render("console/customers.html", session=admin, csrf="t", view=customers, **common),
@@ -221,3 +221,24 @@ def test_the_invoice_page_shows_each_action_to_the_roles_allowed_and_a_note_as_t
     assert not set(INVOICE_ACTIONS) & seen[Role.VIEWER]
     # And a note shows on the timeline as text, never as markup
     assert "Called &lt;b&gt;twice&lt;/b&gt;" in PAGES["invoice"] and "<b>twice" not in PAGES["invoice"]
+
+
+CUSTOMER_ACTIONS = ("Hold the customer", "Turn autopay off", "Add the note", "Save the correction")
+
+
+def test_the_customer_page_shows_each_action_to_the_roles_allowed() -> None:
+    # Given a customer with autopay on, When an admin, a collector and a viewer open their page
+    seen = {}
+    for role in Role:
+        view = CustomerView(
+            customer=a_customer(autopay=Autopay(enabled_at=NOW)), invoices=[], payments=[], timeline=[], now=NOW,
+            form_key="k", actions=allowed_actions({role}),
+        )  # fmt: skip
+        page = Page()
+        page.feed(render("console/customer.html", session=staff(role), csrf="t", view=view, done="", base="/console",
+                         business_name="Acme", console_css=""))  # fmt: skip
+        seen[role] = set(page.buttons)
+    # Then the admin sees every action, the collector all but the correction, the viewer none
+    assert set(CUSTOMER_ACTIONS) <= seen[Role.ADMIN]
+    assert set(CUSTOMER_ACTIONS[:3]) <= seen[Role.COLLECTOR] and "Save the correction" not in seen[Role.COLLECTOR]
+    assert not set(CUSTOMER_ACTIONS) & seen[Role.VIEWER]

@@ -13,7 +13,7 @@ from shared.domain.console_roles import ActionForbidden, Role
 from shared.domain.errors import InvalidHold, InvalidStateTransition, NotFound
 from shared.domain.invoices import InvoiceStatus
 from shared.domain.messages import InvoiceIssuedEmail
-from shared.domain.records import AuditSubject
+from shared.domain.records import AuditSubject, Autopay
 from shared.services import console_actions
 from shared.services.console_actions import BadField, CorrectionForm, CreditNoteForm, NoteForm, PromiseForm
 from tests.fakes import FixedClock, InMemoryLedger
@@ -259,3 +259,109 @@ def test_a_paid_invoice_cannot_be_voided() -> None:
 def test_an_invoice_we_never_issued_is_not_found(invoice_id: str) -> None:
     with pytest.raises(NotFound):
         console_actions.void_invoice(a_book(), CLOCK, staff(Role.ADMIN), invoice_id)
+
+
+# ----- the Customer page ----------------------------------------------------------------------------------------
+
+
+def a_customer_with_autopay() -> InMemoryLedger:
+    return a_ledger_with(a_customer(autopay=Autopay(enabled_at=NOW)), an_invoice())
+
+
+def hold(ledger: InMemoryLedger, role: Role, once: Any = None, **form: str) -> None:
+    fields = {"reason": "In administration", "key": "k1"} | form
+    console_actions.place_customer_hold(
+        ledger, CLOCK, once or InMemoryRunOnce(), staff(role), "cus_1", console_actions.HoldForm(**fields)
+    )
+
+
+def correct_customer(ledger: InMemoryLedger, role: Role, **form: str) -> None:
+    fields = {"name": "", "email": ""} | form
+    console_actions.correct_customer(ledger, CLOCK, staff(role), "cus_1", console_actions.CustomerForm(**fields))
+
+
+def test_a_collector_holds_a_customer_once_however_often_the_form_is_sent_and_releases_it() -> None:
+    ledger, once = a_customer_with_autopay(), InMemoryRunOnce()
+    for _ in range(2):
+        hold(ledger, Role.COLLECTOR, once)
+    customer = ledger.get_customer("cus_1")
+    assert customer is not None and customer.hold is not None and customer.hold.reason == "In administration"
+    [entry] = entries(ledger, "customer.hold_placed")
+    assert entry.actor == ACTOR
+    for _ in range(2):
+        console_actions.release_customer_hold(ledger, CLOCK, staff(Role.COLLECTOR), "cus_1")
+    assert ledger.get_customer("cus_1").hold is None  # type: ignore[union-attr]
+    assert len(entries(ledger, "customer.hold_released")) == 1
+
+
+def test_a_collector_turns_autopay_off_and_again_changes_nothing() -> None:
+    ledger = a_customer_with_autopay()
+    for _ in range(2):
+        console_actions.turn_off_autopay(ledger, CLOCK, staff(Role.COLLECTOR), "cus_1")
+    assert ledger.get_customer("cus_1").autopay is None  # type: ignore[union-attr]
+    [entry] = entries(ledger, "autopay.disabled")
+    assert entry.actor == ACTOR
+
+
+def test_a_note_on_a_customer_is_on_the_customers_trail() -> None:
+    ledger = a_customer_with_autopay()
+    console_actions.add_note(
+        ledger, CLOCK, InMemoryRunOnce(), staff(Role.COLLECTOR), AuditSubject.CUSTOMER, "cus_1",
+        NoteForm(text="Prefers email", key="k1"),
+    )  # fmt: skip
+    [entry] = entries(ledger, "customer.note_added")
+    assert (entry.subject, entry.subject_id, entry.details) == (
+        AuditSubject.CUSTOMER,
+        "cus_1",
+        {"note": "Prefers email"},
+    )
+
+
+def test_a_viewer_can_do_nothing_to_a_customer() -> None:
+    ledger = a_customer_with_autopay()
+    session = staff(Role.VIEWER)
+    for act in (
+        lambda: hold(ledger, Role.VIEWER),
+        lambda: console_actions.release_customer_hold(ledger, CLOCK, session, "cus_1"),
+        lambda: console_actions.turn_off_autopay(ledger, CLOCK, session, "cus_1"),
+        lambda: correct_customer(ledger, Role.VIEWER, name="Someone else"),
+        lambda: console_actions.add_note(
+            ledger, CLOCK, InMemoryRunOnce(), session, AuditSubject.CUSTOMER, "cus_1", NoteForm("hi", "k")
+        ),
+    ):
+        with pytest.raises(ActionForbidden):
+            act()
+    assert ledger.get_customer("cus_1") == a_customer_with_autopay().get_customer("cus_1") and ledger.audit == []
+
+
+def test_only_an_admin_corrects_a_customers_name_and_email() -> None:
+    ledger = a_customer_with_autopay()
+    with pytest.raises(ActionForbidden):
+        correct_customer(ledger, Role.COLLECTOR, name="Ada King")
+    for _ in range(2):
+        correct_customer(ledger, Role.ADMIN, name="Ada King", email="ada.king@example.com")
+    customer = ledger.get_customer("cus_1")
+    assert customer is not None and (customer.name, customer.email) == ("Ada King", "ada.king@example.com")
+    [entry] = entries(ledger, "customer.updated")
+    assert entry.actor == ACTOR and "ada.king@example.com" not in repr(entry.details)  # the trail keeps no address
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [({}, "name"), ({"name": "x" * 201}, "name"), ({"email": "not an address"}, "email"),
+     ({"email": "a@b.c"}, "email"), ({"email": "ada@exam\u202eple.com"}, "email"),
+     ({"email": "a" * 250 + "@example.com"}, "email")],
+)  # fmt: skip
+def test_a_customer_correction_the_form_cannot_take_is_refused_by_name(form: dict[str, str], field: str) -> None:
+    ledger = a_customer_with_autopay()
+    with pytest.raises(BadField) as refused:
+        correct_customer(ledger, Role.ADMIN, **form)
+    assert refused.value.field == field and ledger.audit == []
+
+
+@pytest.mark.parametrize("reason", ["", "  ", "x" * 201])
+def test_a_customer_hold_needs_a_reason_of_reasonable_length(reason: str) -> None:
+    ledger = a_customer_with_autopay()
+    with pytest.raises(BadField):
+        hold(ledger, Role.COLLECTOR, reason=reason)
+    assert ledger.get_customer("cus_1").hold is None  # type: ignore[union-attr]
