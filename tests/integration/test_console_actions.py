@@ -10,12 +10,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
 from functions.checkout.handler import lambda_handler as pay_page
 from shared import wiring
 from shared.clock import wall_clock_now
 from shared.domain.console_roles import Role
 from shared.domain.records import Autopay
+from shared.services import console_actions
 from shared.services.ports import Change
 from tests.integration.conftest import Aws
 from tests.integration.console_browser import ConsoleBrowser, signed_in
@@ -327,3 +329,17 @@ def test_every_customer_action_needs_the_csrf_token(invoice: dict[str, Any], act
     admin.get(f"/console/customers/{customer_id}")
     assert admin.post(f"/console/customers/{customer_id}/{action}", form, origin="https://evil.example").status == 403
     assert [e["action"] for e in customer_trail(customer_id)] == ["customer.created"]
+
+
+def test_a_form_still_being_applied_when_sent_again_is_a_409_page_not_a_500(
+    invoice: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a note whose first post is still running (Powertools' record says in progress)
+    def in_progress(*_: Any, **__: Any) -> None:
+        raise IdempotencyAlreadyInProgressError("in progress")
+
+    monkeypatch.setattr(console_actions, "add_note", in_progress)
+    collector = signed_in(Role.COLLECTOR)
+    # When the same form is sent again, Then the page says so, and asks for a reload
+    reply = send(collector, invoice["id"], "notes", NOTE)
+    assert reply.status == 409 and "being sent already" in reply.body
