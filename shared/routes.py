@@ -83,6 +83,11 @@ ROUTES: Final = (
     Route("GET", "/console/today", "console", "session"),
     Route("GET", "/console/customers", "console", "session"),
     Route("GET", "/console/customers/{customer_id}", "console", "session"),
+    Route("POST", "/console/customers/{customer_id}/hold", "console", "session"),
+    Route("POST", "/console/customers/{customer_id}/hold/release", "console", "session"),
+    Route("POST", "/console/customers/{customer_id}/autopay/off", "console", "session"),
+    Route("POST", "/console/customers/{customer_id}/notes", "console", "session"),
+    Route("POST", "/console/customers/{customer_id}/correction", "console", "session"),
     Route("GET", "/console/invoices", "console", "session"),  # the list; ?number= alone: to that invoice
     Route("GET", "/console/reports", "console", "session"),
     Route("GET", "/console/invoices/{invoice_id}", "console", "session"),
@@ -90,6 +95,13 @@ ROUTES: Final = (
     Route("POST", "/console/invoices/{invoice_id}/hold/release", "console", "session"),
     Route("POST", "/console/invoices/{invoice_id}/payments", "console", "session"),
     Route("POST", "/console/invoices/{invoice_id}/refunds", "console", "session"),
+    Route("POST", "/console/invoices/{invoice_id}/promise", "console", "session"),
+    Route("POST", "/console/invoices/{invoice_id}/pay-links", "console", "session"),
+    Route("POST", "/console/invoices/{invoice_id}/pay-links/revoke", "console", "session"),
+    Route("POST", "/console/invoices/{invoice_id}/notes", "console", "session"),
+    Route("POST", "/console/invoices/{invoice_id}/void", "console", "session"),
+    Route("POST", "/console/invoices/{invoice_id}/credit-notes", "console", "session"),
+    Route("POST", "/console/invoices/{invoice_id}/correction", "console", "session"),
     Route("GET", "/console/review", "console", "session"),  # Stripe events flagged or failed
     Route("POST", "/console/review/{event_id}/replay", "console", "session"),
 )

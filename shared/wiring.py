@@ -196,6 +196,8 @@ _ONCE_SCOPES = {
     "credit_note": ("issue_credit_note", "issue_credit_note"),
     "pay_link": ("issue_pay_link", "issue_pay_link"),
     "stripe_event_replay": ("replay_stripe_event", "replay_stripe_event"),
+    # The console's actions that would apply again if a form were sent twice (shared.services.console_actions).
+    "console_action": ("console_action", "console_action"),
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.console.pages import (
@@ -35,15 +36,32 @@ from shared.cold_start import resumes_collector
 from shared.domain.console_roles import ActionForbidden
 from shared.domain.console_session import ConsoleSession, Stage
 from shared.domain.errors import DomainError, NotFound
+from shared.domain.records import AuditSubject
 from shared.observability import logger, metrics
 from shared.rendering import qr_svg
-from shared.services import console_lists, console_pages, console_reports, console_review, console_sign_in
+from shared.services import (
+    console_actions,
+    console_lists,
+    console_pages,
+    console_reports,
+    console_review,
+    console_sign_in,
+)
+from shared.services.console_actions import (
+    BadField,
+    CorrectionForm,
+    CreditNoteForm,
+    CustomerForm,
+    HoldForm,
+    NoteForm,
+    PromiseForm,
+)
 from shared.services.console_lists import BadQuery
 from shared.services.console_pages import PaymentForm, RefundForm
 from shared.services.console_ports import SignInRefused, WeakPassword
 from shared.services.console_reports import COUNTERS_NOT_READY
 from shared.services.console_sign_in import Step
-from shared.services.ports import InvalidCursor
+from shared.services.ports import InvalidCursor, RunOnce
 from shared.services.reports import CountersNotReady
 
 app = APIGatewayRestResolver()
@@ -220,7 +238,8 @@ def today() -> Response[str]:
 def customer(customer_id: str) -> Response[str]:
     session = _signed_in()
     view = console_pages.customer_page(wiring.ledger(), business_clock(), session, customer_id)
-    return page(200, "customer.html", session=session, csrf=session.csrf_token, view=view)
+    done = app.current_event.get_query_string_value("done") or ""
+    return page(200, "customer.html", session=session, csrf=session.csrf_token, view=view, done=done)
 
 
 @app.get("/console/customers")
@@ -324,6 +343,141 @@ def refund_payment(invoice_id: str) -> Response[str]:
     return redirect(f"{base_path()}/invoices/{invoice_id}?done=refunded")
 
 
+@app.post("/console/invoices/<invoice_id>/promise")
+def note_promise(invoice_id: str) -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    console_actions.note_promise(
+        wiring.ledger(), business_clock(), _once(), session, invoice_id,
+        PromiseForm(date=form.get("date", ""), amount=form.get("amount", ""), key=form.get("key", "")),
+        max_days=wiring.settings().promise_max_days,
+    )  # fmt: skip
+    return _invoice_done(invoice_id, "promised")
+
+
+@app.post("/console/invoices/<invoice_id>/pay-links")
+def resend_pay_link(invoice_id: str) -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    console_actions.resend_pay_link(
+        wiring.ledger(), business_clock(), wiring.run_once("pay_link", app.lambda_context), session, invoice_id,
+        form.get("key", ""), ttl_days=wiring.settings().pay_link_ttl_days,
+    )  # fmt: skip
+    return _invoice_done(invoice_id, "link_sent")
+
+
+@app.post("/console/invoices/<invoice_id>/pay-links/revoke")
+def revoke_pay_links(invoice_id: str) -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    console_actions.revoke_pay_links(
+        wiring.ledger(), wiring.gateway(), business_clock(), _once(), session, invoice_id, form.get("key", "")
+    )
+    return _invoice_done(invoice_id, "links_revoked")
+
+
+@app.post("/console/invoices/<invoice_id>/notes")
+def note_invoice(invoice_id: str) -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    note = NoteForm(text=form.get("note", ""), key=form.get("key", ""))
+    console_actions.add_note(
+        wiring.ledger(), business_clock(), _once(), session, AuditSubject.INVOICE, invoice_id, note
+    )
+    return _invoice_done(invoice_id, "noted")
+
+
+@app.post("/console/invoices/<invoice_id>/void")
+def void_invoice(invoice_id: str) -> Response[str]:
+    session = _signed_in()
+    _posted(session.csrf_token)
+    console_actions.void_invoice(wiring.ledger(), business_clock(), session, invoice_id)
+    return _invoice_done(invoice_id, "voided")
+
+
+@app.post("/console/invoices/<invoice_id>/credit-notes")
+def issue_credit_note(invoice_id: str) -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    console_actions.issue_credit_note(
+        wiring.ledger(), wiring.gateway(), business_clock(), wiring.run_once("credit_note", app.lambda_context),
+        session, invoice_id,
+        CreditNoteForm(amount=form.get("amount", ""), reason=form.get("reason", ""), key=form.get("key", "")),
+    )  # fmt: skip
+    return _invoice_done(invoice_id, "credited")
+
+
+@app.post("/console/invoices/<invoice_id>/correction")
+def correct_invoice(invoice_id: str) -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    correction = CorrectionForm(
+        description=form.get("description", ""), due_date=form.get("due_date", ""),
+        amount_due=form.get("amount_due", ""),
+    )  # fmt: skip
+    console_actions.correct_invoice(
+        wiring.ledger(), wiring.gateway(), business_clock(), session, invoice_id, correction
+    )
+    return _invoice_done(invoice_id, "corrected")
+
+
+@app.post("/console/customers/<customer_id>/hold")
+def hold_customer(customer_id: str) -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    hold = HoldForm(reason=form.get("reason", ""), key=form.get("key", ""))
+    console_actions.place_customer_hold(wiring.ledger(), business_clock(), _once(), session, customer_id, hold)
+    return _customer_done(customer_id, "held")
+
+
+@app.post("/console/customers/<customer_id>/hold/release")
+def release_customer_hold(customer_id: str) -> Response[str]:
+    session = _signed_in()
+    _posted(session.csrf_token)
+    console_actions.release_customer_hold(wiring.ledger(), business_clock(), session, customer_id)
+    return _customer_done(customer_id, "released")
+
+
+@app.post("/console/customers/<customer_id>/autopay/off")
+def turn_off_autopay(customer_id: str) -> Response[str]:
+    session = _signed_in()
+    _posted(session.csrf_token)
+    console_actions.turn_off_autopay(wiring.ledger(), business_clock(), session, customer_id)
+    return _customer_done(customer_id, "autopay_off")
+
+
+@app.post("/console/customers/<customer_id>/notes")
+def note_customer(customer_id: str) -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    note = NoteForm(text=form.get("note", ""), key=form.get("key", ""))
+    console_actions.add_note(
+        wiring.ledger(), business_clock(), _once(), session, AuditSubject.CUSTOMER, customer_id, note
+    )
+    return _customer_done(customer_id, "noted")
+
+
+@app.post("/console/customers/<customer_id>/correction")
+def correct_customer(customer_id: str) -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    correction = CustomerForm(name=form.get("name", ""), email=form.get("email", ""))
+    console_actions.correct_customer(wiring.ledger(), business_clock(), session, customer_id, correction)
+    return _customer_done(customer_id, "corrected")
+
+
+def _customer_done(customer_id: str, done: str) -> Response[str]:
+    return redirect(f"{base_path()}/customers/{customer_id}?done={done}")
+
+
+def _once() -> RunOnce:
+    return wiring.run_once("console_action", app.lambda_context)
+
+
+def _invoice_done(invoice_id: str, done: str) -> Response[str]:
+    return redirect(f"{base_path()}/invoices/{invoice_id}?done={done}")
+
+
 @app.get("/console/review")
 def review() -> Response[str]:
     session = _signed_in()
@@ -374,6 +528,17 @@ def _csrf_refused(error: CsrfRefused) -> Response[str]:
 @app.exception_handler(UnreadableForm)
 def _unreadable(_: UnreadableForm) -> Response[str]:
     return page(400, "problem.html", title="That form could not be read", problem="Reload the page and try again.")
+
+
+@app.exception_handler(BadField)
+def _bad_field(error: BadField) -> Response[str]:
+    return page(400, "problem.html", title="That form has a problem", problem=error.message)
+
+
+@app.exception_handler(IdempotencyAlreadyInProgressError)
+def _in_progress(_: IdempotencyAlreadyInProgressError) -> Response[str]:
+    # The same form sent twice at once (a double click): the first is still being applied.
+    return page(409, "problem.html", title="This form is being sent already", problem="Reload the page in a moment.")
 
 
 @app.exception_handler(ActionForbidden)

@@ -23,7 +23,7 @@ from pydantic import (
 
 from shared.domain.errors import UnknownCurrency
 from shared.domain.money import normalise_currency
-from shared.domain.text import has_bidi_controls, strip_bidi_controls
+from shared.domain.text import is_email_address, strip_bidi_controls
 
 # Stripe's ceiling for a single charge, in minor units.
 MAX_AMOUNT = 99_999_999
@@ -36,12 +36,11 @@ LATEST_DATE = date(2099, 12, 31)
 WALL_CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:00)?$"
 _WALL_CLOCK = re.compile(WALL_CLOCK_PATTERN)
 _WITH_OFFSET = re.compile(r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
 def _email(value: str) -> str:
     value = value.strip()
-    if len(value) > 254 or not _EMAIL.match(value) or has_bidi_controls(value):
+    if not is_email_address(value):
         raise ValueError("must be an email address such as name@example.com")
     return value
 

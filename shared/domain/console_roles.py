@@ -39,6 +39,12 @@ class Action(StrEnum):
     REPLAY_STRIPE_EVENT = "replay_stripe_event"
     # Not placed by the issue; it changes what the ledger holds in bulk, so it is the admin's.
     IMPORT = "import"
+    # Not placed by the issue (decision 89). Turning autopay off only stops automatic charges: the invoices go
+    # back to reminders and the pay page, nothing owed changes, so it is a collector's, like a hold.
+    DISABLE_AUTOPAY = "disable_autopay"
+    # Not placed by the issue (decision 89). A new address sends every later email (pay links, receipts)
+    # elsewhere, so correcting who a customer is goes with correcting what they owe: the admin's.
+    CORRECT_CUSTOMER = "correct_customer"
 
 
 _EVERYONE: Final = frozenset(Role)
@@ -62,6 +68,8 @@ POLICY: Final[Mapping[Action, frozenset[Role]]] = {
     Action.MANAGE_USERS: _ADMINS,
     Action.REPLAY_STRIPE_EVENT: _COLLECTORS,
     Action.IMPORT: _ADMINS,
+    Action.DISABLE_AUTOPAY: _COLLECTORS,
+    Action.CORRECT_CUSTOMER: _ADMINS,
 }
 
 

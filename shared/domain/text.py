@@ -8,6 +8,7 @@ it is rendered (shared.rendering), so one that got into the table before is harm
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Final
 
@@ -25,6 +26,15 @@ def strip_bidi_controls(text: str) -> str:
 
 def has_bidi_controls(text: str) -> bool:
     return not BIDI_CONTROLS.isdisjoint(text)
+
+
+EMAIL_ADDRESS_MAX: Final = 254  # RFC 5321's path limit, less the brackets
+_EMAIL_ADDRESS: Final = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+
+
+def is_email_address(text: str) -> bool:
+    """What the operator API and the console take as a customer's address (SES refuses what this lets by)."""
+    return len(text) <= EMAIL_ADDRESS_MAX and bool(_EMAIL_ADDRESS.match(text)) and not has_bidi_controls(text)
 
 
 SEARCH_TEXT_CHARS: Final = 200  # what customer search compares (and what fits an index sort key)

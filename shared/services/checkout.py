@@ -327,9 +327,19 @@ def latest_promise_date(invoice: Invoice, timezone: str, now: datetime, max_days
     return local_date(invoice.promised_at, timezone) + timedelta(days=max_days) if running else None
 
 
-def promise_to_pay(ledger: Ledger, clock: Clock, page: PayPage, *, promised: date, max_days: int) -> Invoice:
+def promise_to_pay(
+    ledger: Ledger,
+    clock: Clock,
+    page: PayPage,
+    *,
+    promised: date,
+    max_days: int,
+    actor: str = "customer",
+    amount: int | None = None,
+) -> Invoice:
     """The customer promises to pay by a date: reminders pause until the end of that day in their zone,
-    the operator hears of it, and if the day passes unpaid dunning resumes with the latest step."""
+    the operator hears of it, and if the day passes unpaid dunning resumes with the latest step. Staff note
+    one on the customer's behalf through the console (`actor` names them, `amount` is what was promised)."""
     invoice, now = page.invoice, clock.now()
     if not invoice.accepts_payment:
         raise InvoiceNotPayable(f"invoice {invoice.number} is {invoice.status.value}")
@@ -350,7 +360,8 @@ def promise_to_pay(ledger: Ledger, clock: Clock, page: PayPage, *, promised: dat
         promised_at=invoice.promised_at or now,
         version=invoice.version + 1,
     )
-    detail = invoice_event_detail(promised_invoice) | {"promised_date": promised.isoformat()}
+    promise = {"promised_date": promised.isoformat()} | ({"promised_amount": amount} if amount is not None else {})
+    detail = invoice_event_detail(promised_invoice) | promise
     ledger.commit(
         tallied(
             Change(
@@ -361,9 +372,9 @@ def promise_to_pay(ledger: Ledger, clock: Clock, page: PayPage, *, promised: dat
                         subject=AuditSubject.INVOICE,
                         subject_id=invoice.id,
                         action="invoice.promise_to_pay",
-                        actor="customer",
+                        actor=actor,
                         at=now,
-                        details={"promised_date": promised.isoformat()},
+                        details=promise,
                     )
                 ],
             ),

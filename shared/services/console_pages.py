@@ -49,7 +49,7 @@ STAFF_LOCALE = "en"  # how staff type amounts: 1234.56
 _ID = re.compile(r"[A-Za-z0-9_-]{1,255}")
 
 
-def _known_shape(value: str, field: str) -> str:
+def known_shape(value: str, field: str) -> str:
     if not _ID.fullmatch(value):
         raise NotFound(f"no such {field.removesuffix('_id')}", field=field)
     return value
@@ -83,7 +83,7 @@ class InvoiceView:
     timeline: list[AuditEntry]  # newest first
     actions: frozenset[Action]
     now: datetime
-    form_key: str  # the idempotency key of this page's payment form: a second submit records nothing more
+    form_key: str  # the idempotency key of this page's forms: a second submit of one applies nothing more
 
 
 def today(ledger: Ledger, clock: Clock, session: ConsoleSession, currency: str | None = None) -> TodayView:
@@ -125,7 +125,7 @@ def today(ledger: Ledger, clock: Clock, session: ConsoleSession, currency: str |
 
 def invoice_page(ledger: Ledger, clock: Clock, session: ConsoleSession, invoice_id: str) -> InvoiceView:
     require(session.roles, Action.VIEW)
-    _known_shape(invoice_id, "invoice_id")
+    known_shape(invoice_id, "invoice_id")
     details = invoices.invoice_details(ledger, invoice_id)
     trail = ledger.list_audit(AuditSubject.INVOICE, invoice_id, TIMELINE_LIMIT, None)
     return InvoiceView(
@@ -144,7 +144,7 @@ def place_hold(
     ledger: Ledger, clock: Clock, session: ConsoleSession, invoice_id: str, *, reason: str, until: datetime | None
 ) -> None:
     require(session.roles, Action.PLACE_HOLD)
-    _known_shape(invoice_id, "invoice_id")
+    known_shape(invoice_id, "invoice_id")
     reason = strip_bidi_controls(reason).strip()
     if not reason or len(reason) > HOLD_REASON_MAX:
         raise InvalidHold(f"a hold needs a reason of 1 to {HOLD_REASON_MAX} characters", field="reason")
@@ -153,7 +153,7 @@ def place_hold(
 
 def release_hold(ledger: Ledger, clock: Clock, session: ConsoleSession, invoice_id: str) -> None:
     require(session.roles, Action.RELEASE_HOLD)
-    _known_shape(invoice_id, "invoice_id")
+    known_shape(invoice_id, "invoice_id")
     invoices.release_hold(ledger, clock, invoice_id, actor=session.actor)
 
 
@@ -179,7 +179,7 @@ def record_payment(
 ) -> None:
     """Record money received outside Stripe, through the operator API's own service (its idempotency too)."""
     require(session.roles, Action.RECORD_PAYMENT)
-    _known_shape(invoice_id, "invoice_id")
+    known_shape(invoice_id, "invoice_id")
     invoice = invoices.get_invoice(ledger, invoice_id)
     try:
         method = OfflineMethod(form.method)
@@ -234,8 +234,8 @@ def refund_payment(
 ) -> None:
     """Refund (part of) a payment at Stripe, through the operator API's own service; the admin's alone."""
     require(session.roles, Action.REFUND)
-    _known_shape(invoice_id, "invoice_id")
-    _known_shape(form.payment_id, "payment_id")
+    known_shape(invoice_id, "invoice_id")
+    known_shape(form.payment_id, "payment_id")
     invoice = invoices.get_invoice(ledger, invoice_id)
     if all(payment.key != form.payment_id for payment in ledger.get_invoice_payments(invoice_id)):
         raise NotFound(f"no payment {form.payment_id} on invoice {invoice.number}", field="payment_id")
@@ -274,11 +274,12 @@ class CustomerView:
     timeline: list[AuditEntry]  # newest first
     actions: frozenset[Action]
     now: datetime
+    form_key: str  # as on the Invoice page: a second submit of one of its forms applies nothing more
 
 
 def customer_page(ledger: Ledger, clock: Clock, session: ConsoleSession, customer_id: str) -> CustomerView:
     require(session.roles, Action.VIEW)
-    _known_shape(customer_id, "customer_id")
+    known_shape(customer_id, "customer_id")
     customer = ledger.get_customer(customer_id)
     if customer is None:
         raise NotFound(f"no customer {customer_id}", field="customer_id")
@@ -292,4 +293,5 @@ def customer_page(ledger: Ledger, clock: Clock, session: ConsoleSession, custome
         timeline=[e for e in trail.items if isinstance(e, AuditEntry)],
         actions=allowed_actions(session.roles),
         now=clock.now(),
+        form_key=secrets.token_urlsafe(16),
     )

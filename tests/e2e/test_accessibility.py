@@ -144,8 +144,14 @@ def test_every_console_page_passes_axe_and_the_keyboard(local_stack: LocalStack,
     expect(desk.get_by_role("status")).to_be_visible()
     check_page(desk, "console Invoice, hold placed")
 
+    desk.get_by_label("Note (kept on the timeline)").fill("Sent a copy by post")
+    desk.get_by_role("button", name="Add the note").click()
+    expect(desk.get_by_role("status")).to_be_visible()
+    check_page(desk, "console Invoice, a note on the timeline")
+
     desk.goto(f"{local_stack.api_url}/console/customers/{payer['id']}")
-    check_page(desk, "console Customer")
+    expect(desk.get_by_role("button", name="Hold the customer")).to_be_visible()
+    check_page(desk, "console Customer, an admin's actions")
     desk.goto(f"{local_stack.api_url}/console/invoices?overdue=true")
     check_page(desk, "console Invoices, overdue")
     desk.goto(f"{local_stack.api_url}/console/invoices?status=nonsense")

@@ -14,7 +14,7 @@ import pytest
 
 from shared.domain.console_roles import Action, Role, allowed_actions
 from shared.domain.console_session import ConsoleSession, Stage
-from shared.domain.records import AuditEntry, AuditSubject
+from shared.domain.records import AuditEntry, AuditSubject, Autopay
 from shared.rendering import console_stylesheet, qr_svg, render
 from shared.services import console_lists, console_reports
 from shared.services.console_pages import CustomerView, InvoiceView, TodayView
@@ -70,16 +70,19 @@ def staff(*roles: Role, stage: Stage = Stage.SIGNED_IN) -> ConsoleSession:
 def pages() -> dict[str, str]:
     common: dict[str, Any] = {"base": "/console", "business_name": "Acme", "console_css": console_stylesheet()}
     admin = staff(Role.ADMIN)
+    noted = AuditEntry(subject=AuditSubject.INVOICE, subject_id="inv_1", action="invoice.note_added",
+                       actor="staff:sub:ada@example.com", at=NOW, details={"note": "Called <b>twice</b>"})  # fmt: skip
     invoice = InvoiceView(
         invoice=an_invoice(amount_paid=2_500), customer=a_customer(), payments=[a_payment(amount=2_500)],
-        plan=a_plan(), timeline=[], actions=allowed_actions({Role.ADMIN}), now=NOW, form_key="k",
+        plan=a_plan(), timeline=[noted], actions=allowed_actions({Role.ADMIN}), now=NOW, form_key="k",
     )  # fmt: skip
+    unpaid = replace(invoice, invoice=an_invoice(), payments=[], plan=None)
     row = InvoiceRow(an_invoice(), days_overdue=12)
     today = TodayView(reminders_due=[an_invoice()], flagged_events=[an_event()], failed_events=[], drift=[],
                       actions=frozenset({Action.VIEW}), currencies=["USD"], overdue=[row], promised=[row],
                       disputed=[])  # fmt: skip
     customer = CustomerView(customer=a_customer(), invoices=[an_invoice()], payments=[a_payment()], timeline=[],
-                            actions=frozenset({Action.VIEW}), now=NOW)  # fmt: skip
+                            actions=allowed_actions({Role.ADMIN}), now=NOW, form_key="k")  # fmt: skip
     ledger = InMemoryLedger()
     ledger.commit(Change(new_customer=a_customer()))
     for due, amount in ((date(2026, 9, 1), 12_345), (date(2026, 10, 20), 500), (date(2026, 12, 1), 99_000)):
@@ -107,8 +110,9 @@ def pages() -> dict[str, str]:
         "code": render("console/code.html", session=staff(stage=Stage.TOTP), **steps),
         "today": render("console/today.html", session=admin, csrf="t", view=today, **common),
         "invoice": render("console/invoice.html", session=admin, csrf="t", view=invoice, done="held", **common),
+        "invoice_unpaid": render("console/invoice.html", session=admin, csrf="t", view=unpaid, done="", **common),
         "problem": render("console/problem.html", title="Not found", problem="No such page.", **common),
-        "customer": render("console/customer.html", session=admin, csrf="t", view=customer, **common),
+        "customer": render("console/customer.html", session=admin, csrf="t", view=customer, done="held", **common),
         "invoices": render("console/invoices.html", session=admin, csrf="t", view=invoices, **common),
         "invoices_refused": render("console/invoices.html", session=admin, csrf="t", view=refused, **common),
         "customers": render("console/customers.html", session=admin, csrf="t", view=customers, **common),
@@ -119,6 +123,10 @@ def pages() -> dict[str, str]:
 
 
 PAGES = pages()
+UNPAID = InvoiceView(
+    invoice=an_invoice(), customer=a_customer(), payments=[], plan=None, timeline=[], actions=frozenset(), now=NOW,
+    form_key="k",
+)  # fmt: skip
 
 
 @pytest.mark.parametrize("name", sorted(PAGES))
@@ -192,3 +200,45 @@ def test_the_review_page_offers_a_replay_per_event_only_to_a_role_that_may_repla
         "/console/review/evt_1/replay", "/console/review/evt_2/replay",
     ]  # fmt: skip
     assert "a live-mode event on a test-mode stack" in PAGES["review"] and "?flagged=c1" in PAGES["review"]
+
+
+INVOICE_ACTIONS = ("Note the promise", "Email a fresh pay link", "Revoke every pay link sent", "Add the note",
+                   "Issue the credit note", "Save the correction", "Void the invoice")  # fmt: skip
+
+
+def test_the_invoice_page_shows_each_action_to_the_roles_allowed_and_a_note_as_text() -> None:
+    # Given an unpaid invoice, When an admin, a collector and a viewer open it
+    seen = {}
+    for role in Role:
+        view = replace(UNPAID, actions=allowed_actions({role}))
+        page = Page()
+        page.feed(render("console/invoice.html", session=staff(role), csrf="t", view=view, done="", base="/console",
+                         business_name="Acme", console_css=""))  # fmt: skip
+        seen[role] = set(page.buttons)
+    # Then the admin sees every action, the collector those of a collector, the viewer none
+    assert set(INVOICE_ACTIONS) <= seen[Role.ADMIN]
+    assert set(INVOICE_ACTIONS[:4]) <= seen[Role.COLLECTOR] and not set(INVOICE_ACTIONS[4:]) & seen[Role.COLLECTOR]
+    assert not set(INVOICE_ACTIONS) & seen[Role.VIEWER]
+    # And a note shows on the timeline as text, never as markup
+    assert "Called &lt;b&gt;twice&lt;/b&gt;" in PAGES["invoice"] and "<b>twice" not in PAGES["invoice"]
+
+
+CUSTOMER_ACTIONS = ("Hold the customer", "Turn autopay off", "Add the note", "Save the correction")
+
+
+def test_the_customer_page_shows_each_action_to_the_roles_allowed() -> None:
+    # Given a customer with autopay on, When an admin, a collector and a viewer open their page
+    seen = {}
+    for role in Role:
+        view = CustomerView(
+            customer=a_customer(autopay=Autopay(enabled_at=NOW)), invoices=[], payments=[], timeline=[], now=NOW,
+            form_key="k", actions=allowed_actions({role}),
+        )  # fmt: skip
+        page = Page()
+        page.feed(render("console/customer.html", session=staff(role), csrf="t", view=view, done="", base="/console",
+                         business_name="Acme", console_css=""))  # fmt: skip
+        seen[role] = set(page.buttons)
+    # Then the admin sees every action, the collector all but the correction, the viewer none
+    assert set(CUSTOMER_ACTIONS) <= seen[Role.ADMIN]
+    assert set(CUSTOMER_ACTIONS[:3]) <= seen[Role.COLLECTOR] and "Save the correction" not in seen[Role.COLLECTOR]
+    assert not set(CUSTOMER_ACTIONS) & seen[Role.VIEWER]

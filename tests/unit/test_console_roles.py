@@ -25,6 +25,7 @@ COLLECTOR_ACTIONS = {
     Action.RECORD_PAYMENT,
     Action.ADD_NOTE,
     Action.REPLAY_STRIPE_EVENT,  # not placed by the issue: decision 77
+    Action.DISABLE_AUTOPAY,  # not placed by the issue: decision 89
 }
 EXPECTED = {
     Role.VIEWER: {Action.VIEW},
