@@ -92,6 +92,8 @@ ROUTES: Final = (
     Route("POST", "/console/invoices/{invoice_id}/refunds", "console", "session"),
     Route("GET", "/console/review", "console", "session"),  # Stripe events flagged or failed
     Route("POST", "/console/review/{event_id}/replay", "console", "session"),
+    Route("GET", "/console/dunning-policy", "console", "session"),  # the policy in force, its preview
+    Route("POST", "/console/dunning-policy", "console", "session"),  # the admin's edit: preview or save
 )
 
 # Functions behind HTTP routes, and those fired by other sources.

@@ -168,3 +168,21 @@ def due_reminder(
     return Reminder(
         step=step, send_at=_at_local(due_date + timedelta(days=step.offset_days), policy.window_start, zone)
     )
+
+
+def planned_reminders(policy: DunningPolicy, due_date: date, timezone: str, now: datetime) -> list[Reminder]:
+    """Every reminder an unpaid invoice due on `due_date` gets from `now` on, in the order and at the times the
+    dunning run sends them: `due_reminder` asked again after each send, as the run asks it. Steps already
+    reached at `now` collapse into the latest one (the others are its `skipped`), as for an invoice imported
+    late; nothing is planned at or after the write-off."""
+    write_off = uncollectible_at(policy, due_date, timezone)
+    planned: list[Reminder] = []
+    sent: frozenset[str] = frozenset()
+    moment = now
+    while (reminder := due_reminder(policy, due_date, timezone, sent, moment)) is not None:
+        if write_off is not None and reminder.send_at >= write_off:
+            break
+        planned.append(reminder)
+        sent |= {reminder.step.key, *(s.key for s in reminder.skipped)}
+        moment = reminder.send_at
+    return planned

@@ -157,6 +157,13 @@ def test_every_console_page_passes_axe_and_the_keyboard(local_stack: LocalStack,
     desk.goto(f"{local_stack.api_url}/console/review")
     expect(desk.get_by_role("heading", name="Review Stripe events")).to_be_visible()
     check_page(desk, "console Review")  # with events, and after a replay: test_console_review_browser.py
+    desk.goto(f"{local_stack.api_url}/console/dunning-policy")
+    expect(desk.get_by_role("heading", name="Dunning policy", exact=True)).to_be_visible()
+    check_page(desk, "console Dunning policy, the admin's form and its preview")
+    desk.get_by_label("Days from the due date").first.fill("-70000")
+    desk.get_by_role("button", name="Preview").click()
+    expect(desk.get_by_role("alert")).to_be_visible()
+    check_page(desk, "console Dunning policy, a step refused")
     desk.goto(f"{local_stack.api_url}/console/invoices/inv_none")
     expect(desk.get_by_role("heading", name="Not found")).to_be_visible()
     check_page(desk, "console not found")

@@ -16,7 +16,7 @@ from shared.domain.console_roles import Action, Role, allowed_actions
 from shared.domain.console_session import ConsoleSession, Stage
 from shared.domain.records import AuditEntry, AuditSubject
 from shared.rendering import console_stylesheet, qr_svg, render
-from shared.services import console_lists, console_reports
+from shared.services import console_lists, console_policy, console_reports
 from shared.services.console_pages import CustomerView, InvoiceView, TodayView
 from shared.services.console_review import ReplayNotice, ReviewView
 from shared.services.invoices import InvoiceDraft, create_invoice
@@ -97,6 +97,11 @@ def pages() -> dict[str, str]:
                         failed_next=None, actions=allowed_actions({Role.ADMIN}),
                         replayed=ReplayNotice(Outcome.APPLIED, an_event(), [replayed]))  # fmt: skip
     for_viewer = replace(review, actions=frozenset({Action.VIEW}), replayed=None)
+    policy = console_policy.policy_page(ledger, FixedClock(NOW), admin, {})
+    policy_refused = console_policy.submit_policy(
+        ledger, FixedClock(NOW), admin, {"steps-0-offset_days": ["x"], "steps-0-template": ["overdue"]}
+    ).view
+    policy_viewer = console_policy.policy_page(ledger, FixedClock(NOW), staff(Role.VIEWER), {})
     pending = staff(stage=Stage.ENROL_TOTP)
     qr = qr_svg("otpauth://totp/Acme:ada?secret=JBSWY3DPEHPK3PXP", title="QR code")
     steps: dict[str, Any] = {"csrf": "t", "problem": None, **common}
@@ -115,6 +120,18 @@ def pages() -> dict[str, str]:
         "reports": render("console/reports.html", session=admin, csrf="t", view=reports, **common),
         "review": render("console/review.html", session=admin, csrf="t", view=review, **common),
         "review_viewer": render("console/review.html", session=staff(Role.VIEWER), csrf="t", view=for_viewer, **common),
+        "policy": render("console/dunning_policy.html", session=admin, csrf="t", view=policy, saved=True, **common),
+        "policy_refused": render(
+            "console/dunning_policy.html", session=admin, csrf="t", view=policy_refused, saved=False, **common
+        ),
+        "policy_viewer": render(
+            "console/dunning_policy.html",
+            session=staff(Role.VIEWER),
+            csrf="t",
+            view=policy_viewer,
+            saved=False,
+            **common,
+        ),
     }
 
 
