@@ -1,6 +1,7 @@
 """The operator console: sign-in with Cognito (password, then TOTP), Today, the Invoices, Customers and Reports
 pages (their CSV downloads too), the Invoice and Customer pages with their actions, Review (Stripe events
-flagged or failed, and their replay) and the Dunning policy (its preview, and the admin's edit).
+flagged or failed, and their replay), the Dunning policy (its preview, and the admin's edit) and, for admins,
+Users (invite, change a role, disable or enable, reset an authenticator).
 
 Every page needs a signed-in session (MFA passed); every post needs the session's CSRF token and a same-site
 origin; every action is checked against the role policy in its service (shared.services.console_pages).
@@ -44,11 +45,12 @@ from shared.services import (
     console_reports,
     console_review,
     console_sign_in,
+    console_users,
 )
 from shared.services.console_lists import BadQuery
 from shared.services.console_pages import PaymentForm, RefundForm
 from shared.services.console_policy import StalePolicy
-from shared.services.console_ports import SignInRefused, WeakPassword
+from shared.services.console_ports import SignInRefused, StaffMemberExists, WeakPassword
 from shared.services.console_reports import COUNTERS_NOT_READY
 from shared.services.console_sign_in import Step
 from shared.services.ports import InvalidCursor
@@ -366,6 +368,63 @@ def edit_dunning_policy() -> Response[str]:
                 view=view, saved=False)  # fmt: skip
 
 
+@app.get("/console/users")
+def users() -> Response[str]:
+    session = _signed_in()
+    view = console_users.users_page(wiring.staff_accounts(), session)
+    done = app.current_event.get_query_string_value("done") or ""
+    return page(200, "users.html", session=session, csrf=session.csrf_token, view=view, done=done)
+
+
+@app.post("/console/users")
+def invite_user() -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    invited = console_users.invite(
+        wiring.staff_accounts(), wiring.ledger(), business_clock(), session, form.get("email", ""), form.get("role", "")
+    )
+    logger.info("console user invited", extra={"staff_id": session.staff_id, "username": invited.username})
+    return redirect(f"{base_path()}/users?done=invited")
+
+
+@app.post("/console/users/<username>/role")
+def change_user_role(username: str) -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    console_users.change_role(
+        wiring.staff_accounts(), wiring.ledger(), business_clock(), session, username, form.get("role", "")
+    )
+    return redirect(f"{base_path()}/users?done=role")
+
+
+@app.post("/console/users/<username>/disable")
+def disable_user(username: str) -> Response[str]:
+    session = _signed_in()
+    _posted(session.csrf_token)
+    console_users.set_enabled(
+        wiring.staff_accounts(), wiring.ledger(), business_clock(), session, username, enabled=False
+    )
+    return redirect(f"{base_path()}/users?done=disabled")
+
+
+@app.post("/console/users/<username>/enable")
+def enable_user(username: str) -> Response[str]:
+    session = _signed_in()
+    _posted(session.csrf_token)
+    console_users.set_enabled(
+        wiring.staff_accounts(), wiring.ledger(), business_clock(), session, username, enabled=True
+    )
+    return redirect(f"{base_path()}/users?done=enabled")
+
+
+@app.post("/console/users/<username>/reset-mfa")
+def reset_user_mfa(username: str) -> Response[str]:
+    session = _signed_in()
+    _posted(session.csrf_token)
+    console_users.reset_mfa(wiring.staff_accounts(), wiring.ledger(), business_clock(), session, username)
+    return redirect(f"{base_path()}/users?done=mfa")
+
+
 @app.get("/console/review")
 def review() -> Response[str]:
     session = _signed_in()
@@ -430,6 +489,11 @@ def _stale_policy(_: StalePolicy) -> Response[str]:
         "Open the page again to see the policy in force, then make your change."
     )
     return page(409, "problem.html", title="The dunning policy has changed", problem=again)
+
+
+@app.exception_handler(StaffMemberExists)
+def _staff_member_exists(error: StaffMemberExists) -> Response[str]:
+    return page(409, "problem.html", title="Already a console user", problem=error.message)
 
 
 @app.exception_handler(BadQuery)

@@ -136,6 +136,11 @@ def event_key(event_id: str) -> Key:
     return f"EVENT#{event_id}", "EVENT"
 
 
+def staff_key(username: str) -> Key:
+    """A console user's partition: only their audit trail lives there (Cognito holds the user)."""
+    return f"STAFF#{username}", "STAFF"
+
+
 def outbox_key(message_id: str) -> Key:
     return f"{schema.OUTBOX_PREFIX}{message_id}", "OUTBOX"
 
@@ -1029,6 +1034,7 @@ _AUDIT_TRAILS: Final[dict[AuditSubject, Callable[[str], Key]]] = {
     AuditSubject.RECURRING_CHARGE: recurring_key,
     AuditSubject.DUNNING_POLICY: lambda _: POLICY_KEY,
     AuditSubject.STRIPE_EVENT: event_key,
+    AuditSubject.STAFF_MEMBER: staff_key,
 }
 
 
