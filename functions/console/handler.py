@@ -53,6 +53,7 @@ from shared.services.console_policy import StalePolicy
 from shared.services.console_ports import SignInRefused, StaffMemberExists, WeakPassword
 from shared.services.console_reports import COUNTERS_NOT_READY
 from shared.services.console_sign_in import Step
+from shared.services.console_users import StaffPorts
 from shared.services.ports import InvalidCursor
 from shared.services.reports import CountersNotReady
 
@@ -381,7 +382,7 @@ def invite_user() -> Response[str]:
     session = _signed_in()
     form = _posted(session.csrf_token)
     invited = console_users.invite(
-        wiring.staff_accounts(), wiring.ledger(), business_clock(), session, form.get("email", ""), form.get("role", "")
+        _staff_ports(), business_clock(), session, form.get("email", ""), form.get("role", "")
     )
     logger.info("console user invited", extra={"staff_id": session.staff_id, "username": invited.username})
     return redirect(f"{base_path()}/users?done=invited")
@@ -391,9 +392,7 @@ def invite_user() -> Response[str]:
 def change_user_role(username: str) -> Response[str]:
     session = _signed_in()
     form = _posted(session.csrf_token)
-    console_users.change_role(
-        wiring.staff_accounts(), wiring.ledger(), business_clock(), session, username, form.get("role", "")
-    )
+    console_users.change_role(_staff_ports(), business_clock(), session, username, form.get("role", ""))
     return redirect(f"{base_path()}/users?done=role")
 
 
@@ -401,9 +400,7 @@ def change_user_role(username: str) -> Response[str]:
 def disable_user(username: str) -> Response[str]:
     session = _signed_in()
     _posted(session.csrf_token)
-    console_users.set_enabled(
-        wiring.staff_accounts(), wiring.ledger(), business_clock(), session, username, enabled=False
-    )
+    console_users.set_enabled(_staff_ports(), business_clock(), session, username, enabled=False)
     return redirect(f"{base_path()}/users?done=disabled")
 
 
@@ -411,9 +408,7 @@ def disable_user(username: str) -> Response[str]:
 def enable_user(username: str) -> Response[str]:
     session = _signed_in()
     _posted(session.csrf_token)
-    console_users.set_enabled(
-        wiring.staff_accounts(), wiring.ledger(), business_clock(), session, username, enabled=True
-    )
+    console_users.set_enabled(_staff_ports(), business_clock(), session, username, enabled=True)
     return redirect(f"{base_path()}/users?done=enabled")
 
 
@@ -421,7 +416,7 @@ def enable_user(username: str) -> Response[str]:
 def reset_user_mfa(username: str) -> Response[str]:
     session = _signed_in()
     _posted(session.csrf_token)
-    console_users.reset_mfa(wiring.staff_accounts(), wiring.ledger(), business_clock(), session, username)
+    console_users.reset_mfa(_staff_ports(), business_clock(), session, username)
     return redirect(f"{base_path()}/users?done=mfa")
 
 
@@ -447,6 +442,10 @@ def replay_event(event_id: str) -> Response[str]:
     logger.info("stripe event replayed", extra={"stripe_event_id": event_id, "outcome": replayed.outcome.value,
                                                 "staff_id": session.staff_id})  # fmt: skip
     return redirect(f"{base_path()}/review?replayed={replayed.event_id}&outcome={replayed.outcome.value}")
+
+
+def _staff_ports() -> StaffPorts:
+    return StaffPorts(wiring.staff_accounts(), wiring.console_sessions(), wiring.ledger(), SESSION_CLOCK)
 
 
 def _refused(refused: SignInRefused) -> None:

@@ -5,6 +5,7 @@ Kept apart from ports.py: only the console function uses them, and none of the l
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from shared.domain.console_session import ConsoleSession
@@ -73,6 +74,12 @@ class ConsoleSessions(Protocol):
         ...
 
     def delete(self, session_hash: str) -> None: ...
+    def revoke_staff(self, staff_id: str, at: datetime) -> None:
+        """Every session of this staff member begun at or before `at` ends (a role changed, the user disabled):
+        kept as one marker per staff member, as long as a session can live."""
+        ...
+
+    def revoked_at(self, staff_id: str) -> datetime | None: ...
 
 
 class StaffMemberExists(DomainError):

@@ -19,7 +19,7 @@ from shared.domain.console_session import ConsoleSession
 from shared.domain.errors import DomainError, NotFound
 from shared.domain.records import AuditEntry, AuditSubject
 from shared.domain.text import has_bidi_controls
-from shared.services.console_ports import StaffAccounts, StaffMember
+from shared.services.console_ports import ConsoleSessions, StaffAccounts, StaffMember
 from shared.services.ports import Change, Ledger
 
 USERS_LIMIT: Final = 500  # a console's staff; the page says so when there are more
@@ -40,6 +40,17 @@ class InvalidStaffValue(DomainError):
 
 
 @dataclass(frozen=True, slots=True)
+class StaffPorts:
+    """What the actions reach: the pool, the console's sessions (to end a changed user's), and the ledger (the
+    audit trail). `session_clock` is the sessions' wall clock (the business clock may jump, sessions must not)."""
+
+    accounts: StaffAccounts
+    sessions: ConsoleSessions
+    ledger: Ledger
+    session_clock: Clock
+
+
+@dataclass(frozen=True, slots=True)
 class UsersView:
     members: list[StaffMember]  # by email
     more: bool  # the pool has more users than the page lists
@@ -55,63 +66,71 @@ def users_page(accounts: StaffAccounts, session: ConsoleSession) -> UsersView:
     return UsersView(members=listed, more=len(members) > USERS_LIMIT, actions=allowed_actions(session.roles), me=me)
 
 
-def invite(
-    accounts: StaffAccounts, ledger: Ledger, clock: Clock, session: ConsoleSession, email: str, role: str
-) -> StaffMember:
+def invite(ports: StaffPorts, clock: Clock, session: ConsoleSession, email: str, role: str) -> StaffMember:
     """Create the user with their role; Cognito emails the invitation (a temporary password, 3 days)."""
     require(session.roles, Action.MANAGE_USERS)
     email = email.strip()
     if len(email) > 254 or not _EMAIL.match(email) or has_bidi_controls(email):
         raise InvalidStaffValue("the email must be an address such as name@example.com", field="email")
     group = _role(role)
-    invited = accounts.invite(email.lower(), group)
-    _audit(ledger, clock, session, invited.username, "staff_member.invited", {"role": group})
+    invited = ports.accounts.invite(email.lower(), group)
+    _audit(ports.ledger, clock, session, invited.username, "staff_member.invited", {"role": group})
     return invited
 
 
-def change_role(
-    accounts: StaffAccounts, ledger: Ledger, clock: Clock, session: ConsoleSession, username: str, role: str
-) -> StaffMember:
-    """The user's one role becomes `role`; their Cognito tokens end, so the new role applies at next sign-in."""
+def change_role(ports: StaffPorts, clock: Clock, session: ConsoleSession, username: str, role: str) -> StaffMember:
+    """The user's one role becomes `role`; their sessions and Cognito tokens end, so it applies at next sign-in."""
     require(session.roles, Action.MANAGE_USERS)
     group = _role(role)
-    member = _member(accounts, username)
+    member = _member(ports.accounts, username)
     if _is_me(session, member) and group != Role.ADMIN.value:
         raise SelfChange("you cannot take your own admin role away; ask another admin", field="role")
-    accounts.set_group(member.username, group, drop=ROLE_GROUPS)
-    accounts.sign_out_everywhere(member.username)
-    _audit(ledger, clock, session, member.username, "staff_member.role_changed",
+    ports.accounts.set_group(member.username, group, drop=ROLE_GROUPS)
+    _end_sessions(ports, member)
+    _audit(ports.ledger, clock, session, member.username, "staff_member.role_changed",
            {"from": ",".join(member.groups), "to": group})  # fmt: skip
     return member
 
 
 def set_enabled(
-    accounts: StaffAccounts, ledger: Ledger, clock: Clock, session: ConsoleSession, username: str, *, enabled: bool
+    ports: StaffPorts, clock: Clock, session: ConsoleSession, username: str, *, enabled: bool
 ) -> StaffMember:
-    """Disable (they can no longer sign in, and their Cognito tokens end) or enable a user."""
+    """Disable (they can no longer sign in; their sessions and Cognito tokens end) or enable a user."""
     require(session.roles, Action.MANAGE_USERS)
-    member = _member(accounts, username)
+    member = _member(ports.accounts, username)
     if _is_me(session, member) and not enabled:
         raise SelfChange("you cannot disable yourself; ask another admin", field="username")
-    accounts.set_enabled(member.username, enabled)
+    ports.accounts.set_enabled(member.username, enabled)
     if not enabled:
-        accounts.sign_out_everywhere(member.username)
-    _audit(ledger, clock, session, member.username, "staff_member.enabled" if enabled else "staff_member.disabled", {})
+        _end_sessions(ports, member)
+    _audit(
+        ports.ledger,
+        clock,
+        session,
+        member.username,
+        "staff_member.enabled" if enabled else "staff_member.disabled",
+        {},
+    )
     return member
 
 
-def reset_mfa(
-    accounts: StaffAccounts, ledger: Ledger, clock: Clock, session: ConsoleSession, username: str
-) -> StaffMember:
-    """Delete the user's authenticator (a lost phone): their next sign-in enrols a new one, as the first did."""
+def reset_mfa(ports: StaffPorts, clock: Clock, session: ConsoleSession, username: str) -> StaffMember:
+    """Delete the user's authenticator (a lost phone): their next sign-in enrols a new one, as the first did; a
+    session opened with the lost one ends."""
     require(session.roles, Action.MANAGE_USERS)
-    member = _member(accounts, username)
+    member = _member(ports.accounts, username)
     if _is_me(session, member):
         raise SelfChange("you cannot reset your own authenticator while signed in with it; ask another admin")
-    accounts.reset_mfa(member.username)
-    accounts.sign_out_everywhere(member.username)
-    _audit(ledger, clock, session, member.username, "staff_member.mfa_reset", {})
+    ports.accounts.reset_mfa(member.username)
+    _end_sessions(ports, member)
+    _audit(ports.ledger, clock, session, member.username, "staff_member.mfa_reset", {})
     return member
+
+
+def _end_sessions(ports: StaffPorts, member: StaffMember) -> None:
+    """Their console sessions (read on every page: shared.services.console_sign_in) and their Cognito tokens."""
+    ports.sessions.revoke_staff(member.username, ports.session_clock.now())
+    ports.accounts.sign_out_everywhere(member.username)
 
 
 def _role(value: str) -> str:

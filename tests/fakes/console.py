@@ -14,6 +14,7 @@ import secrets
 import struct
 import time
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from shared.domain.console_session import ConsoleSession
 from shared.domain.errors import NotFound
@@ -133,6 +134,13 @@ class FakeStaffDirectory:
 class FakeConsoleSessions:
     def __init__(self) -> None:
         self.items: dict[str, ConsoleSession] = {}
+        self.revoked: dict[str, datetime] = {}
+
+    def revoke_staff(self, staff_id: str, at: datetime) -> None:
+        self.revoked[staff_id] = at
+
+    def revoked_at(self, staff_id: str) -> datetime | None:
+        return self.revoked.get(staff_id)
 
     def get(self, session_hash: str) -> ConsoleSession | None:
         return self.items.get(session_hash)

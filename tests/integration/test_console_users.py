@@ -164,3 +164,20 @@ def test_a_post_without_the_csrf_token_is_refused(console: str) -> None:
     browser.get("/console/users")
     assert browser.post(f"/console/users/{viewer}/disable", {}, csrf=False).status == 403
     assert browser.post(f"/console/users/{viewer}/disable", {"csrf": "x" * 43}, csrf=False).status == 403
+
+
+@pytest.mark.parametrize("action", ["role", "disable", "reset-mfa"])
+def test_the_changed_users_open_session_ends_at_once(console: str, action: str) -> None:
+    # Given the collector signed in, with a page open
+    collector_browser = signed_in(Role.COLLECTOR)
+    assert collector_browser.get("/console/today").status == 200
+    collector = username_of(console, "collector@payportal.local")
+    # When an admin changes their role, disables them or resets their authenticator
+    admin = signed_in(Role.ADMIN)
+    admin.get("/console/users")
+    form = {"role": "viewer"} if action == "role" else {}
+    assert admin.post(f"/console/users/{collector}/{action}", form).status == 303
+    # Then their next page sends them to sign in: the roles their session held are not theirs any more
+    assert collector_browser.get("/console/today").location.endswith("/console/sign-in")
+    # And the admin's own session goes on
+    assert admin.get("/console/users").status == 200
