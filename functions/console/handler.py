@@ -49,11 +49,11 @@ from shared.services import (
 )
 from shared.services.console_lists import BadQuery
 from shared.services.console_pages import PaymentForm, RefundForm
-from shared.services.console_policy import StalePolicy
 from shared.services.console_ports import SignInRefused, StaffMemberExists, WeakPassword
 from shared.services.console_reports import COUNTERS_NOT_READY
 from shared.services.console_sign_in import Step
 from shared.services.console_users import StaffPorts
+from shared.services.dunning_policy import StalePolicy
 from shared.services.ports import InvalidCursor
 from shared.services.reports import CountersNotReady
 

@@ -6,6 +6,7 @@ rules are applied with zoneinfo, so the sending window holds across daylight-sav
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -95,6 +96,12 @@ class DunningPolicy:
         if not self.window_start < self.window_end:
             raise InvalidPolicy("the sending window must start before it ends", field="window")
         object.__setattr__(self, "steps", tuple(sorted(self.steps, key=lambda s: s.offset_days)))
+
+
+def policy_revision(policy: DunningPolicy) -> str:
+    """A short digest of everything the policy says: equal exactly when the policies are equal. Stored with the
+    policy, so a replacement can be made over the one revision it was edited from (ports.PolicyReplacement)."""
+    return hashlib.sha256(repr(policy).encode()).hexdigest()[:20]
 
 
 DEFAULT_POLICY = DunningPolicy(

@@ -3,13 +3,13 @@ validated as `PUT /v1/dunning-policy` validates it (the same model, shared.dunni
 of what a sample invoice would receive and when (the dunning run's own schedule, planned_reminders).
 
 A form carries the revision of the policy it was loaded with: saved over a policy changed since, it is refused
-(StalePolicy, a 409 page) rather than overwriting someone else's change. The same form posted again (a double
-click) changes nothing and is not refused.
+(dunning_policy.StalePolicy, a 409 page) rather than overwriting someone else's change; the write itself is
+conditional on that revision, so an edit saved in between is not overwritten either. The same form posted again
+(a double click) changes nothing and is not refused.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from shared.clock import Clock
 from shared.domain.console_roles import Action, allowed_actions, require
 from shared.domain.console_session import ConsoleSession
-from shared.domain.dunning import DunningPolicy, DunningStep, planned_reminders, uncollectible_at
+from shared.domain.dunning import DunningPolicy, DunningStep, planned_reminders, policy_revision, uncollectible_at
 from shared.domain.errors import DomainError
 from shared.domain.money import normalise_currency, parse_major_amount
 from shared.domain.records import REMINDER_CHANNEL_EMAIL
@@ -44,12 +44,6 @@ _FIELD_MAX = 40  # a value echoed back into the form, at most this long
 # A sample's due date as the operator API takes an invoice's (NewInvoice): its schedule stays inside a date.
 SAMPLE_EARLIEST: Final = date(2000, 1, 1)
 SAMPLE_LATEST: Final = date(2099, 12, 31)
-
-
-class StalePolicy(DomainError):
-    """The policy changed since the form was loaded: saving it would overwrite that change unseen."""
-
-    code = "stale_policy"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +121,6 @@ class Submitted:
     view: PolicyView | None = None
 
 
-def revision(policy: DunningPolicy) -> str:
-    """A short digest of everything the policy says: equal exactly when the policies are equal."""
-    return hashlib.sha256(repr(policy).encode()).hexdigest()[:20]
-
-
 def policy_page(ledger: Ledger, clock: Clock, session: ConsoleSession, query: Mapping[str, list[str]]) -> PolicyView:
     """The policy in force and its preview for the sample in the query (or the default sample); any role."""
     require(session.roles, Action.VIEW)
@@ -140,7 +129,7 @@ def policy_page(ledger: Ledger, clock: Clock, session: ConsoleSession, query: Ma
     problems: list[str] = []
     preview = _preview(in_force, sample, clock, problems)
     return PolicyView(
-        fields=fields_of(in_force), in_force=in_force, revision=revision(in_force), sample=sample,
+        fields=fields_of(in_force), in_force=in_force, revision=policy_revision(in_force), sample=sample,
         preview=preview, problems=problems, actions=allowed_actions(session.roles),
     )  # fmt: skip
 
@@ -158,9 +147,8 @@ def submit_policy(ledger: Ledger, clock: Clock, session: ConsoleSession, form: M
     if edited is not None and not problems and intent == "save":
         if edited == in_force:
             return Submitted(saved=True)  # nothing to change (a second post of the same form, say)
-        if _one(form, "revision") != revision(in_force):
-            raise StalePolicy("the dunning policy changed since this page was loaded")
-        dunning_policy.replace_policy(ledger, clock, edited, actor=session.actor)
+        over = _one(form, "revision")
+        dunning_policy.replace_policy(ledger, clock, edited, actor=session.actor, over_revision=over)
         return Submitted(saved=True)
     if intent not in ("save", "preview"):
         problems.append("choose Preview or Save")

@@ -979,7 +979,15 @@ def policy_item(p: DunningPolicy) -> dict[str, Any]:
         "window_end": p.window_end.isoformat("minutes"),
         "mark_uncollectible_after_days": p.mark_uncollectible_after_days,
         "default_installments": _plan_offer_item(p.default_installments) if p.default_installments else None,
+        "policy_revision": _policy_revision(p),
     }
+
+
+def _policy_revision(p: DunningPolicy) -> str:
+    # lazy: the dunning rules are 6 ms of a cold start (see policy_from)
+    from shared.domain.dunning import policy_revision
+
+    return policy_revision(p)
 
 
 def policy_from(item: dict[str, Any]) -> DunningPolicy:

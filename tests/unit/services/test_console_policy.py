@@ -12,8 +12,7 @@ from shared.domain.console_roles import ActionForbidden, Role
 from shared.domain.dunning import DEFAULT_POLICY, DunningPolicy, DunningStep, LateFee
 from shared.domain.records import AuditSubject
 from shared.services import console_policy
-from shared.services.console_policy import StalePolicy
-from shared.services.dunning_policy import current_policy, replace_policy
+from shared.services.dunning_policy import StalePolicy, current_policy, replace_policy
 from tests.fakes import FixedClock, InMemoryLedger
 from tests.fakes.records import a_staff_session as staff
 
