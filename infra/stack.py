@@ -282,6 +282,7 @@ class PayportalStack(Stack):
         self.email.grant_send(functions[OUTBOX_FUNCTION])
         self.email.deliver_feedback_to(functions[EMAIL_FEEDBACK_FUNCTION])
         self.events.grant_publish(functions[OUTBOX_FUNCTION])
+        self.console.grant_user_management(functions[CONSOLE_FUNCTION])
 
     def _suppress_findings(self) -> None:
         table_arn = f"<{self.get_logical_id(self.storage.table.node.default_child)}.Arn>"  # type: ignore[arg-type]

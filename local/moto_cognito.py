@@ -6,6 +6,9 @@ moto 5.2.5 differs from Cognito in two ways that matter here:
 - every user's TOTP secret is one constant (`COGNITO_TOTP_MFA_SECRET`), so one enrolment's codes open every
   account; Cognito makes a secret per AssociateSoftwareToken. Patched: a random secret per call, kept on the
   user, and the codes of VerifySoftwareToken and of the SOFTWARE_TOKEN_MFA challenge checked against it.
+moto 5.2.5 also lacks AdminDeleteSoftwareToken (Cognito's reset of a lost authenticator, which the console's
+Users page calls): added, deleting the user's TOTP factor and preference, so their next sign-in with MFA
+required is the MFA_SETUP challenge, as in Cognito.
 moto checks codes only with MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP=true: `install()` sets it (the stack and
 the tests run moto in this process). Everything else is moto's own code, called as it is.
 
@@ -26,6 +29,8 @@ from typing import Any
 
 from moto.cognitoidp import models
 from moto.cognitoidp.models import CognitoIdpBackend, UserStatus
+from moto.cognitoidp.responses import CognitoIdpResponse
+from moto.core.responses import ActionResult, EmptyResult
 
 WRITTEN_AGAINST = "5.2.5"
 SOURCE_SHA256 = {
@@ -138,6 +143,21 @@ def _respond_to_auth_challenge(
         _secret_in_use.reset(token)
 
 
+def _admin_delete_software_token(self: CognitoIdpBackend, user_pool_id: str, username: str) -> None:
+    user = self.admin_get_user(user_pool_id, username)
+    user.token_verified = False
+    user.software_token_mfa_enabled = False
+    if user.preferred_mfa_setting == "SOFTWARE_TOKEN_MFA":
+        user.preferred_mfa_setting = ""
+    setattr(user, _ENROLLED, None)
+    setattr(user, _PENDING, None)
+
+
+def _admin_delete_software_token_response(self: CognitoIdpResponse) -> ActionResult:
+    _admin_delete_software_token(self.backend, self._get_param("UserPoolId"), self._get_param("Username"))
+    return EmptyResult()
+
+
 def _cognito_totp(key: str) -> Any:
     return _original["cognito_totp"](_secret_in_use.get() or key)
 
@@ -172,3 +192,6 @@ def install() -> None:
         _original[name] = getattr(CognitoIdpBackend, name)
         setattr(patch, _MARKER, True)
         setattr(CognitoIdpBackend, name, patch)
+    if not hasattr(CognitoIdpResponse, "admin_delete_software_token"):  # a moto that has it keeps its own
+        CognitoIdpBackend.admin_delete_software_token = _admin_delete_software_token  # type: ignore[attr-defined]
+        CognitoIdpResponse.admin_delete_software_token = _admin_delete_software_token_response  # type: ignore[attr-defined]

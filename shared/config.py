@@ -22,6 +22,7 @@ Environment variables (CDK sets them in AWS; the local stack sets them for `make
 | PAYPORTAL_DIGEST_RECIPIENTS      | the operator's addresses for the morning digest, comma-separated; empty: none |
 | PAYPORTAL_DIGEST_TIMEZONE        | the operator's IANA time zone: the digest's "today" (default UTC) |
 | PAYPORTAL_CONSOLE_CLIENT_ID      | the console's Cognito app client (the console function only)   |
+| PAYPORTAL_CONSOLE_USER_POOL_ID   | the console's Cognito user pool, for its Users page (the console function only) |
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class Settings:
     digest_recipients: tuple[str, ...] = ()
     digest_timezone: str = "UTC"
     console_client_id: str | None = None
+    console_user_pool_id: str | None = None
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -89,6 +91,7 @@ class Settings:
             ),
             digest_timezone=env.get("PAYPORTAL_DIGEST_TIMEZONE", "").strip() or "UTC",
             console_client_id=env.get("PAYPORTAL_CONSOLE_CLIENT_ID") or None,
+            console_user_pool_id=env.get("PAYPORTAL_CONSOLE_USER_POOL_ID") or None,
         )
 
 

@@ -21,3 +21,14 @@ ACCESS_TOKEN_MINUTES: Final = 60
 CHALLENGE_MINUTES: Final = 3  # a sign-in's challenge session (shared.domain.console_session.CHALLENGE_TIMEOUT)
 REFRESH_TOKEN_HOURS: Final = 12  # the console session's lifetime cap (shared.domain.console_session)
 ENV_CONSOLE_CLIENT_ID: Final = "PAYPORTAL_CONSOLE_CLIENT_ID"
+ENV_CONSOLE_USER_POOL_ID: Final = "PAYPORTAL_CONSOLE_USER_POOL_ID"
+# The Users page's calls (shared.adapters.cognito.CognitoStaffAccounts): the console function's role may make
+# exactly these, on its own pool only. Cognito's sign-in API (InitiateAuth...) needs no IAM permission.
+USER_MANAGEMENT_ACTIONS: Final = tuple(
+    f"cognito-idp:{action}"
+    for action in (
+        "ListUsers", "ListGroups", "ListUsersInGroup", "AdminGetUser", "AdminListGroupsForUser", "AdminCreateUser",
+        "AdminAddUserToGroup", "AdminRemoveUserFromGroup", "AdminDisableUser", "AdminEnableUser",
+        "AdminDeleteSoftwareToken", "AdminUserGlobalSignOut",
+    )
+)  # fmt: skip

@@ -104,6 +104,14 @@ ROUTES: Final = (
     Route("POST", "/console/invoices/{invoice_id}/correction", "console", "session"),
     Route("GET", "/console/review", "console", "session"),  # Stripe events flagged or failed
     Route("POST", "/console/review/{event_id}/replay", "console", "session"),
+    Route("GET", "/console/dunning-policy", "console", "session"),  # the policy in force, its preview
+    Route("POST", "/console/dunning-policy", "console", "session"),  # the admin's edit: preview or save
+    Route("GET", "/console/users", "console", "session"),  # admins only: the pool's staff
+    Route("POST", "/console/users", "console", "session"),  # invite
+    Route("POST", "/console/users/{username}/role", "console", "session"),
+    Route("POST", "/console/users/{username}/disable", "console", "session"),
+    Route("POST", "/console/users/{username}/enable", "console", "session"),
+    Route("POST", "/console/users/{username}/reset-mfa", "console", "session"),
 )
 
 # Functions behind HTTP routes, and those fired by other sources.

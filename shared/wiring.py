@@ -19,7 +19,7 @@ from shared.config import settings
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from shared.adapters.cognito import CognitoStaffDirectory  # lazy: see the module docstring
+    from shared.adapters.cognito import CognitoStaffAccounts, CognitoStaffDirectory  # lazy: see the docstring
     from shared.adapters.dynamodb.console_sessions import DynamoConsoleSessions
     from shared.adapters.idempotency import PowertoolsOnce  # lazy: see the module docstring
     from shared.adapters.notifications import EventBridgePublisher, SesMailer
@@ -233,6 +233,17 @@ def staff_directory() -> CognitoStaffDirectory:
 
 
 @cache
+def staff_accounts() -> CognitoStaffAccounts:
+    """Cognito's admin API on the console's pool, for the Users page."""
+    from shared.adapters.cognito import CognitoStaffAccounts  # lazy: see the module docstring
+
+    pool_id = settings().console_user_pool_id
+    if not pool_id:
+        raise config.ConfigurationError("PAYPORTAL_CONSOLE_USER_POOL_ID is not set")
+    return CognitoStaffAccounts(client("cognito-idp"), pool_id)
+
+
+@cache
 def console_sessions() -> DynamoConsoleSessions:
     from shared.adapters.dynamodb.console_sessions import DynamoConsoleSessions  # lazy: the console's only
 
@@ -242,6 +253,6 @@ def console_sessions() -> DynamoConsoleSessions:
 def reset() -> None:
     """Forget every cached client and setting (tests, and the local stack after it changes the environment)."""
     cached_builders = (config.settings, aws.client, aws._session, ledger, _gateway, mailer, publisher, reminders_queue)
-    for cached in (*cached_builders, _run_once, staff_directory, console_sessions):
+    for cached in (*cached_builders, _run_once, staff_directory, staff_accounts, console_sessions):
         cached.cache_clear()
     secrets.clear_cache()

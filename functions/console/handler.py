@@ -1,6 +1,7 @@
 """The operator console: sign-in with Cognito (password, then TOTP), Today, the Invoices, Customers and Reports
-pages (their CSV downloads too), the Invoice and Customer pages with their actions, and Review (Stripe events
-flagged or failed, and their replay).
+pages (their CSV downloads too), the Invoice and Customer pages with their actions, Review (Stripe events
+flagged or failed, and their replay), the Dunning policy (its preview, and the admin's edit) and, for admins,
+Users (invite, change a role, disable or enable, reset an authenticator).
 
 Every page needs a signed-in session (MFA passed); every post needs the session's CSRF token and a same-site
 origin; every action is checked against the role policy in its service (shared.services.console_pages).
@@ -43,9 +44,11 @@ from shared.services import (
     console_actions,
     console_lists,
     console_pages,
+    console_policy,
     console_reports,
     console_review,
     console_sign_in,
+    console_users,
 )
 from shared.services.console_actions import (
     BadField,
@@ -58,9 +61,11 @@ from shared.services.console_actions import (
 )
 from shared.services.console_lists import BadQuery
 from shared.services.console_pages import PaymentForm, RefundForm
-from shared.services.console_ports import SignInRefused, WeakPassword
+from shared.services.console_ports import SignInRefused, StaffMemberExists, WeakPassword
 from shared.services.console_reports import COUNTERS_NOT_READY
 from shared.services.console_sign_in import Step
+from shared.services.console_users import StaffPorts
+from shared.services.dunning_policy import StalePolicy
 from shared.services.ports import InvalidCursor, RunOnce
 from shared.services.reports import CountersNotReady
 
@@ -79,11 +84,15 @@ class UnreadableForm(Exception):
 
 
 def _form() -> dict[str, str]:
+    return {name: values[0].strip() for name, values in _form_lists(10, keep_blank=False).items()}
+
+
+def _form_lists(max_fields: int, *, keep_blank: bool = True) -> dict[str, list[str]]:
+    """Every value of every field (a checkbox group repeats its name); blank ones kept when a row needs them."""
     try:
-        fields = parse_qs(app.current_event.decoded_body or "", max_num_fields=10)
+        return parse_qs(app.current_event.decoded_body or "", keep_blank_values=keep_blank, max_num_fields=max_fields)
     except ValueError:
         raise UnreadableForm from None
-    return {name: values[0].strip() for name, values in fields.items()}
 
 
 def _query() -> dict[str, list[str]]:
@@ -114,6 +123,14 @@ def _posted(session_token: str | None) -> dict[str, str]:
     check_origin(_header("origin"), _header("sec-fetch-site"))
     form = _form()
     check_token(session_token, form.get("csrf"))
+    return form
+
+
+def _posted_lists(session_token: str | None, max_fields: int) -> dict[str, list[str]]:
+    """A longer form (the dunning policy's rows), every value of each field, once it proved where it came from."""
+    check_origin(_header("origin"), _header("sec-fetch-site"))
+    form = _form_lists(max_fields)
+    check_token(session_token, next(iter(form.get("csrf") or []), None))
     return form
 
 
@@ -478,6 +495,79 @@ def _invoice_done(invoice_id: str, done: str) -> Response[str]:
     return redirect(f"{base_path()}/invoices/{invoice_id}?done={done}")
 
 
+@app.get("/console/dunning-policy")
+def dunning_policy() -> Response[str]:
+    session = _signed_in()
+    view = console_policy.policy_page(wiring.ledger(), business_clock(), session, _query())
+    saved = app.current_event.get_query_string_value("saved") == "1"
+    return page(400 if view.problems else 200, "dunning_policy.html", session=session, csrf=session.csrf_token,
+                view=view, saved=saved)  # fmt: skip
+
+
+@app.post("/console/dunning-policy")
+def edit_dunning_policy() -> Response[str]:
+    session = _signed_in()
+    form = _posted_lists(session.csrf_token, console_policy.FORM_FIELDS)
+    submitted = console_policy.submit_policy(wiring.ledger(), business_clock(), session, form)
+    if submitted.view is None:
+        logger.info("dunning policy saved", extra={"staff_id": session.staff_id})
+        return redirect(f"{base_path()}/dunning-policy?saved=1")
+    view = submitted.view
+    return page(422 if view.problems else 200, "dunning_policy.html", session=session, csrf=session.csrf_token,
+                view=view, saved=False)  # fmt: skip
+
+
+@app.get("/console/users")
+def users() -> Response[str]:
+    session = _signed_in()
+    view = console_users.users_page(wiring.staff_accounts(), session)
+    done = app.current_event.get_query_string_value("done") or ""
+    return page(200, "users.html", session=session, csrf=session.csrf_token, view=view, done=done)
+
+
+@app.post("/console/users")
+def invite_user() -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    invited = console_users.invite(
+        _staff_ports(), business_clock(), session, form.get("email", ""), form.get("role", "")
+    )
+    logger.info("console user invited", extra={"staff_id": session.staff_id, "username": invited.username})
+    return redirect(f"{base_path()}/users?done=invited")
+
+
+@app.post("/console/users/<username>/role")
+def change_user_role(username: str) -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    console_users.change_role(_staff_ports(), business_clock(), session, username, form.get("role", ""))
+    return redirect(f"{base_path()}/users?done=role")
+
+
+@app.post("/console/users/<username>/disable")
+def disable_user(username: str) -> Response[str]:
+    session = _signed_in()
+    _posted(session.csrf_token)
+    console_users.set_enabled(_staff_ports(), business_clock(), session, username, enabled=False)
+    return redirect(f"{base_path()}/users?done=disabled")
+
+
+@app.post("/console/users/<username>/enable")
+def enable_user(username: str) -> Response[str]:
+    session = _signed_in()
+    _posted(session.csrf_token)
+    console_users.set_enabled(_staff_ports(), business_clock(), session, username, enabled=True)
+    return redirect(f"{base_path()}/users?done=enabled")
+
+
+@app.post("/console/users/<username>/reset-mfa")
+def reset_user_mfa(username: str) -> Response[str]:
+    session = _signed_in()
+    _posted(session.csrf_token)
+    console_users.reset_mfa(_staff_ports(), business_clock(), session, username)
+    return redirect(f"{base_path()}/users?done=mfa")
+
+
 @app.get("/console/review")
 def review() -> Response[str]:
     session = _signed_in()
@@ -500,6 +590,10 @@ def replay_event(event_id: str) -> Response[str]:
     logger.info("stripe event replayed", extra={"stripe_event_id": event_id, "outcome": replayed.outcome.value,
                                                 "staff_id": session.staff_id})  # fmt: skip
     return redirect(f"{base_path()}/review?replayed={replayed.event_id}&outcome={replayed.outcome.value}")
+
+
+def _staff_ports() -> StaffPorts:
+    return StaffPorts(wiring.staff_accounts(), wiring.console_sessions(), wiring.ledger(), SESSION_CLOCK)
 
 
 def _refused(refused: SignInRefused) -> None:
@@ -544,6 +638,20 @@ def _in_progress(_: IdempotencyAlreadyInProgressError) -> Response[str]:
 @app.exception_handler(ActionForbidden)
 def _forbidden(error: ActionForbidden) -> Response[str]:
     return page(403, "problem.html", title="Your role does not allow this", problem=error.message)
+
+
+@app.exception_handler(StalePolicy)
+def _stale_policy(_: StalePolicy) -> Response[str]:
+    again = (
+        "Someone changed the dunning policy since you opened this page, so yours was not saved. "
+        "Open the page again to see the policy in force, then make your change."
+    )
+    return page(409, "problem.html", title="The dunning policy has changed", problem=again)
+
+
+@app.exception_handler(StaffMemberExists)
+def _staff_member_exists(error: StaffMemberExists) -> Response[str]:
+    return page(409, "problem.html", title="Already a console user", problem=error.message)
 
 
 @app.exception_handler(BadQuery)

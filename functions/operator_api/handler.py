@@ -25,7 +25,6 @@ from functions.operator_api.schemas import (
     CustomerChanges,
     CustomerOut,
     CustomersPage,
-    DunningPolicyModel,
     InvoiceChanges,
     InvoiceOut,
     InvoicesPage,
@@ -56,6 +55,7 @@ from shared import wiring
 from shared.clock import business_clock
 from shared.cold_start import resumes_collector
 from shared.config import settings
+from shared.dunning_policy_model import DunningPolicyModel, policy_in, policy_out
 from shared.observability import logger, metrics
 from shared.services import (
     audit,
@@ -709,7 +709,7 @@ def reminders_report(
     responses=documented(200),
 )
 def get_dunning_policy() -> DunningPolicyModel:
-    return views.policy_out(dunning_policy.current_policy(wiring.ledger()))
+    return policy_out(dunning_policy.current_policy(wiring.ledger()))
 
 
 @app.put(
@@ -719,8 +719,8 @@ def get_dunning_policy() -> DunningPolicyModel:
     responses=documented(200, 400, 409, 415, 422),
 )
 def put_dunning_policy(policy: DunningPolicyModel) -> DunningPolicyModel:
-    replaced = dunning_policy.replace_policy(wiring.ledger(), business_clock(), views.policy_in(policy), actor=_actor())
-    return views.policy_out(replaced)
+    replaced = dunning_policy.replace_policy(wiring.ledger(), business_clock(), policy_in(policy), actor=_actor())
+    return policy_out(replaced)
 
 
 @resumes_collector

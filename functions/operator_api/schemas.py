@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, time
-from decimal import Decimal
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,29 +11,24 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     StrictBool,
-    StrictInt,
-    WithJsonSchema,
     model_validator,
 )
 
 from shared.domain.errors import UnknownCurrency
 from shared.domain.money import normalise_currency
 from shared.domain.text import is_email_address, strip_bidi_controls
+from shared.dunning_policy_model import (
+    MinorUnits,
+    PlanOfferModel,
+    StrictModel,
+)
 
-# Stripe's ceiling for a single charge, in minor units.
-MAX_AMOUNT = 99_999_999
 # The dates the API takes (due dates, periods, holds): schedules computed from them (reminders up to a year
 # after, write-offs up to ten, a thousand yearly periods) stay well inside what a date can hold.
 EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2099, 12, 31)
-
-# A sending window's times: "09:00", or "09:00:00" as the API reads them back; no seconds, no offset.
-WALL_CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:00)?$"
-_WALL_CLOCK = re.compile(WALL_CLOCK_PATTERN)
-_WITH_OFFSET = re.compile(r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$")
 
 
 def _email(value: str) -> str:
@@ -80,20 +73,6 @@ def _business_moment(value: datetime) -> datetime:
     return value
 
 
-def _wall_clock_time(value: object) -> object:
-    """The window is in each customer's own time zone: an offset would say whose, and seconds would be lost.
-    Only "HH:MM" (or "HH:MM:00", as it is read back) gets in, the exact strings WALL_CLOCK_PATTERN documents:
-    pydantic's own time parsing would also take numbers of seconds, fractions and offsets. A `time` comes
-    only from payportal's own code (a stored policy read back), never from JSON."""
-    if isinstance(value, time) and value.tzinfo is None and not (value.second or value.microsecond):
-        return value
-    if not isinstance(value, str) or not _WALL_CLOCK.fullmatch(value):
-        if isinstance(value, str) and _WITH_OFFSET.search(value):
-            raise ValueError('must be a local time such as "09:00", without a UTC offset')
-        raise ValueError('must be a local time in whole minutes, "HH:MM" such as "09:00"')
-    return value
-
-
 def _currency(value: str) -> str:
     try:
         return normalise_currency(value)
@@ -106,19 +85,11 @@ FreeText = Annotated[str, BeforeValidator(_free_text)]
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
 LocaleName = Annotated[str, AfterValidator(_locale)]
 CurrencyCode = Annotated[str, Field(min_length=3, max_length=3), AfterValidator(_currency)]
-WallClockTime = Annotated[
-    time,
-    BeforeValidator(_wall_clock_time),
-    # Not pydantic's `format: time`: RFC 3339 requires an offset there, so it calls "18:00:00" invalid.
-    WithJsonSchema({"type": "string", "pattern": WALL_CLOCK_PATTERN, "examples": ["09:00", "18:00"]}),
-]
 BusinessDate = Annotated[date, AfterValidator(_business_date)]
 BusinessMoment = Annotated[AwareDatetime, AfterValidator(_business_moment)]
-MinorUnits = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT, description="integer in the currency's minor unit")]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+_Strict = StrictModel  # shared with the console's policy page (shared.dunning_policy_model)
 
 
 class NewCustomer(_Strict):
@@ -173,18 +144,6 @@ class CustomerOut(BaseModel):
         default=None,
         description="SES reported a permanent bounce or a complaint; nothing is sent until the address changes",
     )
-
-
-class PlanOfferModel(_Strict):
-    max_installments: int = Field(ge=2, le=24, description="the most installments a customer may choose")
-    min_installment_amount: MinorUnits = Field(description="no installment may be smaller, minor units")
-    frequencies: list[Literal["weekly", "biweekly", "monthly"]] = Field(default=["monthly"], min_length=1)
-
-    @model_validator(mode="after")
-    def _distinct(self) -> PlanOfferModel:
-        if len(set(self.frequencies)) != len(self.frequencies):
-            raise ValueError("frequencies has a duplicate")
-        return self
 
 
 class NewRecurringCharge(_Strict):
@@ -256,51 +215,6 @@ class NewInvoice(_Strict):
                 raise ValueError("min_partial_amount cannot exceed amount_due")
         if self.installments and self.installments.min_installment_amount * 2 > self.amount_due:
             raise ValueError("amount_due is too small for two installments of min_installment_amount")
-        return self
-
-
-class LateFeeModel(_Strict):
-    fixed: MinorUnits | None = Field(default=None, description="a fixed fee in minor units")
-    percent: str | None = Field(
-        default=None, pattern=r"^\d{1,3}(\.\d{1,4})?$", description='of the amount remaining, e.g. "1.5"; never a float'
-    )
-    cap: MinorUnits | None = Field(default=None, description="the most a percentage fee may be")
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> LateFeeModel:
-        if (self.fixed is None) == (self.percent is None):
-            raise ValueError("a late fee has either fixed or percent")
-        if self.percent is not None and not Decimal(0) < Decimal(self.percent) <= Decimal(100):
-            raise ValueError("percent must be more than 0 and at most 100")
-        return self
-
-
-class DunningStepModel(_Strict):
-    offset_days: int = Field(ge=-90, le=365, description="days relative to the due date; negative is before")
-    template: Literal["upcoming", "due_today", "overdue", "final_notice"]
-    late_fee: LateFeeModel | None = Field(default=None, description="added once, as its own line, when sent")
-
-
-class DunningPolicyModel(_Strict):
-    steps: list[DunningStepModel] = Field(min_length=1, max_length=20)
-    window_start: WallClockTime = Field(
-        default=time(9), description="customer's local time the sending window opens, e.g. 09:00 (no UTC offset)"
-    )
-    window_end: WallClockTime = Field(default=time(18), description="customer's local time it closes, e.g. 18:00")
-    mark_uncollectible_after_days: int | None = Field(
-        default=None, ge=1, le=3650, description="days after the due date an unpaid invoice is written off"
-    )
-    default_installments: PlanOfferModel | None = Field(
-        default=None, description="installment plans offered on new invoices that set none of their own"
-    )
-
-    @model_validator(mode="after")
-    def _coherent(self) -> DunningPolicyModel:
-        offsets = [s.offset_days for s in self.steps]
-        if len(set(offsets)) != len(offsets):
-            raise ValueError("two steps have the same offset_days")
-        if self.window_start >= self.window_end:
-            raise ValueError("window_start must be before window_end")
         return self
 
 

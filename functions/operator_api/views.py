@@ -10,8 +10,6 @@ from functions.operator_api.schemas import (
     CreditNoteOut,
     CustomerChanges,
     CustomerOut,
-    DunningPolicyModel,
-    DunningStepModel,
     EmailUndeliverableOut,
     HoldOut,
     InstallmentOut,
@@ -19,7 +17,6 @@ from functions.operator_api.schemas import (
     InvoiceOut,
     InvoiceRowOut,
     LateFeeLineOut,
-    LateFeeModel,
     NewCustomer,
     NewInvoice,
     NewOfflinePayment,
@@ -29,7 +26,6 @@ from functions.operator_api.schemas import (
     OfflineReceiptOut,
     PaymentOut,
     PaymentRowOut,
-    PlanOfferModel,
     PlanOut,
     RecurringChanges,
     RecurringChargeOut,
@@ -42,9 +38,7 @@ from functions.operator_api.schemas import (
     ReplayOut,
     StripeEventOut,
 )
-from shared.domain.dunning import DunningPolicy, DunningStep, LateFee
 from shared.domain.invoices import CreditNote, Invoice
-from shared.domain.plans import Frequency, PlanOffer
 from shared.domain.records import (
     AuditEntry,
     Customer,
@@ -55,6 +49,7 @@ from shared.domain.records import (
     Refund,
     StripeEventRecord,
 )
+from shared.dunning_policy_model import plan_offer_in, plan_offer_out
 from shared.services.corrections import InvoiceCorrection
 from shared.services.customers import CustomerCorrection, CustomerDraft
 from shared.services.invoices import InvoiceDetails, InvoiceDraft
@@ -298,59 +293,6 @@ def recurring_out(r: RecurringCharge) -> RecurringChargeOut:
         periods_created=r.periods_created,
         next_invoice_at=r.next_action_at,
         created_at=r.created_at,
-    )
-
-
-def policy_in(model: DunningPolicyModel) -> DunningPolicy:
-    steps = tuple(
-        DunningStep(
-            s.offset_days,
-            s.template,
-            LateFee(fixed=s.late_fee.fixed, percent=s.late_fee.percent, cap=s.late_fee.cap) if s.late_fee else None,
-        )
-        for s in model.steps
-    )
-    return DunningPolicy(
-        steps=steps,
-        window_start=model.window_start,
-        window_end=model.window_end,
-        mark_uncollectible_after_days=model.mark_uncollectible_after_days,
-        default_installments=plan_offer_in(model.default_installments) if model.default_installments else None,
-    )
-
-
-def plan_offer_in(model: PlanOfferModel) -> PlanOffer:
-    return PlanOffer(
-        max_installments=model.max_installments,
-        min_installment_amount=model.min_installment_amount,
-        frequencies=tuple(Frequency(f) for f in model.frequencies),
-    )
-
-
-def plan_offer_out(offer: PlanOffer) -> PlanOfferModel:
-    return PlanOfferModel(
-        max_installments=offer.max_installments,
-        min_installment_amount=offer.min_installment_amount,
-        frequencies=[f.value for f in offer.frequencies],
-    )
-
-
-def policy_out(policy: DunningPolicy) -> DunningPolicyModel:
-    return DunningPolicyModel(
-        steps=[
-            DunningStepModel(
-                offset_days=s.offset_days,
-                template=s.template,
-                late_fee=LateFeeModel(fixed=s.late_fee.fixed, percent=s.late_fee.percent, cap=s.late_fee.cap)
-                if s.late_fee
-                else None,
-            )
-            for s in policy.steps
-        ],
-        window_start=policy.window_start,
-        window_end=policy.window_end,
-        mark_uncollectible_after_days=policy.mark_uncollectible_after_days,
-        default_installments=plan_offer_out(policy.default_installments) if policy.default_installments else None,
     )
 
 

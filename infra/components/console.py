@@ -1,13 +1,14 @@
 """The operator console's sign-in: a Cognito user pool (TOTP required, admin invitations only, threat
 protection), its app client and a group per role. The console function itself is built with the others
-(infra/components/lambdas.py) and reaches the pool only through Cognito's public sign-in API, which needs no
-IAM permission: its role gets none."""
+(infra/components/lambdas.py); it signs staff in through Cognito's public sign-in API, which needs no IAM
+permission, and manages them on its Users page through the admin API: its role is allowed those actions
+(USER_MANAGEMENT_ACTIONS) on this pool alone."""
 
 from __future__ import annotations
 
 from typing import Final
 
-from aws_cdk import Duration, RemovalPolicy, aws_cognito, aws_lambda
+from aws_cdk import Duration, RemovalPolicy, aws_cognito, aws_iam, aws_lambda
 from constructs import Construct
 
 from infra.config import StageConfig
@@ -15,9 +16,11 @@ from shared.console_pool import (
     ACCESS_TOKEN_MINUTES,
     CHALLENGE_MINUTES,
     ENV_CONSOLE_CLIENT_ID,
+    ENV_CONSOLE_USER_POOL_ID,
     PASSWORD_MIN_LENGTH,
     REFRESH_TOKEN_HOURS,
     TEMPORARY_PASSWORD_DAYS,
+    USER_MANAGEMENT_ACTIONS,
 )
 from shared.domain.console_roles import Role
 
@@ -42,6 +45,11 @@ class ConsoleSignIn(Construct):
         self.client = self._build_client()
         self.groups = {role: self._build_group(role) for role in Role}
         function.add_environment(ENV_CONSOLE_CLIENT_ID, self.client.user_pool_client_id)
+        function.add_environment(ENV_CONSOLE_USER_POOL_ID, self.user_pool.user_pool_id)
+
+    def grant_user_management(self, grantee: aws_iam.IGrantable) -> None:
+        """The Users page's admin calls, on this pool's ARN only."""
+        self.user_pool.grant(grantee, *USER_MANAGEMENT_ACTIONS)
 
     def _build_user_pool(self, console_url: str) -> aws_cognito.UserPool:
         return aws_cognito.UserPool(

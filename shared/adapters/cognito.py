@@ -12,7 +12,16 @@ import contextlib
 import json
 from typing import Any
 
-from shared.services.console_ports import Challenge, SignedIn, SignInRefused, TotpSetup, WeakPassword
+from shared.domain.errors import NotFound
+from shared.services.console_ports import (
+    Challenge,
+    SignedIn,
+    SignInRefused,
+    StaffMember,
+    StaffMemberExists,
+    TotpSetup,
+    WeakPassword,
+)
 
 # Cognito errors that mean "not this password, code or session": the page says only that sign-in failed.
 _REFUSALS = frozenset(
@@ -102,6 +111,91 @@ class CognitoStaffDirectory:
                 raise SignInRefused(code) from None
             raise
         return reply
+
+
+class CognitoStaffAccounts:
+    """The Users page's calls: Cognito's admin API on the console's own pool (IAM-authorized, so the console
+    function's role is allowed exactly these actions on this pool: infra/stack.py)."""
+
+    def __init__(self, client: Any, user_pool_id: str) -> None:
+        self._idp = client
+        self._pool = user_pool_id
+
+    def list_members(self, limit: int) -> list[StaffMember]:
+        groups: dict[str, list[str]] = {}
+        for group in self._pages("list_groups", "Groups", limit):
+            for user in self._pages("list_users_in_group", "Users", limit, GroupName=group["GroupName"]):
+                groups.setdefault(user["Username"], []).append(group["GroupName"])
+        users = self._pages("list_users", "Users", limit)
+        return [_member(user, user.get("Attributes", []), groups.get(user["Username"], [])) for user in users]
+
+    def get_member(self, username: str) -> StaffMember:
+        user = self._admin("admin_get_user", username)
+        listed = self._admin("admin_list_groups_for_user", username)
+        return _member(user, user.get("UserAttributes", []), [g["GroupName"] for g in listed.get("Groups", [])])
+
+    def invite(self, email: str, group: str) -> StaffMember:
+        try:
+            created = self._idp.admin_create_user(
+                UserPoolId=self._pool,
+                Username=email,
+                UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+                DesiredDeliveryMediums=["EMAIL"],
+            )["User"]
+        except self._idp.exceptions.UsernameExistsException:
+            raise StaffMemberExists("that email address already has a console account", field="email") from None
+        except self._idp.exceptions.InvalidParameterException:
+            raise StaffMemberExists("Cognito cannot take that email address", field="email") from None
+        self._admin("admin_add_user_to_group", created["Username"], GroupName=group)
+        return _member(created, created.get("Attributes", []), [group])
+
+    def set_group(self, username: str, group: str, *, drop: tuple[str, ...]) -> None:
+        held = {g["GroupName"] for g in self._admin("admin_list_groups_for_user", username).get("Groups", [])}
+        if group not in held:
+            self._admin("admin_add_user_to_group", username, GroupName=group)
+        for other in sorted(held & set(drop) - {group}):
+            self._admin("admin_remove_user_from_group", username, GroupName=other)
+
+    def set_enabled(self, username: str, enabled: bool) -> None:
+        self._admin("admin_enable_user" if enabled else "admin_disable_user", username)
+
+    def reset_mfa(self, username: str) -> None:
+        # Not AdminSetUserMFAPreference: it leaves the TOTP factor registered, and Cognito keeps asking for it.
+        with contextlib.suppress(self._idp.exceptions.InvalidParameterException):  # no factor: nothing to delete
+            self._admin("admin_delete_software_token", username)
+
+    def sign_out_everywhere(self, username: str) -> None:
+        self._admin("admin_user_global_sign_out", username)
+
+    def _admin(self, operation: str, username: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            reply: dict[str, Any] = getattr(self._idp, operation)(UserPoolId=self._pool, Username=username, **kwargs)
+        except self._idp.exceptions.UserNotFoundException:
+            raise NotFound("no such console user", field="username") from None
+        return reply
+
+    def _pages(self, operation: str, key: str, limit: int, **kwargs: Any) -> list[dict[str, Any]]:
+        """Every item of a listing, up to `limit`, following Cognito's NextToken (PaginationToken for users)."""
+        token_name = "PaginationToken" if operation == "list_users" else "NextToken"
+        found: list[dict[str, Any]] = []
+        token: str | None = None
+        while len(found) < limit:
+            page_size = {"Limit": min(60, limit - len(found))}
+            reply = getattr(self._idp, operation)(UserPoolId=self._pool, **page_size, **kwargs,
+                                                  **({token_name: token} if token else {}))  # fmt: skip
+            found.extend(reply.get(key, []))
+            token = reply.get(token_name)
+            if not token:
+                break
+        return found[:limit]
+
+
+def _member(user: dict[str, Any], attributes: list[dict[str, str]], groups: list[str]) -> StaffMember:
+    values = {a["Name"]: a["Value"] for a in attributes}
+    return StaffMember(
+        username=user["Username"], email=values.get("email", ""), groups=tuple(sorted(groups)),
+        enabled=bool(user.get("Enabled", True)), status=str(user.get("UserStatus", "")),
+    )  # fmt: skip
 
 
 def _outcome(reply: dict[str, Any]) -> Challenge | SignedIn:

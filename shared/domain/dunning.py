@@ -6,6 +6,7 @@ rules are applied with zoneinfo, so the sending window holds across daylight-sav
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -97,6 +98,12 @@ class DunningPolicy:
         object.__setattr__(self, "steps", tuple(sorted(self.steps, key=lambda s: s.offset_days)))
 
 
+def policy_revision(policy: DunningPolicy) -> str:
+    """A short digest of everything the policy says: equal exactly when the policies are equal. Stored with the
+    policy, so a replacement can be made over the one revision it was edited from (ports.PolicyReplacement)."""
+    return hashlib.sha256(repr(policy).encode()).hexdigest()[:20]
+
+
 DEFAULT_POLICY = DunningPolicy(
     steps=(
         DunningStep(-7, "upcoming"),
@@ -168,3 +175,21 @@ def due_reminder(
     return Reminder(
         step=step, send_at=_at_local(due_date + timedelta(days=step.offset_days), policy.window_start, zone)
     )
+
+
+def planned_reminders(policy: DunningPolicy, due_date: date, timezone: str, now: datetime) -> list[Reminder]:
+    """Every reminder an unpaid invoice due on `due_date` gets from `now` on, in the order and at the times the
+    dunning run sends them: `due_reminder` asked again after each send, as the run asks it. Steps already
+    reached at `now` collapse into the latest one (the others are its `skipped`), as for an invoice imported
+    late; nothing is planned at or after the write-off."""
+    write_off = uncollectible_at(policy, due_date, timezone)
+    planned: list[Reminder] = []
+    sent: frozenset[str] = frozenset()
+    moment = now
+    while (reminder := due_reminder(policy, due_date, timezone, sent, moment)) is not None:
+        if write_off is not None and reminder.send_at >= write_off:
+            break
+        planned.append(reminder)
+        sent |= {reminder.step.key, *(s.key for s in reminder.skipped)}
+        moment = reminder.send_at
+    return planned

@@ -109,6 +109,6 @@ def unaudited(change: Change, stored: Callable[[Any], Any] | None = None) -> lis
     for recurring in (change.new_recurring, change.recurring_update):
         if recurring is not None:
             need(AuditSubject.RECURRING_CHARGE, recurring.id, f"recurring charge {recurring.id}", recurring)
-    if change.dunning_policy is not None:
+    if change.dunning_policy is not None or change.dunning_policy_replacement is not None:
         need(AuditSubject.DUNNING_POLICY, DUNNING_POLICY_ID, "the dunning policy")
     return missing

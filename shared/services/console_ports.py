@@ -5,6 +5,7 @@ Kept apart from ports.py: only the console function uses them, and none of the l
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from shared.domain.console_session import ConsoleSession
@@ -73,3 +74,50 @@ class ConsoleSessions(Protocol):
         ...
 
     def delete(self, session_hash: str) -> None: ...
+    def revoke_staff(self, staff_id: str, at: datetime) -> None:
+        """Every session of this staff member begun at or before `at` ends (a role changed, the user disabled):
+        kept as one marker per staff member, as long as a session can live."""
+        ...
+
+    def revoked_at(self, staff_id: str) -> datetime | None: ...
+
+
+class StaffMemberExists(DomainError):
+    """An invitation for an email address the pool already has a user for."""
+
+    code = "staff_member_exists"
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    """A user of the console's pool, as the Users page lists them."""
+
+    username: str  # Cognito's user name: the user's sub in a pool signing in by email
+    email: str
+    groups: tuple[str, ...]  # the Cognito groups: the roles (shared.domain.console_roles)
+    enabled: bool
+    status: str  # Cognito's: FORCE_CHANGE_PASSWORD (invited), CONFIRMED, RESET_REQUIRED...
+
+
+class StaffAccounts(Protocol):
+    """The console pool's user management (Cognito's admin API on the one pool). A user name we do not know is
+    NotFound; every call is safe to repeat (adding a group held, disabling a disabled user change nothing)."""
+
+    def list_members(self, limit: int) -> list[StaffMember]: ...
+    def get_member(self, username: str) -> StaffMember: ...
+    def invite(self, email: str, group: str) -> StaffMember:
+        """Create the user (Cognito emails the invitation with a temporary password) and add it to `group`."""
+        ...
+
+    def set_group(self, username: str, group: str, *, drop: tuple[str, ...]) -> None:
+        """Add the user to `group`, then remove it from each of `drop` it is in."""
+        ...
+
+    def set_enabled(self, username: str, enabled: bool) -> None: ...
+    def reset_mfa(self, username: str) -> None:
+        """Delete the user's TOTP factor: with MFA required, their next sign-in enrols a new one."""
+        ...
+
+    def sign_out_everywhere(self, username: str) -> None:
+        """End the user's Cognito tokens (AdminUserGlobalSignOut)."""
+        ...

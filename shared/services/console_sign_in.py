@@ -93,13 +93,22 @@ def current(sessions: ConsoleSessions, clock: Clock, session_id: str | None) -> 
     if found is None:
         return None
     now = clock.now()
-    if found.expired(now):
+    if found.expired(now) or _revoked(sessions, found):
         sessions.delete(found.session_hash)
         return None
     if found.needs_touch(now):
         found = found.touched(now)
         sessions.touch(found)
     return found
+
+
+def _revoked(sessions: ConsoleSessions, session: ConsoleSession) -> bool:
+    """An admin changed this staff member's role, disabled them or reset their authenticator since they signed
+    in (shared.services.console_users): the roles this session holds are no longer theirs."""
+    if not session.signed_in or not session.staff_id:
+        return False
+    revoked = sessions.revoked_at(session.staff_id)
+    return revoked is not None and session.created_at <= revoked
 
 
 def sign_out(directory: StaffDirectory, sessions: ConsoleSessions, session: ConsoleSession) -> None:

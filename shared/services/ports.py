@@ -49,6 +49,15 @@ class Tally:
     expires_at: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PolicyReplacement:
+    """A new dunning policy, to be written only over the stored revision it was edited from
+    (shared.domain.dunning.policy_revision)."""
+
+    policy: DunningPolicy
+    over_revision: str
+
+
 @dataclass(slots=True)
 class Change:
     """One atomic state change: everything in it is written in one transaction, or nothing is."""
@@ -83,6 +92,9 @@ class Change:
     # StripeEventRecord
     stripe_event: StripeEventRecord | None = None
     dunning_policy: DunningPolicy | None = None  # replaces the stored policy
+    # ... or replaces it only if the stored one is the revision it was edited from (none stored, or one stored
+    # before revisions were: the caller compares first), so a stale edit never overwrites another
+    dunning_policy_replacement: PolicyReplacement | None = None
     outbox: list[OutboxMessage] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
     # Counter increments (shared.services.aggregates derives them). A change carrying any must also carry a
@@ -150,6 +162,7 @@ class Rejection(StrEnum):
     STALE_PLAN = "stale_plan"  # plan_update: no such plan, or it changed since it was read
     STALE_RECURRING = "stale_recurring"  # recurring_update: no such recurring charge, or it changed
     DISPUTE_NOT_FORWARD = "dispute_not_forward"  # dispute: the stored dispute is as far along (open, closed)
+    STALE_POLICY = "stale_policy"  # dunning_policy_replacement: the stored policy changed since it was read
 
 
 class ChangeRejected(Exception):

@@ -63,3 +63,9 @@ class ConsoleSessionsContract:
     def test_an_unknown_hash_is_none(self, sessions: ConsoleSessions) -> None:
         assert sessions.get(session_hash("never")) is None
         sessions.delete(session_hash("never"))  # and deleting it is no error
+
+    def test_a_revocation_reads_back_and_a_later_one_replaces_it(self, sessions: ConsoleSessions) -> None:
+        assert sessions.revoked_at("sub-1") is None
+        sessions.revoke_staff("sub-1", AT)
+        sessions.revoke_staff("sub-1", AT + timedelta(minutes=3))
+        assert sessions.revoked_at("sub-1") == AT + timedelta(minutes=3) and sessions.revoked_at("sub-2") is None

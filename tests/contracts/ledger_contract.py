@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Protocol
 import pytest
 
 from shared import schema
-from shared.domain.dunning import DunningPolicy, DunningStep, LateFee
+from shared.domain.dunning import DunningPolicy, DunningStep, LateFee, policy_revision
 from shared.domain.invoices import CreditNote, Hold, InvoiceStatus, LateFeeLine, PaymentStatus
 from shared.domain.messages import EventName
 from shared.domain.plans import Frequency, PlanOffer
@@ -56,6 +56,7 @@ from shared.services.ports import (
     OutboxStore,
     Page,
     PaymentListing,
+    PolicyReplacement,
     Rejection,
     Tally,
 )
@@ -394,6 +395,26 @@ class LedgerContract:
         ledger.commit(Change(dunning_policy=second))
 
         assert ledger.get_dunning_policy() == second
+
+    def test_a_policy_replacement_is_written_only_over_the_revision_it_was_edited_from(
+        self, ledger: LedgerUnderTest
+    ) -> None:
+        # Given a stored policy, and two edits of it
+        stored = DunningPolicy(steps=(DunningStep(0, "due_today"),))
+        ledger.commit(Change(dunning_policy=stored))
+        mine = DunningPolicy(steps=(DunningStep(3, "overdue"),))
+        theirs = DunningPolicy(steps=(DunningStep(7, "overdue"),))
+        # When theirs is saved over the stored revision, Then it is in force
+        ledger.commit(Change(dunning_policy_replacement=PolicyReplacement(theirs, policy_revision(stored))))
+        assert ledger.get_dunning_policy() == theirs
+        # When mine, edited from the same revision, is saved after it, Then it is refused and theirs stays
+        with pytest.raises(ChangeRejected) as refused:
+            ledger.commit(Change(dunning_policy_replacement=PolicyReplacement(mine, policy_revision(stored))))
+        assert refused.value.reason is Rejection.STALE_POLICY
+        assert ledger.get_dunning_policy() == theirs
+        # And over the revision now stored, it is written
+        ledger.commit(Change(dunning_policy_replacement=PolicyReplacement(mine, policy_revision(theirs))))
+        assert ledger.get_dunning_policy() == mine
 
     def test_an_outbox_message_is_claimed_as_committed(self, ledger: LedgerUnderTest) -> None:
         # Given a message whose data holds numbers, lists and maps

@@ -14,9 +14,19 @@ import secrets
 import struct
 import time
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from shared.domain.console_session import ConsoleSession
-from shared.services.console_ports import Challenge, SignedIn, SignInRefused, TotpSetup, WeakPassword
+from shared.domain.errors import NotFound
+from shared.services.console_ports import (
+    Challenge,
+    SignedIn,
+    SignInRefused,
+    StaffMember,
+    StaffMemberExists,
+    TotpSetup,
+    WeakPassword,
+)
 
 
 def totp(secret: str, at: float | None = None, *, step: int = 30) -> str:
@@ -124,6 +134,13 @@ class FakeStaffDirectory:
 class FakeConsoleSessions:
     def __init__(self) -> None:
         self.items: dict[str, ConsoleSession] = {}
+        self.revoked: dict[str, datetime] = {}
+
+    def revoke_staff(self, staff_id: str, at: datetime) -> None:
+        self.revoked[staff_id] = at
+
+    def revoked_at(self, staff_id: str) -> datetime | None:
+        return self.revoked.get(staff_id)
 
     def get(self, session_hash: str) -> ConsoleSession | None:
         return self.items.get(session_hash)
@@ -140,3 +157,52 @@ class FakeConsoleSessions:
 
     def delete(self, session_hash: str) -> None:
         self.items.pop(session_hash, None)
+
+
+class FakeStaffAccounts:
+    """The console pool's users in memory, as Cognito's admin API keeps them: user names are fresh ids, an
+    invited user is FORCE_CHANGE_PASSWORD, each call is safe to repeat. `calls` records what was asked."""
+
+    def __init__(self) -> None:
+        self.members: dict[str, StaffMember] = {}
+        self.mfa_reset: set[str] = set()
+        self.signed_out: list[str] = []
+        self.invitations: list[str] = []  # the emails Cognito would have sent
+
+    def add(self, email: str, *groups: str, username: str | None = None) -> StaffMember:
+        name = username or f"sub-{len(self.members) + 1}"
+        member = StaffMember(name, email, tuple(sorted(groups)), enabled=True, status="CONFIRMED")
+        self.members[member.username] = member
+        return member
+
+    def list_members(self, limit: int) -> list[StaffMember]:
+        return list(self.members.values())[:limit]
+
+    def get_member(self, username: str) -> StaffMember:
+        if username not in self.members:
+            raise NotFound("no such console user", field="username")
+        return self.members[username]
+
+    def invite(self, email: str, group: str) -> StaffMember:
+        if any(m.email == email for m in self.members.values()):
+            raise StaffMemberExists("that email address already has a console account", field="email")
+        member = replace(self.add(email, group), status="FORCE_CHANGE_PASSWORD")
+        self.members[member.username] = member
+        self.invitations.append(email)
+        return member
+
+    def set_group(self, username: str, group: str, *, drop: tuple[str, ...]) -> None:
+        member = self.get_member(username)
+        kept = {g for g in member.groups if g not in drop or g == group} | {group}
+        self.members[username] = replace(member, groups=tuple(sorted(kept)))
+
+    def set_enabled(self, username: str, enabled: bool) -> None:
+        self.members[username] = replace(self.get_member(username), enabled=enabled)
+
+    def reset_mfa(self, username: str) -> None:
+        self.get_member(username)
+        self.mfa_reset.add(username)
+
+    def sign_out_everywhere(self, username: str) -> None:
+        self.get_member(username)
+        self.signed_out.append(username)

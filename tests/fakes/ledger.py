@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 from shared import schema
 from shared.clock import wall_clock_now
 from shared.domain import messages
-from shared.domain.dunning import DunningPolicy
+from shared.domain.dunning import DunningPolicy, policy_revision
 from shared.domain.invoices import PAYMENT_STATUS_RANK, Invoice, InvoiceStatus, PaymentStatus
 from shared.domain.messages import OutboxMessage
 from shared.domain.records import (
@@ -258,6 +258,9 @@ class InMemoryLedger:
             stored_dispute = self.disputes.get((c.dispute.invoice_id, c.dispute.id))
             if stored_dispute and DISPUTE_STATUS_RANK[stored_dispute.status] >= DISPUTE_STATUS_RANK[c.dispute.status]:
                 yield Rejection.DISPUTE_NOT_FORWARD
+        replacing = c.dunning_policy_replacement
+        if replacing and self.dunning_policy and policy_revision(self.dunning_policy) != replacing.over_revision:
+            yield Rejection.STALE_POLICY
         if any(m.id in self.outbox for m in c.outbox):
             yield Rejection.EXISTS
         audited = {_audit_identity(a) for a in self.audit}
@@ -317,6 +320,8 @@ class InMemoryLedger:
             self.disputes[(c.dispute.invoice_id, c.dispute.id)] = c.dispute
         if c.dunning_policy:
             self.dunning_policy = c.dunning_policy
+        if c.dunning_policy_replacement:
+            self.dunning_policy = c.dunning_policy_replacement.policy
         for message in outbox:
             self.outbox[message.id] = OutboxEntry(message)
         self.audit.extend(audit)
@@ -736,7 +741,7 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
     names += [("recurring", x.id) for x in (c.new_recurring, c.recurring_update) if x]
     if c.dispute:
         names.append(("dispute", c.dispute.invoice_id, c.dispute.id))
-    if c.dunning_policy:
+    if c.dunning_policy or c.dunning_policy_replacement:
         names.append(("dunning policy",))
     names += [("outbox", m.id) for m in c.outbox]
     names += [("audit", *_audit_identity(a)) for a in c.audit]

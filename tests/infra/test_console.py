@@ -52,6 +52,12 @@ def test_the_console_function_knows_its_client(synthesized: Synthesized) -> None
     assert function["Properties"]["Environment"]["Variables"]["PAYPORTAL_CONSOLE_CLIENT_ID"] == client_ref
 
 
+def test_the_console_function_knows_its_pool_for_the_users_page(synthesized: Synthesized) -> None:
+    function = synthesized.resource(synthesized.stack.lambdas.functions["console"])
+    pool_ref = {"Ref": synthesized.logical_id(synthesized.stack.console.user_pool)}
+    assert function["Properties"]["Environment"]["Variables"]["PAYPORTAL_CONSOLE_USER_POOL_ID"] == pool_ref
+
+
 def test_an_alarm_watches_refused_sign_ins(synthesized: Synthesized) -> None:
     alarm = synthesized.resource(synthesized.stack.monitoring.alarms["ConsoleSignInFailures"])
     assert alarm["Properties"]["MetricName"] == "ConsoleSignInsRefused"

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from shared.console_pool import USER_MANAGEMENT_ACTIONS
 from tests.infra.conftest import Synthesized
 
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
@@ -79,9 +80,20 @@ EXPECTED_ACTIONS = {
     "digest": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | KEY | FUNCTION_DLQ,
     # The customer an SES event names, one TransactWriteItems of Puts to mark the address; failures to its DLQ.
     "email_feedback": LOGS | XRAY | READ_ONE | READ_MANY | PUT | KEY | DLQ,
-    # Sessions and pages over the table and the due_work index; nothing of Cognito (its sign-in API is public).
-    # The Stripe secret: recording a payment received outside Stripe expires the invoice's open Checkout Session.
-    "console": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | DELETE | KEY | STRIPE_SECRET,
+    # Sessions and pages over the table and the due_work index; of Cognito only the Users page's admin calls on
+    # its own pool (its sign-in API is public). The Stripe secret: recording a payment received outside Stripe
+    # expires the invoice's open Checkout Session.
+    "console": LOGS
+    | XRAY
+    | READ_ONE
+    | READ_MANY
+    | QUERY
+    | PUT
+    | UPDATE
+    | DELETE
+    | KEY
+    | STRIPE_SECRET
+    | set(USER_MANAGEMENT_ACTIONS),
 }
 # The only actions AWS offers no resource-level permission for.
 UNSCOPED_ACTIONS = XRAY | {"dynamodb:ListStreams"}
@@ -132,9 +144,18 @@ def test_http_functions_can_neither_send_email_nor_publish_events(synthesized: S
     assert not {action for action in actions if action.startswith(("ses:", "events:"))}
 
 
-def test_the_console_calls_nothing_of_cognito(synthesized: Synthesized) -> None:
-    # Cognito's sign-in API (InitiateAuth, RespondToAuthChallenge, software tokens, GlobalSignOut) is public.
-    assert not {a for a in actions_of(synthesized, "console") if a.startswith("cognito-idp:")}
+def test_the_console_manages_users_of_its_own_pool_and_nothing_else_of_cognito(synthesized: Synthesized) -> None:
+    # Cognito's sign-in API (InitiateAuth, RespondToAuthChallenge, software tokens, GlobalSignOut) is public;
+    # the Users page's admin calls are allowed on the console's pool alone.
+    pool_arn = {"Fn::GetAtt": [synthesized.logical_id(synthesized.stack.console.user_pool), "Arn"]}
+    cognito = [s for s in statements_of(synthesized, "console") if str(s["Action"]).count("cognito-idp:")]
+    assert {a for s in cognito for a in as_list(s["Action"])} == set(USER_MANAGEMENT_ACTIONS)
+    assert all(as_list(s["Resource"]) == [pool_arn] for s in cognito)
+    assert not {a for a in actions_of(synthesized, "console") if a.startswith("cognito-idp:")} - set(
+        USER_MANAGEMENT_ACTIONS
+    )
+    for name in sorted(EXPECTED_ACTIONS.keys() - {"console"}):
+        assert not {a for a in actions_of(synthesized, name) if a.startswith("cognito-idp:")}, name
 
 
 def test_the_outbox_reads_the_stripe_secret_and_nothing_else_of_secrets_manager(synthesized: Synthesized) -> None:

@@ -211,6 +211,7 @@ def console(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
     pool = console_pool()
     monkeypatch.setenv("PAYPORTAL_CONSOLE_CLIENT_ID", pool.client_id)
+    monkeypatch.setenv("PAYPORTAL_CONSOLE_USER_POOL_ID", pool.user_pool_id)
     wiring.reset()
     yield pool.user_pool_id
     wiring.reset()

@@ -16,7 +16,7 @@ from shared.domain.console_roles import Action, Role, allowed_actions
 from shared.domain.console_session import ConsoleSession, Stage
 from shared.domain.records import AuditEntry, AuditSubject, Autopay
 from shared.rendering import console_stylesheet, qr_svg, render
-from shared.services import console_lists, console_reports
+from shared.services import console_lists, console_policy, console_reports, console_users
 from shared.services.console_pages import CustomerView, InvoiceView, TodayView
 from shared.services.console_review import ReplayNotice, ReviewView
 from shared.services.invoices import InvoiceDraft, create_invoice
@@ -24,6 +24,7 @@ from shared.services.lists import InvoiceRow
 from shared.services.ports import Change
 from shared.services.stripe_events.engine import Outcome
 from tests.fakes import FixedClock, InMemoryLedger
+from tests.fakes.console import FakeStaffAccounts
 from tests.fakes.records import NOW, a_customer, a_payment, a_plan, an_event, an_invoice
 
 
@@ -100,6 +101,16 @@ def pages() -> dict[str, str]:
                         failed_next=None, actions=allowed_actions({Role.ADMIN}),
                         replayed=ReplayNotice(Outcome.APPLIED, an_event(), [replayed]))  # fmt: skip
     for_viewer = replace(review, actions=frozenset({Action.VIEW}), replayed=None)
+    policy = console_policy.policy_page(ledger, FixedClock(NOW), admin, {})
+    policy_refused = console_policy.submit_policy(
+        ledger, FixedClock(NOW), admin, {"steps-0-offset_days": ["x"], "steps-0-template": ["overdue"]}
+    ).view
+    policy_viewer = console_policy.policy_page(ledger, FixedClock(NOW), staff(Role.VIEWER), {})
+    accounts = FakeStaffAccounts()
+    accounts.add("ada@example.com", "admin", username="sub")
+    accounts.add("bob@example.com", "collector")
+    accounts.invite("carol@example.com", "viewer")
+    users = console_users.users_page(accounts, admin)
     pending = staff(stage=Stage.ENROL_TOTP)
     qr = qr_svg("otpauth://totp/Acme:ada?secret=JBSWY3DPEHPK3PXP", title="QR code")
     steps: dict[str, Any] = {"csrf": "t", "problem": None, **common}
@@ -119,6 +130,19 @@ def pages() -> dict[str, str]:
         "reports": render("console/reports.html", session=admin, csrf="t", view=reports, **common),
         "review": render("console/review.html", session=admin, csrf="t", view=review, **common),
         "review_viewer": render("console/review.html", session=staff(Role.VIEWER), csrf="t", view=for_viewer, **common),
+        "users": render("console/users.html", session=admin, csrf="t", view=users, done="invited", **common),
+        "policy": render("console/dunning_policy.html", session=admin, csrf="t", view=policy, saved=True, **common),
+        "policy_refused": render(
+            "console/dunning_policy.html", session=admin, csrf="t", view=policy_refused, saved=False, **common
+        ),
+        "policy_viewer": render(
+            "console/dunning_policy.html",
+            session=staff(Role.VIEWER),
+            csrf="t",
+            view=policy_viewer,
+            saved=False,
+            **common,
+        ),
     }
 
 

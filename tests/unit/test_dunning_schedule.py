@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.domain.dunning import DEFAULT_POLICY, DunningPolicy, DunningStep, InvalidPolicy, due_reminder
+from shared.domain.dunning import (
+    DEFAULT_POLICY,
+    DunningPolicy,
+    DunningStep,
+    InvalidPolicy,
+    due_reminder,
+    planned_reminders,
+)
 
 NEW_YORK = "America/New_York"
 DUE = date(2027, 3, 15)
@@ -171,3 +178,29 @@ def test_a_sending_window_with_a_utc_offset_is_refused(start: time, end: time) -
     # The window is each customer's own wall clock: comparing it with an offset crashed every run
     with pytest.raises(InvalidPolicy, match="local time"):
         DunningPolicy(steps=(DunningStep(0, "due_today"),), window_start=start, window_end=end)
+
+
+def test_the_planned_reminders_are_each_step_in_turn_at_the_window_opening_of_its_local_day() -> None:
+    # Given an invoice due 2027-03-15 in New York, planned on 2027-03-01
+    planned = planned_reminders(DEFAULT_POLICY, DUE, NEW_YORK, datetime(2027, 3, 1, 12, tzinfo=UTC))
+    # Then every step comes in turn, at 09:00 local on due date + offset, none skipped
+    assert [(r.step.key, local(r.send_at).replace(tzinfo=None)) for r in planned] == [
+        (step.key, datetime.combine(DUE + timedelta(days=step.offset_days), time(9))) for step in DEFAULT_POLICY.steps
+    ]
+    assert all(not r.skipped for r in planned)
+
+
+def test_planned_reminders_agree_with_the_run_asking_due_reminder_after_each_send() -> None:
+    now = datetime(2027, 3, 18, 23, tzinfo=UTC)  # 19:00 in New York, three days overdue: after hours
+    planned = planned_reminders(DEFAULT_POLICY, DUE, NEW_YORK, now)
+    # The steps already reached collapse into the latest, sent when the window next opens
+    first = due_reminder(DEFAULT_POLICY, DUE, NEW_YORK, frozenset(), now)
+    assert planned[0] == first and [s.key for s in planned[0].skipped] == ["-7:upcoming", "+0:due_today"]
+    assert [r.step.key for r in planned] == ["+3:overdue", "+7:overdue", "+14:overdue", "+30:final_notice"]
+
+
+def test_nothing_is_planned_at_or_after_the_write_off() -> None:
+    policy = DunningPolicy(steps=DEFAULT_POLICY.steps, mark_uncollectible_after_days=14)
+    planned = planned_reminders(policy, DUE, NEW_YORK, datetime(2027, 3, 1, tzinfo=UTC))
+    assert [r.step.key for r in planned] == ["-7:upcoming", "+0:due_today", "+3:overdue", "+7:overdue"]
+    assert planned_reminders(policy, DUE, NEW_YORK, datetime(2027, 6, 1, tzinfo=UTC)) == []

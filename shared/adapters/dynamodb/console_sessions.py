@@ -12,11 +12,16 @@ from typing import Any, Final
 
 from shared import schema
 from shared.adapters.dynamodb.codec import deserialize, serialize
+from shared.console_pool import REFRESH_TOKEN_HOURS
 from shared.domain.console_roles import roles_from_groups
 from shared.domain.console_session import ConsoleSession, Stage
 
 PREFIX: Final = "CONSOLESESSION#"
 SORT: Final = "CONSOLESESSION"
+# A staff member's sessions revoked up to an instant (the Users page): one marker each, kept as long as a session
+# lives (REFRESH_TOKEN_HOURS), after which no session it could end is left.
+REVOKED_PREFIX: Final = "CONSOLESTAFF#"
+REVOKED_SORT: Final = "CONSOLESTAFF"
 # DynamoDB deletes expired items within days, not at once: reads check the expiry themselves (the
 # service does); the TTL only clears the table. A margin past the lapse keeps the item for a last read.
 _TTL_MARGIN: Final = timedelta(hours=1)
@@ -106,3 +111,18 @@ class DynamoConsoleSessions:
 
     def delete(self, session_hash: str) -> None:
         self._db.delete_item(TableName=self._table, Key=_key(session_hash))
+
+    def revoke_staff(self, staff_id: str, at: datetime) -> None:
+        # Overwritten by a later revocation: a later instant ends every session the earlier one did, and more.
+        expires = int((at + timedelta(hours=REFRESH_TOKEN_HOURS) + _TTL_MARGIN).timestamp())
+        item = {**_revoked_key(staff_id), "revoked_at": at.isoformat(), schema.TTL_ATTRIBUTE: expires}
+        self._db.put_item(TableName=self._table, Item=serialize(item))
+
+    def revoked_at(self, staff_id: str) -> datetime | None:
+        reply = self._db.get_item(TableName=self._table, Key=serialize(_revoked_key(staff_id)), ConsistentRead=True)
+        item = deserialize(reply["Item"]) if reply.get("Item") else None
+        return datetime.fromisoformat(item["revoked_at"]) if item else None
+
+
+def _revoked_key(staff_id: str) -> dict[str, Any]:
+    return {schema.PARTITION_KEY: REVOKED_PREFIX + staff_id, schema.SORT_KEY: REVOKED_SORT}

@@ -136,6 +136,11 @@ def event_key(event_id: str) -> Key:
     return f"EVENT#{event_id}", "EVENT"
 
 
+def staff_key(username: str) -> Key:
+    """A console user's partition: only their audit trail lives there (Cognito holds the user)."""
+    return f"STAFF#{username}", "STAFF"
+
+
 def outbox_key(message_id: str) -> Key:
     return f"{schema.OUTBOX_PREFIX}{message_id}", "OUTBOX"
 
@@ -974,7 +979,15 @@ def policy_item(p: DunningPolicy) -> dict[str, Any]:
         "window_end": p.window_end.isoformat("minutes"),
         "mark_uncollectible_after_days": p.mark_uncollectible_after_days,
         "default_installments": _plan_offer_item(p.default_installments) if p.default_installments else None,
+        "policy_revision": _policy_revision(p),
     }
+
+
+def _policy_revision(p: DunningPolicy) -> str:
+    # lazy: the dunning rules are 6 ms of a cold start (see policy_from)
+    from shared.domain.dunning import policy_revision
+
+    return policy_revision(p)
 
 
 def policy_from(item: dict[str, Any]) -> DunningPolicy:
@@ -1029,6 +1042,7 @@ _AUDIT_TRAILS: Final[dict[AuditSubject, Callable[[str], Key]]] = {
     AuditSubject.RECURRING_CHARGE: recurring_key,
     AuditSubject.DUNNING_POLICY: lambda _: POLICY_KEY,
     AuditSubject.STRIPE_EVENT: event_key,
+    AuditSubject.STAFF_MEMBER: staff_key,
 }
 
 

@@ -171,6 +171,13 @@ WRITE_RULES: Final[tuple[WriteRule, ...]] = (
         lambda dispute: {":rank": DISPUTE_STATUS_RANK[dispute.status]},
     ),
     WriteRule("dunning_policy", _timeless(items.policy_item), None),  # replaces the stored policy
+    # ... over the revision it was edited from; a policy stored without one (before revisions were kept) or none
+    # at all is the caller's to compare (shared.services.dunning_policy)
+    WriteRule(
+        "dunning_policy_replacement", _timeless(lambda r: items.policy_item(r.policy)), Rejection.STALE_POLICY,
+        "attribute_not_exists(policy_revision) OR policy_revision = :expected",
+        lambda r: {":expected": r.over_revision},
+    ),
     WriteRule("outbox", _timeless(items.outbox_item), Rejection.EXISTS, NEW),
     WriteRule("audit", _timeless(items.audit_item), Rejection.EXISTS, NEW),
 )  # fmt: skip

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import time
 
-from shared.domain.dunning import DEFAULT_POLICY, DunningPolicy, DunningStep, LateFee
+import pytest
+
+from shared.domain.dunning import DEFAULT_POLICY, DunningPolicy, DunningStep, LateFee, policy_revision
 from shared.domain.records import DUNNING_POLICY_ID, AuditSubject
-from shared.services.dunning_policy import current_policy, replace_policy
+from shared.services.dunning_policy import StalePolicy, current_policy, replace_policy
 from tests.fakes import FixedClock, InMemoryLedger
 from tests.fakes.records import NOW
 
@@ -36,3 +38,19 @@ def test_a_replaced_policy_is_read_back_and_audited() -> None:
         "operator:acme",
     )
     assert audit.details == {"steps": ["+0:due_today", "+3:overdue"], "window": "08:00:00-20:00:00"}
+
+
+def test_an_edit_saved_over_a_revision_no_longer_in_force_is_refused_and_nothing_written() -> None:
+    # Given an edit begun on the default policy, and meanwhile another policy saved
+    ledger = InMemoryLedger()
+    theirs = DunningPolicy(steps=(DunningStep(5, "overdue"),))
+    replace_policy(ledger, FixedClock(NOW), theirs, actor="operator:acme")
+    mine = DunningPolicy(steps=(DunningStep(-3, "upcoming"),))
+    # When the edit is saved over the default's revision, Then it is refused, and theirs stays with its one entry
+    with pytest.raises(StalePolicy):
+        over = policy_revision(DEFAULT_POLICY)
+        replace_policy(ledger, FixedClock(NOW), mine, actor="staff:sub-1:ada", over_revision=over)
+    assert current_policy(ledger) == theirs and len(ledger.audit) == 1
+    # Over the revision in force, it is saved
+    replace_policy(ledger, FixedClock(NOW), mine, actor="staff:sub-1:ada", over_revision=policy_revision(theirs))
+    assert current_policy(ledger) == mine
