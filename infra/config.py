@@ -21,6 +21,7 @@ Context keys (defaults in cdk.json, override with `cdk synth -c key=value`):
 | payportal:digestRecipients     | the morning digest's addresses, comma-separated; empty: none   |
 | payportal:digestHour           | the local hour (0-23) it is sent at; default 7                 |
 | payportal:digestTimezone       | the IANA zone of that hour and of its "today"; default UTC     |
+|                                | (also the days of the accounting exports)                      |
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Final
 
 FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
@@ -24,6 +25,8 @@ def cell(value: Any) -> str | int:
         return "true" if value else "false"
     if isinstance(value, int):
         return value
+    if isinstance(value, Decimal):  # an amount we computed: a number, its sign included ("-30.00")
+        return format(value, "f")
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, list | dict):

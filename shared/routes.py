@@ -72,6 +72,7 @@ ROUTES: Final = (
     Route("PUT", "/v1/dunning-policy", "operator_api", "iam"),
     Route("GET", "/v1/reports/aging", "operator_api", "iam"),
     Route("GET", "/v1/reports/collections", "operator_api", "iam"),
+    Route("GET", "/v1/exports/payments", "operator_api", "iam"),
     # The operator console (functions/console): its own sign-in pages talk to Cognito from the server.
     Route("GET", "/console", "console", "session"),
     Route("GET", "/console/sign-in", "console", "session"),

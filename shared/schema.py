@@ -126,6 +126,12 @@ def payments_partition(month: str, subset: str | None = None) -> str:
     return f"PAYMENTS#{month}" if subset is None else f"PAYMENTS#{subset}#{month}"
 
 
+def returns_partition(month: str) -> str:
+    """Money given back in one month (yyyy-mm, UTC): refunds by when they were booked, offline payments by
+    when they were reversed (the accounting export's withdrawals)."""
+    return f"RETURNS#{month}"
+
+
 def due_order(due_date: str, entity_id: str) -> str:
     return f"{due_date}#{entity_id}"
 

@@ -22,6 +22,7 @@ from functions.operator_api.schemas import ErrorBody, ErrorDetail, FieldProblem,
 from shared.domain import errors as domain
 from shared.domain.dunning import InvalidPolicy
 from shared.observability import logger
+from shared.services.exports import InvalidExport
 from shared.services.lists import InvalidFilter
 from shared.services.once import MissingIdempotencyKey
 from shared.services.ports import ChangeRejected
@@ -41,6 +42,7 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.ConcurrentUpdate: 409,
     InvalidPolicy: 422,
     InvalidFilter: 422,
+    InvalidExport: 422,
     InvalidReportRange: 422,
     ReportUnavailable: 422,
     CountersNotReady: 503,  # the deployment's one-off backfill has not run: a state of the service, not the request

@@ -47,7 +47,7 @@ def _free_text(value: object) -> object:
 def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of zones ("America") is no zone
         raise ValueError("must be an IANA time zone such as Europe/Berlin") from None
     return value
 

@@ -149,6 +149,8 @@ class Lambdas(Construct):
             function.add_environment(ENV_PUBLIC_BASE_URL, url)
 
     def _digest_environment(self, name: str) -> dict[str, str]:
+        if name == "operator_api":  # the accounting exports' days are the operator's (shared/services/exports.py)
+            return {ENV_DIGEST_TIMEZONE: self._config.digest_timezone}
         if name not in DIGEST_FUNCTIONS:
             return {}
         return {

@@ -225,10 +225,24 @@ class Refund:
     reason: str
     updated_at: datetime
     request_ref: str = ""  # the operator's request that made it (its Idempotency-Key's); "" from the dashboard
+    created_at: datetime | None = None  # when payportal first recorded it (None: recorded before it was kept)
+
+    @property
+    def booked_at(self) -> datetime:
+        """When the refund entered the books: its first record (updated_at for those kept before created_at)."""
+        return self.created_at or self.updated_at
 
     @property
     def counts(self) -> bool:
         return self.status in (RefundStatus.PENDING, RefundStatus.SUCCEEDED)
+
+
+class ReturnKind(StrEnum):
+    """What an entry of the returns list (money given back, for the accounting export) records."""
+
+    REFUND = "refund"  # booked: the money went back (or is on its way)
+    REFUND_FAILED = "refund_failed"  # a booked refund failed or was canceled: the money came back to us
+    REVERSAL = "reversal"  # an offline payment reversed (a bounced cheque)
 
 
 class OfflineMethod(StrEnum):

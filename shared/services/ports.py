@@ -30,7 +30,9 @@ from shared.domain.records import (
     Plan,
     ReconcileCursor,
     RecurringCharge,
+    Refund,
     ReminderOpening,
+    ReturnKind,
     StripeEventRecord,
 )
 
@@ -251,7 +253,37 @@ class PaymentListing:
     asked: str = ""  # the filters as asked (`until` defaults to now): what a cursor is bound to, as above
 
 
-def listing_identity(listing: InvoiceListing | PaymentListing | CustomerListing) -> str:
+@dataclass(frozen=True, slots=True)
+class ReturnListing:
+    """Money given back in [since, until), oldest first: refunds by when they were booked, offline payments
+    by when they were reversed."""
+
+    since: datetime
+    until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Returned:
+    """One entry of the returns list: a refund booked or failed, or the reversal of an offline payment."""
+
+    payment: Payment
+    kind: ReturnKind
+    refund: Refund | None = None  # for the refund kinds
+
+    @property
+    def at(self) -> datetime:
+        if self.kind is ReturnKind.REVERSAL:
+            assert self.payment.offline is not None and self.payment.offline.reversed_at is not None
+            return self.payment.offline.reversed_at
+        assert self.refund is not None
+        return self.refund.booked_at if self.kind is ReturnKind.REFUND else self.refund.updated_at
+
+    @property
+    def amount(self) -> int:
+        return self.refund.amount if self.refund is not None else self.payment.amount
+
+
+def listing_identity(listing: InvoiceListing | PaymentListing | CustomerListing | ReturnListing) -> str:
     """What a list's cursor is bound to: the filters as asked where the listing carries them (its range may
     move with the clock between two pages), else the listing itself (partition, range and filters)."""
     asked = getattr(listing, "asked", "")
@@ -330,6 +362,10 @@ class Ledger(Protocol):
 
     def list_payments(self, listing: PaymentListing, limit: int, cursor: str | None) -> Page:
         """One page of Payments of the listing (each with its invoice number), one item read per payment."""
+        ...
+
+    def list_returns(self, listing: ReturnListing, limit: int, cursor: str | None) -> Page:
+        """One page of Returned (refunds and reversals) in the window, oldest first, one item read each."""
         ...
 
     def list_customers(self, listing: CustomerListing, limit: int, cursor: str | None) -> Page:

@@ -43,6 +43,7 @@ from shared.domain.records import (
     RefundStatus,
     ReminderAttribution,
     ReminderOpening,
+    ReturnKind,
 )
 from shared.services.ports import (
     Change,
@@ -58,6 +59,7 @@ from shared.services.ports import (
     PaymentListing,
     PolicyReplacement,
     Rejection,
+    ReturnListing,
     Tally,
 )
 from tests.fakes.records import (
@@ -1002,6 +1004,54 @@ class LedgerContract:
         ledger.commit(Change(payment_refunds=replace(refunded, amount=2_000, refund_version=1)))
         assert [p.key for p in ledger.list_payments(replace(window, state="refunded"), 10, None).items] == ["pi_2"]
         assert "pi_2" not in [p.key for p in ledger.list_payments(replace(window, state="succeeded"), 10, None).items]
+
+    def test_the_returns_list_holds_each_refund_booked_and_failed_and_each_reversal_oldest_first(
+        self, ledger: LedgerUnderTest
+    ) -> None:
+        # Given a payment with a refund booked in January and one in February that fails in March
+        jan, feb, mar = (datetime(2027, 1, 31, 23, tzinfo=UTC), datetime(2027, 2, 1, 1, tzinfo=UTC),
+                         datetime(2027, 3, 2, tzinfo=UTC))  # fmt: skip
+        ledger.commit(Change(payment=a_payment()))
+        booked = replace(a_refund("re_1", RefundStatus.PENDING), created_at=jan, updated_at=jan)
+        first = replace(a_payment(), refunds=(booked,), refund_version=1, updated_at=jan)
+        ledger.commit(Change(payment_refunds=first))
+        second_booked = replace(a_refund("re_2", RefundStatus.PENDING), created_at=feb, updated_at=feb)
+        settled = replace(booked, status=RefundStatus.SUCCEEDED, updated_at=feb)
+        second = replace(first, refunds=(settled, second_booked), refund_version=2, updated_at=feb)
+        ledger.commit(Change(payment_refunds=second))
+        failed = replace(second_booked, status=RefundStatus.FAILED, updated_at=mar)
+        third = replace(second, refunds=(settled, failed), refund_version=3, updated_at=mar)
+        ledger.commit(Change(payment_refunds=third))
+        # and a cheque received in January, reversed in February
+        cheque = a_payment("off_1", invoice_id="inv_7", created_at=jan, checkout_session_id=None,
+                           offline=OfflineReceipt(OfflineMethod.CHECK, "1234", jan.date()))  # fmt: skip
+        ledger.commit(Change(payment=cheque))
+        assert cheque.offline is not None
+        reversal_at = feb + timedelta(hours=5)
+        bounced = replace(cheque, offline=replace(cheque.offline, reversed_at=reversal_at, reversal_reason="bounced"))
+        ledger.commit(Change(payment_reversal=bounced))
+        window = ReturnListing(since=datetime(2027, 1, 1, tzinfo=UTC), until=datetime(2027, 4, 1, tzinfo=UTC))
+
+        # Then every page size walks them oldest first, each once, with what each gave back
+        expected = [
+            (ReturnKind.REFUND, "re_1", jan, 2_000),
+            (ReturnKind.REFUND, "re_2", feb, 2_000),
+            (ReturnKind.REVERSAL, "", reversal_at, cheque.amount),
+            (ReturnKind.REFUND_FAILED, "re_2", mar, 2_000),
+        ]
+        for limit in (1, 2, 3, 5):
+            listed = walked(lambda lim, cur: ledger.list_returns(window, lim, cur), limit)
+            shown = [(r.kind, r.refund.id if r.refund else "", r.at, r.amount) for r in listed]
+            assert shown == expected, limit
+        # the January refund reads as it settled; a window of February holds what happened in it only
+        assert (
+            walked(lambda lim, cur: ledger.list_returns(window, lim, cur), 10)[0].refund.status
+            == RefundStatus.SUCCEEDED
+        )
+        february = ReturnListing(since=datetime(2027, 2, 1, tzinfo=UTC), until=datetime(2027, 3, 1, tzinfo=UTC))
+        assert [(r.kind, r.payment.key) for r in ledger.list_returns(february, 10, None).items] == [
+            (ReturnKind.REFUND, "pi_1"), (ReturnKind.REVERSAL, "off_1"),
+        ]  # fmt: skip
 
     def test_customer_lists_by_name_and_email_and_everyone_newest_first(self, ledger: LedgerUnderTest) -> None:
         people = [("cus_a", "Ann Smith", "zed@example.com"), ("cus_b", "Bo", "ann@example.com"),

@@ -39,7 +39,9 @@ from shared.domain.records import (
     Plan,
     ReconcileCursor,
     RecurringCharge,
+    RefundStatus,
     ReminderOpening,
+    ReturnKind,
     StripeEventRecord,
 )
 from shared.domain.text import search_text
@@ -57,6 +59,8 @@ from shared.services.ports import (
     PaymentContext,
     PaymentListing,
     Rejection,
+    Returned,
+    ReturnListing,
     check_tallies_guarded,
     listing_identity,
     merged_tallies,
@@ -532,6 +536,30 @@ class InMemoryLedger:
         )
         return _page(listing_identity(listing), ordered, limit, cursor, newest_first=True)
 
+    def list_returns(self, listing: ReturnListing, limit: int, cursor: str | None) -> Page:
+        payments = list(self.payments.values())
+        returned = [Returned(p, ReturnKind.REFUND, r) for p in payments for r in p.refunds]
+        returned += [
+            Returned(p, ReturnKind.REFUND_FAILED, r)
+            for p in payments
+            for r in p.refunds
+            if r.status in (RefundStatus.FAILED, RefundStatus.CANCELED)
+        ]
+        returned += [Returned(p, ReturnKind.REVERSAL) for p in payments if p.reversed]
+        low, high = _to_the_second(listing.since), _to_the_second(listing.until)
+        ordered = sorted(
+            (
+                (
+                    f"{_to_the_second(r.at)}#{r.payment.key}#{r.kind.value}#{_returned_id(r)}",
+                    r,
+                )
+                for r in returned
+                if low <= _to_the_second(r.at) <= high and listing.since <= r.at < listing.until
+            ),
+            key=_sort_key,
+        )
+        return _page(listing_identity(listing), ordered, limit, cursor, newest_first=False)
+
     def list_customers(self, listing: CustomerListing, limit: int, cursor: str | None) -> Page:
         if listing.by == "all":
             everyone = sorted(
@@ -737,6 +765,16 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
         names.append(("payment", c.payment_reversal.invoice_id, c.payment_reversal.key))
     moved = [p for p in (c.payment, c.payment_refunds, c.payment_reversal) if p]
     names += [(f"payment {by} list", p.invoice_id, p.key) for p in moved for by in ("state", "currency", "method")]
+    if c.payment_refunds:  # the refunds the change moved (stamped with its instant), in the returns list
+        p = c.payment_refunds
+        names += [("returns list", p.invoice_id, r.id) for r in p.refunds if r.updated_at == p.updated_at]
+        names += [
+            ("returns list", p.invoice_id, "failed", r.id)
+            for r in p.refunds
+            if r.updated_at == p.updated_at and r.status in (RefundStatus.FAILED, RefundStatus.CANCELED)
+        ]
+    if c.payment_reversal:
+        names.append(("returns list", c.payment_reversal.invoice_id, "reversal", c.payment_reversal.key))
     names += [("plan", x.invoice_id, x.id) for x in (c.new_plan, c.plan_update) if x]
     names += [("recurring", x.id) for x in (c.new_recurring, c.recurring_update) if x]
     if c.dispute:
@@ -749,6 +787,10 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
 
 
 # ----- listings ----------------------------------------------------------------------------------------------
+
+
+def _returned_id(r: Returned) -> str:
+    return r.refund.id if r.refund is not None else r.payment.key
 
 
 def _sort_key(pair: tuple[str, Any]) -> str:

@@ -29,13 +29,15 @@ REQUIRED_ENVIRONMENT = {
 }
 
 # Only the functions that use them: where the dunning run leaves its continuations; the morning digest's "today"
-# (the digest run) and who gets it (the outbox); the console's Cognito app client.
+# (the digest run) and who gets it (the outbox), the zone also the accounting exports' days (the operator API);
+# the console's Cognito app client.
 DIGEST_ENVIRONMENT = {"PAYPORTAL_DIGEST_RECIPIENTS", "PAYPORTAL_DIGEST_TIMEZONE"}
 EXTRA_ENVIRONMENT = {
     "reminders": {"PAYPORTAL_REMINDERS_QUEUE_URL"},
     "digest": DIGEST_ENVIRONMENT,
     "outbox": DIGEST_ENVIRONMENT,
     "console": {"PAYPORTAL_CONSOLE_CLIENT_ID", "PAYPORTAL_CONSOLE_USER_POOL_ID"},
+    "operator_api": {"PAYPORTAL_DIGEST_TIMEZONE"},
 }
 
 

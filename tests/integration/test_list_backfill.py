@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -14,7 +15,8 @@ from shared import schema
 from shared.adapters.dynamodb import DynamoLedger
 from shared.adapters.dynamodb.backfill import backfill_list_entries
 from shared.adapters.dynamodb.codec import deserialize, serialize
-from shared.services.ports import Change, CustomerListing, InvoiceListing, PaymentListing
+from shared.domain.records import Refund, RefundStatus, ReturnKind
+from shared.services.ports import Change, CustomerListing, InvoiceListing, PaymentListing, ReturnListing
 from tests.fakes.records import a_customer, a_payment, an_invoice
 
 TABLE = "payportal-backfill"
@@ -53,6 +55,9 @@ def test_the_backfill_lists_what_was_written_before_and_is_safe_to_repeat(client
     ledger.commit(Change(new_invoice=an_invoice("inv_1", number="N-1", due_date=date(2027, 1, 1))))
     ledger.commit(Change(new_invoice=an_invoice("inv_2", number="N-2", due_date=date(2027, 2, 1))))
     ledger.commit(Change(payment=a_payment("pi_1", invoice_id="inv_1", created_at=NOW)))
+    refund = Refund("re_1", 500, RefundStatus.SUCCEEDED, False, "", NOW)  # kept before refunds had created_at
+    refunded = replace(a_payment("pi_1", invoice_id="inv_1", created_at=NOW), refunds=(refund,), refund_version=1)
+    ledger.commit(Change(payment_refunds=refunded))
     as_before_the_lists(client)
     owed = InvoiceListing("owed", "USD")
     window = PaymentListing(since=datetime(2027, 3, 1, tzinfo=UTC), until=datetime(2027, 3, 2, tzinfo=UTC))
@@ -71,6 +76,8 @@ def test_the_backfill_lists_what_was_written_before_and_is_safe_to_repeat(client
     assert len(ledger.list_customers(CustomerListing("prefix", "ann"), 10, None).items) == 1
     payments = ledger.list_payments(window, 10, None).items
     assert [(p.key, p.invoice_number) for p in payments] == [("pi_1", "N-1")]
+    returns = ledger.list_returns(ReturnListing(since=window.since, until=window.until), 10, None).items
+    assert [(r.kind, r.refund.id if r.refund else "", r.at) for r in returns] == [(ReturnKind.REFUND, "re_1", NOW)]
     assert "rewrote 2 invoice(s), 1 customer(s), 1 payment(s)" in said[-1]
     # And the records read back as before: nothing but the keys changed
     assert ledger.get_invoice("inv_1") == an_invoice("inv_1", number="N-1", due_date=date(2027, 1, 1))

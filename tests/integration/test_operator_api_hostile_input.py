@@ -193,3 +193,13 @@ def test_transaction_cursors_of_the_wrong_shape_are_a_400(aws: Aws) -> None:
     # and the real one still reads the next page
     response = operator("GET", path, resource, params=params, query={"cursor": first["next_cursor"]})
     assert [p["amount"] for p in json_body(response)["data"]] == [1_000]
+
+
+@pytest.mark.parametrize("timezone", ["America", "Europe", "Mars/Olympus", "../etc/passwd", ""])
+def test_a_time_zone_that_is_no_zone_is_a_422_naming_the_field(aws: Aws, timezone: str) -> None:
+    """ "America" is a folder of zones: opening it raised IsADirectoryError, a 500, before zones were checked
+    for it too."""
+    body = {"email": "tz@example.com", "name": "Tee Zed", "timezone": timezone}
+    response = operator("POST", "/v1/customers", "/v1/customers", body=body)
+    assert response["statusCode"] == 422, response["body"]
+    assert [f["field"] for f in error_of(response)["fields"]] == ["timezone"]

@@ -3,12 +3,12 @@ guard and its rejection always come together."""
 
 from __future__ import annotations
 
-from dataclasses import fields
-from datetime import UTC, datetime
+from dataclasses import fields, replace
+from datetime import UTC, datetime, timedelta
 
 from shared.adapters.dynamodb.writes import WRITE_RULES, planned_writes
 from shared.domain.invoices import PaymentStatus
-from shared.domain.records import Payment
+from shared.domain.records import Payment, Refund, RefundStatus
 from shared.services.ports import Change, Rejection, Tally
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
@@ -93,6 +93,30 @@ def test_a_payment_with_a_payment_intent_also_writes_its_lookup() -> None:
     assert [w.reason for w in without] == [Rejection.PAYMENT_NOT_FORWARD, None, None, None]
     assert [w.request["Put"]["Item"]["type"] for w in without[1:]] == [{"S": "payment_listing"}] * 3
     assert "ConditionExpression" not in without[1].request["Put"]
+
+
+def test_a_change_of_refunds_lists_only_the_refunds_it_moved_and_a_failure_once_more() -> None:
+    # Given a payment with three refunds, of which this change moved two (stamped with its instant): one
+    # booked now, one that failed now; the third was booked an hour before
+    earlier = NOW - timedelta(hours=1)
+    refunds = (
+        Refund("re_old", 100, RefundStatus.SUCCEEDED, False, "", earlier, created_at=earlier),
+        Refund("re_new", 100, RefundStatus.PENDING, False, "", NOW, created_at=NOW),
+        Refund("re_failed", 100, RefundStatus.FAILED, False, "", NOW, created_at=earlier),
+    )
+    moved = replace(payment("pi_1"), refunds=refunds, refund_version=2)
+    writes = planned_writes(Change(payment_refunds=moved), "table", NOW)
+
+    # Then the returns list gets the two moved refunds on their booking days, and the failure on its own
+    returns = [w.request["Put"]["Item"] for w in writes if w.request["Put"]["Item"]["type"] == {"S": "return_listing"}]
+    listed = [(i["return_kind"]["S"], i["returned"]["S"], i["gsi4sk"]["S"][:20]) for i in returns]
+    assert listed == [
+        ("refund", "re_new", "2026-11-02T09:30:00Z"),
+        ("refund", "re_failed", "2026-11-02T08:30:00Z"),
+        ("refund_failed", "re_failed", "2026-11-02T09:30:00Z"),
+    ]
+    assert {i["gsi4pk"]["S"] for i in returns} == {"RETURNS#2026-11"}
+    assert all(w.reason is None for w in writes if w.request["Put"]["Item"]["type"] == {"S": "return_listing"})
 
 
 def test_an_empty_change_writes_nothing() -> None:

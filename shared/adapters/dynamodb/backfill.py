@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from shared.adapters.dynamodb import items
 from shared.adapters.dynamodb.codec import deserialize, serialize, wire_key
-from shared.adapters.dynamodb.writes import COMMIT_ATTRIBUTE
+from shared.adapters.dynamodb.writes import COMMIT_ATTRIBUTE, REFUND_GIVEN_BACK
 
 REWRITTEN_TYPES: Final = ("invoice", "customer", "payment")
 _ATTEMPTS: Final = 5
@@ -105,11 +105,18 @@ def _items_now(
     payment = items.payment_from(stored)
     if not payment.invoice_number:
         payment = replace(payment, invoice_number=_number_of(client, table, payment.invoice_id, numbers))
+    returned = [items.refund_listing_item(payment, refund) for refund in payment.refunds]
+    returned += [
+        items.refund_failure_listing_item(payment, r) for r in payment.refunds if r.status in REFUND_GIVEN_BACK
+    ]
+    if payment.reversed:
+        returned.append(items.reversal_listing_item(payment))
     return [
         items.payment_item(payment),
         items.payment_state_item(payment),
         items.payment_currency_item(payment),
         items.payment_method_item(payment),
+        *returned,
     ]
 
 

@@ -10,7 +10,14 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from shared import schema
-from shared.services.ports import CustomerListing, InvalidCursor, InvoiceListing, PaymentListing, listing_identity
+from shared.services.ports import (
+    CustomerListing,
+    InvalidCursor,
+    InvoiceListing,
+    PaymentListing,
+    ReturnListing,
+    listing_identity,
+)
 
 # The table's keys: in every LastEvaluatedKey, next to the queried index's two.
 _TABLE_KEYS: Final = (schema.PARTITION_KEY, schema.SORT_KEY)
@@ -53,7 +60,7 @@ def _string(attribute: object) -> str:
     return value
 
 
-def listing_fingerprint(listing: InvoiceListing | PaymentListing | CustomerListing) -> str:
+def listing_fingerprint(listing: InvoiceListing | PaymentListing | CustomerListing | ReturnListing) -> str:
     """What a list cursor is bound to (ports.listing_identity), hashed."""
     return hashlib.sha256(listing_identity(listing).encode()).hexdigest()[:16]
 

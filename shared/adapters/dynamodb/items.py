@@ -49,6 +49,7 @@ from shared.domain.records import (
     RefundStatus,
     ReminderAttribution,
     ReminderOpening,
+    ReturnKind,
     StripeEventRecord,
 )
 from shared.domain.text import search_text
@@ -288,6 +289,36 @@ def payment_method_item(p: Payment) -> dict[str, Any]:
     return _listed_copy(
         payment_item(p), key, "payment_listing", schema.lists_keys(partition, payment_received_order(p))
     )
+
+
+def returned_order(at: datetime, p: Payment, what: str) -> str:
+    return f"{utc_stamp(at)}#{p.key}#{what}"
+
+
+def _return_listing(p: Payment, kind: ReturnKind, entry: str, at: datetime, returned: str) -> dict[str, Any]:
+    key = (invoice_partition(p.invoice_id), f"{LIST_SORT_PREFIX}{entry}")
+    month = at.astimezone(UTC).strftime("%Y-%m")
+    keys = schema.lists_keys(schema.returns_partition(month), returned_order(at, p, f"{kind.value}#{returned}"))
+    return _listed_copy(payment_item(p), key, "return_listing", keys) | {
+        "return_kind": kind.value,
+        "returned": returned,
+    }
+
+
+def refund_listing_item(p: Payment, refund: Refund) -> dict[str, Any]:
+    """The payment in the returns list under one of its refunds, for the month the refund was booked."""
+    return _return_listing(p, ReturnKind.REFUND, f"REFUND#{refund.id}", refund.booked_at, refund.id)
+
+
+def refund_failure_listing_item(p: Payment, refund: Refund) -> dict[str, Any]:
+    """A booked refund that failed or was canceled, in the returns list for the month it did (its money back)."""
+    return _return_listing(p, ReturnKind.REFUND_FAILED, f"REFUNDFAILED#{refund.id}", refund.updated_at, refund.id)
+
+
+def reversal_listing_item(p: Payment) -> dict[str, Any]:
+    """A reversed offline payment in the returns list, for the month it was reversed."""
+    assert p.offline is not None and p.offline.reversed_at is not None
+    return _return_listing(p, ReturnKind.REVERSAL, f"REVERSAL#{p.key}", p.offline.reversed_at, p.key)
 
 
 def customer_email_item(c: Customer) -> dict[str, Any]:
@@ -706,6 +737,7 @@ def _refund_item(r: Refund) -> dict[str, Any]:
         "reason": r.reason,
         "updated_at": timestamp(r.updated_at),
         "request_ref": r.request_ref or None,
+        "created_at": timestamp(r.created_at) if r.created_at else None,
     }
 
 
@@ -718,6 +750,7 @@ def _refund_from(item: dict[str, Any]) -> Refund:
         reason=str(item.get("reason") or ""),
         updated_at=datetime.fromisoformat(item["updated_at"]),
         request_ref=str(item.get("request_ref") or ""),
+        created_at=datetime.fromisoformat(item["created_at"]) if item.get("created_at") else None,
     )
 
 

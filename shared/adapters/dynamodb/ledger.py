@@ -46,6 +46,7 @@ from shared.services.ports import (
     Page,
     PaymentContext,
     PaymentListing,
+    ReturnListing,
     SkippedItem,
     UnreadableRecord,
 )
@@ -336,6 +337,9 @@ class DynamoLedger:
 
     def list_payments(self, listing: PaymentListing, limit: int, cursor: str | None) -> Page:
         return self._lists.payments(listing, limit, cursor)
+
+    def list_returns(self, listing: ReturnListing, limit: int, cursor: str | None) -> Page:
+        return self._lists.returns(listing, limit, cursor)
 
     def list_customers(self, listing: CustomerListing, limit: int, cursor: str | None) -> Page:
         return self._lists.customers(listing, limit, cursor)

@@ -13,7 +13,16 @@ from shared.adapters.dynamodb import items
 from shared.adapters.dynamodb.codec import deserialize
 from shared.adapters.dynamodb.cursors import decode_list_cursor, encode_list_cursor, listing_fingerprint
 from shared.domain.invoices import Invoice
-from shared.services.ports import CustomerListing, InvalidCursor, InvoiceListing, Page, PaymentListing
+from shared.domain.records import ReturnKind
+from shared.services.ports import (
+    CustomerListing,
+    InvalidCursor,
+    InvoiceListing,
+    Page,
+    PaymentListing,
+    Returned,
+    ReturnListing,
+)
 
 _INVOICE_LISTS: Final = {"owed": "OWED", "held": "HELD", "promised": "PROMISED", "disputed": "DISPUTED"}
 _AFTER_ID: Final = "$"  # sorts after "#": the last sort key of a day is below "{day}$"
@@ -79,6 +88,24 @@ def payment_range(listing: PaymentListing) -> KeyRange:
     )  # fmt: skip
 
 
+def returns_range(listing: ReturnListing) -> KeyRange:
+    """Oldest first: the months of the window in the lists index's returns partitions."""
+    since, until = listing.since.astimezone(UTC), listing.until.astimezone(UTC)
+    months = [schema.returns_partition(m) for m in _months(since, until)]
+    return KeyRange(
+        schema.LISTS_INDEX, schema.LISTS_PK, schema.LISTS_SK, tuple(months), "#s BETWEEN :lo AND :hi",
+        items.utc_stamp(since), items.utc_stamp(until),
+    )  # fmt: skip
+
+
+def returned_from(item: dict[str, Any]) -> Returned:
+    payment = items.payment_from(item)
+    kind = ReturnKind(item["return_kind"])
+    if kind is ReturnKind.REVERSAL:
+        return Returned(payment, kind)
+    return Returned(payment, kind, payment.refund(item["returned"]))
+
+
 def customer_range(listing: CustomerListing) -> KeyRange:
     if listing.by == "all":
         return KeyRange(
@@ -117,6 +144,12 @@ class ListReader:
         inside = [p for p in payments if listing.since <= p.created_at < listing.until]
         return Page(items=inside, next_cursor=next_cursor)
 
+    def returns(self, listing: ReturnListing, limit: int, cursor: str | None) -> Page:
+        found, next_cursor = self.page(returns_range(listing), listing, limit, cursor)
+        # The keys hold the second; the window is to the microsecond.
+        inside = [r for r in (returned_from(i) for i in found) if listing.since <= r.at < listing.until]
+        return Page(items=inside, next_cursor=next_cursor)
+
     def customers(self, listing: CustomerListing, limit: int, cursor: str | None) -> Page:
         found, next_cursor = self.page(customer_range(listing), listing, limit, cursor)
         pairs = [("email" if i["type"] == "customer_listing" else "name", items.customer_from(i)) for i in found]
@@ -134,7 +167,7 @@ class ListReader:
     def page(
         self,
         key_range: KeyRange,
-        listing: InvoiceListing | PaymentListing | CustomerListing,
+        listing: InvoiceListing | PaymentListing | CustomerListing | ReturnListing,
         limit: int,
         cursor: str | None,
     ) -> tuple[list[dict[str, Any]], str | None]:

@@ -14,7 +14,7 @@ from shared import schema
 from shared.adapters.dynamodb import items
 from shared.adapters.dynamodb.codec import serialize
 from shared.domain.invoices import PAYMENT_STATUS_RANK, PaymentStatus
-from shared.domain.records import DISPUTE_STATUS_RANK, EVENT_FAILED, EVENT_FLAGGED
+from shared.domain.records import DISPUTE_STATUS_RANK, EVENT_FAILED, EVENT_FLAGGED, RefundStatus
 from shared.services.ports import Change, Rejection, Tally, check_tallies_guarded, merged_tallies
 
 NEW: Final = "attribute_not_exists(pk)"
@@ -61,6 +61,7 @@ class WriteRule:
     values: Callable[[Any], dict[str, Any]] | None = None  # the condition's :placeholders, from the record
     when: Callable[[Any], bool] = _always  # whether the record needs this write at all
     check_only: bool = False  # a ConditionCheck on the item's key: nothing is written
+    each: Callable[[Any], list[Any]] | None = None  # one item for each of these parts of the record, not one
 
 
 def _timeless(mapper: Callable[[Any], dict[str, Any]]) -> Callable[[Any, datetime], dict[str, Any]]:
@@ -73,6 +74,19 @@ def _listing(name: str) -> Callable[[Any, datetime], dict[str, Any]]:
 
 
 PAYMENT_FIELDS: Final = ("payment", "payment_refunds", "payment_reversal")
+REFUND_GIVEN_BACK: Final = (RefundStatus.FAILED, RefundStatus.CANCELED)  # a refund whose money came back
+
+
+def moved_refunds(payment: Any) -> list[Any]:
+    """The refunds a change of refunds moved: those it stamped with its own instant, as the payment
+    (stripe_events/refunds.py plan_refunds), each with the payment."""
+    return [(payment, refund) for refund in payment.refunds if refund.updated_at == payment.updated_at]
+
+
+def failed_moved_refunds(payment: Any) -> list[Any]:
+    """Of those, the ones that failed or were canceled (final states: written once)."""
+    return [(payment, refund) for payment, refund in moved_refunds(payment) if refund.status in REFUND_GIVEN_BACK]
+
 
 WRITE_RULES: Final[tuple[WriteRule, ...]] = (
     WriteRule(
@@ -159,6 +173,14 @@ WRITE_RULES: Final[tuple[WriteRule, ...]] = (
     *(WriteRule(field, _timeless(items.payment_state_item), None) for field in PAYMENT_FIELDS),
     *(WriteRule(field, _timeless(items.payment_currency_item), None) for field in PAYMENT_FIELDS),
     *(WriteRule(field, _timeless(items.payment_method_item), None) for field in PAYMENT_FIELDS),
+    # Money given back, in the returns list of its month (the accounting export): each refund the change
+    # moved, and a reversal. Unconditional, guarded by the payment's own write.
+    WriteRule("payment_refunds", lambda moved, _now: items.refund_listing_item(*moved), None, each=moved_refunds),
+    WriteRule(
+        "payment_refunds", lambda moved, _now: items.refund_failure_listing_item(*moved), None,
+        each=failed_moved_refunds,
+    ),
+    WriteRule("payment_reversal", _timeless(items.reversal_listing_item), None),
     WriteRule("new_plan", _timeless(items.plan_item), Rejection.PLAN_EXISTS, NEW),
     WriteRule("plan_update", _timeless(items.plan_item), Rejection.STALE_PLAN, SAME_VERSION, _expected_version),
     WriteRule("new_recurring", _timeless(items.recurring_item), Rejection.EXISTS, NEW),
@@ -241,8 +263,9 @@ def planned_writes(change: Change, table: str, now: datetime) -> list[Write]:
         if not value:
             continue
         for record in value if isinstance(value, list) else [value]:
-            if rule.when(record):
-                writes.append(_request(rule, record, table, now))
+            for part in rule.each(record) if rule.each else [record]:
+                if rule.when(part):
+                    writes.append(_request(rule, part, table, now))
     writes += [tally_write(tally, table) for tally in merged_tallies(change.tallies)]
     return writes
 

@@ -107,6 +107,7 @@ def plan_refunds(
             reason=one.reason or (before.reason if before else ""),
             updated_at=now,
             request_ref=before.request_ref if before else one.request_ref,
+            created_at=before.created_at if before else now,
         )
         refunds[after.id] = after
         delta = after.amount * (int(after.counts) - int(before is not None and before.counts))

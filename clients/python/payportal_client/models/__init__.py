@@ -29,6 +29,7 @@ from .email_undeliverable_out import EmailUndeliverableOut
 from .email_undeliverable_out_reason import EmailUndeliverableOutReason
 from .error_body import ErrorBody
 from .error_detail import ErrorDetail
+from .export_payments_format import ExportPaymentsFormat
 from .field_problem import FieldProblem
 from .gateway_error import GatewayError
 from .hold_out import HoldOut
@@ -128,6 +129,7 @@ __all__ = (
     "EmailUndeliverableOutReason",
     "ErrorBody",
     "ErrorDetail",
+    "ExportPaymentsFormat",
     "FieldProblem",
     "GatewayError",
     "HoldOut",

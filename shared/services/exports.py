@@ -1,0 +1,194 @@
+"""Accounting exports: the money that moved in a window of the operator's days, as bank-statement lines for
+QuickBooks Online and Xero, or every column as CSV (docs/integrations.md describes each file column by
+column, and how to import it).
+
+A line is money in or out as the books see it, each recorded once and never moved by a later change:
+- a payment, on the day it was received (its record's creation), once it has succeeded (money in);
+- a refund, on the day it was booked (money out), whatever became of it since;
+- a booked refund that then failed or was canceled, on the day it did (the same money back in);
+- an offline payment reversed (a bounced cheque), on the day of the reversal (money out).
+So the lines of a window, summed, are what it received less what it gave back, and two exports of the same
+closed window hold the same lines. What it reads: the payments listed in the window's months (every state;
+pending and failed ones are read and left out) and the returns list's entries in them (shared/schema.py),
+plus one customer read per customer named (for the payee): never the table.
+
+Fees: Stripe's fees live on its balance transactions, which payportal does not read; the `fee` column of
+the full CSV is empty until it does (decision 97).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from shared.domain.errors import DomainError
+from shared.domain.invoices import PaymentStatus
+from shared.domain.records import OfflineMethod, Payment, ReturnKind
+from shared.domain.stripe_amounts import internal_exponent
+from shared.services.ports import Ledger, PaymentListing, ReturnListing
+
+FORMATS: Final = ("csv", "quickbooks", "xero")
+MAX_DAYS: Final = 92  # a quarter: a bank reconciliation's usual period, and a bounded read
+MAX_LINES: Final = 20_000  # about 2 MB of CSV, well inside API Gateway's and Lambda's answer limits
+PAGE: Final = 500
+EARLIEST, LATEST = 2000, 2099
+
+CSV_COLUMNS: Final = (
+    "date", "booked_at", "type", "amount", "amount_minor", "currency", "fee", "invoice_number", "invoice_id",
+    "customer_id", "customer_name", "payment_id", "refund_id", "method", "reference",
+)  # fmt: skip
+QUICKBOOKS_COLUMNS: Final = ("Date", "Description", "Amount")
+XERO_COLUMNS: Final = ("Date", "Amount", "Payee", "Description", "Reference", "Cheque Number")
+
+_SIGN: Final = {ReturnKind.REFUND: -1, ReturnKind.REFUND_FAILED: 1, ReturnKind.REVERSAL: -1}
+_WHAT: Final = {
+    "payment": "Payment",
+    ReturnKind.REFUND.value: "Refund",
+    ReturnKind.REFUND_FAILED.value: "Refund failed",
+    ReturnKind.REVERSAL.value: "Payment reversed",
+}
+
+
+class InvalidExport(DomainError):
+    """An export that cannot be made as asked: its window, its format, its time zone, its size."""
+
+    code = "invalid_export"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRequest:
+    first_day: date  # the operator's days, both included
+    last_day: date
+    format: str
+    timezone: str
+    currency: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyLine:
+    """One line of an export: `amount` in minor units, positive in, negative out."""
+
+    at: datetime
+    kind: str  # "payment" or a ReturnKind's value
+    amount: int
+    payment: Payment
+    refund_id: str = ""
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America" names a folder of zones
+        raise InvalidExport(f"timezone {name!r} is not an IANA time zone", field="timezone") from None
+
+
+def check(request: ExportRequest) -> tuple[datetime, datetime]:
+    """The window [since, until) the request's days make in its zone, or InvalidExport saying why not."""
+    if request.format not in FORMATS:
+        raise InvalidExport(f"format is one of {', '.join(FORMATS)}", field="format")
+    for name in ("first_day", "last_day"):
+        if not EARLIEST <= getattr(request, name).year <= LATEST:
+            raise InvalidExport(f"dates are from {EARLIEST} to {LATEST}", field="from" if name == "first_day" else "to")
+    if request.last_day < request.first_day:
+        raise InvalidExport("to is on or after from", field="to")
+    if (request.last_day - request.first_day).days + 1 > MAX_DAYS:
+        raise InvalidExport(f"an export covers at most {MAX_DAYS} days: split it", field="to")
+    if request.format != "csv" and request.currency is None:
+        raise InvalidExport("a bank statement is in one currency: give currency", field="currency")
+    zone = _zone(request.timezone)
+    since = datetime.combine(request.first_day, time(), zone)
+    until = datetime.combine(request.last_day + timedelta(days=1), time(), zone)
+    return since, until
+
+
+def money_lines(ledger: Ledger, request: ExportRequest) -> list[MoneyLine]:
+    """Every line of the window, oldest first (ties: payment, then refund id), at most MAX_LINES."""
+    since, until = check(request)
+    lines = [*_received(ledger, since, until, request.currency), *_given_back(ledger, since, until, request.currency)]
+    if len(lines) > MAX_LINES:
+        raise InvalidExport(f"more than {MAX_LINES:,} lines: ask for fewer days", field="to")
+    return sorted(lines, key=lambda line: (line.at, line.payment.key, line.refund_id))
+
+
+def _received(ledger: Ledger, since: datetime, until: datetime, currency: str | None) -> Iterator[MoneyLine]:
+    listing = PaymentListing(since=since, until=until, currency=currency or "", asked=f"export {since} {until}")
+    cursor: str | None = None
+    while True:
+        page = ledger.list_payments(listing, PAGE, cursor)
+        for payment in page.items:
+            if payment.status is PaymentStatus.SUCCEEDED:  # refunded or reversed since: received all the same
+                yield MoneyLine(payment.created_at, "payment", payment.amount, payment)
+        if not (cursor := page.next_cursor):
+            return
+
+
+def _given_back(ledger: Ledger, since: datetime, until: datetime, currency: str | None) -> Iterator[MoneyLine]:
+    listing = ReturnListing(since=since, until=until)
+    cursor: str | None = None
+    while True:
+        page = ledger.list_returns(listing, PAGE, cursor)
+        for returned in page.items:
+            if currency and returned.payment.currency != currency:
+                continue
+            refund_id = returned.refund.id if returned.refund is not None else ""
+            amount = _SIGN[returned.kind] * returned.amount
+            yield MoneyLine(returned.at, returned.kind.value, amount, returned.payment, refund_id)
+        if not (cursor := page.next_cursor):
+            return
+
+
+def decimal_amount(amount: int, currency: str) -> Decimal:
+    """Minor units as the currency's decimal amount, exactly (JPY 500 -> 500, USD -3000 -> -30.00)."""
+    exponent = internal_exponent(currency)
+    return Decimal(amount).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent))
+
+
+def _reference(line: MoneyLine) -> str:
+    """What identifies the line at the bank or at Stripe: the refund, the cheque or transfer, the PaymentIntent."""
+    if line.refund_id:
+        return line.refund_id
+    offline = line.payment.offline
+    if offline is not None:
+        return offline.reference or line.payment.key
+    return line.payment.payment_intent_id or line.payment.key
+
+
+def rows(
+    ledger: Ledger, request: ExportRequest, lines: list[MoneyLine]
+) -> tuple[tuple[str, ...], list[dict[str, object]]]:
+    """The export's columns and rows in its format; reads each customer named once (the payee)."""
+    zone = _zone(request.timezone)
+    names: dict[str, str] = {}
+    for line in lines:
+        customer_id = line.payment.customer_id
+        if customer_id not in names:
+            customer = ledger.get_customer(customer_id)
+            names[customer_id] = customer.name if customer is not None else ""
+    out: list[dict[str, object]] = []
+    for line in lines:
+        p = line.payment
+        local = line.at.astimezone(zone)
+        amount = decimal_amount(line.amount, p.currency)
+        what = _WHAT[line.kind]
+        payee = names[p.customer_id]
+        description = f"{what} {p.invoice_number}".strip() + (f" ({payee})" if payee else "")
+        if request.format == "quickbooks":
+            out.append({"Date": local.strftime("%m/%d/%Y"), "Description": description, "Amount": amount})
+        elif request.format == "xero":
+            cheque = p.offline.reference if p.offline is not None and p.offline.method is OfflineMethod.CHECK else ""
+            out.append({"Date": local.strftime("%d/%m/%Y"), "Amount": amount, "Payee": payee,
+                        "Description": f"{what} {p.invoice_number}".strip(), "Reference": _reference(line),
+                        "Cheque Number": cheque})  # fmt: skip
+        else:
+            out.append({
+                "date": local.date(), "booked_at": local, "type": line.kind, "amount": amount,
+                "amount_minor": line.amount, "currency": p.currency, "fee": None, "invoice_number": p.invoice_number,
+                "invoice_id": p.invoice_id, "customer_id": p.customer_id, "customer_name": payee, "payment_id": p.key,
+                "refund_id": line.refund_id, "method": p.method, "reference": _reference(line),
+            })  # fmt: skip
+    columns = {"csv": CSV_COLUMNS, "quickbooks": QUICKBOOKS_COLUMNS, "xero": XERO_COLUMNS}[request.format]
+    return columns, out

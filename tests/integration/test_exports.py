@@ -1,0 +1,149 @@
+"""GET /v1/exports/payments over moto: a window's payments in, refunds and reversals out, each on the day it
+was booked in the operator's zone, every refund once (a refund that then fails comes back on its own day),
+summing to what was received less what was given back; QuickBooks' and Xero's files; hostile requests a 4xx."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from shared.clock import FixedClock
+from tests.fakes.gateway import FakeGateway
+from tests.integration.conftest import Aws
+from tests.integration.helpers import create_customer, create_invoice, operator
+from tests.integration.test_invoice_corrections import record, reverse
+from tests.integration.test_refunds import charge_refunded, outcome, pay, refund_event, refund_object
+from tests.support import json_body
+
+MARCH_1 = datetime(2027, 3, 1, 15, tzinfo=UTC)
+
+
+@pytest.fixture
+def gateway(monkeypatch: pytest.MonkeyPatch) -> FakeGateway:
+    from shared import wiring
+
+    fake = FakeGateway()
+    monkeypatch.setattr(wiring, "gateway", lambda: fake)
+    return fake
+
+
+def export(**params: str) -> dict[str, Any]:
+    return operator("GET", "/v1/exports/payments", "/v1/exports/payments", query=params)
+
+
+def header(reply: dict[str, Any], name: str) -> str:
+    return str(reply["multiValueHeaders"][name][-1])
+
+
+def lines(reply: dict[str, Any]) -> list[dict[str, str]]:
+    assert reply["statusCode"] == 200, reply["body"]
+    assert header(reply, "Content-Type").startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(reply["body"])))
+
+
+@pytest.fixture
+def history(aws: Aws, clock: FixedClock, gateway: FakeGateway) -> dict[str, Any]:
+    """March 1: a card payment of 200.00 and a cheque of 80.00; March 2: two refunds of the card payment are
+    booked (30.00 and 20.00); March 3: the cheque bounces and the first refund succeeds; March 4: the second
+    refund fails. And a EUR payment on March 1, and a card payment on March 5 (outside the window)."""
+    customer = create_customer(timezone="UTC", email="rae@example.com", name="Rae Ortiz")
+    card = create_invoice(customer["id"], number="INV-X1", amount_due=20_000, due_date="2027-03-15")
+    cheque = create_invoice(customer["id"], number="INV-X2", amount_due=8_000, due_date="2027-03-15")
+    euros = create_invoice(customer["id"], number="INV-X3", amount_due=5_000, due_date="2027-03-15", currency="EUR")
+    intent = pay(card, 20_000)
+    cheque_id = json_body(
+        record(cheque["id"], {"amount": 8_000, "method": "check", "reference": "CHQ 77", "received_on": "2027-03-01"})
+    )["payment"]["id"]
+    pay(euros, 5_000)
+
+    clock.instant = MARCH_1 + timedelta(days=1)
+    first, second = (refund_object("re_x1", intent, 3_000, "pending"), refund_object("re_x2", intent, 2_000, "pending"))
+    assert outcome(charge_refunded(intent, "evt_x_ch1", first, second)) == "applied"
+    clock.instant = MARCH_1 + timedelta(days=2)
+    assert reverse(cheque_id, {"reason": "cheque returned unpaid"})["statusCode"] == 200
+    assert outcome(refund_event("updated", refund_object("re_x1", intent, 3_000, "succeeded"), "evt_x_r1")) == "applied"
+    clock.instant = MARCH_1 + timedelta(days=3)
+    assert outcome(refund_event("updated", refund_object("re_x2", intent, 2_000, "failed"), "evt_x_r2")) == "applied"
+    clock.instant = MARCH_1 + timedelta(days=4)
+    later = create_invoice(customer["id"], number="INV-X4", amount_due=1_000, due_date="2027-03-15")
+    pay(later, 1_000)
+    return {"customer": customer, "intent": intent, "cheque_id": cheque_id}
+
+
+def test_every_line_once_on_its_own_day_and_the_sum_is_received_less_given_back(history: dict[str, Any]) -> None:
+    found = lines(export(**{"from": "2027-03-01", "to": "2027-03-04", "timezone": "UTC"}))
+    shown = [(line["date"], line["type"], line["amount"], line["currency"], line["invoice_number"]) for line in found]
+    assert sorted(shown) == sorted([
+        ("2027-03-01", "payment", "200.00", "USD", "INV-X1"),
+        ("2027-03-01", "payment", "80.00", "USD", "INV-X2"),
+        ("2027-03-01", "payment", "50.00", "EUR", "INV-X3"),
+        ("2027-03-02", "refund", "-30.00", "USD", "INV-X1"),
+        ("2027-03-02", "refund", "-20.00", "USD", "INV-X1"),
+        ("2027-03-03", "reversal", "-80.00", "USD", "INV-X2"),
+        ("2027-03-04", "refund_failed", "20.00", "USD", "INV-X1"),
+    ])  # fmt: skip
+    assert [line["booked_at"] for line in found] == sorted(line["booked_at"] for line in found)  # oldest first
+    usd = [int(line["amount_minor"]) for line in found if line["currency"] == "USD"]
+    assert sum(usd) == 20_000 + 8_000 - 3_000 - 2_000 - 8_000 + 2_000  # 170.00: kept of what came in
+    refunds = {line["refund_id"]: line for line in found if line["type"] == "refund"}
+    assert set(refunds) == {"re_x1", "re_x2"} and refunds["re_x1"]["reference"] == "re_x1"
+    [bounced] = [line for line in found if line["type"] == "reversal"]
+    assert (bounced["method"], bounced["reference"], bounced["customer_name"]) == ("check", "CHQ 77", "Rae Ortiz")
+    assert all(line["fee"] == "" for line in found)
+
+    # A window of the last two days holds only what happened in them
+    late = lines(export(**{"from": "2027-03-03", "to": "2027-03-04", "timezone": "UTC"}))
+    assert sorted(line["type"] for line in late) == ["refund_failed", "reversal"]
+
+
+def test_the_days_are_the_operators(history: dict[str, Any]) -> None:
+    # 15:00 UTC on March 1 is 00:00 on March 2 in Tokyo: the payments of that instant fall on March 2 there
+    tokyo = lines(export(**{"from": "2027-03-02", "to": "2027-03-02", "timezone": "Asia/Tokyo"}))
+    assert sorted(line["type"] for line in tokyo) == ["payment", "payment", "payment"]
+    assert {line["booked_at"][:19] for line in tokyo} == {"2027-03-02T00:00:00"}
+
+
+def test_quickbooks_and_xero_bank_statements_of_one_currency(history: dict[str, Any]) -> None:
+    window = {"from": "2027-03-01", "to": "2027-03-04", "timezone": "UTC", "currency": "USD"}
+    quickbooks = export(**window, format="quickbooks")
+    assert quickbooks["body"].splitlines()[0] == "Date,Description,Amount"
+    rows = lines(quickbooks)
+    assert (
+        len(rows) == 6
+        and {"Date": "03/02/2027", "Description": "Refund INV-X1 (Rae Ortiz)", "Amount": "-30.00"} in rows
+    )
+    disposition = header(quickbooks, "Content-Disposition")
+    assert disposition == 'attachment; filename="payments-quickbooks-2027-03-01-2027-03-04.csv"'
+    xero = lines(export(**window, format="xero"))
+    [bounced] = [row for row in xero if row["Amount"] == "-80.00"]
+    assert bounced == {
+        "Date": "03/03/2027", "Amount": "-80.00", "Payee": "Rae Ortiz", "Description": "Payment reversed INV-X2",
+        "Reference": "CHQ 77", "Cheque Number": "CHQ 77",
+    }  # fmt: skip
+    assert sum(Decimal(row["Amount"]) for row in xero) == Decimal("170.00")
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "field"),
+    [
+        ({"from": "2027-03-04", "to": "2027-03-01"}, 422, "to"),
+        ({"from": "2027-01-01", "to": "2027-04-30"}, 422, "to"),  # more than 92 days
+        ({"from": "2027-03-01", "to": "2027-03-04", "format": "quickbooks"}, 422, "currency"),
+        ({"from": "2027-03-01", "to": "2027-03-04", "timezone": "Mars/Olympus"}, 422, "timezone"),
+        ({"from": "2027-03-01", "to": "2027-03-04", "timezone": "America"}, 422, "timezone"),  # a folder of zones
+        ({"from": "2027-03-01", "to": "2027-03-04", "format": "excel"}, 422, "format"),
+        ({"from": "2027-03-01", "to": "not a day"}, 422, "to"),
+        ({"from": "2027-03-01"}, 422, "to"),
+        ({"from": "2027-03-01", "to": "2027-03-04", "form": "csv"}, 400, None),
+    ],
+)
+def test_hostile_requests_are_a_clear_4xx(aws: Aws, params: dict[str, str], status: int, field: str | None) -> None:
+    reply = export(**params)
+    assert reply["statusCode"] == status, reply["body"]
+    if field:
+        assert field in {problem["field"] for problem in json_body(reply)["error"]["fields"]}, reply["body"]
