@@ -17,6 +17,10 @@ from typing import Any
 from shared import schema
 
 INVOICES = int(os.environ.get("PAYPORTAL_BENCH_LIST_ITEMS", "20000"))
+# moto's Scan costs about 2 s per 1 MB page at 10,000 items, and more per page as the table grows (it orders
+# the table for every page): past this many invoices the full scan's answers are computed from the items the
+# run wrote (what a Scan would read: every one), and its time is not measured.
+SCANNED_UP_TO = int(os.environ.get("PAYPORTAL_BENCH_LIST_SCAN_UP_TO", "20000"))
 CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD")
 NOW = datetime(2027, 3, 20, 15, tzinfo=UTC)
 FIRST_DUE = date(2024, 3, 21)  # three years of due dates up to today
@@ -25,7 +29,7 @@ FIRST_NAMES = ("Ann", "Bo", "Carla", "Dev", "Emil", "Fatou", "Gus", "Hana", "Ivo
 LAST_NAMES = ("Smith", "Okafor", "Lund", "Garcia", "Chen", "Novak", "Haddad", "Ito", "Mbeki", "Rossi")
 
 
-def _seed(client: Any, table: str) -> dict[str, int]:
+def _seed(client: Any, table: str, kept: list[dict[str, Any]] | None = None) -> dict[str, int]:
     from shared.adapters.dynamodb.codec import serialize
     from shared.adapters.dynamodb.items import (
         INVOICE_LISTINGS,
@@ -48,6 +52,8 @@ def _seed(client: Any, table: str) -> dict[str, int]:
 
     def put(item: dict[str, Any]) -> None:
         batch.append({"PutRequest": {"Item": serialize(item)}})
+        if kept is not None:
+            kept.append(item)
         written["items"] += 1
         if len(batch) == 25:
             client.batch_write_item(RequestItems={table: list(batch)})
@@ -154,11 +160,19 @@ def main() -> None:
         f"first pages of {PAGE}"
     )
     started = time.perf_counter()
-    written = _seed(client, table)
+    by_scan = INVOICES <= SCANNED_UP_TO
+    seeded: list[dict[str, Any]] = []
+    written = _seed(client, table, None if by_scan else seeded)
     print(f"  built {written['items']:,} items in {time.perf_counter() - started:.0f} s")
     ledger = DynamoLedger(client, table)
     clock = FixedClock(NOW)
-    scan = _scan(client)
+    scan_once = _scan(client)
+    scanned_items: list[dict[str, Any]] = []
+
+    def scan(_table: str) -> list[dict[str, Any]]:
+        """The one full scan's items: moto's Scan costs minutes per pass at this size, so the table is
+        scanned once (measured below) and each question's scan answer is computed from what it read."""
+        return scanned_items
 
     def overdue_page() -> list[str]:
         filters = lists.InvoiceFilters(overdue=True, currency="USD")
@@ -215,7 +229,20 @@ def main() -> None:
         f"  {'question':34} {'how':10} {'requests':>8} {'items read':>10} {'rows':>5} {'read/row':>9} {'time s':>7}"
         "  rows equal"
     )
-    _, scan_reads, scan_seconds = _measure(client, lambda: [str(len(scan(table)))])
+
+    def read_everything() -> list[str]:
+        scanned_items.extend(scan_once(table))
+        return [str(len(scanned_items))]
+
+    if by_scan:
+        _, scan_reads, scan_seconds = _measure(client, read_everything)
+    else:  # every item written, as a Scan reads them (through the codec both ways), and read all: no time
+        from shared.adapters.dynamodb.codec import deserialize, serialize
+
+        scanned_items.extend(deserialize(serialize(item)) for item in seeded)
+        scan_reads, scan_seconds = Reads(), float("nan")
+        scan_reads.items = len(scanned_items)
+        print(f"  (full scan not run: its answers from the {len(scanned_items):,} items written, each read once)")
     for question, listed, scanned in (
         ("overdue=true&currency=USD", overdue_page, overdue_scan),
         ("overdue=true (every currency)", overdue_everywhere_page, overdue_everywhere_scan),
