@@ -14,6 +14,9 @@ Each construct owns one concern; this stack wires them and decides who may do wh
 | balances     | balances index |                |          |                 | schedule DLQ |
 | reconcile    | read/write, due index | GetSecretValue |          |                 | schedule DLQ |
 | digest       | read, due + lists index, Put |    |          |                 | schedule DLQ |
+| imports      | Get, Put, Update |              |          |                 | imports queue + DLQ |
+
+operator_api also sends to the imports queue (POST /v1/imports).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from infra.components.console import ConsoleSignIn
 from infra.components.email import Email
 from infra.components.events import DomainEvents
 from infra.components.firewall import Firewall
+from infra.components.imports import ImportQueue
 from infra.components.lambdas import Lambdas
 from infra.components.monitoring import Monitoring, Watched
 from infra.components.outbox import Outbox
@@ -51,6 +55,7 @@ OUTBOX_ID: Final = "Outbox"
 SCHEDULING_ID: Final = "Scheduling"
 MONITORING_ID: Final = "Monitoring"
 CONSOLE_ID: Final = "Console"
+IMPORTS_ID: Final = "Imports"
 OUTPUT_CONSOLE_USER_POOL_ID: Final = "ConsoleUserPoolId"
 
 OUTPUT_API_URL: Final = "ApiUrl"
@@ -64,6 +69,8 @@ OUTPUT_DASHBOARD_NAME: Final = "DashboardName"
 OUTBOX_FUNCTION: Final = "outbox"
 EMAIL_FEEDBACK_FUNCTION: Final = "email_feedback"
 CONSOLE_FUNCTION: Final = "console"
+IMPORTS_FUNCTION: Final = "imports"
+OPERATOR_API_FUNCTION: Final = "operator_api"
 # Functions that call Stripe and so read its secret (the outbox: how a receipt's payment was made).
 # console: recording a payment received outside Stripe closes the invoice's open Checkout Session at Stripe.
 STRIPE_FUNCTIONS: Final = ("checkout", "webhooks", "operator_api", "charges", "outbox", "reconcile", "console")
@@ -166,6 +173,11 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
     ),
+    # Bulk import: a chunk's rows and its job (GetItem), each row's customer by external id and invoice by number
+    # (GetItem), the dunning policy (GetItem); each customer and invoice created through the ledger (one
+    # TransactWriteItems of Puts and the counters' Updates; BatchGetItem to recognise its own commit); the
+    # chunk's result with the job's counts (a Put and an Update in one transaction).
+    "imports": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
 }
 # Indexes a function queries (a customer's transactions, the Stripe events kept; failed or flagged ones; the
 # invoice, payment and customer lists).
@@ -242,6 +254,14 @@ class PayportalStack(Stack):
         self.scheduling = Scheduling(
             self, SCHEDULING_ID, config=config, key=self.storage.key, functions=self.lambdas.functions
         )
+        self.imports = ImportQueue(
+            self,
+            IMPORTS_ID,
+            config=config,
+            key=self.storage.key,
+            worker=self.lambdas.functions[IMPORTS_FUNCTION],
+            sender=self.lambdas.functions[OPERATOR_API_FUNCTION],
+        )
         self.monitoring = Monitoring(
             self,
             MONITORING_ID,
@@ -255,6 +275,7 @@ class PayportalStack(Stack):
                     "Outbox": self.outbox.dlq,
                     "Schedules": self.scheduling.dlq,
                     "EmailFeedback": self.email.feedback_dlq,
+                    "Imports": self.imports.dlq,
                     **{
                         "".join(p.capitalize() for p in name.split("_")) + "Continuations": queue
                         for name, queue in self.scheduling.continuation_dlqs.items()
@@ -329,6 +350,8 @@ class PayportalStack(Stack):
             "operator_api": "invoked synchronously by API Gateway: a failure is the HTTP response",
             "console": "invoked synchronously by API Gateway: a failure is the page it answers",
             "outbox": "invoked by the DynamoDB stream event source, whose on-failure destination is the outbox DLQ",
+            "imports": "invoked by the imports queue's SQS event source, whose redrive policy moves failing chunks "
+            "to the imports DLQ",
             "email_feedback": "invoked asynchronously by SNS: its event invoke config sends failures to the "
             "feedback DLQ (an on-failure destination, which supersedes a function DLQ)",
         }

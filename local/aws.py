@@ -104,6 +104,7 @@ class Resources:
     sender_email: str
     ses_configuration_set: str
     reminders_queue_url: str
+    imports_queue_url: str
     console_user_pool_id: str
     console_client_id: str
 
@@ -132,6 +133,7 @@ def provision(endpoint_url: str, config: StackConfig) -> Resources:
     events.create_event_bus(Name=config.event_bus_name)
     queue_url = sqs.create_queue(QueueName=config.events_queue_name)["QueueUrl"]
     reminders_queue_url = sqs.create_queue(QueueName=config.reminders_queue_name)["QueueUrl"]
+    imports_queue_url = sqs.create_queue(QueueName=config.imports_queue_name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     # EventBridge has no "match everything" pattern; every event on the bus carries our account.
     events.put_rule(
@@ -160,6 +162,7 @@ def provision(endpoint_url: str, config: StackConfig) -> Resources:
         sender_email=config.sender_email,
         ses_configuration_set=config.ses_configuration_set,
         reminders_queue_url=reminders_queue_url,
+        imports_queue_url=imports_queue_url,
     )
 
 

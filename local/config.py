@@ -76,6 +76,7 @@ class StackConfig:
     event_bus_name: str = "payportal-local"
     events_queue_name: str = "payportal-local-observed-events"
     reminders_queue_name: str = "payportal-local-reminders-continuations"
+    imports_queue_name: str = "payportal-local-imports"
     sender_email: str = "billing@payportal.local"
     ses_configuration_set: str = "payportal-local"
     support_contact: str = "support@payportal.local"
@@ -95,6 +96,7 @@ class StackConfig:
     seed: bool = True
 
     outbox_poll_interval_s: float = 0.25
+    queue_poll_interval_s: float = 0.25  # the imports queue (local/queue_poller.py)
     outbox_batch_size: int = 100
     # Deliveries of a failing record before it goes to the dead letters (first try included).
     outbox_max_attempts: int = 3

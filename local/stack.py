@@ -41,12 +41,13 @@ from local.control import SCHEDULE_TIMEOUT_S, LocalClock, LocalControl
 from local.fake_stripe.process import FrontError, FrontProcess
 from local.lambda_runtime import FunctionNotFound, FunctionResolver, Handler, LambdaContext
 from local.outbox_poller import OutboxHandlerUnavailable, OutboxPoller
+from local.queue_poller import QueuePoller
 from local.seed import DemoData, seed_demo_data
 from local.ses_feedback import SesFeedback
 from shared import clock as clock_module
 from shared import wiring
 from shared.adapters import aws as aws_adapter
-from shared.routes import HTTP_FUNCTIONS
+from shared.routes import HTTP_FUNCTIONS, QUEUE_FUNCTIONS
 
 logger = logging.getLogger("local.stack")
 
@@ -108,6 +109,7 @@ class LocalStack:
         self.resources: Resources | None = None
         self.events: ObservedEvents | None = None
         self.poller: OutboxPoller | None = None
+        self.queue_poller: QueuePoller | None = None
         self.control: LocalControl | None = None
         self.stripe_front_running = False
 
@@ -158,6 +160,7 @@ class LocalStack:
             "PAYPORTAL_BUSINESS_NAME": self.config.business_name,
             "PAYPORTAL_SES_CONFIGURATION_SET": resources.ses_configuration_set,
             "PAYPORTAL_REMINDERS_QUEUE_URL": resources.reminders_queue_url,
+            "PAYPORTAL_IMPORTS_QUEUE_URL": resources.imports_queue_url,
             "PAYPORTAL_DIGEST_RECIPIENTS": self.config.digest_recipients,
             "PAYPORTAL_DIGEST_TIMEZONE": self.config.digest_timezone,
             "PAYPORTAL_CONSOLE_CLIENT_ID": resources.console_client_id,
@@ -244,14 +247,26 @@ class LocalStack:
                 lambda name, event: self.resolver.invoke(name, event, timeout_s=SCHEDULE_TIMEOUT_S),
             ),
         )
+        self.queue_poller = QueuePoller(
+            ContinuationQueues(
+                client("sqs", self.moto_url),
+                {name: self.resources.imports_queue_url for name in QUEUE_FUNCTIONS},
+                lambda name, event: self.resolver.invoke(name, event, timeout_s=SCHEDULE_TIMEOUT_S),
+            ),
+            QUEUE_FUNCTIONS,
+            interval_s=config.queue_poll_interval_s,
+        )
         self._api.start()
         self.poller.start()
+        self.queue_poller.start()
         logger.info("API ready at %s", self.api_url)
 
     def stop(self) -> None:
         """Stop everything started, in reverse; safe to call twice or after a failed start."""
         if self.poller is not None:
             self.poller.stop()
+        if self.queue_poller is not None:
+            self.queue_poller.stop()
         if self._api is not None:
             self._api.stop()
             self._api = None

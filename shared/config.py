@@ -19,6 +19,7 @@ Environment variables (CDK sets them in AWS; the local stack sets them for `make
 | PAYPORTAL_AUTOPAY_NOTICE_DAYS    | days before the due date an autopay charge is announced (3)   |
 | PAYPORTAL_SES_CONFIGURATION_SET  | SES configuration set whose events report bounces, complaints  |
 | PAYPORTAL_REMINDERS_QUEUE_URL    | SQS queue where a dunning run out of time leaves the rest      |
+| PAYPORTAL_IMPORTS_QUEUE_URL      | SQS queue of bulk imports' chunks (operator API, the worker)   |
 | PAYPORTAL_DIGEST_RECIPIENTS      | the operator's addresses for the morning digest, comma-separated; empty: none |
 | PAYPORTAL_DIGEST_TIMEZONE        | the operator's IANA time zone: the digest's "today" (default UTC) |
 | PAYPORTAL_CONSOLE_CLIENT_ID      | the console's Cognito app client (the console function only)   |
@@ -57,6 +58,7 @@ class Settings:
     digest_timezone: str = "UTC"
     console_client_id: str | None = None
     console_user_pool_id: str | None = None
+    imports_queue_url: str | None = None
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -92,6 +94,7 @@ class Settings:
             digest_timezone=env.get("PAYPORTAL_DIGEST_TIMEZONE", "").strip() or "UTC",
             console_client_id=env.get("PAYPORTAL_CONSOLE_CLIENT_ID") or None,
             console_user_pool_id=env.get("PAYPORTAL_CONSOLE_USER_POOL_ID") or None,
+            imports_queue_url=env.get("PAYPORTAL_IMPORTS_QUEUE_URL") or None,
         )
 
 

@@ -73,6 +73,9 @@ ROUTES: Final = (
     Route("GET", "/v1/reports/aging", "operator_api", "iam"),
     Route("GET", "/v1/reports/collections", "operator_api", "iam"),
     Route("GET", "/v1/exports/payments", "operator_api", "iam"),
+    Route("POST", "/v1/imports", "operator_api", "iam"),
+    Route("GET", "/v1/imports/template.csv", "operator_api", "iam"),  # a literal segment, before the parameter
+    Route("GET", "/v1/imports/{import_id}", "operator_api", "iam"),
     # The operator console (functions/console): its own sign-in pages talk to Cognito from the server.
     Route("GET", "/console", "console", "session"),
     Route("GET", "/console/sign-in", "console", "session"),
@@ -118,6 +121,8 @@ ROUTES: Final = (
 # Functions behind HTTP routes, and those fired by other sources.
 HTTP_FUNCTIONS: Final = tuple(sorted({route.function for route in ROUTES}))
 STREAM_FUNCTIONS: Final = ("outbox",)
+# Functions fed by an SQS queue of their own (infra/components/imports.py; locally local/queue_poller.py).
+QUEUE_FUNCTIONS: Final = ("imports",)
 # Functions subscribed to the SNS topic SES publishes bounce and complaint events to.
 SES_EVENT_FUNCTIONS: Final = ("email_feedback",)
 # Functions fired by EventBridge Scheduler, with their schedule expression (local: /_local/schedules/{name}/run).

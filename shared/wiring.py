@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from shared.adapters.cognito import CognitoStaffAccounts, CognitoStaffDirectory  # lazy: see the docstring
     from shared.adapters.dynamodb.console_sessions import DynamoConsoleSessions
+    from shared.adapters.dynamodb.imports import DynamoImportStore
     from shared.adapters.idempotency import PowertoolsOnce  # lazy: see the module docstring
     from shared.adapters.notifications import EventBridgePublisher, SesMailer
     from shared.adapters.secrets import StripeCredentials
@@ -180,6 +181,24 @@ def reminders_queue() -> SqsWorkQueue | None:
     return SqsWorkQueue(client("sqs"), url) if url else None
 
 
+@cache
+def import_store() -> DynamoImportStore:
+    from shared.adapters.dynamodb.imports import DynamoImportStore  # lazy: the operator API's and the worker's only
+
+    return DynamoImportStore(client("dynamodb"), settings().table_name)
+
+
+@cache
+def imports_queue() -> SqsWorkQueue:
+    """Where a bulk import's chunks wait for the worker (functions/imports)."""
+    from shared.adapters.work_queue import SqsWorkQueue  # lazy: see the module docstring
+
+    url = settings().imports_queue_url
+    if not url:
+        raise config.ConfigurationError("PAYPORTAL_IMPORTS_QUEUE_URL is not set")
+    return SqsWorkQueue(client("sqs"), url)
+
+
 # Replays of a creating POST within this time get the first result.
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 # The key prefix Powertools derived from the function that did this before it moved to shared/adapters:
@@ -198,6 +217,7 @@ _ONCE_SCOPES = {
     "stripe_event_replay": ("replay_stripe_event", "replay_stripe_event"),
     # The console's actions that would apply again if a form were sent twice (shared.services.console_actions).
     "console_action": ("console_action", "console_action"),
+    "import": ("start_import", "start_import"),
 }
 
 
@@ -253,6 +273,14 @@ def console_sessions() -> DynamoConsoleSessions:
 def reset() -> None:
     """Forget every cached client and setting (tests, and the local stack after it changes the environment)."""
     cached_builders = (config.settings, aws.client, aws._session, ledger, _gateway, mailer, publisher, reminders_queue)
-    for cached in (*cached_builders, _run_once, staff_directory, staff_accounts, console_sessions):
+    for cached in (
+        *cached_builders,
+        _run_once,
+        staff_directory,
+        staff_accounts,
+        console_sessions,
+        import_store,
+        imports_queue,
+    ):
         cached.cache_clear()
     secrets.clear_cache()

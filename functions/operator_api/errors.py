@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from functions.operator_api.schemas import ErrorBody, ErrorDetail, FieldProblem, GatewayError
 from shared.domain import errors as domain
 from shared.domain.dunning import InvalidPolicy
+from shared.domain.imports import ImportFileInvalid, ImportFileTooLarge
 from shared.observability import logger
 from shared.services.exports import InvalidExport
 from shared.services.lists import InvalidFilter
@@ -41,6 +42,8 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.InvalidDate: 422,
     domain.ConcurrentUpdate: 409,
     InvalidPolicy: 422,
+    ImportFileInvalid: 400,
+    ImportFileTooLarge: 413,
     InvalidFilter: 422,
     InvalidExport: 422,
     InvalidReportRange: 422,
@@ -55,11 +58,14 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "the request cannot be read: the body is not JSON or not UTF-8, a cursor is not one this API "
     "handed out for this list (`invalid_cursor`), a required `Idempotency-Key` is missing or blank "
     "(`idempotency_key_required`), a query parameter the route does not take (`unknown_parameter`), or "
-    "filters no list answers together (`filters_not_served`, saying which to combine)",
+    "filters no list answers together (`filters_not_served`, saying which to combine), or an import's file "
+    "has rows that cannot be imported (`import_invalid`: `fields` names each, `line 12`, and why; nothing is "
+    "written)",
     403: "from API Gateway: the request is not signed with SigV4 by an allowed IAM identity, or no such route",
     404: "no such customer, invoice, payment or recurring charge (`not_found`)",
     409: "the state does not allow it (`invalid_state_transition`, `invoice_not_payable`), the number or "
     "external id is taken, a request with this `Idempotency-Key` is still running, or it changed meanwhile",
+    413: "the file is larger than an import takes (`import_too_large`: 4,000,000 bytes or 100,000 rows); split it",
     415: "the request declares a Content-Type other than `application/json` (`unsupported_media_type`)",
     422: "a field is invalid (`validation_error` and the domain's own codes); `fields` names each one",
     502: "Stripe could not be reached or answered with an error (`payment_provider_error`); nothing was "
@@ -185,6 +191,12 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         status = next((s for t, s in STATUS_BY_ERROR.items() if isinstance(error, t)), 400)
         fields = [{"field": error.field, "message": error.message}] if error.field else []
         return error_response(status, error.code, error.message, fields)
+
+    @app.exception_handler(ImportFileInvalid)
+    def import_invalid(error: ImportFileInvalid) -> Response[Any]:
+        """Every row at fault (the first 100), by line: nothing of the file was written."""
+        fields = [{"field": f"line {e.line}", "message": e.reason} for e in error.errors]
+        return error_response(400, error.code, error.message, fields)
 
     @app.exception_handler(ChangeRejected)
     def rejected(error: ChangeRejected) -> Response[Any]:

@@ -1,5 +1,5 @@
 """Operator API v1 (IAM auth at API Gateway): customers, invoices and their corrections, payments, refunds,
-transactions, checkout sessions, pay links."""
+transactions, checkout sessions, pay links; reports (reports.py) and bulk imports (imports.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.operator_api import exports as export_routes
+from functions.operator_api import imports as import_routes
 from functions.operator_api import reports as report_routes
 from functions.operator_api import views
 from functions.operator_api.errors import documented, listed, not_an_object, not_json, register_error_handlers, reported
@@ -80,6 +81,7 @@ app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=pars
 register_error_handlers(app)
 app.include_router(report_routes.router)
 app.include_router(export_routes.router)
+app.include_router(import_routes.router)
 
 
 # Required, so OpenAPI says so; a missing or blank one is still our 400 `idempotency_key_required` (errors.py).

@@ -573,3 +573,31 @@ class ReminderReportOut(BaseModel):
     to: date
     rows: list[ReminderFiguresOut] = Field(description="per send day, dunning step and template; days ascending")
     totals: list[ReminderFiguresOut] = Field(description="per dunning step and template over the whole range")
+
+
+class NewImport(_Strict):
+    """A file of customers and invoices (docs/integrations.md names the columns)."""
+
+    format: Literal["csv", "jsonl"] = Field(default="csv", description="CSV with a header row, or JSON lines")
+    # Characters, not bytes: the byte limit (4,000,000 in UTF-8) is checked on the file itself (413).
+    content: str = Field(min_length=1, max_length=4_000_000, description="the file's text, UTF-8")
+
+
+class RejectedRowOut(BaseModel):
+    line: int = Field(description="the row's line in the file (a CSV's header is line 1)")
+    reason: str
+
+
+class ImportOut(BaseModel):
+    id: str
+    status: Literal["queued", "running", "completed"]
+    format: Literal["csv", "jsonl"]
+    created_at: datetime
+    sha256: str = Field(description="of the file as sent")
+    total_rows: int
+    rows_done: int
+    progress_percent: int = Field(ge=0, le=100)
+    rows_imported: int = Field(description="created by this import")
+    rows_skipped: int = Field(description="stored already, identical: left as they are")
+    rows_rejected: int = Field(description="stored already and different, or naming a customer that is not stored")
+    rejected_rows: list[RejectedRowOut]

@@ -3,7 +3,7 @@ Stripe, SES and EventBridge; unit tests pass in-memory fakes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # annotations only: the webhook's cold path does not load the
     from collections.abc import Callable
 
     from shared.domain.dunning import DunningPolicy
+    from shared.domain.imports import ChunkResult, ImportJob, ImportRow, RejectedRow
     from shared.domain.invoices import Invoice
     from shared.domain.messages import OutboxMessage
 from shared.domain.records import (
@@ -485,4 +486,33 @@ class OutboxStore(Protocol):
 
     def release(self, message_id: str, token: str, error: str) -> None:
         """Give the message back for another try, if `token` still holds its lease; otherwise nothing."""
+        ...
+
+
+class ImportStore(Protocol):
+    """Bulk imports (shared/services/imports.py): each job, its checked rows in chunks, and each chunk's result."""
+
+    def save_rows(self, import_id: str, chunk: int, rows: list[ImportRow], expires_at: datetime) -> None:
+        """Keep one chunk's rows (the same chunk again writes the same rows)."""
+        ...
+
+    def create_job(self, job: ImportJob, expires_at: datetime) -> bool:
+        """Store the job; False (and nothing changed) when a job with its id is stored already."""
+        ...
+
+    def get_job(self, import_id: str) -> ImportJob | None: ...
+    def get_rows(self, import_id: str, chunk: int) -> list[ImportRow]: ...
+    def record_chunk(self, import_id: str, result: ChunkResult, expires_at: datetime) -> bool:
+        """Add the chunk's counts to its job and keep its rejected rows, once: False when the chunk was
+        recorded already (a redelivered message), and nothing is counted twice."""
+        ...
+
+    def rejected_rows(self, import_id: str) -> list[RejectedRow]:
+        """Every rejected row of the job's recorded chunks, by line."""
+        ...
+
+
+class WorkQueue(Protocol):
+    def send(self, bodies: Sequence[dict[str, Any]]) -> None:
+        """Every body as one message, or an error."""
         ...

@@ -17,6 +17,7 @@ EXPECTED_ALARMS = {
     "OutboxDeadLetters",
     "SchedulesDeadLetters",
     "EmailFeedbackDeadLetters",
+    "ImportsDeadLetters",
     "RemindersContinuationsDeadLetters",
     "RemindersJobErrors",
     "RemindersJobOverrun",

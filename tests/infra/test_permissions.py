@@ -34,7 +34,8 @@ EXPECTED_ACTIONS = {
     "checkout": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | KEY | STRIPE_SECRET,
     # One BatchGetItem and one TransactWriteItems of Puts (and Updates of counters): nothing else.
     "webhooks": LOGS | XRAY | READ_MANY | PUT | UPDATE | KEY | STRIPE_SECRET,
-    "operator_api": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | DELETE | KEY | STRIPE_SECRET,
+    # DLQ's actions: sending an import's chunks to the imports queue.
+    "operator_api": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | DELETE | KEY | STRIPE_SECRET | DLQ,
     # The Stripe secret: a receipt names how it was paid, read from Stripe when it is sent.
     "outbox": LOGS
     | XRAY
@@ -94,6 +95,9 @@ EXPECTED_ACTIONS = {
     | KEY
     | STRIPE_SECRET
     | set(USER_MANAGEMENT_ACTIONS),
+    # Bulk import: each row through the ledger (Gets, one TransactWriteItems of Puts and counter Updates), the
+    # chunk's result; consuming the imports queue. No index, no Stripe, no email.
+    "imports": LOGS | XRAY | READ_ONE | READ_MANY | PUT | UPDATE | KEY | CONSUME,
 }
 # The only actions AWS offers no resource-level permission for.
 UNSCOPED_ACTIONS = XRAY | {"dynamodb:ListStreams"}

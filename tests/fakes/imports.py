@@ -1,0 +1,58 @@
+"""An in-memory ImportStore and work queue, for the bulk import's unit tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from shared.domain.imports import ChunkResult, ImportJob, ImportRow, RejectedRow
+
+
+class InMemoryImportStore:
+    def __init__(self) -> None:
+        self.jobs: dict[str, ImportJob] = {}
+        self.rows: dict[tuple[str, int], list[ImportRow]] = {}
+        self.results: dict[tuple[str, int], ChunkResult] = {}
+
+    def save_rows(self, import_id: str, chunk: int, rows: list[ImportRow], expires_at: datetime) -> None:
+        self.rows[(import_id, chunk)] = list(rows)
+
+    def create_job(self, job: ImportJob, expires_at: datetime) -> bool:
+        if job.id in self.jobs:
+            return False
+        self.jobs[job.id] = job
+        return True
+
+    def get_job(self, import_id: str) -> ImportJob | None:
+        return self.jobs.get(import_id)
+
+    def get_rows(self, import_id: str, chunk: int) -> list[ImportRow]:
+        return list(self.rows.get((import_id, chunk), []))
+
+    def record_chunk(self, import_id: str, result: ChunkResult, expires_at: datetime) -> bool:
+        if (import_id, result.chunk) in self.results:
+            return False
+        self.results[(import_id, result.chunk)] = result
+        job = self.jobs[import_id]
+        self.jobs[import_id] = replace(
+            job,
+            chunks_done=job.chunks_done + 1,
+            rows_imported=job.rows_imported + result.imported,
+            rows_skipped=job.rows_skipped + result.skipped,
+            rows_rejected=job.rows_rejected + len(result.rejected),
+        )
+        return True
+
+    def rejected_rows(self, import_id: str) -> list[RejectedRow]:
+        found = [r for (job, _), result in self.results.items() if job == import_id for r in result.rejected]
+        return sorted(found, key=lambda r: r.line)
+
+
+class InMemoryQueue:
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    def send(self, bodies: Sequence[dict[str, Any]]) -> None:
+        self.messages.extend(bodies)
