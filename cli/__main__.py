@@ -9,13 +9,15 @@
     payportal reports backfill             [--stage dev] [--region R] [--dry-run]
     payportal webhooks list                [--flagged | --failed] [--limit 50] [--stage dev] [--region R] [--url URL]
     payportal webhooks replay EVENT_ID     [--stage dev] [--region R] [--url URL]
+    payportal import FILE                  [--format csv|jsonl] [--idempotency-key K] [--stage dev] [--region R]
+                                           [--url URL]
 
 The Stripe secret key comes from standard input (--api-key-stdin) or STRIPE_API_KEY, else the one the
 stage's secret already holds; never from an argument, which would show in the process list and the
 shell's history. PAYPORTAL_STRIPE_API_BASE sends the Stripe calls elsewhere (the local Stripe front). The
 `stripe` commands refuse the stage `local`: the local stack (`make dev`) is connected to its Stripe front already.
-The `webhooks` commands call the stage's operator API, signed with your AWS credentials; `--stage local` calls
-the local stack's API (port PAYPORTAL_LOCAL_API_PORT, default 3000) as its operator.
+The `webhooks` and `import` commands call the stage's operator API, signed with your AWS credentials;
+`--stage local` calls the local stack's API (port PAYPORTAL_LOCAL_API_PORT, default 3000) as its operator.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from datetime import timedelta
 from typing import Any, TextIO
 
 from cli import adapters
+from cli.imports import Progress, format_for, run_import
 from cli.operations import (
     DEFAULT_OLDER_THAN_MINUTES,
     JOBS,
@@ -215,7 +218,25 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     replay.add_argument("event_id", metavar="EVENT_ID", help="Stripe's event id, evt_...")
+    importing = topics.add_parser(
+        "import",
+        parents=[api],
+        help="import customers and invoices from a CSV or JSON lines file, with a progress bar",
+        description=IMPORT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    importing.add_argument("file", metavar="FILE", help="the file (docs/integrations.md names its columns)")
+    importing.add_argument("--format", choices=("csv", "jsonl"), help="default: from the name (.jsonl), else csv")
+    importing.add_argument(
+        "--idempotency-key", metavar="KEY", help="default: the file's SHA-256 (running again follows the same import)"
+    )
     return parser
+
+
+IMPORT_HELP = """Send the file to the stage's POST /v1/imports: every row is checked first, and a file with any
+row that cannot be imported is refused whole (each printed with its line; exit 1). Then follow the import to
+its end with a progress bar. Rows stored already and identical are skipped; rows stored differently are
+rejected and printed (exit 1). Running the command again with the same file follows the same import."""
 
 
 def main(
@@ -236,6 +257,9 @@ def main(
         if args.topic == "webhooks":
             api = _operator_api(args, env, aws_client, operator_api)
             return _webhooks(args, api, say=lambda line: print(line, file=out, flush=True))
+        if args.topic == "import":
+            api = _operator_api(args, env, aws_client, operator_api)
+            return _import(args, api, out)
         if args.topic != "stripe":
             _operate(args, aws_client=aws_client, say=lambda line: print(line, file=out, flush=True))
             return 0
@@ -340,6 +364,27 @@ def _webhooks(args: argparse.Namespace, api: OperatorApi, *, say: Callable[[str]
         list_events(api, outcome=outcome, limit=args.limit, say=say)
         return 0
     return 0 if replay_event(api, args.event_id, say=say) else 1
+
+
+def _import(args: argparse.Namespace, api: OperatorApi, out: TextIO) -> int:
+    try:
+        with open(args.file, encoding="utf-8", newline="") as file:
+            content = file.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise SetupError(f"cannot read {args.file}: {error}", exit_code=EXIT_USAGE) from None
+    terminal = out.isatty()
+    drawn: list[bool] = []  # a bar is on the terminal's last line, unfinished
+
+    def update(line: str) -> None:  # a terminal redraws one line; a log gets one line per change
+        print(f"\r{line}" if terminal else line, end="" if terminal else "\n", file=out, flush=True)
+        drawn[:] = [terminal]
+
+    def say(line: str) -> None:
+        print(f"\n{line}" if any(drawn) else line, file=out, flush=True)
+        drawn.clear()
+
+    progress = Progress(update=update, say=say)
+    return run_import(api, content, format_for(args.file, args.format), key=args.idempotency_key, progress=progress)
 
 
 def _count(value: str) -> int:

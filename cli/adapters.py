@@ -317,7 +317,13 @@ class SignedOperatorApi:
         return cls(base_url, region, Credentials(access_key, secret_key))
 
     def request(
-        self, method: str, path: str, *, query: Mapping[str, str] | None = None, idempotency_key: str | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        body: Mapping[str, Any] | None = None,
     ) -> ApiReply:
         from botocore.auth import SigV4Auth  # lazy: as in aws_client
         from botocore.awsrequest import AWSRequest  # lazy: as in aws_client
@@ -326,9 +332,15 @@ class SignedOperatorApi:
         headers = {"Accept": "application/json"}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
-        signed = AWSRequest(method=method, url=url, headers=headers, data=b"")
+        data = b""
+        if body is not None:
+            data = json.dumps(body, ensure_ascii=False).encode()
+            headers["Content-Type"] = "application/json"
+        signed = AWSRequest(method=method, url=url, headers=headers, data=data)
         SigV4Auth(self._credentials, "execute-api", self._region).add_auth(signed)
-        request = urllib.request.Request(url, method=method, headers=dict(signed.headers.items()))  # noqa: S310 (http(s) only)
+        request = urllib.request.Request(  # noqa: S310 (http(s) only)
+            url, method=method, headers=dict(signed.headers.items()), data=data or None
+        )
         try:
             with urllib.request.urlopen(request, timeout=self._timeout) as response:  # noqa: S310 (as above)
                 return ApiReply(response.status, _json(response.read()))

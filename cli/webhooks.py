@@ -42,9 +42,15 @@ class ApiReply:
 
 class OperatorApi(Protocol):
     def request(
-        self, method: str, path: str, *, query: Mapping[str, str] | None = None, idempotency_key: str | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        body: Mapping[str, Any] | None = None,
     ) -> ApiReply:
-        """One signed request to the stage's operator API."""
+        """One signed request to the stage's operator API (`body`: sent as JSON)."""
         ...
 
 

@@ -224,3 +224,65 @@ def test_the_template_is_a_csv_that_imports(aws: Aws, queue: str) -> None:
     job = json_body(post_import(template))
     run_worker(aws, queue)
     assert get_import(job["id"])["rows_imported"] == 3
+
+
+# ----- bin/payportal import FILE: the same import through the operator API, with a progress bar
+
+
+class InProcessApi:
+    """The operator API as the CLI reaches it, the handler run here over moto; the worker takes the queue
+    whenever the CLI polls, as the SQS event source would meanwhile."""
+
+    def __init__(self, aws: Aws, queue: str) -> None:
+        self.aws, self.queue = aws, queue
+        self.keys: list[str | None] = []
+
+    def request(self, method: str, path: str, *, query: Any = None, idempotency_key: str | None = None,
+                body: Any = None) -> Any:  # fmt: skip
+        from cli.webhooks import ApiReply
+
+        self.keys.append(idempotency_key)
+        if method == "POST":
+            reply = post_import(body["content"], key=idempotency_key, file_format=body["format"])
+        else:
+            run_worker(self.aws, self.queue)
+            import_id = path.rsplit("/", 1)[1]
+            reply = operator("GET", path, "/v1/imports/{import_id}", params={"import_id": import_id})
+        return ApiReply(reply["statusCode"], json.loads(reply["body"]))
+
+
+def cli(api: InProcessApi, path: str, *more: str) -> tuple[int, str]:
+    import io
+
+    from cli.__main__ import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["import", path, *more, "--stage", "test", "--url", "https://api.example.com/test/"], stdout=out,
+                stderr=err, environ={}, operator_api=lambda url, region: api)  # fmt: skip
+    return code, out.getvalue() + err.getvalue()
+
+
+def test_the_cli_imports_a_file_with_a_progress_bar(aws: Aws, queue: str, tmp_path: Any) -> None:
+    file = tmp_path / "customers.csv"
+    file.write_text(csv_file(row("crm-1", "CLI-1"), row("crm-1", "CLI-2")), encoding="utf-8")
+    api = InProcessApi(aws, queue)
+    code, said = cli(api, str(file))
+    assert code == 0, said
+    assert "[##############################] 100%  2/2 rows  (2 imported, 0 skipped, 0 rejected)" in said
+    assert said.rstrip().endswith("done: 2 imported, 0 skipped (stored already), 0 rejected")
+    # Running it again follows the same import (the key is the file's digest): nothing new, same counts
+    code, again = cli(api, str(file))
+    assert code == 0 and "2 imported" in again
+    assert api.keys[0] == api.keys[-1] and str(api.keys[0]).startswith("file-")
+    assert len([i for i in aws.items("IMPORT#") if i["sk"] == "JOB"]) == 1
+
+
+def test_the_cli_prints_each_row_error_and_exits_1(aws: Aws, queue: str, tmp_path: Any) -> None:
+    file = tmp_path / "bad.csv"
+    file.write_text(csv_file(row("crm-1", "CLI-1", amount="1.234")), encoding="utf-8")
+    code, said = cli(InProcessApi(aws, queue), str(file))
+    assert code == 1
+    assert "the file was not imported: 1 row(s) cannot be imported; nothing was written" in said
+    assert "  line 2: amount: GBP takes 2 decimal place(s)" in said
+    missing = cli(InProcessApi(aws, queue), str(tmp_path / "nope.csv"))
+    assert missing[0] == 2 and "cannot read" in missing[1]
