@@ -16,7 +16,7 @@ Each construct owns one concern; this stack wires them and decides who may do wh
 | digest       | read, due + lists index, Put |    |          |                 | schedule DLQ |
 | imports      | Get, Put, Update |              |          |                 | imports queue + DLQ |
 
-operator_api also sends to the imports queue (POST /v1/imports).
+operator_api and console also send to the imports queue (POST /v1/imports, the console's Import page).
 """
 
 from __future__ import annotations
@@ -260,7 +260,7 @@ class PayportalStack(Stack):
             config=config,
             key=self.storage.key,
             worker=self.lambdas.functions[IMPORTS_FUNCTION],
-            sender=self.lambdas.functions[OPERATOR_API_FUNCTION],
+            senders=(self.lambdas.functions[OPERATOR_API_FUNCTION], self.lambdas.functions[CONSOLE_FUNCTION]),
         )
         self.monitoring = Monitoring(
             self,

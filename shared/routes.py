@@ -116,6 +116,9 @@ ROUTES: Final = (
     Route("POST", "/console/users/{username}/disable", "console", "session"),
     Route("POST", "/console/users/{username}/enable", "console", "session"),
     Route("POST", "/console/users/{username}/reset-mfa", "console", "session"),
+    Route("GET", "/console/import", "console", "session"),  # ?id=: an import's progress
+    Route("POST", "/console/import/check", "console", "session"),  # multipart: the file, checked, nothing written
+    Route("POST", "/console/import", "console", "session"),
 )
 
 # Functions behind HTTP routes, and those fired by other sources.

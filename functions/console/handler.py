@@ -1,7 +1,8 @@
 """The operator console: sign-in with Cognito (password, then TOTP), Today, the Invoices, Customers and Reports
 pages (their CSV downloads too), the Invoice and Customer pages with their actions, Review (Stripe events
-flagged or failed, and their replay), the Dunning policy (its preview, and the admin's edit) and, for admins,
-Users (invite, change a role, disable or enable, reset an authenticator).
+flagged or failed, and their replay), the Dunning policy (its preview, and the admin's edit), for admins
+Users (invite, change a role, disable or enable, reset an authenticator), and Import (a file of customers and
+invoices, checked, then imported).
 
 Every page needs a signed-in session (MFA passed); every post needs the session's CSRF token and a same-site
 origin; every action is checked against the role policy in its service (shared.services.console_pages).
@@ -31,17 +32,20 @@ from functions.console.pages import (
     set_session,
     sign_in_form,
 )
+from functions.console.upload import UnreadableUpload, multipart_fields
 from shared import wiring
 from shared.clock import SystemClock, business_clock
 from shared.cold_start import resumes_collector
 from shared.domain.console_roles import ActionForbidden
 from shared.domain.console_session import ConsoleSession, Stage
 from shared.domain.errors import DomainError, NotFound
+from shared.domain.imports import ImportFileInvalid
 from shared.domain.records import AuditSubject
 from shared.observability import logger, metrics
 from shared.rendering import qr_svg
 from shared.services import (
     console_actions,
+    console_imports,
     console_lists,
     console_pages,
     console_policy,
@@ -590,6 +594,52 @@ def replay_event(event_id: str) -> Response[str]:
     logger.info("stripe event replayed", extra={"stripe_event_id": event_id, "outcome": replayed.outcome.value,
                                                 "staff_id": session.staff_id})  # fmt: skip
     return redirect(f"{base_path()}/review?replayed={replayed.event_id}&outcome={replayed.outcome.value}")
+
+
+@app.get("/console/import")
+def show_import() -> Response[str]:
+    session = _signed_in()
+    query = app.current_event.get_query_string_value
+    reload = query("reload") != "off"
+    view = console_imports.import_page(wiring.import_store(), session, query("id") or None, reload=reload)
+    shown = page(200, "import.html", session=session, csrf=session.csrf_token, view=view)
+    if view.refresh_seconds:  # while it runs: the browser asks again, no script
+        shown.headers["Refresh"] = str(view.refresh_seconds)
+    return shown
+
+
+@app.post("/console/import/check")
+def check_import() -> Response[str]:
+    """The uploaded file, every row checked; nothing is written. A good file comes back with a confirm form."""
+    session = _signed_in()
+    check_origin(_header("origin"), _header("sec-fetch-site"))
+    raw = app.current_event.decoded_body or ""
+    try:
+        fields = multipart_fields(_header("content-type"), raw.encode("utf-8", "surrogateescape"))
+    except (UnreadableUpload, UnicodeEncodeError):
+        raise UnreadableForm from None
+    check_token(session.csrf_token, fields.get("csrf"))
+    view = console_imports.check_upload(session, fields.get("file", ""), fields.get("format", "csv"))
+    status = 200 if view.checked and view.checked.importable else 422
+    return page(status, "import.html", session=session, csrf=session.csrf_token, view=view)
+
+
+@app.post("/console/import")
+def start_import() -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    import_id = console_imports.start(
+        wiring.import_store(), wiring.imports_queue(), business_clock(), wiring.run_once("import", app.lambda_context),
+        session, form.get("content", ""), form.get("format", "csv"), form.get("key", ""),
+    )  # fmt: skip
+    logger.info("import started", extra={"import_id": import_id, "staff_id": session.staff_id})
+    return redirect(f"{base_path()}/import?id={quote(import_id)}")
+
+
+@app.exception_handler(ImportFileInvalid)
+def _import_invalid(error: ImportFileInvalid) -> Response[str]:
+    """The confirm form's file no longer checks (altered in the browser): nothing was written."""
+    return page(422, "problem.html", title="That file cannot be imported", problem=error.message)
 
 
 def _staff_ports() -> StaffPorts:

@@ -31,15 +31,16 @@ class ImportQueue(Construct):
         config: StageConfig,
         key: aws_kms.IKey,
         worker: aws_lambda.Function,
-        sender: aws_lambda.Function,
+        senders: tuple[aws_lambda.Function, ...],
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
         self.dlq = dead_letter_queue(self, "ImportsDlq", key=key, config=config, used_by="the bulk import queue")
         self.queue = self._build_queue(key, worker)
         self._consume(worker)
-        sender.add_environment(ENV_IMPORTS_QUEUE_URL, self.queue.queue_url)
-        self.queue.grant_send_messages(sender)
+        for sender in senders:  # POST /v1/imports and the console's Import page
+            sender.add_environment(ENV_IMPORTS_QUEUE_URL, self.queue.queue_url)
+            self.queue.grant_send_messages(sender)
 
     def _build_queue(self, key: aws_kms.IKey, worker: aws_lambda.Function) -> aws_sqs.Queue:
         timeout = worker.timeout.to_seconds() if worker.timeout else 3

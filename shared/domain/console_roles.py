@@ -37,7 +37,8 @@ class Action(StrEnum):
     # Not placed by the issue. A replay applies only what Stripe says happened, through the webhook's own
     # checks (a mismatch is flagged again), so it is a collector's, like recording money received (decision 77).
     REPLAY_STRIPE_EVENT = "replay_stripe_event"
-    # Not placed by the issue; it changes what the ledger holds in bulk, so it is the admin's.
+    # Bulk import of customers and invoices: the collector's and the admin's (decision 94; it adds what is
+    # owed, as the operator's systems do, and changes nothing stored: a row stored differently is rejected).
     IMPORT = "import"
     # Not placed by the issue (decision 89). Turning autopay off only stops automatic charges: the invoices go
     # back to reminders and the pay page, nothing owed changes, so it is a collector's, like a hold.
@@ -67,7 +68,7 @@ POLICY: Final[Mapping[Action, frozenset[Role]]] = {
     Action.EDIT_DUNNING_POLICY: _ADMINS,
     Action.MANAGE_USERS: _ADMINS,
     Action.REPLAY_STRIPE_EVENT: _COLLECTORS,
-    Action.IMPORT: _ADMINS,
+    Action.IMPORT: _COLLECTORS,
     Action.DISABLE_AUTOPAY: _COLLECTORS,
     Action.CORRECT_CUSTOMER: _ADMINS,
 }

@@ -173,6 +173,25 @@ def test_every_console_page_passes_axe_and_the_keyboard(local_stack: LocalStack,
     desk.goto(f"{local_stack.api_url}/console/users")
     expect(desk.get_by_role("heading", name="Users", exact=True)).to_be_visible()
     check_page(desk, "console Users, the admin's actions")
+    desk.goto(f"{local_stack.api_url}/console/import")
+    check_page(desk, "console Import")
+    header = "customer_external_id,customer_name,customer_email,invoice_number,currency,amount,due_date\n"
+    bad = header + "a11y-1,Ada,not-an-address,A11Y-1,USD,12.345,2027-01-31\n"
+    desk.get_by_label("File (UTF-8)").set_input_files(files=[{"name": "bad.csv", "mimeType": "text/csv",
+                                                             "buffer": bad.encode()}])  # fmt: skip
+    desk.get_by_role("button", name="Check the file").click()
+    expect(desk.get_by_role("heading", name="The file cannot be imported")).to_be_visible()
+    check_page(desk, "console Import, row errors")
+    good = header + "a11y-1,Ada,ada@example.com,A11Y-1,USD,12.34,2027-01-31\n"
+    desk.get_by_label("File (UTF-8)").set_input_files(files=[{"name": "good.csv", "mimeType": "text/csv",
+                                                             "buffer": good.encode()}])  # fmt: skip
+    desk.get_by_role("button", name="Check the file").click()
+    expect(desk.get_by_role("heading", name="The file checks")).to_be_visible()
+    check_page(desk, "console Import, checked")
+    desk.get_by_role("button", name="Import 1 rows").click()
+    expect(desk.get_by_role("progressbar")).to_be_visible()
+    check_page(desk, "console Import, progress")
+    expect(desk.get_by_role("status")).to_contain_text("Completed: 1 of 1 rows", timeout=15_000)  # meta refresh
     desk.goto(f"{local_stack.api_url}/console/invoices/inv_none")
     expect(desk.get_by_role("heading", name="Not found")).to_be_visible()
     check_page(desk, "console not found")

@@ -36,8 +36,8 @@ EXTRA_ENVIRONMENT = {
     "reminders": {"PAYPORTAL_REMINDERS_QUEUE_URL"},
     "digest": DIGEST_ENVIRONMENT,
     "outbox": DIGEST_ENVIRONMENT,
-    "console": {"PAYPORTAL_CONSOLE_CLIENT_ID", "PAYPORTAL_CONSOLE_USER_POOL_ID"},
-    # the exports' time zone; where POST /v1/imports puts the chunks
+    "console": {"PAYPORTAL_CONSOLE_CLIENT_ID", "PAYPORTAL_CONSOLE_USER_POOL_ID", "PAYPORTAL_IMPORTS_QUEUE_URL"},
+    # the exports' time zone; where POST /v1/imports (and the Import page) put the chunks
     "operator_api": {"PAYPORTAL_DIGEST_TIMEZONE", "PAYPORTAL_IMPORTS_QUEUE_URL"},
 }
 

@@ -1,5 +1,5 @@
 """The bulk import queue: encrypted, dead-lettered after three receives, consumed a chunk at a time by the
-imports worker; only the operator API may send to it."""
+imports worker; only the operator API and the console may send to it."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def test_the_worker_takes_one_chunk_per_invocation_and_reports_failures(synthesi
     assert props["ScalingConfig"] == {"MaximumConcurrency": import_queue.MAX_CONCURRENCY}
 
 
-def test_only_the_operator_api_sends_to_the_queue_and_knows_its_url(synthesized: Synthesized) -> None:
+def test_only_the_operator_api_and_the_console_send_to_the_queue_and_know_its_url(synthesized: Synthesized) -> None:
     stack = synthesized.stack
     queue_arn = {"Fn::GetAtt": [synthesized.logical_id(stack.imports.queue), "Arn"]}
     senders = set()
@@ -49,6 +49,8 @@ def test_only_the_operator_api_sends_to_the_queue_and_knows_its_url(synthesized:
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 if "sqs:SendMessage" in actions and queue_arn == statement["Resource"]:
                     senders.add(name)
-    assert senders == {"operator_api"}
-    variables = synthesized.resource(stack.lambdas.functions["operator_api"])["Properties"]["Environment"]["Variables"]
-    assert variables[import_queue.ENV_IMPORTS_QUEUE_URL] == {"Ref": synthesized.logical_id(stack.imports.queue)}
+    assert senders == {"operator_api", "console"}
+    for name in senders:
+        function = synthesized.resource(stack.lambdas.functions[name])
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables[import_queue.ENV_IMPORTS_QUEUE_URL] == {"Ref": synthesized.logical_id(stack.imports.queue)}

@@ -83,7 +83,8 @@ EXPECTED_ACTIONS = {
     "email_feedback": LOGS | XRAY | READ_ONE | READ_MANY | PUT | KEY | DLQ,
     # Sessions and pages over the table and the due_work index; of Cognito only the Users page's admin calls on
     # its own pool (its sign-in API is public). The Stripe secret: recording a payment received outside Stripe
-    # expires the invoice's open Checkout Session.
+    # expires the invoice's open Checkout Session. DLQ's actions: the Import page sends an import's chunks to the
+    # imports queue.
     "console": LOGS
     | XRAY
     | READ_ONE
@@ -94,7 +95,8 @@ EXPECTED_ACTIONS = {
     | DELETE
     | KEY
     | STRIPE_SECRET
-    | set(USER_MANAGEMENT_ACTIONS),
+    | set(USER_MANAGEMENT_ACTIONS)
+    | DLQ,
     # Bulk import: each row through the ledger (Gets, one TransactWriteItems of Puts and counter Updates), the
     # chunk's result; consuming the imports queue. No index, no Stripe, no email.
     "imports": LOGS | XRAY | READ_ONE | READ_MANY | PUT | UPDATE | KEY | CONSUME,

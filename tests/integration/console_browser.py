@@ -41,7 +41,12 @@ class ConsoleBrowser:
     set_cookies: list[str] = field(default_factory=list)  # every Set-Cookie received, in order
 
     def request(
-        self, method: str, path: str, form: dict[str, str] | None = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        form: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        body: str | None = None,
     ) -> Reply:
         from functions.console.handler import lambda_handler
 
@@ -58,6 +63,7 @@ class ConsoleBrowser:
             every.setdefault(name, []).append(value)
         event = api_event(
             method, split.path, resource=route.path, path_parameters=parameters or None, form=form, headers=sent,
+            body=body,
             query={name: values[-1] for name, values in every.items()} or None, operator=False,
         )  # fmt: skip
         event["multiValueQueryStringParameters"] = every or None  # as API Gateway sends a repeated name
@@ -94,6 +100,20 @@ class ConsoleBrowser:
         if csrf:
             fields["csrf"] = self.csrf()
         return self.request("POST", path, form=fields, headers={"Origin": origin, "Sec-Fetch-Site": "same-origin"})
+
+    def upload(self, path: str, fields: dict[str, str], file: tuple[str, str, str], *, csrf: bool = True) -> Reply:
+        """A multipart/form-data post, as a form with a file input sends it: `file` is (field, filename, text)."""
+        boundary = "----payportal-test-boundary-7MA4YWxkTrZu0gW"
+        parts = dict(fields, **({"csrf": self.csrf()} if csrf else {}))
+        lines = []
+        for name, value in parts.items():
+            lines += [f"--{boundary}", f'Content-Disposition: form-data; name="{name}"', "", value]
+        field, filename, text = file
+        lines += [f"--{boundary}", f'Content-Disposition: form-data; name="{field}"; filename="{filename}"',
+                  "Content-Type: text/csv", "", text, f"--{boundary}--", ""]  # fmt: skip
+        headers = {"Origin": ORIGIN, "Sec-Fetch-Site": "same-origin",
+                   "Content-Type": f"multipart/form-data; boundary={boundary}"}  # fmt: skip
+        return self.request("POST", path, headers=headers, body="\r\n".join(lines))
 
     def sign_in(self, email: str, password: str = cognito.DEFAULT_CONSOLE_PASSWORD) -> Reply:
         self.get("/console/sign-in")

@@ -26,6 +26,7 @@ COLLECTOR_ACTIONS = {
     Action.ADD_NOTE,
     Action.REPLAY_STRIPE_EVENT,  # not placed by the issue: decision 77
     Action.DISABLE_AUTOPAY,  # not placed by the issue: decision 89
+    Action.IMPORT,  # issue 13's Import page, the collector's and the admin's: decision 94
 }
 EXPECTED = {
     Role.VIEWER: {Action.VIEW},
