@@ -33,6 +33,9 @@ from .export_payments_format import ExportPaymentsFormat
 from .field_problem import FieldProblem
 from .gateway_error import GatewayError
 from .hold_out import HoldOut
+from .import_out import ImportOut
+from .import_out_format import ImportOutFormat
+from .import_out_status import ImportOutStatus
 from .installment_out import InstallmentOut
 from .installment_out_status import InstallmentOutStatus
 from .invoice_changes import InvoiceChanges
@@ -54,6 +57,8 @@ from .new_checkout_session import NewCheckoutSession
 from .new_credit_note import NewCreditNote
 from .new_customer import NewCustomer
 from .new_hold import NewHold
+from .new_import import NewImport
+from .new_import_format import NewImportFormat
 from .new_invoice import NewInvoice
 from .new_offline_payment import NewOfflinePayment
 from .new_offline_payment_method import NewOfflinePaymentMethod
@@ -87,6 +92,7 @@ from .refund_made_out import RefundMadeOut
 from .refund_made_out_invoice_status import RefundMadeOutInvoiceStatus
 from .refund_out import RefundOut
 from .refund_out_status import RefundOutStatus
+from .rejected_row_out import RejectedRowOut
 from .reminder_figures_out import ReminderFiguresOut
 from .reminder_out import ReminderOut
 from .reminder_paid_out import ReminderPaidOut
@@ -133,6 +139,9 @@ __all__ = (
     "FieldProblem",
     "GatewayError",
     "HoldOut",
+    "ImportOut",
+    "ImportOutFormat",
+    "ImportOutStatus",
     "InstallmentOut",
     "InstallmentOutStatus",
     "InvoiceChanges",
@@ -154,6 +163,8 @@ __all__ = (
     "NewCreditNote",
     "NewCustomer",
     "NewHold",
+    "NewImport",
+    "NewImportFormat",
     "NewInvoice",
     "NewOfflinePayment",
     "NewOfflinePaymentMethod",
@@ -187,6 +198,7 @@ __all__ = (
     "RefundMadeOutInvoiceStatus",
     "RefundOut",
     "RefundOutStatus",
+    "RejectedRowOut",
     "ReminderFiguresOut",
     "ReminderOut",
     "ReminderPaidOut",
