@@ -126,8 +126,9 @@ def import_chunk(ledger: Ledger, store: ImportStore, clock: Clock, import_id: st
     actor = f"{job.actor} (import {import_id})"
     imported = skipped = 0
     rejected: list[RejectedRow] = []
+    known: dict[str, Customer] = {}  # external id -> the customer, once a row of this chunk found or made them
     for row in store.get_rows(import_id, chunk):
-        outcome, reason = import_row(ledger, clock, row, import_id=import_id, actor=actor)
+        outcome, reason = import_row(ledger, clock, row, import_id=import_id, actor=actor, known=known)
         if outcome is RowOutcome.IMPORTED:
             imported += 1
         elif outcome is RowOutcome.SKIPPED:
@@ -139,9 +140,19 @@ def import_chunk(ledger: Ledger, store: ImportStore, clock: Clock, import_id: st
     return result
 
 
-def import_row(ledger: Ledger, clock: Clock, row: ImportRow, *, import_id: str, actor: str) -> tuple[RowOutcome, str]:
-    """The row's customer (found by external id, or created), then its invoice (found by number, or created)."""
-    customer, created = _customer_for(ledger, clock, row, import_id=import_id, actor=actor)
+def import_row(
+    ledger: Ledger,
+    clock: Clock,
+    row: ImportRow,
+    *,
+    import_id: str,
+    actor: str,
+    known: dict[str, Customer] | None = None,
+) -> tuple[RowOutcome, str]:
+    """The row's customer (found by external id, or created), then its invoice (found by number, or created).
+    `known`: customers met on earlier rows of the chunk, so a customer with many invoices is read once."""
+    met = known if known is not None else {}
+    customer, created = _customer_for(ledger, clock, row, import_id=import_id, actor=actor, known=met)
     if isinstance(customer, str):
         return RowOutcome.REJECTED, customer
     if row.invoice is None:
@@ -150,12 +161,12 @@ def import_row(ledger: Ledger, clock: Clock, row: ImportRow, *, import_id: str, 
 
 
 def _customer_for(
-    ledger: Ledger, clock: Clock, row: ImportRow, *, import_id: str, actor: str
+    ledger: Ledger, clock: Clock, row: ImportRow, *, import_id: str, actor: str, known: dict[str, Customer]
 ) -> tuple[Customer | str, bool]:
     """(the customer, whether this import created it), or (why not, False)."""
     fields = row.customer
     wanted = entity_id("cust", f"import|{import_id}|{fields.external_id}")
-    stored = ledger.customer_by_external_id(fields.external_id)
+    stored = known.get(fields.external_id) or ledger.customer_by_external_id(fields.external_id)
     if stored is None:
         if needs_stored_customer(row):
             return f"no customer has external_id {fields.external_id}: give customer_name and customer_email", False
@@ -167,14 +178,15 @@ def _customer_for(
             locale=fields.locale,
         )
         try:
-            create_customer(ledger, clock, draft, actor=actor, customer_id=wanted)
+            stored = create_customer(ledger, clock, draft, actor=actor, customer_id=wanted)
         except ChangeRejected as rejected:
             # Created meanwhile: by this import's earlier delivery or another chunk, or by someone else.
             if rejected.reason not in (Rejection.EXISTS, Rejection.DUPLICATE_EXTERNAL_ID):
                 raise
-        stored = ledger.get_customer(wanted) or ledger.customer_by_external_id(fields.external_id)
+            stored = ledger.get_customer(wanted) or ledger.customer_by_external_id(fields.external_id)
         if stored is None:  # pragma: no cover - a refused create leaves the one holding the external id
             return f"customer {fields.external_id} could not be created; import the file again", False
+    known[fields.external_id] = stored
     if not needs_stored_customer(row):
         differs = customer_differences(stored, fields)
         if differs:
@@ -216,6 +228,8 @@ def _invoice_for(
                 raise
         except DomainError as refused:  # a rule create_invoice holds that the file check does not know
             return RowOutcome.REJECTED, f"invoice {fields.number}: {refused.message}"
+        else:
+            return RowOutcome.IMPORTED, ""
         stored = ledger.get_invoice(wanted) or _invoice_numbered(ledger, fields.number)
         if stored is None:  # pragma: no cover - a refused create leaves the one holding the number
             return RowOutcome.REJECTED, f"invoice {fields.number} could not be created; import the file again"
