@@ -1,4 +1,4 @@
-"""Bulk import, locally: a file of PAYPORTAL_BENCH_IMPORT_ROWS rows (default 2,000: half the customers with
+"""Bulk import, locally: a file of PAYPORTAL_BENCH_IMPORT_ROWS rows (default 1,000: half the customers with
 two invoices each) checked and queued as POST /v1/imports does, then every chunk through the imports worker's
 handler, as the SQS event source hands it over, on the moto `make dev` runs. Prints the rows per second and the
 DynamoDB requests per row, then the same for the same file imported again (every row found and skipped)."""
@@ -14,7 +14,7 @@ from typing import Any
 
 from shared import schema
 
-ROWS = int(os.environ.get("PAYPORTAL_BENCH_IMPORT_ROWS", "2000"))
+ROWS = int(os.environ.get("PAYPORTAL_BENCH_IMPORT_ROWS", "1000"))
 NOW = datetime(2027, 3, 20, 15, tzinfo=UTC)
 HEADER = "customer_external_id,customer_name,customer_email,invoice_number,currency,amount_minor,due_date"
 
