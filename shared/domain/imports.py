@@ -221,7 +221,8 @@ def check_file(content: str, file_format: FileFormat) -> list[ImportRow]:
     numbers: dict[str, int] = {}  # invoice number -> the first line with it, whether or not that row is right
     for line, cells in read_cells(content, file_format):
         number = strip_bidi_controls(cells.get("invoice_number", "")).strip()
-        first = numbers.setdefault(number, line) if number else line
+        # Only a well-formed number is compared (and so ever echoed back); a bad one is its row's own error.
+        first = numbers.setdefault(number, line) if _NUMBER.match(number) else line
         try:
             checked = check_row(line, cells)
         except RowProblem as problem:

@@ -202,3 +202,12 @@ def test_a_decimal_amount_and_its_minor_units_read_the_same(minor: int, currency
     by_minor = check_file(a_file(a_row(currency=currency, amount="", amount_minor=str(minor))), FileFormat.CSV)
     assert by_decimal[0].invoice == by_minor[0].invoice
     assert by_decimal[0].invoice is not None and by_decimal[0].invoice.amount_due == minor
+
+
+def test_lone_surrogates_and_controls_are_row_errors_never_echoed() -> None:
+    # JSON may carry "\ud800" escapes: a string Python holds but UTF-8 cannot; no error message may repeat it
+    lines = [json.dumps(a_row(invoice_number="\ud800")), json.dumps(a_row(invoice_number="\ud800", amount="1"))]
+    errors = errors_of("\n".join(lines), FileFormat.JSONL)
+    assert [line for line, _ in errors] == [1, 2]
+    assert all("\ud800" not in reason for _, reason in errors)
+    assert errors_of(json.dumps({**a_row(), "\ud800x": "1"}), FileFormat.JSONL) == [(1, "unknown field(s): 'x'")]
