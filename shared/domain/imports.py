@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import cache
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -274,9 +275,9 @@ def _cell(name: str, value: str) -> str:
         raise RowProblem(f"{name} is longer than {MAX_CELL} characters")
     if name == "description":  # the one cell that may run over lines, as the API's description may
         value = value.replace("\r\n", "\n")
-        if any(not ch.isprintable() and ch not in "\n\t" for ch in value):
+        if not value.replace("\n", "").replace("\t", "").isprintable():
             raise RowProblem(f"{name} holds a control character")
-    elif any(not ch.isprintable() for ch in value):
+    elif not value.isprintable():
         raise RowProblem(f"{name} holds a control character")
     return value
 
@@ -294,20 +295,35 @@ def _email(value: str) -> str:
 
 
 def _timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise RowProblem("customer_timezone must be an IANA time zone such as Europe/Berlin") from None
+    if not _known_zone(value):
+        raise RowProblem("customer_timezone must be an IANA time zone such as Europe/Berlin")
     return value
 
 
+@cache  # a file repeats a few zones and locales on every row: each is looked up once
+def _known_zone(value: str) -> bool:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def _locale(value: str) -> str:
+    found = _known_locale(value[:40])
+    if found is None:
+        raise RowProblem("customer_locale must be a locale such as en-US or de-DE")
+    return found
+
+
+@cache
+def _known_locale(value: str) -> str | None:
     from babel import Locale, UnknownLocaleError  # lazy: babel's locale data loads only when a locale is checked
 
     try:
         parsed = Locale.parse(value.replace("-", "_"))
     except (UnknownLocaleError, ValueError, TypeError):
-        raise RowProblem("customer_locale must be a locale such as en-US or de-DE") from None
+        return None
     return str(parsed).replace("_", "-")
 
 
