@@ -143,6 +143,16 @@ class LedgerContract:
         assert ledger.get_customer("cus_1") == customer
         assert ledger.get_invoice_and_customer("inv_none", "cus_1") == (None, customer)
 
+    def test_customers_are_read_many_at_a_time_each_once(self, ledger: LedgerUnderTest) -> None:
+        # Given 150 customers (more than one BatchGetItem holds)
+        ids = [f"cus_{n:03d}" for n in range(150)]
+        for customer_id in ids:
+            ledger.commit(Change(new_customer=a_customer(customer_id)))
+        # When they are read with ids repeated and unknown; Then each known one is there, once, as committed
+        found = ledger.get_customers([*ids, "cus_000", "cus_unknown"])
+        assert sorted(found) == ids
+        assert found["cus_149"] == ledger.get_customer("cus_149")
+
     def test_a_customer_update_replaces_the_customer(self, ledger: LedgerUnderTest) -> None:
         # Given a customer; When it is updated twice, each time over the version read
         ledger.commit(Change(new_customer=a_customer()))

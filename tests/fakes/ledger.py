@@ -382,6 +382,9 @@ class InMemoryLedger:
     def get_customer(self, customer_id: str) -> Customer | None:
         return self.customers.get(customer_id)
 
+    def get_customers(self, customer_ids: list[str]) -> dict[str, Customer]:
+        return {c: self.customers[c] for c in customer_ids if c in self.customers}
+
     def customer_by_external_id(self, external_id: str) -> Customer | None:
         customer_id = self.external_ids.get(external_id)
         return self.customers.get(customer_id) if customer_id else None

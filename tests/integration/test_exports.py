@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -147,3 +148,32 @@ def test_hostile_requests_are_a_clear_4xx(aws: Aws, params: dict[str, str], stat
     assert reply["statusCode"] == status, reply["body"]
     if field:
         assert field in {problem["field"] for problem in json_body(reply)["error"]["fields"]}, reply["body"]
+
+
+def test_a_refund_kept_before_its_booking_day_was_stays_on_the_day_it_was_booked(
+    aws: Aws, clock: FixedClock, gateway: FakeGateway
+) -> None:
+    from shared import wiring
+    from shared.domain.records import Refund, RefundStatus
+    from shared.services.ports import Change
+
+    # Given a refund recorded pending on March 2 by the code before refunds kept created_at
+    customer = create_customer(timezone="UTC", email="old@example.com", name="Old Refund")
+    invoice = create_invoice(customer["id"], number="INV-OLD", amount_due=20_000, due_date="2027-03-15")
+    intent = pay(invoice, 20_000)
+    ledger = wiring.ledger()
+    [payment] = ledger.get_invoice_payments(invoice["id"])
+    march_2 = MARCH_1 + timedelta(days=1)
+    legacy = Refund("re_old", 3_000, RefundStatus.PENDING, False, "requested_by_customer", march_2)
+    ledger.commit(Change(payment_refunds=replace(payment, refunds=(legacy,), refund_version=1, updated_at=march_2)))
+    # When it succeeds on March 3
+    clock.instant = MARCH_1 + timedelta(days=2)
+    assert outcome(refund_event("updated", refund_object("re_old", intent, 3_000, "succeeded"), "evt_old")) == "applied"
+
+    # Then it is on March 2 only, once
+    def refunds_on(day: str) -> list[str]:
+        found = lines(export(**{"from": day, "to": day, "timezone": "UTC"}))
+        return [line["refund_id"] for line in found if line["type"] == "refund"]
+
+    assert refunds_on("2027-03-02") == ["re_old"]
+    assert refunds_on("2027-03-03") == []

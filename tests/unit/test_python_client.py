@@ -25,7 +25,12 @@ CLIENTS = Path(__file__).parents[2] / "clients" / "python"
 
 
 def files(folder: Path) -> dict[str, bytes]:
-    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+    """The package's files, without the bytecode Python writes beside them when it imports the package."""
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
 
 
 def test_the_committed_client_is_what_the_generator_makes_of_the_document(tmp_path: Path) -> None:

@@ -107,7 +107,9 @@ def plan_refunds(
             reason=one.reason or (before.reason if before else ""),
             updated_at=now,
             request_ref=before.request_ref if before else one.request_ref,
-            created_at=before.created_at if before else now,
+            # booked once: a refund kept before created_at was has been booked on its last change (the returns
+            # list's backfill and booked_at say so), and keeps that day
+            created_at=(before.created_at or before.updated_at) if before else now,
         )
         refunds[after.id] = after
         delta = after.amount * (int(after.counts) - int(before is not None and before.counts))
