@@ -161,6 +161,7 @@ class LocalStack:
             "PAYPORTAL_DIGEST_RECIPIENTS": self.config.digest_recipients,
             "PAYPORTAL_DIGEST_TIMEZONE": self.config.digest_timezone,
             "PAYPORTAL_CONSOLE_CLIENT_ID": resources.console_client_id,
+            "PAYPORTAL_LOCAL_STACK": "1",
             "POWERTOOLS_SERVICE_NAME": "payportal",
             "POWERTOOLS_METRICS_NAMESPACE": "payportal-local",
             "POWERTOOLS_TRACE_DISABLED": "true",

@@ -22,6 +22,8 @@ Environment variables (CDK sets them in AWS; the local stack sets them for `make
 | PAYPORTAL_DIGEST_RECIPIENTS      | the operator's addresses for the morning digest, comma-separated; empty: none |
 | PAYPORTAL_DIGEST_TIMEZONE        | the operator's IANA time zone: the digest's "today" (default UTC) |
 | PAYPORTAL_CONSOLE_CLIENT_ID      | the console's Cognito app client (the console function only)   |
+| PAYPORTAL_WEBHOOKS_QUEUE_URL     | SQS queue of outbound webhook deliveries (the delivery function) |
+| PAYPORTAL_LOCAL_STACK            | "1" only on the local stack: webhooks may go to http://127.0.0.1 |
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ class Settings:
     digest_recipients: tuple[str, ...] = ()
     digest_timezone: str = "UTC"
     console_client_id: str | None = None
+    webhooks_queue_url: str | None = None
+    local_stack: bool = False
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -89,6 +93,8 @@ class Settings:
             ),
             digest_timezone=env.get("PAYPORTAL_DIGEST_TIMEZONE", "").strip() or "UTC",
             console_client_id=env.get("PAYPORTAL_CONSOLE_CLIENT_ID") or None,
+            webhooks_queue_url=env.get("PAYPORTAL_WEBHOOKS_QUEUE_URL") or None,
+            local_stack=env.get("PAYPORTAL_LOCAL_STACK", "").strip() == "1",
         )
 
 

@@ -72,6 +72,12 @@ ROUTES: Final = (
     Route("PUT", "/v1/dunning-policy", "operator_api", "iam"),
     Route("GET", "/v1/reports/aging", "operator_api", "iam"),
     Route("GET", "/v1/reports/collections", "operator_api", "iam"),
+    Route("POST", "/v1/webhook-endpoints", "operator_api", "iam"),
+    Route("GET", "/v1/webhook-endpoints", "operator_api", "iam"),
+    Route("GET", "/v1/webhook-endpoints/{endpoint_id}", "operator_api", "iam"),
+    Route("PATCH", "/v1/webhook-endpoints/{endpoint_id}", "operator_api", "iam"),
+    Route("DELETE", "/v1/webhook-endpoints/{endpoint_id}", "operator_api", "iam"),
+    Route("POST", "/v1/webhook-endpoints/{endpoint_id}/rotate-secret", "operator_api", "iam"),
     # The operator console (functions/console): its own sign-in pages talk to Cognito from the server.
     Route("GET", "/console", "console", "session"),
     Route("GET", "/console/sign-in", "console", "session"),

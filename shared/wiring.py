@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from shared.adapters.cognito import CognitoStaffDirectory  # lazy: see the module docstring
     from shared.adapters.dynamodb.console_sessions import DynamoConsoleSessions
+    from shared.adapters.dynamodb.webhook_endpoints import DynamoWebhookEndpoints
     from shared.adapters.idempotency import PowertoolsOnce  # lazy: see the module docstring
     from shared.adapters.notifications import EventBridgePublisher, SesMailer
     from shared.adapters.secrets import StripeCredentials
@@ -196,6 +197,8 @@ _ONCE_SCOPES = {
     "credit_note": ("issue_credit_note", "issue_credit_note"),
     "pay_link": ("issue_pay_link", "issue_pay_link"),
     "stripe_event_replay": ("replay_stripe_event", "replay_stripe_event"),
+    "webhook_endpoint": ("create_webhook_endpoint", "create_webhook_endpoint"),
+    "webhook_secret": ("rotate_webhook_secret", "rotate_webhook_secret"),
     # The console's actions that would apply again if a form were sent twice (shared.services.console_actions).
     "console_action": ("console_action", "console_action"),
 }
@@ -239,9 +242,16 @@ def console_sessions() -> DynamoConsoleSessions:
     return DynamoConsoleSessions(client("dynamodb"), settings().table_name)
 
 
+@cache
+def webhook_endpoints() -> DynamoWebhookEndpoints:
+    from shared.adapters.dynamodb.webhook_endpoints import DynamoWebhookEndpoints  # lazy: webhooks' only
+
+    return DynamoWebhookEndpoints(client("dynamodb"), settings().table_name)
+
+
 def reset() -> None:
     """Forget every cached client and setting (tests, and the local stack after it changes the environment)."""
     cached_builders = (config.settings, aws.client, aws._session, ledger, _gateway, mailer, publisher, reminders_queue)
-    for cached in (*cached_builders, _run_once, staff_directory, console_sessions):
+    for cached in (*cached_builders, _run_once, staff_directory, console_sessions, webhook_endpoints):
         cached.cache_clear()
     secrets.clear_cache()

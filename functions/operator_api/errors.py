@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from functions.operator_api.schemas import ErrorBody, ErrorDetail, FieldProblem, GatewayError
 from shared.domain import errors as domain
 from shared.domain.dunning import InvalidPolicy
+from shared.domain.webhooks import InvalidWebhookEndpoint, TooManyWebhookEndpoints
 from shared.observability import logger
 from shared.services.lists import InvalidFilter
 from shared.services.once import MissingIdempotencyKey
@@ -40,6 +41,8 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.InvalidDate: 422,
     domain.ConcurrentUpdate: 409,
     InvalidPolicy: 422,
+    InvalidWebhookEndpoint: 422,
+    TooManyWebhookEndpoints: 409,
     InvalidFilter: 422,
     InvalidReportRange: 422,
     ReportUnavailable: 422,
@@ -55,7 +58,7 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     "(`idempotency_key_required`), a query parameter the route does not take (`unknown_parameter`), or "
     "filters no list answers together (`filters_not_served`, saying which to combine)",
     403: "from API Gateway: the request is not signed with SigV4 by an allowed IAM identity, or no such route",
-    404: "no such customer, invoice, payment or recurring charge (`not_found`)",
+    404: "no such customer, invoice, payment, recurring charge or webhook endpoint (`not_found`)",
     409: "the state does not allow it (`invalid_state_transition`, `invoice_not_payable`), the number or "
     "external id is taken, a request with this `Idempotency-Key` is still running, or it changed meanwhile",
     415: "the request declares a Content-Type other than `application/json` (`unsupported_media_type`)",

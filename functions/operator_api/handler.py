@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.operator_api import reports as report_routes
 from functions.operator_api import views
+from functions.operator_api import webhooks as webhook_routes
 from functions.operator_api.errors import documented, listed, not_an_object, not_json, register_error_handlers, reported
 from functions.operator_api.list_query import OutputFormat, as_utc, check_repeats, reply, report_reply
 from functions.operator_api.query_params import unknown_parameters
@@ -78,6 +79,7 @@ from shared.services.stripe_events import replay
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_body)
 register_error_handlers(app)
 app.include_router(report_routes.router)
+app.include_router(webhook_routes.router)
 
 
 # Required, so OpenAPI says so; a missing or blank one is still our 400 `idempotency_key_required` (errors.py).

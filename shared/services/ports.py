@@ -150,6 +150,8 @@ class Rejection(StrEnum):
     STALE_PLAN = "stale_plan"  # plan_update: no such plan, or it changed since it was read
     STALE_RECURRING = "stale_recurring"  # recurring_update: no such recurring charge, or it changed
     DISPUTE_NOT_FORWARD = "dispute_not_forward"  # dispute: the stored dispute is as far along (open, closed)
+    # webhook endpoints (shared.services.webhook_ports): no such endpoint, or it changed since it was read
+    STALE_WEBHOOK_ENDPOINT = "stale_webhook_endpoint"
 
 
 class ChangeRejected(Exception):

@@ -1029,6 +1029,7 @@ _AUDIT_TRAILS: Final[dict[AuditSubject, Callable[[str], Key]]] = {
     AuditSubject.RECURRING_CHARGE: recurring_key,
     AuditSubject.DUNNING_POLICY: lambda _: POLICY_KEY,
     AuditSubject.STRIPE_EVENT: event_key,
+    AuditSubject.WEBHOOK_ENDPOINT: lambda endpoint_id: (f"WEBHOOKENDPOINT#{endpoint_id}", "ENDPOINT"),
 }
 
 

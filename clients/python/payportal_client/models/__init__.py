@@ -62,6 +62,7 @@ from .new_recurring_charge_interval import NewRecurringChargeInterval
 from .new_refund import NewRefund
 from .new_refund_reason import NewRefundReason
 from .new_reversal import NewReversal
+from .new_webhook_endpoint import NewWebhookEndpoint
 from .offline_payment_made_out import OfflinePaymentMadeOut
 from .offline_payment_made_out_invoice_status import OfflinePaymentMadeOutInvoiceStatus
 from .offline_receipt_out import OfflineReceiptOut
@@ -97,6 +98,16 @@ from .stripe_event_out import StripeEventOut
 from .stripe_event_out_outcome import StripeEventOutOutcome
 from .stripe_events_page import StripeEventsPage
 from .transactions_page import TransactionsPage
+from .webhook_endpoint_changes import WebhookEndpointChanges
+from .webhook_endpoint_out import WebhookEndpointOut
+from .webhook_endpoint_out_disabled_reason_type_0 import (
+    WebhookEndpointOutDisabledReasonType0,
+)
+from .webhook_endpoint_with_secret import WebhookEndpointWithSecret
+from .webhook_endpoint_with_secret_disabled_reason_type_0 import (
+    WebhookEndpointWithSecretDisabledReasonType0,
+)
+from .webhook_endpoints_page import WebhookEndpointsPage
 
 __all__ = (
     "AgingLineOut",
@@ -161,6 +172,7 @@ __all__ = (
     "NewRefund",
     "NewRefundReason",
     "NewReversal",
+    "NewWebhookEndpoint",
     "OfflinePaymentMadeOut",
     "OfflinePaymentMadeOutInvoiceStatus",
     "OfflineReceiptOut",
@@ -196,4 +208,10 @@ __all__ = (
     "StripeEventOutOutcome",
     "StripeEventsPage",
     "TransactionsPage",
+    "WebhookEndpointChanges",
+    "WebhookEndpointOut",
+    "WebhookEndpointOutDisabledReasonType0",
+    "WebhookEndpointsPage",
+    "WebhookEndpointWithSecret",
+    "WebhookEndpointWithSecretDisabledReasonType0",
 )
