@@ -115,6 +115,8 @@ ROUTES: Final = (
 # Functions behind HTTP routes, and those fired by other sources.
 HTTP_FUNCTIONS: Final = tuple(sorted({route.function for route in ROUTES}))
 STREAM_FUNCTIONS: Final = ("outbox",)
+# Functions an SQS queue triggers: the outbound webhooks' deliveries (fed by a bus rule).
+QUEUE_FUNCTIONS: Final = ("webhook_delivery",)
 # Functions subscribed to the SNS topic SES publishes bounce and complaint events to.
 SES_EVENT_FUNCTIONS: Final = ("email_feedback",)
 # Functions fired by EventBridge Scheduler, with their schedule expression (local: /_local/schedules/{name}/run).

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from shared.adapters.notifications import EventBridgePublisher, SesMailer
     from shared.adapters.secrets import StripeCredentials
     from shared.adapters.stripe_gateway import StripeGateway  # lazy: see the module docstring
+    from shared.adapters.webhook_http import SafeWebhookSender  # lazy: see the module docstring
     from shared.adapters.work_queue import SqsWorkQueue  # lazy: see the module docstring
     from shared.domain.records import Customer
     from shared.services.checkout import CheckoutConfig
@@ -249,9 +250,28 @@ def webhook_endpoints() -> DynamoWebhookEndpoints:
     return DynamoWebhookEndpoints(client("dynamodb"), settings().table_name)
 
 
+@cache
+def webhooks_queue() -> SqsWorkQueue:
+    """The outbound webhook deliveries' queue: bus events in, one delivery per endpoint out."""
+    from shared.adapters.work_queue import SqsWorkQueue  # lazy: see the module docstring
+
+    url = settings().webhooks_queue_url
+    if not url:
+        raise config.ConfigurationError("PAYPORTAL_WEBHOOKS_QUEUE_URL is not set")
+    return SqsWorkQueue(client("sqs"), url)
+
+
+@cache
+def webhook_sender() -> SafeWebhookSender:
+    from shared.adapters.webhook_http import SafeWebhookSender  # lazy: see the module docstring
+
+    return SafeWebhookSender(allow_loopback=settings().local_stack)
+
+
 def reset() -> None:
     """Forget every cached client and setting (tests, and the local stack after it changes the environment)."""
     cached_builders = (config.settings, aws.client, aws._session, ledger, _gateway, mailer, publisher, reminders_queue)
-    for cached in (*cached_builders, _run_once, staff_directory, console_sessions, webhook_endpoints):
+    webhooks = (webhook_endpoints, webhooks_queue, webhook_sender)
+    for cached in (*cached_builders, _run_once, staff_directory, console_sessions, *webhooks):
         cached.cache_clear()
     secrets.clear_cache()

@@ -6,10 +6,13 @@ Kept apart from ports.py: only the operator API and the delivery function use th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
 
 from shared.domain.records import AuditEntry
 from shared.domain.webhooks import WebhookEndpoint
+
+EXCERPT_LIMIT: Final = 200
 
 
 class WebhookEndpoints(Protocol):
@@ -34,3 +37,26 @@ class WebhookEndpoints(Protocol):
 
 def subscribed(endpoints: Sequence[WebhookEndpoint], event_type: str) -> list[WebhookEndpoint]:
     return [e for e in endpoints if e.subscribes_to(event_type)]
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What one POST to an endpoint came to: its status (None when no answer came: refused address, DNS,
+    timeout, TLS) and, for a failure, a short excerpt (at most EXCERPT_LIMIT characters) of what was said."""
+
+    status: int | None
+    excerpt: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+class WebhookSender(Protocol):
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
+        """POST once: no redirect followed, a timeout, the host resolved and refused unless public."""
+        ...
+
+
+class DeliveryQueue(Protocol):
+    def send(self, bodies: Sequence[dict[str, Any]]) -> None: ...
