@@ -78,6 +78,8 @@ ROUTES: Final = (
     Route("PATCH", "/v1/webhook-endpoints/{endpoint_id}", "operator_api", "iam"),
     Route("DELETE", "/v1/webhook-endpoints/{endpoint_id}", "operator_api", "iam"),
     Route("POST", "/v1/webhook-endpoints/{endpoint_id}/rotate-secret", "operator_api", "iam"),
+    Route("GET", "/v1/webhook-endpoints/{endpoint_id}/deliveries", "operator_api", "iam"),
+    Route("POST", "/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry", "operator_api", "iam"),
     # The operator console (functions/console): its own sign-in pages talk to Cognito from the server.
     Route("GET", "/console", "console", "session"),
     Route("GET", "/console/sign-in", "console", "session"),

@@ -200,6 +200,7 @@ _ONCE_SCOPES = {
     "stripe_event_replay": ("replay_stripe_event", "replay_stripe_event"),
     "webhook_endpoint": ("create_webhook_endpoint", "create_webhook_endpoint"),
     "webhook_secret": ("rotate_webhook_secret", "rotate_webhook_secret"),
+    "webhook_retry": ("retry_webhook_delivery", "retry_webhook_delivery"),
     # The console's actions that would apply again if a form were sent twice (shared.services.console_actions).
     "console_action": ("console_action", "console_action"),
 }

@@ -24,6 +24,7 @@ KNOWN_PARAMETERS: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("GET", "/v1/reports/aging"): frozenset({"as_of", "currency", "group_by", "format"}),
     ("GET", "/v1/reports/collections"): frozenset({"from", "to", "currency", "format"}),
     ("GET", "/v1/reports/reminders"): frozenset({"from", "to", "format"}),
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}/deliveries"): frozenset({"status", "limit", "cursor"}),
 }
 
 

@@ -61,3 +61,23 @@ class WebhookEndpointWithSecret(WebhookEndpointOut):
 
 class WebhookEndpointsPage(BaseModel):
     webhook_endpoints: list[WebhookEndpointOut]
+
+
+class FailedDeliveryOut(BaseModel):
+    id: str
+    event_type: str
+    event_id: str = Field(description="the webhook-id it was sent with (the event's id)")
+    attempts: int
+    last_status: int | None = Field(description="the last answer's HTTP status; null: no answer came")
+    last_error: str = Field(description="at most 200 characters of the last answer, or why there was none")
+    failed_at: datetime
+
+
+class FailedDeliveriesPage(BaseModel):
+    deliveries: list[FailedDeliveryOut]
+    next_cursor: str | None
+
+
+class DeliveryRetryOut(BaseModel):
+    delivery_id: str
+    status: Literal["queued"] = Field(description="queued again, with a fresh retry schedule")

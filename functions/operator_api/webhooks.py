@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import Annotated, Literal, cast
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from functions.operator_api.errors import documented
 from functions.operator_api.webhook_schemas import (
+    DeliveryRetryOut,
+    FailedDeliveriesPage,
+    FailedDeliveryOut,
     NewWebhookEndpoint,
     WebhookEndpointChanges,
     WebhookEndpointOut,
@@ -19,7 +22,8 @@ from functions.operator_api.webhook_schemas import (
 from shared import wiring
 from shared.clock import business_clock
 from shared.config import settings
-from shared.domain.webhooks import WebhookEndpoint
+from shared.domain.webhooks import FailedDelivery, WebhookEndpoint
+from shared.services import webhook_delivery
 from shared.services import webhook_endpoints as endpoints
 from shared.services.webhook_endpoints import EndpointCorrection, EndpointDraft, WithSecret
 
@@ -144,3 +148,51 @@ def rotate_webhook_secret(endpoint_id: str, idempotency_key: IdempotencyKey) -> 
         actor=_actor(),
     )
     return _with_secret(made)
+
+
+def _failed_out(delivery: FailedDelivery) -> FailedDeliveryOut:
+    return FailedDeliveryOut(
+        id=delivery.id,
+        event_type=str(delivery.event.get("type", "")),
+        event_id=str(delivery.event.get("id", "")),
+        attempts=delivery.attempts,
+        last_status=delivery.last_status,
+        last_error=delivery.excerpt,
+        failed_at=delivery.failed_at,
+    )
+
+
+@router.get(
+    "/v1/webhook-endpoints/<endpoint_id>/deliveries",
+    tags=TAGS,
+    summary="The endpoint's deliveries that failed for good (every retry over three days), oldest first",
+    responses=documented(200, 400, 404, 422),
+)
+def list_webhook_deliveries(
+    endpoint_id: str,
+    status: Annotated[Literal["failed"], Query(description="failed: the only list kept")] = "failed",
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+) -> FailedDeliveriesPage:
+    page = webhook_delivery.list_failed(wiring.webhook_endpoints(), endpoint_id, limit=limit, cursor=cursor)
+    return FailedDeliveriesPage(deliveries=[_failed_out(d) for d in page.items], next_cursor=page.next_cursor)
+
+
+@router.post(
+    "/v1/webhook-endpoints/<endpoint_id>/deliveries/<delivery_id>/retry",
+    tags=TAGS,
+    summary="Send a failed delivery again (same webhook-id and body), with a fresh retry schedule",
+    status_code=202,
+    responses=documented(202, 400, 404, 409, 422),
+)
+def retry_webhook_delivery(endpoint_id: str, delivery_id: str, idempotency_key: IdempotencyKey) -> DeliveryRetryOut:
+    retried = webhook_delivery.retry_failed_once(
+        wiring.webhook_endpoints(),
+        wiring.webhooks_queue(),
+        wiring.run_once("webhook_retry", router.lambda_context),
+        endpoint_id,
+        delivery_id,
+        key=idempotency_key,
+        actor=_actor(),
+    )
+    return DeliveryRetryOut(delivery_id=retried, status="queued")

@@ -12,10 +12,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import wiring
-from shared.clock import SystemClock
+from shared.clock import SystemClock, business_clock
 from shared.cold_start import resumes_collector
 from shared.observability import MetricUnit, logger, metrics
-from shared.services.webhook_delivery import DeliveryTask, Outcome, deliver, event_from_bus, fan_out
+from shared.services.webhook_delivery import Attempt, DeliveryTask, Outcome, deliver, event_from_bus, fan_out
 
 # A batch whose every delivery is waiting out its backoff is an answer, not an error of the invocation.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -37,10 +37,19 @@ def handle_record(record: SQSRecord) -> None:
             wiring.webhooks_queue().send([t.as_message() for t in tasks])
         return
     task = DeliveryTask.from_message(body)
-    attempt = int(record.attributes.approximate_receive_count or 1)
-    result = deliver(wiring.webhook_endpoints(), wiring.webhook_sender(), SystemClock(), task, attempt=attempt)
-    ids = {"endpoint_id": task.endpoint_id, "webhook_id": task.event.id, "attempt": attempt}
+    attributes = record.attributes
+    attempt = Attempt(
+        number=int(attributes.approximate_receive_count or 1),
+        message_id=record.message_id,
+        first_queued_ms=int(attributes.sent_timestamp or 0),
+    )
+    endpoints, sender = wiring.webhook_endpoints(), wiring.webhook_sender()
+    result = deliver(endpoints, sender, business_clock(), task, attempt, wall_clock=SystemClock())
+    ids = {"endpoint_id": task.endpoint_id, "webhook_id": task.event.id, "attempt": attempt.number}
     metrics.add_metric(name=f"Webhooks{result.outcome.value.capitalize()}", unit=MetricUnit.Count, value=1)
+    if result.disabled_endpoint:  # alarmed (infra/components/monitoring.py)
+        metrics.add_metric(name="WebhookEndpointsDisabled", unit=MetricUnit.Count, value=1)
+        logger.warning("webhook endpoint disabled after deliveries failed in a row", extra=ids)
     if result.outcome is Outcome.RETRY:
         status = result.sent.status if result.sent else None
         logger.info("webhook attempt failed; retried later", extra=ids | {"status": status, "in_s": result.retry_in})

@@ -9,6 +9,7 @@ Secrets never appear in a record's repr, so a logged record shows none.
 from __future__ import annotations
 
 import base64
+import hashlib
 import ipaddress
 import os
 from dataclasses import dataclass, field, replace
@@ -180,3 +181,38 @@ def is_public_address(address: str) -> bool:
 def signature(secrets: tuple[SigningSecret, ...], message_id: str, at: datetime, body: str) -> str:
     """The `webhook-signature` header: one `v1,<base64>` per live secret, space-separated."""
     return " ".join(Webhook(s.value).sign(message_id, at, body) for s in secrets)
+
+
+# An endpoint whose deliveries fail for good this many times in a row is disabled (and the operator alerted).
+DISABLE_AFTER_FAILURES: Final = 5
+
+
+@dataclass(frozen=True, slots=True)
+class FailedDelivery:
+    """A delivery that failed for good: every attempt over the retry schedule failed, or the endpoint was
+    disabled while it waited. Kept on the endpoint until replayed (or the endpoint deleted). `event` is the
+    webhook event as queued: type, id, timestamp, data."""
+
+    id: str  # whd_<13-digit ms when first queued><16 hex>: sorts by when the delivery was first queued
+    endpoint_id: str
+    event: dict[str, object]
+    attempts: int
+    last_status: int | None  # the last answer's HTTP status; None: no answer (refused, DNS, timeout, TLS)
+    excerpt: str  # at most 200 characters of the last answer or of why there was none
+    failed_at: datetime
+
+
+def failed_delivery_id(endpoint_id: str, event_id: str, message_id: str, first_queued_ms: int) -> str:
+    """The same failing delivery, handled twice (its message seen again), gets the same id."""
+    digest = hashlib.sha256(f"{endpoint_id}|{event_id}|{message_id}".encode()).hexdigest()[:16]
+    return f"whd_{first_queued_ms:013d}{digest}"
+
+
+def failed_once_more(endpoint: WebhookEndpoint, at: datetime) -> WebhookEndpoint:
+    """The endpoint after one more delivery failed for good: disabled at DISABLE_AFTER_FAILURES in a row."""
+    failures = endpoint.consecutive_failures + 1
+    if endpoint.enabled and failures >= DISABLE_AFTER_FAILURES:
+        return endpoint.next_version(
+            at, consecutive_failures=failures, enabled=False, disabled_reason=DisabledReason.FAILING
+        )
+    return endpoint.next_version(at, consecutive_failures=failures)

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from shared.domain.records import AuditEntry
-from shared.domain.webhooks import WebhookEndpoint
+from shared.domain.webhooks import FailedDelivery, WebhookEndpoint
+from shared.services.ports import Page
 
 EXCERPT_LIMIT: Final = 200
 
@@ -32,6 +33,26 @@ class WebhookEndpoints(Protocol):
 
     def delete(self, endpoint: WebhookEndpoint, audit: AuditEntry) -> None:
         """Deleted only if the stored one is this version; else ChangeRejected(STALE_WEBHOOK_ENDPOINT)."""
+        ...
+
+    def record_failure(self, delivery: FailedDelivery, endpoint: WebhookEndpoint, audit: AuditEntry | None) -> None:
+        """The failed delivery and the endpoint after it (`version - 1` stored), in one transaction. Raises
+        ChangeRejected(EXISTS) when that delivery is recorded already (nothing written), and
+        ChangeRejected(STALE_WEBHOOK_ENDPOINT) when the endpoint changed meanwhile."""
+        ...
+
+    def failed_deliveries(self, endpoint_id: str, limit: int, cursor: str | None) -> Page:
+        """The endpoint's failed deliveries, oldest first (InvalidCursor for a cursor it did not hand out)."""
+        ...
+
+    def get_failed(self, endpoint_id: str, delivery_id: str) -> FailedDelivery | None: ...
+
+    def take_failed(self, delivery: FailedDelivery) -> None:
+        """Removed for a replay; ChangeRejected(STALE_WEBHOOK_ENDPOINT) when it is gone already (replayed)."""
+        ...
+
+    def restore_failed(self, delivery: FailedDelivery) -> None:
+        """Put back what take_failed removed (its replay could not be queued)."""
         ...
 
 

@@ -9,8 +9,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.domain.records import AuditEntry, AuditSubject
-from shared.domain.webhooks import DisabledReason, SigningSecret, WebhookEndpoint, new_secret_value, rotated
-from shared.services.ports import ChangeRejected, Rejection
+from shared.domain.webhooks import (
+    DisabledReason,
+    FailedDelivery,
+    SigningSecret,
+    WebhookEndpoint,
+    failed_delivery_id,
+    failed_once_more,
+    new_secret_value,
+    rotated,
+)
+from shared.services.ports import ChangeRejected, InvalidCursor, Rejection
 from shared.services.webhook_ports import WebhookEndpoints
 
 AT = datetime(2027, 3, 1, 9, tzinfo=UTC)
@@ -84,3 +93,64 @@ class WebhookEndpointsContract:
 
     def test_an_unknown_id_is_none(self, endpoints: WebhookEndpoints) -> None:
         assert endpoints.get("whe_never") is None and endpoints.all() == []
+
+    def test_a_failed_delivery_is_kept_with_the_endpoint_it_counts_against(self, endpoints: WebhookEndpoints) -> None:
+        endpoint = an_endpoint()
+        endpoints.create(endpoint, audit(endpoint.id, "webhook_endpoint.created"))
+        delivery = a_failure(endpoint.id, "msg_1")
+        after = failed_once_more(endpoint, AT)
+        endpoints.record_failure(delivery, after, None)
+        assert endpoints.get_failed(endpoint.id, delivery.id) == delivery
+        assert endpoints.get(endpoint.id) == after and after.consecutive_failures == 1
+        # The same delivery recorded again (its message handled twice) changes nothing
+        with pytest.raises(ChangeRejected) as again:
+            endpoints.record_failure(delivery, failed_once_more(after, AT), None)
+        assert again.value.reason is Rejection.EXISTS and endpoints.get(endpoint.id) == after
+        # Another over a stale endpoint writes nothing either
+        with pytest.raises(ChangeRejected) as stale:
+            endpoints.record_failure(a_failure(endpoint.id, "msg_2"), after, None)
+        assert stale.value.reason is Rejection.STALE_WEBHOOK_ENDPOINT
+        assert endpoints.get_failed(endpoint.id, a_failure(endpoint.id, "msg_2").id) is None
+
+    def test_failed_deliveries_page_oldest_first_and_a_taken_one_is_gone(self, endpoints: WebhookEndpoints) -> None:
+        endpoint = an_endpoint()
+        endpoints.create(endpoint, audit(endpoint.id, "webhook_endpoint.created"))
+        failures = [a_failure(endpoint.id, f"msg_{n}", queued_ms=1_000 + n) for n in range(5)]
+        current = endpoint
+        for failure in reversed(failures):
+            current = failed_once_more(current, AT)
+            endpoints.record_failure(failure, current, None)
+        seen, cursor = [], None
+        while True:
+            page = endpoints.failed_deliveries(endpoint.id, 2, cursor)
+            seen.extend(page.items)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert seen == failures
+        endpoints.take_failed(failures[0])
+        assert endpoints.get_failed(endpoint.id, failures[0].id) is None
+        with pytest.raises(ChangeRejected):
+            endpoints.take_failed(failures[0])
+        endpoints.restore_failed(failures[0])
+        assert endpoints.get_failed(endpoint.id, failures[0].id) == failures[0]
+        with pytest.raises(InvalidCursor):
+            endpoints.failed_deliveries(endpoint.id, 2, "bm90IGEgY3Vyc29y")
+
+
+def a_failure(endpoint_id: str, event_id: str, *, queued_ms: int = 1_000) -> FailedDelivery:
+    event: dict[str, object] = {
+        "type": "invoice.paid",
+        "id": event_id,
+        "timestamp": "2027-03-01T09:00:00Z",
+        "data": {"id": event_id},
+    }
+    return FailedDelivery(
+        id=failed_delivery_id(endpoint_id, event_id, "sqs-1", queued_ms),
+        endpoint_id=endpoint_id,
+        event=event,
+        attempts=12,
+        last_status=503,
+        excerpt="down",
+        failed_at=AT,
+    )

@@ -152,3 +152,93 @@ def test_a_disabled_or_deleted_endpoint_gets_nothing_more(
     assert receiver.received == []
     invoke(record(json.dumps(event)))
     assert queued(aws, queue) == []  # a disabled endpoint is not fanned out to
+
+
+def test_a_delivery_failing_every_attempt_is_kept_listed_and_replayed_once(
+    aws: Aws, clock: FixedClock, queue: str, receiver: Receiver
+) -> None:
+    from shared.services.webhook_delivery import MAX_ATTEMPTS
+
+    # Given: an endpoint that answers 503 to every attempt of a delivery
+    endpoint = register(receiver.url("/down"), ["invoice.created"])
+    receiver.statuses["/down"] = 503
+    [event] = [e for e in bus_events(aws) if e["detail-type"] == "invoice.created"]
+    invoke(record(json.dumps(event)))
+    [delivery] = queued(aws, queue)
+    # When: its last attempt fails (and the same message is handled twice)
+    last = record(delivery["Body"], receive_count=MAX_ATTEMPTS, message_id="m-1")
+    assert invoke(last) == {"batchItemFailures": []}  # failed for good: the message is done
+    assert invoke(last) == {"batchItemFailures": []}
+    # Then: it is listed once as failed, with the answer's status and an excerpt; the endpoint counts one failure
+    one = f"/v1/webhook-endpoints/{endpoint['id']}"
+    listed = operator("GET", one + "/deliveries", "/v1/webhook-endpoints/{endpoint_id}/deliveries",
+                      params={"endpoint_id": endpoint["id"]}, query={"status": "failed"})  # fmt: skip
+    assert listed["statusCode"] == 200, listed["body"]
+    [failed] = json_body(listed)["deliveries"]
+    assert failed["event_id"] == event["detail"]["id"] and failed["attempts"] == MAX_ATTEMPTS
+    assert failed["last_status"] == 503 and 0 < len(failed["last_error"]) <= 200
+    shown = json_body(
+        operator("GET", one, "/v1/webhook-endpoints/{endpoint_id}", params={"endpoint_id": endpoint["id"]})
+    )
+    assert shown["consecutive_failures"] == 1 and shown["enabled"] is True
+    # When: the operator replays it, twice with the same key
+    resource = "/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry"
+    params = {"endpoint_id": endpoint["id"], "delivery_id": failed["id"]}
+    path = f"{one}/deliveries/{failed['id']}/retry"
+    first = operator("POST", path, resource, params=params, headers={"Idempotency-Key": "replay-1"})
+    again = operator("POST", path, resource, params=params, headers={"Idempotency-Key": "replay-1"})
+    assert first["statusCode"] == again["statusCode"] == 202, first["body"]
+    # Then: one delivery is queued again, and the failed list is empty
+    [replayed] = queued(aws, queue)
+    assert json.loads(replayed["Body"])["event"]["id"] == event["detail"]["id"]
+    listed = operator("GET", one + "/deliveries", "/v1/webhook-endpoints/{endpoint_id}/deliveries",
+                      params={"endpoint_id": endpoint["id"]})  # fmt: skip
+    assert json_body(listed)["deliveries"] == []
+    # And it verifies when the endpoint is back
+    receiver.statuses["/down"] = 200
+    assert invoke(record(replayed["Body"])) == {"batchItemFailures": []}
+    got = receiver.at("/down")[-1]
+    assert Webhook(endpoint["secret"]).verify(got.body, got.headers)["data"]["id"] == event["detail"]["id"]
+    gone = operator("POST", path, resource, params=params, headers={"Idempotency-Key": "replay-2"})
+    assert gone["statusCode"] == 404
+
+
+def test_an_endpoint_failing_five_deliveries_in_a_row_is_disabled_and_audited(
+    aws: Aws, clock: FixedClock, queue: str, receiver: Receiver
+) -> None:
+    from shared.services.webhook_delivery import MAX_ATTEMPTS
+
+    endpoint = register(receiver.url("/down"), ["*"])
+    receiver.statuses["/down"] = 500
+    events = bus_events(aws)
+    for event in events:
+        invoke(record(json.dumps(event)))
+    deliveries = queued(aws, queue)
+    assert len(deliveries) >= 1
+    base = json.loads(deliveries[0]["Body"])
+    for n in range(5):  # five different failing deliveries
+        body = json.dumps(base | {"event": base["event"] | {"id": f"msg_{n}"}})
+        invoke(record(body, receive_count=MAX_ATTEMPTS, message_id=f"m-{n}"))
+    one = f"/v1/webhook-endpoints/{endpoint['id']}"
+    shown = json_body(
+        operator("GET", one, "/v1/webhook-endpoints/{endpoint_id}", params={"endpoint_id": endpoint["id"]})
+    )
+    assert shown["enabled"] is False and shown["disabled_reason"] == "failing" and shown["consecutive_failures"] == 5
+    trail = [i for i in aws.items("WEBHOOKENDPOINT#" + endpoint["id"]) if i.get("type") == "audit"]
+    disabled = [i for i in trail if i["action"] == "webhook_endpoint.disabled"]
+    assert len(disabled) == 1 and disabled[0]["actor"] == "job:webhook_delivery"
+    # A delivery still waiting is kept as failed, unsent
+    sent_before = len(receiver.received)
+    body = json.dumps(base | {"event": base["event"] | {"id": "msg_late"}})
+    invoke(record(body, receive_count=2, message_id="m-late"))
+    assert len(receiver.received) == sent_before
+    listed = operator("GET", one + "/deliveries", "/v1/webhook-endpoints/{endpoint_id}/deliveries",
+                      params={"endpoint_id": endpoint["id"]}, query={"limit": "10"})  # fmt: skip
+    assert len(json_body(listed)["deliveries"]) == 6
+    # Replay is refused until the operator enables it again
+    resource = "/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry"
+    delivery_id = json_body(listed)["deliveries"][0]["id"]
+    params = {"endpoint_id": endpoint["id"], "delivery_id": delivery_id}
+    refused = operator("POST", f"{one}/deliveries/{delivery_id}/retry", resource, params=params,
+                       headers={"Idempotency-Key": "k"})  # fmt: skip
+    assert refused["statusCode"] == 409

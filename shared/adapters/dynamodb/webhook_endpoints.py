@@ -15,13 +15,51 @@ from typing import Any, Final
 from shared import schema
 from shared.adapters.dynamodb import items
 from shared.adapters.dynamodb.codec import deserialize, serialize
-from shared.domain.records import AuditEntry
-from shared.domain.webhooks import DisabledReason, SigningSecret, WebhookEndpoint
-from shared.services.ports import ChangeRejected, Rejection
+from shared.adapters.dynamodb.cursors import decode_cursor, encode_cursor
+from shared.domain.records import AuditEntry, AuditSubject
+from shared.domain.webhooks import DisabledReason, FailedDelivery, SigningSecret, WebhookEndpoint
+from shared.services.ports import ChangeRejected, Page, Rejection
 
 PARTITION: Final = "WEBHOOKS"
 SORT_PREFIX: Final = "ENDPOINT#"
+FAILED_PREFIX: Final = "FAILED#"  # under WEBHOOKENDPOINT#{id}: the endpoint's failed deliveries
 PK, SK = schema.PARTITION_KEY, schema.SORT_KEY
+
+
+def _deliveries_partition(endpoint_id: str) -> str:
+    return items.audit_partition(AuditSubject.WEBHOOK_ENDPOINT, endpoint_id)
+
+
+def _failed_key(endpoint_id: str, delivery_id: str) -> dict[str, Any]:
+    return serialize({PK: _deliveries_partition(endpoint_id), SK: FAILED_PREFIX + delivery_id})
+
+
+def failed_item(delivery: FailedDelivery) -> dict[str, Any]:
+    return {
+        PK: _deliveries_partition(delivery.endpoint_id),
+        SK: FAILED_PREFIX + delivery.id,
+        "type": "webhook_delivery_failed",
+        "id": delivery.id,
+        "endpoint_id": delivery.endpoint_id,
+        "event": delivery.event,
+        "attempts": delivery.attempts,
+        "last_status": delivery.last_status,
+        "excerpt": delivery.excerpt,
+        "failed_at": items.timestamp(delivery.failed_at),
+    }
+
+
+def failed_from(item: dict[str, Any]) -> FailedDelivery:
+    status = item.get("last_status")
+    return FailedDelivery(
+        id=item["id"],
+        endpoint_id=item["endpoint_id"],
+        event=dict(item["event"]),
+        attempts=int(item["attempts"]),
+        last_status=int(status) if status is not None else None,
+        excerpt=item.get("excerpt") or "",
+        failed_at=datetime.fromisoformat(item["failed_at"]),
+    )
 
 
 def _key(endpoint_id: str) -> dict[str, Any]:
@@ -127,15 +165,77 @@ class DynamoWebhookEndpoints:
             }
         }
 
-    def _write(self, first: dict[str, Any], audit: AuditEntry | None, reason: Rejection, token: str) -> None:
-        writes = [first] if audit is None else [first, self._audit_put(audit)]
+    def _write(
+        self, first: dict[str, Any], audit: AuditEntry | None, reason: Rejection, token: str, *more: dict[str, Any]
+    ) -> None:
+        """`first`, `more`, then the audit entry, in one transaction; the first guard that failed names the
+        rejection (`reason` for `first`, STALE_WEBHOOK_ENDPOINT for the others)."""
+        writes = [first, *more] + ([] if audit is None else [self._audit_put(audit)])
         try:
             self._db.transact_write_items(TransactItems=writes, ClientRequestToken=token)
         except self._db.exceptions.TransactionCanceledException as error:
             codes = [r.get("Code") for r in error.response.get("CancellationReasons") or []]
             if codes and codes[0] == "ConditionalCheckFailed":
                 raise ChangeRejected(reason) from None
+            if "ConditionalCheckFailed" in codes:
+                raise ChangeRejected(Rejection.STALE_WEBHOOK_ENDPOINT) from None
             raise
+
+    def _endpoint_put(self, endpoint: WebhookEndpoint) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": serialize(endpoint_item(endpoint)),
+                "ConditionExpression": "#version = :previous",
+                "ExpressionAttributeNames": {"#version": "version"},
+                "ExpressionAttributeValues": serialize({":previous": endpoint.version - 1}),
+            }
+        }
+
+    def record_failure(self, delivery: FailedDelivery, endpoint: WebhookEndpoint, audit: AuditEntry | None) -> None:
+        put = {
+            "Put": {
+                "TableName": self._table,
+                "Item": serialize(failed_item(delivery)),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        token = _token("failed", delivery.id, str(endpoint.version))
+        self._write(put, audit, Rejection.EXISTS, token, self._endpoint_put(endpoint))
+
+    def failed_deliveries(self, endpoint_id: str, limit: int, cursor: str | None) -> Page:
+        partition = _deliveries_partition(endpoint_id)
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+            "ExpressionAttributeNames": {"#pk": PK, "#sk": SK},
+            "ExpressionAttributeValues": serialize({":pk": partition, ":prefix": FAILED_PREFIX}),
+            "Limit": limit,
+        }
+        if cursor:
+            query["ExclusiveStartKey"] = decode_cursor(cursor, partition, PK, SK, sort_prefix=FAILED_PREFIX)
+        reply = self._db.query(**query)
+        last = reply.get("LastEvaluatedKey")
+        found = [failed_from(deserialize(i)) for i in reply.get("Items", [])]
+        return Page(items=found, next_cursor=encode_cursor(last) if last else None)
+
+    def get_failed(self, endpoint_id: str, delivery_id: str) -> FailedDelivery | None:
+        key = _failed_key(endpoint_id, delivery_id)
+        item = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        return failed_from(deserialize(item)) if item else None
+
+    def take_failed(self, delivery: FailedDelivery) -> None:
+        try:
+            self._db.delete_item(
+                TableName=self._table,
+                Key=_failed_key(delivery.endpoint_id, delivery.id),
+                ConditionExpression="attribute_exists(pk)",
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            raise ChangeRejected(Rejection.STALE_WEBHOOK_ENDPOINT) from None
+
+    def restore_failed(self, delivery: FailedDelivery) -> None:
+        self._db.put_item(TableName=self._table, Item=serialize(failed_item(delivery)))
 
     def create(self, endpoint: WebhookEndpoint, audit: AuditEntry) -> None:
         put = {
@@ -148,15 +248,7 @@ class DynamoWebhookEndpoints:
         self._write(put, audit, Rejection.EXISTS, _token("create", endpoint.id, audit.id))
 
     def update(self, endpoint: WebhookEndpoint, audit: AuditEntry | None) -> None:
-        put = {
-            "Put": {
-                "TableName": self._table,
-                "Item": serialize(endpoint_item(endpoint)),
-                "ConditionExpression": "#version = :previous",
-                "ExpressionAttributeNames": {"#version": "version"},
-                "ExpressionAttributeValues": serialize({":previous": endpoint.version - 1}),
-            }
-        }
+        put = self._endpoint_put(endpoint)
         token = _token("update", endpoint.id, str(endpoint.version), audit.id if audit else "")
         self._write(put, audit, Rejection.STALE_WEBHOOK_ENDPOINT, token)
 

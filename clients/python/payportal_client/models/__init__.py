@@ -22,6 +22,7 @@ from .customer_aging_out import CustomerAgingOut
 from .customer_changes import CustomerChanges
 from .customer_out import CustomerOut
 from .customers_page import CustomersPage
+from .delivery_retry_out import DeliveryRetryOut
 from .dunning_policy_model import DunningPolicyModel
 from .dunning_step_model import DunningStepModel
 from .dunning_step_model_template import DunningStepModelTemplate
@@ -29,6 +30,8 @@ from .email_undeliverable_out import EmailUndeliverableOut
 from .email_undeliverable_out_reason import EmailUndeliverableOutReason
 from .error_body import ErrorBody
 from .error_detail import ErrorDetail
+from .failed_deliveries_page import FailedDeliveriesPage
+from .failed_delivery_out import FailedDeliveryOut
 from .field_problem import FieldProblem
 from .gateway_error import GatewayError
 from .hold_out import HoldOut
@@ -132,6 +135,7 @@ __all__ = (
     "CustomerChanges",
     "CustomerOut",
     "CustomersPage",
+    "DeliveryRetryOut",
     "DunningPolicyModel",
     "DunningStepModel",
     "DunningStepModelTemplate",
@@ -139,6 +143,8 @@ __all__ = (
     "EmailUndeliverableOutReason",
     "ErrorBody",
     "ErrorDetail",
+    "FailedDeliveriesPage",
+    "FailedDeliveryOut",
     "FieldProblem",
     "GatewayError",
     "HoldOut",
