@@ -14,6 +14,7 @@ Each construct owns one concern; this stack wires them and decides who may do wh
 | balances     | balances index |                |          |                 | schedule DLQ |
 | reconcile    | read/write, due index | GetSecretValue |          |                 | schedule DLQ |
 | digest       | read, due + lists index, Put |    |          |                 | schedule DLQ |
+| webhook_delivery | Get, Query, Put |            |          |                 | queue + DLQ (deliveries) |
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from infra.components.outbox import Outbox
 from infra.components.scheduling import Scheduling
 from infra.components.secrets import StripeSecret
 from infra.components.storage import Storage
+from infra.components.webhooks import OutboundWebhooks
 from infra.config import StageConfig
 from infra.nag import Exemption, exempt, inline_policy
 from shared import schema
@@ -50,6 +52,8 @@ FIREWALL_ID: Final = "Firewall"
 OUTBOX_ID: Final = "Outbox"
 SCHEDULING_ID: Final = "Scheduling"
 MONITORING_ID: Final = "Monitoring"
+WEBHOOKS_ID: Final = "Webhooks"
+WEBHOOK_DELIVERY_FUNCTION: Final = "webhook_delivery"
 CONSOLE_ID: Final = "Console"
 OUTPUT_CONSOLE_USER_POOL_ID: Final = "ConsoleUserPoolId"
 
@@ -166,6 +170,9 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
     ),
+    # The endpoints (one Query of their partition, GetItem of one); a delivery that failed for good and its
+    # endpoint's count, one TransactWriteItems of Puts (and the audit entry when it disables the endpoint).
+    "webhook_delivery": ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"),
 }
 # Indexes a function queries (a customer's transactions, the Stripe events kept; failed or flagged ones; the
 # invoice, payment and customer lists).
@@ -242,6 +249,15 @@ class PayportalStack(Stack):
         self.scheduling = Scheduling(
             self, SCHEDULING_ID, config=config, key=self.storage.key, functions=self.lambdas.functions
         )
+        self.webhooks = OutboundWebhooks(
+            self,
+            WEBHOOKS_ID,
+            config=config,
+            key=self.storage.key,
+            bus=self.events.bus,
+            function=self.lambdas.functions[WEBHOOK_DELIVERY_FUNCTION],
+            replayers=(self.lambdas.functions["operator_api"],),
+        )
         self.monitoring = Monitoring(
             self,
             MONITORING_ID,
@@ -255,6 +271,7 @@ class PayportalStack(Stack):
                     "Outbox": self.outbox.dlq,
                     "Schedules": self.scheduling.dlq,
                     "EmailFeedback": self.email.feedback_dlq,
+                    "WebhookDeliveries": self.webhooks.dlq,
                     **{
                         "".join(p.capitalize() for p in name.split("_")) + "Continuations": queue
                         for name, queue in self.scheduling.continuation_dlqs.items()
@@ -330,6 +347,8 @@ class PayportalStack(Stack):
             "outbox": "invoked by the DynamoDB stream event source, whose on-failure destination is the outbox DLQ",
             "email_feedback": "invoked asynchronously by SNS: its event invoke config sends failures to the "
             "feedback DLQ (an on-failure destination, which supersedes a function DLQ)",
+            "webhook_delivery": "invoked by the SQS event source of the webhook deliveries queue, whose redrive "
+            "policy is its DLQ",
         }
         for name, function in self.lambdas.functions.items():
             if name in SCHEDULED_FUNCTIONS:

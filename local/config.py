@@ -76,6 +76,7 @@ class StackConfig:
     event_bus_name: str = "payportal-local"
     events_queue_name: str = "payportal-local-observed-events"
     reminders_queue_name: str = "payportal-local-reminders-continuations"
+    webhooks_queue_name: str = "payportal-local-webhook-deliveries"
     sender_email: str = "billing@payportal.local"
     ses_configuration_set: str = "payportal-local"
     support_contact: str = "support@payportal.local"

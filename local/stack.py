@@ -41,6 +41,7 @@ from local.control import SCHEDULE_TIMEOUT_S, LocalClock, LocalControl
 from local.fake_stripe.process import FrontError, FrontProcess
 from local.lambda_runtime import FunctionNotFound, FunctionResolver, Handler, LambdaContext
 from local.outbox_poller import OutboxHandlerUnavailable, OutboxPoller
+from local.queue_poller import QueuePoller
 from local.seed import DemoData, seed_demo_data
 from local.ses_feedback import SesFeedback
 from shared import clock as clock_module
@@ -53,6 +54,7 @@ logger = logging.getLogger("local.stack")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STRIPE_FRONT_MODULE = "local.fake_stripe"
 STREAM_TIMEOUT_S = 60.0  # the outbox function's Lambda timeout
+WEBHOOK_TIMEOUT_S = 60.0  # the webhook delivery function's
 
 
 class StackError(RuntimeError):
@@ -108,6 +110,7 @@ class LocalStack:
         self.resources: Resources | None = None
         self.events: ObservedEvents | None = None
         self.poller: OutboxPoller | None = None
+        self.webhook_poller: QueuePoller | None = None
         self.control: LocalControl | None = None
         self.stripe_front_running = False
 
@@ -162,6 +165,7 @@ class LocalStack:
             "PAYPORTAL_DIGEST_TIMEZONE": self.config.digest_timezone,
             "PAYPORTAL_CONSOLE_CLIENT_ID": resources.console_client_id,
             "PAYPORTAL_LOCAL_STACK": "1",
+            "PAYPORTAL_WEBHOOKS_QUEUE_URL": resources.webhooks_queue_url,
             "POWERTOOLS_SERVICE_NAME": "payportal",
             "POWERTOOLS_METRICS_NAMESPACE": "payportal-local",
             "POWERTOOLS_TRACE_DISABLED": "true",
@@ -244,14 +248,24 @@ class LocalStack:
                 lambda name, event: self.resolver.invoke(name, event, timeout_s=SCHEDULE_TIMEOUT_S),
             ),
         )
+        # Outbound webhooks, as the deployed SQS event source runs them (functions/webhook_delivery).
+        self.webhook_poller = QueuePoller(
+            client("sqs", self.moto_url),
+            self.resources.webhooks_queue_url,
+            lambda event: self.resolver.invoke("webhook_delivery", event, timeout_s=WEBHOOK_TIMEOUT_S),
+        )
         self._api.start()
         self.poller.start()
+        self.webhook_poller.start()
         logger.info("API ready at %s", self.api_url)
 
     def stop(self) -> None:
         """Stop everything started, in reverse; safe to call twice or after a failed start."""
         if self.poller is not None:
             self.poller.stop()
+        if self.webhook_poller is not None:
+            self.webhook_poller.stop()
+            self.webhook_poller = None
         if self._api is not None:
             self._api.stop()
             self._api = None

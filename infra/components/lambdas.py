@@ -17,9 +17,11 @@ from constructs import Construct
 from infra import bundling
 from infra.config import StageConfig
 from infra.nag import Exemption, exempt
-from shared.routes import HTTP_FUNCTIONS, SCHEDULED_FUNCTIONS, SES_EVENT_FUNCTIONS, STREAM_FUNCTIONS
+from shared.routes import HTTP_FUNCTIONS, QUEUE_FUNCTIONS, SCHEDULED_FUNCTIONS, SES_EVENT_FUNCTIONS, STREAM_FUNCTIONS
 
-FUNCTION_NAMES: Final = (*HTTP_FUNCTIONS, *STREAM_FUNCTIONS, *SCHEDULED_FUNCTIONS, *SES_EVENT_FUNCTIONS)
+FUNCTION_NAMES: Final = (
+    *HTTP_FUNCTIONS, *STREAM_FUNCTIONS, *SCHEDULED_FUNCTIONS, *SES_EVENT_FUNCTIONS, *QUEUE_FUNCTIONS
+)  # fmt: skip
 
 RUNTIME: Final = aws_lambda.Runtime.PYTHON_3_13
 ARCHITECTURE: Final = aws_lambda.Architecture.ARM_64
@@ -60,6 +62,7 @@ TIMEOUT_SECONDS: Final[Mapping[str, int]] = {
     "balances": 120,  # 8 index partitions of a key and two numbers per open invoice: seconds per million
     "reconcile": 900,  # pages of Stripe's events at a paced rate; it stops reading 20 s before this
     "digest": 60,  # a few hundred counter items and at most 8 x 20 pages of due work
+    "webhook_delivery": 60,  # a batch of 10 deliveries, each at most 5 s to connect and 5 s to read
 }
 # Functions that read the morning digest's settings: the digest run (its "today") and the outbox (who gets it).
 DIGEST_FUNCTIONS: Final = ("digest", "outbox")

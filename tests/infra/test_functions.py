@@ -9,10 +9,10 @@ import pytest
 
 from infra.bundling import REPO_ROOT
 from infra.components import lambdas
-from shared.routes import HTTP_FUNCTIONS, SCHEDULED_FUNCTIONS, SES_EVENT_FUNCTIONS, STREAM_FUNCTIONS
+from shared.routes import HTTP_FUNCTIONS, QUEUE_FUNCTIONS, SCHEDULED_FUNCTIONS, SES_EVENT_FUNCTIONS, STREAM_FUNCTIONS
 from tests.infra.conftest import Synthesized, find_refs, synthesize
 
-EXPECTED_FUNCTIONS = {*HTTP_FUNCTIONS, *STREAM_FUNCTIONS, *SCHEDULED_FUNCTIONS, *SES_EVENT_FUNCTIONS}
+EXPECTED_FUNCTIONS = {*HTTP_FUNCTIONS, *STREAM_FUNCTIONS, *SCHEDULED_FUNCTIONS, *SES_EVENT_FUNCTIONS, *QUEUE_FUNCTIONS}
 REQUIRED_ENVIRONMENT = {
     "PAYPORTAL_TABLE",
     "PAYPORTAL_EVENT_BUS",
@@ -36,6 +36,9 @@ EXTRA_ENVIRONMENT = {
     "digest": DIGEST_ENVIRONMENT,
     "outbox": DIGEST_ENVIRONMENT,
     "console": {"PAYPORTAL_CONSOLE_CLIENT_ID"},
+    # The webhook deliveries queue: the delivery function fans out onto it, the operator API queues replays.
+    "operator_api": {"PAYPORTAL_WEBHOOKS_QUEUE_URL"},
+    "webhook_delivery": {"PAYPORTAL_WEBHOOKS_QUEUE_URL"},
 }
 
 

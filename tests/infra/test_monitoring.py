@@ -41,6 +41,8 @@ EXPECTED_ALARMS = {
     "OutboxDeliveriesUnrecorded",
     "WebhookEventsUnreadable",
     "RefundsFailed",
+    "WebhookEndpointsDisabled",
+    "WebhookDeliveriesDeadLetters",
     "ConsoleSignInFailures",
 }
 

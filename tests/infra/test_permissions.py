@@ -33,7 +33,8 @@ EXPECTED_ACTIONS = {
     "checkout": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | KEY | STRIPE_SECRET,
     # One BatchGetItem and one TransactWriteItems of Puts (and Updates of counters): nothing else.
     "webhooks": LOGS | XRAY | READ_MANY | PUT | UPDATE | KEY | STRIPE_SECRET,
-    "operator_api": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | DELETE | KEY | STRIPE_SECRET,
+    # DLQ's set (SendMessage, GetQueueAttributes, GetQueueUrl): a failed webhook delivery's replay is queued.
+    "operator_api": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | DELETE | KEY | STRIPE_SECRET | DLQ,
     # The Stripe secret: a receipt names how it was paid, read from Stripe when it is sent.
     "outbox": LOGS
     | XRAY
@@ -82,6 +83,9 @@ EXPECTED_ACTIONS = {
     # Sessions and pages over the table and the due_work index; nothing of Cognito (its sign-in API is public).
     # The Stripe secret: recording a payment received outside Stripe expires the invoice's open Checkout Session.
     "console": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | DELETE | KEY | STRIPE_SECRET,
+    # The endpoints and failed deliveries over the table; consuming its queue and fanning out onto it. No Stripe
+    # secret, no email, no bus: it only reads events the bus's rule queued.
+    "webhook_delivery": LOGS | XRAY | READ_ONE | QUERY | PUT | KEY | DLQ | CONSUME,
 }
 # The only actions AWS offers no resource-level permission for.
 UNSCOPED_ACTIONS = XRAY | {"dynamodb:ListStreams"}
