@@ -266,7 +266,7 @@ def webhooks_queue() -> SqsWorkQueue:
 def webhook_sender() -> SafeWebhookSender:
     from shared.adapters.webhook_http import SafeWebhookSender  # lazy: see the module docstring
 
-    return SafeWebhookSender(allow_loopback=settings().local_stack)
+    return SafeWebhookSender(loopback_only=settings().local_stack)
 
 
 def reset() -> None:

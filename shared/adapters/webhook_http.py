@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from shared.domain.webhooks import is_public_address
+from shared.domain.webhooks import is_loopback_host, is_public_address
 from shared.services.webhook_ports import EXCERPT_LIMIT, SendResult
 
 TIMEOUT_SECONDS: Final = 5.0
@@ -47,28 +47,31 @@ def _printable(text: str) -> str:
 
 
 class SafeWebhookSender:
-    """Implements the WebhookSender port. `allow_loopback`: the local stack's deliveries to 127.0.0.1."""
+    """Implements the WebhookSender port. `loopback_only`: the local stack's, which delivers to this machine
+    (127.0.0.1, ::1, localhost) and nowhere else: a name is not even looked up unless it is localhost."""
 
     def __init__(
-        self, *, allow_loopback: bool = False, timeout: float = TIMEOUT_SECONDS, resolve: Resolver = socket.getaddrinfo
+        self, *, loopback_only: bool = False, timeout: float = TIMEOUT_SECONDS, resolve: Resolver = socket.getaddrinfo
     ) -> None:
-        self._allow_loopback = allow_loopback
+        self._loopback_only = loopback_only
         self._timeout = timeout
         self._resolve = resolve
         self._tls = ssl.create_default_context()
 
     def _allowed(self, address: str) -> bool:
-        if is_public_address(address):
-            return True
-        return self._allow_loopback and ipaddress.ip_address(address.split("%", 1)[0]).is_loopback
+        if self._loopback_only:
+            return ipaddress.ip_address(address.split("%", 1)[0]).is_loopback
+        return is_public_address(address)
 
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
         parts = urlsplit(url)
         https = parts.scheme == "https"
         host = parts.hostname or ""
         port = parts.port or (443 if https else 80)
-        if parts.scheme not in {"https", "http"} or not host or (not https and not self._allow_loopback):
+        if parts.scheme not in {"https", "http"} or not host or (not https and not self._loopback_only):
             return SendResult(None, "refused: not an https URL")
+        if self._loopback_only and not is_loopback_host(host):
+            return SendResult(None, "refused: the local stack delivers to 127.0.0.1 and localhost only")
         try:
             found = self._resolve(host, port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError):

@@ -45,22 +45,27 @@ def test_http_is_refused_outside_the_local_stack(receiver: Receiver) -> None:
     assert sent.status is None and receiver.received == []
 
 
-def test_loopback_is_refused_unless_allowed_and_then_the_checked_address_is_the_one_connected(
-    receiver: Receiver,
-) -> None:
-    refused = SafeWebhookSender(allow_loopback=False).post(f"https://localhost:{receiver.port}/hook", b"{}", {})
+def test_loopback_is_refused_in_aws_and_the_only_target_on_the_local_stack(receiver: Receiver) -> None:
+    refused = SafeWebhookSender().post(f"https://localhost:{receiver.port}/hook", b"{}", {})
     assert refused.status is None and receiver.received == []
-    # A name resolving to loopback (allowed here), connected at the address that was checked
-    sender = SafeWebhookSender(allow_loopback=True, resolve=resolving_to("127.0.0.1"))
-    sent = sender.post(f"http://hooks.example.com:{receiver.port}/hook?x=1", b'{"a":1}', {"webhook-id": "msg_1"})
+    # On the local stack: a public name is not even looked up, let alone reached
+    looked_up: list[str] = []
+    local = SafeWebhookSender(loopback_only=True, resolve=lambda host, *_, **__: looked_up.append(host) or [])
+    assert local.post("https://hooks.example.com/x", b"{}", {}).status is None and looked_up == []
+    # localhost, connected at the loopback address it resolved to and was checked
+    sender = SafeWebhookSender(loopback_only=True, resolve=resolving_to("127.0.0.1"))
+    sent = sender.post(f"http://localhost:{receiver.port}/hook?x=1", b'{"a":1}', {"webhook-id": "msg_1"})
     assert sent.ok and receiver.received[0].body == b'{"a":1}' and receiver.received[0].path == "/hook?x=1"
-    assert receiver.received[0].headers["host"] == f"hooks.example.com:{receiver.port}"
+    assert receiver.received[0].headers["host"] == f"localhost:{receiver.port}"
+    # a name that resolves elsewhere is refused even so
+    elsewhere = SafeWebhookSender(loopback_only=True, resolve=resolving_to("93.184.216.34"))
+    assert elsewhere.post(f"http://localhost:{receiver.port}/hook", b"{}", {}).status is None
 
 
 def test_a_redirect_is_not_followed_and_an_error_keeps_only_a_short_excerpt(receiver: Receiver) -> None:
     receiver.statuses["/moved"] = 302
     receiver.statuses["/error"] = 500
-    sender = SafeWebhookSender(allow_loopback=True)
+    sender = SafeWebhookSender(loopback_only=True)
     moved = sender.post(receiver.url("/moved"), b"{}", {})
     assert moved.status == 302 and not moved.ok and len(receiver.received) == 1
     failed = sender.post(receiver.url("/error"), b"{}", {})
@@ -76,7 +81,7 @@ def test_an_endpoint_that_never_answers_times_out() -> None:
     try:
         started = time.monotonic()
         url = f"http://127.0.0.1:{listener.getsockname()[1]}/slow"
-        sent = SafeWebhookSender(allow_loopback=True, timeout=0.5).post(url, b"{}", {})
+        sent = SafeWebhookSender(loopback_only=True, timeout=0.5).post(url, b"{}", {})
         assert sent.status is None and "0.5 s" in sent.excerpt and time.monotonic() - started < 3
     finally:
         for connection in held:
