@@ -19,7 +19,9 @@ logger = logging.getLogger("local.queues")
 
 Invoke = Callable[[dict[str, Any]], Any]
 BATCH_SIZE = 10
-WAIT_S = 1  # long polling: an idle queue costs one request a second per thread
+# No long polling: the local moto serves one request at a time (local/aws.py, MOTO_LOCK), and a receive that
+# waited there would hold every other request up. An empty queue is asked again after this pause instead.
+IDLE_PAUSE_S = 0.2
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_name: str) -> dict[str, Any]:
@@ -58,12 +60,12 @@ class QueuePoller:
         self._stop.set()
         for thread in self._threads:
             if thread.is_alive():
-                thread.join(timeout=WAIT_S + 5)
+                thread.join(timeout=IDLE_PAUSE_S + 5)
 
     def poll_once(self) -> int:
         """One batch, if there is one; returns how many messages it held."""
         reply = self._sqs.receive_message(
-            QueueUrl=self._url, MaxNumberOfMessages=BATCH_SIZE, AttributeNames=["All"], WaitTimeSeconds=WAIT_S
+            QueueUrl=self._url, MaxNumberOfMessages=BATCH_SIZE, AttributeNames=["All"], WaitTimeSeconds=0
         )
         messages = reply.get("Messages", [])
         if not messages:
@@ -85,7 +87,8 @@ class QueuePoller:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.poll_once()
+                if not self.poll_once():
+                    self._stop.wait(IDLE_PAUSE_S)
             except Exception:
                 if self._stop.is_set():
                     return  # moto is going away with the stack
