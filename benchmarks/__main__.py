@@ -28,7 +28,7 @@ TABLE = "payportal-bench"
 # does not grow with the table. The scheduled-work figures stay on moto as it comes, as they always were.
 PATCHED_MOTO = "PAYPORTAL_BENCH_PATCHED_MOTO"
 # PAYPORTAL_BENCH_ONLY values that name a benchmark other than a cold start.
-OTHER_BENCHMARKS: frozenset[str] = frozenset({"lists", "reports", "reminder_report", "imports"})
+OTHER_BENCHMARKS: frozenset[str] = frozenset({"lists", "reports", "reminder_report", "imports", "outbound_webhooks"})
 
 
 def free_port() -> int:
@@ -327,6 +327,8 @@ def main() -> None:
             from benchmarks import imports
 
             imports.main()
+    if os.environ.get("PAYPORTAL_BENCH_ONLY") == "outbound_webhooks":  # the webhook burst only, in its own process
+        subprocess.run([sys.executable, "-m", "benchmarks.webhooks"], cwd=ROOT, check=True)
         return
     if os.environ.get("PAYPORTAL_BENCH_ONLY") == "reminder_report":  # the reminders report against a scan only
         with moto_server() as moto_port:
@@ -399,6 +401,9 @@ def main() -> None:
     print()
     # In a process of its own, so the resident memory it prints is the local stack's moto and nothing else.
     subprocess.run([sys.executable, "-m", "benchmarks.local_stack"], cwd=ROOT, check=True)
+    print()
+    # A burst of 1,000 events to 3 endpoints on 127.0.0.1, on a moto of its own.
+    subprocess.run([sys.executable, "-m", "benchmarks.webhooks"], cwd=ROOT, check=True)
 
 
 if __name__ == "__main__":

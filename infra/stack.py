@@ -15,6 +15,7 @@ Each construct owns one concern; this stack wires them and decides who may do wh
 | reconcile    | read/write, due index | GetSecretValue |          |                 | schedule DLQ |
 | digest       | read, due + lists index, Put |    |          |                 | schedule DLQ |
 | imports      | Get, Put, Update |              |          |                 | imports queue + DLQ |
+| webhook_delivery | Get, Query, Put |            |          |                 | queue + DLQ (deliveries) |
 
 operator_api and console also send to the imports queue (POST /v1/imports, the console's Import page).
 """
@@ -39,6 +40,7 @@ from infra.components.outbox import Outbox
 from infra.components.scheduling import Scheduling
 from infra.components.secrets import StripeSecret
 from infra.components.storage import Storage
+from infra.components.webhooks import OutboundWebhooks
 from infra.config import StageConfig
 from infra.nag import Exemption, exempt, inline_policy
 from shared import schema
@@ -54,6 +56,8 @@ FIREWALL_ID: Final = "Firewall"
 OUTBOX_ID: Final = "Outbox"
 SCHEDULING_ID: Final = "Scheduling"
 MONITORING_ID: Final = "Monitoring"
+WEBHOOKS_ID: Final = "Webhooks"
+WEBHOOK_DELIVERY_FUNCTION: Final = "webhook_delivery"
 CONSOLE_ID: Final = "Console"
 IMPORTS_ID: Final = "Imports"
 OUTPUT_CONSOLE_USER_POOL_ID: Final = "ConsoleUserPoolId"
@@ -178,6 +182,9 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # TransactWriteItems of Puts and the counters' Updates; BatchGetItem to recognise its own commit); the
     # chunk's result with the job's counts (a Put and an Update in one transaction).
     "imports": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+    # The endpoints (one Query of their partition, GetItem of one); a delivery that failed for good and its
+    # endpoint's count, one TransactWriteItems of Puts (and the audit entry when it disables the endpoint).
+    "webhook_delivery": ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"),
 }
 # Indexes a function queries (a customer's transactions, the Stripe events kept; failed or flagged ones; the
 # invoice, payment and customer lists).
@@ -262,6 +269,15 @@ class PayportalStack(Stack):
             worker=self.lambdas.functions[IMPORTS_FUNCTION],
             senders=(self.lambdas.functions[OPERATOR_API_FUNCTION], self.lambdas.functions[CONSOLE_FUNCTION]),
         )
+        self.webhooks = OutboundWebhooks(
+            self,
+            WEBHOOKS_ID,
+            config=config,
+            key=self.storage.key,
+            bus=self.events.bus,
+            function=self.lambdas.functions[WEBHOOK_DELIVERY_FUNCTION],
+            replayers=(self.lambdas.functions["operator_api"],),
+        )
         self.monitoring = Monitoring(
             self,
             MONITORING_ID,
@@ -276,6 +292,7 @@ class PayportalStack(Stack):
                     "Schedules": self.scheduling.dlq,
                     "EmailFeedback": self.email.feedback_dlq,
                     "Imports": self.imports.dlq,
+                    "WebhookDeliveries": self.webhooks.dlq,
                     **{
                         "".join(p.capitalize() for p in name.split("_")) + "Continuations": queue
                         for name, queue in self.scheduling.continuation_dlqs.items()
@@ -354,6 +371,8 @@ class PayportalStack(Stack):
             "to the imports DLQ",
             "email_feedback": "invoked asynchronously by SNS: its event invoke config sends failures to the "
             "feedback DLQ (an on-failure destination, which supersedes a function DLQ)",
+            "webhook_delivery": "invoked by the SQS event source of the webhook deliveries queue, whose redrive "
+            "policy is its DLQ",
         }
         for name, function in self.lambdas.functions.items():
             if name in SCHEDULED_FUNCTIONS:

@@ -105,6 +105,7 @@ class Resources:
     ses_configuration_set: str
     reminders_queue_url: str
     imports_queue_url: str
+    webhooks_queue_url: str
     console_user_pool_id: str
     console_client_id: str
 
@@ -147,6 +148,20 @@ def provision(endpoint_url: str, config: StackConfig) -> Resources:
         EventBusName=config.event_bus_name,
         Targets=[{"Id": "observer", "Arn": queue_arn}],
     )
+    # Outbound webhooks: the deployed stack's rule, every payportal event to the deliveries queue.
+    webhooks_queue_url = sqs.create_queue(QueueName=config.webhooks_queue_name)["QueueUrl"]
+    webhooks_arn = sqs.get_queue_attributes(QueueUrl=webhooks_queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events.put_rule(
+        Name="local-webhooks",
+        EventBusName=config.event_bus_name,
+        EventPattern=json.dumps({"source": ["payportal"]}),
+        State="ENABLED",
+    )
+    events.put_targets(
+        Rule="local-webhooks", EventBusName=config.event_bus_name, Targets=[{"Id": "webhooks", "Arn": webhooks_arn}]
+    )
     # The console's user pool, with one user per role: they enrol TOTP at their first sign-in, as in AWS.
     idp = client("cognito-idp", endpoint_url)
     console_pool = cognito.provision(idp, config.console_pool_name)
@@ -163,6 +178,7 @@ def provision(endpoint_url: str, config: StackConfig) -> Resources:
         ses_configuration_set=config.ses_configuration_set,
         reminders_queue_url=reminders_queue_url,
         imports_queue_url=imports_queue_url,
+        webhooks_queue_url=webhooks_queue_url,
     )
 
 

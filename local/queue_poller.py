@@ -1,5 +1,5 @@
 """Lambda's SQS event source mapping for the functions fed by a queue of their own (shared.routes
-QUEUE_FUNCTIONS: the bulk import worker), in one background thread.
+IMPORT_FUNCTIONS: the bulk import worker), in one background thread.
 
 Like the deployed mapping, each message is handed to the function on its own; a message whose invocation
 fails stays on the queue and comes again (SQS would, until its DLQ). The drain itself is the continuation

@@ -28,6 +28,7 @@ import requests
 from local import sigv4
 from local.api_server import ApiGateway, ApiServer
 from local.aws import MotoServer, ObservedEvents, Resources, SentEmails, client, provision
+from local.batch_poller import BatchQueuePoller
 from local.config import (
     ACCESS_KEY_ID,
     HOST,
@@ -47,13 +48,14 @@ from local.ses_feedback import SesFeedback
 from shared import clock as clock_module
 from shared import wiring
 from shared.adapters import aws as aws_adapter
-from shared.routes import HTTP_FUNCTIONS, QUEUE_FUNCTIONS
+from shared.routes import HTTP_FUNCTIONS, IMPORT_FUNCTIONS
 
 logger = logging.getLogger("local.stack")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STRIPE_FRONT_MODULE = "local.fake_stripe"
 STREAM_TIMEOUT_S = 60.0  # the outbox function's Lambda timeout
+WEBHOOK_TIMEOUT_S = 60.0  # the webhook delivery function's
 
 
 class StackError(RuntimeError):
@@ -110,6 +112,7 @@ class LocalStack:
         self.events: ObservedEvents | None = None
         self.poller: OutboxPoller | None = None
         self.queue_poller: QueuePoller | None = None
+        self.webhook_poller: BatchQueuePoller | None = None
         self.control: LocalControl | None = None
         self.stripe_front_running = False
 
@@ -165,6 +168,8 @@ class LocalStack:
             "PAYPORTAL_DIGEST_TIMEZONE": self.config.digest_timezone,
             "PAYPORTAL_CONSOLE_CLIENT_ID": resources.console_client_id,
             "PAYPORTAL_CONSOLE_USER_POOL_ID": resources.console_user_pool_id,
+            "PAYPORTAL_LOCAL_STACK": "1",
+            "PAYPORTAL_WEBHOOKS_QUEUE_URL": resources.webhooks_queue_url,
             "POWERTOOLS_SERVICE_NAME": "payportal",
             "POWERTOOLS_METRICS_NAMESPACE": "payportal-local",
             "POWERTOOLS_TRACE_DISABLED": "true",
@@ -250,15 +255,22 @@ class LocalStack:
         self.queue_poller = QueuePoller(
             ContinuationQueues(
                 client("sqs", self.moto_url),
-                {name: self.resources.imports_queue_url for name in QUEUE_FUNCTIONS},
+                {name: self.resources.imports_queue_url for name in IMPORT_FUNCTIONS},
                 lambda name, event: self.resolver.invoke(name, event, timeout_s=SCHEDULE_TIMEOUT_S),
             ),
-            QUEUE_FUNCTIONS,
+            IMPORT_FUNCTIONS,
             interval_s=config.queue_poll_interval_s,
+        )
+        # Outbound webhooks, as the deployed SQS event source runs them (functions/webhook_delivery).
+        self.webhook_poller = BatchQueuePoller(
+            client("sqs", self.moto_url),
+            self.resources.webhooks_queue_url,
+            lambda event: self.resolver.invoke("webhook_delivery", event, timeout_s=WEBHOOK_TIMEOUT_S),
         )
         self._api.start()
         self.poller.start()
         self.queue_poller.start()
+        self.webhook_poller.start()
         logger.info("API ready at %s", self.api_url)
 
     def stop(self) -> None:
@@ -267,6 +279,9 @@ class LocalStack:
             self.poller.stop()
         if self.queue_poller is not None:
             self.queue_poller.stop()
+        if self.webhook_poller is not None:
+            self.webhook_poller.stop()
+            self.webhook_poller = None
         if self._api is not None:
             self._api.stop()
             self._api = None

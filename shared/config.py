@@ -24,6 +24,8 @@ Environment variables (CDK sets them in AWS; the local stack sets them for `make
 | PAYPORTAL_DIGEST_TIMEZONE        | the operator's IANA time zone: the digest's "today" (default UTC) |
 | PAYPORTAL_CONSOLE_CLIENT_ID      | the console's Cognito app client (the console function only)   |
 | PAYPORTAL_CONSOLE_USER_POOL_ID   | the console's Cognito user pool, for its Users page (the console function only) |
+| PAYPORTAL_WEBHOOKS_QUEUE_URL     | SQS queue of outbound webhook deliveries (the delivery function) |
+| PAYPORTAL_LOCAL_STACK            | "1" only on the local stack: webhooks may go to http://127.0.0.1 |
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ class Settings:
     console_client_id: str | None = None
     console_user_pool_id: str | None = None
     imports_queue_url: str | None = None
+    webhooks_queue_url: str | None = None
+    local_stack: bool = False
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -95,6 +99,8 @@ class Settings:
             console_client_id=env.get("PAYPORTAL_CONSOLE_CLIENT_ID") or None,
             console_user_pool_id=env.get("PAYPORTAL_CONSOLE_USER_POOL_ID") or None,
             imports_queue_url=env.get("PAYPORTAL_IMPORTS_QUEUE_URL") or None,
+            webhooks_queue_url=env.get("PAYPORTAL_WEBHOOKS_QUEUE_URL") or None,
+            local_stack=env.get("PAYPORTAL_LOCAL_STACK", "").strip() == "1",
         )
 
 

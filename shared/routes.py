@@ -76,6 +76,14 @@ ROUTES: Final = (
     Route("POST", "/v1/imports", "operator_api", "iam"),
     Route("GET", "/v1/imports/template.csv", "operator_api", "iam"),  # a literal segment, before the parameter
     Route("GET", "/v1/imports/{import_id}", "operator_api", "iam"),
+    Route("POST", "/v1/webhook-endpoints", "operator_api", "iam"),
+    Route("GET", "/v1/webhook-endpoints", "operator_api", "iam"),
+    Route("GET", "/v1/webhook-endpoints/{endpoint_id}", "operator_api", "iam"),
+    Route("PATCH", "/v1/webhook-endpoints/{endpoint_id}", "operator_api", "iam"),
+    Route("DELETE", "/v1/webhook-endpoints/{endpoint_id}", "operator_api", "iam"),
+    Route("POST", "/v1/webhook-endpoints/{endpoint_id}/rotate-secret", "operator_api", "iam"),
+    Route("GET", "/v1/webhook-endpoints/{endpoint_id}/deliveries", "operator_api", "iam"),
+    Route("POST", "/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry", "operator_api", "iam"),
     # The operator console (functions/console): its own sign-in pages talk to Cognito from the server.
     Route("GET", "/console", "console", "session"),
     Route("GET", "/console/sign-in", "console", "session"),
@@ -124,8 +132,11 @@ ROUTES: Final = (
 # Functions behind HTTP routes, and those fired by other sources.
 HTTP_FUNCTIONS: Final = tuple(sorted({route.function for route in ROUTES}))
 STREAM_FUNCTIONS: Final = ("outbox",)
-# Functions fed by an SQS queue of their own (infra/components/imports.py; locally local/queue_poller.py).
-QUEUE_FUNCTIONS: Final = ("imports",)
+# Functions an SQS queue of their own triggers: the bulk import worker (one message at a time, infra/components/
+# imports.py; locally local/queue_poller.py) and the outbound webhooks' deliveries (batches fed by a bus rule;
+# locally local/batch_poller.py).
+IMPORT_FUNCTIONS: Final = ("imports",)
+QUEUE_FUNCTIONS: Final = (*IMPORT_FUNCTIONS, "webhook_delivery")
 # Functions subscribed to the SNS topic SES publishes bounce and complaint events to.
 SES_EVENT_FUNCTIONS: Final = ("email_feedback",)
 # Functions fired by EventBridge Scheduler, with their schedule expression (local: /_local/schedules/{name}/run).

@@ -22,10 +22,12 @@ if TYPE_CHECKING:
     from shared.adapters.cognito import CognitoStaffAccounts, CognitoStaffDirectory  # lazy: see the docstring
     from shared.adapters.dynamodb.console_sessions import DynamoConsoleSessions
     from shared.adapters.dynamodb.imports import DynamoImportStore
+    from shared.adapters.dynamodb.webhook_endpoints import DynamoWebhookEndpoints
     from shared.adapters.idempotency import PowertoolsOnce  # lazy: see the module docstring
     from shared.adapters.notifications import EventBridgePublisher, SesMailer
     from shared.adapters.secrets import StripeCredentials
     from shared.adapters.stripe_gateway import StripeGateway  # lazy: see the module docstring
+    from shared.adapters.webhook_http import SafeWebhookSender  # lazy: see the module docstring
     from shared.adapters.work_queue import SqsWorkQueue  # lazy: see the module docstring
     from shared.domain.records import Customer
     from shared.services.checkout import CheckoutConfig
@@ -215,6 +217,9 @@ _ONCE_SCOPES = {
     "credit_note": ("issue_credit_note", "issue_credit_note"),
     "pay_link": ("issue_pay_link", "issue_pay_link"),
     "stripe_event_replay": ("replay_stripe_event", "replay_stripe_event"),
+    "webhook_endpoint": ("create_webhook_endpoint", "create_webhook_endpoint"),
+    "webhook_secret": ("rotate_webhook_secret", "rotate_webhook_secret"),
+    "webhook_retry": ("retry_webhook_delivery", "retry_webhook_delivery"),
     # The console's actions that would apply again if a form were sent twice (shared.services.console_actions).
     "console_action": ("console_action", "console_action"),
     "import": ("start_import", "start_import"),
@@ -270,9 +275,35 @@ def console_sessions() -> DynamoConsoleSessions:
     return DynamoConsoleSessions(client("dynamodb"), settings().table_name)
 
 
+@cache
+def webhook_endpoints() -> DynamoWebhookEndpoints:
+    from shared.adapters.dynamodb.webhook_endpoints import DynamoWebhookEndpoints  # lazy: webhooks' only
+
+    return DynamoWebhookEndpoints(client("dynamodb"), settings().table_name)
+
+
+@cache
+def webhooks_queue() -> SqsWorkQueue:
+    """The outbound webhook deliveries' queue: bus events in, one delivery per endpoint out."""
+    from shared.adapters.work_queue import SqsWorkQueue  # lazy: see the module docstring
+
+    url = settings().webhooks_queue_url
+    if not url:
+        raise config.ConfigurationError("PAYPORTAL_WEBHOOKS_QUEUE_URL is not set")
+    return SqsWorkQueue(client("sqs"), url)
+
+
+@cache
+def webhook_sender() -> SafeWebhookSender:
+    from shared.adapters.webhook_http import SafeWebhookSender  # lazy: see the module docstring
+
+    return SafeWebhookSender(loopback_only=settings().local_stack)
+
+
 def reset() -> None:
     """Forget every cached client and setting (tests, and the local stack after it changes the environment)."""
     cached_builders = (config.settings, aws.client, aws._session, ledger, _gateway, mailer, publisher, reminders_queue)
+    webhooks = (webhook_endpoints, webhooks_queue, webhook_sender)
     for cached in (
         *cached_builders,
         _run_once,
@@ -281,6 +312,7 @@ def reset() -> None:
         console_sessions,
         import_store,
         imports_queue,
+        *webhooks,
     ):
         cached.cache_clear()
     secrets.clear_cache()

@@ -22,6 +22,7 @@ from functions.operator_api.schemas import ErrorBody, ErrorDetail, FieldProblem,
 from shared.domain import errors as domain
 from shared.domain.dunning import InvalidPolicy
 from shared.domain.imports import ImportFileInvalid, ImportFileTooLarge
+from shared.domain.webhooks import InvalidWebhookEndpoint, TooManyWebhookEndpoints
 from shared.observability import logger
 from shared.services.exports import InvalidExport
 from shared.services.lists import InvalidFilter
@@ -44,6 +45,8 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     InvalidPolicy: 422,
     ImportFileInvalid: 400,
     ImportFileTooLarge: 413,
+    InvalidWebhookEndpoint: 422,
+    TooManyWebhookEndpoints: 409,
     InvalidFilter: 422,
     InvalidExport: 422,
     InvalidReportRange: 422,
@@ -62,7 +65,7 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     "has rows that cannot be imported (`import_invalid`: `fields` names each, `line 12`, and why; nothing is "
     "written)",
     403: "from API Gateway: the request is not signed with SigV4 by an allowed IAM identity, or no such route",
-    404: "no such customer, invoice, payment or recurring charge (`not_found`)",
+    404: "no such customer, invoice, payment, recurring charge or webhook endpoint (`not_found`)",
     409: "the state does not allow it (`invalid_state_transition`, `invoice_not_payable`), the number or "
     "external id is taken, a request with this `Idempotency-Key` is still running, or it changed meanwhile",
     413: "the file is larger than an import takes (`import_too_large`: 4,000,000 bytes or 100,000 rows); split it",

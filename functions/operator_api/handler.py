@@ -14,6 +14,7 @@ from functions.operator_api import exports as export_routes
 from functions.operator_api import imports as import_routes
 from functions.operator_api import reports as report_routes
 from functions.operator_api import views
+from functions.operator_api import webhooks as webhook_routes
 from functions.operator_api.errors import documented, listed, not_an_object, not_json, register_error_handlers, reported
 from functions.operator_api.list_query import OutputFormat, as_utc, check_repeats, reply, report_reply
 from functions.operator_api.query_params import unknown_parameters
@@ -82,6 +83,7 @@ register_error_handlers(app)
 app.include_router(report_routes.router)
 app.include_router(export_routes.router)
 app.include_router(import_routes.router)
+app.include_router(webhook_routes.router)
 
 
 # Required, so OpenAPI says so; a missing or blank one is still our 400 `idempotency_key_required` (errors.py).

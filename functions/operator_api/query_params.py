@@ -25,6 +25,7 @@ KNOWN_PARAMETERS: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("GET", "/v1/reports/collections"): frozenset({"from", "to", "currency", "format"}),
     ("GET", "/v1/reports/reminders"): frozenset({"from", "to", "format"}),
     ("GET", "/v1/exports/payments"): frozenset({"from", "to", "format", "currency", "timezone"}),
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}/deliveries"): frozenset({"status", "limit", "cursor"}),
 }
 
 

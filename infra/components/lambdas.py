@@ -67,6 +67,7 @@ TIMEOUT_SECONDS: Final[Mapping[str, int]] = {
     "reconcile": 900,  # pages of Stripe's events at a paced rate; it stops reading 20 s before this
     "digest": 60,  # a few hundred counter items and at most 8 x 20 pages of due work
     "imports": 120,  # one chunk of 250 rows, a few DynamoDB requests each (benchmarks/imports.py)
+    "webhook_delivery": 60,  # a batch of 10 deliveries, each at most 5 s to connect and 5 s to read
 }
 # Functions that read the morning digest's settings: the digest run (its "today") and the outbox (who gets it).
 DIGEST_FUNCTIONS: Final = ("digest", "outbox")

@@ -264,6 +264,14 @@ class Monitoring(Construct):
             "was kept for review without moving any balance.",
         )
         self._alarm(
+            "WebhookEndpointsDisabled",
+            self._metric("WebhookEndpointsDisabled"),
+            threshold=1,
+            description="An outbound webhook endpoint was disabled: five deliveries in a row failed for good "
+            "(each retried for three days). GET /v1/webhook-endpoints lists it; fix the receiver, PATCH it "
+            "enabled, then replay its failed deliveries (docs/integrations.md).",
+        )
+        self._alarm(
             "RefundsFailed",
             self._metric("RefundsFailed"),
             threshold=1,

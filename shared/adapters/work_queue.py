@@ -26,3 +26,10 @@ class SqsWorkQueue:
             if reply.get("Failed"):
                 codes = sorted({f.get("Code", "?") for f in reply["Failed"]})
                 raise RuntimeError(f"SQS refused {len(reply['Failed'])} continuation(s): {', '.join(codes)}")
+
+    def retry_later(self, receipt_handle: str, seconds: int) -> None:
+        """Keep a received message out of sight for `seconds` (at most 12 h, SQS's limit), then deliver it
+        again: the handler reports it failed, so SQS does not delete it."""
+        self._sqs.change_message_visibility(
+            QueueUrl=self._url, ReceiptHandle=receipt_handle, VisibilityTimeout=min(seconds, 43_200)
+        )

@@ -418,6 +418,7 @@ class AuditSubject(StrEnum):
     DUNNING_POLICY = "dunning_policy"  # the one policy: its subject id is always DUNNING_POLICY_ID
     STRIPE_EVENT = "stripe_event"  # a kept Stripe event: who replayed it, and what became of it
     STAFF_MEMBER = "staff_member"  # a console user (their Cognito user name): invited, role changed, disabled...
+    WEBHOOK_ENDPOINT = "webhook_endpoint"  # an outbound webhook endpoint: registered, changed, rotated, deleted
 
 
 DUNNING_POLICY_ID = "dunning_policy"

@@ -166,6 +166,8 @@ class Rejection(StrEnum):
     STALE_RECURRING = "stale_recurring"  # recurring_update: no such recurring charge, or it changed
     DISPUTE_NOT_FORWARD = "dispute_not_forward"  # dispute: the stored dispute is as far along (open, closed)
     STALE_POLICY = "stale_policy"  # dunning_policy_replacement: the stored policy changed since it was read
+    # webhook endpoints (shared.services.webhook_ports): no such endpoint, or it changed since it was read
+    STALE_WEBHOOK_ENDPOINT = "stale_webhook_endpoint"
 
 
 class ChangeRejected(Exception):

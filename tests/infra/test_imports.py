@@ -47,7 +47,10 @@ def test_only_the_operator_api_and_the_console_send_to_the_queue_and_know_its_ur
                 continue
             for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-                if "sqs:SendMessage" in actions and queue_arn == statement["Resource"]:
+                resources = (
+                    statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                )
+                if "sqs:SendMessage" in actions and queue_arn in resources:  # one statement may name more queues
                     senders.add(name)
     assert senders == {"operator_api", "console"}
     for name in senders:

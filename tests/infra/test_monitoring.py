@@ -42,6 +42,8 @@ EXPECTED_ALARMS = {
     "OutboxDeliveriesUnrecorded",
     "WebhookEventsUnreadable",
     "RefundsFailed",
+    "WebhookEndpointsDisabled",
+    "WebhookDeliveriesDeadLetters",
     "ConsoleSignInFailures",
 }
 

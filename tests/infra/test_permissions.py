@@ -34,7 +34,8 @@ EXPECTED_ACTIONS = {
     "checkout": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | KEY | STRIPE_SECRET,
     # One BatchGetItem and one TransactWriteItems of Puts (and Updates of counters): nothing else.
     "webhooks": LOGS | XRAY | READ_MANY | PUT | UPDATE | KEY | STRIPE_SECRET,
-    # DLQ's actions: sending an import's chunks to the imports queue.
+    # DLQ's actions (SendMessage, GetQueueAttributes, GetQueueUrl): sending an import's chunks to the imports
+    # queue, and queueing a failed webhook delivery's replay.
     "operator_api": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | DELETE | KEY | STRIPE_SECRET | DLQ,
     # The Stripe secret: a receipt names how it was paid, read from Stripe when it is sent.
     "outbox": LOGS
@@ -100,6 +101,9 @@ EXPECTED_ACTIONS = {
     # Bulk import: each row through the ledger (Gets, one TransactWriteItems of Puts and counter Updates), the
     # chunk's result; consuming the imports queue. No index, no Stripe, no email.
     "imports": LOGS | XRAY | READ_ONE | READ_MANY | PUT | UPDATE | KEY | CONSUME,
+    # The endpoints and failed deliveries over the table; consuming its queue and fanning out onto it. No Stripe
+    # secret, no email, no bus: it only reads events the bus's rule queued.
+    "webhook_delivery": LOGS | XRAY | READ_ONE | QUERY | PUT | KEY | DLQ | CONSUME,
 }
 # The only actions AWS offers no resource-level permission for.
 UNSCOPED_ACTIONS = XRAY | {"dynamodb:ListStreams"}

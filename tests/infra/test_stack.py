@@ -32,8 +32,11 @@ def test_events_go_to_the_stage_bus_and_email_from_the_configured_sender(synthes
     key_id = synthesized.logical_id(synthesized.stack.storage.key)
     assert bus["Properties"]["KmsKeyIdentifier"] == {"Fn::GetAtt": [key_id, "Arn"]}
     key = synthesized.resource(synthesized.stack.storage.key)["Properties"]
-    [allow] = [s for s in key["KeyPolicy"]["Statement"] if s["Principal"] == {"Service": "events.amazonaws.com"}]
+    grants = [s for s in key["KeyPolicy"]["Statement"] if s["Principal"] == {"Service": "events.amazonaws.com"}]
+    # The bus's, and the webhook rule's for its queue (tests/infra/test_webhooks.py), each bound to its resource
+    [allow] = [s for s in grants if "StringEquals" in s["Condition"]]
     assert "kms:EncryptionContext:aws:events:event-bus:arn" in allow["Condition"]["StringEquals"]
+    assert [list(s["Condition"]) for s in grants if s is not allow] == [["ArnEquals"]]
     assert identity["Properties"]["EmailIdentity"] == synthesized.app.node.try_get_context("payportal:sesSender")
 
 

@@ -121,7 +121,8 @@ def test_concurrent_requests_to_every_function_while_seeding_no_5xx_and_each_log
     # ... by instances of its own function: more than one where requests overlapped, never more than the pool
     per_function = {name: 0 for name in HTTP_FUNCTIONS}
     for instance in stack.resolver.instances():
-        per_function[instance.function] += 1
+        if instance.function in per_function:  # the queue-fed ones (webhook deliveries) run too, as events go out
+            per_function[instance.function] += 1
     assert all(1 <= count <= POOL_SIZE for count in per_function.values()), per_function
     assert max(per_function.values()) > 1, per_function
 

@@ -1076,6 +1076,7 @@ _AUDIT_TRAILS: Final[dict[AuditSubject, Callable[[str], Key]]] = {
     AuditSubject.DUNNING_POLICY: lambda _: POLICY_KEY,
     AuditSubject.STRIPE_EVENT: event_key,
     AuditSubject.STAFF_MEMBER: staff_key,
+    AuditSubject.WEBHOOK_ENDPOINT: lambda endpoint_id: (f"WEBHOOKENDPOINT#{endpoint_id}", "ENDPOINT"),
 }
 
 

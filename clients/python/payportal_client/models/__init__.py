@@ -22,6 +22,7 @@ from .customer_aging_out import CustomerAgingOut
 from .customer_changes import CustomerChanges
 from .customer_out import CustomerOut
 from .customers_page import CustomersPage
+from .delivery_retry_out import DeliveryRetryOut
 from .dunning_policy_model import DunningPolicyModel
 from .dunning_step_model import DunningStepModel
 from .dunning_step_model_template import DunningStepModelTemplate
@@ -30,6 +31,8 @@ from .email_undeliverable_out_reason import EmailUndeliverableOutReason
 from .error_body import ErrorBody
 from .error_detail import ErrorDetail
 from .export_payments_format import ExportPaymentsFormat
+from .failed_deliveries_page import FailedDeliveriesPage
+from .failed_delivery_out import FailedDeliveryOut
 from .field_problem import FieldProblem
 from .gateway_error import GatewayError
 from .hold_out import HoldOut
@@ -68,6 +71,7 @@ from .new_recurring_charge_interval import NewRecurringChargeInterval
 from .new_refund import NewRefund
 from .new_refund_reason import NewRefundReason
 from .new_reversal import NewReversal
+from .new_webhook_endpoint import NewWebhookEndpoint
 from .offline_payment_made_out import OfflinePaymentMadeOut
 from .offline_payment_made_out_invoice_status import OfflinePaymentMadeOutInvoiceStatus
 from .offline_receipt_out import OfflineReceiptOut
@@ -104,6 +108,16 @@ from .stripe_event_out import StripeEventOut
 from .stripe_event_out_outcome import StripeEventOutOutcome
 from .stripe_events_page import StripeEventsPage
 from .transactions_page import TransactionsPage
+from .webhook_endpoint_changes import WebhookEndpointChanges
+from .webhook_endpoint_out import WebhookEndpointOut
+from .webhook_endpoint_out_disabled_reason_type_0 import (
+    WebhookEndpointOutDisabledReasonType0,
+)
+from .webhook_endpoint_with_secret import WebhookEndpointWithSecret
+from .webhook_endpoint_with_secret_disabled_reason_type_0 import (
+    WebhookEndpointWithSecretDisabledReasonType0,
+)
+from .webhook_endpoints_page import WebhookEndpointsPage
 
 __all__ = (
     "AgingLineOut",
@@ -128,6 +142,7 @@ __all__ = (
     "CustomerChanges",
     "CustomerOut",
     "CustomersPage",
+    "DeliveryRetryOut",
     "DunningPolicyModel",
     "DunningStepModel",
     "DunningStepModelTemplate",
@@ -136,6 +151,8 @@ __all__ = (
     "ErrorBody",
     "ErrorDetail",
     "ExportPaymentsFormat",
+    "FailedDeliveriesPage",
+    "FailedDeliveryOut",
     "FieldProblem",
     "GatewayError",
     "HoldOut",
@@ -174,6 +191,7 @@ __all__ = (
     "NewRefund",
     "NewRefundReason",
     "NewReversal",
+    "NewWebhookEndpoint",
     "OfflinePaymentMadeOut",
     "OfflinePaymentMadeOutInvoiceStatus",
     "OfflineReceiptOut",
@@ -210,4 +228,10 @@ __all__ = (
     "StripeEventOutOutcome",
     "StripeEventsPage",
     "TransactionsPage",
+    "WebhookEndpointChanges",
+    "WebhookEndpointOut",
+    "WebhookEndpointOutDisabledReasonType0",
+    "WebhookEndpointsPage",
+    "WebhookEndpointWithSecret",
+    "WebhookEndpointWithSecretDisabledReasonType0",
 )
