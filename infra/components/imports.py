@@ -10,7 +10,7 @@ from aws_cdk import Duration, aws_kms, aws_lambda, aws_lambda_event_sources, aws
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
-from infra.components.queues import dead_letter_queue
+from infra.components.queues import dead_letter_queue, function_queue
 from infra.config import StageConfig
 
 ENV_IMPORTS_QUEUE_URL: Final = "PAYPORTAL_IMPORTS_QUEUE_URL"
@@ -18,7 +18,6 @@ RECEIVES: Final = 3  # deliveries of a chunk before it is dead-lettered
 # Chunks worked on at once: each makes a few DynamoDB requests per row, on an on-demand table; ten keep a
 # 100,000-row import to minutes without crowding out the API's own writes.
 MAX_CONCURRENCY: Final = 10
-VISIBILITY_PER_TIMEOUT: Final = 6  # AWS's advice for a Lambda event source
 RETENTION: Final = Duration.days(4)  # SQS's default: a chunk waits out a long outage of the worker
 
 
@@ -43,18 +42,10 @@ class ImportQueue(Construct):
             self.queue.grant_send_messages(sender)
 
     def _build_queue(self, key: aws_kms.IKey, worker: aws_lambda.Function) -> aws_sqs.Queue:
-        timeout = worker.timeout.to_seconds() if worker.timeout else 3
-        return aws_sqs.Queue(
-            self,
-            "Imports",
-            encryption=aws_sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            visibility_timeout=Duration.seconds(timeout * VISIBILITY_PER_TIMEOUT),
-            retention_period=RETENTION,
-            dead_letter_queue=aws_sqs.DeadLetterQueue(max_receive_count=RECEIVES, queue=self.dlq),
-            removal_policy=self._config.disposable_removal_policy,
-        )
+        return function_queue(
+            self, "Imports", key=key, config=self._config, consumer=worker, retention=RETENTION, dlq=self.dlq,
+            receives=RECEIVES,
+        )  # fmt: skip
 
     def _consume(self, worker: aws_lambda.Function) -> None:
         worker.add_event_source(

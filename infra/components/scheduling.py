@@ -26,7 +26,7 @@ from aws_cdk import (
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
-from infra.components.queues import dead_letter_queue
+from infra.components.queues import dead_letter_queue, function_queue
 from infra.config import StageConfig
 from infra.nag import inline_policy
 from shared.routes import SCHEDULED_FUNCTIONS
@@ -39,8 +39,6 @@ MAX_EVENT_AGE: Final = Duration.minutes(30)  # an hourly run older than this is 
 # Scheduled functions that continue through a queue when out of time, and the variable naming it.
 CONTINUED_FUNCTIONS: Final = {"reminders": "PAYPORTAL_REMINDERS_QUEUE_URL"}
 CONTINUATION_RECEIVES: Final = 3  # deliveries of a continuation before it is dead-lettered
-# AWS's advice for a Lambda event source: visibility at least six times the function's timeout.
-VISIBILITY_PER_TIMEOUT: Final = 6
 
 
 def schedule_id_for(name: str) -> str:
@@ -137,18 +135,11 @@ class Scheduling(Construct):
         dlq = dead_letter_queue(
             self, f"{stem}ContinuationDlq", key=self._key, config=self._config, used_by=f"{name}'s continuation queue"
         )
-        timeout = function.timeout.to_seconds() if function.timeout else 3
-        queue = aws_sqs.Queue(
-            self,
-            f"{stem}Continuations",
-            encryption=aws_sqs.QueueEncryption.KMS,
-            encryption_master_key=self._key,
-            enforce_ssl=True,
-            visibility_timeout=Duration.seconds(timeout * VISIBILITY_PER_TIMEOUT),
-            retention_period=Duration.hours(4),  # a continuation older than a few runs is overtaken anyway
-            dead_letter_queue=aws_sqs.DeadLetterQueue(max_receive_count=CONTINUATION_RECEIVES, queue=dlq),
-            removal_policy=self._config.disposable_removal_policy,
-        )
+        queue = function_queue(
+            self, f"{stem}Continuations", key=self._key, config=self._config, consumer=function,
+            retention=Duration.hours(4),  # a continuation older than a few runs is overtaken anyway
+            dlq=dlq, receives=CONTINUATION_RECEIVES,
+        )  # fmt: skip
         self.continuation_dlqs[name] = dlq
         function.add_event_source(
             aws_lambda_event_sources.SqsEventSource(

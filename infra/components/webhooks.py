@@ -16,7 +16,7 @@ from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from infra.components.events import event_bus_name_for
-from infra.components.queues import dead_letter_queue
+from infra.components.queues import dead_letter_queue, function_queue
 from infra.config import StageConfig
 
 ENV_WEBHOOKS_QUEUE_URL: Final = "PAYPORTAL_WEBHOOKS_QUEUE_URL"
@@ -28,7 +28,6 @@ WEBHOOK_RECEIVES: Final = 20
 RETENTION: Final = Duration.days(14)  # SQS's longest
 BATCH_SIZE: Final = 10
 MAX_CONCURRENCY: Final = 10  # parallel invocations at most: a burst is sent at 10 x 10 deliveries at a time
-VISIBILITY_PER_TIMEOUT: Final = 6  # AWS's advice for an SQS event source
 EVENT_PATTERN: Final = {"source": ["payportal"]}
 
 
@@ -57,18 +56,10 @@ class OutboundWebhooks(Construct):
         self._connect(function, replayers)
 
     def _build_queue(self, function: aws_lambda.Function) -> aws_sqs.Queue:
-        timeout = function.timeout.to_seconds() if function.timeout else 60
-        return aws_sqs.Queue(
-            self,
-            QUEUE_ID,
-            encryption=aws_sqs.QueueEncryption.KMS,
-            encryption_master_key=self._key,
-            enforce_ssl=True,
-            visibility_timeout=Duration.seconds(timeout * VISIBILITY_PER_TIMEOUT),
-            retention_period=RETENTION,
-            dead_letter_queue=aws_sqs.DeadLetterQueue(max_receive_count=WEBHOOK_RECEIVES, queue=self.dlq),
-            removal_policy=self._config.disposable_removal_policy,
-        )
+        return function_queue(
+            self, QUEUE_ID, key=self._key, config=self._config, consumer=function, retention=RETENTION,
+            dlq=self.dlq, receives=WEBHOOK_RECEIVES,
+        )  # fmt: skip
 
     def _build_rule(self, bus: aws_events.IEventBus) -> aws_events.Rule:
         rule_name = rule_name_for(self._config.stage)
