@@ -80,7 +80,11 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         finalize=neutralise,
+        extensions=["jinja2.ext.i18n"],
     )
+    # Payer-facing text goes through gettext (`{{ _("...") }}`, `{% trans %}`); until the catalogs load,
+    # every language reads the English of the templates.
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension
     env.filters["money"] = format_money
     env.filters["day"] = format_day
     env.filters["major_units"] = major_units
