@@ -10,6 +10,9 @@ Context keys (defaults in cdk.json, override with `cdk synth -c key=value`):
 | payportal:supportContact       | shown on error pages and emails                                |
 | payportal:paymentMethodTypes   | Stripe Checkout payment method types, comma-separated          |
 | payportal:businessName         | the name customers see on pages and emails                     |
+| payportal:businessAddress      | its address on documents (PDFs); lines separated by newlines   |
+| payportal:businessTaxId        | its tax id (VAT number, EIN) on documents; empty: none         |
+| payportal:businessLogo         | a PNG or JPEG file name in shared/branding/ for documents      |
 | payportal:nag                  | `false` turns the cdk-nag checks off                           |
 | payportal:alarmEmail           | subscribed to the alarm topic (confirm the email); empty: none |
 | payportal:domainName           | custom domain of the API and pay pages (`pay.example.com`)     |
@@ -28,11 +31,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aws_cdk import RemovalPolicy, aws_logs
 from constructs import Node
+
+from shared.config import BRANDING_DIR
 
 CONTEXT_STAGE: Final = "stage"
 CONTEXT_SES_SENDER: Final = "payportal:sesSender"
@@ -40,6 +46,10 @@ CONTEXT_PUBLIC_BASE_URL: Final = "payportal:publicBaseUrl"
 CONTEXT_SUPPORT_CONTACT: Final = "payportal:supportContact"
 CONTEXT_PAYMENT_METHOD_TYPES: Final = "payportal:paymentMethodTypes"
 CONTEXT_BUSINESS_NAME: Final = "payportal:businessName"
+CONTEXT_BUSINESS_ADDRESS: Final = "payportal:businessAddress"
+CONTEXT_BUSINESS_TAX_ID: Final = "payportal:businessTaxId"
+CONTEXT_BUSINESS_LOGO: Final = "payportal:businessLogo"
+LOGO_SUFFIXES: Final = (".png", ".jpg", ".jpeg")
 CONTEXT_NAG: Final = "payportal:nag"
 CONTEXT_ALARM_EMAIL: Final = "payportal:alarmEmail"
 CONTEXT_DOMAIN_NAME: Final = "payportal:domainName"
@@ -68,6 +78,9 @@ class StageConfig:
     support_contact: str
     payment_method_types: str
     business_name: str
+    business_address: str = ""  # its lines, separated by newlines
+    business_tax_id: str = ""
+    business_logo: str = ""  # a file name in shared/branding/
     alarm_email: str = ""  # empty: alarms go to the topic only
     domain_name: str = ""  # empty: the API's execute-api URL
     certificate_arn: str = ""
@@ -113,6 +126,13 @@ class StageConfig:
         if reserve not in ("true", "false"):
             raise InvalidContextError(f"context {CONTEXT_RESERVED_CONCURRENCY!r} must be true or false")
         recipients, hour, timezone = _digest(value)
+        logo = value(CONTEXT_BUSINESS_LOGO)
+        if logo and (Path(logo).name != logo or not logo.lower().endswith(LOGO_SUFFIXES)):
+            raise InvalidContextError(
+                f"context {CONTEXT_BUSINESS_LOGO!r} must be a PNG or JPEG file name in shared/branding/, got {logo!r}"
+            )
+        if logo and not (BRANDING_DIR / logo).is_file():
+            raise InvalidContextError(f"context {CONTEXT_BUSINESS_LOGO!r}: no file shared/branding/{logo}")
         return cls(
             stage=stage,
             sender_email=sender_email,
@@ -120,6 +140,9 @@ class StageConfig:
             support_contact=value(CONTEXT_SUPPORT_CONTACT, sender_email),
             payment_method_types=value(CONTEXT_PAYMENT_METHOD_TYPES, "card"),
             business_name=value(CONTEXT_BUSINESS_NAME, DEFAULT_BUSINESS_NAME),
+            business_address=value(CONTEXT_BUSINESS_ADDRESS),
+            business_tax_id=value(CONTEXT_BUSINESS_TAX_ID),
+            business_logo=logo,
             alarm_email=alarm_email,
             domain_name=domain_name,
             certificate_arn=certificate_arn,

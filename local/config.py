@@ -82,6 +82,9 @@ class StackConfig:
     ses_configuration_set: str = "payportal-local"
     support_contact: str = "support@payportal.local"
     business_name: str = "Payportal Local"
+    business_address: str = "1 Example Street\n10115 Berlin\nGermany"
+    business_tax_id: str = "DE000000000"
+    business_logo: str = "example-logo.png"
     # Who gets the morning digest (POST /_local/schedules/digest/run; GET /_local/emails shows it).
     digest_recipients: str = "finance@payportal.local"
     digest_timezone: str = "UTC"

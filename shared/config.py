@@ -14,6 +14,9 @@ Environment variables (CDK sets them in AWS; the local stack sets them for `make
 | PAYPORTAL_STRIPE_API_BASE        | only for the local stack: where the Stripe SDK sends requests  |
 | PAYPORTAL_PAY_LINK_TTL_DAYS      | how long a pay link stays valid (default 90)                   |
 | PAYPORTAL_BUSINESS_NAME          | the name customers see on pages and emails                     |
+| PAYPORTAL_BUSINESS_ADDRESS       | its address on documents (PDFs), one line per line             |
+| PAYPORTAL_BUSINESS_TAX_ID        | its tax id (VAT number, EIN) on documents; empty: none         |
+| PAYPORTAL_BUSINESS_LOGO          | a PNG or JPEG in shared/branding/ drawn on documents; empty: none |
 | PAYPORTAL_PROMISE_MAX_DAYS       | how far ahead a customer may promise to pay (default 14)       |
 | PAYPORTAL_CHARGE_RETRY_DAYS      | days between retries of a declined off-session charge (3,5,7) |
 | PAYPORTAL_AUTOPAY_NOTICE_DAYS    | days before the due date an autopay charge is announced (3)   |
@@ -33,6 +36,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
+
+# The business's logo (PAYPORTAL_BUSINESS_LOGO) is a file here, shipped with shared/ in every function's code.
+BRANDING_DIR = Path(__file__).parent / "branding"
 
 
 class ConfigurationError(RuntimeError):
@@ -51,6 +58,9 @@ class Settings:
     stripe_api_base: str | None
     pay_link_ttl_days: int
     business_name: str
+    business_address: tuple[str, ...] = ()
+    business_tax_id: str = ""
+    business_logo: str = ""
     promise_max_days: int = 14
     ses_configuration_set: str | None = None
     autopay_notice_days: int = 3
@@ -87,6 +97,11 @@ class Settings:
             stripe_api_base=env.get("PAYPORTAL_STRIPE_API_BASE") or None,
             pay_link_ttl_days=int(env.get("PAYPORTAL_PAY_LINK_TTL_DAYS", "90")),
             business_name=env.get("PAYPORTAL_BUSINESS_NAME", "payportal"),
+            business_address=tuple(
+                line.strip() for line in env.get("PAYPORTAL_BUSINESS_ADDRESS", "").splitlines() if line.strip()
+            ),
+            business_tax_id=env.get("PAYPORTAL_BUSINESS_TAX_ID", "").strip(),
+            business_logo=env.get("PAYPORTAL_BUSINESS_LOGO", "").strip(),
             promise_max_days=int(env.get("PAYPORTAL_PROMISE_MAX_DAYS", "14")),
             ses_configuration_set=env.get("PAYPORTAL_SES_CONFIGURATION_SET") or None,
             autopay_notice_days=int(env.get("PAYPORTAL_AUTOPAY_NOTICE_DAYS", "3")),

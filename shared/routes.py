@@ -34,6 +34,8 @@ ROUTES: Final = (
     Route("POST", "/pay/{token}/card", "checkout", "none"),
     Route("POST", "/pay/{token}/autopay", "checkout", "none"),
     Route("POST", "/pay/{token}/autopay/off", "checkout", "none"),
+    Route("GET", "/pay/{token}/invoice.pdf", "checkout", "none"),
+    Route("GET", "/pay/{token}/receipts/{payment_id}", "checkout", "none"),  # a PDF
     Route("POST", "/webhooks/stripe", "webhooks", "none"),
     Route("POST", "/v1/customers", "operator_api", "iam"),
     Route("GET", "/v1/customers", "operator_api", "iam"),
@@ -130,6 +132,12 @@ ROUTES: Final = (
 )
 
 # Functions behind HTTP routes, and those fired by other sources.
+# What API Gateway treats as binary: every type. It decides by the request's first Accept type, and a browser
+# following a link to a PDF asks for text/html first; only `*/*` lets a PDF through (AWS's advice for
+# browsers). Request bodies then reach the functions base64-encoded (isBase64Encoded), which each decodes
+# before reading (the Stripe signature is checked on the decoded bytes); text answers pass through unchanged.
+BINARY_MEDIA_TYPES: Final = ("*/*",)
+
 HTTP_FUNCTIONS: Final = tuple(sorted({route.function for route in ROUTES}))
 STREAM_FUNCTIONS: Final = ("outbox",)
 # Functions an SQS queue of their own triggers: the bulk import worker (one message at a time, infra/components/

@@ -14,7 +14,8 @@ from shared import config
 from shared.adapters import aws, secrets
 from shared.adapters.aws import client
 from shared.adapters.dynamodb import DynamoLedger
-from shared.config import settings
+from shared.config import BRANDING_DIR, settings
+from shared.domain.documents import BusinessIdentity
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
         PaymentMethodUsed,
         RefundCreated,
         RefundRequest,
+        SavedPaymentMethods,
         SessionClosed,
         SetupSessionRequest,
     )
@@ -81,6 +83,15 @@ class _LazyGateway:
 
     def payment_method_used(self, payment_intent_id: str) -> PaymentMethodUsed | None:
         return _gateway(stripe_credentials().api_key).payment_method_used(payment_intent_id)
+
+    def saved_payment_methods(self, stripe_customer_id: str) -> SavedPaymentMethods:
+        return _gateway(stripe_credentials().api_key).saved_payment_methods(stripe_customer_id)
+
+    def detach_payment_method(self, payment_method_id: str) -> None:
+        _gateway(stripe_credentials().api_key).detach_payment_method(payment_method_id)
+
+    def choose_payment_method(self, stripe_customer_id: str, payment_method_id: str) -> None:
+        _gateway(stripe_credentials().api_key).choose_payment_method(stripe_customer_id, payment_method_id)
 
     def create_refund(self, request: RefundRequest) -> RefundCreated:
         return _gateway(stripe_credentials().api_key).create_refund(request)
@@ -316,3 +327,17 @@ def reset() -> None:
     ):
         cached.cache_clear()
     secrets.clear_cache()
+
+
+@cache
+def business_identity() -> BusinessIdentity:
+    """Who issues the customer's documents (PDFs): read once per container, the logo file too."""
+    config = settings()
+    logo = (BRANDING_DIR / config.business_logo).read_bytes() if config.business_logo else b""
+    return BusinessIdentity(
+        name=config.business_name,
+        address=config.business_address,
+        tax_id=config.business_tax_id,
+        support_contact=config.support_contact,
+        logo=logo,
+    )

@@ -21,7 +21,7 @@ from constructs import Construct
 
 from infra.config import StageConfig
 from infra.nag import Exemption, exempt
-from shared.routes import ROUTES, Route
+from shared.routes import BINARY_MEDIA_TYPES, ROUTES, Route
 
 API_ID: Final = "RestApi"
 ACCESS_LOGS_ID: Final = "AccessLogs"
@@ -133,9 +133,9 @@ class PayportalApi(Construct):
             disable_execute_api_endpoint=bool(self._config.domain_name),
             # Execution logs (errors only) need API Gateway's account-level CloudWatch role.
             cloud_watch_role=True,
-            # No binary media types: a REST proxy integration hands text bodies (Stripe posts
-            # application/json) to the function unchanged, which is what the webhook signature is
-            # checked against. Declaring types would make API Gateway base64-encode those bodies.
+            # Every type binary, so PDFs reach browsers (shared.routes.BINARY_MEDIA_TYPES); request bodies
+            # arrive base64-encoded and each function decodes them (the webhook signature: on those bytes).
+            binary_media_types=list(BINARY_MEDIA_TYPES),
             deploy_options=aws_apigateway.StageOptions(
                 stage_name=self._config.stage,
                 tracing_enabled=STAGE_TRACING_ENABLED,

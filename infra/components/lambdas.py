@@ -81,6 +81,9 @@ ENV_SUPPORT_CONTACT: Final = "PAYPORTAL_SUPPORT_CONTACT"
 ENV_PAYMENT_METHOD_TYPES: Final = "PAYPORTAL_PAYMENT_METHOD_TYPES"
 ENV_STRIPE_SECRET_ID: Final = "PAYPORTAL_STRIPE_SECRET_ID"
 ENV_BUSINESS_NAME: Final = "PAYPORTAL_BUSINESS_NAME"
+ENV_BUSINESS_ADDRESS: Final = "PAYPORTAL_BUSINESS_ADDRESS"
+ENV_BUSINESS_TAX_ID: Final = "PAYPORTAL_BUSINESS_TAX_ID"
+ENV_BUSINESS_LOGO: Final = "PAYPORTAL_BUSINESS_LOGO"
 ENV_SES_CONFIGURATION_SET: Final = "PAYPORTAL_SES_CONFIGURATION_SET"
 ENV_REMINDERS_QUEUE_URL: Final = "PAYPORTAL_REMINDERS_QUEUE_URL"
 ENV_DIGEST_RECIPIENTS: Final = "PAYPORTAL_DIGEST_RECIPIENTS"
@@ -146,6 +149,14 @@ class Lambdas(Construct):
         }
         if config.public_base_url:
             self._environment[ENV_PUBLIC_BASE_URL] = config.public_base_url
+        # The business's identity on documents (PDFs), set only when configured.
+        for name, setting in (
+            (ENV_BUSINESS_ADDRESS, config.business_address),
+            (ENV_BUSINESS_TAX_ID, config.business_tax_id),
+            (ENV_BUSINESS_LOGO, config.business_logo),
+        ):
+            if setting:
+                self._environment[name] = setting
         self.layer = self._build_dependencies_layer()
         self.roles: dict[str, aws_iam.Role] = {}
         self.log_groups: dict[str, aws_logs.LogGroup] = {}
