@@ -61,6 +61,12 @@ class PolicyReplacement:
     over_revision: str
 
 
+@dataclass(frozen=True, slots=True)
+class LostDispute:
+    payment: Payment
+    dispute: Dispute
+
+
 @dataclass(slots=True)
 class Change:
     """One atomic state change: everything in it is written in one transaction, or nothing is."""
@@ -87,6 +93,9 @@ class Change:
     # An offline payment reversed (a bounced cheque): written only over the same payment not yet reversed
     payment_reversal: Payment | None = None
     dispute: Dispute | None = None  # written only if it moves the stored dispute forward (open -> closed)
+    # A dispute lost, with the payment it took money back from: its entry in the returns list (the accounting
+    # export), unconditional, guarded by the dispute's own write
+    lost_dispute: LostDispute | None = None
     new_plan: Plan | None = None  # written only if no plan with that id exists
     plan_update: Plan | None = None  # written only if the stored version is `version - 1`
     new_recurring: RecurringCharge | None = None
@@ -272,9 +281,13 @@ class Returned:
     payment: Payment
     kind: ReturnKind
     refund: Refund | None = None  # for the refund kinds
+    dispute: Dispute | None = None  # for a dispute lost
 
     @property
     def at(self) -> datetime:
+        if self.kind is ReturnKind.DISPUTE_LOST:
+            assert self.dispute is not None
+            return self.dispute.updated_at  # when payportal recorded it lost
         if self.kind is ReturnKind.REVERSAL:
             assert self.payment.offline is not None and self.payment.offline.reversed_at is not None
             return self.payment.offline.reversed_at
@@ -283,6 +296,8 @@ class Returned:
 
     @property
     def amount(self) -> int:
+        if self.dispute is not None:
+            return self.dispute.amount
         return self.refund.amount if self.refund is not None else self.payment.amount
 
 
