@@ -17,7 +17,9 @@ Each construct owns one concern; this stack wires them and decides who may do wh
 | imports      | Get, Put, Update |              |          |                 | imports queue + DLQ |
 | webhook_delivery | Get, Query, Put |            |          |                 | queue + DLQ (deliveries) |
 
-operator_api and console also send to the imports queue (POST /v1/imports, the console's Import page).
+operator_api and console also send to the imports queue (POST /v1/imports, the console's Import page), as does
+the imports worker (an uploaded file's chunks); operator_api signs upload forms for, and reads, the import uploads
+bucket; the imports worker reads and deletes its files.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from aws_cdk import CfnOutput, Stack, Tags, aws_iam, aws_lambda
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
+from infra.components.access_logs import AccessLogs
 from infra.components.api import PayportalApi
 from infra.components.console import ConsoleSignIn
 from infra.components.email import Email
@@ -60,6 +63,7 @@ WEBHOOKS_ID: Final = "Webhooks"
 WEBHOOK_DELIVERY_FUNCTION: Final = "webhook_delivery"
 CONSOLE_ID: Final = "Console"
 IMPORTS_ID: Final = "Imports"
+ACCESS_LOGS_ID: Final = "AccessLogs"
 OUTPUT_CONSOLE_USER_POOL_ID: Final = "ConsoleUserPoolId"
 
 OUTPUT_API_URL: Final = "ApiUrl"
@@ -261,6 +265,7 @@ class PayportalStack(Stack):
         self.scheduling = Scheduling(
             self, SCHEDULING_ID, config=config, key=self.storage.key, functions=self.lambdas.functions
         )
+        self.access_logs = AccessLogs(self, ACCESS_LOGS_ID)
         self.imports = ImportQueue(
             self,
             IMPORTS_ID,
@@ -268,6 +273,8 @@ class PayportalStack(Stack):
             key=self.storage.key,
             worker=self.lambdas.functions[IMPORTS_FUNCTION],
             senders=(self.lambdas.functions[OPERATOR_API_FUNCTION], self.lambdas.functions[CONSOLE_FUNCTION]),
+            uploader=self.lambdas.functions[OPERATOR_API_FUNCTION],
+            access_logs=self.access_logs.bucket,
         )
         self.webhooks = OutboundWebhooks(
             self,

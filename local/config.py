@@ -77,6 +77,7 @@ class StackConfig:
     events_queue_name: str = "payportal-local-observed-events"
     reminders_queue_name: str = "payportal-local-reminders-continuations"
     imports_queue_name: str = "payportal-local-imports"
+    imports_bucket: str = "payportal-local-import-uploads"
     webhooks_queue_name: str = "payportal-local-webhook-deliveries"
     sender_email: str = "billing@payportal.local"
     ses_configuration_set: str = "payportal-local"

@@ -167,6 +167,7 @@ class LocalStack:
             "PAYPORTAL_SES_CONFIGURATION_SET": resources.ses_configuration_set,
             "PAYPORTAL_REMINDERS_QUEUE_URL": resources.reminders_queue_url,
             "PAYPORTAL_IMPORTS_QUEUE_URL": resources.imports_queue_url,
+            "PAYPORTAL_IMPORTS_BUCKET": resources.imports_bucket,
             "PAYPORTAL_DIGEST_RECIPIENTS": self.config.digest_recipients,
             "PAYPORTAL_DIGEST_TIMEZONE": self.config.digest_timezone,
             "PAYPORTAL_CONSOLE_CLIENT_ID": resources.console_client_id,

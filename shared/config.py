@@ -23,6 +23,7 @@ Environment variables (CDK sets them in AWS; the local stack sets them for `make
 | PAYPORTAL_SES_CONFIGURATION_SET  | SES configuration set whose events report bounces, complaints  |
 | PAYPORTAL_REMINDERS_QUEUE_URL    | SQS queue where a dunning run out of time leaves the rest      |
 | PAYPORTAL_IMPORTS_QUEUE_URL      | SQS queue of bulk imports' chunks (operator API, the worker)   |
+| PAYPORTAL_IMPORTS_BUCKET         | S3 bucket of files uploaded for an import (operator API, the worker) |
 | PAYPORTAL_DIGEST_RECIPIENTS      | the operator's addresses for the morning digest, comma-separated; empty: none |
 | PAYPORTAL_DIGEST_TIMEZONE        | the operator's IANA time zone: the digest's "today" (default UTC) |
 | PAYPORTAL_CONSOLE_CLIENT_ID      | the console's Cognito app client (the console function only)   |
@@ -71,6 +72,7 @@ class Settings:
     console_client_id: str | None = None
     console_user_pool_id: str | None = None
     imports_queue_url: str | None = None
+    imports_bucket: str | None = None
     webhooks_queue_url: str | None = None
     local_stack: bool = False
 
@@ -114,6 +116,7 @@ class Settings:
             console_client_id=env.get("PAYPORTAL_CONSOLE_CLIENT_ID") or None,
             console_user_pool_id=env.get("PAYPORTAL_CONSOLE_USER_POOL_ID") or None,
             imports_queue_url=env.get("PAYPORTAL_IMPORTS_QUEUE_URL") or None,
+            imports_bucket=env.get("PAYPORTAL_IMPORTS_BUCKET") or None,
             webhooks_queue_url=env.get("PAYPORTAL_WEBHOOKS_QUEUE_URL") or None,
             local_stack=env.get("PAYPORTAL_LOCAL_STACK", "").strip() == "1",
         )

@@ -76,6 +76,7 @@ ROUTES: Final = (
     Route("GET", "/v1/reports/collections", "operator_api", "iam"),
     Route("GET", "/v1/exports/payments", "operator_api", "iam"),
     Route("POST", "/v1/imports", "operator_api", "iam"),
+    Route("POST", "/v1/imports/uploads", "operator_api", "iam"),  # a form to upload a file too large for one request
     Route("GET", "/v1/imports/template.csv", "operator_api", "iam"),  # a literal segment, before the parameter
     Route("GET", "/v1/imports/{import_id}", "operator_api", "iam"),
     Route("POST", "/v1/webhook-endpoints", "operator_api", "iam"),

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from shared.adapters.dynamodb.imports import DynamoImportStore
     from shared.adapters.dynamodb.webhook_endpoints import DynamoWebhookEndpoints
     from shared.adapters.idempotency import PowertoolsOnce  # lazy: see the module docstring
+    from shared.adapters.import_files import S3ImportFiles
     from shared.adapters.notifications import EventBridgePublisher, SesMailer
     from shared.adapters.secrets import StripeCredentials
     from shared.adapters.stripe_gateway import StripeGateway  # lazy: see the module docstring
@@ -199,6 +200,17 @@ def import_store() -> DynamoImportStore:
     from shared.adapters.dynamodb.imports import DynamoImportStore  # lazy: the operator API's and the worker's only
 
     return DynamoImportStore(client("dynamodb"), settings().table_name)
+
+
+@cache
+def import_files() -> S3ImportFiles:
+    """Where files too large for one request are uploaded for an import (an S3 bucket)."""
+    from shared.adapters.import_files import S3ImportFiles  # lazy: the operator API's and the worker's only
+
+    bucket = settings().imports_bucket
+    if not bucket:
+        raise config.ConfigurationError("PAYPORTAL_IMPORTS_BUCKET is not set")
+    return S3ImportFiles(client("s3"), bucket)
 
 
 @cache

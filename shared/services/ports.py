@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # annotations only: the webhook's cold path does not load the
     from collections.abc import Callable
 
     from shared.domain.dunning import DunningPolicy
-    from shared.domain.imports import ChunkResult, ImportJob, ImportRow, RejectedRow
+    from shared.domain.imports import ChunkResult, ImportJob, ImportRow, RejectedRow, RowError
     from shared.domain.invoices import Invoice
     from shared.domain.messages import OutboxMessage
 from shared.domain.records import (
@@ -531,6 +531,37 @@ class ImportStore(Protocol):
     def rejected_rows(self, import_id: str) -> list[RejectedRow]:
         """Every rejected row of the job's recorded chunks, by line."""
         ...
+
+    def mark_checked(self, import_id: str, total_rows: int, chunks: int, sha256: str) -> bool:
+        """An uploaded file's rows passed the check and are kept: the job runs. False when it was checked before."""
+        ...
+
+    def mark_invalid(self, import_id: str, problem: str, errors: list[RowError], sha256: str) -> bool:
+        """An uploaded file did not pass the check: nothing will be imported. False when it was checked before."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class UploadForm:
+    """Where and how to upload a file: an HTTPS form POST of `fields` then the file (an S3 presigned POST)."""
+
+    url: str
+    fields: dict[str, str]
+
+
+class ImportFiles(Protocol):
+    """Files uploaded for a bulk import (S3), each under a key of its own, gone a day after it was uploaded."""
+
+    def upload_form(self, key: str, max_bytes: int, expires_in_seconds: int) -> UploadForm:
+        """A form that uploads one file of at most `max_bytes` to `key`, for the next `expires_in_seconds`."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+    def read(self, key: str, max_bytes: int) -> bytes | None:
+        """The file; None when there is none. ImportFileTooLarge (shared.domain.imports) above `max_bytes`."""
+        ...
+
+    def delete(self, key: str) -> None: ...
 
 
 class WorkQueue(Protocol):

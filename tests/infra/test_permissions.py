@@ -36,7 +36,19 @@ EXPECTED_ACTIONS = {
     "webhooks": LOGS | XRAY | READ_MANY | PUT | UPDATE | KEY | STRIPE_SECRET,
     # DLQ's actions (SendMessage, GetQueueAttributes, GetQueueUrl): sending an import's chunks to the imports
     # queue, and queueing a failed webhook delivery's replay.
-    "operator_api": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | DELETE | KEY | STRIPE_SECRET | DLQ,
+    # and an import's upload form signed with its role (s3:PutObject), and the upload seen to be there (GetObject)
+    "operator_api": LOGS
+    | XRAY
+    | READ_ONE
+    | READ_MANY
+    | QUERY
+    | PUT
+    | UPDATE
+    | DELETE
+    | KEY
+    | STRIPE_SECRET
+    | DLQ
+    | {"s3:PutObject", "s3:GetObject"},
     # The Stripe secret: a receipt names how it was paid, read from Stripe when it is sent.
     "outbox": LOGS
     | XRAY
@@ -100,7 +112,17 @@ EXPECTED_ACTIONS = {
     | DLQ,
     # Bulk import: each row through the ledger (Gets, one TransactWriteItems of Puts and counter Updates), the
     # chunk's result; consuming the imports queue. No index, no Stripe, no email.
-    "imports": LOGS | XRAY | READ_ONE | READ_MANY | PUT | UPDATE | KEY | CONSUME,
+    # and an uploaded file read and deleted once checked, its chunks queued (SendMessage and the queue's URL)
+    "imports": LOGS
+    | XRAY
+    | READ_ONE
+    | READ_MANY
+    | PUT
+    | UPDATE
+    | KEY
+    | CONSUME
+    | DLQ
+    | {"s3:GetObject", "s3:DeleteObject"},
     # The endpoints and failed deliveries over the table; consuming its queue and fanning out onto it. No Stripe
     # secret, no email, no bus: it only reads events the bus's rule queued.
     "webhook_delivery": LOGS | XRAY | READ_ONE | QUERY | PUT | KEY | DLQ | CONSUME,
