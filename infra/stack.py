@@ -32,6 +32,7 @@ from constructs import Construct
 
 from infra.components.access_logs import AccessLogs
 from infra.components.api import PayportalApi
+from infra.components.audit_trail import AuditTrail
 from infra.components.console import ConsoleSignIn
 from infra.components.email import Email
 from infra.components.events import DomainEvents
@@ -64,6 +65,7 @@ WEBHOOK_DELIVERY_FUNCTION: Final = "webhook_delivery"
 CONSOLE_ID: Final = "Console"
 IMPORTS_ID: Final = "Imports"
 ACCESS_LOGS_ID: Final = "AccessLogs"
+AUDIT_TRAIL_ID: Final = "AuditTrail"
 OUTPUT_CONSOLE_USER_POOL_ID: Final = "ConsoleUserPoolId"
 
 OUTPUT_API_URL: Final = "ApiUrl"
@@ -266,6 +268,13 @@ class PayportalStack(Stack):
             self, SCHEDULING_ID, config=config, key=self.storage.key, functions=self.lambdas.functions
         )
         self.access_logs = AccessLogs(self, ACCESS_LOGS_ID)
+        self.audit_trail = (
+            AuditTrail(
+                self, AUDIT_TRAIL_ID, config=config, access_logs=self.access_logs.bucket, table=self.storage.table
+            )
+            if config.audit_trail
+            else None
+        )
         self.imports = ImportQueue(
             self,
             IMPORTS_ID,

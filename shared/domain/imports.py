@@ -124,9 +124,7 @@ class ImportRow:
 # ----- reading the file into cells, with each row's line number
 
 
-def read_cells(
-    content: str, file_format: FileFormat, max_bytes: int | None = None
-) -> list[tuple[int, dict[str, str]]]:
+def read_cells(content: str, file_format: FileFormat, max_bytes: int | None = None) -> list[tuple[int, dict[str, str]]]:
     """(line, column -> text) of every data row; ImportFileInvalid for a file that does not read, or
     ImportFileTooLarge (past `max_bytes`, by default what one request takes)."""
     max_bytes = MAX_FILE_BYTES if max_bytes is None else max_bytes
