@@ -36,6 +36,15 @@ ROUTES: Final = (
     Route("POST", "/pay/{token}/autopay/off", "checkout", "none"),
     Route("GET", "/pay/{token}/invoice.pdf", "checkout", "none"),
     Route("GET", "/pay/{token}/receipts/{payment_id}", "checkout", "none"),  # a PDF
+    # The customer's account (functions/account): open at API Gateway; the function admits its own sessions,
+    # opened by a one-time code by email (none: like the pay pages, the function authorises).
+    Route("GET", "/account", "account", "none"),
+    Route("POST", "/account/sign-in", "account", "none"),
+    Route("POST", "/account/code", "account", "none"),
+    Route("POST", "/account/sign-out", "account", "none"),
+    Route("POST", "/account/invoices/{invoice_id}/pay", "account", "none"),
+    Route("POST", "/account/autopay/code", "account", "none"),
+    Route("POST", "/account/autopay", "account", "none"),
     Route("POST", "/webhooks/stripe", "webhooks", "none"),
     Route("POST", "/v1/customers", "operator_api", "iam"),
     Route("GET", "/v1/customers", "operator_api", "iam"),

@@ -49,6 +49,10 @@ UNAUTHENTICATED_REASONS: Final[Mapping[str, str]] = {
     "checkout": "Payers are not account holders: each pay page is authorised by its pay link's 256-bit "
     "token (stored only as a hash, scoped to one invoice, expiring, revocable), checked by the "
     "function; /health is a liveness probe that returns no data.",
+    "account": "Customers are not IAM principals or Cognito users: the account's pages are admitted by the "
+    "function, with a server-side session opened by a one-time code sent by email (6 digits, 10 minutes, 5 tries, "
+    "stored only as a salted hash, rate-limited per address and per client) in an HttpOnly, Secure, "
+    "SameSite=Strict cookie scoped to /account; every form is CSRF-checked; step-up codes guard payment changes.",
     "webhooks": "Stripe cannot sign with SigV4 or a Cognito token: the function verifies the "
     "Stripe-Signature HMAC over the raw body, with the webhook secret, before anything is parsed or stored.",
     "console": "The console's own sign-in pages talk to Cognito from the server (password, then TOTP): a "

@@ -1,0 +1,252 @@
+"""The statement a signed-in customer sees at /account: every invoice of theirs, open and settled, what is
+overdue in the operator's aging buckets (reports.aging_bucket), totals per currency, payments and refunds,
+installment schedules; and the ways out of it to pay (a fresh pay link to the invoice's own pay page).
+
+Read by the by_owner index (a customer's invoices and payments), never a scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Final
+
+from shared.clock import Clock
+from shared.domain.account import AccountSession
+from shared.domain.errors import NotFound
+from shared.domain.invoices import Invoice, InvoiceStatus, PaymentStatus
+from shared.domain.local_time import local_date
+from shared.domain.records import Customer, InstallmentStatus, Payment, PlanKind, PlanStatus
+from shared.services.invoices import new_pay_link
+from shared.services.ports import Ledger, Page
+from shared.services.reports import AGING_BUCKETS, aging_bucket
+
+PAGE_SIZE: Final = 100
+MAX_PAGES: Final = 20  # 2,000 invoices and 2,000 payments per customer record at most on one page
+ACCOUNT_PAY_LINK_DAYS: Final = 1  # a link minted from the account is used at once: it lives a day
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledInstallment:
+    number: int
+    due_on: date
+    amount: int
+    paid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """An installment plan (or autopay's one charge) paying an invoice off."""
+
+    autopay: bool
+    installments: tuple[ScheduledInstallment, ...]
+    next: ScheduledInstallment | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatementInvoice:
+    id: str
+    number: str
+    description: str
+    status: InvoiceStatus
+    currency: str
+    due_date: date
+    amount_due: int
+    amount_paid: int
+    amount_remaining: int
+    amount_refunded: int
+    bucket: str | None  # the aging bucket of what is owed (None: nothing owed)
+    payable: bool
+    schedule: Schedule | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.bucket not in (None, "current")
+
+
+@dataclass(frozen=True, slots=True)
+class StatementRefund:
+    amount: int
+    status: str
+    at: date
+
+
+@dataclass(frozen=True, slots=True)
+class StatementPayment:
+    invoice_number: str
+    amount: int
+    currency: str
+    status: PaymentStatus
+    received_on: date
+    method: str
+    refunds: tuple[StatementRefund, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyTotal:
+    currency: str
+    owed: int
+    overdue: int
+    buckets: dict[str, int]  # AGING_BUCKETS -> amount
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerStatement:
+    customer_id: str
+    name: str
+    autopay: bool
+    invoices: tuple[StatementInvoice, ...]
+    payments: tuple[StatementPayment, ...]
+
+    @property
+    def open_invoices(self) -> tuple[StatementInvoice, ...]:
+        return tuple(i for i in self.invoices if i.payable)
+
+    @property
+    def settled_invoices(self) -> tuple[StatementInvoice, ...]:
+        return tuple(i for i in self.invoices if not i.payable)
+
+
+@dataclass(frozen=True, slots=True)
+class Notices:
+    autopay_on: bool = False  # back from Checkout in setup mode: on once Stripe confirms
+    autopay_off: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    locale: str
+    today: date
+    customers: tuple[CustomerStatement, ...]
+    totals: tuple[CurrencyTotal, ...]
+    notices: Notices = field(default_factory=Notices)
+    # Paying several invoices in one Checkout (issue 14) is another service; the page leaves its place ready.
+    pay_selected: bool = False
+
+    @property
+    def lang(self) -> str:
+        return self.locale.split("-")[0]
+
+
+def _all(read: Callable[[str, int, str | None], Page], customer_id: str) -> list[object]:
+    found: list[object] = []
+    cursor: str | None = None
+    for _ in range(MAX_PAGES):
+        page = read(customer_id, PAGE_SIZE, cursor)
+        found.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return found
+
+
+def _schedule(ledger: Ledger, invoice: Invoice) -> Schedule | None:
+    plan = ledger.get_plan(invoice.id, invoice.active_plan) if invoice.active_plan else None
+    if plan is None or plan.status not in (PlanStatus.ACTIVE, PlanStatus.AWAITING_FIRST):
+        return None
+    rows = tuple(
+        ScheduledInstallment(i.number, i.due_on, i.amount, i.status is InstallmentStatus.PAID)
+        for i in plan.installments
+    )
+    current = plan.current
+    upcoming = next((r for r in rows if current is not None and r.number == current.number), None)
+    return Schedule(autopay=plan.kind is PlanKind.AUTOPAY, installments=rows, next=upcoming)
+
+
+def _invoice(ledger: Ledger, invoice: Invoice, today: date) -> StatementInvoice:
+    owed = invoice.accepts_payment and invoice.amount_remaining > 0
+    return StatementInvoice(
+        id=invoice.id,
+        number=invoice.number,
+        description=invoice.description,
+        status=invoice.status,
+        currency=invoice.currency,
+        due_date=invoice.due_date,
+        amount_due=invoice.amount_due,
+        amount_paid=invoice.amount_paid,
+        amount_remaining=invoice.amount_remaining,
+        amount_refunded=invoice.amount_refunded,
+        bucket=aging_bucket(today, invoice.due_date) if owed else None,
+        payable=invoice.accepts_payment,
+        schedule=_schedule(ledger, invoice) if invoice.active_plan else None,
+    )
+
+
+def _payment(payment: Payment, timezone: str) -> StatementPayment:
+    return StatementPayment(
+        invoice_number=payment.invoice_number,
+        amount=payment.amount,
+        currency=payment.currency,
+        status=payment.status,
+        received_on=local_date(payment.created_at, timezone),
+        method=payment.method,
+        refunds=tuple(
+            StatementRefund(r.amount, r.status.value, local_date(r.booked_at, timezone)) for r in payment.refunds
+        ),
+    )
+
+
+def _customer(ledger: Ledger, customer: Customer, now: datetime) -> CustomerStatement:
+    today = local_date(now, customer.timezone)
+    invoices = [i for i in _all(ledger.list_customer_invoices, customer.id) if isinstance(i, Invoice)]
+    invoices.sort(key=lambda i: (not i.accepts_payment, i.due_date, i.number))
+    payments = [p for p in _all(ledger.list_customer_payments, customer.id) if isinstance(p, Payment)]
+    return CustomerStatement(
+        customer_id=customer.id,
+        name=customer.name,
+        autopay=customer.autopay is not None,
+        invoices=tuple(_invoice(ledger, i, today) for i in invoices),
+        payments=tuple(_payment(p, customer.timezone) for p in payments if p.status is not PaymentStatus.FAILED),
+    )
+
+
+def _totals(customers: tuple[CustomerStatement, ...]) -> tuple[CurrencyTotal, ...]:
+    per: dict[str, dict[str, int]] = {}
+    for statement in customers:
+        for invoice in statement.invoices:
+            if invoice.bucket is None:
+                continue
+            buckets = per.setdefault(invoice.currency, dict.fromkeys(AGING_BUCKETS, 0))
+            buckets[invoice.bucket] += invoice.amount_remaining
+    return tuple(
+        CurrencyTotal(code, sum(b.values()), sum(v for k, v in b.items() if k != "current"), b)
+        for code, b in sorted(per.items())
+    )
+
+
+def owned_customers(ledger: Ledger, session: AccountSession) -> list[Customer]:
+    found = ledger.get_customers(list(session.customer_ids))
+    return [found[cid] for cid in session.customer_ids if cid in found]
+
+
+def statement(ledger: Ledger, clock: Clock, session: AccountSession, *, notices: Notices) -> Statement:
+    now = clock.now()
+    customers = owned_customers(ledger, session)
+    statements = tuple(_customer(ledger, c, now) for c in customers)
+    first = customers[0] if customers else None
+    return Statement(
+        locale=first.locale if first else "en",
+        today=local_date(now, first.timezone) if first else now.date(),
+        customers=statements,
+        totals=_totals(statements),
+        notices=notices,
+    )
+
+
+def owned_invoice(ledger: Ledger, session: AccountSession, invoice_id: str) -> Invoice:
+    """The invoice, if it is one of this session's customers'; NotFound otherwise (another's looks unknown)."""
+    invoice = ledger.get_invoice(invoice_id) if invoice_id and len(invoice_id) <= 64 else None
+    if invoice is None or not session.opens(invoice.customer_id):
+        raise NotFound("no such invoice")
+    return invoice
+
+
+def pay_invoice(ledger: Ledger, clock: Clock, session: AccountSession, invoice_id: str) -> str:
+    """The invoice's own pay page, through a fresh one-day pay link (its pay flow as from an email): the path
+    to redirect to. Paid or void: back to the statement."""
+    invoice = owned_invoice(ledger, session, invoice_id)
+    if not invoice.accepts_payment:
+        return "/account"
+    issued = new_pay_link(ledger, clock, invoice, ttl_days=ACCOUNT_PAY_LINK_DAYS)
+    return issued.url("")
