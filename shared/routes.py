@@ -43,6 +43,7 @@ ROUTES: Final = (
     Route("POST", "/account/code", "account", "none"),
     Route("POST", "/account/sign-out", "account", "none"),
     Route("POST", "/account/invoices/{invoice_id}/pay", "account", "none"),
+    Route("POST", "/account/invoices/{invoice_id}/promise", "account", "none"),
     Route("POST", "/account/autopay/code", "account", "none"),
     Route("POST", "/account/autopay", "account", "none"),
     Route("POST", "/webhooks/stripe", "webhooks", "none"),

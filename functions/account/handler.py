@@ -107,8 +107,15 @@ def home() -> Response[str]:
     if session is None:
         return with_form_token(200, "sign_in.html", lang=_lang(), problem=None, email="")
     query = app.current_event.get_query_string_value
-    notices = account_statement.Notices(autopay_on=query("autopay") == "on", autopay_off=query("autopay") == "off")
-    view = account_statement.statement(wiring.ledger(), business_clock(), session, notices=notices)
+    notices = account_statement.Notices(
+        autopay_on=query("autopay") == "on",
+        autopay_off=query("autopay") == "off",
+        promised=(query("promised") or "")[:64],
+        promise_refused=(query("promise_refused") or "")[:64],
+    )
+    view = account_statement.statement(
+        wiring.ledger(), business_clock(), session, notices=notices, promise_max_days=wiring.settings().promise_max_days
+    )
     return page(200, "statement.html", lang=view.lang, view=view, csrf=session.csrf_token)
 
 
@@ -154,6 +161,16 @@ def sign_out() -> Response[str]:
 def pay_invoice(invoice_id: str) -> Response[str]:
     session, _ = _signed_in_post()
     return redirect(account_statement.pay_invoice(wiring.ledger(), business_clock(), session, invoice_id))
+
+
+@app.post("/account/invoices/<invoice_id>/promise")
+def promise(invoice_id: str) -> Response[str]:
+    session, form = _signed_in_post()
+    max_days = wiring.settings().promise_max_days
+    path = account_statement.promise(
+        wiring.ledger(), business_clock(), session, invoice_id, date_text=form.get("date", ""), max_days=max_days
+    )
+    return redirect(path)
 
 
 def _autopay_change(form: dict[str, str]) -> AutopayChange:

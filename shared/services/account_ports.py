@@ -9,6 +9,7 @@ from typing import Protocol
 
 from shared.domain.account import AccountSession, CodeChallenge, RateLimit
 from shared.domain.messages import OutboxMessage
+from shared.domain.records import AuditEntry
 
 
 class AccountStore(Protocol):
@@ -31,8 +32,9 @@ class AccountStore(Protocol):
         """The right code: the challenge is gone, so it opens nothing a second time. False: someone was first."""
         ...
 
-    def sign_in(self, key: str, challenge_id: str, session: AccountSession) -> bool:
-        """Consume the sign-in challenge and put the new session in one transaction (False: it was used)."""
+    def sign_in(self, key: str, challenge_id: str, session: AccountSession, audit: list[AuditEntry]) -> bool:
+        """Consume the sign-in challenge, put the new session and its audit entries in one transaction (False:
+        the challenge was used meanwhile, and nothing is written)."""
         ...
 
     def within_limit(self, limit: RateLimit, subject: str, window: datetime, allowed: int) -> bool:

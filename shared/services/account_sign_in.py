@@ -21,6 +21,7 @@ from shared.domain.account import (
     sign_in_key,
 )
 from shared.domain.errors import DomainError
+from shared.domain.records import AuditEntry, AuditSubject
 from shared.domain.text import is_email_address, search_text
 from shared.services.account_codes import CodeAsked, CodeRefused, Refusal, ask_code, check_code
 from shared.services.account_ports import AccountStore
@@ -84,7 +85,13 @@ def sign_in(store: AccountStore, clock: Clock, *, email: str, code: str, source_
         created_at=now,
         last_seen_at=now,
     )
-    if not store.sign_in(key, challenge.challenge_id, session):
+    audit = [
+        AuditEntry(
+            subject=AuditSubject.CUSTOMER, subject_id=cid, action="account.signed_in", actor=session.actor, at=now
+        )
+        for cid in session.customer_ids
+    ]
+    if not store.sign_in(key, challenge.challenge_id, session, audit):
         raise CodeRefused(Refusal.EXPIRED)  # used by another request a moment ago
     return SignedIn(session_id, session)
 

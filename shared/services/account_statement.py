@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Final
 
 from shared.clock import Clock
 from shared.domain.account import AccountSession
-from shared.domain.errors import NotFound
+from shared.domain.errors import InvalidHold, InvalidStateTransition, InvoiceNotPayable, NotFound
 from shared.domain.invoices import Invoice, InvoiceStatus, PaymentStatus
 from shared.domain.local_time import local_date
 from shared.domain.records import Customer, InstallmentStatus, Payment, PlanKind, PlanStatus
+from shared.services.aggregates import PROMISE_REASON
+from shared.services.checkout import PayPage, latest_promise_date, promise_to_pay
 from shared.services.invoices import new_pay_link
 from shared.services.ports import Ledger, Page
 from shared.services.reports import AGING_BUCKETS, aging_bucket
@@ -59,6 +61,8 @@ class StatementInvoice:
     bucket: str | None  # the aging bucket of what is owed (None: nothing owed)
     payable: bool
     schedule: Schedule | None
+    promise_until: date | None = None  # the latest day a promise to pay may name (None: none may be made now)
+    promised_on: date | None = None  # the day promised, while the promise runs
 
     @property
     def overdue(self) -> bool:
@@ -112,6 +116,8 @@ class CustomerStatement:
 class Notices:
     autopay_on: bool = False  # back from Checkout in setup mode: on once Stripe confirms
     autopay_off: bool = False
+    promised: str = ""  # the invoice just promised (its id)
+    promise_refused: str = ""  # the invoice whose promise could not be recorded (its id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +160,15 @@ def _schedule(ledger: Ledger, invoice: Invoice) -> Schedule | None:
     return Schedule(autopay=plan.kind is PlanKind.AUTOPAY, installments=rows, next=upcoming)
 
 
-def _invoice(ledger: Ledger, invoice: Invoice, today: date) -> StatementInvoice:
+def _invoice(ledger: Ledger, invoice: Invoice, customer: Customer, now: datetime, max_days: int) -> StatementInvoice:
+    today = local_date(now, customer.timezone)
     owed = invoice.accepts_payment and invoice.amount_remaining > 0
+    hold = invoice.hold
+    running = invoice.promised_at and hold and hold.reason == PROMISE_REASON and hold.until and hold.active_at(now)
+    # The hold lasts to the end of the promised day in the customer's zone: the day is the one before it ends.
+    promised = (
+        local_date(hold.until, customer.timezone) - timedelta(days=1) if running and hold and hold.until else None
+    )
     return StatementInvoice(
         id=invoice.id,
         number=invoice.number,
@@ -170,6 +183,8 @@ def _invoice(ledger: Ledger, invoice: Invoice, today: date) -> StatementInvoice:
         bucket=aging_bucket(today, invoice.due_date) if owed else None,
         payable=invoice.accepts_payment,
         schedule=_schedule(ledger, invoice) if invoice.active_plan else None,
+        promise_until=None if invoice.active_plan else latest_promise_date(invoice, customer.timezone, now, max_days),
+        promised_on=promised,
     )
 
 
@@ -187,8 +202,7 @@ def _payment(payment: Payment, timezone: str) -> StatementPayment:
     )
 
 
-def _customer(ledger: Ledger, customer: Customer, now: datetime) -> CustomerStatement:
-    today = local_date(now, customer.timezone)
+def _customer(ledger: Ledger, customer: Customer, now: datetime, max_days: int) -> CustomerStatement:
     invoices = [i for i in _all(ledger.list_customer_invoices, customer.id) if isinstance(i, Invoice)]
     invoices.sort(key=lambda i: (not i.accepts_payment, i.due_date, i.number))
     payments = [p for p in _all(ledger.list_customer_payments, customer.id) if isinstance(p, Payment)]
@@ -196,7 +210,7 @@ def _customer(ledger: Ledger, customer: Customer, now: datetime) -> CustomerStat
         customer_id=customer.id,
         name=customer.name,
         autopay=customer.autopay is not None,
-        invoices=tuple(_invoice(ledger, i, today) for i in invoices),
+        invoices=tuple(_invoice(ledger, i, customer, now, max_days) for i in invoices),
         payments=tuple(_payment(p, customer.timezone) for p in payments if p.status is not PaymentStatus.FAILED),
     )
 
@@ -220,10 +234,12 @@ def owned_customers(ledger: Ledger, session: AccountSession) -> list[Customer]:
     return [found[cid] for cid in session.customer_ids if cid in found]
 
 
-def statement(ledger: Ledger, clock: Clock, session: AccountSession, *, notices: Notices) -> Statement:
+def statement(
+    ledger: Ledger, clock: Clock, session: AccountSession, *, notices: Notices, promise_max_days: int
+) -> Statement:
     now = clock.now()
     customers = owned_customers(ledger, session)
-    statements = tuple(_customer(ledger, c, now) for c in customers)
+    statements = tuple(_customer(ledger, c, now, promise_max_days) for c in customers)
     first = customers[0] if customers else None
     return Statement(
         locale=first.locale if first else "en",
@@ -250,3 +266,21 @@ def pay_invoice(ledger: Ledger, clock: Clock, session: AccountSession, invoice_i
         return "/account"
     issued = new_pay_link(ledger, clock, invoice, ttl_days=ACCOUNT_PAY_LINK_DAYS)
     return issued.url("")
+
+
+def promise(
+    ledger: Ledger, clock: Clock, session: AccountSession, invoice_id: str, *, date_text: str, max_days: int
+) -> str:
+    """A promise to pay by a date (ISO, from the date input), as on the pay page (checkout.promise_to_pay):
+    where the browser goes next, the statement saying it was recorded, or that it could not be."""
+    invoice = owned_invoice(ledger, session, invoice_id)
+    customer = ledger.get_customer(invoice.customer_id)
+    if customer is None:
+        raise NotFound("no such invoice")
+    try:
+        promised = date.fromisoformat(date_text)
+        promise_to_pay(ledger, clock, PayPage(invoice, customer), promised=promised, max_days=max_days,
+                       actor=session.actor)  # fmt: skip
+    except (ValueError, InvalidHold, InvalidStateTransition, InvoiceNotPayable):
+        return f"/account?promise_refused={invoice.id}#inv-{invoice.id}"
+    return f"/account?promised={invoice.id}#inv-{invoice.id}"

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from shared.domain.account import MAX_ATTEMPTS, AccountSession, CodeChallenge, RateLimit
 from shared.domain.messages import OutboxMessage
+from shared.domain.records import AuditEntry
 from shared.services.ports import Change
 from tests.fakes.ledger import InMemoryLedger
 
@@ -56,10 +57,12 @@ class FakeAccountStore:
         del self.challenges[key]
         return True
 
-    def sign_in(self, key: str, challenge_id: str, session: AccountSession) -> bool:
+    def sign_in(self, key: str, challenge_id: str, session: AccountSession, audit: list[AuditEntry]) -> bool:
         if not self.consume(key, challenge_id):
             return False
         self.sessions[session.session_hash] = session
+        if audit:
+            self.ledger.commit(Change(audit=audit))
         return True
 
     def within_limit(self, limit: RateLimit, subject: str, window: datetime, allowed: int) -> bool:

@@ -207,3 +207,35 @@ def test_codes_per_client_are_rate_limited(aws: Aws, customer: dict[str, Any]) -
         if response["statusCode"] == 200:
             csrf = hidden(response["body"], "csrf")
     assert statuses[:20] == [200] * 20 and statuses[20] == 429
+
+
+def test_a_promise_to_pay_from_the_statement(aws: Aws, customer: dict[str, Any], clock: Any) -> None:
+    browser = Browser()
+    page = browser.ask_code("ada@example.com")
+    browser.type_code(page, "ada@example.com", latest_code(aws))
+    html = browser.go("GET", "/account")["body"]
+    invoice_id = re.findall(r'action="/account/invoices/([^/]+)/promise"', html)[0]
+    path, resource = f"/account/invoices/{invoice_id}/promise", "/account/invoices/{invoice_id}/promise"
+    form = {"csrf": hidden(html, "csrf"), "date": "2027-03-05"}
+    done = browser.go("POST", path, resource=resource, params={"invoice_id": invoice_id}, form=form)
+    assert done["statusCode"] == 303 and header(done, "Location").startswith(f"/account?promised={invoice_id}")
+    assert "You promised to pay by 5. März 2027" in browser.go("GET", "/account")["body"]
+    audit = [i for i in aws.items(f"INVOICE#{invoice_id}") if i["sk"].startswith("AUDIT#")]
+    assert next(a["actor"] for a in audit if a["action"] == "invoice.promise_to_pay").startswith("customer:account:")
+
+
+def test_the_sign_in_page_speaks_the_browsers_language_and_the_statement_the_customers(
+    aws: Aws, customer: dict[str, Any]
+) -> None:
+    assert '<html lang="fr">' in call("GET", "/account", headers={"Accept-Language": "fr-CH, de;q=0.5"})["body"]
+    assert '<html lang="de">' in call("GET", "/account", headers={"Accept-Language": "ja, de;q=0.9, fr;q=0.8"})["body"]
+    assert '<html lang="en">' in call("GET", "/account", headers={"Accept-Language": "ja, zh;q=0.9"})["body"]
+    assert '<html lang="en">' in call("GET", "/account", headers={"Accept-Language": "de;q=nonsense"})["body"]
+
+
+def test_a_sign_in_is_on_the_customers_audit_trail(aws: Aws, customer: dict[str, Any]) -> None:
+    browser = Browser()
+    page = browser.ask_code("ada@example.com")
+    browser.type_code(page, "ada@example.com", latest_code(aws))
+    trail = [i for i in aws.items(f"CUSTOMER#{customer['id']}") if i["sk"].startswith("AUDIT#")]
+    assert next(a["actor"] for a in trail if a["action"] == "account.signed_in").startswith("customer:account:")

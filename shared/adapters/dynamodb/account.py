@@ -23,6 +23,7 @@ from shared.adapters.dynamodb import items
 from shared.adapters.dynamodb.codec import deserialize, serialize
 from shared.domain.account import MAX_ATTEMPTS, RATE_WINDOW, AccountSession, CodeChallenge, CodePurpose, RateLimit
 from shared.domain.messages import OutboxMessage
+from shared.domain.records import AuditEntry
 
 CODE_PREFIX: Final = "ACCOUNTCODE#"
 CODE_SORT: Final = "ACCOUNTCODE"
@@ -187,7 +188,7 @@ class DynamoAccountStore:
             return False
         return True
 
-    def sign_in(self, key: str, challenge_id: str, session: AccountSession) -> bool:
+    def sign_in(self, key: str, challenge_id: str, session: AccountSession, audit: list[AuditEntry]) -> bool:
         put = {
             "Put": {
                 "TableName": self._table,
@@ -197,12 +198,16 @@ class DynamoAccountStore:
         }
         try:
             self._db.transact_write_items(
-                TransactItems=[self._consume_write(key, challenge_id), put],
+                TransactItems=[self._consume_write(key, challenge_id), put, *(self._audit_put(a) for a in audit)],
                 ClientRequestToken=session.session_hash[:36],
             )
         except self._db.exceptions.TransactionCanceledException:
             return False
         return True
+
+    def _audit_put(self, entry: AuditEntry) -> dict[str, Any]:
+        item = serialize(items.audit_item(entry))
+        return {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
 
     def within_limit(self, limit: RateLimit, subject: str, window: datetime, allowed: int) -> bool:
         expires = int((window + RATE_WINDOW + _TTL_MARGIN).timestamp())

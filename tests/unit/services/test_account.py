@@ -18,6 +18,7 @@ from shared.domain.account import (
     sign_in_key,
 )
 from shared.domain.invoices import InvoiceStatus
+from shared.domain.messages import decode, encode
 from shared.domain.records import Autopay
 from shared.services import account_autopay, account_sign_in, account_statement, step_up
 from shared.services.account_autopay import AutopayChange
@@ -96,6 +97,8 @@ def test_a_code_by_email_opens_a_session_for_that_customer() -> None:
     signed_in = account.sign_in(code)
     # Then a session opens their records, stored under the id's hash, and the code is used up
     assert signed_in.session.customer_ids == ("cus_1",)
+    (audit,) = [e for e in account.ledger.audit if e.action == "account.signed_in"]
+    assert (audit.subject_id, audit.actor) == ("cus_1", signed_in.session.actor)
     assert (
         signed_in.session_id not in account.store.sessions and signed_in.session.session_hash in account.store.sessions
     )
@@ -242,7 +245,9 @@ def test_the_statement_shows_every_invoice_with_buckets_and_totals() -> None:
     account = Account()
     account.ledger.commit(Change(new_invoice=an_invoice("inv_3", status=InvoiceStatus.PAID, amount_paid=12_500)))
     session = account.sign_in(account.code()).session
-    view = account_statement.statement(account.ledger, account.clock, session, notices=account_statement.Notices())
+    view = account_statement.statement(
+        account.ledger, account.clock, session, notices=account_statement.Notices(), promise_max_days=14
+    )
     (customer,) = view.customers
     assert [i.id for i in customer.open_invoices] == ["inv_2", "inv_1"]  # oldest due first
     assert [i.id for i in customer.settled_invoices] == ["inv_3"]
@@ -332,3 +337,54 @@ def test_another_customers_autopay_is_not_reachable() -> None:
         account_autopay.ask_code(
             account.store, account.ledger, account.clock, session, AutopayChange("cus_9", on=True), source_ip=IP
         )
+
+
+def test_a_promise_to_pay_from_the_statement_pauses_reminders_as_on_the_pay_page() -> None:
+    account = Account()
+    session = account.sign_in(account.code()).session
+    view = account_statement.statement(
+        account.ledger, account.clock, session, notices=account_statement.Notices(), promise_max_days=14
+    )
+    inv_1 = next(i for i in view.customers[0].invoices if i.id == "inv_1")
+    assert inv_1.promise_until == date(2026, 11, 16)  # today in London plus 14 days
+    # A date past the window is refused, nothing recorded
+    refused = account_statement.promise(
+        account.ledger, account.clock, session, "inv_1", date_text="2026-12-31", max_days=14
+    )
+    assert refused.startswith("/account?promise_refused=inv_1")
+    assert account.ledger.get_invoice("inv_1").promised_at is None  # type: ignore[union-attr]
+    for hostile in ("", "yesterday", "2026-02-30", "9" * 500):
+        assert "promise_refused" in account_statement.promise(
+            account.ledger, account.clock, session, "inv_1", date_text=hostile, max_days=14
+        )
+    done = account_statement.promise(
+        account.ledger, account.clock, session, "inv_1", date_text="2026-11-10", max_days=14
+    )
+    assert done.startswith("/account?promised=inv_1")
+    invoice = account.ledger.get_invoice("inv_1")
+    assert invoice is not None and invoice.promised_at == NOW
+    (entry,) = [e for e in account.ledger.audit if e.action == "invoice.promise_to_pay"]
+    assert entry.actor == session.actor
+    again = account_statement.statement(
+        account.ledger, account.clock, session, notices=account_statement.Notices(), promise_max_days=14
+    )
+    assert next(i for i in again.customers[0].invoices if i.id == "inv_1").promised_on == date(2026, 11, 10)
+
+
+def test_an_email_for_a_replaced_code_is_not_sent() -> None:
+    account = Account()
+    account.ask()
+    account.later(timedelta(seconds=61))
+    account.ask()
+    # Both emails are delivered late, in order: only the newest code goes out, and it works
+    (code,) = account.send_outbox()
+    assert account.sign_in(code).session.customer_ids == ("cus_1",)
+
+
+def test_the_code_email_keeps_no_code_in_the_outbox() -> None:
+    account = Account()
+    account.ask()
+    (message,) = account.ledger.outbox_messages()
+    kind, name, data = encode(message.body)
+    assert (kind, name, set(data)) == ("email", "account_code", {"challenge_key", "challenge_id"})
+    assert decode(kind, name, data) == message.body
