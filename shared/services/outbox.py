@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Final
 
 from shared.clock import Clock
-from shared.domain.account import CodePurpose, code_hash, new_code, new_salt
+from shared.domain.account import CodePurpose, code_hash, new_code, new_salt, sign_in_key
 from shared.domain.errors import NotFound
 from shared.domain.local_time import local_date
 from shared.domain.messages import (
@@ -173,6 +173,8 @@ def compose_account_code(
     customer = ledger.get_customer(challenge.customer_ids[0])
     if customer is None or customer.email_undeliverable is not None:
         return None
+    if challenge.purpose is CodePurpose.SIGN_IN and sign_in_key(customer.email) != challenge.key:
+        return None  # the customer's address was corrected meanwhile: the code would open it for another mailbox
     code, salt = new_code(), new_salt()
     if not accounts.set_code(challenge.key, challenge.challenge_id, salt, code_hash(code, salt)):
         return None  # replaced, locked or used meanwhile

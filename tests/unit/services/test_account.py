@@ -19,7 +19,7 @@ from shared.domain.account import (
 )
 from shared.domain.invoices import InvoiceStatus
 from shared.domain.messages import decode, encode
-from shared.domain.records import Autopay
+from shared.domain.records import AuditEntry, AuditSubject, Autopay
 from shared.services import account_autopay, account_sign_in, account_statement, step_up
 from shared.services.account_autopay import AutopayChange
 from shared.services.account_codes import CodeRefused, Refusal, TooManyRequests
@@ -388,3 +388,21 @@ def test_the_code_email_keeps_no_code_in_the_outbox() -> None:
     kind, name, data = encode(message.body)
     assert (kind, name, set(data)) == ("email", "account_code", {"challenge_key", "challenge_id"})
     assert decode(kind, name, data) == message.body
+
+
+def test_no_code_goes_out_once_the_customers_address_changed() -> None:
+    # Given a code asked for cus_1's address, then the operator corrects the address before the email goes out
+    account = Account()
+    account.ask()
+    customer = account.ledger.get_customer("cus_1")
+    assert customer is not None
+    moved = replace(customer, email="ada@new.example", version=customer.version + 1)
+    account.ledger.commit(Change(customer_update=moved, audit=[_audit("cus_1")]))
+    # Then nothing is sent, to either address
+    assert account.send_outbox() == [] and account.mailer.sent == []
+
+
+def _audit(customer_id: str) -> AuditEntry:
+    return AuditEntry(
+        subject=AuditSubject.CUSTOMER, subject_id=customer_id, action="customer.updated", actor="t", at=NOW
+    )
