@@ -1,5 +1,6 @@
-"""The customer's account: sign-in with a one-time code by email, the statement, paying an invoice from it,
-and autopay on or off behind a fresh code (step-up); sign-out.
+"""The customer's account: sign-in with a one-time code by email, the statement, paying an invoice from it or
+promising to, autopay on or off and saved payment methods removed or chosen behind a fresh code (step-up);
+sign-out.
 
 Every page but the sign-in forms needs a live session (its cookie is scoped to /account); every post needs its
 form token (bound to the session, or before one to a double-submit cookie) and a same-site fetch.
@@ -31,11 +32,12 @@ from shared import wiring
 from shared.clock import SystemClock, business_clock
 from shared.cold_start import resumes_collector
 from shared.domain.account import AccountSession
-from shared.domain.errors import NotFound
+from shared.domain.errors import NotFound, PaymentMethodStillNeeded
 from shared.observability import logger, metrics
-from shared.services import account_autopay, account_sign_in, account_statement
+from shared.services import account_autopay, account_payment_methods, account_sign_in, account_statement
 from shared.services.account_autopay import AutopayChange
 from shared.services.account_codes import CodeRefused, TooManyRequests
+from shared.services.account_payment_methods import MethodChange
 from shared.services.account_sign_in import BadAddress
 from shared.services.step_up import StepUpRequired
 
@@ -184,7 +186,7 @@ def ask_autopay_code() -> Response[str]:
     asked = account_autopay.ask_code(
         wiring.account_store(), wiring.ledger(), SESSION_CLOCK, session, change, source_ip=_source_ip()
     )
-    return _step_up_page(200, session, change, recent=asked.recent)
+    return _autopay_page(200, session, change, recent=asked.recent)
 
 
 @app.post("/account/autopay")
@@ -197,21 +199,76 @@ def change_autopay() -> Response[str]:
             wiring.checkout_config(), session, change, code=form.get("code", ""), source_ip=_source_ip(),
         )  # fmt: skip
     except StepUpRequired:
-        return _step_up_page(403, session, change)
+        return _autopay_page(403, session, change)
     except CodeRefused as refused:
-        return _step_up_page(STATUS_BY_REFUSAL[refused.reason.value], session, change, refused=refused)
+        return _autopay_page(STATUS_BY_REFUSAL[refused.reason.value], session, change, refused=refused)
     logger.info("account autopay changed", extra={"customer_id": change.customer_id, "on": change.on})
     return redirect(url)
 
 
 def _step_up_page(
-    status: int, session: AccountSession, change: AutopayChange, *, recent: bool = False,
-    refused: CodeRefused | None = None,
+    status: int, session: AccountSession, kind: str, confirm_path: str, fields: dict[str, str], *,
+    recent: bool = False, refused: CodeRefused | None = None, problem: str | None = None,
 ) -> Response[str]:  # fmt: skip
-    customer = wiring.ledger().get_customer(change.customer_id)
+    customer = wiring.ledger().get_customer(fields.get("customer", "")) if session.opens(fields["customer"]) else None
     lang = customer.locale.split("-")[0] if customer else "en"
-    return page(status, "step_up.html", lang=lang, csrf=session.csrf_token, change=change, recent=recent,
-                refused=refused)  # fmt: skip
+    return page(status, "step_up.html", lang=lang, csrf=session.csrf_token, kind=kind, confirm_path=confirm_path,
+                fields=fields, recent=recent, refused=refused, problem=problem)  # fmt: skip
+
+
+def _autopay_page(status: int, session: AccountSession, change: AutopayChange, **kwargs: Any) -> Response[str]:
+    fields = {"customer": change.customer_id, "autopay": "on" if change.on else "off"}
+    kind = "autopay_on" if change.on else "autopay_off"
+    return _step_up_page(status, session, kind, "/account/autopay", fields, **kwargs)
+
+
+@app.get("/account/payment-methods")
+def payment_methods() -> Response[str]:
+    session = _signed_in()
+    view = account_payment_methods.methods_page(wiring.ledger(), wiring.gateway(), session)
+    done = app.current_event.get_query_string_value("done") or ""
+    return page(200, "payment_methods.html", lang=view.lang, view=view, csrf=session.csrf_token, done=done)
+
+
+def _method_change(form: dict[str, str]) -> MethodChange:
+    return MethodChange(form.get("customer", ""), form.get("method", ""), remove=form.get("change") != "choose")
+
+
+def _method_page(status: int, session: AccountSession, change: MethodChange, **kwargs: Any) -> Response[str]:
+    fields = {"customer": change.customer_id, "method": change.payment_method_id,
+              "change": "remove" if change.remove else "choose"}  # fmt: skip
+    kind = "remove" if change.remove else "choose"
+    return _step_up_page(status, session, kind, "/account/payment-methods", fields, **kwargs)
+
+
+@app.post("/account/payment-methods/code")
+def ask_payment_method_code() -> Response[str]:
+    session, form = _signed_in_post()
+    change = _method_change(form)
+    asked = account_payment_methods.ask_code(wiring.account_store(), SESSION_CLOCK, session, change,
+                                             source_ip=_source_ip())  # fmt: skip
+    return _method_page(200, session, change, recent=asked.recent)
+
+
+@app.post("/account/payment-methods")
+def change_payment_method() -> Response[str]:
+    session, form = _signed_in_post()
+    change = _method_change(form)
+    try:
+        path = account_payment_methods.apply(
+            wiring.account_store(), wiring.ledger(), wiring.gateway(), SESSION_CLOCK, business_clock(), session,
+            change, code=form.get("code", ""), source_ip=_source_ip(),
+        )  # fmt: skip
+    except StepUpRequired:
+        return _method_page(403, session, change)
+    except CodeRefused as refused:
+        return _method_page(STATUS_BY_REFUSAL[refused.reason.value], session, change, refused=refused)
+    except PaymentMethodStillNeeded:
+        return _method_page(409, session, change, problem="still_needed")
+    except NotFound:
+        return _method_page(404, session, change, problem="not_found")
+    logger.info("account payment method changed", extra={"customer_id": change.customer_id})
+    return redirect(path)
 
 
 @app.exception_handler(NotSignedIn)

@@ -251,6 +251,13 @@ def test_every_account_page_passes_axe_and_the_keyboard(local_stack: LocalStack,
     desk.get_by_role("button", name="Turn autopay on").click()
     expect(desk.get_by_role("heading", name="Turn autopay on")).to_be_visible()
     check_page(desk, "account step-up code")
+    desk.get_by_label("Code").fill("12345")
+    desk.get_by_role("button", name="Confirm").click()
+    expect(desk.get_by_role("alert")).to_be_visible()
+    check_page(desk, "account step-up code refused")
+    desk.goto(f"{local_stack.api_url}/account/payment-methods")
+    expect(desk.get_by_role("heading", name="Payment methods")).to_be_visible()
+    check_page(desk, "account payment methods, none saved")
     desk.goto(f"{local_stack.api_url}/account")
     desk.get_by_role("button", name="Sign out").click()
 

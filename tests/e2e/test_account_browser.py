@@ -1,5 +1,5 @@
 """The customer's account in Chromium on the local stack: sign in with the code from the email, see the
-statement, five wrong codes lock the code, turning autopay on asks for a fresh code."""
+statement, five wrong codes lock the code, turning autopay on and removing a card ask for a fresh code."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def test_five_wrong_codes_lock_the_code(local_stack: LocalStack, desk: Any) -> N
     expect(desk.get_by_text("This code is locked after 5 wrong tries")).to_be_visible()
 
 
-def test_turning_autopay_on_asks_for_a_fresh_code(local_stack: LocalStack, desk: Any) -> None:
+def test_turning_autopay_on_and_removing_a_card_ask_for_a_fresh_code(local_stack: LocalStack, desk: Any) -> None:
     customer = customer_with_two_invoices(local_stack)
     ask_for_code(desk, local_stack, customer["email"])
     (code,) = codes_sent_to(local_stack, customer["email"])
@@ -95,6 +95,23 @@ def test_turning_autopay_on_asks_for_a_fresh_code(local_stack: LocalStack, desk:
     expect(desk.get_by_role("alert")).to_be_visible()
     desk.get_by_label("Code").fill(fresh[1])
     desk.get_by_role("button", name="Confirm").click()
-    # On to Checkout in setup mode (the local Stripe's page)
+    # On to Checkout in setup mode (the local Stripe's page): the card is saved, and back on the account
     desk.wait_for_url(re.compile(r"^(?!.*/account).*"))
     assert not desk.url.startswith(local_stack.api_url)
+    desk.get_by_label("Card number").fill("4242 4242 4242 4242")
+    desk.get_by_label("Expiry").fill("12 / 34")
+    desk.get_by_label("CVC").fill("123")
+    desk.get_by_role("button", name="Save card").click()
+    desk.wait_for_url(re.compile(r".*/account\?autopay=on$"))
+    expect(desk.get_by_text("Your card is saved")).to_be_visible()
+
+    # Removing the saved card asks for a fresh code too (and, autopay's only card, it stays)
+    desk.get_by_role("link", name="Your saved payment methods").click()
+    expect(desk.get_by_role("heading", name="Visa card ending in 4242")).to_be_visible()
+    desk.get_by_role("button", name="Remove").click()
+    expect(desk.get_by_role("heading", name="Remove a payment method")).to_be_visible()
+    third = codes_sent_to(local_stack, customer["email"])
+    assert len(third) == 3
+    desk.get_by_label("Code").fill(third[2])
+    desk.get_by_role("button", name="Confirm").click()
+    expect(desk.get_by_role("alert")).to_contain_text("only payment method autopay")

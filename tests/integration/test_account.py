@@ -239,3 +239,21 @@ def test_a_sign_in_is_on_the_customers_audit_trail(aws: Aws, customer: dict[str,
     browser.type_code(page, "ada@example.com", latest_code(aws))
     trail = [i for i in aws.items(f"CUSTOMER#{customer['id']}") if i["sk"].startswith("AUDIT#")]
     assert next(a["actor"] for a in trail if a["action"] == "account.signed_in").startswith("customer:account:")
+
+
+def test_payment_methods_are_listed_and_changes_need_a_fresh_code(aws: Aws, customer: dict[str, Any]) -> None:
+    browser = Browser()
+    page = browser.ask_code("ada@example.com")
+    browser.type_code(page, "ada@example.com", latest_code(aws))
+    listed = browser.go("GET", "/account/payment-methods")
+    assert listed["statusCode"] == 200 and "No saved payment methods" in listed["body"]
+    csrf = hidden(browser.go("GET", "/account")["body"], "csrf")
+    form = {"csrf": csrf, "customer": customer["id"], "method": "pm_1", "change": "remove"}
+    assert browser.go("POST", "/account/payment-methods", form=form)["statusCode"] == 403
+    asked = browser.go("POST", "/account/payment-methods/code", form=form)
+    assert asked["statusCode"] == 200 and "Remove a payment method" in asked["body"]
+    # The code is right, but the customer has no such method: nothing is done, and the page says so
+    refused = browser.go("POST", "/account/payment-methods", form=form | {"code": latest_code(aws)})
+    assert refused["statusCode"] == 404 and "no longer saved" in refused["body"]
+    other = form | {"customer": "cust_someone_else"}
+    assert browser.go("POST", "/account/payment-methods/code", form=other)["statusCode"] == 404

@@ -13,16 +13,19 @@ from shared.domain.account import (
     IDLE_TIMEOUT,
     MAX_LIFETIME,
     RATE_LIMITS,
+    AccountSession,
     RateLimit,
     StepUpAction,
     sign_in_key,
 )
+from shared.domain.errors import PaymentMethodStillNeeded
 from shared.domain.invoices import InvoiceStatus
 from shared.domain.messages import decode, encode
 from shared.domain.records import AuditEntry, AuditSubject, Autopay
-from shared.services import account_autopay, account_sign_in, account_statement, step_up
+from shared.services import account_autopay, account_payment_methods, account_sign_in, account_statement, step_up
 from shared.services.account_autopay import AutopayChange
 from shared.services.account_codes import CodeRefused, Refusal, TooManyRequests
+from shared.services.account_payment_methods import MethodChange
 from shared.services.account_sign_in import BadAddress
 from shared.services.checkout import CheckoutConfig
 from shared.services.outbox import Branding, Delivery, deliver
@@ -406,3 +409,73 @@ def _audit(customer_id: str) -> AuditEntry:
     return AuditEntry(
         subject=AuditSubject.CUSTOMER, subject_id=customer_id, action="customer.updated", actor="t", at=NOW
     )
+
+
+def _methods_account(autopay: bool = False) -> tuple[Account, AccountSession]:
+    customer = a_customer(stripe_customer_id="cus_stripe_1", autopay=Autopay(enabled_at=NOW) if autopay else None)
+    account = Account(a_ledger_with(customer, an_invoice()))
+    account.gateway.save_card("cus_stripe_1", last4="1111")
+    account.gateway.save_card("cus_stripe_1", last4="4242")
+    return account, account.sign_in(account.code()).session
+
+
+def _change(account: Account, session: AccountSession, change: MethodChange, code: str) -> str:
+    return account_payment_methods.apply(
+        account.store, account.ledger, account.gateway, account.clock, account.clock, session, change,
+        code=code, source_ip=IP,
+    )  # fmt: skip
+
+
+def test_removing_a_saved_card_needs_a_fresh_code() -> None:
+    account, session = _methods_account()
+    page = account_payment_methods.methods_page(account.ledger, account.gateway, session)
+    newest, older = page.customers[0].methods.methods
+    assert (newest.last4, older.last4) == ("4242", "1111") and page.customers[0].methods.charged_id == newest.id
+    remove = MethodChange("cus_1", older.id, remove=True)
+    with pytest.raises(StepUpRequired):
+        _change(account, session, remove, "")
+    assert account.gateway.detached == []
+    account_payment_methods.ask_code(account.store, account.clock, session, remove, source_ip=IP)
+    (code,) = account.send_outbox()
+    assert _change(account, session, remove, code) == "/account/payment-methods?done=removed"
+    assert account.gateway.detached == [older.id]
+    (entry,) = [e for e in account.ledger.audit if e.action == "payment_method.removed"]
+    assert entry.actor == session.actor and entry.details["last4"] == "1111"
+
+
+def test_choosing_the_card_autopay_charges_needs_a_fresh_code_too() -> None:
+    account, session = _methods_account()
+    older = account.gateway.saved["cus_stripe_1"][1]
+    choose = MethodChange("cus_1", older.id, remove=False)
+    account_payment_methods.ask_code(account.store, account.clock, session, choose, source_ip=IP)
+    (code,) = account.send_outbox()
+    assert _change(account, session, choose, code) == "/account/payment-methods?done=chosen"
+    page = account_payment_methods.methods_page(account.ledger, account.gateway, session)
+    assert page.customers[0].methods.charged_id == older.id
+
+
+def test_another_customers_payment_method_is_not_reachable() -> None:
+    account, session = _methods_account()
+    with pytest.raises(account_statement.NotFound):
+        account_payment_methods.ask_code(
+            account.store, account.clock, session, MethodChange("cus_9", "pm_fake_1", remove=True), source_ip=IP
+        )
+    account_payment_methods.ask_code(
+        account.store, account.clock, session, MethodChange("cus_1", "pm_1", remove=True), source_ip=IP
+    )
+    (code,) = account.send_outbox()
+    with pytest.raises(account_statement.NotFound):  # an id not among the customer's own
+        _change(account, session, MethodChange("cus_1", "pm_someone_elses", remove=True), code)
+
+
+def test_the_only_card_autopay_charges_stays() -> None:
+    customer = a_customer(stripe_customer_id="cus_stripe_1", autopay=Autopay(enabled_at=NOW))
+    account = Account(a_ledger_with(customer, an_invoice()))
+    only = account.gateway.save_card("cus_stripe_1")
+    session = account.sign_in(account.code()).session
+    remove = MethodChange("cus_1", only.id, remove=True)
+    account_payment_methods.ask_code(account.store, account.clock, session, remove, source_ip=IP)
+    (code,) = account.send_outbox()
+    with pytest.raises(PaymentMethodStillNeeded):
+        _change(account, session, remove, code)
+    assert account.gateway.detached == []
