@@ -113,6 +113,7 @@ def home() -> Response[str]:
         autopay_on=query("autopay") == "on",
         autopay_off=query("autopay") == "off",
         promised=(query("promised") or "")[:64],
+        pay_refused=(query("pay_refused") or "")[:64],
         promise_refused=(query("promise_refused") or "")[:64],
     )
     view = account_statement.statement(
@@ -161,8 +162,12 @@ def sign_out() -> Response[str]:
 
 @app.post("/account/invoices/<invoice_id>/pay")
 def pay_invoice(invoice_id: str) -> Response[str]:
-    session, _ = _signed_in_post()
-    return redirect(account_statement.pay_invoice(wiring.ledger(), business_clock(), session, invoice_id))
+    session, form = _signed_in_post()
+    url = account_statement.pay_invoice(
+        wiring.ledger(), wiring.gateway(), business_clock(), wiring.checkout_config(), session, invoice_id,
+        amount_text=form.get("amount", ""),
+    )  # fmt: skip
+    return redirect(url)
 
 
 @app.post("/account/invoices/<invoice_id>/promise")

@@ -1,6 +1,6 @@
 """The statement a signed-in customer sees at /account: every invoice of theirs, open and settled, what is
 overdue in the operator's aging buckets (reports.aging_bucket), totals per currency, payments and refunds,
-installment schedules; and the ways out of it to pay (a fresh pay link to the invoice's own pay page).
+installment schedules; paying an invoice (Checkout, as the pay page starts it) and promising to pay from it.
 
 Read by the by_owner index (a customer's invoices and payments), never a scan.
 """
@@ -14,19 +14,27 @@ from typing import Final
 
 from shared.clock import Clock
 from shared.domain.account import AccountSession
-from shared.domain.errors import InvalidHold, InvalidStateTransition, InvoiceNotPayable, NotFound
+from shared.domain.errors import (
+    ConcurrentUpdate,
+    InvalidAmount,
+    InvalidHold,
+    InvalidStateTransition,
+    InvoiceNotPayable,
+    NotFound,
+    PaymentInProgress,
+)
 from shared.domain.invoices import Invoice, InvoiceStatus, PaymentStatus
 from shared.domain.local_time import local_date
+from shared.domain.money import parse_major_amount
 from shared.domain.records import Customer, InstallmentStatus, Payment, PlanKind, PlanStatus
 from shared.services.aggregates import PROMISE_REASON
-from shared.services.checkout import PayPage, latest_promise_date, promise_to_pay
-from shared.services.invoices import new_pay_link
+from shared.services.checkout import CheckoutConfig, PayPage, latest_promise_date, promise_to_pay, start_checkout
+from shared.services.gateway import PaymentGateway
 from shared.services.ports import Ledger, Page
 from shared.services.reports import AGING_BUCKETS, aging_bucket
 
 PAGE_SIZE: Final = 100
 MAX_PAGES: Final = 20  # 2,000 invoices and 2,000 payments per customer record at most on one page
-ACCOUNT_PAY_LINK_DAYS: Final = 1  # a link minted from the account is used at once: it lives a day
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +69,8 @@ class StatementInvoice:
     bucket: str | None  # the aging bucket of what is owed (None: nothing owed)
     payable: bool
     schedule: Schedule | None
+    allow_partial: bool = False
+    minimum: int = 0  # the least that may be paid now (partial payments)
     promise_until: date | None = None  # the latest day a promise to pay may name (None: none may be made now)
     promised_on: date | None = None  # the day promised, while the promise runs
 
@@ -117,6 +127,7 @@ class Notices:
     autopay_on: bool = False  # back from Checkout in setup mode: on once Stripe confirms
     autopay_off: bool = False
     promised: str = ""  # the invoice just promised (its id)
+    pay_refused: str = ""  # the invoice whose payment could not be started (its id)
     promise_refused: str = ""  # the invoice whose promise could not be recorded (its id)
 
 
@@ -182,6 +193,8 @@ def _invoice(ledger: Ledger, invoice: Invoice, customer: Customer, now: datetime
         amount_refunded=invoice.amount_refunded,
         bucket=aging_bucket(today, invoice.due_date) if owed else None,
         payable=invoice.accepts_payment,
+        allow_partial=invoice.allow_partial and invoice.accepts_payment,
+        minimum=invoice.minimum_payment() if invoice.accepts_payment else 0,
         schedule=_schedule(ledger, invoice) if invoice.active_plan else None,
         promise_until=None if invoice.active_plan else latest_promise_date(invoice, customer.timezone, now, max_days),
         promised_on=promised,
@@ -258,14 +271,32 @@ def owned_invoice(ledger: Ledger, session: AccountSession, invoice_id: str) -> I
     return invoice
 
 
-def pay_invoice(ledger: Ledger, clock: Clock, session: AccountSession, invoice_id: str) -> str:
-    """The invoice's own pay page, through a fresh one-day pay link (its pay flow as from an email): the path
-    to redirect to. Paid or void: back to the statement."""
+def pay_invoice(
+    ledger: Ledger,
+    gateway: PaymentGateway,
+    clock: Clock,
+    config: CheckoutConfig,
+    session: AccountSession,
+    invoice_id: str,
+    *,
+    amount_text: str,
+) -> str:
+    """Checkout for the invoice, started from the account, as the pay page starts it (checkout.start_checkout:
+    one payable session per invoice, the same return pages, no token in any URL Stripe keeps); what remains, or
+    where partial payments are allowed the amount typed in the customer's way of writing numbers. Where the
+    browser goes next: Checkout, or back to the statement saying it could not be started. No pay link is minted:
+    a pay page would offer autopay and plan changes without the account's step-up."""
     invoice = owned_invoice(ledger, session, invoice_id)
-    if not invoice.accepts_payment:
-        return "/account"
-    issued = new_pay_link(ledger, clock, invoice, ttl_days=ACCOUNT_PAY_LINK_DAYS)
-    return issued.url("")
+    customer = ledger.get_customer(invoice.customer_id)
+    if customer is None:
+        raise NotFound("no such invoice")
+    try:
+        partial = amount_text and invoice.allow_partial  # the form offers an amount only where it may be partial
+        amount = parse_major_amount(amount_text, invoice.currency, customer.locale) if partial else None
+        attempt = start_checkout(ledger, gateway, clock, config, page=PayPage(invoice, customer), amount=amount)
+    except (InvalidAmount, InvoiceNotPayable, PaymentInProgress, ConcurrentUpdate):
+        return f"/account?pay_refused={invoice.id}#inv-{invoice.id}"
+    return attempt.url
 
 
 def promise(

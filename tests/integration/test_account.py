@@ -154,15 +154,17 @@ def test_a_pay_link_does_not_open_the_account(aws: Aws, customer: dict[str, Any]
     assert 'action="/account/sign-in"' in response["body"]
 
 
-def test_paying_from_the_statement_goes_to_the_invoices_pay_page(aws: Aws, customer: dict[str, Any]) -> None:
+def test_paying_from_the_statement_opens_checkout(aws: Aws, stripe: str, customer: dict[str, Any]) -> None:
     browser = Browser()
     page = browser.ask_code("ada@example.com")
     browser.type_code(page, "ada@example.com", latest_code(aws))
     html = browser.go("GET", "/account")["body"]
     invoice_id = re.findall(r'action="/account/invoices/([^/]+)/pay"', html)[0]
+    links = len(aws.items("PAYLINK#"))
     paid = browser.go("POST", f"/account/invoices/{invoice_id}/pay", resource="/account/invoices/{invoice_id}/pay",
                       params={"invoice_id": invoice_id}, form={"csrf": hidden(html, "csrf")})  # fmt: skip
-    assert paid["statusCode"] == 303 and header(paid, "Location").startswith("/pay/")
+    assert paid["statusCode"] == 303 and header(paid, "Location").startswith(stripe)
+    assert len(aws.items("PAYLINK#")) == links  # no pay link minted from the account
     other = browser.go("POST", "/account/invoices/inv_nope/pay", resource="/account/invoices/{invoice_id}/pay",
                        params={"invoice_id": "inv_nope"}, form={"csrf": hidden(html, "csrf")})  # fmt: skip
     assert other["statusCode"] == 404

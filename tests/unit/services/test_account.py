@@ -260,14 +260,35 @@ def test_the_statement_shows_every_invoice_with_buckets_and_totals() -> None:
     assert (usd.currency, usd.owed, usd.overdue) == ("USD", 17_500, 5_000)
 
 
-def test_paying_from_the_statement_leads_to_a_fresh_pay_link_of_ones_own_invoice_only() -> None:
+def _pay(account: Account, session: AccountSession, invoice_id: str, amount: str = "") -> str:
+    return account_statement.pay_invoice(
+        account.ledger, account.gateway, account.clock, CHECKOUT, session, invoice_id, amount_text=amount
+    )
+
+
+def test_paying_from_the_statement_opens_checkout_for_ones_own_invoice_only() -> None:
     ledger = a_ledger_with(a_customer(), an_invoice(), a_customer("cus_9"), an_invoice("inv_9", customer_id="cus_9"))
     account = Account(ledger)
     session = account.sign_in(account.code()).session
-    path = account_statement.pay_invoice(account.ledger, account.clock, session, "inv_1")
-    assert re.fullmatch(r"/pay/[A-Za-z0-9_-]{40,}", path)
+    url = _pay(account, session, "inv_1", amount="1")  # an amount where none may be partial: ignored
+    assert url.startswith("http")
+    (request,) = account.gateway.checkout_requests
+    assert (request.amount, request.currency, request.metadata["invoice_id"]) == (12_500, "USD", "inv_1")
+    # Stripe's URLs name the invoice and the attempt; no pay link is minted, and none is in them
+    assert request.success_url.startswith("https://pay.example.test/pay/return/inv_1/")
+    assert not account.ledger.pay_links
     with pytest.raises(account_statement.NotFound):
-        account_statement.pay_invoice(account.ledger, account.clock, session, "inv_9")
+        _pay(account, session, "inv_9")
+
+
+def test_a_partial_payment_from_the_statement_reads_the_amount_as_the_customer_writes_it() -> None:
+    invoice = an_invoice(allow_partial=True, min_partial_amount=1_000)
+    account = Account(a_ledger_with(a_customer(locale="de-DE"), invoice))
+    session = account.sign_in(account.code()).session
+    assert _pay(account, session, "inv_1", amount="50,00").startswith("http")
+    assert account.gateway.checkout_requests[-1].amount == 5_000
+    for refused in ("5,00", "1e2", "200,00", "abc"):
+        assert _pay(account, session, "inv_1", amount=refused) == "/account?pay_refused=inv_1#inv-inv_1"
 
 
 CHECKOUT = CheckoutConfig(base_url="https://pay.example.test", payment_method_types=("card",))
