@@ -36,8 +36,10 @@ class RateLimit(StrEnum):
 RATE_WINDOW: Final = timedelta(hours=1)
 RATE_LIMITS: Final[dict[RateLimit, int]] = {
     RateLimit.CODES_PER_ADDRESS: 5,
-    RateLimit.CODES_PER_CLIENT: 20,
-    RateLimit.CHECKS_PER_CLIENT: 30,
+    # Many customers can share one IP (a carrier's NAT, an office): the per-client limits stop a spray across
+    # addresses, not one person; an address's own codes are held to 5 x 5 tries an hour by the first limit.
+    RateLimit.CODES_PER_CLIENT: 60,
+    RateLimit.CHECKS_PER_CLIENT: 100,
 }
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from shared.domain.account import RATE_LIMITS, RateLimit
 from tests.integration.conftest import Aws
 from tests.integration.helpers import create_customer, create_invoice, token_of
 from tests.support import FakeLambdaContext, api_event
@@ -203,12 +204,12 @@ def test_codes_per_client_are_rate_limited(aws: Aws, customer: dict[str, Any]) -
     start = browser.go("GET", "/account")
     csrf = hidden(start["body"], "csrf")
     statuses = []
-    for n in range(21):
+    for n in range(RATE_LIMITS[RateLimit.CODES_PER_CLIENT] + 1):
         response = browser.go("POST", "/account/sign-in", form={"csrf": csrf, "email": f"p{n}@example.com"})
         statuses.append(response["statusCode"])
         if response["statusCode"] == 200:
             csrf = hidden(response["body"], "csrf")
-    assert statuses[:20] == [200] * 20 and statuses[20] == 429
+    assert set(statuses[:-1]) == {200} and statuses[-1] == 429
 
 
 def test_a_promise_to_pay_from_the_statement(aws: Aws, customer: dict[str, Any], clock: Any) -> None:
