@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from functions.account.pages import language
+from functions.account.pages import CsrfRefused, check_fetch_site, check_token, language
 from shared.domain.invoices import InvoiceStatus
 from shared.rendering import render
 from shared.services import account_statement
@@ -59,3 +59,29 @@ def test_a_statement_of_ten_open_and_thirty_settled_invoices_stays_under_30_kb()
 )
 def test_the_language_before_sign_in_is_the_browsers_first_of_ours(header: str | None, served: str) -> None:
     assert language(header) == served
+
+
+@pytest.mark.parametrize(
+    ("expected", "given", "site"),
+    [
+        ("token-1", None, "same-origin"),  # no token
+        ("token-1", "", "same-origin"),
+        ("token-1", "token-2", "same-origin"),  # another session's
+        (None, "token-1", "same-origin"),  # no session, no form cookie
+        ("", "", None),
+        ("token-1", "token-1", "cross-site"),  # the right token from another site
+        ("token-1", "token-1", "same-site"),  # a sibling subdomain
+    ],
+)
+def test_a_form_without_its_token_or_from_another_site_is_refused(
+    expected: str | None, given: str | None, site: str | None
+) -> None:
+    with pytest.raises(CsrfRefused):
+        check_fetch_site(site)
+        check_token(expected, given)
+
+
+@pytest.mark.parametrize("site", ["same-origin", "none", None])
+def test_a_form_with_its_token_from_our_own_page_passes(site: str | None) -> None:
+    check_fetch_site(site)
+    check_token("token-1", "token-1")
