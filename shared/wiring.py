@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from shared.adapters.cognito import CognitoStaffAccounts, CognitoStaffDirectory  # lazy: see the docstring
+    from shared.adapters.dynamodb.account import DynamoAccountStore
     from shared.adapters.dynamodb.console_sessions import DynamoConsoleSessions
     from shared.adapters.dynamodb.imports import DynamoImportStore
     from shared.adapters.dynamodb.webhook_endpoints import DynamoWebhookEndpoints
@@ -299,6 +300,13 @@ def console_sessions() -> DynamoConsoleSessions:
 
 
 @cache
+def account_store() -> DynamoAccountStore:
+    from shared.adapters.dynamodb.account import DynamoAccountStore  # lazy: the account's and the outbox's only
+
+    return DynamoAccountStore(client("dynamodb"), settings().table_name)
+
+
+@cache
 def webhook_endpoints() -> DynamoWebhookEndpoints:
     from shared.adapters.dynamodb.webhook_endpoints import DynamoWebhookEndpoints  # lazy: webhooks' only
 
@@ -333,6 +341,7 @@ def reset() -> None:
         staff_directory,
         staff_accounts,
         console_sessions,
+        account_store,
         import_store,
         imports_queue,
         *webhooks,

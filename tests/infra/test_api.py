@@ -105,3 +105,17 @@ def test_every_media_type_is_binary_so_pdfs_reach_browsers(synthesized: Synthesi
     [rest_api] = synthesized.resources("AWS::ApiGateway::RestApi").values()
 
     assert rest_api["Properties"]["BinaryMediaTypes"] == ["*/*"]
+
+
+def test_api_gateway_may_invoke_each_http_function_through_this_api_only(synthesized: Synthesized) -> None:
+    # One permission per function, not one per method (the stack stays well under CloudFormation's 500 resources)
+    api_id = synthesized.logical_id(synthesized.stack.api.rest_api)
+    by_api = [
+        p["Properties"]
+        for p in synthesized.resources("AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+    ]
+    targets = sorted(find_refs(p["FunctionName"], "Fn::GetAtt")[0][0] for p in by_api)
+    assert len(targets) == len(set(targets)) == len({route.function for route in ROUTES})
+    assert all({"Ref": api_id} in find_refs(p["SourceArn"], "Ref") or api_id in str(p["SourceArn"]) for p in by_api)
+    assert len(synthesized.template.to_json()["Resources"]) < 450
