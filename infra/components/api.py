@@ -266,7 +266,7 @@ class PayportalApi(Construct):
     def _build_integration(self, function: aws_lambda.IFunction) -> aws_apigateway.LambdaIntegration:
         # One invoke permission per function, for this API (not one per method: 120 methods made the stack's
         # resources pass CloudFormation's 500). API Gateway still invokes a function only through the methods
-        # whose integration names it; the console's test button needs IAM on the API. docs/decisions.md, 112.
+        # whose integration names it; the console's test button needs IAM on the API. docs/decisions.md, 124.
         return aws_apigateway.LambdaIntegration(function, proxy=True, scope_permission_to_method=False)
 
     def _build_method(self, route: Route, integration: aws_apigateway.LambdaIntegration) -> aws_apigateway.Method:
