@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gettext as gettext_module
 import io
+import re
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -246,6 +247,13 @@ def statement_pdf(document: StatementDocument, identity: BusinessIdentity, trans
     _payments_table(page, document.payments, with_invoice=True)
     page.footer(identity)
     return page.output()
+
+
+def download_headers(name: str) -> dict[str, str]:
+    """A PDF shown in the browser and saved as `name`.pdf; the name keeps only letters, digits, dots, dashes and
+    underscores (an invoice number is the operator's text)."""
+    filename = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100] or "document"
+    return {"Content-Type": "application/pdf", "Content-Disposition": f'inline; filename="{filename}.pdf"'}
 
 
 def no_translations() -> Translations:

@@ -49,6 +49,9 @@ ROUTES: Final = (
     Route("GET", "/account/payment-methods", "account", "none"),
     Route("POST", "/account/payment-methods/code", "account", "none"),
     Route("POST", "/account/payment-methods", "account", "none"),
+    Route("GET", "/account/statement.pdf", "account", "none"),  # the session's: every invoice, as a PDF
+    Route("GET", "/account/invoices/{invoice_id}/pdf", "account", "none"),
+    Route("GET", "/account/invoices/{invoice_id}/receipts/{payment_id}", "account", "none"),  # a PDF
     Route("POST", "/webhooks/stripe", "webhooks", "none"),
     Route("POST", "/v1/customers", "operator_api", "iam"),
     Route("GET", "/v1/customers", "operator_api", "iam"),

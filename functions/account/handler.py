@@ -24,17 +24,18 @@ from functions.account.pages import (
     end_session,
     language,
     page,
+    pdf_document,
     redirect,
     set_session,
     with_form_token,
 )
-from shared import wiring
+from shared import pdf, wiring
 from shared.clock import SystemClock, business_clock
 from shared.cold_start import resumes_collector
 from shared.domain.account import AccountSession
 from shared.domain.errors import NotFound, PaymentMethodStillNeeded
 from shared.observability import logger, metrics
-from shared.services import account_autopay, account_payment_methods, account_sign_in, account_statement
+from shared.services import account_autopay, account_payment_methods, account_sign_in, account_statement, documents
 from shared.services.account_autopay import AutopayChange
 from shared.services.account_codes import CodeRefused, TooManyRequests
 from shared.services.account_payment_methods import MethodChange
@@ -274,6 +275,27 @@ def change_payment_method() -> Response[str]:
         return _method_page(404, session, change, problem="not_found")
     logger.info("account payment method changed", extra={"customer_id": change.customer_id})
     return redirect(path)
+
+
+@app.get("/account/statement.pdf")
+def statement_pdf() -> Response[bytes]:
+    document = documents.account_statement_document(wiring.ledger(), business_clock(), _signed_in())
+    return pdf_document(pdf.statement_pdf(document, wiring.business_identity(), pdf.no_translations()), "statement")
+
+
+@app.get("/account/invoices/<invoice_id>/pdf")
+def invoice_pdf(invoice_id: str) -> Response[bytes]:
+    document = documents.account_invoice_document(wiring.ledger(), business_clock(), _signed_in(), invoice_id)
+    return pdf_document(pdf.invoice_pdf(document, wiring.business_identity(), pdf.no_translations()), document.number)
+
+
+@app.get("/account/invoices/<invoice_id>/receipts/<payment_id>")
+def receipt_pdf(invoice_id: str, payment_id: str) -> Response[bytes]:
+    document = documents.account_receipt_document(
+        wiring.ledger(), wiring.gateway(), business_clock(), _signed_in(), invoice_id, payment_id
+    )
+    body = pdf.receipt_pdf(document, wiring.business_identity(), pdf.no_translations())
+    return pdf_document(body, f"receipt-{document.invoice_number}")
 
 
 @app.exception_handler(NotSignedIn)

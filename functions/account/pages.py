@@ -14,6 +14,7 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from shared.config import settings
 from shared.domain.account import new_csrf_token
+from shared.pdf import download_headers
 from shared.rendering import render, stylesheet_hash
 
 # HttpOnly, Secure, SameSite=Strict, only ever sent to /account (never to the pay pages or the console). No
@@ -68,6 +69,11 @@ def page(status: int, template: str, /, **context: Any) -> Response[str]:
         f"account/{template}", business_name=config.business_name, support_contact=config.support_contact, **context
     )
     return Response(status_code=status, content_type="text/html; charset=utf-8", body=html, headers=security_headers())
+
+
+def pdf_document(body: bytes, name: str) -> Response[bytes]:
+    """One of the customer's documents as a PDF, with the account pages' headers (never cached)."""
+    return Response(status_code=200, body=body, headers={**security_headers(), **download_headers(name)})
 
 
 def redirect(location: str) -> Response[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, Final
@@ -12,6 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from shared.config import settings
+from shared.pdf import download_headers
 from shared.rendering import render, stylesheet_hash
 
 
@@ -59,11 +59,8 @@ def page(status: int, template: str, /, **context: Any) -> Response[str]:
 
 
 def pdf_document(body: bytes, name: str) -> Response[bytes]:
-    """A PDF shown in the browser (bytes: Powertools sends them base64-encoded, API Gateway as binary), named
-    `name` when saved; the name keeps only letters, digits, dots, dashes and underscores."""
-    filename = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100] or "document"
-    headers = {**security_headers(), "Content-Disposition": f'inline; filename="{filename}.pdf"'}
-    return Response(status_code=200, content_type="application/pdf", body=body, headers=headers)
+    """A PDF shown in the browser (bytes: Powertools sends them base64-encoded, API Gateway as binary)."""
+    return Response(status_code=200, body=body, headers={**security_headers(), **download_headers(name)})
 
 
 def redirect(location: str) -> Response[str]:

@@ -88,6 +88,8 @@ class StatementRefund:
 
 @dataclass(frozen=True, slots=True)
 class StatementPayment:
+    payment_id: str
+    invoice_id: str
     invoice_number: str
     amount: int
     currency: str
@@ -146,7 +148,8 @@ class Statement:
         return self.locale.split("-")[0]
 
 
-def _all(read: Callable[[str, int, str | None], Page], customer_id: str) -> list[object]:
+def every(read: Callable[[str, int, str | None], Page], customer_id: str) -> list[object]:
+    """Every item a customer's paged list holds (their invoices, their payments), up to MAX_PAGES pages."""
     found: list[object] = []
     cursor: str | None = None
     for _ in range(MAX_PAGES):
@@ -203,6 +206,8 @@ def _invoice(ledger: Ledger, invoice: Invoice, customer: Customer, now: datetime
 
 def _payment(payment: Payment, timezone: str) -> StatementPayment:
     return StatementPayment(
+        payment_id=payment.key,
+        invoice_id=payment.invoice_id,
         invoice_number=payment.invoice_number,
         amount=payment.amount,
         currency=payment.currency,
@@ -216,9 +221,9 @@ def _payment(payment: Payment, timezone: str) -> StatementPayment:
 
 
 def _customer(ledger: Ledger, customer: Customer, now: datetime, max_days: int) -> CustomerStatement:
-    invoices = [i for i in _all(ledger.list_customer_invoices, customer.id) if isinstance(i, Invoice)]
+    invoices = [i for i in every(ledger.list_customer_invoices, customer.id) if isinstance(i, Invoice)]
     invoices.sort(key=lambda i: (not i.accepts_payment, i.due_date, i.number))
-    payments = [p for p in _all(ledger.list_customer_payments, customer.id) if isinstance(p, Payment)]
+    payments = [p for p in every(ledger.list_customer_payments, customer.id) if isinstance(p, Payment)]
     return CustomerStatement(
         customer_id=customer.id,
         name=customer.name,

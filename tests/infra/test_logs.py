@@ -9,6 +9,8 @@ from tests.infra.conftest import Synthesized
 def test_every_log_group_is_encrypted_with_the_data_key(synthesized: Synthesized) -> None:
     key = {"Fn::GetAtt": [synthesized.logical_id(synthesized.stack.storage.key), "Arn"]}
     groups = synthesized.resources("AWS::Logs::LogGroup")
+    assert synthesized.stack.audit_trail is not None  # its group has the trail's own key (test_audit_trail.py)
+    groups.pop(synthesized.logical_id(synthesized.stack.audit_trail.log_group))
     assert len(groups) == len(synthesized.stack.lambdas.functions) + 3  # per function; API access, execution; WAF
     for logical_id, group in groups.items():
         assert group["Properties"].get("KmsKeyId") == key, logical_id

@@ -67,7 +67,11 @@ def test_prod_keeps_logs_and_the_dlq_while_dev_deletes_them(synthesized: Synthes
 
     # Then prod retains what dev lets go
     for stack, policy in ((synthesized, "Delete"), (prod, "Retain")):
-        log_groups = stack.resources("AWS::Logs::LogGroup").values()
+        trail = stack.stack.audit_trail
+        assert trail is not None and stack.resource(trail.log_group)["DeletionPolicy"] == "Retain"  # every stage
+        log_groups = [
+            g for i, g in stack.resources("AWS::Logs::LogGroup").items() if i != stack.logical_id(trail.log_group)
+        ]
         assert {group["DeletionPolicy"] for group in log_groups} == {policy}
         assert stack.resource(stack.stack.outbox.dlq)["DeletionPolicy"] == policy
     assert prod.resource(prod.stack.stripe_secret.secret)["Properties"]["Name"] == "payportal/prod/stripe"

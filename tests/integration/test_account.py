@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
@@ -9,8 +10,8 @@ import pytest
 
 from shared.domain.account import RATE_LIMITS, RateLimit
 from tests.integration.conftest import Aws
-from tests.integration.helpers import create_customer, create_invoice, token_of
-from tests.support import FakeLambdaContext, api_event
+from tests.integration.helpers import create_customer, create_invoice, operator, token_of
+from tests.support import FakeLambdaContext, api_event, json_body
 
 CODE = re.compile(r"\b(\d{6})\b")
 
@@ -260,3 +261,49 @@ def test_payment_methods_are_listed_and_changes_need_a_fresh_code(aws: Aws, cust
     assert refused["statusCode"] == 404 and "no longer saved" in refused["body"]
     other = form | {"customer": "cust_someone_else"}
     assert browser.go("POST", "/account/payment-methods/code", form=other)["statusCode"] == 404
+
+
+def signed_in(aws: Aws, email: str = "ada@example.com") -> Browser:
+    browser = Browser()
+    page = browser.ask_code(email)
+    assert browser.type_code(page, email, latest_code(aws))["statusCode"] == 303
+    return browser
+
+
+def test_the_statement_and_every_invoice_and_receipt_of_the_customer_come_as_pdfs(
+    aws: Aws, customer: dict[str, Any], clock: Any
+) -> None:
+    from tests.integration.test_documents import cheque
+    from tests.pdf_text import pdf_text
+
+    # Given one of the customer's invoices partly paid by cheque, and another customer's invoice
+    browser = signed_in(aws)
+    invoices = json_body(operator("GET", "/v1/invoices", "/v1/invoices", query={"customer_id": customer["id"]}))
+    first = invoices["invoices"][0]
+    payment_id = cheque(first["id"], 2_500, "pdf-pay")
+    other = create_customer(email="bob@example.com")
+    theirs = create_invoice(other["id"], amount_due=999)
+
+    # The statement links every document, and each comes as a PDF of the customer's own
+    html = browser.go("GET", "/account")["body"]
+    assert "/account/statement.pdf" in html and f"/account/invoices/{first['id']}/pdf" in html
+    assert f"/account/invoices/{first['id']}/receipts/{payment_id}" in html
+    statement = browser.go("GET", "/account/statement.pdf", resource="/account/statement.pdf")
+    assert statement["statusCode"] == 200 and header(statement, "Content-Type") == "application/pdf"
+    assert header(statement, "Cache-Control") == "no-store"
+    text = pdf_text(base64.b64decode(statement["body"]))
+    assert all(i["number"] in text for i in invoices["invoices"]) and theirs["number"] not in text
+    invoice = browser.go("GET", f"/account/invoices/{first['id']}/pdf", resource="/account/invoices/{invoice_id}/pdf",
+                         params={"invoice_id": first["id"]})  # fmt: skip
+    assert invoice["statusCode"] == 200 and first["number"] in pdf_text(base64.b64decode(invoice["body"]))
+    resource = "/account/invoices/{invoice_id}/receipts/{payment_id}"
+    receipt = browser.go("GET", f"/account/invoices/{first['id']}/receipts/{payment_id}", resource=resource,
+                         params={"invoice_id": first["id"], "payment_id": payment_id})  # fmt: skip
+    assert receipt["statusCode"] == 200 and "Cheque, reference 1234" in pdf_text(base64.b64decode(receipt["body"]))
+
+    # Another customer's invoice looks unknown; so does anything without a session
+    refused = browser.go("GET", f"/account/invoices/{theirs['id']}/pdf", resource="/account/invoices/{invoice_id}/pdf",
+                         params={"invoice_id": theirs["id"]})  # fmt: skip
+    assert refused["statusCode"] == 404
+    anonymous = call("GET", "/account/statement.pdf", resource="/account/statement.pdf")
+    assert anonymous["statusCode"] == 303 and header(anonymous, "Location") == "/account"
