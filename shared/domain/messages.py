@@ -129,6 +129,26 @@ class ReceiptEmail:
 
 
 @dataclass(frozen=True, slots=True)
+class CombinedReceiptEmail:
+    """One receipt for a payment of several invoices, listing each invoice and its share. Addressed from
+    `invoice_id` (the first of them); the shares are read from the combined payment `combined_ref`."""
+
+    template: ClassVar[str] = "combined_receipt"
+    invoice_id: str
+    combined_ref: str
+    paid_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CombinedPaymentFailedEmail:
+    """A delayed payment of several invoices that Checkout accepted failed later: one email listing them."""
+
+    template: ClassVar[str] = "combined_payment_failed"
+    invoice_id: str
+    combined_ref: str
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentFailedEmail:
     """A delayed payment (a bank debit) that Checkout accepted failed later: the customer is told, with a
     link to pay another way."""
@@ -213,6 +233,8 @@ InvoiceEmailMessage = (
     InvoiceIssuedEmail
     | ReminderEmail
     | ReceiptEmail
+    | CombinedReceiptEmail
+    | CombinedPaymentFailedEmail
     | PaymentFailedEmail
     | AutopayNoticeEmail
     | PlanUpdateEmail
@@ -279,6 +301,14 @@ def encode(body: MessageBody) -> tuple[str, str, dict[str, Any]]:
                 "amount": body.amount,
                 "paid_at": body.paid_at.isoformat(),
             }
+        case CombinedReceiptEmail():
+            data = {
+                "invoice_id": body.invoice_id,
+                "combined_ref": body.combined_ref,
+                "paid_at": body.paid_at.isoformat(),
+            }
+        case CombinedPaymentFailedEmail():
+            data = {"invoice_id": body.invoice_id, "combined_ref": body.combined_ref}
         case PaymentFailedEmail():
             data = {"invoice_id": body.invoice_id, "payment_id": body.payment_id, "amount": body.amount}
         case AutopayNoticeEmail():
@@ -339,6 +369,10 @@ def decode(kind: str, name: str, data: Mapping[str, Any]) -> MessageBody:
         return ReceiptEmail(
             invoice_id, str(data["payment_id"]), int(data["amount"]), datetime.fromisoformat(str(data["paid_at"]))
         )
+    if name == CombinedReceiptEmail.template:
+        return CombinedReceiptEmail(invoice_id, str(data["combined_ref"]), datetime.fromisoformat(str(data["paid_at"])))
+    if name == CombinedPaymentFailedEmail.template:
+        return CombinedPaymentFailedEmail(invoice_id, str(data["combined_ref"]))
     if name == PaymentFailedEmail.template:
         return PaymentFailedEmail(invoice_id, str(data["payment_id"]), int(data["amount"]))
     if name == AutopayNoticeEmail.template:

@@ -14,6 +14,8 @@ from shared.domain.errors import NotFound
 from shared.domain.local_time import local_date
 from shared.domain.messages import (
     AutopayNoticeEmail,
+    CombinedPaymentFailedEmail,
+    CombinedReceiptEmail,
     DigestEmail,
     EmailMessage,
     Event,
@@ -29,7 +31,7 @@ from shared.domain.messages import (
     RefundEmail,
     ReminderEmail,
 )
-from shared.domain.records import REMINDER_CHANNEL_EMAIL, ReminderAttribution
+from shared.domain.records import REMINDER_CHANNEL_EMAIL, CombinedCheckout, ReminderAttribution
 from shared.rendering import format_day, format_moment, render_email
 from shared.services.gateway import PaymentGateway, PaymentMethodUsed
 from shared.services.invoices import issue_pay_link
@@ -191,6 +193,25 @@ def _compose_invoice_email(
                 # every email to a customer on autopay says how to turn it off
                 "autopay_url": pay_url() if customer.autopay is not None else "",
             }
+        case CombinedReceiptEmail():
+            combined = _combined(ledger, body.combined_ref, message_id)
+            intent = combined.payment_intent_id
+            context |= {
+                "shares": _shares(ledger, combined),
+                "total": combined.amount,
+                "currency": combined.currency,
+                "payment_id": intent or combined.ref,
+                "paid_at_text": format_moment(body.paid_at, customer.locale, customer.timezone),
+                "method": gateway.payment_method_used(intent) if intent else None,
+                "autopay_url": pay_url() if customer.autopay is not None else "",
+            }
+        case CombinedPaymentFailedEmail():
+            combined = _combined(ledger, body.combined_ref, message_id)
+            context |= {
+                "shares": _shares(ledger, combined, clock=clock, branding=branding),
+                "total": combined.amount,
+                "currency": combined.currency,
+            }
         case PaymentFailedEmail():
             context |= {"pay_url": pay_url(), "amount": body.amount, "payment_id": body.payment_id}
         case AutopayNoticeEmail():
@@ -243,6 +264,33 @@ def _compose_invoice_email(
             context |= {"pay_url": pay_url(), "template": ""}
     subject, text, html = render_email(body.template, **context)
     return Email(to=customer.email, subject=subject, text=text, html=html, customer_id=customer.id)
+
+
+def _combined(ledger: Ledger, ref: str, message_id: str) -> CombinedCheckout:
+    combined = ledger.get_combined_checkout(ref)
+    if combined is None:
+        raise NotFound(f"outbox {message_id}: no combined payment {ref}")
+    return combined
+
+
+def _shares(
+    ledger: Ledger, combined: CombinedCheckout, *, clock: Clock | None = None, branding: Branding | None = None
+) -> list[dict[str, object]]:
+    """Each invoice of a combined payment, its share and what remains of it now; with `clock` and `branding`,
+    a fresh pay link for each invoice still payable."""
+    shares: list[dict[str, object]] = []
+    for allocation in combined.allocations:
+        invoice = ledger.get_invoice(allocation.invoice_id)
+        remaining = invoice.amount_remaining if invoice else 0
+        url = ""
+        if invoice is not None and clock is not None and branding is not None and invoice.accepts_payment:
+            issued = issue_pay_link(invoice, clock, branding.pay_link_ttl_days)
+            ledger.commit(Change(pay_link=issued.link))
+            url = issued.url(branding.public_base_url)
+        shares.append(
+            {"number": allocation.invoice_number, "amount": allocation.amount, "remaining": remaining, "pay_url": url}
+        )
+    return shares
 
 
 def _offline_method(ledger: Ledger, invoice_id: str, payment_id: str) -> PaymentMethodUsed | None:

@@ -22,6 +22,7 @@ from shared.domain.records import (
     AuditEntry,
     AuditSubject,
     CheckoutAttempt,
+    CombinedCheckout,
     Customer,
     Dispute,
     Drift,
@@ -81,6 +82,9 @@ class Change:
     checkout: CheckoutAttempt | None = None
     # The invoice's one payable session: written only if the stored version is `version - 1` (none for 1)
     open_checkout: OpenCheckout | None = None
+    # A combined payment: opened (version 0: written, with one checkout attempt per invoice, only if new or the
+    # same session), or its outcome (written only if the stored version is `version - 1`)
+    combined_checkout: CombinedCheckout | None = None
     payment: Payment | None = None  # written only if it moves the stored payment's status forward
     # A succeeded payment's refunds: written only if the stored refund_version is `refund_version - 1`
     payment_refunds: Payment | None = None
@@ -107,7 +111,8 @@ class Change:
 
 # Fields whose guard refuses both a second commit of the same change and a change planned from the same state
 # as one that committed: what makes a change's tallies count once. (A checkout, the dunning policy, outbox
-# messages and audit entries are not: the same session may be recorded again; the others have fresh ids.)
+# messages and audit entries are not: the same session may be recorded again; the others have fresh ids. Nor is
+# a combined checkout: opened, it may be recorded again too, and its outcome moves no counter.)
 GUARDED_FIELDS: Final = (
     "stripe_event", "new_customer", "customer_update", "new_invoice", "invoice_update", "open_checkout",
     "payment", "payment_refunds", "payment_reversal", "new_plan", "plan_update", "new_recurring",
@@ -158,6 +163,8 @@ class Rejection(StrEnum):
     REMINDER_OPENED = "reminder_opened"  # reminder_opening: another link of that reminder was opened first
     CHECKOUT_CONFLICT = "checkout_conflict"  # checkout: that ref is recorded with another session
     STALE_OPEN_CHECKOUT = "stale_open_checkout"  # open_checkout: another session was opened or closed meanwhile
+    COMBINED_CONFLICT = "combined_conflict"  # combined_checkout opened: that ref is recorded with another session
+    STALE_COMBINED = "stale_combined"  # combined_checkout outcome: none stored, or it changed since it was read
     PAYMENT_NOT_FORWARD = "payment_not_forward"  # payment: the stored payment is as far along or further
     STALE_REFUNDS = "stale_refunds"  # payment_refunds: no such succeeded payment, or its refunds changed
     ALREADY_REVERSED = "already_reversed"  # payment_reversal: no such offline payment, or it was reversed
@@ -349,6 +356,11 @@ class Ledger(Protocol):
 
     def get_dunning_policy(self) -> DunningPolicy | None: ...
     def invoice_for_payment_intent(self, payment_intent_id: str) -> str | None: ...
+    def combined_for_payment_intent(self, payment_intent_id: str) -> str | None:
+        """The combined payment (its ref) whose shares that PaymentIntent paid; None for any other."""
+        ...
+
+    def get_combined_checkout(self, ref: str) -> CombinedCheckout | None: ...
     def get_dispute_context(self, invoice_id: str, dispute_id: str) -> tuple[Invoice | None, Dispute | None]: ...
     def open_balances(self) -> dict[str, tuple[int, int]]:
         """Currency -> (amount still to collect in minor units, number of invoices collecting it)."""

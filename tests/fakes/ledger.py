@@ -30,6 +30,7 @@ from shared.domain.records import (
     AuditEntry,
     AuditSubject,
     CheckoutAttempt,
+    CombinedCheckout,
     Customer,
     Dispute,
     Drift,
@@ -113,6 +114,8 @@ class InMemoryLedger:
         self.reminder_openings: dict[tuple[str, str, str], ReminderOpening] = {}
         self.checkouts: dict[tuple[str, str], CheckoutAttempt] = {}  # (invoice id, ref)
         self.open_checkouts: dict[str, OpenCheckout] = {}  # invoice id -> its one payable session
+        self.combined: dict[str, CombinedCheckout] = {}  # ref -> a combined payment
+        self.combined_intents: dict[str, str] = {}  # a combined payment's PaymentIntent id -> its ref
         self.payments: dict[tuple[str, str], Payment] = {}  # (invoice id, payment key)
         self.payment_intents: dict[str, str] = {}  # PaymentIntent id -> invoice id
         self.plans: dict[tuple[str, str], Plan] = {}  # (invoice id, plan id)
@@ -232,6 +235,17 @@ class InMemoryLedger:
             stored_open = self.open_checkouts.get(c.open_checkout.invoice_id)
             if (stored_open.version if stored_open else 0) != c.open_checkout.version - 1:
                 yield Rejection.STALE_OPEN_CHECKOUT
+        if c.combined_checkout:
+            stored_combined = self.combined.get(c.combined_checkout.ref)
+            if c.combined_checkout.version == 0:
+                sid = c.combined_checkout.session_id
+                stored_attempts = [self.checkouts.get((a.invoice_id, a.ref)) for a in c.combined_checkout.attempts()]
+                if (stored_combined and (stored_combined.session_id != sid or stored_combined.version != 0)) or any(
+                    a and (a.session_id != sid or a.payment_status is not None) for a in stored_attempts
+                ):
+                    yield Rejection.COMBINED_CONFLICT
+            elif not _follows(stored_combined, c.combined_checkout.version):
+                yield Rejection.STALE_COMBINED
         if c.payment:
             stored_payment = self.payments.get((c.payment.invoice_id, c.payment.key))
             if stored_payment and PAYMENT_STATUS_RANK[stored_payment.status] >= PAYMENT_STATUS_RANK[c.payment.status]:
@@ -304,9 +318,18 @@ class InMemoryLedger:
             self.checkouts[(c.checkout.invoice_id, c.checkout.ref)] = c.checkout
         if c.open_checkout:
             self.open_checkouts[c.open_checkout.invoice_id] = c.open_checkout
+        if c.combined_checkout:
+            self.combined[c.combined_checkout.ref] = c.combined_checkout
+            if c.combined_checkout.version == 0:
+                for attempt in c.combined_checkout.attempts():
+                    self.checkouts[(attempt.invoice_id, attempt.ref)] = attempt
         if c.payment:
             self.payments[(c.payment.invoice_id, c.payment.key)] = c.payment
-            if c.payment.payment_intent_id:
+            if c.payment.combined_ref:  # the PaymentIntent names the combined payment; the share's id its invoice
+                if c.payment.payment_intent_id:
+                    self.combined_intents[c.payment.payment_intent_id] = c.payment.combined_ref
+                self.payment_intents[c.payment.key] = c.payment.invoice_id
+            elif c.payment.payment_intent_id:
                 self.payment_intents[c.payment.payment_intent_id] = c.payment.invoice_id
             if c.payment.offline is not None:  # an offline payment's id names its invoice, as a PaymentIntent's
                 self.payment_intents[c.payment.key] = c.payment.invoice_id
@@ -397,6 +420,12 @@ class InMemoryLedger:
 
     def invoice_for_payment_intent(self, payment_intent_id: str) -> str | None:
         return self.payment_intents.get(payment_intent_id)
+
+    def combined_for_payment_intent(self, payment_intent_id: str) -> str | None:
+        return self.combined_intents.get(payment_intent_id)
+
+    def get_combined_checkout(self, ref: str) -> CombinedCheckout | None:
+        return self.combined.get(ref)
 
     def get_dispute_context(self, invoice_id: str, dispute_id: str) -> tuple[Invoice | None, Dispute | None]:
         return self.invoices.get(invoice_id), self.disputes.get((invoice_id, dispute_id))
@@ -707,7 +736,7 @@ def _as_stored(value: Any) -> Any:
     raise TypeError(f"cannot store a {type(value).__name__} in DynamoDB (money is an int, never a float)")
 
 
-def _follows(stored: Customer | Invoice | Plan | RecurringCharge | None, version: int) -> bool:
+def _follows(stored: Customer | Invoice | Plan | RecurringCharge | CombinedCheckout | None, version: int) -> bool:
     """An update is written only over the version it was made from."""
     return stored is not None and stored.version == version - 1
 
@@ -756,10 +785,16 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
         names.append(("checkout", c.checkout.invoice_id, c.checkout.ref))
     if c.open_checkout:
         names.append(("open checkout", c.open_checkout.invoice_id))
+    if c.combined_checkout:
+        names.append(("combined", c.combined_checkout.ref))
+        if c.combined_checkout.version == 0:
+            names += [("checkout", a.invoice_id, a.ref) for a in c.combined_checkout.attempts()]
     if c.payment:
         names.append(("payment", c.payment.invoice_id, c.payment.key))
         if c.payment.payment_intent_id:
             names.append(("payment intent", c.payment.payment_intent_id))
+        if c.payment.combined_ref:
+            names.append(("payment intent", c.payment.key))
         if c.payment.offline is not None:
             names.append(("payment intent", c.payment.key))
     if c.payment_refunds:

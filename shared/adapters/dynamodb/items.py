@@ -23,10 +23,12 @@ from shared.domain.invoices import (
 from shared.domain.messages import OutboxMessage
 from shared.domain.records import (
     DISPUTE_STATUS_RANK,
+    Allocation,
     AuditEntry,
     AuditSubject,
     Autopay,
     CheckoutAttempt,
+    CombinedCheckout,
     Customer,
     Dispute,
     DisputeStatus,
@@ -108,6 +110,10 @@ PAYMENT_SORT_PREFIX: Final = "PAYMENT#"  # an invoice's payments in its partitio
 
 def payment_key(invoice_id: str, key: str) -> Key:
     return invoice_partition(invoice_id), f"{PAYMENT_SORT_PREFIX}{key}"
+
+
+def combined_key(ref: str) -> Key:
+    return f"COMBINED#{ref}", "COMBINED"
 
 
 def payment_intent_key(payment_intent_id: str) -> Key:
@@ -671,6 +677,58 @@ def open_checkout_from(item: dict[str, Any]) -> OpenCheckout:
     )
 
 
+def combined_item(c: CombinedCheckout) -> dict[str, Any]:
+    return {
+        **key_item(combined_key(c.ref)),
+        "type": "combined_checkout",
+        "ref": c.ref,
+        "customer_id": c.customer_id,
+        "currency": c.currency,
+        "allocations": [
+            {
+                "invoice_id": a.invoice_id,
+                "number": a.invoice_number,
+                "amount": a.amount,
+                "reminder": _reminder_item(a.reminder),
+            }
+            for a in c.allocations
+        ],
+        "session_id": c.session_id,
+        "url": c.url,
+        "created_at": timestamp(c.created_at),
+        "expires_at": timestamp(c.expires_at) if c.expires_at else None,
+        "payment_status": c.payment_status.value if c.payment_status else None,
+        "payment_intent_id": c.payment_intent_id,
+        "failure_told": c.failure_told or None,
+        "version": c.version,
+    }
+
+
+def combined_from(item: dict[str, Any]) -> CombinedCheckout:
+    return CombinedCheckout(
+        ref=item["ref"],
+        customer_id=item["customer_id"],
+        currency=item["currency"],
+        allocations=tuple(
+            Allocation(
+                invoice_id=str(a["invoice_id"]),
+                invoice_number=str(a.get("number") or ""),
+                amount=int(a["amount"]),
+                reminder=_reminder_from(a.get("reminder")),
+            )
+            for a in item.get("allocations") or ()
+        ),
+        session_id=item["session_id"],
+        url=item.get("url", ""),
+        created_at=datetime.fromisoformat(item["created_at"]),
+        expires_at=datetime.fromisoformat(item["expires_at"]) if item.get("expires_at") else None,
+        payment_status=PaymentStatus(item["payment_status"]) if item.get("payment_status") else None,
+        payment_intent_id=item.get("payment_intent_id"),
+        failure_told=bool(item.get("failure_told")),
+        version=int(item.get("version") or 0),
+    )
+
+
 def payment_item(p: Payment) -> dict[str, Any]:
     return {
         **key_item(payment_key(p.invoice_id, p.key)),
@@ -697,6 +755,7 @@ def payment_item(p: Payment) -> dict[str, Any]:
         "refund_version": p.refund_version or None,
         **_offline_attributes(p.offline),
         "reminder": _reminder_item(p.reminder),
+        "combined_ref": p.combined_ref or None,
         # Pending (a bank debit): in the due_work index at the instant reconciliation asks Stripe about it.
         **(schema.due_work_keys(p.key, utc_stamp(p.check_at), schema.PENDING_PAYMENT_WORK) if p.check_at else {}),
     }
@@ -772,16 +831,30 @@ def payment_from(item: dict[str, Any]) -> Payment:
         offline=_offline_from(item),
         invoice_number=item.get("invoice_number") or "",
         reminder=_reminder_from(item.get("reminder")),
+        combined_ref=item.get("combined_ref") or "",
     )
 
 
 def payment_intent_lookup_item(p: Payment) -> dict[str, Any]:
-    """PaymentIntent -> invoice: disputes name only the PaymentIntent, not our metadata."""
+    """PaymentIntent -> invoice: disputes name only the PaymentIntent, not our metadata. A combined payment's
+    PaymentIntent names the combined payment instead (every share writes the same item)."""
+    if p.combined_ref:
+        return {
+            **key_item(payment_intent_key(str(p.payment_intent_id))),
+            "type": "payment_intent",
+            "combined_ref": p.combined_ref,
+        }
     return {
         **key_item(payment_intent_key(str(p.payment_intent_id))),
         "type": "payment_intent",
         "invoice_id": p.invoice_id,
     }
+
+
+def share_lookup_item(p: Payment) -> dict[str, Any]:
+    """A combined payment's share id -> its invoice, in the same key space as PaymentIntents (as an offline
+    payment's): the operator API names a share by its own id (`Ledger.invoice_for_payment_intent`)."""
+    return {**key_item(payment_intent_key(p.key)), "type": "payment_share", "invoice_id": p.invoice_id}
 
 
 def offline_payment_lookup_item(p: Payment) -> dict[str, Any]:

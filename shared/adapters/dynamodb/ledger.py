@@ -26,6 +26,7 @@ from shared.domain.records import (
     DUNNING_POLICY_ID,
     AuditSubject,
     CheckoutAttempt,
+    CombinedCheckout,
     Customer,
     Dispute,
     Drift,
@@ -194,7 +195,17 @@ class DynamoLedger:
     def invoice_for_payment_intent(self, payment_intent_id: str) -> str | None:
         key = items.payment_intent_key(payment_intent_id)
         item = self._batch_get([key]).get(key)  # BatchGetItem: the webhook needs no GetItem permission
-        return str(item["invoice_id"]) if item else None
+        return str(item["invoice_id"]) if item and item.get("invoice_id") else None
+
+    def combined_for_payment_intent(self, payment_intent_id: str) -> str | None:
+        key = items.payment_intent_key(payment_intent_id)
+        item = self._batch_get([key]).get(key)  # as invoice_for_payment_intent
+        return str(item["combined_ref"]) if item and item.get("combined_ref") else None
+
+    def get_combined_checkout(self, ref: str) -> CombinedCheckout | None:
+        key = items.combined_key(ref)
+        item = self._batch_get([key]).get(key)  # BatchGetItem: what the webhook and the pay pages may both call
+        return items.combined_from(item) if item else None
 
     def get_dispute_context(self, invoice_id: str, dispute_id: str) -> tuple[Invoice | None, Dispute | None]:
         invoice_key, dispute_key = items.invoice_key(invoice_id), items.dispute_key(invoice_id, dispute_id)
