@@ -24,8 +24,10 @@ from shared.domain.records import (
     CHECKOUT_EXPIRY_GRACE,
     PENDING_PAYMENT_EXPECTED,
     REMINDER_CHANNEL_EMAIL,
+    Allocation,
     AuditSubject,
     Autopay,
+    CombinedCheckout,
     Customer,
     DisputeStatus,
     Drift,
@@ -355,6 +357,56 @@ class LedgerContract:
             key="cs_1", payment_intent_id=None
         )
         assert ledger.invoice_for_payment_intent("None") is None
+
+    def test_a_combined_payment_reads_back_with_an_attempt_per_invoice(self, ledger: LedgerUnderTest) -> None:
+        # Given a session paying two invoices, opened, then opened again (a retry of the same request)
+        sent = ReminderAttribution("7:overdue", "overdue", REMINDER_CHANNEL_EMAIL, NOW)
+        combined = CombinedCheckout(
+            ref="cmb_1",
+            customer_id="cus_1",
+            currency="USD",
+            allocations=(Allocation("inv_1", "N-1", 12_500, sent), Allocation("inv_2", "N-2", 3_000)),
+            session_id="cs_c",
+            created_at=NOW,
+            url="https://checkout.example.test/c",
+            expires_at=NOW + timedelta(hours=24),
+        )
+        ledger.commit(Change(combined_checkout=combined))
+        ledger.commit(Change(combined_checkout=combined))
+
+        # Then it reads back, and each invoice has its attempt for its share under the same ref
+        assert ledger.get_combined_checkout("cmb_1") == combined
+        assert ledger.get_combined_checkout("cmb_other") is None
+        assert ledger.get_checkout("inv_2", "cmb_1") == combined.attempts()[1]
+        assert ledger.get_payment_context("inv_1", "cmb_1", None).checkout == combined.attempts()[0]
+        # And another session under the same ref is refused
+        assert rejection(ledger, Change(combined_checkout=replace(combined, session_id="cs_x"))) == (
+            Rejection.COMBINED_CONFLICT
+        )
+
+        # When its outcome is written over the version read; Then a stale one, or opening it again, is refused
+        paid = replace(combined, payment_status=PaymentStatus.SUCCEEDED, payment_intent_id="pi_c", version=1)
+        ledger.commit(Change(combined_checkout=paid))
+        assert ledger.get_combined_checkout("cmb_1") == paid
+        assert rejection(ledger, Change(combined_checkout=paid)) == Rejection.STALE_COMBINED
+        assert rejection(ledger, Change(combined_checkout=combined)) == Rejection.COMBINED_CONFLICT
+
+    def test_a_combined_payments_shares_name_their_invoices_and_its_intent_the_payment(
+        self, ledger: LedgerUnderTest
+    ) -> None:
+        # Given two invoices' shares of one PaymentIntent
+        for invoice_id, key in (("inv_1", "cpay_1"), ("inv_2", "cpay_2")):
+            share = a_payment(key=key, invoice_id=invoice_id, payment_intent_id="pi_c", combined_ref="cmb_1")
+            ledger.commit(Change(payment=share))
+
+        # Then each share's id names its invoice, and the PaymentIntent the combined payment (no one invoice)
+        assert ledger.invoice_for_payment_intent("cpay_1") == "inv_1"
+        assert ledger.invoice_for_payment_intent("cpay_2") == "inv_2"
+        assert ledger.invoice_for_payment_intent("pi_c") is None
+        assert ledger.combined_for_payment_intent("pi_c") == "cmb_1"
+        assert ledger.combined_for_payment_intent("pi_other") is None
+        [read] = ledger.get_invoice_payments("inv_2")
+        assert read.combined_ref == "cmb_1" and read.payment_intent_id == "pi_c"
 
     def test_a_plan_reads_back_and_updates(self, ledger: LedgerUnderTest) -> None:
         # Given an autopay plan; Then it reads back, alone or with its invoice
