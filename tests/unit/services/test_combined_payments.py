@@ -7,10 +7,12 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.clock import FixedClock
+from shared.domain.errors import RefundExceedsRefundable
 from shared.domain.invoices import InvoiceStatus, PaymentStatus
 from shared.domain.messages import (
     CombinedPaymentFailedEmail,
@@ -20,18 +22,20 @@ from shared.domain.messages import (
     PaymentFailedEmail,
     ReceiptEmail,
 )
-from shared.domain.records import REMINDER_CHANNEL_EMAIL, CombinedCheckout, ReminderAttribution
+from shared.domain.records import REMINDER_CHANNEL_EMAIL, CombinedCheckout, RefundStatus, ReminderAttribution
 from shared.services.aggregates import tallied
 from shared.services.checkout import CheckoutConfig
 from shared.services.combined_checkout import AllocationAsk, start_combined_checkout
 from shared.services.outbox import Branding, compose_email
 from shared.services.ports import Change
+from shared.services.refunds import RefundAsk, RefundMade, refund_payment_once
 from shared.services.stripe_events.engine import Outcome
-from shared.services.stripe_events.facts import SessionState, StripeFact, Tags
+from shared.services.stripe_events.facts import RefundFact, RefundSeen, SessionState, StripeFact, Tags
 from shared.services.stripe_events.router import record_stripe_event
 from tests.fakes import FakeGateway, InMemoryLedger
 from tests.fakes.records import NOW, a_customer, an_invoice
-from tests.fakes.stripe_facts import a_session_fact, an_intent_fact
+from tests.fakes.run_once import InMemoryRunOnce
+from tests.fakes.stripe_facts import a_dispute_fact, a_session_fact, an_event_meta, an_intent_fact
 
 CLOCK = FixedClock(NOW)
 CONFIG = CheckoutConfig(base_url="https://pay.example.test", payment_method_types=("card",))
@@ -293,3 +297,95 @@ def test_each_invoice_gets_its_share_once_whatever_the_order(
     assert announced(ledger, EventName.PAYMENT_SUCCEEDED) == (Counter(SHARES.keys()) if succeeded else Counter())
     stored = ledger.get_combined_checkout(combined.ref)
     assert stored is not None and stored.payment_status is became
+
+
+# ----- refunds of one share -----------------------------------------------------------------------------------
+
+
+def paid_two() -> tuple[InMemoryLedger, CombinedCheckout]:
+    ledger, combined = paying_two()
+    record_stripe_event(ledger, CLOCK, completed(combined))
+    return ledger, combined
+
+
+def refund(ledger: InMemoryLedger, gateway: FakeGateway, payment_id: str, amount: int | None) -> RefundMade:
+    ask = RefundAsk(amount=amount, reason="requested_by_customer", reopen_balance=False)
+    return refund_payment_once(
+        ledger, gateway, CLOCK, InMemoryRunOnce(), payment_id, ask, key=f"k-{amount}", fingerprint={}, actor="arn:op"
+    )
+
+
+def refund_seen(refund_id: str, amount: int, invoice_id: str = "") -> RefundSeen:
+    return RefundSeen(refund_id, amount, "USD", RefundStatus.SUCCEEDED, "requested_by_customer", False, "", invoice_id)
+
+
+def refund_event(event_id: str, *seen: RefundSeen) -> RefundFact:
+    return RefundFact(an_event_meta(event_id, "charge.refunded", "ch_c"), INTENT, seen)
+
+
+def test_a_share_is_refunded_on_the_shared_payment_intent_up_to_that_share() -> None:
+    ledger, combined = paid_two()
+    gateway = FakeGateway()
+    share = combined.share_key("inv_2")
+
+    made = refund(ledger, gateway, share, None)
+
+    # Then Stripe is asked to refund the share on the one PaymentIntent, naming the share's invoice
+    [asked] = gateway.refund_requests
+    assert (asked.payment_intent_id, asked.amount, asked.metadata["invoice_id"]) == (INTENT, 3_000, "inv_2")
+    assert made.payment.key == share and made.payment.amount_refunded == 3_000
+    [other] = ledger.get_invoice_payments("inv_1")
+    assert other.amount_refunded == 0
+    # And never beyond the share, though the PaymentIntent holds more
+    with pytest.raises(RefundExceedsRefundable):
+        refund(ledger, FakeGateway(), combined.share_key("inv_1"), 12_501)
+
+    # When Stripe's event for that refund arrives; Then it changes nothing more
+    made_id = made.refund.id
+    assert record_stripe_event(ledger, CLOCK, refund_event("evt_r1", refund_seen(made_id, 3_000, "inv_2"))) in (
+        Outcome.NO_CHANGE,
+        Outcome.APPLIED,
+    )
+    [still] = ledger.get_invoice_payments("inv_2")
+    assert still.amount_refunded == 3_000 and len(still.refunds) == 1
+
+
+def test_refunds_naming_their_invoices_go_to_each_share_once() -> None:
+    ledger, _ = paid_two()
+    event = refund_event("evt_r2", refund_seen("re_a", 2_500, "inv_1"), refund_seen("re_b", 1_000, "inv_2"))
+
+    assert record_stripe_event(ledger, CLOCK, event) is Outcome.APPLIED
+    assert record_stripe_event(ledger, CLOCK, event) is Outcome.DUPLICATE_EVENT
+
+    [first] = ledger.get_invoice_payments("inv_1")
+    [second] = ledger.get_invoice_payments("inv_2")
+    assert (first.amount_refunded, second.amount_refunded) == (2_500, 1_000)
+    inv_1 = ledger.get_invoice("inv_1")
+    assert inv_1 is not None and inv_1.amount_refunded == 2_500
+
+
+@pytest.mark.parametrize(
+    "seen",
+    [
+        refund_seen("re_dash", 1_000),  # the dashboard's: names no invoice
+        refund_seen("re_x", 1_000, "inv_elsewhere"),  # names an invoice not in the payment
+        refund_seen("re_big", 3_001, "inv_2"),  # more than inv_2's share
+    ],
+)
+def test_a_refund_payportal_cannot_allocate_is_flagged_not_guessed(seen: RefundSeen) -> None:
+    ledger, _ = paid_two()
+
+    outcome = record_stripe_event(ledger, CLOCK, refund_event("evt_dash", seen))
+
+    assert outcome is Outcome.FLAGGED
+    assert [p.amount_refunded for i in SHARES for p in ledger.get_invoice_payments(i)] == [0, 0]
+    assert ledger.stripe_events["evt_dash"].outcome == "flagged"
+
+
+def test_a_dispute_of_a_combined_payment_is_flagged_for_review() -> None:
+    ledger, _ = paid_two()
+
+    outcome = record_stripe_event(ledger, CLOCK, a_dispute_fact(payment_intent_id=INTENT))
+
+    assert outcome is Outcome.FLAGGED
+    assert "stripe_event.flagged" in ledger.audit_actions("inv_1")
