@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from shared.domain.invoices import InvoiceStatus, PaymentStatus
-from shared.domain.records import Payment, new_id
+from shared.domain.records import REMINDER_CHANNEL_EMAIL, Payment, ReminderAttribution, ReminderLine, new_id
 
 if TYPE_CHECKING:
     from shared.domain.digest import Digest
@@ -117,6 +117,16 @@ class ReminderEmail:
     step: str  # the dunning step's key
     step_template: str  # which reminder copy the step uses
     sent_at: datetime | None = None  # when the dunning run sent it (None: queued before attribution was kept)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupedReminderEmail:
+    """Every reminder a dunning run sent one customer, in one email: each invoice with its step and its own pay
+    link, and one link to pay them together. Addressed from `invoice_id` (the first of them)."""
+
+    template: ClassVar[str] = "grouped_reminder"
+    invoice_id: str
+    lines: tuple[ReminderLine, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +242,7 @@ class DigestEmail:
 InvoiceEmailMessage = (
     InvoiceIssuedEmail
     | ReminderEmail
+    | GroupedReminderEmail
     | ReceiptEmail
     | CombinedReceiptEmail
     | CombinedPaymentFailedEmail
@@ -293,6 +304,20 @@ def encode(body: MessageBody) -> tuple[str, str, dict[str, Any]]:
                 "step": body.step,
                 "template": body.step_template,
                 "sent_at": body.sent_at.isoformat() if body.sent_at else None,
+            }
+        case GroupedReminderEmail():
+            data = {
+                "invoice_id": body.invoice_id,
+                "lines": [
+                    {
+                        "customer_id": line.customer_id,
+                        "invoice_id": line.invoice_id,
+                        "step": line.reminder.step,
+                        "template": line.reminder.template,
+                        "sent_at": line.reminder.sent_at.isoformat(),
+                    }
+                    for line in body.lines
+                ],
             }
         case ReceiptEmail():
             data = {
@@ -365,6 +390,22 @@ def decode(kind: str, name: str, data: Mapping[str, Any]) -> MessageBody:
             str(data.get("template") or ""),
             datetime.fromisoformat(str(sent_at)) if sent_at else None,
         )
+    if name == GroupedReminderEmail.template:
+        lines = tuple(
+            ReminderLine(
+                customer_id=str(line["customer_id"]),
+                invoice_id=str(line["invoice_id"]),
+                reminder=ReminderAttribution(
+                    str(line["step"]),
+                    str(line.get("template") or ""),
+                    REMINDER_CHANNEL_EMAIL,
+                    datetime.fromisoformat(str(line["sent_at"])),
+                ),
+                emailed=True,
+            )
+            for line in data["lines"]
+        )
+        return GroupedReminderEmail(invoice_id, lines)
     if name == ReceiptEmail.template:
         return ReceiptEmail(
             invoice_id, str(data["payment_id"]), int(data["amount"]), datetime.fromisoformat(str(data["paid_at"]))

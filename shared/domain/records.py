@@ -88,6 +88,55 @@ class ReminderAttribution:
         }
 
 
+# A run's reminder lines are emailed by that run; one still waiting this long after (the run died between its
+# reminders and its emails) is emailed by the next run's sweep.
+REMINDER_LINE_GRACE = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderLine:
+    """One invoice's reminder, sent by a dunning run (its invoice already records the step), waiting to go out
+    in that customer's one email of the run: every reminder of a customer due in a run goes in one email."""
+
+    customer_id: str
+    invoice_id: str
+    reminder: ReminderAttribution
+    emailed: bool = False  # its email is queued (written once, over the line not yet emailed)
+
+    @property
+    def check_at(self) -> datetime:
+        """When the sweep emails it if its run did not."""
+        return self.reminder.sent_at + REMINDER_LINE_GRACE
+
+
+@dataclass(frozen=True, slots=True)
+class PayTogetherLink:
+    """A link to pay several invoices of one customer together (a grouped reminder's): only the SHA-256 of its
+    256-bit token is stored; scoped to exactly these invoices and this customer, expiring and revocable. Each
+    invoice's pay-link generation is kept, so revoking an invoice's links takes it off this one too."""
+
+    token_hash: str
+    customer_id: str
+    invoice_ids: tuple[str, ...]
+    generations: tuple[int, ...]  # each invoice's pay-link generation when minted
+    reminders: tuple[ReminderAttribution | None, ...]  # each invoice's reminder that minted it
+    expires_at: datetime
+    created_at: datetime
+    revoked: bool = False
+
+    def usable_at(self, instant: datetime) -> bool:
+        return not self.revoked and instant < self.expires_at
+
+    def still_covers(self, invoice: Invoice) -> bool:
+        """The invoice is one of the link's, and its links were not revoked since it was minted."""
+        if invoice.id not in self.invoice_ids or invoice.customer_id != self.customer_id:
+            return False
+        return self.generations[self.invoice_ids.index(invoice.id)] >= invoice.pay_link_generation
+
+    def reminder_for(self, invoice_id: str) -> ReminderAttribution | None:
+        return self.reminders[self.invoice_ids.index(invoice_id)] if invoice_id in self.invoice_ids else None
+
+
 @dataclass(frozen=True, slots=True)
 class ReminderOpening:
     """The first opening of any pay link minted for one reminder. An email delivered twice (a delivery that

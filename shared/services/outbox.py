@@ -11,6 +11,7 @@ from typing import Final
 
 from shared.clock import Clock
 from shared.domain.errors import NotFound
+from shared.domain.invoices import Invoice
 from shared.domain.local_time import local_date
 from shared.domain.messages import (
     AutopayNoticeEmail,
@@ -19,6 +20,7 @@ from shared.domain.messages import (
     DigestEmail,
     EmailMessage,
     Event,
+    GroupedReminderEmail,
     InvoiceCorrectedEmail,
     InvoiceEmailMessage,
     InvoiceIssuedEmail,
@@ -35,6 +37,7 @@ from shared.domain.records import REMINDER_CHANNEL_EMAIL, CombinedCheckout, Remi
 from shared.rendering import format_day, format_moment, render_email
 from shared.services.gateway import PaymentGateway, PaymentMethodUsed
 from shared.services.invoices import issue_pay_link
+from shared.services.pay_together import issue_pay_together_link
 from shared.services.ports import Change, DomainEvent, Email, EventPublisher, Ledger, Mailer, OutboxStore
 
 # The digest is for the operator's staff: amounts and days formatted as in English.
@@ -262,8 +265,46 @@ def _compose_invoice_email(
             context |= {"pay_url": pay_url(sent), "template": body.step_template}
         case InvoiceIssuedEmail():
             context |= {"pay_url": pay_url(), "template": ""}
+        case GroupedReminderEmail():
+            context |= _grouped_reminder(body, ledger, clock, branding, customer.id)
     subject, text, html = render_email(body.template, **context)
     return Email(to=customer.email, subject=subject, text=text, html=html, customer_id=customer.id)
+
+
+def _grouped_reminder(
+    body: GroupedReminderEmail, ledger: Ledger, clock: Clock, branding: Branding, customer_id: str
+) -> dict[str, object]:
+    """Each reminded invoice with its step and its own link (naming its reminder), and per currency one link to
+    pay every one of them still payable together. Links are minted now: tokens exist only in the email."""
+    lines: list[dict[str, object]] = []
+    by_currency: dict[str, list[tuple[Invoice, ReminderAttribution]]] = {}
+    for line in body.lines:
+        invoice = ledger.get_invoice(line.invoice_id)
+        if invoice is None or invoice.customer_id != customer_id:
+            continue  # never another customer's invoice in this customer's email
+        url = ""
+        if invoice.accepts_payment:
+            issued = issue_pay_link(invoice, clock, branding.pay_link_ttl_days, reminder=line.reminder)
+            ledger.commit(Change(pay_link=issued.link))
+            url = issued.url(branding.public_base_url)
+            by_currency.setdefault(invoice.currency, []).append((invoice, line.reminder))
+        lines.append({"invoice": invoice, "template": line.reminder.template, "pay_url": url})
+    together: list[dict[str, object]] = []
+    for currency, payable in by_currency.items():
+        if len(payable) < 2:
+            continue  # one invoice: its own link pays it
+        issued_together = issue_pay_together_link(list(payable), clock, branding.pay_link_ttl_days)
+        ledger.commit(Change(pay_together_link=issued_together.link))
+        total = sum(invoice.amount_remaining for invoice, _ in payable)
+        together.append(
+            {
+                "currency": currency,
+                "total": total,
+                "count": len(payable),
+                "url": issued_together.url(branding.public_base_url),
+            }
+        )
+    return {"lines": lines, "together": together}
 
 
 def _combined(ledger: Ledger, ref: str, message_id: str) -> CombinedCheckout:

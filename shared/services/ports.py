@@ -29,10 +29,12 @@ from shared.domain.records import (
     OpenCheckout,
     PayLink,
     Payment,
+    PayTogetherLink,
     Plan,
     ReconcileCursor,
     RecurringCharge,
     Refund,
+    ReminderLine,
     ReminderOpening,
     ReturnKind,
     StripeEventRecord,
@@ -79,6 +81,12 @@ class Change:
     # ... and the first opening of any of its reminder's links: written only if that reminder has none yet, so a
     # reminder whose email went out twice counts one opening
     reminder_opening: ReminderOpening | None = None
+    # A customer's pay-together link (a grouped reminder's): written only if new
+    pay_together_link: PayTogetherLink | None = None
+    # Reminders a dunning run sent, each waiting for its customer's one email of the run: written only if new
+    reminder_lines: list[ReminderLine] = field(default_factory=list)
+    # ... and emailed: each written only over its line not yet emailed, so a line goes in one email
+    reminder_lines_emailed: list[ReminderLine] = field(default_factory=list)
     checkout: CheckoutAttempt | None = None
     # The invoice's one payable session: written only if the stored version is `version - 1` (none for 1)
     open_checkout: OpenCheckout | None = None
@@ -161,6 +169,7 @@ class Rejection(StrEnum):
     STALE_INVOICE = "stale_invoice"  # invoice_update: no such invoice, or it changed since it was read
     ALREADY_OPENED = "already_opened"  # pay_link_opened: no such link, or its first opening is recorded already
     REMINDER_OPENED = "reminder_opened"  # reminder_opening: another link of that reminder was opened first
+    REMINDER_EMAILED = "reminder_emailed"  # reminder_lines_emailed: no such line, or it was emailed already
     CHECKOUT_CONFLICT = "checkout_conflict"  # checkout: that ref is recorded with another session
     STALE_OPEN_CHECKOUT = "stale_open_checkout"  # open_checkout: another session was opened or closed meanwhile
     COMBINED_CONFLICT = "combined_conflict"  # combined_checkout opened: that ref is recorded with another session
@@ -361,6 +370,15 @@ class Ledger(Protocol):
         ...
 
     def get_combined_checkout(self, ref: str) -> CombinedCheckout | None: ...
+    def get_pay_together_link(self, token_hash: str) -> PayTogetherLink | None: ...
+    def pending_reminder_lines(self, customer_id: str) -> list[ReminderLine]:
+        """The customer's reminder lines not yet emailed, oldest first."""
+        ...
+
+    def reminder_lines_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        """Reminder lines not yet emailed past their `check_at` (their run died before emailing them)."""
+        ...
+
     def get_dispute_context(self, invoice_id: str, dispute_id: str) -> tuple[Invoice | None, Dispute | None]: ...
     def open_balances(self) -> dict[str, tuple[int, int]]:
         """Currency -> (amount still to collect in minor units, number of invoices collecting it)."""

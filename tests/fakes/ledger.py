@@ -37,10 +37,12 @@ from shared.domain.records import (
     OpenCheckout,
     PayLink,
     Payment,
+    PayTogetherLink,
     Plan,
     ReconcileCursor,
     RecurringCharge,
     RefundStatus,
+    ReminderLine,
     ReminderOpening,
     ReturnKind,
     StripeEventRecord,
@@ -115,6 +117,8 @@ class InMemoryLedger:
         self.checkouts: dict[tuple[str, str], CheckoutAttempt] = {}  # (invoice id, ref)
         self.open_checkouts: dict[str, OpenCheckout] = {}  # invoice id -> its one payable session
         self.combined: dict[str, CombinedCheckout] = {}  # ref -> a combined payment
+        self.pay_together_links: dict[str, PayTogetherLink] = {}  # token hash -> link
+        self.reminder_lines: dict[tuple[str, str, str], ReminderLine] = {}  # (customer, sent at, invoice)
         self.combined_intents: dict[str, str] = {}  # a combined payment's PaymentIntent id -> its ref
         self.payments: dict[tuple[str, str], Payment] = {}  # (invoice id, payment key)
         self.payment_intents: dict[str, str] = {}  # PaymentIntent id -> invoice id
@@ -227,6 +231,15 @@ class InMemoryLedger:
                 yield Rejection.ALREADY_OPENED
         if c.reminder_opening and _opening_identity(c.reminder_opening) in self.reminder_openings:
             yield Rejection.REMINDER_OPENED
+        if c.pay_together_link and c.pay_together_link.token_hash in self.pay_together_links:
+            yield Rejection.EXISTS
+        if any(_line_identity(line) in self.reminder_lines for line in c.reminder_lines):
+            yield Rejection.EXISTS
+        for line in c.reminder_lines_emailed:
+            stored_line = self.reminder_lines.get(_line_identity(line))
+            if stored_line is None or stored_line.emailed:
+                yield Rejection.REMINDER_EMAILED
+                break
         if c.checkout:
             stored_checkout = self.checkouts.get((c.checkout.invoice_id, c.checkout.ref))
             if stored_checkout and stored_checkout.session_id != c.checkout.session_id:
@@ -314,6 +327,10 @@ class InMemoryLedger:
                 self.pay_links[link.token_hash] = link
         if c.reminder_opening:
             self.reminder_openings[_opening_identity(c.reminder_opening)] = c.reminder_opening
+        if c.pay_together_link:
+            self.pay_together_links[c.pay_together_link.token_hash] = c.pay_together_link
+        for line in [*c.reminder_lines, *c.reminder_lines_emailed]:
+            self.reminder_lines[_line_identity(line)] = line
         if c.checkout:
             self.checkouts[(c.checkout.invoice_id, c.checkout.ref)] = c.checkout
         if c.open_checkout:
@@ -426,6 +443,18 @@ class InMemoryLedger:
 
     def get_combined_checkout(self, ref: str) -> CombinedCheckout | None:
         return self.combined.get(ref)
+
+    def get_pay_together_link(self, token_hash: str) -> PayTogetherLink | None:
+        return self.pay_together_links.get(token_hash)
+
+    def pending_reminder_lines(self, customer_id: str) -> list[ReminderLine]:
+        lines = [line for line in self.reminder_lines.values() if line.customer_id == customer_id and not line.emailed]
+        return sorted(lines, key=lambda line: (line.reminder.sent_at, line.invoice_id))
+
+    def reminder_lines_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        waiting = [line for line in self.reminder_lines.values() if not line.emailed]
+        due = _due(((line.customer_id, line.check_at, line) for line in waiting), shard, until)
+        return _page(f"reminder lines due in shard {shard}", due, limit, cursor, newest_first=False)
 
     def get_dispute_context(self, invoice_id: str, dispute_id: str) -> tuple[Invoice | None, Dispute | None]:
         return self.invoices.get(invoice_id), self.disputes.get((invoice_id, dispute_id))
@@ -752,6 +781,10 @@ def _event_order(event: StripeEventRecord) -> str:
     return f"{event.received_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{event.event_id}"
 
 
+def _line_identity(line: ReminderLine) -> tuple[str, str, str]:
+    return line.customer_id, _to_the_second(line.reminder.sent_at), line.invoice_id
+
+
 def _opening_identity(opening: ReminderOpening) -> tuple[str, str, str]:
     """One per reminder: its invoice, its step and when the run sent it."""
     return opening.invoice_id, opening.reminder.step, opening.reminder.sent_at.isoformat()
@@ -781,6 +814,9 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
     names += [("pay link", x.token_hash) for x in (c.pay_link, c.pay_link_opened) if x]
     if c.reminder_opening:
         names.append(("reminder opening", *_opening_identity(c.reminder_opening)))
+    if c.pay_together_link:
+        names.append(("pay together link", c.pay_together_link.token_hash))
+    names += [("reminder line", *_line_identity(line)) for line in [*c.reminder_lines, *c.reminder_lines_emailed]]
     if c.checkout:
         names.append(("checkout", c.checkout.invoice_id, c.checkout.ref))
     if c.open_checkout:

@@ -41,6 +41,7 @@ from shared.domain.records import (
     OpenCheckout,
     PayLink,
     Payment,
+    PayTogetherLink,
     Plan,
     PlanKind,
     PlanStatus,
@@ -50,6 +51,7 @@ from shared.domain.records import (
     Refund,
     RefundStatus,
     ReminderAttribution,
+    ReminderLine,
     ReminderOpening,
     ReturnKind,
     StripeEventRecord,
@@ -561,6 +563,84 @@ def pay_link_item(link: PayLink) -> dict[str, Any]:
         "opened_at": timestamp(link.opened_at) if link.opened_at else None,
         schema.TTL_ATTRIBUTE: epoch(link.expires_at + PAY_LINK_GRACE),
     }
+
+
+PAY_TOGETHER_PREFIX: Final = "PAYTOGETHER#"
+
+
+def pay_together_key(token_hash: str) -> Key:
+    return f"{PAY_TOGETHER_PREFIX}{token_hash}", "PAYTOGETHER"
+
+
+def pay_together_item(link: PayTogetherLink) -> dict[str, Any]:
+    return {
+        **key_item(pay_together_key(link.token_hash)),
+        "type": "pay_together_link",
+        "customer_id": link.customer_id,
+        "invoices": [
+            {"invoice_id": i, "generation": g, "reminder": _reminder_item(r)}
+            for i, g, r in zip(link.invoice_ids, link.generations, link.reminders, strict=True)
+        ],
+        "created_at": timestamp(link.created_at),
+        "expires_at": timestamp(link.expires_at),
+        "revoked": link.revoked,
+        schema.TTL_ATTRIBUTE: epoch(link.expires_at + PAY_LINK_GRACE),
+    }
+
+
+def pay_together_from(item: dict[str, Any]) -> PayTogetherLink:
+    invoices = item.get("invoices") or []
+    return PayTogetherLink(
+        token_hash=item[PK].removeprefix(PAY_TOGETHER_PREFIX),
+        customer_id=item["customer_id"],
+        invoice_ids=tuple(str(i["invoice_id"]) for i in invoices),
+        generations=tuple(int(i.get("generation") or 0) for i in invoices),
+        reminders=tuple(_reminder_from(i.get("reminder")) for i in invoices),
+        created_at=datetime.fromisoformat(item["created_at"]),
+        expires_at=datetime.fromisoformat(item["expires_at"]),
+        revoked=bool(item.get("revoked")),
+    )
+
+
+# Reminder lines are kept a while after they are emailed (what went in which email), then TTL deletes them.
+REMINDER_LINE_KEPT: Final = timedelta(days=30)
+
+
+def reminder_lines_partition(customer_id: str) -> str:
+    return f"REMINDERS#{customer_id}"
+
+
+def reminder_line_key(line: ReminderLine) -> Key:
+    return reminder_lines_partition(line.customer_id), f"LINE#{timestamp(line.reminder.sent_at)}#{line.invoice_id}"
+
+
+def reminder_line_item(line: ReminderLine) -> dict[str, Any]:
+    return {
+        **key_item(reminder_line_key(line)),
+        "type": "reminder_line",
+        "customer_id": line.customer_id,
+        "invoice_id": line.invoice_id,
+        "reminder": _reminder_item(line.reminder),
+        "emailed": line.emailed or None,
+        schema.TTL_ATTRIBUTE: epoch(line.reminder.sent_at + REMINDER_LINE_KEPT),
+        # Not emailed yet: in the due_work index at the instant the sweep emails it, if its run did not.
+        **(
+            {}
+            if line.emailed
+            else schema.due_work_keys(line.customer_id, utc_stamp(line.check_at), schema.REMINDER_EMAIL_WORK)
+        ),
+    }
+
+
+def reminder_line_from(item: dict[str, Any]) -> ReminderLine:
+    reminder = _reminder_from(item.get("reminder"))
+    assert reminder is not None
+    return ReminderLine(
+        customer_id=item["customer_id"],
+        invoice_id=item["invoice_id"],
+        reminder=reminder,
+        emailed=bool(item.get("emailed")),
+    )
 
 
 # A reminder's opening marker outlives every link of that reminder (the longest pay link lifetime is far less)

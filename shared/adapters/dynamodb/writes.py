@@ -28,6 +28,8 @@ CUSTOMER_REACHABLE: Final = (
 )
 # A pay link's first opening is recorded once: over the stored link, not opened yet.
 NOT_YET_OPENED: Final = "attribute_exists(pk) AND attribute_not_exists(opened_at)"
+# A reminder line goes in one email: marked emailed over the stored line not yet emailed.
+NOT_YET_EMAILED: Final = "attribute_exists(pk) AND attribute_not_exists(emailed)"
 NEW_OR_SAME_SESSION: Final = "attribute_not_exists(pk) OR session_id = :sid"
 NEW_OR_FORWARD: Final = "attribute_not_exists(pk) OR status_rank < :rank"
 # A combined payment opened again (a retry, two tabs at once) never writes over an outcome recorded since.
@@ -133,6 +135,11 @@ WRITE_RULES: Final[tuple[WriteRule, ...]] = (
     WriteRule("pay_link", _timeless(items.pay_link_item), Rejection.EXISTS, NEW),
     WriteRule("pay_link_opened", _timeless(items.pay_link_item), Rejection.ALREADY_OPENED, NOT_YET_OPENED),
     WriteRule("reminder_opening", _timeless(items.reminder_opening_item), Rejection.REMINDER_OPENED, NEW),
+    WriteRule("pay_together_link", _timeless(items.pay_together_item), Rejection.EXISTS, NEW),
+    WriteRule("reminder_lines", _timeless(items.reminder_line_item), Rejection.EXISTS, NEW),
+    WriteRule(
+        "reminder_lines_emailed", _timeless(items.reminder_line_item), Rejection.REMINDER_EMAILED, NOT_YET_EMAILED
+    ),
     WriteRule(
         "checkout", _timeless(items.checkout_item), Rejection.CHECKOUT_CONFLICT, NEW_OR_SAME_SESSION,
         lambda checkout: {":sid": checkout.session_id},
