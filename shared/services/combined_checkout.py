@@ -205,6 +205,11 @@ class CombinedOutcome:
     combined: CombinedCheckout
     invoices: list[Invoice]
     state: CombinedState
+    locale: str = "en"  # the customer's
+
+    @property
+    def lang(self) -> str:
+        return self.locale.split("-")[0]
 
 
 def combined_outcome(ledger: Ledger, ref: str) -> CombinedOutcome:
@@ -221,4 +226,5 @@ def combined_outcome(ledger: Ledger, ref: str) -> CombinedOutcome:
         if status is PaymentStatus.FAILED
         else CombinedState.PROCESSING
     )
-    return CombinedOutcome(combined, invoices, state)
+    customer = ledger.get_customer(combined.customer_id)
+    return CombinedOutcome(combined, invoices, state, locale=customer.locale if customer else "en")

@@ -68,6 +68,10 @@ class PayTogetherPage:
     def currency(self) -> str:
         return self.invoices[0].currency
 
+    @property
+    def lang(self) -> str:
+        return self.customer.locale.split("-")[0]
+
 
 def open_pay_together(ledger: Ledger, clock: Clock, token: str) -> PayTogetherPage:
     """The invoices behind a pay-together link still to pay; unknown, expired, revoked and spent links all look
