@@ -73,7 +73,14 @@ def _dispute(ledger: Ledger, clock: Clock, fact: DisputeFact, _: tuple[int, ...]
 def _refunds(ledger: Ledger, clock: Clock, fact: RefundFact, _: tuple[int, ...]) -> Outcome:
     from shared.services.stripe_events.refunds import record_refunds  # lazy: see the docstring
 
-    return record_refunds(ledger, clock, fact)
+    outcome = record_refunds(ledger, clock, fact)
+    if outcome is Outcome.IGNORED:  # no one invoice's: a payment of several invoices, or not payportal's
+        combined_ref = ledger.combined_for_payment_intent(fact.payment_intent_id)
+        if combined_ref is not None:
+            from shared.services.stripe_events.combined_refunds import record_combined_refunds  # lazy: as above
+
+            return record_combined_refunds(ledger, clock, fact, combined_ref)
+    return outcome
 
 
 @dataclass(frozen=True, slots=True)
