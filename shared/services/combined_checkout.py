@@ -37,6 +37,7 @@ from shared.services.ports import Change, ChangeRejected, Ledger, Rejection
 # How many sessions one selection may have opened before (each paid, pending or expired) when a new one is
 # asked for: each is one read, and a customer paying the same selection this often is not paying it.
 MAX_SESSIONS_PER_SELECTION: Final = 20
+MAX_INVOICE_ID: Final = 128  # ours are far shorter
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,7 @@ def _allocations(
         raise InvalidAmount("an invoice is chosen twice", field="invoices")
     chosen = []
     for ask in asked:
-        invoice = ledger.get_invoice(ask.invoice_id) if ask.invoice_id else None
+        invoice = ledger.get_invoice(ask.invoice_id) if _well_formed_id(ask.invoice_id) else None
         if invoice is None or invoice.customer_id != customer.id:
             raise NotFound("no such invoice", field="invoices")  # another customer's looks like none at all
         amount = invoice.amount_remaining if ask.amount is None else ask.amount
@@ -106,6 +107,16 @@ def _allocations(
         invoice.check_payable(amount)
         chosen.append((invoice, Allocation(invoice.id, invoice.number, amount, reminders.get(invoice.id))))
     return chosen
+
+
+def _well_formed_id(invoice_id: object) -> bool:
+    """An id payportal could have made: short printable ASCII (anything else is no invoice, never a 500)."""
+    return (
+        isinstance(invoice_id, str)
+        and 0 < len(invoice_id) <= MAX_INVOICE_ID
+        and invoice_id.isascii()
+        and (invoice_id.isprintable())
+    )
 
 
 def _one_currency(chosen: list[tuple[Invoice, Allocation]]) -> str:
@@ -214,7 +225,8 @@ class CombinedOutcome:
 
 def combined_outcome(ledger: Ledger, ref: str) -> CombinedOutcome:
     """What the customer sees after Checkout: never marks anything paid."""
-    combined = ledger.get_combined_checkout(ref) if ref.startswith("cmb_") and len(ref) <= 64 else None
+    well_formed = ref.startswith("cmb_") and len(ref) <= 64 and ref.isascii() and ref.isprintable()
+    combined = ledger.get_combined_checkout(ref) if well_formed else None
     if combined is None:
         raise NotFound("no such checkout")
     invoices = [i for i in (ledger.get_invoice(a.invoice_id) for a in combined.allocations) if i is not None]

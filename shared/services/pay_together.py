@@ -76,7 +76,7 @@ class PayTogetherPage:
 def open_pay_together(ledger: Ledger, clock: Clock, token: str) -> PayTogetherPage:
     """The invoices behind a pay-together link still to pay; unknown, expired, revoked and spent links all look
     the same."""
-    if not token or len(token) > 128:
+    if not token or len(token) > 128 or not token.isascii():
         raise PayLinkInvalid("this payment link is not valid")
     link = ledger.get_pay_together_link(PayLink.hash_token(token))
     now = clock.now()

@@ -7,9 +7,11 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shared.clock import FixedClock
-from shared.domain.errors import AmountNotChargeable, InvalidAmount, InvoiceNotPayable, NotFound
+from shared.domain.errors import AmountNotChargeable, DomainError, InvalidAmount, InvoiceNotPayable, NotFound
 from shared.domain.invoices import InvoiceStatus
 from shared.domain.records import MAX_COMBINED_INVOICES, Allocation, CombinedCheckout
 from shared.services.checkout import CheckoutConfig
@@ -151,3 +153,29 @@ def test_an_amount_stripe_cannot_charge_is_refused() -> None:
 
     with pytest.raises(AmountNotChargeable):
         start(ledger, gateway, AllocationAsk("inv_bhd", 1_005))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.sampled_from(["inv_1", "inv_2", "inv_eur", "inv_other"]), st.text(max_size=200)),
+            st.one_of(st.none(), st.integers(min_value=-(2**70), max_value=2**70)),
+        ),
+        max_size=45,
+    )
+)
+def test_any_selection_is_a_session_or_a_clear_refusal(asked: list[tuple[str, int | None]]) -> None:
+    # Given hostile ids and amounts (another customer's invoice, unknown ids, control characters, huge numbers)
+    ledger, gateway = ledger_with_invoices(), FakeGateway()
+
+    try:
+        combined = start(ledger, gateway, *(AllocationAsk(i, a) for i, a in asked))
+    except DomainError:
+        assert gateway.checkout_requests == [] and ledger.combined == {}  # refused before Stripe was asked
+        return
+    # Then what was opened is the customer's, each share within what its invoice owes
+    for allocation in combined.allocations:
+        invoice = ledger.get_invoice(allocation.invoice_id)
+        assert invoice is not None and invoice.customer_id == "cus_1"
+        assert 0 < allocation.amount <= invoice.amount_remaining
