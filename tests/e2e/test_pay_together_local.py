@@ -68,3 +68,35 @@ def test_two_overdue_invoices_one_email_one_checkout_one_receipt(local_stack: Lo
     receipts = [e for e in mine(local_stack, address) if "Receipt" in e["subject"]]
     assert len(receipts) == 1
     assert all(i["number"] in receipts[0]["text"] for i in invoices) and "$200.00" in receipts[0]["text"]
+
+    # When the operator refunds 25.00 of the second invoice's share (on the one PaymentIntent)
+    query = f"customer_id={customer['id']}&until=2033-01-01T00:00:00Z"  # the business clock is in 2032
+    listed = local_stack.signed("GET", f"/v1/payments?{query}").json()["payments"]
+    shares = {p["invoice_id"]: p for p in listed}
+    assert len(shares) == 2, listed
+    assert {shares[i["id"]]["amount"] for i in invoices} == {12_500, 7_500}
+    second = shares[invoices[1]["id"]]
+    too_much = local_stack.signed(
+        "POST", f"/v1/payments/{second['id']}/refunds", {"amount": 7_501}, {"Idempotency-Key": uuid.uuid4().hex}
+    )
+    assert too_much.status_code == 422, too_much.text  # never beyond the share
+    refunded = local_stack.signed(
+        "POST", f"/v1/payments/{second['id']}/refunds", {"amount": 2_500}, {"Idempotency-Key": uuid.uuid4().hex}
+    )
+    assert refunded.status_code in (200, 201), refunded.text
+    refund_id = refunded.json()["refund"]["id"]
+
+    # Then only that invoice shows it, and Stripe's refund events that follow change nothing more
+    assert eventually(lambda: invoice_state(local_stack, invoices[1]["id"])["amount_refunded"] == 2_500)
+    assert invoice_state(local_stack, invoices[0]["id"])["amount_refunded"] == 0
+    flagged = local_stack.signed("GET", "/v1/stripe-events?outcome=flagged")
+    assert flagged.status_code == 200, flagged.text
+    rows = next(v for v in flagged.json().values() if isinstance(v, list))
+    assert not [e for e in rows if str(e.get("type")).startswith(("refund.", "charge.refunded"))], rows
+
+    def kept() -> list[dict[str, Any]]:
+        rows = next(v for v in local_stack.signed("GET", "/v1/stripe-events").json().values() if isinstance(v, list))
+        return [e for e in rows if e.get("object_id") == refund_id]
+
+    seen = eventually(kept)
+    assert seen and {e["outcome"] for e in seen} <= {"applied", "no_change"}, seen  # to the share, not ignored
