@@ -110,7 +110,8 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
         "dynamodb:UpdateItem",
     ),
     # UpdateItem: the counters (Change.tallies) a payment, refund or dispute moves, in its transaction (and
-    # the reminder's, for a payment through its link: shared/services/reminder_report.py).
+    # the reminder's, for a payment through its link: shared/services/reminder_report.py). Every read is a
+    # BatchGetItem (a combined payment, its kept event, a PaymentIntent's lookup included).
     "webhooks": ("dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
     # DeleteItem: Powertools idempotency removes its in-progress record when a request fails.
     "operator_api": (

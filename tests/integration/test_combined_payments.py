@@ -4,10 +4,12 @@ receipt lists them; a share is refunded on the shared PaymentIntent up to that s
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import requests
 
+from shared.adapters.aws import client
 from shared.domain.records import CombinedCheckout
 from shared.services.combined_checkout import AllocationAsk, start_combined_checkout
 from tests.integration.conftest import Aws
@@ -55,8 +57,20 @@ def test_two_invoices_paid_in_one_session_each_get_their_share_and_one_receipt(s
 
     # When Stripe says it is paid, twice
     event = session_event(stripe, combined)
-    assert json_body(deliver(event))["outcome"] == "applied"
+    calls = Counter[str]()
+
+    def count(model: Any, **_: Any) -> None:
+        calls[model.name] += 1
+
+    client("dynamodb").meta.events.register("before-call", count)
+    try:
+        assert json_body(deliver(event))["outcome"] == "applied"
+    finally:
+        client("dynamodb").meta.events.unregister("before-call", count)
     assert json_body(deliver(event))["outcome"] == "duplicate_event"
+    # Then the webhook made only the calls its role allows: reads by BatchGetItem, one transaction a share and
+    # one for the event and the receipt
+    assert set(calls) == {"BatchGetItem", "TransactWriteItems"} and calls["TransactWriteItems"] == 3
 
     # Then each invoice has its share, once
     shown_first, shown_second = get_invoice(first["id"]), get_invoice(second["id"])

@@ -358,7 +358,8 @@ class DynamoLedger:
         return [deserialize(i) for i in page.get("Items", [])], encode_cursor(last) if last else None
 
     def get_stripe_event(self, event_id: str) -> StripeEventRecord | None:
-        item = self._get(items.event_key(event_id))
+        key = items.event_key(event_id)
+        item = self._batch_get([key]).get(key)  # BatchGetItem: the webhook reads it (a combined payment's event)
         return items.event_from(item) if item else None
 
     def list_stripe_events(self, limit: int, cursor: str | None, *, outcome: str | None = None) -> Page:
