@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Final
 
 from shared.clock import Clock
-from shared.domain.errors import ConcurrentUpdate, InvalidAmount, InvoiceNotPayable, NotFound
+from shared.domain.errors import ConcurrentUpdate, InvalidAmount, InvoiceNotPayable, NotFound, PaymentInProgress
 from shared.domain.invoices import Invoice, PaymentStatus
 from shared.domain.records import (
     MAX_COMBINED_INVOICES,
@@ -80,6 +80,8 @@ def start_combined_checkout(
             return _open(ledger, gateway, config, customer, ref, currency, allocated, now)
         if _reusable(earlier, now):
             return earlier
+        if earlier.payment_status is PaymentStatus.PENDING:  # a bank debit of these invoices is settling
+            raise PaymentInProgress("a payment for these invoices is being confirmed; please check back shortly")
     raise ConcurrentUpdate("these invoices were just paid or are being paid; please check back shortly")
 
 

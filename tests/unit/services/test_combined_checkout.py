@@ -11,8 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.clock import FixedClock
-from shared.domain.errors import AmountNotChargeable, DomainError, InvalidAmount, InvoiceNotPayable, NotFound
-from shared.domain.invoices import InvoiceStatus
+from shared.domain.errors import (
+    AmountNotChargeable,
+    DomainError,
+    InvalidAmount,
+    InvoiceNotPayable,
+    NotFound,
+    PaymentInProgress,
+)
+from shared.domain.invoices import InvoiceStatus, PaymentStatus
 from shared.domain.records import MAX_COMBINED_INVOICES, Allocation, CombinedCheckout
 from shared.services.checkout import CheckoutConfig
 from shared.services.combined_checkout import AllocationAsk, start_combined_checkout
@@ -179,3 +186,14 @@ def test_any_selection_is_a_session_or_a_clear_refusal(asked: list[tuple[str, in
         invoice = ledger.get_invoice(allocation.invoice_id)
         assert invoice is not None and invoice.customer_id == "cus_1"
         assert 0 < allocation.amount <= invoice.amount_remaining
+
+
+def test_while_a_bank_debit_of_the_same_invoices_settles_no_second_session_is_opened() -> None:
+    ledger, gateway = ledger_with_invoices(), FakeGateway()
+    first = start(ledger, gateway, AllocationAsk("inv_1"), AllocationAsk("inv_2"))
+    pending = replace(first, payment_status=PaymentStatus.PENDING, version=1)
+    ledger.commit(Change(combined_checkout=pending))
+
+    with pytest.raises(PaymentInProgress):
+        start(ledger, gateway, AllocationAsk("inv_1"), AllocationAsk("inv_2"))
+    assert len(gateway.checkout_requests) == 1
