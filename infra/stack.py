@@ -132,7 +132,8 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
         "dynamodb:DeleteItem",
     ),
     # UpdateItem: the counters (Change.tallies) a payment, refund or dispute moves, in its transaction (and
-    # the reminder's, for a payment through its link: shared/services/reminder_report.py).
+    # the reminder's, for a payment through its link: shared/services/reminder_report.py). Every read is a
+    # BatchGetItem (a combined payment, its kept event, a PaymentIntent's lookup included).
     "webhooks": ("dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
     # DeleteItem: Powertools idempotency removes its in-progress record when a request fails.
     "operator_api": (
@@ -147,7 +148,8 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # The policy (one GetItem per run), the due_work index, and one TransactWriteItems per reminder: Puts
     # plus a ConditionCheck that the customer is neither on hold nor unreachable; GetItem of that customer
     # when the check fails; UpdateItem: the counters a late fee or a write-off moves, and the reminder's
-    # "sent" counter, in that transaction.
+    # "sent" counter, in that transaction. Query: a customer's reminders waiting for its one email of the run
+    # (its own partition), and the sweep of those a dead run left (the due_work index).
     "reminders": (
         "dynamodb:GetItem",
         "dynamodb:BatchGetItem",

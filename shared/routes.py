@@ -25,6 +25,10 @@ ROUTES: Final = (
     # (listed first: a literal segment wins over a parameter, as in API Gateway).
     Route("GET", "/pay/return/{invoice_id}/{ref}", "checkout", "none"),
     Route("GET", "/pay/return/{invoice_id}", "checkout", "none"),
+    # Several invoices paid together: a grouped reminder's pay-together link, and where Checkout returns to.
+    Route("GET", "/pay/together/return/{ref}", "checkout", "none"),
+    Route("GET", "/pay/together/{token}", "checkout", "none"),
+    Route("POST", "/pay/together/{token}/checkout", "checkout", "none"),
     Route("GET", "/pay/{token}", "checkout", "none"),
     Route("POST", "/pay/{token}/checkout", "checkout", "none"),
     Route("GET", "/pay/{token}/return", "checkout", "none"),  # sessions opened before return URLs lost the token

@@ -146,6 +146,7 @@ CHARGE_WORK: Final = "CHARGE"  # installment plans with a charge to make (functi
 RECURRING_WORK: Final = "RECUR"  # recurring charges with a period to invoice (functions/charges)
 PENDING_PAYMENT_WORK: Final = "PENDINGPAY"  # bank debits to look at again at Stripe (functions/reconcile)
 OPEN_CHECKOUT_WORK: Final = "OPENCHECKOUT"  # Checkout Sessions open past their expiry (functions/reconcile)
+REMINDER_EMAIL_WORK: Final = "REMINDEREMAIL"  # reminders sent whose run died before emailing them (functions/reminders)
 CHARGE_OUTCOME_WORK: Final = "CHARGEOUT"  # installment charges created, no outcome yet (functions/reconcile)
 
 

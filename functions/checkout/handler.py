@@ -1,5 +1,6 @@
 """Hosted pay pages: GET /pay/{token} and its forms, its invoice's documents (PDFs), GET /pay/return/... (back
-from Checkout), GET /health.
+from Checkout), GET /health; GET /pay/together/{token} and its Pay button (several invoices in one Checkout), and
+its return page.
 
 Each route parses the request, makes one call to shared.services.pay_page and renders what comes back: a
 redirect, or the page's view (with the problem on it, when what the customer asked cannot be done).
@@ -18,9 +19,9 @@ from functions.checkout.pages import page, pdf_document, redirect, remember_pay_
 from shared import pdf, wiring
 from shared.clock import business_clock
 from shared.cold_start import resumes_collector
-from shared.domain.errors import NotFound, PayLinkInvalid
+from shared.domain.errors import DomainError, NotFound, PayLinkInvalid
 from shared.observability import logger, metrics
-from shared.services import documents, pay_page
+from shared.services import combined_checkout, documents, pay_page, pay_together
 from shared.services.pay_page import Notices, PayPageView, Problem, Redirect, ReturnView
 
 app = APIGatewayRestResolver()
@@ -79,6 +80,36 @@ def _reply(outcome: Redirect | PayPageView, done: str, *, to_checkout_from: str 
 @app.get("/health")
 def health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+# Several invoices paid together (a grouped reminder's link), registered before /pay/<token>/...: a literal
+# segment wins, as in API Gateway.
+@app.get("/pay/together/return/<ref>")
+def returned_together(ref: str) -> Response[str]:
+    outcome = combined_checkout.combined_outcome(wiring.ledger(), ref)
+    cancelled = app.current_event.get_query_string_value("cancelled") == "1"
+    return page(200, "together_return.html", outcome=outcome, cancelled=cancelled, lang=outcome.lang)
+
+
+@app.get("/pay/together/<token>")
+def show_together(token: str) -> Response[str]:
+    view = pay_together.open_pay_together(wiring.ledger(), business_clock(), token)
+    return page(200, "pay_together.html", view=view, token=token, problem="", lang=view.lang)
+
+
+@app.post("/pay/together/<token>/checkout")
+def pay_all(token: str) -> Response[str]:
+    ledger, clock = wiring.ledger(), business_clock()
+    view = pay_together.open_pay_together(ledger, clock, token)
+    try:
+        combined = pay_together.pay_together(ledger, wiring.gateway(), clock, wiring.checkout_config(), view)
+    except DomainError as refused:  # changed since the page was shown: the page again, saying so
+        fresh = pay_together.open_pay_together(ledger, clock, token)
+        return page(409, "pay_together.html", view=fresh, token=token, problem=str(refused), lang=fresh.lang)
+    logger.info(
+        "combined checkout session created", extra={"customer_id": view.customer.id, "combined_ref": combined.ref}
+    )
+    return redirect(combined.url)
 
 
 @app.get("/pay/<token>")

@@ -46,7 +46,12 @@ def _run(work: list[tuple[int, str | None]] | None) -> dict[str, Any]:
     metrics.add_metric(name="RemindersWithheld", unit=MetricUnit.Count, value=report.withheld)
     metrics.add_metric(name="ReminderConflicts", unit=MetricUnit.Count, value=report.conflicts)
     report_skipped("reminders", report.skipped)
-    summary = asdict(report) | {"remaining": len(report.remaining), "skipped": len(report.skipped)}
+    metrics.add_metric(name="ReminderEmails", unit=MetricUnit.Count, value=report.emails)
+    summary = asdict(report) | {
+        "remaining": len(report.remaining),
+        "skipped": len(report.skipped),
+        "to_email": len(report.to_email),  # customers reminded: a count, never their ids
+    }
     logger.info("dunning run finished", extra=summary)
     return summary
 

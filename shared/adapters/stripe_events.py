@@ -150,6 +150,7 @@ def _refund_seen(obj: Mapping[str, Any]) -> RefundSeen | None:
         reason=str(obj.get("reason") or "")[:64],
         reopens_balance=ours.get("reopen_balance") == "true",
         request_ref=_id(ours.get("refund_ref")) or "",
+        invoice_id=_id(ours.get("invoice_id")) or "",
     )
 
 
@@ -212,6 +213,7 @@ def _tags(obj: Mapping[str, Any]) -> Tags:
         installment=_digits(metadata.get("installment")),
         attempt=_digits(metadata.get("attempt")),
         purpose=_str(metadata.get("purpose")),
+        combined_ref=_id(metadata.get("combined_ref")),
     )
 
 

@@ -12,6 +12,7 @@ from shared.domain.records import Customer, RefundStatus
 from shared.domain.stripe_amounts import from_stripe, to_stripe
 from shared.services.gateway import (
     ChargeOutcome,
+    CheckoutLine,
     CheckoutSession,
     CheckoutSessionRequest,
     CheckoutSessionState,
@@ -59,17 +60,18 @@ class StripeGateway:
                     "quantity": 1,
                     "price_data": {
                         "currency": request.currency.lower(),
-                        "unit_amount": to_stripe(request.amount, request.currency),
-                        "product_data": {"name": request.description[:250]},
+                        "unit_amount": to_stripe(line.amount, request.currency),
+                        "product_data": {"name": line.description[:250]},
                     },
                 }
+                for line in request.lines or (CheckoutLine(request.description, request.amount),)
             ],
             "success_url": request.success_url,
             "cancel_url": request.cancel_url,
             "metadata": request.metadata,
             "payment_intent_data": {"metadata": request.metadata}
             | ({"setup_future_usage": "off_session"} if request.save_card else {}),
-            "client_reference_id": request.metadata.get("invoice_id"),
+            "client_reference_id": request.metadata.get("invoice_id") or request.metadata.get("combined_ref"),
         }
         session = self._client.v1.checkout.sessions.create(
             params=params,  # type: ignore[arg-type]

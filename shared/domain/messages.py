@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from shared.domain.invoices import InvoiceStatus, PaymentStatus
-from shared.domain.records import Payment, new_id
+from shared.domain.records import REMINDER_CHANNEL_EMAIL, Payment, ReminderAttribution, ReminderLine, new_id
 
 if TYPE_CHECKING:
     from shared.domain.digest import Digest
@@ -120,12 +120,42 @@ class ReminderEmail:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupedReminderEmail:
+    """Every reminder a dunning run sent one customer, in one email: each invoice with its step and its own pay
+    link, and one link to pay them together. Addressed from `invoice_id` (the first of them)."""
+
+    template: ClassVar[str] = "grouped_reminder"
+    invoice_id: str
+    lines: tuple[ReminderLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ReceiptEmail:
     template: ClassVar[str] = "receipt"
     invoice_id: str
     payment_id: str  # the PaymentIntent (how the customer paid is read from Stripe when it is sent)
     amount: int
     paid_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CombinedReceiptEmail:
+    """One receipt for a payment of several invoices, listing each invoice and its share. Addressed from
+    `invoice_id` (the first of them); the shares are read from the combined payment `combined_ref`."""
+
+    template: ClassVar[str] = "combined_receipt"
+    invoice_id: str
+    combined_ref: str
+    paid_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CombinedPaymentFailedEmail:
+    """A delayed payment of several invoices that Checkout accepted failed later: one email listing them."""
+
+    template: ClassVar[str] = "combined_payment_failed"
+    invoice_id: str
+    combined_ref: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +253,10 @@ class AccountCodeEmail:
 InvoiceEmailMessage = (
     InvoiceIssuedEmail
     | ReminderEmail
+    | GroupedReminderEmail
     | ReceiptEmail
+    | CombinedReceiptEmail
+    | CombinedPaymentFailedEmail
     | PaymentFailedEmail
     | AutopayNoticeEmail
     | PlanUpdateEmail
@@ -285,6 +318,20 @@ def encode(body: MessageBody) -> tuple[str, str, dict[str, Any]]:
                 "template": body.step_template,
                 "sent_at": body.sent_at.isoformat() if body.sent_at else None,
             }
+        case GroupedReminderEmail():
+            data = {
+                "invoice_id": body.invoice_id,
+                "lines": [
+                    {
+                        "customer_id": line.customer_id,
+                        "invoice_id": line.invoice_id,
+                        "step": line.reminder.step,
+                        "template": line.reminder.template,
+                        "sent_at": line.reminder.sent_at.isoformat(),
+                    }
+                    for line in body.lines
+                ],
+            }
         case ReceiptEmail():
             data = {
                 "invoice_id": body.invoice_id,
@@ -292,6 +339,14 @@ def encode(body: MessageBody) -> tuple[str, str, dict[str, Any]]:
                 "amount": body.amount,
                 "paid_at": body.paid_at.isoformat(),
             }
+        case CombinedReceiptEmail():
+            data = {
+                "invoice_id": body.invoice_id,
+                "combined_ref": body.combined_ref,
+                "paid_at": body.paid_at.isoformat(),
+            }
+        case CombinedPaymentFailedEmail():
+            data = {"invoice_id": body.invoice_id, "combined_ref": body.combined_ref}
         case PaymentFailedEmail():
             data = {"invoice_id": body.invoice_id, "payment_id": body.payment_id, "amount": body.amount}
         case AutopayNoticeEmail():
@@ -350,10 +405,30 @@ def decode(kind: str, name: str, data: Mapping[str, Any]) -> MessageBody:
             str(data.get("template") or ""),
             datetime.fromisoformat(str(sent_at)) if sent_at else None,
         )
+    if name == GroupedReminderEmail.template:
+        lines = tuple(
+            ReminderLine(
+                customer_id=str(line["customer_id"]),
+                invoice_id=str(line["invoice_id"]),
+                reminder=ReminderAttribution(
+                    str(line["step"]),
+                    str(line.get("template") or ""),
+                    REMINDER_CHANNEL_EMAIL,
+                    datetime.fromisoformat(str(line["sent_at"])),
+                ),
+                emailed=True,
+            )
+            for line in data["lines"]
+        )
+        return GroupedReminderEmail(invoice_id, lines)
     if name == ReceiptEmail.template:
         return ReceiptEmail(
             invoice_id, str(data["payment_id"]), int(data["amount"]), datetime.fromisoformat(str(data["paid_at"]))
         )
+    if name == CombinedReceiptEmail.template:
+        return CombinedReceiptEmail(invoice_id, str(data["combined_ref"]), datetime.fromisoformat(str(data["paid_at"])))
+    if name == CombinedPaymentFailedEmail.template:
+        return CombinedPaymentFailedEmail(invoice_id, str(data["combined_ref"]))
     if name == PaymentFailedEmail.template:
         return PaymentFailedEmail(invoice_id, str(data["payment_id"]), int(data["amount"]))
     if name == AutopayNoticeEmail.template:

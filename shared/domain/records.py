@@ -88,6 +88,55 @@ class ReminderAttribution:
         }
 
 
+# A run's reminder lines are emailed by that run; one still waiting this long after (the run died between its
+# reminders and its emails) is emailed by the next run's sweep.
+REMINDER_LINE_GRACE = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderLine:
+    """One invoice's reminder, sent by a dunning run (its invoice already records the step), waiting to go out
+    in that customer's one email of the run: every reminder of a customer due in a run goes in one email."""
+
+    customer_id: str
+    invoice_id: str
+    reminder: ReminderAttribution
+    emailed: bool = False  # its email is queued (written once, over the line not yet emailed)
+
+    @property
+    def check_at(self) -> datetime:
+        """When the sweep emails it if its run did not."""
+        return self.reminder.sent_at + REMINDER_LINE_GRACE
+
+
+@dataclass(frozen=True, slots=True)
+class PayTogetherLink:
+    """A link to pay several invoices of one customer together (a grouped reminder's): only the SHA-256 of its
+    256-bit token is stored; scoped to exactly these invoices and this customer, expiring and revocable. Each
+    invoice's pay-link generation is kept, so revoking an invoice's links takes it off this one too."""
+
+    token_hash: str
+    customer_id: str
+    invoice_ids: tuple[str, ...]
+    generations: tuple[int, ...]  # each invoice's pay-link generation when minted
+    reminders: tuple[ReminderAttribution | None, ...]  # each invoice's reminder that minted it
+    expires_at: datetime
+    created_at: datetime
+    revoked: bool = False
+
+    def usable_at(self, instant: datetime) -> bool:
+        return not self.revoked and instant < self.expires_at
+
+    def still_covers(self, invoice: Invoice) -> bool:
+        """The invoice is one of the link's, and its links were not revoked since it was minted."""
+        if invoice.id not in self.invoice_ids or invoice.customer_id != self.customer_id:
+            return False
+        return self.generations[self.invoice_ids.index(invoice.id)] >= invoice.pay_link_generation
+
+    def reminder_for(self, invoice_id: str) -> ReminderAttribution | None:
+        return self.reminders[self.invoice_ids.index(invoice_id)] if invoice_id in self.invoice_ids else None
+
+
 @dataclass(frozen=True, slots=True)
 class ReminderOpening:
     """The first opening of any pay link minted for one reminder. An email delivered twice (a delivery that
@@ -194,6 +243,75 @@ class OpenCheckout:
         return attempt.opened_as != 0 and self.version > attempt.opened_as and attempt.payment_status is None
 
 
+# At most this many invoices in one combined payment. Opening it writes the combined record and one checkout
+# attempt and one audit entry per invoice in one transaction (2n + 1 of DynamoDB's 100 items), and Stripe takes
+# at most 100 line items; each invoice's share is then applied in a transaction of its own.
+MAX_COMBINED_INVOICES = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """One invoice's share of a combined payment, fixed when the session is opened."""
+
+    invoice_id: str
+    invoice_number: str
+    amount: int
+    reminder: ReminderAttribution | None = None  # the reminder whose pay-together link opened it, if one did
+
+
+@dataclass(frozen=True, slots=True)
+class CombinedCheckout:
+    """One Checkout Session paying several invoices of one customer in one currency: what each invoice gets
+    (`allocations`) is recorded here before the session is handed out; Stripe's metadata carries only `ref`.
+
+    Each invoice also gets a CheckoutAttempt under the same ref (`attempts`), so its share is recorded as a
+    single invoice's payment is, by the same rules and guards. `payment_status` only moves forward: the guard
+    that sends the one receipt listing every share."""
+
+    ref: str  # "cmb_...": in the session's and its PaymentIntent's metadata
+    customer_id: str
+    currency: str
+    allocations: tuple[Allocation, ...]
+    session_id: str
+    created_at: datetime
+    url: str = ""
+    expires_at: datetime | None = None
+    payment_status: PaymentStatus | None = None
+    payment_intent_id: str | None = None  # once an event named it
+    failure_told: bool = False  # the customer was told a delayed payment of it failed (once)
+    version: int = 0  # 0 when opened; each outcome written only over the version it was decided from
+
+    @property
+    def amount(self) -> int:
+        return sum(a.amount for a in self.allocations)
+
+    def allocation(self, invoice_id: str) -> Allocation | None:
+        return next((a for a in self.allocations if a.invoice_id == invoice_id), None)
+
+    def share_key(self, invoice_id: str) -> str:
+        """The payment id of one invoice's share: the same whichever event records it first, and unique
+        across invoices (the PaymentIntent is shared by every share)."""
+        return "cpay_" + hashlib.sha256(f"{self.ref}:{invoice_id}".encode()).hexdigest()[:32]
+
+    def attempts(self) -> list[CheckoutAttempt]:
+        """Each invoice's checkout attempt for its share (opened_as 0: never an invoice's one open session)."""
+        return [
+            CheckoutAttempt(
+                ref=self.ref,
+                invoice_id=a.invoice_id,
+                customer_id=self.customer_id,
+                session_id=self.session_id,
+                amount=a.amount,
+                currency=self.currency,
+                created_at=self.created_at,
+                url=self.url,
+                expires_at=self.expires_at,
+                reminder=a.reminder,
+            )
+            for a in self.allocations
+        ]
+
+
 class RefundStatus(StrEnum):
     """A Stripe refund's status (requires_action is waiting on the customer: pending, to us)."""
 
@@ -294,6 +412,9 @@ class Payment:
     offline: OfflineReceipt | None = None  # recorded by the operator, not taken through Stripe
     invoice_number: str = ""  # the invoice's (never changes): payment lists show it without reading the invoice
     reminder: ReminderAttribution | None = None  # paid on a session opened through this reminder's pay link
+    # One invoice's share of a combined payment (CombinedCheckout.ref): `key` is the share's, and
+    # `payment_intent_id` is shared with the other invoices' shares
+    combined_ref: str = ""
 
     @property
     def reversed(self) -> bool:

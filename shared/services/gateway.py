@@ -12,6 +12,14 @@ from shared.domain.records import Customer, RefundStatus
 
 
 @dataclass(frozen=True, slots=True)
+class CheckoutLine:
+    """One line of a Checkout Session paying several invoices: one invoice and what is paid of it."""
+
+    description: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
 class CheckoutSessionRequest:
     stripe_customer_id: str
     amount: int
@@ -25,6 +33,8 @@ class CheckoutSessionRequest:
     # with other parameters (Stripe refuses that) and a retry of the same request gets the same session.
     idempotency_scope: str
     save_card: bool = False  # keep the payment method for off-session charges (installments, autopay)
+    # Several lines (a combined payment), summing to `amount`; none: one line of `amount` named `description`
+    lines: tuple[CheckoutLine, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

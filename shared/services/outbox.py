@@ -12,13 +12,17 @@ from typing import Final
 from shared.clock import Clock
 from shared.domain.account import CodePurpose, code_hash, new_code, new_salt, sign_in_key
 from shared.domain.errors import NotFound
+from shared.domain.invoices import Invoice
 from shared.domain.local_time import local_date
 from shared.domain.messages import (
     AccountCodeEmail,
     AutopayNoticeEmail,
+    CombinedPaymentFailedEmail,
+    CombinedReceiptEmail,
     DigestEmail,
     EmailMessage,
     Event,
+    GroupedReminderEmail,
     InvoiceCorrectedEmail,
     InvoiceEmailMessage,
     InvoiceIssuedEmail,
@@ -31,11 +35,12 @@ from shared.domain.messages import (
     RefundEmail,
     ReminderEmail,
 )
-from shared.domain.records import REMINDER_CHANNEL_EMAIL, ReminderAttribution
+from shared.domain.records import REMINDER_CHANNEL_EMAIL, CombinedCheckout, ReminderAttribution
 from shared.rendering import format_day, format_moment, render_email
 from shared.services.account_ports import AccountStore
 from shared.services.gateway import PaymentGateway, PaymentMethodUsed
 from shared.services.invoices import issue_pay_link
+from shared.services.pay_together import issue_pay_together_link
 from shared.services.ports import Change, DomainEvent, Email, EventPublisher, Ledger, Mailer, OutboxStore
 
 # The digest is for the operator's staff: amounts and days formatted as in English.
@@ -239,6 +244,25 @@ def _compose_invoice_email(
                 # every email to a customer on autopay says how to turn it off
                 "autopay_url": pay_url() if customer.autopay is not None else "",
             }
+        case CombinedReceiptEmail():
+            combined = _combined(ledger, body.combined_ref, message_id)
+            intent = combined.payment_intent_id
+            context |= {
+                "shares": _shares(ledger, combined),
+                "total": combined.amount,
+                "currency": combined.currency,
+                "payment_id": intent or combined.ref,
+                "paid_at_text": format_moment(body.paid_at, customer.locale, customer.timezone),
+                "method": gateway.payment_method_used(intent) if intent else None,
+                "autopay_url": pay_url() if customer.autopay is not None else "",
+            }
+        case CombinedPaymentFailedEmail():
+            combined = _combined(ledger, body.combined_ref, message_id)
+            context |= {
+                "shares": _shares(ledger, combined, clock=clock, branding=branding),
+                "total": combined.amount,
+                "currency": combined.currency,
+            }
         case PaymentFailedEmail():
             context |= {"pay_url": pay_url(), "amount": body.amount, "payment_id": body.payment_id}
         case AutopayNoticeEmail():
@@ -289,8 +313,73 @@ def _compose_invoice_email(
             context |= {"pay_url": pay_url(sent), "template": body.step_template}
         case InvoiceIssuedEmail():
             context |= {"pay_url": pay_url(), "template": ""}
+        case GroupedReminderEmail():
+            context |= _grouped_reminder(body, ledger, clock, branding, customer.id)
     subject, text, html = render_email(body.template, **context)
     return Email(to=customer.email, subject=subject, text=text, html=html, customer_id=customer.id)
+
+
+def _grouped_reminder(
+    body: GroupedReminderEmail, ledger: Ledger, clock: Clock, branding: Branding, customer_id: str
+) -> dict[str, object]:
+    """Each reminded invoice with its step and its own link (naming its reminder), and per currency one link to
+    pay every one of them still payable together. Links are minted now: tokens exist only in the email."""
+    lines: list[dict[str, object]] = []
+    by_currency: dict[str, list[tuple[Invoice, ReminderAttribution]]] = {}
+    for line in body.lines:
+        invoice = ledger.get_invoice(line.invoice_id)
+        if invoice is None or invoice.customer_id != customer_id:
+            continue  # never another customer's invoice in this customer's email
+        url = ""
+        if invoice.accepts_payment:
+            issued = issue_pay_link(invoice, clock, branding.pay_link_ttl_days, reminder=line.reminder)
+            ledger.commit(Change(pay_link=issued.link))
+            url = issued.url(branding.public_base_url)
+            by_currency.setdefault(invoice.currency, []).append((invoice, line.reminder))
+        lines.append({"invoice": invoice, "template": line.reminder.template, "pay_url": url})
+    together: list[dict[str, object]] = []
+    for currency, payable in by_currency.items():
+        if len(payable) < 2:
+            continue  # one invoice: its own link pays it
+        issued_together = issue_pay_together_link(list(payable), clock, branding.pay_link_ttl_days)
+        ledger.commit(Change(pay_together_link=issued_together.link))
+        total = sum(invoice.amount_remaining for invoice, _ in payable)
+        together.append(
+            {
+                "currency": currency,
+                "total": total,
+                "count": len(payable),
+                "url": issued_together.url(branding.public_base_url),
+            }
+        )
+    return {"lines": lines, "together": together}
+
+
+def _combined(ledger: Ledger, ref: str, message_id: str) -> CombinedCheckout:
+    combined = ledger.get_combined_checkout(ref)
+    if combined is None:
+        raise NotFound(f"outbox {message_id}: no combined payment {ref}")
+    return combined
+
+
+def _shares(
+    ledger: Ledger, combined: CombinedCheckout, *, clock: Clock | None = None, branding: Branding | None = None
+) -> list[dict[str, object]]:
+    """Each invoice of a combined payment, its share and what remains of it now; with `clock` and `branding`,
+    a fresh pay link for each invoice still payable."""
+    shares: list[dict[str, object]] = []
+    for allocation in combined.allocations:
+        invoice = ledger.get_invoice(allocation.invoice_id)
+        remaining = invoice.amount_remaining if invoice else 0
+        url = ""
+        if invoice is not None and clock is not None and branding is not None and invoice.accepts_payment:
+            issued = issue_pay_link(invoice, clock, branding.pay_link_ttl_days)
+            ledger.commit(Change(pay_link=issued.link))
+            url = issued.url(branding.public_base_url)
+        shares.append(
+            {"number": allocation.invoice_number, "amount": allocation.amount, "remaining": remaining, "pay_url": url}
+        )
+    return shares
 
 
 def _offline_method(ledger: Ledger, invoice_id: str, payment_id: str) -> PaymentMethodUsed | None:

@@ -22,16 +22,19 @@ from shared.domain.records import (
     AuditEntry,
     AuditSubject,
     CheckoutAttempt,
+    CombinedCheckout,
     Customer,
     Dispute,
     Drift,
     OpenCheckout,
     PayLink,
     Payment,
+    PayTogetherLink,
     Plan,
     ReconcileCursor,
     RecurringCharge,
     Refund,
+    ReminderLine,
     ReminderOpening,
     ReturnKind,
     StripeEventRecord,
@@ -84,9 +87,18 @@ class Change:
     # ... and the first opening of any of its reminder's links: written only if that reminder has none yet, so a
     # reminder whose email went out twice counts one opening
     reminder_opening: ReminderOpening | None = None
+    # A customer's pay-together link (a grouped reminder's): written only if new
+    pay_together_link: PayTogetherLink | None = None
+    # Reminders a dunning run sent, each waiting for its customer's one email of the run: written only if new
+    reminder_lines: list[ReminderLine] = field(default_factory=list)
+    # ... and emailed: each written only over its line not yet emailed, so a line goes in one email
+    reminder_lines_emailed: list[ReminderLine] = field(default_factory=list)
     checkout: CheckoutAttempt | None = None
     # The invoice's one payable session: written only if the stored version is `version - 1` (none for 1)
     open_checkout: OpenCheckout | None = None
+    # A combined payment: opened (version 0: written, with one checkout attempt per invoice, only if new or the
+    # same session), or its outcome (written only if the stored version is `version - 1`)
+    combined_checkout: CombinedCheckout | None = None
     payment: Payment | None = None  # written only if it moves the stored payment's status forward
     # A succeeded payment's refunds: written only if the stored refund_version is `refund_version - 1`
     payment_refunds: Payment | None = None
@@ -116,7 +128,8 @@ class Change:
 
 # Fields whose guard refuses both a second commit of the same change and a change planned from the same state
 # as one that committed: what makes a change's tallies count once. (A checkout, the dunning policy, outbox
-# messages and audit entries are not: the same session may be recorded again; the others have fresh ids.)
+# messages and audit entries are not: the same session may be recorded again; the others have fresh ids. Nor is
+# a combined checkout: opened, it may be recorded again too, and its outcome moves no counter.)
 GUARDED_FIELDS: Final = (
     "stripe_event", "new_customer", "customer_update", "new_invoice", "invoice_update", "open_checkout",
     "payment", "payment_refunds", "payment_reversal", "new_plan", "plan_update", "new_recurring",
@@ -165,8 +178,11 @@ class Rejection(StrEnum):
     STALE_INVOICE = "stale_invoice"  # invoice_update: no such invoice, or it changed since it was read
     ALREADY_OPENED = "already_opened"  # pay_link_opened: no such link, or its first opening is recorded already
     REMINDER_OPENED = "reminder_opened"  # reminder_opening: another link of that reminder was opened first
+    REMINDER_EMAILED = "reminder_emailed"  # reminder_lines_emailed: no such line, or it was emailed already
     CHECKOUT_CONFLICT = "checkout_conflict"  # checkout: that ref is recorded with another session
     STALE_OPEN_CHECKOUT = "stale_open_checkout"  # open_checkout: another session was opened or closed meanwhile
+    COMBINED_CONFLICT = "combined_conflict"  # combined_checkout opened: that ref is recorded with another session
+    STALE_COMBINED = "stale_combined"  # combined_checkout outcome: none stored, or it changed since it was read
     PAYMENT_NOT_FORWARD = "payment_not_forward"  # payment: the stored payment is as far along or further
     STALE_REFUNDS = "stale_refunds"  # payment_refunds: no such succeeded payment, or its refunds changed
     ALREADY_REVERSED = "already_reversed"  # payment_reversal: no such offline payment, or it was reversed
@@ -364,6 +380,20 @@ class Ledger(Protocol):
 
     def get_dunning_policy(self) -> DunningPolicy | None: ...
     def invoice_for_payment_intent(self, payment_intent_id: str) -> str | None: ...
+    def combined_for_payment_intent(self, payment_intent_id: str) -> str | None:
+        """The combined payment (its ref) whose shares that PaymentIntent paid; None for any other."""
+        ...
+
+    def get_combined_checkout(self, ref: str) -> CombinedCheckout | None: ...
+    def get_pay_together_link(self, token_hash: str) -> PayTogetherLink | None: ...
+    def pending_reminder_lines(self, customer_id: str) -> list[ReminderLine]:
+        """The customer's reminder lines not yet emailed, oldest first."""
+        ...
+
+    def reminder_lines_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        """Reminder lines not yet emailed past their `check_at` (their run died before emailing them)."""
+        ...
+
     def get_dispute_context(self, invoice_id: str, dispute_id: str) -> tuple[Invoice | None, Dispute | None]: ...
     def open_balances(self) -> dict[str, tuple[int, int]]:
         """Currency -> (amount still to collect in minor units, number of invoices collecting it)."""

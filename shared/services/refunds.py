@@ -87,7 +87,10 @@ def _refund(
     amount = refund_amount(invoice, payment, ask)
     created = gateway.create_refund(
         RefundRequest(
-            payment_intent_id=payment_id,
+            # a share of a combined payment is refunded on the PaymentIntent it shares, up to the share
+            payment_intent_id=payment.payment_intent_id
+            if payment.combined_ref and payment.payment_intent_id
+            else payment_id,
             amount=amount,
             currency=payment.currency,
             reason=ask.reason,

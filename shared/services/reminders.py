@@ -14,9 +14,17 @@ from datetime import datetime
 from shared.clock import Clock
 from shared.domain.dunning import DEFAULT_POLICY, DunningPolicy, due_reminder, uncollectible_at
 from shared.domain.invoices import Invoice, InvoiceStatus, invoice_event_detail
-from shared.domain.messages import EventName, ReminderEmail, outgoing_email, outgoing_event
-from shared.domain.records import REMINDER_CHANNEL_EMAIL, AuditEntry, AuditSubject, ReminderAttribution
+from shared.domain.messages import EventName, GroupedReminderEmail, ReminderEmail, outgoing_email, outgoing_event
+from shared.domain.records import (
+    MAX_COMBINED_INVOICES,
+    REMINDER_CHANNEL_EMAIL,
+    AuditEntry,
+    AuditSubject,
+    ReminderAttribution,
+    ReminderLine,
+)
 from shared.domain.stripe_amounts import chargeable_increment
+from shared.schema import DUE_WORK_SHARDS
 from shared.services import reminder_report
 from shared.services.aggregates import tallied
 from shared.services.due_work import ALL_SHARDS, walk_due
@@ -39,6 +47,8 @@ class RunReport:
     remaining: list[tuple[int, str | None]] = field(default_factory=list)
     # Bad items (an invoice that does not read or fails, the stored policy): left as they are, the rest sent.
     skipped: list[SkippedItem] = field(default_factory=list)
+    emails: int = 0  # reminder emails queued: one per customer, however many of their invoices were reminded
+    to_email: set[str] = field(default_factory=set)  # customers with reminders sent by this run, to email
 
 
 def run_reminders(
@@ -62,8 +72,52 @@ def run_reminders(
         kind="invoice",
         skip=report.skipped.append,
     )
+    for customer_id in sorted(report.to_email):
+        report.emails += send_reminder_emails(ledger, customer_id, now)
+    if work is ALL_SHARDS:  # a scheduled run also emails what a run that died left waiting
+        _sweep(ledger, now, report)
     report.complete = not report.remaining
     return report
+
+
+def send_reminder_emails(ledger: Ledger, customer_id: str, now: datetime) -> int:
+    """One email with every reminder of the customer waiting to be emailed (a customer with one gets today's
+    single reminder), in one transaction with marking them emailed, so each goes out in exactly one email; a
+    run that finds them emailed already (another run, a continuation) sends nothing. More reminders than one
+    pay-together link may hold go in as many emails as it takes. How many emails were queued."""
+    queued = 0
+    lines = ledger.pending_reminder_lines(customer_id)
+    while lines:
+        batch, lines = lines[:MAX_COMBINED_INVOICES], lines[MAX_COMBINED_INVOICES:]
+        first = batch[0]
+        if len(batch) == 1:
+            r = first.reminder
+            email: ReminderEmail | GroupedReminderEmail = ReminderEmail(first.invoice_id, r.step, r.template, r.sent_at)
+        else:
+            email = GroupedReminderEmail(first.invoice_id, tuple(replace(line, emailed=True) for line in batch))
+        emailed = [replace(line, emailed=True) for line in batch]
+        try:
+            ledger.commit(Change(reminder_lines_emailed=emailed, outbox=[outgoing_email(email, now)]))
+        except ChangeRejected:
+            return queued  # another run emailed them first
+        queued += 1
+    return queued
+
+
+def _sweep(ledger: Ledger, now: datetime, report: RunReport) -> None:
+    """Reminder lines a run sent but died before emailing (past their grace): emailed now, per customer."""
+    waiting: set[str] = set()
+    for shard in range(DUE_WORK_SHARDS):
+        cursor: str | None = None
+        while True:
+            page = ledger.reminder_lines_due(shard, now, PAGE_SIZE, cursor)
+            waiting.update(line.customer_id for line in page.items if isinstance(line, ReminderLine))
+            report.skipped.extend(item for item in page.items if isinstance(item, SkippedItem))
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    for customer_id in sorted(waiting - report.to_email):
+        report.emails += send_reminder_emails(ledger, customer_id, now)
 
 
 def _policy_in_force(ledger: Ledger, report: RunReport) -> DunningPolicy:
@@ -150,10 +204,9 @@ def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now:
         )
         change.invoice_update = updated
         change.customer_reachable_at = (invoice.customer_id, now)
-        change.outbox.append(
-            outgoing_email(ReminderEmail(invoice.id, reminder.step.key, reminder.step.template, sent_at=now), now)
-        )
         sent_as = ReminderAttribution(reminder.step.key, reminder.step.template, REMINDER_CHANNEL_EMAIL, now)
+        # Emailed with the customer's other reminders of this run, in one email (send_reminder_emails)
+        change.reminder_lines.append(ReminderLine(invoice.customer_id, invoice.id, sent_as))
         change.tallies.append(reminder_report.reminder_sent(invoice.id, sent_as))
         detail = invoice_event_detail(updated) | {"step": reminder.step.key, "template": reminder.step.template}
         change.outbox.append(outgoing_event(EventName.INVOICE_REMINDER_SENT, detail, now))
@@ -181,6 +234,7 @@ def remind_invoice(ledger: Ledger, policy: DunningPolicy, invoice: Invoice, now:
         return
     if outcome == "sent":
         report.sent += 1
+        report.to_email.add(invoice.customer_id)
     elif outcome == "rescheduled":
         report.rescheduled += 1
     else:

@@ -24,8 +24,11 @@ from shared.domain.records import (
     CHECKOUT_EXPIRY_GRACE,
     PENDING_PAYMENT_EXPECTED,
     REMINDER_CHANNEL_EMAIL,
+    REMINDER_LINE_GRACE,
+    Allocation,
     AuditSubject,
     Autopay,
+    CombinedCheckout,
     Customer,
     Dispute,
     DisputeStatus,
@@ -36,6 +39,7 @@ from shared.domain.records import (
     OfflineMethod,
     OfflineReceipt,
     OpenCheckout,
+    PayTogetherLink,
     PlanKind,
     PlanStatus,
     ReconcileCursor,
@@ -43,6 +47,7 @@ from shared.domain.records import (
     Refund,
     RefundStatus,
     ReminderAttribution,
+    ReminderLine,
     ReminderOpening,
     ReturnKind,
 )
@@ -357,6 +362,109 @@ class LedgerContract:
             key="cs_1", payment_intent_id=None
         )
         assert ledger.invoice_for_payment_intent("None") is None
+
+    def test_a_combined_payment_reads_back_with_an_attempt_per_invoice(self, ledger: LedgerUnderTest) -> None:
+        # Given a session paying two invoices, opened, then opened again (a retry of the same request)
+        sent = ReminderAttribution("7:overdue", "overdue", REMINDER_CHANNEL_EMAIL, NOW)
+        combined = CombinedCheckout(
+            ref="cmb_1",
+            customer_id="cus_1",
+            currency="USD",
+            allocations=(Allocation("inv_1", "N-1", 12_500, sent), Allocation("inv_2", "N-2", 3_000)),
+            session_id="cs_c",
+            created_at=NOW,
+            url="https://checkout.example.test/c",
+            expires_at=NOW + timedelta(hours=24),
+        )
+        ledger.commit(Change(combined_checkout=combined))
+        ledger.commit(Change(combined_checkout=combined))
+
+        # Then it reads back, and each invoice has its attempt for its share under the same ref
+        assert ledger.get_combined_checkout("cmb_1") == combined
+        assert ledger.get_combined_checkout("cmb_other") is None
+        assert ledger.get_checkout("inv_2", "cmb_1") == combined.attempts()[1]
+        assert ledger.get_payment_context("inv_1", "cmb_1", None).checkout == combined.attempts()[0]
+        # And another session under the same ref is refused
+        assert rejection(ledger, Change(combined_checkout=replace(combined, session_id="cs_x"))) == (
+            Rejection.COMBINED_CONFLICT
+        )
+
+        # When its outcome is written over the version read; Then a stale one, or opening it again, is refused
+        paid = replace(combined, payment_status=PaymentStatus.SUCCEEDED, payment_intent_id="pi_c", version=1)
+        ledger.commit(Change(combined_checkout=paid))
+        assert ledger.get_combined_checkout("cmb_1") == paid
+        assert rejection(ledger, Change(combined_checkout=paid)) == Rejection.STALE_COMBINED
+        assert rejection(ledger, Change(combined_checkout=combined)) == Rejection.COMBINED_CONFLICT
+
+    def test_a_combined_payments_shares_name_their_invoices_and_its_intent_the_payment(
+        self, ledger: LedgerUnderTest
+    ) -> None:
+        # Given two invoices' shares of one PaymentIntent
+        for invoice_id, key in (("inv_1", "cpay_1"), ("inv_2", "cpay_2")):
+            share = a_payment(key=key, invoice_id=invoice_id, payment_intent_id="pi_c", combined_ref="cmb_1")
+            ledger.commit(Change(payment=share))
+
+        # Then each share's id names its invoice, and the PaymentIntent the combined payment (no one invoice)
+        assert ledger.invoice_for_payment_intent("cpay_1") == "inv_1"
+        assert ledger.invoice_for_payment_intent("cpay_2") == "inv_2"
+        assert ledger.invoice_for_payment_intent("pi_c") is None
+        assert ledger.combined_for_payment_intent("pi_c") == "cmb_1"
+        assert ledger.combined_for_payment_intent("pi_other") is None
+        [read] = ledger.get_invoice_payments("inv_2")
+        assert read.combined_ref == "cmb_1" and read.payment_intent_id == "pi_c"
+
+    def test_reminder_lines_wait_until_emailed_once_and_a_dead_runs_are_due_after_their_grace(
+        self, ledger: LedgerUnderTest
+    ) -> None:
+        # Given two reminders a run sent one customer, and one to another
+        sent = ReminderAttribution("+7:overdue", "overdue", REMINDER_CHANNEL_EMAIL, NOW)
+        lines = [ReminderLine("cus_1", "inv_2", sent), ReminderLine("cus_1", "inv_1", sent)]
+        ledger.commit(Change(reminder_lines=[*lines, ReminderLine("cus_2", "inv_3", sent)]))
+        assert rejection(ledger, Change(reminder_lines=[lines[0]])) == Rejection.EXISTS
+
+        # Then the customer's read back, oldest first then by invoice, and are due for the sweep after the grace
+        assert ledger.pending_reminder_lines("cus_1") == sorted(lines, key=lambda line: line.invoice_id)
+        due = [
+            item
+            for shard in range(schema.DUE_WORK_SHARDS)
+            for item in ledger.reminder_lines_due(shard, NOW + REMINDER_LINE_GRACE, 10, None).items
+        ]
+        assert sorted((line.customer_id, line.invoice_id) for line in due) == [
+            ("cus_1", "inv_1"), ("cus_1", "inv_2"), ("cus_2", "inv_3"),
+        ]  # fmt: skip
+        early = [ledger.reminder_lines_due(s, NOW, 10, None).items for s in range(schema.DUE_WORK_SHARDS)]
+        assert early == [[]] * schema.DUE_WORK_SHARDS
+
+        # When they are emailed; Then once only, and they are neither pending nor due any more
+        emailed = [replace(line, emailed=True) for line in lines]
+        ledger.commit(Change(reminder_lines_emailed=emailed))
+        assert rejection(ledger, Change(reminder_lines_emailed=emailed)) == Rejection.REMINDER_EMAILED
+        assert ledger.pending_reminder_lines("cus_1") == []
+        still = [
+            item
+            for shard in range(schema.DUE_WORK_SHARDS)
+            for item in ledger.reminder_lines_due(shard, NOW + timedelta(days=1), 10, None).items
+        ]
+        assert [(line.customer_id, line.invoice_id) for line in still] == [("cus_2", "inv_3")]
+        never = ReminderLine("cus_9", "inv_9", sent, emailed=True)
+        assert rejection(ledger, Change(reminder_lines_emailed=[never])) == Rejection.REMINDER_EMAILED
+
+    def test_a_pay_together_link_reads_back_by_its_hash_once(self, ledger: LedgerUnderTest) -> None:
+        sent = ReminderAttribution("+7:overdue", "overdue", REMINDER_CHANNEL_EMAIL, NOW)
+        link = PayTogetherLink(
+            token_hash="b" * 64,
+            customer_id="cus_1",
+            invoice_ids=("inv_1", "inv_2"),
+            generations=(0, 2),
+            reminders=(sent, None),
+            expires_at=NOW + timedelta(days=90),
+            created_at=NOW,
+        )
+        ledger.commit(Change(pay_together_link=link))
+
+        assert ledger.get_pay_together_link("b" * 64) == link
+        assert ledger.get_pay_together_link("c" * 64) is None
+        assert rejection(ledger, Change(pay_together_link=link)) == Rejection.EXISTS
 
     def test_a_plan_reads_back_and_updates(self, ledger: LedgerUnderTest) -> None:
         # Given an autopay plan; Then it reads back, alone or with its invoice

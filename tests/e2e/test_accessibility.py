@@ -110,6 +110,32 @@ def test_every_pay_page_passes_axe_and_the_keyboard(local_stack: LocalStack, des
     check_page(desk, "back from Checkout")
 
 
+def test_the_pay_together_page_and_its_return_page_pass_axe_and_the_keyboard(
+    local_stack: LocalStack, desk: Any
+) -> None:
+    # Given a customer with two overdue invoices, reminded in one email with a pay-together link
+    payer = customer(local_stack)
+    for _ in range(2):
+        invoice(local_stack, payer["id"], due_date="2033-05-01")
+    assert local_stack.post("/_local/clock", json={"now": "2033-05-08T12:00:00+00:00"}).status_code == 200
+    assert local_stack.post("/_local/schedules/reminders/run").status_code == 200
+    local_stack.drain_outbox()
+    [email] = [e for e in local_stack.get("/_local/emails").json()["emails"] if e["to"] == [payer["email"]]]
+    [link] = re.findall(r"(https?://\S+/pay/together/[A-Za-z0-9_-]+)", email["text"])
+
+    desk.goto(link)
+    expect(desk.get_by_role("button", name=re.compile("^Pay "))).to_be_visible()
+    check_page(desk, "pay-together page")
+
+    desk.get_by_role("button", name=re.compile("^Pay ")).click()
+    desk.get_by_label("Card number").fill("4242 4242 4242 4242")
+    desk.get_by_label("Expiry").fill("12 / 34")
+    desk.get_by_label("CVC").fill("123")
+    desk.get_by_role("button", name="Pay", exact=True).click()
+    desk.wait_for_url(re.compile(r".*/pay/together/return/cmb_.*"))
+    check_page(desk, "back from Checkout, several invoices")
+
+
 def test_every_console_page_passes_axe_and_the_keyboard(local_stack: LocalStack, desk: Any) -> None:
     payer = customer(local_stack)
     overdue = invoice(local_stack, payer["id"], due_date=(wall_clock_now() - timedelta(days=9)).date().isoformat())

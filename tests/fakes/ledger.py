@@ -30,16 +30,19 @@ from shared.domain.records import (
     AuditEntry,
     AuditSubject,
     CheckoutAttempt,
+    CombinedCheckout,
     Customer,
     Dispute,
     Drift,
     OpenCheckout,
     PayLink,
     Payment,
+    PayTogetherLink,
     Plan,
     ReconcileCursor,
     RecurringCharge,
     RefundStatus,
+    ReminderLine,
     ReminderOpening,
     ReturnKind,
     StripeEventRecord,
@@ -114,6 +117,10 @@ class InMemoryLedger:
         self.reminder_openings: dict[tuple[str, str, str], ReminderOpening] = {}
         self.checkouts: dict[tuple[str, str], CheckoutAttempt] = {}  # (invoice id, ref)
         self.open_checkouts: dict[str, OpenCheckout] = {}  # invoice id -> its one payable session
+        self.combined: dict[str, CombinedCheckout] = {}  # ref -> a combined payment
+        self.pay_together_links: dict[str, PayTogetherLink] = {}  # token hash -> link
+        self.reminder_lines: dict[tuple[str, str, str], ReminderLine] = {}  # (customer, sent at, invoice)
+        self.combined_intents: dict[str, str] = {}  # a combined payment's PaymentIntent id -> its ref
         self.payments: dict[tuple[str, str], Payment] = {}  # (invoice id, payment key)
         self.payment_intents: dict[str, str] = {}  # PaymentIntent id -> invoice id
         self.plans: dict[tuple[str, str], Plan] = {}  # (invoice id, plan id)
@@ -226,6 +233,15 @@ class InMemoryLedger:
                 yield Rejection.ALREADY_OPENED
         if c.reminder_opening and _opening_identity(c.reminder_opening) in self.reminder_openings:
             yield Rejection.REMINDER_OPENED
+        if c.pay_together_link and c.pay_together_link.token_hash in self.pay_together_links:
+            yield Rejection.EXISTS
+        if any(_line_identity(line) in self.reminder_lines for line in c.reminder_lines):
+            yield Rejection.EXISTS
+        for line in c.reminder_lines_emailed:
+            stored_line = self.reminder_lines.get(_line_identity(line))
+            if stored_line is None or stored_line.emailed:
+                yield Rejection.REMINDER_EMAILED
+                break
         if c.checkout:
             stored_checkout = self.checkouts.get((c.checkout.invoice_id, c.checkout.ref))
             if stored_checkout and stored_checkout.session_id != c.checkout.session_id:
@@ -234,6 +250,17 @@ class InMemoryLedger:
             stored_open = self.open_checkouts.get(c.open_checkout.invoice_id)
             if (stored_open.version if stored_open else 0) != c.open_checkout.version - 1:
                 yield Rejection.STALE_OPEN_CHECKOUT
+        if c.combined_checkout:
+            stored_combined = self.combined.get(c.combined_checkout.ref)
+            if c.combined_checkout.version == 0:
+                sid = c.combined_checkout.session_id
+                stored_attempts = [self.checkouts.get((a.invoice_id, a.ref)) for a in c.combined_checkout.attempts()]
+                if (stored_combined and (stored_combined.session_id != sid or stored_combined.version != 0)) or any(
+                    a and (a.session_id != sid or a.payment_status is not None) for a in stored_attempts
+                ):
+                    yield Rejection.COMBINED_CONFLICT
+            elif not _follows(stored_combined, c.combined_checkout.version):
+                yield Rejection.STALE_COMBINED
         if c.payment:
             stored_payment = self.payments.get((c.payment.invoice_id, c.payment.key))
             if stored_payment and PAYMENT_STATUS_RANK[stored_payment.status] >= PAYMENT_STATUS_RANK[c.payment.status]:
@@ -302,13 +329,26 @@ class InMemoryLedger:
                 self.pay_links[link.token_hash] = link
         if c.reminder_opening:
             self.reminder_openings[_opening_identity(c.reminder_opening)] = c.reminder_opening
+        if c.pay_together_link:
+            self.pay_together_links[c.pay_together_link.token_hash] = c.pay_together_link
+        for line in [*c.reminder_lines, *c.reminder_lines_emailed]:
+            self.reminder_lines[_line_identity(line)] = line
         if c.checkout:
             self.checkouts[(c.checkout.invoice_id, c.checkout.ref)] = c.checkout
         if c.open_checkout:
             self.open_checkouts[c.open_checkout.invoice_id] = c.open_checkout
+        if c.combined_checkout:
+            self.combined[c.combined_checkout.ref] = c.combined_checkout
+            if c.combined_checkout.version == 0:
+                for attempt in c.combined_checkout.attempts():
+                    self.checkouts[(attempt.invoice_id, attempt.ref)] = attempt
         if c.payment:
             self.payments[(c.payment.invoice_id, c.payment.key)] = c.payment
-            if c.payment.payment_intent_id:
+            if c.payment.combined_ref:  # the PaymentIntent names the combined payment; the share's id its invoice
+                if c.payment.payment_intent_id:
+                    self.combined_intents[c.payment.payment_intent_id] = c.payment.combined_ref
+                self.payment_intents[c.payment.key] = c.payment.invoice_id
+            elif c.payment.payment_intent_id:
                 self.payment_intents[c.payment.payment_intent_id] = c.payment.invoice_id
             if c.payment.offline is not None:  # an offline payment's id names its invoice, as a PaymentIntent's
                 self.payment_intents[c.payment.key] = c.payment.invoice_id
@@ -401,6 +441,24 @@ class InMemoryLedger:
 
     def invoice_for_payment_intent(self, payment_intent_id: str) -> str | None:
         return self.payment_intents.get(payment_intent_id)
+
+    def combined_for_payment_intent(self, payment_intent_id: str) -> str | None:
+        return self.combined_intents.get(payment_intent_id)
+
+    def get_combined_checkout(self, ref: str) -> CombinedCheckout | None:
+        return self.combined.get(ref)
+
+    def get_pay_together_link(self, token_hash: str) -> PayTogetherLink | None:
+        return self.pay_together_links.get(token_hash)
+
+    def pending_reminder_lines(self, customer_id: str) -> list[ReminderLine]:
+        lines = [line for line in self.reminder_lines.values() if line.customer_id == customer_id and not line.emailed]
+        return sorted(lines, key=lambda line: (line.reminder.sent_at, line.invoice_id))
+
+    def reminder_lines_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        waiting = [line for line in self.reminder_lines.values() if not line.emailed]
+        due = _due(((line.customer_id, line.check_at, line) for line in waiting), shard, until)
+        return _page(f"reminder lines due in shard {shard}", due, limit, cursor, newest_first=False)
 
     def get_dispute_context(self, invoice_id: str, dispute_id: str) -> tuple[Invoice | None, Dispute | None]:
         return self.invoices.get(invoice_id), self.disputes.get((invoice_id, dispute_id))
@@ -713,7 +771,7 @@ def _as_stored(value: Any) -> Any:
     raise TypeError(f"cannot store a {type(value).__name__} in DynamoDB (money is an int, never a float)")
 
 
-def _follows(stored: Customer | Invoice | Plan | RecurringCharge | None, version: int) -> bool:
+def _follows(stored: Customer | Invoice | Plan | RecurringCharge | CombinedCheckout | None, version: int) -> bool:
     """An update is written only over the version it was made from."""
     return stored is not None and stored.version == version - 1
 
@@ -727,6 +785,10 @@ def _event_writable(stored: StripeEventRecord | None, new: StripeEventRecord) ->
 
 def _event_order(event: StripeEventRecord) -> str:
     return f"{event.received_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{event.event_id}"
+
+
+def _line_identity(line: ReminderLine) -> tuple[str, str, str]:
+    return line.customer_id, _to_the_second(line.reminder.sent_at), line.invoice_id
 
 
 def _opening_identity(opening: ReminderOpening) -> tuple[str, str, str]:
@@ -758,14 +820,23 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
     names += [("pay link", x.token_hash) for x in (c.pay_link, c.pay_link_opened) if x]
     if c.reminder_opening:
         names.append(("reminder opening", *_opening_identity(c.reminder_opening)))
+    if c.pay_together_link:
+        names.append(("pay together link", c.pay_together_link.token_hash))
+    names += [("reminder line", *_line_identity(line)) for line in [*c.reminder_lines, *c.reminder_lines_emailed]]
     if c.checkout:
         names.append(("checkout", c.checkout.invoice_id, c.checkout.ref))
     if c.open_checkout:
         names.append(("open checkout", c.open_checkout.invoice_id))
+    if c.combined_checkout:
+        names.append(("combined", c.combined_checkout.ref))
+        if c.combined_checkout.version == 0:
+            names += [("checkout", a.invoice_id, a.ref) for a in c.combined_checkout.attempts()]
     if c.payment:
         names.append(("payment", c.payment.invoice_id, c.payment.key))
         if c.payment.payment_intent_id:
             names.append(("payment intent", c.payment.payment_intent_id))
+        if c.payment.combined_ref:
+            names.append(("payment intent", c.payment.key))
         if c.payment.offline is not None:
             names.append(("payment intent", c.payment.key))
     if c.payment_refunds:

@@ -161,9 +161,10 @@ def test_the_run_reads_only_the_due_index(aws: Aws, clock: FixedClock) -> None:
     finally:
         client("dynamodb").meta.events.unregister("before-parameter-build", count)
     assert report["sent"] == 3 and report["examined"] == 3
-    assert set(calls) == {"GetItem:-", "Query:due_work", "TransactWriteItems:-"}
+    assert set(calls) == {"GetItem:-", "Query:due_work", "Query:-", "TransactWriteItems:-"}
     assert calls["GetItem:-"] == 1  # the dunning policy, once per run
-    assert calls["TransactWriteItems:-"] == 3
+    assert calls["Query:-"] == 1  # the customer's reminders waiting for its one email of the run
+    assert calls["TransactWriteItems:-"] == 4  # three reminders, then the one email listing them
 
 
 def hold(invoice_id: str, body: dict[str, Any] | None = None, method: str = "POST") -> dict[str, Any]:

@@ -23,10 +23,12 @@ from shared.domain.invoices import (
 from shared.domain.messages import OutboxMessage
 from shared.domain.records import (
     DISPUTE_STATUS_RANK,
+    Allocation,
     AuditEntry,
     AuditSubject,
     Autopay,
     CheckoutAttempt,
+    CombinedCheckout,
     Customer,
     Dispute,
     DisputeStatus,
@@ -39,6 +41,7 @@ from shared.domain.records import (
     OpenCheckout,
     PayLink,
     Payment,
+    PayTogetherLink,
     Plan,
     PlanKind,
     PlanStatus,
@@ -48,6 +51,7 @@ from shared.domain.records import (
     Refund,
     RefundStatus,
     ReminderAttribution,
+    ReminderLine,
     ReminderOpening,
     ReturnKind,
     StripeEventRecord,
@@ -109,6 +113,10 @@ PAYMENT_SORT_PREFIX: Final = "PAYMENT#"  # an invoice's payments in its partitio
 
 def payment_key(invoice_id: str, key: str) -> Key:
     return invoice_partition(invoice_id), f"{PAYMENT_SORT_PREFIX}{key}"
+
+
+def combined_key(ref: str) -> Key:
+    return f"COMBINED#{ref}", "COMBINED"
 
 
 def payment_intent_key(payment_intent_id: str) -> Key:
@@ -568,6 +576,84 @@ def pay_link_item(link: PayLink) -> dict[str, Any]:
     }
 
 
+PAY_TOGETHER_PREFIX: Final = "PAYTOGETHER#"
+
+
+def pay_together_key(token_hash: str) -> Key:
+    return f"{PAY_TOGETHER_PREFIX}{token_hash}", "PAYTOGETHER"
+
+
+def pay_together_item(link: PayTogetherLink) -> dict[str, Any]:
+    return {
+        **key_item(pay_together_key(link.token_hash)),
+        "type": "pay_together_link",
+        "customer_id": link.customer_id,
+        "invoices": [
+            {"invoice_id": i, "generation": g, "reminder": _reminder_item(r)}
+            for i, g, r in zip(link.invoice_ids, link.generations, link.reminders, strict=True)
+        ],
+        "created_at": timestamp(link.created_at),
+        "expires_at": timestamp(link.expires_at),
+        "revoked": link.revoked,
+        schema.TTL_ATTRIBUTE: epoch(link.expires_at + PAY_LINK_GRACE),
+    }
+
+
+def pay_together_from(item: dict[str, Any]) -> PayTogetherLink:
+    invoices = item.get("invoices") or []
+    return PayTogetherLink(
+        token_hash=item[PK].removeprefix(PAY_TOGETHER_PREFIX),
+        customer_id=item["customer_id"],
+        invoice_ids=tuple(str(i["invoice_id"]) for i in invoices),
+        generations=tuple(int(i.get("generation") or 0) for i in invoices),
+        reminders=tuple(_reminder_from(i.get("reminder")) for i in invoices),
+        created_at=datetime.fromisoformat(item["created_at"]),
+        expires_at=datetime.fromisoformat(item["expires_at"]),
+        revoked=bool(item.get("revoked")),
+    )
+
+
+# Reminder lines are kept a while after they are emailed (what went in which email), then TTL deletes them.
+REMINDER_LINE_KEPT: Final = timedelta(days=30)
+
+
+def reminder_lines_partition(customer_id: str) -> str:
+    return f"REMINDERS#{customer_id}"
+
+
+def reminder_line_key(line: ReminderLine) -> Key:
+    return reminder_lines_partition(line.customer_id), f"LINE#{timestamp(line.reminder.sent_at)}#{line.invoice_id}"
+
+
+def reminder_line_item(line: ReminderLine) -> dict[str, Any]:
+    return {
+        **key_item(reminder_line_key(line)),
+        "type": "reminder_line",
+        "customer_id": line.customer_id,
+        "invoice_id": line.invoice_id,
+        "reminder": _reminder_item(line.reminder),
+        "emailed": line.emailed or None,
+        schema.TTL_ATTRIBUTE: epoch(line.reminder.sent_at + REMINDER_LINE_KEPT),
+        # Not emailed yet: in the due_work index at the instant the sweep emails it, if its run did not.
+        **(
+            {}
+            if line.emailed
+            else schema.due_work_keys(line.customer_id, utc_stamp(line.check_at), schema.REMINDER_EMAIL_WORK)
+        ),
+    }
+
+
+def reminder_line_from(item: dict[str, Any]) -> ReminderLine:
+    reminder = _reminder_from(item.get("reminder"))
+    assert reminder is not None
+    return ReminderLine(
+        customer_id=item["customer_id"],
+        invoice_id=item["invoice_id"],
+        reminder=reminder,
+        emailed=bool(item.get("emailed")),
+    )
+
+
 # A reminder's opening marker outlives every link of that reminder (the longest pay link lifetime is far less)
 # and the longest range of the reminders report.
 REMINDER_OPENING_KEPT: Final = timedelta(days=400)
@@ -682,6 +768,58 @@ def open_checkout_from(item: dict[str, Any]) -> OpenCheckout:
     )
 
 
+def combined_item(c: CombinedCheckout) -> dict[str, Any]:
+    return {
+        **key_item(combined_key(c.ref)),
+        "type": "combined_checkout",
+        "ref": c.ref,
+        "customer_id": c.customer_id,
+        "currency": c.currency,
+        "allocations": [
+            {
+                "invoice_id": a.invoice_id,
+                "number": a.invoice_number,
+                "amount": a.amount,
+                "reminder": _reminder_item(a.reminder),
+            }
+            for a in c.allocations
+        ],
+        "session_id": c.session_id,
+        "url": c.url,
+        "created_at": timestamp(c.created_at),
+        "expires_at": timestamp(c.expires_at) if c.expires_at else None,
+        "payment_status": c.payment_status.value if c.payment_status else None,
+        "payment_intent_id": c.payment_intent_id,
+        "failure_told": c.failure_told or None,
+        "version": c.version,
+    }
+
+
+def combined_from(item: dict[str, Any]) -> CombinedCheckout:
+    return CombinedCheckout(
+        ref=item["ref"],
+        customer_id=item["customer_id"],
+        currency=item["currency"],
+        allocations=tuple(
+            Allocation(
+                invoice_id=str(a["invoice_id"]),
+                invoice_number=str(a.get("number") or ""),
+                amount=int(a["amount"]),
+                reminder=_reminder_from(a.get("reminder")),
+            )
+            for a in item.get("allocations") or ()
+        ),
+        session_id=item["session_id"],
+        url=item.get("url", ""),
+        created_at=datetime.fromisoformat(item["created_at"]),
+        expires_at=datetime.fromisoformat(item["expires_at"]) if item.get("expires_at") else None,
+        payment_status=PaymentStatus(item["payment_status"]) if item.get("payment_status") else None,
+        payment_intent_id=item.get("payment_intent_id"),
+        failure_told=bool(item.get("failure_told")),
+        version=int(item.get("version") or 0),
+    )
+
+
 def payment_item(p: Payment) -> dict[str, Any]:
     return {
         **key_item(payment_key(p.invoice_id, p.key)),
@@ -708,6 +846,7 @@ def payment_item(p: Payment) -> dict[str, Any]:
         "refund_version": p.refund_version or None,
         **_offline_attributes(p.offline),
         "reminder": _reminder_item(p.reminder),
+        "combined_ref": p.combined_ref or None,
         # Pending (a bank debit): in the due_work index at the instant reconciliation asks Stripe about it.
         **(schema.due_work_keys(p.key, utc_stamp(p.check_at), schema.PENDING_PAYMENT_WORK) if p.check_at else {}),
     }
@@ -783,16 +922,30 @@ def payment_from(item: dict[str, Any]) -> Payment:
         offline=_offline_from(item),
         invoice_number=item.get("invoice_number") or "",
         reminder=_reminder_from(item.get("reminder")),
+        combined_ref=item.get("combined_ref") or "",
     )
 
 
 def payment_intent_lookup_item(p: Payment) -> dict[str, Any]:
-    """PaymentIntent -> invoice: disputes name only the PaymentIntent, not our metadata."""
+    """PaymentIntent -> invoice: disputes name only the PaymentIntent, not our metadata. A combined payment's
+    PaymentIntent names the combined payment instead (every share writes the same item)."""
+    if p.combined_ref:
+        return {
+            **key_item(payment_intent_key(str(p.payment_intent_id))),
+            "type": "payment_intent",
+            "combined_ref": p.combined_ref,
+        }
     return {
         **key_item(payment_intent_key(str(p.payment_intent_id))),
         "type": "payment_intent",
         "invoice_id": p.invoice_id,
     }
+
+
+def share_lookup_item(p: Payment) -> dict[str, Any]:
+    """A combined payment's share id -> its invoice, in the same key space as PaymentIntents (as an offline
+    payment's): the operator API names a share by its own id (`Ledger.invoice_for_payment_intent`)."""
+    return {**key_item(payment_intent_key(p.key)), "type": "payment_share", "invoice_id": p.invoice_id}
 
 
 def offline_payment_lookup_item(p: Payment) -> dict[str, Any]:

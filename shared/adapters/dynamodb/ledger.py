@@ -26,15 +26,18 @@ from shared.domain.records import (
     DUNNING_POLICY_ID,
     AuditSubject,
     CheckoutAttempt,
+    CombinedCheckout,
     Customer,
     Dispute,
     Drift,
     OpenCheckout,
     PayLink,
     Payment,
+    PayTogetherLink,
     Plan,
     ReconcileCursor,
     RecurringCharge,
+    ReminderLine,
     StripeEventRecord,
 )
 from shared.services.ports import (
@@ -194,7 +197,44 @@ class DynamoLedger:
     def invoice_for_payment_intent(self, payment_intent_id: str) -> str | None:
         key = items.payment_intent_key(payment_intent_id)
         item = self._batch_get([key]).get(key)  # BatchGetItem: the webhook needs no GetItem permission
-        return str(item["invoice_id"]) if item else None
+        return str(item["invoice_id"]) if item and item.get("invoice_id") else None
+
+    def combined_for_payment_intent(self, payment_intent_id: str) -> str | None:
+        key = items.payment_intent_key(payment_intent_id)
+        item = self._batch_get([key]).get(key)  # as invoice_for_payment_intent
+        return str(item["combined_ref"]) if item and item.get("combined_ref") else None
+
+    def get_pay_together_link(self, token_hash: str) -> PayTogetherLink | None:
+        key = items.pay_together_key(token_hash)
+        item = self._batch_get([key]).get(key)
+        return items.pay_together_from(item) if item else None
+
+    def pending_reminder_lines(self, customer_id: str) -> list[ReminderLine]:
+        """One Query of the customer's reminder lines (a few per run, kept 30 days), those not emailed kept."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": items.reminder_lines_partition(customer_id)}},
+            "ConsistentRead": True,
+        }
+        found: list[dict[str, Any]] = []
+        while True:
+            page = self._db.query(**request)
+            found.extend(deserialize(i) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        lines = [items.reminder_line_from(i) for i in found if not i.get("emailed")]
+        return sorted(lines, key=lambda line: (line.reminder.sent_at, line.invoice_id))
+
+    def reminder_lines_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        found, next_cursor = self._due(schema.REMINDER_EMAIL_WORK, shard, until, limit, cursor)
+        return Page(items=_each_read(found, "reminder_line", items.reminder_line_from), next_cursor=next_cursor)
+
+    def get_combined_checkout(self, ref: str) -> CombinedCheckout | None:
+        key = items.combined_key(ref)
+        item = self._batch_get([key]).get(key)  # BatchGetItem: what the webhook and the pay pages may both call
+        return items.combined_from(item) if item else None
 
     def get_dispute_context(self, invoice_id: str, dispute_id: str) -> tuple[Invoice | None, Dispute | None]:
         invoice_key, dispute_key = items.invoice_key(invoice_id), items.dispute_key(invoice_id, dispute_id)
@@ -318,7 +358,8 @@ class DynamoLedger:
         return [deserialize(i) for i in page.get("Items", [])], encode_cursor(last) if last else None
 
     def get_stripe_event(self, event_id: str) -> StripeEventRecord | None:
-        item = self._get(items.event_key(event_id))
+        key = items.event_key(event_id)
+        item = self._batch_get([key]).get(key)  # BatchGetItem: the webhook reads it (a combined payment's event)
         return items.event_from(item) if item else None
 
     def list_stripe_events(self, limit: int, cursor: str | None, *, outcome: str | None = None) -> Page:

@@ -28,8 +28,13 @@ CUSTOMER_REACHABLE: Final = (
 )
 # A pay link's first opening is recorded once: over the stored link, not opened yet.
 NOT_YET_OPENED: Final = "attribute_exists(pk) AND attribute_not_exists(opened_at)"
+# A reminder line goes in one email: marked emailed over the stored line not yet emailed.
+NOT_YET_EMAILED: Final = "attribute_exists(pk) AND attribute_not_exists(emailed)"
 NEW_OR_SAME_SESSION: Final = "attribute_not_exists(pk) OR session_id = :sid"
 NEW_OR_FORWARD: Final = "attribute_not_exists(pk) OR status_rank < :rank"
+# A combined payment opened again (a retry, two tabs at once) never writes over an outcome recorded since.
+NEW_OR_SAME_OPENED: Final = "attribute_not_exists(pk) OR (session_id = :sid AND #version = :zero)"
+NEW_OR_SAME_UNPAID: Final = "attribute_not_exists(pk) OR (session_id = :sid AND attribute_not_exists(payment_status))"
 # A Stripe event is applied once: its record is written if new, or over one whose processing failed; an
 # operator's replay may also write over a flagged one. Two replays racing: the first settles it, the second
 # meets a final outcome.
@@ -130,6 +135,11 @@ WRITE_RULES: Final[tuple[WriteRule, ...]] = (
     WriteRule("pay_link", _timeless(items.pay_link_item), Rejection.EXISTS, NEW),
     WriteRule("pay_link_opened", _timeless(items.pay_link_item), Rejection.ALREADY_OPENED, NOT_YET_OPENED),
     WriteRule("reminder_opening", _timeless(items.reminder_opening_item), Rejection.REMINDER_OPENED, NEW),
+    WriteRule("pay_together_link", _timeless(items.pay_together_item), Rejection.EXISTS, NEW),
+    WriteRule("reminder_lines", _timeless(items.reminder_line_item), Rejection.EXISTS, NEW),
+    WriteRule(
+        "reminder_lines_emailed", _timeless(items.reminder_line_item), Rejection.REMINDER_EMAILED, NOT_YET_EMAILED
+    ),
     WriteRule(
         "checkout", _timeless(items.checkout_item), Rejection.CHECKOUT_CONFLICT, NEW_OR_SAME_SESSION,
         lambda checkout: {":sid": checkout.session_id},
@@ -141,6 +151,23 @@ WRITE_RULES: Final[tuple[WriteRule, ...]] = (
     WriteRule(
         "open_checkout", _timeless(items.open_checkout_item), Rejection.STALE_OPEN_CHECKOUT, SAME_VERSION,
         _expected_version, when=lambda slot: slot.version != 1,
+    ),
+    # A combined payment opened: its record and each invoice's checkout attempt for its share, new or the same
+    # session (a retry); its outcome: over the stored record only, moving its status forward.
+    # A combined payment opened (version 0): its record and each invoice's checkout attempt for its share, new
+    # or the same session (a retry); its outcome: over the version it was decided from.
+    WriteRule(
+        "combined_checkout", _timeless(items.combined_item), Rejection.COMBINED_CONFLICT, NEW_OR_SAME_OPENED,
+        lambda combined: {":sid": combined.session_id, ":zero": 0}, when=lambda combined: combined.version == 0,
+    ),
+    WriteRule(
+        "combined_checkout", _timeless(items.checkout_item), Rejection.COMBINED_CONFLICT, NEW_OR_SAME_UNPAID,
+        lambda attempt: {":sid": attempt.session_id},
+        each=lambda combined: combined.attempts() if combined.version == 0 else [],
+    ),
+    WriteRule(
+        "combined_checkout", _timeless(items.combined_item), Rejection.STALE_COMBINED, SAME_VERSION,
+        _expected_version, when=lambda combined: combined.version != 0,
     ),
     WriteRule(
         "payment", _timeless(items.payment_item), Rejection.PAYMENT_NOT_FORWARD, NEW_OR_FORWARD,
@@ -155,6 +182,7 @@ WRITE_RULES: Final[tuple[WriteRule, ...]] = (
         "payment", _timeless(items.offline_payment_lookup_item), None,
         when=lambda payment: payment.offline is not None,
     ),
+    WriteRule("payment", _timeless(items.share_lookup_item), None, when=lambda payment: bool(payment.combined_ref)),
     WriteRule(
         "payment_refunds", _timeless(items.payment_item), Rejection.STALE_REFUNDS, FIRST_REFUNDS,
         lambda _payment: {":succeeded": PAYMENT_STATUS_RANK[PaymentStatus.SUCCEEDED]},

@@ -54,7 +54,7 @@ _SESSION_STATUS: dict[SessionState, PaymentStatus | None] = {
 
 
 @dataclass(frozen=True, slots=True)
-class _Observed:
+class Observed:
     """What one event says about one payment."""
 
     invoice_id: str
@@ -67,6 +67,10 @@ class _Observed:
     failure_reason: str | None = None
     plan_id: str | None = None  # the first installment of this installment plan, or the one in `installment`
     installment: int | None = None  # an installment the customer paid on Checkout after it failed off-session
+    # One invoice's share of a combined payment (its ref): its receipt and failure emails are the combined
+    # payment's, one for every share; `payment_key` is the share's and `payment_intent_id` the shared one
+    combined_ref: str = ""
+    payment_intent_id: str | None = None
 
 
 def record_session(ledger: Ledger, clock: Clock, fact: CheckoutSessionFact) -> Outcome:
@@ -76,7 +80,7 @@ def record_session(ledger: Ledger, clock: Clock, fact: CheckoutSessionFact) -> O
         status: PaymentStatus | None = PaymentStatus.SUCCEEDED if fact.paid else PaymentStatus.PENDING
     else:
         status = _SESSION_STATUS[fact.state]
-    seen = _Observed(
+    seen = Observed(
         invoice_id=fact.tags.invoice_id,
         checkout_ref=fact.tags.checkout_ref,
         session_id=fact.session_id,
@@ -88,14 +92,14 @@ def record_session(ledger: Ledger, clock: Clock, fact: CheckoutSessionFact) -> O
         plan_id=fact.tags.plan_id,
         installment=fact.tags.installment,
     )
-    return apply_once(ledger, fact.event, lambda: _decide(ledger, clock, fact.event, seen))
+    return apply_once(ledger, fact.event, lambda: decide_payment(ledger, clock, fact.event, seen))
 
 
 def record_failed_intent(ledger: Ledger, clock: Clock, fact: PaymentIntentFact) -> Outcome:
     """A Checkout payment's PaymentIntent failed (a declined card, a returned debit)."""
     if not fact.tags.invoice_id:
         return Outcome.IGNORED
-    seen = _Observed(
+    seen = Observed(
         invoice_id=fact.tags.invoice_id,
         checkout_ref=fact.tags.checkout_ref,
         session_id=None,
@@ -105,10 +109,10 @@ def record_failed_intent(ledger: Ledger, clock: Clock, fact: PaymentIntentFact) 
         status=PaymentStatus.FAILED,
         failure_reason=fact.failure_reason,
     )
-    return apply_once(ledger, fact.event, lambda: _decide(ledger, clock, fact.event, seen))
+    return apply_once(ledger, fact.event, lambda: decide_payment(ledger, clock, fact.event, seen))
 
 
-def _decide(ledger: Ledger, clock: Clock, event: EventMeta, seen: _Observed) -> Decision:
+def decide_payment(ledger: Ledger, clock: Clock, event: EventMeta, seen: Observed) -> Decision:
     now = clock.now()
     context = ledger.get_payment_context(seen.invoice_id, seen.checkout_ref, seen.payment_key, seen.plan_id)
     invoice, checkout, current = context.invoice, context.checkout, context.payment
@@ -144,11 +148,16 @@ def _decide(ledger: Ledger, clock: Clock, event: EventMeta, seen: _Observed) -> 
         currency=invoice.currency,
         status=seen.status,
         checkout_session_id=checkout.session_id,
-        payment_intent_id=seen.payment_key if seen.payment_key.startswith("pi_") else None,
+        payment_intent_id=seen.payment_intent_id
+        if seen.combined_ref
+        else seen.payment_key
+        if seen.payment_key.startswith("pi_")
+        else None,
         created_at=current.created_at if current else now,
         updated_at=now,
         failure_reason=seen.failure_reason if seen.status is PaymentStatus.FAILED else None,
         reminder=checkout.reminder,  # the reminder whose link opened the session, if one did
+        combined_ref=seen.combined_ref,
     )
     change = Change(stripe_event=event_record(event, Outcome.APPLIED, now), payment=payment, open_checkout=closed)
     if seen.session_id is not None:  # the session's own outcome, read with the invoice by the return page
@@ -176,14 +185,15 @@ def _decide(ledger: Ledger, clock: Clock, event: EventMeta, seen: _Observed) -> 
         change.tallies += reminder_report.payment_succeeded(payment, change.invoice_update)
     elif seen.status is PaymentStatus.FAILED:
         change.outbox.append(outgoing_event(EventName.PAYMENT_FAILED, payment_detail, now))
-        if seen.session_id is not None:  # a delayed payment Checkout had accepted: the customer left thinking it paid
+        if seen.session_id is not None and not seen.combined_ref:
+            # a delayed payment Checkout had accepted: the customer left thinking it paid
             change.outbox.append(outgoing_email(PaymentFailedEmail(invoice.id, payment.key, payment.amount), now))
     return tallied(change, now, invoice_before=invoice, plan_before=context.plan), Outcome.APPLIED
 
 
 def _session_catches_up(
     event: EventMeta,
-    seen: _Observed,
+    seen: Observed,
     checkout: CheckoutAttempt,
     closed: OpenCheckout | None,
     payment_status: PaymentStatus,
@@ -205,10 +215,11 @@ def _session_catches_up(
         checkout=replace(checkout, payment_status=seen.status) if session_behind else None,
         open_checkout=closed,
     )
-    if session_behind and seen.status is PaymentStatus.FAILED and seen.payment_key is not None:
+    told_here = seen.payment_key is not None and not seen.combined_ref  # a combined payment tells it once for all
+    if session_behind and seen.status is PaymentStatus.FAILED and told_here:
         # The debit Checkout had accepted failed: the customer is told once, whichever event said it first.
         change.outbox.append(
-            outgoing_email(PaymentFailedEmail(seen.invoice_id, seen.payment_key, checkout.amount), now)
+            outgoing_email(PaymentFailedEmail(seen.invoice_id, str(seen.payment_key), checkout.amount), now)
         )
     return change, Outcome.NO_CHANGE
 
@@ -228,7 +239,8 @@ def _succeeded(
     became = updated.status
     if became is InvoiceStatus.PARTIALLY_PAID or (became is InvoiceStatus.PAID and invoice.status is not became):
         change.outbox.append(outgoing_event(invoice_paid_event(became), invoice_event_detail(updated), now))
-    change.outbox.append(outgoing_email(ReceiptEmail(invoice.id, payment.key, payment.amount, paid_at=now), now))
+    if not payment.combined_ref:  # a combined payment's one receipt lists every share (combined_payments.py)
+        change.outbox.append(outgoing_email(ReceiptEmail(invoice.id, payment.key, payment.amount, paid_at=now), now))
     if plan is not None and installment and plan.status is PlanStatus.ACTIVE:
         # An installment that failed off-session, paid by the customer on Checkout.
         settled = settle_installment(plan, installment, payment.payment_intent_id)
@@ -265,7 +277,7 @@ def _succeeded(
     note_overpayment(change, invoice, updated, payment.key, now)
 
 
-def _mismatch(seen: _Observed, checkout: CheckoutAttempt) -> str:
+def _mismatch(seen: Observed, checkout: CheckoutAttempt) -> str:
     if seen.session_id is not None and seen.session_id != checkout.session_id:
         return "session does not match the one recorded"
     if seen.currency is not None and seen.currency != checkout.currency:

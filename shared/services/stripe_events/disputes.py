@@ -41,8 +41,18 @@ LOST_HOLD_REASON = "dispute lost: review before chasing again"
 def record_dispute(ledger: Ledger, clock: Clock, fact: DisputeFact) -> Outcome:
     invoice_id = ledger.invoice_for_payment_intent(fact.payment_intent_id)
     if invoice_id is None:
+        combined = ledger.combined_for_payment_intent(fact.payment_intent_id)
+        if combined is not None:  # a payment of several invoices: which of them it disputes is not ours to guess
+            return apply_once(ledger, fact.event, lambda: _combined_dispute(ledger, clock, fact, combined))
         return Outcome.IGNORED  # a payment payportal did not take
     return apply_once(ledger, fact.event, lambda: _decide(ledger, clock, fact, invoice_id))
+
+
+def _combined_dispute(ledger: Ledger, clock: Clock, fact: DisputeFact, combined_ref: str) -> Decision:
+    """Flagged for review on the first invoice's trail (docs/decisions.md: a combined payment's dispute)."""
+    combined = ledger.get_combined_checkout(combined_ref)
+    first = combined.allocations[0].invoice_id if combined and combined.allocations else combined_ref
+    return flagged(fact.event, first, f"dispute of combined payment {combined_ref}: review which invoices", clock.now())
 
 
 def _decide(ledger: Ledger, clock: Clock, fact: DisputeFact, invoice_id: str) -> Decision:

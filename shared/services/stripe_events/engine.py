@@ -47,6 +47,25 @@ def apply_once(ledger: Ledger, event: EventMeta, decide: Callable[[], Decision])
     raise RuntimeError(f"event {event.id} kept conflicting; Stripe will retry it")
 
 
+def apply_part(ledger: Ledger, event: EventMeta, decide: Callable[[], Decision]) -> Outcome:
+    """Commit one part of an event that moves several invoices (a combined payment's share of each), guarded
+    by its own writes (the payment's status moves only forward, the invoice's version) rather than the event
+    id, which the event's last part records (`apply_once`). A part applied before, by this event or another,
+    decides no change; a flagged part writes nothing and says so."""
+    for _ in range(MAX_ATTEMPTS):
+        change, outcome = decide()
+        if outcome in (Outcome.RETRY_LATER, Outcome.FLAGGED):
+            return outcome
+        change.stripe_event = None
+        _stamp(change, event, outcome)
+        try:
+            ledger.commit(change)
+        except ChangeRejected:
+            continue  # another event moved this invoice or payment first: decide again
+        return outcome
+    raise RuntimeError(f"event {event.id} kept conflicting; Stripe will retry it")
+
+
 def _stamp(change: Change, event: EventMeta, outcome: Outcome) -> None:
     """Every audit entry names the event that caused it; a replay's record may replace a flagged one. A replay
     also names who replayed it, on each entry and on the event's own trail (`stripe_event.replayed`), in the

@@ -33,6 +33,7 @@ class Tags:
     installment: int | None = None  # which installment of `plan_id` this pays
     attempt: int | None = None  # which off-session attempt at that installment
     purpose: str | None = None  # of a setup-mode session: "autopay" or "card_update"
+    combined_ref: str | None = None  # a session (and its PaymentIntent) paying several invoices at once
 
     @property
     def is_installment_charge(self) -> bool:
@@ -123,6 +124,7 @@ class RefundSeen:
     reason: str
     reopens_balance: bool  # payportal asked for the refunded amount to be owed again (its metadata)
     request_ref: str = ""  # the operator request payportal made it for (its metadata); "" from the dashboard
+    invoice_id: str = ""  # the invoice payportal made it for (its metadata): which share of a combined payment
 
 
 @dataclass(frozen=True, slots=True)

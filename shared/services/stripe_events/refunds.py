@@ -51,7 +51,7 @@ class RefundsPlan:
 def record_refunds(ledger: Ledger, clock: Clock, fact: RefundFact) -> Outcome:
     invoice_id = ledger.invoice_for_payment_intent(fact.payment_intent_id)
     if invoice_id is None:
-        return Outcome.IGNORED  # a payment payportal did not take
+        return Outcome.IGNORED  # a payment payportal did not take, or one of several invoices (the router's)
     return apply_once(ledger, fact.event, lambda: _decide(ledger, clock, fact, invoice_id))
 
 

@@ -40,6 +40,18 @@ def _checkout_session(ledger: Ledger, clock: Clock, fact: CheckoutSessionFact, _
     return record_session(ledger, clock, fact)
 
 
+def _combined_session(ledger: Ledger, clock: Clock, fact: CheckoutSessionFact, _: tuple[int, ...]) -> Outcome:
+    from shared.services.stripe_events.combined_payments import record_combined_session  # lazy: see the docstring
+
+    return record_combined_session(ledger, clock, fact)
+
+
+def _combined_failed_intent(ledger: Ledger, clock: Clock, fact: PaymentIntentFact, _: tuple[int, ...]) -> Outcome:
+    from shared.services.stripe_events.combined_payments import record_combined_failed_intent  # lazy: as above
+
+    return record_combined_failed_intent(ledger, clock, fact)
+
+
 def _installment_charge(ledger: Ledger, clock: Clock, fact: PaymentIntentFact, retry_days: tuple[int, ...]) -> Outcome:
     from shared.services.stripe_events.installment_charges import record_charge  # lazy: see the docstring
 
@@ -61,7 +73,14 @@ def _dispute(ledger: Ledger, clock: Clock, fact: DisputeFact, _: tuple[int, ...]
 def _refunds(ledger: Ledger, clock: Clock, fact: RefundFact, _: tuple[int, ...]) -> Outcome:
     from shared.services.stripe_events.refunds import record_refunds  # lazy: see the docstring
 
-    return record_refunds(ledger, clock, fact)
+    outcome = record_refunds(ledger, clock, fact)
+    if outcome is Outcome.IGNORED:  # no one invoice's: a payment of several invoices, or not payportal's
+        combined_ref = ledger.combined_for_payment_intent(fact.payment_intent_id)
+        if combined_ref is not None:
+            from shared.services.stripe_events.combined_refunds import record_combined_refunds  # lazy: as above
+
+            return record_combined_refunds(ledger, clock, fact, combined_ref)
+    return outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +93,12 @@ class Route:
 ROUTES: tuple[Route, ...] = (
     Route(SetupSessionFact, _autopay_setup, when=lambda f: f.completed and f.tags.purpose == SetupPurpose.AUTOPAY),
     # Any other setup session saved a card (card_update): Stripe keeps it; nothing moves in the ledger.
+    # A session paying several invoices: its ref names the combined payment, which names the invoices.
+    Route(CheckoutSessionFact, _combined_session, when=lambda fact: bool(fact.tags.combined_ref)),
     Route(CheckoutSessionFact, _checkout_session),
     Route(PaymentIntentFact, _installment_charge, when=lambda fact: fact.tags.is_installment_charge),
     # A Checkout payment's PaymentIntent: its success is recorded by the session's events, its failure here.
+    Route(PaymentIntentFact, _combined_failed_intent, when=lambda f: not f.succeeded and bool(f.tags.combined_ref)),
     Route(PaymentIntentFact, _failed_checkout_intent, when=lambda fact: not fact.succeeded),
     Route(DisputeFact, _dispute),
     Route(RefundFact, _refunds),
