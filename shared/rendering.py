@@ -6,6 +6,7 @@ Formatting happens only here, at the edge: everything inside payportal is intege
 from __future__ import annotations
 
 import base64
+import gettext
 import hashlib
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,13 +15,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from shared.domain.languages import SOURCE_LANGUAGE, served_language
 from shared.domain.money import babel_locale, minor_unit_exponent
+from shared.domain.payer_text import Amount, PayerText
 from shared.domain.text import strip_bidi_controls
 
 if TYPE_CHECKING:
     from jinja2 import Environment
+    from jinja2.runtime import Context
 
 TEMPLATES = Path(__file__).parent / "templates"
+# Compiled catalogs, one per language (`make catalogs` writes them beside their .po; tests keep them fresh).
+LOCALE_DIR = Path(__file__).parent / "locale"
+CATALOG_DOMAIN = "messages"
 
 
 class Formatted(str):
@@ -69,9 +76,51 @@ def neutralise(value: Any) -> Any:
 
 
 @cache
+def translations(language: str) -> gettext.GNUTranslations:
+    """The compiled catalog of a language payportal speaks, read once per container (stdlib gettext: no
+    Babel on this path). A language without one is a packaging fault, not a reason to serve English."""
+    path = LOCALE_DIR / served_language(language) / "LC_MESSAGES" / f"{CATALOG_DOMAIN}.mo"
+    with path.open("rb") as catalog:
+        return gettext.GNUTranslations(catalog)
+
+
+def _language(context: Context) -> str:
+    """The language a render is in: the `lang` it was given (the one `<html lang>` says), else English."""
+    return served_language(str(context.get("lang") or SOURCE_LANGUAGE))
+
+
+def _gettext(context: Context, message: str) -> str:
+    return translations(_language(context)).gettext(message)
+
+
+def _ngettext(context: Context, singular: str, plural: str, count: int) -> str:
+    return translations(_language(context)).ngettext(singular, plural, count)
+
+
+def _translate(context: Context, text: PayerText, locale: str) -> str:
+    """A PayerText in the render's language, its dates and amounts formatted in `locale`."""
+    catalog = translations(_language(context))
+    if text.plural is not None:
+        translated = catalog.ngettext(text.msgid, text.plural, text.count)
+    else:
+        translated = catalog.gettext(text.msgid)
+    if not text.params:
+        return translated
+    return translated % {key: _placeholder(value, locale) for key, value in text.params}
+
+
+def _placeholder(value: object, locale: str) -> object:
+    if isinstance(value, Amount):
+        return format_money(value.minor, value.currency, locale)
+    if isinstance(value, date):
+        return format_day(value, locale)
+    return value
+
+
+@cache
 def environment() -> Environment:
     # lazy: Jinja2 loads on the first render, never at import
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -82,9 +131,13 @@ def environment() -> Environment:
         finalize=neutralise,
         extensions=["jinja2.ext.i18n"],
     )
-    # Payer-facing text goes through gettext (`{{ _("...") }}`, `{% trans %}`); until the catalogs load,
-    # every language reads the English of the templates.
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension
+    # Payer-facing text goes through gettext (`{{ _("...") }}`, `{% trans %}`), in the language of the render's
+    # `lang`: one environment, so each template is compiled once for every language (decision 103).
+    env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts them: whitespace in {% trans %} collapses
+    env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n extension
+        pass_context(_gettext), pass_context(_ngettext), newstyle=True
+    )
+    env.filters["translate"] = pass_context(_translate)
     env.filters["money"] = format_money
     env.filters["day"] = format_day
     env.filters["major_units"] = major_units

@@ -15,6 +15,7 @@ from enum import StrEnum
 from shared.clock import Clock
 from shared.domain.errors import (
     ConcurrentUpdate,
+    DomainError,
     InvalidAmount,
     InvalidHold,
     InvalidStateTransition,
@@ -23,8 +24,10 @@ from shared.domain.errors import (
     PaymentInProgress,
 )
 from shared.domain.invoices import Invoice, InvoiceStatus
+from shared.domain.languages import served_language
 from shared.domain.local_time import local_date
 from shared.domain.money import parse_major_amount
+from shared.domain.payer_text import PayerText, payer_text
 from shared.domain.plans import InvalidPlan, PlanChoice
 from shared.services.autopay import disable_autopay, start_autopay_setup
 from shared.services.checkout import (
@@ -50,6 +53,15 @@ from shared.services.ports import Ledger
 
 # Why a Checkout could not be opened, whatever the customer asked for: both pass in a minute.
 _BUSY = (PaymentInProgress, ConcurrentUpdate)
+
+# What the page says of a failure raised without a payer's wording (the operator's English is not shown).
+UNEXPLAINED = payer_text("This could not be done just now. Please reload the page and try again.")
+CHOOSE_A_PLAN = payer_text("Choose one of the plans below.")
+CHOOSE_A_DATE = payer_text("Choose the date you will pay by.")
+
+
+def for_payer(problem: DomainError) -> PayerText:
+    return problem.payer or UNEXPLAINED
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,13 +151,14 @@ class PayPageView:
     notices: Notices
     problem: Problem | None = None
     amount_entered: str = ""  # shown again next to its error
-    amount_error: str = ""
-    plan_error: str = ""
-    promise_error: str = ""
+    amount_error: PayerText | None = None
+    plan_error: PayerText | None = None
+    promise_error: PayerText | None = None
 
     @property
     def lang(self) -> str:
-        return self.locale.split("-")[0]
+        """The language the page is served in (the locale's, or English where payportal has no catalog)."""
+        return served_language(self.locale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +180,10 @@ class ReturnView:
     state: ReturnState | None  # None: the customer left Checkout without paying
     check_again: str  # this page's own path, to look again
     token: str | None  # the pay link this browser came from, when it is this invoice's: links back to it
+
+    @property
+    def lang(self) -> str:
+        return served_language(self.locale)
 
 
 def _view(
@@ -216,7 +233,7 @@ def pay(
     except (InvalidAmount, InvoiceNotPayable, *_BUSY) as problem:
         view = _view(ledger, clock, config, page, token, notices)
         kind = Problem.INVALID if view.payable and not isinstance(problem, _BUSY) else Problem.CONFLICT
-        return replace(view, problem=kind, amount_error=problem.message, amount_entered=amount_text)
+        return replace(view, problem=kind, amount_error=for_payer(problem), amount_entered=amount_text)
     return Redirect(attempt.url, attempt.invoice_id, attempt.customer_id, attempt.ref)
 
 
@@ -236,10 +253,10 @@ def choose_plan(
         attempt = start_plan(ledger, gateway, clock, config.checkout, page=page, key=key)
     except InvalidPlan:
         view = _view(ledger, clock, config, page, token, notices)
-        return replace(view, problem=Problem.INVALID, plan_error="Choose one of the plans below.")
+        return replace(view, problem=Problem.INVALID, plan_error=CHOOSE_A_PLAN)
     except (InvoiceNotPayable, *_BUSY) as problem:
         view = _view(ledger, clock, config, page, token, notices)
-        return replace(view, problem=Problem.CONFLICT, plan_error=problem.message)
+        return replace(view, problem=Problem.CONFLICT, plan_error=for_payer(problem))
     return Redirect(attempt.url, attempt.invoice_id, attempt.customer_id, attempt.ref)
 
 
@@ -252,7 +269,7 @@ def pay_installment(
         attempt = start_installment_checkout(ledger, gateway, clock, config.checkout, page=page)
     except (InvoiceNotPayable, *_BUSY) as problem:
         view = _view(ledger, clock, config, page, token, notices)
-        return replace(view, problem=Problem.CONFLICT, plan_error=problem.message)
+        return replace(view, problem=Problem.CONFLICT, plan_error=for_payer(problem))
     return Redirect(attempt.url, attempt.invoice_id, attempt.customer_id, attempt.ref)
 
 
@@ -289,12 +306,12 @@ def promise(
         promised = date.fromisoformat(date_text)
     except ValueError:
         view = _view(ledger, clock, config, page, token, notices)
-        return replace(view, problem=Problem.INVALID, promise_error="Choose the date you will pay by.")
+        return replace(view, problem=Problem.INVALID, promise_error=CHOOSE_A_DATE)
     try:
         promise_to_pay(ledger, clock, page, promised=promised, max_days=config.promise_max_days)
     except (InvalidHold, InvalidStateTransition, InvoiceNotPayable) as problem:
         view = _view(ledger, clock, config, page, token, notices)
-        return replace(view, problem=Problem.INVALID, promise_error=problem.message)
+        return replace(view, problem=Problem.INVALID, promise_error=for_payer(problem))
     return Redirect(f"/pay/{token}?promised={promised.isoformat()}", page.invoice.id, page.customer.id)
 
 
