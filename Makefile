@@ -149,7 +149,7 @@ openapi: venv ## regenerate docs/openapi.json
 	$(PY) -m functions.operator_api.openapi > docs/openapi.json
 
 # Payer-facing text (shared/locale/babel.cfg says where it is): extracted into the template messages.pot, merged
-# into each language's messages.po (new messages come untranslated, changed ones fuzzy: translate them, then
+# into each language's messages.po (new and changed messages come untranslated: translate them, then
 # run it again), and compiled into the messages.mo the functions read. The catalog tests fail until all three agree.
 CATALOG_LANGUAGES = $(shell $(PY) -c 'from shared.domain.languages import LANGUAGES; print(*LANGUAGES)')
 catalogs: venv ## extract payer-facing text into shared/locale, update every language's catalog and compile it
@@ -157,7 +157,7 @@ catalogs: venv ## extract payer-facing text into shared/locale, update every lan
 	  --add-location=file --sort-output --no-wrap --project=payportal -o shared/locale/messages.pot shared functions
 	for lang in $(CATALOG_LANGUAGES); do \
 	  if [ -f shared/locale/$$lang/LC_MESSAGES/messages.po ]; then \
-	    $(VENV)/bin/pybabel --quiet update --no-wrap --ignore-obsolete -i shared/locale/messages.pot -d shared/locale -l $$lang; \
+	    $(VENV)/bin/pybabel --quiet update --no-wrap --no-fuzzy-matching --ignore-obsolete -i shared/locale/messages.pot -d shared/locale -l $$lang; \
 	  else $(VENV)/bin/pybabel --quiet init --no-wrap -i shared/locale/messages.pot -d shared/locale -l $$lang; fi; \
 	done
 	$(VENV)/bin/pybabel --quiet compile -d shared/locale

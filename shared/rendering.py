@@ -69,8 +69,9 @@ def format_moment(moment: datetime, locale: str, timezone: str) -> str:
 
 def neutralise(value: Any) -> Any:
     """Every value a template prints passes here (Jinja's `finalize`): free text loses its bidi controls,
-    even if one got into the table before input was cleaned (shared.domain.text)."""
-    if isinstance(value, str) and not isinstance(value, Formatted):
+    even if one got into the table before input was cleaned (shared.domain.text). Markup is what this
+    environment built itself (a translated sentence, a `{% set %}` block), its free text neutralised already."""
+    if isinstance(value, str) and not isinstance(value, Formatted) and not hasattr(value, "__html__"):
         return strip_bidi_controls(value)
     return value
 
@@ -89,12 +90,24 @@ def _language(context: Context) -> str:
     return served_language(str(context.get("lang") or SOURCE_LANGUAGE))
 
 
-def _gettext(context: Context, message: str) -> str:
-    return translations(_language(context)).gettext(message)
+def _gettext(context: Context, message: str, /, **variables: Any) -> str:
+    return _filled(context, translations(_language(context)).gettext(message), variables)
 
 
-def _ngettext(context: Context, singular: str, plural: str, count: int) -> str:
-    return translations(_language(context)).ngettext(singular, plural, count)
+def _ngettext(context: Context, singular: str, plural: str, count: int, /, **variables: Any) -> str:
+    return _filled(context, translations(_language(context)).ngettext(singular, plural, count), variables)
+
+
+def _filled(context: Context, translated: str, variables: dict[str, Any]) -> str:
+    """Jinja's new-style gettext, except that free text in the placeholders loses its bidi controls here, so
+    the sentence as a whole keeps the direction marks Babel put in its amounts (`neutralise` lets it by).
+    In HTML the translation is markup we wrote and each placeholder is escaped (Markup's %)."""
+    from markupsafe import Markup  # lazy: comes with Jinja2, which is loaded by now
+
+    values = {key: neutralise(value) for key, value in variables.items()}
+    if context.eval_ctx.autoescape:
+        return Markup(translated) % values  # noqa: S704  # the translation is ours (the catalogs), as in Jinja
+    return Formatted(translated % values)
 
 
 def _translate(context: Context, text: PayerText, locale: str) -> str:
@@ -106,7 +119,7 @@ def _translate(context: Context, text: PayerText, locale: str) -> str:
         translated = catalog.gettext(text.msgid)
     if not text.params:
         return translated
-    return translated % {key: _placeholder(value, locale) for key, value in text.params}
+    return Formatted(translated % {key: _placeholder(value, locale) for key, value in text.params})
 
 
 def _placeholder(value: object, locale: str) -> object:
@@ -114,7 +127,7 @@ def _placeholder(value: object, locale: str) -> object:
         return format_money(value.minor, value.currency, locale)
     if isinstance(value, date):
         return format_day(value, locale)
-    return value
+    return neutralise(value)
 
 
 @cache
@@ -134,9 +147,10 @@ def environment() -> Environment:
     # Payer-facing text goes through gettext (`{{ _("...") }}`, `{% trans %}`), in the language of the render's
     # `lang`: one environment, so each template is compiled once for every language (decision 103).
     env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts them: whitespace in {% trans %} collapses
-    env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n extension
-        pass_context(_gettext), pass_context(_ngettext), newstyle=True
-    )
+    # Installed as the i18n extension's install_gettext_callables(newstyle=True) would, minus its wrapper: ours
+    # fill the placeholders themselves (`_filled`).
+    env.globals.update(gettext=pass_context(_gettext), ngettext=pass_context(_ngettext))
+    env.newstyle_gettext = True  # type: ignore[attr-defined]  # added by the i18n extension
     env.filters["translate"] = pass_context(_translate)
     env.filters["money"] = format_money
     env.filters["day"] = format_day
@@ -162,9 +176,11 @@ def render(template_name: str, /, **context: Any) -> str:
 
 
 def render_email(name: str, /, **context: Any) -> tuple[str, str, str]:
-    """(subject, text, html) from `emails/<name>.subject.txt`, `.txt` and `.html`."""
+    """(subject, text, html) from `emails/<name>.subject.txt`, `.txt` and `.html`; the HTML's <title> is the
+    subject."""
     subject = render(f"emails/{name}.subject.txt", **context).strip()
-    return subject, render(f"emails/{name}.txt", **context), render(f"emails/{name}.html", **context)
+    text = render(f"emails/{name}.txt", subject=subject, **context)
+    return subject, text, render(f"emails/{name}.html", subject=subject, **context)
 
 
 def qr_svg(text: str, *, title: str) -> str:
