@@ -52,6 +52,7 @@ def _notices() -> Notices:
         cancelled=query("cancelled") == "1",
         card_saved=query("card") == "saved",
         autopay_started=query("autopay") == "on",
+        autopay_stopped=query("autopay") == "off",
         promised=promised_on,
     )
 

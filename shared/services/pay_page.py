@@ -29,6 +29,7 @@ from shared.domain.local_time import local_date
 from shared.domain.money import parse_major_amount
 from shared.domain.payer_text import PayerText, payer_text
 from shared.domain.plans import InvalidPlan, PlanChoice
+from shared.domain.records import InstallmentStatus, Plan, PlanKind
 from shared.services.autopay import disable_autopay, start_autopay_setup
 from shared.services.checkout import (
     CheckoutConfig,
@@ -44,10 +45,10 @@ from shared.services.checkout import (
 from shared.services.gateway import PaymentGateway
 from shared.services.plans import (
     choices_for,
+    failed_installment,
     start_card_update,
     start_installment_checkout,
     start_plan,
-    waiting_installment,
 )
 from shared.services.ports import Ledger
 
@@ -58,6 +59,7 @@ _BUSY = (PaymentInProgress, ConcurrentUpdate)
 UNEXPLAINED = payer_text("This could not be done just now. Please reload the page and try again.")
 CHOOSE_A_PLAN = payer_text("Choose one of the plans below.")
 CHOOSE_A_DATE = payer_text("Choose the date you will pay by.")
+PLAN_DATES_APPLY = payer_text("This invoice is being paid in installments: the dates of its plan apply.")
 
 
 def for_payer(problem: DomainError) -> PayerText:
@@ -112,6 +114,17 @@ class WaitingInstallment:
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduledPayment:
+    """One installment of the invoice's plan, as the page lists the schedule."""
+
+    number: int
+    due_on: date
+    amount: int
+    paid: bool
+    failed: bool  # its last charge failed (the page offers to pay it)
+
+
+@dataclass(frozen=True, slots=True)
 class PromiseWindow:
     """The dates the customer may promise to pay by, in their own calendar."""
 
@@ -126,6 +139,7 @@ class Notices:
     cancelled: bool = False  # back from Checkout without paying
     card_saved: bool = False
     autopay_started: bool = False
+    autopay_stopped: bool = False
     promised: date | None = None  # the date just promised
 
 
@@ -147,8 +161,9 @@ class PayPageView:
     waiting: WaitingInstallment | None
     in_plan: bool  # a plan (installments or autopay) is paying the invoice off
     autopay: bool  # the customer's future invoices are charged automatically
-    promise: PromiseWindow | None  # None: no promise may be made now
+    promise: PromiseWindow | None  # None: no promise may be made now (nor while an installment plan runs)
     notices: Notices
+    schedule: tuple[ScheduledPayment, ...] = ()  # the installment plan paying the invoice off, if one is
     problem: Problem | None = None
     amount_entered: str = ""  # shown again next to its error
     amount_error: PayerText | None = None
@@ -190,11 +205,13 @@ def _view(
     ledger: Ledger, clock: Clock, config: PayPageConfig, page: PayPage, token: str, notices: Notices
 ) -> PayPageView:
     invoice, customer, now = page.invoice, page.customer, clock.now()
-    latest = latest_promise_date(invoice, customer.timezone, now, config.promise_max_days)
-    waiting = waiting_installment(ledger, invoice) if invoice.active_plan else None
+    plan = ledger.get_plan(invoice.id, invoice.active_plan) if invoice.active_plan else None
+    schedule = _schedule(plan)
+    # An installment plan has its own dates: no promise to pay is offered beside it.
+    latest = None if schedule else latest_promise_date(invoice, customer.timezone, now, config.promise_max_days)
+    due = failed_installment(plan)
     waiting_view = None
-    if waiting is not None:
-        plan, due = waiting
+    if plan is not None and due is not None:
         waiting_view = WaitingInstallment(due.number, of=len(plan.installments), amount=due.amount, due_on=due.due_on)
     return PayPageView(
         token=token,
@@ -208,6 +225,23 @@ def _view(
         autopay=customer.autopay is not None,
         promise=PromiseWindow(local_date(now, customer.timezone), latest) if latest else None,
         notices=notices,
+        schedule=schedule,
+    )
+
+
+def _schedule(plan: Plan | None) -> tuple[ScheduledPayment, ...]:
+    if plan is None or plan.kind is not PlanKind.INSTALLMENTS:
+        return ()
+    current = failed_installment(plan)
+    return tuple(
+        ScheduledPayment(
+            number=i.number,
+            due_on=i.due_on,
+            amount=i.amount,
+            paid=i.status is InstallmentStatus.PAID,
+            failed=current is not None and i.number == current.number,
+        )
+        for i in plan.installments
     )
 
 
@@ -302,6 +336,10 @@ def promise(
 ) -> Redirect | PayPageView:
     """The customer promises to pay by a date (ISO, from the date input): reminders pause until then."""
     page = open_pay_link(ledger, clock, token)
+    if page.invoice.active_plan:  # an installment plan's dates stand: the page offers no promise beside them
+        on_plan = _view(ledger, clock, config, page, token, notices)
+        if on_plan.schedule:
+            return replace(on_plan, problem=Problem.CONFLICT, promise_error=PLAN_DATES_APPLY)
     try:
         promised = date.fromisoformat(date_text)
     except ValueError:

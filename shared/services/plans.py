@@ -140,7 +140,11 @@ def start_card_update(
 def waiting_installment(ledger: Ledger, invoice: Invoice) -> tuple[Plan, Installment] | None:
     """The installment of the invoice's plan that failed and can be paid on the pay page, if any."""
     plan = ledger.get_plan(invoice.id, invoice.active_plan) if invoice.active_plan else None
+    installment = failed_installment(plan)
+    return (plan, installment) if plan is not None and installment is not None else None
+
+
+def failed_installment(plan: Plan | None) -> Installment | None:
+    """The plan's current installment when its last charge failed: the customer may pay it on the page."""
     installment = plan.current if plan else None
-    if plan is None or installment is None or installment.status is not InstallmentStatus.FAILED:
-        return None
-    return plan, installment
+    return installment if installment is not None and installment.status is InstallmentStatus.FAILED else None
