@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared.domain.languages import LANGUAGES, served_language
 from shared.domain.payer_text import Amount, payer_plural, payer_text
@@ -93,3 +95,8 @@ def test_a_count_picks_each_languages_plural_form() -> None:
     assert "Les montants en KWD ont au plus 1 décimale." in html
     assert "Les montants en KWD ont au plus 3 décimales." in html
     assert one.english() == "Amounts in KWD have at most 1 decimal." and many.english().endswith("3 decimals.")
+
+
+@given(st.text(max_size=40))
+def test_any_locale_at_all_is_served_a_language_payportal_has(locale: str) -> None:
+    assert served_language(locale) in LANGUAGES
