@@ -69,9 +69,8 @@ def format_moment(moment: datetime, locale: str, timezone: str) -> str:
 
 def neutralise(value: Any) -> Any:
     """Every value a template prints passes here (Jinja's `finalize`): free text loses its bidi controls,
-    even if one got into the table before input was cleaned (shared.domain.text). Markup is what this
-    environment built itself (a translated sentence, a `{% set %}` block), its free text neutralised already."""
-    if isinstance(value, str) and not isinstance(value, Formatted) and not hasattr(value, "__html__"):
+    even if one got into the table before input was cleaned (shared.domain.text)."""
+    if isinstance(value, str) and not isinstance(value, Formatted):
         return strip_bidi_controls(value)
     return value
 
@@ -100,14 +99,27 @@ def _ngettext(context: Context, singular: str, plural: str, count: int, /, **var
 
 def _filled(context: Context, translated: str, variables: dict[str, Any]) -> str:
     """Jinja's new-style gettext, except that free text in the placeholders loses its bidi controls here, so
-    the sentence as a whole keeps the direction marks Babel put in its amounts (`neutralise` lets it by).
+    the sentence as a whole keeps the direction marks Babel put in its amounts (`neutralise` lets Formatted text and FormattedMarkup by).
     In HTML the translation is markup we wrote and each placeholder is escaped (Markup's %)."""
     from markupsafe import Markup  # lazy: comes with Jinja2, which is loaded by now
 
     values = {key: neutralise(value) for key, value in variables.items()}
     if context.eval_ctx.autoescape:
-        return Markup(translated) % values  # noqa: S704  # the translation is ours (the catalogs), as in Jinja
+        sentence = Markup(translated) % values  # noqa: S704  # the translation is ours (the catalogs), as in Jinja
+        return _formatted_markup()(sentence)
     return Formatted(translated % values)
+
+
+@cache
+def _formatted_markup() -> type[str]:
+    """Markup that `neutralise` lets by, as it does Formatted text: a translated sentence whose free text was
+    neutralised when it was filled in. Built on first use: markupsafe loads with Jinja2."""
+    from markupsafe import Markup
+
+    class FormattedMarkup(Markup, Formatted):
+        __slots__ = ()
+
+    return FormattedMarkup
 
 
 def _translate(context: Context, text: PayerText, locale: str) -> str:

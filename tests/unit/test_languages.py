@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from shared.domain.languages import LANGUAGES, served_language
 from shared.domain.payer_text import Amount, payer_plural, payer_text
-from shared.rendering import render, translations
+from shared.rendering import environment, format_money, render, translations
 
 
 @pytest.mark.parametrize(
@@ -100,3 +100,17 @@ def test_a_count_picks_each_languages_plural_form() -> None:
 @given(st.text(max_size=40))
 def test_any_locale_at_all_is_served_a_language_payportal_has(locale: str) -> None:
     assert served_language(locale) in LANGUAGES
+
+
+@pytest.mark.parametrize("autoescape", [True, False])
+def test_a_translated_sentence_keeps_an_amounts_direction_marks_and_drops_those_of_free_text(autoescape: bool) -> None:
+    # Given an Arabic-locale amount (Babel marks its direction) and a name with an override in one sentence
+    template = environment().from_string(
+        "{% autoescape " + str(autoescape).lower() + ' %}{{ _("Hello %(name)s,", name=name) }} '
+        '{{ _("Enter at least %(minimum)s.", minimum=minimum) }}{% endautoescape %}'
+    )
+    # When it is rendered
+    text = template.render(lang="en", name="\u202eEve <b>", minimum=format_money(12_345, "USD", "ar-EG"))
+    # Then the amount's mark stays, the name's override goes, and markup is escaped where HTML is written
+    assert "\u200f" in text and "\u202e" not in text
+    assert ("Eve &lt;b&gt;" if autoescape else "Eve <b>") in text
