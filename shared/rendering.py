@@ -99,8 +99,9 @@ def _ngettext(context: Context, singular: str, plural: str, count: int, /, **var
 
 def _filled(context: Context, translated: str, variables: dict[str, Any]) -> str:
     """Jinja's new-style gettext, except that free text in the placeholders loses its bidi controls here, so
-    the sentence as a whole keeps the direction marks Babel put in its amounts (`neutralise` lets Formatted text and FormattedMarkup by).
-    In HTML the translation is markup we wrote and each placeholder is escaped (Markup's %)."""
+    the sentence as a whole keeps the direction marks Babel put in its amounts (`neutralise` lets Formatted
+    text and FormattedMarkup by). In HTML the translation is markup we wrote and each placeholder is escaped
+    (Markup's %)."""
     from markupsafe import Markup  # lazy: comes with Jinja2, which is loaded by now
 
     values = {key: neutralise(value) for key, value in variables.items()}

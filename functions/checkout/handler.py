@@ -21,7 +21,7 @@ from shared.domain.errors import NotFound, PayLinkInvalid
 from shared.domain.payer_text import payer_text
 from shared.observability import logger, metrics
 from shared.services import pay_page
-from shared.services.pay_page import Notices, PayPageView, Problem, Redirect, ReturnView
+from shared.services.pay_page import Notices, PayPageView, Problem, Redirect, ReturnView, SetupReturnView
 
 app = APIGatewayRestResolver()
 
@@ -182,8 +182,8 @@ def returned_from_setup(invoice_id: str) -> Response[str]:
     outcome = pay_page.returned_from_setup(
         wiring.ledger(), business_clock(), invoice_id=invoice_id, notice=notice, cookie_token=_remembered_link()
     )
-    if outcome is None:
-        return page(200, "setup_return.html", saved=bool(notice))
+    if isinstance(outcome, SetupReturnView):
+        return page(200, "setup_return.html", saved=bool(notice), lang=outcome.lang)
     return redirect(outcome.url)
 
 

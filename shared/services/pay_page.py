@@ -384,12 +384,25 @@ def returned(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SetupReturnView:
+    """The page after a card setup, for a browser without the invoice's pay link: it says to open the email."""
+
+    locale: str
+
+    @property
+    def lang(self) -> str:
+        return served_language(self.locale)
+
+
 def returned_from_setup(
     ledger: Ledger, clock: Clock, *, invoice_id: str, notice: str, cookie_token: str | None
-) -> Redirect | None:
+) -> Redirect | SetupReturnView:
     """Back from Checkout in setup mode: to the pay page with `notice` (e.g. "card=saved") when this
-    browser holds the invoice's pay link; None when it does not (the page then says to open the email)."""
+    browser holds the invoice's pay link; else the setup page, in the invoice's customer's language."""
     token = _own_link(ledger, clock, cookie_token, invoice_id)
     if token is None:
-        return None
+        invoice = ledger.get_invoice(invoice_id)
+        customer = ledger.get_customer(invoice.customer_id) if invoice else None
+        return SetupReturnView(locale=customer.locale if customer else "en")
     return Redirect(f"/pay/{token}" + (f"?{notice}" if notice else ""), invoice_id, "")

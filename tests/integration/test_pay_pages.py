@@ -328,3 +328,23 @@ def test_when_stripe_cannot_be_reached_the_operator_gets_a_502_and_nothing_is_re
     assert json_body(response)["error"]["code"] == "payment_provider_error"
     kept = [i["sk"] for i in aws.items(f"INVOICE#{invoice['id']}")]
     assert not [sk for sk in kept if sk.startswith(("CHECKOUT#", "OPEN_CHECKOUT"))]  # no session recorded
+
+
+def test_back_from_a_card_setup_without_the_link_the_page_is_in_the_customers_language(
+    partial_invoice: dict[str, Any],
+) -> None:
+    from functions.checkout.handler import lambda_handler
+
+    path = f"/pay/return/{partial_invoice['id']}"
+    event = api_event(
+        "GET",
+        path,
+        resource="/pay/return/{invoice_id}",
+        path_parameters={"invoice_id": partial_invoice["id"]},
+        query={"card": "saved"},
+        operator=False,
+    )
+    response = lambda_handler(event, FakeLambdaContext())
+
+    assert response["statusCode"] == 200
+    assert '<html lang="de">' in response["body"] and "Karte gespeichert" in response["body"]

@@ -22,6 +22,7 @@ from shared.services.pay_page import (
     PromiseWindow,
     Redirect,
     ReturnView,
+    SetupReturnView,
     pay,
     promise,
     returned,
@@ -348,4 +349,8 @@ def test_back_from_saving_a_card_goes_to_the_page_with_the_notice_only_with_the_
     clock = FixedClock(NOW)
     back = returned_from_setup(ledger, clock, invoice_id=invoice.id, notice="card=saved", cookie_token=token)
     assert isinstance(back, Redirect) and back.url == f"/pay/{token}?card=saved"
-    assert returned_from_setup(ledger, clock, invoice_id=invoice.id, notice="", cookie_token=None) is None
+    assert returned_from_setup(ledger, clock, invoice_id=invoice.id, notice="", cookie_token=None) == SetupReturnView(
+        "en-GB"
+    )
+    unknown = returned_from_setup(ledger, clock, invoice_id="inv_nope", notice="", cookie_token=None)
+    assert unknown == SetupReturnView("en") and unknown.lang == "en"
