@@ -15,6 +15,7 @@ from shared.domain.messages import Event, EventName
 from shared.domain.payer_text import PayerText
 from shared.services.checkout import PROMISE_REASON, CheckoutConfig, ReturnState
 from shared.services.pay_page import (
+    UNEXPLAINED,
     Notices,
     PayPageConfig,
     PayPageView,
@@ -191,6 +192,8 @@ def test_anything_in_the_amount_field_is_checkout_or_the_page_with_its_message(a
     text = amount_text.strip()
     outcome = pay(ledger, FakeGateway(), FixedClock(NOW), CONFIG, token=token, amount_text=text, notices=Notices())
     assert isinstance(outcome, Redirect) or (outcome.problem is Problem.INVALID and outcome.amount_error)
+    # and the page says what is wrong in the payer's words, never the catch-all
+    assert isinstance(outcome, Redirect) or outcome.amount_error != UNEXPLAINED
 
 
 def test_an_invoice_without_partial_payments_must_be_paid_in_full() -> None:
