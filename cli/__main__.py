@@ -384,7 +384,14 @@ def _import(args: argparse.Namespace, api: OperatorApi, out: TextIO) -> int:
         drawn.clear()
 
     progress = Progress(update=update, say=say)
-    return run_import(api, content, format_for(args.file, args.format), key=args.idempotency_key, progress=progress)
+    return run_import(
+        api,
+        content,
+        format_for(args.file, args.format),
+        key=args.idempotency_key,
+        progress=progress,
+        upload=adapters.upload_file,
+    )
 
 
 def _count(value: str) -> int:

@@ -355,3 +355,15 @@ def _json(raw: bytes) -> Any:
         return json.loads(raw)
     except ValueError:
         return None
+
+
+def upload_file(url: str, fields: dict[str, str], data: bytes) -> None:
+    """POST a file to a presigned S3 form (the import uploads'): the form's fields, then the file."""
+    import requests  # lazy: only `payportal import` of a large file uploads anything
+
+    try:
+        reply = requests.post(url, data=fields, files={"file": ("import", data)}, timeout=300)
+    except requests.RequestException as error:
+        raise SetupError(f"the upload failed: {type(error).__name__}") from None
+    if not 200 <= reply.status_code < 300:
+        raise SetupError(f"the upload was refused: HTTP {reply.status_code}")

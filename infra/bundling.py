@@ -31,7 +31,9 @@ LOCK_FILE: Final = "requirements.lock"
 UV_IN_REPO: Final = Path(".tools/bin/uv")
 
 # Lambda's platform for RUNTIME and ARCHITECTURE (infra/components/lambdas.py); change together.
-LAYER_PYTHON_PLATFORM: Final = "aarch64-manylinux2014"
+# Lambda's Python 3.13 runtime is Amazon Linux 2023 (glibc 2.34): manylinux_2_28 wheels run there, as do older
+# ones (manylinux2014 is 2_17). Pillow (fpdf2's) publishes its arm64 wheels for 2_28 only.
+LAYER_PYTHON_PLATFORM: Final = "aarch64-manylinux_2_28"
 LAYER_PYTHON_VERSION: Final = "3.13"
 
 SHARED_PACKAGE: Final = "shared"

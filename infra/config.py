@@ -10,6 +10,9 @@ Context keys (defaults in cdk.json, override with `cdk synth -c key=value`):
 | payportal:supportContact       | shown on error pages and emails                                |
 | payportal:paymentMethodTypes   | Stripe Checkout payment method types, comma-separated          |
 | payportal:businessName         | the name customers see on pages and emails                     |
+| payportal:businessAddress      | its address on documents (PDFs); lines separated by newlines   |
+| payportal:businessTaxId        | its tax id (VAT number, EIN) on documents; empty: none         |
+| payportal:businessLogo         | a PNG or JPEG file name in shared/branding/ for documents      |
 | payportal:nag                  | `false` turns the cdk-nag checks off                           |
 | payportal:alarmEmail           | subscribed to the alarm topic (confirm the email); empty: none |
 | payportal:domainName           | custom domain of the API and pay pages (`pay.example.com`)     |
@@ -22,17 +25,25 @@ Context keys (defaults in cdk.json, override with `cdk synth -c key=value`):
 | payportal:digestHour           | the local hour (0-23) it is sent at; default 7                 |
 | payportal:digestTimezone       | the IANA zone of that hour and of its "today"; default UTC     |
 |                                | (also the days of the accounting exports)                      |
+| payportal:auditTrail           | `true`/`false`: a CloudTrail trail of the account's management |
+|                                | events (default true; false where an organization trail exists)|
+| payportal:auditTrailDays       | days the trail's log files are kept (default 400)              |
+| payportal:tableDataEvents      | `true`: the trail also records every read and write of the     |
+|                                | table (data events, billed per event); default false           |
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aws_cdk import RemovalPolicy, aws_logs
 from constructs import Node
+
+from shared.config import BRANDING_DIR
 
 CONTEXT_STAGE: Final = "stage"
 CONTEXT_SES_SENDER: Final = "payportal:sesSender"
@@ -40,6 +51,10 @@ CONTEXT_PUBLIC_BASE_URL: Final = "payportal:publicBaseUrl"
 CONTEXT_SUPPORT_CONTACT: Final = "payportal:supportContact"
 CONTEXT_PAYMENT_METHOD_TYPES: Final = "payportal:paymentMethodTypes"
 CONTEXT_BUSINESS_NAME: Final = "payportal:businessName"
+CONTEXT_BUSINESS_ADDRESS: Final = "payportal:businessAddress"
+CONTEXT_BUSINESS_TAX_ID: Final = "payportal:businessTaxId"
+CONTEXT_BUSINESS_LOGO: Final = "payportal:businessLogo"
+LOGO_SUFFIXES: Final = (".png", ".jpg", ".jpeg")
 CONTEXT_NAG: Final = "payportal:nag"
 CONTEXT_ALARM_EMAIL: Final = "payportal:alarmEmail"
 CONTEXT_DOMAIN_NAME: Final = "payportal:domainName"
@@ -50,6 +65,10 @@ CONTEXT_RESERVED_CONCURRENCY: Final = "payportal:reservedConcurrency"
 CONTEXT_DIGEST_RECIPIENTS: Final = "payportal:digestRecipients"
 CONTEXT_DIGEST_HOUR: Final = "payportal:digestHour"
 CONTEXT_DIGEST_TIMEZONE: Final = "payportal:digestTimezone"
+CONTEXT_AUDIT_TRAIL: Final = "payportal:auditTrail"
+CONTEXT_AUDIT_TRAIL_DAYS: Final = "payportal:auditTrailDays"
+CONTEXT_TABLE_DATA_EVENTS: Final = "payportal:tableDataEvents"
+DEFAULT_AUDIT_TRAIL_DAYS: Final = 400  # over a year: PCI DSS keeps audit history 12 months
 DEFAULT_DIGEST_HOUR: Final = 7
 
 STAGES: Final = ("dev", "prod")
@@ -68,6 +87,9 @@ class StageConfig:
     support_contact: str
     payment_method_types: str
     business_name: str
+    business_address: str = ""  # its lines, separated by newlines
+    business_tax_id: str = ""
+    business_logo: str = ""  # a file name in shared/branding/
     alarm_email: str = ""  # empty: alarms go to the topic only
     domain_name: str = ""  # empty: the API's execute-api URL
     certificate_arn: str = ""
@@ -77,6 +99,9 @@ class StageConfig:
     digest_recipients: tuple[str, ...] = ()  # empty: the digest runs daily and sends nothing
     digest_hour: int = DEFAULT_DIGEST_HOUR
     digest_timezone: str = "UTC"
+    audit_trail: bool = True
+    audit_trail_days: int = DEFAULT_AUDIT_TRAIL_DAYS
+    table_data_events: bool = False
 
     @classmethod
     def from_context(cls, node: Node) -> StageConfig:
@@ -113,6 +138,14 @@ class StageConfig:
         if reserve not in ("true", "false"):
             raise InvalidContextError(f"context {CONTEXT_RESERVED_CONCURRENCY!r} must be true or false")
         recipients, hour, timezone = _digest(value)
+        trail, trail_days, data_events = _audit_trail(value)
+        logo = value(CONTEXT_BUSINESS_LOGO)
+        if logo and (Path(logo).name != logo or not logo.lower().endswith(LOGO_SUFFIXES)):
+            raise InvalidContextError(
+                f"context {CONTEXT_BUSINESS_LOGO!r} must be a PNG or JPEG file name in shared/branding/, got {logo!r}"
+            )
+        if logo and not (BRANDING_DIR / logo).is_file():
+            raise InvalidContextError(f"context {CONTEXT_BUSINESS_LOGO!r}: no file shared/branding/{logo}")
         return cls(
             stage=stage,
             sender_email=sender_email,
@@ -120,6 +153,9 @@ class StageConfig:
             support_contact=value(CONTEXT_SUPPORT_CONTACT, sender_email),
             payment_method_types=value(CONTEXT_PAYMENT_METHOD_TYPES, "card"),
             business_name=value(CONTEXT_BUSINESS_NAME, DEFAULT_BUSINESS_NAME),
+            business_address=value(CONTEXT_BUSINESS_ADDRESS),
+            business_tax_id=value(CONTEXT_BUSINESS_TAX_ID),
+            business_logo=logo,
             alarm_email=alarm_email,
             domain_name=domain_name,
             certificate_arn=certificate_arn,
@@ -129,6 +165,9 @@ class StageConfig:
             digest_recipients=recipients,
             digest_hour=hour,
             digest_timezone=timezone,
+            audit_trail=trail,
+            audit_trail_days=trail_days,
+            table_data_events=data_events,
         )
 
     @property
@@ -180,3 +219,21 @@ def _digest(value: Callable[[str, str], str]) -> tuple[tuple[str, ...], int, str
 def nag_enabled(node: Node) -> bool:
     """cdk-nag runs unless the context says `false` (a string from `-c`, or a JSON false)."""
     return str(node.try_get_context(CONTEXT_NAG)).strip().lower() != "false"
+
+
+def _flag(value: Callable[[str, str], str], key: str, default: bool) -> bool:
+    raw = value(key, "true" if default else "false").lower()
+    if raw not in ("true", "false"):
+        raise InvalidContextError(f"context {key!r} must be true or false, got {raw!r}")
+    return raw == "true"
+
+
+def _audit_trail(value: Callable[[str, str], str]) -> tuple[bool, int, bool]:
+    trail = _flag(value, CONTEXT_AUDIT_TRAIL, True)
+    raw_days = value(CONTEXT_AUDIT_TRAIL_DAYS, str(DEFAULT_AUDIT_TRAIL_DAYS))
+    if not raw_days.isdigit() or not 90 <= int(raw_days) <= 3653:
+        raise InvalidContextError(f"context {CONTEXT_AUDIT_TRAIL_DAYS!r} must be a whole number of days, 90 to 3653")
+    data_events = _flag(value, CONTEXT_TABLE_DATA_EVENTS, False)
+    if data_events and not trail:
+        raise InvalidContextError(f"context {CONTEXT_TABLE_DATA_EVENTS!r} needs the trail ({CONTEXT_AUDIT_TRAIL!r})")
+    return trail, int(raw_days), data_events

@@ -17,7 +17,9 @@ Each construct owns one concern; this stack wires them and decides who may do wh
 | imports      | Get, Put, Update |              |          |                 | imports queue + DLQ |
 | webhook_delivery | Get, Query, Put |            |          |                 | queue + DLQ (deliveries) |
 
-operator_api and console also send to the imports queue (POST /v1/imports, the console's Import page).
+operator_api and console also send to the imports queue (POST /v1/imports, the console's Import page), as does
+the imports worker (an uploaded file's chunks); operator_api signs upload forms for, and reads, the import uploads
+bucket; the imports worker reads and deletes its files.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from aws_cdk import CfnOutput, Stack, Tags, aws_iam, aws_lambda
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
+from infra.components.access_logs import AccessLogs
 from infra.components.api import PayportalApi
+from infra.components.audit_trail import AuditTrail
 from infra.components.console import ConsoleSignIn
 from infra.components.email import Email
 from infra.components.events import DomainEvents
@@ -60,6 +64,8 @@ WEBHOOKS_ID: Final = "Webhooks"
 WEBHOOK_DELIVERY_FUNCTION: Final = "webhook_delivery"
 CONSOLE_ID: Final = "Console"
 IMPORTS_ID: Final = "Imports"
+ACCESS_LOGS_ID: Final = "AccessLogs"
+AUDIT_TRAIL_ID: Final = "AuditTrail"
 OUTPUT_CONSOLE_USER_POOL_ID: Final = "ConsoleUserPoolId"
 
 OUTPUT_API_URL: Final = "ApiUrl"
@@ -77,7 +83,10 @@ IMPORTS_FUNCTION: Final = "imports"
 OPERATOR_API_FUNCTION: Final = "operator_api"
 # Functions that call Stripe and so read its secret (the outbox: how a receipt's payment was made).
 # console: recording a payment received outside Stripe closes the invoice's open Checkout Session at Stripe.
-STRIPE_FUNCTIONS: Final = ("checkout", "webhooks", "operator_api", "charges", "outbox", "reconcile", "console")
+# account: autopay turned on from the account opens Checkout in setup mode.
+STRIPE_FUNCTIONS: Final = (
+    "checkout", "webhooks", "operator_api", "charges", "outbox", "reconcile", "console", "account",
+)  # fmt: skip
 
 TAGS: Final = {"project": "payportal"}
 
@@ -108,6 +117,19 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
         "dynamodb:Query",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
+    ),
+    # The customer's account: its code challenges, sessions and rate counters (GetItem; TransactWriteItems of a
+    # Put and a Delete at sign-in, of a Put and the email's outbox Put at each code; UpdateItem for wrong tries,
+    # counters and idle time; DeleteItem at sign-out); the statement's reads (customers by BatchGetItem, their
+    # invoices and payments from by_owner, the address from the lists index); a pay link or autopay turned off
+    # through the ledger (Puts, BatchGetItem to recognise its own commit).
+    "account": (
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
     ),
     # UpdateItem: the counters (Change.tallies) a payment, refund or dispute moves, in its transaction (and
     # the reminder's, for a payment through its link: shared/services/reminder_report.py).
@@ -192,6 +214,7 @@ INDEX_READERS: dict[str, tuple[str, ...]] = {
     "operator_api": (schema.BY_OWNER_INDEX, schema.DUE_WORK_INDEX, schema.OPEN_BALANCES_INDEX, schema.LISTS_INDEX),
     # Today: reminders due, Stripe events failed or flagged (due_work); overdue, promised, disputed, by number (lists)
     "console": (schema.BY_OWNER_INDEX, schema.DUE_WORK_INDEX, schema.LISTS_INDEX),  # by_owner: the Customer page
+    "account": (schema.BY_OWNER_INDEX, schema.LISTS_INDEX),  # a customer's invoices and payments; an address
     "reminders": (schema.DUE_WORK_INDEX,),
     "charges": (schema.DUE_WORK_INDEX,),
     "balances": (schema.OPEN_BALANCES_INDEX,),
@@ -261,6 +284,14 @@ class PayportalStack(Stack):
         self.scheduling = Scheduling(
             self, SCHEDULING_ID, config=config, key=self.storage.key, functions=self.lambdas.functions
         )
+        self.access_logs = AccessLogs(self, ACCESS_LOGS_ID)
+        self.audit_trail = (
+            AuditTrail(
+                self, AUDIT_TRAIL_ID, config=config, access_logs=self.access_logs.bucket, table=self.storage.table
+            )
+            if config.audit_trail
+            else None
+        )
         self.imports = ImportQueue(
             self,
             IMPORTS_ID,
@@ -268,6 +299,8 @@ class PayportalStack(Stack):
             key=self.storage.key,
             worker=self.lambdas.functions[IMPORTS_FUNCTION],
             senders=(self.lambdas.functions[OPERATOR_API_FUNCTION], self.lambdas.functions[CONSOLE_FUNCTION]),
+            uploader=self.lambdas.functions[OPERATOR_API_FUNCTION],
+            access_logs=self.access_logs.bucket,
         )
         self.webhooks = OutboundWebhooks(
             self,
@@ -366,6 +399,7 @@ class PayportalStack(Stack):
             "webhooks": "invoked synchronously by API Gateway: a failure is a 5xx, and Stripe redelivers",
             "operator_api": "invoked synchronously by API Gateway: a failure is the HTTP response",
             "console": "invoked synchronously by API Gateway: a failure is the page it answers",
+            "account": "invoked synchronously by API Gateway: a failure is the page it answers",
             "outbox": "invoked by the DynamoDB stream event source, whose on-failure destination is the outbox DLQ",
             "imports": "invoked by the imports queue's SQS event source, whose redrive policy moves failing chunks "
             "to the imports DLQ",

@@ -7,7 +7,8 @@ quirks as API Gateway:
   Token"}` (API Gateway does not tell "no such route" from "not allowed");
 - `iam` routes need a valid SigV4 signature (`local.sigv4`), else 403 with API Gateway's messages;
 - `path` keeps its percent-encoding, path and query parameters are decoded, empty parameter maps are
-  `null`; bodies that are not text, JSON, form or XML arrive base64-encoded with `isBase64Encoded`;
+  `null`; bodies of a binary media type (shared.routes.BINARY_MEDIA_TYPES: every type) and any that are not
+  UTF-8 text arrive base64-encoded with `isBase64Encoded`;
 - a handler that raises, or answers something that is not a proxy response, is 502 `{"message":
   "Internal server error"}`.
 `/_local/...` (no auth) belongs to the local stack only, see `local.control`.
@@ -35,7 +36,7 @@ from local.config import ACCOUNT_ID, HOST
 from local.lambda_runtime import FunctionNotFound, FunctionResolver
 from local.sigv4 import CallerIdentity, ReceivedRequest, SignatureRejected, verify_request
 from shared.clock import wall_clock_now
-from shared.routes import ROUTES, Route
+from shared.routes import BINARY_MEDIA_TYPES, ROUTES, Route
 
 logger = logging.getLogger("local.api")
 
@@ -114,10 +115,20 @@ def _is_text(content_type: str | None) -> bool:
     return media_type.startswith(_TEXT_TYPES) or media_type.endswith(("+json", "+xml"))
 
 
+def _is_binary(content_type: str | None) -> bool:
+    """Whether API Gateway treats a body of this type as binary (shared.routes.BINARY_MEDIA_TYPES)."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    for pattern in BINARY_MEDIA_TYPES:
+        kind, _, subtype = pattern.partition("/")
+        if kind == "*" or (media_type.partition("/")[0] == kind and subtype in ("*", media_type.partition("/")[2])):
+            return True
+    return False
+
+
 def _encode_body(body: bytes, content_type: str | None) -> tuple[str | None, bool]:
     if not body:
         return None, False
-    if _is_text(content_type):
+    if _is_text(content_type) and not _is_binary(content_type):
         try:
             return body.decode("utf-8"), False
         except UnicodeDecodeError:

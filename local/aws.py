@@ -105,6 +105,7 @@ class Resources:
     ses_configuration_set: str
     reminders_queue_url: str
     imports_queue_url: str
+    imports_bucket: str
     webhooks_queue_url: str
     console_user_pool_id: str
     console_client_id: str
@@ -135,6 +136,8 @@ def provision(endpoint_url: str, config: StackConfig) -> Resources:
     queue_url = sqs.create_queue(QueueName=config.events_queue_name)["QueueUrl"]
     reminders_queue_url = sqs.create_queue(QueueName=config.reminders_queue_name)["QueueUrl"]
     imports_queue_url = sqs.create_queue(QueueName=config.imports_queue_name)["QueueUrl"]
+    # The import uploads bucket (presigned POST forms from POST /v1/imports/uploads)
+    client("s3", endpoint_url).create_bucket(Bucket=config.imports_bucket)
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     # EventBridge has no "match everything" pattern; every event on the bus carries our account.
     events.put_rule(
@@ -178,6 +181,7 @@ def provision(endpoint_url: str, config: StackConfig) -> Resources:
         ses_configuration_set=config.ses_configuration_set,
         reminders_queue_url=reminders_queue_url,
         imports_queue_url=imports_queue_url,
+        imports_bucket=config.imports_bucket,
         webhooks_queue_url=webhooks_queue_url,
     )
 

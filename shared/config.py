@@ -14,12 +14,16 @@ Environment variables (CDK sets them in AWS; the local stack sets them for `make
 | PAYPORTAL_STRIPE_API_BASE        | only for the local stack: where the Stripe SDK sends requests  |
 | PAYPORTAL_PAY_LINK_TTL_DAYS      | how long a pay link stays valid (default 90)                   |
 | PAYPORTAL_BUSINESS_NAME          | the name customers see on pages and emails                     |
+| PAYPORTAL_BUSINESS_ADDRESS       | its address on documents (PDFs), one line per line             |
+| PAYPORTAL_BUSINESS_TAX_ID        | its tax id (VAT number, EIN) on documents; empty: none         |
+| PAYPORTAL_BUSINESS_LOGO          | a PNG or JPEG in shared/branding/ drawn on documents; empty: none |
 | PAYPORTAL_PROMISE_MAX_DAYS       | how far ahead a customer may promise to pay (default 14)       |
 | PAYPORTAL_CHARGE_RETRY_DAYS      | days between retries of a declined off-session charge (3,5,7) |
 | PAYPORTAL_AUTOPAY_NOTICE_DAYS    | days before the due date an autopay charge is announced (3)   |
 | PAYPORTAL_SES_CONFIGURATION_SET  | SES configuration set whose events report bounces, complaints  |
 | PAYPORTAL_REMINDERS_QUEUE_URL    | SQS queue where a dunning run out of time leaves the rest      |
 | PAYPORTAL_IMPORTS_QUEUE_URL      | SQS queue of bulk imports' chunks (operator API, the worker)   |
+| PAYPORTAL_IMPORTS_BUCKET         | S3 bucket of files uploaded for an import (operator API, the worker) |
 | PAYPORTAL_DIGEST_RECIPIENTS      | the operator's addresses for the morning digest, comma-separated; empty: none |
 | PAYPORTAL_DIGEST_TIMEZONE        | the operator's IANA time zone: the digest's "today" (default UTC) |
 | PAYPORTAL_CONSOLE_CLIENT_ID      | the console's Cognito app client (the console function only)   |
@@ -33,6 +37,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
+
+# The business's logo (PAYPORTAL_BUSINESS_LOGO) is a file here, shipped with shared/ in every function's code.
+BRANDING_DIR = Path(__file__).parent / "branding"
 
 
 class ConfigurationError(RuntimeError):
@@ -51,6 +59,9 @@ class Settings:
     stripe_api_base: str | None
     pay_link_ttl_days: int
     business_name: str
+    business_address: tuple[str, ...] = ()
+    business_tax_id: str = ""
+    business_logo: str = ""
     promise_max_days: int = 14
     ses_configuration_set: str | None = None
     autopay_notice_days: int = 3
@@ -61,6 +72,7 @@ class Settings:
     console_client_id: str | None = None
     console_user_pool_id: str | None = None
     imports_queue_url: str | None = None
+    imports_bucket: str | None = None
     webhooks_queue_url: str | None = None
     local_stack: bool = False
 
@@ -87,6 +99,11 @@ class Settings:
             stripe_api_base=env.get("PAYPORTAL_STRIPE_API_BASE") or None,
             pay_link_ttl_days=int(env.get("PAYPORTAL_PAY_LINK_TTL_DAYS", "90")),
             business_name=env.get("PAYPORTAL_BUSINESS_NAME", "payportal"),
+            business_address=tuple(
+                line.strip() for line in env.get("PAYPORTAL_BUSINESS_ADDRESS", "").splitlines() if line.strip()
+            ),
+            business_tax_id=env.get("PAYPORTAL_BUSINESS_TAX_ID", "").strip(),
+            business_logo=env.get("PAYPORTAL_BUSINESS_LOGO", "").strip(),
             promise_max_days=int(env.get("PAYPORTAL_PROMISE_MAX_DAYS", "14")),
             ses_configuration_set=env.get("PAYPORTAL_SES_CONFIGURATION_SET") or None,
             autopay_notice_days=int(env.get("PAYPORTAL_AUTOPAY_NOTICE_DAYS", "3")),
@@ -99,6 +116,7 @@ class Settings:
             console_client_id=env.get("PAYPORTAL_CONSOLE_CLIENT_ID") or None,
             console_user_pool_id=env.get("PAYPORTAL_CONSOLE_USER_POOL_ID") or None,
             imports_queue_url=env.get("PAYPORTAL_IMPORTS_QUEUE_URL") or None,
+            imports_bucket=env.get("PAYPORTAL_IMPORTS_BUCKET") or None,
             webhooks_queue_url=env.get("PAYPORTAL_WEBHOOKS_QUEUE_URL") or None,
             local_stack=env.get("PAYPORTAL_LOCAL_STACK", "").strip() == "1",
         )

@@ -34,6 +34,21 @@ ROUTES: Final = (
     Route("POST", "/pay/{token}/card", "checkout", "none"),
     Route("POST", "/pay/{token}/autopay", "checkout", "none"),
     Route("POST", "/pay/{token}/autopay/off", "checkout", "none"),
+    Route("GET", "/pay/{token}/invoice.pdf", "checkout", "none"),
+    Route("GET", "/pay/{token}/receipts/{payment_id}", "checkout", "none"),  # a PDF
+    # The customer's account (functions/account): open at API Gateway; the function admits its own sessions,
+    # opened by a one-time code by email (none: like the pay pages, the function authorises).
+    Route("GET", "/account", "account", "none"),
+    Route("POST", "/account/sign-in", "account", "none"),
+    Route("POST", "/account/code", "account", "none"),
+    Route("POST", "/account/sign-out", "account", "none"),
+    Route("POST", "/account/invoices/{invoice_id}/pay", "account", "none"),
+    Route("POST", "/account/invoices/{invoice_id}/promise", "account", "none"),
+    Route("POST", "/account/autopay/code", "account", "none"),
+    Route("POST", "/account/autopay", "account", "none"),
+    Route("GET", "/account/payment-methods", "account", "none"),
+    Route("POST", "/account/payment-methods/code", "account", "none"),
+    Route("POST", "/account/payment-methods", "account", "none"),
     Route("POST", "/webhooks/stripe", "webhooks", "none"),
     Route("POST", "/v1/customers", "operator_api", "iam"),
     Route("GET", "/v1/customers", "operator_api", "iam"),
@@ -74,6 +89,7 @@ ROUTES: Final = (
     Route("GET", "/v1/reports/collections", "operator_api", "iam"),
     Route("GET", "/v1/exports/payments", "operator_api", "iam"),
     Route("POST", "/v1/imports", "operator_api", "iam"),
+    Route("POST", "/v1/imports/uploads", "operator_api", "iam"),  # a form to upload a file too large for one request
     Route("GET", "/v1/imports/template.csv", "operator_api", "iam"),  # a literal segment, before the parameter
     Route("GET", "/v1/imports/{import_id}", "operator_api", "iam"),
     Route("POST", "/v1/webhook-endpoints", "operator_api", "iam"),
@@ -130,6 +146,12 @@ ROUTES: Final = (
 )
 
 # Functions behind HTTP routes, and those fired by other sources.
+# What API Gateway treats as binary: every type. It decides by the request's first Accept type, and a browser
+# following a link to a PDF asks for text/html first; only `*/*` lets a PDF through (AWS's advice for
+# browsers). Request bodies then reach the functions base64-encoded (isBase64Encoded), which each decodes
+# before reading (the Stripe signature is checked on the decoded bytes); text answers pass through unchanged.
+BINARY_MEDIA_TYPES: Final = ("*/*",)
+
 HTTP_FUNCTIONS: Final = tuple(sorted({route.function for route in ROUTES}))
 STREAM_FUNCTIONS: Final = ("outbox",)
 # Functions an SQS queue of their own triggers: the bulk import worker (one message at a time, infra/components/

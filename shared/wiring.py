@@ -14,16 +14,19 @@ from shared import config
 from shared.adapters import aws, secrets
 from shared.adapters.aws import client
 from shared.adapters.dynamodb import DynamoLedger
-from shared.config import settings
+from shared.config import BRANDING_DIR, settings
+from shared.domain.documents import BusinessIdentity
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from shared.adapters.cognito import CognitoStaffAccounts, CognitoStaffDirectory  # lazy: see the docstring
+    from shared.adapters.dynamodb.account import DynamoAccountStore
     from shared.adapters.dynamodb.console_sessions import DynamoConsoleSessions
     from shared.adapters.dynamodb.imports import DynamoImportStore
     from shared.adapters.dynamodb.webhook_endpoints import DynamoWebhookEndpoints
     from shared.adapters.idempotency import PowertoolsOnce  # lazy: see the module docstring
+    from shared.adapters.import_files import S3ImportFiles
     from shared.adapters.notifications import EventBridgePublisher, SesMailer
     from shared.adapters.secrets import StripeCredentials
     from shared.adapters.stripe_gateway import StripeGateway  # lazy: see the module docstring
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
         PaymentMethodUsed,
         RefundCreated,
         RefundRequest,
+        SavedPaymentMethods,
         SessionClosed,
         SetupSessionRequest,
     )
@@ -81,6 +85,15 @@ class _LazyGateway:
 
     def payment_method_used(self, payment_intent_id: str) -> PaymentMethodUsed | None:
         return _gateway(stripe_credentials().api_key).payment_method_used(payment_intent_id)
+
+    def saved_payment_methods(self, stripe_customer_id: str) -> SavedPaymentMethods:
+        return _gateway(stripe_credentials().api_key).saved_payment_methods(stripe_customer_id)
+
+    def detach_payment_method(self, payment_method_id: str) -> None:
+        _gateway(stripe_credentials().api_key).detach_payment_method(payment_method_id)
+
+    def choose_payment_method(self, stripe_customer_id: str, payment_method_id: str) -> None:
+        _gateway(stripe_credentials().api_key).choose_payment_method(stripe_customer_id, payment_method_id)
 
     def create_refund(self, request: RefundRequest) -> RefundCreated:
         return _gateway(stripe_credentials().api_key).create_refund(request)
@@ -191,6 +204,17 @@ def import_store() -> DynamoImportStore:
 
 
 @cache
+def import_files() -> S3ImportFiles:
+    """Where files too large for one request are uploaded for an import (an S3 bucket)."""
+    from shared.adapters.import_files import S3ImportFiles  # lazy: the operator API's and the worker's only
+
+    bucket = settings().imports_bucket
+    if not bucket:
+        raise config.ConfigurationError("PAYPORTAL_IMPORTS_BUCKET is not set")
+    return S3ImportFiles(client("s3"), bucket)
+
+
+@cache
 def imports_queue() -> SqsWorkQueue:
     """Where a bulk import's chunks wait for the worker (functions/imports)."""
     from shared.adapters.work_queue import SqsWorkQueue  # lazy: see the module docstring
@@ -276,6 +300,13 @@ def console_sessions() -> DynamoConsoleSessions:
 
 
 @cache
+def account_store() -> DynamoAccountStore:
+    from shared.adapters.dynamodb.account import DynamoAccountStore  # lazy: the account's and the outbox's only
+
+    return DynamoAccountStore(client("dynamodb"), settings().table_name)
+
+
+@cache
 def webhook_endpoints() -> DynamoWebhookEndpoints:
     from shared.adapters.dynamodb.webhook_endpoints import DynamoWebhookEndpoints  # lazy: webhooks' only
 
@@ -310,9 +341,24 @@ def reset() -> None:
         staff_directory,
         staff_accounts,
         console_sessions,
+        account_store,
         import_store,
         imports_queue,
         *webhooks,
     ):
         cached.cache_clear()
     secrets.clear_cache()
+
+
+@cache
+def business_identity() -> BusinessIdentity:
+    """Who issues the customer's documents (PDFs): read once per container, the logo file too."""
+    config = settings()
+    logo = (BRANDING_DIR / config.business_logo).read_bytes() if config.business_logo else b""
+    return BusinessIdentity(
+        name=config.business_name,
+        address=config.business_address,
+        tax_id=config.business_tax_id,
+        support_contact=config.support_contact,
+        logo=logo,
+    )

@@ -38,10 +38,11 @@ def api_event(
     headers: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
     form: dict[str, str] | None = None,
-    base64_body: bool = False,
+    base64_body: bool = True,
     operator: bool = True,
 ) -> dict[str, Any]:
-    """An API Gateway REST (v1) proxy event, as API Gateway sends it."""
+    """An API Gateway REST (v1) proxy event, as API Gateway sends it: the body base64-encoded, as every media
+    type is binary to it (shared.routes.BINARY_MEDIA_TYPES); `base64_body=False` for a body as text."""
     all_headers = {"Host": "api.example.com", **(headers or {})}
     text: str | None
     if form is not None:

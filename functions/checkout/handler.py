@@ -1,4 +1,5 @@
-"""Hosted pay pages: GET /pay/{token} and its forms, GET /pay/return/... (back from Checkout), GET /health.
+"""Hosted pay pages: GET /pay/{token} and its forms, its invoice's documents (PDFs), GET /pay/return/... (back
+from Checkout), GET /health.
 
 Each route parses the request, makes one call to shared.services.pay_page and renders what comes back: a
 redirect, or the page's view (with the problem on it, when what the customer asked cannot be done).
@@ -13,14 +14,14 @@ from urllib.parse import parse_qs
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.checkout.pages import page, redirect, remember_pay_link, remembered_pay_link
-from shared import wiring
+from functions.checkout.pages import page, pdf_document, redirect, remember_pay_link, remembered_pay_link
+from shared import pdf, wiring
 from shared.clock import business_clock
 from shared.cold_start import resumes_collector
 from shared.domain.errors import NotFound, PayLinkInvalid
 from shared.domain.payer_text import payer_text
 from shared.observability import logger, metrics
-from shared.services import pay_page
+from shared.services import documents, pay_page
 from shared.services.pay_page import Notices, PayPageView, Problem, Redirect, ReturnView, SetupReturnView
 
 app = APIGatewayRestResolver()
@@ -158,6 +159,21 @@ def promise(token: str) -> Response[str]:
         notices=_notices(),
     )
     return _reply(outcome, "promise to pay recorded")
+
+
+@app.get("/pay/<token>/invoice.pdf")
+def invoice_pdf(token: str) -> Response[bytes]:
+    document = documents.invoice_document_for_link(wiring.ledger(), business_clock(), token)
+    return pdf_document(pdf.invoice_pdf(document, wiring.business_identity(), pdf.no_translations()), document.number)
+
+
+@app.get("/pay/<token>/receipts/<payment_id>")
+def receipt_pdf(token: str, payment_id: str) -> Response[bytes]:
+    document = documents.receipt_document_for_link(
+        wiring.ledger(), wiring.gateway(), business_clock(), token, payment_id
+    )
+    body = pdf.receipt_pdf(document, wiring.business_identity(), pdf.no_translations())
+    return pdf_document(body, f"receipt-{document.invoice_number}")
 
 
 @app.get("/pay/return/<invoice_id>/<ref>")

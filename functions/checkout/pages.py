@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, Final
@@ -63,6 +64,14 @@ def page(status: int, template: str, /, **context: Any) -> Response[str]:
         body=html,
         headers=security_headers(),
     )
+
+
+def pdf_document(body: bytes, name: str) -> Response[bytes]:
+    """A PDF shown in the browser (bytes: Powertools sends them base64-encoded, API Gateway as binary), named
+    `name` when saved; the name keeps only letters, digits, dots, dashes and underscores."""
+    filename = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100] or "document"
+    headers = {**security_headers(), "Content-Disposition": f'inline; filename="{filename}.pdf"'}
+    return Response(status_code=200, content_type="application/pdf", body=body, headers=headers)
 
 
 def redirect(location: str) -> Response[str]:

@@ -1,4 +1,5 @@
-"""The bulk import worker: the imports queue hands it one chunk of an import's checked rows at a time.
+"""The bulk import worker: the imports queue hands it one chunk of an import's checked rows at a time, or an
+uploaded file to check first (POST /v1/imports with an `upload_id`), whose chunks it then queues itself.
 
 Each row goes through the same services as POST /v1/customers and /v1/invoices; the chunk's result is
 recorded once (services/imports.py), so a message delivered twice imports and counts nothing twice. A
@@ -19,13 +20,16 @@ from shared.clock import business_clock
 from shared.cold_start import resumes_collector
 from shared.domain.errors import NotFound
 from shared.observability import MetricUnit, logger, metrics, tracer
-from shared.services.imports import import_chunk
+from shared.services.imports import check_upload, import_chunk
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def import_record(record: SQSRecord) -> None:
     body = record.json_body
+    if body.get("check"):
+        check_record(str(body["import_id"]))
+        return
     import_id, chunk = str(body["import_id"]), int(body["chunk"])
     try:
         result = import_chunk(wiring.ledger(), wiring.import_store(), business_clock(), import_id, chunk)
@@ -44,6 +48,18 @@ def import_record(record: SQSRecord) -> None:
             "skipped": result.skipped,
             "rejected": len(result.rejected),
         },
+    )
+
+
+def check_record(import_id: str) -> None:
+    try:
+        job = check_upload(wiring.import_store(), wiring.imports_queue(), wiring.import_files(), import_id)
+    except NotFound:
+        logger.warning("uploaded file of an import no longer kept; dropped", extra={"import_id": import_id})
+        return
+    logger.info(
+        "uploaded import file checked",
+        extra={"import_id": import_id, "status": job.status.value, "rows": job.total_rows, "chunks": job.chunks},
     )
 
 

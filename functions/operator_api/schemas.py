@@ -576,11 +576,35 @@ class ReminderReportOut(BaseModel):
 
 
 class NewImport(_Strict):
-    """A file of customers and invoices (docs/integrations.md names the columns)."""
+    """A file of customers and invoices (docs/integrations.md names the columns): its text in `content`, or, for a
+    file too large for one request, the `upload_id` it was uploaded under (POST /v1/imports/uploads)."""
 
     format: Literal["csv", "jsonl"] = Field(default="csv", description="CSV with a header row, or JSON lines")
     # Characters, not bytes: the byte limit (4,000,000 in UTF-8) is checked on the file itself (413).
-    content: str = Field(min_length=1, max_length=4_000_000, description="the file's text, UTF-8")
+    content: str | None = Field(
+        default=None, min_length=1, max_length=4_000_000, description="the file's text, UTF-8 (or upload_id)"
+    )
+    upload_id: str | None = Field(
+        default=None, pattern=r"^upl_[0-9a-f]{32}$", description="a file uploaded first (or content)"
+    )
+
+    @model_validator(mode="after")
+    def _one_file(self) -> NewImport:
+        if (self.content is None) == (self.upload_id is None):
+            raise ValueError("give the file as content, or the upload_id it was uploaded under: one of them")
+        return self
+
+
+class UploadFormOut(BaseModel):
+    url: str = Field(description="POST a multipart/form-data form here: every one of `fields`, then `file`")
+    fields: dict[str, str] = Field(description="form fields to send as they are, before the file")
+
+
+class UploadOut(BaseModel):
+    upload_id: str = Field(description="what POST /v1/imports takes once the file is uploaded")
+    upload: UploadFormOut
+    expires_at: datetime = Field(description="the form must be sent before this instant")
+    max_bytes: int = Field(description="the largest file the form takes (S3 refuses a larger one)")
 
 
 class RejectedRowOut(BaseModel):
@@ -590,10 +614,14 @@ class RejectedRowOut(BaseModel):
 
 class ImportOut(BaseModel):
     id: str
-    status: Literal["queued", "running", "completed"]
+    status: Literal["checking", "invalid", "queued", "running", "completed"] = Field(
+        description="an uploaded file is `checking` until the worker has read every row: then `invalid` "
+        "(nothing written; `problem` says why and `rejected_rows` names each row at fault) or `queued`"
+    )
     format: Literal["csv", "jsonl"]
     created_at: datetime
-    sha256: str = Field(description="of the file as sent")
+    sha256: str = Field(description="of the file as sent (an uploaded file's: once checked)")
+    problem: str | None = Field(default=None, description="why an uploaded file did not pass the check")
     total_rows: int
     rows_done: int
     progress_percent: int = Field(ge=0, le=100)

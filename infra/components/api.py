@@ -21,7 +21,7 @@ from constructs import Construct
 
 from infra.config import StageConfig
 from infra.nag import Exemption, exempt
-from shared.routes import ROUTES, Route
+from shared.routes import BINARY_MEDIA_TYPES, ROUTES, Route
 
 API_ID: Final = "RestApi"
 ACCESS_LOGS_ID: Final = "AccessLogs"
@@ -49,6 +49,10 @@ UNAUTHENTICATED_REASONS: Final[Mapping[str, str]] = {
     "checkout": "Payers are not account holders: each pay page is authorised by its pay link's 256-bit "
     "token (stored only as a hash, scoped to one invoice, expiring, revocable), checked by the "
     "function; /health is a liveness probe that returns no data.",
+    "account": "Customers are not IAM principals or Cognito users: the account's pages are admitted by the "
+    "function, with a server-side session opened by a one-time code sent by email (6 digits, 10 minutes, 5 tries, "
+    "stored only as a salted hash, rate-limited per address and per client) in an HttpOnly, Secure, "
+    "SameSite=Strict cookie scoped to /account; every form is CSRF-checked; step-up codes guard payment changes.",
     "webhooks": "Stripe cannot sign with SigV4 or a Cognito token: the function verifies the "
     "Stripe-Signature HMAC over the raw body, with the webhook secret, before anything is parsed or stored.",
     "console": "The console's own sign-in pages talk to Cognito from the server (password, then TOTP): a "
@@ -133,9 +137,9 @@ class PayportalApi(Construct):
             disable_execute_api_endpoint=bool(self._config.domain_name),
             # Execution logs (errors only) need API Gateway's account-level CloudWatch role.
             cloud_watch_role=True,
-            # No binary media types: a REST proxy integration hands text bodies (Stripe posts
-            # application/json) to the function unchanged, which is what the webhook signature is
-            # checked against. Declaring types would make API Gateway base64-encode those bodies.
+            # Every type binary, so PDFs reach browsers (shared.routes.BINARY_MEDIA_TYPES); request bodies
+            # arrive base64-encoded and each function decodes them (the webhook signature: on those bytes).
+            binary_media_types=list(BINARY_MEDIA_TYPES),
             deploy_options=aws_apigateway.StageOptions(
                 stage_name=self._config.stage,
                 tracing_enabled=STAGE_TRACING_ENABLED,
@@ -260,8 +264,10 @@ class PayportalApi(Construct):
         )
 
     def _build_integration(self, function: aws_lambda.IFunction) -> aws_apigateway.LambdaIntegration:
-        # allow_test_invoke=False: no extra invoke permission for the console's test button.
-        return aws_apigateway.LambdaIntegration(function, proxy=True, allow_test_invoke=False)
+        # One invoke permission per function, for this API (not one per method: 120 methods made the stack's
+        # resources pass CloudFormation's 500). API Gateway still invokes a function only through the methods
+        # whose integration names it; the console's test button needs IAM on the API. docs/decisions.md, 124.
+        return aws_apigateway.LambdaIntegration(function, proxy=True, scope_permission_to_method=False)
 
     def _build_method(self, route: Route, integration: aws_apigateway.LambdaIntegration) -> aws_apigateway.Method:
         resource = self.rest_api.root.resource_for_path(route.path)

@@ -33,7 +33,9 @@ HANDLER_TEMPLATE: Final = "functions.{name}.handler.lambda_handler"
 
 DEFAULT_MEMORY_MB: Final = 512
 DEFAULT_TIMEOUT_SECONDS: Final = 15  # HTTP functions; API Gateway gives up after 29 s anyway
-MEMORY_MB: Final[Mapping[str, int]] = {}
+# The imports worker holds an uploaded file of up to 50 MB and its checked rows while it checks them; memory
+# also buys it the CPU the check needs (Lambda gives CPU in proportion to memory).
+MEMORY_MB: Final[Mapping[str, int]] = {"imports": 1536}
 # Concurrency reserved (and so capped) where a function's parallelism would exceed a partner's rate limit.
 # Only where the context allows it (`payportal:reservedConcurrency`, on in prod by default): reserving
 # fails on accounts whose concurrency quota is still the new-account 10.
@@ -66,7 +68,9 @@ TIMEOUT_SECONDS: Final[Mapping[str, int]] = {
     "balances": 120,  # 8 index partitions of a key and two numbers per open invoice: seconds per million
     "reconcile": 900,  # pages of Stripe's events at a paced rate; it stops reading 20 s before this
     "digest": 60,  # a few hundred counter items and at most 8 x 20 pages of due work
-    "imports": 120,  # one chunk of 250 rows, a few DynamoDB requests each (benchmarks/imports.py)
+    # one chunk of 250 rows, a few DynamoDB requests each (benchmarks/imports.py); or the check of an uploaded file
+    # of up to 100,000 rows, its 400 chunks kept and queued (about 10 s on one core here)
+    "imports": 120,
     "webhook_delivery": 60,  # a batch of 10 deliveries, each at most 5 s to connect and 5 s to read
 }
 # Functions that read the morning digest's settings: the digest run (its "today") and the outbox (who gets it).
@@ -81,6 +85,9 @@ ENV_SUPPORT_CONTACT: Final = "PAYPORTAL_SUPPORT_CONTACT"
 ENV_PAYMENT_METHOD_TYPES: Final = "PAYPORTAL_PAYMENT_METHOD_TYPES"
 ENV_STRIPE_SECRET_ID: Final = "PAYPORTAL_STRIPE_SECRET_ID"
 ENV_BUSINESS_NAME: Final = "PAYPORTAL_BUSINESS_NAME"
+ENV_BUSINESS_ADDRESS: Final = "PAYPORTAL_BUSINESS_ADDRESS"
+ENV_BUSINESS_TAX_ID: Final = "PAYPORTAL_BUSINESS_TAX_ID"
+ENV_BUSINESS_LOGO: Final = "PAYPORTAL_BUSINESS_LOGO"
 ENV_SES_CONFIGURATION_SET: Final = "PAYPORTAL_SES_CONFIGURATION_SET"
 ENV_REMINDERS_QUEUE_URL: Final = "PAYPORTAL_REMINDERS_QUEUE_URL"
 ENV_DIGEST_RECIPIENTS: Final = "PAYPORTAL_DIGEST_RECIPIENTS"
@@ -146,6 +153,14 @@ class Lambdas(Construct):
         }
         if config.public_base_url:
             self._environment[ENV_PUBLIC_BASE_URL] = config.public_base_url
+        # The business's identity on documents (PDFs), set only when configured.
+        for name, setting in (
+            (ENV_BUSINESS_ADDRESS, config.business_address),
+            (ENV_BUSINESS_TAX_ID, config.business_tax_id),
+            (ENV_BUSINESS_LOGO, config.business_logo),
+        ):
+            if setting:
+                self._environment[name] = setting
         self.layer = self._build_dependencies_layer()
         self.roles: dict[str, aws_iam.Role] = {}
         self.log_groups: dict[str, aws_logs.LogGroup] = {}

@@ -21,6 +21,8 @@ from shared.services.gateway import (
     PaymentMethodUsed,
     RefundCreated,
     RefundRequest,
+    SavedPaymentMethod,
+    SavedPaymentMethods,
     SessionClosed,
     SetupSessionRequest,
 )
@@ -92,24 +94,21 @@ class StripeGateway:
         return SessionClosed.EXPIRED
 
     def charge_off_session(self, request: OffSessionCharge) -> ChargeOutcome:
-        """One off-session PaymentIntent on the customer's newest saved card. The idempotency key makes a
-        repeated call return the same PaymentIntent instead of charging again."""
+        """One off-session PaymentIntent on the payment method the customer chose, else their newest saved one.
+        The idempotency key makes a repeated call return the same PaymentIntent instead of charging again."""
         import stripe  # lazy: as in __init__
 
-        cards = self._client.v1.payment_methods.list(
-            params={"customer": request.stripe_customer_id, "type": "card", "limit": 1}
-        )
-        if not cards.data:
+        method = self.saved_payment_methods(request.stripe_customer_id).charged
+        if method is None:
             return ChargeOutcome(payment_intent_id=None, status="no_payment_method")
-        card = cards.data[0].card
-        expires = (int(card.exp_year), int(card.exp_month)) if card else None
+        expires = (method.exp_year, method.exp_month) if method.exp_year and method.exp_month else None
         try:
             intent = self._client.v1.payment_intents.create(
                 params={
                     "amount": to_stripe(request.amount, request.currency),
                     "currency": request.currency.lower(),
                     "customer": request.stripe_customer_id,
-                    "payment_method": cards.data[0].id,
+                    "payment_method": method.id,
                     "off_session": True,
                     "confirm": True,
                     "description": request.description[:250],
@@ -210,6 +209,34 @@ class StripeGateway:
         )
         return CheckoutSession(id=str(session.id), url=str(session.url))
 
+    def saved_payment_methods(self, stripe_customer_id: str) -> SavedPaymentMethods:
+        """Two requests: the customer's payment methods (every type, newest first) and the customer's default."""
+        listed = self._client.v1.payment_methods.list(params={"customer": stripe_customer_id, "limit": 20})
+        customer = self._client.v1.customers.retrieve(stripe_customer_id)
+        settings = getattr(customer, "invoice_settings", None)
+        default = getattr(settings, "default_payment_method", None) if settings else None
+        default_id = default if isinstance(default, str) or default is None else str(default.id)
+        return SavedPaymentMethods(methods=tuple(_saved_method(m) for m in listed.data), default_id=default_id)
+
+    def detach_payment_method(self, payment_method_id: str) -> None:
+        import stripe  # lazy: as in __init__
+
+        try:
+            self._client.v1.payment_methods.detach(
+                payment_method_id, options={"idempotency_key": idempotency_key("detach", {"id": payment_method_id})}
+            )
+        except stripe.InvalidRequestError as error:
+            # Detached already (a retry after a lost reply, another tab): what was asked is so.
+            if error.code not in ("payment_method_not_attached", "resource_missing"):
+                raise
+
+    def choose_payment_method(self, stripe_customer_id: str, payment_method_id: str) -> None:
+        # Setting the same default again changes nothing, so a retry is safe without a key of ours (a key
+        # derived from the choice would replay an older answer after the customer chose another one meanwhile).
+        self._client.v1.customers.update(
+            stripe_customer_id, params={"invoice_settings": {"default_payment_method": payment_method_id}}
+        )
+
     def payment_intent_status(self, payment_intent_id: str) -> str | None:
         import stripe  # lazy: as in __init__
 
@@ -283,3 +310,23 @@ def idempotency_key(scope: str, params: dict[str, Any]) -> str:
 
 def _text(value: object) -> str | None:
     return str(value) if value else None
+
+
+def _saved_method(method: Any) -> SavedPaymentMethod:
+    """Only what the account shows of a payment method: its kind, brand or bank, last four and expiry."""
+    kind = str(method.type)
+    details = getattr(method, kind, None)
+    if kind == "card" and details is not None:
+        return SavedPaymentMethod(
+            id=str(method.id),
+            kind=kind,
+            brand=str(details.brand) if getattr(details, "brand", None) else None,
+            last4=str(details.last4) if getattr(details, "last4", None) else None,
+            exp_month=int(details.exp_month) if getattr(details, "exp_month", None) else None,
+            exp_year=int(details.exp_year) if getattr(details, "exp_year", None) else None,
+        )
+    bank = getattr(details, "bank_name", None) if details is not None else None
+    last4 = getattr(details, "last4", None) if details is not None else None
+    return SavedPaymentMethod(
+        id=str(method.id), kind=kind, bank_name=str(bank) if bank else None, last4=str(last4) if last4 else None
+    )

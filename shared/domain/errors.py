@@ -129,3 +129,7 @@ class StripeEventUnreadable(DomainError):
     """Stripe handed back an event payportal cannot read (as the webhook would ignore it): nothing applied."""
 
     code = "stripe_event_unreadable"
+
+
+class PaymentMethodStillNeeded(InvalidStateTransition):
+    """Removing the customer's only payment method while autopay or an installment plan would charge it."""

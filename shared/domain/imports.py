@@ -49,6 +49,9 @@ TEMPLATE_ROWS: Final = (
 
 # A file the operator API can take in one request (Lambda takes 6 MB; the JSON envelope escapes some of it).
 MAX_FILE_BYTES: Final = 4_000_000
+# A file uploaded first (POST /v1/imports/uploads) and checked by the worker: 100,000 rows of long
+# descriptions fit (a typical row is 80-150 bytes).
+MAX_UPLOAD_BYTES: Final = 50_000_000
 MAX_ROWS: Final = 100_000
 MAX_CELL = 500  # the longest cell any column takes (a description)
 MAX_ERRORS_REPORTED: Final = 100  # a file with more gets the first ones and the count
@@ -121,11 +124,12 @@ class ImportRow:
 # ----- reading the file into cells, with each row's line number
 
 
-def read_cells(content: str, file_format: FileFormat) -> list[tuple[int, dict[str, str]]]:
+def read_cells(content: str, file_format: FileFormat, max_bytes: int | None = None) -> list[tuple[int, dict[str, str]]]:
     """(line, column -> text) of every data row; ImportFileInvalid for a file that does not read, or
-    ImportFileTooLarge."""
-    if len(content.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
-        raise ImportFileTooLarge(f"the file is larger than {MAX_FILE_BYTES:,} bytes; split it", field="content")
+    ImportFileTooLarge (past `max_bytes`, by default what one request takes)."""
+    max_bytes = MAX_FILE_BYTES if max_bytes is None else max_bytes
+    if len(content.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise ImportFileTooLarge(f"the file is larger than {max_bytes:,} bytes; split it", field="content")
     rows = _csv_cells(content) if file_format is FileFormat.CSV else _jsonl_cells(content)
     if len(rows) > MAX_ROWS:
         raise ImportFileTooLarge(f"the file has {len(rows):,} rows; at most {MAX_ROWS:,} per import", field="content")
@@ -215,12 +219,12 @@ def _shown(text: str) -> str:
 # ----- checking each row, then the file as a whole
 
 
-def check_file(content: str, file_format: FileFormat) -> list[ImportRow]:
+def check_file(content: str, file_format: FileFormat, max_bytes: int | None = None) -> list[ImportRow]:
     """Every row of the file, checked; ImportFileInvalid with each row's problem if any row has one."""
     rows: list[ImportRow] = []
     errors: list[RowError] = []
     numbers: dict[str, int] = {}  # invoice number -> the first line with it, whether or not that row is right
-    for line, cells in read_cells(content, file_format):
+    for line, cells in read_cells(content, file_format, max_bytes):
         number = strip_bidi_controls(cells.get("invoice_number", "")).strip()
         # Only a well-formed number is compared (and so ever echoed back); a bad one is its row's own error.
         first = numbers.setdefault(number, line) if _NUMBER.match(number) else line
@@ -428,6 +432,8 @@ CHUNK_ROWS: Final = 250
 
 
 class ImportStatus(StrEnum):
+    CHECKING = "checking"  # an uploaded file: the worker is checking its rows; nothing is written yet
+    INVALID = "invalid"  # the uploaded file did not pass the check: nothing was written
     QUEUED = "queued"  # no chunk finished yet
     RUNNING = "running"
     COMPLETED = "completed"
@@ -468,9 +474,19 @@ class ImportJob:
     rows_imported: int = 0
     rows_skipped: int = 0
     rows_rejected: int = 0
+    # An uploaded file (POST /v1/imports/uploads): where it is kept until the worker has checked it, whether that
+    # is still to come, and, if the file did not pass, why and its rows' problems (the first MAX_ERRORS_REPORTED)
+    upload_key: str = ""
+    checking: bool = False
+    problem: str = ""
+    errors: tuple[RowError, ...] = ()
 
     @property
     def status(self) -> ImportStatus:
+        if self.problem:
+            return ImportStatus.INVALID
+        if self.checking:
+            return ImportStatus.CHECKING
         if self.chunks_done >= self.chunks:
             return ImportStatus.COMPLETED
         return ImportStatus.RUNNING if self.chunks_done else ImportStatus.QUEUED

@@ -208,6 +208,17 @@ class DigestEmail:
     digest: Digest
 
 
+@dataclass(frozen=True, slots=True)
+class AccountCodeEmail:
+    """A one-time code for the customer's account (sign-in or step-up). It carries no code and no address:
+    the code is minted when the email is sent (its hash written onto the challenge), and the address is the
+    customer's; a challenge for an address no customer has is never sent."""
+
+    template: ClassVar[str] = "account_code"
+    challenge_key: str
+    challenge_id: str
+
+
 # Emails to a customer about one of their invoices: addressed from the invoice when sent.
 InvoiceEmailMessage = (
     InvoiceIssuedEmail
@@ -221,7 +232,7 @@ InvoiceEmailMessage = (
     | InvoiceVoidedEmail
     | PaymentReversedEmail
 )
-EmailMessage = InvoiceEmailMessage | DigestEmail
+EmailMessage = InvoiceEmailMessage | DigestEmail | AccountCodeEmail
 MessageBody = Event | EmailMessage
 
 
@@ -262,6 +273,8 @@ def encode(body: MessageBody) -> tuple[str, str, dict[str, Any]]:
         from shared.domain.digest import to_data  # lazy: only the digest's run sends one (webhook cold start)
 
         return "email", body.template, to_data(body.digest)
+    if isinstance(body, AccountCodeEmail):
+        return "email", body.template, {"challenge_key": body.challenge_key, "challenge_id": body.challenge_id}
     match body:
         case InvoiceIssuedEmail():
             data: dict[str, Any] = {"invoice_id": body.invoice_id}
@@ -324,6 +337,8 @@ def decode(kind: str, name: str, data: Mapping[str, Any]) -> MessageBody:
         from shared.domain.digest import from_data  # lazy: only the digest's delivery reads one (as above)
 
         return DigestEmail(from_data(data))
+    if name == AccountCodeEmail.template:
+        return AccountCodeEmail(str(data["challenge_key"]), str(data["challenge_id"]))
     invoice_id = str(data["invoice_id"])
     if name == InvoiceIssuedEmail.template:
         return InvoiceIssuedEmail(invoice_id)

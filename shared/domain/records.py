@@ -243,6 +243,7 @@ class ReturnKind(StrEnum):
     REFUND = "refund"  # booked: the money went back (or is on its way)
     REFUND_FAILED = "refund_failed"  # a booked refund failed or was canceled: the money came back to us
     REVERSAL = "reversal"  # an offline payment reversed (a bounced cheque)
+    DISPUTE_LOST = "dispute_lost"  # a chargeback lost: the bank took the disputed amount back
 
 
 class OfflineMethod(StrEnum):

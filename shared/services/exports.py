@@ -44,12 +44,18 @@ CSV_COLUMNS: Final = (
 QUICKBOOKS_COLUMNS: Final = ("Date", "Description", "Amount")
 XERO_COLUMNS: Final = ("Date", "Amount", "Payee", "Description", "Reference", "Cheque Number")
 
-_SIGN: Final = {ReturnKind.REFUND: -1, ReturnKind.REFUND_FAILED: 1, ReturnKind.REVERSAL: -1}
+_SIGN: Final = {
+    ReturnKind.REFUND: -1,
+    ReturnKind.REFUND_FAILED: 1,
+    ReturnKind.REVERSAL: -1,
+    ReturnKind.DISPUTE_LOST: -1,
+}
 _WHAT: Final = {
     "payment": "Payment",
     ReturnKind.REFUND.value: "Refund",
     ReturnKind.REFUND_FAILED.value: "Refund failed",
     ReturnKind.REVERSAL.value: "Payment reversed",
+    ReturnKind.DISPUTE_LOST.value: "Chargeback (dispute lost)",
 }
 
 
@@ -77,6 +83,7 @@ class MoneyLine:
     amount: int
     payment: Payment
     refund_id: str = ""
+    dispute_id: str = ""
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -111,7 +118,7 @@ def money_lines(ledger: Ledger, request: ExportRequest) -> list[MoneyLine]:
     lines = [*_received(ledger, since, until, request.currency), *_given_back(ledger, since, until, request.currency)]
     if len(lines) > MAX_LINES:
         raise InvalidExport(f"more than {MAX_LINES:,} lines: ask for fewer days", field="to")
-    return sorted(lines, key=lambda line: (line.at, line.payment.key, line.refund_id))
+    return sorted(lines, key=lambda line: (line.at, line.payment.key, line.refund_id, line.dispute_id))
 
 
 def _received(ledger: Ledger, since: datetime, until: datetime, currency: str | None) -> Iterator[MoneyLine]:
@@ -135,8 +142,9 @@ def _given_back(ledger: Ledger, since: datetime, until: datetime, currency: str 
             if currency and returned.payment.currency != currency:
                 continue
             refund_id = returned.refund.id if returned.refund is not None else ""
+            dispute_id = returned.dispute.id if returned.dispute is not None else ""
             amount = _SIGN[returned.kind] * returned.amount
-            yield MoneyLine(returned.at, returned.kind.value, amount, returned.payment, refund_id)
+            yield MoneyLine(returned.at, returned.kind.value, amount, returned.payment, refund_id, dispute_id)
         if not (cursor := page.next_cursor):
             return
 
@@ -149,8 +157,8 @@ def decimal_amount(amount: int, currency: str) -> Decimal:
 
 def _reference(line: MoneyLine) -> str:
     """What identifies the line at the bank or at Stripe: the refund, the cheque or transfer, the PaymentIntent."""
-    if line.refund_id:
-        return line.refund_id
+    if line.refund_id or line.dispute_id:
+        return line.refund_id or line.dispute_id
     offline = line.payment.offline
     if offline is not None:
         return offline.reference or line.payment.key

@@ -128,6 +128,32 @@ class EventListPage:
     has_more: bool  # older events lie beyond the last one (pass its id as `starting_after`)
 
 
+@dataclass(frozen=True, slots=True)
+class SavedPaymentMethod:
+    """A card or bank account the customer saved at Stripe, as the account lists it: never more than its brand
+    or bank, the last four and a card's expiry."""
+
+    id: str  # Stripe's PaymentMethod id (pm_...): a reference, useless without our Stripe key
+    kind: str  # Stripe's type: card, sepa_debit, us_bank_account, ...
+    brand: str | None = None
+    bank_name: str | None = None
+    last4: str | None = None
+    exp_month: int | None = None
+    exp_year: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SavedPaymentMethods:
+    methods: tuple[SavedPaymentMethod, ...]  # newest first
+    default_id: str | None  # what off-session charges use (the customer's invoice_settings default at Stripe)
+
+    @property
+    def charged(self) -> SavedPaymentMethod | None:
+        """What autopay and installment plans charge: the one chosen, else the newest saved."""
+        chosen = next((m for m in self.methods if m.id == self.default_id), None)
+        return chosen or (self.methods[0] if self.methods else None)
+
+
 class SessionClosed(StrEnum):
     """What a Checkout Session is once it can no longer be paid."""
 
@@ -144,6 +170,18 @@ class PaymentGateway(Protocol):
 
     def charge_off_session(self, request: OffSessionCharge) -> ChargeOutcome: ...
     def create_setup_session(self, request: SetupSessionRequest) -> CheckoutSession: ...
+    def saved_payment_methods(self, stripe_customer_id: str) -> SavedPaymentMethods:
+        """The customer's saved cards and bank accounts, newest first, and the one chosen for charges."""
+        ...
+
+    def detach_payment_method(self, payment_method_id: str) -> None:
+        """Remove it from the customer at Stripe (it can never be charged again)."""
+        ...
+
+    def choose_payment_method(self, stripe_customer_id: str, payment_method_id: str) -> None:
+        """Make it the one off-session charges use (the customer's invoice_settings.default_payment_method)."""
+        ...
+
     def payment_method_used(self, payment_intent_id: str) -> PaymentMethodUsed | None:
         """What paid the PaymentIntent; None when Stripe cannot say (or cannot be asked just now)."""
         ...

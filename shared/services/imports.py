@@ -18,13 +18,17 @@ from typing import Final
 from shared.clock import Clock
 from shared.domain.errors import DomainError, NotFound
 from shared.domain.imports import (
+    MAX_UPLOAD_BYTES,
     ChunkResult,
     CustomerFields,
     FileFormat,
+    ImportFileInvalid,
+    ImportFileTooLarge,
     ImportJob,
     ImportRow,
     InvoiceFields,
     RejectedRow,
+    RowError,
     RowOutcome,
     check_file,
     chunked,
@@ -35,9 +39,20 @@ from shared.domain.records import Customer
 from shared.services.customers import CustomerDraft, create_customer
 from shared.services.invoices import InvoiceDraft, create_invoice
 from shared.services.once import create_once, entity_id, scoped_key
-from shared.services.ports import ChangeRejected, ImportStore, InvoiceListing, Ledger, Rejection, RunOnce, WorkQueue
+from shared.services.ports import (
+    ChangeRejected,
+    ImportFiles,
+    ImportStore,
+    InvoiceListing,
+    Ledger,
+    Rejection,
+    RunOnce,
+    UploadForm,
+    WorkQueue,
+)
 
 KEPT_FOR: Final = timedelta(days=30)  # a job, its rows and results go by TTL after this
+UPLOAD_WINDOW: Final = timedelta(minutes=15)  # how long an upload form may be used
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +127,120 @@ def get_import(store: ImportStore, import_id: str) -> ImportReport:
     if job is None:
         raise NotFound(f"no import {import_id}", field="import_id")
     return ImportReport(job=job, rejected=store.rejected_rows(import_id))
+
+
+# ----- a file uploaded first (too large for one request), checked by the worker
+
+
+class UploadMissing(NotFound):
+    """POST /v1/imports names an upload that holds no file: never uploaded, or by another caller, or gone."""
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    id: str
+    form: UploadForm
+    expires_at: datetime
+    max_bytes: int
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def upload_key(actor: str, upload_id: str) -> str:
+    """Where a caller's upload is kept: under the caller, so an upload id is no use to anyone else."""
+    return f"imports/{_digest(actor)[:24]}/{upload_id}"
+
+
+def new_upload(files: ImportFiles, clock: Clock, *, actor: str, key: str) -> Upload:
+    """A form to upload one file for an import. Its id comes from the caller and the Idempotency-Key, so a repeat
+    gets the same id (and a fresh form for it); nothing is stored until the file is uploaded."""
+    upload_id = "upl_" + _digest(f"{actor}|{key}")[:32]
+    window = int(UPLOAD_WINDOW.total_seconds())
+    form = files.upload_form(upload_key(actor, upload_id), MAX_UPLOAD_BYTES, window)
+    return Upload(id=upload_id, form=form, expires_at=clock.now() + UPLOAD_WINDOW, max_bytes=MAX_UPLOAD_BYTES)
+
+
+def start_upload_import_once(
+    store: ImportStore,
+    queue: WorkQueue,
+    files: ImportFiles,
+    clock: Clock,
+    once: RunOnce,
+    upload_id: str,
+    file_format: FileFormat,
+    *,
+    key: str | None,
+    actor: str,
+) -> ImportJob:
+    """The import of an uploaded file: a job that waits for the worker to check the file (status `checking`);
+    one job per (caller, Idempotency-Key), as for a file sent in the request."""
+    where = upload_key(actor, upload_id)
+    if not files.exists(where):
+        raise UploadMissing(f"no file uploaded as {upload_id}: upload it first", field="upload_id")
+
+    def start(import_id: str) -> None:
+        now = clock.now()
+        job = ImportJob(
+            id=import_id, file_format=file_format, total_rows=0, chunks=0, created_at=now, actor=actor, sha256="",
+            upload_key=where, checking=True,
+        )  # fmt: skip
+        store.create_job(job, now + KEPT_FOR)
+        queue.send([{"import_id": import_id, "check": True}])
+
+    import_id = create_once(
+        once,
+        scoped=scoped_key(actor, key),
+        fingerprint={"upload_id": upload_id, "format": file_format.value},
+        prefix="imp",
+        result_key="import_id",
+        create=start,
+        exists=lambda wanted: store.get_job(wanted) is not None,
+    )
+    return get_import(store, import_id).job
+
+
+def check_upload(store: ImportStore, queue: WorkQueue, files: ImportFiles, import_id: str) -> ImportJob:
+    """The worker's check of an uploaded file, as POST /v1/imports checks a file sent in the request: every row
+    first. Passed: its rows are kept and its chunks queued, then the job runs; not: the job is invalid, with
+    each row's problem, and nothing is written. Either way the file is deleted. A repeat (a redelivered message)
+    after the job was marked does nothing; one before does the same work again, which is safe."""
+    job = store.get_job(import_id)
+    if job is None:
+        raise NotFound(f"no import {import_id}", field="import_id")
+    if not job.checking:
+        return job
+    try:
+        data = files.read(job.upload_key, MAX_UPLOAD_BYTES)
+    except ImportFileTooLarge as refused:
+        return _refuse(store, files, job, refused.message, [], "")
+    if data is None:
+        return _refuse(store, files, job, "the uploaded file is gone (uploads are kept a day); upload it again", [], "")
+    sha256 = hashlib.sha256(data).hexdigest()
+    try:
+        rows = check_file(data.decode("utf-8"), job.file_format, MAX_UPLOAD_BYTES)
+    except UnicodeDecodeError:
+        return _refuse(store, files, job, "the file is not UTF-8 text", [], sha256)
+    except ImportFileInvalid as refused:
+        return _refuse(store, files, job, refused.message, refused.errors, sha256)
+    except ImportFileTooLarge as refused:
+        return _refuse(store, files, job, refused.message, [], sha256)
+    chunks = chunked(rows)
+    for number, chunk in enumerate(chunks):
+        store.save_rows(import_id, number, chunk, expires(job))
+    queue.send([{"import_id": import_id, "chunk": number} for number in range(len(chunks))])
+    store.mark_checked(import_id, len(rows), len(chunks), sha256)
+    files.delete(job.upload_key)
+    return store.get_job(import_id) or job
+
+
+def _refuse(
+    store: ImportStore, files: ImportFiles, job: ImportJob, problem: str, errors: list[RowError], sha256: str
+) -> ImportJob:
+    store.mark_invalid(job.id, problem, errors, sha256)
+    files.delete(job.upload_key)
+    return store.get_job(job.id) or job
 
 
 # ----- the worker: one chunk

@@ -10,11 +10,13 @@ from enum import StrEnum
 from typing import Final
 
 from shared.clock import Clock
+from shared.domain.account import CodePurpose, code_hash, new_code, new_salt, sign_in_key
 from shared.domain.contact import contact_href, url_origin
 from shared.domain.errors import NotFound
 from shared.domain.languages import served_language
 from shared.domain.local_time import local_date
 from shared.domain.messages import (
+    AccountCodeEmail,
     AutopayNoticeEmail,
     DigestEmail,
     EmailMessage,
@@ -33,6 +35,7 @@ from shared.domain.messages import (
 )
 from shared.domain.records import REMINDER_CHANNEL_EMAIL, ReminderAttribution
 from shared.rendering import format_day, format_moment, render_email
+from shared.services.account_ports import AccountStore
 from shared.services.gateway import PaymentGateway, PaymentMethodUsed
 from shared.services.invoices import issue_pay_link
 from shared.services.ports import Change, DomainEvent, Email, EventPublisher, Ledger, Mailer, OutboxStore
@@ -88,6 +91,7 @@ def deliver(
     branding: Branding,
     gateway: PaymentGateway,
     sleep: Callable[[float], None] = time.sleep,
+    accounts: AccountStore | None = None,
 ) -> Delivered:
     """Send one outbox message at most once per lease. Email is at-least-once only in what no store can
     close: the provider accepted it and the delivery died (or never managed to record it) before the
@@ -101,7 +105,7 @@ def deliver(
         if isinstance(message.body, Event):
             publisher.publish(DomainEvent(id=message.id, detail_type=message.name, detail=dict(message.body.detail)))
         else:
-            email = compose_email(message.body, message.id, ledger, clock, branding, gateway)
+            email = compose_email(message.body, message.id, ledger, clock, branding, gateway, accounts=accounts)
             if email is None:
                 store.mark_delivered(message.id, token)
                 return Delivered(Delivery.SUPPRESSED, message, taken_over=claim.taken_over)
@@ -129,12 +133,24 @@ def _record_delivery(
 
 
 def compose_email(
-    body: EmailMessage, message_id: str, ledger: Ledger, clock: Clock, branding: Branding, gateway: PaymentGateway
+    body: EmailMessage,
+    message_id: str,
+    ledger: Ledger,
+    clock: Clock,
+    branding: Branding,
+    gateway: PaymentGateway,
+    *,
+    accounts: AccountStore | None = None,
 ) -> Email | None:
     """The email, addressed and rendered now; None when the customer's address is known to be undeliverable
-    (or, for the digest, when no one is configured to get it)."""
+    (or, for the digest, when no one is configured to get it; for an account code, when no customer has the
+    address or the code was replaced meanwhile)."""
     if isinstance(body, DigestEmail):
         return compose_digest(body, branding)
+    if isinstance(body, AccountCodeEmail):
+        if accounts is None:
+            raise RuntimeError("an account code needs the account store to be delivered")
+        return compose_account_code(body, accounts, ledger, branding)
     return _compose_invoice_email(body, message_id, ledger, clock, branding, gateway)
 
 
@@ -145,7 +161,7 @@ def trust_context(branding: Branding) -> dict[str, str]:
         "business_name": branding.business_name,
         "support_contact": branding.support_contact,
         "support_href": contact_href(branding.support_contact),
-        "account_url": f"{branding.public_base_url}/account",
+        "account_url": f"{branding.public_base_url.rstrip('/')}/account",
         "public_origin": url_origin(branding.public_base_url),
     }
 
@@ -158,6 +174,36 @@ def compose_digest(body: DigestEmail, branding: Branding) -> Email | None:
     context = {"digest": body.digest, "locale": DIGEST_LOCALE, "business_name": branding.business_name}
     subject, text, html = render_email(body.template, **context)
     return Email(to=first, subject=subject, text=text, html=html, also_to=tuple(others))
+
+
+def compose_account_code(
+    body: AccountCodeEmail, accounts: AccountStore, ledger: Ledger, branding: Branding
+) -> Email | None:
+    """Mint the code now, keep only its salted hash on the challenge, and put the code in the email alone. A
+    second delivery of the same message mints another code, and only the newest email's code works."""
+    challenge = accounts.get_challenge(body.challenge_key)
+    if challenge is None or challenge.challenge_id != body.challenge_id or not challenge.customer_ids:
+        return None  # replaced by a newer code, or an address no customer has: nothing is sent
+    customer = ledger.get_customer(challenge.customer_ids[0])
+    if customer is None or customer.email_undeliverable is not None:
+        return None
+    if challenge.purpose is CodePurpose.SIGN_IN and sign_in_key(customer.email) != challenge.key:
+        return None  # the customer's address was corrected meanwhile: the code would open it for another mailbox
+    code, salt = new_code(), new_salt()
+    if not accounts.set_code(challenge.key, challenge.challenge_id, salt, code_hash(code, salt)):
+        return None  # replaced, locked or used meanwhile
+    minutes = int((challenge.expires_at - challenge.created_at).total_seconds() // 60)
+    context: dict[str, object] = {
+        "code": code,
+        "minutes": minutes,
+        "step_up": challenge.purpose is CodePurpose.STEP_UP,
+        "customer": customer,
+        "locale": customer.locale,
+        "lang": served_language(customer.locale),
+        **trust_context(branding),
+    }
+    subject, text, html = render_email(body.template, **context)
+    return Email(to=customer.email, subject=subject, text=text, html=html, customer_id=customer.id)
 
 
 def _compose_invoice_email(

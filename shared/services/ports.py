@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # annotations only: the webhook's cold path does not load the
     from collections.abc import Callable
 
     from shared.domain.dunning import DunningPolicy
-    from shared.domain.imports import ChunkResult, ImportJob, ImportRow, RejectedRow
+    from shared.domain.imports import ChunkResult, ImportJob, ImportRow, RejectedRow, RowError
     from shared.domain.invoices import Invoice
     from shared.domain.messages import OutboxMessage
 from shared.domain.records import (
@@ -61,6 +61,12 @@ class PolicyReplacement:
     over_revision: str
 
 
+@dataclass(frozen=True, slots=True)
+class LostDispute:
+    payment: Payment
+    dispute: Dispute
+
+
 @dataclass(slots=True)
 class Change:
     """One atomic state change: everything in it is written in one transaction, or nothing is."""
@@ -87,6 +93,9 @@ class Change:
     # An offline payment reversed (a bounced cheque): written only over the same payment not yet reversed
     payment_reversal: Payment | None = None
     dispute: Dispute | None = None  # written only if it moves the stored dispute forward (open -> closed)
+    # A dispute lost, with the payment it took money back from: its entry in the returns list (the accounting
+    # export), unconditional, guarded by the dispute's own write
+    lost_dispute: LostDispute | None = None
     new_plan: Plan | None = None  # written only if no plan with that id exists
     plan_update: Plan | None = None  # written only if the stored version is `version - 1`
     new_recurring: RecurringCharge | None = None
@@ -272,9 +281,13 @@ class Returned:
     payment: Payment
     kind: ReturnKind
     refund: Refund | None = None  # for the refund kinds
+    dispute: Dispute | None = None  # for a dispute lost
 
     @property
     def at(self) -> datetime:
+        if self.kind is ReturnKind.DISPUTE_LOST:
+            assert self.dispute is not None
+            return self.dispute.updated_at  # when payportal recorded it lost
         if self.kind is ReturnKind.REVERSAL:
             assert self.payment.offline is not None and self.payment.offline.reversed_at is not None
             return self.payment.offline.reversed_at
@@ -283,6 +296,8 @@ class Returned:
 
     @property
     def amount(self) -> int:
+        if self.dispute is not None:
+            return self.dispute.amount
         return self.refund.amount if self.refund is not None else self.payment.amount
 
 
@@ -516,6 +531,37 @@ class ImportStore(Protocol):
     def rejected_rows(self, import_id: str) -> list[RejectedRow]:
         """Every rejected row of the job's recorded chunks, by line."""
         ...
+
+    def mark_checked(self, import_id: str, total_rows: int, chunks: int, sha256: str) -> bool:
+        """An uploaded file's rows passed the check and are kept: the job runs. False when it was checked before."""
+        ...
+
+    def mark_invalid(self, import_id: str, problem: str, errors: list[RowError], sha256: str) -> bool:
+        """An uploaded file did not pass the check: nothing will be imported. False when it was checked before."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class UploadForm:
+    """Where and how to upload a file: an HTTPS form POST of `fields` then the file (an S3 presigned POST)."""
+
+    url: str
+    fields: dict[str, str]
+
+
+class ImportFiles(Protocol):
+    """Files uploaded for a bulk import (S3), each under a key of its own, gone a day after it was uploaded."""
+
+    def upload_form(self, key: str, max_bytes: int, expires_in_seconds: int) -> UploadForm:
+        """A form that uploads one file of at most `max_bytes` to `key`, for the next `expires_in_seconds`."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+    def read(self, key: str, max_bytes: int) -> bytes | None:
+        """The file; None when there is none. ImportFileTooLarge (shared.domain.imports) above `max_bytes`."""
+        ...
+
+    def delete(self, key: str) -> None: ...
 
 
 class WorkQueue(Protocol):

@@ -27,6 +27,7 @@ from shared.domain.records import (
     AuditSubject,
     Autopay,
     Customer,
+    Dispute,
     DisputeStatus,
     Drift,
     EmailUndeliverable,
@@ -53,6 +54,7 @@ from shared.services.ports import (
     InvalidCursor,
     InvoiceListing,
     Ledger,
+    LostDispute,
     OutboxBusy,
     OutboxStore,
     Page,
@@ -1062,6 +1064,22 @@ class LedgerContract:
         assert [(r.kind, r.payment.key) for r in ledger.list_returns(february, 10, None).items] == [
             (ReturnKind.REFUND, "pi_1"), (ReturnKind.REVERSAL, "off_1"),
         ]  # fmt: skip
+
+    def test_a_dispute_lost_is_in_the_returns_list_of_the_month_it_was_lost(self, ledger: LedgerUnderTest) -> None:
+        # Given a payment received in January whose dispute is lost in February
+        jan, feb = datetime(2027, 1, 10, tzinfo=UTC), datetime(2027, 2, 3, 12, tzinfo=UTC)
+        paid = a_payment(created_at=jan)
+        ledger.commit(Change(payment=paid))
+        lost = Dispute("dp_1", paid.invoice_id, "pi_1", 1_500, paid.currency, "fraudulent", DisputeStatus.LOST, feb)
+        ledger.commit(Change(dispute=lost, lost_dispute=LostDispute(paid, lost)))
+
+        # Then February's returns hold it once, with the amount the bank took back; January's do not
+        february = ReturnListing(since=datetime(2027, 2, 1, tzinfo=UTC), until=datetime(2027, 3, 1, tzinfo=UTC))
+        [entry] = ledger.list_returns(february, 10, None).items
+        assert (entry.kind, entry.at, entry.amount, entry.payment.key) == (ReturnKind.DISPUTE_LOST, feb, 1_500, "pi_1")
+        assert entry.dispute is not None and (entry.dispute.id, entry.dispute.reason) == ("dp_1", "fraudulent")
+        january = ReturnListing(since=datetime(2027, 1, 1, tzinfo=UTC), until=datetime(2027, 2, 1, tzinfo=UTC))
+        assert ledger.list_returns(january, 10, None).items == []
 
     def test_customer_lists_by_name_and_email_and_everyone_newest_first(self, ledger: LedgerUnderTest) -> None:
         people = [("cus_a", "Ann Smith", "zed@example.com"), ("cus_b", "Bo", "ann@example.com"),

@@ -250,3 +250,50 @@ def test_axe_fails_a_page_with_a_serious_violation(local_stack: LocalStack, desk
     desk.evaluate("() => { document.querySelector('h1').style.setProperty('color', '#dddddd', 'important'); }")
     with pytest.raises(AssertionError, match=r"serious color-contrast: .* at \[\"h1\"\] \(https://dequeuniversity"):
         check_page(desk, "sign-in with a faint heading")
+
+
+def test_every_account_page_passes_axe_and_the_keyboard(local_stack: LocalStack, desk: Any) -> None:
+    payer = customer(local_stack)
+    invoice(local_stack, payer["id"])
+    invoice(local_stack, payer["id"], due_date=(wall_clock_now() - timedelta(days=40)).date().isoformat())
+
+    desk.goto(f"{local_stack.api_url}/account")
+    check_page(desk, "account sign-in")
+    desk.get_by_label("Email address").fill("not an address")
+    desk.evaluate("() => document.querySelector('#email').type = 'text'")  # past the browser's own check
+    desk.get_by_role("button", name="Email me a code").click()
+    expect(desk.get_by_role("alert")).to_be_visible()
+    check_page(desk, "account sign-in, address refused")
+
+    desk.get_by_label("Email address").fill(payer["email"])
+    desk.get_by_role("button", name="Email me a code").click()
+    check_page(desk, "account code")
+    desk.get_by_label("Code").fill("000000" if account_code(local_stack, payer["email"]) != "000000" else "111111")
+    desk.get_by_role("button", name="Sign in").click()
+    expect(desk.get_by_role("alert")).to_be_visible()
+    check_page(desk, "account code refused")
+    desk.get_by_label("Code").fill(account_code(local_stack, payer["email"]))
+    desk.get_by_role("button", name="Sign in").click()
+    expect(desk.get_by_role("heading", name="Your statement")).to_be_visible()
+    check_page(desk, "account statement, one invoice overdue")
+
+    desk.get_by_role("button", name="Turn autopay on").click()
+    expect(desk.get_by_role("heading", name="Turn autopay on")).to_be_visible()
+    check_page(desk, "account step-up code")
+    desk.get_by_label("Code").fill("12345")
+    desk.get_by_role("button", name="Confirm").click()
+    expect(desk.get_by_role("alert")).to_be_visible()
+    check_page(desk, "account step-up code refused")
+    desk.goto(f"{local_stack.api_url}/account/payment-methods")
+    expect(desk.get_by_role("heading", name="Payment methods")).to_be_visible()
+    check_page(desk, "account payment methods, none saved")
+    desk.goto(f"{local_stack.api_url}/account")
+    desk.get_by_role("button", name="Sign out").click()
+
+
+def account_code(stack: LocalStack, address: str) -> str:
+    """The code of the newest account email to `address` (its subject names it)."""
+    stack.drain_outbox()
+    emails = [e for e in stack.get("/_local/emails").json()["emails"] if e["to"] == [address]]
+    found = [m.group(1) for e in emails if (m := re.search(r"\b(\d{6})\b", e["subject"]))]
+    return found[-1]

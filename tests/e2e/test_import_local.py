@@ -10,6 +10,9 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
+
+from cli import imports as cli_imports
 from cli.__main__ import main
 from local.stack import LocalStack
 
@@ -39,3 +42,29 @@ def test_the_cli_imports_a_file_into_the_local_stack(local_stack: LocalStack, tm
 
     again, said = run()
     assert again == 0 and "done: 2 imported" in said  # the same import, followed again
+
+
+def test_a_file_too_large_for_one_request_is_uploaded_to_the_local_s3_and_imported(
+    local_stack: LocalStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a file the CLI sends by upload (the threshold made small: a real one would be over 4 MB)
+    monkeypatch.setattr(cli_imports, "INLINE_LIMIT", 100)
+    tag = uuid.uuid4().hex[:8]
+    file = tmp_path / "big.csv"
+    rows = "".join(f"up-{tag}-{n},Grace {n},grace-{tag}-{n}@example.com,UP-{tag}-{n},USD,10.00,2027-06-30\n"
+                   for n in range(3))  # fmt: skip
+    file.write_text("customer_external_id,customer_name,customer_email,invoice_number,currency,amount,due_date\n"
+                    + rows, encoding="utf-8")  # fmt: skip
+    port = str(urlsplit(local_stack.api_url).port)
+    out = io.StringIO()
+
+    # When it is imported with the CLI
+    code = main(["import", str(file), "--stage", "local"], stdout=out, stderr=out,
+                environ={"PAYPORTAL_LOCAL_API_PORT": port})  # fmt: skip
+
+    # Then it went through the upload form, the worker checked it, and every row is in
+    said = out.getvalue()
+    assert code == 0, said
+    assert "uploading" in said and "done: 3 imported" in said
+    found = local_stack.signed("GET", f"/v1/invoices?number=UP-{tag}-2")
+    assert found.status_code == 200 and found.json()["invoices"][0]["amount_due"] == 1_000

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from local.stack import LocalStack
+from tests.pdf_text import pdf_text
 
 pytestmark = pytest.mark.e2e
 
@@ -113,6 +114,17 @@ def test_an_invoice_is_paid_through_checkout_recorded_once_and_receipted(local_s
     local_stack.drain_outbox()
     emails = local_stack.get("/_local/emails").json()["emails"]
     assert len([e for e in emails if "Receipt" in e["subject"] and customer["email"] in str(e["to"])]) == 1
+    # The invoice and the receipt come as PDFs through the pay link, as bytes a browser saves
+    payment_id = re.search(r"Payment reference: (pi_\w+)", receipts[0]["text"])
+    assert payment_id, receipts[0]["text"]
+    for path, words in (
+        ("invoice.pdf", [invoice["number"], "Annual support", "$75.00"]),
+        (f"receipts/{payment_id.group(1)}", ["Receipt", "$50.00", "Visa ending in 4242", "Payportal Local"]),
+    ):
+        document = requests.get(f"{invoice['pay_url']}/{path}", headers={"Accept": "text/html,*/*"}, timeout=20)
+        assert document.status_code == 200 and document.headers["Content-Type"] == "application/pdf"
+        text = pdf_text(document.content)
+        assert all(word in text for word in words), text
 
 
 def test_a_declined_card_moves_no_money(local_stack: LocalStack) -> None:

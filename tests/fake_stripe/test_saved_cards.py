@@ -12,6 +12,8 @@ import pytest
 import requests
 import stripe
 
+from shared.adapters.stripe_gateway import StripeGateway
+from shared.services.gateway import OffSessionCharge
 from tests.fake_stripe.helpers import (
     API_KEY,
     CARD_OK,
@@ -360,3 +362,34 @@ def test_a_payment_intent_that_is_not_off_session_still_goes_to_localstripe(
     assert "charges" not in intent
     reply = requests.get(f"{front.url}/v1/payment_intents/{intent.id}", auth=(API_KEY, ""), timeout=5)
     assert reply.json()["id"] == intent.id
+
+
+def test_the_gateway_lists_removes_and_chooses_what_off_session_charges_use(
+    front: Front, client: stripe.StripeClient, customer: str
+) -> None:
+    # Given two cards saved through Checkout, the newer one last
+    gateway = StripeGateway(API_KEY, front.url)
+    older = save_card(front, client, customer, CARD_OK)
+    newer = save_card(front, client, customer, "5555 5555 5555 4444")
+
+    # Then both are listed, newest first, with brand, last four and expiry only; nothing chosen yet
+    saved = gateway.saved_payment_methods(customer)
+    assert [(m.id, m.kind, m.last4) for m in saved.methods] == [(newer, "card", "4444"), (older, "card", "4242")]
+    assert saved.methods[0].brand and saved.methods[0].exp_year is not None
+    assert saved.default_id is None and saved.charged is not None and saved.charged.id == newer
+
+    # When the customer chooses the older one, an off-session charge uses it
+    gateway.choose_payment_method(customer, older)
+    assert gateway.saved_payment_methods(customer).default_id == older
+    charge = OffSessionCharge(customer, 4_000, "EUR", "Installment 1 of 2", {"invoice_id": "inv_7"}, uuid.uuid4().hex)
+    outcome = gateway.charge_off_session(charge)
+    assert outcome.status == "succeeded" and outcome.payment_intent_id
+    intent = client.v1.payment_intents.retrieve(outcome.payment_intent_id)
+    assert intent.payment_method == older
+
+    # When it is removed, it is gone, a second removal is no error, and charges fall back to the newest
+    gateway.detach_payment_method(older)
+    gateway.detach_payment_method(older)
+    saved = gateway.saved_payment_methods(customer)
+    assert [m.id for m in saved.methods] == [newer]
+    assert saved.charged is not None and saved.charged.id == newer

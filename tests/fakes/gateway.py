@@ -21,6 +21,8 @@ from shared.services.gateway import (
     PaymentMethodUsed,
     RefundCreated,
     RefundRequest,
+    SavedPaymentMethod,
+    SavedPaymentMethods,
     SessionClosed,
     SetupSessionRequest,
 )
@@ -60,6 +62,10 @@ class FakeGateway:
     event_list_requests: list[dict[str, object]] = field(default_factory=list)
     intent_status: dict[str, str] = field(default_factory=dict)  # PaymentIntents Stripe knows, by id
     refund_statuses: dict[str, str] = field(default_factory=dict)  # refunds Stripe knows, by id
+    # Each Stripe customer's saved payment methods, newest first, and the one chosen for charges
+    saved: dict[str, list[SavedPaymentMethod]] = field(default_factory=dict)
+    default_method: dict[str, str] = field(default_factory=dict)
+    detached: list[str] = field(default_factory=list)
     _replies: dict[str, CheckoutSession | ChargeOutcome | RefundCreated] = field(default_factory=dict)
 
     def ensure_customer(self, customer: Customer) -> str:
@@ -91,6 +97,33 @@ class FakeGateway:
     def create_setup_session(self, request: SetupSessionRequest) -> CheckoutSession:
         self.setup_requests.append(request)
         return self._session(f"{request.idempotency_scope}:{request!r}", "cs_fake_setup")
+
+    def save_card(self, stripe_customer_id: str, last4: str = "4242", brand: str = "visa") -> SavedPaymentMethod:
+        """A card the customer saved (through Checkout in setup mode), newest first."""
+        card = SavedPaymentMethod(
+            id=f"pm_fake_{sum(map(len, self.saved.values())) + 1}",
+            kind="card",
+            brand=brand,
+            last4=last4,
+            exp_month=12,
+            exp_year=2030,
+        )
+        self.saved.setdefault(stripe_customer_id, []).insert(0, card)
+        return card
+
+    def saved_payment_methods(self, stripe_customer_id: str) -> SavedPaymentMethods:
+        methods = tuple(self.saved.get(stripe_customer_id, ()))
+        return SavedPaymentMethods(methods=methods, default_id=self.default_method.get(stripe_customer_id))
+
+    def detach_payment_method(self, payment_method_id: str) -> None:
+        self.detached.append(payment_method_id)
+        for customer, methods in self.saved.items():
+            self.saved[customer] = [m for m in methods if m.id != payment_method_id]
+            if self.default_method.get(customer) == payment_method_id:
+                del self.default_method[customer]  # as Stripe clears a detached default
+
+    def choose_payment_method(self, stripe_customer_id: str, payment_method_id: str) -> None:
+        self.default_method[stripe_customer_id] = payment_method_id
 
     def charge_off_session(self, request: OffSessionCharge) -> ChargeOutcome:
         self.charges.append(request)

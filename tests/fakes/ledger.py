@@ -54,6 +54,7 @@ from shared.services.ports import (
     CustomerListing,
     InvalidCursor,
     InvoiceListing,
+    LostDispute,
     OutboxBusy,
     Page,
     PaymentContext,
@@ -118,6 +119,7 @@ class InMemoryLedger:
         self.plans: dict[tuple[str, str], Plan] = {}  # (invoice id, plan id)
         self.recurring: dict[str, RecurringCharge] = {}
         self.disputes: dict[tuple[str, str], Dispute] = {}  # (invoice id, dispute id)
+        self.lost_disputes: dict[tuple[str, str], LostDispute] = {}  # their entries in the returns list
         self.stripe_events: dict[str, StripeEventRecord] = {}
         self.dunning_policy: DunningPolicy | None = None
         self.outbox: dict[str, OutboxEntry] = {}
@@ -322,6 +324,8 @@ class InMemoryLedger:
                 self.recurring[recurring.id] = _stored_schedule(recurring)
         if c.dispute:
             self.disputes[(c.dispute.invoice_id, c.dispute.id)] = c.dispute
+        if c.lost_dispute:
+            self.lost_disputes[(c.lost_dispute.dispute.invoice_id, c.lost_dispute.dispute.id)] = c.lost_dispute
         if c.dunning_policy:
             self.dunning_policy = c.dunning_policy
         if c.dunning_policy_replacement:
@@ -549,6 +553,8 @@ class InMemoryLedger:
             if r.status in (RefundStatus.FAILED, RefundStatus.CANCELED)
         ]
         returned += [Returned(p, ReturnKind.REVERSAL) for p in payments if p.reversed]
+        lost = self.lost_disputes.values()
+        returned += [Returned(x.payment, ReturnKind.DISPUTE_LOST, dispute=x.dispute) for x in lost]
         low, high = _to_the_second(listing.since), _to_the_second(listing.until)
         ordered = sorted(
             (
@@ -782,6 +788,8 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
     names += [("recurring", x.id) for x in (c.new_recurring, c.recurring_update) if x]
     if c.dispute:
         names.append(("dispute", c.dispute.invoice_id, c.dispute.id))
+    if c.lost_dispute:
+        names.append(("returns list", c.lost_dispute.dispute.invoice_id, "dispute", c.lost_dispute.dispute.id))
     if c.dunning_policy or c.dunning_policy_replacement:
         names.append(("dunning policy",))
     names += [("outbox", m.id) for m in c.outbox]
@@ -793,6 +801,8 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
 
 
 def _returned_id(r: Returned) -> str:
+    if r.dispute is not None:
+        return r.dispute.id
     return r.refund.id if r.refund is not None else r.payment.key
 
 

@@ -100,7 +100,22 @@ def test_access_logs_never_hold_the_pay_token_in_the_path(synthesized: Synthesiz
     assert "$context.path" not in log_format
 
 
-def test_webhook_bodies_reach_the_function_unencoded(synthesized: Synthesized) -> None:
+def test_every_media_type_is_binary_so_pdfs_reach_browsers(synthesized: Synthesized) -> None:
+    # A browser following a link asks for text/html first; API Gateway passes a PDF only if that matches.
     [rest_api] = synthesized.resources("AWS::ApiGateway::RestApi").values()
 
-    assert "BinaryMediaTypes" not in rest_api["Properties"]
+    assert rest_api["Properties"]["BinaryMediaTypes"] == ["*/*"]
+
+
+def test_api_gateway_may_invoke_each_http_function_through_this_api_only(synthesized: Synthesized) -> None:
+    # One permission per function, not one per method (the stack stays well under CloudFormation's 500 resources)
+    api_id = synthesized.logical_id(synthesized.stack.api.rest_api)
+    by_api = [
+        p["Properties"]
+        for p in synthesized.resources("AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+    ]
+    targets = sorted(find_refs(p["FunctionName"], "Fn::GetAtt")[0][0] for p in by_api)
+    assert len(targets) == len(set(targets)) == len({route.function for route in ROUTES})
+    assert all({"Ref": api_id} in find_refs(p["SourceArn"], "Ref") or api_id in str(p["SourceArn"]) for p in by_api)
+    assert len(synthesized.template.to_json()["Resources"]) < 450

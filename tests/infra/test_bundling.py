@@ -81,7 +81,7 @@ def test_the_layer_installs_locked_wheels_for_lambda_arm64_python_3_13() -> None
     assert arguments[:2] == ["pip", "install"]
     for flag, value in (
         ("--target", "/out/python"),
-        ("--python-platform", "aarch64-manylinux2014"),
+        ("--python-platform", "aarch64-manylinux_2_28"),
         ("--python-version", "3.13"),
         ("--only-binary", ":all:"),
         ("-r", "requirements.lock"),

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Annotations, Match
 
-from infra.config import InvalidContextError
+from infra.config import InvalidContextError, StageConfig
 from tests.infra.conftest import Synthesized, synthesize
 
 DOMAIN = "pay.example.com"
@@ -130,3 +130,36 @@ def test_concurrency_is_capped_where_partners_limit_it_in_prod_only_by_default(s
     assert set(caps(synthesize(stage="prod", **{"payportal:reservedConcurrency": "false"})).values()) == {None}
     with pytest.raises(InvalidContextError):
         synthesize(**{"payportal:reservedConcurrency": "sometimes"})
+
+
+class _Context:
+    """A construct node's context, as StageConfig.from_context reads it."""
+
+    def __init__(self, **values: str) -> None:
+        self._values = {"payportal:sesSender": "billing@example.com", **values}
+
+    def try_get_context(self, key: str) -> str | None:
+        return self._values.get(key)
+
+
+@pytest.mark.parametrize("logo", ["../secrets.png", "logo.gif", "branding/logo.png", "missing.png"])
+def test_a_logo_must_be_an_image_file_in_shared_branding(logo: str) -> None:
+    with pytest.raises(InvalidContextError):
+        StageConfig.from_context(_Context(**{"payportal:businessLogo": logo}))  # type: ignore[arg-type]
+
+
+def test_the_business_identity_on_documents_reaches_every_function() -> None:
+    identity = {
+        "payportal:businessAddress": "1 Example Street\n10115 Berlin",
+        "payportal:businessTaxId": "DE123",
+        "payportal:businessLogo": "example-logo.png",
+    }
+    checked = synthesize(**identity)
+
+    for function in checked.stack.lambdas.functions.values():
+        variables = checked.resource(function)["Properties"]["Environment"]["Variables"]
+        assert variables["PAYPORTAL_BUSINESS_ADDRESS"] == "1 Example Street\n10115 Berlin"
+        assert (variables["PAYPORTAL_BUSINESS_TAX_ID"], variables["PAYPORTAL_BUSINESS_LOGO"]) == (
+            "DE123",
+            "example-logo.png",
+        )

@@ -37,9 +37,17 @@ EXTRA_ENVIRONMENT = {
     "digest": DIGEST_ENVIRONMENT,
     "outbox": DIGEST_ENVIRONMENT,
     "console": {"PAYPORTAL_CONSOLE_CLIENT_ID", "PAYPORTAL_CONSOLE_USER_POOL_ID", "PAYPORTAL_IMPORTS_QUEUE_URL"},
-    # the exports' time zone; where POST /v1/imports (and the Import page) put the chunks; the webhook deliveries
-    # queue (the delivery function fans out onto it, the operator API queues replays)
-    "operator_api": {"PAYPORTAL_DIGEST_TIMEZONE", "PAYPORTAL_IMPORTS_QUEUE_URL", "PAYPORTAL_WEBHOOKS_QUEUE_URL"},
+    # the exports' time zone; where POST /v1/imports (and the Import page) put the chunks and the bucket its upload
+    # forms lead to; the webhook deliveries queue (the delivery function fans out onto it, the operator API queues
+    # replays)
+    "operator_api": {
+        "PAYPORTAL_DIGEST_TIMEZONE",
+        "PAYPORTAL_IMPORTS_QUEUE_URL",
+        "PAYPORTAL_IMPORTS_BUCKET",
+        "PAYPORTAL_WEBHOOKS_QUEUE_URL",
+    },
+    # an uploaded file to check (the bucket), then its chunks to queue (its own queue)
+    "imports": {"PAYPORTAL_IMPORTS_BUCKET", "PAYPORTAL_IMPORTS_QUEUE_URL"},
     "webhook_delivery": {"PAYPORTAL_WEBHOOKS_QUEUE_URL"},
 }
 

@@ -31,12 +31,26 @@ CONSUME = {
 }
 
 EXPECTED_ACTIONS = {
+    # Its sessions, codes and counters; the statement's reads; a pay link or autopay off; Stripe for autopay on.
+    "account": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | DELETE | KEY | STRIPE_SECRET,
     "checkout": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | KEY | STRIPE_SECRET,
     # One BatchGetItem and one TransactWriteItems of Puts (and Updates of counters): nothing else.
     "webhooks": LOGS | XRAY | READ_MANY | PUT | UPDATE | KEY | STRIPE_SECRET,
     # DLQ's actions (SendMessage, GetQueueAttributes, GetQueueUrl): sending an import's chunks to the imports
     # queue, and queueing a failed webhook delivery's replay.
-    "operator_api": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | UPDATE | DELETE | KEY | STRIPE_SECRET | DLQ,
+    # and an import's upload form signed with its role (s3:PutObject), and the upload seen to be there (GetObject)
+    "operator_api": LOGS
+    | XRAY
+    | READ_ONE
+    | READ_MANY
+    | QUERY
+    | PUT
+    | UPDATE
+    | DELETE
+    | KEY
+    | STRIPE_SECRET
+    | DLQ
+    | {"s3:PutObject", "s3:GetObject"},
     # The Stripe secret: a receipt names how it was paid, read from Stripe when it is sent.
     "outbox": LOGS
     | XRAY
@@ -100,7 +114,17 @@ EXPECTED_ACTIONS = {
     | DLQ,
     # Bulk import: each row through the ledger (Gets, one TransactWriteItems of Puts and counter Updates), the
     # chunk's result; consuming the imports queue. No index, no Stripe, no email.
-    "imports": LOGS | XRAY | READ_ONE | READ_MANY | PUT | UPDATE | KEY | CONSUME,
+    # and an uploaded file read and deleted once checked, its chunks queued (SendMessage and the queue's URL)
+    "imports": LOGS
+    | XRAY
+    | READ_ONE
+    | READ_MANY
+    | PUT
+    | UPDATE
+    | KEY
+    | CONSUME
+    | DLQ
+    | {"s3:GetObject", "s3:DeleteObject"},
     # The endpoints and failed deliveries over the table; consuming its queue and fanning out onto it. No Stripe
     # secret, no email, no bus: it only reads events the bus's rule queued.
     "webhook_delivery": LOGS | XRAY | READ_ONE | QUERY | PUT | KEY | DLQ | CONSUME,
@@ -147,7 +171,7 @@ def test_each_function_is_allowed_exactly_what_it_needs(synthesized: Synthesized
     assert actions_of(synthesized, name) == EXPECTED_ACTIONS[name]
 
 
-@pytest.mark.parametrize("name", ["checkout", "webhooks", "operator_api", "console"])
+@pytest.mark.parametrize("name", ["checkout", "webhooks", "operator_api", "console", "account"])
 def test_http_functions_can_neither_send_email_nor_publish_events(synthesized: Synthesized, name: str) -> None:
     actions = actions_of(synthesized, name)
 
@@ -198,7 +222,7 @@ def test_outbox_sends_only_from_the_sender_identity_and_publishes_only_to_the_bu
 
 def test_the_stripe_secret_is_readable_only_as_that_one_secret(synthesized: Synthesized) -> None:
     secret_id = synthesized.logical_id(synthesized.stack.stripe_secret.secret)
-    for name in ("checkout", "webhooks", "operator_api", "charges", "reconcile", "console"):
+    for name in ("checkout", "webhooks", "operator_api", "charges", "reconcile", "console", "account"):
         [read] = [
             s for s in statements_of(synthesized, name) if "secretsmanager:GetSecretValue" in as_list(s["Action"])
         ]
@@ -214,11 +238,24 @@ INDEXES = {
     "reconcile": ("due_work",),
     "digest": ("due_work", "lists"),  # Stripe events to review (due_work); invoices about to be written off (lists)
     "console": ("by_owner", "due_work", "lists"),
+    "account": ("by_owner", "lists"),  # a customer's invoices and payments (by_owner); an address's customers (lists)
 }
 
 
 @pytest.mark.parametrize(
-    "name", ["checkout", "webhooks", "outbox", "operator_api", "reminders", "charges", "reconcile", "digest", "console"]
+    "name",
+    [
+        "checkout",
+        "webhooks",
+        "outbox",
+        "operator_api",
+        "reminders",
+        "charges",
+        "reconcile",
+        "digest",
+        "console",
+        "account",
+    ],
 )
 def test_each_index_is_queried_only_by_the_function_that_needs_it(synthesized: Synthesized, name: str) -> None:
     resources = [

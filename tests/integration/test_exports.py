@@ -177,3 +177,32 @@ def test_a_refund_kept_before_its_booking_day_was_stays_on_the_day_it_was_booked
 
     assert refunds_on("2027-03-02") == ["re_old"]
     assert refunds_on("2027-03-03") == []
+
+
+def test_a_dispute_lost_is_a_chargeback_line_on_the_day_it_was_lost(
+    aws: Aws, clock: FixedClock, gateway: FakeGateway
+) -> None:
+    # Given a card payment of 150.00 on March 1, disputed and lost for 150.00 on March 3
+    from tests.integration.test_disputes import dispute
+    from tests.integration.test_disputes import pay as paid
+
+    customer = create_customer(timezone="UTC", email="kit@example.com", name="Kit Lane")
+    invoice = create_invoice(customer["id"], number="INV-D1", amount_due=15_000, due_date="2027-03-15")
+    intent = paid(invoice, 15_000)
+    clock.instant = MARCH_1 + timedelta(days=1)
+    assert dispute("created", intent, 15_000) == "applied"
+    clock.instant = MARCH_1 + timedelta(days=2)
+    assert dispute("closed", intent, 15_000, status="lost") == "applied"
+    # and Stripe tells of the lost dispute again: nothing more is listed
+    assert dispute("closed", intent, 15_000, status="lost") != "applied"
+
+    # When March is exported
+    rows = lines(export(**{"from": "2027-03-01", "to": "2027-03-31", "format": "csv", "timezone": "UTC"}))
+
+    # Then the payment is in on March 1 and the chargeback out on March 3, once, naming the dispute
+    assert [(r["date"], r["type"], r["amount"], r["reference"]) for r in rows] == [
+        ("2027-03-01", "payment", "150.00", intent),
+        ("2027-03-03", "dispute_lost", "-150.00", "dp_test_1"),
+    ]
+    quickbooks = export(**{"from": "2027-03-01", "to": "2027-03-31", "format": "quickbooks", "currency": "USD"})
+    assert "Chargeback (dispute lost) INV-D1 (Kit Lane)" in quickbooks["body"]

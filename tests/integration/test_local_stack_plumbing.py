@@ -188,14 +188,20 @@ def test_empty_parameters_are_null_like_in_api_gateway(stack: LocalStack, record
     assert event["pathParameters"] is None
 
 
-def test_text_bodies_arrive_as_text_and_binary_ones_base64(stack: LocalStack, recorder: Recorder) -> None:
+def test_every_body_arrives_base64_encoded_as_binary_media_types_say(stack: LocalStack, recorder: Recorder) -> None:
+    # Given API Gateway treats every media type as binary (shared.routes.BINARY_MEDIA_TYPES: `*/*`)
+    # When a form, JSON and a binary body are posted
     stack.post("/pay/abc/checkout", data={"amount": "12.50"})
     form = last_event(recorder)
+    stack.post("/pay/abc/checkout", data='{"id": "evt_1"}', headers={"Content-Type": "application/json"})
+    json_body = last_event(recorder)
     stack.post("/pay/abc/checkout", data=b"\x00\xffbinary", headers={"Content-Type": "application/pdf"})
     binary = last_event(recorder)
 
-    assert (form["body"], form["isBase64Encoded"]) == ("amount=12.50", False)
-    assert binary["isBase64Encoded"] is True
+    # Then each reaches the function base64-encoded, its bytes unchanged
+    assert form["isBase64Encoded"] is json_body["isBase64Encoded"] is binary["isBase64Encoded"] is True
+    assert base64.b64decode(form["body"]) == b"amount=12.50"
+    assert base64.b64decode(json_body["body"]) == b'{"id": "evt_1"}'
     assert base64.b64decode(binary["body"]) == b"\x00\xffbinary"
 
 
@@ -255,7 +261,7 @@ def test_operator_routes_accept_signed_requests_as_the_operator(stack: LocalStac
 
     assert response.status_code == 201
     event = last_event(recorder)
-    assert json.loads(event["body"]) == {"number": "INV-1"}
+    assert json.loads(base64.b64decode(event["body"])) == {"number": "INV-1"} and event["isBase64Encoded"] is True
     assert event["headers"]["Idempotency-Key"] == "key-1"
     identity = event["requestContext"]["identity"]
     assert identity["userArn"] == "arn:aws:iam::123456789012:user/local-operator"

@@ -32,6 +32,7 @@ def post_signed(raw: bytes) -> dict[str, Any]:
         body=base64.b64encode(raw).decode(),
         headers={"Stripe-Signature": sign(raw, WEBHOOK_SECRET, int(time.time())), "Content-Type": "application/json"},
         operator=False,
+        base64_body=False,  # encoded here already: the raw bytes need not be UTF-8
     )
     request["isBase64Encoded"] = True
     return lambda_handler(request, FakeLambdaContext())

@@ -2,7 +2,9 @@
 
 | item           | pk                  | sk                 | holds                                          |
 |----------------|---------------------|--------------------|------------------------------------------------|
-| job            | IMPORT#{import_id}  | JOB                | the file's size and digest, who sent it, counts |
+| job            | IMPORT#{import_id}  | JOB                | the file's size and digest, who sent it, counts;|
+|                |                     |                    | an uploaded file's key until it is checked, and |
+|                |                     |                    | why it did not pass (its first 100 row errors)  |
 | rows of a chunk| IMPORT#{import_id}  | ROWS#{chunk:05d}   | the checked rows, as compact JSON (< 400 KB)    |
 | chunk result   | IMPORT#{import_id}  | RESULT#{chunk:05d} | its counts and rejected rows: written once, in  |
 |                |                     |                    | the transaction that adds the counts to the job |
@@ -18,6 +20,7 @@ from typing import Any, Final
 from shared import schema
 from shared.adapters.dynamodb.codec import deserialize, serialize
 from shared.domain.imports import (
+    MAX_ERRORS_REPORTED,
     ChunkResult,
     CustomerFields,
     FileFormat,
@@ -25,6 +28,7 @@ from shared.domain.imports import (
     ImportRow,
     InvoiceFields,
     RejectedRow,
+    RowError,
 )
 
 PREFIX: Final = "IMPORT#"
@@ -82,6 +86,10 @@ def _job_from(item: dict[str, Any]) -> ImportJob:
         rows_imported=int(item.get("rows_imported", 0)),
         rows_skipped=int(item.get("rows_skipped", 0)),
         rows_rejected=int(item.get("rows_rejected", 0)),
+        upload_key=str(item.get("upload_key", "")),
+        checking=bool(item.get("checking", False)),
+        problem=str(item.get("problem", "")),
+        errors=tuple(RowError(int(line), reason) for line, reason in json.loads(item.get("errors", "[]"))),
     )
 
 
@@ -115,6 +123,8 @@ class DynamoImportStore:
             "rows_imported": 0,
             "rows_skipped": 0,
             "rows_rejected": 0,
+            "upload_key": job.upload_key,
+            "checking": job.checking,
             schema.TTL_ATTRIBUTE: int(expires_at.timestamp()),
         }
         try:
@@ -190,3 +200,32 @@ class DynamoImportStore:
             if "LastEvaluatedKey" not in reply:
                 return sorted(found, key=lambda r: r.line)
             request["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+
+    def mark_checked(self, import_id: str, total_rows: int, chunks: int, sha256: str) -> bool:
+        return self._checked(
+            import_id,
+            "SET checking = :no, total_rows = :rows, chunks = :chunks, sha256 = :sha256",
+            {":rows": total_rows, ":chunks": chunks, ":sha256": sha256},
+        )
+
+    def mark_invalid(self, import_id: str, problem: str, errors: list[RowError], sha256: str) -> bool:
+        kept = json.dumps([[e.line, e.reason] for e in errors[:MAX_ERRORS_REPORTED]], ensure_ascii=False)
+        return self._checked(
+            import_id,
+            "SET checking = :no, problem = :problem, errors = :errors, sha256 = :sha256",
+            {":problem": problem, ":errors": kept, ":sha256": sha256},
+        )
+
+    def _checked(self, import_id: str, update: str, values: dict[str, Any]) -> bool:
+        """One update of a job still being checked; False when it was checked already (a repeat)."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=_key(import_id, JOB),
+                UpdateExpression=update,
+                ConditionExpression="checking = :yes",
+                ExpressionAttributeValues=serialize({":yes": True, ":no": False, **values}),
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True

@@ -57,6 +57,7 @@ from shared.domain.text import search_text
 if TYPE_CHECKING:  # annotations only: the dunning rules load when a policy is read (policy_from)
     from shared.domain.dunning import DunningPolicy
     from shared.domain.plans import PlanOffer
+    from shared.services.ports import LostDispute
 
 PK, SK = schema.PARTITION_KEY, schema.SORT_KEY
 EVENT_RETENTION: Final = timedelta(days=400)
@@ -313,6 +314,16 @@ def refund_listing_item(p: Payment, refund: Refund) -> dict[str, Any]:
 def refund_failure_listing_item(p: Payment, refund: Refund) -> dict[str, Any]:
     """A booked refund that failed or was canceled, in the returns list for the month it did (its money back)."""
     return _return_listing(p, ReturnKind.REFUND_FAILED, f"REFUNDFAILED#{refund.id}", refund.updated_at, refund.id)
+
+
+def lost_dispute_listing_item(lost: LostDispute) -> dict[str, Any]:
+    """A dispute lost, in the returns list for the month payportal recorded it: the money the bank took back."""
+    d = lost.dispute
+    return _return_listing(lost.payment, ReturnKind.DISPUTE_LOST, f"DISPUTELOST#{d.id}", d.updated_at, d.id) | {
+        "dispute_amount": d.amount,
+        "dispute_reason": d.reason,
+        "dispute_closed_at": d.updated_at.isoformat(),
+    }
 
 
 def reversal_listing_item(p: Payment) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from shared.adapters.dynamodb import items
 from shared.adapters.dynamodb.codec import deserialize
 from shared.adapters.dynamodb.cursors import decode_list_cursor, encode_list_cursor, listing_fingerprint
 from shared.domain.invoices import Invoice
-from shared.domain.records import ReturnKind
+from shared.domain.records import Dispute, DisputeStatus, ReturnKind
 from shared.services.ports import (
     CustomerListing,
     InvalidCursor,
@@ -103,6 +103,18 @@ def returned_from(item: dict[str, Any]) -> Returned:
     kind = ReturnKind(item["return_kind"])
     if kind is ReturnKind.REVERSAL:
         return Returned(payment, kind)
+    if kind is ReturnKind.DISPUTE_LOST:
+        dispute = Dispute(
+            id=str(item["returned"]),
+            invoice_id=payment.invoice_id,
+            payment_intent_id=payment.payment_intent_id or payment.key,
+            amount=int(item["dispute_amount"]),
+            currency=payment.currency,
+            reason=str(item.get("dispute_reason", "")),
+            status=DisputeStatus.LOST,
+            updated_at=datetime.fromisoformat(str(item["dispute_closed_at"])),
+        )
+        return Returned(payment, kind, dispute=dispute)
     return Returned(payment, kind, payment.refund(item["returned"]))
 
 

@@ -181,6 +181,7 @@ WRITE_RULES: Final[tuple[WriteRule, ...]] = (
         each=failed_moved_refunds,
     ),
     WriteRule("payment_reversal", _timeless(items.reversal_listing_item), None),
+    WriteRule("lost_dispute", _timeless(items.lost_dispute_listing_item), None),
     WriteRule("new_plan", _timeless(items.plan_item), Rejection.PLAN_EXISTS, NEW),
     WriteRule("plan_update", _timeless(items.plan_item), Rejection.STALE_PLAN, SAME_VERSION, _expected_version),
     WriteRule("new_recurring", _timeless(items.recurring_item), Rejection.EXISTS, NEW),

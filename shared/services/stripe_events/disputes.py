@@ -23,7 +23,7 @@ from shared.domain.messages import EventName, outgoing_event
 from shared.domain.records import DISPUTE_STATUS_RANK, AuditEntry, AuditSubject, Dispute, DisputeStatus
 from shared.services import digest_tallies
 from shared.services.aggregates import tallied
-from shared.services.ports import Change, Ledger
+from shared.services.ports import Change, Ledger, LostDispute
 from shared.services.stripe_events.engine import (
     Decision,
     Outcome,
@@ -94,9 +94,11 @@ def _decide(ledger: Ledger, clock: Clock, fact: DisputeFact, invoice_id: str) ->
         "dispute_reason": dispute.reason,
         "stripe_event_id": fact.event.id,
     }
+    lost = LostDispute(payment, dispute) if status is DisputeStatus.LOST and payment is not None else None
     change = Change(
         stripe_event=event_record(fact.event, Outcome.APPLIED, now),
         dispute=dispute,
+        lost_dispute=lost,
         invoice_update=updated,
         outbox=[outgoing_event(name, detail, now)],
         audit=[

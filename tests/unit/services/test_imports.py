@@ -11,7 +11,7 @@ from shared.domain.imports import FileFormat, ImportFileInvalid, ImportStatus
 from shared.services import imports
 from shared.services.customers import CustomerDraft, create_customer
 from tests.fakes import FixedClock
-from tests.fakes.imports import InMemoryImportStore, InMemoryQueue
+from tests.fakes.imports import InMemoryImportFiles, InMemoryImportStore, InMemoryQueue
 from tests.fakes.pages import a_ledger_with
 from tests.fakes.records import NOW
 
@@ -92,3 +92,73 @@ def test_a_customer_row_alone_is_imported_or_found(monkeypatch: pytest.MonkeyPat
 def test_an_unknown_import_is_not_found() -> None:
     with pytest.raises(NotFound):
         imports.get_import(InMemoryImportStore(), "imp_nope")
+
+
+class _Once:
+    """RunOnce that simply runs (the operator API's Powertools idempotency, out of the picture)."""
+
+    def __call__(self, key: str, fingerprint: dict[str, object], work: object) -> dict[str, str]:
+        assert callable(work)
+        return dict(work())
+
+
+def uploaded_job(files: InMemoryImportFiles, store: InMemoryImportStore, queue: InMemoryQueue, data: bytes) -> str:
+    upload = imports.new_upload(files, CLOCK, actor="arn:ops", key="k1")
+    files.files[imports.upload_key("arn:ops", upload.id)] = data
+    job = imports.start_upload_import_once(
+        store, queue, files, CLOCK, _Once(), upload.id, FileFormat.CSV, key="k1", actor="arn:ops"
+    )
+    assert job.status is ImportStatus.CHECKING and queue.messages == [{"import_id": job.id, "check": True}]
+    return job.id
+
+
+def test_an_upload_is_checked_then_its_chunks_are_queued_and_the_file_deleted() -> None:
+    files, store, queue = InMemoryImportFiles(), InMemoryImportStore(), InMemoryQueue()
+    content = "\r\n".join([HEADER, *(line(n) for n in range(600))]) + "\r\n"
+    import_id = uploaded_job(files, store, queue, content.encode())
+
+    job = imports.check_upload(store, queue, files, import_id)
+
+    assert (job.status, job.total_rows, job.chunks) == (ImportStatus.QUEUED, 600, 3)
+    assert queue.messages[1:] == [{"import_id": import_id, "chunk": n} for n in range(3)]
+    assert files.files == {} and len(files.deleted) == 1
+    # a second delivery of the check does nothing more
+    imports.check_upload(store, queue, files, import_id)
+    assert len(queue.messages) == 4
+
+
+def test_an_upload_that_is_gone_or_too_large_is_invalid_and_nothing_is_queued(monkeypatch: pytest.MonkeyPatch) -> None:
+    files, store, queue = InMemoryImportFiles(), InMemoryImportStore(), InMemoryQueue()
+    import_id = uploaded_job(files, store, queue, b"customer_external_id\r\nx\r\n")
+    files.files.clear()  # expired by the bucket's lifecycle
+
+    job = imports.check_upload(store, queue, files, import_id)
+
+    assert job.status is ImportStatus.INVALID and "gone" in job.problem and len(queue.messages) == 1
+    big_files, big_store, big_queue = InMemoryImportFiles(), InMemoryImportStore(), InMemoryQueue()
+    monkeypatch.setattr(imports, "MAX_UPLOAD_BYTES", 10)
+    big = imports.check_upload(
+        big_store, big_queue, big_files, uploaded_job(big_files, big_store, big_queue, b"x" * 11)
+    )
+    assert big.status is ImportStatus.INVALID and "larger than 10 bytes" in big.problem
+
+
+def test_an_upload_id_is_the_callers_own() -> None:
+    files = InMemoryImportFiles()
+    mine = imports.new_upload(files, CLOCK, actor="arn:ops", key="k1")
+    theirs = imports.new_upload(files, CLOCK, actor="arn:other", key="k1")
+
+    assert mine.id != theirs.id
+    assert imports.upload_key("arn:ops", mine.id) != imports.upload_key("arn:other", mine.id)
+    with pytest.raises(NotFound):
+        imports.start_upload_import_once(
+            InMemoryImportStore(),
+            InMemoryQueue(),
+            files,
+            CLOCK,
+            _Once(),
+            mine.id,
+            FileFormat.CSV,
+            key="k",
+            actor="arn:ops",
+        )

@@ -108,6 +108,9 @@ from .stripe_event_out import StripeEventOut
 from .stripe_event_out_outcome import StripeEventOutOutcome
 from .stripe_events_page import StripeEventsPage
 from .transactions_page import TransactionsPage
+from .upload_form_out import UploadFormOut
+from .upload_form_out_fields import UploadFormOutFields
+from .upload_out import UploadOut
 from .webhook_endpoint_changes import WebhookEndpointChanges
 from .webhook_endpoint_out import WebhookEndpointOut
 from .webhook_endpoint_out_disabled_reason_type_0 import (
@@ -228,6 +231,9 @@ __all__ = (
     "StripeEventOutOutcome",
     "StripeEventsPage",
     "TransactionsPage",
+    "UploadFormOut",
+    "UploadFormOutFields",
+    "UploadOut",
     "WebhookEndpointChanges",
     "WebhookEndpointOut",
     "WebhookEndpointOutDisabledReasonType0",

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.import_out_format import ImportOutFormat
 from ..models.import_out_status import ImportOutStatus
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.rejected_row_out import RejectedRowOut
@@ -30,9 +31,11 @@ class ImportOut:
         rows_imported (int): created by this import
         rows_rejected (int): stored already and different, or naming a customer that is not stored
         rows_skipped (int): stored already, identical: left as they are
-        sha256 (str): of the file as sent
-        status (ImportOutStatus):
+        sha256 (str): of the file as sent (an uploaded file's: once checked)
+        status (ImportOutStatus): an uploaded file is `checking` until the worker has read every row: then `invalid`
+            (nothing written; `problem` says why and `rejected_rows` names each row at fault) or `queued`
         total_rows (int):
+        problem (None | str | Unset): why an uploaded file did not pass the check
     """
 
     created_at: datetime.datetime
@@ -47,6 +50,7 @@ class ImportOut:
     sha256: str
     status: ImportOutStatus
     total_rows: int
+    problem: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,6 +81,12 @@ class ImportOut:
 
         total_rows = self.total_rows
 
+        problem: None | str | Unset
+        if isinstance(self.problem, Unset):
+            problem = UNSET
+        else:
+            problem = self.problem
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -95,6 +105,8 @@ class ImportOut:
                 "total_rows": total_rows,
             }
         )
+        if problem is not UNSET:
+            field_dict["problem"] = problem
 
         return field_dict
 
@@ -132,6 +144,15 @@ class ImportOut:
 
         total_rows = d.pop("total_rows")
 
+        def _parse_problem(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        problem = _parse_problem(d.pop("problem", UNSET))
+
         import_out = cls(
             created_at=created_at,
             format_=format_,
@@ -145,6 +166,7 @@ class ImportOut:
             sha256=sha256,
             status=status,
             total_rows=total_rows,
+            problem=problem,
         )
 
         import_out.additional_properties = d

@@ -2,7 +2,9 @@ from enum import StrEnum
 
 
 class ImportOutStatus(StrEnum):
+    CHECKING = "checking"
     COMPLETED = "completed"
+    INVALID = "invalid"
     QUEUED = "queued"
     RUNNING = "running"
 

@@ -100,7 +100,9 @@ def sync_detailed(
         idempotency_key (str): required; the same key and file replays the first import instead of
             starting another
         body (NewImport): A file of customers and invoices (docs/integrations.md names the
-            columns).
+            columns): its text in `content`, or, for a
+            file too large for one request, the `upload_id` it was uploaded under (POST
+            /v1/imports/uploads).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -134,7 +136,9 @@ def sync(
         idempotency_key (str): required; the same key and file replays the first import instead of
             starting another
         body (NewImport): A file of customers and invoices (docs/integrations.md names the
-            columns).
+            columns): its text in `content`, or, for a
+            file too large for one request, the `upload_id` it was uploaded under (POST
+            /v1/imports/uploads).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -163,7 +167,9 @@ async def asyncio_detailed(
         idempotency_key (str): required; the same key and file replays the first import instead of
             starting another
         body (NewImport): A file of customers and invoices (docs/integrations.md names the
-            columns).
+            columns): its text in `content`, or, for a
+            file too large for one request, the `upload_id` it was uploaded under (POST
+            /v1/imports/uploads).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -195,7 +201,9 @@ async def asyncio(
         idempotency_key (str): required; the same key and file replays the first import instead of
             starting another
         body (NewImport): A file of customers and invoices (docs/integrations.md names the
-            columns).
+            columns): its text in `content`, or, for a
+            file too large for one request, the `upload_id` it was uploaded under (POST
+            /v1/imports/uploads).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -1,0 +1,321 @@
+"""The customer's account: sign-in with a one-time code by email, the statement, paying an invoice from it or
+promising to, autopay on or off and saved payment methods removed or chosen behind a fresh code (step-up);
+sign-out.
+
+Every page but the sign-in forms needs a live session (its cookie is scoped to /account); every post needs its
+form token (bound to the session, or before one to a double-submit cookie) and a same-site fetch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.account.pages import (
+    FORM_COOKIE,
+    SESSION_COOKIE,
+    CsrfRefused,
+    check_fetch_site,
+    check_token,
+    cookie_value,
+    end_session,
+    language,
+    page,
+    redirect,
+    set_session,
+    with_form_token,
+)
+from shared import wiring
+from shared.clock import SystemClock, business_clock
+from shared.cold_start import resumes_collector
+from shared.domain.account import AccountSession
+from shared.domain.errors import NotFound, PaymentMethodStillNeeded
+from shared.domain.languages import served_language
+from shared.observability import logger, metrics
+from shared.services import account_autopay, account_payment_methods, account_sign_in, account_statement
+from shared.services.account_autopay import AutopayChange
+from shared.services.account_codes import CodeRefused, TooManyRequests
+from shared.services.account_payment_methods import MethodChange
+from shared.services.account_sign_in import BadAddress
+from shared.services.step_up import StepUpRequired
+
+app = APIGatewayRestResolver()
+# Codes and sessions lapse by the wall clock: the local stack's business clock may jump days, they must not.
+SESSION_CLOCK = SystemClock()
+STATUS_BY_REFUSAL = {"malformed": 422, "wrong": 401, "locked": 429, "expired": 401}
+
+
+class NotSignedIn(Exception):
+    pass
+
+
+class UnreadableForm(Exception):
+    pass
+
+
+def _form() -> dict[str, str]:
+    try:
+        fields = parse_qs(app.current_event.decoded_body or "", max_num_fields=10)
+    except ValueError:  # too many fields; UnicodeDecodeError is a ValueError too
+        raise UnreadableForm from None
+    return {name: values[0].strip()[:320] for name, values in fields.items()}
+
+
+def _header(name: str) -> str | None:
+    return app.current_event.headers.get(name)
+
+
+def _source_ip() -> str:
+    return app.current_event.request_context.identity.source_ip or "unknown"
+
+
+def _lang() -> str:
+    return language(_header("accept-language"))
+
+
+def _session() -> AccountSession | None:
+    session_id = cookie_value(_header("cookie"), SESSION_COOKIE)
+    return account_sign_in.current(wiring.account_store(), SESSION_CLOCK, session_id)
+
+
+def _signed_in() -> AccountSession:
+    session = _session()
+    if session is None:
+        raise NotSignedIn
+    return session
+
+
+def _posted(expected: str | None) -> dict[str, str]:
+    check_fetch_site(_header("sec-fetch-site"))
+    form = _form()
+    check_token(expected, form.get("csrf"))
+    return form
+
+
+def _signed_in_post() -> tuple[AccountSession, dict[str, str]]:
+    session = _signed_in()
+    return session, _posted(session.csrf_token)
+
+
+def _code_page(status: int, email: str, *, recent: bool = False, refused: CodeRefused | None = None) -> Response[str]:
+    return with_form_token(status, "code.html", lang=_lang(), email=email, recent=recent, refused=refused)
+
+
+@app.get("/account")
+def home() -> Response[str]:
+    session = _session()
+    if session is None:
+        return with_form_token(200, "sign_in.html", lang=_lang(), problem=None, email="")
+    query = app.current_event.get_query_string_value
+    notices = account_statement.Notices(
+        autopay_on=query("autopay") == "on",
+        autopay_off=query("autopay") == "off",
+        promised=(query("promised") or "")[:64],
+        pay_refused=(query("pay_refused") or "")[:64],
+        promise_refused=(query("promise_refused") or "")[:64],
+    )
+    view = account_statement.statement(
+        wiring.ledger(), business_clock(), session, notices=notices, promise_max_days=wiring.settings().promise_max_days
+    )
+    return page(200, "statement.html", lang=view.lang, view=view, csrf=session.csrf_token)
+
+
+@app.post("/account/sign-in")
+def ask_sign_in_code() -> Response[str]:
+    form = _posted(cookie_value(_header("cookie"), FORM_COOKIE))
+    email = form.get("email", "")
+    try:
+        asked = account_sign_in.ask_sign_in_code(
+            wiring.account_store(), wiring.ledger(), SESSION_CLOCK, email=email, source_ip=_source_ip()
+        )
+    except BadAddress:
+        return with_form_token(422, "sign_in.html", lang=_lang(), problem="address", email=email)
+    return _code_page(200, email, recent=asked.recent)
+
+
+@app.post("/account/code")
+def sign_in() -> Response[str]:
+    form = _posted(cookie_value(_header("cookie"), FORM_COOKIE))
+    email = form.get("email", "")
+    try:
+        signed_in = account_sign_in.sign_in(
+            wiring.account_store(), SESSION_CLOCK, email=email, code=form.get("code", ""), source_ip=_source_ip()
+        )
+    except CodeRefused as refused:
+        logger.info("account code refused", extra={"reason": refused.reason.value})
+        return _code_page(STATUS_BY_REFUSAL[refused.reason.value], email, refused=refused)
+    logger.info("account sign-in", extra={"customer_ids": list(signed_in.session.customer_ids)})
+    metrics.add_metric(name="AccountSignIns", unit="Count", value=1)
+    return set_session(redirect("/account"), signed_in.session_id)
+
+
+@app.post("/account/sign-out")
+def sign_out() -> Response[str]:
+    session = _session()
+    if session is not None:
+        _posted(session.csrf_token)
+        account_sign_in.sign_out(wiring.account_store(), session)
+    return end_session(redirect("/account"))
+
+
+@app.post("/account/invoices/<invoice_id>/pay")
+def pay_invoice(invoice_id: str) -> Response[str]:
+    session, form = _signed_in_post()
+    url = account_statement.pay_invoice(
+        wiring.ledger(), wiring.gateway(), business_clock(), wiring.checkout_config(), session, invoice_id,
+        amount_text=form.get("amount", ""),
+    )  # fmt: skip
+    return redirect(url)
+
+
+@app.post("/account/invoices/<invoice_id>/promise")
+def promise(invoice_id: str) -> Response[str]:
+    session, form = _signed_in_post()
+    max_days = wiring.settings().promise_max_days
+    path = account_statement.promise(
+        wiring.ledger(), business_clock(), session, invoice_id, date_text=form.get("date", ""), max_days=max_days
+    )
+    return redirect(path)
+
+
+def _autopay_change(form: dict[str, str]) -> AutopayChange:
+    return AutopayChange(customer_id=form.get("customer", ""), on=form.get("autopay") == "on")
+
+
+@app.post("/account/autopay/code")
+def ask_autopay_code() -> Response[str]:
+    session, form = _signed_in_post()
+    change = _autopay_change(form)
+    asked = account_autopay.ask_code(
+        wiring.account_store(), wiring.ledger(), SESSION_CLOCK, session, change, source_ip=_source_ip()
+    )
+    return _autopay_page(200, session, change, recent=asked.recent)
+
+
+@app.post("/account/autopay")
+def change_autopay() -> Response[str]:
+    session, form = _signed_in_post()
+    change = _autopay_change(form)
+    try:
+        url = account_autopay.apply(
+            wiring.account_store(), wiring.ledger(), wiring.gateway(), SESSION_CLOCK, business_clock(),
+            wiring.checkout_config(), session, change, code=form.get("code", ""), source_ip=_source_ip(),
+        )  # fmt: skip
+    except StepUpRequired:
+        return _autopay_page(403, session, change)
+    except CodeRefused as refused:
+        return _autopay_page(STATUS_BY_REFUSAL[refused.reason.value], session, change, refused=refused)
+    logger.info("account autopay changed", extra={"customer_id": change.customer_id, "on": change.on})
+    return redirect(url)
+
+
+def _step_up_page(
+    status: int, session: AccountSession, kind: str, confirm_path: str, fields: dict[str, str], *,
+    recent: bool = False, refused: CodeRefused | None = None, problem: str | None = None,
+) -> Response[str]:  # fmt: skip
+    customer = wiring.ledger().get_customer(fields.get("customer", "")) if session.opens(fields["customer"]) else None
+    lang = served_language(customer.locale) if customer else "en"
+    return page(status, "step_up.html", lang=lang, csrf=session.csrf_token, kind=kind, confirm_path=confirm_path,
+                fields=fields, recent=recent, refused=refused, problem=problem)  # fmt: skip
+
+
+def _autopay_page(status: int, session: AccountSession, change: AutopayChange, **kwargs: Any) -> Response[str]:
+    fields = {"customer": change.customer_id, "autopay": "on" if change.on else "off"}
+    kind = "autopay_on" if change.on else "autopay_off"
+    return _step_up_page(status, session, kind, "/account/autopay", fields, **kwargs)
+
+
+@app.get("/account/payment-methods")
+def payment_methods() -> Response[str]:
+    session = _signed_in()
+    view = account_payment_methods.methods_page(wiring.ledger(), wiring.gateway(), session)
+    done = app.current_event.get_query_string_value("done") or ""
+    return page(200, "payment_methods.html", lang=view.lang, view=view, csrf=session.csrf_token, done=done)
+
+
+def _method_change(form: dict[str, str]) -> MethodChange:
+    return MethodChange(form.get("customer", ""), form.get("method", ""), remove=form.get("change") != "choose")
+
+
+def _method_page(status: int, session: AccountSession, change: MethodChange, **kwargs: Any) -> Response[str]:
+    fields = {"customer": change.customer_id, "method": change.payment_method_id,
+              "change": "remove" if change.remove else "choose"}  # fmt: skip
+    kind = "remove" if change.remove else "choose"
+    return _step_up_page(status, session, kind, "/account/payment-methods", fields, **kwargs)
+
+
+@app.post("/account/payment-methods/code")
+def ask_payment_method_code() -> Response[str]:
+    session, form = _signed_in_post()
+    change = _method_change(form)
+    asked = account_payment_methods.ask_code(wiring.account_store(), SESSION_CLOCK, session, change,
+                                             source_ip=_source_ip())  # fmt: skip
+    return _method_page(200, session, change, recent=asked.recent)
+
+
+@app.post("/account/payment-methods")
+def change_payment_method() -> Response[str]:
+    session, form = _signed_in_post()
+    change = _method_change(form)
+    try:
+        path = account_payment_methods.apply(
+            wiring.account_store(), wiring.ledger(), wiring.gateway(), SESSION_CLOCK, business_clock(), session,
+            change, code=form.get("code", ""), source_ip=_source_ip(),
+        )  # fmt: skip
+    except StepUpRequired:
+        return _method_page(403, session, change)
+    except CodeRefused as refused:
+        return _method_page(STATUS_BY_REFUSAL[refused.reason.value], session, change, refused=refused)
+    except PaymentMethodStillNeeded:
+        return _method_page(409, session, change, problem="still_needed")
+    except NotFound:
+        return _method_page(404, session, change, problem="not_found")
+    logger.info("account payment method changed", extra={"customer_id": change.customer_id})
+    return redirect(path)
+
+
+@app.exception_handler(NotSignedIn)
+def not_signed_in(_: NotSignedIn) -> Response[str]:
+    return redirect("/account")
+
+
+@app.exception_handler(CsrfRefused)
+def csrf_refused(error: CsrfRefused) -> Response[str]:
+    logger.warning("account form refused", extra={"check": str(error)})
+    return page(403, "problem.html", lang=_lang(), problem="form")
+
+
+@app.exception_handler(TooManyRequests)
+def too_many(error: TooManyRequests) -> Response[str]:
+    logger.warning("account rate limit", extra={"limit": error.message})
+    metrics.add_metric(name="AccountRateLimited", unit="Count", value=1)
+    response = page(429, "problem.html", lang=_lang(), problem="too_many")
+    response.headers["Retry-After"] = "3600"
+    return response
+
+
+@app.exception_handler(UnreadableForm)
+def unreadable(_: UnreadableForm) -> Response[str]:
+    return page(400, "problem.html", lang=_lang(), problem="form")
+
+
+@app.exception_handler(NotFound)
+def not_found(_: NotFound) -> Response[str]:
+    return page(404, "problem.html", lang=_lang(), problem="not_found")
+
+
+@app.exception_handler(Exception)
+def unexpected(error: Exception) -> Response[str]:
+    logger.exception("account page failed")
+    status = 502 if type(error).__module__.startswith("stripe") else 500
+    return page(status, "problem.html", lang=_lang(), problem="unexpected")
+
+
+@resumes_collector
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

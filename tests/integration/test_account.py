@@ -1,0 +1,262 @@
+"""The customer's account over moto: sign-in by a code from the email, the statement, CSRF, step-up."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from shared.domain.account import RATE_LIMITS, RateLimit
+from tests.integration.conftest import Aws
+from tests.integration.helpers import create_customer, create_invoice, token_of
+from tests.support import FakeLambdaContext, api_event
+
+CODE = re.compile(r"\b(\d{6})\b")
+
+
+def call(method: str, path: str, *, cookies: dict[str, str] | None = None, form: dict[str, str] | None = None,
+         resource: str | None = None, params: dict[str, str] | None = None, ip: str = "203.0.113.9",
+         headers: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+    from functions.account.handler import lambda_handler
+
+    all_headers = dict(headers or {})
+    if cookies:
+        all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    event = api_event(method, path, resource=resource, path_parameters=params, form=form, headers=all_headers,
+                      operator=False)  # fmt: skip
+    event["requestContext"]["identity"]["sourceIp"] = ip
+    return lambda_handler(event, FakeLambdaContext())
+
+
+def set_cookies(response: dict[str, Any]) -> dict[str, str]:
+    found = {}
+    for header in (response.get("multiValueHeaders") or {}).get("Set-Cookie", []):
+        name, _, rest = header.partition("=")
+        found[name] = rest.split(";")[0]
+    return found
+
+
+def header(response: dict[str, Any], name: str) -> str:
+    merged = dict(response.get("headers") or {})
+    for key, values in (response.get("multiValueHeaders") or {}).items():
+        merged[key] = values[-1]
+    return {k.lower(): v for k, v in merged.items()}[name.lower()]
+
+
+def hidden(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert match, name
+    return match.group(1)
+
+
+class Browser:
+    def __init__(self) -> None:
+        self.cookies: dict[str, str] = {}
+
+    def go(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = call(method, path, cookies=self.cookies, **kwargs)
+        self.cookies |= set_cookies(response)
+        self.cookies = {k: v for k, v in self.cookies.items() if v}
+        return response
+
+    def ask_code(self, email: str) -> dict[str, Any]:
+        start = self.go("GET", "/account")
+        return self.go("POST", "/account/sign-in", form={"csrf": hidden(start["body"], "csrf"), "email": email})
+
+    def type_code(self, page: dict[str, Any], email: str, code: str) -> dict[str, Any]:
+        return self.go(
+            "POST", "/account/code", form={"csrf": hidden(page["body"], "csrf"), "email": email, "code": code}
+        )
+
+
+def latest_code(aws: Aws) -> str:
+    aws.drain_outbox()
+    match = CODE.search(aws.emails()[-1].text)
+    assert match
+    return match.group(1)
+
+
+@pytest.fixture
+def customer(aws: Aws) -> dict[str, Any]:
+    customer = create_customer(email="ada@example.com", locale="de-DE", timezone="Europe/Berlin")
+    create_invoice(customer["id"], amount_due=12_500, due_date="2026-12-15", currency="EUR")
+    create_invoice(customer["id"], amount_due=5_000, due_date="2026-12-20", currency="EUR")
+    return customer
+
+
+def test_sign_in_with_the_emailed_code_shows_the_statement(aws: Aws, customer: dict[str, Any]) -> None:
+    browser = Browser()
+    page = browser.ask_code("ada@example.com")
+    assert page["statusCode"] == 200 and 'name="code"' in page["body"]
+    code = latest_code(aws)
+    # The table has the code only as a salted hash; the session only as the hash of its id
+    stored = aws.items("ACCOUNTCODE#")
+    assert stored and all(code not in repr(item) for item in stored)
+    signed_in = browser.type_code(page, "ada@example.com", code)
+    assert signed_in["statusCode"] == 303 and header(signed_in, "Location") == "/account"
+    cookie = next(h for h in signed_in["multiValueHeaders"]["Set-Cookie"] if h.startswith("payportal_account="))
+    assert all(flag in cookie for flag in ("HttpOnly", "Secure", "SameSite=Strict", "Path=/account"))
+    session_id = browser.cookies["payportal_account"]
+    assert all(session_id not in repr(item) for item in aws.items("ACCOUNTSESSION#"))
+    statement = browser.go("GET", "/account")
+    html = statement["body"]
+    assert statement["statusCode"] == 200 and '<html lang="de">' in html
+    assert html.count('/pay"') == 2 and "175,00\xa0€" in html
+    assert "<script" not in html and len(html.encode()) < 30_000
+    assert "default-src 'none'" in header(statement, "Content-Security-Policy")
+
+
+def test_an_unknown_address_gets_the_same_page_and_no_email(aws: Aws, customer: dict[str, Any]) -> None:
+    known = Browser().ask_code("ada@example.com")
+    unknown = Browser().ask_code("nobody@example.com")
+    strip = lambda html: re.sub(r'value="[^"]*"|ada@example\.com|nobody@example\.com', "", html)  # noqa: E731
+    assert (known["statusCode"], strip(known["body"])) == (unknown["statusCode"], strip(unknown["body"]))
+    aws.drain_outbox()
+    assert [e.to for e in aws.emails()] == [["ada@example.com"]]
+
+
+def test_five_wrong_codes_lock_the_code(aws: Aws, customer: dict[str, Any]) -> None:
+    browser = Browser()
+    page = browser.ask_code("ada@example.com")
+    code = latest_code(aws)
+    bad = f"{(int(code) + 1) % 1_000_000:06d}"
+    statuses = []
+    for _ in range(5):
+        page = browser.type_code(page, "ada@example.com", bad)
+        statuses.append(page["statusCode"])
+    assert statuses == [401, 401, 401, 401, 429]
+    locked = browser.type_code(page, "ada@example.com", code)
+    assert locked["statusCode"] == 429 and "locked" in locked["body"]
+    assert "payportal_account" not in browser.cookies
+
+
+def test_a_post_without_its_token_or_from_another_site_is_refused(aws: Aws, customer: dict[str, Any]) -> None:
+    browser = Browser()
+    browser.go("GET", "/account")
+    assert browser.go("POST", "/account/sign-in", form={"email": "ada@example.com"})["statusCode"] == 403
+    page = browser.ask_code("ada@example.com")
+    browser.type_code(page, "ada@example.com", latest_code(aws))
+    statement = browser.go("GET", "/account")
+    csrf = hidden(statement["body"], "csrf")
+    assert browser.go("POST", "/account/sign-out", form={"csrf": "forged"})["statusCode"] == 403
+    cross = browser.go("POST", "/account/sign-out", form={"csrf": csrf}, headers={"Sec-Fetch-Site": "cross-site"})
+    assert cross["statusCode"] == 403
+    # Sign-out ends the session server-side: the old cookie opens nothing
+    old = dict(browser.cookies)
+    assert browser.go("POST", "/account/sign-out", form={"csrf": csrf})["statusCode"] == 303
+    assert not aws.items("ACCOUNTSESSION#")
+    assert 'action="/account/sign-in"' in call("GET", "/account", cookies=old)["body"]
+
+
+def test_a_pay_link_does_not_open_the_account(aws: Aws, customer: dict[str, Any]) -> None:
+    invoice = create_invoice(customer["id"], amount_due=1_000, due_date="2026-12-30", currency="EUR")
+    response = call("GET", "/account", cookies={"payportal_account": token_of(invoice["pay_url"])})
+    assert 'action="/account/sign-in"' in response["body"]
+
+
+def test_paying_from_the_statement_opens_checkout(aws: Aws, stripe: str, customer: dict[str, Any]) -> None:
+    browser = Browser()
+    page = browser.ask_code("ada@example.com")
+    browser.type_code(page, "ada@example.com", latest_code(aws))
+    html = browser.go("GET", "/account")["body"]
+    invoice_id = re.findall(r'action="/account/invoices/([^/]+)/pay"', html)[0]
+    links = len(aws.items("PAYLINK#"))
+    paid = browser.go("POST", f"/account/invoices/{invoice_id}/pay", resource="/account/invoices/{invoice_id}/pay",
+                      params={"invoice_id": invoice_id}, form={"csrf": hidden(html, "csrf")})  # fmt: skip
+    assert paid["statusCode"] == 303 and header(paid, "Location").startswith(stripe)
+    assert len(aws.items("PAYLINK#")) == links  # no pay link minted from the account
+    other = browser.go("POST", "/account/invoices/inv_nope/pay", resource="/account/invoices/{invoice_id}/pay",
+                       params={"invoice_id": "inv_nope"}, form={"csrf": hidden(html, "csrf")})  # fmt: skip
+    assert other["statusCode"] == 404
+
+
+def test_turning_autopay_off_asks_for_a_fresh_code(aws: Aws, customer: dict[str, Any]) -> None:
+    browser = Browser()
+    page = browser.ask_code("ada@example.com")
+    browser.type_code(page, "ada@example.com", latest_code(aws))
+    html = browser.go("GET", "/account")["body"]
+    form = {"csrf": hidden(html, "csrf"), "customer": customer["id"], "autopay": "off"}
+    # Straight to the change: refused, a code is needed
+    assert browser.go("POST", "/account/autopay", form=form)["statusCode"] == 403
+    asked = browser.go("POST", "/account/autopay/code", form=form)
+    assert asked["statusCode"] == 200 and 'action="/account/autopay"' in asked["body"]
+    done = browser.go("POST", "/account/autopay", form=form | {"code": latest_code(aws)})
+    assert done["statusCode"] == 303 and header(done, "Location") == "/account?autopay=off"
+
+
+def test_hostile_input_gets_a_clear_4xx(aws: Aws, customer: dict[str, Any]) -> None:
+    browser = Browser()
+    start = browser.go("GET", "/account")
+    csrf = hidden(start["body"], "csrf")
+    for email in ("x" * 5000, "a@b", "\u202eada@example.com", ""):
+        response = browser.go("POST", "/account/sign-in", form={"csrf": csrf, "email": email})
+        assert response["statusCode"] == 422, email
+        csrf = hidden(response["body"], "csrf")
+    too_many = call("POST", "/account/sign-in", cookies=browser.cookies,
+                    form={f"f{n}": "x" for n in range(20)} | {"csrf": csrf})  # fmt: skip
+    assert too_many["statusCode"] == 400
+    assert call("GET", "/account", cookies={"payportal_account": "x" * 5000})["statusCode"] == 200
+
+
+def test_codes_per_client_are_rate_limited(aws: Aws, customer: dict[str, Any]) -> None:
+    browser = Browser()
+    start = browser.go("GET", "/account")
+    csrf = hidden(start["body"], "csrf")
+    statuses = []
+    for n in range(RATE_LIMITS[RateLimit.CODES_PER_CLIENT] + 1):
+        response = browser.go("POST", "/account/sign-in", form={"csrf": csrf, "email": f"p{n}@example.com"})
+        statuses.append(response["statusCode"])
+        if response["statusCode"] == 200:
+            csrf = hidden(response["body"], "csrf")
+    assert set(statuses[:-1]) == {200} and statuses[-1] == 429
+
+
+def test_a_promise_to_pay_from_the_statement(aws: Aws, customer: dict[str, Any], clock: Any) -> None:
+    browser = Browser()
+    page = browser.ask_code("ada@example.com")
+    browser.type_code(page, "ada@example.com", latest_code(aws))
+    html = browser.go("GET", "/account")["body"]
+    invoice_id = re.findall(r'action="/account/invoices/([^/]+)/promise"', html)[0]
+    path, resource = f"/account/invoices/{invoice_id}/promise", "/account/invoices/{invoice_id}/promise"
+    form = {"csrf": hidden(html, "csrf"), "date": "2027-03-05"}
+    done = browser.go("POST", path, resource=resource, params={"invoice_id": invoice_id}, form=form)
+    assert done["statusCode"] == 303 and header(done, "Location").startswith(f"/account?promised={invoice_id}")
+    assert "Sie haben zugesagt, bis zum 5. März 2027 zu zahlen." in browser.go("GET", "/account")["body"]
+    audit = [i for i in aws.items(f"INVOICE#{invoice_id}") if i["sk"].startswith("AUDIT#")]
+    assert next(a["actor"] for a in audit if a["action"] == "invoice.promise_to_pay").startswith("customer:account:")
+
+
+def test_the_sign_in_page_speaks_the_browsers_language_and_the_statement_the_customers(
+    aws: Aws, customer: dict[str, Any]
+) -> None:
+    assert '<html lang="fr">' in call("GET", "/account", headers={"Accept-Language": "fr-CH, de;q=0.5"})["body"]
+    assert '<html lang="de">' in call("GET", "/account", headers={"Accept-Language": "ja, de;q=0.9, fr;q=0.8"})["body"]
+    assert '<html lang="en">' in call("GET", "/account", headers={"Accept-Language": "ja, zh;q=0.9"})["body"]
+    assert '<html lang="en">' in call("GET", "/account", headers={"Accept-Language": "de;q=nonsense"})["body"]
+
+
+def test_a_sign_in_is_on_the_customers_audit_trail(aws: Aws, customer: dict[str, Any]) -> None:
+    browser = Browser()
+    page = browser.ask_code("ada@example.com")
+    browser.type_code(page, "ada@example.com", latest_code(aws))
+    trail = [i for i in aws.items(f"CUSTOMER#{customer['id']}") if i["sk"].startswith("AUDIT#")]
+    assert next(a["actor"] for a in trail if a["action"] == "account.signed_in").startswith("customer:account:")
+
+
+def test_payment_methods_are_listed_and_changes_need_a_fresh_code(aws: Aws, customer: dict[str, Any]) -> None:
+    browser = Browser()
+    page = browser.ask_code("ada@example.com")
+    browser.type_code(page, "ada@example.com", latest_code(aws))
+    listed = browser.go("GET", "/account/payment-methods")
+    assert listed["statusCode"] == 200 and "Keine gespeicherten Zahlungsarten" in listed["body"]  # the customer is German
+    csrf = hidden(browser.go("GET", "/account")["body"], "csrf")
+    form = {"csrf": csrf, "customer": customer["id"], "method": "pm_1", "change": "remove"}
+    assert browser.go("POST", "/account/payment-methods", form=form)["statusCode"] == 403
+    asked = browser.go("POST", "/account/payment-methods/code", form=form)
+    assert asked["statusCode"] == 200 and "Eine Zahlungsart entfernen" in asked["body"]
+    # The code is right, but the customer has no such method: nothing is done, and the page says so
+    refused = browser.go("POST", "/account/payment-methods", form=form | {"code": latest_code(aws)})
+    assert refused["statusCode"] == 404 and "nicht mehr gespeichert" in refused["body"]
+    other = form | {"customer": "cust_someone_else"}
+    assert browser.go("POST", "/account/payment-methods/code", form=other)["statusCode"] == 404

@@ -1,0 +1,34 @@
+"""The text a PDF drawn by shared.pdf shows, for tests: its content streams' strings, in reading order."""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+_SHOWN = re.compile(rb"\(((?:\\.|[^\\)])*)\)\s*Tj")
+_ESCAPE = re.compile(rb"\\([nrtbf()\\]|[0-7]{1,3})")
+_ESCAPED = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+
+
+def _unescape(raw: bytes) -> bytes:
+    def one(match: re.Match[bytes]) -> bytes:
+        code = match.group(1)
+        if code[:1].isdigit():
+            return bytes([int(code, 8)])
+        return _ESCAPED.get(code, code)
+
+    return _ESCAPE.sub(one, raw)
+
+
+def pdf_text(document: bytes) -> str:
+    """Every string the document shows (Windows-1252, as shared.pdf writes them), one per line."""
+    assert document.startswith(b"%PDF-"), document[:20]
+    lines: list[str] = []
+    for stream in _STREAM.findall(document):
+        try:
+            content = zlib.decompress(stream)
+        except zlib.error:
+            continue  # an image, or a stream that is not text
+        lines.extend(_unescape(shown).decode("windows-1252") for shown in _SHOWN.findall(content))
+    return "\n".join(lines)
