@@ -44,7 +44,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := $(NODE_MAJOR)
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := $(NODE_MAJOR)
 endif
 
-.PHONY: help dev test test-py313 lint format typecheck unit integration infra e2e bench synth deploy lock openapi client \
+.PHONY: help dev test test-py313 lint format typecheck unit integration infra e2e bench synth deploy lock openapi client catalogs \
 	browser node-version venv clean
 
 help: ## this list
@@ -147,6 +147,20 @@ bench: $(VENV313)/.synced ## benchmarks on Python 3.13: cold start (BEFORE=<comm
 
 openapi: venv ## regenerate docs/openapi.json
 	$(PY) -m functions.operator_api.openapi > docs/openapi.json
+
+# Payer-facing text (shared/locale/babel.cfg says where it is): extracted into the template messages.pot, merged
+# into each language's messages.po (new and changed messages come untranslated: translate them, then
+# run it again), and compiled into the messages.mo the functions read. The catalog tests fail until all three agree.
+CATALOG_LANGUAGES = $(shell $(PY) -c 'from shared.domain.languages import LANGUAGES; print(*LANGUAGES)')
+catalogs: venv ## extract payer-facing text into shared/locale, update every language's catalog and compile it
+	$(VENV)/bin/pybabel --quiet extract -F shared/locale/babel.cfg -k payer_text -k payer_plural:1,2 \
+	  --add-location=file --sort-output --no-wrap --project=payportal -o shared/locale/messages.pot shared functions
+	for lang in $(CATALOG_LANGUAGES); do \
+	  if [ -f shared/locale/$$lang/LC_MESSAGES/messages.po ]; then \
+	    $(VENV)/bin/pybabel --quiet update --no-wrap --no-fuzzy-matching --ignore-obsolete -i shared/locale/messages.pot -d shared/locale -l $$lang; \
+	  else $(VENV)/bin/pybabel --quiet init --no-wrap -i shared/locale/messages.pot -d shared/locale -l $$lang; fi; \
+	done
+	$(VENV)/bin/pybabel --quiet compile -d shared/locale
 
 client: venv ## regenerate the typed Python client (clients/python) from docs/openapi.json
 	$(PY) clients/python/generate.py

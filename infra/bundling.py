@@ -40,8 +40,10 @@ SHARED_PACKAGE: Final = "shared"
 FUNCTIONS_PACKAGE: Final = "functions"
 # Never shipped: tests, caches, editor and OS litter.
 EXCLUDED_DIRS: Final = frozenset({"__pycache__", "tests", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis"})
-EXCLUDED_FILE_SUFFIXES: Final = (".pyc", ".pyo", "_test.py", ".DS_Store")
-EXCLUDED_FILE_NAMES: Final = frozenset({"conftest.py"})
+# The catalogs' sources (.po, the .pot template, Babel's extraction mapping) stay behind: functions read only
+# the compiled .mo beside them (shared.rendering).
+EXCLUDED_FILE_SUFFIXES: Final = (".pyc", ".pyo", "_test.py", ".DS_Store", ".po", ".pot")
+EXCLUDED_FILE_NAMES: Final = frozenset({"conftest.py", "babel.cfg"})
 
 # Bumped when the recipe below changes in a way the inputs do not show.
 _RECIPE_VERSION: Final = "1"

@@ -6,6 +6,7 @@ Formatting happens only here, at the edge: everything inside payportal is intege
 from __future__ import annotations
 
 import base64
+import gettext
 import hashlib
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,13 +15,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from shared.domain.languages import SOURCE_LANGUAGE, served_language
 from shared.domain.money import babel_locale, minor_unit_exponent
+from shared.domain.payer_text import Amount, PayerText
 from shared.domain.text import strip_bidi_controls
 
 if TYPE_CHECKING:
     from jinja2 import Environment
+    from jinja2.runtime import Context
 
 TEMPLATES = Path(__file__).parent / "templates"
+# Compiled catalogs, one per language (`make catalogs` writes them beside their .po; tests keep them fresh).
+LOCALE_DIR = Path(__file__).parent / "locale"
+CATALOG_DOMAIN = "messages"
 
 
 class Formatted(str):
@@ -69,9 +76,77 @@ def neutralise(value: Any) -> Any:
 
 
 @cache
+def translations(language: str) -> gettext.GNUTranslations:
+    """The compiled catalog of a language payportal speaks, read once per container (stdlib gettext: no
+    Babel on this path). A language without one is a packaging fault, not a reason to serve English."""
+    path = LOCALE_DIR / served_language(language) / "LC_MESSAGES" / f"{CATALOG_DOMAIN}.mo"
+    with path.open("rb") as catalog:
+        return gettext.GNUTranslations(catalog)
+
+
+def _language(context: Context) -> str:
+    """The language a render is in: the `lang` it was given (the one `<html lang>` says), else English."""
+    return served_language(str(context.get("lang") or SOURCE_LANGUAGE))
+
+
+def _gettext(context: Context, message: str, /, **variables: Any) -> str:
+    return _filled(context, translations(_language(context)).gettext(message), variables)
+
+
+def _ngettext(context: Context, singular: str, plural: str, count: int, /, **variables: Any) -> str:
+    return _filled(context, translations(_language(context)).ngettext(singular, plural, count), variables)
+
+
+def _filled(context: Context, translated: str, variables: dict[str, Any]) -> str:
+    """Jinja's new-style gettext, except that free text in the placeholders loses its bidi controls here, so
+    the sentence as a whole keeps the direction marks Babel put in its amounts (`neutralise` lets Formatted
+    text and FormattedMarkup by). In HTML the translation is markup we wrote and each placeholder is escaped
+    (Markup's %)."""
+    from markupsafe import Markup  # lazy: comes with Jinja2, which is loaded by now
+
+    values = {key: neutralise(value) for key, value in variables.items()}
+    if context.eval_ctx.autoescape:
+        sentence = Markup(translated) % values  # noqa: S704  # the translation is ours (the catalogs), as in Jinja
+        return _formatted_markup()(sentence)
+    return Formatted(translated % values)
+
+
+@cache
+def _formatted_markup() -> type[str]:
+    """Markup that `neutralise` lets by, as it does Formatted text: a translated sentence whose free text was
+    neutralised when it was filled in. Built on first use: markupsafe loads with Jinja2."""
+    from markupsafe import Markup
+
+    class FormattedMarkup(Markup, Formatted):
+        __slots__ = ()
+
+    return FormattedMarkup
+
+
+def _translate(context: Context, text: PayerText, locale: str) -> str:
+    """A PayerText in the render's language, its dates and amounts formatted in `locale`."""
+    catalog = translations(_language(context))
+    if text.plural is not None:
+        translated = catalog.ngettext(text.msgid, text.plural, text.count)
+    else:
+        translated = catalog.gettext(text.msgid)
+    if not text.params:
+        return translated
+    return Formatted(translated % {key: _placeholder(value, locale) for key, value in text.params})
+
+
+def _placeholder(value: object, locale: str) -> object:
+    if isinstance(value, Amount):
+        return format_money(value.minor, value.currency, locale)
+    if isinstance(value, date):
+        return format_day(value, locale)
+    return neutralise(value)
+
+
+@cache
 def environment() -> Environment:
     # lazy: Jinja2 loads on the first render, never at import
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -82,9 +157,14 @@ def environment() -> Environment:
         finalize=neutralise,
         extensions=["jinja2.ext.i18n"],
     )
-    # Payer-facing text goes through gettext (`{{ _("...") }}`, `{% trans %}`); until the catalogs load,
-    # every language reads the English of the templates.
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension
+    # Payer-facing text goes through gettext (`{{ _("...") }}`, `{% trans %}`), in the language of the render's
+    # `lang`: one environment, so each template is compiled once for every language (decision 103).
+    env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts them: whitespace in {% trans %} collapses
+    # Installed as the i18n extension's install_gettext_callables(newstyle=True) would, minus its wrapper: ours
+    # fill the placeholders themselves (`_filled`).
+    env.globals.update(gettext=pass_context(_gettext), ngettext=pass_context(_ngettext))
+    env.newstyle_gettext = True  # type: ignore[attr-defined]  # added by the i18n extension
+    env.filters["translate"] = pass_context(_translate)
     env.filters["money"] = format_money
     env.filters["day"] = format_day
     env.filters["major_units"] = major_units
@@ -109,9 +189,11 @@ def render(template_name: str, /, **context: Any) -> str:
 
 
 def render_email(name: str, /, **context: Any) -> tuple[str, str, str]:
-    """(subject, text, html) from `emails/<name>.subject.txt`, `.txt` and `.html`."""
+    """(subject, text, html) from `emails/<name>.subject.txt`, `.txt` and `.html`; the HTML's <title> is the
+    subject."""
     subject = render(f"emails/{name}.subject.txt", **context).strip()
-    return subject, render(f"emails/{name}.txt", **context), render(f"emails/{name}.html", **context)
+    text = render(f"emails/{name}.txt", subject=subject, **context)
+    return subject, text, render(f"emails/{name}.html", subject=subject, **context)
 
 
 def qr_svg(text: str, *, title: str) -> str:

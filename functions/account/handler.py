@@ -34,6 +34,7 @@ from shared.clock import SystemClock, business_clock
 from shared.cold_start import resumes_collector
 from shared.domain.account import AccountSession
 from shared.domain.errors import NotFound, PaymentMethodStillNeeded
+from shared.domain.languages import served_language
 from shared.observability import logger, metrics
 from shared.services import account_autopay, account_payment_methods, account_sign_in, account_statement, documents
 from shared.services.account_autopay import AutopayChange
@@ -217,7 +218,7 @@ def _step_up_page(
     recent: bool = False, refused: CodeRefused | None = None, problem: str | None = None,
 ) -> Response[str]:  # fmt: skip
     customer = wiring.ledger().get_customer(fields.get("customer", "")) if session.opens(fields["customer"]) else None
-    lang = customer.locale.split("-")[0] if customer else "en"
+    lang = served_language(customer.locale) if customer else "en"
     return page(status, "step_up.html", lang=lang, csrf=session.csrf_token, kind=kind, confirm_path=confirm_path,
                 fields=fields, recent=recent, refused=refused, problem=problem)  # fmt: skip
 

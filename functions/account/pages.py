@@ -14,6 +14,7 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from shared.config import settings
 from shared.domain.account import new_csrf_token
+from shared.domain.languages import LANGUAGES  # what Accept-Language may pick before sign-in
 from shared.pdf import download_headers
 from shared.rendering import render, stylesheet_hash
 
@@ -23,7 +24,6 @@ SESSION_COOKIE: Final = "payportal_account"
 # The sign-in forms' own token before any session (double submit: the form's field must equal this cookie).
 FORM_COOKIE: Final = "payportal_account_form"
 COOKIE_PATH: Final = "/account"
-LANGUAGES: Final = ("en", "es", "fr", "de", "pt")  # what Accept-Language may pick before sign-in
 
 
 class CsrfRefused(Exception):

@@ -20,9 +20,10 @@ from shared import pdf, wiring
 from shared.clock import business_clock
 from shared.cold_start import resumes_collector
 from shared.domain.errors import DomainError, NotFound, PayLinkInvalid
+from shared.domain.payer_text import payer_text
 from shared.observability import logger, metrics
 from shared.services import combined_checkout, documents, pay_page, pay_together
-from shared.services.pay_page import Notices, PayPageView, Problem, Redirect, ReturnView
+from shared.services.pay_page import Notices, PayPageView, Problem, Redirect, ReturnView, SetupReturnView
 
 app = APIGatewayRestResolver()
 
@@ -53,6 +54,7 @@ def _notices() -> Notices:
         cancelled=query("cancelled") == "1",
         card_saved=query("card") == "saved",
         autopay_started=query("autopay") == "on",
+        autopay_stopped=query("autopay") == "off",
         promised=promised_on,
     )
 
@@ -60,7 +62,7 @@ def _notices() -> Notices:
 def _render(view: PayPageView) -> Response[str]:
     status = STATUS_BY_PROBLEM[view.problem] if view.problem else 200
     if not view.payable:
-        return page(status, "settled.html", view=view)
+        return page(status, "settled.html", view=view, lang=view.lang)
     return page(status, "pay.html", view=view, lang=view.lang)
 
 
@@ -216,7 +218,7 @@ def returned(invoice_id: str, ref: str) -> Response[str]:
         cookie_token=_remembered_link(),
     )
     if isinstance(outcome, ReturnView):
-        return page(200, "return.html", view=outcome)
+        return page(200, "return.html", view=outcome, lang=outcome.lang)
     return redirect(outcome.url)
 
 
@@ -227,8 +229,8 @@ def returned_from_setup(invoice_id: str) -> Response[str]:
     outcome = pay_page.returned_from_setup(
         wiring.ledger(), business_clock(), invoice_id=invoice_id, notice=notice, cookie_token=_remembered_link()
     )
-    if outcome is None:
-        return page(200, "setup_return.html", saved=bool(notice))
+    if isinstance(outcome, SetupReturnView):
+        return page(200, "setup_return.html", saved=bool(notice), lang=outcome.lang)
     return redirect(outcome.url)
 
 
@@ -252,8 +254,8 @@ def unreadable_form(_: UnreadableForm) -> Response[str]:
     return page(
         400,
         "error.html",
-        heading="This form could not be read",
-        message="Nothing was charged. Please open the payment link from your email again.",
+        heading=payer_text("This form could not be read"),
+        message=payer_text("Nothing was charged. Please open the payment link from your email again."),
         token=None,
     )
 
@@ -269,8 +271,8 @@ def unexpected(error: Exception) -> Response[str]:
     return page(
         502 if type(error).__module__.startswith("stripe") else 500,
         "error.html",
-        heading="Something went wrong",
-        message="We could not complete this step. You have not been charged. Please try again in a minute.",
+        heading=payer_text("Something went wrong"),
+        message=payer_text("We could not complete this step. You have not been charged. Please try again in a minute."),
         token=None,
     )
 

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from shared.config import settings
+from shared.domain.contact import contact_href
 from shared.pdf import download_headers
 from shared.rendering import render, stylesheet_hash
 
@@ -49,7 +50,14 @@ def security_headers() -> dict[str, str]:
 def page(status: int, template: str, /, **context: Any) -> Response[str]:
     config = settings()
     context.setdefault("lang", "en")
-    html = render(template, business_name=config.business_name, support_contact=config.support_contact, **context)
+    html = render(
+        template,
+        business_name=config.business_name,
+        support_contact=config.support_contact,
+        support_href=contact_href(config.support_contact),
+        account_url=f"{config.public_base_url}/account",
+        **context,
+    )
     return Response(
         status_code=status,
         content_type="text/html; charset=utf-8",

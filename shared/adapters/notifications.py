@@ -25,8 +25,11 @@ class SesMailer:
         message["From"] = self._sender
         message["To"] = ", ".join((email.to, *email.also_to))
         message["Subject"] = email.subject
-        message.set_content(email.text)
-        message.add_alternative(email.html, subtype="html")
+        # Quoted-printable, not the 8bit the library picks for UTF-8: the raw message is then 7-bit ASCII,
+        # so no relay or parser can mangle an accent or CLDR's narrow no-break space (read back from a str,
+        # an 8bit part came out as a literal "\u202f"), and no HTML line is over SMTP's 998 characters.
+        message.set_content(email.text, cte="quoted-printable")
+        message.add_alternative(email.html, subtype="html", cte="quoted-printable")
         request: dict[str, Any] = {
             "Source": self._sender,
             "Destinations": [email.to, *email.also_to],

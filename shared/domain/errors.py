@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from shared.domain.payer_text import PayerText
+
 
 class DomainError(Exception):
-    """Base of every business-rule failure."""
+    """Base of every business-rule failure. `message` is for the operator's API and logs (English);
+    `payer`, where a customer may meet the failure, is what their page says, in their language."""
 
     code = "domain_error"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, payer: PayerText | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.payer = payer
 
 
 class InvalidAmount(DomainError):

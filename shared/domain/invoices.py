@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from shared.domain.errors import AmountNotChargeable, CreditExceedsRemaining, InvalidStateTransition, InvoiceNotPayable
+from shared.domain.payer_text import Amount, payer_text
 from shared.domain.stripe_amounts import chargeable_increment, increment_text, is_chargeable_currency
 
 if TYPE_CHECKING:  # annotations only: the webhook's cold path does not load the plan rules
@@ -68,6 +69,10 @@ PAYMENT_STATUS_RANK: dict[PaymentStatus, int] = {
 
 def payment_status_moves_forward(current: PaymentStatus | None, new: PaymentStatus) -> bool:
     return current is None or PAYMENT_STATUS_RANK[new] > PAYMENT_STATUS_RANK[current]
+
+
+# What the pay page says when an invoice was paid or voided while the customer looked at it.
+NOT_PAYABLE_FOR_PAYER = payer_text("This invoice is already paid or cancelled, so it cannot be paid again.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,20 +239,45 @@ class Invoice:
 
     def check_payable(self, amount: int) -> None:
         if not self.accepts_payment:
-            raise InvoiceNotPayable(f"invoice {self.number} is {self.status.value} and cannot be paid")
-        if not is_chargeable_currency(self.currency):  # only an invoice made before creation checked it
-            raise InvoiceNotPayable(f"invoice {self.number} is in {self.currency}, which cannot be charged")
-        if amount > self.amount_remaining:
-            raise InvoiceNotPayable("the amount is more than what remains to pay", field="amount")
-        if amount < self.minimum_payment():
             raise InvoiceNotPayable(
-                "this invoice must be paid in full" if not self.allow_partial else "the amount is below the minimum",
+                f"invoice {self.number} is {self.status.value} and cannot be paid", payer=NOT_PAYABLE_FOR_PAYER
+            )
+        if not is_chargeable_currency(self.currency):  # only an invoice made before creation checked it
+            raise InvoiceNotPayable(
+                f"invoice {self.number} is in {self.currency}, which cannot be charged",
+                payer=payer_text("This invoice cannot be paid online. Please contact us."),
+            )
+        if amount > self.amount_remaining:
+            raise InvoiceNotPayable(
+                "the amount is more than what remains to pay",
                 field="amount",
+                payer=payer_text(
+                    "Enter at most %(remaining)s, what remains to pay.",
+                    remaining=Amount(self.amount_remaining, self.currency),
+                ),
+            )
+        if amount < self.minimum_payment():
+            if not self.allow_partial:
+                raise InvoiceNotPayable(
+                    "this invoice must be paid in full",
+                    field="amount",
+                    payer=payer_text("This invoice must be paid in full."),
+                )
+            raise InvoiceNotPayable(
+                "the amount is below the minimum",
+                field="amount",
+                payer=payer_text("Enter at least %(minimum)s.", minimum=Amount(self.minimum_payment(), self.currency)),
             )
         if amount % chargeable_increment(self.currency):
+            step = increment_text(self.currency)
             raise AmountNotChargeable(
-                f"{self.currency} is paid in steps of {increment_text(self.currency)}: enter a multiple of that",
+                f"{self.currency} is paid in steps of {step}: enter a multiple of that",
                 field="amount",
+                payer=payer_text(
+                    "Amounts in %(currency)s are paid in steps of %(step)s. Please enter a multiple of that.",
+                    currency=self.currency,
+                    step=step,
+                ),
             )
 
     def with_payment(self, amount: int) -> Invoice:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from functools import cache
 
 from shared.domain.errors import InvalidAmount, UnknownCurrency
+from shared.domain.payer_text import payer_plural, payer_text
 from shared.domain.text import strip_bidi_controls
 
 
@@ -49,7 +50,12 @@ def parse_major_amount(text: str, currency: str, locale: str) -> int:
     """
     from babel.numbers import NumberFormatError, parse_decimal  # lazy: as above
 
-    example = InvalidAmount(f"enter an amount such as {_example(currency, locale)}", field="amount")
+    sample = _example(currency, locale)
+    example = InvalidAmount(
+        f"enter an amount such as {sample}",
+        field="amount",
+        payer=payer_text("Enter an amount such as %(example)s.", example=sample),
+    )
     cleaned = _without_currency(_without_spaces(strip_bidi_controls(text)), currency, locale)
     symbols = _number_symbols(locale)
     if "\u2019" in symbols:  # de-CH groups with a right single quote; people type an apostrophe
@@ -63,11 +69,24 @@ def parse_major_amount(text: str, currency: str, locale: str) -> int:
     except NumberFormatError:
         raise example from None
     if negative or value <= 0:
-        raise InvalidAmount("enter an amount greater than zero", field="amount")
+        raise InvalidAmount(
+            "enter an amount greater than zero",
+            field="amount",
+            payer=payer_text("Enter an amount greater than zero."),
+        )
     exponent = minor_unit_exponent(currency)
     minor = value.scaleb(exponent)
     if minor != minor.to_integral_value():
-        raise InvalidAmount(f"{currency} amounts have at most {exponent} decimals", field="amount")
+        raise InvalidAmount(
+            f"{currency} amounts have at most {exponent} decimals",
+            field="amount",
+            payer=payer_plural(
+                "Amounts in %(currency)s have at most %(count)s decimal.",
+                "Amounts in %(currency)s have at most %(count)s decimals.",
+                exponent,
+                currency=currency,
+            ),
+        )
     return int(minor)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from shared.clock import Clock
 from shared.domain.account import AccountSession, StepUpAction
 from shared.domain.errors import NotFound
+from shared.domain.languages import served_language
 from shared.services import step_up
 from shared.services.account_codes import CodeAsked
 from shared.services.account_ports import AccountStore
@@ -40,7 +41,7 @@ class MethodsPage:
 
     @property
     def lang(self) -> str:
-        return self.locale.split("-")[0]
+        return served_language(self.locale)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from shared.domain.errors import (
     PaymentInProgress,
 )
 from shared.domain.invoices import Invoice, InvoiceStatus, PaymentStatus
+from shared.domain.languages import served_language
 from shared.domain.local_time import local_date
 from shared.domain.money import parse_major_amount
 from shared.domain.records import Customer, InstallmentStatus, Payment, PlanKind, PlanStatus
@@ -145,7 +146,7 @@ class Statement:
 
     @property
     def lang(self) -> str:
-        return self.locale.split("-")[0]
+        return served_language(self.locale)
 
 
 def every(read: Callable[[str, int, str | None], Page], customer_id: str) -> list[object]:

@@ -19,9 +19,10 @@ from shared.domain.errors import (
     PayLinkInvalid,
     PaymentInProgress,
 )
-from shared.domain.invoices import Hold, Invoice, PaymentStatus, invoice_event_detail
+from shared.domain.invoices import NOT_PAYABLE_FOR_PAYER, Hold, Invoice, PaymentStatus, invoice_event_detail
 from shared.domain.local_time import local_date
 from shared.domain.messages import EventName, outgoing_event
+from shared.domain.payer_text import payer_text
 from shared.domain.records import (
     AuditEntry,
     AuditSubject,
@@ -169,7 +170,10 @@ def open_checkout_session(
             if slot.identity == identity and current.expires_at and current.expires_at - now > REUSE_MARGIN:
                 return current
             if gateway.expire_checkout_session(current.session_id) is SessionClosed.COMPLETE:
-                raise PaymentInProgress("a payment for this invoice is being confirmed; please check back shortly")
+                raise PaymentInProgress(
+                    "a payment for this invoice is being confirmed; please check back shortly",
+                    payer=payer_text("A payment for this invoice is being confirmed. Please check back shortly."),
+                )
         attempt = _new_session(
             ledger, gateway, config, page, amount, description, extra_metadata, save_card,
             ref=_checkout_ref(invoice.id, identity, slot.version + 1), opened_as=slot.version + 1, now=now,
@@ -188,8 +192,14 @@ def open_checkout_session(
             gateway.expire_checkout_session(attempt.session_id)  # another won: ours must not stay payable
             fresh = ledger.get_invoice(invoice.id)
             if fresh is None or fresh.version != invoice.version:  # corrected, credited, paid meanwhile
-                raise ConcurrentUpdate("the invoice changed a moment ago; please reload the page") from None
-    raise ConcurrentUpdate("the invoice is being paid from elsewhere at this moment; please try again")
+                raise ConcurrentUpdate(
+                    "the invoice changed a moment ago; please reload the page",
+                    payer=payer_text("The invoice changed a moment ago. Please reload the page."),
+                ) from None
+    raise ConcurrentUpdate(
+        "the invoice is being paid from elsewhere at this moment; please try again",
+        payer=payer_text("The invoice is being paid from elsewhere at this moment. Please try again."),
+    )
 
 
 def _commit_opened(ledger: Ledger, change: Change) -> None:
@@ -342,16 +352,26 @@ def promise_to_pay(
     one on the customer's behalf through the console (`actor` names them, `amount` is what was promised)."""
     invoice, now = page.invoice, clock.now()
     if not invoice.accepts_payment:
-        raise InvoiceNotPayable(f"invoice {invoice.number} is {invoice.status.value}")
+        raise InvoiceNotPayable(f"invoice {invoice.number} is {invoice.status.value}", payer=NOT_PAYABLE_FOR_PAYER)
     latest = latest_promise_date(invoice, page.customer.timezone, now, max_days)
     if latest is None:
         if invoice.promised_at is not None:
-            raise InvalidStateTransition("You have already promised to pay this invoice; please pay it now.")
-        raise InvalidStateTransition("reminders for this invoice are already paused")
+            raise InvalidStateTransition(
+                "You have already promised to pay this invoice; please pay it now.",
+                payer=payer_text("You have already promised to pay this invoice; please pay it now."),
+            )
+        raise InvalidStateTransition(
+            "reminders for this invoice are already paused",
+            payer=payer_text("Reminders for this invoice are already paused."),
+        )
     zone = ZoneInfo(page.customer.timezone)
     today = local_date(now, page.customer.timezone)
     if not today <= promised <= latest:
-        raise InvalidHold(f"choose a date between {today.isoformat()} and {latest.isoformat()}", field="date")
+        raise InvalidHold(
+            f"choose a date between {today.isoformat()} and {latest.isoformat()}",
+            field="date",
+            payer=payer_text("Choose a date between %(earliest)s and %(latest)s.", earliest=today, latest=latest),
+        )
     until = datetime.combine(promised + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
     promised_invoice = replace(
         invoice,

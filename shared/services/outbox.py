@@ -11,8 +11,10 @@ from typing import Final
 
 from shared.clock import Clock
 from shared.domain.account import CodePurpose, code_hash, new_code, new_salt, sign_in_key
+from shared.domain.contact import contact_href, url_origin
 from shared.domain.errors import NotFound
 from shared.domain.invoices import Invoice
+from shared.domain.languages import served_language
 from shared.domain.local_time import local_date
 from shared.domain.messages import (
     AccountCodeEmail,
@@ -157,6 +159,18 @@ def compose_email(
     return _compose_invoice_email(body, message_id, ledger, clock, branding, gateway)
 
 
+def trust_context(branding: Branding) -> dict[str, str]:
+    """What every payer email carries so that it can be trusted: the business's name (at the top), a tappable
+    support contact, the customer's account, and the origin every genuine link starts with."""
+    return {
+        "business_name": branding.business_name,
+        "support_contact": branding.support_contact,
+        "support_href": contact_href(branding.support_contact),
+        "account_url": f"{branding.public_base_url.rstrip('/')}/account",
+        "public_origin": url_origin(branding.public_base_url),
+    }
+
+
 def compose_digest(body: DigestEmail, branding: Branding) -> Email | None:
     """The morning digest to every configured address, in one message."""
     if not branding.digest_recipients:
@@ -190,10 +204,8 @@ def compose_account_code(
         "step_up": challenge.purpose is CodePurpose.STEP_UP,
         "customer": customer,
         "locale": customer.locale,
-        "lang": customer.locale.split("-")[0],
-        "business_name": branding.business_name,
-        "support_contact": branding.support_contact,
-        "account_url": f"{branding.public_base_url.rstrip('/')}/account",
+        "lang": served_language(customer.locale),
+        **trust_context(branding),
     }
     subject, text, html = render_email(body.template, **context)
     return Email(to=customer.email, subject=subject, text=text, html=html, customer_id=customer.id)
@@ -219,9 +231,8 @@ def _compose_invoice_email(
         "invoice": invoice,
         "customer": customer,
         "locale": customer.locale,
-        "lang": customer.locale.split("-")[0],
-        "business_name": branding.business_name,
-        "support_contact": branding.support_contact,
+        "lang": served_language(customer.locale),
+        **trust_context(branding),
     }
 
     def pay_url(reminder: ReminderAttribution | None = None) -> str:

@@ -15,6 +15,7 @@ from enum import StrEnum
 from shared.clock import Clock
 from shared.domain.errors import (
     ConcurrentUpdate,
+    DomainError,
     InvalidAmount,
     InvalidHold,
     InvalidStateTransition,
@@ -23,9 +24,12 @@ from shared.domain.errors import (
     PaymentInProgress,
 )
 from shared.domain.invoices import Invoice, InvoiceStatus
+from shared.domain.languages import served_language
 from shared.domain.local_time import local_date
 from shared.domain.money import parse_major_amount
+from shared.domain.payer_text import PayerText, payer_text
 from shared.domain.plans import InvalidPlan, PlanChoice
+from shared.domain.records import InstallmentStatus, Plan, PlanKind
 from shared.services.autopay import disable_autopay, start_autopay_setup
 from shared.services.checkout import (
     CheckoutConfig,
@@ -41,15 +45,25 @@ from shared.services.checkout import (
 from shared.services.gateway import PaymentGateway
 from shared.services.plans import (
     choices_for,
+    failed_installment,
     start_card_update,
     start_installment_checkout,
     start_plan,
-    waiting_installment,
 )
 from shared.services.ports import Ledger
 
 # Why a Checkout could not be opened, whatever the customer asked for: both pass in a minute.
 _BUSY = (PaymentInProgress, ConcurrentUpdate)
+
+# What the page says of a failure raised without a payer's wording (the operator's English is not shown).
+UNEXPLAINED = payer_text("This could not be done just now. Please reload the page and try again.")
+CHOOSE_A_PLAN = payer_text("Choose one of the plans below.")
+CHOOSE_A_DATE = payer_text("Choose the date you will pay by.")
+PLAN_DATES_APPLY = payer_text("This invoice is being paid in installments: the dates of its plan apply.")
+
+
+def for_payer(problem: DomainError) -> PayerText:
+    return problem.payer or UNEXPLAINED
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +114,17 @@ class WaitingInstallment:
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduledPayment:
+    """One installment of the invoice's plan, as the page lists the schedule."""
+
+    number: int
+    due_on: date
+    amount: int
+    paid: bool
+    failed: bool  # its last charge failed (the page offers to pay it)
+
+
+@dataclass(frozen=True, slots=True)
 class PromiseWindow:
     """The dates the customer may promise to pay by, in their own calendar."""
 
@@ -114,6 +139,7 @@ class Notices:
     cancelled: bool = False  # back from Checkout without paying
     card_saved: bool = False
     autopay_started: bool = False
+    autopay_stopped: bool = False
     promised: date | None = None  # the date just promised
 
 
@@ -135,17 +161,19 @@ class PayPageView:
     waiting: WaitingInstallment | None
     in_plan: bool  # a plan (installments or autopay) is paying the invoice off
     autopay: bool  # the customer's future invoices are charged automatically
-    promise: PromiseWindow | None  # None: no promise may be made now
+    promise: PromiseWindow | None  # None: no promise may be made now (nor while an installment plan runs)
     notices: Notices
+    schedule: tuple[ScheduledPayment, ...] = ()  # the installment plan paying the invoice off, if one is
     problem: Problem | None = None
     amount_entered: str = ""  # shown again next to its error
-    amount_error: str = ""
-    plan_error: str = ""
-    promise_error: str = ""
+    amount_error: PayerText | None = None
+    plan_error: PayerText | None = None
+    promise_error: PayerText | None = None
 
     @property
     def lang(self) -> str:
-        return self.locale.split("-")[0]
+        """The language the page is served in (the locale's, or English where payportal has no catalog)."""
+        return served_language(self.locale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,16 +196,22 @@ class ReturnView:
     check_again: str  # this page's own path, to look again
     token: str | None  # the pay link this browser came from, when it is this invoice's: links back to it
 
+    @property
+    def lang(self) -> str:
+        return served_language(self.locale)
+
 
 def _view(
     ledger: Ledger, clock: Clock, config: PayPageConfig, page: PayPage, token: str, notices: Notices
 ) -> PayPageView:
     invoice, customer, now = page.invoice, page.customer, clock.now()
-    latest = latest_promise_date(invoice, customer.timezone, now, config.promise_max_days)
-    waiting = waiting_installment(ledger, invoice) if invoice.active_plan else None
+    plan = ledger.get_plan(invoice.id, invoice.active_plan) if invoice.active_plan else None
+    schedule = _schedule(plan)
+    # An installment plan has its own dates: no promise to pay is offered beside it.
+    latest = None if schedule else latest_promise_date(invoice, customer.timezone, now, config.promise_max_days)
+    due = failed_installment(plan)
     waiting_view = None
-    if waiting is not None:
-        plan, due = waiting
+    if plan is not None and due is not None:
         waiting_view = WaitingInstallment(due.number, of=len(plan.installments), amount=due.amount, due_on=due.due_on)
     return PayPageView(
         token=token,
@@ -191,6 +225,23 @@ def _view(
         autopay=customer.autopay is not None,
         promise=PromiseWindow(local_date(now, customer.timezone), latest) if latest else None,
         notices=notices,
+        schedule=schedule,
+    )
+
+
+def _schedule(plan: Plan | None) -> tuple[ScheduledPayment, ...]:
+    if plan is None or plan.kind is not PlanKind.INSTALLMENTS:
+        return ()
+    current = failed_installment(plan)
+    return tuple(
+        ScheduledPayment(
+            number=i.number,
+            due_on=i.due_on,
+            amount=i.amount,
+            paid=i.status is InstallmentStatus.PAID,
+            failed=current is not None and i.number == current.number,
+        )
+        for i in plan.installments
     )
 
 
@@ -216,7 +267,7 @@ def pay(
     except (InvalidAmount, InvoiceNotPayable, *_BUSY) as problem:
         view = _view(ledger, clock, config, page, token, notices)
         kind = Problem.INVALID if view.payable and not isinstance(problem, _BUSY) else Problem.CONFLICT
-        return replace(view, problem=kind, amount_error=problem.message, amount_entered=amount_text)
+        return replace(view, problem=kind, amount_error=for_payer(problem), amount_entered=amount_text)
     return Redirect(attempt.url, attempt.invoice_id, attempt.customer_id, attempt.ref)
 
 
@@ -236,10 +287,10 @@ def choose_plan(
         attempt = start_plan(ledger, gateway, clock, config.checkout, page=page, key=key)
     except InvalidPlan:
         view = _view(ledger, clock, config, page, token, notices)
-        return replace(view, problem=Problem.INVALID, plan_error="Choose one of the plans below.")
+        return replace(view, problem=Problem.INVALID, plan_error=CHOOSE_A_PLAN)
     except (InvoiceNotPayable, *_BUSY) as problem:
         view = _view(ledger, clock, config, page, token, notices)
-        return replace(view, problem=Problem.CONFLICT, plan_error=problem.message)
+        return replace(view, problem=Problem.CONFLICT, plan_error=for_payer(problem))
     return Redirect(attempt.url, attempt.invoice_id, attempt.customer_id, attempt.ref)
 
 
@@ -252,7 +303,7 @@ def pay_installment(
         attempt = start_installment_checkout(ledger, gateway, clock, config.checkout, page=page)
     except (InvoiceNotPayable, *_BUSY) as problem:
         view = _view(ledger, clock, config, page, token, notices)
-        return replace(view, problem=Problem.CONFLICT, plan_error=problem.message)
+        return replace(view, problem=Problem.CONFLICT, plan_error=for_payer(problem))
     return Redirect(attempt.url, attempt.invoice_id, attempt.customer_id, attempt.ref)
 
 
@@ -285,16 +336,20 @@ def promise(
 ) -> Redirect | PayPageView:
     """The customer promises to pay by a date (ISO, from the date input): reminders pause until then."""
     page = open_pay_link(ledger, clock, token)
+    if page.invoice.active_plan:  # an installment plan's dates stand: the page offers no promise beside them
+        on_plan = _view(ledger, clock, config, page, token, notices)
+        if on_plan.schedule:
+            return replace(on_plan, problem=Problem.CONFLICT, promise_error=PLAN_DATES_APPLY)
     try:
         promised = date.fromisoformat(date_text)
     except ValueError:
         view = _view(ledger, clock, config, page, token, notices)
-        return replace(view, problem=Problem.INVALID, promise_error="Choose the date you will pay by.")
+        return replace(view, problem=Problem.INVALID, promise_error=CHOOSE_A_DATE)
     try:
         promise_to_pay(ledger, clock, page, promised=promised, max_days=config.promise_max_days)
     except (InvalidHold, InvalidStateTransition, InvoiceNotPayable) as problem:
         view = _view(ledger, clock, config, page, token, notices)
-        return replace(view, problem=Problem.INVALID, promise_error=problem.message)
+        return replace(view, problem=Problem.INVALID, promise_error=for_payer(problem))
     return Redirect(f"/pay/{token}?promised={promised.isoformat()}", page.invoice.id, page.customer.id)
 
 
@@ -329,12 +384,25 @@ def returned(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SetupReturnView:
+    """The page after a card setup, for a browser without the invoice's pay link: it says to open the email."""
+
+    locale: str
+
+    @property
+    def lang(self) -> str:
+        return served_language(self.locale)
+
+
 def returned_from_setup(
     ledger: Ledger, clock: Clock, *, invoice_id: str, notice: str, cookie_token: str | None
-) -> Redirect | None:
+) -> Redirect | SetupReturnView:
     """Back from Checkout in setup mode: to the pay page with `notice` (e.g. "card=saved") when this
-    browser holds the invoice's pay link; None when it does not (the page then says to open the email)."""
+    browser holds the invoice's pay link; else the setup page, in the invoice's customer's language."""
     token = _own_link(ledger, clock, cookie_token, invoice_id)
     if token is None:
-        return None
+        invoice = ledger.get_invoice(invoice_id)
+        customer = ledger.get_customer(invoice.customer_id) if invoice else None
+        return SetupReturnView(locale=customer.locale if customer else "en")
     return Redirect(f"/pay/{token}" + (f"?{notice}" if notice else ""), invoice_id, "")

@@ -16,6 +16,7 @@ from shared.domain.double_click import click_window
 from shared.domain.errors import InvoiceNotPayable
 from shared.domain.invoices import Invoice
 from shared.domain.local_time import local_date
+from shared.domain.payer_text import payer_text
 from shared.domain.plans import InvalidPlan, PlanChoice, choose, plan_choices
 from shared.domain.records import CheckoutAttempt, Installment, InstallmentStatus, Plan, PlanStatus
 from shared.domain.stripe_amounts import chargeable_increment
@@ -52,7 +53,10 @@ def start_plan(
     if invoice.plan_offer is None:
         raise InvalidPlan("this invoice cannot be paid in installments", field="plan")
     if invoice.active_plan or invoice.open_disputes or not invoice.accepts_payment:
-        raise InvoiceNotPayable(f"invoice {invoice.number} cannot start an installment plan now")
+        raise InvoiceNotPayable(
+            f"invoice {invoice.number} cannot start an installment plan now",
+            payer=payer_text("This invoice cannot start an installment plan now."),
+        )
     starts_on, increment = local_date(now, page.customer.timezone), chargeable_increment(invoice.currency)
     choice = choose(invoice.plan_offer, invoice.amount_remaining, starts_on, key, increment)
 
@@ -99,7 +103,10 @@ def start_installment_checkout(
     plan = ledger.get_plan(invoice.id, invoice.active_plan) if invoice.active_plan else None
     installment = plan.current if plan else None
     if plan is None or installment is None or installment.status is not InstallmentStatus.FAILED:
-        raise InvoiceNotPayable("no installment is waiting for you to pay it")
+        raise InvoiceNotPayable(
+            "no installment is waiting for you to pay it",
+            payer=payer_text("No installment is waiting for you to pay it."),
+        )
     return open_checkout_session(
         ledger,
         gateway,
@@ -133,7 +140,11 @@ def start_card_update(
 def waiting_installment(ledger: Ledger, invoice: Invoice) -> tuple[Plan, Installment] | None:
     """The installment of the invoice's plan that failed and can be paid on the pay page, if any."""
     plan = ledger.get_plan(invoice.id, invoice.active_plan) if invoice.active_plan else None
+    installment = failed_installment(plan)
+    return (plan, installment) if plan is not None and installment is not None else None
+
+
+def failed_installment(plan: Plan | None) -> Installment | None:
+    """The plan's current installment when its last charge failed: the customer may pay it on the page."""
     installment = plan.current if plan else None
-    if plan is None or installment is None or installment.status is not InstallmentStatus.FAILED:
-        return None
-    return plan, installment
+    return installment if installment is not None and installment.status is InstallmentStatus.FAILED else None

@@ -109,6 +109,35 @@ def test_every_pay_page_passes_axe_and_the_keyboard(local_stack: LocalStack, des
     desk.wait_for_url(re.compile(rf".*/pay/return/{open_invoice['id']}/.*"))
     check_page(desk, "back from Checkout")
 
+    # A promise to pay just made: the thanks at the top of the page
+    promised = invoice(local_stack, payer["id"])
+    desk.goto(promised["pay_url"])
+    desk.get_by_label("I will pay by").fill((wall_clock_now().date() + timedelta(days=3)).isoformat())
+    desk.get_by_role("button", name="Promise to pay").click()
+    expect(desk.get_by_role("status").filter(has_text="We will not send reminders")).to_be_visible()
+    check_page(desk, "pay page, promise recorded")
+
+    # On an installment plan: the schedule instead of a promise form. Chosen in 2040 on the business clock, so
+    # that no other test's charge run (they move the clock to 2027-2031) finds its installments due.
+    assert local_stack.post("/_local/clock", json={"now": "2040-01-15T12:00:00+00:00"}).status_code == 200
+    on_plan = invoice(local_stack, payer["id"], installments=plans, due_date="2040-02-14")
+    desk.goto(on_plan["pay_url"])
+    desk.get_by_label(re.compile("3 monthly payments")).check()
+    desk.get_by_role("button", name="Pay the first installment").click()
+    desk.get_by_label("Card number").fill("4242 4242 4242 4242")
+    desk.get_by_label("Expiry").fill("12 / 34")
+    desk.get_by_label("CVC").fill("123")
+    desk.get_by_role("button", name="Pay", exact=True).click()
+    desk.wait_for_url(re.compile(rf".*/pay/return/{on_plan['id']}/.*"))
+    for _ in range(20):  # the webhook starts the plan
+        desk.goto(on_plan["pay_url"])
+        if desk.get_by_role("heading", name="Your installment plan").count():
+            break
+        desk.wait_for_timeout(500)
+    expect(desk.get_by_role("heading", name="Your installment plan")).to_be_visible()
+    expect(desk.get_by_role("button", name="Promise to pay")).to_have_count(0)
+    check_page(desk, "pay page, on an installment plan")
+
 
 def test_the_pay_together_page_and_its_return_page_pass_axe_and_the_keyboard(
     local_stack: LocalStack, desk: Any

@@ -7,6 +7,7 @@ from pathlib import Path
 from aws_cdk import DockerImage
 
 from infra import bundling
+from shared.domain.languages import LANGUAGES
 from tests.infra.conftest import Synthesized
 
 
@@ -20,6 +21,10 @@ def make_repo(root: Path) -> None:
     for relative in (
         "shared/__init__.py",
         "shared/templates/pay.html",
+        "shared/locale/babel.cfg",
+        "shared/locale/messages.pot",
+        "shared/locale/de/LC_MESSAGES/messages.po",
+        "shared/locale/de/LC_MESSAGES/messages.mo",
         "shared/__pycache__/config.cpython-313.pyc",
         "functions/__init__.py",
         "functions/checkout/__init__.py",
@@ -44,13 +49,14 @@ def test_a_function_asset_holds_shared_and_its_own_folder_only(tmp_path: Path) -
         str(output), image=DockerImage.from_registry("never-pulled")
     )
 
-    # Then it holds shared/ and functions/checkout/ code, nothing else
+    # Then it holds shared/ and functions/checkout/ code and the compiled catalogs (not their sources), nothing else
     assert bundled is True
     assert sorted(p.relative_to(output).as_posix() for p in output.rglob("*") if p.is_file()) == [
         "functions/__init__.py",
         "functions/checkout/__init__.py",
         "functions/checkout/handler.py",
         "shared/__init__.py",
+        "shared/locale/de/LC_MESSAGES/messages.mo",
         "shared/templates/pay.html",
     ]
 
@@ -99,3 +105,10 @@ def test_skipping_bundling_builds_no_asset(synthesized: Synthesized) -> None:
     # Then nothing was bundled into the cloud assembly
     assert list(outdir.glob("asset.*")) == []
     assert list(outdir.glob("bundling-temp-*")) == []
+
+
+def test_every_function_ships_the_compiled_catalog_of_every_language() -> None:
+    shipped = {path.as_posix() for path in bundling.function_source_files("outbox")}
+
+    assert {f"shared/locale/{lang}/LC_MESSAGES/messages.mo" for lang in LANGUAGES} <= shipped
+    assert not [path for path in shipped if path.endswith((".po", ".pot"))]

@@ -223,7 +223,7 @@ def test_a_promise_to_pay_from_the_statement(aws: Aws, customer: dict[str, Any],
     form = {"csrf": hidden(html, "csrf"), "date": "2027-03-05"}
     done = browser.go("POST", path, resource=resource, params={"invoice_id": invoice_id}, form=form)
     assert done["statusCode"] == 303 and header(done, "Location").startswith(f"/account?promised={invoice_id}")
-    assert "You promised to pay by 5. März 2027" in browser.go("GET", "/account")["body"]
+    assert "Sie haben zugesagt, bis zum 5. März 2027 zu zahlen." in browser.go("GET", "/account")["body"]
     audit = [i for i in aws.items(f"INVOICE#{invoice_id}") if i["sk"].startswith("AUDIT#")]
     assert next(a["actor"] for a in audit if a["action"] == "invoice.promise_to_pay").startswith("customer:account:")
 
@@ -250,15 +250,17 @@ def test_payment_methods_are_listed_and_changes_need_a_fresh_code(aws: Aws, cust
     page = browser.ask_code("ada@example.com")
     browser.type_code(page, "ada@example.com", latest_code(aws))
     listed = browser.go("GET", "/account/payment-methods")
-    assert listed["statusCode"] == 200 and "No saved payment methods" in listed["body"]
+    assert (
+        listed["statusCode"] == 200 and "Keine gespeicherten Zahlungsarten" in listed["body"]
+    )  # the customer is German
     csrf = hidden(browser.go("GET", "/account")["body"], "csrf")
     form = {"csrf": csrf, "customer": customer["id"], "method": "pm_1", "change": "remove"}
     assert browser.go("POST", "/account/payment-methods", form=form)["statusCode"] == 403
     asked = browser.go("POST", "/account/payment-methods/code", form=form)
-    assert asked["statusCode"] == 200 and "Remove a payment method" in asked["body"]
+    assert asked["statusCode"] == 200 and "Eine Zahlungsart entfernen" in asked["body"]
     # The code is right, but the customer has no such method: nothing is done, and the page says so
     refused = browser.go("POST", "/account/payment-methods", form=form | {"code": latest_code(aws)})
-    assert refused["statusCode"] == 404 and "no longer saved" in refused["body"]
+    assert refused["statusCode"] == 404 and "nicht mehr gespeichert" in refused["body"]
     other = form | {"customer": "cust_someone_else"}
     assert browser.go("POST", "/account/payment-methods/code", form=other)["statusCode"] == 404
 

@@ -102,7 +102,7 @@ def test_paying_the_first_installment_starts_the_plan_and_stops_dunning(aws: Aws
     names = [e["detail-type"] for e in aws.domain_events()]
     assert "plan.created" in names and "plan.installment_paid" in names
     body = page("GET", token)["body"]
-    assert 'name="plan"' not in body and "being paid in installments" in body  # no second plan offered
+    assert 'name="plan"' not in body and "Your installment plan" in body  # the schedule, no second plan offered
 
 
 def test_operators_offer_plans_per_invoice_and_impossible_offers_are_refused(aws: Aws, clock: FixedClock) -> None:

@@ -26,7 +26,9 @@ from local.config import StackConfig
 from local.seed import SeedError
 from local.sigv4 import signed_request
 from local.stack import LocalStack, stripe_front_available
+from shared.adapters.notifications import SesMailer
 from shared.clock import business_clock
+from shared.services.ports import Email
 
 
 class Recorder:
@@ -366,6 +368,22 @@ def test_sent_emails_are_listed(stack: LocalStack, aws: Any) -> None:
     assert sent["text"].strip() == "Thanks for paying."
     assert sent["html"].strip() == "<p>Thanks for paying.</p>"
     assert sent["sent_at"]
+
+
+def test_a_sent_email_keeps_its_non_ascii_characters(stack: LocalStack, aws: Any) -> None:
+    # Given a receipt sent the way the outbox sends it, with CLDR's narrow no-break spaces and accents
+    text = "Date: Nov 2, 2026, 9:30:00\u202fAM\nMontant payé\u202f: 1\u202f234,56\u00a0€\n"
+    SesMailer(aws("ses"), "billing@payportal.local").send(
+        Email(to="dana@example.com", subject="Reçu\u202f: 1\u202f234,56\u00a0€", text=text, html=f"<p>{text}</p>"),
+        message_id="msg_1",
+    )
+
+    # When the developer looks at the sent emails
+    sent = stack.get("/_local/emails").json()["emails"][-1]
+
+    # Then every character arrived as itself, not as "\\u202f" or a replacement character
+    assert sent["text"] == text and sent["html"].strip() == f"<p>{text}</p>"
+    assert sent["subject"] == "Reçu\u202f: 1\u202f234,56\u00a0€"
 
 
 def test_published_domain_events_are_listed(stack: LocalStack, aws: Any) -> None:

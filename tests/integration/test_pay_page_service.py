@@ -17,7 +17,7 @@ from shared.domain.invoices import InvoiceStatus
 from shared.services import invoices, pay_page
 from shared.services.invoices import InvoiceDraft
 from shared.services.once import MissingIdempotencyKey
-from shared.services.pay_page import Notices, PayPageView, Problem
+from shared.services.pay_page import CHOOSE_A_DATE, Notices, PayPageView, Problem
 from tests.integration.conftest import Aws
 from tests.integration.helpers import create_customer, create_invoice, operator, token_of
 from tests.support import FakeLambdaContext
@@ -88,7 +88,7 @@ def test_a_date_that_is_not_one_comes_back_on_the_page(invoice: dict[str, Any]) 
     )
 
     assert isinstance(outcome, PayPageView)
-    assert outcome.problem is Problem.INVALID and outcome.promise_error == "Choose the date you will pay by."
+    assert outcome.problem is Problem.INVALID and outcome.promise_error == CHOOSE_A_DATE
 
 
 def test_paying_a_void_invoice_is_a_conflict_shown_on_the_settled_page(invoice: dict[str, Any]) -> None:

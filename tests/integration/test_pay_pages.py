@@ -59,6 +59,7 @@ def test_the_pay_page_shows_the_invoice_in_the_customers_locale(partial_invoice:
     assert partial_invoice["number"] in html
     assert "1.234,56\xa0€" in html  # German formatting
     assert "15. Dezember 2026" in html
+    assert '<html lang="de">' in html and "Offener Betrag" in html and "Amount due" not in html  # German words
     assert '<label for="amount">' in html and 'id="amount"' in html
     assert "<script" not in html
 
@@ -157,16 +158,16 @@ def test_the_host_header_cannot_steer_the_return_urls(stripe: str, aws: Aws, par
 @pytest.mark.parametrize(
     ("amount", "message"),
     [
-        ("10", "below the minimum"),
-        ("99999", "more than what remains"),
-        ("12,345", "at most 2 decimals"),  # the customer is German: "12.345" would be twelve thousand
-        ("abc", "such as 25,00"),
-        ("1e999999", "such as 25,00"),  # was a 500: Decimal overflowed moving the point
-        ("1e2", "such as 25,00"),
-        ("1_0", "such as 25,00"),
-        ("\u0661\u0660\u0660", "such as 25,00"),  # Arabic-Indic digits
-        ("9" * 5_000, "such as 25,00"),
-        ("12.50", "such as 25,00"),
+        ("10", "Geben Sie mindestens 50,00\xa0€ ein."),
+        ("99999", "Geben Sie höchstens"),
+        ("12,345", "höchstens 2 Nachkommastellen"),  # the customer is German: "12.345" would be twelve thousand
+        ("abc", "wie 25,00 ein"),
+        ("1e999999", "wie 25,00 ein"),  # was a 500: Decimal overflowed moving the point
+        ("1e2", "wie 25,00 ein"),
+        ("1_0", "wie 25,00 ein"),
+        ("\u0661\u0660\u0660", "wie 25,00 ein"),  # Arabic-Indic digits
+        ("9" * 5_000, "wie 25,00 ein"),
+        ("12.50", "wie 25,00 ein"),
     ],
 )
 def test_a_bad_partial_amount_shows_the_page_again_with_the_error(
@@ -259,7 +260,7 @@ def test_the_return_page_says_processing_until_the_webhook_lands(
     [recorded] = [i for i in aws.items(f"INVOICE#{partial_invoice['id']}") if i["sk"].startswith("CHECKOUT#")]
     returned = back_from_checkout(partial_invoice["id"], recorded["ref"], session_id=session_id)
     assert returned["statusCode"] == 200
-    assert "processing" in returned["body"] and token not in returned["body"]
+    assert "Ihre Zahlung wird bearbeitet" in returned["body"] and token not in returned["body"]
     assert get_invoice(partial_invoice["id"])["amount_paid"] == 0  # the return page never marks anything paid
     # With the link's cookie, cancelling leads back to the pay page; an unknown attempt is a 404
     back = back_from_checkout(partial_invoice["id"], recorded["ref"], f"payportal_link={token}", cancelled="1")
@@ -327,3 +328,23 @@ def test_when_stripe_cannot_be_reached_the_operator_gets_a_502_and_nothing_is_re
     assert json_body(response)["error"]["code"] == "payment_provider_error"
     kept = [i["sk"] for i in aws.items(f"INVOICE#{invoice['id']}")]
     assert not [sk for sk in kept if sk.startswith(("CHECKOUT#", "OPEN_CHECKOUT"))]  # no session recorded
+
+
+def test_back_from_a_card_setup_without_the_link_the_page_is_in_the_customers_language(
+    partial_invoice: dict[str, Any],
+) -> None:
+    from functions.checkout.handler import lambda_handler
+
+    path = f"/pay/return/{partial_invoice['id']}"
+    event = api_event(
+        "GET",
+        path,
+        resource="/pay/return/{invoice_id}",
+        path_parameters={"invoice_id": partial_invoice["id"]},
+        query={"card": "saved"},
+        operator=False,
+    )
+    response = lambda_handler(event, FakeLambdaContext())
+
+    assert response["statusCode"] == 200
+    assert '<html lang="de">' in response["body"] and "Karte gespeichert" in response["body"]

@@ -115,3 +115,40 @@ def test_anything_typed_is_an_amount_or_the_pages_message(text: str, currency: s
         assert refused.field == "amount" and refused.message
     else:
         assert isinstance(amount, int) and amount > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "locale", "minor"),
+    [
+        ("1.234,50", "EUR", "de-DE", 123450),
+        ("1.234,50 €", "EUR", "de-DE", 123450),
+        ("1 234,50", "EUR", "fr-FR", 123450),  # a plain space, as people type it
+        ("1\u202f234,50", "EUR", "fr-FR", 123450),  # CLDR's narrow no-break space, as the page shows it
+        ("1\u00a0234,50\u00a0€", "EUR", "fr-FR", 123450),  # the no-break space older CLDR used
+        ("1 234,50 $", "CAD", "fr-CA", 123450),
+        ("1.234,50", "BRL", "pt-BR", 123450),
+        ("R$ 1.234,50", "BRL", "pt-BR", 123450),
+        ("1 234,50", "EUR", "pt-PT", 123450),
+        ("1.234,50", "EUR", "es-ES", 123450),
+    ],
+)
+def test_an_amount_typed_the_way_the_customers_locale_writes_it_is_understood(
+    text: str, currency: str, locale: str, minor: int
+) -> None:
+    assert parse_major_amount(text, currency, locale) == minor
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "locale"),
+    [
+        ("1.23,50", "EUR", "de-DE"),  # grouping in the wrong place: refused, not guessed
+        ("1,234.50", "BRL", "pt-BR"),  # the English way in a Brazilian locale: refused, not read as 1.23450
+        ("1234.50", "EUR", "fr-FR"),  # a point is no French separator
+    ],
+)
+def test_an_amount_written_against_the_customers_locale_is_refused_with_an_example(
+    text: str, currency: str, locale: str
+) -> None:
+    with pytest.raises(InvalidAmount) as refused:
+        parse_major_amount(text, currency, locale)
+    assert refused.value.payer is not None and refused.value.payer.english() == "Enter an amount such as 25,00."

@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 from shared.domain.errors import PayLinkInvalid
 from shared.domain.invoices import InvoiceStatus, PaymentStatus
 from shared.domain.messages import Event, EventName
+from shared.domain.payer_text import PayerText
 from shared.services.checkout import PROMISE_REASON, CheckoutConfig, ReturnState
 from shared.services.pay_page import (
+    UNEXPLAINED,
     Notices,
     PayPageConfig,
     PayPageView,
@@ -21,6 +23,7 @@ from shared.services.pay_page import (
     PromiseWindow,
     Redirect,
     ReturnView,
+    SetupReturnView,
     pay,
     promise,
     returned,
@@ -31,6 +34,13 @@ from shared.services.ports import Change
 from tests.fakes import FakeGateway, FixedClock
 from tests.fakes.pages import a_ledger_with, a_payable_setup, a_stored_pay_link
 from tests.fakes.records import NOW, a_customer, an_invoice
+
+
+def english(text: PayerText | None) -> str:
+    """What the page says, before translation: its English with the placeholders as plain values."""
+    assert text is not None
+    return text.english()
+
 
 CONFIG = PayPageConfig(
     checkout=CheckoutConfig(base_url="https://pay.example.test", payment_method_types=("card",)), promise_max_days=14
@@ -112,18 +122,18 @@ def test_a_payment_being_confirmed_keeps_a_second_tab_from_opening_another() -> 
     second = pay(ledger, gateway, clock, CONFIG, token=token, amount_text="50.00", notices=Notices())
     # Then it stays on the page with the reason, and Stripe was asked for nothing more
     assert isinstance(second, PayPageView) and second.problem is Problem.CONFLICT
-    assert second.amount_error == "a payment for this invoice is being confirmed; please check back shortly"
+    assert english(second.amount_error) == "A payment for this invoice is being confirmed. Please check back shortly."
     assert len(gateway.checkout_requests) == 1
 
 
 @pytest.mark.parametrize(
     ("amount_text", "error"),
     [
-        ("10.00", "the amount is below the minimum"),
-        ("125.01", "the amount is more than what remains to pay"),
-        ("abc", "enter an amount such as 25.00"),
-        ("-5", "enter an amount greater than zero"),
-        ("1.001", "USD amounts have at most 2 decimals"),
+        ("10.00", "Enter at least USD 2000."),
+        ("125.01", "Enter at most USD 12500, what remains to pay."),
+        ("abc", "Enter an amount such as 25.00."),
+        ("-5", "Enter an amount greater than zero."),
+        ("1.001", "Amounts in USD have at most 2 decimals."),
     ],
 )
 def test_an_amount_that_cannot_be_paid_comes_back_on_the_page(amount_text: str, error: str) -> None:
@@ -134,7 +144,11 @@ def test_an_amount_that_cannot_be_paid_comes_back_on_the_page(amount_text: str, 
     outcome = pay(ledger, gateway, FixedClock(NOW), CONFIG, token=token, amount_text=amount_text, notices=Notices())
     # Then the same page shows the problem next to what they typed, and no session is made
     assert isinstance(outcome, PayPageView)
-    assert (outcome.problem, outcome.amount_error, outcome.amount_entered) == (Problem.INVALID, error, amount_text)
+    assert (outcome.problem, english(outcome.amount_error), outcome.amount_entered) == (
+        Problem.INVALID,
+        error,
+        amount_text,
+    )
     assert outcome.minimum == 2_000
     assert gateway.checkout_requests == [] and ledger.checkouts == {}
 
@@ -167,7 +181,7 @@ def test_what_no_person_types_as_money_comes_back_with_the_pages_message(amount_
     gateway = FakeGateway()
     outcome = pay(ledger, gateway, FixedClock(NOW), CONFIG, token=token, amount_text=amount_text, notices=Notices())
     assert isinstance(outcome, PayPageView)
-    assert (outcome.problem, outcome.amount_error) == (Problem.INVALID, "enter an amount such as 25.00")
+    assert (outcome.problem, english(outcome.amount_error)) == (Problem.INVALID, "Enter an amount such as 25.00.")
     assert gateway.checkout_requests == []
 
 
@@ -178,13 +192,15 @@ def test_anything_in_the_amount_field_is_checkout_or_the_page_with_its_message(a
     text = amount_text.strip()
     outcome = pay(ledger, FakeGateway(), FixedClock(NOW), CONFIG, token=token, amount_text=text, notices=Notices())
     assert isinstance(outcome, Redirect) or (outcome.problem is Problem.INVALID and outcome.amount_error)
+    # and the page says what is wrong in the payer's words, never the catch-all
+    assert isinstance(outcome, Redirect) or outcome.amount_error != UNEXPLAINED
 
 
 def test_an_invoice_without_partial_payments_must_be_paid_in_full() -> None:
     ledger, _, token = a_payable_setup()
     outcome = pay(ledger, FakeGateway(), FixedClock(NOW), CONFIG, token=token, amount_text="50.00", notices=Notices())
     assert isinstance(outcome, PayPageView)
-    assert outcome.amount_error == "this invoice must be paid in full"
+    assert english(outcome.amount_error) == "This invoice must be paid in full."
 
 
 @pytest.mark.parametrize(
@@ -243,15 +259,15 @@ def test_a_promise_in_summer_ends_at_local_midnight_not_utc() -> None:
     ("date_text", "error"),
     [
         ("soon", "Choose the date you will pay by."),
-        ("2026-11-17", "choose a date between 2026-11-02 and 2026-11-16"),
-        ("2026-11-01", "choose a date between 2026-11-02 and 2026-11-16"),
+        ("2026-11-17", "Choose a date between 2026-11-02 and 2026-11-16."),
+        ("2026-11-01", "Choose a date between 2026-11-02 and 2026-11-16."),
     ],
 )
 def test_a_promise_outside_the_window_comes_back_on_the_page(date_text: str, error: str) -> None:
     ledger, invoice, token = a_payable_setup()
     outcome = promise(ledger, FixedClock(NOW), CONFIG, token=token, date_text=date_text, notices=Notices())
     assert isinstance(outcome, PayPageView)
-    assert (outcome.problem, outcome.promise_error) == (Problem.INVALID, error)
+    assert (outcome.problem, english(outcome.promise_error)) == (Problem.INVALID, error)
     assert ledger.get_invoice(invoice.id) == invoice and ledger.outbox_messages() == []
 
 
@@ -282,7 +298,7 @@ def test_once_a_promise_lapses_unpaid_no_other_promise_is_offered() -> None:
     # Then the page no longer offers a promise and says why
     assert isinstance(outcome, PayPageView)
     assert outcome.promise is None
-    assert outcome.promise_error == "You have already promised to pay this invoice; please pay it now."
+    assert english(outcome.promise_error) == "You have already promised to pay this invoice; please pay it now."
 
 
 @pytest.mark.parametrize(
@@ -336,4 +352,8 @@ def test_back_from_saving_a_card_goes_to_the_page_with_the_notice_only_with_the_
     clock = FixedClock(NOW)
     back = returned_from_setup(ledger, clock, invoice_id=invoice.id, notice="card=saved", cookie_token=token)
     assert isinstance(back, Redirect) and back.url == f"/pay/{token}?card=saved"
-    assert returned_from_setup(ledger, clock, invoice_id=invoice.id, notice="", cookie_token=None) is None
+    assert returned_from_setup(ledger, clock, invoice_id=invoice.id, notice="", cookie_token=None) == SetupReturnView(
+        "en-GB"
+    )
+    unknown = returned_from_setup(ledger, clock, invoice_id="inv_nope", notice="", cookie_token=None)
+    assert unknown == SetupReturnView("en") and unknown.lang == "en"
