@@ -80,7 +80,7 @@ def _template_responses() -> dict[int, Any]:
     tags=["imports"],
     summary="Import customers and invoices from a CSV or JSON lines file; every row is checked first",
     status_code=202,
-    responses=documented(202, 400, 409, 413, 415, 422),
+    responses=documented(202, 400, 404, 409, 413, 415, 422),
 )
 def start_import(request: NewImport, idempotency_key: ImportIdempotencyKey) -> ImportOut:
     once = wiring.run_once("import", router.lambda_context)
