@@ -88,7 +88,7 @@ class _Page:
         for line in identity.address:
             self.text(line, size=9)
         if identity.tax_id:
-            self.text(f"{self._('Tax ID')}: {identity.tax_id}", size=9)
+            self.text(self._("Tax ID: %(tax_id)s") % {"tax_id": identity.tax_id}, size=9)
         pdf.ln(8)
         self.text(title, size=18, bold=True)
         pdf.ln(2)
@@ -126,7 +126,7 @@ class _Page:
     def footer(self, identity: BusinessIdentity) -> None:
         if identity.support_contact:
             self.pdf.ln(8)
-            self.text(f"{self._('Questions? Contact')} {identity.support_contact}", size=9)
+            self.text(self._("Questions? Contact %(contact)s.") % {"contact": identity.support_contact}, size=9)
 
     def output(self) -> bytes:
         return bytes(self.pdf.output())
@@ -146,7 +146,7 @@ def _payments_table(page: _Page, payments: tuple[PaymentLine, ...], *, with_invo
         widths = [width * 0.35, width * 0.35, width * 0.3]
         page.row([_("Date"), _("Reference"), _("Amount")], widths, bold=True, right_from=2)
     for line in payments:
-        what = f"{_('Refund')} {line.reference}" if line.refund else line.reference
+        what = _("Refund %(reference)s") % {"reference": line.reference} if line.refund else line.reference
         amount = page.money(line.amount, line.currency)
         cells = (
             [page.moment(line.at), line.invoice_number, what, amount]
@@ -162,7 +162,7 @@ def _payments_table(page: _Page, payments: tuple[PaymentLine, ...], *, with_invo
 
 def invoice_pdf(document: InvoiceDocument, identity: BusinessIdentity, translations: Translations) -> bytes:
     _ = translations.gettext
-    page = _Page(identity, document.bill_to, f"{_('Invoice')} {document.number}", translations)
+    page = _Page(identity, document.bill_to, _("Invoice %(number)s") % {"number": document.number}, translations)
     page.pairs(
         [
             (_("Issued"), page.day(document.issued_on)),

@@ -132,7 +132,7 @@ def test_the_invoice_pdf_is_in_the_customers_formats_with_the_business_at_the_to
     assert "1.234,56\xa0€" in text  # German amounts, the narrow space Babel may use printed as a no-break one
     assert "15. Dezember 2026" in text
     assert "Invoiced: Beratung, November" in text
-    assert "Questions? Contact help@acme.test" in text
+    assert "Questions? Contact help@acme.test." in text
     assert b"/Lang (de)" in drawn
 
 
