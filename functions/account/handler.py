@@ -20,7 +20,6 @@ from functions.account.pages import (
     CsrfRefused,
     check_fetch_site,
     check_token,
-    cookie_value,
     end_session,
     language,
     page,
@@ -42,6 +41,7 @@ from shared.services.account_codes import CodeRefused, TooManyRequests
 from shared.services.account_payment_methods import MethodChange
 from shared.services.account_sign_in import BadAddress
 from shared.services.step_up import StepUpRequired
+from shared.web_pages import cookie_value
 
 app = APIGatewayRestResolver()
 # Codes and sessions lapse by the wall clock: the local stack's business clock may jump days, they must not.

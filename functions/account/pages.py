@@ -4,19 +4,18 @@
 from __future__ import annotations
 
 import hmac
-from functools import cache
-from http.cookies import CookieError, SimpleCookie
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.shared.cookies import Cookie, SameSite
+from aws_lambda_powertools.shared.cookies import Cookie
 
 from shared.config import settings
 from shared.domain.account import new_csrf_token
 from shared.domain.languages import LANGUAGES  # what Accept-Language may pick before sign-in
 from shared.pdf import download_headers
-from shared.rendering import render, stylesheet_hash
+from shared.rendering import render
+from shared.web_pages import payer_security_headers as security_headers
+from shared.web_pages import strict_cookie
 
 # HttpOnly, Secure, SameSite=Strict, only ever sent to /account (never to the pay pages or the console). No
 # Max-Age: the server decides when a session lapses (idle timeout, lifetime), and sign-out ends it there.
@@ -28,38 +27,6 @@ COOKIE_PATH: Final = "/account"
 
 class CsrfRefused(Exception):
     """A form post without its token, with a wrong one, or from another site."""
-
-
-@cache
-def _checkout_origin(base: str | None) -> str:
-    if base:
-        parts = urlsplit(base)
-        return f"{parts.scheme}://{parts.netloc}"
-    return "https://checkout.stripe.com"
-
-
-def security_headers() -> dict[str, str]:
-    """The pay pages' headers: no script at all, one hashed stylesheet, forms only to us and to Checkout."""
-    csp = "; ".join(
-        [
-            "default-src 'none'",
-            f"style-src {stylesheet_hash()}",
-            "img-src 'self' data:",
-            f"form-action 'self' {_checkout_origin(settings().stripe_api_base)}",
-            "base-uri 'none'",
-            "frame-ancestors 'none'",
-        ]
-    )
-    return {
-        "Content-Security-Policy": csp,
-        "Referrer-Policy": "no-referrer",
-        "Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload",
-        "X-Content-Type-Options": "nosniff",
-        "X-Frame-Options": "DENY",
-        "Cross-Origin-Opener-Policy": "same-origin",
-        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
-        "Cache-Control": "no-store",
-    }
 
 
 def page(status: int, template: str, /, **context: Any) -> Response[str]:
@@ -97,26 +64,8 @@ def language(accept_language: str | None) -> str:
     return min(ranked)[2] if ranked else "en"
 
 
-def cookie_value(cookie_header: str | None, name: str) -> str | None:
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(cookie_header or "")
-    except CookieError:
-        return None
-    morsel = jar.get(name)
-    return morsel.value if morsel else None
-
-
 def _cookie(name: str, value: str, *, expire: bool = False) -> Cookie:
-    return Cookie(
-        name,
-        value,
-        path=COOKIE_PATH,
-        secure=True,
-        http_only=True,
-        same_site=SameSite.STRICT_MODE,
-        max_age=0 if expire else None,
-    )
+    return strict_cookie(name, value, path=COOKIE_PATH, expire=expire)
 
 
 def set_session(response: Response[str], session_id: str) -> Response[str]:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
-from http.cookies import CookieError, SimpleCookie
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
@@ -13,38 +10,9 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from shared.config import settings
 from shared.domain.contact import contact_href
 from shared.pdf import download_headers
-from shared.rendering import render, stylesheet_hash
-
-
-@cache
-def checkout_origin(base: str | None) -> str:
-    """Where the Pay form may lead: Stripe's hosted Checkout, or the local stand-in."""
-    if base:
-        parts = urlsplit(base)
-        return f"{parts.scheme}://{parts.netloc}"
-    return "https://checkout.stripe.com"
-
-
-def security_headers() -> dict[str, str]:
-    csp = "; ".join(
-        [
-            "default-src 'none'",
-            f"style-src {stylesheet_hash()}",
-            "img-src 'self' data:",
-            f"form-action 'self' {checkout_origin(settings().stripe_api_base)}",
-            "base-uri 'none'",
-            "frame-ancestors 'none'",
-        ]
-    )
-    return {
-        "Content-Security-Policy": csp,
-        "Referrer-Policy": "no-referrer",
-        "Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload",
-        "X-Content-Type-Options": "nosniff",
-        "X-Frame-Options": "DENY",
-        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
-        "Cache-Control": "no-store",
-    }
+from shared.rendering import render
+from shared.web_pages import cookie_value
+from shared.web_pages import payer_security_headers as security_headers
 
 
 def page(status: int, template: str, /, **context: Any) -> Response[str]:
@@ -98,10 +66,4 @@ def remember_pay_link(response: Response[str], token: str) -> None:
 
 def remembered_pay_link(cookie_header: str | None) -> str | None:
     """The pay link in the request's Cookie header, if any (a malformed header counts as none)."""
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(cookie_header or "")
-    except CookieError:
-        return None
-    morsel = jar.get(PAY_LINK_COOKIE)
-    return morsel.value if morsel else None
+    return cookie_value(cookie_header, PAY_LINK_COOKIE)

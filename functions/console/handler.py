@@ -24,7 +24,6 @@ from functions.console.pages import (
     base_path,
     check_origin,
     check_token,
-    cookie_value,
     download,
     end_session,
     page,
@@ -72,6 +71,7 @@ from shared.services.console_users import StaffPorts
 from shared.services.dunning_policy import StalePolicy
 from shared.services.ports import InvalidCursor, RunOnce
 from shared.services.reports import CountersNotReady
+from shared.web_pages import cookie_value
 
 app = APIGatewayRestResolver()
 # Sessions lapse by the wall clock: the local stack's business clock may jump days, a staff session must not.

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import hmac
-from http.cookies import CookieError, SimpleCookie
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.shared.cookies import Cookie, SameSite
+from aws_lambda_powertools.shared.cookies import Cookie
 
 from shared.config import settings
 from shared.csv_text import csv_text
 from shared.domain.console_session import new_csrf_token
 from shared.rendering import console_stylesheet, console_stylesheet_hash, render
 from shared.services.console_lists import CsvExport
+from shared.web_pages import strict_cookie
 
 # __Host-: only ever set by this origin over HTTPS, for the whole origin (no Domain), so neither a sibling
 # subdomain nor plain HTTP can plant or overwrite it. No Max-Age: the server decides when it lapses.
@@ -86,26 +86,8 @@ def redirect(location: str) -> Response[str]:
     return Response(status_code=303, body="", headers={**security_headers(), "Location": location})
 
 
-def cookie_value(cookie_header: str | None, name: str) -> str | None:
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(cookie_header or "")
-    except CookieError:
-        return None
-    morsel = jar.get(name)
-    return morsel.value if morsel else None
-
-
 def _cookie(name: str, value: str, *, expire: bool = False) -> Cookie:
-    return Cookie(
-        name,
-        value,
-        path="/",
-        secure=True,
-        http_only=True,
-        same_site=SameSite.STRICT_MODE,
-        max_age=0 if expire else None,
-    )
+    return strict_cookie(name, value, path="/", expire=expire)
 
 
 def set_session(response: Response[str], session_id: str) -> Response[str]:
