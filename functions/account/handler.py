@@ -1,6 +1,6 @@
-"""The customer's account: sign-in with a one-time code by email, the statement, paying an invoice from it or
-promising to, autopay on or off and saved payment methods removed or chosen behind a fresh code (step-up);
-sign-out.
+"""The customer's account: sign-in with a one-time code by email, the statement, paying an invoice from it (or
+several in one Checkout) or promising to, autopay on or off and saved payment methods removed or chosen behind a
+fresh code (step-up); sign-out.
 
 Every page but the sign-in forms needs a live session (its cookie is scoped to /account); every post needs its
 form token (bound to the session, or before one to a double-submit cookie) and a same-site fetch.
@@ -35,7 +35,14 @@ from shared.domain.account import AccountSession
 from shared.domain.errors import NotFound, PaymentMethodStillNeeded
 from shared.domain.languages import served_language
 from shared.observability import logger, metrics
-from shared.services import account_autopay, account_payment_methods, account_sign_in, account_statement, documents
+from shared.services import (
+    account_autopay,
+    account_pay_together,
+    account_payment_methods,
+    account_sign_in,
+    account_statement,
+    documents,
+)
 from shared.services.account_autopay import AutopayChange
 from shared.services.account_codes import CodeRefused, TooManyRequests
 from shared.services.account_payment_methods import MethodChange
@@ -57,9 +64,9 @@ class UnreadableForm(Exception):
     pass
 
 
-def _form() -> dict[str, str]:
+def _form(max_fields: int = 10) -> dict[str, str]:
     try:
-        fields = parse_qs(app.current_event.decoded_body or "", max_num_fields=10)
+        fields = parse_qs(app.current_event.decoded_body or "", max_num_fields=max_fields)
     except ValueError:  # too many fields; UnicodeDecodeError is a ValueError too
         raise UnreadableForm from None
     return {name: values[0].strip()[:320] for name, values in fields.items()}
@@ -89,16 +96,16 @@ def _signed_in() -> AccountSession:
     return session
 
 
-def _posted(expected: str | None) -> dict[str, str]:
+def _posted(expected: str | None, *, max_fields: int = 10) -> dict[str, str]:
     check_fetch_site(_header("sec-fetch-site"))
-    form = _form()
+    form = _form(max_fields)
     check_token(expected, form.get("csrf"))
     return form
 
 
-def _signed_in_post() -> tuple[AccountSession, dict[str, str]]:
+def _signed_in_post(*, max_fields: int = 10) -> tuple[AccountSession, dict[str, str]]:
     session = _signed_in()
-    return session, _posted(session.csrf_token)
+    return session, _posted(session.csrf_token, max_fields=max_fields)
 
 
 def _code_page(status: int, email: str, *, recent: bool = False, refused: CodeRefused | None = None) -> Response[str]:
@@ -117,6 +124,8 @@ def home() -> Response[str]:
         promised=(query("promised") or "")[:64],
         pay_refused=(query("pay_refused") or "")[:64],
         promise_refused=(query("promise_refused") or "")[:64],
+        together=(query("together") or "")[:64],
+        together_refused=(query("together_refused") or "")[:32],
     )
     view = account_statement.statement(
         wiring.ledger(), business_clock(), session, notices=notices, promise_max_days=wiring.settings().promise_max_days
@@ -168,6 +177,16 @@ def pay_invoice(invoice_id: str) -> Response[str]:
     url = account_statement.pay_invoice(
         wiring.ledger(), wiring.gateway(), business_clock(), wiring.checkout_config(), session, invoice_id,
         amount_text=form.get("amount", ""),
+    )  # fmt: skip
+    return redirect(url)
+
+
+@app.post("/account/pay-together")
+def pay_together() -> Response[str]:
+    session, form = _signed_in_post(max_fields=account_pay_together.MAX_FIELDS)
+    url = account_pay_together.pay_selected(
+        wiring.ledger(), wiring.gateway(), business_clock(), wiring.checkout_config(), session,
+        form.get("customer", ""), account_pay_together.picked(form),
     )  # fmt: skip
     return redirect(url)
 

@@ -124,6 +124,16 @@ class CustomerStatement:
     def settled_invoices(self) -> tuple[StatementInvoice, ...]:
         return tuple(i for i in self.invoices if not i.payable)
 
+    @property
+    def payable_together(self) -> tuple[tuple[str, tuple[StatementInvoice, ...]], ...]:
+        """Per currency, the open invoices that can be paid in one Checkout, where there are two or more: those
+        with something left to pay and no installment plan (a plan's schedule pays those)."""
+        per: dict[str, list[StatementInvoice]] = {}
+        for invoice in self.open_invoices:
+            if invoice.amount_remaining > 0 and invoice.schedule is None:
+                per.setdefault(invoice.currency, []).append(invoice)
+        return tuple((currency, tuple(found)) for currency, found in sorted(per.items()) if len(found) > 1)
+
 
 @dataclass(frozen=True, slots=True)
 class Notices:
@@ -132,6 +142,8 @@ class Notices:
     promised: str = ""  # the invoice just promised (its id)
     pay_refused: str = ""  # the invoice whose payment could not be started (its id)
     promise_refused: str = ""  # the invoice whose promise could not be recorded (its id)
+    together: str = ""  # the customer whose invoices could not be paid together (its id)
+    together_refused: str = ""  # why (account_pay_together.SelectionRefused)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +153,6 @@ class Statement:
     customers: tuple[CustomerStatement, ...]
     totals: tuple[CurrencyTotal, ...]
     notices: Notices = field(default_factory=Notices)
-    # Paying several invoices in one Checkout (issue 14) is another service; the page leaves its place ready.
-    pay_selected: bool = False
 
     @property
     def lang(self) -> str:

@@ -1,5 +1,6 @@
 """The customer's account in Chromium on the local stack: sign in with the code from the email, see the
-statement, five wrong codes lock the code, turning autopay on and removing a card ask for a fresh code."""
+statement, pay both open invoices in one Checkout and get one receipt; five wrong codes lock the code; turning
+autopay on and removing a card ask for a fresh code."""
 
 from __future__ import annotations
 
@@ -55,21 +56,31 @@ def test_a_customer_signs_in_with_the_emailed_code_and_sees_the_statement(local_
     expect(phone.get_by_role("button", name="Pay", exact=True)).to_have_count(2)
     expect(phone.get_by_label("Promise to pay by")).to_have_count(2)
     expect(phone.get_by_text("$154.50").first).to_be_visible()
-    # Paying one opens Checkout for it; back from it, the statement has it paid
-    phone.get_by_role("button", name="Pay", exact=True).first.click()
+    # Both, picked on the statement, are paid in one Checkout
+    expect(phone.get_by_role("heading", name="Pay several invoices at once")).to_be_visible()
+    expect(phone.get_by_role("checkbox", checked=True)).to_have_count(2)
+    phone.get_by_role("button", name="Pay the chosen invoices").click()
+    expect(phone.get_by_text("$154.50").first).to_be_visible()  # Checkout asks for both at once
     phone.get_by_label("Card number").fill("4242 4242 4242 4242")
     phone.get_by_label("Expiry").fill("12 / 34")
     phone.get_by_label("CVC").fill("123")
     phone.get_by_role("button", name="Pay", exact=True).click()
-    phone.wait_for_url(re.compile(r".*/pay/return/.*"))
+    phone.wait_for_url(re.compile(r".*/pay/together/return/.*"))
     for _ in range(50):
         if "Payment received" in phone.content():
             break
         phone.wait_for_timeout(200)
         phone.reload()
     expect(phone.get_by_text("Payment received")).to_be_visible()
+    # Back on the statement both are paid, and one receipt lists them both
     phone.goto(f"{local_stack.api_url}/account")
-    expect(phone.get_by_role("button", name="Pay", exact=True)).to_have_count(1)
+    expect(phone.get_by_role("button", name="Pay", exact=True)).to_have_count(0)
+    expect(phone.get_by_text("No open invoices.")).to_be_visible()
+    expect(phone.get_by_role("link", name="Receipt (PDF)")).to_have_count(2)
+    local_stack.drain_outbox()
+    emails = [e for e in local_stack.get("/_local/emails").json()["emails"] if e["to"] == [customer["email"]]]
+    receipts = [e for e in emails if "Receipt" in e["subject"]]
+    assert len(receipts) == 1 and "$154.50" in receipts[0]["text"], [e["subject"] for e in emails]
     # Sign-out ends it
     phone.goto(f"{local_stack.api_url}/account")
     phone.get_by_role("button", name="Sign out").click()

@@ -7,25 +7,27 @@ import re
 from typing import Any
 
 import pytest
+import requests
 
 from shared.domain.account import RATE_LIMITS, RateLimit
 from tests.integration.conftest import Aws
 from tests.integration.helpers import create_customer, create_invoice, operator, token_of
 from tests.support import FakeLambdaContext, api_event, json_body
 
+STRIPE_AUTH = ("sk_test_local", "")
 CODE = re.compile(r"\b(\d{6})\b")
 
 
 def call(method: str, path: str, *, cookies: dict[str, str] | None = None, form: dict[str, str] | None = None,
          resource: str | None = None, params: dict[str, str] | None = None, ip: str = "203.0.113.9",
-         headers: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+         headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
     from functions.account.handler import lambda_handler
 
     all_headers = dict(headers or {})
     if cookies:
         all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
     event = api_event(method, path, resource=resource, path_parameters=params, form=form, headers=all_headers,
-                      operator=False)  # fmt: skip
+                      operator=False, query=query)  # fmt: skip
     event["requestContext"]["identity"]["sourceIp"] = ip
     return lambda_handler(event, FakeLambdaContext())
 
@@ -170,6 +172,59 @@ def test_paying_from_the_statement_opens_checkout(aws: Aws, stripe: str, custome
     other = browser.go("POST", "/account/invoices/inv_nope/pay", resource="/account/invoices/{invoice_id}/pay",
                        params={"invoice_id": "inv_nope"}, form={"csrf": hidden(html, "csrf")})  # fmt: skip
     assert other["statusCode"] == 404
+
+
+def test_several_invoices_are_paid_in_one_checkout_from_the_statement(
+    aws: Aws, stripe: str, customer: dict[str, Any]
+) -> None:
+    partial = create_invoice(
+        customer["id"], amount_due=2_000, currency="EUR", allow_partial=True, min_partial_amount=500
+    )
+    other = create_customer(email="someone-else@example.com")
+    theirs = create_invoice(other["id"], currency="EUR")
+    browser = Browser()
+    page = browser.ask_code("ada@example.com")
+    browser.type_code(page, "ada@example.com", latest_code(aws))
+    html = browser.go("GET", "/account")["body"]
+    picks = re.findall(r'name="(pay-inv_[^"]+)" value="1" checked', html)
+    assert len(picks) == 3 and f'name="amount-{partial["id"]}"' in html
+
+    def pay(fields: dict[str, str]) -> dict[str, Any]:
+        form = {"csrf": hidden(html, "csrf"), "customer": customer["id"]} | fields
+        return browser.go("POST", "/account/pay-together", form=form)
+
+    # All three, the partly payable one with 7,50 € of its 20,00 €, typed the German way: one session
+    paid = pay(dict.fromkeys(picks, "1") | {f"amount-{partial['id']}": "7,50"})
+    assert paid["statusCode"] == 303 and header(paid, "Location").startswith(stripe)
+    [combined] = aws.items("COMBINED#")
+    shares = {a["invoice_id"]: a["amount"] for a in combined["allocations"]}
+    assert shares[partial["id"]] == 750 and sum(shares.values()) == 12_500 + 5_000 + 750
+    session = requests.get(f"{stripe}/v1/checkout/sessions/{combined['session_id']}", auth=STRIPE_AUTH, timeout=10)
+    assert session.json()["amount_total"] == 18_250 and session.json()["currency"] == "eur"
+    # The same choice again gets the same session back (a double click)
+    assert header(pay(dict.fromkeys(picks, "1") | {f"amount-{partial['id']}": "7,50"}), "Location") == header(
+        paid, "Location"
+    )
+    # Nothing picked, an amount the invoice does not allow, an unreadable one: back to the statement, saying why
+    for fields, reason in (
+        ({}, "none"),
+        ({f"pay-{partial['id']}": "1", f"amount-{partial['id']}": "1,00"}, "amount"),
+        ({f"pay-{partial['id']}": "1", f"amount-{partial['id']}": "sieben"}, "amount"),
+    ):
+        refused = pay(fields)
+        assert refused["statusCode"] == 303
+        assert (
+            header(refused, "Location")
+            == f"/account?together={customer['id']}&together_refused={reason}#together-{customer['id']}"
+        )
+    said = browser.go("GET", "/account", query={"together": customer["id"], "together_refused": "amount"})["body"]
+    assert 'role="alert" id="together-error-' in said and "höchstens" in said  # German: at most what is left
+    # Another customer's invoice, or another customer, looks like none at all
+    assert pay({f"pay-{theirs['id']}": "1"})["statusCode"] == 404
+    foreign = browser.go("POST", "/account/pay-together", form={"csrf": hidden(html, "csrf"), "customer": other["id"],
+                                                                f"pay-{theirs['id']}": "1"})  # fmt: skip
+    assert foreign["statusCode"] == 404
+    assert len(aws.items("COMBINED#")) == 1
 
 
 def test_turning_autopay_off_asks_for_a_fresh_code(aws: Aws, customer: dict[str, Any]) -> None:
