@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
@@ -114,6 +114,24 @@ def moto_rolls_back_items() -> None:
     moto_cognito.install()
 
 
+@functools.cache
+def _test_session() -> Any:
+    """The tests' own botocore session (inside mock_aws: moto's handler is in every session), with the data
+    loader the functions' sessions share (shared.adapters.aws._loader): boto3.client() would make a new session
+    per test, moto saw to that, and read the service models again each time."""
+    import botocore.session
+
+    from shared.adapters import aws
+
+    session = botocore.session.get_session()
+    session.register_component("data_loader", aws._loader())
+    return session
+
+
+def moto_client(service: str) -> Any:
+    return _test_session().create_client(service, region_name=REGION)
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     env = {
@@ -140,17 +158,17 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
 
     wiring.reset()
     with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        dynamodb = moto_client("dynamodb")
         dynamodb.create_table(**schema.create_table_kwargs(TABLE))
         mark_new_table(dynamodb, TABLE)
-        boto3.client("secretsmanager", region_name=REGION).create_secret(
+        moto_client("secretsmanager").create_secret(
             Name="payportal/test/stripe",
             SecretString=json.dumps({"api_key": STRIPE_KEY, "webhook_secret": WEBHOOK_SECRET}),
         )
-        boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SENDER)
-        events = boto3.client("events", region_name=REGION)
+        moto_client("ses").verify_email_identity(EmailAddress=SENDER)
+        events = moto_client("events")
         events.create_event_bus(Name=BUS)
-        sqs = boto3.client("sqs", region_name=REGION)
+        sqs = moto_client("sqs")
         queue_url = sqs.create_queue(QueueName="observed-events")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         events.put_rule(Name="all", EventBusName=BUS, EventPattern=json.dumps({"source": ["payportal"]}))
