@@ -16,6 +16,7 @@ import re
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
+from shared import rendering
 from shared.domain.documents import (
     BillTo,
     BusinessIdentity,
@@ -160,7 +161,10 @@ def _payments_table(page: _Page, payments: tuple[PaymentLine, ...], *, with_invo
         page.row(cells, widths, right_from=len(cells) - 1)
 
 
-def invoice_pdf(document: InvoiceDocument, identity: BusinessIdentity, translations: Translations) -> bytes:
+def invoice_pdf(
+    document: InvoiceDocument, identity: BusinessIdentity, translations: Translations | None = None
+) -> bytes:
+    translations = translations or in_language_of(document.bill_to)
     _ = translations.gettext
     page = _Page(identity, document.bill_to, _("Invoice %(number)s") % {"number": document.number}, translations)
     page.pairs(
@@ -189,7 +193,10 @@ def invoice_pdf(document: InvoiceDocument, identity: BusinessIdentity, translati
     return page.output()
 
 
-def receipt_pdf(document: ReceiptDocument, identity: BusinessIdentity, translations: Translations) -> bytes:
+def receipt_pdf(
+    document: ReceiptDocument, identity: BusinessIdentity, translations: Translations | None = None
+) -> bytes:
+    translations = translations or in_language_of(document.bill_to)
     _ = translations.gettext
     page = _Page(identity, document.bill_to, _("Receipt"), translations)
     invoice = document.invoice_number
@@ -211,7 +218,10 @@ def receipt_pdf(document: ReceiptDocument, identity: BusinessIdentity, translati
     return page.output()
 
 
-def statement_pdf(document: StatementDocument, identity: BusinessIdentity, translations: Translations) -> bytes:
+def statement_pdf(
+    document: StatementDocument, identity: BusinessIdentity, translations: Translations | None = None
+) -> bytes:
+    translations = translations or in_language_of(document.bill_to)
     _ = translations.gettext
     page = _Page(identity, document.bill_to, _("Statement"), translations)
     page.pairs([(_("Date"), page.day(document.on))])
@@ -254,6 +264,11 @@ def download_headers(name: str) -> dict[str, str]:
     underscores (an invoice number is the operator's text)."""
     filename = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100] or "document"
     return {"Content-Type": "application/pdf", "Content-Disposition": f'inline; filename="{filename}.pdf"'}
+
+
+def in_language_of(bill_to: BillTo) -> Translations:
+    """The catalog of the customer's language (their locale's, or English where payportal does not speak it)."""
+    return rendering.translations(bill_to.locale)
 
 
 def no_translations() -> Translations:

@@ -300,13 +300,13 @@ def change_payment_method() -> Response[str]:
 @app.get("/account/statement.pdf")
 def statement_pdf() -> Response[bytes]:
     document = documents.account_statement_document(wiring.ledger(), business_clock(), _signed_in())
-    return pdf_document(pdf.statement_pdf(document, wiring.business_identity(), pdf.no_translations()), "statement")
+    return pdf_document(pdf.statement_pdf(document, wiring.business_identity()), "statement")
 
 
 @app.get("/account/invoices/<invoice_id>/pdf")
 def invoice_pdf(invoice_id: str) -> Response[bytes]:
     document = documents.account_invoice_document(wiring.ledger(), business_clock(), _signed_in(), invoice_id)
-    return pdf_document(pdf.invoice_pdf(document, wiring.business_identity(), pdf.no_translations()), document.number)
+    return pdf_document(pdf.invoice_pdf(document, wiring.business_identity()), document.number)
 
 
 @app.get("/account/invoices/<invoice_id>/receipts/<payment_id>")
@@ -314,7 +314,7 @@ def receipt_pdf(invoice_id: str, payment_id: str) -> Response[bytes]:
     document = documents.account_receipt_document(
         wiring.ledger(), wiring.gateway(), business_clock(), _signed_in(), invoice_id, payment_id
     )
-    body = pdf.receipt_pdf(document, wiring.business_identity(), pdf.no_translations())
+    body = pdf.receipt_pdf(document, wiring.business_identity())
     return pdf_document(body, f"receipt-{document.invoice_number}")
 
 

@@ -195,7 +195,7 @@ def promise(token: str) -> Response[str]:
 @app.get("/pay/<token>/invoice.pdf")
 def invoice_pdf(token: str) -> Response[bytes]:
     document = documents.invoice_document_for_link(wiring.ledger(), business_clock(), token)
-    return pdf_document(pdf.invoice_pdf(document, wiring.business_identity(), pdf.no_translations()), document.number)
+    return pdf_document(pdf.invoice_pdf(document, wiring.business_identity()), document.number)
 
 
 @app.get("/pay/<token>/receipts/<payment_id>")
@@ -203,7 +203,7 @@ def receipt_pdf(token: str, payment_id: str) -> Response[bytes]:
     document = documents.receipt_document_for_link(
         wiring.ledger(), wiring.gateway(), business_clock(), token, payment_id
     )
-    body = pdf.receipt_pdf(document, wiring.business_identity(), pdf.no_translations())
+    body = pdf.receipt_pdf(document, wiring.business_identity())
     return pdf_document(body, f"receipt-{document.invoice_number}")
 
 

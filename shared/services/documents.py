@@ -17,6 +17,7 @@ from shared.domain.documents import (
 )
 from shared.domain.errors import NotFound
 from shared.domain.invoices import Invoice, PaymentStatus
+from shared.domain.languages import served_language
 from shared.domain.local_time import local_date
 from shared.domain.records import Customer, Payment
 from shared.rendering import render
@@ -40,7 +41,8 @@ def receipt_document_for_link(
     payment of another invoice: a link opens its own invoice's documents only)."""
     opened = open_pay_link(ledger, clock, token)
     payment = _received(ledger.get_invoice_payments(opened.invoice.id), payment_id)
-    return receipt_document(opened.invoice, opened.customer, payment, _method_words(gateway, payment))
+    words = _method_words(gateway, payment, served_language(opened.customer.locale))
+    return receipt_document(opened.invoice, opened.customer, payment, words)
 
 
 def account_invoice_document(ledger: Ledger, clock: Clock, session: AccountSession, invoice_id: str) -> InvoiceDocument:
@@ -57,7 +59,8 @@ def account_receipt_document(
     invoice = owned_invoice(ledger, session, invoice_id)
     customer = _customer_of(ledger, invoice.customer_id)
     payment = _received(ledger.get_invoice_payments(invoice.id), payment_id)
-    return receipt_document(invoice, customer, payment, _method_words(gateway, payment))
+    words = _method_words(gateway, payment, served_language(customer.locale))
+    return receipt_document(invoice, customer, payment, words)
 
 
 def account_statement_document(ledger: Ledger, clock: Clock, session: AccountSession) -> StatementDocument:
@@ -86,7 +89,7 @@ def _received(payments: list[Payment], payment_id: str) -> Payment:
     return payment
 
 
-def _method_words(gateway: PaymentGateway, payment: Payment) -> str:
+def _method_words(gateway: PaymentGateway, payment: Payment, lang: str) -> str:
     """How it was paid, worded as the receipt email words it: Stripe knows a card's brand and last four (read
     now, never kept), the operator's record says how money came in another way."""
     if payment.offline is not None:
@@ -97,4 +100,4 @@ def _method_words(gateway: PaymentGateway, payment: Payment) -> str:
         method = gateway.payment_method_used(payment.payment_intent_id)
     else:
         method = None
-    return render("emails/payment_method.txt", method=method).strip() if method else ""
+    return render("emails/payment_method.txt", method=method, lang=lang).strip() if method else ""

@@ -350,13 +350,15 @@ def test_the_statement_and_every_invoice_and_receipt_of_the_customer_come_as_pdf
     assert header(statement, "Cache-Control") == "no-store"
     text = pdf_text(base64.b64decode(statement["body"]))
     assert all(i["number"] in text for i in invoices["invoices"]) and theirs["number"] not in text
+    assert "Kontoauszug" in text  # in the customer's language (de-DE), as the pages and emails are
     invoice = browser.go("GET", f"/account/invoices/{first['id']}/pdf", resource="/account/invoices/{invoice_id}/pdf",
                          params={"invoice_id": first["id"]})  # fmt: skip
     assert invoice["statusCode"] == 200 and first["number"] in pdf_text(base64.b64decode(invoice["body"]))
     resource = "/account/invoices/{invoice_id}/receipts/{payment_id}"
     receipt = browser.go("GET", f"/account/invoices/{first['id']}/receipts/{payment_id}", resource=resource,
                          params={"invoice_id": first["id"], "payment_id": payment_id})  # fmt: skip
-    assert receipt["statusCode"] == 200 and "Cheque, reference 1234" in pdf_text(base64.b64decode(receipt["body"]))
+    text = pdf_text(base64.b64decode(receipt["body"]))
+    assert receipt["statusCode"] == 200 and "Quittung" in text and "Scheck, Referenz 1234" in text
 
     # Another customer's invoice looks unknown; so does anything without a session
     refused = browser.go("GET", f"/account/invoices/{theirs['id']}/pdf", resource="/account/invoices/{invoice_id}/pdf",

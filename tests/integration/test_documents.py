@@ -67,6 +67,7 @@ def test_the_invoice_pdf_comes_through_its_pay_link(invoice: dict[str, Any]) -> 
     assert headers["cache-control"] == "no-store" and headers["referrer-policy"] == "no-referrer"
     text = pdf_text(document)
     assert invoice["number"] in text and "Lena Müller" in text and "1.234,56\xa0€" in text
+    assert f"Rechnung {invoice['number']}" in text and "Offener Betrag" in text  # in German, as she reads
 
 
 def test_a_receipt_pdf_for_a_payment_of_the_links_invoice(invoice: dict[str, Any]) -> None:
@@ -74,8 +75,8 @@ def test_a_receipt_pdf_for_a_payment_of_the_links_invoice(invoice: dict[str, Any
 
     text = pdf_text(pdf_of(receipt_pdf(token_of(invoice["pay_url"]), payment_id)))
 
-    assert "Receipt" in text and "344,56\xa0€" in text and "890,00\xa0€" in text
-    assert "Cheque, reference 1234" in text
+    assert "Quittung" in text and "344,56\xa0€" in text and "890,00\xa0€" in text
+    assert "Scheck, Referenz 1234" in text and "Zahlungsart" in text
 
 
 def test_a_link_never_opens_another_invoices_receipt(invoice: dict[str, Any]) -> None:
