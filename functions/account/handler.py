@@ -45,7 +45,7 @@ from shared.services import (
 )
 from shared.services.account_autopay import AutopayChange
 from shared.services.account_codes import CodeRefused, TooManyRequests
-from shared.services.account_payment_methods import MethodChange
+from shared.services.account_payment_methods import MethodChange, MethodChangeKind
 from shared.services.account_sign_in import BadAddress
 from shared.services.step_up import StepUpRequired
 from shared.web_pages import cookie_value
@@ -257,14 +257,13 @@ def payment_methods() -> Response[str]:
 
 
 def _method_change(form: dict[str, str]) -> MethodChange:
-    return MethodChange(form.get("customer", ""), form.get("method", ""), remove=form.get("change") != "choose")
+    kind = {k.value: k for k in MethodChangeKind}.get(form.get("change", ""), MethodChangeKind.REMOVE)
+    return MethodChange(form.get("customer", ""), form.get("method", ""), kind)
 
 
 def _method_page(status: int, session: AccountSession, change: MethodChange, **kwargs: Any) -> Response[str]:
-    fields = {"customer": change.customer_id, "method": change.payment_method_id,
-              "change": "remove" if change.remove else "choose"}  # fmt: skip
-    kind = "remove" if change.remove else "choose"
-    return _step_up_page(status, session, kind, "/account/payment-methods", fields, **kwargs)
+    fields = {"customer": change.customer_id, "method": change.payment_method_id, "change": change.kind.value}
+    return _step_up_page(status, session, change.kind.value, "/account/payment-methods", fields, **kwargs)
 
 
 @app.post("/account/payment-methods/code")
@@ -282,8 +281,8 @@ def change_payment_method() -> Response[str]:
     change = _method_change(form)
     try:
         path = account_payment_methods.apply(
-            wiring.account_store(), wiring.ledger(), wiring.gateway(), SESSION_CLOCK, business_clock(), session,
-            change, code=form.get("code", ""), source_ip=_source_ip(),
+            wiring.account_store(), wiring.ledger(), wiring.gateway(), SESSION_CLOCK, business_clock(),
+            wiring.checkout_config(), session, change, code=form.get("code", ""), source_ip=_source_ip(),
         )  # fmt: skip
     except StepUpRequired:
         return _method_page(403, session, change)

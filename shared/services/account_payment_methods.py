@@ -1,21 +1,25 @@
 """The customer's saved payment methods from the account: listed for every customer record of the session, and
-removed or chosen (the one autopay and installment plans charge) behind step-up, through the same use cases as
-everywhere (shared/services/payment_methods.py). One step-up code (StepUpAction.PAYMENT_METHOD) confirms one
-change."""
+added (Checkout in setup mode), removed or chosen (the one autopay and installment plans charge) behind step-up,
+through the same use cases as everywhere (shared/services/payment_methods.py). One step-up code
+(StepUpAction.PAYMENT_METHOD) confirms one change."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from shared.clock import Clock
 from shared.domain.account import AccountSession, StepUpAction
+from shared.domain.double_click import click_window
 from shared.domain.errors import NotFound
 from shared.domain.languages import served_language
 from shared.services import step_up
 from shared.services.account_codes import CodeAsked
 from shared.services.account_ports import AccountStore
 from shared.services.account_statement import owned_customers
-from shared.services.gateway import PaymentGateway
+from shared.services.checkout import CheckoutConfig
+from shared.services.customers import ensure_stripe_customer
+from shared.services.gateway import PaymentGateway, SetupSessionRequest
 from shared.services.payment_methods import (
     PaymentMethodsView,
     choose_payment_method,
@@ -23,6 +27,7 @@ from shared.services.payment_methods import (
     remove_payment_method,
 )
 from shared.services.ports import Ledger
+from shared.services.stripe_events.facts import SetupPurpose
 
 PAGE = "/account/payment-methods"
 
@@ -44,13 +49,20 @@ class MethodsPage:
         return served_language(self.locale)
 
 
+class MethodChangeKind(StrEnum):
+    ADD = "add"  # save a new one (Checkout in setup mode)
+    REMOVE = "remove"
+    CHOOSE = "choose"  # the one autopay and installment plans charge
+
+
 @dataclass(frozen=True, slots=True)
 class MethodChange:
-    """Remove a saved method, or choose it for autopay and plans, for one of the session's customer records."""
+    """Add a payment method, or remove a saved one or choose it for autopay and plans, for one of the session's
+    customer records (`payment_method_id` is "" when adding)."""
 
     customer_id: str
     payment_method_id: str
-    remove: bool
+    kind: MethodChangeKind
 
 
 def methods_page(ledger: Ledger, gateway: PaymentGateway, session: AccountSession) -> MethodsPage:
@@ -62,7 +74,11 @@ def methods_page(ledger: Ledger, gateway: PaymentGateway, session: AccountSessio
 
 
 def _check(session: AccountSession, change: MethodChange) -> None:
-    if not session.opens(change.customer_id) or not change.payment_method_id or len(change.payment_method_id) > 255:
+    if not session.opens(change.customer_id):
+        raise NotFound("no such customer")
+    if change.kind is MethodChangeKind.ADD:
+        return
+    if not change.payment_method_id or len(change.payment_method_id) > 255:
         raise NotFound("no such payment method")
 
 
@@ -79,18 +95,42 @@ def apply(
     gateway: PaymentGateway,
     session_clock: Clock,
     clock: Clock,
+    config: CheckoutConfig,
     session: AccountSession,
     change: MethodChange,
     *,
     code: str,
     source_ip: str,
 ) -> str:
-    """The code, then the change (PaymentMethodStillNeeded: the only method autopay or a plan charges); the page
-    to go back to."""
+    """The code, then the change (PaymentMethodStillNeeded: the only method autopay or a plan charges); where the
+    browser goes next: Checkout in setup mode to add one, else the page back."""
     _check(session, change)
     step_up.confirm(store, session_clock, session, StepUpAction.PAYMENT_METHOD, code=code, source_ip=source_ip)
-    if change.remove:
+    if change.kind is MethodChangeKind.ADD:
+        return _start_adding(ledger, gateway, clock, config, change.customer_id)
+    if change.kind is MethodChangeKind.REMOVE:
         remove_payment_method(ledger, gateway, clock, change.customer_id, change.payment_method_id, actor=session.actor)
         return f"{PAGE}?done=removed"
     choose_payment_method(ledger, gateway, clock, change.customer_id, change.payment_method_id, actor=session.actor)
     return f"{PAGE}?done=chosen"
+
+
+def _start_adding(
+    ledger: Ledger, gateway: PaymentGateway, clock: Clock, config: CheckoutConfig, customer_id: str
+) -> str:
+    """Checkout in setup mode for the customer's Stripe customer: Stripe saves what they enter to it, and the page
+    lists it from Stripe (nothing moves in the ledger; the webhook passes such sessions by). Back to the page,
+    saying so, or without a word when cancelled; a double click gets the same session."""
+    customer = ledger.get_customer(customer_id)
+    if customer is None:
+        raise NotFound("no such customer")
+    session = gateway.create_setup_session(
+        SetupSessionRequest(
+            stripe_customer_id=ensure_stripe_customer(ledger, gateway, customer),
+            success_url=f"{config.base_url}{PAGE}?done=added",
+            cancel_url=f"{config.base_url}{PAGE}",
+            metadata={"customer_id": customer.id, "purpose": SetupPurpose.ADD_METHOD.value},
+            idempotency_scope=f"payportal-add-method-{customer.id}-{click_window(clock.now())}",
+        )
+    )
+    return session.url

@@ -320,6 +320,26 @@ def test_payment_methods_are_listed_and_changes_need_a_fresh_code(aws: Aws, cust
     assert browser.go("POST", "/account/payment-methods/code", form=other)["statusCode"] == 404
 
 
+def test_adding_a_payment_method_asks_for_a_fresh_code_then_opens_checkout_in_setup_mode(
+    aws: Aws, stripe: str, customer: dict[str, Any]
+) -> None:
+    browser = signed_in(aws)
+    listed = browser.go("GET", "/account/payment-methods")["body"]
+    assert 'name="change" value="add"' in listed
+    form = {"csrf": hidden(listed, "csrf"), "customer": customer["id"], "change": "add"}
+    assert browser.go("POST", "/account/payment-methods", form=form)["statusCode"] == 403  # no code, no Checkout
+    asked = browser.go("POST", "/account/payment-methods/code", form=form)
+    assert asked["statusCode"] == 200 and "Zahlungsart hinzufügen" in asked["body"]
+    opened = browser.go("POST", "/account/payment-methods", form=form | {"code": latest_code(aws)})
+    assert opened["statusCode"] == 303 and header(opened, "Location").startswith(stripe)
+    session_id = header(opened, "Location").rsplit("/", 1)[-1]
+    session = requests.get(f"{stripe}/v1/checkout/sessions/{session_id}", auth=STRIPE_AUTH, timeout=10).json()
+    assert session["mode"] == "setup" and session["metadata"]["purpose"] == "add_method"
+    assert session["success_url"].endswith("/account/payment-methods?done=added")
+    # Stripe's event for the completed setup moves nothing in the ledger
+    assert browser.go("GET", "/account/payment-methods", query={"done": "added"})["statusCode"] == 200
+
+
 def signed_in(aws: Aws, email: str = "ada@example.com") -> Browser:
     browser = Browser()
     page = browser.ask_code(email)

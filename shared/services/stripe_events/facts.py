@@ -48,6 +48,7 @@ class SetupPurpose(StrEnum):
 
     AUTOPAY = "autopay"  # the card autopay will charge
     CARD_UPDATE = "card_update"  # a new card for the coming installments
+    ADD_METHOD = "add_method"  # a payment method the customer added from their account
 
 
 class SessionState(StrEnum):

@@ -92,7 +92,7 @@ class Route:
 
 ROUTES: tuple[Route, ...] = (
     Route(SetupSessionFact, _autopay_setup, when=lambda f: f.completed and f.tags.purpose == SetupPurpose.AUTOPAY),
-    # Any other setup session saved a card (card_update): Stripe keeps it; nothing moves in the ledger.
+    # Any other setup session saved a card (card_update, add_method): Stripe keeps it; nothing moves in the ledger.
     # A session paying several invoices: its ref names the combined payment, which names the invoices.
     Route(CheckoutSessionFact, _combined_session, when=lambda fact: bool(fact.tags.combined_ref)),
     Route(CheckoutSessionFact, _checkout_session),

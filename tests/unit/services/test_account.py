@@ -25,7 +25,7 @@ from shared.domain.records import AuditEntry, AuditSubject, Autopay
 from shared.services import account_autopay, account_payment_methods, account_sign_in, account_statement, step_up
 from shared.services.account_autopay import AutopayChange
 from shared.services.account_codes import CodeRefused, Refusal, TooManyRequests
-from shared.services.account_payment_methods import MethodChange
+from shared.services.account_payment_methods import MethodChange, MethodChangeKind
 from shared.services.account_sign_in import BadAddress
 from shared.services.checkout import CheckoutConfig
 from shared.services.outbox import Branding, Delivery, deliver
@@ -442,7 +442,7 @@ def _methods_account(autopay: bool = False) -> tuple[Account, AccountSession]:
 
 def _change(account: Account, session: AccountSession, change: MethodChange, code: str) -> str:
     return account_payment_methods.apply(
-        account.store, account.ledger, account.gateway, account.clock, account.clock, session, change,
+        account.store, account.ledger, account.gateway, account.clock, account.clock, CHECKOUT, session, change,
         code=code, source_ip=IP,
     )  # fmt: skip
 
@@ -452,7 +452,7 @@ def test_removing_a_saved_card_needs_a_fresh_code() -> None:
     page = account_payment_methods.methods_page(account.ledger, account.gateway, session)
     newest, older = page.customers[0].methods.methods
     assert (newest.last4, older.last4) == ("4242", "1111") and page.customers[0].methods.charged_id == newest.id
-    remove = MethodChange("cus_1", older.id, remove=True)
+    remove = MethodChange("cus_1", older.id, MethodChangeKind.REMOVE)
     with pytest.raises(StepUpRequired):
         _change(account, session, remove, "")
     assert account.gateway.detached == []
@@ -467,7 +467,7 @@ def test_removing_a_saved_card_needs_a_fresh_code() -> None:
 def test_choosing_the_card_autopay_charges_needs_a_fresh_code_too() -> None:
     account, session = _methods_account()
     older = account.gateway.saved["cus_stripe_1"][1]
-    choose = MethodChange("cus_1", older.id, remove=False)
+    choose = MethodChange("cus_1", older.id, MethodChangeKind.CHOOSE)
     account_payment_methods.ask_code(account.store, account.clock, session, choose, source_ip=IP)
     (code,) = account.send_outbox()
     assert _change(account, session, choose, code) == "/account/payment-methods?done=chosen"
@@ -479,14 +479,18 @@ def test_another_customers_payment_method_is_not_reachable() -> None:
     account, session = _methods_account()
     with pytest.raises(account_statement.NotFound):
         account_payment_methods.ask_code(
-            account.store, account.clock, session, MethodChange("cus_9", "pm_fake_1", remove=True), source_ip=IP
+            account.store,
+            account.clock,
+            session,
+            MethodChange("cus_9", "pm_fake_1", MethodChangeKind.REMOVE),
+            source_ip=IP,
         )
     account_payment_methods.ask_code(
-        account.store, account.clock, session, MethodChange("cus_1", "pm_1", remove=True), source_ip=IP
+        account.store, account.clock, session, MethodChange("cus_1", "pm_1", MethodChangeKind.REMOVE), source_ip=IP
     )
     (code,) = account.send_outbox()
     with pytest.raises(account_statement.NotFound):  # an id not among the customer's own
-        _change(account, session, MethodChange("cus_1", "pm_someone_elses", remove=True), code)
+        _change(account, session, MethodChange("cus_1", "pm_someone_elses", MethodChangeKind.REMOVE), code)
 
 
 def test_the_only_card_autopay_charges_stays() -> None:
@@ -494,9 +498,34 @@ def test_the_only_card_autopay_charges_stays() -> None:
     account = Account(a_ledger_with(customer, an_invoice()))
     only = account.gateway.save_card("cus_stripe_1")
     session = account.sign_in(account.code()).session
-    remove = MethodChange("cus_1", only.id, remove=True)
+    remove = MethodChange("cus_1", only.id, MethodChangeKind.REMOVE)
     account_payment_methods.ask_code(account.store, account.clock, session, remove, source_ip=IP)
     (code,) = account.send_outbox()
     with pytest.raises(PaymentMethodStillNeeded):
         _change(account, session, remove, code)
     assert account.gateway.detached == []
+
+
+def test_adding_a_payment_method_needs_a_fresh_code_then_opens_checkout_in_setup_mode() -> None:
+    customer = a_customer(stripe_customer_id="cus_stripe_1")
+    account = Account(a_ledger_with(customer, an_invoice()))
+    session = account.sign_in(account.code()).session
+    add = MethodChange("cus_1", "", MethodChangeKind.ADD)
+    with pytest.raises(StepUpRequired):
+        _change(account, session, add, "")
+    assert account.gateway.setup_requests == []
+    account_payment_methods.ask_code(account.store, account.clock, session, add, source_ip=IP)
+    (code,) = account.send_outbox()
+    url = _change(account, session, add, code)
+    [request] = account.gateway.setup_requests
+    assert url.startswith("https://") and request.stripe_customer_id == "cus_stripe_1"
+    assert request.metadata == {"customer_id": "cus_1", "purpose": "add_method"}
+    assert request.success_url == "https://pay.example.test/account/payment-methods?done=added"
+    assert request.cancel_url == "https://pay.example.test/account/payment-methods"
+    # The code is used up; another customer's record is none of the session's
+    with pytest.raises(CodeRefused):
+        _change(account, session, add, code)
+    with pytest.raises(account_statement.NotFound):
+        account_payment_methods.ask_code(
+            account.store, account.clock, session, MethodChange("cus_9", "", MethodChangeKind.ADD), source_ip=IP
+        )
