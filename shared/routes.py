@@ -48,6 +48,8 @@ ROUTES: Final = (
     Route("POST", "/account/sign-out", "account", "none"),
     Route("POST", "/account/invoices/{invoice_id}/pay", "account", "none"),
     Route("POST", "/account/invoices/{invoice_id}/promise", "account", "none"),
+    Route("POST", "/account/invoices/{invoice_id}/plan/code", "account", "none"),  # step-up for a plan
+    Route("POST", "/account/invoices/{invoice_id}/plan", "account", "none"),
     Route("POST", "/account/pay-together", "account", "none"),  # several open invoices in one Checkout
     Route("POST", "/account/autopay/code", "account", "none"),
     Route("POST", "/account/autopay", "account", "none"),

@@ -1,6 +1,6 @@
 """The customer's account: sign-in with a one-time code by email, the statement, paying an invoice from it (or
-several in one Checkout) or promising to, autopay on or off and saved payment methods removed or chosen behind a
-fresh code (step-up); sign-out.
+several in one Checkout) or promising to; autopay on or off, an installment plan, and payment methods added,
+removed or chosen, each behind a fresh code (step-up); sign-out.
 
 Every page but the sign-in forms needs a live session (its cookie is scoped to /account); every post needs its
 form token (bound to the session, or before one to a double-submit cookie) and a same-site fetch.
@@ -34,11 +34,13 @@ from shared.cold_start import resumes_collector
 from shared.domain.account import AccountSession
 from shared.domain.errors import NotFound, PaymentMethodStillNeeded
 from shared.domain.languages import served_language
+from shared.domain.plans import InvalidPlan
 from shared.observability import logger, metrics
 from shared.services import (
     account_autopay,
     account_pay_together,
     account_payment_methods,
+    account_plans,
     account_sign_in,
     account_statement,
     documents,
@@ -46,6 +48,7 @@ from shared.services import (
 from shared.services.account_autopay import AutopayChange
 from shared.services.account_codes import CodeRefused, TooManyRequests
 from shared.services.account_payment_methods import MethodChange, MethodChangeKind
+from shared.services.account_plans import PlanRequest
 from shared.services.account_sign_in import BadAddress
 from shared.services.step_up import StepUpRequired
 from shared.web_pages import cookie_value
@@ -126,6 +129,7 @@ def home() -> Response[str]:
         promise_refused=(query("promise_refused") or "")[:64],
         together=(query("together") or "")[:64],
         together_refused=(query("together_refused") or "")[:32],
+        plan_refused=(query("plan_refused") or "")[:64],
     )
     view = account_statement.statement(
         wiring.ledger(), business_clock(), session, notices=notices, promise_max_days=wiring.settings().promise_max_days
@@ -199,6 +203,47 @@ def promise(invoice_id: str) -> Response[str]:
         wiring.ledger(), business_clock(), session, invoice_id, date_text=form.get("date", ""), max_days=max_days
     )
     return redirect(path)
+
+
+def _plan_request(invoice_id: str, form: dict[str, str]) -> PlanRequest:
+    return PlanRequest(invoice_id=invoice_id, key=form.get("plan", "")[:32])
+
+
+def _plan_page(
+    status: int, session: AccountSession, invoice_id: str, request: PlanRequest, **kwargs: Any
+) -> Response[str]:
+    invoice = account_statement.owned_invoice(wiring.ledger(), session, invoice_id)
+    fields = {"customer": invoice.customer_id, "plan": request.key}
+    return _step_up_page(status, session, "plan", f"/account/invoices/{invoice_id}/plan", fields, **kwargs)
+
+
+@app.post("/account/invoices/<invoice_id>/plan/code")
+def ask_plan_code(invoice_id: str) -> Response[str]:
+    session, form = _signed_in_post()
+    request = _plan_request(invoice_id, form)
+    try:
+        asked = account_plans.ask_code(wiring.account_store(), wiring.ledger(), SESSION_CLOCK, business_clock(),
+                                       session, request, source_ip=_source_ip())  # fmt: skip
+    except InvalidPlan:
+        return redirect(account_plans.refused_path(invoice_id))
+    return _plan_page(200, session, invoice_id, request, recent=asked.recent)
+
+
+@app.post("/account/invoices/<invoice_id>/plan")
+def choose_plan(invoice_id: str) -> Response[str]:
+    session, form = _signed_in_post()
+    request = _plan_request(invoice_id, form)
+    try:
+        url = account_plans.apply(
+            wiring.account_store(), wiring.ledger(), wiring.gateway(), SESSION_CLOCK, business_clock(),
+            wiring.checkout_config(), session, request, code=form.get("code", ""), source_ip=_source_ip(),
+        )  # fmt: skip
+    except StepUpRequired:
+        return _plan_page(403, session, invoice_id, request)
+    except CodeRefused as refused:
+        return _plan_page(STATUS_BY_REFUSAL[refused.reason.value], session, invoice_id, request, refused=refused)
+    logger.info("account installment plan chosen", extra={"invoice_id": invoice_id})
+    return redirect(url)
 
 
 def _autopay_change(form: dict[str, str]) -> AutopayChange:

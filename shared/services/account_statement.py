@@ -1,6 +1,7 @@
 """The statement a signed-in customer sees at /account: every invoice of theirs, open and settled, what is
 overdue in the operator's aging buckets (reports.aging_bucket), totals per currency, payments and refunds,
-installment schedules; paying an invoice (Checkout, as the pay page starts it) and promising to pay from it.
+installment schedules and the plans on offer; paying an invoice (Checkout, as the pay page starts it) and
+promising to pay from it.
 
 Read by the by_owner index (a customer's invoices and payments), never a scan.
 """
@@ -27,10 +28,12 @@ from shared.domain.invoices import Invoice, InvoiceStatus, PaymentStatus
 from shared.domain.languages import served_language
 from shared.domain.local_time import local_date
 from shared.domain.money import parse_major_amount
+from shared.domain.plans import PlanChoice
 from shared.domain.records import Customer, InstallmentStatus, Payment, PlanKind, PlanStatus
 from shared.services.aggregates import PROMISE_REASON
 from shared.services.checkout import CheckoutConfig, PayPage, latest_promise_date, promise_to_pay, start_checkout
 from shared.services.gateway import PaymentGateway
+from shared.services.plans import choices_for
 from shared.services.ports import Ledger, Page
 from shared.services.reports import AGING_BUCKETS, aging_bucket
 
@@ -74,6 +77,7 @@ class StatementInvoice:
     minimum: int = 0  # the least that may be paid now (partial payments)
     promise_until: date | None = None  # the latest day a promise to pay may name (None: none may be made now)
     promised_on: date | None = None  # the day promised, while the promise runs
+    plans: tuple[PlanChoice, ...] = ()  # the installment plans it may be paid by now (as on the pay page)
 
     @property
     def overdue(self) -> bool:
@@ -144,6 +148,7 @@ class Notices:
     promise_refused: str = ""  # the invoice whose promise could not be recorded (its id)
     together: str = ""  # the customer whose invoices could not be paid together (its id)
     together_refused: str = ""  # why (account_pay_together.SelectionRefused)
+    plan_refused: str = ""  # the invoice whose installment plan could not be started (its id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +217,7 @@ def _invoice(ledger: Ledger, invoice: Invoice, customer: Customer, now: datetime
         schedule=_schedule(ledger, invoice) if invoice.active_plan else None,
         promise_until=None if invoice.active_plan else latest_promise_date(invoice, customer.timezone, now, max_days),
         promised_on=promised,
+        plans=choices_for(PayPage(invoice, customer), now),
     )
 
 

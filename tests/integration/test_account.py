@@ -347,6 +347,43 @@ def signed_in(aws: Aws, email: str = "ada@example.com") -> Browser:
     return browser
 
 
+def test_an_installment_plan_chosen_on_the_statement_asks_for_a_fresh_code_then_opens_checkout(
+    aws: Aws, stripe: str, customer: dict[str, Any]
+) -> None:
+    offer = {"max_installments": 3, "min_installment_amount": 2_000, "frequencies": ["monthly"]}
+    offered = create_invoice(customer["id"], amount_due=9_000, currency="EUR", installments=offer)
+    browser = signed_in(aws)
+    html = browser.go("GET", "/account")["body"]
+    assert f'action="/account/invoices/{offered["id"]}/plan/code"' in html
+    assert f'id="plan-{offered["id"]}-monthly-3"' in html and "30,00\xa0€" in html  # 3 × 30,00 €
+    resource, params = "/account/invoices/{invoice_id}/plan", {"invoice_id": offered["id"]}
+    form = {"csrf": hidden(html, "csrf"), "plan": "monthly-3"}
+
+    def post(path: str, fields: dict[str, str]) -> dict[str, Any]:
+        return browser.go("POST", f"/account/invoices/{offered['id']}/{path}", resource=resource + path[4:],
+                          params=params, form=fields)  # fmt: skip
+
+    assert post("plan", form)["statusCode"] == 403  # no code, no plan
+    assert aws.items("INVOICE#") and not [i for i in aws.items("INVOICE#") if i["sk"].startswith("PLAN#")]
+    # A plan not on offer is refused before a code is sent
+    emails = len(aws.emails())
+    refused = post("plan/code", form | {"plan": "weekly-12"})
+    assert header(refused, "Location") == f"/account?plan_refused={offered['id']}#inv-{offered['id']}"
+    aws.drain_outbox()
+    assert len(aws.emails()) == emails
+    asked = post("plan/code", form)
+    assert asked["statusCode"] == 200 and "In Raten zahlen" in asked["body"]  # the customer reads German
+    opened = post("plan", form | {"code": latest_code(aws)})
+    assert opened["statusCode"] == 303 and header(opened, "Location").startswith(stripe)
+    [plan] = [i for i in aws.items("INVOICE#") if i["sk"].startswith("PLAN#")]
+    assert plan["status"] == "awaiting_first" and [i["amount"] for i in plan["installments"]] == [3_000] * 3
+    # Another customer's invoice looks unknown
+    theirs = create_invoice(create_customer(email="eve@example.com")["id"], installments=offer)
+    other = browser.go("POST", f"/account/invoices/{theirs['id']}/plan/code", resource=resource + "/code",
+                       params={"invoice_id": theirs["id"]}, form=form)  # fmt: skip
+    assert other["statusCode"] == 404
+
+
 def test_the_statement_and_every_invoice_and_receipt_of_the_customer_come_as_pdfs(
     aws: Aws, customer: dict[str, Any], clock: Any
 ) -> None:
