@@ -355,7 +355,7 @@ def test_an_installment_plan_chosen_on_the_statement_asks_for_a_fresh_code_then_
     browser = signed_in(aws)
     html = browser.go("GET", "/account")["body"]
     assert f'action="/account/invoices/{offered["id"]}/plan/code"' in html
-    assert f'id="plan-{offered["id"]}-monthly-3"' in html and "30,00\xa0€" in html  # 3 × 30,00 €
+    assert f'id="plan-{offered["id"]}-monthly-3"' in html and "30,00\xa0€" in html  # three of 30,00 €
     resource, params = "/account/invoices/{invoice_id}/plan", {"invoice_id": offered["id"]}
     form = {"csrf": hidden(html, "csrf"), "plan": "monthly-3"}
 
