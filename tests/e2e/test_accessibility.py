@@ -280,7 +280,8 @@ def test_axe_fails_a_page_with_a_serious_violation(local_stack: LocalStack, desk
 
 def test_every_account_page_passes_axe_and_the_keyboard(local_stack: LocalStack, desk: Any) -> None:
     payer = customer(local_stack)
-    invoice(local_stack, payer["id"])
+    offer = {"max_installments": 3, "min_installment_amount": 5_000, "frequencies": ["monthly"]}
+    invoice(local_stack, payer["id"], installments=offer, allow_partial=True)  # the plans and an amount to pay
     invoice(local_stack, payer["id"], due_date=(wall_clock_now() - timedelta(days=40)).date().isoformat())
 
     desk.goto(f"{local_stack.api_url}/account")
@@ -301,7 +302,12 @@ def test_every_account_page_passes_axe_and_the_keyboard(local_stack: LocalStack,
     desk.get_by_label("Code").fill(account_code(local_stack, payer["email"]))
     desk.get_by_role("button", name="Sign in").click()
     expect(desk.get_by_role("heading", name="Your statement")).to_be_visible()
-    check_page(desk, "account statement, one invoice overdue")
+    check_page(desk, "account statement, one invoice overdue, one with plans, both payable together")
+    desk.get_by_role("radio").first.check()
+    desk.get_by_role("button", name="Choose this plan").click()
+    expect(desk.get_by_role("heading", name="Pay in installments")).to_be_visible()
+    check_page(desk, "account step-up code, installment plan")
+    desk.goto(f"{local_stack.api_url}/account")
 
     desk.get_by_role("button", name="Turn autopay on").click()
     expect(desk.get_by_role("heading", name="Turn autopay on")).to_be_visible()
@@ -313,6 +319,9 @@ def test_every_account_page_passes_axe_and_the_keyboard(local_stack: LocalStack,
     desk.goto(f"{local_stack.api_url}/account/payment-methods")
     expect(desk.get_by_role("heading", name="Payment methods")).to_be_visible()
     check_page(desk, "account payment methods, none saved")
+    desk.get_by_role("button", name="Add a payment method").click()
+    expect(desk.get_by_role("heading", name="Add a payment method")).to_be_visible()
+    check_page(desk, "account step-up code, adding a payment method")
     desk.goto(f"{local_stack.api_url}/account")
     desk.get_by_role("button", name="Sign out").click()
 
