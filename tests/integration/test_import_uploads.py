@@ -11,6 +11,7 @@ import boto3
 import pytest
 import requests
 
+from shared.domain import imports as import_rules
 from tests.integration.conftest import REGION, Aws
 from tests.integration.helpers import operator
 from tests.integration.test_imports import csv_file, get_import, row, run_worker
@@ -63,9 +64,12 @@ def objects(aws: Aws) -> list[str]:
     return [o["Key"] for o in listed.get("Contents", [])]
 
 
-def test_an_uploaded_file_is_checked_by_the_worker_then_imported(aws: Aws, queue: str) -> None:
-    # Given a file of 600 rows (three chunks), uploaded through the form
-    content = csv_file(*(row(f"crm-{n}", f"UP-{n}") for n in range(600))).encode()
+def test_an_uploaded_file_is_checked_by_the_worker_then_imported(
+    aws: Aws, queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a file of 150 rows in three chunks (50 rows a chunk here, to keep the test quick), uploaded
+    monkeypatch.setattr(import_rules, "CHUNK_ROWS", 50)
+    content = csv_file(*(row(f"crm-{n}", f"UP-{n}") for n in range(150))).encode()
     upload_id = upload(content)
     assert len(objects(aws)) == 1
 
@@ -80,10 +84,10 @@ def test_an_uploaded_file_is_checked_by_the_worker_then_imported(aws: Aws, queue
     # When the worker takes its message: the file is checked, its rows kept, its chunks queued, the file gone
     assert run_worker(aws, queue) >= 1
     done = get_import(job["id"])
-    assert (done["status"], done["total_rows"], done["rows_imported"]) == ("completed", 600, 600)
+    assert (done["status"], done["total_rows"], done["rows_imported"]) == ("completed", 150, 150)
     assert done["sha256"] and done["problem"] is None
     assert objects(aws) == []
-    found = json_body(operator("GET", "/v1/invoices", "/v1/invoices", query={"number": "UP-599"}))["invoices"]
+    found = json_body(operator("GET", "/v1/invoices", "/v1/invoices", query={"number": "UP-149"}))["invoices"]
     assert len(found) == 1
 
 
