@@ -10,7 +10,6 @@ from enum import StrEnum
 
 from shared.clock import Clock
 from shared.domain.account import AccountSession, StepUpAction
-from shared.domain.double_click import click_window
 from shared.domain.errors import NotFound
 from shared.domain.languages import served_language
 from shared.services import step_up
@@ -18,8 +17,7 @@ from shared.services.account_codes import CodeAsked
 from shared.services.account_ports import AccountStore
 from shared.services.account_statement import owned_customers
 from shared.services.checkout import CheckoutConfig
-from shared.services.customers import ensure_stripe_customer
-from shared.services.gateway import PaymentGateway, SetupSessionRequest
+from shared.services.gateway import PaymentGateway
 from shared.services.payment_methods import (
     PaymentMethodsView,
     choose_payment_method,
@@ -27,6 +25,7 @@ from shared.services.payment_methods import (
     remove_payment_method,
 )
 from shared.services.ports import Ledger
+from shared.services.saved_cards import open_account_setup_session
 from shared.services.stripe_events.facts import SetupPurpose
 
 PAGE = "/account/payment-methods"
@@ -124,13 +123,6 @@ def _start_adding(
     customer = ledger.get_customer(customer_id)
     if customer is None:
         raise NotFound("no such customer")
-    session = gateway.create_setup_session(
-        SetupSessionRequest(
-            stripe_customer_id=ensure_stripe_customer(ledger, gateway, customer),
-            success_url=f"{config.base_url}{PAGE}?done=added",
-            cancel_url=f"{config.base_url}{PAGE}",
-            metadata={"customer_id": customer.id, "purpose": SetupPurpose.ADD_METHOD.value},
-            idempotency_scope=f"payportal-add-method-{customer.id}-{click_window(clock.now())}",
-        )
+    return open_account_setup_session(
+        ledger, gateway, clock, config, customer, purpose=SetupPurpose.ADD_METHOD, back_to=PAGE, returned="done=added"
     )
-    return session.url

@@ -12,17 +12,16 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from shared.clock import Clock
-from shared.domain.double_click import click_window
 from shared.domain.errors import ConcurrentUpdate
 from shared.domain.invoices import Invoice
 from shared.domain.messages import AutopayNoticeEmail, EventName, outgoing_email, outgoing_event
 from shared.domain.plan_lifecycle import charge_at
 from shared.domain.records import AuditEntry, AuditSubject, Customer, InstallmentStatus, Plan, PlanKind, PlanStatus
 from shared.services.checkout import CheckoutConfig, PayPage
-from shared.services.customers import ensure_stripe_customer, get_customer
-from shared.services.gateway import PaymentGateway, SetupSessionRequest
+from shared.services.customers import get_customer
+from shared.services.gateway import PaymentGateway
 from shared.services.ports import Change, ChangeRejected, Ledger, Rejection
-from shared.services.saved_cards import open_setup_session
+from shared.services.saved_cards import open_account_setup_session, open_setup_session
 from shared.services.stripe_events.facts import SetupPurpose
 
 # However late an invoice is created, the notice goes out at least this long before the charge.
@@ -51,16 +50,9 @@ def start_autopay_setup_for(
     """As `start_autopay_setup`, from the customer's account rather than an invoice's pay page: Checkout in setup
     mode, back to `back_to` (a path of ours that carries no secret) with `?autopay=on`, or without it when
     cancelled. The webhook turns autopay on from the session's customer id alone."""
-    session = gateway.create_setup_session(
-        SetupSessionRequest(
-            stripe_customer_id=ensure_stripe_customer(ledger, gateway, customer),
-            success_url=f"{config.base_url}{back_to}?autopay=on",
-            cancel_url=f"{config.base_url}{back_to}",
-            metadata={"customer_id": customer.id, "purpose": SetupPurpose.AUTOPAY.value},
-            idempotency_scope=f"payportal-autopay-account-{customer.id}-{click_window(clock.now())}",
-        )
+    return open_account_setup_session(
+        ledger, gateway, clock, config, customer, purpose=SetupPurpose.AUTOPAY, back_to=back_to, returned="autopay=on"
     )
-    return session.url
 
 
 def disable_autopay(ledger: Ledger, clock: Clock, customer_id: str, *, actor: str) -> Customer:
