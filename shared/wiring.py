@@ -253,6 +253,8 @@ _ONCE_SCOPES = {
     # The console's actions that would apply again if a form were sent twice (shared.services.console_actions).
     "console_action": ("console_action", "console_action"),
     "import": ("start_import", "start_import"),
+    "erasure": ("erase_customer", "erase_customer"),
+    "restriction": ("restrict_customer", "restrict_customer"),
 }
 
 

@@ -56,6 +56,8 @@ class Customer:
     # Processing restricted (Art. 18): the records are kept, but used only for what the law or the customer's
     # own payments need (their receipts); no reminders, notices, or data to integrations.
     restricted_at: datetime | None = None
+    # A correction not yet pushed to the Stripe customer (its push failed): pushed on the next use (decision 131).
+    stripe_push_pending: bool = False
 
     @property
     def contact_stopped(self) -> bool:

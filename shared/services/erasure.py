@@ -31,7 +31,8 @@ from shared.domain.records import (
 from shared.services.aggregates import tallied
 from shared.services.gateway import PaymentGateway
 from shared.services.invoices import invoice_event_detail
-from shared.services.ports import Change, ChangeRejected, Ledger, Page
+from shared.services.once import scoped_key
+from shared.services.ports import Change, ChangeRejected, Ledger, Page, RunOnce
 
 ERASED_NAME: Final = "Erased customer"
 ERASED_TEXT: Final = "[erased]"
@@ -72,12 +73,6 @@ class MoneyInFlight(InvalidStateTransition):
     complete, an open dispute, a pending refund, an installment charging). Try again once it settles."""
 
     code = "money_in_flight"
-
-
-class CustomerErased(InvalidStateTransition):
-    """The customer was erased: their record cannot be corrected, restricted or contacted any more."""
-
-    code = "customer_erased"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +159,7 @@ def _pseudonymise_record(
             autopay=None,
             erased_at=now,
             restricted_at=None,
+            stripe_push_pending=False,
             version=customer.version + 1,
         )
         details: dict[str, Any] = {"cause": cause.value, **counts}
@@ -223,7 +219,7 @@ def _each(read: Callable[[str | None], Page]) -> Iterator[Any]:
 
 
 def _redacted(text: str) -> str:
-    return ERASED_TEXT if text else ""
+    return ERASED_TEXT if text and text != ERASURE_HOLD_REASON else text
 
 
 def redacted_invoice(invoice: Invoice) -> Invoice:
@@ -455,3 +451,30 @@ def _end_recurring(ledger: Ledger, clock: Clock, charge: RecurringCharge, *, act
         fresh = ledger.get_recurring(charge.id)
         return _end_recurring(ledger, clock, fresh, actor=actor) if fresh is not None else 0
     return 1
+
+
+def erase_customer_once(
+    ledger: Ledger,
+    gateway: PaymentGateway,
+    clock: Clock,
+    once: RunOnce,
+    customer_id: str,
+    *,
+    open_invoices: OpenInvoices,
+    key: str | None,
+    actor: str,
+) -> Customer:
+    """`erase_customer` once per (caller, Idempotency-Key): a repeat with the same key and body answers with
+    the erased customer; the same key with another body is refused. Any call after the first finds the
+    customer erased and answers the same."""
+    fingerprint = {"customer_id": customer_id, "open_invoices": open_invoices.value}
+
+    def work() -> dict[str, str]:
+        erase_customer(ledger, gateway, clock, customer_id, open_invoices=open_invoices, actor=actor)
+        return {"customer_id": customer_id}
+
+    once(scoped_key(actor, key), fingerprint, work)
+    customer = ledger.get_customer(customer_id)
+    if customer is None:
+        raise NotFound(f"no customer {customer_id}", field="customer_id")
+    return customer

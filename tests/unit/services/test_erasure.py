@@ -21,7 +21,14 @@ from shared.services.erasure import (
     pseudonymise_customer,
     redact_details,
 )
-from shared.services.ports import Change
+from shared.services.customers import (
+    CustomerCorrection,
+    ensure_stripe_customer,
+    lift_restriction,
+    restrict_customer,
+    update_customer,
+)
+from shared.services.ports import Change, ChangeRejected
 from tests.fakes import FakeGateway, FixedClock
 from tests.fakes.ledger import InMemoryLedger
 from tests.fakes.pages import a_ledger_with
@@ -158,3 +165,45 @@ def test_redaction_keeps_codes_and_ids_and_drops_typed_text() -> None:
         "changes": {"description": {"from": ERASED_TEXT, "to": ERASED_TEXT}},
         "x": ERASED_TEXT,
     }
+
+
+def test_a_correction_reaches_the_stripe_customer_and_a_failed_push_is_kept_for_the_next_use() -> None:
+    ledger = a_ledger_with(a_customer(stripe_customer_id="cus_stripe_1", external_id="crm-1"))
+    gateway = FakeGateway(fail_customer_updates=True)
+    correction = CustomerCorrection(name="Ada King", locale="fr-FR", timezone="Europe/Paris", external_id="crm-2")
+    updated = update_customer(ledger, FixedClock(NOW), "cus_1", correction, actor="operator:ops", gateway=gateway)
+    assert (updated.name, updated.locale, updated.timezone, updated.external_id) == (
+        "Ada King",
+        "fr-FR",
+        "Europe/Paris",
+        "crm-2",
+    )
+    assert updated.stripe_push_pending and gateway.customer_updates == {}
+    assert ledger.customer_by_external_id("crm-1") is None and ledger.customer_by_external_id("crm-2") == updated
+    gateway.fail_customer_updates = False
+    ensure_stripe_customer(ledger, gateway, updated)  # the customer's next payment
+    assert gateway.customer_updates["cus_stripe_1"] == {
+        "name": "Ada King",
+        "email": "cus_1@example.com",
+        "preferred_locale": "fr-FR",
+        "external_id": "crm-2",
+    }
+    assert not ledger.get_customer("cus_1").stripe_push_pending
+
+
+def test_a_correction_to_an_external_id_another_customer_holds_is_refused() -> None:
+    ledger = a_ledger_with(a_customer(external_id="crm-1"), a_customer("cus_2", external_id="crm-2"))
+    with pytest.raises(ChangeRejected):
+        update_customer(ledger, FixedClock(NOW), "cus_1", CustomerCorrection(external_id="crm-2"), actor="op")
+    assert ledger.get_customer("cus_1").external_id == "crm-1"
+
+
+def test_restriction_stops_reminders_and_is_lifted() -> None:
+    ledger = a_ledger_with(a_customer())
+    restricted = restrict_customer(ledger, FixedClock(NOW), "cus_1", actor="op")
+    assert restricted.reminders_paused_at(NOW) and restricted.restricted_at == NOW
+    assert restrict_customer(ledger, FixedClock(NOW), "cus_1", actor="op") == restricted
+    lifted = lift_restriction(ledger, FixedClock(NOW), "cus_1", actor="op")
+    assert lifted.restricted_at is None and not lifted.reminders_paused_at(NOW)
+    names = [m.body.name for m in ledger.outbox_messages() if isinstance(m.body, Event)]
+    assert names == [EventName.CUSTOMER_RESTRICTED, EventName.CUSTOMER_UNRESTRICTED]
