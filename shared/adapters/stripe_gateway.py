@@ -66,7 +66,8 @@ class StripeGateway:
         try:
             self._client.v1.customers.update(stripe_customer_id, params=params)  # same values again: harmless
         except stripe.InvalidRequestError as error:
-            if error.code != "resource_missing":  # deleted at Stripe (an erasure): nothing to correct there
+            # Deleted at Stripe (an erasure): nothing to correct there.
+            if error.code != "resource_missing" and error.http_status != 404:
                 raise
 
     def delete_customer(self, stripe_customer_id: str) -> None:
@@ -75,7 +76,8 @@ class StripeGateway:
         try:
             self._client.v1.customers.delete(stripe_customer_id)
         except stripe.InvalidRequestError as error:
-            if error.code != "resource_missing":  # deleted already (a retry): what was asked is so
+            # Deleted already (a retry): what was asked is so.
+            if error.code != "resource_missing" and error.http_status != 404:
                 raise
 
     def create_checkout_session(self, request: CheckoutSessionRequest) -> CheckoutSession:

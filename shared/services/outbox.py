@@ -86,9 +86,12 @@ MARK_BACKOFF_SECONDS: Final = 0.2
 
 
 # What a customer whose processing is restricted is still sent: what their own payments and refunds need (a
-# receipt is owed to whoever pays; a failed or reversed payment and a refund concern money they moved).
+# receipt is owed to whoever pays; a failed or reversed payment and a refund concern money they moved; the
+# notices of charges they instructed, which still run, decision 133).
 RESTRICTED_STILL_SENT: Final = (
     ReceiptEmail,
+    AutopayNoticeEmail,
+    PlanUpdateEmail,
     CombinedReceiptEmail,
     RefundEmail,
     PaymentFailedEmail,

@@ -8,14 +8,16 @@ import uuid
 from typing import Any
 
 import pytest
+import requests
 
 from shared import wiring
 from shared.domain.invoices import PaymentStatus
+from shared.services.customers import ensure_stripe_customer
 from shared.services.ports import Change
 from tests.fakes.records import a_payment
 from tests.integration.conftest import Aws
 from tests.integration.helpers import create_customer, create_invoice, get_invoice, operator
-from tests.support import json_body
+from tests.support import STRIPE_KEY, json_body
 
 NAME = "Philomena Vasquez-Thorburn"
 EMAIL = "philomena.thorburn@example.org"
@@ -180,3 +182,31 @@ def test_an_erased_customer_cannot_be_corrected_or_restricted(aws: Aws) -> None:
     path, resource, params = _customer_path(customer["id"], "/restriction")
     restricted = operator("POST", path, resource, params, headers={"Idempotency-Key": "r1"})
     assert restricted["statusCode"] == 409
+
+
+def _stripe_customer(stripe_url: str, stripe_customer_id: str) -> tuple[int, dict[str, Any]]:
+    auth = {"Authorization": f"Bearer {STRIPE_KEY}"}
+    reply = requests.get(f"{stripe_url}/v1/customers/{stripe_customer_id}", headers=auth, timeout=10)
+    return reply.status_code, dict(reply.json())
+
+
+def test_a_correction_reaches_the_stripe_customer_and_erasure_deletes_it(aws: Aws, stripe: str) -> None:
+    customer = create_customer(name=NAME, email=EMAIL, external_id=EXTERNAL_ID)
+    cid = customer["id"]
+    ledger = wiring.ledger()
+    stored = ledger.get_customer(cid)
+    assert stored is not None
+    stripe_id = ensure_stripe_customer(ledger, wiring.gateway(), stored)
+    path, resource, params = _customer_path(cid)
+    body = {"name": "Philippa Rowe", "email": "p.rowe@example.org", "locale": "de-DE", "external_id": "crm-rowe"}
+    corrected = operator("PATCH", path, resource, params, body=body)
+    assert corrected["statusCode"] == 200, corrected["body"]
+    assert json_body(corrected)["stripe_push_pending"] is False
+    _, at_stripe = _stripe_customer(stripe, stripe_id)
+    assert (at_stripe["name"], at_stripe["email"]) == ("Philippa Rowe", "p.rowe@example.org")
+    assert at_stripe["metadata"]["payportal_external_id"] == "crm-rowe"
+
+    assert _erase(cid)["statusCode"] == 200
+    status, gone = _stripe_customer(stripe, stripe_id)
+    assert status == 404 or gone.get("deleted") is True, gone  # localstripe forgets it; Stripe says deleted
+    assert _erase(cid, key="again")["statusCode"] == 200  # deleting a deleted Stripe customer is what was asked
