@@ -126,6 +126,9 @@ ROUTES: Final = (
     Route("POST", "/console/customers/{customer_id}/autopay/off", "console", "session"),
     Route("POST", "/console/customers/{customer_id}/notes", "console", "session"),
     Route("POST", "/console/customers/{customer_id}/correction", "console", "session"),
+    Route("POST", "/console/customers/{customer_id}/erase", "console", "session"),
+    Route("POST", "/console/customers/{customer_id}/restriction", "console", "session"),
+    Route("POST", "/console/customers/{customer_id}/restriction/lift", "console", "session"),
     Route("GET", "/console/invoices", "console", "session"),  # the list; ?number= alone: to that invoice
     Route("GET", "/console/reports", "console", "session"),
     Route("GET", "/console/invoices/{invoice_id}", "console", "session"),
