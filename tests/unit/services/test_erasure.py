@@ -10,6 +10,13 @@ import pytest
 from shared.domain.invoices import Hold, InvoiceStatus, PaymentStatus
 from shared.domain.messages import Event, EventName
 from shared.domain.records import AuditEntry, AuditSubject, DisputeStatus, PlanStatus, RecurringStatus
+from shared.services.customers import (
+    CustomerCorrection,
+    ensure_stripe_customer,
+    lift_restriction,
+    restrict_customer,
+    update_customer,
+)
 from shared.services.erasure import (
     ERASED_NAME,
     ERASED_TEXT,
@@ -20,13 +27,6 @@ from shared.services.erasure import (
     erased_email,
     pseudonymise_customer,
     redact_details,
-)
-from shared.services.customers import (
-    CustomerCorrection,
-    ensure_stripe_customer,
-    lift_restriction,
-    restrict_customer,
-    update_customer,
 )
 from shared.services.ports import Change, ChangeRejected
 from tests.fakes import FakeGateway, FixedClock
