@@ -221,6 +221,7 @@ def place_customer_hold(
 ) -> Customer:
     """Pause reminders for every invoice of the customer (bankruptcy, a dispute handled by phone...)."""
     customer = get_customer(ledger, customer_id)
+    _not_erased(customer)
     now = clock.now()
     if until is not None and until <= now:
         raise InvalidHold("until must be in the future", field="until")
