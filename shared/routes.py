@@ -66,6 +66,7 @@ ROUTES: Final = (
     Route("DELETE", "/v1/customers/{customer_id}/autopay", "operator_api", "iam"),
     Route("GET", "/v1/customers/{customer_id}/transactions", "operator_api", "iam"),
     Route("GET", "/v1/customers/{customer_id}/audit", "operator_api", "iam"),
+    Route("GET", "/v1/customers/{customer_id}/export", "operator_api", "iam"),
     Route("POST", "/v1/invoices", "operator_api", "iam"),
     Route("GET", "/v1/invoices", "operator_api", "iam"),
     Route("GET", "/v1/invoices/{invoice_id}", "operator_api", "iam"),

@@ -38,6 +38,7 @@ from shared.domain.messages import (
     ReminderEmail,
 )
 from shared.domain.records import REMINDER_CHANNEL_EMAIL, CombinedCheckout, ReminderAttribution
+from shared.domain.subject_access import EmailSent
 from shared.rendering import format_day, format_moment, render_email
 from shared.services.account_ports import AccountStore
 from shared.services.gateway import PaymentGateway, PaymentMethodUsed
@@ -106,6 +107,7 @@ def deliver(
     if claim is None:
         return Delivered(Delivery.ALREADY_HANDLED, None)
     message, provider_id = claim.message, None
+    sent: EmailSent | None = None  # what the customer's export lists: template, subject, when (no address)
     try:
         if isinstance(message.body, Event):
             publisher.publish(DomainEvent(id=message.id, detail_type=message.name, detail=dict(message.body.detail)))
@@ -115,19 +117,29 @@ def deliver(
                 store.mark_delivered(message.id, token)
                 return Delivered(Delivery.SUPPRESSED, message, taken_over=claim.taken_over)
             provider_id = mailer.send(email, message_id=message.id)
+            if email.customer_id:
+                sent = EmailSent(email.customer_id, message.id, message.name, email.subject, clock.now())
     except Exception as error:
         store.release(message.id, token, type(error).__name__)
         raise
-    recorded = _record_delivery(store, message.id, token, provider_id, sleep)
+    recorded = _record_delivery(store, message.id, token, provider_id, sleep, sent)
     return Delivered(Delivery.SENT, message, taken_over=claim.taken_over, unrecorded=not recorded)
 
 
 def _record_delivery(
-    store: OutboxStore, message_id: str, token: str, provider_id: str | None, sleep: Callable[[float], None]
+    store: OutboxStore,
+    message_id: str,
+    token: str,
+    provider_id: str | None,
+    sleep: Callable[[float], None],
+    sent: EmailSent | None = None,
 ) -> bool:
-    """Mark it delivered, trying again on a failure: raising now would have the stream send it again."""
+    """Record the email sent to the customer (its own record, by message id: a retry writes it again) and mark
+    the message delivered, trying again on a failure: raising now would have the stream send it again."""
     for attempt in range(MARK_TRIES):
         try:
+            if sent is not None:
+                store.record_email_sent(sent)
             store.mark_delivered(message_id, token, provider_id)
             return True
         except Exception:

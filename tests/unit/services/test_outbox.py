@@ -23,6 +23,7 @@ from shared.domain.messages import (
     outgoing_event,
 )
 from shared.domain.records import Autopay, EmailUndeliverable, PayLink
+from shared.domain.subject_access import EmailSent
 from shared.services.gateway import PaymentMethodUsed
 from shared.services.outbox import CLAIM_LEASE_SECONDS, Branding, Delivered, Delivery, deliver
 from shared.services.ports import Change, Claim, OutboxBusy
@@ -205,6 +206,9 @@ class FlakyMarks:
     def release(self, message_id: str, token: str, error: str) -> None:
         self.ledger.release(message_id, token, error)
 
+    def record_email_sent(self, sent: EmailSent) -> None:
+        self.ledger.record_email_sent(sent)
+
 
 def deliver_through(outbox: Outbox, store: FlakyMarks, message_id: str, pauses: list[float]) -> Delivered:
     return deliver(
@@ -232,6 +236,10 @@ def test_an_accepted_email_is_marked_delivered_even_when_the_first_marks_fail() 
     assert len(outbox.mailer.sent) == 1 and outbox.status(message_id) == DELIVERED
     assert outbox.ledger.outbox[message_id].provider_id == "ses-1"
     assert pauses == [0.2, 0.4]
+    # and the customer's export lists it once: template, subject and when, no address
+    (sent,) = outbox.ledger.emails_sent.values()
+    assert (sent.message_id, sent.template, sent.sent_at) == (message_id, "invoice_issued", NOW)
+    assert sent.subject == outbox.mailer.sent[0].email.subject and "@" not in repr(sent)
 
 
 def test_an_accepted_email_that_cannot_be_marked_is_not_sent_again_by_the_stream() -> None:
