@@ -53,6 +53,10 @@ ROUTES: Final = (
     Route("GET", "/account/payment-methods", "account", "none"),
     Route("POST", "/account/payment-methods/code", "account", "none"),
     Route("POST", "/account/payment-methods", "account", "none"),
+    Route("POST", "/account/export/code", "account", "none"),  # the step-up code for the export (literal first)
+    Route("POST", "/account/export", "account", "none"),  # with that code: the download link emailed
+    Route("GET", "/account/export/{token}", "account", "none"),  # the emailed link: a page with the button
+    Route("POST", "/account/export/{token}", "account", "none"),  # the zip, once (the token, no session)
     Route("GET", "/account/statement.pdf", "account", "none"),  # the session's: every invoice, as a PDF
     Route("GET", "/account/invoices/{invoice_id}/pdf", "account", "none"),
     Route("GET", "/account/invoices/{invoice_id}/receipts/{payment_id}", "account", "none"),  # a PDF
