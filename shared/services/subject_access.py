@@ -21,7 +21,7 @@ from shared.domain.documents import BusinessIdentity, invoice_document, receipt_
 from shared.domain.errors import NotFound
 from shared.domain.invoices import PaymentStatus
 from shared.domain.local_time import local_date
-from shared.domain.records import AuditEntry, AuditSubject
+from shared.domain.records import AuditEntry, AuditSubject, Payment
 from shared.domain.subject_access import SubjectAccessExport, export_document
 from shared.pdf import Translations, invoice_pdf, receipt_pdf, statement_pdf
 from shared.services.documents import method_words
@@ -64,11 +64,8 @@ def collect(records: SubjectRecords, clock: Clock, customer_id: str) -> SubjectA
         for invoice_id in invoice_ids
         if (found := records.invoice_records(invoice_id)) is not None and found.invoice.customer_id == customer_id
     )
-    recurring = tuple(
-        found
-        for recurring_id in recurring_ids
-        if (found := records.recurring_records(recurring_id)) is not None and found.recurring.customer_id == customer_id
-    )
+    charges = (records.recurring_records(recurring_id) for recurring_id in recurring_ids)
+    recurring = tuple(c for c in charges if c is not None and c.recurring.customer_id == customer_id)
     return SubjectAccessExport(customer, invoices, recurring, generated_at=clock.now())
 
 
@@ -108,7 +105,7 @@ def export_zip(
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("export.json", export_json(export))
-        every_payment = []
+        every_payment: list[Payment] = []
         for records in export.invoices:
             invoice, payments = records.invoice, records.payments
             every_payment.extend(payments)

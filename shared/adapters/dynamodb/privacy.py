@@ -121,9 +121,9 @@ class DynamoPrivacy:
             if str(item[SK]).startswith("LIST#"):
                 continue  # the index copies of the invoice and its payments
             by_type.setdefault(str(item.get("type")), []).append(item)
-        record = (by_type.get("invoice") or [None])[0]
-        if record is None:
+        if not by_type.get("invoice"):
             return None
+        record = by_type["invoice"][0]
         openings = (_opening_from(i) for i in by_type.get("reminder_opening", []))
         return InvoiceRecords(
             invoice=items.invoice_from(record),
