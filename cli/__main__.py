@@ -119,7 +119,9 @@ NOTIFY_HELP = """Email each customer `incident affected` lists a notice (GDPR Ar
 Jinja2 text template the operator edits (default: shared/templates/emails/incident_notice.txt, translated in
 every language payportal speaks; copy it). Its first line is the subject. It gets `customer` (name), `since_text`
 and `until_text` (the window in the customer's zone), `business_name`, `support_contact` and `account_url`.
-Once per customer per incident: --incident names it (default: the window), and a second run sends nothing new."""
+Once per customer per incident: --incident names it (default: the window), and a second run sends nothing new.
+Keep the customer's name out of the subject line: each email's subject is kept in the customer's record of
+emails sent (their export lists it)."""
 
 
 def build_parser() -> argparse.ArgumentParser:

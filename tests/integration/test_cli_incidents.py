@@ -12,7 +12,7 @@ import pytest
 
 from shared.clock import FixedClock
 from tests.integration.conftest import Aws
-from tests.integration.helpers import create_customer, create_invoice, operator
+from tests.integration.helpers import checkout_for, completed, create_customer, create_invoice, deliver, operator
 from tests.integration.test_cli_operations import Run, cloudformation, run
 
 START = datetime(2027, 3, 1, 15, tzinfo=UTC)
@@ -98,8 +98,8 @@ def test_notify_emails_each_affected_customer_once_and_a_rerun_sends_nothing_new
     aws: Aws, touched: dict[str, str], tmp_path: Path
 ) -> None:
     template = tmp_path / "notice.txt"
-    template.write_text("Incident notice for {{ customer.name }}\n\nSomething happened between {{ since_text }} and "
-                        "{{ until_text }}.\n\n{{ business_name }}\n")  # fmt: skip
+    template.write_text("Incident notice from {{ business_name }}\n\nDear {{ customer.name }}, something happened "
+                        "between {{ since_text }} and {{ until_text }}.\n\n{{ business_name }}\n")  # fmt: skip
 
     first = incident(aws, "notify", *WINDOW, "--template", str(template), "--incident", "inc-2027-03")
     aws.drain_outbox()
@@ -111,7 +111,8 @@ def test_notify_emails_each_affected_customer_once_and_a_rerun_sends_nothing_new
     assert "notice queued for 0 customer(s); 2 had it already" in second.out
     notices = [e for e in aws.emails() if e.subject.startswith("Incident notice")]
     assert sorted(e.to[0] for e in notices) == ["bea@example.com", "cy@example.com"]
-    assert {e.subject for e in notices} == {"Incident notice for Bea", "Incident notice for Cy"}
+    assert {e.subject for e in notices} == {"Incident notice from payportal"}
+    assert sorted(e.text.split(",")[0] for e in notices) == ["Dear Bea", "Dear Cy"]
     assert "between 1 Mar 2027, 16:00:00 and 2 Mar 2027, 16:00:00" in notices[0].text and "<p" in notices[0].html
 
 
@@ -147,3 +148,19 @@ def test_a_template_that_does_not_parse_stops_before_anything_is_queued(
 
     assert result.code != 0 and "does not parse" in result.err
     assert aws.items("INCIDENT#") == []
+
+
+def test_a_payment_a_stripe_event_applied_in_the_window_counts_for_its_customer(
+    aws: Aws, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payer = create_customer(name="Pat", email="pat@example.com")
+    unpaid = create_invoice(payer["id"], amount_due=10_000)
+    clock.instant = START + timedelta(hours=3)
+    assert deliver(completed(checkout_for(unpaid, 10_000)))["statusCode"] == 200
+    no_scans(aws, monkeypatch)
+
+    result = incident(aws, "affected", *WINDOW, "--json")
+
+    assert result.code == 0, result.err
+    [row] = json.loads(result.out)["customers"]
+    assert row["customer_id"] == payer["id"] and row["stripe_event"] >= 1 and row["read"] == 0
