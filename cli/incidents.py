@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Final
@@ -13,7 +14,7 @@ from typing import Final
 from cli.stripe_setup import EXIT_USAGE, SetupError
 from shared.clock import Clock
 from shared.domain.errors import DomainError
-from shared.rendering import TEMPLATES, operator_text_environment
+from shared.rendering import TEMPLATES, render_operator_text
 from shared.services import incidents
 from shared.services.incidents import Touch
 from shared.services.privacy_ports import AuditTimeline
@@ -69,15 +70,34 @@ def read_template(path: str | None) -> str:
         raise SetupError("the template is not UTF-8 text", exit_code=EXIT_USAGE) from None
 
 
+@dataclass(frozen=True, slots=True)
+class _Sample:
+    name: str = "Sample Customer"
+
+
+# What a notice is rendered with at delivery (shared/services/outbox.py), with sample values.
+SAMPLE_CONTEXT: Final = {
+    "customer": _Sample(), "since_text": "1 Mar 2027, 10:00", "until_text": "1 Mar 2027, 14:00", "lang": "en",
+    "locale": "en", "business_name": "Business", "support_contact": "help@example.com",
+    "support_href": "mailto:help@example.com", "account_url": "https://example.com/account",
+    "public_origin": "https://example.com",
+}  # fmt: skip
+
+
 def _parses(source: str) -> None:
-    from jinja2 import TemplateSyntaxError  # lazy: Jinja2 loads with the first template
+    """The template renders with a sample customer: a syntax error, an unknown name or a sandbox refusal stops the
+    run here, before anything is queued, not at each delivery."""
+    from jinja2 import TemplateError, TemplateSyntaxError  # lazy: Jinja2 loads with the first template
 
     try:
-        operator_text_environment().parse(source)
+        subject, text, _ = render_operator_text(source, **SAMPLE_CONTEXT)
     except TemplateSyntaxError as error:
-        raise SetupError(
-            f"the template does not parse (line {error.lineno}): {error.message}", exit_code=EXIT_USAGE
-        ) from None
+        message = f"the template does not parse (line {error.lineno}): {error.message}"
+        raise SetupError(message, exit_code=EXIT_USAGE) from None
+    except TemplateError as error:
+        raise SetupError(f"the template does not render: {error.message}", exit_code=EXIT_USAGE) from None
+    if not subject or not text.strip():
+        raise SetupError("the template needs a subject (its first line) and a body", exit_code=EXIT_USAGE)
 
 
 def send_notices(

@@ -304,7 +304,7 @@ def _export_code_page(status: int, session: AccountSession, **kwargs: Any) -> Re
 def request_export() -> Response[str]:
     session, form = _signed_in_post()
     try:
-        customer_id = account_export.request(
+        customer_ids = account_export.request(
             wiring.account_store(), wiring.ledger(), SESSION_CLOCK, business_clock(), session,
             code=form.get("code", ""), source_ip=_source_ip(),
         )  # fmt: skip
@@ -312,7 +312,7 @@ def request_export() -> Response[str]:
         return _export_code_page(403, session)
     except CodeRefused as refused:
         return _export_code_page(STATUS_BY_REFUSAL[refused.reason.value], session, refused=refused)
-    logger.info("account export asked", extra={"customer_id": customer_id})
+    logger.info("account export asked", extra={"customer_ids": customer_ids})
     return page(200, "export.html", lang=_lang(), state="sent")
 
 

@@ -1,7 +1,8 @@
 """The customer's own export from their account: asked for behind a fresh code (step-up), delivered as an emailed
 link that downloads the zip once.
 
-- `ask` / `request`: the step-up code for StepUpAction.DATA_EXPORT, then, with that code, the email queued.
+- `ask` / `request`: the step-up code for StepUpAction.DATA_EXPORT, then, with that code, an email per customer
+  record the session opened.
 - `mint_link` (the outbox, when it sends that email): a random token (256 bits), only its hash kept, good for
   EXPORT_LINK_HOURS and for one download.
 - `download`: the token used up, the customer's export collected (audited as `customer.exported` by the
@@ -70,13 +71,14 @@ def request(
     *,
     code: str,
     source_ip: str,
-) -> str:
-    """With the fresh code: queue the email with the download link for the session's first customer (the one
-    the code went to). Returns that customer's id. StepUpRequired or CodeRefused without a good code."""
+) -> list[str]:
+    """With the fresh code: queue an email with a download link for each customer record the session opened
+    (one address may hold several; each link downloads one record's export). Returns their ids. StepUpRequired
+    or CodeRefused without a good code."""
     step_up.confirm(store, session_clock, session, StepUpAction.DATA_EXPORT, code=code, source_ip=source_ip)
-    customer_id = session.customer_ids[0]
-    ledger.commit(Change(outbox=[outgoing_email(DataExportEmail(customer_id), clock.now())]))
-    return customer_id
+    emails = [outgoing_email(DataExportEmail(customer_id), clock.now()) for customer_id in session.customer_ids]
+    ledger.commit(Change(outbox=emails))
+    return list(session.customer_ids)
 
 
 def mint_link(links: ExportLinks, clock: Clock, customer_id: str) -> MintedLink:

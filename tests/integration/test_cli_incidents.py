@@ -164,3 +164,24 @@ def test_a_payment_a_stripe_event_applied_in_the_window_counts_for_its_customer(
     assert result.code == 0, result.err
     [row] = json.loads(result.out)["customers"]
     assert row["customer_id"] == payer["id"] and row["stripe_event"] >= 1 and row["read"] == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("Subject {{ customer.name\n", "does not parse"),
+        ("Subject\n\n{{ customer.email_address }}\n", "does not render"),
+        ("Subject\n\n{{ customer.__class__.__mro__ }}\n", "does not render"),
+        ("Only a subject\n", "needs a subject"),
+    ],
+)
+def test_a_template_that_would_fail_at_delivery_stops_the_run(
+    aws: Aws, touched: dict[str, str], tmp_path: Path, text: str, says: str
+) -> None:
+    template = tmp_path / "notice.txt"
+    template.write_text(text)
+
+    result = incident(aws, "notify", *WINDOW, "--template", str(template))
+
+    assert result.code != 0 and says in result.err
+    assert aws.items("INCIDENT#") == [] and not [i for i in aws.items("OUTBOX#") if i["name"] == "incident_notice"]
