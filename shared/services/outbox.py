@@ -126,12 +126,17 @@ def deliver(
                 return Delivered(Delivery.SUPPRESSED, message, taken_over=claim.taken_over)
             provider_id = mailer.send(email, message_id=message.id)
             if email.customer_id:
-                sent = EmailSent(email.customer_id, message.id, message.name, email.subject, clock.now())
+                sent = EmailSent(email.customer_id, message.id, message.name, kept_subject(message, email), clock.now())
     except Exception as error:
         store.release(message.id, token, type(error).__name__)
         raise
     recorded = _record_delivery(store, message.id, token, provider_id, sleep, sent)
     return Delivered(Delivery.SENT, message, taken_over=claim.taken_over, unrecorded=not recorded)
+
+
+def kept_subject(message: OutboxMessage, email: Email) -> str:
+    """The subject the customer's record of emails sent keeps: an account code's names the code, so none."""
+    return "" if isinstance(message.body, AccountCodeEmail) else email.subject
 
 
 def _record_delivery(

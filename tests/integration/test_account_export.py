@@ -71,6 +71,11 @@ def test_the_export_needs_a_fresh_code_then_its_emailed_link_downloads_the_zip_o
     assert sent["statusCode"] == 200 and "emailed you a link" in sent["body"]
     token = emailed_token(aws)
     assert aws.emails()[-1].to == ["ada@example.com"]
+    # no code is kept in the record of emails sent (a code's subject names it): those emails are listed bare
+    sent = [i for i in aws.items(f"CUSTOMER#{ada['id']}") if i.get("type") == "email_sent"]
+    assert {i["template"] for i in sent} == {"account_code", "data_export"}
+    assert all(i["subject"] == "" for i in sent if i["template"] == "account_code")
+    assert not any(re.search(r"\d{6}", i["subject"]) for i in sent)
     # only its hash is kept
     assert all(token not in json.dumps(item, default=str) for item in aws.items("EXPORTLINK#"))
 

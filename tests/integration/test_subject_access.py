@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from functions.operator_api.schemas import CustomerExport
 from shared.clock import FixedClock
 from tests.integration.conftest import Aws
 from tests.integration.helpers import create_customer, create_invoice, operator
@@ -73,6 +74,8 @@ def test_the_json_export_holds_the_customer_their_invoices_payments_emails_and_t
     assert templates == ["receipt"]
     assert document["emails_sent"][0]["subject"] == "Receipt: US$25.00 for invoice INV-A1"
     assert all(e["subject"] and "@" not in json.dumps(e) for e in document["emails_sent"])
+    # the document is what the OpenAPI document says
+    CustomerExport.model_validate(document)
     # never another customer's record
     assert "Grace" not in response["body"] and "INV-G1" not in response["body"] and grace["id"] not in response["body"]
 
