@@ -332,7 +332,9 @@ def download_export(token: str) -> Response[bytes] | Response[str]:
         found = account_export.download(wiring.privacy(), wiring.privacy(), wiring.ledger(), SESSION_CLOCK, token)
     except ExportLinkGone:
         return page(410, "export.html", lang=_lang(), state="gone")
-    body = subject_access.export_zip(found, wiring.gateway(), wiring.business_identity(), pdf.no_translations())
+    body = subject_access.export_zip(
+        found, wiring.gateway(), wiring.business_identity(), pdf.no_translations(), for_the_subject=True
+    )
     logger.info("account export downloaded", extra={"customer_id": found.customer.customer.id})
     return zip_download(body, "my-data")
 

@@ -9,6 +9,7 @@ account tokens: only their hashes exist, and a hash is no data about the person)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -96,10 +97,26 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def _audit(entries: tuple[AuditEntry, ...]) -> list[dict[str, Any]]:
+def staff_as_roles(value: Any) -> Any:
+    """A staff member or an operator's IAM identity as what they are, not who: for the customer's own copy,
+    which must not hand out the business's staff's names and addresses (Art. 15(4))."""
+    if isinstance(value, str):
+        if value.startswith("staff:"):
+            return "staff"
+        if value.startswith(("arn:", "operator:")):
+            return "operator"
+        return value
+    if isinstance(value, dict):
+        return {k: staff_as_roles(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [staff_as_roles(v) for v in value]
+    return value
+
+
+def _audit(entries: tuple[AuditEntry, ...], readers: Callable[[Any], Any]) -> list[dict[str, Any]]:
     return [
-        {"id": e.id, "at": plain(e.at), "action": e.action, "actor": e.actor, "cause": e.cause or None,
-         "details": plain(e.details)}
+        {"id": e.id, "at": plain(e.at), "action": e.action, "actor": readers(e.actor), "cause": e.cause or None,
+         "details": readers(plain(e.details))}
         for e in entries
     ]  # fmt: skip
 
@@ -111,15 +128,17 @@ def _without(record: Any, *names: str) -> dict[str, Any]:
     return shaped
 
 
-def export_document(export: SubjectAccessExport) -> dict[str, Any]:
-    """The export as one JSON object (the `CustomerExport` schema of the operator API)."""
+def export_document(export: SubjectAccessExport, *, for_the_subject: bool = False) -> dict[str, Any]:
+    """The export as one JSON object (the `CustomerExport` schema of the operator API). `for_the_subject`: the
+    customer's own download, where staff and operator identities in the trails read as their role."""
+    readers: Callable[[Any], Any] = staff_as_roles if for_the_subject else (lambda value: value)
     customer = export.customer
     return {
         "format_version": EXPORT_FORMAT_VERSION,
         "generated_at": plain(export.generated_at),
         "customer": _without(customer.customer, "version"),
         "emails_sent": [_without(e, "customer_id") for e in customer.emails],
-        "audit": _audit(customer.audit),
+        "audit": _audit(customer.audit, readers),
         "invoices": [
             {
                 **_without(records.invoice, "version", "next_action_at", "counted"),
@@ -128,12 +147,12 @@ def export_document(export: SubjectAccessExport) -> dict[str, Any]:
                 "plans": [_without(p, "version", "next_action_at") for p in records.plans],
                 "disputes": [plain(d) for d in records.disputes],
                 "reminders_opened": [_without(o, "invoice_id") for o in records.reminder_openings],
-                "audit": _audit(records.audit),
+                "audit": _audit(records.audit, readers),
             }
             for records in export.invoices
         ],
         "recurring_charges": [
-            {**_without(records.recurring, "version", "next_action_at"), "audit": _audit(records.audit)}
+            {**_without(records.recurring, "version", "next_action_at"), "audit": _audit(records.audit, readers)}
             for records in export.recurring_charges
         ],
     }

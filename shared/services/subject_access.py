@@ -78,8 +78,9 @@ def export(
     return collected
 
 
-def export_json(export: SubjectAccessExport) -> str:
-    return json.dumps(export_document(export), ensure_ascii=False, indent=2, sort_keys=False)
+def export_json(export: SubjectAccessExport, *, for_the_subject: bool = False) -> str:
+    document = export_document(export, for_the_subject=for_the_subject)
+    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=False)
 
 
 _UNSAFE_NAME: Final = re.compile(r"[^A-Za-z0-9._-]+")
@@ -97,14 +98,16 @@ def export_zip(
     translations: Translations,
     *,
     today_at: datetime | None = None,
+    for_the_subject: bool = False,
 ) -> bytes:
     """`export.json` and the PDFs the account serves: each invoice, each receipt of a payment received, the
-    statement. Built with the stdlib's zipfile in memory (decisions.md 125)."""
+    statement. Built with the stdlib's zipfile in memory (decisions.md 125). `for_the_subject`: the customer's
+    own download (staff and operators named by their role in the trails)."""
     customer = export.customer.customer
     today = local_date(today_at or export.generated_at, customer.timezone)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("export.json", export_json(export))
+        archive.writestr("export.json", export_json(export, for_the_subject=for_the_subject))
         every_payment: list[Payment] = []
         for records in export.invoices:
             invoice, payments = records.invoice, records.payments

@@ -87,6 +87,9 @@ def test_the_export_needs_a_fresh_code_then_its_emailed_link_downloads_the_zip_o
     document = json.loads(archive.read("export.json"))
     assert document["customer"]["id"] == ada["id"] and [i["number"] for i in document["invoices"]] == ["INV-ADA"]
     assert "invoices/INV-ADA.pdf" in archive.namelist() and "Grace" not in archive.read("export.json").decode()
+    # the business's staff and IAM identities read as their role in the customer's own copy
+    created = next(a for a in document["audit"] if a["action"] == "customer.created")
+    assert created["actor"] == "operator" and "arn:aws" not in archive.read("export.json").decode()
 
     # used once: the second download is gone
     again = link_page(token, "POST")
