@@ -24,6 +24,9 @@ One table, generic keys, entity prefixes. Items and their keys:
 | counter (tally) | TALLY#{scope}              | {bucket}              |                                       |
 | snapshot        | SNAPSHOT#{kind}            | {YYYY-MM-DD}          |                                       |
 | console session | CONSOLESESSION#{sha256(id)}| CONSOLESESSION        |                                       |
+| email sent      | CUSTOMER#{customer_id}     | EMAILSENT#{at}#{msg}  |                                       |
+| export link     | EXPORTLINK#{sha256(token)} | EXPORTLINK            |                                       |
+| incident notice | INCIDENT#{incident_id}     | NOTICE#{customer_id}  |                                       |
 
 Stripe events waiting on an operator (failed, flagged) also carry gsi2 keys `STRIPE_EVENT#{outcome}` /
 `{received}#{event_id}`.
