@@ -123,6 +123,7 @@ ROUTES: Final = (
     Route("GET", "/console/today", "console", "session"),
     Route("GET", "/console/customers", "console", "session"),
     Route("GET", "/console/customers/{customer_id}", "console", "session"),
+    Route("GET", "/console/customers/{customer_id}/export", "console", "session"),  # admins: the export zip
     Route("POST", "/console/customers/{customer_id}/hold", "console", "session"),
     Route("POST", "/console/customers/{customer_id}/hold/release", "console", "session"),
     Route("POST", "/console/customers/{customer_id}/autopay/off", "console", "session"),

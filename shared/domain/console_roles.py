@@ -46,6 +46,9 @@ class Action(StrEnum):
     # Not placed by the issue (decision 89). A new address sends every later email (pay links, receipts)
     # elsewhere, so correcting who a customer is goes with correcting what they owe: the admin's.
     CORRECT_CUSTOMER = "correct_customer"
+    # Not placed by the issue (decision 128). Everything held about a customer in one file (a subject-access
+    # request answered from the console): the admin's, like correcting who the customer is.
+    EXPORT_CUSTOMER = "export_customer"
 
 
 _EVERYONE: Final = frozenset(Role)
@@ -71,6 +74,7 @@ POLICY: Final[Mapping[Action, frozenset[Role]]] = {
     Action.IMPORT: _COLLECTORS,
     Action.DISABLE_AUTOPAY: _COLLECTORS,
     Action.CORRECT_CUSTOMER: _ADMINS,
+    Action.EXPORT_CUSTOMER: _ADMINS,
 }
 
 

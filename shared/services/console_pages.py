@@ -28,13 +28,15 @@ from shared.domain.records import (
     Plan,
     StripeEventRecord,
 )
+from shared.domain.subject_access import SubjectAccessExport
 from shared.domain.text import strip_bidi_controls
 from shared.schema import DUE_WORK_SHARDS
-from shared.services import invoices, lists, offline_payments, refunds
+from shared.services import invoices, lists, offline_payments, refunds, subject_access
 from shared.services.gateway import PaymentGateway
 from shared.services.lists import InvoiceFilters, InvoiceRow
 from shared.services.offline_payments import OfflinePaymentAsk
 from shared.services.ports import Ledger, RunOnce
+from shared.services.privacy_ports import SubjectRecords
 from shared.services.refunds import RefundAsk
 from shared.services.subject_access import READ_ACTIONS, Read, record_read
 
@@ -279,6 +281,16 @@ class CustomerView:
     actions: frozenset[Action]
     now: datetime
     form_key: str  # as on the Invoice page: a second submit of one of its forms applies nothing more
+
+
+def customer_export(
+    records: SubjectRecords, ledger: Ledger, clock: Clock, session: ConsoleSession, customer_id: str
+) -> SubjectAccessExport:
+    """Everything held about the customer, for a subject-access request (admins only), audited as the staff
+    member's `customer.exported` (via console)."""
+    require(session.roles, Action.EXPORT_CUSTOMER)
+    known_shape(customer_id, "customer_id")
+    return subject_access.export(records, ledger, clock, customer_id, actor=session.actor, via="console")
 
 
 def customer_page(ledger: Ledger, clock: Clock, session: ConsoleSession, customer_id: str) -> CustomerView:

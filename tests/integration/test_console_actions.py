@@ -4,7 +4,11 @@ applied once when sent twice, and a field it cannot take a 400 page naming it.""
 
 from __future__ import annotations
 
+import base64
+import io
+import json
 import re
+import zipfile
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -367,3 +371,29 @@ def test_each_view_of_a_customer_or_their_invoice_is_one_read_audit_entry_naming
     assert all(e["actor"].startswith("staff:") for e in reads)
     # the page's timeline shows what happened to the record, not who looked
     assert "customer.viewed" not in viewer.get(f"/console/customers/{customer_id}").body
+
+
+def test_an_admin_downloads_a_customers_export_and_the_read_is_audited_as_them(invoice: dict[str, Any]) -> None:
+    customer_id = invoice["customer_id"]
+    admin, viewer = signed_in(Role.ADMIN), signed_in(Role.VIEWER)
+    path = f"/console/customers/{customer_id}/export"
+
+    assert path in admin.get(f"/console/customers/{customer_id}").body
+    assert path not in viewer.get(f"/console/customers/{customer_id}").body
+    refused = viewer.get(path)
+    reply = admin.get(path)
+
+    assert refused.status == 403
+    assert reply.status == 200 and reply.headers["Content-Type"] == "application/zip"
+    assert reply.headers["Content-Disposition"] == f'attachment; filename="export-{customer_id}.zip"'
+    archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(reply.body)))
+    assert json.loads(archive.read("export.json"))["customer"]["id"] == customer_id
+    assert f"invoices/{invoice['number']}.pdf" in archive.namelist()
+    trail = operator(
+        "GET", f"/v1/customers/{customer_id}/audit", "/v1/customers/{customer_id}/audit",
+        params={"customer_id": customer_id},
+    )  # fmt: skip
+    exported = [e for e in json_body(trail)["data"] if e["action"] == "customer.exported"]
+    assert len(exported) == 1 and exported[0]["actor"].startswith("staff:")
+    assert exported[0]["details"] == {"via": "console"}
+    assert admin.get("/console/customers/cust_nope/export").status == 404
