@@ -696,6 +696,14 @@ def reminder_opening_item(opening: ReminderOpening) -> dict[str, Any]:
     }
 
 
+def reminder_opening_from(item: dict[str, Any]) -> ReminderOpening | None:
+    """None for an item without its reminder (none is written so; a damaged one is skipped, not fatal)."""
+    reminder = _reminder_from(item.get("reminder"))
+    if reminder is None:
+        return None
+    return ReminderOpening(item["invoice_id"], reminder, datetime.fromisoformat(item["opened_at"]))
+
+
 def _reminder_item(r: ReminderAttribution | None) -> dict[str, Any] | None:
     if r is None:
         return None

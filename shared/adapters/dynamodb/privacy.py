@@ -15,7 +15,7 @@ from shared import schema
 from shared.adapters.dynamodb import items
 from shared.adapters.dynamodb.codec import deserialize, serialize, wire_key
 from shared.domain.messages import OutboxMessage
-from shared.domain.records import AuditEntry, AuditSubject, ReminderOpening, StripeEventRecord
+from shared.domain.records import AuditEntry, AuditSubject, StripeEventRecord
 from shared.domain.subject_access import CustomerRecords, EmailSent, InvoiceRecords, RecurringRecords
 from shared.services.privacy_ports import ExportLink
 
@@ -44,13 +44,6 @@ def _email_sent_from(item: dict[str, Any]) -> EmailSent:
         subject=item.get("subject", ""),
         sent_at=datetime.fromisoformat(item["sent_at"]),
     )
-
-
-def _opening_from(item: dict[str, Any]) -> ReminderOpening | None:
-    reminder = items._reminder_from(item.get("reminder"))
-    if reminder is None:
-        return None
-    return ReminderOpening(item["invoice_id"], reminder, datetime.fromisoformat(item["opened_at"]))
 
 
 def email_sent_put(table: str, sent: EmailSent) -> dict[str, Any]:
@@ -124,7 +117,7 @@ class DynamoPrivacy:
         if not by_type.get("invoice"):
             return None
         record = by_type["invoice"][0]
-        openings = (_opening_from(i) for i in by_type.get("reminder_opening", []))
+        openings = (items.reminder_opening_from(i) for i in by_type.get("reminder_opening", []))
         return InvoiceRecords(
             invoice=items.invoice_from(record),
             checkouts=tuple(items.checkout_from(i) for i in by_type.get("checkout", [])),
