@@ -7,6 +7,9 @@
     payportal outbox redrive               [--stage dev] [--region R] [--older-than-minutes 10] [--dry-run]
     payportal lists backfill               [--stage dev] [--region R] [--dry-run]
     payportal reports backfill             [--stage dev] [--region R] [--dry-run]
+    payportal incident affected            --since ISO --until ISO [--json] [--stage dev] [--region R]
+    payportal incident notify              --since ISO --until ISO [--template FILE] [--incident ID] [--dry-run]
+                                           [--stage dev] [--region R]
     payportal webhooks list                [--flagged | --failed] [--limit 50] [--stage dev] [--region R] [--url URL]
     payportal webhooks replay EVENT_ID     [--stage dev] [--region R] [--url URL]
     payportal import FILE                  [--format csv|jsonl] [--idempotency-key K] [--stage dev] [--region R]
@@ -33,6 +36,7 @@ from typing import Any, TextIO
 
 from cli import adapters
 from cli.imports import Progress, format_for, run_import
+from cli.incidents import instant, read_template, send_notices, show_affected
 from cli.operations import (
     DEFAULT_OLDER_THAN_MINUTES,
     JOBS,
@@ -60,6 +64,7 @@ from local import config as local_config
 from shared.adapters.dynamodb import DynamoLedger
 from shared.adapters.dynamodb.backfill import backfill_list_entries
 from shared.adapters.dynamodb.counters import scan_invoices
+from shared.adapters.dynamodb.privacy import DynamoPrivacy
 from shared.clock import SystemClock, wall_clock_now
 from shared.services.counters_backfill import backfill_counters
 
@@ -102,6 +107,21 @@ stream sends them; it claims each before sending, so a message delivered meanwhi
 
 Cost: finding them is a Scan, which reads (and bills) every item in the table, whatever it returns. An
 incident tool, not something to schedule. --dry-run scans and lists, and invokes nothing."""
+
+
+INCIDENT_HELP = """The customers whose data or payments a window of time touched, for a breach's assessment (GDPR
+Art. 33: 72 hours to tell the supervisory authority): every audit entry about a customer, an invoice or a
+recurring charge written in [--since, --until) — changes, reads by staff and exports, changes a Stripe event
+caused — and kept Stripe events about their payments. Read from the audit trail's time index and the kept
+events' list: Queries, one per day and shard, never a Scan. Customer ids and counts only."""
+
+NOTIFY_HELP = """Email each customer `incident affected` lists a notice (GDPR Art. 34) through the outbox, from a
+Jinja2 text template the operator edits (default: shared/templates/emails/incident_notice.txt, translated in
+every language payportal speaks; copy it). Its first line is the subject. It gets `customer` (name), `since_text`
+and `until_text` (the window in the customer's zone), `business_name`, `support_contact` and `account_url`.
+Once per customer per incident: --incident names it (default: the window), and a second run sends nothing new.
+Keep the customer's name out of the subject line: each email's subject is kept in the customer's record of
+emails sent (their export lists it)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -174,6 +194,30 @@ def build_parser() -> argparse.ArgumentParser:
     redrive.add_argument(
         "--dry-run", action="store_true", help="list the messages (ids, kinds, names) and invoke nothing"
     )
+    incident = topics.add_parser(
+        "incident", help="a data breach: the customers a window touched, and a notice to each, once"
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    window = argparse.ArgumentParser(add_help=False, parents=[where])
+    window.add_argument("--since", required=True, metavar="ISO", help="start of the window, e.g. 2027-03-01T10:00Z")
+    window.add_argument("--until", required=True, metavar="ISO", help="end of the window (not included)")
+    affected = incident.add_parser(
+        "affected",
+        parents=[window],
+        help="list the customers whose data or payments the window touched (audit trail and Stripe events)",
+        description=INCIDENT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    affected.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    notify = incident.add_parser(
+        "notify",
+        parents=[window],
+        help="email each affected customer the notice, once per customer per incident",
+        description=NOTIFY_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    notify.add_argument("--template", metavar="FILE", help="the notice (Jinja2 text; first line: the subject)")
+    notify.add_argument("--incident", metavar="ID", type=_incident, help="the incident's id (default: the window's)")
+    notify.add_argument("--dry-run", action="store_true", help="list who would get it, queue nothing")
     lists = topics.add_parser("lists", help="the operator API's lists: migrate items written before them")
     backfill = lists.add_subparsers(dest="action", required=True, metavar="ACTION").add_parser(
         "backfill",
@@ -308,6 +352,18 @@ def _operate(args: argparse.Namespace, *, aws_client: AwsClientFactory, say: Cal
         functions = adapters.LambdaFunctions(aws_client("lambda", args.region))
         say(json.dumps(run_job(args.job, function_name=function_name, functions=functions), indent=2, sort_keys=True))
         return
+    if args.topic == "incident":
+        table = adapters.stack_outputs(cloudformation, stack_name, [OUTPUT_TABLE_NAME], otherwise=redeploy)
+        timeline = DynamoPrivacy(aws_client("dynamodb", args.region), table[OUTPUT_TABLE_NAME])
+        since, until = instant(args.since), instant(args.until)
+        if args.action == "affected":
+            show_affected(timeline, since, until, as_json=args.json, say=say)
+        else:
+            send_notices(
+                timeline, SystemClock(), since, until, template=read_template(args.template),
+                incident_id=args.incident, dry_run=args.dry_run, say=say,
+            )  # fmt: skip
+        return
     if args.topic in ("lists", "reports"):
         table = adapters.stack_outputs(cloudformation, stack_name, [OUTPUT_TABLE_NAME], otherwise=redeploy)
         dynamodb = aws_client("dynamodb", args.region)
@@ -421,6 +477,12 @@ def _api_key(from_stdin: bool, stdin: TextIO, environ: Mapping[str, str]) -> str
 def _stage(value: str) -> str:
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,31}", value):
         raise argparse.ArgumentTypeError(f"{value!r} is not a stage name (lower-case letters, digits, hyphens)")
+    return value
+
+
+def _incident(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not an incident id (letters, digits, . _ -; up to 64)")
     return value
 
 

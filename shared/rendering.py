@@ -214,3 +214,38 @@ def console_stylesheet() -> str:
 def console_stylesheet_hash() -> str:
     digest = hashlib.sha256(console_stylesheet().encode()).digest()
     return "'sha256-" + base64.b64encode(digest).decode() + "'"
+
+
+@cache
+def operator_text_environment() -> Environment:
+    """Text the operator edits (an incident notice): a sandbox, so a template can print what it is given and
+    reach nothing else; the same gettext, filters and includes as payportal's own emails, no autoescape."""
+    from jinja2 import FileSystemLoader, StrictUndefined, pass_context
+    from jinja2.sandbox import SandboxedEnvironment
+
+    env = SandboxedEnvironment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=False,  # plain text; the HTML part escapes it (emails/operator_text.html)
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=neutralise,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    env.globals.update(gettext=pass_context(_gettext), ngettext=pass_context(_ngettext))
+    env.newstyle_gettext = True  # type: ignore[attr-defined]  # added by the i18n extension
+    env.filters["money"] = format_money
+    env.filters["day"] = format_day
+    return env
+
+
+def render_operator_text(source: str, /, **context: Any) -> tuple[str, str, str]:
+    """(subject, text, html) of an operator's template: its first non-blank line is the subject, the rest
+    the text; the HTML shows that text, escaped, a paragraph per blank-line-separated block."""
+    rendered = operator_text_environment().from_string(source).render(**context).strip()
+    subject, _, text = rendered.partition("\n")
+    text = text.strip() + "\n"
+    paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
+    html = render("emails/operator_text.html", subject=subject.strip(), paragraphs=paragraphs, **context)
+    return subject.strip(), text, html

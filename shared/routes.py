@@ -56,6 +56,10 @@ ROUTES: Final = (
     Route("GET", "/account/payment-methods", "account", "none"),
     Route("POST", "/account/payment-methods/code", "account", "none"),
     Route("POST", "/account/payment-methods", "account", "none"),
+    Route("POST", "/account/export/code", "account", "none"),  # the step-up code for the export (literal first)
+    Route("POST", "/account/export", "account", "none"),  # with that code: the download link emailed
+    Route("GET", "/account/export/{token}", "account", "none"),  # the emailed link: a page with the button
+    Route("POST", "/account/export/{token}", "account", "none"),  # the zip, once (the token, no session)
     Route("GET", "/account/statement.pdf", "account", "none"),  # the session's: every invoice, as a PDF
     Route("GET", "/account/invoices/{invoice_id}/pdf", "account", "none"),
     Route("GET", "/account/invoices/{invoice_id}/receipts/{payment_id}", "account", "none"),  # a PDF
@@ -72,6 +76,7 @@ ROUTES: Final = (
     Route("DELETE", "/v1/customers/{customer_id}/restriction", "operator_api", "iam"),
     Route("GET", "/v1/customers/{customer_id}/transactions", "operator_api", "iam"),
     Route("GET", "/v1/customers/{customer_id}/audit", "operator_api", "iam"),
+    Route("GET", "/v1/customers/{customer_id}/export", "operator_api", "iam"),
     Route("POST", "/v1/invoices", "operator_api", "iam"),
     Route("GET", "/v1/invoices", "operator_api", "iam"),
     Route("GET", "/v1/invoices/{invoice_id}", "operator_api", "iam"),
@@ -124,6 +129,7 @@ ROUTES: Final = (
     Route("GET", "/console/today", "console", "session"),
     Route("GET", "/console/customers", "console", "session"),
     Route("GET", "/console/customers/{customer_id}", "console", "session"),
+    Route("GET", "/console/customers/{customer_id}/export", "console", "session"),  # admins: the export zip
     Route("POST", "/console/customers/{customer_id}/hold", "console", "session"),
     Route("POST", "/console/customers/{customer_id}/hold/release", "console", "session"),
     Route("POST", "/console/customers/{customer_id}/autopay/off", "console", "session"),

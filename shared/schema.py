@@ -24,6 +24,9 @@ One table, generic keys, entity prefixes. Items and their keys:
 | counter (tally) | TALLY#{scope}              | {bucket}              |                                       |
 | snapshot        | SNAPSHOT#{kind}            | {YYYY-MM-DD}          |                                       |
 | console session | CONSOLESESSION#{sha256(id)}| CONSOLESESSION        |                                       |
+| email sent      | CUSTOMER#{customer_id}     | EMAILSENT#{at}#{msg}  |                                       |
+| export link     | EXPORTLINK#{sha256(token)} | EXPORTLINK            |                                       |
+| incident notice | INCIDENT#{incident_id}     | NOTICE#{customer_id}  |                                       |
 
 Stripe events waiting on an operator (failed, flagged) also carry gsi2 keys `STRIPE_EVENT#{outcome}` /
 `{received}#{event_id}`.
@@ -64,6 +67,11 @@ it is asked, so a page reads about one item per row (shared/services/lists.py pl
 | CUSTOMERSEARCH                   | {folded name}#{customer_id}   | every customer (its name)                   |
 | CUSTOMERSEARCH                   | {folded email}#{customer_id}  | CUSTOMER#{id} / LIST#EMAIL (its email)      |
 | by_owner: CUSTOMERS              | {created_at}#{customer_id}    | every customer (the list of all, newest)    |
+
+Audit entries about a customer, an invoice or a recurring charge (and the read audit, under the customer) also
+carry gsi4 keys `AUDITAT#{yyyy-mm-dd}#{shard}` / `{at}#{entry id}`: the audit trail by time, which an incident's
+reach is read from (`bin/payportal incident affected`) without a scan; a day's entries spread over
+AUDIT_TIME_SHARDS partitions so no bulk import makes one hot.
 
 The `LIST#...` items are copies of their record's attributes (no other index keys), put in the same
 transaction as the record; one whose flag is off is put with no index keys, which takes it out of its
@@ -138,6 +146,19 @@ def due_order(due_date: str, entity_id: str) -> str:
 
 def lists_keys(partition: str, sort: str) -> dict[str, str]:
     return {LISTS_PK: partition, LISTS_SK: sort}
+
+
+AUDIT_TIME_SHARDS: Final = 4
+
+
+def audit_time_partition(day: str, shard: int) -> str:
+    """One shard of one UTC day (yyyy-mm-dd) of the audit trail by time (lists index)."""
+    return f"AUDITAT#{day}#{shard}"
+
+
+def audit_time_keys(at: str, entry_id: str) -> dict[str, str]:
+    """The lists-index keys of an audit entry written at `at` (fixed-width UTC timestamp)."""
+    return lists_keys(audit_time_partition(at[:10], shard_of(entry_id, AUDIT_TIME_SHARDS)), f"{at}#{entry_id}")
 
 
 # Kinds of scheduled work, each with its own index partitions so one job never reads the other's items.

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from shared.adapters.dynamodb.account import DynamoAccountStore
     from shared.adapters.dynamodb.console_sessions import DynamoConsoleSessions
     from shared.adapters.dynamodb.imports import DynamoImportStore
+    from shared.adapters.dynamodb.privacy import DynamoPrivacy
     from shared.adapters.dynamodb.webhook_endpoints import DynamoWebhookEndpoints
     from shared.adapters.idempotency import PowertoolsOnce  # lazy: see the module docstring
     from shared.adapters.import_files import S3ImportFiles
@@ -312,6 +313,14 @@ def account_store() -> DynamoAccountStore:
     from shared.adapters.dynamodb.account import DynamoAccountStore  # lazy: the account's and the outbox's only
 
     return DynamoAccountStore(client("dynamodb"), settings().table_name)
+
+
+@cache
+def privacy() -> DynamoPrivacy:
+    """A customer's records for their export, the audit trail by time, export links, incident notices."""
+    from shared.adapters.dynamodb.privacy import DynamoPrivacy  # lazy: the export's and the incident tools' only
+
+    return DynamoPrivacy(client("dynamodb"), settings().table_name)
 
 
 @cache

@@ -27,6 +27,7 @@ from functions.account.pages import (
     redirect,
     set_session,
     with_form_token,
+    zip_download,
 )
 from shared import pdf, wiring
 from shared.clock import SystemClock, business_clock
@@ -38,15 +39,18 @@ from shared.domain.plans import InvalidPlan
 from shared.observability import logger, metrics
 from shared.services import (
     account_autopay,
+    account_export,
     account_pay_together,
     account_payment_methods,
     account_plans,
     account_sign_in,
     account_statement,
     documents,
+    subject_access,
 )
 from shared.services.account_autopay import AutopayChange
 from shared.services.account_codes import CodeRefused, TooManyRequests
+from shared.services.account_export import ExportLinkGone
 from shared.services.account_payment_methods import MethodChange, MethodChangeKind
 from shared.services.account_plans import PlanRequest
 from shared.services.account_sign_in import BadAddress
@@ -339,6 +343,55 @@ def change_payment_method() -> Response[str]:
         return _method_page(404, session, change, problem="not_found")
     logger.info("account payment method changed", extra={"customer_id": change.customer_id})
     return redirect(path)
+
+
+@app.post("/account/export/code")
+def ask_export_code() -> Response[str]:
+    session, _ = _signed_in_post()
+    asked = account_export.ask(wiring.account_store(), SESSION_CLOCK, session, source_ip=_source_ip())
+    return _export_code_page(200, session, recent=asked.recent)
+
+
+def _export_code_page(status: int, session: AccountSession, **kwargs: Any) -> Response[str]:
+    fields = {"customer": session.customer_ids[0] if session.customer_ids else ""}
+    return _step_up_page(status, session, "data_export", "/account/export", fields, **kwargs)
+
+
+@app.post("/account/export")
+def request_export() -> Response[str]:
+    session, form = _signed_in_post()
+    try:
+        customer_ids = account_export.request(
+            wiring.account_store(), wiring.ledger(), SESSION_CLOCK, business_clock(), session,
+            code=form.get("code", ""), source_ip=_source_ip(),
+        )  # fmt: skip
+    except StepUpRequired:
+        return _export_code_page(403, session)
+    except CodeRefused as refused:
+        return _export_code_page(STATUS_BY_REFUSAL[refused.reason.value], session, refused=refused)
+    logger.info("account export asked", extra={"customer_ids": customer_ids})
+    return page(200, "export.html", lang=_lang(), state="sent")
+
+
+@app.get("/account/export/<token>")
+def export_link(token: str) -> Response[str]:
+    try:
+        account_export.check(wiring.privacy(), SESSION_CLOCK, token)
+    except ExportLinkGone:
+        return page(410, "export.html", lang=_lang(), state="gone")
+    return page(200, "export.html", lang=_lang(), state="ready", action=f"/account/export/{token}")
+
+
+@app.post("/account/export/<token>")
+def download_export(token: str) -> Response[bytes] | Response[str]:
+    check_fetch_site(_header("sec-fetch-site"))  # the token is the credential; no session (account_export.py)
+    try:
+        found = account_export.download(wiring.privacy(), wiring.privacy(), wiring.ledger(), SESSION_CLOCK, token)
+    except ExportLinkGone:
+        return page(410, "export.html", lang=_lang(), state="gone")
+    body = subject_access.export_zip(found, wiring.gateway(), wiring.business_identity(), for_the_subject=True)
+    logger.info("account export downloaded", extra={"customer_id": found.customer.customer.id})
+    return zip_download(body, "my-data")
 
 
 @app.get("/account/statement.pdf")

@@ -43,6 +43,13 @@ def pdf_document(body: bytes, name: str) -> Response[bytes]:
     return Response(status_code=200, body=body, headers={**security_headers(), **download_headers(name)})
 
 
+def zip_download(body: bytes, name: str) -> Response[bytes]:
+    """The customer's export as a zip attachment, with the account pages' headers (never cached)."""
+    headers = {**security_headers(), "Content-Type": "application/zip",
+               "Content-Disposition": f'attachment; filename="{name}.zip"'}  # fmt: skip
+    return Response(status_code=200, body=body, headers=headers)
+
+
 def redirect(location: str) -> Response[str]:
     return Response(status_code=303, body="", headers={**security_headers(), "Location": location})
 

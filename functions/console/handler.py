@@ -30,6 +30,7 @@ from functions.console.pages import (
     redirect,
     set_session,
     sign_in_form,
+    zip_file,
 )
 from functions.console.upload import UnreadableUpload, multipart_fields
 from shared import wiring
@@ -52,6 +53,7 @@ from shared.services import (
     console_review,
     console_sign_in,
     console_users,
+    subject_access,
 )
 from shared.services.console_actions import (
     BadField,
@@ -262,6 +264,14 @@ def customer(customer_id: str) -> Response[str]:
     view = console_pages.customer_page(wiring.ledger(), business_clock(), session, customer_id)
     done = app.current_event.get_query_string_value("done") or ""
     return page(200, "customer.html", session=session, csrf=session.csrf_token, view=view, done=done)
+
+
+@app.get("/console/customers/<customer_id>/export")
+def customer_export(customer_id: str) -> Response[bytes]:
+    session = _signed_in()
+    found = console_pages.customer_export(wiring.privacy(), wiring.ledger(), business_clock(), session, customer_id)
+    body = subject_access.export_zip(found, wiring.gateway(), wiring.business_identity())
+    return zip_file(body, f"export-{customer_id}")
 
 
 @app.get("/console/customers")

@@ -55,6 +55,7 @@ from functions.operator_api.schemas import (
     StripeEventsPage,
     TransactionsPage,
 )
+from functions.operator_api.subject_export import export_response, exported_customer
 from shared import wiring
 from shared.clock import business_clock
 from shared.cold_start import resumes_collector
@@ -75,6 +76,7 @@ from shared.services import (
     recurring,
     refunds,
     reminder_report,
+    subject_access,
 )
 from shared.services.autopay import disable_autopay
 from shared.services.once import scoped_key
@@ -304,6 +306,29 @@ def list_transactions(
 def customer_audit(customer_id: str, limit: PageLimit = 25, cursor: PageCursor = None) -> AuditPage:
     page = audit.customer_trail(wiring.ledger(), customer_id, limit=limit, cursor=cursor)
     return AuditPage(data=[views.audit_entry_out(a) for a in page.items], next_cursor=page.next_cursor)
+
+
+@app.get(
+    "/v1/customers/<customer_id>/export",
+    tags=["customers"],
+    summary="Everything payportal holds about the customer (subject access, portability), as JSON or a zip",
+    responses=exported_customer(400, 404, 422),
+)
+def export_customer(
+    customer_id: str,
+    format_: Annotated[
+        Literal["json", "zip"],
+        Query(alias="format", description="zip: export.json with the invoices', receipts' and statement's PDFs"),
+    ] = "json",
+) -> Response[Any]:
+    found = subject_access.export(
+        wiring.privacy(), wiring.ledger(), business_clock(), customer_id, actor=_actor(), via="api"
+    )
+    logger.info("customer exported", extra={"customer_id": customer_id, "format": format_})
+    if format_ == "zip":
+        body = subject_access.export_zip(found, wiring.gateway(), wiring.business_identity())
+        return export_response(body, "application/zip", customer_id, "zip")
+    return export_response(subject_access.export_json(found), "application/json", customer_id, "json")
 
 
 @app.post(

@@ -11,6 +11,7 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
     StrictBool,
     model_validator,
@@ -652,3 +653,54 @@ class ImportOut(BaseModel):
     rows_skipped: int = Field(description="stored already, identical: left as they are")
     rows_rejected: int = Field(description="stored already and different, or naming a customer that is not stored")
     rejected_rows: list[RejectedRowOut]
+
+
+class ExportedAuditEntry(BaseModel):
+    id: str
+    at: datetime
+    action: str
+    actor: str
+    cause: str | None = Field(description='"stripe_event:evt_..." when a Stripe event caused it')
+    details: dict[str, Any]
+
+
+class ExportedEmail(BaseModel):
+    message_id: str
+    template: str = Field(examples=["receipt", "reminder", "account_code"])
+    subject: str
+    sent_at: datetime = Field(description="when the email provider accepted it")
+
+
+class ExportedInvoice(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    number: str
+    currency: str
+    checkout_attempts: list[dict[str, Any]]
+    payments: list[dict[str, Any]] = Field(description="each with its refunds; amounts in minor units")
+    plans: list[dict[str, Any]]
+    disputes: list[dict[str, Any]]
+    reminders_opened: list[dict[str, Any]]
+    audit: list[ExportedAuditEntry]
+
+
+class ExportedRecurringCharge(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    audit: list[ExportedAuditEntry]
+
+
+class CustomerExport(BaseModel):
+    """Everything payportal holds about one customer (GET /v1/customers/{id}/export). Records are as stored:
+    amounts in minor units with their currency, instants in ISO 8601 UTC; each invoice carries its holds,
+    promises, late fees and credit notes as fields, and its partition's records as lists."""
+
+    format_version: int = Field(examples=[1])
+    generated_at: datetime
+    customer: dict[str, Any] = Field(description="the customer record: name, email, external id, locale, ...")
+    emails_sent: list[ExportedEmail]
+    audit: list[ExportedAuditEntry] = Field(description="the customer record's trail, with the reads of it")
+    invoices: list[ExportedInvoice]
+    recurring_charges: list[ExportedRecurringCharge]

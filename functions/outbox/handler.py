@@ -34,6 +34,7 @@ def deliver_record(record: DynamoDBRecord) -> None:
         branding=wiring.branding(),
         gateway=wiring.gateway(),
         accounts=wiring.account_store(),
+        export_links=wiring.privacy(),
     )
     if delivered.taken_over:  # an earlier delivery's lease ran out: it may have sent this already
         metrics.add_metric(name="OutboxTakenOver", unit=MetricUnit.Count, value=1)

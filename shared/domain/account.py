@@ -55,6 +55,7 @@ class StepUpAction(StrEnum):
     AUTOPAY_OFF = "autopay_off"
     PAYMENT_METHOD = "payment_method"  # add, remove or choose a saved card or bank account
     INSTALLMENT_PLAN = "installment_plan"  # choose or change a plan
+    DATA_EXPORT = "data_export"  # email a link to download everything held about the customer
 
 
 def address_hash(email: str) -> str:

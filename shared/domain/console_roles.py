@@ -50,6 +50,9 @@ class Action(StrEnum):
     # until lifted (decision 132).
     ERASE_CUSTOMER = "erase_customer"
     RESTRICT_CUSTOMER = "restrict_customer"
+    # Not placed by the issue (decision 128). Everything held about a customer in one file (a subject-access
+    # request answered from the console): the admin's, like correcting who the customer is.
+    EXPORT_CUSTOMER = "export_customer"
 
 
 _EVERYONE: Final = frozenset(Role)
@@ -77,6 +80,7 @@ POLICY: Final[Mapping[Action, frozenset[Role]]] = {
     Action.CORRECT_CUSTOMER: _ADMINS,
     Action.ERASE_CUSTOMER: _ADMINS,
     Action.RESTRICT_CUSTOMER: _ADMINS,
+    Action.EXPORT_CUSTOMER: _ADMINS,
 }
 
 

@@ -252,6 +252,29 @@ class AccountCodeEmail:
     challenge_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class DataExportEmail:
+    """The link to the customer's own export, asked for in their account behind a fresh code. It carries no
+    link: the token is minted when the email is sent (only its hash is kept), like an account code."""
+
+    template: ClassVar[str] = "data_export"
+    customer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentNoticeEmail:
+    """A notice of a personal data breach (Art. 34) from the operator's template, queued once per customer per
+    incident by `payportal incident notify`. The template is the operator's text (no personal data); the name
+    and address are the customer record's when it is sent."""
+
+    template: ClassVar[str] = "incident_notice"
+    customer_id: str
+    incident_id: str
+    source: str  # the Jinja2 text: its first line the subject, the rest the body
+    since: datetime
+    until: datetime
+
+
 # Emails to a customer about one of their invoices: addressed from the invoice when sent.
 InvoiceEmailMessage = (
     InvoiceIssuedEmail
@@ -268,7 +291,8 @@ InvoiceEmailMessage = (
     | InvoiceVoidedEmail
     | PaymentReversedEmail
 )
-EmailMessage = InvoiceEmailMessage | DigestEmail | AccountCodeEmail
+CustomerEmailMessage = DataExportEmail | IncidentNoticeEmail  # to a customer, about no one invoice
+EmailMessage = InvoiceEmailMessage | DigestEmail | AccountCodeEmail | CustomerEmailMessage
 MessageBody = Event | EmailMessage
 
 
@@ -311,6 +335,13 @@ def encode(body: MessageBody) -> tuple[str, str, dict[str, Any]]:
         return "email", body.template, to_data(body.digest)
     if isinstance(body, AccountCodeEmail):
         return "email", body.template, {"challenge_key": body.challenge_key, "challenge_id": body.challenge_id}
+    if isinstance(body, DataExportEmail):
+        return "email", body.template, {"customer_id": body.customer_id}
+    if isinstance(body, IncidentNoticeEmail):
+        return "email", body.template, {
+            "customer_id": body.customer_id, "incident_id": body.incident_id, "source": body.source,
+            "since": body.since.isoformat(), "until": body.until.isoformat(),
+        }  # fmt: skip
     match body:
         case InvoiceIssuedEmail():
             data: dict[str, Any] = {"invoice_id": body.invoice_id}
@@ -397,6 +428,13 @@ def decode(kind: str, name: str, data: Mapping[str, Any]) -> MessageBody:
         return DigestEmail(from_data(data))
     if name == AccountCodeEmail.template:
         return AccountCodeEmail(str(data["challenge_key"]), str(data["challenge_id"]))
+    if name == DataExportEmail.template:
+        return DataExportEmail(str(data["customer_id"]))
+    if name == IncidentNoticeEmail.template:
+        return IncidentNoticeEmail(
+            str(data["customer_id"]), str(data["incident_id"]), str(data["source"]),
+            datetime.fromisoformat(str(data["since"])), datetime.fromisoformat(str(data["until"])),
+        )  # fmt: skip
     invoice_id = str(data["invoice_id"])
     if name == InvoiceIssuedEmail.template:
         return InvoiceIssuedEmail(invoice_id)

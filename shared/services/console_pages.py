@@ -28,14 +28,17 @@ from shared.domain.records import (
     Plan,
     StripeEventRecord,
 )
+from shared.domain.subject_access import SubjectAccessExport
 from shared.domain.text import strip_bidi_controls
 from shared.schema import DUE_WORK_SHARDS
-from shared.services import invoices, lists, offline_payments, refunds
+from shared.services import invoices, lists, offline_payments, refunds, subject_access
 from shared.services.gateway import PaymentGateway
 from shared.services.lists import InvoiceFilters, InvoiceRow
 from shared.services.offline_payments import OfflinePaymentAsk
 from shared.services.ports import Ledger, RunOnce
+from shared.services.privacy_ports import SubjectRecords
 from shared.services.refunds import RefundAsk
+from shared.services.subject_access import READ_ACTIONS, Read, record_read
 
 TODAY_LIMIT = 20  # items per list on Today: a worklist, each list links on to its full view
 TODAY_CURRENCIES = 5  # the lists index answers per currency: at most this many currencies' lists on one page
@@ -128,6 +131,9 @@ def invoice_page(ledger: Ledger, clock: Clock, session: ConsoleSession, invoice_
     known_shape(invoice_id, "invoice_id")
     details = invoices.invoice_details(ledger, invoice_id)
     trail = ledger.list_audit(AuditSubject.INVOICE, invoice_id, TIMELINE_LIMIT, None)
+    # The read audit: this view of the customer's invoice, under the customer (one put per page view)
+    record_read(ledger, clock, details.invoice.customer_id, Read.INVOICE_VIEWED, actor=session.actor,
+                invoice_id=invoice_id)  # fmt: skip
     return InvoiceView(
         invoice=details.invoice,
         customer=ledger.get_customer(details.invoice.customer_id),
@@ -277,6 +283,16 @@ class CustomerView:
     form_key: str  # as on the Invoice page: a second submit of one of its forms applies nothing more
 
 
+def customer_export(
+    records: SubjectRecords, ledger: Ledger, clock: Clock, session: ConsoleSession, customer_id: str
+) -> SubjectAccessExport:
+    """Everything held about the customer, for a subject-access request (admins only), audited as the staff
+    member's `customer.exported` (via console)."""
+    require(session.roles, Action.EXPORT_CUSTOMER)
+    known_shape(customer_id, "customer_id")
+    return subject_access.export(records, ledger, clock, customer_id, actor=session.actor, via="console")
+
+
 def customer_page(ledger: Ledger, clock: Clock, session: ConsoleSession, customer_id: str) -> CustomerView:
     require(session.roles, Action.VIEW)
     known_shape(customer_id, "customer_id")
@@ -286,11 +302,13 @@ def customer_page(ledger: Ledger, clock: Clock, session: ConsoleSession, custome
     owned = ledger.list_customer_invoices(customer_id, CUSTOMER_PAGE_LIMIT, None)
     paid = ledger.list_customer_payments(customer_id, CUSTOMER_PAGE_LIMIT, None)
     trail = ledger.list_audit(AuditSubject.CUSTOMER, customer_id, CUSTOMER_PAGE_LIMIT, None)
+    record_read(ledger, clock, customer_id, Read.VIEWED, actor=session.actor)  # the read audit: one put a view
     return CustomerView(
         customer=customer,
         invoices=[i for i in owned.items if isinstance(i, Invoice)],
         payments=[p for p in paid.items if isinstance(p, Payment)],
-        timeline=[e for e in trail.items if isinstance(e, AuditEntry)],
+        # what happened to the record; the reads of it are in its audit trail (GET /v1/customers/{id}/audit)
+        timeline=[e for e in trail.items if isinstance(e, AuditEntry) and e.action not in READ_ACTIONS],
         actions=allowed_actions(session.roles),
         now=clock.now(),
         form_key=secrets.token_urlsafe(16),

@@ -41,7 +41,7 @@ def receipt_document_for_link(
     payment of another invoice: a link opens its own invoice's documents only)."""
     opened = open_pay_link(ledger, clock, token)
     payment = _received(ledger.get_invoice_payments(opened.invoice.id), payment_id)
-    words = _method_words(gateway, payment, served_language(opened.customer.locale))
+    words = method_words(gateway, payment, served_language(opened.customer.locale))
     return receipt_document(opened.invoice, opened.customer, payment, words)
 
 
@@ -59,7 +59,7 @@ def account_receipt_document(
     invoice = owned_invoice(ledger, session, invoice_id)
     customer = _customer_of(ledger, invoice.customer_id)
     payment = _received(ledger.get_invoice_payments(invoice.id), payment_id)
-    words = _method_words(gateway, payment, served_language(customer.locale))
+    words = method_words(gateway, payment, served_language(customer.locale))
     return receipt_document(invoice, customer, payment, words)
 
 
@@ -89,7 +89,7 @@ def _received(payments: list[Payment], payment_id: str) -> Payment:
     return payment
 
 
-def _method_words(gateway: PaymentGateway, payment: Payment, lang: str) -> str:
+def method_words(gateway: PaymentGateway, payment: Payment, lang: str) -> str:
     """How it was paid, worded as the receipt email words it: Stripe knows a card's brand and last four (read
     now, never kept), the operator's record says how money came in another way."""
     if payment.offline is not None:

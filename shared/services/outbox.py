@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from shared.clock import Clock
+from shared.clock import Clock, SystemClock
 from shared.domain.account import CodePurpose, code_hash, new_code, new_salt, sign_in_key
 from shared.domain.contact import contact_href, url_origin
 from shared.domain.errors import NotFound
@@ -21,10 +21,12 @@ from shared.domain.messages import (
     AutopayNoticeEmail,
     CombinedPaymentFailedEmail,
     CombinedReceiptEmail,
+    DataExportEmail,
     DigestEmail,
     EmailMessage,
     Event,
     GroupedReminderEmail,
+    IncidentNoticeEmail,
     InvoiceCorrectedEmail,
     InvoiceEmailMessage,
     InvoiceIssuedEmail,
@@ -38,12 +40,15 @@ from shared.domain.messages import (
     ReminderEmail,
 )
 from shared.domain.records import REMINDER_CHANNEL_EMAIL, CombinedCheckout, ReminderAttribution
-from shared.rendering import format_day, format_moment, render_email
+from shared.domain.subject_access import EmailSent
+from shared.rendering import format_day, format_moment, render_email, render_operator_text
+from shared.services import account_export
 from shared.services.account_ports import AccountStore
 from shared.services.gateway import PaymentGateway, PaymentMethodUsed
 from shared.services.invoices import issue_pay_link
 from shared.services.pay_together import issue_pay_together_link
 from shared.services.ports import Change, DomainEvent, Email, EventPublisher, Ledger, Mailer, OutboxStore
+from shared.services.privacy_ports import ExportLinks
 
 # The digest is for the operator's staff: amounts and days formatted as in English.
 DIGEST_LOCALE: Final = "en"
@@ -112,6 +117,7 @@ def deliver(
     gateway: PaymentGateway,
     sleep: Callable[[float], None] = time.sleep,
     accounts: AccountStore | None = None,
+    export_links: ExportLinks | None = None,
 ) -> Delivered:
     """Send one outbox message at most once per lease. Email is at-least-once only in what no store can
     close: the provider accepted it and the delivery died (or never managed to record it) before the
@@ -121,28 +127,47 @@ def deliver(
     if claim is None:
         return Delivered(Delivery.ALREADY_HANDLED, None)
     message, provider_id = claim.message, None
+    sent: EmailSent | None = None  # what the customer's export lists: template, subject, when (no address)
     try:
         if isinstance(message.body, Event):
             publisher.publish(DomainEvent(id=message.id, detail_type=message.name, detail=dict(message.body.detail)))
         else:
-            email = compose_email(message.body, message.id, ledger, clock, branding, gateway, accounts=accounts)
+            email = compose_email(
+                message.body, message.id, ledger, clock, branding, gateway, accounts=accounts,
+                export_links=export_links,
+            )  # fmt: skip
             if email is None:
                 store.mark_delivered(message.id, token)
                 return Delivered(Delivery.SUPPRESSED, message, taken_over=claim.taken_over)
             provider_id = mailer.send(email, message_id=message.id)
+            if email.customer_id:
+                sent = EmailSent(email.customer_id, message.id, message.name, kept_subject(message, email), clock.now())
     except Exception as error:
         store.release(message.id, token, type(error).__name__)
         raise
-    recorded = _record_delivery(store, message.id, token, provider_id, sleep)
+    recorded = _record_delivery(store, message.id, token, provider_id, sleep, sent)
     return Delivered(Delivery.SENT, message, taken_over=claim.taken_over, unrecorded=not recorded)
 
 
+def kept_subject(message: OutboxMessage, email: Email) -> str:
+    """The subject the customer's record of emails sent keeps: an account code's names the code, so none."""
+    return "" if isinstance(message.body, AccountCodeEmail) else email.subject
+
+
 def _record_delivery(
-    store: OutboxStore, message_id: str, token: str, provider_id: str | None, sleep: Callable[[float], None]
+    store: OutboxStore,
+    message_id: str,
+    token: str,
+    provider_id: str | None,
+    sleep: Callable[[float], None],
+    sent: EmailSent | None = None,
 ) -> bool:
-    """Mark it delivered, trying again on a failure: raising now would have the stream send it again."""
+    """Record the email sent to the customer (its own record, by message id: a retry writes it again) and mark
+    the message delivered, trying again on a failure: raising now would have the stream send it again."""
     for attempt in range(MARK_TRIES):
         try:
+            if sent is not None:
+                store.record_email_sent(sent)
             store.mark_delivered(message_id, token, provider_id)
             return True
         except Exception:
@@ -161,6 +186,7 @@ def compose_email(
     gateway: PaymentGateway,
     *,
     accounts: AccountStore | None = None,
+    export_links: ExportLinks | None = None,
 ) -> Email | None:
     """The email, addressed and rendered now; None when the customer's address is known to be undeliverable
     (or, for the digest, when no one is configured to get it; for an account code, when no customer has the
@@ -171,6 +197,8 @@ def compose_email(
         if accounts is None:
             raise RuntimeError("an account code needs the account store to be delivered")
         return compose_account_code(body, accounts, ledger, branding)
+    if isinstance(body, DataExportEmail | IncidentNoticeEmail):
+        return compose_customer_email(body, message_id, ledger, clock, branding, export_links)
     return _compose_invoice_email(body, message_id, ledger, clock, branding, gateway)
 
 
@@ -223,6 +251,44 @@ def compose_account_code(
         **trust_context(branding),
     }
     subject, text, html = render_email(body.template, **context)
+    return Email(to=customer.email, subject=subject, text=text, html=html, customer_id=customer.id)
+
+
+def compose_customer_email(
+    body: DataExportEmail | IncidentNoticeEmail,
+    message_id: str,
+    ledger: Ledger,
+    clock: Clock,
+    branding: Branding,
+    export_links: ExportLinks | None,
+) -> Email | None:
+    """An email to a customer about no one invoice: their export's link (minted now, only its hash kept), or an
+    incident notice from the operator's template. None when their address is known to be undeliverable."""
+    customer = ledger.get_customer(body.customer_id)
+    if customer is None:
+        raise NotFound(f"outbox {message_id}: no customer {body.customer_id}")
+    if customer.email_undeliverable is not None:
+        return None
+    context: dict[str, object] = {
+        "customer": customer,
+        "locale": customer.locale,
+        "lang": served_language(customer.locale),
+        **trust_context(branding),
+    }
+    if isinstance(body, DataExportEmail):
+        if export_links is None:
+            raise RuntimeError("an export link needs the export link store to be delivered")
+        # Lapses by the wall clock, as account codes and sessions do (the account checks it by that clock)
+        minted = account_export.mint_link(export_links, SystemClock(), customer.id)
+        subject, text, html = render_email(
+            body.template, download_url=minted.url(branding.public_base_url), hours=minted.hours, **context
+        )
+    else:
+        context |= {
+            "since_text": format_moment(body.since, customer.locale, customer.timezone),
+            "until_text": format_moment(body.until, customer.locale, customer.timezone),
+        }
+        subject, text, html = render_operator_text(body.source, **context)
     return Email(to=customer.email, subject=subject, text=text, html=html, customer_id=customer.id)
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # annotations only: the webhook's cold path does not load the
     from shared.domain.imports import ChunkResult, ImportJob, ImportRow, RejectedRow, RowError
     from shared.domain.invoices import Invoice
     from shared.domain.messages import OutboxMessage
+    from shared.domain.subject_access import EmailSent
 from shared.domain.records import (
     AuditEntry,
     AuditSubject,
@@ -555,6 +556,11 @@ class OutboxStore(Protocol):
 
     def release(self, message_id: str, token: str, error: str) -> None:
         """Give the message back for another try, if `token` still holds its lease; otherwise nothing."""
+        ...
+
+    def record_email_sent(self, sent: EmailSent) -> None:
+        """Keep that an email went to a customer (template, subject, when: the export lists them). The same
+        message and instant write the same record."""
         ...
 
 

@@ -323,7 +323,26 @@ def test_every_account_page_passes_axe_and_the_keyboard(local_stack: LocalStack,
     expect(desk.get_by_role("heading", name="Add a payment method")).to_be_visible()
     check_page(desk, "account step-up code, adding a payment method")
     desk.goto(f"{local_stack.api_url}/account")
+    desk.get_by_role("button", name="Download my data").click()
+    expect(desk.get_by_role("heading", name="Download my data")).to_be_visible()
+    check_page(desk, "account export step-up code")
+    desk.get_by_label("Code").fill(account_code(local_stack, payer["email"]))
+    desk.get_by_role("button", name="Confirm").click()
+    expect(desk.get_by_role("status")).to_be_visible()
+    check_page(desk, "account export asked")
+    desk.goto(export_link(local_stack, payer["email"]))
+    expect(desk.get_by_role("button", name="Download (zip)")).to_be_visible()
+    check_page(desk, "account export link")
+    desk.goto(f"{local_stack.api_url}/account")
     desk.get_by_role("button", name="Sign out").click()
+
+
+def export_link(stack: LocalStack, address: str) -> str:
+    """The download link of the newest export email to `address`."""
+    stack.drain_outbox()
+    emails = [e for e in stack.get("/_local/emails").json()["emails"] if e["to"] == [address]]
+    found = [m.group(1) for e in emails if (m := re.search(r"/account/export/([A-Za-z0-9_-]+)", e["text"]))]
+    return f"{stack.api_url}/account/export/{found[-1]}"
 
 
 def account_code(stack: LocalStack, address: str) -> str:

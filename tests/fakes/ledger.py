@@ -47,6 +47,7 @@ from shared.domain.records import (
     ReturnKind,
     StripeEventRecord,
 )
+from shared.domain.subject_access import EmailSent
 from shared.domain.text import search_text
 from shared.services import aggregates
 from shared.services.audit import unaudited
@@ -130,6 +131,7 @@ class InMemoryLedger:
         self.stripe_events: dict[str, StripeEventRecord] = {}
         self.dunning_policy: DunningPolicy | None = None
         self.outbox: dict[str, OutboxEntry] = {}
+        self.emails_sent: dict[tuple[str, datetime], EmailSent] = {}  # what the outbox records it sent
         self.audit: list[AuditEntry] = []  # in commit order
         self.commits = 0  # changes committed (rejected ones are not counted)
         self.reconcile_cursor: ReconcileCursor | None = None
@@ -429,6 +431,9 @@ class InMemoryLedger:
         entry.status, entry.delivered_at, entry.provider_id = DELIVERED, self._wall_clock(), provider_id
         entry.claim_expires = entry.claim_token = None
         return True
+
+    def record_email_sent(self, sent: EmailSent) -> None:
+        self.emails_sent[(sent.message_id, sent.sent_at)] = sent
 
     def release(self, message_id: str, token: str, error: str) -> None:
         entry = self.outbox.get(message_id)

@@ -4,7 +4,11 @@ applied once when sent twice, and a field it cannot take a 400 page naming it.""
 
 from __future__ import annotations
 
+import base64
+import io
+import json
 import re
+import zipfile
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -19,6 +23,7 @@ from shared.domain.console_roles import Role
 from shared.domain.records import Autopay
 from shared.services import console_actions
 from shared.services.ports import Change
+from shared.services.subject_access import READ_ACTIONS
 from tests.integration.conftest import Aws
 from tests.integration.console_browser import ConsoleBrowser, signed_in
 from tests.integration.helpers import create_customer, create_invoice, get_invoice, operator, token_of
@@ -195,9 +200,10 @@ def test_every_action_needs_the_csrf_token(invoice: dict[str, Any], action: str)
 
 
 def customer_trail(customer_id: str) -> list[dict[str, Any]]:
+    """The customer's changes (its trail without the read audit: every page view is one entry there too)."""
     path = f"/v1/customers/{customer_id}/audit"
     reply = operator("GET", path, "/v1/customers/{customer_id}/audit", params={"customer_id": customer_id})
-    return list(json_body(reply)["data"])
+    return [e for e in json_body(reply)["data"] if e["action"] not in READ_ACTIONS]
 
 
 def get_customer(customer_id: str) -> dict[str, Any]:
@@ -387,3 +393,51 @@ def test_a_form_still_being_applied_when_sent_again_is_a_409_page_not_a_500(
     # When the same form is sent again, Then the page says so, and asks for a reload
     reply = send(collector, invoice["id"], "notes", NOTE)
     assert reply.status == 409 and "being sent already" in reply.body
+
+
+def test_each_view_of_a_customer_or_their_invoice_is_one_read_audit_entry_naming_the_staff_member(
+    invoice: dict[str, Any],
+) -> None:
+    customer_id = invoice["customer_id"]
+    viewer = signed_in(Role.VIEWER)
+
+    assert viewer.get(f"/console/customers/{customer_id}").status == 200
+    assert viewer.get(f"/console/invoices/{invoice['id']}").status == 200
+    assert viewer.get("/console/customers").status == 200  # a list page: no entry per row
+
+    path = f"/v1/customers/{customer_id}/audit"
+    reply = operator("GET", path, "/v1/customers/{customer_id}/audit", params={"customer_id": customer_id})
+    reads = [e for e in json_body(reply)["data"] if e["action"] in READ_ACTIONS]
+    assert sorted((e["action"], e["details"].get("invoice_id")) for e in reads) == [
+        ("customer.invoice_viewed", invoice["id"]),
+        ("customer.viewed", None),
+    ]
+    assert all(e["actor"].startswith("staff:") for e in reads)
+    # the page's timeline shows what happened to the record, not who looked
+    assert "customer.viewed" not in viewer.get(f"/console/customers/{customer_id}").body
+
+
+def test_an_admin_downloads_a_customers_export_and_the_read_is_audited_as_them(invoice: dict[str, Any]) -> None:
+    customer_id = invoice["customer_id"]
+    admin, viewer = signed_in(Role.ADMIN), signed_in(Role.VIEWER)
+    path = f"/console/customers/{customer_id}/export"
+
+    assert path in admin.get(f"/console/customers/{customer_id}").body
+    assert path not in viewer.get(f"/console/customers/{customer_id}").body
+    refused = viewer.get(path)
+    reply = admin.get(path)
+
+    assert refused.status == 403
+    assert reply.status == 200 and reply.headers["Content-Type"] == "application/zip"
+    assert reply.headers["Content-Disposition"] == f'attachment; filename="export-{customer_id}.zip"'
+    archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(reply.body)))
+    assert json.loads(archive.read("export.json"))["customer"]["id"] == customer_id
+    assert f"invoices/{invoice['number']}.pdf" in archive.namelist()
+    trail = operator(
+        "GET", f"/v1/customers/{customer_id}/audit", "/v1/customers/{customer_id}/audit",
+        params={"customer_id": customer_id},
+    )  # fmt: skip
+    exported = [e for e in json_body(trail)["data"] if e["action"] == "customer.exported"]
+    assert len(exported) == 1 and exported[0]["actor"].startswith("staff:")
+    assert exported[0]["details"] == {"via": "console"}
+    assert admin.get("/console/customers/cust_nope/export").status == 404

@@ -151,6 +151,27 @@ def staff_key(username: str) -> Key:
     return f"STAFF#{username}", "STAFF"
 
 
+EMAIL_SENT_PREFIX: Final = "EMAILSENT#"
+EMAIL_SENT_RETENTION: Final = timedelta(days=400)  # as kept Stripe events: a year of contact, and some
+
+
+def email_sent_key(customer_id: str, sent_at: datetime, message_id: str) -> Key:
+    """In the customer's partition: the emails sent to them, oldest first (their export reads them)."""
+    return customer_key(customer_id)[0], f"{EMAIL_SENT_PREFIX}{utc_stamp(sent_at)}#{message_id}"
+
+
+EXPORT_LINK_PREFIX: Final = "EXPORTLINK#"
+
+
+def export_link_key(token_hash: str) -> Key:
+    return f"{EXPORT_LINK_PREFIX}{token_hash}", "EXPORTLINK"
+
+
+def incident_notice_key(incident_id: str, customer_id: str) -> Key:
+    """That an incident's notice was queued for a customer: written once, with its email."""
+    return f"INCIDENT#{incident_id}", f"NOTICE#{customer_id}"
+
+
 def outbox_key(message_id: str) -> Key:
     return f"{schema.OUTBOX_PREFIX}{message_id}", "OUTBOX"
 
@@ -681,6 +702,14 @@ def reminder_opening_item(opening: ReminderOpening) -> dict[str, Any]:
     }
 
 
+def reminder_opening_from(item: dict[str, Any]) -> ReminderOpening | None:
+    """None for an item without its reminder (none is written so; a damaged one is skipped, not fatal)."""
+    reminder = _reminder_from(item.get("reminder"))
+    if reminder is None:
+        return None
+    return ReminderOpening(item["invoice_id"], reminder, datetime.fromisoformat(item["opened_at"]))
+
+
 def _reminder_item(r: ReminderAttribution | None) -> dict[str, Any] | None:
     if r is None:
         return None
@@ -1102,7 +1131,12 @@ def dispute_from(item: dict[str, Any]) -> Dispute:
 
 def event_order(e: StripeEventRecord) -> str:
     """Where an event sorts in its listings: when it was received (fixed-width UTC), then its id."""
-    return f"{e.received_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{e.event_id}"
+    return f"{event_order_at(e.received_at)}#{e.event_id}"
+
+
+def event_order_at(moment: datetime) -> str:
+    """The sort key prefix of events received at `moment` (a bound of a range of them)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def event_item(e: StripeEventRecord) -> dict[str, Any]:
@@ -1258,9 +1292,16 @@ def audit_partition(subject: AuditSubject, subject_id: str) -> str:
 AUDIT_SORT_PREFIX: Final = "AUDIT#"
 
 
+# The subjects whose entries concern a customer: those also go in the audit trail by time (schema.audit_time_keys).
+CUSTOMER_AUDIT_SUBJECTS: Final = frozenset({AuditSubject.CUSTOMER, AuditSubject.INVOICE, AuditSubject.RECURRING_CHARGE})
+
+
 def audit_item(a: AuditEntry) -> dict[str, Any]:
-    """Kept in its subject's partition, so a subject's trail is one Query, oldest first."""
+    """Kept in its subject's partition, so a subject's trail is one Query, oldest first; an entry about a
+    customer's data also in the trail by time (an incident's reach)."""
+    by_time = schema.audit_time_keys(utc_stamp(a.at), a.id) if a.subject in CUSTOMER_AUDIT_SUBJECTS else {}
     return {
+        **by_time,
         PK: audit_partition(a.subject, a.subject_id),
         SK: f"{AUDIT_SORT_PREFIX}{timestamp(a.at)}#{a.id}",
         "type": "audit",

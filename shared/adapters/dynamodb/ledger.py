@@ -57,6 +57,7 @@ from shared.services.ports import (
 
 if TYPE_CHECKING:  # annotations only: the dunning rules load when the policy is read (items.policy_from)
     from shared.domain.dunning import DunningPolicy
+    from shared.domain.subject_access import EmailSent
 
 
 # A transaction cancelled only because another one held an item (DynamoDB's TransactionConflict; botocore does
@@ -175,6 +176,9 @@ class DynamoLedger:
 
     def release(self, message_id: str, token: str, error: str) -> None:
         self._outbox.release(message_id, token, error)
+
+    def record_email_sent(self, sent: EmailSent) -> None:
+        self._outbox.record_email_sent(sent)
 
     # -- reads of one item or a few
 

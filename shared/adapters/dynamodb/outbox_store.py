@@ -15,7 +15,9 @@ from shared.adapters.dynamodb.items import (
     outbox_key,
     timestamp,
 )
+from shared.adapters.dynamodb.privacy import email_sent_put
 from shared.clock import wall_clock_now
+from shared.domain.subject_access import EmailSent
 from shared.services.ports import Claim, OutboxBusy
 
 
@@ -83,6 +85,9 @@ class DynamoOutboxStore:
         except self._db.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def record_email_sent(self, sent: EmailSent) -> None:
+        self._db.put_item(**email_sent_put(self._table, sent))  # keyed by message and instant: a retry rewrites it
 
     def release(self, message_id: str, token: str, error: str) -> None:
         # A failed condition: the lease is another delivery's now (ours ran out), or the message is gone.

@@ -6,12 +6,15 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from jinja2.exceptions import SecurityError
 
 from shared.domain.errors import NotFound
 from shared.domain.messages import (
     AutopayNoticeEmail,
+    DataExportEmail,
     EmailMessage,
     EventName,
+    IncidentNoticeEmail,
     InvoiceIssuedEmail,
     InvoiceVoidedEmail,
     OutboxMessage,
@@ -25,9 +28,12 @@ from shared.domain.messages import (
     outgoing_event,
 )
 from shared.domain.records import Autopay, Customer, EmailUndeliverable, PayLink
+from shared.domain.subject_access import EmailSent
+from shared.services.account_export import token_hash
 from shared.services.gateway import PaymentMethodUsed
 from shared.services.outbox import CLAIM_LEASE_SECONDS, Branding, Delivered, Delivery, deliver
 from shared.services.ports import Change, Claim, OutboxBusy
+from shared.services.privacy_ports import ExportLink
 from tests.fakes import FixedClock, InMemoryLedger, RecordingMailer, RecordingPublisher
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.ledger import CLAIMED, DELIVERED, PENDING
@@ -230,6 +236,9 @@ class FlakyMarks:
     def release(self, message_id: str, token: str, error: str) -> None:
         self.ledger.release(message_id, token, error)
 
+    def record_email_sent(self, sent: EmailSent) -> None:
+        self.ledger.record_email_sent(sent)
+
 
 def deliver_through(outbox: Outbox, store: FlakyMarks, message_id: str, pauses: list[float]) -> Delivered:
     return deliver(
@@ -257,6 +266,10 @@ def test_an_accepted_email_is_marked_delivered_even_when_the_first_marks_fail() 
     assert len(outbox.mailer.sent) == 1 and outbox.status(message_id) == DELIVERED
     assert outbox.ledger.outbox[message_id].provider_id == "ses-1"
     assert pauses == [0.2, 0.4]
+    # and the customer's export lists it once: template, subject and when, no address
+    (sent,) = outbox.ledger.emails_sent.values()
+    assert (sent.message_id, sent.template, sent.sent_at) == (message_id, "invoice_issued", NOW)
+    assert sent.subject == outbox.mailer.sent[0].email.subject and "@" not in repr(sent)
 
 
 def test_an_accepted_email_that_cannot_be_marked_is_not_sent_again_by_the_stream() -> None:
@@ -336,3 +349,65 @@ def test_an_autopay_notice_names_the_charge_day_in_the_customers_calendar() -> N
     [sent] = outbox.mailer.sent
     assert sent.email.subject == "Invoice N-inv_1: US$125.00 will be charged on 14 December 2026"
     assert PAY_URL.search(sent.email.text)
+
+
+class ExportLinkBook:
+    """ExportLinks in memory."""
+
+    def __init__(self) -> None:
+        self.links: dict[str, ExportLink] = {}
+
+    def save_export_link(self, link: ExportLink) -> None:
+        self.links[link.token_hash] = link
+
+    def get_export_link(self, token_hash: str) -> ExportLink | None:
+        return self.links.get(token_hash)
+
+    def use_export_link(self, token_hash: str, at: datetime) -> bool:
+        return False
+
+
+def test_the_export_email_carries_a_fresh_link_whose_token_is_kept_only_as_its_hash() -> None:
+    outbox, links = Outbox(), ExportLinkBook()
+    message_id = outbox.queue(outgoing_email(DataExportEmail("cus_1"), NOW))
+
+    delivered = deliver(
+        message_id, store=outbox.ledger, ledger=outbox.ledger, mailer=outbox.mailer, publisher=outbox.publisher,
+        clock=FixedClock(NOW), branding=BRANDING, gateway=outbox.gateway, export_links=links,
+    )  # fmt: skip
+
+    assert delivered.outcome is Delivery.SENT
+    [sent] = outbox.mailer.sent
+    match = re.search(r"https://pay\.example\.test/account/export/([A-Za-z0-9_-]+)", sent.email.text)
+    assert match is not None and match.group(0) in sent.email.html and sent.email.to == "cus_1@example.com"
+    [link] = links.links.values()
+    assert link.token_hash == token_hash(match.group(1)) and match.group(1) not in repr(links.links)
+    assert link.customer_id == "cus_1" and link.expires_at - link.created_at == timedelta(hours=24)
+    assert decode(*encode(DataExportEmail("cus_1"))) == DataExportEmail("cus_1")
+
+
+def test_an_incident_notice_renders_the_operators_template_in_the_customers_zone() -> None:
+    outbox = Outbox()
+    source = "{{ business_name }}: an incident\n\nHello {{ customer.name }}, from {{ since_text }}.\n\nSecond."
+    since = datetime(2027, 3, 1, 10, tzinfo=UTC)
+    notice = IncidentNoticeEmail("cus_1", "inc-1", source, since, since + timedelta(hours=2))
+    message_id = outbox.queue(outgoing_email(notice, NOW))
+
+    outbox.deliver(message_id)
+
+    [sent] = outbox.mailer.sent
+    assert sent.email.subject == "Acme Consulting: an incident"
+    assert sent.email.text.startswith("Hello ") and "Second." in sent.email.text
+    assert sent.email.html.count("<p") >= 2 and "<title>Acme Consulting: an incident</title>" in sent.email.html
+    assert decode(*encode(notice)) == notice
+
+
+def test_an_operators_template_cannot_reach_outside_its_sandbox() -> None:
+    outbox = Outbox()
+    source = "Subject\n\n{{ customer.__class__.__mro__ }}"
+    since = datetime(2027, 3, 1, 10, tzinfo=UTC)
+    message_id = outbox.queue(outgoing_email(IncidentNoticeEmail("cus_1", "inc-1", source, since, since), NOW))
+
+    with pytest.raises(SecurityError):
+        outbox.deliver(message_id)
+    assert outbox.mailer.sent == [] and outbox.status(message_id) == PENDING

@@ -22,6 +22,8 @@ from .customer_aging_out import CustomerAgingOut
 from .customer_changes import CustomerChanges
 from .customer_erasure import CustomerErasure
 from .customer_erasure_open_invoices import CustomerErasureOpenInvoices
+from .customer_export import CustomerExport
+from .customer_export_customer import CustomerExportCustomer
 from .customer_out import CustomerOut
 from .customers_page import CustomersPage
 from .delivery_retry_out import DeliveryRetryOut
@@ -32,7 +34,18 @@ from .email_undeliverable_out import EmailUndeliverableOut
 from .email_undeliverable_out_reason import EmailUndeliverableOutReason
 from .error_body import ErrorBody
 from .error_detail import ErrorDetail
+from .export_customer_format import ExportCustomerFormat
 from .export_payments_format import ExportPaymentsFormat
+from .exported_audit_entry import ExportedAuditEntry
+from .exported_audit_entry_details import ExportedAuditEntryDetails
+from .exported_email import ExportedEmail
+from .exported_invoice import ExportedInvoice
+from .exported_invoice_checkout_attempts_item import ExportedInvoiceCheckoutAttemptsItem
+from .exported_invoice_disputes_item import ExportedInvoiceDisputesItem
+from .exported_invoice_payments_item import ExportedInvoicePaymentsItem
+from .exported_invoice_plans_item import ExportedInvoicePlansItem
+from .exported_invoice_reminders_opened_item import ExportedInvoiceRemindersOpenedItem
+from .exported_recurring_charge import ExportedRecurringCharge
 from .failed_deliveries_page import FailedDeliveriesPage
 from .failed_delivery_out import FailedDeliveryOut
 from .field_problem import FieldProblem
@@ -147,6 +160,8 @@ __all__ = (
     "CustomerChanges",
     "CustomerErasure",
     "CustomerErasureOpenInvoices",
+    "CustomerExport",
+    "CustomerExportCustomer",
     "CustomerOut",
     "CustomersPage",
     "DeliveryRetryOut",
@@ -157,6 +172,17 @@ __all__ = (
     "EmailUndeliverableOutReason",
     "ErrorBody",
     "ErrorDetail",
+    "ExportCustomerFormat",
+    "ExportedAuditEntry",
+    "ExportedAuditEntryDetails",
+    "ExportedEmail",
+    "ExportedInvoice",
+    "ExportedInvoiceCheckoutAttemptsItem",
+    "ExportedInvoiceDisputesItem",
+    "ExportedInvoicePaymentsItem",
+    "ExportedInvoicePlansItem",
+    "ExportedInvoiceRemindersOpenedItem",
+    "ExportedRecurringCharge",
     "ExportPaymentsFormat",
     "FailedDeliveriesPage",
     "FailedDeliveryOut",
