@@ -95,6 +95,12 @@ class _LazyGateway:
     def choose_payment_method(self, stripe_customer_id: str, payment_method_id: str) -> None:
         _gateway(stripe_credentials().api_key).choose_payment_method(stripe_customer_id, payment_method_id)
 
+    def update_customer(self, stripe_customer_id: str, customer: Customer) -> None:
+        _gateway(stripe_credentials().api_key).update_customer(stripe_customer_id, customer)
+
+    def delete_customer(self, stripe_customer_id: str) -> None:
+        _gateway(stripe_credentials().api_key).delete_customer(stripe_customer_id)
+
     def create_refund(self, request: RefundRequest) -> RefundCreated:
         return _gateway(stripe_credentials().api_key).create_refund(request)
 
@@ -247,6 +253,8 @@ _ONCE_SCOPES = {
     # The console's actions that would apply again if a form were sent twice (shared.services.console_actions).
     "console_action": ("console_action", "console_action"),
     "import": ("start_import", "start_import"),
+    "erasure": ("erase_customer", "erase_customer"),
+    "restriction": ("restrict_customer", "restrict_customer"),
 }
 
 

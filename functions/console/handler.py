@@ -58,6 +58,7 @@ from shared.services.console_actions import (
     CorrectionForm,
     CreditNoteForm,
     CustomerForm,
+    ErasureForm,
     HoldForm,
     NoteForm,
     PromiseForm,
@@ -482,9 +483,43 @@ def note_customer(customer_id: str) -> Response[str]:
 def correct_customer(customer_id: str) -> Response[str]:
     session = _signed_in()
     form = _posted(session.csrf_token)
-    correction = CustomerForm(name=form.get("name", ""), email=form.get("email", ""))
-    console_actions.correct_customer(wiring.ledger(), business_clock(), session, customer_id, correction)
+    correction = CustomerForm(
+        name=form.get("name", ""),
+        email=form.get("email", ""),
+        locale=form.get("locale", ""),
+        timezone=form.get("timezone", ""),
+        external_id=form.get("external_id", ""),
+        remove_external_id=form.get("remove_external_id") == "yes",
+    )
+    console_actions.correct_customer(
+        wiring.ledger(), business_clock(), session, customer_id, correction, gateway=wiring.gateway()
+    )
     return _customer_done(customer_id, "corrected")
+
+
+@app.post("/console/customers/<customer_id>/erase")
+def erase_customer(customer_id: str) -> Response[str]:
+    session = _signed_in()
+    form = _posted(session.csrf_token)
+    asked = ErasureForm(open_invoices=form.get("open_invoices", ""), confirm=form.get("confirm", ""))
+    console_actions.erase_customer(wiring.ledger(), wiring.gateway(), business_clock(), session, customer_id, asked)
+    return _customer_done(customer_id, "erased")
+
+
+@app.post("/console/customers/<customer_id>/restriction")
+def restrict_customer(customer_id: str) -> Response[str]:
+    session = _signed_in()
+    _posted(session.csrf_token)
+    console_actions.restrict_customer(wiring.ledger(), business_clock(), session, customer_id)
+    return _customer_done(customer_id, "restricted")
+
+
+@app.post("/console/customers/<customer_id>/restriction/lift")
+def lift_restriction(customer_id: str) -> Response[str]:
+    session = _signed_in()
+    _posted(session.csrf_token)
+    console_actions.lift_restriction(wiring.ledger(), business_clock(), session, customer_id)
+    return _customer_done(customer_id, "unrestricted")
 
 
 def _customer_done(customer_id: str, done: str) -> Response[str]:

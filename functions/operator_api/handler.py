@@ -26,6 +26,7 @@ from functions.operator_api.schemas import (
     CreatedInvoice,
     CreditNoteIssuedOut,
     CustomerChanges,
+    CustomerErasure,
     CustomerOut,
     CustomersPage,
     InvoiceChanges,
@@ -65,6 +66,7 @@ from shared.services import (
     corrections,
     customers,
     dunning_policy,
+    erasure,
     invoices,
     lists,
     offline_payments,
@@ -184,12 +186,14 @@ def get_customer(customer_id: str) -> CustomerOut:
 @app.patch(
     "/v1/customers/<customer_id>",
     tags=["customers"],
-    summary="Correct a customer's name or email",
+    summary="Correct a customer's name, email, locale, time zone or external id (pushed to Stripe too)",
     responses=documented(200, 400, 404, 409, 415, 422),
 )
 def update_customer(customer_id: str, changes: CustomerChanges) -> CustomerOut:
     correction = views.customer_correction(changes)
-    updated = customers.update_customer(wiring.ledger(), business_clock(), customer_id, correction, actor=_actor())
+    updated = customers.update_customer(
+        wiring.ledger(), business_clock(), customer_id, correction, actor=_actor(), gateway=wiring.gateway()
+    )
     return views.customer_out(updated)
 
 
@@ -215,6 +219,55 @@ def hold_customer(customer_id: str, hold: NewHold) -> CustomerOut:
 def release_customer_hold(customer_id: str) -> CustomerOut:
     released = customers.release_customer_hold(wiring.ledger(), business_clock(), customer_id, actor=_actor())
     return views.customer_out(released)
+
+
+@app.post(
+    "/v1/customers/<customer_id>/erase",
+    tags=["customers"],
+    summary="Erase the customer (GDPR Art. 17): stop all contact and pseudonymise; financial records stay",
+    responses=documented(200, 400, 404, 409, 415, 422, 502),
+)
+def erase_customer(customer_id: str, idempotency_key: RequiredIdempotencyKey, request: CustomerErasure) -> CustomerOut:
+    erased = erasure.erase_customer_once(
+        wiring.ledger(),
+        wiring.gateway(),
+        business_clock(),
+        wiring.run_once("erasure", app.lambda_context),
+        customer_id,
+        open_invoices=erasure.OpenInvoices(request.open_invoices),
+        key=idempotency_key,
+        actor=_actor(),
+    )
+    return views.customer_out(erased)
+
+
+@app.post(
+    "/v1/customers/<customer_id>/restriction",
+    tags=["customers"],
+    summary="Restrict processing (GDPR Art. 18): keep the records, send only receipts and refunds",
+    responses=documented(200, 400, 404, 409),
+)
+def restrict_customer(customer_id: str, idempotency_key: RequiredIdempotencyKey) -> CustomerOut:
+    restricted = customers.restrict_customer_once(
+        wiring.ledger(),
+        business_clock(),
+        wiring.run_once("restriction", app.lambda_context),
+        customer_id,
+        key=idempotency_key,
+        actor=_actor(),
+    )
+    return views.customer_out(restricted)
+
+
+@app.delete(
+    "/v1/customers/<customer_id>/restriction",
+    tags=["customers"],
+    summary="Lift the restriction: reminders and notices resume",
+    responses=documented(200, 404, 409),
+)
+def lift_restriction(customer_id: str) -> CustomerOut:
+    lifted = customers.lift_restriction(wiring.ledger(), business_clock(), customer_id, actor=_actor())
+    return views.customer_out(lifted)
 
 
 @app.delete(

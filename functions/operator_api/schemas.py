@@ -114,12 +114,26 @@ class HoldOut(BaseModel):
 class CustomerChanges(_Strict):
     email: EmailAddress | None = Field(default=None, description="a new address is deliverable again")
     name: FreeText | None = Field(default=None, min_length=1, max_length=200)
+    locale: LocaleName | None = Field(default=None, examples=["de-DE"])
+    timezone: TimeZoneName | None = Field(
+        default=None, description="IANA time zone (for invoices created from now on)", examples=["Europe/Berlin"]
+    )
+    external_id: FreeText | None = Field(
+        default=None, max_length=128, description='unique like on create (409 if taken); "" removes it'
+    )
 
     @model_validator(mode="after")
     def _something(self) -> CustomerChanges:
-        if self.email is None and self.name is None:
-            raise ValueError("give email, name or both")
+        if all(v is None for v in (self.email, self.name, self.locale, self.timezone, self.external_id)):
+            raise ValueError("give at least one of email, name, locale, timezone, external_id")
         return self
+
+
+class CustomerErasure(_Strict):
+    open_invoices: Literal["hold", "void"] = Field(
+        description="what becomes of invoices still owed: held (no reminder ever again), or voided where "
+        "nothing was paid on them (the others are held)"
+    )
 
 
 class EmailUndeliverableOut(BaseModel):
@@ -143,6 +157,15 @@ class CustomerOut(BaseModel):
     email_undeliverable: EmailUndeliverableOut | None = Field(
         default=None,
         description="SES reported a permanent bounce or a complaint; nothing is sent until the address changes",
+    )
+    erased_at: datetime | None = Field(
+        default=None, description="erased (GDPR Art. 17): name, email and external id are placeholders"
+    )
+    restricted_at: datetime | None = Field(
+        default=None, description="processing restricted (GDPR Art. 18): only receipts and refunds are sent"
+    )
+    stripe_push_pending: bool = Field(
+        default=False, description="a correction not yet at Stripe: sent on their next payment or a repeat"
     )
 
 

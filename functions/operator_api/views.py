@@ -66,7 +66,9 @@ def customer_draft(m: NewCustomer) -> CustomerDraft:
 
 
 def customer_correction(m: CustomerChanges) -> CustomerCorrection:
-    return CustomerCorrection(email=m.email, name=m.name)
+    return CustomerCorrection(
+        email=m.email, name=m.name, locale=m.locale, timezone=m.timezone, external_id=m.external_id
+    )
 
 
 def invoice_draft(m: NewInvoice) -> InvoiceDraft:
@@ -117,6 +119,9 @@ def customer_out(c: Customer) -> CustomerOut:
         )
         if c.email_undeliverable
         else None,
+        erased_at=c.erased_at,
+        restricted_at=c.restricted_at,
+        stripe_push_pending=c.stripe_push_pending,
     )
 
 

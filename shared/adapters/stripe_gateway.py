@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.adapters.stripe_events import STRIPE_REFUND_STATUS, NotAStripeEvent, parse_event
 from shared.domain.errors import RefundRefused, StripeEventUnreadable
@@ -29,6 +29,9 @@ from shared.services.gateway import (
 )
 from shared.services.stripe_events.facts import StripeFact
 
+if TYPE_CHECKING:  # annotations only: stripe is imported lazily
+    from stripe.params import CustomerUpdateParams
+
 
 class StripeGateway:
     def __init__(self, api_key: str, api_base: str | None = None) -> None:
@@ -49,6 +52,33 @@ class StripeGateway:
             options={"idempotency_key": f"payportal-customer-{customer.id}"},
         )
         return str(created.id)
+
+    def update_customer(self, stripe_customer_id: str, customer: Customer) -> None:
+        import stripe  # lazy: as in __init__
+
+        # Stripe takes "en-US" as a preferred locale; "" removes the external id from metadata.
+        params: CustomerUpdateParams = {
+            "name": customer.name,
+            "email": customer.email,
+            "preferred_locales": [customer.locale],
+            "metadata": {"payportal_customer_id": customer.id, "payportal_external_id": customer.external_id or ""},
+        }
+        try:
+            self._client.v1.customers.update(stripe_customer_id, params=params)  # same values again: harmless
+        except stripe.InvalidRequestError as error:
+            # Deleted at Stripe (an erasure): nothing to correct there.
+            if error.code != "resource_missing" and error.http_status != 404:
+                raise
+
+    def delete_customer(self, stripe_customer_id: str) -> None:
+        import stripe  # lazy: as in __init__
+
+        try:
+            self._client.v1.customers.delete(stripe_customer_id)
+        except stripe.InvalidRequestError as error:
+            # Deleted already (a retry): what was asked is so.
+            if error.code != "resource_missing" and error.http_status != 404:
+                raise
 
     def create_checkout_session(self, request: CheckoutSessionRequest) -> CheckoutSession:
         params: dict[str, Any] = {

@@ -46,6 +46,10 @@ class Action(StrEnum):
     # Not placed by the issue (decision 89). A new address sends every later email (pay links, receipts)
     # elsewhere, so correcting who a customer is goes with correcting what they owe: the admin's.
     CORRECT_CUSTOMER = "correct_customer"
+    # Issue 17: erasure is the admin's (with a confirm step); so is restriction, which stops reminders for good
+    # until lifted (decision 132).
+    ERASE_CUSTOMER = "erase_customer"
+    RESTRICT_CUSTOMER = "restrict_customer"
 
 
 _EVERYONE: Final = frozenset(Role)
@@ -71,6 +75,8 @@ POLICY: Final[Mapping[Action, frozenset[Role]]] = {
     Action.IMPORT: _COLLECTORS,
     Action.DISABLE_AUTOPAY: _COLLECTORS,
     Action.CORRECT_CUSTOMER: _ADMINS,
+    Action.ERASE_CUSTOMER: _ADMINS,
+    Action.RESTRICT_CUSTOMER: _ADMINS,
 }
 
 

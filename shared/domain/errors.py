@@ -133,3 +133,9 @@ class StripeEventUnreadable(DomainError):
 
 class PaymentMethodStillNeeded(InvalidStateTransition):
     """Removing the customer's only payment method while autopay or an installment plan would charge it."""
+
+
+class CustomerErased(InvalidStateTransition):
+    """The customer was erased (GDPR Art. 17): their record cannot be corrected or restricted any more."""
+
+    code = "customer_erased"

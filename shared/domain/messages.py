@@ -55,6 +55,9 @@ class EventName(StrEnum):
     AUTOPAY_DISABLED = "autopay.disabled"
     RECURRING_INVOICED = "recurring.invoiced"
     CUSTOMER_EMAIL_UNDELIVERABLE = "customer.email_undeliverable"
+    CUSTOMER_ERASED = "customer.erased"
+    CUSTOMER_RESTRICTED = "customer.restricted"
+    CUSTOMER_UNRESTRICTED = "customer.unrestricted"
     RECONCILE_COMPLETED = "reconcile.completed"
 
 

@@ -51,14 +51,29 @@ class Customer:
     email_undeliverable: EmailUndeliverable | None = None
     autopay: Autopay | None = None
     version: int = 0  # updates are written only over the version they read
+    # Erased (GDPR Art. 17): name, email and external id are placeholders; nothing is ever sent to them again.
+    erased_at: datetime | None = None
+    # Processing restricted (Art. 18): the records are kept, but used only for what the law or the customer's
+    # own payments need (their receipts); no reminders, notices, or data to integrations.
+    restricted_at: datetime | None = None
+    # A correction not yet pushed to the Stripe customer (its push failed): pushed on the next use (decision 131).
+    stripe_push_pending: bool = False
+
+    @property
+    def contact_stopped(self) -> bool:
+        """Erased or restricted: no reminder, notice or marketing-like email may go to them."""
+        return self.erased_at is not None or self.restricted_at is not None
 
     def reminders_paused_at(self, instant: datetime) -> bool:
-        """No reminder may go to this customer now: on hold, or their address bounced or complained."""
-        return self.email_undeliverable is not None or (self.hold is not None and self.hold.active_at(instant))
+        """No reminder may go to this customer now: erased, restricted, on hold, or their address bounced or
+        complained."""
+        if self.contact_stopped or self.email_undeliverable is not None:
+            return True
+        return self.hold is not None and self.hold.active_at(instant)
 
     def reminders_resume_at(self, instant: datetime) -> datetime | None:
         """When a pause seen at `instant` ends by itself; None when it lasts until someone acts."""
-        if self.email_undeliverable is not None or self.hold is None:
+        if self.contact_stopped or self.email_undeliverable is not None or self.hold is None:
             return None
         return self.hold.until
 

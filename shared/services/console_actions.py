@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.clock import Clock
 from shared.domain.console_roles import Action, require
@@ -27,14 +28,15 @@ from shared.domain.invoices import Invoice
 from shared.domain.money import parse_major_amount
 from shared.domain.records import AuditEntry, AuditSubject, Customer
 from shared.domain.text import is_email_address, strip_bidi_controls
-from shared.services import corrections, customers, invoices, pay_links
+from shared.services import corrections, customers, erasure, invoices, pay_links
 from shared.services.autopay import disable_autopay
 from shared.services.checkout import PayPage, promise_to_pay
 from shared.services.console_pages import STAFF_LOCALE, known_shape
 from shared.services.customers import CustomerCorrection
+from shared.services.erasure import OpenInvoices
 from shared.services.gateway import PaymentGateway
 from shared.services.once import scoped_key
-from shared.services.ports import Change, Ledger, RunOnce
+from shared.services.ports import Change, ChangeRejected, Ledger, Rejection, RunOnce
 
 AMOUNT_MAX: Final = 99_999_999  # as the operator API allows (MinorUnits: Stripe's ceiling for one charge)
 EARLIEST_DATE: Final = date(2000, 1, 1)  # as the operator API allows (BusinessDate)
@@ -294,22 +296,97 @@ def turn_off_autopay(ledger: Ledger, clock: Clock, session: ConsoleSession, cust
 
 @dataclass(frozen=True, slots=True)
 class CustomerForm:
-    """What PATCH /v1/customers/{id} corrects: the name and the email address; empty leaves one as it is."""
+    """What PATCH /v1/customers/{id} corrects: name, email, locale, time zone and external id; empty leaves
+    one as it is (the external id: `remove_external_id` takes it off)."""
 
     name: str
     email: str
+    locale: str = ""
+    timezone: str = ""
+    external_id: str = ""
+    remove_external_id: bool = False
 
 
 def correct_customer(
-    ledger: Ledger, clock: Clock, session: ConsoleSession, customer_id: str, form: CustomerForm
+    ledger: Ledger,
+    clock: Clock,
+    session: ConsoleSession,
+    customer_id: str,
+    form: CustomerForm,
+    gateway: PaymentGateway | None = None,
 ) -> None:
     customer = _customer(ledger, session, Action.CORRECT_CUSTOMER, customer_id)
     name = _text(form.name, "name", NAME_MAX, required=False) or None
     email = form.email.strip() or None  # as the operator API takes it: a bidi control refuses it, not stripped
     if email is not None and not is_email_address(email):
         raise BadField("email must be an email address such as name@example.com", field="email")
-    if name is None and email is None:
-        raise BadField("give a name, an email address or both", field="name")
-    customers.update_customer(
-        ledger, clock, customer.id, CustomerCorrection(email=email, name=name), actor=session.actor
+    locale = _locale(form.locale.strip()) if form.locale.strip() else None
+    timezone = _time_zone(form.timezone.strip()) if form.timezone.strip() else None
+    external_id = "" if form.remove_external_id else _text(form.external_id, "external_id", 128, required=False)
+    correction = CustomerCorrection(
+        email=email,
+        name=name,
+        locale=locale,
+        timezone=timezone,
+        external_id=external_id if external_id or form.remove_external_id else None,
     )
+    if not correction.fields():
+        raise BadField("give a name, an email address or another field to correct", field="name")
+    try:
+        customers.update_customer(ledger, clock, customer.id, correction, actor=session.actor, gateway=gateway)
+    except ChangeRejected as rejected:
+        if rejected.reason == Rejection.DUPLICATE_EXTERNAL_ID:
+            raise BadField("another customer has that external id", field="external_id") from None
+        raise
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of zones ("America") is no zone
+        raise BadField("time zone must be an IANA zone such as Europe/Berlin", field="timezone") from None
+    return value
+
+
+def _locale(value: str) -> str:
+    from babel import Locale, UnknownLocaleError  # lazy: babel's locale data loads only when a locale is checked
+
+    try:
+        parsed = Locale.parse(value.replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise BadField("locale must be one such as en-US or de-DE", field="locale") from None
+    return str(parsed).replace("_", "-")
+
+
+# What the admin types to confirm an erasure: it cannot be undone.
+ERASE_CONFIRMATION: Final = "ERASE"
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureForm:
+    open_invoices: str  # "hold" | "void"
+    confirm: str  # ERASE_CONFIRMATION, typed by the admin
+
+
+def erase_customer(
+    ledger: Ledger, gateway: PaymentGateway, clock: Clock, session: ConsoleSession, customer_id: str, form: ErasureForm
+) -> None:
+    """The admin's erasure, as POST /v1/customers/{id}/erase does it, once they typed the confirmation."""
+    customer = _customer(ledger, session, Action.ERASE_CUSTOMER, customer_id)
+    if form.open_invoices not in {choice.value for choice in OpenInvoices}:
+        raise BadField("choose whether open invoices are held or voided", field="open_invoices")
+    if form.confirm.strip() != ERASE_CONFIRMATION:
+        raise BadField(f"type {ERASE_CONFIRMATION} to confirm: an erasure cannot be undone", field="confirm")
+    erasure.erase_customer(
+        ledger, gateway, clock, customer.id, open_invoices=OpenInvoices(form.open_invoices), actor=session.actor
+    )
+
+
+def restrict_customer(ledger: Ledger, clock: Clock, session: ConsoleSession, customer_id: str) -> None:
+    customer = _customer(ledger, session, Action.RESTRICT_CUSTOMER, customer_id)
+    customers.restrict_customer(ledger, clock, customer.id, actor=session.actor)
+
+
+def lift_restriction(ledger: Ledger, clock: Clock, session: ConsoleSession, customer_id: str) -> None:
+    customer = _customer(ledger, session, Action.RESTRICT_CUSTOMER, customer_id)
+    customers.lift_restriction(ledger, clock, customer.id, actor=session.actor)

@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from shared.clock import Clock
-from shared.domain.errors import ConcurrentUpdate, InvalidHold, NotFound
+from shared.clock import Clock, wall_clock_now
+from shared.domain.errors import ConcurrentUpdate, CustomerErased, InvalidHold, NotFound
 from shared.domain.invoices import Hold
 from shared.domain.messages import EventName, outgoing_event
 from shared.domain.records import AuditEntry, AuditSubject, Customer, EmailUndeliverable, new_id
@@ -33,13 +33,20 @@ class CustomerDraft:
 
 @dataclass(frozen=True, slots=True)
 class CustomerCorrection:
-    """A corrected name or address; None leaves the field as it is."""
+    """Corrected fields that identify or reach the customer (already validated at the edge); None leaves a
+    field as it is; `external_id` "" removes it."""
 
     email: str | None = None
     name: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    external_id: str | None = None
 
     def fields(self) -> list[str]:
-        return sorted(name for name in ("email", "name") if getattr(self, name) is not None)
+        return sorted(name for name in CORRECTABLE if getattr(self, name) is not None)
+
+
+CORRECTABLE = ("email", "name", "locale", "timezone", "external_id")
 
 
 def create_customer(
@@ -101,8 +108,11 @@ def get_customer(ledger: Ledger, customer_id: str) -> Customer:
 
 
 def ensure_stripe_customer(ledger: Ledger, gateway: PaymentGateway, customer: Customer) -> str:
-    """The customer's id at Stripe, created (and remembered) the first time they pay or save a card."""
+    """The customer's id at Stripe, created (and remembered) the first time they pay or save a card; a
+    correction whose push to Stripe failed is pushed now."""
     if customer.stripe_customer_id is not None:
+        if customer.stripe_push_pending:
+            push_to_stripe(ledger, gateway, customer, wall_clock_now())
         return customer.stripe_customer_id
     stripe_customer_id = gateway.ensure_customer(customer)
     ledger.remember_stripe_customer(customer.id, stripe_customer_id)
@@ -115,24 +125,42 @@ def list_transactions(ledger: Ledger, customer_id: str, *, limit: int, cursor: s
 
 
 def update_customer(
-    ledger: Ledger, clock: Clock, customer_id: str, changes: CustomerCorrection, *, actor: str
+    ledger: Ledger,
+    clock: Clock,
+    customer_id: str,
+    changes: CustomerCorrection,
+    *,
+    actor: str,
+    gateway: PaymentGateway | None = None,
 ) -> Customer:
-    """Correct a customer's name or address. A new address is deliverable until SES says otherwise, so
-    reminders held back by a bounce or complaint resume."""
+    """Correct what identifies or reaches the customer (GDPR Art. 16). A new address is deliverable until SES
+    says otherwise, so reminders held back by a bounce or complaint resume. A new external id is refused when
+    another customer holds it (DUPLICATE_EXTERNAL_ID); the old one is freed. With `gateway`, the correction is
+    then pushed to their Stripe customer: a failed push stays marked (`stripe_push_pending`) and is made on the
+    customer's next payment or card (`ensure_stripe_customer`) or by repeating the correction (decision 131)."""
     customer = get_customer(ledger, customer_id)
+    if customer.erased_at is not None:
+        raise CustomerErased(f"customer {customer.id} was erased: there is nothing left to correct")
     now = clock.now()
     updated = customer
-    if changes.name is not None:
-        updated = replace(updated, name=changes.name)
+    for name in ("name", "email", "locale", "timezone"):
+        if getattr(changes, name) is not None:
+            updated = replace(updated, **{name: getattr(changes, name)})
+    if changes.external_id is not None:
+        updated = replace(updated, external_id=changes.external_id or None)
     new_address = changes.email is not None and changes.email.lower() != customer.email.lower()
-    if changes.email is not None:
-        updated = replace(updated, email=changes.email)
     if new_address:
         updated = replace(updated, email_undeliverable=None)
     if updated == customer:
+        if gateway is not None and customer.stripe_push_pending:
+            return push_to_stripe(ledger, gateway, customer, now)  # a repeat of a correction whose push failed
         return customer
-    updated = replace(updated, version=customer.version + 1)
-    details = {"fields": changes.fields(), "changes": what_changed(customer, updated, redacted=("email",))}
+    pushes = customer.stripe_customer_id is not None and _stripe_view(updated) != _stripe_view(customer)
+    updated = replace(updated, version=customer.version + 1, stripe_push_pending=pushes or customer.stripe_push_pending)
+    details = {
+        "fields": changes.fields(),
+        "changes": what_changed(customer, updated, redacted=("email", "stripe_push_pending")),
+    }
     audit = AuditEntry(
         subject=AuditSubject.CUSTOMER,
         subject_id=customer.id,
@@ -141,10 +169,54 @@ def update_customer(
         at=now,
         details=details,
     )
-    _commit_customer(ledger, Change(customer_update=updated, audit=[audit]))
+    new_id = updated.external_id if updated.external_id != customer.external_id else None
+    claimed = updated if new_id is not None else None
+    try:
+        ledger.commit(Change(customer_update=updated, claimed_external_id=claimed, audit=[audit]))
+    except ChangeRejected as rejected:
+        if rejected.reason == "stale_customer":
+            raise ConcurrentUpdate("the customer changed meanwhile; try again") from None
+        raise  # duplicate_external_id: another customer holds it (409, as on create)
+    if customer.external_id is not None and customer.external_id != updated.external_id:
+        ledger.release_external_id(customer.external_id, customer.id)
     if customer.reminders_paused_at(now) and not updated.reminders_paused_at(now):
         wake_reminders(ledger, customer.id, now)
+    if gateway is not None and updated.stripe_push_pending:
+        return push_to_stripe(ledger, gateway, updated, now)
     return updated
+
+
+def _stripe_view(customer: Customer) -> tuple[str, str, str, str | None]:
+    """What the Stripe customer carries of ours."""
+    return customer.name, customer.email, customer.locale, customer.external_id
+
+
+def push_to_stripe(ledger: Ledger, gateway: PaymentGateway, customer: Customer, now: datetime) -> Customer:
+    """Send the customer's correction to Stripe, then clear the mark. A failure leaves the mark for the next
+    try (the customer's next payment or card, or the correction repeated) and the local correction stands."""
+    if customer.stripe_customer_id is None or customer.erased_at is not None:
+        return customer
+    try:
+        gateway.update_customer(customer.stripe_customer_id, customer)
+    except Exception:  # Stripe unreachable or refusing: the correction is committed; the mark keeps the push
+        return customer
+    return _clear_push_mark(ledger, customer, now)
+
+
+def _clear_push_mark(ledger: Ledger, customer: Customer, now: datetime) -> Customer:
+    cleared = replace(customer, stripe_push_pending=False, version=customer.version + 1)
+    audit = AuditEntry(
+        subject=AuditSubject.CUSTOMER,
+        subject_id=customer.id,
+        action="customer.pushed_to_stripe",
+        actor="payportal",
+        at=now,
+    )
+    try:
+        ledger.commit(Change(customer_update=cleared, audit=[audit]))
+    except ChangeRejected:
+        return customer  # changed meanwhile: a later push (of the newer values) clears it
+    return cleared
 
 
 def place_customer_hold(
@@ -191,6 +263,64 @@ def release_customer_hold(ledger: Ledger, clock: Clock, customer_id: str, *, act
     if not released.reminders_paused_at(now):
         wake_reminders(ledger, customer.id, now)
     return released
+
+
+def restrict_customer(ledger: Ledger, clock: Clock, customer_id: str, *, actor: str) -> Customer:
+    """Restrict the processing of the customer's data (GDPR Art. 18): the records stay; no reminder, notice,
+    autopay or plan charge, pay-together invitation, digest mention or integration export uses them, and only
+    what their own payments need (receipts, refunds) is still emailed. Restricting twice changes nothing."""
+    customer = get_customer(ledger, customer_id)
+    _not_erased(customer)
+    if customer.restricted_at is not None:
+        return customer
+    now = clock.now()
+    restricted = replace(customer, restricted_at=now, version=customer.version + 1)
+    _commit_customer(
+        ledger, _restriction_change(restricted, "customer.restricted", EventName.CUSTOMER_RESTRICTED, now, actor)
+    )
+    return restricted
+
+
+def restrict_customer_once(
+    ledger: Ledger, clock: Clock, once: RunOnce, customer_id: str, *, key: str | None, actor: str
+) -> Customer:
+    """`restrict_customer` once per (caller, Idempotency-Key)."""
+    once(
+        scoped_key(actor, key),
+        {"customer_id": customer_id},
+        lambda: {"customer_id": restrict_customer(ledger, clock, customer_id, actor=actor).id},
+    )
+    return get_customer(ledger, customer_id)
+
+
+def lift_restriction(ledger: Ledger, clock: Clock, customer_id: str, *, actor: str) -> Customer:
+    """The restriction ends: reminders resume in the customer's next window."""
+    customer = get_customer(ledger, customer_id)
+    _not_erased(customer)
+    if customer.restricted_at is None:
+        return customer
+    now = clock.now()
+    lifted = replace(customer, restricted_at=None, version=customer.version + 1)
+    _commit_customer(
+        ledger, _restriction_change(lifted, "customer.restriction_lifted", EventName.CUSTOMER_UNRESTRICTED, now, actor)
+    )
+    if not lifted.reminders_paused_at(now):
+        wake_reminders(ledger, customer.id, now)
+    return lifted
+
+
+def _restriction_change(customer: Customer, action: str, event: EventName, now: datetime, actor: str) -> Change:
+    audit = AuditEntry(subject=AuditSubject.CUSTOMER, subject_id=customer.id, action=action, actor=actor, at=now)
+    return Change(
+        customer_update=customer,
+        outbox=[outgoing_event(event, {"customer_id": customer.id}, now)],
+        audit=[audit],
+    )
+
+
+def _not_erased(customer: Customer) -> None:
+    if customer.erased_at is not None:
+        raise CustomerErased(f"customer {customer.id} was erased")
 
 
 def record_email_feedback(

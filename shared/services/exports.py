@@ -171,7 +171,9 @@ def rows(
     """The export's columns and rows in its format; reads each customer named once (the payee)."""
     zone = _zone(request.timezone)
     customers = ledger.get_customers([line.payment.customer_id for line in lines])  # 100 a request
-    names = {line.payment.customer_id: "" for line in lines} | {c: found.name for c, found in customers.items()}
+    # A restricted customer's name goes to no integration (GDPR Art. 18): the line stays, by customer id only.
+    named = {c: found.name for c, found in customers.items() if found.restricted_at is None}
+    names = {line.payment.customer_id: "" for line in lines} | named
     out: list[dict[str, object]] = []
     for line in lines:
         p = line.payment

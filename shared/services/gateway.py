@@ -173,6 +173,16 @@ class SessionClosed(StrEnum):
 
 class PaymentGateway(Protocol):
     def ensure_customer(self, customer: Customer) -> str: ...
+    def update_customer(self, stripe_customer_id: str, customer: Customer) -> None:
+        """Send the customer's name, email, locale and external id (as metadata) to their Stripe customer:
+        the same values again change nothing, so a retry is safe. A customer deleted at Stripe is left so."""
+        ...
+
+    def delete_customer(self, stripe_customer_id: str) -> None:
+        """Delete the customer at Stripe (an erasure; Stripe keeps its own records of their payments). One
+        deleted already is what was asked."""
+        ...
+
     def create_checkout_session(self, request: CheckoutSessionRequest) -> CheckoutSession: ...
     def expire_checkout_session(self, session_id: str) -> SessionClosed:
         """Close the session at Stripe unless it is complete already; say which it is now."""

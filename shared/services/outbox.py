@@ -85,6 +85,21 @@ MARK_TRIES: Final = 3
 MARK_BACKOFF_SECONDS: Final = 0.2
 
 
+# What a customer whose processing is restricted is still sent: what their own payments and refunds need (a
+# receipt is owed to whoever pays; a failed or reversed payment and a refund concern money they moved; the
+# notices of charges they instructed, which still run, decision 133).
+RESTRICTED_STILL_SENT: Final = (
+    ReceiptEmail,
+    AutopayNoticeEmail,
+    PlanUpdateEmail,
+    CombinedReceiptEmail,
+    RefundEmail,
+    PaymentFailedEmail,
+    CombinedPaymentFailedEmail,
+    PaymentReversedEmail,
+)
+
+
 def deliver(
     message_id: str,
     *,
@@ -190,7 +205,7 @@ def compose_account_code(
     if challenge is None or challenge.challenge_id != body.challenge_id or not challenge.customer_ids:
         return None  # replaced by a newer code, or an address no customer has: nothing is sent
     customer = ledger.get_customer(challenge.customer_ids[0])
-    if customer is None or customer.email_undeliverable is not None:
+    if customer is None or customer.email_undeliverable is not None or customer.erased_at is not None:
         return None
     if challenge.purpose is CodePurpose.SIGN_IN and sign_in_key(customer.email) != challenge.key:
         return None  # the customer's address was corrected meanwhile: the code would open it for another mailbox
@@ -227,6 +242,10 @@ def _compose_invoice_email(
         raise NotFound(f"outbox {message_id}: no customer {invoice.customer_id}")
     if customer.email_undeliverable is not None:
         return None  # SES would bounce it again, or the recipient said it is unwanted: protect the sender
+    if customer.erased_at is not None:
+        return None  # erased: their address is a placeholder, and nothing may reach them again
+    if customer.restricted_at is not None and not isinstance(body, RESTRICTED_STILL_SENT):
+        return None  # restricted (Art. 18): only what their own payments need goes out (decision 133)
     context: dict[str, object] = {
         "invoice": invoice,
         "customer": customer,

@@ -76,6 +76,9 @@ class Change:
 
     new_customer: Customer | None = None
     customer_update: Customer | None = None  # written only if the stored version is `version - 1`
+    # A corrected external id taken for the customer: written only if no customer holds it (the old one is
+    # released after the commit, Ledger.release_external_id)
+    claimed_external_id: Customer | None = None
     # (customer id, instant): commit only if the customer is neither on hold nor unreachable at that instant
     customer_reachable_at: tuple[str, datetime] | None = None
     new_invoice: Invoice | None = None
@@ -171,7 +174,8 @@ class Rejection(StrEnum):
 
     DUPLICATE_EVENT = "duplicate_event"  # stripe_event: that event id was recorded already, with a final outcome
     EXISTS = "exists"  # new_customer, new_invoice, pay_link, new_recurring, outbox, audit: the item is there already
-    DUPLICATE_EXTERNAL_ID = "duplicate_external_id"  # new_customer: another customer has that external id
+    # new_customer, claimed_external_id: another customer has that external id
+    DUPLICATE_EXTERNAL_ID = "duplicate_external_id"
     STALE_CUSTOMER = "stale_customer"  # customer_update: no such customer, or it changed since it was read
     CUSTOMER_PAUSED = "customer_paused"  # customer_reachable_at: the customer is on hold or unreachable then
     DUPLICATE_NUMBER = "duplicate_number"  # new_invoice: another invoice has that number
@@ -342,6 +346,20 @@ class Ledger(Protocol):
 
     def customer_by_external_id(self, external_id: str) -> Customer | None: ...
     def remember_stripe_customer(self, customer_id: str, stripe_customer_id: str) -> None: ...
+    def release_external_id(self, external_id: str, customer_id: str) -> None:
+        """Free an external id (corrected or erased): only while it still names this customer; a repeat is
+        harmless."""
+        ...
+
+    def redact_audit(self, entries: list[AuditEntry]) -> None:
+        """Write these stored entries' details over again (an erasure's redaction, the only change an audit
+        entry ever sees); entries not stored are skipped."""
+        ...
+
+    def list_customer_recurring(self, customer_id: str, limit: int, cursor: str | None) -> Page:
+        """The customer's recurring charges (RecurringCharge), oldest first, from the by_owner index."""
+        ...
+
     def get_invoice(self, invoice_id: str) -> Invoice | None: ...
     def get_invoice_and_customer(self, invoice_id: str, customer_id: str) -> tuple[Invoice | None, Customer | None]: ...
     def get_invoice_payments(self, invoice_id: str) -> list[Payment]: ...

@@ -250,7 +250,15 @@ def _withhold(ledger: Ledger, invoice: Invoice, now: datetime, report: RunReport
         report.conflicts += 1  # lifted in between: the invoice is still due, the next run sends it
         return
     resume_at = customer.reminders_resume_at(now)
-    reason = "email_undeliverable" if customer.email_undeliverable else "customer_hold"
+    reason = (
+        "customer_erased"
+        if customer.erased_at
+        else "customer_restricted"
+        if customer.restricted_at
+        else "email_undeliverable"
+        if customer.email_undeliverable
+        else "customer_hold"
+    )
     change = Change(
         invoice_update=replace(invoice, next_action_at=resume_at, version=invoice.version + 1),
         audit=[

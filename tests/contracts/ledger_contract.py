@@ -171,6 +171,49 @@ class LedgerContract:
         # Then the last update is what reads back
         assert ledger.get_customer("cus_1") == again
 
+    def test_an_erased_or_restricted_customer_reads_back_as_committed(self, ledger: LedgerUnderTest) -> None:
+        customer = a_customer(erased_at=NOW, restricted_at=NOW - timedelta(days=1), stripe_push_pending=True)
+        ledger.commit(Change(new_customer=customer))
+        assert ledger.get_customer("cus_1") == customer
+
+    def test_a_claimed_external_id_is_the_customers_until_released(self, ledger: LedgerUnderTest) -> None:
+        # Given two customers, one holding crm-1
+        ledger.commit(Change(new_customer=a_customer(external_id="crm-1")))
+        ledger.commit(Change(new_customer=a_customer("cus_2")))
+        # When the second claims crm-1; Then it is refused, and nothing of the change is written
+        taken = replace(a_customer("cus_2", external_id="crm-1"), version=1)
+        assert rejection(ledger, Change(customer_update=taken, claimed_external_id=taken)) == (
+            Rejection.DUPLICATE_EXTERNAL_ID
+        )
+        assert ledger.get_customer("cus_2") == a_customer("cus_2")
+        # When another customer's release of it is asked, it stays; the holder's frees it for a new claim
+        ledger.release_external_id("crm-1", "cus_2")
+        assert ledger.customer_by_external_id("crm-1") == a_customer(external_id="crm-1")
+        ledger.release_external_id("crm-1", "cus_1")
+        ledger.release_external_id("crm-1", "cus_1")  # a repeat is harmless
+        ledger.commit(Change(customer_update=taken, claimed_external_id=taken))
+        assert ledger.customer_by_external_id("crm-1") == taken
+
+    def test_redacting_audit_entries_rewrites_their_details_only(self, ledger: LedgerUnderTest) -> None:
+        # Given an entry on a customer's trail with a note
+        entry = replace(an_audit_entry("customer.note_added"), subject=AuditSubject.CUSTOMER, subject_id="cus_1")
+        entry = replace(entry, details={"note": "call Ada after five"})
+        ledger.commit(Change(new_customer=a_customer(), audit=[entry]))
+        # When its details are redacted (and an entry never stored is asked too)
+        ghost = replace(entry, id="aud_ghost")
+        ledger.redact_audit([replace(entry, details={"note": "[erased]"}), replace(ghost, details={})])
+        # Then the trail shows the entry with the new details, the rest as it was, and no ghost
+        [shown] = ledger.list_audit(AuditSubject.CUSTOMER, "cus_1", 10, None).items
+        assert shown == replace(entry, details={"note": "[erased]"})
+
+    def test_a_customers_recurring_charges_list_oldest_first(self, ledger: LedgerUnderTest) -> None:
+        for n, minutes in enumerate((2, 0, 1)):
+            ledger.commit(Change(new_recurring=a_recurring(f"rec_{n}", created_at=NOW + timedelta(minutes=minutes))))
+        ledger.commit(Change(new_recurring=a_recurring("rec_other", customer_id="cus_2")))
+        for limit in (1, 2, 5):
+            listed = walked(lambda lim, cur: ledger.list_customer_recurring("cus_1", lim, cur), limit)
+            assert [r.id for r in listed] == ["rec_1", "rec_2", "rec_0"], limit
+
     def test_an_invoice_reads_back_as_committed(self, ledger: LedgerUnderTest) -> None:
         # Given an invoice with every optional field set
         invoice = an_invoice(

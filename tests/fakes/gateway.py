@@ -66,12 +66,33 @@ class FakeGateway:
     saved: dict[str, list[SavedPaymentMethod]] = field(default_factory=dict)
     default_method: dict[str, str] = field(default_factory=dict)
     detached: list[str] = field(default_factory=list)
+    # What each Stripe customer was last updated with (name, email, preferred locale, external id), and those deleted
+    customer_updates: dict[str, dict[str, str]] = field(default_factory=dict)
+    deleted_customers: list[str] = field(default_factory=list)
+    fail_customer_updates: bool = False  # Stripe unreachable for customer updates
     _replies: dict[str, CheckoutSession | ChargeOutcome | RefundCreated] = field(default_factory=dict)
 
     def ensure_customer(self, customer: Customer) -> str:
         if customer.stripe_customer_id:
             return customer.stripe_customer_id
         return self.stripe_customers.setdefault(customer.id, f"cus_fake_{len(self.stripe_customers) + 1}")
+
+    def update_customer(self, stripe_customer_id: str, customer: Customer) -> None:
+        if self.fail_customer_updates:
+            raise ConnectionError("Stripe is unreachable")
+        if stripe_customer_id not in self.deleted_customers:
+            self.customer_updates[stripe_customer_id] = {
+                "name": customer.name,
+                "email": customer.email,
+                "preferred_locale": customer.locale,
+                "external_id": customer.external_id or "",
+            }
+
+    def delete_customer(self, stripe_customer_id: str) -> None:
+        if stripe_customer_id not in self.deleted_customers:
+            self.deleted_customers.append(stripe_customer_id)
+        self.saved.pop(stripe_customer_id, None)
+        self.default_method.pop(stripe_customer_id, None)
 
     def create_checkout_session(self, request: CheckoutSessionRequest) -> CheckoutSession:
         self.checkout_requests.append(request)

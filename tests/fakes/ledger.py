@@ -217,6 +217,8 @@ class InMemoryLedger:
             yield Rejection.DUPLICATE_EXTERNAL_ID
         if c.customer_update and not _follows(self.customers.get(c.customer_update.id), c.customer_update.version):
             yield Rejection.STALE_CUSTOMER
+        if c.claimed_external_id and c.claimed_external_id.external_id in self.external_ids:
+            yield Rejection.DUPLICATE_EXTERNAL_ID
         if c.customer_reachable_at and not self._reachable(*c.customer_reachable_at):
             yield Rejection.CUSTOMER_PAUSED
         if c.new_invoice and c.new_invoice.id in self.invoices:
@@ -305,7 +307,7 @@ class InMemoryLedger:
         customer = self.customers.get(customer_id)
         if customer is None:
             return True
-        if customer.email_undeliverable is not None:
+        if customer.email_undeliverable is not None or customer.contact_stopped:
             return False
         if customer.hold is None:
             return True
@@ -317,8 +319,9 @@ class InMemoryLedger:
         for customer in (c.new_customer, c.customer_update):
             if customer:
                 self.customers[customer.id] = _stored_customer(customer)
-        if c.new_customer and c.new_customer.external_id is not None:
-            self.external_ids[c.new_customer.external_id] = c.new_customer.id
+        for claimer in (c.new_customer, c.claimed_external_id):
+            if claimer and claimer.external_id is not None:
+                self.external_ids[claimer.external_id] = claimer.id
         if c.new_invoice:
             self.invoice_numbers[c.new_invoice.number] = c.new_invoice.id
         for invoice in (c.new_invoice, c.invoice_update):
@@ -386,6 +389,19 @@ class InMemoryLedger:
             self.customers[customer_id] = replace(
                 customer, stripe_customer_id=stripe_customer_id, version=customer.version + 1
             )
+
+    def release_external_id(self, external_id: str, customer_id: str) -> None:
+        if self.external_ids.get(external_id) == customer_id:
+            del self.external_ids[external_id]
+
+    def redact_audit(self, entries: list[AuditEntry]) -> None:
+        redacted = {_audit_identity(e): e for e in entries}
+        self.audit = [
+            replace(a, details=_as_stored(redacted[_audit_identity(a)].details))
+            if _audit_identity(a) in redacted
+            else a
+            for a in self.audit
+        ]
 
     # -- the outbox store
 
@@ -505,6 +521,13 @@ class InMemoryLedger:
     def list_customer_invoices(self, customer_id: str, limit: int, cursor: str | None) -> Page:
         ordered = self._customer_invoices(customer_id)
         return _page(f"invoices of {customer_id}", ordered, limit, cursor, newest_first=False)
+
+    def list_customer_recurring(self, customer_id: str, limit: int, cursor: str | None) -> Page:
+        ordered = sorted(
+            ((_created_order(r.created_at, r.id), r) for r in self.recurring.values() if r.customer_id == customer_id),
+            key=_sort_key,
+        )
+        return _page(f"recurring charges of {customer_id}", ordered, limit, cursor, newest_first=False)
 
     def list_customer_payments(self, customer_id: str, limit: int, cursor: str | None) -> Page:
         ordered = sorted(
@@ -807,8 +830,7 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
         names.append(("event", c.stripe_event.event_id))
     names += [("customer", x.id) for x in (c.new_customer, c.customer_update) if x]
     names += [("customer email list", x.id) for x in (c.new_customer, c.customer_update) if x]
-    if c.new_customer and c.new_customer.external_id is not None:
-        names.append(("external id", c.new_customer.external_id))
+    names += [("external id", x.external_id) for x in (c.new_customer, c.claimed_external_id) if x and x.external_id]
     if c.customer_reachable_at:
         names.append(("customer", c.customer_reachable_at[0]))
     if c.new_invoice:

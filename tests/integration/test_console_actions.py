@@ -230,9 +230,12 @@ def send_customer(browser: ConsoleBrowser, customer_id: str, action: str, form: 
 
 
 CUSTOMER_BUTTONS = {"hold": "Hold the customer", "autopay/off": "Turn autopay off", "notes": "Add the note",
-                    "correction": "Save the correction"}  # fmt: skip
+                    "correction": "Save the correction", "erase": "Erase the customer",
+                    "restriction": "Restrict processing"}  # fmt: skip
 CUSTOMER_FORMS = {"hold": {"reason": "In administration"}, "hold/release": {}, "autopay/off": {},
-                  "notes": {"note": "Prefers letters"}, "correction": {"name": "Ada King"}}  # fmt: skip
+                  "notes": {"note": "Prefers letters"}, "correction": {"name": "Ada King"},
+                  "erase": {"open_invoices": "hold", "confirm": "ERASE"}, "restriction": {},
+                  "restriction/lift": {}}  # fmt: skip
 
 
 def test_a_viewer_sees_no_customer_action_and_every_forged_post_is_a_403(invoice: dict[str, Any]) -> None:
@@ -255,8 +258,10 @@ def test_a_collector_holds_notes_and_turns_autopay_off_but_cannot_correct(invoic
     collector = signed_in(Role.COLLECTOR)
     page = collector.get(f"/console/customers/{customer_id}")
     assert all(CUSTOMER_BUTTONS[a] in page.body for a in ("hold", "autopay/off", "notes"))
-    assert "Save the correction" not in page.body
+    assert "Save the correction" not in page.body and "Erase the customer" not in page.body
     assert send_customer(collector, customer_id, "correction", {"name": "Ada King"}).status == 403
+    assert send_customer(collector, customer_id, "erase", CUSTOMER_FORMS["erase"]).status == 403
+    assert send_customer(collector, customer_id, "restriction", {}).status == 403
     page = collector.get(f"/console/customers/{customer_id}")
     key = KEY.search(page.body).group(1)  # type: ignore[union-attr]
     for _ in range(2):  # a double submit holds once
@@ -301,9 +306,48 @@ def test_an_admin_corrects_a_customers_name_and_email(invoice: dict[str, Any]) -
     assert len(entries) == 1 and "admin@payportal.local" in entries[0]["actor"]
 
 
+def test_an_admin_corrects_the_locale_time_zone_and_external_id(invoice: dict[str, Any]) -> None:
+    customer_id = invoice["customer_id"]
+    admin = signed_in(Role.ADMIN)
+    form = {"locale": "de-DE", "timezone": "Europe/Berlin", "external_id": "crm-ada"}
+    assert send_customer(admin, customer_id, "correction", form).status == 303
+    stored = get_customer(customer_id)
+    assert (stored["locale"], stored["timezone"], stored["external_id"]) == ("de-DE", "Europe/Berlin", "crm-ada")
+    assert send_customer(admin, customer_id, "correction", {"remove_external_id": "yes"}).status == 303
+    assert get_customer(customer_id)["external_id"] is None
+
+
+def test_an_admin_erases_a_customer_after_typing_the_confirmation(invoice: dict[str, Any]) -> None:
+    customer_id = invoice["customer_id"]
+    admin = signed_in(Role.ADMIN)
+    unconfirmed = send_customer(admin, customer_id, "erase", {"open_invoices": "void", "confirm": "yes"})
+    assert unconfirmed.status == 400 and "confirm" in unconfirmed.body
+    assert get_customer(customer_id)["erased_at"] is None
+    assert send_customer(admin, customer_id, "erase", {"open_invoices": "void", "confirm": "ERASE"}).status == 303
+    shown = admin.follow()
+    assert "Customer erased" in shown.body and "Ada Lovelace" not in shown.body
+    assert "Erase the customer" not in shown.body  # nothing left to do on an erased customer
+    stored = get_customer(customer_id)
+    assert stored["erased_at"] is not None and stored["name"] == "Erased customer"
+    erased = [e for e in customer_trail(customer_id) if e["action"] == "customer.erased"]
+    assert len(erased) == 1 and "admin@payportal.local" in erased[0]["actor"]
+
+
+def test_an_admin_restricts_processing_and_lifts_it(invoice: dict[str, Any]) -> None:
+    customer_id = invoice["customer_id"]
+    admin = signed_in(Role.ADMIN)
+    assert send_customer(admin, customer_id, "restriction", {}).status == 303
+    assert "Processing restricted" in admin.follow().body
+    assert get_customer(customer_id)["restricted_at"] is not None
+    assert send_customer(admin, customer_id, "restriction/lift", {}).status == 303
+    assert get_customer(customer_id)["restricted_at"] is None
+
+
 @pytest.mark.parametrize(
     ("action", "form", "named"),
     [("correction", {"email": "not-an-address"}, "email"), ("correction", {"name": "x" * 201}, "name"),
+     ("correction", {"timezone": "Mars/Olympus"}, "time zone"), ("correction", {"locale": "xx-!!"}, "locale"),
+     ("erase", {"open_invoices": "delete", "confirm": "ERASE"}, "open invoices"),
      ("hold", {"reason": "x" * 201}, "reason"), ("notes", {"note": "x" * 2001}, "note"),
      ("notes", {"note": "   "}, "note")],
 )  # fmt: skip

@@ -206,3 +206,16 @@ def test_a_dispute_lost_is_a_chargeback_line_on_the_day_it_was_lost(
     ]
     quickbooks = export(**{"from": "2027-03-01", "to": "2027-03-31", "format": "quickbooks", "currency": "USD"})
     assert "Chargeback (dispute lost) INV-D1 (Kit Lane)" in quickbooks["body"]
+
+
+def test_a_restricted_customers_name_leaves_the_export_and_their_money_stays(history: dict[str, Any]) -> None:
+    customer_id = history["customer"]["id"]
+    restricted = operator(
+        "POST", f"/v1/customers/{customer_id}/restriction", "/v1/customers/{customer_id}/restriction",
+        {"customer_id": customer_id}, headers={"Idempotency-Key": "restrict"},
+    )  # fmt: skip
+    assert restricted["statusCode"] == 200, restricted["body"]
+    reply = export(**{"from": "2027-03-01", "to": "2027-03-04", "timezone": "UTC"})
+    found = lines(reply)
+    assert len(found) == 7 and {line["customer_id"] for line in found} == {customer_id}
+    assert "Rae Ortiz" not in reply["body"] and {line["customer_name"] for line in found} == {""}

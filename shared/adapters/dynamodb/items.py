@@ -398,6 +398,9 @@ def customer_item(c: Customer) -> dict[str, Any]:
         "email_undeliverable_at": timestamp(c.email_undeliverable.at) if c.email_undeliverable else None,
         "email_undeliverable_detail": c.email_undeliverable.detail if c.email_undeliverable else None,
         "autopay_enabled_at": timestamp(c.autopay.enabled_at) if c.autopay else None,
+        "erased_at": timestamp(c.erased_at) if c.erased_at else None,
+        "restricted_at": timestamp(c.restricted_at) if c.restricted_at else None,
+        "stripe_push_pending": c.stripe_push_pending or None,
     }
 
 
@@ -428,6 +431,9 @@ def customer_from(item: dict[str, Any]) -> Customer:
         if item.get("autopay_enabled_at")
         else None,
         version=int(item.get("version", 0)),
+        erased_at=datetime.fromisoformat(item["erased_at"]) if item.get("erased_at") else None,
+        restricted_at=datetime.fromisoformat(item["restricted_at"]) if item.get("restricted_at") else None,
+        stripe_push_pending=bool(item.get("stripe_push_pending")),
     )
 
 

@@ -24,6 +24,7 @@ from shared.domain.errors import DomainError
 from shared.domain.invoices import Invoice
 from shared.domain.records import (
     DUNNING_POLICY_ID,
+    AuditEntry,
     AuditSubject,
     CheckoutAttempt,
     CombinedCheckout,
@@ -136,6 +137,33 @@ class DynamoLedger:
                 ExpressionAttributeNames={"#version": "version"},
                 ExpressionAttributeValues={":s": {"S": stripe_customer_id}, ":zero": {"N": "0"}, ":one": {"N": "1"}},
             )
+
+    def release_external_id(self, external_id: str, customer_id: str) -> None:
+        """Free an external id the customer held (corrected or erased): deleted only while it names them."""
+        with contextlib.suppress(self._db.exceptions.ConditionalCheckFailedException):
+            self._db.delete_item(
+                TableName=self._table,
+                Key=wire_key(*items.external_id_key(external_id)),
+                ConditionExpression="customer_id = :c",
+                ExpressionAttributeValues={":c": {"S": customer_id}},
+            )
+
+    def redact_audit(self, entries: list[AuditEntry]) -> None:
+        """Write these entries' details over the stored entries' (an erasure's redaction); entries not stored
+        are skipped, and writing the same details again changes nothing."""
+        for entry in entries:
+            stored = items.audit_item(entry)
+            key = wire_key(stored[schema.PARTITION_KEY], stored[schema.SORT_KEY])
+            update: dict[str, Any] = {"UpdateExpression": "REMOVE details"}
+            if entry.details:
+                update = {
+                    "UpdateExpression": "SET details = :d",
+                    "ExpressionAttributeValues": serialize({":d": entry.details}),
+                }
+            with contextlib.suppress(self._db.exceptions.ConditionalCheckFailedException):
+                self._db.update_item(
+                    TableName=self._table, Key=key, ConditionExpression="attribute_exists(pk)", **update
+                )
 
     # -- the outbox store, over the same table
 
@@ -334,6 +362,10 @@ class DynamoLedger:
     def list_customer_invoices(self, customer_id: str, limit: int, cursor: str | None) -> Page:
         found, next_cursor = self._owned_by(customer_id, items.OWNED_INVOICES, limit, cursor, newest_first=False)
         return Page(items=[items.invoice_from(i) for i in found], next_cursor=next_cursor)
+
+    def list_customer_recurring(self, customer_id: str, limit: int, cursor: str | None) -> Page:
+        found, next_cursor = self._owned_by(customer_id, items.OWNED_RECURRING, limit, cursor, newest_first=False)
+        return Page(items=[items.recurring_from(i) for i in found], next_cursor=next_cursor)
 
     def _owned_by(
         self, customer_id: str, prefix: str, limit: int, cursor: str | None, *, newest_first: bool

@@ -22,9 +22,11 @@ SAME_VERSION: Final = "#version = :expected"  # the stored version is the one th
 # A customer written before customers had versions has none: its first update (version 1) may replace it.
 CUSTOMER_SAME_VERSION: Final = "attribute_exists(pk) AND (#version = :expected)"
 CUSTOMER_FIRST_VERSION: Final = "attribute_exists(pk) AND (#version = :expected OR attribute_not_exists(#version))"
-# A reminder goes out only if, when it commits, the customer is neither on hold nor unreachable.
+# A reminder goes out only if, when it commits, the customer is neither on hold nor unreachable (nor erased
+# or restricted).
 CUSTOMER_REACHABLE: Final = (
-    "attribute_not_exists(email_undeliverable) AND (attribute_not_exists(hold_reason) OR hold_until <= :at)"
+    "attribute_not_exists(email_undeliverable) AND attribute_not_exists(erased_at)"
+    " AND attribute_not_exists(restricted_at) AND (attribute_not_exists(hold_reason) OR hold_until <= :at)"
 )
 # A pay link's first opening is recorded once: over the stored link, not opened yet.
 NOT_YET_OPENED: Final = "attribute_exists(pk) AND attribute_not_exists(opened_at)"
@@ -115,6 +117,7 @@ WRITE_RULES: Final[tuple[WriteRule, ...]] = (
         "customer_update", _timeless(items.customer_item), Rejection.STALE_CUSTOMER, CUSTOMER_SAME_VERSION,
         _expected_version, when=lambda customer: customer.version != 1,
     ),
+    WriteRule("claimed_external_id", _timeless(items.external_id_item), Rejection.DUPLICATE_EXTERNAL_ID, NEW),
     # The customer in the search list under its email, with the customer's own guard.
     *(WriteRule(field, _timeless(items.customer_email_item), None) for field in ("new_customer", "customer_update")),
     WriteRule(

@@ -10,8 +10,10 @@ import pytest
 from shared.domain.errors import NotFound
 from shared.domain.messages import (
     AutopayNoticeEmail,
+    EmailMessage,
     EventName,
     InvoiceIssuedEmail,
+    InvoiceVoidedEmail,
     OutboxMessage,
     PaymentFailedEmail,
     ReceiptEmail,
@@ -22,7 +24,7 @@ from shared.domain.messages import (
     outgoing_email,
     outgoing_event,
 )
-from shared.domain.records import Autopay, EmailUndeliverable, PayLink
+from shared.domain.records import Autopay, Customer, EmailUndeliverable, PayLink
 from shared.services.gateway import PaymentMethodUsed
 from shared.services.outbox import CLAIM_LEASE_SECONDS, Branding, Delivered, Delivery, deliver
 from shared.services.ports import Change, Claim, OutboxBusy
@@ -137,6 +139,29 @@ def test_an_email_to_an_undeliverable_address_is_suppressed_and_mints_no_link() 
     assert delivered.outcome is Delivery.SUPPRESSED and delivered.message is not None
     assert outbox.mailer.sent == [] and outbox.ledger.pay_links == {}
     assert outbox.status(message_id) == DELIVERED
+
+
+@pytest.mark.parametrize(
+    ("customer", "body", "sent"),
+    [
+        (a_customer(erased_at=NOW), ReceiptEmail("inv_1", "pi_1", 12_500, NOW), False),  # erased: nothing at all
+        (a_customer(erased_at=NOW), InvoiceIssuedEmail("inv_1"), False),
+        (a_customer(restricted_at=NOW), InvoiceIssuedEmail("inv_1"), False),  # restricted: no notice
+        (a_customer(restricted_at=NOW), ReminderEmail("inv_1", "+3:overdue", "overdue"), False),
+        (a_customer(restricted_at=NOW), InvoiceVoidedEmail("inv_1"), False),
+        (a_customer(restricted_at=NOW), ReceiptEmail("inv_1", "pi_1", 12_500, NOW), True),  # ... but receipts
+        (a_customer(restricted_at=NOW), RefundEmail("inv_1", "pi_1", "re_1", 500), True),
+    ],
+    ids=["erased-receipt", "erased-issued", "restricted-issued", "restricted-reminder", "restricted-voided",
+         "restricted-receipt", "restricted-refund"],
+)  # fmt: skip
+def test_an_erased_customer_gets_nothing_and_a_restricted_one_only_what_their_payments_need(
+    customer: Customer, body: EmailMessage, sent: bool
+) -> None:
+    outbox = Outbox(a_ledger_with(customer, an_invoice()))
+    delivered = outbox.deliver(outbox.queue(outgoing_email(body, NOW)))
+    assert (delivered.outcome is Delivery.SENT) is sent
+    assert len(outbox.mailer.sent) == (1 if sent else 0)
 
 
 def test_a_failed_send_releases_the_message_for_a_retry() -> None:

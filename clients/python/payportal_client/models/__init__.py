@@ -20,6 +20,8 @@ from .credit_note_issued_out import CreditNoteIssuedOut
 from .credit_note_out import CreditNoteOut
 from .customer_aging_out import CustomerAgingOut
 from .customer_changes import CustomerChanges
+from .customer_erasure import CustomerErasure
+from .customer_erasure_open_invoices import CustomerErasureOpenInvoices
 from .customer_out import CustomerOut
 from .customers_page import CustomersPage
 from .delivery_retry_out import DeliveryRetryOut
@@ -143,6 +145,8 @@ __all__ = (
     "CreditNoteOut",
     "CustomerAgingOut",
     "CustomerChanges",
+    "CustomerErasure",
+    "CustomerErasureOpenInvoices",
     "CustomerOut",
     "CustomersPage",
     "DeliveryRetryOut",

@@ -32,7 +32,13 @@ class CustomerOut:
             date
         email_undeliverable (EmailUndeliverableOut | None | Unset): SES reported a permanent bounce or a complaint;
             nothing is sent until the address changes
+        erased_at (datetime.datetime | None | Unset): erased (GDPR Art. 17): name, email and external id are
+            placeholders
         hold (HoldOut | None | Unset): reminders for all their invoices are paused
+        restricted_at (datetime.datetime | None | Unset): processing restricted (GDPR Art. 18): only receipts and
+            refunds are sent
+        stripe_push_pending (bool | Unset): a correction not yet at Stripe: sent on their next payment or a repeat
+            Default: False.
     """
 
     created_at: datetime.datetime
@@ -44,7 +50,10 @@ class CustomerOut:
     timezone: str
     autopay_enabled_at: datetime.datetime | None | Unset = UNSET
     email_undeliverable: EmailUndeliverableOut | None | Unset = UNSET
+    erased_at: datetime.datetime | None | Unset = UNSET
     hold: HoldOut | None | Unset = UNSET
+    restricted_at: datetime.datetime | None | Unset = UNSET
+    stripe_push_pending: bool | Unset = False
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -82,6 +91,14 @@ class CustomerOut:
         else:
             email_undeliverable = self.email_undeliverable
 
+        erased_at: None | str | Unset
+        if isinstance(self.erased_at, Unset):
+            erased_at = UNSET
+        elif isinstance(self.erased_at, datetime.datetime):
+            erased_at = self.erased_at.isoformat()
+        else:
+            erased_at = self.erased_at
+
         hold: dict[str, Any] | None | Unset
         if isinstance(self.hold, Unset):
             hold = UNSET
@@ -89,6 +106,16 @@ class CustomerOut:
             hold = self.hold.to_dict()
         else:
             hold = self.hold
+
+        restricted_at: None | str | Unset
+        if isinstance(self.restricted_at, Unset):
+            restricted_at = UNSET
+        elif isinstance(self.restricted_at, datetime.datetime):
+            restricted_at = self.restricted_at.isoformat()
+        else:
+            restricted_at = self.restricted_at
+
+        stripe_push_pending = self.stripe_push_pending
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -107,8 +134,14 @@ class CustomerOut:
             field_dict["autopay_enabled_at"] = autopay_enabled_at
         if email_undeliverable is not UNSET:
             field_dict["email_undeliverable"] = email_undeliverable
+        if erased_at is not UNSET:
+            field_dict["erased_at"] = erased_at
         if hold is not UNSET:
             field_dict["hold"] = hold
+        if restricted_at is not UNSET:
+            field_dict["restricted_at"] = restricted_at
+        if stripe_push_pending is not UNSET:
+            field_dict["stripe_push_pending"] = stripe_push_pending
 
         return field_dict
 
@@ -171,6 +204,23 @@ class CustomerOut:
 
         email_undeliverable = _parse_email_undeliverable(d.pop("email_undeliverable", UNSET))
 
+        def _parse_erased_at(data: object) -> datetime.datetime | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                erased_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return erased_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None | Unset, data)
+
+        erased_at = _parse_erased_at(d.pop("erased_at", UNSET))
+
         def _parse_hold(data: object) -> HoldOut | None | Unset:
             if data is None:
                 return data
@@ -188,6 +238,25 @@ class CustomerOut:
 
         hold = _parse_hold(d.pop("hold", UNSET))
 
+        def _parse_restricted_at(data: object) -> datetime.datetime | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                restricted_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return restricted_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None | Unset, data)
+
+        restricted_at = _parse_restricted_at(d.pop("restricted_at", UNSET))
+
+        stripe_push_pending = d.pop("stripe_push_pending", UNSET)
+
         customer_out = cls(
             created_at=created_at,
             email=email,
@@ -198,7 +267,10 @@ class CustomerOut:
             timezone=timezone,
             autopay_enabled_at=autopay_enabled_at,
             email_undeliverable=email_undeliverable,
+            erased_at=erased_at,
             hold=hold,
+            restricted_at=restricted_at,
+            stripe_push_pending=stripe_push_pending,
         )
 
         customer_out.additional_properties = d

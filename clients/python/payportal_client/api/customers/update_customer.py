@@ -96,7 +96,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: CustomerChanges,
 ) -> Response[CustomerOut | ErrorBody | GatewayError]:
-    """Correct a customer's name or email
+    """Correct a customer's name, email, locale, time zone or external id (pushed to Stripe too)
 
     Args:
         customer_id (str):
@@ -128,7 +128,7 @@ def sync(
     client: AuthenticatedClient | Client,
     body: CustomerChanges,
 ) -> CustomerOut | ErrorBody | GatewayError | None:
-    """Correct a customer's name or email
+    """Correct a customer's name, email, locale, time zone or external id (pushed to Stripe too)
 
     Args:
         customer_id (str):
@@ -155,7 +155,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: CustomerChanges,
 ) -> Response[CustomerOut | ErrorBody | GatewayError]:
-    """Correct a customer's name or email
+    """Correct a customer's name, email, locale, time zone or external id (pushed to Stripe too)
 
     Args:
         customer_id (str):
@@ -185,7 +185,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: CustomerChanges,
 ) -> CustomerOut | ErrorBody | GatewayError | None:
-    """Correct a customer's name or email
+    """Correct a customer's name, email, locale, time zone or external id (pushed to Stripe too)
 
     Args:
         customer_id (str):
