@@ -117,6 +117,9 @@ class Invoice:
     # services.aggregates.tallied; an invoice counted late says what it held before the counters.
     counted_paid: bool = False
     counted_promise_kept: bool = False
+    # When it may be deleted (its TTL): set by the change that first made it final (shared/domain/retention.py),
+    # kept while it stays final, gone once it is reopened.
+    retained_until: datetime | None = None
 
     @property
     def amount_credited(self) -> int:
