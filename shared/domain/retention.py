@@ -58,6 +58,15 @@ class RetentionMarker:
 
 
 @dataclass(frozen=True, slots=True)
+class RetentionSweep:
+    """An invoice partition whose items written before its invoice became final (or was reopened) take its
+    TTL (or lose theirs): `retained_until` None clears."""
+
+    invoice_id: str
+    retained_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerRecords:
     """What the job reads of a customer's records (their by_owner partition) before deciding."""
 

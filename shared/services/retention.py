@@ -16,7 +16,7 @@ from typing import Final, Protocol
 
 from shared.clock import Clock
 from shared.domain import retention
-from shared.domain.retention import CustomerRecords, RetentionMarker, Verdict
+from shared.domain.retention import CustomerRecords, RetentionMarker, RetentionSweep, Verdict
 from shared.schema import DUE_WORK_SHARDS
 from shared.services.erasure import ErasureCause, pseudonymise_customer
 from shared.services.gateway import PaymentGateway
@@ -28,6 +28,12 @@ PAGE: Final = 50
 
 class RetentionStore(Protocol):
     """What the job reads and moves of customers' retention markers (DynamoLedger)."""
+
+    def retention_sweeps_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page: ...
+
+    def sweep_partition(self, sweep: RetentionSweep) -> int: ...
+
+    def finish_sweep(self, sweep: RetentionSweep) -> None: ...
 
     def retention_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page: ...
 
@@ -44,6 +50,7 @@ Pseudonymise = Callable[[str], object]
 
 @dataclass(slots=True)
 class RetentionReport:
+    swept: int = 0  # invoice partitions whose older items took (or lost) their invoice's TTL
     erased: int = 0  # customers pseudonymised
     postponed: int = 0  # a record of theirs is kept longer: looked at again then
     kept: int = 0  # a record still open: the marker is dropped until one is made final again
@@ -58,23 +65,37 @@ def run_retention(
     *,
     out_of_time: Callable[[], bool] = lambda: False,
 ) -> RetentionReport:
-    """One pass over every shard of due markers. Safe to run again at any time: a customer is decided from
-    what is stored, and pseudonymising one already pseudonymised changes nothing."""
+    """The invoice partitions to sweep, then every shard of due markers. Safe to run again at any time: a
+    sweep only ever lengthens a TTL (or clears one under a reopened invoice), a customer is decided from what
+    is stored, and pseudonymising one already pseudonymised changes nothing."""
     now = clock.now()
     report = RetentionReport()
-    for shard in range(DUE_WORK_SHARDS):
-        cursor: str | None = None
-        while True:
-            if out_of_time():
-                report.out_of_time = True
-                return report
-            page = store.retention_due(shard, now, PAGE, cursor)
-            for marker in page.items:
-                _decide(store, pseudonymise, marker, now, report)
-            cursor = page.next_cursor
-            if cursor is None:
-                break
+    for reads, work in (
+        (store.retention_sweeps_due, lambda sweep: _sweep(store, sweep, report)),
+        (store.retention_due, lambda marker: _decide(store, pseudonymise, marker, now, report)),
+    ):
+        for shard in range(DUE_WORK_SHARDS):
+            cursor: str | None = None
+            while True:
+                if out_of_time():
+                    report.out_of_time = True
+                    return report
+                page = reads(shard, now, PAGE, cursor)
+                for item in page.items:
+                    work(item)
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
     return report
+
+
+def _sweep(store: RetentionStore, sweep: RetentionSweep, report: RetentionReport) -> None:
+    try:
+        store.sweep_partition(sweep)
+        store.finish_sweep(sweep)
+        report.swept += 1
+    except Exception as error:
+        report.skipped.append(SkippedItem(kind="invoice", id=sweep.invoice_id, reason=type(error).__name__))
 
 
 def _decide(

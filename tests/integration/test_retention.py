@@ -5,6 +5,7 @@ customers whose records have all expired, once, past a bad item, and leaves the 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,9 +13,12 @@ import pytest
 
 from functions.retention.handler import lambda_handler
 from shared import schema, wiring
+from shared.adapters.dynamodb.codec import serialize
 from shared.clock import FixedClock, use_clock, wall_clock_now
+from shared.domain.invoices import InvoiceStatus
 from shared.domain.retention import DEFAULT_FINANCIAL_DAYS
 from shared.services.balances import open_balances
+from shared.services.ports import Change
 from tests.integration.conftest import Aws
 from tests.integration.helpers import create_customer, create_invoice, operator
 from tests.support import FakeLambdaContext, json_body
@@ -153,7 +157,7 @@ def test_a_customer_with_a_later_record_is_looked_at_again_then(aws: Aws, clock:
     pay_by_cheque(create_invoice(cid)["id"])
     later = create_invoice(cid)
     pay_by_cheque(later["id"])
-    stored = [i for i in aws.items(f"INVOICE#{later['id']}") if i["sk"] == "INVOICE"][0]
+    stored = next(i for i in aws.items(f"INVOICE#{later['id']}") if i["sk"] == "INVOICE")
     longer = int(stored["ttl"]) + 86_400 * 365
     aws.dynamodb.update_item(
         TableName="payportal-test",
@@ -179,9 +183,8 @@ def test_one_bad_customer_never_stops_the_run(aws: Aws, clock: FixedClock) -> No
     good = create_customer(name=NAME, email=EMAIL)["id"]
     pay_by_cheque(create_invoice(good)["id"])
     ghost = dict(marker(aws, good) or {})
-    ghost |= {"pk": "CUSTOMER#cus_ghost", "customer_id": "cus_ghost", "gsi2sk": ghost["gsi2sk"].replace(good, "cus_ghost")}
-    from shared.adapters.dynamodb.codec import serialize
-
+    ghost |= {"pk": "CUSTOMER#cus_ghost", "customer_id": "cus_ghost"}
+    ghost["gsi2sk"] = ghost["gsi2sk"].replace(good, "cus_ghost")
     aws.dynamodb.put_item(TableName="payportal-test", Item=serialize(ghost))
 
     # When the job runs
@@ -191,3 +194,48 @@ def test_one_bad_customer_never_stops_the_run(aws: Aws, clock: FixedClock) -> No
     assert report["erased"] == 1 and report["skipped"] == 1
     assert customer(aws, good)["erased_at"]
     assert marker(aws, "cus_ghost") is not None
+
+
+def test_the_job_stamps_what_earlier_changes_put_under_a_settled_invoice(aws: Aws, clock: FixedClock) -> None:
+    # Given an invoice paid in two cheques: the first (and the audit entries before it) were written while it was
+    # still owed, so they carry no TTL
+    cid = create_customer()["id"]
+    invoice = create_invoice(cid, amount_due=12_500, allow_partial=True)
+    pay_by_cheque(invoice["id"], amount=5_000)
+    pay_by_cheque(invoice["id"], amount=7_500)
+    partition = aws.items(f"INVOICE#{invoice['id']}")
+    ttl = next(i for i in partition if i["sk"] == "INVOICE")["ttl"]
+    assert [i for i in partition if "ttl" not in i]
+
+    # When the retention job runs (the next night)
+    report = run_job_at(clock, wall_clock_now() + timedelta(days=1))
+
+    # Then every financial item in the partition expires with the invoice, and the sweep is done
+    assert report["swept"] == 1 and report["skipped"] == 0
+    partition = aws.items(f"INVOICE#{invoice['id']}")
+    assert partition and all(i["ttl"] == ttl for i in partition), [i["sk"] for i in partition if i.get("ttl") != ttl]
+    again = run_job_at(clock, wall_clock_now() + timedelta(days=1))
+    assert again["swept"] == 0
+
+
+def test_an_invoice_reopened_loses_its_ttl_and_so_do_its_payments(aws: Aws, clock: FixedClock) -> None:
+    # Given a settled invoice whose partition the job stamped
+    cid = create_customer()["id"]
+    invoice = create_invoice(cid, amount_due=12_500)
+    pay_by_cheque(invoice["id"])
+    run_job_at(clock, wall_clock_now() + timedelta(days=1))
+    ledger = wiring.ledger()
+    paid = ledger.get_invoice(invoice["id"])
+    assert paid is not None and paid.retained_until is not None
+
+    # When it is reopened (what a refund owed again or a lost dispute does)
+    reopened = replace(paid, status=InvoiceStatus.PARTIALLY_PAID, amount_reopened=2_000, version=paid.version + 1)
+    ledger.commit(Change(invoice_update=reopened))
+    report = run_job_at(clock, wall_clock_now() + timedelta(days=1))
+
+    # Then nothing under it expires any more (a payment is never deleted under an invoice being collected)
+    assert report["swept"] == 1
+    assert all("ttl" not in i for i in aws.items(f"INVOICE#{invoice['id']}") if not i["sk"].startswith("REMINDER"))
+    # And its customer is kept when their marker comes due
+    assert run_job_at(clock, after_retention())["erased"] == 0
+    assert customer(aws, cid).get("erased_at") is None

@@ -17,7 +17,7 @@ from shared.clock import FixedClock
 from shared.config import ConfigurationError, Settings
 from shared.domain import retention
 from shared.domain.invoices import InvoiceStatus
-from shared.domain.retention import CustomerRecords, RetentionMarker, Verdict
+from shared.domain.retention import CustomerRecords, RetentionMarker, RetentionSweep, Verdict
 from shared.services.ports import Change, Page
 from shared.services.retention import run_retention
 from tests.fakes.records import a_payment, an_invoice
@@ -103,11 +103,14 @@ def test_the_change_that_settles_an_invoice_stamps_its_partition_and_puts_the_cu
 
     # Then every item it puts in the invoice's partition expires 400 days from now, and the marker says so
     expected = {"N": str(items.epoch(NOW + timedelta(days=400)))}
-    in_partition = [i for i in put if i["pk"] == {"S": "INVOICE#inv_1"}]
+    in_partition = [i for i in put if i["pk"] == {"S": "INVOICE#inv_1"} and i["sk"] != {"S": "RETAINSWEEP"}]
     assert in_partition and all(i[schema.TTL_ATTRIBUTE] == expected for i in in_partition)
     [marker] = [i for i in put if i["sk"] == {"S": "RETAIN"}]
     assert marker["pk"] == {"S": "CUSTOMER#cus_1"}
     assert marker["gsi2sk"]["S"].startswith(items.utc_stamp(NOW + timedelta(days=400)))
+    # And a sweep for the retention job, due now, to stamp what earlier changes put there
+    [sweep] = [i for i in put if i["sk"] == {"S": "RETAINSWEEP"}]
+    assert sweep["gsi2pk"]["S"].startswith("RETAINSWEEP#") and sweep["gsi2sk"]["S"].startswith(items.utc_stamp(NOW))
 
 
 def test_an_invoice_final_already_keeps_its_ttl_and_moves_no_marker() -> None:
@@ -125,8 +128,12 @@ def test_an_open_or_reopened_invoice_puts_no_ttl_and_no_marker() -> None:
     reopened = an_invoice(status=InvoiceStatus.PARTIALLY_PAID, amount_paid=6_000, version=4, retained_until=NOW)
     for invoice in (an_invoice(), reopened):
         put = puts(Change(invoice_update=invoice, payment=a_payment(invoice_id=invoice.id)))
-        assert all(schema.TTL_ATTRIBUTE not in i for i in put)
+        assert all(schema.TTL_ATTRIBUTE not in i for i in put if i["sk"] != {"S": "RETAINSWEEP"})
         assert not [i for i in put if i["sk"] == {"S": "RETAIN"}]
+    # And the reopened one (it had a TTL) gets a sweep that clears it from its partition; the open one none
+    sweeps = [i for i in puts(Change(invoice_update=reopened)) if i["sk"] == {"S": "RETAINSWEEP"}]
+    assert len(sweeps) == 1 and "retained_until" not in sweeps[0]
+    assert not [i for i in puts(Change(invoice_update=an_invoice())) if i["sk"] == {"S": "RETAINSWEEP"}]
 
 
 @dataclass
@@ -136,6 +143,15 @@ class StandInStore:
     markers: dict[str, datetime]
     records: dict[str, CustomerRecords]
     broken: set[str] = field(default_factory=set)
+
+    def retention_sweeps_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        return Page(items=[], next_cursor=None)
+
+    def sweep_partition(self, sweep: RetentionSweep) -> int:
+        return 0
+
+    def finish_sweep(self, sweep: RetentionSweep) -> None:
+        return None
 
     def retention_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
         due = sorted(c for c, at in self.markers.items() if at <= until and schema.shard_of(c, 8) == shard)

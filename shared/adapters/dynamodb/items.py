@@ -56,7 +56,7 @@ from shared.domain.records import (
     ReturnKind,
     StripeEventRecord,
 )
-from shared.domain.retention import RetentionMarker, is_final
+from shared.domain.retention import RetentionMarker, RetentionSweep, is_final
 from shared.domain.text import search_text
 
 if TYPE_CHECKING:  # annotations only: the dunning rules load when a policy is read (policy_from)
@@ -423,6 +423,33 @@ def retention_marker_item(customer_id: str, retain_until: datetime) -> dict[str,
         "customer_id": customer_id,
         "retain_until": stamp,
     }
+
+
+RETENTION_SWEEP_SORT: Final = "RETAINSWEEP"
+# Items in an invoice's partition that keep their own, operational TTL (a sweep never touches them).
+OPERATIONAL_IN_INVOICE: Final = ("REMINDEROPENED#", RETENTION_SWEEP_SORT)
+SWEEP_KEPT: Final = timedelta(days=30)  # a sweep the daily job never reached in a month is gone anyway
+
+
+def retention_sweep_key(invoice_id: str) -> Key:
+    return invoice_partition(invoice_id), RETENTION_SWEEP_SORT
+
+
+def retention_sweep_item(sweep: RetentionSweep, now: datetime) -> dict[str, Any]:
+    stamp = utc_stamp(now)
+    return {
+        **key_item(retention_sweep_key(sweep.invoice_id)),
+        **schema.due_work_keys(sweep.invoice_id, stamp, schema.RETENTION_SWEEP_WORK),
+        "type": "retention_sweep",
+        "invoice_id": sweep.invoice_id,
+        "retained_until": utc_stamp(sweep.retained_until) if sweep.retained_until else None,
+        schema.TTL_ATTRIBUTE: epoch(now + SWEEP_KEPT),
+    }
+
+
+def retention_sweep_from(item: dict[str, Any]) -> RetentionSweep:
+    until = item.get("retained_until")
+    return RetentionSweep(invoice_id=item["invoice_id"], retained_until=from_utc_stamp(until) if until else None)
 
 
 def retention_marker_from(item: dict[str, Any]) -> RetentionMarker:

@@ -522,6 +522,62 @@ class DynamoLedger:
         found, next_cursor = self._due(schema.RETENTION_WORK, shard, until, limit, cursor)
         return Page(items=[items.retention_marker_from(i) for i in found], next_cursor=next_cursor)
 
+    def retention_sweeps_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        """One page of invoice partitions to sweep (made final or reopened), from the due_work index."""
+        found, next_cursor = self._due(schema.RETENTION_SWEEP_WORK, shard, until, limit, cursor)
+        return Page(items=[items.retention_sweep_from(i) for i in found], next_cursor=next_cursor)
+
+    def sweep_partition(self, sweep: retention.RetentionSweep) -> int:
+        """The invoice's TTL set on every item of its partition with none or an earlier one (or, for a reopened
+        invoice, cleared from them), operational items left as they are; how many items changed. Each update is
+        conditional, so a sweep run twice, or racing a change, never shortens what a later change set."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ProjectionExpression": "pk, sk",
+            "ExpressionAttributeValues": {":pk": {"S": items.invoice_partition(sweep.invoice_id)}},
+        }
+        changed = 0
+        while True:
+            page = self._db.query(**request)
+            for key in page.get("Items", []):
+                if not key["sk"]["S"].startswith(items.OPERATIONAL_IN_INVOICE):
+                    changed += self._sweep_one(key, sweep.retained_until)
+            if "LastEvaluatedKey" not in page:
+                return changed
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _sweep_one(self, key: dict[str, Any], retained_until: datetime | None) -> int:
+        names = {"#ttl": schema.TTL_ATTRIBUTE}
+        if retained_until is None:
+            update: dict[str, Any] = {
+                "UpdateExpression": "REMOVE #ttl",
+                "ConditionExpression": "attribute_exists(pk) AND attribute_exists(#ttl)",
+            }
+        else:
+            update = {
+                "UpdateExpression": "SET #ttl = :ttl",
+                "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(#ttl) OR #ttl < :ttl)",
+                "ExpressionAttributeValues": {":ttl": {"N": str(items.epoch(retained_until))}},
+            }
+        try:
+            self._db.update_item(TableName=self._table, Key=key, ExpressionAttributeNames=names, **update)
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return 0
+        return 1
+
+    def finish_sweep(self, sweep: retention.RetentionSweep) -> None:
+        """The sweep item gone, unless a later change put another (the invoice reopened or made final again)."""
+        key = items.key_item(items.retention_sweep_key(sweep.invoice_id))
+        seen = items.utc_stamp(sweep.retained_until) if sweep.retained_until else None
+        condition = (
+            {"ConditionExpression": "retained_until = :seen", "ExpressionAttributeValues": {":seen": {"S": seen}}}
+            if seen
+            else {"ConditionExpression": "attribute_not_exists(retained_until)"}
+        )
+        with contextlib.suppress(self._db.exceptions.ConditionalCheckFailedException):
+            self._db.delete_item(TableName=self._table, Key=serialize(key), **condition)
+
     def customer_records(self, customer_id: str) -> retention.CustomerRecords:
         """The customer's invoices (final ones carry a TTL) and recurring charges, from their by_owner partition
         (keys and three attributes each, a few hundred bytes per record)."""

@@ -312,11 +312,17 @@ def retention_writes(change: Change, writes: list[Write], table: str, now: datet
     """When the change leaves its invoice final: the invoice's TTL (`days` from now if this change makes it
     final, else the one it has) on every item the change puts in its partition that has none (an operational
     item keeps its own, shorter one); and, when it is newly final, the customer's retention marker put at that
-    expiry. Commits happen in wall-clock order, so the marker only ever moves later (the retention job checks
-    the customer's invoices before acting, in case the configured period was shortened since)."""
+    expiry and a sweep for the retention job to stamp what earlier changes put there. Commits happen in
+    wall-clock order, so the marker only ever moves later (the retention job checks the customer's invoices
+    before acting, in case the configured period was shortened since). A change reopening an invoice that had
+    a TTL puts a sweep that clears it from the partition (a payment is never deleted under an open invoice)."""
     invoice = change.invoice_update or change.new_invoice
-    if invoice is None or not retention.is_final(invoice):
+    if invoice is None:
         return []
+    if not retention.is_final(invoice):
+        if invoice.retained_until is None:
+            return []
+        return [_put(items.retention_sweep_item(retention.RetentionSweep(invoice.id, None), now), table)]
     newly_final = invoice.retained_until is None
     expires = invoice.retained_until or retention.financial_expiry(now, days)
     partition = items.invoice_partition(invoice.id)
@@ -326,8 +332,12 @@ def retention_writes(change: Change, writes: list[Write], table: str, now: datet
             item.setdefault(schema.TTL_ATTRIBUTE, {"N": str(items.epoch(expires))})
     if not newly_final:
         return []
-    marker = serialize(items.retention_marker_item(invoice.customer_id, expires))
-    return [Write({"Put": {"TableName": table, "Item": marker}}, None)]
+    sweep = items.retention_sweep_item(retention.RetentionSweep(invoice.id, expires), now)
+    return [_put(items.retention_marker_item(invoice.customer_id, expires), table), _put(sweep, table)]
+
+
+def _put(item: dict[str, Any], table: str) -> Write:
+    return Write({"Put": {"TableName": table, "Item": serialize(item)}}, None)
 
 
 COMMIT_ATTRIBUTE: Final = "commit"  # on every item a transaction puts: the token of that transaction
