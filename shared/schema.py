@@ -24,6 +24,8 @@ One table, generic keys, entity prefixes. Items and their keys:
 | counter (tally) | TALLY#{scope}              | {bucket}              |                                       |
 | snapshot        | SNAPSHOT#{kind}            | {YYYY-MM-DD}          |                                       |
 | console session | CONSOLESESSION#{sha256(id)}| CONSOLESESSION        |                                       |
+| retention mark  | CUSTOMER#{customer_id}     | RETAIN                |                                       |
+| retention sweep | INVOICE#{invoice_id}       | RETAINSWEEP           |                                       |
 
 Stripe events waiting on an operator (failed, flagged) also carry gsi2 keys `STRIPE_EVENT#{outcome}` /
 `{received}#{event_id}`.
