@@ -143,8 +143,17 @@ def test_the_job_pseudonymises_exactly_the_customers_whose_records_all_expired(a
     erasures = [a for a in audit if a.get("action") == "customer.erased"]
     assert erasures and all(a["actor"] == "scheduler" for a in erasures)
     assert EMAIL not in str(audit)
-    # And the open balance is what it was (the open invoice is still owed)
+    # And the open balance is what it was (the open invoice is still owed), also once DynamoDB's TTL has deleted
+    # the expired invoices and everything under them
     assert open_balances(wiring.ledger()) == balances_before
+    tallies = aws.items("TALLY#")
+    expired = [i for i in aws.items("INVOICE#") if int(i.get("ttl", 2**40)) < after_retention().timestamp()]
+    assert expired
+    for item in expired:
+        aws.dynamodb.delete_item(TableName="payportal-test", Key={"pk": {"S": item["pk"]}, "sk": {"S": item["sk"]}})
+    assert open_balances(wiring.ledger()) == balances_before
+    assert aws.items("TALLY#") == tallies
+    assert [i["sk"] for i in aws.items("INVOICE#") if i["sk"] == "INVOICE"] == ["INVOICE"]  # the open one
 
     # When the job runs again, it finds nothing to do
     again = run_job_at(clock, after_retention())
