@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -89,7 +90,7 @@ def test_the_retention_period_defaults_to_ten_years() -> None:
     assert settings.financial_retention_days == 3653
 
 
-def puts(change: Change, days: int = 3653) -> list[dict[str, object]]:
+def puts(change: Change, days: int = 3653) -> list[dict[str, Any]]:
     writes = planned_writes(change, "t", NOW, days)
     return [w.request["Put"]["Item"] for w in writes if "Put" in w.request]
 
