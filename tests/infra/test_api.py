@@ -118,4 +118,6 @@ def test_api_gateway_may_invoke_each_http_function_through_this_api_only(synthes
     targets = sorted(find_refs(p["FunctionName"], "Fn::GetAtt")[0][0] for p in by_api)
     assert len(targets) == len(set(targets)) == len({route.function for route in ROUTES})
     assert all({"Ref": api_id} in find_refs(p["SourceArn"], "Ref") or api_id in str(p["SourceArn"]) for p in by_api)
-    assert len(synthesized.template.to_json()["Resources"]) < 450
+    # dev is at 452 with the retention function (its role, policy, logs, schedule, schedule role and policy, and
+    # three alarms: 10 resources); prod has a few more
+    assert len(synthesized.template.to_json()["Resources"]) < 460
