@@ -143,6 +143,11 @@ def test_the_job_pseudonymises_exactly_the_customers_whose_records_all_expired(a
     erasures = [a for a in audit if a.get("action") == "customer.erased"]
     assert erasures and all(a["actor"] == "scheduler" for a in erasures)
     assert EMAIL not in str(audit)
+    aws.domain_events()  # what was published before
+    aws.drain_outbox()
+    erased_events = [e["detail"] for e in aws.domain_events() if e["detail-type"] == "customer.erased"]
+    assert sorted(e["customer_id"] for e in erased_events) == sorted([gone, voided])
+    assert {e["cause"] for e in erased_events} == {"retention"}
     # And the open balance is what it was (the open invoice is still owed), also once DynamoDB's TTL has deleted
     # the expired invoices and everything under them
     assert open_balances(wiring.ledger()) == balances_before
