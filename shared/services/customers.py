@@ -157,10 +157,8 @@ def update_customer(
         return customer
     pushes = customer.stripe_customer_id is not None and _stripe_view(updated) != _stripe_view(customer)
     updated = replace(updated, version=customer.version + 1, stripe_push_pending=pushes or customer.stripe_push_pending)
-    details = {
-        "fields": changes.fields(),
-        "changes": what_changed(customer, updated, redacted=("email", "stripe_push_pending")),
-    }
+    moved = what_changed(customer, updated, redacted=("email",))
+    details = {"fields": changes.fields(), "changes": {k: v for k, v in moved.items() if k != "stripe_push_pending"}}
     audit = AuditEntry(
         subject=AuditSubject.CUSTOMER,
         subject_id=customer.id,
@@ -169,8 +167,7 @@ def update_customer(
         at=now,
         details=details,
     )
-    new_id = updated.external_id if updated.external_id != customer.external_id else None
-    claimed = updated if new_id is not None else None
+    claimed = updated if updated.external_id not in (None, customer.external_id) else None
     try:
         ledger.commit(Change(customer_update=updated, claimed_external_id=claimed, audit=[audit]))
     except ChangeRejected as rejected:
@@ -224,6 +221,7 @@ def place_customer_hold(
 ) -> Customer:
     """Pause reminders for every invoice of the customer (bankruptcy, a dispute handled by phone...)."""
     customer = get_customer(ledger, customer_id)
+    _not_erased(customer)
     now = clock.now()
     if until is not None and until <= now:
         raise InvalidHold("until must be in the future", field="until")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.clock import Clock
 from shared.domain.dunning import DunningPolicy, due_reminder, uncollectible_at
-from shared.domain.errors import ConcurrentUpdate, InvalidHold, InvalidStateTransition, NotFound
+from shared.domain.errors import ConcurrentUpdate, CustomerErased, InvalidHold, InvalidStateTransition, NotFound
 from shared.domain.invoices import (
     Hold,
     Invoice,
@@ -117,6 +117,8 @@ def invoice_creation(
     customer = ledger.get_customer(request.customer_id)
     if customer is None:
         raise NotFound(f"no customer {request.customer_id}", field="customer_id")
+    if customer.erased_at is not None:
+        raise CustomerErased(f"customer {customer.id} was erased: nothing more is billed to them", field="customer_id")
     now = clock.now()
     invoice = Invoice(
         id=invoice_id or new_id("inv"),

@@ -19,6 +19,7 @@ from shared.domain.errors import (
     AmountNotChargeable,
     ConcurrentUpdate,
     CurrencyNotChargeable,
+    CustomerErased,
     InvalidStateTransition,
     NotFound,
 )
@@ -89,6 +90,8 @@ def create_recurring(
 ) -> RecurringCharge:
     check_chargeable(request.amount, request.currency, field="amount")  # refused now, not at each period
     customer = get_customer(ledger, request.customer_id)
+    if customer.erased_at is not None:
+        raise CustomerErased(f"customer {customer.id} was erased: nothing more is billed to them", field="customer_id")
     now = clock.now()
     charge = RecurringCharge(
         id=recurring_id or new_id("rec"),

@@ -173,7 +173,7 @@ def test_erasing_an_unknown_customer_is_a_404(aws: Aws) -> None:
     assert _erase("cust_nope")["statusCode"] == 404
 
 
-def test_an_erased_customer_cannot_be_corrected_or_restricted(aws: Aws) -> None:
+def test_an_erased_customer_cannot_be_corrected_restricted_held_or_billed(aws: Aws) -> None:
     customer = create_customer(name=NAME, email=EMAIL)
     _erase(customer["id"])
     path, resource, params = _customer_path(customer["id"])
@@ -182,6 +182,14 @@ def test_an_erased_customer_cannot_be_corrected_or_restricted(aws: Aws) -> None:
     path, resource, params = _customer_path(customer["id"], "/restriction")
     restricted = operator("POST", path, resource, params, headers={"Idempotency-Key": "r1"})
     assert restricted["statusCode"] == 409
+    path, resource, params = _customer_path(customer["id"], "/hold")
+    assert operator("POST", path, resource, params, body={"reason": f"{NAME} again"})["statusCode"] == 409
+    billed = operator(
+        "POST", "/v1/invoices", "/v1/invoices", headers={"Idempotency-Key": "inv-after"},
+        body={"customer_id": customer["id"], "number": "INV-AFTER", "currency": "USD", "amount_due": 100,
+              "due_date": "2027-01-01"},
+    )  # fmt: skip
+    assert billed["statusCode"] == 409 and json_body(billed)["error"]["code"] == "customer_erased"
 
 
 def _stripe_customer(stripe_url: str, stripe_customer_id: str) -> tuple[int, dict[str, Any]]:
