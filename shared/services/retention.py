@@ -82,7 +82,10 @@ def run_retention(
                     return report
                 page = reads(shard, now, PAGE, cursor)
                 for item in page.items:
-                    work(item)
+                    if isinstance(item, SkippedItem):  # a marker or sweep that does not read: left, reported
+                        report.skipped.append(item)
+                    else:
+                        work(item)
                 cursor = page.next_cursor
                 if cursor is None:
                     break

@@ -253,3 +253,21 @@ def test_an_invoice_reopened_loses_its_ttl_and_so_do_its_payments(aws: Aws, cloc
     # And its customer is kept when their marker comes due
     assert run_job_at(clock, after_retention())["erased"] == 0
     assert customer(aws, cid).get("erased_at") is None
+
+
+def test_a_marker_that_does_not_read_is_reported_and_the_run_goes_on(aws: Aws, clock: FixedClock) -> None:
+    # Given a customer due for pseudonymisation and, in the same index partition, a marker written by hand
+    # with a retain-until that is no instant
+    good = create_customer(name=NAME, email=EMAIL)["id"]
+    pay_by_cheque(create_invoice(good)["id"])
+    broken = dict(marker(aws, good) or {})
+    broken |= {"pk": "CUSTOMER#cus_broken", "customer_id": "cus_broken", "retain_until": "soon"}
+    broken["gsi2sk"] = broken["gsi2sk"].replace(good, "cus_broken")
+    aws.dynamodb.put_item(TableName="payportal-test", Item=serialize(broken))
+
+    # When the job runs
+    report = run_job_at(clock, after_retention())
+
+    # Then the good customer is pseudonymised and the broken marker is reported, by its key only
+    assert report["erased"] == 1 and report["skipped"] == 1
+    assert customer(aws, good)["erased_at"]

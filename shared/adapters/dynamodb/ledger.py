@@ -520,12 +520,12 @@ class DynamoLedger:
     def retention_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
         """One page of customers' retention markers whose time has passed, from the due_work index."""
         found, next_cursor = self._due(schema.RETENTION_WORK, shard, until, limit, cursor)
-        return Page(items=[items.retention_marker_from(i) for i in found], next_cursor=next_cursor)
+        return Page(items=_each_read(found, "retention", items.retention_marker_from), next_cursor=next_cursor)
 
     def retention_sweeps_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
         """One page of invoice partitions to sweep (made final or reopened), from the due_work index."""
         found, next_cursor = self._due(schema.RETENTION_SWEEP_WORK, shard, until, limit, cursor)
-        return Page(items=[items.retention_sweep_from(i) for i in found], next_cursor=next_cursor)
+        return Page(items=_each_read(found, "retention_sweep", items.retention_sweep_from), next_cursor=next_cursor)
 
     def sweep_partition(self, sweep: retention.RetentionSweep) -> int:
         """The invoice's TTL set on every item of its partition with none or an earlier one (or, for a reopened
