@@ -3,7 +3,7 @@
     payportal stripe setup                 [--stage dev] [--region R] [--url API_URL] [--api-key-stdin]
     payportal stripe rotate-webhook-secret [--stage dev] [--region R] [--url API_URL] [--api-key-stdin]
     payportal stripe finish-rotation       [--stage dev] [--region R] [--api-key-stdin]
-    payportal jobs run {reminders,charges,balances,reconcile,digest} [--stage dev] [--region R]
+    payportal jobs run {reminders,charges,balances,reconcile,digest,retention} [--stage dev] [--region R]
     payportal outbox redrive               [--stage dev] [--region R] [--older-than-minutes 10] [--dry-run]
     payportal lists backfill               [--stage dev] [--region R] [--dry-run]
     payportal reports backfill             [--stage dev] [--region R] [--dry-run]

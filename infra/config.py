@@ -30,6 +30,8 @@ Context keys (defaults in cdk.json, override with `cdk synth -c key=value`):
 | payportal:auditTrailDays       | days the trail's log files are kept (default 400)              |
 | payportal:tableDataEvents      | `true`: the trail also records every read and write of the     |
 |                                | table (data events, billed per event); default false           |
+| payportal:financialRetentionDays | days financial records are kept once final (365-36500;       |
+|                                | default 3653, 10 years); customers until their last one goes   |
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from aws_cdk import RemovalPolicy, aws_logs
 from constructs import Node
 
 from shared.config import BRANDING_DIR
+from shared.domain import retention
 
 CONTEXT_STAGE: Final = "stage"
 CONTEXT_SES_SENDER: Final = "payportal:sesSender"
@@ -68,6 +71,8 @@ CONTEXT_DIGEST_TIMEZONE: Final = "payportal:digestTimezone"
 CONTEXT_AUDIT_TRAIL: Final = "payportal:auditTrail"
 CONTEXT_AUDIT_TRAIL_DAYS: Final = "payportal:auditTrailDays"
 CONTEXT_TABLE_DATA_EVENTS: Final = "payportal:tableDataEvents"
+# Days financial records are kept once final (shared/domain/retention.py; docs/security.md section 2).
+CONTEXT_FINANCIAL_RETENTION_DAYS: Final = "payportal:financialRetentionDays"
 DEFAULT_AUDIT_TRAIL_DAYS: Final = 400  # over a year: PCI DSS keeps audit history 12 months
 DEFAULT_DIGEST_HOUR: Final = 7
 
@@ -102,6 +107,7 @@ class StageConfig:
     audit_trail: bool = True
     audit_trail_days: int = DEFAULT_AUDIT_TRAIL_DAYS
     table_data_events: bool = False
+    financial_retention_days: int = retention.DEFAULT_FINANCIAL_DAYS
 
     @classmethod
     def from_context(cls, node: Node) -> StageConfig:
@@ -139,6 +145,10 @@ class StageConfig:
             raise InvalidContextError(f"context {CONTEXT_RESERVED_CONCURRENCY!r} must be true or false")
         recipients, hour, timezone = _digest(value)
         trail, trail_days, data_events = _audit_trail(value)
+        try:
+            financial_days = retention.financial_days_from(value(CONTEXT_FINANCIAL_RETENTION_DAYS))
+        except ValueError as error:
+            raise InvalidContextError(f"context {CONTEXT_FINANCIAL_RETENTION_DAYS!r}: {error}") from None
         logo = value(CONTEXT_BUSINESS_LOGO)
         if logo and (Path(logo).name != logo or not logo.lower().endswith(LOGO_SUFFIXES)):
             raise InvalidContextError(
@@ -168,6 +178,7 @@ class StageConfig:
             audit_trail=trail,
             audit_trail_days=trail_days,
             table_data_events=data_events,
+            financial_retention_days=financial_days,
         )
 
     @property

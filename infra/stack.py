@@ -14,6 +14,7 @@ Each construct owns one concern; this stack wires them and decides who may do wh
 | balances     | balances index |                |          |                 | schedule DLQ |
 | reconcile    | read/write, due index | GetSecretValue |          |                 | schedule DLQ |
 | digest       | read, due + lists index, Put |    |          |                 | schedule DLQ |
+| retention    | read/write, due + by_owner index | GetSecretValue |  |             | schedule DLQ |
 | imports      | Get, Put, Update |              |          |                 | imports queue + DLQ |
 | webhook_delivery | Get, Query, Put |            |          |                 | queue + DLQ (deliveries) |
 
@@ -85,7 +86,7 @@ OPERATOR_API_FUNCTION: Final = "operator_api"
 # console: recording a payment received outside Stripe closes the invoice's open Checkout Session at Stripe.
 # account: autopay turned on from the account opens Checkout in setup mode.
 STRIPE_FUNCTIONS: Final = (
-    "checkout", "webhooks", "operator_api", "charges", "outbox", "reconcile", "console", "account",
+    "checkout", "webhooks", "operator_api", "charges", "outbox", "reconcile", "console", "account", "retention",
 )  # fmt: skip
 
 TAGS: Final = {"project": "payportal"}
@@ -186,6 +187,19 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
     ),
+    # The retention job: due markers (due_work index) and each customer's records (by_owner index); the marker moved
+    # or dropped (a conditional PutItem, DeleteItem); the pseudonymisation (pseudonymise_customer): the customer,
+    # invoices and recurring charges read (GetItem, by_owner), each redacted through the ledger (TransactWriteItems
+    # of Puts, BatchGetItem to recognise its own commit), audit entries redacted (Query of their partitions,
+    # UpdateItem), the old external id released (DeleteItem).
+    "retention": (
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+    ),
     # The morning digest: counters (Query of their partitions, BatchGetItem of a day's), yesterday's snapshot and
     # the policy (GetItem), Stripe events to review (due_work index), the owed list (lists index: invoices about
     # to be written off), one Put of its outbox message.
@@ -222,6 +236,7 @@ INDEX_READERS: dict[str, tuple[str, ...]] = {
     "balances": (schema.OPEN_BALANCES_INDEX,),
     "reconcile": (schema.DUE_WORK_INDEX,),  # pending payments, open sessions, charges in flight, when overdue
     "digest": (schema.DUE_WORK_INDEX, schema.LISTS_INDEX),  # Stripe events to review; the owed list (write-offs)
+    "retention": (schema.DUE_WORK_INDEX, schema.BY_OWNER_INDEX),  # markers due; a customer's records
 }
 # Functions that read an index and never the table itself.
 INDEX_ONLY: Final = frozenset[str]()

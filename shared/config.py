@@ -29,6 +29,7 @@ Environment variables (CDK sets them in AWS; the local stack sets them for `make
 | PAYPORTAL_CONSOLE_CLIENT_ID      | the console's Cognito app client (the console function only)   |
 | PAYPORTAL_CONSOLE_USER_POOL_ID   | the console's Cognito user pool, for its Users page (the console function only) |
 | PAYPORTAL_WEBHOOKS_QUEUE_URL     | SQS queue of outbound webhook deliveries (the delivery function) |
+| PAYPORTAL_FINANCIAL_RETENTION_DAYS | days financial records are kept once final (default 3653: 10 years) |
 | PAYPORTAL_LOCAL_STACK            | "1" only on the local stack: webhooks may go to http://127.0.0.1 |
 """
 
@@ -38,6 +39,8 @@ import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+from shared.domain import retention
 
 # The business's logo (PAYPORTAL_BUSINESS_LOGO) is a file here, shipped with shared/ in every function's code.
 BRANDING_DIR = Path(__file__).parent / "branding"
@@ -75,6 +78,7 @@ class Settings:
     imports_bucket: str | None = None
     webhooks_queue_url: str | None = None
     local_stack: bool = False
+    financial_retention_days: int = retention.DEFAULT_FINANCIAL_DAYS
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -119,7 +123,15 @@ class Settings:
             imports_bucket=env.get("PAYPORTAL_IMPORTS_BUCKET") or None,
             webhooks_queue_url=env.get("PAYPORTAL_WEBHOOKS_QUEUE_URL") or None,
             local_stack=env.get("PAYPORTAL_LOCAL_STACK", "").strip() == "1",
+            financial_retention_days=_retention_days(env.get("PAYPORTAL_FINANCIAL_RETENTION_DAYS")),
         )
+
+
+def _retention_days(raw: str | None) -> int:
+    try:
+        return retention.financial_days_from(raw)
+    except ValueError as error:
+        raise ConfigurationError(f"PAYPORTAL_FINANCIAL_RETENTION_DAYS: {error}") from None
 
 
 def _days(raw: str, name: str) -> tuple[int, ...]:

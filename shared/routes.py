@@ -192,4 +192,6 @@ SCHEDULED_FUNCTIONS: Final = {
     # Daily at payportal:digestHour (default 7) in payportal:digestTimezone: infra/components/scheduling.py
     # builds the expression from the context; this is what it is with the defaults.
     "digest": "cron(0 7 * * ? *)",
+    # Daily, at night (UTC): customers whose records have all outlived their retention are pseudonymised.
+    "retention": "cron(30 3 * * ? *)",
 }

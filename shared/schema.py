@@ -27,6 +27,8 @@ One table, generic keys, entity prefixes. Items and their keys:
 | email sent      | CUSTOMER#{customer_id}     | EMAILSENT#{at}#{msg}  |                                       |
 | export link     | EXPORTLINK#{sha256(token)} | EXPORTLINK            |                                       |
 | incident notice | INCIDENT#{incident_id}     | NOTICE#{customer_id}  |                                       |
+| retention mark  | CUSTOMER#{customer_id}     | RETAIN                |                                       |
+| retention sweep | INVOICE#{invoice_id}       | RETAINSWEEP           |                                       |
 
 Stripe events waiting on an operator (failed, flagged) also carry gsi2 keys `STRIPE_EVENT#{outcome}` /
 `{received}#{event_id}`.
@@ -37,7 +39,11 @@ kind `DUE` for invoices' reminders, `CHARGE` for plans' charges, `RECUR` for rec
 more reconciliation looks at once their time has passed with no event recorded: `OPENCHECKOUT` for an
 invoice's open Checkout Session (its `OPEN_CHECKOUT` item, at the session's expiry plus a grace) and
 `CHARGEOUT` for a plan whose installment charge was created and has no outcome (instead of `CHARGE`: the
-charge run has nothing to do for it until its webhook lands).
+charge run has nothing to do for it until its webhook lands). A customer's retention marker (`CUSTOMER#{id}` /
+`RETAIN`, put in the transaction that makes one of their invoices final) sits in `RETAIN#{shard}` /
+`{retain_until}#{customer_id}`: the retention job reads the markers whose time has passed. An invoice made final
+(or reopened) also gets a sweep item (`INVOICE#{id}` / `RETAINSWEEP`, in `RETAINSWEEP#{shard}`): the job then
+sets (or clears) the TTL on what earlier changes put in its partition.
 
 Invoices still being collected (open or partially paid, something owed) also carry gsi3 keys
 `OPEN#{shard}` / `{currency}#{id}` and `amount_open`: the open_balances index projects only those (and the
@@ -169,6 +175,8 @@ PENDING_PAYMENT_WORK: Final = "PENDINGPAY"  # bank debits to look at again at St
 OPEN_CHECKOUT_WORK: Final = "OPENCHECKOUT"  # Checkout Sessions open past their expiry (functions/reconcile)
 REMINDER_EMAIL_WORK: Final = "REMINDEREMAIL"  # reminders sent whose run died before emailing them (functions/reminders)
 CHARGE_OUTCOME_WORK: Final = "CHARGEOUT"  # installment charges created, no outcome yet (functions/reconcile)
+RETENTION_WORK: Final = "RETAIN"  # customers' retain-until, the retention job acts on (functions/retention)
+RETENTION_SWEEP_WORK: Final = "RETAINSWEEP"  # invoice partitions whose TTLs to set or clear (functions/retention)
 
 
 # Kept Stripe events: all of them in one by_owner partition, newest first by when they were received (a

@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 
 @cache
 def ledger() -> DynamoLedger:
-    return DynamoLedger(client("dynamodb"), settings().table_name)
+    return DynamoLedger(client("dynamodb"), settings().table_name, settings().financial_retention_days)
 
 
 def stripe_credentials() -> StripeCredentials:

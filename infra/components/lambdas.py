@@ -68,6 +68,8 @@ TIMEOUT_SECONDS: Final[Mapping[str, int]] = {
     "balances": 120,  # 8 index partitions of a key and two numbers per open invoice: seconds per million
     "reconcile": 900,  # pages of Stripe's events at a paced rate; it stops reading 20 s before this
     "digest": 60,  # a few hundred counter items and at most 8 x 20 pages of due work
+    # customers whose retention ended today: a handful a day, each a few Stripe calls and a transaction per record
+    "retention": 300,
     # one chunk of 250 rows, a few DynamoDB requests each (benchmarks/imports.py); or the check of an uploaded file
     # of up to 100,000 rows, its 400 chunks kept and queued (about 10 s on one core here)
     "imports": 120,
@@ -92,6 +94,7 @@ ENV_SES_CONFIGURATION_SET: Final = "PAYPORTAL_SES_CONFIGURATION_SET"
 ENV_REMINDERS_QUEUE_URL: Final = "PAYPORTAL_REMINDERS_QUEUE_URL"
 ENV_DIGEST_RECIPIENTS: Final = "PAYPORTAL_DIGEST_RECIPIENTS"
 ENV_DIGEST_TIMEZONE: Final = "PAYPORTAL_DIGEST_TIMEZONE"
+ENV_FINANCIAL_RETENTION_DAYS: Final = "PAYPORTAL_FINANCIAL_RETENTION_DAYS"
 
 
 def metrics_namespace_for(stage: str) -> str:
@@ -148,6 +151,8 @@ class Lambdas(Construct):
             ENV_STRIPE_SECRET_ID: stripe_secret_id,
             ENV_BUSINESS_NAME: config.business_name,
             ENV_SES_CONFIGURATION_SET: ses_configuration_set,
+            # Every function may commit the change that makes an invoice final, which stamps its retention TTL.
+            ENV_FINANCIAL_RETENTION_DAYS: str(config.financial_retention_days),
             "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace_for(config.stage),
             "POWERTOOLS_LOG_LEVEL": POWERTOOLS_LOG_LEVEL,
         }

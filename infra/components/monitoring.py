@@ -47,7 +47,8 @@ RECONCILE_CURSOR_LAG: Final = Duration.days(25)  # Stripe's event list reaches b
 RECONCILE_DRIFT_AGE: Final = Duration.hours(24)  # drift reconciliation could not settle by itself
 SCHEDULE_SILENCE: Final = Duration.hours(3)  # an hourly schedule that has not run for this long stopped
 # Jobs that do not run hourly, and how long without a run means their schedule stopped.
-SILENCE_BY_JOB: Final = {"digest": Duration.hours(26)}  # daily; a day and a daylight-saving hour, and a margin
+# daily: a day and a daylight-saving hour, and a margin
+SILENCE_BY_JOB: Final = {"digest": Duration.hours(26), "retention": Duration.hours(26)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -117,6 +117,10 @@ class Invoice:
     # services.aggregates.tallied; an invoice counted late says what it held before the counters.
     counted_paid: bool = False
     counted_promise_kept: bool = False
+    # When it may be deleted (its TTL): set by the change that first made it final (shared/domain/retention.py),
+    # kept while it stays final, gone once it is reopened. Storage's bookkeeping, not what the invoice says: two
+    # invoices differing only in it are equal (the in-memory ledger keeps none).
+    retained_until: datetime | None = field(default=None, compare=False)
 
     @property
     def amount_credited(self) -> int:

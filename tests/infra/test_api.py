@@ -118,4 +118,8 @@ def test_api_gateway_may_invoke_each_http_function_through_this_api_only(synthes
     targets = sorted(find_refs(p["FunctionName"], "Fn::GetAtt")[0][0] for p in by_api)
     assert len(targets) == len(set(targets)) == len({route.function for route in ROUTES})
     assert all({"Ref": api_id} in find_refs(p["SourceArn"], "Ref") or api_id in str(p["SourceArn"]) for p in by_api)
-    assert len(synthesized.template.to_json()["Resources"]) < 450
+    # CloudFormation takes 500 resources a stack. dev is at 463 with the retention function (10 resources: its
+    # role, policy, logs, schedule, schedule role and policy, three alarms) and the data-protection routes (each
+    # route a resource and a method); prod has a few more. Past this guard, fold a job into an existing function
+    # or move the API's methods to a nested stack before adding more.
+    assert len(synthesized.template.to_json()["Resources"]) < 475

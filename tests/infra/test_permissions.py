@@ -94,6 +94,20 @@ EXPECTED_ACTIONS = {
     | FUNCTION_DLQ,
     # Counters, the snapshot and policy, the due_work index, one Put of its outbox message; failed runs to the DLQ.
     "digest": LOGS | XRAY | READ_ONE | READ_MANY | QUERY | PUT | KEY | FUNCTION_DLQ,
+    # Due retention markers (due_work) and each customer's records (by_owner); the marker moved or dropped; the
+    # pseudonymisation through the ledger (Puts, audit redaction Updates, the external id's Delete); the Stripe
+    # secret: their Stripe customer's cards detached and the customer deleted.
+    "retention": LOGS
+    | XRAY
+    | READ_ONE
+    | READ_MANY
+    | QUERY
+    | PUT
+    | UPDATE
+    | DELETE
+    | KEY
+    | STRIPE_SECRET
+    | FUNCTION_DLQ,
     # The customer an SES event names, one TransactWriteItems of Puts to mark the address; failures to its DLQ.
     "email_feedback": LOGS | XRAY | READ_ONE | READ_MANY | PUT | KEY | DLQ,
     # Sessions and pages over the table and the due_work index; of Cognito only the Users page's admin calls on
@@ -222,7 +236,7 @@ def test_outbox_sends_only_from_the_sender_identity_and_publishes_only_to_the_bu
 
 def test_the_stripe_secret_is_readable_only_as_that_one_secret(synthesized: Synthesized) -> None:
     secret_id = synthesized.logical_id(synthesized.stack.stripe_secret.secret)
-    for name in ("checkout", "webhooks", "operator_api", "charges", "reconcile", "console", "account"):
+    for name in ("checkout", "webhooks", "operator_api", "charges", "reconcile", "console", "account", "retention"):
         [read] = [
             s for s in statements_of(synthesized, name) if "secretsmanager:GetSecretValue" in as_list(s["Action"])
         ]
@@ -239,6 +253,7 @@ INDEXES = {
     "digest": ("due_work", "lists"),  # Stripe events to review (due_work); invoices about to be written off (lists)
     "console": ("by_owner", "due_work", "lists"),
     "account": ("by_owner", "lists"),  # a customer's invoices and payments (by_owner); an address's customers (lists)
+    "retention": ("by_owner", "due_work"),  # a customer's records (by_owner); retention markers due (due_work)
 }
 
 
@@ -255,6 +270,7 @@ INDEXES = {
         "digest",
         "console",
         "account",
+        "retention",
     ],
 )
 def test_each_index_is_queried_only_by_the_function_that_needs_it(synthesized: Synthesized, name: str) -> None:

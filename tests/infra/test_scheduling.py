@@ -109,3 +109,25 @@ def test_the_digest_runs_daily_at_the_local_hour_and_zone_the_context_sets() -> 
 def test_a_digest_setting_that_cannot_work_fails_the_synth(context: dict[str, str]) -> None:
     with pytest.raises(InvalidContextError):
         synthesize(**context)
+
+
+def test_the_retention_job_runs_daily_and_every_function_gets_the_configured_period() -> None:
+    synthesized = synthesize(**{"payportal:financialRetentionDays": "2557"})
+    stack = synthesized.stack
+    function_id = synthesized.logical_id(stack.lambdas.functions["retention"])
+    [schedule] = [
+        s
+        for s in synthesized.resources("AWS::Scheduler::Schedule").values()
+        if s["Properties"]["Target"]["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    ]
+    assert schedule["Properties"]["ScheduleExpression"] == "cron(30 3 * * ? *)"
+    # Any function may commit the change that makes an invoice final, which stamps its TTL from this period
+    for function in stack.lambdas.functions.values():
+        variables = synthesized.resource(function)["Properties"]["Environment"]["Variables"]
+        assert variables["PAYPORTAL_FINANCIAL_RETENTION_DAYS"] == "2557"
+
+
+@pytest.mark.parametrize("days", ["364", "36501", "ten years", "-1", "3653.5"])
+def test_a_financial_retention_that_cannot_work_fails_the_synth(days: str) -> None:
+    with pytest.raises(InvalidContextError):
+        synthesize(**{"payportal:financialRetentionDays": days})

@@ -56,6 +56,7 @@ from shared.domain.records import (
     ReturnKind,
     StripeEventRecord,
 )
+from shared.domain.retention import RetentionMarker, RetentionSweep, is_final
 from shared.domain.text import search_text
 
 if TYPE_CHECKING:  # annotations only: the dunning rules load when a policy is read (policy_from)
@@ -425,6 +426,57 @@ def customer_item(c: Customer) -> dict[str, Any]:
     }
 
 
+RETENTION_SORT: Final = "RETAIN"  # a customer's retention marker, in their partition (shared/domain/retention.py)
+
+
+def retention_marker_key(customer_id: str) -> Key:
+    return customer_key(customer_id)[0], RETENTION_SORT
+
+
+def retention_marker_item(customer_id: str, retain_until: datetime) -> dict[str, Any]:
+    """Its own item, not an attribute of the customer: customers are put whole under a version guard, and a
+    payment settling an invoice must not be refused because the operator renamed the customer meanwhile."""
+    stamp = utc_stamp(retain_until)
+    return {
+        **key_item(retention_marker_key(customer_id)),
+        **schema.due_work_keys(customer_id, stamp, schema.RETENTION_WORK),
+        "type": "retention",
+        "customer_id": customer_id,
+        "retain_until": stamp,
+    }
+
+
+RETENTION_SWEEP_SORT: Final = "RETAINSWEEP"
+# Items in an invoice's partition that keep their own, operational TTL (a sweep never touches them).
+OPERATIONAL_IN_INVOICE: Final = ("REMINDEROPENED#", RETENTION_SWEEP_SORT)
+SWEEP_KEPT: Final = timedelta(days=30)  # a sweep the daily job never reached in a month is gone anyway
+
+
+def retention_sweep_key(invoice_id: str) -> Key:
+    return invoice_partition(invoice_id), RETENTION_SWEEP_SORT
+
+
+def retention_sweep_item(sweep: RetentionSweep, now: datetime) -> dict[str, Any]:
+    stamp = utc_stamp(now)
+    return {
+        **key_item(retention_sweep_key(sweep.invoice_id)),
+        **schema.due_work_keys(sweep.invoice_id, stamp, schema.RETENTION_SWEEP_WORK),
+        "type": "retention_sweep",
+        "invoice_id": sweep.invoice_id,
+        "retained_until": utc_stamp(sweep.retained_until) if sweep.retained_until else None,
+        schema.TTL_ATTRIBUTE: epoch(now + SWEEP_KEPT),
+    }
+
+
+def retention_sweep_from(item: dict[str, Any]) -> RetentionSweep:
+    until = item.get("retained_until")
+    return RetentionSweep(invoice_id=item["invoice_id"], retained_until=from_utc_stamp(until) if until else None)
+
+
+def retention_marker_from(item: dict[str, Any]) -> RetentionMarker:
+    return RetentionMarker(customer_id=item["customer_id"], retain_until=from_utc_stamp(item["retain_until"]))
+
+
 def customer_from(item: dict[str, Any]) -> Customer:
     return Customer(
         id=item["id"],
@@ -503,6 +555,8 @@ def invoice_item(i: Invoice, now: datetime) -> dict[str, Any]:
         item |= {"next_action_at": stamp, **schema.due_work_keys(i.id, stamp)}
     if i.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID) and i.amount_remaining > 0:
         item |= {schema.OPEN_AMOUNT: i.amount_remaining, **schema.open_balance_keys(i.id, i.currency)}
+    if i.retained_until is not None and is_final(i):  # one reopened (a refund owed again) loses its TTL
+        item[schema.TTL_ATTRIBUTE] = epoch(i.retained_until)
     return item
 
 
@@ -539,6 +593,9 @@ def invoice_from(item: dict[str, Any]) -> Invoice:
         amount_reopened=int(item.get("amount_reopened") or 0),
         credit_notes=tuple(_credit_note_from(n) for n in item.get("credit_notes") or ()),
         pay_link_generation=int(item.get("pay_link_generation") or 0),
+        retained_until=datetime.fromtimestamp(int(item[schema.TTL_ATTRIBUTE]), UTC)
+        if item.get(schema.TTL_ATTRIBUTE)
+        else None,
         counted=bool(item.get("counted")),  # absent on items written before the aggregates: not counted
         counted_paid=bool(item.get("counted_paid")),
         counted_promise_kept=bool(item.get("counted_promise_kept")),

@@ -7,7 +7,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from shared import schema
@@ -20,6 +20,7 @@ from shared.adapters.dynamodb.lists import ListReader
 from shared.adapters.dynamodb.outbox_store import DynamoOutboxStore
 from shared.adapters.dynamodb.writes import COMMIT_ATTRIBUTE, Write, planned_writes, sealed
 from shared.clock import wall_clock_now
+from shared.domain import retention
 from shared.domain.errors import DomainError
 from shared.domain.invoices import Invoice
 from shared.domain.records import (
@@ -38,6 +39,7 @@ from shared.domain.records import (
     Plan,
     ReconcileCursor,
     RecurringCharge,
+    RecurringStatus,
     ReminderLine,
     StripeEventRecord,
 )
@@ -71,12 +73,21 @@ def _only_conflicts(error: Any) -> bool:
     return codes == {"TransactionConflict"}
 
 
+def _marker_unchanged(marker: retention.RetentionMarker) -> dict[str, Any]:
+    """The condition that the stored marker is the one the job read (or is gone already)."""
+    return {
+        "ConditionExpression": "attribute_not_exists(pk) OR retain_until = :seen",
+        "ExpressionAttributeValues": {":seen": {"S": items.utc_stamp(marker.retain_until)}},
+    }
+
+
 class DynamoLedger:
     """Implements the Ledger port, and the OutboxStore port over the same table."""
 
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, financial_days: int = retention.DEFAULT_FINANCIAL_DAYS) -> None:
         self._db = client
         self._table = table_name
+        self._financial_days = financial_days  # the TTL a change making an invoice final stamps (writes.py)
         self._outbox = DynamoOutboxStore(client, table_name)
         self._lists = ListReader(client, table_name)
         self._counters_ready: date | None = None
@@ -84,7 +95,7 @@ class DynamoLedger:
     # -- writes
 
     def commit(self, change: Change) -> None:
-        writes = planned_writes(change, self._table, wall_clock_now())
+        writes = planned_writes(change, self._table, wall_clock_now(), self._financial_days)
         if not writes:
             return
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
@@ -507,6 +518,113 @@ class DynamoLedger:
         page = self._db.query(**request)
         last = page.get("LastEvaluatedKey")
         return [deserialize(i) for i in page.get("Items", [])], encode_cursor(last) if last else None
+
+    # -- retention (functions/retention; shared/domain/retention.py)
+
+    def retention_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        """One page of customers' retention markers whose time has passed, from the due_work index."""
+        found, next_cursor = self._due(schema.RETENTION_WORK, shard, until, limit, cursor)
+        return Page(items=_each_read(found, "retention", items.retention_marker_from), next_cursor=next_cursor)
+
+    def retention_sweeps_due(self, shard: int, until: datetime, limit: int, cursor: str | None) -> Page:
+        """One page of invoice partitions to sweep (made final or reopened), from the due_work index."""
+        found, next_cursor = self._due(schema.RETENTION_SWEEP_WORK, shard, until, limit, cursor)
+        return Page(items=_each_read(found, "retention_sweep", items.retention_sweep_from), next_cursor=next_cursor)
+
+    def sweep_partition(self, sweep: retention.RetentionSweep) -> int:
+        """The invoice's TTL set on every item of its partition with none or an earlier one (or, for a reopened
+        invoice, cleared from them), operational items left as they are; how many items changed. Each update is
+        conditional, so a sweep run twice, or racing a change, never shortens what a later change set."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ProjectionExpression": "pk, sk",
+            "ExpressionAttributeValues": {":pk": {"S": items.invoice_partition(sweep.invoice_id)}},
+        }
+        changed = 0
+        while True:
+            page = self._db.query(**request)
+            for key in page.get("Items", []):
+                if not key["sk"]["S"].startswith(items.OPERATIONAL_IN_INVOICE):
+                    changed += self._sweep_one(key, sweep.retained_until)
+            if "LastEvaluatedKey" not in page:
+                return changed
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _sweep_one(self, key: dict[str, Any], retained_until: datetime | None) -> int:
+        names = {"#ttl": schema.TTL_ATTRIBUTE}
+        if retained_until is None:
+            update: dict[str, Any] = {
+                "UpdateExpression": "REMOVE #ttl",
+                "ConditionExpression": "attribute_exists(pk) AND attribute_exists(#ttl)",
+            }
+        else:
+            update = {
+                "UpdateExpression": "SET #ttl = :ttl",
+                "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(#ttl) OR #ttl < :ttl)",
+                "ExpressionAttributeValues": {":ttl": {"N": str(items.epoch(retained_until))}},
+            }
+        try:
+            self._db.update_item(TableName=self._table, Key=key, ExpressionAttributeNames=names, **update)
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return 0
+        return 1
+
+    def finish_sweep(self, sweep: retention.RetentionSweep) -> None:
+        """The sweep item gone, unless a later change put another (the invoice reopened or made final again)."""
+        key = items.key_item(items.retention_sweep_key(sweep.invoice_id))
+        seen = items.utc_stamp(sweep.retained_until) if sweep.retained_until else None
+        condition = (
+            {"ConditionExpression": "retained_until = :seen", "ExpressionAttributeValues": {":seen": {"S": seen}}}
+            if seen
+            else {"ConditionExpression": "attribute_not_exists(retained_until)"}
+        )
+        with contextlib.suppress(self._db.exceptions.ConditionalCheckFailedException):
+            self._db.delete_item(TableName=self._table, Key=serialize(key), **condition)
+
+    def customer_records(self, customer_id: str) -> retention.CustomerRecords:
+        """The customer's invoices (final ones carry a TTL) and recurring charges, from their by_owner partition
+        (keys and three attributes each, a few hundred bytes per record)."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": schema.BY_OWNER_INDEX,
+            "KeyConditionExpression": "#o = :owner",
+            "ProjectionExpression": "#s, #status, #ttl",
+            "ExpressionAttributeNames": {
+                "#o": schema.BY_OWNER_PK, "#s": schema.BY_OWNER_SK, "#status": "status", "#ttl": schema.TTL_ATTRIBUTE,
+            },
+            "ExpressionAttributeValues": {":owner": {"S": items.owner_partition(customer_id)}},
+        }  # fmt: skip
+        open_records, kept_until = 0, None
+        while True:
+            page = self._db.query(**request)
+            for raw in page.get("Items", []):
+                item = deserialize(raw)
+                order = item[schema.BY_OWNER_SK]
+                if order.startswith(items.OWNED_RECURRING):
+                    open_records += item.get("status") != RecurringStatus.ENDED.value
+                elif order.startswith(items.OWNED_INVOICES):
+                    if schema.TTL_ATTRIBUTE not in item:
+                        open_records += 1
+                    else:
+                        expires = datetime.fromtimestamp(int(item[schema.TTL_ATTRIBUTE]), UTC)
+                        kept_until = retention.retain_until(kept_until, expires)
+            if "LastEvaluatedKey" not in page:
+                return retention.CustomerRecords(open_records=open_records, kept_until=kept_until)
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def move_retention(self, marker: retention.RetentionMarker, until: datetime) -> None:
+        """The marker to a later instant (a record of theirs is kept longer than it said), unless it moved since."""
+        item = items.retention_marker_item(marker.customer_id, until)
+        with contextlib.suppress(self._db.exceptions.ConditionalCheckFailedException):
+            self._db.put_item(TableName=self._table, Item=serialize(item), **_marker_unchanged(marker))
+
+    def drop_retention(self, marker: retention.RetentionMarker) -> None:
+        """The marker gone (the customer was pseudonymised, or has a record still open, whose becoming final puts
+        a new one), unless an invoice made final since moved it. Idempotent."""
+        key = items.key_item(items.retention_marker_key(marker.customer_id))
+        with contextlib.suppress(self._db.exceptions.ConditionalCheckFailedException):
+            self._db.delete_item(TableName=self._table, Key=serialize(key), **_marker_unchanged(marker))
 
     def open_balances(self) -> dict[str, tuple[int, int]]:
         """Currency -> (amount still to collect, in minor units; invoices), from the open_balances index:

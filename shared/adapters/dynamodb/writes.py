@@ -13,6 +13,7 @@ from typing import Any, Final
 from shared import schema
 from shared.adapters.dynamodb import items
 from shared.adapters.dynamodb.codec import serialize
+from shared.domain import retention
 from shared.domain.invoices import PAYMENT_STATUS_RANK, PaymentStatus
 from shared.domain.records import DISPUTE_STATUS_RANK, EVENT_FAILED, EVENT_FLAGGED, RefundStatus
 from shared.services.ports import Change, Rejection, Tally, check_tallies_guarded, merged_tallies
@@ -285,9 +286,13 @@ def tally_write(tally: Tally, table: str) -> Write:
     return Write({"Update": update}, None)
 
 
-def planned_writes(change: Change, table: str, now: datetime) -> list[Write]:
+def planned_writes(
+    change: Change, table: str, now: datetime, financial_days: int = retention.DEFAULT_FINANCIAL_DAYS
+) -> list[Write]:
     """Every write of `change`, in rule order, then its counters; `now` stamps the items that record when they
-    were written. Raises ValueError for tallies without a guarded write (ports.check_tallies_guarded)."""
+    were written. A change that leaves its invoice final also stamps the retention TTL (`financial_days` from
+    now) on what it puts in the invoice's partition, and moves its customer's retention marker.
+    Raises ValueError for tallies without a guarded write (ports.check_tallies_guarded)."""
     check_tallies_guarded(change)
     writes: list[Write] = []
     for rule in WRITE_RULES:
@@ -298,8 +303,41 @@ def planned_writes(change: Change, table: str, now: datetime) -> list[Write]:
             for part in rule.each(record) if rule.each else [record]:
                 if rule.when(part):
                     writes.append(_request(rule, part, table, now))
+    writes += retention_writes(change, writes, table, now, financial_days)
     writes += [tally_write(tally, table) for tally in merged_tallies(change.tallies)]
     return writes
+
+
+def retention_writes(change: Change, writes: list[Write], table: str, now: datetime, days: int) -> list[Write]:
+    """When the change leaves its invoice final: the invoice's TTL (`days` from now if this change makes it
+    final, else the one it has) on every item the change puts in its partition that has none (an operational
+    item keeps its own, shorter one); and, when it is newly final, the customer's retention marker put at that
+    expiry and a sweep for the retention job to stamp what earlier changes put there. Commits happen in
+    wall-clock order, so the marker only ever moves later (the retention job checks the customer's invoices
+    before acting, in case the configured period was shortened since). A change reopening an invoice that had
+    a TTL puts a sweep that clears it from the partition (a payment is never deleted under an open invoice)."""
+    invoice = change.invoice_update or change.new_invoice
+    if invoice is None:
+        return []
+    if not retention.is_final(invoice):
+        if invoice.retained_until is None:
+            return []
+        return [_put(items.retention_sweep_item(retention.RetentionSweep(invoice.id, None), now), table)]
+    newly_final = invoice.retained_until is None
+    expires = invoice.retained_until or retention.financial_expiry(now, days)
+    partition = items.invoice_partition(invoice.id)
+    for write in writes:
+        item = write.request.get("Put", {}).get("Item")
+        if item is not None and item[schema.PARTITION_KEY] == {"S": partition}:
+            item.setdefault(schema.TTL_ATTRIBUTE, {"N": str(items.epoch(expires))})
+    if not newly_final:
+        return []
+    sweep = items.retention_sweep_item(retention.RetentionSweep(invoice.id, expires), now)
+    return [_put(items.retention_marker_item(invoice.customer_id, expires), table), _put(sweep, table)]
+
+
+def _put(item: dict[str, Any], table: str) -> Write:
+    return Write({"Put": {"TableName": table, "Item": serialize(item)}}, None)
 
 
 COMMIT_ATTRIBUTE: Final = "commit"  # on every item a transaction puts: the token of that transaction
