@@ -10,12 +10,12 @@ account tokens: only their hashes exist, and a hash is no data about the person)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields, is_dataclass
-from datetime import date, datetime
-from enum import Enum
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 from shared.domain.invoices import Invoice
+from shared.domain.plain_values import plain
 from shared.domain.records import (
     AuditEntry,
     CheckoutAttempt,
@@ -78,23 +78,6 @@ class SubjectAccessExport:
     invoices: tuple[InvoiceRecords, ...]
     recurring_charges: tuple[RecurringRecords, ...]
     generated_at: datetime
-
-
-def plain(value: Any) -> Any:
-    """A record as JSON-able values: dataclasses as objects, enums as their values, instants as ISO text."""
-    if isinstance(value, Enum):
-        return value.value
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, tuple | list | frozenset | set):
-        return [plain(v) for v in value]
-    return str(value)
 
 
 def staff_as_roles(value: Any) -> Any:

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import fields, is_dataclass
-from datetime import date, datetime
-from enum import StrEnum
 from typing import Any, Final
 
 from shared.domain.errors import NotFound
+from shared.domain.plain_values import plain
 from shared.domain.records import DUNNING_POLICY_ID, AuditSubject
 from shared.services.ports import Change, Ledger, Page
 
@@ -44,22 +43,8 @@ def changed_fields(before: Any, after: Any) -> dict[str, dict[str, Any]]:
     for f in fields(after):
         old, new = getattr(before, f.name, None), getattr(after, f.name)
         if old != new:
-            changed[f.name] = {"from": _plain(old), "to": _plain(new)}
+            changed[f.name] = {"from": plain(old), "to": plain(new)}
     return changed
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, StrEnum):
-        return value.value
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    return str(value)
 
 
 def what_changed(before: Any, after: Any, *, redacted: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:

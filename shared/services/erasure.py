@@ -259,27 +259,44 @@ def _redact_invoice(ledger: Ledger, clock: Clock, invoice_id: str, *, actor: str
 
 
 def _redact_recurring(ledger: Ledger, clock: Clock, recurring_id: str, *, actor: str) -> None:
+    def redacted(charge: RecurringCharge) -> RecurringCharge | None:
+        return None if charge.description in ("", ERASED_TEXT) else replace(charge, description=ERASED_TEXT)
+
+    _change_recurring(ledger, clock, recurring_id, redacted, action="recurring.text_redacted", actor=actor)
+
+
+def _change_recurring(
+    ledger: Ledger,
+    clock: Clock,
+    recurring_id: str,
+    changed: Callable[[RecurringCharge], RecurringCharge | None],
+    *,
+    action: str,
+    actor: str,
+) -> bool:
+    """Commit `changed(charge)` (None: nothing to do) with its audit entry, on the stored charge, again on a
+    lost race; whether anything was written."""
     for _ in range(ATTEMPTS):
         charge = ledger.get_recurring(recurring_id)
-        if charge is None or charge.description in ("", ERASED_TEXT):
-            return
-        redacted = replace(charge, description=ERASED_TEXT, version=charge.version + 1)
+        after = changed(charge) if charge is not None else None
+        if charge is None or after is None:
+            return False
         audit = AuditEntry(
             subject=AuditSubject.RECURRING_CHARGE,
             subject_id=charge.id,
-            action="recurring.text_redacted",
+            action=action,
             actor=actor,
             at=clock.now(),
             details={"cause": "customer_erased"},
         )
         try:
-            ledger.commit(Change(recurring_update=redacted, audit=[audit]))
+            ledger.commit(Change(recurring_update=replace(after, version=charge.version + 1), audit=[audit]))
         except ChangeRejected as rejected:
             if rejected.reason != "stale_recurring":
                 raise
             continue
-        return
-    raise ConcurrentUpdate(f"recurring charge {recurring_id} kept changing while being redacted; try again")
+        return True
+    raise ConcurrentUpdate(f"recurring charge {recurring_id} kept changing while being erased; try again")
 
 
 def _redact_trail(ledger: Ledger, subject: AuditSubject, subject_id: str, known: tuple[str, ...]) -> None:
@@ -432,25 +449,12 @@ def _stop_invoice(
 
 
 def _end_recurring(ledger: Ledger, clock: Clock, charge: RecurringCharge, *, actor: str) -> int:
-    if charge.status is RecurringStatus.ENDED:
-        return 0
-    ended = replace(charge, status=RecurringStatus.ENDED, next_action_at=None, version=charge.version + 1)
-    audit = AuditEntry(
-        subject=AuditSubject.RECURRING_CHARGE,
-        subject_id=charge.id,
-        action="recurring.ended",
-        actor=actor,
-        at=clock.now(),
-        details={"cause": "customer_erased"},
-    )
-    try:
-        ledger.commit(Change(recurring_update=ended, audit=[audit]))
-    except ChangeRejected as rejected:
-        if rejected.reason != "stale_recurring":
-            raise
-        fresh = ledger.get_recurring(charge.id)
-        return _end_recurring(ledger, clock, fresh, actor=actor) if fresh is not None else 0
-    return 1
+    def ended(fresh: RecurringCharge) -> RecurringCharge | None:
+        if fresh.status is RecurringStatus.ENDED:
+            return None
+        return replace(fresh, status=RecurringStatus.ENDED, next_action_at=None)
+
+    return int(_change_recurring(ledger, clock, charge.id, ended, action="recurring.ended", actor=actor))
 
 
 def erase_customer_once(
