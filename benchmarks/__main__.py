@@ -28,7 +28,9 @@ TABLE = "payportal-bench"
 # does not grow with the table. The scheduled-work figures stay on moto as it comes, as they always were.
 PATCHED_MOTO = "PAYPORTAL_BENCH_PATCHED_MOTO"
 # PAYPORTAL_BENCH_ONLY values that name a benchmark other than a cold start.
-OTHER_BENCHMARKS: frozenset[str] = frozenset({"lists", "reports", "reminder_report", "imports", "outbound_webhooks"})
+OTHER_BENCHMARKS: frozenset[str] = frozenset(
+    {"lists", "reports", "reminder_report", "imports", "outbound_webhooks", "reconcile"}
+)
 
 
 def free_port() -> int:
@@ -343,6 +345,13 @@ def main() -> None:
             from benchmarks import reports
 
             reports.main()
+        return
+    if os.environ.get("PAYPORTAL_BENCH_ONLY") == "reconcile":  # reconciliation's due check against a scan only
+        with moto_server() as moto_port:
+            os.environ.update(environment(moto_port, None))
+            from benchmarks import reconcile
+
+            reconcile.main()
         return
     if os.environ.get("PAYPORTAL_BENCH_ONLY") == "lists":  # the lists against a scan, and nothing else
         with moto_server() as moto_port:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from shared.adapters.stripe_gateway import StripeGateway  # lazy: see the module docstring
     from shared.adapters.webhook_http import SafeWebhookSender  # lazy: see the module docstring
     from shared.adapters.work_queue import SqsWorkQueue  # lazy: see the module docstring
-    from shared.domain.records import Customer
+    from shared.domain.records import Customer, ProcessorFee
     from shared.services.checkout import CheckoutConfig
     from shared.services.gateway import (
         ChargeOutcome,
@@ -113,6 +113,9 @@ class _LazyGateway:
 
     def refund_status_at_stripe(self, refund_id: str) -> str | None:
         return _gateway(stripe_credentials().api_key).refund_status_at_stripe(refund_id)
+
+    def payment_fee(self, payment_intent_id: str) -> ProcessorFee | None:
+        return _gateway(stripe_credentials().api_key).payment_fee(payment_intent_id)
 
     def checkout_session_status(self, session_id: str) -> CheckoutSessionState | None:
         return _gateway(stripe_credentials().api_key).checkout_session_status(session_id)

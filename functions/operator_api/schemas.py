@@ -258,6 +258,12 @@ class RefundOut(BaseModel):
     updated_at: datetime
 
 
+class FeeOut(BaseModel):
+    amount: int = Field(description="what Stripe kept of the payment, in minor units of `currency`")
+    currency: str = Field(description="the Stripe balance's currency: the payment's, unless Stripe converted it")
+    balance_transaction: str = Field(description="Stripe's balance transaction (txn_...) the fee is on")
+
+
 class OfflineReceiptOut(BaseModel):
     method: Literal["check", "bank_transfer", "cash", "other"]
     reference: str
@@ -290,6 +296,11 @@ class PaymentOut(BaseModel):
     reminder: ReminderOut | None = Field(
         default=None,
         description="the reminder whose pay link opened the Checkout Session that took this payment; null: none",
+    )
+    fee: FeeOut | None = Field(
+        default=None,
+        description="Stripe's fee on the payment's charge, once reconciliation has read it (within the hour after "
+        "the payment); null: not known (yet), or an offline payment",
     )
 
 

@@ -11,6 +11,7 @@ from functions.operator_api.schemas import (
     CustomerChanges,
     CustomerOut,
     EmailUndeliverableOut,
+    FeeOut,
     HoldOut,
     InstallmentOut,
     InvoiceChanges,
@@ -150,6 +151,9 @@ def payment_out(p: Payment) -> PaymentOut:
             step=p.reminder.step, template=p.reminder.template, channel=p.reminder.channel, sent_at=p.reminder.sent_at
         )
         if p.reminder
+        else None,
+        fee=FeeOut(amount=p.fee.amount, currency=p.fee.currency, balance_transaction=p.fee.balance_transaction)
+        if p.fee
         else None,
     )
 

@@ -2,8 +2,9 @@
 through the webhook's exactly-once path (shared/services/reconcile.py).
 
 Then it looks up at Stripe what is still open-ended past its time: pending payments and refunds, Checkout
-Sessions open past their expiry, installment charges with no outcome. It stops reading 20 s before Lambda's
-time runs out; the cursor keeps what was done and the next hourly run continues. What it recovered and
+Sessions open past their expiry, installment charges with no outcome; and the fees of succeeded payments. It
+stops reading 20 s before Lambda's time runs out; the cursor keeps what was done and the next hourly run
+continues. What it recovered and
 flagged, how far behind the cursor is and how old the oldest unresolved drift is go out as metrics (the
 alarms watch the last two) and as a `reconcile.completed` event.
 """
@@ -65,6 +66,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         ("ReconcileOpenCheckoutsFlagged", report.checkouts_flagged),
         ("ReconcileOpenCheckoutsClosed", report.checkouts_closed),
         ("ReconcileChargesInFlightFlagged", report.charges_flagged),
+        ("ReconcileFeesRecorded", report.fees_recorded),
     ):
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     metrics.add_metric(name="ReconcileCursorLagSeconds", unit=MetricUnit.Seconds, value=report.cursor_lag_seconds)

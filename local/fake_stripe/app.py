@@ -16,6 +16,8 @@
   closed card does later (`refund.updated`, `refund.failed`).
 - Everything else under `/v1/` goes to localstripe as it came; PaymentIntents coming back are shown as
   Stripe shows them (payment_intents.py).
+- Balance transactions (`GET /v1/balance_transactions/{id}`): localstripe's, with a card fee laid over
+  (fees.py; localstripe keeps none).
 - Events (`GET /v1/events`, event_list.py): every event made, listed as Stripe lists them (30 days).
 - `/_front/...` for tests: events sent and their delivery, redelivery, delivery on or off
   (`/_front/delivery`), disputes opened and closed on a payment, delayed payment methods, health.
@@ -41,6 +43,7 @@ from local.fake_stripe.config import FrontConfig
 from local.fake_stripe.errors import LocalstripeFailure, StripeApiError, front_errors
 from local.fake_stripe.event_list import events_page
 from local.fake_stripe.events import EventRecord, WebhookSender
+from local.fake_stripe.fees import with_fee
 from local.fake_stripe.ids import random_id
 from local.fake_stripe.localstripe_client import LocalstripeClient, nested, path_id
 from local.fake_stripe.pages import CardProblem, checkout_page, closed_page, read_card
@@ -282,6 +285,16 @@ class StripeFront:
         if status != 200:
             raise StripeApiError(404, f"No such charge: '{charge_id}'", code="resource_missing", param="id")
         return web.json_response(self.refunds.charge_view(charge))
+
+    async def retrieve_balance_transaction(self, request: web.Request) -> web.Response:
+        """localstripe's balance transaction (it serves them under /v1/balance/history), with a fee (fees.py)."""
+        transaction_id = request.match_info["id"]
+        status, transaction = await self.localstripe.call("GET", f"/v1/balance/history/{path_id(transaction_id)}")
+        if status != 200:
+            raise StripeApiError(
+                404, f"No such balance transaction: '{transaction_id}'", code="resource_missing", param="id"
+            )
+        return web.json_response(with_fee(transaction))
 
     async def fail_refund(self, request: web.Request) -> web.Response:
         """A test control: the refund fails later, as one to a closed card does."""
@@ -580,6 +593,7 @@ def create_app(config: FrontConfig, *, base_url: str, localstripe_url: str) -> w
     app.router.add_post("/v1/refunds", front.create_refund)
     app.router.add_get("/v1/refunds/{id}", front.retrieve_refund)
     app.router.add_get("/v1/charges/{id}", front.retrieve_charge)
+    app.router.add_get("/v1/balance_transactions/{id}", front.retrieve_balance_transaction)
     app.router.add_get("/v1/events", front.list_stripe_events)
     app.router.add_get("/v1/events/{id}", front.retrieve_event)
     app.router.add_route("*", "/v1/{tail:.*}", front.proxy)

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from shared.adapters.stripe_events import STRIPE_REFUND_STATUS, NotAStripeEvent, parse_event
 from shared.domain.errors import RefundRefused, StripeEventUnreadable
-from shared.domain.records import Customer, RefundStatus
-from shared.domain.stripe_amounts import from_stripe, to_stripe
+from shared.domain.records import Customer, ProcessorFee, RefundStatus
+from shared.domain.stripe_amounts import NotRepresentable, from_stripe, to_stripe
 from shared.services.gateway import (
     ChargeOutcome,
     CheckoutLine,
@@ -291,6 +291,27 @@ class StripeGateway:
             raise
         return str(refund.status)
 
+    def payment_fee(self, payment_intent_id: str) -> ProcessorFee | None:
+        import stripe  # lazy: as in __init__
+
+        try:
+            intent = self._client.v1.payment_intents.retrieve(
+                payment_intent_id, params={"expand": ["latest_charge.balance_transaction"]}
+            )
+            charge: Any = intent.latest_charge
+            if isinstance(charge, str):  # not expanded (some Stripe stand-ins ignore expand)
+                charge = self._client.v1.charges.retrieve(charge, params={"expand": ["balance_transaction"]})
+            transaction: Any = getattr(charge, "balance_transaction", None) if charge is not None else None
+            if isinstance(transaction, str):
+                transaction = self._client.v1.balance_transactions.retrieve(transaction)
+        except stripe.InvalidRequestError as error:
+            if error.http_status == 404:
+                return None
+            raise
+        if transaction is None:
+            return None
+        return _fee(transaction)
+
     def checkout_session_status(self, session_id: str) -> CheckoutSessionState | None:
         import stripe  # lazy: as in __init__
 
@@ -362,3 +383,15 @@ def _saved_method(method: Any) -> SavedPaymentMethod:
     return SavedPaymentMethod(
         id=str(method.id), kind=kind, bank_name=str(bank) if bank else None, last4=str(last4) if last4 else None
     )
+
+
+def _fee(transaction: Any) -> ProcessorFee | None:
+    """A balance transaction's fee in our minor units of its currency; None when it is not one we can hold
+    (a fraction of our minor unit)."""
+    fee, currency, transaction_id = transaction.fee, str(transaction.currency).upper(), str(transaction.id)
+    if not isinstance(fee, int) or isinstance(fee, bool):
+        return None
+    try:
+        return ProcessorFee(from_stripe(fee, currency), currency, transaction_id)
+    except NotRepresentable:
+        return None

@@ -401,6 +401,35 @@ class OfflineReceipt:
     reversal_ref: str = ""  # the operator's reversal request (its Idempotency-Key's)
 
 
+@dataclass(frozen=True, slots=True)
+class ProcessorFee:
+    """What Stripe kept of a payment: the fee on its charge's balance transaction (for one share of a combined
+    payment, that share's part of it)."""
+
+    amount: int  # in minor units of `currency`
+    currency: str  # the balance's (settlement) currency: the payment's, unless Stripe converted it
+    balance_transaction: str  # Stripe's txn_...
+
+
+def fee_shares(fee: int, shares: dict[str, int]) -> dict[str, int]:
+    """A combined payment's fee split over its shares in proportion to their amounts, in whole minor units
+    that add up to the fee exactly: each share its floor, the units left over to the largest remainders (ties:
+    the lower id)."""
+    total = sum(shares.values())
+    if total <= 0:
+        return {key: (fee if key == min(shares) else 0) for key in shares}
+    parts = {key: fee * amount // total for key, amount in shares.items()}
+    left = fee - sum(parts.values())
+    for key in sorted(shares, key=lambda k: (-(fee * shares[k] % total), k))[:left]:
+        parts[key] += 1
+    return parts
+
+
+# When reconciliation asks Stripe for a succeeded payment's fee: at its first run after the success, then again
+# these long after each time Stripe had none yet (a balance transaction comes with the charge, rarely later);
+# after the last, the fee stays unknown.
+FEE_LOOKUP_AFTER = (timedelta(0), timedelta(hours=1), timedelta(hours=6), timedelta(days=1))
+
 # Bank debits settle within days (ACH about 4 business days, SEPA up to 14): pending longer is worth a look.
 PENDING_PAYMENT_EXPECTED = timedelta(days=14)
 # Refunds to cards land in 5-10 business days; pending at Stripe for longer than this is worth a look.
@@ -430,6 +459,8 @@ class Payment:
     # One invoice's share of a combined payment (CombinedCheckout.ref): `key` is the share's, and
     # `payment_intent_id` is shared with the other invoices' shares
     combined_ref: str = ""
+    fee: ProcessorFee | None = None  # Stripe's, once reconciliation has looked it up (never for offline ones)
+    fee_lookups: int = 0  # how often Stripe was asked for the fee and had none yet
 
     @property
     def reversed(self) -> bool:
@@ -442,12 +473,27 @@ class Payment:
 
     @property
     def check_at(self) -> datetime | None:
-        """When something of this payment has been pending longer than expected and reconciliation asks
-        Stripe about it: the payment itself (a bank debit), or one of its refunds. None: nothing pending."""
+        """When reconciliation next asks Stripe about this payment: something of it pending longer than
+        expected (the payment itself, a bank debit, or one of its refunds), or its fee still to look up. None:
+        nothing to ask."""
         if self.status is PaymentStatus.PENDING:
             return self.created_at + PENDING_PAYMENT_EXPECTED
-        pending = [r.updated_at for r in self.refunds if r.status is RefundStatus.PENDING]
-        return min(pending) + PENDING_REFUND_EXPECTED if pending else None
+        pending = [r.updated_at + PENDING_REFUND_EXPECTED for r in self.refunds if r.status is RefundStatus.PENDING]
+        if self.fee_due:
+            pending.append(self.updated_at + FEE_LOOKUP_AFTER[self.fee_lookups])
+        return min(pending) if pending else None
+
+    @property
+    def fee_due(self) -> bool:
+        """Stripe's fee is still to be asked for: a Stripe payment that succeeded, whose fee is not known and
+        whose lookups are not used up (FEE_LOOKUP_AFTER)."""
+        return (
+            self.status is PaymentStatus.SUCCEEDED
+            and self.offline is None
+            and bool(self.payment_intent_id)
+            and self.fee is None
+            and self.fee_lookups < len(FEE_LOOKUP_AFTER)
+        )
 
     @property
     def amount_refunded(self) -> int:

@@ -12,8 +12,10 @@ closed window hold the same lines. What it reads: the payments listed in the win
 pending and failed ones are read and left out) and the returns list's entries in them (shared/schema.py),
 plus the customers named (for the payee), 100 a BatchGetItem: never the table.
 
-Fees: Stripe's fees live on its balance transactions, which payportal does not read; the `fee` column of
-the full CSV is empty until it does (decision 97).
+Fees: Stripe's fee on a payment's charge (its balance transaction), once reconciliation has looked it up
+(Payment.fee), is in the full CSV's columns of the payment's line (`fee`, `fee_currency`, `net`), and in a bank
+statement a line of its own (`fee`, money out, on the payment's day), as Stripe takes it from the balance:
+the statement's lines then sum to what reached the balance (decision 140).
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ PAGE: Final = 500
 EARLIEST, LATEST = 2000, 2099
 
 CSV_COLUMNS: Final = (
-    "date", "booked_at", "type", "amount", "amount_minor", "currency", "fee", "invoice_number", "invoice_id",
-    "customer_id", "customer_name", "payment_id", "refund_id", "method", "reference",
+    "date", "booked_at", "type", "amount", "amount_minor", "currency", "fee", "fee_currency", "net",
+    "invoice_number", "invoice_id", "customer_id", "customer_name", "payment_id", "refund_id", "method", "reference",
 )  # fmt: skip
 QUICKBOOKS_COLUMNS: Final = ("Date", "Description", "Amount")
 XERO_COLUMNS: Final = ("Date", "Amount", "Payee", "Description", "Reference", "Cheque Number")
@@ -56,7 +58,9 @@ _WHAT: Final = {
     ReturnKind.REFUND_FAILED.value: "Refund failed",
     ReturnKind.REVERSAL.value: "Payment reversed",
     ReturnKind.DISPUTE_LOST.value: "Chargeback (dispute lost)",
+    "fee": "Stripe fee",
 }
+FEE_PAYEE: Final = "Stripe"
 
 
 class InvalidExport(DomainError):
@@ -79,11 +83,15 @@ class MoneyLine:
     """One line of an export: `amount` in minor units, positive in, negative out."""
 
     at: datetime
-    kind: str  # "payment" or a ReturnKind's value
+    kind: str  # "payment", "fee" (a bank statement's) or a ReturnKind's value
     amount: int
     payment: Payment
     refund_id: str = ""
     dispute_id: str = ""
+
+    @property
+    def currency(self) -> str:
+        return self.payment.fee.currency if self.kind == "fee" and self.payment.fee else self.payment.currency
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -115,13 +123,22 @@ def check(request: ExportRequest) -> tuple[datetime, datetime]:
 def money_lines(ledger: Ledger, request: ExportRequest) -> list[MoneyLine]:
     """Every line of the window, oldest first (ties: payment, then refund id), at most MAX_LINES."""
     since, until = check(request)
-    lines = [*_received(ledger, since, until, request.currency), *_given_back(ledger, since, until, request.currency)]
+    fees_in = request.currency if request.format != "csv" else None  # a statement's own lines, in its currency
+    lines = [
+        *_received(ledger, since, until, request.currency, fees_in),
+        *_given_back(ledger, since, until, request.currency),
+    ]
     if len(lines) > MAX_LINES:
         raise InvalidExport(f"more than {MAX_LINES:,} lines: ask for fewer days", field="to")
-    return sorted(lines, key=lambda line: (line.at, line.payment.key, line.refund_id, line.dispute_id))
+    return sorted(
+        lines, key=lambda line: (line.at, line.payment.key, line.kind == "fee", line.refund_id, line.dispute_id)
+    )
 
 
-def _received(ledger: Ledger, since: datetime, until: datetime, currency: str | None) -> Iterator[MoneyLine]:
+def _received(
+    ledger: Ledger, since: datetime, until: datetime, currency: str | None, fees_in: str | None
+) -> Iterator[MoneyLine]:
+    """Each payment received; with `fees_in`, each fee Stripe kept of one in that currency as a line after it."""
     listing = PaymentListing(since=since, until=until, currency=currency or "", asked=f"export {since} {until}")
     cursor: str | None = None
     while True:
@@ -129,6 +146,9 @@ def _received(ledger: Ledger, since: datetime, until: datetime, currency: str | 
         for payment in page.items:
             if payment.status is PaymentStatus.SUCCEEDED:  # refunded or reversed since: received all the same
                 yield MoneyLine(payment.created_at, "payment", payment.amount, payment)
+                fee = payment.fee
+                if fees_in and fee is not None and fee.amount and fee.currency == fees_in:
+                    yield MoneyLine(payment.created_at, "fee", -fee.amount, payment)
         if not (cursor := page.next_cursor):
             return
 
@@ -159,6 +179,8 @@ def _reference(line: MoneyLine) -> str:
     """What identifies the line at the bank or at Stripe: the refund, the cheque or transfer, the PaymentIntent."""
     if line.refund_id or line.dispute_id:
         return line.refund_id or line.dispute_id
+    if line.kind == "fee" and line.payment.fee is not None:
+        return line.payment.fee.balance_transaction
     offline = line.payment.offline
     if offline is not None:
         return offline.reference or line.payment.key
@@ -178,10 +200,10 @@ def rows(
     for line in lines:
         p = line.payment
         local = line.at.astimezone(zone)
-        amount = decimal_amount(line.amount, p.currency)
+        amount = decimal_amount(line.amount, line.currency)
         what = _WHAT[line.kind]
-        payee = names[p.customer_id]
-        description = f"{what} {p.invoice_number}".strip() + (f" ({payee})" if payee else "")
+        payee = FEE_PAYEE if line.kind == "fee" else names[p.customer_id]
+        description = f"{what} {p.invoice_number}".strip() + (f" ({payee})" if payee and line.kind != "fee" else "")
         if request.format == "quickbooks":
             out.append({"Date": local.strftime("%m/%d/%Y"), "Description": description, "Amount": amount})
         elif request.format == "xero":
@@ -192,9 +214,21 @@ def rows(
         else:
             out.append({
                 "date": local.date(), "booked_at": local, "type": line.kind, "amount": amount,
-                "amount_minor": line.amount, "currency": p.currency, "fee": None, "invoice_number": p.invoice_number,
-                "invoice_id": p.invoice_id, "customer_id": p.customer_id, "customer_name": payee, "payment_id": p.key,
-                "refund_id": line.refund_id, "method": p.method, "reference": _reference(line),
+                "amount_minor": line.amount, "currency": p.currency, **_fee_columns(line),
+                "invoice_number": p.invoice_number, "invoice_id": p.invoice_id, "customer_id": p.customer_id,
+                "customer_name": payee, "payment_id": p.key, "refund_id": line.refund_id, "method": p.method,
+                "reference": _reference(line),
             })  # fmt: skip
     columns = {"csv": CSV_COLUMNS, "quickbooks": QUICKBOOKS_COLUMNS, "xero": XERO_COLUMNS}[request.format]
     return columns, out
+
+
+def _fee_columns(line: MoneyLine) -> dict[str, object]:
+    """The full CSV's fee, its currency and what the balance got (in the payment's currency, when the fee is
+    in it too), on a payment's line; empty on the others and while the fee is not known."""
+    fee = line.payment.fee
+    if line.kind != "payment" or fee is None:
+        return {"fee": None, "fee_currency": None, "net": None}
+    currency = line.payment.currency
+    net = decimal_amount(line.amount - fee.amount, currency) if fee.currency == currency else None
+    return {"fee": decimal_amount(fee.amount, fee.currency), "fee_currency": fee.currency, "net": net}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from shared.domain.records import Customer, RefundStatus
+from shared.domain.records import Customer, ProcessorFee, RefundStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +217,12 @@ class PaymentGateway(Protocol):
 
     def refund_status_at_stripe(self, refund_id: str) -> str | None:
         """Stripe's status of the refund; None when Stripe does not know it. One request."""
+        ...
+
+    def payment_fee(self, payment_intent_id: str) -> ProcessorFee | None:
+        """The fee on the balance transaction of the PaymentIntent's charge, for the whole charge; None when
+        Stripe has none (yet), or does not know the PaymentIntent. One request, up to three where Stripe (or a
+        stand-in) does not expand what is asked."""
         ...
 
     def checkout_session_status(self, session_id: str) -> CheckoutSessionState | None:

@@ -104,7 +104,8 @@ class Change:
     # same session), or its outcome (written only if the stored version is `version - 1`)
     combined_checkout: CombinedCheckout | None = None
     payment: Payment | None = None  # written only if it moves the stored payment's status forward
-    # A succeeded payment's refunds: written only if the stored refund_version is `refund_version - 1`
+    # A succeeded payment's refunds (or its fee, looked up at Stripe: what changes of a payment once it has
+    # succeeded, versioned together): written only if the stored refund_version is `refund_version - 1`
     payment_refunds: Payment | None = None
     # An offline payment reversed (a bounced cheque): written only over the same payment not yet reversed
     payment_reversal: Payment | None = None

@@ -32,6 +32,7 @@ from shared.domain.declines import DEFAULT_RETRY_DAYS
 from shared.domain.invoices import PaymentStatus
 from shared.domain.messages import EventName, outgoing_event
 from shared.domain.records import (
+    FEE_LOOKUP_AFTER,
     PENDING_PAYMENT_EXPECTED,
     PENDING_REFUND_EXPECTED,
     AuditEntry,
@@ -40,8 +41,10 @@ from shared.domain.records import (
     OpenCheckout,
     Payment,
     Plan,
+    ProcessorFee,
     ReconcileCursor,
     RefundStatus,
+    fee_shares,
 )
 from shared.services.due_work import ALL_SHARDS, walk_due
 from shared.services.gateway import CheckoutSessionState, ListedEvent, PaymentGateway
@@ -122,6 +125,8 @@ class ReconcileReport:
     checkouts_closed: int = 0  # of those, expired at Stripe: the invoice's open session closed from its answer
     charges_checked: int = 0  # installment charges with no outcome after their grace, looked up at Stripe
     charges_flagged: int = 0  # of those, kept as drift: settled or unknown at Stripe, or processing too long
+    fees_recorded: int = 0  # succeeded payments whose fee was looked up at Stripe and recorded
+    fees_not_yet: int = 0  # looked up, and Stripe had none yet (asked again later, FEE_LOOKUP_AFTER)
     skipped: list[SkippedItem] = field(default_factory=list)  # open-ended items that could not be looked at
     drift_resolved: int = 0
     unresolved_drift: int = 0
@@ -306,7 +311,8 @@ def _check_pending_payments(
     """Each payment with something pending longer than expected (the payment, a bank debit; or a refund),
     from the due_work index, never a scan, is looked up at Stripe and kept as drift with what Stripe says:
     still pending there (the bank is slow, or it is stuck), or settled there with no event recorded (replay
-    it). Drift of what is no longer overdue is cleared."""
+    it). Drift of what is no longer overdue is cleared. A succeeded payment whose fee is due (Payment.fee_due)
+    gets it from its charge's balance transaction (`_record_fee`)."""
     flagged = _DriftKeeper(ledger, known, now)
 
     def flag(kind: str, object_id: str, status: str | None) -> None:
@@ -322,8 +328,62 @@ def _check_pending_payments(
             if refund.status is RefundStatus.PENDING and refund.updated_at + PENDING_REFUND_EXPECTED <= clock.now():
                 pacer.wait()
                 flag(DRIFT_REFUND, refund.id, gateway.refund_status_at_stripe(refund.id))
+        if payment.fee_due and payment.updated_at + FEE_LOOKUP_AFTER[payment.fee_lookups] <= clock.now():
+            pacer.wait()
+            _record_fee(ledger, gateway, clock, payment, report)
 
     _walk(ledger.pending_payments_due, look_up, "payment", clock, out_of_time, report, flagged)
+
+
+def _record_fee(
+    ledger: Ledger, gateway: PaymentGateway, clock: Clock, payment: Payment, report: ReconcileReport
+) -> None:
+    """Stripe's fee on the payment's charge, recorded on the payment (a share of a combined payment gets its
+    part, fee_shares); or, when Stripe has none yet, one lookup more counted, so the next comes later and the
+    last gives up. Written as a change of the payment's refunds is, over the version it was read at: a refund
+    recorded meanwhile wins, and the next run looks again."""
+    assert payment.payment_intent_id is not None  # fee_due
+    fee = gateway.payment_fee(payment.payment_intent_id)
+    if fee is not None and payment.combined_ref:
+        fee = _share_of_fee(ledger, payment, fee)
+    now = clock.now()
+    looked_up = replace(
+        payment,
+        fee=fee,
+        fee_lookups=payment.fee_lookups + (fee is None),
+        refund_version=payment.refund_version + 1,
+        updated_at=now,
+    )
+    found: dict[str, object] = (
+        {"fee": fee.amount, "fee_currency": fee.currency, "balance_transaction": fee.balance_transaction}
+        if fee is not None
+        else {"lookups": looked_up.fee_lookups, "last": looked_up.fee_lookups >= len(FEE_LOOKUP_AFTER)}
+    )
+    audit = AuditEntry(
+        subject=AuditSubject.INVOICE,
+        subject_id=payment.invoice_id,
+        action="payment.fee_recorded" if fee is not None else "payment.fee_not_yet",
+        actor=JOB_ACTOR,
+        at=now,
+        details={"payment": payment.key, **found, "job": "reconcile"},
+    )
+    try:
+        ledger.commit(Change(payment_refunds=looked_up, audit=[audit]))
+    except ChangeRejected:
+        return
+    if fee is None:
+        report.fees_not_yet += 1
+    else:
+        report.fees_recorded += 1
+
+
+def _share_of_fee(ledger: Ledger, share: Payment, fee: ProcessorFee) -> ProcessorFee | None:
+    """One invoice's part of a combined payment's fee, in proportion to what it got of the payment."""
+    combined = ledger.get_combined_checkout(share.combined_ref)
+    if combined is None or combined.allocation(share.invoice_id) is None:
+        return None
+    parts = fee_shares(fee.amount, {a.invoice_id: a.amount for a in combined.allocations})
+    return replace(fee, amount=parts[share.invoice_id])
 
 
 def _check_open_checkouts(
@@ -507,6 +567,8 @@ def completed_detail(report: ReconcileReport) -> dict[str, object]:
         "open_checkouts_closed": report.checkouts_closed,
         "charges_in_flight_checked": report.charges_checked,
         "charges_in_flight_flagged": report.charges_flagged,
+        "fees_recorded": report.fees_recorded,
+        "fees_not_yet": report.fees_not_yet,
         "drift_resolved": report.drift_resolved,
         "unresolved_drift": report.unresolved_drift,
         "cursor": report.cursor.isoformat() if report.cursor else None,

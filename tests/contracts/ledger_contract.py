@@ -22,6 +22,7 @@ from shared.domain.messages import EventName
 from shared.domain.plans import Frequency, PlanOffer
 from shared.domain.records import (
     CHECKOUT_EXPIRY_GRACE,
+    FEE_LOOKUP_AFTER,
     PENDING_PAYMENT_EXPECTED,
     REMINDER_CHANNEL_EMAIL,
     REMINDER_LINE_GRACE,
@@ -70,6 +71,7 @@ from shared.services.ports import (
     Tally,
 )
 from tests.fakes.records import (
+    A_FEE,
     NOW,
     a_checkout,
     a_customer,
@@ -1481,16 +1483,49 @@ class LedgerContract:
             Change(payment=a_payment(keys[1], PaymentStatus.PENDING, created_at=long_ago - timedelta(days=3)))
         )
         ledger.commit(Change(payment=a_payment(keys[2], PaymentStatus.PENDING, created_at=NOW)))
-        ledger.commit(Change(payment=a_payment(keys[3], PaymentStatus.SUCCEEDED, created_at=long_ago)))
+        ledger.commit(Change(payment=a_payment(keys[3], PaymentStatus.SUCCEEDED, created_at=long_ago, fee=A_FEE)))
 
         # Then the overdue ones list, longest pending first, in pages
         for limit in (1, 2, 3):
             overdue = walked(lambda lim, cur: ledger.pending_payments_due(SHARD, NOW, lim, cur), limit)
             assert [p.key for p in overdue] == [keys[1], keys[0]], limit
         # And one that settles leaves the listing
-        settled = a_payment(keys[1], PaymentStatus.SUCCEEDED, created_at=long_ago - timedelta(days=3))
+        settled = a_payment(keys[1], PaymentStatus.SUCCEEDED, created_at=long_ago - timedelta(days=3), fee=A_FEE)
         ledger.commit(Change(payment=settled))
         assert [p.key for p in ledger.pending_payments_due(SHARD, NOW, 10, None).items] == [keys[0]]
+
+    def test_a_succeeded_payment_lists_until_its_fee_is_recorded_or_its_lookups_are_used_up(
+        self, ledger: LedgerUnderTest
+    ) -> None:
+        # Given a Stripe payment that succeeded at NOW, its fee not known, and an offline one
+        [key, other] = ids_in_shard("pi", SHARD, 2)
+        succeeded = a_payment(key, PaymentStatus.SUCCEEDED)
+        ledger.commit(Change(payment=succeeded))
+        offline = a_payment(other, payment_intent_id=None, offline=OfflineReceipt(OfflineMethod.CHECK, "1", NOW.date()))
+        ledger.commit(Change(payment=offline))
+
+        # Then the Stripe one lists from its success on (its first lookup), the offline one never
+        assert ledger.pending_payments_due(SHARD, NOW - timedelta(seconds=1), 10, None).items == []
+        [listed] = ledger.pending_payments_due(SHARD, NOW, 10, None).items
+        assert listed == succeeded and listed.fee_due
+
+        # And a lookup that found none lists it again an hour after it
+        later = NOW + timedelta(minutes=5)
+        once = replace(succeeded, fee_lookups=1, refund_version=1, updated_at=later)
+        ledger.commit(Change(payment_refunds=once))
+        assert ledger.pending_payments_due(SHARD, later + timedelta(minutes=59), 10, None).items == []
+        assert ledger.pending_payments_due(SHARD, later + timedelta(hours=1), 10, None).items == [once]
+
+        # And its fee recorded takes it out, with the fee kept on the payment
+        known = replace(once, fee=A_FEE, refund_version=2, updated_at=later + timedelta(hours=1))
+        ledger.commit(Change(payment_refunds=known))
+        assert ledger.pending_payments_due(SHARD, NOW + timedelta(days=30), 10, None).items == []
+        assert ledger.get_payment_context("inv_1", None, key).payment == known
+
+        # And so do lookups used up, the fee unknown
+        given_up = replace(once, fee_lookups=len(FEE_LOOKUP_AFTER), refund_version=3)
+        ledger.commit(Change(payment_refunds=given_up))
+        assert ledger.pending_payments_due(SHARD, NOW + timedelta(days=30), 10, None).items == []
 
     def test_a_payment_with_a_refund_pending_longer_than_expected_lists_too(self, ledger: LedgerUnderTest) -> None:
         [key] = ids_in_shard("pi", SHARD, 1)

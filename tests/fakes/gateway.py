@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from shared.domain.errors import RefundRefused
-from shared.domain.records import Customer, RefundStatus
+from shared.domain.records import Customer, ProcessorFee, RefundStatus
 from shared.services.gateway import (
     ChargeOutcome,
     CheckoutSession,
@@ -62,6 +62,8 @@ class FakeGateway:
     event_list_requests: list[dict[str, object]] = field(default_factory=list)
     intent_status: dict[str, str] = field(default_factory=dict)  # PaymentIntents Stripe knows, by id
     refund_statuses: dict[str, str] = field(default_factory=dict)  # refunds Stripe knows, by id
+    fees: dict[str, ProcessorFee] = field(default_factory=dict)  # balance transactions' fees, by PaymentIntent
+    fee_lookups: list[str] = field(default_factory=list)  # PaymentIntents whose fee was asked for
     # Each Stripe customer's saved payment methods, newest first, and the one chosen for charges
     saved: dict[str, list[SavedPaymentMethod]] = field(default_factory=dict)
     default_method: dict[str, str] = field(default_factory=dict)
@@ -170,6 +172,10 @@ class FakeGateway:
 
     def refund_status_at_stripe(self, refund_id: str) -> str | None:
         return self.refund_statuses.get(refund_id)
+
+    def payment_fee(self, payment_intent_id: str) -> ProcessorFee | None:
+        self.fee_lookups.append(payment_intent_id)
+        return self.fees.get(payment_intent_id)
 
     def checkout_session_status(self, session_id: str) -> CheckoutSessionState | None:
         status = self.session_status.get(session_id)

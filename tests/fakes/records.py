@@ -25,6 +25,7 @@ from shared.domain.records import (
     Payment,
     Plan,
     PlanStatus,
+    ProcessorFee,
     RecurringCharge,
     RecurringStatus,
     StripeEventRecord,
@@ -76,6 +77,9 @@ def a_checkout(ref: str = "chk_1", session_id: str = "cs_1", invoice_id: str = "
         created_at=NOW,
         url=f"https://checkout.example.test/{session_id}",
     )
+
+
+A_FEE = ProcessorFee(392, "USD", "txn_1")  # what Stripe kept of a_payment()'s 125.00: 2.9% + 0.30
 
 
 def a_payment(key: str = "pi_1", status: PaymentStatus = PaymentStatus.SUCCEEDED, **overrides: Any) -> Payment:

@@ -102,6 +102,44 @@ def test_every_line_once_on_its_own_day_and_the_sum_is_received_less_given_back(
     assert sorted(line["type"] for line in late) == ["refund_failed", "reversal"]
 
 
+def test_stripes_fees_looked_up_by_reconciliation_are_in_the_columns_and_the_statements(
+    history: dict[str, Any], gateway: FakeGateway
+) -> None:
+    from shared.domain.records import ProcessorFee
+    from tests.integration.test_reconcile import run
+
+    # Given Stripe kept 6.10 of the card payment; the EUR payment's balance transaction is not there yet
+    gateway.fees[history["intent"]] = ProcessorFee(610, "USD", "txn_x1")
+    window = {"from": "2027-03-01", "to": "2027-03-04", "timezone": "UTC"}
+    before = lines(export(**window))
+    assert all(line["fee"] == "" for line in before)
+    # When reconciliation runs
+    report = run()
+    # Then it asked for the fee of each Stripe payment (not the cheque's), and recorded the one Stripe had
+    assert (report["fees_recorded"], report["fees_not_yet"]) == (1, 2)
+    assert history["intent"] in gateway.fee_lookups and len(set(gateway.fee_lookups)) == 3
+    # And the full CSV shows it on the payment's line, with what reached the balance; no line more
+    found = lines(export(**window))
+    assert len(found) == len(before)
+    [card] = [line for line in found if line["type"] == "payment" and line["invoice_number"] == "INV-X1"]
+    assert (card["fee"], card["fee_currency"], card["net"], card["amount"]) == ("6.10", "USD", "193.90", "200.00")
+    assert all(line["fee"] == "" for line in found if line is not card)
+    # And a bank statement has the fee as money out on the payment's day, summing to what the balance kept
+    statement = {**window, "currency": "USD"}
+    rows = lines(export(**statement, format="quickbooks"))
+    assert {"Date": "03/01/2027", "Description": "Stripe fee INV-X1", "Amount": "-6.10"} in rows
+    assert sum(Decimal(row["Amount"]) for row in rows) == Decimal("163.90")
+    xero = lines(export(**statement, format="xero"))
+    [fee] = [row for row in xero if row["Description"].startswith("Stripe fee")]
+    assert fee == {
+        "Date": "01/03/2027", "Amount": "-6.10", "Payee": "Stripe", "Description": "Stripe fee INV-X1",
+        "Reference": "txn_x1", "Cheque Number": "",
+    }  # fmt: skip
+    # And a rerun asks Stripe for nothing it knows: the recorded fee is not asked again
+    gateway.fee_lookups.clear()
+    assert run()["fees_recorded"] == 0 and history["intent"] not in gateway.fee_lookups
+
+
 def test_the_days_are_the_operators(history: dict[str, Any]) -> None:
     # 15:00 UTC on March 1 is 00:00 on March 2 in Tokyo: the payments of that instant fall on March 2 there
     tokyo = lines(export(**{"from": "2027-03-02", "to": "2027-03-02", "timezone": "Asia/Tokyo"}))

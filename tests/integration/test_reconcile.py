@@ -213,8 +213,9 @@ def test_after_a_three_day_outage_one_run_catches_up(
     # Then the ledger equals Stripe, the cursor is at "now", and a rerun changes nothing
     assert caught_up["complete"] is True and caught_up["recovered"] >= len(KINDS)
     # Three quiet days fit in one page; and the declined payer's session, open at the local Stripe (its clock
-    # is the wall clock) three business days after its expiry, is looked up once and kept as drift
-    assert (caught_up["stripe_requests"], caught_up["checkouts_flagged"]) == (2, 1)
+    # is the wall clock) three business days after its expiry, is looked up once and kept as drift; each of
+    # the four payments that succeeded had its fee read from its balance transaction, a request each
+    assert (caught_up["stripe_requests"], caught_up["checkouts_flagged"], caught_up["fees_recorded"]) == (6, 1, 4)
     assert_ledger_equals_stripe(front, made)
     sent = emails_now(aws)
     assert caught_up["cursor_lag_seconds"] == 0

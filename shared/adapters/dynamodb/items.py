@@ -45,6 +45,7 @@ from shared.domain.records import (
     Plan,
     PlanKind,
     PlanStatus,
+    ProcessorFee,
     ReconcileCursor,
     RecurringCharge,
     RecurringStatus,
@@ -939,7 +940,10 @@ def payment_item(p: Payment) -> dict[str, Any]:
         **_offline_attributes(p.offline),
         "reminder": _reminder_item(p.reminder),
         "combined_ref": p.combined_ref or None,
-        # Pending (a bank debit): in the due_work index at the instant reconciliation asks Stripe about it.
+        "fee": _fee_item(p.fee),
+        "fee_lookups": p.fee_lookups or None,
+        # Something to ask Stripe (a bank debit pending, a refund pending, the fee): in the due_work index at
+        # the instant reconciliation asks.
         **(schema.due_work_keys(p.key, utc_stamp(p.check_at), schema.PENDING_PAYMENT_WORK) if p.check_at else {}),
     }
 
@@ -1015,7 +1019,21 @@ def payment_from(item: dict[str, Any]) -> Payment:
         invoice_number=item.get("invoice_number") or "",
         reminder=_reminder_from(item.get("reminder")),
         combined_ref=item.get("combined_ref") or "",
+        fee=_fee_from(item.get("fee")),
+        fee_lookups=int(item.get("fee_lookups") or 0),
     )
+
+
+def _fee_item(fee: ProcessorFee | None) -> dict[str, Any] | None:
+    if fee is None:
+        return None
+    return {"amount": fee.amount, "currency": fee.currency, "balance_transaction": fee.balance_transaction}
+
+
+def _fee_from(item: dict[str, Any] | None) -> ProcessorFee | None:
+    if not item:
+        return None
+    return ProcessorFee(int(item["amount"]), str(item["currency"]), str(item["balance_transaction"]))
 
 
 def payment_intent_lookup_item(p: Payment) -> dict[str, Any]:

@@ -4,26 +4,36 @@ kept as drift and holds the cursor until it applies, and Stripe is paced."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from datetime import datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared.clock import FixedClock
 from shared.domain.invoices import InvoiceStatus, PaymentStatus
 from shared.domain.messages import Event, EventName
 from shared.domain.records import (
     CHECKOUT_EXPIRY_GRACE,
+    FEE_LOOKUP_AFTER,
     PENDING_PAYMENT_EXPECTED,
+    Allocation,
+    CombinedCheckout,
     Installment,
     InstallmentStatus,
     OpenCheckout,
+    Payment,
     Plan,
     PlanStatus,
+    ProcessorFee,
     ReconcileCursor,
     Refund,
     RefundStatus,
+    fee_shares,
 )
 from shared.services.charges import SETTLE_WAIT
 from shared.services.gateway import ListedEvent
@@ -40,7 +50,7 @@ from shared.services.reconcile import (
 from shared.services.stripe_events.facts import SessionState, StripeFact
 from tests.fakes import InMemoryLedger
 from tests.fakes.gateway import FakeGateway
-from tests.fakes.records import NOW, a_checkout, a_customer, a_payment, a_plan, an_invoice
+from tests.fakes.records import A_FEE, NOW, a_checkout, a_customer, a_payment, a_plan, an_invoice
 from tests.fakes.stripe_facts import a_refund_fact, a_session_fact
 
 CLOCK = FixedClock(NOW)
@@ -178,8 +188,10 @@ def test_a_long_quiet_span_is_read_in_one_request() -> None:
 
     report = run(ledger, gateway)
 
-    assert (report.stripe_requests, report.recovered, report.complete) == (1, 1, True)
+    assert (len(gateway.event_list_requests), report.recovered, report.complete) == (1, 1, True)
     assert report.cursor == NOW + timedelta(seconds=1)
+    # ... and the payment it recovered had its fee asked for: the run's one other request
+    assert (report.stripe_requests, gateway.fee_lookups, report.fees_not_yet) == (2, ["pi_1"], 1)
 
 
 def test_an_event_that_cannot_be_applied_is_drift_and_holds_the_cursor_until_it_applies() -> None:
@@ -524,3 +536,114 @@ def test_the_drift_of_a_charge_goes_once_its_outcome_is_recorded() -> None:
     report = run(ledger, gateway, now=NOW + timedelta(hours=1))
 
     assert (report.charges_checked, report.drift_resolved, ledger.list_drift()) == (0, 1, [])
+
+
+# -- Stripe's fees -----------------------------------------------------------------------------------------
+
+
+def paid_ledger(**payment: Any) -> InMemoryLedger:
+    """inv_1's USD 125.00 paid by pi_1 at NOW (its fee not known), as a Stripe event records it."""
+    ledger = ledger_owing()
+    ledger.commit(Change(payment=a_payment(**payment)))
+    return ledger
+
+
+def stored_payment(ledger: InMemoryLedger, key: str = "pi_1", invoice_id: str = "inv_1") -> Payment:
+    found = ledger.get_payment_context(invoice_id, None, key).payment
+    assert found is not None
+    return found
+
+
+def test_a_succeeded_payments_fee_is_read_once_and_recorded_with_an_audit_entry() -> None:
+    ledger, gateway = paid_ledger(), FakeGateway()
+    gateway.fees["pi_1"] = A_FEE
+
+    report = run(ledger, gateway)
+
+    assert (report.fees_recorded, report.fees_not_yet, gateway.fee_lookups) == (1, 0, ["pi_1"])
+    recorded = stored_payment(ledger)
+    assert (recorded.fee, recorded.refund_version, recorded.fee_due) == (A_FEE, 1, False)
+    assert "payment.fee_recorded" in ledger.audit_actions("inv_1")
+    # And the next runs, however much later, do not ask again
+    assert run(ledger, gateway, now=NOW + timedelta(days=2)).fees_recorded == 0
+    assert gateway.fee_lookups == ["pi_1"]
+
+
+def test_stripe_having_no_fee_yet_is_asked_again_later_then_given_up() -> None:
+    ledger, gateway = paid_ledger(), FakeGateway()
+    asked_at = []
+    at = NOW
+    for _ in range(len(FEE_LOOKUP_AFTER) + 2):
+        clock = FixedClock(at)
+        before = len(gateway.fee_lookups)
+        run(ledger, gateway, now=at, clock=clock)
+        if len(gateway.fee_lookups) > before:
+            asked_at.append(at)
+        at += timedelta(minutes=30)
+        while len(asked_at) < len(FEE_LOOKUP_AFTER) and at < asked_at[-1] + FEE_LOOKUP_AFTER[len(asked_at)]:
+            run(ledger, gateway, now=at, clock=FixedClock(at))  # a run before the next lookup asks nothing
+            at += timedelta(minutes=30)
+    # Asked at once, then 1 h, 6 h and 24 h after each lookup that found none; then never again
+    gaps = [b - a for a, b in itertools.pairwise(asked_at)]
+    assert len(asked_at) == len(FEE_LOOKUP_AFTER) and all(
+        timedelta(0) <= gap - wait < timedelta(minutes=30) for gap, wait in zip(gaps, FEE_LOOKUP_AFTER[1:], strict=True)
+    )
+    given_up = stored_payment(ledger)
+    assert (given_up.fee, given_up.fee_lookups, given_up.fee_due, given_up.check_at) == (None, 4, False, None)
+    assert ledger.audit_actions("inv_1").count("payment.fee_not_yet") == len(FEE_LOOKUP_AFTER)
+
+
+def test_a_refund_recorded_while_the_fee_was_asked_for_wins_and_the_fee_comes_next_run() -> None:
+    ledger, gateway = paid_ledger(), FakeGateway()
+    gateway.fees["pi_1"] = A_FEE
+    refund = Refund("re_1", 2_000, RefundStatus.SUCCEEDED, False, "requested_by_customer", NOW)
+
+    def refund_meanwhile(payment_intent_id: str) -> ProcessorFee | None:
+        paid = stored_payment(ledger)
+        if not paid.refunds:
+            ledger.commit(Change(payment_refunds=replace(paid, refunds=(refund,), refund_version=1)))
+        return A_FEE
+
+    gateway.payment_fee = refund_meanwhile  # type: ignore[method-assign]
+    assert run(ledger, gateway).fees_recorded == 0
+    assert stored_payment(ledger).refunds == (refund,) and stored_payment(ledger).fee is None
+    assert run(ledger, gateway).fees_recorded == 1
+    assert stored_payment(ledger).refunds == (refund,) and stored_payment(ledger).fee == A_FEE
+
+
+def test_each_share_of_a_combined_payment_gets_its_part_of_the_fee_adding_up_to_it() -> None:
+    # Given one PaymentIntent paying 100.00, 33.33 and 0.01 of three invoices, Stripe keeping 4.18 of it
+    ledger, gateway = InMemoryLedger(), FakeGateway()
+    shares = (Allocation("inv_a", "A", 10_000), Allocation("inv_b", "B", 3_333), Allocation("inv_c", "C", 1))
+    combined = CombinedCheckout("cmb_1", "cus_1", "USD", shares, "cs_c", NOW)
+    ledger.commit(Change(combined_checkout=combined))
+    for share in shares:
+        key = combined.share_key(share.invoice_id)
+        ledger.commit(
+            Change(payment=a_payment(key, invoice_id=share.invoice_id, amount=share.amount, payment_intent_id="pi_c",
+                                     combined_ref="cmb_1"))
+        )  # fmt: skip
+    gateway.fees["pi_c"] = ProcessorFee(418, "USD", "txn_c")
+
+    assert run(ledger, gateway).fees_recorded == 3
+
+    parts = {s.invoice_id: stored_payment(ledger, combined.share_key(s.invoice_id), s.invoice_id).fee for s in shares}
+    # 313.48, 104.48 and 0.03 of a cent: the floors make 4.17, and the cent left goes to the larger remainder
+    # (a tie here, to the lower id)
+    assert {invoice: fee.amount for invoice, fee in parts.items() if fee} == {"inv_a": 314, "inv_b": 104, "inv_c": 0}
+    assert all(fee is not None and fee.balance_transaction == "txn_c" for fee in parts.values())
+
+
+@given(
+    fee=st.integers(min_value=-10_000, max_value=10**9),
+    amounts=st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=12),
+)
+def test_fee_shares_add_up_exactly_and_each_is_within_a_unit_of_its_proportion(fee: int, amounts: list[int]) -> None:
+    shares = {f"inv_{n:02d}": amount for n, amount in enumerate(amounts)}
+    parts = fee_shares(fee, shares)
+    assert set(parts) == set(shares) and sum(parts.values()) == fee
+    total = sum(amounts)
+    if total:
+        for key, amount in shares.items():
+            exact = Fraction(fee * amount, total)
+            assert exact - 1 < parts[key] < exact + 1

@@ -48,6 +48,7 @@ from .exported_invoice_reminders_opened_item import ExportedInvoiceRemindersOpen
 from .exported_recurring_charge import ExportedRecurringCharge
 from .failed_deliveries_page import FailedDeliveriesPage
 from .failed_delivery_out import FailedDeliveryOut
+from .fee_out import FeeOut
 from .field_problem import FieldProblem
 from .gateway_error import GatewayError
 from .hold_out import HoldOut
@@ -186,6 +187,7 @@ __all__ = (
     "ExportPaymentsFormat",
     "FailedDeliveriesPage",
     "FailedDeliveryOut",
+    "FeeOut",
     "FieldProblem",
     "GatewayError",
     "HoldOut",

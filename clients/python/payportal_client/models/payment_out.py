@@ -11,6 +11,7 @@ from ..models.payment_out_status import PaymentOutStatus
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.fee_out import FeeOut
     from ..models.offline_receipt_out import OfflineReceiptOut
     from ..models.refund_out import RefundOut
     from ..models.reminder_out import ReminderOut
@@ -32,6 +33,8 @@ class PaymentOut:
         updated_at (datetime.datetime):
         amount_refunded (int | Unset): refunds pending or succeeded, as Stripe's charge counts them Default: 0.
         failure_reason (None | str | Unset):
+        fee (FeeOut | None | Unset): Stripe's fee on the payment's charge, once reconciliation has read it (within the
+            hour after the payment); null: not known (yet), or an offline payment
         offline (None | OfflineReceiptOut | Unset): money received outside Stripe, recorded with POST
             /v1/invoices/{id}/payments
         refunds (list[RefundOut] | Unset): oldest first
@@ -48,12 +51,14 @@ class PaymentOut:
     updated_at: datetime.datetime
     amount_refunded: int | Unset = 0
     failure_reason: None | str | Unset = UNSET
+    fee: FeeOut | None | Unset = UNSET
     offline: None | OfflineReceiptOut | Unset = UNSET
     refunds: list[RefundOut] | Unset = UNSET
     reminder: None | ReminderOut | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.fee_out import FeeOut  # noqa: PLC0415
         from ..models.offline_receipt_out import OfflineReceiptOut  # noqa: PLC0415
         from ..models.reminder_out import ReminderOut  # noqa: PLC0415
 
@@ -78,6 +83,14 @@ class PaymentOut:
             failure_reason = UNSET
         else:
             failure_reason = self.failure_reason
+
+        fee: dict[str, Any] | None | Unset
+        if isinstance(self.fee, Unset):
+            fee = UNSET
+        elif isinstance(self.fee, FeeOut):
+            fee = self.fee.to_dict()
+        else:
+            fee = self.fee
 
         offline: dict[str, Any] | None | Unset
         if isinstance(self.offline, Unset):
@@ -119,6 +132,8 @@ class PaymentOut:
             field_dict["amount_refunded"] = amount_refunded
         if failure_reason is not UNSET:
             field_dict["failure_reason"] = failure_reason
+        if fee is not UNSET:
+            field_dict["fee"] = fee
         if offline is not UNSET:
             field_dict["offline"] = offline
         if refunds is not UNSET:
@@ -130,6 +145,7 @@ class PaymentOut:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.fee_out import FeeOut  # noqa: PLC0415
         from ..models.offline_receipt_out import OfflineReceiptOut  # noqa: PLC0415
         from ..models.refund_out import RefundOut  # noqa: PLC0415
         from ..models.reminder_out import ReminderOut  # noqa: PLC0415
@@ -159,6 +175,23 @@ class PaymentOut:
             return cast(None | str | Unset, data)
 
         failure_reason = _parse_failure_reason(d.pop("failure_reason", UNSET))
+
+        def _parse_fee(data: object) -> FeeOut | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                fee_type_0 = FeeOut.from_dict(data)
+
+                return fee_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(FeeOut | None | Unset, data)
+
+        fee = _parse_fee(d.pop("fee", UNSET))
 
         def _parse_offline(data: object) -> None | OfflineReceiptOut | Unset:
             if data is None:
@@ -213,6 +246,7 @@ class PaymentOut:
             updated_at=updated_at,
             amount_refunded=amount_refunded,
             failure_reason=failure_reason,
+            fee=fee,
             offline=offline,
             refunds=refunds,
             reminder=reminder,
