@@ -43,7 +43,7 @@ from local.fake_stripe.config import FrontConfig
 from local.fake_stripe.errors import LocalstripeFailure, StripeApiError, front_errors
 from local.fake_stripe.event_list import events_page
 from local.fake_stripe.events import EventRecord, WebhookSender
-from local.fake_stripe.fees import with_fee
+from local.fake_stripe.fees import dispute_fee, dispute_transaction, with_fee
 from local.fake_stripe.ids import random_id
 from local.fake_stripe.localstripe_client import LocalstripeClient, nested, path_id
 from local.fake_stripe.pages import CardProblem, checkout_page, closed_page, read_card
@@ -486,6 +486,11 @@ class StripeFront:
             "created": int(time.time()),
             "livemode": False,
         }
+        withdrawn = dispute_transaction(
+            random_id("txn_"), -int(intent["amount"]), str(intent["currency"]),
+            fee=dispute_fee(str(intent["currency"])), created=int(time.time()),
+        )  # fmt: skip
+        dispute["balance_transactions"] = [withdrawn]
         self.disputes[dispute["id"]] = dispute
         self.webhooks.publish("charge.dispute.created", dict(dispute))
         return web.json_response(dispute)
@@ -504,6 +509,11 @@ class StripeFront:
         if dispute["status"] in ("won", "lost"):
             raise StripeApiError(400, f"Dispute {dispute['id']} is closed already.")
         dispute["status"] = body["status"]
+        if body["status"] == "won":  # the disputed amount comes back; the fee stays with Stripe
+            reinstated = dispute_transaction(
+                random_id("txn_"), int(dispute["amount"]), str(dispute["currency"]), fee=0, created=int(time.time())
+            )
+            dispute["balance_transactions"] = [*dispute["balance_transactions"], reinstated]
         self.webhooks.publish("charge.dispute.closed", dict(dispute))
         return web.json_response(dispute)
 

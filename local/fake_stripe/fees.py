@@ -14,6 +14,7 @@ from local.fake_stripe.currencies import WHOLE_UNITS_IN_HUNDREDTHS, exponent
 
 PERCENT_TENTHS = 29  # 2.9%
 FIXED_IN_HUNDREDTHS = 30  # 0.30
+DISPUTE_FEE_UNITS = 15  # 15.00 a dispute, in the currency's major unit
 
 
 def card_fee(amount: int, currency: str) -> int:
@@ -24,6 +25,22 @@ def card_fee(amount: int, currency: str) -> int:
     if currency.upper() in WHOLE_UNITS_IN_HUNDREDTHS:
         fee = (fee + 50) // 100 * 100
     return fee
+
+
+def dispute_fee(currency: str) -> int:
+    """What a dispute costs (Stripe's units), withdrawn with the disputed amount and kept whatever the outcome."""
+    return DISPUTE_FEE_UNITS * 10 ** exponent(currency)
+
+
+def dispute_transaction(transaction_id: str, amount: int, currency: str, *, fee: int, created: int) -> dict[str, Any]:
+    """A balance transaction of a dispute, whole, as Stripe lists them on the dispute: the withdrawal (a negative
+    amount and the fee) when it opens, a reinstatement (positive, no fee) when it is won."""
+    return {
+        "id": transaction_id, "object": "balance_transaction", "amount": amount, "currency": currency, "fee": fee,
+        "net": amount - fee, "type": "adjustment", "reporting_category": "dispute", "created": created,
+        "fee_details": [{"amount": fee, "currency": currency, "description": "Dispute fee", "type": "stripe_fee"}]
+        if fee else [],
+    }  # fmt: skip
 
 
 def with_fee(transaction: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from shared.domain.records import DisputeStatus, RefundStatus
+from shared.domain.records import DisputeStatus, ProcessorFee, RefundStatus
 from shared.domain.stripe_amounts import NotRepresentable, from_stripe
 from shared.services.stripe_events.facts import (
     CheckoutSessionFact,
@@ -119,9 +119,40 @@ def _dispute(closed: bool) -> Callable[[EventMeta, Mapping[str, Any]], StripeFac
             amount=_money(obj, "amount"),
             currency=_currency(obj.get("currency")),
             reason=str(obj.get("reason") or "")[:64],
+            fee=_dispute_fee(obj.get("balance_transactions")),
         )
 
     return parse
+
+
+# A dispute lists at most two balance transactions (the withdrawal and a reinstatement); more is not Stripe's.
+MAX_DISPUTE_TRANSACTIONS = 4
+
+
+def _dispute_fee(listed: object) -> ProcessorFee | None:
+    """The fees of a dispute's balance transactions (Stripe lists them whole on the dispute), summed in our
+    minor units; None when there are none, or they are not one fee we can hold (mixed currencies, a fraction
+    of our minor unit)."""
+    if not isinstance(listed, list) or not 0 < len(listed) <= MAX_DISPUTE_TRANSACTIONS:
+        return None
+    total, currencies, ids = 0, set[str](), list[str]()
+    for transaction in listed:
+        if not isinstance(transaction, dict):
+            return None
+        fee, currency = transaction.get("fee"), _currency(transaction.get("currency"))
+        transaction_id = _id(transaction.get("id"))
+        if not isinstance(fee, int) or isinstance(fee, bool) or currency is None or transaction_id is None:
+            return None
+        total += fee
+        currencies.add(currency)
+        ids.append(transaction_id)
+    if len(currencies) != 1:
+        return None
+    [currency] = currencies
+    try:
+        return ProcessorFee(from_stripe(total, currency), currency, ids[0])
+    except NotRepresentable:
+        return None
 
 
 # requires_action waits on the customer (some bank refunds): to the ledger it is still pending.

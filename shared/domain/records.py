@@ -544,6 +544,8 @@ class Dispute:
     reason: str
     status: DisputeStatus
     updated_at: datetime
+    # Stripe's dispute fee, from the dispute's balance transactions (what it withdrew, less what it reinstated)
+    fee: ProcessorFee | None = None
 
 
 # Outcomes of a kept Stripe event that are not final: the record may be written over (see StripeEventRecord).

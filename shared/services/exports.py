@@ -13,9 +13,10 @@ pending and failed ones are read and left out) and the returns list's entries in
 plus the customers named (for the payee), 100 a BatchGetItem: never the table.
 
 Fees: Stripe's fee on a payment's charge (its balance transaction), once reconciliation has looked it up
-(Payment.fee), is in the full CSV's columns of the payment's line (`fee`, `fee_currency`, `net`), and in a bank
-statement a line of its own (`fee`, money out, on the payment's day), as Stripe takes it from the balance:
-the statement's lines then sum to what reached the balance (decision 140).
+(Payment.fee), and on a lost dispute (from the dispute's own balance transactions, Dispute.fee), is in the
+full CSV's columns of that line (`fee`, `fee_currency`, `net`), and in a bank statement a line of its own
+(`fee`, money out, on the same day), as Stripe takes it from the balance: the statement's lines then sum to
+what reached the balance (decision 140).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.domain.errors import DomainError
 from shared.domain.invoices import PaymentStatus
-from shared.domain.records import OfflineMethod, Payment, ReturnKind
+from shared.domain.records import OfflineMethod, Payment, ProcessorFee, ReturnKind
 from shared.domain.stripe_amounts import internal_exponent
 from shared.services.ports import Ledger, PaymentListing, ReturnListing
 
@@ -60,6 +61,7 @@ _WHAT: Final = {
     ReturnKind.DISPUTE_LOST.value: "Chargeback (dispute lost)",
     "fee": "Stripe fee",
 }
+_DISPUTE_FEE: Final = "Stripe dispute fee"
 FEE_PAYEE: Final = "Stripe"
 
 
@@ -88,10 +90,18 @@ class MoneyLine:
     payment: Payment
     refund_id: str = ""
     dispute_id: str = ""
+    fee: ProcessorFee | None = None  # what Stripe kept of a payment or a lost dispute; a fee line's own
 
     @property
     def currency(self) -> str:
-        return self.payment.fee.currency if self.kind == "fee" and self.payment.fee else self.payment.currency
+        return self.fee.currency if self.kind == "fee" and self.fee else self.payment.currency
+
+    def fee_line(self, statement_currency: str | None) -> MoneyLine | None:
+        """Its fee as a line of its own (money out, right after it), for a statement in the fee's currency."""
+        fee = self.fee
+        if statement_currency is None or fee is None or not fee.amount or fee.currency != statement_currency:
+            return None
+        return MoneyLine(self.at, "fee", -fee.amount, self.payment, dispute_id=self.dispute_id, fee=fee)
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -124,10 +134,14 @@ def money_lines(ledger: Ledger, request: ExportRequest) -> list[MoneyLine]:
     """Every line of the window, oldest first (ties: payment, then refund id), at most MAX_LINES."""
     since, until = check(request)
     fees_in = request.currency if request.format != "csv" else None  # a statement's own lines, in its currency
-    lines = [
-        *_received(ledger, since, until, request.currency, fees_in),
+    lines: list[MoneyLine] = []
+    for line in (
+        *_received(ledger, since, until, request.currency),
         *_given_back(ledger, since, until, request.currency),
-    ]
+    ):
+        lines.append(line)
+        if (fee := line.fee_line(fees_in)) is not None:
+            lines.append(fee)
     if len(lines) > MAX_LINES:
         raise InvalidExport(f"more than {MAX_LINES:,} lines: ask for fewer days", field="to")
     return sorted(
@@ -135,20 +149,14 @@ def money_lines(ledger: Ledger, request: ExportRequest) -> list[MoneyLine]:
     )
 
 
-def _received(
-    ledger: Ledger, since: datetime, until: datetime, currency: str | None, fees_in: str | None
-) -> Iterator[MoneyLine]:
-    """Each payment received; with `fees_in`, each fee Stripe kept of one in that currency as a line after it."""
+def _received(ledger: Ledger, since: datetime, until: datetime, currency: str | None) -> Iterator[MoneyLine]:
     listing = PaymentListing(since=since, until=until, currency=currency or "", asked=f"export {since} {until}")
     cursor: str | None = None
     while True:
         page = ledger.list_payments(listing, PAGE, cursor)
         for payment in page.items:
             if payment.status is PaymentStatus.SUCCEEDED:  # refunded or reversed since: received all the same
-                yield MoneyLine(payment.created_at, "payment", payment.amount, payment)
-                fee = payment.fee
-                if fees_in and fee is not None and fee.amount and fee.currency == fees_in:
-                    yield MoneyLine(payment.created_at, "fee", -fee.amount, payment)
+                yield MoneyLine(payment.created_at, "payment", payment.amount, payment, fee=payment.fee)
         if not (cursor := page.next_cursor):
             return
 
@@ -164,7 +172,8 @@ def _given_back(ledger: Ledger, since: datetime, until: datetime, currency: str 
             refund_id = returned.refund.id if returned.refund is not None else ""
             dispute_id = returned.dispute.id if returned.dispute is not None else ""
             amount = _SIGN[returned.kind] * returned.amount
-            yield MoneyLine(returned.at, returned.kind.value, amount, returned.payment, refund_id, dispute_id)
+            fee = returned.dispute.fee if returned.dispute is not None else None
+            yield MoneyLine(returned.at, returned.kind.value, amount, returned.payment, refund_id, dispute_id, fee)
         if not (cursor := page.next_cursor):
             return
 
@@ -177,10 +186,10 @@ def decimal_amount(amount: int, currency: str) -> Decimal:
 
 def _reference(line: MoneyLine) -> str:
     """What identifies the line at the bank or at Stripe: the refund, the cheque or transfer, the PaymentIntent."""
+    if line.kind == "fee" and line.fee is not None:
+        return line.fee.balance_transaction
     if line.refund_id or line.dispute_id:
         return line.refund_id or line.dispute_id
-    if line.kind == "fee" and line.payment.fee is not None:
-        return line.payment.fee.balance_transaction
     offline = line.payment.offline
     if offline is not None:
         return offline.reference or line.payment.key
@@ -201,7 +210,7 @@ def rows(
         p = line.payment
         local = line.at.astimezone(zone)
         amount = decimal_amount(line.amount, line.currency)
-        what = _WHAT[line.kind]
+        what = _DISPUTE_FEE if line.kind == "fee" and line.dispute_id else _WHAT[line.kind]
         payee = FEE_PAYEE if line.kind == "fee" else names[p.customer_id]
         description = f"{what} {p.invoice_number}".strip() + (f" ({payee})" if payee and line.kind != "fee" else "")
         if request.format == "quickbooks":
@@ -224,10 +233,10 @@ def rows(
 
 
 def _fee_columns(line: MoneyLine) -> dict[str, object]:
-    """The full CSV's fee, its currency and what the balance got (in the payment's currency, when the fee is
-    in it too), on a payment's line; empty on the others and while the fee is not known."""
-    fee = line.payment.fee
-    if line.kind != "payment" or fee is None:
+    """The full CSV's fee, its currency and what the balance got or gave (in the line's currency, when the fee
+    is in it too), on a payment's or a lost dispute's line; empty on the others and while the fee is not known."""
+    fee = line.fee
+    if line.kind == "fee" or fee is None:
         return {"fee": None, "fee_currency": None, "net": None}
     currency = line.payment.currency
     net = decimal_amount(line.amount - fee.amount, currency) if fee.currency == currency else None

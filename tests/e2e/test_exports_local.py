@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from local.fake_stripe.fees import card_fee
+from local.fake_stripe.fees import card_fee, dispute_fee
 from local.stack import LocalStack
 from tests.e2e.test_money_loop_http import eventually, invoice_state, new_invoice, pay_on_checkout
 
@@ -52,4 +52,23 @@ def test_a_card_payments_fee_is_read_by_reconciliation_and_exported(local_stack:
         Decimal(fee).scaleb(-2),
         "USD",
         Decimal(12_500 - fee).scaleb(-2),
+    )
+    # When the cardholder disputes the payment and the dispute is lost
+    opened = requests.post(f"{local_stack.stripe_url}/_front/payment_intents/{payment['id']}/dispute", timeout=10)
+    assert opened.status_code == 200, opened.text
+    closed = requests.post(
+        f"{local_stack.stripe_url}/_front/disputes/{opened.json()['id']}/close", json={"status": "lost"}, timeout=10
+    )
+    assert closed.status_code == 200, closed.text
+    eventually(lambda: invoice_state(local_stack, invoice["id"])["hold"])
+    # Then the chargeback is a line with the dispute's fee, read from the dispute's own balance transaction
+    full = local_stack.signed("GET", f"/v1/exports/payments?from={today}&to={today}&timezone=UTC")
+    [lost] = [
+        row
+        for row in csv.DictReader(io.StringIO(full.text))
+        if row["invoice_number"] == invoice["number"] and row["type"] == "dispute_lost"
+    ]
+    assert (Decimal(lost["amount"]), Decimal(lost["fee"])) == (
+        Decimal("-125.00"),
+        Decimal(dispute_fee("usd")).scaleb(-2),
     )

@@ -26,11 +26,19 @@ def pay(invoice: dict[str, Any], amount: int) -> str:
     return str(event["data"]["object"]["payment_intent"])
 
 
-def dispute(kind: str, intent: str, amount: int, *, status: str = "needs_response", currency: str = "usd") -> str:
-    obj = {
+def dispute(
+    kind: str, intent: str, amount: int, *, status: str = "needs_response", currency: str = "usd", fee: int = 0
+) -> str:
+    """A dispute event; with `fee`, its withdrawal's balance transaction (Stripe lists them whole on it)."""
+    obj: dict[str, Any] = {
         "id": "dp_test_1", "object": "dispute", "amount": amount, "currency": currency, "charge": "ch_test_1",
         "payment_intent": intent, "reason": "fraudulent", "status": status,
     }  # fmt: skip
+    if fee:
+        obj["balance_transactions"] = [
+            {"id": "txn_dp_1", "object": "balance_transaction", "amount": -amount, "currency": currency, "fee": fee,
+             "net": -amount - fee, "type": "adjustment"}
+        ]  # fmt: skip
     return str(json_body(deliver(stripe_event(f"charge.dispute.{kind}", obj)))["outcome"])
 
 

@@ -228,11 +228,11 @@ def test_a_dispute_lost_is_a_chargeback_line_on_the_day_it_was_lost(
     invoice = create_invoice(customer["id"], number="INV-D1", amount_due=15_000, due_date="2027-03-15")
     intent = paid(invoice, 15_000)
     clock.instant = MARCH_1 + timedelta(days=1)
-    assert dispute("created", intent, 15_000) == "applied"
+    assert dispute("created", intent, 15_000, fee=1_500) == "applied"
     clock.instant = MARCH_1 + timedelta(days=2)
-    assert dispute("closed", intent, 15_000, status="lost") == "applied"
+    assert dispute("closed", intent, 15_000, status="lost", fee=1_500) == "applied"
     # and Stripe tells of the lost dispute again: nothing more is listed
-    assert dispute("closed", intent, 15_000, status="lost") != "applied"
+    assert dispute("closed", intent, 15_000, status="lost", fee=1_500) != "applied"
 
     # When March is exported
     rows = lines(export(**{"from": "2027-03-01", "to": "2027-03-31", "format": "csv", "timezone": "UTC"}))
@@ -242,8 +242,13 @@ def test_a_dispute_lost_is_a_chargeback_line_on_the_day_it_was_lost(
         ("2027-03-01", "payment", "150.00", intent),
         ("2027-03-03", "dispute_lost", "-150.00", "dp_test_1"),
     ]
+    # And the dispute's fee, from its balance transaction, is on the chargeback's line, and its own in a statement
+    assert (rows[1]["fee"], rows[1]["fee_currency"], rows[1]["net"]) == ("15.00", "USD", "-165.00")
     quickbooks = export(**{"from": "2027-03-01", "to": "2027-03-31", "format": "quickbooks", "currency": "USD"})
-    assert "Chargeback (dispute lost) INV-D1 (Kit Lane)" in quickbooks["body"]
+    assert lines(quickbooks)[1:] == [
+        {"Date": "03/03/2027", "Description": "Chargeback (dispute lost) INV-D1 (Kit Lane)", "Amount": "-150.00"},
+        {"Date": "03/03/2027", "Description": "Stripe dispute fee INV-D1", "Amount": "-15.00"},
+    ]
 
 
 def test_a_restricted_customers_name_leaves_the_export_and_their_money_stays(history: dict[str, Any]) -> None:

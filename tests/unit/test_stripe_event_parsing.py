@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.adapters.stripe_events import HANDLED_EVENT_TYPES, NotAStripeEvent, parse_event
-from shared.domain.records import DisputeStatus, RefundStatus
+from shared.domain.records import DisputeStatus, ProcessorFee, RefundStatus
 from shared.services.stripe_events.facts import (
     CheckoutSessionFact,
     DisputeFact,
@@ -163,6 +163,35 @@ def test_amounts_are_read_back_from_stripes_form_into_ours() -> None:
     dispute = {"id": "dp_1", "payment_intent": "pi_1", "amount": 500_000, "currency": "isk", "status": "lost"}
     lost = parse_event(stripe_event("charge.dispute.closed", dispute))
     assert isinstance(lost, DisputeFact) and lost.amount == 5_000
+
+
+def _transaction(txn: str, amount: int, fee: int, currency: str = "usd") -> dict[str, Any]:
+    return {"id": txn, "object": "balance_transaction", "amount": amount, "fee": fee, "currency": currency}
+
+
+@pytest.mark.parametrize(
+    ("listed", "fee"),
+    [
+        ([_transaction("txn_w", -5_000, 1_500)], ProcessorFee(1_500, "USD", "txn_w")),
+        # withdrawn, then reinstated with the fee given back: what Stripe kept in all
+        ([_transaction("txn_w", -5_000, 1_500), _transaction("txn_r", 5_000, -1_500)], ProcessorFee(0, "USD", "txn_w")),
+        ([_transaction("txn_w", -500_000, 150_000, "isk")], ProcessorFee(1_500, "ISK", "txn_w")),  # ours: whole ISK
+        ([_transaction("txn_w", -500_000, 150_050, "isk")], None),  # a fraction of an ISK: not a fee we can hold
+        ([_transaction("txn_w", -5_000, 1_500), _transaction("txn_r", 5_000, 0, "eur")], None),  # two currencies
+        ([_transaction("txn_w", -5_000, 1_500.0)], None),  # type: ignore[arg-type]  # not Stripe's integer
+        ([{"id": "txn_w", "fee": 1_500}], None),  # no currency
+        (["txn_w"], None),  # an id, not the transaction
+        ([], None),
+        ("txn_w", None),
+        ([_transaction(f"txn_{n}", 0, 1) for n in range(5)], None),  # more than a dispute lists
+    ],
+)
+def test_a_disputes_fee_is_the_sum_of_its_balance_transactions_fees(listed: object, fee: ProcessorFee | None) -> None:
+    dispute = {"id": "dp_1", "payment_intent": "pi_1", "amount": 5_000, "currency": "usd", "status": "lost"}
+    fact = parse_event(stripe_event("charge.dispute.closed", dispute | {"balance_transactions": listed}))
+    assert isinstance(fact, DisputeFact) and fact.fee == fee
+    assert isinstance(without := parse_event(stripe_event("charge.dispute.closed", dispute)), DisputeFact)
+    assert without.fee is None
 
 
 def test_a_stripe_amount_that_is_not_a_whole_number_of_our_units_states_no_amount() -> None:

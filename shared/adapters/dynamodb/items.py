@@ -354,6 +354,7 @@ def lost_dispute_listing_item(lost: LostDispute) -> dict[str, Any]:
         "dispute_amount": d.amount,
         "dispute_reason": d.reason,
         "dispute_closed_at": d.updated_at.isoformat(),
+        "dispute_fee": _fee_item(d.fee),
     }
 
 
@@ -1019,7 +1020,7 @@ def payment_from(item: dict[str, Any]) -> Payment:
         invoice_number=item.get("invoice_number") or "",
         reminder=_reminder_from(item.get("reminder")),
         combined_ref=item.get("combined_ref") or "",
-        fee=_fee_from(item.get("fee")),
+        fee=fee_from(item.get("fee")),
         fee_lookups=int(item.get("fee_lookups") or 0),
     )
 
@@ -1030,7 +1031,7 @@ def _fee_item(fee: ProcessorFee | None) -> dict[str, Any] | None:
     return {"amount": fee.amount, "currency": fee.currency, "balance_transaction": fee.balance_transaction}
 
 
-def _fee_from(item: dict[str, Any] | None) -> ProcessorFee | None:
+def fee_from(item: dict[str, Any] | None) -> ProcessorFee | None:
     if not item:
         return None
     return ProcessorFee(int(item["amount"]), str(item["currency"]), str(item["balance_transaction"]))
@@ -1188,6 +1189,7 @@ def dispute_item(d: Dispute) -> dict[str, Any]:
         "status": d.status.value,
         "status_rank": DISPUTE_STATUS_RANK[d.status],
         "updated_at": timestamp(d.updated_at),
+        "fee": _fee_item(d.fee),
     }
 
 
@@ -1201,6 +1203,7 @@ def dispute_from(item: dict[str, Any]) -> Dispute:
         reason=item.get("reason", ""),
         status=DisputeStatus(item["status"]),
         updated_at=datetime.fromisoformat(item["updated_at"]),
+        fee=fee_from(item.get("fee")),
     )
 
 

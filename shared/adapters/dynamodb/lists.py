@@ -113,6 +113,7 @@ def returned_from(item: dict[str, Any]) -> Returned:
             reason=str(item.get("dispute_reason", "")),
             status=DisputeStatus.LOST,
             updated_at=datetime.fromisoformat(str(item["dispute_closed_at"])),
+            fee=items.fee_from(item.get("dispute_fee")),
         )
         return Returned(payment, kind, dispute=dispute)
     return Returned(payment, kind, payment.refund(item["returned"]))

@@ -79,6 +79,7 @@ def _decide(ledger: Ledger, clock: Clock, fact: DisputeFact, invoice_id: str) ->
         reason=fact.reason,
         status=status,
         updated_at=now,
+        fee=fact.fee,
     )
     if status is DisputeStatus.OPEN:
         updated = replace(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from shared.domain.records import DisputeStatus, RefundStatus
+from shared.domain.records import DisputeStatus, ProcessorFee, RefundStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +112,7 @@ class DisputeFact:
     amount: int | None
     currency: str | None
     reason: str
+    fee: ProcessorFee | None = None  # the fees of its balance transactions, summed (None: none listed)
 
 
 @dataclass(frozen=True, slots=True)
