@@ -329,6 +329,7 @@ def main() -> None:
             from benchmarks import imports
 
             imports.main()
+        return
     if os.environ.get("PAYPORTAL_BENCH_ONLY") == "outbound_webhooks":  # the webhook burst only, in its own process
         subprocess.run([sys.executable, "-m", "benchmarks.webhooks"], cwd=ROOT, check=True)
         return

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from shared.clock import Clock
+from shared.domain.dunning import DunningPolicy
 from shared.domain.errors import DomainError, NotFound
 from shared.domain.imports import (
     MAX_UPLOAD_BYTES,
@@ -37,7 +38,8 @@ from shared.domain.imports import (
 from shared.domain.invoices import Invoice
 from shared.domain.records import Customer
 from shared.services.customers import CustomerDraft, create_customer
-from shared.services.invoices import InvoiceDraft, create_invoice
+from shared.services.dunning_policy import current_policy
+from shared.services.invoices import InvoiceDraft, Known, create_invoice
 from shared.services.once import create_once, entity_id, scoped_key
 from shared.services.ports import (
     ChangeRejected,
@@ -256,8 +258,9 @@ def import_chunk(ledger: Ledger, store: ImportStore, clock: Clock, import_id: st
     imported = skipped = 0
     rejected: list[RejectedRow] = []
     known: dict[str, Customer] = {}  # external id -> the customer, once a row of this chunk found or made them
+    policy = current_policy(ledger)  # read once a chunk: each invoice's first reminder is planned by it
     for row in store.get_rows(import_id, chunk):
-        outcome, reason = import_row(ledger, clock, row, import_id=import_id, actor=actor, known=known)
+        outcome, reason = import_row(ledger, clock, row, import_id=import_id, actor=actor, known=known, policy=policy)
         if outcome is RowOutcome.IMPORTED:
             imported += 1
         elif outcome is RowOutcome.SKIPPED:
@@ -277,16 +280,23 @@ def import_row(
     import_id: str,
     actor: str,
     known: dict[str, Customer] | None = None,
+    policy: DunningPolicy | None = None,
 ) -> tuple[RowOutcome, str]:
     """The row's customer (found by external id, or created), then its invoice (found by number, or created).
-    `known`: customers met on earlier rows of the chunk, so a customer with many invoices is read once."""
+    `known`: customers met on earlier rows of the chunk, so a customer with many invoices is read once;
+    `policy`: the dunning policy as the chunk read it. An invoice of a customer this import created is
+    created at once, without looking its number up first: the create's own guards find one already there
+    (from an earlier delivery of the chunk, or another customer's), and only then is it read."""
     met = known if known is not None else {}
     customer, created = _customer_for(ledger, clock, row, import_id=import_id, actor=actor, known=met)
     if isinstance(customer, str):
         return RowOutcome.REJECTED, customer
     if row.invoice is None:
         return (RowOutcome.IMPORTED if created else RowOutcome.SKIPPED), ""
-    return _invoice_for(ledger, clock, customer, row.invoice, import_id=import_id, actor=actor)
+    return _invoice_for(
+        ledger, clock, customer, row.invoice, import_id=import_id, actor=actor,
+        known=Known(customer, policy), look_up_first=not created,
+    )  # fmt: skip
 
 
 def _customer_for(
@@ -337,10 +347,18 @@ def customer_differences(stored: Customer, fields: CustomerFields) -> list[str]:
 
 
 def _invoice_for(
-    ledger: Ledger, clock: Clock, customer: Customer, fields: InvoiceFields, *, import_id: str, actor: str
+    ledger: Ledger,
+    clock: Clock,
+    customer: Customer,
+    fields: InvoiceFields,
+    *,
+    import_id: str,
+    actor: str,
+    known: Known | None = None,
+    look_up_first: bool = True,
 ) -> tuple[RowOutcome, str]:
     wanted = entity_id("inv", f"import|{import_id}|{fields.number}")
-    stored = _invoice_numbered(ledger, fields.number)
+    stored = _invoice_numbered(ledger, fields.number) if look_up_first else None
     if stored is None:
         draft = InvoiceDraft(
             customer_id=customer.id,
@@ -351,7 +369,7 @@ def _invoice_for(
             description=fields.description,
         )
         try:
-            create_invoice(ledger, clock, draft, actor=actor, invoice_id=wanted)
+            create_invoice(ledger, clock, draft, actor=actor, invoice_id=wanted, known=known)
         except ChangeRejected as rejected:
             if rejected.reason not in (Rejection.EXISTS, Rejection.DUPLICATE_NUMBER):
                 raise

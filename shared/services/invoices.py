@@ -18,7 +18,16 @@ from shared.domain.invoices import (
 )
 from shared.domain.messages import EventName, InvoiceIssuedEmail, InvoiceVoidedEmail, outgoing_email, outgoing_event
 from shared.domain.plan_lifecycle import autopay_plan
-from shared.domain.records import AuditEntry, AuditSubject, PayLink, Payment, Plan, ReminderAttribution, new_id
+from shared.domain.records import (
+    AuditEntry,
+    AuditSubject,
+    Customer,
+    PayLink,
+    Payment,
+    Plan,
+    ReminderAttribution,
+    new_id,
+)
 from shared.domain.stripe_amounts import check_chargeable
 from shared.services.aggregates import tallied
 from shared.services.audit import what_changed
@@ -28,6 +37,14 @@ from shared.services.ports import Change, ChangeRejected, Ledger, RunOnce
 
 if TYPE_CHECKING:  # annotations only: the outbox's cold path does not load the plan rules
     from shared.domain.plans import PlanOffer
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What a caller creating many invoices has just read, so each creation need not read it again."""
+
+    customer: Customer | None = None
+    policy: DunningPolicy | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,12 +105,14 @@ def create_invoice(
     actor: str,
     autopay_notice_days: int = 3,
     invoice_id: str | None = None,
+    known: Known | None = None,
 ) -> Invoice:
     """The invoice, its audit entry and its events in one transaction. Pay links are minted by the
     caller (`new_pay_link`), so a replayed request can hand out a link without any token being stored."""
     invoice, change = invoice_creation(
-        ledger, clock, request, actor=actor, autopay_notice_days=autopay_notice_days, invoice_id=invoice_id
-    )
+        ledger, clock, request, actor=actor, autopay_notice_days=autopay_notice_days, invoice_id=invoice_id,
+        known=known,
+    )  # fmt: skip
     ledger.commit(change)
     return invoice
 
@@ -106,15 +125,21 @@ def invoice_creation(
     actor: str,
     autopay_notice_days: int = 3,
     invoice_id: str | None = None,
+    known: Known | None = None,
 ) -> tuple[Invoice, Change]:
     """The new invoice and the Change that creates it (with its autopay plan, events and audit entry),
-    for callers that commit it together with changes of their own."""
+    for callers that commit it together with changes of their own. `known`: the customer and the policy
+    as the caller has just read them (a bulk import, per chunk), so they are not read again."""
     # Only what Stripe can charge gets in: whatever is later sent for it (the whole, a part, an installment,
     # with late fees) can then be kept valid at Stripe.
     check_chargeable(request.amount_due, request.currency, field="amount_due")
     if request.min_partial_amount is not None:
         check_chargeable(request.min_partial_amount, request.currency, field="min_partial_amount")
-    customer = ledger.get_customer(request.customer_id)
+    customer = (
+        known.customer
+        if known is not None and known.customer is not None and known.customer.id == request.customer_id
+        else ledger.get_customer(request.customer_id)
+    )
     if customer is None:
         raise NotFound(f"no customer {request.customer_id}", field="customer_id")
     if customer.erased_at is not None:
@@ -137,7 +162,7 @@ def invoice_creation(
         customer_timezone=customer.timezone,
         plan_offer=request.plan_offer,
     )
-    policy = current_policy(ledger)
+    policy = known.policy if known is not None and known.policy is not None else current_policy(ledger)
     default = policy.default_installments
     if invoice.plan_offer is None and default and default.min_installment_amount * 2 <= invoice.amount_due:
         invoice = replace(invoice, plan_offer=default)

@@ -162,3 +162,41 @@ def test_an_upload_id_is_the_callers_own() -> None:
             key="k",
             actor="arn:ops",
         )
+
+
+def test_new_customers_invoices_are_created_without_reading_what_the_chunk_knows() -> None:
+    # Given a file of three new customers with two invoices each, and a number another customer holds
+    ledger, store, queue = a_ledger_with(), InMemoryImportStore(), InMemoryQueue()
+    other = create_customer(
+        ledger, CLOCK, CustomerDraft(email="x@example.com", name="Xi", external_id="crm-x", timezone="UTC",
+                                     locale="en-GB"), actor="arn:ops",
+    )  # fmt: skip
+    from shared.services.invoices import InvoiceDraft, create_invoice
+
+    create_invoice(ledger, CLOCK, InvoiceDraft(other.id, "HELD-1", "EUR", 500, NOW.date()), actor="arn:ops")
+    rows = [f"crm-{n},Ada,c{n}@example.com,en-GB,Europe/London,INV-{n}-{k},EUR,10.00,,2027-01-31," for n in range(3)
+            for k in range(2)]  # fmt: skip
+    rows.append("crm-0,Ada,c0@example.com,en-GB,Europe/London,HELD-1,EUR,10.00,,2027-01-31,")
+    started("\n".join([HEADER, *rows]), store, queue)
+    reads: list[str] = []
+    for name in ("get_customer", "get_dunning_policy", "list_invoices"):
+        original = getattr(ledger, name)
+
+        def counted(*args: object, _name: str = name, _original: object = original) -> object:
+            reads.append(_name)
+            return _original(*args)  # type: ignore[operator]
+
+        setattr(ledger, name, counted)
+    # When it is imported
+    work(ledger, store, queue)
+    # Then the six invoices are created with no number looked up and no customer or policy read again: the
+    # policy once for the chunk; only the number the create found taken is read, and that row is rejected
+    report = imports.get_import(store, "imp_1")
+    assert (report.job.rows_imported, report.job.rows_rejected) == (6, 1)
+    assert [(r.line, r.reason.split(" is stored")[0]) for r in report.rejected] == [(8, "invoice HELD-1")]
+    assert sorted(reads) == ["get_dunning_policy", "list_invoices"]
+    # And the same file again still skips every row it imported, reading what it must
+    started("\n".join([HEADER, *rows]), store, queue, "imp_2")
+    work(ledger, store, queue)
+    again = imports.get_import(store, "imp_2").job
+    assert (again.rows_imported, again.rows_skipped, again.rows_rejected) == (0, 6, 1)
