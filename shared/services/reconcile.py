@@ -127,6 +127,7 @@ class ReconcileReport:
     charges_flagged: int = 0  # of those, kept as drift: settled or unknown at Stripe, or processing too long
     fees_recorded: int = 0  # succeeded payments whose fee was looked up at Stripe and recorded
     fees_not_yet: int = 0  # looked up, and Stripe had none yet (asked again later, FEE_LOOKUP_AFTER)
+    fees_left: int = 0  # due, but the run's time was up: the next run looks them up
     skipped: list[SkippedItem] = field(default_factory=list)  # open-ended items that could not be looked at
     drift_resolved: int = 0
     unresolved_drift: int = 0
@@ -328,9 +329,14 @@ def _check_pending_payments(
             if refund.status is RefundStatus.PENDING and refund.updated_at + PENDING_REFUND_EXPECTED <= clock.now():
                 pacer.wait()
                 flag(DRIFT_REFUND, refund.id, gateway.refund_status_at_stripe(refund.id))
-        if payment.fee_due and payment.updated_at + FEE_LOOKUP_AFTER[payment.fee_lookups] <= clock.now():
+        fee_time = payment.fee_due and payment.updated_at + FEE_LOOKUP_AFTER[payment.fee_lookups] <= clock.now()
+        # Time is checked per payment, not only per page: a page of fees is a hundred Stripe calls. A fee left
+        # for the next run stays due.
+        if fee_time and not out_of_time():
             pacer.wait()
             _record_fee(ledger, gateway, clock, payment, report)
+        elif fee_time:
+            report.fees_left += 1
 
     _walk(ledger.pending_payments_due, look_up, "payment", clock, out_of_time, report, flagged)
 
@@ -569,6 +575,7 @@ def completed_detail(report: ReconcileReport) -> dict[str, object]:
         "charges_in_flight_flagged": report.charges_flagged,
         "fees_recorded": report.fees_recorded,
         "fees_not_yet": report.fees_not_yet,
+        "fees_left": report.fees_left,
         "drift_resolved": report.drift_resolved,
         "unresolved_drift": report.unresolved_drift,
         "cursor": report.cursor.isoformat() if report.cursor else None,

@@ -647,3 +647,24 @@ def test_fee_shares_add_up_exactly_and_each_is_within_a_unit_of_its_proportion(f
         for key, amount in shares.items():
             exact = Fraction(fee * amount, total)
             assert exact - 1 < parts[key] < exact + 1
+
+
+def test_a_fee_due_when_the_runs_time_is_up_is_left_for_the_next_run() -> None:
+    ledger, gateway = paid_ledger(), FakeGateway()
+    gateway.fees["pi_1"] = A_FEE
+    walking = []  # time is up once the run has read the page with the payment
+    read_due = ledger.pending_payments_due
+
+    def due(*args: Any) -> Page:
+        page = read_due(*args)
+        walking.extend(page.items)
+        return page
+
+    ledger.pending_payments_due = due  # type: ignore[method-assign]
+
+    report = run(ledger, gateway, out_of_time=lambda: bool(walking))
+    ledger.pending_payments_due = read_due  # type: ignore[method-assign]
+
+    assert (report.fees_left, report.fees_recorded, gateway.fee_lookups) == (1, 0, [])
+    assert stored_payment(ledger).fee_due
+    assert run(ledger, gateway).fees_recorded == 1
