@@ -67,6 +67,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         ("ReconcileOpenCheckoutsClosed", report.checkouts_closed),
         ("ReconcileChargesInFlightFlagged", report.charges_flagged),
         ("ReconcileFeesRecorded", report.fees_recorded),
+        ("ReconcileFeeLookupsFailed", report.fees_failed),
     ):
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     metrics.add_metric(name="ReconcileCursorLagSeconds", unit=MetricUnit.Seconds, value=report.cursor_lag_seconds)

@@ -304,10 +304,10 @@ class StripeGateway:
             transaction: Any = getattr(charge, "balance_transaction", None) if charge is not None else None
             if isinstance(transaction, str):
                 transaction = self._client.v1.balance_transactions.retrieve(transaction)
-        except stripe.InvalidRequestError as error:
-            if error.http_status == 404:
-                return None
-            raise
+        except (stripe.InvalidRequestError, stripe.PermissionError):
+            # Unknown to Stripe, or a restricted key without balance reads: an answer that will not change,
+            # so a lookup counted (the caller gives up after its last). Faults (network, 5xx, throttling) raise.
+            return None
         if transaction is None:
             return None
         return _fee(transaction)

@@ -461,6 +461,9 @@ class Payment:
     combined_ref: str = ""
     fee: ProcessorFee | None = None  # Stripe's, once reconciliation has looked it up (never for offline ones)
     fee_lookups: int = 0  # how often Stripe was asked for the fee and had none yet
+    # The TTL the retention sweep stamped on it once its invoice was final (shared/domain/retention.py): kept by
+    # a write of the payment alone (its fee), which carries no invoice to stamp it from
+    retained_until: datetime | None = field(default=None, compare=False)
 
     @property
     def reversed(self) -> bool:

@@ -17,6 +17,12 @@ Work = Sequence[tuple[int, str | None]]
 ALL_SHARDS: tuple[tuple[int, str | None], ...] = tuple((shard, None) for shard in range(DUE_WORK_SHARDS))
 
 
+def all_shards_from(first: int) -> Work:
+    """Every shard from the beginning, starting with `first` (mod the count): a run that rotates where it
+    starts never leaves the same shards for last each time its time runs short."""
+    return ALL_SHARDS[first % DUE_WORK_SHARDS :] + ALL_SHARDS[: first % DUE_WORK_SHARDS]
+
+
 def walk_due(
     work: Work,
     read_page: Callable[[int, str | None], Page],
@@ -55,4 +61,4 @@ def _handle_one(item: Any, handle: Callable[[Any], None], kind: str, skip: Calla
     try:
         handle(item)
     except Exception as error:  # the run's boundary: the caller reports it, with a metric and an alarm
-        skip(SkippedItem(kind, str(getattr(item, "id", "?")), type(error).__name__))
+        skip(SkippedItem(kind, str(getattr(item, "id", None) or getattr(item, "key", "?")), type(error).__name__))

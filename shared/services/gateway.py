@@ -221,8 +221,9 @@ class PaymentGateway(Protocol):
 
     def payment_fee(self, payment_intent_id: str) -> ProcessorFee | None:
         """The fee on the balance transaction of the PaymentIntent's charge, for the whole charge; None when
-        Stripe has none (yet), or does not know the PaymentIntent. One request, up to three where Stripe (or a
-        stand-in) does not expand what is asked."""
+        Stripe has none (yet), does not know the PaymentIntent or refuses the key the read. One request, up to
+        three where Stripe (or a stand-in) does not expand what is asked. Raises on a fault (network, 5xx,
+        throttling)."""
         ...
 
     def checkout_session_status(self, session_id: str) -> CheckoutSessionState | None:

@@ -104,9 +104,11 @@ class Change:
     # same session), or its outcome (written only if the stored version is `version - 1`)
     combined_checkout: CombinedCheckout | None = None
     payment: Payment | None = None  # written only if it moves the stored payment's status forward
-    # A succeeded payment's refunds (or its fee, looked up at Stripe: what changes of a payment once it has
-    # succeeded, versioned together): written only if the stored refund_version is `refund_version - 1`
+    # A succeeded payment's refunds: written only if the stored refund_version is `refund_version - 1`
     payment_refunds: Payment | None = None
+    # ... or its fee looked up at Stripe, versioned with its refunds: written only if the stored refund_version
+    # is `refund_version - 1` and its TTL is the one it was read with (retained_until)
+    payment_fee: Payment | None = None
     # An offline payment reversed (a bounced cheque): written only over the same payment not yet reversed
     payment_reversal: Payment | None = None
     dispute: Dispute | None = None  # written only if it moves the stored dispute forward (open -> closed)
@@ -137,7 +139,7 @@ class Change:
 # a combined checkout: opened, it may be recorded again too, and its outcome moves no counter.)
 GUARDED_FIELDS: Final = (
     "stripe_event", "new_customer", "customer_update", "new_invoice", "invoice_update", "open_checkout",
-    "payment", "payment_refunds", "payment_reversal", "new_plan", "plan_update", "new_recurring",
+    "payment", "payment_refunds", "payment_reversal", "payment_fee", "new_plan", "plan_update", "new_recurring",
     "recurring_update", "dispute",
     "pay_link_opened",  # a reminder's link opened: its first opening only
     "reminder_opening",  # a reminder opened through any of its links: the first only (the opening's counter)

@@ -46,7 +46,7 @@ from shared.domain.records import (
     RefundStatus,
     fee_shares,
 )
-from shared.services.due_work import ALL_SHARDS, walk_due
+from shared.services.due_work import all_shards_from, walk_due
 from shared.services.gateway import CheckoutSessionState, ListedEvent, PaymentGateway
 from shared.services.ports import Change, ChangeRejected, Ledger, Page, SkippedItem
 from shared.services.stripe_events.engine import Outcome
@@ -128,6 +128,7 @@ class ReconcileReport:
     fees_recorded: int = 0  # succeeded payments whose fee was looked up at Stripe and recorded
     fees_not_yet: int = 0  # looked up, and Stripe had none yet (asked again later, FEE_LOOKUP_AFTER)
     fees_left: int = 0  # due, but the run's time was up: the next run looks them up
+    fees_failed: int = 0  # asked, and Stripe failed to answer (a fault, not "none yet"): asked again next run
     skipped: list[SkippedItem] = field(default_factory=list)  # open-ended items that could not be looked at
     drift_resolved: int = 0
     unresolved_drift: int = 0
@@ -196,10 +197,12 @@ def reconcile(
         window_start = window_end
     else:
         report.complete = held is None
+    # The time-bound checks first; the pending check (14-day bank debits and refunds, and fees, which may be
+    # many after a busy hour) last, so a backlog of fees never keeps the others from running.
     for check, kinds in (
-        (_check_pending_payments, (DRIFT_PAYMENT, DRIFT_REFUND)),
         (_check_open_checkouts, (DRIFT_CHECKOUT,)),
         (_check_charges_in_flight, (DRIFT_CHARGE,)),
+        (_check_pending_payments, (DRIFT_PAYMENT, DRIFT_REFUND)),
     ):
         if out_of_time():
             break
@@ -334,7 +337,10 @@ def _check_pending_payments(
         # for the next run stays due.
         if fee_time and not out_of_time():
             pacer.wait()
-            _record_fee(ledger, gateway, clock, payment, report)
+            try:
+                _record_fee(ledger, gateway, clock, payment, report)
+            except Exception:  # Stripe unreachable, throttling, failing: the fee stays due, asked next run
+                report.fees_failed += 1  # (not a bad item: the payment's pending checks above were made)
         elif fee_time:
             report.fees_left += 1
 
@@ -374,7 +380,7 @@ def _record_fee(
         details={"payment": payment.key, **found, "job": "reconcile"},
     )
     try:
-        ledger.commit(Change(payment_refunds=looked_up, audit=[audit]))
+        ledger.commit(Change(payment_fee=looked_up, audit=[audit]))
     except ChangeRejected:
         return
     if fee is None:
@@ -533,8 +539,9 @@ def _walk(
     flagged: _DriftKeeper,
 ) -> None:
     skipped_before = len(report.skipped)
+    # Each hour's run starts at another shard: when time runs short, a different one is left for the next run.
     left = walk_due(
-        ALL_SHARDS,
+        all_shards_from(clock.now().hour),
         lambda shard, cursor: read(shard, clock.now(), PENDING_PAGE, cursor),
         look_up,
         out_of_time,
@@ -576,6 +583,7 @@ def completed_detail(report: ReconcileReport) -> dict[str, object]:
         "fees_recorded": report.fees_recorded,
         "fees_not_yet": report.fees_not_yet,
         "fees_left": report.fees_left,
+        "fees_failed": report.fees_failed,
         "drift_resolved": report.drift_resolved,
         "unresolved_drift": report.unresolved_drift,
         "cursor": report.cursor.isoformat() if report.cursor else None,

@@ -1512,19 +1512,21 @@ class LedgerContract:
         # And a lookup that found none lists it again an hour after it
         later = NOW + timedelta(minutes=5)
         once = replace(succeeded, fee_lookups=1, refund_version=1, updated_at=later)
-        ledger.commit(Change(payment_refunds=once))
+        ledger.commit(Change(payment_fee=once))
         assert ledger.pending_payments_due(SHARD, later + timedelta(minutes=59), 10, None).items == []
         assert ledger.pending_payments_due(SHARD, later + timedelta(hours=1), 10, None).items == [once]
 
         # And its fee recorded takes it out, with the fee kept on the payment
         known = replace(once, fee=A_FEE, refund_version=2, updated_at=later + timedelta(hours=1))
-        ledger.commit(Change(payment_refunds=known))
+        # (a fee read from a stale copy is refused, as a refund from one is)
+        assert rejection(ledger, Change(payment_fee=replace(known, refund_version=1))) == Rejection.STALE_REFUNDS
+        ledger.commit(Change(payment_fee=known))
         assert ledger.pending_payments_due(SHARD, NOW + timedelta(days=30), 10, None).items == []
         assert ledger.get_payment_context("inv_1", None, key).payment == known
 
         # And so do lookups used up, the fee unknown
         given_up = replace(once, fee_lookups=len(FEE_LOOKUP_AFTER), refund_version=3)
-        ledger.commit(Change(payment_refunds=given_up))
+        ledger.commit(Change(payment_fee=given_up))
         assert ledger.pending_payments_due(SHARD, NOW + timedelta(days=30), 10, None).items == []
 
     def test_a_payment_with_a_refund_pending_longer_than_expected_lists_too(self, ledger: LedgerUnderTest) -> None:

@@ -269,12 +269,15 @@ class InMemoryLedger:
             stored_payment = self.payments.get((c.payment.invoice_id, c.payment.key))
             if stored_payment and PAYMENT_STATUS_RANK[stored_payment.status] >= PAYMENT_STATUS_RANK[c.payment.status]:
                 yield Rejection.PAYMENT_NOT_FORWARD
-        if c.payment_refunds:
-            stored = self.payments.get((c.payment_refunds.invoice_id, c.payment_refunds.key))
+        for versioned in (c.payment_refunds, c.payment_fee):
+            if versioned is None:
+                continue
+            stored = self.payments.get((versioned.invoice_id, versioned.key))
             if (
                 stored is None
                 or stored.status is not PaymentStatus.SUCCEEDED
-                or stored.refund_version != c.payment_refunds.refund_version - 1
+                or stored.refund_version != versioned.refund_version - 1
+                or (versioned is c.payment_fee and stored.retained_until != versioned.retained_until)
             ):
                 yield Rejection.STALE_REFUNDS
         if c.payment_reversal:
@@ -359,6 +362,8 @@ class InMemoryLedger:
                 self.payment_intents[c.payment.key] = c.payment.invoice_id
         if c.payment_refunds:
             self.payments[(c.payment_refunds.invoice_id, c.payment_refunds.key)] = c.payment_refunds
+        if c.payment_fee:
+            self.payments[(c.payment_fee.invoice_id, c.payment_fee.key)] = c.payment_fee
         if c.payment_reversal:
             self.payments[(c.payment_reversal.invoice_id, c.payment_reversal.key)] = c.payment_reversal
         for plan in (c.new_plan, c.plan_update):
@@ -870,7 +875,9 @@ def _identities(c: Change) -> list[tuple[str, ...]]:
         names.append(("payment", c.payment_refunds.invoice_id, c.payment_refunds.key))
     if c.payment_reversal:
         names.append(("payment", c.payment_reversal.invoice_id, c.payment_reversal.key))
-    moved = [p for p in (c.payment, c.payment_refunds, c.payment_reversal) if p]
+    if c.payment_fee:
+        names.append(("payment", c.payment_fee.invoice_id, c.payment_fee.key))
+    moved = [p for p in (c.payment, c.payment_refunds, c.payment_reversal, c.payment_fee) if p]
     names += [(f"payment {by} list", p.invoice_id, p.key) for p in moved for by in ("state", "currency", "method")]
     if c.payment_refunds:  # the refunds the change moved (stamped with its instant), in the returns list
         p = c.payment_refunds

@@ -14,10 +14,12 @@ from typing import Any
 import pytest
 
 from shared.clock import FixedClock
+from shared.domain.records import ProcessorFee
 from tests.fakes.gateway import FakeGateway
 from tests.integration.conftest import Aws
 from tests.integration.helpers import create_customer, create_invoice, operator
 from tests.integration.test_invoice_corrections import record, reverse
+from tests.integration.test_reconcile import run
 from tests.integration.test_refunds import charge_refunded, outcome, pay, refund_event, refund_object
 from tests.support import json_body
 
@@ -105,9 +107,6 @@ def test_every_line_once_on_its_own_day_and_the_sum_is_received_less_given_back(
 def test_stripes_fees_looked_up_by_reconciliation_are_in_the_columns_and_the_statements(
     history: dict[str, Any], gateway: FakeGateway
 ) -> None:
-    from shared.domain.records import ProcessorFee
-    from tests.integration.test_reconcile import run
-
     # Given Stripe kept 6.10 of the card payment; the EUR payment's balance transaction is not there yet
     gateway.fees[history["intent"]] = ProcessorFee(610, "USD", "txn_x1")
     window = {"from": "2027-03-01", "to": "2027-03-04", "timezone": "UTC"}

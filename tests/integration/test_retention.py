@@ -18,9 +18,13 @@ from shared.clock import FixedClock, use_clock, wall_clock_now
 from shared.domain.invoices import InvoiceStatus
 from shared.domain.retention import DEFAULT_FINANCIAL_DAYS
 from shared.services.balances import open_balances
-from shared.services.ports import Change
+from shared.services.ports import Change, ChangeRejected
+from tests.fakes.gateway import FakeGateway
+from tests.fakes.records import A_FEE
 from tests.integration.conftest import Aws
 from tests.integration.helpers import create_customer, create_invoice, operator
+from tests.integration.test_reconcile import run as reconcile_run
+from tests.integration.test_refunds import pay as pay_by_card
 from tests.support import FakeLambdaContext, json_body
 
 NAME = "Théodora Quillfeather"
@@ -271,3 +275,31 @@ def test_a_marker_that_does_not_read_is_reported_and_the_run_goes_on(aws: Aws, c
     # Then the good customer is pseudonymised and the broken marker is reported, by its key only
     assert report["erased"] == 1 and report["skipped"] == 1
     assert customer(aws, good)["erased_at"]
+
+
+def test_a_fee_recorded_after_the_sweep_keeps_the_ttl_and_one_read_before_it_is_refused(
+    aws: Aws, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a card payment of part of an invoice (no TTL: still owed), then a cheque settling it, and the next
+    # night's sweep stamping the card payment with the invoice's TTL
+    fake = FakeGateway()
+    monkeypatch.setattr(wiring, "gateway", lambda: fake)
+    cid = create_customer()["id"]
+    invoice = create_invoice(cid, amount_due=12_500, allow_partial=True)
+    intent = pay_by_card(invoice, 5_000)
+    ledger = wiring.ledger()
+    [before_sweep] = ledger.get_invoice_payments(invoice["id"])
+    pay_by_cheque(invoice["id"], amount=7_500)
+    run_job_at(clock, wall_clock_now() + timedelta(days=1))
+    [swept] = [p for p in ledger.get_invoice_payments(invoice["id"]) if p.key == intent]
+    assert before_sweep.retained_until is None and swept.retained_until is not None
+
+    # Then a fee write from the copy read before the sweep is refused: it would have put the items back without it
+    stale = replace(before_sweep, fee=A_FEE, refund_version=before_sweep.refund_version + 1)
+    with pytest.raises(ChangeRejected):
+        ledger.commit(Change(payment_fee=stale))
+    # And the fee reconciliation records keeps the TTL on the payment and each of its list copies
+    fake.fees[intent] = A_FEE
+    assert reconcile_run()["fees_recorded"] == 1
+    mine = [i for i in aws.items(f"INVOICE#{invoice['id']}") if "PAYMENT" in i["sk"] and intent in i["sk"]]
+    assert len(mine) == 4 and all(i.get("fee") and int(i["ttl"]) == int(swept.retained_until.timestamp()) for i in mine)

@@ -943,6 +943,7 @@ def payment_item(p: Payment) -> dict[str, Any]:
         "combined_ref": p.combined_ref or None,
         "fee": _fee_item(p.fee),
         "fee_lookups": p.fee_lookups or None,
+        **({schema.TTL_ATTRIBUTE: epoch(p.retained_until)} if p.retained_until is not None else {}),
         # Something to ask Stripe (a bank debit pending, a refund pending, the fee): in the due_work index at
         # the instant reconciliation asks.
         **(schema.due_work_keys(p.key, utc_stamp(p.check_at), schema.PENDING_PAYMENT_WORK) if p.check_at else {}),
@@ -1022,6 +1023,9 @@ def payment_from(item: dict[str, Any]) -> Payment:
         combined_ref=item.get("combined_ref") or "",
         fee=fee_from(item.get("fee")),
         fee_lookups=int(item.get("fee_lookups") or 0),
+        retained_until=datetime.fromtimestamp(int(item[schema.TTL_ATTRIBUTE]), UTC)
+        if item.get(schema.TTL_ATTRIBUTE)
+        else None,
     )
 
 

@@ -81,7 +81,7 @@ def _listing(name: str) -> Callable[[Any, datetime], dict[str, Any]]:
     return lambda invoice, now: items.invoice_listing_item(name, invoice, now)
 
 
-PAYMENT_FIELDS: Final = ("payment", "payment_refunds", "payment_reversal")
+PAYMENT_FIELDS: Final = ("payment", "payment_refunds", "payment_reversal", "payment_fee")
 REFUND_GIVEN_BACK: Final = (RefundStatus.FAILED, RefundStatus.CANCELED)  # a refund whose money came back
 
 
@@ -94,6 +94,20 @@ def moved_refunds(payment: Any) -> list[Any]:
 def failed_moved_refunds(payment: Any) -> list[Any]:
     """Of those, the ones that failed or were canceled (final states: written once)."""
     return [(payment, refund) for payment, refund in moved_refunds(payment) if refund.status in REFUND_GIVEN_BACK]
+
+
+def _fee_write_for(*, first: bool, kept: bool) -> Callable[[Any], bool]:
+    """Which of the fee write's guards a payment takes: its first versioned write or not, a TTL read or none."""
+    return lambda payment: (payment.refund_version == 1) == first and (payment.retained_until is not None) == kept
+
+
+def _fee_guard_values(payment: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {":succeeded": PAYMENT_STATUS_RANK[PaymentStatus.SUCCEEDED]}
+    if payment.refund_version != 1:
+        values[":expected"] = payment.refund_version - 1
+    if payment.retained_until is not None:
+        values[":ttl"] = items.epoch(payment.retained_until)
+    return values
 
 
 WRITE_RULES: Final[tuple[WriteRule, ...]] = (
@@ -200,6 +214,17 @@ WRITE_RULES: Final[tuple[WriteRule, ...]] = (
         when=lambda payment: payment.refund_version != 1,
     ),
     WriteRule("payment_reversal", _timeless(items.payment_item), Rejection.ALREADY_REVERSED, NOT_YET_REVERSED),
+    # Its fee looked up: over the version of its refunds it was read at, and the TTL it was read with (a
+    # retention sweep stamping the partition meanwhile is not undone).
+    *(
+        WriteRule(
+            "payment_fee", _timeless(items.payment_item), Rejection.STALE_REFUNDS,
+            f"({refunds}) AND {ttl}", _fee_guard_values,
+            when=_fee_write_for(first=first, kept=kept),
+        )
+        for first, refunds in ((True, FIRST_REFUNDS), (False, SAME_REFUNDS))
+        for kept, ttl in ((False, "attribute_not_exists(#ttl)"), (True, "#ttl = :ttl"))
+    ),
     # The payment in the lists of its state, currency and method, however it moved (a status, a refund, a
     # reversal).
     *(WriteRule(field, _timeless(items.payment_state_item), None) for field in PAYMENT_FIELDS),
@@ -255,7 +280,7 @@ def _request(rule: WriteRule, record: Any, table: str, now: datetime) -> Write:
         body["Item"] = item
     if rule.condition:
         body["ConditionExpression"] = rule.condition
-        names = {f"#{name}": name for name in ("version", "outcome") if f"#{name}" in rule.condition}
+        names = {f"#{name}": name for name in ("version", "outcome", "ttl") if f"#{name}" in rule.condition}
         if names:
             body["ExpressionAttributeNames"] = names
     if rule.values:

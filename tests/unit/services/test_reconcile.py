@@ -23,6 +23,7 @@ from shared.domain.records import (
     PENDING_PAYMENT_EXPECTED,
     Allocation,
     CombinedCheckout,
+    Drift,
     Installment,
     InstallmentStatus,
     OpenCheckout,
@@ -40,6 +41,7 @@ from shared.services.gateway import ListedEvent
 from shared.services.ports import Change, Page
 from shared.services.reconcile import (
     DRIFT_EVENT,
+    DRIFT_PAYMENT,
     OVERLAP,
     PAGE_SIZE,
     Pacer,
@@ -668,3 +670,37 @@ def test_a_fee_due_when_the_runs_time_is_up_is_left_for_the_next_run() -> None:
     assert (report.fees_left, report.fees_recorded, gateway.fee_lookups) == (1, 0, [])
     assert stored_payment(ledger).fee_due
     assert run(ledger, gateway).fees_recorded == 1
+
+
+def test_a_fee_lookup_stripe_fails_to_answer_is_asked_again_next_run_and_holds_nothing_else_up() -> None:
+    # Given a paid payment, and drift kept about another payment that is no longer pending
+    ledger, gateway = paid_ledger(), FakeGateway()
+    ledger.record_drift(Drift(DRIFT_PAYMENT, "pi_old", "processing_at_stripe", first_seen=NOW, last_seen=NOW))
+
+    def unreachable(payment_intent_id: str) -> ProcessorFee | None:
+        raise ConnectionError("Stripe did not answer")
+
+    gateway.payment_fee = unreachable  # type: ignore[method-assign]
+    report = run(ledger, gateway)
+    # Then the fault is counted, the lookup is not (it was no answer), and the settled drift is cleared
+    assert (report.fees_failed, report.fees_not_yet, report.skipped, report.drift_resolved) == (1, 0, [], 1)
+    assert stored_payment(ledger).fee_lookups == 0 and stored_payment(ledger).fee_due
+    del gateway.payment_fee  # Stripe answers again
+    gateway.fees["pi_1"] = A_FEE
+    assert run(ledger, gateway).fees_recorded == 1
+
+
+def test_each_hours_run_starts_its_walk_at_another_shard() -> None:
+    ledger, gateway = InMemoryLedger(), FakeGateway()
+    started: list[int] = []
+    read_due = ledger.pending_payments_due
+
+    def due(shard: int, *args: Any) -> Page:
+        started.append(shard)
+        return read_due(shard, *args)
+
+    ledger.pending_payments_due = due  # type: ignore[method-assign]
+    for hour in (0, 3, 9):
+        at = NOW.replace(hour=hour)
+        run(ledger, gateway, now=at, clock=FixedClock(at))
+    assert started[0::8] == [0, 3, 1] and sorted(started[:8]) == list(range(8))
