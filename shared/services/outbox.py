@@ -408,6 +408,10 @@ def _compose_invoice_email(
             )
             context |= {"pay_url": pay_url(sent), "template": body.step_template}
         case InvoiceIssuedEmail():
+            if not invoice.accepts_payment:
+                # Paid (or voided) before its email went out: the receipt (or the void notice) says what
+                # happened, and an invoice email asking for nothing, with a pay link, would only confuse.
+                return None
             context |= {"pay_url": pay_url(), "template": ""}
         case GroupedReminderEmail():
             context |= _grouped_reminder(body, ledger, clock, branding, customer.id)

@@ -9,6 +9,7 @@ import pytest
 from jinja2.exceptions import SecurityError
 
 from shared.domain.errors import NotFound
+from shared.domain.invoices import InvoiceStatus
 from shared.domain.messages import (
     AutopayNoticeEmail,
     DataExportEmail,
@@ -168,6 +169,17 @@ def test_an_erased_customer_gets_nothing_and_a_restricted_one_only_what_their_pa
     delivered = outbox.deliver(outbox.queue(outgoing_email(body, NOW)))
     assert (delivered.outcome is Delivery.SENT) is sent
     assert len(outbox.mailer.sent) == (1 if sent else 0)
+
+
+@pytest.mark.parametrize("status", [InvoiceStatus.PAID, InvoiceStatus.VOID])
+def test_an_invoice_email_for_an_invoice_settled_or_voided_before_it_went_out_is_not_sent(
+    status: InvoiceStatus,
+) -> None:
+    amount_paid = 12_500 if status is InvoiceStatus.PAID else 0
+    outbox = Outbox(a_ledger_with(a_customer(), an_invoice(status=status, amount_paid=amount_paid)))
+    delivered = outbox.deliver(outbox.queue(outgoing_email(InvoiceIssuedEmail("inv_1"), NOW)))
+    assert delivered.outcome is Delivery.SUPPRESSED
+    assert outbox.mailer.sent == [] and outbox.ledger.pay_links == {}  # no link minted for it either
 
 
 def test_a_failed_send_releases_the_message_for_a_retry() -> None:
