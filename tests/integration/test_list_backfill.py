@@ -117,3 +117,22 @@ def test_a_record_changed_while_the_backfill_read_it_is_read_again_not_overwritt
     assert [i.description for i in ledger.list_invoices(InvoiceListing("owed", "USD"), 10, None).items] == [
         "changed meanwhile"
     ]
+
+
+def test_the_backfill_puts_payments_recorded_before_fees_up_for_their_fee_keeping_their_ttl(client: Any) -> None:
+    # Given a succeeded Stripe payment written before fees were read (not in the due_work index), its invoice
+    # settled and stamped with a TTL
+    ledger = DynamoLedger(client, TABLE)
+    ledger.commit(Change(payment=a_payment("pi_1", invoice_id="inv_1", created_at=NOW, updated_at=NOW)))
+    key = {"pk": {"S": "INVOICE#inv_1"}, "sk": {"S": "PAYMENT#pi_1"}}
+    stored = deserialize(client.get_item(TableName=TABLE, Key=key)["Item"])
+    before = {k: v for k, v in stored.items() if k not in (schema.DUE_WORK_PK, schema.DUE_WORK_SK)}
+    client.put_item(TableName=TABLE, Item=serialize(before | {schema.TTL_ATTRIBUTE: 2_000_000_000}))
+    shard = schema.shard_of("pi_1", schema.DUE_WORK_SHARDS)
+    assert ledger.pending_payments_due(shard, NOW, 10, None).items == []
+    # When the backfill runs
+    backfill_list_entries(client, TABLE, now=NOW, dry_run=False, say=lambda _: None)
+    # Then reconciliation finds it due for its fee, and its TTL is kept
+    [due] = ledger.pending_payments_due(shard, NOW, 10, None).items
+    assert due.key == "pi_1" and due.fee_due
+    assert int(deserialize(client.get_item(TableName=TABLE, Key=key)["Item"])[schema.TTL_ATTRIBUTE]) == 2_000_000_000
