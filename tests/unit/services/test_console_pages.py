@@ -15,7 +15,7 @@ from shared.services.ports import Change
 from tests.fakes import FixedClock, InMemoryLedger
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.pages import a_ledger_with
-from tests.fakes.records import NOW, a_customer, a_payment, a_plan, an_invoice
+from tests.fakes.records import A_FEE, NOW, a_customer, a_payment, a_plan, an_invoice
 from tests.fakes.records import a_staff_session as staff
 from tests.fakes.run_once import InMemoryRunOnce
 
@@ -128,6 +128,26 @@ def test_the_invoice_page_renders_a_plan_reminders_and_the_actions_a_role_allows
                   business_name="B", console_css="")  # fmt: skip
     assert "Installment plan" in html and "due, week_before" in html
     assert "Place a hold" not in html and "Record the payment" not in html
+
+
+def test_the_invoice_page_shows_each_payments_stripe_fee_or_why_there_is_none() -> None:
+    from shared.domain.records import OfflineMethod, OfflineReceipt
+    from shared.rendering import render
+
+    payments = [
+        a_payment("pi_1", fee=A_FEE),
+        a_payment("pi_2"),  # succeeded, its fee still to be read
+        a_payment("pi_3", fee_lookups=4),  # asked four times: Stripe never had it
+        a_payment("off_1", payment_intent_id=None, offline=OfflineReceipt(OfflineMethod.CHECK, "7", NOW.date())),
+    ]
+    view = console_pages.InvoiceView(
+        invoice=an_invoice(), customer=a_customer(), payments=payments, plan=None, timeline=[], now=NOW,
+        form_key="k", actions=frozenset({Action.VIEW}),
+    )  # fmt: skip
+    html = render("console/invoice.html", view=view, session=staff(Role.VIEWER), csrf="t", done="", base="/console",
+                  business_name="B", console_css="")  # fmt: skip
+    rows = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0].split("</tr>")
+    assert ["$3.92" in rows[0], "not read yet" in rows[1], "unknown" in rows[2], "none</td>" in rows[3]] == [True] * 4
 
 
 def a_paid_ledger() -> InMemoryLedger:
