@@ -25,9 +25,11 @@ PROD_SYNTH_ARGS := -c stage=prod -c payportal:domainName=pay.example.com -c payp
 	-c payportal:hostedZoneName=example.com -c payportal:alarmEmail=oncall@example.com
 
 # pytest-xdist workers for the unit, integration and infra tests (`auto`: one per core; 0 runs them in-process).
-# A module's tests stay on one worker, so module fixtures (a synthesized stack, a Stripe front) are built once.
+# A module's tests stay on one worker, so module fixtures (a Stripe front) are built once, and the infra tests on
+# one worker, so each stage is synthesized once; these groups go out longest first, by the seconds each took last
+# time (tests/conftest.py).
 WORKERS ?= auto
-PARALLEL := -n $(WORKERS) --dist loadfile
+PARALLEL := -n $(WORKERS) --dist loadfile --no-loadscope-reorder
 
 # Node runs the CDK CLI and jsii (aws-cdk-lib in Python). payportal is built and tested with these LTS releases.
 NODE_SUPPORTED := 22 24
