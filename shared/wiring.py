@@ -362,9 +362,12 @@ def reset() -> None:
         staff_accounts,
         console_sessions,
         account_store,
+        privacy,
         import_store,
+        import_files,
         imports_queue,
         *webhooks,
+        business_identity,
     ):
         cached.cache_clear()
     secrets.clear_cache()
